@@ -1,0 +1,73 @@
+/**
+ * The error classes of `threading`, with Python's names. Each keeps its class when it crosses
+ * between threads (see transport/).
+ */
+
+/** Misuse, as Python raises `RuntimeError`: releasing an unheld lock, starting a thread twice, ... */
+export class RuntimeError extends Error {
+  static {
+    this.prototype.name = "RuntimeError";
+  }
+}
+/** A `Barrier` was broken (aborted, reset, or a wait timed out) while a thread waited on it. */
+export class BrokenBarrierError extends RuntimeError {
+  static {
+    this.prototype.name = "BrokenBarrierError";
+  }
+}
+/** A wait with a timeout ran out (`hold()`, `Future.result()`, `asCompleted`, `map`). */
+export class TimeoutError extends Error {
+  static {
+    this.prototype.name = "TimeoutError";
+  }
+}
+/** The `Future` was cancelled. */
+export class CancelledError extends Error {
+  static {
+    this.prototype.name = "CancelledError";
+  }
+}
+/** The executor cannot run tasks any more (a worker could not be replaced, or its initializer failed). */
+export class BrokenExecutor extends Error {
+  static {
+    this.prototype.name = "BrokenExecutor";
+  }
+}
+/** `get(false)` / `getNowait()` on an empty queue, or `get(true, timeout)` that timed out. */
+export class Empty extends Error {
+  static {
+    this.prototype.name = "Empty";
+  }
+}
+/** `put(item, false)` / `putNowait()` on a full queue, or `put(item, true, timeout)` that timed out. */
+export class Full extends Error {
+  static {
+    this.prototype.name = "Full";
+  }
+}
+/** The queue was shut down: every `put`, and every `get` once it is drained, throws this. */
+export class ShutDown extends Error {
+  static {
+    this.prototype.name = "ShutDown";
+  }
+}
+
+/** Every error class that crosses threads keeping its class, by name. */
+export const crossingErrorClasses: Record<string, new (message?: string) => Error> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  AggregateError: AggregateError as unknown as new (message?: string) => Error,
+  EvalError,
+  URIError,
+  RuntimeError,
+  BrokenBarrierError,
+  TimeoutError,
+  CancelledError,
+  BrokenExecutor,
+  Empty,
+  Full,
+  ShutDown,
+};

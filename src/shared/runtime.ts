@@ -1,0 +1,127 @@
+/**
+ * The process-wide shared state every thread of one program sees, and who "this thread" is.
+ *
+ * One `SharedArrayBuffer` (the *global block*) is made by the main thread and handed to every
+ * thread at creation. It holds the process-wide counters and the thread table:
+ *
+ *   G[NEXT_OBJECT_ID]     ids for shared objects (Lock, Event, Queue, ...), never reused
+ *   G[NEXT_THREAD_NUMBER] the N of "Thread-N", counted process-wide from 1
+ *   G[NEXT_IDENT]         thread idents, never reused (main is 1)
+ *   G[ALIVE_NON_DAEMON]   non-daemon threads started and not yet ended (keeps the process alive)
+ *   G[HOOK_OWNER(_SLOT)]  ident and slot of the thread whose excepthook applies, 0 = the default hook
+ *   G[LOG_*]              the logging configuration made by basicConfig (see logging/)
+ *   table                 MAX_THREADS slots, one per thread that is starting, running, or ended
+ *
+ * A slot is [state, ident, nativeId, daemon, nameLength, name...]. Its state word is the futex that
+ * join() waits on. A slot belongs to the thread with that ident while state != FREE; once ENDED it
+ * may be taken again by a new thread (with a new ident), so a holder always checks the ident.
+ */
+import { isMainThread, type MessagePort, workerData } from "node:worker_threads";
+
+export const NEXT_OBJECT_ID = 0;
+export const NEXT_THREAD_NUMBER = 1;
+export const NEXT_IDENT = 2;
+export const ALIVE_NON_DAEMON = 3;
+export const HOOK_OWNER = 4;
+export const HOOK_OWNER_SLOT = 5;
+export const LOG_VERSION = 6;
+export const LOG_LEVEL = 7;
+export const LOG_FORMAT_LENGTH = 8;
+export const LOG_FORMAT = 9;
+export const LOG_FORMAT_MAX = 1024;
+const TABLE = LOG_FORMAT + LOG_FORMAT_MAX;
+
+/** Thread-slot states. */
+export const FREE = 0;
+export const STARTING = 1;
+export const RUNNING = 2;
+export const ENDED = 3;
+/** Being taken by a new thread: the ident is not yet written. */
+export const CLAIMING = 4;
+
+export const SLOT_STATE = 0;
+export const SLOT_IDENT = 1;
+export const SLOT_NATIVE_ID = 2;
+export const SLOT_DAEMON = 3;
+export const SLOT_NAME_LENGTH = 4;
+export const SLOT_NAME = 5;
+export const NAME_MAX = 123;
+export const SLOT_INTS = SLOT_NAME + NAME_MAX;
+/** How many threads may exist (starting or alive) at once, process-wide. */
+export const MAX_THREADS = 4096;
+
+/** What a thread receives from its creator to join the process-wide state. */
+export interface Bootstrap {
+  global: SharedArrayBuffer;
+  /** The hub's end for this thread: control messages (start a thread, look up an object). */
+  hubPort: MessagePort | null;
+  slot: number;
+  ident: number;
+  /** The argv loader flags (tsx) the process runs under, for threads started from here. */
+  execArgv: string[];
+}
+
+const inherited: Bootstrap | undefined = (workerData as { threading?: Bootstrap } | null)?.threading;
+
+function makeRoot(): Bootstrap {
+  const bytes = (TABLE + MAX_THREADS * SLOT_INTS) * 4;
+  const global = new SharedArrayBuffer(bytes);
+  const g = new Int32Array(global);
+  g[NEXT_OBJECT_ID] = 1;
+  g[NEXT_THREAD_NUMBER] = 1;
+  g[NEXT_IDENT] = 2;
+  g[LOG_LEVEL] = 30; // WARNING, as Python's root logger
+  // The main thread takes slot 0 with ident 1.
+  const base = TABLE;
+  g[base + SLOT_STATE] = RUNNING;
+  g[base + SLOT_IDENT] = 1;
+  g[base + SLOT_NATIVE_ID] = process.pid;
+  writeName(g, 0, "MainThread");
+  return { global, hubPort: null, slot: 0, ident: 1, execArgv: process.execArgv };
+}
+
+/** This thread's bootstrap: inherited from the creator, or made here in the root (main) thread. */
+export const boot: Bootstrap = inherited ?? makeRoot();
+/** The global block as 32-bit words. */
+export const G = new Int32Array(boot.global);
+/** True in the thread that made the global block (the program's main thread). */
+export const isRoot = inherited === undefined;
+/** True when this is a worker that `threading` did not start (rare: a hand-made Worker). */
+export const isForeignWorker = !isMainThread && inherited === undefined;
+
+/** Index in G of word `word` of thread slot `slot`. */
+export function slotIndex(slot: number, word: number): number {
+  return TABLE + slot * SLOT_INTS + word;
+}
+
+export function writeName(g: Int32Array, slot: number, name: string): void {
+  const n = Math.min(name.length, NAME_MAX);
+  const base = slotIndex(slot, SLOT_NAME);
+  for (let i = 0; i < n; i++) g[base + i] = name.charCodeAt(i);
+  Atomics.store(g, slotIndex(slot, SLOT_NAME_LENGTH), n);
+}
+
+export function readName(slot: number): string {
+  const n = Atomics.load(G, slotIndex(slot, SLOT_NAME_LENGTH));
+  const base = slotIndex(slot, SLOT_NAME);
+  let s = "";
+  for (let i = 0; i < n; i++) s += String.fromCharCode(G[base + i] as number);
+  return s;
+}
+
+/** A fresh process-wide id for a shared object. */
+export function nextObjectId(): number {
+  return Atomics.add(G, NEXT_OBJECT_ID, 1);
+}
+
+/**
+ * True while the thread with `ident` in `slot` has not ended. The ident is read on both sides of
+ * the state: a new owner writes its ident before it publishes STARTING, so a state read between two
+ * equal ident reads belongs to that ident.
+ */
+export function isIdentAlive(slot: number, ident: number): boolean {
+  if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return false;
+  const state = Atomics.load(G, slotIndex(slot, SLOT_STATE));
+  if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return false;
+  return state === STARTING || state === RUNNING;
+}

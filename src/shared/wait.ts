@@ -1,0 +1,104 @@
+/**
+ * Timeouts in seconds, and the two ways of waiting on a shared 32-bit word: blocking the calling
+ * thread (`Atomics.wait`) or a Promise that never blocks the event loop (`Atomics.waitAsync`).
+ *
+ * Every wait in the library goes through here, so that
+ *  - timeouts are validated once, the Python way (seconds, `undefined`/`null`/Infinity = forever,
+ *    negative or NaN = RangeError),
+ *  - a pending async wait keeps the process alive, as a pending timer does (`Atomics.waitAsync`
+ *    alone does not), and
+ *  - blocking waits in a thread give that thread's pending duties (e.g. running the excepthook it
+ *    owns) a turn before they sleep.
+ */
+
+/** The largest timeout accepted, in seconds (as CPython's on Linux). */
+export const TIMEOUT_MAX = 9223372036.854776;
+
+/**
+ * Validates a timeout in seconds and returns it in milliseconds (Infinity = forever).
+ * `minusOneForever` accepts -1 as "forever", as `Lock.acquire` does in Python.
+ */
+export function timeoutMs(seconds: unknown, what: string, minusOneForever = false): number {
+  if (seconds === undefined || seconds === null) return Number.POSITIVE_INFINITY;
+  if (typeof seconds !== "number") {
+    throw new TypeError(`${what}: timeout must be a number of seconds, not ${typeof seconds}`);
+  }
+  if (seconds === Number.POSITIVE_INFINITY) return seconds;
+  if (minusOneForever && seconds === -1) return Number.POSITIVE_INFINITY;
+  if (Number.isNaN(seconds)) throw new RangeError(`${what}: timeout must not be NaN`);
+  if (seconds < 0) {
+    throw new RangeError(
+      `${what}: timeout must be a non-negative number of seconds${minusOneForever ? " (or -1 for no timeout)" : ""}, not ${seconds}`,
+    );
+  }
+  if (seconds > TIMEOUT_MAX) throw new RangeError(`${what}: timeout too large (at most TIMEOUT_MAX = ${TIMEOUT_MAX})`);
+  return seconds * 1000;
+}
+
+/** The absolute time (performance.now() ms) a wait of `ms` ends at. */
+export function deadlineOf(ms: number): number {
+  return ms === Number.POSITIVE_INFINITY ? ms : performance.now() + ms;
+}
+
+/** Milliseconds left until `deadline` (never negative). */
+export function remaining(deadline: number): number {
+  if (deadline === Number.POSITIVE_INFINITY) return deadline;
+  return Math.max(0, deadline - performance.now());
+}
+
+type WaitResult = "ok" | "not-equal" | "timed-out";
+
+const duties: (() => void)[] = [];
+
+/** Registers work a thread must do whenever it is about to block (e.g. deliver excepthook calls). */
+export function addBlockingDuty(duty: () => void): void {
+  duties.push(duty);
+}
+
+/** Runs the pending duties of this thread (see addBlockingDuty). */
+export function runDuties(): void {
+  for (const duty of duties) duty();
+}
+
+/**
+ * Blocks until `i32[index]` is notified, or is found not to equal `expected`, or `ms` pass.
+ * May return early ("ok") on a spurious wake: callers re-check their condition.
+ */
+export function waitBlocking(i32: Int32Array, index: number, expected: number, ms: number): WaitResult {
+  if (duties.length > 0) runDuties();
+  return Atomics.wait(i32, index, expected, ms);
+}
+
+let pendingAsync = 0;
+let keepAlive: ReturnType<typeof setInterval> | undefined;
+
+/** The async twin of waitBlocking(): keeps the process alive while it is pending. */
+export async function waitAsync(i32: Int32Array, index: number, expected: number, ms: number): Promise<WaitResult> {
+  const r = Atomics.waitAsync(i32, index, expected, ms);
+  if (!r.async) return r.value;
+  if (pendingAsync++ === 0) keepAlive = setInterval(() => {}, 2 ** 30);
+  try {
+    return await r.value;
+  } finally {
+    if (--pendingAsync === 0) clearInterval(keepAlive);
+  }
+}
+
+/** Sleeps the calling thread for `seconds` (blocking). */
+export function sleep(seconds: number): void {
+  const ms = timeoutMs(seconds, "sleep()");
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  waitBlocking(cell, 0, 0, ms);
+}
+
+/** Resolves after `seconds` without blocking the event loop. */
+export function sleepAsync(seconds: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    try {
+      const ms = timeoutMs(seconds, "sleepAsync()");
+      setTimeout(resolve, Math.min(ms, 2 ** 31 - 1));
+    } catch (e) {
+      reject(e);
+    }
+  });
+}

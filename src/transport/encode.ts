@@ -1,0 +1,209 @@
+/**
+ * The one place that decides how a value crosses into another thread.
+ *
+ * `encode()` walks the value as structured clone would and returns a copy that structured clone
+ * (postMessage) or `v8.serialize` can carry, where
+ *  - every shared object (see shareable.ts) is replaced by a marker holding its record,
+ *  - every Error is replaced by a marker keeping its class, name, message, stack, cause and own props,
+ *  - instances of user classes become plain objects of their own enumerable fields (as structured
+ *    clone does), so the receiving side never sees a prototype it does not have,
+ *  - anything that cannot cross (functions, symbols, WeakMaps, promises, host objects ...) is a
+ *    TypeError naming where in the value it sits.
+ * `decode()` (decode.ts) turns the markers back into objects on the receiving side.
+ *
+ * Two modes: for messages (postMessage) SharedArrayBuffers travel as themselves; for bytes (queues,
+ * which store `v8.serialize` output in shared memory) a `bufferRef` callback replaces each
+ * SharedArrayBuffer by a number the receiving side can resolve.
+ */
+import { types } from "node:util";
+import { isShareable, kShare, lookup, remember } from "./shareable.js";
+
+/** The key that marks an object made by encode(); user data cannot produce it by accident. */
+export const MARK = "\u0000threading";
+
+export interface EncodeOptions {
+  /** Bytes mode: how a SharedArrayBuffer is named inside serialized bytes. */
+  bufferRef?: (buffer: SharedArrayBuffer) => unknown;
+}
+
+export interface Encoded {
+  value: unknown;
+  /** False when the copy holds no marker, so the receiver can skip decode(). */
+  marked: boolean;
+}
+
+const TypedArray = Object.getPrototypeOf(Uint8Array) as abstract new () => ArrayBufferView;
+
+function describe(value: unknown): string {
+  if (typeof value === "function") return `a function${value.name ? ` (${value.name})` : ""}`;
+  if (typeof value === "symbol") return `a symbol (${value.description ?? ""})`;
+  const ctor = (value as object).constructor?.name;
+  return ctor ? `a ${ctor}` : "an object";
+}
+
+function pathText(path: (string | number)[], root: string): string {
+  let s = root;
+  for (const p of path) s += typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`;
+  return s;
+}
+
+/**
+ * Copies `value` into a form that can cross threads. `where` names the value in error messages,
+ * e.g. "args" or "item".
+ */
+export function encode(value: unknown, where: string, options: EncodeOptions = {}): Encoded {
+  let marked = false;
+  const seen = new Map<object, unknown>();
+  const path: (string | number)[] = [];
+
+  const fail = (bad: unknown): never => {
+    throw new TypeError(`${pathText(path, where)} cannot be sent to another thread: it is ${describe(bad)}`);
+  };
+
+  const walk = (v: unknown): unknown => {
+    switch (typeof v) {
+      case "undefined":
+      case "boolean":
+      case "number":
+      case "string":
+      case "bigint":
+        return v;
+      case "function":
+      case "symbol":
+        return fail(v);
+    }
+    if (v === null) return v;
+    const obj = v as object;
+    const done = seen.get(obj);
+    if (done !== undefined) return done;
+
+    if (isShareable(obj)) {
+      const record = obj[kShare]();
+      // From now on this thread must answer for this id with this very object.
+      if (lookup(record.id) !== obj) remember(record.id, obj);
+      const out: Record<string, unknown> = { [MARK]: "shared", kind: record.kind, id: record.id };
+      seen.set(obj, out);
+      out.buffers = options.bufferRef ? record.buffers.map(options.bufferRef) : record.buffers;
+      if (record.meta !== undefined) out.meta = walk(record.meta);
+      marked = true;
+      return out;
+    }
+    if (Array.isArray(obj)) {
+      const out: unknown[] = new Array(obj.length);
+      seen.set(obj, out);
+      for (let i = 0; i < obj.length; i++) {
+        path.push(i);
+        out[i] = walk(obj[i]);
+        path.pop();
+      }
+      return out;
+    }
+    if (types.isSharedArrayBuffer(obj)) {
+      if (!options.bufferRef) return obj;
+      marked = true;
+      const out = { [MARK]: "sab", ref: options.bufferRef(obj) };
+      seen.set(obj, out);
+      return out;
+    }
+    if (ArrayBuffer.isView(obj)) {
+      if (options.bufferRef && types.isSharedArrayBuffer(obj.buffer)) {
+        marked = true;
+        const type = obj.constructor.name;
+        const length = obj instanceof DataView ? obj.byteLength : (obj as unknown as { length: number }).length;
+        const out = { [MARK]: "view", type, byteOffset: obj.byteOffset, length, ref: options.bufferRef(obj.buffer) };
+        seen.set(obj, out);
+        return out;
+      }
+      if (!(obj instanceof TypedArray) && !(obj instanceof DataView)) fail(obj);
+      return obj;
+    }
+    if (obj instanceof Error) {
+      const out: Record<string, unknown> = { [MARK]: "error" };
+      seen.set(obj, out);
+      marked = true;
+      let proto = Object.getPrototypeOf(obj);
+      while (proto && !Object.hasOwn(proto, "constructor")) proto = Object.getPrototypeOf(proto);
+      out.cls = proto?.constructor?.name ?? "Error";
+      out.name = obj.name;
+      out.message = obj.message;
+      out.stack = obj.stack;
+      if ("cause" in obj) {
+        path.push("cause");
+        out.cause = walk(obj.cause);
+        path.pop();
+      }
+      if (obj instanceof AggregateError) {
+        path.push("errors");
+        out.errors = walk(obj.errors);
+        path.pop();
+      }
+      const props: Record<string, unknown> = {};
+      for (const key of Object.keys(obj)) {
+        if (key === "cause" || key === "stack" || key === "message" || key === "name") continue;
+        path.push(key);
+        props[key] = walk((obj as unknown as Record<string, unknown>)[key]);
+        path.pop();
+      }
+      out.props = props;
+      return out;
+    }
+    if (obj instanceof Map) {
+      const out = new Map();
+      seen.set(obj, out);
+      for (const [k, val] of obj) {
+        path.push("<map key>");
+        const ek = walk(k);
+        path.pop();
+        path.push(typeof k === "string" || typeof k === "number" ? k : "<map value>");
+        out.set(ek, walk(val));
+        path.pop();
+      }
+      return out;
+    }
+    if (obj instanceof Set) {
+      const out = new Set();
+      seen.set(obj, out);
+      for (const item of obj) {
+        path.push("<set item>");
+        out.add(walk(item));
+        path.pop();
+      }
+      return out;
+    }
+    if (
+      obj instanceof Date ||
+      obj instanceof RegExp ||
+      types.isArrayBuffer(obj) ||
+      types.isBoxedPrimitive(obj)
+    ) {
+      if (types.isSymbolObject(obj)) fail(obj);
+      seen.set(obj, obj);
+      return obj;
+    }
+    if (
+      types.isWeakMap(obj) ||
+      types.isWeakSet(obj) ||
+      types.isPromise(obj) ||
+      types.isProxy(obj) ||
+      types.isKeyObject(obj) ||
+      types.isExternal(obj) ||
+      types.isGeneratorObject(obj) ||
+      (typeof Blob === "function" && obj instanceof Blob) ||
+      obj instanceof WeakRef
+    ) {
+      return fail(obj);
+    }
+    // A plain object, or an instance of a user class: its own enumerable fields, as structured clone.
+    const out: Record<string, unknown> = {};
+    seen.set(obj, out);
+    for (const key of Object.keys(obj)) {
+      path.push(key);
+      out[key] = walk((obj as Record<string, unknown>)[key]);
+      path.pop();
+    }
+    return out;
+  };
+
+  const out = walk(value);
+  return { value: out, marked };
+}

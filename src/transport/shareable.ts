@@ -1,0 +1,99 @@
+/**
+ * The contract between the transport and the shared objects (Lock, Event, Queue, Thread, ...).
+ *
+ * A shared object describes itself with a {@link ShareRecord}: a kind, a process-wide id, the
+ * shared buffers that hold its state, and immutable metadata. The transport sends the record
+ * instead of the object; the receiving thread turns the record back into an object of that kind
+ * with the reviver registered for it. Every thread keeps one object per id, so an object that
+ * arrives twice, or comes back home, is the same object (`===`).
+ *
+ * A new primitive plugs in by implementing `[kShare]()` and calling `registerKind()`: the
+ * transport itself never changes.
+ */
+
+import { nextObjectId } from "../shared/runtime.js";
+
+/** A fresh process-wide id for a new shared object. */
+export function newObjectId(): number {
+  return nextObjectId();
+}
+
+/** The method a shared object implements to describe itself. */
+export const kShare: unique symbol = Symbol("threading.share");
+
+export interface ShareRecord {
+  /** Which reviver rebuilds it, e.g. "Lock". */
+  kind: string;
+  /** Process-wide identity: one object per id in each thread. */
+  id: number;
+  /** The shared memory holding its state. */
+  buffers: SharedArrayBuffer[];
+  /** Immutable extra data; may itself hold values the transport carries (shared objects too). */
+  meta?: unknown;
+}
+
+export interface Shareable {
+  [kShare](): ShareRecord;
+}
+
+export function isShareable(value: object): value is Shareable {
+  return typeof (value as Partial<Shareable>)[kShare] === "function";
+}
+
+type Reviver = (record: ShareRecord) => object;
+const revivers = new Map<string, Reviver>();
+
+/** Registers how records of `kind` become objects in a receiving thread. */
+export function registerKind(kind: string, revive: Reviver): void {
+  revivers.set(kind, revive);
+}
+
+const live = new Map<number, WeakRef<object>>();
+const forget = new FinalizationRegistry<number>((id) => {
+  const ref = live.get(id);
+  if (ref !== undefined && ref.deref() === undefined) live.delete(id);
+});
+
+/** Records that `obj` is this thread's object for `id` (called by a shared object when it is made). */
+export function remember(id: number, obj: object): void {
+  live.set(id, new WeakRef(obj));
+  forget.register(obj, id);
+}
+
+/** This thread's object for `id`, if it has one. */
+export function lookup(id: number): object | undefined {
+  return live.get(id)?.deref();
+}
+
+/** This thread's object for a record: the one it already has, or a new one from the reviver. */
+export function objectFor(record: ShareRecord): object {
+  const known = lookup(record.id);
+  if (known !== undefined) return known;
+  const revive = revivers.get(record.kind);
+  if (revive === undefined) throw new TypeError(`threading: no shared object kind "${record.kind}" in this thread`);
+  const obj = revive(record);
+  remember(record.id, obj);
+  return obj;
+}
+
+let pending: ShareRecord | undefined;
+
+/**
+ * Builds an object of class `C` around an existing record: the constructor calls
+ * {@link adoptedRecord} and, when it gets one, attaches to that state instead of making new state.
+ */
+export function revive<T>(C: new () => T, record: ShareRecord): T {
+  pending = record;
+  try {
+    return new C();
+  } finally {
+    pending = undefined;
+  }
+}
+
+/** Inside a shared object's constructor: the record it is being revived from, if any. */
+export function adoptedRecord(): ShareRecord | undefined {
+  const r = pending;
+  pending = undefined;
+  return r;
+}
