@@ -1,0 +1,24 @@
+/**
+ * threading — Python's threading model for TypeScript on Node.js: real threads, and locks, events,
+ * conditions, semaphores, barriers, queues and thread pools that live in shared memory.
+ */
+import "./threads/lifetime.js";
+
+export * from "./errors.js";
+export { TIMEOUT_MAX, sleep, sleepAsync } from "./shared/wait.js";
+export { Lock } from "./sync/lock.js";
+export { Event } from "./sync/event.js";
+export type { Held } from "./sync/hold.js";
+export {
+  Thread,
+  type ThreadOptions,
+  currentThread,
+  mainThread,
+  enumerate,
+  activeCount,
+  getIdent,
+  getNativeId,
+} from "./threads/thread.js";
+export { Timer } from "./threads/timer.js";
+export { excepthook, setExcepthook, type ExceptHookArgs } from "./threads/excepthook.js";
+export type { ModuleTarget, Target } from "./threads/target.js";

@@ -1,0 +1,103 @@
+/**
+ * excepthook: what happens to an exception that ends a thread.
+ *
+ * The default hook prints "Exception in thread NAME:" and the stack to stderr, from the dying
+ * thread itself. setExcepthook(fn) makes fn, a function of the thread that set it (the *owner*),
+ * the hook for every thread in the process: a dying thread then posts the exception on a
+ * BroadcastChannel that only the owner listens to, *before* it marks itself ended, and the owner
+ * runs the hook from its event loop or from any blocking call of this library (runDuties), so
+ * join() in the owner returns after the hook ran for that thread.
+ */
+import { BroadcastChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
+import { boot, G, HOOK_OWNER, HOOK_OWNER_SLOT, isIdentAlive } from "../shared/runtime.js";
+import { addBlockingDuty } from "../shared/wait.js";
+import { decode } from "../transport/decode.js";
+import { type Encoded, encode } from "../transport/encode.js";
+import { writeAll } from "./output.js";
+import { currentThread, type Thread, threadFor } from "./thread.js";
+
+/** What an excepthook receives, as Python's `threading.ExceptHookArgs`. */
+export interface ExceptHookArgs {
+  /** The error's class name, e.g. "TypeError". */
+  excType: string;
+  excValue: unknown;
+  thread: Thread | null;
+}
+
+const CHANNEL = "threading:excepthook";
+
+function typeName(value: unknown): string {
+  if (value instanceof Error) return value.constructor?.name ?? value.name;
+  if (value === null) return "null";
+  return typeof value === "object" ? (value.constructor?.name ?? "Object") : typeof value;
+}
+
+/** The default hook: prints "Exception in thread NAME:" and the stack to stderr. */
+export const excepthook = (args: ExceptHookArgs): void => {
+  const { excValue, thread } = args;
+  const text = excValue instanceof Error ? (excValue.stack ?? `${excValue.name}: ${excValue.message}`) : `${args.excType}: ${String(excValue)}`;
+  const line = `Exception in thread ${thread?.name ?? "<unknown>"}:\n${text}\n`;
+  if (boot.ident === 1) process.stderr.write(line);
+  else writeAll(2, line);
+};
+
+let hook: ((args: ExceptHookArgs) => void) | null = null;
+let channel: BroadcastChannel | undefined;
+
+function deliver(message: unknown): void {
+  const { excType, excValue, ident, slot } = message as { excType: string; excValue: Encoded; ident: number; slot: number };
+  const thread = threadFor(slot, ident);
+  const args = { excType, excValue: decode(excValue.value, excValue.marked), thread };
+  (hook ?? excepthook)(args);
+}
+
+function drain(): void {
+  if (!channel) return;
+  const port = channel as unknown as MessagePort;
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) deliver(m.message);
+}
+
+/**
+ * Replaces the excepthook for every thread of the process with `fn`, which runs in the calling
+ * thread; `null` restores the default.
+ */
+export function setExcepthook(fn: ((args: ExceptHookArgs) => void) | null): void {
+  if (fn !== null && typeof fn !== "function") throw new TypeError("setExcepthook(fn): fn must be a function or null");
+  hook = fn;
+  if (fn === null) {
+    if (Atomics.load(G, HOOK_OWNER) === boot.ident) Atomics.store(G, HOOK_OWNER, 0);
+    return;
+  }
+  if (!channel) {
+    channel = new BroadcastChannel(CHANNEL);
+    channel.onmessage = (event) => deliver((event as MessageEvent).data);
+    (channel as unknown as { unref(): void }).unref();
+    addBlockingDuty(drain);
+  }
+  Atomics.store(G, HOOK_OWNER_SLOT, boot.slot);
+  Atomics.store(G, HOOK_OWNER, boot.ident);
+}
+
+/** Reports an exception that ends the calling thread to the hook in force. */
+export function reportException(error: unknown): void {
+  const owner = Atomics.load(G, HOOK_OWNER);
+  const thread = currentThread();
+  const excType = typeName(error);
+  if (owner !== 0 && owner !== boot.ident && isIdentAlive(Atomics.load(G, HOOK_OWNER_SLOT), owner)) {
+    let excValue: Encoded;
+    try {
+      excValue = encode(error, "exception");
+    } catch {
+      excValue = encode(String(error), "exception");
+    }
+    const out = new BroadcastChannel(CHANNEL);
+    out.postMessage({ excType, excValue, ident: boot.ident, slot: boot.slot });
+    out.close();
+    return;
+  }
+  try {
+    (owner === boot.ident && hook ? hook : excepthook)({ excType, excValue: error, thread });
+  } catch (e) {
+    excepthook({ excType: typeName(e), excValue: e, thread });
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * How a thread talks to the hub (hub.ts): one MessagePort per thread. The main thread starts the
+ * hub on first use; every other thread received its port at creation.
+ */
+import { MessageChannel, type TransferListItem, Worker } from "node:worker_threads";
+import { boot, type Bootstrap } from "../shared/runtime.js";
+
+let hub: Worker | undefined;
+
+function startHub(): void {
+  const { port1, port2 } = new MessageChannel();
+  const threading: Bootstrap = { ...boot, hubPort: port2, slot: -1, ident: 0 };
+  hub = new Worker(new URL("./hub.js", import.meta.url), {
+    workerData: { threading },
+    transferList: [port2],
+    name: "threading-hub",
+  });
+  // The hub never keeps the process alive: the main thread's exit listener waits for
+  // non-daemon threads instead (see lifetime.ts).
+  hub.unref();
+  port1.unref();
+  boot.hubPort = port1;
+}
+
+/** Sends a control message to the hub. */
+export function sendToHub(message: unknown, transfer: TransferListItem[] = []): void {
+  if (boot.hubPort === null) startHub();
+  (boot.hubPort as NonNullable<Bootstrap["hubPort"]>).postMessage(message, transfer);
+}
+
+/** The hub Worker (main thread only), for tests and diagnostics. */
+export function hubWorker(): Worker | undefined {
+  return hub;
+}

@@ -1,0 +1,76 @@
+/**
+ * The hub: one worker, parent of every thread's Worker.
+ *
+ * Why: a Node Worker's child Workers die with it, but a Python thread outlives the thread that
+ * started it; and the main thread may be blocked (in join(), acquire(), a CPU loop) exactly when
+ * another thread wants to start one. The hub's event loop does nothing but serve, so starting a
+ * thread, and noticing that a thread died, never waits for any user thread.
+ *
+ * It keeps SPARES booted workers ready (a Worker boot costs tens of milliseconds; handing a run
+ * request to a ready one costs a message), forwards each start request to one, and ends in the
+ * thread table every thread whose worker exits without having ended itself (process.exit(),
+ * out of memory, a crash), which wakes everyone who joins it.
+ */
+import { MessageChannel, type MessagePort, Worker, workerData } from "node:worker_threads";
+import { type Bootstrap, boot } from "../shared/runtime.js";
+import { markEnded } from "./table.js";
+import type { RunRequest } from "./thread.js";
+
+const SPARES = 2;
+const workerUrl = new URL("./worker.js", import.meta.url);
+const root = (workerData as { threading: Bootstrap }).threading;
+
+const ready: Worker[] = [];
+let booting = 0;
+const waiting: RunRequest[] = [];
+const running = new Map<Worker, { slot: number; ident: number }>();
+
+function spawn(): void {
+  const { port1, port2 } = new MessageChannel();
+  const threading: Bootstrap = { ...boot, hubPort: port2, slot: -1, ident: 0 };
+  const worker = new Worker(workerUrl, { workerData: { threading }, transferList: [port2], stdout: false, stderr: false });
+  booting++;
+  serve(port1);
+  worker.once("message", () => {
+    booting--;
+    ready.push(worker);
+    dispatch();
+  });
+  worker.on("error", () => {
+    // The worker reports its own errors; an error here means it died, and "exit" follows.
+  });
+  worker.on("exit", () => {
+    port1.close();
+    const job = running.get(worker);
+    running.delete(worker);
+    if (job) markEnded(job.slot, job.ident);
+    else {
+      const idle = ready.indexOf(worker);
+      if (idle >= 0) ready.splice(idle, 1);
+      else booting = Math.max(0, booting - 1);
+      dispatch();
+    }
+  });
+}
+
+function dispatch(): void {
+  while (waiting.length > 0 && ready.length > 0) {
+    const request = waiting.shift() as RunRequest;
+    const worker = ready.shift() as Worker;
+    running.set(worker, { slot: request.slot, ident: request.ident });
+    worker.postMessage(request, request.copyBack ? [request.copyBack] : []);
+  }
+  while (ready.length + booting < SPARES + waiting.length) spawn();
+}
+
+function serve(port: MessagePort): void {
+  port.on("message", (message: { type: string; request: RunRequest }) => {
+    if (message.type === "start") {
+      waiting.push(message.request);
+      dispatch();
+    }
+  });
+}
+
+if (root.hubPort) serve(root.hubPort);
+dispatch();

@@ -1,0 +1,21 @@
+/**
+ * The process lives while the main thread or any non-daemon thread does (Python's rule).
+ *
+ * Node ends the process when the main thread's event loop is empty, on process.exit(), or on an
+ * uncaught exception, and then kills every Worker. In each case it first emits "exit" on the main
+ * thread, synchronously; there the main thread waits (Atomics.wait on the live non-daemon count in
+ * the global block, which every ending thread decrements and notifies) until no non-daemon thread
+ * is left, running its blocking duties (e.g. an excepthook it owns) meanwhile. Daemon threads are
+ * then killed with the process.
+ */
+import { ALIVE_NON_DAEMON, G, isRoot } from "../shared/runtime.js";
+import { runDuties } from "../shared/wait.js";
+
+if (isRoot) {
+  process.on("exit", () => {
+    for (let n = Atomics.load(G, ALIVE_NON_DAEMON); n > 0; n = Atomics.load(G, ALIVE_NON_DAEMON)) {
+      runDuties();
+      Atomics.wait(G, ALIVE_NON_DAEMON, n, 50);
+    }
+  });
+}

@@ -1,0 +1,129 @@
+/**
+ * Targets: what a thread runs, and how it travels there.
+ *
+ * JavaScript threads share no heap, so a function target travels as its source text and is
+ * compiled again in the receiving thread, with every export of `threading` in scope under its own
+ * name, plus the helpers esbuild (tsx) inserts into function bodies (`__name`, `__using`, ...).
+ * A closure over the creating scope cannot travel: touching such a name fails in the thread with
+ * the usual ReferenceError naming it. `import()` inside a target is rewritten so that relative
+ * specifiers resolve against the file that created the thread.
+ *
+ * A module target `{ module, export }` is imported in the thread, with its full module scope.
+ */
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { esbuildHelpers } from "./helpers.js";
+
+/** A function exported from a module, run in the thread: `{ module: "./work.ts", export: "crunch" }`. */
+export type ModuleTarget = { module: string | URL; export?: string };
+/** What a thread, a pool task or a Barrier action runs: a function (sent as source) or a module export. */
+// biome-ignore lint/suspicious/noExplicitAny: targets accept any parameters
+export type Target = ((...args: any[]) => unknown) | ModuleTarget;
+
+/** A target in the form that crosses threads. */
+export type TargetSpec =
+  | { kind: "function"; source: string; name: string; base: string }
+  | { kind: "module"; module: string; export: string };
+
+const libraryDir = new URL("../", import.meta.url).href;
+
+/** The URL of the user file that called into the library (for relative imports), best effort. */
+export function callerFile(): string {
+  const stack = new Error().stack ?? "";
+  for (const line of stack.split("\n").slice(1)) {
+    const m = /\(?((?:file|data|node):[^\s)]+?|\/[^\s)]+?)(?::\d+)?(?::\d+)?\)?$/.exec(line.trim());
+    if (!m) continue;
+    let file = m[1] as string;
+    if (file.startsWith("node:")) continue;
+    if (file.startsWith("/")) file = pathToFileURL(file).href;
+    if (file.startsWith(libraryDir)) continue;
+    return file;
+  }
+  return pathToFileURL(`${process.cwd()}/`).href;
+}
+
+/** True for `{ module, export }`. */
+export function isModuleTarget(target: unknown): target is ModuleTarget {
+  return typeof target === "object" && target !== null && "module" in target;
+}
+
+function resolveModule(module: string | URL, base: string): string {
+  const spec = module instanceof URL ? module.href : module;
+  if (spec.startsWith("./") || spec.startsWith("../")) return new URL(spec, base).href;
+  if (spec.startsWith("/")) return pathToFileURL(spec).href;
+  return spec;
+}
+
+/** Turns the source of a function into an expression that evaluates to it (methods become functions). */
+export function functionExpression(fn: Function, what: string): string {
+  const source = Function.prototype.toString.call(fn);
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
+    throw new TypeError(`${what} cannot be sent to another thread: it is a native or bound function (pass a plain function)`);
+  }
+  if (/^class\b/.test(source)) throw new TypeError(`${what} must be a function, not a class`);
+  for (const candidate of [source, source.replace(/^(async\s+)?(\*?\s*)/, "$1function $2")]) {
+    try {
+      new Function(`return (${candidate});`);
+      return candidate;
+    } catch {
+      // try the next form
+    }
+  }
+  throw new TypeError(`${what} cannot be sent to another thread: its source does not parse on its own`);
+}
+
+/** Describes `target` for sending; `where` names it in errors. */
+export function describeTarget(target: unknown, where: string, base = callerFile()): TargetSpec {
+  if (typeof target === "function") {
+    return { kind: "function", source: functionExpression(target, where), name: target.name, base };
+  }
+  if (isModuleTarget(target)) {
+    const exp = target.export ?? "default";
+    if (typeof exp !== "string") throw new TypeError(`${where}.export must be a string`);
+    if (typeof target.module !== "string" && !(target.module instanceof URL)) {
+      throw new TypeError(`${where}.module must be a string or URL`);
+    }
+    return { kind: "module", module: resolveModule(target.module, base), export: exp };
+  }
+  throw new TypeError(`${where} must be a function or { module, export }, not ${target === null ? "null" : typeof target}`);
+}
+
+/** The name a target gives a thread: "Thread-N (name)". */
+export function targetName(spec: TargetSpec): string {
+  if (spec.kind === "function") return spec.name;
+  return spec.export === "default" ? "" : spec.export;
+}
+
+let scope: { names: string[]; values: unknown[] } | undefined;
+
+async function scopeFor(): Promise<{ names: string[]; values: unknown[] }> {
+  if (scope) return scope;
+  const lib = (await import("../index.js")) as Record<string, unknown>;
+  const entries = Object.entries({ ...esbuildHelpers, ...lib });
+  scope = { names: entries.map(([k]) => k), values: entries.map(([, v]) => v) };
+  return scope;
+}
+
+const dynamicImport = /(?<![\w$.])import\s*\(/g;
+
+/** Evaluates source text in a scope with `threading`'s exports and esbuild's helpers. */
+export async function evaluate(source: string, base: string, extra: Record<string, unknown> = {}): Promise<unknown> {
+  const { names, values } = await scopeFor();
+  const importer = (spec: string) => import(typeof spec === "string" ? resolveModule(spec, base) : spec);
+  const extraNames = Object.keys(extra);
+  const body = `"use strict"; return (${source.replace(dynamicImport, "__threadingImport(")});`;
+  const make = new Function(...names, "__threadingImport", ...extraNames, body);
+  return make(...values, importer, ...extraNames.map((k) => extra[k]));
+}
+
+/** Turns a spec back into a callable in this thread. */
+export async function compileTarget(spec: TargetSpec): Promise<(...args: unknown[]) => unknown> {
+  if (spec.kind === "function") return (await evaluate(spec.source, spec.base)) as (...args: unknown[]) => unknown;
+  const mod = (await import(spec.module)) as Record<string, unknown>;
+  const fn = mod[spec.export];
+  if (typeof fn !== "function") {
+    throw new TypeError(`module ${spec.module} has no function export "${spec.export}"`);
+  }
+  return fn as (...args: unknown[]) => unknown;
+}
+
+export { fileURLToPath };

@@ -1,0 +1,464 @@
+/**
+ * Thread: Python's `threading.Thread` on a real JavaScript thread (a worker_threads Worker).
+ *
+ * In the creating thread a Thread is the user's object; in every other thread it is a *handle*
+ * (built from the thread table) with name, ident, nativeId, daemon, isAlive() and join(). Each
+ * thread has one object per thread ident, so enumerate(), currentThread() and a Thread received
+ * from another thread agree (`===`).
+ *
+ * start(): claim a table slot (STARTING), send the target and the encoded arguments (and, for a
+ * subclass, its source and own fields) to the hub, and wait on the slot until the worker marks it
+ * RUNNING. The worker runs run(); when it is over, it sends the subclass's fields back on a
+ * MessagePort, then marks the slot ENDED. Because the fields are posted before the slot ends, the
+ * creator finds them (receiveMessageOnPort) whenever it sees the thread ended: fields are copied
+ * back before isAlive() turns false, even while the creator's event loop is not running.
+ */
+import { MessageChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
+import { RuntimeError } from "../errors.js";
+import {
+  boot,
+  G,
+  isIdentAlive,
+  NEXT_THREAD_NUMBER,
+  readName,
+  SLOT_DAEMON,
+  SLOT_IDENT,
+  SLOT_NATIVE_ID,
+  SLOT_STATE,
+  STARTING,
+  slotIndex,
+  writeName,
+} from "../shared/runtime.js";
+import { deadlineOf, remaining, runDuties, timeoutMs, waitAsync, waitBlocking } from "../shared/wait.js";
+import { decode } from "../transport/decode.js";
+import { type Encoded, encode } from "../transport/encode.js";
+import { kShare, lookup, registerKind, remember, type ShareRecord } from "../transport/shareable.js";
+import { sendToHub } from "./hub-client.js";
+import { claimSlot as claimThread, liveThreads, markEnded as endThread } from "./table.js";
+import { callerFile, describeTarget, type ModuleTarget, type TargetSpec, targetName } from "./target.js";
+
+/** Options of `new Thread()`, as Python's keyword arguments. */
+export interface ThreadOptions<A extends unknown[] = unknown[]> {
+  /** What run() calls: a function (sent as source) or `{ module, export }`. */
+  target?: ((...args: A) => unknown) | ModuleTarget;
+  /** Arguments for the target; copied into the thread (shared objects stay shared). */
+  args?: A;
+  /** Default "Thread-N", or "Thread-N (fn)" for a named function target. */
+  name?: string;
+  /** Default: the creating thread's daemon flag. */
+  daemon?: boolean;
+}
+
+/** A class in a subclass chain, sent as source. */
+export interface ClassSpec {
+  name: string;
+  source: string;
+}
+
+/** What the worker receives to run a thread (see worker.ts). */
+export interface RunRequest {
+  type: "run";
+  slot: number;
+  ident: number;
+  name: string;
+  daemon: boolean;
+  target: TargetSpec | null;
+  args: Encoded;
+  /** For subclasses: the chain below the library class `base`, base-most first. */
+  classes: ClassSpec[];
+  base: string;
+  classModule: string | null;
+  fields: Encoded | null;
+  origin: string;
+  copyBack: MessagePort | null;
+}
+
+const kAdopt = Symbol("threading.adopt");
+interface Adoption {
+  slot: number;
+  ident: number;
+  name: string;
+  daemon: boolean;
+  target?: (...args: unknown[]) => unknown;
+  args?: unknown[];
+}
+let adopting: Adoption | undefined;
+let current: Thread | undefined;
+
+/** The library's own Thread classes, which never travel as source. */
+export const libraryClasses = new Map<Function, string>();
+
+const privateField = /(?:this\.|[\s;{}])#[A-Za-z_$][\w$]*/;
+
+/**
+ * A thread of control, as Python's `threading.Thread`. Pass a `target` (and `args`), or subclass
+ * and override `run()`. `start()` runs it on its own JavaScript thread, in parallel with the others.
+ */
+export class Thread<A extends unknown[] = unknown[]> {
+  #name: string;
+  #daemon: boolean;
+  #target: ((...args: A) => unknown) | ModuleTarget | undefined;
+  #args: A;
+  #started = false;
+  #slot = -1;
+  #ident: number | null = null;
+  #nativeId: number | null = null;
+  #origin: string;
+  /** Only in the creating thread of a subclass: where run()'s fields come back. */
+  #copyBack: MessagePort | null = null;
+  /** True for a handle: a Thread made in another thread (or the main thread's object). */
+  #handle = false;
+
+  constructor(options: ThreadOptions<A> = {}) {
+    const adoption = adopting;
+    adopting = undefined;
+    if (adoption) {
+      this.#name = adoption.name;
+      this.#daemon = adoption.daemon;
+      this.#target = adoption.target as ((...args: A) => unknown) | undefined;
+      this.#args = (adoption.args ?? []) as A;
+      this.#started = true;
+      this.#slot = adoption.slot;
+      this.#ident = adoption.ident;
+      this.#nativeId = Atomics.load(G, slotIndex(adoption.slot, SLOT_NATIVE_ID)) || null;
+      this.#handle = true;
+      this.#origin = "";
+      return;
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`Thread(options): options must be an object like { target, args, name, daemon }`);
+    }
+    const { target, args, name, daemon } = options;
+    if (target !== undefined && typeof target !== "function" && !(typeof target === "object" && target && "module" in target)) {
+      throw new TypeError(`Thread: target must be a function or { module, export }, not ${typeof target}`);
+    }
+    if (args !== undefined && !Array.isArray(args)) throw new TypeError("Thread: args must be an array");
+    if (name !== undefined && typeof name !== "string") throw new TypeError("Thread: name must be a string");
+    if (daemon !== undefined && typeof daemon !== "boolean") throw new TypeError("Thread: daemon must be a boolean");
+    this.#target = target;
+    this.#args = (args ?? []) as A;
+    this.#origin = callerFile();
+    if (name === undefined) {
+      const n = Atomics.add(G, NEXT_THREAD_NUMBER, 1);
+      let suffix = "";
+      if (typeof target === "function" && target.name) suffix = ` (${target.name})`;
+      else if (target && typeof target === "object" && target.export && target.export !== "default") suffix = ` (${target.export})`;
+      this.#name = `Thread-${n}${suffix}`;
+    } else {
+      this.#name = name;
+    }
+    this.#daemon = daemon ?? currentThread().daemon;
+  }
+
+  /** The thread's name; settable. */
+  get name(): string {
+    if (this.#handle && this.#ident !== null && Atomics.load(G, slotIndex(this.#slot, SLOT_IDENT)) === this.#ident) {
+      this.#name = readName(this.#slot);
+    }
+    return this.#name;
+  }
+  set name(value: string) {
+    this.#name = String(value);
+    if (this.#ident !== null && Atomics.load(G, slotIndex(this.#slot, SLOT_IDENT)) === this.#ident) {
+      writeName(G, this.#slot, this.#name);
+    }
+  }
+
+  /** Daemon threads are killed when the program exits; settable only before start(). */
+  get daemon(): boolean {
+    return this.#daemon;
+  }
+  set daemon(value: boolean) {
+    if (this.#started) throw new RuntimeError("cannot set daemon status of active thread");
+    if (typeof value !== "boolean") throw new TypeError("Thread.daemon must be a boolean");
+    this.#daemon = value;
+  }
+
+  /** A process-wide unique number for the thread, set once started (null before). */
+  get ident(): number | null {
+    return this.#ident;
+  }
+
+  /** The kernel thread id (Linux), set once started (null before). */
+  get nativeId(): number | null {
+    if (this.#nativeId === null && this.#ident !== null) {
+      this.#nativeId = Atomics.load(G, slotIndex(this.#slot, SLOT_NATIVE_ID)) || null;
+    }
+    return this.#nativeId;
+  }
+
+  /** What the thread does; by default calls `target(...args)`. Subclasses override it. */
+  run(): unknown {
+    const target = this.#target;
+    if (typeof target === "function") return target(...this.#args);
+    if (target !== undefined) throw new RuntimeError("a module target runs only in its own thread (call start())");
+    return undefined;
+  }
+
+  #request(): RunRequest {
+    const where = `Thread ${this.#name}`;
+    const target = this.#target === undefined ? null : describeTarget(this.#target, `${where}: target`, this.#origin);
+    const args = encode(this.#args, `${where}: args`);
+    let classes: ClassSpec[] = [];
+    let base = "Thread";
+    let classModule: string | null = null;
+    let fields: Encoded | null = null;
+    if (!libraryClasses.has(this.constructor)) {
+      let C = this.constructor as Function;
+      while (!libraryClasses.has(C)) {
+        const source = Function.prototype.toString.call(C);
+        if (privateField.test(source)) {
+          throw new TypeError(
+            `${where}: class ${C.name} has #private members, which JavaScript cannot copy into a thread (use _name or TypeScript's private)`,
+          );
+        }
+        classes.unshift({ name: C.name, source });
+        C = Object.getPrototypeOf(C);
+        if (typeof C !== "function") throw new TypeError(`${where}: not a Thread subclass`);
+      }
+      base = libraryClasses.get(C) as string;
+      const mod = (this.constructor as { module?: unknown }).module;
+      if (typeof mod === "string" || mod instanceof URL) {
+        classModule = String(mod);
+        classes = classes.slice(-1);
+      }
+      const own: Record<string, unknown> = {};
+      for (const key of Object.keys(this)) own[key] = (this as Record<string, unknown>)[key];
+      fields = encode(own, `${where}: field`);
+    }
+    let copyBack: MessagePort | null = null;
+    if (fields !== null) {
+      const channel = new MessageChannel();
+      this.#copyBack = channel.port1;
+      channel.port1.on("message", (m) => this.#applyFields(m));
+      channel.port1.unref();
+      copyBack = channel.port2;
+    }
+    return {
+      type: "run",
+      slot: -1,
+      ident: 0,
+      name: this.#name,
+      daemon: this.#daemon,
+      target,
+      args,
+      classes,
+      base,
+      classModule,
+      fields,
+      origin: this.#origin,
+      copyBack,
+    };
+  }
+
+  #applyFields(message: unknown): void {
+    const { value, marked } = message as Encoded;
+    Object.assign(this, decode(value, marked));
+    this.#copyBack?.close();
+    this.#copyBack = null;
+  }
+
+  #launch(): RunRequest {
+    if (this.#handle) throw new RuntimeError(`start() belongs to the thread that created ${this.#name}`);
+    if (this.#started) throw new RuntimeError("threads can only be started once");
+    const request = this.#request();
+    this.#started = true;
+    const [slot, ident] = claimThread(this.#name, this.#daemon);
+    this.#slot = slot;
+    this.#ident = ident;
+    request.slot = slot;
+    request.ident = ident;
+    remember(-ident, this);
+    try {
+      sendToHub({ type: "start", request }, request.copyBack ? [request.copyBack] : []);
+    } catch (e) {
+      endThread(slot, ident);
+      throw e;
+    }
+    return request;
+  }
+
+  /**
+   * Starts the thread; returns once it is running (`ident` set, `isAlive()` true).
+   * At most once per Thread: a second call is a RuntimeError.
+   */
+  start(): void {
+    this.#launch();
+    const i = slotIndex(this.#slot, SLOT_STATE);
+    while (Atomics.load(G, i) === STARTING && Atomics.load(G, slotIndex(this.#slot, SLOT_IDENT)) === this.#ident) {
+      waitBlocking(G, i, STARTING, Number.POSITIVE_INFINITY);
+    }
+  }
+
+  /** The async twin of `start()`: resolves once the thread is running. */
+  async startAsync(): Promise<void> {
+    this.#launch();
+    const i = slotIndex(this.#slot, SLOT_STATE);
+    while (Atomics.load(G, i) === STARTING && Atomics.load(G, slotIndex(this.#slot, SLOT_IDENT)) === this.#ident) {
+      await waitAsync(G, i, STARTING, Number.POSITIVE_INFINITY);
+    }
+  }
+
+  /** True from start() until run() is over (or the thread died). */
+  isAlive(): boolean {
+    if (this.#ident === null) return false;
+    if (isIdentAlive(this.#slot, this.#ident)) return true;
+    this.#ended();
+    return false;
+  }
+
+  /** Python 3's spelling of isAlive(). */
+  is_alive(): boolean {
+    return this.isAlive();
+  }
+
+  #ended(): void {
+    if (this.#copyBack) {
+      const m = receiveMessageOnPort(this.#copyBack);
+      if (m) this.#applyFields(m.message);
+    }
+    runDuties();
+  }
+
+  /** Waits until the thread ends, at most `timeout` seconds; check isAlive() afterwards to tell. */
+  join(timeout?: number): void {
+    if (this.#ident === null) throw new RuntimeError("cannot join thread before it is started");
+    if (this.#ident === boot.ident) throw new RuntimeError("cannot join current thread");
+    const deadline = deadlineOf(timeoutMs(timeout, "Thread.join()"));
+    const i = slotIndex(this.#slot, SLOT_STATE);
+    for (;;) {
+      const s = Atomics.load(G, i);
+      if (!isIdentAlive(this.#slot, this.#ident)) break;
+      const left = remaining(deadline);
+      if (left === 0) return;
+      waitBlocking(G, i, s, left);
+    }
+    this.#ended();
+  }
+
+  /** The async twin of `join()`. */
+  async joinAsync(timeout?: number): Promise<void> {
+    if (this.#ident === null) throw new RuntimeError("cannot join thread before it is started");
+    if (this.#ident === boot.ident) throw new RuntimeError("cannot join current thread");
+    const deadline = deadlineOf(timeoutMs(timeout, "Thread.joinAsync()"));
+    const i = slotIndex(this.#slot, SLOT_STATE);
+    for (;;) {
+      const s = Atomics.load(G, i);
+      if (!isIdentAlive(this.#slot, this.#ident)) break;
+      const left = remaining(deadline);
+      if (left === 0) return;
+      await waitAsync(G, i, s, left);
+    }
+    this.#ended();
+  }
+
+  /** @deprecated Python 2 spelling of `name`. */
+  getName(): string {
+    return this.name;
+  }
+  /** @deprecated Python 2 spelling of `name = ...`. */
+  setName(name: string): void {
+    this.name = name;
+  }
+  /** @deprecated Python 2 spelling of `daemon`. */
+  isDaemon(): boolean {
+    return this.daemon;
+  }
+  /** @deprecated Python 2 spelling of `daemon = ...`. */
+  setDaemon(daemonic: boolean): void {
+    this.daemon = daemonic;
+  }
+
+  toString(): string {
+    const state = this.#ident === null ? "initial" : this.isAlive() ? "started" : "stopped";
+    return `<${this.constructor.name}(${this.name}, ${state}${this.#daemon ? " daemon" : ""}${this.#ident !== null ? ` ${this.#ident}` : ""})>`;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return this.toString();
+  }
+
+  /** @internal */
+  [kShare](): ShareRecord {
+    if (this.#ident === null) throw new TypeError(`Thread ${this.#name} can be sent to another thread only once started`);
+    return { kind: "Thread", id: -this.#ident, buffers: [], meta: { slot: this.#slot, name: this.name, daemon: this.#daemon } };
+  }
+
+  /** @internal Builds this thread's object for a thread known by its slot (handles and workers). */
+  static [kAdopt](C: Function, adoption: Adoption): Thread {
+    adopting = adoption;
+    try {
+      return Reflect.construct(Thread, [], C) as Thread;
+    } finally {
+      adopting = undefined;
+    }
+  }
+
+  static {
+    libraryClasses.set(Thread, "Thread");
+    registerKind("Thread", (record) => {
+      const meta = record.meta as { slot: number; name: string; daemon: boolean };
+      return handleFor(meta.slot, -record.id, meta.name, meta.daemon);
+    });
+  }
+}
+
+/** This thread's object for the thread `ident` in `slot` (a handle unless it is known here). */
+export function threadFor(slot: number, ident: number): Thread {
+  return handleFor(slot, ident);
+}
+
+function handleFor(slot: number, ident: number, name?: string, daemon?: boolean): Thread {
+  const known = lookup(-ident) as Thread | undefined;
+  if (known) return known;
+  const t = Thread[kAdopt](Thread, {
+    slot,
+    ident,
+    name: name ?? readName(slot),
+    daemon: daemon ?? Atomics.load(G, slotIndex(slot, SLOT_DAEMON)) === 1,
+  });
+  remember(-ident, t);
+  return t;
+}
+
+/** Makes the object that represents this very thread in a worker (see worker.ts). */
+export function adoptSelf(C: Function, adoption: Adoption): Thread {
+  const t = Thread[kAdopt](C, adoption);
+  remember(-adoption.ident, t);
+  current = t;
+  return t;
+}
+
+/** The Thread object of the calling thread. */
+export function currentThread(): Thread {
+  if (current) return current;
+  const known = lookup(-boot.ident) as Thread | undefined;
+  if (known) return known;
+  current = handleFor(boot.slot, boot.ident);
+  return current;
+}
+
+/** The main thread's Thread object, named "MainThread". */
+export function mainThread(): Thread {
+  return handleFor(0, 1, "MainThread", false);
+}
+
+/** Every thread alive now, process-wide (started and not yet ended), main first. */
+export function enumerate(): Thread[] {
+  return liveThreads().map(([slot, ident]) => handleFor(slot, ident));
+}
+
+/** How many threads are alive now, process-wide (main included). */
+export function activeCount(): number {
+  return liveThreads().length;
+}
+
+/** The calling thread's ident. */
+export function getIdent(): number {
+  return boot.ident;
+}
+
+/** The calling thread's kernel thread id (Linux; elsewhere a unique number). */
+export function getNativeId(): number {
+  return Atomics.load(G, slotIndex(boot.slot, SLOT_NATIVE_ID)) || boot.ident;
+}

@@ -1,0 +1,109 @@
+/**
+ * The entry of every thread's Worker (started by the hub). It boots, tells the hub it is ready,
+ * and waits for one run request (see RunRequest in thread.ts). Then it becomes that thread:
+ * publishes RUNNING (start() returns in the creator), builds the thread's object (a subclass
+ * instance gets its fields copied in, without its constructor running again, as in Python the
+ * object is the same), runs run(), reports an uncaught exception to the excepthook, sends the
+ * fields back, marks the thread ENDED, and exits, dropping whatever timers the thread left.
+ */
+import { readlinkSync } from "node:fs";
+import { parentPort } from "node:worker_threads";
+import { boot } from "../shared/runtime.js";
+import { decode } from "../transport/decode.js";
+import { encode } from "../transport/encode.js";
+import { reportException } from "./excepthook.js";
+import { installDirectOutput, writeAll } from "./output.js";
+import { markEnded, markRunning } from "./table.js";
+import { compileTarget, evaluate } from "./target.js";
+import { adoptSelf, libraryClasses, type RunRequest, type Thread } from "./thread.js";
+
+installDirectOutput();
+
+function kernelThreadId(): number {
+  try {
+    return Number(readlinkSync("/proc/thread-self").split("/").pop()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function threadClass(request: RunRequest): Promise<Function> {
+  const lib = (await import("../index.js")) as Record<string, unknown>;
+  let C = lib[request.base] as Function;
+  if (!libraryClasses.has(C)) throw new TypeError(`unknown library class ${request.base}`);
+  if (request.classModule) {
+    const mod = (await import(request.classModule)) as Record<string, unknown>;
+    const name = request.classes[0]?.name;
+    const found = Object.values(mod).find((v) => typeof v === "function" && v.name === name);
+    if (!found) throw new TypeError(`module ${request.classModule} exports no class ${name}`);
+    return found as Function;
+  }
+  const scope: Record<string, unknown> = {};
+  for (const { name, source } of request.classes) {
+    scope[request.base] = C;
+    C = (await evaluate(source, request.origin, { ...scope })) as Function;
+    if (name) scope[name] = C;
+  }
+  return C;
+}
+
+let finished = false;
+let self: Thread | undefined;
+
+function finish(request: RunRequest): never {
+  if (!finished) {
+    finished = true;
+    if (request.copyBack && self) {
+      const own: Record<string, unknown> = {};
+      for (const key of Object.keys(self)) {
+        const value = (self as unknown as Record<string, unknown>)[key];
+        try {
+          encode(value, key);
+          own[key] = value;
+        } catch (e) {
+          writeAll(2, `threading: field ${key} of ${self.name} is not copied back: ${(e as Error).message}\n`);
+        }
+      }
+      request.copyBack.postMessage(encode(own, "field"));
+    }
+    markEnded(request.slot, request.ident);
+  }
+  process.exit(0);
+}
+
+async function run(request: RunRequest): Promise<void> {
+  boot.slot = request.slot;
+  boot.ident = request.ident;
+  const adoption = { slot: request.slot, ident: request.ident, name: request.name, daemon: request.daemon };
+  process.on("uncaughtException", (e) => {
+    reportException(e);
+    finish(request);
+  });
+  process.on("unhandledRejection", (e) => {
+    reportException(e);
+    finish(request);
+  });
+  const lib = (await import("../index.js")) as Record<string, unknown>;
+  self = adoptSelf(lib.Thread as Function, adoption);
+  markRunning(request.slot, request.ident, kernelThreadId());
+  try {
+    const target = request.target ? await compileTarget(request.target) : undefined;
+    const args = decode(request.args.value, request.args.marked) as unknown[];
+    if (request.classes.length > 0 || request.base !== "Thread") {
+      const C = await threadClass(request);
+      self = adoptSelf(C, { ...adoption, target, args });
+      if (request.fields) Object.assign(self, decode(request.fields.value, request.fields.marked));
+    } else {
+      self = adoptSelf(lib.Thread as Function, { ...adoption, target, args });
+    }
+    await self.run();
+  } catch (e) {
+    reportException(e);
+  }
+  finish(request);
+}
+
+parentPort?.once("message", (request: RunRequest) => {
+  void run(request);
+});
+parentPort?.postMessage("ready");
