@@ -24,7 +24,9 @@ export type TargetSpec =
   | { kind: "function"; source: string; name: string; base: string }
   | { kind: "module"; module: string; export: string };
 
-const libraryDir = new URL("../", import.meta.url).href;
+// The library's own files, as stack traces name them: dist/, or src/ when source maps are on (tsx).
+const packageRoot = new URL("../../", import.meta.url).href;
+const libraryDirs = [`${packageRoot}dist/`, `${packageRoot}src/`];
 
 /** The URL of the user file that called into the library (for relative imports), best effort. */
 export function callerFile(): string {
@@ -35,7 +37,7 @@ export function callerFile(): string {
     let file = m[1] as string;
     if (file.startsWith("node:")) continue;
     if (file.startsWith("/")) file = pathToFileURL(file).href;
-    if (file.startsWith(libraryDir)) continue;
+    if (libraryDirs.some((dir) => file.startsWith(dir))) continue;
     return file;
   }
   return pathToFileURL(`${process.cwd()}/`).href;
@@ -107,7 +109,15 @@ const dynamicImport = /(?<![\w$.])import\s*\(/g;
 
 /** Evaluates source text in a scope with `threading`'s exports and esbuild's helpers. */
 export async function evaluate(source: string, base: string, extra: Record<string, unknown> = {}): Promise<unknown> {
-  const { names, values } = await scopeFor();
+  const all = await scopeFor();
+  const names: string[] = [];
+  const values: unknown[] = [];
+  all.names.forEach((name, i) => {
+    if (!(name in extra)) {
+      names.push(name);
+      values.push(all.values[i]);
+    }
+  });
   const importer = (spec: string) => import(typeof spec === "string" ? resolveModule(spec, base) : spec);
   const extraNames = Object.keys(extra);
   const body = `"use strict"; return (${source.replace(dynamicImport, "__threadingImport(")});`;

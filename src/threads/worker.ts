@@ -12,6 +12,7 @@ import { boot } from "../shared/runtime.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
 import { reportException } from "./excepthook.js";
+import { registerLoaders } from "./loaders.js";
 import { installDirectOutput, writeAll } from "./output.js";
 import { markEnded, markRunning } from "./table.js";
 import { compileTarget, evaluate } from "./target.js";
@@ -103,6 +104,7 @@ async function run(request: RunRequest): Promise<void> {
   finish(request);
 }
 
+await registerLoaders(boot.execArgv);
 parentPort?.once("message", (request: RunRequest) => {
   void run(request);
 });
