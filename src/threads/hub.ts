@@ -60,6 +60,15 @@ function dispatch(): void {
     running.set(worker, { slot: request.slot, ident: request.ident });
     worker.postMessage(request, request.copyBack ? [request.copyBack] : []);
   }
+  while (ready.length + booting < waiting.length) spawn();
+  // Refill the spares a moment later: booting a Worker takes a core for tens of milliseconds, and
+  // the thread just handed out should get going first.
+  if (!refill) refill = setTimeout(topUp, 5);
+}
+
+let refill: ReturnType<typeof setTimeout> | undefined;
+function topUp(): void {
+  refill = undefined;
   while (ready.length + booting < SPARES + waiting.length) spawn();
 }
 
@@ -73,4 +82,4 @@ function serve(port: MessagePort): void {
 }
 
 if (root.hubPort) serve(root.hubPort);
-dispatch();
+topUp();

@@ -29,7 +29,6 @@ function kernelThreadId(): number {
 }
 
 async function threadClass(request: RunRequest): Promise<Function> {
-  const lib = (await import("../index.js")) as Record<string, unknown>;
   let C = lib[request.base] as Function;
   if (!libraryClasses.has(C)) throw new TypeError(`unknown library class ${request.base}`);
   if (request.classModule) {
@@ -84,7 +83,6 @@ async function run(request: RunRequest): Promise<void> {
     reportException(e);
     finish(request);
   });
-  const lib = (await import("../index.js")) as Record<string, unknown>;
   self = adoptSelf(lib.Thread as Function, adoption);
   markRunning(request.slot, request.ident, kernelThreadId());
   try {
@@ -105,6 +103,8 @@ async function run(request: RunRequest): Promise<void> {
 }
 
 await registerLoaders(boot.execArgv);
+// Load the whole library now, while the worker is a spare, so a run request finds it ready.
+const lib = (await import("../index.js")) as Record<string, unknown>;
 parentPort?.once("message", (request: RunRequest) => {
   void run(request);
 });
