@@ -12,7 +12,7 @@
  *   G[LOG_*]              the logging configuration made by basicConfig (see logging/)
  *   table                 MAX_THREADS slots, one per thread that is starting, running, or ended
  *
- * A slot is [state, ident, nativeId, daemon, nameLength, name...]. Its state word is the futex that
+ * A slot is [state, ident, nativeId, daemon, mailbox, nameLength, name...]. Its state word is the futex that
  * join() waits on. A slot belongs to the thread with that ident while state != FREE; once ENDED it
  * may be taken again by a new thread (with a new ident), so a holder always checks the ident.
  */
@@ -43,9 +43,11 @@ export const SLOT_STATE = 0;
 export const SLOT_IDENT = 1;
 export const SLOT_NATIVE_ID = 2;
 export const SLOT_DAEMON = 3;
-export const SLOT_NAME_LENGTH = 4;
-export const SLOT_NAME = 5;
-export const NAME_MAX = 123;
+/** Bumped (and notified) by the hub when it has posted a reply to this thread (transport/directory.ts). */
+export const SLOT_MAILBOX = 4;
+export const SLOT_NAME_LENGTH = 5;
+export const SLOT_NAME = 6;
+export const NAME_MAX = 122;
 export const SLOT_INTS = SLOT_NAME + NAME_MAX;
 /** How many threads may exist (starting or alive) at once, process-wide. */
 export const MAX_THREADS = 4096;

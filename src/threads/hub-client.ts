@@ -4,6 +4,7 @@
  */
 import { MessageChannel, type TransferListItem, Worker } from "node:worker_threads";
 import { boot, type Bootstrap } from "../shared/runtime.js";
+import { connectDirectory } from "../transport/directory.js";
 
 let hub: Worker | undefined;
 
@@ -27,6 +28,8 @@ export function sendToHub(message: unknown, transfer: TransferListItem[] = []): 
   if (boot.hubPort === null) startHub();
   (boot.hubPort as NonNullable<Bootstrap["hubPort"]>).postMessage(message, transfer);
 }
+
+connectDirectory((message) => sendToHub(message, []));
 
 /** The hub Worker (main thread only), for tests and diagnostics. */
 export function hubWorker(): Worker | undefined {

@@ -12,9 +12,10 @@
  * out of memory, a crash), which wakes everyone who joins it.
  */
 import { MessageChannel, type MessagePort, Worker, workerData } from "node:worker_threads";
-import { type Bootstrap, boot } from "../shared/runtime.js";
+import { type Bootstrap, boot, G, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
+import type { DirectoryMessage } from "../transport/directory.js";
 import { markEnded } from "./table.js";
-import type { RunRequest } from "./thread.js";
+import { type RunRequest, transferListOf } from "./thread.js";
 
 const SPARES = 2;
 const workerUrl = new URL("./worker.js", import.meta.url);
@@ -58,7 +59,7 @@ function dispatch(): void {
     const request = waiting.shift() as RunRequest;
     const worker = ready.shift() as Worker;
     running.set(worker, { slot: request.slot, ident: request.ident });
-    worker.postMessage(request, request.copyBack ? [request.copyBack] : []);
+    worker.postMessage(request, transferListOf(request));
   }
   while (ready.length + booting < waiting.length) spawn();
   // Refill the spares a moment later: booting a Worker takes a core for tens of milliseconds, and
@@ -72,11 +73,43 @@ function topUp(): void {
   while (ready.length + booting < SPARES + waiting.length) spawn();
 }
 
+// The buffer directory (transport/directory.ts): buffers in flight, and takers waiting for a put
+// that has not arrived yet (a put and its take come on different ports, in either order).
+const buffers = new Map<number, SharedArrayBuffer>();
+const takers = new Map<number, { port: MessagePort; slot: number }>();
+
+function answer(port: MessagePort, slot: number, ref: number, buffer: SharedArrayBuffer): void {
+  port.postMessage({ ref, buffer });
+  const mailbox = slotIndex(slot, SLOT_MAILBOX);
+  Atomics.add(G, mailbox, 1);
+  Atomics.notify(G, mailbox);
+}
+
 function serve(port: MessagePort): void {
-  port.on("message", (message: { type: string; request: RunRequest }) => {
-    if (message.type === "start") {
-      waiting.push(message.request);
-      dispatch();
+  port.on("message", (message: { type: string; request: RunRequest } | DirectoryMessage) => {
+    switch (message.type) {
+      case "start":
+        waiting.push((message as { request: RunRequest }).request);
+        dispatch();
+        break;
+      case "put": {
+        const { ref, buffer } = message as DirectoryMessage & { type: "put" };
+        const taker = takers.get(ref);
+        if (taker) {
+          takers.delete(ref);
+          answer(taker.port, taker.slot, ref, buffer);
+        } else buffers.set(ref, buffer);
+        break;
+      }
+      case "take": {
+        const { ref, slot } = message as DirectoryMessage & { type: "take" };
+        const buffer = buffers.get(ref);
+        if (buffer) {
+          buffers.delete(ref);
+          answer(port, slot, ref, buffer);
+        } else takers.set(ref, { port, slot });
+        break;
+      }
     }
   });
 }

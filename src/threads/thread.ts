@@ -47,6 +47,11 @@ export interface ThreadOptions<A extends unknown[] = unknown[]> {
   name?: string;
   /** Default: the creating thread's daemon flag. */
   daemon?: boolean;
+  /**
+   * Objects in `args` to move into the thread rather than copy, as worker_threads' transferList:
+   * MessagePorts (the usual case) and ArrayBuffers (emptied here).
+   */
+  transferList?: (MessagePort | ArrayBuffer)[];
 }
 
 /** A class in a subclass chain, sent as source. */
@@ -71,6 +76,7 @@ export interface RunRequest {
   fields: Encoded | null;
   origin: string;
   copyBack: MessagePort | null;
+  transfer: (MessagePort | ArrayBuffer)[];
 }
 
 const kAdopt = Symbol("threading.adopt");
@@ -99,6 +105,7 @@ export class Thread<A extends unknown[] = unknown[]> {
   #daemon: boolean;
   #target: ((...args: A) => unknown) | ModuleTarget | undefined;
   #args: A;
+  #transfer: (MessagePort | ArrayBuffer)[] = [];
   #started = false;
   #slot = -1;
   #ident: number | null = null;
@@ -128,7 +135,9 @@ export class Thread<A extends unknown[] = unknown[]> {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`Thread(options): options must be an object like { target, args, name, daemon }`);
     }
-    const { target, args, name, daemon } = options;
+    const { target, args, name, daemon, transferList } = options;
+    if (transferList !== undefined && !Array.isArray(transferList)) throw new TypeError("Thread: transferList must be an array");
+    this.#transfer = transferList ?? [];
     if (target !== undefined && typeof target !== "function" && !(typeof target === "object" && target && "module" in target)) {
       throw new TypeError(`Thread: target must be a function or { module, export }, not ${typeof target}`);
     }
@@ -198,7 +207,7 @@ export class Thread<A extends unknown[] = unknown[]> {
   #request(): RunRequest {
     const where = `Thread ${this.#name}`;
     const target = this.#target === undefined ? null : describeTarget(this.#target, `${where}: target`, this.#origin);
-    const args = encode(this.#args, `${where}: args`);
+    const args = encode(this.#args, `${where}: args`, { transfer: new Set(this.#transfer) });
     let classes: ClassSpec[] = [];
     let base = "Thread";
     let classModule: string | null = null;
@@ -248,6 +257,7 @@ export class Thread<A extends unknown[] = unknown[]> {
       fields,
       origin: this.#origin,
       copyBack,
+      transfer: this.#transfer,
     };
   }
 
@@ -270,7 +280,7 @@ export class Thread<A extends unknown[] = unknown[]> {
     request.ident = ident;
     remember(-ident, this);
     try {
-      sendToHub({ type: "start", request }, request.copyBack ? [request.copyBack] : []);
+      sendToHub({ type: "start", request }, transferListOf(request));
     } catch (e) {
       endThread(slot, ident);
       throw e;
@@ -401,6 +411,11 @@ export class Thread<A extends unknown[] = unknown[]> {
       return handleFor(meta.slot, -record.id, meta.name, meta.daemon);
     });
   }
+}
+
+/** What a run request moves rather than copies. */
+export function transferListOf(request: RunRequest): (MessagePort | ArrayBuffer)[] {
+  return request.copyBack ? [...request.transfer, request.copyBack] : request.transfer;
 }
 
 /** This thread's object for the thread `ident` in `slot` (a handle unless it is known here). */

@@ -22,6 +22,8 @@ import { isShareable, kShare, lookup, remember } from "./shareable.js";
 export const MARK = "\u0000threading";
 
 export interface EncodeOptions {
+  /** Objects moved rather than copied (MessagePorts, ArrayBuffers): they pass through as themselves. */
+  transfer?: ReadonlySet<object>;
   /** Bytes mode: how a SharedArrayBuffer is named inside serialized bytes. */
   bufferRef?: (buffer: SharedArrayBuffer) => unknown;
 }
@@ -32,7 +34,7 @@ export interface Encoded {
   marked: boolean;
 }
 
-const TypedArray = Object.getPrototypeOf(Uint8Array) as abstract new () => ArrayBufferView;
+
 
 function describe(value: unknown): string {
   if (typeof value === "function") return `a function${value.name ? ` (${value.name})` : ""}`;
@@ -76,6 +78,7 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
     const obj = v as object;
     const done = seen.get(obj);
     if (done !== undefined) return done;
+    if (options.transfer?.has(obj)) return obj;
 
     if (isShareable(obj)) {
       const record = obj[kShare]();
@@ -114,7 +117,6 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
         seen.set(obj, out);
         return out;
       }
-      if (!(obj instanceof TypedArray) && !(obj instanceof DataView)) fail(obj);
       return obj;
     }
     if (obj instanceof Error) {

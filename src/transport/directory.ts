@@ -1,0 +1,59 @@
+/**
+ * The buffer directory: how a SharedArrayBuffer crosses through shared memory.
+ *
+ * Queues store items as bytes in shared memory, and bytes cannot hold a SharedArrayBuffer (the
+ * memory of a Lock, an Event, a typed array over shared memory ...): only postMessage can hand one
+ * to another thread. So the sender registers the buffer with the hub under a fresh ref
+ * (`exportBuffer`, a message, no waiting) and writes the ref into the bytes; the receiver asks the
+ * hub for the ref (`importBuffer`): it posts a request and sleeps on its thread slot's mailbox word
+ * until the hub has posted the buffer back, then takes the reply with receiveMessageOnPort (no
+ * event loop needed, so it works while the thread blocks). The hub drops its entry once taken, so
+ * a buffer lives in the directory only while an item holding it is in flight. Each ref is taken
+ * exactly once; an item that is never taken (discarded by shutdown(true)) leaves its entry behind.
+ */
+import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
+import { boot, G, NEXT_OBJECT_ID, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
+
+/** Messages the hub understands for the directory. */
+export type DirectoryMessage =
+  | { type: "put"; ref: number; buffer: SharedArrayBuffer }
+  | { type: "take"; ref: number; slot: number };
+
+let send: (message: DirectoryMessage) => void = () => {
+  throw new Error("threading: directory used before the hub connection exists");
+};
+
+/** @internal Wires the directory to the hub connection (threads/hub-client.ts). */
+export function connectDirectory(sender: (message: DirectoryMessage) => void): void {
+  send = sender;
+}
+
+/** Registers `buffer` for one importBuffer() by any thread; returns its ref. */
+export function exportBuffer(buffer: SharedArrayBuffer): number {
+  const ref = Atomics.add(G, NEXT_OBJECT_ID, 1);
+  send({ type: "put", ref, buffer });
+  return ref;
+}
+
+const arrived = new Map<number, SharedArrayBuffer>();
+
+/** The buffer registered under `ref` (waits briefly for the hub; each ref can be taken once). */
+export function importBuffer(ref: number): SharedArrayBuffer {
+  const mailbox = slotIndex(boot.slot, SLOT_MAILBOX);
+  let seen = Atomics.load(G, mailbox);
+  send({ type: "take", ref, slot: boot.slot });
+  for (;;) {
+    const port = boot.hubPort as MessagePort;
+    for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+      const reply = m.message as { ref: number; buffer: SharedArrayBuffer };
+      arrived.set(reply.ref, reply.buffer);
+    }
+    const buffer = arrived.get(ref);
+    if (buffer) {
+      arrived.delete(ref);
+      return buffer;
+    }
+    Atomics.wait(G, mailbox, seen, 1000);
+    seen = Atomics.load(G, mailbox);
+  }
+}
