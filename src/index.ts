@@ -22,3 +22,4 @@ export {
 export { Timer } from "./threads/timer.js";
 export { excepthook, setExcepthook, type ExceptHookArgs } from "./threads/excepthook.js";
 export type { ModuleTarget, Target } from "./threads/target.js";
+export { logging } from "./logging/index.js";
