@@ -332,7 +332,9 @@ function fixed(abs: number, prec: number, alt: boolean): string {
   if (abs === 0) s = "0".repeat(prec + 1);
   else {
     const { digits, scale } = exactDecimal(abs);
-    s = roundTo(digits, scale, prec).toString().padStart(prec + 1, "0");
+    s = roundTo(digits, scale, prec)
+      .toString()
+      .padStart(prec + 1, "0");
   }
   if (prec === 0) return alt ? `${s}.` : s;
   return `${s.slice(0, s.length - prec)}.${s.slice(s.length - prec)}`;
@@ -368,7 +370,12 @@ function formatFloat(value: unknown, spec: Spec): string {
   const abs = Math.abs(x);
   if (!Number.isFinite(abs)) {
     const body = Number.isNaN(abs) ? "nan" : "inf";
-    return padNumber(Number.isNaN(abs) ? (spec.plus ? "+" : spec.space ? " " : "") : sign, "", upper ? body.toUpperCase() : body, spec);
+    return padNumber(
+      Number.isNaN(abs) ? (spec.plus ? "+" : spec.space ? " " : "") : sign,
+      "",
+      upper ? body.toUpperCase() : body,
+      spec,
+    );
   }
   const prec = spec.prec < 0 ? 6 : spec.prec;
   let body: string;

@@ -330,7 +330,11 @@ function captureCallSite(): CallSite | undefined {
   const index = sites.findIndex((site) => fileOf(site) !== thisFile);
   if (index < 0) return undefined;
   const site = sites[index] as NodeJS.CallSite;
-  const result = { pathname: fileOf(site), lineno: site.getLineNumber() ?? 0, funcName: site.getFunctionName() ?? "<module>" };
+  const result = {
+    pathname: fileOf(site),
+    lineno: site.getLineNumber() ?? 0,
+    funcName: site.getFunctionName() ?? "<module>",
+  };
   const frame = typeof text === "string" ? text.split("\n")[index + 1] : undefined;
   const location = frame === undefined ? undefined : frameLocation(frame);
   const m = location === undefined ? null : /^(.*):(\d+):\d+$/.exec(location);
@@ -399,7 +403,9 @@ function strftime(fmt: string, d: Date): string {
         return MONTHS[d.getMonth()] as string;
       case "j": {
         const start = new Date(d.getFullYear(), 0, 1);
-        const day = Math.round((new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime() - start.getTime()) / 864e5);
+        const day = Math.round(
+          (new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime() - start.getTime()) / 864e5,
+        );
         return String(day + 1).padStart(3, "0");
       }
       case "w":

@@ -17,7 +17,15 @@
  */
 import { RuntimeError } from "../errors.js";
 import { deadlineOf, remaining, timeoutMs, waitAsync, waitBlocking } from "../shared/wait.js";
-import { kShare, newObjectId, type ShareRecord, adoptedRecord, registerKind, remember, revive } from "../transport/shareable.js";
+import {
+  kShare,
+  newObjectId,
+  type ShareRecord,
+  adoptedRecord,
+  registerKind,
+  remember,
+  revive,
+} from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
 
 const UNLOCKED = 0;
@@ -26,7 +34,8 @@ const CONTENDED = 2;
 
 /** Checks Python's acquire(blocking, timeout) arguments; returns the timeout in ms. */
 export function acquireArgs(what: string, blocking: unknown, timeout: unknown): number {
-  if (typeof blocking !== "boolean") throw new TypeError(`${what}.acquire(): blocking must be a boolean, not ${typeof blocking}`);
+  if (typeof blocking !== "boolean")
+    throw new TypeError(`${what}.acquire(): blocking must be a boolean, not ${typeof blocking}`);
   if (!blocking && timeout !== undefined && timeout !== -1) {
     throw new RangeError(`${what}.acquire(): can't specify a timeout for a non-blocking call`);
   }

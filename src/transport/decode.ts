@@ -62,9 +62,9 @@ export function decode(value: unknown, marked: boolean, options: DecodeOptions =
       }
       case "view": {
         const sab = buffer(m.ref);
-        const C = (globalThis as unknown as Record<string, new (b: SharedArrayBuffer, o: number, l: number) => unknown>)[
-          m.type as string
-        ];
+        const C = (
+          globalThis as unknown as Record<string, new (b: SharedArrayBuffer, o: number, l: number) => unknown>
+        )[m.type as string];
         const view = new (C as NonNullable<typeof C>)(sab, m.byteOffset as number, m.length as number);
         done.set(m, view);
         return view;

@@ -34,8 +34,6 @@ export interface Encoded {
   marked: boolean;
 }
 
-
-
 function describe(value: unknown): string {
   if (typeof value === "function") return `a function${value.name ? ` (${value.name})` : ""}`;
   if (typeof value === "symbol") return `a symbol (${value.description ?? ""})`;
@@ -45,7 +43,8 @@ function describe(value: unknown): string {
 
 function pathText(path: (string | number)[], root: string): string {
   let s = root;
-  for (const p of path) s += typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`;
+  for (const p of path)
+    s += typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`;
   return s;
 }
 
@@ -172,12 +171,7 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
       }
       return out;
     }
-    if (
-      obj instanceof Date ||
-      obj instanceof RegExp ||
-      types.isArrayBuffer(obj) ||
-      types.isBoxedPrimitive(obj)
-    ) {
+    if (obj instanceof Date || obj instanceof RegExp || types.isArrayBuffer(obj) || types.isBoxedPrimitive(obj)) {
       if (types.isSymbolObject(obj)) fail(obj);
       seen.set(obj, obj);
       return obj;
