@@ -65,6 +65,25 @@ export interface Bootstrap {
 
 const inherited: Bootstrap | undefined = (workerData as { threading?: Bootstrap } | null)?.threading;
 
+/**
+ * The main thread's Node flags that threads should run with too: loaders (--import tsx), memory
+ * and warning options. Flags that name the main program (-e/--eval/-p/--print and their code,
+ * --input-type, --test) are not for threads.
+ */
+export function threadExecArgv(execArgv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i] as string;
+    if (a === "-e" || a === "--eval" || a === "-p" || a === "--print") {
+      i++;
+      continue;
+    }
+    if (/^--(eval|print|input-type|test)(=|$)/.test(a) || a === "-pe") continue;
+    out.push(a);
+  }
+  return out;
+}
+
 function makeRoot(): Bootstrap {
   const bytes = (TABLE + MAX_THREADS * SLOT_INTS) * 4;
   const global = new SharedArrayBuffer(bytes);
@@ -79,7 +98,7 @@ function makeRoot(): Bootstrap {
   g[base + SLOT_IDENT] = 1;
   g[base + SLOT_NATIVE_ID] = process.pid;
   writeName(g, 0, "MainThread");
-  return { global, hubPort: null, slot: 0, ident: 1, execArgv: process.execArgv };
+  return { global, hubPort: null, slot: 0, ident: 1, execArgv: threadExecArgv(process.execArgv) };
 }
 
 /** This thread's bootstrap: inherited from the creator, or made here in the root (main) thread. */

@@ -15,6 +15,7 @@ function startHub(): void {
     workerData: { threading },
     transferList: [port2],
     name: "threading-hub",
+    execArgv: boot.execArgv,
   });
   // The hub never keeps the process alive: the main thread's exit listener waits for
   // non-daemon threads instead (see lifetime.ts).

@@ -29,7 +29,13 @@ const running = new Map<Worker, { slot: number; ident: number }>();
 function spawn(): void {
   const { port1, port2 } = new MessageChannel();
   const threading: Bootstrap = { ...boot, hubPort: port2, slot: -1, ident: 0 };
-  const worker = new Worker(workerUrl, { workerData: { threading }, transferList: [port2], stdout: false, stderr: false });
+  const worker = new Worker(workerUrl, {
+    workerData: { threading },
+    transferList: [port2],
+    execArgv: boot.execArgv,
+    stdout: false,
+    stderr: false,
+  });
   booting++;
   serve(port1);
   worker.once("message", () => {

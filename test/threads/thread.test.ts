@@ -1,0 +1,384 @@
+// Thread semantics, after CPython's test_threading.ThreadTests (names, idents, daemon, join
+// timeout, start twice, join self, enumerate, excepthook) and this library's contract.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { test } from "node:test";
+import {
+  activeCount,
+  currentThread,
+  enumerate,
+  Event,
+  getIdent,
+  getNativeId,
+  mainThread,
+  RuntimeError,
+  setExcepthook,
+  Thread,
+  Timer,
+} from "threading";
+
+const T = { timeout: 30_000 };
+
+function runChild(code: string): { stdout: string; stderr: string; status: number | null; ms: number } {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status, ms: Date.now() - started };
+}
+
+test("a thread runs its target with args, on another thread", T, () => {
+  const cell = new Int32Array(new SharedArrayBuffer(8));
+  const t = new Thread({
+    target: (c: Int32Array, a: number, b: number) => {
+      c[0] = a + b;
+      c[1] = getIdent();
+    },
+    args: [cell, 20, 22],
+  });
+  t.start();
+  t.join();
+  assert.equal(cell[0], 42);
+  assert.notEqual(cell[1], getIdent());
+  assert.equal(cell[1], t.ident);
+});
+
+test("names: Thread-N counts process-wide, (fn) suffix for named targets, explicit names kept", T, () => {
+  function work(): void {}
+  const a = new Thread({ target: work });
+  const b = new Thread();
+  const c = new Thread({ name: "custom" });
+  const na = Number(/^Thread-(\d+) \(work\)$/.exec(a.name)?.[1]);
+  const nb = Number(/^Thread-(\d+)$/.exec(b.name)?.[1]);
+  assert.ok(na > 0 && nb === na + 1, `${a.name} then ${b.name}`);
+  assert.equal(c.name, "custom");
+  c.setName("renamed");
+  assert.equal(c.getName(), "renamed");
+});
+
+test("ident and nativeId are null before start, unique after; isAlive follows the thread", T, () => {
+  const go = new Event();
+  const t = new Thread({ target: (e: Event) => e.wait(), args: [go] });
+  assert.equal(t.ident, null);
+  assert.equal(t.nativeId, null);
+  assert.equal(t.isAlive(), false);
+  t.start();
+  assert.equal(t.isAlive(), true, "alive as soon as start() returns");
+  assert.ok(typeof t.ident === "number" && t.ident !== getIdent());
+  assert.ok(typeof t.nativeId === "number" && t.nativeId !== getNativeId());
+  go.set();
+  t.join();
+  assert.equal(t.isAlive(), false);
+});
+
+test("start twice, join before start, join self: RuntimeError", T, () => {
+  const t = new Thread({ target: () => {} });
+  assert.throws(() => t.join(), RuntimeError);
+  t.start();
+  assert.throws(() => t.start(), { name: "RuntimeError", message: "threads can only be started once" });
+  t.join();
+  assert.throws(() => mainThread().join(), /cannot join current thread/);
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const self = new Thread({
+    target: (c: Int32Array) => {
+      try {
+        currentThread().join();
+      } catch (e) {
+        if ((e as Error).name === "RuntimeError") c[0] = 1;
+      }
+    },
+    args: [cell],
+  });
+  self.start();
+  self.join();
+  assert.equal(cell[0], 1);
+});
+
+test("join(timeout) returns after the timeout with the thread still alive", T, () => {
+  const stop = new Event();
+  const t = new Thread({ target: (e: Event) => e.wait(), args: [stop] });
+  t.start();
+  const started = performance.now();
+  t.join(0.2);
+  const waited = performance.now() - started;
+  assert.ok(waited >= 190, `join returned early, after ${waited} ms`);
+  assert.equal(t.isAlive(), true);
+  stop.set();
+  t.join();
+  assert.equal(t.isAlive(), false);
+});
+
+test("negative or NaN timeouts are RangeErrors", T, () => {
+  const t = new Thread({ target: () => {} });
+  t.start();
+  assert.throws(() => t.join(-1), RangeError);
+  assert.throws(() => t.join(Number.NaN), RangeError);
+  t.join();
+});
+
+test("daemon: inherited from the creator, settable only before start", T, () => {
+  assert.equal(new Thread().daemon, false);
+  const t = new Thread({ target: () => {}, daemon: true });
+  assert.equal(t.isDaemon(), true);
+  t.start();
+  assert.throws(() => {
+    t.daemon = false;
+  }, RuntimeError);
+  t.join();
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const parent = new Thread({
+    daemon: true,
+    target: (c: Int32Array) => {
+      const child = new Thread({ target: () => {} });
+      c[0] = child.daemon ? 1 : 2;
+    },
+    args: [cell],
+  });
+  parent.start();
+  parent.join();
+  assert.equal(cell[0], 1);
+});
+
+test("enumerate and activeCount are process-wide and return the same objects", T, () => {
+  const stop = new Event();
+  const threads = [0, 1, 2].map(() => new Thread({ target: (e: Event) => e.wait(), args: [stop] }));
+  const before = activeCount();
+  for (const t of threads) t.start();
+  assert.equal(activeCount(), before + 3);
+  const all = enumerate();
+  for (const t of threads) assert.ok(all.includes(t), `${t.name} in enumerate()`);
+  assert.ok(all.includes(mainThread()));
+  assert.equal(currentThread(), mainThread());
+  assert.equal(mainThread().name, "MainThread");
+  // Seen from another thread: the same threads, by ident.
+  const cell = new Int32Array(new SharedArrayBuffer(4 * 8));
+  const viewer = new Thread({
+    target: (c: Int32Array) => {
+      const idents = enumerate().map((t) => t.ident ?? 0);
+      c[0] = idents.length;
+      idents.forEach((id, i) => {
+        c[1 + i] = id;
+      });
+    },
+    args: [cell],
+  });
+  viewer.start();
+  viewer.join();
+  const seen = [...cell.slice(1, 1 + (cell[0] as number))];
+  for (const t of threads) assert.ok(seen.includes(t.ident as number));
+  stop.set();
+  for (const t of threads) t.join();
+  assert.equal(activeCount(), before);
+});
+
+test("a Thread sent to another thread is a handle there, and comes back as the same object", T, () => {
+  const stop = new Event();
+  const worker = new Thread({ target: (e: Event) => e.wait(), args: [stop] });
+  worker.start();
+  const cell = new Int32Array(new SharedArrayBuffer(8));
+  const observer = new Thread({
+    target: (other: Thread, c: Int32Array, e: Event) => {
+      c[0] = other.isAlive() ? 1 : 0;
+      e.set();
+      other.join();
+      c[1] = other.isAlive() ? 1 : 2;
+    },
+    args: [worker, cell, stop],
+  });
+  observer.start();
+  observer.join();
+  assert.deepEqual([...cell], [1, 2]);
+});
+
+test("subclass: run() overridden, fields copied in and back, currentThread() === this", T, () => {
+  class Adder extends Thread {
+    total = 0;
+    same = false;
+    constructor(public readonly values: number[]) {
+      super();
+    }
+    override run(): void {
+      for (const v of this.values) this.total += v;
+      this.same = currentThread() === this;
+    }
+  }
+  const t = new Adder([1, 2, 3, 4]);
+  t.start();
+  t.join();
+  assert.equal(t.total, 10);
+  assert.equal(t.same, true);
+  assert.deepEqual(t.values, [1, 2, 3, 4]);
+});
+
+test("subclass with #private fields: TypeError at start, nothing started", T, () => {
+  class Secret extends Thread {
+    #hidden = 1;
+    peek(): number {
+      return this.#hidden;
+    }
+  }
+  const before = activeCount();
+  const t = new Secret();
+  assert.throws(() => t.start(), TypeError);
+  assert.equal(activeCount(), before);
+});
+
+test("a value that cannot cross is a TypeError from start() naming where it is; nothing starts", T, () => {
+  const t = new Thread({ target: () => {}, args: [{ ok: 1, nested: [0, () => 1] }] });
+  assert.throws(() => t.start(), /args\[0\]\.nested\[1\].*function/);
+  assert.equal(t.ident, null);
+});
+
+test("closures over the creating scope fail in the thread with a ReferenceError naming the variable", T, () => {
+  const secret = 41;
+  const errors: string[] = [];
+  setExcepthook((a) => errors.push(`${a.excType}: ${(a.excValue as Error).message}`));
+  try {
+    const t = new Thread({ target: () => secret + 1 });
+    t.start();
+    t.join();
+  } finally {
+    setExcepthook(null);
+  }
+  assert.equal(errors.length, 1);
+  assert.match(errors[0] as string, /ReferenceError: secret is not defined/);
+});
+
+test("async targets: the thread lives until the promise settles", T, () => {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const t = new Thread({
+    target: async (c: Int32Array) => {
+      await new Promise((r) => setTimeout(r, 100));
+      c[0] = 7;
+    },
+    args: [cell],
+  });
+  t.start();
+  t.join();
+  assert.equal(cell[0], 7);
+});
+
+test("module targets, TypeScript modules included, default export too", T, () => {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const t = new Thread({ target: { module: "../fixtures/work.ts", export: "double" }, args: [cell, 21] });
+  assert.match(t.name, /\(double\)$/);
+  t.start();
+  t.join();
+  assert.equal(cell[0], 42);
+  const d = new Thread({ target: { module: new URL("../fixtures/work.ts", import.meta.url) }, args: [cell], name: "abc" });
+  d.start();
+  d.join();
+  assert.equal(cell[0], 3);
+});
+
+test("excepthook gets the error class, a copy of the error and the Thread; join returns after it", T, () => {
+  const got: { excType: string; message: string; thread: unknown; stack: string }[] = [];
+  setExcepthook((a) =>
+    got.push({ excType: a.excType, message: (a.excValue as Error).message, thread: a.thread, stack: String((a.excValue as Error).stack) }),
+  );
+  try {
+    const t = new Thread({
+      target: function failing() {
+        throw new RangeError("out of range");
+      },
+    });
+    t.start();
+    t.join();
+    assert.equal(got.length, 1, "the hook ran before join() returned");
+    assert.equal(got[0]?.excType, "RangeError");
+    assert.equal(got[0]?.message, "out of range");
+    assert.equal(got[0]?.thread, t);
+    assert.match(got[0]?.stack ?? "", /failing/);
+  } finally {
+    setExcepthook(null);
+  }
+});
+
+test("default excepthook prints 'Exception in thread NAME:' and the stack; join does not rethrow", T, () => {
+  const r = runChild(`
+    import { Thread } from "threading";
+    const t = new Thread({ name: "bad", target: () => { throw new Error("kaboom"); } });
+    t.start(); t.join(); console.log("joined", t.isAlive());
+  `);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /Exception in thread bad:\nError: kaboom/);
+  assert.match(r.stdout, /joined false/);
+});
+
+test("process.exit() in a thread ends that thread only, silently", T, () => {
+  const t = new Thread({ target: () => process.exit(3) });
+  t.start();
+  t.join();
+  assert.equal(t.isAlive(), false);
+});
+
+test("the process waits for non-daemon threads and kills daemon threads", T, () => {
+  const r = runChild(`
+    import { Thread, sleep } from "threading";
+    new Thread({ daemon: true, target: () => { sleep(10); console.log("daemon woke"); } }).start();
+    new Thread({ target: () => { sleep(0.5); console.log("non-daemon done"); } }).start();
+    console.log("main done");
+  `);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "main done\nnon-daemon done\n");
+  assert.ok(r.ms < 8000, `took ${r.ms} ms: the daemon thread kept the process alive`);
+});
+
+test("a thread outlives the thread that started it, and main's process.exit() waits for it", T, () => {
+  const r = runChild(`
+    import { Thread, sleep } from "threading";
+    const parent = new Thread({ target: () => {
+      new Thread({ target: () => { sleep(0.5); console.log("child done"); } }).start();
+      console.log("parent done");
+    } });
+    parent.start(); parent.join();
+    console.log("main exits");
+    process.exit(0);
+  `);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "parent done\nmain exits\nchild done\n");
+});
+
+test("output of threads appears while the main thread is blocked", T, () => {
+  const r = runChild(`
+    import { Thread, Event } from "threading";
+    const e = new Event();
+    const t = new Thread({ target: (e) => { console.log("from thread"); e.set(); }, args: [e] });
+    t.start();
+    e.wait();           // main blocked: the thread's line is already out
+    process.stdout.write("after wait\\n");
+    t.join();
+  `);
+  assert.equal(r.stdout, "from thread\nafter wait\n");
+});
+
+test("Timer fires after its interval; cancel() before it fires stops it", T, () => {
+  const cell = new Int32Array(new SharedArrayBuffer(8));
+  const fired = new Timer(0.1, (c: Int32Array) => Atomics.add(c, 0, 1), [cell]);
+  const cancelled = new Timer(0.3, (c: Int32Array) => Atomics.add(c, 1, 1), [cell]);
+  const started = performance.now();
+  fired.start();
+  cancelled.start();
+  cancelled.cancel();
+  fired.join();
+  cancelled.join();
+  assert.ok(performance.now() - started >= 95);
+  assert.deepEqual([...cell], [1, 0]);
+  fired.cancel(); // harmless after it fired
+  assert.equal(fired.finished.isSet(), true);
+});
+
+test("joinAsync and startAsync do not block the event loop", T, async () => {
+  const stop = new Event();
+  const t = new Thread({ target: (e: Event) => e.wait(), args: [stop] });
+  await t.startAsync();
+  assert.equal(t.isAlive(), true);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 5);
+  setTimeout(() => stop.set(), 100);
+  await t.joinAsync();
+  clearInterval(timer);
+  assert.ok(ticks > 3, "the event loop ran while joining");
+  assert.equal(t.isAlive(), false);
+});
