@@ -76,9 +76,9 @@ const PYTHON_CASES: [string, unknown[], string][] = [
   ["%08.3f", [-3.14159], "-003.142"],
   ["%+.1f", [2.0], "+2.0"],
   ["%#.0f", [3], "3."],
-  ["%f", [1e+22], "10000000000000000000000.000000"],
+  ["%f", [1e22], "10000000000000000000000.000000"],
   ["%.3f", [-0.0], "-0.000"],
-  ["%f", [1e-07], "0.000000"],
+  ["%f", [1e-7], "0.000000"],
   ["%.10f", [0.1], "0.1000000000"],
   ["%e", [12345.678], "1.234568e+04"],
   ["%.2e", [12345.678], "1.23e+04"],
@@ -87,9 +87,9 @@ const PYTHON_CASES: [string, unknown[], string][] = [
   ["%.0e", [50000000000.0], "5e+10"],
   ["%#.0e", [50000000000.0], "5.e+10"],
   ["%e", [1e-310], "1.000000e-310"],
-  ["%e", [1.7976931348623157e+308], "1.797693e+308"],
+  ["%e", [1.7976931348623157e308], "1.797693e+308"],
   ["%g", [0.0001], "0.0001"],
-  ["%g", [1e-05], "1e-05"],
+  ["%g", [1e-5], "1e-05"],
   ["%g", [123456], "123456"],
   ["%g", [1234567], "1.23457e+06"],
   ["%g", [100], "100"],
@@ -112,8 +112,8 @@ const PYTHON_CASES: [string, unknown[], string][] = [
   ["%d%%", [50], "50%"],
   ["%d", [true], "1"],
   ["%f", [false], "0.000000"],
-  ["%r", ["it's"], "\"it's\""],
-  ["%a", ["café"], "'caf\\xe9'"]
+  ["%r", ["it's"], '"it\'s"'],
+  ["%a", ["café"], "'caf\\xe9'"],
 ];
 
 describe("message %-formatting", () => {
@@ -265,12 +265,19 @@ describe("records", () => {
   });
 
   test("threadName, thread, process, processName with widths and alignment", T, () => {
-    const out = record("(%(threadName)-12s) [%(threadName)12s] %(thread)d %(process)d %(processName)s %(message)s", () =>
-      logging.info("m"),
+    const out = record(
+      "(%(threadName)-12s) [%(threadName)12s] %(thread)d %(process)d %(processName)s %(message)s",
+      () => logging.info("m"),
     );
     assert.equal(out, `(MainThread  ) [  MainThread] 1 ${process.pid} MainProcess m\n`);
-    assert.equal(record("%(levelname)-8s|%(levelname)8s|%(message)s", () => logging.info("x")), "INFO    |    INFO|x\n");
-    assert.equal(record("%(levelno)03d %(message)s", () => logging.info("x")), "020 x\n");
+    assert.equal(
+      record("%(levelname)-8s|%(levelname)8s|%(message)s", () => logging.info("x")),
+      "INFO    |    INFO|x\n",
+    );
+    assert.equal(
+      record("%(levelno)03d %(message)s", () => logging.info("x")),
+      "020 x\n",
+    );
   });
 
   test("asctime is Python's default local time with milliseconds", T, () => {

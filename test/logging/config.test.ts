@@ -1,0 +1,214 @@
+// basicConfig and levels are process-wide state: each case runs in a child process.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const T = { timeout: 60_000 };
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/**
+ * Runs an ES module (which may `import ... from "threading"`) in a fresh process. The module is a
+ * file under the repository's .tmp/ so that the package resolves to itself (dist).
+ */
+function run(code: string): { stdout: string; stderr: string; status: number | null } {
+  mkdirSync(join(root, ".tmp"), { recursive: true });
+  const dir = mkdtempSync(join(root, ".tmp", "logging-"));
+  const file = join(dir, "main.mjs");
+  writeFileSync(file, code);
+  try {
+    const r = spawnSync(process.execPath, [file], { cwd: root, encoding: "utf8", timeout: 50_000 });
+    return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("configuration", () => {
+  test("without basicConfig: WARNING and above, '%(levelname)s:%(name)s:%(message)s', on stderr", T, () => {
+    const r = run(`
+      import { logging } from "threading";
+      logging.debug("d"); logging.info("i");
+      logging.warning("w %d", 1); logging.error("e"); logging.critical("c");
+      logging.getLogger("app").warning("named"); logging.getLogger("app").info("not shown");
+    `);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr, "WARNING:root:w 1\nERROR:root:e\nCRITICAL:root:c\nWARNING:app:named\n");
+  });
+
+  test("basicConfig sets level and format; later calls do nothing unless force", T, () => {
+    const r = run(`
+      import { logging } from "threading";
+      logging.basicConfig({ level: logging.DEBUG, format: "[%(levelname)s] %(message)s" });
+      logging.debug("one %s", "a");
+      logging.basicConfig({ level: logging.ERROR, format: "IGNORED %(message)s" });
+      logging.debug("two");
+      logging.basicConfig({ level: "WARNING", format: "%(name)s|%(message)s", force: true });
+      logging.info("hidden"); logging.warning("three");
+    `);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, "[DEBUG] one a\n[DEBUG] two\nroot|three\n");
+  });
+
+  test("basicConfig with only a level keeps the default format; an empty format is %(message)s", T, () => {
+    const r = run(`
+      import { logging } from "threading";
+      logging.basicConfig({ level: "INFO" });
+      logging.info("x"); logging.debug("no");
+      logging.basicConfig({ format: "", force: true });
+      logging.info("the level stays INFO"); logging.debug("no");
+    `);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, "INFO:root:x\nthe level stays INFO\n");
+  });
+
+  test("logging before basicConfig does not prevent it (no implicit basicConfig)", T, () => {
+    const r = run(`
+      import { logging } from "threading";
+      logging.warning("early");
+      logging.basicConfig({ level: logging.DEBUG, format: "%(message)s!" });
+      logging.debug("late");
+    `);
+    assert.equal(r.stderr, "WARNING:root:early\nlate!\n");
+  });
+
+  test("stream: process.stdout", T, () => {
+    const r = run(`
+      import { logging } from "threading";
+      logging.basicConfig({ stream: process.stdout, format: "%(message)s" });
+      logging.warning("to stdout");
+    `);
+    assert.equal(r.stdout, "to stdout\n");
+    assert.equal(r.stderr, "");
+  });
+});
+
+describe("across threads", () => {
+  test("a configuration made in main applies in a thread already running", T, () => {
+    const r = run(`
+      import { logging, Thread, Event } from "threading";
+      const ready = new Event(), go = new Event();
+      const t = new Thread({
+        name: "worker",
+        args: [ready, go],
+        target: (ready, go) => {
+          logging.debug("before config: not shown");
+          ready.set(); go.wait();
+          logging.debug("running with %s and %s", [1, 2], { k: "v" });
+          logging.getLogger("w.sub").info("named");
+        },
+      });
+      t.start();
+      ready.wait();
+      logging.basicConfig({ level: logging.DEBUG, format: "(%(threadName)-9s) %(thread)d %(name)s %(message)s" });
+      logging.debug("Starting");
+      go.set(); t.join();
+      console.log(t.ident);
+    `);
+    assert.equal(r.status, 0, r.stderr);
+    const ident = Number(r.stdout.trim());
+    assert.ok(ident > 1, r.stdout);
+    assert.equal(
+      r.stderr,
+      "(MainThread) 1 root Starting\n" +
+        `(worker   ) ${ident} root running with [ 1, 2 ] and { k: 'v' }\n` +
+        `(worker   ) ${ident} w.sub named\n`,
+    );
+  });
+
+  test("a configuration or root level set in a thread applies in main and in other threads", T, () => {
+    const r = run(`
+      import { logging, Thread, Event } from "threading";
+      const t = new Thread({ name: "configurer", target: () => {
+        logging.basicConfig({ level: logging.INFO, format: "%(threadName)s:%(levelname)s:%(message)s" });
+        logging.info("configured");
+      }});
+      t.start(); t.join();
+      logging.info("main sees it"); logging.debug("not shown");
+      const t2 = new Thread({ name: "lowerer", target: () => { logging.getLogger().setLevel(logging.DEBUG); } });
+      t2.start(); t2.join();
+      logging.debug("main debug");
+      console.log(logging.root.level, logging.isConfigured());
+    `);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "10 true\n");
+    assert.equal(r.stderr, "configurer:INFO:configured\nMainThread:INFO:main sees it\nMainThread:DEBUG:main debug\n");
+  });
+
+  test("relativeCreated is process-wide; per-logger levels are per thread", T, () => {
+    const r = run(`
+      import { logging, Thread } from "threading";
+      logging.basicConfig({ level: logging.DEBUG, format: "%(threadName)s %(relativeCreated)d %(name)s %(message)s" });
+      logging.getLogger("quiet").setLevel(logging.ERROR);
+      logging.info("main");
+      const t = new Thread({ name: "T", target: () => {
+        logging.info("thread");
+        logging.getLogger("quiet").info("shown: the level was set in main only");
+      }});
+      t.start(); t.join();
+      logging.getLogger("quiet").info("hidden in main");
+    `);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 3, r.stderr);
+    const [m, th, q] = lines.map((l) => l.split(" ")) as [string[], string[], string[]];
+    assert.equal(m[0], "MainThread");
+    assert.equal(th[0], "T");
+    assert.equal(q.slice(2).join(" "), "quiet shown: the level was set in main only");
+    // ms since the process started, in the thread as in main (not since the thread started)
+    assert.ok(Number(th[1]) >= Number(m[1]) && Number(m[1]) > 0, r.stderr);
+  });
+
+  test("records from many threads are whole lines", T, () => {
+    const r = run(`
+      import { logging, Thread } from "threading";
+      logging.basicConfig({ level: logging.DEBUG, format: "<%(threadName)s|%(message)s>" });
+      const threads = [];
+      for (let i = 0; i < 4; i++) {
+        threads.push(new Thread({ name: "t" + i, args: [i], target: (i) => {
+          for (let n = 0; n < 300; n++) logging.info("%d-%d %s", i, n, "x".repeat(200));
+        }}));
+      }
+      for (const t of threads) t.start();
+      for (const t of threads) t.join();
+    `);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1200);
+    const seen = new Set<string>();
+    for (const line of lines) {
+      const m = /^<t(\d)\|(\d)-(\d+) x{200}>$/.exec(line);
+      assert.ok(m, line.slice(0, 80));
+      assert.equal(m[1], m[2]);
+      seen.add(`${m[2]}-${m[3]}`);
+    }
+    assert.equal(seen.size, 1200);
+  });
+
+  test("concurrent basicConfig calls: exactly one wins, everywhere", T, () => {
+    const r = run(`
+      import { logging, Thread, Event } from "threading";
+      const go = new Event();
+      const threads = [];
+      for (let i = 0; i < 4; i++) {
+        threads.push(new Thread({ args: [go, i], target: (go, i) => {
+          go.wait();
+          logging.basicConfig({ level: logging.INFO, format: "F" + i + " %(message)s" });
+          logging.info("from %d", i);
+        }}));
+      }
+      for (const t of threads) t.start();
+      go.set();
+      for (const t of threads) t.join();
+      logging.info("main");
+    `);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 5, r.stderr);
+    const prefixes = new Set(lines.map((l) => l.split(" ")[0]));
+    assert.equal(prefixes.size, 1, r.stderr);
+  });
+});
