@@ -593,20 +593,27 @@ export class Logger {
 
   /** The level that decides what this logger logs: its own, or its nearest ancestor's that is set. */
   getEffectiveLevel(): number {
+    refresh();
+    return this.effectiveLevel();
+  }
+
+  /** getEffectiveLevel() without refreshing the process-wide configuration. */
+  protected effectiveLevel(): number {
     if (this.#level !== NOTSET) return this.#level;
     let name = this.name;
     for (let dot = name.lastIndexOf("."); dot > 0; dot = name.lastIndexOf(".")) {
       name = name.slice(0, dot);
-      const level = loggers.get(name)?.level ?? NOTSET;
+      const parent = loggers.get(name);
+      const level = parent === undefined ? NOTSET : parent.#level;
       if (level !== NOTSET) return level;
     }
-    return root.level;
+    return rootLevel;
   }
 
   /** True when a record of `level` would be logged. */
   isEnabledFor(level: number): boolean {
     refresh();
-    return !this.disabled && level >= this.getEffectiveLevel();
+    return !this.disabled && level >= this.effectiveLevel();
   }
 
   /** The logger named `${this.name}.${suffix}`. */
@@ -661,8 +668,8 @@ class RootLogger extends Logger {
   override setLevel(level: number | string): void {
     storeLevel(checkLevel(level));
   }
-  override getEffectiveLevel(): number {
-    return this.level;
+  protected override effectiveLevel(): number {
+    return rootLevel;
   }
   override get parent(): Logger | null {
     return null;
