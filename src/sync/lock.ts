@@ -62,8 +62,13 @@ export class Lock {
    * (-1, the default, = forever). Returns true when acquired, false when not (non-blocking or timed out).
    */
   acquire(blocking = true, timeout: number = -1): boolean {
-    const ms = acquireArgs("Lock", blocking, timeout);
     const w = this.#word;
+    // The uncontended fast path: one CAS, before any argument parsing it does not need.
+    if (timeout === -1 && (blocking === true || blocking === false)) {
+      if (Atomics.compareExchange(w, 0, UNLOCKED, LOCKED) === UNLOCKED) return true;
+      if (!blocking) return false;
+    }
+    const ms = acquireArgs("Lock", blocking, timeout);
     let c = Atomics.compareExchange(w, 0, UNLOCKED, LOCKED);
     if (c === UNLOCKED) return true;
     if (ms === 0) return false;

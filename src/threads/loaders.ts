@@ -23,14 +23,31 @@ function tsxApi(spec: string): string {
   return pathToFileURL(require.resolve("tsx/esm/api")).href.replace(/index\.cjs$/, "index.mjs");
 }
 
-/** Registers in this thread the loaders the process was started with. */
+let pendingTsx: string | undefined;
+let tsxDone: Promise<void> | undefined;
+
+/**
+ * Registers in this thread the loaders the process was started with. tsx is only noted here and
+ * registered on the thread's first import of a user module (see beforeUserImport): it costs a
+ * worker hundreds of milliseconds, and function targets (already compiled) never need it.
+ */
 export async function registerLoaders(execArgv: string[]): Promise<void> {
   for (const spec of importFlags(execArgv)) {
     if (/(^|[/\\])tsx([/\\]|$)/.test(spec) || spec === "tsx") {
-      const { register } = (await import(tsxApi(spec))) as { register: () => unknown };
-      register();
+      pendingTsx = spec;
     } else {
       await import(spec.startsWith(".") || spec.startsWith("/") ? pathToFileURL(spec).href : spec);
     }
   }
+}
+
+/** Call before importing a user module in this thread: makes sure tsx is registered if needed. */
+export function beforeUserImport(): Promise<void> | undefined {
+  if (pendingTsx === undefined) return undefined;
+  const spec = pendingTsx;
+  tsxDone ??= (async () => {
+    const { register } = (await import(tsxApi(spec))) as { register: () => unknown };
+    register();
+  })();
+  return tsxDone;
 }

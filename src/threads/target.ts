@@ -12,6 +12,7 @@
  */
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { esbuildHelpers } from "./helpers.js";
+import { beforeUserImport } from "./loaders.js";
 
 /** A function exported from a module, run in the thread: `{ module: "./work.ts", export: "crunch" }`. */
 export type ModuleTarget = { module: string | URL; export?: string };
@@ -118,7 +119,10 @@ export async function evaluate(source: string, base: string, extra: Record<strin
       values.push(all.values[i]);
     }
   });
-  const importer = (spec: string) => import(typeof spec === "string" ? resolveModule(spec, base) : spec);
+  const importer = async (spec: string) => {
+    await beforeUserImport();
+    return import(typeof spec === "string" ? resolveModule(spec, base) : spec);
+  };
   const extraNames = Object.keys(extra);
   const body = `"use strict"; return (${source.replace(dynamicImport, "__threadingImport(")});`;
   const make = new Function(...names, "__threadingImport", ...extraNames, body);
@@ -128,6 +132,7 @@ export async function evaluate(source: string, base: string, extra: Record<strin
 /** Turns a spec back into a callable in this thread. */
 export async function compileTarget(spec: TargetSpec): Promise<(...args: unknown[]) => unknown> {
   if (spec.kind === "function") return (await evaluate(spec.source, spec.base)) as (...args: unknown[]) => unknown;
+  await beforeUserImport();
   const mod = (await import(spec.module)) as Record<string, unknown>;
   const fn = mod[spec.export];
   if (typeof fn !== "function") {

@@ -12,7 +12,7 @@ import { boot } from "../shared/runtime.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
 import { reportException } from "./excepthook.js";
-import { registerLoaders } from "./loaders.js";
+import { beforeUserImport, registerLoaders } from "./loaders.js";
 import { installDirectOutput, writeAll } from "./output.js";
 import { markEnded, markRunning } from "./table.js";
 import { compileTarget, evaluate } from "./target.js";
@@ -32,6 +32,7 @@ async function threadClass(request: RunRequest): Promise<Function> {
   let C = lib[request.base] as Function;
   if (!libraryClasses.has(C)) throw new TypeError(`unknown library class ${request.base}`);
   if (request.classModule) {
+    await beforeUserImport();
     const mod = (await import(request.classModule)) as Record<string, unknown>;
     const name = request.classes[0]?.name;
     const found = Object.values(mod).find((v) => typeof v === "function" && v.name === name);

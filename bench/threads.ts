@@ -1,0 +1,139 @@
+// Benchmarks for issue 3: thread start latency, start+join, uncontended Lock vs the bare-Atomics
+// limit, contended lock handoff, CPU-bound speedup; beside CPython where it applies.
+import { spawnSync } from "node:child_process";
+import { Event, Lock, sleep, Thread } from "threading";
+import { type Row, median, python } from "./util.js";
+
+export async function benchThreads(rows: Row[]): Promise<void> {
+  // Warm up: the first thread starts the hub and boots workers.
+  const first = new Thread({ target: () => {} });
+  first.start();
+  first.join();
+  sleep(0.3);
+
+  const lat: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const t = new Thread({ target: () => {} });
+    const a = performance.now();
+    t.start();
+    lat.push(performance.now() - a);
+    t.join();
+    sleep(0.12); // let the hub refill its spare
+  }
+  const py = python(`
+import threading, time
+ts=[]
+for i in range(15):
+    t=threading.Thread(target=lambda: None); a=time.perf_counter(); t.start(); ts.append(time.perf_counter()-a); t.join()
+ts.sort(); print(ts[7]*1000)
+t0=time.perf_counter()
+for i in range(100):
+    t=threading.Thread(target=lambda: None); t.start(); t.join()
+print((time.perf_counter()-t0)*1000)
+import threading
+l=threading.Lock(); n=1000000; t0=time.perf_counter()
+for i in range(n):
+    l.acquire(); l.release()
+print((time.perf_counter()-t0)/n*1e9)
+`);
+  rows.push({ what: "thread start-to-running, median (warm spare)", value: median(lat), unit: "ms", baseline: py[0], baselineName: "CPython" });
+
+  const b = performance.now();
+  for (let i = 0; i < 100; i++) {
+    const t = new Thread({ target: () => {} });
+    t.start();
+    t.join();
+  }
+  rows.push({ what: "start+join of 100 threads, one after another", value: performance.now() - b, unit: "ms", baseline: py[1], baselineName: "CPython" });
+
+  const N = 5_000_000;
+  const lock = new Lock();
+  let t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    lock.acquire();
+    lock.release();
+  }
+  const lockNs = ((performance.now() - t0) / N) * 1e6;
+  const word = new Int32Array(new SharedArrayBuffer(4));
+  t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    Atomics.compareExchange(word, 0, 0, 1);
+    Atomics.store(word, 0, 0);
+  }
+  const bareNs = ((performance.now() - t0) / N) * 1e6;
+  rows.push({ what: "uncontended Lock acquire+release", value: lockNs, unit: "ns", baseline: bareNs, baselineName: "bare CAS+store (limit)" });
+  rows.push({ what: "uncontended Lock acquire+release", value: lockNs, unit: "ns", baseline: py[2], baselineName: "CPython Lock" });
+
+  // Contended handoff: two threads alternate through one lock with Events as turn signals.
+  const rounds = 5000;
+  const ping = new Event();
+  const pong = new Event();
+  const other = new Thread({
+    target: (a: Event, b: Event, n: number) => {
+      for (let i = 0; i < n; i++) {
+        a.wait();
+        a.clear();
+        b.set();
+      }
+    },
+    args: [ping, pong, rounds],
+  });
+  other.start();
+  t0 = performance.now();
+  for (let i = 0; i < rounds; i++) {
+    ping.set();
+    pong.wait();
+    pong.clear();
+  }
+  const eventRt = ((performance.now() - t0) / rounds) * 1000;
+  other.join();
+  const bare = bareAtomicsPingPong(rounds);
+  rows.push({ what: "Event ping-pong round trip between 2 threads", value: eventRt, unit: "µs", baseline: bare, baselineName: "bare Atomics.wait/notify" });
+
+  // CPU-bound speedup of 2 threads over 1.
+  const work = (n: number) => {
+    let x = 0;
+    for (let i = 0; i < n; i++) x = (x + Math.sqrt(i)) % 1e9;
+    return x;
+  };
+  const job = 60_000_000;
+  const one = new Thread({ target: work, args: [job] });
+  t0 = performance.now();
+  one.start();
+  one.join();
+  const oneMs = performance.now() - t0;
+  const two = [new Thread({ target: work, args: [job] }), new Thread({ target: work, args: [job] })];
+  t0 = performance.now();
+  for (const t of two) t.start();
+  for (const t of two) t.join();
+  const twoMs = performance.now() - t0;
+  rows.push({ what: "CPU-bound: 2 jobs on 2 threads vs 1 job on 1 (speedup, ideal 2)", value: (2 * oneMs) / twoMs, unit: "x", baseline: 1, baselineName: "CPython GIL (~1x)" });
+}
+
+function bareAtomicsPingPong(rounds: number): number {
+  const cell = new Int32Array(new SharedArrayBuffer(8));
+  const code = `
+    const { workerData } = require("node:worker_threads");
+    const c = new Int32Array(workerData.sab);
+    for (let i = 0; i < workerData.rounds; i++) {
+      while (Atomics.load(c, 0) !== 1) Atomics.wait(c, 0, 0);
+      Atomics.store(c, 0, 0);
+      Atomics.store(c, 1, 1); Atomics.notify(c, 1);
+    }`;
+  const script = `
+    const { Worker } = require("node:worker_threads");
+    const sab = new SharedArrayBuffer(8); const c = new Int32Array(sab);
+    const w = new Worker(${JSON.stringify(code)}, { eval: true, workerData: { sab, rounds: ${rounds} } });
+    setTimeout(() => {
+      const t0 = performance.now();
+      for (let i = 0; i < ${rounds}; i++) {
+        Atomics.store(c, 0, 1); Atomics.notify(c, 0);
+        while (Atomics.load(c, 1) !== 1) Atomics.wait(c, 1, 0);
+        Atomics.store(c, 1, 0);
+      }
+      console.log((performance.now() - t0) / ${rounds} * 1000);
+    }, 200);`;
+  void cell;
+  const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
+  return Number(r.stdout.trim());
+}
