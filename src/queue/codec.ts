@@ -1,0 +1,296 @@
+/**
+ * How a queue item becomes bytes in shared memory and back.
+ *
+ * A put *stages* the item before it takes the queue's lock (all encoding work, all allocation and
+ * every check that can fail happen there); under the lock the staged record is only copied in. A
+ * get copies the record out to this thread's scratch buffer under the lock and *decodes* it after.
+ *
+ * Record layout (offsets from the record start, which is 8-byte aligned; sizes are multiples of 8):
+ *   word 0   tag (bits 0-7) | marked (bit 8) | nrefs (bits 9-31)
+ *   word 1   NUM: unused; CONST: which constant; STR: UTF-16 units; V8/LARGE: payload bytes
+ *   NUM      float64 at +8                                  (16 bytes)
+ *   CONST    undefined / null / false / true                (8 bytes)
+ *   STR      the UTF-16 code units at +8                    (8 + units*2, rounded up)
+ *   V8       nrefs int32 refs at +8, then v8.serialize bytes at +8+align8(4*nrefs)
+ *   LARGE    as V8, but the bytes live in their own SharedArrayBuffer, whose directory ref is refs[0]
+ *   SKIP     (ring only) word 1 = bytes to skip to the ring's end
+ *
+ * Fast paths: numbers and strings up to LARGE_BYTES/2 units skip v8.serialize altogether. Values
+ * that hold shared objects go through the transport's encode() with `bufferRef = exportBuffer`
+ * (each SharedArrayBuffer is registered with the hub directory once per item; the refs are also
+ * listed in the record so that an item discarded unread can give them back). Items whose encoded
+ * bytes exceed LARGE_BYTES get a SharedArrayBuffer of their own (also through the directory): the
+ * ring only holds a 16-byte reference, and that memory is freed as soon as the item is consumed.
+ */
+import v8 from "node:v8";
+import { decode } from "../transport/decode.js";
+import { exportBuffer, importBuffer } from "../transport/directory.js";
+import { encode } from "../transport/encode.js";
+
+export const T_NUM = 1;
+export const T_CONST = 2;
+export const T_STR = 3;
+export const T_V8 = 4;
+export const T_LARGE = 5;
+export const T_SKIP = 6;
+
+/** Items whose encoded form is larger than this many bytes are stored out of line (own buffer). */
+export const LARGE_BYTES = 64 * 1024;
+
+const CONSTANTS = [undefined, null, false, true];
+
+export function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/** An item ready to be copied into a queue (made before the lock is taken). */
+export class Staged {
+  tag = 0;
+  num = 0;
+  /** CONST id, STR units, V8/LARGE payload bytes. */
+  len = 0;
+  str = "";
+  bytes: Uint8Array | null = null;
+  refs: number[] = [];
+  marked = false;
+  /** Bytes the record takes in the store. */
+  size = 0;
+  /** PriorityQueue only: the encoded sort key (compare.ts). */
+  key: Uint8Array | null = null;
+
+  reset(): void {
+    this.str = "";
+    this.bytes = null;
+    this.key = null;
+    this.marked = false;
+    if (this.refs.length > 0) this.refs = [];
+  }
+}
+
+function dataCloneError(e: unknown): TypeError {
+  const msg = e instanceof Error ? e.message : String(e);
+  return new TypeError(`item cannot be sent to another thread: ${msg}`);
+}
+
+/**
+ * Stages `value` into `st`. Throws TypeError (naming where in the value) for what cannot cross;
+ * then nothing is left registered anywhere.
+ */
+export function stage(value: unknown, st: Staged): void {
+  st.reset();
+  switch (typeof value) {
+    case "number":
+      st.tag = T_NUM;
+      st.num = value;
+      st.size = 16;
+      return;
+    case "string":
+      if (value.length <= LARGE_BYTES / 2) {
+        st.tag = T_STR;
+        st.str = value;
+        st.len = value.length;
+        st.size = 8 + align8(value.length * 2);
+        return;
+      }
+      break;
+    case "undefined":
+      st.tag = T_CONST;
+      st.len = 0;
+      st.size = 8;
+      return;
+    case "boolean":
+      st.tag = T_CONST;
+      st.len = value ? 3 : 2;
+      st.size = 8;
+      return;
+    case "object":
+      if (value === null) {
+        st.tag = T_CONST;
+        st.len = 1;
+        st.size = 8;
+        return;
+      }
+  }
+  // The general path: the transport's encode(), then v8.serialize.
+  const refs: number[] = [];
+  let byBuffer: Map<SharedArrayBuffer, number> | undefined;
+  let bytes: Uint8Array;
+  let marked: boolean;
+  try {
+    const enc = encode(value, "item", {
+      bufferRef: (sab) => {
+        byBuffer ??= new Map();
+        let ref = byBuffer.get(sab);
+        if (ref === undefined) {
+          ref = exportBuffer(sab);
+          byBuffer.set(sab, ref);
+          refs.push(ref);
+        }
+        return ref;
+      },
+    });
+    marked = enc.marked;
+    try {
+      bytes = v8.serialize(enc.value);
+    } catch (e) {
+      throw dataCloneError(e);
+    }
+  } catch (e) {
+    reclaim(refs);
+    throw e;
+  }
+  st.marked = marked;
+  st.len = bytes.length;
+  st.refs = refs;
+  if (bytes.length > LARGE_BYTES) {
+    const own = new SharedArrayBuffer(bytes.length);
+    new Uint8Array(own).set(bytes);
+    refs.unshift(exportBuffer(own));
+    st.tag = T_LARGE;
+    st.bytes = null;
+    st.size = 8 + align8(4 * refs.length);
+  } else {
+    st.tag = T_V8;
+    st.bytes = bytes;
+    st.size = 8 + align8(4 * refs.length) + align8(bytes.length);
+  }
+}
+
+/** Takes back the directory entries of a staged item that was not enqueued (or was discarded). */
+export function reclaim(refs: ArrayLike<number>): void {
+  for (let i = 0; i < refs.length; i++) {
+    try {
+      importBuffer(refs[i] as number);
+    } catch {
+      // the hub is gone (process exiting): nothing to give back
+    }
+  }
+}
+
+/** A view set over a store's data buffer. */
+export interface Views {
+  i32: Int32Array;
+  f64: Float64Array;
+  u8: Buffer;
+}
+
+/** Copies a staged record in at byte offset `at` (under the lock; no allocation). */
+export function writeRecord(v: Views, at: number, st: Staged): void {
+  const w = at >> 2;
+  const i32 = v.i32;
+  i32[w] = st.tag | (st.marked ? 256 : 0) | (st.refs.length << 9);
+  i32[w + 1] = st.len;
+  switch (st.tag) {
+    case T_NUM:
+      v.f64[(at + 8) >> 3] = st.num;
+      return;
+    case T_CONST:
+      return;
+    case T_STR:
+      if (st.len > 0) v.u8.write(st.str, at + 8, "utf16le");
+      return;
+  }
+  const refs = st.refs;
+  for (let i = 0; i < refs.length; i++) i32[w + 2 + i] = refs[i] as number;
+  if (st.tag === T_V8) v.u8.set(st.bytes as Uint8Array, at + 8 + align8(4 * refs.length));
+}
+
+/** The size of the record at `at`. */
+export function recordSize(v: Views, at: number): number {
+  const w0 = v.i32[at >> 2] as number;
+  const len = v.i32[(at >> 2) + 1] as number;
+  switch (w0 & 255) {
+    case T_NUM:
+      return 16;
+    case T_CONST:
+      return 8;
+    case T_STR:
+      return 8 + align8(len * 2);
+    case T_V8:
+      return 8 + align8(4 * (w0 >>> 9)) + align8(len);
+    case T_LARGE:
+      return 8 + align8(4 * (w0 >>> 9));
+    default:
+      return len; // SKIP
+  }
+}
+
+/** Appends the directory refs of the record at `at` to `out` (for discarding it unread). */
+export function recordRefs(v: Views, at: number, out: number[]): void {
+  const w0 = v.i32[at >> 2] as number;
+  const tag = w0 & 255;
+  if (tag !== T_V8 && tag !== T_LARGE) return;
+  const n = w0 >>> 9;
+  for (let i = 0; i < n; i++) out.push(v.i32[(at >> 2) + 2 + i] as number);
+}
+
+/** This thread's copy of a record taken from a queue (filled under the lock, decoded after). */
+export class Taken {
+  tag = 0;
+  num = 0;
+  len = 0;
+  marked = false;
+  nrefs = 0;
+  refs = new Int32Array(16);
+  bytes: Buffer = Buffer.allocUnsafeSlow(LARGE_BYTES + 64);
+}
+
+/** Copies the record at `at` out into `out` (under the lock); returns its size in bytes. */
+export function readRecord(v: Views, at: number, out: Taken): number {
+  const w = at >> 2;
+  const w0 = v.i32[w] as number;
+  const len = v.i32[w + 1] as number;
+  const tag = w0 & 255;
+  out.tag = tag;
+  out.len = len;
+  switch (tag) {
+    case T_NUM:
+      out.num = v.f64[(at + 8) >> 3] as number;
+      return 16;
+    case T_CONST:
+      return 8;
+    case T_STR:
+      v.u8.copy(out.bytes, 0, at + 8, at + 8 + len * 2);
+      return 8 + align8(len * 2);
+  }
+  const n = w0 >>> 9;
+  out.marked = (w0 & 256) !== 0;
+  out.nrefs = n;
+  if (out.refs.length < n) out.refs = new Int32Array(n * 2);
+  for (let i = 0; i < n; i++) out.refs[i] = v.i32[w + 2 + i] as number;
+  const body = at + 8 + align8(4 * n);
+  if (tag === T_LARGE) return body - at;
+  v.u8.copy(out.bytes, 0, body, body + len);
+  return body - at + align8(len);
+}
+
+/** Turns a taken record back into a value (after the lock is released). */
+export function decodeTaken(t: Taken): unknown {
+  switch (t.tag) {
+    case T_NUM:
+      return t.num;
+    case T_CONST:
+      return CONSTANTS[t.len];
+    case T_STR:
+      return t.len === 0 ? "" : t.bytes.toString("utf16le", 0, t.len * 2);
+  }
+  let value: unknown;
+  if (t.tag === T_LARGE) {
+    const own = importBuffer(t.refs[0] as number);
+    value = v8.deserialize(new Uint8Array(own, 0, t.len));
+  } else {
+    value = v8.deserialize(t.bytes.subarray(0, t.len));
+  }
+  if (!t.marked) return value;
+  const got = new Map<number, SharedArrayBuffer>();
+  return decode(value, true, {
+    resolveBuffer: (ref) => {
+      let sab = got.get(ref as number);
+      if (sab === undefined) {
+        sab = importBuffer(ref as number);
+        got.set(ref as number, sab);
+      }
+      return sab;
+    },
+  });
+}

@@ -1,0 +1,265 @@
+/**
+ * The put/get state machine shared by Queue, LifoQueue, PriorityQueue and SimpleQueue.
+ *
+ * CPython guards a queue with one mutex and three Conditions (not_empty, not_full,
+ * all_tasks_done). Here the mutex is the LOCK word of the control block (layout.ts) and each
+ * Condition is a futex word the waiters sleep on:
+ *
+ *   get:  lock; while COUNT == 0 { SHUTDOWN -> ShutDown; non-blocking or out of time -> Empty;
+ *           seq = NE_SEQ; GET_WAITERS++; unlock; spin briefly / sleep on NE_SEQ while == seq;
+ *           lock; GET_WAITERS-- }
+ *         take one record; COUNT--; if PUT_WAITERS > 0 { NF_SEQ++ ; wake = true } unlock;
+ *         if wake notify(NF_SEQ, 1); decode (outside the lock)
+ *   put:  (encode outside the lock) lock; SHUTDOWN -> ShutDown; while full { the mirror image,
+ *           on NF_SEQ / PUT_WAITERS, re-checking SHUTDOWN after each sleep }
+ *         store the record; COUNT++; UNFINISHED++; if GET_WAITERS > 0 { NE_SEQ++; wake } unlock;
+ *         if wake notify(NE_SEQ, 1)
+ *   taskDone: CAS UNFINISHED -> UNFINISHED-1 (RangeError at 0); at 0 notify every joiner
+ *   join: while (u = UNFINISHED) != 0 sleep on UNFINISHED while == u
+ *   shutdown(immediate): lock; SHUTDOWN = 1; [discard all, UNFINISHED -= discarded (not below 0)];
+ *         NE_SEQ++; NF_SEQ++; unlock; wake every getter, putter (and joiner)
+ *
+ * No lost wake-up: a waiter reads the sequence word under the lock and registers itself in the
+ * same critical section; whoever changes the state later, under the lock, sees the registration
+ * and bumps the sequence before notifying. Atomics.wait compares and sleeps atomically, so a bump
+ * that happens between the waiter's unlock and its sleep makes the sleep return at once.
+ * Each put wakes one getter (each get one putter); a woken waiter re-checks under the lock and
+ * takes the item even if its timeout has just run out (as CPython re-checks _qsize() first), so a
+ * wake-up is never wasted while another waiter sleeps on an available item. Waiters of one word
+ * are woken in arrival order (V8 keeps one FIFO list per address, blocking and async alike); a
+ * woken waiter competes with a thread that arrives at that moment, as in CPython.
+ *
+ * Death: a thread that dies asleep leaves GET_WAITERS/PUT_WAITERS one too high (spare notifies,
+ * nothing else); one that dies before or after its critical section changed nothing or
+ * everything. Only death inside the critical section (a few word writes and one memcpy) is fatal,
+ * see layout.ts.
+ */
+import { Empty, Full, ShutDown } from "../errors.js";
+import { deadlineOf, remaining, waitAsync, waitBlocking } from "../shared/wait.js";
+import { decodeTaken, reclaim, type Staged, Taken } from "./codec.js";
+import {
+  COUNT,
+  GET_WAITERS,
+  lock,
+  MAXSIZE,
+  NE_SEQ,
+  NF_SEQ,
+  PUT_WAITERS,
+  SHUTDOWN,
+  UNFINISHED,
+  unlock,
+} from "./layout.js";
+import type { Store } from "./storage.js";
+
+/** Iterations a getter spins (watching NE_SEQ) before it sleeps: cheap hand-offs without a syscall. */
+const GET_SPIN = 2000;
+
+/** This thread's scratch record for gets (decoded before any await, so one is enough). */
+const taken = new Taken();
+
+/** Stores a staged record once there is room. `what` names the call in errors. */
+export function putBlocking(h: Int32Array, store: Store, st: Staged, block: boolean, ms: number, what: string): void {
+  lock(h);
+  if (h[SHUTDOWN] !== 0 || (h[MAXSIZE] as number) > 0) {
+    let deadline = -1;
+    for (;;) {
+      if (h[SHUTDOWN] !== 0) {
+        unlock(h);
+        throw new ShutDown(`${what}: the queue is shut down`);
+      }
+      const max = h[MAXSIZE] as number;
+      if (max <= 0 || (h[COUNT] as number) < max) break;
+      if (!block) {
+        unlock(h);
+        throw new Full(`${what}: the queue is full`);
+      }
+      if (deadline < 0) deadline = deadlineOf(ms);
+      const left = remaining(deadline);
+      if (left === 0) {
+        unlock(h);
+        throw new Full(`${what}: the queue is still full after ${ms / 1000} s`);
+      }
+      const seq = h[NF_SEQ] as number;
+      h[PUT_WAITERS]++;
+      unlock(h);
+      waitBlocking(h, NF_SEQ, seq, left);
+      lock(h);
+      h[PUT_WAITERS]--;
+    }
+  }
+  finishPut(h, store, st);
+}
+
+export async function putAsync(h: Int32Array, store: Store, st: Staged, ms: number, what: string): Promise<void> {
+  lock(h);
+  let deadline = -1;
+  for (;;) {
+    if (h[SHUTDOWN] !== 0) {
+      unlock(h);
+      throw new ShutDown(`${what}: the queue is shut down`);
+    }
+    const max = h[MAXSIZE] as number;
+    if (max <= 0 || (h[COUNT] as number) < max) break;
+    if (deadline < 0) deadline = deadlineOf(ms);
+    const left = remaining(deadline);
+    if (left === 0) {
+      unlock(h);
+      throw new Full(`${what}: the queue is still full after ${ms / 1000} s`);
+    }
+    const seq = h[NF_SEQ] as number;
+    h[PUT_WAITERS]++;
+    unlock(h);
+    await waitAsync(h, NF_SEQ, seq, left);
+    lock(h);
+    h[PUT_WAITERS]--;
+  }
+  finishPut(h, store, st);
+}
+
+function finishPut(h: Int32Array, store: Store, st: Staged): void {
+  try {
+    store.put(h, st);
+  } catch (e) {
+    unlock(h);
+    throw e;
+  }
+  Atomics.store(h, COUNT, (h[COUNT] as number) + 1);
+  Atomics.add(h, UNFINISHED, 1);
+  const wake = (h[GET_WAITERS] as number) > 0;
+  if (wake) Atomics.add(h, NE_SEQ, 1);
+  unlock(h);
+  if (wake) Atomics.notify(h, NE_SEQ, 1);
+}
+
+/** Takes one item (the store decides which). */
+export function getBlocking(h: Int32Array, store: Store, block: boolean, ms: number, what: string): unknown {
+  lock(h);
+  if ((h[COUNT] as number) === 0) {
+    let deadline = -1;
+    do {
+      if (h[SHUTDOWN] !== 0) {
+        unlock(h);
+        throw new ShutDown(`${what}: the queue is shut down and empty`);
+      }
+      if (!block) {
+        unlock(h);
+        throw new Empty(`${what}: the queue is empty`);
+      }
+      if (deadline < 0) deadline = deadlineOf(ms);
+      const left = remaining(deadline);
+      if (left === 0) {
+        unlock(h);
+        throw new Empty(`${what}: the queue is still empty after ${ms / 1000} s`);
+      }
+      const seq = h[NE_SEQ] as number;
+      h[GET_WAITERS]++;
+      unlock(h);
+      let spin = GET_SPIN;
+      while (spin-- > 0 && Atomics.load(h, NE_SEQ) === seq);
+      if (spin < 0) waitBlocking(h, NE_SEQ, seq, left);
+      lock(h);
+      h[GET_WAITERS]--;
+    } while ((h[COUNT] as number) === 0);
+  }
+  return finishGet(h, store);
+}
+
+export async function getAsync(h: Int32Array, store: Store, ms: number, what: string): Promise<unknown> {
+  lock(h);
+  let deadline = -1;
+  while ((h[COUNT] as number) === 0) {
+    if (h[SHUTDOWN] !== 0) {
+      unlock(h);
+      throw new ShutDown(`${what}: the queue is shut down and empty`);
+    }
+    if (deadline < 0) deadline = deadlineOf(ms);
+    const left = remaining(deadline);
+    if (left === 0) {
+      unlock(h);
+      throw new Empty(`${what}: the queue is still empty after ${ms / 1000} s`);
+    }
+    const seq = h[NE_SEQ] as number;
+    h[GET_WAITERS]++;
+    unlock(h);
+    await waitAsync(h, NE_SEQ, seq, left);
+    lock(h);
+    h[GET_WAITERS]--;
+  }
+  return finishGet(h, store);
+}
+
+function finishGet(h: Int32Array, store: Store): unknown {
+  try {
+    store.take(h, taken);
+  } catch (e) {
+    unlock(h);
+    throw e;
+  }
+  Atomics.store(h, COUNT, (h[COUNT] as number) - 1);
+  const wake = (h[PUT_WAITERS] as number) > 0;
+  if (wake) Atomics.add(h, NF_SEQ, 1);
+  unlock(h);
+  if (wake) Atomics.notify(h, NF_SEQ, 1);
+  return decodeTaken(taken);
+}
+
+export function taskDone(h: Int32Array): void {
+  for (;;) {
+    const u = Atomics.load(h, UNFINISHED);
+    if (u <= 0) throw new RangeError("task_done() called too many times");
+    if (Atomics.compareExchange(h, UNFINISHED, u, u - 1) === u) {
+      if (u === 1) Atomics.notify(h, UNFINISHED);
+      return;
+    }
+  }
+}
+
+export function join(h: Int32Array): void {
+  for (let u = Atomics.load(h, UNFINISHED); u !== 0; u = Atomics.load(h, UNFINISHED)) {
+    waitBlocking(h, UNFINISHED, u, Number.POSITIVE_INFINITY);
+  }
+}
+
+export async function joinAsync(h: Int32Array): Promise<void> {
+  for (let u = Atomics.load(h, UNFINISHED); u !== 0; u = Atomics.load(h, UNFINISHED)) {
+    await waitAsync(h, UNFINISHED, u, Number.POSITIVE_INFINITY);
+  }
+}
+
+export function shutdown(h: Int32Array, store: Store, immediate: boolean): void {
+  const refs: number[] = [];
+  lock(h);
+  h[SHUTDOWN] = 1;
+  let discarded = 0;
+  if (immediate) {
+    discarded = h[COUNT] as number;
+    try {
+      store.clear(h, refs);
+    } finally {
+      Atomics.store(h, COUNT, 0);
+    }
+  }
+  Atomics.add(h, NE_SEQ, 1);
+  Atomics.add(h, NF_SEQ, 1);
+  unlock(h);
+  if (immediate) {
+    for (;;) {
+      const u = Atomics.load(h, UNFINISHED);
+      const next = Math.max(0, u - discarded);
+      if (Atomics.compareExchange(h, UNFINISHED, u, next) === u) break;
+    }
+    Atomics.notify(h, UNFINISHED);
+  }
+  Atomics.notify(h, NE_SEQ);
+  Atomics.notify(h, NF_SEQ);
+  reclaim(refs);
+}
+
+/** Sets the bound (0 = none) and lets waiting putters re-check. */
+export function setMaxsize(h: Int32Array, maxsize: number): void {
+  lock(h);
+  h[MAXSIZE] = maxsize;
+  Atomics.add(h, NF_SEQ, 1);
+  unlock(h);
+  Atomics.notify(h, NF_SEQ);
+}

@@ -1,0 +1,9 @@
+/**
+ * threading/queue — Python's `queue` module for threads: Queue, LifoQueue, PriorityQueue,
+ * SimpleQueue (shared memory, usable from every thread), and the Empty, Full and ShutDown errors.
+ */
+export { Empty, Full, ShutDown } from "../errors.js";
+export { Queue } from "./queue.js";
+export { LifoQueue } from "./lifo.js";
+export { PriorityQueue } from "./priority.js";
+export { SimpleQueue } from "./simple-queue.js";

@@ -1,0 +1,73 @@
+/**
+ * The control block of a queue: one small fixed SharedArrayBuffer of Int32 words, shared by every
+ * thread that holds the queue, and the internal mutex that guards it.
+ *
+ *   LOCK         the internal mutex (Drepper's 3-state futex: 0 free, 1 held, 2 held + maybe waiters)
+ *   COUNT        items in the queue (qsize)
+ *   UNFINISHED   puts not yet matched by taskDone() (join() sleeps on this word until it is 0)
+ *   SHUTDOWN     0 running, 1 shut down
+ *   MAXSIZE      0 = unbounded
+ *   NE_SEQ       "not empty" sequence: bumped by every put that finds a getter waiting; getters sleep on it
+ *   NF_SEQ       "not full" sequence: bumped by every get that finds a putter waiting; putters sleep on it
+ *   GET_WAITERS  getters between "decided to sleep" and "re-took the lock" (an upper bound: a getter
+ *                whose thread died while asleep leaves it 1 too high, which costs a spare notify only)
+ *   PUT_WAITERS  the same for putters
+ *   HEAD/TAIL/USED/TOP/DEAD  the storage's indexes (see storage.ts, lifo.ts, priority.ts)
+ *
+ * Every word except UNFINISHED is read and written only under LOCK (COUNT is also read without it,
+ * with Atomics.load, by qsize()/empty() and the getters' short spin, which only use it as a hint).
+ * UNFINISHED is changed with atomic read-modify-write only, so taskDone() never takes the lock.
+ *
+ * The critical section is kept tiny: values are encoded before the lock is taken and decoded
+ * after it is released; under the lock a put copies already-encoded bytes in and a get copies bytes
+ * out to a per-thread scratch buffer, and both update a few words. No user code runs under it, and
+ * nothing in it waits. The one thing that cannot be recovered is a thread that dies *while holding
+ * this lock* (e.g. `worker.terminate()` landing inside those few instructions): the lock stays held
+ * and the queue is stuck for everyone. A thread that dies anywhere else — asleep in get()/put(), or
+ * between encoding and locking, or after unlocking — leaves the queue consistent, because each
+ * operation publishes its whole effect in one critical section.
+ */
+
+export const LOCK = 0;
+export const COUNT = 1;
+export const UNFINISHED = 2;
+export const SHUTDOWN = 3;
+export const MAXSIZE = 4;
+export const NE_SEQ = 5;
+export const NF_SEQ = 6;
+export const GET_WAITERS = 7;
+export const PUT_WAITERS = 8;
+export const HEAD = 9;
+export const TAIL = 10;
+export const USED = 11;
+export const TOP = 12;
+export const DEAD = 13;
+/** Words in the control block (padded to a cache line pair). */
+export const HEADER_WORDS = 32;
+
+const SPIN = 64;
+
+/** Takes the internal mutex (short spin, then futex wait). */
+export function lock(h: Int32Array): void {
+  if (Atomics.compareExchange(h, LOCK, 0, 1) === 0) return;
+  lockSlow(h);
+}
+
+function lockSlow(h: Int32Array): void {
+  for (let i = 0; i < SPIN; i++) {
+    if (Atomics.load(h, LOCK) === 0 && Atomics.compareExchange(h, LOCK, 0, 1) === 0) return;
+  }
+  let c = Atomics.exchange(h, LOCK, 2);
+  while (c !== 0) {
+    Atomics.wait(h, LOCK, 2);
+    c = Atomics.exchange(h, LOCK, 2);
+  }
+}
+
+/** Releases the internal mutex, waking one thread waiting for it. */
+export function unlock(h: Int32Array): void {
+  if (Atomics.sub(h, LOCK, 1) !== 1) {
+    Atomics.store(h, LOCK, 0);
+    Atomics.notify(h, LOCK, 1);
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * PriorityQueue: Python's `queue.PriorityQueue` — the lowest item first, ordered as Python
+ * compares (compare.ts): numbers, bigints, strings, and arrays as tuples (`[priority, payload]`).
+ *
+ * Storage: two growable buffers.
+ *   - the *arena* (data buffer): records [size, heapIndex, keyBytes, 0] + sort key + item record
+ *     (codec.ts), appended at TOP. A taken record is marked dead (heapIndex -1) and counted in
+ *     DEAD. When a put finds no room and at least half the arena is dead, the arena is compacted
+ *     (live records slid down in order, their heap slots updated through the back-pointer) instead
+ *     of grown. When the queue drains, TOP = DEAD = 0.
+ *   - the *heap*: an Int32 array of arena offsets, kept by exactly CPython's heapq algorithms
+ *     (_siftdown for a put, the bottom-up _siftup for a get), so equal items come out in the same
+ *     order as in Python. Comparisons read the keys in place.
+ *
+ * Incomparable items: a put compares the new key with the keys on its path up the heap, as
+ * heappush does; where Python would raise TypeError, put throws TypeError before anything is
+ * written — the queue is unchanged and nothing is lost. Two queued items that were never compared
+ * and turn out incomparable during a get's sift-down are ordered by kind (numbers < strings <
+ * arrays < other) instead of failing, so a get never loses an item (Python would raise there).
+ */
+import { registerKind, revive } from "../transport/shareable.js";
+import { align8, readRecord, recordRefs, type Staged, stage, type Taken, writeRecord } from "./codec.js";
+import {
+  encodeKey,
+  incomparable,
+  incomparableKinds,
+  type KeyViews,
+  keyViews,
+  lt,
+  ltTotal,
+  resetIncomparable,
+} from "./compare.js";
+import { COUNT, DEAD, TOP } from "./layout.js";
+import { Queue } from "./queue.js";
+import { Data, type Store } from "./storage.js";
+
+const REC = 16;
+
+class Arena extends Data implements KeyViews {
+  u16!: Uint16Array;
+  override sync(): void {
+    const before = this.i32;
+    super.sync();
+    if (this.i32 !== before || this.u16 === undefined) this.u16 = new Uint16Array(this.sab, 0, this.cap >> 1);
+  }
+  override grow(min: number): void {
+    super.grow(min);
+    this.u16 = new Uint16Array(this.sab, 0, this.cap >> 1);
+  }
+}
+
+/** A heap of records in an arena. */
+export class HeapStore implements Store {
+  readonly data: Arena;
+  readonly heap: Data;
+
+  constructor(buffers?: SharedArrayBuffer[]) {
+    this.data = new Arena(buffers?.[0]);
+    this.heap = new Data(buffers?.[1], 4096);
+    this.data.sync();
+  }
+
+  buffers(): SharedArrayBuffer[] {
+    return [this.data.sab, this.heap.sab];
+  }
+
+  #compact(h: Int32Array): void {
+    const a = this.data;
+    const slots = this.heap.i32;
+    const top = h[TOP] as number;
+    let to = 0;
+    for (let at = 0; at < top; ) {
+      const size = a.i32[at >> 2] as number;
+      const index = a.i32[(at >> 2) + 1] as number;
+      if (index >= 0) {
+        if (to !== at) a.u8.copyWithin(to, at, at + size);
+        slots[index] = to;
+        to += size;
+      }
+      at += size;
+    }
+    h[TOP] = to;
+    h[DEAD] = 0;
+  }
+
+  put(h: Int32Array, st: Staged): void {
+    const a = this.data;
+    const hp = this.heap;
+    a.sync();
+    hp.sync();
+    const key = st.key as Uint8Array;
+    const kv = keyViews(key);
+    const size = REC + align8(key.length) + st.size;
+    const n = h[COUNT] as number;
+    // Room first (growth and compaction change no order), so nothing below can fail half-way.
+    if ((n + 1) * 4 > hp.cap) hp.grow((n + 1) * 4);
+    if ((h[TOP] as number) + size > a.cap) {
+      if ((h[DEAD] as number) * 2 >= (h[TOP] as number)) this.#compact(h);
+      if ((h[TOP] as number) + size > a.cap) a.grow((h[TOP] as number) + size);
+    }
+    // heapq._siftdown(heap, 0, n), comparisons first: an incomparable pair aborts with no change.
+    const slots = hp.i32;
+    resetIncomparable();
+    let pos = n;
+    while (pos > 0) {
+      const parent = (pos - 1) >> 1;
+      if (!lt(kv, 0, a, (slots[parent] as number) + REC)) break;
+      pos = parent;
+    }
+    if (incomparable) {
+      resetIncomparable();
+      throw new TypeError(`PriorityQueue.put(): '<' not supported between ${incomparableKinds} (the item was not queued)`);
+    }
+    const at = h[TOP] as number;
+    for (let i = n; i > pos; ) {
+      const parent = (i - 1) >> 1;
+      const off = slots[parent] as number;
+      slots[i] = off;
+      a.i32[(off >> 2) + 1] = i;
+      i = parent;
+    }
+    a.i32[at >> 2] = size;
+    a.i32[(at >> 2) + 1] = pos;
+    a.i32[(at >> 2) + 2] = key.length;
+    a.u8.set(key, at + REC);
+    writeRecord(a, at + REC + align8(key.length), st);
+    slots[pos] = at;
+    h[TOP] = at + size;
+  }
+
+  #lt(x: number, y: number): boolean {
+    return ltTotal(this.data, x + REC, this.data, y + REC);
+  }
+
+  #set(pos: number, off: number): void {
+    this.heap.i32[pos] = off;
+    this.data.i32[(off >> 2) + 1] = pos;
+  }
+
+  take(h: Int32Array, out: Taken): void {
+    const a = this.data;
+    a.sync();
+    this.heap.sync();
+    const slots = this.heap.i32;
+    const n = h[COUNT] as number;
+    const result = slots[0] as number;
+    const end = n - 1;
+    if (end > 0) {
+      // heapq.heappop: the last element goes to the root, then _siftup(heap, 0).
+      const last = slots[end] as number;
+      let pos = 0;
+      let child = 1;
+      while (child < end) {
+        const right = child + 1;
+        if (right < end && !this.#lt(slots[child] as number, slots[right] as number)) child = right;
+        this.#set(pos, slots[child] as number);
+        pos = child;
+        child = 2 * pos + 1;
+      }
+      // _siftdown(heap, 0, pos) with `last`.
+      while (pos > 0) {
+        const parent = (pos - 1) >> 1;
+        if (!this.#lt(last, slots[parent] as number)) break;
+        this.#set(pos, slots[parent] as number);
+        pos = parent;
+      }
+      this.#set(pos, last);
+    }
+    const keyBytes = a.i32[(result >> 2) + 2] as number;
+    readRecord(a, result + REC + align8(keyBytes), out);
+    a.i32[(result >> 2) + 1] = -1;
+    if (end === 0) {
+      h[TOP] = 0;
+      h[DEAD] = 0;
+    } else h[DEAD] = (h[DEAD] as number) + (a.i32[result >> 2] as number);
+  }
+
+  clear(h: Int32Array, refs: number[]): void {
+    const a = this.data;
+    a.sync();
+    this.heap.sync();
+    const slots = this.heap.i32;
+    const n = h[COUNT] as number;
+    for (let i = 0; i < n; i++) {
+      const off = slots[i] as number;
+      recordRefs(a, off + REC + align8(a.i32[(off >> 2) + 2] as number), refs);
+    }
+    h[TOP] = 0;
+    h[DEAD] = 0;
+  }
+}
+
+/**
+ * A priority queue shared by every thread it is passed to, as Python's `queue.PriorityQueue`:
+ * get() returns the lowest item, compared as Python compares (numbers, bigints, strings, arrays as
+ * tuples such as `[priority, payload]`). Incomparable items are a TypeError from put().
+ */
+export class PriorityQueue<T = unknown> extends Queue<T> {
+  protected override _makeStore(buffers?: SharedArrayBuffer[]): Store {
+    return new HeapStore(buffers);
+  }
+
+  protected override get _kind(): string {
+    return "PriorityQueue";
+  }
+
+  /** @internal Stages the item and its sort key. */
+  protected override _stage(item: unknown, st: Staged): void {
+    stage(item, st);
+    st.key = encodeKey(item);
+  }
+
+  static {
+    registerKind("PriorityQueue", (record) => revive(PriorityQueue, record));
+  }
+}

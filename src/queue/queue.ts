@@ -1,0 +1,233 @@
+/**
+ * Queue: Python's `queue.Queue` in shared memory — one queue that every thread it is passed to
+ * puts into and gets from.
+ *
+ * Shared state: a control block (layout.ts: lock, counts, wake-up words) and the data buffer of
+ * the store (storage.ts). The synchronization state machine is described in core.ts, the record
+ * format in codec.ts. As in CPython, the storage discipline is a template: `Queue` keeps a FIFO
+ * ring, `LifoQueue` (lifo.ts) a stack and `PriorityQueue` (priority.ts) a heap, by overriding
+ * `_makeStore()` (CPython's `_init/_qsize/_put/_get`).
+ *
+ * Items: anything the transport carries (v8.serialize-able values, shared objects such as a Lock
+ * or another Queue, SharedArrayBuffers and typed arrays over them, which stay shared). An item
+ * that cannot cross is a TypeError from put() and the queue is unchanged.
+ *
+ * Memory: see storage.ts — large items (> 64 KiB encoded) live in their own buffer, freed when
+ * consumed; the ring of small items is reset to its start whenever the queue drains and keeps its
+ * high-water size until the queue object is collected in every thread.
+ */
+import { timeoutMs } from "../shared/wait.js";
+import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
+import { ShutDown } from "../errors.js";
+import { reclaim, Staged, stage } from "./codec.js";
+import * as core from "./core.js";
+import { COUNT, HEADER_WORDS, MAXSIZE, SHUTDOWN } from "./layout.js";
+import { RingStore, type Store } from "./storage.js";
+
+/** The staged item of this thread's current blocking put (no await between staging and storing). */
+const staged = new Staged();
+
+function checkMaxsize(maxsize: unknown): number {
+  if (typeof maxsize !== "number" || Number.isNaN(maxsize)) {
+    throw new TypeError(`Queue(): maxsize must be a number, not ${typeof maxsize === "number" ? "NaN" : typeof maxsize}`);
+  }
+  if (maxsize <= 0 || maxsize === Number.POSITIVE_INFINITY) return 0;
+  return Math.min(Math.ceil(maxsize), 2 ** 31 - 1);
+}
+
+/**
+ * A FIFO queue shared by every thread it is passed to, as Python's `queue.Queue`.
+ * `maxsize` <= 0 (the default) means unbounded.
+ */
+export class Queue<T = unknown> implements AsyncIterable<T> {
+  readonly #h: Int32Array;
+  readonly #store: Store;
+  readonly #id: number;
+
+  constructor(maxsize = 0) {
+    const record = adoptedRecord();
+    if (record) {
+      this.#h = new Int32Array(record.buffers[0] as SharedArrayBuffer);
+      this.#store = this._makeStore(record.buffers.slice(1));
+      this.#id = record.id;
+    } else {
+      const max = checkMaxsize(maxsize);
+      this.#h = new Int32Array(new SharedArrayBuffer(HEADER_WORDS * 4));
+      this.#h[MAXSIZE] = max;
+      this.#store = this._makeStore();
+      this.#id = newObjectId();
+    }
+  }
+
+  /** @internal The storage discipline (CPython's `_init`): FIFO ring here; subclasses override. */
+  protected _makeStore(buffers?: SharedArrayBuffer[]): Store {
+    return new RingStore(buffers);
+  }
+
+  /** @internal Encodes an item before the lock is taken (PriorityQueue adds its sort key). */
+  protected _stage(item: unknown, st: Staged): void {
+    stage(item, st);
+  }
+
+  /** @internal The kind name the transport revives this queue as. */
+  protected get _kind(): string {
+    return "Queue";
+  }
+
+  /** The class name used in error messages. */
+  #what(method: string): string {
+    return `${this._kind}.${method}()`;
+  }
+
+  /** The bound given at construction (0 = unbounded). Settable, as in Python, for every thread. */
+  get maxsize(): number {
+    return Atomics.load(this.#h, MAXSIZE);
+  }
+  set maxsize(value: number) {
+    core.setMaxsize(this.#h, checkMaxsize(value));
+  }
+
+  /** The approximate number of items (other threads may change it at any moment). */
+  qsize(): number {
+    return Atomics.load(this.#h, COUNT);
+  }
+
+  /** True if the queue is empty (approximately, as in Python). */
+  empty(): boolean {
+    return this.qsize() === 0;
+  }
+
+  /** True if the queue holds maxsize items (approximately, as in Python). */
+  full(): boolean {
+    const max = this.maxsize;
+    return max > 0 && this.qsize() >= max;
+  }
+
+  /**
+   * Puts `item` into the queue. With `block` (default), waits for a free slot at most `timeout`
+   * seconds (default forever), then throws `Full`; without, throws `Full` at once if full.
+   * Throws `ShutDown` after shutdown() (also to a put already waiting), TypeError if the item
+   * cannot be sent to another thread (the queue is unchanged).
+   */
+  put(item: T, block = true, timeout?: number): void {
+    const what = this.#what("put");
+    const ms = block ? timeoutMs(timeout, what) : 0;
+    this._stage(item, staged);
+    try {
+      core.putBlocking(this.#h, this.#store, staged, !!block, ms, what);
+    } catch (e) {
+      if (staged.refs.length > 0) reclaim(staged.refs);
+      throw e;
+    } finally {
+      staged.reset();
+    }
+  }
+
+  /** The async twin of `put()`: resolves once the item is in the queue. */
+  async putAsync(item: T, timeout?: number): Promise<void> {
+    const what = this.#what("putAsync");
+    const ms = timeoutMs(timeout, what);
+    const st = new Staged();
+    this._stage(item, st);
+    try {
+      await core.putAsync(this.#h, this.#store, st, ms, what);
+    } catch (e) {
+      if (st.refs.length > 0) reclaim(st.refs);
+      throw e;
+    }
+  }
+
+  /** `put(item, false)`. */
+  putNowait(item: T): void {
+    this.put(item, false);
+  }
+
+  /**
+   * Removes and returns an item. With `block` (default), waits at most `timeout` seconds (default
+   * forever), then throws `Empty`; without, throws `Empty` at once if empty. After shutdown() it
+   * returns what is left, then throws `ShutDown` (also to a get already waiting).
+   */
+  get(block = true, timeout?: number): T {
+    const what = this.#what("get");
+    const ms = block ? timeoutMs(timeout, what) : 0;
+    return core.getBlocking(this.#h, this.#store, !!block, ms, what) as T;
+  }
+
+  /** The async twin of `get()`. */
+  async getAsync(timeout?: number): Promise<T> {
+    const what = this.#what("getAsync");
+    return (await core.getAsync(this.#h, this.#store, timeoutMs(timeout, what), what)) as T;
+  }
+
+  /** `get(false)`. */
+  getNowait(): T {
+    return this.get(false);
+  }
+
+  /**
+   * Tells the queue that a task taken with get() is complete. RangeError (Python's ValueError)
+   * when called more times than items were put.
+   */
+  taskDone(): void {
+    core.taskDone(this.#h);
+  }
+
+  /** Blocks until every item put has been matched by a taskDone() (or discarded by shutdown(true)). */
+  join(): void {
+    core.join(this.#h);
+  }
+
+  /** The async twin of `join()`. */
+  async joinAsync(): Promise<void> {
+    await core.joinAsync(this.#h);
+  }
+
+  /**
+   * Shuts the queue down (Python 3.13): every put() throws ShutDown from now on, also those
+   * waiting; get() returns what is left, then throws ShutDown, also to those waiting. With
+   * `immediate`, the items left are discarded, each counted as one taskDone(), so join() returns.
+   */
+  shutdown(immediate = false): void {
+    core.shutdown(this.#h, this.#store, !!immediate);
+  }
+
+  /** @internal True once shutdown() was called (for tests and the iterator). */
+  get _isShutdown(): boolean {
+    return Atomics.load(this.#h, SHUTDOWN) !== 0;
+  }
+
+  /**
+   * `for await (const item of q)`: gets items until the queue is shut down and drained, then ends.
+   * It does not call taskDone().
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      let item: T;
+      try {
+        item = await this.getAsync();
+      } catch (e) {
+        if (e instanceof ShutDown) return;
+        throw e;
+      }
+      yield item;
+    }
+  }
+
+  /** @internal */
+  [kShare](): ShareRecord {
+    return {
+      kind: this._kind,
+      id: this.#id,
+      buffers: [this.#h.buffer as SharedArrayBuffer, ...this.#store.buffers()],
+      meta: { maxsize: this.maxsize },
+    };
+  }
+
+  get [Symbol.toStringTag](): string {
+    return `${this._kind} qsize=${this.qsize()}`;
+  }
+
+  static {
+    registerKind("Queue", (record) => revive(Queue, record));
+  }
+}
