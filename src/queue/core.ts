@@ -39,11 +39,13 @@ import { deadlineOf, remaining, waitAsync, waitBlocking } from "../shared/wait.j
 import { decodeTaken, reclaim, type Staged, Taken } from "./codec.js";
 import {
   COUNT,
+  GET_SLEEPERS,
   GET_WAITERS,
   lock,
   MAXSIZE,
   NE_SEQ,
   NF_SEQ,
+  PUT_SLEEPERS,
   PUT_WAITERS,
   SHUTDOWN,
   UNFINISHED,
@@ -51,14 +53,43 @@ import {
 } from "./layout.js";
 import type { Store } from "./storage.js";
 
-/** Iterations a getter spins (watching NE_SEQ) before it sleeps: cheap hand-offs without a syscall. */
-const GET_SPIN = 2000;
+/** Iterations a waiter spins (watching its sequence word) before it sleeps: hand-offs without a syscall. */
+const SPIN = Number(process.env.THREADING_QUEUE_SPIN ?? 400);
+
+/**
+ * Waits until `h[seqIndex]` is no longer `seq` (or `ms` pass): a short spin, then Atomics.wait,
+ * counted in `h[sleepers]` so that wakers notify only when someone sleeps. The waker bumps the
+ * sequence and then reads the sleepers count; the sleeper counts itself and then sleeps only if the
+ * sequence is unchanged (both sequentially consistent): one of them always sees the other.
+ */
+function sleepOn(h: Int32Array, seqIndex: number, sleepers: number, seq: number, ms: number): void {
+  for (let i = 0; i < SPIN; i++) if (Atomics.load(h, seqIndex) !== seq) return;
+  Atomics.add(h, sleepers, 1);
+  try {
+    waitBlocking(h, seqIndex, seq, ms);
+  } finally {
+    Atomics.sub(h, sleepers, 1);
+  }
+}
+
+async function sleepOnAsync(h: Int32Array, seqIndex: number, sleepers: number, seq: number, ms: number): Promise<void> {
+  Atomics.add(h, sleepers, 1);
+  try {
+    await waitAsync(h, seqIndex, seq, ms);
+  } finally {
+    Atomics.sub(h, sleepers, 1);
+  }
+}
 
 /** This thread's scratch record for gets (decoded before any await, so one is enough). */
 const taken = new Taken();
 
 /** Stores a staged record once there is room. `what` names the call in errors. */
 export function putBlocking(h: Int32Array, store: Store, st: Staged, block: boolean, ms: number, what: string): void {
+  if (block) {
+    const max = Atomics.load(h, MAXSIZE);
+    if (max > 0) for (let i = 0; i < SPIN && Atomics.load(h, COUNT) >= max; i++);
+  }
   lock(h);
   if (h[SHUTDOWN] !== 0 || (h[MAXSIZE] as number) > 0) {
     let deadline = -1;
@@ -82,7 +113,7 @@ export function putBlocking(h: Int32Array, store: Store, st: Staged, block: bool
       const seq = h[NF_SEQ] as number;
       h[PUT_WAITERS]++;
       unlock(h);
-      waitBlocking(h, NF_SEQ, seq, left);
+      sleepOn(h, NF_SEQ, PUT_SLEEPERS, seq, left);
       lock(h);
       h[PUT_WAITERS]--;
     }
@@ -109,7 +140,7 @@ export async function putAsync(h: Int32Array, store: Store, st: Staged, ms: numb
     const seq = h[NF_SEQ] as number;
     h[PUT_WAITERS]++;
     unlock(h);
-    await waitAsync(h, NF_SEQ, seq, left);
+    await sleepOnAsync(h, NF_SEQ, PUT_SLEEPERS, seq, left);
     lock(h);
     h[PUT_WAITERS]--;
   }
@@ -128,11 +159,14 @@ function finishPut(h: Int32Array, store: Store, st: Staged): void {
   const wake = (h[GET_WAITERS] as number) > 0;
   if (wake) Atomics.add(h, NE_SEQ, 1);
   unlock(h);
-  if (wake) Atomics.notify(h, NE_SEQ, 1);
+  if (wake && Atomics.load(h, GET_SLEEPERS) > 0) Atomics.notify(h, NE_SEQ, 1);
 }
 
 /** Takes one item (the store decides which). */
 export function getBlocking(h: Int32Array, store: Store, block: boolean, ms: number, what: string): unknown {
+  // Streaming fast path: an empty queue is usually refilled within a microsecond; watching COUNT
+  // (read-only, no registration) is cheaper than registering as a waiter and being woken.
+  if (block) for (let i = 0; i < SPIN && Atomics.load(h, COUNT) === 0; i++);
   lock(h);
   if ((h[COUNT] as number) === 0) {
     let deadline = -1;
@@ -154,9 +188,7 @@ export function getBlocking(h: Int32Array, store: Store, block: boolean, ms: num
       const seq = h[NE_SEQ] as number;
       h[GET_WAITERS]++;
       unlock(h);
-      let spin = GET_SPIN;
-      while (spin-- > 0 && Atomics.load(h, NE_SEQ) === seq);
-      if (spin < 0) waitBlocking(h, NE_SEQ, seq, left);
+      sleepOn(h, NE_SEQ, GET_SLEEPERS, seq, left);
       lock(h);
       h[GET_WAITERS]--;
     } while ((h[COUNT] as number) === 0);
@@ -181,7 +213,7 @@ export async function getAsync(h: Int32Array, store: Store, ms: number, what: st
     const seq = h[NE_SEQ] as number;
     h[GET_WAITERS]++;
     unlock(h);
-    await waitAsync(h, NE_SEQ, seq, left);
+    await sleepOnAsync(h, NE_SEQ, GET_SLEEPERS, seq, left);
     lock(h);
     h[GET_WAITERS]--;
   }
@@ -199,7 +231,7 @@ function finishGet(h: Int32Array, store: Store): unknown {
   const wake = (h[PUT_WAITERS] as number) > 0;
   if (wake) Atomics.add(h, NF_SEQ, 1);
   unlock(h);
-  if (wake) Atomics.notify(h, NF_SEQ, 1);
+  if (wake && Atomics.load(h, PUT_SLEEPERS) > 0) Atomics.notify(h, NF_SEQ, 1);
   return decodeTaken(taken);
 }
 

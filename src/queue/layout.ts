@@ -9,9 +9,12 @@
  *   MAXSIZE      0 = unbounded
  *   NE_SEQ       "not empty" sequence: bumped by every put that finds a getter waiting; getters sleep on it
  *   NF_SEQ       "not full" sequence: bumped by every get that finds a putter waiting; putters sleep on it
- *   GET_WAITERS  getters between "decided to sleep" and "re-took the lock" (an upper bound: a getter
- *                whose thread died while asleep leaves it 1 too high, which costs a spare notify only)
+ *   GET_WAITERS  getters between "decided to wait" and "re-took the lock" (an upper bound: a getter
+ *                whose thread died while waiting leaves it 1 too high, which costs a spare bump only)
  *   PUT_WAITERS  the same for putters
+ *   GET_SLEEPERS getters inside Atomics.wait/waitAsync on NE_SEQ (changed atomically, outside the
+ *                lock); PUT_SLEEPERS the same for putters. A waiter first spins briefly on the
+ *                sequence word; only sleepers need an Atomics.notify.
  *   HEAD/TAIL/USED/TOP/DEAD  the storage's indexes (see storage.ts, lifo.ts, priority.ts)
  *
  * Every word except UNFINISHED is read and written only under LOCK (COUNT is also read without it,
@@ -33,8 +36,6 @@ export const COUNT = 1;
 export const UNFINISHED = 2;
 export const SHUTDOWN = 3;
 export const MAXSIZE = 4;
-export const NE_SEQ = 5;
-export const NF_SEQ = 6;
 export const GET_WAITERS = 7;
 export const PUT_WAITERS = 8;
 export const HEAD = 9;
@@ -42,8 +43,15 @@ export const TAIL = 10;
 export const USED = 11;
 export const TOP = 12;
 export const DEAD = 13;
-/** Words in the control block (padded to a cache line pair). */
-export const HEADER_WORDS = 32;
+// The words waiters watch get cache lines of their own, so that a getter spinning on NE_SEQ does
+// not steal the line holding LOCK and COUNT from the threads working under the lock.
+export const NE_SEQ = 16;
+/** Getters actually asleep in Atomics.wait on NE_SEQ (a put notifies only when this is > 0). */
+export const GET_SLEEPERS = 17;
+export const NF_SEQ = 32;
+export const PUT_SLEEPERS = 33;
+/** Words in the control block (three 64-byte lines). */
+export const HEADER_WORDS = 48;
 
 const SPIN = 64;
 

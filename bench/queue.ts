@@ -1,0 +1,192 @@
+// Benchmarks for issue 5 (queues): items/s through a Queue between threads, 1 producer -> 1 consumer
+// and 2 -> 2, for numbers, short strings and small objects, beside a bare SharedArrayBuffer int32
+// ring (the limit), postMessage between the same threads, and CPython's queue.Queue; and the
+// latency of one item handed to a consumer blocked in get().
+// `node --import tsx bench/run.ts queue` (after `npm run build`); QUEUE_BENCH_N sets items per run.
+import { MessageChannel } from "node:worker_threads";
+import { Event, Queue, sleep, Thread } from "threading";
+import { median, printTable, python, type Row } from "./util.js";
+
+const N = Number(process.env.QUEUE_BENCH_N ?? 400_000);
+type Kind = "number" | "string" | "object";
+const KINDS: Kind[] = ["number", "string", "object"];
+
+/** Runs `threads`, released together by an Event; returns wall seconds from release to last join. */
+function timed(threads: Thread[], go: Event): number {
+  for (const t of threads) t.start();
+  sleep(0.05);
+  const t0 = performance.now();
+  go.set();
+  for (const t of threads) t.join();
+  return (performance.now() - t0) / 1000;
+}
+
+function queueRun(kind: Kind, producers: number, consumers: number): number {
+  const q = new Queue<unknown>(10_000);
+  const go = new Event();
+  const each = Math.floor(N / producers);
+  const total = each * producers;
+  const threads: Thread[] = [];
+  for (let p = 0; p < producers; p++) {
+    threads.push(
+      new Thread({
+        target: (q: Queue<unknown>, go: Event, n: number, kind: string) => {
+          go.wait();
+          if (kind === "number") for (let i = 0; i < n; i++) q.put(i);
+          else if (kind === "string") for (let i = 0; i < n; i++) q.put(`item ${i & 1023}`);
+          else for (let i = 0; i < n; i++) q.put({ id: i, name: "item", ok: true });
+        },
+        args: [q, go, each, kind],
+      }),
+    );
+  }
+  const base = Math.floor(total / consumers);
+  for (let c = 0; c < consumers; c++) {
+    const n = c === consumers - 1 ? total - base * (consumers - 1) : base;
+    threads.push(
+      new Thread({
+        target: (q: Queue<unknown>, go: Event, n: number) => {
+          go.wait();
+          for (let i = 0; i < n; i++) q.get();
+        },
+        args: [q, go, n],
+      }),
+    );
+  }
+  return total / timed(threads, go);
+}
+
+function ringRun(): number {
+  // Single-producer single-consumer ring of int32 in a SharedArrayBuffer: [head, tail, ...slots].
+  const SIZE = 10_000;
+  const ring = new Int32Array(new SharedArrayBuffer((SIZE + 2) * 4));
+  const go = new Event();
+  const prod = new Thread({
+    target: (r: Int32Array, go: Event, n: number, size: number) => {
+      go.wait();
+      for (let i = 0; i < n; i++) {
+        const tail = Atomics.load(r, 1);
+        while (tail - Atomics.load(r, 0) >= size) Atomics.wait(r, 0, Atomics.load(r, 0), 0.05);
+        r[2 + (tail % size)] = i;
+        Atomics.store(r, 1, tail + 1);
+        Atomics.notify(r, 1);
+      }
+    },
+    args: [ring, go, N, SIZE],
+  });
+  const cons = new Thread({
+    target: (r: Int32Array, go: Event, n: number, size: number) => {
+      go.wait();
+      for (let i = 0; i < n; i++) {
+        const head = Atomics.load(r, 0);
+        while (Atomics.load(r, 1) === head) Atomics.wait(r, 1, head, 0.05);
+        r[2 + (head % size)];
+        Atomics.store(r, 0, head + 1);
+      }
+    },
+    args: [ring, go, N, SIZE],
+  });
+  return N / timed([prod, cons], go);
+}
+
+function postMessageRun(kind: Kind): number {
+  const { port1, port2 } = new MessageChannel();
+  const go = new Event();
+  const prod = new Thread({
+    target: (port: import("node:worker_threads").MessagePort, go: Event, n: number, kind: string) => {
+      go.wait();
+      if (kind === "number") for (let i = 0; i < n; i++) port.postMessage(i);
+      else if (kind === "string") for (let i = 0; i < n; i++) port.postMessage(`item ${i & 1023}`);
+      else for (let i = 0; i < n; i++) port.postMessage({ id: i, name: "item", ok: true });
+      port.close();
+    },
+    args: [port1, go, N, kind],
+    transferList: [port1],
+  });
+  const cons = new Thread({
+    target: (port: import("node:worker_threads").MessagePort, go: Event, n: number) =>
+      new Promise<void>((resolve) => {
+        let got = 0;
+        port.on("message", () => {
+          if (++got === n) {
+            port.close();
+            resolve();
+          }
+        });
+        go.wait();
+      }),
+    args: [port2, go, N],
+    transferList: [port2],
+  });
+  return N / timed([prod, cons], go);
+}
+
+function handoffLatency(): number {
+  const q = new Queue<number>();
+  const out = new Queue<number>();
+  const rounds = 300;
+  const t = new Thread({
+    target: (q: Queue<number>, out: Queue<number>, n: number) => {
+      for (let i = 0; i < n; i++) {
+        const sent = q.get();
+        out.put(performance.timeOrigin + performance.now() - sent);
+      }
+    },
+    args: [q, out, rounds],
+  });
+  t.start();
+  const lat: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    sleep(0.002); // the consumer is asleep in get() (past its short spin)
+    q.put(performance.timeOrigin + performance.now());
+    lat.push(out.get() * 1000);
+  }
+  t.join();
+  return median(lat);
+}
+
+export async function run(): Promise<void> {
+  // Warm the hub and the thread spares.
+  const w = new Thread({ target: () => {} });
+  w.start();
+  w.join();
+  sleep(0.3);
+  const py = python(`
+import queue, threading, time
+N=${N}
+def run(kind, P, C):
+    q=queue.Queue(10000); each=N//P; total=each*P
+    def prod():
+        if kind=="number":
+            for i in range(each): q.put(i)
+        elif kind=="string":
+            for i in range(each): q.put("item %d" % (i & 1023))
+        else:
+            for i in range(each): q.put({"id": i, "name": "item", "ok": True})
+    def cons(n):
+        for i in range(n): q.get()
+    base=total//C
+    ts=[threading.Thread(target=prod) for _ in range(P)]+[threading.Thread(target=cons, args=(total-base*(C-1) if c==C-1 else base,)) for c in range(C)]
+    t0=time.perf_counter()
+    for t in ts: t.start()
+    for t in ts: t.join()
+    return total/(time.perf_counter()-t0)
+for P in (1,2):
+    for k in ("number","string","object"): print(run(k,P,P))
+`);
+  const rows: Row[] = [];
+  const ring = ringRun();
+  for (const [i, kind] of KINDS.entries()) {
+    const v = queueRun(kind, 1, 1);
+    rows.push({ what: `Queue 1->1 ${kind}s`, value: v, unit: "items/s", baseline: py[i], baselineName: "CPython queue.Queue" });
+    const pm = postMessageRun(kind);
+    rows.push({ what: `Queue 1->1 ${kind}s`, value: v, unit: "items/s", baseline: pm, baselineName: "postMessage" });
+    if (kind === "number") rows.push({ what: "Queue 1->1 numbers", value: v, unit: "items/s", baseline: ring, baselineName: "bare SAB int32 ring (limit)" });
+  }
+  for (const [i, kind] of KINDS.entries()) {
+    const v = queueRun(kind, 2, 2);
+    rows.push({ what: `Queue 2->2 ${kind}s`, value: v, unit: "items/s", baseline: py[3 + i], baselineName: "CPython queue.Queue" });
+  }
+  rows.push({ what: "one item to a consumer blocked in get(), median", value: handoffLatency(), unit: "µs", baseline: 15, baselineName: "goal" });
+  printTable(`Queues (issue 5), ${N} items per run`, rows);
+}
