@@ -122,24 +122,32 @@ function postMessageRun(kind: Kind): number {
 }
 
 function handoffLatency(): number {
+  // The consumer sleeps in get() (the producer waits 2 ms, past its short spin); it writes the
+  // one-way delay (absolute clocks: timeOrigin + now) and acknowledges on a bare futex word, so the
+  // producer's own waiting does not disturb the measurement.
   const q = new Queue<number>();
-  const out = new Queue<number>();
+  const ack = new Int32Array(new SharedArrayBuffer(16));
   const rounds = 300;
   const t = new Thread({
-    target: (q: Queue<number>, out: Queue<number>, n: number) => {
+    target: (q: Queue<number>, ack: Int32Array, n: number) => {
+      const f = new Float64Array(ack.buffer);
       for (let i = 0; i < n; i++) {
         const sent = q.get();
-        out.put(performance.timeOrigin + performance.now() - sent);
+        f[1] = performance.timeOrigin + performance.now() - sent;
+        Atomics.store(ack, 0, i + 1);
+        Atomics.notify(ack, 0);
       }
     },
-    args: [q, out, rounds],
+    args: [q, ack, rounds],
   });
   t.start();
+  const f = new Float64Array(ack.buffer);
   const lat: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    sleep(0.002); // the consumer is asleep in get() (past its short spin)
+    sleep(0.002);
     q.put(performance.timeOrigin + performance.now());
-    lat.push(out.get() * 1000);
+    while (Atomics.load(ack, 0) !== i + 1) Atomics.wait(ack, 0, i);
+    lat.push((f[1] as number) * 1000);
   }
   t.join();
   return median(lat);
