@@ -14,7 +14,7 @@
 import { MessageChannel, type MessagePort, Worker, workerData } from "node:worker_threads";
 import { type Bootstrap, boot, G, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
 import type { DirectoryMessage } from "../transport/directory.js";
-import { markEnded } from "./table.js";
+import { markEnded, markFailed } from "./table.js";
 import { type RunRequest, transferListOf } from "./thread.js";
 
 const SPARES = 2;
@@ -26,7 +26,16 @@ let booting = 0;
 const waiting: RunRequest[] = [];
 const running = new Map<Worker, { slot: number; ident: number }>();
 
-function spawn(): void {
+/** Workers that failed to boot in a row; at MAX_BOOT_FAILURES the waiting starts fail. */
+let bootFailures = 0;
+const MAX_BOOT_FAILURES = 3;
+let lastBootError = "";
+
+/**
+ * Boots a worker. A spare goes to `ready` when booted; a worker made for one request (one with its
+ * own resourceLimits) gets that request as soon as it is booted.
+ */
+function spawn(forRequest?: RunRequest): void {
   const { port1, port2 } = new MessageChannel();
   const threading: Bootstrap = { ...boot, hubPort: port2, slot: -1, ident: 0 };
   const worker = new Worker(workerUrl, {
@@ -35,38 +44,56 @@ function spawn(): void {
     execArgv: boot.execArgv,
     stdout: false,
     stderr: false,
+    ...(forRequest?.resourceLimits ? { resourceLimits: forRequest.resourceLimits } : {}),
   });
-  booting++;
+  let booted = false;
+  if (!forRequest) booting++;
   serve(port1);
   worker.once("message", () => {
+    booted = true;
+    bootFailures = 0;
+    if (forRequest) {
+      run(worker, forRequest);
+      return;
+    }
     booting--;
     ready.push(worker);
     dispatch();
   });
-  worker.on("error", () => {
-    // The worker reports its own errors; an error here means it died, and "exit" follows.
+  worker.on("error", (e) => {
+    // A thread reports its own errors; an error here means the worker died, and "exit" follows.
+    if (!booted) lastBootError = e instanceof Error ? (e.stack ?? e.message) : String(e);
   });
   worker.on("exit", () => {
     port1.close();
     const job = running.get(worker);
     running.delete(worker);
-    if (job) markEnded(job.slot, job.ident);
-    else {
-      const idle = ready.indexOf(worker);
-      if (idle >= 0) ready.splice(idle, 1);
-      else booting = Math.max(0, booting - 1);
-      dispatch();
+    if (job) {
+      markEnded(job.slot, job.ident);
+      return;
     }
+    const idle = ready.indexOf(worker);
+    if (idle >= 0) ready.splice(idle, 1);
+    else if (!booted) {
+      if (!forRequest) booting = Math.max(0, booting - 1);
+      if (++bootFailures >= MAX_BOOT_FAILURES || forRequest) {
+        const failed = forRequest ? [forRequest] : waiting.splice(0);
+        for (const request of failed) markFailed(request.slot, request.ident);
+        process.stderr.write(`threading: a thread's worker failed to start: ${lastBootError}\n`);
+        if (!forRequest) return;
+      }
+    }
+    dispatch();
   });
 }
 
+function run(worker: Worker, request: RunRequest): void {
+  running.set(worker, { slot: request.slot, ident: request.ident });
+  worker.postMessage(request, transferListOf(request));
+}
+
 function dispatch(): void {
-  while (waiting.length > 0 && ready.length > 0) {
-    const request = waiting.shift() as RunRequest;
-    const worker = ready.shift() as Worker;
-    running.set(worker, { slot: request.slot, ident: request.ident });
-    worker.postMessage(request, transferListOf(request));
-  }
+  while (waiting.length > 0 && ready.length > 0) run(ready.shift() as Worker, waiting.shift() as RunRequest);
   while (ready.length + booting < waiting.length) spawn();
   // Refill the spares a moment later: booting a Worker takes a core for tens of milliseconds, and
   // the thread just handed out should get going first.
@@ -94,10 +121,15 @@ function answer(port: MessagePort, slot: number, ref: number, buffer: SharedArra
 function serve(port: MessagePort): void {
   port.on("message", (message: { type: string; request: RunRequest } | DirectoryMessage) => {
     switch (message.type) {
-      case "start":
-        waiting.push((message as { request: RunRequest }).request);
-        dispatch();
+      case "start": {
+        const request = (message as { request: RunRequest }).request;
+        if (request.resourceLimits) spawn(request);
+        else {
+          waiting.push(request);
+          dispatch();
+        }
         break;
+      }
       case "put": {
         const { ref, buffer } = message as DirectoryMessage & { type: "put" };
         const taker = takers.get(ref);

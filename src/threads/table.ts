@@ -83,3 +83,17 @@ export function liveThreads(): [number, number][] {
   }
   return out;
 }
+
+/** Ends a thread whose worker could not even start; its start() then throws (native id -1). */
+export function markFailed(slot: number, ident: number): void {
+  if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return;
+  Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), -1);
+  markEnded(slot, ident);
+}
+
+/** True when the thread `ident` in `slot` never started (see markFailed). */
+export function startFailed(slot: number, ident: number): boolean {
+  return (
+    Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident && Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID)) === -1
+  );
+}

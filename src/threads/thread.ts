@@ -13,7 +13,7 @@
  * creator finds them (receiveMessageOnPort) whenever it sees the thread ended: fields are copied
  * back before isAlive() turns false, even while the creator's event loop is not running.
  */
-import { MessageChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
+import { MessageChannel, type MessagePort, type ResourceLimits, receiveMessageOnPort } from "node:worker_threads";
 import { RuntimeError } from "../errors.js";
 import {
   boot,
@@ -34,7 +34,7 @@ import { decode } from "../transport/decode.js";
 import { type Encoded, encode } from "../transport/encode.js";
 import { kShare, lookup, registerKind, remember, type ShareRecord } from "../transport/shareable.js";
 import { sendToHub } from "./hub-client.js";
-import { claimSlot as claimThread, liveThreads, markEnded as endThread } from "./table.js";
+import { claimSlot as claimThread, liveThreads, markEnded as endThread, startFailed } from "./table.js";
 import { callerFile, describeTarget, type ModuleTarget, type TargetSpec, targetName } from "./target.js";
 
 /** Options of `new Thread()`, as Python's keyword arguments. */
@@ -52,6 +52,12 @@ export interface ThreadOptions<A extends unknown[] = unknown[]> {
    * MessagePorts (the usual case) and ArrayBuffers (emptied here).
    */
   transferList?: (MessagePort | ArrayBuffer)[];
+  /**
+   * Limits for the thread's JavaScript heap, as worker_threads' resourceLimits: a thread over them
+   * dies (ended, as after process.exit()) instead of exhausting the process. Such a thread gets a
+   * worker of its own, so it starts as slowly as a fresh Worker (tens of milliseconds).
+   */
+  resourceLimits?: ResourceLimits;
 }
 
 /** A class in a subclass chain, sent as source. */
@@ -77,6 +83,7 @@ export interface RunRequest {
   origin: string;
   copyBack: MessagePort | null;
   transfer: (MessagePort | ArrayBuffer)[];
+  resourceLimits: ResourceLimits | null;
 }
 
 const kAdopt = Symbol("threading.adopt");
@@ -106,6 +113,7 @@ export class Thread<A extends unknown[] = unknown[]> {
   #target: ((...args: A) => unknown) | ModuleTarget | undefined;
   #args: A;
   #transfer: (MessagePort | ArrayBuffer)[] = [];
+  #limits: ResourceLimits | null = null;
   #started = false;
   #slot = -1;
   #ident: number | null = null;
@@ -135,7 +143,11 @@ export class Thread<A extends unknown[] = unknown[]> {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`Thread(options): options must be an object like { target, args, name, daemon }`);
     }
-    const { target, args, name, daemon, transferList } = options;
+    const { target, args, name, daemon, transferList, resourceLimits } = options;
+    if (resourceLimits !== undefined && (typeof resourceLimits !== "object" || resourceLimits === null)) {
+      throw new TypeError("Thread: resourceLimits must be an object like { maxOldGenerationSizeMb }");
+    }
+    this.#limits = resourceLimits ?? null;
     if (transferList !== undefined && !Array.isArray(transferList)) throw new TypeError("Thread: transferList must be an array");
     this.#transfer = transferList ?? [];
     if (target !== undefined && typeof target !== "function" && !(typeof target === "object" && target && "module" in target)) {
@@ -258,6 +270,7 @@ export class Thread<A extends unknown[] = unknown[]> {
       origin: this.#origin,
       copyBack,
       transfer: this.#transfer,
+      resourceLimits: this.#limits,
     };
   }
 
@@ -298,6 +311,13 @@ export class Thread<A extends unknown[] = unknown[]> {
     while (Atomics.load(G, i) === STARTING && Atomics.load(G, slotIndex(this.#slot, SLOT_IDENT)) === this.#ident) {
       waitBlocking(G, i, STARTING, Number.POSITIVE_INFINITY);
     }
+    this.#checkStarted();
+  }
+
+  #checkStarted(): void {
+    if (startFailed(this.#slot, this.#ident as number)) {
+      throw new RuntimeError(`can't start new thread ${this.#name}: its worker failed to boot (see stderr)`);
+    }
   }
 
   /** The async twin of `start()`: resolves once the thread is running. */
@@ -307,6 +327,7 @@ export class Thread<A extends unknown[] = unknown[]> {
     while (Atomics.load(G, i) === STARTING && Atomics.load(G, slotIndex(this.#slot, SLOT_IDENT)) === this.#ident) {
       await waitAsync(G, i, STARTING, Number.POSITIVE_INFINITY);
     }
+    this.#checkStarted();
   }
 
   /** True from start() until run() is over (or the thread died). */

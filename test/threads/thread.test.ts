@@ -382,3 +382,28 @@ test("joinAsync and startAsync do not block the event loop", T, async () => {
   assert.ok(ticks > 3, "the event loop ran while joining");
   assert.equal(t.isAlive(), false);
 });
+
+test("a plain JavaScript program runs under node without tsx", T, () => {
+  const r = spawnSync(process.execPath, [new URL("../fixtures/plain.mjs", import.meta.url).pathname], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "count 2000\n");
+});
+
+test("a thread over its resourceLimits dies alone; joiners wake and it is not alive", T, () => {
+  const t = new Thread({
+    resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+    target: () => {
+      const hog: number[][] = [];
+      for (;;) hog.push(new Array(100_000).fill(1));
+    },
+  });
+  t.start();
+  t.join(20);
+  assert.equal(t.isAlive(), false);
+  const after = new Thread({ target: () => {} });
+  after.start();
+  after.join();
+});
