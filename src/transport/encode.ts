@@ -16,6 +16,7 @@
  * SharedArrayBuffer by a number the receiving side can resolve.
  */
 import { types } from "node:util";
+import { MessagePort } from "node:worker_threads";
 import { isShareable, kShare, lookup, remember } from "./shareable.js";
 
 /** The key that marks an object made by encode(); user data cannot produce it by accident. */
@@ -32,6 +33,20 @@ export interface Encoded {
   value: unknown;
   /** False when the copy holds no marker, so the receiver can skip decode(). */
   marked: boolean;
+}
+
+const plainPrototypes = new Set<unknown>([Object.prototype, null]);
+
+/**
+ * True for an instance of a class implemented natively (a host object such as a socket handle,
+ * or a V8 built-in this walk does not know): structured clone cannot copy those, while an instance
+ * of a class written in JavaScript crosses as its own fields.
+ */
+function isNativeInstance(obj: object): boolean {
+  const proto = Object.getPrototypeOf(obj);
+  if (plainPrototypes.has(proto)) return false;
+  const ctor = proto?.constructor;
+  return typeof ctor === "function" && /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(ctor));
 }
 
 function describe(value: unknown): string {
@@ -177,6 +192,8 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
       return obj;
     }
     if (
+      obj instanceof MessagePort ||
+      isNativeInstance(obj) ||
       types.isWeakMap(obj) ||
       types.isWeakSet(obj) ||
       types.isPromise(obj) ||
