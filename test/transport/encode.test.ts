@@ -1,0 +1,113 @@
+// The transport: what crosses between threads and how (structured clone, except shared objects,
+// which keep their identity; errors keep their class; bad values are TypeErrors naming the path).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Event, Lock, RuntimeError, Thread } from "threading";
+// Internal modules, tested directly (the package exports only the public API).
+import { decode } from "../../dist/transport/decode.js";
+import { encode } from "../../dist/transport/encode.js";
+
+const T = { timeout: 30_000 };
+
+function roundTrip(value: unknown): unknown {
+  const { value: copy, marked } = encode(value, "value");
+  return decode(structuredClone(copy), marked);
+}
+
+test("plain data round-trips: objects, arrays, Map, Set, Date, RegExp, bigint, typed arrays, cycles", T, () => {
+  const cyclic: Record<string, unknown> = { name: "loop" };
+  cyclic.self = cyclic;
+  const value = {
+    n: 1.5,
+    s: "text",
+    b: true,
+    nil: null,
+    u: undefined,
+    big: 12345678901234567890n,
+    list: [1, [2, [3]]],
+    map: new Map<unknown, unknown>([["k", { v: 1 }]]),
+    set: new Set([1, "2"]),
+    date: new Date(0),
+    re: /a+b/gi,
+    bytes: new Uint8Array([1, 2, 3]),
+    cyclic,
+  };
+  const back = roundTrip(value) as typeof value;
+  assert.deepEqual({ ...back, cyclic: undefined }, { ...value, cyclic: undefined });
+  assert.equal((back.cyclic as Record<string, unknown>).self, back.cyclic);
+});
+
+test("an instance of a user class arrives as a plain object of its own fields", T, () => {
+  class Point {
+    constructor(
+      public x: number,
+      public y: number,
+    ) {}
+    norm(): number {
+      return Math.hypot(this.x, this.y);
+    }
+  }
+  const back = roundTrip(new Point(3, 4)) as Record<string, unknown>;
+  assert.deepEqual(back, { x: 3, y: 4 });
+  assert.equal(Object.getPrototypeOf(back), Object.prototype);
+});
+
+test("values that cannot cross are TypeErrors naming where they sit", T, () => {
+  assert.throws(() => encode({ a: [1, { f: () => 1 }] }, "args"), /^TypeError: args\.a\[1\]\.f cannot be sent to another thread: it is a function/);
+  assert.throws(() => encode([Symbol("s")], "item"), /item\[0\].*symbol/);
+  assert.throws(() => encode({ w: new WeakMap() }, "item"), /item\.w.*WeakMap/);
+  assert.throws(() => encode({ p: Promise.resolve(1) }, "item"), /item\.p.*Promise/);
+  assert.throws(() => encode({ "odd key": new WeakSet() }, "x"), /x\["odd key"\]/);
+});
+
+test("errors keep their class, name, message, stack, cause and own properties", T, () => {
+  const cause = new RangeError("inner");
+  const err = Object.assign(new TypeError("outer", { cause }), { code: "E_X", detail: { n: 1 } });
+  const back = roundTrip(err) as TypeError & { code: string; detail: unknown; cause: RangeError };
+  assert.ok(back instanceof TypeError);
+  assert.equal(back.message, "outer");
+  assert.equal(back.stack, err.stack);
+  assert.equal(back.code, "E_X");
+  assert.deepEqual(back.detail, { n: 1 });
+  assert.ok(back.cause instanceof RangeError);
+  assert.equal(back.cause.message, "inner");
+  const rt = roundTrip(new RuntimeError("misuse")) as Error;
+  assert.ok(rt instanceof RuntimeError);
+  assert.equal(rt.name, "RuntimeError");
+  class MyError extends Error {
+    override name = "MyError";
+  }
+  const mine = roundTrip(new MyError("custom")) as Error;
+  assert.ok(mine instanceof Error);
+  assert.equal(mine.name, "MyError");
+});
+
+test("shared objects keep their identity: the same object in one thread, the same state in another", T, () => {
+  const lock = new Lock();
+  const event = new Event();
+  const back = roundTrip({ a: lock, b: [lock, event], m: new Map([[lock, 1]]) }) as {
+    a: Lock;
+    b: [Lock, Event];
+    m: Map<Lock, number>;
+  };
+  assert.equal(back.a, lock);
+  assert.equal(back.b[0], lock);
+  assert.equal(back.b[1], event);
+  assert.equal([...back.m.keys()][0], lock);
+
+  const seen = new Int32Array(new SharedArrayBuffer(8));
+  const t = new Thread({
+    target: (nested: { deep: { lock: Lock; again: Lock } }, e: Event, out: Int32Array) => {
+      out[0] = nested.deep.lock === nested.deep.again ? 1 : 0;
+      nested.deep.lock.release(); // the main thread's lock: shared state
+      e.set();
+    },
+    args: [{ deep: { lock, again: lock } }, event, seen],
+  });
+  lock.acquire();
+  t.start();
+  assert.equal(event.wait(10), true);
+  t.join();
+  assert.equal(seen[0], 1);
+  assert.equal(lock.locked(), false);
+});
