@@ -8,6 +8,11 @@ export * from "./errors.js";
 export { TIMEOUT_MAX, sleep, sleepAsync } from "./shared/wait.js";
 export { Lock } from "./sync/lock.js";
 export { Event } from "./sync/event.js";
+export { RLock } from "./sync/rlock.js";
+export { Condition } from "./sync/condition.js";
+export { Semaphore, BoundedSemaphore } from "./sync/semaphore.js";
+export { Barrier } from "./sync/barrier.js";
+export { local } from "./sync/local.js";
 export type { Held } from "./sync/hold.js";
 export {
   Thread,

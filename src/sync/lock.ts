@@ -27,6 +27,7 @@ import {
   revive,
 } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
+import { kAcquireRestore, kAcquireRestoreAsync, kIsOwned, kReleaseSave } from "./owned.js";
 
 const UNLOCKED = 0;
 const LOCKED = 1;
@@ -127,6 +128,27 @@ export class Lock {
   /** The async twin of `hold()`, for `using _ = await lock.holdAsync()`. */
   holdAsync(timeout?: number): Promise<Held> {
     return holdAsync(this, "Lock", timeout);
+  }
+
+  /** @internal Condition protocol (owned.ts): for a Lock, "owned" means locked, as in CPython. */
+  [kIsOwned](): boolean {
+    return this.locked();
+  }
+
+  /** @internal */
+  [kReleaseSave](): number {
+    this.release();
+    return 0;
+  }
+
+  /** @internal */
+  [kAcquireRestore](_saved: number): void {
+    this.acquire();
+  }
+
+  /** @internal */
+  async [kAcquireRestoreAsync](_saved: number): Promise<void> {
+    await this.acquireAsync();
   }
 
   /** @internal */

@@ -1,0 +1,76 @@
+/**
+ * A Barrier's action in the thread that runs it: the creator's own function, or the target
+ * compiled again from its spec (function source or `{ module, export }`) in another thread.
+ *
+ * A blocking `Barrier.wait()` cannot await, but `compileTarget()` (threads/target.ts) is async.
+ * So each thread starts compiling as soon as the Barrier arrives, and when a blocking wait needs
+ * the action before that finished, a function action is compiled synchronously (compile.ts), in
+ * the same scope a function target gets. A module action cannot be imported synchronously: a blocking
+ * wait that needs it before it has loaded throws a RuntimeError saying so (waitAsync() waits for it).
+ * TODO(lead): a worker that awaits `actionsLoading()` after decoding a thread's args would make
+ * module actions ready before the target runs.
+ */
+import { RuntimeError } from "../errors.js";
+import { compileTarget, type TargetSpec } from "../threads/target.js";
+import { evaluateSync } from "./compile.js";
+
+type Fn = (...args: unknown[]) => unknown;
+
+const loading = new Set<Promise<unknown>>();
+
+/** Settles once every action this thread has started loading is ready (or failed). */
+export async function actionsLoading(): Promise<void> {
+  while (loading.size > 0) await Promise.allSettled([...loading]);
+}
+
+/** An action as one thread holds it. */
+export class Action {
+  readonly spec: TargetSpec;
+  #fn: Fn | undefined;
+  #failed: { error: unknown } | undefined;
+  #loading: Promise<unknown> | undefined;
+
+  /** `fn`: the creator's own function (then nothing is compiled in this thread). */
+  constructor(spec: TargetSpec, fn?: Fn) {
+    this.spec = spec;
+    this.#fn = fn;
+    if (fn) return;
+    const p = Promise.resolve()
+      .then(() => compileTarget(spec))
+      .then(
+        (f) => {
+          this.#fn ??= f;
+        },
+        (error) => {
+          this.#failed = { error };
+        },
+      )
+      .finally(() => loading.delete(p));
+    loading.add(p);
+    this.#loading = p;
+  }
+
+  /** The callable, for a blocking wait (see the file comment). */
+  now(): Fn {
+    if (this.#fn) return this.#fn;
+    if (this.#failed) throw this.#failed.error;
+    if (this.spec.kind === "function") {
+      this.#fn = compileFunctionSync(this.spec);
+      return this.#fn;
+    }
+    throw new RuntimeError(
+      `Barrier action ${this.spec.module} (export ${this.spec.export}) is still being imported in this thread: ` +
+        "a blocking wait() cannot wait for an import; use waitAsync(), or let the thread await once first",
+    );
+  }
+
+  /** The callable, once loaded. */
+  async ready(): Promise<Fn> {
+    if (!this.#fn && this.#loading) await this.#loading;
+    return this.now();
+  }
+}
+
+function compileFunctionSync(spec: Extract<TargetSpec, { kind: "function" }>): Fn {
+  return evaluateSync(spec.source, spec.base) as Fn;
+}

@@ -1,0 +1,261 @@
+/**
+ * Barrier: `parties` threads wait until all have arrived, then all go on, as Python's
+ * `threading.Barrier` (and built the same way, on a Condition over a Lock).
+ *
+ * State: two Int32 words, plus the Condition, the parties, the default timeout, the action and its
+ * arguments in meta (immutable).
+ *   [0] STATE  0 FILLING, 1 DRAINING, -1 RESETTING, -2 BROKEN
+ *   [1] COUNT  threads inside wait() (arrived and not yet left)
+ * Both change only under the Condition's lock (nWaiting/broken read them without it, as CPython).
+ * A round: waiters arrive while FILLING (arrivals during DRAINING/RESETTING wait for it to end);
+ * the one that makes COUNT == parties runs the action, sets DRAINING and notifies all; the last to
+ * leave sets FILLING again. A timeout, abort() or a failing action sets BROKEN: every waiter gets
+ * BrokenBarrierError. reset() sets RESETTING (waiters get BrokenBarrierError; the last to leave
+ * sets FILLING). Wake-ups are the Condition's: no lost wake-up (see condition.ts).
+ * The action runs in the thread whose wait() completes the round, under the lock, before anyone
+ * is released; in other threads than its creator it is the target compiled there (action.ts).
+ */
+import { BrokenBarrierError } from "../errors.js";
+import { timeoutMs } from "../shared/wait.js";
+import { describeTarget, type Target, type TargetSpec } from "../threads/target.js";
+import { encode } from "../transport/encode.js";
+import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
+import { Action } from "./action.js";
+import { Condition } from "./condition.js";
+import { Lock } from "./lock.js";
+
+const STATE = 0;
+const COUNT = 1;
+const FILLING = 0;
+const DRAINING = 1;
+const RESETTING = -1;
+const BROKEN = -2;
+
+interface BarrierMeta {
+  cond: Condition;
+  parties: number;
+  timeout: number | null;
+  action: TargetSpec | null;
+  actionArgs: unknown[];
+}
+
+const seconds = (ms: number) => (ms === Number.POSITIVE_INFINITY ? undefined : ms / 1000);
+
+/**
+ * A barrier for a fixed number of threads, as Python's `threading.Barrier`. Shared by every
+ * thread it is passed to. `wait()` returns each thread's index in the round, 0..parties-1.
+ */
+export class Barrier {
+  readonly #w: Int32Array;
+  readonly #id: number;
+  readonly #cond: Condition;
+  readonly #parties: number;
+  /** The default timeout in seconds, null = forever. */
+  readonly #timeout: number | null;
+  readonly #action: Action | null;
+  readonly #actionArgs: unknown[];
+
+  /**
+   * `parties`: how many threads each round needs. `action`: a function (sent to other threads as
+   * source) or `{ module, export }`, called with `actionArgs` by one thread per round before the
+   * round is released. `timeout`: the default for wait(), in seconds.
+   * TypeError when `actionArgs` cannot cross threads.
+   */
+  constructor(parties: number, action?: Target | null, timeout?: number | null, actionArgs?: unknown[]) {
+    const record = adoptedRecord();
+    if (record) {
+      const meta = record.meta as BarrierMeta;
+      this.#w = new Int32Array(record.buffers[0] as SharedArrayBuffer);
+      this.#id = record.id;
+      this.#cond = meta.cond;
+      this.#parties = meta.parties;
+      this.#timeout = meta.timeout;
+      this.#action = meta.action ? new Action(meta.action) : null;
+      this.#actionArgs = meta.actionArgs;
+      return;
+    }
+    if (typeof parties !== "number") throw new TypeError(`Barrier: parties must be a number, not ${typeof parties}`);
+    if (!Number.isInteger(parties) || parties < 1) throw new RangeError(`Barrier: parties must be an integer > 0, not ${parties}`);
+    timeoutMs(timeout, "Barrier()");
+    if (actionArgs === undefined || actionArgs === null) actionArgs = [];
+    if (!Array.isArray(actionArgs)) throw new TypeError("Barrier: actionArgs must be an array");
+    encode(actionArgs, "actionArgs");
+    this.#parties = parties;
+    this.#timeout = timeout === undefined || timeout === Number.POSITIVE_INFINITY ? null : timeout;
+    this.#actionArgs = actionArgs;
+    this.#action =
+      action === undefined || action === null
+        ? null
+        : new Action(
+            describeTarget(action, "Barrier action"),
+            typeof action === "function" ? (action as (...a: unknown[]) => unknown) : undefined,
+          );
+    this.#w = new Int32Array(new SharedArrayBuffer(2 * 4));
+    this.#id = newObjectId();
+    this.#cond = new Condition(new Lock());
+  }
+
+  #ms(timeout: number | null | undefined, what: string): number {
+    return timeoutMs(timeout === undefined || timeout === null ? this.#timeout : timeout, what);
+  }
+
+  /**
+   * Waits until `parties` threads have called wait() (at most `timeout` seconds; default: the
+   * barrier's timeout), then returns this thread's index, 0..parties-1. BrokenBarrierError when
+   * the barrier is or becomes broken, is reset, or the wait times out (which breaks it).
+   */
+  wait(timeout?: number | null): number {
+    const ms = this.#ms(timeout, "Barrier.wait()");
+    const cond = this.#cond;
+    const w = this.#w;
+    cond.acquire();
+    try {
+      while (w[STATE] === RESETTING || w[STATE] === DRAINING) cond.wait();
+      if ((w[STATE] as number) < 0) throw broken();
+      const index = w[COUNT] as number;
+      Atomics.store(w, COUNT, index + 1);
+      try {
+        if (index + 1 === this.#parties) {
+          try {
+            this.#action?.now()(...this.#actionArgs);
+          } catch (e) {
+            this.#break();
+            throw e;
+          }
+          this.#release();
+        } else {
+          const done = cond.waitFor(() => w[STATE] !== FILLING, seconds(ms));
+          this.#checkRound(done);
+        }
+        return index;
+      } finally {
+        this.#exit();
+      }
+    } finally {
+      cond.release();
+    }
+  }
+
+  /** The async twin of `wait()`; an action that returns a promise is awaited before the round is released. */
+  async waitAsync(timeout?: number | null): Promise<number> {
+    const ms = this.#ms(timeout, "Barrier.waitAsync()");
+    const cond = this.#cond;
+    const w = this.#w;
+    await cond.acquireAsync();
+    try {
+      while (w[STATE] === RESETTING || w[STATE] === DRAINING) await cond.waitAsync();
+      if ((w[STATE] as number) < 0) throw broken();
+      const index = w[COUNT] as number;
+      Atomics.store(w, COUNT, index + 1);
+      try {
+        if (index + 1 === this.#parties) {
+          try {
+            if (this.#action) await (await this.#action.ready())(...this.#actionArgs);
+          } catch (e) {
+            this.#break();
+            throw e;
+          }
+          this.#release();
+        } else {
+          const done = await cond.waitForAsync(() => w[STATE] !== FILLING, seconds(ms));
+          this.#checkRound(done);
+        }
+        return index;
+      } finally {
+        this.#exit();
+      }
+    } finally {
+      cond.release();
+    }
+  }
+
+  /** The round is complete: let everyone go. */
+  #release(): void {
+    Atomics.store(this.#w, STATE, DRAINING);
+    this.#cond.notifyAll();
+  }
+
+  /** After waiting for the round (lock held): BrokenBarrierError unless it completed. */
+  #checkRound(done: boolean): void {
+    if (!done) {
+      this.#break();
+      throw broken("the wait timed out");
+    }
+    if ((this.#w[STATE] as number) < 0) throw broken();
+  }
+
+  /** Leaving wait() (lock held): the last one out of a draining or resetting round refills it. */
+  #exit(): void {
+    const w = this.#w;
+    const count = (w[COUNT] as number) - 1;
+    Atomics.store(w, COUNT, count);
+    if (count === 0 && (w[STATE] === RESETTING || w[STATE] === DRAINING)) {
+      Atomics.store(w, STATE, FILLING);
+      this.#cond.notifyAll();
+    }
+  }
+
+  #break(): void {
+    Atomics.store(this.#w, STATE, BROKEN);
+    this.#cond.notifyAll();
+  }
+
+  /**
+   * Returns the barrier to its initial, empty state. Threads waiting on it get BrokenBarrierError.
+   */
+  reset(): void {
+    const w = this.#w;
+    using _ = this.#cond.hold();
+    if ((w[COUNT] as number) > 0) {
+      if (w[STATE] === FILLING || w[STATE] === BROKEN) Atomics.store(w, STATE, RESETTING);
+    } else {
+      Atomics.store(w, STATE, FILLING);
+    }
+    this.#cond.notifyAll();
+  }
+
+  /** Puts the barrier in the broken state: current and future wait() calls throw BrokenBarrierError. */
+  abort(): void {
+    using _ = this.#cond.hold();
+    this.#break();
+  }
+
+  /** How many threads each round needs. */
+  get parties(): number {
+    return this.#parties;
+  }
+
+  /** How many threads are waiting in the current round. */
+  get nWaiting(): number {
+    return Atomics.load(this.#w, STATE) === FILLING ? Atomics.load(this.#w, COUNT) : 0;
+  }
+
+  /** True when the barrier is broken (reset() repairs it). */
+  get broken(): boolean {
+    return Atomics.load(this.#w, STATE) === BROKEN;
+  }
+
+  /** @internal */
+  [kShare](): ShareRecord {
+    const meta: BarrierMeta = {
+      cond: this.#cond,
+      parties: this.#parties,
+      timeout: this.#timeout,
+      action: this.#action?.spec ?? null,
+      actionArgs: this.#actionArgs,
+    };
+    return { kind: "Barrier", id: this.#id, buffers: [this.#w.buffer as SharedArrayBuffer], meta };
+  }
+
+  get [Symbol.toStringTag](): string {
+    return this.broken ? "Barrier broken" : `Barrier waiters=${this.nWaiting}/${this.#parties}`;
+  }
+
+  static {
+    registerKind("Barrier", (record) => revive(Barrier as unknown as new () => Barrier, record));
+  }
+}
+
+function broken(why = "the barrier is broken"): BrokenBarrierError {
+  return new BrokenBarrierError(`Barrier: ${why}`);
+}

@@ -1,0 +1,330 @@
+/**
+ * Condition: a condition variable in shared memory, as Python's `threading.Condition`, over a
+ * `Lock` or `RLock` that crosses threads with it (in the ShareRecord's meta).
+ *
+ * CPython gives each waiter a fresh lock in a list. Shared memory cannot be allocated on the fly,
+ * so the waiters are nodes of a fixed-capacity pool in the Condition's own growable
+ * SharedArrayBuffer, linked in a FIFO list. Words (Int32):
+ *   [0] HEAD   first node of the wait list (0 = empty; nodes are numbered from 1)
+ *   [1] TAIL   last node of the wait list
+ *   [2] FREE   first node of the free list (linked through NEXT)
+ *   [3] FRESH  nodes ever handed out (the pool grows up to CAPACITY, doubling the buffer)
+ *   node n: [STATE, IDENT, SLOT, NEXT]  ident and thread-table slot of the waiter, next node.
+ * Node states:
+ *   FREE       on the free list
+ *   WAITING    in the wait list; its waiter sleeps on STATE
+ *   NOTIFIED   taken off the list by notify(); its waiter will return true
+ *   CANCELLED  its waiter gave up (timeout), still in the list
+ *   ABANDONED  cancelled, and already taken off the list by notify()
+ * Invariants: HEAD/TAIL/FREE/FRESH, NEXT, IDENT/SLOT and every state change except one are made
+ * under the condition's lock. The one exception is the waiter's own WAITING -> CANCELLED when its
+ * time runs out, which it makes with a CAS before re-taking the lock; notify() moves a node
+ * WAITING -> NOTIFIED with a CAS too, so exactly one of them wins: a notify that races a timeout
+ * either counts that waiter (which then returns true, so notify(n) wakes exactly min(n, waiting))
+ * or skips it and goes on to the next. The waiter frees its node only after it has re-taken the
+ * lock and read its state.
+ * No lost wake-ups: a waiter enqueues its node before it releases the lock, and sleeps with
+ * Atomics.wait(STATE, WAITING), which returns at once if notify() already changed the state.
+ * Dead waiters: notify() checks each node's thread with isIdentAlive(); the node of a thread that
+ * has ended is dropped and freed, never counted, so it cannot swallow a notification. When the
+ * pool is full, nodes of ended threads are reclaimed before a RuntimeError is thrown.
+ */
+import { RuntimeError } from "../errors.js";
+import { boot, isIdentAlive } from "../shared/runtime.js";
+import { deadlineOf, remaining, timeoutMs, waitAsync, waitBlocking } from "../shared/wait.js";
+import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
+import { type Held, holdAsync, holdBlocking } from "./hold.js";
+import type { Lock } from "./lock.js";
+import { type ConditionLock, kAcquireRestore, kAcquireRestoreAsync, kIsOwned, kReleaseSave } from "./owned.js";
+import { RLock } from "./rlock.js";
+
+const HEAD = 0;
+const TAIL = 1;
+const FREE_LIST = 2;
+const FRESH = 3;
+const HEADER = 4;
+const NODE = 4;
+const STATE = 0;
+const IDENT = 1;
+const SLOT = 2;
+const NEXT = 3;
+
+const FREE = 0;
+const WAITING = 1;
+const NOTIFIED = 2;
+const CANCELLED = 3;
+const ABANDONED = 4;
+
+/** How many waits may be pending on one Condition at once, process-wide. */
+export const CONDITION_CAPACITY = 1024;
+const INITIAL_NODES = 8;
+const bytesFor = (nodes: number) => (HEADER + nodes * NODE) * 4;
+
+/**
+ * A condition variable, as Python's `threading.Condition`: threads wait (releasing the lock) until
+ * another thread notifies them. Shared by every thread it is passed to, with its lock.
+ */
+export class Condition {
+  readonly #w: Int32Array;
+  readonly #id: number;
+  readonly #lock: ConditionLock;
+
+  /** `lock`: the Lock or RLock to use (default: a new RLock). */
+  constructor(lock?: Lock | RLock) {
+    const record = adoptedRecord();
+    if (record) {
+      this.#w = new Int32Array(record.buffers[0] as SharedArrayBuffer);
+      this.#id = record.id;
+      this.#lock = (record.meta as { lock: ConditionLock }).lock;
+      return;
+    }
+    if (lock === undefined || lock === null) lock = new RLock();
+    if (typeof (lock as Partial<ConditionLock>)[kIsOwned] !== "function") {
+      throw new TypeError("Condition: lock must be a Lock or an RLock");
+    }
+    this.#lock = lock as unknown as ConditionLock;
+    this.#w = new Int32Array(
+      new SharedArrayBuffer(bytesFor(INITIAL_NODES), { maxByteLength: bytesFor(CONDITION_CAPACITY) }),
+    );
+    this.#id = newObjectId();
+  }
+
+  /** Acquires the underlying lock (its `acquire(blocking, timeout)`). */
+  acquire(blocking = true, timeout: number = -1): boolean {
+    return this.#lock.acquire(blocking, timeout);
+  }
+
+  /** Acquires the underlying lock without blocking the event loop. */
+  acquireAsync(timeout?: number): Promise<boolean> {
+    return this.#lock.acquireAsync(timeout);
+  }
+
+  /** Releases the underlying lock. */
+  release(): void {
+    this.#lock.release();
+  }
+
+  /** Acquires the lock for `using _ = cond.hold()` (TimeoutError if `timeout` seconds pass first). */
+  hold(timeout?: number): Held {
+    return holdBlocking(this, "Condition", timeout);
+  }
+
+  /** The async twin of `hold()`. */
+  holdAsync(timeout?: number): Promise<Held> {
+    return holdAsync(this, "Condition", timeout);
+  }
+
+  /**
+   * Releases the lock, waits until notified or `timeout` seconds pass (default forever), and
+   * re-acquires the lock (to the same RLock level). Returns true when notified, false on timeout.
+   * RuntimeError("cannot wait on un-acquired lock") when the caller does not hold the lock.
+   */
+  wait(timeout?: number): boolean {
+    const ms = timeoutMs(timeout, "Condition.wait()");
+    const lock = this.#lock;
+    if (!lock[kIsOwned]()) throw new RuntimeError("cannot wait on un-acquired lock");
+    const node = this.#enqueue();
+    const saved = lock[kReleaseSave]();
+    const w = this.#w;
+    const at = index(node, STATE);
+    try {
+      const deadline = deadlineOf(ms);
+      while (Atomics.load(w, at) === WAITING) {
+        const left = remaining(deadline);
+        if (left === 0) break;
+        waitBlocking(w, at, WAITING, left);
+      }
+    } finally {
+      Atomics.compareExchange(w, at, WAITING, CANCELLED);
+      lock[kAcquireRestore](saved);
+    }
+    return this.#leave(node);
+  }
+
+  /** The async twin of `wait()`: never blocks the event loop; rejects where wait() would throw. */
+  async waitAsync(timeout?: number): Promise<boolean> {
+    const ms = timeoutMs(timeout, "Condition.waitAsync()");
+    const lock = this.#lock;
+    if (!lock[kIsOwned]()) throw new RuntimeError("cannot wait on un-acquired lock");
+    const node = this.#enqueue();
+    const saved = lock[kReleaseSave]();
+    const w = this.#w;
+    const at = index(node, STATE);
+    try {
+      const deadline = deadlineOf(ms);
+      while (Atomics.load(w, at) === WAITING) {
+        const left = remaining(deadline);
+        if (left === 0) break;
+        await waitAsync(w, at, WAITING, left);
+      }
+    } finally {
+      Atomics.compareExchange(w, at, WAITING, CANCELLED);
+      await lock[kAcquireRestoreAsync](saved);
+    }
+    return this.#leave(node);
+  }
+
+  /**
+   * Waits until `predicate()` is truthy, at most `timeout` seconds in all; returns the last value
+   * of `predicate()` (falsy on timeout). The caller must hold the lock.
+   */
+  waitFor<T>(predicate: () => T, timeout?: number): T {
+    const deadline = deadlineOf(timeoutMs(timeout, "Condition.waitFor()"));
+    let result = predicate();
+    while (!result) {
+      const left = remaining(deadline);
+      if (left === 0) break;
+      this.wait(left === Number.POSITIVE_INFINITY ? undefined : left / 1000);
+      result = predicate();
+    }
+    return result;
+  }
+
+  /** The async twin of `waitFor()` (the predicate itself is synchronous). */
+  async waitForAsync<T>(predicate: () => T, timeout?: number): Promise<T> {
+    const deadline = deadlineOf(timeoutMs(timeout, "Condition.waitForAsync()"));
+    let result = predicate();
+    while (!result) {
+      const left = remaining(deadline);
+      if (left === 0) break;
+      await this.waitAsync(left === Number.POSITIVE_INFINITY ? undefined : left / 1000);
+      result = predicate();
+    }
+    return result;
+  }
+
+  /**
+   * Wakes the `n` (default 1) longest-waiting threads, or all if fewer wait; a waiter whose thread
+   * has ended is skipped. RuntimeError("cannot notify on un-acquired lock") without the lock.
+   */
+  notify(n = 1): void {
+    if (typeof n !== "number" || Number.isNaN(n)) throw new TypeError(`Condition.notify(): n must be a number, not ${typeof n}`);
+    if (!this.#lock[kIsOwned]()) throw new RuntimeError("cannot notify on un-acquired lock");
+    const w = this.#w;
+    let woken = 0;
+    while (woken < n) {
+      const node = w[HEAD] as number;
+      if (node === 0) break;
+      const next = w[index(node, NEXT)] as number;
+      w[HEAD] = next;
+      if (next === 0) w[TAIL] = 0;
+      const at = index(node, STATE);
+      if (!isIdentAlive(w[index(node, SLOT)] as number, w[index(node, IDENT)] as number)) {
+        // Its thread has ended: nobody will come back for this node.
+        Atomics.store(w, at, FREE);
+        this.#free(node);
+      } else if (Atomics.compareExchange(w, at, WAITING, NOTIFIED) === WAITING) {
+        Atomics.notify(w, at);
+        woken++;
+      } else {
+        Atomics.store(w, at, ABANDONED); // it timed out first; its waiter frees the node
+      }
+    }
+  }
+
+  /** Wakes every waiting thread. */
+  notifyAll(): void {
+    this.notify(Number.POSITIVE_INFINITY);
+  }
+
+  /** Deprecated alias of notifyAll(), as Python's `notify_all`/`notifyAll`. */
+  notify_all(): void {
+    this.notifyAll();
+  }
+
+  /** Takes a node, fills it in for this thread and appends it to the wait list (lock held). */
+  #enqueue(): number {
+    const w = this.#w;
+    let node = w[FREE_LIST] as number;
+    if (node !== 0) {
+      w[FREE_LIST] = w[index(node, NEXT)] as number;
+    } else if ((w[FRESH] as number) < CONDITION_CAPACITY) {
+      node = (w[FRESH] as number) + 1;
+      const need = bytesFor(node);
+      const sab = w.buffer as SharedArrayBuffer;
+      if (sab.byteLength < need) sab.grow(Math.min(bytesFor(CONDITION_CAPACITY), Math.max(need, sab.byteLength * 2)));
+      w[FRESH] = node;
+    } else {
+      node = this.#reclaim();
+    }
+    w[index(node, IDENT)] = boot.ident;
+    w[index(node, SLOT)] = boot.slot;
+    w[index(node, NEXT)] = 0;
+    Atomics.store(w, index(node, STATE), WAITING);
+    const tail = w[TAIL] as number;
+    if (tail === 0) w[HEAD] = node;
+    else w[index(tail, NEXT)] = node;
+    w[TAIL] = node;
+    return node;
+  }
+
+  /** After re-taking the lock: reads the outcome, unlinks the node if still listed, frees it. */
+  #leave(node: number): boolean {
+    const w = this.#w;
+    const state = Atomics.load(w, index(node, STATE));
+    if (state === CANCELLED) this.#unlink(node);
+    Atomics.store(w, index(node, STATE), FREE);
+    this.#free(node);
+    return state === NOTIFIED;
+  }
+
+  #free(node: number): void {
+    const w = this.#w;
+    w[index(node, NEXT)] = w[FREE_LIST] as number;
+    w[FREE_LIST] = node;
+  }
+
+  /** Removes `node` from the wait list (O(waiters), as CPython's `_waiters.remove`). */
+  #unlink(node: number): void {
+    const w = this.#w;
+    let prev = 0;
+    let cur = w[HEAD] as number;
+    while (cur !== 0 && cur !== node) {
+      prev = cur;
+      cur = w[index(cur, NEXT)] as number;
+    }
+    if (cur === 0) return;
+    const next = w[index(node, NEXT)] as number;
+    if (prev === 0) w[HEAD] = next;
+    else w[index(prev, NEXT)] = next;
+    if (w[TAIL] === node) w[TAIL] = prev;
+  }
+
+  /** The pool is full: frees the nodes of ended threads and returns one, or throws. */
+  #reclaim(): number {
+    const w = this.#w;
+    const dead = (n: number) => !isIdentAlive(w[index(n, SLOT)] as number, w[index(n, IDENT)] as number);
+    for (let n = 1; n <= (w[FRESH] as number); n++) {
+      const state = Atomics.load(w, index(n, STATE));
+      if (state === FREE || !dead(n)) continue;
+      if (state === WAITING || state === CANCELLED) this.#unlink(n);
+      Atomics.store(w, index(n, STATE), FREE);
+      this.#free(n);
+    }
+    const node = w[FREE_LIST] as number;
+    if (node === 0) {
+      throw new RuntimeError(
+        `Condition: more than ${CONDITION_CAPACITY} waits pending at once on one Condition (its capacity)`,
+      );
+    }
+    w[FREE_LIST] = w[index(node, NEXT)] as number;
+    return node;
+  }
+
+  /** @internal */
+  [kShare](): ShareRecord {
+    return { kind: "Condition", id: this.#id, buffers: [this.#w.buffer as SharedArrayBuffer], meta: { lock: this.#lock } };
+  }
+
+  get [Symbol.toStringTag](): string {
+    return `Condition(${Object.prototype.toString.call(this.#lock).slice(8, -1)})`;
+  }
+
+  static {
+    registerKind("Condition", (record) => revive(Condition, record));
+  }
+}
+
+function index(node: number, word: number): number {
+  return HEADER + (node - 1) * NODE + word;
+}

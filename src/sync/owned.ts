@@ -1,0 +1,25 @@
+/**
+ * The internal protocol a `Condition` uses on its lock, as CPython's `_is_owned`,
+ * `_release_save` and `_acquire_restore`. Both `Lock` and `RLock` implement it (for a `Lock`,
+ * "owned" means "locked", as CPython's Condition assumes for a lock without `_is_owned`).
+ */
+
+/** `lock[kIsOwned]()`: true when the calling thread may wait/notify (RLock: it owns it; Lock: it is locked). */
+export const kIsOwned: unique symbol = Symbol("threading.isOwned");
+/** `lock[kReleaseSave]()`: releases fully (all RLock levels) and returns what kAcquireRestore needs. */
+export const kReleaseSave: unique symbol = Symbol("threading.releaseSave");
+/** `lock[kAcquireRestore](saved)`: re-acquires (blocking, forever) and restores the saved state. */
+export const kAcquireRestore: unique symbol = Symbol("threading.acquireRestore");
+/** The async twin of kAcquireRestore. */
+export const kAcquireRestoreAsync: unique symbol = Symbol("threading.acquireRestoreAsync");
+
+/** What a Condition needs from its lock. */
+export interface ConditionLock {
+  acquire(blocking?: boolean, timeout?: number): boolean;
+  acquireAsync(timeout?: number): Promise<boolean>;
+  release(): void;
+  [kIsOwned](): boolean;
+  [kReleaseSave](): number;
+  [kAcquireRestore](saved: number): void;
+  [kAcquireRestoreAsync](saved: number): Promise<void>;
+}

@@ -1,0 +1,220 @@
+/**
+ * Semaphore and BoundedSemaphore in shared memory, as Python's: a counter that acquire()
+ * decrements, waiting while it is 0, and release(n) increments.
+ *
+ * State: three Int32 words, plus a Condition (over a Lock) that crosses with it in meta.
+ *   [0] VALUE    the counter (>= 0)
+ *   [1] WAITERS  threads inside the slow path (registered before they look at VALUE)
+ *   [2] BOUND    the initial value of a BoundedSemaphore, -1 for a Semaphore
+ * Fast path (no Condition, no lock): acquire CASes VALUE v -> v-1 when v > 0; release adds n to
+ * VALUE and, only when WAITERS > 0, takes the Condition's lock and notifies n waiters. So an
+ * uncontended acquire + release is a load, a CAS, an add and a load.
+ * Slow path, as CPython's: under the Condition's lock, WAITERS++, then loop { try the CAS; wait on
+ * the Condition }, WAITERS-- at the end.
+ * No lost wake-up: every access is a seq-cst atomic. A waiter increments WAITERS before it reads
+ * VALUE; a releaser adds to VALUE before it reads WAITERS. If the releaser read WAITERS = 0, its add
+ * came before the waiter's read, so the waiter sees the unit. If it read WAITERS > 0, it takes the
+ * lock, which the waiter holds until it is enqueued in the Condition, so the notify reaches it.
+ * Fairness: blocked waiters are woken oldest first (Condition.notify); a thread arriving at that
+ * moment may take a released unit before the woken waiter runs (barging, as in CPython), and the
+ * woken waiter then waits again at the back. No unit is ever lost or counted twice.
+ */
+import { deadlineOf, remaining, timeoutMs } from "../shared/wait.js";
+import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
+import { Condition } from "./condition.js";
+import { type Held, holdAsync, holdBlocking } from "./hold.js";
+import { Lock } from "./lock.js";
+
+
+const VALUE = 0;
+const WAITERS = 1;
+const BOUND = 2;
+const MAX_VALUE = 2 ** 31 - 1;
+
+const kBounded: unique symbol = Symbol("threading.bounded");
+
+function checkCount(value: unknown, what: string, message: string): number {
+  if (typeof value !== "number") throw new TypeError(`${what} must be a number, not ${typeof value}`);
+  if (!Number.isInteger(value)) throw new RangeError(`${what} must be an integer, not ${value}`);
+  if (value < 0) throw new RangeError(message);
+  if (value > MAX_VALUE) throw new RangeError(`${what} must be at most ${MAX_VALUE}, not ${value}`);
+  return value;
+}
+
+/** Checks Python's acquire(blocking, timeout) arguments for a semaphore; returns the timeout in ms. */
+function semaphoreAcquireArgs(what: string, blocking: unknown, timeout: unknown): number {
+  if (typeof blocking !== "boolean") throw new TypeError(`${what}.acquire(): blocking must be a boolean, not ${typeof blocking}`);
+  if (!blocking) {
+    if (timeout !== undefined && timeout !== null) {
+      throw new RangeError(`${what}.acquire(): can't specify timeout for non-blocking acquire`);
+    }
+    return 0;
+  }
+  return timeoutMs(timeout, `${what}.acquire()`);
+}
+
+/**
+ * A counting semaphore, as Python's `threading.Semaphore`: `acquire()` takes one unit, waiting
+ * while none is left; `release(n)` gives n back. Shared by every thread it is passed to.
+ */
+export class Semaphore {
+  readonly #w: Int32Array;
+  readonly #id: number;
+  readonly #cond: Condition;
+  readonly #what: string;
+
+  /** `value` (default 1): the initial count. RangeError when negative. */
+  constructor(value = 1) {
+    const record = adoptedRecord();
+    const bounded = (new.target as unknown as Record<symbol, unknown>)[kBounded] === true;
+    this.#what = bounded ? "BoundedSemaphore" : "Semaphore";
+    if (record) {
+      this.#w = new Int32Array(record.buffers[0] as SharedArrayBuffer);
+      this.#id = record.id;
+      this.#cond = (record.meta as { cond: Condition }).cond;
+      return;
+    }
+    checkCount(value, `${this.#what}: value`, "semaphore initial value must be >= 0");
+    this.#w = new Int32Array(new SharedArrayBuffer(3 * 4));
+    this.#w[VALUE] = value;
+    this.#w[BOUND] = bounded ? value : -1;
+    this.#id = newObjectId();
+    this.#cond = new Condition(new Lock());
+  }
+
+  /** One CAS loop: takes a unit if there is one. */
+  #take(): boolean {
+    const w = this.#w;
+    let v = Atomics.load(w, VALUE);
+    while (v > 0) {
+      const seen = Atomics.compareExchange(w, VALUE, v, v - 1);
+      if (seen === v) return true;
+      v = seen;
+    }
+    return false;
+  }
+
+  /**
+   * Takes one unit. With `blocking` (default) waits while there is none, at most `timeout` seconds
+   * (default forever). Returns true when taken, false when not (non-blocking or timed out).
+   */
+  acquire(blocking = true, timeout?: number): boolean {
+    if ((blocking === true || blocking === false) && timeout === undefined && this.#take()) return true;
+    const ms = semaphoreAcquireArgs(this.#what, blocking, timeout);
+    const w = this.#w;
+    const cond = this.#cond;
+    cond.acquire();
+    Atomics.add(w, WAITERS, 1);
+    try {
+      const deadline = deadlineOf(ms);
+      for (;;) {
+        if (this.#take()) return true;
+        const left = remaining(deadline);
+        if (left === 0) return false;
+        cond.wait(left === Number.POSITIVE_INFINITY ? undefined : left / 1000);
+      }
+    } finally {
+      Atomics.sub(w, WAITERS, 1);
+      cond.release();
+    }
+  }
+
+  /** The async twin of `acquire()`: resolves true once a unit is taken, false if `timeout` seconds pass first. */
+  async acquireAsync(timeout?: number): Promise<boolean> {
+    const ms = timeoutMs(timeout, `${this.#what}.acquireAsync()`);
+    if (this.#take()) return true;
+    const w = this.#w;
+    const cond = this.#cond;
+    const deadline = deadlineOf(ms);
+    if (!(await cond.acquireAsync(ms === Number.POSITIVE_INFINITY ? undefined : ms / 1000))) return this.#take();
+    Atomics.add(w, WAITERS, 1);
+    try {
+      for (;;) {
+        if (this.#take()) return true;
+        const left = remaining(deadline);
+        if (left === 0) return false;
+        await cond.waitAsync(left === Number.POSITIVE_INFINITY ? undefined : left / 1000);
+      }
+    } finally {
+      Atomics.sub(w, WAITERS, 1);
+      cond.release();
+    }
+  }
+
+  /**
+   * Gives back `n` units (default 1), waking up to `n` waiting threads. For a BoundedSemaphore,
+   * RangeError("Semaphore released too many times") when that would exceed the initial value.
+   */
+  release(n = 1): void {
+    if (typeof n !== "number") throw new TypeError(`${this.#what}.release(): n must be a number, not ${typeof n}`);
+    if (!Number.isInteger(n) || n < 1) throw new RangeError("n must be one or more");
+    const w = this.#w;
+    const bound = w[BOUND] as number;
+    if (bound < 0) {
+      if (Atomics.add(w, VALUE, n) + n > MAX_VALUE) {
+        Atomics.sub(w, VALUE, n);
+        throw new RangeError(`${this.#what}.release(): value would exceed ${MAX_VALUE}`);
+      }
+    } else {
+      let v = Atomics.load(w, VALUE);
+      for (;;) {
+        if (v + n > bound) throw new RangeError("Semaphore released too many times");
+        const seen = Atomics.compareExchange(w, VALUE, v, v + n);
+        if (seen === v) break;
+        v = seen;
+      }
+    }
+    if (Atomics.load(w, WAITERS) > 0) {
+      const cond = this.#cond;
+      cond.acquire();
+      try {
+        cond.notify(n);
+      } finally {
+        cond.release();
+      }
+    }
+  }
+
+  /** Takes a unit for `using _ = sem.hold()` (TimeoutError if `timeout` seconds pass first). */
+  hold(timeout?: number): Held {
+    return holdBlocking(this, this.#what, timeout);
+  }
+
+  /** The async twin of `hold()`. */
+  holdAsync(timeout?: number): Promise<Held> {
+    return holdAsync(this, this.#what, timeout);
+  }
+
+  /** @internal */
+  [kShare](): ShareRecord {
+    return {
+      kind: this.#what,
+      id: this.#id,
+      buffers: [this.#w.buffer as SharedArrayBuffer],
+      meta: { cond: this.#cond },
+    };
+  }
+
+  get [Symbol.toStringTag](): string {
+    const w = this.#w;
+    const v = Atomics.load(w, VALUE);
+    return w[BOUND] === -1 ? `Semaphore value=${v}` : `BoundedSemaphore value=${v}/${w[BOUND]}`;
+  }
+
+  static {
+    registerKind("Semaphore", (record) => revive(Semaphore, record));
+  }
+}
+
+/**
+ * A semaphore that refuses to be released above its initial value, as Python's
+ * `threading.BoundedSemaphore`: RangeError("Semaphore released too many times").
+ */
+export class BoundedSemaphore extends Semaphore {
+  /** @internal Makes the Semaphore constructor record the bound. */
+  static readonly [kBounded] = true;
+
+  static {
+    registerKind("BoundedSemaphore", (record) => revive(BoundedSemaphore, record));
+  }
+}
