@@ -36,7 +36,13 @@ for i in range(n):
     l.acquire(); l.release()
 print((time.perf_counter()-t0)/n*1e9)
 `);
-  rows.push({ what: "thread start-to-running, median (warm spare)", value: median(lat), unit: "ms", baseline: py[0], baselineName: "CPython" });
+  rows.push({
+    what: "thread start-to-running, median (warm spare)",
+    value: median(lat),
+    unit: "ms",
+    baseline: py[0],
+    baselineName: "CPython",
+  });
 
   const b = performance.now();
   for (let i = 0; i < 100; i++) {
@@ -44,7 +50,13 @@ print((time.perf_counter()-t0)/n*1e9)
     t.start();
     t.join();
   }
-  rows.push({ what: "start+join of 100 threads, one after another", value: performance.now() - b, unit: "ms", baseline: py[1], baselineName: "CPython" });
+  rows.push({
+    what: "start+join of 100 threads, one after another",
+    value: performance.now() - b,
+    unit: "ms",
+    baseline: py[1],
+    baselineName: "CPython",
+  });
 
   const N = 5_000_000;
   const lock = new Lock();
@@ -67,8 +79,20 @@ print((time.perf_counter()-t0)/n*1e9)
     }
     bareNs = Math.min(bareNs, ((performance.now() - t0) / N) * 1e6);
   }
-  rows.push({ what: "uncontended Lock acquire+release", value: lockNs, unit: "ns", baseline: bareNs, baselineName: "bare CAS+store (limit)" });
-  rows.push({ what: "uncontended Lock acquire+release", value: lockNs, unit: "ns", baseline: py[2], baselineName: "CPython Lock" });
+  rows.push({
+    what: "uncontended Lock acquire+release",
+    value: lockNs,
+    unit: "ns",
+    baseline: bareNs,
+    baselineName: "bare CAS+store (limit)",
+  });
+  rows.push({
+    what: "uncontended Lock acquire+release",
+    value: lockNs,
+    unit: "ns",
+    baseline: py[2],
+    baselineName: "CPython Lock",
+  });
 
   // Contended handoff: two threads alternate through one lock with Events as turn signals.
   const rounds = 5000;
@@ -94,7 +118,13 @@ print((time.perf_counter()-t0)/n*1e9)
   const eventRt = ((performance.now() - t0) / rounds) * 1000;
   other.join();
   const bare = bareAtomicsPingPong(rounds);
-  rows.push({ what: "Event ping-pong round trip between 2 threads", value: eventRt, unit: "µs", baseline: bare, baselineName: "bare Atomics.wait/notify" });
+  rows.push({
+    what: "Event ping-pong round trip between 2 threads",
+    value: eventRt,
+    unit: "µs",
+    baseline: bare,
+    baselineName: "bare Atomics.wait/notify",
+  });
 
   // CPU-bound speedup of 2 threads over 1.
   const work = (n: number) => {
@@ -113,7 +143,13 @@ print((time.perf_counter()-t0)/n*1e9)
   for (const t of two) t.start();
   for (const t of two) t.join();
   const twoMs = performance.now() - t0;
-  rows.push({ what: "CPU-bound: 2 jobs on 2 threads vs 1 job on 1 (speedup, ideal 2)", value: (2 * oneMs) / twoMs, unit: "x", baseline: 1, baselineName: "CPython GIL (~1x)" });
+  rows.push({
+    what: "CPU-bound: 2 jobs on 2 threads vs 1 job on 1 (speedup, ideal 2)",
+    value: (2 * oneMs) / twoMs,
+    unit: "x",
+    baseline: 1,
+    baselineName: "CPython GIL (~1x)",
+  });
 }
 
 function bareAtomicsPingPong(rounds: number): number {

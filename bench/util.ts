@@ -32,6 +32,8 @@ export function printTable(title: string, rows: Row[]): void {
   console.log("|---|---:|---|---|---:|---:|");
   for (const r of rows) {
     const ratio = r.baseline === undefined || Number.isNaN(r.baseline) ? "-" : (r.value / r.baseline).toFixed(2);
-    console.log(`| ${r.what} | ${fmt(r.value)} | ${r.unit} | ${r.baselineName ?? "-"} | ${fmt(r.baseline)} | ${ratio} |`);
+    console.log(
+      `| ${r.what} | ${fmt(r.value)} | ${r.unit} | ${r.baselineName ?? "-"} | ${fmt(r.baseline)} | ${ratio} |`,
+    );
   }
 }

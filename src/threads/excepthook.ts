@@ -35,7 +35,10 @@ function typeName(value: unknown): string {
 /** The default hook: prints "Exception in thread NAME:" and the stack to stderr. */
 export const excepthook = (args: ExceptHookArgs): void => {
   const { excValue, thread } = args;
-  const text = excValue instanceof Error ? (excValue.stack ?? `${excValue.name}: ${excValue.message}`) : `${args.excType}: ${String(excValue)}`;
+  const text =
+    excValue instanceof Error
+      ? (excValue.stack ?? `${excValue.name}: ${excValue.message}`)
+      : `${args.excType}: ${String(excValue)}`;
   const line = `Exception in thread ${thread?.name ?? "<unknown>"}:\n${text}\n`;
   if (boot.ident === 1) process.stderr.write(line);
   else writeAll(2, line);
@@ -45,7 +48,12 @@ let hook: ((args: ExceptHookArgs) => void) | null = null;
 let channel: BroadcastChannel | undefined;
 
 function deliver(message: unknown): void {
-  const { excType, excValue, ident, slot } = message as { excType: string; excValue: Encoded; ident: number; slot: number };
+  const { excType, excValue, ident, slot } = message as {
+    excType: string;
+    excValue: Encoded;
+    ident: number;
+    slot: number;
+  };
   const thread = threadFor(slot, ident);
   const args = { excType, excValue: decode(excValue.value, excValue.marked), thread };
   (hook ?? excepthook)(args);

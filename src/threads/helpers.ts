@@ -41,7 +41,11 @@ export const esbuildHelpers: Record<string, unknown> = {
           return;
         }
         if (r.done) resolve(r.value);
-        else Promise.resolve(r.value).then((v) => step("next", v), (e) => step("throw", e));
+        else
+          Promise.resolve(r.value).then(
+            (v) => step("next", v),
+            (e) => step("throw", e),
+          );
       };
       step("next");
     }),
@@ -72,7 +76,8 @@ export const esbuildHelpers: Record<string, unknown> = {
   },
   __callDispose: (stack: Entry[], error: unknown, hasError: boolean) => {
     const Suppressed =
-      (globalThis as unknown as { SuppressedError?: new (e: unknown, s: unknown, m: string) => Error }).SuppressedError ??
+      (globalThis as unknown as { SuppressedError?: new (e: unknown, s: unknown, m: string) => Error })
+        .SuppressedError ??
       function (this: unknown, e: unknown, s: unknown, m: string) {
         const err = new Error(m) as Error & { error: unknown; suppressed: unknown };
         err.name = "SuppressedError";
@@ -81,7 +86,13 @@ export const esbuildHelpers: Record<string, unknown> = {
         return err;
       };
     const fail = (e: unknown) => {
-      error = hasError ? new (Suppressed as new (e: unknown, s: unknown, m: string) => Error)(e, error, "An error was suppressed during disposal") : e;
+      error = hasError
+        ? new (Suppressed as new (e: unknown, s: unknown, m: string) => Error)(
+            e,
+            error,
+            "An error was suppressed during disposal",
+          )
+        : e;
       hasError = true;
     };
     const next = (): unknown => {

@@ -11,7 +11,8 @@ function importFlags(execArgv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < execArgv.length; i++) {
     const a = execArgv[i] as string;
-    if ((a === "--import" || a === "--loader" || a === "--experimental-loader") && i + 1 < execArgv.length) out.push(execArgv[++i] as string);
+    if ((a === "--import" || a === "--loader" || a === "--experimental-loader") && i + 1 < execArgv.length)
+      out.push(execArgv[++i] as string);
     else if (/^--(import|loader|experimental-loader)=/.test(a)) out.push(a.slice(a.indexOf("=") + 1));
   }
   return out;

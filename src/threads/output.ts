@@ -32,7 +32,10 @@ function directWrite(fd: number): Write {
     const cb = typeof encoding === "function" ? encoding : callback;
     try {
       if (typeof chunk === "string") {
-        writeAll(fd, typeof encoding === "string" && encoding !== "utf8" ? Buffer.from(chunk, encoding as BufferEncoding) : chunk);
+        writeAll(
+          fd,
+          typeof encoding === "string" && encoding !== "utf8" ? Buffer.from(chunk, encoding as BufferEncoding) : chunk,
+        );
       } else writeAll(fd, chunk as Uint8Array);
     } catch (e) {
       if (typeof cb === "function") cb(e);

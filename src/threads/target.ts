@@ -10,7 +10,7 @@
  *
  * A module target `{ module, export }` is imported in the thread, with its full module scope.
  */
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { esbuildHelpers } from "./helpers.js";
 import { beforeUserImport } from "./loaders.js";
 
@@ -60,7 +60,9 @@ function resolveModule(module: string | URL, base: string): string {
 export function functionExpression(fn: Function, what: string): string {
   const source = Function.prototype.toString.call(fn);
   if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
-    throw new TypeError(`${what} cannot be sent to another thread: it is a native or bound function (pass a plain function)`);
+    throw new TypeError(
+      `${what} cannot be sent to another thread: it is a native or bound function (pass a plain function)`,
+    );
   }
   if (/^class\b/.test(source)) throw new TypeError(`${what} must be a function, not a class`);
   for (const candidate of [source, source.replace(/^(async\s+)?(\*?\s*)/, "$1function $2")]) {
@@ -87,13 +89,9 @@ export function describeTarget(target: unknown, where: string, base = callerFile
     }
     return { kind: "module", module: resolveModule(target.module, base), export: exp };
   }
-  throw new TypeError(`${where} must be a function or { module, export }, not ${target === null ? "null" : typeof target}`);
-}
-
-/** The name a target gives a thread: "Thread-N (name)". */
-export function targetName(spec: TargetSpec): string {
-  if (spec.kind === "function") return spec.name;
-  return spec.export === "default" ? "" : spec.export;
+  throw new TypeError(
+    `${where} must be a function or { module, export }, not ${target === null ? "null" : typeof target}`,
+  );
 }
 
 let scope: { names: string[]; values: unknown[] } | undefined;
@@ -141,4 +139,3 @@ export async function compileTarget(spec: TargetSpec): Promise<(...args: unknown
   return fn as (...args: unknown[]) => unknown;
 }
 
-export { fileURLToPath };

@@ -35,7 +35,7 @@ import { type Encoded, encode } from "../transport/encode.js";
 import { kShare, lookup, registerKind, remember, type ShareRecord } from "../transport/shareable.js";
 import { sendToHub } from "./hub-client.js";
 import { claimSlot as claimThread, liveThreads, markEnded as endThread, startFailed } from "./table.js";
-import { callerFile, describeTarget, type ModuleTarget, type TargetSpec, targetName } from "./target.js";
+import { callerFile, describeTarget, type ModuleTarget, type TargetSpec } from "./target.js";
 
 /** Options of `new Thread()`, as Python's keyword arguments. */
 export interface ThreadOptions<A extends unknown[] = unknown[]> {
@@ -148,9 +148,14 @@ export class Thread<A extends unknown[] = unknown[]> {
       throw new TypeError("Thread: resourceLimits must be an object like { maxOldGenerationSizeMb }");
     }
     this.#limits = resourceLimits ?? null;
-    if (transferList !== undefined && !Array.isArray(transferList)) throw new TypeError("Thread: transferList must be an array");
+    if (transferList !== undefined && !Array.isArray(transferList))
+      throw new TypeError("Thread: transferList must be an array");
     this.#transfer = transferList ?? [];
-    if (target !== undefined && typeof target !== "function" && !(typeof target === "object" && target && "module" in target)) {
+    if (
+      target !== undefined &&
+      typeof target !== "function" &&
+      !(typeof target === "object" && target && "module" in target)
+    ) {
       throw new TypeError(`Thread: target must be a function or { module, export }, not ${typeof target}`);
     }
     if (args !== undefined && !Array.isArray(args)) throw new TypeError("Thread: args must be an array");
@@ -163,7 +168,8 @@ export class Thread<A extends unknown[] = unknown[]> {
       const n = Atomics.add(G, NEXT_THREAD_NUMBER, 1);
       let suffix = "";
       if (typeof target === "function" && target.name) suffix = ` (${target.name})`;
-      else if (target && typeof target === "object" && target.export && target.export !== "default") suffix = ` (${target.export})`;
+      else if (target && typeof target === "object" && target.export && target.export !== "default")
+        suffix = ` (${target.export})`;
       this.#name = `Thread-${n}${suffix}`;
     } else {
       this.#name = name;
@@ -411,8 +417,14 @@ export class Thread<A extends unknown[] = unknown[]> {
 
   /** @internal */
   [kShare](): ShareRecord {
-    if (this.#ident === null) throw new TypeError(`Thread ${this.#name} can be sent to another thread only once started`);
-    return { kind: "Thread", id: -this.#ident, buffers: [], meta: { slot: this.#slot, name: this.name, daemon: this.#daemon } };
+    if (this.#ident === null)
+      throw new TypeError(`Thread ${this.#name} can be sent to another thread only once started`);
+    return {
+      kind: "Thread",
+      id: -this.#ident,
+      buffers: [],
+      meta: { slot: this.#slot, name: this.name, daemon: this.#daemon },
+    };
   }
 
   /** @internal Builds this thread's object for a thread known by its slot (handles and workers). */

@@ -266,7 +266,11 @@ test("module targets, TypeScript modules included, default export too", T, () =>
   t.start();
   t.join();
   assert.equal(cell[0], 42);
-  const d = new Thread({ target: { module: new URL("../fixtures/work.ts", import.meta.url) }, args: [cell], name: "abc" });
+  const d = new Thread({
+    target: { module: new URL("../fixtures/work.ts", import.meta.url) },
+    args: [cell],
+    name: "abc",
+  });
   d.start();
   d.join();
   assert.equal(cell[0], 3);
@@ -275,7 +279,12 @@ test("module targets, TypeScript modules included, default export too", T, () =>
 test("excepthook gets the error class, a copy of the error and the Thread; join returns after it", T, () => {
   const got: { excType: string; message: string; thread: unknown; stack: string }[] = [];
   setExcepthook((a) =>
-    got.push({ excType: a.excType, message: (a.excValue as Error).message, thread: a.thread, stack: String((a.excValue as Error).stack) }),
+    got.push({
+      excType: a.excType,
+      message: (a.excValue as Error).message,
+      thread: a.thread,
+      stack: String((a.excValue as Error).stack),
+    }),
   );
   try {
     const t = new Thread({

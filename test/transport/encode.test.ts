@@ -53,7 +53,10 @@ test("an instance of a user class arrives as a plain object of its own fields", 
 });
 
 test("values that cannot cross are TypeErrors naming where they sit", T, () => {
-  assert.throws(() => encode({ a: [1, { f: () => 1 }] }, "args"), /^TypeError: args\.a\[1\]\.f cannot be sent to another thread: it is a function/);
+  assert.throws(
+    () => encode({ a: [1, { f: () => 1 }] }, "args"),
+    /^TypeError: args\.a\[1\]\.f cannot be sent to another thread: it is a function/,
+  );
   assert.throws(() => encode([Symbol("s")], "item"), /item\[0\].*symbol/);
   assert.throws(() => encode({ w: new WeakMap() }, "item"), /item\.w.*WeakMap/);
   assert.throws(() => encode({ p: Promise.resolve(1) }, "item"), /item\.p.*Promise/);
