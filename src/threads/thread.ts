@@ -38,7 +38,8 @@ import { claimSlot as claimThread, liveThreads, markEnded as endThread, startFai
 import { callerFile, describeTarget, type ModuleTarget, type TargetSpec } from "./target.js";
 
 /** Options of `new Thread()`, as Python's keyword arguments. */
-export interface ThreadOptions<A extends unknown[] = unknown[]> {
+// biome-ignore lint/suspicious/noExplicitAny: as Thread
+export interface ThreadOptions<A extends unknown[] = any[]> {
   /** What run() calls: a function (sent as source) or `{ module, export }`. */
   target?: ((...args: A) => unknown) | ModuleTarget;
   /** Arguments for the target; copied into the thread (shared objects stay shared). */
@@ -107,7 +108,8 @@ const privateField = /(?:this\.|[\s;{}])#[A-Za-z_$][\w$]*/;
  * A thread of control, as Python's `threading.Thread`. Pass a `target` (and `args`), or subclass
  * and override `run()`. `start()` runs it on its own JavaScript thread, in parallel with the others.
  */
-export class Thread<A extends unknown[] = unknown[]> {
+// biome-ignore lint/suspicious/noExplicitAny: the default lets threads of any target share one type, as API.md has it
+export class Thread<A extends unknown[] = any[]> {
   #name: string;
   #daemon: boolean;
   #target: ((...args: A) => unknown) | ModuleTarget | undefined;
