@@ -60,13 +60,25 @@ export function runDuties(): void {
   for (const duty of duties) duty();
 }
 
+/** How often a thread with duties wakes from a long blocking wait to do them (ms). */
+const DUTY_SLICE_MS = 50;
+
 /**
  * Blocks until `i32[index]` is notified, or is found not to equal `expected`, or `ms` pass.
- * May return early ("ok") on a spurious wake: callers re-check their condition.
+ * May return early ("ok") on a spurious wake: callers re-check their condition. A thread with
+ * duties (see addBlockingDuty) sleeps in slices and does them in between, so e.g. an excepthook
+ * it owns runs while it is blocked.
  */
 export function waitBlocking(i32: Int32Array, index: number, expected: number, ms: number): WaitResult {
-  if (duties.length > 0) runDuties();
-  return Atomics.wait(i32, index, expected, ms);
+  if (duties.length === 0) return Atomics.wait(i32, index, expected, ms);
+  runDuties();
+  const deadline = deadlineOf(ms);
+  for (;;) {
+    const left = remaining(deadline);
+    const r = Atomics.wait(i32, index, expected, Math.min(left, DUTY_SLICE_MS));
+    if (r !== "timed-out" || left <= DUTY_SLICE_MS) return r;
+    runDuties();
+  }
 }
 
 let pendingAsync = 0;

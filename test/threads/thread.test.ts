@@ -416,3 +416,30 @@ test("a thread over its resourceLimits dies alone; joiners wake and it is not al
   after.start();
   after.join();
 });
+
+test("a hook owner blocked in a long wait still runs the hook for a dying thread", T, () => {
+  const got: string[] = [];
+  setExcepthook((a) => got.push((a.excValue as Error).message));
+  try {
+    const done = new Event();
+    const t = new Thread({
+      target: (e: Event) => {
+        try {
+          throw new Error("while main waits");
+        } finally {
+          setTimeout(() => e.set(), 300);
+        }
+      },
+      args: [done],
+    });
+    // The thread dies at once; its Event is set 300 ms later by a timer it left, which is dropped
+    // when it ends, so main waits the full 1 s while the hook must run meanwhile.
+    t.start();
+    const started = performance.now();
+    done.wait(1);
+    assert.ok(performance.now() - started >= 990);
+    assert.deepEqual(got, ["while main waits"]);
+  } finally {
+    setExcepthook(null);
+  }
+});
