@@ -13,9 +13,16 @@
  *   STR      the UTF-16 code units at +8                    (8 + units*2, rounded up)
  *   V8       nrefs int32 refs at +8, then v8.serialize bytes at +8+align8(4*nrefs)
  *   LARGE    as V8, but the bytes live in their own SharedArrayBuffer, whose directory ref is refs[0]
+ *   PLAIN    plain data in the compact word stream of plain.ts at +8 (word 1: its bytes, a
+ *            multiple of 8): objects, arrays, bigints, short strings
  *   SKIP     (ring only) word 1 = bytes to skip to the ring's end
  *
- * Fast paths: numbers and strings up to LARGE_BYTES/2 units skip v8.serialize altogether. Values
+ * Fast paths: numbers, constants and strings up to LARGE_BYTES/2 units skip v8.serialize
+ * altogether; so does plain data (plain.ts: objects and arrays of numbers, strings, booleans,
+ * null, undefined, bigints, without shared objects, repeats or other prototypes), staged into
+ * this thread's scratch words and copied into the store word by word under the lock. Anything
+ * else (Map, Set, Date, typed arrays, Errors, class instances, shared objects ...) takes the
+ * general path, so each kind of value arrives exactly as before. Values
  * that hold shared objects go through the transport's encode() with `bufferRef = exportBuffer`
  * (each SharedArrayBuffer is registered with the hub directory once per item; the refs are also
  * listed in the record so that an item discarded unread can give them back). Items whose encoded
@@ -26,6 +33,7 @@ import v8 from "node:v8";
 import { decode } from "../transport/decode.js";
 import { exportBuffer, importBuffer } from "../transport/directory.js";
 import { encode } from "../transport/encode.js";
+import { decodePlain, encodePlain, writtenWords } from "./plain.js";
 
 export const T_NUM = 1;
 export const T_CONST = 2;
@@ -33,6 +41,10 @@ export const T_STR = 3;
 export const T_V8 = 4;
 export const T_LARGE = 5;
 export const T_SKIP = 6;
+export const T_PLAIN = 7;
+
+/** Strings up to this many units go through the plain codec (intern table on decode). */
+const PLAIN_STR = 32;
 
 /** Items whose encoded form is larger than this many bytes are stored out of line (own buffer). */
 export const LARGE_BYTES = 64 * 1024;
@@ -51,6 +63,8 @@ export class Staged {
   len = 0;
   str = "";
   bytes: Uint8Array | null = null;
+  /** PLAIN: the words (this thread's scratch, or a copy for a put that awaits before storing). */
+  words: Int32Array | null = null;
   refs: number[] = [];
   marked = false;
   /** Bytes the record takes in the store. */
@@ -61,6 +75,7 @@ export class Staged {
   reset(): void {
     this.str = "";
     this.bytes = null;
+    this.words = null;
     this.key = null;
     this.marked = false;
     if (this.refs.length > 0) this.refs = [];
@@ -74,9 +89,10 @@ function dataCloneError(e: unknown): TypeError {
 
 /**
  * Stages `value` into `st`. Throws TypeError (naming where in the value) for what cannot cross;
- * then nothing is left registered anywhere.
+ * then nothing is left registered anywhere. `keep`: the staged record must stay valid across an
+ * await (putAsync), so plain words are copied out of this thread's scratch.
  */
-export function stage(value: unknown, st: Staged): void {
+export function stage(value: unknown, st: Staged, keep = false): void {
   st.reset();
   switch (typeof value) {
     case "number":
@@ -85,6 +101,7 @@ export function stage(value: unknown, st: Staged): void {
       st.size = 16;
       return;
     case "string":
+      if (value.length <= PLAIN_STR) break;
       if (value.length <= LARGE_BYTES / 2) {
         st.tag = T_STR;
         st.str = value;
@@ -110,7 +127,21 @@ export function stage(value: unknown, st: Staged): void {
         st.size = 8;
         return;
       }
+      break;
+    case "bigint":
+      break;
+    default:
+      return stageGeneral(value, st);
   }
+  const bytes = encodePlain(value, LARGE_BYTES);
+  if (bytes < 0) return stageGeneral(value, st);
+  st.tag = T_PLAIN;
+  st.len = bytes;
+  st.size = 8 + bytes;
+  st.words = keep ? writtenWords().slice(0, bytes >> 2) : writtenWords();
+}
+
+function stageGeneral(value: unknown, st: Staged): void {
   // The general path: the transport's encode(), then v8.serialize.
   const refs: number[] = [];
   let byBuffer: Map<SharedArrayBuffer, number> | undefined;
@@ -189,10 +220,19 @@ export function writeRecord(v: Views, at: number, st: Staged): void {
     case T_STR:
       if (st.len > 0) v.u8.write(st.str, at + 8, "utf16le");
       return;
+    case T_PLAIN:
+      copyWords(st.words as Int32Array, 0, i32, w + 2, st.len >> 2);
+      return;
   }
   const refs = st.refs;
   for (let i = 0; i < refs.length; i++) i32[w + 2 + i] = refs[i] as number;
   if (st.tag === T_V8) v.u8.set(st.bytes as Uint8Array, at + 8 + align8(4 * refs.length));
+}
+
+/** Copies `n` int32 words (a loop for short records: cheaper than a native call). */
+export function copyWords(from: Int32Array, fromAt: number, to: Int32Array, toAt: number, n: number): void {
+  if (n <= 64) for (let i = 0; i < n; i++) to[toAt + i] = from[fromAt + i] as number;
+  else to.set(from.subarray(fromAt, fromAt + n), toAt);
 }
 
 /** The size of the record at `at`. */
@@ -210,6 +250,8 @@ export function recordSize(v: Views, at: number): number {
       return 8 + align8(4 * (w0 >>> 9)) + align8(len);
     case T_LARGE:
       return 8 + align8(4 * (w0 >>> 9));
+    case T_PLAIN:
+      return 8 + len;
     default:
       return len; // SKIP
   }
@@ -233,6 +275,11 @@ export class Taken {
   nrefs = 0;
   refs = new Int32Array(16);
   bytes: Buffer = Buffer.allocUnsafeSlow(LARGE_BYTES + 64);
+  // Views for the plain decoder (plain.ts), over the same memory as `bytes`.
+  u8: Buffer = this.bytes;
+  i32 = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, (LARGE_BYTES + 64) >> 2);
+  u16 = new Uint16Array(this.bytes.buffer, this.bytes.byteOffset, (LARGE_BYTES + 64) >> 1);
+  f64 = new Float64Array(this.bytes.buffer, this.bytes.byteOffset, (LARGE_BYTES + 64) >> 3);
 }
 
 /** Copies the record at `at` out into `out` (under the lock); returns its size in bytes. */
@@ -252,6 +299,9 @@ export function readRecord(v: Views, at: number, out: Taken): number {
     case T_STR:
       v.u8.copy(out.bytes, 0, at + 8, at + 8 + len * 2);
       return 8 + align8(len * 2);
+    case T_PLAIN:
+      copyWords(v.i32, w + 2, out.i32, 0, len >> 2);
+      return 8 + len;
   }
   const n = w0 >>> 9;
   out.marked = (w0 & 256) !== 0;
@@ -273,6 +323,8 @@ export function decodeTaken(t: Taken): unknown {
       return CONSTANTS[t.len];
     case T_STR:
       return t.len === 0 ? "" : t.bytes.toString("utf16le", 0, t.len * 2);
+    case T_PLAIN:
+      return decodePlain(t);
   }
   let value: unknown;
   if (t.tag === T_LARGE) {

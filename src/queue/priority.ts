@@ -205,8 +205,8 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
   }
 
   /** @internal Stages the item and its sort key. */
-  protected override _stage(item: unknown, st: Staged): void {
-    stage(item, st);
+  protected override _stage(item: unknown, st: Staged, keep = false): void {
+    stage(item, st, keep);
     st.key = encodeKey(item);
   }
 

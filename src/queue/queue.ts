@@ -65,8 +65,8 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   }
 
   /** @internal Encodes an item before the lock is taken (PriorityQueue adds its sort key). */
-  protected _stage(item: unknown, st: Staged): void {
-    stage(item, st);
+  protected _stage(item: unknown, st: Staged, keep = false): void {
+    stage(item, st, keep);
   }
 
   /** @internal The kind name the transport revives this queue as. */
@@ -128,7 +128,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     const what = this.#what("putAsync");
     const ms = timeoutMs(timeout, what);
     const st = new Staged();
-    this._stage(item, st);
+    this._stage(item, st, true);
     try {
       await core.putAsync(this.#h, this.#store, st, ms, what);
     } catch (e) {

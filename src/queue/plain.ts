@@ -1,0 +1,397 @@
+/**
+ * The compact codec for plain data: the fast path of a queue item (codec.ts), written straight
+ * as 32-bit words, without the transport's encode() walk and without v8.serialize.
+ *
+ * "Plain" = numbers, strings, booleans, null, undefined, bigints, and arrays / objects of these,
+ * where every object's prototype is Object.prototype or null and every array's is Array.prototype,
+ * none is a Proxy or a shared object, no object appears twice in the value (no cycles, no shared
+ * sub-objects: structured clone would keep those as one object), the nesting is at most MAX_DEPTH
+ * and the encoding at most `limit` bytes. `encodePlain` returns -1 for anything else, having
+ * written nothing that matters, and the item takes the general path (encode + v8.serialize).
+ *
+ * What comes out is what the general path gives: objects get their own enumerable string-keyed
+ * properties (read once, getters included) in Object.keys order, as plain objects with
+ * Object.prototype; arrays get indexes 0..length-1 (a hole arrives as undefined, other properties
+ * are dropped, as the transport's encode() does). An object with an own "__proto__" key takes the
+ * general path (so the fast path never sets a prototype).
+ *
+ * Stream (Int32 words, little-endian; the record body starts 8-byte aligned). A value is a tag
+ * word `kind | aux << 4` and then:
+ *   UNDEF NULL FALSE TRUE   nothing
+ *   INT                     aux = 0; one int32 word (integral numbers in int32 range, not -0)
+ *   F64                     aux = 0; a pad word if needed so the float64 is 8-aligned, then 2 words
+ *   STR1                    aux = length; the Latin-1 bytes, padded to a word
+ *   STR2                    aux = length; the UTF-16 units, padded to a word (lone surrogates kept)
+ *   BIG                     aux = sign | words << 1; the magnitude, 32 bits a word, low first
+ *   ARR                     aux = length; the elements
+ *   OBJ                     aux = keys; then each key (one word `length << 1 | twoByte`, then its
+ *                           bytes as STR1/STR2) and its value
+ *
+ * Decoding reads the words of a record already copied out of shared memory (readRecord). Short
+ * strings (keys above all) go through a small per-thread intern table, so a repeated key or value
+ * costs a hash and a compare instead of an allocation.
+ */
+import { kShare } from "../transport/shareable.js";
+import { types } from "node:util";
+
+const K_UNDEF = 0;
+const K_NULL = 1;
+const K_FALSE = 2;
+const K_TRUE = 3;
+const K_INT = 4;
+const K_F64 = 5;
+const K_STR1 = 6;
+const K_STR2 = 7;
+const K_BIG = 8;
+const K_ARR = 9;
+const K_OBJ = 10;
+
+/** Deeper values take the general path (v8.serialize has no such limit, but they are rare). */
+export const MAX_DEPTH = 64;
+/** Strings up to this many units are written by a JS loop; longer ones by Buffer.write (native). */
+const SHORT = 32;
+/** Strings up to this many units are looked up in the intern table on decode. */
+const INTERN_MAX = 24;
+const INTERN_SIZE = 4096;
+
+/** A per-thread growable word buffer the encoder writes into. */
+export class Writer {
+  buf: ArrayBuffer;
+  i32: Int32Array;
+  f64: Float64Array;
+  u16: Uint16Array;
+  u8: Buffer;
+  /** Next free word. */
+  pos = 0;
+  /** Bytes the encoding may not exceed (set per call). */
+  limit = 0;
+  /** Objects already written (a repeat means: take the general path); `seenN` of them. */
+  seen: object[] = [];
+  seenN = 0;
+  seenSet: Set<object> | null = null;
+
+  constructor(bytes = 1024) {
+    this.buf = new ArrayBuffer(bytes);
+    this.i32 = new Int32Array(this.buf);
+    this.f64 = new Float64Array(this.buf);
+    this.u16 = new Uint16Array(this.buf);
+    this.u8 = Buffer.from(this.buf);
+  }
+
+  /** Makes room for `words` more words; false when that would pass the limit. */
+  room(words: number): boolean {
+    const need = (this.pos + words) * 4;
+    if (need > this.limit) return false;
+    if (need <= this.buf.byteLength) return true;
+    let size = this.buf.byteLength * 2;
+    while (size < need) size *= 2;
+    const next = new ArrayBuffer(size);
+    new Int32Array(next).set(this.i32.subarray(0, this.pos));
+    this.buf = next;
+    this.i32 = new Int32Array(next);
+    this.f64 = new Float64Array(next);
+    this.u16 = new Uint16Array(next);
+    this.u8 = Buffer.from(next);
+    return true;
+  }
+}
+
+const writer = new Writer();
+
+/**
+ * Writes `value` into this thread's writer from word 0; returns the number of bytes written
+ * (a multiple of 8), or -1 when the value is not plain data or the encoding would pass `limit`.
+ * The bytes stay valid until the next call (see `writtenWords`).
+ */
+export function encodePlain(value: unknown, limit: number): number {
+  const w = writer;
+  w.pos = 0;
+  w.limit = limit;
+  let ok: boolean;
+  try {
+    ok = put(w, value, 0);
+  } finally {
+    // (a getter that throws ends the put as it would on the general path)
+    if (w.seenN > 0) {
+      w.seen.fill(EMPTY, 0, w.seenN); // drop the references
+      w.seenN = 0;
+    }
+    w.seenSet = null;
+  }
+  if (!ok) return -1;
+  if ((w.pos & 1) === 1) {
+    if (!w.room(1)) return -1;
+    w.i32[w.pos++] = 0;
+  }
+  return w.pos * 4;
+}
+
+/** The words encodePlain() wrote (a view on this thread's scratch; copy it to keep it). */
+export function writtenWords(): Int32Array {
+  return writer.i32;
+}
+
+/** A string: tagged (STR1/STR2 tag word) or as an object key (length/width word). */
+function putString(w: Writer, s: string, tagged: boolean): boolean {
+  const n = s.length;
+  const head = 1;
+  if (n <= SHORT) {
+    if (!w.room(head + ((n + 1) >> 1))) return false;
+    const start = w.pos + head;
+    const u8 = w.u8;
+    let at = start * 4;
+    let wide = false;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 255) {
+        wide = true;
+        break;
+      }
+      u8[at++] = c;
+    }
+    if (!wide) {
+      while ((at & 3) !== 0) u8[at++] = 0;
+      w.i32[w.pos] = tagged ? K_STR1 | (n << 4) : n << 1;
+      w.pos = at >> 2;
+      return true;
+    }
+    const u16 = w.u16;
+    at = start * 2;
+    for (let i = 0; i < n; i++) u16[at++] = s.charCodeAt(i);
+    if ((at & 1) !== 0) u16[at++] = 0;
+    w.i32[w.pos] = tagged ? K_STR2 | (n << 4) : (n << 1) | 1;
+    w.pos = at >> 1;
+    return true;
+  }
+  if (n >= 2 ** 27) return false;
+  // Long strings: UTF-16 by the native writer (no scan for width).
+  const words = (n + 1) >> 1;
+  if (!w.room(head + words)) return false;
+  const start = (w.pos + head) * 4;
+  w.u8.write(s, start, n * 2, "utf16le");
+  if ((n & 1) !== 0) w.u16[(start >> 1) + n] = 0;
+  w.i32[w.pos] = tagged ? K_STR2 | (n << 4) : (n << 1) | 1;
+  w.pos += head + words;
+  return true;
+}
+
+const EMPTY = {};
+
+function remember(w: Writer, o: object): boolean {
+  if (w.seenSet !== null) {
+    if (w.seenSet.has(o)) return false;
+    w.seenSet.add(o);
+    return true;
+  }
+  const seen = w.seen;
+  const n = w.seenN;
+  for (let i = 0; i < n; i++) if (seen[i] === o) return false;
+  if (n < 16) {
+    seen[n] = o;
+    w.seenN = n + 1;
+  } else w.seenSet = new Set(seen.slice(0, n)).add(o);
+  return true;
+}
+
+function put(w: Writer, v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case "number": {
+      if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+        if (!w.room(2)) return false;
+        w.i32[w.pos] = K_INT;
+        w.i32[w.pos + 1] = v;
+        w.pos += 2;
+        return true;
+      }
+      if (!w.room(4)) return false;
+      w.i32[w.pos++] = K_F64;
+      if ((w.pos & 1) === 1) w.i32[w.pos++] = 0;
+      w.f64[w.pos >> 1] = v;
+      w.pos += 2;
+      return true;
+    }
+    case "string":
+      return putString(w, v, true);
+    case "boolean":
+      if (!w.room(1)) return false;
+      w.i32[w.pos++] = v ? K_TRUE : K_FALSE;
+      return true;
+    case "undefined":
+      if (!w.room(1)) return false;
+      w.i32[w.pos++] = K_UNDEF;
+      return true;
+    case "bigint":
+      return putBigInt(w, v);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (v === null) {
+    if (!w.room(1)) return false;
+    w.i32[w.pos++] = K_NULL;
+    return true;
+  }
+  if (depth >= MAX_DEPTH) return false;
+  const o = v as object;
+  const proto = Object.getPrototypeOf(o);
+  if (proto === Array.prototype) {
+    if (!Array.isArray(o) || types.isProxy(o) || !remember(w, o)) return false;
+    const a = o as unknown[];
+    const n = a.length;
+    if (n >= 2 ** 27 || !w.room(1)) return false;
+    w.i32[w.pos++] = K_ARR | (n << 4);
+    for (let i = 0; i < n; i++) if (!put(w, a[i], depth + 1)) return false;
+    return true;
+  }
+  if (proto !== Object.prototype && proto !== null) return false;
+  if ((o as { [kShare]?: unknown })[kShare] !== undefined || types.isProxy(o) || !remember(w, o)) return false;
+  const keys = Object.keys(o);
+  const n = keys.length;
+  if (n >= 2 ** 27 || !w.room(1)) return false;
+  w.i32[w.pos++] = K_OBJ | (n << 4);
+  for (let i = 0; i < n; i++) {
+    const k = keys[i] as string;
+    if (k === "__proto__") return false;
+    if (!putString(w, k, false)) return false;
+    if (!put(w, (o as Record<string, unknown>)[k], depth + 1)) return false;
+  }
+  return true;
+}
+
+function putBigInt(w: Writer, v: bigint): boolean {
+  const neg = v < 0n;
+  let m = neg ? -v : v;
+  let words = 0;
+  for (let t = m; t > 0n; t >>= 32n) words++;
+  if (words >= 2 ** 26 || !w.room(1 + words)) return false;
+  w.i32[w.pos++] = K_BIG | (((words << 1) | (neg ? 1 : 0)) << 4);
+  for (let i = 0; i < words; i++) {
+    w.i32[w.pos++] = Number(BigInt.asIntN(32, m));
+    m >>= 32n;
+  }
+  return true;
+}
+
+// ---- decoding ----
+
+/** Views over the words of one record copied out of shared memory (Taken in codec.ts). */
+export interface PlainSource {
+  i32: Int32Array;
+  f64: Float64Array;
+  u16: Uint16Array;
+  u8: Buffer;
+}
+
+/** Buffer's own slice methods (what toString(encoding, ...) calls after dispatching on the name). */
+type Slicer = (this: Buffer, start: number, end: number) => string;
+const proto = Buffer.prototype as unknown as Record<string, Slicer | undefined>;
+const latin1: Slicer =
+  proto.latin1Slice ??
+  function (this: Buffer, a: number, b: number) {
+    return this.toString("latin1", a, b);
+  };
+const ucs2: Slicer =
+  proto.ucs2Slice ??
+  function (this: Buffer, a: number, b: number) {
+    return this.toString("utf16le", a, b);
+  };
+
+const internKeys: (string | undefined)[] = new Array(INTERN_SIZE).fill(undefined);
+
+let src: PlainSource;
+let rpos = 0;
+
+/** Decodes the plain stream at word 0 of `s`. */
+export function decodePlain(s: PlainSource): unknown {
+  src = s;
+  rpos = 0;
+  return get();
+}
+
+/** A string of `n` units at byte `at` (one byte a unit, or two when `wide`). */
+function readString(n: number, wide: boolean): string {
+  const s = src;
+  const at = rpos * 4;
+  rpos += wide ? (n + 1) >> 1 : (n + 3) >> 2;
+  if (n === 0) return "";
+  if (n > INTERN_MAX) return wide ? ucs2.call(s.u8, at, at + n * 2) : latin1.call(s.u8, at, at + n);
+  let hash = n;
+  if (wide) {
+    const u16 = s.u16;
+    const b = at >> 1;
+    for (let i = 0; i < n; i++) hash = Math.imul(hash ^ (u16[b + i] as number), 0x9e3779b1);
+    hash = (hash ^ (hash >>> 15)) & (INTERN_SIZE - 1);
+    const c = internKeys[hash];
+    if (c !== undefined && c.length === n) {
+      let i = 0;
+      while (i < n && c.charCodeAt(i) === u16[b + i]) i++;
+      if (i === n) return c;
+    }
+    const str = ucs2.call(s.u8, at, at + n * 2);
+    internKeys[hash] = str;
+    return str;
+  }
+  const u8 = s.u8;
+  for (let i = 0; i < n; i++) hash = Math.imul(hash ^ (u8[at + i] as number), 0x9e3779b1);
+  hash = (hash ^ (hash >>> 15)) & (INTERN_SIZE - 1);
+  const c = internKeys[hash];
+  if (c !== undefined && c.length === n) {
+    let i = 0;
+    while (i < n && c.charCodeAt(i) === u8[at + i]) i++;
+    if (i === n) return c;
+  }
+  const str = latin1.call(s.u8, at, at + n);
+  internKeys[hash] = str;
+  return str;
+}
+
+function get(): unknown {
+  const s = src;
+  const tag = s.i32[rpos++] as number;
+  const aux = tag >>> 4;
+  switch (tag & 15) {
+    case K_UNDEF:
+      return undefined;
+    case K_NULL:
+      return null;
+    case K_FALSE:
+      return false;
+    case K_TRUE:
+      return true;
+    case K_INT:
+      return s.i32[rpos++];
+    case K_F64: {
+      if ((rpos & 1) === 1) rpos++;
+      const x = s.f64[rpos >> 1];
+      rpos += 2;
+      return x;
+    }
+    case K_STR1:
+      return readString(aux, false);
+    case K_STR2:
+      return readString(aux, true);
+    case K_BIG: {
+      const words = aux >>> 1;
+      let m = 0n;
+      for (let i = words - 1; i >= 0; i--) m = (m << 32n) | BigInt((s.i32[rpos + i] as number) >>> 0);
+      rpos += words;
+      return (aux & 1) !== 0 ? -m : m;
+    }
+    case K_ARR: {
+      const a = new Array(aux);
+      for (let i = 0; i < aux; i++) a[i] = get();
+      return a;
+    }
+    case K_OBJ: {
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < aux; i++) {
+        const head = s.i32[rpos++] as number;
+        const k = readString(head >>> 1, (head & 1) !== 0);
+        o[k] = get();
+      }
+      return o;
+    }
+  }
+  throw new Error(`threading: corrupt queue record (plain tag ${tag & 15})`);
+}
