@@ -29,3 +29,18 @@ export { excepthook, setExcepthook, type ExceptHookArgs } from "./threads/except
 export type { ModuleTarget, Target } from "./threads/target.js";
 export { logging } from "./logging/index.js";
 export { Queue, LifoQueue, PriorityQueue, SimpleQueue } from "./queue/index.js";
+export {
+  ThreadPoolExecutor,
+  type ThreadPoolExecutorOptions,
+  type MapOptions,
+  Future,
+  InvalidStateError,
+  asCompleted,
+  asCompletedAsync,
+  wait,
+  waitAsync,
+  type WaitOptions,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  ALL_COMPLETED,
+} from "./futures/index.js";

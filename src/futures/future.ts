@@ -1,0 +1,384 @@
+/**
+ * Future: the result of a call that runs in another thread, as Python's `concurrent.futures.Future`.
+ *
+ * A Future belongs to the thread that made it (it never crosses threads). Its state while the task
+ * is pending or running lives in one 32-bit word of shared memory (a slab word of its executor,
+ * tagged with a generation so a recycled word is never mistaken for another future's):
+ *
+ *   word = gen * 4 + (PENDING | RUNNING | CANCELLED | FINISHED)
+ *
+ * The pool thread moves it PENDING -> RUNNING (a CAS, which cancel()'s PENDING -> CANCELLED races
+ * against), runs the task, posts the outcome on its MessagePort, and only then stores FINISHED and
+ * rings this thread's doorbell. So whoever sees FINISHED (or the doorbell) can always take the
+ * outcome with `receiveMessageOnPort`: result() works on a thread whose event loop is not turning.
+ * The same port has an (unref'd while idle) listener, so promises and done callbacks settle from
+ * the event loop as well.
+ */
+import { CancelledError, RuntimeError, TimeoutError } from "../errors.js";
+import { deadlineOf, remaining, timeoutMs, waitBlocking } from "../shared/wait.js";
+
+export const PENDING = 0;
+export const RUNNING = 1;
+export const CANCELLED = 2;
+export const FINISHED = 3;
+
+/** How long a blocking wait sleeps before it checks that the pool threads are still alive (ms). */
+const HEALTH_SLICE_MS = 50;
+
+/**
+ * This thread's doorbell: pool threads add 1 and notify after posting outcomes to this thread,
+ * so one blocking wait covers any number of futures of any number of executors.
+ */
+export const doorbell = new Int32Array(new SharedArrayBuffer(8));
+
+/** What a Future needs from the executor that runs it. */
+export interface FutureLink {
+  /** Sends buffered tasks, takes the outcomes already posted, and notices dead pool threads. */
+  poll(): void;
+  /** The future was cancelled here (its word is PENDING -> CANCELLED). */
+  cancelled(f: Future<unknown>): void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+let settleCounter = 0;
+
+/** Internal operations of Future for the executor and the wait functions (not part of the API). */
+export interface FutureInternals {
+  bind(f: Future<unknown>, link: FutureLink, word: Int32Array, index: number, gen: number): void;
+  settle(f: Future<unknown>, outcome: Outcome): boolean;
+  /** The order in which futures settled in this thread (0 while pending). */
+  order(f: Future<unknown>): number;
+  link(f: Future<unknown>): FutureLink | undefined;
+  /** Calls `fn` once when the future settles (at once if it has). Internal: never throws into the settler. */
+  onSettle(f: Future<unknown>, fn: () => void): void;
+  isFailed(f: Future<unknown>): boolean;
+}
+// biome-ignore lint/style/useConst: assigned in Future's static block
+export let internals: FutureInternals;
+
+function report(e: unknown, f: Future<unknown>): void {
+  const text = e instanceof Error ? (e.stack ?? String(e)) : String(e);
+  process.stderr.write(`exception calling callback for ${f}\n${text}\n`);
+}
+
+/**
+ * The eventual outcome of a call submitted to an executor. `await future` gives the result or
+ * throws the task's error; `result(timeout)` blocks for it (also on a thread whose event loop is
+ * not running).
+ */
+export class Future<T = unknown> implements PromiseLike<T> {
+  #link: FutureLink | undefined;
+  #word: Int32Array | undefined;
+  #index = 0;
+  #gen = 0;
+  /** PENDING or RUNNING (for standalone futures), CANCELLED or FINISHED once settled here. */
+  #state = PENDING;
+  #outcome: Outcome | undefined;
+  #order = 0;
+  // biome-ignore lint/suspicious/noExplicitAny: keeps Future<T> assignable to Future<unknown>
+  #callbacks: ((f: any) => void)[] = [];
+  #listeners: (() => void)[] = [];
+  #promise: Promise<T> | undefined;
+
+  /**
+   * A pending Future. Executors make them; a standalone one is settled with `setResult()` /
+   * `setException()` (Python's API for executor implementers and tests).
+   */
+  // biome-ignore lint/complexity/noUselessConstructor: documents the public constructor
+  constructor() {}
+
+  #settled(): boolean {
+    return this.#state === FINISHED || this.#state === CANCELLED;
+  }
+
+  /** The shared state word, for futures bound to an executor (PENDING/RUNNING/...). */
+  #shared(): number {
+    const w = this.#word;
+    if (w === undefined) return this.#state;
+    const v = Atomics.load(w, this.#index);
+    if (v >> 2 !== this.#gen) return this.#state;
+    return v & 3;
+  }
+
+  #settle(outcome: Outcome | undefined): boolean {
+    if (this.#settled()) return false;
+    this.#state = outcome === undefined ? CANCELLED : FINISHED;
+    this.#outcome = outcome;
+    this.#order = ++settleCounter;
+    this.#word = undefined;
+    const listeners = this.#listeners;
+    this.#listeners = [];
+    for (const l of listeners) l();
+    const callbacks = this.#callbacks;
+    this.#callbacks = [];
+    for (const cb of callbacks) {
+      try {
+        cb(this);
+      } catch (e) {
+        report(e, this);
+      }
+    }
+    return true;
+  }
+
+  /** Waits (blocking) until settled or the deadline; false on timeout. */
+  #block(deadline: number): boolean {
+    return blockUntil([this as Future<unknown>], () => this.#settled(), deadline);
+  }
+
+  #whenSettled(ms: number, what: string): Promise<void> {
+    if (this.#settled()) return Promise.resolve();
+    this.#link?.poll();
+    if (this.#settled()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      if (ms !== Number.POSITIVE_INFINITY) {
+        timer = setTimeout(() => reject(new TimeoutError(`${what}: timed out after ${ms / 1000} s`)), Math.min(ms, 2 ** 31 - 1));
+      }
+      this.#listeners.push(() => {
+        if (timer !== undefined) clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  #value(): T {
+    if (this.#state === CANCELLED) throw new CancelledError(`${this} was cancelled`);
+    const o = this.#outcome as Outcome;
+    if (o.ok) return o.value as T;
+    throw o.error;
+  }
+
+  #error(): unknown {
+    if (this.#state === CANCELLED) throw new CancelledError(`${this} was cancelled`);
+    const o = this.#outcome as Outcome;
+    return o.ok ? null : o.error;
+  }
+
+  /**
+   * The call's result, waiting (blocking) at most `timeout` seconds (default forever).
+   * Throws the task's error, CancelledError if cancelled, TimeoutError if the time ran out.
+   */
+  result(timeout?: number): T {
+    const deadline = deadlineOf(timeoutMs(timeout, "Future.result()"));
+    if (!this.#settled() && !this.#block(deadline)) {
+      throw new TimeoutError(`Future.result(): timed out after ${timeout} s`);
+    }
+    return this.#value();
+  }
+
+  /** The async twin of `result()`. */
+  async resultAsync(timeout?: number): Promise<T> {
+    await this.#whenSettled(timeoutMs(timeout, "Future.resultAsync()"), "Future.resultAsync()");
+    return this.#value();
+  }
+
+  /**
+   * The error the call threw, or null if it returned, waiting (blocking) at most `timeout`
+   * seconds. CancelledError if cancelled, TimeoutError if the time ran out.
+   */
+  exception(timeout?: number): unknown {
+    const deadline = deadlineOf(timeoutMs(timeout, "Future.exception()"));
+    if (!this.#settled() && !this.#block(deadline)) {
+      throw new TimeoutError(`Future.exception(): timed out after ${timeout} s`);
+    }
+    return this.#error();
+  }
+
+  /** The async twin of `exception()`. */
+  async exceptionAsync(timeout?: number): Promise<unknown> {
+    await this.#whenSettled(timeoutMs(timeout, "Future.exceptionAsync()"), "Future.exceptionAsync()");
+    return this.#error();
+  }
+
+  /** True when the call finished (returned or threw) or was cancelled. */
+  done(): boolean {
+    if (this.#settled()) return true;
+    if (this.#link !== undefined) {
+      const s = this.#shared();
+      if (s === FINISHED || s === CANCELLED || s === RUNNING) this.#link.poll();
+    }
+    return this.#settled();
+  }
+
+  /** True while the call is running in a pool thread. */
+  running(): boolean {
+    if (this.#settled()) return false;
+    return this.#shared() === RUNNING && !this.done();
+  }
+
+  /** True if the call was cancelled. */
+  cancelled(): boolean {
+    return this.#state === CANCELLED;
+  }
+
+  /**
+   * Cancels the call if it has not started: returns true if the future is (now) cancelled, false
+   * if it is running or done.
+   */
+  cancel(): boolean {
+    if (this.#settled()) return this.#state === CANCELLED;
+    const w = this.#word;
+    if (w === undefined) {
+      if (this.#state === RUNNING) return false;
+    } else {
+      const pending = this.#gen * 4 + PENDING;
+      if (Atomics.compareExchange(w, this.#index, pending, pending + CANCELLED) !== pending) return false;
+    }
+    this.#settle(undefined);
+    this.#link?.cancelled(this as Future<unknown>);
+    return true;
+  }
+
+  /**
+   * Calls `fn(future)` when the future is done, in this thread; at once if it is done already.
+   * An error thrown by `fn` is printed and ignored, as in Python.
+   */
+  addDoneCallback(fn: (f: Future<T>) => void): void {
+    if (typeof fn !== "function") throw new TypeError("Future.addDoneCallback(): fn must be a function");
+    if (this.done()) {
+      try {
+        fn(this);
+      } catch (e) {
+        report(e, this as Future<unknown>);
+      }
+      return;
+    }
+    this.#callbacks.push(fn);
+  }
+
+  /** `await future`: the result, or the task's error (CancelledError if cancelled). */
+  // biome-ignore lint/suspicious/noThenProperty: a Future is deliberately thenable
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    if (this.#promise === undefined) {
+      this.#promise = this.#whenSettled(Number.POSITIVE_INFINITY, "Future").then(() => this.#value());
+      // The future's own promise is never an unhandled rejection; the caller's chain is theirs.
+      this.#promise.catch(() => {});
+    }
+    return this.#promise.then(onfulfilled, onrejected);
+  }
+
+  /** `future.catch(fn)`, as a promise's. */
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.then(undefined, onrejected);
+  }
+
+  /** `future.finally(fn)`, as a promise's. */
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return this.then().finally(onfinally);
+  }
+
+  // Python's API for executor implementers (and unit tests of Future itself).
+
+  /** Marks a standalone future running; false if it was cancelled (Python's set_running_or_notify_cancel). */
+  setRunningOrNotifyCancel(): boolean {
+    if (this.#state === CANCELLED) return false;
+    if (this.#state !== PENDING || this.#link !== undefined) {
+      throw new RuntimeError(`Future in unexpected state: ${this}`);
+    }
+    this.#state = RUNNING;
+    return true;
+  }
+
+  /** Sets the result of a standalone future. */
+  setResult(value: T): void {
+    if (this.#link !== undefined) throw new RuntimeError("setResult(): this future belongs to an executor");
+    if (this.#settled()) throw new InvalidStateError(`${this}: result already set`);
+    this.#settle({ ok: true, value });
+  }
+
+  /** Sets the error of a standalone future. */
+  setException(error: unknown): void {
+    if (this.#link !== undefined) throw new RuntimeError("setException(): this future belongs to an executor");
+    if (this.#settled()) throw new InvalidStateError(`${this}: result already set`);
+    this.#settle({ ok: false, error });
+  }
+
+  toString(): string {
+    let state: string;
+    if (this.#state === CANCELLED) state = "cancelled";
+    else if (this.#state === FINISHED) {
+      const o = this.#outcome as Outcome;
+      state = o.ok
+        ? `finished returned ${o.value === null ? "null" : typeof o.value === "object" ? (o.value.constructor?.name ?? "object") : typeof o.value}`
+        : `finished raised ${(o.error as Error)?.name ?? typeof o.error}`;
+    } else state = this.#shared() === RUNNING ? "running" : "pending";
+    return `<Future state=${state}>`;
+  }
+
+  /** @internal debugging */
+  _debug(): unknown {
+    return { word: this.#word && Atomics.load(this.#word, this.#index), gen: this.#gen, index: this.#index, state: this.#state };
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "Future";
+  }
+
+  static {
+    internals = {
+      bind(f, link, word, index, gen) {
+        f.#link = link;
+        f.#word = word;
+        f.#index = index;
+        f.#gen = gen;
+      },
+      settle: (f, outcome) => f.#settle(outcome),
+      order: (f) => f.#order,
+      link: (f) => f.#link,
+      onSettle(f, fn) {
+        if (f.#settled()) fn();
+        else f.#listeners.push(fn);
+      },
+      isFailed: (f) => f.#state === FINISHED && !(f.#outcome as Outcome).ok,
+    };
+  }
+}
+
+/** Python's `concurrent.futures.InvalidStateError`: setting the outcome of a future twice. */
+export class InvalidStateError extends Error {
+  static {
+    this.prototype.name = "InvalidStateError";
+  }
+}
+
+/**
+ * Blocks the calling thread until `done()` is true or the deadline passes (false then). Polls the
+ * executors of `fs` (sends their buffered tasks, takes posted outcomes, notices dead threads) each
+ * time the doorbell rings, and at least every HEALTH_SLICE_MS.
+ */
+export function blockUntil(fs: Iterable<Future<unknown>>, done: () => boolean, deadline: number): boolean {
+  return blockOn(linksOf(fs), done, deadline);
+}
+
+/** The executors of `fs`. */
+export function linksOf(fs: Iterable<Future<unknown>>): Set<FutureLink> {
+  const links = new Set<FutureLink>();
+  for (const f of fs) {
+    const l = internals.link(f);
+    if (l !== undefined) links.add(l);
+  }
+  return links;
+}
+
+/** blockUntil() for futures of these executors. */
+export function blockOn(links: Set<FutureLink>, done: () => boolean, deadline: number): boolean {
+  for (;;) {
+    const bell = Atomics.load(doorbell, 0);
+    for (const l of links) l.poll();
+    if (done()) return true;
+    const left = remaining(deadline);
+    if (left === 0) return false;
+    waitBlocking(doorbell, 0, bell, Math.min(left, HEALTH_SLICE_MS));
+  }
+}
+
+/** Rings this thread's doorbell (wakes its blocking waits). */
+export function ring(bell: Int32Array): void {
+  Atomics.add(bell, 0, 1);
+  Atomics.notify(bell, 0);
+}

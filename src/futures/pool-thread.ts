@@ -1,0 +1,264 @@
+/**
+ * The body of a pool thread (what each ThreadPoolExecutor thread runs, see executor.ts).
+ *
+ * It receives batches of tasks on its MessagePort and runs them one at a time, in order (an async
+ * task is awaited before the next starts). For each task: CAS its future's word PENDING -> RUNNING
+ * (a cancelled future fails the CAS and is skipped), run it, post the outcome to the submitting
+ * thread, then store FINISHED and ring that thread's doorbell. Outcomes of consecutive quick tasks
+ * are posted together (one message), but never held across a task that is not known to be quick,
+ * nor across an await.
+ *
+ * The thread keeps its globals and module instances across tasks (so a `local` gives it one
+ * namespace for all its tasks), and compiles each function target once.
+ */
+import type { MessagePort } from "node:worker_threads";
+import { BrokenExecutor } from "../errors.js";
+import { decode } from "../transport/decode.js";
+import { encode } from "../transport/encode.js";
+import { compileTarget, type TargetSpec } from "../threads/target.js";
+
+/** Words of a pool thread's state block (shared with its executor). */
+export const OUTSTANDING = 0;
+export const EXITED = 1;
+export const EXIT_CODE = 2;
+export const STATE_WORDS = 4;
+/** Words of the executor's block (shared by all its threads). */
+export const BROKEN = 0;
+
+/** Fields of one task in a batch. */
+export const TASK_FIELDS = 8;
+/** Task modes: call fn(...args), or call fn(...a) for each a of a chunk and return the list. */
+export const CALL = 0;
+export const CHUNK = 1;
+
+/** Outcome statuses. */
+export const OK = 0;
+export const FAILED = 1;
+
+export interface TaskBatch {
+  /** Targets this thread has not seen yet: [key, spec]. */
+  f?: [number, TargetSpec][];
+  /** New slabs of future words: [slab number, words]. */
+  s?: [number, Int32Array][];
+  /** Tasks, TASK_FIELDS each: id, slab, index, expected (gen * 4), key, mode, args, argsMarked. */
+  t?: unknown[];
+  stop?: true;
+}
+
+/** Functions run quicker than this (ms) may have their outcomes posted together. */
+const QUICK_MS = 0.02;
+const MAX_HELD = 256;
+
+export const BROKEN_MESSAGE = "A thread initializer failed, the thread pool is not usable anymore";
+
+function thenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as { then?: unknown }).then === "function";
+}
+
+/** Runs in the pool thread: serves tasks until the executor sends `stop`. */
+export async function poolThread(
+  port: MessagePort,
+  state: Int32Array,
+  bell: Int32Array,
+  shared: Int32Array,
+  init: TargetSpec | null,
+  initargs: unknown[],
+): Promise<void> {
+  const targets = new Map<number, TargetSpec>();
+  const compiled = new Map<number, ((...args: unknown[]) => unknown) | Promise<(...args: unknown[]) => unknown>>();
+  /** Longest run seen per target (ms); unknown targets are not assumed quick. */
+  const longest = new Map<number, number>();
+  const slabs: Int32Array[] = [];
+  const batches: TaskBatch[] = [];
+  let cursor = 0;
+  let stopping = false;
+  let pumping = false;
+  let initError: unknown;
+  let initFailed = false;
+  let finished: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    finished = resolve;
+  });
+
+  // Outcomes run but not yet posted, and the words to mark FINISHED once they are.
+  let held: unknown[] = [];
+  let heldWords: Int32Array[] = [];
+  let heldIndex: number[] = [];
+  let heldValue: number[] = [];
+  let running = false;
+
+  const post = (): void => {
+    if (held.length === 0) return;
+    port.postMessage(held);
+    // A CAS, not a store: once the outcome is posted, the submitting thread may already have taken
+    // it and recycled the word for a new future (a new generation), which must not be overwritten.
+    for (let i = 0; i < heldWords.length; i++) {
+      const v = heldValue[i] as number;
+      Atomics.compareExchange(heldWords[i] as Int32Array, heldIndex[i] as number, v - 2, v);
+    }
+    held = [];
+    heldWords = [];
+    heldIndex = [];
+    heldValue = [];
+    Atomics.add(bell, 0, 1);
+    Atomics.notify(bell, 0);
+  };
+
+  // A task that ends the thread (process.exit()): post what is done, then say how it ended.
+  process.on("exit", (code) => {
+    if (!running) return;
+    try {
+      post();
+    } catch {
+      // the port may be closing; the executor still sees EXITED
+    }
+    Atomics.store(state, EXIT_CODE, code ?? 0);
+    Atomics.store(state, EXITED, 1);
+    Atomics.add(bell, 0, 1);
+    Atomics.notify(bell, 0);
+  });
+
+  const outcome = (id: unknown, ok: boolean, value: unknown): void => {
+    let encoded: { value: unknown; marked: boolean };
+    try {
+      encoded = encode(value, ok ? "result" : "exception");
+    } catch (e) {
+      ok = false;
+      encoded = encode(e, "exception");
+    }
+    held.push(id, ok ? OK : FAILED, encoded.value, encoded.marked);
+  };
+
+  const target = (key: number): ((...args: unknown[]) => unknown) | Promise<(...args: unknown[]) => unknown> => {
+    let fn = compiled.get(key);
+    if (fn === undefined) {
+      const spec = targets.get(key);
+      if (spec === undefined) throw new Error(`threading: pool thread has no target #${key}`);
+      const p = compileTarget(spec);
+      compiled.set(key, p);
+      p.then(
+        (f) => compiled.set(key, f),
+        () => compiled.delete(key),
+      );
+      fn = p;
+    }
+    return fn;
+  };
+
+  const pump = async (): Promise<void> => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      for (;;) {
+        const batch = batches[0];
+        if (batch === undefined) break;
+        if (batch.f) for (const [key, spec] of batch.f) targets.set(key, spec);
+        if (batch.s) for (const [no, words] of batch.s) slabs[no] = words;
+        batch.f = undefined;
+        batch.s = undefined;
+        const t = batch.t;
+        if (t === undefined || cursor >= t.length) {
+          batches.shift();
+          cursor = 0;
+          if (batches.length === 0) post();
+          continue;
+        }
+        const at = cursor;
+        cursor += TASK_FIELDS;
+        const id = t[at];
+        const word = slabs[t[at + 1] as number] as Int32Array;
+        const index = t[at + 2] as number;
+        const expected = t[at + 3] as number;
+        const key = t[at + 4] as number;
+        const mode = t[at + 5] as number;
+        const args = t[at + 6];
+        const marked = t[at + 7] as boolean;
+        t[at + 6] = undefined;
+        if (Atomics.compareExchange(word, index, expected, expected + 1) !== expected) {
+          // cancelled before it started
+          Atomics.sub(state, OUTSTANDING, 1);
+          continue;
+        }
+        const quick = (longest.get(key) ?? Number.POSITIVE_INFINITY) < QUICK_MS;
+        if (!quick || held.length >= MAX_HELD * 4) post();
+        running = true;
+        const started = performance.now();
+        let ok = true;
+        let value: unknown;
+        try {
+          if (initFailed || Atomics.load(shared, BROKEN) === 1) {
+            throw Object.assign(new BrokenExecutor(BROKEN_MESSAGE), initFailed ? { cause: initError } : {});
+          }
+          let fn = target(key);
+          if (thenable(fn)) {
+            post();
+            fn = await fn;
+          }
+          const raw = decode(args, marked) as unknown[];
+          if (mode === CALL) {
+            value = fn(...raw);
+            if (thenable(value)) {
+              post();
+              value = await value;
+            }
+          } else {
+            const out: unknown[] = [];
+            for (const a of raw as unknown[][]) {
+              let v = fn(...a);
+              if (thenable(v)) {
+                post();
+                v = await v;
+              }
+              out.push(v);
+            }
+            value = out;
+          }
+        } catch (e) {
+          ok = false;
+          value = e;
+        }
+        running = false;
+        const took = performance.now() - started;
+        if (!(took <= (longest.get(key) ?? 0))) longest.set(key, took);
+        Atomics.sub(state, OUTSTANDING, 1);
+        outcome(id, ok, value);
+        heldWords.push(word);
+        heldIndex.push(index);
+        heldValue.push(expected + 3);
+        if (held.length >= MAX_HELD * 4) post();
+      }
+      post();
+      if (stopping) {
+        port.close();
+        finished();
+      }
+    } finally {
+      pumping = false;
+    }
+  };
+
+  port.on("message", (batch: TaskBatch) => {
+    if (batch.stop) stopping = true;
+    batches.push(batch);
+    if (ready) void pump();
+  });
+
+  let ready = false;
+  if (init !== null) {
+    try {
+      const fn = await compileTarget(init);
+      await fn(...initargs);
+    } catch (e) {
+      initFailed = true;
+      initError = e;
+      Atomics.store(shared, BROKEN, 1);
+      const text = e instanceof Error ? (e.stack ?? String(e)) : String(e);
+      process.stderr.write(`Exception in initializer:\n${text}\n`);
+    }
+  }
+  ready = true;
+  void pump();
+  return done;
+}
+
+(globalThis as Record<symbol, unknown>)[Symbol.for("threading.futures.poolThread")] = poolThread;

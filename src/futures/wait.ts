@@ -1,0 +1,214 @@
+/**
+ * Waiting for many futures: `asCompleted` / `asCompletedAsync` (each Future as it finishes) and
+ * `wait` / `waitAsync` (until the first, the first failure, or all), as Python's concurrent.futures.
+ *
+ * Both forms yield the Future objects themselves. A Future is thenable, so an async generator's
+ * `yield` would unwrap it into its result: the async iterator here is written by hand.
+ */
+import { TimeoutError } from "../errors.js";
+import { deadlineOf, remaining, timeoutMs } from "../shared/wait.js";
+import { blockOn, Future, internals, linksOf } from "./future.js";
+
+export const FIRST_COMPLETED = "FIRST_COMPLETED";
+export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
+export const ALL_COMPLETED = "ALL_COMPLETED";
+
+export interface WaitOptions {
+  /** Seconds (default forever); when it passes, wait() returns what is done by then. */
+  timeout?: number;
+  returnWhen?: typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED;
+}
+
+function futuresOf<T>(fs: Iterable<Future<T>>, what: string): Future<T>[] {
+  if (fs === null || fs === undefined || typeof (fs as Iterable<Future<T>>)[Symbol.iterator] !== "function") {
+    throw new TypeError(`${what}: fs must be an iterable of Futures`);
+  }
+  const unique = [...new Set(fs)];
+  for (const f of unique) {
+    if (!(f instanceof Future)) throw new TypeError(`${what}: ${String(f)} is not a Future`);
+  }
+  return unique;
+}
+
+/** Takes what the executors of `fs` have posted, so futures already finished count as such. */
+function pollAll(fs: Future<unknown>[]): void {
+  for (const l of linksOf(fs)) l.poll();
+}
+
+class Completion<T> {
+  readonly fs: Future<T>[];
+  readonly ready: Future<T>[] = [];
+  readonly deadline: number;
+  yielded = 0;
+  listener: (() => void) | undefined;
+
+  constructor(fs: Iterable<Future<T>>, timeout: number | undefined, what: string) {
+    this.deadline = deadlineOf(timeoutMs(timeout, what));
+    this.fs = futuresOf(fs, what);
+    pollAll(this.fs as Future<unknown>[]);
+    for (const f of this.fs) {
+      internals.onSettle(f as Future<unknown>, () => {
+        this.ready.push(f);
+        this.listener?.();
+      });
+    }
+  }
+
+  timeout(): TimeoutError {
+    return new TimeoutError(`${this.fs.length - this.yielded} (of ${this.fs.length}) futures unfinished`);
+  }
+}
+
+/**
+ * Yields the futures of `fs` as they finish (or are cancelled), those already done first; next()
+ * blocks. When `timeout` seconds (counted from this call) pass first, next() throws
+ * TimeoutError("N (of M) futures unfinished").
+ */
+export function asCompleted<T>(fs: Iterable<Future<T>>, timeout?: number): IterableIterator<Future<T>> {
+  const c = new Completion(fs, timeout, "asCompleted()");
+  const links = linksOf(c.fs as Future<unknown>[]);
+  const it: IterableIterator<Future<T>> = {
+    next(): IteratorResult<Future<T>> {
+      if (c.yielded === c.fs.length) return { done: true, value: undefined };
+      if (c.ready.length === 0 && !blockOn(links, () => c.ready.length > 0, c.deadline)) throw c.timeout();
+      c.yielded++;
+      return { done: false, value: c.ready.shift() as Future<T> };
+    },
+    return(): IteratorResult<Future<T>> {
+      c.yielded = c.fs.length;
+      return { done: true, value: undefined };
+    },
+    [Symbol.iterator]() {
+      return it;
+    },
+  };
+  return it;
+}
+
+/** The async twin of `asCompleted()`: `for await (const f of asCompletedAsync(fs))` gives Futures. */
+export function asCompletedAsync<T>(fs: Iterable<Future<T>>, timeout?: number): AsyncIterableIterator<Future<T>> {
+  let c: Completion<T> | undefined;
+  let failure: unknown;
+  try {
+    c = new Completion(fs, timeout, "asCompletedAsync()");
+  } catch (e) {
+    failure = e;
+  }
+  const it: AsyncIterableIterator<Future<T>> = {
+    async next(): Promise<IteratorResult<Future<T>>> {
+      if (c === undefined) {
+        const e = failure;
+        failure = undefined;
+        if (e !== undefined) throw e;
+        return { done: true, value: undefined };
+      }
+      const cc = c;
+      if (cc.yielded === cc.fs.length) return { done: true, value: undefined };
+      if (cc.ready.length === 0) {
+        await new Promise<void>((resolve, reject) => {
+          const left = remaining(cc.deadline);
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          if (left !== Number.POSITIVE_INFINITY) {
+            timer = setTimeout(
+              () => {
+                cc.listener = undefined;
+                reject(cc.timeout());
+              },
+              Math.min(left, 2 ** 31 - 1),
+            );
+          }
+          cc.listener = () => {
+            cc.listener = undefined;
+            if (timer !== undefined) clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      cc.yielded++;
+      // An object with a Future in `value`: returned from an async function it is not unwrapped.
+      return { done: false, value: cc.ready.shift() as Future<T> };
+    },
+    async return(): Promise<IteratorResult<Future<T>>> {
+      if (c) c.yielded = c.fs.length;
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return it;
+    },
+  };
+  return it;
+}
+
+class Waiting<T> {
+  readonly fs: Future<T>[];
+  readonly deadline: number;
+  readonly when: string;
+  settled = 0;
+  failed = 0;
+  listener: (() => void) | undefined;
+
+  constructor(fs: Iterable<Future<T>>, options: WaitOptions, what: string) {
+    if (typeof options !== "object" || options === null) throw new TypeError(`${what}: options must be an object`);
+    const when = options.returnWhen ?? ALL_COMPLETED;
+    if (when !== FIRST_COMPLETED && when !== FIRST_EXCEPTION && when !== ALL_COMPLETED) {
+      throw new RangeError(`${what}: Invalid return condition: ${String(when)}`);
+    }
+    this.when = when;
+    this.deadline = deadlineOf(timeoutMs(options.timeout, what));
+    this.fs = futuresOf(fs, what);
+    pollAll(this.fs as Future<unknown>[]);
+    for (const f of this.fs) {
+      internals.onSettle(f as Future<unknown>, () => {
+        this.settled++;
+        if (internals.isFailed(f as Future<unknown>)) this.failed++;
+        this.listener?.();
+      });
+    }
+  }
+
+  met(): boolean {
+    if (this.settled === this.fs.length) return true;
+    if (this.when === FIRST_COMPLETED) return this.settled > 0;
+    if (this.when === FIRST_EXCEPTION) return this.failed > 0;
+    return false;
+  }
+
+  result(): { done: Set<Future<T>>; notDone: Set<Future<T>> } {
+    const done = new Set<Future<T>>();
+    const notDone = new Set<Future<T>>();
+    for (const f of this.fs) (f.done() ? done : notDone).add(f);
+    return { done, notDone };
+  }
+}
+
+/**
+ * Blocks until the futures meet `returnWhen` (default ALL_COMPLETED; FIRST_COMPLETED,
+ * FIRST_EXCEPTION) or `timeout` seconds pass; returns `{ done, notDone }` (no error on timeout).
+ */
+export function wait<T>(fs: Iterable<Future<T>>, options: WaitOptions = {}): { done: Set<Future<T>>; notDone: Set<Future<T>> } {
+  const w = new Waiting(fs, options, "wait()");
+  if (!w.met()) blockOn(linksOf(w.fs as Future<unknown>[]), () => w.met(), w.deadline);
+  return w.result();
+}
+
+/** The async twin of `wait()`. */
+export async function waitAsync<T>(
+  fs: Iterable<Future<T>>,
+  options: WaitOptions = {},
+): Promise<{ done: Set<Future<T>>; notDone: Set<Future<T>> }> {
+  const w = new Waiting(fs, options, "waitAsync()");
+  if (!w.met()) {
+    await new Promise<void>((resolve) => {
+      const left = remaining(w.deadline);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      if (left !== Number.POSITIVE_INFINITY) timer = setTimeout(resolve, Math.min(left, 2 ** 31 - 1));
+      w.listener = () => {
+        if (!w.met()) return;
+        w.listener = undefined;
+        if (timer !== undefined) clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+  return w.result();
+}
