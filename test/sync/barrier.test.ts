@@ -1,0 +1,235 @@
+// Barrier, after CPython's lock_tests.BarrierTests, plus actions that travel to threads (as source,
+// with actionArgs, or a module), async waiters on main mixed with blocking waiters in threads,
+// and argument checks.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Barrier, BrokenBarrierError, RuntimeError, Thread, getIdent, sleep } from "threading";
+
+const T = { timeout: 30_000 };
+const cells = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
+
+function run(n: number, target: (...args: never[]) => unknown, args: unknown[]): void {
+  const threads = Array.from({ length: n }, () => new Thread({ target, args }));
+  for (const t of threads) t.start();
+  for (const t of threads) t.join();
+}
+
+test("Barrier: one party passes at once; argument checks", T, () => {
+  const b = new Barrier(1);
+  assert.equal(b.wait(), 0);
+  assert.equal(b.wait(), 0);
+  assert.equal(b.parties, 1);
+  assert.throws(() => new Barrier(0), RangeError);
+  assert.throws(() => new Barrier(1.5), RangeError);
+  assert.throws(() => new Barrier(2, undefined, -1), RangeError);
+  assert.throws(() => new Barrier(2, 42 as never), TypeError);
+  assert.throws(() => new Barrier(2, () => {}, undefined, [() => {}]), {
+    name: "TypeError",
+    message: /actionArgs\[0\] cannot be sent to another thread/,
+  });
+  assert.throws(() => new Barrier(2, () => {}, undefined, [{ ok: 1, bad: Symbol("s") }]), /actionArgs\[1\]|actionArgs\[0\]\.bad/);
+});
+
+test("Barrier: 4 threads pass 5 rounds in lockstep; indices are 0..3 in each round", T, () => {
+  const N = 4;
+  const PASSES = 5;
+  const b = new Barrier(N, undefined, 10);
+  // r: [arrived, left, bad, indexSum]
+  const r = cells(4);
+  run(
+    N,
+    (bar: Barrier, res: Int32Array, m: number, passes: number) => {
+      for (let i = 0; i < passes; i++) {
+        Atomics.add(res, 0, 1);
+        if (Atomics.load(res, 1) !== i * m) Atomics.store(res, 2, 1);
+        Atomics.add(res, 3, bar.wait());
+        Atomics.add(res, 1, 1);
+        if (Atomics.load(res, 0) !== (i + 1) * m) Atomics.store(res, 2, 2);
+        bar.wait();
+      }
+    },
+    [b, r, N, PASSES],
+  );
+  assert.equal(r[2], 0, "lockstep held");
+  assert.equal(r[3], PASSES * (0 + 1 + 2 + 3));
+  assert.equal(b.nWaiting, 0);
+  assert.equal(b.broken, false);
+});
+
+test("Barrier: a function action runs once per round in a thread, before anyone is released", T, async () => {
+  const N = 3;
+  const rounds = cells(2);
+  const b = new Barrier(
+    N,
+    (c: Int32Array) => {
+      c[0] = (c[0] as number) + 1;
+    },
+    undefined,
+    [rounds],
+  );
+  const t = new Thread({
+    target: (bar: Barrier, c: Int32Array) => {
+      for (let i = 1; i <= 3; i++) {
+        bar.wait();
+        if (c[0] !== i) Atomics.store(c, 1, i);
+      }
+    },
+    args: [b, rounds],
+  });
+  const u = new Thread({
+    target: async (bar: Barrier, c: Int32Array) => {
+      for (let i = 1; i <= 3; i++) {
+        await bar.waitAsync();
+        if (c[0] !== i) Atomics.store(c, 1, 10 + i);
+      }
+    },
+    args: [b, rounds],
+  });
+  t.start();
+  u.start();
+  for (let i = 1; i <= 3; i++) {
+    await b.waitAsync();
+    assert.equal(rounds[0], i);
+  }
+  await t.joinAsync();
+  await u.joinAsync();
+  assert.equal(rounds[0], 3);
+  assert.equal(rounds[1], 0, "every waiter saw the action done");
+});
+
+test("Barrier: the action runs in the thread that completes the round (in the creator too)", T, () => {
+  const who = cells(2);
+  const b = new Barrier(
+    2,
+    (w: Int32Array) => {
+      w[Atomics.add(w, 1, 1) & 1] = getIdent();
+    },
+    undefined,
+    [who],
+  );
+  const t = new Thread({
+    target: (bar: Barrier) => {
+      bar.wait();
+      bar.wait();
+    },
+    args: [b],
+  });
+  t.start();
+  sleep(0.1); // the thread arrives first: main completes round 1
+  b.wait();
+  b.wait(); // round 2: whoever comes last
+  t.join();
+  assert.equal(who[0], 1, "main (ident 1) completed the first round");
+  assert.ok((who[1] as number) > 0);
+});
+
+test("Barrier: a module action receives actionArgs (waitAsync on main)", T, async () => {
+  const cell = cells(1);
+  const b = new Barrier(1, { module: "../fixtures/work.ts", export: "double" }, undefined, [cell, 21]);
+  assert.equal(await b.waitAsync(), 0);
+  assert.equal(cell[0], 42);
+});
+
+test("Barrier: an action that throws breaks the barrier; its thread gets the error", T, async () => {
+  const b = new Barrier(1, () => {
+    throw new RuntimeError("action failed");
+  });
+  assert.throws(() => b.wait(), { name: "RuntimeError", message: "action failed" });
+  assert.equal(b.broken, true);
+  assert.throws(() => b.wait(), BrokenBarrierError);
+  await assert.rejects(b.waitAsync(), BrokenBarrierError);
+  b.reset();
+  assert.equal(b.broken, false);
+});
+
+test("Barrier: abort() breaks it for the waiting threads and later ones (CPython's test_abort)", T, () => {
+  const N = 4;
+  const b = new Barrier(N, undefined, 10);
+  // r: [passed, broken]
+  const r = cells(2);
+  run(
+    N,
+    (bar: Barrier, res: Int32Array, n: number) => {
+      try {
+        const i = bar.wait();
+        if (i === n >> 1) throw new RangeError("this one aborts");
+        bar.wait();
+        Atomics.add(res, 0, 1);
+      } catch (e) {
+        if (e instanceof BrokenBarrierError) Atomics.add(res, 1, 1);
+        else bar.abort();
+      }
+    },
+    [b, r, N],
+  );
+  assert.deepEqual([...r], [0, N - 1]);
+  assert.equal(b.broken, true);
+});
+
+test("Barrier: reset() releases the waiters with BrokenBarrierError, then it works again (CPython's test_reset)", T, () => {
+  const N = 4;
+  const b = new Barrier(N, undefined, 10);
+  // r: [passed, broken, passedAgain]
+  const r = cells(3);
+  run(
+    N,
+    (bar: Barrier, res: Int32Array, n: number) => {
+      const i = bar.wait();
+      if (i === n >> 1) {
+        const end = performance.now() + 5000;
+        while (bar.nWaiting < n - 1 && performance.now() < end) sleep(0.005);
+        bar.reset();
+      } else {
+        try {
+          bar.wait();
+          Atomics.add(res, 0, 1);
+        } catch (e) {
+          if (e instanceof BrokenBarrierError) Atomics.add(res, 1, 1);
+        }
+      }
+      bar.wait();
+      Atomics.add(res, 2, 1);
+    },
+    [b, r, N],
+  );
+  assert.deepEqual([...r], [0, N - 1, N]);
+});
+
+test("Barrier: a wait that times out breaks the barrier; the default timeout applies", T, async () => {
+  const b = new Barrier(2);
+  const t0 = performance.now();
+  assert.throws(() => b.wait(0.1), BrokenBarrierError);
+  assert.ok(performance.now() - t0 >= 95);
+  assert.equal(b.broken, true);
+  b.reset();
+  assert.equal(b.broken, false);
+  assert.equal(b.nWaiting, 0);
+
+  const d = new Barrier(2, undefined, 0.1);
+  const t1 = performance.now();
+  await assert.rejects(d.waitAsync(), BrokenBarrierError);
+  assert.ok(performance.now() - t1 >= 95);
+  let p: Promise<number> | undefined;
+  assert.doesNotThrow(() => {
+    p = d.waitAsync(-3);
+  });
+  await assert.rejects(p as Promise<number>, RangeError);
+});
+
+test("Barrier: nWaiting counts the threads waiting in the round", T, () => {
+  const b = new Barrier(3);
+  assert.match(Object.prototype.toString.call(b), /waiters=0\/3/);
+  const threads = [0, 1].map(() => {
+    const t = new Thread({ target: (bar: Barrier) => bar.wait(10), args: [b] });
+    t.start();
+    return t;
+  });
+  const end = performance.now() + 10_000;
+  while (b.nWaiting < 2 && performance.now() < end) sleep(0.005);
+  assert.equal(b.nWaiting, 2);
+  assert.match(Object.prototype.toString.call(b), /waiters=2\/3/);
+  b.wait(10);
+  for (const t of threads) t.join();
+  assert.equal(b.nWaiting, 0);
+});
+
