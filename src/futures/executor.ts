@@ -70,6 +70,8 @@ const GEN_MASK = 0x1fffffff;
 /** A thread with fewer outstanding tasks than this gets each task at once; others in batches. */
 const LOW_WATER = 8;
 const MAX_BATCH = 512;
+/** Tasks are moved to an idle thread only from a thread with at most this many outstanding. */
+const STEAL_MAX = 256;
 
 // Targets are described once per function (and per source) in this thread; keys are per thread.
 const byFunction = new WeakMap<Function, number>();
@@ -84,11 +86,10 @@ function keyOf(fn: unknown, where: string): number {
     if (key !== undefined) return key;
     const source = Function.prototype.toString.call(fn);
     key = bySource.get(source);
-    if (key === undefined) {
-      const spec = describeTarget(fn, where);
-      key = specs.push(spec) - 1;
-      bySource.set(source, key);
-    }
+    if (key !== undefined) return key; // e.g. the same arrow function made again in a loop
+    const spec = describeTarget(fn, where);
+    key = specs.push(spec) - 1;
+    bySource.set(source, key);
     byFunction.set(fn, key);
     return key;
   }
@@ -145,7 +146,16 @@ interface MapSetup {
   size: number;
 }
 
-const kTask = new WeakMap<Future<unknown>, Pending>();
+const kTask = {
+  get: (f: Future<unknown>) => internals.task(f) as Pending | undefined,
+  set: (f: Future<unknown>, task: Pending) => internals.setTask(f, task),
+  delete: (f: Future<unknown>) => internals.setTask(f, undefined),
+};
+
+function primitives(args: unknown[]): boolean {
+  for (const a of args) if ((typeof a === "object" && a !== null) || typeof a === "function" || typeof a === "symbol") return false;
+  return true;
+}
 
 /**
  * A pool of threads that run calls asynchronously, as Python's ThreadPoolExecutor:
@@ -215,6 +225,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   submit(fn: Target, ...args: unknown[]): Future<unknown> {
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     const key = keyOf(fn, "ThreadPoolExecutor.submit(): fn");
+    if (primitives(args)) return this.#submit(key, CALL, args, false);
     const { value, marked } = encode(args, "ThreadPoolExecutor.submit(): args");
     return this.#submit(key, CALL, value, marked);
   }
@@ -270,7 +281,10 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       internals.settle(f, { ok: false, error: new BrokenExecutor(this.#brokenReason ?? "no pool thread could be started") });
       return;
     }
-    const w = best;
+    this.#enqueue(best, f, task, least);
+  }
+
+  #enqueue(w: PoolWorker, f: Future<unknown>, task: Pending, least: number): void {
     Atomics.add(w.state, OUTSTANDING, 1);
     w.futures.set(task.id, f);
     if (!w.referenced) {
@@ -396,6 +410,50 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       internals.settle(f, m[i + 1] === OK ? { ok: true, value } : { ok: false, error: value });
     }
     this.#unrefIfIdle(w);
+    if (Atomics.load(w.state, OUTSTANDING) === 0) this.#steal(w);
+  }
+
+  /**
+   * Gives an idle thread half the not-yet-started tasks of the busiest one (so one slow task does
+   * not hold up the tasks queued behind it while another thread has nothing to do, as with
+   * Python's single work queue). A task moves by a CAS of its word to a new generation: the old
+   * thread's copy then fails its CAS and is skipped.
+   */
+  #steal(idle: PoolWorker): void {
+    if (idle.dead || idle.stopSent) return;
+    let victim: PoolWorker | undefined;
+    let most = 1;
+    for (const w of this.#workers) {
+      if (w === idle || w.dead) continue;
+      const n = Atomics.load(w.state, OUTSTANDING);
+      if (n > most) {
+        most = n;
+        victim = w;
+      }
+    }
+    // Only short queues: a long one is a burst of small tasks, which the assignment already spreads
+    // (and scanning it each time would cost more than it saves).
+    if (victim === undefined || victim.futures.size > STEAL_MAX) return;
+    const fs = [...victim.futures.values()];
+    const want = Math.floor(most / 2);
+    const taken: [Future<unknown>, Pending][] = [];
+    for (let i = fs.length - 1; i >= 0 && taken.length < want; i--) {
+      const f = fs[i] as Future<unknown>;
+      const task = kTask.get(f) as Pending;
+      const words = this.#slabs[task.slab] as Int32Array;
+      const gen = (task.gen + 1) & GEN_MASK;
+      if (Atomics.compareExchange(words, task.index, task.gen * 4 + PENDING, gen * 4 + PENDING) !== task.gen * 4 + PENDING) break;
+      victim.futures.delete(task.id);
+      task.gen = gen;
+      internals.bind(f, this.#link, words, task.index, gen);
+      taken.push([f, task]);
+    }
+    this.#unrefIfIdle(victim);
+    for (let i = taken.length - 1; i >= 0; i--) {
+      const [f, task] = taken[i] as [Future<unknown>, Pending];
+      this.#enqueue(idle, f, task, Number.POSITIVE_INFINITY);
+    }
+    this.#send(idle);
   }
 
   #unrefIfIdle(w: PoolWorker): void {
@@ -426,6 +484,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       this.#drain(w);
       this.#check(w);
     }
+    for (const w of this.#workers) if (Atomics.load(w.state, OUTSTANDING) === 0) this.#steal(w);
   }
 
   #drain(w: PoolWorker): void {
@@ -570,6 +629,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   }
 
   #submitItem(key: number, args: unknown[], what: string): Future<unknown> {
+    if (primitives(args)) return this.#submit(key, CALL, args, false);
     const { value, marked } = encode(args, `ThreadPoolExecutor.${what}(): item`);
     return this.#submit(key, CALL, value, marked);
   }

@@ -53,6 +53,8 @@ export interface FutureInternals {
   /** Calls `fn` once when the future settles (at once if it has). Internal: never throws into the settler. */
   onSettle(f: Future<unknown>, fn: () => void): void;
   isFailed(f: Future<unknown>): boolean;
+  task(f: Future<unknown>): unknown;
+  setTask(f: Future<unknown>, task: unknown): void;
 }
 // biome-ignore lint/style/useConst: assigned in Future's static block
 export let internals: FutureInternals;
@@ -80,6 +82,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #callbacks: ((f: any) => void)[] = [];
   #listeners: (() => void)[] = [];
   #promise: Promise<T> | undefined;
+  /** The executor's record of the task (internal). */
+  #task: unknown;
 
   /**
    * A pending Future. Executors make them; a standalone one is settled with `setResult()` /
@@ -335,6 +339,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
         else f.#listeners.push(fn);
       },
       isFailed: (f) => f.#state === FINISHED && !(f.#outcome as Outcome).ok,
+      task: (f) => f.#task,
+      setTask(f, task) {
+        f.#task = task;
+      },
     };
   }
 }
