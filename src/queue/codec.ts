@@ -131,10 +131,14 @@ export function stage(value: unknown, st: Staged, keep = false): void {
     case "bigint":
       break;
     default:
-      return stageGeneral(value, st);
+      stageGeneral(value, st);
+      return;
   }
   const bytes = encodePlain(value, LARGE_BYTES);
-  if (bytes < 0) return stageGeneral(value, st);
+  if (bytes < 0) {
+    stageGeneral(value, st);
+    return;
+  }
   st.tag = T_PLAIN;
   st.len = bytes;
   st.size = 8 + bytes;

@@ -54,7 +54,7 @@ import {
 import type { Store } from "./storage.js";
 
 /** Iterations a waiter spins (watching its sequence word) before it sleeps: hand-offs without a syscall. */
-const SPIN = Number(process.env.THREADING_QUEUE_SPIN ?? 400);
+export const SPIN = Number(process.env.THREADING_QUEUE_SPIN ?? 400);
 
 /**
  * Waits until `h[seqIndex]` is no longer `seq` (or `ms` pass): a short spin, then Atomics.wait,
@@ -62,7 +62,7 @@ const SPIN = Number(process.env.THREADING_QUEUE_SPIN ?? 400);
  * sequence and then reads the sleepers count; the sleeper counts itself and then sleeps only if the
  * sequence is unchanged (both sequentially consistent): one of them always sees the other.
  */
-function sleepOn(h: Int32Array, seqIndex: number, sleepers: number, seq: number, ms: number): void {
+export function sleepOn(h: Int32Array, seqIndex: number, sleepers: number, seq: number, ms: number): void {
   for (let i = 0; i < SPIN; i++) if (Atomics.load(h, seqIndex) !== seq) return;
   Atomics.add(h, sleepers, 1);
   try {
@@ -72,7 +72,13 @@ function sleepOn(h: Int32Array, seqIndex: number, sleepers: number, seq: number,
   }
 }
 
-async function sleepOnAsync(h: Int32Array, seqIndex: number, sleepers: number, seq: number, ms: number): Promise<void> {
+export async function sleepOnAsync(
+  h: Int32Array,
+  seqIndex: number,
+  sleepers: number,
+  seq: number,
+  ms: number,
+): Promise<void> {
   Atomics.add(h, sleepers, 1);
   try {
     await waitAsync(h, seqIndex, seq, ms);
@@ -294,4 +300,49 @@ export function setMaxsize(h: Int32Array, maxsize: number): void {
   Atomics.add(h, NF_SEQ, 1);
   unlock(h);
   Atomics.notify(h, NF_SEQ);
+}
+
+/** What a queue class drives: this file's locked engine (LIFO, priority) or the FIFO ring (fifo.ts). */
+export interface Engine {
+  put(st: Staged, block: boolean, ms: number, what: string): void;
+  putAsync(st: Staged, ms: number, what: string): Promise<void>;
+  get(block: boolean, ms: number, what: string): unknown;
+  getAsync(ms: number, what: string): Promise<unknown>;
+  qsize(): number;
+  shutdown(immediate: boolean): void;
+  setMaxsize(maxsize: number): void;
+  /** The buffers after the control block, for the share record. */
+  buffers(): SharedArrayBuffer[];
+}
+
+/** The one-lock state machine above over a Store (LifoQueue's stack, PriorityQueue's heap). */
+export class LockedEngine implements Engine {
+  constructor(
+    readonly h: Int32Array,
+    readonly store: Store,
+  ) {}
+  put(st: Staged, block: boolean, ms: number, what: string): void {
+    putBlocking(this.h, this.store, st, block, ms, what);
+  }
+  putAsync(st: Staged, ms: number, what: string): Promise<void> {
+    return putAsync(this.h, this.store, st, ms, what);
+  }
+  get(block: boolean, ms: number, what: string): unknown {
+    return getBlocking(this.h, this.store, block, ms, what);
+  }
+  getAsync(ms: number, what: string): Promise<unknown> {
+    return getAsync(this.h, this.store, ms, what);
+  }
+  qsize(): number {
+    return Atomics.load(this.h, COUNT);
+  }
+  shutdown(immediate: boolean): void {
+    shutdown(this.h, this.store, immediate);
+  }
+  setMaxsize(maxsize: number): void {
+    setMaxsize(this.h, maxsize);
+  }
+  buffers(): SharedArrayBuffer[] {
+    return this.store.buffers();
+  }
 }

@@ -50,32 +50,32 @@ export const NE_SEQ = 16;
 export const GET_SLEEPERS = 17;
 export const NF_SEQ = 32;
 export const PUT_SLEEPERS = 33;
-/** Words in the control block (three 64-byte lines). */
-export const HEADER_WORDS = 48;
+/** Words in a control block: three 64-byte lines for this engine, five for the FIFO one (fifo.ts). */
+export const HEADER_WORDS = 80;
 
 const SPIN = 64;
 
-/** Takes the internal mutex (short spin, then futex wait). */
-export function lock(h: Int32Array): void {
-  if (Atomics.compareExchange(h, LOCK, 0, 1) === 0) return;
-  lockSlow(h);
+/** Takes an internal mutex, by default LOCK (short spin, then futex wait); fifo.ts has two others. */
+export function lock(h: Int32Array, at: number = LOCK): void {
+  if (Atomics.compareExchange(h, at, 0, 1) === 0) return;
+  lockSlow(h, at);
 }
 
-function lockSlow(h: Int32Array): void {
+function lockSlow(h: Int32Array, at: number): void {
   for (let i = 0; i < SPIN; i++) {
-    if (Atomics.load(h, LOCK) === 0 && Atomics.compareExchange(h, LOCK, 0, 1) === 0) return;
+    if (Atomics.load(h, at) === 0 && Atomics.compareExchange(h, at, 0, 1) === 0) return;
   }
-  let c = Atomics.exchange(h, LOCK, 2);
+  let c = Atomics.exchange(h, at, 2);
   while (c !== 0) {
-    Atomics.wait(h, LOCK, 2);
-    c = Atomics.exchange(h, LOCK, 2);
+    Atomics.wait(h, at, 2);
+    c = Atomics.exchange(h, at, 2);
   }
 }
 
-/** Releases the internal mutex, waking one thread waiting for it. */
-export function unlock(h: Int32Array): void {
-  if (Atomics.sub(h, LOCK, 1) !== 1) {
-    Atomics.store(h, LOCK, 0);
-    Atomics.notify(h, LOCK, 1);
+/** Releases an internal mutex, waking one thread waiting for it. */
+export function unlock(h: Int32Array, at: number = LOCK): void {
+  if (Atomics.sub(h, at, 1) !== 1) {
+    Atomics.store(h, at, 0);
+    Atomics.notify(h, at, 1);
   }
 }

@@ -59,7 +59,7 @@ export class StackStore implements Store {
 
 /** A LIFO queue shared by every thread it is passed to, as Python's `queue.LifoQueue`. */
 export class LifoQueue<T = unknown> extends Queue<T> {
-  protected override _makeStore(buffers?: SharedArrayBuffer[]): Store {
+  protected override _makeStore(buffers?: SharedArrayBuffer[]): Store | null {
     return new StackStore(buffers);
   }
 

@@ -196,7 +196,7 @@ export class HeapStore implements Store {
  * tuples such as `[priority, payload]`). Incomparable items are a TypeError from put().
  */
 export class PriorityQueue<T = unknown> extends Queue<T> {
-  protected override _makeStore(buffers?: SharedArrayBuffer[]): Store {
+  protected override _makeStore(buffers?: SharedArrayBuffer[]): Store | null {
     return new HeapStore(buffers);
   }
 

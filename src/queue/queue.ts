@@ -2,11 +2,13 @@
  * Queue: Python's `queue.Queue` in shared memory — one queue that every thread it is passed to
  * puts into and gets from.
  *
- * Shared state: a control block (layout.ts: lock, counts, wake-up words) and the data buffer of
- * the store (storage.ts). The synchronization state machine is described in core.ts, the record
- * format in codec.ts. As in CPython, the storage discipline is a template: `Queue` keeps a FIFO
- * ring, `LifoQueue` (lifo.ts) a stack and `PriorityQueue` (priority.ts) a heap, by overriding
- * `_makeStore()` (CPython's `_init/_qsize/_put/_get`).
+ * Shared state: a control block (locks, counts, wake-up words) and the data buffer(s). As in
+ * CPython, the storage discipline is a template: `Queue` keeps a FIFO byte ring driven by the
+ * two-lock engine of fifo.ts (producers and consumers never share a lock); `LifoQueue` (lifo.ts,
+ * a stack) and `PriorityQueue` (priority.ts, a heap) override `_makeStore()` (CPython's
+ * `_init/_qsize/_put/_get`) and are driven by the one-lock engine of core.ts (layout.ts). Both
+ * state machines are described at the top of their files, the record format in codec.ts and
+ * plain.ts.
  *
  * Items: anything the transport carries (v8.serialize-able values, shared objects such as a Lock
  * or another Queue, SharedArrayBuffers and typed arrays over them, which stay shared). An item
@@ -21,15 +23,18 @@ import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRec
 import { ShutDown } from "../errors.js";
 import { reclaim, Staged, stage } from "./codec.js";
 import * as core from "./core.js";
-import { COUNT, HEADER_WORDS, MAXSIZE, SHUTDOWN } from "./layout.js";
-import { RingStore, type Store } from "./storage.js";
+import { RingEngine } from "./fifo.js";
+import { HEADER_WORDS, MAXSIZE, SHUTDOWN } from "./layout.js";
+import type { Store } from "./storage.js";
 
 /** The staged item of this thread's current blocking put (no await between staging and storing). */
 const staged = new Staged();
 
 function checkMaxsize(maxsize: unknown): number {
   if (typeof maxsize !== "number" || Number.isNaN(maxsize)) {
-    throw new TypeError(`Queue(): maxsize must be a number, not ${typeof maxsize === "number" ? "NaN" : typeof maxsize}`);
+    throw new TypeError(
+      `Queue(): maxsize must be a number, not ${typeof maxsize === "number" ? "NaN" : typeof maxsize}`,
+    );
   }
   if (maxsize <= 0 || maxsize === Number.POSITIVE_INFINITY) return 0;
   return Math.min(Math.ceil(maxsize), 2 ** 31 - 1);
@@ -41,27 +46,36 @@ function checkMaxsize(maxsize: unknown): number {
  */
 export class Queue<T = unknown> implements AsyncIterable<T> {
   readonly #h: Int32Array;
-  readonly #store: Store;
+  readonly #eng: core.Engine;
   readonly #id: number;
 
   constructor(maxsize = 0) {
     const record = adoptedRecord();
     if (record) {
       this.#h = new Int32Array(record.buffers[0] as SharedArrayBuffer);
-      this.#store = this._makeStore(record.buffers.slice(1));
+      this.#eng = this.#makeEngine(record.buffers.slice(1));
       this.#id = record.id;
     } else {
       const max = checkMaxsize(maxsize);
       this.#h = new Int32Array(new SharedArrayBuffer(HEADER_WORDS * 4));
       this.#h[MAXSIZE] = max;
-      this.#store = this._makeStore();
+      this.#eng = this.#makeEngine();
       this.#id = newObjectId();
     }
   }
 
-  /** @internal The storage discipline (CPython's `_init`): FIFO ring here; subclasses override. */
-  protected _makeStore(buffers?: SharedArrayBuffer[]): Store {
-    return new RingStore(buffers);
+  #makeEngine(buffers?: SharedArrayBuffer[]): core.Engine {
+    const store = this._makeStore(buffers);
+    return store === null ? new RingEngine(this.#h, buffers) : new core.LockedEngine(this.#h, store);
+  }
+
+  /**
+   * @internal The storage discipline (CPython's `_init`): null here, for the FIFO ring with its
+   * two-lock engine (fifo.ts); LifoQueue and PriorityQueue return their Store, driven by the
+   * one-lock engine (core.ts).
+   */
+  protected _makeStore(_buffers?: SharedArrayBuffer[]): Store | null {
+    return null;
   }
 
   /** @internal Encodes an item before the lock is taken (PriorityQueue adds its sort key). */
@@ -84,12 +98,12 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     return Atomics.load(this.#h, MAXSIZE);
   }
   set maxsize(value: number) {
-    core.setMaxsize(this.#h, checkMaxsize(value));
+    this.#eng.setMaxsize(checkMaxsize(value));
   }
 
   /** The approximate number of items (other threads may change it at any moment). */
   qsize(): number {
-    return Atomics.load(this.#h, COUNT);
+    return this.#eng.qsize();
   }
 
   /** True if the queue is empty (approximately, as in Python). */
@@ -114,7 +128,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     const ms = block ? timeoutMs(timeout, what) : 0;
     this._stage(item, staged);
     try {
-      core.putBlocking(this.#h, this.#store, staged, !!block, ms, what);
+      this.#eng.put(staged, !!block, ms, what);
     } catch (e) {
       if (staged.refs.length > 0) reclaim(staged.refs);
       throw e;
@@ -130,7 +144,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     const st = new Staged();
     this._stage(item, st, true);
     try {
-      await core.putAsync(this.#h, this.#store, st, ms, what);
+      await this.#eng.putAsync(st, ms, what);
     } catch (e) {
       if (st.refs.length > 0) reclaim(st.refs);
       throw e;
@@ -150,13 +164,13 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   get(block = true, timeout?: number): T {
     const what = this.#what("get");
     const ms = block ? timeoutMs(timeout, what) : 0;
-    return core.getBlocking(this.#h, this.#store, !!block, ms, what) as T;
+    return this.#eng.get(!!block, ms, what) as T;
   }
 
   /** The async twin of `get()`. */
   async getAsync(timeout?: number): Promise<T> {
     const what = this.#what("getAsync");
-    return (await core.getAsync(this.#h, this.#store, timeoutMs(timeout, what), what)) as T;
+    return (await this.#eng.getAsync(timeoutMs(timeout, what), what)) as T;
   }
 
   /** `get(false)`. */
@@ -188,7 +202,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * `immediate`, the items left are discarded, each counted as one taskDone(), so join() returns.
    */
   shutdown(immediate = false): void {
-    core.shutdown(this.#h, this.#store, !!immediate);
+    this.#eng.shutdown(!!immediate);
   }
 
   /** @internal True once shutdown() was called (for tests and the iterator). */
@@ -218,7 +232,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     return {
       kind: this._kind,
       id: this.#id,
-      buffers: [this.#h.buffer as SharedArrayBuffer, ...this.#store.buffers()],
+      buffers: [this.#h.buffer as SharedArrayBuffer, ...this.#eng.buffers()],
       meta: { maxsize: this.maxsize },
     };
   }

@@ -1,27 +1,26 @@
 /**
  * SimpleQueue: Python's `queue.SimpleQueue` — an unbounded FIFO queue without task tracking or
- * shutdown. put() never blocks. Same storage (a byte ring, storage.ts) and state machine (core.ts)
- * as Queue; the bound, UNFINISHED and SHUTDOWN words of its control block are never used.
+ * shutdown. put() never blocks. Same storage and state machine as Queue (the two-lock byte ring of
+ * fifo.ts); the bound and SHUTDOWN words of its control block are never set (UNFINISHED counts
+ * up, unused).
  */
 import { timeoutMs } from "../shared/wait.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { reclaim, Staged, stage } from "./codec.js";
-import * as core from "./core.js";
-import { COUNT, HEADER_WORDS } from "./layout.js";
-import { RingStore } from "./storage.js";
+import { RingEngine } from "./fifo.js";
+import { HEADER_WORDS } from "./layout.js";
 
 const staged = new Staged();
 
 /** An unbounded FIFO queue shared by every thread it is passed to, as Python's `queue.SimpleQueue`. */
 export class SimpleQueue<T = unknown> {
-  readonly #h: Int32Array;
-  readonly #store: RingStore;
+  readonly #eng: RingEngine;
   readonly #id: number;
 
   constructor() {
     const record = adoptedRecord();
-    this.#h = new Int32Array((record?.buffers[0] as SharedArrayBuffer) ?? new SharedArrayBuffer(HEADER_WORDS * 4));
-    this.#store = new RingStore(record?.buffers.slice(1));
+    const h = new Int32Array((record?.buffers[0] as SharedArrayBuffer) ?? new SharedArrayBuffer(HEADER_WORDS * 4));
+    this.#eng = new RingEngine(h, record?.buffers.slice(1));
     this.#id = record?.id ?? newObjectId();
   }
 
@@ -32,7 +31,7 @@ export class SimpleQueue<T = unknown> {
   put(item: T, _block = true, _timeout?: number): void {
     stage(item, staged);
     try {
-      core.putBlocking(this.#h, this.#store, staged, false, 0, "SimpleQueue.put()");
+      this.#eng.put(staged, false, 0, "SimpleQueue.put()");
     } catch (e) {
       if (staged.refs.length > 0) reclaim(staged.refs);
       throw e;
@@ -49,13 +48,13 @@ export class SimpleQueue<T = unknown> {
   /** Removes and returns the oldest item; blocks (at most `timeout` s, then `Empty`) while empty. */
   get(block = true, timeout?: number): T {
     const ms = block ? timeoutMs(timeout, "SimpleQueue.get()") : 0;
-    return core.getBlocking(this.#h, this.#store, !!block, ms, "SimpleQueue.get()") as T;
+    return this.#eng.get(!!block, ms, "SimpleQueue.get()") as T;
   }
 
   /** The async twin of `get()`. */
   async getAsync(timeout?: number): Promise<T> {
     const ms = timeoutMs(timeout, "SimpleQueue.getAsync()");
-    return (await core.getAsync(this.#h, this.#store, ms, "SimpleQueue.getAsync()")) as T;
+    return (await this.#eng.getAsync(ms, "SimpleQueue.getAsync()")) as T;
   }
 
   /** `get(false)`. */
@@ -64,7 +63,7 @@ export class SimpleQueue<T = unknown> {
   }
 
   qsize(): number {
-    return Atomics.load(this.#h, COUNT);
+    return this.#eng.qsize();
   }
 
   empty(): boolean {
@@ -73,7 +72,11 @@ export class SimpleQueue<T = unknown> {
 
   /** @internal */
   [kShare](): ShareRecord {
-    return { kind: "SimpleQueue", id: this.#id, buffers: [this.#h.buffer as SharedArrayBuffer, this.#store.data.sab] };
+    return {
+      kind: "SimpleQueue",
+      id: this.#id,
+      buffers: [this.#eng.h.buffer as SharedArrayBuffer, this.#eng.data.sab],
+    };
   }
 
   get [Symbol.toStringTag](): string {

@@ -1,32 +1,22 @@
 /**
  * The byte storage of a queue: a growable SharedArrayBuffer (`new SharedArrayBuffer(n, {
- * maxByteLength })`) that every thread holding the queue sees, plus the FIFO ring used by `Queue`
- * and `SimpleQueue` (LIFO stack: lifo.ts, heap: priority.ts).
+ * maxByteLength })`) that every thread holding the queue sees, and the Store interface of the
+ * one-lock engine (LIFO stack: lifo.ts, heap: priority.ts). The FIFO ring of `Queue` and
+ * `SimpleQueue` has its own two-lock engine (fifo.ts).
  *
- * Growth: a put that finds no room grows the buffer (doubling, up to MAX_BYTES) under the lock;
+ * Growth: a put that finds no room grows the buffer (doubling, up to MAX_BYTES) under the lock(s);
  * each thread notices the new length the next time it holds the lock and remaps its views.
  *
  * Memory: the data buffer starts at INITIAL_BYTES and grows with the bytes of the small items
  * queued at once. Items over LARGE_BYTES (64 KiB) encoded never enter it: each gets its own
- * SharedArrayBuffer, released when the item is consumed (or discarded by shutdown(true)). When the
- * queue drains, the ring's indexes are reset to the buffer's start, so the next items reuse the
- * same (already touched) pages. A SharedArrayBuffer cannot shrink, so the data buffer keeps its
+ * SharedArrayBuffer, released when the item is consumed (or discarded by shutdown(true)). When a
+ * LIFO or priority queue drains, its indexes go back to the buffer's start, so the next items reuse
+ * the same (already touched) pages; the FIFO ring (fifo.ts) never resets (producers and consumers
+ * never stop together), it keeps going round the same pages. A SharedArrayBuffer cannot shrink, so the data buffer keeps its
  * high-water size — bounded by the small items that were queued at once (a million numbers:
  * 16 MB) — until every thread has dropped the queue and the buffer is garbage-collected.
- *
- * The FIFO ring (words HEAD, TAIL, USED of the control block, all byte offsets):
- *   - records (codec.ts) are contiguous and never wrap; a record that does not fit before the end
- *     is written at offset 0, after a SKIP record filling the rest (or nothing, if exactly at the
- *     end). Records are multiples of 8 bytes, so a SKIP always fits.
- *   - the data is [HEAD, TAIL) when not wrapped, [HEAD, end) + [0, TAIL) when wrapped; USED (bytes,
- *     SKIPs included) tells "full" (HEAD == TAIL, USED > 0) from "empty" (USED == 0).
- *   - growing a wrapped ring moves [0, TAIL) to just after the old end (the new length is at least
- *     twice the old), so the reader, arriving at the old end (through the SKIP or exactly), finds
- *     the rest there.
- *   - when the last item is taken, HEAD = TAIL = USED = 0.
- */
-import { COUNT, HEAD, TAIL, USED } from "./layout.js";
-import { readRecord, recordRefs, recordSize, type Staged, T_SKIP, type Taken, type Views, writeRecord } from "./codec.js";
+ * */
+import type { Staged, Taken, Views } from "./codec.js";
 
 export const INITIAL_BYTES = 64 * 1024;
 /** The largest a data buffer may grow (offsets are int32). */
@@ -83,92 +73,4 @@ export interface Store {
   take(h: Int32Array, out: Taken): void;
   /** Removes every item; appends their directory refs to `refs`. */
   clear(h: Int32Array, refs: number[]): void;
-}
-
-/** FIFO: a byte ring. */
-export class RingStore implements Store {
-  readonly data: Data;
-
-  constructor(buffers?: SharedArrayBuffer[]) {
-    this.data = new Data(buffers?.[0]);
-  }
-
-  buffers(): SharedArrayBuffer[] {
-    return [this.data.sab];
-  }
-
-  put(h: Int32Array, st: Staged): void {
-    const d = this.data;
-    d.sync();
-    const s = st.size;
-    let head = h[HEAD] as number;
-    let tail = h[TAIL] as number;
-    let used = h[USED] as number;
-    if (used === 0) head = tail = 0;
-    let at = -1;
-    if (tail > head || used === 0) {
-      if (d.cap - tail >= s) at = tail;
-      else if (s <= head) {
-        if (d.cap > tail) {
-          d.i32[tail >> 2] = T_SKIP;
-          d.i32[(tail >> 2) + 1] = d.cap - tail;
-          used += d.cap - tail;
-        }
-        at = 0;
-      }
-    } else if (head - tail >= s) at = tail;
-    if (at < 0) {
-      // Grow. A wrapped ring ([head, end) + [0, tail)) moves [0, tail) to just after the old end.
-      const old = d.cap;
-      const wrapped = !(tail > head);
-      d.grow(wrapped ? old + tail + s : tail + s);
-      if (wrapped) {
-        if (tail > 0) d.u8.copyWithin(old, 0, tail);
-        tail += old;
-      }
-      at = tail;
-    }
-    writeRecord(d, at, st);
-    tail = at + s;
-    used += s;
-    if (tail === d.cap) tail = 0;
-    h[HEAD] = head;
-    h[TAIL] = tail;
-    h[USED] = used;
-  }
-
-  take(h: Int32Array, out: Taken): void {
-    const d = this.data;
-    d.sync();
-    let head = h[HEAD] as number;
-    let used = h[USED] as number;
-    if (((d.i32[head >> 2] as number) & 255) === T_SKIP) {
-      const skip = d.i32[(head >> 2) + 1] as number;
-      used -= skip;
-      head += skip;
-      if (head === d.cap) head = 0;
-    }
-    const size = readRecord(d, head, out);
-    head += size;
-    used -= size;
-    if (head === d.cap) head = 0;
-    if ((h[COUNT] as number) === 1) head = h[TAIL] = used = 0;
-    h[HEAD] = head;
-    h[USED] = used;
-  }
-
-  clear(h: Int32Array, refs: number[]): void {
-    const d = this.data;
-    d.sync();
-    let head = h[HEAD] as number;
-    for (let n = h[COUNT] as number; n > 0; ) {
-      if (((d.i32[head >> 2] as number) & 255) !== T_SKIP) {
-        recordRefs(d, head, refs);
-        n--;
-      }
-      head += recordSize(d, head);
-      if (head === d.cap) head = 0;
-    }
-    h[HEAD] = h[TAIL] = h[USED] = 0;
-  }
 }

@@ -26,7 +26,13 @@ function viaV8(value: unknown): unknown {
   return v8.deserialize(v8.serialize(value));
 }
 
-const key = fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.constantFrom("id", "name", "0", "12", "constructor", "toString")).filter((k) => k !== "__proto__");
+const key = fc
+  .oneof(
+    fc.string(),
+    fc.string({ unit: "binary" }),
+    fc.constantFrom("id", "name", "0", "12", "constructor", "toString"),
+  )
+  .filter((k) => k !== "__proto__");
 const leaf = fc.oneof(
   fc.double(),
   fc.integer(),
@@ -53,7 +59,8 @@ test("plain values (objects, arrays, numbers, strings, bigints, ...) decode deep
       const got = roundTrip(value);
       assert.deepStrictEqual(got.value, value);
       assert.deepStrictEqual(got.value, viaV8(value));
-      if (typeof value === "object" && value !== null) assert.equal(got.tag, T_PLAIN, "objects and arrays take the fast path");
+      if (typeof value === "object" && value !== null)
+        assert.equal(got.tag, T_PLAIN, "objects and arrays take the fast path");
     }),
     { numRuns: 2000 },
   );
@@ -153,7 +160,10 @@ test("shared objects inside plain-looking data take the general path and stay sh
 });
 
 test("what cannot cross is still a TypeError naming where it sits", () => {
-  assert.throws(() => stage({ a: [1, { f: () => 1 }] }, new Staged()), { name: "TypeError", message: /item\.a\[1\]\.f/ });
+  assert.throws(() => stage({ a: [1, { f: () => 1 }] }, new Staged()), {
+    name: "TypeError",
+    message: /item\.a\[1\]\.f/,
+  });
   assert.throws(() => stage(new Proxy({}, {}), new Staged()), TypeError);
   assert.throws(() => stage({ s: Symbol("s") }, new Staged()), TypeError);
   const boom = {
