@@ -421,39 +421,38 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
    */
   #steal(idle: PoolWorker): void {
     if (idle.dead || idle.stopSent) return;
-    let victim: PoolWorker | undefined;
-    let most = 1;
-    for (const w of this.#workers) {
-      if (w === idle || w.dead) continue;
-      const n = Atomics.load(w.state, OUTSTANDING);
-      if (n > most) {
-        most = n;
-        victim = w;
+    const victims = this.#workers
+      .filter((w) => w !== idle && !w.dead && Atomics.load(w.state, OUTSTANDING) > 0)
+      .sort((a, b) => Atomics.load(b.state, OUTSTANDING) - Atomics.load(a.state, OUTSTANDING));
+    for (const victim of victims) {
+      // Only short queues: a long one is a burst of small tasks, which the assignment already
+      // spreads (and scanning it each time would cost more than it saves).
+      if (victim.futures.size > STEAL_MAX) continue;
+      const fs = [...victim.futures.values()];
+      // Half the queue; a thread with one task may not have started it (a thread still booting).
+      const want = Math.max(1, Math.floor(fs.length / 2));
+      const taken: [Future<unknown>, Pending][] = [];
+      for (let i = fs.length - 1; i >= 0 && taken.length < want; i--) {
+        const f = fs[i] as Future<unknown>;
+        const task = kTask.get(f) as Pending;
+        const words = this.#slabs[task.slab] as Int32Array;
+        const gen = (task.gen + 1) & GEN_MASK;
+        const pending = task.gen * 4 + PENDING;
+        if (Atomics.compareExchange(words, task.index, pending, gen * 4 + PENDING) !== pending) break;
+        victim.futures.delete(task.id);
+        task.gen = gen;
+        internals.bind(f, this.#link, words, task.index, gen);
+        taken.push([f, task]);
       }
+      if (taken.length === 0) continue;
+      this.#unrefIfIdle(victim);
+      for (let i = taken.length - 1; i >= 0; i--) {
+        const [f, task] = taken[i] as [Future<unknown>, Pending];
+        this.#enqueue(idle, f, task, Number.POSITIVE_INFINITY);
+      }
+      this.#send(idle);
+      return;
     }
-    // Only short queues: a long one is a burst of small tasks, which the assignment already spreads
-    // (and scanning it each time would cost more than it saves).
-    if (victim === undefined || victim.futures.size > STEAL_MAX) return;
-    const fs = [...victim.futures.values()];
-    const want = Math.floor(most / 2);
-    const taken: [Future<unknown>, Pending][] = [];
-    for (let i = fs.length - 1; i >= 0 && taken.length < want; i--) {
-      const f = fs[i] as Future<unknown>;
-      const task = kTask.get(f) as Pending;
-      const words = this.#slabs[task.slab] as Int32Array;
-      const gen = (task.gen + 1) & GEN_MASK;
-      if (Atomics.compareExchange(words, task.index, task.gen * 4 + PENDING, gen * 4 + PENDING) !== task.gen * 4 + PENDING) break;
-      victim.futures.delete(task.id);
-      task.gen = gen;
-      internals.bind(f, this.#link, words, task.index, gen);
-      taken.push([f, task]);
-    }
-    this.#unrefIfIdle(victim);
-    for (let i = taken.length - 1; i >= 0; i--) {
-      const [f, task] = taken[i] as [Future<unknown>, Pending];
-      this.#enqueue(idle, f, task, Number.POSITIVE_INFINITY);
-    }
-    this.#send(idle);
   }
 
   #unrefIfIdle(w: PoolWorker): void {

@@ -1,0 +1,445 @@
+// ThreadPoolExecutor and Future, after CPython's test_concurrent_futures (ThreadPool* tests):
+// submit/map ordering, exceptions, timeouts, cancellation, shutdown, initializer, naming, idle
+// thread reuse, plus this library's contract (blocking result() with no event loop, shared
+// arguments, module targets, a task that kills its thread, no keep-alive once idle).
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { test } from "node:test";
+import {
+  ALL_COMPLETED,
+  asCompleted,
+  asCompletedAsync,
+  BrokenExecutor,
+  CancelledError,
+  currentThread,
+  enumerate,
+  Event,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  Future,
+  RuntimeError,
+  sleep,
+  ThreadPoolExecutor,
+  TimeoutError,
+  wait,
+  waitAsync,
+} from "threading";
+
+const T = { timeout: 30_000 };
+
+function runChild(code: string): { stdout: string; stderr: string; status: number | null; ms: number } {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status, ms: Date.now() - started };
+}
+
+function spin(ms: number): number {
+  const end = Date.now() + ms;
+  while (Date.now() < end);
+  return ms;
+}
+
+test("submit runs the call in a pool thread; result() blocks with no event loop turning", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  const f = ex.submit((a: number, b: number) => a * b, 21, 2);
+  assert.equal(f.result(), 42);
+  assert.equal(f.done(), true);
+  assert.equal(f.running(), false);
+  assert.equal(f.cancelled(), false);
+  assert.equal(f.exception(), null);
+});
+
+test("await future, resultAsync, exceptionAsync", T, async () => {
+  await using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  assert.equal(await ex.submit(async (x: number) => x + 1, 1), 2);
+  assert.equal(await ex.submit((x: string) => x.toUpperCase(), "ab").resultAsync(), "AB");
+  const bad = ex.submit(() => {
+    throw new RangeError("nope");
+  });
+  const e = await bad.exceptionAsync();
+  assert.ok(e instanceof RangeError);
+  await assert.rejects(bad.resultAsync(), RangeError);
+  await assert.rejects(async () => await bad, /nope/);
+});
+
+test("task errors keep class, message and stack; a failed future is no unhandled rejection", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  const f = ex.submit(function thrower() {
+    throw new TypeError("bad thing");
+  });
+  assert.throws(
+    () => f.result(),
+    (e: unknown) => e instanceof TypeError && (e as Error).message === "bad thing" && /thrower/.test((e as Error).stack ?? ""),
+  );
+  const g = ex.submit(() => {
+    throw new RuntimeError("rt");
+  });
+  assert.ok(g.exception() instanceof RuntimeError);
+});
+
+test("threads start lazily up to maxWorkers, are named prefix_N, appear in enumerate(), idle ones are reused", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 3, threadNamePrefix: "SpecialPool" });
+  for (let i = 0; i < 3; i++) ex.submit((x: number) => x, i).result();
+  let names = enumerate()
+    .map((t) => t.name)
+    .filter((n) => n.startsWith("SpecialPool"));
+  assert.deepEqual(names, ["SpecialPool_0"]);
+  const ev = new Event();
+  const fs = [0, 1, 2, 3, 4, 5].map(() => ex.submit((e: Event) => e.wait(10), ev));
+  names = enumerate()
+    .map((t) => t.name)
+    .filter((n) => n.startsWith("SpecialPool"))
+    .sort();
+  assert.deepEqual(names, ["SpecialPool_0", "SpecialPool_1", "SpecialPool_2"]);
+  ev.set();
+  for (const f of fs) assert.equal(f.result(), true);
+});
+
+test("default prefix is ThreadPoolExecutor-K; default maxWorkers min(32, cpus + 4)", T, async () => {
+  const { availableParallelism } = await import("node:os");
+  using ex = new ThreadPoolExecutor();
+  assert.equal(ex.maxWorkers, Math.min(32, availableParallelism() + 4));
+  const name = ex.submit(() => currentThread().name).result() as string;
+  assert.match(name, /^ThreadPoolExecutor-\d+_0$/);
+  assert.throws(() => new ThreadPoolExecutor({ maxWorkers: 0 }), RangeError);
+  assert.throws(() => new ThreadPoolExecutor({ maxWorkers: -1 }), RangeError);
+});
+
+test("submit never waits for a thread to start", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 4 });
+  const t = performance.now();
+  const fs = [1, 2, 3, 4].map((x) => ex.submit((y: number) => y, x));
+  assert.ok(performance.now() - t < 150, `submit took ${performance.now() - t} ms`);
+  assert.deepEqual(
+    fs.map((f) => f.result()),
+    [1, 2, 3, 4],
+  );
+});
+
+test("map: results in order, timeout from the call, chunksize, leaving early cancels", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  const items = Array.from({ length: 50 }, (_, i) => i);
+  assert.deepEqual([...ex.map((x: number) => x * x, items)], items.map((x) => x * x));
+  assert.deepEqual([...ex.map((x: number) => x * x, items, { chunksize: 7 })], items.map((x) => x * x));
+  assert.deepEqual([...ex.map((x: number) => x, [])], []);
+  const it = ex.map(
+    (ms: number) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end);
+      return ms;
+    },
+    [0, 0, 600],
+    { timeout: 0.3 },
+  );
+  assert.equal(it.next().value, 0);
+  assert.equal(it.next().value, 0);
+  assert.throws(() => it.next(), TimeoutError);
+  // an error in a call surfaces at its position
+  const it2 = ex.map((x: number) => {
+    if (x === 2) throw new RangeError("two");
+    return x;
+  }, [0, 1, 2, 3]);
+  assert.equal(it2.next().value, 0);
+  assert.equal(it2.next().value, 1);
+  assert.throws(() => it2.next(), RangeError);
+});
+
+test("map: breaking out of the loop cancels calls not started", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  for (const x of ex.map(
+    ([c, ms]: [Int32Array, number]) => {
+      Atomics.add(c, 0, 1);
+      const end = Date.now() + ms;
+      while (Date.now() < end);
+      return ms;
+    },
+    Array.from({ length: 20 }, () => [counter, 20]),
+  )) {
+    assert.equal(x, 20);
+    break;
+  }
+  ex.shutdown(true);
+  assert.ok(Atomics.load(counter, 0) < 20, `ran ${Atomics.load(counter, 0)} of 20`);
+});
+
+test("mapAsync: plain and async iterables, in order", T, async () => {
+  await using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  const out: number[] = [];
+  for await (const v of ex.mapAsync<number>((x: number) => x + 1, [1, 2, 3])) out.push(v);
+  assert.deepEqual(out, [2, 3, 4]);
+  async function* gen() {
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 2));
+      yield i;
+    }
+  }
+  const out2: number[] = [];
+  for await (const v of ex.mapAsync<number>((x: number) => x * 10, gen(), { chunksize: 2 })) out2.push(v);
+  assert.deepEqual(out2, [0, 10, 20, 30, 40]);
+});
+
+test("cancel: only before it runs; cancelled futures raise CancelledError", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  const ev = new Event();
+  const started = new Event();
+  const blocker = ex.submit(
+    (e: Event, s: Event) => {
+      s.set();
+      return e.wait(10);
+    },
+    ev,
+    started,
+  );
+  const queued = ex.submit(() => 1);
+  started.wait(10);
+  assert.equal(blocker.running(), true);
+  assert.equal(blocker.cancel(), false);
+  assert.equal(queued.cancel(), true);
+  assert.equal(queued.cancel(), true);
+  assert.equal(queued.cancelled(), true);
+  assert.equal(queued.done(), true);
+  assert.throws(() => queued.result(), CancelledError);
+  assert.throws(() => queued.exception(), CancelledError);
+  ev.set();
+  assert.equal(blocker.result(), true);
+  assert.equal(blocker.cancel(), false);
+});
+
+test("result(timeout) / exception(timeout) throw TimeoutError", T, async () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  const ev = new Event();
+  const f = ex.submit((e: Event) => e.wait(10), ev);
+  const t = performance.now();
+  assert.throws(() => f.result(0.1), TimeoutError);
+  assert.ok(performance.now() - t >= 90);
+  assert.throws(() => f.exception(0), TimeoutError);
+  await assert.rejects(f.resultAsync(0.05), TimeoutError);
+  assert.throws(() => f.result(-1), RangeError);
+  ev.set();
+  assert.equal(f.result(), true);
+});
+
+test("addDoneCallback runs in this thread, at once when done; errors in it are reported, not thrown", T, async () => {
+  await using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  const seen: unknown[] = [];
+  const f = ex.submit((x: number) => x, 5);
+  f.addDoneCallback((g) => seen.push(g.result()));
+  await f;
+  assert.deepEqual(seen, [5]);
+  f.addDoneCallback((g) => seen.push(g.result() * 2));
+  assert.deepEqual(seen, [5, 10]);
+  const c = ex.submit((x: number) => x, 1);
+  c.addDoneCallback(() => {
+    throw new Error("callback error");
+  });
+  c.result();
+});
+
+test("asCompleted yields futures as they finish; TimeoutError names the unfinished", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 3 });
+  // all three threads running first, so thread boot times do not decide the order
+  const go = new Event();
+  const warm = [0, 1, 2].map(() => ex.submit((e: Event) => e.wait(10), go));
+  while (!warm.every((f) => f.running())) sleep(0.005);
+  go.set();
+  for (const f of warm) f.result();
+  const fs = [300, 10, 150].map((ms) =>
+    ex.submit((m: number) => {
+      sleep(m / 1000);
+      return m;
+    }, ms),
+  );
+  const order = [...asCompleted(fs)].map((f) => f.result());
+  assert.deepEqual(order, [10, 150, 300]);
+  const ev = new Event();
+  const slow = [ex.submit((e: Event) => e.wait(10), ev), ex.submit((e: Event) => e.wait(10), ev)];
+  const done = ex.submit(() => 1);
+  done.result();
+  const it = asCompleted([done, ...slow], 0.1);
+  assert.equal(it.next().value, done);
+  assert.throws(() => it.next(), (e: unknown) => e instanceof TimeoutError && (e as Error).message === "2 (of 3) futures unfinished");
+  ev.set();
+});
+
+const spinTask = (ms: number): number => {
+  const end = Date.now() + ms;
+  while (Date.now() < end);
+  return ms;
+};
+
+test("asCompletedAsync yields the Future objects themselves", T, async () => {
+  await using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  const fs = [200, 10].map((ms) =>
+    ex.submit((m: number) => {
+      sleep(m / 1000);
+      return m;
+    }, ms),
+  );
+  const got: Future<number>[] = [];
+  for await (const f of asCompletedAsync(fs)) {
+    assert.ok(f instanceof Future);
+    got.push(f);
+  }
+  assert.deepEqual(got, [fs[1], fs[0]]);
+  const ev = new Event();
+  const it = asCompletedAsync([ex.submit((e: Event) => e.wait(10), ev)], 0.05);
+  await assert.rejects(it.next(), /1 \(of 1\) futures unfinished/);
+  ev.set();
+});
+
+test("wait: FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, timeout", T, async () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 3 });
+  const ev = new Event();
+  const slow = ex.submit((e: Event) => e.wait(10), ev);
+  const quick = ex.submit(() => 1);
+  let r = wait([slow, quick], { returnWhen: FIRST_COMPLETED });
+  assert.deepEqual([...r.done], [quick]);
+  assert.deepEqual([...r.notDone], [slow]);
+  const bad = ex.submit(() => {
+    throw new Error("x");
+  });
+  r = wait([slow, bad, quick], { returnWhen: FIRST_EXCEPTION });
+  assert.ok(r.done.has(bad) && r.notDone.has(slow));
+  r = wait([slow, quick], { timeout: 0.05 });
+  assert.ok(r.notDone.has(slow));
+  const ra = await waitAsync([slow, quick], { timeout: 0.05, returnWhen: ALL_COMPLETED });
+  assert.ok(ra.notDone.has(slow));
+  assert.throws(() => wait([slow], { returnWhen: "NEVER" as never }), RangeError);
+  ev.set();
+  r = wait([slow, quick]);
+  assert.equal(r.done.size, 2);
+  assert.equal(r.notDone.size, 0);
+});
+
+test("shutdown: waits for queued tasks; cancelFutures cancels those not started; submit after shutdown", T, () => {
+  const ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  const fs = [50, 50, 50, 50].map((ms) => ex.submit(spinTask, ms));
+  ex.shutdown();
+  assert.ok(fs.every((f) => f.done() && f.result() === 50));
+  assert.throws(() => ex.submit(() => 1), (e: unknown) => e instanceof RuntimeError && (e as Error).message === "cannot schedule new futures after shutdown");
+  ex.shutdown(); // twice is fine
+
+  const ex2 = new ThreadPoolExecutor({ maxWorkers: 1 });
+  const ev = new Event();
+  const first = ex2.submit((e: Event) => e.wait(10), ev);
+  const rest = [1, 2, 3].map((x) => ex2.submit((y: number) => y, x));
+  while (!first.running()) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+  ex2.shutdown(false, { cancelFutures: true });
+  assert.ok(rest.every((f) => f.cancelled()));
+  ev.set();
+  assert.equal(first.result(), true);
+});
+
+test("shutdownAsync and Symbol.asyncDispose", T, async () => {
+  const ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  const f = ex.submit(spinTask, 30);
+  await ex.shutdownAsync();
+  assert.equal(f.done(), true);
+  const prefix = "AsyncDisposed";
+  {
+    await using ex2 = new ThreadPoolExecutor({ maxWorkers: 1, threadNamePrefix: prefix });
+    await ex2.submit(() => 1);
+  }
+  assert.ok(!enumerate().some((t) => t.name.startsWith(prefix)));
+});
+
+test("initializer runs once per thread with initargs; a failing initializer breaks the executor", T, () => {
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  {
+    using ex = new ThreadPoolExecutor({
+      maxWorkers: 2,
+      initializer: (c: Int32Array) => {
+        Atomics.add(c, 0, 1);
+      },
+      initargs: [counter],
+    });
+    const fs = Array.from({ length: 20 }, () => ex.submit(spinTask, 5));
+    for (const f of fs) f.result();
+  }
+  assert.ok(Atomics.load(counter, 0) >= 1 && Atomics.load(counter, 0) <= 2);
+});
+
+test("a failing initializer: pending and later futures fail with BrokenExecutor (child process)", T, () => {
+  const r = runChild(`
+    import { ThreadPoolExecutor, BrokenExecutor } from "threading";
+    const ex = new ThreadPoolExecutor({ maxWorkers: 2, initializer: () => { throw new Error("error in initializer"); } });
+    const f = ex.submit(() => 1);
+    try { f.result(); console.log("no error"); } catch (e) { console.log("first", e instanceof BrokenExecutor); }
+    const g = ex.submit(() => 2);
+    try { g.result(); console.log("no error"); } catch (e) { console.log("later", e instanceof BrokenExecutor); }
+    ex.shutdown();
+  `);
+  assert.match(r.stdout, /first true/);
+  assert.match(r.stdout, /later true/);
+  assert.match(r.stderr, /Exception in initializer:[\s\S]*error in initializer/);
+});
+
+test("shared objects in arguments stay shared; module targets run their export", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  const cells = new Int32Array(new SharedArrayBuffer(16));
+  const fs = [0, 1, 2, 3].map((i) => ex.submit((c: Int32Array, k: number) => Atomics.store(c, k, k + 10), cells, i));
+  for (const f of fs) f.result();
+  assert.deepEqual([...cells], [10, 11, 12, 13]);
+  const m = ex.submit<number>({ module: "../fixtures/futures-work.ts", export: "add" }, 2, 3);
+  assert.equal(m.result(), 5);
+});
+
+test("a pool thread keeps its globals across tasks (a namespace per pool thread)", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  const bump = () => {
+    const g = globalThis as { __count?: number };
+    g.__count = (g.__count ?? 0) + 1;
+    return g.__count;
+  };
+  assert.deepEqual([1, 2, 3].map(() => ex.submit(bump).result()), [1, 2, 3]);
+});
+
+test("process.exit() in a task fails that future; the pool replaces the thread and goes on", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  const before = ex.submit((x: number) => x, 1);
+  const dying = ex.submit(() => process.exit(3));
+  const after = [2, 3, 4].map((x) => ex.submit((y: number) => y, x));
+  assert.equal(before.result(), 1);
+  assert.throws(() => dying.result(), (e: unknown) => e instanceof RuntimeError && /process\.exit\(3\)/.test((e as Error).message));
+  assert.deepEqual(
+    after.map((f) => f.result()),
+    [2, 3, 4],
+  );
+  assert.equal(ex.submit(() => 5).result(), 5);
+});
+
+test("an idle pool left un-shut-down does not keep the process alive; a busy one finishes its work", T, () => {
+  const r = runChild(`
+    import { ThreadPoolExecutor } from "threading";
+    const ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+    console.log(await ex.submit((x) => x * 2, 21));
+    ex.submit((ms) => { const e = Date.now() + ms; while (Date.now() < e); return ms; }, 200).then((v) => console.log("late", v));
+  `);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "42\nlate 200\n");
+  assert.ok(r.ms < 10_000);
+});
+
+test("standalone Future: setResult / setException / cancel", T, async () => {
+  const f = new Future<number>();
+  assert.equal(f.done(), false);
+  f.setResult(3);
+  assert.equal(f.result(), 3);
+  assert.equal(await f, 3);
+  const g = new Future<number>();
+  g.setException(new RangeError("r"));
+  await assert.rejects(g.resultAsync(), RangeError);
+  const h = new Future();
+  assert.equal(h.cancel(), true);
+  assert.equal(h.setRunningOrNotifyCancel(), false);
+  await assert.rejects(async () => await h, CancelledError);
+});
+
+test("BrokenExecutor and CancelledError are the library's classes", T, () => {
+  assert.equal(new BrokenExecutor("x").name, "BrokenExecutor");
+  assert.equal(new CancelledError("x").name, "CancelledError");
+});
