@@ -314,11 +314,6 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return `<Future state=${state}>`;
   }
 
-  /** @internal debugging */
-  _debug(): unknown {
-    return { word: this.#word && Atomics.load(this.#word, this.#index), gen: this.#gen, index: this.#index, state: this.#state };
-  }
-
   get [Symbol.toStringTag](): string {
     return "Future";
   }
