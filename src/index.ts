@@ -44,3 +44,8 @@ export {
   FIRST_EXCEPTION,
   ALL_COMPLETED,
 } from "./futures/index.js";
+
+// Function targets compiled in a thread see every export above in scope (threads/target.ts).
+import * as self from "./index.js";
+import { provideLibrary } from "./threads/target.js";
+provideLibrary(self as unknown as Record<string, unknown>);

@@ -4,15 +4,14 @@
  *
  * A blocking `Barrier.wait()` cannot await, but `compileTarget()` (threads/target.ts) is async.
  * So each thread starts compiling as soon as the Barrier arrives, and when a blocking wait needs
- * the action before that finished, a function action is compiled synchronously (compile.ts), in
+ * the action before that finished, a function action is compiled synchronously (evaluate()), in
  * the same scope a function target gets. A module action cannot be imported synchronously: a blocking
  * wait that needs it before it has loaded throws a RuntimeError saying so (waitAsync() waits for it).
- * TODO(lead): a worker that awaits `actionsLoading()` after decoding a thread's args would make
- * module actions ready before the target runs.
+ * A thread's worker awaits `actionsLoading()` after decoding the thread's arguments, so the module
+ * actions of Barriers passed to a thread are ready before its target runs.
  */
 import { RuntimeError } from "../errors.js";
-import { compileTarget, type TargetSpec } from "../threads/target.js";
-import { evaluateSync } from "./compile.js";
+import { compileTarget, evaluate, type TargetSpec } from "../threads/target.js";
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -72,5 +71,5 @@ export class Action {
 }
 
 function compileFunctionSync(spec: Extract<TargetSpec, { kind: "function" }>): Fn {
-  return evaluateSync(spec.source, spec.base) as Fn;
+  return evaluate(spec.source, spec.base) as Fn;
 }

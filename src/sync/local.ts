@@ -19,7 +19,7 @@
  */
 import { kShare, adoptedRecord, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { callerFile } from "../threads/target.js";
-import { evaluateSync } from "./compile.js";
+import { evaluate } from "../threads/target.js";
 
 interface ClassSpec {
   name: string;
@@ -176,7 +176,7 @@ function reviveClass(meta: LocalMeta): Function {
   let C: Function = local;
   const scope: Record<string, unknown> = {};
   for (const { name, source } of meta.classes) {
-    C = evaluateSync(source, meta.base, { ...scope }) as Function;
+    C = evaluate(source, meta.base, { ...scope }) as Function;
     if (name) scope[name] = C;
   }
   return C;

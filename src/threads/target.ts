@@ -95,26 +95,37 @@ export function describeTarget(target: unknown, where: string, base = callerFile
 }
 
 let scope: { names: string[]; values: unknown[] } | undefined;
+let lib: Record<string, unknown> | undefined;
 
-async function scopeFor(): Promise<{ names: string[]; values: unknown[] }> {
-  if (scope) return scope;
-  const lib = (await import("../index.js")) as Record<string, unknown>;
-  const entries = Object.entries({ ...esbuildHelpers, ...lib });
-  scope = { names: entries.map(([k]) => k), values: entries.map(([, v]) => v) };
-  return scope;
+/**
+ * @internal The library's entry hands its own namespace here once it has loaded (a static import
+ * of index.js from this file would be a cycle that breaks class initialization order).
+ */
+export function provideLibrary(namespace: Record<string, unknown>): void {
+  lib = namespace;
+  scope = undefined;
 }
 
 const dynamicImport = /(?<![\w$.])import\s*\(/g;
 
-/** Evaluates source text in a scope with `threading`'s exports and esbuild's helpers. */
-export async function evaluate(source: string, base: string, extra: Record<string, unknown> = {}): Promise<unknown> {
-  const all = await scopeFor();
+/**
+ * Evaluates the expression `source` in the scope a function target gets: every export of
+ * `threading` under its own name, esbuild's helpers, `import()` resolved against `base`, and the
+ * `extra` names (which win over the others). Synchronous, so a blocking call (Barrier.wait(),
+ * reviving a local subclass) can compile source too.
+ */
+export function evaluate(source: string, base: string, extra: Record<string, unknown> = {}): unknown {
+  if (!scope) {
+    if (!lib) throw new Error("threading: evaluate() before the library's entry has loaded");
+    const entries = Object.entries({ ...esbuildHelpers, ...lib });
+    scope = { names: entries.map(([k]) => k), values: entries.map(([, v]) => v) };
+  }
   const names: string[] = [];
   const values: unknown[] = [];
-  all.names.forEach((name, i) => {
+  scope.names.forEach((name, i) => {
     if (!(name in extra)) {
       names.push(name);
-      values.push(all.values[i]);
+      values.push(scope?.values[i]);
     }
   });
   const importer = async (spec: string) => {
@@ -129,7 +140,7 @@ export async function evaluate(source: string, base: string, extra: Record<strin
 
 /** Turns a spec back into a callable in this thread. */
 export async function compileTarget(spec: TargetSpec): Promise<(...args: unknown[]) => unknown> {
-  if (spec.kind === "function") return (await evaluate(spec.source, spec.base)) as (...args: unknown[]) => unknown;
+  if (spec.kind === "function") return evaluate(spec.source, spec.base) as (...args: unknown[]) => unknown;
   await beforeUserImport();
   const mod = (await import(spec.module)) as Record<string, unknown>;
   const fn = mod[spec.export];

@@ -11,6 +11,7 @@ import { parentPort } from "node:worker_threads";
 import { boot } from "../shared/runtime.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
+import { actionsLoading } from "../sync/action.js";
 import { reportException } from "./excepthook.js";
 import { beforeUserImport, registerLoaders } from "./loaders.js";
 import { installDirectOutput, writeAll } from "./output.js";
@@ -42,7 +43,7 @@ async function threadClass(request: RunRequest): Promise<Function> {
   const scope: Record<string, unknown> = {};
   for (const { name, source } of request.classes) {
     scope[request.base] = C;
-    C = (await evaluate(source, request.origin, { ...scope })) as Function;
+    C = evaluate(source, request.origin, { ...scope }) as Function;
     if (name) scope[name] = C;
   }
   return C;
@@ -89,10 +90,14 @@ async function run(request: RunRequest): Promise<void> {
   try {
     const target = request.target ? await compileTarget(request.target) : undefined;
     const args = decode(request.args.value, request.args.marked) as unknown[];
+    // Barriers among the arguments start importing their module actions on arrival; let them
+    // finish, so a blocking wait() in the target finds its action ready.
+    await actionsLoading();
     if (request.classes.length > 0 || request.base !== "Thread") {
       const C = await threadClass(request);
       self = adoptSelf(C, { ...adoption, target, args });
       if (request.fields) Object.assign(self, decode(request.fields.value, request.fields.marked));
+      await actionsLoading();
     } else {
       self = adoptSelf(lib.Thread as Function, { ...adoption, target, args });
     }
