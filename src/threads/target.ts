@@ -141,7 +141,8 @@ export function evaluate(source: string, base: string, extra: Record<string, unk
 /** Turns a spec back into a callable in this thread. */
 export async function compileTarget(spec: TargetSpec): Promise<(...args: unknown[]) => unknown> {
   if (spec.kind === "function") return evaluate(spec.source, spec.base) as (...args: unknown[]) => unknown;
-  await beforeUserImport();
+  // The library's own modules (Timer's body, ...) are JavaScript: no need to register tsx for them.
+  if (!libraryDirs.some((dir) => spec.module.startsWith(dir))) await beforeUserImport();
   const mod = (await import(spec.module)) as Record<string, unknown>;
   const fn = mod[spec.export];
   if (typeof fn !== "function") {
