@@ -1,22 +1,14 @@
 /**
  * Lock: a mutual-exclusion lock in shared memory, not owned by any thread (any thread may release).
  *
- * State: one Int32 word (Drepper's three-state futex mutex, "Futexes are tricky", mutex #2):
- *   0 UNLOCKED
- *   1 LOCKED, no thread waits
- *   2 LOCKED, some thread may be waiting (a release must notify)
- * Transitions:
- *   acquire: CAS 0->1 (the uncontended fast path, one atomic); otherwise swap in 2 and wait while it
- *            stays 2, until a swap returns 0 (then this thread holds it, marked 2 to be safe).
- *   release: CAS 1->0 (nobody waits); or CAS 2->0 and notify one waiter. 0 -> RuntimeError.
- * Invariants: a waiter sleeps only on the value 2, so a release that saw 1 never leaves a sleeper
- * behind; a waiter that times out (or whose thread dies) leaves at most a stale 2, which costs one
- * extra notify and nothing else. Waiters are woken in the order they began to wait (V8 keeps one
- * FIFO list per address for blocking and async waiters alike); the woken one competes with a thread
- * that arrives at that moment, as in Python.
+ * State: one Int32 word, the three-state futex mutex of mutex.ts (0 UNLOCKED, 1 LOCKED, 2 LOCKED
+ * with possible waiters); its transitions and invariants are written there. Lock adds Python's
+ * argument rules and errors: release of an unlocked lock is RuntimeError("release unlocked lock").
+ * A waiter that times out (or whose thread dies) leaves at most a stale 2, which costs one extra
+ * notify and nothing else; a lock held by a thread that dies stays held, as in Python.
  */
 import { RuntimeError } from "../errors.js";
-import { deadlineOf, remaining, timeoutMs, waitAsync, waitBlocking } from "../shared/wait.js";
+import { timeoutMs } from "../shared/wait.js";
 import {
   kShare,
   newObjectId,
@@ -27,11 +19,8 @@ import {
   revive,
 } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
+import { LOCKED, lockAsync, lockBlocking, UNLOCKED, unlock } from "./mutex.js";
 import { kAcquireRestore, kAcquireRestoreAsync, kIsOwned, kReleaseSave } from "./owned.js";
-
-const UNLOCKED = 0;
-const LOCKED = 1;
-const CONTENDED = 2;
 
 /** Checks Python's acquire(blocking, timeout) arguments; returns the timeout in ms. */
 export function acquireArgs(what: string, blocking: unknown, timeout: unknown): number {
@@ -69,50 +58,17 @@ export class Lock {
       if (Atomics.compareExchange(w, 0, UNLOCKED, LOCKED) === UNLOCKED) return true;
       if (!blocking) return false;
     }
-    const ms = acquireArgs("Lock", blocking, timeout);
-    let c = Atomics.compareExchange(w, 0, UNLOCKED, LOCKED);
-    if (c === UNLOCKED) return true;
-    if (ms === 0) return false;
-    const deadline = deadlineOf(ms);
-    if (c !== CONTENDED) c = Atomics.exchange(w, 0, CONTENDED);
-    while (c !== UNLOCKED) {
-      const left = remaining(deadline);
-      if (left === 0) return false;
-      waitBlocking(w, 0, CONTENDED, left);
-      c = Atomics.exchange(w, 0, CONTENDED);
-    }
-    return true;
+    return lockBlocking(w, 0, acquireArgs("Lock", blocking, timeout));
   }
 
   /** The async twin of `acquire()`: resolves true once acquired, false if `timeout` seconds pass first. */
   async acquireAsync(timeout?: number): Promise<boolean> {
-    const ms = timeoutMs(timeout, "Lock.acquireAsync()", true);
-    const w = this.#word;
-    let c = Atomics.compareExchange(w, 0, UNLOCKED, LOCKED);
-    if (c === UNLOCKED) return true;
-    const deadline = deadlineOf(ms);
-    if (c !== CONTENDED) c = Atomics.exchange(w, 0, CONTENDED);
-    while (c !== UNLOCKED) {
-      const left = remaining(deadline);
-      if (left === 0) return false;
-      await waitAsync(w, 0, CONTENDED, left);
-      c = Atomics.exchange(w, 0, CONTENDED);
-    }
-    return true;
+    return lockAsync(this.#word, 0, timeoutMs(timeout, "Lock.acquireAsync()", true));
   }
 
   /** Releases the lock (from any thread). RuntimeError if it is not locked. */
   release(): void {
-    const w = this.#word;
-    for (;;) {
-      const c = Atomics.compareExchange(w, 0, LOCKED, UNLOCKED);
-      if (c === LOCKED) return;
-      if (c === UNLOCKED) throw new RuntimeError("release unlocked lock");
-      if (Atomics.compareExchange(w, 0, CONTENDED, UNLOCKED) === CONTENDED) {
-        Atomics.notify(w, 0, 1);
-        return;
-      }
-    }
+    if (!unlock(this.#word, 0)) throw new RuntimeError("release unlocked lock");
   }
 
   /** True while some thread holds the lock. */
