@@ -55,14 +55,9 @@ export interface MapOptions {
   chunksize?: number;
 }
 
-// The pool thread's entry, as a function target: it calls poolThread() from the library that every
-// worker has loaded already (pool-thread.ts registers it), so no module import (and no loader
-// registration) happens when a pool thread starts.
-const poolEntry = function threadingPoolThread(...args: unknown[]): unknown {
-  return (globalThis as unknown as Record<symbol, (...a: unknown[]) => unknown>)[Symbol.for("threading.futures.poolThread")]?.(
-    ...args,
-  );
-};
+// The pool thread's body: a module target inside the library (threads/target.ts registers no
+// TypeScript loader for the library's own modules, so a pool thread starts as fast as any thread).
+const poolEntry = { module: new URL("./pool-thread.js", import.meta.url), export: "poolThread" };
 
 const SLAB_BITS = 10;
 const SLAB = 1 << SLAB_BITS;

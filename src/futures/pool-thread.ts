@@ -261,4 +261,3 @@ export async function poolThread(
   return done;
 }
 
-(globalThis as Record<symbol, unknown>)[Symbol.for("threading.futures.poolThread")] = poolThread;
