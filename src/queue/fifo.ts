@@ -190,8 +190,12 @@ export class RingEngine {
   put(st: Staged, block: boolean, ms: number, what: string): void {
     const h = this.h;
     if (block) {
+      // Streaming fast path: a full queue usually has room again within a microsecond. Only when
+      // this thread's cached view says full does it watch GETS (the consumers' line).
       const max = Atomics.load(h, MAXSIZE);
-      if (max > 0) for (let i = 0; i < SPIN && this.qsize() >= max; i++);
+      if (max > 0 && ((Atomics.load(h, PUTS) - this.cGets) | 0) >= max) {
+        for (let i = 0; i < SPIN && this.qsize() >= max; i++);
+      }
     }
     lock(h, P_LOCK);
     if (h[SHUTDOWN] !== 0 || (h[MAXSIZE] as number) > 0) this.admitBlocking(block, ms, what);
@@ -335,7 +339,10 @@ export class RingEngine {
     const h = this.h;
     // Streaming fast path: an empty queue is usually refilled within a microsecond; watching
     // PUTS (read-only, no registration) is cheaper than registering as a waiter and being woken.
-    if (block) for (let i = 0; i < SPIN && Atomics.load(h, PUTS) === Atomics.load(h, GETS); i++);
+    // Only when this thread's cached view says empty does it watch PUTS (the producers' line).
+    if (block && (Atomics.load(h, GETS) !== this.lastGets || this.cPuts === this.lastGets)) {
+      for (let i = 0; i < SPIN && Atomics.load(h, PUTS) === Atomics.load(h, GETS); i++);
+    }
     lock(h, C_LOCK);
     if (this.available() <= 0) {
       let deadline = -1;

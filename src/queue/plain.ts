@@ -54,6 +54,8 @@ const SHORT = 32;
 const INTERN_MAX = 24;
 const INTERN_SIZE = 4096;
 
+const EMPTY = {};
+
 /** A per-thread growable word buffer the encoder writes into. */
 export class Writer {
   buf: ArrayBuffer;
@@ -66,7 +68,7 @@ export class Writer {
   /** Bytes the encoding may not exceed (set per call). */
   limit = 0;
   /** Objects already written (a repeat means: take the general path); `seenN` of them. */
-  seen: object[] = [];
+  seen: object[] = new Array<object>(16).fill(EMPTY);
   seenN = 0;
   seenSet: Set<object> | null = null;
 
@@ -112,10 +114,9 @@ export function encodePlain(value: unknown, limit: number): number {
     ok = put(w, value, 0);
   } finally {
     // (a getter that throws ends the put as it would on the general path)
-    if (w.seenN > 0) {
-      w.seen.fill(EMPTY, 0, w.seenN); // drop the references
-      w.seenN = 0;
-    }
+    const seen = w.seen;
+    for (let i = 0; i < w.seenN; i++) seen[i] = EMPTY; // drop the references
+    w.seenN = 0;
     w.seenSet = null;
   }
   if (!ok) return -1;
@@ -174,8 +175,6 @@ function putString(w: Writer, s: string, tagged: boolean): boolean {
   w.pos += head + words;
   return true;
 }
-
-const EMPTY = {};
 
 function remember(w: Writer, o: object): boolean {
   if (w.seenSet !== null) {

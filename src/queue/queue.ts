@@ -89,9 +89,18 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   }
 
   /** The class name used in error messages. */
-  #what(method: string): string {
-    return `${this._kind}.${method}()`;
+  #what(method: "put" | "putAsync" | "get" | "getAsync"): string {
+    // Made once per queue object and method: a put or get builds no string unless it throws.
+    const names = (this.#names ??= {
+      put: `${this._kind}.put()`,
+      putAsync: `${this._kind}.putAsync()`,
+      get: `${this._kind}.get()`,
+      getAsync: `${this._kind}.getAsync()`,
+    });
+    return names[method];
   }
+
+  #names: Record<"put" | "putAsync" | "get" | "getAsync", string> | undefined;
 
   /** The bound given at construction (0 = unbounded). Settable, as in Python, for every thread. */
   get maxsize(): number {
