@@ -1,5 +1,8 @@
 /**
- * The put/get state machine shared by Queue, LifoQueue, PriorityQueue and SimpleQueue.
+ * The one-lock put/get state machine of LifoQueue and PriorityQueue (a stack and a heap take and
+ * give at the same place, so producers and consumers share one lock). Queue and SimpleQueue use
+ * the two-lock ring of fifo.ts instead, with the same waiting protocol (sleepOn below) and the
+ * same taskDone/join. The Engine interface at the end is what the queue classes drive.
  *
  * CPython guards a queue with one mutex and three Conditions (not_empty, not_full,
  * all_tasks_done). Here the mutex is the LOCK word of the control block (layout.ts) and each

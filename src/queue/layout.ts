@@ -1,6 +1,9 @@
 /**
- * The control block of a queue: one small fixed SharedArrayBuffer of Int32 words, shared by every
- * thread that holds the queue, and the internal mutex that guards it.
+ * The control block of a LifoQueue or PriorityQueue (the one-lock engine, core.ts): one small
+ * fixed SharedArrayBuffer of Int32 words, shared by every thread that holds the queue, and the
+ * internal mutex that guards it. Queue and SimpleQueue lay out the same-sized block their own way
+ * (fifo.ts), keeping UNFINISHED, SHUTDOWN and MAXSIZE at the same indexes; `lock`/`unlock` below
+ * serve both (the FIFO engine passes the index of its producers' or consumers' lock word).
  *
  *   LOCK         the internal mutex (Drepper's 3-state futex: 0 free, 1 held, 2 held + maybe waiters)
  *   COUNT        items in the queue (qsize)
