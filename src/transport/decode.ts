@@ -4,7 +4,7 @@
  * structured clone or `v8.deserialize` produced.
  */
 import { crossingErrorClasses } from "../errors.js";
-import { MARK } from "./encode.js";
+import { MARK, setOwn } from "./encode.js";
 import { objectFor } from "./shareable.js";
 
 export interface DecodeOptions {
@@ -38,7 +38,7 @@ export function decode(value: unknown, marked: boolean, options: DecodeOptions =
       for (const item of items) v.add(walk(item));
     } else if (Object.getPrototypeOf(v) === Object.prototype) {
       const o = v as Record<string, unknown>;
-      for (const key of Object.keys(o)) o[key] = walk(o[key]);
+      for (const key of Object.keys(o)) setOwn(o, key, walk(o[key]));
     }
     return v;
   };

@@ -49,6 +49,12 @@ function isNativeInstance(obj: object): boolean {
   return typeof ctor === "function" && /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(ctor));
 }
 
+/** Sets an own data property, also one named "__proto__" (an assignment would set the prototype). */
+export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  else obj[key] = value;
+}
+
 function describe(value: unknown): string {
   if (typeof value === "function") return `a function${value.name ? ` (${value.name})` : ""}`;
   if (typeof value === "symbol") return `a symbol (${value.description ?? ""})`;
@@ -211,7 +217,7 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
     seen.set(obj, out);
     for (const key of Object.keys(obj)) {
       path.push(key);
-      out[key] = walk((obj as Record<string, unknown>)[key]);
+      setOwn(out, key, walk((obj as Record<string, unknown>)[key]));
       path.pop();
     }
     return out;

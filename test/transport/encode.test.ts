@@ -114,3 +114,12 @@ test("shared objects keep their identity: the same object in one thread, the sam
   assert.equal(seen[0], 1);
   assert.equal(lock.locked(), false);
 });
+
+test("an own __proto__ key crosses as data and sets no prototype", T, () => {
+  const value = JSON.parse('{"__proto__": {"polluted": true}, "x": 1}') as Record<string, unknown>;
+  const back = roundTrip(value) as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(back), Object.prototype);
+  assert.deepEqual(Object.keys(back), ["__proto__", "x"]);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(back, "__proto__")?.value, { polluted: true });
+  assert.equal((back as { polluted?: boolean }).polluted, undefined);
+});
