@@ -10,6 +10,7 @@
  *   G[ALIVE_NON_DAEMON]   non-daemon threads started and not yet ended (keeps the process alive)
  *   G[HOOK_OWNER(_SLOT)]  ident and slot of the thread whose excepthook applies, 0 = the default hook
  *   G[LOG_*]              the logging configuration made by basicConfig (see logging/)
+ *   G[HUB_READY]          1 once the hub worker serves
  *   table                 MAX_THREADS slots, one per thread that is starting, running, or ended
  *
  * A slot is [state, ident, nativeId, daemon, mailbox, nameLength, name...]. Its state word is the futex that
@@ -29,7 +30,9 @@ export const LOG_LEVEL = 7;
 export const LOG_FORMAT_LENGTH = 8;
 export const LOG_FORMAT = 9;
 export const LOG_FORMAT_MAX = 1024;
-const TABLE = LOG_FORMAT + LOG_FORMAT_MAX;
+/** 1 once the hub (threads/hub.ts) serves; start() gives up with an error if it never does. */
+export const HUB_READY = LOG_FORMAT + LOG_FORMAT_MAX;
+const TABLE = HUB_READY + 1;
 
 /** Thread-slot states. */
 export const FREE = 0;

@@ -19,6 +19,10 @@ function startHub(): void {
   });
   // The hub never keeps the process alive: the main thread's exit listener waits for
   // non-daemon threads instead (see lifetime.ts).
+  hub.on("error", (e) => {
+    // Thread starts waiting on it fail with a RuntimeError (thread.ts); say why, once.
+    process.stderr.write(`threading: the hub worker failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  });
   hub.unref();
   port1.unref();
   boot.hubPort = port1;

@@ -12,7 +12,7 @@
  * out of memory, a crash), which wakes everyone who joins it.
  */
 import { MessageChannel, type MessagePort, Worker, workerData } from "node:worker_threads";
-import { type Bootstrap, boot, G, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
+import { type Bootstrap, boot, G, HUB_READY, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
 import type { DirectoryMessage } from "../transport/directory.js";
 import { markEnded, markFailed } from "./table.js";
 import { type RunRequest, transferListOf } from "./thread.js";
@@ -154,3 +154,5 @@ function serve(port: MessagePort): void {
 
 if (root.hubPort) serve(root.hubPort);
 topUp();
+Atomics.store(G, HUB_READY, 1);
+Atomics.notify(G, HUB_READY);

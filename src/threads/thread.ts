@@ -18,6 +18,7 @@ import { RuntimeError } from "../errors.js";
 import {
   boot,
   G,
+  HUB_READY,
   isIdentAlive,
   NEXT_THREAD_NUMBER,
   readName,
@@ -34,7 +35,7 @@ import { decode } from "../transport/decode.js";
 import { type Encoded, encode } from "../transport/encode.js";
 import { kShare, lookup, registerKind, remember, type ShareRecord } from "../transport/shareable.js";
 import { sendToHub } from "./hub-client.js";
-import { claimSlot as claimThread, liveThreads, markEnded as endThread, startFailed } from "./table.js";
+import { claimSlot as claimThread, liveThreads, markEnded as endThread, markFailed, startFailed } from "./table.js";
 import { callerFile, describeTarget, type ModuleTarget, type TargetSpec } from "./target.js";
 
 /** Options of `new Thread()`, as Python's keyword arguments. */
@@ -88,6 +89,9 @@ export interface RunRequest {
 }
 
 const kAdopt = Symbol("threading.adopt");
+/** How long start() waits for the hub to come up before it reports that it could not (ms). */
+const HUB_BOOT_TIMEOUT_MS = 30_000;
+const HUB_CHECK_MS = 1_000;
 interface Adoption {
   slot: number;
   ident: number;
@@ -316,15 +320,25 @@ export class Thread<A extends unknown[] = any[]> {
   start(): void {
     this.#launch();
     const i = slotIndex(this.#slot, SLOT_STATE);
+    const since = performance.now();
     while (Atomics.load(G, i) === STARTING && Atomics.load(G, slotIndex(this.#slot, SLOT_IDENT)) === this.#ident) {
-      waitBlocking(G, i, STARTING, Number.POSITIVE_INFINITY);
+      waitBlocking(G, i, STARTING, HUB_CHECK_MS);
+      this.#checkHub(since);
     }
     this.#checkStarted();
   }
 
+  /** A hub that never came up (its worker failed to boot) would leave start() waiting forever. */
+  #checkHub(since: number): void {
+    if (Atomics.load(G, HUB_READY) === 1 || performance.now() - since < HUB_BOOT_TIMEOUT_MS) return;
+    markFailed(this.#slot, this.#ident as number);
+  }
+
   #checkStarted(): void {
     if (startFailed(this.#slot, this.#ident as number)) {
-      throw new RuntimeError(`can't start new thread ${this.#name}: its worker failed to boot (see stderr)`);
+      throw new RuntimeError(
+        `can't start new thread ${this.#name}: ${Atomics.load(G, HUB_READY) === 1 ? "its worker" : "the threading hub worker"} failed to boot (see stderr)`,
+      );
     }
   }
 
@@ -332,8 +346,10 @@ export class Thread<A extends unknown[] = any[]> {
   async startAsync(): Promise<void> {
     this.#launch();
     const i = slotIndex(this.#slot, SLOT_STATE);
+    const since = performance.now();
     while (Atomics.load(G, i) === STARTING && Atomics.load(G, slotIndex(this.#slot, SLOT_IDENT)) === this.#ident) {
-      await waitAsync(G, i, STARTING, Number.POSITIVE_INFINITY);
+      await waitAsync(G, i, STARTING, HUB_CHECK_MS);
+      this.#checkHub(since);
     }
     this.#checkStarted();
   }
