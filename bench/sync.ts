@@ -1,9 +1,8 @@
 // Benchmarks for issue 4: uncontended RLock and Semaphore acquire+release beside the bare-Atomics
 // limit and CPython; Condition and Event ping-pong between two threads beside a bare
 // Atomics.wait/notify ping-pong (the limit) and CPython's, all in this run.
-import { spawnSync } from "node:child_process";
 import { Condition, Event, Lock, RLock, Semaphore, sleep, Thread } from "threading";
-import { printTable, python, type Row } from "./util.js";
+import { bareAtomicsPingPong, printTable, python, type Row } from "./util.js";
 
 const N = 5_000_000;
 const ROUNDS = 5_000;
@@ -26,30 +25,6 @@ function bare(): number {
       Atomics.store(w, 0, 0);
     }
   });
-}
-
-/** Round trip (µs) of a bare Atomics.wait/notify ping-pong between two threads, in a fresh process. */
-function barePingPong(): number {
-  const script = `
-    const { Worker } = require("node:worker_threads");
-    const sab = new SharedArrayBuffer(8); const c = new Int32Array(sab);
-    const w = new Worker(\`
-      const { workerData } = require("node:worker_threads");
-      const c = new Int32Array(workerData);
-      for (let i = 0; i < ${ROUNDS}; i++) {
-        while (Atomics.load(c, 0) !== 1) Atomics.wait(c, 0, 0);
-        Atomics.store(c, 0, 0); Atomics.store(c, 1, 1); Atomics.notify(c, 1);
-      }\`, { eval: true, workerData: sab });
-    setTimeout(() => {
-      const t0 = performance.now();
-      for (let i = 0; i < ${ROUNDS}; i++) {
-        Atomics.store(c, 0, 1); Atomics.notify(c, 0);
-        while (Atomics.load(c, 1) !== 1) Atomics.wait(c, 1, 0);
-        Atomics.store(c, 1, 0);
-      }
-      console.log((performance.now() - t0) / ${ROUNDS} * 1000);
-    }, 300);`;
-  return Number(spawnSync(process.execPath, ["-e", script], { encoding: "utf8" }).stdout.trim());
 }
 
 function eventPingPong(): number {
@@ -160,7 +135,7 @@ print((time.perf_counter() - t0) / R * 1e6); t.join()
       sem.release();
     }
   });
-  const pp = barePingPong();
+  const pp = bareAtomicsPingPong(ROUNDS);
   const ev = eventPingPong();
   const co = conditionPingPong();
   const rows: Row[] = [

@@ -1,8 +1,7 @@
 // Benchmarks for issue 3: thread start latency, start+join, uncontended Lock vs the bare-Atomics
 // limit, contended lock handoff, CPU-bound speedup; beside CPython where it applies.
-import { spawnSync } from "node:child_process";
 import { Event, Lock, sleep, Thread } from "threading";
-import { type Row, median, python } from "./util.js";
+import { bareAtomicsPingPong, median, python, type Row } from "./util.js";
 
 export async function benchThreads(rows: Row[]): Promise<void> {
   // Warm up: the first thread starts the hub and boots workers.
@@ -150,32 +149,4 @@ print((time.perf_counter()-t0)/n*1e9)
     baseline: 1,
     baselineName: "CPython GIL (~1x)",
   });
-}
-
-function bareAtomicsPingPong(rounds: number): number {
-  const cell = new Int32Array(new SharedArrayBuffer(8));
-  const code = `
-    const { workerData } = require("node:worker_threads");
-    const c = new Int32Array(workerData.sab);
-    for (let i = 0; i < workerData.rounds; i++) {
-      while (Atomics.load(c, 0) !== 1) Atomics.wait(c, 0, 0);
-      Atomics.store(c, 0, 0);
-      Atomics.store(c, 1, 1); Atomics.notify(c, 1);
-    }`;
-  const script = `
-    const { Worker } = require("node:worker_threads");
-    const sab = new SharedArrayBuffer(8); const c = new Int32Array(sab);
-    const w = new Worker(${JSON.stringify(code)}, { eval: true, workerData: { sab, rounds: ${rounds} } });
-    setTimeout(() => {
-      const t0 = performance.now();
-      for (let i = 0; i < ${rounds}; i++) {
-        Atomics.store(c, 0, 1); Atomics.notify(c, 0);
-        while (Atomics.load(c, 1) !== 1) Atomics.wait(c, 1, 0);
-        Atomics.store(c, 1, 0);
-      }
-      console.log((performance.now() - t0) / ${rounds} * 1000);
-    }, 200);`;
-  void cell;
-  const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
-  return Number(r.stdout.trim());
 }

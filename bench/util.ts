@@ -37,3 +37,30 @@ export function printTable(title: string, rows: Row[]): void {
     );
   }
 }
+
+/**
+ * Round trip (µs) of a bare Atomics.wait/notify ping-pong between two threads, in a fresh process:
+ * the limit for any ping-pong built on futex words.
+ */
+export function bareAtomicsPingPong(rounds: number): number {
+  const script = `
+    const { Worker } = require("node:worker_threads");
+    const sab = new SharedArrayBuffer(8); const c = new Int32Array(sab);
+    const w = new Worker(\`
+      const { workerData } = require("node:worker_threads");
+      const c = new Int32Array(workerData);
+      for (let i = 0; i < ${rounds}; i++) {
+        while (Atomics.load(c, 0) !== 1) Atomics.wait(c, 0, 0);
+        Atomics.store(c, 0, 0); Atomics.store(c, 1, 1); Atomics.notify(c, 1);
+      }\`, { eval: true, workerData: sab });
+    setTimeout(() => {
+      const t0 = performance.now();
+      for (let i = 0; i < ${rounds}; i++) {
+        Atomics.store(c, 0, 1); Atomics.notify(c, 0);
+        while (Atomics.load(c, 1) !== 1) Atomics.wait(c, 1, 0);
+        Atomics.store(c, 1, 0);
+      }
+      console.log((performance.now() - t0) / ${rounds} * 1000);
+    }, 300);`;
+  return Number(spawnSync(process.execPath, ["-e", script], { encoding: "utf8" }).stdout.trim());
+}

@@ -62,19 +62,32 @@ export interface Bootstrap {
   hubPort: MessagePort | null;
   slot: number;
   ident: number;
-  /** The argv loader flags (tsx) the process runs under, for threads started from here. */
+  /** The Node flags threads run with (see threadFlags). */
   execArgv: string[];
+  /** The tsx loader the process runs under, registered in a thread on demand (threads/loaders.ts). */
+  tsx: string | null;
 }
 
 const inherited: Bootstrap | undefined = (workerData as { threading?: Bootstrap } | null)?.threading;
 
+/** Node >= 22 carries `--import` hooks into workers, and tsx registers itself there. */
+const workersInheritHooks = Number(process.versions.node.split(".")[0]) >= 22;
+
+function isTsx(spec: string): boolean {
+  return spec === "tsx" || /(^|[/\\])tsx([/\\]|$)/.test(spec);
+}
+
 /**
- * The main thread's Node flags that threads should run with too: loaders (--import tsx), memory
- * and warning options. Flags that name the main program (-e/--eval/-p/--print and their code,
- * --input-type, --test) are not for threads.
+ * The main thread's Node flags that threads should run with too: loaders (--import), memory and
+ * warning options. Flags that name the main program (-e/--eval/-p/--print and their code,
+ * --input-type, --test) are not for threads. On Node 20, tsx's flags are taken out as well: there
+ * they only load tsx's code into each worker (tens of milliseconds of boot) without registering
+ * it, so tsx is returned apart, for a thread to register through its API when it first imports a
+ * user module.
  */
-export function threadExecArgv(execArgv: string[]): string[] {
+export function threadFlags(execArgv: string[]): { execArgv: string[]; tsx: string | null } {
   const out: string[] = [];
+  let tsx: string | null = null;
   for (let i = 0; i < execArgv.length; i++) {
     const a = execArgv[i] as string;
     if (a === "-e" || a === "--eval" || a === "-p" || a === "--print") {
@@ -82,9 +95,18 @@ export function threadExecArgv(execArgv: string[]): string[] {
       continue;
     }
     if (/^--(eval|print|input-type|test)(=|$)/.test(a) || a === "-pe") continue;
+    if (!workersInheritHooks) {
+      const pair = a === "--import" || a === "--require" || a === "-r" || a === "--loader";
+      const value = pair ? (execArgv[i + 1] ?? "") : /^--(import|require|loader)=/.test(a) ? a.slice(a.indexOf("=") + 1) : null;
+      if (value !== null && isTsx(value)) {
+        if (a.startsWith("--import") || a.startsWith("--loader")) tsx = value;
+        if (pair) i++;
+        continue;
+      }
+    }
     out.push(a);
   }
-  return out;
+  return { execArgv: out, tsx };
 }
 
 function makeRoot(): Bootstrap {
@@ -101,7 +123,7 @@ function makeRoot(): Bootstrap {
   g[base + SLOT_IDENT] = 1;
   g[base + SLOT_NATIVE_ID] = process.pid;
   writeName(g, 0, "MainThread");
-  return { global, hubPort: null, slot: 0, ident: 1, execArgv: threadExecArgv(process.execArgv) };
+  return { global, hubPort: null, slot: 0, ident: 1, ...threadFlags(process.execArgv) };
 }
 
 /** This thread's bootstrap: inherited from the creator, or made here in the root (main) thread. */

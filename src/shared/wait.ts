@@ -96,6 +96,32 @@ export async function waitAsync(i32: Int32Array, index: number, expected: number
   }
 }
 
+/**
+ * Blocks until `done()` holds, sleeping on `i32[index]` (whoever makes `done()` true changes that
+ * word and notifies it), or until `deadline` (performance.now() ms) passes. Returns `done()`.
+ * The word is read before `done()` is checked, so a change in between makes the sleep return at once.
+ */
+export function untilBlocking(i32: Int32Array, index: number, done: () => boolean, deadline: number): boolean {
+  for (;;) {
+    const seen = Atomics.load(i32, index);
+    if (done()) return true;
+    const left = remaining(deadline);
+    if (left === 0) return false;
+    waitBlocking(i32, index, seen, left);
+  }
+}
+
+/** The async twin of untilBlocking(). */
+export async function untilAsync(i32: Int32Array, index: number, done: () => boolean, deadline: number): Promise<boolean> {
+  for (;;) {
+    const seen = Atomics.load(i32, index);
+    if (done()) return true;
+    const left = remaining(deadline);
+    if (left === 0) return false;
+    await waitAsync(i32, index, seen, left);
+  }
+}
+
 /** Sleeps the calling thread for `seconds` (blocking). */
 export function sleep(seconds: number): void {
   const ms = timeoutMs(seconds, "sleep()");

@@ -30,7 +30,7 @@ import {
   slotIndex,
   writeName,
 } from "../shared/runtime.js";
-import { deadlineOf, remaining, runDuties, timeoutMs, waitAsync, waitBlocking } from "../shared/wait.js";
+import { deadlineOf, runDuties, timeoutMs, untilAsync, untilBlocking, waitAsync, waitBlocking } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
 import { type Encoded, encode } from "../transport/encode.js";
 import { kShare, lookup, registerKind, remember, type ShareRecord } from "../transport/shareable.js";
@@ -375,36 +375,25 @@ export class Thread<A extends unknown[] = any[]> {
     runDuties();
   }
 
-  /** Waits until the thread ends, at most `timeout` seconds; check isAlive() afterwards to tell. */
-  join(timeout?: number): void {
+  /** Checks that the thread can be joined; returns the deadline of a join of `timeout` seconds. */
+  #joinDeadline(timeout: unknown, what: string): number {
     if (this.#ident === null) throw new RuntimeError("cannot join thread before it is started");
     if (this.#ident === boot.ident) throw new RuntimeError("cannot join current thread");
-    const deadline = deadlineOf(timeoutMs(timeout, "Thread.join()"));
-    const i = slotIndex(this.#slot, SLOT_STATE);
-    for (;;) {
-      const s = Atomics.load(G, i);
-      if (!isIdentAlive(this.#slot, this.#ident)) break;
-      const left = remaining(deadline);
-      if (left === 0) return;
-      waitBlocking(G, i, s, left);
-    }
-    this.#ended();
+    return deadlineOf(timeoutMs(timeout, what));
+  }
+
+  #over = (): boolean => !isIdentAlive(this.#slot, this.#ident as number);
+
+  /** Waits until the thread ends, at most `timeout` seconds; check isAlive() afterwards to tell. */
+  join(timeout?: number): void {
+    const deadline = this.#joinDeadline(timeout, "Thread.join()");
+    if (untilBlocking(G, slotIndex(this.#slot, SLOT_STATE), this.#over, deadline)) this.#ended();
   }
 
   /** The async twin of `join()`. */
   async joinAsync(timeout?: number): Promise<void> {
-    if (this.#ident === null) throw new RuntimeError("cannot join thread before it is started");
-    if (this.#ident === boot.ident) throw new RuntimeError("cannot join current thread");
-    const deadline = deadlineOf(timeoutMs(timeout, "Thread.joinAsync()"));
-    const i = slotIndex(this.#slot, SLOT_STATE);
-    for (;;) {
-      const s = Atomics.load(G, i);
-      if (!isIdentAlive(this.#slot, this.#ident)) break;
-      const left = remaining(deadline);
-      if (left === 0) return;
-      await waitAsync(G, i, s, left);
-    }
-    this.#ended();
+    const deadline = this.#joinDeadline(timeout, "Thread.joinAsync()");
+    if (await untilAsync(G, slotIndex(this.#slot, SLOT_STATE), this.#over, deadline)) this.#ended();
   }
 
   /** @deprecated Python 2 spelling of `name`. */

@@ -13,7 +13,7 @@ import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
 import { actionsLoading } from "../sync/action.js";
 import { reportException } from "./excepthook.js";
-import { beforeUserImport, registerLoaders } from "./loaders.js";
+import { beforeUserImport } from "./loaders.js";
 import { installDirectOutput, writeAll } from "./output.js";
 import { markEnded, markRunning } from "./table.js";
 import { compileTarget, evaluate } from "./target.js";
@@ -108,7 +108,6 @@ async function run(request: RunRequest): Promise<void> {
   finish(request);
 }
 
-await registerLoaders(boot.execArgv);
 // Load the whole library now, while the worker is a spare, so a run request finds it ready.
 const lib = (await import("../index.js")) as Record<string, unknown>;
 parentPort?.once("message", (request: RunRequest) => {

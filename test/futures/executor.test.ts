@@ -3,8 +3,8 @@
 // thread reuse, plus this library's contract (blocking result() with no event loop, shared
 // arguments, module targets, a task that kills its thread, no keep-alive once idle).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { test } from "node:test";
+import { runChild } from "../child.js";
 import {
   ALL_COMPLETED,
   asCompleted,
@@ -27,14 +27,6 @@ import {
 
 const T = { timeout: 30_000 };
 
-function runChild(code: string): { stdout: string; stderr: string; status: number | null; ms: number } {
-  const started = Date.now();
-  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
-    encoding: "utf8",
-    timeout: 30_000,
-  });
-  return { stdout: r.stdout, stderr: r.stderr, status: r.status, ms: Date.now() - started };
-}
 
 function spin(ms: number): number {
   const end = Date.now() + ms;

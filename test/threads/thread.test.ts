@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
+import { runChild } from "../child.js";
 import {
   activeCount,
   currentThread,
@@ -19,14 +20,6 @@ import {
 
 const T = { timeout: 30_000 };
 
-function runChild(code: string): { stdout: string; stderr: string; status: number | null; ms: number } {
-  const started = Date.now();
-  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
-    encoding: "utf8",
-    timeout: 30_000,
-  });
-  return { stdout: r.stdout, stderr: r.stderr, status: r.status, ms: Date.now() - started };
-}
 
 test("a thread runs its target with args, on another thread", T, () => {
   const cell = new Int32Array(new SharedArrayBuffer(8));
