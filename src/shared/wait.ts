@@ -60,6 +60,13 @@ export function runDuties(): void {
   for (const duty of duties) duty();
 }
 
+let sleepHook: (() => void) | undefined;
+
+/** Registers what a thread must do right before any wait of the library puts it to sleep (sync/mutex.ts). */
+export function beforeSleep(hook: () => void): void {
+  sleepHook = hook;
+}
+
 /** How often a thread with duties wakes from a long blocking wait to do them (ms). */
 const DUTY_SLICE_MS = 50;
 
@@ -70,6 +77,7 @@ const DUTY_SLICE_MS = 50;
  * it owns runs while it is blocked.
  */
 export function waitBlocking(i32: Int32Array, index: number, expected: number, ms: number): WaitResult {
+  sleepHook?.();
   if (duties.length === 0) return Atomics.wait(i32, index, expected, ms);
   runDuties();
   const deadline = deadlineOf(ms);
@@ -86,6 +94,7 @@ let keepAlive: ReturnType<typeof setInterval> | undefined;
 
 /** The async twin of waitBlocking(): keeps the process alive while it is pending. */
 export async function waitAsync(i32: Int32Array, index: number, expected: number, ms: number): Promise<WaitResult> {
+  sleepHook?.();
   const r = Atomics.waitAsync(i32, index, expected, ms);
   if (!r.async) return r.value;
   if (pendingAsync++ === 0) keepAlive = setInterval(() => {}, 2 ** 30);

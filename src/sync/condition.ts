@@ -36,6 +36,7 @@ import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRec
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
 import type { Lock } from "./lock.js";
 import { type ConditionLock, kAcquireRestore, kAcquireRestoreAsync, kIsOwned, kReleaseSave } from "./owned.js";
+import { deferWake, SPIN_MS, spinWhile } from "./mutex.js";
 import { RLock } from "./rlock.js";
 
 const HEAD = 0;
@@ -129,6 +130,7 @@ export class Condition {
     const at = index(node, STATE);
     try {
       const deadline = deadlineOf(ms);
+      spinWhile(w, at, WAITING, Math.min(ms, SPIN_MS));
       while (Atomics.load(w, at) === WAITING) {
         const left = remaining(deadline);
         if (left === 0) break;
@@ -214,7 +216,7 @@ export class Condition {
         Atomics.store(w, at, FREE);
         this.#free(node);
       } else if (Atomics.compareExchange(w, at, WAITING, NOTIFIED) === WAITING) {
-        Atomics.notify(w, at);
+        deferWake(w, at); // delivered when this thread releases the lock (sync/mutex.ts)
         woken++;
       } else {
         Atomics.store(w, at, ABANDONED); // it timed out first; its waiter frees the node

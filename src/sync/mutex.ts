@@ -10,7 +10,7 @@
  * which costs one spare notify. Waiters, blocking and async alike, are woken in arrival order
  * (V8 keeps one FIFO list per address).
  */
-import { deadlineOf, remaining, waitAsync, waitBlocking } from "../shared/wait.js";
+import { beforeSleep, deadlineOf, remaining, waitAsync, waitBlocking } from "../shared/wait.js";
 
 export const UNLOCKED = 0;
 export const LOCKED = 1;
@@ -21,12 +21,34 @@ export function tryLock(w: Int32Array, i: number): boolean {
   return Atomics.compareExchange(w, i, UNLOCKED, LOCKED) === UNLOCKED;
 }
 
+/**
+ * How long a thread about to sleep first watches the word instead (ms). A futex sleep and wake
+ * costs about 10 µs at best and several times that on a busy machine, while a lock holder or a
+ * notifier usually answers within a few µs; spinning is bounded, so a long wait still sleeps.
+ */
+export const SPIN_MS = 0.02;
+
+/** Watches `w[i]` while it equals `value`, at most `ms`; returns whether it changed. */
+export function spinWhile(w: Int32Array, i: number, value: number, ms: number): boolean {
+  if (ms <= 0) return Atomics.load(w, i) !== value;
+  const until = performance.now() + ms;
+  for (let n = 1; ; n++) {
+    if (Atomics.load(w, i) !== value) return true;
+    if ((n & 31) === 0 && performance.now() >= until) return false;
+  }
+}
+
 /** Takes the mutex at `w[i]`, waiting at most `ms` (Infinity = forever). False on timeout. */
 export function lockBlocking(w: Int32Array, i: number, ms: number): boolean {
   let c = Atomics.compareExchange(w, i, UNLOCKED, LOCKED);
   if (c === UNLOCKED) return true;
   if (ms === 0) return false;
   const deadline = deadlineOf(ms);
+  // Spin on a lock that is held with nobody asleep on it: its holder is likely about to release it.
+  if (c === LOCKED && spinWhile(w, i, LOCKED, Math.min(ms, SPIN_MS))) {
+    c = Atomics.compareExchange(w, i, UNLOCKED, LOCKED);
+    if (c === UNLOCKED) return true;
+  }
   if (c !== CONTENDED) c = Atomics.exchange(w, i, CONTENDED);
   while (c !== UNLOCKED) {
     const left = remaining(deadline);
@@ -57,11 +79,36 @@ export async function lockAsync(w: Int32Array, i: number, ms: number): Promise<b
 export function unlock(w: Int32Array, i: number): boolean {
   for (;;) {
     const c = Atomics.compareExchange(w, i, LOCKED, UNLOCKED);
-    if (c === LOCKED) return true;
+    if (c === LOCKED) break;
     if (c === UNLOCKED) return false;
     if (Atomics.compareExchange(w, i, CONTENDED, UNLOCKED) === CONTENDED) {
       Atomics.notify(w, i, 1);
-      return true;
+      break;
     }
   }
+  if (deferred.length > 0) flushWakes();
+  return true;
 }
+
+/*
+ * Deferred wakes ("wait morphing", as pthread condition variables do it in the kernel).
+ * Condition.notify() runs with the lock held; waking a waiter at once only makes it run into that
+ * lock and sleep again until the notifier releases it: two wake-ups, each tens of microseconds.
+ * So notify() marks the waiter NOTIFIED (that part is immediate: a waiter whose time runs out now
+ * returns true) and leaves the futex wake here; the thread delivers its deferred wakes as soon as
+ * it unlocks any mutex, before it sleeps in any wait of the library, and at the latest at the end
+ * of its current synchronous run (a microtask), so a wake is never held back for long.
+ */
+const deferred: [Int32Array, number][] = [];
+
+/** Wakes the waiter sleeping on `w[i]` when this thread next releases a lock (see above). */
+export function deferWake(w: Int32Array, i: number): void {
+  if (deferred.push([w, i]) === 1) queueMicrotask(flushWakes);
+}
+
+/** Delivers this thread's deferred wakes now. */
+export function flushWakes(): void {
+  for (let entry = deferred.shift(); entry; entry = deferred.shift()) Atomics.notify(entry[0], entry[1]);
+}
+
+beforeSleep(flushWakes);
