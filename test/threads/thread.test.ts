@@ -436,3 +436,11 @@ test("a hook owner blocked in a long wait still runs the hook for a dying thread
     setExcepthook(null);
   }
 });
+
+test("a subclass with `static module` is imported in the thread, with its module scope", T, async () => {
+  const { SquareThread } = await import("../fixtures/module-thread.ts");
+  const t = new SquareThread(12);
+  t.start();
+  t.join();
+  assert.equal(t.result, 144);
+});
