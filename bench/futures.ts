@@ -42,7 +42,11 @@ async function ours(): Promise<Result> {
   return { name: "threading ThreadPoolExecutor", throughput: median(tp), latency: median(lat) };
 }
 
-async function pool(name: string, run: (x: number) => Promise<unknown>, close: () => Promise<unknown>): Promise<Result> {
+async function pool(
+  name: string,
+  run: (x: number) => Promise<unknown>,
+  close: () => Promise<unknown>,
+): Promise<Result> {
   await Promise.all([run(0), run(0)]);
   const tp: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -86,11 +90,29 @@ print(statistics.median(tp)); print(statistics.median(lat))
 export async function futuresRows(): Promise<Result[]> {
   const results: Result[] = [await ours()];
   const piscina = new Piscina({ filename: echoFile, minThreads: 2, maxThreads: 2 });
-  results.push(await pool("piscina (default options)", (x) => piscina.run(x), () => piscina.destroy()));
+  results.push(
+    await pool(
+      "piscina (default options)",
+      (x) => piscina.run(x),
+      () => piscina.destroy(),
+    ),
+  );
   const tuned = new Piscina({ filename: echoFile, minThreads: 2, maxThreads: 2, concurrentTasksPerWorker: 16 });
-  results.push(await pool("piscina (16 tasks per worker)", (x) => tuned.run(x), () => tuned.destroy()));
+  results.push(
+    await pool(
+      "piscina (16 tasks per worker)",
+      (x) => tuned.run(x),
+      () => tuned.destroy(),
+    ),
+  );
   const tiny = new Tinypool({ filename: echoFile, minThreads: 2, maxThreads: 2 });
-  results.push(await pool("tinypool", (x) => tiny.run(x), () => tiny.destroy()));
+  results.push(
+    await pool(
+      "tinypool",
+      (x) => tiny.run(x),
+      () => tiny.destroy(),
+    ),
+  );
   results.push(cpython());
   return results;
 }
@@ -103,7 +125,9 @@ export async function run(): Promise<void> {
   console.log("| pool | throughput (tasks/s) | vs piscina | sequential await (µs/task) |");
   console.log("|---|---:|---:|---:|");
   for (const r of results) {
-    console.log(`| ${r.name} | ${r.throughput.toFixed(0)} | ${(r.throughput / base).toFixed(2)}x | ${r.latency.toFixed(1)} |`);
+    console.log(
+      `| ${r.name} | ${r.throughput.toFixed(0)} | ${(r.throughput / base).toFixed(2)}x | ${r.latency.toFixed(1)} |`,
+    );
   }
 }
 

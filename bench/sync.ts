@@ -139,14 +139,56 @@ print((time.perf_counter() - t0) / R * 1e6); t.join()
   const ev = eventPingPong();
   const co = conditionPingPong();
   const rows: Row[] = [
-    { what: "uncontended RLock acquire+release", value: rl, unit: "ns", baseline: limit, baselineName: "bare CAS+store (limit)" },
-    { what: "uncontended RLock acquire+release", value: rl, unit: "ns", baseline: py[0], baselineName: "CPython RLock" },
-    { what: "uncontended Semaphore acquire+release", value: se, unit: "ns", baseline: limit, baselineName: "bare CAS+store (limit)" },
-    { what: "uncontended Semaphore acquire+release", value: se, unit: "ns", baseline: py[1], baselineName: "CPython Semaphore" },
-    { what: "Event ping-pong round trip (µs; lower is better)", value: ev, unit: "µs", baseline: pp, baselineName: "bare Atomics wait/notify" },
+    {
+      what: "uncontended RLock acquire+release",
+      value: rl,
+      unit: "ns",
+      baseline: limit,
+      baselineName: "bare CAS+store (limit)",
+    },
+    {
+      what: "uncontended RLock acquire+release",
+      value: rl,
+      unit: "ns",
+      baseline: py[0],
+      baselineName: "CPython RLock",
+    },
+    {
+      what: "uncontended Semaphore acquire+release",
+      value: se,
+      unit: "ns",
+      baseline: limit,
+      baselineName: "bare CAS+store (limit)",
+    },
+    {
+      what: "uncontended Semaphore acquire+release",
+      value: se,
+      unit: "ns",
+      baseline: py[1],
+      baselineName: "CPython Semaphore",
+    },
+    {
+      what: "Event ping-pong round trip (µs; lower is better)",
+      value: ev,
+      unit: "µs",
+      baseline: pp,
+      baselineName: "bare Atomics wait/notify",
+    },
     { what: "Event ping-pong round trip", value: ev, unit: "µs", baseline: py[2], baselineName: "CPython Event" },
-    { what: "Condition ping-pong round trip", value: co, unit: "µs", baseline: pp, baselineName: "bare Atomics wait/notify" },
-    { what: "Condition ping-pong round trip", value: co, unit: "µs", baseline: py[3], baselineName: "CPython Condition" },
+    {
+      what: "Condition ping-pong round trip",
+      value: co,
+      unit: "µs",
+      baseline: pp,
+      baselineName: "bare Atomics wait/notify",
+    },
+    {
+      what: "Condition ping-pong round trip",
+      value: co,
+      unit: "µs",
+      baseline: py[3],
+      baselineName: "CPython Condition",
+    },
   ];
   printTable("Synchronization primitives (issue 4); for round trips, throughput vs the limit = 1 / ratio", rows);
 }

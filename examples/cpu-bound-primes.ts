@@ -22,7 +22,10 @@ function countPrimes(from: number, to: number): number {
   return count;
 }
 
-const ranges = Array.from({ length: CHUNKS }, (_, i) => [Math.floor((i * LIMIT) / CHUNKS), Math.floor(((i + 1) * LIMIT) / CHUNKS)]);
+const ranges = Array.from({ length: CHUNKS }, (_, i) => [
+  Math.floor((i * LIMIT) / CHUNKS),
+  Math.floor(((i + 1) * LIMIT) / CHUNKS),
+]);
 
 function timed(threads: number): { total: number; seconds: number } {
   using pool = new ThreadPoolExecutor({ maxWorkers: threads });

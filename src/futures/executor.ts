@@ -148,7 +148,8 @@ const kTask = {
 };
 
 function primitives(args: unknown[]): boolean {
-  for (const a of args) if ((typeof a === "object" && a !== null) || typeof a === "function" || typeof a === "symbol") return false;
+  for (const a of args)
+    if ((typeof a === "object" && a !== null) || typeof a === "function" || typeof a === "symbol") return false;
   return true;
 }
 
@@ -175,7 +176,9 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
 
   constructor(options: ThreadPoolExecutorOptions = {}) {
     if (typeof options !== "object" || options === null) {
-      throw new TypeError("ThreadPoolExecutor(options): options must be an object like { maxWorkers, threadNamePrefix }");
+      throw new TypeError(
+        "ThreadPoolExecutor(options): options must be an object like { maxWorkers, threadNamePrefix }",
+      );
     }
     const { maxWorkers, threadNamePrefix, initializer, initargs } = options;
     if (maxWorkers === undefined || maxWorkers === null) {
@@ -191,11 +194,17 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       throw new TypeError("ThreadPoolExecutor: threadNamePrefix must be a string");
     }
     this.#prefix = threadNamePrefix || `ThreadPoolExecutor-${executorCounter++}`;
-    if (initializer !== undefined && initializer !== null && typeof initializer !== "function" && !isModuleTarget(initializer)) {
+    if (
+      initializer !== undefined &&
+      initializer !== null &&
+      typeof initializer !== "function" &&
+      !isModuleTarget(initializer)
+    ) {
       throw new TypeError("ThreadPoolExecutor: initializer must be a callable or { module, export }");
     }
     this.#init = initializer ? describeTarget(initializer, "ThreadPoolExecutor: initializer") : null;
-    if (initargs !== undefined && !Array.isArray(initargs)) throw new TypeError("ThreadPoolExecutor: initargs must be an array");
+    if (initargs !== undefined && !Array.isArray(initargs))
+      throw new TypeError("ThreadPoolExecutor: initargs must be an array");
     this.#initargs = initargs ?? [];
     encode(this.#initargs, "ThreadPoolExecutor: initargs"); // fails here, not in a thread, if they cannot cross
     this.#link = {
@@ -273,7 +282,10 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       }
     }
     if (best === undefined) {
-      internals.settle(f, { ok: false, error: new BrokenExecutor(this.#brokenReason ?? "no pool thread could be started") });
+      internals.settle(f, {
+        ok: false,
+        error: new BrokenExecutor(this.#brokenReason ?? "no pool thread could be started"),
+      });
       return;
     }
     this.#enqueue(best, f, task, least);
@@ -586,13 +598,9 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     return it;
   }
 
-  #mapSetup(
-    fn: Target,
-    iterable: Iterable<unknown>,
-    options: MapOptions,
-    what: string,
-  ): MapSetup {
-    if (typeof options !== "object" || options === null) throw new TypeError(`ThreadPoolExecutor.${what}(): options must be an object`);
+  #mapSetup(fn: Target, iterable: Iterable<unknown>, options: MapOptions, what: string): MapSetup {
+    if (typeof options !== "object" || options === null)
+      throw new TypeError(`ThreadPoolExecutor.${what}(): options must be an object`);
     const deadline = deadlineOf(timeoutMs(options.timeout, `ThreadPoolExecutor.${what}()`));
     const size = options.chunksize ?? 1;
     if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
@@ -601,10 +609,19 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     const key = keyOf(fn, `ThreadPoolExecutor.${what}(): fn`);
     const chunks: Future<unknown>[] = [];
-    if (iterable !== null && typeof iterable === "object" && Symbol.asyncIterator in iterable && !(Symbol.iterator in iterable)) {
+    if (
+      iterable !== null &&
+      typeof iterable === "object" &&
+      Symbol.asyncIterator in iterable &&
+      !(Symbol.iterator in iterable)
+    ) {
       return { deadline, chunks, key, size };
     }
-    if (iterable === null || iterable === undefined || typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== "function") {
+    if (
+      iterable === null ||
+      iterable === undefined ||
+      typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== "function"
+    ) {
       throw new TypeError(`ThreadPoolExecutor.${what}(): iterable is not iterable`);
     }
     let chunk: unknown[][] = [];
@@ -637,7 +654,11 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
    * The async twin of `map()`: a plain iterable is submitted at once, an async iterable as it
    * yields; results come in order.
    */
-  mapAsync<R = unknown>(fn: Target, iterable: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions = {}): AsyncIterableIterator<R> {
+  mapAsync<R = unknown>(
+    fn: Target,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    options: MapOptions = {},
+  ): AsyncIterableIterator<R> {
     let setup: MapSetup | undefined;
     let failure: unknown;
     try {
@@ -657,7 +678,14 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     let sourceError: { error: unknown } | undefined;
     let wake: (() => void) | undefined;
     let source: AsyncIterator<unknown> | undefined;
-    if (setup && fs.length === 0 && iterable !== null && typeof iterable === "object" && Symbol.asyncIterator in iterable && !(Symbol.iterator in iterable)) {
+    if (
+      setup &&
+      fs.length === 0 &&
+      iterable !== null &&
+      typeof iterable === "object" &&
+      Symbol.asyncIterator in iterable &&
+      !(Symbol.iterator in iterable)
+    ) {
       sourceDone = false;
       source = (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]();
       const { key } = setup;
@@ -716,7 +744,10 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
         }
         const f = fs[i++] as Future<unknown>;
         try {
-          const v = deadline === Number.POSITIVE_INFINITY ? await f.resultAsync() : await f.resultAsync(remaining(deadline) / 1000);
+          const v =
+            deadline === Number.POSITIVE_INFINITY
+              ? await f.resultAsync()
+              : await f.resultAsync(remaining(deadline) / 1000);
           if (size === 1) return { done: false, value: v as R };
           buffered = v as unknown[];
           b = 0;
@@ -774,7 +805,8 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   }
 
   #beginShutdown(options: { cancelFutures?: boolean }, what: string): void {
-    if (typeof options !== "object" || options === null) throw new TypeError(`ThreadPoolExecutor.${what}(): options must be an object`);
+    if (typeof options !== "object" || options === null)
+      throw new TypeError(`ThreadPoolExecutor.${what}(): options must be an object`);
     this.#shutdown = true;
     if (options.cancelFutures) {
       for (const w of this.#workers) for (const f of [...w.futures.values()]) f.cancel();

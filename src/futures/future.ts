@@ -56,7 +56,7 @@ export interface FutureInternals {
   task(f: Future<unknown>): unknown;
   setTask(f: Future<unknown>, task: unknown): void;
 }
-// biome-ignore lint/style/useConst: assigned in Future's static block
+// Assigned in Future's static block.
 export let internals: FutureInternals;
 
 function report(e: unknown, f: Future<unknown>): void {
@@ -138,7 +138,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return new Promise<void>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (ms !== Number.POSITIVE_INFINITY) {
-        timer = setTimeout(() => reject(new TimeoutError(`${what}: timed out after ${ms / 1000} s`)), Math.min(ms, 2 ** 31 - 1));
+        timer = setTimeout(
+          () => reject(new TimeoutError(`${what}: timed out after ${ms / 1000} s`)),
+          Math.min(ms, 2 ** 31 - 1),
+        );
       }
       this.#listeners.push(() => {
         if (timer !== undefined) clearTimeout(timer);
@@ -253,7 +256,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   /** `await future`: the result, or the task's error (CancelledError if cancelled). */
-  // biome-ignore lint/suspicious/noThenProperty: a Future is deliberately thenable
+  // A Future is deliberately thenable (PromiseLike), as API.md specifies.
   then<R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,

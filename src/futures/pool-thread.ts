@@ -52,7 +52,11 @@ const MAX_HELD = 256;
 export const BROKEN_MESSAGE = "A thread initializer failed, the thread pool is not usable anymore";
 
 function thenable(v: unknown): v is PromiseLike<unknown> {
-  return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as { then?: unknown }).then === "function";
+  return (
+    (typeof v === "object" || typeof v === "function") &&
+    v !== null &&
+    typeof (v as { then?: unknown }).then === "function"
+  );
 }
 
 /** Runs in the pool thread: serves tasks until the executor sends `stop`. */
@@ -260,4 +264,3 @@ export async function poolThread(
   void pump();
   return done;
 }
-

@@ -185,7 +185,10 @@ class Waiting<T> {
  * Blocks until the futures meet `returnWhen` (default ALL_COMPLETED; FIRST_COMPLETED,
  * FIRST_EXCEPTION) or `timeout` seconds pass; returns `{ done, notDone }` (no error on timeout).
  */
-export function wait<T>(fs: Iterable<Future<T>>, options: WaitOptions = {}): { done: Set<Future<T>>; notDone: Set<Future<T>> } {
+export function wait<T>(
+  fs: Iterable<Future<T>>,
+  options: WaitOptions = {},
+): { done: Set<Future<T>>; notDone: Set<Future<T>> } {
   const w = new Waiting(fs, options, "wait()");
   if (!w.met()) blockOn(linksOf(w.fs as Future<unknown>[]), () => w.met(), w.deadline);
   return w.result();

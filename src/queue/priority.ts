@@ -109,7 +109,9 @@ export class HeapStore implements Store {
     }
     if (incomparable) {
       resetIncomparable();
-      throw new TypeError(`PriorityQueue.put(): '<' not supported between ${incomparableKinds} (the item was not queued)`);
+      throw new TypeError(
+        `PriorityQueue.put(): '<' not supported between ${incomparableKinds} (the item was not queued)`,
+      );
     }
     const at = h[TOP] as number;
     for (let i = n; i > pos; ) {

@@ -97,7 +97,11 @@ export function threadFlags(execArgv: string[]): { execArgv: string[]; tsx: stri
     if (/^--(eval|print|input-type|test)(=|$)/.test(a) || a === "-pe") continue;
     if (!workersInheritHooks) {
       const pair = a === "--import" || a === "--require" || a === "-r" || a === "--loader";
-      const value = pair ? (execArgv[i + 1] ?? "") : /^--(import|require|loader)=/.test(a) ? a.slice(a.indexOf("=") + 1) : null;
+      const value = pair
+        ? (execArgv[i + 1] ?? "")
+        : /^--(import|require|loader)=/.test(a)
+          ? a.slice(a.indexOf("=") + 1)
+          : null;
       if (value !== null && isTsx(value)) {
         if (a.startsWith("--import") || a.startsWith("--loader")) tsx = value;
         if (pair) i++;

@@ -121,7 +121,12 @@ export function untilBlocking(i32: Int32Array, index: number, done: () => boolea
 }
 
 /** The async twin of untilBlocking(). */
-export async function untilAsync(i32: Int32Array, index: number, done: () => boolean, deadline: number): Promise<boolean> {
+export async function untilAsync(
+  i32: Int32Array,
+  index: number,
+  done: () => boolean,
+  deadline: number,
+): Promise<boolean> {
   for (;;) {
     const seen = Atomics.load(i32, index);
     if (done()) return true;

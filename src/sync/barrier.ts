@@ -75,7 +75,8 @@ export class Barrier {
       return;
     }
     if (typeof parties !== "number") throw new TypeError(`Barrier: parties must be a number, not ${typeof parties}`);
-    if (!Number.isInteger(parties) || parties < 1) throw new RangeError(`Barrier: parties must be an integer > 0, not ${parties}`);
+    if (!Number.isInteger(parties) || parties < 1)
+      throw new RangeError(`Barrier: parties must be an integer > 0, not ${parties}`);
     timeoutMs(timeout, "Barrier()");
     if (actionArgs === undefined || actionArgs === null) actionArgs = [];
     if (!Array.isArray(actionArgs)) throw new TypeError("Barrier: actionArgs must be an array");

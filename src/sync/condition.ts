@@ -200,7 +200,8 @@ export class Condition {
    * has ended is skipped. RuntimeError("cannot notify on un-acquired lock") without the lock.
    */
   notify(n = 1): void {
-    if (typeof n !== "number" || Number.isNaN(n)) throw new TypeError(`Condition.notify(): n must be a number, not ${typeof n}`);
+    if (typeof n !== "number" || Number.isNaN(n))
+      throw new TypeError(`Condition.notify(): n must be a number, not ${typeof n}`);
     if (!this.#lock[kIsOwned]()) throw new RuntimeError("cannot notify on un-acquired lock");
     const w = this.#w;
     let woken = 0;
@@ -315,7 +316,12 @@ export class Condition {
 
   /** @internal */
   [kShare](): ShareRecord {
-    return { kind: "Condition", id: this.#id, buffers: [this.#w.buffer as SharedArrayBuffer], meta: { lock: this.#lock } };
+    return {
+      kind: "Condition",
+      id: this.#id,
+      buffers: [this.#w.buffer as SharedArrayBuffer],
+      meta: { lock: this.#lock },
+    };
   }
 
   get [Symbol.toStringTag](): string {

@@ -9,15 +9,7 @@
  */
 import { RuntimeError } from "../errors.js";
 import { timeoutMs } from "../shared/wait.js";
-import {
-  kShare,
-  newObjectId,
-  type ShareRecord,
-  adoptedRecord,
-  registerKind,
-  remember,
-  revive,
-} from "../transport/shareable.js";
+import { kShare, newObjectId, type ShareRecord, adoptedRecord, registerKind, revive } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
 import { LOCKED, lockAsync, lockBlocking, UNLOCKED, unlock } from "./mutex.js";
 import { kAcquireRestore, kAcquireRestoreAsync, kIsOwned, kReleaseSave } from "./owned.js";

@@ -25,7 +25,6 @@ import { Condition } from "./condition.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
 import { Lock } from "./lock.js";
 
-
 const VALUE = 0;
 const WAITERS = 1;
 const BOUND = 2;
@@ -43,7 +42,8 @@ function checkCount(value: unknown, what: string, message: string): number {
 
 /** Checks Python's acquire(blocking, timeout) arguments for a semaphore; returns the timeout in ms. */
 function semaphoreAcquireArgs(what: string, blocking: unknown, timeout: unknown): number {
-  if (typeof blocking !== "boolean") throw new TypeError(`${what}.acquire(): blocking must be a boolean, not ${typeof blocking}`);
+  if (typeof blocking !== "boolean")
+    throw new TypeError(`${what}.acquire(): blocking must be a boolean, not ${typeof blocking}`);
   if (!blocking) {
     if (timeout !== undefined && timeout !== null) {
       throw new RangeError(`${what}.acquire(): can't specify timeout for non-blocking acquire`);

@@ -21,7 +21,9 @@ function startHub(): void {
   // non-daemon threads instead (see lifetime.ts).
   hub.on("error", (e) => {
     // Thread starts waiting on it fail with a RuntimeError (thread.ts); say why, once.
-    process.stderr.write(`threading: the hub worker failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.stderr.write(
+      `threading: the hub worker failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
   });
   hub.unref();
   port1.unref();

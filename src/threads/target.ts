@@ -150,4 +150,3 @@ export async function compileTarget(spec: TargetSpec): Promise<(...args: unknown
   }
   return fn as (...args: unknown[]) => unknown;
 }
-

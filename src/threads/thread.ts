@@ -30,7 +30,15 @@ import {
   slotIndex,
   writeName,
 } from "../shared/runtime.js";
-import { deadlineOf, runDuties, timeoutMs, untilAsync, untilBlocking, waitAsync, waitBlocking } from "../shared/wait.js";
+import {
+  deadlineOf,
+  runDuties,
+  timeoutMs,
+  untilAsync,
+  untilBlocking,
+  waitAsync,
+  waitBlocking,
+} from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
 import { type Encoded, encode } from "../transport/encode.js";
 import { kShare, lookup, registerKind, remember, type ShareRecord } from "../transport/shareable.js";

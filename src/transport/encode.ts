@@ -51,7 +51,8 @@ function isNativeInstance(obj: object): boolean {
 
 /** Sets an own data property, also one named "__proto__" (an assignment would set the prototype). */
 export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  if (key === "__proto__")
+    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
   else obj[key] = value;
 }
 

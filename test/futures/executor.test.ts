@@ -27,13 +27,6 @@ import {
 
 const T = { timeout: 30_000 };
 
-
-function spin(ms: number): number {
-  const end = Date.now() + ms;
-  while (Date.now() < end);
-  return ms;
-}
-
 test("submit runs the call in a pool thread; result() blocks with no event loop turning", T, () => {
   using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
   const f = ex.submit((a: number, b: number) => a * b, 21, 2);
@@ -64,7 +57,8 @@ test("task errors keep class, message and stack; a failed future is no unhandled
   });
   assert.throws(
     () => f.result(),
-    (e: unknown) => e instanceof TypeError && (e as Error).message === "bad thing" && /thrower/.test((e as Error).stack ?? ""),
+    (e: unknown) =>
+      e instanceof TypeError && (e as Error).message === "bad thing" && /thrower/.test((e as Error).stack ?? ""),
   );
   const g = ex.submit(() => {
     throw new RuntimeError("rt");
@@ -72,23 +66,27 @@ test("task errors keep class, message and stack; a failed future is no unhandled
   assert.ok(g.exception() instanceof RuntimeError);
 });
 
-test("threads start lazily up to maxWorkers, are named prefix_N, appear in enumerate(), idle ones are reused", T, () => {
-  using ex = new ThreadPoolExecutor({ maxWorkers: 3, threadNamePrefix: "SpecialPool" });
-  for (let i = 0; i < 3; i++) ex.submit((x: number) => x, i).result();
-  let names = enumerate()
-    .map((t) => t.name)
-    .filter((n) => n.startsWith("SpecialPool"));
-  assert.deepEqual(names, ["SpecialPool_0"]);
-  const ev = new Event();
-  const fs = [0, 1, 2, 3, 4, 5].map(() => ex.submit((e: Event) => e.wait(10), ev));
-  names = enumerate()
-    .map((t) => t.name)
-    .filter((n) => n.startsWith("SpecialPool"))
-    .sort();
-  assert.deepEqual(names, ["SpecialPool_0", "SpecialPool_1", "SpecialPool_2"]);
-  ev.set();
-  for (const f of fs) assert.equal(f.result(), true);
-});
+test(
+  "threads start lazily up to maxWorkers, are named prefix_N, appear in enumerate(), idle ones are reused",
+  T,
+  () => {
+    using ex = new ThreadPoolExecutor({ maxWorkers: 3, threadNamePrefix: "SpecialPool" });
+    for (let i = 0; i < 3; i++) ex.submit((x: number) => x, i).result();
+    let names = enumerate()
+      .map((t) => t.name)
+      .filter((n) => n.startsWith("SpecialPool"));
+    assert.deepEqual(names, ["SpecialPool_0"]);
+    const ev = new Event();
+    const fs = [0, 1, 2, 3, 4, 5].map(() => ex.submit((e: Event) => e.wait(10), ev));
+    names = enumerate()
+      .map((t) => t.name)
+      .filter((n) => n.startsWith("SpecialPool"))
+      .sort();
+    assert.deepEqual(names, ["SpecialPool_0", "SpecialPool_1", "SpecialPool_2"]);
+    ev.set();
+    for (const f of fs) assert.equal(f.result(), true);
+  },
+);
 
 test("default prefix is ThreadPoolExecutor-K; default maxWorkers min(32, cpus + 4)", T, async () => {
   const { availableParallelism } = await import("node:os");
@@ -114,8 +112,14 @@ test("submit never waits for a thread to start", T, () => {
 test("map: results in order, timeout from the call, chunksize, leaving early cancels", T, () => {
   using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
   const items = Array.from({ length: 50 }, (_, i) => i);
-  assert.deepEqual([...ex.map((x: number) => x * x, items)], items.map((x) => x * x));
-  assert.deepEqual([...ex.map((x: number) => x * x, items, { chunksize: 7 })], items.map((x) => x * x));
+  assert.deepEqual(
+    [...ex.map((x: number) => x * x, items)],
+    items.map((x) => x * x),
+  );
+  assert.deepEqual(
+    [...ex.map((x: number) => x * x, items, { chunksize: 7 })],
+    items.map((x) => x * x),
+  );
   assert.deepEqual([...ex.map((x: number) => x, [])], []);
   const it = ex.map(
     (ms: number) => {
@@ -130,10 +134,13 @@ test("map: results in order, timeout from the call, chunksize, leaving early can
   assert.equal(it.next().value, 0);
   assert.throws(() => it.next(), TimeoutError);
   // an error in a call surfaces at its position
-  const it2 = ex.map((x: number) => {
-    if (x === 2) throw new RangeError("two");
-    return x;
-  }, [0, 1, 2, 3]);
+  const it2 = ex.map(
+    (x: number) => {
+      if (x === 2) throw new RangeError("two");
+      return x;
+    },
+    [0, 1, 2, 3],
+  );
   assert.equal(it2.next().value, 0);
   assert.equal(it2.next().value, 1);
   assert.throws(() => it2.next(), RangeError);
@@ -253,7 +260,10 @@ test("asCompleted yields futures as they finish; TimeoutError names the unfinish
   done.result();
   const it = asCompleted([done, ...slow], 0.1);
   assert.equal(it.next().value, done);
-  assert.throws(() => it.next(), (e: unknown) => e instanceof TimeoutError && (e as Error).message === "2 (of 3) futures unfinished");
+  assert.throws(
+    () => it.next(),
+    (e: unknown) => e instanceof TimeoutError && (e as Error).message === "2 (of 3) futures unfinished",
+  );
   ev.set();
 });
 
@@ -312,7 +322,10 @@ test("shutdown: waits for queued tasks; cancelFutures cancels those not started;
   const fs = [50, 50, 50, 50].map((ms) => ex.submit(spinTask, ms));
   ex.shutdown();
   assert.ok(fs.every((f) => f.done() && f.result() === 50));
-  assert.throws(() => ex.submit(() => 1), (e: unknown) => e instanceof RuntimeError && (e as Error).message === "cannot schedule new futures after shutdown");
+  assert.throws(
+    () => ex.submit(() => 1),
+    (e: unknown) => e instanceof RuntimeError && (e as Error).message === "cannot schedule new futures after shutdown",
+  );
   ex.shutdown(); // twice is fine
 
   const ex2 = new ThreadPoolExecutor({ maxWorkers: 1 });
@@ -387,7 +400,10 @@ test("a pool thread keeps its globals across tasks (a namespace per pool thread)
     g.__count = (g.__count ?? 0) + 1;
     return g.__count;
   };
-  assert.deepEqual([1, 2, 3].map(() => ex.submit(bump).result()), [1, 2, 3]);
+  assert.deepEqual(
+    [1, 2, 3].map(() => ex.submit(bump).result()),
+    [1, 2, 3],
+  );
 });
 
 test("process.exit() in a task fails that future; the pool replaces the thread and goes on", T, () => {
@@ -396,7 +412,10 @@ test("process.exit() in a task fails that future; the pool replaces the thread a
   const dying = ex.submit(() => process.exit(3));
   const after = [2, 3, 4].map((x) => ex.submit((y: number) => y, x));
   assert.equal(before.result(), 1);
-  assert.throws(() => dying.result(), (e: unknown) => e instanceof RuntimeError && /process\.exit\(3\)/.test((e as Error).message));
+  assert.throws(
+    () => dying.result(),
+    (e: unknown) => e instanceof RuntimeError && /process\.exit\(3\)/.test((e as Error).message),
+  );
   assert.deepEqual(
     after.map((f) => f.result()),
     [2, 3, 4],

@@ -2,7 +2,11 @@
 import assert from "node:assert/strict";
 import { Event, type Queue, Thread } from "threading";
 
-export type Op = { op: "get" } | { op: "put"; item: unknown } | { op: "shutdown"; immediate?: boolean } | { op: "taskDone" };
+export type Op =
+  | { op: "get" }
+  | { op: "put"; item: unknown }
+  | { op: "shutdown"; immediate?: boolean }
+  | { op: "taskDone" };
 
 /** Starts a thread that sleeps 0.1 s, sets `started`, then performs `op` on `q` (as CPython's _TriggerThread). */
 export function trigger(q: unknown, op: Op): { thread: Thread; started: Event } {
@@ -35,7 +39,12 @@ export function doBlockingTest<R>(block: () => R, q: unknown, op: Op): R {
 }
 
 /** block() must throw `cls` after the trigger acted (CPython's do_exceptional_blocking_test). */
-export function doExceptionalBlockingTest(block: () => unknown, q: unknown, op: Op, cls: new (...a: never[]) => Error): void {
+export function doExceptionalBlockingTest(
+  block: () => unknown,
+  q: unknown,
+  op: Op,
+  cls: new (...a: never[]) => Error,
+): void {
   const { thread, started } = trigger(q, op);
   try {
     assert.throws(block, cls);

@@ -45,8 +45,14 @@ function basicQueueTest(q: AnyQueue, order: readonly number[]): void {
   assert.ok(!q.qsize(), "Queue should be empty");
   assert.throws(() => q.get(false), Empty);
   assert.throws(() => q.get(true, 0.01), Empty);
-  assert.equal(doBlockingTest(() => q.get(), q, { op: "put", item: "empty" }), "empty");
-  assert.equal(doBlockingTest(() => q.get(true, 10), q, { op: "put", item: "empty" }), "empty");
+  assert.equal(
+    doBlockingTest(() => q.get(), q, { op: "put", item: "empty" }),
+    "empty",
+  );
+  assert.equal(
+    doBlockingTest(() => q.get(true, 10), q, { op: "put", item: "empty" }),
+    "empty",
+  );
 }
 
 function queueJoinTest(q: Queue<number>): void {
@@ -147,7 +153,22 @@ for (const [name, Q, order] of kinds) {
     test("items keep their value; an item that cannot cross is a TypeError and the queue is unchanged", T, () => {
       const q = new Q<unknown>();
       if (name === "PriorityQueue") return; // ordering of mixed items is tested in priority.test.ts
-      const items = [0, -0.5, Number.NaN, "", "héllo 😀", "x".repeat(40_000), null, undefined, true, false, 12n, { a: [1, { b: new Map([[1, 2]]) }] }, [1, "a"], new Date(0)];
+      const items = [
+        0,
+        -0.5,
+        Number.NaN,
+        "",
+        "héllo 😀",
+        "x".repeat(40_000),
+        null,
+        undefined,
+        true,
+        false,
+        12n,
+        { a: [1, { b: new Map([[1, 2]]) }] },
+        [1, "a"],
+        new Date(0),
+      ];
       for (const x of items) q.put(x);
       assert.throws(() => q.put({ f: () => 1 }), { name: "TypeError", message: /item\.f/ });
       assert.throws(() => q.put(Symbol("s")), TypeError);

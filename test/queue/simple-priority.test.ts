@@ -141,7 +141,10 @@ describe("PriorityQueue ordering (as Python compares)", () => {
     // equal objects inside tuples are skipped, as (1, {}) vs (1, {}) in Python
     q.put([1, { a: 1 }, 2]);
     q.put([1, { a: 1 }, 1]);
-    assert.deepEqual(drain(q), [[1, { a: 1 }, 1], [1, { a: 1 }, 2]]);
+    assert.deepEqual(drain(q), [
+      [1, { a: 1 }, 1],
+      [1, { a: 1 }, 2],
+    ]);
   });
 
   test("incomparable items: TypeError from put, nothing lost, queue unchanged", T, () => {
@@ -154,7 +157,10 @@ describe("PriorityQueue ordering (as Python compares)", () => {
     q.put([1, { a: 1 }]);
     assert.throws(() => q.put([1, { b: 2 }]), { name: "TypeError", message: /not supported/ });
     q.put([0, { b: 2 }]);
-    assert.deepEqual(drain(q), [[0, { b: 2 }], [1, { a: 1 }]]);
+    assert.deepEqual(drain(q), [
+      [0, { b: 2 }],
+      [1, { a: 1 }],
+    ]);
     const d = new PriorityQueue<object>();
     d.put({ x: 1 });
     assert.throws(() => d.put({ x: 1 }), TypeError, "objects have no < even when equal");

@@ -27,7 +27,10 @@ test("Barrier: one party passes at once; argument checks", T, () => {
     name: "TypeError",
     message: /actionArgs\[0\] cannot be sent to another thread/,
   });
-  assert.throws(() => new Barrier(2, () => {}, undefined, [{ ok: 1, bad: Symbol("s") }]), /actionArgs\[1\]|actionArgs\[0\]\.bad/);
+  assert.throws(
+    () => new Barrier(2, () => {}, undefined, [{ ok: 1, bad: Symbol("s") }]),
+    /actionArgs\[1\]|actionArgs\[0\]\.bad/,
+  );
 });
 
 test("Barrier: 4 threads pass 5 rounds in lockstep; indices are 0..3 in each round", T, () => {
@@ -166,34 +169,38 @@ test("Barrier: abort() breaks it for the waiting threads and later ones (CPython
   assert.equal(b.broken, true);
 });
 
-test("Barrier: reset() releases the waiters with BrokenBarrierError, then it works again (CPython's test_reset)", T, () => {
-  const N = 4;
-  const b = new Barrier(N, undefined, 10);
-  // r: [passed, broken, passedAgain]
-  const r = cells(3);
-  run(
-    N,
-    (bar: Barrier, res: Int32Array, n: number) => {
-      const i = bar.wait();
-      if (i === n >> 1) {
-        const end = performance.now() + 5000;
-        while (bar.nWaiting < n - 1 && performance.now() < end) sleep(0.005);
-        bar.reset();
-      } else {
-        try {
-          bar.wait();
-          Atomics.add(res, 0, 1);
-        } catch (e) {
-          if (e instanceof BrokenBarrierError) Atomics.add(res, 1, 1);
+test(
+  "Barrier: reset() releases the waiters with BrokenBarrierError, then it works again (CPython's test_reset)",
+  T,
+  () => {
+    const N = 4;
+    const b = new Barrier(N, undefined, 10);
+    // r: [passed, broken, passedAgain]
+    const r = cells(3);
+    run(
+      N,
+      (bar: Barrier, res: Int32Array, n: number) => {
+        const i = bar.wait();
+        if (i === n >> 1) {
+          const end = performance.now() + 5000;
+          while (bar.nWaiting < n - 1 && performance.now() < end) sleep(0.005);
+          bar.reset();
+        } else {
+          try {
+            bar.wait();
+            Atomics.add(res, 0, 1);
+          } catch (e) {
+            if (e instanceof BrokenBarrierError) Atomics.add(res, 1, 1);
+          }
         }
-      }
-      bar.wait();
-      Atomics.add(res, 2, 1);
-    },
-    [b, r, N],
-  );
-  assert.deepEqual([...r], [0, N - 1, N]);
-});
+        bar.wait();
+        Atomics.add(res, 2, 1);
+      },
+      [b, r, N],
+    );
+    assert.deepEqual([...r], [0, N - 1, N]);
+  },
+);
 
 test("Barrier: a wait that times out breaks the barrier; the default timeout applies", T, async () => {
   const b = new Barrier(2);
@@ -232,4 +239,3 @@ test("Barrier: nWaiting counts the threads waiting in the round", T, () => {
   for (const t of threads) t.join();
   assert.equal(b.nWaiting, 0);
 });
-

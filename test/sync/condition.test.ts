@@ -246,35 +246,39 @@ test("Condition: waitForAsync on main while a thread changes the state", T, asyn
   cond.release();
 });
 
-test("Condition: mixed waiters are woken oldest first (a thread's blocking wait, then main's waitAsync)", T, async () => {
-  const cond = new Condition();
-  const r = cells(5);
-  const [t] = startWaiters(cond, r, 1);
-  until(() => {
-    using _ = cond.hold();
-    return Atomics.load(r, 0) === 1;
-  }, "the thread waiter");
-  cond.acquire();
-  let mainWoke = false;
-  const p = cond.waitAsync().then((ok) => {
-    mainWoke = ok;
+test(
+  "Condition: mixed waiters are woken oldest first (a thread's blocking wait, then main's waitAsync)",
+  T,
+  async () => {
+    const cond = new Condition();
+    const r = cells(5);
+    const [t] = startWaiters(cond, r, 1);
+    until(() => {
+      using _ = cond.hold();
+      return Atomics.load(r, 0) === 1;
+    }, "the thread waiter");
+    cond.acquire();
+    let mainWoke = false;
+    const p = cond.waitAsync().then((ok) => {
+      mainWoke = ok;
+      cond.release();
+      return ok;
+    });
+    // waitAsync released the lock synchronously: notify one, which must be the thread (older).
+    cond.acquire();
+    cond.notify(1);
+    Atomics.store(r, 1, 1);
     cond.release();
-    return ok;
-  });
-  // waitAsync released the lock synchronously: notify one, which must be the thread (older).
-  cond.acquire();
-  cond.notify(1);
-  Atomics.store(r, 1, 1);
-  cond.release();
-  await (t as Thread).joinAsync();
-  assert.equal(r[3], 11);
-  await sleepAsync(0.02);
-  assert.equal(mainWoke, false);
-  cond.acquire();
-  cond.notify(1);
-  cond.release();
-  assert.equal(await p, true);
-});
+    await (t as Thread).joinAsync();
+    assert.equal(r[3], 11);
+    await sleepAsync(0.02);
+    assert.equal(mainWoke, false);
+    cond.acquire();
+    cond.notify(1);
+    cond.release();
+    assert.equal(await p, true);
+  },
+);
 
 test("Condition: a waiter whose thread ended does not swallow a notify", T, () => {
   const cond = new Condition();
@@ -410,7 +414,10 @@ test("Condition property: notify(n) wakes the n oldest waiters, exactly (async m
             cond.release();
           }
           await settle();
-          assert.deepEqual([...woke].sort((a, b) => a - b), [...expected].sort((a, b) => a - b));
+          assert.deepEqual(
+            [...woke].sort((a, b) => a - b),
+            [...expected].sort((a, b) => a - b),
+          );
         }
         await cond.acquireAsync();
         cond.notifyAll();

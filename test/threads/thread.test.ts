@@ -20,7 +20,6 @@ import {
 
 const T = { timeout: 30_000 };
 
-
 test("a thread runs its target with args, on another thread", T, () => {
   const cell = new Int32Array(new SharedArrayBuffer(8));
   const t = new Thread({

@@ -11,5 +11,8 @@ new Thread({ target: add, args: ["1", 2] });
 // @ts-expect-error too few args
 new Thread({ target: add, args: [1] });
 new Thread({ target: { module: "./work.js", export: "run" }, args: [1, "x"] });
-const threads: Thread[] = [new Thread({ target: add, args: [1, 2] }), new Thread({ target: (s: string) => s, args: ["x"] })];
+const threads: Thread[] = [
+  new Thread({ target: add, args: [1, 2] }),
+  new Thread({ target: (s: string) => s, args: ["x"] }),
+];
 void threads;
