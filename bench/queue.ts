@@ -14,7 +14,9 @@ const KINDS: Kind[] = ["number", "string", "object"];
 /** Runs `threads`, released together by an Event; returns wall seconds from release to last join. */
 function timed(threads: Thread[], go: Event): number {
   for (const t of threads) t.start();
-  sleep(0.05);
+  // Let the hub finish booting the spare workers it starts after each handed-out one: a boot takes
+  // a core for tens of milliseconds and would be measured as queue time.
+  sleep(0.3);
   const t0 = performance.now();
   go.set();
   for (const t of threads) t.join();
@@ -89,36 +91,46 @@ function ringRun(): number {
   return N / timed([prod, cons], go);
 }
 
-function postMessageRun(kind: Kind): number {
-  const { port1, port2 } = new MessageChannel();
+/**
+ * postMessage between the same threads: `pairs` producer -> consumer MessageChannels, N items in all
+ * (for 2->2, two independent channels: the best postMessage can do, with no shared queue at all).
+ */
+function postMessageRun(kind: Kind, pairs = 1): number {
   const go = new Event();
-  const prod = new Thread({
-    target: (port: import("node:worker_threads").MessagePort, go: Event, n: number, kind: string) => {
-      go.wait();
-      if (kind === "number") for (let i = 0; i < n; i++) port.postMessage(i);
-      else if (kind === "string") for (let i = 0; i < n; i++) port.postMessage(`item ${i & 1023}`);
-      else for (let i = 0; i < n; i++) port.postMessage({ id: i, name: "item", ok: true });
-      port.close();
-    },
-    args: [port1, go, N, kind],
-    transferList: [port1],
-  });
-  const cons = new Thread({
-    target: (port: import("node:worker_threads").MessagePort, go: Event, n: number) =>
-      new Promise<void>((resolve) => {
-        let got = 0;
-        port.on("message", () => {
-          if (++got === n) {
-            port.close();
-            resolve();
-          }
-        });
-        go.wait();
+  const each = Math.floor(N / pairs);
+  const threads: Thread[] = [];
+  for (let p = 0; p < pairs; p++) {
+    const { port1, port2 } = new MessageChannel();
+    threads.push(
+      new Thread({
+        target: (port: import("node:worker_threads").MessagePort, go: Event, n: number, kind: string) => {
+          go.wait();
+          if (kind === "number") for (let i = 0; i < n; i++) port.postMessage(i);
+          else if (kind === "string") for (let i = 0; i < n; i++) port.postMessage(`item ${i & 1023}`);
+          else for (let i = 0; i < n; i++) port.postMessage({ id: i, name: "item", ok: true });
+          port.close();
+        },
+        args: [port1, go, each, kind],
+        transferList: [port1],
       }),
-    args: [port2, go, N],
-    transferList: [port2],
-  });
-  return N / timed([prod, cons], go);
+      new Thread({
+        target: (port: import("node:worker_threads").MessagePort, go: Event, n: number) =>
+          new Promise<void>((resolve) => {
+            let got = 0;
+            port.on("message", () => {
+              if (++got === n) {
+                port.close();
+                resolve();
+              }
+            });
+            go.wait();
+          }),
+        args: [port2, go, each],
+        transferList: [port2],
+      }),
+    );
+  }
+  return (each * pairs) / timed(threads, go);
 }
 
 function handoffLatency(): { median: number; p99: number } {
@@ -213,6 +225,13 @@ for P in (1,2):
       unit: "items/s",
       baseline: py[3 + i],
       baselineName: "CPython queue.Queue",
+    });
+    rows.push({
+      what: `Queue 2->2 ${kind}s`,
+      value: v,
+      unit: "items/s",
+      baseline: postMessageRun(kind, 2),
+      baselineName: "postMessage, 2 channels",
     });
   }
   const lat = handoffLatency();
