@@ -36,6 +36,7 @@ import {
   STATE_WORDS,
   type TaskBatch,
 } from "./pool-thread.js";
+import { libraryFile } from "../shared/paths.js";
 
 /** Options of `new ThreadPoolExecutor()`, as Python's keyword arguments. */
 export interface ThreadPoolExecutorOptions {
@@ -57,7 +58,7 @@ export interface MapOptions {
 
 // The pool thread's body: a module target inside the library (threads/target.ts registers no
 // TypeScript loader for the library's own modules, so a pool thread starts as fast as any thread).
-const poolEntry = { module: new URL("./pool-thread.js", import.meta.url), export: "poolThread" };
+const poolEntry = { module: libraryFile("futures/pool-thread.js"), export: "poolThread" };
 
 const SLAB_BITS = 10;
 const SLAB = 1 << SLAB_BITS;

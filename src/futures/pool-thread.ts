@@ -11,6 +11,8 @@
  * The thread keeps its globals and module instances across tasks (so a `local` gives it one
  * namespace for all its tasks), and compiles each function target once.
  */
+// The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
+import "../index.js";
 import type { MessagePort } from "node:worker_threads";
 import { BrokenExecutor } from "../errors.js";
 import { decode } from "../transport/decode.js";

@@ -5,13 +5,14 @@
 import { MessageChannel, type TransferListItem, Worker } from "node:worker_threads";
 import { boot, type Bootstrap } from "../shared/runtime.js";
 import { connectDirectory } from "../transport/directory.js";
+import { libraryFile } from "../shared/paths.js";
 
 let hub: Worker | undefined;
 
 function startHub(): void {
   const { port1, port2 } = new MessageChannel();
   const threading: Bootstrap = { ...boot, hubPort: port2, slot: -1, ident: 0 };
-  hub = new Worker(new URL("./hub.js", import.meta.url), {
+  hub = new Worker(libraryFile("threads/hub.js"), {
     workerData: { threading },
     transferList: [port2],
     name: "threading-hub",

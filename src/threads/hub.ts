@@ -11,14 +11,17 @@
  * thread table every thread whose worker exits without having ended itself (process.exit(),
  * out of memory, a crash), which wakes everyone who joins it.
  */
+// The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
+import "../index.js";
 import { MessageChannel, type MessagePort, Worker, workerData } from "node:worker_threads";
 import { type Bootstrap, boot, G, HUB_READY, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
 import type { DirectoryMessage } from "../transport/directory.js";
 import { markEnded, markFailed } from "./table.js";
 import { type RunRequest, transferListOf } from "./thread.js";
+import { libraryFile } from "../shared/paths.js";
 
 const SPARES = 2;
-const workerUrl = new URL("./worker.js", import.meta.url);
+const workerUrl = libraryFile("threads/worker.js");
 const root = (workerData as { threading: Bootstrap }).threading;
 
 const ready: Worker[] = [];

@@ -13,6 +13,7 @@
 import { pathToFileURL } from "node:url";
 import { esbuildHelpers } from "./helpers.js";
 import { beforeUserImport } from "./loaders.js";
+import { distUrl } from "../shared/paths.js";
 
 /** A function exported from a module, run in the thread: `{ module: "./work.ts", export: "crunch" }`. */
 export type ModuleTarget = { module: string | URL; export?: string };
@@ -26,7 +27,7 @@ export type TargetSpec =
   | { kind: "module"; module: string; export: string };
 
 // The library's own files, as stack traces name them: dist/, or src/ when source maps are on (tsx).
-const packageRoot = new URL("../../", import.meta.url).href;
+const packageRoot = new URL("../", distUrl).href;
 const libraryDirs = [`${packageRoot}dist/`, `${packageRoot}src/`];
 
 /** The URL of the user file that called into the library (for relative imports), best effort. */

@@ -1,4 +1,6 @@
 /** The body of a Timer's thread (see timer.ts); imported by the thread as a module target. */
+// The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
+import "../index.js";
 import type { Event } from "../sync/event.js";
 import { compileTarget, type TargetSpec } from "./target.js";
 

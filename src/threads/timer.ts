@@ -9,6 +9,7 @@ import { timeoutMs } from "../shared/wait.js";
 import { encode } from "../transport/encode.js";
 import { callerFile, describeTarget, type Target } from "./target.js";
 import { libraryClasses, Thread } from "./thread.js";
+import { libraryFile } from "../shared/paths.js";
 
 /** Runs `fn(...args)` on a new thread after `interval` seconds, unless cancelled. */
 export class Timer extends Thread {
@@ -24,7 +25,7 @@ export class Timer extends Thread {
     encode(args, "Timer args");
     const finished = new Event();
     super({
-      target: { module: new URL("./timer-run.js", import.meta.url), export: "runTimer" },
+      target: { module: libraryFile("threads/timer-run.js"), export: "runTimer" },
       args: [interval, spec, args, finished],
     });
     this.name = this.name.replace(/ \(runTimer\)$/, "");

@@ -6,6 +6,8 @@
  * object is the same), runs run(), reports an uncaught exception to the excepthook, sends the
  * fields back, marks the thread ENDED, and exits, dropping whatever timers the thread left.
  */
+// The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
+import "../index.js";
 import { readlinkSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
 import { boot } from "../shared/runtime.js";

@@ -19,7 +19,7 @@ export function newObjectId(): number {
 }
 
 /** The method a shared object implements to describe itself. */
-export const kShare: unique symbol = Symbol("threading.share");
+export const kShare: unique symbol = Symbol.for("threading.share") as typeof kShare;
 
 export interface ShareRecord {
   /** Which reviver rebuilds it, e.g. "Lock". */

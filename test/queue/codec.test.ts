@@ -6,8 +6,8 @@ import { test } from "node:test";
 import v8 from "node:v8";
 import fc from "fast-check";
 import { Lock, Queue, Thread } from "threading";
-import { decodeTaken, readRecord, Staged, stage, T_PLAIN, T_V8, Taken, writeRecord } from "../../dist/queue/codec.js";
-import { Data } from "../../dist/queue/storage.js";
+import { decodeTaken, readRecord, Staged, stage, T_PLAIN, T_V8, Taken, writeRecord } from "../../dist/internal.js";
+import { Data } from "../../dist/internal.js";
 
 const data = new Data();
 const taken = new Taken();

@@ -4,8 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Event, Lock, RuntimeError, Thread } from "threading";
 // Internal modules, tested directly (the package exports only the public API).
-import { decode } from "../../dist/transport/decode.js";
-import { encode } from "../../dist/transport/encode.js";
+import { decode, encode } from "../../dist/internal.js";
 
 const T = { timeout: 30_000 };
 

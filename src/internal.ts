@@ -1,0 +1,11 @@
+/**
+ * @internal Internals for the library's own tests, as a bundle entry that shares its code (and so
+ * its module instances: registries, the hub connection) with the public entry. Not in the
+ * package's exports.
+ */
+import "./index.js";
+
+export { decode } from "./transport/decode.js";
+export { encode } from "./transport/encode.js";
+export { decodeTaken, readRecord, Staged, stage, T_PLAIN, T_V8, Taken, writeRecord } from "./queue/codec.js";
+export { Data } from "./queue/storage.js";

@@ -1,0 +1,16 @@
+/**
+ * Where the built library lives. The build bundles the library (scripts/bundle.mjs), so a module's
+ * code may run from `dist/<dir>/<file>.js` or from a shared chunk in `dist/chunks/`; files that are
+ * started by path (the hub, a thread's worker, Timer's and the pool's module targets) are therefore
+ * named from the `dist/` directory itself, found in this module's own URL.
+ */
+const here = import.meta.url;
+const at = here.lastIndexOf("/dist/");
+
+/** The URL of the package's `dist/` directory (or of this file's directory when run from source). */
+export const distUrl: string = at >= 0 ? here.slice(0, at + "/dist/".length) : new URL("../", here).href;
+
+/** The URL of a file of the built library, e.g. `libraryFile("threads/hub.js")`. */
+export function libraryFile(path: string): URL {
+  return new URL(path, distUrl);
+}
