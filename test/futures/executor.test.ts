@@ -16,6 +16,7 @@ import {
   Event,
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
+  local,
   Future,
   RuntimeError,
   sleep,
@@ -453,4 +454,37 @@ test("standalone Future: setResult / setException / cancel", T, async () => {
 test("BrokenExecutor and CancelledError are the library's classes", T, () => {
   assert.equal(new BrokenExecutor("x").name, "BrokenExecutor");
   assert.equal(new CancelledError("x").name, "CancelledError");
+});
+
+test("a local passed to tasks gives each pool thread one namespace across its tasks", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  const data = new local() as local & { count?: number };
+  const fs = [];
+  for (let i = 0; i < 20; i++) {
+    fs.push(
+      ex.submit((d: local & { count?: number }) => {
+        d.count = (d.count ?? 0) + 1;
+        return [currentThread().name, d.count] as const;
+      }, data),
+    );
+  }
+  // Tasks may run in another order than submitted (idle threads take queued work), so check that
+  // each thread saw its counter go 1, 2, ..., k: one namespace per thread, kept across its tasks.
+  const counts = new Map<string, number[]>();
+  for (const f of fs) {
+    const [name, count] = f.result();
+    counts.set(name, [...(counts.get(name) ?? []), count]);
+  }
+  let total = 0;
+  for (const [name, seen] of counts) {
+    const sorted = [...seen].sort((a, b) => a - b);
+    assert.deepEqual(
+      sorted,
+      sorted.map((_, i) => i + 1),
+      `${name} counted 1..${seen.length}`,
+    );
+    total += seen.length;
+  }
+  assert.equal(total, 20);
+  assert.equal(data.count, undefined, "the main thread's namespace is untouched");
 });
