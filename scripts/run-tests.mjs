@@ -2,7 +2,9 @@
 // Runs every test/**/*.test.ts with node's test runner (Node 20's --test takes no glob).
 // Usage: node scripts/run-tests.mjs [filter...]   (a filter keeps the files whose path contains it)
 // The runner's own summary is the last output; its exit code is ours.
-import { spawnSync } from "node:child_process";
+// A watchdog (TEST_WATCHDOG_SECONDS, default 900) kills the whole run if it hangs: a test blocked in
+// Atomics.wait on a file's main thread stops that file's event loop, and so its per-test timeouts.
+import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,13 +37,36 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const result = spawnSync(
+const watchdogSeconds = Number(process.env.TEST_WATCHDOG_SECONDS ?? 900);
+// Its own process group, so the watchdog can end the runner and every test process it started.
+const child = spawn(
   process.execPath,
   ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=120000", ...files],
-  { cwd: root, stdio: "inherit" },
+  { cwd: root, stdio: "inherit", detached: true },
 );
-if (result.error) {
-  console.error(`run-tests: ${result.error.message}`);
+const watchdog = setTimeout(() => {
+  console.error(`run-tests: the test run did not finish within ${watchdogSeconds} s (a test is blocked); killed`);
+  console.log("0 passed, 1 failed");
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    child.kill("SIGKILL");
+  }
   process.exit(1);
+}, watchdogSeconds * 1000);
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {}
+    process.exit(1);
+  });
 }
-process.exit(result.status ?? 1);
+child.on("error", (e) => {
+  console.error(`run-tests: ${e.message}`);
+  process.exit(1);
+});
+child.on("exit", (code, signal) => {
+  clearTimeout(watchdog);
+  process.exit(code ?? (signal ? 1 : 0));
+});
