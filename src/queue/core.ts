@@ -283,6 +283,23 @@ export function shutdown(h: Int32Array, store: Store, immediate: boolean): void 
   Atomics.add(h, NE_SEQ, 1);
   Atomics.add(h, NF_SEQ, 1);
   unlock(h);
+  afterShutdown(h, immediate, discarded, refs, NE_SEQ, NF_SEQ);
+}
+
+/**
+ * The tail of shutdown(), once its lock(s) are released, shared by both engines (this file and
+ * fifo.ts, which keep UNFINISHED at the same index but their sequence words elsewhere, hence the
+ * `neSeq`/`nfSeq` indexes): counts the discarded items as done (never below 0) so join() returns,
+ * wakes every getter, putter and joiner, and frees the discarded items' directory buffers.
+ */
+export function afterShutdown(
+  h: Int32Array,
+  immediate: boolean,
+  discarded: number,
+  refs: Parameters<typeof reclaim>[0],
+  neSeq: number,
+  nfSeq: number,
+): void {
   if (immediate) {
     for (;;) {
       const u = Atomics.load(h, UNFINISHED);
@@ -291,8 +308,8 @@ export function shutdown(h: Int32Array, store: Store, immediate: boolean): void 
     }
     Atomics.notify(h, UNFINISHED);
   }
-  Atomics.notify(h, NE_SEQ);
-  Atomics.notify(h, NF_SEQ);
+  Atomics.notify(h, neSeq);
+  Atomics.notify(h, nfSeq);
   reclaim(refs);
 }
 

@@ -66,18 +66,8 @@
  */
 import { Empty, Full, ShutDown } from "../errors.js";
 import { deadlineOf, remaining } from "../shared/wait.js";
-import {
-  decodeTaken,
-  readRecord,
-  reclaim,
-  recordRefs,
-  recordSize,
-  type Staged,
-  T_SKIP,
-  Taken,
-  writeRecord,
-} from "./codec.js";
-import { sleepOn, sleepOnAsync, SPIN } from "./core.js";
+import { decodeTaken, readRecord, recordRefs, recordSize, type Staged, T_SKIP, Taken, writeRecord } from "./codec.js";
+import { afterShutdown, sleepOn, sleepOnAsync, SPIN } from "./core.js";
 import { lock, MAXSIZE, SHUTDOWN, UNFINISHED, unlock } from "./layout.js";
 import { Data } from "./storage.js";
 
@@ -493,17 +483,7 @@ export class RingEngine {
       unlock(h, C_LOCK);
       unlock(h, P_LOCK);
     }
-    if (immediate) {
-      for (;;) {
-        const u = Atomics.load(h, UNFINISHED);
-        const next = Math.max(0, u - discarded);
-        if (Atomics.compareExchange(h, UNFINISHED, u, next) === u) break;
-      }
-      Atomics.notify(h, UNFINISHED);
-    }
-    Atomics.notify(h, NE_SEQ);
-    Atomics.notify(h, NF_SEQ);
-    reclaim(refs);
+    afterShutdown(h, immediate, discarded, refs, NE_SEQ, NF_SEQ);
   }
 
   setMaxsize(maxsize: number): void {
