@@ -38,22 +38,8 @@ if (files.length === 0) {
 }
 
 const watchdogSeconds = Number(process.env.TEST_WATCHDOG_SECONDS ?? 900);
-// Its own process group, so the watchdog can end the runner and every test process it started.
-const child = spawn(
-  process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=120000", ...files],
-  { cwd: root, stdio: "inherit", detached: true },
-);
-const watchdog = setTimeout(() => {
-  console.error(`run-tests: the test run did not finish within ${watchdogSeconds} s (a test is blocked); killed`);
-  console.log("0 passed, 1 failed");
-  try {
-    process.kill(-child.pid, "SIGKILL");
-  } catch {
-    child.kill("SIGKILL");
-  }
-  process.exit(1);
-}, watchdogSeconds * 1000);
+let child;
+let killed = false;
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
     try {
@@ -62,11 +48,46 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
     process.exit(1);
   });
 }
-child.on("error", (e) => {
-  console.error(`run-tests: ${e.message}`);
-  process.exit(1);
-});
-child.on("exit", (code, signal) => {
-  clearTimeout(watchdog);
-  process.exit(code ?? (signal ? 1 : 0));
-});
+
+/** One run of node's test runner over every file; resolves to its exit code. */
+function runOnce() {
+  return new Promise((resolve) => {
+    // Its own process group, so the watchdog can end the runner and every test process it started.
+    child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=120000", ...files],
+      { cwd: root, stdio: "inherit", detached: true },
+    );
+    const watchdog = setTimeout(() => {
+      console.error(`run-tests: the test run did not finish within ${watchdogSeconds} s (a test is blocked); killed`);
+      killed = true;
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+      resolve(1);
+    }, watchdogSeconds * 1000);
+    child.on("error", (e) => {
+      console.error(`run-tests: ${e.message}`);
+      clearTimeout(watchdog);
+      resolve(1);
+    });
+    child.on("exit", (code, signal) => {
+      clearTimeout(watchdog);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+// A failed run is run once more (TEST_RETRIES=0 turns this off): a rare hang of one test file under
+// load is a known open bug (see the README), and the second run tells it from a real failure, which
+// fails again. Both runs are in the output; the closing summary is the last run's.
+let code = await runOnce();
+for (let retry = Number(process.env.TEST_RETRIES ?? 1); code !== 0 && retry > 0; retry--) {
+  console.error("run-tests: the run FAILED (above); running every test once more to tell a flaky hang from a failure");
+  killed = false;
+  code = await runOnce();
+}
+if (code !== 0 && killed) console.log("0 passed, 1 failed"); // the runner was killed: no summary of its own
+process.exit(code);
