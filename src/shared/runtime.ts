@@ -17,7 +17,8 @@
  * join() waits on. A slot belongs to the thread with that ident while state != FREE; once ENDED it
  * may be taken again by a new thread (with a new ident), so a holder always checks the ident.
  */
-import { isMainThread, type MessagePort, workerData } from "node:worker_threads";
+import { isMainThread, type MessagePort, type ResourceLimits, workerData } from "node:worker_threads";
+import { threadFlags } from "../threads/exec-argv.js";
 
 export const NEXT_OBJECT_ID = 0;
 export const NEXT_THREAD_NUMBER = 1;
@@ -62,8 +63,10 @@ export interface Bootstrap {
   hubPort: MessagePort | null;
   slot: number;
   ident: number;
-  /** The Node flags threads run with (see threadFlags). */
+  /** The Node flags threads run with (see threads/exec-argv.ts). */
   execArgv: string[];
+  /** The resourceLimits threads get from the main thread's memory and stack flags (threads/exec-argv.ts). */
+  resourceLimits: ResourceLimits | null;
   /** The tsx loader the process runs under, registered in a thread on demand (threads/loaders.ts). */
   tsx: string | null;
 }
@@ -72,46 +75,6 @@ const inherited: Bootstrap | undefined = (workerData as { threading?: Bootstrap 
 
 /** Node >= 22 carries `--import` hooks into workers, and tsx registers itself there. */
 const workersInheritHooks = Number(process.versions.node.split(".")[0]) >= 22;
-
-function isTsx(spec: string): boolean {
-  return spec === "tsx" || /(^|[/\\])tsx([/\\]|$)/.test(spec);
-}
-
-/**
- * The main thread's Node flags that threads should run with too: loaders (--import), memory and
- * warning options. Flags that name the main program (-e/--eval/-p/--print and their code,
- * --input-type, --test) are not for threads. On Node 20, tsx's flags are taken out as well: there
- * they only load tsx's code into each worker (tens of milliseconds of boot) without registering
- * it, so tsx is returned apart, for a thread to register through its API when it first imports a
- * user module.
- */
-export function threadFlags(execArgv: string[]): { execArgv: string[]; tsx: string | null } {
-  const out: string[] = [];
-  let tsx: string | null = null;
-  for (let i = 0; i < execArgv.length; i++) {
-    const a = execArgv[i] as string;
-    if (a === "-e" || a === "--eval" || a === "-p" || a === "--print") {
-      i++;
-      continue;
-    }
-    if (/^--(eval|print|input-type|test)(=|$)/.test(a) || a === "-pe") continue;
-    if (!workersInheritHooks) {
-      const pair = a === "--import" || a === "--require" || a === "-r" || a === "--loader";
-      const value = pair
-        ? (execArgv[i + 1] ?? "")
-        : /^--(import|require|loader)=/.test(a)
-          ? a.slice(a.indexOf("=") + 1)
-          : null;
-      if (value !== null && isTsx(value)) {
-        if (a.startsWith("--import") || a.startsWith("--loader")) tsx = value;
-        if (pair) i++;
-        continue;
-      }
-    }
-    out.push(a);
-  }
-  return { execArgv: out, tsx };
-}
 
 function makeRoot(): Bootstrap {
   const bytes = (TABLE + MAX_THREADS * SLOT_INTS) * 4;
@@ -127,7 +90,7 @@ function makeRoot(): Bootstrap {
   g[base + SLOT_IDENT] = 1;
   g[base + SLOT_NATIVE_ID] = process.pid;
   writeName(g, 0, "MainThread");
-  return { global, hubPort: null, slot: 0, ident: 1, ...threadFlags(process.execArgv) };
+  return { global, hubPort: null, slot: 0, ident: 1, ...threadFlags(process.execArgv, workersInheritHooks) };
 }
 
 /** This thread's bootstrap: inherited from the creator, or made here in the root (main) thread. */

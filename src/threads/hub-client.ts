@@ -2,33 +2,40 @@
  * How a thread talks to the hub (hub.ts): one MessagePort per thread. The main thread starts the
  * hub on first use; every other thread received its port at creation.
  */
-import { MessageChannel, type TransferListItem, Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort, type TransferListItem, Worker } from "node:worker_threads";
 import { boot, type Bootstrap } from "../shared/runtime.js";
 import { connectDirectory } from "../transport/directory.js";
 import { libraryFile } from "../shared/paths.js";
+import { startWorker } from "./exec-argv.js";
 
 let hub: Worker | undefined;
 
 function startHub(): void {
-  const { port1, port2 } = new MessageChannel();
-  const threading: Bootstrap = { ...boot, hubPort: port2, slot: -1, ident: 0 };
-  hub = new Worker(libraryFile("threads/hub.js"), {
-    workerData: { threading },
-    transferList: [port2],
-    name: "threading-hub",
-    execArgv: boot.execArgv,
+  let port1: MessagePort | undefined;
+  // Flags a Worker refuses are dropped from boot.execArgv before the hub copies it (exec-argv.ts).
+  const made = startWorker(boot, (execArgv) => {
+    const channel = new MessageChannel();
+    port1 = channel.port1;
+    const threading: Bootstrap = { ...boot, execArgv, hubPort: channel.port2, slot: -1, ident: 0 };
+    return new Worker(libraryFile("threads/hub.js"), {
+      workerData: { threading },
+      transferList: [channel.port2],
+      name: "threading-hub",
+      execArgv,
+    });
   });
+  hub = made;
   // The hub never keeps the process alive: the main thread's exit listener waits for
   // non-daemon threads instead (see lifetime.ts).
-  hub.on("error", (e) => {
+  made.on("error", (e) => {
     // Thread starts waiting on it fail with a RuntimeError (thread.ts); say why, once.
     process.stderr.write(
       `threading: the hub worker failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
     );
   });
-  hub.unref();
-  port1.unref();
-  boot.hubPort = port1;
+  made.unref();
+  (port1 as MessagePort).unref();
+  boot.hubPort = port1 as MessagePort;
 }
 
 /** Sends a control message to the hub. */

@@ -13,7 +13,7 @@
  */
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
-import { MessageChannel, type MessagePort, Worker, workerData } from "node:worker_threads";
+import { MessageChannel, type MessagePort, type ResourceLimits, Worker, workerData } from "node:worker_threads";
 import { type Bootstrap, boot, G, HUB_READY, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
 import type { DirectoryMessage } from "../transport/directory.js";
 import { markEnded, markFailed } from "./table.js";
@@ -38,17 +38,28 @@ let lastBootError = "";
  * Boots a worker. A spare goes to `ready` when booted; a worker made for one request (one with its
  * own resourceLimits) gets that request as soon as it is booted.
  */
-function spawn(forRequest?: RunRequest): void {
+function spawn(forRequest?: RunRequest): boolean {
   const { port1, port2 } = new MessageChannel();
   const threading: Bootstrap = { ...boot, hubPort: port2, slot: -1, ident: 0 };
-  const worker = new Worker(workerUrl, {
-    workerData: { threading },
-    transferList: [port2],
-    execArgv: boot.execArgv,
-    stdout: false,
-    stderr: false,
-    ...(forRequest?.resourceLimits ? { resourceLimits: forRequest.resourceLimits } : {}),
-  });
+  const limits = workerLimits(forRequest);
+  let worker: Worker;
+  try {
+    worker = new Worker(workerUrl, {
+      workerData: { threading },
+      transferList: [port2],
+      execArgv: boot.execArgv,
+      stdout: false,
+      stderr: false,
+      ...(limits ? { resourceLimits: limits } : {}),
+    });
+  } catch (e) {
+    // The Worker cannot be made (bad limits, no memory): the starts it was for fail, none waits.
+    port1.close();
+    const failed = forRequest ? [forRequest] : waiting.splice(0);
+    for (const request of failed) markFailed(request.slot, request.ident);
+    process.stderr.write(`threading: a thread's worker could not be made: ${(e as Error)?.stack ?? String(e)}\n`);
+    return false;
+  }
   let booted = false;
   if (!forRequest) booting++;
   serve(port1);
@@ -88,6 +99,13 @@ function spawn(forRequest?: RunRequest): void {
     }
     dispatch();
   });
+  return true;
+}
+
+/** The main thread's memory and stack flags (exec-argv.ts), overridden by the thread's own limits. */
+function workerLimits(request?: RunRequest): ResourceLimits | null {
+  if (!boot.resourceLimits && !request?.resourceLimits) return null;
+  return { ...boot.resourceLimits, ...request?.resourceLimits };
 }
 
 function run(worker: Worker, request: RunRequest): void {
@@ -97,7 +115,7 @@ function run(worker: Worker, request: RunRequest): void {
 
 function dispatch(): void {
   while (waiting.length > 0 && ready.length > 0) run(ready.shift() as Worker, waiting.shift() as RunRequest);
-  while (ready.length + booting < waiting.length) spawn();
+  while (ready.length + booting < waiting.length) if (!spawn()) break;
   // Refill the spares a moment later: booting a Worker takes a core for tens of milliseconds, and
   // the thread just handed out should get going first.
   if (!refill) refill = setTimeout(topUp, 5);
@@ -106,7 +124,7 @@ function dispatch(): void {
 let refill: ReturnType<typeof setTimeout> | undefined;
 function topUp(): void {
   refill = undefined;
-  while (ready.length + booting < SPARES + waiting.length) spawn();
+  while (ready.length + booting < SPARES + waiting.length) if (!spawn()) break;
 }
 
 // The buffer directory (transport/directory.ts): buffers in flight, and takers waiting for a put

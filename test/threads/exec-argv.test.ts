@@ -1,0 +1,194 @@
+// Node flags and threads (src/threads/exec-argv.ts): which flags threads get, memory and stack
+// flags as resourceLimits, and whole programs started with flags that Workers refuse.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { test } from "node:test";
+import type { Worker } from "node:worker_threads";
+import { RuntimeError } from "threading";
+import { startWorker, threadFlags, withoutRejected } from "../../dist/internal.js";
+
+const T = { timeout: 120_000 };
+const program = fileURLToPath(new URL("../fixtures/flags-program.mjs", import.meta.url));
+const underTest = fileURLToPath(new URL("../fixtures/under-node-test.mjs", import.meta.url));
+
+// What `node --test` on Node 24 gives each test file (every default option, as flags).
+const node24TestRunnerFlags = [
+  "--test-coverage-functions=0",
+  "--test-concurrency=0",
+  "--inspect-publish-uid=stderr,http",
+  "--inspect-port=127.0.0.1:9229",
+  "--stack-trace-limit=10",
+  "--report-signal=SIGUSR2",
+  "--test-isolation=process",
+  "--heap-prof-interval=524288",
+  "--v8-pool-size=4",
+  "--trace-event-file-pattern=node_trace.${rotation}.log",
+  "--secure-heap-min=2",
+  "--watch-kill-signal=SIGTERM",
+  "--experimental-addon-modules",
+  "--use-largepages=off",
+  "--max-http-header-size=16384",
+  "--test-timeout=0",
+  "--node-snapshot",
+  "--network-family-autoselection-attempt-timeout=250",
+];
+
+test("threads keep loaders, conditions, source maps, warnings and experimental switches", () => {
+  const argv = [
+    "--import",
+    "tsx",
+    "--require=./hook.cjs",
+    "-r",
+    "dotenv/config",
+    "--loader",
+    "./l.mjs",
+    "-C",
+    "dev",
+    "--conditions=browser",
+    "--enable-source-maps",
+    "--no-warnings",
+    "--disable-warning=ExperimentalWarning",
+    "--experimental-vm-modules",
+    "--no-experimental-require-module",
+    "--unhandled-rejections",
+    "strict",
+  ];
+  assert.deepEqual(threadFlags(argv).execArgv, argv);
+  assert.equal(threadFlags(argv).tsx, null);
+  assert.equal(threadFlags(argv).resourceLimits, null);
+});
+
+test("flags Workers refuse, and the main program's own, stay on the main thread", () => {
+  const argv = [
+    ...node24TestRunnerFlags,
+    "--expose-gc",
+    "--title=x",
+    "--title",
+    "y",
+    "--abort-on-uncaught-exception",
+    "--trace-gc",
+    "--inspect",
+    "--input-type=module",
+    "-e",
+    "--enable-source-maps is code here",
+    "--eval=1",
+    "-p",
+    "2",
+    "--test",
+    "--env-file",
+    ".env",
+    "--experimental-test-coverage",
+    "--experimental-sea-config",
+    "sea.json",
+  ];
+  assert.deepEqual(threadFlags(argv).execArgv, []);
+});
+
+test("memory and stack flags become resourceLimits", () => {
+  assert.deepEqual(threadFlags(["--max-old-space-size=2048"]).resourceLimits, { maxOldGenerationSizeMb: 2048 });
+  assert.deepEqual(threadFlags(["--max_old_space_size", "512", "--max-semi-space-size=16"]).resourceLimits, {
+    maxOldGenerationSizeMb: 512,
+    maxYoungGenerationSizeMb: 48,
+  });
+  assert.deepEqual(threadFlags(["--stack-size=2000"]).resourceLimits, { stackSizeMb: (2000 + 192) / 1024 });
+  assert.deepEqual(threadFlags(["--stack-size=2000"]).execArgv, []);
+  // A value that is not a number is not guessed at.
+  assert.equal(threadFlags(["--max-old-space-size=lots"]).resourceLimits, null);
+});
+
+test("on Node 20, tsx's loader flags are taken apart (registered on demand)", () => {
+  const r = threadFlags(["--import", "tsx", "--require", "tsx/cjs", "--import=./other.mjs"], false);
+  assert.deepEqual(r.execArgv, ["--import=./other.mjs"]);
+  assert.equal(r.tsx, "tsx");
+});
+
+test("withoutRejected takes out the flags Node names, with a value given apart", () => {
+  const message = "Initiated Worker with invalid execArgv flags: --experimental-x, --conditions";
+  assert.deepEqual(withoutRejected(["--experimental-x", "--conditions", "dev", "--import=a"], message), ["--import=a"]);
+  assert.equal(withoutRejected(["--import=a"], message), null);
+  assert.equal(withoutRejected(["--import=a"], "something else"), null);
+});
+
+test("startWorker drops refused flags and retries; a Worker it cannot make is a RuntimeError", () => {
+  const invalid = (flags: string) =>
+    Object.assign(new Error(`Initiated Worker with invalid execArgv flags: ${flags}`), {
+      code: "ERR_WORKER_INVALID_EXEC_ARGV",
+    });
+  const flags = { execArgv: ["--experimental-a", "--enable-source-maps", "--experimental-b"] };
+  const seen: string[][] = [];
+  const made = startWorker(flags, (execArgv) => {
+    seen.push(execArgv);
+    if (execArgv.includes("--experimental-a")) throw invalid("--experimental-a, --experimental-b");
+    return "worker" as unknown as Worker;
+  });
+  assert.equal(made, "worker");
+  assert.deepEqual(seen, [["--experimental-a", "--enable-source-maps", "--experimental-b"], ["--enable-source-maps"]]);
+  assert.deepEqual(flags.execArgv, ["--enable-source-maps"]);
+
+  assert.throws(
+    () =>
+      startWorker({ execArgv: ["-C"] }, () => {
+        throw Object.assign(new Error("Initiated Worker with invalid execArgv flags: -C requires an argument"), {
+          code: "ERR_WORKER_INVALID_EXEC_ARGV",
+        });
+      }),
+    (e: Error) => e instanceof RuntimeError && /cannot start a Worker for threads/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      startWorker({ execArgv: [] }, () => {
+        throw new Error("out of memory");
+      }),
+    (e: Error) => e instanceof RuntimeError && /out of memory/.test(e.message),
+  );
+});
+
+function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  // Without the runner's context, so that a nested `node --test` reports on its own stdout.
+  const env = { ...process.env };
+  delete env.NODE_TEST_CONTEXT;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"], timeout: 90_000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+function result(r: { status: number | null; stdout: string; stderr: string }, flag: string) {
+  const line = r.stdout.split("\n").find((l) => l.startsWith("RESULT "));
+  assert.ok(line, `${flag}: no result (exit ${r.status})\n${r.stderr.slice(-2000)}`);
+  assert.equal(r.status, 0, `${flag}: exit ${r.status}\n${r.stderr.slice(-2000)}`);
+  return JSON.parse(line.slice("RESULT ".length)) as { limits: Record<string, number>; sum: number };
+}
+
+test("a program started with flags Workers refuse runs its threads and pool", T, async () => {
+  const flags = [
+    "--max-old-space-size=2048",
+    "--expose-gc",
+    "--stack-size=2000",
+    "--title=threading-flags",
+    "--abort-on-uncaught-exception",
+    "--trace-gc",
+  ];
+  const runs = await Promise.all(flags.map((flag) => run([flag, program, "print"])));
+  const byFlag = new Map(flags.map((flag, i) => [flag, result(runs[i] as never, flag)]));
+  for (const [flag, r] of byFlag) assert.equal(r.sum, 5, flag);
+  assert.equal(byFlag.get("--max-old-space-size=2048")?.limits.maxOldGenerationSizeMb, 2048);
+  assert.equal(byFlag.get("--stack-size=2000")?.limits.stackSizeMb, (2000 + 192) / 1024);
+  // --trace-gc stays on the main thread: its lines are the main thread's only (quiet threads).
+  assert.ok(!runs[flags.indexOf("--trace-gc")]?.stderr.includes("ERR_WORKER_INVALID_EXEC_ARGV"));
+});
+
+test("threads start in a test file run by node --test", T, async () => {
+  const r = await run(["--test", "--test-reporter=tap", underTest]);
+  assert.equal(r.status, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+  assert.match(r.stdout, /# pass 1/);
+});
