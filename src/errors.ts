@@ -9,6 +9,12 @@ export class RuntimeError extends Error {
     this.prototype.name = "RuntimeError";
   }
 }
+/** A missing key, as Python's `KeyError`: `SharedDict.pop(key)` of a key it does not hold, without a fallback. */
+export class KeyError extends Error {
+  static {
+    this.prototype.name = "KeyError";
+  }
+}
 /** A `Barrier` was broken (aborted, reset, or a wait timed out) while a thread waited on it. */
 export class BrokenBarrierError extends RuntimeError {
   static {
@@ -63,6 +69,7 @@ export const crossingErrorClasses: Record<string, new (message?: string) => Erro
   EvalError,
   URIError,
   RuntimeError,
+  KeyError,
   BrokenBarrierError,
   TimeoutError,
   CancelledError,

@@ -16,3 +16,21 @@ const threads: Thread[] = [
   new Thread({ target: (s: string) => s, args: ["x"] }),
 ];
 void threads;
+
+// Shared state (API.md "Shared state"): T is number unless given, values never narrow to literals.
+import { SharedArray, Value } from "threading";
+const counter = new Value("i", 0);
+counter.value += 1;
+const n: number = counter.value;
+const big = new Value<bigint>("q", 0n);
+big.value += 1n;
+// @ts-expect-error a number Value does not take a bigint
+new Value("i", 0n);
+// @ts-expect-error a bigint Value does not take a number
+new Value<bigint>("q", 1);
+const arr = new SharedArray("d", [0.5, 1.5]);
+const first: number = arr.at(0);
+arr.set(1, 2.5);
+for (const x of arr) void (x satisfies number);
+new SharedArray<bigint>("Q", 4, { lock: false });
+void [n, first];

@@ -1,0 +1,5 @@
+/** Shared state: Value, SharedArray (numbers in shared memory), SharedDict and SharedList. */
+export { Value } from "./value.js";
+export { SharedArray } from "./shared-array.js";
+export type { TypeCode, TypedView } from "./typecode.js";
+export type { LockOption } from "./own-lock.js";
