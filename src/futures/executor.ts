@@ -10,8 +10,15 @@
  *
  * Outcomes come back on the same port (see future.ts). A pool thread that dies (process.exit() in
  * a task, a crash) is noticed by the blocking waits (which wake at least every 50 ms), by submit(),
- * and, from the event loop, by a wait on its thread-table slot: the task it was running fails with
- * a RuntimeError naming the thread and how it ended, its tasks not yet started go to a replacement.
+ * and, from the event loop, by the close of its port (which is ref'd while it has tasks, so the
+ * process lives until their futures settle) or a wait on its thread-table slot: the task it was
+ * running fails with a RuntimeError naming the thread and how it ended, its tasks not yet started
+ * go to a replacement. A thread that cannot start fails the tasks given to it (RuntimeError), not
+ * the pool; a failing initializer breaks the pool for good (BROKEN word: submit() raises
+ * BrokenExecutor, the pool threads fail every task).
+ *
+ * At the exit of the thread that made it (process.exit(), an uncaught error, the end of the
+ * program), an executor with pool threads left blocks until every task submitted has settled.
  */
 import { availableParallelism } from "node:os";
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
@@ -107,6 +114,16 @@ function keyOf(fn: unknown, where: string): number {
 
 let executorCounter = 0;
 
+/**
+ * Executors of this thread that still have pool threads (not shut down, or shut down without
+ * waiting). At this thread's exit (process.exit(), an uncaught error, or the end of the program)
+ * each finishes its running and queued tasks first, as CPython joins executor threads at exit.
+ */
+const unfinished = new Set<{ finishAtExit(): void }>();
+process.on("exit", () => {
+  for (const ex of [...unfinished]) ex.finishAtExit();
+});
+
 interface PoolWorker {
   name: string;
   thread: Thread;
@@ -172,7 +189,8 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   #free: number[] = [];
   #fresh = SLAB;
   #flushQueued = false;
-  #brokenReason: string | null = null;
+  /** Why the last pool thread could not start (a failed start fails its tasks, not the pool). */
+  #startError = "";
   readonly #link: FutureLink;
 
   constructor(options: ThreadPoolExecutorOptions = {}) {
@@ -212,6 +230,21 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       poll: () => this.#poll(),
       cancelled: (f) => this.#forget(f),
     };
+    unfinished.add(this.#exitHook);
+  }
+
+  readonly #exitHook = { finishAtExit: (): void => this.#finishQueued() };
+
+  /** Blocks until every task submitted so far has settled (those of threads that die included). */
+  #finishQueued(): void {
+    for (;;) {
+      this.#poll();
+      const fs = this.#workers.filter((w) => !w.dead).flatMap((w) => [...w.futures.values()]);
+      if (fs.length === 0) return;
+      let left = fs.length;
+      for (const f of fs) internals.onSettle(f, () => left--);
+      blockUntil(fs, () => left === 0, Number.POSITIVE_INFINITY);
+    }
   }
 
   /** The most threads this executor runs at once. */
@@ -229,18 +262,21 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   submit<R = unknown>(fn: ModuleTarget, ...args: unknown[]): Future<R>;
   submit(fn: Target, ...args: unknown[]): Future<unknown> {
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+    this.#checkBroken();
     const key = keyOf(fn, "ThreadPoolExecutor.submit(): fn");
     if (primitives(args)) return this.#submit(key, CALL, args, false);
     const { value, marked } = encode(args, "ThreadPoolExecutor.submit(): args");
     return this.#submit(key, CALL, value, marked);
   }
 
+  /** As CPython's BrokenThreadPool: once an initializer failed, submit() itself raises. */
+  #checkBroken(): void {
+    if (Atomics.load(this.#shared, BROKEN) === 1) throw new BrokenExecutor(BROKEN_MESSAGE);
+  }
+
   #submit(key: number, mode: number, args: unknown, marked: boolean): Future<unknown> {
+    this.#checkBroken();
     const f = new Future<unknown>();
-    if (this.#brokenReason !== null || Atomics.load(this.#shared, BROKEN) === 1) {
-      internals.settle(f, { ok: false, error: new BrokenExecutor(this.#brokenReason ?? BROKEN_MESSAGE) });
-      return f;
-    }
     let handle: number;
     if (this.#free.length > 0) handle = this.#free.pop() as number;
     else {
@@ -283,10 +319,9 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       }
     }
     if (best === undefined) {
-      internals.settle(f, {
-        ok: false,
-        error: new BrokenExecutor(this.#brokenReason ?? "no pool thread could be started"),
-      });
+      kTask.delete(f);
+      this.#free.push((task.slab << SLAB_BITS) | task.index);
+      internals.settle(f, { ok: false, error: new RuntimeError(`can't start new thread: ${this.#startError}`) });
       return;
     }
     this.#enqueue(best, f, task, least);
@@ -336,17 +371,24 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       ident: 0,
     };
     port1.on("message", (m: unknown[]) => this.#receive(w, m));
+    // The thread's end of the port closes only when it stops (no tasks left) or dies: with tasks
+    // still out, it died. The port is ref'd while tasks are out, so this event keeps the process
+    // alive until their futures settle (the thread table may mark the thread ended later). Not
+    // from inside the close event: receiveMessageOnPort() there crashes Node (a segfault, Node
+    // 20-24); the messages posted before the close have been delivered by then anyway.
+    port1.on("close", () => setImmediate(() => this.#check(w, false, true)));
     port1.unref();
     let launched: Promise<void>;
     try {
       launched = thread.startAsync();
     } catch (e) {
-      this.#brokenReason = `cannot start a pool thread: ${(e as Error).message}`;
+      this.#startError = (e as Error)?.message ?? String(e);
+      w.dead = true;
       port1.close();
       return undefined;
     }
     launched.catch((e: unknown) => {
-      this.#brokenReason = `cannot start a pool thread: ${(e as Error)?.message}`;
+      this.#startError = (e as Error)?.message ?? String(e);
       this.#check(w, true);
     });
     if (thread.ident !== null) {
@@ -503,10 +545,10 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   }
 
   /** If `w`'s thread has ended: fail the task it was running, move the others to a replacement. */
-  #check(w: PoolWorker, failedStart = false): void {
+  #check(w: PoolWorker, failedStart = false, portClosed = false): void {
     if (w.dead) return;
     const exited = Atomics.load(w.state, EXITED) === 1;
-    if (!exited && !failedStart && isIdentAlive(w.slot, w.ident)) return;
+    if (!exited && !failedStart && isIdentAlive(w.slot, w.ident) && !(portClosed && w.futures.size > 0)) return;
     this.#drain(w);
     w.dead = true;
     this.#workers = this.#workers.filter((x) => x !== w);
@@ -525,7 +567,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
         const error =
           word === RUNNING
             ? new RuntimeError(`pool thread ${w.name} ${how} while running this task; the pool replaced it`)
-            : new BrokenExecutor(`pool thread ${w.name} ${how}: ${this.#brokenReason ?? ""}`);
+            : new RuntimeError(`pool thread ${w.name} ${how}: ${this.#startError}`);
         internals.settle(f, { ok: false, error });
       }
     }
@@ -583,6 +625,8 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
           b = 0;
           return it.next();
         } catch (e) {
+          // CPython's _result_or_cancel: the future whose wait failed is cancelled too (if not started).
+          f.cancel();
           cancelRest();
           if (e instanceof TimeoutError) throw new TimeoutError(`ThreadPoolExecutor.map(): timed out`);
           throw e;
@@ -608,6 +652,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       throw new RangeError(`ThreadPoolExecutor.${what}(): chunksize must be an integer >= 1, not ${size}`);
     }
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+    this.#checkBroken();
     const key = keyOf(fn, `ThreadPoolExecutor.${what}(): fn`);
     const chunks: Future<unknown>[] = [];
     if (
@@ -754,6 +799,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
           b = 0;
           return it.next();
         } catch (e) {
+          f.cancel(); // as in map()
           cancelRest();
           if (e instanceof TimeoutError) throw new TimeoutError("ThreadPoolExecutor.mapAsync(): timed out");
           throw e;
@@ -778,16 +824,9 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     this.#beginShutdown(options, "shutdown");
     if (!wait) return;
     for (;;) {
-      this.#poll();
+      this.#finishQueued();
       const live = this.#workers.filter((w) => !w.dead);
       if (live.length === 0) break;
-      const fs = live.flatMap((w) => [...w.futures.values()]);
-      if (fs.length > 0) {
-        let left = fs.length;
-        for (const f of fs) internals.onSettle(f, () => left--);
-        blockUntil(fs, () => left === 0, Number.POSITIVE_INFINITY);
-        continue;
-      }
       for (const w of live) w.thread.join(0.05);
     }
     this.#finishShutdown();
@@ -820,6 +859,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       this.#drain(w);
       this.#check(w);
     }
+    if (this.#workers.length === 0) unfinished.delete(this.#exitHook);
   }
 
   /** `using pool = new ThreadPoolExecutor()`: shutdown(true) at the end of the block. */

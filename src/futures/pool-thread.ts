@@ -8,6 +8,11 @@
  * are posted together (one message), but never held across a task that is not known to be quick,
  * nor across an await.
  *
+ * A task that calls process.exit(): if that ends the thread, the exit handler below posts the
+ * outcomes held, then sets EXITED (the executor fails the running task and moves the rest); if it
+ * unwinds the task instead (a SystemExit-style error), that error is the task's outcome and the
+ * thread serves on, as a CPython pool thread survives sys.exit() in a task.
+ *
  * The thread keeps its globals and module instances across tasks (so a `local` gives it one
  * namespace for all its tasks), and compiles each function target once.
  */

@@ -1,0 +1,104 @@
+// ThreadPoolExecutor and the ends of threads and of the process (issue 9, items 4 and 7), each in a
+// child process, since only a whole process shows how it exits:
+// - process.exit() in a pool task fails that task's future with a clear error for every kind of
+//   waiter (await, then, resultAsync, asCompletedAsync, waitAsync, result), keeps the event loop
+//   alive until the future settles, and the pool goes on with a replacement thread;
+// - at exit (process.exit() in main, an uncaught error, the end of the program) the running and
+//   queued tasks of every executor not shut down are finished first, as CPython joins them.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { runChild } from "../child.js";
+
+const T = { timeout: 60_000 };
+
+// What a task's process.exit(n) gives its future: this library's RuntimeError naming the exit (the
+// thread died), or a SystemExit-style error if process.exit() unwinds the task's stack instead.
+const SHOW = `
+  import { RuntimeError } from "threading";
+  globalThis.show = (e) =>
+    (e instanceof RuntimeError && /process\\.exit\\(\\d\\)/.test(e.message)) || e?.name === "SystemExit"
+      ? "exit-error" : "other " + String(e);
+`;
+
+test("process.exit() in a pool task fails its future for every kind of waiter; the pool goes on", T, () => {
+  const r = runChild(`
+    ${SHOW}
+    import { ThreadPoolExecutor, asCompletedAsync, waitAsync } from "threading";
+    const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const die = () => process.exit(3);
+    try { await ex.submit(die); console.log("await resolved"); } catch (e) { console.log("await", show(e)); }
+    await ex.submit(die).then(() => console.log("then resolved"), (e) => console.log("then", show(e)));
+    try { await ex.submit(die).resultAsync(); } catch (e) { console.log("resultAsync", show(e)); }
+    for await (const f of asCompletedAsync([ex.submit(die)])) console.log("asCompletedAsync", show(f.exception()));
+    const w = ex.submit(die);
+    const { done } = await waitAsync([w]);
+    console.log("waitAsync", done.has(w), show(w.exception()));
+    const dying = ex.submit(die);
+    const behind = ex.submit((x) => x * 2, 21);
+    try { dying.result(); } catch (e) { console.log("result", show(e)); }
+    console.log("behind", behind.result());
+    // Nothing awaits this one: the process must stay alive until it settles.
+    ex.submit(die).catch((e) => console.log("last", show(e)));
+  `);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(
+    r.stdout,
+    [
+      "await exit-error",
+      "then exit-error",
+      "resultAsync exit-error",
+      "asCompletedAsync exit-error",
+      "waitAsync true exit-error",
+      "result exit-error",
+      "behind 42",
+      "last exit-error",
+      "",
+    ].join("\n"),
+  );
+});
+
+// Tasks count themselves in shared memory; a later exit listener of main prints the count.
+const WORK = `
+  import { ThreadPoolExecutor } from "threading";
+  const count = new Int32Array(new SharedArrayBuffer(4));
+  const ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  const work = (c, ms) => { const end = Date.now() + ms; while (Date.now() < end); return Atomics.add(c, 0, 1) + 1; };
+  let callbacks = 0;
+  for (let i = 0; i < 8; i++) ex.submit(work, count, 50).addDoneCallback(() => callbacks++);
+  process.on("exit", (code) => console.log("done", Atomics.load(count, 0), "callbacks", callbacks, "code", code));
+`;
+
+test("process.exit() in main finishes the running and queued tasks of an executor not shut down", T, () => {
+  const r = runChild(`${WORK}\n process.exit(5);`);
+  assert.equal(r.status, 5, r.stderr);
+  assert.equal(r.stdout, "done 8 callbacks 8 code 5\n");
+});
+
+test("an uncaught error in main finishes them too, and still exits 1 with the error", T, () => {
+  const r = runChild(`${WORK}\n throw new Error("main failed");`);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /main failed/);
+  assert.equal(r.stdout, "done 8 callbacks 8 code 1\n");
+});
+
+test("shutdown(false) then exit: the queued tasks still run (CPython joins the threads at exit)", T, () => {
+  const r = runChild(`${WORK}\n ex.shutdown(false); process.exit(0);`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "done 8 callbacks 8 code 0\n");
+});
+
+test("shutdown(true, { cancelFutures }) then exit: only what was running finishes", T, () => {
+  const r = runChild(`
+    import { ThreadPoolExecutor, Event } from "threading";
+    const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const started = new Event();
+    const first = ex.submit((e) => { e.set(); const end = Date.now() + 100; while (Date.now() < end); return 1; }, started);
+    const rest = [1, 2, 3].map(() => ex.submit(() => 2));
+    started.wait();
+    ex.shutdown(false, { cancelFutures: true });
+    process.on("exit", () => console.log(first.result(), rest.map((f) => f.cancelled()).join()));
+    process.exit(0);
+  `);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "1 true,true,true\n");
+});
