@@ -10,3 +10,4 @@ export { encode } from "./transport/encode.js";
 export { decodeTaken, readRecord, Staged, stage, T_PLAIN, T_V8, Taken, writeRecord } from "./queue/codec.js";
 export { Data } from "./queue/storage.js";
 export { startWorker, threadFlags, withoutRejected } from "./threads/exec-argv.js";
+export { hubTestHook } from "./threads/hub-client.js";

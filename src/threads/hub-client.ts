@@ -7,6 +7,7 @@ import { boot, type Bootstrap } from "../shared/runtime.js";
 import { connectDirectory } from "../transport/directory.js";
 import { libraryFile } from "../shared/paths.js";
 import { startWorker } from "./exec-argv.js";
+import type { TestMessage } from "./hub.js";
 
 let hub: Worker | undefined;
 
@@ -45,6 +46,11 @@ export function sendToHub(message: unknown, transfer: TransferListItem[] = []): 
 }
 
 connectDirectory((message) => sendToHub(message, []));
+
+/** @internal Sends a test hook to the hub (see TestMessage in hub.ts). */
+export function hubTestHook(message: TestMessage): void {
+  sendToHub(message);
+}
 
 /** The hub Worker (main thread only), for tests and diagnostics. */
 export function hubWorker(): Worker | undefined {

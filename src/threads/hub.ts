@@ -13,7 +13,7 @@
  */
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
-import { MessageChannel, type MessagePort, type ResourceLimits, Worker, workerData } from "node:worker_threads";
+import { MessageChannel, type MessagePort, receiveMessageOnPort, type ResourceLimits, Worker, workerData } from "node:worker_threads";
 import { type Bootstrap, boot, G, HUB_READY, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
 import type { DirectoryMessage } from "../transport/directory.js";
 import { markEnded, markFailed } from "./table.js";
@@ -28,6 +28,8 @@ const ready: Worker[] = [];
 let booting = 0;
 const waiting: RunRequest[] = [];
 const running = new Map<Worker, { slot: number; ident: number }>();
+/** The hub's end of each worker's port. */
+const ports = new Map<Worker, MessagePort>();
 
 /** Workers that failed to boot in a row; at MAX_BOOT_FAILURES the waiting starts fail. */
 let bootFailures = 0;
@@ -62,7 +64,7 @@ function spawn(forRequest?: RunRequest): boolean {
   }
   let booted = false;
   if (!forRequest) booting++;
-  serve(port1);
+  ports.set(worker, port1);
   worker.once("message", () => {
     booted = true;
     bootFailures = 0;
@@ -79,7 +81,14 @@ function spawn(forRequest?: RunRequest): boolean {
     if (!booted) lastBootError = e instanceof Error ? (e.stack ?? e.message) : String(e);
   });
   worker.on("exit", () => {
+    ports.delete(worker);
+    // What the thread posted last (a directory registration, a start request) may still be queued
+    // on its port when the hub's loop gets here: it was posted before the worker exited, so it is
+    // in the port's queue now. Serve it before closing, or a taker / a child waits for ever.
+    drain(port1);
     port1.close();
+    const h = held.indexOf(port1);
+    if (h >= 0) held.splice(h, 1);
     const job = running.get(worker);
     running.delete(worker);
     if (job) {
@@ -110,6 +119,10 @@ function workerLimits(request?: RunRequest): ResourceLimits | null {
 
 function run(worker: Worker, request: RunRequest): void {
   running.set(worker, { slot: request.slot, ident: request.ident });
+  // A worker posts to the hub only once it runs a thread: its port is served from then on.
+  const port = ports.get(worker) as MessagePort;
+  if (holding) held.push(port);
+  else serve(port);
   worker.postMessage(request, transferListOf(request));
 }
 
@@ -139,38 +152,63 @@ function answer(port: MessagePort, slot: number, ref: number, buffer: SharedArra
   Atomics.notify(G, mailbox);
 }
 
-function serve(port: MessagePort): void {
-  port.on("message", (message: { type: string; request: RunRequest } | DirectoryMessage) => {
-    switch (message.type) {
-      case "start": {
-        const request = (message as { request: RunRequest }).request;
-        if (request.resourceLimits) spawn(request);
-        else {
-          waiting.push(request);
-          dispatch();
-        }
-        break;
+type HubMessage = { type: "start"; request: RunRequest } | DirectoryMessage | TestMessage;
+
+/** @internal Test hooks (src/internal.ts): make the races of a busy hub reproducible. */
+export type TestMessage = { type: "test:hold"; hold: boolean };
+
+/**
+ * While true, the ports of threads started from now on are not served by the event loop: their
+ * messages stay queued, as they do while the hub's loop is busy, until the worker exits (drain)
+ * or the hold ends.
+ */
+let holding = false;
+const held: MessagePort[] = [];
+
+function handle(port: MessagePort, message: HubMessage): void {
+  switch (message.type) {
+    case "start": {
+      const request = message.request;
+      if (request.resourceLimits) spawn(request);
+      else {
+        waiting.push(request);
+        dispatch();
       }
-      case "put": {
-        const { ref, buffer } = message as DirectoryMessage & { type: "put" };
-        const taker = takers.get(ref);
-        if (taker) {
-          takers.delete(ref);
-          answer(taker.port, taker.slot, ref, buffer);
-        } else buffers.set(ref, buffer);
-        break;
-      }
-      case "take": {
-        const { ref, slot } = message as DirectoryMessage & { type: "take" };
-        const buffer = buffers.get(ref);
-        if (buffer) {
-          buffers.delete(ref);
-          answer(port, slot, ref, buffer);
-        } else takers.set(ref, { port, slot });
-        break;
-      }
+      break;
     }
-  });
+    case "put": {
+      const { ref, buffer } = message;
+      const taker = takers.get(ref);
+      if (taker) {
+        takers.delete(ref);
+        answer(taker.port, taker.slot, ref, buffer);
+      } else buffers.set(ref, buffer);
+      break;
+    }
+    case "take": {
+      const { ref, slot } = message;
+      const buffer = buffers.get(ref);
+      if (buffer) {
+        buffers.delete(ref);
+        answer(port, slot, ref, buffer);
+      } else takers.set(ref, { port, slot });
+      break;
+    }
+    case "test:hold": {
+      holding = message.hold;
+      if (!holding) for (const port of held.splice(0)) serve(port);
+      break;
+    }
+  }
+}
+
+function serve(port: MessagePort): void {
+  port.on("message", (message: HubMessage) => handle(port, message));
+}
+
+/** Handles every message still queued on `port` (its worker has exited: nothing more can come). */
+function drain(port: MessagePort): void {
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) handle(port, m.message as HubMessage);
 }
 
 if (root.hubPort) serve(root.hubPort);

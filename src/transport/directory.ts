@@ -10,6 +10,11 @@
  * event loop needed, so it works while the thread blocks). The hub drops its entry once taken, so
  * a buffer lives in the directory only while an item holding it is in flight. Each ref is taken
  * exactly once; an item that is never taken (discarded by shutdown(true)) leaves its entry behind.
+ *
+ * Why a registration always arrives: exportBuffer() posts it before the ref is written into the
+ * queue, so once a taker has seen the ref the message is in the hub's queue for the sender's port;
+ * the hub serves that port until the sender's worker has exited and then drains what is still
+ * queued on it before closing it (hub.ts), so a thread that puts and ends at once loses nothing.
  */
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import { boot, G, NEXT_OBJECT_ID, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";

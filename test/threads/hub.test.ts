@@ -1,0 +1,61 @@
+// The hub (src/threads/hub.ts): what a thread posts to it right before it ends is served, a worker
+// that cannot be made fails only its start(), a dead hub is a RuntimeError rather than a hang.
+// Races are made deterministic with the hub's test hooks (hubTestHook in dist/internal.js); each
+// case runs in a child process, so that a hang is a failed assertion (the child is killed), not a
+// blocked test runner.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { runChild } from "../child.js";
+
+const T = { timeout: 60_000 };
+const internal = new URL("../../dist/internal.js", import.meta.url).href;
+
+test("a thread's last directory registrations reach the taker while the hub is busy", T, () => {
+  const r = runChild(
+    `
+    import { Lock, Queue, Thread } from "threading";
+    import { hubTestHook } from "${internal}";
+    // Thread ports are not served from now on: their messages stay queued until the worker exits.
+    hubTestHook({ type: "test:hold", hold: true });
+    const q = new Queue();
+    const t = new Thread({
+      target: (q) => {
+        const lock = new Lock();
+        lock.acquire();
+        const arr = new Int32Array(new SharedArrayBuffer(8));
+        arr[1] = 42;
+        q.put({ lock, arr, big: new Uint8Array(100_000).fill(7) });
+      },
+      args: [q],
+    });
+    t.start();
+    t.join();
+    const got = q.get();
+    console.log(got.lock.locked(), got.arr[1], got.big.length, got.big[99_999]);
+  `,
+    20_000,
+  );
+  assert.equal(r.status, 0, `the consumer's get() hung or failed: ${r.stderr}`);
+  assert.equal(r.stdout, "true 42 100000 7\n");
+});
+
+test("a startAsync() left pending by a thread that ends still starts the child", T, () => {
+  const r = runChild(
+    `
+    import { Thread } from "threading";
+    import { hubTestHook } from "${internal}";
+    hubTestHook({ type: "test:hold", hold: true });
+    const t = new Thread({
+      target: () => {
+        const child = new Thread({ name: "child", target: () => console.log("child ran") });
+        void child.startAsync();
+      },
+    });
+    t.start();
+    t.join();
+  `,
+    20_000,
+  );
+  assert.equal(r.status, 0, `the child stayed STARTING (exit hung): ${r.stderr}`);
+  assert.equal(r.stdout, "child ran\n");
+});
