@@ -13,7 +13,14 @@
  */
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
-import { MessageChannel, type MessagePort, receiveMessageOnPort, type ResourceLimits, Worker, workerData } from "node:worker_threads";
+import {
+  MessageChannel,
+  type MessagePort,
+  receiveMessageOnPort,
+  type ResourceLimits,
+  Worker,
+  workerData,
+} from "node:worker_threads";
 import { type Bootstrap, boot, G, HUB_READY, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
 import type { DirectoryMessage } from "../transport/directory.js";
 import { markEnded, markFailed } from "./table.js";
