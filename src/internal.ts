@@ -5,6 +5,8 @@
  */
 import "./index.js";
 
+// sync/ and shared/ test hooks (issue 9)
+export { eventHooks } from "./sync/event.js";
 export { decode } from "./transport/decode.js";
 export { encode } from "./transport/encode.js";
 export { decodeTaken, readRecord, Staged, stage, T_PLAIN, T_V8, Taken, writeRecord } from "./queue/codec.js";

@@ -1,16 +1,27 @@
 /**
  * Event: a flag threads wait for, as Python's `threading.Event`.
  *
- * State: one Int32 word, 0 = clear, 1 = set. Waiters sleep on the word while it is 0; set() stores 1
- * and wakes them all. This is a faster path than CPython's Event-on-Condition: a futex wait on the
- * flag itself already has the properties Condition gives there (no lost wake-up, since
- * Atomics.wait compares and sleeps atomically; a set() between the check and the sleep is seen as
- * "not-equal"), and the ping-pong benchmark shows it at the bare Atomics limit.
- * wait() returns true when woken by set() or when the flag is found set, false only on timeout
- * with the flag still clear (a set()-then-clear() that woke the waiter still returns true, as in Python).
+ * State: one Int32 word, a counter of flag changes: even = clear, odd = set. set() moves it from
+ * even to odd (v -> v+1) and wakes every waiter; clear() moves it from odd to even. The flag is its
+ * low bit, and the counter is the flag's generation: a waiter that found it even (clear) at value
+ * v knows that a set() happened since it began waiting exactly when the word is no longer v, even
+ * if a clear() followed (a set()-then-clear() during the wait returns true, as in Python).
+ * wait(): v = word; odd -> true. Otherwise sleep while word == v, and after every wake re-check
+ * word != v (true) or the deadline (false). A wake is never taken for a set() by itself: a set()
+ * stores and then notifies, so its notify can arrive late, after the waiter has already seen that
+ * set, cleared the flag and begun a new wait; that new wait still sees word == its own v and
+ * sleeps on (the stale wake of issue 9, item 1). No lost wake-up: Atomics.wait compares and sleeps
+ * atomically, so a set() between the read of v and the sleep makes the sleep return at once.
+ * The counter wraps around after 2^32 changes; a wait misses a set() only if exactly 2^32 changes
+ * happen while it sleeps. A thread that dies between set()'s store and its notify leaves the flag
+ * set without the wake-up: waiters asleep at that moment sleep on until their timeout or the next
+ * set() (the same as a set() made by a thread that dies just before it).
  */
-import { deadlineOf, remaining, timeoutMs, waitAsync, waitBlocking } from "../shared/wait.js";
+import { deadlineOf, timeoutMs, untilAsync, untilBlocking } from "../shared/wait.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
+
+/** @internal Test hook: runs inside set(), between its store and its notify (issue 9's stale wake race). */
+export const eventHooks: { betweenStoreAndNotify?: () => void } = {};
 
 /** A flag shared by every thread it is passed to: `set()`, `clear()`, `wait(timeout)`. */
 export class Event {
@@ -25,7 +36,7 @@ export class Event {
 
   /** True when the flag is set. */
   isSet(): boolean {
-    return Atomics.load(this.#word, 0) === 1;
+    return (Atomics.load(this.#word, 0) & 1) === 1;
   }
 
   /** Deprecated alias of isSet(), as Python's `isSet`/`is_set`. */
@@ -35,40 +46,51 @@ export class Event {
 
   /** Sets the flag and wakes every waiting thread. */
   set(): void {
-    Atomics.store(this.#word, 0, 1);
-    Atomics.notify(this.#word, 0);
+    const w = this.#word;
+    let v = Atomics.load(w, 0);
+    // Already set: every waiter either saw it set or saw an older (even) value, and is awake or
+    // will not sleep; nothing to do.
+    while ((v & 1) === 0) {
+      const seen = Atomics.compareExchange(w, 0, v, (v + 1) | 0);
+      if (seen === v) {
+        eventHooks.betweenStoreAndNotify?.();
+        Atomics.notify(w, 0);
+        return;
+      }
+      v = seen;
+    }
   }
 
   /** Clears the flag: later wait() calls block until set() again. */
   clear(): void {
-    Atomics.store(this.#word, 0, 0);
+    const w = this.#word;
+    let v = Atomics.load(w, 0);
+    while ((v & 1) === 1) {
+      const seen = Atomics.compareExchange(w, 0, v, (v + 1) | 0);
+      if (seen === v) return;
+      v = seen;
+    }
   }
 
   /**
    * Blocks until the flag is set, at most `timeout` seconds (default forever).
-   * Returns true when set, false if the timeout passed first.
+   * Returns true when it is set, or was set during the wait; false if the timeout passed first.
    */
   wait(timeout?: number): boolean {
-    const w = this.#word;
     const deadline = deadlineOf(timeoutMs(timeout, "Event.wait()"));
-    while (Atomics.load(w, 0) === 0) {
-      const left = remaining(deadline);
-      if (left === 0) return false;
-      if (waitBlocking(w, 0, 0, left) === "ok") return true;
-    }
-    return true;
+    const w = this.#word;
+    const v = Atomics.load(w, 0);
+    if ((v & 1) === 1) return true;
+    return untilBlocking(w, 0, () => Atomics.load(w, 0) !== v, deadline);
   }
 
   /** The async twin of `wait()`. */
   async waitAsync(timeout?: number): Promise<boolean> {
-    const w = this.#word;
     const deadline = deadlineOf(timeoutMs(timeout, "Event.waitAsync()"));
-    while (Atomics.load(w, 0) === 0) {
-      const left = remaining(deadline);
-      if (left === 0) return false;
-      if ((await waitAsync(w, 0, 0, left)) === "ok") return true;
-    }
-    return true;
+    const w = this.#word;
+    const v = Atomics.load(w, 0);
+    if ((v & 1) === 1) return true;
+    return untilAsync(w, 0, () => Atomics.load(w, 0) !== v, deadline);
   }
 
   /** @internal */
