@@ -13,3 +13,4 @@ export { decodeTaken, readRecord, Staged, stage, T_PLAIN, T_V8, Taken, writeReco
 export { Data } from "./queue/storage.js";
 export { startWorker, threadFlags, withoutRejected } from "./threads/exec-argv.js";
 export { hubTestHook } from "./threads/hub-client.js";
+export { closing, dynamicImports, rewriteImports, tokenize } from "./threads/js-tokens.js";

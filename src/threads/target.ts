@@ -6,12 +6,14 @@
  * name, plus the helpers esbuild (tsx) inserts into function bodies (`__name`, `__using`, ...).
  * A closure over the creating scope cannot travel: touching such a name fails in the thread with
  * the usual ReferenceError naming it. `import()` inside a target is rewritten so that relative
- * specifiers resolve against the file that created the thread.
+ * specifiers resolve against the file that created the thread: only real import expressions,
+ * found by a tokenizer (js-tokens.ts), never text in strings, templates, regexes or comments.
  *
  * A module target `{ module, export }` is imported in the thread, with its full module scope.
  */
 import { pathToFileURL } from "node:url";
 import { esbuildHelpers } from "./helpers.js";
+import { rewriteImports } from "./js-tokens.js";
 import { beforeUserImport } from "./loaders.js";
 import { distUrl } from "../shared/paths.js";
 
@@ -107,7 +109,19 @@ export function provideLibrary(namespace: Record<string, unknown>): void {
   scope = undefined;
 }
 
-const dynamicImport = /(?<![\w$.])import\s*\(/g;
+/** Rewritten sources, by source: a pool thread compiles the same task function again and again. */
+const rewritten = new Map<string, string>();
+
+/** `source` with its real `import(...)` expressions (not text in strings, comments, regexes) rewritten. */
+function withImporter(source: string): string {
+  let out = rewritten.get(source);
+  if (out === undefined) {
+    out = rewriteImports(source, "__threadingImport");
+    if (rewritten.size >= 256) rewritten.clear();
+    rewritten.set(source, out);
+  }
+  return out;
+}
 
 /**
  * Evaluates the expression `source` in the scope a function target gets: every export of
@@ -134,7 +148,7 @@ export function evaluate(source: string, base: string, extra: Record<string, unk
     return import(typeof spec === "string" ? resolveModule(spec, base) : spec);
   };
   const extraNames = Object.keys(extra);
-  const body = `"use strict"; return (${source.replace(dynamicImport, "__threadingImport(")});`;
+  const body = `"use strict"; return (${withImporter(source)});`;
   const make = new Function(...names, "__threadingImport", ...extraNames, body);
   return make(...values, importer, ...extraNames.map((k) => extra[k]));
 }
