@@ -1,0 +1,275 @@
+/**
+ * The thread that talks to Redis for one RedisExecutor (executor.ts): it holds the BullMQ `Queue`
+ * (jobs go in) and `QueueEvents` (outcomes come back), so futures settle while the executor's own
+ * thread is blocked in `result()` or `wait()`, exactly as a pool thread's outcomes do
+ * (futures/future.ts): post the outcome on the port, then store FINISHED in the future's word and
+ * ring the executor thread's doorbell.
+ *
+ * Jobs get ids `${tag}-${seq}`, the tag being this executor's, so the events of other clients of the
+ * queue are told apart, and an outcome is never matched to the wrong future. Events are read from
+ * the position the queue's event stream had before the first job was added, so none is missed.
+ *
+ * Future words (shared with the executor): PENDING -> RUNNING on the job's "active" event (a CAS
+ * that the executor's cancel() races against, PENDING -> CANCELLED), -> FINISHED after posting.
+ * A cancelled job is removed from Redis unless a worker holds it already (then it runs, and its
+ * outcome is dropped).
+ *
+ * Lost events (a client far behind a trimmed stream, a Redis that lost its data): every few
+ * seconds, jobs with no news for a while are looked up; one that finished settles from its stored
+ * return value, one that no longer exists fails its future with a RuntimeError saying so.
+ */
+import "../index.js";
+import type { MessagePort } from "node:worker_threads";
+import { loadBullMQ, redisConnection } from "./connection.js";
+import type { RemoteTarget } from "./protocol.js";
+
+// Word states, as futures/future.ts.
+const PENDING = 0;
+const RUNNING = 1;
+const FINISHED = 3;
+
+/** Outcome kinds posted to the executor: [seq, kind, payload]. */
+export const DONE = 0;
+export const FAILED = 1;
+export const GONE = 2;
+
+/** Messages from the executor. */
+export interface ClientBatch {
+  /** New targets: [key, spec]. */
+  f?: [number, RemoteTarget][];
+  /** New slabs of future words: [slab number, words]. */
+  s?: [number, Int32Array][];
+  /** Jobs, JOB_FIELDS each: seq, key, mode, args bytes, slab, index, gen. */
+  j?: unknown[];
+  /** Cancelled seqs. */
+  c?: number[];
+  stop?: true;
+}
+export const JOB_FIELDS = 7;
+
+export interface ClientOptions {
+  redis: string | Record<string, unknown>;
+  queue: string;
+  prefix?: string;
+  tag: string;
+  defaultJobOptions: Record<string, unknown>;
+  /** Seconds without news before a job is looked up in Redis. */
+  sweepAfter: number;
+}
+
+interface Tracked {
+  slab: number;
+  index: number;
+  gen: number;
+  /** Last news of it (ms, this thread's clock). */
+  seen: number;
+  added: boolean;
+}
+
+/** The thread's body. Resolves once stopped (after the executor has no futures left). */
+export async function clientThread(port: MessagePort, doorbell: Int32Array, o: ClientOptions): Promise<void> {
+  const { Queue, QueueEvents } = await loadBullMQ();
+  const queue = new Queue(o.queue, {
+    connection: redisConnection(o.redis, { maxRetriesPerRequest: null }),
+    ...(o.prefix === undefined ? {} : { prefix: o.prefix }),
+    defaultJobOptions: o.defaultJobOptions,
+  });
+  let lastError = 0;
+  const complain = (e: Error) => {
+    if (Date.now() - lastError < 5000) return;
+    lastError = Date.now();
+    process.stderr.write(`RedisExecutor (queue ${o.queue}): Redis: ${e?.message ?? e}\n`);
+  };
+  queue.on("error", complain);
+  const targets = new Map<number, RemoteTarget>();
+  const slabs: Int32Array[] = [];
+  const tracked = new Map<number, Tracked>();
+  const prefix = `${o.tag}-`;
+  const seqOf = (jobId: unknown): number => {
+    if (typeof jobId !== "string" || !jobId.startsWith(prefix)) return -1;
+    return Number(jobId.slice(prefix.length));
+  };
+
+  // Outcomes go out together at the end of each batch of events.
+  let out: unknown[] = [];
+  let finished: Tracked[] = [];
+  let flushQueued = false;
+  const flush = () => {
+    flushQueued = false;
+    if (out.length === 0) return;
+    port.postMessage(out);
+    out = [];
+    for (const t of finished) {
+      const words = slabs[t.slab] as Int32Array;
+      const expected = Atomics.load(words, t.index);
+      if (expected >> 2 === t.gen && (expected & 3) <= RUNNING) {
+        Atomics.compareExchange(words, t.index, expected, t.gen * 4 + FINISHED);
+      }
+    }
+    finished = [];
+    Atomics.add(doorbell, 0, 1);
+    Atomics.notify(doorbell, 0);
+  };
+  const settle = (seq: number, kind: number, payload: unknown) => {
+    const t = tracked.get(seq);
+    if (t === undefined) return;
+    tracked.delete(seq);
+    out.push(seq, kind, payload);
+    finished.push(t);
+    if (!flushQueued) {
+      flushQueued = true;
+      queueMicrotask(flush);
+    }
+  };
+
+  // Read events from where the stream is now, before any job of ours exists.
+  let lastEventId = "0-0";
+  try {
+    await queue.waitUntilReady();
+    const client = await queue.getBackend().client;
+    const last = (await client.xrevrange(queue.keys.events, "+", "-", "COUNT", 1)) as [string, unknown][];
+    if (last.length > 0) lastEventId = (last[0] as [string, unknown])[0];
+  } catch {
+    // from the stream's start: older events are other clients' and are skipped
+  }
+  const events = new QueueEvents(o.queue, {
+    connection: redisConnection(o.redis, { maxRetriesPerRequest: null }),
+    ...(o.prefix === undefined ? {} : { prefix: o.prefix }),
+    lastEventId,
+  });
+  events.on("error", complain);
+  events.on("active", ({ jobId }: { jobId: string }) => {
+    const t = tracked.get(seqOf(jobId));
+    if (t === undefined) return;
+    t.seen = Date.now();
+    const pending = t.gen * 4 + PENDING;
+    Atomics.compareExchange(slabs[t.slab] as Int32Array, t.index, pending, t.gen * 4 + RUNNING);
+  });
+  events.on("stalled", ({ jobId }: { jobId: string }) => {
+    const t = tracked.get(seqOf(jobId));
+    if (t !== undefined) t.seen = Date.now();
+  });
+  events.on("completed", ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
+    settle(seqOf(jobId), DONE, returnvalue);
+  });
+  events.on("failed", ({ jobId, failedReason }: { jobId: string; failedReason: string }) => {
+    settle(seqOf(jobId), FAILED, failedReason);
+  });
+  events.on("removed", ({ jobId }: { jobId: string }) => {
+    settle(seqOf(jobId), GONE, "the job was removed from the queue");
+  });
+  await events.waitUntilReady();
+
+  // Jobs to add go out in one addBulk per turn of this thread's event loop.
+  let adds: { name: string; data: unknown; opts: { jobId: string } }[] = [];
+  let addsSeqs: number[] = [];
+  let adding = Promise.resolve();
+  const sendAdds = () => {
+    if (adds.length === 0) return;
+    const batch = adds;
+    const seqs = addsSeqs;
+    adds = [];
+    addsSeqs = [];
+    adding = adding.then(async () => {
+      try {
+        await queue.addBulk(batch);
+        const now = Date.now();
+        for (const seq of seqs) {
+          const t = tracked.get(seq);
+          if (t !== undefined) {
+            t.added = true;
+            t.seen = now;
+          }
+        }
+      } catch (e) {
+        for (const seq of seqs) settle(seq, FAILED, `the job could not be added to Redis: ${(e as Error)?.message ?? e}`);
+      }
+    });
+  };
+  let addQueued = false;
+
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((r) => {
+    stop = r;
+  });
+  port.on("message", (m: ClientBatch) => {
+    if (m.f) for (const [key, spec] of m.f) targets.set(key, spec);
+    if (m.s) for (const [n, words] of m.s) slabs[n] = words;
+    if (m.j) {
+      const j = m.j;
+      for (let i = 0; i < j.length; i += JOB_FIELDS) {
+        const seq = j[i] as number;
+        const spec = targets.get(j[i + 1] as number) as RemoteTarget;
+        const bytes = j[i + 3] as Uint8Array;
+        tracked.set(seq, {
+          slab: j[i + 4] as number,
+          index: j[i + 5] as number,
+          gen: j[i + 6] as number,
+          seen: Date.now(),
+          added: false,
+        });
+        adds.push({
+          name: spec.kind === "module" ? spec.export : spec.name || "anonymous",
+          data: { t: spec, m: j[i + 2], a: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64") },
+          opts: { jobId: `${prefix}${seq}` },
+        });
+        addsSeqs.push(seq);
+      }
+      if (!addQueued) {
+        addQueued = true;
+        setImmediate(() => {
+          addQueued = false;
+          sendAdds();
+        });
+      }
+    }
+    if (m.c) {
+      for (const seq of m.c) {
+        if (!tracked.delete(seq)) continue;
+        const k = addsSeqs.indexOf(seq);
+        if (k >= 0) {
+          addsSeqs.splice(k, 1);
+          adds.splice(k, 1);
+        } else {
+          // After the add (same connection, so in order); a job a worker holds is not removed.
+          adding = adding.then(() => queue.remove(`${prefix}${seq}`).then(() => {}, complain));
+        }
+      }
+    }
+    if (m.stop) stop();
+  });
+
+  // The sweep for lost events.
+  const sweepMs = o.sweepAfter * 1000;
+  let sweeping = false;
+  const sweep = setInterval(async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      const now = Date.now();
+      const old = [...tracked].filter(([, t]) => t.added && now - t.seen > sweepMs).slice(0, 200);
+      await Promise.all(
+        old.map(async ([seq, t]) => {
+          const job = await queue.getJob(`${prefix}${seq}`);
+          if (!tracked.has(seq)) return;
+          t.seen = Date.now();
+          if (job == null) settle(seq, GONE, "the job is no longer in Redis (its data was lost or removed)");
+          else if (job.finishedOn && job.failedReason && job.returnvalue == null) settle(seq, FAILED, job.failedReason);
+          else if (job.finishedOn) settle(seq, DONE, job.returnvalue);
+        }),
+      );
+    } catch (e) {
+      complain(e as Error);
+    } finally {
+      sweeping = false;
+    }
+  }, Math.max(200, sweepMs / 2));
+
+  await stopped;
+  clearInterval(sweep);
+  sendAdds();
+  await adding;
+  await events.close();
+  await queue.close();
+  port.close();
+}

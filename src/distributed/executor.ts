@@ -1,0 +1,580 @@
+/**
+ * RedisExecutor: the executor API of `concurrent.futures` (as ThreadPoolExecutor) with tasks
+ * running on worker processes (`npx threading worker`, worker.ts) on any machines, through a
+ * BullMQ queue on Redis.
+ *
+ * In the thread that makes it, the executor checks and encodes each call at once (a TypeError for
+ * what cannot cross machines, nothing submitted), gives it a Future bound to a word of its own
+ * shared slabs (as the pool's futures: see futures/future.ts), and posts it to its client thread
+ * (client-thread.ts), which adds the jobs to Redis and posts outcomes back. The client thread
+ * starts lazily, with the first task.
+ *
+ * Outcomes are taken from the port both from the event loop (a listener, ref'd while futures are
+ * outstanding, so a program does not exit with tasks in flight) and by blocking waits (`poll()`,
+ * `receiveMessageOnPort`), so `result()`, `wait()` and `asCompleted()` work on a blocked thread
+ * and mix RedisExecutor futures with local ones.
+ *
+ * Delivery is at least once: a task whose worker died runs again. cancel() succeeds while the
+ * client has not heard that a worker took the job, and removes the job from Redis; if a worker
+ * took it in that instant, it runs and its outcome is dropped.
+ */
+import { randomBytes } from "node:crypto";
+import { MessageChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
+import { CancelledError, RuntimeError, TimeoutError } from "../errors.js";
+import { blockUntil, doorbell, Future, type FutureLink, internals, PENDING } from "../futures/future.js";
+import { libraryFile } from "../shared/paths.js";
+import { deadlineOf, remaining, timeoutMs } from "../shared/wait.js";
+import { functionExpression, isModuleTarget, type ModuleTarget, type Target } from "../threads/target.js";
+import { Thread } from "../threads/thread.js";
+import { type ClientBatch, type ClientOptions, DONE, FAILED, GONE } from "./client-thread.js";
+import { redisConnection } from "./connection.js";
+import { CALL, CHUNK, outcomeOf, type RemoteTarget, remoteBytes } from "./protocol.js";
+
+/** Options of `new RedisExecutor()`. */
+export interface RedisExecutorOptions {
+  /** `redis://[user:password@]host:port[/db]`, `rediss://...` (TLS), or ioredis connection options. */
+  redis: string | Record<string, unknown>;
+  /** The BullMQ queue (default "threading"); workers are started with the same `--queue`. */
+  queue?: string;
+  /** BullMQ job options for every job (e.g. `{ removeOnComplete: { age: 60 } }`); merged over the defaults. */
+  defaultJobOptions?: Record<string, unknown>;
+  /** BullMQ key prefix (default "bull"); workers need the same `--prefix`. */
+  prefix?: string;
+}
+
+/** Options of `map()` / `mapAsync()`. */
+export interface MapOptions {
+  /** Seconds, counted from the map() call, for all the results. */
+  timeout?: number;
+  /** Calls per job: items are sent, run and returned in chunks of this size. */
+  chunksize?: number;
+}
+
+const clientEntry = { module: libraryFile("distributed/client-thread.js"), export: "clientThread" };
+const SLAB_BITS = 10;
+const SLAB = 1 << SLAB_BITS;
+const GEN_MASK = 0x1fffffff;
+/** Completed jobs are kept this long in Redis (s) unless defaultJobOptions say otherwise; failed ones a day. */
+const DEFAULT_JOB_OPTIONS = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } };
+
+let executorCounter = 0;
+
+interface MapSetup {
+  deadline: number;
+  fs: Future<unknown>[];
+  size: number;
+  key: number;
+  source?: AsyncIterable<unknown>;
+}
+
+interface Task {
+  seq: number;
+  slab: number;
+  index: number;
+  gen: number;
+}
+
+function describe(fn: unknown, where: string): RemoteTarget {
+  if (typeof fn === "function") {
+    return { kind: "source", source: functionExpression(fn, where), name: fn.name };
+  }
+  if (isModuleTarget(fn)) {
+    const exp = fn.export ?? "default";
+    if (typeof exp !== "string") throw new TypeError(`${where}.export must be a string`);
+    const module = fn.module instanceof URL ? fn.module.href : fn.module;
+    if (typeof module !== "string") throw new TypeError(`${where}.module must be a string or URL`);
+    return { kind: "module", module, export: exp };
+  }
+  throw new TypeError(`${where} must be a function or { module, export }, not ${fn === null ? "null" : typeof fn}`);
+}
+
+/**
+ * An executor whose tasks run on `threading worker` processes through a BullMQ queue on Redis:
+ * `submit(fn, ...args)` returns a Future; `map(fn, items)` yields the results in order. Module
+ * targets `{ module, export }` are resolved by the worker (relative to its working directory, or a
+ * package name); functions are sent as source (workers run those only with --allow-source).
+ */
+export class RedisExecutor implements Disposable, AsyncDisposable {
+  readonly #options: ClientOptions;
+  readonly #name: string;
+  #thread: Thread | undefined;
+  #port: MessagePort | undefined;
+  #referenced = false;
+  #shutdown = false;
+  #stopSent = false;
+  #seq = 1;
+  readonly #futures = new Map<number, Future<unknown>>();
+  #slabs: Int32Array[] = [];
+  #slabsSent = 0;
+  #free: number[] = [];
+  #fresh = SLAB;
+  readonly #keys = new WeakMap<object, number>();
+  readonly #bySource = new Map<string, number>();
+  #targets: RemoteTarget[] = [];
+  #targetsSent = 0;
+  #outbox: unknown[] = [];
+  #cancels: number[] = [];
+  #flushQueued = false;
+  readonly #link: FutureLink;
+
+  constructor(options: RedisExecutorOptions) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError("RedisExecutor(options): options must be an object like { redis: 'redis://host:6379' }");
+    }
+    const { redis, queue = "threading", defaultJobOptions = {}, prefix } = options;
+    redisConnection(redis); // checks it
+    if (typeof queue !== "string" || queue === "") throw new TypeError("RedisExecutor: queue must be a non-empty string");
+    if (typeof defaultJobOptions !== "object" || defaultJobOptions === null) {
+      throw new TypeError("RedisExecutor: defaultJobOptions must be an object");
+    }
+    if (prefix !== undefined && typeof prefix !== "string") throw new TypeError("RedisExecutor: prefix must be a string");
+    this.#name = `RedisExecutor-${executorCounter++}`;
+    this.#options = {
+      redis,
+      queue,
+      prefix,
+      tag: randomBytes(6).toString("hex"),
+      defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, ...defaultJobOptions },
+      sweepAfter: Number(process.env.THREADING_REDIS_SWEEP_SECONDS ?? 10),
+    };
+    this.#link = { poll: () => this.#poll(), cancelled: (f) => this.#forget(f) };
+  }
+
+  /** The BullMQ queue's name. */
+  get queue(): string {
+    return this.#options.queue;
+  }
+
+  /**
+   * Schedules `fn(...args)` on a worker and returns its Future at once. Arguments are copied with
+   * `v8.serialize`; a value that cannot cross machines (a function, a shared object such as a Lock
+   * or a SharedArrayBuffer) is a TypeError naming where it sits, and nothing is submitted.
+   */
+  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Future<Awaited<R>>;
+  submit<R = unknown>(fn: ModuleTarget, ...args: unknown[]): Future<R>;
+  submit(fn: Target, ...args: unknown[]): Future<unknown> {
+    if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+    const key = this.#keyOf(fn, "RedisExecutor.submit(): fn");
+    return this.#submit(key, CALL, remoteBytes(args, "RedisExecutor.submit(): args"));
+  }
+
+  #keyOf(fn: unknown, where: string): number {
+    if (typeof fn === "object" || typeof fn === "function") {
+      const known = fn === null ? undefined : this.#keys.get(fn);
+      if (known !== undefined) return known;
+    }
+    const spec = describe(fn, where);
+    const text = JSON.stringify(spec);
+    let key = this.#bySource.get(text);
+    if (key === undefined) {
+      key = this.#targets.push(spec) - 1;
+      this.#bySource.set(text, key);
+    }
+    this.#keys.set(fn as object, key);
+    return key;
+  }
+
+  #submit(key: number, mode: number, bytes: Uint8Array): Future<unknown> {
+    this.#start();
+    const f = new Future<unknown>();
+    let handle: number;
+    if (this.#free.length > 0) handle = this.#free.pop() as number;
+    else {
+      if (this.#fresh === SLAB) {
+        this.#slabs.push(new Int32Array(new SharedArrayBuffer(SLAB * 4)));
+        this.#fresh = 0;
+      }
+      handle = ((this.#slabs.length - 1) << SLAB_BITS) | this.#fresh++;
+    }
+    const slab = handle >> SLAB_BITS;
+    const index = handle & (SLAB - 1);
+    const words = this.#slabs[slab] as Int32Array;
+    const gen = ((Atomics.load(words, index) >> 2) + 1) & GEN_MASK;
+    Atomics.store(words, index, gen * 4 + PENDING);
+    internals.bind(f, this.#link, words, index, gen);
+    const seq = this.#seq++;
+    internals.setTask(f, { seq, slab, index, gen } satisfies Task);
+    this.#futures.set(seq, f);
+    this.#outbox.push(seq, key, mode, bytes, slab, index, gen);
+    if (!this.#referenced) {
+      this.#referenced = true;
+      this.#port?.ref();
+    }
+    this.#queueFlush();
+    return f;
+  }
+
+  #start(): void {
+    if (this.#thread !== undefined) return;
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    port1.on("message", (m: unknown[]) => this.#receive(m));
+    port1.unref();
+    this.#thread = new Thread<unknown[]>({
+      target: clientEntry,
+      args: [port2, doorbell, this.#options],
+      transferList: [port2],
+      name: this.#name,
+      daemon: true,
+    });
+    this.#thread.start();
+  }
+
+  #queueFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    const port = this.#port;
+    if (port === undefined) return;
+    if (this.#outbox.length === 0 && this.#cancels.length === 0 && !(this.#shutdown && this.#futures.size === 0)) return;
+    const batch: ClientBatch = {};
+    if (this.#targetsSent < this.#targets.length) {
+      batch.f = [];
+      for (let k = this.#targetsSent; k < this.#targets.length; k++) batch.f.push([k, this.#targets[k] as RemoteTarget]);
+      this.#targetsSent = this.#targets.length;
+    }
+    if (this.#slabsSent < this.#slabs.length) {
+      batch.s = [];
+      for (let n = this.#slabsSent; n < this.#slabs.length; n++) batch.s.push([n, this.#slabs[n] as Int32Array]);
+      this.#slabsSent = this.#slabs.length;
+    }
+    if (this.#outbox.length > 0) {
+      batch.j = this.#outbox;
+      this.#outbox = [];
+    }
+    if (this.#cancels.length > 0) {
+      batch.c = this.#cancels;
+      this.#cancels = [];
+    }
+    if (this.#shutdown && this.#futures.size === 0 && !this.#stopSent) {
+      this.#stopSent = true;
+      batch.stop = true;
+    }
+    port.postMessage(batch);
+  }
+
+  /** Outcomes from the client thread: seq, kind, payload each. */
+  #receive(m: unknown[]): void {
+    for (let i = 0; i < m.length; i += 3) {
+      const seq = m[i] as number;
+      const f = this.#futures.get(seq);
+      if (f === undefined) continue;
+      const kind = m[i + 1];
+      const payload = m[i + 2];
+      this.#release(f, seq);
+      if (kind === DONE) {
+        let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
+        try {
+          outcome = outcomeOf(payload as string);
+        } catch (e) {
+          outcome = { ok: false, error: new RuntimeError(`the job's result could not be read: ${(e as Error)?.message}`) };
+        }
+        internals.settle(f, outcome);
+      } else if (kind === FAILED) {
+        internals.settle(f, { ok: false, error: new RuntimeError(`the job failed in BullMQ: ${String(payload)}`) });
+      } else if (kind === GONE) {
+        internals.settle(f, { ok: false, error: new CancelledError(`the job is gone: ${String(payload)}`) });
+      }
+    }
+    this.#afterSettle();
+  }
+
+  #release(f: Future<unknown>, seq: number): void {
+    this.#futures.delete(seq);
+    const task = internals.task(f) as Task | undefined;
+    internals.setTask(f, undefined);
+    if (task !== undefined) this.#free.push((task.slab << SLAB_BITS) | task.index);
+  }
+
+  #afterSettle(): void {
+    if (this.#futures.size > 0) return;
+    if (this.#referenced) {
+      this.#referenced = false;
+      this.#port?.unref();
+    }
+    if (this.#shutdown) this.#queueFlush();
+  }
+
+  /** A future cancelled here (its word went PENDING -> CANCELLED): remove its job. */
+  #forget(f: Future<unknown>): void {
+    const task = internals.task(f) as Task | undefined;
+    if (task === undefined) return;
+    this.#release(f, task.seq);
+    this.#cancels.push(task.seq);
+    this.#queueFlush();
+    this.#afterSettle();
+  }
+
+  /** Sends what is buffered and takes the outcomes posted (for blocking waits). */
+  #poll(): void {
+    if (this.#flushQueued) this.#flush();
+    const port = this.#port;
+    if (port === undefined) return;
+    for (;;) {
+      const m = receiveMessageOnPort(port);
+      if (m === undefined) return;
+      this.#receive(m.message as unknown[]);
+    }
+  }
+
+  /**
+   * `fn(item)` for every item, run on the workers; an iterator over the results in order. Every
+   * call is submitted now (`chunksize` calls per job); each next() blocks until that result is
+   * ready. `timeout` (seconds) counts from this call. Leaving the loop early cancels the calls not
+   * yet started.
+   */
+  map<R = unknown>(fn: Target, iterable: Iterable<unknown>, options: MapOptions = {}): IterableIterator<R> {
+    const { deadline, fs, size } = this.#mapSetup(fn, iterable, options, "map");
+    let i = 0;
+    let buffered: unknown[] = [];
+    let b = 0;
+    let closed = false;
+    const cancelRest = (): void => {
+      closed = true;
+      for (let j = i; j < fs.length; j++) (fs[j] as Future<unknown>).cancel();
+    };
+    const it: IterableIterator<R> = {
+      next(): IteratorResult<R> {
+        for (;;) {
+          if (closed) return { done: true, value: undefined };
+          if (b < buffered.length) return { done: false, value: buffered[b++] as R };
+          if (i >= fs.length) {
+            closed = true;
+            return { done: true, value: undefined };
+          }
+          const f = fs[i++] as Future<unknown>;
+          let v: unknown;
+          try {
+            v = deadline === Number.POSITIVE_INFINITY ? f.result() : f.result(remaining(deadline) / 1000);
+          } catch (e) {
+            cancelRest();
+            if (e instanceof TimeoutError) throw new TimeoutError("RedisExecutor.map(): timed out");
+            throw e;
+          }
+          if (size === 1) return { done: false, value: v as R };
+          buffered = v as unknown[];
+          b = 0;
+        }
+      },
+      return(value?: unknown): IteratorResult<R> {
+        cancelRest();
+        return { done: true, value: value as R };
+      },
+      [Symbol.iterator]() {
+        return it;
+      },
+    };
+    return it;
+  }
+
+  #mapSetup(
+    fn: Target,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    options: MapOptions,
+    what: string,
+  ): MapSetup {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`RedisExecutor.${what}(): options must be an object`);
+    }
+    const deadline = deadlineOf(timeoutMs(options.timeout, `RedisExecutor.${what}()`));
+    const size = options.chunksize ?? 1;
+    if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
+      throw new RangeError(`RedisExecutor.${what}(): chunksize must be an integer >= 1, not ${size}`);
+    }
+    if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+    const key = this.#keyOf(fn, `RedisExecutor.${what}(): fn`);
+    const fs: Future<unknown>[] = [];
+    const isObject = iterable !== null && typeof iterable === "object";
+    if (what === "mapAsync" && isObject && Symbol.asyncIterator in iterable && !(Symbol.iterator in iterable)) {
+      return { deadline, fs, size, key, source: iterable as AsyncIterable<unknown> };
+    }
+    if (iterable == null || typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== "function") {
+      throw new TypeError(`RedisExecutor.${what}(): iterable is not iterable`);
+    }
+    // Every item is encoded before anything is submitted: an item that cannot cross submits nothing.
+    const jobs: [number, Uint8Array][] = [];
+    let chunk: unknown[][] = [];
+    for (const item of iterable as Iterable<unknown>) {
+      if (size === 1) jobs.push([CALL, remoteBytes([item], `RedisExecutor.${what}(): item`)]);
+      else {
+        chunk.push([item]);
+        if (chunk.length === size) {
+          jobs.push([CHUNK, remoteBytes(chunk, `RedisExecutor.${what}(): item`)]);
+          chunk = [];
+        }
+      }
+    }
+    if (chunk.length > 0) jobs.push([CHUNK, remoteBytes(chunk, `RedisExecutor.${what}(): item`)]);
+    for (const [mode, bytes] of jobs) fs.push(this.#submit(key, mode, bytes));
+    return { deadline, fs, size, key };
+  }
+
+  /**
+   * The async twin of `map()`: a plain iterable is submitted at once, an async iterable as it
+   * yields; results come in order.
+   */
+  mapAsync<R = unknown>(
+    fn: Target,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    options: MapOptions = {},
+  ): AsyncIterableIterator<R> {
+    let setup: MapSetup | undefined;
+    let failure: unknown;
+    try {
+      setup = this.#mapSetup(fn, iterable, options, "mapAsync");
+    } catch (e) {
+      failure = e;
+    }
+    const fs: Future<unknown>[] = setup?.fs ?? [];
+    const deadline = setup?.deadline ?? Number.POSITIVE_INFINITY;
+    const size = setup?.size ?? 1;
+    let i = 0;
+    let buffered: unknown[] = [];
+    let b = 0;
+    let closed = false;
+    let sourceDone = true;
+    let sourceError: { error: unknown } | undefined;
+    let wake: (() => void) | undefined;
+    let source: AsyncIterator<unknown> | undefined;
+    if (setup?.source !== undefined) {
+      sourceDone = false;
+      source = setup.source[Symbol.asyncIterator]();
+      const { key } = setup;
+      void (async () => {
+        let chunk: unknown[][] = [];
+        try {
+          for (;;) {
+            const r = await (source as AsyncIterator<unknown>).next();
+            if (closed) return;
+            if (r.done) break;
+            if (size === 1) fs.push(this.#submit(key, CALL, remoteBytes([r.value], "RedisExecutor.mapAsync(): item")));
+            else {
+              chunk.push([r.value]);
+              if (chunk.length === size) {
+                fs.push(this.#submit(key, CHUNK, remoteBytes(chunk, "RedisExecutor.mapAsync(): item")));
+                chunk = [];
+              }
+            }
+            wake?.();
+          }
+          if (chunk.length > 0) fs.push(this.#submit(key, CHUNK, remoteBytes(chunk, "RedisExecutor.mapAsync(): item")));
+        } catch (e) {
+          sourceError = { error: e };
+        }
+        sourceDone = true;
+        wake?.();
+      })();
+    }
+    const cancelRest = (): void => {
+      closed = true;
+      for (let j = i; j < fs.length; j++) (fs[j] as Future<unknown>).cancel();
+      if (!sourceDone) void source?.return?.();
+      wake?.();
+    };
+    const it: AsyncIterableIterator<R> = {
+      async next(): Promise<IteratorResult<R>> {
+        if (failure !== undefined) {
+          const e = failure;
+          failure = undefined;
+          closed = true;
+          throw e;
+        }
+        for (;;) {
+          if (closed) return { done: true, value: undefined };
+          if (b < buffered.length) return { done: false, value: buffered[b++] as R };
+          if (i >= fs.length) {
+            if (sourceDone) {
+              closed = true;
+              if (sourceError) throw sourceError.error;
+              return { done: true, value: undefined };
+            }
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+            wake = undefined;
+            continue;
+          }
+          const f = fs[i++] as Future<unknown>;
+          let v: unknown;
+          try {
+            v =
+              deadline === Number.POSITIVE_INFINITY
+                ? await f.resultAsync()
+                : await f.resultAsync(remaining(deadline) / 1000);
+          } catch (e) {
+            cancelRest();
+            if (e instanceof TimeoutError) throw new TimeoutError("RedisExecutor.mapAsync(): timed out");
+            throw e;
+          }
+          if (size === 1) return { done: false, value: v as R };
+          buffered = v as unknown[];
+          b = 0;
+        }
+      },
+      async return(value?: unknown): Promise<IteratorResult<R>> {
+        cancelRest();
+        return { done: true, value: value as R };
+      },
+      [Symbol.asyncIterator]() {
+        return it;
+      },
+    };
+    return it;
+  }
+
+  /**
+   * No new tasks after this. With `cancelFutures`, the tasks no worker has started are cancelled
+   * (and removed from Redis). With `wait` (default), returns once every future has settled and the
+   * executor's Redis connections are closed; without it, they close once the futures settle.
+   */
+  shutdown(wait = true, options: { cancelFutures?: boolean } = {}): void {
+    this.#beginShutdown(options, "shutdown");
+    if (!wait) return;
+    const fs = [...this.#futures.values()];
+    if (fs.length > 0) {
+      let left = fs.length;
+      for (const f of fs) internals.onSettle(f, () => left--);
+      blockUntil(fs, () => left === 0, Number.POSITIVE_INFINITY);
+    }
+    this.#flush();
+    this.#thread?.join();
+    this.#port?.close();
+  }
+
+  /** The async twin of `shutdown(true)`. */
+  async shutdownAsync(options: { cancelFutures?: boolean } = {}): Promise<void> {
+    this.#beginShutdown(options, "shutdownAsync");
+    const fs = [...this.#futures.values()];
+    await Promise.all(fs.map((f) => new Promise<void>((resolve) => internals.onSettle(f, resolve))));
+    this.#flush();
+    await this.#thread?.joinAsync();
+    this.#port?.close();
+  }
+
+  #beginShutdown(options: { cancelFutures?: boolean }, what: string): void {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`RedisExecutor.${what}(): options must be an object`);
+    }
+    this.#shutdown = true;
+    if (options.cancelFutures) for (const f of [...this.#futures.values()]) f.cancel();
+    this.#queueFlush();
+  }
+
+  /** `using ex = new RedisExecutor(...)`: shutdown(true) at the end of the block. */
+  [Symbol.dispose](): void {
+    this.shutdown(true);
+  }
+
+  /** `await using ex = ...`: shutdownAsync() at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdownAsync();
+  }
+
+  toString(): string {
+    return `<RedisExecutor queue=${this.#options.queue} pending=${this.#futures.size}${this.#shutdown ? " shut down" : ""}>`;
+  }
+}

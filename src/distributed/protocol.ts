@@ -1,0 +1,143 @@
+/**
+ * What a RedisExecutor job carries, shared by the client (executor.ts, client-thread.ts), the
+ * worker process (worker.ts) and the pool thread that runs the task (run-task.ts).
+ *
+ * A BullMQ job's data and return value are JSON, so values travel as base64 text of
+ * `v8.serialize(encode(value))`: everything v8's serializer carries (Maps, Sets, Dates, typed
+ * arrays, BigInts, cycles...), errors keeping class, name, message, stack, cause and own
+ * properties (transport/encode.ts). Shared objects (Lock, Queue, SharedArrayBuffer, ...) live in
+ * one process's memory and cannot cross machines: `remoteBytes()` throws a TypeError naming where
+ * in the value one sits, before anything is sent.
+ *
+ *   job.name = the target's name (for dashboards)
+ *   job.data = { t: RemoteTarget, m: CALL | CHUNK, a: base64(args) }
+ *   return value = base64(outcome), outcome = { ok: true, value } | { ok: false, error }
+ *
+ * A task that throws, and a job the worker refuses, complete their BullMQ job with a failed
+ * outcome: BullMQ's own failure (and retry) path is left to lost workers (stalled jobs).
+ */
+import { deserialize, serialize } from "node:v8";
+import { types } from "node:util";
+import { decode } from "../transport/decode.js";
+import { encode, MARK } from "../transport/encode.js";
+
+/** Call the target with the args; or, for a map() chunk, once per item, giving the list of results. */
+export const CALL = 0;
+export const CHUNK = 1;
+
+/** A target as it travels to a worker: a module specifier resolved there, or a function's source. */
+export type RemoteTarget = { kind: "module"; module: string; export: string } | { kind: "source"; source: string; name: string };
+
+/** The JSON data of one job. */
+export interface JobData {
+  t: RemoteTarget;
+  m: typeof CALL | typeof CHUNK;
+  a: string;
+}
+
+/** A task's outcome, as it travels back. */
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+function pathText(path: (string | number)[], root: string): string {
+  let s = root;
+  for (const p of path)
+    s += typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`;
+  return s;
+}
+
+/** Throws a TypeError naming the first shared object in `v` (an encode() copy), if there is one. */
+function refuseShared(v: unknown, where: string): void {
+  const seen = new Set<object>();
+  const path: (string | number)[] = [];
+  const fail = (what: string): never => {
+    throw new TypeError(
+      `${pathText(path, where)} cannot be sent to another machine: it is ${what}, which lives in this process's memory (send plain data)`,
+    );
+  };
+  const walk = (x: unknown): void => {
+    if (typeof x !== "object" || x === null || seen.has(x)) return;
+    seen.add(x);
+    if (types.isSharedArrayBuffer(x)) fail("a SharedArrayBuffer");
+    if (ArrayBuffer.isView(x)) {
+      if (types.isSharedArrayBuffer(x.buffer)) fail(`a ${x.constructor.name} over a SharedArrayBuffer`);
+      return;
+    }
+    const rec = x as Record<string, unknown>;
+    if (rec[MARK] === "shared") fail(`a ${String(rec.kind)} (a shared object)`);
+    if (Array.isArray(x)) {
+      x.forEach((item, i) => {
+        path.push(i);
+        walk(item);
+        path.pop();
+      });
+    } else if (x instanceof Map) {
+      for (const [k, val] of x) {
+        path.push("<map key>");
+        walk(k);
+        path.pop();
+        path.push(typeof k === "string" || typeof k === "number" ? k : "<map value>");
+        walk(val);
+        path.pop();
+      }
+    } else if (x instanceof Set) {
+      path.push("<set item>");
+      for (const item of x) walk(item);
+      path.pop();
+    } else if (rec[MARK] === "error") {
+      // Error markers: their cause and own properties are the error's.
+      for (const key of ["cause", "errors"]) {
+        if (key in rec) {
+          path.push(key);
+          walk(rec[key]);
+          path.pop();
+        }
+      }
+      for (const [key, val] of Object.entries(rec.props as Record<string, unknown>)) {
+        path.push(key);
+        walk(val);
+        path.pop();
+      }
+    } else {
+      for (const key of Object.keys(rec)) {
+        path.push(key);
+        walk(rec[key]);
+        path.pop();
+      }
+    }
+  };
+  walk(v);
+}
+
+function primitive(v: unknown): boolean {
+  return v === null || (typeof v !== "object" && typeof v !== "function" && typeof v !== "symbol");
+}
+
+/**
+ * `value` as bytes for another machine. A TypeError, naming where in the value it sits, for what
+ * cannot cross: what cannot cross threads (functions, symbols, ...) and shared objects.
+ */
+export function remoteBytes(value: unknown, where: string): Buffer {
+  if (Array.isArray(value) && value.every(primitive)) return serialize(value);
+  const { value: copy } = encode(value, where);
+  refuseShared(copy, where);
+  return serialize(copy);
+}
+
+/** The value `remoteBytes()` made. */
+export function fromRemoteBytes(bytes: Uint8Array): unknown {
+  return decode(deserialize(bytes), true);
+}
+
+/** An outcome as base64 text (the job's return value). An unsendable result becomes a failed outcome. */
+export function outcomeText(outcome: Outcome): string {
+  try {
+    return remoteBytes(outcome, outcome.ok ? "result" : "error").toString("base64");
+  } catch (e) {
+    return remoteBytes({ ok: false, error: e }, "error").toString("base64");
+  }
+}
+
+/** The outcome `outcomeText()` made. */
+export function outcomeOf(text: string): Outcome {
+  return fromRemoteBytes(Buffer.from(text, "base64")) as Outcome;
+}

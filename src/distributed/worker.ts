@@ -1,0 +1,113 @@
+/**
+ * A worker process of RedisExecutor (`npx threading worker ...`, see cli.ts): a BullMQ `Worker` on
+ * the queue that runs each job it takes on a local ThreadPoolExecutor, so one process uses all the
+ * cores it is given.
+ *
+ * Per job: check the target against the worker's --allow policy (allow.ts): a refused job
+ * completes with a failed outcome and runs nothing. Otherwise submit `runTask` (run-task.ts) to
+ * the pool, which decodes the arguments, runs the task and encodes the outcome on the pool thread.
+ *
+ * Faults: BullMQ holds a lock on each active job, renewed from this process's event loop (never
+ * blocked here: tasks run on pool threads). A worker that dies (SIGKILL, power loss) stops renewing;
+ * after the lock expires another worker's stalled-job check puts the job back in the queue and it
+ * runs again (at least once). A pool thread that dies in a task (process.exit()) fails that task
+ * only. SIGTERM (see cli.ts) closes the BullMQ worker, which takes no new job and waits for the
+ * running ones, then shuts the pool down.
+ */
+import { ThreadPoolExecutor } from "../futures/executor.js";
+import * as logging from "../logging/logging.js";
+import { libraryFile } from "../shared/paths.js";
+import type { Policy } from "./allow.js";
+import { loadBullMQ, redisConnection } from "./connection.js";
+import { type JobData, outcomeText } from "./protocol.js";
+import type { LocalTarget } from "./run-task.js";
+
+/** Options of a worker process. */
+export interface WorkerOptions {
+  redis: string | Record<string, unknown>;
+  queue: string;
+  /** Pool threads (default: the machine's available parallelism). */
+  threads: number;
+  /** Jobs taken from Redis at once (default 2 per thread, so the next one is ready when a task ends). */
+  concurrency?: number;
+  policy: Policy;
+  /** BullMQ lock duration and stalled-job check interval (ms); lower means faster recovery of lost jobs. */
+  lockDuration?: number;
+  stalledInterval?: number;
+  maxStalledCount?: number;
+  /** BullMQ key prefix (default "bull"). */
+  prefix?: string;
+}
+
+const runner = { module: libraryFile("distributed/run-task.js"), export: "runTask" };
+
+export const log = logging.getLogger("threading.worker");
+
+/** A running worker: `close()` stops taking jobs, waits for the running ones and ends the pool. */
+export interface RunningWorker {
+  close(): Promise<void>;
+  readonly done: Promise<void>;
+}
+
+/** Starts a worker; resolves once it is connected and taking jobs. */
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const { Worker } = await loadBullMQ();
+  const { policy } = options;
+  const pool = new ThreadPoolExecutor({ maxWorkers: options.threads, threadNamePrefix: "worker" });
+  let taken = 0;
+  const processor = async (job: { id?: string; name: string; data: JobData }): Promise<string> => {
+    taken++;
+    const data = job.data;
+    const verdict = policy.check(data?.t);
+    if (!verdict.ok) {
+      log.warning("refused job %s (%s): %s", job.id, job.name, verdict.reason);
+      const { RuntimeError } = await import("../errors.js");
+      return outcomeText({ ok: false, error: new RuntimeError(`worker refused the job: ${verdict.reason}`) });
+    }
+    try {
+      return (await pool.submit<string>(runner, verdict.target as LocalTarget, data.m, data.a).resultAsync()) as string;
+    } catch (error) {
+      // The pool thread died in the task (process.exit(), a crash): that task's failure.
+      return outcomeText({ ok: false, error });
+    }
+  };
+  const settings: Record<string, unknown> = {
+    connection: redisConnection(options.redis, { maxRetriesPerRequest: null }),
+    concurrency: options.concurrency ?? options.threads * 2,
+    autorun: false,
+  };
+  // Only what was given: BullMQ's defaults stand for the rest.
+  for (const key of ["prefix", "lockDuration", "stalledInterval", "maxStalledCount"] as const) {
+    if (options[key] !== undefined) settings[key] = options[key];
+  }
+  const worker = new Worker(options.queue, processor, settings);
+  worker.on("error", (e: Error) => log.error("BullMQ worker: %s", e?.message ?? e));
+  worker.on("stalled", (id: string) => log.warning("job %s had stalled (its worker was lost): running it again", id));
+  void worker.run().catch((e: Error) => log.error("worker stopped: %s", e?.message ?? e));
+  await worker.waitUntilReady();
+  log.info(
+    "worker on queue %s: %d threads, concurrency %d, running %s",
+    options.queue,
+    options.threads,
+    options.concurrency ?? options.threads * 2,
+    policy.describe(),
+  );
+  let closing: Promise<void> | undefined;
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((r) => {
+    resolveDone = r;
+  });
+  return {
+    done,
+    close() {
+      closing ??= (async () => {
+        log.info("stopping: no new jobs, finishing the running ones");
+        await worker.close();
+        await pool.shutdownAsync();
+        log.info("stopped after %d jobs", taken);
+        resolveDone();
+      })();
+      return closing;
+    },
+  };
+}
