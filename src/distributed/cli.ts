@@ -43,7 +43,9 @@ function parse(argv: string[]): WorkerOptions {
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
-    const [name, inline] = flag.includes("=") ? [flag.slice(0, flag.indexOf("=")), flag.slice(flag.indexOf("=") + 1)] : [flag];
+    const [name, inline] = flag.includes("=")
+      ? [flag.slice(0, flag.indexOf("=")), flag.slice(flag.indexOf("=") + 1)]
+      : [flag];
     const value = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new Usage(`${name} needs a value`);

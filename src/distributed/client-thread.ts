@@ -182,7 +182,8 @@ export async function clientThread(port: MessagePort, doorbell: Int32Array, o: C
           }
         }
       } catch (e) {
-        for (const seq of seqs) settle(seq, FAILED, `the job could not be added to Redis: ${(e as Error)?.message ?? e}`);
+        for (const seq of seqs)
+          settle(seq, FAILED, `the job could not be added to Redis: ${(e as Error)?.message ?? e}`);
       }
     });
   };
@@ -210,7 +211,11 @@ export async function clientThread(port: MessagePort, doorbell: Int32Array, o: C
         });
         adds.push({
           name: spec.kind === "module" ? spec.export : spec.name || "anonymous",
-          data: { t: spec, m: j[i + 2], a: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64") },
+          data: {
+            t: spec,
+            m: j[i + 2],
+            a: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
+          },
           opts: { jobId: `${prefix}${seq}` },
         });
         addsSeqs.push(seq);
@@ -242,28 +247,32 @@ export async function clientThread(port: MessagePort, doorbell: Int32Array, o: C
   // The sweep for lost events.
   const sweepMs = o.sweepAfter * 1000;
   let sweeping = false;
-  const sweep = setInterval(async () => {
-    if (sweeping) return;
-    sweeping = true;
-    try {
-      const now = Date.now();
-      const old = [...tracked].filter(([, t]) => t.added && now - t.seen > sweepMs).slice(0, 200);
-      await Promise.all(
-        old.map(async ([seq, t]) => {
-          const job = await queue.getJob(`${prefix}${seq}`);
-          if (!tracked.has(seq)) return;
-          t.seen = Date.now();
-          if (job == null) settle(seq, GONE, "the job is no longer in Redis (its data was lost or removed)");
-          else if (job.finishedOn && job.failedReason && job.returnvalue == null) settle(seq, FAILED, job.failedReason);
-          else if (job.finishedOn) settle(seq, DONE, job.returnvalue);
-        }),
-      );
-    } catch (e) {
-      complain(e as Error);
-    } finally {
-      sweeping = false;
-    }
-  }, Math.max(200, sweepMs / 2));
+  const sweep = setInterval(
+    async () => {
+      if (sweeping) return;
+      sweeping = true;
+      try {
+        const now = Date.now();
+        const old = [...tracked].filter(([, t]) => t.added && now - t.seen > sweepMs).slice(0, 200);
+        await Promise.all(
+          old.map(async ([seq, t]) => {
+            const job = await queue.getJob(`${prefix}${seq}`);
+            if (!tracked.has(seq)) return;
+            t.seen = Date.now();
+            if (job == null) settle(seq, GONE, "the job is no longer in Redis (its data was lost or removed)");
+            else if (job.finishedOn && job.failedReason && job.returnvalue == null)
+              settle(seq, FAILED, job.failedReason);
+            else if (job.finishedOn) settle(seq, DONE, job.returnvalue);
+          }),
+        );
+      } catch (e) {
+        complain(e as Error);
+      } finally {
+        sweeping = false;
+      }
+    },
+    Math.max(200, sweepMs / 2),
+  );
 
   await stopped;
   clearInterval(sweep);

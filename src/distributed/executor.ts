@@ -123,11 +123,13 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
     }
     const { redis, queue = "threading", defaultJobOptions = {}, prefix } = options;
     redisConnection(redis); // checks it
-    if (typeof queue !== "string" || queue === "") throw new TypeError("RedisExecutor: queue must be a non-empty string");
+    if (typeof queue !== "string" || queue === "")
+      throw new TypeError("RedisExecutor: queue must be a non-empty string");
     if (typeof defaultJobOptions !== "object" || defaultJobOptions === null) {
       throw new TypeError("RedisExecutor: defaultJobOptions must be an object");
     }
-    if (prefix !== undefined && typeof prefix !== "string") throw new TypeError("RedisExecutor: prefix must be a string");
+    if (prefix !== undefined && typeof prefix !== "string")
+      throw new TypeError("RedisExecutor: prefix must be a string");
     this.#name = `RedisExecutor-${executorCounter++}`;
     this.#options = {
       redis,
@@ -230,11 +232,13 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
     this.#flushQueued = false;
     const port = this.#port;
     if (port === undefined) return;
-    if (this.#outbox.length === 0 && this.#cancels.length === 0 && !(this.#shutdown && this.#futures.size === 0)) return;
+    if (this.#outbox.length === 0 && this.#cancels.length === 0 && !(this.#shutdown && this.#futures.size === 0))
+      return;
     const batch: ClientBatch = {};
     if (this.#targetsSent < this.#targets.length) {
       batch.f = [];
-      for (let k = this.#targetsSent; k < this.#targets.length; k++) batch.f.push([k, this.#targets[k] as RemoteTarget]);
+      for (let k = this.#targetsSent; k < this.#targets.length; k++)
+        batch.f.push([k, this.#targets[k] as RemoteTarget]);
       this.#targetsSent = this.#targets.length;
     }
     if (this.#slabsSent < this.#slabs.length) {
@@ -271,7 +275,10 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
         try {
           outcome = outcomeOf(payload as string);
         } catch (e) {
-          outcome = { ok: false, error: new RuntimeError(`the job's result could not be read: ${(e as Error)?.message}`) };
+          outcome = {
+            ok: false,
+            error: new RuntimeError(`the job's result could not be read: ${(e as Error)?.message}`),
+          };
         }
         internals.settle(f, outcome);
       } else if (kind === FAILED) {

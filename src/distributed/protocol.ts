@@ -26,7 +26,9 @@ export const CALL = 0;
 export const CHUNK = 1;
 
 /** A target as it travels to a worker: a module specifier resolved there, or a function's source. */
-export type RemoteTarget = { kind: "module"; module: string; export: string } | { kind: "source"; source: string; name: string };
+export type RemoteTarget =
+  | { kind: "module"; module: string; export: string }
+  | { kind: "source"; source: string; name: string };
 
 /** The JSON data of one job. */
 export interface JobData {

@@ -14,7 +14,9 @@ import { beforeUserImport } from "../threads/loaders.js";
 import { CHUNK, fromRemoteBytes, type Outcome, outcomeText } from "./protocol.js";
 
 /** A target the worker accepted: a module URL and export, or a function's source. */
-export type LocalTarget = { kind: "module"; url: string; export: string } | { kind: "source"; source: string; base: string };
+export type LocalTarget =
+  | { kind: "module"; url: string; export: string }
+  | { kind: "source"; source: string; base: string };
 
 type Fn = (...args: unknown[]) => unknown;
 const compiled = new Map<string, Fn>();

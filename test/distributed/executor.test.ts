@@ -1,0 +1,404 @@
+// RedisExecutor against a real redis-server and real `threading worker` processes (cluster.ts):
+// many tasks across workers with exact results, map/mapAsync, errors, what cannot cross machines,
+// cancel, shutdown, mixing with local futures in wait/asCompleted, and each refusal of a worker's
+// --allow policy. Skipped (saying why) where redis-server is not installed.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { after, before, describe, test } from "node:test";
+import {
+  asCompleted,
+  asCompletedAsync,
+  CancelledError,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  Lock,
+  Queue,
+  RuntimeError,
+  sleep,
+  ThreadPoolExecutor,
+  TimeoutError,
+  wait,
+  waitAsync,
+} from "threading";
+import { RedisExecutor } from "threading/distributed";
+import {
+  bin,
+  fixtures,
+  missingRedis,
+  type Redis,
+  root,
+  startRedis,
+  startWorker,
+  teardown,
+  type Worker,
+} from "./cluster.js";
+
+const skip = missingRedis();
+if (skip) console.log(`# distributed tests skipped: ${skip}`);
+const T = { timeout: 60_000 };
+const work = (name: string) => ({ module: "./tasks/work.mjs", export: name });
+
+describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
+  let redis: Redis;
+  const workers: Worker[] = [];
+  let ex: RedisExecutor;
+  const tmp = mkdtempSync(join(tmpdir(), "threading-dist-"));
+
+  before(async () => {
+    redis = await startRedis();
+    const args = [
+      "--threads",
+      "2",
+      "--concurrency",
+      "16",
+      "--allow",
+      "./tasks/",
+      "--allow",
+      "semver",
+      "--allow-source",
+    ];
+    workers.push(...(await Promise.all([startWorker(redis.url, "main", args), startWorker(redis.url, "main", args)])));
+    ex = new RedisExecutor({ redis: redis.url, queue: "main" });
+  });
+  after(async () => {
+    ex?.shutdown(false);
+    await teardown(redis, workers);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test("10,000 tasks across both workers, every result exact", T, async () => {
+    const fs = [];
+    for (let i = 0; i < 10_000; i++) fs.push(ex.submit<[number, number]>(work("where"), i));
+    const pids = new Map<number, number>();
+    for (let i = 0; i < fs.length; i++) {
+      const [x, pid] = await (fs[i] as (typeof fs)[number]);
+      assert.equal(x, i);
+      pids.set(pid, (pids.get(pid) ?? 0) + 1);
+    }
+    assert.deepEqual(new Set(pids.keys()), new Set(workers.map((w) => w.proc.pid)));
+  });
+
+  test(
+    "result() blocks the thread until a remote outcome arrives; values cross as v8.serialize carries them",
+    T,
+    () => {
+      const value = {
+        m: new Map([[1, new Set(["a"])]]),
+        d: new Date(5),
+        big: 2n ** 70n,
+        bytes: new Uint8Array([1, 2]),
+      };
+      const [back] = ex.submit<unknown[]>(work("echo"), value).result(30) as [typeof value];
+      assert.deepEqual(back, value);
+      assert.equal(ex.submit((a: number, b: number) => a + b, 2, 3).result(30), 5);
+      assert.equal(ex.submit(async (x: string) => `${x}!`, "async").result(30), "async!");
+      assert.equal(ex.submit<string>({ module: "semver", export: "valid" }, "1.2.3").result(30), "1.2.3");
+    },
+  );
+
+  test("map and mapAsync: in order, chunksize, timeout, async sources", T, async () => {
+    const items = Array.from({ length: 100 }, (_, i) => i);
+    assert.deepEqual(
+      [...ex.map(work("double"), items)],
+      items.map((i) => i * 2),
+    );
+    assert.deepEqual(
+      [...ex.map(work("double"), items, { chunksize: 7 })],
+      items.map((i) => i * 2),
+    );
+    const got: number[] = [];
+    async function* source() {
+      for (const i of items.slice(0, 30)) yield i;
+    }
+    for await (const v of ex.mapAsync<number>(work("double"), source(), { chunksize: 4 })) got.push(v);
+    assert.deepEqual(
+      got,
+      items.slice(0, 30).map((i) => i * 2),
+    );
+    assert.throws(() => [...ex.map(work("sleepThen"), [5, 5], { timeout: 0.3 })], TimeoutError);
+    await assert.rejects(async () => {
+      for await (const _ of ex.mapAsync(work("sleepThen"), [5], { timeout: 0.3 })) {
+        // nothing
+      }
+    }, TimeoutError);
+    assert.throws(() => ex.map(work("double"), items, { chunksize: 0 }), RangeError);
+  });
+
+  test(
+    "a task's error keeps class, message, stack, cause and own properties, and fails its future only",
+    T,
+    async () => {
+      const bad = ex.submit(work("fail"), "it failed");
+      const good = ex.submit(work("double"), 4);
+      const e = (await bad.exceptionAsync(30)) as RangeError & { code: number };
+      assert.ok(e instanceof RangeError);
+      assert.equal(e.message, "it failed");
+      assert.equal(e.code, 42);
+      assert.ok(e.cause instanceof TypeError && e.cause.message === "the cause");
+      assert.match(e.stack ?? "", /at fail \(.*tasks\/work\.mjs/);
+      assert.equal(await good, 8);
+      await assert.rejects(ex.submit(work("noSuchExport")).resultAsync(30), /has no function export "noSuchExport"/);
+      // A closure over the client's scope cannot run remotely: the usual ReferenceError, there.
+      const here = 1;
+      await assert.rejects(ex.submit(() => here).resultAsync(30), ReferenceError);
+    },
+  );
+
+  test("what cannot cross machines is a TypeError naming where it sits, and nothing is submitted", T, async () => {
+    const { Queue: BullQueue } = await import("bullmq");
+    const q = new BullQueue("nobody-works-here", { connection: { url: redis.url } });
+    const idle = new RedisExecutor({ redis: redis.url, queue: "nobody-works-here" });
+    try {
+      const cases: [unknown[], RegExp][] = [
+        [[{ a: [new Lock()] }], /args\[0\]\.a\[0\] cannot be sent to another machine: it is a Lock/],
+        [[1, new Map([["k", new Queue()]])], /args\[1\]\.k cannot be sent to another machine: it is a Queue/],
+        [[new SharedArrayBuffer(8)], /args\[0\] cannot be sent to another machine: it is a SharedArrayBuffer/],
+        [[{ v: new Int32Array(new SharedArrayBuffer(8)) }], /args\[0\]\.v .*Int32Array over a SharedArrayBuffer/],
+        [[{ f: () => 1 }], /args\[0\]\.f cannot be sent/],
+      ];
+      for (const [args, message] of cases) {
+        assert.throws(
+          () => idle.submit(work("echo"), ...args),
+          (e: unknown) => e instanceof TypeError && message.test(e.message),
+        );
+      }
+      assert.throws(
+        () => idle.map(work("echo"), [1, 2, new Lock()]),
+        /item\[0\] cannot be sent to another machine: it is a Lock/,
+      );
+      assert.throws(() => idle.submit(42 as never), TypeError);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(await q.count(), 0);
+      const f = idle.submit(work("echo"), 1);
+      for (let i = 0; i < 50 && (await q.count()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await q.count(), 1);
+      assert.equal(f.cancel(), true);
+    } finally {
+      await idle.shutdownAsync();
+      await q.obliterate({ force: true });
+      await q.close();
+    }
+  });
+
+  test("remote and local futures mix in wait, asCompleted and their async twins", T, async () => {
+    using local = new ThreadPoolExecutor({ maxWorkers: 2 });
+    const remoteSlow = ex.submit(work("sleepThen"), 1.5, "remote slow");
+    const localQuick = local.submit((s: number) => {
+      sleep(s);
+      return "local quick";
+    }, 0.05);
+    const first = wait([remoteSlow, localQuick], { returnWhen: FIRST_COMPLETED });
+    assert.deepEqual([...first.done], [localQuick]);
+    const remoteQuick = ex.submit(work("double"), 21);
+    const localSlow = local.submit((s: number) => {
+      sleep(s);
+      return "local slow";
+    }, 1.5);
+    const order = [...asCompleted([localSlow, remoteQuick])];
+    assert.deepEqual(order, [remoteQuick, localSlow]);
+    const all = wait([remoteSlow, localQuick, remoteQuick, localSlow]);
+    assert.equal(all.done.size, 4);
+    const failing = ex.submit(work("fail"), "x");
+    const hanging = local.submit((s: number) => sleep(s), 1);
+    const r = await waitAsync([failing, hanging], { returnWhen: FIRST_EXCEPTION });
+    assert.deepEqual([...r.done], [failing]);
+    const seen = [];
+    for await (const f of asCompletedAsync([ex.submit(work("double"), 0.5), local.submit((x: number) => x, 2)])) {
+      seen.push(await f);
+    }
+    assert.deepEqual(seen.sort(), [1, 2]);
+  });
+
+  describe("on a busy single worker", () => {
+    let busy: Worker;
+    const queue = "busy";
+    before(async () => {
+      busy = await startWorker(redis.url, queue, ["--threads", "1", "--concurrency", "1", "--allow", "./tasks/"]);
+      workers.push(busy);
+    });
+
+    const startedOne = async (exe: RedisExecutor, file: string, seconds: number) => {
+      const f = exe.submit(work("started"), file, seconds, "first");
+      for (let i = 0; i < 400 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.ok(existsSync(file), "the first task started");
+      // The client hears of the start through Redis's event stream.
+      for (let i = 0; i < 400 && !f.running(); i++) await new Promise((r) => setTimeout(r, 25));
+      return [f] as const; // in an array: a Future is thenable, so returning it would await it
+    };
+
+    test("cancel() removes jobs no worker has started; the running one cannot be cancelled", T, async () => {
+      const exe = new RedisExecutor({ redis: redis.url, queue });
+      const file = join(tmp, "cancel-started");
+      const marks = join(tmp, "cancel-marks");
+      const [first] = await startedOne(exe, file, 0.8);
+      const rest = [0, 1, 2, 3, 4].map((i) => exe.submit(work("mark"), marks, i));
+      assert.equal(first.running(), true);
+      assert.equal(first.cancel(), false);
+      assert.deepEqual(
+        rest.map((f) => f.cancel()),
+        [true, true, true, true, true],
+      );
+      assert.ok(rest.every((f) => f.cancelled() && f.done()));
+      assert.throws(() => rest[0]?.result(), CancelledError);
+      assert.equal(await first, "first");
+      // FIFO: once a later job has run, a cancelled job that had stayed in the queue would have run too.
+      assert.equal(await exe.submit(work("double"), 5), 10);
+      assert.equal(existsSync(marks), false, "no cancelled task ran");
+      await exe.shutdownAsync();
+    });
+
+    test(
+      "shutdown(false, { cancelFutures }) cancels what has not started; the running task still finishes",
+      T,
+      async () => {
+        const exe = new RedisExecutor({ redis: redis.url, queue });
+        const file = join(tmp, "shutdown-started");
+        const [first] = await startedOne(exe, file, 0.5);
+        const rest = [exe.submit(work("double"), 1), exe.submit(work("double"), 2)];
+        exe.shutdown(false, { cancelFutures: true });
+        assert.throws(() => exe.submit(work("double"), 1), RuntimeError);
+        assert.ok(rest.every((f) => f.cancelled()));
+        assert.equal(await first, "first");
+        await exe.shutdownAsync();
+      },
+    );
+
+    test("shutdown(true) waits for every task; using / await using shut down at the block's end", T, async () => {
+      let fs: ReturnType<RedisExecutor["submit"]>[] = [];
+      {
+        using exe = new RedisExecutor({ redis: redis.url, queue });
+        fs = [exe.submit(work("sleepThen"), 0.2, "a"), exe.submit(work("sleepThen"), 0.2, "b")];
+      }
+      assert.ok(fs.every((f) => f.done()));
+      assert.deepEqual(
+        fs.map((f) => f.result(0)),
+        ["a", "b"],
+      );
+      let g: ReturnType<RedisExecutor["submit"]> | undefined;
+      {
+        await using exe = new RedisExecutor({ redis: redis.url, queue });
+        g = exe.submit(work("sleepThen"), 0.2, "c");
+      }
+      assert.equal(g?.result(0), "c");
+    });
+  });
+
+  describe("a worker's --allow policy", () => {
+    let strict: Worker;
+    let exe: RedisExecutor;
+    const marker = join(tmp, "imported");
+    const allowed = join(tmp, "allowed");
+    before(async () => {
+      mkdirSync(allowed);
+      writeFileSync(join(allowed, "ok.mjs"), "export const ok = () => 'ok';\n");
+      symlinkSync(join(fixtures, "outside.mjs"), join(allowed, "link.mjs"));
+      strict = await startWorker(redis.url, "strict", ["--threads", "1", "--allow", "./tasks/", "--allow", allowed], {
+        THREADING_TEST_MARKER: marker,
+      });
+      workers.push(strict);
+      exe = new RedisExecutor({ redis: redis.url, queue: "strict" });
+    });
+    after(() => exe?.shutdown(false));
+
+    test("allowed module targets run", T, async () => {
+      assert.equal(await exe.submit(work("double"), 2), 4);
+      assert.equal(await exe.submit({ module: join(allowed, "ok.mjs"), export: "ok" }), "ok");
+    });
+
+    const refusals: [string, unknown, RegExp][] = [
+      ["a function sent as source without --allow-source", (x: number) => x, /runs source only with --allow-source/],
+      [
+        "a relative path out of the allowed directory",
+        { module: "../outside.mjs", export: "run" },
+        /not under an --allow'ed directory/,
+      ],
+      ["../ inside a path", { module: "./tasks/../outside.mjs", export: "run" }, /not under an --allow'ed directory/],
+      [
+        "an absolute path outside",
+        { module: join(fixtures, "outside.mjs"), export: "run" },
+        /not under an --allow'ed directory/,
+      ],
+      [
+        "a file URL outside",
+        { module: pathToFileURL(join(fixtures, "outside.mjs")), export: "run" },
+        /not under an --allow'ed directory/,
+      ],
+      [
+        "a symbolic link leading out",
+        { module: join(allowed, "link.mjs"), export: "run" },
+        /not under an --allow'ed directory/,
+      ],
+      ["a node: built-in", { module: "node:child_process", export: "execSync" }, /not an --allow'ed package/],
+      ["a package not allowed", { module: "semver", export: "valid" }, /not an --allow'ed package/],
+      ["a data: URL", { module: "data:text/javascript,export default () => 1" }, /not an --allow'ed package/],
+      ["a missing file", { module: "./tasks/missing.mjs" }, /does not exist on this worker/],
+    ];
+    for (const [what, target, reason] of refusals) {
+      test(`refused: ${what}`, T, async () => {
+        const e = await exe.submit(target as never, "id").exceptionAsync(30);
+        assert.ok(e instanceof RuntimeError, String(e));
+        assert.match(e.message, /^worker refused the job: /);
+        assert.match(e.message, reason);
+      });
+    }
+
+    test("no refused job ran anything", T, async () => {
+      assert.equal(await exe.submit(work("double"), 3), 6);
+      assert.equal(existsSync(marker), false, existsSync(marker) ? readFileSync(marker, "utf8") : "");
+      assert.match(strict.log(), /WARNING \[MainThread\] threading\.worker: refused job/);
+    });
+  });
+});
+
+describe("threading/distributed without Redis", () => {
+  test("importing it without bullmq installed is an Error naming the packages to install", T, () => {
+    const dir = mkdtempSync(join(tmpdir(), "threading-nobull-"));
+    try {
+      const pkg = join(dir, "node_modules", "threading");
+      mkdirSync(pkg, { recursive: true });
+      cpSync(join(root, "dist"), join(pkg, "dist"), { recursive: true });
+      cpSync(join(root, "package.json"), join(pkg, "package.json"));
+      const r = spawnSync(process.execPath, ["--input-type=module", "-e", 'await import("threading/distributed")'], {
+        cwd: dir,
+        encoding: "utf8",
+      });
+      assert.notEqual(r.status, 0);
+      assert.match(
+        r.stderr,
+        /threading\/distributed needs the packages bullmq and ioredis.*npm install bullmq ioredis/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("threading worker: bad usage exits 2 with the usage", T, () => {
+    for (const args of [
+      ["worker"],
+      ["worker", "--redis", "redis://127.0.0.1:1"],
+      ["worker", "--allow", "./nope/", "--redis", "redis://x:1"],
+      ["serve"],
+    ]) {
+      const r = spawnSync(process.execPath, [bin, ...args], {
+        encoding: "utf8",
+        cwd: fixtures,
+        env: { ...process.env, REDIS_URL: "" },
+      });
+      assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /usage: threading worker/);
+    }
+    const ok = spawnSync(process.execPath, [bin, "worker", "--help"], { encoding: "utf8" });
+    assert.equal(ok.status, 0);
+    assert.match(ok.stdout, /--allow-source/);
+  });
+
+  test("RedisExecutor checks its options", () => {
+    assert.throws(() => new RedisExecutor(undefined as never), TypeError);
+    assert.throws(() => new RedisExecutor({ redis: "http://x" }), TypeError);
+    assert.throws(() => new RedisExecutor({ redis: "redis://x", queue: "" }), TypeError);
+  });
+});

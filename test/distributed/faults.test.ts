@@ -1,0 +1,141 @@
+// RedisExecutor's faults, with real processes: a worker SIGKILL'd mid-task (BullMQ's stalled-job
+// recovery runs its jobs again: at least once), Redis restarting under load, a client that dies
+// with jobs in flight, and a worker stopped gracefully by SIGTERM. Workers run with a short lock
+// (--lock-duration) and stalled-job check (--stalled-interval) so that recovery takes ~1-2 s.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { RedisExecutor } from "threading/distributed";
+import { missingRedis, type Redis, root, startRedis, startWorker, teardown, type Worker } from "./cluster.js";
+
+const skip = missingRedis();
+if (skip) console.log(`# distributed fault tests skipped: ${skip}`);
+const T = { timeout: 60_000 };
+const work = (name: string) => ({ module: "./tasks/work.mjs", export: name });
+const quickRecovery = ["--lock-duration", "1", "--stalled-interval", "0.5"];
+
+async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, "utf8").trim().split("\n") : []);
+
+describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
+  let redis: Redis;
+  const workers: Worker[] = [];
+  const tmp = mkdtempSync(join(tmpdir(), "threading-faults-"));
+
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await teardown(redis, workers);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test("a worker SIGKILL'd mid-task: its jobs run again on another worker and every future settles", T, async () => {
+    const args = ["--threads", "2", "--concurrency", "4", "--allow", "./tasks/", ...quickRecovery];
+    const [victim, survivor] = await Promise.all([
+      startWorker(redis.url, "kill", args),
+      startWorker(redis.url, "kill", args),
+    ]);
+    workers.push(victim as Worker, survivor as Worker);
+    const ex = new RedisExecutor({ redis: redis.url, queue: "kill" });
+    const file = join(tmp, "kill-marks");
+    const fs = Array.from({ length: 40 }, (_, i) => ex.submit<string>(work("mark"), file, `task ${i}`, 0.15));
+    // Both workers busy: 8 jobs held at any time, 4 of them by the victim.
+    await until("a few tasks done", () => lines(file).length >= 4);
+    victim?.proc.kill("SIGKILL");
+    const results = await Promise.all(fs.map((f) => f.resultAsync(40)));
+    assert.deepEqual(
+      results,
+      fs.map((_, i) => `task ${i}`),
+    );
+    const ran = lines(file);
+    for (let i = 0; i < 40; i++) assert.ok(ran.includes(`task ${i}`), `task ${i} ran`);
+    assert.match(survivor?.log() ?? "", /had stalled \(its worker was lost\): running it again/);
+    await ex.shutdownAsync();
+  });
+
+  test("Redis restarting under load: every future settles with its exact result", T, async () => {
+    const args = ["--threads", "2", "--concurrency", "8", "--allow", "./tasks/", ...quickRecovery];
+    workers.push(
+      ...(await Promise.all([startWorker(redis.url, "restart", args), startWorker(redis.url, "restart", args)])),
+    );
+    const ex = new RedisExecutor({ redis: redis.url, queue: "restart" });
+    const fs = [];
+    let restarted = false;
+    for (let i = 0; i < 3000; i++) {
+      fs.push(ex.submit<number>(work("double"), i));
+      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 5));
+      if (i === 1500) {
+        await redis.restart(300);
+        restarted = true;
+      }
+    }
+    assert.ok(restarted);
+    const results = await Promise.all(fs.map((f) => f.resultAsync(50)));
+    assert.deepEqual(
+      results,
+      fs.map((_, i) => i * 2),
+    );
+    await ex.shutdownAsync();
+  });
+
+  test("a client that dies with jobs in flight disturbs neither the workers nor other clients", T, async () => {
+    const args = ["--threads", "2", "--allow", "./tasks/", ...quickRecovery];
+    const w = await startWorker(redis.url, "clients", args);
+    workers.push(w);
+    const code = `
+      import { RedisExecutor } from "threading/distributed";
+      const ex = new RedisExecutor({ redis: ${JSON.stringify(redis.url)}, queue: "clients" });
+      const fs = [];
+      for (let i = 0; i < 50; i++) fs.push(ex.submit({ module: "./tasks/work.mjs", export: "sleepThen" }, 0.05, i));
+      await fs[0];
+      console.log("first result in");
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exited = new Promise((r) => child.once("exit", r));
+    await new Promise<void>((resolve) =>
+      child.stdout.on("data", (c: Buffer) => /first result in/.test(String(c)) && resolve()),
+    );
+    child.kill("SIGKILL");
+    await exited;
+    const ex = new RedisExecutor({ redis: redis.url, queue: "clients" });
+    const mine = Array.from({ length: 20 }, (_, i) => ex.submit<number>(work("double"), i + 1000));
+    assert.deepEqual(
+      await Promise.all(mine.map((f) => f.resultAsync(30))),
+      mine.map((_, i) => (i + 1000) * 2),
+    );
+    assert.equal(w.proc.exitCode, null, "the worker is still running");
+    await ex.shutdownAsync();
+  });
+
+  test("SIGTERM stops a worker gracefully: it finishes the running task, takes no new one, exits 0", T, async () => {
+    const w = await startWorker(redis.url, "term", ["--threads", "1", "--concurrency", "1", "--allow", "./tasks/"]);
+    workers.push(w);
+    const ex = new RedisExecutor({ redis: redis.url, queue: "term" });
+    const file = join(tmp, "term-started");
+    const running = ex.submit(work("started"), file, 0.6, "finished");
+    await until("the task to start", () => existsSync(file));
+    const queued = ex.submit(work("double"), 1);
+    w.proc.kill("SIGTERM");
+    assert.equal(await running.resultAsync(30), "finished");
+    assert.equal(await w.exited, 0);
+    assert.equal(queued.done(), false, "the worker took no new job");
+    assert.match(w.log(), /INFO \[MainThread\] threading\.worker: SIGTERM: stopping gracefully/);
+    assert.equal(queued.cancel(), true);
+    await ex.shutdownAsync();
+  });
+});
