@@ -72,10 +72,10 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
     const ex = new RedisExecutor({ redis: redis.url, queue: "restart" });
     const fs = [];
     let restarted = false;
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 1200; i++) {
       fs.push(ex.submit<number>(work("double"), i));
       if (i % 100 === 99) await new Promise((r) => setTimeout(r, 5));
-      if (i === 1500) {
+      if (i === 600) {
         await redis.restart(300);
         restarted = true;
       }
