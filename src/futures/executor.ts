@@ -21,8 +21,8 @@
  * program), an executor with pool threads left blocks until every task submitted has settled.
  */
 import { availableParallelism } from "node:os";
-import { MessageChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
-import { BrokenExecutor, RuntimeError, TimeoutError } from "../errors.js";
+import { MessageChannel, MessagePort, type ResourceLimits, receiveMessageOnPort } from "node:worker_threads";
+import { BrokenExecutor, Full, RuntimeError, TimeoutError } from "../errors.js";
 import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
 import { deadlineOf, remaining, timeoutMs } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
@@ -30,18 +30,29 @@ import { encode } from "../transport/encode.js";
 import { kShare } from "../transport/shareable.js";
 import { describeTarget, isModuleTarget, type ModuleTarget, type Target, type TargetSpec } from "../threads/target.js";
 import { Thread } from "../threads/thread.js";
-import { blockUntil, doorbell, Future, type FutureLink, internals, PENDING, RUNNING } from "./future.js";
+import { blockOn, blockUntil, doorbell, Future, type FutureLink, internals, PENDING, RUNNING } from "./future.js";
 import {
   BROKEN,
   BROKEN_MESSAGE,
+  BUSY_SINCE,
   CALL,
   CHUNK,
+  COMPLETED,
   EXIT_CODE,
   EXITED,
+  LIVE,
   OK,
   OUTSTANDING,
+  RETIRED,
+  RUN_MAX,
+  RUN_TOTAL,
+  SHARED_WORDS,
+  STAT_SLOTS,
   STATE_WORDS,
+  TASK_FIELDS,
   type TaskBatch,
+  WAIT_MAX,
+  WAIT_TOTAL,
 } from "./pool-thread.js";
 import { libraryFile } from "../shared/paths.js";
 
@@ -54,6 +65,59 @@ export interface ThreadPoolExecutorOptions {
   /** Run once in each pool thread before its first task. */
   initializer?: Target;
   initargs?: unknown[];
+  /**
+   * Back-pressure: at most this many tasks wait for a thread (default Infinity), i.e. at most
+   * maxWorkers + maxQueue tasks are unfinished. When it is reached, `submit()` and `map()` block
+   * until a task finishes (as `Queue.put()`), `submitAsync()` waits without blocking, and
+   * `submitWith({ block: false })` / `{ timeout }` raise `Full`.
+   */
+  maxQueue?: number;
+  /** Idle pool threads end after this many seconds without a task (default Infinity: never, as CPython). */
+  idleTimeout?: number;
+  /** Threads that idleTimeout never ends (default 0). Threads still start only when tasks need them. */
+  minWorkers?: number;
+  /** Heap and stack limits of each pool thread, as worker_threads' resourceLimits (a thread over them dies: its task fails). */
+  resourceLimits?: ResourceLimits;
+}
+
+/** Per-task options of `submitWith()` / `submitWithAsync()`. */
+export interface SubmitOptions {
+  /** With maxQueue reached: true (default) waits for room, false raises `Full` at once. */
+  block?: boolean;
+  /** Seconds to wait for room in the queue before raising `Full` (default forever). */
+  timeout?: number;
+  /**
+   * Aborting cancels the task if it has not started (its future is cancelled, as by
+   * `future.cancel()`); a running task cannot be interrupted and finishes normally.
+   */
+  signal?: AbortSignal;
+  /** ArrayBuffers and MessagePorts in the arguments to move into the pool thread rather than copy. */
+  transferList?: (ArrayBuffer | MessagePort)[];
+}
+
+/** Times of `ThreadPoolExecutor.stats()`, in seconds. */
+export interface TimeStats {
+  mean: number;
+  max: number;
+  total: number;
+}
+
+/** A snapshot of a pool's load: `ThreadPoolExecutor.stats()`. */
+export interface ExecutorStats {
+  /** Pool threads alive (started, not ended). */
+  threads: number;
+  /** Tasks running now. */
+  running: number;
+  /** Tasks submitted and not started (nor cancelled). */
+  queued: number;
+  /** Tasks run to an outcome since the pool was made. */
+  completed: number;
+  /** How long tasks ran (completed tasks). */
+  runTime: TimeStats;
+  /** How long tasks waited between submit and start (started tasks). */
+  waitTime: TimeStats;
+  /** Busy thread time over maxWorkers * elapsed time since the pool was made (0..1). */
+  utilization: number;
 }
 
 export interface MapOptions {
@@ -129,6 +193,9 @@ interface PoolWorker {
   thread: Thread;
   port: MessagePort;
   state: Int32Array;
+  stats: Float64Array;
+  /** Transferables of the tasks in outbox. */
+  transfer: (ArrayBuffer | MessagePort)[];
   futures: Map<number, Future<unknown>>;
   /** Tasks assigned but not yet posted (TASK_FIELDS each), and the targets/slabs they need. */
   outbox: unknown[];
@@ -150,6 +217,16 @@ interface Pending {
   slab: number;
   index: number;
   gen: number;
+  submittedAt: number;
+  /** Moved into the thread it was given to: the task cannot move to another thread. */
+  transfer: (ArrayBuffer | MessagePort)[] | undefined;
+}
+
+interface Prepared {
+  key: number;
+  args: unknown;
+  marked: boolean;
+  transfer: (ArrayBuffer | MessagePort)[] | undefined;
 }
 
 interface MapSetup {
@@ -180,7 +257,16 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   readonly #prefix: string;
   readonly #init: TargetSpec | null;
   readonly #initargs: unknown[];
-  readonly #shared = new Int32Array(new SharedArrayBuffer(8));
+  readonly #shared = new Int32Array(new SharedArrayBuffer(SHARED_WORDS * 4));
+  readonly #maxQueue: number;
+  readonly #idleMs: number;
+  readonly #minWorkers: number;
+  readonly #limits: ResourceLimits | undefined;
+  readonly #born = performance.timeOrigin + performance.now();
+  /** Statistics of pool threads that have ended. */
+  readonly #gone = new Float64Array(STAT_SLOTS);
+  /** submitAsync() calls waiting for room in the queue. */
+  #roomWaiters: (() => void)[] = [];
   #workers: PoolWorker[] = [];
   #started = 0;
   #shutdown = false;
@@ -199,7 +285,8 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
         "ThreadPoolExecutor(options): options must be an object like { maxWorkers, threadNamePrefix }",
       );
     }
-    const { maxWorkers, threadNamePrefix, initializer, initargs } = options;
+    const { maxWorkers, threadNamePrefix, initializer, initargs, maxQueue, idleTimeout, minWorkers, resourceLimits } =
+      options;
     if (maxWorkers === undefined || maxWorkers === null) {
       this.#maxWorkers = Math.min(32, availableParallelism() + 4);
     } else {
@@ -225,6 +312,30 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     if (initargs !== undefined && !Array.isArray(initargs))
       throw new TypeError("ThreadPoolExecutor: initargs must be an array");
     this.#initargs = initargs ?? [];
+    if (maxQueue === undefined || maxQueue === Number.POSITIVE_INFINITY) this.#maxQueue = Number.POSITIVE_INFINITY;
+    else {
+      if (typeof maxQueue !== "number" || !Number.isInteger(maxQueue)) {
+        throw new TypeError(`ThreadPoolExecutor: maxQueue must be an integer or Infinity, not ${String(maxQueue)}`);
+      }
+      if (maxQueue < 0) throw new RangeError(`ThreadPoolExecutor: maxQueue must be >= 0, not ${maxQueue}`);
+      this.#maxQueue = maxQueue;
+    }
+    this.#idleMs =
+      idleTimeout === undefined ? Number.POSITIVE_INFINITY : timeoutMs(idleTimeout, "ThreadPoolExecutor: idleTimeout");
+    if (minWorkers === undefined) this.#minWorkers = 0;
+    else {
+      if (typeof minWorkers !== "number" || !Number.isInteger(minWorkers)) {
+        throw new TypeError(`ThreadPoolExecutor: minWorkers must be an integer, not ${String(minWorkers)}`);
+      }
+      if (minWorkers < 0 || minWorkers > this.#maxWorkers) {
+        throw new RangeError(`ThreadPoolExecutor: minWorkers must be between 0 and maxWorkers (${this.#maxWorkers})`);
+      }
+      this.#minWorkers = minWorkers;
+    }
+    if (resourceLimits !== undefined && (typeof resourceLimits !== "object" || resourceLimits === null)) {
+      throw new TypeError("ThreadPoolExecutor: resourceLimits must be an object like { maxOldGenerationSizeMb }");
+    }
+    this.#limits = resourceLimits;
     encode(this.#initargs, "ThreadPoolExecutor: initargs"); // fails here, not in a thread, if they cannot cross
     this.#link = {
       poll: () => this.#poll(),
@@ -264,9 +375,180 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     this.#checkBroken();
     const key = keyOf(fn, "ThreadPoolExecutor.submit(): fn");
+    if (this.#maxQueue !== Number.POSITIVE_INFINITY) this.#waitRoom(true, Number.POSITIVE_INFINITY, "submit");
     if (primitives(args)) return this.#submit(key, CALL, args, false);
     const { value, marked } = encode(args, "ThreadPoolExecutor.submit(): args");
     return this.#submit(key, CALL, value, marked);
+  }
+
+  /**
+   * As `submit()`, with per-task options: `block` / `timeout` for room in the queue (maxQueue;
+   * `Full` when there is none), `signal` to cancel the task while it has not started, and
+   * `transferList` to move ArrayBuffers / MessagePorts of the arguments instead of copying them.
+   */
+  submitWith<A extends unknown[], R>(options: SubmitOptions, fn: (...args: A) => R, ...args: A): Future<Awaited<R>>;
+  submitWith<R = unknown>(options: SubmitOptions, fn: ModuleTarget, ...args: unknown[]): Future<R>;
+  submitWith(options: SubmitOptions, fn: Target, ...args: unknown[]): Future<unknown> {
+    const prepared = this.#prepare(options, fn, args, "submitWith");
+    const block = options.block ?? true;
+    this.#waitRoom(block, deadlineOf(timeoutMs(options.timeout, "ThreadPoolExecutor.submitWith()")), "submitWith");
+    return this.#launchPrepared(prepared, options.signal);
+  }
+
+  /**
+   * The async twin of `submit()`: waits for room in the queue (maxQueue) without blocking the
+   * event loop, submits, and resolves to the call's result (as `await pool.submit(...)`). A Future
+   * is thenable, so a promise can never hold one: for a Future (to cancel, or to wait on with
+   * others) use `submit()` / `submitWith({ block: false })`; to cancel while it waits, give
+   * `submitWithAsync()` a `signal`.
+   */
+  submitAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Promise<Awaited<R>>;
+  submitAsync<R = unknown>(fn: ModuleTarget, ...args: unknown[]): Promise<R>;
+  submitAsync(fn: Target, ...args: unknown[]): Promise<unknown> {
+    return this.#submitAsync({}, fn, args, "submitAsync");
+  }
+
+  /**
+   * The async twin of `submitWith()`: resolves to the result; rejects with `Full` (`block: false`,
+   * or no room before `timeout`) or `CancelledError` (the signal aborted before the call started).
+   */
+  submitWithAsync<A extends unknown[], R>(
+    options: SubmitOptions,
+    fn: (...args: A) => R,
+    ...args: A
+  ): Promise<Awaited<R>>;
+  submitWithAsync<R = unknown>(options: SubmitOptions, fn: ModuleTarget, ...args: unknown[]): Promise<R>;
+  submitWithAsync(options: SubmitOptions, fn: Target, ...args: unknown[]): Promise<unknown> {
+    return this.#submitAsync(options, fn, args, "submitWithAsync");
+  }
+
+  // Resolves to the Future, which (being thenable) the promise adopts: the caller gets the result.
+  async #submitAsync(options: SubmitOptions, fn: Target, args: unknown[], what: string): Promise<unknown> {
+    const prepared = this.#prepare(options, fn, args, what);
+    const deadline = deadlineOf(timeoutMs(options.timeout, `ThreadPoolExecutor.${what}()`));
+    if (!this.#hasRoom()) {
+      if (options.block === false) throw this.#full(what);
+      if (!(await this.#roomAsync(deadline, options.signal))) throw this.#full(what);
+      if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+      this.#checkBroken();
+    }
+    return this.#launchPrepared(prepared, options.signal);
+  }
+
+  /** Checks and encodes a submission (nothing is scheduled yet). */
+  #prepare(options: SubmitOptions, fn: Target, args: unknown[], what: string): Prepared {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`ThreadPoolExecutor.${what}(): options must be an object like { signal, transferList }`);
+    }
+    const { block, signal, transferList } = options;
+    if (block !== undefined && typeof block !== "boolean") {
+      throw new TypeError(`ThreadPoolExecutor.${what}(): block must be a boolean, not ${typeof block}`);
+    }
+    timeoutMs(options.timeout, `ThreadPoolExecutor.${what}()`);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`ThreadPoolExecutor.${what}(): signal must be an AbortSignal`);
+    }
+    let transfer: (ArrayBuffer | MessagePort)[] | undefined;
+    if (transferList !== undefined) {
+      if (!Array.isArray(transferList)) {
+        throw new TypeError(`ThreadPoolExecutor.${what}(): transferList must be an array`);
+      }
+      for (const t of transferList) {
+        if (!(t instanceof ArrayBuffer) && !(t instanceof MessagePort)) {
+          throw new TypeError(
+            `ThreadPoolExecutor.${what}(): transferList holds ArrayBuffers and MessagePorts only, not ${String(t)}`,
+          );
+        }
+      }
+      if (transferList.length > 0) transfer = [...transferList];
+    }
+    if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+    this.#checkBroken();
+    const key = keyOf(fn, `ThreadPoolExecutor.${what}(): fn`);
+    if (transfer === undefined && primitives(args)) return { key, args, marked: false, transfer };
+    const where = `ThreadPoolExecutor.${what}(): args`;
+    const { value, marked } = encode(args, where, transfer ? { transfer: new Set<object>(transfer) } : {});
+    return { key, args: value, marked, transfer };
+  }
+
+  #launchPrepared(p: Prepared, signal: AbortSignal | undefined): Future<unknown> {
+    if (signal?.aborted) {
+      // Aborted before it was scheduled: a cancelled future (nothing runs, nothing is moved).
+      const f = new Future<unknown>();
+      f.cancel();
+      return f;
+    }
+    const f = this.#submit(p.key, CALL, p.args, p.marked, p.transfer);
+    if (signal !== undefined && !f.done()) {
+      const onAbort = (): void => {
+        f.cancel();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      internals.onSettle(f, () => signal.removeEventListener("abort", onAbort));
+    }
+    return f;
+  }
+
+  /** Tasks submitted and not yet settled here. */
+  #unfinished(): number {
+    let n = 0;
+    for (const w of this.#workers) n += w.futures.size;
+    return n;
+  }
+
+  #hasRoom(): boolean {
+    return this.#maxQueue === Number.POSITIVE_INFINITY || this.#unfinished() < this.#maxWorkers + this.#maxQueue;
+  }
+
+  #full(what: string): Full {
+    return new Full(
+      `ThreadPoolExecutor.${what}(): the queue is full (maxWorkers ${this.#maxWorkers} + maxQueue ${this.#maxQueue} tasks unfinished)`,
+    );
+  }
+
+  /** Blocks until there is room in the queue (Full if `block` is false or the deadline passes). */
+  #waitRoom(block: boolean, deadline: number, what: string): void {
+    if (this.#hasRoom()) return;
+    this.#poll();
+    if (this.#hasRoom()) return;
+    if (!block || !blockOn(new Set([this.#link]), () => this.#hasRoom() || this.#broken(), deadline)) {
+      throw this.#full(what);
+    }
+    this.#checkBroken();
+  }
+
+  /** Resolves true once there is room in the queue, false at the deadline or when `signal` aborts. */
+  async #roomAsync(deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
+    for (;;) {
+      this.#poll();
+      if (this.#hasRoom() || this.#broken() || this.#shutdown) return true;
+      if (signal?.aborted) return true; // the caller makes a cancelled future
+      const left = remaining(deadline);
+      if (left === 0) return false;
+      await new Promise<void>((resolve) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const done = (): void => {
+          if (timer !== undefined) clearTimeout(timer);
+          signal?.removeEventListener("abort", done);
+          resolve();
+        };
+        if (left !== Number.POSITIVE_INFINITY) timer = setTimeout(done, Math.min(left, 2 ** 31 - 1));
+        signal?.addEventListener("abort", done, { once: true });
+        this.#roomWaiters.push(done);
+      });
+    }
+  }
+
+  /** A task settled: submitAsync() calls waiting for room look again. */
+  #wakeRoom(): void {
+    if (this.#roomWaiters.length === 0) return;
+    const waiters = this.#roomWaiters;
+    this.#roomWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  #broken(): boolean {
+    return Atomics.load(this.#shared, BROKEN) === 1;
   }
 
   /** As CPython's BrokenThreadPool: once an initializer failed, submit() itself raises. */
@@ -274,7 +556,13 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     if (Atomics.load(this.#shared, BROKEN) === 1) throw new BrokenExecutor(BROKEN_MESSAGE);
   }
 
-  #submit(key: number, mode: number, args: unknown, marked: boolean): Future<unknown> {
+  #submit(
+    key: number,
+    mode: number,
+    args: unknown,
+    marked: boolean,
+    transfer?: (ArrayBuffer | MessagePort)[],
+  ): Future<unknown> {
     this.#checkBroken();
     const f = new Future<unknown>();
     let handle: number;
@@ -292,7 +580,8 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     const gen = ((Atomics.load(words, index) >> 2) + 1) & GEN_MASK;
     Atomics.store(words, index, gen * 4 + PENDING);
     internals.bind(f, this.#link, words, index, gen);
-    const task: Pending = { id: this.#nextId++, key, mode, args, marked, slab, index, gen };
+    const submittedAt = performance.timeOrigin + performance.now();
+    const task: Pending = { id: this.#nextId++, key, mode, args, marked, slab, index, gen, submittedAt, transfer };
     kTask.set(f, task);
     this.#assign(f, task);
     return f;
@@ -304,6 +593,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     let least = Number.POSITIVE_INFINITY;
     for (const w of this.#workers) {
       const n = Atomics.load(w.state, OUTSTANDING);
+      if (n === RETIRED) continue;
       if (n < least) {
         least = n;
         best = w;
@@ -328,14 +618,37 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   }
 
   #enqueue(w: PoolWorker, f: Future<unknown>, task: Pending, least: number): void {
-    Atomics.add(w.state, OUTSTANDING, 1);
+    // A CAS, not an add: a thread past its idleTimeout may have retired (OUTSTANDING 0 -> RETIRED).
+    for (;;) {
+      const n = Atomics.load(w.state, OUTSTANDING);
+      if (n === RETIRED) {
+        this.#retired(w);
+        this.#assign(f, task);
+        return;
+      }
+      if (Atomics.compareExchange(w.state, OUTSTANDING, n, n + 1) === n) break;
+    }
     w.futures.set(task.id, f);
     if (!w.referenced) {
       w.referenced = true;
       w.port.ref();
     }
-    w.outbox.push(task.id, task.slab, task.index, task.gen * 4, task.key, task.mode, task.args, task.marked);
-    if (least < LOW_WATER || w.outbox.length >= MAX_BATCH * 8) this.#send(w);
+    w.outbox.push(
+      task.id,
+      task.slab,
+      task.index,
+      task.gen * 4,
+      task.key,
+      task.mode,
+      task.args,
+      task.marked,
+      task.submittedAt,
+    );
+    if (task.transfer !== undefined) {
+      // Moved now, with the batch that carries the task (so the task stays with this thread).
+      for (const t of task.transfer) w.transfer.push(t);
+      this.#send(w);
+    } else if (least < LOW_WATER || w.outbox.length >= MAX_BATCH * TASK_FIELDS) this.#send(w);
     else if (!this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(() => {
@@ -348,18 +661,23 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   #startWorker(name: string): PoolWorker | undefined {
     const { port1, port2 } = new MessageChannel();
     const state = new Int32Array(new SharedArrayBuffer(STATE_WORDS * 4));
+    const stats = new Float64Array(new SharedArrayBuffer(STAT_SLOTS * 8));
+    const idle = [stats, this.#idleMs, this.#minWorkers];
     const thread = new Thread<unknown[]>({
       target: poolEntry,
-      args: [port2, state, doorbell, this.#shared, this.#init, this.#initargs],
+      args: [port2, state, doorbell, this.#shared, this.#init, this.#initargs, ...idle],
       transferList: [port2],
       name,
       daemon: true,
+      ...(this.#limits ? { resourceLimits: this.#limits } : {}),
     });
     const w: PoolWorker = {
       name,
       thread,
       port: port1,
       state,
+      stats,
+      transfer: [],
       futures: new Map(),
       outbox: [],
       targetsSent: new Set(),
@@ -379,9 +697,11 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     port1.on("close", () => setImmediate(() => this.#check(w, false, true)));
     port1.unref();
     let launched: Promise<void>;
+    Atomics.add(this.#shared, LIVE, 1);
     try {
       launched = thread.startAsync();
     } catch (e) {
+      Atomics.sub(this.#shared, LIVE, 1);
       this.#startError = (e as Error)?.message ?? String(e);
       w.dead = true;
       port1.close();
@@ -421,7 +741,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     const batch: TaskBatch = { t: w.outbox };
     w.outbox = [];
     const t = batch.t as unknown[];
-    for (let i = 4; i < t.length; i += 8) {
+    for (let i = 4; i < t.length; i += TASK_FIELDS) {
       const key = t[i] as number;
       if (!w.targetsSent.has(key)) {
         w.targetsSent.add(key);
@@ -433,7 +753,11 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       for (let n = w.slabsSent; n < this.#slabs.length; n++) batch.s.push([n, this.#slabs[n] as Int32Array]);
       w.slabsSent = this.#slabs.length;
     }
-    w.port.postMessage(batch);
+    if (w.transfer.length > 0) {
+      const transfer = w.transfer;
+      w.transfer = [];
+      w.port.postMessage(batch, transfer);
+    } else w.port.postMessage(batch);
   }
 
   #flush(): void {
@@ -459,6 +783,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       }
       internals.settle(f, m[i + 1] === OK ? { ok: true, value } : { ok: false, error: value });
     }
+    this.#wakeRoom();
     this.#unrefIfIdle(w);
     if (Atomics.load(w.state, OUTSTANDING) === 0) this.#steal(w);
   }
@@ -470,7 +795,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
    * thread's copy then fails its CAS and is skipped.
    */
   #steal(idle: PoolWorker): void {
-    if (idle.dead || idle.stopSent) return;
+    if (idle.dead || idle.stopSent || Atomics.load(idle.state, OUTSTANDING) === RETIRED) return;
     const victims = this.#workers
       .filter((w) => w !== idle && !w.dead && Atomics.load(w.state, OUTSTANDING) > 0)
       .sort((a, b) => Atomics.load(b.state, OUTSTANDING) - Atomics.load(a.state, OUTSTANDING));
@@ -485,6 +810,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       for (let i = fs.length - 1; i >= 0 && taken.length < want; i--) {
         const f = fs[i] as Future<unknown>;
         const task = kTask.get(f) as Pending;
+        if (task.transfer !== undefined) break; // its arguments were moved into the victim
         const words = this.#slabs[task.slab] as Int32Array;
         const gen = (task.gen + 1) & GEN_MASK;
         const pending = task.gen * 4 + PENDING;
@@ -524,6 +850,68 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       }
     }
     this.#free.push((task.slab << SLAB_BITS) | task.index);
+    this.#wakeRoom();
+  }
+
+  /** A thread that retired after idleTimeout (it had no task): forget it (it ends by itself). */
+  #retired(w: PoolWorker): void {
+    if (w.dead) return;
+    w.dead = true;
+    this.#workers = this.#workers.filter((x) => x !== w);
+    this.#fold(w);
+    this.#unrefIfIdle(w);
+    w.port.close();
+  }
+
+  /** Adds the statistics of an ended thread to the pool's. */
+  #fold(w: PoolWorker): void {
+    const g = this.#gone;
+    const s = w.stats;
+    for (const i of [RUN_TOTAL, WAIT_TOTAL, COMPLETED]) (g[i] as number) += s[i] as number;
+    for (const i of [RUN_MAX, WAIT_MAX]) g[i] = Math.max(g[i] as number, s[i] as number);
+  }
+
+  /**
+   * A snapshot of the pool's load: threads, tasks running / queued / completed, run and wait
+   * times (seconds), and utilization (busy thread time over maxWorkers * time since creation).
+   */
+  stats(): ExecutorStats {
+    this.#poll();
+    const now = performance.timeOrigin + performance.now();
+    const sum = new Float64Array(this.#gone);
+    let running = 0;
+    let busy = 0;
+    for (const w of this.#workers) {
+      const s = w.stats;
+      for (const i of [RUN_TOTAL, WAIT_TOTAL, COMPLETED]) (sum[i] as number) += s[i] as number;
+      for (const i of [RUN_MAX, WAIT_MAX]) sum[i] = Math.max(sum[i] as number, s[i] as number);
+      const since = s[BUSY_SINCE] as number;
+      if (since > 0) {
+        running++;
+        busy += Math.max(0, now - since);
+      }
+    }
+    const completed = sum[COMPLETED] as number;
+    // Started tasks: completed, running, and those whose outcome is on its way (counted as completed).
+    const started = completed + running;
+    const elapsed = Math.max(1e-9, now - this.#born);
+    return {
+      threads: this.#workers.length,
+      running,
+      queued: Math.max(0, this.#unfinished() - running),
+      completed,
+      runTime: {
+        mean: completed > 0 ? (sum[RUN_TOTAL] as number) / completed / 1000 : 0,
+        max: (sum[RUN_MAX] as number) / 1000,
+        total: (sum[RUN_TOTAL] as number) / 1000,
+      },
+      waitTime: {
+        mean: started > 0 ? (sum[WAIT_TOTAL] as number) / started / 1000 : 0,
+        max: (sum[WAIT_MAX] as number) / 1000,
+        total: (sum[WAIT_TOTAL] as number) / 1000,
+      },
+      utilization: Math.min(1, ((sum[RUN_TOTAL] as number) + busy) / (this.#maxWorkers * elapsed)),
+    };
   }
 
   /** Sends buffered tasks, takes posted outcomes, and notices dead threads. */
@@ -552,6 +940,9 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     this.#drain(w);
     w.dead = true;
     this.#workers = this.#workers.filter((x) => x !== w);
+    this.#fold(w);
+    // A retired thread took itself off LIVE; any other end is counted here.
+    if (Atomics.load(w.state, OUTSTANDING) !== RETIRED) Atomics.sub(this.#shared, LIVE, 1);
     const how = exited
       ? `called process.exit(${Atomics.load(w.state, EXIT_CODE)})`
       : failedStart
@@ -561,17 +952,22 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     for (const f of w.futures.values()) {
       const task = kTask.get(f) as Pending;
       const word = (Atomics.load(this.#slabs[task.slab] as Int32Array, task.index) & 3) as number;
-      if (word === PENDING && !failedStart) orphans.push([f, task]);
+      if (word === PENDING && !failedStart && task.transfer === undefined) orphans.push([f, task]);
       else {
         kTask.delete(f);
         const error =
           word === RUNNING
             ? new RuntimeError(`pool thread ${w.name} ${how} while running this task; the pool replaced it`)
-            : new RuntimeError(`pool thread ${w.name} ${how}: ${this.#startError}`);
+            : word === PENDING && task.transfer !== undefined && !failedStart
+              ? new RuntimeError(
+                  `pool thread ${w.name} ${how} before this task started; its transferred arguments went with it`,
+                )
+              : new RuntimeError(`pool thread ${w.name} ${how}: ${this.#startError}`);
         internals.settle(f, { ok: false, error });
       }
     }
     w.futures.clear();
+    this.#wakeRoom();
     this.#unrefIfIdle(w);
     w.port.close();
     if (orphans.length > 0) {
@@ -670,18 +1066,27 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     ) {
       throw new TypeError(`ThreadPoolExecutor.${what}(): iterable is not iterable`);
     }
+    const bounded = this.#maxQueue !== Number.POSITIVE_INFINITY;
+    // With maxQueue, mapAsync() submits a plain iterable as room frees up, as an async one.
+    if (bounded && what === "mapAsync") return { deadline, chunks, key, size };
     let chunk: unknown[][] = [];
     for (const item of iterable) {
-      if (size === 1) chunks.push(this.#submitItem(key, [item], what));
-      else {
+      if (size === 1) {
+        if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
+        chunks.push(this.#submitItem(key, [item], what));
+      } else {
         chunk.push([item]);
         if (chunk.length === size) {
+          if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
           chunks.push(this.#submitChunk(key, chunk, what));
           chunk = [];
         }
       }
     }
-    if (chunk.length > 0) chunks.push(this.#submitChunk(key, chunk, what));
+    if (chunk.length > 0) {
+      if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
+      chunks.push(this.#submitChunk(key, chunk, what));
+    }
     return { deadline, chunks, key, size };
   }
 
@@ -724,17 +1129,29 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     let sourceError: { error: unknown } | undefined;
     let wake: (() => void) | undefined;
     let source: AsyncIterator<unknown> | undefined;
-    if (
-      setup &&
-      fs.length === 0 &&
+    const isAsync =
       iterable !== null &&
       typeof iterable === "object" &&
       Symbol.asyncIterator in iterable &&
-      !(Symbol.iterator in iterable)
-    ) {
+      !(Symbol.iterator in iterable);
+    const bounded = this.#maxQueue !== Number.POSITIVE_INFINITY;
+    if (setup && fs.length === 0 && (isAsync || bounded)) {
       sourceDone = false;
-      source = (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+      if (isAsync) source = (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+      else {
+        const items = (iterable as Iterable<unknown>)[Symbol.iterator]();
+        source = {
+          next: async () => items.next(),
+          return: async (v?: unknown) => items.return?.(v) ?? { done: true, value: v },
+        };
+      }
       const { key } = setup;
+      // With maxQueue, each submission first waits (asynchronously) for room.
+      const room = async (): Promise<boolean> => {
+        if (bounded && !this.#hasRoom()) await this.#roomAsync(Number.POSITIVE_INFINITY, undefined);
+        if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+        return !closed;
+      };
       void (async () => {
         let chunk: unknown[][] = [];
         try {
@@ -742,17 +1159,20 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
             const r = await (source as AsyncIterator<unknown>).next();
             if (closed) return;
             if (r.done) break;
-            if (size === 1) fs.push(this.#submitItem(key, [r.value], "mapAsync"));
-            else {
+            if (size === 1) {
+              if (!(await room())) return;
+              fs.push(this.#submitItem(key, [r.value], "mapAsync"));
+            } else {
               chunk.push([r.value]);
               if (chunk.length === size) {
+                if (!(await room())) return;
                 fs.push(this.#submitChunk(key, chunk, "mapAsync"));
                 chunk = [];
               }
             }
             wake?.();
           }
-          if (chunk.length > 0) fs.push(this.#submitChunk(key, chunk, "mapAsync"));
+          if (chunk.length > 0 && (await room())) fs.push(this.#submitChunk(key, chunk, "mapAsync"));
         } catch (e) {
           sourceError = { error: e };
         }

@@ -9,4 +9,11 @@ export {
   type WaitOptions,
 } from "./wait.js";
 export { Future, InvalidStateError } from "./future.js";
-export { type MapOptions, ThreadPoolExecutor, type ThreadPoolExecutorOptions } from "./executor.js";
+export {
+  type ExecutorStats,
+  type MapOptions,
+  type SubmitOptions,
+  ThreadPoolExecutor,
+  type ThreadPoolExecutorOptions,
+  type TimeStats,
+} from "./executor.js";

@@ -24,16 +24,38 @@ import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
 import { compileTarget, type TargetSpec } from "../threads/target.js";
 
-/** Words of a pool thread's state block (shared with its executor). */
+/**
+ * Words of a pool thread's state block (shared with its executor). OUTSTANDING counts the tasks
+ * given to the thread and not yet run; the executor raises it (a CAS) before it posts a task. An
+ * idle thread past its idleTimeout retires by a CAS of OUTSTANDING 0 -> RETIRED, so the executor
+ * never gives a task to a thread that has retired, and a thread never retires with a task coming.
+ */
 export const OUTSTANDING = 0;
 export const EXITED = 1;
 export const EXIT_CODE = 2;
 export const STATE_WORDS = 4;
+export const RETIRED = -1;
 /** Words of the executor's block (shared by all its threads). */
 export const BROKEN = 0;
+/** Pool threads started and not ended (retiring threads keep it >= minWorkers). */
+export const LIVE = 1;
+export const SHARED_WORDS = 2;
+
+/**
+ * A pool thread's statistics (Float64, written by that thread only; milliseconds): total and
+ * longest run and wait (start - submit) times, tasks completed, and when the running task started
+ * (0 while idle), on the clock performance.timeOrigin + performance.now().
+ */
+export const RUN_TOTAL = 0;
+export const RUN_MAX = 1;
+export const WAIT_TOTAL = 2;
+export const WAIT_MAX = 3;
+export const COMPLETED = 4;
+export const BUSY_SINCE = 5;
+export const STAT_SLOTS = 6;
 
 /** Fields of one task in a batch. */
-export const TASK_FIELDS = 8;
+export const TASK_FIELDS = 9;
 /** Task modes: call fn(...args), or call fn(...a) for each a of a chunk and return the list. */
 export const CALL = 0;
 export const CHUNK = 1;
@@ -47,7 +69,7 @@ export interface TaskBatch {
   f?: [number, TargetSpec][];
   /** New slabs of future words: [slab number, words]. */
   s?: [number, Int32Array][];
-  /** Tasks, TASK_FIELDS each: id, slab, index, expected (gen * 4), key, mode, args, argsMarked. */
+  /** Tasks, TASK_FIELDS each: id, slab, index, expected (gen * 4), key, mode, args, argsMarked, submittedAt. */
   t?: unknown[];
   stop?: true;
 }
@@ -74,7 +96,11 @@ export async function poolThread(
   shared: Int32Array,
   init: TargetSpec | null,
   initargs: unknown[],
+  stats: Float64Array,
+  idleMs: number,
+  minWorkers: number,
 ): Promise<void> {
+  const origin = performance.timeOrigin;
   const targets = new Map<number, TargetSpec>();
   const compiled = new Map<number, ((...args: unknown[]) => unknown) | Promise<(...args: unknown[]) => unknown>>();
   /** Longest run seen per target (ms); unknown targets are not assumed quick. */
@@ -194,6 +220,10 @@ export async function poolThread(
         if (!quick || held.length >= MAX_HELD * 4) post();
         running = true;
         const started = performance.now();
+        const waited = origin + started - (t[at + 8] as number);
+        stats[WAIT_TOTAL] += waited;
+        if (waited > (stats[WAIT_MAX] as number)) stats[WAIT_MAX] = waited;
+        stats[BUSY_SINCE] = origin + started;
         let ok = true;
         let value: unknown;
         try {
@@ -231,6 +261,10 @@ export async function poolThread(
         running = false;
         const took = performance.now() - started;
         if (!(took <= (longest.get(key) ?? 0))) longest.set(key, took);
+        stats[RUN_TOTAL] += took;
+        if (took > (stats[RUN_MAX] as number)) stats[RUN_MAX] = took;
+        stats[COMPLETED] += 1;
+        stats[BUSY_SINCE] = 0;
         Atomics.sub(state, OUTSTANDING, 1);
         outcome(id, ok, value);
         heldWords.push(word);
@@ -242,13 +276,43 @@ export async function poolThread(
       if (stopping) {
         port.close();
         finished();
-      }
+      } else armIdle();
     } finally {
       pumping = false;
     }
   };
 
+  // Idle threads past idleTimeout retire, while more than minWorkers are alive.
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  const armIdle = (): void => {
+    if (idleMs === Number.POSITIVE_INFINITY || idleTimer !== undefined) return;
+    idleTimer = setTimeout(retire, Math.min(idleMs, 2 ** 31 - 1));
+  };
+  const retire = (): void => {
+    idleTimer = undefined;
+    if (stopping || batches.length > 0 || Atomics.load(state, OUTSTANDING) !== 0) return;
+    for (;;) {
+      const live = Atomics.load(shared, LIVE);
+      if (live <= minWorkers) {
+        armIdle(); // look again later: another thread may have started meanwhile
+        return;
+      }
+      if (Atomics.compareExchange(shared, LIVE, live, live - 1) === live) break;
+    }
+    if (Atomics.compareExchange(state, OUTSTANDING, 0, RETIRED) !== 0) {
+      Atomics.add(shared, LIVE, 1); // a task is on its way: its batch arms the timer again
+      return;
+    }
+    stopping = true;
+    port.close();
+    finished();
+  };
+
   port.on("message", (batch: TaskBatch) => {
+    if (idleTimer !== undefined) {
+      clearTimeout(idleTimer);
+      idleTimer = undefined;
+    }
     if (batch.stop) stopping = true;
     batches.push(batch);
     if (ready) void pump();

@@ -34,3 +34,25 @@ arr.set(1, 2.5);
 for (const x of arr) void (x satisfies number);
 new SharedArray<bigint>("Q", 4, { lock: false });
 void [n, first];
+
+// Executor options and per-task options (README "Executors"): results keep their types.
+import { type ExecutorStats, type Future, ThreadPoolExecutor } from "threading";
+const pool = new ThreadPoolExecutor({ maxWorkers: 2, maxQueue: 4, minWorkers: 1, idleTimeout: 5 });
+new ThreadPoolExecutor({ resourceLimits: { maxOldGenerationSizeMb: 64 } });
+const buf = new ArrayBuffer(8);
+const moved: Future<number> = pool.submitWith(
+  { transferList: [buf], signal: AbortSignal.timeout(1000), block: false, timeout: 1 },
+  (b: ArrayBuffer) => b.byteLength,
+  buf,
+);
+const later: Promise<string> = pool.submitAsync((s: string) => s.toUpperCase(), "a");
+const laterWith: Promise<number> = pool.submitWithAsync({ signal: new AbortController().signal }, (x: number) => x, 1);
+// @ts-expect-error submitWith checks args against the target's parameters
+pool.submitWith({}, (x: number) => x, "not a number");
+// @ts-expect-error submitAsync resolves to the result, not a Future
+const notAFuture: Promise<Future<number>> = pool.submitAsync((x: number) => x, 1);
+// @ts-expect-error maxQueue is a number
+new ThreadPoolExecutor({ maxQueue: "4" });
+const st: ExecutorStats = pool.stats();
+const load: number = st.utilization + st.queued + st.running + st.waitTime.mean + st.runTime.max;
+void [moved, later, laterWith, notAFuture, load];

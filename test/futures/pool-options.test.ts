@@ -1,0 +1,240 @@
+// ThreadPoolExecutor's options beyond CPython's, for what piscina users look for (issue 10 item 9):
+// maxQueue back-pressure (blocking submit, submitAsync, Full), idleTimeout / minWorkers,
+// resourceLimits, per-task transferList, cancellation by AbortSignal, and stats().
+import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
+import { test } from "node:test";
+import {
+  CancelledError,
+  enumerate,
+  Event,
+  Full,
+  RuntimeError,
+  sleepAsync,
+  ThreadPoolExecutor,
+  type Future,
+} from "threading";
+
+const T = { timeout: 60_000 };
+
+const poolThreads = (prefix: string): number => enumerate().filter((t) => t.name.startsWith(`${prefix}_`)).length;
+
+/** Polls `cond` (from the event loop) until it holds; fails after `seconds` (a generous bound). */
+async function until(cond: () => boolean, what: string, seconds = 20): Promise<void> {
+  const end = Date.now() + seconds * 1000;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await sleepAsync(0.01);
+  }
+}
+
+test("options are checked: maxQueue, minWorkers, idleTimeout, resourceLimits", T, () => {
+  assert.throws(() => new ThreadPoolExecutor({ maxQueue: -1 }), RangeError);
+  assert.throws(() => new ThreadPoolExecutor({ maxQueue: 1.5 }), TypeError);
+  assert.throws(() => new ThreadPoolExecutor({ maxWorkers: 2, minWorkers: 3 }), RangeError);
+  assert.throws(() => new ThreadPoolExecutor({ minWorkers: -1 }), RangeError);
+  assert.throws(() => new ThreadPoolExecutor({ idleTimeout: -1 }), RangeError);
+  assert.throws(() => new ThreadPoolExecutor({ idleTimeout: "1" as unknown as number }), TypeError);
+  assert.throws(() => new ThreadPoolExecutor({ resourceLimits: 5 as never }), TypeError);
+  using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  const fn = (x: number) => x;
+  assert.throws(() => ex.submitWith(null as never, fn, 1), TypeError);
+  assert.throws(() => ex.submitWith({ block: 1 as never }, fn, 1), TypeError);
+  assert.throws(() => ex.submitWith({ timeout: -1 }, fn, 1), RangeError);
+  assert.throws(() => ex.submitWith({ signal: {} as never }, fn, 1), TypeError);
+  assert.throws(() => ex.submitWith({ transferList: [new SharedArrayBuffer(4) as never] }, fn, 1), TypeError);
+  assert.equal(ex.submitWith({}, fn, 7).result(), 7);
+});
+
+test("maxQueue: a full queue blocks submit(), makes submitAsync() wait, and is Full without blocking", T, async () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 1, maxQueue: 2 });
+  const gate = new Event();
+  const held = [0, 1, 2].map(() => ex.submit((e: Event) => e.wait(30), gate)); // 1 running + 2 queued
+  const fn = (x: number) => x * 10;
+  assert.throws(() => ex.submitWith({ block: false }, fn, 1), Full);
+  assert.throws(() => ex.submitWith({ timeout: 0.05 }, fn, 1), Full);
+  await assert.rejects(ex.submitWithAsync({ block: false }, fn, 1), Full);
+  await assert.rejects(ex.submitWithAsync({ timeout: 0.05 }, fn, 1), Full);
+  let resolved = false;
+  const later = ex.submitAsync(fn, 4).then((v) => {
+    resolved = true;
+    return v;
+  });
+  await sleepAsync(0.05);
+  assert.equal(resolved, false, "submitAsync waits while the queue is full");
+  assert.equal(ex.stats().queued + ex.stats().running, 3, "and has not submitted");
+  gate.set();
+  assert.equal(await later, 40);
+  for (const f of held) assert.equal(f.result(), true);
+
+  // Blocking submit(): returns once a task has finished and made room.
+  gate.clear();
+  const slow = [0, 1, 2].map(() => ex.submit((e: Event) => e.wait(0.3), gate));
+  const f = ex.submit(fn, 5); // blocks until the first slow task times out of its wait
+  assert.equal(slow[0]?.done(), true);
+  assert.equal(f.result(), 50);
+  assert.deepEqual(
+    slow.map((s) => s.result()),
+    [false, false, false],
+  );
+});
+
+test("maxQueue: map() and mapAsync() submit as room frees up, results in order", T, async () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 2, maxQueue: 1 });
+  const items = Array.from({ length: 40 }, (_, i) => i);
+  assert.deepEqual(
+    [...ex.map((x: number) => x * 2, items)],
+    items.map((x) => x * 2),
+  );
+  assert.deepEqual(
+    [...ex.map((x: number) => x + 1, items, { chunksize: 3 })],
+    items.map((x) => x + 1),
+  );
+  const out: number[] = [];
+  for await (const v of ex.mapAsync<number>((x: number) => x * 3, items)) {
+    out.push(v);
+    const s = ex.stats();
+    assert.ok(s.queued + s.running <= 3, "never more than maxWorkers + maxQueue unfinished");
+  }
+  assert.deepEqual(
+    out,
+    items.map((x) => x * 3),
+  );
+});
+
+test("idleTimeout: idle threads end, down to minWorkers; the pool starts new ones when needed", T, async () => {
+  const ex = new ThreadPoolExecutor({ maxWorkers: 3, minWorkers: 1, idleTimeout: 0.1, threadNamePrefix: "Idle" });
+  const gate = new Event();
+  const fs = [0, 1, 2].map(() => ex.submit((e: Event) => e.wait(30), gate));
+  await until(() => poolThreads("Idle") === 3, "3 pool threads");
+  gate.set();
+  for (const f of fs) assert.equal(await f, true);
+  await until(() => poolThreads("Idle") === 1, "the pool to shrink to minWorkers");
+  await sleepAsync(0.4);
+  assert.equal(poolThreads("Idle"), 1, "minWorkers threads stay");
+  assert.equal(ex.stats().threads, 1);
+  gate.clear();
+  const again = [0, 1].map(() => ex.submit((e: Event) => e.wait(30), gate));
+  await until(() => poolThreads("Idle") === 2, "a new thread for the second task");
+  gate.set();
+  for (const f of again) assert.equal(await f, true);
+  await ex.shutdownAsync();
+  assert.equal(poolThreads("Idle"), 0);
+});
+
+test(
+  "idleTimeout racing submissions: every task runs exactly once (retire is a CAS on the task count)",
+  T,
+  async () => {
+    await using ex = new ThreadPoolExecutor({ maxWorkers: 2, idleTimeout: 0.001 });
+    const runs = new Int32Array(new SharedArrayBuffer(4 * 300));
+    const fs: Future<number>[] = [];
+    for (let i = 0; i < 300; i++) {
+      fs.push(ex.submit((r: Int32Array, k: number) => Atomics.add(r, k, 1) + k, runs, i));
+      // Gaps of 0-3 ms: threads retire and tasks arrive at the same moments.
+      if (i % 3 === 0) await sleepAsync((i % 4) / 1000);
+      if (i % 50 === 0) await fs[i];
+    }
+    const values = await Promise.all(fs);
+    assert.deepEqual(
+      values,
+      fs.map((_, i) => i),
+    );
+    assert.ok(runs.every((n) => n === 1));
+  },
+);
+
+test("resourceLimits: a task over its thread's heap limit fails; the pool replaces the thread", T, async () => {
+  await using ex = new ThreadPoolExecutor({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 16 } });
+  const hog = () => {
+    const keep: number[][] = [];
+    for (;;) keep.push(new Array(1e5).fill(1.5));
+  };
+  await assert.rejects(
+    async () => await ex.submit(hog),
+    (e: unknown) => e instanceof RuntimeError,
+  );
+  assert.equal(await ex.submit((x: number) => x + 1, 1), 2);
+});
+
+test("transferList moves ArrayBuffers into the pool thread (the sender's copy is detached)", T, async () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  const bytes = new Uint8Array(1024).fill(7);
+  const sum = (a: Uint8Array) => a.reduce((s, x) => s + x, 0);
+  const f = ex.submitWith({ transferList: [bytes.buffer] }, sum, bytes);
+  assert.equal(bytes.byteLength, 0, "moved at once");
+  assert.equal(f.result(), 7 * 1024);
+  const copied = new Uint8Array(16).fill(1);
+  assert.equal(ex.submit(sum, copied).result(), 16);
+  assert.equal(copied.byteLength, 16, "copied without transferList");
+  const g = ex.submitWithAsync({ transferList: [copied.buffer] }, sum, copied);
+  assert.equal(copied.byteLength, 0);
+  assert.equal(await g, 16);
+});
+
+test("AbortSignal cancels a task not started; a running task cannot be interrupted and finishes", T, async () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  const gate = new Event();
+  const started = new Event();
+  const ran = new Int32Array(new SharedArrayBuffer(4));
+  const running = ex.submitWith(
+    { signal: AbortSignal.timeout(1) },
+    (s: Event, g: Event) => {
+      s.set();
+      return g.wait(30);
+    },
+    started,
+    gate,
+  );
+  const ac = new AbortController();
+  const queued = ex.submitWith({ signal: ac.signal }, (r: Int32Array) => Atomics.add(r, 0, 1), ran);
+  assert.equal(getEventListeners(ac.signal, "abort").length, 1);
+  ac.abort();
+  assert.equal(queued.cancelled(), true);
+  await assert.rejects(async () => await queued, CancelledError);
+  assert.equal(getEventListeners(ac.signal, "abort").length, 0, "no listener left behind");
+  // Already aborted: a cancelled future, nothing runs.
+  const none = ex.submitWith({ signal: AbortSignal.abort() }, (r: Int32Array) => Atomics.add(r, 0, 1), ran);
+  assert.equal(none.cancelled(), true);
+  started.wait();
+  await sleepAsync(0.05); // the running task's signal (1 ms) has fired
+  assert.equal(running.cancelled(), false);
+  gate.set();
+  assert.equal(await running, true);
+  assert.equal(ex.submit((r: Int32Array) => Atomics.load(r, 0), ran).result(), 0, "no cancelled task ran");
+  // Aborting while waiting for room in a full queue gives a cancelled future.
+  using small = new ThreadPoolExecutor({ maxWorkers: 1, maxQueue: 0 });
+  gate.clear();
+  const blocker = small.submit((g: Event) => g.wait(30), gate);
+  const ac2 = new AbortController();
+  const waiting = small.submitWithAsync({ signal: ac2.signal }, (r: Int32Array) => Atomics.add(r, 0, 1), ran);
+  ac2.abort();
+  await assert.rejects(waiting, CancelledError);
+  gate.set();
+  assert.equal(blocker.result(), true);
+});
+
+test("stats(): threads, running, queued, completed, run and wait times, utilization", T, async () => {
+  await using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  const fresh = ex.stats();
+  assert.deepEqual([fresh.threads, fresh.running, fresh.queued, fresh.completed, fresh.utilization], [0, 0, 0, 0, 0]);
+  const gate = new Event();
+  const fs = [0, 1, 2, 3, 4].map(() => ex.submit((g: Event) => g.wait(30), gate));
+  await until(() => ex.stats().running === 2, "2 running tasks");
+  let s = ex.stats();
+  assert.equal(s.threads, 2);
+  assert.equal(s.queued, 3);
+  assert.equal(s.completed, 0);
+  await sleepAsync(0.05);
+  gate.set();
+  for (const f of fs) assert.equal(await f, true);
+  s = ex.stats();
+  assert.equal(s.completed, 5);
+  assert.equal(s.running, 0);
+  assert.equal(s.queued, 0);
+  assert.ok(s.runTime.max >= 0.04 && s.runTime.max < 30, `runTime.max ${s.runTime.max}`);
+  assert.ok(s.runTime.mean > 0 && s.runTime.mean <= s.runTime.max);
+  assert.ok(Math.abs(s.runTime.total - s.runTime.mean * 5) < 1e-6);
+  assert.ok(s.waitTime.max >= s.waitTime.mean && s.waitTime.mean >= 0);
+  assert.ok(s.utilization > 0 && s.utilization <= 1, `utilization ${s.utilization}`);
+});
