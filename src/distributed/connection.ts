@@ -19,9 +19,11 @@ export const MISSING =
 /** Imports bullmq (and checks ioredis, which it loads lazily), or throws an Error saying what to install. */
 export function loadBullMQ(): Promise<BullMQ> {
   bullmq ??= (async () => {
+    // Specifiers in variables: the library builds (tsc) without these optional packages installed.
+    const [ioredis, bull] = ["ioredis", "bullmq"];
     try {
-      await import("ioredis");
-      return await import("bullmq");
+      await import(ioredis);
+      return await import(bull);
     } catch (e) {
       const code = (e as { code?: string })?.code;
       if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") throw new Error(MISSING, { cause: e });

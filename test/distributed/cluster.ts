@@ -2,6 +2,7 @@
 // (127.0.0.1 only, its files in a temporary directory) and `threading worker` processes.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,8 +13,15 @@ export const bin = join(root, "bin/threading.js");
 /** The workers' working directory: module targets `./tasks/...` resolve here. */
 export const fixtures = join(root, "test/fixtures/distributed");
 
-/** Why the distributed tests cannot run here, or undefined when they can. */
+/** Why the distributed tests cannot run here (no redis-server, or no bullmq/ioredis installed), or undefined. */
 export function missingRedis(): string | undefined {
+  for (const name of ["bullmq", "ioredis"]) {
+    try {
+      createRequire(import.meta.url).resolve(name);
+    } catch {
+      return `the optional peer dependency ${name} is not installed (npm install, or npm ci)`;
+    }
+  }
   const r = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
   if (r.error || r.status !== 0) {
     return "redis-server is not installed (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis)";
