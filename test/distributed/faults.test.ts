@@ -98,7 +98,7 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
     const w = await startWorker(redis.url, "clients", args);
     workers.push(w);
     const code = `
-      import type { RedisExecutor as RedisExecutorType } from "threading/distributed";
+      import { RedisExecutor } from "threading/distributed";
       const ex = new RedisExecutor({ redis: ${JSON.stringify(redis.url)}, queue: "clients" });
       const fs = [];
       for (let i = 0; i < 50; i++) fs.push(ex.submit({ module: "./tasks/work.mjs", export: "sleepThen" }, 0.05, i));
