@@ -3,3 +3,4 @@ export { Value } from "./value.js";
 export { SharedArray } from "./shared-array.js";
 export type { TypeCode, TypedView } from "./typecode.js";
 export type { LockOption } from "./own-lock.js";
+export { SharedDict } from "./dict.js";

@@ -151,6 +151,10 @@ function topUp(): void {
 // that has not arrived yet (a put and its take come on different ports, in either order).
 const buffers = new Map<number, SharedArrayBuffer>();
 const takers = new Map<number, { port: MessagePort; slot: number }>();
+// Kept buffers (directory.ts keepBuffer/peekBuffer): never dropped; peekers wait for a keep that has
+// not arrived yet (several may wait for one ref).
+const kept = new Map<number, SharedArrayBuffer>();
+const peekers = new Map<number, { port: MessagePort; slot: number }[]>();
 
 function answer(port: MessagePort, slot: number, ref: number, buffer: SharedArrayBuffer): void {
   port.postMessage({ ref, buffer });
@@ -190,6 +194,20 @@ function handle(port: MessagePort, message: HubMessage): void {
         takers.delete(ref);
         answer(taker.port, taker.slot, ref, buffer);
       } else buffers.set(ref, buffer);
+      break;
+    }
+    case "keep": {
+      const { ref, buffer } = message;
+      kept.set(ref, buffer);
+      for (const p of peekers.get(ref) ?? []) answer(p.port, p.slot, ref, buffer);
+      peekers.delete(ref);
+      break;
+    }
+    case "peek": {
+      const { ref, slot } = message;
+      const buffer = kept.get(ref);
+      if (buffer) answer(port, slot, ref, buffer);
+      else peekers.set(ref, [...(peekers.get(ref) ?? []), { port, slot }]);
       break;
     }
     case "take": {

@@ -22,7 +22,9 @@ import { boot, G, NEXT_OBJECT_ID, SLOT_MAILBOX, slotIndex } from "../shared/runt
 /** Messages the hub understands for the directory. */
 export type DirectoryMessage =
   | { type: "put"; ref: number; buffer: SharedArrayBuffer }
-  | { type: "take"; ref: number; slot: number };
+  | { type: "take"; ref: number; slot: number }
+  | { type: "keep"; ref: number; buffer: SharedArrayBuffer }
+  | { type: "peek"; ref: number; slot: number };
 
 let send: (message: DirectoryMessage) => void = () => {
   throw new Error("threading: directory used before the hub connection exists");
@@ -42,11 +44,46 @@ export function exportBuffer(buffer: SharedArrayBuffer): number {
 
 const arrived = new Map<number, SharedArrayBuffer>();
 
+/*
+ * Kept buffers: for stores that are read many times (SharedDict / SharedList values holding shared
+ * objects). `keepBuffer` registers a buffer for good (the hub holds it until the process ends) and
+ * returns the same ref for the same buffer object in this thread; `peekBuffer` fetches it without
+ * taking it, once per thread (then from this thread's cache).
+ */
+const keptRefs = new WeakMap<SharedArrayBuffer, number>();
+const keptBuffers = new Map<number, WeakRef<SharedArrayBuffer>>();
+
+/** Registers `buffer` for any number of peekBuffer() calls by any thread; returns its ref. */
+export function keepBuffer(buffer: SharedArrayBuffer): number {
+  let ref = keptRefs.get(buffer);
+  if (ref === undefined) {
+    ref = Atomics.add(G, NEXT_OBJECT_ID, 1);
+    send({ type: "keep", ref, buffer });
+    keptRefs.set(buffer, ref);
+    keptBuffers.set(ref, new WeakRef(buffer));
+  }
+  return ref;
+}
+
+/** The buffer kept under `ref` (asks the hub the first time in this thread). */
+export function peekBuffer(ref: number): SharedArrayBuffer {
+  const known = keptBuffers.get(ref)?.deref();
+  if (known !== undefined) return known;
+  const buffer = fetchBuffer(ref, "peek");
+  keptRefs.set(buffer, ref);
+  keptBuffers.set(ref, new WeakRef(buffer));
+  return buffer;
+}
+
 /** The buffer registered under `ref` (waits briefly for the hub; each ref can be taken once). */
 export function importBuffer(ref: number): SharedArrayBuffer {
+  return fetchBuffer(ref, "take");
+}
+
+function fetchBuffer(ref: number, type: "take" | "peek"): SharedArrayBuffer {
   const mailbox = slotIndex(boot.slot, SLOT_MAILBOX);
   let seen = Atomics.load(G, mailbox);
-  send({ type: "take", ref, slot: boot.slot });
+  send({ type, ref, slot: boot.slot });
   for (;;) {
     const port = boot.hubPort as MessagePort;
     for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {

@@ -56,3 +56,15 @@ new ThreadPoolExecutor({ maxQueue: "4" });
 const st: ExecutorStats = pool.stats();
 const load: number = st.utilization + st.queued + st.running + st.waitTime.mean + st.runTime.max;
 void [moved, later, laterWith, notAFuture, load];
+
+import { KeyError, SharedDict } from "threading";
+const counts = new SharedDict<string, number>();
+const c1: number = counts.update("w", (n) => (n ?? 0) + 1);
+const maybe: number | undefined = counts.get("w");
+// @ts-expect-error keys are strings here
+counts.set(1, 2);
+// @ts-expect-error values are numbers here
+counts.set("w", "x");
+for (const [k, v] of counts) void [k satisfies string, v satisfies number];
+const popped: number = counts.pop("w", 0);
+void [c1, maybe, popped, KeyError];

@@ -1,0 +1,105 @@
+/**
+ * The writer lock of a SharedDict stripe or a SharedList, which knows its owner, so that a lock
+ * left held by a thread that died is taken over instead of waited on for ever; and the sequence word
+ * (seqlock) next to it that lets readers read without any lock.
+ *
+ * Lock word: 0 FREE, or `ident << 1 | waiters` of the owning thread (idents are never reused, see
+ * shared/runtime.ts; `waiters` = someone may sleep on the word, release must notify).
+ *   acquire: CAS 0 -> me<<1. Else set the waiters bit (CAS v -> v|1) and sleep on the word for at most
+ *            CHECK_MS; after each wake or timeout try CAS 0 -> me<<1|1 (a thread that took the lock
+ *            after sleeping keeps the bit: others may still sleep). Every CHECK_MS without progress
+ *            the waiter looks the owner up in the thread table (threads/table.ts): if no live thread
+ *            has that ident, it takes the lock over with CAS v -> me<<1|1 (one waiter wins) and
+ *            acquire() returns RECOVERED, telling the caller to repair the state the dead owner may
+ *            have left half-written.
+ *   release: exchange -> 0; notify one when the waiters bit was set.
+ * No lost wake-up: a waiter sleeps only on a value with the waiters bit, and every release of such a
+ * value notifies; a stale bit costs one spare notify. The CHECK_MS timeout bounds any wait on a dead
+ * owner. A live owner is never taken over (the table says alive until the thread has ended; a slot is
+ * reused only with a new ident).
+ *
+ * Sequence word: even = stable, odd = a writer (holding the lock) is publishing. Writers make every
+ * change that readers can reach between `beginWrite` (odd) and `endWrite` (even); readers read the
+ * word, read the data (all with Atomics, so the argument holds in JavaScript's memory model, not only
+ * on x86), and accept what they read only when the word is even and unchanged. A writer that dies
+ * mid-publication leaves it odd: `recoverSeq` makes it even again (its repair is the caller's).
+ */
+import { waitBlocking } from "../shared/wait.js";
+import { liveThreads } from "../threads/table.js";
+import { boot } from "../shared/runtime.js";
+
+/** How often (ms) a waiter checks that the owner of the lock it waits for is alive. */
+export const CHECK_MS = 50;
+
+export const ACQUIRED = 1;
+export const RECOVERED = 2;
+
+/** This thread's lock value (ident << 1). */
+export function myLockValue(): number {
+  return boot.ident << 1;
+}
+
+/** True while a thread with `ident` is starting or running. */
+export function identAlive(ident: number): boolean {
+  for (const [, id] of liveThreads()) if (id === ident) return true;
+  return false;
+}
+
+/** Takes the lock at `w[i]`; ACQUIRED, or RECOVERED when it was taken over from a dead owner. */
+export function acquire(w: Int32Array, i: number): number {
+  const me = boot.ident << 1;
+  if (Atomics.compareExchange(w, i, 0, me) === 0) return ACQUIRED;
+  // A short spin: writers hold the lock for a fraction of a microsecond.
+  for (let n = 0; n < 200; n++) {
+    if (Atomics.load(w, i) === 0 && Atomics.compareExchange(w, i, 0, me) === 0) return ACQUIRED;
+  }
+  let since = performance.now();
+  let seen = -1;
+  for (;;) {
+    const v = Atomics.load(w, i);
+    if (v === 0) {
+      if (Atomics.compareExchange(w, i, 0, me | 1) === 0) return ACQUIRED;
+      continue;
+    }
+    if (v >>> 1 === boot.ident) throw new Error("threading: internal error: a shared-state lock taken twice");
+    if ((v & 1) === 0 && Atomics.compareExchange(w, i, v, v | 1) !== v) continue;
+    if ((v | 1) !== seen) {
+      // a new owner (or the first look): restart the dead-owner clock
+      seen = v | 1;
+      since = performance.now();
+    }
+    waitBlocking(w, i, v | 1, CHECK_MS);
+    if (Atomics.load(w, i) === (v | 1) && performance.now() - since >= CHECK_MS && !identAlive(v >>> 1)) {
+      if (Atomics.compareExchange(w, i, v | 1, me | 1) === (v | 1)) return RECOVERED;
+    }
+  }
+}
+
+/** Frees the lock at `w[i]` (held by this thread). */
+export function release(w: Int32Array, i: number): void {
+  if ((Atomics.exchange(w, i, 0) & 1) !== 0) Atomics.notify(w, i, 1);
+}
+
+/** Readers: the sequence value to validate against, or -1 while a writer publishes. */
+export function readBegin(w: Int32Array, i: number): number {
+  const s = Atomics.load(w, i);
+  return (s & 1) === 0 ? s : -1;
+}
+
+/** Readers: true when nothing was published since `readBegin` returned `s`. */
+export function readValid(w: Int32Array, i: number, s: number): boolean {
+  return Atomics.load(w, i) === s;
+}
+
+export function beginWrite(w: Int32Array, i: number): void {
+  Atomics.add(w, i, 1);
+}
+
+export function endWrite(w: Int32Array, i: number): void {
+  Atomics.add(w, i, 1);
+}
+
+/** After taking the lock over from a dead owner: an odd (interrupted) sequence becomes even. */
+export function recoverSeq(w: Int32Array, i: number): void {
+  if ((Atomics.load(w, i) & 1) !== 0) Atomics.add(w, i, 1);
+}

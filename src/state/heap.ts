@@ -1,0 +1,115 @@
+/**
+ * The memory of a SharedDict or SharedList: one growable SharedArrayBuffer that every thread holding
+ * the object maps, carved into blocks.
+ *
+ * Blocks: power-of-two sizes from 16 bytes (class 0) up to 1 GiB (class 26), 8-byte aligned.
+ *   word 0  the block's class            word 1  next free block of its class (while free)
+ *   +8      the payload (size - 8 bytes)
+ * New blocks come from a bump pointer (`TOP`, word 0 of the buffer) taken with Atomics.add, so two
+ * writers of different stripes allocate without a lock; the first that needs the space grows the
+ * buffer (`SharedArrayBuffer.prototype.grow` is atomic; a loser's smaller grow throws and is ignored).
+ * Freed blocks go to free lists (one head per class) that belong to one writer lock (a dict stripe,
+ * the list) and are only touched under it, so the next write of that stripe reuses them: memory of
+ * deleted entries, replaced values and shrunk indexes is given back to the object. (A
+ * SharedArrayBuffer cannot shrink: the buffer keeps its high-water size until it is collected.)
+ *
+ * Every word is written with Atomics.store and read by optimistic readers with Atomics.load (see
+ * guard.ts). A thread that dies inside alloc() or free() leaks at most that block; the lists stay
+ * well formed (each changes with one store of a head).
+ */
+
+/** The byte offset of the bump pointer's word (the buffer's first word). */
+export const TOP = 0;
+export const CLASSES = 27;
+export const MAX_BYTES = 2 ** 31 - 8;
+const INITIAL = 64 * 1024;
+
+/** The class of a block that holds `payload` bytes. */
+export function classOf(payload: number): number {
+  const need = payload + 8;
+  let c = 0;
+  while (16 << c < need) c++;
+  return c;
+}
+
+/** This thread's view of an object's memory. */
+export class Heap {
+  readonly sab: SharedArrayBuffer;
+  i32!: Int32Array;
+  cap = 0;
+
+  constructor(sab: SharedArrayBuffer) {
+    this.sab = sab;
+    this.map();
+  }
+
+  /** A new buffer whose blocks start after `headerBytes` (a multiple of 8). */
+  static create(headerBytes: number): SharedArrayBuffer {
+    const sab = new SharedArrayBuffer(Math.max(INITIAL, headerBytes * 2), { maxByteLength: MAX_BYTES });
+    new Int32Array(sab)[TOP] = headerBytes;
+    return sab;
+  }
+
+  private map(): void {
+    this.cap = this.sab.byteLength;
+    this.i32 = new Int32Array(this.sab, 0, this.cap >> 2);
+  }
+
+  /** Picks up growth made by another thread. */
+  sync(): void {
+    if (this.sab.byteLength !== this.cap) this.map();
+  }
+
+  /** True when the `bytes` at byte offset `off` are inside the buffer (remapping if it grew). */
+  inside(off: number, bytes: number): boolean {
+    if (off > 0 && off + bytes <= this.cap) return true;
+    this.sync();
+    return off > 0 && off + bytes <= this.cap;
+  }
+
+  /**
+   * A block with room for `payload` bytes, from the free lists at `i32[free..free+CLASSES)` (owned by
+   * the caller's lock) or new. RangeError when the buffer cannot hold it; nothing is changed then.
+   */
+  alloc(free: number, payload: number): number {
+    const c = classOf(payload);
+    if (c >= CLASSES) throw new RangeError(`shared storage: a value of ${payload} bytes is too large`);
+    const i32 = this.i32;
+    const head = Atomics.load(i32, free + c);
+    if (head !== 0) {
+      Atomics.store(i32, free + c, Atomics.load(i32, (head >> 2) + 1));
+      return head;
+    }
+    const size = 16 << c;
+    if (Atomics.load(i32, TOP) + size > MAX_BYTES)
+      throw new RangeError(`shared storage cannot grow past ${MAX_BYTES} bytes`);
+    const off = Atomics.add(i32, TOP, size);
+    if (off + size > MAX_BYTES) throw new RangeError(`shared storage cannot grow past ${MAX_BYTES} bytes`);
+    while (this.sab.byteLength < off + size) {
+      let want = Math.max(this.sab.byteLength * 2, INITIAL);
+      while (want < off + size) want *= 2;
+      try {
+        this.sab.grow(Math.min(want, MAX_BYTES));
+      } catch {
+        // another thread grew it meanwhile (a grow may not shrink): look again
+      }
+    }
+    this.sync();
+    Atomics.store(this.i32, off >> 2, c);
+    return off;
+  }
+
+  /** Gives a block back to the free lists at `free`. */
+  release(free: number, off: number): void {
+    const i32 = this.i32;
+    const c = Atomics.load(i32, off >> 2);
+    Atomics.store(i32, (off >> 2) + 1, Atomics.load(i32, free + c));
+    Atomics.store(i32, free + c, off);
+  }
+
+  /** The payload bytes of the block at `off` (read optimistically: may be garbage, caller validates). */
+  payloadBytes(off: number): number {
+    const c = Atomics.load(this.i32, off >> 2);
+    return c >= 0 && c < CLASSES ? (16 << c) - 8 : 0;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Keys of a SharedDict: a string or a number (a number key and the string of its digits are two
+ * keys, as in a JS Map and in Python's dict). Numbers compare as a Map does (SameValueZero: -0 is
+ * 0, NaN is one key). A key is encoded once per call into this thread's scratch words:
+ *   number  tag NUM, the float64's two words
+ *   string  tag STR, its UTF-16 units two to a word
+ * and hashed (the hash picks the stripe and the index slot).
+ */
+
+export const K_NUM = 1;
+export const K_STR = 2;
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
+/** The encoded key of the last keyOf(): tag, length (units; 0 for numbers), hash, words. */
+export const key = { tag: 0, len: 0, hash: 0, nwords: 0, words: new Int32Array(64) };
+
+/** Encodes `k`; TypeError for anything but a string or a number. */
+export function keyOf(k: unknown, what: string): void {
+  if (typeof k === "string") {
+    const n = k.length;
+    const nw = (n + 1) >> 1;
+    if (key.words.length < nw) key.words = new Int32Array(nw * 2);
+    const words = key.words;
+    let h = 0x811c9dc5 ^ n;
+    for (let i = 0; i < n; i += 2) {
+      const lo = k.charCodeAt(i);
+      const hi = i + 1 < n ? k.charCodeAt(i + 1) : 0;
+      const word = lo | (hi << 16);
+      words[i >> 1] = word;
+      h = Math.imul(h ^ word, 0x01000193);
+    }
+    key.tag = K_STR;
+    key.len = n;
+    key.nwords = nw;
+    key.hash = mix(h);
+    return;
+  }
+  if (typeof k === "number") {
+    f64[0] = k === 0 ? 0 : Number.isNaN(k) ? Number.NaN : k;
+    const words = key.words;
+    words[0] = u32[0] as number;
+    words[1] = u32[1] as number;
+    key.tag = K_NUM;
+    key.len = 0;
+    key.nwords = 2;
+    key.hash = mix(Math.imul((words[0] as number) ^ 0x5bd1e995, 0x01000193) ^ (words[1] as number));
+    return;
+  }
+  throw new TypeError(`${what}: a key must be a string or a number, not ${k === null ? "null" : typeof k}`);
+}
+
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h | 0;
+}
+
+/** The key whose tag, length and words are in `i32` from word `at` (read under a lock or validated after). */
+export function keyAt(i32: Int32Array, tag: number, len: number, at: number): string | number {
+  if (tag === K_NUM) {
+    u32[0] = Atomics.load(i32, at);
+    u32[1] = Atomics.load(i32, at + 1);
+    return f64[0] as number;
+  }
+  let s = "";
+  for (let i = 0; i < len; i += 2) {
+    const w = Atomics.load(i32, at + (i >> 1));
+    s += i + 1 < len ? String.fromCharCode(w & 0xffff, w >>> 16) : String.fromCharCode(w & 0xffff);
+  }
+  return s;
+}

@@ -1,0 +1,285 @@
+// SharedDict: Python dict semantics that exist here, exact totals from many threads, recovery from
+// a thread that dies mid-update, and random operation sequences against a JS Map model.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { KeyError, Lock, SharedDict, Thread } from "threading";
+
+const T = { timeout: 60_000 };
+
+test("SharedDict: get/set/has/delete/setdefault/pop/update, order, size, errors", T, () => {
+  const d = new SharedDict<string | number, unknown>([
+    ["a", 1],
+    [2, "two"],
+  ]);
+  assert.equal(d.size, 2);
+  assert.equal(d.get("a"), 1);
+  assert.equal(d.get(2), "two");
+  assert.equal(d.get("2"), undefined, "a number key and its string are two keys");
+  assert.equal(d.has(2), true);
+  assert.equal(d.set("b", { x: [1, 2n, null] }), d);
+  assert.deepEqual(d.get("b"), { x: [1, 2n, null] });
+  const copy = d.get("b") as { x: unknown[] };
+  copy.x.push(9);
+  assert.deepEqual(d.get("b"), { x: [1, 2n, null] }, "get returns a copy");
+  d.set("a", 10);
+  assert.deepEqual([...d.keys()], ["a", 2, "b"], "replacing keeps the place");
+  assert.equal(d.delete("a"), true);
+  assert.equal(d.delete("a"), false);
+  d.set("a", 11);
+  assert.deepEqual([...d.keys()], [2, "b", "a"], "delete + set moves to the end");
+  assert.equal(d.setdefault("a", 99), 11);
+  assert.equal(d.setdefault("c", 3), 3);
+  assert.equal(d.pop("c"), 3);
+  assert.equal(d.pop("c", "dflt"), "dflt");
+  assert.equal(d.pop("c", undefined), undefined, "an explicit undefined fallback counts");
+  assert.throws(
+    () => d.pop("c"),
+    (e: unknown) => e instanceof KeyError && (e as Error).name === "KeyError",
+  );
+  assert.equal(
+    d.update("n", (n) => ((n as number) ?? 0) + 1),
+    1,
+  );
+  assert.equal(
+    d.update("n", (n) => (n as number) + 1),
+    2,
+  );
+  assert.equal(d.get(-0), undefined);
+  d.set(0, "zero");
+  assert.equal(d.get(-0), "zero", "-0 is 0, as in a Map");
+  d.set(Number.NaN, "nan");
+  assert.equal(d.get(Number.NaN), "nan");
+  assert.deepEqual(d.toObject(), { 2: "two", b: { x: [1, 2n, null] }, a: 11, n: 2, 0: "zero", NaN: "nan" });
+  assert.deepEqual([...d.values()], ["two", { x: [1, 2n, null] }, 11, 2, "zero", "nan"]);
+  d.clear();
+  assert.equal(d.size, 0);
+  assert.deepEqual([...d], []);
+  const u = new SharedDict<string, string>();
+  u.set("ü€😀", "x".repeat(100_000));
+  assert.equal(u.get("ü€😀"), "x".repeat(100_000));
+  u.set("m", new Map([[1, new Date(5)]]) as never);
+  assert.deepEqual(u.get("m"), new Map([[1, new Date(5)]]));
+  u.set("__proto__", "p");
+  assert.equal(Object.getOwnPropertyDescriptor(u.toObject(), "__proto__")?.value, "p");
+});
+
+test("SharedDict: bad keys and values are errors and change nothing", T, () => {
+  const d = new SharedDict<string, unknown>([["a", 1]]);
+  assert.throws(() => d.set({} as never, 1), TypeError);
+  assert.throws(() => d.get(null as never), TypeError);
+  assert.throws(() => d.set("a", () => 1), TypeError);
+  assert.throws(() => d.set("b", { f: Symbol("s") }), TypeError);
+  assert.equal(d.get("a"), 1);
+  assert.equal(d.has("b"), false);
+  assert.throws(() => d.update("a", () => () => 2), TypeError);
+  assert.equal(d.get("a"), 1, "update whose result cannot be stored changes nothing");
+  assert.throws(
+    () =>
+      d.update("a", () => {
+        throw new RangeError("boom");
+      }),
+    RangeError,
+  );
+  assert.equal(d.get("a"), 1);
+  assert.throws(() => d.update("a", 3 as never), TypeError);
+  assert.throws(() => new SharedDict([1] as never), TypeError);
+  assert.equal(d.size, 1);
+});
+
+test("SharedDict: update's fn may use the dict (other keys, even its own stripe) in the same thread", T, () => {
+  const d = new SharedDict<string, number>();
+  for (let i = 0; i < 64; i++) d.set(`k${i}`, i);
+  const got = d.update("total", () => {
+    let sum = 0;
+    for (let i = 0; i < 64; i++) sum += d.get(`k${i}`) as number;
+    d.set("side", 1);
+    return sum;
+  });
+  assert.equal(got, 2016);
+  assert.equal(d.get("total"), 2016);
+  assert.equal(d.get("side"), 1);
+});
+
+test("SharedDict: shared objects in values stay shared, also across threads", T, () => {
+  const d = new SharedDict<string, unknown>();
+  const lock = new Lock();
+  d.set("lock", { lock, n: 1 });
+  assert.equal((d.get("lock") as { lock: Lock }).lock, lock);
+  const t = new Thread({
+    target: (d: SharedDict<string, unknown>) => {
+      const v = d.get("lock") as { lock: Lock };
+      v.lock.acquire();
+      d.set("back", v.lock);
+      d.set("dict", d);
+    },
+    args: [d],
+  });
+  t.start();
+  t.join();
+  assert.equal(lock.locked(), true);
+  assert.equal(d.get("back"), lock);
+  assert.equal(d.get("dict"), d, "the dict itself comes home as itself");
+});
+
+test("SharedDict: 4 threads x 5000 word-count updates give exact totals", T, () => {
+  const words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"];
+  const counts = new SharedDict<string, number>();
+  const threads = [0, 1, 2, 3].map(
+    (k) =>
+      new Thread({
+        target: (c: SharedDict<string, number>, words: string[], k: number) => {
+          for (let i = 0; i < 5000; i++) c.update(words[(i + k) % words.length] as string, (n) => (n ?? 0) + 1);
+          for (let i = 0; i < 500; i++) c.set(`t${k}-${i}`, i);
+          for (let i = 0; i < 250; i++) c.delete(`t${k}-${i}`);
+        },
+        args: [counts, words, k],
+      }),
+  );
+  for (const t of threads) t.start();
+  for (const t of threads) t.join();
+  let total = 0;
+  for (const w of words) total += counts.get(w) as number;
+  assert.equal(total, 20_000);
+  for (const w of words) assert.equal(counts.get(w), 2500);
+  assert.equal(counts.size, words.length + 4 * 250);
+  assert.equal([...counts.keys()].length, counts.size);
+});
+
+test("SharedDict: a stripe lock left by a dead thread is recovered; the dict stays usable", T, () => {
+  const d = new SharedDict<string, number>([["x", 1]]);
+  // The thread takes x's stripe lock and opens a write (sequence odd), then ends without releasing:
+  // exactly what a thread killed inside a write leaves behind.
+  const t = new Thread({ target: (d: SharedDict<string, number>) => d._holdStripeForTest("x"), args: [d] });
+  t.start();
+  t.join();
+  assert.equal(d.get("x"), 1, "a reader falls back to the lock, recovers it and reads");
+  d.set("x", 2);
+  assert.equal(
+    d.update("x", (n) => (n as number) + 1),
+    3,
+  );
+  assert.equal(d.size, 1);
+});
+
+test("SharedDict: a thread killed inside update (out of memory in fn) leaves the dict usable", T, () => {
+  const d = new SharedDict<string, number>([
+    ["x", 1],
+    ["y", 5],
+  ]);
+  const t = new Thread({
+    target: (d: SharedDict<string, number>) => {
+      d.update("x", () => {
+        const hog: number[][] = [];
+        for (;;) hog.push(new Array(100_000).fill(1));
+      });
+    },
+    args: [d],
+    resourceLimits: { maxOldGenerationSizeMb: 32 },
+  });
+  t.start();
+  t.join();
+  assert.equal(t.isAlive(), false);
+  assert.equal(d.get("x"), 1, "the update never happened: the old value stands");
+  d.set("x", 2);
+  assert.equal(
+    d.update("y", (n) => (n as number) + 1),
+    6,
+  );
+  assert.deepEqual(
+    [...d],
+    [
+      ["x", 2],
+      ["y", 6],
+    ],
+  );
+});
+
+test("SharedDict: process.exit() inside update's fn leaves the old value and a free lock", T, () => {
+  const d = new SharedDict<string, number>([["x", 1]]);
+  const t = new Thread({
+    target: (d: SharedDict<string, number>) => {
+      d.update("x", () => {
+        process.exit(0);
+      });
+    },
+    args: [d],
+  });
+  t.start();
+  t.join();
+  assert.equal(d.get("x"), 1);
+  assert.equal(
+    d.update("x", (n) => (n as number) + 1),
+    2,
+  );
+});
+
+test("SharedDict: random operation sequences behave as a JS Map", T, () => {
+  const keyArb = fc.oneof(fc.constantFrom("a", "b", "c", "dd", "long-key-".repeat(5)), fc.integer({ min: -3, max: 3 }));
+  const valArb = fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.array(fc.integer(), { maxLength: 4 }));
+  const opArb = fc.oneof(
+    fc.tuple(fc.constant("set"), keyArb, valArb),
+    fc.tuple(fc.constant("delete"), keyArb, valArb),
+    fc.tuple(fc.constant("get"), keyArb, valArb),
+    fc.tuple(fc.constant("pop"), keyArb, valArb),
+    fc.tuple(fc.constant("setdefault"), keyArb, valArb),
+    fc.tuple(fc.constant("update"), keyArb, valArb),
+    fc.tuple(fc.constant("clear"), keyArb, valArb),
+  );
+  fc.assert(
+    fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
+      const d = new SharedDict<string | number, unknown>();
+      const m = new Map<string | number, unknown>();
+      for (const [op, k, v] of ops) {
+        switch (op) {
+          case "set":
+            d.set(k, v);
+            m.set(k, v);
+            break;
+          case "delete":
+            assert.equal(d.delete(k), m.delete(k));
+            break;
+          case "get":
+            assert.deepEqual(d.get(k), m.get(k));
+            assert.equal(d.has(k), m.has(k));
+            break;
+          case "pop": {
+            const want = m.has(k) ? m.get(k) : "none";
+            m.delete(k);
+            assert.deepEqual(d.pop(k, "none"), want);
+            break;
+          }
+          case "setdefault":
+            if (!m.has(k)) m.set(k, v);
+            assert.deepEqual(d.setdefault(k, v), m.get(k));
+            break;
+          case "update":
+            m.set(k, [m.get(k) ?? null, v]);
+            d.update(k, (old) => [old ?? null, v]);
+            break;
+          case "clear":
+            d.clear();
+            m.clear();
+            break;
+        }
+        assert.equal(d.size, m.size);
+      }
+      assert.deepEqual([...d], [...m]);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test("SharedDict: storage grows, and is reused after deletes", T, () => {
+  const d = new SharedDict<number, string>();
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 5000; i++) d.set(i, `value ${i}`);
+    assert.equal(d.size, 5000);
+    for (let i = 0; i < 5000; i++) assert.equal(d.pop(i), `value ${i}`);
+    assert.equal(d.size, 0);
+  }
+  const bytes = (d as unknown as { [k: symbol]: () => { buffers: SharedArrayBuffer[] } })[
+    Symbol.for("threading.share")
+  ]().buffers[0]?.byteLength as number;
+  assert.ok(bytes < 4 * 1024 * 1024, `three rounds reuse the memory of the first (${bytes} bytes)`);
+});
