@@ -646,4 +646,3 @@ function restoreKey(k: { tag: number; len: number; hash: number; nwords: number;
   if (key.words.length < k.nwords) key.words = new Int32Array(k.nwords * 2);
   key.words.set(k.words);
 }
-
