@@ -14,3 +14,5 @@ export { Data } from "./queue/storage.js";
 export { startWorker, threadFlags, withoutRejected } from "./threads/exec-argv.js";
 export { hubTestHook } from "./threads/hub-client.js";
 export { closing, dynamicImports, rewriteImports, tokenize } from "./threads/js-tokens.js";
+export { claimSlot, markEnded, markRunning, tableTestHooks } from "./threads/table.js";
+export { isIdentAlive } from "./shared/runtime.js";

@@ -16,6 +16,10 @@
  * A slot is [state, ident, nativeId, daemon, mailbox, nameLength, name...]. Its state word is the futex that
  * join() waits on. A slot belongs to the thread with that ident while state != FREE; once ENDED it
  * may be taken again by a new thread (with a new ident), so a holder always checks the ident.
+ * The state word also holds the slot's *generation*, `word = generation << STATE_BITS | state`,
+ * bumped by every claim: a CAS on the whole word fails once the slot has been taken again, so a
+ * late writer (the hub ending a thread that already ended itself) never touches the new thread
+ * (threads/table.ts). Read the state with stateOf(word).
  */
 import { isMainThread, type MessagePort, type ResourceLimits, workerData } from "node:worker_threads";
 import { threadFlags } from "../threads/exec-argv.js";
@@ -42,6 +46,21 @@ export const RUNNING = 2;
 export const ENDED = 3;
 /** Being taken by a new thread: the ident is not yet written. */
 export const CLAIMING = 4;
+/** Low bits of a slot's state word that hold the state; the generation is above them. */
+export const STATE_BITS = 3;
+const STATE_MASK = (1 << STATE_BITS) - 1;
+/** The state (FREE, STARTING, ...) in a slot's state word. */
+export function stateOf(word: number): number {
+  return word & STATE_MASK;
+}
+/** The state word of the next generation of a slot whose word is `word`, in `state` (28-bit generations, wrapping). */
+export function nextGeneration(word: number, state: number): number {
+  return (((word >>> STATE_BITS) + 1) & 0xfffffff) * (1 << STATE_BITS) + state;
+}
+/** `word` with the same generation and another state. */
+export function withState(word: number, state: number): number {
+  return (word & ~STATE_MASK) | state;
+}
 
 export const SLOT_STATE = 0;
 export const SLOT_IDENT = 1;
@@ -134,7 +153,7 @@ export function nextObjectId(): number {
  */
 export function isIdentAlive(slot: number, ident: number): boolean {
   if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return false;
-  const state = Atomics.load(G, slotIndex(slot, SLOT_STATE));
+  const state = stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)));
   if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return false;
   return state === STARTING || state === RUNNING;
 }

@@ -1,9 +1,17 @@
 /**
- * The thread table's operations (layout in shared/runtime.ts). A slot's state word moves
+ * The thread table's operations (layout in shared/runtime.ts). A slot's state moves
  *   FREE|ENDED --claim--> CLAIMING --(ident written)--> STARTING --(thread runs)--> RUNNING --> ENDED
  * and STARTING may go straight to ENDED when the worker dies before it runs. Exactly one party ends
  * a thread (a CAS to ENDED): the thread itself when run() is over, or the hub when the worker died;
  * that party also counts the thread out of the live non-daemon threads and wakes every joiner.
+ *
+ * Generations: every claim bumps the generation held in the state word's high bits, and every
+ * transition is a CAS on the whole word. A party acting for thread `ident` reads the state word
+ * first and the ident second: if the word is STARTING/RUNNING of generation g and the ident is
+ * still `ident`, then g is that thread's generation (a later claim writes a new ident before it
+ * publishes its own word, and idents are never reused), and its CAS on the word it read fails if
+ * the slot was ended, or taken by a newer thread, in between. So a late markEnded() (the hub's,
+ * after the thread already ended itself) can never end the newer thread that took the slot.
  */
 import { RuntimeError } from "../errors.js";
 import {
@@ -20,19 +28,28 @@ import {
   SLOT_NATIVE_ID,
   SLOT_STATE,
   STARTING,
+  nextGeneration,
   slotIndex,
+  stateOf,
+  withState,
   writeName,
 } from "../shared/runtime.js";
+
+/** @internal Test hooks: run between the reads of a table transition and its CAS (test/threads/table.test.ts). */
+export const tableTestHooks: { beforeCas?: () => void; claimFrom?: number } = {};
 
 let hint = 1;
 
 /** Claims a slot for a new thread and returns [slot, ident]; the slot is STARTING when this returns. */
 export function claimSlot(name: string, daemon: boolean): [number, number] {
+  const from = tableTestHooks.claimFrom ?? hint;
   for (let n = 0; n < MAX_THREADS - 1; n++) {
-    const slot = 1 + ((hint + n - 1) % (MAX_THREADS - 1));
+    const slot = 1 + ((from + n - 1) % (MAX_THREADS - 1));
     const i = slotIndex(slot, SLOT_STATE);
-    const s = Atomics.load(G, i);
-    if ((s === FREE || s === ENDED) && Atomics.compareExchange(G, i, s, CLAIMING) === s) {
+    const w = Atomics.load(G, i);
+    const s = stateOf(w);
+    const claimed = nextGeneration(w, CLAIMING);
+    if ((s === FREE || s === ENDED) && Atomics.compareExchange(G, i, w, claimed) === w) {
       hint = slot + 1;
       const ident = Atomics.add(G, NEXT_IDENT, 1);
       Atomics.store(G, slotIndex(slot, SLOT_IDENT), ident);
@@ -40,7 +57,7 @@ export function claimSlot(name: string, daemon: boolean): [number, number] {
       Atomics.store(G, slotIndex(slot, SLOT_DAEMON), daemon ? 1 : 0);
       writeName(G, slot, name);
       if (!daemon) Atomics.add(G, ALIVE_NON_DAEMON, 1);
-      Atomics.store(G, i, STARTING);
+      Atomics.store(G, i, withState(claimed, STARTING));
       return [slot, ident];
     }
   }
@@ -51,10 +68,12 @@ export function claimSlot(name: string, daemon: boolean): [number, number] {
 export function markEnded(slot: number, ident: number): boolean {
   const i = slotIndex(slot, SLOT_STATE);
   for (;;) {
-    if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return false;
-    const s = Atomics.load(G, i);
+    const w = Atomics.load(G, i);
+    const s = stateOf(w);
     if (s !== STARTING && s !== RUNNING) return false;
-    if (Atomics.compareExchange(G, i, s, ENDED) === s) break;
+    if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return false;
+    tableTestHooks.beforeCas?.();
+    if (Atomics.compareExchange(G, i, w, withState(w, ENDED)) === w) break;
   }
   Atomics.notify(G, i);
   if (Atomics.load(G, slotIndex(slot, SLOT_DAEMON)) === 0) {
@@ -66,9 +85,11 @@ export function markEnded(slot: number, ident: number): boolean {
 
 /** Publishes that the thread in `slot` runs (start() returns once it sees this). */
 export function markRunning(slot: number, ident: number, nativeId: number): void {
-  Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), nativeId);
   const i = slotIndex(slot, SLOT_STATE);
-  if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident) Atomics.compareExchange(G, i, STARTING, RUNNING);
+  const w = Atomics.load(G, i);
+  if (stateOf(w) !== STARTING || Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return;
+  Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), nativeId);
+  Atomics.compareExchange(G, i, w, withState(w, RUNNING));
   Atomics.notify(G, i);
 }
 
@@ -76,16 +97,18 @@ export function markRunning(slot: number, ident: number, nativeId: number): void
 export function liveThreads(): [number, number][] {
   const out: [number, number][] = [];
   for (let slot = 0; slot < MAX_THREADS; slot++) {
-    const s = Atomics.load(G, slotIndex(slot, SLOT_STATE));
+    const w = Atomics.load(G, slotIndex(slot, SLOT_STATE));
+    const s = stateOf(w);
     if (s !== STARTING && s !== RUNNING) continue;
     const ident = Atomics.load(G, slotIndex(slot, SLOT_IDENT));
-    if (Atomics.load(G, slotIndex(slot, SLOT_STATE)) === s) out.push([slot, ident]);
+    if (Atomics.load(G, slotIndex(slot, SLOT_STATE)) === w) out.push([slot, ident]);
   }
   return out;
 }
 
 /** Ends a thread whose worker could not even start; its start() then throws (native id -1). */
 export function markFailed(slot: number, ident: number): void {
+  if (stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE))) !== STARTING) return;
   if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return;
   Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), -1);
   markEnded(slot, ident);

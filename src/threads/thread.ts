@@ -28,6 +28,7 @@ import {
   SLOT_STATE,
   STARTING,
   slotIndex,
+  stateOf,
   writeName,
 } from "../shared/runtime.js";
 import {
@@ -329,11 +330,16 @@ export class Thread<A extends unknown[] = any[]> {
     this.#launch();
     const i = slotIndex(this.#slot, SLOT_STATE);
     const since = performance.now();
-    while (Atomics.load(G, i) === STARTING && Atomics.load(G, slotIndex(this.#slot, SLOT_IDENT)) === this.#ident) {
-      waitBlocking(G, i, STARTING, HUB_CHECK_MS);
+    for (let w = Atomics.load(G, i); this.#starting(w); w = Atomics.load(G, i)) {
+      waitBlocking(G, i, w, HUB_CHECK_MS);
       this.#checkHub(since);
     }
     this.#checkStarted();
+  }
+
+  /** True while `word`, this thread's slot state word just read, says it is still starting. */
+  #starting(word: number): boolean {
+    return stateOf(word) === STARTING && Atomics.load(G, slotIndex(this.#slot, SLOT_IDENT)) === this.#ident;
   }
 
   /** A hub that never came up (its worker failed to boot) would leave start() waiting forever. */
@@ -355,8 +361,8 @@ export class Thread<A extends unknown[] = any[]> {
     this.#launch();
     const i = slotIndex(this.#slot, SLOT_STATE);
     const since = performance.now();
-    while (Atomics.load(G, i) === STARTING && Atomics.load(G, slotIndex(this.#slot, SLOT_IDENT)) === this.#ident) {
-      await waitAsync(G, i, STARTING, HUB_CHECK_MS);
+    for (let w = Atomics.load(G, i); this.#starting(w); w = Atomics.load(G, i)) {
+      await waitAsync(G, i, w, HUB_CHECK_MS);
       this.#checkHub(since);
     }
     this.#checkStarted();
