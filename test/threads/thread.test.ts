@@ -375,12 +375,15 @@ test("joinAsync and startAsync do not block the event loop", T, async () => {
   const t = new Thread({ target: (e: Event) => e.wait(), args: [stop] });
   await t.startAsync();
   assert.equal(t.isAlive(), true);
+  // The thread ends only after five ticks of this thread's event loop: a joinAsync() that blocked
+  // the loop would never return (no timing assumption).
   let ticks = 0;
-  const timer = setInterval(() => ticks++, 5);
-  setTimeout(() => stop.set(), 100);
+  const timer = setInterval(() => {
+    if (++ticks === 5) stop.set();
+  }, 5);
   await t.joinAsync();
   clearInterval(timer);
-  assert.ok(ticks > 3, "the event loop ran while joining");
+  assert.ok(ticks >= 5, "the event loop ran while joining");
   assert.equal(t.isAlive(), false);
 });
 
