@@ -178,6 +178,9 @@ function keyOf(fn: unknown, where: string): number {
 
 let executorCounter = 0;
 
+/** This thread's performance.timeOrigin (a getter that costs as much as a task's bookkeeping). */
+const origin = performance.timeOrigin;
+
 /**
  * Executors of this thread that still have pool threads (not shut down, or shut down without
  * waiting). At this thread's exit (process.exit(), an uncaught error, or the end of the program)
@@ -262,7 +265,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   readonly #idleMs: number;
   readonly #minWorkers: number;
   readonly #limits: ResourceLimits | undefined;
-  readonly #born = performance.timeOrigin + performance.now();
+  readonly #born = origin + performance.now();
   /** Statistics of pool threads that have ended. */
   readonly #gone = new Float64Array(STAT_SLOTS);
   /** submitAsync() calls waiting for room in the queue. */
@@ -580,7 +583,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     const gen = ((Atomics.load(words, index) >> 2) + 1) & GEN_MASK;
     Atomics.store(words, index, gen * 4 + PENDING);
     internals.bind(f, this.#link, words, index, gen);
-    const submittedAt = performance.timeOrigin + performance.now();
+    const submittedAt = origin + performance.now();
     const task: Pending = { id: this.#nextId++, key, mode, args, marked, slab, index, gen, submittedAt, transfer };
     kTask.set(f, task);
     this.#assign(f, task);
@@ -622,7 +625,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     for (;;) {
       const n = Atomics.load(w.state, OUTSTANDING);
       if (n === RETIRED) {
-        this.#retired(w);
+        if (!this.#retired(w)) this.#check(w, false, true);
         this.#assign(f, task);
         return;
       }
@@ -853,14 +856,21 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     this.#wakeRoom();
   }
 
-  /** A thread that retired after idleTimeout (it had no task): forget it (it ends by itself). */
-  #retired(w: PoolWorker): void {
-    if (w.dead) return;
+  /**
+   * A thread that retired after idleTimeout (it had no task): forget it (it ends by itself). False
+   * if a task of it is still unsettled once its posted outcomes are taken (which the protocol
+   * excludes): then it is handled as a thread that died, so that future still settles.
+   */
+  #retired(w: PoolWorker): boolean {
+    if (w.dead) return true;
+    this.#drain(w); // the outcomes it posted before it retired
+    if (w.futures.size > 0) return false;
     w.dead = true;
     this.#workers = this.#workers.filter((x) => x !== w);
     this.#fold(w);
     this.#unrefIfIdle(w);
     w.port.close();
+    return true;
   }
 
   /** Adds the statistics of an ended thread to the pool's. */
@@ -877,7 +887,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
    */
   stats(): ExecutorStats {
     this.#poll();
-    const now = performance.timeOrigin + performance.now();
+    const now = origin + performance.now();
     const sum = new Float64Array(this.#gone);
     let running = 0;
     let busy = 0;
@@ -935,6 +945,10 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   /** If `w`'s thread has ended: fail the task it was running, move the others to a replacement. */
   #check(w: PoolWorker, failedStart = false, portClosed = false): void {
     if (w.dead) return;
+    if (Atomics.load(w.state, OUTSTANDING) === RETIRED) {
+      if (this.#retired(w)) return;
+      portClosed = true; // a task left behind: fail it below
+    }
     const exited = Atomics.load(w.state, EXITED) === 1;
     if (!exited && !failedStart && isIdentAlive(w.slot, w.ident) && !(portClosed && w.futures.size > 0)) return;
     this.#drain(w);
@@ -1268,6 +1282,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     if (typeof options !== "object" || options === null)
       throw new TypeError(`ThreadPoolExecutor.${what}(): options must be an object`);
     this.#shutdown = true;
+    this.#wakeRoom(); // submitAsync() calls waiting for room now raise
     if (options.cancelFutures) {
       for (const w of this.#workers) for (const f of [...w.futures.values()]) f.cancel();
     }
