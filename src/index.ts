@@ -28,7 +28,15 @@ export { Timer } from "./threads/timer.js";
 export { excepthook, setExcepthook, type ExceptHookArgs } from "./threads/excepthook.js";
 export type { ModuleTarget, Target } from "./threads/target.js";
 export { logging } from "./logging/index.js";
-export { Value, SharedArray, SharedDict, type TypeCode, type TypedView, type LockOption } from "./state/index.js";
+export {
+  Value,
+  SharedArray,
+  SharedDict,
+  SharedList,
+  type TypeCode,
+  type TypedView,
+  type LockOption,
+} from "./state/index.js";
 export { Queue, LifoQueue, PriorityQueue, SimpleQueue } from "./queue/index.js";
 export {
   ThreadPoolExecutor,

@@ -4,3 +4,4 @@ export { SharedArray } from "./shared-array.js";
 export type { TypeCode, TypedView } from "./typecode.js";
 export type { LockOption } from "./own-lock.js";
 export { SharedDict } from "./dict.js";
+export { SharedList } from "./list.js";

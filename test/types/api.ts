@@ -68,3 +68,13 @@ counts.set("w", "x");
 for (const [k, v] of counts) void [k satisfies string, v satisfies number];
 const popped: number = counts.pop("w", 0);
 void [c1, maybe, popped, KeyError];
+
+import { SharedList } from "threading";
+const results = new SharedList<{ id: number; ok: boolean }>();
+results.append({ id: 1, ok: true });
+// @ts-expect-error items must fit V
+results.append({ id: "1" });
+const item: { id: number; ok: boolean } = results.at(-1);
+const all: { id: number; ok: boolean }[] = results.toArray();
+for (const r of results) void (r.id satisfies number);
+void [item, all];
