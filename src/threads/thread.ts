@@ -54,7 +54,7 @@ export interface ThreadOptions<A extends unknown[] = any[]> {
   target?: ((...args: A) => unknown) | ModuleTarget;
   /** Arguments for the target; copied into the thread (shared objects stay shared). */
   args?: A;
-  /** Default "Thread-N", or "Thread-N (fn)" for a named function target. */
+  /** Default (also for "") "Thread-N", or "Thread-N (fn)" for a named function target. */
   name?: string;
   /** Default: the creating thread's daemon flag. */
   daemon?: boolean;
@@ -179,7 +179,8 @@ export class Thread<A extends unknown[] = any[]> {
     this.#target = target;
     this.#args = (args ?? []) as A;
     this.#origin = callerFile();
-    if (name === undefined) {
+    // An empty name gets the default, as CPython's `name or _newname()`.
+    if (name === undefined || name === "") {
       const n = Atomics.add(G, NEXT_THREAD_NUMBER, 1);
       let suffix = "";
       if (typeof target === "function" && target.name) suffix = ` (${target.name})`;

@@ -5,6 +5,8 @@
  * instance gets its fields copied in, without its constructor running again, as in Python the
  * object is the same), runs run(), reports an uncaught exception to the excepthook, sends the
  * fields back, marks the thread ENDED, and exits, dropping whatever timers the thread left.
+ * In the thread, process.exit() throws SystemExit (below): the thread's stack unwinds and the
+ * thread ends silently; only finish() ends the worker itself.
  */
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
@@ -54,6 +56,30 @@ async function threadClass(request: RunRequest): Promise<Function> {
 let finished = false;
 let self: Thread | undefined;
 
+/**
+ * What process.exit() throws inside a thread: Python's SystemExit. It unwinds the stack it is
+ * thrown on, so `finally` blocks and `using` disposals run (a lock released there is free), and
+ * the run loop below ends the thread silently when it reaches it. Guarantees, as in Python:
+ *  - code that catches everything (`catch (e) {}`) catches it too, and the thread goes on;
+ *  - a process.exit() inside a `finally` or a disposal replaces the one being unwound;
+ *  - thrown from a callback (a timer, a listener), it unwinds that callback's stack only, then
+ *    ends the thread (as an uncaught exception does, without the report): the frames of an async
+ *    target suspended in an `await` are not resumed, so their `finally` blocks do not run.
+ * A pool task's process.exit() fails that task's future with this error (pool-thread.ts).
+ */
+class SystemExit extends Error {
+  override name = "SystemExit";
+  constructor(readonly code: number | string | null | undefined) {
+    super(`process.exit(${code ?? ""}) in a thread`);
+  }
+}
+
+function isSystemExit(e: unknown): boolean {
+  return e instanceof SystemExit;
+}
+
+const realExit = process.exit.bind(process);
+
 function finish(request: RunRequest): never {
   if (!finished) {
     finished = true;
@@ -72,7 +98,7 @@ function finish(request: RunRequest): never {
     }
     markEnded(request.slot, request.ident);
   }
-  process.exit(0);
+  return realExit(0);
 }
 
 async function run(request: RunRequest): Promise<void> {
@@ -80,13 +106,16 @@ async function run(request: RunRequest): Promise<void> {
   boot.ident = request.ident;
   const adoption = { slot: request.slot, ident: request.ident, name: request.name, daemon: request.daemon };
   process.on("uncaughtException", (e) => {
-    reportException(e);
+    if (!isSystemExit(e)) reportException(e);
     finish(request);
   });
   process.on("unhandledRejection", (e) => {
-    reportException(e);
+    if (!isSystemExit(e)) reportException(e);
     finish(request);
   });
+  process.exit = ((code?: number | string | null) => {
+    throw new SystemExit(code);
+  }) as typeof process.exit;
   self = adoptSelf(lib.Thread as Function, adoption);
   markRunning(request.slot, request.ident, kernelThreadId());
   try {
@@ -105,7 +134,7 @@ async function run(request: RunRequest): Promise<void> {
     }
     await self.run();
   } catch (e) {
-    reportException(e);
+    if (!isSystemExit(e)) reportException(e);
   }
   finish(request);
 }

@@ -11,6 +11,7 @@ import {
   Event,
   getIdent,
   getNativeId,
+  Lock,
   mainThread,
   RuntimeError,
   setExcepthook,
@@ -45,6 +46,8 @@ test("names: Thread-N counts process-wide, (fn) suffix for named targets, explic
   const nb = Number(/^Thread-(\d+)$/.exec(b.name)?.[1]);
   assert.ok(na > 0 && nb === na + 1, `${a.name} then ${b.name}`);
   assert.equal(c.name, "custom");
+  const d = new Thread({ name: "" });
+  assert.match(d.name, /^Thread-\d+$/, "an empty name gets the default (as CPython's `name or _newname()`)");
   c.setName("renamed");
   assert.equal(c.getName(), "renamed");
 });
@@ -312,6 +315,58 @@ test("process.exit() in a thread ends that thread only, silently", T, () => {
   t.start();
   t.join();
   assert.equal(t.isAlive(), false);
+});
+
+test("process.exit() in a thread unwinds its stack like SystemExit: finally and using run", T, () => {
+  const a = new Lock();
+  const b = new Lock();
+  const cell = new Int32Array(new SharedArrayBuffer(16));
+  const t = new Thread({
+    target: (a: Lock, b: Lock, c: Int32Array) => {
+      using _held = b.hold();
+      a.acquire();
+      try {
+        try {
+          process.exit(3);
+        } catch {
+          c[0] = 1; // a catch-all catches SystemExit too (as Python's bare except), and goes on
+        }
+        process.exit(4);
+      } finally {
+        a.release();
+        c[1] = 1;
+      }
+      c[2] = 1; // not reached
+    },
+    args: [a, b, cell],
+  });
+  t.start();
+  t.join();
+  assert.deepEqual([...cell.slice(0, 3)], [1, 1, 0]);
+  assert.equal(a.locked(), false, "released in finally");
+  assert.equal(b.locked(), false, "released by using");
+});
+
+test("process.exit() in an async target, in a finally, or in a timer ends the thread silently", T, () => {
+  const r = runChild(`
+    import { Lock, Thread } from "threading";
+    const lock = new Lock();
+    const threads = [
+      new Thread({ target: async (lock) => {
+        await new Promise((r) => setTimeout(r, 10));
+        lock.acquire();
+        try { process.exit(1); } finally { lock.release(); }
+      }, args: [lock] }),
+      new Thread({ target: () => { try { throw new Error("first"); } finally { process.exit(2); } } }),
+      new Thread({ target: async () => { setTimeout(() => process.exit(5), 10); await new Promise(() => {}); } }),
+    ];
+    for (const t of threads) t.start();
+    for (const t of threads) t.join();
+    console.log(lock.locked(), threads.map((t) => t.isAlive()).join());
+  `);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, "", "no exception is reported");
+  assert.equal(r.stdout, "false false,false,false\n");
 });
 
 test("the process waits for non-daemon threads and kills daemon threads", T, () => {
