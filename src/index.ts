@@ -3,6 +3,7 @@
  * conditions, semaphores, barriers, queues and thread pools that live in shared memory.
  */
 import "./threads/lifetime.js";
+import "./threads/dump-signal.js";
 
 export * from "./errors.js";
 export { TIMEOUT_MAX, sleep, sleepAsync } from "./shared/wait.js";
@@ -25,6 +26,7 @@ export {
   getNativeId,
 } from "./threads/thread.js";
 export { Timer } from "./threads/timer.js";
+export { dumpThreads } from "./threads/dump.js";
 export { excepthook, setExcepthook, type ExceptHookArgs } from "./threads/excepthook.js";
 export type { ModuleTarget, Target } from "./threads/target.js";
 export { logging } from "./logging/index.js";

@@ -16,6 +16,7 @@
  */
 import { CancelledError, RuntimeError, TimeoutError } from "../errors.js";
 import { deadlineOf, remaining, timeoutMs, waitBlocking } from "../shared/wait.js";
+import { describe } from "../shared/waiting.js";
 
 export const PENDING = 0;
 export const RUNNING = 1;
@@ -30,6 +31,7 @@ const HEALTH_SLICE_MS = 50;
  * so one blocking wait covers any number of futures of any number of executors.
  */
 export const doorbell = new Int32Array(new SharedArrayBuffer(8));
+describe(doorbell.buffer, "Future", 0);
 
 /** What a Future needs from the executor that runs it. */
 export interface FutureLink {

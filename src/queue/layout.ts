@@ -34,6 +34,8 @@
  * operation publishes its whole effect in one critical section.
  */
 
+import { beginBlocking, endBlocking } from "../shared/waiting.js";
+
 export const LOCK = 0;
 export const COUNT = 1;
 export const UNFINISHED = 2;
@@ -69,9 +71,15 @@ function lockSlow(h: Int32Array, at: number): void {
     if (Atomics.load(h, at) === 0 && Atomics.compareExchange(h, at, 0, 1) === 0) return;
   }
   let c = Atomics.exchange(h, at, 2);
-  while (c !== 0) {
-    Atomics.wait(h, at, 2);
-    c = Atomics.exchange(h, at, 2);
+  if (c === 0) return;
+  const prev = beginBlocking(h, at);
+  try {
+    while (c !== 0) {
+      Atomics.wait(h, at, 2);
+      c = Atomics.exchange(h, at, 2);
+    }
+  } finally {
+    endBlocking(prev);
   }
 }
 

@@ -19,6 +19,7 @@
  * high-water size until the queue object is collected in every thread.
  */
 import { timeoutMs } from "../shared/wait.js";
+import { describe, type WaitKind } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { ShutDown } from "../errors.js";
 import { reclaim, Staged, stage } from "./codec.js";
@@ -62,6 +63,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       this.#eng = this.#makeEngine();
       this.#id = newObjectId();
     }
+    describe(this.#h.buffer, this._kind as WaitKind, this.#id);
   }
 
   #makeEngine(buffers?: SharedArrayBuffer[]): core.Engine {

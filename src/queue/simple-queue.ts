@@ -5,6 +5,7 @@
  * up, unused).
  */
 import { timeoutMs } from "../shared/wait.js";
+import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { reclaim, Staged, stage } from "./codec.js";
 import { RingEngine } from "./fifo.js";
@@ -22,6 +23,7 @@ export class SimpleQueue<T = unknown> {
     const h = new Int32Array((record?.buffers[0] as SharedArrayBuffer) ?? new SharedArrayBuffer(HEADER_WORDS * 4));
     this.#eng = new RingEngine(h, record?.buffers.slice(1));
     this.#id = record?.id ?? newObjectId();
+    describe(h.buffer, "SimpleQueue", this.#id);
   }
 
   /**

@@ -11,9 +11,10 @@
  *   G[HOOK_OWNER(_SLOT)]  ident and slot of the thread whose excepthook applies, 0 = the default hook
  *   G[LOG_*]              the logging configuration made by basicConfig (see logging/)
  *   G[HUB_READY]          1 once the hub worker serves
+ *   G[DUMP_WATCHER]       1 while the hub answers SIGUSR2 with the hang report
  *   table                 MAX_THREADS slots, one per thread that is starting, running, or ended
  *
- * A slot is [state, ident, nativeId, daemon, mailbox, nameLength, name...]. Its state word is the futex that
+ * A slot is [state, ident, nativeId, daemon, mailbox, nameLength, name..., wait record (shared/waiting.ts)]. Its state word is the futex that
  * join() waits on. A slot belongs to the thread with that ident while state != FREE; once ENDED it
  * may be taken again by a new thread (with a new ident), so a holder always checks the ident.
  * The state word also holds the slot's *generation*, `word = generation << STATE_BITS | state`,
@@ -37,7 +38,9 @@ export const LOG_FORMAT = 9;
 export const LOG_FORMAT_MAX = 1024;
 /** 1 once the hub (threads/hub.ts) serves; start() gives up with an error if it never does. */
 export const HUB_READY = LOG_FORMAT + LOG_FORMAT_MAX;
-const TABLE = HUB_READY + 1;
+/** 1 while the hub listens for SIGUSR2 (threads/dump-signal.ts): the main thread then leaves the signal to it. */
+export const DUMP_WATCHER = HUB_READY + 1;
+const TABLE = DUMP_WATCHER + 1;
 
 /** Thread-slot states. */
 export const FREE = 0;
@@ -71,7 +74,10 @@ export const SLOT_MAILBOX = 4;
 export const SLOT_NAME_LENGTH = 5;
 export const SLOT_NAME = 6;
 export const NAME_MAX = 122;
-export const SLOT_INTS = SLOT_NAME + NAME_MAX;
+/** What the thread is waiting on (shared/waiting.ts), for the hang report (threads/dump.ts). */
+export const SLOT_WAIT = SLOT_NAME + NAME_MAX;
+export const WAIT_WORDS = 17;
+export const SLOT_INTS = SLOT_WAIT + WAIT_WORDS;
 /** How many threads may exist (starting or alive) at once, process-wide. */
 export const MAX_THREADS = 4096;
 

@@ -8,8 +8,20 @@
  *  - a pending async wait keeps the process alive, as a pending timer does (`Atomics.waitAsync`
  *    alone does not), and
  *  - blocking waits in a thread give that thread's pending duties (e.g. running the excepthook it
- *    owns) a turn before they sleep.
+ *    owns) a turn before they sleep, and
+ *  - a wait that really sleeps publishes what it waits on for the hang report (waiting.ts; only
+ *    here, after the callers' fast paths and spins).
  */
+import {
+  beginAsync,
+  describe,
+  beginBlocking,
+  endAsync,
+  endBlocking,
+  followsOwner,
+  OWNER_REFRESH_MS,
+  refreshOwner,
+} from "./waiting.js";
 
 /** The largest timeout accepted, in seconds (as CPython's on Linux). */
 export const TIMEOUT_MAX = 9223372036.854776;
@@ -78,14 +90,21 @@ const DUTY_SLICE_MS = 50;
  */
 export function waitBlocking(i32: Int32Array, index: number, expected: number, ms: number): WaitResult {
   sleepHook?.();
-  if (duties.length === 0) return Atomics.wait(i32, index, expected, ms);
-  runDuties();
-  const deadline = deadlineOf(ms);
-  for (;;) {
-    const left = remaining(deadline);
-    const r = Atomics.wait(i32, index, expected, Math.min(left, DUTY_SLICE_MS));
-    if (r !== "timed-out" || left <= DUTY_SLICE_MS) return r;
+  const prev = beginBlocking(i32, index);
+  try {
+    if (duties.length === 0 && !followsOwner()) return Atomics.wait(i32, index, expected, ms);
     runDuties();
+    const slice = duties.length > 0 ? DUTY_SLICE_MS : OWNER_REFRESH_MS;
+    const deadline = deadlineOf(ms);
+    for (;;) {
+      const left = remaining(deadline);
+      const r = Atomics.wait(i32, index, expected, Math.min(left, slice));
+      if (r !== "timed-out" || left <= slice) return r;
+      runDuties();
+      refreshOwner();
+    }
+  } finally {
+    endBlocking(prev);
   }
 }
 
@@ -97,11 +116,13 @@ export async function waitAsync(i32: Int32Array, index: number, expected: number
   sleepHook?.();
   const r = Atomics.waitAsync(i32, index, expected, ms);
   if (!r.async) return r.value;
+  const seen = beginAsync(i32, index);
   if (pendingAsync++ === 0) keepAlive = setInterval(() => {}, 2 ** 30);
   try {
     return await r.value;
   } finally {
     if (--pendingAsync === 0) clearInterval(keepAlive);
+    endAsync(seen);
   }
 }
 
@@ -140,6 +161,7 @@ export async function untilAsync(
 export function sleep(seconds: number): void {
   const ms = timeoutMs(seconds, "sleep()");
   const cell = new Int32Array(new SharedArrayBuffer(4));
+  describe(cell.buffer, "sleep", 0);
   waitBlocking(cell, 0, 0, ms);
 }
 

@@ -17,6 +17,7 @@
  */
 import { BrokenBarrierError } from "../errors.js";
 import { timeoutMs } from "../shared/wait.js";
+import { describe } from "../shared/waiting.js";
 import { describeTarget, type Target, type TargetSpec } from "../threads/target.js";
 import { encode } from "../transport/encode.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
@@ -72,6 +73,7 @@ export class Barrier {
       this.#timeout = meta.timeout;
       this.#action = meta.action ? new Action(meta.action) : null;
       this.#actionArgs = meta.actionArgs;
+      describe(this.#cond[kShare]().buffers[0] as SharedArrayBuffer, "Barrier", this.#id);
       return;
     }
     if (typeof parties !== "number") throw new TypeError(`Barrier: parties must be a number, not ${typeof parties}`);
@@ -94,6 +96,7 @@ export class Barrier {
     this.#w = new Int32Array(new SharedArrayBuffer(2 * 4));
     this.#id = newObjectId();
     this.#cond = new Condition(new Lock());
+    describe(this.#cond[kShare]().buffers[0] as SharedArrayBuffer, "Barrier", this.#id);
   }
 
   #ms(timeout: number | null | undefined, what: string): number {

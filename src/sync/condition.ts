@@ -32,6 +32,7 @@
 import { RuntimeError } from "../errors.js";
 import { boot, isIdentAlive } from "../shared/runtime.js";
 import { deadlineOf, remaining, timeoutMs, waitAsync, waitBlocking } from "../shared/wait.js";
+import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
 import type { Lock } from "./lock.js";
@@ -77,6 +78,7 @@ export class Condition {
       this.#w = new Int32Array(record.buffers[0] as SharedArrayBuffer);
       this.#id = record.id;
       this.#lock = (record.meta as { lock: ConditionLock }).lock;
+      describe(this.#w.buffer, "Condition", this.#id);
       return;
     }
     if (lock === undefined || lock === null) lock = new RLock();
@@ -88,6 +90,7 @@ export class Condition {
       new SharedArrayBuffer(bytesFor(INITIAL_NODES), { maxByteLength: bytesFor(CONDITION_CAPACITY) }),
     );
     this.#id = newObjectId();
+    describe(this.#w.buffer, "Condition", this.#id);
   }
 
   /** Acquires the underlying lock (its `acquire(blocking, timeout)`). */

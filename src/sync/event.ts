@@ -18,6 +18,7 @@
  * set() (the same as a set() made by a thread that dies just before it).
  */
 import { deadlineOf, timeoutMs, untilAsync, untilBlocking } from "../shared/wait.js";
+import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 
 /** @internal Test hook: runs inside set(), between its store and its notify (issue 9's stale wake race). */
@@ -32,6 +33,7 @@ export class Event {
     const record = adoptedRecord();
     this.#word = new Int32Array(record?.buffers[0] ?? new SharedArrayBuffer(4));
     this.#id = record?.id ?? newObjectId();
+    describe(this.#word.buffer, "Event", this.#id);
   }
 
   /** True when the flag is set. */

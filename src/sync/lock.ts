@@ -1,18 +1,27 @@
 /**
  * Lock: a mutual-exclusion lock in shared memory, not owned by any thread (any thread may release).
  *
- * State: one Int32 word, the three-state futex mutex of mutex.ts (0 UNLOCKED, 1 LOCKED, 2 LOCKED
- * with possible waiters); its transitions and invariants are written there. Lock adds Python's
+ * State: two Int32 words.
+ *   [0] the three-state futex mutex of mutex.ts (0 UNLOCKED, 1 LOCKED, 2 LOCKED with possible
+ *       waiters); its transitions and invariants are written there.
+ *   [1] HOLDER  ident of the thread that last acquired it, 0 once released: for the hang report
+ *       only (threads/dump.ts). Written with a plain store right after the CAS that takes the lock
+ *       and cleared right before the one that frees it; nothing synchronizes on it.
+ Lock adds Python's
  * argument rules and errors: release of an unlocked lock is RuntimeError("release unlocked lock").
  * A waiter that times out (or whose thread dies) leaves at most a stale 2, which costs one extra
  * notify and nothing else; a lock held by a thread that dies stays held, as in Python.
  */
 import { RuntimeError } from "../errors.js";
+import { boot } from "../shared/runtime.js";
 import { timeoutMs } from "../shared/wait.js";
+import { describe } from "../shared/waiting.js";
 import { kShare, newObjectId, type ShareRecord, adoptedRecord, registerKind, revive } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
 import { LOCKED, lockAsync, lockBlocking, UNLOCKED, unlock } from "./mutex.js";
 import { kAcquireRestore, kAcquireRestoreAsync, kIsOwned, kReleaseSave } from "./owned.js";
+
+const HOLDER = 1;
 
 /** Checks Python's acquire(blocking, timeout) arguments; returns the timeout in ms. */
 export function acquireArgs(what: string, blocking: unknown, timeout: unknown): number {
@@ -34,9 +43,10 @@ export class Lock {
 
   constructor() {
     const record = adoptedRecord();
-    const buffer = record?.buffers[0] ?? new SharedArrayBuffer(4);
+    const buffer = record?.buffers[0] ?? new SharedArrayBuffer(2 * 4);
     this.#word = new Int32Array(buffer);
     this.#id = record?.id ?? newObjectId();
+    describe(buffer, "Lock", this.#id, HOLDER);
   }
 
   /**
@@ -47,20 +57,30 @@ export class Lock {
     const w = this.#word;
     // The uncontended fast path: one CAS, before any argument parsing it does not need.
     if (timeout === -1 && (blocking === true || blocking === false)) {
-      if (Atomics.compareExchange(w, 0, UNLOCKED, LOCKED) === UNLOCKED) return true;
+      if (Atomics.compareExchange(w, 0, UNLOCKED, LOCKED) === UNLOCKED) {
+        w[HOLDER] = boot.ident;
+        return true;
+      }
       if (!blocking) return false;
     }
-    return lockBlocking(w, 0, acquireArgs("Lock", blocking, timeout));
+    if (!lockBlocking(w, 0, acquireArgs("Lock", blocking, timeout))) return false;
+    w[HOLDER] = boot.ident;
+    return true;
   }
 
   /** The async twin of `acquire()`: resolves true once acquired, false if `timeout` seconds pass first. */
   async acquireAsync(timeout?: number): Promise<boolean> {
-    return lockAsync(this.#word, 0, timeoutMs(timeout, "Lock.acquireAsync()", true));
+    const w = this.#word;
+    if (!(await lockAsync(w, 0, timeoutMs(timeout, "Lock.acquireAsync()", true)))) return false;
+    w[HOLDER] = boot.ident;
+    return true;
   }
 
   /** Releases the lock (from any thread). RuntimeError if it is not locked. */
   release(): void {
-    if (!unlock(this.#word, 0)) throw new RuntimeError("release unlocked lock");
+    const w = this.#word;
+    w[HOLDER] = 0;
+    if (!unlock(w, 0)) throw new RuntimeError("release unlocked lock");
   }
 
   /** True while some thread holds the lock. */

@@ -18,6 +18,7 @@
 import { RuntimeError } from "../errors.js";
 import { boot } from "../shared/runtime.js";
 import { timeoutMs } from "../shared/wait.js";
+import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
 import { acquireArgs } from "./lock.js";
@@ -41,6 +42,7 @@ export class RLock {
     const record = adoptedRecord();
     this.#w = new Int32Array(record?.buffers[0] ?? new SharedArrayBuffer(3 * 4));
     this.#id = record?.id ?? newObjectId();
+    describe(this.#w.buffer, "RLock", this.#id, OWNER);
   }
 
   /**

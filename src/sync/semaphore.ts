@@ -20,6 +20,7 @@
  * woken waiter then waits again at the back. No unit is ever lost or counted twice.
  */
 import { deadlineOf, remaining, timeoutMs } from "../shared/wait.js";
+import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { Condition } from "./condition.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
@@ -72,6 +73,7 @@ export class Semaphore {
       this.#w = new Int32Array(record.buffers[0] as SharedArrayBuffer);
       this.#id = record.id;
       this.#cond = (record.meta as { cond: Condition }).cond;
+      this.#describe();
       return;
     }
     checkCount(value, `${this.#what}: value`, "semaphore initial value must be >= 0");
@@ -80,6 +82,12 @@ export class Semaphore {
     this.#w[BOUND] = bounded ? value : -1;
     this.#id = newObjectId();
     this.#cond = new Condition(new Lock());
+    this.#describe();
+  }
+
+  /** Waits on its Condition are reported as waits on the Semaphore (hang report). */
+  #describe(): void {
+    describe(this.#cond[kShare]().buffers[0] as SharedArrayBuffer, this.#what as "Semaphore", this.#id);
   }
 
   /** One CAS loop: takes a unit if there is one. */

@@ -26,8 +26,11 @@ import type { DirectoryMessage } from "../transport/directory.js";
 import { markEnded, markFailed } from "./table.js";
 import { type RunRequest, transferListOf } from "./thread.js";
 import { libraryFile } from "../shared/paths.js";
+import { listenInHub } from "./dump-signal.js";
 
 const SPARES = 2;
+
+listenInHub();
 const workerUrl = libraryFile("threads/worker.js");
 const root = (workerData as { threading: Bootstrap }).threading;
 

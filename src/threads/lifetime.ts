@@ -10,12 +10,16 @@
  */
 import { ALIVE_NON_DAEMON, G, isRoot } from "../shared/runtime.js";
 import { runDuties } from "../shared/wait.js";
+import { beginBlocking, endBlocking } from "../shared/waiting.js";
 
 if (isRoot) {
   process.on("exit", () => {
+    if (Atomics.load(G, ALIVE_NON_DAEMON) === 0) return;
+    const prev = beginBlocking(G, ALIVE_NON_DAEMON);
     for (let n = Atomics.load(G, ALIVE_NON_DAEMON); n > 0; n = Atomics.load(G, ALIVE_NON_DAEMON)) {
       runDuties();
       Atomics.wait(G, ALIVE_NON_DAEMON, n, 50);
     }
+    endBlocking(prev);
   });
 }

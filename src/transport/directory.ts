@@ -18,6 +18,7 @@
  */
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import { boot, G, NEXT_OBJECT_ID, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
+import { beginBlocking, endBlocking } from "../shared/waiting.js";
 
 /** Messages the hub understands for the directory. */
 export type DirectoryMessage =
@@ -84,18 +85,24 @@ function fetchBuffer(ref: number, type: "take" | "peek"): SharedArrayBuffer {
   const mailbox = slotIndex(boot.slot, SLOT_MAILBOX);
   let seen = Atomics.load(G, mailbox);
   send({ type, ref, slot: boot.slot });
-  for (;;) {
-    const port = boot.hubPort as MessagePort;
-    for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
-      const reply = m.message as { ref: number; buffer: SharedArrayBuffer };
-      arrived.set(reply.ref, reply.buffer);
+  let prev: ReturnType<typeof beginBlocking> | null = null;
+  try {
+    for (;;) {
+      const port = boot.hubPort as MessagePort;
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+        const reply = m.message as { ref: number; buffer: SharedArrayBuffer };
+        arrived.set(reply.ref, reply.buffer);
+      }
+      const buffer = arrived.get(ref);
+      if (buffer) {
+        arrived.delete(ref);
+        return buffer;
+      }
+      prev ??= beginBlocking(G, mailbox);
+      Atomics.wait(G, mailbox, seen, 1000);
+      seen = Atomics.load(G, mailbox);
     }
-    const buffer = arrived.get(ref);
-    if (buffer) {
-      arrived.delete(ref);
-      return buffer;
-    }
-    Atomics.wait(G, mailbox, seen, 1000);
-    seen = Atomics.load(G, mailbox);
+  } finally {
+    if (prev !== null) endBlocking(prev);
   }
 }

@@ -65,6 +65,14 @@ export function lookup(id: number): object | undefined {
   return live.get(id)?.deref();
 }
 
+/** Every shared object this thread has sent or received and still holds (for the hang report). */
+export function* knownObjects(): Generator<[number, object]> {
+  for (const [id, ref] of live) {
+    const obj = ref.deref();
+    if (obj !== undefined) yield [id, obj];
+  }
+}
+
 /** This thread's object for a record: the one it already has, or a new one from the reviver. */
 export function objectFor(record: ShareRecord): object {
   const known = lookup(record.id);
