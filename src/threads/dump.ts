@@ -27,6 +27,7 @@ import {
   STARTING,
   boot,
   slotIndex,
+  stateOf,
 } from "../shared/runtime.js";
 import { readWaits, type SeenWait } from "../shared/waiting.js";
 import * as fifo from "../queue/fifo.js";
@@ -72,7 +73,10 @@ function knownLocks(): Map<number, LockSeen> {
 /** Slot of the thread `ident` (alive or ended, while its slot is not reused), or -1. */
 function slotOf(ident: number): number {
   for (let slot = 0; slot < MAX_THREADS; slot++) {
-    if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident && Atomics.load(G, slotIndex(slot, SLOT_STATE)) !== FREE)
+    if (
+      Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident &&
+      stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE))) !== FREE
+    )
       return slot;
   }
   return -1;
@@ -83,7 +87,7 @@ function who(ident: number): string {
   if (ident === 0) return "(the hub)";
   const slot = slotOf(ident);
   if (slot < 0) return `ident ${ident} (ended)`;
-  const state = Atomics.load(G, slotIndex(slot, SLOT_STATE));
+  const state = stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)));
   return `"${readName(slot)}" (ident ${ident}${state === ENDED ? ", ended" : ""})`;
 }
 
@@ -131,7 +135,7 @@ function describeWait(w: SeenWait, locks: Map<number, LockSeen>, now: number): s
     }
     case "Thread": {
       const slot = slotOf(w.id);
-      const state = slot < 0 ? "ended" : (STATES[Atomics.load(G, slotIndex(slot, SLOT_STATE))] ?? "?");
+      const state = slot < 0 ? "ended" : (STATES[stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)))] ?? "?");
       what = `Thread ${who(w.id)} to start or end (start()/join(); it is ${state})`;
       break;
     }
@@ -217,7 +221,7 @@ export function dumpThreads(): string {
   ];
   const seen: ThreadSeen[] = [];
   for (const [slot, ident] of live) {
-    const state = STATES[Atomics.load(G, slotIndex(slot, SLOT_STATE))] ?? "?";
+    const state = STATES[stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)))] ?? "?";
     const daemon = Atomics.load(G, slotIndex(slot, SLOT_DAEMON)) !== 0;
     const native = Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID));
     lines.push(
