@@ -1,11 +1,19 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with node's test runner (Node 20's --test takes no glob).
 // Usage: node scripts/run-tests.mjs [filter...]   (a filter keeps the files whose path contains it)
-// The runner's own summary is the last output; its exit code is ours.
-// A watchdog (TEST_WATCHDOG_SECONDS, default 900) kills the whole run if it hangs: a test blocked in
-// Atomics.wait on a file's main thread stops that file's event loop, and so its per-test timeouts.
+// The runner's own summary is the last output; its exit code is ours. A failure or a hang fails the
+// run: nothing is retried.
+//
+// Watchdogs: a test blocked in Atomics.wait on a file's main thread stops that file's event loop,
+// and so node:test's per-test timeouts. So this script watches the processes itself:
+//  - a test file's process that runs longer than TEST_FILE_WATCHDOG_SECONDS (default 300) and
+//  - the whole run past TEST_WATCHDOG_SECONDS (default 900)
+// get the hang report first (SIGUSR2: threading's dumpThreads() of every thread of that process,
+// written to THREADING_HANG_REPORT_DIR, see src/threads/dump-signal.ts), which is printed with
+// the file's name, and are then killed (a killed file fails the run).
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -38,6 +46,8 @@ if (files.length === 0) {
 }
 
 const watchdogSeconds = Number(process.env.TEST_WATCHDOG_SECONDS ?? 900);
+const fileWatchdogSeconds = Number(process.env.TEST_FILE_WATCHDOG_SECONDS ?? 300);
+const reportDir = mkdtempSync(join(tmpdir(), "threading-hang-"));
 let child;
 let killed = false;
 for (const signal of ["SIGINT", "SIGTERM"]) {
@@ -49,6 +59,69 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
   });
 }
 
+/** [pid, ppid] of every process (Linux /proc); empty elsewhere. */
+function processes() {
+  const out = [];
+  let names;
+  try {
+    names = readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.push([Number(name), Number(fields[1])]);
+    } catch {}
+  }
+  return out;
+}
+
+/** `pid` and all its descendants. */
+function tree(pid, all = processes()) {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) for (const [p, pp] of all) if (pp === out[i]) out.push(p);
+  return out;
+}
+
+function commandLine(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
+  } catch {
+    return `pid ${pid}`;
+  }
+}
+
+const sleepMs = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Asks every process of `pids` for its hang report, prints what arrives within a few seconds, kills them. */
+async function reportAndKill(pids, why) {
+  const names = new Map(pids.map((p) => [p, commandLine(p)]));
+  console.error(`run-tests: ${why}; asking for the hang report (SIGUSR2) of:`);
+  for (const [p, cmd] of names) console.error(`  ${p}: ${cmd}`);
+  for (const p of pids) {
+    try {
+      process.kill(p, "SIGUSR2");
+    } catch {}
+  }
+  const until = Date.now() + 5000;
+  while (Date.now() < until && !pids.every((p) => existsSync(join(reportDir, `${p}.txt`)))) await sleepMs(100);
+  await sleepMs(300);
+  for (const p of pids) {
+    const file = join(reportDir, `${p}.txt`);
+    if (!existsSync(file)) continue;
+    console.error(`run-tests: hang report of ${p} (${names.get(p)}):`);
+    console.error(readFileSync(file, "utf8"));
+  }
+  for (const p of pids) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {}
+  }
+}
+
 /** One run of node's test runner over every file; resolves to its exit code. */
 function runOnce() {
   return new Promise((resolve) => {
@@ -56,11 +129,34 @@ function runOnce() {
     child = spawn(
       process.execPath,
       ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=120000", ...files],
-      { cwd: root, stdio: "inherit", detached: true },
+      { cwd: root, stdio: "inherit", detached: true, env: { ...process.env, THREADING_HANG_REPORT_DIR: reportDir } },
     );
-    const watchdog = setTimeout(() => {
-      console.error(`run-tests: the test run did not finish within ${watchdogSeconds} s (a test is blocked); killed`);
+    // Per test file: the runner's children, each timed from when it is first seen.
+    const firstSeen = new Map();
+    let checking = false;
+    const perFile = setInterval(async () => {
+      if (checking) return;
+      checking = true;
+      try {
+        const all = processes();
+        const now = Date.now();
+        for (const [pid, ppid] of all) {
+          if (ppid !== child.pid) continue;
+          if (!firstSeen.has(pid)) firstSeen.set(pid, now);
+          else if (now - firstSeen.get(pid) > fileWatchdogSeconds * 1000) {
+            firstSeen.set(pid, Number.POSITIVE_INFINITY);
+            await reportAndKill(tree(pid, all), `a test file ran longer than ${fileWatchdogSeconds} s (hung)`);
+          }
+        }
+      } finally {
+        checking = false;
+      }
+    }, 2000);
+    const watchdog = setTimeout(async () => {
+      clearInterval(perFile);
       killed = true;
+      const pids = tree(child.pid).slice(1);
+      await reportAndKill(pids, `the test run did not finish within ${watchdogSeconds} s (a test is blocked)`);
       try {
         process.kill(-child.pid, "SIGKILL");
       } catch {
@@ -71,23 +167,18 @@ function runOnce() {
     child.on("error", (e) => {
       console.error(`run-tests: ${e.message}`);
       clearTimeout(watchdog);
+      clearInterval(perFile);
       resolve(1);
     });
     child.on("exit", (code, signal) => {
       clearTimeout(watchdog);
+      clearInterval(perFile);
       resolve(code ?? (signal ? 1 : 0));
     });
   });
 }
 
-// A failed run is run once more (TEST_RETRIES=0 turns this off): a rare hang of one test file under
-// load is a known open bug (see the README), and the second run tells it from a real failure, which
-// fails again. Both runs are in the output; the closing summary is the last run's.
-let code = await runOnce();
-for (let retry = Number(process.env.TEST_RETRIES ?? 1); code !== 0 && retry > 0; retry--) {
-  console.error("run-tests: the run FAILED (above); running every test once more to tell a flaky hang from a failure");
-  killed = false;
-  code = await runOnce();
-}
+const code = await runOnce();
+rmSync(reportDir, { recursive: true, force: true });
 if (code !== 0 && killed) console.log("0 passed, 1 failed"); // the runner was killed: no summary of its own
 process.exit(code);
