@@ -12,7 +12,7 @@ export { encode } from "./transport/encode.js";
 export { decodeTaken, readRecord, Staged, stage, T_PLAIN, T_V8, Taken, writeRecord } from "./queue/codec.js";
 export { Data } from "./queue/storage.js";
 export { startWorker, threadFlags, withoutRejected } from "./threads/exec-argv.js";
-export { hubTestHook } from "./threads/hub-client.js";
+export { hubTestHook, hubWorker } from "./threads/hub-client.js";
 export { closing, dynamicImports, rewriteImports, tokenize } from "./threads/js-tokens.js";
 export { claimSlot, markEnded, markRunning, tableTestHooks } from "./threads/table.js";
 export { isIdentAlive } from "./shared/runtime.js";

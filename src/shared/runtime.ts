@@ -10,8 +10,11 @@
  *   G[ALIVE_NON_DAEMON]   non-daemon threads started and not yet ended (keeps the process alive)
  *   G[HOOK_OWNER(_SLOT)]  ident and slot of the thread whose excepthook applies, 0 = the default hook
  *   G[LOG_*]              the logging configuration made by basicConfig (see logging/)
- *   G[HUB_READY]          1 once the hub worker serves
- *   G[DUMP_WATCHER]       1 while the hub answers SIGUSR2 with the hang report
+/** The value of G[HUB_READY] once the hub has died (threads/table.ts markHubDead). */
+export const HUB_DEAD = 2;
+/** 1 while the hub listens for SIGUSR2 (threads/dump-signal.ts): the main thread then leaves the signal to it. */
+export const DUMP_WATCHER = HUB_READY + 1;
+const TABLE = DUMP_WATCHER + 1;
  *   table                 MAX_THREADS slots, one per thread that is starting, running, or ended
  *
  * A slot is [state, ident, nativeId, daemon, mailbox, nameLength, name..., wait record (shared/waiting.ts)]. Its state word is the futex that
@@ -38,6 +41,8 @@ export const LOG_FORMAT = 9;
 export const LOG_FORMAT_MAX = 1024;
 /** 1 once the hub (threads/hub.ts) serves; start() gives up with an error if it never does. */
 export const HUB_READY = LOG_FORMAT + LOG_FORMAT_MAX;
+/** The value of G[HUB_READY] once the hub has died (threads/table.ts markHubDead). */
+export const HUB_DEAD = 2;
 /** 1 while the hub listens for SIGUSR2 (threads/dump-signal.ts): the main thread then leaves the signal to it. */
 export const DUMP_WATCHER = HUB_READY + 1;
 const TABLE = DUMP_WATCHER + 1;

@@ -3,9 +3,11 @@
  * hub on first use; every other thread received its port at creation.
  */
 import { MessageChannel, type MessagePort, type TransferListItem, Worker } from "node:worker_threads";
-import { boot, type Bootstrap } from "../shared/runtime.js";
+import { boot, type Bootstrap, G, HUB_READY } from "../shared/runtime.js";
 import { connectDirectory } from "../transport/directory.js";
 import { libraryFile } from "../shared/paths.js";
+import { RuntimeError } from "../errors.js";
+import { hubDead, markHubDead } from "./table.js";
 import { startWorker } from "./exec-argv.js";
 import type { TestMessage } from "./hub.js";
 
@@ -29,18 +31,27 @@ function startHub(): void {
   // The hub never keeps the process alive: the main thread's exit listener waits for
   // non-daemon threads instead (see lifetime.ts).
   made.on("error", (e) => {
-    // Thread starts waiting on it fail with a RuntimeError (thread.ts); say why, once.
+    // Thread starts waiting on it fail with a RuntimeError (thread.ts); say why, once. A hub that
+    // served has printed its own error as it died (hub.ts), also while this thread was blocked.
+    if (Atomics.load(G, HUB_READY) !== 0) return;
     process.stderr.write(
       `threading: the hub worker failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
     );
   });
+  // Every thread's Worker died with it: end them in the table (the hub does it too if it can).
+  made.on("exit", () => markHubDead());
   made.unref();
   (port1 as MessagePort).unref();
   boot.hubPort = port1 as MessagePort;
 }
 
-/** Sends a control message to the hub. */
+/** Sends a control message to the hub; a RuntimeError once the hub has died. */
 export function sendToHub(message: unknown, transfer: TransferListItem[] = []): void {
+  if (hubDead()) {
+    throw new RuntimeError(
+      "the threading hub worker has died (see stderr): no thread can be started and no queue item holding shared memory can cross",
+    );
+  }
   if (boot.hubPort === null) startHub();
   (boot.hubPort as NonNullable<Bootstrap["hubPort"]>).postMessage(message, transfer);
 }

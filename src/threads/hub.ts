@@ -23,7 +23,8 @@ import {
 } from "node:worker_threads";
 import { type Bootstrap, boot, G, HUB_READY, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
 import type { DirectoryMessage } from "../transport/directory.js";
-import { markEnded, markFailed } from "./table.js";
+import { writeAll } from "./output.js";
+import { markEnded, markFailed, markHubDead } from "./table.js";
 import { type RunRequest, transferListOf } from "./thread.js";
 import { libraryFile } from "../shared/paths.js";
 import { listenInHub } from "./dump-signal.js";
@@ -56,6 +57,7 @@ function spawn(forRequest?: RunRequest): boolean {
   const limits = workerLimits(forRequest);
   let worker: Worker;
   try {
+    if (failingSpawns) throw new Error("test: spawn refused (EAGAIN)");
     worker = new Worker(workerUrl, {
       workerData: { threading },
       transferList: [port2],
@@ -66,10 +68,11 @@ function spawn(forRequest?: RunRequest): boolean {
     });
   } catch (e) {
     // The Worker cannot be made (bad limits, no memory): the starts it was for fail, none waits.
+    // (A spare that cannot be made fails the waiting starts only when no worker is coming for them.)
     port1.close();
-    const failed = forRequest ? [forRequest] : waiting.splice(0);
-    for (const request of failed) markFailed(request.slot, request.ident);
-    process.stderr.write(`threading: a thread's worker could not be made: ${(e as Error)?.stack ?? String(e)}\n`);
+    const reason = e instanceof Error ? e.message : String(e);
+    if (forRequest) failStart(forRequest, reason);
+    else if (ready.length + booting === 0) for (const request of waiting.splice(0)) failStart(request, reason);
     return false;
   }
   let booted = false;
@@ -83,6 +86,10 @@ function spawn(forRequest?: RunRequest): boolean {
       return;
     }
     booting--;
+    if (failingSpawns) {
+      void worker.terminate();
+      return;
+    }
     ready.push(worker);
     dispatch();
   });
@@ -111,7 +118,8 @@ function spawn(forRequest?: RunRequest): boolean {
       if (!forRequest) booting = Math.max(0, booting - 1);
       if (++bootFailures >= MAX_BOOT_FAILURES || forRequest) {
         const failed = forRequest ? [forRequest] : waiting.splice(0);
-        for (const request of failed) markFailed(request.slot, request.ident);
+        const reason = `its worker failed to boot: ${lastBootError.split("\n")[0]}`;
+        for (const request of failed) failStart(request, reason);
         process.stderr.write(`threading: a thread's worker failed to start: ${lastBootError}\n`);
         if (!forRequest) return;
       }
@@ -127,7 +135,26 @@ function workerLimits(request?: RunRequest): ResourceLimits | null {
   return { ...boot.resourceLimits, ...request?.resourceLimits };
 }
 
+/** Where each start request not yet handed to a worker came from (by ident): its failure goes back there. */
+const origins = new Map<number, MessagePort>();
+
+/**
+ * Fails a start that no worker will run: the reason is posted to the thread that asked first, then
+ * the slot is ended as failed, so its start() finds the reason when it sees the end (thread.ts).
+ */
+function failStart(request: RunRequest, reason: string): void {
+  const origin = origins.get(request.ident);
+  origins.delete(request.ident);
+  try {
+    origin?.postMessage({ type: "start-failed", ident: request.ident, reason });
+  } catch {
+    // that thread is gone
+  }
+  markFailed(request.slot, request.ident);
+}
+
 function run(worker: Worker, request: RunRequest): void {
+  origins.delete(request.ident);
   running.set(worker, { slot: request.slot, ident: request.ident });
   // A worker posts to the hub only once it runs a thread: its port is served from then on.
   const port = ports.get(worker) as MessagePort;
@@ -169,7 +196,13 @@ function answer(port: MessagePort, slot: number, ref: number, buffer: SharedArra
 type HubMessage = { type: "start"; request: RunRequest } | DirectoryMessage | TestMessage;
 
 /** @internal Test hooks (src/internal.ts): make the races of a busy hub reproducible. */
-export type TestMessage = { type: "test:hold"; hold: boolean };
+export type TestMessage =
+  | { type: "test:hold"; hold: boolean }
+  | { type: "test:failSpawns"; fail: boolean }
+  | { type: "test:crash" };
+
+/** While true, every new Worker() throws (as on EAGAIN) and booted spares are let go. */
+let failingSpawns = false;
 
 /**
  * While true, the ports of threads started from now on are not served by the event loop: their
@@ -183,6 +216,7 @@ function handle(port: MessagePort, message: HubMessage): void {
   switch (message.type) {
     case "start": {
       const request = message.request;
+      origins.set(request.ident, port);
       if (request.resourceLimits) spawn(request);
       else {
         waiting.push(request);
@@ -227,6 +261,17 @@ function handle(port: MessagePort, message: HubMessage): void {
       if (!holding) for (const port of held.splice(0)) serve(port);
       break;
     }
+    case "test:crash":
+      setImmediate(() => {
+        throw new Error("test: the hub crashes");
+      });
+      break;
+    case "test:failSpawns": {
+      failingSpawns = message.fail;
+      if (failingSpawns) for (const worker of ready.splice(0)) void worker.terminate();
+      else dispatch();
+      break;
+    }
   }
 }
 
@@ -238,6 +283,12 @@ function serve(port: MessagePort): void {
 function drain(port: MessagePort): void {
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) handle(port, m.message as HubMessage);
 }
+
+// If the hub dies (an uncaught error here, process.exit()), its Workers, every thread, die with it.
+process.on("exit", () => markHubDead());
+process.on("uncaughtExceptionMonitor", (e) => {
+  writeAll(2, `threading: the hub worker failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+});
 
 if (root.hubPort) serve(root.hubPort);
 topUp();

@@ -16,6 +16,9 @@
 import { RuntimeError } from "../errors.js";
 import {
   ALIVE_NON_DAEMON,
+  HUB_DEAD,
+  HUB_READY,
+  SLOT_MAILBOX,
   CLAIMING,
   ENDED,
   FREE,
@@ -119,4 +122,32 @@ export function startFailed(slot: number, ident: number): boolean {
   return (
     Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident && Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID)) === -1
   );
+}
+
+/**
+ * The hub has died, and every thread's Worker with it (they are its children): publishes HUB_DEAD,
+ * ends every thread but main in the table (so joiners wake and the live non-daemon count is right
+ * for the exit wait), and wakes every thread sleeping on its mailbox (a queue transfer waiting for
+ * a buffer), which then raises a RuntimeError. Called by the hub as it dies and by the main thread
+ * when it sees the hub's exit; the second call does nothing.
+ */
+export function markHubDead(): void {
+  if (Atomics.exchange(G, HUB_READY, HUB_DEAD) === HUB_DEAD) return;
+  Atomics.notify(G, HUB_READY);
+  for (let slot = 1; slot < MAX_THREADS; slot++) {
+    const s = stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)));
+    if (s === STARTING || s === RUNNING) {
+      const ident = Atomics.load(G, slotIndex(slot, SLOT_IDENT));
+      if (s === STARTING) markFailed(slot, ident);
+      markEnded(slot, ident);
+    }
+    const mailbox = slotIndex(slot, SLOT_MAILBOX);
+    Atomics.add(G, mailbox, 1);
+    Atomics.notify(G, mailbox);
+  }
+}
+
+/** True once the hub has died (see markHubDead). */
+export function hubDead(): boolean {
+  return Atomics.load(G, HUB_READY) === HUB_DEAD;
 }

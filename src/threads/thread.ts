@@ -18,6 +18,7 @@ import { RuntimeError } from "../errors.js";
 import {
   boot,
   G,
+  HUB_DEAD,
   HUB_READY,
   isIdentAlive,
   NEXT_THREAD_NUMBER,
@@ -43,6 +44,7 @@ import {
 import { decode } from "../transport/decode.js";
 import { type Encoded, encode } from "../transport/encode.js";
 import { kShare, lookup, registerKind, remember, type ShareRecord } from "../transport/shareable.js";
+import { startFailure } from "../transport/directory.js";
 import { sendToHub } from "./hub-client.js";
 import { claimSlot as claimThread, liveThreads, markEnded as endThread, markFailed, startFailed } from "./table.js";
 import { callerFile, describeTarget, type ModuleTarget, type TargetSpec } from "./target.js";
@@ -318,7 +320,8 @@ export class Thread<A extends unknown[] = any[]> {
       sendToHub({ type: "start", request }, transferListOf(request));
     } catch (e) {
       endThread(slot, ident);
-      throw e;
+      this.#unstart();
+      throw e instanceof RuntimeError ? new RuntimeError(`can't start new thread: ${e.message}`) : e;
     }
     return request;
   }
@@ -345,16 +348,39 @@ export class Thread<A extends unknown[] = any[]> {
 
   /** A hub that never came up (its worker failed to boot) would leave start() waiting forever. */
   #checkHub(since: number): void {
-    if (Atomics.load(G, HUB_READY) === 1 || performance.now() - since < HUB_BOOT_TIMEOUT_MS) return;
+    const hub = Atomics.load(G, HUB_READY);
+    if (hub === 1 || (hub === 0 && performance.now() - since < HUB_BOOT_TIMEOUT_MS)) return;
     markFailed(this.#slot, this.#ident as number);
   }
 
+  /**
+   * After the wait: a start that no worker will run throws RuntimeError("can't start new thread:
+   * ...") with the hub's reason, and leaves the Thread as it was before start() (it may be started
+   * again, as in CPython; what its transferList moved is gone).
+   */
   #checkStarted(): void {
-    if (startFailed(this.#slot, this.#ident as number)) {
-      throw new RuntimeError(
-        `can't start new thread ${this.#name}: ${Atomics.load(G, HUB_READY) === 1 ? "its worker" : "the threading hub worker"} failed to boot (see stderr)`,
-      );
-    }
+    const ident = this.#ident as number;
+    if (!startFailed(this.#slot, ident)) return;
+    const hub = Atomics.load(G, HUB_READY);
+    const reason =
+      startFailure(ident) ??
+      (hub === HUB_DEAD
+        ? "the threading hub worker has died (see stderr)"
+        : hub === 1
+          ? "its worker failed to boot (see stderr)"
+          : "the threading hub worker failed to boot (see stderr)");
+    this.#unstart();
+    throw new RuntimeError(`can't start new thread: ${reason} (Thread ${this.#name})`);
+  }
+
+  /** Back to the state before start(), after a start that failed. */
+  #unstart(): void {
+    this.#copyBack?.close();
+    this.#copyBack = null;
+    this.#started = false;
+    this.#slot = -1;
+    this.#ident = null;
+    this.#nativeId = null;
   }
 
   /** The async twin of `start()`: resolves once the thread is running. */

@@ -16,8 +16,9 @@
  * the hub serves that port until the sender's worker has exited and then drains what is still
  * queued on it before closing it (hub.ts), so a thread that puts and ends at once loses nothing.
  */
-import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
-import { boot, G, NEXT_OBJECT_ID, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
+import { receiveMessageOnPort } from "node:worker_threads";
+import { RuntimeError } from "../errors.js";
+import { boot, G, HUB_DEAD, HUB_READY, NEXT_OBJECT_ID, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
 import { beginBlocking, endBlocking } from "../shared/waiting.js";
 
 /** Messages the hub understands for the directory. */
@@ -44,6 +45,26 @@ export function exportBuffer(buffer: SharedArrayBuffer): number {
 }
 
 const arrived = new Map<number, SharedArrayBuffer>();
+const startFailures = new Map<number, string>();
+
+/** Takes every reply the hub has posted to this thread (buffers, failed starts). */
+function pumpReplies(): void {
+  const port = boot.hubPort;
+  if (port === null) return;
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+    const reply = m.message as { type?: string; ident: number; reason: string; ref: number; buffer: SharedArrayBuffer };
+    if (reply.type === "start-failed") startFailures.set(reply.ident, reply.reason);
+    else arrived.set(reply.ref, reply.buffer);
+  }
+}
+
+/** @internal Why the hub could not start the thread `ident` (posted before it ended the slot), if it said. */
+export function startFailure(ident: number): string | undefined {
+  pumpReplies();
+  const reason = startFailures.get(ident);
+  startFailures.delete(ident);
+  return reason;
+}
 
 /*
  * Kept buffers: for stores that are read many times (SharedDict / SharedList values holding shared
@@ -88,15 +109,16 @@ function fetchBuffer(ref: number, type: "take" | "peek"): SharedArrayBuffer {
   let prev: ReturnType<typeof beginBlocking> | null = null;
   try {
     for (;;) {
-      const port = boot.hubPort as MessagePort;
-      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
-        const reply = m.message as { ref: number; buffer: SharedArrayBuffer };
-        arrived.set(reply.ref, reply.buffer);
-      }
+      pumpReplies();
       const buffer = arrived.get(ref);
       if (buffer) {
         arrived.delete(ref);
         return buffer;
+      }
+      if (Atomics.load(G, HUB_READY) === HUB_DEAD) {
+        throw new RuntimeError(
+          "a queue item holding shared memory cannot be received: the threading hub worker, which held its buffers, has died",
+        );
       }
       prev ??= beginBlocking(G, mailbox);
       Atomics.wait(G, mailbox, seen, 1000);

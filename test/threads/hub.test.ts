@@ -59,3 +59,90 @@ test("a startAsync() left pending by a thread that ends still starts the child",
   assert.equal(r.status, 0, `the child stayed STARTING (exit hung): ${r.stderr}`);
   assert.equal(r.stdout, "child ran\n");
 });
+
+test("a Worker that cannot be made fails only that start(); the Thread can be started again", T, () => {
+  const r = runChild(
+    `
+    import { Thread } from "threading";
+    import { hubTestHook } from "${internal}";
+    const warm = new Thread({ target: () => {} });
+    warm.start();
+    warm.join();
+    hubTestHook({ type: "test:failSpawns", fail: true });
+    const t = new Thread({ name: "t", target: () => console.log("t ran") });
+    const limited = new Thread({ resourceLimits: { maxOldGenerationSizeMb: 64 }, target: () => console.log("limited ran") });
+    for (const x of [t, limited]) {
+      try {
+        x.start();
+        console.log("started?!");
+      } catch (e) {
+        console.log(e.name, e.message.startsWith("can't start new thread: test: spawn refused (EAGAIN)"), x.ident, x.isAlive());
+      }
+    }
+    hubTestHook({ type: "test:failSpawns", fail: false });
+    t.start();
+    t.join();
+    limited.start();
+    limited.join();
+    console.log("alive after", t.isAlive(), limited.isAlive());
+  `,
+    30_000,
+  );
+  assert.equal(r.status, 0, `exit hung or failed: ${r.stderr}`);
+  assert.equal(
+    r.stdout,
+    "RuntimeError true null false\nRuntimeError true null false\nt ran\nlimited ran\nalive after false false\n",
+  );
+});
+
+test(
+  "a hub killed from outside: its threads end, start/join/queue transfers raise RuntimeError, exit does not hang",
+  T,
+  () => {
+    const r = runChild(
+      `
+    import { Event, Lock, Queue, Thread } from "threading";
+    import { hubWorker } from "${internal}";
+    const stop = new Event();
+    const t = new Thread({ target: (e) => e.wait(), args: [stop] });
+    t.start();
+    const q = new Queue();
+    q.put({ lock: new Lock() });
+    await hubWorker().terminate();
+    await new Promise((r) => setTimeout(r, 20));
+    t.join();
+    console.log("joined", t.isAlive());
+    const tries = [
+      () => new Thread({ target: () => {} }).start(),
+      () => q.get(),
+      () => q.put(new Lock()),
+    ];
+    for (const f of tries) {
+      try { f(); console.log("no error?!"); } catch (e) { console.log(e.name, /hub worker/.test(e.message)); }
+    }
+  `,
+      30_000,
+    );
+    assert.equal(r.status, 0, `exit hung or failed: ${r.stderr}`);
+    assert.equal(r.stdout, "joined false\nRuntimeError true\nRuntimeError true\nRuntimeError true\n");
+  },
+);
+
+test("a hub that crashes ends its threads itself: a join blocking the main thread returns", T, () => {
+  const r = runChild(
+    `
+    import { Event, Thread } from "threading";
+    import { hubTestHook } from "${internal}";
+    const stop = new Event();
+    const t = new Thread({ target: (e) => e.wait(), args: [stop] });
+    t.start();
+    hubTestHook({ type: "test:crash" });
+    t.join(); // blocks the main thread: only the dying hub can end t in the table
+    console.log("joined", t.isAlive());
+  `,
+    30_000,
+  );
+  assert.equal(r.status, 0, `join or exit hung: ${r.stderr}`);
+  assert.equal(r.stdout, "joined false\n");
+  assert.match(r.stderr, /the hub worker failed: Error: test: the hub crashes/);
+});
