@@ -10,11 +10,8 @@
  *   G[ALIVE_NON_DAEMON]   non-daemon threads started and not yet ended (keeps the process alive)
  *   G[HOOK_OWNER(_SLOT)]  ident and slot of the thread whose excepthook applies, 0 = the default hook
  *   G[LOG_*]              the logging configuration made by basicConfig (see logging/)
-/** The value of G[HUB_READY] once the hub has died (threads/table.ts markHubDead). */
-export const HUB_DEAD = 2;
-/** 1 while the hub listens for SIGUSR2 (threads/dump-signal.ts): the main thread then leaves the signal to it. */
-export const DUMP_WATCHER = HUB_READY + 1;
-const TABLE = DUMP_WATCHER + 1;
+ *   G[HUB_READY]          1 once the hub worker serves, HUB_DEAD once it has died
+ *   G[DUMP_WATCHER]       1 while the hub answers SIGUSR2 with the hang report
  *   table                 MAX_THREADS slots, one per thread that is starting, running, or ended
  *
  * A slot is [state, ident, nativeId, daemon, mailbox, nameLength, name..., wait record (shared/waiting.ts)]. Its state word is the futex that
