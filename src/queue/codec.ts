@@ -180,7 +180,15 @@ function stageGeneral(value: unknown, st: Staged): void {
   if (bytes.length > LARGE_BYTES) {
     const own = new SharedArrayBuffer(bytes.length);
     new Uint8Array(own).set(bytes);
-    refs.unshift(exportBuffer(own));
+    let ownRef: number;
+    try {
+      ownRef = exportBuffer(own);
+    } catch (e) {
+      // (the directory is full: give back what the item registered, nothing is half-done)
+      reclaim(refs);
+      throw e;
+    }
+    refs.unshift(ownRef);
     st.tag = T_LARGE;
     st.bytes = null;
     st.size = 8 + align8(4 * refs.length);

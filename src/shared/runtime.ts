@@ -12,6 +12,7 @@
  *   G[LOG_*]              the logging configuration made by basicConfig (see logging/)
  *   G[HUB_READY]          1 once the hub worker serves, HUB_DEAD once it has died
  *   G[DUMP_WATCHER]       1 while the hub answers SIGUSR2 with the hang report
+ *   G[DIRECTORY_KIB]      KiB held by the buffer directory for items not yet taken (bounded)
  *   table                 MAX_THREADS slots, one per thread that is starting, running, or ended
  *
  * A slot is [state, ident, nativeId, daemon, mailbox, nameLength, name..., wait record (shared/waiting.ts)]. Its state word is the futex that
@@ -42,7 +43,9 @@ export const HUB_READY = LOG_FORMAT + LOG_FORMAT_MAX;
 export const HUB_DEAD = 2;
 /** 1 while the hub listens for SIGUSR2 (threads/dump-signal.ts): the main thread then leaves the signal to it. */
 export const DUMP_WATCHER = HUB_READY + 1;
-const TABLE = DUMP_WATCHER + 1;
+/** KiB of buffers registered in the hub's directory by put and not yet taken (transport/directory.ts). */
+export const DIRECTORY_KIB = DUMP_WATCHER + 1;
+const TABLE = DIRECTORY_KIB + 1;
 
 /** Thread-slot states. */
 export const FREE = 0;

@@ -22,7 +22,7 @@ import {
   workerData,
 } from "node:worker_threads";
 import { type Bootstrap, boot, G, HUB_READY, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
-import type { DirectoryMessage } from "../transport/directory.js";
+import { type DirectoryMessage, releaseKib } from "../transport/directory.js";
 import { writeAll } from "./output.js";
 import { markEnded, markFailed, markHubDead } from "./table.js";
 import { type RunRequest, transferListOf } from "./thread.js";
@@ -229,6 +229,7 @@ function handle(port: MessagePort, message: HubMessage): void {
       const taker = takers.get(ref);
       if (taker) {
         takers.delete(ref);
+        releaseKib(buffer); // before the answer: the taker may put again at once
         answer(taker.port, taker.slot, ref, buffer);
       } else buffers.set(ref, buffer);
       break;
@@ -252,6 +253,7 @@ function handle(port: MessagePort, message: HubMessage): void {
       const buffer = buffers.get(ref);
       if (buffer) {
         buffers.delete(ref);
+        releaseKib(buffer); // before the answer: the taker may put again at once
         answer(port, slot, ref, buffer);
       } else takers.set(ref, { port, slot });
       break;

@@ -9,7 +9,17 @@
  * until the hub has posted the buffer back, then takes the reply with receiveMessageOnPort (no
  * event loop needed, so it works while the thread blocks). The hub drops its entry once taken, so
  * a buffer lives in the directory only while an item holding it is in flight. Each ref is taken
- * exactly once; an item that is never taken (discarded by shutdown(true)) leaves its entry behind.
+ * exactly once.
+ *
+ * Bound: entries of items put and never taken (a queue dropped with items in it) would stay in the
+ * hub for ever. Their bytes are counted in G[DIRECTORY_KIB] (added by the putter before it posts,
+ * subtracted by the hub before it hands the buffer out) and bounded by THREADING_DIRECTORY_MAX_MB
+ * (default 1024 MiB): a put over the bound is a RuntimeError before the item is enqueued (the queue
+ * is unchanged, what the item had registered is taken back). Chosen over freeing a dropped queue's
+ * entries when it is collected in every thread, which needs a cross-thread count of every holder
+ * and every marker in flight (an object decoded many times, e.g. Barrier actionArgs, breaks a
+ * per-marker count and would free entries still needed: a get() that hangs). A buffer put in n
+ * items counts n times (conservative); kept buffers (keepBuffer) are not counted.
  *
  * Why a registration always arrives: exportBuffer() posts it before the ref is written into the
  * queue, so once a taker has seen the ref the message is in the hub's queue for the sender's port;
@@ -18,7 +28,16 @@
  */
 import { receiveMessageOnPort } from "node:worker_threads";
 import { RuntimeError } from "../errors.js";
-import { boot, G, HUB_DEAD, HUB_READY, NEXT_OBJECT_ID, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
+import {
+  boot,
+  DIRECTORY_KIB,
+  G,
+  HUB_DEAD,
+  HUB_READY,
+  NEXT_OBJECT_ID,
+  SLOT_MAILBOX,
+  slotIndex,
+} from "../shared/runtime.js";
 import { beginBlocking, endBlocking } from "../shared/waiting.js";
 
 /** Messages the hub understands for the directory. */
@@ -39,9 +58,48 @@ export function connectDirectory(sender: (message: DirectoryMessage) => void): v
 
 /** Registers `buffer` for one importBuffer() by any thread; returns its ref. */
 export function exportBuffer(buffer: SharedArrayBuffer): number {
+  const kib = kibOf(buffer);
+  const held = Atomics.add(G, DIRECTORY_KIB, kib) + kib;
+  const limit = limitKib();
+  if (held > limit) {
+    Atomics.sub(G, DIRECTORY_KIB, kib);
+    throw new RuntimeError(
+      `queue item not put: ${Math.ceil((held - kib) / 1024)} MiB of shared memory already waits in queues to be taken ` +
+        `(limit ${limit / 1024} MiB, THREADING_DIRECTORY_MAX_MB); items left in a queue that was dropped are never freed: ` +
+        "take them, or call shutdown(true) before dropping the queue",
+    );
+  }
   const ref = Atomics.add(G, NEXT_OBJECT_ID, 1);
-  send({ type: "put", ref, buffer });
+  try {
+    send({ type: "put", ref, buffer });
+  } catch (e) {
+    Atomics.sub(G, DIRECTORY_KIB, kib);
+    throw e;
+  }
   return ref;
+}
+
+/** The default bound of the directory's put entries (MiB); THREADING_DIRECTORY_MAX_MB overrides it. */
+export const DIRECTORY_MAX_MB = 1024;
+let limit = 0;
+
+/** The bound in KiB, read once per thread (the first put) from THREADING_DIRECTORY_MAX_MB. */
+function limitKib(): number {
+  if (limit === 0) {
+    const mb = Number(process.env.THREADING_DIRECTORY_MAX_MB);
+    limit = (Number.isFinite(mb) && mb > 0 ? Math.min(mb, 2 ** 20) : DIRECTORY_MAX_MB) * 1024;
+  }
+  return limit;
+}
+
+/** What a buffer counts against the bound: its size in KiB, at least 1. */
+function kibOf(buffer: SharedArrayBuffer): number {
+  return Math.max(1, Math.ceil(buffer.byteLength / 1024));
+}
+
+/** @internal The hub has handed out a put entry: it no longer counts against the bound (hub.ts). */
+export function releaseKib(buffer: SharedArrayBuffer): void {
+  Atomics.sub(G, DIRECTORY_KIB, kibOf(buffer));
 }
 
 const arrived = new Map<number, SharedArrayBuffer>();
