@@ -16,6 +16,7 @@ for (const [name, file] of [
   ["sync", "./sync.ts"],
   ["queue", "./queue.ts"],
   ["futures", "./futures.ts"],
+  ["shared", "./shared.ts"],
   ["distributed", "./distributed.ts"],
 ] as const) {
   if (!want(name) || !existsSync(new URL(file, import.meta.url))) continue;

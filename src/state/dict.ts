@@ -283,7 +283,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       return;
     }
     // a new key: its entry block, then (maybe) a bigger index, then publish
-    let eb: number;
+    let eb = 0;
     let newIdx = 0;
     try {
       eb = h.alloc(free, 4 * (E_KEY + key.nwords));
@@ -297,6 +297,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
         newIdx = this.#rebuilt(s, ncap);
       }
     } catch (e) {
+      // no room: give back what this call took; nothing was published
+      if (eb !== 0) h.release(free, eb);
       h.release(free, vb);
       throw e;
     }

@@ -1,0 +1,242 @@
+// Benchmarks for issue 11: SharedDict get/set/update of small keys and values in one thread beside a
+// JS Map (the limit) and CPython's dict; 2 threads updating disjoint keys vs 1 thread, and the same
+// keys (exact totals checked); Value increments under its lock beside a bare Lock + Int32Array.
+// Everything is measured in this run (ratios are the point on a shared machine).
+import assert from "node:assert/strict";
+import { Event, Lock, SharedDict, sleep, Thread, Value } from "threading";
+import { printTable, python, type Row } from "./util.js";
+
+const KEYS = 1000;
+const N = 1_000_000;
+const M = 400_000;
+
+function best(reps: number, fn: () => number): number {
+  let b = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < reps; r++) b = Math.min(b, fn());
+  return b;
+}
+
+function nsPer(n: number, fn: () => void): number {
+  return best(3, () => {
+    const t0 = performance.now();
+    fn();
+    return ((performance.now() - t0) / n) * 1e6;
+  });
+}
+
+function singleThread(rows: Row[], py: number[]): void {
+  const keys = Array.from({ length: KEYS }, (_, i) => `key${i}`);
+  const map = new Map<string, number>();
+  const dict = new SharedDict<string, number>();
+  for (const k of keys) {
+    map.set(k, 0);
+    dict.set(k, 0);
+  }
+  let sink = 0;
+  const mapGet = nsPer(N, () => {
+    for (let i = 0; i < N; i++) sink += map.get(keys[i % KEYS] as string) as number;
+  });
+  const dictGet = nsPer(N, () => {
+    for (let i = 0; i < N; i++) sink += dict.get(keys[i % KEYS] as string) as number;
+  });
+  const mapSet = nsPer(N, () => {
+    for (let i = 0; i < N; i++) map.set(keys[i % KEYS] as string, i);
+  });
+  const dictSet = nsPer(N, () => {
+    for (let i = 0; i < N; i++) dict.set(keys[i % KEYS] as string, i);
+  });
+  const mapUpd = nsPer(N, () => {
+    for (let i = 0; i < N; i++) {
+      const k = keys[i % KEYS] as string;
+      map.set(k, (map.get(k) ?? 0) + 1);
+    }
+  });
+  const dictUpd = nsPer(N, () => {
+    for (let i = 0; i < N; i++) dict.update(keys[i % KEYS] as string, (n) => (n ?? 0) + 1);
+  });
+  void sink;
+  rows.push({
+    what: "SharedDict.get, 1 thread",
+    value: dictGet,
+    unit: "ns/op",
+    baseline: mapGet,
+    baselineName: "JS Map.get",
+  });
+  rows.push({
+    what: "SharedDict.get, 1 thread",
+    value: dictGet,
+    unit: "ns/op",
+    baseline: py[0],
+    baselineName: "CPython dict[k]",
+  });
+  rows.push({
+    what: "SharedDict.set, 1 thread",
+    value: dictSet,
+    unit: "ns/op",
+    baseline: mapSet,
+    baselineName: "JS Map.set",
+  });
+  rows.push({
+    what: "SharedDict.set, 1 thread",
+    value: dictSet,
+    unit: "ns/op",
+    baseline: py[1],
+    baselineName: "CPython dict[k] = v",
+  });
+  rows.push({
+    what: "SharedDict.update (+1), 1 thread",
+    value: dictUpd,
+    unit: "ns/op",
+    baseline: mapUpd,
+    baselineName: "JS Map get+set",
+  });
+  rows.push({
+    what: "SharedDict.update (+1), 1 thread",
+    value: dictUpd,
+    unit: "ns/op",
+    baseline: py[2],
+    baselineName: "CPython with lock: d[k] = d.get(k, 0) + 1",
+  });
+}
+
+/** Updates per second by `threads` threads, each M updates over its key set (disjoint or shared). */
+function parallelUpdates(threads: number, disjoint: boolean): { rate: number; dict: SharedDict<string, number> } {
+  const dict = new SharedDict<string, number>();
+  const go = new Event();
+  const ts = Array.from(
+    { length: threads },
+    (_, k) =>
+      new Thread({
+        target: (d: SharedDict<string, number>, go: Event, prefix: string, m: number, nkeys: number) => {
+          const keys = Array.from({ length: nkeys }, (_, i) => `${prefix}${i}`);
+          go.wait();
+          for (let i = 0; i < m; i++) d.update(keys[i % nkeys] as string, (n) => (n ?? 0) + 1);
+        },
+        args: [dict, go, disjoint ? `t${k}-` : "shared-", M, 64],
+      }),
+  );
+  for (const t of ts) t.start();
+  sleep(0.5); // the hub's spare workers finish booting
+  const t0 = performance.now();
+  go.set();
+  for (const t of ts) t.join();
+  const secs = (performance.now() - t0) / 1000;
+  return { rate: (threads * M) / secs, dict };
+}
+
+function threaded(rows: Row[], py: number[]): void {
+  const one = best(2, () => parallelUpdates(1, true).rate);
+  const two = best(2, () => parallelUpdates(2, true).rate);
+  const same = parallelUpdates(2, false);
+  let total = 0;
+  for (const [, v] of same.dict) total += v;
+  assert.equal(total, 2 * M, "no lost update on shared keys");
+  rows.push({
+    what: "update, 2 threads on disjoint keys",
+    value: two / 1e6,
+    unit: "M ops/s",
+    baseline: one / 1e6,
+    baselineName: "1 thread (target ratio >= 1.6)",
+  });
+  rows.push({
+    what: "update, 2 threads on disjoint keys",
+    value: two / 1e6,
+    unit: "M ops/s",
+    baseline: py[3],
+    baselineName: "CPython 2 threads, lock per update",
+  });
+  rows.push({
+    what: "update, 2 threads on the same 64 keys (exact)",
+    value: same.rate / 1e6,
+    unit: "M ops/s",
+    baseline: py[4],
+    baselineName: "CPython 2 threads, same keys",
+  });
+}
+
+function valueIncrements(rows: Row[], py: number[]): void {
+  const v = new Value("i", 0);
+  const vl = nsPer(N, () => {
+    for (let i = 0; i < N; i++) {
+      const l = v.getLock();
+      l.acquire();
+      v.value += 1;
+      l.release();
+    }
+  });
+  const lock = new Lock();
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const bare = nsPer(N, () => {
+    for (let i = 0; i < N; i++) {
+      lock.acquire();
+      cell[0] = (cell[0] as number) + 1;
+      lock.release();
+    }
+  });
+  rows.push({
+    what: "Value += 1 under getLock() (RLock)",
+    value: vl,
+    unit: "ns/op",
+    baseline: bare,
+    baselineName: "bare Lock + Int32Array",
+  });
+  rows.push({
+    what: "Value += 1 under getLock() (RLock)",
+    value: vl,
+    unit: "ns/op",
+    baseline: py[5],
+    baselineName: "CPython multiprocessing.Value",
+  });
+}
+
+/** Prints the shared-state table (called by bench/run.ts). */
+export async function run(): Promise<void> {
+  const py = python(`
+import threading, time
+K = ${KEYS}; N = ${N}; M = ${M}
+keys = ["key%d" % i for i in range(K)]
+d = {k: 0 for k in keys}
+def per(fn):
+    best = 1e9
+    for r in range(3):
+        t0 = time.perf_counter(); fn(); best = min(best, (time.perf_counter() - t0) / N * 1e9)
+    return best
+def get():
+    s = 0
+    for i in range(N): s += d[keys[i % K]]
+def put():
+    for i in range(N): d[keys[i % K]] = i
+lock = threading.Lock()
+def upd():
+    for i in range(N):
+        k = keys[i % K]
+        with lock: d[k] = d.get(k, 0) + 1
+print(per(get)); print(per(put)); print(per(upd))
+def two(disjoint):
+    dd = {}
+    l = threading.Lock()
+    def work(prefix):
+        ks = ["%s%d" % (prefix, i) for i in range(64)]
+        for i in range(M):
+            k = ks[i % 64]
+            with l: dd[k] = dd.get(k, 0) + 1
+    ts = [threading.Thread(target=work, args=(("t%d-" % j) if disjoint else "shared-",)) for j in range(2)]
+    t0 = time.perf_counter()
+    for t in ts: t.start()
+    for t in ts: t.join()
+    assert sum(dd.values()) == 2 * M
+    return 2 * M / (time.perf_counter() - t0) / 1e6
+print(two(True)); print(two(False))
+import multiprocessing
+v = multiprocessing.Value("i", 0)
+def inc():
+    for i in range(N):
+        with v.get_lock(): v.value += 1
+print(per(inc))
+`);
+  const rows: Row[] = [];
+  singleThread(rows, py);
+  threaded(rows, py);
+  valueIncrements(rows, py);
+  printTable("Shared state: SharedDict and Value (issue 11)", rows);
+}
