@@ -8,15 +8,15 @@
  * typically blocked in Atomics.wait, so its loop never turns. So the hub worker, whose loop only
  * serves, listens too, through libuv's signal handle (`process.binding("signal_wrap")`, which Node
  * still exposes in workers: libuv delivers a process signal to every loop that has a handle for it).
- * While the hub listens (G[DUMP_WATCHER] = 1), the main thread's listener stays silent, so one
- * signal gives one report. Before the first thread starts there is no hub: then the main thread
+ * While the hub listens (G[DUMP_WATCHER] = 1) and has not died, the main thread's listener stays
+ * silent, so one signal gives one report. Before the first thread starts there is no hub: then the main thread
  * answers, once its event loop turns (a single-threaded program blocked forever cannot answer).
  * Neither listener keeps the process alive.
  */
 import { mkdirSync, writeFileSync, writeSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
-import { DUMP_WATCHER, G, isRoot } from "../shared/runtime.js";
+import { DUMP_WATCHER, G, HUB_DEAD, HUB_READY, isRoot } from "../shared/runtime.js";
 import { dumpThreads } from "./dump.js";
 
 /** Writes the hang report to stderr (and to THREADING_HANG_REPORT_DIR/<pid>.txt when set). */
@@ -39,10 +39,10 @@ export function printHangReport(): void {
   } catch {}
 }
 
-/** In the main thread: answer SIGUSR2 unless the hub does. */
+/** In the main thread: answer SIGUSR2 unless a live hub does. */
 export function listenInMain(): void {
   process.on("SIGUSR2", () => {
-    if (Atomics.load(G, DUMP_WATCHER) === 0) printHangReport();
+    if (Atomics.load(G, DUMP_WATCHER) === 0 || Atomics.load(G, HUB_READY) === HUB_DEAD) printHangReport();
   });
 }
 
