@@ -6,7 +6,15 @@ import "./threads/lifetime.js";
 import "./threads/dump-signal.js";
 
 export * from "./errors.js";
-export { TIMEOUT_MAX, sleep, sleepAsync } from "./shared/wait.js";
+export {
+  TIMEOUT_MAX,
+  sleep,
+  sleepAsync,
+  type Timeout,
+  type TimeoutOptions,
+  type AcquireOptions,
+  type BlockOptions,
+} from "./shared/wait.js";
 export { Lock } from "./sync/lock.js";
 export { Event } from "./sync/event.js";
 export { RLock } from "./sync/rlock.js";

@@ -24,7 +24,7 @@ import { availableParallelism } from "node:os";
 import { MessageChannel, MessagePort, type ResourceLimits, receiveMessageOnPort } from "node:worker_threads";
 import { BrokenExecutor, Full, RuntimeError, TimeoutError } from "../errors.js";
 import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
-import { deadlineOf, remaining, timeoutMs } from "../shared/wait.js";
+import { checkOptions, deadlineOf, isOptions, remaining, secondsMs } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
 import { kShare } from "../transport/shareable.js";
@@ -1056,7 +1056,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   #mapSetup(fn: Target, iterable: Iterable<unknown>, options: MapOptions, what: string): MapSetup {
     if (typeof options !== "object" || options === null)
       throw new TypeError(`ThreadPoolExecutor.${what}(): options must be an object`);
-    const deadline = deadlineOf(timeoutMs(options.timeout, `ThreadPoolExecutor.${what}()`));
+    const deadline = deadlineOf(secondsMs(options.timeout, `ThreadPoolExecutor.${what}()`));
     const size = options.chunksize ?? 1;
     if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
       throw new RangeError(`ThreadPoolExecutor.${what}(): chunksize must be an integer >= 1, not ${size}`);
@@ -1253,8 +1253,19 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   /**
    * No new tasks after this. With `cancelFutures`, the tasks not yet started are cancelled. With
    * `wait` (default), returns once every task has finished and the pool threads have ended.
+   * Python's keywords work as one options object too: `shutdown({ wait: false, cancelFutures: true })`.
    */
-  shutdown(wait = true, options: { cancelFutures?: boolean } = {}): void {
+  shutdown(wait?: boolean, options?: { cancelFutures?: boolean }): void;
+  shutdown(options: { wait?: boolean; cancelFutures?: boolean }): void;
+  shutdown(
+    wait: boolean | { wait?: boolean; cancelFutures?: boolean } = true,
+    options: { cancelFutures?: boolean } = {},
+  ): void {
+    if (isOptions(wait)) {
+      checkOptions(wait, ["wait", "cancelFutures"], "ThreadPoolExecutor.shutdown()");
+      options = wait;
+      wait = wait.wait ?? true;
+    }
     this.#beginShutdown(options, "shutdown");
     if (!wait) return;
     for (;;) {

@@ -15,7 +15,7 @@
  * the event loop as well.
  */
 import { CancelledError, RuntimeError, TimeoutError } from "../errors.js";
-import { deadlineOf, remaining, timeoutMs, waitBlocking } from "../shared/wait.js";
+import { deadlineOf, remaining, type Timeout, timeoutMs, timeoutOf, waitBlocking } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 
 export const PENDING = 0;
@@ -169,16 +169,16 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * The call's result, waiting (blocking) at most `timeout` seconds (default forever).
    * Throws the task's error, CancelledError if cancelled, TimeoutError if the time ran out.
    */
-  result(timeout?: number): T {
+  result(timeout?: Timeout): T {
     const deadline = deadlineOf(timeoutMs(timeout, "Future.result()"));
     if (!this.#settled() && !this.#block(deadline)) {
-      throw new TimeoutError(`Future.result(): timed out after ${timeout} s`);
+      throw new TimeoutError(`Future.result(): timed out after ${timeoutOf(timeout, "")} s`);
     }
     return this.#value();
   }
 
   /** The async twin of `result()`. */
-  async resultAsync(timeout?: number): Promise<T> {
+  async resultAsync(timeout?: Timeout): Promise<T> {
     await this.#whenSettled(timeoutMs(timeout, "Future.resultAsync()"), "Future.resultAsync()");
     return this.#value();
   }
@@ -187,16 +187,16 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * The error the call threw, or null if it returned, waiting (blocking) at most `timeout`
    * seconds. CancelledError if cancelled, TimeoutError if the time ran out.
    */
-  exception(timeout?: number): unknown {
+  exception(timeout?: Timeout): unknown {
     const deadline = deadlineOf(timeoutMs(timeout, "Future.exception()"));
     if (!this.#settled() && !this.#block(deadline)) {
-      throw new TimeoutError(`Future.exception(): timed out after ${timeout} s`);
+      throw new TimeoutError(`Future.exception(): timed out after ${timeoutOf(timeout, "")} s`);
     }
     return this.#error();
   }
 
   /** The async twin of `exception()`. */
-  async exceptionAsync(timeout?: number): Promise<unknown> {
+  async exceptionAsync(timeout?: Timeout): Promise<unknown> {
     await this.#whenSettled(timeoutMs(timeout, "Future.exceptionAsync()"), "Future.exceptionAsync()");
     return this.#error();
   }

@@ -6,7 +6,7 @@
  * `yield` would unwrap it into its result: the async iterator here is written by hand.
  */
 import { TimeoutError } from "../errors.js";
-import { deadlineOf, remaining, timeoutMs } from "../shared/wait.js";
+import { checkOptions, deadlineOf, remaining, secondsMs, type Timeout, timeoutMs } from "../shared/wait.js";
 import { blockOn, Future, internals, linksOf } from "./future.js";
 
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
@@ -15,7 +15,7 @@ export const ALL_COMPLETED = "ALL_COMPLETED";
 
 export interface WaitOptions {
   /** Seconds (default forever); when it passes, wait() returns what is done by then. */
-  timeout?: number;
+  timeout?: number | null;
   returnWhen?: typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED;
 }
 
@@ -42,7 +42,7 @@ class Completion<T> {
   yielded = 0;
   listener: (() => void) | undefined;
 
-  constructor(fs: Iterable<Future<T>>, timeout: number | undefined, what: string) {
+  constructor(fs: Iterable<Future<T>>, timeout: Timeout | undefined, what: string) {
     this.deadline = deadlineOf(timeoutMs(timeout, what));
     this.fs = futuresOf(fs, what);
     pollAll(this.fs as Future<unknown>[]);
@@ -64,7 +64,7 @@ class Completion<T> {
  * blocks. When `timeout` seconds (counted from this call) pass first, next() throws
  * TimeoutError("N (of M) futures unfinished").
  */
-export function asCompleted<T>(fs: Iterable<Future<T>>, timeout?: number): IterableIterator<Future<T>> {
+export function asCompleted<T>(fs: Iterable<Future<T>>, timeout?: Timeout): IterableIterator<Future<T>> {
   const c = new Completion(fs, timeout, "asCompleted()");
   const links = linksOf(c.fs as Future<unknown>[]);
   const it: IterableIterator<Future<T>> = {
@@ -86,7 +86,7 @@ export function asCompleted<T>(fs: Iterable<Future<T>>, timeout?: number): Itera
 }
 
 /** The async twin of `asCompleted()`: `for await (const f of asCompletedAsync(fs))` gives Futures. */
-export function asCompletedAsync<T>(fs: Iterable<Future<T>>, timeout?: number): AsyncIterableIterator<Future<T>> {
+export function asCompletedAsync<T>(fs: Iterable<Future<T>>, timeout?: Timeout): AsyncIterableIterator<Future<T>> {
   let c: Completion<T> | undefined;
   let failure: unknown;
   try {
@@ -147,14 +147,17 @@ class Waiting<T> {
   failed = 0;
   listener: (() => void) | undefined;
 
-  constructor(fs: Iterable<Future<T>>, options: WaitOptions, what: string) {
-    if (typeof options !== "object" || options === null) throw new TypeError(`${what}: options must be an object`);
+  constructor(fs: Iterable<Future<T>>, options: WaitOptions | number | null, what: string) {
+    // Python's positional timeout, wait(fs, 5), as well as the options object.
+    if (typeof options === "number" || options === null) options = { timeout: options };
+    if (typeof options !== "object") throw new TypeError(`${what}: options must be an object`);
+    checkOptions(options, ["timeout", "returnWhen"], what);
     const when = options.returnWhen ?? ALL_COMPLETED;
     if (when !== FIRST_COMPLETED && when !== FIRST_EXCEPTION && when !== ALL_COMPLETED) {
       throw new RangeError(`${what}: Invalid return condition: ${String(when)}`);
     }
     this.when = when;
-    this.deadline = deadlineOf(timeoutMs(options.timeout, what));
+    this.deadline = deadlineOf(secondsMs(options.timeout, what));
     this.fs = futuresOf(fs, what);
     pollAll(this.fs as Future<unknown>[]);
     for (const f of this.fs) {
@@ -187,7 +190,7 @@ class Waiting<T> {
  */
 export function wait<T>(
   fs: Iterable<Future<T>>,
-  options: WaitOptions = {},
+  options: WaitOptions | number | null = {},
 ): { done: Set<Future<T>>; notDone: Set<Future<T>> } {
   const w = new Waiting(fs, options, "wait()");
   if (!w.met()) blockOn(linksOf(w.fs as Future<unknown>[]), () => w.met(), w.deadline);
@@ -197,7 +200,7 @@ export function wait<T>(
 /** The async twin of `wait()`. */
 export async function waitAsync<T>(
   fs: Iterable<Future<T>>,
-  options: WaitOptions = {},
+  options: WaitOptions | number | null = {},
 ): Promise<{ done: Set<Future<T>>; notDone: Set<Future<T>> }> {
   const w = new Waiting(fs, options, "waitAsync()");
   if (!w.met()) {

@@ -9,3 +9,4 @@ export { Queue } from "./queue.js";
 export { LifoQueue } from "./lifo.js";
 export { PriorityQueue } from "./priority.js";
 export { SimpleQueue } from "./simple-queue.js";
+export type { BlockOptions, Timeout, TimeoutOptions } from "../shared/wait.js";

@@ -18,7 +18,7 @@
  * consumed; the ring of small items is reset to its start whenever the queue drains and keeps its
  * high-water size until the queue object is collected in every thread.
  */
-import { timeoutMs } from "../shared/wait.js";
+import { type BlockOptions, blockArgs, type Timeout, timeoutMs } from "../shared/wait.js";
 import { describe, type WaitKind } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { ShutDown } from "../errors.js";
@@ -134,12 +134,20 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * Throws `ShutDown` after shutdown() (also to a put already waiting), TypeError if the item
    * cannot be sent to another thread (the queue is unchanged).
    */
-  put(item: T, block = true, timeout?: number): void {
+  put(item: T, block?: boolean, timeout?: number | null): void;
+  put(item: T, options: BlockOptions): void;
+  put(item: T, block: boolean | BlockOptions = true, timeout?: number | null): void {
     const what = this.#what("put");
-    const ms = block ? timeoutMs(timeout, what) : 0;
+    let ms = 0;
+    if (block === true) ms = timeoutMs(timeout, what);
+    else if (block !== false) {
+      const [b, t] = blockArgs(what, "block", block, timeout);
+      if (b) ms = timeoutMs(t, what);
+      block = b;
+    }
     this._stage(item, staged);
     try {
-      this.#eng.put(staged, !!block, ms, what);
+      this.#eng.put(staged, block, ms, what);
     } catch (e) {
       if (staged.refs.length > 0) reclaim(staged.refs);
       throw e;
@@ -149,7 +157,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   }
 
   /** The async twin of `put()`: resolves once the item is in the queue. */
-  async putAsync(item: T, timeout?: number): Promise<void> {
+  async putAsync(item: T, timeout?: Timeout): Promise<void> {
     const what = this.#what("putAsync");
     const ms = timeoutMs(timeout, what);
     const st = new Staged();
@@ -172,14 +180,22 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * forever), then throws `Empty`; without, throws `Empty` at once if empty. After shutdown() it
    * returns what is left, then throws `ShutDown` (also to a get already waiting).
    */
-  get(block = true, timeout?: number): T {
+  get(block?: boolean, timeout?: number | null): T;
+  get(options: BlockOptions): T;
+  get(block: boolean | BlockOptions = true, timeout?: number | null): T {
     const what = this.#what("get");
-    const ms = block ? timeoutMs(timeout, what) : 0;
-    return this.#eng.get(!!block, ms, what) as T;
+    let ms = 0;
+    if (block === true) ms = timeoutMs(timeout, what);
+    else if (block !== false) {
+      const [b, t] = blockArgs(what, "block", block, timeout);
+      if (b) ms = timeoutMs(t, what);
+      block = b;
+    }
+    return this.#eng.get(block, ms, what) as T;
   }
 
   /** The async twin of `get()`. */
-  async getAsync(timeout?: number): Promise<T> {
+  async getAsync(timeout?: Timeout): Promise<T> {
     const what = this.#what("getAsync");
     return (await this.#eng.getAsync(timeoutMs(timeout, what), what)) as T;
   }

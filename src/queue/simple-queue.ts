@@ -4,7 +4,7 @@
  * fifo.ts); the bound and SHUTDOWN words of its control block are never set (UNFINISHED counts
  * up, unused).
  */
-import { timeoutMs } from "../shared/wait.js";
+import { type BlockOptions, blockArgs, type Timeout, timeoutMs } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { reclaim, Staged, stage } from "./codec.js";
@@ -28,9 +28,12 @@ export class SimpleQueue<T = unknown> {
 
   /**
    * Puts `item` into the queue; never blocks (`block` and `timeout` are accepted and ignored, as
-   * in Python). TypeError if the item cannot be sent to another thread.
+   * in Python, once checked). TypeError if the item cannot be sent to another thread.
    */
-  put(item: T, _block = true, _timeout?: number): void {
+  put(item: T, block?: boolean, timeout?: number | null): void;
+  put(item: T, options: BlockOptions): void;
+  put(item: T, block: boolean | BlockOptions = true, timeout?: number | null): void {
+    if (block !== true) blockArgs("SimpleQueue.put()", "block", block, timeout);
     stage(item, staged);
     try {
       this.#eng.put(staged, false, 0, "SimpleQueue.put()");
@@ -48,13 +51,22 @@ export class SimpleQueue<T = unknown> {
   }
 
   /** Removes and returns the oldest item; blocks (at most `timeout` s, then `Empty`) while empty. */
-  get(block = true, timeout?: number): T {
-    const ms = block ? timeoutMs(timeout, "SimpleQueue.get()") : 0;
-    return this.#eng.get(!!block, ms, "SimpleQueue.get()") as T;
+  get(block?: boolean, timeout?: number | null): T;
+  get(options: BlockOptions): T;
+  get(block: boolean | BlockOptions = true, timeout?: number | null): T {
+    const what = "SimpleQueue.get()";
+    let ms = 0;
+    if (block === true) ms = timeoutMs(timeout, what);
+    else if (block !== false) {
+      const [b, t] = blockArgs(what, "block", block, timeout);
+      if (b) ms = timeoutMs(t, what);
+      block = b;
+    }
+    return this.#eng.get(block, ms, what) as T;
   }
 
   /** The async twin of `get()`. */
-  async getAsync(timeout?: number): Promise<T> {
+  async getAsync(timeout?: Timeout): Promise<T> {
     const ms = timeoutMs(timeout, "SimpleQueue.getAsync()");
     return (await this.#eng.getAsync(ms, "SimpleQueue.getAsync()")) as T;
   }

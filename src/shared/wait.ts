@@ -26,11 +26,112 @@ import {
 /** The largest timeout accepted, in seconds (as CPython's on Linux). */
 export const TIMEOUT_MAX = 9223372036.854776;
 
+/** Python's `timeout=` keyword as an options object: `event.wait({ timeout: 0.5 })`. */
+export interface TimeoutOptions {
+  /** Seconds (fractions allowed); `undefined`, `null` or `Infinity` = forever. */
+  timeout?: number | null;
+}
+
 /**
- * Validates a timeout in seconds and returns it in milliseconds (Infinity = forever).
- * `minusOneForever` accepts -1 as "forever", as `Lock.acquire` does in Python.
+ * A timeout in seconds as every waiting call takes it: a number (`undefined`, `null` or `Infinity`
+ * = forever), or Python's keyword as an options object, `{ timeout: 0.5 }`.
+ */
+export type Timeout = number | null | TimeoutOptions;
+
+/** Python's `acquire(blocking=True, timeout=-1)` keywords: `lock.acquire({ timeout: 0.5 })`. */
+export interface AcquireOptions {
+  /** Default true; false: take it only if free now (no timeout then). */
+  blocking?: boolean;
+  /** Seconds; -1, `undefined`, `null` or `Infinity` = forever (-1 for locks only, as in Python). */
+  timeout?: number | null;
+}
+
+/** Python's `put(item, block=True, timeout=None)` / `get(block=True, timeout=None)` keywords: `q.get({ timeout: 0.5 })`. */
+export interface BlockOptions {
+  /** Default true; false: do not wait (`Empty` / `Full` at once, and the timeout is ignored, as in Python). */
+  block?: boolean;
+  /** Seconds; `undefined`, `null` or `Infinity` = forever. */
+  timeout?: number | null;
+}
+
+/** True for a plain `{ ... }` object (an options object), not an array, a class instance or null. */
+export function isOptions(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** TypeError for an options key that is not one of `allowed` (Python's "unexpected keyword argument"). */
+export function checkOptions(options: object, allowed: readonly string[], what: string): void {
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      throw new TypeError(
+        `${what}: unexpected option '${key}' (the options are ${allowed.map((k) => `'${k}'`).join(" and ")})`,
+      );
+    }
+  }
+}
+
+/** The timeout a waiting call was given: `value` itself, or its `timeout` when it is `{ timeout }`. */
+export function timeoutOf(value: unknown, what: string): unknown {
+  if (!isOptions(value)) return value;
+  checkOptions(value, ["timeout"], what);
+  return value.timeout;
+}
+
+/** A short description of a wrong argument for an error message: `number 0.5`, `string "x"`, `object`. */
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean")
+    return `${typeof value} ${String(value)}`;
+  if (typeof value === "string")
+    return `string ${JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}…` : value)}`;
+  return Array.isArray(value) ? "an array" : typeof value;
+}
+
+/**
+ * Python's `(block, timeout)` / `(blocking, timeout)` keywords, given as two arguments or as one
+ * options object `{ block, timeout }` (key `name`); returns them as `[block, timeout]`, `block`
+ * checked to be a boolean (default true). The timeout is not validated here.
+ */
+export function blockArgs(
+  what: string,
+  name: "block" | "blocking",
+  block: unknown,
+  timeout: unknown,
+  timeoutDefault: unknown = undefined,
+): [boolean, unknown] {
+  if (isOptions(block)) {
+    if (timeout !== timeoutDefault) {
+      throw new TypeError(`${what}: give ${name} and timeout either as arguments or in one options object, not both`);
+    }
+    checkOptions(block, [name, "timeout"], what);
+    timeout = block.timeout;
+    block = block[name] ?? true;
+  } else if (block === undefined) block = true;
+  if (typeof block !== "boolean") {
+    const hint = typeof block === "number" ? ` (a timeout goes second, or as { timeout: ${block} })` : "";
+    throw new TypeError(`${what}: ${name} must be a boolean, not ${describeValue(block)}${hint}`);
+  }
+  return [block, timeout];
+}
+
+/**
+ * Validates the timeout of a waiting call (a number of seconds, or `{ timeout }`) and returns it in
+ * milliseconds (Infinity = forever). `minusOneForever` accepts -1 as "forever", as `Lock.acquire`
+ * does in Python.
  */
 export function timeoutMs(seconds: unknown, what: string, minusOneForever = false): number {
+  if (seconds === undefined || seconds === null) return Number.POSITIVE_INFINITY;
+  if (typeof seconds === "object") seconds = timeoutOf(seconds, what);
+  return secondsMs(seconds, what, minusOneForever);
+}
+
+/**
+ * Validates a number of seconds (no options object: a duration such as `sleep()`'s or an option's
+ * value) and returns it in milliseconds (Infinity = forever). `minusOneForever` as timeoutMs.
+ */
+export function secondsMs(seconds: unknown, what: string, minusOneForever = false): number {
   if (seconds === undefined || seconds === null) return Number.POSITIVE_INFINITY;
   if (typeof seconds !== "number") {
     throw new TypeError(`${what}: timeout must be a number of seconds, not ${typeof seconds}`);
@@ -159,7 +260,7 @@ export async function untilAsync(
 
 /** Sleeps the calling thread for `seconds` (blocking). */
 export function sleep(seconds: number): void {
-  const ms = timeoutMs(seconds, "sleep()");
+  const ms = secondsMs(seconds, "sleep()");
   const cell = new Int32Array(new SharedArrayBuffer(4));
   describe(cell.buffer, "sleep", 0);
   waitBlocking(cell, 0, 0, ms);
@@ -169,7 +270,7 @@ export function sleep(seconds: number): void {
 export function sleepAsync(seconds: number): Promise<void> {
   return new Promise((resolve, reject) => {
     try {
-      const ms = timeoutMs(seconds, "sleepAsync()");
+      const ms = secondsMs(seconds, "sleepAsync()");
       setTimeout(resolve, Math.min(ms, 2 ** 31 - 1));
     } catch (e) {
       reject(e);

@@ -16,7 +16,7 @@
  * is released; in other threads than its creator it is the target compiled there (action.ts).
  */
 import { BrokenBarrierError } from "../errors.js";
-import { timeoutMs } from "../shared/wait.js";
+import { secondsMs, type Timeout, timeoutMs, timeoutOf } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { describeTarget, type Target, type TargetSpec } from "../threads/target.js";
 import { encode } from "../transport/encode.js";
@@ -79,7 +79,7 @@ export class Barrier {
     if (typeof parties !== "number") throw new TypeError(`Barrier: parties must be a number, not ${typeof parties}`);
     if (!Number.isInteger(parties) || parties < 1)
       throw new RangeError(`Barrier: parties must be an integer > 0, not ${parties}`);
-    timeoutMs(timeout, "Barrier()");
+    secondsMs(timeout, "Barrier()");
     if (actionArgs === undefined || actionArgs === null) actionArgs = [];
     if (!Array.isArray(actionArgs)) throw new TypeError("Barrier: actionArgs must be an array");
     encode(actionArgs, "actionArgs");
@@ -99,8 +99,8 @@ export class Barrier {
     describe(this.#cond[kShare]().buffers[0] as SharedArrayBuffer, "Barrier", this.#id);
   }
 
-  #ms(timeout: number | null | undefined, what: string): number {
-    return timeoutMs(timeout === undefined || timeout === null ? this.#timeout : timeout, what);
+  #ms(timeout: Timeout | undefined, what: string): number {
+    return timeoutMs(timeoutOf(timeout, what) ?? this.#timeout, what);
   }
 
   /**
@@ -108,7 +108,7 @@ export class Barrier {
    * barrier's timeout), then returns this thread's index, 0..parties-1. BrokenBarrierError when
    * the barrier is or becomes broken, is reset, or the wait times out (which breaks it).
    */
-  wait(timeout?: number | null): number {
+  wait(timeout?: Timeout): number {
     const ms = this.#ms(timeout, "Barrier.wait()");
     const cond = this.#cond;
     const w = this.#w;
@@ -141,7 +141,7 @@ export class Barrier {
   }
 
   /** The async twin of `wait()`; an action that returns a promise is awaited before the round is released. */
-  async waitAsync(timeout?: number | null): Promise<number> {
+  async waitAsync(timeout?: Timeout): Promise<number> {
     const ms = this.#ms(timeout, "Barrier.waitAsync()");
     const cond = this.#cond;
     const w = this.#w;

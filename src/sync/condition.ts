@@ -31,7 +31,15 @@
  */
 import { RuntimeError } from "../errors.js";
 import { boot, isIdentAlive } from "../shared/runtime.js";
-import { deadlineOf, remaining, timeoutMs, waitAsync, waitBlocking } from "../shared/wait.js";
+import {
+  type AcquireOptions,
+  deadlineOf,
+  remaining,
+  type Timeout,
+  timeoutMs,
+  waitAsync,
+  waitBlocking,
+} from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
@@ -93,13 +101,18 @@ export class Condition {
     describe(this.#w.buffer, "Condition", this.#id);
   }
 
-  /** Acquires the underlying lock (its `acquire(blocking, timeout)`). */
-  acquire(blocking = true, timeout: number = -1): boolean {
-    return this.#lock.acquire(blocking, timeout);
+  /**
+   * Acquires the underlying lock (its `acquire(blocking, timeout)`, also as
+   * `acquire({ blocking, timeout })`).
+   */
+  acquire(blocking?: boolean, timeout?: number | null): boolean;
+  acquire(options: AcquireOptions): boolean;
+  acquire(blocking: boolean | AcquireOptions = true, timeout: number | null = -1): boolean {
+    return this.#lock.acquire(blocking as boolean, timeout);
   }
 
   /** Acquires the underlying lock without blocking the event loop. */
-  acquireAsync(timeout?: number): Promise<boolean> {
+  acquireAsync(timeout?: Timeout): Promise<boolean> {
     return this.#lock.acquireAsync(timeout);
   }
 
@@ -109,12 +122,12 @@ export class Condition {
   }
 
   /** Acquires the lock for `using _ = cond.hold()` (TimeoutError if `timeout` seconds pass first). */
-  hold(timeout?: number): Held {
+  hold(timeout?: Timeout): Held {
     return holdBlocking(this, "Condition", timeout);
   }
 
   /** The async twin of `hold()`. */
-  holdAsync(timeout?: number): Promise<Held> {
+  holdAsync(timeout?: Timeout): Promise<Held> {
     return holdAsync(this, "Condition", timeout);
   }
 
@@ -123,7 +136,7 @@ export class Condition {
    * re-acquires the lock (to the same RLock level). Returns true when notified, false on timeout.
    * RuntimeError("cannot wait on un-acquired lock") when the caller does not hold the lock.
    */
-  wait(timeout?: number): boolean {
+  wait(timeout?: Timeout): boolean {
     const ms = timeoutMs(timeout, "Condition.wait()");
     const lock = this.#lock;
     if (!lock[kIsOwned]()) throw new RuntimeError("cannot wait on un-acquired lock");
@@ -147,7 +160,7 @@ export class Condition {
   }
 
   /** The async twin of `wait()`: never blocks the event loop; rejects where wait() would throw. */
-  async waitAsync(timeout?: number): Promise<boolean> {
+  async waitAsync(timeout?: Timeout): Promise<boolean> {
     const ms = timeoutMs(timeout, "Condition.waitAsync()");
     const lock = this.#lock;
     if (!lock[kIsOwned]()) throw new RuntimeError("cannot wait on un-acquired lock");
@@ -173,7 +186,7 @@ export class Condition {
    * Waits until `predicate()` is truthy, at most `timeout` seconds in all; returns the last value
    * of `predicate()` (falsy on timeout). The caller must hold the lock.
    */
-  waitFor<T>(predicate: () => T, timeout?: number): T {
+  waitFor<T>(predicate: () => T, timeout?: Timeout): T {
     const deadline = deadlineOf(timeoutMs(timeout, "Condition.waitFor()"));
     let result = predicate();
     while (!result) {
@@ -186,7 +199,7 @@ export class Condition {
   }
 
   /** The async twin of `waitFor()` (the predicate itself is synchronous). */
-  async waitForAsync<T>(predicate: () => T, timeout?: number): Promise<T> {
+  async waitForAsync<T>(predicate: () => T, timeout?: Timeout): Promise<T> {
     const deadline = deadlineOf(timeoutMs(timeout, "Condition.waitForAsync()"));
     let result = predicate();
     while (!result) {

@@ -17,7 +17,7 @@
  * set without the wake-up: waiters asleep at that moment sleep on until their timeout or the next
  * set() (the same as a set() made by a thread that dies just before it).
  */
-import { deadlineOf, timeoutMs, untilAsync, untilBlocking } from "../shared/wait.js";
+import { deadlineOf, type Timeout, timeoutMs, untilAsync, untilBlocking } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 
@@ -78,7 +78,7 @@ export class Event {
    * Blocks until the flag is set, at most `timeout` seconds (default forever).
    * Returns true when it is set, or was set during the wait; false if the timeout passed first.
    */
-  wait(timeout?: number): boolean {
+  wait(timeout?: Timeout): boolean {
     const deadline = deadlineOf(timeoutMs(timeout, "Event.wait()"));
     const w = this.#word;
     const v = Atomics.load(w, 0);
@@ -87,7 +87,7 @@ export class Event {
   }
 
   /** The async twin of `wait()`. */
-  async waitAsync(timeout?: number): Promise<boolean> {
+  async waitAsync(timeout?: Timeout): Promise<boolean> {
     const deadline = deadlineOf(timeoutMs(timeout, "Event.waitAsync()"));
     const w = this.#word;
     const v = Atomics.load(w, 0);

@@ -2,6 +2,7 @@
  * `hold()` / `holdAsync()`: Python's `with lock:` as TypeScript's `using _ = lock.hold();`.
  */
 import { TimeoutError } from "../errors.js";
+import { type Timeout, timeoutOf } from "../shared/wait.js";
 
 /** What `hold()` returns: disposing it releases what was acquired, once. */
 export interface Held extends Disposable {
@@ -21,22 +22,24 @@ function held(release: () => void): Held {
 
 /** The lock-like things hold() works on. */
 export interface Acquirable {
-  acquire(blocking?: boolean, timeout?: number): boolean;
-  acquireAsync(timeout?: number): Promise<boolean>;
+  acquire(blocking?: boolean, timeout?: number | null): boolean;
+  acquireAsync(timeout?: Timeout): Promise<boolean>;
   release(): void;
 }
 
-function timedOut(what: string, timeout: number | undefined): TimeoutError {
-  return new TimeoutError(`${what}.hold(): not acquired within ${timeout} s`);
+function timedOut(what: string, timeout: Timeout | undefined): TimeoutError {
+  return new TimeoutError(`${what}.hold(): not acquired within ${timeoutOf(timeout, `${what}.hold()`)} s`);
 }
 
-export function holdBlocking(target: Acquirable, what: string, timeout?: number): Held {
-  const ok = timeout === undefined || timeout === null ? target.acquire(true) : target.acquire(true, timeout);
+/** `hold(timeout)`: acquires, blocking at most `timeout` seconds (a number or `{ timeout }`). */
+export function holdBlocking(target: Acquirable, what: string, timeout?: Timeout): Held {
+  const t = timeoutOf(timeout, `${what}.hold()`) as number | null | undefined;
+  const ok = t === undefined || t === null ? target.acquire(true) : target.acquire(true, t);
   if (!ok) throw timedOut(what, timeout);
   return held(() => target.release());
 }
 
-export async function holdAsync(target: Acquirable, what: string, timeout?: number): Promise<Held> {
+export async function holdAsync(target: Acquirable, what: string, timeout?: Timeout): Promise<Held> {
   if (!(await target.acquireAsync(timeout))) throw timedOut(what, timeout);
   return held(() => target.release());
 }

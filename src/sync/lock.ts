@@ -13,8 +13,8 @@
  * notify and nothing else; a lock held by a thread that dies stays held, as in Python.
  */
 import { RuntimeError } from "../errors.js";
+import { type AcquireOptions, blockArgs, type Timeout, timeoutMs } from "../shared/wait.js";
 import { boot } from "../shared/runtime.js";
-import { timeoutMs } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { kShare, newObjectId, type ShareRecord, adoptedRecord, registerKind, revive } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
@@ -23,10 +23,12 @@ import { kAcquireRestore, kAcquireRestoreAsync, kIsOwned, kReleaseSave } from ".
 
 const HOLDER = 1;
 
-/** Checks Python's acquire(blocking, timeout) arguments; returns the timeout in ms. */
+/**
+ * Checks Python's acquire(blocking, timeout) arguments, also given as `{ blocking, timeout }`;
+ * returns the timeout in ms (0 for a non-blocking call).
+ */
 export function acquireArgs(what: string, blocking: unknown, timeout: unknown): number {
-  if (typeof blocking !== "boolean")
-    throw new TypeError(`${what}.acquire(): blocking must be a boolean, not ${typeof blocking}`);
+  [blocking, timeout] = blockArgs(`${what}.acquire()`, "blocking", blocking, timeout, -1);
   if (!blocking && timeout !== undefined && timeout !== -1) {
     throw new RangeError(`${what}.acquire(): can't specify a timeout for a non-blocking call`);
   }
@@ -52,8 +54,11 @@ export class Lock {
   /**
    * Acquires the lock. With `blocking` (default), waits until it is free, at most `timeout` seconds
    * (-1, the default, = forever). Returns true when acquired, false when not (non-blocking or timed out).
+   * Python's keywords work as an options object: `acquire({ timeout: 0.5 })`, `acquire({ blocking: false })`.
    */
-  acquire(blocking = true, timeout: number = -1): boolean {
+  acquire(blocking?: boolean, timeout?: number | null): boolean;
+  acquire(options: AcquireOptions): boolean;
+  acquire(blocking: boolean | AcquireOptions = true, timeout: number | null = -1): boolean {
     const w = this.#word;
     // The uncontended fast path: one CAS, before any argument parsing it does not need.
     if (timeout === -1 && (blocking === true || blocking === false)) {
@@ -69,7 +74,7 @@ export class Lock {
   }
 
   /** The async twin of `acquire()`: resolves true once acquired, false if `timeout` seconds pass first. */
-  async acquireAsync(timeout?: number): Promise<boolean> {
+  async acquireAsync(timeout?: Timeout): Promise<boolean> {
     const w = this.#word;
     if (!(await lockAsync(w, 0, timeoutMs(timeout, "Lock.acquireAsync()", true)))) return false;
     w[HOLDER] = boot.ident;
@@ -89,12 +94,12 @@ export class Lock {
   }
 
   /** Acquires (waiting at most `timeout` seconds, else TimeoutError) for `using _ = lock.hold()`. */
-  hold(timeout?: number): Held {
+  hold(timeout?: Timeout): Held {
     return holdBlocking(this, "Lock", timeout);
   }
 
   /** The async twin of `hold()`, for `using _ = await lock.holdAsync()`. */
-  holdAsync(timeout?: number): Promise<Held> {
+  holdAsync(timeout?: Timeout): Promise<Held> {
     return holdAsync(this, "Lock", timeout);
   }
 

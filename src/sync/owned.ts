@@ -3,6 +3,7 @@
  * `_release_save` and `_acquire_restore`. Both `Lock` and `RLock` implement it (for a `Lock`,
  * "owned" means "locked", as CPython's Condition assumes for a lock without `_is_owned`).
  */
+import type { Timeout } from "../shared/wait.js";
 
 /** `lock[kIsOwned]()`: true when the calling thread may wait/notify (RLock: it owns it; Lock: it is locked). */
 export const kIsOwned: unique symbol = Symbol("threading.isOwned");
@@ -15,8 +16,8 @@ export const kAcquireRestoreAsync: unique symbol = Symbol("threading.acquireRest
 
 /** What a Condition needs from its lock. */
 export interface ConditionLock {
-  acquire(blocking?: boolean, timeout?: number): boolean;
-  acquireAsync(timeout?: number): Promise<boolean>;
+  acquire(blocking?: boolean, timeout?: number | null): boolean;
+  acquireAsync(timeout?: Timeout): Promise<boolean>;
   release(): void;
   [kIsOwned](): boolean;
   [kReleaseSave](): number;

@@ -17,7 +17,7 @@
  */
 import { RuntimeError } from "../errors.js";
 import { boot } from "../shared/runtime.js";
-import { timeoutMs } from "../shared/wait.js";
+import { type AcquireOptions, type Timeout, timeoutMs } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
@@ -50,7 +50,9 @@ export class RLock {
    * (default) waits until free, at most `timeout` seconds (-1, the default, = forever).
    * Returns true when acquired, false when not (non-blocking or timed out).
    */
-  acquire(blocking = true, timeout: number = -1): boolean {
+  acquire(blocking?: boolean, timeout?: number | null): boolean;
+  acquire(options: AcquireOptions): boolean;
+  acquire(blocking: boolean | AcquireOptions = true, timeout: number | null = -1): boolean {
     const w = this.#w;
     const me = boot.ident;
     if (timeout === -1 && (blocking === true || blocking === false)) {
@@ -77,7 +79,7 @@ export class RLock {
   }
 
   /** The async twin of `acquire()`: resolves true once acquired, false if `timeout` seconds pass first. */
-  async acquireAsync(timeout?: number): Promise<boolean> {
+  async acquireAsync(timeout?: Timeout): Promise<boolean> {
     const ms = timeoutMs(timeout, "RLock.acquireAsync()", true);
     const w = this.#w;
     const me = boot.ident;
@@ -112,12 +114,12 @@ export class RLock {
   }
 
   /** Acquires (waiting at most `timeout` seconds, else TimeoutError) for `using _ = rlock.hold()`. */
-  hold(timeout?: number): Held {
+  hold(timeout?: Timeout): Held {
     return holdBlocking(this, "RLock", timeout);
   }
 
   /** The async twin of `hold()`, for `using _ = await rlock.holdAsync()`. */
-  holdAsync(timeout?: number): Promise<Held> {
+  holdAsync(timeout?: Timeout): Promise<Held> {
     return holdAsync(this, "RLock", timeout);
   }
 

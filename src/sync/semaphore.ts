@@ -19,7 +19,7 @@
  * moment may take a released unit before the woken waiter runs (barging, as in CPython), and the
  * woken waiter then waits again at the back. No unit is ever lost or counted twice.
  */
-import { deadlineOf, remaining, timeoutMs } from "../shared/wait.js";
+import { type AcquireOptions, blockArgs, deadlineOf, remaining, type Timeout, timeoutMs } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { Condition } from "./condition.js";
@@ -41,10 +41,12 @@ function checkCount(value: unknown, what: string, message: string): number {
   return value;
 }
 
-/** Checks Python's acquire(blocking, timeout) arguments for a semaphore; returns the timeout in ms. */
+/**
+ * Checks Python's acquire(blocking, timeout) arguments for a semaphore, also given as
+ * `{ blocking, timeout }`; returns the timeout in ms (0 for a non-blocking call).
+ */
 function semaphoreAcquireArgs(what: string, blocking: unknown, timeout: unknown): number {
-  if (typeof blocking !== "boolean")
-    throw new TypeError(`${what}.acquire(): blocking must be a boolean, not ${typeof blocking}`);
+  [blocking, timeout] = blockArgs(`${what}.acquire()`, "blocking", blocking, timeout);
   if (!blocking) {
     if (timeout !== undefined && timeout !== null) {
       throw new RangeError(`${what}.acquire(): can't specify timeout for non-blocking acquire`);
@@ -106,7 +108,9 @@ export class Semaphore {
    * Takes one unit. With `blocking` (default) waits while there is none, at most `timeout` seconds
    * (default forever). Returns true when taken, false when not (non-blocking or timed out).
    */
-  acquire(blocking = true, timeout?: number): boolean {
+  acquire(blocking?: boolean, timeout?: number | null): boolean;
+  acquire(options: AcquireOptions): boolean;
+  acquire(blocking: boolean | AcquireOptions = true, timeout?: number | null): boolean {
     if ((blocking === true || blocking === false) && timeout === undefined && this.#take()) return true;
     const ms = semaphoreAcquireArgs(this.#what, blocking, timeout);
     const w = this.#w;
@@ -128,7 +132,7 @@ export class Semaphore {
   }
 
   /** The async twin of `acquire()`: resolves true once a unit is taken, false if `timeout` seconds pass first. */
-  async acquireAsync(timeout?: number): Promise<boolean> {
+  async acquireAsync(timeout?: Timeout): Promise<boolean> {
     const ms = timeoutMs(timeout, `${this.#what}.acquireAsync()`);
     if (this.#take()) return true;
     const w = this.#w;
@@ -184,12 +188,12 @@ export class Semaphore {
   }
 
   /** Takes a unit for `using _ = sem.hold()` (TimeoutError if `timeout` seconds pass first). */
-  hold(timeout?: number): Held {
+  hold(timeout?: Timeout): Held {
     return holdBlocking(this, this.#what, timeout);
   }
 
   /** The async twin of `hold()`. */
-  holdAsync(timeout?: number): Promise<Held> {
+  holdAsync(timeout?: Timeout): Promise<Held> {
     return holdAsync(this, this.#what, timeout);
   }
 

@@ -35,6 +35,7 @@ import {
 import {
   deadlineOf,
   runDuties,
+  type Timeout,
   timeoutMs,
   untilAsync,
   untilBlocking,
@@ -426,13 +427,13 @@ export class Thread<A extends unknown[] = any[]> {
   #over = (): boolean => !isIdentAlive(this.#slot, this.#ident as number);
 
   /** Waits until the thread ends, at most `timeout` seconds; check isAlive() afterwards to tell. */
-  join(timeout?: number): void {
+  join(timeout?: Timeout): void {
     const deadline = this.#joinDeadline(timeout, "Thread.join()");
     if (untilBlocking(G, slotIndex(this.#slot, SLOT_STATE), this.#over, deadline)) this.#ended();
   }
 
   /** The async twin of `join()`. */
-  async joinAsync(timeout?: number): Promise<void> {
+  async joinAsync(timeout?: Timeout): Promise<void> {
     const deadline = this.#joinDeadline(timeout, "Thread.joinAsync()");
     if (await untilAsync(G, slotIndex(this.#slot, SLOT_STATE), this.#over, deadline)) this.#ended();
   }

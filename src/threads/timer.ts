@@ -5,7 +5,7 @@
  * does nothing.
  */
 import { Event } from "../sync/event.js";
-import { timeoutMs } from "../shared/wait.js";
+import { secondsMs } from "../shared/wait.js";
 import { encode } from "../transport/encode.js";
 import { callerFile, describeTarget, type Target } from "./target.js";
 import { libraryClasses, Thread } from "./thread.js";
@@ -19,7 +19,7 @@ export class Timer extends Thread {
   readonly #finished: Event;
 
   constructor(interval: number, fn: Target, args: unknown[] = []) {
-    timeoutMs(interval, "Timer(interval)");
+    secondsMs(interval, "Timer(interval)");
     if (!Array.isArray(args)) throw new TypeError("Timer(interval, fn, args): args must be an array");
     const spec = describeTarget(fn, "Timer function", callerFile());
     encode(args, "Timer args");
