@@ -324,7 +324,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       this.#maxQueue = maxQueue;
     }
     this.#idleMs =
-      idleTimeout === undefined ? Number.POSITIVE_INFINITY : timeoutMs(idleTimeout, "ThreadPoolExecutor: idleTimeout");
+      idleTimeout === undefined ? Number.POSITIVE_INFINITY : secondsMs(idleTimeout, "ThreadPoolExecutor: idleTimeout");
     if (minWorkers === undefined) this.#minWorkers = 0;
     else {
       if (typeof minWorkers !== "number" || !Number.isInteger(minWorkers)) {
@@ -394,7 +394,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   submitWith(options: SubmitOptions, fn: Target, ...args: unknown[]): Future<unknown> {
     const prepared = this.#prepare(options, fn, args, "submitWith");
     const block = options.block ?? true;
-    this.#waitRoom(block, deadlineOf(timeoutMs(options.timeout, "ThreadPoolExecutor.submitWith()")), "submitWith");
+    this.#waitRoom(block, deadlineOf(secondsMs(options.timeout, "ThreadPoolExecutor.submitWith()")), "submitWith");
     return this.#launchPrepared(prepared, options.signal);
   }
 
@@ -428,7 +428,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   // Resolves to the Future, which (being thenable) the promise adopts: the caller gets the result.
   async #submitAsync(options: SubmitOptions, fn: Target, args: unknown[], what: string): Promise<unknown> {
     const prepared = this.#prepare(options, fn, args, what);
-    const deadline = deadlineOf(timeoutMs(options.timeout, `ThreadPoolExecutor.${what}()`));
+    const deadline = deadlineOf(secondsMs(options.timeout, `ThreadPoolExecutor.${what}()`));
     if (!this.#hasRoom()) {
       if (options.block === false) throw this.#full(what);
       if (!(await this.#roomAsync(deadline, options.signal))) throw this.#full(what);
@@ -447,7 +447,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     if (block !== undefined && typeof block !== "boolean") {
       throw new TypeError(`ThreadPoolExecutor.${what}(): block must be a boolean, not ${typeof block}`);
     }
-    timeoutMs(options.timeout, `ThreadPoolExecutor.${what}()`);
+    secondsMs(options.timeout, `ThreadPoolExecutor.${what}()`);
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError(`ThreadPoolExecutor.${what}(): signal must be an AbortSignal`);
     }
