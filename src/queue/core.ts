@@ -75,6 +75,13 @@ export function sleepOn(h: Int32Array, seqIndex: number, sleepers: number, seq: 
   }
 }
 
+/**
+ * The async twin of sleepOn(). An async sleeper also counts itself in `h[sleepers + 1]` (the
+ * async sleepers word that follows each sleepers word in both control blocks): its callback runs
+ * only when its thread's event loop turns, and that thread may be blocked, so a wake-one that
+ * lands on it could leave an item (or room) with a blocking waiter asleep. wakeOne() therefore
+ * wakes every sleeper while async ones are counted (issue 9, item 5).
+ */
 export async function sleepOnAsync(
   h: Int32Array,
   seqIndex: number,
@@ -83,11 +90,23 @@ export async function sleepOnAsync(
   ms: number,
 ): Promise<void> {
   Atomics.add(h, sleepers, 1);
+  Atomics.add(h, sleepers + 1, 1);
   try {
     await waitAsync(h, seqIndex, seq, ms);
   } finally {
+    Atomics.sub(h, sleepers + 1, 1);
     Atomics.sub(h, sleepers, 1);
   }
+}
+
+/**
+ * After bumping `h[seqIndex]` for one waiter: notifies when someone sleeps on it, one sleeper when
+ * all are blocking, all of them while some are async (sleepOnAsync). The counts are read after the
+ * bump and a sleeper counts itself before it compares the word, so one of the two sees the other.
+ */
+export function wakeOne(h: Int32Array, seqIndex: number, sleepers: number): void {
+  if (Atomics.load(h, sleepers) === 0) return;
+  Atomics.notify(h, seqIndex, Atomics.load(h, sleepers + 1) > 0 ? Number.POSITIVE_INFINITY : 1);
 }
 
 /** This thread's scratch record for gets (decoded before any await, so one is enough). */
@@ -168,7 +187,7 @@ function finishPut(h: Int32Array, store: Store, st: Staged): void {
   const wake = (h[GET_WAITERS] as number) > 0;
   if (wake) Atomics.add(h, NE_SEQ, 1);
   unlock(h);
-  if (wake && Atomics.load(h, GET_SLEEPERS) > 0) Atomics.notify(h, NE_SEQ, 1);
+  if (wake) wakeOne(h, NE_SEQ, GET_SLEEPERS);
 }
 
 /** Takes one item (the store decides which). */
@@ -240,7 +259,7 @@ function finishGet(h: Int32Array, store: Store): unknown {
   const wake = (h[PUT_WAITERS] as number) > 0;
   if (wake) Atomics.add(h, NF_SEQ, 1);
   unlock(h);
-  if (wake && Atomics.load(h, PUT_SLEEPERS) > 0) Atomics.notify(h, NF_SEQ, 1);
+  if (wake) wakeOne(h, NF_SEQ, PUT_SLEEPERS);
   return decodeTaken(taken);
 }
 

@@ -7,8 +7,8 @@
  *   line 0  UNFINISHED, SHUTDOWN, MAXSIZE (same indexes as the locked engine, layout.ts)
  *   line 1  producers: P_LOCK, TAIL, PUT_BYTES, PUTS, CAP_P
  *   line 2  consumers: C_LOCK, HEAD, GET_BYTES, GETS, CAP_C
- *   line 3  "not empty": NE_SEQ, GET_WAITERS, GET_SLEEPERS
- *   line 4  "not full":  NF_SEQ, PUT_WAITERS, PUT_SLEEPERS
+ *   line 3  "not empty": NE_SEQ, GET_WAITERS, GET_SLEEPERS, GET_ASYNC_SLEEPERS
+ *   line 4  "not full":  NF_SEQ, PUT_WAITERS, PUT_SLEEPERS, PUT_ASYNC_SLEEPERS
  *
  * PUTS / GETS count the items ever put / taken, PUT_BYTES / GET_BYTES the ring bytes (SKIPs
  * included); all four wrap around as int32, and only differences are used: qsize = PUTS - GETS,
@@ -67,7 +67,7 @@
 import { Empty, Full, ShutDown } from "../errors.js";
 import { deadlineOf, remaining } from "../shared/wait.js";
 import { decodeTaken, readRecord, recordRefs, recordSize, type Staged, T_SKIP, Taken, writeRecord } from "./codec.js";
-import { afterShutdown, sleepOn, sleepOnAsync, SPIN } from "./core.js";
+import { afterShutdown, SPIN, sleepOn, sleepOnAsync, wakeOne } from "./core.js";
 import { lock, MAXSIZE, SHUTDOWN, UNFINISHED, unlock } from "./layout.js";
 import { Data } from "./storage.js";
 
@@ -87,6 +87,9 @@ export const GET_SLEEPERS = 50;
 export const NF_SEQ = 64;
 export const PUT_WAITERS = 65;
 export const PUT_SLEEPERS = 66;
+/** Async sleepers among GET_SLEEPERS / PUT_SLEEPERS (core.ts sleepOnAsync: the word after each). */
+export const GET_ASYNC_SLEEPERS = 51;
+export const PUT_ASYNC_SLEEPERS = 67;
 /** Words in the FIFO control block (five 64-byte lines). */
 export const FIFO_HEADER_WORDS = 80;
 
@@ -280,7 +283,7 @@ export class RingEngine {
     unlock(h, P_LOCK);
     if (Atomics.load(h, GET_WAITERS) > 0) {
       Atomics.add(h, NE_SEQ, 1);
-      if (Atomics.load(h, GET_SLEEPERS) > 0) Atomics.notify(h, NE_SEQ, 1);
+      wakeOne(h, NE_SEQ, GET_SLEEPERS);
     }
   }
 
@@ -445,7 +448,7 @@ export class RingEngine {
     unlock(h, C_LOCK);
     if (Atomics.load(h, PUT_WAITERS) > 0) {
       Atomics.add(h, NF_SEQ, 1);
-      if (Atomics.load(h, PUT_SLEEPERS) > 0) Atomics.notify(h, NF_SEQ, 1);
+      wakeOne(h, NF_SEQ, PUT_SLEEPERS);
     }
     return decodeTaken(taken);
   }

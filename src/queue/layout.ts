@@ -18,6 +18,9 @@
  *   GET_SLEEPERS getters inside Atomics.wait/waitAsync on NE_SEQ (changed atomically, outside the
  *                lock); PUT_SLEEPERS the same for putters. A waiter first spins briefly on the
  *                sequence word; only sleepers need an Atomics.notify.
+ *   GET_ASYNC_SLEEPERS / PUT_ASYNC_SLEEPERS  the async ones among those sleepers: an async sleeper
+ *                runs only when its thread's loop turns, so while any is counted a wake-one
+ *                notifies every sleeper instead (a blocking sleeper is then surely woken).
  *   HEAD/TAIL/USED/TOP/DEAD  the storage's indexes (see storage.ts, lifo.ts, priority.ts)
  *
  * Every word except UNFINISHED is read and written only under LOCK (COUNT is also read without it,
@@ -53,8 +56,12 @@ export const DEAD = 13;
 export const NE_SEQ = 16;
 /** Getters actually asleep in Atomics.wait on NE_SEQ (a put notifies only when this is > 0). */
 export const GET_SLEEPERS = 17;
+/** Async sleepers among GET_SLEEPERS (while > 0 a put wakes every sleeper: core.ts wakeOne). */
+export const GET_ASYNC_SLEEPERS = 18;
 export const NF_SEQ = 32;
 export const PUT_SLEEPERS = 33;
+/** Async sleepers among PUT_SLEEPERS. */
+export const PUT_ASYNC_SLEEPERS = 34;
 /** Words in a control block: three 64-byte lines for this engine, five for the FIFO one (fifo.ts). */
 export const HEADER_WORDS = 80;
 

@@ -145,7 +145,9 @@ export class Barrier {
     const ms = this.#ms(timeout, "Barrier.waitAsync()");
     const cond = this.#cond;
     const w = this.#w;
-    await cond.acquireAsync();
+    // Taken synchronously when free (as Semaphore.acquireAsync): an await would hold the lock
+    // until this thread's next microtask checkpoint, and the caller may block before it.
+    if (!cond.acquire(false)) await cond.acquireAsync();
     try {
       while (w[STATE] === RESETTING || w[STATE] === DRAINING) await cond.waitAsync();
       if ((w[STATE] as number) < 0) throw broken();

@@ -9,7 +9,8 @@
  *   [1] TAIL   last node of the wait list
  *   [2] FREE   first node of the free list (linked through NEXT)
  *   [3] FRESH  nodes ever handed out (the pool grows up to CAPACITY, doubling the buffer)
- *   node n: [STATE, IDENT, SLOT, NEXT]  ident and thread-table slot of the waiter, next node.
+ *   node n: [STATE, IDENT, SLOT, NEXT, ASYNC]  ident and thread-table slot of the waiter, next
+ *           node, 1 when the waiter is an async one (waitAsync) and 0 when it blocks its thread.
  * Node states:
  *   FREE       on the free list
  *   WAITING    in the wait list; its waiter sleeps on STATE
@@ -28,6 +29,20 @@
  * Dead waiters: notify() checks each node's thread with isIdentAlive(); the node of a thread that
  * has ended is dropped and freed, never counted, so it cannot swallow a notification. When the
  * pool is full, nodes of ended threads are reclaimed before a RuntimeError is thrown.
+ * Capacity: the buffer is reserved for CONDITION_CAPACITY (262,144) pending waits and committed as
+ * it grows (doubling); blocking waits are at most one per thread (4096), so only async waits can
+ * come near it, and that many pending promises is more than a default heap holds.
+ *
+ * Async waiters and resources (issue 9, item 5). notify(n) is Python's: the n oldest waiters,
+ * async ones included (a notified async waiter returns true once its thread's loop turns; the
+ * notification is its). But Semaphore hands out units through its Condition, and a unit must not
+ * sit free while a waiter that could take it sleeps: an async waiter's thread may be blocked (even
+ * in a join() of the thread whose acquire() waits). So Semaphore notifies with kNotifyUnits(n):
+ * the n oldest waiters as notify(n), and then on through the list until n blocking waiters (which
+ * surely run) are among the notified, notifying async waiters on the way only while their thread
+ * has fewer than n notified. Then for each unit either a blocking waiter is woken or every thread
+ * with async waiters has enough woken ones that its loop, if it turns, takes the unit; extra
+ * wakers re-check and wait again. Cost: at most n per thread plus n more wakes per release.
  */
 import { RuntimeError } from "../errors.js";
 import { boot, isIdentAlive } from "../shared/runtime.js";
@@ -53,11 +68,12 @@ const TAIL = 1;
 const FREE_LIST = 2;
 const FRESH = 3;
 const HEADER = 4;
-const NODE = 4;
+const NODE = 5;
 const STATE = 0;
 const IDENT = 1;
 const SLOT = 2;
 const NEXT = 3;
+const ASYNC = 4;
 
 const FREE = 0;
 const WAITING = 1;
@@ -65,10 +81,13 @@ const NOTIFIED = 2;
 const CANCELLED = 3;
 const ABANDONED = 4;
 
-/** How many waits may be pending on one Condition at once, process-wide. */
-export const CONDITION_CAPACITY = 1024;
+/** How many waits may be pending on one Condition at once, process-wide (see the file comment). */
+export const CONDITION_CAPACITY = 2 ** 18;
 const INITIAL_NODES = 8;
 const bytesFor = (nodes: number) => (HEADER + nodes * NODE) * 4;
+
+/** @internal Semaphore's notify (see the file comment): n units, so n waiters that can run. */
+export const kNotifyUnits: unique symbol = Symbol("threading.notifyUnits");
 
 /**
  * A condition variable, as Python's `threading.Condition`: threads wait (releasing the lock) until
@@ -140,7 +159,7 @@ export class Condition {
     const ms = timeoutMs(timeout, "Condition.wait()");
     const lock = this.#lock;
     if (!lock[kIsOwned]()) throw new RuntimeError("cannot wait on un-acquired lock");
-    const node = this.#enqueue();
+    const node = this.#enqueue(0);
     const saved = lock[kReleaseSave]();
     const w = this.#w;
     const at = index(node, STATE);
@@ -164,7 +183,7 @@ export class Condition {
     const ms = timeoutMs(timeout, "Condition.waitAsync()");
     const lock = this.#lock;
     if (!lock[kIsOwned]()) throw new RuntimeError("cannot wait on un-acquired lock");
-    const node = this.#enqueue();
+    const node = this.#enqueue(1);
     const saved = lock[kReleaseSave]();
     const w = this.#w;
     const at = index(node, STATE);
@@ -213,31 +232,70 @@ export class Condition {
 
   /**
    * Wakes the `n` (default 1) longest-waiting threads, or all if fewer wait; a waiter whose thread
-   * has ended is skipped. RuntimeError("cannot notify on un-acquired lock") without the lock.
+   * has ended is skipped. RuntimeError("cannot notify on un-acquired lock") without the lock;
+   * TypeError when `n` is not a number, RangeError when it is negative or not an integer
+   * (Python's ValueError).
    */
   notify(n = 1): void {
-    if (typeof n !== "number" || Number.isNaN(n))
-      throw new TypeError(`Condition.notify(): n must be a number, not ${typeof n}`);
+    if (typeof n !== "number") throw new TypeError(`Condition.notify(): n must be a number, not ${typeof n}`);
+    if (!(n >= 0) || (!Number.isInteger(n) && n !== Number.POSITIVE_INFINITY)) {
+      throw new RangeError(`Condition.notify(): n must be an integer >= 0, not ${n}`);
+    }
     if (!this.#lock[kIsOwned]()) throw new RuntimeError("cannot notify on un-acquired lock");
+    this.#notify(n, false);
+  }
+
+  /** @internal Semaphore's notify for `n` released units (see the file comment); the lock is held. */
+  [kNotifyUnits](n: number): void {
+    this.#notify(n, true);
+  }
+
+  /**
+   * Takes waiters off the list, oldest first, and marks them NOTIFIED: the first `n`, and with
+   * `units` on until `n` blocking ones are among them, async ones on the way only while their
+   * thread has fewer than `n` notified (skipped ones stay listed, in order).
+   */
+  #notify(n: number, units: boolean): void {
     const w = this.#w;
     let woken = 0;
-    while (woken < n) {
-      const node = w[HEAD] as number;
-      if (node === 0) break;
+    let blocking = 0;
+    let perThread: Map<number, number> | undefined;
+    let prev = 0;
+    let node = w[HEAD] as number;
+    while (node !== 0 && (woken < n || (units && blocking < n))) {
       const next = w[index(node, NEXT)] as number;
-      w[HEAD] = next;
-      if (next === 0) w[TAIL] = 0;
+      const isAsync = w[index(node, ASYNC)] === 1;
+      const slot = w[index(node, SLOT)] as number;
+      if (woken >= n && isAsync) {
+        // Past the first n (units only): an async waiter only while its thread has fewer than n.
+        perThread ??= new Map();
+        if ((perThread.get(slot) ?? 0) >= n) {
+          prev = node;
+          node = next;
+          continue;
+        }
+      }
+      // Unlink `node` (prev stays).
+      if (prev === 0) w[HEAD] = next;
+      else w[index(prev, NEXT)] = next;
+      if (w[TAIL] === node) w[TAIL] = prev;
       const at = index(node, STATE);
-      if (!isIdentAlive(w[index(node, SLOT)] as number, w[index(node, IDENT)] as number)) {
+      if (!isIdentAlive(slot, w[index(node, IDENT)] as number)) {
         // Its thread has ended: nobody will come back for this node.
         Atomics.store(w, at, FREE);
         this.#free(node);
       } else if (Atomics.compareExchange(w, at, WAITING, NOTIFIED) === WAITING) {
         deferWake(w, at); // delivered when this thread releases the lock (sync/mutex.ts)
         woken++;
+        if (!isAsync) blocking++;
+        else if (units) {
+          perThread ??= new Map();
+          perThread.set(slot, (perThread.get(slot) ?? 0) + 1);
+        }
       } else {
         Atomics.store(w, at, ABANDONED); // it timed out first; its waiter frees the node
       }
+      node = next;
     }
   }
 
@@ -252,7 +310,7 @@ export class Condition {
   }
 
   /** Takes a node, fills it in for this thread and appends it to the wait list (lock held). */
-  #enqueue(): number {
+  #enqueue(isAsync: 0 | 1): number {
     const w = this.#w;
     let node = w[FREE_LIST] as number;
     if (node !== 0) {
@@ -269,6 +327,7 @@ export class Condition {
     w[index(node, IDENT)] = boot.ident;
     w[index(node, SLOT)] = boot.slot;
     w[index(node, NEXT)] = 0;
+    w[index(node, ASYNC)] = isAsync;
     Atomics.store(w, index(node, STATE), WAITING);
     const tail = w[TAIL] as number;
     if (tail === 0) w[HEAD] = node;
@@ -323,7 +382,7 @@ export class Condition {
     const node = w[FREE_LIST] as number;
     if (node === 0) {
       throw new RuntimeError(
-        `Condition: more than ${CONDITION_CAPACITY} waits pending at once on one Condition (its capacity)`,
+        `Condition: more than ${CONDITION_CAPACITY} waits pending at once on one Condition (or on the Semaphore or Barrier built on it)`,
       );
     }
     w[FREE_LIST] = w[index(node, NEXT)] as number;

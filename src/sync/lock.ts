@@ -7,7 +7,10 @@
  *   [1] HOLDER  ident of the thread that last acquired it, 0 once released: for the hang report
  *       only (threads/dump.ts). Written with a plain store right after the CAS that takes the lock
  *       and cleared right before the one that frees it; nothing synchronizes on it.
- Lock adds Python's
+ *   [2] ASYNC   async waiters that may be parked on [0] (mutex.ts): a free lock always wakes a
+ *       waiter that can run it; while async waiters are pending a contended release wakes every
+ *       waiter, since an async waiter of a thread that is blocked cannot take it.
+ * Lock adds Python's
  * argument rules and errors: release of an unlocked lock is RuntimeError("release unlocked lock").
  * A waiter that times out (or whose thread dies) leaves at most a stale 2, which costs one extra
  * notify and nothing else; a lock held by a thread that dies stays held, as in Python.
@@ -22,6 +25,8 @@ import { LOCKED, lockAsync, lockBlocking, UNLOCKED, unlock } from "./mutex.js";
 import { kAcquireRestore, kAcquireRestoreAsync, kIsOwned, kReleaseSave } from "./owned.js";
 
 const HOLDER = 1;
+/** The mutex's ASYNC word (mutex.ts). */
+const ASYNC = 2;
 
 /**
  * Checks Python's acquire(blocking, timeout) arguments, also given as `{ blocking, timeout }`;
@@ -45,7 +50,7 @@ export class Lock {
 
   constructor() {
     const record = adoptedRecord();
-    const buffer = record?.buffers[0] ?? new SharedArrayBuffer(2 * 4);
+    const buffer = record?.buffers[0] ?? new SharedArrayBuffer(3 * 4);
     this.#word = new Int32Array(buffer);
     this.#id = record?.id ?? newObjectId();
     describe(buffer, "Lock", this.#id, HOLDER);
@@ -76,7 +81,7 @@ export class Lock {
   /** The async twin of `acquire()`: resolves true once acquired, false if `timeout` seconds pass first. */
   async acquireAsync(timeout?: Timeout): Promise<boolean> {
     const w = this.#word;
-    if (!(await lockAsync(w, 0, timeoutMs(timeout, "Lock.acquireAsync()", true)))) return false;
+    if (!(await lockAsync(w, 0, timeoutMs(timeout, "Lock.acquireAsync()", true), ASYNC))) return false;
     w[HOLDER] = boot.ident;
     return true;
   }
@@ -85,7 +90,7 @@ export class Lock {
   release(): void {
     const w = this.#word;
     w[HOLDER] = 0;
-    if (!unlock(w, 0)) throw new RuntimeError("release unlocked lock");
+    if (!unlock(w, 0, ASYNC)) throw new RuntimeError("release unlocked lock");
   }
 
   /** True while some thread holds the lock. */

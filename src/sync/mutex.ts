@@ -9,6 +9,20 @@
  * leaves no sleeper behind (no lost wake-up); a waiter that gives up leaves at most a stale 2,
  * which costs one spare notify. Waiters, blocking and async alike, are woken in arrival order
  * (V8 keeps one FIFO list per address).
+ *
+ * Async waiters (issue 9, item 5). An async waiter's callback runs only when its thread's event
+ * loop turns, and its thread may be blocked (e.g. in `join()` of the very thread that waits for
+ * the lock). A wake-one that V8 delivers to such a waiter is absorbed: the lock is free and a
+ * blocking waiter sleeps on. So each mutex has a second word next to it, ASYNC (at `asyncAt`):
+ * the async waiters that may be parked on the mutex word (incremented before the waitAsync,
+ * decremented once its callback has run). A release that frees a contended mutex wakes one waiter
+ * when ASYNC is 0 and every waiter otherwise: then every blocking waiter is among the woken, and
+ * every async waiter whose loop turns; the first to swap in 2 and find 0 wins, the others sleep
+ * again on 2. ASYNC is read after the CAS that frees the mutex: an async waiter that parks later
+ * saw the mutex held again (it parks only on 2, and 2 means held), so that holder's release
+ * wakes it. The cost: a contended release wakes all waiters while async ones are pending (each
+ * re-checks with one swap); an async waiter whose thread dies leaves ASYNC one too high, which
+ * only makes later releases wake all. Blocking-only use is unchanged (wake one).
  */
 import { beforeSleep, deadlineOf, remaining, waitAsync, waitBlocking } from "../shared/wait.js";
 
@@ -59,8 +73,8 @@ export function lockBlocking(w: Int32Array, i: number, ms: number): boolean {
   return true;
 }
 
-/** The async twin of lockBlocking(). */
-export async function lockAsync(w: Int32Array, i: number, ms: number): Promise<boolean> {
+/** The async twin of lockBlocking(); `asyncAt` is the mutex's ASYNC word (see the file comment). */
+export async function lockAsync(w: Int32Array, i: number, ms: number, asyncAt: number): Promise<boolean> {
   let c = Atomics.compareExchange(w, i, UNLOCKED, LOCKED);
   if (c === UNLOCKED) return true;
   if (ms === 0) return false;
@@ -69,20 +83,28 @@ export async function lockAsync(w: Int32Array, i: number, ms: number): Promise<b
   while (c !== UNLOCKED) {
     const left = remaining(deadline);
     if (left === 0) return false;
-    await waitAsync(w, i, CONTENDED, left);
+    Atomics.add(w, asyncAt, 1);
+    try {
+      await waitAsync(w, i, CONTENDED, left);
+    } finally {
+      Atomics.sub(w, asyncAt, 1);
+    }
     c = Atomics.exchange(w, i, CONTENDED);
   }
   return true;
 }
 
-/** Frees the mutex at `w[i]`; false when it was not locked (the caller reports the misuse). */
-export function unlock(w: Int32Array, i: number): boolean {
+/**
+ * Frees the mutex at `w[i]`; false when it was not locked (the caller reports the misuse).
+ * `asyncAt`: its ASYNC word; while async waiters may be parked, every waiter is woken (file comment).
+ */
+export function unlock(w: Int32Array, i: number, asyncAt: number): boolean {
   for (;;) {
     const c = Atomics.compareExchange(w, i, LOCKED, UNLOCKED);
     if (c === LOCKED) break;
     if (c === UNLOCKED) return false;
     if (Atomics.compareExchange(w, i, CONTENDED, UNLOCKED) === CONTENDED) {
-      Atomics.notify(w, i, 1);
+      Atomics.notify(w, i, Atomics.load(w, asyncAt) > 0 ? Number.POSITIVE_INFINITY : 1);
       break;
     }
   }

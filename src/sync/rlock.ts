@@ -2,10 +2,12 @@
  * RLock: a re-entrant lock in shared memory, owned by the thread that acquired it, as Python's
  * `threading.RLock`.
  *
- * State: three Int32 words.
+ * State: four Int32 words.
  *   [0] MUTEX  the futex mutex of mutex.ts (0 unlocked, 1 locked, 2 locked with waiters)
  *   [1] OWNER  ident of the owning thread (idents are never reused; 0 = nobody)
  *   [2] COUNT  recursion level of the owner
+ *   [3] ASYNC  async waiters that may be parked on MUTEX (mutex.ts: while there are, a contended
+ *              release wakes every waiter, so that a waiter that can run is always among them)
  * Invariants: OWNER != 0 exactly while MUTEX is held and COUNT > 0; only the owner writes OWNER
  * and COUNT (after taking MUTEX, and before freeing it), so they are plain reads and writes: the
  * seq-cst CAS that takes or frees MUTEX orders them for the next owner. A thread reading OWNER
@@ -28,6 +30,7 @@ import { lockAsync, lockBlocking, tryLock, unlock } from "./mutex.js";
 const MUTEX = 0;
 const OWNER = 1;
 const COUNT = 2;
+const ASYNC = 3;
 
 /**
  * A re-entrant lock, as Python's `threading.RLock`: the owning thread may acquire it again; it is
@@ -40,7 +43,7 @@ export class RLock {
 
   constructor() {
     const record = adoptedRecord();
-    this.#w = new Int32Array(record?.buffers[0] ?? new SharedArrayBuffer(3 * 4));
+    this.#w = new Int32Array(record?.buffers[0] ?? new SharedArrayBuffer(4 * 4));
     this.#id = record?.id ?? newObjectId();
     describe(this.#w.buffer, "RLock", this.#id, OWNER);
   }
@@ -87,7 +90,7 @@ export class RLock {
       w[COUNT] = (w[COUNT] as number) + 1;
       return true;
     }
-    if (!(await lockAsync(w, MUTEX, ms))) return false;
+    if (!(await lockAsync(w, MUTEX, ms, ASYNC))) return false;
     w[OWNER] = me;
     w[COUNT] = 1;
     return true;
@@ -104,7 +107,7 @@ export class RLock {
     w[COUNT] = c;
     if (c === 0) {
       w[OWNER] = 0;
-      unlock(w, MUTEX);
+      unlock(w, MUTEX, ASYNC);
     }
   }
 
@@ -135,7 +138,7 @@ export class RLock {
     const count = w[COUNT] as number;
     w[COUNT] = 0;
     w[OWNER] = 0;
-    unlock(w, MUTEX);
+    unlock(w, MUTEX, ASYNC);
     return count;
   }
 
@@ -150,7 +153,7 @@ export class RLock {
   /** @internal */
   async [kAcquireRestoreAsync](count: number): Promise<void> {
     const w = this.#w;
-    await lockAsync(w, MUTEX, Number.POSITIVE_INFINITY);
+    await lockAsync(w, MUTEX, Number.POSITIVE_INFINITY, ASYNC);
     w[OWNER] = boot.ident;
     w[COUNT] = count;
   }

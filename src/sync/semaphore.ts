@@ -15,6 +15,9 @@
  * VALUE; a releaser adds to VALUE before it reads WAITERS. If the releaser read WAITERS = 0, its add
  * came before the waiter's read, so the waiter sees the unit. If it read WAITERS > 0, it takes the
  * lock, which the waiter holds until it is enqueued in the Condition, so the notify reaches it.
+ * A free unit always wakes a waiter that can take it: release(n) notifies through the Condition's
+ * kNotifyUnits(n), which goes past async waiters (whose thread may be blocked and unable to run
+ * them) until n blocking waiters are woken, or every thread with async waiters has n (condition.ts).
  * Fairness: blocked waiters are woken oldest first (Condition.notify); a thread arriving at that
  * moment may take a released unit before the woken waiter runs (barging, as in CPython), and the
  * woken waiter then waits again at the back. No unit is ever lost or counted twice.
@@ -22,7 +25,7 @@
 import { type AcquireOptions, blockArgs, deadlineOf, remaining, type Timeout, timeoutMs } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
-import { Condition } from "./condition.js";
+import { Condition, kNotifyUnits } from "./condition.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
 import { Lock } from "./lock.js";
 
@@ -138,7 +141,12 @@ export class Semaphore {
     const w = this.#w;
     const cond = this.#cond;
     const deadline = deadlineOf(ms);
-    if (!(await cond.acquireAsync(ms === Number.POSITIVE_INFINITY ? undefined : ms / 1000))) return this.#take();
+    // The Condition's lock is taken synchronously when it is free: an `await` here would hold it
+    // until this thread's next microtask checkpoint, and the caller may block first (e.g. in a
+    // join() of a thread that needs this semaphore), which would keep every other thread out.
+    // So the call runs synchronously until the waiter is registered and the lock released.
+    if (!cond.acquire(false) && !(await cond.acquireAsync(ms === Number.POSITIVE_INFINITY ? undefined : ms / 1000)))
+      return this.#take();
     Atomics.add(w, WAITERS, 1);
     try {
       for (;;) {
@@ -180,7 +188,7 @@ export class Semaphore {
       const cond = this.#cond;
       cond.acquire();
       try {
-        cond.notify(n);
+        cond[kNotifyUnits](n);
       } finally {
         cond.release();
       }

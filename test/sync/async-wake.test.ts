@@ -1,0 +1,150 @@
+// Issue 9, item 5: an async waiter of a thread that is blocked must not absorb the one wake-up a
+// free resource gives. In each test main has a pending async wait queued first, a thread then
+// blocks on the same primitive, main frees the resource and blocks in join(): the thread must get
+// it (before the fix the wake went to main's async waiter, which cannot run while main is blocked).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Condition, Lock, Semaphore, sleep, Thread } from "threading";
+
+const T = { timeout: 60_000 };
+
+/** Waits until the thread said it is about to block (s[0] = 1), then lets it fall asleep. */
+function untilAboutToBlock(s: Int32Array): void {
+  while (Atomics.load(s, 0) === 0) Atomics.wait(s, 0, 0, 1000);
+  sleep(0.1); // generous: the thread is asleep by then (if not, it finds the resource free: no false failure)
+}
+
+// (RLock shares Lock's mutex code, mutex.ts; main cannot queue an async acquire of an RLock it owns.)
+for (const Kind of [Lock]) {
+  test(`${Kind.name}: a release while main's acquireAsync() is queued first wakes the blocked thread`, T, async () => {
+    const lock = new Kind();
+    const s = new Int32Array(new SharedArrayBuffer(8));
+    lock.acquire();
+    const mine = lock.acquireAsync();
+    const t = new Thread({
+      target: (l: Lock, c: Int32Array) => {
+        Atomics.store(c, 0, 1);
+        Atomics.notify(c, 0);
+        l.acquire();
+        c[1] = 1;
+        l.release();
+      },
+      args: [lock, s],
+    });
+    t.start();
+    untilAboutToBlock(s);
+    lock.release();
+    t.join(10);
+    assert.equal(t.isAlive(), false, "the thread got the free lock while main was blocked in join()");
+    assert.equal(s[1], 1);
+    assert.equal(await mine, true);
+    lock.release();
+  });
+}
+
+test(
+  "Semaphore: acquireAsync() that must wait returns with the Condition's lock free (no await holding it)",
+  T,
+  async () => {
+    const sem = new Semaphore(0);
+    const mine = sem.acquireAsync();
+    // Synchronously after the call: a thread can get through the Semaphore at once.
+    const t = new Thread({ target: (m: Semaphore) => m.release(), args: [sem] });
+    t.start();
+    t.join(10);
+    assert.equal(t.isAlive(), false);
+    assert.equal(await mine, true);
+  },
+);
+
+test("Semaphore: a release while main's acquireAsync() is queued first wakes the blocked thread", T, async () => {
+  const sem = new Semaphore(0);
+  const s = new Int32Array(new SharedArrayBuffer(8));
+  const mine = sem.acquireAsync();
+  const t = new Thread({
+    target: (m: Semaphore, c: Int32Array) => {
+      Atomics.store(c, 0, 1);
+      Atomics.notify(c, 0);
+      if (m.acquire(true, 30)) c[1] = 1;
+    },
+    args: [sem, s],
+  });
+  t.start();
+  untilAboutToBlock(s);
+  sem.release();
+  t.join(10);
+  assert.equal(t.isAlive(), false, "the thread took the free unit while main was blocked in join()");
+  assert.equal(s[1], 1);
+  sem.release();
+  assert.equal(await mine, true);
+});
+
+test("Semaphore: release(n) with async waiters first still gives every blocked thread its unit", T, async () => {
+  const sem = new Semaphore(0);
+  const s = new Int32Array(new SharedArrayBuffer(8));
+  const mine = [sem.acquireAsync(), sem.acquireAsync(), sem.acquireAsync()];
+  const threads = [0, 1].map(
+    () =>
+      new Thread({
+        target: (m: Semaphore, c: Int32Array) => {
+          Atomics.add(c, 0, 1);
+          if (m.acquire(true, 30)) Atomics.add(c, 1, 1);
+        },
+        args: [sem, s],
+      }),
+  );
+  for (const t of threads) t.start();
+  while (Atomics.load(s, 0) < 2) Atomics.wait(s, 0, Atomics.load(s, 0), 1000);
+  sleep(0.1);
+  sem.release(2);
+  for (const t of threads) t.join(10);
+  assert.equal(s[1], 2, "both blocked threads took a unit while main was blocked");
+  sem.release(3);
+  assert.deepEqual(await Promise.all(mine), [true, true, true]);
+});
+
+test(
+  "Condition: a notified waiter re-takes the lock while main's acquireAsync() of it is queued first",
+  T,
+  async () => {
+    const lock = new Lock();
+    const cond = new Condition(lock);
+    const s = new Int32Array(new SharedArrayBuffer(8));
+    const t = new Thread({
+      target: (c: Condition, st: Int32Array) => {
+        c.acquire();
+        Atomics.store(st, 0, 1);
+        Atomics.notify(st, 0);
+        if (c.wait(30)) st[1] = 1;
+        c.release();
+      },
+      args: [cond, s],
+    });
+    t.start();
+    while (Atomics.load(s, 0) === 0) Atomics.wait(s, 0, 0, 1000);
+    cond.acquire(); // the thread is now inside wait() (it released the lock there)
+    const mine = lock.acquireAsync();
+    cond.notify();
+    sleep(0.1); // delivers the deferred wake: the thread wakes and blocks on the lock main holds
+    cond.release();
+    t.join(10);
+    assert.equal(t.isAlive(), false, "the notified thread re-took the free lock while main was blocked");
+    assert.equal(s[1], 1);
+    assert.equal(await mine, true);
+    lock.release();
+  },
+);
+
+test("Condition: notify() and notify(n) check n as Python (TypeError, RangeError)", T, () => {
+  const cond = new Condition();
+  cond.acquire();
+  assert.throws(() => cond.notify(-1), RangeError);
+  assert.throws(() => cond.notify(0.5), RangeError);
+  assert.throws(() => cond.notify(Number.NaN), RangeError);
+  assert.throws(() => cond.notify("1" as unknown as number), TypeError);
+  cond.notify(0);
+  cond.notify(3);
+  cond.notifyAll();
+  cond.release();
+  assert.throws(() => cond.notify(1), { name: "RuntimeError" });
+});
