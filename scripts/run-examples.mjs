@@ -3,6 +3,8 @@
 // streaming its output under a header. An example fails on a non-zero exit, a signal, or when it
 // runs longer than the timeout (EXAMPLE_TIMEOUT seconds, default 60). Exits non-zero if any failed.
 // Usage: node scripts/run-examples.mjs [filter...]   (a filter keeps the files whose name contains it)
+// EXAMPLES_RUNTIME=bun|deno (with EXAMPLES_RUNTIME_BIN, the runtime's executable, default its name)
+// runs them on that runtime instead: `bun <file>`, `deno run -A <file>` (both run TypeScript).
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -11,6 +13,17 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const timeoutSeconds = Number(process.env.EXAMPLE_TIMEOUT ?? 60);
 const filters = process.argv.slice(2);
+const runtime = process.env.EXAMPLES_RUNTIME ?? "node";
+const runtimeBin = process.env.EXAMPLES_RUNTIME_BIN || runtime;
+const commands = {
+  node: (file) => [process.execPath, ["--import", "tsx", file]],
+  bun: (file) => [runtimeBin, [file]],
+  deno: (file) => [runtimeBin, ["run", "-A", file]],
+};
+if (!commands[runtime]) {
+  console.error(`run-examples: unknown EXAMPLES_RUNTIME ${runtime} (node, bun or deno)`);
+  process.exit(2);
+}
 
 let names = [];
 try {
@@ -41,7 +54,8 @@ function run(file) {
   return new Promise((resolve) => {
     const started = Date.now();
     // Its own process group, so a timeout also ends any process the example started.
-    const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: root, stdio: "inherit", detached: true });
+    const [command, args] = commands[runtime](file);
+    const child = spawn(command, args, { cwd: root, stdio: "inherit", detached: true });
     current = child;
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -74,7 +88,9 @@ for (const name of names) {
 }
 
 const failed = results.filter((r) => !r.ok);
-console.log(`\n===== summary: ${results.length - failed.length} of ${results.length} examples passed =====`);
+console.log(
+  `\n===== summary (${runtime}): ${results.length - failed.length} of ${results.length} examples passed =====`,
+);
 for (const r of results)
   console.log(`${r.ok ? "  ok    " : "  FAILED"} ${r.file} (${r.ok ? "" : `${r.why}, `}${r.seconds.toFixed(1)} s)`);
 process.exit(failed.length > 0 ? 1 : 0);

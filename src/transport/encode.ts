@@ -17,6 +17,9 @@
  */
 import { types } from "node:util";
 import { MessagePort } from "node:worker_threads";
+
+/** util.types.isExternal, where the runtime has it (Deno's node:util does not). */
+const isExternal: (value: unknown) => boolean = typeof types.isExternal === "function" ? types.isExternal : () => false;
 import { isShareable, kShare, lookup, remember } from "./shareable.js";
 
 /** The key that marks an object made by encode(); user data cannot produce it by accident. */
@@ -206,7 +209,7 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
       types.isPromise(obj) ||
       types.isProxy(obj) ||
       types.isKeyObject(obj) ||
-      types.isExternal(obj) ||
+      isExternal(obj) ||
       types.isGeneratorObject(obj) ||
       (typeof Blob === "function" && obj instanceof Blob) ||
       obj instanceof WeakRef
