@@ -271,9 +271,36 @@ export function sleepAsync(seconds: number): Promise<void> {
   return new Promise((resolve, reject) => {
     try {
       const ms = secondsMs(seconds, "sleepAsync()");
-      setTimeout(resolve, Math.min(ms, 2 ** 31 - 1));
+      afterMs(ms, resolve);
     } catch (e) {
       reject(e);
     }
   });
+}
+
+/** The longest delay one setTimeout takes (Node fires a longer one after 1 ms). */
+export const timerHooks = { maxTimerMs: 2 ** 31 - 1 };
+
+/**
+ * Calls `fn` once `ms` have passed, for any `ms` (Infinity = never, yet the process stays alive,
+ * as it would for a pending sleep): longer delays than one setTimeout takes are chained, each
+ * link re-measuring the time left, so a timeout over 24.8 days never fires early. Returns a cancel.
+ */
+export function afterMs(ms: number, fn: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  if (ms === Number.POSITIVE_INFINITY) {
+    timer = setInterval(() => {}, timerHooks.maxTimerMs);
+    return () => clearInterval(timer);
+  }
+  const deadline = performance.now() + ms;
+  const arm = (): void => {
+    const left = deadline - performance.now();
+    if (left <= 0) {
+      fn();
+      return;
+    }
+    timer = setTimeout(left > timerHooks.maxTimerMs ? arm : fn, Math.min(left, timerHooks.maxTimerMs));
+  };
+  arm();
+  return () => clearTimeout(timer);
 }
