@@ -16,4 +16,4 @@ export { startWorker, threadFlags, withoutRejected } from "./threads/exec-argv.j
 export { hubTestHook, hubWorker } from "./threads/hub-client.js";
 export { closing, dynamicImports, rewriteImports, tokenize } from "./threads/js-tokens.js";
 export { claimSlot, markEnded, markRunning, tableTestHooks } from "./threads/table.js";
-export { isIdentAlive } from "./shared/runtime.js";
+export { isIdentAlive, MAX_IDENT, setNextIds } from "./shared/runtime.js";

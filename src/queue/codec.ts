@@ -11,7 +11,8 @@
  *   NUM      float64 at +8                                  (16 bytes)
  *   CONST    undefined / null / false / true                (8 bytes)
  *   STR      the UTF-16 code units at +8                    (8 + units*2, rounded up)
- *   V8       nrefs int32 refs at +8, then v8.serialize bytes at +8+align8(4*nrefs)
+ *   V8       nrefs refs at +8 (two words each: low 32 bits, high bits; refs are 53-bit, never
+ *            reused), then v8.serialize bytes at +8+8*nrefs
  *   LARGE    as V8, but the bytes live in their own SharedArrayBuffer, whose directory ref is refs[0]
  *   PLAIN    plain data in the compact word stream of plain.ts at +8 (word 1: its bytes, a
  *            multiple of 8): objects, arrays, bigints, short strings
@@ -191,11 +192,11 @@ function stageGeneral(value: unknown, st: Staged): void {
     refs.unshift(ownRef);
     st.tag = T_LARGE;
     st.bytes = null;
-    st.size = 8 + align8(4 * refs.length);
+    st.size = 8 + 8 * refs.length;
   } else {
     st.tag = T_V8;
     st.bytes = bytes;
-    st.size = 8 + align8(4 * refs.length) + align8(bytes.length);
+    st.size = 8 + 8 * refs.length + align8(bytes.length);
   }
 }
 
@@ -237,8 +238,19 @@ export function writeRecord(v: Views, at: number, st: Staged): void {
       return;
   }
   const refs = st.refs;
-  for (let i = 0; i < refs.length; i++) i32[w + 2 + i] = refs[i] as number;
-  if (st.tag === T_V8) v.u8.set(st.bytes as Uint8Array, at + 8 + align8(4 * refs.length));
+  for (let i = 0; i < refs.length; i++) writeRef(i32, w + 2 + 2 * i, refs[i] as number);
+  if (st.tag === T_V8) v.u8.set(st.bytes as Uint8Array, at + 8 + 8 * refs.length);
+}
+
+/** Writes a directory ref (below 2^53) as two words at `w`: low 32 bits, then the high bits. */
+function writeRef(i32: Int32Array, w: number, ref: number): void {
+  i32[w] = ref | 0;
+  i32[w + 1] = Math.floor(ref / 2 ** 32);
+}
+
+/** Reads the ref written by writeRef at `w`. */
+function readRef(i32: Int32Array, w: number): number {
+  return (i32[w + 1] as number) * 2 ** 32 + ((i32[w] as number) >>> 0);
 }
 
 /** Copies `n` int32 words (a loop for short records: cheaper than a native call). */
@@ -259,9 +271,9 @@ export function recordSize(v: Views, at: number): number {
     case T_STR:
       return 8 + align8(len * 2);
     case T_V8:
-      return 8 + align8(4 * (w0 >>> 9)) + align8(len);
+      return 8 + 8 * (w0 >>> 9) + align8(len);
     case T_LARGE:
-      return 8 + align8(4 * (w0 >>> 9));
+      return 8 + 8 * (w0 >>> 9);
     case T_PLAIN:
       return 8 + len;
     default:
@@ -275,7 +287,7 @@ export function recordRefs(v: Views, at: number, out: number[]): void {
   const tag = w0 & 255;
   if (tag !== T_V8 && tag !== T_LARGE) return;
   const n = w0 >>> 9;
-  for (let i = 0; i < n; i++) out.push(v.i32[(at >> 2) + 2 + i] as number);
+  for (let i = 0; i < n; i++) out.push(readRef(v.i32, (at >> 2) + 2 + 2 * i));
 }
 
 /** This thread's copy of a record taken from a queue (filled under the lock, decoded after). */
@@ -285,7 +297,7 @@ export class Taken {
   len = 0;
   marked = false;
   nrefs = 0;
-  refs = new Int32Array(16);
+  refs = new Float64Array(16);
   bytes: Buffer = Buffer.allocUnsafeSlow(LARGE_BYTES + 64);
   // Views for the plain decoder (plain.ts), over the same memory as `bytes`.
   u8: Buffer = this.bytes;
@@ -318,9 +330,9 @@ export function readRecord(v: Views, at: number, out: Taken): number {
   const n = w0 >>> 9;
   out.marked = (w0 & 256) !== 0;
   out.nrefs = n;
-  if (out.refs.length < n) out.refs = new Int32Array(n * 2);
-  for (let i = 0; i < n; i++) out.refs[i] = v.i32[w + 2 + i] as number;
-  const body = at + 8 + align8(4 * n);
+  if (out.refs.length < n) out.refs = new Float64Array(n * 2);
+  for (let i = 0; i < n; i++) out.refs[i] = readRef(v.i32, w + 2 + 2 * i);
+  const body = at + 8 + 8 * n;
   if (tag === T_LARGE) return body - at;
   v.u8.copy(out.bytes, 0, body, body + len);
   return body - at + align8(len);

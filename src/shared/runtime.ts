@@ -4,9 +4,9 @@
  * One `SharedArrayBuffer` (the *global block*) is made by the main thread and handed to every
  * thread at creation. It holds the process-wide counters and the thread table:
  *
- *   G[NEXT_OBJECT_ID]     ids for shared objects (Lock, Event, Queue, ...), never reused
+ *   G[NEXT_OBJECT_ID]     unused (object ids are 64-bit counters, G64 below)
  *   G[NEXT_THREAD_NUMBER] the N of "Thread-N", counted process-wide from 1
- *   G[NEXT_IDENT]         thread idents, never reused (main is 1)
+ *   G[NEXT_IDENT]         thread idents, never reused (main is 1); start() fails once they would pass 2^30
  *   G[ALIVE_NON_DAEMON]   non-daemon threads started and not yet ended (keeps the process alive)
  *   G[HOOK_OWNER(_SLOT)]  ident and slot of the thread whose excepthook applies, 0 = the default hook
  *   G[LOG_*]              the logging configuration made by basicConfig (see logging/)
@@ -14,6 +14,13 @@
  *   G[DUMP_WATCHER]       1 while the hub answers SIGUSR2 with the hang report
  *   G[DIRECTORY_KIB]      KiB held by the buffer directory for items not yet taken (bounded)
  *   table                 MAX_THREADS slots, one per thread that is starting, running, or ended
+ *   G64[NEXT_ID64]        (64-bit, after the table) ids of shared objects, never reused nor wrapping
+ *   G64[NEXT_REF64]       (64-bit) refs of the buffer directory (transport/directory.ts), never reused
+ *
+ * Object ids and directory refs are separate 64-bit counters handed out as JS numbers (below 2^53:
+ * at a billion a second that takes 104 days; past it they raise instead of wrapping). A 32-bit id
+ * wrapped after 2^31 objects or queued items holding shared memory and aliased: an object decoded
+ * as another, or (negative ids) as a Thread, whose records are kept under -ident.
  *
  * A slot is [state, ident, nativeId, daemon, mailbox, nameLength, name..., wait record (shared/waiting.ts)]. Its state word is the futex that
  * join() waits on. A slot belongs to the thread with that ident while state != FREE; once ENDED it
@@ -24,9 +31,11 @@
  * (threads/table.ts). Read the state with stateOf(word).
  */
 import { isMainThread, type MessagePort, type ResourceLimits, workerData } from "node:worker_threads";
+import { RuntimeError } from "../errors.js";
 import { threadFlags } from "../threads/exec-argv.js";
 
-export const NEXT_OBJECT_ID = 0;
+/** Unused (was the 32-bit object id counter; ids are 64-bit now, see G64). */
+export const UNUSED_WORD = 0;
 export const NEXT_THREAD_NUMBER = 1;
 export const NEXT_IDENT = 2;
 export const ALIVE_NON_DAEMON = 3;
@@ -85,6 +94,14 @@ export const WAIT_WORDS = 17;
 export const SLOT_INTS = SLOT_WAIT + WAIT_WORDS;
 /** How many threads may exist (starting or alive) at once, process-wide. */
 export const MAX_THREADS = 4096;
+/** Where the 64-bit words start, after the table (an even Int32 index: the BigInt64 view is aligned). */
+const WIDE = (TABLE + MAX_THREADS * SLOT_INTS + 1) & ~1;
+/** G64 words: the next shared-object id, the next directory ref. */
+const NEXT_ID64 = 0;
+const NEXT_REF64 = 1;
+const WIDE_WORDS = 2;
+/** Idents stay below this: guards store `ident << 1` in one Int32 word (state/guard.ts). */
+export const MAX_IDENT = 2 ** 30 - 1;
 
 /** What a thread receives from its creator to join the process-wide state. */
 export interface Bootstrap {
@@ -107,10 +124,12 @@ const inherited: Bootstrap | undefined = (workerData as { threading?: Bootstrap 
 const workersInheritHooks = Number(process.versions.node.split(".")[0]) >= 22;
 
 function makeRoot(): Bootstrap {
-  const bytes = (TABLE + MAX_THREADS * SLOT_INTS) * 4;
+  const bytes = WIDE * 4 + WIDE_WORDS * 8;
   const global = new SharedArrayBuffer(bytes);
   const g = new Int32Array(global);
-  g[NEXT_OBJECT_ID] = 1;
+  const g64 = new BigInt64Array(global, WIDE * 4, WIDE_WORDS);
+  g64[NEXT_ID64] = 1n;
+  g64[NEXT_REF64] = 1n;
   g[NEXT_THREAD_NUMBER] = 1;
   g[NEXT_IDENT] = 2;
   g[LOG_LEVEL] = 30; // WARNING, as Python's root logger
@@ -127,6 +146,8 @@ function makeRoot(): Bootstrap {
 export const boot: Bootstrap = inherited ?? makeRoot();
 /** The global block as 32-bit words. */
 export const G = new Int32Array(boot.global);
+/** The global block's 64-bit counters. */
+const G64 = new BigInt64Array(boot.global, WIDE * 4, WIDE_WORDS);
 /** True in the thread that made the global block (the program's main thread). */
 export const isRoot = inherited === undefined;
 /** True when this is a worker that `threading` did not start (rare: a hand-made Worker). */
@@ -152,9 +173,32 @@ export function readName(slot: number): string {
   return s;
 }
 
-/** A fresh process-wide id for a shared object. */
+/** A fresh process-wide id for a shared object (a positive integer, never reused). */
 export function nextObjectId(): number {
-  return Atomics.add(G, NEXT_OBJECT_ID, 1);
+  return take64(NEXT_ID64, "shared object ids");
+}
+
+/** A fresh ref for the buffer directory (a positive integer, never reused; transport/directory.ts). */
+export function nextBufferRef(): number {
+  return take64(NEXT_REF64, "buffer directory refs");
+}
+
+function take64(word: number, what: string): number {
+  const n = Atomics.add(G64, word, 1n);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) {
+    Atomics.sub(G64, word, 1n);
+    throw new RuntimeError(`threading: ${what} exhausted (2^53 handed out)`);
+  }
+  return Number(n);
+}
+
+/** @internal Test hook: sets the next shared-object id and directory ref, or thread ident (to start near a wrap point). */
+export function setNextIds(next: { id?: number; ident?: number }): void {
+  if (next.id !== undefined) {
+    Atomics.store(G64, NEXT_ID64, BigInt(next.id));
+    Atomics.store(G64, NEXT_REF64, BigInt(next.id));
+  }
+  if (next.ident !== undefined) Atomics.store(G, NEXT_IDENT, next.ident);
 }
 
 /**

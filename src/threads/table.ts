@@ -24,6 +24,7 @@ import {
   FREE,
   G,
   MAX_THREADS,
+  MAX_IDENT,
   NEXT_IDENT,
   RUNNING,
   SLOT_DAEMON,
@@ -55,6 +56,12 @@ export function claimSlot(name: string, daemon: boolean): [number, number] {
     if ((s === FREE || s === ENDED) && Atomics.compareExchange(G, i, w, claimed) === w) {
       hint = slot + 1;
       const ident = Atomics.add(G, NEXT_IDENT, 1);
+      if (ident > MAX_IDENT) {
+        Atomics.sub(G, NEXT_IDENT, 1);
+        Atomics.store(G, i, withState(claimed, ENDED));
+        Atomics.notify(G, i);
+        throw new RuntimeError(`can't start new thread: thread idents exhausted (${MAX_IDENT} threads started)`);
+      }
       Atomics.store(G, slotIndex(slot, SLOT_IDENT), ident);
       Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), 0);
       Atomics.store(G, slotIndex(slot, SLOT_DAEMON), daemon ? 1 : 0);

@@ -34,7 +34,7 @@ import {
   G,
   HUB_DEAD,
   HUB_READY,
-  NEXT_OBJECT_ID,
+  nextBufferRef,
   SLOT_MAILBOX,
   slotIndex,
 } from "../shared/runtime.js";
@@ -69,7 +69,7 @@ export function exportBuffer(buffer: SharedArrayBuffer): number {
         "take them, or call shutdown(true) before dropping the queue",
     );
   }
-  const ref = Atomics.add(G, NEXT_OBJECT_ID, 1);
+  const ref = nextBufferRef();
   try {
     send({ type: "put", ref, buffer });
   } catch (e) {
@@ -137,7 +137,7 @@ const keptBuffers = new Map<number, WeakRef<SharedArrayBuffer>>();
 export function keepBuffer(buffer: SharedArrayBuffer): number {
   let ref = keptRefs.get(buffer);
   if (ref === undefined) {
-    ref = Atomics.add(G, NEXT_OBJECT_ID, 1);
+    ref = nextBufferRef();
     send({ type: "keep", ref, buffer });
     keptRefs.set(buffer, ref);
     keptBuffers.set(ref, new WeakRef(buffer));
