@@ -17,3 +17,5 @@ export { hubTestHook, hubWorker } from "./threads/hub-client.js";
 export { closing, dynamicImports, rewriteImports, tokenize } from "./threads/js-tokens.js";
 export { claimSlot, markEnded, markRunning, tableTestHooks } from "./threads/table.js";
 export { isIdentAlive, MAX_IDENT, setNextIds } from "./shared/runtime.js";
+export { freeNames } from "./threads/free-names.js";
+export { checkFreeNames } from "./threads/target.js";

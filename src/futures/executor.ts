@@ -28,7 +28,14 @@ import { checkOptions, deadlineOf, isOptions, remaining, secondsMs } from "../sh
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
 import { kShare } from "../transport/shareable.js";
-import { describeTarget, isModuleTarget, type ModuleTarget, type Target, type TargetSpec } from "../threads/target.js";
+import {
+  checkFreeNames,
+  describeTarget,
+  isModuleTarget,
+  type ModuleTarget,
+  type Target,
+  type TargetSpec,
+} from "../threads/target.js";
 import { Thread } from "../threads/thread.js";
 import { blockOn, blockUntil, doorbell, Future, type FutureLink, internals, PENDING, RUNNING } from "./future.js";
 import {
@@ -146,18 +153,29 @@ const bySource = new Map<string, number>();
 const byObject = new WeakMap<object, number>();
 const byModule = new Map<string, number>();
 const specs: TargetSpec[] = [];
+/** Keys of function targets whose free names were checked (checkFreeNames) and are all in scope. */
+const checked = new Set<number>();
 
-function keyOf(fn: unknown, where: string): number {
+/**
+ * The key of target `fn`. Its free names are checked unless `check` is false: a pool with an
+ * initializer, which may define globals the tasks read (as Python's initializer sets globals).
+ */
+function keyOf(fn: unknown, where: string, check = true): number {
   if (typeof fn === "function") {
     let key = byFunction.get(fn);
-    if (key !== undefined) return key;
-    const source = Function.prototype.toString.call(fn);
-    key = bySource.get(source);
-    if (key !== undefined) return key; // e.g. the same arrow function made again in a loop
-    const spec = describeTarget(fn, where);
-    key = specs.push(spec) - 1;
-    bySource.set(source, key);
-    byFunction.set(fn, key);
+    if (key === undefined) {
+      const source = Function.prototype.toString.call(fn);
+      key = bySource.get(source); // e.g. the same arrow function made again in a loop
+      if (key === undefined) {
+        key = specs.push(describeTarget(fn, where, undefined, false)) - 1;
+        bySource.set(source, key);
+      }
+      byFunction.set(fn, key);
+    }
+    if (check && !checked.has(key)) {
+      checkFreeNames((specs[key] as TargetSpec & { kind: "function" }).source, where);
+      checked.add(key);
+    }
     return key;
   }
   if (isModuleTarget(fn)) {
@@ -377,7 +395,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   submit(fn: Target, ...args: unknown[]): Future<unknown> {
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     this.#checkBroken();
-    const key = keyOf(fn, "ThreadPoolExecutor.submit(): fn");
+    const key = keyOf(fn, "ThreadPoolExecutor.submit(): fn", this.#init === null);
     if (this.#maxQueue !== Number.POSITIVE_INFINITY) this.#waitRoom(true, Number.POSITIVE_INFINITY, "submit");
     if (primitives(args)) return this.#submit(key, CALL, args, false);
     const { value, marked } = encode(args, "ThreadPoolExecutor.submit(): args");
@@ -467,7 +485,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     }
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     this.#checkBroken();
-    const key = keyOf(fn, `ThreadPoolExecutor.${what}(): fn`);
+    const key = keyOf(fn, `ThreadPoolExecutor.${what}(): fn`, this.#init === null);
     if (transfer === undefined && primitives(args)) return { key, args, marked: false, transfer };
     const where = `ThreadPoolExecutor.${what}(): args`;
     const { value, marked } = encode(args, where, transfer ? { transfer: new Set<object>(transfer) } : {});
@@ -1063,7 +1081,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     }
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     this.#checkBroken();
-    const key = keyOf(fn, `ThreadPoolExecutor.${what}(): fn`);
+    const key = keyOf(fn, `ThreadPoolExecutor.${what}(): fn`, this.#init === null);
     const chunks: Future<unknown>[] = [];
     if (
       iterable !== null &&

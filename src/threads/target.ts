@@ -4,14 +4,17 @@
  * JavaScript threads share no heap, so a function target travels as its source text and is
  * compiled again in the receiving thread, with every export of `threading` in scope under its own
  * name, plus the helpers esbuild (tsx) inserts into function bodies (`__name`, `__using`, ...).
- * A closure over the creating scope cannot travel: touching such a name fails in the thread with
- * the usual ReferenceError naming it. `import()` inside a target is rewritten so that relative
+ * A closure over the creating scope cannot travel: start()/submit() refuse a target that reads
+ * such a name with a TypeError naming it (free-names.ts; what the check cannot tell fails in the
+ * thread as a ReferenceError). A CommonJS build's `threading_1.Lock` / `import_threading.Lock` is
+ * bound to the library in the thread. `import()` inside a target is rewritten so that relative
  * specifiers resolve against the file that created the thread: only real import expressions,
  * found by a tokenizer (js-tokens.ts), never text in strings, templates, regexes or comments.
  *
  * A module target `{ module, export }` is imported in the thread, with its full module scope.
  */
 import { pathToFileURL } from "node:url";
+import { type FreeName, freeNames } from "./free-names.js";
 import { esbuildHelpers } from "./helpers.js";
 import { rewriteImports } from "./js-tokens.js";
 import { beforeUserImport } from "./loaders.js";
@@ -79,10 +82,16 @@ export function functionExpression(fn: Function, what: string): string {
   throw new TypeError(`${what} cannot be sent to another thread: its source does not parse on its own`);
 }
 
-/** Describes `target` for sending; `where` names it in errors. */
-export function describeTarget(target: unknown, where: string, base = callerFile()): TargetSpec {
+/**
+ * Describes `target` for sending; `where` names it in errors. A function target whose source uses
+ * names the thread will not have is a TypeError naming them (checkFreeNames), unless `check` is
+ * false (a pool whose initializer may define globals).
+ */
+export function describeTarget(target: unknown, where: string, base = callerFile(), check = true): TargetSpec {
   if (typeof target === "function") {
-    return { kind: "function", source: functionExpression(target, where), name: target.name, base };
+    const source = functionExpression(target, where);
+    if (check) checkFreeNames(source, where);
+    return { kind: "function", source, name: target.name, base };
   }
   if (isModuleTarget(target)) {
     const exp = target.export ?? "default";
@@ -95,6 +104,93 @@ export function describeTarget(target: unknown, where: string, base = callerFile
   throw new TypeError(
     `${where} must be a function or { module, export }, not ${target === null ? "null" : typeof target}`,
   );
+}
+
+/**
+ * The names a CommonJS build gives `threading`'s namespace (`const threading_1 = require("threading")`
+ * from tsc, `var import_threading = require("threading")` from esbuild/tsx, also for
+ * "threading/queue") and an ESM `import * as threading`: a function target compiled so reads
+ * `threading_1.Lock`, and in the thread that name is bound to the library's exports.
+ */
+const namespaceAlias = /^(?:import_)?(?:threading|queue)(?:_?\d+)?$/;
+
+function isNamespaceAlias(name: string, use: FreeName): boolean {
+  return !use.bare && use.members.size > 0 && namespaceAlias.test(name);
+}
+
+let globalNames: Set<string> | undefined;
+
+/** Every name the global object has here (own and inherited), the JavaScript and Node.js globals. */
+function globals(): Set<string> {
+  if (!globalNames) {
+    globalNames = new Set();
+    for (let o: object | null = globalThis; o; o = Object.getPrototypeOf(o)) {
+      for (const name of Object.getOwnPropertyNames(o)) globalNames.add(name);
+    }
+  }
+  return globalNames;
+}
+
+const commonJsNames = new Set(["require", "module", "exports", "__dirname", "__filename"]);
+
+function list(names: string[]): string {
+  return names.length === 1 ? (names[0] as string) : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+}
+
+/**
+ * Refuses a function target that reads names of the scope around it: they do not exist in the
+ * thread, which gets the source only. Known names: the globals (of this thread), `threading`'s
+ * exports, esbuild's helpers, `known` (e.g. the classes of a subclass chain), and the namespace
+ * aliases of a CommonJS build (whose members must be exports). Conservative (free-names.ts): what
+ * it cannot tell is let through, and fails in the thread as a ReferenceError naming it.
+ */
+export function checkFreeNames(source: string, where: string, known: readonly string[] = []): void {
+  const missing: string[] = [];
+  const notExports: string[] = [];
+  for (const [name, use] of freeNames(source)) {
+    if (globals().has(name) || known.includes(name) || name in esbuildHelpers || (lib && name in lib)) continue;
+    if (isNamespaceAlias(name, use)) {
+      for (const m of use.members) if (lib && !(m in lib)) notExports.push(`${name}.${m}`);
+      continue;
+    }
+    missing.push(name);
+  }
+  if (notExports.length > 0) {
+    throw new TypeError(
+      `${where} uses ${list(notExports)}, which ${notExports.length === 1 ? "is not an export" : "are not exports"} of threading`,
+    );
+  }
+  if (missing.length === 0) return;
+  const one = missing.length === 1;
+  const hints: string[] = [];
+  const cjs = missing.filter((m) => commonJsNames.has(m));
+  if (cjs.length > 0)
+    hints.push(`${list(cjs)} ${cjs.length === 1 ? "is" : "are"} CommonJS's: in a thread, use await import()`);
+  const helpers = missing.filter((m) => /^__[a-z]/i.test(m) && !commonJsNames.has(m));
+  if (helpers.length > 0)
+    hints.push(
+      `${list(helpers)} ${helpers.length === 1 ? "looks like a compiler helper" : "look like compiler helpers"}: compile with target ES2017 or later`,
+    );
+  throw new TypeError(
+    `${where} uses ${list(missing)} from outside the function, which ${one ? "does" : "do"} not exist in the thread ` +
+      `(a function target travels as source text, without the variables around it): ` +
+      `pass ${one ? "it" : "them"} in args, or use a { module, export } target that imports what it needs` +
+      (hints.length > 0 ? ` (${hints.join("; ")})` : ""),
+  );
+}
+
+/** For each source compiled here: the namespace aliases it uses (see namespaceAlias). */
+const aliasesOf = new Map<string, string[]>();
+
+function aliases(source: string): string[] {
+  let out = aliasesOf.get(source);
+  if (out === undefined) {
+    out = [];
+    for (const [name, use] of freeNames(source)) if (isNamespaceAlias(name, use)) out.push(name);
+    if (aliasesOf.size >= 256) aliasesOf.clear();
+    aliasesOf.set(source, out);
+  }
+  return out;
 }
 
 let scope: { names: string[]; values: unknown[] } | undefined;
@@ -130,6 +226,7 @@ function withImporter(source: string): string {
  * reviving a local subclass) can compile source too.
  */
 export function evaluate(source: string, base: string, extra: Record<string, unknown> = {}): unknown {
+  // CommonJS builds read the library as `threading_1.Lock`: bind such names to its exports.
   if (!scope) {
     if (!lib) throw new Error("threading: evaluate() before the library's entry has loaded");
     const entries = Object.entries({ ...esbuildHelpers, ...lib });
@@ -147,6 +244,9 @@ export function evaluate(source: string, base: string, extra: Record<string, unk
     await beforeUserImport();
     return import(typeof spec === "string" ? resolveModule(spec, base) : spec);
   };
+  for (const alias of aliases(source)) {
+    if (!(alias in extra) && !(alias in (lib as object))) extra = { ...extra, [alias]: lib };
+  }
   const extraNames = Object.keys(extra);
   const body = `"use strict"; return (${withImporter(source)});`;
   const make = new Function(...names, "__threadingImport", ...extraNames, body);

@@ -48,7 +48,7 @@ import { kShare, lookup, registerKind, remember, type ShareRecord } from "../tra
 import { startFailure } from "../transport/directory.js";
 import { sendToHub } from "./hub-client.js";
 import { claimSlot as claimThread, liveThreads, markEnded as endThread, markFailed, startFailed } from "./table.js";
-import { callerFile, describeTarget, type ModuleTarget, type TargetSpec } from "./target.js";
+import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type TargetSpec } from "./target.js";
 
 /** Options of `new Thread()`, as Python's keyword arguments. */
 // biome-ignore lint/suspicious/noExplicitAny: as Thread
@@ -267,6 +267,10 @@ export class Thread<A extends unknown[] = any[]> {
       if (typeof mod === "string" || mod instanceof URL) {
         classModule = String(mod);
         classes = classes.slice(-1);
+      } else {
+        // Classes travel as source, as function targets: refuse the ones that read names of their scope.
+        const chain = [base, ...classes.map((c) => c.name)];
+        for (const c of classes) checkFreeNames(c.source, `${where}: class ${c.name || "(anonymous)"}`, chain);
       }
       const own: Record<string, unknown> = {};
       for (const key of Object.keys(this)) own[key] = (this as Record<string, unknown>)[key];

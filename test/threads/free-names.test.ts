@@ -1,0 +1,120 @@
+// Function targets that read variables of the enclosing scope are refused at start()/submit() with a
+// TypeError naming them (src/threads/free-names.ts); valid code is never refused (the check is
+// conservative); a CommonJS build's `threading_1.Lock` resolves in the thread.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Lock, Thread, ThreadPoolExecutor, Timer } from "threading";
+import { checkFreeNames, freeNames } from "../../dist/internal.js";
+
+const free = (source: string) => [...freeNames(source).keys()].sort();
+
+test("free names: references that are not declared anywhere in the function", () => {
+  assert.deepEqual(free("(a, b) => a + b + c"), ["c"]);
+  assert.deepEqual(free("function f({ a, b: [c] }, ...d) { return a + c + d + e; }"), ["e"]);
+  assert.deepEqual(free("() => { const { x, y: z } = o; let [p, q] = r; return x + z + p + q; }"), ["o", "r"]);
+  assert.deepEqual(free("() => ({ a: 1, b, c() { return d; }, [f]: g })"), ["b", "d", "f", "g"]);
+  assert.deepEqual(free("() => `${a}${b.c}`"), ["a", "b"]);
+  assert.deepEqual(free("function* g() { yield h; }"), ["h"]);
+  assert.deepEqual(free("() => { switch (x) { case Y: break; } }"), ["Y", "x"]);
+  assert.deepEqual(free("() => a ? b : c"), ["a", "b", "c"]);
+  const use = freeNames("() => (0, import_threading.currentThread)().name + new import_threading.Lock()");
+  assert.deepEqual(use.get("import_threading"), { bare: false, members: new Set(["currentThread", "Lock"]) });
+});
+
+test("free names: no false positives on valid code", () => {
+  const valid = [
+    "() => { outer: for (const i of [1]) { if (i) continue outer; else break outer; } }",
+    "() => class A { x = 1; static z = 2; #p = 3; m(p) { return p + this.x; } get g() { return 1; } static { this.z; } }",
+    "() => typeof notDefinedAnywhere === 'undefined'",
+    "() => { try { throw 1; } catch (err) { return [err, arguments.length, this]; } }",
+    "() => { try {} catch { } finally { } }",
+    "(x = 1, { y, z: [w] } = {}, ...rest) => x + y + w + rest.length",
+    "async () => { for await (const v of []) void v; for (const k in {}) void k; for (let i = 0, j = 1; i < j; i++); }",
+    "() => { var a = 1, b = [a], c = { d: a }; return a + b + c.d; }",
+    "() => { function hoisted() { return later; } var later = 1; return hoisted(); }",
+    "() => { const f = function named() { return named; }; return f; }",
+    "() => ({ get x() { return 1; }, set x(v) {}, async *gen() {}, [Symbol.iterator]() {}, 'k': 1, 2: 3, if: 4 })",
+    "() => new.target",
+    "async () => (await import('./x.js')).default",
+    "() => { const { a = 1, ...others } = { b: 2 }; return [a, others]; }",
+    "(p) => p?.q?.[0]?.(1)",
+    "() => /x/g.test('y') ? 'x:y' : `z:${1}`",
+    "() => { label: { break label; } }",
+    "() => new Promise((resolve, reject) => setTimeout(resolve, 1)).catch((e) => reject)",
+    "() => [1, 2].map((v, i) => v * i).filter(n => n > 1)",
+    "() => { class B {} class C extends B { constructor() { super(); } } return new C(); }",
+    "function () { return arguments[0]; }",
+    "() => { let x; x = 1; return x; }",
+    "() => Math.max(globalThis.x ?? 0, Number.NaN, Infinity, undefined ?? 0)",
+    "(a) => { switch (a) { case 1: return 'one'; default: return a; } }",
+    "() => void process.stdout.write(Buffer.from('x'))",
+    "() => { const o = { a: 1 }; const { a: renamed } = o; return renamed; }",
+  ];
+  for (const source of valid) assert.doesNotThrow(() => checkFreeNames(source, "target"), source);
+});
+
+test("start() refuses a target that reads a variable of the enclosing scope, naming it", () => {
+  const greeting = "hello";
+  const count = 3;
+  const t = new Thread({ target: () => console.log(greeting.repeat(count)) });
+  assert.throws(
+    () => t.start(),
+    (e: Error) =>
+      e instanceof TypeError &&
+      /Thread Thread-\d+ \(target\): target uses greeting and count from outside the function/.test(e.message) &&
+      /pass them in args, or use a \{ module, export \} target/.test(e.message),
+  );
+  assert.equal(t.ident, null, "nothing started");
+  // Passing them in args is the fix.
+  const fixed = new Thread({ target: (g: string, n: number) => void g.repeat(n), args: [greeting, count] });
+  fixed.start();
+  fixed.join();
+});
+
+test("submit(), map() and Timer refuse such targets; threading's exports and globals are in scope", async () => {
+  const factor = 2;
+  const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+  try {
+    assert.throws(() => pool.submit((x: number) => x * factor, 1), /submit\(\): fn uses factor from outside/);
+    assert.throws(() => pool.map((x: number) => x * factor, [1]), /fn uses factor from outside/);
+    assert.throws(() => new Timer(0, () => factor), /Timer function uses factor/);
+    assert.throws(() => pool.submit(() => require("node:fs")), /use await import\(\)/);
+    const ok = pool.submit(() => new Lock().locked() === false && typeof Math.max === "function" && Number(1));
+    assert.equal(await ok, 1);
+  } finally {
+    pool.shutdown();
+  }
+});
+
+test("a pool with an initializer (which may define globals) checks nothing at submit()", async () => {
+  const pool = new ThreadPoolExecutor({
+    maxWorkers: 1,
+    initializer: () => {
+      (globalThis as Record<string, unknown>).poolGlobal = 21;
+    },
+  });
+  try {
+    // @ts-expect-error poolGlobal is defined by the initializer, in the thread
+    assert.equal(await pool.submit(() => poolGlobal * 2), 42);
+  } finally {
+    pool.shutdown();
+  }
+});
+
+test("CommonJS builds: `threading_1.Lock` / `import_threading.Lock` resolve to threading's exports in the thread", async () => {
+  const threading_1 = await import("threading");
+  const import_threading = threading_1;
+  const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+  try {
+    const r = await pool.submit(
+      () => new threading_1.Lock().locked() === false && (0, import_threading.currentThread)().name.length > 0,
+    );
+    assert.equal(r, true);
+    assert.throws(
+      () => pool.submit(() => (threading_1 as Record<string, unknown>).NotAnExport),
+      /threading_1.NotAnExport, which is not an export of threading/,
+    );
+  } finally {
+    pool.shutdown();
+  }
+});
