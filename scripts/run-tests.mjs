@@ -8,11 +8,11 @@
 // and so node:test's per-test timeouts. So this script watches the processes itself:
 //  - a test file's process that runs longer than TEST_FILE_WATCHDOG_SECONDS (default 300) and
 //  - the whole run past TEST_WATCHDOG_SECONDS (default 900)
-// get the hang report first (SIGUSR2: threading's dumpThreads() of every thread of that process,
+// get the hang report first (SIGUSR2 and a `<pid>.request` file: threading's dumpThreads() of every thread of that process,
 // written to THREADING_HANG_REPORT_DIR, see src/threads/dump-signal.ts), which is printed with
 // the file's name, and are then killed (a killed file fails the run).
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -104,6 +104,8 @@ async function reportAndKill(pids, why) {
   for (const p of pids) {
     try {
       process.kill(p, "SIGUSR2");
+      // Node 24+ workers cannot hear signals: the hub answers this file instead (dump-signal.ts).
+      writeFileSync(join(reportDir, `${p}.request`), "");
     } catch {}
   }
   const until = Date.now() + 5000;

@@ -7,7 +7,7 @@
 // threading's dumpThreads()) is printed, it is killed, and the run fails. Exit code 0 only when every
 // round passed.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,14 +35,21 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function round(seed) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(here, "soak-round.mjs"), "--seed", String(seed)], {
-      stdio: ["ignore", "inherit", "inherit"],
+      stdio: ["ignore", "inherit", "pipe"],
       env: { ...process.env, THREADING_HANG_REPORT_DIR: reportDir },
+    });
+    // Passed on as it comes, and kept: a bad round's stderr is printed again at the end of the run.
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      process.stderr.write(d);
+      stderr = (stderr + d).slice(-20_000);
     });
     let hung = false;
     const watchdog = setTimeout(async () => {
       hung = true;
       console.error(`soak: round ${seed} did not finish within ${roundTimeout} s: HUNG; its hang report (stderr):`);
       child.kill("SIGUSR2");
+      writeFileSync(join(reportDir, `${child.pid}.request`), ""); // Node 24+: the hub answers this file
       const file = join(reportDir, `${child.pid}.txt`);
       for (let i = 0; i < 50 && !existsSync(file); i++) await sleep(100);
       await sleep(300); // the round's own stderr (inherited) carries the report
@@ -51,7 +58,9 @@ function round(seed) {
     }, roundTimeout * 1000);
     child.on("exit", (code, signal) => {
       clearTimeout(watchdog);
-      resolve(hung ? "hung" : code === 0 ? "ok" : "failed");
+      const outcome = hung ? "hung" : code === 0 ? "ok" : "failed";
+      if (outcome !== "ok") stderrOf.set(seed, stderr);
+      resolve(outcome);
       if (!hung && code !== 0) console.error(`soak: round ${seed} FAILED (exit ${code ?? signal})`);
     });
   });
@@ -60,6 +69,7 @@ function round(seed) {
 const until = Date.now() + minutes * 60_000;
 const tally = { ok: 0, failed: 0, hung: 0 };
 const bad = [];
+const stderrOf = new Map();
 const t0 = Date.now();
 do {
   const seed = nextSeed();
@@ -72,6 +82,10 @@ const took = ((Date.now() - t0) / 60_000).toFixed(1);
 console.log(
   `soak: ${tally.ok + tally.failed + tally.hung} rounds in ${took} min: ${tally.ok} ok, ${tally.failed} failed, ${tally.hung} hung (seed ${runSeed})`,
 );
+for (const [seed, text] of stderrOf) {
+  console.log(`\nsoak: stderr of round ${seed} (last 60 lines):`);
+  console.log(text.split("\n").slice(-60).join("\n"));
+}
 if (bad.length > 0) {
   console.log(`soak: replay a round with: node scripts/soak-round.mjs --seed R, for R in ${bad.join(", ")}`);
   process.exit(1);

@@ -36,6 +36,8 @@ import {
   type Target,
   type TargetSpec,
 } from "../threads/target.js";
+import { checkResourceLimits } from "../threads/resource-limits.js";
+import { startFailed } from "../threads/table.js";
 import { Thread } from "../threads/thread.js";
 import { blockOn, blockUntil, doorbell, Future, type FutureLink, internals, PENDING, RUNNING } from "./future.js";
 import {
@@ -353,9 +355,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       }
       this.#minWorkers = minWorkers;
     }
-    if (resourceLimits !== undefined && (typeof resourceLimits !== "object" || resourceLimits === null)) {
-      throw new TypeError("ThreadPoolExecutor: resourceLimits must be an object like { maxOldGenerationSizeMb }");
-    }
+    if (resourceLimits !== undefined) checkResourceLimits("ThreadPoolExecutor", resourceLimits);
     this.#limits = resourceLimits;
     encode(this.#initargs, "ThreadPoolExecutor: initargs"); // fails here, not in a thread, if they cannot cross
     this.#link = {
@@ -963,6 +963,10 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   /** If `w`'s thread has ended: fail the task it was running, move the others to a replacement. */
   #check(w: PoolWorker, failedStart = false, portClosed = false): void {
     if (w.dead) return;
+    // A start that failed (no worker could run the thread) is settled by startAsync()'s rejection,
+    // which brings the reason: its tasks fail then. Taken here as a death, they would be given to a
+    // new thread that fails the same way, for ever (a heap limit too small to boot a worker).
+    if (!failedStart && w.ident !== 0 && startFailed(w.slot, w.ident)) return;
     if (Atomics.load(w.state, OUTSTANDING) === RETIRED) {
       if (this.#retired(w)) return;
       portClosed = true; // a task left behind: fail it below

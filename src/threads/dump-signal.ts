@@ -9,11 +9,18 @@
  * serves, listens too, through libuv's signal handle (`process.binding("signal_wrap")`, which Node
  * still exposes in workers: libuv delivers a process signal to every loop that has a handle for it).
  * While the hub listens (G[DUMP_WATCHER] = 1) and has not died, the main thread's listener stays
- * silent, so one signal gives one report. Before the first thread starts there is no hub: then the main thread
+ * silent, so one signal gives one report.
+ *
+ * Node 24 removed `signal_wrap` from process.binding(), and a Worker cannot listen for signals any
+ * other way: there a blocked main thread cannot answer SIGUSR2. For that case (and any runtime
+ * without the binding) the hub also answers a request file: with THREADING_HANG_REPORT_DIR set, it
+ * watches that directory, and creating `<dir>/<pid>.request` prints the report (the test runner
+ * and the soak do both: signal and file). G[DUMP_WATCHER] stays 0 then, so main still answers
+ * SIGUSR2 whenever its loop turns. Before the first thread starts there is no hub: then the main thread
  * answers, once its event loop turns (a single-threaded program blocked forever cannot answer).
  * Neither listener keeps the process alive.
  */
-import { mkdirSync, writeFileSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, unlinkSync, watch, writeFileSync, writeSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { DUMP_WATCHER, G, HUB_DEAD, HUB_READY, isRoot } from "../shared/runtime.js";
@@ -52,8 +59,42 @@ interface SignalHandle {
   unref(): void;
 }
 
-/** In the hub: answer SIGUSR2 from its own event loop. False when this Node cannot (then main does). */
-export function listenInHub(): boolean {
+/** In the hub: answer SIGUSR2 (or, where Node cannot, a request file) from its own event loop. */
+export function listenInHub(): void {
+  if (!listenForSignal()) watchRequestFile();
+}
+
+/**
+ * `<THREADING_HANG_REPORT_DIR>/<pid>.request` appearing (or changing) prints the report. The file
+ * is removed once answered, so each request gives one report.
+ */
+function watchRequestFile(): void {
+  const dir = process.env.THREADING_HANG_REPORT_DIR;
+  if (!dir) return;
+  const name = `${process.pid}.request`;
+  const answer = (): void => {
+    if (!existsSync(join(dir, name))) return;
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      return; // answered already
+    }
+    printHangReport();
+  };
+  try {
+    mkdirSync(dir, { recursive: true });
+    const watcher = watch(dir, (_event, file) => {
+      if (file === null || file === name) answer();
+    });
+    watcher.unref();
+    watcher.on("error", () => {});
+  } catch {
+    // no watching on this system: dumpThreads() remains
+  }
+}
+
+/** Answers SIGUSR2 through libuv's signal handle; false when this Node does not expose it (24+). */
+function listenForSignal(): boolean {
   // process.binding() is deprecated (DEP0111) and says so once; this use is deliberate, so quietly.
   const emitWarning = process.emitWarning;
   process.emitWarning = () => {};

@@ -45,6 +45,7 @@ import {
 import { decode } from "../transport/decode.js";
 import { type Encoded, encode } from "../transport/encode.js";
 import { kShare, lookup, registerKind, remember, type ShareRecord } from "../transport/shareable.js";
+import { checkResourceLimits } from "./resource-limits.js";
 import { startFailure } from "../transport/directory.js";
 import { sendToHub } from "./hub-client.js";
 import { claimSlot as claimThread, liveThreads, markEnded as endThread, markFailed, startFailed } from "./table.js";
@@ -162,9 +163,7 @@ export class Thread<A extends unknown[] = any[]> {
       throw new TypeError(`Thread(options): options must be an object like { target, args, name, daemon }`);
     }
     const { target, args, name, daemon, transferList, resourceLimits } = options;
-    if (resourceLimits !== undefined && (typeof resourceLimits !== "object" || resourceLimits === null)) {
-      throw new TypeError("Thread: resourceLimits must be an object like { maxOldGenerationSizeMb }");
-    }
+    if (resourceLimits !== undefined) checkResourceLimits("Thread", resourceLimits);
     this.#limits = resourceLimits ?? null;
     if (transferList !== undefined && !Array.isArray(transferList))
       throw new TypeError("Thread: transferList must be an array");

@@ -36,6 +36,13 @@ test("options are checked: maxQueue, minWorkers, idleTimeout, resourceLimits", T
   assert.throws(() => new ThreadPoolExecutor({ idleTimeout: -1 }), RangeError);
   assert.throws(() => new ThreadPoolExecutor({ idleTimeout: "1" as unknown as number }), TypeError);
   assert.throws(() => new ThreadPoolExecutor({ resourceLimits: 5 as never }), TypeError);
+  assert.throws(() => new ThreadPoolExecutor({ resourceLimits: { maxOldGenerationSizeMb: -1 } }), TypeError);
+  assert.throws(() => new ThreadPoolExecutor({ resourceLimits: { maxOldGenrationSizeMb: 64 } as never }), {
+    name: "TypeError",
+    message: /unexpected resourceLimits option 'maxOldGenrationSizeMb'/,
+  });
+  // Below 4 MB V8 aborts the whole process while booting a worker: refused up front.
+  assert.throws(() => new ThreadPoolExecutor({ resourceLimits: { maxOldGenerationSizeMb: 2 } }), RangeError);
   using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
   const fn = (x: number) => x;
   assert.throws(() => ex.submitWith(null as never, fn, 1), TypeError);
@@ -145,7 +152,8 @@ test(
 );
 
 test("resourceLimits: a task over its thread's heap limit fails; the pool replaces the thread", T, async () => {
-  await using ex = new ThreadPoolExecutor({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 16 } });
+  // 64 MB: room for a worker to boot on every Node (22+ needs more than 16 MB), not for the hog.
+  await using ex = new ThreadPoolExecutor({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 64 } });
   const hog = () => {
     const keep: number[][] = [];
     for (;;) keep.push(new Array(1e5).fill(1.5));
@@ -155,6 +163,20 @@ test("resourceLimits: a task over its thread's heap limit fails; the pool replac
     (e: unknown) => e instanceof RuntimeError,
   );
   assert.equal(await ex.submit((x: number) => x + 1, 1), 2);
+});
+
+test("resourceLimits too small for a thread to boot: the task fails with the reason, nothing is retried", T, async () => {
+  // 4 MB: accepted, but too small for a thread's code to load (a RuntimeError per start, not a crash).
+  await using ex = new ThreadPoolExecutor({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 4 } });
+  await assert.rejects(
+    async () => await ex.submit((x: number) => x + 1, 1),
+    (e: unknown) => e instanceof RuntimeError && /could not start/.test(e.message),
+  );
+  // A later submit tries again (the limit may have been a transient failure) and fails the same way.
+  await assert.rejects(
+    async () => await ex.submit((x: number) => x + 1, 2),
+    (e: unknown) => e instanceof RuntimeError,
+  );
 });
 
 test("transferList moves ArrayBuffers into the pool thread (the sender's copy is detached)", T, async () => {

@@ -250,6 +250,11 @@ describe("timeouts of every other wait", () => {
     assert.equal((await waitAsync([f], { timeout: 0.02 })).notDone.size, 1);
     // @ts-expect-error
     assert.throws(() => wait([f], { timout: 1 }), /unexpected option 'timout'/);
+    // cancelFutures cancels only what has not started: f must be running first (a thread boot
+    // can take longer than the waits above under load).
+    const until = Date.now() + 20_000;
+    while (!f.running() && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(f.running(), true);
     const queued = pool.submit((x: number) => x, 1);
     pool.shutdown({ wait: false, cancelFutures: true });
     assert.equal(queued.cancelled(), true);

@@ -376,7 +376,13 @@ test("Condition stress: 2 producers x 2 consumers x 3000 items through a bounded
 });
 
 test("Condition property: notify(n) wakes the n oldest waiters, exactly (async model)", T, async () => {
-  const settle = () => new Promise((r) => setTimeout(r, 2));
+  // After each step, wait (a generous bound) until as many waiters woke as the model says, then a
+  // moment more, so a wake too many shows too: a fixed short pause failed under load.
+  const settle = async (woke: number[], expected: number[]) => {
+    const until = Date.now() + 10_000;
+    while (woke.length < expected.length && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, 2));
+  };
   await fc.assert(
     fc.asyncProperty(
       fc.array(fc.oneof(fc.constant("wait" as const), fc.constant("poll" as const), fc.integer({ min: 0, max: 3 })), {
@@ -410,7 +416,7 @@ test("Condition property: notify(n) wakes the n oldest waiters, exactly (async m
             expected.push(...model.splice(0, op));
             cond.release();
           }
-          await settle();
+          await settle(woke, expected);
           assert.deepEqual(
             [...woke].sort((a, b) => a - b),
             [...expected].sort((a, b) => a - b),
