@@ -23,8 +23,15 @@
  * wakes it. The cost: a contended release wakes all waiters while async ones are pending (each
  * re-checks with one swap); an async waiter whose thread dies leaves ASYNC one too high, which
  * only makes later releases wake all. Blocking-only use is unchanged (wake one).
+ *
+ * Many async waiters in one thread (a server awaiting one lock in a thousand requests) stand in a
+ * line of their own, in this thread's memory: only the first of the line contends for the word
+ * (parks on it, counts in ASYNC); the next one steps up when the first has the mutex or gives up.
+ * So a release wakes at most one async waiter per thread, and a thousand pending acquireAsync()
+ * cost a thousand wake-ups, not a million. A waiter in the line leaves it when its own timeout
+ * passes. The line is per thread, so nothing of it is left behind when a thread dies.
  */
-import { beforeSleep, deadlineOf, remaining, waitAsync, waitBlocking } from "../shared/wait.js";
+import { afterMs, beforeSleep, deadlineOf, remaining, waitAsync, waitBlocking } from "../shared/wait.js";
 
 export const UNLOCKED = 0;
 export const LOCKED = 1;
@@ -79,19 +86,57 @@ export async function lockAsync(w: Int32Array, i: number, ms: number, asyncAt: n
   if (c === UNLOCKED) return true;
   if (ms === 0) return false;
   const deadline = deadlineOf(ms);
-  if (c !== CONTENDED) c = Atomics.exchange(w, i, CONTENDED);
-  while (c !== UNLOCKED) {
-    const left = remaining(deadline);
-    if (left === 0) return false;
-    Atomics.add(w, asyncAt, 1);
-    try {
-      await waitAsync(w, i, CONTENDED, left);
-    } finally {
-      Atomics.sub(w, asyncAt, 1);
-    }
+  const line = lineOf(w, i);
+  const me: Turn = { go: () => {} };
+  line.push(me);
+  try {
+    if (line.length > 1 && !(await turnCame(line, me, deadline))) return false;
     c = Atomics.exchange(w, i, CONTENDED);
+    while (c !== UNLOCKED) {
+      const left = remaining(deadline);
+      if (left === 0) return false;
+      Atomics.add(w, asyncAt, 1);
+      try {
+        await waitAsync(w, i, CONTENDED, left);
+      } finally {
+        Atomics.sub(w, asyncAt, 1);
+      }
+      c = Atomics.exchange(w, i, CONTENDED);
+    }
+    return true;
+  } finally {
+    const at = line.indexOf(me);
+    if (at >= 0) line.splice(at, 1);
+    if (at === 0) line[0]?.go();
   }
-  return true;
+}
+
+/** An async waiter in its thread's line for one mutex word: `go()` tells it that it is first. */
+interface Turn {
+  go: () => void;
+}
+
+/** This thread's lines of async waiters, by mutex word (buffer, then index). */
+const lines = new WeakMap<ArrayBufferLike, Map<number, Turn[]>>();
+
+function lineOf(w: Int32Array, i: number): Turn[] {
+  let byIndex = lines.get(w.buffer);
+  if (byIndex === undefined) lines.set(w.buffer, (byIndex = new Map()));
+  const at = w.byteOffset / 4 + i;
+  let line = byIndex.get(at);
+  if (line === undefined) byIndex.set(at, (line = []));
+  return line;
+}
+
+/** Resolves true when `me` is first in `line`, false when `deadline` passes first. */
+function turnCame(line: Turn[], me: Turn, deadline: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const cancel = afterMs(remaining(deadline), () => resolve(false));
+    me.go = () => {
+      cancel();
+      resolve(true);
+    };
+  });
 }
 
 /**
