@@ -165,19 +165,23 @@ test("resourceLimits: a task over its thread's heap limit fails; the pool replac
   assert.equal(await ex.submit((x: number) => x + 1, 1), 2);
 });
 
-test("resourceLimits too small for a thread to boot: the task fails with the reason, nothing is retried", T, async () => {
-  // 4 MB: accepted, but too small for a thread's code to load (a RuntimeError per start, not a crash).
-  await using ex = new ThreadPoolExecutor({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 4 } });
-  await assert.rejects(
-    async () => await ex.submit((x: number) => x + 1, 1),
-    (e: unknown) => e instanceof RuntimeError && /could not start/.test(e.message),
-  );
-  // A later submit tries again (the limit may have been a transient failure) and fails the same way.
-  await assert.rejects(
-    async () => await ex.submit((x: number) => x + 1, 2),
-    (e: unknown) => e instanceof RuntimeError,
-  );
-});
+test(
+  "resourceLimits too small for a thread to boot: the task fails with the reason, nothing is retried",
+  T,
+  async () => {
+    // 4 MB: accepted, but too small for a thread's code to load (a RuntimeError per start, not a crash).
+    await using ex = new ThreadPoolExecutor({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 4 } });
+    await assert.rejects(
+      async () => await ex.submit((x: number) => x + 1, 1),
+      (e: unknown) => e instanceof RuntimeError && /could not start/.test(e.message),
+    );
+    // A later submit tries again (the limit may have been a transient failure) and fails the same way.
+    await assert.rejects(
+      async () => await ex.submit((x: number) => x + 1, 2),
+      (e: unknown) => e instanceof RuntimeError,
+    );
+  },
+);
 
 test("transferList moves ArrayBuffers into the pool thread (the sender's copy is detached)", T, async () => {
   using ex = new ThreadPoolExecutor({ maxWorkers: 2 });

@@ -181,27 +181,38 @@ test("Event: a pending waitAsync keeps the process alive; bad timeouts reject, n
   assert.equal(await e.waitAsync(), true);
 });
 
-test("many acquireAsync() in one thread: a line of their own; timeouts leave it, the rest get the lock in turn", T, async () => {
-  const lock = new Lock();
-  lock.acquire();
-  const order: number[] = [];
-  const patient = Array.from({ length: 1000 }, (_, k) =>
-    lock.acquireAsync().then((ok) => {
-      assert.equal(ok, true);
-      order.push(k);
-      lock.release();
-    }),
-  );
-  // Waiters behind the first 1000 whose timeout passes while they wait in the line.
-  const hasty = Array.from({ length: 500 }, () => lock.acquireAsync({ timeout: 0.05 }));
-  assert.deepEqual(new Set(await Promise.all(hasty)), new Set([false]));
-  // A blocked thread's waiter is woken too, among the async ones.
-  const fromThread = new Thread({ target: (l: Lock) => l.acquire({ timeout: 60 }) && (l.release(), true), args: [lock] });
-  fromThread.start();
-  lock.release();
-  await Promise.all(patient);
-  await fromThread.joinAsync();
-  assert.equal(order.length, 1000);
-  assert.deepEqual(order, [...order].sort((a, b) => a - b), "one thread's async waiters get the lock in arrival order");
-  assert.equal(lock.locked(), false);
-});
+test(
+  "many acquireAsync() in one thread: a line of their own; timeouts leave it, the rest get the lock in turn",
+  T,
+  async () => {
+    const lock = new Lock();
+    lock.acquire();
+    const order: number[] = [];
+    const patient = Array.from({ length: 1000 }, (_, k) =>
+      lock.acquireAsync().then((ok) => {
+        assert.equal(ok, true);
+        order.push(k);
+        lock.release();
+      }),
+    );
+    // Waiters behind the first 1000 whose timeout passes while they wait in the line.
+    const hasty = Array.from({ length: 500 }, () => lock.acquireAsync({ timeout: 0.05 }));
+    assert.deepEqual(new Set(await Promise.all(hasty)), new Set([false]));
+    // A blocked thread's waiter is woken too, among the async ones.
+    const fromThread = new Thread({
+      target: (l: Lock) => l.acquire({ timeout: 60 }) && (l.release(), true),
+      args: [lock],
+    });
+    fromThread.start();
+    lock.release();
+    await Promise.all(patient);
+    await fromThread.joinAsync();
+    assert.equal(order.length, 1000);
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+      "one thread's async waiters get the lock in arrival order",
+    );
+    assert.equal(lock.locked(), false);
+  },
+);

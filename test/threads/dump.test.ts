@@ -158,7 +158,8 @@ function signalChild(code: string, done: RegExp, env: Record<string, string> = {
         timer = setInterval(() => {
           child.kill("SIGUSR2");
           // Where Node gives workers no signal handle (24+), the hub answers a request file instead.
-          if (env.THREADING_HANG_REPORT_DIR) writeFileSync(join(env.THREADING_HANG_REPORT_DIR, `${child.pid}.request`), "");
+          if (env.THREADING_HANG_REPORT_DIR)
+            writeFileSync(join(env.THREADING_HANG_REPORT_DIR, `${child.pid}.request`), "");
         }, 200);
       }
     });
@@ -180,32 +181,36 @@ function signalChild(code: string, done: RegExp, env: Record<string, string> = {
   });
 }
 
-test("SIGUSR2 (or, on Node 24+, a request file) prints the report while the main thread and every thread are blocked", T, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "threading-hang-"));
-  try {
-    const stderr = await signalChild(
-      `import { Lock, Thread } from "threading";
+test(
+  "SIGUSR2 (or, on Node 24+, a request file) prints the report while the main thread and every thread are blocked",
+  T,
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "threading-hang-"));
+    try {
+      const stderr = await signalChild(
+        `import { Lock, Thread } from "threading";
        const lock = new Lock();
        lock.acquire();
        const t = new Thread({ name: "stuck", target: (l) => l.acquire(), args: [lock] });
        t.start();
        console.log("ready");
        t.join();`,
-      /"stuck"[^\n]*\n\s+blocking: waits on Lock#\d+, held by "MainThread"/,
-      { THREADING_HANG_REPORT_DIR: dir },
-    );
-    assert.match(stderr, /reported by the hub/);
-    assert.match(
-      stderr,
-      /"MainThread" ident=1[^\n]*\n\s+blocking: waits on Thread "stuck" \(ident \d+\) to start or end/,
-    );
-    const files = readdirSync(dir).filter((f) => f.endsWith(".txt"));
-    assert.equal(files.length, 1);
-    assert.match(readFileSync(join(dir, files[0] as string), "utf8"), /"stuck"/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+        /"stuck"[^\n]*\n\s+blocking: waits on Lock#\d+, held by "MainThread"/,
+        { THREADING_HANG_REPORT_DIR: dir },
+      );
+      assert.match(stderr, /reported by the hub/);
+      assert.match(
+        stderr,
+        /"MainThread" ident=1[^\n]*\n\s+blocking: waits on Thread "stuck" \(ident \d+\) to start or end/,
+      );
+      const files = readdirSync(dir).filter((f) => f.endsWith(".txt"));
+      assert.equal(files.length, 1);
+      assert.match(readFileSync(join(dir, files[0] as string), "utf8"), /"stuck"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test("SIGUSR2 before any thread started: the main thread answers from its event loop", T, async () => {
   const stderr = await signalChild(
