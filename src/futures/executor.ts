@@ -614,7 +614,11 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     let least = Number.POSITIVE_INFINITY;
     for (const w of this.#workers) {
       const n = Atomics.load(w.state, OUTSTANDING);
-      if (n === RETIRED) continue;
+      if (n === RETIRED) {
+        // Forgotten now (it no longer counts against maxWorkers below; a task it left is re-assigned).
+        if (!this.#retired(w)) this.#check(w, false, true);
+        continue;
+      }
       if (n < least) {
         least = n;
         best = w;
@@ -630,6 +634,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       }
     }
     if (best === undefined) {
+      // Only when a thread could not be started (#startWorker recorded why).
       kTask.delete(f);
       this.#free.push((task.slab << SLAB_BITS) | task.index);
       internals.settle(f, { ok: false, error: new RuntimeError(`can't start new thread: ${this.#startError}`) });
