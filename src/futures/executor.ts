@@ -24,7 +24,7 @@ import { availableParallelism } from "node:os";
 import { MessageChannel, MessagePort, type ResourceLimits, receiveMessageOnPort } from "node:worker_threads";
 import { BrokenExecutor, Full, RuntimeError, TimeoutError } from "../errors.js";
 import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
-import { checkOptions, deadlineOf, isOptions, remaining, secondsMs } from "../shared/wait.js";
+import { afterMs, checkOptions, deadlineOf, isOptions, remaining, secondsMs } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
 import { kShare } from "../transport/shareable.js";
@@ -547,13 +547,13 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       const left = remaining(deadline);
       if (left === 0) return false;
       await new Promise<void>((resolve) => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
+        let cancel: (() => void) | undefined;
         const done = (): void => {
-          if (timer !== undefined) clearTimeout(timer);
+          cancel?.();
           signal?.removeEventListener("abort", done);
           resolve();
         };
-        if (left !== Number.POSITIVE_INFINITY) timer = setTimeout(done, Math.min(left, 2 ** 31 - 1));
+        if (left !== Number.POSITIVE_INFINITY) cancel = afterMs(left, done);
         signal?.addEventListener("abort", done, { once: true });
         this.#roomWaiters.push(done);
       });

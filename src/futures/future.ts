@@ -15,7 +15,7 @@
  * the event loop as well.
  */
 import { CancelledError, RuntimeError, TimeoutError } from "../errors.js";
-import { deadlineOf, remaining, type Timeout, timeoutMs, timeoutOf, waitBlocking } from "../shared/wait.js";
+import { afterMs, deadlineOf, remaining, type Timeout, timeoutMs, timeoutOf, waitBlocking } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 
 export const PENDING = 0;
@@ -138,15 +138,13 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this.#link?.poll();
     if (this.#settled()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      if (ms !== Number.POSITIVE_INFINITY) {
-        timer = setTimeout(
-          () => reject(new TimeoutError(`${what}: timed out after ${ms / 1000} s`)),
-          Math.min(ms, 2 ** 31 - 1),
-        );
-      }
+      // (afterMs: a timeout longer than one setTimeout takes, 24.8 days, is chained, never early)
+      const cancel =
+        ms === Number.POSITIVE_INFINITY
+          ? undefined
+          : afterMs(ms, () => reject(new TimeoutError(`${what}: timed out after ${ms / 1000} s`)));
       this.#listeners.push(() => {
-        if (timer !== undefined) clearTimeout(timer);
+        cancel?.();
         resolve();
       });
     });

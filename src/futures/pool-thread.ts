@@ -20,6 +20,7 @@
 import "../index.js";
 import type { MessagePort } from "node:worker_threads";
 import { BrokenExecutor } from "../errors.js";
+import { afterMs } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
 import { compileTarget, type TargetSpec } from "../threads/target.js";
@@ -283,13 +284,14 @@ export async function poolThread(
   };
 
   // Idle threads past idleTimeout retire, while more than minWorkers are alive.
-  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  // (afterMs: an idleTimeout longer than one setTimeout takes, 24.8 days, is chained, never early)
+  let cancelIdle: (() => void) | undefined;
   const armIdle = (): void => {
-    if (idleMs === Number.POSITIVE_INFINITY || idleTimer !== undefined) return;
-    idleTimer = setTimeout(retire, Math.min(idleMs, 2 ** 31 - 1));
+    if (idleMs === Number.POSITIVE_INFINITY || cancelIdle !== undefined) return;
+    cancelIdle = afterMs(idleMs, retire);
   };
   const retire = (): void => {
-    idleTimer = undefined;
+    cancelIdle = undefined;
     if (stopping || batches.length > 0 || Atomics.load(state, OUTSTANDING) !== 0) return;
     for (;;) {
       const live = Atomics.load(shared, LIVE);
@@ -309,9 +311,9 @@ export async function poolThread(
   };
 
   port.on("message", (batch: TaskBatch) => {
-    if (idleTimer !== undefined) {
-      clearTimeout(idleTimer);
-      idleTimer = undefined;
+    if (cancelIdle !== undefined) {
+      cancelIdle();
+      cancelIdle = undefined;
     }
     if (batch.stop) stopping = true;
     batches.push(batch);

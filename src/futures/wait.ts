@@ -6,7 +6,7 @@
  * `yield` would unwrap it into its result: the async iterator here is written by hand.
  */
 import { TimeoutError } from "../errors.js";
-import { checkOptions, deadlineOf, remaining, secondsMs, type Timeout, timeoutMs } from "../shared/wait.js";
+import { afterMs, checkOptions, deadlineOf, remaining, secondsMs, type Timeout, timeoutMs } from "../shared/wait.js";
 import { blockOn, Future, internals, linksOf } from "./future.js";
 
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
@@ -107,19 +107,16 @@ export function asCompletedAsync<T>(fs: Iterable<Future<T>>, timeout?: Timeout):
       if (cc.ready.length === 0) {
         await new Promise<void>((resolve, reject) => {
           const left = remaining(cc.deadline);
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          if (left !== Number.POSITIVE_INFINITY) {
-            timer = setTimeout(
-              () => {
-                cc.listener = undefined;
-                reject(cc.timeout());
-              },
-              Math.min(left, 2 ** 31 - 1),
-            );
-          }
+          const cancel =
+            left === Number.POSITIVE_INFINITY
+              ? undefined
+              : afterMs(left, () => {
+                  cc.listener = undefined;
+                  reject(cc.timeout());
+                });
           cc.listener = () => {
             cc.listener = undefined;
-            if (timer !== undefined) clearTimeout(timer);
+            cancel?.();
             resolve();
           };
         });
@@ -206,12 +203,11 @@ export async function waitAsync<T>(
   if (!w.met()) {
     await new Promise<void>((resolve) => {
       const left = remaining(w.deadline);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      if (left !== Number.POSITIVE_INFINITY) timer = setTimeout(resolve, Math.min(left, 2 ** 31 - 1));
+      const cancel = left === Number.POSITIVE_INFINITY ? undefined : afterMs(left, resolve);
       w.listener = () => {
         if (!w.met()) return;
         w.listener = undefined;
-        if (timer !== undefined) clearTimeout(timer);
+        cancel?.();
         resolve();
       };
     });

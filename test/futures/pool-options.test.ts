@@ -129,6 +129,41 @@ test("idleTimeout: idle threads end, down to minWorkers; the pool starts new one
   assert.equal(poolThreads("Idle"), 0);
 });
 
+test("idleTimeout past one timer's limit (24.8 days) is chained, not early", T, async () => {
+  // The pool thread's timer limit is lowered to 10 ms (timerHooks, from its initializer), and its
+  // setTimeout records the longest delay asked: an idle timer of 300 ms is armed in links of 10 ms,
+  // and the thread is still there after 100 ms idle.
+  const internal = new URL("../../dist/internal.js", import.meta.url).href;
+  const ex = new ThreadPoolExecutor({
+    maxWorkers: 1,
+    idleTimeout: 0.3,
+    threadNamePrefix: "LongIdle",
+    initializer: async (url: string) => {
+      const m = await import(url);
+      m.timerHooks.maxTimerMs = 10;
+      const g = globalThis as { longest?: number };
+      const real = globalThis.setTimeout;
+      g.longest = 0;
+      globalThis.setTimeout = ((fn: () => void, ms?: number, ...rest: unknown[]) => {
+        g.longest = Math.max(g.longest ?? 0, ms ?? 0);
+        return real(fn, ms, ...rest);
+      }) as typeof setTimeout;
+    },
+    initargs: [internal],
+  });
+  const ident = async () => {
+    const { currentThread } = await import("threading");
+    return [currentThread().ident, (globalThis as { longest?: number }).longest];
+  };
+  const [first] = await ex.submit(ident);
+  await sleepAsync(0.1);
+  const [second, longest] = await ex.submit(ident);
+  assert.equal(second, first, "the thread did not retire before its idleTimeout");
+  assert.ok((longest as number) <= 10, `a timer of ${longest} ms was armed`);
+  await until(() => poolThreads("LongIdle") === 0, "the idle thread to retire");
+  await ex.shutdownAsync();
+});
+
 test(
   "idleTimeout racing submissions: every task runs exactly once (retire is a CAS on the task count)",
   T,
