@@ -158,6 +158,12 @@ const specs: TargetSpec[] = [];
 /** Keys of function targets whose free names were checked (checkFreeNames) and are all in scope. */
 const checked = new Set<number>();
 
+/** A start failure's reason for a message: the error's message, never empty. */
+function reasonOf(e: unknown): string {
+  const text = e instanceof Error ? e.message || e.name : String(e);
+  return text === "" ? "unknown reason (an empty error)" : text;
+}
+
 /**
  * The key of target `fn`. Its free names are checked unless `check` is false: a pool with an
  * initializer, which may define globals the tasks read (as Python's initializer sets globals).
@@ -299,6 +305,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   #fresh = SLAB;
   #flushQueued = false;
   /** Why the last pool thread could not start (a failed start fails its tasks, not the pool). */
+  /** Why the last pool thread could not be started (never empty once a start failed). */
   #startError = "";
   readonly #link: FutureLink;
 
@@ -728,13 +735,13 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       launched = thread.startAsync();
     } catch (e) {
       Atomics.sub(this.#shared, LIVE, 1);
-      this.#startError = (e as Error)?.message ?? String(e);
+      this.#startError = reasonOf(e);
       w.dead = true;
       port1.close();
       return undefined;
     }
     launched.catch((e: unknown) => {
-      this.#startError = (e as Error)?.message ?? String(e);
+      this.#startError = reasonOf(e);
       this.#check(w, true);
     });
     if (thread.ident !== null) {

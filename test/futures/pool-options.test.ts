@@ -10,6 +10,7 @@ import {
   Event,
   Full,
   RuntimeError,
+  sleep,
   sleepAsync,
   ThreadPoolExecutor,
   type Future,
@@ -162,6 +163,17 @@ test("idleTimeout past one timer's limit (24.8 days) is chained, not early", T, 
   assert.ok((longest as number) <= 10, `a timer of ${longest} ms was armed`);
   await until(() => poolThreads("LongIdle") === 0, "the idle thread to retire");
   await ex.shutdownAsync();
+});
+
+test("a submit that finds every thread retired (unseen by a busy loop) starts a new one", T, async () => {
+  // The root cause of "can't start new thread: " (an empty reason) under load: the retired threads
+  // still filled the pool, so none was started, and the task failed with no start failure at all.
+  await using ex = new ThreadPoolExecutor({ maxWorkers: 1, idleTimeout: 0.01, threadNamePrefix: "Retired" });
+  assert.equal(await ex.submit(() => 1), 1);
+  for (let i = 0; i < 3; i++) {
+    sleep(0.3); // this thread's loop is blocked: the pool thread retires meanwhile, unseen
+    assert.equal(await ex.submit((x: number) => x, i), i);
+  }
 });
 
 test(
