@@ -14,7 +14,8 @@
  * Why not one lock, or a reader-writer lock: readers of a seqlock write nothing shared, so they do not
  * even bounce a cache line between cores; 16 stripes make two writers collide 1 time in 16.
  *
- * Memory (byte offsets; all words read and written with Atomics):
+ * Memory (byte offsets; data words read and written with mem.ts `ld`/`st` — plain accesses on x86,
+ * Atomics elsewhere —, the lock, sequence and count words with Atomics; see guard.ts and mem.ts):
  *   header   [TOP (heap bump)] [.] [ORDER: 64-bit insertion counter] ... then STRIPES stripe blocks
  *   stripe   LOCK SEQ INDEX COUNT USED DEPTH_OWNER FREE[27]   (S_WORDS words, 3 cache lines)
  *   index    block payload: [cap] then cap slots of [hash, entry]; entry 0 = empty, 1 = deleted
@@ -24,8 +25,9 @@
  * State machine of a stripe (LOCK word, guard.ts): FREE -> HELD(owner) -> FREE, or HELD(dead owner)
  * -> HELD(recoverer) after a waiter found the owner gone. SEQ: even (stable) -> odd (publishing) ->
  * even. Every write prepares new blocks first (outside the odd window: unreachable to readers) and
- * publishes with single stores inside it:
- *   set existing key   entry.value := new block; free the old one
+ * publishes with single stores inside it, except the replacement of a value, which needs no window
+ * (guard.ts `advance`):
+ *   set existing key   entry.value := new block; free the old one; SEQ += 2
  *   insert             (index rebuilt into a new block when 3/4 full, published by INDEX := new)
  *                      slot := [hash, entry]; COUNT++, USED++
  *   delete             slot.entry := DELETED; COUNT--; free entry and value (index shrunk when 1/8 full)
@@ -57,10 +59,11 @@
  */
 import { KeyError, RuntimeError } from "../errors.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
-import { ACQUIRED, acquire, beginWrite, endWrite, readBegin, readValid, recoverSeq, release } from "./guard.js";
-import { Heap } from "./heap.js";
+import { ACQUIRED, acquire, advance, beginWrite, endWrite, recoverSeq, release } from "./guard.js";
+import { CLASSES, Heap } from "./heap.js";
 import { key, keyAt, keyOf } from "./key.js";
-import { decodeRead, readRecordAt, stageValue, writeStaged } from "./record.js";
+import { ld, st } from "./mem.js";
+import { decodeRead, numberAt, readRecordAt, stageValue, T_NUM, writeStaged } from "./record.js";
 
 const STRIPES = 16;
 const S_WORDS = 48;
@@ -133,7 +136,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const h = this.#heap;
     if (acquire(h.i32, base(s) + LOCK) !== ACQUIRED) this.#repair(s);
     d[s] = 1;
-    h.sync();
+    h.fresh();
   }
 
   #unlock(s: number): void {
@@ -150,17 +153,17 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const i32 = h.i32;
     const b = base(s);
     recoverSeq(i32, b + SEQ);
-    const idx = (Atomics.load(i32, b + INDEX) + 8) >> 2;
-    const cap = Atomics.load(i32, idx);
+    const idx = (ld(i32, b + INDEX) + 8) >> 2;
+    const cap = ld(i32, idx);
     let live = 0;
     let used = 0;
     for (let k = 0; k < cap; k++) {
-      const e = Atomics.load(i32, idx + 2 + 2 * k);
+      const e = ld(i32, idx + 2 + 2 * k);
       if (e !== EMPTY) used++;
       if (e > DELETED) live++;
     }
     Atomics.store(i32, b + COUNT, live);
-    Atomics.store(i32, b + USED, used);
+    st(i32, b + USED, used);
   }
 
   // ---- index ----------------------------------------------------------------------------------
@@ -171,25 +174,33 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const off = h.alloc(base(s) + FREE, 4 + cap * 8);
     const i32 = h.i32;
     const w = (off + 8) >> 2;
-    Atomics.store(i32, w, cap);
-    for (let k = 0; k < cap * 2; k++) Atomics.store(i32, w + 1 + k, 0);
+    st(i32, w, cap);
+    for (let k = 0; k < cap * 2; k++) st(i32, w + 1 + k, 0);
     return off;
   }
 
   /**
    * Finds the current key (key.ts `key`) in stripe `s`; returns the slot's word index, or the
-   * negated word index of the slot to insert at (-(w)), using atomic reads (validated by the caller
-   * when unlocked). 0 when the probe made no sense (torn read).
+   * negated word index of the slot to insert at (-(w)). Reads with `ld` (validated by the caller
+   * when unlocked: every offset read is bounds-checked before use). 0 when the probe made no sense
+   * (a torn read, or a block beyond this thread's view of a buffer that grew: the view is remapped).
    */
   #find(s: number): number {
     const h = this.#heap;
     const i32 = h.i32;
-    const ioff = Atomics.load(i32, base(s) + INDEX);
-    if (!h.inside(ioff, 16)) return 0;
+    const ioff = ld(i32, base(s) + INDEX);
     const w = (ioff + 8) >> 2;
-    const cap = Atomics.load(h.i32, w);
-    if (cap < MIN_CAP || (cap & (cap - 1)) !== 0 || 4 + cap * 8 > h.payloadBytes(ioff)) return 0;
-    return this.#probe(h.i32, w, cap);
+    const cls = ioff > 0 && ioff + 16 <= h.cap ? ld(i32, ioff >> 2) : -1;
+    const cap = cls >= 0 ? ld(i32, w) : 0;
+    if (!(cls >= 0 && cls < CLASSES && cap >= MIN_CAP && (cap & (cap - 1)) === 0 && 12 + cap * 8 <= 16 << cls)) {
+      h.sync();
+      return 0;
+    }
+    if (ioff + 12 + cap * 8 > h.cap) {
+      h.sync();
+      return 0;
+    }
+    return this.#probe(i32, w, cap);
   }
 
   #probe(i32: Int32Array, w: number, cap: number): number {
@@ -197,25 +208,27 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const mask = cap - 1;
     let firstFree = 0;
     const h = this.#heap;
+    const limit = h.cap;
     for (let n = 0, k = hash & mask; n < cap; n++, k = (k + 1) & mask) {
       const slot = w + 1 + 2 * k;
-      const e = Atomics.load(i32, slot + 1);
+      const e = ld(i32, slot + 1);
       if (e === EMPTY) return firstFree !== 0 ? firstFree : -slot;
       if (e === DELETED) {
         if (firstFree === 0) firstFree = -slot;
         continue;
       }
-      if (Atomics.load(i32, slot) !== hash) continue;
-      if (!h.inside(e, 8 + 4 * E_KEY)) return 0;
-      const p = (e + 8) >> 2;
-      const tag = Atomics.load(i32, p + E_TAG);
-      if (tag !== key.tag || Atomics.load(i32, p + E_LEN) !== key.len) continue;
+      if (ld(i32, slot) !== hash) continue;
       const nw = key.nwords;
-      if (4 * (E_KEY + nw) > h.payloadBytes(e)) return 0;
+      if (!(e > 0 && e + 8 + 4 * (E_KEY + nw) <= limit)) {
+        h.sync();
+        return 0;
+      }
+      const p = (e + 8) >> 2;
+      if (ld(i32, p + E_TAG) !== key.tag || ld(i32, p + E_LEN) !== key.len) continue;
       const words = key.words;
       let same = true;
       for (let j = 0; j < nw; j++) {
-        if (Atomics.load(i32, p + E_KEY + j) !== words[j]) {
+        if (ld(i32, p + E_KEY + j) !== words[j]) {
           same = false;
           break;
         }
@@ -228,9 +241,9 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   /** Reads the value of the entry in `slot` into the record scratch; false on a torn read. */
   #readSlot(slot: number): boolean {
     const h = this.#heap;
-    const e = Atomics.load(h.i32, slot + 1);
+    const e = ld(h.i32, slot + 1);
     if (!h.inside(e, 8 + 4 * E_KEY)) return false;
-    const v = Atomics.load(h.i32, ((e + 8) >> 2) + E_VALUE);
+    const v = ld(h.i32, ((e + 8) >> 2) + E_VALUE);
     if (!h.inside(v, 16)) return false;
     const room = h.payloadBytes(v);
     if (!h.inside(v, 8 + room)) return false;
@@ -245,13 +258,13 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const h = this.#heap;
     const seqAt = base(s) + SEQ;
     for (let n = 0; n < RETRIES; n++) {
-      const seq = readBegin(h.i32, seqAt);
-      if (seq < 0) continue;
+      // the data with ld, the validating re-read of the sequence word with Atomics (mem.ts)
+      const seq = ld(h.i32, seqAt);
+      if ((seq & 1) !== 0) continue;
       const slot = this.#find(s);
       if (slot === 0) continue;
-      const ok = slot > 0 && withValue ? this.#readSlot(slot) : true;
-      if (!ok) continue;
-      if (readValid(h.i32, seqAt, seq)) return slot > 0 ? 1 : 0;
+      if (slot > 0 && withValue && !this.#readSlot(slot)) continue;
+      if (Atomics.load(h.i32, seqAt) === seq) return slot > 0 ? 1 : 0;
     }
     this.#lock(s);
     try {
@@ -274,12 +287,14 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const vb = h.alloc(free, bytes);
     writeStaged(h.i32, vb + 8, bytes);
     if (found > 0) {
-      const p = ((Atomics.load(h.i32, found + 1) as number) + 8) >> 2;
-      const old = Atomics.load(h.i32, p + E_VALUE);
-      beginWrite(h.i32, b + SEQ);
-      Atomics.store(h.i32, p + E_VALUE, vb);
+      // one store publishes the complete new block; the old one is freed, then the sequence
+      // advances (guard.ts): a reader still reading the old block fails only if it may be reused
+      const i32 = h.i32;
+      const p = ((i32[found + 1] as number) + 8) >> 2;
+      const old = i32[p + E_VALUE] as number;
+      st(i32, p + E_VALUE, vb);
       h.release(free, old);
-      endWrite(h.i32, b + SEQ);
+      advance(i32, b + SEQ);
       return;
     }
     // a new key: its entry block, then (maybe) a bigger index, then publish
@@ -287,11 +302,12 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     let newIdx = 0;
     try {
       eb = h.alloc(free, 4 * (E_KEY + key.nwords));
-      const count = Atomics.load(h.i32, b + COUNT);
-      const used = Atomics.load(h.i32, b + USED);
-      const ioff = Atomics.load(h.i32, b + INDEX);
-      const cap = Atomics.load(h.i32, (ioff + 8) >> 2);
-      if ((found < 0 && Atomics.load(h.i32, -found + 1) === EMPTY ? used + 1 : used) * 4 > cap * 3) {
+      const i32 = h.i32;
+      const count = i32[b + COUNT] as number;
+      const used = i32[b + USED] as number;
+      const ioff = i32[b + INDEX] as number;
+      const cap = i32[(ioff + 8) >> 2] as number;
+      if ((found < 0 && i32[-found + 1] === EMPTY ? used + 1 : used) * 4 > cap * 3) {
         let ncap = MIN_CAP;
         while (ncap < (count + 1) * 2) ncap *= 2;
         newIdx = this.#rebuilt(s, ncap);
@@ -305,28 +321,28 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const i32 = h.i32;
     const p = (eb + 8) >> 2;
     const order = Atomics.add(this.#order, ORDER / 2, 1n);
-    Atomics.store(i32, p + E_ORDER, Number(order & 0xffffffffn) | 0);
-    Atomics.store(i32, p + E_ORDER + 1, Number(order >> 32n) | 0);
-    Atomics.store(i32, p + E_VALUE, vb);
-    Atomics.store(i32, p + E_HASH, key.hash);
-    Atomics.store(i32, p + E_TAG, key.tag);
-    Atomics.store(i32, p + E_LEN, key.len);
-    for (let j = 0; j < key.nwords; j++) Atomics.store(i32, p + E_KEY + j, key.words[j] as number);
+    st(i32, p + E_ORDER, Number(order & 0xffffffffn) | 0);
+    st(i32, p + E_ORDER + 1, Number(order >> 32n) | 0);
+    st(i32, p + E_VALUE, vb);
+    st(i32, p + E_HASH, key.hash);
+    st(i32, p + E_TAG, key.tag);
+    st(i32, p + E_LEN, key.len);
+    for (let j = 0; j < key.nwords; j++) st(i32, p + E_KEY + j, key.words[j] as number);
     beginWrite(i32, b + SEQ);
     let slot = -found;
     if (newIdx !== 0) {
-      const old = Atomics.load(i32, b + INDEX);
-      Atomics.store(i32, b + INDEX, newIdx);
+      const old = i32[b + INDEX] as number;
+      st(i32, b + INDEX, newIdx);
       h.release(free, old);
-      Atomics.store(i32, b + USED, Atomics.load(i32, b + COUNT));
+      st(i32, b + USED, i32[b + COUNT] as number);
       const w = (newIdx + 8) >> 2;
-      slot = -this.#probe(i32, w, Atomics.load(i32, w));
+      slot = -this.#probe(i32, w, i32[w] as number);
     }
-    const wasEmpty = Atomics.load(i32, slot + 1) === EMPTY;
-    Atomics.store(i32, slot, key.hash);
-    Atomics.store(i32, slot + 1, eb);
-    Atomics.add(i32, b + COUNT, 1);
-    if (wasEmpty) Atomics.add(i32, b + USED, 1);
+    const wasEmpty = i32[slot + 1] === EMPTY;
+    st(i32, slot, key.hash);
+    st(i32, slot + 1, eb);
+    Atomics.store(i32, b + COUNT, (i32[b + COUNT] as number) + 1);
+    if (wasEmpty) st(i32, b + USED, (i32[b + USED] as number) + 1);
     endWrite(i32, b + SEQ);
   }
 
@@ -336,16 +352,16 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const off = this.#newIndex(s, cap);
     const i32 = h.i32;
     const w = (off + 8) >> 2;
-    const oldW = (Atomics.load(i32, base(s) + INDEX) + 8) >> 2;
-    const oldCap = Atomics.load(i32, oldW);
+    const oldW = ((i32[base(s) + INDEX] as number) + 8) >> 2;
+    const oldCap = i32[oldW] as number;
     for (let k = 0; k < oldCap; k++) {
-      const e = Atomics.load(i32, oldW + 2 + 2 * k);
+      const e = i32[oldW + 2 + 2 * k] as number;
       if (e <= DELETED) continue;
-      const hash = Atomics.load(i32, oldW + 1 + 2 * k);
+      const hash = i32[oldW + 1 + 2 * k] as number;
       for (let j = hash & (cap - 1); ; j = (j + 1) & (cap - 1)) {
-        if (Atomics.load(i32, w + 2 + 2 * j) === EMPTY) {
-          Atomics.store(i32, w + 1 + 2 * j, hash);
-          Atomics.store(i32, w + 2 + 2 * j, e);
+        if (i32[w + 2 + 2 * j] === EMPTY) {
+          st(i32, w + 1 + 2 * j, hash);
+          st(i32, w + 2 + 2 * j, e);
           break;
         }
       }
@@ -359,16 +375,16 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const i32 = h.i32;
     const b = base(s);
     const free = b + FREE;
-    const e = Atomics.load(i32, slot + 1);
-    const v = Atomics.load(i32, ((e + 8) >> 2) + E_VALUE);
+    const e = i32[slot + 1] as number;
+    const v = i32[((e + 8) >> 2) + E_VALUE] as number;
     beginWrite(i32, b + SEQ);
-    Atomics.store(i32, slot + 1, DELETED);
-    Atomics.sub(i32, b + COUNT, 1);
+    st(i32, slot + 1, DELETED);
+    Atomics.store(i32, b + COUNT, (i32[b + COUNT] as number) - 1);
     h.release(free, v);
     h.release(free, e);
     endWrite(i32, b + SEQ);
-    const count = Atomics.load(i32, b + COUNT);
-    const cap = Atomics.load(i32, (Atomics.load(i32, b + INDEX) + 8) >> 2);
+    const count = i32[b + COUNT] as number;
+    const cap = i32[((i32[b + INDEX] as number) + 8) >> 2] as number;
     if (cap > MIN_CAP && count * 8 < cap) {
       let ncap = MIN_CAP;
       while (ncap < count * 2) ncap *= 2;
@@ -378,12 +394,13 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       } catch {
         return; // no room for a smaller index: keep the big one
       }
-      beginWrite(i32, b + SEQ);
-      const old = Atomics.load(h.i32, b + INDEX);
-      Atomics.store(h.i32, b + INDEX, idx);
-      Atomics.store(h.i32, b + USED, count);
+      const j32 = h.i32;
+      beginWrite(j32, b + SEQ);
+      const old = j32[b + INDEX] as number;
+      st(j32, b + INDEX, idx);
+      st(j32, b + USED, count);
       h.release(free, old);
-      endWrite(h.i32, b + SEQ);
+      endWrite(j32, b + SEQ);
     }
   }
 
@@ -394,9 +411,29 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   // ---- the API --------------------------------------------------------------------------------
 
   /** The value stored for `key` (a copy; shared objects stay shared), or undefined. */
-  get(key: K): V | undefined {
-    keyOf(key, "SharedDict.get()");
-    return this.#lookup(this.#stripe(), true) === 1 ? (decodeRead() as V) : undefined;
+  get(k: K): V | undefined {
+    keyOf(k, "SharedDict.get()");
+    const s = this.#stripe();
+    // the common case inline: a number value decoded straight from its two words (#lookup otherwise)
+    const h = this.#heap;
+    const seqAt = base(s) + SEQ;
+    const i32 = h.i32;
+    const seq = ld(i32, seqAt);
+    if ((seq & 1) === 0) {
+      const slot = this.#find(s);
+      if (slot < 0) {
+        if (Atomics.load(i32, seqAt) === seq) return undefined;
+      } else if (slot > 0) {
+        const limit = h.cap;
+        const e = ld(i32, slot + 1);
+        const v = e > 0 && e + 8 + 4 * E_KEY <= limit ? ld(i32, ((e + 8) >> 2) + E_VALUE) : 0;
+        if (v > 0 && v + 24 <= limit && ld(i32, (v + 8) >> 2) === T_NUM) {
+          const x = numberAt(i32, (v + 16) >> 2);
+          if (Atomics.load(i32, seqAt) === seq) return x as V;
+        }
+      }
+    }
+    return this.#lookup(s, true) === 1 ? (decodeRead() as V) : undefined;
   }
 
   /** True when `key` is in the dict. */
@@ -408,10 +445,10 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   /** Stores `value` for `key` (a new key goes last in the order; an existing one keeps its place). */
   set(k: K, value: V): this {
     keyOf(k, "SharedDict.set()");
-    const s = this.#stripe();
-    const saved = mayRunCode(value) ? saveKey() : null;
+    const epoch = key.epoch;
     const bytes = stageValue(value, "SharedDict.set(): the value");
-    restoreKey(saved);
+    if (key.epoch !== epoch) keyOf(k, "SharedDict.set()"); // a getter used a dict
+    const s = this.#stripe();
     this.#lock(s);
     try {
       this.#store(s, this.#find(s), bytes);
@@ -439,10 +476,10 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   /** The value for `key`; when it has none, stores `value` and returns it (one atomic step). */
   setdefault(k: K, value: V): V {
     keyOf(k, "SharedDict.setdefault()");
-    const s = this.#stripe();
-    const saved = mayRunCode(value) ? saveKey() : null;
+    const epoch = key.epoch;
     const bytes = stageValue(value, "SharedDict.setdefault(): the value");
-    restoreKey(saved);
+    if (key.epoch !== epoch) keyOf(k, "SharedDict.setdefault()");
+    const s = this.#stripe();
     this.#lock(s);
     try {
       const slot = this.#find(s);
@@ -493,19 +530,27 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     keyOf(k, "SharedDict.update()");
     if (typeof fn !== "function") throw new TypeError("SharedDict.update(): fn must be a function");
     const s = this.#stripe();
-    const saved = saveKey();
     this.#lock(s);
     try {
-      const slot = this.#find(s);
+      let slot = this.#find(s);
       let old: V | undefined;
       if (slot > 0) {
         this.#readSlot(slot);
         old = decodeRead() as V;
       }
+      // fn (and the value's getters) may use this dict re-entrantly: the key is encoded again if
+      // they overwrote this thread's key scratch, and found again if they wrote in this stripe
+      const seqAt = base(s) + SEQ;
+      const seq = Atomics.load(this.#heap.i32, seqAt);
+      const epoch = key.epoch;
       const value = fn(old);
       const bytes = stageValue(value, "SharedDict.update(): the value fn returned");
-      restoreKey(saved);
-      this.#store(s, this.#find(s), bytes);
+      if (key.epoch !== epoch) keyOf(k, "SharedDict.update()");
+      if (Atomics.load(this.#heap.i32, seqAt) !== seq) {
+        this.#heap.fresh();
+        slot = this.#find(s);
+      }
+      this.#store(s, slot, bytes);
       return value;
     } finally {
       this.#unlock(s);
@@ -624,27 +669,4 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   static {
     registerKind("SharedDict", (record) => revive(SharedDict, record));
   }
-}
-
-/** True when encoding `value` may run user code (getters, proxies). */
-function mayRunCode(value: unknown): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-/*
- * stageValue() may run user code (getters) that uses a dict and so overwrites this thread's key
- * scratch: the key is saved around it. Only the cheap scalar part is copied for short keys.
- */
-function saveKey(): { tag: number; len: number; hash: number; nwords: number; words: Int32Array } {
-  return { tag: key.tag, len: key.len, hash: key.hash, nwords: key.nwords, words: key.words.slice(0, key.nwords) };
-}
-
-function restoreKey(k: { tag: number; len: number; hash: number; nwords: number; words: Int32Array } | null): void {
-  if (k === null) return;
-  key.tag = k.tag;
-  key.len = k.len;
-  key.hash = k.hash;
-  key.nwords = k.nwords;
-  if (key.words.length < k.nwords) key.words = new Int32Array(k.nwords * 2);
-  key.words.set(k.words);
 }

@@ -20,9 +20,14 @@
  *
  * Sequence word: even = stable, odd = a writer (holding the lock) is publishing. Writers make every
  * change that readers can reach between `beginWrite` (odd) and `endWrite` (even); readers read the
- * word, read the data (all with Atomics, so the argument holds in JavaScript's memory model, not only
- * on x86), and accept what they read only when the word is even and unchanged. A writer that dies
- * mid-publication leaves it odd: `recoverSeq` makes it even again (its repair is the caller's).
+ * word (Atomics), read the data (mem.ts `ld`: plain loads on x86, Atomics elsewhere), and accept what
+ * they read only when the word (Atomics again) is even and unchanged. A change published by one
+ * store of a complete new block (replacing a value) needs no odd window: the writer stores the
+ * pointer, frees the old block and then `advance`s the word by 2, so a reader that still read the old
+ * block accepts it only when that block cannot have been reused yet (a block is reused only by a
+ * later write of the same lock holder, after the advance). A writer that dies mid-publication leaves
+ * the word odd, or even but not yet advanced past a freed block: `recoverSeq` moves it to the next
+ * even value in both cases (the caller's repair does the rest).
  */
 import { waitBlocking } from "../shared/wait.js";
 import { liveThreads } from "../threads/table.js";
@@ -48,7 +53,10 @@ export function identAlive(ident: number): boolean {
 /** Takes the lock at `w[i]`; ACQUIRED, or RECOVERED when it was taken over from a dead owner. */
 export function acquire(w: Int32Array, i: number): number {
   const me = boot.ident << 1;
-  if (Atomics.compareExchange(w, i, 0, me) === 0) return ACQUIRED;
+  return Atomics.compareExchange(w, i, 0, me) === 0 ? ACQUIRED : acquireSlow(w, i, me);
+}
+
+function acquireSlow(w: Int32Array, i: number, me: number): number {
   // A short spin: writers hold the lock for a fraction of a microsecond.
   for (let n = 0; n < 200; n++) {
     if (Atomics.load(w, i) === 0 && Atomics.compareExchange(w, i, 0, me) === 0) return ACQUIRED;
@@ -99,7 +107,15 @@ export function endWrite(w: Int32Array, i: number): void {
   Atomics.add(w, i, 1);
 }
 
-/** After taking the lock over from a dead owner: an odd (interrupted) sequence becomes even. */
+/** One publication without an odd window: readers that began before it fail validation. */
+export function advance(w: Int32Array, i: number): void {
+  Atomics.add(w, i, 2);
+}
+
+/**
+ * After taking the lock over from a dead owner: the sequence moves to the next even value (an odd,
+ * interrupted one by 1, an even one by 2: the dead writer may have freed a block before its advance).
+ */
 export function recoverSeq(w: Int32Array, i: number): void {
-  if ((Atomics.load(w, i) & 1) !== 0) Atomics.add(w, i, 1);
+  Atomics.add(w, i, (Atomics.load(w, i) & 1) !== 0 ? 1 : 2);
 }

@@ -13,10 +13,11 @@
  * deleted entries, replaced values and shrunk indexes is given back to the object. (A
  * SharedArrayBuffer cannot shrink: the buffer keeps its high-water size until it is collected.)
  *
- * Every word is written with Atomics.store and read by optimistic readers with Atomics.load (see
- * guard.ts). A thread that dies inside alloc() or free() leaks at most that block; the lists stay
- * well formed (each changes with one store of a head).
+ * Words are read and written with mem.ts `ld`/`st` (plain on x86, Atomics elsewhere; see guard.ts and
+ * mem.ts), the bump pointer with Atomics.add. A thread that dies inside alloc() or free() leaks at
+ * most that block; the lists stay well formed (each changes with one store of a head).
  */
+import { ld, st } from "./mem.js";
 
 /** The byte offset of the bump pointer's word (the buffer's first word). */
 export const TOP = 0;
@@ -27,9 +28,8 @@ const INITIAL = 64 * 1024;
 /** The class of a block that holds `payload` bytes. */
 export function classOf(payload: number): number {
   const need = payload + 8;
-  let c = 0;
-  while (16 << c < need) c++;
-  return c;
+  if (need <= 16) return 0;
+  return need > 2 ** 30 ? CLASSES : 28 - Math.clz32(need - 1);
 }
 
 /** This thread's view of an object's memory. */
@@ -60,6 +60,15 @@ export class Heap {
     if (this.sab.byteLength !== this.cap) this.map();
   }
 
+  /**
+   * Under a writer lock: makes sure every block allocated so far is inside this thread's view (the
+   * bump pointer is past the end of every block, and a block is published only after its growth;
+   * the previous holders' writes, the bump included, happen before this thread's acquire).
+   */
+  fresh(): void {
+    if (ld(this.i32, TOP) > this.cap) this.sync();
+  }
+
   /** True when the `bytes` at byte offset `off` are inside the buffer (remapping if it grew). */
   inside(off: number, bytes: number): boolean {
     if (off > 0 && off + bytes <= this.cap) return true;
@@ -75,9 +84,9 @@ export class Heap {
     const c = classOf(payload);
     if (c >= CLASSES) throw new RangeError(`shared storage: a value of ${payload} bytes is too large`);
     const i32 = this.i32;
-    const head = Atomics.load(i32, free + c);
+    const head = i32[free + c] as number;
     if (head !== 0) {
-      Atomics.store(i32, free + c, Atomics.load(i32, (head >> 2) + 1));
+      i32[free + c] = i32[(head >> 2) + 1] as number;
       return head;
     }
     const size = 16 << c;
@@ -95,21 +104,21 @@ export class Heap {
       }
     }
     this.sync();
-    Atomics.store(this.i32, off >> 2, c);
+    st(this.i32, off >> 2, c);
     return off;
   }
 
   /** Gives a block back to the free lists at `free`. */
   release(free: number, off: number): void {
     const i32 = this.i32;
-    const c = Atomics.load(i32, off >> 2);
-    Atomics.store(i32, (off >> 2) + 1, Atomics.load(i32, free + c));
-    Atomics.store(i32, free + c, off);
+    const c = i32[off >> 2] as number;
+    st(i32, (off >> 2) + 1, i32[free + c] as number);
+    i32[free + c] = off;
   }
 
   /** The payload bytes of the block at `off` (read optimistically: may be garbage, caller validates). */
   payloadBytes(off: number): number {
-    const c = Atomics.load(this.i32, off >> 2);
+    const c = ld(this.i32, off >> 2);
     return c >= 0 && c < CLASSES ? (16 << c) - 8 : 0;
   }
 }

@@ -10,25 +10,36 @@
 export const K_NUM = 1;
 export const K_STR = 2;
 
+import { ld } from "./mem.js";
+
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
-/** The encoded key of the last keyOf(): tag, length (units; 0 for numbers), hash, words. */
-export const key = { tag: 0, len: 0, hash: 0, nwords: 0, words: new Int32Array(64) };
+/**
+ * The encoded key of the last keyOf(): tag, length (units; 0 for numbers), hash, words; `epoch`
+ * counts keyOf() calls, so that a caller that ran user code (a getter, update's fn) in between can
+ * tell that the scratch was overwritten and encode its key again.
+ */
+export const key = { tag: 0, len: 0, hash: 0, nwords: 0, words: new Int32Array(64), epoch: 0 };
 
 /** Encodes `k`; TypeError for anything but a string or a number. */
 export function keyOf(k: unknown, what: string): void {
+  key.epoch = (key.epoch + 1) | 0;
   if (typeof k === "string") {
     const n = k.length;
     const nw = (n + 1) >> 1;
     if (key.words.length < nw) key.words = new Int32Array(nw * 2);
     const words = key.words;
     let h = 0x811c9dc5 ^ n;
-    for (let i = 0; i < n; i += 2) {
-      const lo = k.charCodeAt(i);
-      const hi = i + 1 < n ? k.charCodeAt(i + 1) : 0;
-      const word = lo | (hi << 16);
+    const even = n & ~1;
+    for (let i = 0; i < even; i += 2) {
+      const word = k.charCodeAt(i) | (k.charCodeAt(i + 1) << 16);
       words[i >> 1] = word;
+      h = Math.imul(h ^ word, 0x01000193);
+    }
+    if (even !== n) {
+      const word = k.charCodeAt(even);
+      words[even >> 1] = word;
       h = Math.imul(h ^ word, 0x01000193);
     }
     key.tag = K_STR;
@@ -63,13 +74,13 @@ function mix(h: number): number {
 /** The key whose tag, length and words are in `i32` from word `at` (read under a lock or validated after). */
 export function keyAt(i32: Int32Array, tag: number, len: number, at: number): string | number {
   if (tag === K_NUM) {
-    u32[0] = Atomics.load(i32, at);
-    u32[1] = Atomics.load(i32, at + 1);
+    u32[0] = ld(i32, at);
+    u32[1] = ld(i32, at + 1);
     return f64[0] as number;
   }
   let s = "";
   for (let i = 0; i < len; i += 2) {
-    const w = Atomics.load(i32, at + (i >> 1));
+    const w = ld(i32, at + (i >> 1));
     s += i + 1 < len ? String.fromCharCode(w & 0xffff, w >>> 16) : String.fromCharCode(w & 0xffff);
   }
   return s;

@@ -11,7 +11,7 @@
  *
  * `stageValue` runs before any lock is taken: every check and every encoding step that can fail
  * (TypeError naming where in the value) happens there, so a value that cannot be stored changes
- * nothing. Records are copied into and out of shared memory word by word with Atomics (guard.ts).
+ * nothing. Records are copied into and out of shared memory word by word (mem.ts `ld`/`st`, guard.ts).
  */
 import v8 from "node:v8";
 import { align8, Staged, stage, T_CONST, T_NUM, T_PLAIN, T_STR, T_V8, writeRecord } from "../queue/codec.js";
@@ -19,6 +19,7 @@ import { decodePlain, encodePlain, writtenWords } from "../queue/plain.js";
 import { decode } from "../transport/decode.js";
 import { keepBuffer, peekBuffer } from "../transport/directory.js";
 import { encode } from "../transport/encode.js";
+import { ld, st as store } from "./mem.js";
 
 /** The largest encoded value (bytes). */
 const LIMIT = 256 * 1024 * 1024;
@@ -62,7 +63,14 @@ function dataCloneError(e: unknown, what: string): TypeError {
 /** Encodes `value` into `staged`; returns the record's bytes (a multiple of 8). TypeError if it cannot be stored. */
 export function stageValue(value: unknown, what: string): number {
   switch (typeof value) {
-    case "number":
+    case "number": {
+      // the fast path: the record's two header words and the float64, straight into the scratch
+      const s = staged;
+      s.i32[0] = T_NUM;
+      s.i32[1] = 0;
+      s.f64[1] = value;
+      return 16;
+    }
     case "boolean":
     case "undefined":
       stage(value, st);
@@ -121,8 +129,20 @@ export function stageValue(value: unknown, what: string): number {
 export function writeStaged(i32: Int32Array, at: number, bytes: number): void {
   const src = staged.i32;
   const w = at >> 2;
-  for (let k = 0; k < bytes >> 2; k++) Atomics.store(i32, w + k, src[k] as number);
+  for (let k = 0; k < bytes >> 2; k++) store(i32, w + k, src[k] as number);
 }
+
+const f64 = new Float64Array(1);
+const f64w = new Int32Array(f64.buffer);
+
+/** The float64 whose two words are at word `w` of shared memory (a NUM record's body). */
+export function numberAt(i32: Int32Array, w: number): number {
+  f64w[0] = ld(i32, w);
+  f64w[1] = ld(i32, w + 1);
+  return f64[0] as number;
+}
+
+export { T_NUM };
 
 /** The size of a record from its two header words (or -1 when they make no sense). */
 export function sizeOf(w0: number, len: number): number {
@@ -149,16 +169,18 @@ export function sizeOf(w0: number, len: number): number {
  */
 export function readRecordAt(i32: Int32Array, at: number, room: number): boolean {
   const w = at >> 2;
-  const w0 = Atomics.load(i32, w);
-  const len = Atomics.load(i32, w + 1);
+  const w0 = ld(i32, w);
+  const len = ld(i32, w + 1);
   const size = sizeOf(w0, len);
   if (size < 0 || size > room) return false;
   readW0 = w0;
   readLen = len;
   const body = (size - 8) >> 2;
-  taken.fit(size);
-  const dst = taken.i32;
-  for (let k = 0; k < body; k++) dst[k] = Atomics.load(i32, w + 2 + k);
+  if (body > 0) {
+    taken.fit(size);
+    const dst = taken.i32;
+    for (let k = 0; k < body; k++) dst[k] = ld(i32, w + 2 + k);
+  }
   return true;
 }
 

@@ -283,3 +283,63 @@ test("SharedDict: storage grows, and is reused after deletes", T, () => {
   ]().buffers[0]?.byteLength as number;
   assert.ok(bytes < 4 * 1024 * 1024, `three rounds reuse the memory of the first (${bytes} bytes)`);
 });
+
+test(
+  "SharedDict: readers in other threads see only whole values while a writer replaces, inserts and deletes",
+  T,
+  () => {
+    // Every value names its key and is self-checking; the writer changes value kinds (number, short and
+    // long string, object), so blocks of every size are freed and reused while readers read them.
+    type Val = number | string | { k: number; i: number; s: string };
+    const d = new SharedDict<number, Val>();
+    const done = new Lock();
+    done.acquire();
+    const bad = new SharedDict<string, string>();
+    const readers = [0, 1].map(
+      () =>
+        new Thread({
+          target: (d: SharedDict<number, Val>, done: Lock, bad: SharedDict<string, string>) => {
+            do {
+              for (let k = 0; k < 40; k++) {
+                const v = d.get(k);
+                if (v === undefined) continue;
+                const ok =
+                  typeof v === "number"
+                    ? v % 1000 === k
+                    : typeof v === "string"
+                      ? v.startsWith(`${k}:`) && /^\d+:x*$/.test(v)
+                      : v.k === k && v.s === "y".repeat(v.i % 20);
+                if (!ok) bad.set(`${k}`, JSON.stringify(v));
+              }
+            } while (done.locked());
+          },
+          args: [d, done, bad],
+        }),
+    );
+    for (const r of readers) r.start();
+    for (let i = 0; i < 30_000; i++) {
+      const k = i % 40;
+      switch (i % 5) {
+        case 0:
+          d.set(k, i * 1000 + k);
+          break;
+        case 1:
+          d.set(k, `${k}:${"x".repeat(i % 70)}`);
+          break;
+        case 2:
+          d.set(k, { k, i, s: "y".repeat(i % 20) });
+          break;
+        case 3:
+          d.update(k, () => `${k}:`);
+          break;
+        default:
+          if (i % 7 === 0) d.delete(k);
+          if (i % 1000 === 4) for (let j = 1000; j < 1100; j++) d.set(j, j * 1000 + 1); // index growth
+          if (i % 1000 === 504) for (let j = 1000; j < 1100; j++) d.delete(j); // and shrinking
+      }
+    }
+    done.release();
+    for (const r of readers) r.join();
+    assert.deepEqual([...bad], []);
+  },
+);
