@@ -27,7 +27,9 @@
  * even. Every write prepares new blocks first (outside the odd window: unreachable to readers) and
  * publishes with single stores inside it, except the replacement of a value, which needs no window
  * (guard.ts `advance`):
- *   set existing key   entry.value := new block; free the old one; SEQ += 2
+ *   set existing key   entry.value := new block; free the old one; SEQ += 2. A number replacing a
+ *                      number (on x86, mem.ts TSO) is written in place instead: its float64 by one
+ *                      8-byte store, which readers read with one 8-byte load (no seq change needed)
  *   insert             (index rebuilt into a new block when 3/4 full, published by INDEX := new)
  *                      slot := [hash, entry]; COUNT++, USED++
  *   delete             slot.entry := DELETED; COUNT--; free entry and value (index shrunk when 1/8 full)
@@ -62,8 +64,8 @@ import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRec
 import { ACQUIRED, acquire, advance, beginWrite, endWrite, recoverSeq, release } from "./guard.js";
 import { CLASSES, Heap } from "./heap.js";
 import { key, keyAt, keyOf } from "./key.js";
-import { ld, st } from "./mem.js";
-import { decodeRead, numberAt, readRecordAt, stageValue, T_NUM, writeStaged } from "./record.js";
+import { ld, st, TSO } from "./mem.js";
+import { decodeRead, readRecordAt, stagedIsNumber, stagedNumber, stageValue, T_NUM, writeStaged } from "./record.js";
 
 const STRIPES = 16;
 const S_WORDS = 48;
@@ -247,7 +249,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     if (!h.inside(v, 16)) return false;
     const room = h.payloadBytes(v);
     if (!h.inside(v, 8 + room)) return false;
-    return readRecordAt(h.i32, v + 8, room);
+    return readRecordAt(h.i32, h.f64, v + 8, room);
   }
 
   /**
@@ -284,6 +286,18 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const h = this.#heap;
     const b = base(s);
     const free = b + FREE;
+    if (TSO && found > 0 && stagedIsNumber()) {
+      // a number replacing a number: its float64 replaced in place by one 8-byte store, which
+      // readers (who read it with one 8-byte load) see entirely or not at all, and which a dying
+      // thread makes entirely or not at all (a terminated worker stops at a check, never inside
+      // one store)
+      const i32 = h.i32;
+      const old = i32[(((i32[found + 1] as number) + 8) >> 2) + E_VALUE] as number;
+      if (i32[(old + 8) >> 2] === T_NUM) {
+        h.f64[(old + 16) >> 3] = stagedNumber();
+        return;
+      }
+    }
     const vb = h.alloc(free, bytes);
     writeStaged(h.i32, vb + 8, bytes);
     if (found > 0) {
@@ -428,7 +442,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
         const e = ld(i32, slot + 1);
         const v = e > 0 && e + 8 + 4 * E_KEY <= limit ? ld(i32, ((e + 8) >> 2) + E_VALUE) : 0;
         if (v > 0 && v + 24 <= limit && ld(i32, (v + 8) >> 2) === T_NUM) {
-          const x = numberAt(i32, (v + 16) >> 2);
+          const x = h.f64[(v + 16) >> 3];
           if (Atomics.load(i32, seqAt) === seq) return x as V;
         }
       }

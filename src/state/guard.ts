@@ -32,6 +32,7 @@
 import { waitBlocking } from "../shared/wait.js";
 import { liveThreads } from "../threads/table.js";
 import { boot } from "../shared/runtime.js";
+import { st } from "./mem.js";
 
 /** How often (ms) a waiter checks that the owner of the lock it waits for is alive. */
 export const CHECK_MS = 50;
@@ -107,9 +108,13 @@ export function endWrite(w: Int32Array, i: number): void {
   Atomics.add(w, i, 1);
 }
 
-/** One publication without an odd window: readers that began before it fail validation. */
+/**
+ * One publication without an odd window: readers that began before it fail validation. Only the
+ * lock holder writes the word, so this is a load and a store (mem.ts `st`: in program order after
+ * the publication's stores; the lock's release, an Atomics exchange, follows).
+ */
 export function advance(w: Int32Array, i: number): void {
-  Atomics.add(w, i, 2);
+  st(w, i, (w[i] as number) + 2);
 }
 
 /**

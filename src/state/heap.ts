@@ -36,6 +36,8 @@ export function classOf(payload: number): number {
 export class Heap {
   readonly sab: SharedArrayBuffer;
   i32!: Int32Array;
+  /** The same memory as float64s (a number value's body is read and replaced with one access, dict.ts). */
+  f64!: Float64Array;
   cap = 0;
 
   constructor(sab: SharedArrayBuffer) {
@@ -53,6 +55,7 @@ export class Heap {
   private map(): void {
     this.cap = this.sab.byteLength;
     this.i32 = new Int32Array(this.sab, 0, this.cap >> 2);
+    this.f64 = new Float64Array(this.sab, 0, this.cap >> 3);
   }
 
   /** Picks up growth made by another thread. */

@@ -141,7 +141,7 @@ export class SharedList<V> implements Iterable<V> {
     if (!h.inside(v, 16)) return -1;
     const room = h.payloadBytes(v);
     if (!h.inside(v, 8 + room)) return -1;
-    return readRecordAt(h.i32, v + 8, room) ? 1 : -1;
+    return readRecordAt(h.i32, h.f64, v + 8, room) ? 1 : -1;
   }
 
   #index(i: unknown, what: string): number {

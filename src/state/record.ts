@@ -132,14 +132,14 @@ export function writeStaged(i32: Int32Array, at: number, bytes: number): void {
   for (let k = 0; k < bytes >> 2; k++) store(i32, w + k, src[k] as number);
 }
 
-const f64 = new Float64Array(1);
-const f64w = new Int32Array(f64.buffer);
+/** The number staged by the last stageValue() when it staged a number (a NUM record of 16 bytes). */
+export function stagedNumber(): number {
+  return staged.f64[1] as number;
+}
 
-/** The float64 whose two words are at word `w` of shared memory (a NUM record's body). */
-export function numberAt(i32: Int32Array, w: number): number {
-  f64w[0] = ld(i32, w);
-  f64w[1] = ld(i32, w + 1);
-  return f64[0] as number;
+/** True when the last stageValue() staged a number. */
+export function stagedIsNumber(): boolean {
+  return staged.i32[0] === T_NUM;
 }
 
 export { T_NUM };
@@ -167,7 +167,7 @@ export function sizeOf(w0: number, len: number): number {
  * Copies the record at byte `at` (at most `room` bytes: its block's payload) out of shared memory into
  * this thread's scratch. False when the header makes no sense (a torn optimistic read: retry).
  */
-export function readRecordAt(i32: Int32Array, at: number, room: number): boolean {
+export function readRecordAt(i32: Int32Array, f64: Float64Array, at: number, room: number): boolean {
   const w = at >> 2;
   const w0 = ld(i32, w);
   const len = ld(i32, w + 1);
@@ -175,6 +175,11 @@ export function readRecordAt(i32: Int32Array, at: number, room: number): boolean
   if (size < 0 || size > room) return false;
   readW0 = w0;
   readLen = len;
+  if (w0 === T_NUM) {
+    // one 8-byte access: a SharedDict replaces a number in place (dict.ts)
+    taken.f64[0] = f64[(at + 8) >> 3] as number;
+    return true;
+  }
   const body = (size - 8) >> 2;
   if (body > 0) {
     taken.fit(size);

@@ -305,7 +305,7 @@ test(
                 if (v === undefined) continue;
                 const ok =
                   typeof v === "number"
-                    ? v % 1000 === k
+                    ? v % 1000 === k + 0.25
                     : typeof v === "string"
                       ? v.startsWith(`${k}:`) && /^\d+:x*$/.test(v)
                       : v.k === k && v.s === "y".repeat(v.i % 20);
@@ -319,9 +319,10 @@ test(
     for (const r of readers) r.start();
     for (let i = 0; i < 30_000; i++) {
       const k = i % 40;
-      switch (i % 5) {
+      switch (Math.floor(i / 40) % 7) {
         case 0:
-          d.set(k, i * 1000 + k);
+        case 4: // (a number replacing a number is written in place)
+          d.set(k, i * 1000 + k + 0.25);
           break;
         case 1:
           d.set(k, `${k}:${"x".repeat(i % 70)}`);
@@ -332,8 +333,11 @@ test(
         case 3:
           d.update(k, () => `${k}:`);
           break;
+        case 5:
+          d.update(k, (v) => (typeof v === "number" ? v + 1000 : i * 1000 + k + 0.25));
+          break;
         default:
-          if (i % 7 === 0) d.delete(k);
+          if (i % 3 === 0) d.delete(k);
           if (i % 1000 === 4) for (let j = 1000; j < 1100; j++) d.set(j, j * 1000 + 1); // index growth
           if (i % 1000 === 504) for (let j = 1000; j < 1100; j++) d.delete(j); // and shrinking
       }
