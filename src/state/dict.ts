@@ -202,42 +202,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       h.sync();
       return 0;
     }
-    return this.#probe(i32, w, cap);
-  }
-
-  #probe(i32: Int32Array, w: number, cap: number): number {
-    const hash = key.hash;
-    const mask = cap - 1;
-    let firstFree = 0;
-    const h = this.#heap;
-    const limit = h.cap;
-    for (let n = 0, k = hash & mask; n < cap; n++, k = (k + 1) & mask) {
-      const slot = w + 1 + 2 * k;
-      const e = ld(i32, slot + 1);
-      if (e === EMPTY) return firstFree !== 0 ? firstFree : -slot;
-      if (e === DELETED) {
-        if (firstFree === 0) firstFree = -slot;
-        continue;
-      }
-      if (ld(i32, slot) !== hash) continue;
-      const nw = key.nwords;
-      if (!(e > 0 && e + 8 + 4 * (E_KEY + nw) <= limit)) {
-        h.sync();
-        return 0;
-      }
-      const p = (e + 8) >> 2;
-      if (ld(i32, p + E_TAG) !== key.tag || ld(i32, p + E_LEN) !== key.len) continue;
-      const words = key.words;
-      let same = true;
-      for (let j = 0; j < nw; j++) {
-        if (ld(i32, p + E_KEY + j) !== words[j]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return slot;
-    }
-    return firstFree;
+    return probe(h, i32, w, cap);
   }
 
   /** Reads the value of the entry in `slot` into the record scratch; false on a torn read. */
@@ -350,7 +315,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       h.release(free, old);
       st(i32, b + USED, i32[b + COUNT] as number);
       const w = (newIdx + 8) >> 2;
-      slot = -this.#probe(i32, w, i32[w] as number);
+      slot = -probe(h, i32, w, i32[w] as number);
     }
     const wasEmpty = i32[slot + 1] === EMPTY;
     st(i32, slot, key.hash);
@@ -419,7 +384,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   }
 
   #stripe(): number {
-    return key.hash >>> 28;
+    return key.hash >>> 26;
   }
 
   // ---- the API --------------------------------------------------------------------------------
@@ -683,4 +648,39 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   static {
     registerKind("SharedDict", (record) => revive(SharedDict, record));
   }
+}
+
+/** #find's probe of the index at word `w` (`cap` slots) for the current key. */
+function probe(h: Heap, i32: Int32Array, w: number, cap: number): number {
+  const hash = key.hash;
+  const mask = cap - 1;
+  let firstFree = 0;
+  const limit = h.cap;
+  for (let n = 0, k = hash & mask; n < cap; n++, k = (k + 1) & mask) {
+    const slot = w + 1 + 2 * k;
+    const e = ld(i32, slot + 1);
+    if (e === EMPTY) return firstFree !== 0 ? firstFree : -slot;
+    if (e === DELETED) {
+      if (firstFree === 0) firstFree = -slot;
+      continue;
+    }
+    if (ld(i32, slot) !== hash) continue;
+    const nw = key.nwords;
+    if (!(e > 0 && e + 8 + 4 * (E_KEY + nw) <= limit)) {
+      h.sync();
+      return 0;
+    }
+    const p = (e + 8) >> 2;
+    if (ld(i32, p + E_TAG) !== key.tag || ld(i32, p + E_LEN) !== key.len) continue;
+    const words = key.words;
+    let same = true;
+    for (let j = 0; j < nw; j++) {
+      if (ld(i32, p + E_KEY + j) !== words[j]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return slot;
+  }
+  return firstFree;
 }

@@ -4,7 +4,7 @@
  * 0, NaN is one key). A key is encoded once per call into this thread's scratch words:
  *   number  tag NUM, the float64's two words
  *   string  tag STR, its UTF-16 units two to a word
- * and hashed (the hash picks the stripe and the index slot).
+ * and hashed to 30 bits (the top 4 pick the stripe, the low ones the index slot).
  */
 
 export const K_NUM = 1;
@@ -68,7 +68,8 @@ function mix(h: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h | 0;
+  // 30 bits: a small integer in V8 (with pointer compression), never a boxed number
+  return h & 0x3fffffff;
 }
 
 /** The key whose tag, length and words are in `i32` from word `at` (read under a lock or validated after). */
