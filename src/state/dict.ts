@@ -514,18 +514,25 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       let slot = this.#find(s);
       let old: V | undefined;
       if (slot > 0) {
-        this.#readSlot(slot);
-        old = decodeRead() as V;
+        const h = this.#heap;
+        const i32 = h.i32;
+        const v = i32[(((i32[slot + 1] as number) + 8) >> 2) + E_VALUE] as number;
+        if (i32[(v + 8) >> 2] === T_NUM) old = h.f64[(v + 16) >> 3] as V;
+        else {
+          this.#readSlot(slot);
+          old = decodeRead() as V;
+        }
       }
       // fn (and the value's getters) may use this dict re-entrantly: the key is encoded again if
       // they overwrote this thread's key scratch, and found again if they wrote in this stripe
+      // (SEQ is written only by this thread while it holds the lock: plain reads)
       const seqAt = base(s) + SEQ;
-      const seq = Atomics.load(this.#heap.i32, seqAt);
+      const seq = this.#heap.i32[seqAt];
       const epoch = key.epoch;
       const value = fn(old);
       const bytes = stageValue(value, "SharedDict.update(): the value fn returned");
       if (key.epoch !== epoch) keyOf(k, "SharedDict.update()");
-      if (Atomics.load(this.#heap.i32, seqAt) !== seq) {
+      if (this.#heap.i32[seqAt] !== seq) {
         this.#heap.fresh();
         slot = this.#find(s);
       }
