@@ -82,7 +82,12 @@ export function freeNames(source: string): Map<string, FreeName> {
         }
         continue;
       }
-      if (t.value === "var" || t.value === "const" || (t.value === "let" && (next?.type === "name" || isOpen(next)))) {
+      if (
+        t.value === "var" ||
+        t.value === "const" ||
+        (t.value === "let" && (next?.type === "name" || isOpen(next))) ||
+        isUsingDeclaration(tokens, k)
+      ) {
         let j = k + 1;
         for (;;) {
           const d = tokens[j];
@@ -126,6 +131,7 @@ export function freeNames(source: string): Map<string, FreeName> {
     const t = tokens[k] as Token;
     if (t.type !== "name" || member[k] || keywords.has(t.value) || declared.has(t.value) || t.value.includes("\\"))
       continue;
+    if (isUsingDeclaration(tokens, k)) continue;
     const prev = tokens[k - 1];
     const next = tokens[k + 1];
     if (isPunct(prev, ".") || isPunct(prev, "?.")) continue;
@@ -145,4 +151,14 @@ export function freeNames(source: string): Map<string, FreeName> {
     else use.bare = true;
   }
   return free;
+}
+
+/**
+ * `using x = ...` / `await using x = ...` (explicit resource management; Node 24+ runs it natively,
+ * so a target's source keeps it): `using` is a contextual keyword there, not a name.
+ */
+function isUsingDeclaration(tokens: readonly Token[], k: number): boolean {
+  const t = tokens[k];
+  const next = tokens[k + 1];
+  return t?.type === "name" && t.value === "using" && next?.type === "name" && isPunct(tokens[k + 2], "=");
 }

@@ -28,6 +28,8 @@ test("free names: no false positives on valid code", () => {
     "() => typeof notDefinedAnywhere === 'undefined'",
     "() => { try { throw 1; } catch (err) { return [err, arguments.length, this]; } }",
     "() => { try {} catch { } finally { } }",
+    // Node 24+ keeps `using` in a target's source (natively supported, not lowered by tsx).
+    "(v) => { using _ = v.getLock(); await using held = v.other(); return [_, held]; }",
     "(x = 1, { y, z: [w] } = {}, ...rest) => x + y + w + rest.length",
     "async () => { for await (const v of []) void v; for (const k in {}) void k; for (let i = 0, j = 1; i < j; i++); }",
     "() => { var a = 1, b = [a], c = { d: a }; return a + b + c.d; }",
