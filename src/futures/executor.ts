@@ -20,6 +20,7 @@
  * At the exit of the thread that made it (process.exit(), an uncaught error, the end of the
  * program), an executor with pool threads left blocks until every task submitted has settled.
  */
+import { holdsWorker } from "../shared/thread-reset.js";
 import { availableParallelism } from "node:os";
 import { MessageChannel, MessagePort, type ResourceLimits, receiveMessageOnPort } from "node:worker_threads";
 import { BrokenExecutor, Full, RuntimeError, TimeoutError } from "../errors.js";
@@ -216,6 +217,9 @@ const unfinished = new Set<{ finishAtExit(): void }>();
 process.on("exit", () => {
   for (const ex of [...unfinished]) ex.finishAtExit();
 });
+// A thread that ends with such an executor ends its worker too (so the exit above finishes the
+// tasks), instead of handing the worker to another thread (shared/thread-reset.ts).
+holdsWorker(() => unfinished.size > 0);
 
 interface PoolWorker {
   name: string;

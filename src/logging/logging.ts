@@ -17,7 +17,7 @@
  * **Per-thread state.** `Logger` objects and the levels set on named loggers with `setLevel` are
  * per thread (each thread has its own `getLogger("app")`); only the root logger's level
  * (`basicConfig({ level })`, `getLogger().setLevel()`) is process-wide. Level names added with
- * `addLevelName` are per thread too.
+ * `addLevelName` are per thread too; a worker that runs one thread after another resets them for the next.
  *
  * **Differences from Python.** Module-level calls such as `logging.info()` do not call
  * `basicConfig()` implicitly, so a later `basicConfig` from the main thread always takes effect.
@@ -37,6 +37,7 @@ import {
   LOG_VERSION,
   readName,
 } from "../shared/runtime.js";
+import { onThreadReset } from "../shared/thread-reset.js";
 import { type FormatArgs, percentFormat, repr, str } from "./format.js";
 
 export const CRITICAL = 50;
@@ -51,15 +52,15 @@ export const NOTSET = 0;
 /** The format `basicConfig` uses when none is given, and the one in force before it is called. */
 export const BASIC_FORMAT = "%(levelname)s:%(name)s:%(message)s";
 
-const levelToName = new Map<number, string>([
+const LEVEL_NAMES: [number, string][] = [
   [CRITICAL, "CRITICAL"],
   [ERROR, "ERROR"],
   [WARNING, "WARNING"],
   [INFO, "INFO"],
   [DEBUG, "DEBUG"],
   [NOTSET, "NOTSET"],
-]);
-const nameToLevel = new Map<string, number>([
+];
+const NAME_LEVELS: [string, number][] = [
   ["CRITICAL", CRITICAL],
   ["FATAL", FATAL],
   ["ERROR", ERROR],
@@ -68,7 +69,9 @@ const nameToLevel = new Map<string, number>([
   ["INFO", INFO],
   ["DEBUG", DEBUG],
   ["NOTSET", NOTSET],
-]);
+];
+const levelToName = new Map<number, string>(LEVEL_NAMES);
+const nameToLevel = new Map<string, number>(NAME_LEVELS);
 
 /** Names `level` (this thread only), as Python's `addLevelName`. */
 export function addLevelName(level: number, levelName: string): void {
@@ -678,6 +681,17 @@ class RootLogger extends Logger {
 
 /** The root logger, named "root", whose level is process-wide. */
 export const root: Logger = new RootLogger();
+
+// What is per thread goes with the thread: the next thread on this worker (shared/thread-reset.ts)
+// starts with no named loggers, the standard level names and an enabled root logger.
+onThreadReset(() => {
+  loggers.clear();
+  levelToName.clear();
+  for (const [level, name] of LEVEL_NAMES) levelToName.set(level, name);
+  nameToLevel.clear();
+  for (const [name, level] of NAME_LEVELS) nameToLevel.set(name, level);
+  root.disabled = false;
+});
 
 /**
  * The logger named `name` in this thread (the same object for the same name), or the root logger

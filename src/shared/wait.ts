@@ -165,7 +165,13 @@ const duties: (() => void)[] = [];
 
 /** Registers work a thread must do whenever it is about to block (e.g. deliver excepthook calls). */
 export function addBlockingDuty(duty: () => void): void {
-  duties.push(duty);
+  if (!duties.includes(duty)) duties.push(duty);
+}
+
+/** Unregisters a duty (its thread has ended: a reused worker's next thread has none, see thread-reset.ts). */
+export function removeBlockingDuty(duty: () => void): void {
+  const i = duties.indexOf(duty);
+  if (i >= 0) duties.splice(i, 1);
 }
 
 /** Runs the pending duties of this thread (see addBlockingDuty). */
@@ -211,6 +217,14 @@ export function waitBlocking(i32: Int32Array, index: number, expected: number, m
 
 let pendingAsync = 0;
 let keepAlive: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * How many async waits of this thread are pending. A thread that ends with one pending leaves a
+ * promise that would settle in the worker's next thread: such a worker is not reused (threads/reuse.ts).
+ */
+export function pendingAsyncWaits(): number {
+  return pendingAsync;
+}
 
 /** The async twin of waitBlocking(): keeps the process alive while it is pending. */
 export async function waitAsync(i32: Int32Array, index: number, expected: number, ms: number): Promise<WaitResult> {

@@ -3,9 +3,11 @@
  *
  * Shared state: none. A `local` crosses threads as an id (plus, for a subclass, the constructor
  * arguments and the class source in meta); each thread keeps its own namespace for that id in
- * `namespaces`, a plain Map of this module instance. Every Thread starts with fresh module
- * instances, so nothing leaks from a finished thread into the next; a pool thread keeps its
- * namespaces across the tasks it runs (one connection per thread).
+ * `namespaces`, a plain Map of this module instance. A worker may run one thread after another
+ * with the same module instances (threads/worker.ts): when a thread has ended, its namespaces are
+ * dropped (onThreadReset), so the next thread on that worker finds every local empty and a
+ * subclass constructor runs again on first use; a pool thread keeps its namespaces across the
+ * tasks it runs (one connection per thread).
  * The object is a Proxy: every property access goes to the calling thread's namespace, made empty
  * on first use in that thread. A namespace has the local's class prototype as its prototype, so
  * methods and accessors of a subclass work on it.
@@ -18,6 +20,7 @@
  * arrived from another thread stays as long as the thread (it may arrive again, e.g. per task).
  */
 import { kShare, adoptedRecord, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
+import { onThreadReset } from "../shared/thread-reset.js";
 import { callerFile } from "../threads/target.js";
 import { evaluate } from "../threads/target.js";
 
@@ -47,6 +50,9 @@ const namespaces = new Map<number, object>();
 const states = new WeakMap<object, LocalState>();
 const forget = new FinalizationRegistry<number>((id) => namespaces.delete(id));
 let reinit: object | undefined;
+
+// A new thread on this worker sees every local fresh (and re-runs subclass constructors).
+onThreadReset(() => namespaces.clear());
 
 const privateField = /(^|[^\w$.])#[A-Za-z_$]/;
 

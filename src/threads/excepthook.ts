@@ -6,11 +6,14 @@
  * the hook for every thread in the process: a dying thread then posts the exception on a
  * BroadcastChannel that only the owner listens to, *before* it marks itself ended, and the owner
  * runs the hook from its event loop or from any blocking call of this library (runDuties), so
- * join() in the owner returns after the hook ran for that thread.
+ * join() in the owner returns after the hook ran for that thread. When the owner ends, the hook
+ * goes with it: its worker delivers what already arrived, closes the channel and forgets the hook
+ * before it runs another thread (onThreadReset), and dying threads fall back to the default.
  */
 import { BroadcastChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import { boot, G, HOOK_OWNER, HOOK_OWNER_SLOT, isIdentAlive } from "../shared/runtime.js";
-import { addBlockingDuty } from "../shared/wait.js";
+import { onThreadReset } from "../shared/thread-reset.js";
+import { addBlockingDuty, removeBlockingDuty } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
 import { type Encoded, encode } from "../transport/encode.js";
 import { writeAll } from "./output.js";
@@ -64,6 +67,21 @@ function drain(): void {
   const port = channel as unknown as MessagePort;
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) deliver(m.message);
 }
+
+// The thread ended: run the hook for what already arrived, then this worker's next thread owns nothing.
+onThreadReset(() => {
+  try {
+    drain();
+  } catch (e) {
+    excepthook({ excType: typeName(e), excValue: e, thread: null });
+  } finally {
+    channel?.close();
+    channel = undefined;
+    hook = null;
+    removeBlockingDuty(drain);
+    Atomics.compareExchange(G, HOOK_OWNER, boot.ident, 0);
+  }
+});
 
 /**
  * Replaces the excepthook for every thread of the process with `fn`, which runs in the calling

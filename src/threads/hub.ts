@@ -6,10 +6,19 @@
  * another thread wants to start one. The hub's event loop does nothing but serve, so starting a
  * thread, and noticing that a thread died, never waits for any user thread.
  *
- * It keeps SPARES booted workers ready (a Worker boot costs tens of milliseconds; handing a run
- * request to a ready one costs a message), forwards each start request to one, and ends in the
- * thread table every thread whose worker exits without having ended itself (process.exit(),
- * out of memory, a crash), which wakes everyone who joins it.
+ * Workers are reused: a worker whose thread has ended and left nothing behind says "idle"
+ * (worker.ts) and runs the next thread. The hub keeps
+ *  - `ready`: idle workers, booted spares and returned ones, most recently idle last (a start takes
+ *    the returned one idle last, the warmest, before any spare); at most MAX_IDLE returned ones, the
+ *    rest are let go, and an unref'd reaper lets go of those idle for IDLE_MS beyond SPARES;
+ *  - `running`: the worker of each thread handed out, until it says "idle" or "exiting" or exits;
+ *    a thread that has already ended in the table (its worker is about to say which) counts as a
+ *    worker on its way back, so a start does not boot a worker for nothing;
+ *  - `waiting`: starts that no worker has taken yet.
+ * A start with `isolated` or its own resourceLimits gets a worker of its own (a spare that never
+ * ran a thread, or a new one), which exits with its thread. The hub ends in the thread table every
+ * thread whose worker exits without having ended itself (process.exit() of the worker, out of
+ * memory, a crash), which wakes everyone who joins it.
  */
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
@@ -21,7 +30,19 @@ import {
   Worker,
   workerData,
 } from "node:worker_threads";
-import { type Bootstrap, boot, G, HUB_READY, SLOT_MAILBOX, slotIndex } from "../shared/runtime.js";
+import {
+  type Bootstrap,
+  boot,
+  G,
+  HUB_READY,
+  isIdentAlive,
+  SLOT_IDENT,
+  SLOT_MAILBOX,
+  SLOT_STATE,
+  STARTING,
+  slotIndex,
+  stateOf,
+} from "../shared/runtime.js";
 import { type DirectoryMessage, releaseKib } from "../transport/directory.js";
 import { writeAll } from "./output.js";
 import { markEnded, markFailed, markHubDead } from "./table.js";
@@ -29,18 +50,72 @@ import { type RunRequest, transferListOf } from "./thread.js";
 import { libraryFile } from "../shared/paths.js";
 import { listenInHub } from "./dump-signal.js";
 
+/** Booted workers kept ready beyond the starts waiting (a Worker boot costs tens of milliseconds). */
 const SPARES = 2;
+
+/** A count from the environment (a non-negative integer), or `fallback`. */
+function envCount(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    writeAll(2, `threading: ${name}=${raw} is not a non-negative integer; using ${fallback}\n`);
+    return fallback;
+  }
+  return n;
+}
+
+/** A number of seconds from the environment (non-negative), in ms, or `fallback` ms. */
+function envMs(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!(n >= 0) || n === Number.POSITIVE_INFINITY) {
+    writeAll(2, `threading: ${name}=${raw} is not a number of seconds; using ${fallback / 1000}\n`);
+    return fallback;
+  }
+  return n * 1000;
+}
+
+/** How many workers that ran a thread are kept idle for the next ones (0: no reuse). */
+const MAX_IDLE = envCount("THREADING_IDLE_WORKERS", 4);
+/** How long an idle worker beyond the spares lives. */
+const IDLE_MS = envMs("THREADING_IDLE_SECONDS", 5_000);
 
 listenInHub();
 const workerUrl = libraryFile("threads/worker.js");
 const root = (workerData as { threading: Bootstrap }).threading;
 
-const ready: Worker[] = [];
+interface Idle {
+  worker: Worker;
+  /** performance.now() when it became idle. */
+  since: number;
+  /** It has run a thread (a spare that has not is as fresh as a new worker). */
+  used: boolean;
+}
+
+interface Job {
+  request: RunRequest;
+  /** Where the start came from (see origins). */
+  origin: MessagePort | undefined;
+  /** The worker said it exits after this thread, or comes back only once its leftovers settle: not to be waited for. */
+  leaving: boolean;
+}
+
+const ready: Idle[] = [];
 let booting = 0;
 const waiting: RunRequest[] = [];
-const running = new Map<Worker, { slot: number; ident: number }>();
+const running = new Map<Worker, Job>();
 /** The hub's end of each worker's port. */
 const ports = new Map<Worker, MessagePort>();
+/** Ports served by the event loop (from the first thread their worker ran). */
+const served = new Set<MessagePort>();
+/** Workers that have run a thread. */
+const used = new WeakSet<Worker>();
+/** The thread each idle worker ran last: should the worker die before it has ended it, the hub does. */
+const lastRun = new WeakMap<Worker, RunRequest>();
+/** Workers made so far (for tests, see test:stats). */
+let spawned = 0;
 
 /** Workers that failed to boot in a row; at MAX_BOOT_FAILURES the waiting starts fail. */
 let bootFailures = 0;
@@ -72,13 +147,26 @@ function spawn(forRequest?: RunRequest): boolean {
     port1.close();
     const reason = e instanceof Error ? e.message : String(e);
     if (forRequest) failStart(forRequest, reason);
-    else if (ready.length + booting === 0) for (const request of waiting.splice(0)) failStart(request, reason);
+    else if (ready.length + booting + returning() === 0) {
+      for (const request of waiting.splice(0)) failStart(request, reason);
+    }
     return false;
   }
+  spawned++;
   let booted = false;
   if (!forRequest) booting++;
   ports.set(worker, port1);
-  worker.once("message", () => {
+  worker.on("message", (message: "ready" | "idle" | "exiting" | "settling") => {
+    if (message === "idle") {
+      returned(worker);
+      return;
+    }
+    if (message === "exiting" || message === "settling") {
+      const job = running.get(worker);
+      if (job) job.leaving = true;
+      dispatch();
+      return;
+    }
     booted = true;
     bootFailures = 0;
     if (forRequest) {
@@ -87,10 +175,10 @@ function spawn(forRequest?: RunRequest): boolean {
     }
     booting--;
     if (failingSpawns) {
-      void worker.terminate();
+      retire(worker);
       return;
     }
-    ready.push(worker);
+    ready.push({ worker, since: performance.now(), used: false });
     dispatch();
   });
   worker.on("error", (e) => {
@@ -104,15 +192,25 @@ function spawn(forRequest?: RunRequest): boolean {
     // in the port's queue now. Serve it before closing, or a taker / a child waits for ever.
     drain(port1);
     port1.close();
+    served.delete(port1);
     const h = held.indexOf(port1);
     if (h >= 0) held.splice(h, 1);
+    const last = lastRun.get(worker);
+    if (last) markEnded(last.slot, last.ident);
     const job = running.get(worker);
     running.delete(worker);
     if (job) {
-      markEnded(job.slot, job.ident);
+      const { request } = job;
+      if (neverRan(request) && !forRequest && transferListOf(request).length === 0) {
+        // The worker died before the thread ran a line (a reused worker retiring as it was handed
+        // the thread): nothing of the thread is lost, another worker runs it.
+        if (job.origin) origins.set(request.ident, job.origin);
+        waiting.unshift(request);
+      } else markEnded(request.slot, request.ident);
+      dispatch();
       return;
     }
-    const idle = ready.indexOf(worker);
+    const idle = ready.findIndex((r) => r.worker === worker);
     if (idle >= 0) ready.splice(idle, 1);
     else if (!booted) {
       if (!forRequest) booting = Math.max(0, booting - 1);
@@ -153,28 +251,125 @@ function failStart(request: RunRequest, reason: string): void {
   markFailed(request.slot, request.ident);
 }
 
+/** True while the thread of `request` has not begun to run (its slot is still STARTING). */
+function neverRan(request: RunRequest): boolean {
+  const state = stateOf(Atomics.load(G, slotIndex(request.slot, SLOT_STATE)));
+  return state === STARTING && Atomics.load(G, slotIndex(request.slot, SLOT_IDENT)) === request.ident;
+}
+
 function run(worker: Worker, request: RunRequest): void {
+  const origin = origins.get(request.ident);
   origins.delete(request.ident);
-  running.set(worker, { slot: request.slot, ident: request.ident });
+  running.set(worker, { request, origin, leaving: false });
+  used.add(worker);
   // A worker posts to the hub only once it runs a thread: its port is served from then on.
   const port = ports.get(worker) as MessagePort;
-  if (holding) held.push(port);
-  else serve(port);
+  if (!served.has(port) && !held.includes(port)) {
+    if (holding) held.push(port);
+    else {
+      served.add(port);
+      serve(port);
+    }
+  }
+  if (pauseAfterIdle > 0) request.testPauseMs = pauseAfterIdle;
   worker.postMessage(request, transferListOf(request));
 }
 
+/**
+ * A worker whose thread has ended says it can run another: everything that thread posted to the
+ * hub is queued on its port by now (posted before "idle"), so it is served first; then the worker
+ * takes a waiting start, or waits in `ready`, or goes when MAX_IDLE are idle already.
+ */
+function returned(worker: Worker): void {
+  const job = running.get(worker);
+  if (job) lastRun.set(worker, job.request);
+  running.delete(worker);
+  const port = ports.get(worker);
+  if (port) drain(port);
+  if (failingSpawns || MAX_IDLE === 0) {
+    retire(worker);
+    return;
+  }
+  const next = waiting.shift();
+  if (next) run(worker, next);
+  else if (ready.filter((r) => r.used).length >= MAX_IDLE) retire(worker);
+  else {
+    ready.push({ worker, since: performance.now(), used: true });
+    reapLater();
+  }
+  dispatch();
+}
+
+/**
+ * Lets an idle worker go. Never terminate(): a worker says "idle" *before* it marks its thread
+ * ENDED (worker.ts finish()), and terminate() stops it at any instruction, so a worker let go as it
+ * came back died before its thread was ended (a join() that never returns) or between ending it
+ * and counting it out of the live non-daemon threads (an exit that never comes). "retire" is a
+ * message: the worker handles it from its event loop, after finish() has run to its end, and exits.
+ */
+function retire(worker: Worker): void {
+  worker.postMessage({ type: "retire" });
+}
+
+/** Workers handed a thread that has already ended in the table: each is about to come back (or exit). */
+function returning(): number {
+  let n = 0;
+  for (const job of running.values()) {
+    if (!job.leaving && !isIdentAlive(job.request.slot, job.request.ident)) n++;
+  }
+  return n;
+}
+
+/**
+ * The idle worker to run a start: the one that ran a thread last (warm), else a spare; for an
+ * isolated start (`fresh`), only a spare that never ran a thread.
+ */
+function takeReady(fresh: boolean): Worker | undefined {
+  for (let i = ready.length - 1; i >= 0; i--) {
+    if ((ready[i] as Idle).used !== fresh) return ready.splice(i, 1)[0]?.worker;
+  }
+  return fresh ? undefined : ready.pop()?.worker;
+}
+
 function dispatch(): void {
-  while (waiting.length > 0 && ready.length > 0) run(ready.shift() as Worker, waiting.shift() as RunRequest);
-  while (ready.length + booting < waiting.length) if (!spawn()) break;
+  if (waiting.length === 0) {
+    if (!refill && ready.length + booting < SPARES) refill = setTimeout(topUp, 5);
+    return;
+  }
+  // A worker whose thread has just ended is coming back (its "idle" is already on the way): it
+  // takes the next start (it is the warmest), ready workers the starts beyond those.
+  const back = returning();
+  while (waiting.length > back && ready.length > 0) run(takeReady(false) as Worker, waiting.shift() as RunRequest);
+  for (let n = ready.length + booting + back; n < waiting.length; n++) if (!spawn()) break;
   // Refill the spares a moment later: booting a Worker takes a core for tens of milliseconds, and
   // the thread just handed out should get going first.
-  if (!refill) refill = setTimeout(topUp, 5);
+  if (!refill && ready.length + booting < SPARES + waiting.length) refill = setTimeout(topUp, 5);
 }
 
 let refill: ReturnType<typeof setTimeout> | undefined;
 function topUp(): void {
   refill = undefined;
-  while (ready.length + booting < SPARES + waiting.length) if (!spawn()) break;
+  const coming = ready.length + booting + returning();
+  for (let n = coming; n < SPARES + waiting.length; n++) if (!spawn()) break;
+}
+
+let reaper: ReturnType<typeof setTimeout> | undefined;
+
+/** Arms the reaper for the oldest idle worker beyond the spares (unref'd: it never keeps anything alive). */
+function reapLater(): void {
+  if (reaper !== undefined || ready.length <= SPARES) return;
+  const oldest = ready[0] as Idle;
+  reaper = setTimeout(reap, Math.max(0, oldest.since + IDLE_MS - performance.now()) + 1);
+  reaper.unref();
+}
+
+function reap(): void {
+  reaper = undefined;
+  const now = performance.now();
+  while (ready.length > SPARES && now - (ready[0] as Idle).since >= IDLE_MS) {
+    retire((ready.shift() as Idle).worker);
+  }
+  reapLater();
 }
 
 // The buffer directory (transport/directory.ts): buffers in flight, and takers waiting for a put
@@ -199,7 +394,12 @@ type HubMessage = { type: "start"; request: RunRequest } | DirectoryMessage | Te
 export type TestMessage =
   | { type: "test:hold"; hold: boolean }
   | { type: "test:failSpawns"; fail: boolean }
-  | { type: "test:crash" };
+  | { type: "test:crash" }
+  | { type: "test:stats"; into: SharedArrayBuffer }
+  | { type: "test:pauseAfterIdle"; ms: number };
+
+/** Test: how long workers pause between saying "idle" and ending their thread (RunRequest.testPauseMs). */
+let pauseAfterIdle = 0;
 
 /** While true, every new Worker() throws (as on EAGAIN) and booted spares are let go. */
 let failingSpawns = false;
@@ -218,7 +418,14 @@ function handle(port: MessagePort, message: HubMessage): void {
       const request = message.request;
       origins.set(request.ident, port);
       if (request.resourceLimits) spawn(request);
-      else {
+      else if (request.isolated) {
+        // A spare that never ran a thread is as fresh as a new worker.
+        const fresh = failingSpawns ? undefined : takeReady(true);
+        if (fresh) {
+          run(fresh, request);
+          dispatch();
+        } else spawn(request);
+      } else {
         waiting.push(request);
         dispatch();
       }
@@ -260,7 +467,27 @@ function handle(port: MessagePort, message: HubMessage): void {
     }
     case "test:hold": {
       holding = message.hold;
-      if (!holding) for (const port of held.splice(0)) serve(port);
+      if (!holding) {
+        for (const port of held.splice(0)) {
+          served.add(port);
+          serve(port);
+        }
+      }
+      break;
+    }
+    case "test:pauseAfterIdle":
+      pauseAfterIdle = message.ms;
+      break;
+    case "test:stats": {
+      // [idle workers, of them ever used, running, booting, workers made so far, 1 = answered]
+      const out = new Int32Array(message.into);
+      out[0] = ready.length;
+      out[1] = ready.filter((r) => r.used).length;
+      out[2] = running.size;
+      out[3] = booting;
+      out[4] = spawned;
+      Atomics.store(out, 5, 1);
+      Atomics.notify(out, 5);
       break;
     }
     case "test:crash":
@@ -270,7 +497,7 @@ function handle(port: MessagePort, message: HubMessage): void {
       break;
     case "test:failSpawns": {
       failingSpawns = message.fail;
-      if (failingSpawns) for (const worker of ready.splice(0)) void worker.terminate();
+      if (failingSpawns) for (const idle of ready.splice(0)) retire(idle.worker);
       else dispatch();
       break;
     }

@@ -47,6 +47,7 @@ import { type Encoded, encode } from "../transport/encode.js";
 import { kShare, lookup, registerKind, remember, type ShareRecord } from "../transport/shareable.js";
 import { checkResourceLimits } from "./resource-limits.js";
 import { startFailure } from "../transport/directory.js";
+import { onThreadReset } from "../shared/thread-reset.js";
 import { sendToHub } from "./hub-client.js";
 import { claimSlot as claimThread, liveThreads, markEnded as endThread, markFailed, startFailed } from "./table.js";
 import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type TargetSpec } from "./target.js";
@@ -73,6 +74,12 @@ export interface ThreadOptions<A extends unknown[] = any[]> {
    * worker of its own, so it starts as slowly as a fresh Worker (tens of milliseconds).
    */
   resourceLimits?: ResourceLimits;
+  /**
+   * Run on a brand-new worker: fresh globals and module instances, as if no thread had run before
+   * (a thread normally runs on a worker that ran earlier threads, with the module instances and
+   * globals that worker holds). The worker ends with the thread. Default false.
+   */
+  isolated?: boolean;
 }
 
 /** A class in a subclass chain, sent as source. */
@@ -99,6 +106,10 @@ export interface RunRequest {
   copyBack: MessagePort | null;
   transfer: (MessagePort | ArrayBuffer)[];
   resourceLimits: ResourceLimits | null;
+  /** A brand-new worker, which ends with the thread (ThreadOptions.isolated). */
+  isolated: boolean;
+  /** @internal Test (hub's test:pauseAfterIdle): the worker pauses this long between "idle" and ending the thread. */
+  testPauseMs?: number;
 }
 
 const kAdopt = Symbol("threading.adopt");
@@ -115,6 +126,11 @@ interface Adoption {
 }
 let adopting: Adoption | undefined;
 let current: Thread | undefined;
+// The next thread on this worker is another thread (shared/thread-reset.ts).
+onThreadReset(() => {
+  current = undefined;
+  adopting = undefined;
+});
 
 /** The library's own Thread classes, which never travel as source. */
 export const libraryClasses = new Map<Function, string>();
@@ -133,6 +149,7 @@ export class Thread<A extends unknown[] = any[]> {
   #args: A;
   #transfer: (MessagePort | ArrayBuffer)[] = [];
   #limits: ResourceLimits | null = null;
+  #isolated = false;
   #started = false;
   #slot = -1;
   #ident: number | null = null;
@@ -162,8 +179,12 @@ export class Thread<A extends unknown[] = any[]> {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`Thread(options): options must be an object like { target, args, name, daemon }`);
     }
-    const { target, args, name, daemon, transferList, resourceLimits } = options;
+    const { target, args, name, daemon, transferList, resourceLimits, isolated } = options;
     if (resourceLimits !== undefined) checkResourceLimits("Thread", resourceLimits);
+    if (isolated !== undefined && typeof isolated !== "boolean") {
+      throw new TypeError(`Thread: isolated must be a boolean, not ${isolated === null ? "null" : typeof isolated}`);
+    }
+    this.#isolated = isolated ?? false;
     this.#limits = resourceLimits ?? null;
     if (transferList !== undefined && !Array.isArray(transferList))
       throw new TypeError("Thread: transferList must be an array");
@@ -299,6 +320,7 @@ export class Thread<A extends unknown[] = any[]> {
       copyBack,
       transfer: this.#transfer,
       resourceLimits: this.#limits,
+      isolated: this.#isolated,
     };
   }
 

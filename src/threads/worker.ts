@@ -1,12 +1,25 @@
 /**
- * The entry of every thread's Worker (started by the hub). It boots, tells the hub it is ready,
- * and waits for one run request (see RunRequest in thread.ts). Then it becomes that thread:
- * publishes RUNNING (start() returns in the creator), builds the thread's object (a subclass
- * instance gets its fields copied in, without its constructor running again, as in Python the
- * object is the same), runs run(), reports an uncaught exception to the excepthook, sends the
- * fields back, marks the thread ENDED, and exits, dropping whatever timers the thread left.
+ * The entry of every thread's Worker (started by the hub). It boots, tells the hub it is ready, and
+ * then runs threads, one after another, as the hub sends run requests (see RunRequest in
+ * thread.ts). For each: publish RUNNING (start() returns in the creator), build the thread's object
+ * (a subclass instance gets its fields copied in, without its constructor running again, as in
+ * Python the object is the same), run run(), report an uncaught exception to the excepthook, then
+ * finish(): send the fields back, drop the timers the thread left, and either
+ *  - hand the worker back: post "idle" to the hub, *then* mark the thread ENDED (so the hub, seeing
+ *    the thread ended, knows the worker is coming back), then reset what belonged to the thread
+ *    (shared/thread-reset.ts) for the next one; or
+ *  - the same once the operations the thread left in flight have completed (reuse.ts settle()):
+ *    post "settling", mark ENDED, wait for them, reset, post "idle" (or exit if more is left); or
+ *  - end the worker: when the thread asked for a worker of its own (isolated, resourceLimits) or
+ *    left something that could still call back (reuse.ts verdict()): post "exiting", mark ENDED, exit.
+ * The hub lets an idle worker go with a "retire" message, never terminate(): a worker stopped
+ * between "idle" and marking its thread ENDED would leave that thread alive for ever.
  * In the thread, process.exit() throws SystemExit (below): the thread's stack unwinds and the
  * thread ends silently; only finish() ends the worker itself.
+ *
+ * Every run is its own record (`Run`), and finish() acts once per record: the end of a run may be
+ * reached twice (its continuation after an uncaught exception already finished it), and a late one
+ * never touches the thread running now.
  */
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
@@ -20,18 +33,22 @@ import { reportException } from "./excepthook.js";
 import { beforeUserImport } from "./loaders.js";
 import { installDirectOutput, writeAll } from "./output.js";
 import { markEnded, markRunning } from "./table.js";
+import { dropTimers, recordStartState, settle, trackTimers, verdict } from "./reuse.js";
+import { resetThreadState } from "../shared/thread-reset.js";
 import { compileTarget, evaluate } from "./target.js";
 import { adoptSelf, libraryClasses, type RunRequest, type Thread } from "./thread.js";
 
 installDirectOutput();
+trackTimers();
 
-function kernelThreadId(): number {
+/** This worker's kernel thread id (Linux), the same for every thread it runs. */
+const kernelThreadId = ((): number => {
   try {
     return Number(readlinkSync("/proc/thread-self").split("/").pop()) || 0;
   } catch {
     return 0;
   }
-}
+})();
 
 async function threadClass(request: RunRequest): Promise<Function> {
   let C = lib[request.base] as Function;
@@ -52,9 +69,6 @@ async function threadClass(request: RunRequest): Promise<Function> {
   }
   return C;
 }
-
-let finished = false;
-let self: Thread | undefined;
 
 /**
  * What process.exit() throws inside a thread: Python's SystemExit. It unwinds the stack it is
@@ -79,69 +93,157 @@ function isSystemExit(e: unknown): boolean {
 }
 
 const realExit = process.exit.bind(process);
+process.exit = ((code?: number | string | null) => {
+  throw new SystemExit(code);
+}) as typeof process.exit;
 
-function finish(request: RunRequest): never {
-  if (!finished) {
-    finished = true;
-    if (request.copyBack && self) {
-      const own: Record<string, unknown> = {};
-      for (const key of Object.keys(self)) {
-        const value = (self as unknown as Record<string, unknown>)[key];
-        try {
-          encode(value, key);
-          own[key] = value;
-        } catch (e) {
-          writeAll(2, `threading: field ${key} of ${self.name} is not copied back: ${(e as Error).message}\n`);
-        }
-      }
-      request.copyBack.postMessage(encode(own, "field"));
+/** One thread's run on this worker. */
+interface Run {
+  request: RunRequest;
+  self: Thread | undefined;
+  /** finish() has run for it: the thread is over, whatever of its code still runs. */
+  over: boolean;
+}
+
+/** The thread this worker runs now (undefined while idle). */
+let running: Run | undefined;
+
+/**
+ * An uncaught exception or rejection ends the thread that runs now. In an idle worker it comes from
+ * code an ended thread left behind (something reuse.ts cannot see): reported, and the worker exits.
+ */
+function uncaught(e: unknown): void {
+  const run = running;
+  if (run === undefined) {
+    if (!isSystemExit(e)) {
+      writeAll(
+        2,
+        `threading: an error in code left behind by a thread that has ended (its worker exits):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+      );
     }
+    realExit(1);
+    return;
+  }
+  if (!isSystemExit(e)) reportException(e);
+  finish(run);
+}
+process.on("uncaughtException", uncaught);
+process.on("unhandledRejection", uncaught);
+
+function copyFieldsBack(run: Run): void {
+  const { request, self } = run;
+  if (!request.copyBack) return;
+  if (self) {
+    const own: Record<string, unknown> = {};
+    for (const key of Object.keys(self)) {
+      const value = (self as unknown as Record<string, unknown>)[key];
+      try {
+        encode(value, key);
+        own[key] = value;
+      } catch (e) {
+        writeAll(2, `threading: field ${key} of ${self.name} is not copied back: ${(e as Error).message}\n`);
+      }
+    }
+    request.copyBack.postMessage(encode(own, "field"));
+  }
+  request.copyBack.close();
+}
+
+/** Ends the thread of `run` (once), and then the worker or the worker's turn (see the file comment). */
+function finish(run: Run): void {
+  if (run.over) return;
+  run.over = true;
+  if (running === run) running = undefined;
+  const { request } = run;
+  let left: "clean" | "settling" | "dirty" = "dirty";
+  try {
+    copyFieldsBack(run);
+  } finally {
+    dropTimers();
+    if (!request.isolated && !request.resourceLimits) left = verdict();
+    parentPort?.postMessage(left === "clean" ? "idle" : left === "settling" ? "settling" : "exiting");
+    if (request.testPauseMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, request.testPauseMs);
     markEnded(request.slot, request.ident);
   }
-  return realExit(0);
+  if (left === "dirty") realExit(0);
+  else if (left === "clean") reset();
+  else {
+    // Operations the thread left in flight complete first (reuse.ts settle()); the thread has
+    // ended, and the hub does not count on this worker until it says "idle".
+    void settle().then((clean) => {
+      if (!clean || running !== undefined) realExit(0);
+      else if (reset()) parentPort?.postMessage("idle");
+    });
+  }
+}
+
+/** Resets what belonged to the thread that ended, for the next one; false (and the worker exits) if it cannot. */
+function reset(): boolean {
+  try {
+    resetThreadState();
+  } catch (e) {
+    writeAll(
+      2,
+      `threading: a thread's state could not be reset (its worker exits): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
+    realExit(1);
+    return false;
+  }
+  boot.slot = -1;
+  boot.ident = 0;
+  return true;
 }
 
 async function run(request: RunRequest): Promise<void> {
+  if (running !== undefined) {
+    // The hub hands a worker a thread only once it has said "idle": two at once is a bug here.
+    writeAll(2, `threading: a worker got thread ${request.name} while it runs ${running.request.name}\n`);
+    realExit(70);
+    return;
+  }
+  const run: Run = { request, self: undefined, over: false };
+  running = run;
   boot.slot = request.slot;
   boot.ident = request.ident;
   const adoption = { slot: request.slot, ident: request.ident, name: request.name, daemon: request.daemon };
-  process.on("uncaughtException", (e) => {
-    if (!isSystemExit(e)) reportException(e);
-    finish(request);
-  });
-  process.on("unhandledRejection", (e) => {
-    if (!isSystemExit(e)) reportException(e);
-    finish(request);
-  });
-  process.exit = ((code?: number | string | null) => {
-    throw new SystemExit(code);
-  }) as typeof process.exit;
-  self = adoptSelf(lib.Thread as Function, adoption);
-  markRunning(request.slot, request.ident, kernelThreadId());
+  // Whatever the last thread's leftover code started after it ended goes; then count what exists.
+  dropTimers();
+  recordStartState();
+  run.self = adoptSelf(lib.Thread as Function, adoption);
+  markRunning(request.slot, request.ident, kernelThreadId);
   try {
     const target = request.target ? await compileTarget(request.target) : undefined;
     const args = decode(request.args.value, request.args.marked) as unknown[];
     // Barriers among the arguments start importing their module actions on arrival; let them
     // finish, so a blocking wait() in the target finds its action ready.
     await actionsLoading();
+    if (run.over) return;
     if (request.classes.length > 0 || request.base !== "Thread") {
       const C = await threadClass(request);
-      self = adoptSelf(C, { ...adoption, target, args });
-      if (request.fields) Object.assign(self, decode(request.fields.value, request.fields.marked));
+      if (run.over) return;
+      run.self = adoptSelf(C, { ...adoption, target, args });
+      if (request.fields) Object.assign(run.self, decode(request.fields.value, request.fields.marked));
       await actionsLoading();
+      if (run.over) return;
     } else {
-      self = adoptSelf(lib.Thread as Function, { ...adoption, target, args });
+      run.self = adoptSelf(lib.Thread as Function, { ...adoption, target, args });
     }
-    await self.run();
+    await run.self.run();
   } catch (e) {
+    if (run.over) return;
     if (!isSystemExit(e)) reportException(e);
   }
-  finish(request);
+  finish(run);
 }
 
 // Load the whole library now, while the worker is a spare, so a run request finds it ready.
 const lib = (await import("../index.js")) as Record<string, unknown>;
-parentPort?.once("message", (request: RunRequest) => {
-  void run(request);
+parentPort?.on("message", (message: RunRequest | { type: "retire" }) => {
+  // "retire": the hub lets this idle worker go (hub.ts retire()); it exits from here, between threads.
+  if (message.type === "retire") {
+    if (running === undefined) realExit(0);
+    return;
+  }
+  void run(message);
 });
 parentPort?.postMessage("ready");

@@ -60,6 +60,30 @@ test("a startAsync() left pending by a thread that ends still starts the child",
   assert.equal(r.stdout, "child ran\n");
 });
 
+test("a worker let go as it comes back still ends its thread: no join or exit hangs (retire, not terminate)", T, () => {
+  // Every returned worker is let go at once (no idle workers kept), and each pauses between telling
+  // the hub it is idle and ending its thread: a terminate() there killed it before the thread ended.
+  const r = runChild(
+    `
+    process.env.THREADING_IDLE_WORKERS = "0";
+    const { Thread } = await import("threading");
+    const { hubTestHook } = await import("${internal}");
+    hubTestHook({ type: "test:pauseAfterIdle", ms: 30 });
+    const ts = [];
+    for (let i = 0; i < 6; i++) {
+      const t = new Thread({ target: () => {} });
+      t.start();
+      ts.push(t);
+    }
+    for (const t of ts) t.join(10);
+    console.log("alive", ts.filter((t) => t.isAlive()).length);
+  `,
+    30_000,
+  );
+  assert.equal(r.status, 0, `exit hung or failed: ${r.stderr}`);
+  assert.equal(r.stdout, "alive 0\n");
+});
+
 test("a Worker that cannot be made fails only that start(); the Thread can be started again", T, () => {
   const r = runChild(
     `

@@ -1,0 +1,195 @@
+/**
+ * Whether a worker can run another thread after the one that just ended (threads/worker.ts).
+ *
+ * A thread ends when run() returns or its promise settles; what it left pending must not act in
+ * the next thread on the same worker. Two kinds of leftovers:
+ *  - Timers (setTimeout, setInterval, setImmediate, global or from `node:timers`): tracked from
+ *    the worker's boot (trackTimers) and dropped when the thread ends (dropTimers), as a worker's
+ *    exit dropped them before workers were reused.
+ *  - Everything else that would call back into the worker: sockets, servers, ref'd MessagePorts,
+ *    child processes, operations in flight (Node's active resources, by kind), listeners added to
+ *    `process` or to the worker's parentPort, pending async waits of the library
+ *    (shared/wait.ts), and modules that hold the worker (shared/thread-reset.ts). These cannot be
+ *    dropped safely, so a worker that has more of any kind than it had right before the thread's
+ *    code began (recordStartState) is not reused: it exits, which drops them. Except operations in
+ *    flight alone (a file write nobody awaited; tsx writing its cache as a thread imports a .ts
+ *    module): they complete by themselves, so the worker waits for them (settle(), bounded) after
+ *    the thread has ended, and is reused if nothing else is left then.
+ * A runtime without `process.getActiveResourcesInfo()` never reuses a worker.
+ */
+import timers from "node:timers";
+import { syncBuiltinESMExports } from "node:module";
+import { promisify } from "node:util";
+import { parentPort } from "node:worker_threads";
+import { workerHeld } from "../shared/thread-reset.js";
+import { pendingAsyncWaits } from "../shared/wait.js";
+
+type Callback = (...args: unknown[]) => unknown;
+type Handle = ReturnType<typeof setTimeout>;
+type ImmediateHandle = ReturnType<typeof setImmediate>;
+
+const timeouts = new Set<Handle>();
+const immediates = new Set<ImmediateHandle>();
+
+const real = {
+  setTimeout: globalThis.setTimeout,
+  setInterval: globalThis.setInterval,
+  setImmediate: globalThis.setImmediate,
+  clearTimeout: globalThis.clearTimeout,
+  clearInterval: globalThis.clearInterval,
+  clearImmediate: globalThis.clearImmediate,
+};
+
+let tracking = false;
+
+/**
+ * Makes every setTimeout / setInterval / setImmediate of this worker (the globals and `node:timers`'
+ * exports) tracked until it fires or is cleared, so that dropTimers() can drop what a thread left.
+ * `util.promisify(setTimeout)` keeps working (the promisified forms are not tracked: a pending one
+ * is an active resource, see verdict).
+ */
+export function trackTimers(): void {
+  if (tracking) return;
+  tracking = true;
+  const setTimeoutTracked = function setTimeout(callback: Callback, ms?: number, ...args: unknown[]): Handle {
+    if (typeof callback !== "function") return real.setTimeout(callback, ms, ...args);
+    const handle: Handle = real.setTimeout(
+      function (this: unknown, ...a: unknown[]) {
+        timeouts.delete(handle);
+        return callback.apply(this, a);
+      },
+      ms,
+      ...args,
+    );
+    timeouts.add(handle);
+    return handle;
+  };
+  const setIntervalTracked = function setInterval(callback: Callback, ms?: number, ...args: unknown[]): Handle {
+    const handle = real.setInterval(callback, ms, ...args);
+    timeouts.add(handle);
+    return handle;
+  };
+  const setImmediateTracked = function setImmediate(callback: Callback, ...args: unknown[]): ImmediateHandle {
+    if (typeof callback !== "function") return real.setImmediate(callback, ...args);
+    const handle: ImmediateHandle = real.setImmediate(
+      function (this: unknown, ...a: unknown[]) {
+        immediates.delete(handle);
+        return callback.apply(this, a);
+      },
+      ...args,
+    );
+    immediates.add(handle);
+    return handle;
+  };
+  const clearTimeoutTracked = function clearTimeout(handle?: Handle | string | number): void {
+    real.clearTimeout(handle as Handle);
+    timeouts.delete(handle as Handle);
+  };
+  const clearIntervalTracked = function clearInterval(handle?: Handle | string | number): void {
+    real.clearInterval(handle as Handle);
+    timeouts.delete(handle as Handle);
+  };
+  const clearImmediateTracked = function clearImmediate(handle?: ImmediateHandle): void {
+    real.clearImmediate(handle as ImmediateHandle);
+    immediates.delete(handle as ImmediateHandle);
+  };
+  for (const [tracked, original] of [
+    [setTimeoutTracked, real.setTimeout],
+    [setImmediateTracked, real.setImmediate],
+    [setIntervalTracked, real.setInterval],
+  ] as const) {
+    const custom = (original as unknown as Record<symbol, unknown>)[promisify.custom];
+    if (custom !== undefined) {
+      Object.defineProperty(tracked, promisify.custom, { value: custom, configurable: true, writable: true });
+    }
+  }
+  const patch: Record<string, unknown> = {
+    setTimeout: setTimeoutTracked,
+    setInterval: setIntervalTracked,
+    setImmediate: setImmediateTracked,
+    clearTimeout: clearTimeoutTracked,
+    clearInterval: clearIntervalTracked,
+    clearImmediate: clearImmediateTracked,
+  };
+  Object.assign(globalThis, patch);
+  const mod = timers as unknown as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(patch)) {
+    if (typeof mod[name] === "function") mod[name] = fn;
+  }
+  syncBuiltinESMExports();
+}
+
+/** Clears every tracked timer still pending (see trackTimers). */
+export function dropTimers(): void {
+  for (const handle of timeouts) real.clearTimeout(handle);
+  timeouts.clear();
+  for (const handle of immediates) real.clearImmediate(handle);
+  immediates.clear();
+}
+
+/** How many of each kind of thing that could call back into this worker exist now. */
+function census(): Map<string, number> | null {
+  if (typeof process.getActiveResourcesInfo !== "function") return null;
+  const counts = new Map<string, number>();
+  const add = (key: string, n: number): void => {
+    counts.set(key, (counts.get(key) ?? 0) + n);
+  };
+  for (const kind of process.getActiveResourcesInfo()) add(kind, 1);
+  for (const name of process.eventNames()) add(`process:${String(name)}`, process.listenerCount(name));
+  if (parentPort) {
+    for (const name of parentPort.eventNames()) add(`parentPort:${String(name)}`, parentPort.listenerCount(name));
+  }
+  return counts;
+}
+
+/**
+ * Kinds of active resources that are one operation in flight (a file read or write, a DNS lookup, a
+ * connect, a write on a socket, a close): each completes by itself, unlike a handle (a socket, a
+ * server, a watcher) or a listener, which stays until someone closes or removes it.
+ */
+const OPERATION = /Req|^(Write|Shutdown|Connect|PipeConnect|TCPConnect|Send)Wrap$/;
+
+let start: Map<string, number> | null = null;
+
+/** Takes the census right before a thread's own code begins (compared by verdict()). */
+export function recordStartState(): void {
+  start = census();
+}
+
+/**
+ * What the thread that just ended left (call after dropTimers):
+ *  - "clean": nothing that could act later: no pending async wait, no module holding the worker,
+ *    no kind of active resource or listener above its count at recordStartState();
+ *  - "settling": nothing but operations in flight (OPERATION): the worker may be reused once they
+ *    have completed (settle());
+ *  - "dirty": anything else; the worker must not be reused.
+ */
+export function verdict(): "clean" | "settling" | "dirty" {
+  if (pendingAsyncWaits() > 0 || workerHeld()) return "dirty";
+  const now = census();
+  if (now === null || start === null) return "dirty";
+  let result: "clean" | "settling" = "clean";
+  for (const [key, n] of now) {
+    if (n <= (start.get(key) ?? 0)) continue;
+    if (!OPERATION.test(key)) return "dirty";
+    result = "settling";
+  }
+  return result;
+}
+
+/** How long a worker waits for the operations a thread left in flight before it gives up on reuse (ms). */
+const SETTLE_MS = 1_000;
+
+/**
+ * Waits (without tracked timers) until the operations the ended thread left in flight have
+ * completed, at most SETTLE_MS; then drops the timers their callbacks may have set and returns
+ * whether the worker is clean now.
+ */
+export async function settle(): Promise<boolean> {
+  const until = performance.now() + SETTLE_MS;
+  for (let ms = 1; verdict() === "settling" && performance.now() < until; ms = Math.min(ms * 2, 64)) {
+    await new Promise((resolve) => real.setTimeout(resolve, ms));
+  }
+  dropTimers();
+  return verdict() === "clean";
+}

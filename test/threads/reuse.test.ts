@@ -1,0 +1,321 @@
+// Worker reuse (src/threads/worker.ts, hub.ts, reuse.ts): a thread may run on a worker that ran
+// earlier threads, with that worker's module instances and globals, but sees nothing that belonged
+// to the earlier threads (currentThread(), name, daemon, locals, excepthook, loggers, timers);
+// `isolated: true` runs on a brand-new worker; a worker whose thread left something that could still
+// call back is not reused; idle workers are bounded, exit, and never keep the process alive.
+//
+// Which worker a thread ran on is told by a global the worker's first thread sets (no import: under
+// tsx on Node 20 a worker's first import leaves tsx's cache writes in flight, and the worker comes
+// back only once they are done). Threads started one after another (start, join, start) run on the
+// same worker when the first left nothing behind: the hub gives a start to the worker whose thread
+// has just ended before any other (hub.ts dispatch()).
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { test } from "node:test";
+import { runChild } from "../child.js";
+import { Event, local, logging, SimpleQueue, setExcepthook, Thread } from "threading";
+
+const T = { timeout: 60_000 };
+const internal = new URL("../../dist/internal.js", import.meta.url).href;
+
+type Seen = Record<string, unknown>;
+
+/** Starts and joins a thread running `target(out, ...args)`; returns what it put on `out`. */
+function runOn(
+  target: (out: SimpleQueue<Seen>, ...args: never[]) => unknown,
+  args: unknown[] = [],
+  options = {},
+): Seen {
+  const out = new SimpleQueue<Seen>();
+  const t = new Thread({ target, args: [out, ...args], ...options });
+  t.start();
+  t.join();
+  return out.get({ timeout: 10 });
+}
+
+const workerOf = (out: SimpleQueue<Seen>) => {
+  const g = globalThis as { workerId?: number };
+  g.workerId ??= Math.random();
+  out.put({ worker: g.workerId });
+};
+
+test("a thread on a reused worker: its own currentThread(), name, daemon and ident; the worker's globals", T, () => {
+  const first = runOn(
+    async (out) => {
+      const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+      const me = currentThread();
+      (globalThis as { left?: string }).left = "by the first thread";
+      out.put({ worker: threadId, name: me.name, daemon: me.daemon, ident: me.ident });
+    },
+    [],
+    { name: "first", daemon: true },
+  );
+  const second = runOn(
+    async (out) => {
+      const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+      const me = currentThread();
+      out.put({
+        worker: threadId,
+        name: me.name,
+        daemon: me.daemon,
+        ident: me.ident,
+        same: me === currentThread(),
+        global: (globalThis as { left?: string }).left ?? null,
+      });
+    },
+    [],
+    { name: "second", daemon: false },
+  );
+  assert.equal(second.worker, first.worker, "the second thread ran on the first one's worker");
+  assert.equal(first.name, "first");
+  assert.equal(first.daemon, true);
+  assert.equal(second.name, "second");
+  assert.equal(second.daemon, false);
+  assert.notEqual(second.ident, first.ident);
+  assert.equal(second.same, true);
+  assert.equal(second.global, "by the first thread", "globals are the worker's, as modules are the interpreter's");
+});
+
+test("a reused worker: every local is fresh, a local subclass's constructor runs again", T, () => {
+  class Counter extends local {
+    n: number;
+    constructor() {
+      super();
+      this.n = 0;
+    }
+  }
+  const plain = new local() as local & { x?: number };
+  const counter = new Counter();
+  counter.n = 100;
+  const step = async (out: SimpleQueue<Seen>, plain: { x?: number }, counter: { n: number }) => {
+    const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+    const before = { hadX: "x" in plain, n: counter.n };
+    plain.x = 1;
+    counter.n += 5;
+    out.put({ worker: threadId, ...before });
+  };
+  const a = runOn(step, [plain, counter]);
+  const b = runOn(step, [plain, counter]);
+  assert.equal(b.worker, a.worker);
+  assert.deepEqual({ hadX: a.hadX, n: a.n }, { hadX: false, n: 0 });
+  assert.deepEqual({ hadX: b.hadX, n: b.n }, { hadX: false, n: 0 }, "the second thread saw the first one's namespace");
+  assert.equal(counter.n, 100, "the main thread's namespace is its own");
+  assert.equal("x" in plain, false);
+});
+
+test("a reused worker: an excepthook set by the previous thread is gone, its loggers and level names too", T, () => {
+  const a = runOn(async (out) => {
+    const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+    setExcepthook(() => console.log("the first thread's hook"));
+    logging.getLogger("app").setLevel(logging.DEBUG);
+    logging.addLevelName(25, "NOTICE");
+    out.put({ worker: threadId });
+  });
+  const b = runOn(async (out) => {
+    const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+    out.put({
+      worker: threadId,
+      level: logging.getLogger("app").level,
+      name25: logging.getLevelName(25),
+    });
+  });
+  assert.equal(b.worker, a.worker);
+  assert.equal(b.level, logging.NOTSET);
+  assert.equal(b.name25, "Level 25");
+  // A thread that dies now gets the default hook: the first thread owned the hook and has ended.
+  const r = runChild(
+    `
+    import { setExcepthook, Thread } from "threading";
+    const run = (target) => { const t = new Thread({ name: "T" + Math.random().toString(36).slice(2, 6), target }); t.start(); t.join(); };
+    run(() => { setExcepthook(() => console.log("stale hook ran")); });
+    run(() => { throw new Error("boom"); });
+    `,
+    30_000,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /Exception in thread T\w+:\nError: boom/);
+});
+
+test("timers a thread left are dropped: they never fire in the next thread on its worker", T, () => {
+  // Plain node (no tsx): the thread imports node:timers, which under tsx on Node 20 would leave
+  // tsx's cache writes in flight and the worker would come back later (see the top of the file).
+  const r = spawnSync(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `
+      import { SimpleQueue, Thread } from "threading";
+      const run = (target) => {
+        const out = new SimpleQueue();
+        const t = new Thread({ target, args: [out] });
+        t.start();
+        t.join();
+        return out.get({ timeout: 10 });
+      };
+      const a = run(async (out) => {
+        const { threadId } = await import("node:worker_threads");
+        const timers = await import("node:timers");
+        globalThis.fired = 0;
+        setInterval(() => globalThis.fired++, 1);
+        setTimeout(() => globalThis.fired++, 1);
+        timers.setTimeout(() => globalThis.fired++, 1);
+        timers.setInterval(() => globalThis.fired++, 1);
+        setImmediate(() => globalThis.fired++);
+        out.put({ worker: threadId });
+      });
+      const b = run(async (out) => {
+        const { threadId } = await import("node:worker_threads");
+        const { promisify } = await import("node:util");
+        await promisify(setTimeout)(50);
+        out.put({ worker: threadId, fired: globalThis.fired });
+      });
+      console.log(a.worker === b.worker, b.fired);
+      `,
+    ],
+    { encoding: "utf8", timeout: 30_000 },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "true 0\n", "a thread that left only timers leaves a reusable worker, with none of them");
+});
+
+test("a worker whose thread left a socket, a listener, a pending wait or a promised timer is not reused", T, () => {
+  const leftovers: [string, (out: SimpleQueue<Seen>, e: Event) => unknown][] = [
+    [
+      "a listening server",
+      async (out) => {
+        const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+        const net = await import("node:net");
+        await new Promise<void>((resolve) => net.createServer().listen(0, "127.0.0.1", resolve));
+        out.put({ worker: threadId });
+      },
+    ],
+    [
+      "a process listener",
+      async (out) => {
+        const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+        process.on("beforeExit", () => {});
+        out.put({ worker: threadId });
+      },
+    ],
+    [
+      "a pending async wait",
+      async (out, e) => {
+        const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+        void e.waitAsync();
+        out.put({ worker: threadId });
+      },
+    ],
+    [
+      "a promised timer",
+      async (out) => {
+        const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+        const { setTimeout: later } = await import("node:timers/promises");
+        void later(60_000);
+        out.put({ worker: threadId });
+      },
+    ],
+  ];
+  for (const [what, leave] of leftovers) {
+    const e = new Event();
+    const a = runOn(leave, [e]);
+    const b = runOn(workerOf);
+    e.set();
+    assert.notEqual(b.worker, a.worker, `the worker of a thread that left ${what} ran another thread`);
+    // and a clean thread's worker is reused again
+    const c = runOn(workerOf);
+    assert.equal(c.worker, b.worker, `after ${what}`);
+  }
+});
+
+test("isolated: true runs on a brand-new worker, with fresh globals, which ends with the thread", T, () => {
+  const a = runOn(async (out) => {
+    const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+    (globalThis as { mark?: number }).mark = 1;
+    out.put({ worker: threadId });
+  });
+  const iso = runOn(
+    async (out) => {
+      const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+      out.put({ worker: threadId, mark: (globalThis as { mark?: number }).mark ?? null });
+      (globalThis as { mark?: number }).mark = 2;
+    },
+    [],
+    { isolated: true },
+  );
+  assert.notEqual(iso.worker, a.worker);
+  assert.equal(iso.mark, null, "an isolated thread saw another thread's global");
+  const after = runOn(workerOf);
+  assert.notEqual(after.worker, iso.worker, "an isolated thread's worker ran another thread");
+  assert.throws(() => new Thread({ isolated: "yes" as unknown as boolean }), {
+    name: "TypeError",
+    message: "Thread: isolated must be a boolean, not string",
+  });
+});
+
+test("idle workers are bounded, exit after the idle time, and never keep the process alive", T, () => {
+  const r = runChild(
+    `
+    process.env.THREADING_IDLE_SECONDS = "0.5";
+    const { Event, Thread } = await import("threading");
+    const { hubTestHook } = await import("${internal}");
+    const stats = () => {
+      const into = new SharedArrayBuffer(24);
+      hubTestHook({ type: "test:stats", into });
+      const out = new Int32Array(into);
+      Atomics.wait(out, 5, 0, 10_000);
+      return { idle: out[0], used: out[1], running: out[2] };
+    };
+    const go = new Event();
+    const ts = Array.from({ length: 8 }, () => new Thread({ target: (e) => e.wait(), args: [go] }));
+    for (const t of ts) t.start();
+    go.set();
+    for (const t of ts) t.join();
+    await new Promise((r) => setTimeout(r, 200));
+    const back = stats();
+    console.log("used idle <= 4:", back.used <= 4, "running:", back.running);
+    await new Promise((r) => setTimeout(r, 1500));
+    const later = stats();
+    console.log("idle after the idle time <= 2:", later.idle <= 2);
+    `,
+    30_000,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "used idle <= 4: true running: 0\nidle after the idle time <= 2: true\n");
+
+  // With a long idle time, the program still ends as soon as its threads have.
+  const ended = runChild(
+    `
+    process.env.THREADING_IDLE_SECONDS = "60";
+    const { Thread } = await import("threading");
+    for (let i = 0; i < 3; i++) { const t = new Thread({ target: () => {} }); t.start(); t.join(); }
+    console.log("done");
+    `,
+    30_000,
+  );
+  assert.equal(ended.status, 0, ended.stderr);
+  assert.equal(ended.stdout, "done\n");
+  assert.ok(ended.ms < 20_000, `the process lived ${ended.ms} ms with idle workers`);
+});
+
+test("10,000 short threads one after another run in seconds, with flat memory", T, () => {
+  const r = runChild(
+    `
+    import { Thread } from "threading";
+    const run = (n) => { for (let i = 0; i < n; i++) { const t = new Thread({ target: (x) => x + 1, args: [i] }); t.start(); t.join(); } };
+    run(1000);
+    globalThis.gc?.();
+    const before = process.memoryUsage().rss;
+    const t0 = performance.now();
+    run(9000);
+    globalThis.gc?.();
+    console.log(JSON.stringify({ ms: performance.now() - t0, grewMb: (process.memoryUsage().rss - before) / 2 ** 20 }));
+    `,
+    120_000,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const { ms, grewMb } = JSON.parse(r.stdout) as { ms: number; grewMb: number };
+  assert.ok(ms < 60_000, `9000 threads took ${ms} ms`);
+  assert.ok(grewMb < 100, `memory grew ${grewMb} MB over 9000 threads`);
+});
