@@ -20,7 +20,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
-import { CancelledError, RuntimeError, TimeoutError } from "../errors.js";
+import { RuntimeError, TimeoutError } from "../errors.js";
 import { blockUntil, doorbell, Future, type FutureLink, internals, PENDING } from "../futures/future.js";
 import { libraryFile } from "../shared/paths.js";
 import { deadlineOf, remaining, timeoutMs } from "../shared/wait.js";
@@ -284,7 +284,9 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
       } else if (kind === FAILED) {
         internals.settle(f, { ok: false, error: new RuntimeError(`the job failed in BullMQ: ${String(payload)}`) });
       } else if (kind === GONE) {
-        internals.settle(f, { ok: false, error: new CancelledError(`the job is gone: ${String(payload)}`) });
+        // A failure of the machinery (the job's data lost or removed by someone else), not a cancel:
+        // the future was never cancelled (cancelled() is false), so RuntimeError, as the README says.
+        internals.settle(f, { ok: false, error: new RuntimeError(`the job is gone: ${String(payload)}`) });
       }
     }
     this.#afterSettle();

@@ -142,4 +142,50 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
     assert.equal(queued.cancel(), true);
     await ex.shutdownAsync();
   });
+  test(
+    "a job lost in Redis (removed by another client, or its data lost) fails its future with RuntimeError",
+    T,
+    async () => {
+      // No worker on this queue: the jobs wait. The executor looks up jobs without news every 0.5 s.
+      const saved = process.env.THREADING_REDIS_SWEEP_SECONDS;
+      process.env.THREADING_REDIS_SWEEP_SECONDS = "0.5";
+      const ex = new RedisExecutor({ redis: redis.url, queue: "lost" });
+      if (saved === undefined) delete process.env.THREADING_REDIS_SWEEP_SECONDS;
+      else process.env.THREADING_REDIS_SWEEP_SECONDS = saved;
+      const { Queue } = await import("bullmq");
+      const other = new Queue("lost", { connection: { url: redis.url } });
+      try {
+        const removed = ex.submit(work("double"), 1);
+        let waiting: { remove(): Promise<void> }[] = [];
+        for (let i = 0; i < 200 && waiting.length === 0; i++) {
+          waiting = await other.getWaiting();
+          if (waiting.length === 0) await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.equal(waiting.length, 1);
+        await waiting[0]?.remove();
+        await assert.rejects(removed.resultAsync(30), (e: Error) => {
+          assert.equal(e.name, "RuntimeError");
+          assert.match(e.message, /the job is gone: the job was removed from the queue/);
+          return true;
+        });
+        assert.equal(removed.cancelled(), false);
+
+        const flushed = ex.submit(work("double"), 2);
+        for (let i = 0; i < 200 && (await other.getWaitingCount()) === 0; i++)
+          await new Promise((r) => setTimeout(r, 50));
+        const IORedis = (await import("ioredis")).default;
+        const raw = new IORedis(redis.url);
+        await raw.flushall(); // Redis loses everything (no event says so: the executor's sweep notices)
+        raw.disconnect();
+        await assert.rejects(flushed.resultAsync(30), (e: Error) => {
+          assert.equal(e.name, "RuntimeError");
+          assert.match(e.message, /the job is gone: the job is no longer in Redis/);
+          return true;
+        });
+      } finally {
+        await other.close();
+        await ex.shutdownAsync({ cancelFutures: true });
+      }
+    },
+  );
 });
