@@ -33,6 +33,7 @@ import {
   checkFreeNames,
   describeTarget,
   isModuleTarget,
+  ownName,
   type ModuleTarget,
   type Target,
   type TargetSpec,
@@ -182,7 +183,8 @@ function keyOf(fn: unknown, where: string, check = true): number {
       byFunction.set(fn, key);
     }
     if (check && !checked.has(key)) {
-      checkFreeNames((specs[key] as TargetSpec & { kind: "function" }).source, where);
+      const spec = specs[key] as TargetSpec & { kind: "function" };
+      checkFreeNames(spec.source, where, ownName(spec.name));
       checked.add(key);
     }
     return key;

@@ -71,5 +71,5 @@ export class Action {
 }
 
 function compileFunctionSync(spec: Extract<TargetSpec, { kind: "function" }>): Fn {
-  return evaluate(spec.source, spec.base) as Fn;
+  return evaluate(spec.source, spec.base, {}, { name: spec.name, location: spec.location }) as Fn;
 }

@@ -18,6 +18,7 @@ import { type FreeName, freeNames } from "./free-names.js";
 import { esbuildHelpers } from "./helpers.js";
 import { rewriteImports } from "./js-tokens.js";
 import { beforeUserImport } from "./loaders.js";
+import { locate, type SourceLocation } from "./locate.js";
 import { distUrl } from "../shared/paths.js";
 
 /** A function exported from a module, run in the thread: `{ module: "./work.ts", export: "crunch" }`. */
@@ -28,7 +29,7 @@ export type Target = ((...args: any[]) => unknown) | ModuleTarget;
 
 /** A target in the form that crosses threads. */
 export type TargetSpec =
-  | { kind: "function"; source: string; name: string; base: string }
+  | { kind: "function"; source: string; name: string; base: string; location?: SourceLocation }
   | { kind: "module"; module: string; export: string };
 
 // The library's own files, as stack traces name them: dist/, or src/ when source maps are on (tsx).
@@ -63,8 +64,8 @@ function resolveModule(module: string | URL, base: string): string {
 }
 
 /** Turns the source of a function into an expression that evaluates to it (methods become functions). */
-export function functionExpression(fn: Function, what: string): string {
-  const source = Function.prototype.toString.call(fn);
+export function functionExpression(fn: Function, what: string, text?: string): string {
+  const source = text ?? Function.prototype.toString.call(fn);
   if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
     throw new TypeError(
       `${what} cannot be sent to another thread: it is a native or bound function (pass a plain function)`,
@@ -89,9 +90,18 @@ export function functionExpression(fn: Function, what: string): string {
  */
 export function describeTarget(target: unknown, where: string, base = callerFile(), check = true): TargetSpec {
   if (typeof target === "function") {
-    const source = functionExpression(target, where);
-    if (check) checkFreeNames(source, where);
-    return { kind: "function", source, name: target.name, base };
+    let source = functionExpression(target, where);
+    if (check) checkFreeNames(source, where, ownName(target.name));
+    const spec: TargetSpec = { kind: "function", source, name: target.name, base };
+    const raw = Function.prototype.toString.call(target);
+    const found = locate(target, raw, base);
+    if (found) {
+      // Laid out as in the user's file; functionExpression() may put `function ` before a method.
+      source = functionExpression(target, where, found.source);
+      const column = Math.max(1, found.location.column - (source.length - found.source.length));
+      Object.assign(spec, { source, location: { ...found.location, column } });
+    }
+    return spec;
   }
   if (isModuleTarget(target)) {
     const exp = target.export ?? "default";
@@ -225,7 +235,32 @@ function withImporter(source: string): string {
  * `extra` names (which win over the others). Synchronous, so a blocking call (Barrier.wait(),
  * reviving a local subclass) can compile source too.
  */
-export function evaluate(source: string, base: string, extra: Record<string, unknown> = {}): unknown {
+/** `[name]` if `name` can be bound to the function in the thread (see evaluate's `name`), else []. */
+export function ownName(name: string): string[] {
+  return /^[A-Za-z_$][\w$]*$/.test(name) && !reserved.has(name) ? [name] : [];
+}
+const reserved = new Set(
+  (
+    "break case catch class const continue debugger default delete do else enum export extends false finally for " +
+    "function if import in instanceof new null return super switch this throw true try typeof var void while with " +
+    "yield let static implements interface package private protected public await arguments eval undefined"
+  ).split(" "),
+);
+
+/** How a function target's source is compiled: the name it had, where it was written. */
+export interface EvaluateOptions {
+  /** The function's own name, bound to it (an arrow `const f = () => f()` may call itself). */
+  name?: string;
+  /** Where the source was written: stack frames then name that file and line (`//# sourceURL`). */
+  location?: SourceLocation;
+}
+
+export function evaluate(
+  source: string,
+  base: string,
+  extra: Record<string, unknown> = {},
+  options: EvaluateOptions = {},
+): unknown {
   // CommonJS builds read the library as `threading_1.Lock`: bind such names to its exports.
   if (!scope) {
     if (!lib) throw new Error("threading: evaluate() before the library's entry has loaded");
@@ -248,14 +283,33 @@ export function evaluate(source: string, base: string, extra: Record<string, unk
     if (!(alias in extra) && !(alias in (lib as object))) extra = { ...extra, [alias]: lib };
   }
   const extraNames = Object.keys(extra);
-  const body = `"use strict"; return (${withImporter(source)});`;
-  const make = new Function(...names, "__threadingImport", ...extraNames, body);
-  return make(...values, importer, ...extraNames.map((k) => extra[k]));
+  const make = (body: string) => new Function(...names, "__threadingImport", ...extraNames, body);
+  const expression = withImporter(source);
+  const { location } = options;
+  const [name] = ownName(options.name ?? "");
+  // new Function puts the body on the script's third line: pad it so the function starts at its
+  // line and column in the user's file, and name that file.
+  const pad = location ? "\n".repeat(Math.max(0, location.line - 3)) + " ".repeat(location.column - 1) : "";
+  const url = location ? `\n//# sourceURL=${location.url}` : "";
+  let compiled: Function | undefined;
+  if (name !== undefined) {
+    try {
+      compiled = make(`"use strict";{const ${name}=(${pad}${expression}\n);return ${name};}${url}`);
+    } catch {
+      compiled = undefined;
+    }
+  }
+  compiled ??= make(`"use strict";return(${pad}${expression}\n);${url}`);
+  return compiled(...values, importer, ...extraNames.map((k) => extra[k]));
 }
 
 /** Turns a spec back into a callable in this thread. */
 export async function compileTarget(spec: TargetSpec): Promise<(...args: unknown[]) => unknown> {
-  if (spec.kind === "function") return evaluate(spec.source, spec.base) as (...args: unknown[]) => unknown;
+  if (spec.kind === "function") {
+    return evaluate(spec.source, spec.base, {}, { name: spec.name, location: spec.location }) as (
+      ...args: unknown[]
+    ) => unknown;
+  }
   // The library's own modules (Timer's body, ...) are JavaScript: no need to register tsx for them.
   if (!libraryDirs.some((dir) => spec.module.startsWith(dir))) await beforeUserImport();
   const mod = (await import(spec.module)) as Record<string, unknown>;

@@ -66,6 +66,38 @@ function describe(value: unknown): string {
   return ctor ? `a ${ctor}` : "an object";
 }
 
+/** Prototypes (classes) whose instances were already warned about. */
+const warned = new WeakSet<object>();
+
+/**
+ * An instance of a user class crosses as a plain object of its own fields (structured clone): its
+ * methods stay behind, and calling one in the other thread would fail with a bare "x.m is not a
+ * function". Said once per class, at send time, as a process warning (code
+ * THREADING_METHODS_NOT_SENT) naming the class, the methods and where the value was; a class
+ * with no methods (data only) is not mentioned.
+ */
+function warnMethodsLost(proto: object, where: string): void {
+  if (warned.has(proto)) return;
+  warned.add(proto);
+  const methods = new Set<string>();
+  for (let p: object | null = proto; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    for (const key of Object.getOwnPropertyNames(p)) {
+      if (key === "constructor") continue;
+      const d = Object.getOwnPropertyDescriptor(p, key);
+      if (d && (typeof d.value === "function" || d.get || d.set)) methods.add(key);
+    }
+  }
+  if (methods.size === 0) return;
+  const name = (proto as { constructor?: { name?: string } }).constructor?.name || "(anonymous class)";
+  const list = [...methods].slice(0, 5).join(", ") + (methods.size > 5 ? ", ..." : "");
+  process.emitWarning(
+    `${where} is an instance of class ${name}: it arrives in the other thread as a plain object of its own ` +
+      `fields, without its methods (${list}). Send its data and rebuild the object there, or use a ` +
+      `{ module, export } target that imports the class.`,
+    { code: "THREADING_METHODS_NOT_SENT" },
+  );
+}
+
 function pathText(path: (string | number)[], root: string): string {
   let s = root;
   for (const p of path)
@@ -217,6 +249,8 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
       return fail(obj);
     }
     // A plain object, or an instance of a user class: its own enumerable fields, as structured clone.
+    const proto = Object.getPrototypeOf(obj);
+    if (!plainPrototypes.has(proto)) warnMethodsLost(proto, pathText(path, where));
     const out: Record<string, unknown> = {};
     seen.set(obj, out);
     for (const key of Object.keys(obj)) {
