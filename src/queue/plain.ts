@@ -24,12 +24,22 @@
  *   STR2                    aux = length; the UTF-16 units, padded to a word (lone surrogates kept)
  *   BIG                     aux = sign | words << 1; the magnitude, 32 bits a word, low first
  *   ARR                     aux = length; the elements
- *   OBJ                     aux = keys; then each key (one word `length << 1 | twoByte`, then its
- *                           bytes as STR1/STR2) and its value
+ *   OBJ                     aux = keys; then the word count of the key block, the key block (each
+ *                           key: one word `length << 1 | twoByte`, then its bytes as STR1/STR2),
+ *                           then the values in the keys' order
  *
  * Decoding reads the words of a record already copied out of shared memory (readRecord). Short
  * strings (keys above all) go through a small per-thread intern table, so a repeated key or value
  * costs a hash and a compare instead of an allocation.
+ *
+ * Shapes: objects of one shape (the same keys in the same order) are the common case — a stream of
+ * records, results, messages. The encoder keeps the key blocks it wrote last per shape (a small
+ * per-thread table, matched by the keys themselves) and copies a block instead of writing each key
+ * again; the decoder keeps the shapes it read (matched by the key block's words), with their key
+ * strings, and once a shape has come often it builds its objects with a function made for it from
+ * an object literal (`{"id": g(), "name": g()}`: one allocation with the final hidden class, instead
+ * of one property store after another). Both tables are bounded; where code generation from strings
+ * is disallowed (`--disallow-code-generation-from-strings`), objects are built key by key.
  */
 import { kShare } from "../transport/shareable.js";
 import { types } from "node:util";
@@ -67,12 +77,15 @@ export class Writer {
   pos = 0;
   /** Bytes the encoding may not exceed (set per call). */
   limit = 0;
+  /** buf.byteLength (read once per growth, not per room() call). */
+  bytes: number;
   /** Objects already written (a repeat means: take the general path); `seenN` of them. */
   seen: object[] = new Array<object>(16).fill(EMPTY);
   seenN = 0;
   seenSet: Set<object> | null = null;
 
   constructor(bytes = 1024) {
+    this.bytes = bytes;
     this.buf = new ArrayBuffer(bytes);
     this.i32 = new Int32Array(this.buf);
     this.f64 = new Float64Array(this.buf);
@@ -84,10 +97,11 @@ export class Writer {
   room(words: number): boolean {
     const need = (this.pos + words) * 4;
     if (need > this.limit) return false;
-    if (need <= this.buf.byteLength) return true;
-    let size = this.buf.byteLength * 2;
+    if (need <= this.bytes) return true;
+    let size = this.bytes * 2;
     while (size < need) size *= 2;
     const next = new ArrayBuffer(size);
+    this.bytes = size;
     new Int32Array(next).set(this.i32.subarray(0, this.pos));
     this.buf = next;
     this.i32 = new Int32Array(next);
@@ -247,14 +261,68 @@ function put(w: Writer, v: unknown, depth: number): boolean {
   if ((o as { [kShare]?: unknown })[kShare] !== undefined || types.isProxy(o) || !remember(w, o)) return false;
   const keys = Object.keys(o);
   const n = keys.length;
-  if (n >= 2 ** 27 || !w.room(1)) return false;
-  w.i32[w.pos++] = K_OBJ | (n << 4);
-  for (let i = 0; i < n; i++) {
-    const k = keys[i] as string;
-    if (k === "__proto__") return false;
-    if (!putString(w, k, false)) return false;
-    if (!put(w, (o as Record<string, unknown>)[k], depth + 1)) return false;
+  if (n >= 2 ** 27) return false;
+  const shape = n > 0 ? encShapes[encSlot(keys)] : undefined;
+  if (shape !== undefined && sameKeys(shape.keys, keys)) {
+    // a shape seen before: its key block copied
+    const words = shape.words;
+    const kw = words.length;
+    if (!w.room(2 + kw)) return false;
+    const i32 = w.i32;
+    const at = w.pos + 2;
+    i32[w.pos] = K_OBJ | (n << 4);
+    i32[w.pos + 1] = kw;
+    for (let i = 0; i < kw; i++) i32[at + i] = words[i] as number;
+    w.pos = at + kw;
+    // its values read by a function made for it (named loads, not one keyed load per key)
+    if (shape.read === null && ++shape.seen === COMPILE_AFTER) shape.read = compileReader(keys);
+    if (shape.read !== null) {
+      const values = shape.read(o);
+      for (let i = 0; i < n; i++) if (!put(w, values[i], depth + 1)) return false;
+      return true;
+    }
+  } else {
+    if (!w.room(2)) return false;
+    w.i32[w.pos] = K_OBJ | (n << 4);
+    const block = w.pos + 2;
+    w.pos = block;
+    for (let i = 0; i < n; i++) {
+      const k = keys[i] as string;
+      if (k === "__proto__") return false;
+      if (!putString(w, k, false)) return false;
+    }
+    const kw = w.pos - block;
+    w.i32[block - 1] = kw;
+    if (n > 0 && n <= SHAPE_KEYS && kw <= SHAPE_WORDS)
+      encShapes[encSlot(keys)] = { keys, words: w.i32.slice(block, block + kw), seen: 0, read: null };
   }
+  for (let i = 0; i < n; i++) if (!put(w, (o as Record<string, unknown>)[keys[i] as string], depth + 1)) return false;
+  return true;
+}
+
+/** Shapes (key lists) with more keys or longer key blocks are not cached. */
+const SHAPE_KEYS = 64;
+const SHAPE_WORDS = 256;
+const ENC_SHAPES = 64;
+
+/** The encoder's shapes: key lists and their encoded key blocks, in a direct-mapped table. */
+const encShapes: (
+  | { keys: string[]; words: Int32Array; seen: number; read: ((o: object) => unknown[]) | null }
+  | undefined
+)[] = new Array(ENC_SHAPES).fill(undefined);
+
+function encSlot(keys: string[]): number {
+  const k0 = keys[0] as string;
+  const k1 = keys[keys.length - 1] as string;
+  return (
+    (keys.length * 31 + k0.length * 7 + (k0.length > 0 ? k0.charCodeAt(0) : 0) + k1.length * 13) & (ENC_SHAPES - 1)
+  );
+}
+
+function sameKeys(a: string[], b: string[]): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
@@ -345,6 +413,73 @@ function readString(n: number, wide: boolean): string {
   return str;
 }
 
+/** A shape the decoder has read: its key block's words, its keys, and (once seen often) its maker. */
+interface Shape {
+  n: number;
+  words: Int32Array | null;
+  keys: string[];
+  seen: number;
+  make: ((g: () => unknown) => unknown) | null;
+}
+
+const DEC_SHAPES = 256;
+/** Objects of a shape seen this many times are built by a function made for the shape. */
+const COMPILE_AFTER = 8;
+const decShapes: (Shape | undefined)[] = new Array(DEC_SHAPES).fill(undefined);
+let canCompile = true;
+
+/** The shape whose key block (`n` keys, `kw` words) starts at the read position; moves past the block. */
+function readShape(n: number, kw: number): Shape {
+  const i32 = src.i32;
+  const at = rpos;
+  let h = Math.imul(n ^ kw, 0x9e3779b1);
+  for (let i = 0; i < kw; i++) h = Math.imul(h ^ (i32[at + i] as number), 0x9e3779b1);
+  h = (h ^ (h >>> 15)) & (DEC_SHAPES - 1);
+  const known = decShapes[h];
+  if (known !== undefined && known.n === n && (known.words as Int32Array).length === kw) {
+    const words = known.words as Int32Array;
+    let i = 0;
+    while (i < kw && words[i] === i32[at + i]) i++;
+    if (i === kw) {
+      rpos = at + kw;
+      return known;
+    }
+  }
+  const keys = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const head = i32[rpos++] as number;
+    keys[i] = readString(head >>> 1, (head & 1) !== 0);
+  }
+  const cached = n <= SHAPE_KEYS && kw <= SHAPE_WORDS;
+  const shape: Shape = { n, words: cached ? i32.slice(at, at + kw) : null, keys, seen: cached ? 0 : -1, make: null };
+  if (cached) decShapes[h] = shape;
+  return shape;
+}
+
+/** A function reading the values of `keys` from an object, in order, or null (not allowed here). */
+function compileReader(keys: string[]): ((o: object) => unknown[]) | null {
+  if (!canCompile) return null;
+  try {
+    const body = keys.map((k) => `o[${JSON.stringify(k)}]`).join(", ");
+    return new Function("o", `"use strict"; return [${body}];`) as (o: object) => unknown[];
+  } catch {
+    canCompile = false; // --disallow-code-generation-from-strings
+    return null;
+  }
+}
+
+/** A function building an object of `keys` from successive g() results, or null (not allowed here). */
+function compile(keys: string[]): ((g: () => unknown) => unknown) | null {
+  if (!canCompile || keys.includes("__proto__")) return null;
+  try {
+    const body = keys.map((k) => `${JSON.stringify(k)}: g()`).join(", ");
+    return new Function("g", `"use strict"; return { ${body} };`) as (g: () => unknown) => unknown;
+  } catch {
+    canCompile = false; // --disallow-code-generation-from-strings
+    return null;
+  }
+}
+
 function get(): unknown {
   const s = src;
   const tag = s.i32[rpos++] as number;
@@ -383,12 +518,13 @@ function get(): unknown {
       return a;
     }
     case K_OBJ: {
+      const kw = s.i32[rpos++] as number;
+      const shape = readShape(aux, kw);
+      if (shape.make !== null) return shape.make(get);
+      if (++shape.seen === COMPILE_AFTER) shape.make = compile(shape.keys);
+      const keys = shape.keys;
       const o: Record<string, unknown> = {};
-      for (let i = 0; i < aux; i++) {
-        const head = s.i32[rpos++] as number;
-        const k = readString(head >>> 1, (head & 1) !== 0);
-        o[k] = get();
-      }
+      for (let i = 0; i < aux; i++) o[keys[i] as string] = get();
       return o;
     }
   }

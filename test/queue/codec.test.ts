@@ -189,3 +189,48 @@ test("arrays: holes arrive as undefined and extra properties are dropped, as on 
   assert.equal(Object.getPrototypeOf(got.value), Object.prototype);
   assert.deepStrictEqual({ ...(got.value as object) }, { a: 1 });
 });
+
+test("objects of a repeated shape (cached key blocks, made readers and builders) keep their keys, order and values", () => {
+  const keysOf = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(keysOf)
+      : typeof v === "object" && v !== null
+        ? Object.entries(v).map(([k, x]) => [k, keysOf(x)])
+        : v;
+  fc.assert(
+    fc.property(fc.dictionary(key, plain, { maxKeys: 6, noNullPrototype: true }), (value) => {
+      // past the point where a shape gets a made reader and builder (8 sightings)
+      for (let i = 0; i < 12; i++) {
+        const got = roundTrip(value);
+        assert.deepStrictEqual(got.value, value);
+        assert.deepStrictEqual(keysOf(got.value), keysOf(value), "same keys in the same order, nested too");
+        assert.equal(Object.getPrototypeOf(got.value), Object.prototype);
+      }
+    }),
+    { numRuns: 300 },
+  );
+  const odd = ['a"b', "c\\d", "e\u2028f", "\ud800", "2", "10", "constructor", "", "x y", "}{`", "'"];
+  const o = Object.fromEntries(odd.map((k, i) => [k, { [k]: i }]));
+  for (let i = 0; i < 12; i++) {
+    const got = roundTrip(o).value as Record<string, unknown>;
+    assert.deepStrictEqual(got, o);
+    assert.deepStrictEqual(Object.keys(got), Object.keys(o));
+  }
+  // getters run once each per encoding, in key order, also with a made reader
+  const calls: string[] = [];
+  const withGetters = {
+    get a() {
+      calls.push("a");
+      return 1;
+    },
+    get b() {
+      calls.push("b");
+      return 2;
+    },
+  };
+  for (let i = 0; i < 12; i++) assert.deepStrictEqual(roundTrip(withGetters).value, { a: 1, b: 2 });
+  assert.deepStrictEqual(
+    calls,
+    Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? "a" : "b")),
+  );
+});
