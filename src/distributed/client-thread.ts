@@ -32,6 +32,8 @@ const FINISHED = 3;
 export const DONE = 0;
 export const FAILED = 1;
 export const GONE = 2;
+/** The client thread cannot go on ([-1, BROKEN, reason]): every pending future fails with BrokenExecutor. */
+export const BROKEN = 3;
 
 /** Messages from the executor. */
 export interface ClientBatch {
@@ -55,6 +57,8 @@ export interface ClientOptions {
   defaultJobOptions: Record<string, unknown>;
   /** Seconds without news before a job is looked up in Redis. */
   sweepAfter: number;
+  /** @internal Test hook: how the thread dies once its first jobs are added ("throw": its body throws; "listener": a callback throws, so the body never ends). */
+  testCrash?: "throw" | "listener";
 }
 
 interface Tracked {
@@ -66,8 +70,25 @@ interface Tracked {
   added: boolean;
 }
 
-/** The thread's body. Resolves once stopped (after the executor has no futures left). */
+/**
+ * The thread's body. Resolves once stopped (after the executor has no futures left). If it fails,
+ * it says why on the port ([-1, BROKEN, reason]) and rings the doorbell before the thread ends, so
+ * the executor fails every pending future with BrokenExecutor instead of leaving it pending; a death
+ * that skips this (an error thrown from a callback, the worker killed) is seen by the executor
+ * watching the thread's slot in the thread table (executor.ts).
+ */
 export async function clientThread(port: MessagePort, doorbell: Int32Array, o: ClientOptions): Promise<void> {
+  try {
+    await serve(port, doorbell, o);
+  } catch (e) {
+    const reason = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    port.postMessage([-1, BROKEN, reason]);
+    Atomics.add(doorbell, 0, 1);
+    Atomics.notify(doorbell, 0);
+  }
+}
+
+async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions): Promise<void> {
   const { Queue, QueueEvents } = await loadBullMQ();
   const queue = new Queue(o.queue, {
     connection: redisConnection(o.redis, { maxRetriesPerRequest: null }),
@@ -173,6 +194,11 @@ export async function clientThread(port: MessagePort, doorbell: Int32Array, o: C
     adding = adding.then(async () => {
       try {
         await queue.addBulk(batch);
+        if (o.testCrash === "throw") fail(new Error("test: the client thread fails"));
+        else if (o.testCrash === "listener")
+          setTimeout(() => {
+            throw new Error("test: a callback of the client thread throws");
+          });
         const now = Date.now();
         for (const seq of seqs) {
           const t = tracked.get(seq);
@@ -190,8 +216,10 @@ export async function clientThread(port: MessagePort, doorbell: Int32Array, o: C
   let addQueued = false;
 
   let stop: () => void = () => {};
-  const stopped = new Promise<void>((r) => {
-    stop = r;
+  let fail: (e: Error) => void = () => {};
+  const stopped = new Promise<void>((resolve, reject) => {
+    stop = resolve;
+    fail = reject;
   });
   port.on("message", (m: ClientBatch) => {
     if (m.f) for (const [key, spec] of m.f) targets.set(key, spec);
@@ -274,7 +302,14 @@ export async function clientThread(port: MessagePort, doorbell: Int32Array, o: C
     Math.max(200, sweepMs / 2),
   );
 
-  await stopped;
+  try {
+    await stopped;
+  } catch (e) {
+    clearInterval(sweep);
+    queue.disconnect?.().catch?.(() => {});
+    events.disconnect?.().catch?.(() => {});
+    throw e;
+  }
   clearInterval(sweep);
   sendAdds();
   await adding;

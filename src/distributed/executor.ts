@@ -20,13 +20,15 @@
  */
 import { randomBytes } from "node:crypto";
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
-import { RuntimeError, TimeoutError } from "../errors.js";
+import { BrokenExecutor, RuntimeError, TimeoutError } from "../errors.js";
 import { blockUntil, doorbell, Future, type FutureLink, internals, PENDING } from "../futures/future.js";
 import { libraryFile } from "../shared/paths.js";
+import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
 import { deadlineOf, remaining, timeoutMs } from "../shared/wait.js";
 import { functionExpression, isModuleTarget, type ModuleTarget, type Target } from "../threads/target.js";
 import { Thread } from "../threads/thread.js";
-import { type ClientBatch, type ClientOptions, DONE, FAILED, GONE } from "./client-thread.js";
+import { kShare } from "../transport/shareable.js";
+import { BROKEN, type ClientBatch, type ClientOptions, DONE, FAILED, GONE } from "./client-thread.js";
 import { redisConnection } from "./connection.js";
 import { CALL, CHUNK, outcomeOf, type RemoteTarget, remoteBytes } from "./protocol.js";
 
@@ -115,6 +117,8 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
   #outbox: unknown[] = [];
   #cancels: number[] = [];
   #flushQueued = false;
+  /** Why the executor cannot go on (its client thread died or cannot reach Redis): see #break. */
+  #broken: string | undefined;
   readonly #link: FutureLink;
 
   constructor(options: RedisExecutorOptions) {
@@ -122,6 +126,7 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
       throw new TypeError("RedisExecutor(options): options must be an object like { redis: 'redis://host:6379' }");
     }
     const { redis, queue = "threading", defaultJobOptions = {}, prefix } = options;
+    const testCrash = (options as { testCrash?: ClientOptions["testCrash"] }).testCrash;
     redisConnection(redis); // checks it
     if (typeof queue !== "string" || queue === "")
       throw new TypeError("RedisExecutor: queue must be a non-empty string");
@@ -138,6 +143,7 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
       tag: randomBytes(6).toString("hex"),
       defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, ...defaultJobOptions },
       sweepAfter: Number(process.env.THREADING_REDIS_SWEEP_SECONDS ?? 10),
+      ...(testCrash === undefined ? {} : { testCrash }),
     };
     this.#link = { poll: () => this.#poll(), cancelled: (f) => this.#forget(f) };
   }
@@ -155,6 +161,7 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
   submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Future<Awaited<R>>;
   submit<R = unknown>(fn: ModuleTarget, ...args: unknown[]): Future<R>;
   submit(fn: Target, ...args: unknown[]): Future<unknown> {
+    this.#checkBroken();
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     const key = this.#keyOf(fn, "RedisExecutor.submit(): fn");
     return this.#submit(key, CALL, remoteBytes(args, "RedisExecutor.submit(): args"));
@@ -177,6 +184,7 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
   }
 
   #submit(key: number, mode: number, bytes: Uint8Array): Future<unknown> {
+    this.#checkBroken();
     this.#start();
     const f = new Future<unknown>();
     let handle: number;
@@ -211,15 +219,72 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     port1.on("message", (m: unknown[]) => this.#receive(m));
+    // The thread's end closes the port: with futures out, it died (not from inside the close event,
+    // where receiveMessageOnPort() crashes Node; see futures/executor.ts).
+    port1.on("close", () => setImmediate(() => this.#checkClient()));
     port1.unref();
-    this.#thread = new Thread<unknown[]>({
+    const thread = new Thread<unknown[]>({
       target: clientEntry,
       args: [port2, doorbell, this.#options],
       transferList: [port2],
       name: this.#name,
       daemon: true,
     });
-    this.#thread.start();
+    this.#thread = thread;
+    thread.start();
+    this.#watch(thread);
+  }
+
+  /** From the event loop: notices the client thread's end in the thread table (without keeping the process alive). */
+  #watch(thread: Thread): void {
+    const ident = thread.ident as number;
+    const slot = (thread[kShare]().meta as { slot: number }).slot;
+    const i = slotIndex(slot, SLOT_STATE);
+    const again = (): void => {
+      if (!isIdentAlive(slot, ident)) {
+        this.#checkClient();
+        return;
+      }
+      const r = Atomics.waitAsync(G, i, Atomics.load(G, i));
+      if (r.async) r.value.then(again);
+      else queueMicrotask(again);
+    };
+    again();
+  }
+
+  /**
+   * The backstop for a client thread that died without saying why (an error thrown from a
+   * callback, its worker killed): once it has ended, the outcomes it posted are taken, and the
+   * futures still pending fail with BrokenExecutor. Called from blocking waits (#poll) too.
+   */
+  #checkClient(): void {
+    const thread = this.#thread;
+    if (thread === undefined || this.#broken !== undefined || thread.isAlive()) return;
+    this.#drain();
+    if (this.#futures.size > 0 || !this.#stopSent) {
+      this.#break("its client thread (the one that talks to Redis) ended unexpectedly (see stderr)");
+    }
+  }
+
+  /**
+   * The executor cannot go on: every pending future fails with BrokenExecutor(`reason`), and so do
+   * later submit() / map() calls. Jobs already in Redis may still run on workers (their outcomes
+   * are not received).
+   */
+  #break(reason: string): void {
+    if (this.#broken !== undefined) return;
+    this.#broken = `${this.#name} (queue ${this.#options.queue}) is broken: ${reason}`;
+    this.#outbox = [];
+    for (const [seq, f] of [...this.#futures]) {
+      this.#release(f, seq);
+      internals.settle(f, { ok: false, error: new BrokenExecutor(this.#broken) });
+    }
+    this.#afterSettle();
+    this.#port?.close();
+  }
+
+  #checkBroken(): void {
+    if (this.#broken !== undefined) throw new BrokenExecutor(this.#broken);
   }
 
   #queueFlush(): void {
@@ -265,10 +330,14 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
   #receive(m: unknown[]): void {
     for (let i = 0; i < m.length; i += 3) {
       const seq = m[i] as number;
-      const f = this.#futures.get(seq);
-      if (f === undefined) continue;
       const kind = m[i + 1];
       const payload = m[i + 2];
+      if (kind === BROKEN) {
+        this.#break(String(payload));
+        return;
+      }
+      const f = this.#futures.get(seq);
+      if (f === undefined) continue;
       this.#release(f, seq);
       if (kind === DONE) {
         let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -318,11 +387,17 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
     this.#afterSettle();
   }
 
-  /** Sends what is buffered and takes the outcomes posted (for blocking waits). */
+  /** Sends what is buffered and takes the outcomes posted (for blocking waits); notices a dead client thread. */
   #poll(): void {
     if (this.#flushQueued) this.#flush();
+    this.#drain();
+    this.#checkClient();
+  }
+
+  /** Takes the outcomes the client thread has posted. */
+  #drain(): void {
     const port = this.#port;
-    if (port === undefined) return;
+    if (port === undefined || this.#broken !== undefined) return;
     for (;;) {
       const m = receiveMessageOnPort(port);
       if (m === undefined) return;
@@ -394,6 +469,7 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
     if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
       throw new RangeError(`RedisExecutor.${what}(): chunksize must be an integer >= 1, not ${size}`);
     }
+    this.#checkBroken();
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     const key = this.#keyOf(fn, `RedisExecutor.${what}(): fn`);
     const fs: Future<unknown>[] = [];

@@ -188,4 +188,48 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
       }
     },
   );
+  test(
+    "a client thread that dies fails every pending future with BrokenExecutor, and later submits too",
+    T,
+    async () => {
+      // No worker on these queues: the jobs stay pending until the client thread dies (test hook).
+      const { BrokenExecutor, setExcepthook } = await import("threading");
+      // Its body fails: it says why before it ends.
+      const ex = new RedisExecutor({ redis: redis.url, queue: "crash", testCrash: "throw" } as never);
+      const fs = [1, 2, 3].map((i) => ex.submit(work("double"), i));
+      await assert.rejects(fs[0]?.resultAsync(30) as Promise<unknown>, (e: Error) => {
+        assert.ok(e instanceof BrokenExecutor);
+        assert.match(e.message, /RedisExecutor-\d+ \(queue crash\) is broken: Error: test: the client thread fails/);
+        return true;
+      });
+      assert.throws(() => fs[1]?.result(5), BrokenExecutor); // a blocking wait too
+      assert.ok(fs.every((f) => f.done() && !f.cancelled()));
+      assert.throws(() => ex.submit(work("double"), 4), BrokenExecutor);
+      assert.throws(() => ex.map(work("double"), [1]), BrokenExecutor);
+      ex.shutdown(); // returns: nothing is pending
+      // A callback throws: the thread ends without a word; the executor sees it end (the thread table).
+      const uncaught: string[] = [];
+      setExcepthook(({ excValue }) => uncaught.push(String((excValue as Error)?.message)));
+      try {
+        const ex2 = new RedisExecutor({ redis: redis.url, queue: "crash", testCrash: "listener" } as never);
+        const f = ex2.submit(work("double"), 5);
+        await assert.rejects(f.resultAsync(30), (e: Error) => {
+          assert.ok(e instanceof BrokenExecutor);
+          assert.match(e.message, /its client thread \(the one that talks to Redis\) ended unexpectedly/);
+          return true;
+        });
+        const blocked = new RedisExecutor({ redis: redis.url, queue: "crash", testCrash: "listener" } as never);
+        const g = blocked.submit(work("double"), 6);
+        assert.throws(() => g.result(30), BrokenExecutor); // a blocking wait notices it too
+        await ex2.shutdownAsync();
+        await blocked.shutdownAsync();
+        assert.deepEqual(uncaught, [
+          "test: a callback of the client thread throws",
+          "test: a callback of the client thread throws",
+        ]);
+      } finally {
+        setExcepthook(null);
+      }
+    },
+  );
 });
