@@ -20,7 +20,7 @@
  */
 import "../index.js";
 import type { MessagePort } from "node:worker_threads";
-import { loadBullMQ, redisConnection } from "./connection.js";
+import { loadBullMQ, redactedUrl, redisConnection } from "./connection.js";
 import type { RemoteTarget } from "./protocol.js";
 
 // Word states, as futures/future.ts.
@@ -57,6 +57,11 @@ export interface ClientOptions {
   defaultJobOptions: Record<string, unknown>;
   /** Seconds without news before a job is looked up in Redis. */
   sweepAfter: number;
+  /**
+   * Seconds the thread may go without reaching Redis (at start, or later without a break) before
+   * the executor is broken (BrokenExecutor); Infinity = wait for ever.
+   */
+  connectTimeout: number;
   /** @internal Test hook: how the thread dies once its first jobs are added ("throw": its body throws; "listener": a callback throws, so the body never ends). */
   testCrash?: "throw" | "listener";
 }
@@ -90,18 +95,68 @@ export async function clientThread(port: MessagePort, doorbell: Int32Array, o: C
 
 async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions): Promise<void> {
   const { Queue, QueueEvents } = await loadBullMQ();
+  // Every wait of this thread on Redis is raced against `failed`, which rejects when the thread
+  // cannot go on (Redis unreachable for connectTimeout): then it ends, and the executor is broken.
+  let failure: Error | undefined;
+  let rejectFailed: (e: Error) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    rejectFailed = reject;
+  });
+  failed.catch(() => {});
+  const fail = (e: Error): void => {
+    failure ??= e;
+    rejectFailed(e);
+  };
+  const within = <T>(p: Promise<T>): Promise<T> => Promise.race([p, failed]);
   const queue = new Queue(o.queue, {
     connection: redisConnection(o.redis, { maxRetriesPerRequest: null }),
     ...(o.prefix === undefined ? {} : { prefix: o.prefix }),
     defaultJobOptions: o.defaultJobOptions,
   });
   let lastError = 0;
+  let lastMessage = "";
   const complain = (e: Error) => {
+    lastMessage = String(e?.message ?? e);
     if (Date.now() - lastError < 5000) return;
     lastError = Date.now();
-    process.stderr.write(`RedisExecutor (queue ${o.queue}): Redis: ${e?.message ?? e}\n`);
+    process.stderr.write(`RedisExecutor (queue ${o.queue}): Redis: ${lastMessage}\n`);
   };
   queue.on("error", complain);
+  // Reachability: a PING round trip every second (commands wait in ioredis while it reconnects, so
+  // a pending one means Redis is out of reach); none for connectTimeout seconds breaks the executor.
+  const connectMs = o.connectTimeout * 1000;
+  let lastReached = Date.now();
+  let pinging = false;
+  const health =
+    connectMs === Number.POSITIVE_INFINITY
+      ? undefined
+      : setInterval(
+          () => {
+            if (!pinging) {
+              pinging = true;
+              (queue.getBackend().client as Promise<{ ping(): Promise<unknown> }>)
+                .then((c) => c.ping())
+                .then(
+                  () => {
+                    lastReached = Date.now();
+                  },
+                  (e: unknown) => complain(e as Error),
+                )
+                .finally(() => {
+                  pinging = false;
+                });
+            }
+            if (Date.now() - lastReached > connectMs) {
+              fail(
+                new Error(
+                  `cannot reach Redis at ${redactedUrl(o.redis)} for ${o.connectTimeout} s (connectTimeout)` +
+                    (lastMessage === "" ? "" : `: ${lastMessage}`),
+                ),
+              );
+            }
+          },
+          Math.max(50, Math.min(1000, connectMs / 4)),
+        );
   const targets = new Map<number, RemoteTarget>();
   const slabs: Int32Array[] = [];
   const tracked = new Map<number, Tracked>();
@@ -146,11 +201,16 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
   // Read events from where the stream is now, before any job of ours exists.
   let lastEventId = "0-0";
   try {
-    await queue.waitUntilReady();
-    const client = await queue.getBackend().client;
-    const last = (await client.xrevrange(queue.keys.events, "+", "-", "COUNT", 1)) as [string, unknown][];
+    await within(queue.waitUntilReady());
+    const client = await within(queue.getBackend().client as Promise<{ xrevrange(...a: unknown[]): Promise<unknown> }>);
+    const last = (await within(client.xrevrange(queue.keys.events, "+", "-", "COUNT", 1))) as [string, unknown][];
     if (last.length > 0) lastEventId = (last[0] as [string, unknown])[0];
   } catch {
+    if (failure !== undefined) {
+      clearInterval(health);
+      void queue.disconnect();
+      throw failure;
+    }
     // from the stream's start: older events are other clients' and are skipped
   }
   const events = new QueueEvents(o.queue, {
@@ -179,7 +239,14 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
   events.on("removed", ({ jobId }: { jobId: string }) => {
     settle(seqOf(jobId), GONE, "the job was removed from the queue");
   });
-  await events.waitUntilReady();
+  try {
+    await within(events.waitUntilReady());
+  } catch (e) {
+    clearInterval(health);
+    void queue.disconnect();
+    void events.close().catch(() => {});
+    throw e;
+  }
 
   // Jobs to add go out in one addBulk per turn of this thread's event loop.
   let adds: { name: string; data: unknown; opts: { jobId: string } }[] = [];
@@ -216,10 +283,8 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
   let addQueued = false;
 
   let stop: () => void = () => {};
-  let fail: (e: Error) => void = () => {};
-  const stopped = new Promise<void>((resolve, reject) => {
+  const stopped = new Promise<void>((resolve) => {
     stop = resolve;
-    fail = reject;
   });
   port.on("message", (m: ClientBatch) => {
     if (m.f) for (const [key, spec] of m.f) targets.set(key, spec);
@@ -303,17 +368,18 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
   );
 
   try {
-    await stopped;
-  } catch (e) {
+    await within(stopped);
     clearInterval(sweep);
-    queue.disconnect?.().catch?.(() => {});
-    events.disconnect?.().catch?.(() => {});
+    sendAdds();
+    await within(adding);
+    await within(Promise.all([events.close(), queue.close()]));
+  } catch (e) {
+    void queue.disconnect();
+    void events.close().catch(() => {});
     throw e;
+  } finally {
+    clearInterval(sweep);
+    clearInterval(health);
   }
-  clearInterval(sweep);
-  sendAdds();
-  await adding;
-  await events.close();
-  await queue.close();
   port.close();
 }

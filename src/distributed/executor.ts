@@ -24,7 +24,7 @@ import { BrokenExecutor, RuntimeError, TimeoutError } from "../errors.js";
 import { blockUntil, doorbell, Future, type FutureLink, internals, PENDING } from "../futures/future.js";
 import { libraryFile } from "../shared/paths.js";
 import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
-import { deadlineOf, remaining, timeoutMs } from "../shared/wait.js";
+import { deadlineOf, remaining, secondsMs, timeoutMs } from "../shared/wait.js";
 import { functionExpression, isModuleTarget, type ModuleTarget, type Target } from "../threads/target.js";
 import { Thread } from "../threads/thread.js";
 import { kShare } from "../transport/shareable.js";
@@ -42,6 +42,12 @@ export interface RedisExecutorOptions {
   defaultJobOptions?: Record<string, unknown>;
   /** BullMQ key prefix (default "bull"); workers need the same `--prefix`. */
   prefix?: string;
+  /**
+   * Seconds the executor may go without reaching Redis (default 30): unreachable that long, at
+   * start or later without a break, it is broken (its pending futures and later submits fail with
+   * BrokenExecutor). `null` or `Infinity`: wait for Redis for ever.
+   */
+  connectTimeout?: number | null;
 }
 
 /** Options of `map()` / `mapAsync()`. */
@@ -127,6 +133,10 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
     }
     const { redis, queue = "threading", defaultJobOptions = {}, prefix } = options;
     const testCrash = (options as { testCrash?: ClientOptions["testCrash"] }).testCrash;
+    const connectMs =
+      options.connectTimeout === undefined
+        ? 30_000
+        : secondsMs(options.connectTimeout, "RedisExecutor: connectTimeout");
     redisConnection(redis); // checks it
     if (typeof queue !== "string" || queue === "")
       throw new TypeError("RedisExecutor: queue must be a non-empty string");
@@ -143,6 +153,7 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
       tag: randomBytes(6).toString("hex"),
       defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, ...defaultJobOptions },
       sweepAfter: Number(process.env.THREADING_REDIS_SWEEP_SECONDS ?? 10),
+      connectTimeout: connectMs / 1000,
       ...(testCrash === undefined ? {} : { testCrash }),
     };
     this.#link = { poll: () => this.#poll(), cancelled: (f) => this.#forget(f) };

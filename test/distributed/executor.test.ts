@@ -405,5 +405,7 @@ describe("threading/distributed without Redis", () => {
     assert.throws(() => new RedisExecutor(undefined as never), TypeError);
     assert.throws(() => new RedisExecutor({ redis: "http://x" }), TypeError);
     assert.throws(() => new RedisExecutor({ redis: "redis://x", queue: "" }), TypeError);
+    assert.throws(() => new RedisExecutor({ redis: "redis://x", connectTimeout: "1" as never }), TypeError);
+    assert.throws(() => new RedisExecutor({ redis: "redis://x", connectTimeout: -1 }), RangeError);
   });
 });

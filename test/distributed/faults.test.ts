@@ -232,4 +232,49 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
       }
     },
   );
+  test(
+    "unreachable Redis: after connectTimeout the executor is broken, its futures fail, nothing waits for ever",
+    T,
+    async () => {
+      const { BrokenExecutor } = await import("threading");
+      const { createServer } = await import("node:net");
+      // A port where nothing listens (taken, then freed).
+      const port = await new Promise<number>((resolve) => {
+        const srv = createServer().listen(0, "127.0.0.1", () => {
+          const p = (srv.address() as { port: number }).port;
+          srv.close(() => resolve(p));
+        });
+      });
+      const ex = new RedisExecutor({ redis: `redis://127.0.0.1:${port}`, queue: "nowhere", connectTimeout: 1 });
+      const t0 = Date.now();
+      const fs = [1, 2].map((i) => ex.submit(work("double"), i));
+      await assert.rejects(fs[0]?.resultAsync(30) as Promise<unknown>, (e: Error) => {
+        assert.ok(e instanceof BrokenExecutor, String(e));
+        assert.match(
+          e.message,
+          new RegExp(
+            `is broken: Error: cannot reach Redis at redis://127\\.0\\.0\\.1:${port} for 1 s \\(connectTimeout\\): .*ECONNREFUSED`,
+          ),
+        );
+        return true;
+      });
+      assert.ok(Date.now() - t0 < 20_000, "bounded");
+      assert.throws(() => fs[1]?.result(5), BrokenExecutor);
+      assert.throws(() => ex.submit(work("double"), 3), BrokenExecutor);
+      ex.shutdown(); // returns
+
+      // Redis goes away for good while jobs wait (no worker): the same, connectTimeout after it left.
+      const gone = await startRedis();
+      const ex2 = new RedisExecutor({ redis: gone.url, queue: "gone", connectTimeout: 1 });
+      const f = ex2.submit(work("double"), 4);
+      await new Promise((r) => setTimeout(r, 500));
+      await gone.stop();
+      await assert.rejects(f.resultAsync(30), (e: Error) => {
+        assert.ok(e instanceof BrokenExecutor, String(e));
+        assert.match(e.message, /cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ for 1 s \(connectTimeout\)/);
+        return true;
+      });
+      await ex2.shutdownAsync(); // returns
+    },
+  );
 });
