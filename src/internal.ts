@@ -19,3 +19,8 @@ export { claimSlot, markEnded, markRunning, tableTestHooks } from "./threads/tab
 export { isIdentAlive, MAX_IDENT, setNextIds } from "./shared/runtime.js";
 export { freeNames } from "./threads/free-names.js";
 export { checkFreeNames } from "./threads/target.js";
+export {
+  GET_SLEEPERS as FIFO_GET_SLEEPERS,
+  PUT_SLEEPERS as FIFO_PUT_SLEEPERS,
+} from "./queue/fifo.js";
+export { GET_SLEEPERS as LOCKED_GET_SLEEPERS, PUT_SLEEPERS as LOCKED_PUT_SLEEPERS } from "./queue/layout.js";

@@ -64,14 +64,21 @@ export const SPIN = Number(process.env.THREADING_QUEUE_SPIN ?? 400);
  * counted in `h[sleepers]` so that wakers notify only when someone sleeps. The waker bumps the
  * sequence and then reads the sleepers count; the sleeper counts itself and then sleeps only if the
  * sequence is unchanged (both sequentially consistent): one of them always sees the other.
+ *
+ * Who uncounts a sleeper: the notifier that woke it (Atomics.notify returns how many it woke, and a
+ * sleeper returns "ok" only when woken so), else the sleeper itself (timed out, word already changed,
+ * or an exception). So the count drops as soon as a sleeper is woken, not when the woken thread
+ * next runs — on a busy machine that can be milliseconds, during which every put would otherwise
+ * notify again for a sleeper already woken. The count never falls below the threads actually asleep.
  */
 export function sleepOn(h: Int32Array, seqIndex: number, sleepers: number, seq: number, ms: number): void {
   for (let i = 0; i < SPIN; i++) if (Atomics.load(h, seqIndex) !== seq) return;
   Atomics.add(h, sleepers, 1);
+  let r: string | undefined;
   try {
-    waitBlocking(h, seqIndex, seq, ms);
+    r = waitBlocking(h, seqIndex, seq, ms);
   } finally {
-    Atomics.sub(h, sleepers, 1);
+    if (r !== "ok") Atomics.sub(h, sleepers, 1);
   }
 }
 
@@ -91,11 +98,12 @@ export async function sleepOnAsync(
 ): Promise<void> {
   Atomics.add(h, sleepers, 1);
   Atomics.add(h, sleepers + 1, 1);
+  let r: string | undefined;
   try {
-    await waitAsync(h, seqIndex, seq, ms);
+    r = await waitAsync(h, seqIndex, seq, ms);
   } finally {
     Atomics.sub(h, sleepers + 1, 1);
-    Atomics.sub(h, sleepers, 1);
+    if (r !== "ok") Atomics.sub(h, sleepers, 1); // (a notifier that woke it uncounted it: sleepOn)
   }
 }
 
@@ -106,7 +114,14 @@ export async function sleepOnAsync(
  */
 export function wakeOne(h: Int32Array, seqIndex: number, sleepers: number): void {
   if (Atomics.load(h, sleepers) === 0) return;
-  Atomics.notify(h, seqIndex, Atomics.load(h, sleepers + 1) > 0 ? Number.POSITIVE_INFINITY : 1);
+  const woken = Atomics.notify(h, seqIndex, Atomics.load(h, sleepers + 1) > 0 ? Number.POSITIVE_INFINITY : 1);
+  if (woken > 0) Atomics.sub(h, sleepers, woken);
+}
+
+/** Wakes every sleeper on `h[seqIndex]` and uncounts them from `h[sleepers]` (see sleepOn). */
+export function wakeAll(h: Int32Array, seqIndex: number, sleepers: number): void {
+  const woken = Atomics.notify(h, seqIndex);
+  if (woken > 0) Atomics.sub(h, sleepers, woken);
 }
 
 /** This thread's scratch record for gets (decoded before any await, so one is enough). */
@@ -302,13 +317,13 @@ export function shutdown(h: Int32Array, store: Store, immediate: boolean): void 
   Atomics.add(h, NE_SEQ, 1);
   Atomics.add(h, NF_SEQ, 1);
   unlock(h);
-  afterShutdown(h, immediate, discarded, refs, NE_SEQ, NF_SEQ);
+  afterShutdown(h, immediate, discarded, refs, NE_SEQ, NF_SEQ, GET_SLEEPERS, PUT_SLEEPERS);
 }
 
 /**
  * The tail of shutdown(), once its lock(s) are released, shared by both engines (this file and
  * fifo.ts, which keep UNFINISHED at the same index but their sequence words elsewhere, hence the
- * `neSeq`/`nfSeq` indexes): counts the discarded items as done (never below 0) so join() returns,
+ * `neSeq`/`nfSeq` and sleepers indexes): counts the discarded items as done (never below 0) so join() returns,
  * wakes every getter, putter and joiner, and frees the discarded items' directory buffers.
  */
 export function afterShutdown(
@@ -318,6 +333,8 @@ export function afterShutdown(
   refs: Parameters<typeof reclaim>[0],
   neSeq: number,
   nfSeq: number,
+  getSleepers: number,
+  putSleepers: number,
 ): void {
   if (immediate) {
     for (;;) {
@@ -327,8 +344,8 @@ export function afterShutdown(
     }
     Atomics.notify(h, UNFINISHED);
   }
-  Atomics.notify(h, neSeq);
-  Atomics.notify(h, nfSeq);
+  wakeAll(h, neSeq, getSleepers);
+  wakeAll(h, nfSeq, putSleepers);
   reclaim(refs);
 }
 
@@ -338,7 +355,7 @@ export function setMaxsize(h: Int32Array, maxsize: number): void {
   h[MAXSIZE] = maxsize;
   Atomics.add(h, NF_SEQ, 1);
   unlock(h);
-  Atomics.notify(h, NF_SEQ);
+  wakeAll(h, NF_SEQ, PUT_SLEEPERS);
 }
 
 /** What a queue class drives: this file's locked engine (LIFO, priority) or the FIFO ring (fifo.ts). */

@@ -67,7 +67,7 @@
 import { Empty, Full, ShutDown } from "../errors.js";
 import { deadlineOf, remaining } from "../shared/wait.js";
 import { decodeTaken, readRecord, recordRefs, recordSize, type Staged, T_SKIP, Taken, writeRecord } from "./codec.js";
-import { afterShutdown, SPIN, sleepOn, sleepOnAsync, wakeOne } from "./core.js";
+import { afterShutdown, SPIN, sleepOn, sleepOnAsync, wakeAll, wakeOne } from "./core.js";
 import { lock, MAXSIZE, SHUTDOWN, UNFINISHED, unlock } from "./layout.js";
 import { Data } from "./storage.js";
 
@@ -486,7 +486,7 @@ export class RingEngine {
       unlock(h, C_LOCK);
       unlock(h, P_LOCK);
     }
-    afterShutdown(h, immediate, discarded, refs, NE_SEQ, NF_SEQ);
+    afterShutdown(h, immediate, discarded, refs, NE_SEQ, NF_SEQ, GET_SLEEPERS, PUT_SLEEPERS);
   }
 
   setMaxsize(maxsize: number): void {
@@ -495,6 +495,6 @@ export class RingEngine {
     h[MAXSIZE] = maxsize;
     Atomics.add(h, NF_SEQ, 1);
     unlock(h, P_LOCK);
-    Atomics.notify(h, NF_SEQ);
+    wakeAll(h, NF_SEQ, PUT_SLEEPERS);
   }
 }

@@ -15,9 +15,11 @@
  *   GET_WAITERS  getters between "decided to wait" and "re-took the lock" (an upper bound: a getter
  *                whose thread died while waiting leaves it 1 too high, which costs a spare bump only)
  *   PUT_WAITERS  the same for putters
- *   GET_SLEEPERS getters inside Atomics.wait/waitAsync on NE_SEQ (changed atomically, outside the
- *                lock); PUT_SLEEPERS the same for putters. A waiter first spins briefly on the
- *                sequence word; only sleepers need an Atomics.notify.
+ *   GET_SLEEPERS getters inside Atomics.wait/waitAsync on NE_SEQ not woken yet (changed atomically,
+ *                outside the lock: counted by the sleeper, uncounted by the notify that wakes it or by
+ *                the sleeper itself on a timeout; core.ts sleepOn); PUT_SLEEPERS the same for
+ *                putters. A waiter first spins briefly on the sequence word; only sleepers need an
+ *                Atomics.notify.
  *   GET_ASYNC_SLEEPERS / PUT_ASYNC_SLEEPERS  the async ones among those sleepers: an async sleeper
  *                runs only when its thread's loop turns, so while any is counted a wake-one
  *                notifies every sleeper instead (a blocking sleeper is then surely woken).
