@@ -37,6 +37,7 @@ export { Timer } from "./threads/timer.js";
 export { dumpThreads } from "./threads/dump.js";
 export { excepthook, setExcepthook, type ExceptHookArgs } from "./threads/excepthook.js";
 export type { ModuleTarget, Target } from "./threads/target.js";
+export type { Sendable, SendableArgs } from "./transport/sendable.js";
 export { logging } from "./logging/index.js";
 export {
   Value,
@@ -54,6 +55,7 @@ export {
   type MapOptions,
   type SubmitOptions,
   type ExecutorStats,
+  type ExplicitResult,
   type TimeStats,
   Future,
   InvalidStateError,

@@ -27,7 +27,9 @@ import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
 import { deadlineOf, remaining, secondsMs, timeoutMs } from "../shared/wait.js";
 import { functionExpression, isModuleTarget, type ModuleTarget, type Target } from "../threads/target.js";
 import { Thread } from "../threads/thread.js";
+import type { ExplicitResult } from "../futures/executor.js";
 import { kShare } from "../transport/shareable.js";
+import type { SendableArgs } from "../transport/sendable.js";
 import { BROKEN, type ClientBatch, type ClientOptions, DONE, FAILED, GONE } from "./client-thread.js";
 import { redisConnection } from "./connection.js";
 import { CALL, CHUNK, outcomeOf, type RemoteTarget, remoteBytes } from "./protocol.js";
@@ -169,8 +171,9 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
    * `v8.serialize`; a value that cannot cross machines (a function, a shared object such as a Lock
    * or a SharedArrayBuffer) is a TypeError naming where it sits, and nothing is submitted.
    */
-  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Future<Awaited<R>>;
+  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: NoInfer<SendableArgs<A>>): Future<Awaited<R>>;
   submit<R = unknown>(fn: ModuleTarget, ...args: unknown[]): Future<R>;
+  submit<R = never>(fn: ExplicitResult<R>, ...args: unknown[]): Future<R>;
   submit(fn: Target, ...args: unknown[]): Future<unknown> {
     this.#checkBroken();
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
@@ -422,7 +425,11 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
    * ready. `timeout` (seconds) counts from this call. Leaving the loop early cancels the calls not
    * yet started.
    */
-  map<R = unknown>(fn: Target, iterable: Iterable<unknown>, options: MapOptions = {}): IterableIterator<R> {
+  map<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options?: MapOptions): IterableIterator<Awaited<R>>;
+  map<R = unknown>(fn: ModuleTarget, iterable: Iterable<unknown>, options?: MapOptions): IterableIterator<R>;
+  map<R = never>(fn: ExplicitResult<R>, iterable: Iterable<unknown>, options?: MapOptions): IterableIterator<R>;
+  map(fn: Target, iterable: Iterable<unknown>, options: MapOptions = {}): IterableIterator<unknown> {
+    type R = unknown;
     const { deadline, fs, size } = this.#mapSetup(fn, iterable, options, "map");
     let i = 0;
     let buffered: unknown[] = [];
@@ -513,11 +520,27 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
    * The async twin of `map()`: a plain iterable is submitted at once, an async iterable as it
    * yields; results come in order.
    */
+  mapAsync<T, R>(
+    fn: (item: T) => R,
+    iterable: Iterable<T> | AsyncIterable<T>,
+    options?: MapOptions,
+  ): AsyncIterableIterator<Awaited<R>>;
   mapAsync<R = unknown>(
+    fn: ModuleTarget,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    options?: MapOptions,
+  ): AsyncIterableIterator<R>;
+  mapAsync<R = never>(
+    fn: ExplicitResult<R>,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    options?: MapOptions,
+  ): AsyncIterableIterator<R>;
+  mapAsync(
     fn: Target,
     iterable: Iterable<unknown> | AsyncIterable<unknown>,
     options: MapOptions = {},
-  ): AsyncIterableIterator<R> {
+  ): AsyncIterableIterator<unknown> {
+    type R = unknown;
     let setup: MapSetup | undefined;
     let failure: unknown;
     try {

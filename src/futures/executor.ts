@@ -38,6 +38,7 @@ import {
   type Target,
   type TargetSpec,
 } from "../threads/target.js";
+import type { SendableArgs } from "../transport/sendable.js";
 import { checkResourceLimits } from "../threads/resource-limits.js";
 import { startFailed } from "../threads/table.js";
 import { Thread } from "../threads/thread.js";
@@ -90,6 +91,14 @@ export interface ThreadPoolExecutorOptions {
   /** Heap and stack limits of each pool thread, as worker_threads' resourceLimits (a thread over them dies: its task fails). */
   resourceLimits?: ResourceLimits;
 }
+
+/**
+ * A function target when the result type `R` is given explicitly (`submit<number>(fn, ...)`): it
+ * must return `R` (or a promise of it). `R` is never inferred here (NoInfer, default never), so
+ * without an explicit `R` this form does not apply and the checked form's error is reported.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: with R given, the parameters are not checked
+export type ExplicitResult<R> = (...args: any[]) => NoInfer<R> | PromiseLike<NoInfer<R>>;
 
 /** Per-task options of `submitWith()` / `submitWithAsync()`. */
 export interface SubmitOptions {
@@ -403,8 +412,10 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
    * args); `{ module, export }` runs that module's export. Arguments are copied, except shared
    * objects, which stay shared.
    */
-  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Future<Awaited<R>>;
+  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: NoInfer<SendableArgs<A>>): Future<Awaited<R>>;
   submit<R = unknown>(fn: ModuleTarget, ...args: unknown[]): Future<R>;
+  /** With the result type given (`submit<number>(fn, 1, 2)`): `fn` must return it; args are not checked. */
+  submit<R = never>(fn: ExplicitResult<R>, ...args: unknown[]): Future<R>;
   submit(fn: Target, ...args: unknown[]): Future<unknown> {
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     this.#checkBroken();
@@ -420,8 +431,13 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
    * `Full` when there is none), `signal` to cancel the task while it has not started, and
    * `transferList` to move ArrayBuffers / MessagePorts of the arguments instead of copying them.
    */
-  submitWith<A extends unknown[], R>(options: SubmitOptions, fn: (...args: A) => R, ...args: A): Future<Awaited<R>>;
+  submitWith<A extends unknown[], R>(
+    options: SubmitOptions,
+    fn: (...args: A) => R,
+    ...args: NoInfer<SendableArgs<A>>
+  ): Future<Awaited<R>>;
   submitWith<R = unknown>(options: SubmitOptions, fn: ModuleTarget, ...args: unknown[]): Future<R>;
+  submitWith<R = never>(options: SubmitOptions, fn: ExplicitResult<R>, ...args: unknown[]): Future<R>;
   submitWith(options: SubmitOptions, fn: Target, ...args: unknown[]): Future<unknown> {
     const prepared = this.#prepare(options, fn, args, "submitWith");
     const block = options.block ?? true;
@@ -436,8 +452,9 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
    * others) use `submit()` / `submitWith({ block: false })`; to cancel while it waits, give
    * `submitWithAsync()` a `signal`.
    */
-  submitAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Promise<Awaited<R>>;
+  submitAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: NoInfer<SendableArgs<A>>): Promise<Awaited<R>>;
   submitAsync<R = unknown>(fn: ModuleTarget, ...args: unknown[]): Promise<R>;
+  submitAsync<R = never>(fn: ExplicitResult<R>, ...args: unknown[]): Promise<R>;
   submitAsync(fn: Target, ...args: unknown[]): Promise<unknown> {
     return this.#submitAsync({}, fn, args, "submitAsync");
   }
@@ -449,9 +466,10 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   submitWithAsync<A extends unknown[], R>(
     options: SubmitOptions,
     fn: (...args: A) => R,
-    ...args: A
+    ...args: NoInfer<SendableArgs<A>>
   ): Promise<Awaited<R>>;
   submitWithAsync<R = unknown>(options: SubmitOptions, fn: ModuleTarget, ...args: unknown[]): Promise<R>;
+  submitWithAsync<R = never>(options: SubmitOptions, fn: ExplicitResult<R>, ...args: unknown[]): Promise<R>;
   submitWithAsync(options: SubmitOptions, fn: Target, ...args: unknown[]): Promise<unknown> {
     return this.#submitAsync(options, fn, args, "submitWithAsync");
   }
@@ -1046,7 +1064,12 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
    * Every call is submitted now; each next() blocks until that result is ready. `timeout`
    * (seconds) counts from this call. Leaving the loop early cancels the calls not yet started.
    */
-  map<R = unknown>(fn: Target, iterable: Iterable<unknown>, options: MapOptions = {}): IterableIterator<R> {
+  map<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options?: MapOptions): IterableIterator<Awaited<R>>;
+  map<R = unknown>(fn: ModuleTarget, iterable: Iterable<unknown>, options?: MapOptions): IterableIterator<R>;
+  /** With the result type given (`map<number>(fn, items)`): `fn` must return it. */
+  map<R = never>(fn: ExplicitResult<R>, iterable: Iterable<unknown>, options?: MapOptions): IterableIterator<R>;
+  map(fn: Target, iterable: Iterable<unknown>, options: MapOptions = {}): IterableIterator<unknown> {
+    type R = unknown;
     const { deadline, chunks } = this.#mapSetup(fn, iterable, options, "map");
     const fs = chunks;
     let i = 0;
@@ -1159,11 +1182,27 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
    * The async twin of `map()`: a plain iterable is submitted at once, an async iterable as it
    * yields; results come in order.
    */
+  mapAsync<T, R>(
+    fn: (item: T) => R,
+    iterable: Iterable<T> | AsyncIterable<T>,
+    options?: MapOptions,
+  ): AsyncIterableIterator<Awaited<R>>;
   mapAsync<R = unknown>(
+    fn: ModuleTarget,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    options?: MapOptions,
+  ): AsyncIterableIterator<R>;
+  mapAsync<R = never>(
+    fn: ExplicitResult<R>,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    options?: MapOptions,
+  ): AsyncIterableIterator<R>;
+  mapAsync(
     fn: Target,
     iterable: Iterable<unknown> | AsyncIterable<unknown>,
     options: MapOptions = {},
-  ): AsyncIterableIterator<R> {
+  ): AsyncIterableIterator<unknown> {
+    type R = unknown;
     let setup: MapSetup | undefined;
     let failure: unknown;
     try {

@@ -259,7 +259,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   // A Future is deliberately thenable (PromiseLike), as API.md specifies.
   then<R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+    // biome-ignore lint/suspicious/noExplicitAny: as PromiseLike's: `then(undefined, (e: Error) => ...)` compiles
+    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     if (this.#promise === undefined) {
       this.#promise = this.#whenSettled(Number.POSITIVE_INFINITY, "Future").then(() => this.#value());
@@ -270,7 +271,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   /** `future.catch(fn)`, as a promise's. */
-  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+  // biome-ignore lint/suspicious/noExplicitAny: as Promise's catch
+  catch<R = never>(onrejected?: ((reason: any) => R | PromiseLike<R>) | null): Promise<T | R> {
     return this.then(undefined, onrejected);
   }
 

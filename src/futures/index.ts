@@ -11,6 +11,7 @@ export {
 export { Future, InvalidStateError } from "./future.js";
 export {
   type ExecutorStats,
+  type ExplicitResult,
   type MapOptions,
   type SubmitOptions,
   ThreadPoolExecutor,

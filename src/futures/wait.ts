@@ -64,7 +64,9 @@ class Completion<T> {
  * blocks. When `timeout` seconds (counted from this call) pass first, next() throws
  * TimeoutError("N (of M) futures unfinished").
  */
-export function asCompleted<T>(fs: Iterable<Future<T>>, timeout?: Timeout): IterableIterator<Future<T>> {
+export function asCompleted<F extends Future<unknown>>(fs: Iterable<F>, timeout?: Timeout): IterableIterator<F>;
+export function asCompleted(fs: Iterable<Future<unknown>>, timeout?: Timeout): IterableIterator<Future<unknown>> {
+  type T = unknown;
   const c = new Completion(fs, timeout, "asCompleted()");
   const links = linksOf(c.fs as Future<unknown>[]);
   const it: IterableIterator<Future<T>> = {
@@ -86,7 +88,15 @@ export function asCompleted<T>(fs: Iterable<Future<T>>, timeout?: Timeout): Iter
 }
 
 /** The async twin of `asCompleted()`: `for await (const f of asCompletedAsync(fs))` gives Futures. */
-export function asCompletedAsync<T>(fs: Iterable<Future<T>>, timeout?: Timeout): AsyncIterableIterator<Future<T>> {
+export function asCompletedAsync<F extends Future<unknown>>(
+  fs: Iterable<F>,
+  timeout?: Timeout,
+): AsyncIterableIterator<F>;
+export function asCompletedAsync(
+  fs: Iterable<Future<unknown>>,
+  timeout?: Timeout,
+): AsyncIterableIterator<Future<unknown>> {
+  type T = unknown;
   let c: Completion<T> | undefined;
   let failure: unknown;
   try {
@@ -185,20 +195,28 @@ class Waiting<T> {
  * Blocks until the futures meet `returnWhen` (default ALL_COMPLETED; FIRST_COMPLETED,
  * FIRST_EXCEPTION) or `timeout` seconds pass; returns `{ done, notDone }` (no error on timeout).
  */
-export function wait<T>(
-  fs: Iterable<Future<T>>,
+export function wait<F extends Future<unknown>>(
+  fs: Iterable<F>,
+  options?: WaitOptions | number | null,
+): { done: Set<F>; notDone: Set<F> };
+export function wait(
+  fs: Iterable<Future<unknown>>,
   options: WaitOptions | number | null = {},
-): { done: Set<Future<T>>; notDone: Set<Future<T>> } {
+): { done: Set<Future<unknown>>; notDone: Set<Future<unknown>> } {
   const w = new Waiting(fs, options, "wait()");
   if (!w.met()) blockOn(linksOf(w.fs as Future<unknown>[]), () => w.met(), w.deadline);
   return w.result();
 }
 
 /** The async twin of `wait()`. */
-export async function waitAsync<T>(
-  fs: Iterable<Future<T>>,
+export async function waitAsync<F extends Future<unknown>>(
+  fs: Iterable<F>,
+  options?: WaitOptions | number | null,
+): Promise<{ done: Set<F>; notDone: Set<F> }>;
+export async function waitAsync(
+  fs: Iterable<Future<unknown>>,
   options: WaitOptions | number | null = {},
-): Promise<{ done: Set<Future<T>>; notDone: Set<Future<T>> }> {
+): Promise<{ done: Set<Future<unknown>>; notDone: Set<Future<unknown>> }> {
   const w = new Waiting(fs, options, "waitAsync()");
   if (!w.met()) {
     await new Promise<void>((resolve) => {

@@ -109,6 +109,10 @@ const handler: ProxyHandler<object> = {
  * to `super(...args)`; `new local(x)` itself takes no arguments (TypeError, as in Python).
  */
 export class local {
+  /** Python's `mydata.x = 1`: any attribute, per thread; a subclass may declare typed fields. */
+  // biome-ignore lint/suspicious/noExplicitAny: attributes of any type, as Python's
+  [attribute: string]: any;
+
   constructor(...args: unknown[]) {
     if (reinit !== undefined) {
       const proxy = reinit;

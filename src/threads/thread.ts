@@ -50,6 +50,7 @@ import { startFailure } from "../transport/directory.js";
 import { onThreadReset } from "../shared/thread-reset.js";
 import { sendToHub } from "./hub-client.js";
 import { claimSlot as claimThread, liveThreads, markEnded as endThread, markFailed, startFailed } from "./table.js";
+import type { SendableArgs } from "../transport/sendable.js";
 import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type TargetSpec } from "./target.js";
 
 /** Options of `new Thread()`, as Python's keyword arguments. */
@@ -57,8 +58,11 @@ import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type Tar
 export interface ThreadOptions<A extends unknown[] = any[]> {
   /** What run() calls: a function (sent as source) or `{ module, export }`. */
   target?: ((...args: A) => unknown) | ModuleTarget;
-  /** Arguments for the target; copied into the thread (shared objects stay shared). */
-  args?: A;
+  /**
+   * Arguments for the target; copied into the thread (shared objects stay shared). Checked against
+   * `Sendable` of the target's parameters: functions and objects with methods cannot be sent.
+   */
+  args?: NoInfer<SendableArgs<A>>;
   /** Default (also for "") "Thread-N", or "Thread-N (fn)" for a named function target. */
   name?: string;
   /** Default: the creating thread's daemon flag. */

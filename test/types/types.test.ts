@@ -1,11 +1,14 @@
-// The public types: a target's args are checked against its parameters (test/types/api.ts holds
-// the cases, with @ts-expect-error where the compiler must refuse).
+// The public types, compiled with tsc under `strict` (never run): test/types/user-code.ts is user
+// code as docs/API.md shows it, using every export; api.ts holds more cases. Lines under
+// @ts-expect-error are what the compiler must refuse (tsc fails if one of them compiles).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { test } from "node:test";
 
-test("TypeScript checks targets against their args", { timeout: 120_000 }, () => {
+test("TypeScript checks targets against their args; user code as API.md shows it compiles under strict", {
+  timeout: 120_000,
+}, () => {
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
   const project = new URL("./tsconfig.json", import.meta.url).pathname;
   const r = spawnSync(process.execPath, [tsc, "-p", project], { encoding: "utf8" });
