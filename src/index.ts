@@ -73,3 +73,7 @@ export {
 import * as self from "./index.js";
 import { provideLibrary } from "./threads/target.js";
 provideLibrary(self as unknown as Record<string, unknown>);
+
+// The main thread boots the hub (and its first worker) now, unref'd, so the first start() waits less.
+import { startHubEarly } from "./threads/hub-client.js";
+startHubEarly();

@@ -3,7 +3,7 @@
  * hub on first use; every other thread received its port at creation.
  */
 import { MessageChannel, type MessagePort, type TransferListItem, Worker } from "node:worker_threads";
-import { boot, type Bootstrap, G, HUB_READY } from "../shared/runtime.js";
+import { boot, type Bootstrap, G, HUB_READY, isRoot } from "../shared/runtime.js";
 import { connectDirectory } from "../transport/directory.js";
 import { libraryFile } from "../shared/paths.js";
 import { RuntimeError } from "../errors.js";
@@ -20,7 +20,7 @@ function startHub(): void {
     const channel = new MessageChannel();
     port1 = channel.port1;
     const threading: Bootstrap = { ...boot, execArgv, hubPort: channel.port2, slot: -1, ident: 0 };
-    return new Worker(libraryFile("threads/hub.js"), {
+    return new Worker(libraryFile("threads/hub-boot.js"), {
       workerData: { threading },
       transferList: [channel.port2],
       name: "threading-hub",
@@ -43,6 +43,21 @@ function startHub(): void {
   made.unref();
   (port1 as MessagePort).unref();
   boot.hubPort = port1 as MessagePort;
+}
+
+/**
+ * Starts the hub now, at the library's import in the main thread, so that a program's first
+ * start() finds it (and its first worker) booting or booted; it never keeps the process alive. A hub
+ * that cannot be made here is made, or reported, by the first start().
+ */
+export function startHubEarly(): void {
+  if (!isRoot || boot.hubPort !== null || hubDead()) return;
+  try {
+    startHub();
+  } catch {
+    hub = undefined;
+    boot.hubPort = null;
+  }
 }
 
 /** Sends a control message to the hub; a RuntimeError once the hub has died. */

@@ -49,6 +49,7 @@ import { markEnded, markFailed, markHubDead } from "./table.js";
 import { type RunRequest, transferListOf } from "./thread.js";
 import { libraryFile } from "../shared/paths.js";
 import { listenInHub } from "./dump-signal.js";
+import type { FirstWorker } from "./hub-boot.js";
 
 /** Booted workers kept ready beyond the starts waiting (a Worker boot costs tens of milliseconds). */
 const SPARES = 2;
@@ -126,21 +127,24 @@ let lastBootError = "";
  * Boots a worker. A spare goes to `ready` when booted; a worker made for one request (one with its
  * own resourceLimits) gets that request as soon as it is booted.
  */
-function spawn(forRequest?: RunRequest): boolean {
-  const { port1, port2 } = new MessageChannel();
+function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
+  const { port1, port2 } = made ? { port1: made.port, port2: null } : new MessageChannel();
   const threading: Bootstrap = { ...boot, hubPort: port2, slot: -1, ident: 0 };
   const limits = workerLimits(forRequest);
   let worker: Worker;
   try {
-    if (failingSpawns) throw new Error("test: spawn refused (EAGAIN)");
-    worker = new Worker(workerUrl, {
-      workerData: { threading },
-      transferList: [port2],
-      execArgv: boot.execArgv,
-      stdout: false,
-      stderr: false,
-      ...(limits ? { resourceLimits: limits } : {}),
-    });
+    if (made) worker = made.worker;
+    else {
+      if (failingSpawns) throw new Error("test: spawn refused (EAGAIN)");
+      worker = new Worker(workerUrl, {
+        workerData: { threading },
+        transferList: [port2 as MessagePort],
+        execArgv: boot.execArgv,
+        stdout: false,
+        stderr: false,
+        ...(limits ? { resourceLimits: limits } : {}),
+      });
+    }
   } catch (e) {
     // The Worker cannot be made (bad limits, no memory): the starts it was for fail, none waits.
     // (A spare that cannot be made fails the waiting starts only when no worker is coming for them.)
@@ -179,6 +183,7 @@ function spawn(forRequest?: RunRequest): boolean {
       return;
     }
     ready.push({ worker, since: performance.now(), used: false });
+    reapLater();
     dispatch();
   });
   worker.on("error", (e) => {
@@ -520,6 +525,10 @@ process.on("uncaughtExceptionMonitor", (e) => {
 });
 
 if (root.hubPort) serve(root.hubPort);
-topUp();
+// The worker hub-boot.ts booted first is the first spare; the others follow once it is ready (a
+// first start() waits for one worker, and booting several at once slows each).
+const first = (globalThis as Record<symbol, FirstWorker | undefined>)[Symbol.for("threading.hub.firstWorker")];
+if (first) spawn(undefined, first);
+else topUp();
 Atomics.store(G, HUB_READY, 1);
 Atomics.notify(G, HUB_READY);
