@@ -17,6 +17,11 @@
  * Lost events (a client far behind a trimmed stream, a Redis that lost its data): every few
  * seconds, jobs with no news for a while are looked up; one that finished settles from its stored
  * return value, one that no longer exists fails its future with a RuntimeError saying so.
+ *
+ * When it cannot go on: Redis out of reach for connectTimeout seconds (no PING answered, no other
+ * news), at start or later, or its body failing, the thread posts [-1, BROKEN, reason] and ends;
+ * the executor then fails every pending future (and later submits) with BrokenExecutor. Every wait
+ * on Redis here (connecting, closing) is raced against that, so the thread always ends.
  */
 import "../index.js";
 import type { MessagePort } from "node:worker_threads";
@@ -123,7 +128,8 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
   };
   queue.on("error", complain);
   // Reachability: a PING round trip every second (commands wait in ioredis while it reconnects, so
-  // a pending one means Redis is out of reach); none for connectTimeout seconds breaks the executor.
+  // a pending one means Redis is out of reach), or any other news from it (an event, a batch of jobs
+  // added); none for connectTimeout seconds breaks the executor.
   const connectMs = o.connectTimeout * 1000;
   let lastReached = Date.now();
   let pinging = false;
@@ -219,6 +225,12 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
     lastEventId,
   });
   events.on("error", complain);
+  // Any news from Redis shows it is reachable (a PING may queue behind a long command).
+  for (const name of ["active", "completed", "failed", "removed", "stalled", "waiting", "progress"]) {
+    events.on(name, () => {
+      lastReached = Date.now();
+    });
+  }
   events.on("active", ({ jobId }: { jobId: string }) => {
     const t = tracked.get(seqOf(jobId));
     if (t === undefined) return;
@@ -261,6 +273,7 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
     adding = adding.then(async () => {
       try {
         await queue.addBulk(batch);
+        lastReached = Date.now();
         if (o.testCrash === "throw") fail(new Error("test: the client thread fails"));
         else if (o.testCrash === "listener")
           setTimeout(() => {
