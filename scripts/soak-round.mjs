@@ -16,6 +16,7 @@ import {
   ThreadPoolExecutor,
   LifoQueue,
   PriorityQueue,
+  sleepAsync,
 } from "../dist/index.js";
 
 const seedArg = process.argv.indexOf("--seed");
@@ -124,6 +125,9 @@ async function queues() {
   }
   for (const t of threads) t.start();
   for (const t of threads.slice(0, producers)) await t.joinAsync();
+  // A LIFO queue hands out its newest item first: a stop sentinel put while items remain would be
+  // taken before them. So it gets its sentinels only once the consumers have emptied it.
+  if (kind === "LifoQueue") while (!q.empty()) await sleepAsync(0.001);
   for (let c = 0; c < consumers; c++) q.put(kind === "PriorityQueue" ? [Number.MAX_SAFE_INTEGER, null] : null);
   for (const t of threads.slice(producers)) await t.joinAsync();
   let missing = 0;
