@@ -1,0 +1,78 @@
+/**
+ * Logging levels: the numbers, their names, and the checks that turn a level argument (a number or
+ * a name such as "DEBUG") into a number, as Python's `logging` does. The name tables are per thread
+ * (`addLevelName` in one thread names the level in that thread only); the next thread on a worker
+ * starts with the standard names.
+ */
+import { onThreadReset } from "../shared/thread-reset.js";
+import { repr } from "./format.js";
+
+export const CRITICAL = 50;
+export const FATAL = CRITICAL;
+export const ERROR = 40;
+export const WARNING = 30;
+export const WARN = WARNING;
+export const INFO = 20;
+export const DEBUG = 10;
+export const NOTSET = 0;
+
+const LEVEL_NAMES: [number, string][] = [
+  [CRITICAL, "CRITICAL"],
+  [ERROR, "ERROR"],
+  [WARNING, "WARNING"],
+  [INFO, "INFO"],
+  [DEBUG, "DEBUG"],
+  [NOTSET, "NOTSET"],
+];
+const NAME_LEVELS: [string, number][] = [
+  ["CRITICAL", CRITICAL],
+  ["FATAL", FATAL],
+  ["ERROR", ERROR],
+  ["WARN", WARNING],
+  ["WARNING", WARNING],
+  ["INFO", INFO],
+  ["DEBUG", DEBUG],
+  ["NOTSET", NOTSET],
+];
+const levelToName = new Map<number, string>(LEVEL_NAMES);
+const nameToLevel = new Map<string, number>(NAME_LEVELS);
+
+// Level names go with the thread: the next thread on this worker (shared/thread-reset.ts) starts
+// with the standard ones.
+onThreadReset(() => {
+  levelToName.clear();
+  for (const [level, name] of LEVEL_NAMES) levelToName.set(level, name);
+  nameToLevel.clear();
+  for (const [name, level] of NAME_LEVELS) nameToLevel.set(name, level);
+});
+
+/** Names `level` (this thread only), as Python's `addLevelName`. */
+export function addLevelName(level: number, levelName: string): void {
+  levelToName.set(level, levelName);
+  nameToLevel.set(levelName, level);
+}
+
+/**
+ * The name of a level number (`"Level N"` when it has none), or the number of a level name,
+ * as Python's `getLevelName`.
+ */
+export function getLevelName(level: number | string): string | number {
+  if (typeof level === "number") return levelToName.get(level) ?? `Level ${level}`;
+  return nameToLevel.get(level) ?? `Level ${level}`;
+}
+
+/** A copy of the level names and their numbers (Python 3.11 `getLevelNamesMapping`). */
+export function getLevelNamesMapping(): Record<string, number> {
+  return Object.fromEntries(nameToLevel);
+}
+
+/** A level argument as a number (Python's `_checkLevel`): an integer, or a known level name. */
+export function checkLevel(level: unknown): number {
+  if (typeof level === "number" && Number.isInteger(level)) return level;
+  if (typeof level === "string") {
+    const n = nameToLevel.get(level);
+    if (n === undefined) throw new RangeError(`Unknown level: ${repr(level)}`);
+    return n;
+  }
+  throw new TypeError(`Level not an integer or a valid string: ${repr(level)}`);
+}
