@@ -10,7 +10,7 @@ const want = (name: string) => only.length === 0 || only.includes(name);
 if (want("threads")) {
   const rows: Row[] = [];
   await benchThreads(rows);
-  printTable("Threads and Lock (issue 3)", rows);
+  printTable("Threads and Lock (issues 3, 14)", rows);
 }
 for (const [name, file] of [
   ["sync", "./sync.ts"],

@@ -1,34 +1,77 @@
-// Benchmarks for issue 3: thread start latency, start+join, uncontended Lock vs the bare-Atomics
-// limit, contended lock handoff, CPU-bound speedup; beside CPython where it applies.
+// Benchmarks for issues 3 and 14: thread start latency (warm worker), start+join one at a time,
+// 100 threads started then joined, 10,000 threads in a loop, the cold first start against one raw
+// Worker boot (fresh processes, same run), uncontended Lock vs the bare-Atomics limit, contended
+// lock handoff, CPU-bound speedup; beside CPython where it applies.
+import { spawnSync } from "node:child_process";
 import { Event, Lock, sleep, Thread } from "threading";
 import { median, python, type Row } from "./util.js";
 
+/**
+ * The cold start, in fresh processes, alternating so both see the same machine: (a) one raw Worker
+ * (an ES module file posting one message) from `new Worker()` to its first message; (b) a program
+ * that imports threading and calls start() at once: from start() to the target running (start()
+ * returns then); and both from the process's start (what a program pays before its first thread
+ * runs: Node's own boot, the import, the hub and a worker). Medians of `rounds`.
+ */
+function coldStart(rounds: number): { raw: number; rawTotal: number; start: number; total: number } {
+  const raw = `
+    import { Worker } from "node:worker_threads";
+    const a = performance.now();
+    const w = new Worker(new URL("data:text/javascript,import { parentPort } from 'node:worker_threads'; parentPort.postMessage(1);"));
+    w.once("message", () => { const b = performance.now(); console.log(JSON.stringify([b - a, b])); void w.terminate(); });`;
+  const cold = `
+    const { Thread } = await import("threading");
+    const b = performance.now();
+    const t = new Thread({ target: () => {} });
+    t.start();
+    const c = performance.now();
+    t.join();
+    console.log(JSON.stringify([c - b, c]));`;
+  const run = (code: string): string =>
+    spawnSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8", timeout: 60_000 }).stdout;
+  const raws: number[] = [];
+  const rawTotals: number[] = [];
+  const starts: number[] = [];
+  const totals: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const [boot, rawTotal] = JSON.parse(run(raw)) as number[];
+    raws.push(boot as number);
+    rawTotals.push(rawTotal as number);
+    const [start, total] = JSON.parse(run(cold)) as number[];
+    starts.push(start as number);
+    totals.push(total as number);
+  }
+  return { raw: median(raws), rawTotal: median(rawTotals), start: median(starts), total: median(totals) };
+}
+
 export async function benchThreads(rows: Row[]): Promise<void> {
+  const cold = coldStart(5);
+
   // Warm up: the first thread starts the hub and boots workers.
   const first = new Thread({ target: () => {} });
   first.start();
   first.join();
   sleep(0.3);
 
+  // A warm worker: the one whose thread has just ended (worker reuse).
   const lat: number[] = [];
-  for (let i = 0; i < 15; i++) {
+  for (let i = 0; i < 101; i++) {
     const t = new Thread({ target: () => {} });
     const a = performance.now();
     t.start();
     lat.push(performance.now() - a);
     t.join();
-    sleep(0.12); // let the hub refill its spare
   }
   const py = python(`
 import threading, time
 ts=[]
-for i in range(15):
+for i in range(101):
     t=threading.Thread(target=lambda: None); a=time.perf_counter(); t.start(); ts.append(time.perf_counter()-a); t.join()
-ts.sort(); print(ts[7]*1000)
-t0=time.perf_counter()
-for i in range(100):
-    t=threading.Thread(target=lambda: None); t.start(); t.join()
-print((time.perf_counter()-t0)*1000)
+ts.sort(); print(ts[50]*1000)
+ts=[]
+for i in range(101):
+    a=time.perf_counter(); t=threading.Thread(target=lambda: None); t.start(); t.join(); ts.append(time.perf_counter()-a)
+ts.sort(); print(ts[50]*1000)
 import threading
 l=threading.Lock(); n=1000000; t0=time.perf_counter()
 for i in range(n):
@@ -53,27 +96,79 @@ t0=time.perf_counter()
 for t in ts: t.start()
 for t in ts: t.join()
 print(2*one/(time.perf_counter()-t0))
+t0=time.perf_counter()
+ts=[threading.Thread(target=lambda: None) for _ in range(100)]
+for t in ts: t.start()
+for t in ts: t.join()
+print((time.perf_counter()-t0)*1000)
+t0=time.perf_counter()
+for i in range(10000):
+    t=threading.Thread(target=lambda x: x + 1, args=(i,)); t.start(); t.join()
+print((time.perf_counter()-t0)*1000)
 `);
   rows.push({
-    what: "thread start-to-running, median (warm spare)",
+    what: "thread start-to-running, median (warm worker)",
     value: median(lat),
     unit: "ms",
     baseline: py[0],
     baselineName: "CPython",
   });
 
-  const b = performance.now();
-  for (let i = 0; i < 100; i++) {
+  const each: number[] = [];
+  for (let i = 0; i < 101; i++) {
+    const a = performance.now();
     const t = new Thread({ target: () => {} });
+    t.start();
+    t.join();
+    each.push(performance.now() - a);
+  }
+  rows.push({
+    what: "start+join of a trivial thread, one at a time, median",
+    value: median(each),
+    unit: "ms",
+    baseline: py[1],
+    baselineName: "CPython",
+  });
+
+  let b = performance.now();
+  const hundred = Array.from({ length: 100 }, () => new Thread({ target: () => {} }));
+  for (const t of hundred) t.start();
+  for (const t of hundred) t.join();
+  rows.push({
+    what: "100 threads started, then all joined",
+    value: performance.now() - b,
+    unit: "ms",
+    baseline: py[5],
+    baselineName: "CPython",
+  });
+
+  b = performance.now();
+  for (let i = 0; i < 10_000; i++) {
+    const t = new Thread({ target: (x: number) => x + 1, args: [i] });
     t.start();
     t.join();
   }
   rows.push({
-    what: "start+join of 100 threads, one after another",
+    what: "10,000 short threads, started and joined in a loop",
     value: performance.now() - b,
     unit: "ms",
-    baseline: py[1],
+    baseline: py[6],
     baselineName: "CPython",
+  });
+
+  rows.push({
+    what: "cold: first start() to the target running, fresh process (median of 5)",
+    value: cold.start,
+    unit: "ms",
+    baseline: cold.raw,
+    baselineName: "one raw Worker boot to its first message",
+  });
+  rows.push({
+    what: "cold: process start to the first thread's target running (import included)",
+    value: cold.total,
+    unit: "ms",
+    baseline: cold.rawTotal,
+    baselineName: "process start to a raw Worker's first message",
   });
 
   const N = 5_000_000;
