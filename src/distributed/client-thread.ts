@@ -133,18 +133,23 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
   const connectMs = o.connectTimeout * 1000;
   let lastReached = Date.now();
   let pinging = false;
+  /** When the PINGs began to go unanswered (undefined after an answer). */
+  let unansweredSince: number | undefined;
   const health =
     connectMs === Number.POSITIVE_INFINITY
       ? undefined
       : setInterval(
           () => {
+            const now = Date.now();
             if (!pinging) {
               pinging = true;
+              unansweredSince ??= now;
               (queue.getBackend().client as Promise<{ ping(): Promise<unknown> }>)
                 .then((c) => c.ping())
                 .then(
                   () => {
                     lastReached = Date.now();
+                    unansweredSince = undefined;
                   },
                   (e: unknown) => complain(e as Error),
                 )
@@ -152,7 +157,9 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
                   pinging = false;
                 });
             }
-            if (Date.now() - lastReached > connectMs) {
+            // Out of reach: PINGs unanswered (pending, or failing) for connectTimeout, and no other news
+            // that long (a PING sent only now, e.g. after the process was suspended, gets its full time).
+            if (unansweredSince !== undefined && now - unansweredSince > connectMs && now - lastReached > connectMs) {
               fail(
                 new Error(
                   `cannot reach Redis at ${redactedUrl(o.redis)} for ${o.connectTimeout} s (connectTimeout)` +
