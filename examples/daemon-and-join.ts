@@ -1,8 +1,9 @@
-// "Daemon thread & join() method" (seed 004), all three variants with the tutorial's timing:
+// "Daemon thread & join() method" (seed 004), all three variants, with the tutorial's times divided
+// by 5 (its 5 s sleep is 1 s here, its join(3.0) is join(0.6)) so that `npm run examples` stays fast:
 //   1. no join: the program exits when the non-daemon thread is done; the daemon is killed
-//      in its 5 s sleep, so its "Exiting" never appears;
-//   2. d.join(); t.join(): the daemon's "Exiting" appears about 5 s later;
-//   3. d.join(3.0): after 3 s the join times out and d.isAlive() is true.
+//      in its sleep, so its "Exiting" never appears;
+//   2. d.join(); t.join(): the daemon's "Exiting" appears about 1 s later;
+//   3. d.join(0.6): after 0.6 s the join times out and d.isAlive() is true.
 // Each variant is its own process (the first one is about how a process ends), so this file runs
 // itself once per variant: `npx tsx examples/daemon-and-join.ts 2` runs just one.
 import { spawnSync } from "node:child_process";
@@ -16,7 +17,7 @@ function n(): void {
 
 function d(): void {
   logging.debug("Starting");
-  sleep(5);
+  sleep(1);
   logging.debug("Exiting");
 }
 
@@ -42,7 +43,7 @@ if (variant === undefined) {
     dt.join();
     t.join();
   } else if (variant === "3") {
-    dt.join(3.0);
+    dt.join(0.6);
     console.log("d.isAlive()", dt.isAlive());
     t.join();
   }
