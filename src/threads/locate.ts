@@ -153,6 +153,7 @@ function sameCode(text: string, at: number, source: string): boolean {
  * of an async arrow function.
  */
 function paramsAt(source: string): number {
+  if (/^class\b/.test(source)) return constructorAt(source);
   const tokens = tokenize(source.slice(0, 400));
   const [a, b, c] = tokens;
   if (a?.type === "name" && b?.value === "=>") return a.start;
@@ -160,6 +161,22 @@ function paramsAt(source: string): number {
   if (a?.value === "async" && b?.type === "name" && c?.value === "=>") return 0;
   if (a?.value === "async" && b?.value === "(" && tokens[closing(tokens, 1) + 1]?.value === "=>") return 0;
   return tokens.find((t) => t.value === "(")?.start ?? -1;
+}
+
+/** A class: V8 puts it at its explicit constructor's parameter list, else at its start. */
+function constructorAt(source: string): number {
+  const tokens = tokenize(source);
+  let j = 1;
+  while (j < tokens.length && tokens[j]?.value !== "{")
+    j = /^[([]$/.test(tokens[j]?.value ?? "") ? closing(tokens, j) + 1 : j + 1;
+  const end = closing(tokens, j);
+  for (let m = j + 1; m < end; m++) {
+    const t = tokens[m] as (typeof tokens)[number];
+    if (t.type === "name" && t.value === "constructor" && tokens[m + 1]?.value === "(" && tokens[m - 1]?.value !== ".")
+      return (tokens[m + 1] as (typeof tokens)[number]).start;
+    if (/^[([{]$/.test(t.value) && t.type === "punct") m = closing(tokens, m);
+  }
+  return 0;
 }
 
 /** `text` at `at` starts with the first token of `source`, and its next two follow soon (types may sit between). */

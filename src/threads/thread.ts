@@ -51,6 +51,7 @@ import { onThreadReset } from "../shared/thread-reset.js";
 import { sendToHub } from "./hub-client.js";
 import { claimSlot as claimThread, liveThreads, markEnded as endThread, markFailed, startFailed } from "./table.js";
 import type { SendableArgs } from "../transport/sendable.js";
+import { locate, type SourceLocation } from "./locate.js";
 import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type TargetSpec } from "./target.js";
 
 /** Options of `new Thread()`, as Python's keyword arguments. */
@@ -90,6 +91,8 @@ export interface ThreadOptions<A extends unknown[] = any[]> {
 export interface ClassSpec {
   name: string;
   source: string;
+  /** Where the class was written (stack frames of its methods then name that file and line). */
+  location?: SourceLocation;
 }
 
 /** What the worker receives to run a thread (see worker.ts). */
@@ -275,6 +278,7 @@ export class Thread<A extends unknown[] = any[]> {
     let fields: Encoded | null = null;
     if (!libraryClasses.has(this.constructor)) {
       let C = this.constructor as Function;
+      const chainClasses: Function[] = [];
       while (!libraryClasses.has(C)) {
         const source = Function.prototype.toString.call(C);
         if (privateField.test(source)) {
@@ -283,6 +287,7 @@ export class Thread<A extends unknown[] = any[]> {
           );
         }
         classes.unshift({ name: C.name, source });
+        chainClasses.unshift(C);
         C = Object.getPrototypeOf(C);
         if (typeof C !== "function") throw new TypeError(`${where}: not a Thread subclass`);
       }
@@ -294,7 +299,11 @@ export class Thread<A extends unknown[] = any[]> {
       } else {
         // Classes travel as source, as function targets: refuse the ones that read names of their scope.
         const chain = [base, ...classes.map((c) => c.name)];
-        for (const c of classes) checkFreeNames(c.source, `${where}: class ${c.name || "(anonymous)"}`, chain);
+        classes.forEach((c, i) => {
+          checkFreeNames(c.source, `${where}: class ${c.name || "(anonymous)"}`, chain);
+          const found = locate(chainClasses[i] as Function, c.source, this.#origin);
+          if (found) Object.assign(c, found);
+        });
       }
       const own: Record<string, unknown> = {};
       for (const key of Object.keys(this)) own[key] = (this as Record<string, unknown>)[key];

@@ -62,9 +62,9 @@ async function threadClass(request: RunRequest): Promise<Function> {
     return found as Function;
   }
   const scope: Record<string, unknown> = {};
-  for (const { name, source } of request.classes) {
+  for (const { name, source, location } of request.classes) {
     scope[request.base] = C;
-    C = evaluate(source, request.origin, { ...scope }) as Function;
+    C = evaluate(source, request.origin, { ...scope }, { location }) as Function;
     if (name) scope[name] = C;
   }
   return C;

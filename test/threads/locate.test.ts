@@ -39,6 +39,31 @@ test("a Thread target's stack names this file and the line of the throw", T, () 
   assert.match(errors[0]?.stack ?? "", new RegExp(`at work \\(${import.meta.url}:${line}:\\d+\\)`));
 });
 
+class Failing extends Thread {
+  constructor(readonly limit: number) {
+    super();
+  }
+  override run(): void {
+    if (this.limit > 0) {
+      throw new RangeError("subclass-marker");
+    }
+  }
+}
+
+test("a Thread subclass sent as source: run()'s stack names this file and line", T, () => {
+  const errors: Error[] = [];
+  setExcepthook((a) => errors.push(a.excValue as Error));
+  try {
+    const t = new Failing(1);
+    t.start();
+    t.join();
+  } finally {
+    setExcepthook(null);
+  }
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]?.stack ?? "", new RegExp(`${import.meta.url}:${lineOf("subclass-marker")}:\\d+`));
+});
+
 test("a pool task's stack names this file and line; an arrow may call itself by name", T, async () => {
   const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
   try {
