@@ -47,6 +47,7 @@ interface SourceMapLike {
 let session: InspectorSession | null | undefined;
 const slot = Symbol.for("threading.locate");
 const located = new WeakMap<Function, Located | null>();
+const locatedSources = new Map<string, Located | null>();
 const texts = new Map<string, string | null>();
 
 function builtin<T>(name: string): T | undefined {
@@ -292,6 +293,15 @@ export interface Located {
 export function locate(fn: Function, source: string, file: string): Located | undefined {
   const known = located.get(fn);
   if (known !== undefined) return known ?? undefined;
+  // A new function with a source already located from this file (a loop making the same inline arrow
+  // for each thread) takes that location without asking V8 again: in the rare file holding two
+  // identical functions, the second's frames may then name the first's line.
+  const sourceKey = `${file}\u0000${source}`;
+  const bySource = locatedSources.get(sourceKey);
+  if (bySource !== undefined) {
+    located.set(fn, bySource);
+    return bySource ?? undefined;
+  }
   let out: Located | null = null;
   try {
     const pos = file.startsWith("file:") ? functionLocation(fn) : undefined;
@@ -329,5 +339,7 @@ export function locate(fn: Function, source: string, file: string): Located | un
     out = null;
   }
   located.set(fn, out);
+  if (locatedSources.size >= 256) locatedSources.clear();
+  locatedSources.set(sourceKey, out);
   return out ?? undefined;
 }

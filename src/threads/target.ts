@@ -141,6 +141,9 @@ function globals(): Set<string> {
   return globalNames;
 }
 
+/** Sources (with their known names) whose free names were all found in the thread's scope. */
+const passed = new Set<string>();
+
 const commonJsNames = new Set(["require", "module", "exports", "__dirname", "__filename"]);
 
 function list(names: string[]): string {
@@ -155,6 +158,9 @@ function list(names: string[]): string {
  * it cannot tell is let through, and fails in the thread as a ReferenceError naming it.
  */
 export function checkFreeNames(source: string, where: string, known: readonly string[] = []): void {
+  // The same source is checked again and again (a loop starting threads with one inline arrow).
+  const key = `${known.join(",")}\u0000${source}`;
+  if (passed.has(key)) return;
   const missing: string[] = [];
   const notExports: string[] = [];
   for (const [name, use] of freeNames(source)) {
@@ -170,7 +176,11 @@ export function checkFreeNames(source: string, where: string, known: readonly st
       `${where} uses ${list(notExports)}, which ${notExports.length === 1 ? "is not an export" : "are not exports"} of threading`,
     );
   }
-  if (missing.length === 0) return;
+  if (missing.length === 0) {
+    if (passed.size >= 1024) passed.clear();
+    passed.add(key);
+    return;
+  }
   const one = missing.length === 1;
   const hints: string[] = [];
   const cjs = missing.filter((m) => commonJsNames.has(m));
