@@ -22,5 +22,8 @@ export { checkFreeNames } from "./threads/target.js";
 export {
   GET_SLEEPERS as FIFO_GET_SLEEPERS,
   PUT_SLEEPERS as FIFO_PUT_SLEEPERS,
-} from "./queue/fifo.js";
-export { GET_SLEEPERS as LOCKED_GET_SLEEPERS, PUT_SLEEPERS as LOCKED_PUT_SLEEPERS } from "./queue/layout.js";
+} from "./queue/fifo-layout.js";
+export {
+  GET_SLEEPERS as LOCKED_GET_SLEEPERS,
+  PUT_SLEEPERS as LOCKED_PUT_SLEEPERS,
+} from "./queue/locked-layout.js";

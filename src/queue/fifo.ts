@@ -3,12 +3,11 @@
  * queue, on a ring of variable-size records), so that producers and consumers never take the same
  * lock and meet only at two counters.
  *
- * Control block (Int32 words; one 64-byte line per group, so each side writes its own line):
- *   line 0  UNFINISHED, SHUTDOWN, MAXSIZE (same indexes as the locked engine, layout.ts)
- *   line 1  producers: P_LOCK, TAIL, PUT_BYTES, PUTS, CAP_P
- *   line 2  consumers: C_LOCK, HEAD, GET_BYTES, GETS, CAP_C
- *   line 3  "not empty": NE_SEQ, GET_WAITERS, GET_SLEEPERS, GET_ASYNC_SLEEPERS
- *   line 4  "not full":  NF_SEQ, PUT_WAITERS, PUT_SLEEPERS, PUT_ASYNC_SLEEPERS
+ * Control block: fifo-layout.ts (imported as FIFO), one 64-byte line per group: the words both
+ * engines share (UNFINISHED, SHUTDOWN, MAXSIZE); the producers' P_LOCK, TAIL, PUT_BYTES, PUTS,
+ * CAP_P; the consumers' C_LOCK, HEAD, GET_BYTES, GETS, CAP_C; "not empty" (NE_SEQ, GET_WAITERS,
+ * GET_SLEEPERS, GET_ASYNC_SLEEPERS); "not full" (the same for putters). P_LOCK and C_LOCK are
+ * mutexes of sync/mutex.ts.
  *
  * PUTS / GETS count the items ever put / taken, PUT_BYTES / GET_BYTES the ring bytes (SKIPs
  * included); all four wrap around as int32, and only differences are used: qsize = PUTS - GETS,
@@ -32,7 +31,7 @@
  *         directory refs, HEAD = TAIL, GET_BYTES = PUT_BYTES, GETS = PUTS]; NE_SEQ++; NF_SEQ++;
  *         unlock C, unlock P; [UNFINISHED -= discarded]; notify every getter, putter (and joiner)
  *   setMaxsize: lock P; MAXSIZE = n; NF_SEQ++; unlock P; notify every putter
- *   taskDone / join: as the locked engine (core.ts), on UNFINISHED.
+ *   taskDone / join: engine.ts, on UNFINISHED.
  *
  * No lost wake-up. Between a producer and a getter (the putter / consumer pair is the mirror
  * image, on GETS, PUT_WAITERS, NF_SEQ): the getter writes GET_WAITERS, then reads NE_SEQ, then
@@ -62,36 +61,40 @@
  * no waiting, no allocation except a buffer growth). A thread that dies anywhere else changes
  * nothing or everything; one that dies asleep leaves GET_WAITERS / PUT_WAITERS one too high
  * (spare bumps, nothing else). Death while holding P_LOCK or C_LOCK leaves that lock held: that
- * side of the queue is stuck (as with the locked engine's single lock, layout.ts).
+ * side of the queue is stuck (as with the locked engine's single lock, locked-layout.ts).
  */
 import { Empty, Full, ShutDown } from "../errors.js";
 import { deadlineOf, remaining } from "../shared/wait.js";
-import { decodeTaken, readRecord, recordRefs, recordSize, type Staged, T_SKIP, Taken, writeRecord } from "./codec.js";
-import { afterShutdown, SPIN, sleepOn, sleepOnAsync, wakeAll, wakeOne } from "./core.js";
-import { lock, MAXSIZE, SHUTDOWN, UNFINISHED, unlock } from "./layout.js";
+import { lockBlocking, unlock } from "../sync/mutex.js";
+import {
+  decodeTaken,
+  readRecord,
+  reclaim,
+  recordRefs,
+  recordSize,
+  type Staged,
+  T_SKIP,
+  Taken,
+  writeRecord,
+} from "./codec.js";
+import { discardedDone, type Engine, SPIN, sleepOn, sleepOnAsync, wakeAll, wakeOne } from "./engine.js";
+import * as FIFO from "./fifo-layout.js";
 import { Data } from "./storage.js";
 
-export const P_LOCK = 16;
-export const TAIL = 17;
-export const PUT_BYTES = 18;
-export const PUTS = 19;
-export const CAP_P = 20;
-export const C_LOCK = 32;
-export const HEAD = 33;
-export const GET_BYTES = 34;
-export const GETS = 35;
-export const CAP_C = 36;
-export const NE_SEQ = 48;
-export const GET_WAITERS = 49;
-export const GET_SLEEPERS = 50;
-export const NF_SEQ = 64;
-export const PUT_WAITERS = 65;
-export const PUT_SLEEPERS = 66;
-/** Async sleepers among GET_SLEEPERS / PUT_SLEEPERS (core.ts sleepOnAsync: the word after each). */
-export const GET_ASYNC_SLEEPERS = 51;
-export const PUT_ASYNC_SLEEPERS = 67;
-/** Words in the FIFO control block (five 64-byte lines). */
-export const FIFO_HEADER_WORDS = 80;
+// The producers' and the consumers' mutexes (sync/mutex.ts), taken blocking: the critical sections
+// are a few stores and one copy.
+function lockP(h: Int32Array): void {
+  lockBlocking(h, FIFO.P_LOCK, Number.POSITIVE_INFINITY);
+}
+function unlockP(h: Int32Array): void {
+  unlock(h, FIFO.P_LOCK, FIFO.P_LOCK_ASYNC);
+}
+function lockC(h: Int32Array): void {
+  lockBlocking(h, FIFO.C_LOCK, Number.POSITIVE_INFINITY);
+}
+function unlockC(h: Int32Array): void {
+  unlock(h, FIFO.C_LOCK, FIFO.C_LOCK_ASYNC);
+}
 
 const RELAX = Number(process.env.THREADING_QUEUE_RELAX ?? 16);
 let sink = 0;
@@ -107,7 +110,7 @@ function relax(): void {
 const taken = new Taken();
 
 /** The FIFO engine of one queue in this thread (views, caches); the state is all in `h` and the ring. */
-export class RingEngine {
+export class RingEngine implements Engine {
   readonly h: Int32Array;
   readonly data: Data;
   // Producer caches (valid while PUTS === lastPuts).
@@ -121,7 +124,7 @@ export class RingEngine {
   constructor(h: Int32Array, buffers?: SharedArrayBuffer[]) {
     this.h = h;
     this.data = new Data(buffers?.[0]);
-    if (buffers === undefined) h[CAP_P] = h[CAP_C] = this.data.cap;
+    if (buffers === undefined) h[FIFO.CAP_P] = h[FIFO.CAP_C] = this.data.cap;
   }
 
   buffers(): SharedArrayBuffer[] {
@@ -129,7 +132,7 @@ export class RingEngine {
   }
 
   qsize(): number {
-    return Math.max(0, (Atomics.load(this.h, PUTS) - Atomics.load(this.h, GETS)) | 0);
+    return Math.max(0, (Atomics.load(this.h, FIFO.PUTS) - Atomics.load(this.h, FIFO.GETS)) | 0);
   }
 
   // ---- producers ----
@@ -137,18 +140,18 @@ export class RingEngine {
   /** Under P_LOCK: true when MAXSIZE items are queued (reloads the cached GETS before saying so). */
   private isFull(max: number): boolean {
     const h = this.h;
-    const puts = h[PUTS] as number;
+    const puts = h[FIFO.PUTS] as number;
     if (puts !== this.lastPuts) this.reloadProducer();
     if (((puts - this.cGets) | 0) < max) return false;
-    this.cGets = Atomics.load(h, GETS);
+    this.cGets = Atomics.load(h, FIFO.GETS);
     return ((puts - this.cGets) | 0) >= max;
   }
 
   private reloadProducer(): void {
     const h = this.h;
-    this.cGets = Atomics.load(h, GETS);
-    this.cGetBytes = Atomics.load(h, GET_BYTES);
-    this.lastPuts = h[PUTS] as number;
+    this.cGets = Atomics.load(h, FIFO.GETS);
+    this.cGetBytes = Atomics.load(h, FIFO.GET_BYTES);
+    this.lastPuts = h[FIFO.PUTS] as number;
   }
 
   /** Under P_LOCK: throws ShutDown / Full, or waits, until the put may store. */
@@ -156,37 +159,37 @@ export class RingEngine {
     const h = this.h;
     let deadline = -1;
     for (;;) {
-      if (h[SHUTDOWN] !== 0) {
-        unlock(h, P_LOCK);
+      if (h[FIFO.SHUTDOWN] !== 0) {
+        unlockP(h);
         throw new ShutDown(`${what}: the queue is shut down`);
       }
-      const max = h[MAXSIZE] as number;
+      const max = h[FIFO.MAXSIZE] as number;
       if (max <= 0 || !this.isFull(max)) return;
       if (!block) {
-        unlock(h, P_LOCK);
+        unlockP(h);
         throw new Full(`${what}: the queue is full`);
       }
       if (deadline < 0) deadline = deadlineOf(ms);
       const left = remaining(deadline);
       if (left === 0) {
-        unlock(h, P_LOCK);
+        unlockP(h);
         throw new Full(`${what}: the queue is still full after ${ms / 1000} s`);
       }
-      Atomics.add(h, PUT_WAITERS, 1);
-      const seq = Atomics.load(h, NF_SEQ);
+      Atomics.add(h, FIFO.PUT_WAITERS, 1);
+      const seq = Atomics.load(h, FIFO.NF_SEQ);
       if (!this.isFull(max)) {
-        Atomics.sub(h, PUT_WAITERS, 1);
+        Atomics.sub(h, FIFO.PUT_WAITERS, 1);
         return;
       }
-      unlock(h, P_LOCK);
+      unlockP(h);
       try {
-        sleepOn(h, NF_SEQ, PUT_SLEEPERS, seq, left);
+        sleepOn(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, seq, left);
       } catch (e) {
-        Atomics.sub(h, PUT_WAITERS, 1);
+        Atomics.sub(h, FIFO.PUT_WAITERS, 1);
         throw e;
       }
-      lock(h, P_LOCK);
-      Atomics.sub(h, PUT_WAITERS, 1);
+      lockP(h);
+      Atomics.sub(h, FIFO.PUT_WAITERS, 1);
     }
   }
 
@@ -195,48 +198,48 @@ export class RingEngine {
     if (block) {
       // Streaming fast path: a full queue usually has room again within a microsecond. Only when
       // this thread's cached view says full does it watch GETS (the consumers' line).
-      const max = Atomics.load(h, MAXSIZE);
-      if (max > 0 && ((Atomics.load(h, PUTS) - this.cGets) | 0) >= max) {
+      const max = Atomics.load(h, FIFO.MAXSIZE);
+      if (max > 0 && ((Atomics.load(h, FIFO.PUTS) - this.cGets) | 0) >= max) {
         for (let i = 0; i < SPIN && this.qsize() >= max; i++) relax();
       }
     }
-    lock(h, P_LOCK);
-    if (h[SHUTDOWN] !== 0 || (h[MAXSIZE] as number) > 0) this.admitBlocking(block, ms, what);
+    lockP(h);
+    if (h[FIFO.SHUTDOWN] !== 0 || (h[FIFO.MAXSIZE] as number) > 0) this.admitBlocking(block, ms, what);
     this.store(st);
   }
 
   async putAsync(st: Staged, ms: number, what: string): Promise<void> {
     const h = this.h;
-    lock(h, P_LOCK);
+    lockP(h);
     let deadline = -1;
     for (;;) {
-      if (h[SHUTDOWN] !== 0) {
-        unlock(h, P_LOCK);
+      if (h[FIFO.SHUTDOWN] !== 0) {
+        unlockP(h);
         throw new ShutDown(`${what}: the queue is shut down`);
       }
-      const max = h[MAXSIZE] as number;
+      const max = h[FIFO.MAXSIZE] as number;
       if (max <= 0 || !this.isFull(max)) break;
       if (deadline < 0) deadline = deadlineOf(ms);
       const left = remaining(deadline);
       if (left === 0) {
-        unlock(h, P_LOCK);
+        unlockP(h);
         throw new Full(`${what}: the queue is still full after ${ms / 1000} s`);
       }
-      Atomics.add(h, PUT_WAITERS, 1);
-      const seq = Atomics.load(h, NF_SEQ);
+      Atomics.add(h, FIFO.PUT_WAITERS, 1);
+      const seq = Atomics.load(h, FIFO.NF_SEQ);
       if (!this.isFull(max)) {
-        Atomics.sub(h, PUT_WAITERS, 1);
+        Atomics.sub(h, FIFO.PUT_WAITERS, 1);
         break;
       }
-      unlock(h, P_LOCK);
+      unlockP(h);
       try {
-        await sleepOnAsync(h, NF_SEQ, PUT_SLEEPERS, seq, left);
+        await sleepOnAsync(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, seq, left);
       } catch (e) {
-        Atomics.sub(h, PUT_WAITERS, 1);
+        Atomics.sub(h, FIFO.PUT_WAITERS, 1);
         throw e;
       }
-      lock(h, P_LOCK);
-      Atomics.sub(h, PUT_WAITERS, 1);
+      lockP(h);
+      Atomics.sub(h, FIFO.PUT_WAITERS, 1);
     }
     this.store(st);
   }
@@ -246,16 +249,16 @@ export class RingEngine {
     const h = this.h;
     const d = this.data;
     try {
-      if ((h[CAP_P] as number) !== d.cap) d.sync();
-      const puts = h[PUTS] as number;
+      if ((h[FIFO.CAP_P] as number) !== d.cap) d.sync();
+      const puts = h[FIFO.PUTS] as number;
       if (puts !== this.lastPuts) this.reloadProducer();
       const s = st.size;
       const cap = d.cap;
-      let tail = h[TAIL] as number;
-      const putBytes = h[PUT_BYTES] as number;
+      let tail = h[FIFO.TAIL] as number;
+      const putBytes = h[FIFO.PUT_BYTES] as number;
       let need = cap - tail >= s ? s : cap - tail + s;
       if (cap - ((putBytes - this.cGetBytes) | 0) < need) {
-        this.cGetBytes = Atomics.load(h, GET_BYTES);
+        this.cGetBytes = Atomics.load(h, FIFO.GET_BYTES);
         if (cap - ((putBytes - this.cGetBytes) | 0) < need) {
           tail = this.grow(s);
           need = s;
@@ -271,19 +274,19 @@ export class RingEngine {
       writeRecord(d, at, st);
       tail = at + s;
       if (tail === d.cap) tail = 0;
-      h[TAIL] = tail;
-      h[PUT_BYTES] = (putBytes + need) | 0;
-      Atomics.add(h, UNFINISHED, 1);
-      Atomics.store(h, PUTS, (puts + 1) | 0);
+      h[FIFO.TAIL] = tail;
+      h[FIFO.PUT_BYTES] = (putBytes + need) | 0;
+      Atomics.add(h, FIFO.UNFINISHED, 1);
+      Atomics.store(h, FIFO.PUTS, (puts + 1) | 0);
       this.lastPuts = (puts + 1) | 0;
     } catch (e) {
-      unlock(h, P_LOCK);
+      unlockP(h);
       throw e;
     }
-    unlock(h, P_LOCK);
-    if (Atomics.load(h, GET_WAITERS) > 0) {
-      Atomics.add(h, NE_SEQ, 1);
-      wakeOne(h, NE_SEQ, GET_SLEEPERS);
+    unlockP(h);
+    if (Atomics.load(h, FIFO.GET_WAITERS) > 0) {
+      Atomics.add(h, FIFO.NE_SEQ, 1);
+      wakeOne(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS);
     }
   }
 
@@ -296,15 +299,15 @@ export class RingEngine {
   private grow(s: number): number {
     const h = this.h;
     const d = this.data;
-    lock(h, C_LOCK);
+    lockC(h);
     try {
       d.sync();
-      let head = h[HEAD] as number;
-      let tail = h[TAIL] as number;
-      const used = ((h[PUT_BYTES] as number) - (h[GET_BYTES] as number)) | 0;
+      let head = h[FIFO.HEAD] as number;
+      let tail = h[FIFO.TAIL] as number;
+      const used = ((h[FIFO.PUT_BYTES] as number) - (h[FIFO.GET_BYTES] as number)) | 0;
       if (used === 0) {
         head = tail = 0;
-        h[HEAD] = 0;
+        h[FIFO.HEAD] = 0;
       }
       const old = d.cap;
       const wrapped = used > 0 && tail <= head;
@@ -313,13 +316,13 @@ export class RingEngine {
         if (tail > 0) d.u8.copyWithin(old, 0, tail);
         tail += old;
       }
-      h[TAIL] = tail;
-      h[CAP_P] = d.cap;
-      h[CAP_C] = d.cap;
-      this.cGetBytes = h[GET_BYTES] as number;
+      h[FIFO.TAIL] = tail;
+      h[FIFO.CAP_P] = d.cap;
+      h[FIFO.CAP_C] = d.cap;
+      this.cGetBytes = h[FIFO.GET_BYTES] as number;
       return tail;
     } finally {
-      unlock(h, C_LOCK);
+      unlockC(h);
     }
   }
 
@@ -328,12 +331,12 @@ export class RingEngine {
   /** Under C_LOCK: items available (reloads the cached PUTS before saying none). */
   private available(): number {
     const h = this.h;
-    const gets = h[GETS] as number;
+    const gets = h[FIFO.GETS] as number;
     if (gets === this.lastGets) {
       const n = (this.cPuts - gets) | 0;
       if (n > 0) return n;
     }
-    this.cPuts = Atomics.load(h, PUTS);
+    this.cPuts = Atomics.load(h, FIFO.PUTS);
     this.lastGets = gets;
     return (this.cPuts - gets) | 0;
   }
@@ -343,42 +346,42 @@ export class RingEngine {
     // Streaming fast path: an empty queue is usually refilled within a microsecond; watching
     // PUTS (read-only, no registration) is cheaper than registering as a waiter and being woken.
     // Only when this thread's cached view says empty does it watch PUTS (the producers' line).
-    if (block && (Atomics.load(h, GETS) !== this.lastGets || this.cPuts === this.lastGets)) {
-      for (let i = 0; i < SPIN && Atomics.load(h, PUTS) === Atomics.load(h, GETS); i++) relax();
+    if (block && (Atomics.load(h, FIFO.GETS) !== this.lastGets || this.cPuts === this.lastGets)) {
+      for (let i = 0; i < SPIN && Atomics.load(h, FIFO.PUTS) === Atomics.load(h, FIFO.GETS); i++) relax();
     }
-    lock(h, C_LOCK);
+    lockC(h);
     if (this.available() <= 0) {
       let deadline = -1;
       do {
-        if (Atomics.load(h, SHUTDOWN) !== 0) {
-          unlock(h, C_LOCK);
+        if (Atomics.load(h, FIFO.SHUTDOWN) !== 0) {
+          unlockC(h);
           throw new ShutDown(`${what}: the queue is shut down and empty`);
         }
         if (!block) {
-          unlock(h, C_LOCK);
+          unlockC(h);
           throw new Empty(`${what}: the queue is empty`);
         }
         if (deadline < 0) deadline = deadlineOf(ms);
         const left = remaining(deadline);
         if (left === 0) {
-          unlock(h, C_LOCK);
+          unlockC(h);
           throw new Empty(`${what}: the queue is still empty after ${ms / 1000} s`);
         }
-        Atomics.add(h, GET_WAITERS, 1);
-        const seq = Atomics.load(h, NE_SEQ);
+        Atomics.add(h, FIFO.GET_WAITERS, 1);
+        const seq = Atomics.load(h, FIFO.NE_SEQ);
         if (this.available() > 0) {
-          Atomics.sub(h, GET_WAITERS, 1);
+          Atomics.sub(h, FIFO.GET_WAITERS, 1);
           break;
         }
-        unlock(h, C_LOCK);
+        unlockC(h);
         try {
-          sleepOn(h, NE_SEQ, GET_SLEEPERS, seq, left);
+          sleepOn(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, seq, left);
         } catch (e) {
-          Atomics.sub(h, GET_WAITERS, 1);
+          Atomics.sub(h, FIFO.GET_WAITERS, 1);
           throw e;
         }
-        lock(h, C_LOCK);
-        Atomics.sub(h, GET_WAITERS, 1);
+        lockC(h);
+        Atomics.sub(h, FIFO.GET_WAITERS, 1);
       } while (this.available() <= 0);
     }
     return this.take();
@@ -386,34 +389,34 @@ export class RingEngine {
 
   async getAsync(ms: number, what: string): Promise<unknown> {
     const h = this.h;
-    lock(h, C_LOCK);
+    lockC(h);
     let deadline = -1;
     while (this.available() <= 0) {
-      if (Atomics.load(h, SHUTDOWN) !== 0) {
-        unlock(h, C_LOCK);
+      if (Atomics.load(h, FIFO.SHUTDOWN) !== 0) {
+        unlockC(h);
         throw new ShutDown(`${what}: the queue is shut down and empty`);
       }
       if (deadline < 0) deadline = deadlineOf(ms);
       const left = remaining(deadline);
       if (left === 0) {
-        unlock(h, C_LOCK);
+        unlockC(h);
         throw new Empty(`${what}: the queue is still empty after ${ms / 1000} s`);
       }
-      Atomics.add(h, GET_WAITERS, 1);
-      const seq = Atomics.load(h, NE_SEQ);
+      Atomics.add(h, FIFO.GET_WAITERS, 1);
+      const seq = Atomics.load(h, FIFO.NE_SEQ);
       if (this.available() > 0) {
-        Atomics.sub(h, GET_WAITERS, 1);
+        Atomics.sub(h, FIFO.GET_WAITERS, 1);
         break;
       }
-      unlock(h, C_LOCK);
+      unlockC(h);
       try {
-        await sleepOnAsync(h, NE_SEQ, GET_SLEEPERS, seq, left);
+        await sleepOnAsync(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, seq, left);
       } catch (e) {
-        Atomics.sub(h, GET_WAITERS, 1);
+        Atomics.sub(h, FIFO.GET_WAITERS, 1);
         throw e;
       }
-      lock(h, C_LOCK);
-      Atomics.sub(h, GET_WAITERS, 1);
+      lockC(h);
+      Atomics.sub(h, FIFO.GET_WAITERS, 1);
     }
     return this.take();
   }
@@ -423,10 +426,10 @@ export class RingEngine {
     const h = this.h;
     const d = this.data;
     try {
-      if ((h[CAP_C] as number) !== d.cap) d.sync();
+      if ((h[FIFO.CAP_C] as number) !== d.cap) d.sync();
       const cap = d.cap;
-      let head = h[HEAD] as number;
-      let getBytes = h[GET_BYTES] as number;
+      let head = h[FIFO.HEAD] as number;
+      let getBytes = h[FIFO.GET_BYTES] as number;
       if (((d.i32[head >> 2] as number) & 255) === T_SKIP) {
         const skip = d.i32[(head >> 2) + 1] as number;
         getBytes = (getBytes + skip) | 0;
@@ -436,19 +439,19 @@ export class RingEngine {
       const size = readRecord(d, head, taken);
       head += size;
       if (head === cap) head = 0;
-      h[HEAD] = head;
-      Atomics.store(h, GET_BYTES, (getBytes + size) | 0);
-      const gets = ((h[GETS] as number) + 1) | 0;
-      Atomics.store(h, GETS, gets);
+      h[FIFO.HEAD] = head;
+      Atomics.store(h, FIFO.GET_BYTES, (getBytes + size) | 0);
+      const gets = ((h[FIFO.GETS] as number) + 1) | 0;
+      Atomics.store(h, FIFO.GETS, gets);
       this.lastGets = gets;
     } catch (e) {
-      unlock(h, C_LOCK);
+      unlockC(h);
       throw e;
     }
-    unlock(h, C_LOCK);
-    if (Atomics.load(h, PUT_WAITERS) > 0) {
-      Atomics.add(h, NF_SEQ, 1);
-      wakeOne(h, NF_SEQ, PUT_SLEEPERS);
+    unlockC(h);
+    if (Atomics.load(h, FIFO.PUT_WAITERS) > 0) {
+      Atomics.add(h, FIFO.NF_SEQ, 1);
+      wakeOne(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS);
     }
     return decodeTaken(taken);
   }
@@ -460,14 +463,14 @@ export class RingEngine {
     const d = this.data;
     const refs: number[] = [];
     let discarded = 0;
-    lock(h, P_LOCK);
-    lock(h, C_LOCK);
+    lockP(h);
+    lockC(h);
     try {
-      Atomics.store(h, SHUTDOWN, 1);
+      Atomics.store(h, FIFO.SHUTDOWN, 1);
       if (immediate) {
         d.sync();
-        discarded = ((h[PUTS] as number) - (h[GETS] as number)) | 0;
-        let head = h[HEAD] as number;
+        discarded = ((h[FIFO.PUTS] as number) - (h[FIFO.GETS] as number)) | 0;
+        let head = h[FIFO.HEAD] as number;
         for (let n = discarded; n > 0; ) {
           if (((d.i32[head >> 2] as number) & 255) !== T_SKIP) {
             recordRefs(d, head, refs);
@@ -476,25 +479,28 @@ export class RingEngine {
           head += recordSize(d, head);
           if (head === d.cap) head = 0;
         }
-        h[HEAD] = h[TAIL] as number;
-        Atomics.store(h, GET_BYTES, h[PUT_BYTES] as number);
-        Atomics.store(h, GETS, h[PUTS] as number);
+        h[FIFO.HEAD] = h[FIFO.TAIL] as number;
+        Atomics.store(h, FIFO.GET_BYTES, h[FIFO.PUT_BYTES] as number);
+        Atomics.store(h, FIFO.GETS, h[FIFO.PUTS] as number);
       }
-      Atomics.add(h, NE_SEQ, 1);
-      Atomics.add(h, NF_SEQ, 1);
+      Atomics.add(h, FIFO.NE_SEQ, 1);
+      Atomics.add(h, FIFO.NF_SEQ, 1);
     } finally {
-      unlock(h, C_LOCK);
-      unlock(h, P_LOCK);
+      unlockC(h);
+      unlockP(h);
     }
-    afterShutdown(h, immediate, discarded, refs, NE_SEQ, NF_SEQ, GET_SLEEPERS, PUT_SLEEPERS);
+    if (immediate) discardedDone(h, discarded);
+    wakeAll(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS);
+    wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS);
+    reclaim(refs);
   }
 
   setMaxsize(maxsize: number): void {
     const h = this.h;
-    lock(h, P_LOCK);
-    h[MAXSIZE] = maxsize;
-    Atomics.add(h, NF_SEQ, 1);
-    unlock(h, P_LOCK);
-    wakeAll(h, NF_SEQ, PUT_SLEEPERS);
+    lockP(h);
+    h[FIFO.MAXSIZE] = maxsize;
+    Atomics.add(h, FIFO.NF_SEQ, 1);
+    unlockP(h);
+    wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS);
   }
 }

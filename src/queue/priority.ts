@@ -30,7 +30,9 @@ import {
   ltTotal,
   resetIncomparable,
 } from "./compare.js";
-import { COUNT, DEAD, TOP } from "./layout.js";
+import { LockedEngine } from "./core.js";
+import type { Engine } from "./engine.js";
+import * as LOCKED from "./locked-layout.js";
 import { Queue } from "./queue.js";
 import { Data, type Store } from "./storage.js";
 
@@ -67,7 +69,7 @@ export class HeapStore implements Store {
   #compact(h: Int32Array): void {
     const a = this.data;
     const slots = this.heap.i32;
-    const top = h[TOP] as number;
+    const top = h[LOCKED.TOP] as number;
     let to = 0;
     for (let at = 0; at < top; ) {
       const size = a.i32[at >> 2] as number;
@@ -79,8 +81,8 @@ export class HeapStore implements Store {
       }
       at += size;
     }
-    h[TOP] = to;
-    h[DEAD] = 0;
+    h[LOCKED.TOP] = to;
+    h[LOCKED.DEAD] = 0;
   }
 
   put(h: Int32Array, st: Staged): void {
@@ -91,12 +93,12 @@ export class HeapStore implements Store {
     const key = st.key as Uint8Array;
     const kv = keyViews(key);
     const size = REC + align8(key.length) + st.size;
-    const n = h[COUNT] as number;
+    const n = h[LOCKED.COUNT] as number;
     // Room first (growth and compaction change no order), so nothing below can fail half-way.
     if ((n + 1) * 4 > hp.cap) hp.grow((n + 1) * 4);
-    if ((h[TOP] as number) + size > a.cap) {
-      if ((h[DEAD] as number) * 2 >= (h[TOP] as number)) this.#compact(h);
-      if ((h[TOP] as number) + size > a.cap) a.grow((h[TOP] as number) + size);
+    if ((h[LOCKED.TOP] as number) + size > a.cap) {
+      if ((h[LOCKED.DEAD] as number) * 2 >= (h[LOCKED.TOP] as number)) this.#compact(h);
+      if ((h[LOCKED.TOP] as number) + size > a.cap) a.grow((h[LOCKED.TOP] as number) + size);
     }
     // heapq._siftdown(heap, 0, n), comparisons first: an incomparable pair aborts with no change.
     const slots = hp.i32;
@@ -113,7 +115,7 @@ export class HeapStore implements Store {
         `PriorityQueue.put(): '<' not supported between ${incomparableKinds} (the item was not queued)`,
       );
     }
-    const at = h[TOP] as number;
+    const at = h[LOCKED.TOP] as number;
     for (let i = n; i > pos; ) {
       const parent = (i - 1) >> 1;
       const off = slots[parent] as number;
@@ -127,7 +129,7 @@ export class HeapStore implements Store {
     a.u8.set(key, at + REC);
     writeRecord(a, at + REC + align8(key.length), st);
     slots[pos] = at;
-    h[TOP] = at + size;
+    h[LOCKED.TOP] = at + size;
   }
 
   #lt(x: number, y: number): boolean {
@@ -144,7 +146,7 @@ export class HeapStore implements Store {
     a.sync();
     this.heap.sync();
     const slots = this.heap.i32;
-    const n = h[COUNT] as number;
+    const n = h[LOCKED.COUNT] as number;
     const result = slots[0] as number;
     const end = n - 1;
     if (end > 0) {
@@ -172,9 +174,9 @@ export class HeapStore implements Store {
     readRecord(a, result + REC + align8(keyBytes), out);
     a.i32[(result >> 2) + 1] = -1;
     if (end === 0) {
-      h[TOP] = 0;
-      h[DEAD] = 0;
-    } else h[DEAD] = (h[DEAD] as number) + (a.i32[result >> 2] as number);
+      h[LOCKED.TOP] = 0;
+      h[LOCKED.DEAD] = 0;
+    } else h[LOCKED.DEAD] = (h[LOCKED.DEAD] as number) + (a.i32[result >> 2] as number);
   }
 
   clear(h: Int32Array, refs: number[]): void {
@@ -182,13 +184,13 @@ export class HeapStore implements Store {
     a.sync();
     this.heap.sync();
     const slots = this.heap.i32;
-    const n = h[COUNT] as number;
+    const n = h[LOCKED.COUNT] as number;
     for (let i = 0; i < n; i++) {
       const off = slots[i] as number;
       recordRefs(a, off + REC + align8(a.i32[(off >> 2) + 2] as number), refs);
     }
-    h[TOP] = 0;
-    h[DEAD] = 0;
+    h[LOCKED.TOP] = 0;
+    h[LOCKED.DEAD] = 0;
   }
 }
 
@@ -198,8 +200,8 @@ export class HeapStore implements Store {
  * tuples such as `[priority, payload]`). Incomparable items are a TypeError from put().
  */
 export class PriorityQueue<T = unknown> extends Queue<T> {
-  protected override _makeStore(buffers?: SharedArrayBuffer[]): Store | null {
-    return new HeapStore(buffers);
+  protected override _makeEngine(h: Int32Array, buffers?: SharedArrayBuffer[]): Engine {
+    return new LockedEngine(h, new HeapStore(buffers));
   }
 
   protected override get _kind(): string {

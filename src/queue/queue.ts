@@ -3,30 +3,30 @@
  * puts into and gets from.
  *
  * Shared state: a control block (locks, counts, wake-up words) and the data buffer(s). As in
- * CPython, the storage discipline is a template: `Queue` keeps a FIFO byte ring driven by the
- * two-lock engine of fifo.ts (producers and consumers never share a lock); `LifoQueue` (lifo.ts,
- * a stack) and `PriorityQueue` (priority.ts, a heap) override `_makeStore()` (CPython's
- * `_init/_qsize/_put/_get`) and are driven by the one-lock engine of core.ts (layout.ts). Both
- * state machines are described at the top of their files, the record format in codec.ts and
- * plain.ts.
+ * CPython, the storage discipline is a template: each queue class chooses its engine in one hook,
+ * `_makeEngine()` (CPython's `_init`). `Queue` keeps a FIFO byte ring driven by the two-lock
+ * engine of fifo.ts (producers and consumers never share a lock); `LifoQueue` (lifo.ts, a stack)
+ * and `PriorityQueue` (priority.ts, a heap) give their Store (CPython's `_qsize/_put/_get`) to the
+ * one-lock engine of core.ts. Both state machines are described at the top of their files, what
+ * they share in engine.ts, the record format in codec.ts and plain.ts.
  *
  * Items: anything the transport carries (v8.serialize-able values, shared objects such as a Lock
  * or another Queue, SharedArrayBuffers and typed arrays over them, which stay shared). An item
  * that cannot cross is a TypeError from put() and the queue is unchanged.
  *
  * Memory: see storage.ts — large items (> 64 KiB encoded) live in their own buffer, freed when
- * consumed; the ring of small items is reset to its start whenever the queue drains and keeps its
- * high-water size until the queue object is collected in every thread.
+ * consumed; the buffer of small items keeps its high-water size until the queue object is
+ * collected in every thread (a LIFO or priority queue goes back to its start whenever it drains,
+ * the FIFO ring keeps going round).
  */
 import { type BlockOptions, blockArgs, type Timeout, timeoutMs } from "../shared/wait.js";
 import { describe, type WaitKind } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { ShutDown } from "../errors.js";
 import { reclaim, Staged, stage } from "./codec.js";
-import * as core from "./core.js";
+import { type Engine, join, joinAsync, taskDone } from "./engine.js";
 import { RingEngine } from "./fifo.js";
 import { HEADER_WORDS, MAXSIZE, SHUTDOWN } from "./layout.js";
-import type { Store } from "./storage.js";
 
 /** The staged item of this thread's current blocking put (no await between staging and storing). */
 const staged = new Staged();
@@ -47,37 +47,33 @@ function checkMaxsize(maxsize: unknown): number {
  */
 export class Queue<T = unknown> implements AsyncIterable<T> {
   readonly #h: Int32Array;
-  readonly #eng: core.Engine;
+  readonly #eng: Engine;
   readonly #id: number;
 
   constructor(maxsize = 0) {
     const record = adoptedRecord();
     if (record) {
       this.#h = new Int32Array(record.buffers[0] as SharedArrayBuffer);
-      this.#eng = this.#makeEngine(record.buffers.slice(1));
+      this.#eng = this._makeEngine(this.#h, record.buffers.slice(1));
       this.#id = record.id;
     } else {
       const max = checkMaxsize(maxsize);
       this.#h = new Int32Array(new SharedArrayBuffer(HEADER_WORDS * 4));
       this.#h[MAXSIZE] = max;
-      this.#eng = this.#makeEngine();
+      this.#eng = this._makeEngine(this.#h);
       this.#id = newObjectId();
     }
     describe(this.#h.buffer, this._kind as WaitKind, this.#id);
   }
 
-  #makeEngine(buffers?: SharedArrayBuffer[]): core.Engine {
-    const store = this._makeStore(buffers);
-    return store === null ? new RingEngine(this.#h, buffers) : new core.LockedEngine(this.#h, store);
-  }
-
   /**
-   * @internal The storage discipline (CPython's `_init`): null here, for the FIFO ring with its
-   * two-lock engine (fifo.ts); LifoQueue and PriorityQueue return their Store, driven by the
-   * one-lock engine (core.ts).
+   * @internal The storage discipline and the engine that drives it (CPython's `_init`), over the
+   * control block `h` (new, or revived with the store's `buffers`): here the FIFO ring with its
+   * two-lock engine (fifo.ts); LifoQueue and PriorityQueue give their Store to the one-lock
+   * engine (core.ts).
    */
-  protected _makeStore(_buffers?: SharedArrayBuffer[]): Store | null {
-    return null;
+  protected _makeEngine(h: Int32Array, buffers?: SharedArrayBuffer[]): Engine {
+    return new RingEngine(h, buffers);
   }
 
   /** @internal Encodes an item before the lock is taken (PriorityQueue adds its sort key). */
@@ -210,17 +206,17 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * when called more times than items were put.
    */
   taskDone(): void {
-    core.taskDone(this.#h);
+    taskDone(this.#h);
   }
 
   /** Blocks until every item put has been matched by a taskDone() (or discarded by shutdown(true)). */
   join(): void {
-    core.join(this.#h);
+    join(this.#h);
   }
 
   /** The async twin of `join()`. */
   async joinAsync(): Promise<void> {
-    await core.joinAsync(this.#h);
+    await joinAsync(this.#h);
   }
 
   /**

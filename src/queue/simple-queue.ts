@@ -8,6 +8,7 @@ import { type BlockOptions, blockArgs, type Timeout, timeoutMs } from "../shared
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { reclaim, Staged, stage } from "./codec.js";
+import type { Engine } from "./engine.js";
 import { RingEngine } from "./fifo.js";
 import { HEADER_WORDS } from "./layout.js";
 
@@ -15,12 +16,14 @@ const staged = new Staged();
 
 /** An unbounded FIFO queue shared by every thread it is passed to, as Python's `queue.SimpleQueue`. */
 export class SimpleQueue<T = unknown> {
-  readonly #eng: RingEngine;
+  readonly #h: Int32Array;
+  readonly #eng: Engine;
   readonly #id: number;
 
   constructor() {
     const record = adoptedRecord();
     const h = new Int32Array((record?.buffers[0] as SharedArrayBuffer) ?? new SharedArrayBuffer(HEADER_WORDS * 4));
+    this.#h = h;
     this.#eng = new RingEngine(h, record?.buffers.slice(1));
     this.#id = record?.id ?? newObjectId();
     describe(h.buffer, "SimpleQueue", this.#id);
@@ -89,7 +92,7 @@ export class SimpleQueue<T = unknown> {
     return {
       kind: "SimpleQueue",
       id: this.#id,
-      buffers: [this.#eng.h.buffer as SharedArrayBuffer, this.#eng.data.sab],
+      buffers: [this.#h.buffer as SharedArrayBuffer, ...this.#eng.buffers()],
     };
   }
 

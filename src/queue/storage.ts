@@ -1,8 +1,8 @@
 /**
  * The byte storage of a queue: a growable SharedArrayBuffer (`new SharedArrayBuffer(n, {
  * maxByteLength })`) that every thread holding the queue sees, and the Store interface of the
- * one-lock engine (LIFO stack: lifo.ts, heap: priority.ts). The FIFO ring of `Queue` and
- * `SimpleQueue` has its own two-lock engine (fifo.ts).
+ * one-lock engine (core.ts; LIFO stack: lifo.ts, heap: priority.ts). The FIFO ring of `Queue` and
+ * `SimpleQueue` is part of its own two-lock engine (fifo.ts).
  *
  * Growth: a put that finds no room grows the buffer (doubling, up to MAX_BYTES) under the lock(s);
  * each thread notices the new length the next time it holds the lock and remaps its views.
@@ -11,11 +11,13 @@
  * queued at once. Items over LARGE_BYTES (64 KiB) encoded never enter it: each gets its own
  * SharedArrayBuffer, released when the item is consumed (or discarded by shutdown(true)). When a
  * LIFO or priority queue drains, its indexes go back to the buffer's start, so the next items reuse
- * the same (already touched) pages; the FIFO ring (fifo.ts) never resets (producers and consumers
- * never stop together), it keeps going round the same pages. A SharedArrayBuffer cannot shrink, so the data buffer keeps its
- * high-water size — bounded by the small items that were queued at once (a million numbers:
- * 16 MB) — until every thread has dropped the queue and the buffer is garbage-collected.
- * */
+ * the same (already touched) pages; the FIFO ring (fifo.ts) does not go back when it drains
+ * (producers and consumers never stop together): it keeps going round the same pages, and only a
+ * growth of an empty ring starts it again at 0. A SharedArrayBuffer cannot shrink, so the data
+ * buffer keeps its high-water size — bounded by the small items that were queued at once (a
+ * million numbers: 16 MB) — until every thread has dropped the queue and the buffer is
+ * garbage-collected.
+ */
 import type { Staged, Taken, Views } from "./codec.js";
 
 export const INITIAL_BYTES = 64 * 1024;

@@ -30,8 +30,8 @@ import {
   stateOf,
 } from "../shared/runtime.js";
 import { readWaits, type SeenWait } from "../shared/waiting.js";
-import * as fifo from "../queue/fifo.js";
-import * as layout from "../queue/layout.js";
+import * as FIFO from "../queue/fifo-layout.js";
+import * as LOCKED from "../queue/locked-layout.js";
 import { isShareable, kShare, knownObjects } from "../transport/shareable.js";
 import { liveThreads } from "./table.js";
 
@@ -109,12 +109,12 @@ function ownerOf(w: SeenWait, locks: Map<number, LockSeen>): { held: boolean; ow
 /** What a waiter on word `index` of a queue's control block waits for. */
 function queueWord(kind: string, index: number): string {
   const ring = kind === "Queue" || kind === "SimpleQueue";
-  if (index === layout.UNFINISHED) return "for its unfinished tasks (join)";
-  if (index === (ring ? fifo.NE_SEQ : layout.NE_SEQ)) return "for an item (get)";
-  if (index === (ring ? fifo.NF_SEQ : layout.NF_SEQ)) return "for room (put)";
-  if (ring && index === fifo.P_LOCK) return "for its producers' lock";
-  if (ring && index === fifo.C_LOCK) return "for its consumers' lock";
-  if (!ring && index === layout.LOCK) return "for its lock";
+  if (index === LOCKED.UNFINISHED) return "for its unfinished tasks (join)";
+  if (index === (ring ? FIFO.NE_SEQ : LOCKED.NE_SEQ)) return "for an item (get)";
+  if (index === (ring ? FIFO.NF_SEQ : LOCKED.NF_SEQ)) return "for room (put)";
+  if (ring && index === FIFO.P_LOCK) return "for its producers' lock";
+  if (ring && index === FIFO.C_LOCK) return "for its consumers' lock";
+  if (!ring && index === LOCKED.LOCK) return "for its lock";
   return `on word ${index}`;
 }
 

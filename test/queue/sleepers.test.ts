@@ -1,4 +1,4 @@
-// The queues' sleepers counts (core.ts sleepOn): a sleeper woken by a notify is uncounted by the
+// The queues' sleepers counts (engine.ts sleepOn): a sleeper woken by a notify is uncounted by the
 // notifier at once, any other by itself; whatever woke them (put, get, shutdown, setMaxsize, a
 // timeout), blocking or async, the counts come back to 0, so no later put or get notifies for
 // nobody, and a sleeper is never left uncounted while it sleeps (it would miss its wake-up).

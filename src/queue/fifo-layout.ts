@@ -1,0 +1,39 @@
+/**
+ * The control block of Queue and SimpleQueue (the two-lock ring, fifo.ts), as Int32 word indexes;
+ * fifo.ts imports it as `FIFO` (`FIFO.NE_SEQ`). One 64-byte line per group, so that each side
+ * writes its own line:
+ *
+ *   line 0  UNFINISHED, SHUTDOWN, MAXSIZE (the words both engines share, layout.ts)
+ *   line 1  producers: P_LOCK (+ P_LOCK_ASYNC), TAIL, PUT_BYTES, PUTS, CAP_P
+ *   line 2  consumers: C_LOCK (+ C_LOCK_ASYNC), HEAD, GET_BYTES, GETS, CAP_C
+ *   line 3  "not empty": NE_SEQ, GET_WAITERS, GET_SLEEPERS, GET_ASYNC_SLEEPERS
+ *   line 4  "not full":  NF_SEQ, PUT_WAITERS, PUT_SLEEPERS, PUT_ASYNC_SLEEPERS
+ *
+ * P_LOCK and C_LOCK are mutexes of sync/mutex.ts, each with its ASYNC word beside it (the queue
+ * takes them blocking only, so those stay 0). What the other words mean and which lock guards
+ * them: fifo.ts.
+ */
+export { MAXSIZE, SHUTDOWN, UNFINISHED } from "./layout.js";
+
+export const P_LOCK = 16;
+export const TAIL = 17;
+export const PUT_BYTES = 18;
+export const PUTS = 19;
+export const CAP_P = 20;
+export const P_LOCK_ASYNC = 21;
+export const C_LOCK = 32;
+export const HEAD = 33;
+export const GET_BYTES = 34;
+export const GETS = 35;
+export const CAP_C = 36;
+export const C_LOCK_ASYNC = 37;
+export const NE_SEQ = 48;
+export const GET_WAITERS = 49;
+export const GET_SLEEPERS = 50;
+/** Async sleepers among GET_SLEEPERS: always the word after it (engine.ts sleepOnAsync). */
+export const GET_ASYNC_SLEEPERS = 51;
+export const NF_SEQ = 64;
+export const PUT_WAITERS = 65;
+export const PUT_SLEEPERS = 66;
+/** Async sleepers among PUT_SLEEPERS: always the word after it. */
+export const PUT_ASYNC_SLEEPERS = 67;

@@ -1,0 +1,57 @@
+/**
+ * The control block of a LifoQueue or PriorityQueue (the one-lock engine, core.ts), as Int32 word
+ * indexes; core.ts and the stores import it as `LOCKED` (`LOCKED.NE_SEQ`).
+ *
+ *   LOCK         the queue's mutex (sync/mutex.ts: 0 free, 1 held, 2 held + maybe waiters)
+ *   LOCK_ASYNC   its ASYNC word (sync/mutex.ts; the queue takes LOCK blocking only, so it stays 0)
+ *   COUNT        items in the queue (qsize)
+ *   UNFINISHED, SHUTDOWN, MAXSIZE  as in every control block (layout.ts)
+ *   NE_SEQ       "not empty" sequence: bumped by every put that finds a getter waiting; getters sleep on it
+ *   NF_SEQ       "not full" sequence: bumped by every get that finds a putter waiting; putters sleep on it
+ *   GET_WAITERS  getters between "decided to wait" and "re-took the lock" (an upper bound: a getter
+ *                whose thread died while waiting leaves it 1 too high, which costs a spare bump only)
+ *   PUT_WAITERS  the same for putters
+ *   GET_SLEEPERS getters inside Atomics.wait/waitAsync on NE_SEQ not woken yet (changed atomically,
+ *                outside the lock: counted by the sleeper, uncounted by the notify that wakes it or by
+ *                the sleeper itself on a timeout; engine.ts sleepOn); PUT_SLEEPERS the same for
+ *                putters. A waiter first spins briefly on the sequence word; only sleepers need an
+ *                Atomics.notify.
+ *   GET_ASYNC_SLEEPERS / PUT_ASYNC_SLEEPERS  the async ones among those sleepers (the word after
+ *                each sleepers word): an async sleeper runs only when its thread's loop turns, so
+ *                while any is counted a wake-one notifies every sleeper instead (a blocking
+ *                sleeper is then surely woken).
+ *   TOP, DEAD    the store's words: the end of LifoQueue's stack (lifo.ts); the end of
+ *                PriorityQueue's arena and its dead bytes (priority.ts)
+ *
+ * Every word except UNFINISHED is read and written only under LOCK (COUNT is also read without it,
+ * with Atomics.load, by qsize()/empty() and the getters' short spin, which only use it as a hint).
+ * UNFINISHED is changed with atomic read-modify-write only, so taskDone() never takes the lock.
+ *
+ * The critical section is kept tiny: values are encoded before the lock is taken and decoded
+ * after it is released; under the lock a put copies already-encoded bytes in and a get copies bytes
+ * out to a per-thread scratch buffer, and both update a few words. No user code runs under it, and
+ * nothing in it waits. The one thing that cannot be recovered is a thread that dies *while holding
+ * this lock* (e.g. `worker.terminate()` landing inside those few instructions): the lock stays held
+ * and the queue is stuck for everyone. A thread that dies anywhere else — asleep in get()/put(), or
+ * between encoding and locking, or after unlocking — leaves the queue consistent, because each
+ * operation publishes its whole effect in one critical section.
+ */
+export { MAXSIZE, SHUTDOWN, UNFINISHED } from "./layout.js";
+
+export const LOCK = 0;
+export const COUNT = 1;
+export const LOCK_ASYNC = 5;
+export const GET_WAITERS = 7;
+export const PUT_WAITERS = 8;
+export const TOP = 12;
+export const DEAD = 13;
+// The words waiters watch get cache lines of their own, so that a getter spinning on NE_SEQ does
+// not steal the line holding LOCK and COUNT from the threads working under the lock.
+export const NE_SEQ = 16;
+export const GET_SLEEPERS = 17;
+/** Async sleepers among GET_SLEEPERS: always the word after it (engine.ts sleepOnAsync). */
+export const GET_ASYNC_SLEEPERS = 18;
+export const NF_SEQ = 32;
+export const PUT_SLEEPERS = 33;
+/** Async sleepers among PUT_SLEEPERS: always the word after it. */
+export const PUT_ASYNC_SLEEPERS = 34;
