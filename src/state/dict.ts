@@ -65,7 +65,16 @@ import { ACQUIRED, acquire, advance, beginWrite, endWrite, recoverSeq, release }
 import { CLASSES, Heap } from "./heap.js";
 import { key, keyAt, keyOf } from "./key.js";
 import { ld, st, TSO } from "./mem.js";
-import { decodeRead, readRecordAt, stagedIsNumber, stagedNumber, stageValue, T_NUM, writeStaged } from "./record.js";
+import {
+  decodeRead,
+  numberAt,
+  readRecordAt,
+  stagedIsNumber,
+  stagedNumber,
+  stageValue,
+  T_NUM,
+  writeStaged,
+} from "./record.js";
 
 const STRIPES = 16;
 const S_WORDS = 48;
@@ -407,7 +416,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
         const e = ld(i32, slot + 1);
         const v = e > 0 && e + 8 + 4 * E_KEY <= limit ? ld(i32, ((e + 8) >> 2) + E_VALUE) : 0;
         if (v > 0 && v + 24 <= limit && ld(i32, (v + 8) >> 2) === T_NUM) {
-          const x = h.f64[(v + 16) >> 3];
+          const x = numberAt(i32, h.f64, v + 16);
           if (Atomics.load(i32, seqAt) === seq) return x as V;
         }
       }

@@ -17,8 +17,11 @@
  * re-read of the sequence word could be folded into the first one by the compiler).
  */
 
-/** True on hardware with total store order (x86): plain accesses of shared memory stay in program order. */
-export const TSO = process.arch === "x64" || process.arch === "ia32";
+/**
+ * True on hardware with total store order (x86): plain accesses of shared memory stay in program
+ * order. THREADING_SHARED_ATOMICS=1 takes the Atomics path everywhere (to test it on x86).
+ */
+export const TSO = (process.arch === "x64" || process.arch === "ia32") && process.env.THREADING_SHARED_ATOMICS !== "1";
 
 /** Loads word `i` of shared memory (plain on TSO hardware, Atomics.load elsewhere). */
 export const ld: (a: Int32Array, i: number) => number = TSO ? (a, i) => a[i] as number : (a, i) => Atomics.load(a, i);

@@ -19,7 +19,7 @@ import { decodePlain, encodePlain, writtenWords } from "../queue/plain.js";
 import { decode } from "../transport/decode.js";
 import { keepBuffer, peekBuffer } from "../transport/directory.js";
 import { encode } from "../transport/encode.js";
-import { ld, st as store } from "./mem.js";
+import { ld, st as store, TSO } from "./mem.js";
 
 /** The largest encoded value (bytes). */
 const LIMIT = 256 * 1024 * 1024;
@@ -132,6 +132,17 @@ export function writeStaged(i32: Int32Array, at: number, bytes: number): void {
   for (let k = 0; k < bytes >> 2; k++) store(i32, w + k, src[k] as number);
 }
 
+const f64n = new Float64Array(1);
+const f64w = new Int32Array(f64n.buffer);
+
+/** The float64 at byte `at` (8-aligned) of shared memory: one 8-byte load on x86, two `ld`s elsewhere (see readRecordAt). */
+export function numberAt(i32: Int32Array, f64: Float64Array, at: number): number {
+  if (TSO) return f64[at >> 3] as number;
+  f64w[0] = ld(i32, at >> 2);
+  f64w[1] = ld(i32, (at >> 2) + 1);
+  return f64n[0] as number;
+}
+
 /** The number staged by the last stageValue() when it staged a number (a NUM record of 16 bytes). */
 export function stagedNumber(): number {
   return staged.f64[1] as number;
@@ -176,8 +187,13 @@ export function readRecordAt(i32: Int32Array, f64: Float64Array, at: number, roo
   readW0 = w0;
   readLen = len;
   if (w0 === T_NUM) {
-    // one 8-byte access: a SharedDict replaces a number in place (dict.ts)
-    taken.f64[0] = f64[(at + 8) >> 3] as number;
+    // x86: one 8-byte access (a SharedDict replaces a number in place there, dict.ts); elsewhere
+    // numbers are never replaced in place and every shared word is read with ld (Atomics)
+    if (TSO) taken.f64[0] = f64[(at + 8) >> 3] as number;
+    else {
+      taken.i32[0] = ld(i32, (at + 8) >> 2);
+      taken.i32[1] = ld(i32, (at + 12) >> 2);
+    }
     return true;
   }
   const body = (size - 8) >> 2;
