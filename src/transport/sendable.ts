@@ -40,7 +40,9 @@ export type Sendable<T> = [T] extends [Primitive | SharedObject | Builtin]
       [T] extends [Function]
       ? NotSendable
       : T
-    : { [K in keyof T]: Sendable<T[K]> };
+    : // An object is sent field by field, unless the argument is a shared object (a `local`
+      // subclass keeps its methods in every thread), which may then have methods.
+      { [K in keyof T]: Sendable<T[K]> } | (T & SharedObject);
 
 /** `Sendable` of each element of an argument list. */
 export type SendableArgs<A extends unknown[]> = { [K in keyof A]: Sendable<A[K]> };

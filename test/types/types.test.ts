@@ -1,6 +1,6 @@
 // The public types, compiled with tsc under `strict` (never run): test/types/user-code.ts is user
-// code as docs/API.md shows it, using every export; api.ts holds more cases. Lines under
-// @ts-expect-error are what the compiler must refuse (tsc fails if one of them compiles).
+// code as docs/API.md shows it, using every export; api.ts holds more cases. The lines marked with
+// ts-expect-error are what the compiler must refuse (tsc fails if one of them compiles).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";

@@ -255,6 +255,14 @@ pool.submit(
 pool.submit((p: Person) => p.greet(), new Person("ann"));
 // @ts-expect-error nested too
 new Thread({ target: (o: { f: () => void }) => o.f(), args: [{ f: () => {} }] });
+// A local subclass is shared and keeps its methods in every thread: a parameter with methods takes it.
+class Tally extends local {
+  count = 0;
+  bump(): number {
+    return ++this.count;
+  }
+}
+pool.submit((t: { bump(): number }) => t.bump(), new Tally());
 // A parameter typed by the data it uses takes the instance (its fields cross).
 pool.submit((p: { name: string }) => p.name, new Person("ann"));
 // Shared objects, built-in data and errors cross.
