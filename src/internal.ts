@@ -6,6 +6,7 @@
 import "./index.js";
 
 // sync/ and shared/ test hooks (issue 9)
+export { configTestHooks } from "./logging/config.js";
 export { eventHooks } from "./sync/event.js";
 export { afterMs, timerHooks } from "./shared/wait.js";
 export { decode } from "./transport/decode.js";

@@ -24,11 +24,27 @@
  *    configured" (BASIC_FORMAT) until the next basicConfig.
  *  - killed inside the critical section (its worker terminated, or out of memory, between the CAS
  *    and the last store: a few stores for a level, about a thousand for basicConfig): LOG_VERSION
- *    stays odd for good. Every reader then spins in `refresh()` on its next log call, and every
- *    writer in `writeConfig()`, without end. Not recovered today (issue 12's notes).
+ *    stays odd. The writer records itself (G[LOG_WRITER_SLOT], G[LOG_WRITER_IDENT]) right after
+ *    its CAS and clears that before publishing; a reader or writer that finds the version odd
+ *    checks, every few thousand spins, whether that thread is still alive. When it is not, it takes
+ *    the writer's place by one CAS (odd v -> v+1) and publishes what the dead writer had stored, as
+ *    after an exception above. When no writer is recorded (killed between its CAS and recording
+ *    itself, a few instructions), an odd version that has not moved for WRITER_GONE_MS is taken
+ *    over the same way.
  * A writer killed anywhere else leaves nothing behind.
  */
-import { G, LOG_FORMAT, LOG_FORMAT_LENGTH, LOG_FORMAT_MAX, LOG_LEVEL, LOG_VERSION } from "../shared/runtime.js";
+import {
+  boot,
+  G,
+  isIdentAlive,
+  LOG_FORMAT,
+  LOG_FORMAT_LENGTH,
+  LOG_FORMAT_MAX,
+  LOG_LEVEL,
+  LOG_VERSION,
+  LOG_WRITER_IDENT,
+  LOG_WRITER_SLOT,
+} from "../shared/runtime.js";
 import { percentFormat, repr } from "./format.js";
 import { checkLevel, WARNING } from "./levels.js";
 
@@ -63,7 +79,10 @@ export function refresh(): void {
   if (Atomics.load(G, LOG_VERSION) === cachedVersion) return;
   for (;;) {
     const version = Atomics.load(G, LOG_VERSION);
-    if ((version & 1) !== 0) continue; // a writer is at work: its critical section is a few stores
+    if ((version & 1) !== 0) {
+      waitForWriter(version); // a writer is at work: its critical section is a few stores
+      continue;
+    }
     const level = Atomics.load(G, LOG_LEVEL);
     const length = Math.min(Atomics.load(G, LOG_FORMAT_LENGTH), LOG_FORMAT_MAX);
     const codes: number[] = new Array(length);
@@ -93,12 +112,47 @@ function writeConfig(change: () => void): void {
   let version: number;
   for (;;) {
     version = Atomics.load(G, LOG_VERSION);
-    if ((version & 1) === 0 && Atomics.compareExchange(G, LOG_VERSION, version, version + 1) === version) break;
+    if ((version & 1) !== 0) waitForWriter(version);
+    else if (Atomics.compareExchange(G, LOG_VERSION, version, version + 1) === version) break;
   }
+  Atomics.store(G, LOG_WRITER_SLOT, boot.slot);
+  Atomics.store(G, LOG_WRITER_IDENT, boot.ident);
   try {
+    configTestHooks.inWrite?.();
     change();
   } finally {
+    Atomics.store(G, LOG_WRITER_IDENT, 0);
+    Atomics.store(G, LOG_WRITER_SLOT, 0);
     Atomics.store(G, LOG_VERSION, version + 2);
+  }
+}
+
+/** @internal Test hooks (src/internal.ts): `inWrite` runs inside the writer's critical section. */
+export const configTestHooks: { inWrite?: () => void } = {};
+
+/** How long an odd version with no writer recorded may stay unchanged before it is taken over. */
+const WRITER_GONE_MS = 1000;
+
+/**
+ * Spins while the configuration's version is still the odd `version`; takes over for a writer that
+ * died in its critical section (see the file comment). Returns when the version has moved.
+ */
+function waitForWriter(version: number): void {
+  let since = 0;
+  for (let n = 1; Atomics.load(G, LOG_VERSION) === version; n++) {
+    if ((n & 4095) !== 0) continue;
+    const ident = Atomics.load(G, LOG_WRITER_IDENT);
+    const slot = Atomics.load(G, LOG_WRITER_SLOT);
+    let dead: boolean;
+    if (ident !== 0) dead = !isIdentAlive(slot, ident);
+    else {
+      since ||= performance.now();
+      dead = performance.now() - since > WRITER_GONE_MS;
+    }
+    if (dead && Atomics.compareExchange(G, LOG_VERSION, version, version + 1) === version) {
+      Atomics.compareExchange(G, LOG_WRITER_IDENT, ident, 0);
+      return;
+    }
   }
 }
 

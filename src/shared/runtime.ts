@@ -45,9 +45,12 @@ export const LOG_VERSION = 6;
 export const LOG_LEVEL = 7;
 export const LOG_FORMAT_LENGTH = 8;
 export const LOG_FORMAT = 9;
-export const LOG_FORMAT_MAX = 1024;
+export const LOG_FORMAT_MAX = 1022;
+/** The slot and ident of the thread writing the logging configuration (0 = none): see logging/config.ts. */
+export const LOG_WRITER_SLOT = LOG_FORMAT + LOG_FORMAT_MAX;
+export const LOG_WRITER_IDENT = LOG_WRITER_SLOT + 1;
 /** 1 once the hub (threads/hub.ts) serves; start() gives up with an error if it never does. */
-export const HUB_READY = LOG_FORMAT + LOG_FORMAT_MAX;
+export const HUB_READY = LOG_WRITER_IDENT + 1;
 /** The value of G[HUB_READY] once the hub has died (threads/table.ts markHubDead). */
 export const HUB_DEAD = 2;
 /** 1 while the hub listens for SIGUSR2 (threads/dump-signal.ts): the main thread then leaves the signal to it. */

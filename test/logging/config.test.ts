@@ -138,6 +138,38 @@ describe("across threads", () => {
     assert.equal(r.stderr, "configurer:INFO:configured\nMainThread:INFO:main sees it\nMainThread:DEBUG:main debug\n");
   });
 
+  test("a thread killed while it writes the configuration leaves logging usable in every thread", T, () => {
+    // The thread dies (over its heap limit) inside basicConfig's critical section, found by a test
+    // hook: the sequence word stays odd. Logging and basicConfig elsewhere take over, not spin.
+    const r = run(`
+      import { logging, Thread } from "threading";
+      const internal = ${JSON.stringify(join(root, "dist", "internal.js"))};
+      const t = new Thread({
+        resourceLimits: { maxOldGenerationSizeMb: 64 },
+        target: async (internal) => {
+          const { configTestHooks } = await import(internal);
+          const { logging } = await import("threading");
+          configTestHooks.inWrite = () => {
+            const keep = [];
+            for (;;) keep.push(new Array(1e5).fill(1.5));
+          };
+          logging.basicConfig({ level: logging.DEBUG, format: "never %(message)s" });
+        },
+        args: [internal],
+      });
+      t.start();
+      t.join();
+      logging.warning("main logs after the writer died");
+      logging.basicConfig({ level: logging.INFO, format: "[%(levelname)s] %(message)s", force: true });
+      logging.info("and configures");
+      const u = new Thread({ target: () => logging.info("a thread logs too") });
+      u.start();
+      u.join();
+    `);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /main logs after the writer died\n\[INFO\] and configures\n\[INFO\] a thread logs too\n$/);
+  });
+
   test("relativeCreated is process-wide; per-logger levels are per thread", T, () => {
     const r = run(`
       import { logging, Thread } from "threading";
