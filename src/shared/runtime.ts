@@ -6,7 +6,10 @@
  *
  *   G[NEXT_OBJECT_ID]     unused (object ids are 64-bit counters, G64 below)
  *   G[NEXT_THREAD_NUMBER] the N of "Thread-N", counted process-wide from 1
- *   G[NEXT_IDENT]         thread idents, never reused (main is 1); start() fails once they would pass 2^30
+ *   G[NEXT_IDENT]         the next thread ident (main is 1) in its low 30 bits; past MAX_IDENT they
+ *                         start again at 2, and bit 30 (IDENTS_WRAPPED) says so: from then on an
+ *                         ident still in use by a live thread is skipped (table.ts). As in CPython,
+ *                         an ident may be recycled once its thread has ended.
  *   G[ALIVE_NON_DAEMON]   non-daemon threads started and not yet ended (keeps the process alive)
  *   G[HOOK_OWNER(_SLOT)]  ident and slot of the thread whose excepthook applies, 0 = the default hook
  *   G[LOG_*]              the logging configuration made by basicConfig (see logging/)
@@ -105,6 +108,8 @@ const NEXT_REF64 = 1;
 const WIDE_WORDS = 2;
 /** Idents stay below this: guards store `ident << 1` in one Int32 word (state/guard.ts). */
 export const MAX_IDENT = 2 ** 30 - 1;
+/** Set in G[NEXT_IDENT] once idents have wrapped around (see the file comment). */
+export const IDENTS_WRAPPED = 2 ** 30;
 
 /** What a thread receives from its creator to join the process-wide state. */
 export interface Bootstrap {

@@ -24,6 +24,7 @@ import {
   FREE,
   G,
   MAX_THREADS,
+  IDENTS_WRAPPED,
   MAX_IDENT,
   NEXT_IDENT,
   RUNNING,
@@ -44,6 +45,33 @@ export const tableTestHooks: { beforeCas?: () => void; claimFrom?: number } = {}
 
 let hint = 1;
 
+/**
+ * Hands out the next thread ident: 2, 3, ... up to MAX_IDENT, then from 2 again (G[NEXT_IDENT]
+ * carries IDENTS_WRAPPED from then on), skipping an ident that a thread in the table still has
+ * (a scan of the table, done only after the first wrap: 2^30 starts).
+ */
+function nextIdent(): number {
+  for (;;) {
+    const word = Atomics.load(G, NEXT_IDENT);
+    const ident = word & MAX_IDENT;
+    const wrapped = (word & IDENTS_WRAPPED) !== 0 || ident >= MAX_IDENT;
+    const next = (ident >= MAX_IDENT ? 2 : ident + 1) | (wrapped ? IDENTS_WRAPPED : 0);
+    if (Atomics.compareExchange(G, NEXT_IDENT, word, next) !== word) continue;
+    if ((word & IDENTS_WRAPPED) === 0 || !identInUse(ident)) return ident;
+  }
+}
+
+/** True when a thread of the table that has not ended has `ident` (or the main thread's 1). */
+function identInUse(ident: number): boolean {
+  if (ident === 1) return true;
+  for (let slot = 1; slot < MAX_THREADS; slot++) {
+    if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) continue;
+    const s = stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)));
+    if (s !== FREE && s !== ENDED) return true;
+  }
+  return false;
+}
+
 /** Claims a slot for a new thread and returns [slot, ident]; the slot is STARTING when this returns. */
 export function claimSlot(name: string, daemon: boolean): [number, number] {
   const from = tableTestHooks.claimFrom ?? hint;
@@ -55,13 +83,7 @@ export function claimSlot(name: string, daemon: boolean): [number, number] {
     const claimed = nextGeneration(w, CLAIMING);
     if ((s === FREE || s === ENDED) && Atomics.compareExchange(G, i, w, claimed) === w) {
       hint = slot + 1;
-      const ident = Atomics.add(G, NEXT_IDENT, 1);
-      if (ident > MAX_IDENT) {
-        Atomics.sub(G, NEXT_IDENT, 1);
-        Atomics.store(G, i, withState(claimed, ENDED));
-        Atomics.notify(G, i);
-        throw new RuntimeError(`can't start new thread: thread idents exhausted (${MAX_IDENT} threads started)`);
-      }
+      const ident = nextIdent();
       Atomics.store(G, slotIndex(slot, SLOT_IDENT), ident);
       Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), 0);
       Atomics.store(G, slotIndex(slot, SLOT_DAEMON), daemon ? 1 : 0);

@@ -545,7 +545,8 @@ export function threadFor(slot: number, ident: number): Thread {
 
 function handleFor(slot: number, ident: number, name?: string, daemon?: boolean): Thread {
   const known = lookup(-ident) as Thread | undefined;
-  if (known) return known;
+  // An object for an ended thread whose ident has been recycled (after 2^30 starts) is not this one.
+  if (known && (known[kShare]().meta as { slot: number }).slot === slot) return known;
   const t = Thread[kAdopt](Thread, {
     slot,
     ident,

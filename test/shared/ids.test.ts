@@ -51,25 +51,37 @@ test("shared objects and queued buffers made across 2^31 and 2^32 keep their ide
   assert.equal(r.stdout, "6 6 6\nRuntimeError threading: shared object ids exhausted (2^53 handed out)\n");
 });
 
-test("thread idents never wrap: past the last one start() is a RuntimeError and nothing leaks", T, () => {
+test("thread idents are recycled past the last one, as in CPython, skipping those of live threads", T, () => {
   const r = runChild(`
-    import { Thread, activeCount } from "threading";
+    import { Event, Thread, activeCount, enumerate } from "threading";
     import { MAX_IDENT, setNextIds } from "${internal}";
+    const hold = new Event();
+    const first = new Thread({ target: (e) => e.wait(), args: [hold] }); // the lowest live ident
+    first.start();
     setNextIds({ ident: MAX_IDENT - 1 });
-    const idents = [];
+    const ended = [];
     for (let i = 0; i < 2; i++) {
       const t = new Thread({ target: () => {} });
       t.start();
-      idents.push(t.ident === MAX_IDENT - 1 + i);
       t.join();
+      ended.push(t);
     }
-    const t = new Thread({ target: () => {} });
-    try { t.start(); } catch (e) { console.log(e.name, e.message); }
-    console.log(idents.join(" "), t.ident, t.isAlive(), activeCount());
+    const last = new Thread({ target: (e) => e.wait(), args: [hold] });
+    last.start();
+    const next = new Thread({ target: () => 42 });
+    next.start();
+    next.join();
+    console.log(
+      ended[0].ident === MAX_IDENT - 1, ended[1].ident === MAX_IDENT, last.ident !== first.ident,
+      last.ident < first.ident + 3, next.ident === last.ident + 1,
+    );
+    // Every live thread has its own ident, and enumerate() returns each thread's own object.
+    const live = enumerate();
+    console.log(new Set(live.map((t) => t.ident)).size === live.length, live.includes(first), live.includes(last), activeCount());
+    hold.set();
+    first.join();
+    last.join();
   `);
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(
-    r.stdout,
-    `RuntimeError can't start new thread: thread idents exhausted (1073741823 threads started)\ntrue true null false 1\n`,
-  );
+  assert.equal(r.stdout, "true true true true true\ntrue true true 3\n");
 });
