@@ -29,7 +29,6 @@ import { functionExpression, isModuleTarget, type ModuleTarget, type Target } fr
 import { Thread } from "../threads/thread.js";
 import type { ExplicitResult } from "../futures/executor.js";
 import { kShare } from "../transport/shareable.js";
-import type { SendableArgs } from "../transport/sendable.js";
 import { BROKEN, type ClientBatch, type ClientOptions, DONE, FAILED, GONE } from "./client-thread.js";
 import { redisConnection } from "./connection.js";
 import { CALL, CHUNK, outcomeOf, type RemoteTarget, remoteBytes } from "./protocol.js";
@@ -171,7 +170,7 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
    * `v8.serialize`; a value that cannot cross machines (a function, a shared object such as a Lock
    * or a SharedArrayBuffer) is a TypeError naming where it sits, and nothing is submitted.
    */
-  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: NoInfer<SendableArgs<A>>): Future<Awaited<R>>;
+  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Future<Awaited<R>>;
   submit<R = unknown>(fn: ModuleTarget, ...args: unknown[]): Future<R>;
   submit<R = never>(fn: ExplicitResult<R>, ...args: unknown[]): Future<R>;
   submit(fn: Target, ...args: unknown[]): Future<unknown> {

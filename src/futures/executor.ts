@@ -38,7 +38,6 @@ import {
   type Target,
   type TargetSpec,
 } from "../threads/target.js";
-import type { SendableArgs } from "../transport/sendable.js";
 import { checkResourceLimits } from "../threads/resource-limits.js";
 import { startFailed } from "../threads/table.js";
 import { Thread } from "../threads/thread.js";
@@ -412,7 +411,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
    * args); `{ module, export }` runs that module's export. Arguments are copied, except shared
    * objects, which stay shared.
    */
-  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: NoInfer<SendableArgs<A>>): Future<Awaited<R>>;
+  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Future<Awaited<R>>;
   submit<R = unknown>(fn: ModuleTarget, ...args: unknown[]): Future<R>;
   /** With the result type given (`submit<number>(fn, 1, 2)`): `fn` must return it; args are not checked. */
   submit<R = never>(fn: ExplicitResult<R>, ...args: unknown[]): Future<R>;
@@ -431,11 +430,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
    * `Full` when there is none), `signal` to cancel the task while it has not started, and
    * `transferList` to move ArrayBuffers / MessagePorts of the arguments instead of copying them.
    */
-  submitWith<A extends unknown[], R>(
-    options: SubmitOptions,
-    fn: (...args: A) => R,
-    ...args: NoInfer<SendableArgs<A>>
-  ): Future<Awaited<R>>;
+  submitWith<A extends unknown[], R>(options: SubmitOptions, fn: (...args: A) => R, ...args: A): Future<Awaited<R>>;
   submitWith<R = unknown>(options: SubmitOptions, fn: ModuleTarget, ...args: unknown[]): Future<R>;
   submitWith<R = never>(options: SubmitOptions, fn: ExplicitResult<R>, ...args: unknown[]): Future<R>;
   submitWith(options: SubmitOptions, fn: Target, ...args: unknown[]): Future<unknown> {
@@ -452,7 +447,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
    * others) use `submit()` / `submitWith({ block: false })`; to cancel while it waits, give
    * `submitWithAsync()` a `signal`.
    */
-  submitAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: NoInfer<SendableArgs<A>>): Promise<Awaited<R>>;
+  submitAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Promise<Awaited<R>>;
   submitAsync<R = unknown>(fn: ModuleTarget, ...args: unknown[]): Promise<R>;
   submitAsync<R = never>(fn: ExplicitResult<R>, ...args: unknown[]): Promise<R>;
   submitAsync(fn: Target, ...args: unknown[]): Promise<unknown> {
@@ -466,7 +461,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   submitWithAsync<A extends unknown[], R>(
     options: SubmitOptions,
     fn: (...args: A) => R,
-    ...args: NoInfer<SendableArgs<A>>
+    ...args: A
   ): Promise<Awaited<R>>;
   submitWithAsync<R = unknown>(options: SubmitOptions, fn: ModuleTarget, ...args: unknown[]): Promise<R>;
   submitWithAsync<R = never>(options: SubmitOptions, fn: ExplicitResult<R>, ...args: unknown[]): Promise<R>;

@@ -50,7 +50,6 @@ import { startFailure } from "../transport/directory.js";
 import { onThreadReset } from "../shared/thread-reset.js";
 import { sendToHub } from "./hub-client.js";
 import { claimSlot as claimThread, liveThreads, markEnded as endThread, markFailed, startFailed } from "./table.js";
-import type { SendableArgs } from "../transport/sendable.js";
 import { locate, type SourceLocation } from "./locate.js";
 import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type TargetSpec } from "./target.js";
 
@@ -63,7 +62,7 @@ export interface ThreadOptions<A extends unknown[] = any[]> {
    * Arguments for the target; copied into the thread (shared objects stay shared). Checked against
    * `Sendable` of the target's parameters: functions and objects with methods cannot be sent.
    */
-  args?: NoInfer<SendableArgs<A>>;
+  args?: A;
   /** Default (also for "") "Thread-N", or "Thread-N (fn)" for a named function target. */
   name?: string;
   /** Default: the creating thread's daemon flag. */
