@@ -90,7 +90,7 @@ export async function lockAsync(w: Int32Array, i: number, ms: number, asyncAt: n
   const me: Turn = { go: () => {} };
   line.push(me);
   try {
-    if (line.length > 1 && !(await turnCame(line, me, deadline))) return false;
+    if (line.length > 1 && !(await turnCame(me, deadline))) return false;
     c = Atomics.exchange(w, i, CONTENDED);
     while (c !== UNLOCKED) {
       const left = remaining(deadline);
@@ -128,8 +128,8 @@ function lineOf(w: Int32Array, i: number): Turn[] {
   return line;
 }
 
-/** Resolves true when `me` is first in `line`, false when `deadline` passes first. */
-function turnCame(line: Turn[], me: Turn, deadline: number): Promise<boolean> {
+/** Resolves true when `me` is told it is first in its line (`go()`), false when `deadline` passes first. */
+function turnCame(me: Turn, deadline: number): Promise<boolean> {
   return new Promise((resolve) => {
     const cancel = afterMs(remaining(deadline), () => resolve(false));
     me.go = () => {
