@@ -460,6 +460,18 @@ test("a plain JavaScript program runs under node without tsx", T, () => {
   assert.equal(r.stdout, "count 2000\n");
 });
 
+test("a .ts module target runs without tsx where Node strips types itself (22.18+, 23.6+)", {
+  ...T,
+  skip: process.features.typescript ? false : `this Node (${process.version}) does not strip types`,
+}, () => {
+  const r = spawnSync(process.execPath, [new URL("../fixtures/ts-target.mjs", import.meta.url).pathname], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "pool 42 thread ended\n");
+});
+
 test("a thread over its resourceLimits dies alone; joiners wake and it is not alive", T, () => {
   const t = new Thread({
     // 64 MB: on Node 22+ a worker loading the library under tsx needs more than 16 MB to boot.
