@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with node's test runner (Node 20's --test takes no glob).
 // Usage: node scripts/run-tests.mjs [filter...]   (a filter keeps the files whose path contains it)
-// The runner's own summary is the last output; its exit code is ours. A failure or a hang fails the
+// The runner's summary (spec reporter), then what failed again with its errors (failures-reporter.mjs),
+// are the last output; the runner's exit code is ours. A failure or a hang fails the
 // run: nothing is retried.
 //
 // Watchdogs: a test blocked in Atomics.wait on a file's main thread stops that file's event loop,
@@ -12,7 +13,7 @@
 // written to THREADING_HANG_REPORT_DIR, see src/threads/dump-signal.ts), which is printed with
 // the file's name, and are then killed (a killed file fails the run).
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,6 +49,10 @@ if (files.length === 0) {
 const watchdogSeconds = Number(process.env.TEST_WATCHDOG_SECONDS ?? 900);
 const fileWatchdogSeconds = Number(process.env.TEST_FILE_WATCHDOG_SECONDS ?? 300);
 const reportDir = mkdtempSync(join(tmpdir(), "threading-hang-"));
+// What failed, written by failures-reporter.mjs and printed again as the last lines of the run.
+const failuresFile = join(reportDir, "failures.txt");
+/** The hang reports printed during the run (their first lines), printed again at its end. */
+const hangReports = [];
 let child;
 let killed = false;
 for (const signal of ["SIGINT", "SIGTERM"]) {
@@ -114,8 +119,10 @@ async function reportAndKill(pids, why) {
   for (const p of pids) {
     const file = join(reportDir, `${p}.txt`);
     if (!existsSync(file)) continue;
+    const report = readFileSync(file, "utf8");
     console.error(`run-tests: hang report of ${p} (${names.get(p)}):`);
-    console.error(readFileSync(file, "utf8"));
+    console.error(report);
+    hangReports.push(`${why}: hang report of ${names.get(p)}:\n${report.split("\n").slice(0, 80).join("\n")}`);
   }
   for (const p of pids) {
     try {
@@ -130,7 +137,18 @@ function runOnce() {
     // Its own process group, so the watchdog can end the runner and every test process it started.
     child = spawn(
       process.execPath,
-      ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=120000", ...files],
+      [
+        "--import",
+        "tsx",
+        "--test",
+        "--test-concurrency=2",
+        "--test-timeout=120000",
+        "--test-reporter=spec",
+        "--test-reporter-destination=stdout",
+        `--test-reporter=${join(root, "scripts", "failures-reporter.mjs")}`,
+        `--test-reporter-destination=${failuresFile}`,
+        ...files,
+      ],
       { cwd: root, stdio: "inherit", detached: true, env: { ...process.env, THREADING_HANG_REPORT_DIR: reportDir } },
     );
     // Per test file: the runner's children, each timed from when it is first seen.
@@ -181,6 +199,15 @@ function runOnce() {
 }
 
 const code = await runOnce();
+const failures = [existsSync(failuresFile) ? readFileSync(failuresFile, "utf8").trim() : "", ...hangReports]
+  .filter(Boolean)
+  .join("\n");
+if (failures) {
+  console.log(`\nrun-tests: what failed (node ${process.version}):\n${failures}`);
+  // .ci/run collects these to print them at the end of the whole CI run.
+  if (process.env.TEST_FAILURES_FILE)
+    appendFileSync(process.env.TEST_FAILURES_FILE, `node ${process.version}:\n${failures}\n\n`);
+}
 rmSync(reportDir, { recursive: true, force: true });
 if (code !== 0 && killed) console.log("0 passed, 1 failed"); // the runner was killed: no summary of its own
 process.exit(code);
