@@ -401,7 +401,8 @@ export type TestMessage =
   | { type: "test:failSpawns"; fail: boolean }
   | { type: "test:crash" }
   | { type: "test:stats"; into: SharedArrayBuffer }
-  | { type: "test:pauseAfterIdle"; ms: number };
+  | { type: "test:pauseAfterIdle"; ms: number }
+  | { type: "test:stall"; word: SharedArrayBuffer };
 
 /** Test: how long workers pause between saying "idle" and ending their thread (RunRequest.testPauseMs). */
 let pauseAfterIdle = 0;
@@ -483,6 +484,17 @@ function handle(port: MessagePort, message: HubMessage): void {
     case "test:pauseAfterIdle":
       pauseAfterIdle = message.ms;
       break;
+    case "test:stall": {
+      // The hub's loop stops, as under a burst of work, until the test stores 0 in word[0]: it stores
+      // 1 when stalled, then 2 when released, or 3 if nobody released it within a minute.
+      const word = new Int32Array(message.word);
+      Atomics.store(word, 0, 1);
+      Atomics.notify(word, 0);
+      const released = Atomics.wait(word, 0, 1, 60_000) !== "timed-out";
+      Atomics.store(word, 0, released ? 2 : 3);
+      Atomics.notify(word, 0);
+      break;
+    }
     case "test:stats": {
       // [idle workers, of them ever used, running, booting, workers made so far, 1 = answered]
       const out = new Int32Array(message.into);
