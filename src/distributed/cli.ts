@@ -3,13 +3,17 @@
  *
  *   threading worker --redis URL --queue NAME [--threads N] --allow DIR_OR_PACKAGE... [--allow-source]
  *                    [--concurrency N] [--lock-duration S] [--stalled-interval S] [--max-stalled N] [--prefix P]
+ *                    [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]
  *
  * runs a RedisExecutor worker process (worker.ts) until SIGTERM or SIGINT, which stop it gracefully
  * (a second one exits at once). `--redis` may be left out in favour of the REDIS_URL environment
- * variable, which keeps a password off the command line. Exit codes: 0 after a graceful stop, 2 for
- * bad usage, 1 when the worker cannot start.
+ * variable, which keeps a password off the command line. The --tls-* files (PEM) are read at start
+ * and given to ioredis's `tls` options, with a rediss:// URL only. Exit codes: 0 after a graceful
+ * stop, 2 for bad usage, 1 when the worker cannot start (Redis refused it: wrong credentials, a
+ * certificate that does not verify; while Redis is only out of reach, it keeps trying).
  */
 import "../index.js";
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import * as logging from "../logging/logging.js";
 import { Policy } from "./allow.js";
@@ -18,8 +22,10 @@ import { log, startWorker, type WorkerOptions } from "./worker.js";
 
 const USAGE = `usage: threading worker --redis URL --queue NAME [--threads N] --allow DIR_OR_PACKAGE [--allow ...] [--allow-source]
                         [--concurrency N] [--lock-duration SECONDS] [--stalled-interval SECONDS] [--max-stalled N] [--prefix P]
+                        [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]
 
-  --redis URL            redis://[user:password@]host:port[/db], or rediss://... for TLS (default: $REDIS_URL)
+  --redis URL            redis://[user:password@]host:port[/db], or rediss://... for TLS (default: $REDIS_URL);
+                         user:password are a Redis ACL user's (or just :password for requirepass)
   --queue NAME           the RedisExecutor's queue (default "threading")
   --threads N            pool threads running tasks (default: available parallelism, ${availableParallelism()} here)
   --allow DIR|PACKAGE    run module targets under this directory, or of this package (repeatable)
@@ -28,13 +34,24 @@ const USAGE = `usage: threading worker --redis URL --queue NAME [--threads N] --
   --lock-duration S      BullMQ job lock (default 30); a lost worker's jobs run again after about this long
   --stalled-interval S   how often to look for jobs of lost workers (default 30)
   --max-stalled N        times a job may be lost with its worker before it fails (default 1)
-  --prefix P             BullMQ key prefix (default "bull")`;
+  --prefix P             BullMQ key prefix (default "bull")
+  --tls-ca FILE          with rediss://: trust this CA (PEM) for the server's certificate (instead of Node's CAs)
+  --tls-cert FILE        with rediss://: this client certificate (PEM), for servers that ask for one
+  --tls-key FILE         its private key (PEM)`;
 
 class Usage extends Error {}
 
 function parse(argv: string[]): WorkerOptions {
   const allow: string[] = [];
   let allowSource = false;
+  const tls: Record<string, string> = {};
+  const pem = (flag: string, file: string): string => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch (e) {
+      throw new Usage(`${flag}: cannot read ${file}: ${(e as Error).message}`);
+    }
+  };
   const o: Partial<WorkerOptions> & { redis?: string } = { queue: "threading" };
   const number = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
@@ -82,12 +99,27 @@ function parse(argv: string[]): WorkerOptions {
       case "--prefix":
         o.prefix = value();
         break;
+      case "--tls-ca":
+        tls.ca = pem(name, value());
+        break;
+      case "--tls-cert":
+        tls.cert = pem(name, value());
+        break;
+      case "--tls-key":
+        tls.key = pem(name, value());
+        break;
       default:
         throw new Usage(`unknown option ${flag}`);
     }
   }
   o.redis ??= process.env.REDIS_URL;
   if (!o.redis) throw new Usage("--redis URL is required (or set REDIS_URL)");
+  let redis: WorkerOptions["redis"] = o.redis;
+  if (Object.keys(tls).length > 0) {
+    if (!/^rediss:\/\//.test(o.redis)) throw new Usage("--tls-ca, --tls-cert and --tls-key need a rediss:// URL");
+    if ((tls.cert === undefined) !== (tls.key === undefined)) throw new Usage("--tls-cert and --tls-key go together");
+    redis = { url: o.redis, tls };
+  }
   if (allow.length === 0 && !allowSource) {
     throw new Usage("nothing to run: give --allow DIR_OR_PACKAGE (and/or --allow-source)");
   }
@@ -97,7 +129,7 @@ function parse(argv: string[]): WorkerOptions {
   } catch (e) {
     throw new Usage((e as Error).message);
   }
-  return { ...(o as WorkerOptions), threads: o.threads ?? availableParallelism(), policy };
+  return { ...(o as WorkerOptions), redis, threads: o.threads ?? availableParallelism(), policy };
 }
 
 /** Runs the command line `argv` (without node and the script). */
@@ -135,8 +167,8 @@ export async function main(argv: string[]): Promise<void> {
     worker = await startWorker(options);
   } catch (e) {
     log.error("cannot start: %s", (e as Error)?.message ?? e);
-    process.exitCode = 1;
-    return;
+    // Connections of a refused start may still be closing: nothing else is left to do here.
+    process.exit(1);
   }
   let signals = 0;
   const stop = (signal: string) => {

@@ -19,13 +19,14 @@
  * return value, one that no longer exists fails its future with a RuntimeError saying so.
  *
  * When it cannot go on: Redis out of reach for connectTimeout seconds (no PING answered, no other
- * news), at start or later, or its body failing, the thread posts [-1, BROKEN, reason] and ends;
+ * news), at start or later, Redis refusing it (wrong credentials, a TLS certificate that does not
+ * verify: at once, as no reconnection mends that), or its body failing, the thread posts [-1, BROKEN, reason] and ends;
  * the executor then fails every pending future (and later submits) with BrokenExecutor. Every wait
  * on Redis here (connecting, closing) is raced against that, so the thread always ends.
  */
 import "../index.js";
 import type { MessagePort } from "node:worker_threads";
-import { loadBullMQ, redactedUrl, redisConnection } from "./connection.js";
+import { loadBullMQ, redactedUrl, redisConnection, refusal } from "./connection.js";
 import type { RemoteTarget } from "./protocol.js";
 
 // Word states, as futures/future.ts.
@@ -121,6 +122,9 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
   let lastError = 0;
   let lastMessage = "";
   const complain = (e: Error) => {
+    const why = refusal(e);
+    // No reconnection mends a refusal: the executor is broken at once, saying why.
+    if (why !== undefined) fail(new Error(`cannot connect to Redis at ${redactedUrl(o.redis)}: ${why}`));
     lastMessage = String(e?.message ?? e);
     if (Date.now() - lastError < 5000) return;
     lastError = Date.now();

@@ -35,7 +35,12 @@ import { CALL, CHUNK, outcomeOf, type RemoteTarget, remoteBytes } from "./protoc
 
 /** Options of `new RedisExecutor()`. */
 export interface RedisExecutorOptions {
-  /** `redis://[user:password@]host:port[/db]`, `rediss://...` (TLS), or ioredis connection options. */
+  /**
+   * `redis://[user:password@]host:port[/db]`, `rediss://...` (TLS), or ioredis connection options
+   * (`{ host, port, username, password, tls: { ca, cert, key } }`, or `{ url, tls }`: the URL's parts
+   * with the other options). Wrong credentials or a TLS certificate that does not verify break the
+   * executor at once (BrokenExecutor saying so), without waiting for `connectTimeout`.
+   */
   redis: string | Record<string, unknown>;
   /** The BullMQ queue (default "threading"); workers are started with the same `--queue`. */
   queue?: string;

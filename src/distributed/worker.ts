@@ -18,7 +18,7 @@ import { ThreadPoolExecutor } from "../futures/executor.js";
 import * as logging from "../logging/logging.js";
 import { libraryFile } from "../shared/paths.js";
 import type { Policy } from "./allow.js";
-import { loadBullMQ, redisConnection } from "./connection.js";
+import { loadBullMQ, redactedUrl, redisConnection, refusal } from "./connection.js";
 import { type JobData, outcomeText } from "./protocol.js";
 import type { LocalTarget } from "./run-task.js";
 
@@ -49,7 +49,10 @@ export interface RunningWorker {
   readonly done: Promise<void>;
 }
 
-/** Starts a worker; resolves once it is connected and taking jobs. */
+/**
+ * Starts a worker; resolves once it is connected and taking jobs. Rejects if Redis refuses it
+ * (wrong credentials, a TLS certificate that does not verify); waits while Redis is out of reach.
+ */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { Worker } = await loadBullMQ();
   const { policy } = options;
@@ -81,10 +84,27 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     if (options[key] !== undefined) settings[key] = options[key];
   }
   const worker = new Worker(options.queue, processor, settings);
-  worker.on("error", (e: Error) => log.error("BullMQ worker: %s", e?.message ?? e));
+  // Until it is ready, a refusal (wrong credentials, a certificate that does not verify) ends the
+  // start: no reconnection mends it. Other errors (Redis not up yet) are retried, as later on.
+  let refuse: (e: Error) => void = () => {};
+  const refused = new Promise<never>((_, reject) => {
+    refuse = reject;
+  });
+  refused.catch(() => {});
+  worker.on("error", (e: Error) => {
+    const why = refusal(e);
+    if (why !== undefined) refuse(new Error(`cannot connect to Redis at ${redactedUrl(options.redis)}: ${why}`));
+    log.error("BullMQ worker: %s", e?.message ?? e);
+  });
   worker.on("stalled", (id: string) => log.warning("job %s had stalled (its worker was lost): running it again", id));
   void worker.run().catch((e: Error) => log.error("worker stopped: %s", e?.message ?? e));
-  await worker.waitUntilReady();
+  try {
+    await Promise.race([worker.waitUntilReady(), refused]);
+  } catch (e) {
+    void worker.close(true).catch(() => {});
+    pool.shutdown(false);
+    throw e;
+  }
   log.info(
     "worker on queue %s: %d threads, concurrency %d, running %s",
     options.queue,

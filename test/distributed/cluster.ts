@@ -1,7 +1,7 @@
 // Real parts for the distributed tests and benchmark: a redis-server on a free local port
 // (127.0.0.1 only, its files in a temporary directory) and `threading worker` processes.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -61,6 +61,7 @@ function waitForLine(proc: ChildProcess, pattern: RegExp, what: string, ms = 20_
 }
 
 export interface Redis {
+  /** `redis://127.0.0.1:PORT`, or `rediss://` when started with TLS. */
   url: string;
   port: number;
   /** Stops it (SIGTERM: it writes its append-only file) and starts it again on the same port and data. */
@@ -68,15 +69,28 @@ export interface Redis {
   stop(): Promise<void>;
 }
 
+/** Options of {@link startRedis}. */
+export interface RedisOptions {
+  /** More configuration, as redis-server's command line takes it (e.g. `["--user", "app on >pw ~* &* +@all"]`). */
+  args?: string[];
+  /** TLS only (no plain port), with these files (see {@link makeCerts}); clients must show a certificate of the CA. */
+  tls?: Certs;
+}
+
 /** A redis-server with an append-only file (so a restart keeps the queue), on a free port. */
-export async function startRedis(): Promise<Redis> {
+export async function startRedis(options: RedisOptions = {}): Promise<Redis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "threading-redis-"));
+  const { tls } = options;
+  const listen = tls
+    ? ["--port", "0", "--tls-port", String(port), "--tls-cert-file", tls.serverCert, "--tls-key-file", tls.serverKey]
+    : ["--port", String(port)];
+  if (tls) listen.push("--tls-ca-cert-file", tls.ca, "--tls-auth-clients", "yes");
   let proc: ChildProcess;
   const launch = async () => {
     proc = spawn(
       "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--save", ""],
+      [...listen, "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--save", "", ...(options.args ?? [])],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     await waitForLine(proc, /Ready to accept connections|ready to accept/i, "redis-server");
@@ -89,7 +103,7 @@ export async function startRedis(): Promise<Redis> {
     });
   await launch();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? "rediss" : "redis"}://127.0.0.1:${port}`,
     port,
     async restart(downMs = 300) {
       await halt();
@@ -100,6 +114,83 @@ export async function startRedis(): Promise<Redis> {
       await halt();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** Files of a test CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA. */
+export interface Certs {
+  dir: string;
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+}
+
+/**
+ * Makes a throwaway CA and certificates with `openssl` in a new temporary directory, or returns
+ * why it cannot (no openssl, or a redis-server built without TLS).
+ */
+export function makeCerts(): Certs | string {
+  const version = spawnSync("openssl", ["version"], { encoding: "utf8" });
+  if (version.error || version.status !== 0) return "openssl is not installed";
+  // A redis-server built without TLS stops at the tls-port line; one with it, at the unknown directive after.
+  const probe = spawnSync("redis-server", ["--tls-port", "0", "--port", "0", "--threading-probe", "yes"], {
+    encoding: "utf8",
+    timeout: 10_000,
+  });
+  if (/>>> 'tls-port/.test(`${probe.stdout}${probe.stderr}`)) return "this redis-server was built without TLS support";
+  const dir = mkdtempSync(join(tmpdir(), "threading-certs-"));
+  const f = (name: string) => join(dir, name);
+  const run = (args: string[]) => {
+    const r = spawnSync("openssl", args, { encoding: "utf8", cwd: dir });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(" ")} failed:\n${r.stderr}`);
+  };
+  const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  run([
+    "req",
+    "-x509",
+    ...key,
+    "-keyout",
+    f("ca.key"),
+    "-out",
+    f("ca.crt"),
+    "-days",
+    "2",
+    "-subj",
+    "/CN=threading test CA",
+  ]);
+  for (const [who, ext] of [
+    ["server", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+    ["client", "extendedKeyUsage=clientAuth"],
+  ] as const) {
+    writeFileSync(f(`${who}.ext`), `${ext}\n`);
+    run(["req", ...key, "-keyout", f(`${who}.key`), "-out", f(`${who}.csr`), "-subj", `/CN=threading test ${who}`]);
+    run([
+      "x509",
+      "-req",
+      "-in",
+      f(`${who}.csr`),
+      "-CA",
+      f("ca.crt"),
+      "-CAkey",
+      f("ca.key"),
+      "-CAcreateserial",
+      "-out",
+      f(`${who}.crt`),
+      "-days",
+      "2",
+      "-extfile",
+      f(`${who}.ext`),
+    ]);
+  }
+  return {
+    dir,
+    ca: f("ca.crt"),
+    serverCert: f("server.crt"),
+    serverKey: f("server.key"),
+    clientCert: f("client.crt"),
+    clientKey: f("client.key"),
   };
 }
 
