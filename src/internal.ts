@@ -8,7 +8,17 @@ import "./index.js";
 // sync/ and shared/ test hooks (issue 9)
 export { configTestHooks } from "./logging/config.js";
 export { eventHooks } from "./sync/event.js";
-export { afterMs, timerHooks } from "./shared/wait.js";
+export {
+  afterMs,
+  call,
+  driveAsync,
+  driveBlocking,
+  park,
+  sleepHow,
+  spinWhile,
+  timerHooks,
+  until,
+} from "./shared/wait.js";
 export { decode } from "./transport/decode.js";
 export { encode } from "./transport/encode.js";
 export { decodeTaken, readRecord, Staged, stage, T_PLAIN, T_V8, Taken, writeRecord } from "./queue/codec.js";

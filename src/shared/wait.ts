@@ -10,7 +10,9 @@
  *  - blocking waits in a thread give that thread's pending duties (e.g. running the excepthook it
  *    owns) a turn before they sleep, and
  *  - a wait that really sleeps publishes what it waits on for the hang report (waiting.ts; only
- *    here, after the callers' fast paths and spins).
+ *    here, after the callers' fast paths and spins), and
+ *  - every slow path is one generator of steps run by two drivers, blocking and async (below,
+ *    "One wait protocol, two drivers").
  */
 import {
   beginAsync,
@@ -159,7 +161,8 @@ export function remaining(deadline: number): number {
   return Math.max(0, deadline - performance.now());
 }
 
-type WaitResult = "ok" | "not-equal" | "timed-out";
+/** What a wait on a word ends with (Atomics.wait's answers). */
+export type WaitResult = "ok" | "not-equal" | "timed-out";
 
 const duties: (() => void)[] = [];
 
@@ -241,35 +244,208 @@ export async function waitAsync(i32: Int32Array, index: number, expected: number
   }
 }
 
+/** True once `deadline` (performance.now() ms) has passed; never for Infinity. */
+export function expired(deadline: number): boolean {
+  return remaining(deadline) === 0;
+}
+
 /**
- * Blocks until `done()` holds, sleeping on `i32[index]` (whoever makes `done()` true changes that
- * word and notifies it), or until `deadline` (performance.now() ms) passes. Returns `done()`.
- * The word is read before `done()` is checked, so a change in between makes the sleep return at once.
+ * The one spin: watches `w[i]` while it equals `value`, at most `ms` and at most `tries` loads;
+ * returns whether it changed. A thread about to sleep watches the word first: a futex sleep and
+ * wake costs about 10 µs at best and several times that on a busy machine, while a lock holder or
+ * a notifier usually answers within a few µs; the spin is bounded, so a long wait still sleeps.
  */
-export function untilBlocking(i32: Int32Array, index: number, done: () => boolean, deadline: number): boolean {
-  for (;;) {
-    const seen = Atomics.load(i32, index);
-    if (done()) return true;
-    const left = remaining(deadline);
-    if (left === 0) return false;
-    waitBlocking(i32, index, seen, left);
+export function spinWhile(
+  w: Int32Array,
+  i: number,
+  value: number,
+  ms: number,
+  tries = Number.POSITIVE_INFINITY,
+): boolean {
+  if (ms <= 0 || tries <= 0) return Atomics.load(w, i) !== value;
+  const until = ms === Number.POSITIVE_INFINITY ? ms : performance.now() + ms;
+  for (let n = 1; ; n++) {
+    if (Atomics.load(w, i) !== value) return true;
+    if (n >= tries) return false;
+    if ((n & 31) === 0 && until !== Number.POSITIVE_INFINITY && performance.now() >= until) return false;
   }
 }
 
-/** The async twin of untilBlocking(). */
-export async function untilAsync(
-  i32: Int32Array,
+/*
+ * One wait protocol, two drivers (issue 12; parking_lot's park() and Rust std's futex primitives
+ * are the models). A slow path is written once, as a generator of steps (Steps<T>) that runs
+ * synchronously between its requests — under its lock, or on its word — and ends through one exit:
+ * it returns its result or throws. Each time it must wait it yields a request:
+ *  - Sleep: sleep on `w[index]` while it equals `expected`, until `deadline`. The answer is the
+ *    WaitResult ("timed-out" without sleeping once the deadline has passed; "ok" may be spurious:
+ *    steps re-check their condition after every answer). How it sleeps (SleepHow):
+ *      spinMs, spinTries   blocking only: watch the word first, at most that long and that many
+ *                          loads (spinWhile; no spin when spinMs is 0), a hand-off without a syscall;
+ *      sleepers            a word of `w` counting the sleepers, counted before the sleep; the waker
+ *                          that wakes a sleeper uncounts it (a sleep answered "ok"), otherwise the
+ *                          sleeper does (queue/engine.ts wakeOne);
+ *      asyncSleepers       a word of `w` counting pending async sleeps (async only), for wakers that
+ *                          must wake every waiter while one is pending, since its thread may be
+ *                          blocked and unable to run it (sync/mutex.ts, queue/engine.ts).
+ *  - Call: a wait of another primitive given in both its forms (Condition re-taking its lock,
+ *    Semaphore waiting on its Condition): the blocking driver calls `blocking()`, the async one
+ *    `async()` and goes on at once when that returns a plain value, not a promise — a lock taken
+ *    synchronously is never held across a turn of the event loop.
+ * An exception of a request (a duty run while blocked, the wait of a Call) is thrown into the
+ * steps, where their `finally` undoes what they registered. driveBlocking() carries the requests
+ * out by blocking the thread (waitBlocking), driveAsync() with promises (waitAsync): so the
+ * blocking and async forms of every wait are the same code, and the places where they differ are
+ * the named Calls and the SleepHow options above. Fast paths stay inline in the callers.
+ */
+
+/** How a Sleep sleeps (see above); the index options are -1 when unused. */
+export interface SleepHow {
+  readonly spinMs: number;
+  readonly spinTries: number;
+  readonly sleepers: number;
+  readonly asyncSleepers: number;
+}
+
+/** Sleep plainly: no spin, nothing counted. */
+export const PLAIN: SleepHow = { spinMs: 0, spinTries: Number.POSITIVE_INFINITY, sleepers: -1, asyncSleepers: -1 };
+
+/** A SleepHow from its options (make it once per site: it is read on every sleep). */
+export function sleepHow(how: Partial<SleepHow>): SleepHow {
+  return { ...PLAIN, ...how };
+}
+
+/** A request to sleep on `w[index]` while it equals `expected`, until `deadline`. */
+export class Sleep {
+  constructor(
+    readonly w: Int32Array,
+    readonly index: number,
+    readonly expected: number,
+    readonly deadline: number,
+    readonly how: SleepHow,
+  ) {}
+}
+
+/** A request to run another wait, in the form of the driver. */
+export class Call<T> {
+  constructor(
+    readonly blocking: () => T,
+    readonly async: () => T | Promise<T>,
+  ) {}
+}
+
+/** What steps yield. */
+export type Request = Sleep | Call<unknown>;
+
+/** A slow path: a generator of Requests that returns a T (see above). */
+export type Steps<T> = Generator<Request, T, unknown>;
+
+/** Within steps, `yield* park(...)`: sleeps on `w[index]` while it equals `expected`; the WaitResult. */
+export function* park(
+  w: Int32Array,
   index: number,
-  done: () => boolean,
+  expected: number,
   deadline: number,
-): Promise<boolean> {
+  how: SleepHow = PLAIN,
+): Steps<WaitResult> {
+  return (yield new Sleep(w, index, expected, deadline, how)) as WaitResult;
+}
+
+/** Within steps, `yield* call(blocking, async)`: runs another wait in the driver's form; its result. */
+export function* call<T>(blocking: () => T, async: () => T | Promise<T>): Steps<T> {
+  return (yield new Call(blocking, async)) as T;
+}
+
+function sleepBlockingOn(s: Sleep): WaitResult {
+  const left = remaining(s.deadline);
+  if (left === 0) return "timed-out";
+  const { w, index, expected, how } = s;
+  if (how.spinMs > 0 && spinWhile(w, index, expected, Math.min(left, how.spinMs), how.spinTries)) return "not-equal";
+  if (how.sleepers >= 0) Atomics.add(w, how.sleepers, 1);
+  let r: WaitResult | undefined;
+  try {
+    r = waitBlocking(w, index, expected, left);
+  } finally {
+    if (how.sleepers >= 0 && r !== "ok") Atomics.sub(w, how.sleepers, 1);
+  }
+  return r;
+}
+
+async function sleepAsyncOn(s: Sleep): Promise<WaitResult> {
+  const left = remaining(s.deadline);
+  if (left === 0) return "timed-out";
+  const { w, index, expected, how } = s;
+  if (how.sleepers >= 0) Atomics.add(w, how.sleepers, 1);
+  if (how.asyncSleepers >= 0) Atomics.add(w, how.asyncSleepers, 1);
+  let r: WaitResult | undefined;
+  try {
+    r = await waitAsync(w, index, expected, left);
+  } finally {
+    if (how.asyncSleepers >= 0) Atomics.sub(w, how.asyncSleepers, 1);
+    if (how.sleepers >= 0 && r !== "ok") Atomics.sub(w, how.sleepers, 1);
+  }
+  return r;
+}
+
+/** Runs `steps` to their end, blocking the thread for each request; their result. */
+export function driveBlocking<T>(steps: Steps<T>): T {
+  let step = steps.next();
+  while (!step.done) {
+    const req = step.value;
+    let answer: unknown;
+    try {
+      answer = req instanceof Sleep ? sleepBlockingOn(req) : req.blocking();
+    } catch (e) {
+      step = steps.throw(e);
+      continue;
+    }
+    step = steps.next(answer);
+  }
+  return step.value;
+}
+
+/** Runs `steps` to their end without blocking the event loop; resolves to their result. */
+export async function driveAsync<T>(steps: Steps<T>): Promise<T> {
+  let step = steps.next();
+  while (!step.done) {
+    const req = step.value;
+    let answer: unknown;
+    try {
+      if (req instanceof Sleep) answer = await sleepAsyncOn(req);
+      else {
+        answer = req.async();
+        if (answer instanceof Promise) answer = await answer;
+      }
+    } catch (e) {
+      step = steps.throw(e);
+      continue;
+    }
+    step = steps.next(answer);
+  }
+  return step.value;
+}
+
+/**
+ * The steps of waiting until `done()` holds, sleeping on `i32[index]` (whoever makes `done()` true
+ * changes that word and notifies it), or until `deadline` passes; returns `done()`. The word is
+ * read before `done()` is checked, so a change in between makes the sleep return at once.
+ */
+export function* until(i32: Int32Array, index: number, done: () => boolean, deadline: number): Steps<boolean> {
   for (;;) {
     const seen = Atomics.load(i32, index);
     if (done()) return true;
-    const left = remaining(deadline);
-    if (left === 0) return false;
-    await waitAsync(i32, index, seen, left);
+    if (expired(deadline)) return false;
+    yield* park(i32, index, seen, deadline);
   }
+}
+
+/** until(), blocking. */
+export function untilBlocking(i32: Int32Array, index: number, done: () => boolean, deadline: number): boolean {
+  return driveBlocking(until(i32, index, done, deadline));
+}
+
+/** until(), async. */
+export function untilAsync(i32: Int32Array, index: number, done: () => boolean, deadline: number): Promise<boolean> {
+  return driveAsync(until(i32, index, done, deadline));
 }
 
 /** Sleeps the calling thread for `seconds` (blocking). */

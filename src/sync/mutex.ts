@@ -8,7 +8,9 @@
  * release: CAS 1->0, or CAS 2->0 and notify one. A waiter only sleeps on 2, so a release that saw 1
  * leaves no sleeper behind (no lost wake-up); a waiter that gives up leaves at most a stale 2,
  * which costs one spare notify. Waiters, blocking and async alike, are woken in arrival order
- * (V8 keeps one FIFO list per address).
+ * (V8 keeps one FIFO list per address). lockBlocking() and lockAsync() share that slow path, one
+ * generator of steps (contended()) driven by shared/wait.ts; only the fast paths (a CAS, and the
+ * blocking spin while LOCKED) and the async line below are their own.
  *
  * Async waiters (issue 9, item 5). An async waiter's callback runs only when its thread's event
  * loop turns, and its thread may be blocked (e.g. in `join()` of the very thread that waits for
@@ -31,7 +33,20 @@
  * cost a thousand wake-ups, not a million. A waiter in the line leaves it when its own timeout
  * passes. The line is per thread, so nothing of it is left behind when a thread dies.
  */
-import { afterMs, beforeSleep, deadlineOf, remaining, waitAsync, waitBlocking } from "../shared/wait.js";
+import {
+  afterMs,
+  beforeSleep,
+  deadlineOf,
+  driveAsync,
+  driveBlocking,
+  expired,
+  PLAIN,
+  remaining,
+  type Steps,
+  park,
+  sleepHow,
+  spinWhile,
+} from "../shared/wait.js";
 
 export const UNLOCKED = 0;
 export const LOCKED = 1;
@@ -43,47 +58,25 @@ export function tryLock(w: Int32Array, i: number): boolean {
 }
 
 /**
- * How long a thread about to sleep first watches the word instead (ms). A futex sleep and wake
- * costs about 10 µs at best and several times that on a busy machine, while a lock holder or a
- * notifier usually answers within a few µs; spinning is bounded, so a long wait still sleeps.
+ * How long a thread about to sleep first watches the word instead (ms): see spinWhile() in
+ * shared/wait.ts, the one spin.
  */
 export const SPIN_MS = 0.02;
 
-/** Watches `w[i]` while it equals `value`, at most `ms`; returns whether it changed. */
-export function spinWhile(w: Int32Array, i: number, value: number, ms: number): boolean {
-  if (ms <= 0) return Atomics.load(w, i) !== value;
-  const until = performance.now() + ms;
-  for (let n = 1; ; n++) {
-    if (Atomics.load(w, i) !== value) return true;
-    if ((n & 31) === 0 && performance.now() >= until) return false;
-  }
-}
-
 /** Takes the mutex at `w[i]`, waiting at most `ms` (Infinity = forever). False on timeout. */
 export function lockBlocking(w: Int32Array, i: number, ms: number): boolean {
-  let c = Atomics.compareExchange(w, i, UNLOCKED, LOCKED);
+  const c = Atomics.compareExchange(w, i, UNLOCKED, LOCKED);
   if (c === UNLOCKED) return true;
   if (ms === 0) return false;
   const deadline = deadlineOf(ms);
   // Spin on a lock that is held with nobody asleep on it: its holder is likely about to release it.
-  if (c === LOCKED && spinWhile(w, i, LOCKED, Math.min(ms, SPIN_MS))) {
-    c = Atomics.compareExchange(w, i, UNLOCKED, LOCKED);
-    if (c === UNLOCKED) return true;
-  }
-  if (c !== CONTENDED) c = Atomics.exchange(w, i, CONTENDED);
-  while (c !== UNLOCKED) {
-    const left = remaining(deadline);
-    if (left === 0) return false;
-    waitBlocking(w, i, CONTENDED, left);
-    c = Atomics.exchange(w, i, CONTENDED);
-  }
-  return true;
+  if (c === LOCKED && spinWhile(w, i, LOCKED, Math.min(ms, SPIN_MS)) && tryLock(w, i)) return true;
+  return driveBlocking(contended(w, i, deadline, -1));
 }
 
 /** The async twin of lockBlocking(); `asyncAt` is the mutex's ASYNC word (see the file comment). */
 export async function lockAsync(w: Int32Array, i: number, ms: number, asyncAt: number): Promise<boolean> {
-  let c = Atomics.compareExchange(w, i, UNLOCKED, LOCKED);
-  if (c === UNLOCKED) return true;
+  if (tryLock(w, i)) return true;
   if (ms === 0) return false;
   const deadline = deadlineOf(ms);
   const line = lineOf(w, i);
@@ -91,24 +84,26 @@ export async function lockAsync(w: Int32Array, i: number, ms: number, asyncAt: n
   line.push(me);
   try {
     if (line.length > 1 && !(await turnCame(me, deadline))) return false;
-    c = Atomics.exchange(w, i, CONTENDED);
-    while (c !== UNLOCKED) {
-      const left = remaining(deadline);
-      if (left === 0) return false;
-      Atomics.add(w, asyncAt, 1);
-      try {
-        await waitAsync(w, i, CONTENDED, left);
-      } finally {
-        Atomics.sub(w, asyncAt, 1);
-      }
-      c = Atomics.exchange(w, i, CONTENDED);
-    }
-    return true;
+    return await driveAsync(contended(w, i, deadline, asyncAt));
   } finally {
     const at = line.indexOf(me);
     if (at >= 0) line.splice(at, 1);
     if (at === 0) line[0]?.go();
   }
+}
+
+/**
+ * The slow path of both (shared/wait.ts drives it): swap in CONTENDED until the swap returns
+ * UNLOCKED (then it is ours), sleeping on CONTENDED in between, until `deadline` (false).
+ * An async sleeper counts itself in `asyncAt` (the file comment).
+ */
+function* contended(w: Int32Array, i: number, deadline: number, asyncAt: number): Steps<boolean> {
+  const how = asyncAt < 0 ? PLAIN : sleepHow({ asyncSleepers: asyncAt });
+  while (Atomics.exchange(w, i, CONTENDED) !== UNLOCKED) {
+    if (expired(deadline)) return false;
+    yield* park(w, i, CONTENDED, deadline, how);
+  }
+  return true;
 }
 
 /** An async waiter in its thread's line for one mutex word: `go()` tells it that it is first. */
