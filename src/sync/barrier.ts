@@ -16,7 +16,16 @@
  * is released; in other threads than its creator it is the target compiled there (action.ts).
  */
 import { BrokenBarrierError } from "../errors.js";
-import { secondsMs, type Timeout, timeoutMs, timeoutOf } from "../shared/wait.js";
+import {
+  call,
+  driveAsync,
+  driveBlocking,
+  type Steps,
+  secondsMs,
+  type Timeout,
+  timeoutMs,
+  timeoutOf,
+} from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { describeTarget, type Target, type TargetSpec } from "../threads/target.js";
 import { encode } from "../transport/encode.js";
@@ -109,61 +118,61 @@ export class Barrier {
    * the barrier is or becomes broken, is reset, or the wait times out (which breaks it).
    */
   wait(timeout?: Timeout): number {
-    const ms = this.#ms(timeout, "Barrier.wait()");
-    const cond = this.#cond;
-    const w = this.#w;
-    cond.acquire();
-    try {
-      while (w[STATE] === RESETTING || w[STATE] === DRAINING) cond.wait();
-      if ((w[STATE] as number) < 0) throw broken();
-      const index = w[COUNT] as number;
-      Atomics.store(w, COUNT, index + 1);
-      try {
-        if (index + 1 === this.#parties) {
-          try {
-            this.#action?.now()(...this.#actionArgs);
-          } catch (e) {
-            this.#break();
-            throw e;
-          }
-          this.#release();
-        } else {
-          const done = cond.waitFor(() => w[STATE] !== FILLING, seconds(ms));
-          this.#checkRound(done);
-        }
-        return index;
-      } finally {
-        this.#exit();
-      }
-    } finally {
-      cond.release();
-    }
+    return driveBlocking(this.#wait(this.#ms(timeout, "Barrier.wait()")));
   }
 
   /** The async twin of `wait()`; an action that returns a promise is awaited before the round is released. */
   async waitAsync(timeout?: Timeout): Promise<number> {
-    const ms = this.#ms(timeout, "Barrier.waitAsync()");
+    return driveAsync(this.#wait(this.#ms(timeout, "Barrier.waitAsync()")));
+  }
+
+  /**
+   * The steps of wait() and waitAsync() (shared/wait.ts drives them), as CPython's: under the
+   * Condition's lock, wait out a draining or resetting round, arrive, and either complete the
+   * round (run the action, release everyone) or wait for it. Where the two forms differ, both are
+   * named: the lock is taken async synchronously when free (as Semaphore.acquireAsync: an await
+   * would hold it until this thread's next microtask checkpoint, and the caller may block before
+   * it); the action is called blocking as compiled here (action.ts), async once its import is
+   * ready, and its promise awaited.
+   */
+  *#wait(ms: number): Steps<number> {
     const cond = this.#cond;
     const w = this.#w;
-    // Taken synchronously when free (as Semaphore.acquireAsync): an await would hold the lock
-    // until this thread's next microtask checkpoint, and the caller may block before it.
-    if (!cond.acquire(false)) await cond.acquireAsync();
+    yield* call(
+      () => cond.acquire(),
+      () => cond.acquire(false) || cond.acquireAsync(),
+    );
     try {
-      while (w[STATE] === RESETTING || w[STATE] === DRAINING) await cond.waitAsync();
+      while (w[STATE] === RESETTING || w[STATE] === DRAINING)
+        yield* call(
+          () => cond.wait(),
+          () => cond.waitAsync(),
+        );
       if ((w[STATE] as number) < 0) throw broken();
       const index = w[COUNT] as number;
       Atomics.store(w, COUNT, index + 1);
       try {
         if (index + 1 === this.#parties) {
           try {
-            if (this.#action) await (await this.#action.ready())(...this.#actionArgs);
+            const action = this.#action;
+            const args = this.#actionArgs;
+            if (action)
+              yield* call(
+                () => action.now()(...args),
+                async () => (await action.ready())(...args),
+              );
           } catch (e) {
             this.#break();
             throw e;
           }
           this.#release();
         } else {
-          const done = await cond.waitForAsync(() => w[STATE] !== FILLING, seconds(ms));
+          const round = () => w[STATE] !== FILLING;
+          const t = seconds(ms);
+          const done = yield* call(
+            () => cond.waitFor(round, t),
+            () => cond.waitForAsync(round, t),
+          );
           this.#checkRound(done);
         }
         return index;

@@ -48,19 +48,24 @@ import { RuntimeError } from "../errors.js";
 import { boot, isIdentAlive } from "../shared/runtime.js";
 import {
   type AcquireOptions,
+  call,
   deadlineOf,
+  driveAsync,
+  driveBlocking,
+  expired,
   remaining,
+  type Steps,
+  park,
+  sleepHow,
   type Timeout,
   timeoutMs,
-  waitAsync,
-  waitBlocking,
 } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
 import type { Lock } from "./lock.js";
 import { type ConditionLock, kAcquireRestore, kAcquireRestoreAsync, kIsOwned, kReleaseSave } from "./owned.js";
-import { deferWake, SPIN_MS, spinWhile } from "./mutex.js";
+import { deferWake, SPIN_MS } from "./mutex.js";
 import { RLock } from "./rlock.js";
 
 const HEAD = 0;
@@ -85,6 +90,9 @@ const ABANDONED = 4;
 export const CONDITION_CAPACITY = 2 ** 18;
 const INITIAL_NODES = 8;
 const bytesFor = (nodes: number) => (HEADER + nodes * NODE) * 4;
+
+/** A blocking waiter watches its node's STATE for SPIN_MS before it sleeps (a notify often comes that soon). */
+const SPIN_FIRST = sleepHow({ spinMs: SPIN_MS });
 
 /** @internal Semaphore's notify (see the file comment): n units, so n waiters that can run. */
 export const kNotifyUnits: unique symbol = Symbol("threading.notifyUnits");
@@ -156,47 +164,36 @@ export class Condition {
    * RuntimeError("cannot wait on un-acquired lock") when the caller does not hold the lock.
    */
   wait(timeout?: Timeout): boolean {
-    const ms = timeoutMs(timeout, "Condition.wait()");
-    const lock = this.#lock;
-    if (!lock[kIsOwned]()) throw new RuntimeError("cannot wait on un-acquired lock");
-    const node = this.#enqueue(0);
-    const saved = lock[kReleaseSave]();
-    const w = this.#w;
-    const at = index(node, STATE);
-    try {
-      const deadline = deadlineOf(ms);
-      spinWhile(w, at, WAITING, Math.min(ms, SPIN_MS));
-      while (Atomics.load(w, at) === WAITING) {
-        const left = remaining(deadline);
-        if (left === 0) break;
-        waitBlocking(w, at, WAITING, left);
-      }
-    } finally {
-      Atomics.compareExchange(w, at, WAITING, CANCELLED);
-      lock[kAcquireRestore](saved);
-    }
-    return this.#leave(node);
+    return driveBlocking(this.#wait(timeoutMs(timeout, "Condition.wait()"), 0));
   }
 
   /** The async twin of `wait()`: never blocks the event loop; rejects where wait() would throw. */
   async waitAsync(timeout?: Timeout): Promise<boolean> {
-    const ms = timeoutMs(timeout, "Condition.waitAsync()");
+    return driveAsync(this.#wait(timeoutMs(timeout, "Condition.waitAsync()"), 1));
+  }
+
+  /**
+   * The steps of wait() and waitAsync() (shared/wait.ts drives them): enqueue a node (lock held),
+   * release the lock, sleep on the node's STATE while it is WAITING (a blocking waiter spins
+   * first), then cancel it if still WAITING, re-take the lock (in the driver's form: the async
+   * one stands in its thread's line, sync/mutex.ts) and read the outcome.
+   */
+  *#wait(ms: number, isAsync: 0 | 1): Steps<boolean> {
     const lock = this.#lock;
     if (!lock[kIsOwned]()) throw new RuntimeError("cannot wait on un-acquired lock");
-    const node = this.#enqueue(1);
+    const node = this.#enqueue(isAsync);
     const saved = lock[kReleaseSave]();
     const w = this.#w;
     const at = index(node, STATE);
     try {
       const deadline = deadlineOf(ms);
-      while (Atomics.load(w, at) === WAITING) {
-        const left = remaining(deadline);
-        if (left === 0) break;
-        await waitAsync(w, at, WAITING, left);
-      }
+      while (Atomics.load(w, at) === WAITING && !expired(deadline)) yield* park(w, at, WAITING, deadline, SPIN_FIRST);
     } finally {
       Atomics.compareExchange(w, at, WAITING, CANCELLED);
-      await lock[kAcquireRestoreAsync](saved);
+      yield* call(
+        () => lock[kAcquireRestore](saved),
+        () => lock[kAcquireRestoreAsync](saved),
+      );
     }
     return this.#leave(node);
   }
@@ -206,25 +203,18 @@ export class Condition {
    * of `predicate()` (falsy on timeout). The caller must hold the lock.
    */
   waitFor<T>(predicate: () => T, timeout?: Timeout): T {
-    const deadline = deadlineOf(timeoutMs(timeout, "Condition.waitFor()"));
-    let result = predicate();
-    while (!result) {
-      const left = remaining(deadline);
-      if (left === 0) break;
-      this.wait(left === Number.POSITIVE_INFINITY ? undefined : left / 1000);
-      result = predicate();
-    }
-    return result;
+    return driveBlocking(this.#waitFor(predicate, deadlineOf(timeoutMs(timeout, "Condition.waitFor()")), 0));
   }
 
   /** The async twin of `waitFor()` (the predicate itself is synchronous). */
   async waitForAsync<T>(predicate: () => T, timeout?: Timeout): Promise<T> {
-    const deadline = deadlineOf(timeoutMs(timeout, "Condition.waitForAsync()"));
+    return driveAsync(this.#waitFor(predicate, deadlineOf(timeoutMs(timeout, "Condition.waitForAsync()")), 1));
+  }
+
+  *#waitFor<T>(predicate: () => T, deadline: number, isAsync: 0 | 1): Steps<T> {
     let result = predicate();
-    while (!result) {
-      const left = remaining(deadline);
-      if (left === 0) break;
-      await this.waitAsync(left === Number.POSITIVE_INFINITY ? undefined : left / 1000);
+    while (!result && !expired(deadline)) {
+      yield* this.#wait(remaining(deadline), isAsync);
       result = predicate();
     }
     return result;

@@ -10,7 +10,8 @@
  * VALUE and, only when WAITERS > 0, takes the Condition's lock and notifies n waiters. So an
  * uncontended acquire + release is a load, a CAS, an add and a load.
  * Slow path, as CPython's: under the Condition's lock, WAITERS++, then loop { try the CAS; wait on
- * the Condition }, WAITERS-- at the end.
+ * the Condition }, WAITERS-- at the end (one generator of steps for acquire() and acquireAsync(),
+ * driven by shared/wait.ts).
  * No lost wake-up: every access is a seq-cst atomic. A waiter increments WAITERS before it reads
  * VALUE; a releaser adds to VALUE before it reads WAITERS. If the releaser read WAITERS = 0, its add
  * came before the waiter's read, so the waiter sees the unit. If it read WAITERS > 0, it takes the
@@ -22,7 +23,19 @@
  * moment may take a released unit before the woken waiter runs (barging, as in CPython), and the
  * woken waiter then waits again at the back. No unit is ever lost or counted twice.
  */
-import { type AcquireOptions, blockArgs, deadlineOf, remaining, type Timeout, timeoutMs } from "../shared/wait.js";
+import {
+  type AcquireOptions,
+  blockArgs,
+  call,
+  deadlineOf,
+  driveAsync,
+  driveBlocking,
+  expired,
+  remaining,
+  type Steps,
+  type Timeout,
+  timeoutMs,
+} from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { Condition, kNotifyUnits } from "./condition.js";
@@ -33,6 +46,9 @@ const VALUE = 0;
 const WAITERS = 1;
 const BOUND = 2;
 const MAX_VALUE = 2 ** 31 - 1;
+
+/** A timeout in ms as the seconds a waiting call takes (undefined = forever). */
+const seconds = (ms: number) => (ms === Number.POSITIVE_INFINITY ? undefined : ms / 1000);
 
 const kBounded: unique symbol = Symbol("threading.bounded");
 
@@ -115,45 +131,43 @@ export class Semaphore {
   acquire(options: AcquireOptions): boolean;
   acquire(blocking: boolean | AcquireOptions = true, timeout?: number | null): boolean {
     if ((blocking === true || blocking === false) && timeout === undefined && this.#take()) return true;
-    const ms = semaphoreAcquireArgs(this.#what, blocking, timeout);
-    const w = this.#w;
-    const cond = this.#cond;
-    cond.acquire();
-    Atomics.add(w, WAITERS, 1);
-    try {
-      const deadline = deadlineOf(ms);
-      for (;;) {
-        if (this.#take()) return true;
-        const left = remaining(deadline);
-        if (left === 0) return false;
-        cond.wait(left === Number.POSITIVE_INFINITY ? undefined : left / 1000);
-      }
-    } finally {
-      Atomics.sub(w, WAITERS, 1);
-      cond.release();
-    }
+    return driveBlocking(this.#acquire(semaphoreAcquireArgs(this.#what, blocking, timeout)));
   }
 
   /** The async twin of `acquire()`: resolves true once a unit is taken, false if `timeout` seconds pass first. */
   async acquireAsync(timeout?: Timeout): Promise<boolean> {
     const ms = timeoutMs(timeout, `${this.#what}.acquireAsync()`);
     if (this.#take()) return true;
+    return driveAsync(this.#acquire(ms));
+  }
+
+  /**
+   * The slow path of both (shared/wait.ts drives it), as CPython's: under the Condition's lock,
+   * WAITERS++, then loop { take a unit; wait on the Condition }, WAITERS-- at the end.
+   * The lock is taken in the driver's form: blocking, forever; async, synchronously when it is
+   * free (an `await` would hold it until this thread's next microtask checkpoint, and the caller
+   * may block first, e.g. in a join() of a thread that needs this semaphore, which would keep
+   * every other thread out) and else within the timeout (then one last try for a unit).
+   */
+  *#acquire(ms: number): Steps<boolean> {
     const w = this.#w;
     const cond = this.#cond;
     const deadline = deadlineOf(ms);
-    // The Condition's lock is taken synchronously when it is free: an `await` here would hold it
-    // until this thread's next microtask checkpoint, and the caller may block first (e.g. in a
-    // join() of a thread that needs this semaphore), which would keep every other thread out.
-    // So the call runs synchronously until the waiter is registered and the lock released.
-    if (!cond.acquire(false) && !(await cond.acquireAsync(ms === Number.POSITIVE_INFINITY ? undefined : ms / 1000)))
-      return this.#take();
+    const locked = yield* call(
+      () => cond.acquire(),
+      () => cond.acquire(false) || cond.acquireAsync(seconds(ms)),
+    );
+    if (!locked) return this.#take();
     Atomics.add(w, WAITERS, 1);
     try {
       for (;;) {
         if (this.#take()) return true;
-        const left = remaining(deadline);
-        if (left === 0) return false;
-        await cond.waitAsync(left === Number.POSITIVE_INFINITY ? undefined : left / 1000);
+        if (expired(deadline)) return false;
+        const t = seconds(remaining(deadline));
+        yield* call(
+          () => cond.wait(t),
+          () => cond.waitAsync(t),
+        );
       }
     } finally {
       Atomics.sub(w, WAITERS, 1);
