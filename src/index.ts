@@ -36,7 +36,7 @@ export {
 export { Timer } from "./threads/timer.js";
 export { dumpThreads } from "./threads/dump.js";
 export { excepthook, setExcepthook, type ExceptHookArgs } from "./threads/excepthook.js";
-export type { ModuleTarget, Target } from "./threads/target.js";
+export type { ModuleTarget, Target } from "./transport/target.js";
 export type { Sendable, SendableArgs } from "./transport/sendable.js";
 export { logging } from "./logging/index.js";
 export {
@@ -48,7 +48,11 @@ export {
   type TypedView,
   type LockOption,
 } from "./state/index.js";
-export { Queue, LifoQueue, PriorityQueue, SimpleQueue } from "./queue/index.js";
+// From the queue modules, not queue/index.ts: that is the `threading/queue` entry, which loads this file.
+export { Queue } from "./queue/queue.js";
+export { LifoQueue } from "./queue/lifo.js";
+export { PriorityQueue } from "./queue/priority.js";
+export { SimpleQueue } from "./queue/simple-queue.js";
 export {
   ThreadPoolExecutor,
   type ThreadPoolExecutorOptions,
@@ -69,9 +73,9 @@ export {
   ALL_COMPLETED,
 } from "./futures/index.js";
 
-// Function targets compiled in a thread see every export above in scope (threads/target.ts).
+// Function targets compiled in a thread see every export above in scope (transport/target.ts).
 import * as self from "./index.js";
-import { provideLibrary } from "./threads/target.js";
+import { provideLibrary } from "./transport/target.js";
 provideLibrary(self as unknown as Record<string, unknown>);
 
 // The main thread boots the hub (and its first worker) now, unref'd, so the first start() waits less.

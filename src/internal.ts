@@ -23,13 +23,13 @@ export { decode } from "./transport/decode.js";
 export { encode } from "./transport/encode.js";
 export { decodeTaken, readRecord, Staged, stage, T_PLAIN, T_V8, Taken, writeRecord } from "./queue/codec.js";
 export { Data } from "./queue/storage.js";
-export { startWorker, threadFlags, withoutRejected } from "./threads/exec-argv.js";
+export { startWorker, threadFlags, withoutRejected } from "./shared/exec-argv.js";
 export { hubTestHook, hubWorker } from "./threads/hub-client.js";
-export { closing, dynamicImports, rewriteImports, tokenize } from "./threads/js-tokens.js";
+export { closing, dynamicImports, rewriteImports, tokenize } from "./transport/js-tokens.js";
 export { claimSlot, markEnded, markRunning, tableTestHooks } from "./threads/table.js";
 export { isIdentAlive, MAX_IDENT, setNextIds } from "./shared/runtime.js";
-export { freeNames } from "./threads/free-names.js";
-export { checkFreeNames } from "./threads/target.js";
+export { freeNames } from "./transport/free-names.js";
+export { checkFreeNames } from "./transport/target.js";
 export {
   GET_SLEEPERS as FIFO_GET_SLEEPERS,
   PUT_SLEEPERS as FIFO_PUT_SLEEPERS,

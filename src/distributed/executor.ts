@@ -25,7 +25,7 @@ import { blockUntil, doorbell, Future, type FutureLink, internals, PENDING } fro
 import { libraryFile } from "../shared/paths.js";
 import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
 import { deadlineOf, remaining, secondsMs, timeoutMs } from "../shared/wait.js";
-import { functionExpression, isModuleTarget, type ModuleTarget, type Target } from "../threads/target.js";
+import { functionExpression, isModuleTarget, type ModuleTarget, type Target } from "../transport/target.js";
 import { Thread } from "../threads/thread.js";
 import type { ExplicitResult } from "../futures/executor.js";
 import { kShare } from "../transport/shareable.js";

@@ -9,8 +9,8 @@
  */
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
-import { evaluate } from "../threads/target.js";
-import { beforeUserImport } from "../threads/loaders.js";
+import { evaluate } from "../transport/target.js";
+import { beforeUserImport } from "../transport/loaders.js";
 import { CHUNK, fromRemoteBytes, type Outcome, outcomeText } from "./protocol.js";
 
 /** A target the worker accepted: a module URL and export, or a function's source. */

@@ -37,7 +37,7 @@ import {
   type ModuleTarget,
   type Target,
   type TargetSpec,
-} from "../threads/target.js";
+} from "../transport/target.js";
 import { checkResourceLimits } from "../threads/resource-limits.js";
 import { startFailed } from "../threads/table.js";
 import { Thread } from "../threads/thread.js";
@@ -53,6 +53,7 @@ import {
   EXITED,
   LIVE,
   OK,
+  OUTCOME_FIELDS,
   OUTSTANDING,
   RETIRED,
   RUN_MAX,
@@ -64,7 +65,7 @@ import {
   type TaskBatch,
   WAIT_MAX,
   WAIT_TOTAL,
-} from "./pool-thread.js";
+} from "./protocol.js";
 import { libraryFile } from "../shared/paths.js";
 
 /** Options of `new ThreadPoolExecutor()`, as Python's keyword arguments. */
@@ -146,7 +147,7 @@ export interface MapOptions {
   chunksize?: number;
 }
 
-// The pool thread's body: a module target inside the library (threads/target.ts registers no
+// The pool thread's body: a module target inside the library (transport/target.ts registers no
 // TypeScript loader for the library's own modules, so a pool thread starts as fast as any thread).
 const poolEntry = { module: libraryFile("futures/pool-thread.js"), export: "poolThread" };
 
@@ -818,7 +819,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
 
   /** Takes the outcomes in `m` (one message of a pool thread). */
   #receive(w: PoolWorker, m: unknown[]): void {
-    for (let i = 0; i < m.length; i += 4) {
+    for (let i = 0; i < m.length; i += OUTCOME_FIELDS) {
       const id = m[i] as number;
       const f = w.futures.get(id);
       if (f === undefined) continue;

@@ -23,63 +23,32 @@ import { BrokenExecutor } from "../errors.js";
 import { afterMs } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
-import { compileTarget, type TargetSpec } from "../threads/target.js";
-
-/**
- * Words of a pool thread's state block (shared with its executor). OUTSTANDING counts the tasks
- * given to the thread and not yet run; the executor raises it (a CAS) before it posts a task. An
- * idle thread past its idleTimeout retires by a CAS of OUTSTANDING 0 -> RETIRED, so the executor
- * never gives a task to a thread that has retired, and a thread never retires with a task coming.
- */
-export const OUTSTANDING = 0;
-export const EXITED = 1;
-export const EXIT_CODE = 2;
-export const STATE_WORDS = 4;
-export const RETIRED = -1;
-/** Words of the executor's block (shared by all its threads). */
-export const BROKEN = 0;
-/** Pool threads started and not ended (retiring threads keep it >= minWorkers). */
-export const LIVE = 1;
-export const SHARED_WORDS = 2;
-
-/**
- * A pool thread's statistics (Float64, written by that thread only; milliseconds): total and
- * longest run and wait (start - submit) times, tasks completed, and when the running task started
- * (0 while idle), on the clock performance.timeOrigin + performance.now().
- */
-export const RUN_TOTAL = 0;
-export const RUN_MAX = 1;
-export const WAIT_TOTAL = 2;
-export const WAIT_MAX = 3;
-export const COMPLETED = 4;
-export const BUSY_SINCE = 5;
-export const STAT_SLOTS = 6;
-
-/** Fields of one task in a batch. */
-export const TASK_FIELDS = 9;
-/** Task modes: call fn(...args), or call fn(...a) for each a of a chunk and return the list. */
-export const CALL = 0;
-export const CHUNK = 1;
-
-/** Outcome statuses. */
-export const OK = 0;
-export const FAILED = 1;
-
-export interface TaskBatch {
-  /** Targets this thread has not seen yet: [key, spec]. */
-  f?: [number, TargetSpec][];
-  /** New slabs of future words: [slab number, words]. */
-  s?: [number, Int32Array][];
-  /** Tasks, TASK_FIELDS each: id, slab, index, expected (gen * 4), key, mode, args, argsMarked, submittedAt. */
-  t?: unknown[];
-  stop?: true;
-}
+import { compileTarget, type TargetSpec } from "../transport/target.js";
+import {
+  BROKEN,
+  BROKEN_MESSAGE,
+  BUSY_SINCE,
+  CALL,
+  COMPLETED,
+  EXIT_CODE,
+  EXITED,
+  FAILED,
+  LIVE,
+  OK,
+  OUTCOME_FIELDS,
+  OUTSTANDING,
+  RETIRED,
+  RUN_MAX,
+  RUN_TOTAL,
+  TASK_FIELDS,
+  type TaskBatch,
+  WAIT_MAX,
+  WAIT_TOTAL,
+} from "./protocol.js";
 
 /** Functions run quicker than this (ms) may have their outcomes posted together. */
 const QUICK_MS = 0.02;
 const MAX_HELD = 256;
-
-export const BROKEN_MESSAGE = "A thread initializer failed, the thread pool is not usable anymore";
 
 function thenable(v: unknown): v is PromiseLike<unknown> {
   return (
@@ -218,7 +187,7 @@ export async function poolThread(
           continue;
         }
         const quick = (longest.get(key) ?? Number.POSITIVE_INFINITY) < QUICK_MS;
-        if (!quick || held.length >= MAX_HELD * 4) post();
+        if (!quick || held.length >= MAX_HELD * OUTCOME_FIELDS) post();
         running = true;
         const started = performance.now();
         const waited = origin + started - (t[at + 8] as number);
@@ -271,7 +240,7 @@ export async function poolThread(
         heldWords.push(word);
         heldIndex.push(index);
         heldValue.push(expected + 3);
-        if (held.length >= MAX_HELD * 4) post();
+        if (held.length >= MAX_HELD * OUTCOME_FIELDS) post();
       }
       post();
       if (stopping) {

@@ -35,7 +35,7 @@
  */
 import { isMainThread, type MessagePort, type ResourceLimits, workerData } from "node:worker_threads";
 import { RuntimeError } from "../errors.js";
-import { threadFlags } from "../threads/exec-argv.js";
+import { threadFlags } from "./exec-argv.js";
 
 /** Unused (was the 32-bit object id counter; ids are 64-bit now, see G64). */
 export const UNUSED_WORD = 0;
@@ -118,11 +118,11 @@ export interface Bootstrap {
   hubPort: MessagePort | null;
   slot: number;
   ident: number;
-  /** The Node flags threads run with (see threads/exec-argv.ts). */
+  /** The Node flags threads run with (see shared/exec-argv.ts). */
   execArgv: string[];
-  /** The resourceLimits threads get from the main thread's memory and stack flags (threads/exec-argv.ts). */
+  /** The resourceLimits threads get from the main thread's memory and stack flags (shared/exec-argv.ts). */
   resourceLimits: ResourceLimits | null;
-  /** The tsx loader the process runs under, registered in a thread on demand (threads/loaders.ts). */
+  /** The tsx loader the process runs under, registered in a thread on demand (transport/loaders.ts). */
   tsx: string | null;
 }
 
@@ -219,4 +219,17 @@ export function isIdentAlive(slot: number, ident: number): boolean {
   const state = stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)));
   if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return false;
   return state === STARTING || state === RUNNING;
+}
+
+/** [slot, ident] of every thread that is starting or running, in slot order (main first). */
+export function liveThreads(): [number, number][] {
+  const out: [number, number][] = [];
+  for (let slot = 0; slot < MAX_THREADS; slot++) {
+    const w = Atomics.load(G, slotIndex(slot, SLOT_STATE));
+    const s = stateOf(w);
+    if (s !== STARTING && s !== RUNNING) continue;
+    const ident = Atomics.load(G, slotIndex(slot, SLOT_IDENT));
+    if (Atomics.load(G, slotIndex(slot, SLOT_STATE)) === w) out.push([slot, ident]);
+  }
+  return out;
 }

@@ -30,8 +30,7 @@
  * even value in both cases (the caller's repair does the rest).
  */
 import { waitBlocking } from "../shared/wait.js";
-import { liveThreads } from "../threads/table.js";
-import { boot } from "../shared/runtime.js";
+import { boot, liveThreads } from "../shared/runtime.js";
 import { st } from "./mem.js";
 
 /** How often (ms) a waiter checks that the owner of the lock it waits for is alive. */

@@ -2,7 +2,7 @@
  * A Barrier's action in the thread that runs it: the creator's own function, or the target
  * compiled again from its spec (function source or `{ module, export }`) in another thread.
  *
- * A blocking `Barrier.wait()` cannot await, but `compileTarget()` (threads/target.ts) is async.
+ * A blocking `Barrier.wait()` cannot await, but `compileTarget()` (transport/target.ts) is async.
  * So each thread starts compiling as soon as the Barrier arrives, and when a blocking wait needs
  * the action before that finished, a function action is compiled synchronously (evaluate()), in
  * the same scope a function target gets. A module action cannot be imported synchronously: a blocking
@@ -11,7 +11,7 @@
  * actions of Barriers passed to a thread are ready before its target runs.
  */
 import { RuntimeError } from "../errors.js";
-import { compileTarget, evaluate, type TargetSpec } from "../threads/target.js";
+import { compileTarget, evaluate, type TargetSpec } from "../transport/target.js";
 
 type Fn = (...args: unknown[]) => unknown;
 

@@ -27,7 +27,7 @@ import {
   timeoutOf,
 } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
-import { describeTarget, type Target, type TargetSpec } from "../threads/target.js";
+import { describeTarget, type Target, type TargetSpec } from "../transport/target.js";
 import { encode } from "../transport/encode.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { Action } from "./action.js";

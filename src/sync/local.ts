@@ -21,8 +21,8 @@
  */
 import { kShare, adoptedRecord, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { onThreadReset } from "../shared/thread-reset.js";
-import { callerFile } from "../threads/target.js";
-import { evaluate } from "../threads/target.js";
+import { callerFile } from "../transport/target.js";
+import { evaluate } from "../transport/target.js";
 
 interface ClassSpec {
   name: string;

@@ -26,6 +26,7 @@ import {
   SLOT_STATE,
   STARTING,
   boot,
+  liveThreads,
   slotIndex,
   stateOf,
 } from "../shared/runtime.js";
@@ -33,7 +34,6 @@ import { readWaits, type SeenWait } from "../shared/waiting.js";
 import * as FIFO from "../queue/fifo-layout.js";
 import * as LOCKED from "../queue/locked-layout.js";
 import { isShareable, kShare, knownObjects } from "../transport/shareable.js";
-import { liveThreads } from "./table.js";
 
 const STATES: Record<number, string> = {
   [FREE]: "FREE",

@@ -8,14 +8,14 @@ import { connectDirectory } from "../transport/directory.js";
 import { libraryFile } from "../shared/paths.js";
 import { RuntimeError } from "../errors.js";
 import { hubDead, markHubDead } from "./table.js";
-import { startWorker } from "./exec-argv.js";
+import { startWorker } from "../shared/exec-argv.js";
 import type { TestMessage } from "./hub.js";
 
 let hub: Worker | undefined;
 
 function startHub(): void {
   let port1: MessagePort | undefined;
-  // Flags a Worker refuses are dropped from boot.execArgv before the hub copies it (exec-argv.ts).
+  // Flags a Worker refuses are dropped from boot.execArgv before the hub copies it (shared/exec-argv.ts).
   const made = startWorker(boot, (execArgv) => {
     const channel = new MessageChannel();
     port1 = channel.port1;

@@ -232,7 +232,7 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
   return true;
 }
 
-/** The main thread's memory and stack flags (exec-argv.ts), overridden by the thread's own limits. */
+/** The main thread's memory and stack flags (shared/exec-argv.ts), overridden by the thread's own limits. */
 function workerLimits(request?: RunRequest): ResourceLimits | null {
   if (!boot.resourceLimits && !request?.resourceLimits) return null;
   return { ...boot.resourceLimits, ...request?.resourceLimits };

@@ -125,19 +125,6 @@ export function markRunning(slot: number, ident: number, nativeId: number): void
   Atomics.notify(G, i);
 }
 
-/** [slot, ident] of every thread that is starting or running, in slot order (main first). */
-export function liveThreads(): [number, number][] {
-  const out: [number, number][] = [];
-  for (let slot = 0; slot < MAX_THREADS; slot++) {
-    const w = Atomics.load(G, slotIndex(slot, SLOT_STATE));
-    const s = stateOf(w);
-    if (s !== STARTING && s !== RUNNING) continue;
-    const ident = Atomics.load(G, slotIndex(slot, SLOT_IDENT));
-    if (Atomics.load(G, slotIndex(slot, SLOT_STATE)) === w) out.push([slot, ident]);
-  }
-  return out;
-}
-
 /** Ends a thread whose worker could not even start; its start() then throws (native id -1). */
 export function markFailed(slot: number, ident: number): void {
   if (stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE))) !== STARTING) return;

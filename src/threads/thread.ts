@@ -21,6 +21,7 @@ import {
   HUB_DEAD,
   HUB_READY,
   isIdentAlive,
+  liveThreads,
   NEXT_THREAD_NUMBER,
   readName,
   SLOT_DAEMON,
@@ -49,9 +50,9 @@ import { checkResourceLimits } from "./resource-limits.js";
 import { startFailure } from "../transport/directory.js";
 import { onThreadReset } from "../shared/thread-reset.js";
 import { sendToHub } from "./hub-client.js";
-import { claimSlot as claimThread, liveThreads, markEnded as endThread, markFailed, startFailed } from "./table.js";
-import { locate, type SourceLocation } from "./locate.js";
-import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type TargetSpec } from "./target.js";
+import { claimSlot as claimThread, markEnded as endThread, markFailed, startFailed } from "./table.js";
+import { locate, type SourceLocation } from "../transport/locate.js";
+import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type TargetSpec } from "../transport/target.js";
 
 /** Options of `new Thread()`, as Python's keyword arguments. */
 // biome-ignore lint/suspicious/noExplicitAny: as Thread

@@ -2,7 +2,7 @@
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
 import type { Event } from "../sync/event.js";
-import { compileTarget, type TargetSpec } from "./target.js";
+import { compileTarget, type TargetSpec } from "../transport/target.js";
 
 export async function runTimer(interval: number, spec: TargetSpec, args: unknown[], finished: Event): Promise<void> {
   const fn = await compileTarget(spec);

@@ -7,7 +7,7 @@
 import { Event } from "../sync/event.js";
 import { secondsMs } from "../shared/wait.js";
 import { encode } from "../transport/encode.js";
-import { callerFile, describeTarget, type Target } from "./target.js";
+import { callerFile, describeTarget, type Target } from "../transport/target.js";
 import { libraryClasses, Thread } from "./thread.js";
 import { libraryFile } from "../shared/paths.js";
 

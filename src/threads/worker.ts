@@ -30,12 +30,12 @@ import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
 import { actionsLoading } from "../sync/action.js";
 import { reportException } from "./excepthook.js";
-import { beforeUserImport } from "./loaders.js";
+import { beforeUserImport } from "../transport/loaders.js";
 import { installDirectOutput, writeAll } from "./output.js";
 import { markEnded, markRunning } from "./table.js";
 import { dropTimers, recordStartState, settle, trackTimers, verdict } from "./reuse.js";
 import { resetThreadState } from "../shared/thread-reset.js";
-import { compileTarget, evaluate } from "./target.js";
+import { compileTarget, evaluate } from "../transport/target.js";
 import { adoptSelf, libraryClasses, type RunRequest, type Thread } from "./thread.js";
 
 installDirectOutput();

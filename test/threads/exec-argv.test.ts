@@ -1,4 +1,4 @@
-// Node flags and threads (src/threads/exec-argv.ts): which flags threads get, memory and stack
+// Node flags and threads (src/shared/exec-argv.ts): which flags threads get, memory and stack
 // flags as resourceLimits, and whole programs started with flags that Workers refuse.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";

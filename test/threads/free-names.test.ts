@@ -1,5 +1,5 @@
 // Function targets that read variables of the enclosing scope are refused at start()/submit() with a
-// TypeError naming them (src/threads/free-names.ts); valid code is never refused (the check is
+// TypeError naming them (src/transport/free-names.ts); valid code is never refused (the check is
 // conservative); a CommonJS build's `threading_1.Lock` resolves in the thread.
 import assert from "node:assert/strict";
 import { test } from "node:test";

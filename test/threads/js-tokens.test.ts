@@ -1,4 +1,4 @@
-// The tokenizer behind function targets (src/threads/js-tokens.ts): real import() expressions are
+// The tokenizer behind function targets (src/transport/js-tokens.ts): real import() expressions are
 // rewritten, text that only looks like one (strings, templates, regexes, comments) never is.
 import assert from "node:assert/strict";
 import { test } from "node:test";

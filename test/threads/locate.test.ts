@@ -1,4 +1,4 @@
-// Stack frames of function targets name the user's file and line (src/threads/locate.ts): under
+// Stack frames of function targets name the user's file and line (src/transport/locate.ts): under
 // tsx (this suite), whose minified output is laid out again by its source map, and in plain
 // JavaScript. An arrow target may call itself by its name. A class instance sent without its
 // methods is a process warning naming the class and the methods.

@@ -99,7 +99,7 @@ function number(value: string | undefined): number | null {
  * Sorts the main thread's `execArgv` into the flags its threads run with, and resource limits.
  * `workersInheritHooks` is false on Node 20, where tsx's loader flags only load tsx's code into
  * each worker without registering it: there tsx is returned apart, for a thread to register
- * through its API when it first imports a user module (threads/loaders.ts).
+ * through its API when it first imports a user module (transport/loaders.ts).
  */
 export function threadFlags(execArgv: readonly string[], workersInheritHooks = true): ThreadFlags {
   const out: string[] = [];

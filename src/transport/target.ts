@@ -15,7 +15,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { type FreeName, freeNames } from "./free-names.js";
-import { esbuildHelpers } from "./helpers.js";
+import { esbuildHelpers } from "./esbuild-helpers.js";
 import { rewriteImports } from "./js-tokens.js";
 import { beforeUserImport } from "./loaders.js";
 import { locate, type SourceLocation } from "./locate.js";

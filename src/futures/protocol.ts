@@ -1,0 +1,63 @@
+/**
+ * The task protocol between a ThreadPoolExecutor (executor.ts) and its pool threads
+ * (pool-thread.ts): the words of the blocks they share, the statistics a pool thread keeps, and
+ * the messages. The executor posts TaskBatch messages on the thread's MessagePort; the thread
+ * posts back outcomes, OUTCOME_FIELDS each: id, OK | FAILED, the encoded value, its marked flag.
+ * A task's future word (future.ts) moves PENDING -> RUNNING -> FINISHED in the pool thread.
+ */
+import type { TargetSpec } from "../transport/target.js";
+
+/**
+ * Words of a pool thread's state block (shared with its executor). OUTSTANDING counts the tasks
+ * given to the thread and not yet run; the executor raises it (a CAS) before it posts a task. An
+ * idle thread past its idleTimeout retires by a CAS of OUTSTANDING 0 -> RETIRED, so the executor
+ * never gives a task to a thread that has retired, and a thread never retires with a task coming.
+ */
+export const OUTSTANDING = 0;
+export const EXITED = 1;
+export const EXIT_CODE = 2;
+export const STATE_WORDS = 4;
+export const RETIRED = -1;
+/** Words of the executor's block (shared by all its threads). */
+export const BROKEN = 0;
+/** Pool threads started and not ended (retiring threads keep it >= minWorkers). */
+export const LIVE = 1;
+export const SHARED_WORDS = 2;
+
+/**
+ * A pool thread's statistics (Float64, written by that thread only; milliseconds): total and
+ * longest run and wait (start - submit) times, tasks completed, and when the running task started
+ * (0 while idle), on the clock performance.timeOrigin + performance.now().
+ */
+export const RUN_TOTAL = 0;
+export const RUN_MAX = 1;
+export const WAIT_TOTAL = 2;
+export const WAIT_MAX = 3;
+export const COMPLETED = 4;
+export const BUSY_SINCE = 5;
+export const STAT_SLOTS = 6;
+
+/** Fields of one task in a batch. */
+export const TASK_FIELDS = 9;
+/** Task modes: call fn(...args), or call fn(...a) for each a of a chunk and return the list. */
+export const CALL = 0;
+export const CHUNK = 1;
+
+/** Outcome statuses. */
+export const OK = 0;
+export const FAILED = 1;
+
+export interface TaskBatch {
+  /** Targets this thread has not seen yet: [key, spec]. */
+  f?: [number, TargetSpec][];
+  /** New slabs of future words: [slab number, words]. */
+  s?: [number, Int32Array][];
+  /** Tasks, TASK_FIELDS each: id, slab, index, expected (gen * 4), key, mode, args, argsMarked, submittedAt. */
+  t?: unknown[];
+  stop?: true;
+}
+
+/** Fields of one outcome in a pool thread's message. */
+export const OUTCOME_FIELDS = 4;
+
+export const BROKEN_MESSAGE = "A thread initializer failed, the thread pool is not usable anymore";
