@@ -19,7 +19,9 @@
  *   header   [TOP (heap bump)] [.] [ORDER: 64-bit insertion counter] ... then STRIPES stripe blocks
  *   stripe   LOCK SEQ INDEX COUNT USED DEPTH_OWNER FREE[27]   (S_WORDS words, 3 cache lines)
  *   index    block payload: [cap] then cap slots of [hash, entry]; entry 0 = empty, 1 = deleted
- *   entry    block payload: [order lo, order hi, value block, hash, key tag, key length, key words...]
+ *   entry    block payload: [order lo, order hi, value, hash, key tag, key length, NUM record
+ *            (T_NUM, 0, float64: 4 words), key words...]; value = a value block, or INLINE (1): the
+ *            value is a number, the entry's own NUM record (no block of its own)
  *   value    block payload: one record (record.ts)
  *
  * State machine of a stripe (LOCK word, guard.ts): FREE -> HELD(owner) -> FREE, or HELD(dead owner)
@@ -27,12 +29,21 @@
  * even. Every write prepares new blocks first (outside the odd window: unreachable to readers) and
  * publishes with single stores inside it, except the replacement of a value, which needs no window
  * (guard.ts `advance`):
- *   set existing key   entry.value := new block; free the old one; SEQ += 2. A number replacing a
- *                      number (on x86, mem.ts TSO) is written in place instead: its float64 by one
- *                      8-byte store, which readers read with one 8-byte load (no seq change needed)
+ *   set existing key   entry.value := new block; free the old one (unless INLINE); SEQ += 2.
+ *                      A number: where value is a block, the entry's NUM record is filled (no
+ *                      reader can be reading it: one that read INLINE earlier began before the SEQ
+ *                      advance that replaced it), then value := INLINE, the block freed, SEQ += 2.
+ *                      Where value is INLINE, on x86 (mem.ts TSO), its float64 is written in place
+ *                      by one 8-byte store, which readers read with one 8-byte load (no SEQ change:
+ *                      a reader sees the old or the new number, whole); elsewhere (two words, which
+ *                      a reader or a dying writer could tear) it goes to a new block as any value.
  *   insert             (index rebuilt into a new block when 3/4 full, published by INDEX := new)
- *                      slot := [hash, entry]; COUNT++, USED++
+ *                      entry (and value block unless a number) filled, slot := [hash, entry];
+ *                      COUNT++, USED++
  *   delete             slot.entry := DELETED; COUNT--; free entry and value (index shrunk when 1/8 full)
+ * Writers find their key under the lock with plain reads and no validation (#findHeld); readers
+ * validate every offset they follow (#find). A test hook (_hookForTest) lets a reader be overtaken
+ * between the steps of a read.
  * Invariants: an entry reachable from INDEX is complete (key, order, value); a block is reused only
  * after a write section that made it unreachable, so a reader that saw it before fails validation;
  * COUNT = live slots, USED = live + deleted slots < cap.
@@ -67,11 +78,14 @@ import { key, keyAt, keyOf } from "./key.js";
 import { ld, st, TSO } from "./mem.js";
 import {
   decodeRead,
+  joinNumber,
   numberAt,
   readRecordAt,
   stagedIsNumber,
   stagedNumber,
+  stageNumber,
   stageValue,
+  storeNumber,
   T_NUM,
   writeStaged,
 } from "./record.js";
@@ -90,11 +104,18 @@ const FREE = 8;
 const HEADER_BYTES = (HEADER_WORDS + STRIPES * S_WORDS) * 4;
 /** Entry payload words. */
 const E_ORDER = 0;
+/** A value block's offset, or INLINE: the value is the number record at E_REC. */
 const E_VALUE = 2;
 const E_HASH = 3;
 const E_TAG = 4;
 const E_LEN = 5;
-const E_KEY = 6;
+/** A number record of the entry's own: [T_NUM, 0, float64] (the float64 at byte 40 of the block: 8-aligned). */
+const E_REC = 6;
+const E_KEY = 10;
+/** E_VALUE of an entry whose value is the number at E_REC. */
+const INLINE = 1;
+/** Byte offset, from an entry block, of its inline number's float64. */
+const NUM_AT = 8 + 4 * (E_REC + 2);
 const EMPTY = 0;
 const DELETED = 1;
 const MIN_CAP = 8;
@@ -115,6 +136,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   readonly #order: BigInt64Array;
   /** This thread's re-entrant hold count per stripe (update's fn may use the dict). */
   readonly #depth = new Int32Array(STRIPES);
+  /** Tests only: called by this thread's readers between the steps of a read (_hookForTest). */
+  #hook: ((point: string) => void) | undefined = undefined;
 
   /** A new dict, filled from `entries` (in order; later duplicates replace earlier values). */
   constructor(entries?: Iterable<[K, V]>) {
@@ -214,12 +237,63 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     return probe(h, i32, w, cap);
   }
 
-  /** Reads the value of the entry in `slot` into the record scratch; false on a torn read. */
-  #readSlot(slot: number): boolean {
+  /**
+   * #find for the holder of stripe `s`'s lock: plain reads, no validation (the holder's view is
+   * fresh, #lock, and no other thread writes the stripe meanwhile).
+   */
+  #findHeld(s: number): number {
+    const i32 = this.#heap.i32;
+    const w = ((i32[base(s) + INDEX] as number) + 8) >> 2;
+    return probeHeld(i32, w, i32[w] as number);
+  }
+
+  /**
+   * Stores number `x` for the current key (stripe `s` locked, `found` from #findHeld). On x86 (mem.ts
+   * TSO) a number replacing an inline number is written in place by one 8-byte store, which readers
+   * (who read it with one 8-byte load) see entirely or not at all, and which a dying thread makes
+   * entirely or not at all (a terminated worker stops at a check, never inside one store); #store
+   * does everything else.
+   */
+  #storeNumber(s: number, found: number, x: number): void {
+    if (TSO && found > 0) {
+      const h = this.#heap;
+      const i32 = h.i32;
+      const e = i32[found + 1] as number;
+      if (i32[((e + 8) >> 2) + E_VALUE] === INLINE) {
+        h.f64[(e + NUM_AT) >> 3] = x;
+        return;
+      }
+    }
+    this.#store(s, found, stageNumber(x));
+  }
+
+  /** Tests only: runs the reader hook at `point` (the key scratch kept for the reader). */
+  #runHook(point: string): void {
+    const saved = { ...key, words: key.words.slice() };
+    (this.#hook as (point: string) => void)(point);
+    Object.assign(key, saved);
+  }
+
+  /** The float64 at byte `at` of shared memory (record.ts numberAt; a test hook between its halves where there are two). */
+  #numberAt(at: number): number {
+    const h = this.#heap;
+    if (TSO || this.#hook === undefined) return numberAt(h.i32, h.f64, at);
+    const lo = ld(h.i32, at >> 2);
+    this.#runHook("half");
+    return joinNumber(lo, ld(h.i32, (at >> 2) + 1));
+  }
+
+  /**
+   * Reads the value of the entry in `slot` into the record scratch; false on a torn read (`optimistic`:
+   * a read without the lock, where the test hook runs).
+   */
+  #readSlot(slot: number, optimistic = false): boolean {
     const h = this.#heap;
     const e = ld(h.i32, slot + 1);
     if (!h.inside(e, 8 + 4 * E_KEY)) return false;
     const v = ld(h.i32, ((e + 8) >> 2) + E_VALUE);
+    if (optimistic && this.#hook !== undefined) this.#runHook("value");
+    if (v === INLINE) return readRecordAt(h.i32, h.f64, e + 8 + 4 * E_REC, 16);
     if (!h.inside(v, 16)) return false;
     const room = h.payloadBytes(v);
     if (!h.inside(v, 8 + room)) return false;
@@ -239,12 +313,12 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       if ((seq & 1) !== 0) continue;
       const slot = this.#find(s);
       if (slot === 0) continue;
-      if (slot > 0 && withValue && !this.#readSlot(slot)) continue;
+      if (slot > 0 && withValue && !this.#readSlot(slot, true)) continue;
       if (Atomics.load(h.i32, seqAt) === seq) return slot > 0 ? 1 : 0;
     }
     this.#lock(s);
     try {
-      const slot = this.#find(s);
+      const slot = this.#findHeld(s);
       if (slot <= 0) return 0;
       if (withValue && !this.#readSlot(slot)) throw new RuntimeError("SharedDict: corrupt entry");
       return 1;
@@ -260,32 +334,45 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const h = this.#heap;
     const b = base(s);
     const free = b + FREE;
-    if (TSO && found > 0 && stagedIsNumber()) {
-      // a number replacing a number: its float64 replaced in place by one 8-byte store, which
-      // readers (who read it with one 8-byte load) see entirely or not at all, and which a dying
-      // thread makes entirely or not at all (a terminated worker stops at a check, never inside
-      // one store)
-      const i32 = h.i32;
-      const old = i32[(((i32[found + 1] as number) + 8) >> 2) + E_VALUE] as number;
-      if (i32[(old + 8) >> 2] === T_NUM) {
-        h.f64[(old + 16) >> 3] = stagedNumber();
+    const num = stagedIsNumber();
+    if (found > 0) {
+      const e = h.i32[found + 1] as number;
+      const p = (e + 8) >> 2;
+      const old = h.i32[p + E_VALUE] as number;
+      if (num && (TSO || old !== INLINE)) {
+        if (old === INLINE) {
+          // (x86) in place, by one 8-byte store (#storeNumber)
+          h.f64[(e + NUM_AT) >> 3] = stagedNumber();
+          return;
+        }
+        // the entry's own number record is unreachable while E_VALUE names a block (a reader that
+        // read INLINE before, and reads it now, began before the advance that replaced it: it fails
+        // validation): filled, then published by one store; the old block freed, the sequence advanced
+        storeNumber(h.i32, h.f64, e + NUM_AT, stagedNumber());
+        st(h.i32, p + E_VALUE, INLINE);
+        h.release(free, old);
+        advance(h.i32, b + SEQ);
         return;
       }
-    }
-    const vb = h.alloc(free, bytes);
-    writeStaged(h.i32, vb + 8, bytes);
-    if (found > 0) {
-      // one store publishes the complete new block; the old one is freed, then the sequence
-      // advances (guard.ts): a reader still reading the old block fails only if it may be reused
+      // one store publishes the complete new block (elsewhere than x86, a number replacing an inline
+      // number too: two stores in place could be torn by a dying thread); the old one is freed, then
+      // the sequence advances (guard.ts): a reader still reading the old block fails only if it may
+      // be reused
+      const vb = h.alloc(free, bytes);
+      writeStaged(h.i32, vb + 8, bytes);
       const i32 = h.i32;
-      const p = ((i32[found + 1] as number) + 8) >> 2;
-      const old = i32[p + E_VALUE] as number;
       st(i32, p + E_VALUE, vb);
-      h.release(free, old);
+      if (old !== INLINE) h.release(free, old);
       advance(i32, b + SEQ);
       return;
     }
-    // a new key: its entry block, then (maybe) a bigger index, then publish
+    // a new key: its value block (none for a number: it is inline), its entry block, then (maybe) a
+    // bigger index, then publish
+    let vb = INLINE;
+    if (!num) {
+      vb = h.alloc(free, bytes);
+      writeStaged(h.i32, vb + 8, bytes);
+    }
     let eb = 0;
     let newIdx = 0;
     try {
@@ -303,7 +390,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     } catch (e) {
       // no room: give back what this call took; nothing was published
       if (eb !== 0) h.release(free, eb);
-      h.release(free, vb);
+      if (vb !== INLINE) h.release(free, vb);
       throw e;
     }
     const i32 = h.i32;
@@ -312,6 +399,9 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     st(i32, p + E_ORDER, Number(order & 0xffffffffn) | 0);
     st(i32, p + E_ORDER + 1, Number(order >> 32n) | 0);
     st(i32, p + E_VALUE, vb);
+    st(i32, p + E_REC, T_NUM);
+    st(i32, p + E_REC + 1, 0);
+    if (num) storeNumber(i32, h.f64, eb + NUM_AT, stagedNumber());
     st(i32, p + E_HASH, key.hash);
     st(i32, p + E_TAG, key.tag);
     st(i32, p + E_LEN, key.len);
@@ -368,7 +458,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     beginWrite(i32, b + SEQ);
     st(i32, slot + 1, DELETED);
     Atomics.store(i32, b + COUNT, (i32[b + COUNT] as number) - 1);
-    h.release(free, v);
+    if (v !== INLINE) h.release(free, v);
     h.release(free, e);
     endWrite(i32, b + SEQ);
     const count = i32[b + COUNT] as number;
@@ -402,7 +492,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   get(k: K): V | undefined {
     keyOf(k, "SharedDict.get()");
     const s = this.#stripe();
-    // the common case inline: a number value decoded straight from its two words (#lookup otherwise)
+    // the common case inline: a number value read straight from its entry, or from its block
+    // (#lookup otherwise)
     const h = this.#heap;
     const seqAt = base(s) + SEQ;
     const i32 = h.i32;
@@ -414,10 +505,16 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       } else if (slot > 0) {
         const limit = h.cap;
         const e = ld(i32, slot + 1);
-        const v = e > 0 && e + 8 + 4 * E_KEY <= limit ? ld(i32, ((e + 8) >> 2) + E_VALUE) : 0;
-        if (v > 0 && v + 24 <= limit && ld(i32, (v + 8) >> 2) === T_NUM) {
-          const x = numberAt(i32, h.f64, v + 16);
-          if (Atomics.load(i32, seqAt) === seq) return x as V;
+        if (e > 0 && e + 8 + 4 * E_KEY <= limit) {
+          const v = ld(i32, ((e + 8) >> 2) + E_VALUE);
+          if (this.#hook !== undefined) this.#runHook("value");
+          let at = 0;
+          if (v === INLINE) at = e + NUM_AT;
+          else if (v > 0 && v + 24 <= limit && ld(i32, (v + 8) >> 2) === T_NUM) at = v + 16;
+          if (at !== 0) {
+            const x = this.#numberAt(at);
+            if (Atomics.load(i32, seqAt) === seq) return x as V;
+          }
         }
       }
     }
@@ -433,13 +530,25 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   /** Stores `value` for `key` (a new key goes last in the order; an existing one keeps its place). */
   set(k: K, value: V): this {
     keyOf(k, "SharedDict.set()");
+    if (typeof value === "number") {
+      // the common case: no staging (a number cannot fail), hashed once, found under the lock
+      // without validation
+      const s = this.#stripe();
+      this.#lock(s);
+      try {
+        this.#storeNumber(s, this.#findHeld(s), value);
+      } finally {
+        this.#unlock(s);
+      }
+      return this;
+    }
     const epoch = key.epoch;
     const bytes = stageValue(value, "SharedDict.set(): the value");
     if (key.epoch !== epoch) keyOf(k, "SharedDict.set()"); // a getter used a dict
     const s = this.#stripe();
     this.#lock(s);
     try {
-      this.#store(s, this.#find(s), bytes);
+      this.#store(s, this.#findHeld(s), bytes);
     } finally {
       this.#unlock(s);
     }
@@ -452,7 +561,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const s = this.#stripe();
     this.#lock(s);
     try {
-      const slot = this.#find(s);
+      const slot = this.#findHeld(s);
       if (slot <= 0) return false;
       this.#remove(s, slot);
       return true;
@@ -470,7 +579,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const s = this.#stripe();
     this.#lock(s);
     try {
-      const slot = this.#find(s);
+      const slot = this.#findHeld(s);
       if (slot > 0) {
         this.#readSlot(slot);
       } else {
@@ -493,7 +602,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     this.#lock(s);
     let found = false;
     try {
-      const slot = this.#find(s);
+      const slot = this.#findHeld(s);
       if (slot > 0) {
         this.#readSlot(slot);
         this.#remove(s, slot);
@@ -520,13 +629,16 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const s = this.#stripe();
     this.#lock(s);
     try {
-      let slot = this.#find(s);
+      let slot = this.#findHeld(s);
       let old: V | undefined;
       if (slot > 0) {
         const h = this.#heap;
         const i32 = h.i32;
-        const v = i32[(((i32[slot + 1] as number) + 8) >> 2) + E_VALUE] as number;
-        if (i32[(v + 8) >> 2] === T_NUM) old = h.f64[(v + 16) >> 3] as V;
+        const e = i32[slot + 1] as number;
+        const v = i32[((e + 8) >> 2) + E_VALUE] as number;
+        // (plain reads of a number: only this thread writes the stripe now)
+        if (v === INLINE) old = h.f64[(e + NUM_AT) >> 3] as V;
+        else if (i32[(v + 8) >> 2] === T_NUM) old = h.f64[(v + 16) >> 3] as V;
         else {
           this.#readSlot(slot);
           old = decodeRead() as V;
@@ -539,13 +651,15 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       const seq = this.#heap.i32[seqAt];
       const epoch = key.epoch;
       const value = fn(old);
-      const bytes = stageValue(value, "SharedDict.update(): the value fn returned");
+      const isNumber = typeof value === "number";
+      const bytes = isNumber ? 16 : stageValue(value, "SharedDict.update(): the value fn returned");
       if (key.epoch !== epoch) keyOf(k, "SharedDict.update()");
       if (this.#heap.i32[seqAt] !== seq) {
         this.#heap.fresh();
-        slot = this.#find(s);
+        slot = this.#findHeld(s);
       }
-      this.#store(s, slot, bytes);
+      if (isNumber) this.#storeNumber(s, slot, value);
+      else this.#store(s, slot, bytes);
       return value;
     } finally {
       this.#unlock(s);
@@ -580,7 +694,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
         for (let k = 0; k < cap; k++) {
           const e = Atomics.load(i32, w + 2 + 2 * k);
           if (e <= DELETED) continue;
-          h.release(free, Atomics.load(i32, ((e + 8) >> 2) + E_VALUE));
+          const v = Atomics.load(i32, ((e + 8) >> 2) + E_VALUE);
+          if (v !== INLINE) h.release(free, v);
           h.release(free, e);
         }
         h.release(free, old);
@@ -652,6 +767,16 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     beginWrite(this.#heap.i32, base(this.#stripe()) + SEQ);
   }
 
+  /**
+   * @internal For tests: `fn(point)` is called by this thread's readers of this dict between the
+   * steps of a read ("value": the entry's value word read, its value not yet; "half": elsewhere than
+   * x86, between the two words of a number), so that a test can write meanwhile (the key scratch is
+   * kept for the reader). undefined removes it.
+   */
+  _hookForTest(fn: ((point: string) => void) | undefined): void {
+    this.#hook = fn;
+  }
+
   /** @internal */
   [kShare](): ShareRecord {
     return { kind: "SharedDict", id: this.#id, buffers: [this.#heap.sab] };
@@ -697,6 +822,31 @@ function probe(h: Heap, i32: Int32Array, w: number, cap: number): number {
       }
     }
     if (same) return slot;
+  }
+  return firstFree;
+}
+
+/** probe() for a stripe's lock holder (plain reads, no bounds checks: nothing can be torn). */
+function probeHeld(i32: Int32Array, w: number, cap: number): number {
+  const hash = key.hash;
+  const mask = cap - 1;
+  let firstFree = 0;
+  for (let n = 0, k = hash & mask; n < cap; n++, k = (k + 1) & mask) {
+    const slot = w + 1 + 2 * k;
+    const e = i32[slot + 1] as number;
+    if (e === EMPTY) return firstFree !== 0 ? firstFree : -slot;
+    if (e === DELETED) {
+      if (firstFree === 0) firstFree = -slot;
+      continue;
+    }
+    if (i32[slot] !== hash) continue;
+    const p = (e + 8) >> 2;
+    if (i32[p + E_TAG] !== key.tag || i32[p + E_LEN] !== key.len) continue;
+    const words = key.words;
+    const nw = key.nwords;
+    let j = 0;
+    while (j < nw && i32[p + E_KEY + j] === words[j]) j++;
+    if (j === nw) return slot;
   }
   return firstFree;
 }

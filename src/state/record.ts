@@ -143,6 +143,36 @@ export function numberAt(i32: Int32Array, f64: Float64Array, at: number): number
   return f64n[0] as number;
 }
 
+/** The word pair `lo`, `hi` (as numberAt reads them elsewhere than x86) as a float64. */
+export function joinNumber(lo: number, hi: number): number {
+  f64w[0] = lo;
+  f64w[1] = hi;
+  return f64n[0] as number;
+}
+
+/**
+ * Stores `x` as the float64 at byte `at` (8-aligned) of shared memory: one 8-byte store on x86, two
+ * `store`s elsewhere (callers publish it afterwards, or write in place only on x86: see dict.ts).
+ */
+export function storeNumber(i32: Int32Array, f64: Float64Array, at: number, x: number): void {
+  if (TSO) {
+    f64[at >> 3] = x;
+    return;
+  }
+  f64n[0] = x;
+  store(i32, at >> 2, f64w[0] as number);
+  store(i32, (at >> 2) + 1, f64w[1] as number);
+}
+
+/** stageValue() of a number (which cannot fail): its NUM record of 16 bytes. */
+export function stageNumber(x: number): number {
+  const s = staged;
+  s.i32[0] = T_NUM;
+  s.i32[1] = 0;
+  s.f64[1] = x;
+  return 16;
+}
+
 /** The number staged by the last stageValue() when it staged a number (a NUM record of 16 bytes). */
 export function stagedNumber(): number {
   return staged.f64[1] as number;
