@@ -30,10 +30,8 @@ import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
 import { kShare } from "../transport/shareable.js";
 import {
-  checkFreeNames,
   describeTarget,
   isModuleTarget,
-  ownName,
   type ModuleTarget,
   type Target,
   type TargetSpec,
@@ -41,7 +39,9 @@ import {
 import { checkResourceLimits } from "../threads/resource-limits.js";
 import { startFailed } from "../threads/table.js";
 import { Thread } from "../threads/thread.js";
-import { blockOn, blockUntil, doorbell, Future, type FutureLink, internals, PENDING, RUNNING } from "./future.js";
+import { blockOn, blockUntil, doorbell, Future, type FutureLink, internals } from "./future.js";
+import { PENDING, RUNNING, type Slot, Slots } from "./slots.js";
+import { targetKey, targetSpec } from "./targets.js";
 import {
   BROKEN,
   BROKEN_MESSAGE,
@@ -151,67 +151,16 @@ export interface MapOptions {
 // TypeScript loader for the library's own modules, so a pool thread starts as fast as any thread).
 const poolEntry = { module: libraryFile("futures/pool-thread.js"), export: "poolThread" };
 
-const SLAB_BITS = 10;
-const SLAB = 1 << SLAB_BITS;
-const GEN_MASK = 0x1fffffff;
 /** A thread with fewer outstanding tasks than this gets each task at once; others in batches. */
 const LOW_WATER = 8;
 const MAX_BATCH = 512;
 /** Tasks are moved to an idle thread only from a thread with at most this many outstanding. */
 const STEAL_MAX = 256;
 
-// Targets are described once per function (and per source) in this thread; keys are per thread.
-const byFunction = new WeakMap<Function, number>();
-const bySource = new Map<string, number>();
-const byObject = new WeakMap<object, number>();
-const byModule = new Map<string, number>();
-const specs: TargetSpec[] = [];
-/** Keys of function targets whose free names were checked (checkFreeNames) and are all in scope. */
-const checked = new Set<number>();
-
 /** A start failure's reason for a message: the error's message, never empty. */
 function reasonOf(e: unknown): string {
   const text = e instanceof Error ? e.message || e.name : String(e);
   return text === "" ? "unknown reason (an empty error)" : text;
-}
-
-/**
- * The key of target `fn`. Its free names are checked unless `check` is false: a pool with an
- * initializer, which may define globals the tasks read (as Python's initializer sets globals).
- */
-function keyOf(fn: unknown, where: string, check = true): number {
-  if (typeof fn === "function") {
-    let key = byFunction.get(fn);
-    if (key === undefined) {
-      const source = Function.prototype.toString.call(fn);
-      key = bySource.get(source); // e.g. the same arrow function made again in a loop
-      if (key === undefined) {
-        key = specs.push(describeTarget(fn, where, undefined, false)) - 1;
-        bySource.set(source, key);
-      }
-      byFunction.set(fn, key);
-    }
-    if (check && !checked.has(key)) {
-      const spec = specs[key] as TargetSpec & { kind: "function" };
-      checkFreeNames(spec.source, where, ownName(spec.name));
-      checked.add(key);
-    }
-    return key;
-  }
-  if (isModuleTarget(fn)) {
-    let key = byObject.get(fn);
-    if (key !== undefined) return key;
-    const spec = describeTarget(fn, where) as TargetSpec & { kind: "module" };
-    const name = `${spec.module}#${spec.export}`;
-    key = byModule.get(name);
-    if (key === undefined) {
-      key = specs.push(spec) - 1;
-      byModule.set(name, key);
-    }
-    byObject.set(fn, key);
-    return key;
-  }
-  throw new TypeError(`${where} must be a function or { module, export }, not ${fn === null ? "null" : typeof fn}`);
 }
 
 let executorCounter = 0;
@@ -258,9 +207,8 @@ interface Pending {
   mode: number;
   args: unknown;
   marked: boolean;
-  slab: number;
-  index: number;
-  gen: number;
+  /** Its future's word (slots.ts). */
+  slot: Slot;
   submittedAt: number;
   /** Moved into the thread it was given to: the task cannot move to another thread. */
   transfer: (ArrayBuffer | MessagePort)[] | undefined;
@@ -315,9 +263,8 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   #started = 0;
   #shutdown = false;
   #nextId = 1;
-  #slabs: Int32Array[] = [];
-  #free: number[] = [];
-  #fresh = SLAB;
+  /** The words of this pool's futures. */
+  readonly #slots = new Slots();
   #flushQueued = false;
   /** Why the last pool thread could not start (a failed start fails its tasks, not the pool). */
   /** Why the last pool thread could not be started (never empty once a start failed). */
@@ -419,7 +366,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   submit(fn: Target, ...args: unknown[]): Future<unknown> {
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     this.#checkBroken();
-    const key = keyOf(fn, "ThreadPoolExecutor.submit(): fn", this.#init === null);
+    const key = targetKey(fn, "ThreadPoolExecutor.submit(): fn", this.#init === null);
     if (this.#maxQueue !== Number.POSITIVE_INFINITY) this.#waitRoom(true, Number.POSITIVE_INFINITY, "submit");
     if (primitives(args)) return this.#submit(key, CALL, args, false);
     const { value, marked } = encode(args, "ThreadPoolExecutor.submit(): args");
@@ -512,7 +459,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     }
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     this.#checkBroken();
-    const key = keyOf(fn, `ThreadPoolExecutor.${what}(): fn`, this.#init === null);
+    const key = targetKey(fn, `ThreadPoolExecutor.${what}(): fn`, this.#init === null);
     if (transfer === undefined && primitives(args)) return { key, args, marked: false, transfer };
     const where = `ThreadPoolExecutor.${what}(): args`;
     const { value, marked } = encode(args, where, transfer ? { transfer: new Set<object>(transfer) } : {});
@@ -613,23 +560,10 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   ): Future<unknown> {
     this.#checkBroken();
     const f = new Future<unknown>();
-    let handle: number;
-    if (this.#free.length > 0) handle = this.#free.pop() as number;
-    else {
-      if (this.#fresh === SLAB) {
-        this.#slabs.push(new Int32Array(new SharedArrayBuffer(SLAB * 4)));
-        this.#fresh = 0;
-      }
-      handle = ((this.#slabs.length - 1) << SLAB_BITS) | this.#fresh++;
-    }
-    const slab = handle >> SLAB_BITS;
-    const index = handle & (SLAB - 1);
-    const words = this.#slabs[slab] as Int32Array;
-    const gen = ((Atomics.load(words, index) >> 2) + 1) & GEN_MASK;
-    Atomics.store(words, index, gen * 4 + PENDING);
-    internals.bind(f, this.#link, words, index, gen);
+    const slot = this.#slots.take();
+    internals.bind(f, this.#link, this.#slots.words(slot), slot.index, slot.gen);
     const submittedAt = origin + performance.now();
-    const task: Pending = { id: this.#nextId++, key, mode, args, marked, slab, index, gen, submittedAt, transfer };
+    const task: Pending = { id: this.#nextId++, key, mode, args, marked, slot, submittedAt, transfer };
     kTask.set(f, task);
     this.#assign(f, task);
     return f;
@@ -663,7 +597,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     if (best === undefined) {
       // Only when a thread could not be started (#startWorker recorded why).
       kTask.delete(f);
-      this.#free.push((task.slab << SLAB_BITS) | task.index);
+      this.#slots.give(task.slot);
       internals.settle(f, { ok: false, error: new RuntimeError(`can't start new thread: ${this.#startError}`) });
       return;
     }
@@ -688,9 +622,9 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     }
     w.outbox.push(
       task.id,
-      task.slab,
-      task.index,
-      task.gen * 4,
+      task.slot.slab,
+      task.slot.index,
+      task.slot.gen,
       task.key,
       task.mode,
       task.args,
@@ -798,13 +732,14 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       const key = t[i] as number;
       if (!w.targetsSent.has(key)) {
         w.targetsSent.add(key);
-        (batch.f ??= []).push([key, specs[key] as TargetSpec]);
+        (batch.f ??= []).push([key, targetSpec(key)]);
       }
     }
-    if (w.slabsSent < this.#slabs.length) {
+    const slabs = this.#slots.slabs;
+    if (w.slabsSent < slabs.length) {
       batch.s = [];
-      for (let n = w.slabsSent; n < this.#slabs.length; n++) batch.s.push([n, this.#slabs[n] as Int32Array]);
-      w.slabsSent = this.#slabs.length;
+      for (let n = w.slabsSent; n < slabs.length; n++) batch.s.push([n, slabs[n] as Int32Array]);
+      w.slabsSent = slabs.length;
     }
     if (w.transfer.length > 0) {
       const transfer = w.transfer;
@@ -826,7 +761,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       w.futures.delete(id);
       const task = kTask.get(f);
       kTask.delete(f);
-      if (task) this.#free.push((task.slab << SLAB_BITS) | task.index);
+      if (task) this.#slots.give(task.slot);
       let value: unknown;
       try {
         value = decode(m[i + 2], m[i + 3] as boolean);
@@ -864,13 +799,9 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
         const f = fs[i] as Future<unknown>;
         const task = kTask.get(f) as Pending;
         if (task.transfer !== undefined) break; // its arguments were moved into the victim
-        const words = this.#slabs[task.slab] as Int32Array;
-        const gen = (task.gen + 1) & GEN_MASK;
-        const pending = task.gen * 4 + PENDING;
-        if (Atomics.compareExchange(words, task.index, pending, gen * 4 + PENDING) !== pending) break;
+        if (!this.#slots.renew(task.slot)) break;
         victim.futures.delete(task.id);
-        task.gen = gen;
-        internals.bind(f, this.#link, words, task.index, gen);
+        internals.bind(f, this.#link, this.#slots.words(task.slot), task.slot.index, task.slot.gen);
         taken.push([f, task]);
       }
       if (taken.length === 0) continue;
@@ -902,7 +833,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
         break;
       }
     }
-    this.#free.push((task.slab << SLAB_BITS) | task.index);
+    this.#slots.give(task.slot);
     this.#wakeRoom();
   }
 
@@ -1019,7 +950,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     const orphans: [Future<unknown>, Pending][] = [];
     for (const f of w.futures.values()) {
       const task = kTask.get(f) as Pending;
-      const word = (Atomics.load(this.#slabs[task.slab] as Int32Array, task.index) & 3) as number;
+      const word = this.#slots.state(task.slot);
       if (word === PENDING && !failedStart && task.transfer === undefined) orphans.push([f, task]);
       else {
         kTask.delete(f);
@@ -1122,7 +1053,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     }
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     this.#checkBroken();
-    const key = keyOf(fn, `ThreadPoolExecutor.${what}(): fn`, this.#init === null);
+    const key = targetKey(fn, `ThreadPoolExecutor.${what}(): fn`, this.#init === null);
     const chunks: Future<unknown>[] = [];
     if (
       iterable !== null &&

@@ -3,7 +3,8 @@
  *
  * A Future belongs to the thread that made it (it never crosses threads). Its state while the task
  * is pending or running lives in one 32-bit word of shared memory (a slab word of its executor,
- * tagged with a generation so a recycled word is never mistaken for another future's):
+ * tagged with a generation so a recycled word is never mistaken for another future's; slots.ts
+ * encodes it):
  *
  *   word = gen * 4 + (PENDING | RUNNING | CANCELLED | FINISHED)
  *
@@ -17,11 +18,9 @@
 import { CancelledError, RuntimeError, TimeoutError } from "../errors.js";
 import { afterMs, deadlineOf, remaining, type Timeout, timeoutMs, timeoutOf, waitBlocking } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
+import { CANCELLED, cancel, FINISHED, PENDING, RUNNING, stateAt } from "./slots.js";
 
-export const PENDING = 0;
-export const RUNNING = 1;
-export const CANCELLED = 2;
-export const FINISHED = 3;
+export { CANCELLED, FINISHED, PENDING, RUNNING } from "./slots.js";
 
 /** How long a blocking wait sleeps before it checks that the pool threads are still alive (ms). */
 const HEALTH_SLICE_MS = 50;
@@ -102,9 +101,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #shared(): number {
     const w = this.#word;
     if (w === undefined) return this.#state;
-    const v = Atomics.load(w, this.#index);
-    if (v >> 2 !== this.#gen) return this.#state;
-    return v & 3;
+    const state = stateAt(w, this.#index, this.#gen);
+    return state === -1 ? this.#state : state;
   }
 
   #settle(outcome: Outcome | undefined): boolean {
@@ -230,8 +228,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (w === undefined) {
       if (this.#state === RUNNING) return false;
     } else {
-      const pending = this.#gen * 4 + PENDING;
-      if (Atomics.compareExchange(w, this.#index, pending, pending + CANCELLED) !== pending) return false;
+      if (!cancel(w, this.#index, this.#gen)) return false;
     }
     this.#settle(undefined);
     this.#link?.cancelled(this as Future<unknown>);

@@ -45,6 +45,7 @@ import {
   WAIT_MAX,
   WAIT_TOTAL,
 } from "./protocol.js";
+import { finish, start } from "./slots.js";
 
 /** Functions run quicker than this (ms) may have their outcomes posted together. */
 const QUICK_MS = 0.02;
@@ -91,22 +92,19 @@ export async function poolThread(
   let held: unknown[] = [];
   let heldWords: Int32Array[] = [];
   let heldIndex: number[] = [];
-  let heldValue: number[] = [];
+  let heldGen: number[] = [];
   let running = false;
 
   const post = (): void => {
     if (held.length === 0) return;
     port.postMessage(held);
-    // A CAS, not a store: once the outcome is posted, the submitting thread may already have taken
-    // it and recycled the word for a new future (a new generation), which must not be overwritten.
     for (let i = 0; i < heldWords.length; i++) {
-      const v = heldValue[i] as number;
-      Atomics.compareExchange(heldWords[i] as Int32Array, heldIndex[i] as number, v - 2, v);
+      finish(heldWords[i] as Int32Array, heldIndex[i] as number, heldGen[i] as number);
     }
     held = [];
     heldWords = [];
     heldIndex = [];
-    heldValue = [];
+    heldGen = [];
     Atomics.add(bell, 0, 1);
     Atomics.notify(bell, 0);
   };
@@ -175,13 +173,13 @@ export async function poolThread(
         const id = t[at];
         const word = slabs[t[at + 1] as number] as Int32Array;
         const index = t[at + 2] as number;
-        const expected = t[at + 3] as number;
+        const gen = t[at + 3] as number;
         const key = t[at + 4] as number;
         const mode = t[at + 5] as number;
         const args = t[at + 6];
         const marked = t[at + 7] as boolean;
         t[at + 6] = undefined;
-        if (Atomics.compareExchange(word, index, expected, expected + 1) !== expected) {
+        if (!start(word, index, gen)) {
           // cancelled before it started
           Atomics.sub(state, OUTSTANDING, 1);
           continue;
@@ -239,7 +237,7 @@ export async function poolThread(
         outcome(id, ok, value);
         heldWords.push(word);
         heldIndex.push(index);
-        heldValue.push(expected + 3);
+        heldGen.push(gen);
         if (held.length >= MAX_HELD * OUTCOME_FIELDS) post();
       }
       post();

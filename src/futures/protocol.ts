@@ -3,7 +3,7 @@
  * (pool-thread.ts): the words of the blocks they share, the statistics a pool thread keeps, and
  * the messages. The executor posts TaskBatch messages on the thread's MessagePort; the thread
  * posts back outcomes, OUTCOME_FIELDS each: id, OK | FAILED, the encoded value, its marked flag.
- * A task's future word (future.ts) moves PENDING -> RUNNING -> FINISHED in the pool thread.
+ * A task's future word (slots.ts) moves PENDING -> RUNNING -> FINISHED in the pool thread.
  */
 import type { TargetSpec } from "../transport/target.js";
 
@@ -52,7 +52,7 @@ export interface TaskBatch {
   f?: [number, TargetSpec][];
   /** New slabs of future words: [slab number, words]. */
   s?: [number, Int32Array][];
-  /** Tasks, TASK_FIELDS each: id, slab, index, expected (gen * 4), key, mode, args, argsMarked, submittedAt. */
+  /** Tasks, TASK_FIELDS each: id, slab, index, gen (of the future's word, slots.ts), key, mode, args, argsMarked, submittedAt. */
   t?: unknown[];
   stop?: true;
 }

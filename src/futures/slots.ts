@@ -1,0 +1,127 @@
+/**
+ * Slot words: the shared state of a Future bound to an executor (future.ts). Each is one Int32 of a
+ * slab of SLAB words that the executor shares with the threads that run its tasks (pool threads,
+ * the RedisExecutor's client thread). This file is the one place the word is encoded and decoded:
+ *
+ *   word = gen * 4 + state        state: PENDING 0 | RUNNING 1 | CANCELLED 2 | FINISHED 3
+ *
+ * A word is reused for a new future by opening its next generation (gen + 1 modulo 2^29), so a
+ * late CAS of a thread still acting for the old future fails, and a reader of another
+ * generation's word knows it is not about its future. Every transition is a CAS on the whole word:
+ *   PENDING -> RUNNING      the task starts (start())
+ *   PENDING -> CANCELLED    cancel() in the thread that owns the future (cancel())
+ *   PENDING|RUNNING -> FINISHED  after the outcome is posted (finish())
+ *   PENDING(gen) -> PENDING(gen + 1)  a task not yet started moves to another pool thread (Slots.renew())
+ * A thread that dies leaves its words PENDING or RUNNING; the owner reads them (stateOf()) to tell
+ * a task that never started from one that was running.
+ */
+
+export const PENDING = 0;
+export const RUNNING = 1;
+export const CANCELLED = 2;
+export const FINISHED = 3;
+
+const GEN_MASK = 0x1fffffff;
+const SLAB_BITS = 10;
+const SLAB = 1 << SLAB_BITS;
+
+/** Where a future's word is, and the generation it has there. */
+export interface Slot {
+  slab: number;
+  index: number;
+  gen: number;
+}
+
+/** The word of generation `gen` in `state`. */
+function wordOf(gen: number, state: number): number {
+  return gen * 4 + state;
+}
+
+/** The state in a word, whatever its generation. */
+export function stateOf(word: number): number {
+  return word & 3;
+}
+
+/** The state of generation `gen` at `words[index]`, or -1 if the word has moved on to another generation. */
+export function stateAt(words: Int32Array, index: number, gen: number): number {
+  const v = Atomics.load(words, index);
+  return v >> 2 === gen ? v & 3 : -1;
+}
+
+/** The task starts: PENDING -> RUNNING. False if it was cancelled or moved to another thread. */
+export function start(words: Int32Array, index: number, gen: number): boolean {
+  const pending = wordOf(gen, PENDING);
+  return Atomics.compareExchange(words, index, pending, wordOf(gen, RUNNING)) === pending;
+}
+
+/** cancel(): PENDING -> CANCELLED. False if the task has started (or the word is another generation's). */
+export function cancel(words: Int32Array, index: number, gen: number): boolean {
+  const pending = wordOf(gen, PENDING);
+  return Atomics.compareExchange(words, index, pending, wordOf(gen, CANCELLED)) === pending;
+}
+
+/**
+ * The outcome has been posted: PENDING or RUNNING of `gen` -> FINISHED. A CAS, never a store: once
+ * the outcome is posted, the owner may already have taken it and reused the word for a new future
+ * (a new generation), which must not be overwritten.
+ */
+export function finish(words: Int32Array, index: number, gen: number): void {
+  const v = Atomics.load(words, index);
+  if (v >> 2 === gen && (v & 3) <= RUNNING) Atomics.compareExchange(words, index, v, wordOf(gen, FINISHED));
+}
+
+/** The slabs of one executor: words handed to its futures, and taken back once they settle. */
+export class Slots {
+  /** Every slab made so far, by number; a thread that runs tasks is sent each one once. */
+  readonly slabs: Int32Array[] = [];
+  #free: number[] = [];
+  #fresh = SLAB;
+
+  /** A word for a new future, at the next generation of that word, PENDING. */
+  take(): Slot {
+    let handle: number;
+    if (this.#free.length > 0) handle = this.#free.pop() as number;
+    else {
+      if (this.#fresh === SLAB) {
+        this.slabs.push(new Int32Array(new SharedArrayBuffer(SLAB * 4)));
+        this.#fresh = 0;
+      }
+      handle = ((this.slabs.length - 1) << SLAB_BITS) | this.#fresh++;
+    }
+    const slab = handle >> SLAB_BITS;
+    const index = handle & (SLAB - 1);
+    const words = this.slabs[slab] as Int32Array;
+    const gen = ((Atomics.load(words, index) >> 2) + 1) & GEN_MASK;
+    Atomics.store(words, index, wordOf(gen, PENDING));
+    return { slab, index, gen };
+  }
+
+  /** The word of a settled future goes back, to be reused (at a new generation). */
+  give(slot: Slot): void {
+    this.#free.push((slot.slab << SLAB_BITS) | slot.index);
+  }
+
+  /** The slab that holds `slot`'s word. */
+  words(slot: Slot): Int32Array {
+    return this.slabs[slot.slab] as Int32Array;
+  }
+
+  /** The state in `slot`'s word now (PENDING...FINISHED), whatever its generation. */
+  state(slot: Slot): number {
+    return stateOf(Atomics.load(this.slabs[slot.slab] as Int32Array, slot.index));
+  }
+
+  /**
+   * A task not yet started moves to another thread: PENDING(gen) -> PENDING(gen + 1), and `slot.gen`
+   * becomes the new generation. The old thread's copy then fails its start() and is skipped. False
+   * (nothing changed) if the task has started or was cancelled.
+   */
+  renew(slot: Slot): boolean {
+    const words = this.slabs[slot.slab] as Int32Array;
+    const gen = (slot.gen + 1) & GEN_MASK;
+    const pending = wordOf(slot.gen, PENDING);
+    if (Atomics.compareExchange(words, slot.index, pending, wordOf(gen, PENDING)) !== pending) return false;
+    slot.gen = gen;
+    return true;
+  }
+}
