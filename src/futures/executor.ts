@@ -41,6 +41,7 @@ import { startFailed } from "../threads/table.js";
 import { Thread } from "../threads/thread.js";
 import { blockOn, blockUntil, doorbell, Future, type FutureLink, internals } from "./future.js";
 import { PENDING, RUNNING, type Slot, Slots } from "./slots.js";
+import { Groups, results } from "./map.js";
 import { targetKey, targetSpec } from "./targets.js";
 import {
   BROKEN,
@@ -996,51 +997,8 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   /** With the result type given (`map<number>(fn, items)`): `fn` must return it. */
   map<R = never>(fn: ExplicitResult<R>, iterable: Iterable<unknown>, options?: MapOptions): IterableIterator<R>;
   map(fn: Target, iterable: Iterable<unknown>, options: MapOptions = {}): IterableIterator<unknown> {
-    type R = unknown;
     const { deadline, chunks } = this.#mapSetup(fn, iterable, options, "map");
-    const fs = chunks;
-    let i = 0;
-    let buffered: unknown[] = [];
-    let b = 0;
-    let closed = false;
-    const cancelRest = (): void => {
-      closed = true;
-      for (let j = i; j < fs.length; j++) (fs[j] as Future<unknown>).cancel();
-    };
-    const chunked = options.chunksize !== undefined && options.chunksize > 1;
-    const it: IterableIterator<R> = {
-      next(): IteratorResult<R> {
-        if (closed) return { done: true, value: undefined };
-        if (b < buffered.length) return { done: false, value: buffered[b++] as R };
-        if (i >= fs.length) {
-          closed = true;
-          return { done: true, value: undefined };
-        }
-        const f = fs[i++] as Future<unknown>;
-        try {
-          const left = remaining(deadline);
-          const v = deadline === Number.POSITIVE_INFINITY ? f.result() : f.result(left / 1000);
-          if (!chunked) return { done: false, value: v as R };
-          buffered = v as unknown[];
-          b = 0;
-          return it.next();
-        } catch (e) {
-          // CPython's _result_or_cancel: the future whose wait failed is cancelled too (if not started).
-          f.cancel();
-          cancelRest();
-          if (e instanceof TimeoutError) throw new TimeoutError(`ThreadPoolExecutor.map(): timed out`);
-          throw e;
-        }
-      },
-      return(value?: unknown): IteratorResult<R> {
-        cancelRest();
-        return { done: true, value: value as R };
-      },
-      [Symbol.iterator]() {
-        return it;
-      },
-    };
-    return it;
+    return results(chunks, deadline, options.chunksize !== undefined && options.chunksize > 1);
   }
 
   #mapSetup(fn: Target, iterable: Iterable<unknown>, options: MapOptions, what: string): MapSetup {
@@ -1073,36 +1031,26 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     const bounded = this.#maxQueue !== Number.POSITIVE_INFINITY;
     // With maxQueue, mapAsync() submits a plain iterable as room frees up, as an async one.
     if (bounded && what === "mapAsync") return { deadline, chunks, key, size };
-    let chunk: unknown[][] = [];
+    const groups = new Groups(size);
     for (const item of iterable) {
-      if (size === 1) {
-        if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
-        chunks.push(this.#submitItem(key, [item], what));
-      } else {
-        chunk.push([item]);
-        if (chunk.length === size) {
-          if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
-          chunks.push(this.#submitChunk(key, chunk, what));
-          chunk = [];
-        }
-      }
-    }
-    if (chunk.length > 0) {
+      const group = groups.add(item);
+      if (group === undefined) continue;
       if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
-      chunks.push(this.#submitChunk(key, chunk, what));
+      chunks.push(this.#submitGroup(key, size, group, what));
+    }
+    const last = groups.rest();
+    if (last !== undefined) {
+      if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
+      chunks.push(this.#submitGroup(key, size, last, what));
     }
     return { deadline, chunks, key, size };
   }
 
-  #submitItem(key: number, args: unknown[], what: string): Future<unknown> {
-    if (primitives(args)) return this.#submit(key, CALL, args, false);
-    const { value, marked } = encode(args, `ThreadPoolExecutor.${what}(): item`);
-    return this.#submit(key, CALL, value, marked);
-  }
-
-  #submitChunk(key: number, chunk: unknown[][], what: string): Future<unknown> {
-    const { value, marked } = encode(chunk, `ThreadPoolExecutor.${what}(): item`);
-    return this.#submit(key, CHUNK, value, marked);
+  /** Submits one group of map() items (Groups): a call, or with chunksize > 1 a CHUNK task. */
+  #submitGroup(key: number, size: number, group: unknown[], what: string): Future<unknown> {
+    if (size === 1 && primitives(group)) return this.#submit(key, CALL, group, false);
+    const { value, marked } = encode(group, `ThreadPoolExecutor.${what}(): item`);
+    return this.#submit(key, size === 1 ? CALL : CHUNK, value, marked);
   }
 
   /**
@@ -1173,26 +1121,21 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
         return !closed;
       };
       void (async () => {
-        let chunk: unknown[][] = [];
+        const groups = new Groups(size);
         try {
           for (;;) {
             const r = await (source as AsyncIterator<unknown>).next();
             if (closed) return;
             if (r.done) break;
-            if (size === 1) {
+            const group = groups.add(r.value);
+            if (group !== undefined) {
               if (!(await room())) return;
-              fs.push(this.#submitItem(key, [r.value], "mapAsync"));
-            } else {
-              chunk.push([r.value]);
-              if (chunk.length === size) {
-                if (!(await room())) return;
-                fs.push(this.#submitChunk(key, chunk, "mapAsync"));
-                chunk = [];
-              }
+              fs.push(this.#submitGroup(key, size, group, "mapAsync"));
             }
             wake?.();
           }
-          if (chunk.length > 0 && (await room())) fs.push(this.#submitChunk(key, chunk, "mapAsync"));
+          const last = groups.rest();
+          if (last !== undefined && (await room())) fs.push(this.#submitGroup(key, size, last, "mapAsync"));
         } catch (e) {
           sourceError = { error: e };
         }
