@@ -64,6 +64,8 @@ export interface Redis {
   /** `redis://127.0.0.1:PORT`, or `rediss://` when started with TLS. */
   url: string;
   port: number;
+  /** The running redis-server's process id. */
+  pid(): number | undefined;
   /** Stops it (SIGTERM: it writes its append-only file) and starts it again on the same port and data. */
   restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -105,6 +107,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<Redis> {
   return {
     url: `${tls ? "rediss" : "redis"}://127.0.0.1:${port}`,
     port,
+    pid: () => proc.pid,
     async restart(downMs = 300) {
       await halt();
       await new Promise((r) => setTimeout(r, downMs));
