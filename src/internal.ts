@@ -14,6 +14,7 @@ export {
   driveAsync,
   driveBlocking,
   park,
+  Sleep,
   sleepHow,
   spinWhile,
   timerHooks,

@@ -9,8 +9,9 @@
  * mutex of sync/mutex.ts) and each Condition is a futex word the waiters sleep on:
  *
  *   get:  lock; while COUNT == 0 { SHUTDOWN -> ShutDown; non-blocking or out of time -> Empty;
- *           seq = NE_SEQ; GET_WAITERS++; unlock; spin briefly / sleep on NE_SEQ while == seq;
- *           lock; GET_WAITERS-- }
+ *           GET_WAITERS++; seq = NE_SEQ; unlock; spin briefly / sleep on NE_SEQ while == seq;
+ *           lock; GET_WAITERS-- }  (engine.ts waitTurn: one slow path for both engines, blocking
+ *           and async; only the fast paths — spin, lock, take — are written out here)
  *         take one record; COUNT--; if PUT_WAITERS > 0 { NF_SEQ++ ; wake = true } unlock;
  *         if wake notify(NF_SEQ, 1); decode (outside the lock)
  *   put:  (encode outside the lock) lock; SHUTDOWN -> ShutDown; while full { the mirror image,
@@ -38,10 +39,10 @@
  * see locked-layout.ts.
  */
 import { Empty, Full, ShutDown } from "../errors.js";
-import { deadlineOf, remaining } from "../shared/wait.js";
+import { driveAsync, driveBlocking, type Steps } from "../shared/wait.js";
 import { lockBlocking, unlock as unlockMutex } from "../sync/mutex.js";
 import { decodeTaken, reclaim, type Staged, Taken } from "./codec.js";
-import { discardedDone, type Engine, SPIN, sleepOn, sleepOnAsync, wakeAll, wakeOne } from "./engine.js";
+import { discardedDone, type Engine, type Side, SPIN, sleeperHow, waitTurn, wakeAll, wakeOne } from "./engine.js";
 import * as LOCKED from "./locked-layout.js";
 import type { Store } from "./storage.js";
 
@@ -57,6 +58,65 @@ function unlock(h: Int32Array): void {
 /** This thread's scratch record for gets (decoded before any await, so one is enough). */
 const taken = new Taken();
 
+/** Putters wait on "not full" (NF_SEQ), getters on "not empty" (NE_SEQ), both under the one lock. */
+const PUTTERS: Side = {
+  lock,
+  unlock,
+  seq: LOCKED.NF_SEQ,
+  waiters: LOCKED.PUT_WAITERS,
+  how: sleeperHow(LOCKED.PUT_SLEEPERS),
+  Refusal: Full,
+  state: "full",
+};
+const GETTERS: Side = {
+  lock,
+  unlock,
+  seq: LOCKED.NE_SEQ,
+  waiters: LOCKED.GET_WAITERS,
+  how: sleeperHow(LOCKED.GET_SLEEPERS),
+  Refusal: Empty,
+  state: "empty",
+};
+
+/** Under the lock: ShutDown, or whether there is room (putters' admit, engine.ts waitTurn). */
+function room(h: Int32Array, what: string): boolean | Error {
+  if (h[LOCKED.SHUTDOWN] !== 0) return new ShutDown(`${what}: the queue is shut down`);
+  const max = h[LOCKED.MAXSIZE] as number;
+  return max <= 0 || (h[LOCKED.COUNT] as number) < max;
+}
+
+/** Under the lock: whether there is an item, or ShutDown (getters' admit). */
+function items(h: Int32Array, what: string): boolean | Error {
+  if ((h[LOCKED.COUNT] as number) !== 0) return true;
+  return h[LOCKED.SHUTDOWN] !== 0 ? new ShutDown(`${what}: the queue is shut down and empty`) : false;
+}
+
+/** The slow path of put and putAsync (shared/wait.ts drives it), from under the lock. */
+function putSteps(h: Int32Array, store: Store, st: Staged, block: boolean, ms: number, what: string): Steps<void> {
+  return waitTurn(
+    h,
+    PUTTERS,
+    () => room(h, what),
+    () => finishPut(h, store, st),
+    block,
+    ms,
+    what,
+  );
+}
+
+/** The slow path of get and getAsync, from under the lock. */
+function getSteps(h: Int32Array, store: Store, block: boolean, ms: number, what: string): Steps<unknown> {
+  return waitTurn(
+    h,
+    GETTERS,
+    () => items(h, what),
+    () => finishGet(h, store),
+    block,
+    ms,
+    what,
+  );
+}
+
 /** Stores a staged record once there is room. `what` names the call in errors. */
 export function putBlocking(h: Int32Array, store: Store, st: Staged, block: boolean, ms: number, what: string): void {
   if (block) {
@@ -64,60 +124,14 @@ export function putBlocking(h: Int32Array, store: Store, st: Staged, block: bool
     if (max > 0) for (let i = 0; i < SPIN && Atomics.load(h, LOCKED.COUNT) >= max; i++);
   }
   lock(h);
-  if (h[LOCKED.SHUTDOWN] !== 0 || (h[LOCKED.MAXSIZE] as number) > 0) {
-    let deadline = -1;
-    for (;;) {
-      if (h[LOCKED.SHUTDOWN] !== 0) {
-        unlock(h);
-        throw new ShutDown(`${what}: the queue is shut down`);
-      }
-      const max = h[LOCKED.MAXSIZE] as number;
-      if (max <= 0 || (h[LOCKED.COUNT] as number) < max) break;
-      if (!block) {
-        unlock(h);
-        throw new Full(`${what}: the queue is full`);
-      }
-      if (deadline < 0) deadline = deadlineOf(ms);
-      const left = remaining(deadline);
-      if (left === 0) {
-        unlock(h);
-        throw new Full(`${what}: the queue is still full after ${ms / 1000} s`);
-      }
-      const seq = h[LOCKED.NF_SEQ] as number;
-      h[LOCKED.PUT_WAITERS]++;
-      unlock(h);
-      sleepOn(h, LOCKED.NF_SEQ, LOCKED.PUT_SLEEPERS, seq, left);
-      lock(h);
-      h[LOCKED.PUT_WAITERS]--;
-    }
-  }
-  finishPut(h, store, st);
+  if (h[LOCKED.SHUTDOWN] === 0 && (h[LOCKED.MAXSIZE] as number) <= 0) finishPut(h, store, st);
+  else driveBlocking(putSteps(h, store, st, block, ms, what));
 }
 
 export async function putAsync(h: Int32Array, store: Store, st: Staged, ms: number, what: string): Promise<void> {
   lock(h);
-  let deadline = -1;
-  for (;;) {
-    if (h[LOCKED.SHUTDOWN] !== 0) {
-      unlock(h);
-      throw new ShutDown(`${what}: the queue is shut down`);
-    }
-    const max = h[LOCKED.MAXSIZE] as number;
-    if (max <= 0 || (h[LOCKED.COUNT] as number) < max) break;
-    if (deadline < 0) deadline = deadlineOf(ms);
-    const left = remaining(deadline);
-    if (left === 0) {
-      unlock(h);
-      throw new Full(`${what}: the queue is still full after ${ms / 1000} s`);
-    }
-    const seq = h[LOCKED.NF_SEQ] as number;
-    h[LOCKED.PUT_WAITERS]++;
-    unlock(h);
-    await sleepOnAsync(h, LOCKED.NF_SEQ, LOCKED.PUT_SLEEPERS, seq, left);
-    lock(h);
-    h[LOCKED.PUT_WAITERS]--;
-  }
-  finishPut(h, store, st);
+  if (h[LOCKED.SHUTDOWN] === 0 && (h[LOCKED.MAXSIZE] as number) <= 0) finishPut(h, store, st);
+  else return driveAsync(putSteps(h, store, st, true, ms, what));
 }
 
 function finishPut(h: Int32Array, store: Store, st: Staged): void {
@@ -141,56 +155,14 @@ export function getBlocking(h: Int32Array, store: Store, block: boolean, ms: num
   // (read-only, no registration) is cheaper than registering as a waiter and being woken.
   if (block) for (let i = 0; i < SPIN && Atomics.load(h, LOCKED.COUNT) === 0; i++);
   lock(h);
-  if ((h[LOCKED.COUNT] as number) === 0) {
-    let deadline = -1;
-    do {
-      if (h[LOCKED.SHUTDOWN] !== 0) {
-        unlock(h);
-        throw new ShutDown(`${what}: the queue is shut down and empty`);
-      }
-      if (!block) {
-        unlock(h);
-        throw new Empty(`${what}: the queue is empty`);
-      }
-      if (deadline < 0) deadline = deadlineOf(ms);
-      const left = remaining(deadline);
-      if (left === 0) {
-        unlock(h);
-        throw new Empty(`${what}: the queue is still empty after ${ms / 1000} s`);
-      }
-      const seq = h[LOCKED.NE_SEQ] as number;
-      h[LOCKED.GET_WAITERS]++;
-      unlock(h);
-      sleepOn(h, LOCKED.NE_SEQ, LOCKED.GET_SLEEPERS, seq, left);
-      lock(h);
-      h[LOCKED.GET_WAITERS]--;
-    } while ((h[LOCKED.COUNT] as number) === 0);
-  }
-  return finishGet(h, store);
+  if ((h[LOCKED.COUNT] as number) !== 0) return finishGet(h, store);
+  return driveBlocking(getSteps(h, store, block, ms, what));
 }
 
 export async function getAsync(h: Int32Array, store: Store, ms: number, what: string): Promise<unknown> {
   lock(h);
-  let deadline = -1;
-  while ((h[LOCKED.COUNT] as number) === 0) {
-    if (h[LOCKED.SHUTDOWN] !== 0) {
-      unlock(h);
-      throw new ShutDown(`${what}: the queue is shut down and empty`);
-    }
-    if (deadline < 0) deadline = deadlineOf(ms);
-    const left = remaining(deadline);
-    if (left === 0) {
-      unlock(h);
-      throw new Empty(`${what}: the queue is still empty after ${ms / 1000} s`);
-    }
-    const seq = h[LOCKED.NE_SEQ] as number;
-    h[LOCKED.GET_WAITERS]++;
-    unlock(h);
-    await sleepOnAsync(h, LOCKED.NE_SEQ, LOCKED.GET_SLEEPERS, seq, left);
-    lock(h);
-    h[LOCKED.GET_WAITERS]--;
-  }
-  return finishGet(h, store);
+  if ((h[LOCKED.COUNT] as number) !== 0) return finishGet(h, store);
+  return driveAsync(getSteps(h, store, true, ms, what));
 }
 
 function finishGet(h: Int32Array, store: Store): unknown {

@@ -1,7 +1,8 @@
 /**
  * What a queue class drives (the Engine interface), and what both engines share: the task
- * tracking on UNFINISHED (taskDone/join, layout.ts) and the way waiters sleep on a sequence word
- * and are woken (sleepOn/wakeOne).
+ * tracking on UNFINISHED (taskDone/join, layout.ts), the one slow path of every put and get
+ * (waitTurn, for both engines, blocking and async), and the way waiters sleep on a sequence word
+ * and are woken (sleeperHow/wakeOne).
  *
  * Two engines implement Engine, each over its own control block layout:
  *   - the two-lock FIFO ring (fifo.ts, fifo-layout.ts): Queue and SimpleQueue;
@@ -10,7 +11,17 @@
  * A queue class chooses its engine in one hook, `_makeEngine()` (queue.ts), as CPython's queue
  * classes choose their storage in `_init()`.
  */
-import { waitAsync, waitBlocking } from "../shared/wait.js";
+import {
+  deadlineOf,
+  driveAsync,
+  driveBlocking,
+  expired,
+  park,
+  Sleep,
+  type SleepHow,
+  type Steps,
+  sleepHow,
+} from "../shared/wait.js";
 import type { Staged } from "./codec.js";
 import { UNFINISHED } from "./layout.js";
 
@@ -38,56 +49,101 @@ export interface Engine {
 export const SPIN = Number(process.env.THREADING_QUEUE_SPIN ?? 400);
 
 /**
- * Waits until `h[seqIndex]` is no longer `seq` (or `ms` pass): a short spin, then Atomics.wait,
- * counted in `h[sleepers]` so that wakers notify only when someone sleeps. The waker bumps the
- * sequence and then reads the sleepers count; the sleeper counts itself and then sleeps only if the
- * sequence is unchanged (both sequentially consistent): one of them always sees the other.
+ * How a queue waiter sleeps on its sequence word (shared/wait.ts's Sleep), given its sleepers word
+ * (the async sleepers word always follows it, in both control blocks): a blocking one spins first
+ * (SPIN loads), then both count themselves in `sleepers`, an async one also in `sleepers + 1`.
  *
- * Who uncounts a sleeper: the notifier that woke it (Atomics.notify returns how many it woke, and a
- * sleeper returns "ok" only when woken so), else the sleeper itself (timed out, word already changed,
- * or an exception). So the count drops as soon as a sleeper is woken, not when the woken thread
- * next runs — on a busy machine that can be milliseconds, during which every put would otherwise
- * notify again for a sleeper already woken. The count never falls below the threads actually asleep.
+ * Counting: the waker bumps the sequence and then reads the sleepers count; the sleeper counts
+ * itself and then sleeps only if the sequence is unchanged (both sequentially consistent): one of
+ * them always sees the other. Who uncounts a sleeper: the notifier that woke it (Atomics.notify
+ * returns how many it woke, and a sleeper is answered "ok" only when woken so), else the sleeper
+ * itself (timed out, word already changed, or an exception). So the count drops as soon as a
+ * sleeper is woken, not when the woken thread next runs — on a busy machine that can be
+ * milliseconds, during which every put would otherwise notify again for a sleeper already woken.
+ * The count never falls below the threads actually asleep. An async sleeper's callback runs only
+ * when its thread's event loop turns, and that thread may be blocked, so a wake-one that lands on
+ * it could leave an item (or room) with a blocking waiter asleep: wakeOne() therefore wakes every
+ * sleeper while async ones are counted (issue 9, item 5).
  */
-export function sleepOn(h: Int32Array, seqIndex: number, sleepers: number, seq: number, ms: number): void {
-  for (let i = 0; i < SPIN; i++) if (Atomics.load(h, seqIndex) !== seq) return;
-  Atomics.add(h, sleepers, 1);
-  let r: string | undefined;
-  try {
-    r = waitBlocking(h, seqIndex, seq, ms);
-  } finally {
-    if (r !== "ok") Atomics.sub(h, sleepers, 1);
-  }
+export function sleeperHow(sleepers: number): SleepHow {
+  return sleepHow({ spinMs: Number.POSITIVE_INFINITY, spinTries: SPIN, sleepers, asyncSleepers: sleepers + 1 });
+}
+
+/** One side of a queue's waiting: getters on "not empty", putters on "not full". */
+export interface Side {
+  /** Takes the lock under which this side's state changes (blocking: the critical sections are short). */
+  lock(h: Int32Array): void;
+  unlock(h: Int32Array): void;
+  /** The sequence word the waiters sleep on (bumped, under or after the lock, by whoever makes room or an item). */
+  seq: number;
+  /** The waiters word: waiters registered in the slow path (a waker bumps `seq` only when it is > 0). */
+  waiters: number;
+  /** How they sleep (sleeperHow). */
+  how: SleepHow;
+  /** The error of a wait that may not wait or ran out of time (Full, Empty) and what the queue is then. */
+  Refusal: new (
+    message: string,
+  ) => Error;
+  state: "full" | "empty";
 }
 
 /**
- * The async twin of sleepOn(). An async sleeper also counts itself in `h[sleepers + 1]` (the
- * async sleepers word that follows each sleepers word in both control blocks): its callback runs
- * only when its thread's event loop turns, and that thread may be blocked, so a wake-one that
- * lands on it could leave an item (or room) with a blocking waiter asleep. wakeOne() therefore
- * wakes every sleeper while async ones are counted (issue 9, item 5).
+ * The one slow path of every put and get of both engines, blocking and async (shared/wait.ts
+ * drives it), run under `side`'s lock: once `admit()` is true, returns `then()` (which finds the
+ * lock held: it stores or takes, and unlocks); unlocks and throws when it is an error (ShutDown), when the call may not wait (`block` false)
+ * or its `ms` have passed. In between: register in `waiters`, read `seq`, re-check `admit()` (the
+ * two-lock ring's waker reads `waiters` without the lock: fifo.ts), unlock, sleep while `seq` is
+ * unchanged, lock, unregister. A woken waiter re-checks under the lock and goes on even if its
+ * time has just run out (as CPython re-checks _qsize() first), so a wake-up is never wasted.
  */
-export async function sleepOnAsync(
+export function* waitTurn<T>(
   h: Int32Array,
-  seqIndex: number,
-  sleepers: number,
-  seq: number,
+  side: Side,
+  admit: () => boolean | Error,
+  then: () => T,
+  block: boolean,
   ms: number,
-): Promise<void> {
-  Atomics.add(h, sleepers, 1);
-  Atomics.add(h, sleepers + 1, 1);
-  let r: string | undefined;
-  try {
-    r = await waitAsync(h, seqIndex, seq, ms);
-  } finally {
-    Atomics.sub(h, sleepers + 1, 1);
-    if (r !== "ok") Atomics.sub(h, sleepers, 1); // (a notifier that woke it uncounted it: sleepOn)
+  what: string,
+): Steps<T> {
+  let deadline = -1;
+  for (;;) {
+    let answer = admit();
+    if (answer === true) return then();
+    if (answer === false) {
+      if (!block) answer = new side.Refusal(`${what}: the queue is ${side.state}`);
+      else {
+        if (deadline < 0) deadline = deadlineOf(ms);
+        if (expired(deadline))
+          answer = new side.Refusal(`${what}: the queue is still ${side.state} after ${ms / 1000} s`);
+      }
+    }
+    if (answer !== false) {
+      side.unlock(h);
+      throw answer;
+    }
+    Atomics.add(h, side.waiters, 1);
+    const seq = Atomics.load(h, side.seq);
+    if (admit() === true) {
+      Atomics.sub(h, side.waiters, 1);
+      return then();
+    }
+    side.unlock(h);
+    try {
+      // (a Sleep yielded directly, not through park(): this is the path of every hand-off to a
+      // waiter, and one generator per call is measurably cheaper than three)
+      yield new Sleep(h, side.seq, seq, deadline, side.how);
+    } catch (e) {
+      Atomics.sub(h, side.waiters, 1);
+      throw e;
+    }
+    side.lock(h);
+    Atomics.sub(h, side.waiters, 1);
   }
 }
 
 /**
  * After bumping `h[seqIndex]` for one waiter: notifies when someone sleeps on it, one sleeper when
- * all are blocking, all of them while some are async (sleepOnAsync). The counts are read after the
+ * all are blocking, all of them while some are async (sleeperHow). The counts are read after the
  * bump and a sleeper counts itself before it compares the word, so one of the two sees the other.
  */
 export function wakeOne(h: Int32Array, seqIndex: number, sleepers: number): void {
@@ -96,7 +152,7 @@ export function wakeOne(h: Int32Array, seqIndex: number, sleepers: number): void
   if (woken > 0) Atomics.sub(h, sleepers, woken);
 }
 
-/** Wakes every sleeper on `h[seqIndex]` and uncounts them from `h[sleepers]` (see sleepOn). */
+/** Wakes every sleeper on `h[seqIndex]` and uncounts them from `h[sleepers]` (see sleeperHow). */
 export function wakeAll(h: Int32Array, seqIndex: number, sleepers: number): void {
   const woken = Atomics.notify(h, seqIndex);
   if (woken > 0) Atomics.sub(h, sleepers, woken);
@@ -116,15 +172,17 @@ export function taskDone(h: Int32Array): void {
 
 /** Python's join(): sleeps on UNFINISHED until it is 0. */
 export function join(h: Int32Array): void {
-  for (let u = Atomics.load(h, UNFINISHED); u !== 0; u = Atomics.load(h, UNFINISHED)) {
-    waitBlocking(h, UNFINISHED, u, Number.POSITIVE_INFINITY);
-  }
+  driveBlocking(joined(h));
 }
 
 /** The async twin of join(). */
-export async function joinAsync(h: Int32Array): Promise<void> {
+export function joinAsync(h: Int32Array): Promise<void> {
+  return driveAsync(joined(h));
+}
+
+function* joined(h: Int32Array): Steps<void> {
   for (let u = Atomics.load(h, UNFINISHED); u !== 0; u = Atomics.load(h, UNFINISHED)) {
-    await waitAsync(h, UNFINISHED, u, Number.POSITIVE_INFINITY);
+    yield* park(h, UNFINISHED, u, Number.POSITIVE_INFINITY);
   }
 }
 

@@ -30,7 +30,7 @@ export const C_LOCK_ASYNC = 37;
 export const NE_SEQ = 48;
 export const GET_WAITERS = 49;
 export const GET_SLEEPERS = 50;
-/** Async sleepers among GET_SLEEPERS: always the word after it (engine.ts sleepOnAsync). */
+/** Async sleepers among GET_SLEEPERS: always the word after it (engine.ts sleeperHow). */
 export const GET_ASYNC_SLEEPERS = 51;
 export const NF_SEQ = 64;
 export const PUT_WAITERS = 65;

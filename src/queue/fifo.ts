@@ -24,6 +24,7 @@
  *   get:  lock C; while PUTS - GETS == 0 { SHUTDOWN -> ShutDown; non-blocking / out of time ->
  *           Empty; GET_WAITERS++; seq = NE_SEQ; re-read PUTS (items now: GET_WAITERS--, take);
  *           unlock C; spin, then sleep on NE_SEQ while == seq; lock C; GET_WAITERS-- }
+ *         (engine.ts waitTurn: one slow path for both engines, blocking and async)
  *         copy the record at HEAD out (past a SKIP); HEAD, GET_BYTES (Atomics.store: frees the
  *         bytes for producers, after they were read); GETS++ (Atomics.store); unlock C;
  *         if PUT_WAITERS > 0 { NF_SEQ++; if PUT_SLEEPERS > 0 notify(NF_SEQ, 1) }; decode
@@ -64,7 +65,7 @@
  * side of the queue is stuck (as with the locked engine's single lock, locked-layout.ts).
  */
 import { Empty, Full, ShutDown } from "../errors.js";
-import { deadlineOf, remaining } from "../shared/wait.js";
+import { driveAsync, driveBlocking, type Steps } from "../shared/wait.js";
 import { lockBlocking, unlock } from "../sync/mutex.js";
 import {
   decodeTaken,
@@ -77,7 +78,7 @@ import {
   Taken,
   writeRecord,
 } from "./codec.js";
-import { discardedDone, type Engine, SPIN, sleepOn, sleepOnAsync, wakeAll, wakeOne } from "./engine.js";
+import { discardedDone, type Engine, type Side, SPIN, sleeperHow, waitTurn, wakeAll, wakeOne } from "./engine.js";
 import * as FIFO from "./fifo-layout.js";
 import { Data } from "./storage.js";
 
@@ -95,6 +96,26 @@ function lockC(h: Int32Array): void {
 function unlockC(h: Int32Array): void {
   unlock(h, FIFO.C_LOCK, FIFO.C_LOCK_ASYNC);
 }
+
+/** Putters wait on "not full" (NF_SEQ) under P_LOCK, getters on "not empty" (NE_SEQ) under C_LOCK. */
+const PUTTERS: Side = {
+  lock: lockP,
+  unlock: unlockP,
+  seq: FIFO.NF_SEQ,
+  waiters: FIFO.PUT_WAITERS,
+  how: sleeperHow(FIFO.PUT_SLEEPERS),
+  Refusal: Full,
+  state: "full",
+};
+const GETTERS: Side = {
+  lock: lockC,
+  unlock: unlockC,
+  seq: FIFO.NE_SEQ,
+  waiters: FIFO.GET_WAITERS,
+  how: sleeperHow(FIFO.GET_SLEEPERS),
+  Refusal: Empty,
+  state: "empty",
+};
 
 const RELAX = Number(process.env.THREADING_QUEUE_RELAX ?? 16);
 let sink = 0;
@@ -154,43 +175,25 @@ export class RingEngine implements Engine {
     this.lastPuts = h[FIFO.PUTS] as number;
   }
 
-  /** Under P_LOCK: throws ShutDown / Full, or waits, until the put may store. */
-  private admitBlocking(block: boolean, ms: number, what: string): void {
+  /** Under P_LOCK: ShutDown, or whether there is room (putters' admit, engine.ts waitTurn). */
+  private room(what: string): boolean | Error {
     const h = this.h;
-    let deadline = -1;
-    for (;;) {
-      if (h[FIFO.SHUTDOWN] !== 0) {
-        unlockP(h);
-        throw new ShutDown(`${what}: the queue is shut down`);
-      }
-      const max = h[FIFO.MAXSIZE] as number;
-      if (max <= 0 || !this.isFull(max)) return;
-      if (!block) {
-        unlockP(h);
-        throw new Full(`${what}: the queue is full`);
-      }
-      if (deadline < 0) deadline = deadlineOf(ms);
-      const left = remaining(deadline);
-      if (left === 0) {
-        unlockP(h);
-        throw new Full(`${what}: the queue is still full after ${ms / 1000} s`);
-      }
-      Atomics.add(h, FIFO.PUT_WAITERS, 1);
-      const seq = Atomics.load(h, FIFO.NF_SEQ);
-      if (!this.isFull(max)) {
-        Atomics.sub(h, FIFO.PUT_WAITERS, 1);
-        return;
-      }
-      unlockP(h);
-      try {
-        sleepOn(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, seq, left);
-      } catch (e) {
-        Atomics.sub(h, FIFO.PUT_WAITERS, 1);
-        throw e;
-      }
-      lockP(h);
-      Atomics.sub(h, FIFO.PUT_WAITERS, 1);
-    }
+    if (h[FIFO.SHUTDOWN] !== 0) return new ShutDown(`${what}: the queue is shut down`);
+    const max = h[FIFO.MAXSIZE] as number;
+    return max <= 0 || !this.isFull(max);
+  }
+
+  /** The slow path of put and putAsync (shared/wait.ts drives it), from under P_LOCK. */
+  private putSteps(st: Staged, block: boolean, ms: number, what: string): Steps<void> {
+    return waitTurn(
+      this.h,
+      PUTTERS,
+      () => this.room(what),
+      () => this.store(st),
+      block,
+      ms,
+      what,
+    );
   }
 
   put(st: Staged, block: boolean, ms: number, what: string): void {
@@ -204,44 +207,15 @@ export class RingEngine implements Engine {
       }
     }
     lockP(h);
-    if (h[FIFO.SHUTDOWN] !== 0 || (h[FIFO.MAXSIZE] as number) > 0) this.admitBlocking(block, ms, what);
-    this.store(st);
+    if (h[FIFO.SHUTDOWN] === 0 && (h[FIFO.MAXSIZE] as number) <= 0) this.store(st);
+    else driveBlocking(this.putSteps(st, block, ms, what));
   }
 
   async putAsync(st: Staged, ms: number, what: string): Promise<void> {
     const h = this.h;
     lockP(h);
-    let deadline = -1;
-    for (;;) {
-      if (h[FIFO.SHUTDOWN] !== 0) {
-        unlockP(h);
-        throw new ShutDown(`${what}: the queue is shut down`);
-      }
-      const max = h[FIFO.MAXSIZE] as number;
-      if (max <= 0 || !this.isFull(max)) break;
-      if (deadline < 0) deadline = deadlineOf(ms);
-      const left = remaining(deadline);
-      if (left === 0) {
-        unlockP(h);
-        throw new Full(`${what}: the queue is still full after ${ms / 1000} s`);
-      }
-      Atomics.add(h, FIFO.PUT_WAITERS, 1);
-      const seq = Atomics.load(h, FIFO.NF_SEQ);
-      if (!this.isFull(max)) {
-        Atomics.sub(h, FIFO.PUT_WAITERS, 1);
-        break;
-      }
-      unlockP(h);
-      try {
-        await sleepOnAsync(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, seq, left);
-      } catch (e) {
-        Atomics.sub(h, FIFO.PUT_WAITERS, 1);
-        throw e;
-      }
-      lockP(h);
-      Atomics.sub(h, FIFO.PUT_WAITERS, 1);
-    }
-    this.store(st);
+    if (h[FIFO.SHUTDOWN] === 0 && (h[FIFO.MAXSIZE] as number) <= 0) this.store(st);
+    else return driveAsync(this.putSteps(st, true, ms, what));
   }
 
   /** Under P_LOCK, admitted: stores and publishes the record, unlocks, wakes a getter. */
@@ -341,6 +315,27 @@ export class RingEngine implements Engine {
     return (this.cPuts - gets) | 0;
   }
 
+  /** Under C_LOCK: whether there is an item, or ShutDown (getters' admit). */
+  private items(what: string): boolean | Error {
+    if (this.available() > 0) return true;
+    return Atomics.load(this.h, FIFO.SHUTDOWN) !== 0
+      ? new ShutDown(`${what}: the queue is shut down and empty`)
+      : false;
+  }
+
+  /** The slow path of get and getAsync, from under C_LOCK. */
+  private getSteps(block: boolean, ms: number, what: string): Steps<unknown> {
+    return waitTurn(
+      this.h,
+      GETTERS,
+      () => this.items(what),
+      () => this.take(),
+      block,
+      ms,
+      what,
+    );
+  }
+
   get(block: boolean, ms: number, what: string): unknown {
     const h = this.h;
     // Streaming fast path: an empty queue is usually refilled within a microsecond; watching
@@ -350,75 +345,14 @@ export class RingEngine implements Engine {
       for (let i = 0; i < SPIN && Atomics.load(h, FIFO.PUTS) === Atomics.load(h, FIFO.GETS); i++) relax();
     }
     lockC(h);
-    if (this.available() <= 0) {
-      let deadline = -1;
-      do {
-        if (Atomics.load(h, FIFO.SHUTDOWN) !== 0) {
-          unlockC(h);
-          throw new ShutDown(`${what}: the queue is shut down and empty`);
-        }
-        if (!block) {
-          unlockC(h);
-          throw new Empty(`${what}: the queue is empty`);
-        }
-        if (deadline < 0) deadline = deadlineOf(ms);
-        const left = remaining(deadline);
-        if (left === 0) {
-          unlockC(h);
-          throw new Empty(`${what}: the queue is still empty after ${ms / 1000} s`);
-        }
-        Atomics.add(h, FIFO.GET_WAITERS, 1);
-        const seq = Atomics.load(h, FIFO.NE_SEQ);
-        if (this.available() > 0) {
-          Atomics.sub(h, FIFO.GET_WAITERS, 1);
-          break;
-        }
-        unlockC(h);
-        try {
-          sleepOn(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, seq, left);
-        } catch (e) {
-          Atomics.sub(h, FIFO.GET_WAITERS, 1);
-          throw e;
-        }
-        lockC(h);
-        Atomics.sub(h, FIFO.GET_WAITERS, 1);
-      } while (this.available() <= 0);
-    }
-    return this.take();
+    if (this.available() > 0) return this.take();
+    return driveBlocking(this.getSteps(block, ms, what));
   }
 
   async getAsync(ms: number, what: string): Promise<unknown> {
-    const h = this.h;
-    lockC(h);
-    let deadline = -1;
-    while (this.available() <= 0) {
-      if (Atomics.load(h, FIFO.SHUTDOWN) !== 0) {
-        unlockC(h);
-        throw new ShutDown(`${what}: the queue is shut down and empty`);
-      }
-      if (deadline < 0) deadline = deadlineOf(ms);
-      const left = remaining(deadline);
-      if (left === 0) {
-        unlockC(h);
-        throw new Empty(`${what}: the queue is still empty after ${ms / 1000} s`);
-      }
-      Atomics.add(h, FIFO.GET_WAITERS, 1);
-      const seq = Atomics.load(h, FIFO.NE_SEQ);
-      if (this.available() > 0) {
-        Atomics.sub(h, FIFO.GET_WAITERS, 1);
-        break;
-      }
-      unlockC(h);
-      try {
-        await sleepOnAsync(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, seq, left);
-      } catch (e) {
-        Atomics.sub(h, FIFO.GET_WAITERS, 1);
-        throw e;
-      }
-      lockC(h);
-      Atomics.sub(h, FIFO.GET_WAITERS, 1);
-    }
-    return this.take();
+    lockC(this.h);
+    if (this.available() > 0) return this.take();
+    return driveAsync(this.getSteps(true, ms, what));
   }
 
   /** Under C_LOCK, with an item available: copies it out, frees its bytes, unlocks, decodes. */

@@ -13,7 +13,7 @@
  *   PUT_WAITERS  the same for putters
  *   GET_SLEEPERS getters inside Atomics.wait/waitAsync on NE_SEQ not woken yet (changed atomically,
  *                outside the lock: counted by the sleeper, uncounted by the notify that wakes it or by
- *                the sleeper itself on a timeout; engine.ts sleepOn); PUT_SLEEPERS the same for
+ *                the sleeper itself on a timeout; engine.ts sleeperHow); PUT_SLEEPERS the same for
  *                putters. A waiter first spins briefly on the sequence word; only sleepers need an
  *                Atomics.notify.
  *   GET_ASYNC_SLEEPERS / PUT_ASYNC_SLEEPERS  the async ones among those sleepers (the word after
@@ -49,7 +49,7 @@ export const DEAD = 13;
 // not steal the line holding LOCK and COUNT from the threads working under the lock.
 export const NE_SEQ = 16;
 export const GET_SLEEPERS = 17;
-/** Async sleepers among GET_SLEEPERS: always the word after it (engine.ts sleepOnAsync). */
+/** Async sleepers among GET_SLEEPERS: always the word after it (engine.ts sleeperHow). */
 export const GET_ASYNC_SLEEPERS = 18;
 export const NF_SEQ = 32;
 export const PUT_SLEEPERS = 33;

@@ -359,7 +359,17 @@ function sleepBlockingOn(s: Sleep): WaitResult {
   const left = remaining(s.deadline);
   if (left === 0) return "timed-out";
   const { w, index, expected, how } = s;
-  if (how.spinMs > 0 && spinWhile(w, index, expected, Math.min(left, how.spinMs), how.spinTries)) return "not-equal";
+  if (
+    how.spinMs > 0 &&
+    spinWhile(
+      w,
+      index,
+      expected,
+      how.spinMs === Number.POSITIVE_INFINITY ? how.spinMs : Math.min(left, how.spinMs),
+      how.spinTries,
+    )
+  )
+    return "not-equal";
   if (how.sleepers >= 0) Atomics.add(w, how.sleepers, 1);
   let r: WaitResult | undefined;
   try {

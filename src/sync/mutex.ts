@@ -43,7 +43,7 @@ import {
   PLAIN,
   remaining,
   type Steps,
-  park,
+  Sleep,
   sleepHow,
   spinWhile,
 } from "../shared/wait.js";
@@ -101,7 +101,7 @@ function* contended(w: Int32Array, i: number, deadline: number, asyncAt: number)
   const how = asyncAt < 0 ? PLAIN : sleepHow({ asyncSleepers: asyncAt });
   while (Atomics.exchange(w, i, CONTENDED) !== UNLOCKED) {
     if (expired(deadline)) return false;
-    yield* park(w, i, CONTENDED, deadline, how);
+    yield new Sleep(w, i, CONTENDED, deadline, how); // (directly: see queue/engine.ts waitTurn)
   }
   return true;
 }
