@@ -72,10 +72,12 @@ for (const [name, drive] of drivers) {
     const how = sleepHow({ sleepers: 1, asyncSleepers: 2 });
     const waker = new Thread({
       target: (w: Int32Array) => {
+        // Counted first, asleep a moment later: notify until one is woken (the word never changes,
+        // so only a wake ends that sleep).
         while (Atomics.load(w, 1) === 0);
         Atomics.store(w, 3, Atomics.load(w, 2));
-        Atomics.store(w, 0, 1);
-        const woken = Atomics.notify(w, 0, 1);
+        let woken = 0;
+        while (woken === 0) woken = Atomics.notify(w, 0, 1);
         Atomics.sub(w, 1, woken);
       },
       args: [w],
