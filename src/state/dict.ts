@@ -17,7 +17,8 @@
  * Memory (byte offsets; data words read and written with mem.ts `ld`/`st` — plain accesses on x86,
  * Atomics elsewhere —, the lock, sequence and count words with Atomics; see guard.ts and mem.ts):
  *   header   [TOP (heap bump)] [.] [ORDER: 64-bit insertion counter] ... then STRIPES stripe blocks
- *   stripe   LOCK SEQ INDEX COUNT USED DEPTH_OWNER FREE[27]   (S_WORDS words, 3 cache lines)
+ *   stripe   LOCK SEQ INDEX COUNT USED ICAP . . FREE[27]   (S_WORDS words, 3 cache lines; ICAP: the
+ *            INDEX block's cap, written with INDEX, for the lock holder: readers read the block's)
  *   index    block payload: [cap] then cap slots of [hash, entry]; entry 0 = empty, 1 = deleted
  *   entry    block payload: [order lo, order hi, value, hash, key tag, key length, NUM record
  *            (T_NUM, 0, float64: 4 words), key words...]; value = a value block, or INLINE (1): the
@@ -65,9 +66,10 @@
  * released and the entry keeps its old value. A thread killed at any instruction (its worker
  * terminated, out of memory) leaves the lock word holding its ident: the next writer of that stripe
  * (or a reader that gives up optimism) sees, within CHECK_MS (50 ms), that no live thread has that
- * ident, takes the lock over and repairs the stripe: SEQ made even, COUNT and USED recounted from the
- * index. Because every change is published by one store, the dead thread's write happened entirely
- * or not at all; the blocks it had allocated but not published are leaked (bounded by one write).
+ * ident, takes the lock over and repairs the stripe: SEQ made even, COUNT, USED and ICAP recounted
+ * from the index. Because every change is published by one store, the dead thread's write happened
+ * entirely or not at all; the blocks it had allocated but not published are leaked (bounded by one
+ * write).
  * Guarantee: the dict stays usable and consistent; the interrupted call's effect is all or nothing.
  */
 import { KeyError, RuntimeError } from "../errors.js";
@@ -100,6 +102,8 @@ const SEQ = 1;
 const INDEX = 2;
 const COUNT = 3;
 const USED = 4;
+/** The INDEX block's cap, for the lock holder (beside INDEX: one dependent load less; readers read the block's). */
+const ICAP = 5;
 const FREE = 8;
 const HEADER_BYTES = (HEADER_WORDS + STRIPES * S_WORDS) * 4;
 /** Entry payload words. */
@@ -147,7 +151,10 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     this.#order = new BigInt64Array(sab, 0, 4);
     this.#id = record?.id ?? newObjectId();
     if (record) return;
-    for (let s = 0; s < STRIPES; s++) this.#heap.i32[base(s) + INDEX] = this.#newIndex(s, MIN_CAP);
+    for (let s = 0; s < STRIPES; s++) {
+      this.#heap.i32[base(s) + INDEX] = this.#newIndex(s, MIN_CAP);
+      this.#heap.i32[base(s) + ICAP] = MIN_CAP;
+    }
     if (entries !== undefined && entries !== null) {
       if (typeof (entries as Iterable<[K, V]>)[Symbol.iterator] !== "function")
         throw new TypeError("SharedDict(): entries must be iterable");
@@ -189,6 +196,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     recoverSeq(i32, b + SEQ);
     const idx = (ld(i32, b + INDEX) + 8) >> 2;
     const cap = ld(i32, idx);
+    st(i32, b + ICAP, cap);
     let live = 0;
     let used = 0;
     for (let k = 0; k < cap; k++) {
@@ -244,7 +252,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   #findHeld(s: number): number {
     const i32 = this.#heap.i32;
     const w = ((i32[base(s) + INDEX] as number) + 8) >> 2;
-    return probeHeld(i32, w, i32[w] as number);
+    return probeHeld(i32, w, i32[base(s) + ICAP] as number);
   }
 
   /**
@@ -411,6 +419,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     if (newIdx !== 0) {
       const old = i32[b + INDEX] as number;
       st(i32, b + INDEX, newIdx);
+      st(i32, b + ICAP, i32[(newIdx + 8) >> 2] as number);
       h.release(free, old);
       st(i32, b + USED, i32[b + COUNT] as number);
       const w = (newIdx + 8) >> 2;
@@ -476,6 +485,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       beginWrite(j32, b + SEQ);
       const old = j32[b + INDEX] as number;
       st(j32, b + INDEX, idx);
+      st(j32, b + ICAP, ncap);
       st(j32, b + USED, count);
       h.release(free, old);
       endWrite(j32, b + SEQ);
@@ -532,8 +542,21 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     keyOf(k, "SharedDict.set()");
     if (typeof value === "number") {
       // the common case: no staging (a number cannot fail), hashed once, found under the lock
-      // without validation
+      // without validation; and when this thread does not hold the stripe already (inside update's
+      // fn), no hold count: no user code runs before the release
       const s = this.#stripe();
+      if (this.#depth[s] === 0) {
+        const h = this.#heap;
+        if (acquire(h.i32, base(s) + LOCK) !== ACQUIRED) this.#repair(s);
+        try {
+          h.fresh();
+          const found = setInPlace(h, base(s), value);
+          if (found !== 0) this.#storeNumber(s, found, value);
+        } finally {
+          release(h.i32, base(s) + LOCK);
+        }
+        return this;
+      }
       this.#lock(s);
       try {
         this.#storeNumber(s, this.#findHeld(s), value);
@@ -687,6 +710,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
         const old = Atomics.load(i32, b + INDEX);
         beginWrite(i32, b + SEQ);
         Atomics.store(i32, b + INDEX, fresh);
+        st(i32, b + ICAP, MIN_CAP);
         Atomics.store(i32, b + COUNT, 0);
         Atomics.store(i32, b + USED, 0);
         const w = (old + 8) >> 2;
@@ -760,11 +784,18 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     return out;
   }
 
-  /** @internal For tests: takes stripe `s`'s writer lock without releasing it (as a thread killed inside a write would). */
-  _holdStripeForTest(k: K): void {
+  /**
+   * @internal For tests: takes the writer lock of `k`'s stripe without releasing it (as a thread killed
+   * inside a write would), and opens a write; `newIndex`: as if killed between publishing a new index
+   * and its ICAP (ICAP left at half the cap).
+   */
+  _holdStripeForTest(k: K, newIndex = false): void {
     keyOf(k, "SharedDict");
-    acquire(this.#heap.i32, base(this.#stripe()) + LOCK);
-    beginWrite(this.#heap.i32, base(this.#stripe()) + SEQ);
+    const i32 = this.#heap.i32;
+    const b = base(this.#stripe());
+    acquire(i32, b + LOCK);
+    beginWrite(i32, b + SEQ);
+    if (newIndex) st(i32, b + ICAP, (i32[b + ICAP] as number) >> 1);
   }
 
   /**
@@ -848,5 +879,40 @@ function probeHeld(i32: Int32Array, w: number, cap: number): number {
     while (j < nw && i32[p + E_KEY + j] === words[j]) j++;
     if (j === nw) return slot;
   }
+  return firstFree;
+}
+
+/**
+ * set()'s common case, the stripe at word `b` locked: when the current key is there with an inline
+ * number and this is x86 (mem.ts TSO), writes `x` in place (one 8-byte store, see #storeNumber) and
+ * returns 0; else returns #findHeld's answer. (probeHeld and #storeNumber in one function: no calls.)
+ */
+function setInPlace(h: Heap, b: number, x: number): number {
+  const i32 = h.i32;
+  const w = ((i32[b + INDEX] as number) + 8) >> 2;
+  const mask = (i32[b + ICAP] as number) - 1;
+  const hash = key.hash;
+  let firstFree = 0;
+  for (let n = 0, k = hash & mask; n <= mask; n++, k = (k + 1) & mask) {
+    const slot = w + 1 + 2 * k;
+    const e = i32[slot + 1] as number;
+    if (e === EMPTY) return firstFree !== 0 ? firstFree : -slot;
+    if (e === DELETED) {
+      if (firstFree === 0) firstFree = -slot;
+      continue;
+    }
+    if (i32[slot] !== hash) continue;
+    const p = (e + 8) >> 2;
+    if (i32[p + E_TAG] !== key.tag || i32[p + E_LEN] !== key.len) continue;
+    const words = key.words;
+    const nw = key.nwords;
+    let j = 0;
+    while (j < nw && i32[p + E_KEY + j] === words[j]) j++;
+    if (j !== nw) continue;
+    if (!TSO || i32[p + E_VALUE] !== INLINE) return slot;
+    h.f64[(e + NUM_AT) >> 3] = x;
+    return 0;
+  }
+  if (firstFree === 0) throw new RuntimeError("SharedDict: corrupt index"); // (USED < cap: never)
   return firstFree;
 }

@@ -173,6 +173,19 @@ test("SharedDict: a stripe lock left by a dead thread is recovered; the dict sta
     3,
   );
   assert.equal(d.size, 1);
+  // killed between publishing a bigger index and the cap its lock holders read: recounted too
+  const big = new SharedDict<string, number>();
+  for (let i = 0; i < 2000; i++) big.set(`k${i}`, i);
+  const t2 = new Thread({
+    target: (d: SharedDict<string, number>) => d._holdStripeForTest("k0", true),
+    args: [big],
+  });
+  t2.start();
+  t2.join();
+  for (let i = 0; i < 2000; i++) big.set(`k${i}`, i + 0.5);
+  for (let i = 2000; i < 2200; i++) big.set(`k${i}`, i + 0.5);
+  assert.equal(big.size, 2200);
+  for (let i = 0; i < 2200; i++) assert.equal(big.get(`k${i}`), i + 0.5);
 });
 
 test("SharedDict: a thread killed inside update (out of memory in fn) leaves the dict usable", T, () => {
