@@ -435,6 +435,7 @@ test("SharedDict: the tests of shared memory where numbers are never written in 
       "--import",
       "tsx",
       "--test",
+      "--test-reporter=tap",
       "--test-name-pattern=random|whole|in its entry|overtaken|killed|dead thread",
       fileURLToPath(import.meta.url),
     ],
