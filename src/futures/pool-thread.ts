@@ -2,16 +2,16 @@
  * The body of a pool thread (what each ThreadPoolExecutor thread runs, see executor.ts).
  *
  * It receives batches of tasks on its MessagePort and runs them one at a time, in order (an async
- * task is awaited before the next starts). For each task: CAS its future's word PENDING -> RUNNING
- * (a cancelled future fails the CAS and is skipped), run it, post the outcome to the submitting
- * thread, then store FINISHED and ring that thread's doorbell. Outcomes of consecutive quick tasks
- * are posted together (one message), but never held across a task that is not known to be quick,
- * nor across an await.
+ * task is awaited before the next starts). For each task (a WorkItem, as CPython's _WorkItem):
+ * CAS its future's word PENDING -> RUNNING (a cancelled future fails the CAS and is skipped), run
+ * it, post the outcome to the submitting thread, then store FINISHED and ring that thread's
+ * doorbell. Outcomes of consecutive quick tasks are posted together (one message), but never held
+ * across a task that is not known to be quick, nor across an await.
  *
- * A task that calls process.exit(): if that ends the thread, the exit handler below posts the
- * outcomes held, then sets EXITED (the executor fails the running task and moves the rest); if it
- * unwinds the task instead (a SystemExit-style error), that error is the task's outcome and the
- * thread serves on, as a CPython pool thread survives sys.exit() in a task.
+ * A task that calls process.exit(): if that ends the thread, the exit handler posts the outcomes
+ * held, then sets EXITED (the executor fails the running task and moves the rest); if it unwinds
+ * the task instead (a SystemExit-style error), that error is the task's outcome and the thread
+ * serves on, as a CPython pool thread survives sys.exit() in a task.
  *
  * The thread keeps its globals and module instances across tasks (so a `local` gives it one
  * namespace for all its tasks), and compiles each function target once.
@@ -51,6 +51,8 @@ import { finish, start } from "./slots.js";
 const QUICK_MS = 0.02;
 const MAX_HELD = 256;
 
+type Fn = (...args: unknown[]) => unknown;
+
 function thenable(v: unknown): v is PromiseLike<unknown> {
   return (
     (typeof v === "object" || typeof v === "function") &&
@@ -59,7 +61,333 @@ function thenable(v: unknown): v is PromiseLike<unknown> {
   );
 }
 
-/** Runs in the pool thread: serves tasks until the executor sends `stop`. */
+/** One task, as CPython's _WorkItem: where its future's word is, what to call; run() makes its outcome. */
+class WorkItem {
+  ok = true;
+  value: unknown;
+
+  constructor(
+    readonly id: unknown,
+    readonly words: Int32Array,
+    readonly index: number,
+    readonly gen: number,
+    readonly key: number,
+    readonly mode: number,
+    readonly args: unknown,
+    readonly marked: boolean,
+    readonly submittedAt: number,
+  ) {}
+
+  /**
+   * Calls the target (CALL), or calls it for each arguments list of a chunk (CHUNK, the results as
+   * a list); a throw is the outcome, as an error. Before any await, the outcomes held are posted.
+   */
+  async run(pool: PoolThread): Promise<void> {
+    try {
+      pool.checkBroken();
+      let fn = pool.target(this.key);
+      if (thenable(fn)) {
+        pool.post();
+        fn = await fn;
+      }
+      const raw = decode(this.args, this.marked) as unknown[];
+      if (this.mode === CALL) {
+        let value = fn(...raw);
+        if (thenable(value)) {
+          pool.post();
+          value = await value;
+        }
+        this.value = value;
+      } else {
+        const out: unknown[] = [];
+        for (const a of raw as unknown[][]) {
+          let v = fn(...a);
+          if (thenable(v)) {
+            pool.post();
+            v = await v;
+          }
+          out.push(v);
+        }
+        this.value = out;
+      }
+    } catch (e) {
+      this.ok = false;
+      this.value = e;
+    }
+  }
+}
+
+/**
+ * A pool thread's state: the targets and slabs it was sent, the batches of tasks not yet run, the
+ * outcomes it holds, its statistics, and its idle timer.
+ */
+class PoolThread {
+  readonly #port: MessagePort;
+  readonly #state: Int32Array;
+  readonly #bell: Int32Array;
+  readonly #shared: Int32Array;
+  readonly #stats: Float64Array;
+  readonly #idleMs: number;
+  readonly #minWorkers: number;
+  readonly #origin = performance.timeOrigin;
+  readonly #targets = new Map<number, TargetSpec>();
+  readonly #compiled = new Map<number, Fn | Promise<Fn>>();
+  /** Longest run seen per target (ms); unknown targets are not assumed quick. */
+  readonly #longest = new Map<number, number>();
+  readonly #slabs: Int32Array[] = [];
+  readonly #batches: TaskBatch[] = [];
+  #cursor = 0;
+  #stopping = false;
+  #pumping = false;
+  /** The initializer has run: tasks may run. */
+  #ready = false;
+  #initFailed = false;
+  #initError: unknown;
+  /** Resolves when the thread is done serving (stopped, or retired). */
+  readonly done: Promise<void>;
+  #finished: () => void = () => {};
+  // Outcomes run but not yet posted, and the words to mark FINISHED once they are.
+  #held: unknown[] = [];
+  #heldWords: Int32Array[] = [];
+  #heldIndex: number[] = [];
+  #heldGen: number[] = [];
+  /** A task is running (its process.exit() ends the thread with it: exited()). */
+  #running = false;
+  #cancelIdle: (() => void) | undefined;
+
+  constructor(
+    port: MessagePort,
+    state: Int32Array,
+    bell: Int32Array,
+    shared: Int32Array,
+    stats: Float64Array,
+    idleMs: number,
+    minWorkers: number,
+  ) {
+    this.#port = port;
+    this.#state = state;
+    this.#bell = bell;
+    this.#shared = shared;
+    this.#stats = stats;
+    this.#idleMs = idleMs;
+    this.#minWorkers = minWorkers;
+    this.done = new Promise<void>((resolve) => {
+      this.#finished = resolve;
+    });
+  }
+
+  /** Posts the outcomes held, marks their words FINISHED, and rings the submitting thread's doorbell. */
+  post(): void {
+    if (this.#held.length === 0) return;
+    this.#port.postMessage(this.#held);
+    for (let i = 0; i < this.#heldWords.length; i++) {
+      finish(this.#heldWords[i] as Int32Array, this.#heldIndex[i] as number, this.#heldGen[i] as number);
+    }
+    this.#held = [];
+    this.#heldWords = [];
+    this.#heldIndex = [];
+    this.#heldGen = [];
+    Atomics.add(this.#bell, 0, 1);
+    Atomics.notify(this.#bell, 0);
+  }
+
+  /** A task ended the thread (process.exit()): post what is done, then say how it ended. */
+  exited(code: number | undefined): void {
+    if (!this.#running) return;
+    try {
+      this.post();
+    } catch {
+      // the port may be closing; the executor still sees EXITED
+    }
+    Atomics.store(this.#state, EXIT_CODE, code ?? 0);
+    Atomics.store(this.#state, EXITED, 1);
+    Atomics.add(this.#bell, 0, 1);
+    Atomics.notify(this.#bell, 0);
+  }
+
+  /** Once the initializer failed (or another thread's did), every task fails with BrokenExecutor. */
+  checkBroken(): void {
+    if (this.#initFailed || Atomics.load(this.#shared, BROKEN) === 1) {
+      throw Object.assign(new BrokenExecutor(BROKEN_MESSAGE), this.#initFailed ? { cause: this.#initError } : {});
+    }
+  }
+
+  /** The function of target `key`, compiled on first use (a promise while it compiles). */
+  target(key: number): Fn | Promise<Fn> {
+    let fn = this.#compiled.get(key);
+    if (fn === undefined) {
+      const spec = this.#targets.get(key);
+      if (spec === undefined) throw new Error(`threading: pool thread has no target #${key}`);
+      const p = compileTarget(spec);
+      this.#compiled.set(key, p);
+      p.then(
+        (f) => this.#compiled.set(key, f),
+        () => this.#compiled.delete(key),
+      );
+      fn = p;
+    }
+    return fn;
+  }
+
+  /** A batch from the executor: tasks (and the targets and slabs they need), or stop. */
+  receive(batch: TaskBatch): void {
+    if (this.#cancelIdle !== undefined) {
+      this.#cancelIdle();
+      this.#cancelIdle = undefined;
+    }
+    if (batch.stop) this.#stopping = true;
+    this.#batches.push(batch);
+    if (this.#ready) void this.#pump();
+  }
+
+  /** Runs the initializer (a failure breaks the pool), then the tasks. */
+  async initialize(init: TargetSpec | null, initargs: unknown[]): Promise<void> {
+    if (init !== null) {
+      try {
+        const fn = await compileTarget(init);
+        await fn(...initargs);
+      } catch (e) {
+        this.#initFailed = true;
+        this.#initError = e;
+        Atomics.store(this.#shared, BROKEN, 1);
+        const text = e instanceof Error ? (e.stack ?? String(e)) : String(e);
+        process.stderr.write(`Exception in initializer:\n${text}\n`);
+      }
+    }
+    this.#ready = true;
+    void this.#pump();
+  }
+
+  /** The next task of the batches received, or undefined when none is left (the outcomes held are posted then). */
+  #next(): WorkItem | undefined {
+    for (;;) {
+      const batch = this.#batches[0];
+      if (batch === undefined) return undefined;
+      if (batch.f) for (const [key, spec] of batch.f) this.#targets.set(key, spec);
+      if (batch.s) for (const [no, words] of batch.s) this.#slabs[no] = words;
+      batch.f = undefined;
+      batch.s = undefined;
+      const t = batch.t;
+      if (t === undefined || this.#cursor >= t.length) {
+        this.#batches.shift();
+        this.#cursor = 0;
+        if (this.#batches.length === 0) this.post();
+        continue;
+      }
+      const at = this.#cursor;
+      this.#cursor += TASK_FIELDS;
+      const item = new WorkItem(
+        t[at],
+        this.#slabs[t[at + 1] as number] as Int32Array,
+        t[at + 2] as number,
+        t[at + 3] as number,
+        t[at + 4] as number,
+        t[at + 5] as number,
+        t[at + 6],
+        t[at + 7] as boolean,
+        t[at + 8] as number,
+      );
+      t[at + 6] = undefined;
+      return item;
+    }
+  }
+
+  /** Runs the tasks received, one at a time, until none is left; then stops, or waits idle. */
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      for (let item = this.#next(); item !== undefined; item = this.#next()) {
+        if (!start(item.words, item.index, item.gen)) {
+          // cancelled before it started
+          Atomics.sub(this.#state, OUTSTANDING, 1);
+          continue;
+        }
+        const quick = (this.#longest.get(item.key) ?? Number.POSITIVE_INFINITY) < QUICK_MS;
+        if (!quick || this.#held.length >= MAX_HELD * OUTCOME_FIELDS) this.post();
+        this.#running = true;
+        const started = performance.now();
+        this.#began(item, started);
+        await item.run(this);
+        this.#running = false;
+        this.#ended(item, performance.now() - started);
+        Atomics.sub(this.#state, OUTSTANDING, 1);
+        this.#hold(item);
+        if (this.#held.length >= MAX_HELD * OUTCOME_FIELDS) this.post();
+      }
+      this.post();
+      if (this.#stopping) {
+        this.#port.close();
+        this.#finished();
+      } else this.#armIdle();
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #began(item: WorkItem, started: number): void {
+    const stats = this.#stats;
+    const waited = this.#origin + started - item.submittedAt;
+    stats[WAIT_TOTAL] += waited;
+    if (waited > (stats[WAIT_MAX] as number)) stats[WAIT_MAX] = waited;
+    stats[BUSY_SINCE] = this.#origin + started;
+  }
+
+  #ended(item: WorkItem, took: number): void {
+    const stats = this.#stats;
+    if (!(took <= (this.#longest.get(item.key) ?? 0))) this.#longest.set(item.key, took);
+    stats[RUN_TOTAL] += took;
+    if (took > (stats[RUN_MAX] as number)) stats[RUN_MAX] = took;
+    stats[COMPLETED] += 1;
+    stats[BUSY_SINCE] = 0;
+  }
+
+  /** Encodes the item's outcome (one that cannot cross fails the task) and holds it until post(). */
+  #hold(item: WorkItem): void {
+    let ok = item.ok;
+    let encoded: { value: unknown; marked: boolean };
+    try {
+      encoded = encode(item.value, ok ? "result" : "exception");
+    } catch (e) {
+      ok = false;
+      encoded = encode(e, "exception");
+    }
+    this.#held.push(item.id, ok ? OK : FAILED, encoded.value, encoded.marked);
+    this.#heldWords.push(item.words);
+    this.#heldIndex.push(item.index);
+    this.#heldGen.push(item.gen);
+  }
+
+  // Idle threads past idleTimeout retire, while more than minWorkers are alive.
+  // (afterMs: an idleTimeout longer than one setTimeout takes, 24.8 days, is chained, never early)
+  #armIdle(): void {
+    if (this.#idleMs === Number.POSITIVE_INFINITY || this.#cancelIdle !== undefined) return;
+    this.#cancelIdle = afterMs(this.#idleMs, () => this.#retire());
+  }
+
+  #retire(): void {
+    this.#cancelIdle = undefined;
+    const shared = this.#shared;
+    if (this.#stopping || this.#batches.length > 0 || Atomics.load(this.#state, OUTSTANDING) !== 0) return;
+    for (;;) {
+      const live = Atomics.load(shared, LIVE);
+      if (live <= this.#minWorkers) {
+        this.#armIdle(); // look again later: another thread may have started meanwhile
+        return;
+      }
+      if (Atomics.compareExchange(shared, LIVE, live, live - 1) === live) break;
+    }
+    if (Atomics.compareExchange(this.#state, OUTSTANDING, 0, RETIRED) !== 0) {
+      Atomics.add(shared, LIVE, 1); // a task is on its way: its batch arms the timer again
+      return;
+    }
+    this.#stopping = true;
+    this.#port.close();
+    this.#finished();
+  }
+}
+
+/** Runs in the pool thread: serves tasks until the executor sends `stop` (or the thread retires). */
 export async function poolThread(
   port: MessagePort,
   state: Int32Array,
@@ -71,236 +399,9 @@ export async function poolThread(
   idleMs: number,
   minWorkers: number,
 ): Promise<void> {
-  const origin = performance.timeOrigin;
-  const targets = new Map<number, TargetSpec>();
-  const compiled = new Map<number, ((...args: unknown[]) => unknown) | Promise<(...args: unknown[]) => unknown>>();
-  /** Longest run seen per target (ms); unknown targets are not assumed quick. */
-  const longest = new Map<number, number>();
-  const slabs: Int32Array[] = [];
-  const batches: TaskBatch[] = [];
-  let cursor = 0;
-  let stopping = false;
-  let pumping = false;
-  let initError: unknown;
-  let initFailed = false;
-  let finished: () => void = () => {};
-  const done = new Promise<void>((resolve) => {
-    finished = resolve;
-  });
-
-  // Outcomes run but not yet posted, and the words to mark FINISHED once they are.
-  let held: unknown[] = [];
-  let heldWords: Int32Array[] = [];
-  let heldIndex: number[] = [];
-  let heldGen: number[] = [];
-  let running = false;
-
-  const post = (): void => {
-    if (held.length === 0) return;
-    port.postMessage(held);
-    for (let i = 0; i < heldWords.length; i++) {
-      finish(heldWords[i] as Int32Array, heldIndex[i] as number, heldGen[i] as number);
-    }
-    held = [];
-    heldWords = [];
-    heldIndex = [];
-    heldGen = [];
-    Atomics.add(bell, 0, 1);
-    Atomics.notify(bell, 0);
-  };
-
-  // A task that ends the thread (process.exit()): post what is done, then say how it ended.
-  process.on("exit", (code) => {
-    if (!running) return;
-    try {
-      post();
-    } catch {
-      // the port may be closing; the executor still sees EXITED
-    }
-    Atomics.store(state, EXIT_CODE, code ?? 0);
-    Atomics.store(state, EXITED, 1);
-    Atomics.add(bell, 0, 1);
-    Atomics.notify(bell, 0);
-  });
-
-  const outcome = (id: unknown, ok: boolean, value: unknown): void => {
-    let encoded: { value: unknown; marked: boolean };
-    try {
-      encoded = encode(value, ok ? "result" : "exception");
-    } catch (e) {
-      ok = false;
-      encoded = encode(e, "exception");
-    }
-    held.push(id, ok ? OK : FAILED, encoded.value, encoded.marked);
-  };
-
-  const target = (key: number): ((...args: unknown[]) => unknown) | Promise<(...args: unknown[]) => unknown> => {
-    let fn = compiled.get(key);
-    if (fn === undefined) {
-      const spec = targets.get(key);
-      if (spec === undefined) throw new Error(`threading: pool thread has no target #${key}`);
-      const p = compileTarget(spec);
-      compiled.set(key, p);
-      p.then(
-        (f) => compiled.set(key, f),
-        () => compiled.delete(key),
-      );
-      fn = p;
-    }
-    return fn;
-  };
-
-  const pump = async (): Promise<void> => {
-    if (pumping) return;
-    pumping = true;
-    try {
-      for (;;) {
-        const batch = batches[0];
-        if (batch === undefined) break;
-        if (batch.f) for (const [key, spec] of batch.f) targets.set(key, spec);
-        if (batch.s) for (const [no, words] of batch.s) slabs[no] = words;
-        batch.f = undefined;
-        batch.s = undefined;
-        const t = batch.t;
-        if (t === undefined || cursor >= t.length) {
-          batches.shift();
-          cursor = 0;
-          if (batches.length === 0) post();
-          continue;
-        }
-        const at = cursor;
-        cursor += TASK_FIELDS;
-        const id = t[at];
-        const word = slabs[t[at + 1] as number] as Int32Array;
-        const index = t[at + 2] as number;
-        const gen = t[at + 3] as number;
-        const key = t[at + 4] as number;
-        const mode = t[at + 5] as number;
-        const args = t[at + 6];
-        const marked = t[at + 7] as boolean;
-        t[at + 6] = undefined;
-        if (!start(word, index, gen)) {
-          // cancelled before it started
-          Atomics.sub(state, OUTSTANDING, 1);
-          continue;
-        }
-        const quick = (longest.get(key) ?? Number.POSITIVE_INFINITY) < QUICK_MS;
-        if (!quick || held.length >= MAX_HELD * OUTCOME_FIELDS) post();
-        running = true;
-        const started = performance.now();
-        const waited = origin + started - (t[at + 8] as number);
-        stats[WAIT_TOTAL] += waited;
-        if (waited > (stats[WAIT_MAX] as number)) stats[WAIT_MAX] = waited;
-        stats[BUSY_SINCE] = origin + started;
-        let ok = true;
-        let value: unknown;
-        try {
-          if (initFailed || Atomics.load(shared, BROKEN) === 1) {
-            throw Object.assign(new BrokenExecutor(BROKEN_MESSAGE), initFailed ? { cause: initError } : {});
-          }
-          let fn = target(key);
-          if (thenable(fn)) {
-            post();
-            fn = await fn;
-          }
-          const raw = decode(args, marked) as unknown[];
-          if (mode === CALL) {
-            value = fn(...raw);
-            if (thenable(value)) {
-              post();
-              value = await value;
-            }
-          } else {
-            const out: unknown[] = [];
-            for (const a of raw as unknown[][]) {
-              let v = fn(...a);
-              if (thenable(v)) {
-                post();
-                v = await v;
-              }
-              out.push(v);
-            }
-            value = out;
-          }
-        } catch (e) {
-          ok = false;
-          value = e;
-        }
-        running = false;
-        const took = performance.now() - started;
-        if (!(took <= (longest.get(key) ?? 0))) longest.set(key, took);
-        stats[RUN_TOTAL] += took;
-        if (took > (stats[RUN_MAX] as number)) stats[RUN_MAX] = took;
-        stats[COMPLETED] += 1;
-        stats[BUSY_SINCE] = 0;
-        Atomics.sub(state, OUTSTANDING, 1);
-        outcome(id, ok, value);
-        heldWords.push(word);
-        heldIndex.push(index);
-        heldGen.push(gen);
-        if (held.length >= MAX_HELD * OUTCOME_FIELDS) post();
-      }
-      post();
-      if (stopping) {
-        port.close();
-        finished();
-      } else armIdle();
-    } finally {
-      pumping = false;
-    }
-  };
-
-  // Idle threads past idleTimeout retire, while more than minWorkers are alive.
-  // (afterMs: an idleTimeout longer than one setTimeout takes, 24.8 days, is chained, never early)
-  let cancelIdle: (() => void) | undefined;
-  const armIdle = (): void => {
-    if (idleMs === Number.POSITIVE_INFINITY || cancelIdle !== undefined) return;
-    cancelIdle = afterMs(idleMs, retire);
-  };
-  const retire = (): void => {
-    cancelIdle = undefined;
-    if (stopping || batches.length > 0 || Atomics.load(state, OUTSTANDING) !== 0) return;
-    for (;;) {
-      const live = Atomics.load(shared, LIVE);
-      if (live <= minWorkers) {
-        armIdle(); // look again later: another thread may have started meanwhile
-        return;
-      }
-      if (Atomics.compareExchange(shared, LIVE, live, live - 1) === live) break;
-    }
-    if (Atomics.compareExchange(state, OUTSTANDING, 0, RETIRED) !== 0) {
-      Atomics.add(shared, LIVE, 1); // a task is on its way: its batch arms the timer again
-      return;
-    }
-    stopping = true;
-    port.close();
-    finished();
-  };
-
-  port.on("message", (batch: TaskBatch) => {
-    if (cancelIdle !== undefined) {
-      cancelIdle();
-      cancelIdle = undefined;
-    }
-    if (batch.stop) stopping = true;
-    batches.push(batch);
-    if (ready) void pump();
-  });
-
-  let ready = false;
-  if (init !== null) {
-    try {
-      const fn = await compileTarget(init);
-      await fn(...initargs);
-    } catch (e) {
-      initFailed = true;
-      initError = e;
-      Atomics.store(shared, BROKEN, 1);
-      const text = e instanceof Error ? (e.stack ?? String(e)) : String(e);
-      process.stderr.write(`Exception in initializer:\n${text}\n`);
-    }
-  }
-  ready = true;
-  void pump();
-  return done;
+  const pool = new PoolThread(port, state, bell, shared, stats, idleMs, minWorkers);
+  process.on("exit", (code) => pool.exited(code));
+  port.on("message", (batch: TaskBatch) => pool.receive(batch));
+  await pool.initialize(init, initargs);
+  return pool.done;
 }
