@@ -22,9 +22,9 @@
  */
 import { holdsWorker } from "../shared/thread-reset.js";
 import { availableParallelism } from "node:os";
-import { MessageChannel, MessagePort, type ResourceLimits, receiveMessageOnPort } from "node:worker_threads";
+import { MessageChannel, MessagePort, type ResourceLimits } from "node:worker_threads";
 import { BrokenExecutor, Full, RuntimeError, TimeoutError } from "../errors.js";
-import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
+import { isIdentAlive } from "../shared/runtime.js";
 import { afterMs, checkOptions, deadlineOf, isOptions, remaining, secondsMs } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
@@ -40,13 +40,14 @@ import { checkResourceLimits } from "../threads/resource-limits.js";
 import { startFailed } from "../threads/table.js";
 import { Thread } from "../threads/thread.js";
 import { blockOn, blockUntil, doorbell, Future, type FutureLink, internals } from "./future.js";
-import { PENDING, RUNNING, type Slot, Slots } from "./slots.js";
+import { PENDING, RUNNING, Slots } from "./slots.js";
 import { Groups, results } from "./map.js";
-import { targetKey, targetSpec } from "./targets.js";
+import { leastLoaded, sendNow, steal } from "./balance.js";
+import { addStats, PoolWorker, setTask, type Task, taskOf } from "./pool-worker.js";
+import { targetKey } from "./targets.js";
 import {
   BROKEN,
   BROKEN_MESSAGE,
-  BUSY_SINCE,
   CALL,
   CHUNK,
   COMPLETED,
@@ -55,15 +56,12 @@ import {
   LIVE,
   OK,
   OUTCOME_FIELDS,
-  OUTSTANDING,
   RETIRED,
   RUN_MAX,
   RUN_TOTAL,
   SHARED_WORDS,
   STAT_SLOTS,
   STATE_WORDS,
-  TASK_FIELDS,
-  type TaskBatch,
   WAIT_MAX,
   WAIT_TOTAL,
 } from "./protocol.js";
@@ -152,12 +150,6 @@ export interface MapOptions {
 // TypeScript loader for the library's own modules, so a pool thread starts as fast as any thread).
 const poolEntry = { module: libraryFile("futures/pool-thread.js"), export: "poolThread" };
 
-/** A thread with fewer outstanding tasks than this gets each task at once; others in batches. */
-const LOW_WATER = 8;
-const MAX_BATCH = 512;
-/** Tasks are moved to an idle thread only from a thread with at most this many outstanding. */
-const STEAL_MAX = 256;
-
 /** A start failure's reason for a message: the error's message, never empty. */
 function reasonOf(e: unknown): string {
   const text = e instanceof Error ? e.message || e.name : String(e);
@@ -182,39 +174,6 @@ process.on("exit", () => {
 // tasks), instead of handing the worker to another thread (shared/thread-reset.ts).
 holdsWorker(() => unfinished.size > 0);
 
-interface PoolWorker {
-  name: string;
-  thread: Thread;
-  port: MessagePort;
-  state: Int32Array;
-  stats: Float64Array;
-  /** Transferables of the tasks in outbox. */
-  transfer: (ArrayBuffer | MessagePort)[];
-  futures: Map<number, Future<unknown>>;
-  /** Tasks assigned but not yet posted (TASK_FIELDS each), and the targets/slabs they need. */
-  outbox: unknown[];
-  targetsSent: Set<number>;
-  slabsSent: number;
-  stopSent: boolean;
-  dead: boolean;
-  referenced: boolean;
-  slot: number;
-  ident: number;
-}
-
-interface Pending {
-  id: number;
-  key: number;
-  mode: number;
-  args: unknown;
-  marked: boolean;
-  /** Its future's word (slots.ts). */
-  slot: Slot;
-  submittedAt: number;
-  /** Moved into the thread it was given to: the task cannot move to another thread. */
-  transfer: (ArrayBuffer | MessagePort)[] | undefined;
-}
-
 interface Prepared {
   key: number;
   args: unknown;
@@ -228,12 +187,6 @@ interface MapSetup {
   key: number;
   size: number;
 }
-
-const kTask = {
-  get: (f: Future<unknown>) => internals.task(f) as Pending | undefined,
-  set: (f: Future<unknown>, task: Pending) => internals.setTask(f, task),
-  delete: (f: Future<unknown>) => internals.setTask(f, undefined),
-};
 
 function primitives(args: unknown[]): boolean {
   for (const a of args)
@@ -564,29 +517,19 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     const slot = this.#slots.take();
     internals.bind(f, this.#link, this.#slots.words(slot), slot.index, slot.gen);
     const submittedAt = origin + performance.now();
-    const task: Pending = { id: this.#nextId++, key, mode, args, marked, slot, submittedAt, transfer };
-    kTask.set(f, task);
+    const task: Task = { id: this.#nextId++, key, mode, args, marked, slot, submittedAt, transfer };
+    setTask(f, task);
     this.#assign(f, task);
     return f;
   }
 
   /** Picks a thread for the task (starting one if none is idle and there is room) and queues it. */
-  #assign(f: Future<unknown>, task: Pending): void {
-    let best: PoolWorker | undefined;
-    let least = Number.POSITIVE_INFINITY;
-    for (const w of this.#workers) {
-      const n = Atomics.load(w.state, OUTSTANDING);
-      if (n === RETIRED) {
-        // Forgotten now (it no longer counts against maxWorkers below; a task it left is re-assigned).
-        if (!this.#retired(w)) this.#check(w, false, true);
-        continue;
-      }
-      if (n < least) {
-        least = n;
-        best = w;
-        if (n === 0) break;
-      }
-    }
+  #assign(f: Future<unknown>, task: Task): void {
+    // A retired thread is forgotten now (it no longer counts against maxWorkers below; a task it
+    // left is re-assigned).
+    let { best, least } = leastLoaded(this.#workers, (w) => {
+      if (!this.#retired(w)) this.#check(w, false, true);
+    });
     if ((best === undefined || least > 0) && this.#workers.length < this.#maxWorkers) {
       const w = this.#startWorker(`${this.#prefix}_${this.#started}`);
       this.#started++;
@@ -597,7 +540,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     }
     if (best === undefined) {
       // Only when a thread could not be started (#startWorker recorded why).
-      kTask.delete(f);
+      setTask(f, undefined);
       this.#slots.give(task.slot);
       internals.settle(f, { ok: false, error: new RuntimeError(`can't start new thread: ${this.#startError}`) });
       return;
@@ -605,38 +548,15 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     this.#enqueue(best, f, task, least);
   }
 
-  #enqueue(w: PoolWorker, f: Future<unknown>, task: Pending, least: number): void {
-    // A CAS, not an add: a thread past its idleTimeout may have retired (OUTSTANDING 0 -> RETIRED).
-    for (;;) {
-      const n = Atomics.load(w.state, OUTSTANDING);
-      if (n === RETIRED) {
-        if (!this.#retired(w)) this.#check(w, false, true);
-        this.#assign(f, task);
-        return;
-      }
-      if (Atomics.compareExchange(w.state, OUTSTANDING, n, n + 1) === n) break;
+  #enqueue(w: PoolWorker, f: Future<unknown>, task: Task, least: number): void {
+    if (!w.reserve()) {
+      // It retired (idleTimeout) meanwhile.
+      if (!this.#retired(w)) this.#check(w, false, true);
+      this.#assign(f, task);
+      return;
     }
-    w.futures.set(task.id, f);
-    if (!w.referenced) {
-      w.referenced = true;
-      w.port.ref();
-    }
-    w.outbox.push(
-      task.id,
-      task.slot.slab,
-      task.slot.index,
-      task.slot.gen,
-      task.key,
-      task.mode,
-      task.args,
-      task.marked,
-      task.submittedAt,
-    );
-    if (task.transfer !== undefined) {
-      // Moved now, with the batch that carries the task (so the task stays with this thread).
-      for (const t of task.transfer) w.transfer.push(t);
-      this.#send(w);
-    } else if (least < LOW_WATER || w.outbox.length >= MAX_BATCH * TASK_FIELDS) this.#send(w);
+    w.queue(f, task);
+    if (sendNow(w, task, least)) w.send(this.#slots.slabs);
     else if (!this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(() => {
@@ -659,23 +579,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       daemon: true,
       ...(this.#limits ? { resourceLimits: this.#limits } : {}),
     });
-    const w: PoolWorker = {
-      name,
-      thread,
-      port: port1,
-      state,
-      stats,
-      transfer: [],
-      futures: new Map(),
-      outbox: [],
-      targetsSent: new Set(),
-      slabsSent: 0,
-      stopSent: false,
-      dead: false,
-      referenced: false,
-      slot: -1,
-      ident: 0,
-    };
+    const w = new PoolWorker(name, thread, port1, state, stats);
     port1.on("message", (m: unknown[]) => this.#receive(w, m));
     // The thread's end of the port closes only when it stops (no tasks left) or dies: with tasks
     // still out, it died. The port is ref'd while tasks are out, so this event keeps the process
@@ -702,55 +606,14 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     if (thread.ident !== null) {
       w.ident = thread.ident;
       w.slot = (thread[kShare]().meta as { slot: number }).slot;
-      this.#watch(w);
+      w.watch(() => this.#check(w));
     }
     this.#workers.push(w);
     return w;
   }
 
-  /** From the event loop: notices the thread's end in the thread table (without keeping the process alive). */
-  #watch(w: PoolWorker): void {
-    const i = slotIndex(w.slot, SLOT_STATE);
-    const again = (): void => {
-      if (w.dead) return;
-      if (!isIdentAlive(w.slot, w.ident)) {
-        this.#check(w);
-        return;
-      }
-      const r = Atomics.waitAsync(G, i, Atomics.load(G, i));
-      if (r.async) r.value.then(again);
-      else queueMicrotask(again);
-    };
-    again();
-  }
-
-  #send(w: PoolWorker): void {
-    if (w.outbox.length === 0 || w.dead) return;
-    const batch: TaskBatch = { t: w.outbox };
-    w.outbox = [];
-    const t = batch.t as unknown[];
-    for (let i = 4; i < t.length; i += TASK_FIELDS) {
-      const key = t[i] as number;
-      if (!w.targetsSent.has(key)) {
-        w.targetsSent.add(key);
-        (batch.f ??= []).push([key, targetSpec(key)]);
-      }
-    }
-    const slabs = this.#slots.slabs;
-    if (w.slabsSent < slabs.length) {
-      batch.s = [];
-      for (let n = w.slabsSent; n < slabs.length; n++) batch.s.push([n, slabs[n] as Int32Array]);
-      w.slabsSent = slabs.length;
-    }
-    if (w.transfer.length > 0) {
-      const transfer = w.transfer;
-      w.transfer = [];
-      w.port.postMessage(batch, transfer);
-    } else w.port.postMessage(batch);
-  }
-
   #flush(): void {
-    for (const w of this.#workers) this.#send(w);
+    for (const w of this.#workers) w.send(this.#slots.slabs);
   }
 
   /** Takes the outcomes in `m` (one message of a pool thread). */
@@ -760,8 +623,8 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       const f = w.futures.get(id);
       if (f === undefined) continue;
       w.futures.delete(id);
-      const task = kTask.get(f);
-      kTask.delete(f);
+      const task = taskOf(f);
+      setTask(f, undefined);
       if (task) this.#slots.give(task.slot);
       let value: unknown;
       try {
@@ -773,64 +636,27 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
       internals.settle(f, m[i + 1] === OK ? { ok: true, value } : { ok: false, error: value });
     }
     this.#wakeRoom();
-    this.#unrefIfIdle(w);
-    if (Atomics.load(w.state, OUTSTANDING) === 0) this.#steal(w);
+    w.unrefIfIdle();
+    if (w.outstanding() === 0) this.#steal(w);
   }
 
-  /**
-   * Gives an idle thread half the not-yet-started tasks of the busiest one (so one slow task does
-   * not hold up the tasks queued behind it while another thread has nothing to do, as with
-   * Python's single work queue). A task moves by a CAS of its word to a new generation: the old
-   * thread's copy then fails its CAS and is skipped.
-   */
+  /** Gives idle thread `idle` tasks not yet started of the busiest thread (balance.ts). */
   #steal(idle: PoolWorker): void {
-    if (idle.dead || idle.stopSent || Atomics.load(idle.state, OUTSTANDING) === RETIRED) return;
-    const victims = this.#workers
-      .filter((w) => w !== idle && !w.dead && Atomics.load(w.state, OUTSTANDING) > 0)
-      .sort((a, b) => Atomics.load(b.state, OUTSTANDING) - Atomics.load(a.state, OUTSTANDING));
-    for (const victim of victims) {
-      // Only short queues: a long one is a burst of small tasks, which the assignment already
-      // spreads (and scanning it each time would cost more than it saves).
-      if (victim.futures.size > STEAL_MAX) continue;
-      const fs = [...victim.futures.values()];
-      // Half the queue; a thread with one task may not have started it (a thread still booting).
-      const want = Math.max(1, Math.floor(fs.length / 2));
-      const taken: [Future<unknown>, Pending][] = [];
-      for (let i = fs.length - 1; i >= 0 && taken.length < want; i--) {
-        const f = fs[i] as Future<unknown>;
-        const task = kTask.get(f) as Pending;
-        if (task.transfer !== undefined) break; // its arguments were moved into the victim
-        if (!this.#slots.renew(task.slot)) break;
-        victim.futures.delete(task.id);
-        internals.bind(f, this.#link, this.#slots.words(task.slot), task.slot.index, task.slot.gen);
-        taken.push([f, task]);
-      }
-      if (taken.length === 0) continue;
-      this.#unrefIfIdle(victim);
-      for (let i = taken.length - 1; i >= 0; i--) {
-        const [f, task] = taken[i] as [Future<unknown>, Pending];
-        this.#enqueue(idle, f, task, Number.POSITIVE_INFINITY);
-      }
-      this.#send(idle);
-      return;
-    }
-  }
-
-  #unrefIfIdle(w: PoolWorker): void {
-    if (w.referenced && w.futures.size === 0) {
-      w.referenced = false;
-      w.port.unref();
-    }
+    const { victim, taken } = steal(idle, this.#workers, this.#slots, this.#link);
+    if (victim === undefined) return;
+    victim.unrefIfIdle();
+    for (const [f, task] of taken) this.#enqueue(idle, f, task, Number.POSITIVE_INFINITY);
+    idle.send(this.#slots.slabs);
   }
 
   /** A future cancelled here: the pool thread will skip it (its CAS fails). */
   #forget(f: Future<unknown>): void {
-    const task = kTask.get(f);
+    const task = taskOf(f);
     if (task === undefined) return;
-    kTask.delete(f);
+    setTask(f, undefined);
     for (const w of this.#workers) {
       if (w.futures.delete(task.id)) {
-        this.#unrefIfIdle(w);
+        w.unrefIfIdle();
         break;
       }
     }
@@ -845,22 +671,14 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
    */
   #retired(w: PoolWorker): boolean {
     if (w.dead) return true;
-    this.#drain(w); // the outcomes it posted before it retired
+    w.drain(this.#receiver(w)); // the outcomes it posted before it retired
     if (w.futures.size > 0) return false;
     w.dead = true;
     this.#workers = this.#workers.filter((x) => x !== w);
-    this.#fold(w);
-    this.#unrefIfIdle(w);
+    addStats(this.#gone, w.stats);
+    w.unrefIfIdle();
     w.port.close();
     return true;
-  }
-
-  /** Adds the statistics of an ended thread to the pool's. */
-  #fold(w: PoolWorker): void {
-    const g = this.#gone;
-    const s = w.stats;
-    for (const i of [RUN_TOTAL, WAIT_TOTAL, COMPLETED]) (g[i] as number) += s[i] as number;
-    for (const i of [RUN_MAX, WAIT_MAX]) g[i] = Math.max(g[i] as number, s[i] as number);
   }
 
   /**
@@ -874,10 +692,8 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     let running = 0;
     let busy = 0;
     for (const w of this.#workers) {
-      const s = w.stats;
-      for (const i of [RUN_TOTAL, WAIT_TOTAL, COMPLETED]) (sum[i] as number) += s[i] as number;
-      for (const i of [RUN_MAX, WAIT_MAX]) sum[i] = Math.max(sum[i] as number, s[i] as number);
-      const since = s[BUSY_SINCE] as number;
+      addStats(sum, w.stats);
+      const since = w.busySince();
       if (since > 0) {
         running++;
         busy += Math.max(0, now - since);
@@ -909,19 +725,15 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   /** Sends buffered tasks, takes posted outcomes, and notices dead threads. */
   #poll(): void {
     for (const w of [...this.#workers]) {
-      this.#send(w);
-      this.#drain(w);
+      w.send(this.#slots.slabs);
+      w.drain(this.#receiver(w));
       this.#check(w);
     }
-    for (const w of this.#workers) if (Atomics.load(w.state, OUTSTANDING) === 0) this.#steal(w);
+    for (const w of this.#workers) if (w.outstanding() === 0) this.#steal(w);
   }
 
-  #drain(w: PoolWorker): void {
-    for (;;) {
-      const m = receiveMessageOnPort(w.port);
-      if (m === undefined) return;
-      this.#receive(w, m.message as unknown[]);
-    }
+  #receiver(w: PoolWorker): (m: unknown[]) => void {
+    return (m) => this.#receive(w, m);
   }
 
   /** If `w`'s thread has ended: fail the task it was running, move the others to a replacement. */
@@ -931,30 +743,30 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     // which brings the reason: its tasks fail then. Taken here as a death, they would be given to a
     // new thread that fails the same way, for ever (a heap limit too small to boot a worker).
     if (!failedStart && w.ident !== 0 && startFailed(w.slot, w.ident)) return;
-    if (Atomics.load(w.state, OUTSTANDING) === RETIRED) {
+    if (w.outstanding() === RETIRED) {
       if (this.#retired(w)) return;
       portClosed = true; // a task left behind: fail it below
     }
     const exited = Atomics.load(w.state, EXITED) === 1;
     if (!exited && !failedStart && isIdentAlive(w.slot, w.ident) && !(portClosed && w.futures.size > 0)) return;
-    this.#drain(w);
+    w.drain(this.#receiver(w));
     w.dead = true;
     this.#workers = this.#workers.filter((x) => x !== w);
-    this.#fold(w);
+    addStats(this.#gone, w.stats);
     // A retired thread took itself off LIVE; any other end is counted here.
-    if (Atomics.load(w.state, OUTSTANDING) !== RETIRED) Atomics.sub(this.#shared, LIVE, 1);
+    if (w.outstanding() !== RETIRED) Atomics.sub(this.#shared, LIVE, 1);
     const how = exited
       ? `called process.exit(${Atomics.load(w.state, EXIT_CODE)})`
       : failedStart
         ? "could not start"
         : "ended abruptly";
-    const orphans: [Future<unknown>, Pending][] = [];
+    const orphans: [Future<unknown>, Task][] = [];
     for (const f of w.futures.values()) {
-      const task = kTask.get(f) as Pending;
+      const task = taskOf(f) as Task;
       const word = this.#slots.state(task.slot);
       if (word === PENDING && !failedStart && task.transfer === undefined) orphans.push([f, task]);
       else {
-        kTask.delete(f);
+        setTask(f, undefined);
         const error =
           word === RUNNING
             ? new RuntimeError(`pool thread ${w.name} ${how} while running this task; the pool replaced it`)
@@ -968,7 +780,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     }
     w.futures.clear();
     this.#wakeRoom();
-    this.#unrefIfIdle(w);
+    w.unrefIfIdle();
     w.port.close();
     if (orphans.length > 0) {
       for (const [f, task] of orphans) {
@@ -979,12 +791,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   }
 
   #sendStops(): void {
-    for (const w of this.#workers) {
-      if (w.stopSent || w.dead) continue;
-      this.#send(w);
-      w.stopSent = true;
-      w.port.postMessage({ stop: true } satisfies TaskBatch);
-    }
+    for (const w of this.#workers) w.stop(this.#slots.slabs);
   }
 
   /**
@@ -1251,7 +1058,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
 
   #finishShutdown(): void {
     for (const w of [...this.#workers]) {
-      this.#drain(w);
+      w.drain(this.#receiver(w));
       this.#check(w);
     }
     if (this.#workers.length === 0) unfinished.delete(this.#exitHook);

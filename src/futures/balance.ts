@@ -1,0 +1,91 @@
+/**
+ * How a ThreadPoolExecutor spreads tasks over its pool threads: each task goes to the thread with
+ * the fewest outstanding tasks (a new thread is started while none is idle and there is room, see
+ * executor.ts); a task is posted at once while its thread has little queued, otherwise in a batch;
+ * and a thread that has run out of tasks takes half the not-yet-started tasks of the busiest one.
+ */
+import { type Future, internals, type FutureLink } from "./future.js";
+import { type PoolWorker, type Task, taskOf } from "./pool-worker.js";
+import { RETIRED, TASK_FIELDS } from "./protocol.js";
+import type { Slots } from "./slots.js";
+
+/** A thread with fewer outstanding tasks than this gets each task at once; others in batches. */
+const LOW_WATER = 8;
+const MAX_BATCH = 512;
+/** Tasks are moved to an idle thread only from a thread with at most this many outstanding. */
+const STEAL_MAX = 256;
+
+/**
+ * The live thread with the fewest outstanding tasks and that number (Infinity when there is none).
+ * `retired` is called for each thread found retired, which the caller forgets.
+ */
+export function leastLoaded(
+  workers: readonly PoolWorker[],
+  retired: (w: PoolWorker) => void,
+): { best: PoolWorker | undefined; least: number } {
+  let best: PoolWorker | undefined;
+  let least = Number.POSITIVE_INFINITY;
+  for (const w of workers) {
+    const n = w.outstanding();
+    if (n === RETIRED) {
+      retired(w);
+      continue;
+    }
+    if (n < least) {
+      least = n;
+      best = w;
+      if (n === 0) break;
+    }
+  }
+  return { best, least };
+}
+
+/**
+ * Whether a task just queued for `w` is posted at once: when it moves transferables, when the
+ * thread had fewer than LOW_WATER tasks (`least` of them) before it, or when the outbox is full.
+ * Otherwise it goes with the batch flushed at the end of the current synchronous run.
+ */
+export function sendNow(w: PoolWorker, task: Task, least: number): boolean {
+  return task.transfer !== undefined || least < LOW_WATER || w.outbox.length >= MAX_BATCH * TASK_FIELDS;
+}
+
+/**
+ * Takes for thread `idle` half the not-yet-started tasks of the busiest thread that has at most
+ * STEAL_MAX (so one slow task does not hold up the tasks queued behind it while another thread has
+ * nothing to do, as with Python's single work queue). A task moves by a CAS of its word to a new
+ * generation (Slots.renew): the old thread's copy then fails its start and is skipped. Returns the
+ * thread they were taken from and the tasks, in queue order (none: nothing to take).
+ */
+export function steal(
+  idle: PoolWorker,
+  workers: readonly PoolWorker[],
+  slots: Slots,
+  link: FutureLink,
+): { victim: PoolWorker | undefined; taken: [Future<unknown>, Task][] } {
+  if (idle.dead || idle.stopSent || idle.outstanding() === RETIRED) return { victim: undefined, taken: [] };
+  const victims = workers
+    .filter((w) => w !== idle && !w.dead && w.outstanding() > 0)
+    .sort((a, b) => b.outstanding() - a.outstanding());
+  for (const victim of victims) {
+    // Only short queues: a long one is a burst of small tasks, which the assignment already
+    // spreads (and scanning it each time would cost more than it saves).
+    if (victim.futures.size > STEAL_MAX) continue;
+    const fs = [...victim.futures.values()];
+    // Half the queue; a thread with one task may not have started it (a thread still booting).
+    const want = Math.max(1, Math.floor(fs.length / 2));
+    const taken: [Future<unknown>, Task][] = [];
+    for (let i = fs.length - 1; i >= 0 && taken.length < want; i--) {
+      const f = fs[i] as Future<unknown>;
+      const task = taskOf(f) as Task;
+      if (task.transfer !== undefined) break; // its arguments were moved into the victim
+      if (!slots.renew(task.slot)) break;
+      victim.futures.delete(task.id);
+      internals.bind(f, link, slots.words(task.slot), task.slot.index, task.slot.gen);
+      taken.push([f, task]);
+    }
+    if (taken.length === 0) continue;
+    taken.reverse();
+    return { victim, taken };
+  }
+  return { victim: undefined, taken: [] };
+}
