@@ -25,9 +25,9 @@ import { blockUntil, doorbell, Future, type FutureLink, internals, PENDING } fro
 import { libraryFile } from "../shared/paths.js";
 import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
 import { deadlineOf, remaining, secondsMs, timeoutMs } from "../shared/wait.js";
-import { functionExpression, isModuleTarget, type ModuleTarget, type Target } from "../transport/target.js";
+import { functionExpression, isModuleTarget, type Target } from "../transport/target.js";
 import { Thread } from "../threads/thread.js";
-import type { ExplicitResult } from "../futures/executor.js";
+import { Executor } from "../futures/base.js";
 import { kShare } from "../transport/shareable.js";
 import { BROKEN, type ClientBatch, type ClientOptions, DONE, FAILED, GONE } from "./client-thread.js";
 import { redisConnection } from "./connection.js";
@@ -107,8 +107,11 @@ function describe(fn: unknown, where: string): RemoteTarget {
  * `submit(fn, ...args)` returns a Future; `map(fn, items)` yields the results in order. Module
  * targets `{ module, export }` are resolved by the worker (relative to its working directory, or a
  * package name); functions are sent as source (workers run those only with --allow-source).
+ * `submit()` copies the arguments with `v8.serialize`: a value that cannot cross machines (a
+ * function, a shared object such as a Lock or a SharedArrayBuffer) is a TypeError naming where it
+ * sits, and nothing is submitted. `map()` sends `chunksize` calls per job.
  */
-export class RedisExecutor implements Disposable, AsyncDisposable {
+export class RedisExecutor extends Executor<MapOptions> implements Disposable, AsyncDisposable {
   readonly #options: ClientOptions;
   readonly #name: string;
   #thread: Thread | undefined;
@@ -134,6 +137,7 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
   readonly #link: FutureLink;
 
   constructor(options: RedisExecutorOptions) {
+    super();
     if (typeof options !== "object" || options === null) {
       throw new TypeError("RedisExecutor(options): options must be an object like { redis: 'redis://host:6379' }");
     }
@@ -170,15 +174,8 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
     return this.#options.queue;
   }
 
-  /**
-   * Schedules `fn(...args)` on a worker and returns its Future at once. Arguments are copied with
-   * `v8.serialize`; a value that cannot cross machines (a function, a shared object such as a Lock
-   * or a SharedArrayBuffer) is a TypeError naming where it sits, and nothing is submitted.
-   */
-  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Future<Awaited<R>>;
-  submit<R = unknown>(fn: ModuleTarget, ...args: unknown[]): Future<R>;
-  submit<R = never>(fn: ExplicitResult<R>, ...args: unknown[]): Future<R>;
-  submit(fn: Target, ...args: unknown[]): Future<unknown> {
+  /** @internal submit() (its overloads: futures/base.ts). */
+  protected submitCall(fn: Target, args: unknown[]): Future<unknown> {
     this.#checkBroken();
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     const key = this.#keyOf(fn, "RedisExecutor.submit(): fn");
@@ -423,16 +420,8 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
     }
   }
 
-  /**
-   * `fn(item)` for every item, run on the workers; an iterator over the results in order. Every
-   * call is submitted now (`chunksize` calls per job); each next() blocks until that result is
-   * ready. `timeout` (seconds) counts from this call. Leaving the loop early cancels the calls not
-   * yet started.
-   */
-  map<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options?: MapOptions): IterableIterator<Awaited<R>>;
-  map<R = unknown>(fn: ModuleTarget, iterable: Iterable<unknown>, options?: MapOptions): IterableIterator<R>;
-  map<R = never>(fn: ExplicitResult<R>, iterable: Iterable<unknown>, options?: MapOptions): IterableIterator<R>;
-  map(fn: Target, iterable: Iterable<unknown>, options: MapOptions = {}): IterableIterator<unknown> {
+  /** @internal map() (its overloads: futures/base.ts). */
+  protected mapCalls(fn: Target, iterable: Iterable<unknown>, options: MapOptions = {}): IterableIterator<unknown> {
     type R = unknown;
     const { deadline, fs, size } = this.#mapSetup(fn, iterable, options, "map");
     let i = 0;
@@ -520,26 +509,8 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
     return { deadline, fs, size, key };
   }
 
-  /**
-   * The async twin of `map()`: a plain iterable is submitted at once, an async iterable as it
-   * yields; results come in order.
-   */
-  mapAsync<T, R>(
-    fn: (item: T) => R,
-    iterable: Iterable<T> | AsyncIterable<T>,
-    options?: MapOptions,
-  ): AsyncIterableIterator<Awaited<R>>;
-  mapAsync<R = unknown>(
-    fn: ModuleTarget,
-    iterable: Iterable<unknown> | AsyncIterable<unknown>,
-    options?: MapOptions,
-  ): AsyncIterableIterator<R>;
-  mapAsync<R = never>(
-    fn: ExplicitResult<R>,
-    iterable: Iterable<unknown> | AsyncIterable<unknown>,
-    options?: MapOptions,
-  ): AsyncIterableIterator<R>;
-  mapAsync(
+  /** @internal mapAsync() (its overloads: futures/base.ts). */
+  protected mapCallsAsync(
     fn: Target,
     iterable: Iterable<unknown> | AsyncIterable<unknown>,
     options: MapOptions = {},
@@ -697,7 +668,7 @@ export class RedisExecutor implements Disposable, AsyncDisposable {
     return this.shutdownAsync();
   }
 
-  toString(): string {
+  override toString(): string {
     return `<RedisExecutor queue=${this.#options.queue} pending=${this.#futures.size}${this.#shutdown ? " shut down" : ""}>`;
   }
 }

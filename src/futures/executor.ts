@@ -41,6 +41,7 @@ import { startFailed } from "../threads/table.js";
 import { Thread } from "../threads/thread.js";
 import { blockOn, blockUntil, doorbell, Future, type FutureLink, internals } from "./future.js";
 import { PENDING, RUNNING, Slots } from "./slots.js";
+import { Executor, type ExplicitResult } from "./base.js";
 import { Groups, results } from "./map.js";
 import { leastLoaded, sendNow, steal } from "./balance.js";
 import { addStats, PoolWorker, setTask, type Task, taskOf } from "./pool-worker.js";
@@ -91,13 +92,7 @@ export interface ThreadPoolExecutorOptions {
   resourceLimits?: ResourceLimits;
 }
 
-/**
- * A function target when the result type `R` is given explicitly (`submit<number>(fn, ...)`): it
- * must return `R` (or a promise of it). `R` is never inferred here (NoInfer, default never), so
- * without an explicit `R` this form does not apply and the checked form's error is reported.
- */
-// biome-ignore lint/suspicious/noExplicitAny: with R given, the parameters are not checked
-export type ExplicitResult<R> = (...args: any[]) => NoInfer<R> | PromiseLike<NoInfer<R>>;
+export type { ExplicitResult } from "./base.js";
 
 /** Per-task options of `submitWith()` / `submitWithAsync()`. */
 export interface SubmitOptions {
@@ -197,8 +192,10 @@ function primitives(args: unknown[]): boolean {
 /**
  * A pool of threads that run calls asynchronously, as Python's ThreadPoolExecutor:
  * `submit(fn, ...args)` returns a Future; `map(fn, items)` yields the results in order.
+ * `submit()` schedules the call on a pool thread and never waits for a thread to start;
+ * arguments are copied, except shared objects, which stay shared.
  */
-export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
+export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposable, AsyncDisposable {
   readonly #maxWorkers: number;
   readonly #prefix: string;
   readonly #init: TargetSpec | null;
@@ -226,6 +223,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
   readonly #link: FutureLink;
 
   constructor(options: ThreadPoolExecutorOptions = {}) {
+    super();
     if (typeof options !== "object" || options === null) {
       throw new TypeError(
         "ThreadPoolExecutor(options): options must be an object like { maxWorkers, threadNamePrefix }",
@@ -307,17 +305,8 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     return this.#maxWorkers;
   }
 
-  /**
-   * Schedules `fn(...args)` on a pool thread and returns its Future at once (it never waits for a
-   * thread to start). A function target is sent as source (no closures; pass what it needs in
-   * args); `{ module, export }` runs that module's export. Arguments are copied, except shared
-   * objects, which stay shared.
-   */
-  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Future<Awaited<R>>;
-  submit<R = unknown>(fn: ModuleTarget, ...args: unknown[]): Future<R>;
-  /** With the result type given (`submit<number>(fn, 1, 2)`): `fn` must return it; args are not checked. */
-  submit<R = never>(fn: ExplicitResult<R>, ...args: unknown[]): Future<R>;
-  submit(fn: Target, ...args: unknown[]): Future<unknown> {
+  /** @internal submit() (its overloads: base.ts). */
+  protected submitCall(fn: Target, args: unknown[]): Future<unknown> {
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     this.#checkBroken();
     const key = targetKey(fn, "ThreadPoolExecutor.submit(): fn", this.#init === null);
@@ -794,16 +783,8 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     for (const w of this.#workers) w.stop(this.#slots.slabs);
   }
 
-  /**
-   * `fn(item)` for every item, run in the pool; returns an iterator over the results in order.
-   * Every call is submitted now; each next() blocks until that result is ready. `timeout`
-   * (seconds) counts from this call. Leaving the loop early cancels the calls not yet started.
-   */
-  map<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options?: MapOptions): IterableIterator<Awaited<R>>;
-  map<R = unknown>(fn: ModuleTarget, iterable: Iterable<unknown>, options?: MapOptions): IterableIterator<R>;
-  /** With the result type given (`map<number>(fn, items)`): `fn` must return it. */
-  map<R = never>(fn: ExplicitResult<R>, iterable: Iterable<unknown>, options?: MapOptions): IterableIterator<R>;
-  map(fn: Target, iterable: Iterable<unknown>, options: MapOptions = {}): IterableIterator<unknown> {
+  /** @internal map() (its overloads: base.ts). */
+  protected mapCalls(fn: Target, iterable: Iterable<unknown>, options: MapOptions = {}): IterableIterator<unknown> {
     const { deadline, chunks } = this.#mapSetup(fn, iterable, options, "map");
     return results(chunks, deadline, options.chunksize !== undefined && options.chunksize > 1);
   }
@@ -860,26 +841,8 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     return this.#submit(key, size === 1 ? CALL : CHUNK, value, marked);
   }
 
-  /**
-   * The async twin of `map()`: a plain iterable is submitted at once, an async iterable as it
-   * yields; results come in order.
-   */
-  mapAsync<T, R>(
-    fn: (item: T) => R,
-    iterable: Iterable<T> | AsyncIterable<T>,
-    options?: MapOptions,
-  ): AsyncIterableIterator<Awaited<R>>;
-  mapAsync<R = unknown>(
-    fn: ModuleTarget,
-    iterable: Iterable<unknown> | AsyncIterable<unknown>,
-    options?: MapOptions,
-  ): AsyncIterableIterator<R>;
-  mapAsync<R = never>(
-    fn: ExplicitResult<R>,
-    iterable: Iterable<unknown> | AsyncIterable<unknown>,
-    options?: MapOptions,
-  ): AsyncIterableIterator<R>;
-  mapAsync(
+  /** @internal mapAsync() (its overloads: base.ts). */
+  protected mapCallsAsync(
     fn: Target,
     iterable: Iterable<unknown> | AsyncIterable<unknown>,
     options: MapOptions = {},
@@ -1074,7 +1037,7 @@ export class ThreadPoolExecutor implements Disposable, AsyncDisposable {
     return this.shutdownAsync();
   }
 
-  toString(): string {
+  override toString(): string {
     return `<ThreadPoolExecutor ${this.#prefix} maxWorkers=${this.#maxWorkers} threads=${this.#workers.length}${this.#shutdown ? " shut down" : ""}>`;
   }
 }
