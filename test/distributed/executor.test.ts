@@ -218,6 +218,19 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
     assert.deepEqual(seen.sort(), [1, 2]);
   });
 
+  test(
+    "a worker with --allow-source says loudly at start-up that anyone who can write to the queue runs any code",
+    T,
+    () => {
+      for (const w of workers.slice(0, 2)) {
+        assert.match(
+          w.log(),
+          /WARNING \[MainThread\] threading\.worker: !{100}\n--allow-source: this worker runs ANY function sent as source text to queue main\. Anyone who can write to that Redis queue can run any code on this machine/,
+        );
+      }
+    },
+  );
+
   describe("on a busy single worker", () => {
     let busy: Worker;
     const queue = "busy";
@@ -355,6 +368,7 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
       assert.equal(await exe.submit(work("double"), 3), 6);
       assert.equal(existsSync(marker), false, existsSync(marker) ? readFileSync(marker, "utf8") : "");
       assert.match(strict.log(), /WARNING \[MainThread\] threading\.worker: refused job/);
+      assert.doesNotMatch(strict.log(), /ANY function/, "no warning without --allow-source");
     });
   });
 });

@@ -1,5 +1,5 @@
 // RedisExecutor's faults, with real processes: a worker SIGKILL'd mid-task (BullMQ's stalled-job
-// recovery runs its jobs again: at least once), Redis restarting under load, a client that dies
+// recovery runs its jobs again: at least once; a job lost more than --max-stalled times fails), Redis restarting under load, a client that dies
 // with jobs in flight, and a worker stopped gracefully by SIGTERM. Workers run with a short lock
 // (--lock-duration) and stalled-job check (--stalled-interval) so that recovery takes ~1-2 s.
 import assert from "node:assert/strict";
@@ -140,6 +140,40 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
     assert.equal(queued.done(), false, "the worker took no new job");
     assert.match(w.log(), /INFO \[MainThread\] threading\.worker: SIGTERM: stopping gracefully/);
     assert.equal(queued.cancel(), true);
+    await ex.shutdownAsync();
+  });
+  test("a job lost with its worker more than --max-stalled times fails its future with a RuntimeError", T, async () => {
+    const args = [
+      "--threads",
+      "1",
+      "--concurrency",
+      "1",
+      "--allow",
+      "./tasks/",
+      "--max-stalled",
+      "0",
+      ...quickRecovery,
+    ];
+    const both = await Promise.all([
+      startWorker(redis.url, "maxstalled", args),
+      startWorker(redis.url, "maxstalled", args),
+    ]);
+    workers.push(...both);
+    const ex = new RedisExecutor({ redis: redis.url, queue: "maxstalled" });
+    const file = join(tmp, "maxstalled-started");
+    const f = ex.submit(work("started"), file, 60, "never");
+    await until("the task to start", () => existsSync(file) && readFileSync(file, "utf8") !== "");
+    const pid = Number(readFileSync(file, "utf8"));
+    const victim = both.find((w) => w.proc.pid === pid);
+    assert.ok(victim, `the task runs on one of the workers (pid ${pid})`);
+    victim.proc.kill("SIGKILL");
+    // The other worker's stalled-job check finds it lost once, more than --max-stalled 0 allows.
+    await assert.rejects(f.resultAsync(40), (e: Error) => {
+      assert.equal(e.name, "RuntimeError");
+      assert.match(e.message, /^the job failed in BullMQ: .*stalled more than allowable limit/);
+      return true;
+    });
+    assert.equal(f.cancelled(), false);
     await ex.shutdownAsync();
   });
   test(
