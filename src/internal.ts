@@ -28,7 +28,7 @@ export { startWorker, threadFlags, withoutRejected } from "./shared/exec-argv.js
 export { hubTestHook, hubWorker } from "./threads/hub-client.js";
 export { closing, dynamicImports, rewriteImports, tokenize } from "./transport/js-tokens.js";
 export { claimSlot, markEnded, markRunning, tableTestHooks } from "./threads/table.js";
-export { isIdentAlive, MAX_IDENT, setNextIds } from "./shared/runtime.js";
+export { ALIVE_NON_DAEMON, G, isIdentAlive, MAX_IDENT, setNextIds } from "./shared/runtime.js";
 export { freeNames } from "./transport/free-names.js";
 export { checkFreeNames } from "./transport/target.js";
 export {

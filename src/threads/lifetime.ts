@@ -6,9 +6,11 @@
  * thread, synchronously; there the main thread waits (Atomics.wait on the live non-daemon count in
  * the global block, which every ending thread decrements and notifies) until no non-daemon thread
  * is left, running its blocking duties (e.g. an excepthook it owns) meanwhile. Daemon threads are
- * then killed with the process.
+ * then killed with the process. Once the hub has died, every thread's Worker has died with it (they
+ * are its children), so the count can no longer fall, nor matter: the wait ends (a thread killed in
+ * the middle of claiming its slot would otherwise leave it one too high for ever).
  */
-import { ALIVE_NON_DAEMON, G, isRoot } from "../shared/runtime.js";
+import { ALIVE_NON_DAEMON, G, HUB_DEAD, HUB_READY, isRoot } from "../shared/runtime.js";
 import { runDuties } from "../shared/wait.js";
 import { beginBlocking, endBlocking } from "../shared/waiting.js";
 
@@ -17,6 +19,7 @@ if (isRoot) {
     if (Atomics.load(G, ALIVE_NON_DAEMON) === 0) return;
     const prev = beginBlocking(G, ALIVE_NON_DAEMON);
     for (let n = Atomics.load(G, ALIVE_NON_DAEMON); n > 0; n = Atomics.load(G, ALIVE_NON_DAEMON)) {
+      if (Atomics.load(G, HUB_READY) === HUB_DEAD) break;
       runDuties();
       Atomics.wait(G, ALIVE_NON_DAEMON, n, 50);
     }

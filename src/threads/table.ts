@@ -3,7 +3,8 @@
  *   FREE|ENDED --claim--> CLAIMING --(ident written)--> STARTING --(thread runs)--> RUNNING --> ENDED
  * and STARTING may go straight to ENDED when the worker dies before it runs. Exactly one party ends
  * a thread (a CAS to ENDED): the thread itself when run() is over, or the hub when the worker died;
- * that party also counts the thread out of the live non-daemon threads and wakes every joiner.
+ * that party also counts the thread out of the live non-daemon threads (by the daemon flag it read
+ * before its CAS: the slot may be claimed again right after it) and wakes every joiner.
  *
  * Generations: every claim bumps the generation held in the state word's high bits, and every
  * transition is a CAS on the whole word. A party acting for thread `ident` reads the state word
@@ -40,8 +41,11 @@ import {
   writeName,
 } from "../shared/runtime.js";
 
-/** @internal Test hooks: run between the reads of a table transition and its CAS (test/threads/table.test.ts). */
-export const tableTestHooks: { beforeCas?: () => void; claimFrom?: number } = {};
+/**
+ * @internal Test hooks (test/threads/table.test.ts): run between the reads of a table transition
+ * and its CAS, and right after markEnded()'s CAS; claimFrom: the slot the next claim tries first.
+ */
+export const tableTestHooks: { beforeCas?: () => void; afterCas?: () => void; claimFrom?: number } = {};
 
 let hint = 1;
 
@@ -99,16 +103,21 @@ export function claimSlot(name: string, daemon: boolean): [number, number] {
 /** Ends the thread `ident` in `slot` unless someone already did; returns whether this call did it. */
 export function markEnded(slot: number, ident: number): boolean {
   const i = slotIndex(slot, SLOT_STATE);
+  let daemon: number;
   for (;;) {
     const w = Atomics.load(G, i);
     const s = stateOf(w);
     if (s !== STARTING && s !== RUNNING) return false;
     if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return false;
+    // Read before the CAS, which validates it: once the slot is ENDED a new thread may claim it
+    // and write its own daemon flag, and the count would lose (or gain) this thread for good.
+    daemon = Atomics.load(G, slotIndex(slot, SLOT_DAEMON));
     tableTestHooks.beforeCas?.();
     if (Atomics.compareExchange(G, i, w, withState(w, ENDED)) === w) break;
   }
+  tableTestHooks.afterCas?.();
   Atomics.notify(G, i);
-  if (Atomics.load(G, slotIndex(slot, SLOT_DAEMON)) === 0) {
+  if (daemon === 0) {
     Atomics.sub(G, ALIVE_NON_DAEMON, 1);
     Atomics.notify(G, ALIVE_NON_DAEMON);
   }

@@ -170,3 +170,23 @@ test("a hub that crashes ends its threads itself: a join blocking the main threa
   assert.equal(r.stdout, "joined false\n");
   assert.match(r.stderr, /the hub worker failed: Error: test: the hub crashes/);
 });
+
+test("after the hub has died, the exit wait ends even with a non-daemon thread counted that never ran", T, () => {
+  const r = runChild(
+    `
+    import { Thread } from "threading";
+    import { ALIVE_NON_DAEMON, G, hubTestHook } from "${internal}";
+    const t = new Thread({ target: () => {} });
+    t.start();
+    t.join();
+    // As a thread killed in the middle of claiming its slot leaves it: counted, in no slot.
+    Atomics.add(G, ALIVE_NON_DAEMON, 1);
+    hubTestHook({ type: "test:crash" });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    console.log("exiting");
+  `,
+    30_000,
+  );
+  assert.equal(r.status, 0, `the exit wait hung: ${r.stderr}`);
+  assert.equal(r.stdout, "exiting\n");
+});

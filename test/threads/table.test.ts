@@ -3,7 +3,15 @@
 // on slots claimed directly in this process's table.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { claimSlot, isIdentAlive, markEnded, markRunning, tableTestHooks } from "../../dist/internal.js";
+import {
+  ALIVE_NON_DAEMON,
+  claimSlot,
+  G,
+  isIdentAlive,
+  markEnded,
+  markRunning,
+  tableTestHooks,
+} from "../../dist/internal.js";
 
 test("a late markEnded() for a thread that ended itself does not end the thread that reused its slot", () => {
   const [slot, old] = claimSlot("old", true);
@@ -48,4 +56,36 @@ test("markEnded() ends a thread exactly once, whoever calls it first", () => {
   assert.equal(markEnded(slot, next), true);
   markRunning(slot, next, 4);
   assert.equal(isIdentAlive(slot, next), false);
+});
+
+test("the live non-daemon count stays exact when a slot is claimed again right after its thread ended", () => {
+  // A non-daemon thread ends, and before its ender has counted it out, a daemon thread takes the
+  // slot (and the other way round): the count must follow the ended thread's flag, not the
+  // newcomer's, or the process waits for ever at exit (or exits under a live non-daemon thread).
+  for (const [first, second] of [
+    [false, true],
+    [true, false],
+  ]) {
+    const before = Atomics.load(G, ALIVE_NON_DAEMON);
+    const [slot, ident] = claimSlot("ending", first);
+    markRunning(slot, ident, 5);
+    let newcomer = 0;
+    tableTestHooks.afterCas = () => {
+      tableTestHooks.afterCas = undefined;
+      tableTestHooks.claimFrom = slot;
+      const [again, next] = claimSlot("newcomer", second);
+      tableTestHooks.claimFrom = undefined;
+      assert.equal(again, slot, "the newcomer took the slot");
+      newcomer = next;
+    };
+    try {
+      assert.equal(markEnded(slot, ident), true);
+    } finally {
+      tableTestHooks.afterCas = undefined;
+      tableTestHooks.claimFrom = undefined;
+    }
+    assert.equal(Atomics.load(G, ALIVE_NON_DAEMON), before + (second ? 0 : 1), `daemon ${first} then ${second}`);
+    assert.equal(markEnded(slot, newcomer), true);
+    assert.equal(Atomics.load(G, ALIVE_NON_DAEMON), before, "back where it was");
+  }
 });
