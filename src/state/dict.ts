@@ -38,7 +38,8 @@
  *                      by one 8-byte store, which readers read with one 8-byte load (no SEQ change:
  *                      a reader sees the old or the new number, whole); elsewhere (two words, which
  *                      a reader or a dying writer could tear) it goes to a new block as any value.
- *   insert             (index rebuilt into a new block when 3/4 full, published by INDEX := new)
+ *   insert             (index rebuilt into a new block when 3/4 full, published by INDEX := new,
+ *                      ICAP := its cap)
  *                      entry (and value block unless a number) filled, slot := [hash, entry];
  *                      COUNT++, USED++
  *   delete             slot.entry := DELETED; COUNT--; free entry and value (index shrunk when 1/8 full)
@@ -47,7 +48,8 @@
  * between the steps of a read.
  * Invariants: an entry reachable from INDEX is complete (key, order, value); a block is reused only
  * after a write section that made it unreachable, so a reader that saw it before fails validation;
- * COUNT = live slots, USED = live + deleted slots < cap.
+ * COUNT = live slots, USED = live + deleted slots < cap, ICAP = the cap of INDEX's block (outside a
+ * write window; a dead writer's repair recounts it).
  *
  * Insertion order: each new key takes the next value of a process-wide (per dict) 64-bit counter;
  * replacing a value keeps the key's place (Python's dict); delete + insert moves it to the end.
