@@ -2,7 +2,7 @@
  * The thread that talks to Redis for one RedisExecutor (executor.ts): it holds the BullMQ `Queue`
  * (jobs go in) and `QueueEvents` (outcomes come back), so futures settle while the executor's own
  * thread is blocked in `result()` or `wait()`, exactly as a pool thread's outcomes do
- * (futures/future.ts): post the outcome on the port, then store FINISHED in the future's word and
+ * (futures/future.ts, futures/slots.ts): post the outcome on the port, then store FINISHED in the future's word and
  * ring the executor thread's doorbell.
  *
  * Jobs get ids `${tag}-${seq}`, the tag being this executor's, so the events of other clients of the
@@ -28,11 +28,7 @@ import "../index.js";
 import type { MessagePort } from "node:worker_threads";
 import { loadBullMQ, redactedUrl, redisConnection, refusal } from "./connection.js";
 import type { RemoteTarget } from "./protocol.js";
-
-// Word states, as futures/future.ts.
-const PENDING = 0;
-const RUNNING = 1;
-const FINISHED = 3;
+import { finish, start } from "../futures/slots.js";
 
 /** Outcome kinds posted to the executor: [seq, kind, payload]. */
 export const DONE = 0;
@@ -192,13 +188,7 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
     if (out.length === 0) return;
     port.postMessage(out);
     out = [];
-    for (const t of finished) {
-      const words = slabs[t.slab] as Int32Array;
-      const expected = Atomics.load(words, t.index);
-      if (expected >> 2 === t.gen && (expected & 3) <= RUNNING) {
-        Atomics.compareExchange(words, t.index, expected, t.gen * 4 + FINISHED);
-      }
-    }
+    for (const t of finished) finish(slabs[t.slab] as Int32Array, t.index, t.gen);
     finished = [];
     Atomics.add(doorbell, 0, 1);
     Atomics.notify(doorbell, 0);
@@ -246,8 +236,7 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
     const t = tracked.get(seqOf(jobId));
     if (t === undefined) return;
     t.seen = Date.now();
-    const pending = t.gen * 4 + PENDING;
-    Atomics.compareExchange(slabs[t.slab] as Int32Array, t.index, pending, t.gen * 4 + RUNNING);
+    start(slabs[t.slab] as Int32Array, t.index, t.gen);
   });
   events.on("stalled", ({ jobId }: { jobId: string }) => {
     const t = tracked.get(seqOf(jobId));

@@ -21,7 +21,8 @@
 import { randomBytes } from "node:crypto";
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import { BrokenExecutor, RuntimeError, TimeoutError } from "../errors.js";
-import { blockUntil, doorbell, Future, type FutureLink, internals, PENDING } from "../futures/future.js";
+import { blockUntil, doorbell, Future, type FutureLink, internals } from "../futures/future.js";
+import { type Slot, Slots } from "../futures/slots.js";
 import { libraryFile } from "../shared/paths.js";
 import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
 import { deadlineOf, remaining, secondsMs, timeoutMs } from "../shared/wait.js";
@@ -65,9 +66,6 @@ export interface MapOptions {
 }
 
 const clientEntry = { module: libraryFile("distributed/client-thread.js"), export: "clientThread" };
-const SLAB_BITS = 10;
-const SLAB = 1 << SLAB_BITS;
-const GEN_MASK = 0x1fffffff;
 /** Completed jobs are kept this long in Redis (s) unless defaultJobOptions say otherwise; failed ones a day. */
 const DEFAULT_JOB_OPTIONS = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } };
 
@@ -83,9 +81,8 @@ interface MapSetup {
 
 interface Task {
   seq: number;
-  slab: number;
-  index: number;
-  gen: number;
+  /** Its future's word. */
+  slot: Slot;
 }
 
 function describe(fn: unknown, where: string): RemoteTarget {
@@ -121,10 +118,9 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
   #stopSent = false;
   #seq = 1;
   readonly #futures = new Map<number, Future<unknown>>();
-  #slabs: Int32Array[] = [];
+  /** The words of this executor's futures (futures/slots.ts). */
+  readonly #slots = new Slots();
   #slabsSent = 0;
-  #free: number[] = [];
-  #fresh = SLAB;
   readonly #keys = new WeakMap<object, number>();
   readonly #bySource = new Map<string, number>();
   #targets: RemoteTarget[] = [];
@@ -202,23 +198,11 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     this.#checkBroken();
     this.#start();
     const f = new Future<unknown>();
-    let handle: number;
-    if (this.#free.length > 0) handle = this.#free.pop() as number;
-    else {
-      if (this.#fresh === SLAB) {
-        this.#slabs.push(new Int32Array(new SharedArrayBuffer(SLAB * 4)));
-        this.#fresh = 0;
-      }
-      handle = ((this.#slabs.length - 1) << SLAB_BITS) | this.#fresh++;
-    }
-    const slab = handle >> SLAB_BITS;
-    const index = handle & (SLAB - 1);
-    const words = this.#slabs[slab] as Int32Array;
-    const gen = ((Atomics.load(words, index) >> 2) + 1) & GEN_MASK;
-    Atomics.store(words, index, gen * 4 + PENDING);
-    internals.bind(f, this.#link, words, index, gen);
+    const slot = this.#slots.take();
+    const { slab, index, gen } = slot;
+    internals.bind(f, this.#link, this.#slots.words(slot), index, gen);
     const seq = this.#seq++;
-    internals.setTask(f, { seq, slab, index, gen } satisfies Task);
+    internals.setTask(f, { seq, slot } satisfies Task);
     this.#futures.set(seq, f);
     this.#outbox.push(seq, key, mode, bytes, slab, index, gen);
     if (!this.#referenced) {
@@ -321,10 +305,11 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
         batch.f.push([k, this.#targets[k] as RemoteTarget]);
       this.#targetsSent = this.#targets.length;
     }
-    if (this.#slabsSent < this.#slabs.length) {
+    const slabs = this.#slots.slabs;
+    if (this.#slabsSent < slabs.length) {
       batch.s = [];
-      for (let n = this.#slabsSent; n < this.#slabs.length; n++) batch.s.push([n, this.#slabs[n] as Int32Array]);
-      this.#slabsSent = this.#slabs.length;
+      for (let n = this.#slabsSent; n < slabs.length; n++) batch.s.push([n, slabs[n] as Int32Array]);
+      this.#slabsSent = slabs.length;
     }
     if (this.#outbox.length > 0) {
       batch.j = this.#outbox;
@@ -380,7 +365,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     this.#futures.delete(seq);
     const task = internals.task(f) as Task | undefined;
     internals.setTask(f, undefined);
-    if (task !== undefined) this.#free.push((task.slab << SLAB_BITS) | task.index);
+    if (task !== undefined) this.#slots.give(task.slot);
   }
 
   #afterSettle(): void {

@@ -20,8 +20,6 @@ import { afterMs, deadlineOf, remaining, type Timeout, timeoutMs, timeoutOf, wai
 import { describe } from "../shared/waiting.js";
 import { CANCELLED, cancel, FINISHED, PENDING, RUNNING, stateAt } from "./slots.js";
 
-export { CANCELLED, FINISHED, PENDING, RUNNING } from "./slots.js";
-
 /** How long a blocking wait sleeps before it checks that the pool threads are still alive (ms). */
 const HEALTH_SLICE_MS = 50;
 
