@@ -19,6 +19,10 @@
  *   table                 MAX_THREADS slots, one per thread that is starting, running, or ended
  *   G64[NEXT_ID64]        (64-bit, after the table) ids of shared objects, never reused nor wrapping
  *   G64[NEXT_REF64]       (64-bit) refs of the buffer directory (transport/directory.ts), never reused
+ *   G64[PARK_STAMP64]     (64-bit) counts the parkings of idle workers in docks (threads/dock.ts)
+ *   G64[DOCK64 + 2d ...]  (64-bit) dock d: its state word and the last thread it was handed
+ *                         (threads/dock.ts: starts handed to idle workers directly)
+ *   dock bytes            (after the 64-bit words) DOCK_BYTES per dock: the run request handed over
  *
  * Object ids and directory refs are separate 64-bit counters handed out as JS numbers (below 2^53:
  * at a billion a second that takes 104 days; past it they raise instead of wrapping). A 32-bit id
@@ -102,10 +106,20 @@ export const SLOT_INTS = SLOT_WAIT + WAIT_WORDS;
 export const MAX_THREADS = 4096;
 /** Where the 64-bit words start, after the table (an even Int32 index: the BigInt64 view is aligned). */
 const WIDE = (TABLE + MAX_THREADS * SLOT_INTS + 1) & ~1;
-/** G64 words: the next shared-object id, the next directory ref. */
+/** G64 words: the next shared-object id, the next directory ref, then the docks (threads/dock.ts). */
 const NEXT_ID64 = 0;
 const NEXT_REF64 = 1;
-const WIDE_WORDS = 2;
+/** G64: how many times an idle worker has been parked in a dock (each parking's stamp, threads/dock.ts). */
+export const PARK_STAMP64 = 2;
+/** G64: the first dock's words; dock d has DOCK_WORDS words from DOCK64 + d * DOCK_WORDS. */
+export const DOCK64 = 3;
+/** Words of one dock: its state word, the last thread (slot, ident) it took. */
+export const DOCK_WORDS = 2;
+/** How many docks there are (idle workers beyond them wait in the hub only). */
+export const MAX_DOCKS = 16;
+/** Bytes of one dock's request area (a request that does not fit goes through the hub). */
+export const DOCK_BYTES = 8192;
+const WIDE_WORDS = DOCK64 + MAX_DOCKS * DOCK_WORDS;
 /** Idents stay below this: guards store `ident << 1` in one Int32 word (state/guard.ts). */
 export const MAX_IDENT = 2 ** 30 - 1;
 /** Set in G[NEXT_IDENT] once idents have wrapped around (see the file comment). */
@@ -132,7 +146,7 @@ const inherited: Bootstrap | undefined = (workerData as { threading?: Bootstrap 
 const workersInheritHooks = Number(process.versions.node.split(".")[0]) >= 22;
 
 function makeRoot(): Bootstrap {
-  const bytes = WIDE * 4 + WIDE_WORDS * 8;
+  const bytes = WIDE * 4 + WIDE_WORDS * 8 + MAX_DOCKS * DOCK_BYTES;
   const global = new SharedArrayBuffer(bytes);
   const g = new Int32Array(global);
   const g64 = new BigInt64Array(global, WIDE * 4, WIDE_WORDS);
@@ -154,8 +168,12 @@ function makeRoot(): Bootstrap {
 export const boot: Bootstrap = inherited ?? makeRoot();
 /** The global block as 32-bit words. */
 export const G = new Int32Array(boot.global);
-/** The global block's 64-bit counters. */
-const G64 = new BigInt64Array(boot.global, WIDE * 4, WIDE_WORDS);
+/** The global block's 64-bit words (counters, docks). */
+export const G64 = new BigInt64Array(boot.global, WIDE * 4, WIDE_WORDS);
+/** The request area of dock `dock` (threads/dock.ts): a 4-byte length, then the bytes. */
+export function dockBytes(dock: number): Uint8Array {
+  return new Uint8Array(boot.global, WIDE * 4 + WIDE_WORDS * 8 + dock * DOCK_BYTES, DOCK_BYTES);
+}
 /** True in the thread that made the global block (the program's main thread). */
 export const isRoot = inherited === undefined;
 /** True when this is a worker that `threading` did not start (rare: a hand-made Worker). */

@@ -7,7 +7,12 @@
  * thread, and noticing that a thread died, never waits for any user thread.
  *
  * Workers are reused: a worker whose thread has ended and left nothing behind says "idle"
- * (worker.ts) and runs the next thread. The hub keeps
+ * (worker.ts) and runs the next thread. A worker that comes back is parked in a dock (dock.ts) when
+ * one is free: a plain start then goes to it straight from the starting thread, and it parks itself
+ * again after each such thread, without a message to the hub; the hub takes a parked worker out of
+ * its dock for a start that comes through the hub, lets go of parked workers idle for IDLE_MS
+ * beyond SPARES, and clears the dock of a worker that exits (ending or failing the thread it held).
+ * The hub keeps
  *  - `ready`: idle workers, booted spares and returned ones, most recently idle last (a start takes
  *    the returned one idle last, the warmest, before any spare); at most MAX_IDLE returned ones, the
  *    rest are let go, and an unref'd reaper lets go of those idle for IDLE_MS beyond SPARES;
@@ -40,12 +45,14 @@ import {
   SLOT_MAILBOX,
   SLOT_STATE,
   STARTING,
+  MAX_DOCKS,
   slotIndex,
   stateOf,
 } from "../shared/runtime.js";
 import { type DirectoryMessage, releaseKib } from "../transport/directory.js";
 import { writeAll } from "./output.js";
-import { markEnded, markFailed, markHubDead } from "./table.js";
+import { markEnded, markFailed, markHubDead, START_LOST } from "./table.js";
+import { clear, dockState, dockWord, IDLE, parkIn, stampOf, take } from "./dock.js";
 import { type RunRequest, transferListOf } from "./thread.js";
 import { libraryFile } from "../shared/paths.js";
 import { listenInHub } from "./dump-signal.js";
@@ -82,6 +89,8 @@ function envMs(name: string, fallback: number): number {
 const MAX_IDLE = envCount("THREADING_IDLE_WORKERS", 4);
 /** How long an idle worker beyond the spares lives. */
 const IDLE_MS = envMs("THREADING_IDLE_SECONDS", 5_000);
+/** Docks used (dock.ts): the idle workers kept, up to MAX_DOCKS; beyond, they wait in `ready`. */
+const DOCKS = Math.min(MAX_IDLE, MAX_DOCKS);
 
 listenInHub();
 const workerUrl = libraryFile("threads/worker.js");
@@ -114,7 +123,10 @@ const served = new Set<MessagePort>();
 /** Workers that have run a thread. */
 const used = new WeakSet<Worker>();
 /** The thread each idle worker ran last: should the worker die before it has ended it, the hub does. */
-const lastRun = new WeakMap<Worker, RunRequest>();
+const lastRun = new WeakMap<Worker, { slot: number; ident: number }>();
+/** The worker parked in each dock (dock.ts), and the dock of each parked worker. */
+const docked: (Worker | undefined)[] = new Array(DOCKS).fill(undefined);
+const dockOf = new Map<Worker, number>();
 /** Workers made so far (for tests, see test:stats). */
 let spawned = 0;
 
@@ -166,6 +178,8 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
       return;
     }
     if (message === "exiting" || message === "settling") {
+      // A parked worker says so after a thread handed over in its dock: it has left the dock.
+      if (dockOf.has(worker)) undock(worker, clear(dockOf.get(worker) as number).last);
       const job = running.get(worker);
       if (job) job.leaving = true;
       dispatch();
@@ -200,6 +214,7 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
     served.delete(port1);
     const h = held.indexOf(port1);
     if (h >= 0) held.splice(h, 1);
+    if (dockOf.has(worker)) dockExited(worker, dockOf.get(worker) as number);
     const last = lastRun.get(worker);
     if (last) markEnded(last.slot, last.ident);
     const job = running.get(worker);
@@ -257,9 +272,71 @@ function failStart(request: RunRequest, reason: string): void {
 }
 
 /** True while the thread of `request` has not begun to run (its slot is still STARTING). */
-function neverRan(request: RunRequest): boolean {
+function neverRan(request: { slot: number; ident: number }): boolean {
   const state = stateOf(Atomics.load(G, slotIndex(request.slot, SLOT_STATE)));
   return state === STARTING && Atomics.load(G, slotIndex(request.slot, SLOT_IDENT)) === request.ident;
+}
+
+/** Parks the idle `worker` in a free dock; false if none is free. */
+function dock(worker: Worker): boolean {
+  const d = docked.indexOf(undefined);
+  if (d < 0) return false;
+  docked[d] = worker;
+  dockOf.set(worker, d);
+  worker.postMessage({ type: "dock", dock: d, gen: parkIn(d) });
+  reapDocksLater();
+  return true;
+}
+
+/** Bookkeeping of a worker out of its dock (the dock is EMPTY now): the thread it took last is its last run. */
+function undock(worker: Worker, last: [number, number] | null): void {
+  const d = dockOf.get(worker);
+  if (d === undefined) return;
+  dockOf.delete(worker);
+  docked[d] = undefined;
+  if (last) lastRun.set(worker, { slot: last[0], ident: last[1] });
+}
+
+/**
+ * A parked worker has exited (dock.ts, "what a dying party leaves"): a thread claimed in its dock
+ * that has not run is failed as START_LOST (its start() starts it again through the hub), one that
+ * runs is ended; the thread it took last is ended by the exit handler (lastRun).
+ */
+function dockExited(worker: Worker, d: number): void {
+  const { claim, last } = clear(d);
+  undock(worker, last);
+  if (claim === null) return;
+  const [slot, ident] = claim;
+  if (neverRan({ slot, ident })) markFailed(slot, ident, START_LOST);
+  else markEnded(slot, ident);
+}
+
+/** Parked workers that are idle now (not claimed). */
+function idleDocked(): number {
+  let n = 0;
+  for (const d of dockOf.values()) if (dockState(dockWord(d)) === IDLE) n++;
+  return n;
+}
+
+/** Takes the parked worker parked last out of its dock (a starter may claim each one first); undefined if none. */
+function takeDocked(): Worker | undefined {
+  for (;;) {
+    let best: Worker | undefined;
+    let stamp = -1n;
+    for (const [worker, d] of dockOf) {
+      const w = dockWord(d);
+      if (dockState(w) === IDLE && stampOf(w) > stamp) {
+        best = worker;
+        stamp = stampOf(w);
+      }
+    }
+    if (best === undefined) return undefined;
+    const last = take(dockOf.get(best) as number);
+    if (last !== false) {
+      undock(best, last);
+      return best;
+    }
+  }
 }
 
 function run(worker: Worker, request: RunRequest): void {
@@ -297,7 +374,9 @@ function returned(worker: Worker): void {
   }
   const next = waiting.shift();
   if (next) run(worker, next);
-  else if (ready.filter((r) => r.used).length >= MAX_IDLE) retire(worker);
+  else if (dock(worker)) {
+    // parked: starts reach it from their threads now
+  } else if (ready.filter((r) => r.used).length + dockOf.size >= MAX_IDLE) retire(worker);
   else {
     ready.push({ worker, since: performance.now(), used: true });
     reapLater();
@@ -338,23 +417,35 @@ function takeReady(fresh: boolean): Worker | undefined {
 
 function dispatch(): void {
   if (waiting.length === 0) {
-    if (!refill && ready.length + booting < SPARES) refill = setTimeout(topUp, 5);
+    if (!refill && ready.length + idleDocked() + booting < SPARES) refill = setTimeout(topUp, 5);
     return;
   }
   // A worker whose thread has just ended is coming back (its "idle" is already on the way): it
   // takes the next start (it is the warmest), ready workers the starts beyond those.
   const back = returning();
-  while (waiting.length > back && ready.length > 0) run(takeReady(false) as Worker, waiting.shift() as RunRequest);
+  while (waiting.length > back) {
+    const worker = takeWarm();
+    if (worker === undefined) break;
+    run(worker, waiting.shift() as RunRequest);
+  }
   for (let n = ready.length + booting + back; n < waiting.length; n++) if (!spawn()) break;
   // Refill the spares a moment later: booting a Worker takes a core for tens of milliseconds, and
   // the thread just handed out should get going first.
-  if (!refill && ready.length + booting < SPARES + waiting.length) refill = setTimeout(topUp, 5);
+  if (!refill && ready.length + idleDocked() + booting < SPARES + waiting.length) refill = setTimeout(topUp, 5);
+}
+
+/** The idle worker to run a start through the hub: one that ran a thread (waiting, then parked), else a spare. */
+function takeWarm(): Worker | undefined {
+  for (let i = ready.length - 1; i >= 0; i--) {
+    if ((ready[i] as Idle).used) return ready.splice(i, 1)[0]?.worker;
+  }
+  return takeDocked() ?? ready.pop()?.worker;
 }
 
 let refill: ReturnType<typeof setTimeout> | undefined;
 function topUp(): void {
   refill = undefined;
-  const coming = ready.length + booting + returning();
+  const coming = ready.length + idleDocked() + booting + returning();
   for (let n = coming; n < SPARES + waiting.length; n++) if (!spawn()) break;
 }
 
@@ -366,6 +457,37 @@ function reapLater(): void {
   const oldest = ready[0] as Idle;
   reaper = setTimeout(reap, Math.max(0, oldest.since + IDLE_MS - performance.now()) + 1);
   reaper.unref();
+}
+
+let dockReaper: ReturnType<typeof setTimeout> | undefined;
+/** The word each dock had at the last round of the dock reaper: unchanged since, it has been idle all along. */
+const seen = new Map<number, bigint>();
+
+/** Arms the dock reaper while parked workers beyond the spares are idle (unref'd). */
+function reapDocksLater(): void {
+  if (dockReaper !== undefined || ready.length + idleDocked() <= SPARES) return;
+  dockReaper = setTimeout(reapDocks, Math.max(IDLE_MS, 50));
+  dockReaper.unref();
+}
+
+/** Lets go of parked workers idle since the last round (oldest first), beyond the spares. */
+function reapDocks(): void {
+  dockReaper = undefined;
+  const idle = [...dockOf].filter(([, d]) => dockState(dockWord(d)) === IDLE);
+  idle.sort(([, a], [, b]) => (stampOf(dockWord(a)) < stampOf(dockWord(b)) ? -1 : 1));
+  for (const [worker, d] of idle) {
+    const w = dockWord(d);
+    if (seen.get(d) === w && ready.length + idleDocked() > SPARES) {
+      const last = take(d);
+      if (last !== false) {
+        undock(worker, last);
+        retire(worker);
+        continue;
+      }
+    }
+    seen.set(d, w);
+  }
+  reapDocksLater();
 }
 
 function reap(): void {
@@ -498,9 +620,10 @@ function handle(port: MessagePort, message: HubMessage): void {
     case "test:stats": {
       // [idle workers, of them ever used, running, booting, workers made so far, 1 = answered]
       const out = new Int32Array(message.into);
-      out[0] = ready.length;
-      out[1] = ready.filter((r) => r.used).length;
-      out[2] = running.size;
+      const parked = idleDocked();
+      out[0] = ready.length + parked;
+      out[1] = ready.filter((r) => r.used).length + parked;
+      out[2] = running.size + dockOf.size - parked;
       out[3] = booting;
       out[4] = spawned;
       Atomics.store(out, 5, 1);
@@ -514,8 +637,10 @@ function handle(port: MessagePort, message: HubMessage): void {
       break;
     case "test:failSpawns": {
       failingSpawns = message.fail;
-      if (failingSpawns) for (const idle of ready.splice(0)) retire(idle.worker);
-      else dispatch();
+      if (failingSpawns) {
+        for (const idle of ready.splice(0)) retire(idle.worker);
+        for (let worker = takeDocked(); worker; worker = takeDocked()) retire(worker);
+      } else dispatch();
       break;
     }
   }

@@ -40,6 +40,9 @@ const real = {
   clearImmediate: globalThis.clearImmediate,
 };
 
+/** setImmediate as it was before trackTimers(): what the worker itself schedules, never dropped. */
+export const untrackedSetImmediate = real.setImmediate;
+
 let tracking = false;
 
 /**

@@ -40,6 +40,7 @@ import {
   withState,
   writeName,
 } from "../shared/runtime.js";
+import { clearAllDocks } from "./dock.js";
 
 /**
  * @internal Test hooks (test/threads/table.test.ts): run between the reads of a table transition
@@ -124,28 +125,46 @@ export function markEnded(slot: number, ident: number): boolean {
   return true;
 }
 
-/** Publishes that the thread in `slot` runs (start() returns once it sees this). */
-export function markRunning(slot: number, ident: number, nativeId: number): void {
+/**
+ * Publishes that the thread in `slot` runs (start() returns once it sees this); false if the
+ * thread is no longer starting (its start was failed meanwhile: it must not run).
+ */
+export function markRunning(slot: number, ident: number, nativeId: number): boolean {
   const i = slotIndex(slot, SLOT_STATE);
   const w = Atomics.load(G, i);
-  if (stateOf(w) !== STARTING || Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return;
+  if (stateOf(w) !== STARTING || Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return false;
   Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), nativeId);
-  Atomics.compareExchange(G, i, w, withState(w, RUNNING));
+  const ran = Atomics.compareExchange(G, i, w, withState(w, RUNNING)) === w;
   Atomics.notify(G, i);
+  return ran;
 }
 
-/** Ends a thread whose worker could not even start; its start() then throws (native id -1). */
-export function markFailed(slot: number, ident: number): void {
+/** The native id of a thread that never started (markFailed). */
+export const START_FAILED = -1;
+/**
+ * The native id of a thread handed straight to an idle worker (dock.ts) that exited before it ran a
+ * line: nothing of the start was transferred, so its start() starts it again through the hub.
+ */
+export const START_LOST = -2;
+
+/** Ends a thread whose worker could not even start; its start() then throws (native id `code`, below 0). */
+export function markFailed(slot: number, ident: number, code: number = START_FAILED): void {
   if (stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE))) !== STARTING) return;
   if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return;
-  Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), -1);
+  Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), code);
   markEnded(slot, ident);
 }
 
 /** True when the thread `ident` in `slot` never started (see markFailed). */
 export function startFailed(slot: number, ident: number): boolean {
+  return Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident && Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID)) < 0;
+}
+
+/** True when the thread `ident` in `slot` never started because its docked worker exited first (START_LOST). */
+export function startLost(slot: number, ident: number): boolean {
   return (
-    Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident && Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID)) === -1
+    Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident &&
+    Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID)) === START_LOST
   );
 }
 
@@ -159,6 +178,7 @@ export function startFailed(slot: number, ident: number): boolean {
 export function markHubDead(): void {
   if (Atomics.exchange(G, HUB_READY, HUB_DEAD) === HUB_DEAD) return;
   Atomics.notify(G, HUB_READY);
+  clearAllDocks();
   for (let slot = 1; slot < MAX_THREADS; slot++) {
     const s = stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)));
     if (s === STARTING || s === RUNNING) {

@@ -7,8 +7,8 @@
  * from another thread agree (`===`).
  *
  * start(): claim a table slot (STARTING), send the target and the encoded arguments (and, for a
- * subclass, its source and own fields) to the hub, and wait on the slot until the worker marks it
- * RUNNING. The worker runs run(); when it is over, it sends the subclass's fields back on a
+ * subclass, its source and own fields) to an idle worker parked in a dock (dock.ts: a plain start,
+ * no hub involved) or else to the hub, and wait on the slot until the worker marks it RUNNING. The worker runs run(); when it is over, it sends the subclass's fields back on a
  * MessagePort, then marks the slot ENDED. Because the fields are posted before the slot ends, the
  * creator finds them (receiveMessageOnPort) whenever it sees the thread ended: fields are copied
  * back before isAlive() turns false, even while the creator's event loop is not running.
@@ -50,7 +50,8 @@ import { checkResourceLimits } from "./resource-limits.js";
 import { startFailure } from "../transport/directory.js";
 import { onThreadReset } from "../shared/thread-reset.js";
 import { sendToHub } from "./hub-client.js";
-import { claimSlot as claimThread, markEnded as endThread, markFailed, startFailed } from "./table.js";
+import { claimSlot as claimThread, markEnded as endThread, markFailed, startFailed, startLost } from "./table.js";
+import { handToDock } from "./dock.js";
 import { locate, type SourceLocation } from "../transport/locate.js";
 import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type TargetSpec } from "../transport/target.js";
 
@@ -349,20 +350,47 @@ export class Thread<A extends unknown[] = any[]> {
     if (this.#started) throw new RuntimeError("threads can only be started once");
     const request = this.#request();
     this.#started = true;
+    this.#send(request, false);
+    return request;
+  }
+
+  /**
+   * Claims a slot for the thread and hands `request` over: to a parked worker (dock.ts) when it
+   * moves nothing (no transferList, no fields to copy back) and needs no worker of its own, else
+   * (or `viaHub`) to the hub.
+   */
+  #send(request: RunRequest, viaHub: boolean): void {
     const [slot, ident] = claimThread(this.#name, this.#daemon);
     this.#slot = slot;
     this.#ident = ident;
     request.slot = slot;
     request.ident = ident;
     remember(-ident, this);
+    const plain =
+      !viaHub &&
+      request.copyBack === null &&
+      request.transfer.length === 0 &&
+      !request.isolated &&
+      request.resourceLimits === null &&
+      Atomics.load(G, HUB_READY) === 1;
     try {
-      sendToHub({ type: "start", request }, transferListOf(request));
+      if (!(plain && handToDock(request))) sendToHub({ type: "start", request }, transferListOf(request));
     } catch (e) {
       endThread(slot, ident);
       this.#unstart();
       throw e instanceof RuntimeError ? new RuntimeError(`can't start new thread: ${e.message}`) : e;
     }
-    return request;
+  }
+
+  /**
+   * After the wait for RUNNING: a start handed to a parked worker that exited before running it
+   * (START_LOST; nothing was transferred) is sent again, through the hub, in a new slot. True if so.
+   */
+  #resend(request: RunRequest): boolean {
+    const ident = this.#ident as number;
+    if (!startLost(this.#slot, ident)) return false;
+    this.#send(request, true);
+    return true;
   }
 
   /**
@@ -370,13 +398,15 @@ export class Thread<A extends unknown[] = any[]> {
    * At most once per Thread: a second call is a RuntimeError.
    */
   start(): void {
-    this.#launch();
-    const i = slotIndex(this.#slot, SLOT_STATE);
-    const since = performance.now();
-    for (let w = Atomics.load(G, i); this.#starting(w); w = Atomics.load(G, i)) {
-      waitBlocking(G, i, w, HUB_CHECK_MS);
-      this.#checkHub(since);
-    }
+    const request = this.#launch();
+    do {
+      const i = slotIndex(this.#slot, SLOT_STATE);
+      const since = performance.now();
+      for (let w = Atomics.load(G, i); this.#starting(w); w = Atomics.load(G, i)) {
+        waitBlocking(G, i, w, HUB_CHECK_MS);
+        this.#checkHub(since);
+      }
+    } while (this.#resend(request));
     this.#checkStarted();
   }
 
@@ -424,13 +454,15 @@ export class Thread<A extends unknown[] = any[]> {
 
   /** The async twin of `start()`: resolves once the thread is running. */
   async startAsync(): Promise<void> {
-    this.#launch();
-    const i = slotIndex(this.#slot, SLOT_STATE);
-    const since = performance.now();
-    for (let w = Atomics.load(G, i); this.#starting(w); w = Atomics.load(G, i)) {
-      await waitAsync(G, i, w, HUB_CHECK_MS);
-      this.#checkHub(since);
-    }
+    const request = this.#launch();
+    do {
+      const i = slotIndex(this.#slot, SLOT_STATE);
+      const since = performance.now();
+      for (let w = Atomics.load(G, i); this.#starting(w); w = Atomics.load(G, i)) {
+        await waitAsync(G, i, w, HUB_CHECK_MS);
+        this.#checkHub(since);
+      }
+    } while (this.#resend(request));
     this.#checkStarted();
   }
 

@@ -12,6 +12,10 @@
  *    post "settling", mark ENDED, wait for them, reset, post "idle" (or exit if more is left); or
  *  - end the worker: when the thread asked for a worker of its own (isolated, resourceLimits) or
  *    left something that could still call back (reuse.ts verdict()): post "exiting", mark ENDED, exit.
+ * An idle worker the hub has parked in a dock (dock.ts) sleeps in Atomics.wait() on the dock's word
+ * (parkHere()) until a starter writes a request there, or the hub takes it out; a thread handed over
+ * so, when it ends clean, resets, parks the worker again in that dock and then marks the thread
+ * ENDED, without a word to the hub (finishDocked()).
  * The hub lets an idle worker go with a "retire" message, never terminate(): a worker stopped
  * between "idle" and marking its thread ENDED would leave that thread alive for ever.
  * In the thread, process.exit() throws SystemExit (below): the thread's stack unwinds and the
@@ -33,9 +37,10 @@ import { reportException } from "./excepthook.js";
 import { beforeUserImport } from "../transport/loaders.js";
 import { installDirectOutput, writeAll } from "./output.js";
 import { markEnded, markRunning } from "./table.js";
-import { dropTimers, recordStartState, settle, trackTimers, verdict } from "./reuse.js";
+import { dropTimers, recordStartState, settle, trackTimers, untrackedSetImmediate, verdict } from "./reuse.js";
 import { resetThreadState } from "../shared/thread-reset.js";
 import { compileTarget, evaluate } from "../transport/target.js";
+import { leave, type Parking, park, repark } from "./dock.js";
 import { adoptSelf, libraryClasses, type RunRequest, type Thread } from "./thread.js";
 
 installDirectOutput();
@@ -103,6 +108,8 @@ interface Run {
   self: Thread | undefined;
   /** finish() has run for it: the thread is over, whatever of its code still runs. */
   over: boolean;
+  /** For a start handed over in a dock (dock.ts): the dock, and its BUSY word for this thread. */
+  dock: { index: number; busy: bigint } | undefined;
 }
 
 /** The thread this worker runs now (undefined while idle). */
@@ -155,6 +162,10 @@ function finish(run: Run): void {
   run.over = true;
   if (running === run) running = undefined;
   const { request } = run;
+  if (run.dock) {
+    finishDocked(request, run.dock);
+    return;
+  }
   let left: "clean" | "settling" | "dirty" = "dirty";
   try {
     copyFieldsBack(run);
@@ -167,14 +178,87 @@ function finish(run: Run): void {
   }
   if (left === "dirty") realExit(0);
   else if (left === "clean") reset();
-  else {
-    // Operations the thread left in flight complete first (reuse.ts settle()); the thread has
-    // ended, and the hub does not count on this worker until it says "idle".
-    void settle().then((clean) => {
-      if (!clean || running !== undefined) realExit(0);
-      else if (reset()) parentPort?.postMessage("idle");
-    });
+  else afterSettling();
+}
+
+/**
+ * Operations the thread left in flight complete first (reuse.ts settle()); the thread has ended,
+ * and the hub does not count on this worker until it says "idle".
+ */
+function afterSettling(): void {
+  void settle().then((clean) => {
+    if (!clean || running !== undefined) realExit(0);
+    else if (reset()) parentPort?.postMessage("idle");
+  });
+}
+
+/**
+ * finish() of a thread handed over in a dock (no fields to copy back: such starts go through the
+ * hub). Clean: reset, park again in the dock, *then* mark the thread ENDED, so that a join() that
+ * returns finds the worker parked and the next start() takes it without waiting; the dock's last
+ * word names the thread for the hub should the worker die in between (dock.ts). Otherwise: leave
+ * the dock, tell the hub, mark ENDED, then settle or exit as finish() does.
+ */
+function finishDocked(request: RunRequest, dock: { index: number; busy: bigint }): void {
+  dropTimers();
+  const left = verdict();
+  if (left === "clean") {
+    if (reset()) {
+      parkAgain(dock);
+      if (testHook("exitAfterRepark")) realExit(1);
+    }
+    markEnded(request.slot, request.ident);
+    parkSoon();
+    return;
   }
+  parked = null;
+  leave(dock.index, dock.busy);
+  parentPort?.postMessage(left === "settling" ? "settling" : "exiting");
+  markEnded(request.slot, request.ident);
+  if (left === "dirty") realExit(0);
+  else afterSettling();
+}
+
+/** Where this worker is parked (dock.ts), null when it is not. */
+let parked: Parking | null = null;
+
+/** Parks the worker again in the dock of the thread that was handed over there (dock.ts repark()). */
+function parkAgain(dock: { index: number; busy: bigint }): void {
+  const gen = repark(dock.index, dock.busy);
+  parked = gen === null ? null : { dock: dock.index, gen };
+}
+
+/**
+ * Sleeps in the dock, from the event loop's next turn (what the ended thread's code queued runs
+ * first), until a request comes (run it) or the dock is no longer this worker's (back to the event
+ * loop, where the hub's message waits).
+ */
+function parkSoon(): void {
+  untrackedSetImmediate(() => {
+    if (parked === null || running !== undefined) return;
+    const place = parked;
+    const handed = park<RunRequest>(place);
+    if (handed === null) {
+      if (parked === place) parked = null;
+      return;
+    }
+    if (testHook("exitOnClaim")) realExit(1);
+    void run(handed.request, { index: place.dock, busy: handed.busy });
+  });
+}
+
+/**
+ * @internal Test hooks a thread's own code sets on its worker (test/threads/dock.test.ts), each used
+ * once, and said on stderr when it fires.
+ */
+function testHook(name: "exitOnClaim" | "exitAfterRepark"): boolean {
+  const hooks = (globalThis as Record<symbol, Record<string, boolean> | undefined>)[
+    Symbol.for("threading.test.worker")
+  ];
+  if (!hooks?.[name]) return false;
+  hooks[name] = false;
+  writeAll(2, `threading: test hook ${name} fired\n`);
+  return true;
 }
 
 /** Resets what belonged to the thread that ended, for the next one; false (and the worker exits) if it cannot. */
@@ -194,23 +278,35 @@ function reset(): boolean {
   return true;
 }
 
-async function run(request: RunRequest): Promise<void> {
+async function run(request: RunRequest, dock?: Run["dock"]): Promise<void> {
   if (running !== undefined) {
-    // The hub hands a worker a thread only once it has said "idle": two at once is a bug here.
+    // The hub hands a worker a thread only once it has said "idle", a starter only once it is
+    // parked in a dock: two at once is a bug here.
     writeAll(2, `threading: a worker got thread ${request.name} while it runs ${running.request.name}\n`);
     realExit(70);
     return;
   }
-  const run: Run = { request, self: undefined, over: false };
+  const run: Run = { request, self: undefined, over: false, dock };
   running = run;
+  // A start through the hub: the hub has taken this worker out of any dock.
+  if (dock === undefined) parked = null;
   boot.slot = request.slot;
   boot.ident = request.ident;
   const adoption = { slot: request.slot, ident: request.ident, name: request.name, daemon: request.daemon };
-  // Whatever the last thread's leftover code started after it ended goes; then count what exists.
+  // Whatever the last thread's leftover code started after it ended goes.
   dropTimers();
-  recordStartState();
   run.self = adoptSelf(lib.Thread as Function, adoption);
-  markRunning(request.slot, request.ident, kernelThreadId);
+  if (!markRunning(request.slot, request.ident, kernelThreadId) && dock) {
+    // Handed over in a dock, but failed before it ran (its start() starts it again, or raises): it
+    // must not run. Nothing of it ran: park again.
+    run.over = true;
+    running = undefined;
+    if (reset()) parkAgain(dock);
+    parkSoon();
+    return;
+  }
+  // Count what exists before the thread's own code runs (after RUNNING: its start() returns sooner).
+  recordStartState();
   try {
     const target = request.target ? await compileTarget(request.target) : undefined;
     const args = decode(request.args.value, request.args.marked) as unknown[];
@@ -238,10 +334,16 @@ async function run(request: RunRequest): Promise<void> {
 
 // Load the whole library now, while the worker is a spare, so a run request finds it ready.
 const lib = (await import("../index.js")) as Record<string, unknown>;
-parentPort?.on("message", (message: RunRequest | { type: "retire" }) => {
+parentPort?.on("message", (message: RunRequest | { type: "retire" } | { type: "dock"; dock: number; gen: bigint }) => {
   // "retire": the hub lets this idle worker go (hub.ts retire()); it exits from here, between threads.
   if (message.type === "retire") {
     if (running === undefined) realExit(0);
+    return;
+  }
+  // "dock": the hub has parked this idle worker in a dock (dock.ts): it sleeps there.
+  if (message.type === "dock") {
+    parked = { dock: message.dock, gen: message.gen };
+    parkSoon();
     return;
   }
   void run(message);

@@ -93,6 +93,11 @@ test("a Worker that cannot be made fails only that start(); the Thread can be st
     warm.start();
     warm.join();
     hubTestHook({ type: "test:failSpawns", fail: true });
+    // Answered once the hub has let go of its idle workers, those parked in docks too (a plain
+    // start goes straight to a parked worker, and needs no new Worker).
+    const into = new SharedArrayBuffer(24);
+    hubTestHook({ type: "test:stats", into });
+    Atomics.wait(new Int32Array(into), 5, 0, 10_000);
     const t = new Thread({ name: "t", target: () => console.log("t ran") });
     const limited = new Thread({ resourceLimits: { maxOldGenerationSizeMb: 64 }, target: () => console.log("limited ran") });
     for (const x of [t, limited]) {

@@ -1,0 +1,319 @@
+/**
+ * Docks: a start handed straight to an idle worker, without the hub and without a message.
+ *
+ * A start through the hub wakes two sleeping threads one after the other (the hub, then an idle
+ * worker, each through its event loop), and the worker's return to the hub is one more message.
+ * A dock is a place in shared memory (G64 and the dock bytes, shared/runtime.ts) where the hub parks
+ * an idle worker that has run a thread; the worker then sleeps in Atomics.wait() on the dock's
+ * state word (park()), its event loop stopped. A thread that starts a plain thread (no
+ * transferList, not a subclass, not isolated, no resourceLimits, arguments without shared memory,
+ * a request of at most DOCK_BYTES) claims the warmest parked worker itself, writes the request
+ * (v8.serialize) into the dock and wakes it. The worker runs the thread and, when it ends clean,
+ * parks itself again in the same dock: the next start finds it there, and neither the start nor
+ * the return wakes the hub.
+ *
+ * A dock is two 64-bit words, its state word and the last thread it took (slot | ident << 12; 0 =
+ * none), and DOCK_BYTES of request (a 4-byte length, then the bytes). The state word is
+ * generation (18 bits) | payload (42 bits) | state (3 bits); every transition bumps the generation
+ * except a starter's two steps, which keep the one it saw. States:
+ *   EMPTY              no worker.
+ *   IDLE(stamp)        its worker is idle and may be claimed; `stamp` (G64[PARK_STAMP64]) orders
+ *                      parkings, the highest is the warmest worker.
+ *   CLAIMED(slot, ident) a starter owns the dock and writes the request of thread `ident` (slot `slot`).
+ *   BUSY(slot, ident)  the request is written: only the worker moves the dock on (or the hub once
+ *                      the worker has exited).
+ *   GONE               its worker has left the dock after a thread that left something behind (it
+ *                      settles, or exits); the hub empties the dock when it hears so, or at the exit.
+ * Transitions:
+ *   hub      EMPTY -> IDLE            parkIn(): a worker came back idle (then told its dock)
+ *   starter  IDLE(g) -> CLAIMED(g)    handToDock(), a CAS; then it writes the request
+ *   starter  CLAIMED(g) -> BUSY(g)    handToDock(), a CAS, then a notify
+ *   worker   CLAIMED(g) -> IDLE(g+1)  park(): the request was not written within PATIENCE_MS
+ *   hub      IDLE -> EMPTY            take(): the worker runs a start through the hub, or is let go
+ *                                     (notified: the parked worker goes back to its event loop)
+ *   worker   BUSY -> IDLE             repark(): its thread ended clean (before it is marked ENDED)
+ *   worker   BUSY -> GONE             leave(): its thread left something (before it tells the hub)
+ *   hub      any -> EMPTY             clear(): the worker exited, or said it settles or exits
+ * Invariants: only a CLAIMED dock's starter writes its bytes, and only while its word is CLAIMED
+ * with its generation; the worker reads them only once the word is BUSY (the Atomics on the word
+ * order the bytes). A worker sleeps in a dock only while the dock's generation is that of its own
+ * parking (the hub tells it the generation with the dock; repark() and a take-back give the next
+ * one), so a worker told of a dock the hub has taken back since never sleeps there, and no two
+ * workers ever wait on one dock.
+ * What a dying party leaves:
+ *   - a starter, between its claim and BUSY: the worker waits PATIENCE_MS, then takes the dock back
+ *     to IDLE with a new generation, so the starter's second CAS fails (it then starts elsewhere).
+ *   - a worker, at any instruction: the hub (its parent) sees it exit and clears its dock. CLAIMED
+ *     or BUSY with a thread that has not run yet is failed as START_LOST (nothing was transferred:
+ *     its start() starts it again through the hub); BUSY with a running thread is ended; and the
+ *     thread in the last word is ended (a worker parks itself before it marks its thread ENDED).
+ *   - the hub: every worker dies with it; markHubDead (table.ts) empties the docks and ends every
+ *     thread; a claim that raced it leaves a STARTING thread, which its start() fails once it sees
+ *     the hub dead.
+ */
+import { DefaultSerializer, deserialize } from "node:v8";
+import {
+  DOCK_BYTES,
+  DOCK_WORDS,
+  DOCK64,
+  dockBytes,
+  G64,
+  isIdentAlive,
+  MAX_DOCKS,
+  PARK_STAMP64,
+} from "../shared/runtime.js";
+
+export const EMPTY = 0n;
+export const IDLE = 1n;
+export const CLAIMED = 2n;
+export const BUSY = 3n;
+export const GONE = 4n;
+const STATE = 7n;
+const PAYLOAD_SHIFT = 3n;
+const PAYLOAD = (1n << 42n) - 1n;
+const GEN_SHIFT = 45n;
+const GEN = (1n << 18n) - 1n;
+
+/** How long a parked worker waits for the request of a claim before it takes its dock back (ms). */
+const PATIENCE_MS = 250;
+
+export function dockState(word: bigint): bigint {
+  return word & STATE;
+}
+function payload(word: bigint): bigint {
+  return (word >> PAYLOAD_SHIFT) & PAYLOAD;
+}
+function make(gen: bigint, data: bigint, state: bigint): bigint {
+  return ((gen & GEN) << GEN_SHIFT) | ((data & PAYLOAD) << PAYLOAD_SHIFT) | state;
+}
+/** `word`'s successor: the next generation, in `state` with `data`. */
+function next(word: bigint, data: bigint, state: bigint): bigint {
+  return make(((word >> GEN_SHIFT) & GEN) + 1n, data, state);
+}
+/** `word`'s generation, in `state` with `data`. */
+function same(word: bigint, data: bigint, state: bigint): bigint {
+  return make((word >> GEN_SHIFT) & GEN, data, state);
+}
+function threadBits(slot: number, ident: number): bigint {
+  return BigInt(slot) | (BigInt(ident) << 12n);
+}
+function threadOf(bits: bigint): [number, number] {
+  return [Number(bits & 0xfffn), Number(bits >> 12n)];
+}
+function wordAt(dock: number): number {
+  return DOCK64 + dock * DOCK_WORDS;
+}
+
+const areas: Uint8Array[] = [];
+function area(dock: number): Uint8Array {
+  let a = areas[dock];
+  if (a === undefined) {
+    a = dockBytes(dock);
+    areas[dock] = a;
+  }
+  return a;
+}
+
+/** @internal Test hooks: run by a starter between its claim and its BUSY (test/threads/dock.test.ts). */
+export const dockTestHooks: { afterClaim?: (dock: number) => void } = {};
+
+/**
+ * v8.serialize(), except that shared memory refuses: a SharedArrayBuffer throws already, but a view
+ * of one (a typed array on shared memory) would be written as a copy of its bytes, and the thread
+ * must get the shared memory itself.
+ */
+class Serializer extends DefaultSerializer {
+  // Node's DefaultSerializer writes every ArrayBufferView as a host object (@types/node omits it).
+  _writeHostObject(object: object): void {
+    if (ArrayBuffer.isView(object) && !(object.buffer instanceof ArrayBuffer)) throw new TypeError("shared memory");
+    (DefaultSerializer.prototype as unknown as { _writeHostObject(o: object): void })._writeHostObject.call(
+      this,
+      object,
+    );
+  }
+}
+
+/** The request's bytes, or null when it cannot go through a dock (shared memory in it, or too big). */
+function bytesOf(request: unknown): Uint8Array | null {
+  const serializer = new Serializer();
+  try {
+    serializer.writeHeader();
+    serializer.writeValue(request);
+  } catch {
+    return null; // shared memory among the arguments (a shared object): through the hub
+  }
+  const bytes = serializer.releaseBuffer();
+  return bytes.length + 4 <= DOCK_BYTES ? bytes : null;
+}
+
+/**
+ * In a starting thread: hands `request` (slot and ident set) to the warmest parked worker. False
+ * when it cannot go through a dock or no worker took it (none parked, or each one tried was
+ * claimed first): the hub runs it then.
+ */
+export function handToDock(request: { slot: number; ident: number }): boolean {
+  let bytes: Uint8Array | null | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let dock = -1;
+    let word = 0n;
+    let stamp = -1n;
+    for (let d = 0; d < MAX_DOCKS; d++) {
+      const w = Atomics.load(G64, wordAt(d));
+      if ((w & STATE) === IDLE && payload(w) > stamp) {
+        dock = d;
+        word = w;
+        stamp = payload(w);
+      }
+    }
+    if (dock < 0) return false;
+    bytes ??= bytesOf(request);
+    if (bytes === null) return false;
+    const i = wordAt(dock);
+    const bits = threadBits(request.slot, request.ident);
+    const claimed = same(word, bits, CLAIMED);
+    if (Atomics.compareExchange(G64, i, word, claimed) !== word) continue;
+    const a = area(dock);
+    new DataView(a.buffer, a.byteOffset, 4).setUint32(0, bytes.length);
+    a.set(bytes, 4);
+    dockTestHooks.afterClaim?.(dock);
+    if (Atomics.compareExchange(G64, i, claimed, same(word, bits, BUSY)) === claimed) {
+      Atomics.notify(G64, i);
+      return true;
+    }
+    // The dock was taken back (the worker gave up waiting, or exited): unless the thread was
+    // failed meanwhile (its start() then sees why), try another one.
+    if (!isIdentAlive(request.slot, request.ident)) return true;
+  }
+  return false;
+}
+
+/** The generation of a dock word: a worker's dock is its own while the generation is the one it parked with. */
+export function genOf(word: bigint): bigint {
+  return (word >> GEN_SHIFT) & GEN;
+}
+
+/** Where a worker is parked: its dock, and the generation of its parking there (see park()). */
+export interface Parking {
+  dock: number;
+  gen: bigint;
+}
+
+/**
+ * In a worker parked at `place`: sleeps until a starter hands it a request, and returns it (with
+ * the dock's BUSY word, which the worker hands back to repark() or leave()), after recording its
+ * thread as the dock's last; or returns null once the dock is no longer its own (another
+ * generation: the hub took it out, its message waits in the event loop; or the worker was told of a
+ * dock that the hub had taken back already).
+ */
+export function park<R>(place: Parking): { request: R; busy: bigint } | null {
+  const { dock } = place;
+  const i = wordAt(dock);
+  for (;;) {
+    const w = Atomics.load(G64, i);
+    const state = w & STATE;
+    if (genOf(w) !== place.gen) return null;
+    if (state === IDLE) {
+      Atomics.wait(G64, i, w);
+    } else if (state === CLAIMED) {
+      // Its starter writes the request; should it not finish, the dock is taken back (its second CAS fails).
+      if (Atomics.wait(G64, i, w, PATIENCE_MS) === "timed-out") {
+        const back = next(w, Atomics.load(G64, PARK_STAMP64), IDLE);
+        if (Atomics.compareExchange(G64, i, w, back) === w) place.gen = genOf(back);
+      }
+    } else if (state === BUSY) {
+      Atomics.store(G64, i + 1, payload(w));
+      const a = area(dock);
+      const length = new DataView(a.buffer, a.byteOffset, 4).getUint32(0);
+      return { request: deserialize(a.subarray(4, 4 + length)) as R, busy: w };
+    } else {
+      return null;
+    }
+  }
+}
+
+/**
+ * In the worker whose handed-over thread (`busy`, the dock's word) ended clean: parks it again.
+ * Returns the generation of the new parking (null if the dock is no longer the worker's).
+ */
+export function repark(dock: number, busy: bigint): bigint | null {
+  const stamp = Atomics.add(G64, PARK_STAMP64, 1n) + 1n;
+  const i = wordAt(dock);
+  const idle = next(busy, stamp, IDLE);
+  if (Atomics.compareExchange(G64, i, busy, idle) !== busy) return null;
+  Atomics.notify(G64, i);
+  return genOf(idle);
+}
+
+/** In the worker whose handed-over thread left something behind: leaves the dock (the hub empties it). */
+export function leave(dock: number, busy: bigint): void {
+  const i = wordAt(dock);
+  if (Atomics.compareExchange(G64, i, busy, next(busy, 0n, GONE)) === busy) Atomics.notify(G64, i);
+}
+
+/**
+ * In the hub: parks the idle worker in the empty `dock`; returns the generation of the parking,
+ * which the hub tells the worker (it sleeps there while the dock has that generation).
+ */
+export function parkIn(dock: number): bigint {
+  const i = wordAt(dock);
+  Atomics.store(G64, i + 1, 0n);
+  const stamp = Atomics.add(G64, PARK_STAMP64, 1n) + 1n;
+  const idle = next(Atomics.load(G64, i), stamp, IDLE);
+  Atomics.store(G64, i, idle);
+  return genOf(idle);
+}
+
+/** The state word of `dock` now. */
+export function dockWord(dock: number): bigint {
+  return Atomics.load(G64, wordAt(dock));
+}
+
+/** The stamp of an IDLE word (higher: parked more recently). */
+export function stampOf(word: bigint): bigint {
+  return payload(word);
+}
+
+/**
+ * In the hub: takes the worker parked in `dock` out of it (IDLE -> EMPTY, and wakes it) if no
+ * starter claimed it first. Returns the last thread it took ([slot, ident], or null), or false if
+ * it was not IDLE.
+ */
+export function take(dock: number): [number, number] | null | false {
+  const i = wordAt(dock);
+  const w = Atomics.load(G64, i);
+  if ((w & STATE) !== IDLE || Atomics.compareExchange(G64, i, w, next(w, 0n, EMPTY)) !== w) return false;
+  Atomics.notify(G64, i);
+  const last = Atomics.load(G64, i + 1);
+  return last === 0n ? null : threadOf(last);
+}
+
+/**
+ * In the hub, once the worker of `dock` has exited or said it leaves: empties the dock whatever its
+ * state. Returns the word it had, the thread of a CLAIMED or BUSY word, and the last thread the
+ * worker took (each [slot, ident] or null).
+ */
+export function clear(dock: number): {
+  word: bigint;
+  claim: [number, number] | null;
+  last: [number, number] | null;
+} {
+  const i = wordAt(dock);
+  for (;;) {
+    const w = Atomics.load(G64, i);
+    if (Atomics.compareExchange(G64, i, w, next(w, 0n, EMPTY)) === w) {
+      Atomics.notify(G64, i);
+      const last = Atomics.load(G64, i + 1);
+      const state = w & STATE;
+      return {
+        word: w,
+        claim: state === CLAIMED || state === BUSY ? threadOf(payload(w)) : null,
+        last: last === 0n ? null : threadOf(last),
+      };
+    }
+  }
+}
+
+/** When the hub has died: empties every dock, so that no start is handed to a dead worker. */
+export function clearAllDocks(): void {
+  for (let d = 0; d < MAX_DOCKS; d++) clear(d);
+}

@@ -1,0 +1,144 @@
+// Starts handed straight to a parked worker (src/threads/dock.ts): the races of the dock protocol,
+// made to happen with hooks (a starter that stalls or is overtaken between its claim and its
+// BUSY, a worker that exits as it takes a claim or after it parks itself again), and what must not
+// go through a dock (shared memory among the arguments: it would arrive as a copy).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { runChild } from "../child.js";
+
+const T = { timeout: 60_000 };
+const internal = new URL("../../dist/internal.js", import.meta.url).href;
+
+/**
+ * Child prelude: `stats()` from the hub, `parked()` waits until a worker is parked. Threads say that
+ * they ran on stdout: their arguments must hold no shared memory, or the start goes through the hub.
+ */
+const prelude = `
+  const { Thread } = await import("threading");
+  const { dockTestHooks, hubTestHook } = await import("${internal}");
+  const stats = () => {
+    const into = new SharedArrayBuffer(24);
+    hubTestHook({ type: "test:stats", into });
+    const out = new Int32Array(into);
+    Atomics.wait(out, 5, 0, 10_000);
+    return { idle: out[0], used: out[1], running: out[2], spawned: out[4] };
+  };
+  const parked = async () => {
+    for (const until = Date.now() + 20_000; stats().used < 1 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const say = (what) => console.log(what);
+  const warm = new Thread({ target: () => {} });
+  warm.start();
+  warm.join();
+  await parked();
+`;
+
+test("a starter overtaken between its claim and its request: both threads run once", T, () => {
+  const r = runChild(
+    `${prelude}
+    let nested;
+    dockTestHooks.afterClaim = () => {
+      dockTestHooks.afterClaim = undefined;
+      // Another start while this one holds the dock CLAIMED: it must not take that worker.
+      nested = new Thread({ target: say, args: ["nested ran"] });
+      nested.start();
+    };
+    const t = new Thread({ target: say, args: ["t ran"] });
+    t.start();
+    t.join();
+    nested.join();
+    `,
+    45_000,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.stdout.split("\n").sort(), ["", "nested ran", "t ran"]);
+});
+
+test("a starter that stalls after its claim: the worker takes its dock back, the thread still runs once", T, () => {
+  const r = runChild(
+    `${prelude}
+    dockTestHooks.afterClaim = () => {
+      dockTestHooks.afterClaim = undefined;
+      // Longer than the worker waits for the request of a claim (PATIENCE_MS).
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600);
+    };
+    let hooked = false;
+    const before = dockTestHooks.afterClaim;
+    dockTestHooks.afterClaim = (d) => { hooked = true; before(d); };
+    const t = new Thread({ target: say, args: ["t ran"] });
+    t.start();
+    t.join();
+    // The worker that gave up is parked again, and runs the next start.
+    await parked();
+    const u = new Thread({ target: say, args: ["u ran"] });
+    u.start();
+    u.join();
+    console.log("hooked", hooked);
+    `,
+    45_000,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "t ran\nu ran\nhooked true\n");
+});
+
+test("a parked worker that exits as it takes a start: the start runs elsewhere, start() does not fail", T, () => {
+  const r = runChild(
+    `${prelude}
+    // The thread arms its own worker (parked again when it ends: the warmest): the next start it
+    // takes from its dock, it exits first.
+    const arm = new Thread({ target: () => { globalThis[Symbol.for("threading.test.worker")] = { exitOnClaim: true }; } });
+    arm.start();
+    arm.join();
+    const t = new Thread({ target: say, args: ["t ran"] });
+    t.start();
+    t.join();
+    console.log("alive", t.isAlive());
+    `,
+    45_000,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "t ran\nalive false\n");
+  assert.match(r.stderr, /test hook exitOnClaim fired/);
+});
+
+test("a worker that exits after parking itself again, before its thread is ENDED: join() returns", T, () => {
+  const r = runChild(
+    `${prelude}
+    // The hook fires as this very thread ends: its worker exits between parking and ENDED.
+    const arm = new Thread({ target: () => { globalThis[Symbol.for("threading.test.worker")] = { exitAfterRepark: true }; } });
+    arm.start();
+    arm.join(20);
+    const t = new Thread({ target: say, args: ["t ran"] });
+    t.start();
+    t.join(20);
+    console.log("alive", arm.isAlive(), t.isAlive());
+    `,
+    45_000,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "t ran\nalive false false\n");
+  assert.match(r.stderr, /test hook exitAfterRepark fired/);
+});
+
+test("shared memory among the arguments stays shared (such a start goes through the hub)", T, () => {
+  const r = runChild(
+    `${prelude}
+    const view = new Float64Array(new SharedArrayBuffer(16));
+    for (let i = 1; i <= 3; i++) {
+      const t = new Thread({ target: (v, n) => { v[0] = n; v[1] = v[1] + 1; }, args: [view, i] });
+      t.start();
+      t.join();
+    }
+    const plain = new Float64Array(2);
+    const t = new Thread({ target: (v) => { v[0] = 9; }, args: [plain] });
+    t.start();
+    t.join();
+    console.log(view[0], view[1], plain[0]);
+    `,
+    45_000,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "3 3 0\n");
+});
