@@ -13,6 +13,7 @@
  * report reads the owner live instead, and lists those held even when nobody waits for them.
  */
 import {
+  ALIVE_NON_DAEMON,
   CLAIMING,
   ENDED,
   FREE,
@@ -142,9 +143,14 @@ function describeWait(w: SeenWait, locks: Map<number, LockSeen>, now: number): s
     case "hub reply":
       what = "a reply from the hub (a queue item's shared buffer)";
       break;
-    case "exit":
-      what = "the non-daemon threads to end (process exit)";
+    case "exit": {
+      const counted = Atomics.load(G, ALIVE_NON_DAEMON);
+      const live = liveThreads().filter(([slot]) => slot > 0 && Atomics.load(G, slotIndex(slot, SLOT_DAEMON)) === 0);
+      what = `the non-daemon threads to end (process exit; ${counted} counted, ${live.length} live${
+        counted > live.length ? ": more counted than left, a bug in threading — please report it" : ""
+      })`;
       break;
+    }
     case "Future":
       what = "Futures (result()/exception()/wait()/asCompleted())";
       break;
