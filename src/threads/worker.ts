@@ -39,7 +39,7 @@ import { installDirectOutput, writeAll } from "./output.js";
 import { markEnded, markRunning } from "./table.js";
 import { dropTimers, recordStartState, settle, trackTimers, untrackedSetImmediate, verdict } from "./reuse.js";
 import { resetThreadState } from "../shared/thread-reset.js";
-import { compileTarget, evaluate } from "../transport/target.js";
+import { compileTarget, evaluate, type TargetSpec } from "../transport/target.js";
 import { leave, type Parking, park, repark } from "./dock.js";
 import { adoptSelf, libraryClasses, type RunRequest, type Thread } from "./thread.js";
 
@@ -278,6 +278,32 @@ function reset(): boolean {
   return true;
 }
 
+type Target = (...args: unknown[]) => unknown;
+/**
+ * Function targets compiled on this worker, by what was sent (source, name, base, location): a
+ * program that starts threads with one function in a loop compiles it once per worker. The
+ * function object is the worker's, as its module instances are (a property set on it stays).
+ */
+const compiled = new Map<string, Target>();
+
+function keyOf(spec: TargetSpec & { kind: "function" }): string {
+  const at = spec.location ? `${spec.location.url}:${spec.location.line}:${spec.location.column}` : "";
+  return `${spec.name}\u0000${spec.base}\u0000${at}\u0000${spec.source}`;
+}
+
+function compiledBefore(spec: TargetSpec): Target | undefined {
+  return spec.kind === "function" ? compiled.get(keyOf(spec)) : undefined;
+}
+
+async function compile(spec: TargetSpec): Promise<Target> {
+  const fn = await compileTarget(spec);
+  if (spec.kind === "function") {
+    if (compiled.size >= 256) compiled.clear();
+    compiled.set(keyOf(spec), fn);
+  }
+  return fn;
+}
+
 async function run(request: RunRequest, dock?: Run["dock"]): Promise<void> {
   if (running !== undefined) {
     // The hub hands a worker a thread only once it has said "idle", a starter only once it is
@@ -308,7 +334,7 @@ async function run(request: RunRequest, dock?: Run["dock"]): Promise<void> {
   // Count what exists before the thread's own code runs (after RUNNING: its start() returns sooner).
   recordStartState();
   try {
-    const target = request.target ? await compileTarget(request.target) : undefined;
+    const target = request.target ? (compiledBefore(request.target) ?? (await compile(request.target))) : undefined;
     const args = decode(request.args.value, request.args.marked) as unknown[];
     // Barriers among the arguments start importing their module actions on arrival; let them
     // finish, so a blocking wait() in the target finds its action ready.
