@@ -133,8 +133,22 @@ class Serializer extends DefaultSerializer {
   }
 }
 
+/**
+ * Whether this runtime has v8's Serializer (Bun has not: "node:v8 Serializer is not yet
+ * implemented"). Without it no start goes through a dock, and the hub parks no worker in one.
+ */
+export const docksWork: boolean = (() => {
+  try {
+    new DefaultSerializer().writeHeader();
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 /** The request's bytes, or null when it cannot go through a dock (shared memory in it, or too big). */
 function bytesOf(request: unknown): Uint8Array | null {
+  if (!docksWork) return null;
   const serializer = new Serializer();
   try {
     serializer.writeHeader();

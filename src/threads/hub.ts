@@ -52,7 +52,7 @@ import {
 import { type DirectoryMessage, releaseKib } from "../transport/directory.js";
 import { writeAll } from "./output.js";
 import { markEnded, markFailed, markHubDead, START_LOST } from "./table.js";
-import { clear, dockState, dockWord, IDLE, parkIn, stampOf, take } from "./dock.js";
+import { clear, dockState, docksWork, dockWord, IDLE, parkIn, stampOf, take } from "./dock.js";
 import { type RunRequest, transferListOf } from "./thread.js";
 import { libraryFile } from "../shared/paths.js";
 import { listenInHub } from "./dump-signal.js";
@@ -89,8 +89,8 @@ function envMs(name: string, fallback: number): number {
 const MAX_IDLE = envCount("THREADING_IDLE_WORKERS", 4);
 /** How long an idle worker beyond the spares lives. */
 const IDLE_MS = envMs("THREADING_IDLE_SECONDS", 5_000);
-/** Docks used (dock.ts): the idle workers kept, up to MAX_DOCKS; beyond, they wait in `ready`. */
-const DOCKS = Math.min(MAX_IDLE, MAX_DOCKS);
+/** Docks used (dock.ts): the idle workers kept, up to MAX_DOCKS; beyond, they wait in `ready`. None where docks cannot work. */
+const DOCKS = docksWork ? Math.min(MAX_IDLE, MAX_DOCKS) : 0;
 
 listenInHub();
 const workerUrl = libraryFile("threads/worker.js");
