@@ -1,7 +1,10 @@
 // Executors: tiny-task throughput (1e5 tasks returning their argument, 2 threads) and the latency of
-// one task awaited at a time, for threading's ThreadPoolExecutor beside piscina, tinypool and
-// CPython's ThreadPoolExecutor (a python3 subprocess), in the same run.
+// one task awaited at a time, for threading's ThreadPoolExecutor beside the bare postMessage limits
+// (a hand-written echo pool of 2 workers that batches, and one postMessage round trip), piscina,
+// tinypool and CPython's ThreadPoolExecutor (a python3 subprocess), in the same run.
 // Run: npm run build && node --import tsx bench/futures.ts
+// FUTURES_BENCH_QUICK=1: the executor and the bare baselines only (no piscina, tinypool, CPython).
+import { Worker } from "node:worker_threads";
 import Piscina from "piscina";
 import { ThreadPoolExecutor, wait } from "threading";
 import { Tinypool } from "tinypool";
@@ -11,6 +14,9 @@ const N = 100_000;
 const SEQ = 2_000;
 const ROUNDS = 3;
 const echoFile = new URL("./fixtures/echo-worker.mjs", import.meta.url).href;
+const bareFile = new URL("./fixtures/echo-pool-worker.mjs", import.meta.url);
+/** Tasks per message of the bare pool (the executor's largest batch too, balance.ts). */
+const BATCH = 512;
 
 interface Result {
   name: string;
@@ -66,6 +72,65 @@ async function pool(
   return { name, throughput: median(tp), latency: median(lat) };
 }
 
+/**
+ * The bare limits, no library: (throughput) a hand-written pool of 2 workers: the N calls are
+ * spread over the workers in batches of BATCH (one postMessage each way per batch) and every
+ * result is stored in order; (latency) one worker, one postMessage and its answer awaited per call.
+ */
+async function bare(): Promise<Result> {
+  const workers = [new Worker(bareFile), new Worker(bareFile)];
+  let results: unknown[] = [];
+  let got = 0;
+  let done: () => void = () => {};
+  let answer: (v: unknown) => void = () => {};
+  for (const w of workers) {
+    w.on("message", (m: unknown) => {
+      if (typeof m === "number") {
+        answer(m);
+        return;
+      }
+      const out = m as number[];
+      const base = out[0] as number;
+      for (let i = 1; i < out.length; i++) results[base + i - 1] = out[i];
+      got += out.length - 1;
+      if (got === results.length) done();
+    });
+  }
+  const one = (w: Worker, x: number) =>
+    new Promise<unknown>((resolve) => {
+      answer = resolve;
+      w.postMessage(x);
+    });
+  for (const w of workers) await one(w, 0);
+  const tp: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = performance.now();
+    results = new Array(N);
+    got = 0;
+    const all = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    for (let base = 0, k = 0; base < N; base += BATCH, k++) {
+      const n = Math.min(BATCH, N - base);
+      const batch = new Array(n + 1);
+      batch[0] = base;
+      for (let i = 0; i < n; i++) batch[i + 1] = base + i;
+      (workers[k % 2] as Worker).postMessage(batch);
+    }
+    await all;
+    tp.push(N / ((performance.now() - t) / 1000));
+  }
+  const lat: number[] = [];
+  const w = workers[0] as Worker;
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = performance.now();
+    for (let i = 0; i < SEQ; i++) await one(w, i);
+    lat.push(((performance.now() - t) * 1000) / SEQ);
+  }
+  await Promise.all(workers.map((x) => x.terminate()));
+  return { name: "bare postMessage (echo pool of 2 / one round trip)", throughput: median(tp), latency: median(lat) };
+}
+
 function cpython(): Result {
   const [tp, lat] = python(`
 import time, statistics
@@ -88,7 +153,8 @@ print(statistics.median(tp)); print(statistics.median(lat))
 }
 
 export async function futuresRows(): Promise<Result[]> {
-  const results: Result[] = [await ours()];
+  const results: Result[] = [await ours(), await bare()];
+  if (process.env.FUTURES_BENCH_QUICK) return results;
   const piscina = new Piscina({ filename: echoFile, minThreads: 2, maxThreads: 2 });
   results.push(
     await pool(
@@ -120,13 +186,16 @@ export async function futuresRows(): Promise<Result[]> {
 /** Prints the executor table (called by bench/run.ts, or run this file alone). */
 export async function run(): Promise<void> {
   const results = await futuresRows();
+  const limit = results.find((r) => r.name.startsWith("bare")) as Result;
   const base = results.find((r) => r.name.startsWith("piscina"))?.throughput ?? Number.NaN;
   console.log(`\n## Executors: ${N} tiny tasks on 2 threads, and ${SEQ} tasks awaited one at a time\n`);
-  console.log("| pool | throughput (tasks/s) | vs piscina | sequential await (µs/task) |");
-  console.log("|---|---:|---:|---:|");
+  console.log(
+    "| pool | throughput (tasks/s) | vs bare pool | vs piscina | sequential await (µs/task) | vs bare round trip |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|");
   for (const r of results) {
     console.log(
-      `| ${r.name} | ${r.throughput.toFixed(0)} | ${(r.throughput / base).toFixed(2)}x | ${r.latency.toFixed(1)} |`,
+      `| ${r.name} | ${r.throughput.toFixed(0)} | ${(r.throughput / limit.throughput).toFixed(2)}x | ${(r.throughput / base).toFixed(2)}x | ${r.latency.toFixed(1)} | ${(r.latency / limit.latency).toFixed(2)}x |`,
     );
   }
 }
