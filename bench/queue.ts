@@ -1,7 +1,8 @@
 // Benchmarks for issue 5 (queues): items/s through a Queue between threads, 1 producer -> 1 consumer
 // and 2 -> 2, for numbers, short strings and small objects, beside a bare SharedArrayBuffer int32
-// ring (the limit), postMessage between the same threads, and CPython's queue.Queue; and the
-// latency of one item handed to a consumer blocked in get().
+// ring (the limit; for 2 -> 2 a bare MPMC ring), postMessage between the same threads, and CPython's
+// queue.Queue; and the latency of one item handed to a consumer blocked in get(), beside a bare
+// Atomics.notify wake of a sleeping thread.
 // `node --import tsx bench/run.ts queue` (after `npm run build`); QUEUE_BENCH_N sets items per run.
 import { MessageChannel } from "node:worker_threads";
 import { Event, Queue, sleep, Thread } from "threading";
@@ -92,6 +93,71 @@ function ringRun(): number {
 }
 
 /**
+ * 2 producers -> 2 consumers through a bare shared-memory MPMC ring of int32 (Vyukov's bounded
+ * queue: a sequence word per cell, producers and consumers each claim a position with one CAS):
+ * the limit for a 2 -> 2 queue in shared memory, with no codec, no maxsize, no shutdown. A thread
+ * that finds its cell not ready spins a little, then waits 50 µs on the cell's sequence word.
+ */
+function mpmcRingRun(): number {
+  const SIZE = 8192; // a power of two
+  // [0] enqueue position, [16] dequeue position (own cache lines), then SIZE sequence words, SIZE values.
+  const r = new Int32Array(new SharedArrayBuffer((32 + 2 * SIZE) * 4));
+  for (let i = 0; i < SIZE; i++) r[32 + i] = i;
+  const go = new Event();
+  const each = Math.floor(N / 2);
+  const threads: Thread[] = [];
+  for (let p = 0; p < 2; p++) {
+    threads.push(
+      new Thread({
+        target: (r: Int32Array, go: Event, n: number, size: number) => {
+          go.wait();
+          const mask = size - 1;
+          for (let i = 0; i < n; i++) {
+            for (let spins = 0; ; spins++) {
+              const pos = Atomics.load(r, 0);
+              const cell = 32 + (pos & mask);
+              const seq = Atomics.load(r, cell);
+              if (seq === pos) {
+                if (Atomics.compareExchange(r, 0, pos, (pos + 1) | 0) === pos) {
+                  r[cell + size] = i;
+                  Atomics.store(r, cell, (pos + 1) | 0);
+                  Atomics.notify(r, cell);
+                  break;
+                }
+              } else if (((seq - pos) | 0) < 0 && spins > 64) Atomics.wait(r, cell, seq, 0.05);
+            }
+          }
+        },
+        args: [r, go, each, SIZE],
+      }),
+      new Thread({
+        target: (r: Int32Array, go: Event, n: number, size: number) => {
+          go.wait();
+          const mask = size - 1;
+          for (let i = 0; i < n; i++) {
+            for (let spins = 0; ; spins++) {
+              const pos = Atomics.load(r, 16);
+              const cell = 32 + (pos & mask);
+              const seq = Atomics.load(r, cell);
+              if (seq === ((pos + 1) | 0)) {
+                if (Atomics.compareExchange(r, 16, pos, (pos + 1) | 0) === pos) {
+                  r[cell + size];
+                  Atomics.store(r, cell, (pos + size) | 0);
+                  Atomics.notify(r, cell);
+                  break;
+                }
+              } else if (((seq - (pos + 1)) | 0) < 0 && spins > 64) Atomics.wait(r, cell, seq, 0.05);
+            }
+          }
+        },
+        args: [r, go, each, SIZE],
+      }),
+    );
+  }
+  return (each * 2) / timed(threads, go);
+}
+
+/**
  * postMessage between the same threads: `pairs` producer -> consumer MessageChannels, N items in all
  * (for 2->2, two independent channels: the best postMessage can do, with no shared queue at all).
  */
@@ -166,6 +232,42 @@ function handoffLatency(): { median: number; p99: number } {
   return { median: median(lat), p99: sorted[Math.floor(sorted.length * 0.99)] as number };
 }
 
+/**
+ * The same measurement with a bare futex word instead of a queue: the thread sleeps in
+ * Atomics.wait, the main thread stores the send time and notifies. The VM's wake-up of a sleeping
+ * thread, the limit of any hand-off to a sleeper (issue 14: the queue's p99 within 1.5x of this p99).
+ */
+function bareWakeLatency(): { median: number; p99: number } {
+  const w = new Int32Array(new SharedArrayBuffer(32));
+  const rounds = 300;
+  const t = new Thread({
+    target: (w: Int32Array, n: number) => {
+      const f = new Float64Array(w.buffer);
+      for (let i = 0; i < n; i++) {
+        while (Atomics.load(w, 0) === i) Atomics.wait(w, 0, i);
+        f[2] = performance.timeOrigin + performance.now() - (f[1] as number);
+        Atomics.store(w, 1, i + 1);
+        Atomics.notify(w, 1);
+      }
+    },
+    args: [w, rounds],
+  });
+  t.start();
+  const f = new Float64Array(w.buffer);
+  const lat: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    sleep(0.002);
+    f[1] = performance.timeOrigin + performance.now();
+    Atomics.store(w, 0, i + 1);
+    Atomics.notify(w, 0);
+    while (Atomics.load(w, 1) !== i + 1) Atomics.wait(w, 1, i);
+    lat.push((f[2] as number) * 1000);
+  }
+  t.join();
+  const sorted = [...lat].sort((a, b) => a - b);
+  return { median: median(lat), p99: sorted[Math.floor(sorted.length * 0.99)] as number };
+}
+
 export async function run(): Promise<void> {
   // Warm the hub and the thread spares.
   const w = new Thread({ target: () => {} });
@@ -217,6 +319,8 @@ for P in (1,2):
         baselineName: "bare SAB int32 ring (limit)",
       });
   }
+  const mpmc = mpmcRingRun();
+  let pm2Numbers = Number.NaN;
   for (const [i, kind] of KINDS.entries()) {
     const v = queueRun(kind, 2, 2);
     rows.push({
@@ -226,28 +330,46 @@ for P in (1,2):
       baseline: py[3 + i],
       baselineName: "CPython queue.Queue",
     });
+    const pm = postMessageRun(kind, 2);
+    if (kind === "number") pm2Numbers = pm;
     rows.push({
       what: `Queue 2->2 ${kind}s`,
       value: v,
       unit: "items/s",
-      baseline: postMessageRun(kind, 2),
+      baseline: pm,
       baselineName: "postMessage, 2 channels",
     });
+    if (kind === "number")
+      rows.push({
+        what: "Queue 2->2 numbers",
+        value: v,
+        unit: "items/s",
+        baseline: mpmc,
+        baselineName: "bare SAB int32 MPMC ring (limit)",
+      });
   }
+  rows.push({
+    what: "bare SAB int32 MPMC ring 2->2",
+    value: mpmc,
+    unit: "items/s",
+    baseline: pm2Numbers,
+    baselineName: "postMessage, 2 channels",
+  });
   const lat = handoffLatency();
+  const bare = bareWakeLatency();
   rows.push({
     what: "one item to a consumer blocked in get(), median",
     value: lat.median,
     unit: "µs",
-    baseline: 15,
-    baselineName: "goal",
+    baseline: bare.median,
+    baselineName: "bare Atomics.notify wake",
   });
   rows.push({
     what: "one item to a consumer blocked in get(), p99",
     value: lat.p99,
     unit: "µs",
-    baseline: 50,
-    baselineName: "goal",
+    baseline: bare.p99,
+    baselineName: "bare Atomics.notify wake (goal <= 1.5x)",
   });
   printTable(`Queues (issue 5), ${N} items per run`, rows);
 }
