@@ -207,14 +207,22 @@ export class RingEngine implements Engine {
       }
     }
     lockP(h);
-    if (h[FIFO.SHUTDOWN] === 0 && (h[FIFO.MAXSIZE] as number) <= 0) this.store(st);
+    if (this.roomNow()) this.store(st);
     else driveBlocking(this.putSteps(st, block, ms, what));
+  }
+
+  /** Under P_LOCK: not shut down and room for one more item (the fast path of put: no generator). */
+  private roomNow(): boolean {
+    const h = this.h;
+    if (h[FIFO.SHUTDOWN] !== 0) return false;
+    const max = h[FIFO.MAXSIZE] as number;
+    return max <= 0 || !this.isFull(max);
   }
 
   async putAsync(st: Staged, ms: number, what: string): Promise<void> {
     const h = this.h;
     lockP(h);
-    if (h[FIFO.SHUTDOWN] === 0 && (h[FIFO.MAXSIZE] as number) <= 0) this.store(st);
+    if (this.roomNow()) this.store(st);
     else return driveAsync(this.putSteps(st, true, ms, what));
   }
 

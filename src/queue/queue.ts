@@ -63,7 +63,12 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       this.#eng = this._makeEngine(this.#h);
       this.#id = newObjectId();
     }
-    describe(this.#h.buffer, this._kind as WaitKind, this.#id);
+    const kind = this._kind;
+    this.#putWhat = `${kind}.put()`;
+    this.#putAsyncWhat = `${kind}.putAsync()`;
+    this.#getWhat = `${kind}.get()`;
+    this.#getAsyncWhat = `${kind}.getAsync()`;
+    describe(this.#h.buffer, kind as WaitKind, this.#id);
   }
 
   /**
@@ -86,19 +91,11 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     return "Queue";
   }
 
-  /** The class name used in error messages. */
-  #what(method: "put" | "putAsync" | "get" | "getAsync"): string {
-    // Made once per queue object and method: a put or get builds no string unless it throws.
-    const names = (this.#names ??= {
-      put: `${this._kind}.put()`,
-      putAsync: `${this._kind}.putAsync()`,
-      get: `${this._kind}.get()`,
-      getAsync: `${this._kind}.getAsync()`,
-    });
-    return names[method];
-  }
-
-  #names: Record<"put" | "putAsync" | "get" | "getAsync", string> | undefined;
+  // The calls' names in error messages, made once per queue object (a put or get builds no string).
+  readonly #putWhat: string;
+  readonly #putAsyncWhat: string;
+  readonly #getWhat: string;
+  readonly #getAsyncWhat: string;
 
   /** The bound given at construction (0 = unbounded). Settable, as in Python, for every thread. */
   get maxsize(): number {
@@ -133,7 +130,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   put(item: T, block?: boolean, timeout?: number | null): void;
   put(item: T, options: BlockOptions): void;
   put(item: T, block: boolean | BlockOptions = true, timeout?: number | null): void {
-    const what = this.#what("put");
+    const what = this.#putWhat;
     let ms = 0;
     if (block === true) ms = timeoutMs(timeout, what);
     else if (block !== false) {
@@ -154,7 +151,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
 
   /** The async twin of `put()`: resolves once the item is in the queue. */
   async putAsync(item: T, timeout?: Timeout): Promise<void> {
-    const what = this.#what("putAsync");
+    const what = this.#putAsyncWhat;
     const ms = timeoutMs(timeout, what);
     const st = new Staged();
     this._stage(item, st, true);
@@ -179,7 +176,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   get(block?: boolean, timeout?: number | null): T;
   get(options: BlockOptions): T;
   get(block: boolean | BlockOptions = true, timeout?: number | null): T {
-    const what = this.#what("get");
+    const what = this.#getWhat;
     let ms = 0;
     if (block === true) ms = timeoutMs(timeout, what);
     else if (block !== false) {
@@ -192,7 +189,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
 
   /** The async twin of `get()`. */
   async getAsync(timeout?: Timeout): Promise<T> {
-    const what = this.#what("getAsync");
+    const what = this.#getAsyncWhat;
     return (await this.#eng.getAsync(timeoutMs(timeout, what), what)) as T;
   }
 
