@@ -12,7 +12,6 @@ await build({
     "src/index.ts",
     "src/internal.ts",
     "src/queue/index.ts",
-    "src/threads/hub-boot.ts",
     "src/threads/hub.ts",
     "src/threads/worker.ts",
     "src/threads/timer-run.ts",

@@ -26,6 +26,8 @@
  *                      settles, or exits); the hub empties the dock when it hears so, or at the exit.
  * Transitions:
  *   hub      EMPTY -> IDLE            parkIn(): a worker came back idle (then told its dock)
+ *   worker   EMPTY(0) -> IDLE         parkFirst(): the first worker, booted by the main thread, parks
+ *                                     itself in the dock the hub keeps for it (generation 0: untouched)
  *   starter  IDLE(g) -> CLAIMED(g)    handToDock(), a CAS; then it writes the request
  *   starter  CLAIMED(g) -> BUSY(g)    handToDock(), a CAS, then a notify
  *   worker   CLAIMED(g) -> IDLE(g+1)  park(): the request was not written within PATIENCE_MS
@@ -262,6 +264,37 @@ export function repark(dock: number, busy: bigint): bigint | null {
 export function leave(dock: number, busy: bigint): void {
   const i = wordAt(dock);
   if (Atomics.compareExchange(G64, i, busy, next(busy, 0n, GONE)) === busy) Atomics.notify(G64, i);
+}
+
+/**
+ * In the first thread worker (booted by the main thread beside the hub, hub-client.ts): parks
+ * itself in `dock`, which the hub keeps for it, if the dock is still as the process began (EMPTY,
+ * generation 0; the hub has died meanwhile otherwise). Returns the generation of the parking, or
+ * null.
+ */
+export function parkFirst(dock: number): bigint | null {
+  const i = wordAt(dock);
+  const stamp = Atomics.add(G64, PARK_STAMP64, 1n) + 1n;
+  const idle = next(0n, stamp, IDLE);
+  if (Atomics.compareExchange(G64, i, 0n, idle) !== 0n) return null;
+  Atomics.notify(G64, i);
+  return genOf(idle);
+}
+
+/**
+ * In the main thread, whose first worker is on its way to `dock`: waits until the dock's word
+ * changes from the one the process began with (the worker parked there, or the hub cleared the dock
+ * as the worker died, or the hub died), at most `ms`. True if it changed.
+ */
+export function awaitFirstParking(dock: number, ms: number, gaveUp: () => boolean): boolean {
+  const i = wordAt(dock);
+  const until = performance.now() + ms;
+  for (;;) {
+    if (Atomics.load(G64, i) !== 0n) return true;
+    const left = until - performance.now();
+    if (left <= 0 || gaveUp()) return false;
+    Atomics.wait(G64, i, 0n, Math.min(left, 50));
+  }
 }
 
 /**

@@ -27,12 +27,14 @@
  */
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
+import { EventEmitter } from "node:events";
 import {
   MessageChannel,
   type MessagePort,
   receiveMessageOnPort,
   type ResourceLimits,
-  Worker,
+  type TransferListItem,
+  Worker as NodeWorker,
   workerData,
 } from "node:worker_threads";
 import {
@@ -56,41 +58,48 @@ import { clear, dockState, docksWork, dockWord, IDLE, parkIn, stampOf, take } fr
 import { type RunRequest, transferListOf } from "./thread.js";
 import { libraryFile } from "../shared/paths.js";
 import { listenInHub } from "./dump-signal.js";
-import type { FirstWorker } from "./hub-boot.js";
+import { idleMs, idleWorkers } from "./pool-config.js";
 
 /** Booted workers kept ready beyond the starts waiting (a Worker boot costs tens of milliseconds). */
 const SPARES = 2;
 
-/** A count from the environment (a non-negative integer), or `fallback`. */
-function envCount(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) {
-    writeAll(2, `threading: ${name}=${raw} is not a non-negative integer; using ${fallback}\n`);
-    return fallback;
-  }
-  return n;
-}
-
-/** A number of seconds from the environment (non-negative), in ms, or `fallback` ms. */
-function envMs(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!(n >= 0) || n === Number.POSITIVE_INFINITY) {
-    writeAll(2, `threading: ${name}=${raw} is not a number of seconds; using ${fallback / 1000}\n`);
-    return fallback;
-  }
-  return n * 1000;
-}
-
 /** How many workers that ran a thread are kept idle for the next ones (0: no reuse). */
-const MAX_IDLE = envCount("THREADING_IDLE_WORKERS", 4);
+const MAX_IDLE = idleWorkers(true);
 /** How long an idle worker beyond the spares lives. */
-const IDLE_MS = envMs("THREADING_IDLE_SECONDS", 5_000);
+const IDLE_MS = idleMs(true);
 /** Docks used (dock.ts): the idle workers kept, up to MAX_DOCKS; beyond, they wait in `ready`. None where docks cannot work. */
 const DOCKS = docksWork ? Math.min(MAX_IDLE, MAX_DOCKS) : 0;
+
+/**
+ * The first thread worker, booted by the main thread beside the hub (hub-client.ts), so that a
+ * program's first start() waits for one Worker boot, not the hub's and then a worker's: the hub
+ * talks with it through `control` (as with its own workers through their parent port), serves its
+ * `hubPort` from the start, and keeps it `dock` (-1: none), where it parks itself once booted.
+ */
+export interface FirstWorker {
+  control: MessagePort;
+  hubPort: MessagePort;
+  dock: number;
+}
+
+/**
+ * A worker the hub did not make (the first one): its messages come on its control port, and its
+ * exit is that port closing (a worker's ports close as it exits, however it ends: process.exit(),
+ * an uncaught error, out of memory; also before the hub had the port), which "exit" stands for.
+ */
+class PortWorker extends EventEmitter {
+  constructor(readonly control: MessagePort) {
+    super();
+    control.on("message", (message) => this.emit("message", message));
+    control.once("close", () => this.emit("exit", null));
+  }
+  postMessage(message: unknown, transfer?: readonly TransferListItem[]): void {
+    this.control.postMessage(message, transfer);
+  }
+}
+
+/** A thread worker: one the hub made, or the first one. */
+type Worker = NodeWorker | PortWorker;
 
 listenInHub();
 const workerUrl = libraryFile("threads/worker.js");
@@ -140,15 +149,15 @@ let lastBootError = "";
  * own resourceLimits) gets that request as soon as it is booted.
  */
 function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
-  const { port1, port2 } = made ? { port1: made.port, port2: null } : new MessageChannel();
+  const { port1, port2 } = made ? { port1: made.hubPort, port2: null } : new MessageChannel();
   const threading: Bootstrap = { ...boot, hubPort: port2, slot: -1, ident: 0 };
   const limits = workerLimits(forRequest);
   let worker: Worker;
   try {
-    if (made) worker = made.worker;
+    if (made) worker = new PortWorker(made.control);
     else {
       if (failingSpawns) throw new Error("test: spawn refused (EAGAIN)");
-      worker = new Worker(workerUrl, {
+      worker = new NodeWorker(workerUrl, {
         workerData: { threading },
         transferList: [port2 as MessagePort],
         execArgv: boot.execArgv,
@@ -172,7 +181,16 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
   let booted = false;
   if (!forRequest) booting++;
   ports.set(worker, port1);
-  worker.on("message", (message: "ready" | "idle" | "exiting" | "settling") => {
+  if (made) {
+    // It may run threads before it says it has booted (handed over in its dock): its port is served now.
+    served.add(port1);
+    serve(port1);
+    if (made.dock >= 0) {
+      docked[made.dock] = worker;
+      dockOf.set(worker, made.dock);
+    }
+  }
+  worker.on("message", (message: "ready" | "parked" | "idle" | "exiting" | "settling") => {
     if (message === "idle") {
       returned(worker);
       return;
@@ -192,6 +210,14 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
       return;
     }
     booting--;
+    if (message === "parked") {
+      // The first worker, parked in the dock kept for it (a starter may have taken it meanwhile).
+      reapDocksLater();
+      dispatch();
+      return;
+    }
+    // The first worker could not park (its dock was cleared): it is a spare like the others.
+    if (dockOf.has(worker)) undock(worker, null);
     if (failingSpawns) {
       retire(worker);
       return;
@@ -211,6 +237,7 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
     // in the port's queue now. Serve it before closing, or a taker / a child waits for ever.
     drain(port1);
     port1.close();
+    if (worker instanceof PortWorker) worker.control.close();
     served.delete(port1);
     const h = held.indexOf(port1);
     if (h >= 0) held.splice(h, 1);
@@ -662,9 +689,9 @@ process.on("uncaughtExceptionMonitor", (e) => {
 });
 
 if (root.hubPort) serve(root.hubPort);
-// The worker hub-boot.ts booted first is the first spare; the others follow once it is ready (a
-// first start() waits for one worker, and booting several at once slows each).
-const first = (globalThis as Record<symbol, FirstWorker | undefined>)[Symbol.for("threading.hub.firstWorker")];
+// The first worker (the main thread booted it) is the first spare; the others follow once it is
+// ready (a first start() waits for one worker, and booting several at once slows each).
+const first = (workerData as { first?: FirstWorker }).first;
 if (first) spawn(undefined, first);
 else topUp();
 Atomics.store(G, HUB_READY, 1);

@@ -49,7 +49,7 @@ import { kShare, lookup, registerKind, remember, type ShareRecord } from "../tra
 import { checkResourceLimits } from "./resource-limits.js";
 import { startFailure } from "../transport/directory.js";
 import { onThreadReset } from "../shared/thread-reset.js";
-import { sendToHub } from "./hub-client.js";
+import { awaitFirstWorker, sendToHub } from "./hub-client.js";
 import { claimSlot as claimThread, markEnded as endThread, markFailed, startFailed, startLost } from "./table.js";
 import { handToDock } from "./dock.js";
 import { locate, type SourceLocation } from "../transport/locate.js";
@@ -372,9 +372,11 @@ export class Thread<A extends unknown[] = any[]> {
       request.transfer.length === 0 &&
       !request.isolated &&
       request.resourceLimits === null &&
-      Atomics.load(G, HUB_READY) === 1;
+      Atomics.load(G, HUB_READY) !== HUB_DEAD;
     try {
-      if (!(plain && handToDock(request))) sendToHub({ type: "start", request }, transferListOf(request));
+      // The main thread's first start() may wait for the first worker to park (hub-client.ts).
+      const docked = plain && (handToDock(request) || (awaitFirstWorker() && handToDock(request)));
+      if (!docked) sendToHub({ type: "start", request }, transferListOf(request));
     } catch (e) {
       endThread(slot, ident);
       this.#unstart();

@@ -28,7 +28,7 @@
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
 import { readlinkSync } from "node:fs";
-import { parentPort } from "node:worker_threads";
+import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { boot } from "../shared/runtime.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
@@ -40,11 +40,19 @@ import { markEnded, markRunning } from "./table.js";
 import { dropTimers, recordStartState, settle, trackTimers, untrackedSetImmediate, verdict } from "./reuse.js";
 import { resetThreadState } from "../shared/thread-reset.js";
 import { compileTarget, evaluate, type TargetSpec } from "../transport/target.js";
-import { leave, type Parking, park, repark } from "./dock.js";
+import { leave, type Parking, park, parkFirst, repark } from "./dock.js";
 import { adoptSelf, libraryClasses, type RunRequest, type Thread } from "./thread.js";
 
 installDirectOutput();
 trackTimers();
+
+/**
+ * Where this worker talks with the hub (run requests in; "ready", "idle", ... out): its parent port,
+ * or for the first worker, which the main thread boots beside the hub (hub-client.ts), a port whose
+ * other end the hub holds (`dock`: the dock the hub keeps for it, -1 for none).
+ */
+const first = workerData as { control?: MessagePort; dock?: number };
+const control = first.control ?? parentPort;
 
 /** This worker's kernel thread id (Linux), the same for every thread it runs. */
 const kernelThreadId = ((): number => {
@@ -172,7 +180,7 @@ function finish(run: Run): void {
   } finally {
     dropTimers();
     if (!request.isolated && !request.resourceLimits) left = verdict();
-    parentPort?.postMessage(left === "clean" ? "idle" : left === "settling" ? "settling" : "exiting");
+    control?.postMessage(left === "clean" ? "idle" : left === "settling" ? "settling" : "exiting");
     if (request.testPauseMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, request.testPauseMs);
     markEnded(request.slot, request.ident);
   }
@@ -188,7 +196,7 @@ function finish(run: Run): void {
 function afterSettling(): void {
   void settle().then((clean) => {
     if (!clean || running !== undefined) realExit(0);
-    else if (reset()) parentPort?.postMessage("idle");
+    else if (reset()) control?.postMessage("idle");
   });
 }
 
@@ -213,7 +221,7 @@ function finishDocked(request: RunRequest, dock: { index: number; busy: bigint }
   }
   parked = null;
   leave(dock.index, dock.busy);
-  parentPort?.postMessage(left === "settling" ? "settling" : "exiting");
+  control?.postMessage(left === "settling" ? "settling" : "exiting");
   markEnded(request.slot, request.ident);
   if (left === "dirty") realExit(0);
   else afterSettling();
@@ -360,7 +368,7 @@ async function run(request: RunRequest, dock?: Run["dock"]): Promise<void> {
 
 // Load the whole library now, while the worker is a spare, so a run request finds it ready.
 const lib = (await import("../index.js")) as Record<string, unknown>;
-parentPort?.on("message", (message: RunRequest | { type: "retire" } | { type: "dock"; dock: number; gen: bigint }) => {
+control?.on("message", (message: RunRequest | { type: "retire" } | { type: "dock"; dock: number; gen: bigint }) => {
   // "retire": the hub lets this idle worker go (hub.ts retire()); it exits from here, between threads.
   if (message.type === "retire") {
     if (running === undefined) realExit(0);
@@ -374,4 +382,15 @@ parentPort?.on("message", (message: RunRequest | { type: "retire" } | { type: "d
   }
   void run(message);
 });
-parentPort?.postMessage("ready");
+if (first.control) {
+  // The first worker: its hub has died once the port closes (the hub's own workers die with it).
+  first.control.once("close", () => realExit(0));
+  const gen = first.dock !== undefined && first.dock >= 0 ? parkFirst(first.dock) : null;
+  if (gen !== null) {
+    // Parked in its dock before the hub knows (a start from the main thread may take it at once):
+    // "parked" tells the hub it has booted.
+    parked = { dock: first.dock as number, gen };
+    control?.postMessage("parked");
+    parkSoon();
+  } else control?.postMessage("ready");
+} else control?.postMessage("ready");

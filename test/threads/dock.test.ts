@@ -142,3 +142,46 @@ test("shared memory among the arguments stays shared (such a start goes through 
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, "3 3 0\n");
 });
+
+test(
+  "the first worker, booted by the main thread beside the hub: its exit is seen, a join and the next start do not hang",
+  T,
+  () => {
+    // The program's first threads, no warm-up: they run on the worker the main thread booted at
+    // import (hub-client.ts), which the hub did not make; the hub sees it exit when its port closes.
+    const r = runChild(
+      `
+    const { Thread } = await import("threading");
+    const say = (what) => console.log(what);
+    const first = new Thread({ target: () => { globalThis[Symbol.for("threading.test.worker")] = { exitOnClaim: true }; } });
+    first.start();
+    first.join(20);
+    // Its worker parked again and exits as this start claims it: the start runs elsewhere.
+    const t = new Thread({ target: say, args: ["t ran"] });
+    t.start();
+    t.join(20);
+    console.log("alive", first.isAlive(), t.isAlive());
+    `,
+      45_000,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "t ran\nalive false false\n");
+    assert.match(r.stderr, /test hook exitOnClaim fired/);
+    const again = runChild(
+      `
+    const { Thread } = await import("threading");
+    const arm = new Thread({ target: () => { globalThis[Symbol.for("threading.test.worker")] = { exitAfterRepark: true }; } });
+    arm.start();
+    arm.join(20);
+    const t = new Thread({ target: () => console.log("t ran") });
+    t.start();
+    t.join(20);
+    console.log("alive", arm.isAlive(), t.isAlive());
+    `,
+      45_000,
+    );
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(again.stdout, "t ran\nalive false false\n");
+    assert.match(again.stderr, /test hook exitAfterRepark fired/);
+  },
+);
