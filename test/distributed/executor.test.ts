@@ -179,11 +179,15 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(await q.count(), 0);
       const f = idle.submit(work("echo"), 1);
-      for (let i = 0; i < 50 && (await q.count()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      // The job reaches Redis once the executor's client thread has started and connected, which on
+      // a loaded machine takes seconds (the bound is generous; the condition is re-checked each time).
+      for (let i = 0; i < 600 && (await q.count()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
       assert.equal(await q.count(), 1);
       assert.equal(f.cancel(), true);
     } finally {
-      await idle.shutdownAsync();
+      // No worker takes this queue's jobs: shutting down must not wait for them (a failed assertion
+      // above would otherwise hang here until the test's timeout, hiding what failed).
+      await idle.shutdownAsync({ cancelFutures: true });
       await q.obliterate({ force: true });
       await q.close();
     }
