@@ -200,9 +200,11 @@ export class RingEngine implements Engine {
     const h = this.h;
     if (block) {
       // Streaming fast path: a full queue usually has room again within a microsecond. Only when
-      // this thread's cached view says full does it watch GETS (the consumers' line).
-      const max = Atomics.load(h, FIFO.MAXSIZE);
-      if (max > 0 && ((Atomics.load(h, FIFO.PUTS) - this.cGets) | 0) >= max) {
+      // this thread's cached view says full does it watch GETS (the consumers' line). MAXSIZE and
+      // PUTS are read plainly here (an Atomics.load costs ~7 ns, a plain read <1 ns): they only
+      // decide whether to spin; whether there is room is decided under P_LOCK.
+      const max = h[FIFO.MAXSIZE] as number;
+      if (max > 0 && (((h[FIFO.PUTS] as number) - this.cGets) | 0) >= max) {
         for (let i = 0; i < SPIN && this.qsize() >= max; i++) relax();
       }
     }
@@ -349,7 +351,8 @@ export class RingEngine implements Engine {
     // Streaming fast path: an empty queue is usually refilled within a microsecond; watching
     // PUTS (read-only, no registration) is cheaper than registering as a waiter and being woken.
     // Only when this thread's cached view says empty does it watch PUTS (the producers' line).
-    if (block && (Atomics.load(h, FIFO.GETS) !== this.lastGets || this.cPuts === this.lastGets)) {
+    // (GETS read plainly: it only decides whether to spin; available() decides under C_LOCK.)
+    if (block && ((h[FIFO.GETS] as number) !== this.lastGets || this.cPuts === this.lastGets)) {
       for (let i = 0; i < SPIN && Atomics.load(h, FIFO.PUTS) === Atomics.load(h, FIFO.GETS); i++) relax();
     }
     lockC(h);
