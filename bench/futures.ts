@@ -3,6 +3,8 @@
 // (a hand-written echo pool of 2 workers that batches, and one postMessage round trip), piscina,
 // tinypool and CPython's ThreadPoolExecutor (a python3 subprocess), in the same run.
 // Run: npm run build && node --import tsx bench/futures.ts
+// Every pool is warmed up first (a throughput round and a latency round, unmeasured); the latency
+// is measured before the throughput, so the garbage of 1e5 tasks is not collected in it.
 // FUTURES_BENCH_QUICK=1: the executor and the bare baselines only (no piscina, tinypool, CPython).
 import { Worker } from "node:worker_threads";
 import Piscina from "piscina";
@@ -22,6 +24,14 @@ interface Result {
   name: string;
   throughput: number; // tasks/s
   latency: number; // µs per awaited task
+  /** CPU time of the whole process (all its threads) per task, µs: throughput run, sequential run. */
+  cpu?: [number, number];
+}
+
+/** CPU time (user + system, all threads of this process) in µs since `from`. */
+function cpuSince(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return d.user + d.system;
 }
 
 async function ours(): Promise<Result> {
@@ -30,7 +40,19 @@ async function ours(): Promise<Result> {
   ex.submit(echo, 0).result();
   ex.submit(echo, 0);
   ex.submit(echo, 0).result();
+  // Warm-up, unmeasured, as for every pool here: a throughput round and a latency round.
+  wait(Array.from({ length: N / 10 }, (_, i) => ex.submit(echo, i)));
+  for (let i = 0; i < SEQ / 4; i++) await ex.submit(echo, i);
+  const lat: number[] = [];
+  let c = process.cpuUsage();
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = performance.now();
+    for (let i = 0; i < SEQ; i++) await ex.submit(echo, i);
+    lat.push(((performance.now() - t) * 1000) / SEQ);
+  }
+  const cpuLat = cpuSince(c) / (ROUNDS * SEQ);
   const tp: number[] = [];
+  c = process.cpuUsage();
   for (let r = 0; r < ROUNDS; r++) {
     const t = performance.now();
     const fs = [];
@@ -38,14 +60,14 @@ async function ours(): Promise<Result> {
     wait(fs);
     tp.push(N / ((performance.now() - t) / 1000));
   }
-  const lat: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const t = performance.now();
-    for (let i = 0; i < SEQ; i++) await ex.submit(echo, i);
-    lat.push(((performance.now() - t) * 1000) / SEQ);
-  }
+  const cpuTp = cpuSince(c) / (ROUNDS * N);
   await ex.shutdownAsync();
-  return { name: "threading ThreadPoolExecutor", throughput: median(tp), latency: median(lat) };
+  return {
+    name: "threading ThreadPoolExecutor",
+    throughput: median(tp),
+    latency: median(lat),
+    cpu: [cpuTp, cpuLat],
+  };
 }
 
 async function pool(
@@ -54,6 +76,14 @@ async function pool(
   close: () => Promise<unknown>,
 ): Promise<Result> {
   await Promise.all([run(0), run(0)]);
+  await Promise.all(Array.from({ length: N / 10 }, (_, i) => run(i)));
+  for (let i = 0; i < SEQ / 4; i++) await run(i);
+  const lat: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = performance.now();
+    for (let i = 0; i < SEQ; i++) await run(i);
+    lat.push(((performance.now() - t) * 1000) / SEQ);
+  }
   const tp: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const t = performance.now();
@@ -61,12 +91,6 @@ async function pool(
     for (let i = 0; i < N; i++) ps.push(run(i));
     await Promise.all(ps);
     tp.push(N / ((performance.now() - t) / 1000));
-  }
-  const lat: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const t = performance.now();
-    for (let i = 0; i < SEQ; i++) await run(i);
-    lat.push(((performance.now() - t) * 1000) / SEQ);
   }
   await close();
   return { name, throughput: median(tp), latency: median(lat) };
@@ -102,33 +126,48 @@ async function bare(): Promise<Result> {
       w.postMessage(x);
     });
   for (const w of workers) await one(w, 0);
-  const tp: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const t = performance.now();
-    results = new Array(N);
+  for (let i = 0; i < SEQ / 4; i++) await one(workers[0] as Worker, i);
+  /** n calls in batches over the 2 workers; resolves once every result is stored. */
+  const round = (n: number): Promise<void> => {
+    results = new Array(n);
     got = 0;
     const all = new Promise<void>((resolve) => {
       done = resolve;
     });
-    for (let base = 0, k = 0; base < N; base += BATCH, k++) {
-      const n = Math.min(BATCH, N - base);
-      const batch = new Array(n + 1);
+    for (let base = 0, k = 0; base < n; base += BATCH, k++) {
+      const size = Math.min(BATCH, n - base);
+      const batch = new Array(size + 1);
       batch[0] = base;
-      for (let i = 0; i < n; i++) batch[i + 1] = base + i;
+      for (let i = 0; i < size; i++) batch[i + 1] = base + i;
       (workers[k % 2] as Worker).postMessage(batch);
     }
-    await all;
-    tp.push(N / ((performance.now() - t) / 1000));
-  }
+    return all;
+  };
+  await round(N / 10);
   const lat: number[] = [];
   const w = workers[0] as Worker;
+  let c = process.cpuUsage();
   for (let r = 0; r < ROUNDS; r++) {
     const t = performance.now();
     for (let i = 0; i < SEQ; i++) await one(w, i);
     lat.push(((performance.now() - t) * 1000) / SEQ);
   }
+  const cpuLat = cpuSince(c) / (ROUNDS * SEQ);
+  const tp: number[] = [];
+  c = process.cpuUsage();
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = performance.now();
+    await round(N);
+    tp.push(N / ((performance.now() - t) / 1000));
+  }
+  const cpuTp = cpuSince(c) / (ROUNDS * N);
   await Promise.all(workers.map((x) => x.terminate()));
-  return { name: "bare postMessage (echo pool of 2 / one round trip)", throughput: median(tp), latency: median(lat) };
+  return {
+    name: "bare postMessage (echo pool of 2 / one round trip)",
+    throughput: median(tp),
+    latency: median(lat),
+    cpu: [cpuTp, cpuLat],
+  };
 }
 
 function cpython(): Result {
@@ -196,6 +235,18 @@ export async function run(): Promise<void> {
   for (const r of results) {
     console.log(
       `| ${r.name} | ${r.throughput.toFixed(0)} | ${(r.throughput / limit.throughput).toFixed(2)}x | ${(r.throughput / base).toFixed(2)}x | ${r.latency.toFixed(1)} | ${(r.latency / limit.latency).toFixed(2)}x |`,
+    );
+  }
+  // On a loaded machine wall times swing with what else runs; CPU time per task does not.
+  console.log("\nCPU time of the process (all its threads) per task, µs:\n");
+  console.log("| pool | 1e5 tasks | vs bare pool | awaited one at a time | vs bare round trip |");
+  console.log("|---|---:|---:|---:|---:|");
+  const [lt, ll] = limit.cpu as [number, number];
+  for (const r of results) {
+    if (r.cpu === undefined) continue;
+    const [t, l] = r.cpu;
+    console.log(
+      `| ${r.name} | ${t.toFixed(2)} | ${(t / lt).toFixed(2)}x | ${l.toFixed(1)} | ${(l / ll).toFixed(2)}x |`,
     );
   }
 }
