@@ -628,7 +628,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
   async shutdownAsync(options: { cancelFutures?: boolean } = {}): Promise<void> {
     this.#beginShutdown(options, "shutdownAsync");
     const fs = [...this.#futures.values()];
-    await Promise.all(fs.map((f) => new Promise<void>((resolve) => internals.onSettle(f, resolve))));
+    await Promise.all(fs.map((f) => new Promise<void>((resolve) => internals.onSettle(f, () => resolve()))));
     this.#flush();
     await this.#thread?.joinAsync();
     this.#port?.close();

@@ -2,10 +2,11 @@
  * How a ThreadPoolExecutor spreads tasks over its pool threads: each task goes to the thread with
  * the fewest outstanding tasks (a new thread is started while none is idle and there is room, see
  * executor.ts); a task is posted at once while its thread has little queued, otherwise in a batch;
- * and a thread that has run out of tasks takes half the not-yet-started tasks of the busiest one.
+ * and a thread that has run out of tasks takes half the not-yet-started tasks of the busiest one
+ * (of one running a task, or whose oldest task has waited a while).
  */
 import { type Future, internals, type FutureLink } from "./future.js";
-import { type PoolWorker, type Task, taskOf } from "./pool-worker.js";
+import type { PoolWorker, Task } from "./pool-worker.js";
 import { RETIRED, TASK_FIELDS } from "./protocol.js";
 import type { Slots } from "./slots.js";
 
@@ -14,6 +15,12 @@ const LOW_WATER = 8;
 const MAX_BATCH = 512;
 /** Tasks are moved to an idle thread only from a thread with at most this many outstanding. */
 const STEAL_MAX = 256;
+/**
+ * A thread that is not running a task is about to start its queued tasks (it has been sent them):
+ * they are moved only once the oldest has waited this long (ms; a thread still booting, or not
+ * given a core). Moving them sooner costs a second thread's wake-up for each task awaited alone.
+ */
+const STEAL_IDLE_AFTER_MS = 2;
 
 /**
  * The live thread with the fewest outstanding tasks and that number (Infinity when there is none).
@@ -61,29 +68,37 @@ export function steal(
   workers: readonly PoolWorker[],
   slots: Slots,
   link: FutureLink,
-): { victim: PoolWorker | undefined; taken: [Future<unknown>, Task][] } {
+  now: number,
+): { victim: PoolWorker | undefined; taken: Task[] } {
   if (idle.dead || idle.stopSent || idle.outstanding() === RETIRED) return { victim: undefined, taken: [] };
+  let any = false;
+  for (const w of workers) if (w !== idle && !w.dead && w.outstanding() > 0) any = true;
+  if (!any) return { victim: undefined, taken: [] };
   const victims = workers
     .filter((w) => w !== idle && !w.dead && w.outstanding() > 0)
     .sort((a, b) => b.outstanding() - a.outstanding());
   for (const victim of victims) {
     // Only short queues: a long one is a burst of small tasks, which the assignment already
     // spreads (and scanning it each time would cost more than it saves).
-    if (victim.futures.size > STEAL_MAX) continue;
-    const fs = [...victim.futures.values()];
+    if (victim.count > STEAL_MAX) continue;
+    const ts = victim.live();
+    // Tasks wait behind a running one; or the thread runs none and the oldest has waited long.
+    const oldest = ts[0];
+    if (victim.busySince() === 0 && (oldest === undefined || now - oldest.submittedAt < STEAL_IDLE_AFTER_MS)) {
+      continue;
+    }
     // Half the queue; a thread with one task may not have started it (a thread still booting).
-    const want = Math.max(1, Math.floor(fs.length / 2));
-    const taken: [Future<unknown>, Task][] = [];
-    for (let i = fs.length - 1; i >= 0 && taken.length < want; i--) {
-      const f = fs[i] as Future<unknown>;
-      const task = taskOf(f) as Task;
+    const want = Math.max(1, Math.floor(ts.length / 2));
+    const taken: Task[] = [];
+    for (let i = ts.length - 1; i >= 0 && taken.length < want; i--) {
+      const task = ts[i] as Task;
       if (task.transfer !== undefined) break; // its arguments were moved into the victim
-      if (!slots.renew(task.slot)) break;
-      victim.futures.delete(task.id);
-      internals.bind(f, link, slots.words(task.slot), task.slot.index, task.slot.gen);
-      taken.push([f, task]);
+      if (!slots.renew(task)) break;
+      internals.bind(task.future as Future<unknown>, link, slots.words(task), task.index, task.gen);
+      taken.push(task);
     }
     if (taken.length === 0) continue;
+    victim.moved(new Set(taken));
     taken.reverse();
     return { victim, taken };
   }

@@ -44,18 +44,20 @@ import { PENDING, RUNNING, Slots } from "./slots.js";
 import { Executor, type ExplicitResult } from "./base.js";
 import { Groups, results } from "./map.js";
 import { leastLoaded, sendNow, steal } from "./balance.js";
-import { addStats, PoolWorker, setTask, type Task, taskOf } from "./pool-worker.js";
+import { addStats, PoolWorker, Task } from "./pool-worker.js";
 import { targetKey } from "./targets.js";
 import {
   BROKEN,
   BROKEN_MESSAGE,
   CALL,
+  CALL1,
   CHUNK,
   COMPLETED,
   EXIT_CODE,
   EXITED,
   LIVE,
-  OK,
+  FAILED,
+  MARKED,
   OUTCOME_FIELDS,
   RETIRED,
   RUN_MAX,
@@ -183,6 +185,11 @@ interface MapSetup {
   size: number;
 }
 
+/** The executor's record of future `f` (undefined once it settled here). */
+function taskOf(f: Future<unknown>): Task | undefined {
+  return internals.task(f) as Task | undefined;
+}
+
 function primitives(args: unknown[]): boolean {
   for (const a of args)
     if ((typeof a === "object" && a !== null) || typeof a === "function" || typeof a === "symbol") return false;
@@ -213,7 +220,8 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   #workers: PoolWorker[] = [];
   #started = 0;
   #shutdown = false;
-  #nextId = 1;
+  /** The tasks not settled here, by the handle of their future's word (an outcome names it). */
+  #tasks: (Task | undefined)[] = [];
   /** The words of this pool's futures. */
   readonly #slots = new Slots();
   #flushQueued = false;
@@ -292,7 +300,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   #finishQueued(): void {
     for (;;) {
       this.#poll();
-      const fs = this.#workers.filter((w) => !w.dead).flatMap((w) => [...w.futures.values()]);
+      const fs = this.#workers.filter((w) => !w.dead).flatMap((w) => w.live().map((t) => t.future as Future<unknown>));
       if (fs.length === 0) return;
       let left = fs.length;
       for (const f of fs) internals.onSettle(f, () => left--);
@@ -311,7 +319,9 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     this.#checkBroken();
     const key = targetKey(fn, "ThreadPoolExecutor.submit(): fn", this.#init === null);
     if (this.#maxQueue !== Number.POSITIVE_INFINITY) this.#waitRoom(true, Number.POSITIVE_INFINITY, "submit");
-    if (primitives(args)) return this.#submit(key, CALL, args, false);
+    if (primitives(args)) {
+      return args.length === 1 ? this.#submit(key, CALL1, args[0], false) : this.#submit(key, CALL, args, false);
+    }
     const { value, marked } = encode(args, "ThreadPoolExecutor.submit(): args");
     return this.#submit(key, CALL, value, marked);
   }
@@ -430,7 +440,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   /** Tasks submitted and not yet settled here. */
   #unfinished(): number {
     let n = 0;
-    for (const w of this.#workers) n += w.futures.size;
+    for (const w of this.#workers) n += w.count;
     return n;
   }
 
@@ -503,17 +513,26 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   ): Future<unknown> {
     this.#checkBroken();
     const f = new Future<unknown>();
-    const slot = this.#slots.take();
-    internals.bind(f, this.#link, this.#slots.words(slot), slot.index, slot.gen);
-    const submittedAt = origin + performance.now();
-    const task: Task = { id: this.#nextId++, key, mode, args, marked, slot, submittedAt, transfer };
-    setTask(f, task);
-    this.#assign(f, task);
+    const task = new Task(f, key, mode, args, marked, origin + performance.now(), transfer);
+    this.#slots.open(task);
+    internals.bind(f, this.#link, this.#slots.words(task), task.index, task.gen);
+    internals.setTask(f, task);
+    this.#tasks[task.handle] = task;
+    this.#assign(task);
     return f;
   }
 
+  /** The task settled (or was cancelled) here: its records go, its word is free for a new future. */
+  #release(task: Task): void {
+    const f = task.future as Future<unknown>;
+    task.future = undefined;
+    internals.setTask(f, undefined);
+    this.#tasks[task.handle] = undefined;
+    this.#slots.give(task);
+  }
+
   /** Picks a thread for the task (starting one if none is idle and there is room) and queues it. */
-  #assign(f: Future<unknown>, task: Task): void {
+  #assign(task: Task): void {
     // A retired thread is forgotten now (it no longer counts against maxWorkers below; a task it
     // left is re-assigned).
     let { best, least } = leastLoaded(this.#workers, (w) => {
@@ -529,22 +548,22 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     }
     if (best === undefined) {
       // Only when a thread could not be started (#startWorker recorded why).
-      setTask(f, undefined);
-      this.#slots.give(task.slot);
+      const f = task.future as Future<unknown>;
+      this.#release(task);
       internals.settle(f, { ok: false, error: new RuntimeError(`can't start new thread: ${this.#startError}`) });
       return;
     }
-    this.#enqueue(best, f, task, least);
+    this.#enqueue(best, task, least);
   }
 
-  #enqueue(w: PoolWorker, f: Future<unknown>, task: Task, least: number): void {
+  #enqueue(w: PoolWorker, task: Task, least: number): void {
     if (!w.reserve()) {
       // It retired (idleTimeout) meanwhile.
       if (!this.#retired(w)) this.#check(w, false, true);
-      this.#assign(f, task);
+      this.#assign(task);
       return;
     }
-    w.queue(f, task);
+    w.queue(task);
     if (sendNow(w, task, least)) w.send(this.#slots.slabs);
     else if (!this.#flushQueued) {
       this.#flushQueued = true;
@@ -607,22 +626,25 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
 
   /** Takes the outcomes in `m` (one message of a pool thread). */
   #receive(w: PoolWorker, m: unknown[]): void {
+    const tasks = this.#tasks;
     for (let i = 0; i < m.length; i += OUTCOME_FIELDS) {
-      const id = m[i] as number;
-      const f = w.futures.get(id);
-      if (f === undefined) continue;
-      w.futures.delete(id);
-      const task = taskOf(f);
-      setTask(f, undefined);
-      if (task) this.#slots.give(task.slot);
-      let value: unknown;
-      try {
-        value = decode(m[i + 2], m[i + 3] as boolean);
-      } catch (e) {
-        internals.settle(f, { ok: false, error: e });
-        continue;
+      const task = tasks[m[i] as number];
+      // Not this task's outcome any more: it was cancelled, or the word serves another task now.
+      if (task === undefined || task.gen !== m[i + 1] || task.worker !== w) continue;
+      const f = task.future as Future<unknown>;
+      this.#release(task);
+      w.settled();
+      const status = m[i + 2] as number;
+      let value = m[i + 3];
+      if ((status & MARKED) !== 0) {
+        try {
+          value = decode(value, true);
+        } catch (e) {
+          internals.finish(f, true, e);
+          continue;
+        }
       }
-      internals.settle(f, m[i + 1] === OK ? { ok: true, value } : { ok: false, error: value });
+      internals.finish(f, (status & FAILED) !== 0, value);
     }
     this.#wakeRoom();
     w.unrefIfIdle();
@@ -631,10 +653,10 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
 
   /** Gives idle thread `idle` tasks not yet started of the busiest thread (balance.ts). */
   #steal(idle: PoolWorker): void {
-    const { victim, taken } = steal(idle, this.#workers, this.#slots, this.#link);
+    const { victim, taken } = steal(idle, this.#workers, this.#slots, this.#link, origin + performance.now());
     if (victim === undefined) return;
     victim.unrefIfIdle();
-    for (const [f, task] of taken) this.#enqueue(idle, f, task, Number.POSITIVE_INFINITY);
+    for (const task of taken) this.#enqueue(idle, task, Number.POSITIVE_INFINITY);
     idle.send(this.#slots.slabs);
   }
 
@@ -642,14 +664,12 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   #forget(f: Future<unknown>): void {
     const task = taskOf(f);
     if (task === undefined) return;
-    setTask(f, undefined);
-    for (const w of this.#workers) {
-      if (w.futures.delete(task.id)) {
-        w.unrefIfIdle();
-        break;
-      }
+    const w = task.worker;
+    this.#release(task);
+    if (w !== undefined && !w.dead) {
+      w.settled();
+      w.unrefIfIdle();
     }
-    this.#slots.give(task.slot);
     this.#wakeRoom();
   }
 
@@ -661,7 +681,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   #retired(w: PoolWorker): boolean {
     if (w.dead) return true;
     w.drain(this.#receiver(w)); // the outcomes it posted before it retired
-    if (w.futures.size > 0) return false;
+    if (w.count > 0) return false;
     w.dead = true;
     this.#workers = this.#workers.filter((x) => x !== w);
     addStats(this.#gone, w.stats);
@@ -737,7 +757,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
       portClosed = true; // a task left behind: fail it below
     }
     const exited = Atomics.load(w.state, EXITED) === 1;
-    if (!exited && !failedStart && isIdentAlive(w.slot, w.ident) && !(portClosed && w.futures.size > 0)) return;
+    if (!exited && !failedStart && isIdentAlive(w.slot, w.ident) && !(portClosed && w.count > 0)) return;
     w.drain(this.#receiver(w));
     w.dead = true;
     this.#workers = this.#workers.filter((x) => x !== w);
@@ -749,13 +769,13 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
       : failedStart
         ? "could not start"
         : "ended abruptly";
-    const orphans: [Future<unknown>, Task][] = [];
-    for (const f of w.futures.values()) {
-      const task = taskOf(f) as Task;
-      const word = this.#slots.state(task.slot);
-      if (word === PENDING && !failedStart && task.transfer === undefined) orphans.push([f, task]);
+    const orphans: Task[] = [];
+    for (const task of w.live()) {
+      const f = task.future as Future<unknown>;
+      const word = this.#slots.state(task);
+      if (word === PENDING && !failedStart && task.transfer === undefined) orphans.push(task);
       else {
-        setTask(f, undefined);
+        this.#release(task);
         const error =
           word === RUNNING
             ? new RuntimeError(`pool thread ${w.name} ${how} while running this task; the pool replaced it`)
@@ -767,14 +787,12 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
         internals.settle(f, { ok: false, error });
       }
     }
-    w.futures.clear();
+    w.clear();
     this.#wakeRoom();
     w.unrefIfIdle();
     w.port.close();
     if (orphans.length > 0) {
-      for (const [f, task] of orphans) {
-        this.#assign(f, task);
-      }
+      for (const task of orphans) this.#assign(task);
       if (this.#shutdown) this.#sendStops();
     }
   }
@@ -836,7 +854,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
 
   /** Submits one group of map() items (Groups): a call, or with chunksize > 1 a CHUNK task. */
   #submitGroup(key: number, size: number, group: unknown[], what: string): Future<unknown> {
-    if (size === 1 && primitives(group)) return this.#submit(key, CALL, group, false);
+    if (size === 1 && primitives(group)) return this.#submit(key, CALL1, group[0], false);
     const { value, marked } = encode(group, `ThreadPoolExecutor.${what}(): item`);
     return this.#submit(key, size === 1 ? CALL : CHUNK, value, marked);
   }
@@ -1014,7 +1032,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     this.#shutdown = true;
     this.#wakeRoom(); // submitAsync() calls waiting for room now raise
     if (options.cancelFutures) {
-      for (const w of this.#workers) for (const f of [...w.futures.values()]) f.cancel();
+      for (const w of this.#workers) for (const t of w.live()) t.future?.cancel();
     }
     this.#sendStops();
   }

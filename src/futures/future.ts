@@ -46,11 +46,13 @@ let settleCounter = 0;
 export interface FutureInternals {
   bind(f: Future<unknown>, link: FutureLink, word: Int32Array, index: number, gen: number): void;
   settle(f: Future<unknown>, outcome: Outcome): boolean;
+  /** settle() without an Outcome object: the result (failed false) or the error. */
+  finish(f: Future<unknown>, failed: boolean, value: unknown): boolean;
   /** The order in which futures settled in this thread (0 while pending). */
   order(f: Future<unknown>): number;
   link(f: Future<unknown>): FutureLink | undefined;
-  /** Calls `fn` once when the future settles (at once if it has). Internal: never throws into the settler. */
-  onSettle(f: Future<unknown>, fn: () => void): void;
+  /** Calls `fn(f)` once when the future settles (at once if it has). Internal: never throws into the settler. */
+  onSettle(f: Future<unknown>, fn: (f: Future<unknown>) => void): void;
   isFailed(f: Future<unknown>): boolean;
   task(f: Future<unknown>): unknown;
   setTask(f: Future<unknown>, task: unknown): void;
@@ -75,12 +77,21 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #gen = 0;
   /** PENDING or RUNNING (for standalone futures), CANCELLED or FINISHED once settled here. */
   #state = PENDING;
-  #outcome: Outcome | undefined;
+  /** Once FINISHED: whether the call threw, and its result or error. */
+  #failed = false;
+  #value: unknown;
   #order = 0;
+  // Made on first use (most futures never get a callback): a tiny task's future allocates no arrays.
   // biome-ignore lint/suspicious/noExplicitAny: keeps Future<T> assignable to Future<unknown>
-  #callbacks: ((f: any) => void)[] = [];
-  #listeners: (() => void)[] = [];
+  #callbacks: ((f: any) => void)[] | undefined;
+  #listeners: ((f: Future<unknown>) => void)[] | undefined;
+  /**
+   * The promise `then()` hands out (made on its first call), settled by #settle() itself: `await
+   * future` costs the await's own hops and one reaction, no chain of promises.
+   */
   #promise: Promise<T> | undefined;
+  #resolve: ((value: unknown) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
   /** The executor's record of the task (internal). */
   #task: unknown;
 
@@ -104,24 +115,46 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   #settle(outcome: Outcome | undefined): boolean {
+    if (outcome === undefined) return this.#finish(CANCELLED, false, undefined);
+    return outcome.ok ? this.#finish(FINISHED, false, outcome.value) : this.#finish(FINISHED, true, outcome.error);
+  }
+
+  /** Settles: FINISHED with a result (`failed` false) or an error, or CANCELLED. False if settled already. */
+  #finish(state: number, failed: boolean, value: unknown): boolean {
     if (this.#settled()) return false;
-    this.#state = outcome === undefined ? CANCELLED : FINISHED;
-    this.#outcome = outcome;
+    this.#state = state;
+    this.#failed = failed;
+    this.#value = value;
     this.#order = ++settleCounter;
     this.#word = undefined;
     const listeners = this.#listeners;
-    this.#listeners = [];
-    for (const l of listeners) l();
+    if (listeners !== undefined) {
+      this.#listeners = undefined;
+      for (const l of listeners) l(this as Future<unknown>);
+    }
     const callbacks = this.#callbacks;
-    this.#callbacks = [];
-    for (const cb of callbacks) {
-      try {
-        cb(this);
-      } catch (e) {
-        report(e, this);
+    if (callbacks !== undefined) {
+      this.#callbacks = undefined;
+      for (const cb of callbacks) {
+        try {
+          cb(this);
+        } catch (e) {
+          report(e, this);
+        }
       }
     }
+    if (this.#resolve !== undefined) {
+      if (state === CANCELLED) (this.#reject as (e: unknown) => void)(this.#cancelledError());
+      else if (failed) (this.#reject as (e: unknown) => void)(value);
+      else this.#resolve(value);
+      this.#resolve = undefined;
+      this.#reject = undefined;
+    }
     return true;
+  }
+
+  #cancelledError(): CancelledError {
+    return new CancelledError(`${this} was cancelled`);
   }
 
   /** Waits (blocking) until settled or the deadline; false on timeout. */
@@ -139,24 +172,22 @@ export class Future<T = unknown> implements PromiseLike<T> {
         ms === Number.POSITIVE_INFINITY
           ? undefined
           : afterMs(ms, () => reject(new TimeoutError(`${what}: timed out after ${ms / 1000} s`)));
-      this.#listeners.push(() => {
+      (this.#listeners ??= []).push(() => {
         cancel?.();
         resolve();
       });
     });
   }
 
-  #value(): T {
-    if (this.#state === CANCELLED) throw new CancelledError(`${this} was cancelled`);
-    const o = this.#outcome as Outcome;
-    if (o.ok) return o.value as T;
-    throw o.error;
+  #outcomeValue(): T {
+    if (this.#state === CANCELLED) throw this.#cancelledError();
+    if (this.#failed) throw this.#value;
+    return this.#value as T;
   }
 
   #error(): unknown {
-    if (this.#state === CANCELLED) throw new CancelledError(`${this} was cancelled`);
-    const o = this.#outcome as Outcome;
-    return o.ok ? null : o.error;
+    if (this.#state === CANCELLED) throw this.#cancelledError();
+    return this.#failed ? this.#value : null;
   }
 
   /**
@@ -168,13 +199,13 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (!this.#settled() && !this.#block(deadline)) {
       throw new TimeoutError(`Future.result(): timed out after ${timeoutOf(timeout, "")} s`);
     }
-    return this.#value();
+    return this.#outcomeValue();
   }
 
   /** The async twin of `result()`. */
   async resultAsync(timeout?: Timeout): Promise<T> {
     await this.#whenSettled(timeoutMs(timeout, "Future.resultAsync()"), "Future.resultAsync()");
-    return this.#value();
+    return this.#outcomeValue();
   }
 
   /**
@@ -247,7 +278,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
       }
       return;
     }
-    this.#callbacks.push(fn);
+    (this.#callbacks ??= []).push(fn);
   }
 
   /** `await future`: the result, or the task's error (CancelledError if cancelled). */
@@ -257,12 +288,27 @@ export class Future<T = unknown> implements PromiseLike<T> {
     // biome-ignore lint/suspicious/noExplicitAny: as PromiseLike's: `then(undefined, (e: Error) => ...)` compiles
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    if (this.#promise === undefined) {
-      this.#promise = this.#whenSettled(Number.POSITIVE_INFINITY, "Future").then(() => this.#value());
-      // The future's own promise is never an unhandled rejection; the caller's chain is theirs.
-      this.#promise.catch(() => {});
+    let p = this.#promise;
+    if (p === undefined) {
+      if (this.#settled()) {
+        try {
+          p = Promise.resolve(this.#outcomeValue());
+        } catch (e) {
+          p = Promise.reject(e);
+        }
+      } else {
+        p = new Promise<T>((resolve, reject) => {
+          this.#resolve = resolve as (value: unknown) => void;
+          this.#reject = reject;
+        });
+        // Takes what is posted already, and sends buffered tasks now (this one among them).
+        this.#link?.poll();
+      }
+      this.#promise = p;
     }
-    return this.#promise.then(onfulfilled, onrejected);
+    // (Never an unhandled rejection of its own: the reaction attached here handles it; the
+    // caller's chain is theirs.)
+    return p.then(onfulfilled, onrejected);
   }
 
   /** `future.catch(fn)`, as a promise's. */
@@ -306,10 +352,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
     let state: string;
     if (this.#state === CANCELLED) state = "cancelled";
     else if (this.#state === FINISHED) {
-      const o = this.#outcome as Outcome;
-      state = o.ok
-        ? `finished returned ${o.value === null ? "null" : typeof o.value === "object" ? (o.value.constructor?.name ?? "object") : typeof o.value}`
-        : `finished raised ${(o.error as Error)?.name ?? typeof o.error}`;
+      const v = this.#value;
+      state = !this.#failed
+        ? `finished returned ${v === null ? "null" : typeof v === "object" ? (v.constructor?.name ?? "object") : typeof v}`
+        : `finished raised ${(v as Error)?.name ?? typeof v}`;
     } else state = this.#shared() === RUNNING ? "running" : "pending";
     return `<Future state=${state}>`;
   }
@@ -327,13 +373,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
         f.#gen = gen;
       },
       settle: (f, outcome) => f.#settle(outcome),
+      finish: (f, failed, value) => f.#finish(FINISHED, failed, value),
       order: (f) => f.#order,
       link: (f) => f.#link,
       onSettle(f, fn) {
-        if (f.#settled()) fn();
-        else f.#listeners.push(fn);
+        if (f.#settled()) fn(f);
+        else (f.#listeners ??= []).push(fn);
       },
-      isFailed: (f) => f.#state === FINISHED && !(f.#outcome as Outcome).ok,
+      isFailed: (f) => f.#state === FINISHED && f.#failed,
       task: (f) => f.#task,
       setTask(f, task) {
         f.#task = task;

@@ -2,11 +2,13 @@
  * The body of a pool thread (what each ThreadPoolExecutor thread runs, see executor.ts).
  *
  * It receives batches of tasks on its MessagePort and runs them one at a time, in order (an async
- * task is awaited before the next starts). For each task (a WorkItem, as CPython's _WorkItem):
- * CAS its future's word PENDING -> RUNNING (a cancelled future fails the CAS and is skipped), run
+ * task is awaited before the next starts; a task that returns a value runs with no await, so a
+ * batch of them runs in one synchronous run). For each task (as CPython's _WorkItem.run): CAS its
+ * future's word PENDING -> RUNNING (a cancelled or moved task fails the CAS and is skipped), run
  * it, post the outcome to the submitting thread, then store FINISHED and ring that thread's
  * doorbell. Outcomes of consecutive quick tasks are posted together (one message), but never held
- * across a task that is not known to be quick, nor across an await.
+ * across a task that is not known to be quick, nor across an await. A primitive result is posted
+ * as it is (no encoding).
  *
  * A task that calls process.exit(): if that ends the thread, the exit handler posts the outcomes
  * held, then sets EXITED (the executor fails the running task and moves the rest); if it unwinds
@@ -29,11 +31,13 @@ import {
   BROKEN_MESSAGE,
   BUSY_SINCE,
   CALL,
+  CALL1,
   COMPLETED,
   EXIT_CODE,
   EXITED,
   FAILED,
   LIVE,
+  MARKED,
   OK,
   OUTCOME_FIELDS,
   OUTSTANDING,
@@ -45,7 +49,7 @@ import {
   WAIT_MAX,
   WAIT_TOTAL,
 } from "./protocol.js";
-import { finish, start } from "./slots.js";
+import { finish, indexOf, slabOf, start } from "./slots.js";
 
 /** Functions run quicker than this (ms) may have their outcomes posted together. */
 const QUICK_MS = 0.02;
@@ -61,60 +65,24 @@ function thenable(v: unknown): v is PromiseLike<unknown> {
   );
 }
 
-/** One task, as CPython's _WorkItem: where its future's word is, what to call; run() makes its outcome. */
-class WorkItem {
-  ok = true;
-  value: unknown;
-
-  constructor(
-    readonly id: unknown,
-    readonly words: Int32Array,
-    readonly index: number,
-    readonly gen: number,
-    readonly key: number,
-    readonly mode: number,
-    readonly args: unknown,
-    readonly marked: boolean,
-    readonly submittedAt: number,
-  ) {}
-
-  /**
-   * Calls the target (CALL), or calls it for each arguments list of a chunk (CHUNK, the results as
-   * a list); a throw is the outcome, as an error. Before any await, the outcomes held are posted.
-   */
-  async run(pool: PoolThread): Promise<void> {
-    try {
-      pool.checkBroken();
-      let fn = pool.target(this.key);
-      if (thenable(fn)) {
-        pool.post();
-        fn = await fn;
-      }
-      const raw = decode(this.args, this.marked) as unknown[];
-      if (this.mode === CALL) {
-        let value = fn(...raw);
-        if (thenable(value)) {
-          pool.post();
-          value = await value;
-        }
-        this.value = value;
-      } else {
-        const out: unknown[] = [];
-        for (const a of raw as unknown[][]) {
-          let v = fn(...a);
-          if (thenable(v)) {
-            pool.post();
-            v = await v;
-          }
-          out.push(v);
-        }
-        this.value = out;
-      }
-    } catch (e) {
-      this.ok = false;
-      this.value = e;
+/**
+ * Calls `fn(...a)` for each arguments list `a` of a chunk and returns the results: a list, or a
+ * promise of it from the first call that returns a promise on (the outcomes held are posted before
+ * the thread awaits it).
+ */
+function runChunk(pool: PoolThread, fn: Fn, list: unknown[][], from: number, out: unknown[]): unknown {
+  for (let i = from; i < list.length; i++) {
+    const v = fn(...(list[i] as unknown[]));
+    if (thenable(v)) {
+      pool.post();
+      return (async () => {
+        out.push(await v);
+        return await runChunk(pool, fn, list, i + 1, out);
+      })();
     }
+    out.push(v);
   }
+  return out;
 }
 
 /**
@@ -146,11 +114,9 @@ class PoolThread {
   /** Resolves when the thread is done serving (stopped, or retired). */
   readonly done: Promise<void>;
   #finished: () => void = () => {};
-  // Outcomes run but not yet posted, and the words to mark FINISHED once they are.
+  // Outcomes run but not yet posted (OUTCOME_FIELDS each: handle, gen, status, value), whose words
+  // are marked FINISHED once they are.
   #held: unknown[] = [];
-  #heldWords: Int32Array[] = [];
-  #heldIndex: number[] = [];
-  #heldGen: number[] = [];
   /** A task is running (its process.exit() ends the thread with it: exited()). */
   #running = false;
   #cancelIdle: (() => void) | undefined;
@@ -179,14 +145,14 @@ class PoolThread {
   /** Posts the outcomes held, marks their words FINISHED, and rings the submitting thread's doorbell. */
   post(): void {
     if (this.#held.length === 0) return;
-    this.#port.postMessage(this.#held);
-    for (let i = 0; i < this.#heldWords.length; i++) {
-      finish(this.#heldWords[i] as Int32Array, this.#heldIndex[i] as number, this.#heldGen[i] as number);
-    }
+    const held = this.#held;
     this.#held = [];
-    this.#heldWords = [];
-    this.#heldIndex = [];
-    this.#heldGen = [];
+    this.#port.postMessage(held);
+    const slabs = this.#slabs;
+    for (let i = 0; i < held.length; i += OUTCOME_FIELDS) {
+      const handle = held[i] as number;
+      finish(slabs[slabOf(handle)] as Int32Array, indexOf(handle), held[i + 1] as number);
+    }
     Atomics.add(this.#bell, 0, 1);
     Atomics.notify(this.#bell, 0);
   }
@@ -258,61 +224,76 @@ class PoolThread {
     void this.#pump();
   }
 
-  /** The next task of the batches received, or undefined when none is left (the outcomes held are posted then). */
-  #next(): WorkItem | undefined {
-    for (;;) {
-      const batch = this.#batches[0];
-      if (batch === undefined) return undefined;
-      if (batch.f) for (const [key, spec] of batch.f) this.#targets.set(key, spec);
-      if (batch.s) for (const [no, words] of batch.s) this.#slabs[no] = words;
-      batch.f = undefined;
-      batch.s = undefined;
-      const t = batch.t;
-      if (t === undefined || this.#cursor >= t.length) {
-        this.#batches.shift();
-        this.#cursor = 0;
-        if (this.#batches.length === 0) this.post();
-        continue;
-      }
-      const at = this.#cursor;
-      this.#cursor += TASK_FIELDS;
-      const item = new WorkItem(
-        t[at],
-        this.#slabs[t[at + 1] as number] as Int32Array,
-        t[at + 2] as number,
-        t[at + 3] as number,
-        t[at + 4] as number,
-        t[at + 5] as number,
-        t[at + 6],
-        t[at + 7] as boolean,
-        t[at + 8] as number,
-      );
-      t[at + 6] = undefined;
-      return item;
-    }
-  }
-
-  /** Runs the tasks received, one at a time, until none is left; then stops, or waits idle. */
+  /**
+   * Runs the tasks received, one at a time, until none is left; then stops, or waits idle. A task
+   * whose target is compiled and returns a value (not a promise) runs without an await: the
+   * tasks of a batch run in one synchronous run.
+   */
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      for (let item = this.#next(); item !== undefined; item = this.#next()) {
-        if (!start(item.words, item.index, item.gen)) {
-          // cancelled before it started
+      for (;;) {
+        const batch = this.#batches[0];
+        if (batch === undefined) break;
+        if (batch.f) for (const [key, spec] of batch.f) this.#targets.set(key, spec);
+        if (batch.s) for (const [no, words] of batch.s) this.#slabs[no] = words;
+        batch.f = undefined;
+        batch.s = undefined;
+        const t = batch.t;
+        if (t === undefined || this.#cursor >= t.length) {
+          this.#batches.shift();
+          this.#cursor = 0;
+          if (this.#batches.length === 0) this.post();
+          continue;
+        }
+        const at = this.#cursor;
+        this.#cursor += TASK_FIELDS;
+        const handle = t[at] as number;
+        const gen = t[at + 1] as number;
+        const words = this.#slabs[slabOf(handle)] as Int32Array;
+        if (!start(words, indexOf(handle), gen)) {
+          // cancelled before it started, or moved to another thread
+          t[at + 3] = undefined;
           Atomics.sub(this.#state, OUTSTANDING, 1);
           continue;
         }
-        const quick = (this.#longest.get(item.key) ?? Number.POSITIVE_INFINITY) < QUICK_MS;
+        const code = t[at + 2] as number;
+        const key = Math.floor(code / 8);
+        const mode = (code >> 1) & 3;
+        const args = t[at + 3];
+        t[at + 3] = undefined;
+        const quick = (this.#longest.get(key) ?? Number.POSITIVE_INFINITY) < QUICK_MS;
         if (!quick || this.#held.length >= MAX_HELD * OUTCOME_FIELDS) this.post();
         this.#running = true;
         const started = performance.now();
-        this.#began(item, started);
-        await item.run(this);
+        this.#began(t[at + 4] as number, started);
+        let ok = true;
+        let value: unknown;
+        try {
+          this.checkBroken();
+          let fn = this.target(key);
+          if (thenable(fn)) {
+            this.post();
+            fn = await fn;
+          }
+          if (mode === CALL1) value = fn(args);
+          else {
+            const raw = decode(args, (code & 1) === 1) as unknown[];
+            value = mode === CALL ? fn(...raw) : runChunk(this, fn, raw as unknown[][], 0, []);
+          }
+          if (thenable(value)) {
+            this.post();
+            value = await value;
+          }
+        } catch (e) {
+          ok = false;
+          value = e;
+        }
         this.#running = false;
-        this.#ended(item, performance.now() - started);
+        this.#ended(key, performance.now() - started);
         Atomics.sub(this.#state, OUTSTANDING, 1);
-        this.#hold(item);
+        this.#hold(handle, gen, ok, value);
         if (this.#held.length >= MAX_HELD * OUTCOME_FIELDS) this.post();
       }
       this.post();
@@ -325,37 +306,37 @@ class PoolThread {
     }
   }
 
-  #began(item: WorkItem, started: number): void {
+  #began(submittedAt: number, started: number): void {
     const stats = this.#stats;
-    const waited = this.#origin + started - item.submittedAt;
+    const waited = this.#origin + started - submittedAt;
     stats[WAIT_TOTAL] += waited;
     if (waited > (stats[WAIT_MAX] as number)) stats[WAIT_MAX] = waited;
     stats[BUSY_SINCE] = this.#origin + started;
   }
 
-  #ended(item: WorkItem, took: number): void {
+  #ended(key: number, took: number): void {
     const stats = this.#stats;
-    if (!(took <= (this.#longest.get(item.key) ?? 0))) this.#longest.set(item.key, took);
+    if (!(took <= (this.#longest.get(key) ?? 0))) this.#longest.set(key, took);
     stats[RUN_TOTAL] += took;
     if (took > (stats[RUN_MAX] as number)) stats[RUN_MAX] = took;
     stats[COMPLETED] += 1;
     stats[BUSY_SINCE] = 0;
   }
 
-  /** Encodes the item's outcome (one that cannot cross fails the task) and holds it until post(). */
-  #hold(item: WorkItem): void {
-    let ok = item.ok;
-    let encoded: { value: unknown; marked: boolean };
-    try {
-      encoded = encode(item.value, ok ? "result" : "exception");
-    } catch (e) {
-      ok = false;
-      encoded = encode(e, "exception");
-    }
-    this.#held.push(item.id, ok ? OK : FAILED, encoded.value, encoded.marked);
-    this.#heldWords.push(item.words);
-    this.#heldIndex.push(item.index);
-    this.#heldGen.push(item.gen);
+  /** Encodes a task's outcome (one that cannot cross fails the task) and holds it until post(). */
+  #hold(handle: number, gen: number, ok: boolean, value: unknown): void {
+    const type = typeof value;
+    if ((type === "object" && value !== null) || type === "function" || type === "symbol") {
+      let encoded: { value: unknown; marked: boolean };
+      try {
+        encoded = encode(value, ok ? "result" : "exception");
+      } catch (e) {
+        ok = false;
+        encoded = encode(e, "exception");
+      }
+      value = encoded.value;
+      this.#held.push(handle, gen, (ok ? OK : FAILED) | (encoded.marked ? MARKED : 0), value);
+    } else this.#held.push(handle, gen, ok ? OK : FAILED, value);
   }
 
   // Idle threads past idleTimeout retire, while more than minWorkers are alive.

@@ -1,14 +1,15 @@
 /**
  * One pool thread as its executor sees it (as piscina's WorkerInfo): its Thread, its port, the
- * blocks it shares with the executor (state words and statistics, protocol.ts), the futures of the
- * tasks given to it and not yet settled here, and the tasks assigned but not yet posted (outbox).
- * Only the executor's thread uses it.
+ * blocks it shares with the executor (state words and statistics, protocol.ts), the tasks given to
+ * it and not yet settled here (in the order given; no map: an outcome finds its task by its future's
+ * word, slots.ts), and the tasks assigned but not yet posted (outbox). Only the executor's thread
+ * uses it.
  */
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
 import type { Thread } from "../threads/thread.js";
 import type { TargetSpec } from "../transport/target.js";
-import { type Future, internals } from "./future.js";
+import type { Future } from "./future.js";
 import {
   BUSY_SINCE,
   COMPLETED,
@@ -16,7 +17,6 @@ import {
   RETIRED,
   RUN_MAX,
   RUN_TOTAL,
-  TASK_FIELDS,
   type TaskBatch,
   WAIT_MAX,
   WAIT_TOTAL,
@@ -24,27 +24,33 @@ import {
 import type { Slot } from "./slots.js";
 import { targetSpec } from "./targets.js";
 
-/** A task submitted and not settled: the executor's record of it, kept on its future. */
-export interface Task {
-  id: number;
-  key: number;
-  mode: number;
-  args: unknown;
-  marked: boolean;
-  /** Its future's word (slots.ts). */
-  slot: Slot;
-  submittedAt: number;
-  /** Moved into the thread it was given to: the task cannot move to another thread. */
-  transfer: (ArrayBuffer | MessagePort)[] | undefined;
+/** A task's target key, mode and marked flag as one number of the batch (protocol.ts). */
+export function taskCode(key: number, mode: number, marked: boolean): number {
+  return key * 8 + mode * 2 + (marked ? 1 : 0);
 }
 
-/** The task record of future `f` (undefined once it settled here). */
-export function taskOf(f: Future<unknown>): Task | undefined {
-  return internals.task(f) as Task | undefined;
-}
-
-export function setTask(f: Future<unknown>, task: Task | undefined): void {
-  internals.setTask(f, task);
+/**
+ * A task submitted and not settled: the executor's record of it, kept on its future. It is its
+ * future's slot too (the word's slab, index, handle and generation, slots.ts): one object a task.
+ */
+export class Task implements Slot {
+  slab = 0;
+  index = 0;
+  handle = 0;
+  gen = 0;
+  /** The thread it is given to (undefined until it is). */
+  worker: PoolWorker | undefined = undefined;
+  constructor(
+    /** Its future; undefined once settled (or cancelled) here. */
+    public future: Future<unknown> | undefined,
+    readonly key: number,
+    readonly mode: number,
+    readonly args: unknown,
+    readonly marked: boolean,
+    readonly submittedAt: number,
+    /** Moved into the thread it was given to: the task cannot move to another thread. */
+    readonly transfer: (ArrayBuffer | MessagePort)[] | undefined,
+  ) {}
 }
 
 /** Adds the statistics `from` of a pool thread into `into` (totals add up, maxima take the larger). */
@@ -56,11 +62,18 @@ export function addStats(into: Float64Array, from: Float64Array): void {
 export class PoolWorker {
   /** Transferables of the tasks in outbox. */
   transfer: (ArrayBuffer | MessagePort)[] = [];
-  readonly futures = new Map<number, Future<unknown>>();
+  /**
+   * The tasks given to the thread, in the order given, from `head` on; a task settled (or moved)
+   * since stays until the head passes it. `count` is how many are unsettled.
+   */
+  #tasks: Task[] = [];
+  #head = 0;
+  count = 0;
   /** Tasks assigned but not yet posted (TASK_FIELDS each). */
   outbox: unknown[] = [];
-  /** Targets and slabs the thread has been sent. */
+  /** Targets the thread has been sent, and those the outbox needs and it has not been sent. */
   readonly targetsSent = new Set<number>();
+  #newTargets: [number, TargetSpec][] = [];
   slabsSent = 0;
   stopSent = false;
   /** Ended (or retired) and forgotten by the executor. */
@@ -97,25 +110,63 @@ export class PoolWorker {
   }
 
   /** Puts a task reserved for the thread in its outbox (posted by send()). */
-  queue(f: Future<unknown>, task: Task): void {
-    this.futures.set(task.id, f);
+  queue(task: Task): void {
+    task.worker = this;
+    this.#tasks.push(task);
+    this.count++;
     if (!this.referenced) {
       this.referenced = true;
       this.port.ref();
     }
-    this.outbox.push(
-      task.id,
-      task.slot.slab,
-      task.slot.index,
-      task.slot.gen,
-      task.key,
-      task.mode,
-      task.args,
-      task.marked,
-      task.submittedAt,
-    );
+    const key = task.key;
+    if (!this.targetsSent.has(key)) {
+      this.targetsSent.add(key);
+      this.#newTargets.push([key, targetSpec(key) as TargetSpec]);
+    }
+    this.outbox.push(task.handle, task.gen, taskCode(key, task.mode, task.marked), task.args, task.submittedAt);
     // Moved with the batch that carries the task (so the task stays with this thread).
     if (task.transfer !== undefined) for (const t of task.transfer) this.transfer.push(t);
+  }
+
+  /** A task of this thread settled (or was cancelled) here: `task.future` is undefined by now. */
+  settled(): void {
+    this.count--;
+    const tasks = this.#tasks;
+    let head = this.#head;
+    while (head < tasks.length && (tasks[head] as Task).future === undefined) head++;
+    if (head === tasks.length) {
+      this.#tasks = [];
+      head = 0;
+    } else if (head >= 1024 && head * 2 >= tasks.length) {
+      this.#tasks = tasks.slice(head);
+      head = 0;
+    }
+    this.#head = head;
+  }
+
+  /** The tasks given to the thread and not settled, in the order given. */
+  live(): Task[] {
+    const out: Task[] = [];
+    const tasks = this.#tasks;
+    for (let i = this.#head; i < tasks.length; i++) {
+      const t = tasks[i] as Task;
+      if (t.future !== undefined && t.worker === this) out.push(t);
+    }
+    return out;
+  }
+
+  /** Tasks moved to another thread (balance.ts steal()) are no longer this thread's. */
+  moved(tasks: Set<Task>): void {
+    this.#tasks = this.#tasks.slice(this.#head).filter((t) => !tasks.has(t));
+    this.#head = 0;
+    this.count -= tasks.size;
+  }
+
+  /** Forgets every task (the thread died: the executor settles or moves them). */
+  clear(): void {
+    this.#tasks = [];
+    this.#head = 0;
+    this.count = 0;
   }
 
   /** Posts the outbox, with the targets and the slabs (of `slabs`) the thread has not been sent yet. */
@@ -123,13 +174,9 @@ export class PoolWorker {
     if (this.outbox.length === 0 || this.dead) return;
     const batch: TaskBatch = { t: this.outbox };
     this.outbox = [];
-    const t = batch.t as unknown[];
-    for (let i = 4; i < t.length; i += TASK_FIELDS) {
-      const key = t[i] as number;
-      if (!this.targetsSent.has(key)) {
-        this.targetsSent.add(key);
-        (batch.f ??= []).push([key, targetSpec(key) as TargetSpec]);
-      }
+    if (this.#newTargets.length > 0) {
+      batch.f = this.#newTargets;
+      this.#newTargets = [];
     }
     if (this.slabsSent < slabs.length) {
       batch.s = [];
@@ -162,7 +209,7 @@ export class PoolWorker {
 
   /** With no task out, the port no longer keeps the process alive. */
   unrefIfIdle(): void {
-    if (this.referenced && this.futures.size === 0) {
+    if (this.referenced && this.count === 0) {
       this.referenced = false;
       this.port.unref();
     }

@@ -2,8 +2,9 @@
  * The task protocol between a ThreadPoolExecutor (executor.ts) and its pool threads
  * (pool-thread.ts): the words of the blocks they share, the statistics a pool thread keeps, and
  * the messages. The executor posts TaskBatch messages on the thread's MessagePort; the thread
- * posts back outcomes, OUTCOME_FIELDS each: id, OK | FAILED, the encoded value, its marked flag.
- * A task's future word (slots.ts) moves PENDING -> RUNNING -> FINISHED in the pool thread.
+ * posts back outcomes, OUTCOME_FIELDS each: the handle and generation of the task's future word
+ * (which name the task: slots.ts), a status (OK | FAILED, plus MARKED when the value is encoded),
+ * the value. A task's future word moves PENDING -> RUNNING -> FINISHED in the pool thread.
  */
 import type { TargetSpec } from "../transport/target.js";
 
@@ -37,22 +38,31 @@ export const COMPLETED = 4;
 export const BUSY_SINCE = 5;
 export const STAT_SLOTS = 6;
 
-/** Fields of one task in a batch. */
-export const TASK_FIELDS = 9;
-/** Task modes: call fn(...args), or call fn(...a) for each a of a chunk and return the list. */
+/**
+ * Fields of one task in a batch: the handle and generation of its future's word (slots.ts), its
+ * code (target key * 8 + mode * 2 + 1 if its args are encoded with marks: pool-worker.ts taskCode),
+ * its args, and when it was submitted.
+ */
+export const TASK_FIELDS = 5;
+/**
+ * Task modes: call fn(...args); call fn(...a) for each a of a chunk and return the list; call
+ * fn(args), args being the one argument, a primitive (no array to send for it).
+ */
 export const CALL = 0;
 export const CHUNK = 1;
+export const CALL1 = 2;
 
-/** Outcome statuses. */
+/** Outcome statuses, plus MARKED when the value is encoded with marks (transport/encode.ts). */
 export const OK = 0;
 export const FAILED = 1;
+export const MARKED = 2;
 
 export interface TaskBatch {
   /** Targets this thread has not seen yet: [key, spec]. */
   f?: [number, TargetSpec][];
   /** New slabs of future words: [slab number, words]. */
   s?: [number, Int32Array][];
-  /** Tasks, TASK_FIELDS each: id, slab, index, gen (of the future's word, slots.ts), key, mode, args, argsMarked, submittedAt. */
+  /** Tasks, TASK_FIELDS each: handle, gen (of the future's word, slots.ts), code, args, submittedAt. */
   t?: unknown[];
   stop?: true;
 }

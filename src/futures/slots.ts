@@ -25,11 +25,22 @@ const GEN_MASK = 0x1fffffff;
 const SLAB_BITS = 10;
 const SLAB = 1 << SLAB_BITS;
 
-/** Where a future's word is, and the generation it has there. */
+/** Where a future's word is (slab and index, or both as one number: handle), and the generation it has there. */
 export interface Slot {
   slab: number;
   index: number;
+  handle: number;
   gen: number;
+}
+
+/** The slab of a handle. */
+export function slabOf(handle: number): number {
+  return handle >> SLAB_BITS;
+}
+
+/** The index in its slab of a handle. */
+export function indexOf(handle: number): number {
+  return handle & (SLAB - 1);
 }
 
 /** The word of generation `gen` in `state`. */
@@ -79,6 +90,13 @@ export class Slots {
 
   /** A word for a new future, at the next generation of that word, PENDING. */
   take(): Slot {
+    const slot = { slab: 0, index: 0, handle: 0, gen: 0 };
+    this.open(slot);
+    return slot;
+  }
+
+  /** take() into `slot`'s fields (a task record that is its own slot: no object of its own). */
+  open(slot: Slot): void {
     let handle: number;
     if (this.#free.length > 0) handle = this.#free.pop() as number;
     else {
@@ -93,12 +111,15 @@ export class Slots {
     const words = this.slabs[slab] as Int32Array;
     const gen = ((Atomics.load(words, index) >> 2) + 1) & GEN_MASK;
     Atomics.store(words, index, wordOf(gen, PENDING));
-    return { slab, index, gen };
+    slot.slab = slab;
+    slot.index = index;
+    slot.handle = handle;
+    slot.gen = gen;
   }
 
   /** The word of a settled future goes back, to be reused (at a new generation). */
   give(slot: Slot): void {
-    this.#free.push((slot.slab << SLAB_BITS) | slot.index);
+    this.#free.push(slot.handle);
   }
 
   /** The slab that holds `slot`'s word. */

@@ -46,12 +46,11 @@ class Completion<T> {
     this.deadline = deadlineOf(timeoutMs(timeout, what));
     this.fs = futuresOf(fs, what);
     pollAll(this.fs as Future<unknown>[]);
-    for (const f of this.fs) {
-      internals.onSettle(f as Future<unknown>, () => {
-        this.ready.push(f);
-        this.listener?.();
-      });
-    }
+    const settled = (f: Future<unknown>): void => {
+      this.ready.push(f as Future<T>);
+      this.listener?.();
+    };
+    for (const f of this.fs) internals.onSettle(f as Future<unknown>, settled);
   }
 
   timeout(): TimeoutError {
@@ -167,13 +166,12 @@ class Waiting<T> {
     this.deadline = deadlineOf(secondsMs(options.timeout, what));
     this.fs = futuresOf(fs, what);
     pollAll(this.fs as Future<unknown>[]);
-    for (const f of this.fs) {
-      internals.onSettle(f as Future<unknown>, () => {
-        this.settled++;
-        if (internals.isFailed(f as Future<unknown>)) this.failed++;
-        this.listener?.();
-      });
-    }
+    const settled = (f: Future<unknown>): void => {
+      this.settled++;
+      if (internals.isFailed(f)) this.failed++;
+      this.listener?.();
+    };
+    for (const f of this.fs) internals.onSettle(f as Future<unknown>, settled);
   }
 
   met(): boolean {

@@ -52,6 +52,55 @@ test("await future, resultAsync, exceptionAsync", T, async () => {
   await assert.rejects(async () => await bad, /nope/);
 });
 
+test(
+  "await on a pending future: its result or error; CancelledError when cancelled while awaited; then() again",
+  T,
+  async () => {
+    await using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const ev = new Event();
+    const busy = ex.submit((e: Event) => e.wait(10), ev);
+    const queued = ex.submit((x: number) => x, 1);
+    const awaited = (async () => await queued)();
+    const viaThen = queued.then(
+      () => "fulfilled",
+      (e: unknown) => (e instanceof CancelledError ? "cancelled" : `other ${String(e)}`),
+    );
+    assert.equal(queued.cancel(), true);
+    await assert.rejects(awaited, CancelledError);
+    assert.equal(await viaThen, "cancelled");
+    ev.set();
+    assert.equal(await busy, true);
+    const many = Array.from({ length: 50 }, (_, i) => ex.submit((x: number) => x * 2, i));
+    assert.deepEqual(
+      await Promise.all(many),
+      Array.from({ length: 50 }, (_, i) => i * 2),
+    );
+    assert.deepEqual(
+      await Promise.all(many),
+      Array.from({ length: 50 }, (_, i) => i * 2),
+    );
+    const bad = ex.submit((x: string) => {
+      throw new RangeError(x);
+    }, "late");
+    const caught = bad.then(
+      () => "no",
+      (e: unknown) => (e as Error).message,
+    );
+    assert.equal(await caught, "late");
+    await assert.rejects(async () => await bad, /late/);
+    // Results of every kind cross back: primitives as they are, objects and errors encoded.
+    assert.deepEqual(await ex.submit(() => ({ a: [1, "b"], m: new Map([[1, 2]]) })), {
+      a: [1, "b"],
+      m: new Map([[1, 2]]),
+    });
+    assert.equal(await ex.submit(() => undefined), undefined);
+    assert.equal(await ex.submit((x: bigint) => x * 2n, 21n), 42n);
+    assert.equal(await ex.submit((s: string) => s, "text"), "text");
+    assert.deepEqual(await ex.submit((...xs: number[]) => xs, 1, 2, 3), [1, 2, 3]);
+    await assert.rejects(async () => await ex.submit(() => () => 1), /cannot be sent/);
+  },
+);
+
 test("task errors keep class, message and stack; a failed future is no unhandled rejection", T, () => {
   using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
   const f = ex.submit(function thrower() {
