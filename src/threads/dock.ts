@@ -163,25 +163,58 @@ function bytesOf(request: unknown): Uint8Array | null {
 }
 
 /**
- * In a starting thread: hands `request` (slot and ident set) to the warmest parked worker. False
- * when it cannot go through a dock or no worker took it (none parked, or each one tried was
- * claimed first): the hub runs it then.
+ * How long a start waits for a worker busy with a thread handed over in a dock to park again, when
+ * no dock holds an idle one, before it goes through the hub (which may boot a Worker: tens of
+ * milliseconds of a core, against a fraction of one for a worker whose short thread ends now).
  */
-export function handToDock(request: { slot: number; ident: number }): boolean {
+const BUSY_PATIENCE_MS = 5;
+
+/**
+ * The park stamp (G64[PARK_STAMP64]) when this thread last waited BUSY_PATIENCE_MS in vain: until
+ * a worker parks again, its starts do not wait again (the busy workers run long threads, or
+ * threads that wait for this one).
+ */
+let stalledAt = -1n;
+
+/**
+ * In a starting thread: hands `request` (slot and ident set) to the warmest parked worker. When no
+ * dock holds an idle worker but some worker runs a thread handed over in a dock, waits for one to
+ * park again (any repark bumps and notifies the park stamp), at most BUSY_PATIENCE_MS, and not at
+ * all when `patient` is false (startAsync) or a wait has already been in vain since the last
+ * parking. False when it cannot go through a dock or no worker took it (none parked, or each one
+ * tried was claimed first): the hub runs it then.
+ */
+export function handToDock(request: { slot: number; ident: number }, patient = true): boolean {
   let bytes: Uint8Array | null | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  let until = -1;
+  for (let attempt = 0; attempt < 3; ) {
+    const parkings = Atomics.load(G64, PARK_STAMP64);
     let dock = -1;
     let word = 0n;
     let stamp = -1n;
+    let busy = false;
     for (let d = 0; d < MAX_DOCKS; d++) {
       const w = Atomics.load(G64, wordAt(d));
-      if ((w & STATE) === IDLE && payload(w) > stamp) {
+      const state = w & STATE;
+      if (state === IDLE && payload(w) > stamp) {
         dock = d;
         word = w;
         stamp = payload(w);
-      }
+      } else if (state === BUSY || state === CLAIMED) busy = true;
     }
-    if (dock < 0) return false;
+    if (dock < 0) {
+      if (!patient || !busy || parkings === stalledAt) return false;
+      bytes ??= bytesOf(request);
+      if (bytes === null) return false;
+      if (until < 0) until = performance.now() + BUSY_PATIENCE_MS;
+      const left = until - performance.now();
+      if (left <= 0 || Atomics.wait(G64, PARK_STAMP64, parkings, left) === "timed-out") {
+        stalledAt = parkings;
+        return false;
+      }
+      continue; // a worker parked: look again
+    }
+    attempt++;
     bytes ??= bytesOf(request);
     if (bytes === null) return false;
     const i = wordAt(dock);
@@ -257,6 +290,7 @@ export function repark(dock: number, busy: bigint): bigint | null {
   const idle = next(busy, stamp, IDLE);
   if (Atomics.compareExchange(G64, i, busy, idle) !== busy) return null;
   Atomics.notify(G64, i);
+  Atomics.notify(G64, PARK_STAMP64); // a start waiting for a busy worker (handToDock)
   return genOf(idle);
 }
 
@@ -278,6 +312,7 @@ export function parkFirst(dock: number): bigint | null {
   const idle = next(0n, stamp, IDLE);
   if (Atomics.compareExchange(G64, i, 0n, idle) !== 0n) return null;
   Atomics.notify(G64, i);
+  Atomics.notify(G64, PARK_STAMP64);
   return genOf(idle);
 }
 
@@ -307,6 +342,7 @@ export function parkIn(dock: number): bigint {
   const stamp = Atomics.add(G64, PARK_STAMP64, 1n) + 1n;
   const idle = next(Atomics.load(G64, i), stamp, IDLE);
   Atomics.store(G64, i, idle);
+  Atomics.notify(G64, PARK_STAMP64);
   return genOf(idle);
 }
 

@@ -345,12 +345,12 @@ export class Thread<A extends unknown[] = any[]> {
     this.#copyBack = null;
   }
 
-  #launch(): RunRequest {
+  #launch(patient: boolean): RunRequest {
     if (this.#handle) throw new RuntimeError(`start() belongs to the thread that created ${this.#name}`);
     if (this.#started) throw new RuntimeError("threads can only be started once");
     const request = this.#request();
     this.#started = true;
-    this.#send(request, false);
+    this.#send(request, false, patient);
     return request;
   }
 
@@ -359,7 +359,7 @@ export class Thread<A extends unknown[] = any[]> {
    * moves nothing (no transferList, no fields to copy back) and needs no worker of its own, else
    * (or `viaHub`) to the hub.
    */
-  #send(request: RunRequest, viaHub: boolean): void {
+  #send(request: RunRequest, viaHub: boolean, patient = true): void {
     const [slot, ident] = claimThread(this.#name, this.#daemon);
     this.#slot = slot;
     this.#ident = ident;
@@ -375,7 +375,8 @@ export class Thread<A extends unknown[] = any[]> {
       Atomics.load(G, HUB_READY) !== HUB_DEAD;
     try {
       // The main thread's first start() may wait for the first worker to park (hub-client.ts).
-      const docked = plain && (handToDock(request) || (awaitFirstWorker() && handToDock(request)));
+      const docked =
+        plain && (handToDock(request, patient) || (patient && awaitFirstWorker() && handToDock(request, patient)));
       if (!docked) sendToHub({ type: "start", request }, transferListOf(request));
     } catch (e) {
       endThread(slot, ident);
@@ -400,7 +401,7 @@ export class Thread<A extends unknown[] = any[]> {
    * At most once per Thread: a second call is a RuntimeError.
    */
   start(): void {
-    const request = this.#launch();
+    const request = this.#launch(true);
     do {
       const i = slotIndex(this.#slot, SLOT_STATE);
       const since = performance.now();
@@ -456,7 +457,7 @@ export class Thread<A extends unknown[] = any[]> {
 
   /** The async twin of `start()`: resolves once the thread is running. */
   async startAsync(): Promise<void> {
-    const request = this.#launch();
+    const request = this.#launch(false);
     do {
       const i = slotIndex(this.#slot, SLOT_STATE);
       const since = performance.now();
