@@ -30,7 +30,7 @@ function envMs(name: string, fallback: number, warn: boolean): number {
 }
 
 /** The default of THREADING_IDLE_WORKERS. */
-export const DEFAULT_IDLE_WORKERS = 4;
+export const DEFAULT_IDLE_WORKERS = 16;
 
 /** How many workers that ran a thread are kept idle for the next ones (0: no reuse). */
 export function idleWorkers(warn: boolean): number {

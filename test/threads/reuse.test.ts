@@ -260,6 +260,7 @@ test("idle workers are bounded, exit after the idle time, and never keep the pro
   const r = runChild(
     `
     process.env.THREADING_IDLE_SECONDS = "0.5";
+    process.env.THREADING_IDLE_WORKERS = "4";
     const { Event, Thread } = await import("threading");
     const { hubTestHook } = await import("${internal}");
     const stats = () => {
