@@ -185,3 +185,33 @@ test(
     assert.match(again.stderr, /test hook exitAfterRepark fired/);
   },
 );
+
+test(
+  "starts while every parked worker runs a thread that blocks: they run elsewhere, none waits for the blocked ones",
+  T,
+  () => {
+    const r = runChild(
+      `${prelude}
+    const { Event } = await import("threading");
+    const go = new Event();
+    // Parked workers taken by threads that block until the end: later starts find every dock busy.
+    const blocked = Array.from({ length: 3 }, () => new Thread({ target: (e) => e.wait(), args: [go] }));
+    for (const t of blocked) t.start();
+    const quick = Array.from({ length: 6 }, (_, i) => new Thread({ target: say, args: ["quick " + i] }));
+    for (const t of quick) t.start();
+    for (const t of quick) t.join();
+    console.log("blocked alive", blocked.every((t) => t.isAlive()));
+    go.set();
+    for (const t of blocked) t.join();
+    `,
+      45_000,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.split("\n");
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith("quick")).sort(),
+      [0, 1, 2, 3, 4, 5].map((i) => `quick ${i}`),
+    );
+    assert.equal(lines.at(-2), "blocked alive true");
+  },
+);
