@@ -2,6 +2,8 @@
  * threading — Python's threading model for TypeScript on Node.js: real threads, and locks, events,
  * conditions, semaphores, barriers, queues and thread pools that live in shared memory.
  */
+// First: the first thread worker boots while the rest of the library loads (threads/first-worker.ts).
+import "./threads/first-worker.js";
 import "./threads/lifetime.js";
 import "./threads/dump-signal.js";
 

@@ -4,9 +4,7 @@
  */
 import { MessageChannel, type MessagePort, type TransferListItem, Worker } from "node:worker_threads";
 import { boot, type Bootstrap, G, HUB_READY, isRoot } from "../shared/runtime.js";
-import { awaitFirstParking, clear, docksWork } from "./dock.js";
-import type { FirstWorker } from "./hub.js";
-import { idleWorkers } from "./pool-config.js";
+import { afterFirstWorker, dropFirstWorker, takeFirstWorker } from "./first-worker.js";
 import { connectDirectory } from "../transport/directory.js";
 import { libraryFile } from "../shared/paths.js";
 import { RuntimeError } from "../errors.js";
@@ -15,69 +13,10 @@ import { startWorker } from "../shared/exec-argv.js";
 import type { TestMessage } from "./hub.js";
 
 let hub: Worker | undefined;
-/** The first thread worker (main thread only), a child of the main thread, not of the hub (see bootFirstWorker). */
-let first: Worker | undefined;
-/** The dock the first worker parks itself in, until the first start() has waited for it (-1: none). */
-let firstDock = -1;
-
-/**
- * Boots the first thread worker from the main thread, beside the hub rather than after it: a
- * program's first start() then waits for one Worker boot, not for the hub's and then a worker's
- * (the hub is a Worker too, and its workers are its children, so it could only boot one once it
- * ran). The hub adopts it (hub.ts PortWorker): it talks with it through `control`, and sees it exit
- * when that port closes. It parks itself in dock 0, kept for it, where the first start() of the
- * main thread hands it the thread without waiting for the hub (awaitFirstWorker). Returns the
- * hub's ends of its ports (transferred to the hub), or null if it could not be made.
- */
-function bootFirstWorker(): FirstWorker | null {
-  const dock = docksWork && idleWorkers(false) > 0 ? 0 : -1;
-  let ends: FirstWorker | null = null;
-  try {
-    // Flags a Worker refuses are dropped from boot.execArgv here, before the hub copies it.
-    first = startWorker(boot, (execArgv) => {
-      const control = new MessageChannel();
-      const hubPort = new MessageChannel();
-      const threading: Bootstrap = { ...boot, execArgv, hubPort: hubPort.port2, slot: -1, ident: 0 };
-      const made = new Worker(libraryFile("threads/worker.js"), {
-        workerData: { threading, control: control.port2, dock },
-        transferList: [hubPort.port2, control.port2],
-        execArgv,
-        stdout: false,
-        stderr: false,
-        ...(boot.resourceLimits ? { resourceLimits: boot.resourceLimits } : {}),
-      });
-      ends = { control: control.port1, hubPort: hubPort.port1, dock };
-      return made;
-    });
-  } catch {
-    // No first worker: the hub boots its workers as usual, and reports what fails then.
-    return null;
-  }
-  // A thread's errors are its own (worker.ts); an error here means the worker died, which the hub sees.
-  first.on("error", () => {});
-  first.unref();
-  firstDock = dock;
-  return ends;
-}
-
-/** How long the main thread's first start() waits for the first worker to park, before it asks the hub. */
-const FIRST_PATIENCE_MS = 2_000;
-
-/**
- * The main thread's first plain start() (one that may go through a dock), when no dock holds a
- * worker: waits, at most FIRST_PATIENCE_MS, for the first worker to park (bootFirstWorker). True if
- * it parked (or its dock changed otherwise): the caller tries the docks again. Once only.
- */
-export function awaitFirstWorker(): boolean {
-  if (firstDock < 0) return false;
-  const dock = firstDock;
-  firstDock = -1;
-  return awaitFirstParking(dock, FIRST_PATIENCE_MS, hubDead);
-}
 
 function startHub(): void {
   let port1: MessagePort | undefined;
-  const firstEnds = bootFirstWorker();
+  const firstEnds = takeFirstWorker();
   // Flags a Worker refuses are dropped from boot.execArgv before the hub copies it (shared/exec-argv.ts).
   let made: Worker;
   try {
@@ -95,16 +34,8 @@ function startHub(): void {
       });
     });
   } catch (e) {
-    // No hub, so no first worker either: its dock is cleared (it cannot park there any more) and it goes.
-    const ends = firstEnds as FirstWorker | null;
-    if (ends) {
-      if (ends.dock >= 0) clear(ends.dock);
-      ends.control.close();
-      ends.hubPort.close();
-    }
-    void first?.terminate();
-    first = undefined;
-    firstDock = -1;
+    // No hub, so no first worker either.
+    dropFirstWorker(firstEnds);
     throw e;
   }
   hub = made;
@@ -123,7 +54,7 @@ function startHub(): void {
   // once its event loop runs).
   made.on("exit", () => {
     markHubDead();
-    void first?.terminate();
+    dropFirstWorker(null);
   });
   made.unref();
   (port1 as MessagePort).unref();
@@ -131,11 +62,21 @@ function startHub(): void {
 }
 
 /**
- * Starts the hub now, at the library's import in the main thread, so that a program's first
- * start() finds it (and its first worker) booting or booted; it never keeps the process alive. A hub
- * that cannot be made here is made, or reported, by the first start().
+ * At the library's import in the main thread: starts the hub once the first thread worker has
+ * booted (first-worker.ts), so the two Worker boots do not share the cores, or at once if there is
+ * no first worker; a start() before that starts it itself (ensureHub). It never keeps the process
+ * alive. A hub that cannot be made here is made, or reported, by the first start().
  */
 export function startHubEarly(): void {
+  if (!isRoot) return;
+  if (!afterFirstWorker(ensureHub)) ensureHub();
+}
+
+/**
+ * Main thread: starts the hub if it is not running yet (a start() handed to the first worker
+ * calls it right away: the hub sees that worker exit, and serves what its thread asks).
+ */
+export function ensureHub(): void {
   if (!isRoot || boot.hubPort !== null || hubDead()) return;
   try {
     startHub();

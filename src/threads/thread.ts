@@ -49,7 +49,8 @@ import { kShare, lookup, registerKind, remember, type ShareRecord } from "../tra
 import { checkResourceLimits } from "./resource-limits.js";
 import { startFailure } from "../transport/directory.js";
 import { onThreadReset } from "../shared/thread-reset.js";
-import { awaitFirstWorker, sendToHub } from "./hub-client.js";
+import { awaitFirstWorker } from "./first-worker.js";
+import { ensureHub, sendToHub } from "./hub-client.js";
 import { claimSlot as claimThread, markEnded as endThread, markFailed, startFailed, startLost } from "./table.js";
 import { handToDock } from "./dock.js";
 import { locate, type SourceLocation } from "../transport/locate.js";
@@ -378,6 +379,7 @@ export class Thread<A extends unknown[] = any[]> {
       const docked =
         plain && (handToDock(request, patient) || (patient && awaitFirstWorker() && handToDock(request, patient)));
       if (!docked) sendToHub({ type: "start", request }, transferListOf(request));
+      else ensureHub();
     } catch (e) {
       endThread(slot, ident);
       this.#unstart();

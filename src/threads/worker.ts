@@ -391,6 +391,10 @@ if (first.control) {
     // "parked" tells the hub it has booted.
     parked = { dock: first.dock as number, gen };
     control?.postMessage("parked");
+    parentPort?.postMessage("booted"); // to the main thread, which starts the hub now (first-worker.ts)
     parkSoon();
-  } else control?.postMessage("ready");
+  } else {
+    control?.postMessage("ready");
+    parentPort?.postMessage("booted");
+  }
 } else control?.postMessage("ready");

@@ -1,0 +1,115 @@
+/**
+ * The first thread worker, booted by the main thread as the library's import begins, beside the
+ * hub rather than by it.
+ *
+ * A program's first start() would otherwise wait for the hub's Worker boot and then for a thread
+ * worker's (the hub's workers are its children, so it can boot one only once it runs). This one is
+ * the main thread's child: the hub adopts it (hub.ts PortWorker), talks with it through `control`,
+ * and sees it exit when that port closes. It parks itself in dock 0, which the hub keeps for it,
+ * and the main thread's first start() hands it the thread there without waiting for the hub
+ * (awaitFirstWorker). It is booted before the rest of the library is evaluated (index.ts imports
+ * this module first), so its boot overlaps the import; this module imports only what it needs.
+ */
+import { MessageChannel, Worker } from "node:worker_threads";
+import { boot, type Bootstrap, G, HUB_DEAD, HUB_READY, isRoot } from "../shared/runtime.js";
+import { startWorker } from "../shared/exec-argv.js";
+import { libraryFile } from "../shared/paths.js";
+import { awaitFirstParking, clear, docksWork } from "./dock.js";
+import type { FirstWorker } from "./hub.js";
+import { idleWorkers } from "./pool-config.js";
+
+export type { FirstWorker };
+
+/** The first worker (main thread only), until the hub has died. */
+let first: Worker | undefined;
+/** The hub's ends of its ports, until the hub takes them (takeFirstWorker). */
+let ends: FirstWorker | null = null;
+/** The dock it parks itself in, until the first start() has waited for it (-1: none). */
+let firstDock = -1;
+
+function bootFirstWorker(): void {
+  const dock = docksWork && idleWorkers(false) > 0 ? 0 : -1;
+  try {
+    // Flags a Worker refuses are dropped from boot.execArgv here, before the hub copies it.
+    first = startWorker(boot, (execArgv) => {
+      const control = new MessageChannel();
+      const hubPort = new MessageChannel();
+      const threading: Bootstrap = { ...boot, execArgv, hubPort: hubPort.port2, slot: -1, ident: 0 };
+      const made = new Worker(libraryFile("threads/worker.js"), {
+        workerData: { threading, control: control.port2, dock },
+        transferList: [hubPort.port2, control.port2],
+        execArgv,
+        stdout: false,
+        stderr: false,
+        ...(boot.resourceLimits ? { resourceLimits: boot.resourceLimits } : {}),
+      });
+      ends = { control: control.port1, hubPort: hubPort.port1, dock };
+      return made;
+    });
+  } catch {
+    // No first worker: the hub boots its workers as usual, and reports what fails then.
+    ends = null;
+    return;
+  }
+  // A thread's errors are its own (worker.ts); an error here means the worker died, which the hub sees.
+  first.on("error", () => {});
+  // It says when it has booted (or it exits first): then the hub boots, unless a start made it already.
+  first.once("message", () => afterBoot?.());
+  first.once("exit", () => afterBoot?.());
+  first.unref(); // after the listeners, which would ref it again
+  firstDock = dock;
+}
+
+/** What the main thread does once the first worker has booted (hub-client.ts: start the hub). */
+let afterBoot: (() => void) | undefined;
+
+/**
+ * Main thread, at import (hub-client.ts): runs `then` once the first worker has booted or exited,
+ * from the event loop; at once if there is no first worker. True if deferred.
+ */
+export function afterFirstWorker(then: () => void): boolean {
+  if (first === undefined) return false;
+  afterBoot = then;
+  return true;
+}
+
+/** For the hub being made (hub-client.ts): the hub's ends of the first worker's ports, once; null if none. */
+export function takeFirstWorker(): FirstWorker | null {
+  const taken = ends;
+  ends = null;
+  return taken;
+}
+
+/**
+ * The hub could not be made (`unadopted`: the ends it did not take), or it has died: the first
+ * worker goes too, as the hub's own workers die with it (it also exits by itself once its port to
+ * the hub closes, but only when its event loop runs). Its dock is cleared first, so that it cannot
+ * park there any more.
+ */
+export function dropFirstWorker(unadopted: FirstWorker | null): void {
+  if (unadopted) {
+    if (unadopted.dock >= 0) clear(unadopted.dock);
+    unadopted.control.close();
+    unadopted.hubPort.close();
+  }
+  firstDock = -1;
+  void first?.terminate();
+  first = undefined;
+}
+
+/** How long the main thread's first start() waits for the first worker to park, before it asks the hub. */
+const FIRST_PATIENCE_MS = 2_000;
+
+/**
+ * The main thread's first plain start() (one that may go through a dock), when no dock holds a
+ * worker: waits, at most FIRST_PATIENCE_MS, for the first worker to park. True if it parked (or its
+ * dock changed otherwise): the caller tries the docks again. Once only.
+ */
+export function awaitFirstWorker(): boolean {
+  if (firstDock < 0) return false;
+  const dock = firstDock;
+  firstDock = -1;
+  return awaitFirstParking(dock, FIRST_PATIENCE_MS, () => Atomics.load(G, HUB_READY) === HUB_DEAD);
+}
+
+if (isRoot) bootFirstWorker();
