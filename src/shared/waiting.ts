@@ -93,16 +93,25 @@ interface Described {
   id: number;
   /** Word of the buffer that holds the owner's ident (Lock, RLock), or -1. */
   ownerAt: number;
+  /** The owner's word holds `(ident + 1) << 1 | waiters` (RLock: sync/mutex.ts, the owned mutex), not the ident. */
+  coded: boolean;
 }
 
 const described = new WeakMap<ArrayBufferLike, Described>();
 
 /**
  * Names the shared memory `buffer` for the hang report: waits on any of its words are reported as
- * waits on `kind` #`id`. `ownerAt`: the word holding the ident of the thread that holds it (locks).
+ * waits on `kind` #`id`. `ownerAt`: the word holding the ident of the thread that holds it (locks);
+ * `coded`: that word holds an owned mutex's value (sync/mutex.ts) rather than the ident itself.
  */
-export function describe(buffer: ArrayBufferLike, kind: WaitKind, id: number, ownerAt = -1): void {
-  described.set(buffer, { kind: KINDS.indexOf(kind), id, ownerAt });
+export function describe(buffer: ArrayBufferLike, kind: WaitKind, id: number, ownerAt = -1, coded = false): void {
+  described.set(buffer, { kind: KINDS.indexOf(kind), id, ownerAt, coded });
+}
+
+/** The owner's ident as the word at `at` records it (0 = none; see describe). */
+function readOwner(i32: Int32Array, at: number, coded: boolean): number {
+  const v = Atomics.load(i32, at);
+  return coded && v !== 0 ? (v >>> 1) - 1 : v;
 }
 
 /** One wait in progress: what it is on, and when it began. */
@@ -116,6 +125,7 @@ export interface WaitRecord {
   /** The owner's word, read again while the wait lasts (null: no owner to follow). */
   i32: Int32Array | null;
   ownerAt: number;
+  coded: boolean;
 }
 
 const table0 = slotIndex(0, 0);
@@ -123,20 +133,32 @@ const table0 = slotIndex(0, 0);
 function recordOf(i32: Int32Array, index: number): WaitRecord {
   const since = Date.now();
   if (i32.buffer === G.buffer) {
-    if (index === ALIVE_NON_DAEMON) return { kind: K_EXIT, id: 0, index, owner: 0, since, i32: null, ownerAt: -1 };
+    if (index === ALIVE_NON_DAEMON)
+      return { kind: K_EXIT, id: 0, index, owner: 0, since, i32: null, ownerAt: -1, coded: false };
     const slot = Math.floor((index - table0) / SLOT_INTS);
     if (slot >= 0 && slot < MAX_THREADS) {
       const word = index - slotIndex(slot, 0);
       const ident = Atomics.load(G, slotIndex(slot, SLOT_IDENT));
-      if (word === SLOT_STATE) return { kind: K_THREAD, id: ident, index, owner: 0, since, i32: null, ownerAt: -1 };
-      if (word === SLOT_MAILBOX) return { kind: K_HUB, id: 0, index, owner: 0, since, i32: null, ownerAt: -1 };
+      if (word === SLOT_STATE)
+        return { kind: K_THREAD, id: ident, index, owner: 0, since, i32: null, ownerAt: -1, coded: false };
+      if (word === SLOT_MAILBOX)
+        return { kind: K_HUB, id: 0, index, owner: 0, since, i32: null, ownerAt: -1, coded: false };
     }
-    return { kind: K_UNKNOWN, id: 0, index, owner: 0, since, i32: null, ownerAt: -1 };
+    return { kind: K_UNKNOWN, id: 0, index, owner: 0, since, i32: null, ownerAt: -1, coded: false };
   }
   const d = described.get(i32.buffer);
-  if (d === undefined) return { kind: K_UNKNOWN, id: 0, index, owner: 0, since, i32: null, ownerAt: -1 };
-  const owner = d.ownerAt >= 0 ? Atomics.load(i32, d.ownerAt) : 0;
-  return { kind: d.kind, id: d.id, index, owner, since, i32: d.ownerAt >= 0 ? i32 : null, ownerAt: d.ownerAt };
+  if (d === undefined) return { kind: K_UNKNOWN, id: 0, index, owner: 0, since, i32: null, ownerAt: -1, coded: false };
+  const owner = d.ownerAt >= 0 ? readOwner(i32, d.ownerAt, d.coded) : 0;
+  return {
+    kind: d.kind,
+    id: d.id,
+    index,
+    owner,
+    since,
+    i32: d.ownerAt >= 0 ? i32 : null,
+    ownerAt: d.ownerAt,
+    coded: d.coded,
+  };
 }
 
 /** Index in G of this thread's wait record; -1 in a worker with no slot (the hub, a spare not yet running). */
@@ -184,7 +206,7 @@ export function refreshOwner(): void {
   const r = blocking;
   const base = recordBase();
   if (r === undefined || r.i32 === null || base < 0) return;
-  const owner = Atomics.load(r.i32, r.ownerAt);
+  const owner = readOwner(r.i32, r.ownerAt, r.coded);
   if (owner === r.owner) return;
   r.owner = owner;
   publish(base, () => Atomics.store(G, base + W_BLOCKING + R_OWNER, owner));

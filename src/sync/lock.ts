@@ -2,18 +2,19 @@
  * Lock: a mutual-exclusion lock in shared memory, not owned by any thread (any thread may release).
  *
  * State: two Int32 words.
- *   [0] the three-state futex mutex of mutex.ts (0 UNLOCKED, 1 LOCKED, 2 LOCKED with possible
- *       waiters); its transitions and invariants are written there.
- *   [1] HOLDER  ident of the thread that last acquired it, 0 once released: for the hang report
- *       only (threads/dump.ts). Written with a plain store right after the CAS that takes the lock
- *       and cleared right before the one that frees it; nothing synchronizes on it.
- *   [2] ASYNC   async waiters that may be parked on [0] (mutex.ts): a free lock always wakes a
- *       waiter that can run it; while async waiters are pending a contended release wakes every
- *       waiter, since an async waiter of a thread that is blocked cannot take it.
- * Lock adds Python's
- * argument rules and errors: release of an unlocked lock is RuntimeError("release unlocked lock").
- * A waiter that times out (or whose thread dies) leaves at most a stale 2, which costs one extra
- * notify and nothing else; a lock held by a thread that dies stays held, as in Python.
+ *   [0] STATE  the owned mutex of mutex.ts: 0 UNLOCKED, or `holder | waiters`, where holder is the
+ *              ownerValue() (`(ident + 1) << 1`) of the thread that acquired it and the low bit says
+ *              someone may sleep on the word; its transitions and invariants are written there.
+ *              The holder is for the hang report (threads/dump.ts) and nothing else: any thread may
+ *              release the lock, and that release frees the word whoever took it.
+ *   [1] ASYNC  async waiters that may be parked on [0] (mutex.ts): a free lock always wakes a
+ *              waiter that can run it; while async waiters are pending a contended release wakes
+ *              every waiter, since an async waiter of a thread that is blocked cannot take it.
+ * Uncontended acquire + release: one CAS (which records the holder too) and one exchange (which
+ * also says whether anyone waits). Lock adds Python's argument rules and errors: release of an
+ * unlocked lock is RuntimeError("release unlocked lock").
+ * A waiter that times out (or whose thread dies) leaves at most a stale waiters bit, which costs one
+ * extra notify and nothing else; a lock held by a thread that dies stays held, as in Python.
  */
 import { RuntimeError } from "../errors.js";
 import { type AcquireOptions, blockArgs, type Timeout, timeoutMs } from "../shared/wait.js";
@@ -21,12 +22,15 @@ import { boot } from "../shared/runtime.js";
 import { describe } from "../shared/waiting.js";
 import { kShare, newObjectId, type ShareRecord, adoptedRecord, registerKind, revive } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
-import { LOCKED, lockAsync, lockBlocking, UNLOCKED, unlock } from "./mutex.js";
+import { lockAsync, lockOwnedBlocking, ownerValue, unlockOwned } from "./mutex.js";
 import { kAcquireRestore, kAcquireRestoreAsync, kIsOwned, kReleaseSave } from "./owned.js";
 
-const HOLDER = 1;
+const STATE = 0;
 /** The mutex's ASYNC word (mutex.ts). */
-const ASYNC = 2;
+const ASYNC = 1;
+// The fast paths below write their constants as literals: the bundle (esbuild) turns a module's
+// constants into \`var\`s, and V8 loads those on every use instead of folding them (~1 ns per
+// acquire+release, measured in bench/sync.ts).
 
 /**
  * Checks Python's acquire(blocking, timeout) arguments, also given as `{ blocking, timeout }`;
@@ -50,10 +54,10 @@ export class Lock {
 
   constructor() {
     const record = adoptedRecord();
-    const buffer = record?.buffers[0] ?? new SharedArrayBuffer(3 * 4);
+    const buffer = record?.buffers[0] ?? new SharedArrayBuffer(2 * 4);
     this.#word = new Int32Array(buffer);
     this.#id = record?.id ?? newObjectId();
-    describe(buffer, "Lock", this.#id, HOLDER);
+    describe(buffer, "Lock", this.#id, STATE, true);
   }
 
   /**
@@ -65,37 +69,28 @@ export class Lock {
   acquire(options: AcquireOptions): boolean;
   acquire(blocking: boolean | AcquireOptions = true, timeout: number | null = -1): boolean {
     const w = this.#word;
+    const me = (boot.ident + 1) << 1; // ownerValue(), written out for the fast path
     // The uncontended fast path: one CAS, before any argument parsing it does not need.
     if (timeout === -1 && (blocking === true || blocking === false)) {
-      if (Atomics.compareExchange(w, 0, UNLOCKED, LOCKED) === UNLOCKED) {
-        w[HOLDER] = boot.ident;
-        return true;
-      }
+      if (Atomics.compareExchange(w, 0 /* STATE */, 0, me) === 0) return true;
       if (!blocking) return false;
     }
-    if (!lockBlocking(w, 0, acquireArgs("Lock", blocking, timeout))) return false;
-    w[HOLDER] = boot.ident;
-    return true;
+    return lockOwnedBlocking(w, STATE, me, acquireArgs("Lock", blocking, timeout));
   }
 
   /** The async twin of `acquire()`: resolves true once acquired, false if `timeout` seconds pass first. */
   async acquireAsync(timeout?: Timeout): Promise<boolean> {
-    const w = this.#word;
-    if (!(await lockAsync(w, 0, timeoutMs(timeout, "Lock.acquireAsync()", true), ASYNC))) return false;
-    w[HOLDER] = boot.ident;
-    return true;
+    return lockAsync(this.#word, STATE, timeoutMs(timeout, "Lock.acquireAsync()", true), ASYNC, ownerValue());
   }
 
   /** Releases the lock (from any thread). RuntimeError if it is not locked. */
   release(): void {
-    const w = this.#word;
-    w[HOLDER] = 0;
-    if (!unlock(w, 0, ASYNC)) throw new RuntimeError("release unlocked lock");
+    if (!unlockOwned(this.#word, 0 /* STATE */, 1 /* ASYNC */)) throw new RuntimeError("release unlocked lock");
   }
 
   /** True while some thread holds the lock. */
   locked(): boolean {
-    return Atomics.load(this.#word, 0) !== UNLOCKED;
+    return Atomics.load(this.#word, STATE) !== 0;
   }
 
   /** Acquires (waiting at most `timeout` seconds, else TimeoutError) for `using _ = lock.hold()`. */

@@ -1,13 +1,14 @@
 /**
- * The futex mutex of `Lock`, as functions over any word of any Int32Array, for the primitives that
- * keep a mutex next to other state (RLock keeps owner and count beside it).
+ * The futex mutex, as functions over any word of any Int32Array, for the primitives that keep a
+ * mutex next to other state (the queues); and its owned variant, which keeps the owner in the same
+ * word (Lock and RLock: one CAS takes the lock and records who holds it).
  *
  * State of the word (Drepper's three-state mutex, "Futexes are tricky", mutex #2):
  *   0 UNLOCKED, 1 LOCKED and nobody waits, 2 LOCKED and someone may wait (release must notify).
  * acquire: CAS 0->1; otherwise swap in 2 and sleep while it stays 2, until a swap returns 0.
- * release: CAS 1->0, or CAS 2->0 and notify one. A waiter only sleeps on 2, so a release that saw 1
- * leaves no sleeper behind (no lost wake-up); a waiter that gives up leaves at most a stale 2,
- * which costs one spare notify. Waiters, blocking and async alike, are woken in arrival order
+ * release: swap in 0, and notify one when the swap returned 2 (Drepper's mutex #3 release).
+ * A waiter only sleeps on 2, so a release that saw 1 leaves no sleeper behind (no lost wake-up);
+ * a waiter that gives up leaves at most a stale 2, which costs one spare notify. Waiters, blocking and async alike, are woken in arrival order
  * (V8 keeps one FIFO list per address). lockBlocking() and lockAsync() share that slow path, one
  * generator of steps (contended()) driven by shared/wait.ts; only the fast paths (a CAS, and the
  * blocking spin while LOCKED) and the async line below are their own.
@@ -32,6 +33,18 @@
  * So a release wakes at most one async waiter per thread, and a thousand pending acquireAsync()
  * cost a thousand wake-ups, not a million. A waiter in the line leaves it when its own timeout
  * passes. The line is per thread, so nothing of it is left behind when a thread dies.
+ *
+ * The owned variant (lockOwnedBlocking, lockAsync with `me`, unlockOwned). The word is 0 UNLOCKED, or
+ * `me | waiters` where `me` = ownerValue() of the holding thread (an even number, never 0) and the
+ * low bit says someone may sleep on the word (release must notify):
+ *   acquire: CAS 0 -> me. Else set the low bit (CAS v -> v|1) and sleep while the word is v|1; after
+ *            each wake, a word found 0 is taken with CAS 0 -> me|1 (a thread that took it after
+ *            sleeping keeps the bit: others may still sleep).
+ *   release: exchange -> 0, which also tells whether the bit was set: then notify (one, or all while
+ *            async waiters are pending, as above).
+ * The same no-lost-wake-up argument: a waiter sleeps only on a value with the bit, and the release
+ * of such a value notifies; a stale bit costs one spare notify. Async waiters count in ASYNC and
+ * stand in their thread's line as for the plain mutex.
  */
 import {
   afterMs,
@@ -47,6 +60,7 @@ import {
   sleepHow,
   spinWhile,
 } from "../shared/wait.js";
+import { boot } from "../shared/runtime.js";
 
 export const UNLOCKED = 0;
 export const LOCKED = 1;
@@ -74,19 +88,64 @@ export function lockBlocking(w: Int32Array, i: number, ms: number): boolean {
   return driveBlocking(contended(w, i, deadline, -1));
 }
 
-/** The async twin of lockBlocking(); `asyncAt` is the mutex's ASYNC word (see the file comment). */
-export async function lockAsync(w: Int32Array, i: number, ms: number, asyncAt: number): Promise<boolean> {
-  if (tryLock(w, i)) return true;
+/** The owned mutex's value for this thread: `(ident + 1) << 1` (even, never 0; see the file comment). */
+export function ownerValue(): number {
+  return (boot.ident + 1) << 1;
+}
+
+/** The ident of the thread whose ownerValue() is in the owned word `v`, or -1 when `v` is 0 (free). */
+export function ownerIdent(v: number): number {
+  return v === 0 ? -1 : (v >>> 1) - 1;
+}
+
+/**
+ * Takes the owned mutex at `w[i]` for `me` (this thread's ownerValue()), waiting at most `ms`
+ * (Infinity = forever). False on timeout. The caller has checked that it does not hold it already.
+ */
+export function lockOwnedBlocking(w: Int32Array, i: number, me: number, ms: number): boolean {
+  const c = Atomics.compareExchange(w, i, UNLOCKED, me);
+  if (c === UNLOCKED) return true;
+  if (ms === 0) return false;
+  const deadline = deadlineOf(ms);
+  // Spin on a lock that is held with nobody asleep on it: its holder is likely about to release it.
+  if (
+    (c & 1) === 0 &&
+    spinWhile(w, i, c, Math.min(ms, SPIN_MS)) &&
+    Atomics.compareExchange(w, i, UNLOCKED, me) === UNLOCKED
+  )
+    return true;
+  return driveBlocking(contendedOwned(w, i, deadline, -1, me));
+}
+
+/**
+ * Frees the owned mutex at `w[i]`: one exchange, which says whether anyone may sleep on it; false
+ * when it was not locked (the caller reports the misuse). `asyncAt` as unlock().
+ */
+export function unlockOwned(w: Int32Array, i: number, asyncAt: number): boolean {
+  const c = Atomics.exchange(w, i, 0 /* UNLOCKED */);
+  if ((c & 1) !== 0) Atomics.notify(w, i, Atomics.load(w, asyncAt) > 0 ? Number.POSITIVE_INFINITY : 1);
+  if (deferred.length > 0) flushWakes();
+  return c !== 0;
+}
+
+/**
+ * The async twin of lockBlocking(); `asyncAt` is the mutex's ASYNC word (see the file comment).
+ * With `me` (this thread's ownerValue()), the owned mutex's.
+ */
+export async function lockAsync(w: Int32Array, i: number, ms: number, asyncAt: number, me = 0): Promise<boolean> {
+  if (Atomics.compareExchange(w, i, UNLOCKED, me === 0 ? LOCKED : me) === UNLOCKED) return true;
   if (ms === 0) return false;
   const deadline = deadlineOf(ms);
   const line = lineOf(w, i);
-  const me: Turn = { go: () => {} };
-  line.push(me);
+  const turn: Turn = { go: () => {} };
+  line.push(turn);
   try {
-    if (line.length > 1 && !(await turnCame(me, deadline))) return false;
-    return await driveAsync(contended(w, i, deadline, asyncAt));
+    if (line.length > 1 && !(await turnCame(turn, deadline))) return false;
+    return await driveAsync(
+      me === 0 ? contended(w, i, deadline, asyncAt) : contendedOwned(w, i, deadline, asyncAt, me),
+    );
   } finally {
-    const at = line.indexOf(me);
+    const at = line.indexOf(turn);
     if (at >= 0) line.splice(at, 1);
     if (at === 0) line[0]?.go();
   }
@@ -104,6 +163,21 @@ function* contended(w: Int32Array, i: number, deadline: number, asyncAt: number)
     yield new Sleep(w, i, CONTENDED, deadline, how); // (directly: see queue/engine.ts waitTurn)
   }
   return true;
+}
+
+/** The slow path of the owned mutex (file comment), as contended() for the plain one. */
+function* contendedOwned(w: Int32Array, i: number, deadline: number, asyncAt: number, me: number): Steps<boolean> {
+  const how = asyncAt < 0 ? PLAIN : sleepHow({ asyncSleepers: asyncAt });
+  for (;;) {
+    const v = Atomics.load(w, i);
+    if (v === UNLOCKED) {
+      if (Atomics.compareExchange(w, i, UNLOCKED, me | 1) === UNLOCKED) return true;
+      continue;
+    }
+    if ((v & 1) === 0 && Atomics.compareExchange(w, i, v, v | 1) !== v) continue;
+    if (expired(deadline)) return false;
+    yield new Sleep(w, i, v | 1, deadline, how);
+  }
 }
 
 /** An async waiter in its thread's line for one mutex word: `go()` tells it that it is first. */
@@ -139,17 +213,12 @@ function turnCame(me: Turn, deadline: number): Promise<boolean> {
  * `asyncAt`: its ASYNC word; while async waiters may be parked, every waiter is woken (file comment).
  */
 export function unlock(w: Int32Array, i: number, asyncAt: number): boolean {
-  for (;;) {
-    const c = Atomics.compareExchange(w, i, LOCKED, UNLOCKED);
-    if (c === LOCKED) break;
-    if (c === UNLOCKED) return false;
-    if (Atomics.compareExchange(w, i, CONTENDED, UNLOCKED) === CONTENDED) {
-      Atomics.notify(w, i, Atomics.load(w, asyncAt) > 0 ? Number.POSITIVE_INFINITY : 1);
-      break;
-    }
-  }
+  // One exchange frees it and says whether anyone may sleep on it (an unlocked word stays 0).
+  // Literals for UNLOCKED (0) and CONTENDED (2): see lock.ts on the bundle's constants.
+  const c = Atomics.exchange(w, i, 0);
+  if (c === 2) Atomics.notify(w, i, Atomics.load(w, asyncAt) > 0 ? Number.POSITIVE_INFINITY : 1);
   if (deferred.length > 0) flushWakes();
-  return true;
+  return c !== 0;
 }
 
 /*

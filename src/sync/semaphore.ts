@@ -3,19 +3,29 @@
  * decrements, waiting while it is 0, and release(n) increments.
  *
  * State: three Int32 words, plus a Condition (over a Lock) that crosses with it in meta.
- *   [0] VALUE    the counter (>= 0)
+ *   [0] VALUE    bits 0-30: the counter (0..MAX_VALUE = 2^30 - 1, above only for an instant, below);
+ *                bit 31 (the sign) WAITING: set while WAITERS > 0
  *   [1] WAITERS  threads inside the slow path (registered before they look at VALUE)
  *   [2] BOUND    the initial value of a BoundedSemaphore, -1 for a Semaphore
- * Fast path (no Condition, no lock): acquire CASes VALUE v -> v-1 when v > 0; release adds n to
- * VALUE and, only when WAITERS > 0, takes the Condition's lock and notifies n waiters. So an
- * uncontended acquire + release is a load, a CAS, an add and a load.
- * Slow path, as CPython's: under the Condition's lock, WAITERS++, then loop { try the CAS; wait on
- * the Condition }, WAITERS-- at the end (one generator of steps for acquire() and acquireAsync(),
- * driven by shared/wait.ts).
- * No lost wake-up: every access is a seq-cst atomic. A waiter increments WAITERS before it reads
- * VALUE; a releaser adds to VALUE before it reads WAITERS. If the releaser read WAITERS = 0, its add
- * came before the waiter's read, so the waiter sees the unit. If it read WAITERS > 0, it takes the
- * lock, which the waiter holds until it is enqueued in the Condition, so the notify reaches it.
+ * Fast path (no Condition, no lock): acquire CASes VALUE v -> v-1 when its counter is > 0 (first
+ * with the value this thread last left there as the guess, so one CAS when uncontended); release
+ * adds n to VALUE (Semaphore: Atomics.add; BoundedSemaphore: a CAS within the bound), which also
+ * returns WAITING: only when it was set does release take the Condition's lock and notify n
+ * waiters. So an uncontended acquire + release is one CAS and one add.
+ * Slow path, as CPython's: under the Condition's lock, WAITERS++ (the first one sets WAITING),
+ * then loop { try the CAS; wait on the Condition }, WAITERS-- at the end (the last one clears
+ * WAITING); WAITERS and WAITING change only under that lock, so WAITING is set exactly while
+ * WAITERS > 0 whenever the lock is free. One generator of steps for acquire() and acquireAsync(),
+ * driven by shared/wait.ts.
+ * No lost wake-up: every access is a seq-cst atomic, and WAITING lives in the word releases add to.
+ * A waiter sets WAITING before it reads VALUE; a release's add returns WAITING. If the add saw it
+ * clear, the add came before the waiter's setting it, so the waiter sees the unit. If it saw it set,
+ * the releaser takes the lock, which the waiter holds until it is enqueued in the Condition, so the
+ * notify reaches it.
+ * Overflow: a Semaphore's release(1) adds first and looks after; when the counter was already at
+ * MAX_VALUE it subtracts again and raises (a release of more than 1 CASes within the limit). While
+ * the counter is above MAX_VALUE no acquire takes from it (it waits), and the subtraction notifies
+ * when WAITING is set, so nothing is taken twice and no waiter is left asleep beside a unit.
  * A free unit always wakes a waiter that can take it: release(n) notifies through the Condition's
  * kNotifyUnits(n), which goes past async waiters (whose thread may be blocked and unable to run
  * them) until n blocking waiters are woken, or every thread with async waiters has n (condition.ts).
@@ -45,11 +55,18 @@ import { Lock } from "./lock.js";
 const VALUE = 0;
 const WAITERS = 1;
 const BOUND = 2;
-const MAX_VALUE = 2 ** 31 - 1;
+const MAX_VALUE = 2 ** 30 - 1;
+/** The counter's bits of VALUE. */
+const COUNT = 0x7fffffff;
+/** VALUE's sign bit: someone waits in the slow path. */
+const WAITING = 1 << 31;
 
 /** A timeout in ms as the seconds a waiting call takes (undefined = forever). */
 const seconds = (ms: number) => (ms === Number.POSITIVE_INFINITY ? undefined : ms / 1000);
 
+// The fast paths below write their constants as literals: the bundle (esbuild) turns a module's
+// constants into \`var\`s, and V8 loads those on every use instead of folding them (~1 ns per
+// acquire+release, measured in bench/sync.ts).
 const kBounded: unique symbol = Symbol("threading.bounded");
 
 function checkCount(value: unknown, what: string, message: string): number {
@@ -84,6 +101,10 @@ export class Semaphore {
   readonly #id: number;
   readonly #cond: Condition;
   readonly #what: string;
+  /** BOUND, which never changes. */
+  readonly #bound: number;
+  /** What this thread expects VALUE to be at its next acquire (a counter of 1..MAX_VALUE): a CAS's guess. */
+  #guess = 1;
 
   /** `value` (default 1): the initial count. RangeError when negative. */
   constructor(value = 1) {
@@ -94,13 +115,15 @@ export class Semaphore {
       this.#w = new Int32Array(record.buffers[0] as SharedArrayBuffer);
       this.#id = record.id;
       this.#cond = (record.meta as { cond: Condition }).cond;
+      this.#bound = this.#w[BOUND] as number;
       this.#describe();
       return;
     }
     checkCount(value, `${this.#what}: value`, "semaphore initial value must be >= 0");
     this.#w = new Int32Array(new SharedArrayBuffer(3 * 4));
     this.#w[VALUE] = value;
-    this.#w[BOUND] = bounded ? value : -1;
+    this.#w[BOUND] = this.#bound = bounded ? value : -1;
+    if (value > 0) this.#guess = value;
     this.#id = newObjectId();
     this.#cond = new Condition(new Lock());
     this.#describe();
@@ -111,16 +134,22 @@ export class Semaphore {
     describe(this.#cond[kShare]().buffers[0] as SharedArrayBuffer, this.#what as "Semaphore", this.#id);
   }
 
-  /** One CAS loop: takes a unit if there is one. */
+  /** One CAS loop: takes a unit if there is one (a counter above MAX_VALUE is an overflow being undone: not taken). */
   #take(): boolean {
     const w = this.#w;
-    let v = Atomics.load(w, VALUE);
-    while (v > 0) {
+    const guess = this.#guess;
+    let v = Atomics.compareExchange(w, 0 /* VALUE */, guess, guess - 1);
+    if (v === guess) return true;
+    for (;;) {
+      const c = v & 0x7fffffff; // COUNT
+      if (c === 0 || c > MAX_VALUE) return false;
       const seen = Atomics.compareExchange(w, VALUE, v, v - 1);
-      if (seen === v) return true;
+      if (seen === v) {
+        this.#guess = v;
+        return true;
+      }
       v = seen;
     }
-    return false;
   }
 
   /**
@@ -130,7 +159,8 @@ export class Semaphore {
   acquire(blocking?: boolean, timeout?: number | null): boolean;
   acquire(options: AcquireOptions): boolean;
   acquire(blocking: boolean | AcquireOptions = true, timeout?: number | null): boolean {
-    if ((blocking === true || blocking === false) && timeout === undefined && this.#take()) return true;
+    // The uncontended fast path: one CAS, before any argument parsing it does not need.
+    if (timeout === undefined && (blocking === true || blocking === false) && this.#take()) return true;
     return driveBlocking(this.#acquire(semaphoreAcquireArgs(this.#what, blocking, timeout)));
   }
 
@@ -158,7 +188,7 @@ export class Semaphore {
       () => cond.acquire(false) || cond.acquireAsync(seconds(ms)),
     );
     if (!locked) return this.#take();
-    Atomics.add(w, WAITERS, 1);
+    if (Atomics.add(w, WAITERS, 1) === 0) Atomics.or(w, VALUE, WAITING);
     try {
       for (;;) {
         if (this.#take()) return true;
@@ -170,7 +200,7 @@ export class Semaphore {
         );
       }
     } finally {
-      Atomics.sub(w, WAITERS, 1);
+      if (Atomics.sub(w, WAITERS, 1) === 1) Atomics.and(w, VALUE, COUNT);
       cond.release();
     }
   }
@@ -180,32 +210,50 @@ export class Semaphore {
    * RangeError("Semaphore released too many times") when that would exceed the initial value.
    */
   release(n = 1): void {
-    if (typeof n !== "number") throw new TypeError(`${this.#what}.release(): n must be a number, not ${typeof n}`);
-    if (!Number.isInteger(n) || n < 1) throw new RangeError("n must be one or more");
+    if (n !== 1) {
+      if (typeof n !== "number") throw new TypeError(`${this.#what}.release(): n must be a number, not ${typeof n}`);
+      if (!Number.isInteger(n) || n < 1) throw new RangeError("n must be one or more");
+    }
     const w = this.#w;
-    const bound = w[BOUND] as number;
-    if (bound < 0) {
-      if (Atomics.add(w, VALUE, n) + n > MAX_VALUE) {
-        Atomics.sub(w, VALUE, n);
-        throw new RangeError(`${this.#what}.release(): value would exceed ${MAX_VALUE}`);
-      }
+    const bound = this.#bound;
+    let v: number;
+    if (bound < 0 && n === 1) {
+      v = Atomics.add(w, 0 /* VALUE */, 1);
+      if ((v & 0x7fffffff) >= 0x3fffffff) this.#undo(v); // COUNT, MAX_VALUE
     } else {
-      let v = Atomics.load(w, VALUE);
+      const limit = bound < 0 ? MAX_VALUE : bound;
+      // First try what VALUE holds after this thread's last acquire if nothing else happened since;
+      // only a counter read from VALUE itself may be refused.
+      v = this.#guess - 1;
+      if ((v & COUNT) + n > limit) v = Atomics.load(w, VALUE);
       for (;;) {
-        if (v + n > bound) throw new RangeError("Semaphore released too many times");
+        if ((v & COUNT) + n > limit) {
+          if (bound >= 0) throw new RangeError("Semaphore released too many times");
+          throw new RangeError(`${this.#what}.release(): value would exceed ${MAX_VALUE}`);
+        }
         const seen = Atomics.compareExchange(w, VALUE, v, v + n);
         if (seen === v) break;
         v = seen;
       }
     }
-    if (Atomics.load(w, WAITERS) > 0) {
-      const cond = this.#cond;
-      cond.acquire();
-      try {
-        cond[kNotifyUnits](n);
-      } finally {
-        cond.release();
-      }
+    if (v < 0) this.#notify(n);
+    else this.#guess = v + n;
+  }
+
+  /** release(1) found the counter at MAX_VALUE (`v`) and added 1: takes it back and raises (file comment). */
+  #undo(v: number): never {
+    if (Atomics.sub(this.#w, VALUE, 1) < 0 || v < 0) this.#notify(1);
+    throw new RangeError(`${this.#what}.release(): value would exceed ${MAX_VALUE}`);
+  }
+
+  /** Wakes up to `n` waiters in the slow path, under the Condition's lock. */
+  #notify(n: number): void {
+    const cond = this.#cond;
+    cond.acquire();
+    try {
+      cond[kNotifyUnits](n);
+    } finally {
+      cond.release();
     }
   }
 
@@ -231,7 +279,7 @@ export class Semaphore {
 
   get [Symbol.toStringTag](): string {
     const w = this.#w;
-    const v = Atomics.load(w, VALUE);
+    const v = Atomics.load(w, VALUE) & COUNT;
     return w[BOUND] === -1 ? `Semaphore value=${v}` : `BoundedSemaphore value=${v}/${w[BOUND]}`;
   }
 

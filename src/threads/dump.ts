@@ -60,12 +60,15 @@ function knownLocks(): Map<number, LockSeen> {
     const record = obj[kShare]();
     if (record.kind !== "Lock" && record.kind !== "RLock") continue;
     const w = new Int32Array(record.buffers[0] as SharedArrayBuffer);
+    const v = Atomics.load(w, 0);
+    // Word 0 of both is an owned mutex, `(ident + 1) << 1 | waiters` of the holder; an RLock's word
+    // 1 counts its levels beyond the first (sync/lock.ts, sync/rlock.ts, sync/mutex.ts).
     out.set(id, {
       kind: record.kind,
       id,
-      locked: Atomics.load(w, 0) !== 0,
-      owner: w.length > 1 ? Atomics.load(w, 1) : 0,
-      count: record.kind === "RLock" ? Atomics.load(w, 2) : 1,
+      locked: v !== 0,
+      owner: v !== 0 ? (v >>> 1) - 1 : 0,
+      count: record.kind === "RLock" ? (v !== 0 ? Atomics.load(w, 1) + 1 : 0) : 1,
     });
   }
   return out;

@@ -20,6 +20,38 @@ test("RLock: re-acquire by the owner, free after as many releases", T, () => {
   assert.equal(lock.locked(), false);
 });
 
+test("RLock: owner and count cross threads with it (one word for the owner, the count in shared memory)", T, () => {
+  const lock = new RLock();
+  const held = new Event();
+  const go = new Event();
+  const t = new Thread({
+    // The same RLock twice: whatever objects the thread holds for it, they count the same levels.
+    target: (a: RLock, b: RLock, h: Event, g: Event) => {
+      a.acquire();
+      b.acquire();
+      a.acquire();
+      h.set();
+      g.wait();
+      b.release();
+      a.release();
+      a.release();
+    },
+    args: [lock, lock, held, go],
+  });
+  t.start();
+  assert.equal(held.wait(10), true);
+  assert.equal(lock.locked(), true);
+  assert.equal(Object.prototype.toString.call(lock), `[object RLock locked owner=${t.ident} count=3]`);
+  assert.equal(lock.acquire(false), false);
+  assert.throws(() => lock.release(), RuntimeError);
+  go.set();
+  assert.equal(lock.acquire(true, 10), true);
+  assert.equal(Object.prototype.toString.call(lock), `[object RLock locked owner=1 count=1]`);
+  lock.release();
+  assert.equal(Object.prototype.toString.call(lock), "[object RLock unlocked]");
+  t.join();
+});
+
 test("RLock: releasing an un-acquired lock is a RuntimeError", T, () => {
   const lock = new RLock();
   const unacquired = { name: "RuntimeError", message: "cannot release un-acquired lock" };

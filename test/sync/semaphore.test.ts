@@ -212,6 +212,56 @@ test("Semaphore: release above the initial value is allowed (unbounded)", T, () 
   assert.match(Object.prototype.toString.call(sem), /value=3/);
 });
 
+test("Semaphore: the value stays within 2**30 - 1; a release above it is a RangeError that changes nothing", T, () => {
+  const max = 2 ** 30 - 1;
+  assert.throws(() => new Semaphore(max + 1), RangeError);
+  const sem = new Semaphore(max);
+  assert.throws(() => sem.release(), { name: "RangeError", message: /value would exceed 1073741823/ });
+  assert.throws(() => sem.release(2), RangeError);
+  assert.match(Object.prototype.toString.call(sem), /value=1073741823\]/);
+  assert.equal(sem.acquire(false), true);
+  sem.release();
+  assert.throws(() => sem.release(), RangeError);
+  const low = new Semaphore(5);
+  assert.throws(() => low.release(max), RangeError);
+  low.release(max - 5);
+  assert.match(Object.prototype.toString.call(low), /value=1073741823\]/);
+});
+
+test(
+  "Semaphore: a release while a thread waits wakes it, also after this thread's fast path guessed the value",
+  T,
+  () => {
+    // The waiting bit lives in the value word: a release that finds it set takes the slow path.
+    const sem = new Semaphore(2);
+    sem.acquire();
+    sem.release(); // this thread now guesses 2
+    sem.acquire();
+    sem.acquire(); // 0 left
+    const done = cells(1);
+    const t = new Thread({
+      target: (s: Semaphore, d: Int32Array) => {
+        s.acquire();
+        s.acquire();
+        Atomics.store(d, 0, 1);
+      },
+      args: [sem, done],
+    });
+    t.start();
+    until(() => /value=0/.test(Object.prototype.toString.call(sem)), "the value 0");
+    sleep(0.05);
+    sem.release();
+    sem.release();
+    t.join(10);
+    assert.equal(t.isAlive(), false);
+    assert.equal(done[0], 1);
+    assert.equal(sem.acquire(false), false);
+    sem.release(3);
+    assert.equal(sem.acquire(false), true); // the waiting bit is clear again: 3 -> 2
+    assert.match(Object.prototype.toString.call(sem), /value=2\]/);
+  },
+);
+
 test("BoundedSemaphore: release above the initial value is a RangeError", T, () => {
   const sem = new BoundedSemaphore();
   assert.throws(() => sem.release(), { name: "RangeError", message: "Semaphore released too many times" });
