@@ -29,6 +29,7 @@ import { deadlineOf, remaining, secondsMs, timeoutMs } from "../shared/wait.js";
 import { functionExpression, isModuleTarget, type Target } from "../transport/target.js";
 import { Thread } from "../threads/thread.js";
 import { Executor } from "../futures/base.js";
+import { results } from "../futures/map.js";
 import { kShare } from "../transport/shareable.js";
 import { BROKEN, type ClientBatch, type ClientOptions, DONE, FAILED, GONE } from "./client-thread.js";
 import { redisConnection } from "./connection.js";
@@ -407,48 +408,8 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
 
   /** @internal map() (its overloads: futures/base.ts). */
   protected mapCalls(fn: Target, iterable: Iterable<unknown>, options: MapOptions = {}): IterableIterator<unknown> {
-    type R = unknown;
     const { deadline, fs, size } = this.#mapSetup(fn, iterable, options, "map");
-    let i = 0;
-    let buffered: unknown[] = [];
-    let b = 0;
-    let closed = false;
-    const cancelRest = (): void => {
-      closed = true;
-      for (let j = i; j < fs.length; j++) (fs[j] as Future<unknown>).cancel();
-    };
-    const it: IterableIterator<R> = {
-      next(): IteratorResult<R> {
-        for (;;) {
-          if (closed) return { done: true, value: undefined };
-          if (b < buffered.length) return { done: false, value: buffered[b++] as R };
-          if (i >= fs.length) {
-            closed = true;
-            return { done: true, value: undefined };
-          }
-          const f = fs[i++] as Future<unknown>;
-          let v: unknown;
-          try {
-            v = deadline === Number.POSITIVE_INFINITY ? f.result() : f.result(remaining(deadline) / 1000);
-          } catch (e) {
-            cancelRest();
-            if (e instanceof TimeoutError) throw new TimeoutError("RedisExecutor.map(): timed out");
-            throw e;
-          }
-          if (size === 1) return { done: false, value: v as R };
-          buffered = v as unknown[];
-          b = 0;
-        }
-      },
-      return(value?: unknown): IteratorResult<R> {
-        cancelRest();
-        return { done: true, value: value as R };
-      },
-      [Symbol.iterator]() {
-        return it;
-      },
-    };
-    return it;
+    return results(fs, deadline, size > 1, "RedisExecutor.map()");
   }
 
   #mapSetup(
@@ -585,6 +546,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
                 ? await f.resultAsync()
                 : await f.resultAsync(remaining(deadline) / 1000);
           } catch (e) {
+            f.cancel(); // as in map(): CPython's _result_or_cancel
             cancelRest();
             if (e instanceof TimeoutError) throw new TimeoutError("RedisExecutor.mapAsync(): timed out");
             throw e;

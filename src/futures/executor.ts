@@ -804,7 +804,12 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   /** @internal map() (its overloads: base.ts). */
   protected mapCalls(fn: Target, iterable: Iterable<unknown>, options: MapOptions = {}): IterableIterator<unknown> {
     const { deadline, chunks } = this.#mapSetup(fn, iterable, options, "map");
-    return results(chunks, deadline, options.chunksize !== undefined && options.chunksize > 1);
+    return results(
+      chunks,
+      deadline,
+      options.chunksize !== undefined && options.chunksize > 1,
+      "ThreadPoolExecutor.map()",
+    );
   }
 
   #mapSetup(fn: Target, iterable: Iterable<unknown>, options: MapOptions, what: string): MapSetup {

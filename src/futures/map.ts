@@ -1,5 +1,6 @@
 /**
- * map() of ThreadPoolExecutor: how items are grouped into tasks, and the iterator over the results.
+ * map() of the executors: how items are grouped into tasks (ThreadPoolExecutor), and the iterator over
+ * the results (ThreadPoolExecutor and RedisExecutor).
  * Every map() and mapAsync() submission loop goes through Groups, so a chunk is formed one way.
  */
 import { TimeoutError } from "../errors.js";
@@ -42,9 +43,11 @@ export class Groups {
 /**
  * The results of map()'s tasks `fs`, in order: each next() blocks until that result is ready (a
  * chunk's results are handed out one by one), within `deadline`. Leaving the loop early, or a
- * failure, cancels the tasks not yet started.
+ * failure, cancels the tasks not yet started, the one whose wait failed included (CPython's
+ * `_result_or_cancel`). `what` names the call in the TimeoutError ("ThreadPoolExecutor.map()").
+ * Any executor's futures: ThreadPoolExecutor's and RedisExecutor's map() both end here.
  */
-export function results(fs: Future<unknown>[], deadline: number, chunked: boolean): IterableIterator<R> {
+export function results(fs: Future<unknown>[], deadline: number, chunked: boolean, what: string): IterableIterator<R> {
   let i = 0;
   let buffered: unknown[] = [];
   let b = 0;
@@ -73,7 +76,7 @@ export function results(fs: Future<unknown>[], deadline: number, chunked: boolea
         // CPython's _result_or_cancel: the future whose wait failed is cancelled too (if not started).
         f.cancel();
         cancelRest();
-        if (e instanceof TimeoutError) throw new TimeoutError(`ThreadPoolExecutor.map(): timed out`);
+        if (e instanceof TimeoutError) throw new TimeoutError(`${what}: timed out`);
         throw e;
       }
     },

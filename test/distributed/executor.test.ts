@@ -274,6 +274,49 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
     });
 
     test(
+      "map() that times out cancels its jobs not started, the one it waited for included, and removes them from Redis",
+      T,
+      async () => {
+        const exe = new RedisExecutor({ redis: redis.url, queue });
+        const { Queue: BullQueue } = await import("bullmq");
+        const q = new BullQueue(queue, { connection: { url: redis.url } });
+        const file = join(tmp, "map-started");
+        const release = join(tmp, "map-release");
+        const marks = join(tmp, "map-marks");
+        try {
+          // The only worker thread is busy until the test releases it: the map's jobs all wait.
+          const first = exe.submit(work("startedUntil"), file, release, "first");
+          for (let i = 0; i < 1500 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 20));
+          assert.ok(existsSync(file), "the first task started");
+          const it = exe.map(
+            work("markItem"),
+            [0, 1, 2, 3].map((i) => [marks, i]),
+            { timeout: 0.3 },
+          );
+          for (let i = 0; i < 1500 && (await q.getWaitingCount()) < 4; i++) await new Promise((r) => setTimeout(r, 20));
+          assert.equal(await q.getWaitingCount(), 4, "the map's jobs are in Redis");
+          assert.throws(
+            () => it.next(),
+            (e: unknown) => e instanceof TimeoutError && e.message === "RedisExecutor.map(): timed out",
+          );
+          assert.deepEqual(it.next(), { done: true, value: undefined });
+          // Every job of the map was removed from Redis, the first (whose wait timed out) too.
+          for (let i = 0; i < 1500 && (await q.getWaitingCount()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+          assert.equal(await q.getWaitingCount(), 0);
+          writeFileSync(release, "");
+          assert.equal(await first, "first");
+          // FIFO: once a later job has run, a map job that had stayed in the queue would have run too.
+          assert.equal(await exe.submit(work("double"), 5), 10);
+          assert.equal(existsSync(marks), false, "no job of the map ran");
+        } finally {
+          writeFileSync(release, "");
+          await exe.shutdownAsync({ cancelFutures: true });
+          await q.close();
+        }
+      },
+    );
+
+    test(
       "shutdown(false, { cancelFutures }) cancels what has not started; the running task still finishes",
       T,
       async () => {
