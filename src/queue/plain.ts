@@ -35,9 +35,11 @@
  * Shapes: objects of one shape (the same keys in the same order) are the common case — a stream of
  * records, results, messages. The encoder keeps the key blocks it wrote last per shape (a small
  * per-thread table, matched by the keys themselves) and copies a block instead of writing each key
- * again; the decoder keeps the shapes it read (matched by the key block's words), with their key
- * strings, and once a shape has come often it builds its objects with a function made for it from
- * an object literal (`{"id": g(), "name": g()}`: one allocation with the final hidden class, instead
+ * again, and once a shape has come often writes its values with a function made for it (named
+ * loads, each value read once and written at once, in the keys' order, as v8.serialize does); the
+ * decoder keeps the shapes it read (matched by the key block's words), with their key strings, and
+ * once a shape has come often it builds its objects with a function made for it from an object
+ * literal (`{"id": g(), "name": g()}`: one allocation with the final hidden class, instead
  * of one property store after another). Both tables are bounded; where code generation from strings
  * is disallowed (`--disallow-code-generation-from-strings`), objects are built key by key.
  */
@@ -274,13 +276,9 @@ function put(w: Writer, v: unknown, depth: number): boolean {
     i32[w.pos + 1] = kw;
     for (let i = 0; i < kw; i++) i32[at + i] = words[i] as number;
     w.pos = at + kw;
-    // its values read by a function made for it (named loads, not one keyed load per key)
-    if (shape.read === null && ++shape.seen === COMPILE_AFTER) shape.read = compileReader(keys);
-    if (shape.read !== null) {
-      const values = shape.read(o);
-      for (let i = 0; i < n; i++) if (!put(w, values[i], depth + 1)) return false;
-      return true;
-    }
+    // its values written by a function made for it (named loads, no array of the values)
+    if (shape.write === null && ++shape.seen === COMPILE_AFTER) shape.write = compileWriter(keys);
+    if (shape.write !== null) return shape.write(w, o, depth + 1);
   } else {
     if (!w.room(2)) return false;
     w.i32[w.pos] = K_OBJ | (n << 4);
@@ -294,7 +292,7 @@ function put(w: Writer, v: unknown, depth: number): boolean {
     const kw = w.pos - block;
     w.i32[block - 1] = kw;
     if (n > 0 && n <= SHAPE_KEYS && kw <= SHAPE_WORDS)
-      encShapes[encSlot(keys)] = { keys, words: w.i32.slice(block, block + kw), seen: 0, read: null };
+      encShapes[encSlot(keys)] = { keys, words: w.i32.slice(block, block + kw), seen: 0, write: null };
   }
   for (let i = 0; i < n; i++) if (!put(w, (o as Record<string, unknown>)[keys[i] as string], depth + 1)) return false;
   return true;
@@ -306,10 +304,8 @@ const SHAPE_WORDS = 256;
 const ENC_SHAPES = 64;
 
 /** The encoder's shapes: key lists and their encoded key blocks, in a direct-mapped table. */
-const encShapes: (
-  | { keys: string[]; words: Int32Array; seen: number; read: ((o: object) => unknown[]) | null }
-  | undefined
-)[] = new Array(ENC_SHAPES).fill(undefined);
+const encShapes: ({ keys: string[]; words: Int32Array; seen: number; write: ShapeWriter | null } | undefined)[] =
+  new Array(ENC_SHAPES).fill(undefined);
 
 function encSlot(keys: string[]): number {
   const k0 = keys[0] as string;
@@ -456,12 +452,18 @@ function readShape(n: number, kw: number): Shape {
   return shape;
 }
 
-/** A function reading the values of `keys` from an object, in order, or null (not allowed here). */
-function compileReader(keys: string[]): ((o: object) => unknown[]) | null {
+/** Writes the values of an object of a known shape, in its keys' order (compileWriter). */
+type ShapeWriter = (w: Writer, o: object, depth: number) => boolean;
+
+/**
+ * A function writing the values of `keys` from an object, in order, each read once (as the loop
+ * over the keys would), or null (code generation from strings not allowed here).
+ */
+function compileWriter(keys: string[]): ShapeWriter | null {
   if (!canCompile) return null;
   try {
-    const body = keys.map((k) => `o[${JSON.stringify(k)}]`).join(", ");
-    return new Function("o", `"use strict"; return [${body}];`) as (o: object) => unknown[];
+    const body = keys.map((k) => `put(w, o[${JSON.stringify(k)}], d)`).join(" && ");
+    return new Function("put", `"use strict"; return function (w, o, d) { return ${body}; };`)(put) as ShapeWriter;
   } catch {
     canCompile = false; // --disallow-code-generation-from-strings
     return null;
