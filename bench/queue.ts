@@ -24,22 +24,46 @@ function timed(threads: Thread[], go: Event): number {
   return (performance.now() - t0) / 1000;
 }
 
-function queueRun(kind: Kind, producers: number, consumers: number): number {
+/**
+ * Thread CPU time per item (ns, all the run's threads together) where the runtime can tell it
+ * (process.threadCpuUsage, Node >= 23.9); NaN elsewhere. Unlike items/s it hardly depends on what
+ * else the machine runs: on a loaded machine it is the figure to compare.
+ */
+type ThreadCpu = (prev?: { user: number; system: number }) => { user: number; system: number };
+
+/** A run's items/s and CPU ns per item (see ThreadCpu). */
+interface Run {
+  rate: number;
+  cpu: number;
+}
+
+function cpuPerItem(cpu: Float64Array, items: number): number {
+  let us = 0;
+  for (const x of cpu) us += x;
+  return us < 0 ? Number.NaN : (us * 1000) / items;
+}
+
+function queueRun(kind: Kind, producers: number, consumers: number): Run {
   const q = new Queue<unknown>(10_000);
   const go = new Event();
   const each = Math.floor(N / producers);
   const total = each * producers;
+  const cpu = new Float64Array(new SharedArrayBuffer(8 * (producers + consumers)));
   const threads: Thread[] = [];
   for (let p = 0; p < producers; p++) {
     threads.push(
       new Thread({
-        target: (q: Queue<unknown>, go: Event, n: number, kind: string) => {
+        target: (q: Queue<unknown>, go: Event, n: number, kind: string, cpu: Float64Array, slot: number) => {
           go.wait();
+          const tc = (process as unknown as { threadCpuUsage?: ThreadCpu }).threadCpuUsage;
+          const c0 = tc?.();
           if (kind === "number") for (let i = 0; i < n; i++) q.put(i);
           else if (kind === "string") for (let i = 0; i < n; i++) q.put(`item ${i & 1023}`);
           else for (let i = 0; i < n; i++) q.put({ id: i, name: "item", ok: true });
+          const c = tc?.(c0);
+          cpu[slot] = c ? c.user + c.system : -1e12;
         },
-        args: [q, go, each, kind],
+        args: [q, go, each, kind, cpu, p],
       }),
     );
   }
@@ -48,15 +72,20 @@ function queueRun(kind: Kind, producers: number, consumers: number): number {
     const n = c === consumers - 1 ? total - base * (consumers - 1) : base;
     threads.push(
       new Thread({
-        target: (q: Queue<unknown>, go: Event, n: number) => {
+        target: (q: Queue<unknown>, go: Event, n: number, cpu: Float64Array, slot: number) => {
           go.wait();
+          const tc = (process as unknown as { threadCpuUsage?: ThreadCpu }).threadCpuUsage;
+          const c0 = tc?.();
           for (let i = 0; i < n; i++) q.get();
+          const c = tc?.(c0);
+          cpu[slot] = c ? c.user + c.system : -1e12;
         },
-        args: [q, go, n],
+        args: [q, go, n, cpu, producers + c],
       }),
     );
   }
-  return total / timed(threads, go);
+  const rate = total / timed(threads, go);
+  return { rate, cpu: cpuPerItem(cpu, total) };
 }
 
 function ringRun(): number {
@@ -161,42 +190,66 @@ function mpmcRingRun(): number {
  * postMessage between the same threads: `pairs` producer -> consumer MessageChannels, N items in all
  * (for 2->2, two independent channels: the best postMessage can do, with no shared queue at all).
  */
-function postMessageRun(kind: Kind, pairs = 1): number {
+function postMessageRun(kind: Kind, pairs = 1): Run {
   const go = new Event();
   const each = Math.floor(N / pairs);
+  const cpu = new Float64Array(new SharedArrayBuffer(8 * 2 * pairs));
   const threads: Thread[] = [];
   for (let p = 0; p < pairs; p++) {
     const { port1, port2 } = new MessageChannel();
     threads.push(
       new Thread({
-        target: (port: import("node:worker_threads").MessagePort, go: Event, n: number, kind: string) => {
+        target: (
+          port: import("node:worker_threads").MessagePort,
+          go: Event,
+          n: number,
+          kind: string,
+          cpu: Float64Array,
+          slot: number,
+        ) => {
           go.wait();
+          const tc = (process as unknown as { threadCpuUsage?: ThreadCpu }).threadCpuUsage;
+          const c0 = tc?.();
           if (kind === "number") for (let i = 0; i < n; i++) port.postMessage(i);
           else if (kind === "string") for (let i = 0; i < n; i++) port.postMessage(`item ${i & 1023}`);
           else for (let i = 0; i < n; i++) port.postMessage({ id: i, name: "item", ok: true });
+          const c = tc?.(c0);
+          cpu[slot] = c ? c.user + c.system : -1e12;
           port.close();
         },
-        args: [port1, go, each, kind],
+        args: [port1, go, each, kind, cpu, 2 * p],
         transferList: [port1],
       }),
       new Thread({
-        target: (port: import("node:worker_threads").MessagePort, go: Event, n: number) =>
+        target: (
+          port: import("node:worker_threads").MessagePort,
+          go: Event,
+          n: number,
+          cpu: Float64Array,
+          slot: number,
+        ) =>
           new Promise<void>((resolve) => {
+            const tc = (process as unknown as { threadCpuUsage?: ThreadCpu }).threadCpuUsage;
+            let c0: { user: number; system: number } | undefined;
             let got = 0;
             port.on("message", () => {
               if (++got === n) {
+                const c = tc?.(c0);
+                cpu[slot] = c ? c.user + c.system : -1e12;
                 port.close();
                 resolve();
               }
             });
             go.wait();
+            c0 = tc?.();
           }),
-        args: [port2, go, each],
+        args: [port2, go, each, cpu, 2 * p + 1],
         transferList: [port2],
       }),
     );
   }
-  return (each * pairs) / timed(threads, go);
+  const rate = (each * pairs) / timed(threads, go);
+  return { rate, cpu: cpuPerItem(cpu, each * pairs) };
 }
 
 /**
@@ -301,9 +354,17 @@ for P in (1,2):
     for k in ("number","string","object"): print(run(k,P,P))
 `);
   const rows: Row[] = [];
+  const cpuRows: Row[] = [];
+  /** The CPU-per-item row of a Queue run beside postMessage's (where the runtime can tell: ThreadCpu). */
+  const cpuRow = (what: string, q: Run, pm: Run, pmName: string) => {
+    if (!Number.isNaN(q.cpu)) {
+      cpuRows.push({ what: `${what}, CPU per item`, value: q.cpu, unit: "ns", baseline: pm.cpu, baselineName: pmName });
+    }
+  };
   const ring = ringRun();
   for (const [i, kind] of KINDS.entries()) {
-    const v = queueRun(kind, 1, 1);
+    const q = queueRun(kind, 1, 1);
+    const v = q.rate;
     rows.push({
       what: `Queue 1->1 ${kind}s`,
       value: v,
@@ -312,7 +373,14 @@ for P in (1,2):
       baselineName: "CPython queue.Queue",
     });
     const pm = postMessageRun(kind);
-    rows.push({ what: `Queue 1->1 ${kind}s`, value: v, unit: "items/s", baseline: pm, baselineName: "postMessage" });
+    rows.push({
+      what: `Queue 1->1 ${kind}s`,
+      value: v,
+      unit: "items/s",
+      baseline: pm.rate,
+      baselineName: "postMessage",
+    });
+    cpuRow(`Queue 1->1 ${kind}s`, q, pm, "postMessage");
     if (kind === "number")
       rows.push({
         what: "Queue 1->1 numbers",
@@ -325,7 +393,8 @@ for P in (1,2):
   const mpmc = mpmcRingRun();
   let pm2Numbers = Number.NaN;
   for (const [i, kind] of KINDS.entries()) {
-    const v = queueRun(kind, 2, 2);
+    const q = queueRun(kind, 2, 2);
+    const v = q.rate;
     rows.push({
       what: `Queue 2->2 ${kind}s`,
       value: v,
@@ -334,14 +403,15 @@ for P in (1,2):
       baselineName: "CPython queue.Queue",
     });
     const pm = postMessageRun(kind, 2);
-    if (kind === "number") pm2Numbers = pm;
+    if (kind === "number") pm2Numbers = pm.rate;
     rows.push({
       what: `Queue 2->2 ${kind}s`,
       value: v,
       unit: "items/s",
-      baseline: pm,
+      baseline: pm.rate,
       baselineName: "postMessage, 2 channels",
     });
+    cpuRow(`Queue 2->2 ${kind}s`, q, pm, "postMessage, 2 channels");
     if (kind === "number")
       rows.push({
         what: "Queue 2->2 numbers",
@@ -358,6 +428,7 @@ for P in (1,2):
     baseline: pm2Numbers,
     baselineName: "postMessage, 2 channels",
   });
+  rows.push(...cpuRows);
   const { queue: lat, bare } = wakeLatencies();
   rows.push({
     what: "one item to a consumer blocked in get(), median",
