@@ -15,6 +15,8 @@ import { median, python } from "./util.js";
 const N = 100_000;
 const SEQ = 2_000;
 const ROUNDS = 3;
+/** Rounds of the latency measure (2000 awaits each: short, so more of them). */
+const LAT_ROUNDS = 7;
 const echoFile = new URL("./fixtures/echo-worker.mjs", import.meta.url).href;
 const bareFile = new URL("./fixtures/echo-pool-worker.mjs", import.meta.url);
 /** Tasks per message of the bare pool (the executor's largest batch too, balance.ts). */
@@ -42,15 +44,15 @@ async function ours(): Promise<Result> {
   ex.submit(echo, 0).result();
   // Warm-up, unmeasured, as for every pool here: a throughput round and a latency round.
   wait(Array.from({ length: N / 10 }, (_, i) => ex.submit(echo, i)));
-  for (let i = 0; i < SEQ / 4; i++) await ex.submit(echo, i);
+  for (let i = 0; i < SEQ; i++) await ex.submit(echo, i);
   const lat: number[] = [];
   let c = process.cpuUsage();
-  for (let r = 0; r < ROUNDS; r++) {
+  for (let r = 0; r < LAT_ROUNDS; r++) {
     const t = performance.now();
     for (let i = 0; i < SEQ; i++) await ex.submit(echo, i);
     lat.push(((performance.now() - t) * 1000) / SEQ);
   }
-  const cpuLat = cpuSince(c) / (ROUNDS * SEQ);
+  const cpuLat = cpuSince(c) / (LAT_ROUNDS * SEQ);
   const tp: number[] = [];
   c = process.cpuUsage();
   for (let r = 0; r < ROUNDS; r++) {
@@ -77,9 +79,9 @@ async function pool(
 ): Promise<Result> {
   await Promise.all([run(0), run(0)]);
   await Promise.all(Array.from({ length: N / 10 }, (_, i) => run(i)));
-  for (let i = 0; i < SEQ / 4; i++) await run(i);
+  for (let i = 0; i < SEQ; i++) await run(i);
   const lat: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
+  for (let r = 0; r < LAT_ROUNDS; r++) {
     const t = performance.now();
     for (let i = 0; i < SEQ; i++) await run(i);
     lat.push(((performance.now() - t) * 1000) / SEQ);
@@ -126,7 +128,7 @@ async function bare(): Promise<Result> {
       w.postMessage(x);
     });
   for (const w of workers) await one(w, 0);
-  for (let i = 0; i < SEQ / 4; i++) await one(workers[0] as Worker, i);
+  for (let i = 0; i < SEQ; i++) await one(workers[0] as Worker, i);
   /** n calls in batches over the 2 workers; resolves once every result is stored. */
   const round = (n: number): Promise<void> => {
     results = new Array(n);
@@ -147,12 +149,12 @@ async function bare(): Promise<Result> {
   const lat: number[] = [];
   const w = workers[0] as Worker;
   let c = process.cpuUsage();
-  for (let r = 0; r < ROUNDS; r++) {
+  for (let r = 0; r < LAT_ROUNDS; r++) {
     const t = performance.now();
     for (let i = 0; i < SEQ; i++) await one(w, i);
     lat.push(((performance.now() - t) * 1000) / SEQ);
   }
-  const cpuLat = cpuSince(c) / (ROUNDS * SEQ);
+  const cpuLat = cpuSince(c) / (LAT_ROUNDS * SEQ);
   const tp: number[] = [];
   c = process.cpuUsage();
   for (let r = 0; r < ROUNDS; r++) {
@@ -182,7 +184,7 @@ for r in range(${ROUNDS}):
     t = time.perf_counter(); fs = [ex.submit(f, i) for i in range(${N})]; wait(fs)
     tp.append(${N} / (time.perf_counter() - t))
 lat = []
-for r in range(${ROUNDS}):
+for r in range(${LAT_ROUNDS}):
     t = time.perf_counter()
     for i in range(${SEQ}): ex.submit(f, i).result()
     lat.append((time.perf_counter() - t) * 1e6 / ${SEQ})

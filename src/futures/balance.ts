@@ -8,7 +8,7 @@
 import { type Future, internals, type FutureLink } from "./future.js";
 import type { PoolWorker, Task } from "./pool-worker.js";
 import { RETIRED, TASK_FIELDS } from "./protocol.js";
-import type { Slots } from "./slots.js";
+import { indexOf, type Slots } from "./slots.js";
 
 /** A thread with fewer outstanding tasks than this gets each task at once; others in batches. */
 const LOW_WATER = 8;
@@ -94,7 +94,7 @@ export function steal(
       const task = ts[i] as Task;
       if (task.transfer !== undefined) break; // its arguments were moved into the victim
       if (!slots.renew(task)) break;
-      internals.bind(task.future as Future<unknown>, link, slots.words(task), task.index, task.gen);
+      internals.bind(task.future as Future<unknown>, link, slots.words(task), indexOf(task.handle), task.gen);
       taken.push(task);
     }
     if (taken.length === 0) continue;

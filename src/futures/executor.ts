@@ -40,11 +40,11 @@ import { checkResourceLimits } from "../threads/resource-limits.js";
 import { startFailed } from "../threads/table.js";
 import { Thread } from "../threads/thread.js";
 import { blockOn, blockUntil, doorbell, Future, type FutureLink, internals } from "./future.js";
-import { PENDING, RUNNING, Slots } from "./slots.js";
+import { indexOf, PENDING, RUNNING, Slots } from "./slots.js";
 import { Executor, type ExplicitResult } from "./base.js";
 import { Groups, results } from "./map.js";
 import { leastLoaded, sendNow, steal } from "./balance.js";
-import { addStats, PoolWorker, Task } from "./pool-worker.js";
+import { addStats, PoolWorker, Task, taskCode } from "./pool-worker.js";
 import { targetKey } from "./targets.js";
 import {
   BROKEN,
@@ -289,6 +289,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     encode(this.#initargs, "ThreadPoolExecutor: initargs"); // fails here, not in a thread, if they cannot cross
     this.#link = {
       poll: () => this.#poll(),
+      flush: () => this.#flush(),
       cancelled: (f) => this.#forget(f),
     };
     unfinished.add(this.#exitHook);
@@ -513,9 +514,9 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   ): Future<unknown> {
     this.#checkBroken();
     const f = new Future<unknown>();
-    const task = new Task(f, key, mode, args, marked, origin + performance.now(), transfer);
+    const task = new Task(f, taskCode(key, mode, marked), args, origin + performance.now(), transfer);
     this.#slots.open(task);
-    internals.bind(f, this.#link, this.#slots.words(task), task.index, task.gen);
+    internals.bind(f, this.#link, this.#slots.words(task), indexOf(task.handle), task.gen);
     internals.setTask(f, task);
     this.#tasks[task.handle] = task;
     this.#assign(task);

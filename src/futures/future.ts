@@ -34,11 +34,23 @@ describe(doorbell.buffer, "Future", 0);
 export interface FutureLink {
   /** Sends buffered tasks, takes the outcomes already posted, and notices dead pool threads. */
   poll(): void;
+  /**
+   * Sends buffered tasks only (what `await future` needs: its outcome comes from the event loop);
+   * poll() where there is none.
+   */
+  flush?(): void;
   /** The future was cancelled here (its word is PENDING -> CANCELLED). */
   cancelled(f: Future<unknown>): void;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+type Listener = (f: Future<unknown>) => void;
+/** The promise `then()` hands out, and how #finish() settles it (resolve undefined once it did). */
+interface Awaited_<T> {
+  promise: Promise<T>;
+  resolve: ((value: unknown) => void) | undefined;
+  reject: (error: unknown) => void;
+}
 
 let settleCounter = 0;
 
@@ -53,6 +65,8 @@ export interface FutureInternals {
   link(f: Future<unknown>): FutureLink | undefined;
   /** Calls `fn(f)` once when the future settles (at once if it has). Internal: never throws into the settler. */
   onSettle(f: Future<unknown>, fn: (f: Future<unknown>) => void): void;
+  /** Marks `f` with `stamp` (a number not used before); false if it was marked with it already. */
+  stamp(f: Future<unknown>, stamp: number): boolean;
   isFailed(f: Future<unknown>): boolean;
   task(f: Future<unknown>): unknown;
   setTask(f: Future<unknown>, task: unknown): void;
@@ -84,14 +98,15 @@ export class Future<T = unknown> implements PromiseLike<T> {
   // Made on first use (most futures never get a callback): a tiny task's future allocates no arrays.
   // biome-ignore lint/suspicious/noExplicitAny: keeps Future<T> assignable to Future<unknown>
   #callbacks: ((f: any) => void)[] | undefined;
-  #listeners: ((f: Future<unknown>) => void)[] | undefined;
+  /** Internal listeners: none, one (no list: wait() gives each of 1e5 futures one), or a list. */
+  #listeners: Listener | Listener[] | undefined;
+  /** The last wait() / asCompleted() call that counted this future (see stamp()). */
+  #stamp = 0;
   /**
    * The promise `then()` hands out (made on its first call), settled by #settle() itself: `await
    * future` costs the await's own hops and one reaction, no chain of promises.
    */
-  #promise: Promise<T> | undefined;
-  #resolve: ((value: unknown) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
+  #awaited: Awaited_<T> | undefined;
   /** The executor's record of the task (internal). */
   #task: unknown;
 
@@ -130,7 +145,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
     const listeners = this.#listeners;
     if (listeners !== undefined) {
       this.#listeners = undefined;
-      for (const l of listeners) l(this as Future<unknown>);
+      if (typeof listeners === "function") listeners(this as Future<unknown>);
+      else for (const l of listeners) l(this as Future<unknown>);
     }
     const callbacks = this.#callbacks;
     if (callbacks !== undefined) {
@@ -143,14 +159,21 @@ export class Future<T = unknown> implements PromiseLike<T> {
         }
       }
     }
-    if (this.#resolve !== undefined) {
-      if (state === CANCELLED) (this.#reject as (e: unknown) => void)(this.#cancelledError());
-      else if (failed) (this.#reject as (e: unknown) => void)(value);
-      else this.#resolve(value);
-      this.#resolve = undefined;
-      this.#reject = undefined;
+    const awaited = this.#awaited;
+    if (awaited !== undefined && awaited.resolve !== undefined) {
+      if (state === CANCELLED) awaited.reject(this.#cancelledError());
+      else if (failed) awaited.reject(value);
+      else awaited.resolve(value);
+      awaited.resolve = undefined;
     }
     return true;
+  }
+
+  #listen(fn: Listener): void {
+    const l = this.#listeners;
+    if (l === undefined) this.#listeners = fn;
+    else if (typeof l === "function") this.#listeners = [l, fn];
+    else l.push(fn);
   }
 
   #cancelledError(): CancelledError {
@@ -172,7 +195,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
         ms === Number.POSITIVE_INFINITY
           ? undefined
           : afterMs(ms, () => reject(new TimeoutError(`${what}: timed out after ${ms / 1000} s`)));
-      (this.#listeners ??= []).push(() => {
+      this.#listen(() => {
         cancel?.();
         resolve();
       });
@@ -288,7 +311,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     // biome-ignore lint/suspicious/noExplicitAny: as PromiseLike's: `then(undefined, (e: Error) => ...)` compiles
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    let p = this.#promise;
+    let p = this.#awaited?.promise;
     if (p === undefined) {
       if (this.#settled()) {
         try {
@@ -296,15 +319,22 @@ export class Future<T = unknown> implements PromiseLike<T> {
         } catch (e) {
           p = Promise.reject(e);
         }
+        this.#awaited = { promise: p, resolve: undefined, reject: () => {} };
       } else {
+        const awaited = { promise: undefined, resolve: undefined, reject: undefined } as unknown as Awaited_<T>;
         p = new Promise<T>((resolve, reject) => {
-          this.#resolve = resolve as (value: unknown) => void;
-          this.#reject = reject;
+          awaited.resolve = resolve as (value: unknown) => void;
+          awaited.reject = reject;
         });
-        // Takes what is posted already, and sends buffered tasks now (this one among them).
-        this.#link?.poll();
+        awaited.promise = p;
+        this.#awaited = awaited;
+        // Sends buffered tasks now (this one among them); the outcome comes from the event loop.
+        const link = this.#link;
+        if (link !== undefined) {
+          if (link.flush !== undefined) link.flush();
+          else link.poll();
+        }
       }
-      this.#promise = p;
     }
     // (Never an unhandled rejection of its own: the reaction attached here handles it; the
     // caller's chain is theirs.)
@@ -378,7 +408,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
       link: (f) => f.#link,
       onSettle(f, fn) {
         if (f.#settled()) fn(f);
-        else (f.#listeners ??= []).push(fn);
+        else f.#listen(fn);
+      },
+      stamp(f, stamp) {
+        if (f.#stamp === stamp) return false;
+        f.#stamp = stamp;
+        return true;
       },
       isFailed: (f) => f.#state === FINISHED && f.#failed,
       task: (f) => f.#task,
@@ -408,9 +443,13 @@ export function blockUntil(fs: Iterable<Future<unknown>>, done: () => boolean, d
 /** The executors of `fs`. */
 export function linksOf(fs: Iterable<Future<unknown>>): Set<FutureLink> {
   const links = new Set<FutureLink>();
+  let last: FutureLink | undefined;
   for (const f of fs) {
     const l = internals.link(f);
-    if (l !== undefined) links.add(l);
+    if (l !== undefined && l !== last) {
+      links.add(l);
+      last = l;
+    }
   }
   return links;
 }

@@ -34,8 +34,6 @@ export function taskCode(key: number, mode: number, marked: boolean): number {
  * future's slot too (the word's slab, index, handle and generation, slots.ts): one object a task.
  */
 export class Task implements Slot {
-  slab = 0;
-  index = 0;
   handle = 0;
   gen = 0;
   /** The thread it is given to (undefined until it is). */
@@ -43,10 +41,9 @@ export class Task implements Slot {
   constructor(
     /** Its future; undefined once settled (or cancelled) here. */
     public future: Future<unknown> | undefined,
-    readonly key: number,
-    readonly mode: number,
+    /** Its target key, mode and marked flag as one number (taskCode()). */
+    readonly code: number,
     readonly args: unknown,
-    readonly marked: boolean,
     readonly submittedAt: number,
     /** Moved into the thread it was given to: the task cannot move to another thread. */
     readonly transfer: (ArrayBuffer | MessagePort)[] | undefined,
@@ -118,12 +115,12 @@ export class PoolWorker {
       this.referenced = true;
       this.port.ref();
     }
-    const key = task.key;
+    const key = Math.floor(task.code / 8);
     if (!this.targetsSent.has(key)) {
       this.targetsSent.add(key);
       this.#newTargets.push([key, targetSpec(key) as TargetSpec]);
     }
-    this.outbox.push(task.handle, task.gen, taskCode(key, task.mode, task.marked), task.args, task.submittedAt);
+    this.outbox.push(task.handle, task.gen, task.code, task.args, task.submittedAt);
     // Moved with the batch that carries the task (so the task stays with this thread).
     if (task.transfer !== undefined) for (const t of task.transfer) this.transfer.push(t);
   }

@@ -25,12 +25,16 @@ const GEN_MASK = 0x1fffffff;
 const SLAB_BITS = 10;
 const SLAB = 1 << SLAB_BITS;
 
-/** Where a future's word is (slab and index, or both as one number: handle), and the generation it has there. */
+/** Where a future's word is (its slab and index as one number: slabOf(), indexOf()), and the generation it has there. */
 export interface Slot {
-  slab: number;
-  index: number;
   handle: number;
   gen: number;
+}
+
+/** A slot with its slab and index apart (take()). */
+export interface PlacedSlot extends Slot {
+  slab: number;
+  index: number;
 }
 
 /** The slab of a handle. */
@@ -89,9 +93,11 @@ export class Slots {
   #fresh = SLAB;
 
   /** A word for a new future, at the next generation of that word, PENDING. */
-  take(): Slot {
+  take(): PlacedSlot {
     const slot = { slab: 0, index: 0, handle: 0, gen: 0 };
     this.open(slot);
+    slot.slab = slabOf(slot.handle);
+    slot.index = indexOf(slot.handle);
     return slot;
   }
 
@@ -111,8 +117,6 @@ export class Slots {
     const words = this.slabs[slab] as Int32Array;
     const gen = ((Atomics.load(words, index) >> 2) + 1) & GEN_MASK;
     Atomics.store(words, index, wordOf(gen, PENDING));
-    slot.slab = slab;
-    slot.index = index;
     slot.handle = handle;
     slot.gen = gen;
   }
@@ -124,12 +128,12 @@ export class Slots {
 
   /** The slab that holds `slot`'s word. */
   words(slot: Slot): Int32Array {
-    return this.slabs[slot.slab] as Int32Array;
+    return this.slabs[slabOf(slot.handle)] as Int32Array;
   }
 
   /** The state in `slot`'s word now (PENDING...FINISHED), whatever its generation. */
   state(slot: Slot): number {
-    return stateOf(Atomics.load(this.slabs[slot.slab] as Int32Array, slot.index));
+    return stateOf(Atomics.load(this.words(slot), indexOf(slot.handle)));
   }
 
   /**
@@ -138,10 +142,10 @@ export class Slots {
    * (nothing changed) if the task has started or was cancelled.
    */
   renew(slot: Slot): boolean {
-    const words = this.slabs[slot.slab] as Int32Array;
+    const words = this.words(slot);
     const gen = (slot.gen + 1) & GEN_MASK;
     const pending = wordOf(slot.gen, PENDING);
-    if (Atomics.compareExchange(words, slot.index, pending, wordOf(gen, PENDING)) !== pending) return false;
+    if (Atomics.compareExchange(words, indexOf(slot.handle), pending, wordOf(gen, PENDING)) !== pending) return false;
     slot.gen = gen;
     return true;
   }

@@ -7,7 +7,7 @@
  */
 import { TimeoutError } from "../errors.js";
 import { afterMs, checkOptions, deadlineOf, remaining, secondsMs, type Timeout, timeoutMs } from "../shared/wait.js";
-import { blockOn, Future, internals, linksOf } from "./future.js";
+import { blockOn, Future, type FutureLink, internals, linksOf } from "./future.js";
 
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
 export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
@@ -23,21 +23,24 @@ function futuresOf<T>(fs: Iterable<Future<T>>, what: string): Future<T>[] {
   if (fs === null || fs === undefined || typeof (fs as Iterable<Future<T>>)[Symbol.iterator] !== "function") {
     throw new TypeError(`${what}: fs must be an iterable of Futures`);
   }
-  const unique = [...new Set(fs)];
-  for (const f of unique) {
+  // Each future once (as Python's set(fs)), in their order; marked with this call's stamp rather
+  // than put in a Set (all of them are taken first: the iterable is user code).
+  const all = [...fs];
+  const stamp = ++stamps;
+  const unique: Future<T>[] = [];
+  for (const f of all) {
     if (!(f instanceof Future)) throw new TypeError(`${what}: ${String(f)} is not a Future`);
+    if (internals.stamp(f as Future<unknown>, stamp)) unique.push(f);
   }
   return unique;
 }
 
-/** Takes what the executors of `fs` have posted, so futures already finished count as such. */
-function pollAll(fs: Future<unknown>[]): void {
-  for (const l of linksOf(fs)) l.poll();
-}
+let stamps = 0;
 
 class Completion<T> {
   readonly fs: Future<T>[];
   readonly ready: Future<T>[] = [];
+  readonly links: Set<FutureLink>;
   readonly deadline: number;
   yielded = 0;
   listener: (() => void) | undefined;
@@ -45,7 +48,9 @@ class Completion<T> {
   constructor(fs: Iterable<Future<T>>, timeout: Timeout | undefined, what: string) {
     this.deadline = deadlineOf(timeoutMs(timeout, what));
     this.fs = futuresOf(fs, what);
-    pollAll(this.fs as Future<unknown>[]);
+    // Takes what the executors have posted, so futures already finished count as such.
+    this.links = linksOf(this.fs as Future<unknown>[]);
+    for (const l of this.links) l.poll();
     const settled = (f: Future<unknown>): void => {
       this.ready.push(f as Future<T>);
       this.listener?.();
@@ -67,7 +72,7 @@ export function asCompleted<F extends Future<unknown>>(fs: Iterable<F>, timeout?
 export function asCompleted(fs: Iterable<Future<unknown>>, timeout?: Timeout): IterableIterator<Future<unknown>> {
   type T = unknown;
   const c = new Completion(fs, timeout, "asCompleted()");
-  const links = linksOf(c.fs as Future<unknown>[]);
+  const links = c.links;
   const it: IterableIterator<Future<T>> = {
     next(): IteratorResult<Future<T>> {
       if (c.yielded === c.fs.length) return { done: true, value: undefined };
@@ -149,6 +154,7 @@ class Waiting<T> {
   readonly fs: Future<T>[];
   readonly deadline: number;
   readonly when: string;
+  readonly links: Set<FutureLink>;
   settled = 0;
   failed = 0;
   listener: (() => void) | undefined;
@@ -165,7 +171,8 @@ class Waiting<T> {
     this.when = when;
     this.deadline = deadlineOf(secondsMs(options.timeout, what));
     this.fs = futuresOf(fs, what);
-    pollAll(this.fs as Future<unknown>[]);
+    this.links = linksOf(this.fs as Future<unknown>[]);
+    for (const l of this.links) l.poll();
     const settled = (f: Future<unknown>): void => {
       this.settled++;
       if (internals.isFailed(f)) this.failed++;
@@ -202,7 +209,7 @@ export function wait(
   options: WaitOptions | number | null = {},
 ): { done: Set<Future<unknown>>; notDone: Set<Future<unknown>> } {
   const w = new Waiting(fs, options, "wait()");
-  if (!w.met()) blockOn(linksOf(w.fs as Future<unknown>[]), () => w.met(), w.deadline);
+  if (!w.met()) blockOn(w.links, () => w.met(), w.deadline);
   return w.result();
 }
 
