@@ -9,7 +9,10 @@
  *  - a function target (source text) runs only with `--allow-source`.
  *
  * `check()` returns the target in the form the pool thread runs, or a refusal's reason; a refused
- * job runs nothing.
+ * job runs nothing. A module accepted once is remembered (its URL, by the specifier the job gave),
+ * so later jobs of it skip the file system: what lies under an allowed directory is trusted anyway
+ * (whoever can write there can run code), and the pool threads import a URL once. A refusal is
+ * checked again each time (the file may appear).
  */
 import { realpathSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -19,6 +22,7 @@ import type { RemoteTarget } from "./protocol.js";
 import type { LocalTarget } from "./run-task.js";
 
 const packageName = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i;
+const ACCEPTED_MAX = 1000;
 
 /** What a worker allows. */
 export class Policy {
@@ -27,10 +31,15 @@ export class Policy {
   readonly packages: string[] = [];
   readonly allowSource: boolean;
   readonly cwd: string;
+  /** The base URL of function sources (the working directory). */
+  readonly #base: string;
+  /** Accepted module specifiers and their URLs (at most ACCEPTED_MAX: forgotten all at once past that). */
+  readonly #accepted = new Map<string, string>();
 
   /** `allow`: directories (a path, or anything that is an existing directory) and package names. */
   constructor(allow: string[], allowSource: boolean, cwd = process.cwd()) {
     this.cwd = cwd;
+    this.#base = pathToFileURL(`${cwd}/`).href;
     this.allowSource = allowSource;
     for (const a of allow) {
       const path = resolve(cwd, a);
@@ -58,12 +67,14 @@ export class Policy {
         };
       }
       if (typeof t.source !== "string") return { ok: false, reason: "the job's source is not text" };
-      return { ok: true, target: { kind: "source", source: t.source, base: pathToFileURL(`${this.cwd}/`).href } };
+      return { ok: true, target: { kind: "source", source: t.source, base: this.#base } };
     }
     if (t.kind !== "module" || typeof t.module !== "string" || typeof t.export !== "string") {
       return { ok: false, reason: "the job has no valid target" };
     }
     const spec = t.module;
+    const known = this.#accepted.get(spec);
+    if (known !== undefined) return { ok: true, target: { kind: "module", url: known, export: t.export } };
     const refuse = (why: string) => ({
       ok: false as const,
       reason: `module ${JSON.stringify(spec)} ${why} (allowed: ${this.describe()})`,
@@ -87,7 +98,7 @@ export class Policy {
         return lexical ? refuse("does not exist on this worker") : refuse("is not under an --allow'ed directory");
       }
       if (!lexical || !this.#inside(real)) return refuse("is not under an --allow'ed directory");
-      return { ok: true, target: { kind: "module", url: pathToFileURL(real).href, export: t.export } };
+      return this.#accept(spec, pathToFileURL(real).href, t.export);
     }
     // A bare specifier: a package (or a subpath of one) that the worker allows by name.
     const parts = spec.split("/");
@@ -99,7 +110,13 @@ export class Policy {
     } catch {
       // an ES-module-only package: imported by name (resolved from the library's location)
     }
-    return { ok: true, target: { kind: "module", url, export: t.export } };
+    return this.#accept(spec, url, t.export);
+  }
+
+  #accept(spec: string, url: string, exp: string): { ok: true; target: LocalTarget } {
+    if (this.#accepted.size >= ACCEPTED_MAX) this.#accepted.clear();
+    this.#accepted.set(spec, url);
+    return { ok: true, target: { kind: "module", url, export: exp } };
   }
 
   #inside(path: string): boolean {

@@ -132,6 +132,8 @@ export function fromRemoteBytes(bytes: Uint8Array): unknown {
 
 /** An outcome as base64 text (the job's return value). An unsendable result becomes a failed outcome. */
 export function outcomeText(outcome: Outcome): string {
+  // A plain result (a number, a string...): nothing to encode, nothing shared to look for.
+  if (outcome.ok && primitive(outcome.value)) return serialize(outcome).toString("base64");
   try {
     return remoteBytes(outcome, outcome.ok ? "result" : "error").toString("base64");
   } catch (e) {

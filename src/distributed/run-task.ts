@@ -1,6 +1,7 @@
 /**
  * The pool-thread half of a RedisExecutor job: a worker process (worker.ts) submits every job it
- * has accepted to its local ThreadPoolExecutor as `runTask(target, mode, args)`, so decoding the
+ * has accepted to its local ThreadPoolExecutor as `runTask(kind, what, extra, mode, args)` (the
+ * target's parts: "module", URL, export; or "source", source, base URL), so decoding the
  * arguments, running the task and encoding its outcome all happen on the pool thread, in parallel.
  *
  * The worker has already checked the target against its --allow policy and resolved a module
@@ -21,29 +22,38 @@ export type LocalTarget =
 type Fn = (...args: unknown[]) => unknown;
 const compiled = new Map<string, Fn>();
 
-async function compile(t: LocalTarget): Promise<Fn> {
-  const key = t.kind === "module" ? `m${t.url}#${t.export}` : `s${t.source}`;
+async function compile(kind: LocalTarget["kind"], what: string, extra: string): Promise<Fn> {
+  const key = kind === "module" ? `m${what}#${extra}` : `s${what}`;
   let fn = compiled.get(key);
   if (fn !== undefined) return fn;
-  if (t.kind === "module") {
+  if (kind === "module") {
     await beforeUserImport();
-    const mod = (await import(t.url)) as Record<string, unknown>;
-    const f = mod[t.export];
-    if (typeof f !== "function") throw new TypeError(`module ${t.url} has no function export "${t.export}"`);
+    const mod = (await import(what)) as Record<string, unknown>;
+    const f = mod[extra];
+    if (typeof f !== "function") throw new TypeError(`module ${what} has no function export "${extra}"`);
     fn = f as Fn;
   } else {
-    fn = evaluate(t.source, t.base) as Fn;
+    fn = evaluate(what, extra) as Fn;
     if (typeof fn !== "function") throw new TypeError("the task's source is not a function");
   }
   compiled.set(key, fn);
   return fn;
 }
 
-/** Runs one job's task in this pool thread; its outcome as base64 text. */
-export async function runTask(target: LocalTarget, mode: number, args: string): Promise<string> {
+/**
+ * Runs one job's task in this pool thread; its outcome as base64 text. The target comes in parts,
+ * `kind` "module" with its URL and export, or "source" with its text and base URL.
+ */
+export async function runTask(
+  kind: LocalTarget["kind"],
+  what: string,
+  extra: string,
+  mode: number,
+  args: string,
+): Promise<string> {
   let outcome: Outcome;
   try {
-    const fn = await compile(target);
+    const fn = await compile(kind, what, extra);
     const decoded = fromRemoteBytes(Buffer.from(args, "base64")) as unknown[];
     if (mode === CHUNK) {
       const results: unknown[] = [];

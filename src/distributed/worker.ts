@@ -68,7 +68,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       return outcomeText({ ok: false, error: new RuntimeError(`worker refused the job: ${verdict.reason}`) });
     }
     try {
-      return (await pool.submit<string>(runner, verdict.target as LocalTarget, data.m, data.a).resultAsync()) as string;
+      // Plain strings and numbers only: the pool hands them to its thread without encoding them.
+      const t = verdict.target as LocalTarget;
+      const [what, extra] = t.kind === "module" ? [t.url, t.export] : [t.source, t.base];
+      return (await pool.submit<string>(runner, t.kind, what, extra, data.m, data.a)) as string;
     } catch (error) {
       // The pool thread died in the task (process.exit(), a crash): that task's failure.
       return outcomeText({ ok: false, error });
