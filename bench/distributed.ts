@@ -1,10 +1,11 @@
 // RedisExecutor (issue 13): tiny-task throughput beside bare BullMQ (a Queue + QueueEvents client and
-// a Worker process doing the same work), and the CPU-bound speedup of 2 worker processes (--threads 1
-// each) over 1 on tasks of a few ms, on a real redis-server started here. The speedup is a wall-time
-// ratio, shown beside plain node processes doing the same tasks at the same moment (on a shared
-// machine that is what the cores give now), with the CPU time of every process involved (workers,
-// redis-server, this client) and the speedup that CPU time allows on 2 idle cores: on a 2-core box
-// the client and Redis share the cores with the workers. Run: npm run bench -- distributed
+// a Worker process doing the same work; rounds of the two alternate), with the CPU per task of each
+// process; and the CPU-bound speedup of 2 worker processes (--threads 1 each) over 1, on tasks of a
+// few ms and on coarse tasks of tens of ms, on a real redis-server started here. The speedup is a
+// wall-time ratio, shown beside plain node processes doing the same tasks at the same moment (on a
+// shared machine that is what the cores give now), with the CPU time of every process involved
+// (workers, redis-server, this client) and the speedup that CPU time allows on 2 idle cores: on a
+// 2-core box the client and Redis share the cores with the workers. Run: npm run bench -- distributed
 import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
@@ -21,36 +22,45 @@ import {
 import { median, printTable, type Row } from "./util.js";
 
 const N = 4000;
-const ROUNDS = 3;
+/** Rounds of tiny tasks, each side. */
+const ROUNDS = 5;
 const CPU_ROUNDS = 3;
 /** CPU-bound tasks of a few ms each (~4.5 ms on an idle core here): spin rounds, and how many. */
 const SPIN = 1_000_000;
 const CPU_TASKS = 400;
+/** Coarse tasks, what a distributed executor is for: tens of ms each (~45 ms here), and how many. */
+const COARSE_SPIN = 10_000_000;
+const COARSE_TASKS = 48;
 const work = (name: string) => ({ module: "./tasks/work.mjs", export: name });
 
-async function ours(redis: Redis, queue: string): Promise<number> {
+/** A side of the tiny-task comparison: its worker process, and one round of N tasks from this process. */
+interface Side {
+  worker: number | undefined;
+  round(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function ours(redis: Redis, queue: string): Promise<Side> {
   const workers = [
     await startWorker(redis.url, queue, ["--threads", "2", "--concurrency", "16", "--allow", "./tasks/"]),
   ];
   const ex = new RedisExecutor({ redis: redis.url, queue });
-  try {
-    await ex.submit(work("double"), 1);
-    const tp: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const t = performance.now();
+  await ex.submit(work("double"), 1);
+  return {
+    worker: workers[0]?.proc.pid,
+    async round() {
       const fs = [];
       for (let i = 0; i < N; i++) fs.push(ex.submit(work("double"), i));
       for (const f of fs) await f;
-      tp.push(N / ((performance.now() - t) / 1000));
-    }
-    return median(tp);
-  } finally {
-    await ex.shutdownAsync();
-    await teardown(undefined, workers);
-  }
+    },
+    async close() {
+      await ex.shutdownAsync();
+      await teardown(undefined, workers);
+    },
+  };
 }
 
-async function bare(redis: Redis, queue: string): Promise<number> {
+async function bare(redis: Redis, queue: string): Promise<Side> {
   const { Queue, QueueEvents } = await import("bullmq");
   const proc = spawn(process.execPath, [`${root}bench/fixtures/bullmq-worker.mjs`, redis.url, queue, "16"], {
     stdio: ["ignore", "pipe", "pipe"],
@@ -68,10 +78,9 @@ async function bare(redis: Redis, queue: string): Promise<number> {
     waiting.delete(jobId);
   });
   let seq = 0;
-  try {
-    const tp: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const t = performance.now();
+  return {
+    worker: proc.pid,
+    async round() {
       waiting = new Map();
       const ps: Promise<unknown>[] = [];
       const jobs = [];
@@ -82,15 +91,50 @@ async function bare(redis: Redis, queue: string): Promise<number> {
       }
       await q.addBulk(jobs);
       await Promise.all(ps);
-      tp.push(N / ((performance.now() - t) / 1000));
+    },
+    async close() {
+      await events.close();
+      await q.close();
+      proc.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** One round's throughput (tasks/s) and CPU per task (ms) of this client process, the worker process and redis-server. */
+interface TinyRound {
+  rate: number;
+  client: number;
+  worker: number;
+  redis: number;
+}
+
+/**
+ * Tiny tasks, ours beside bare BullMQ: both set up once, then TINY_ROUNDS rounds of each,
+ * alternating (bare, ours, bare, ...), so a change in the machine's load hits both alike.
+ */
+async function tiny(redis: Redis): Promise<{ ours: TinyRound[]; bare: TinyRound[]; ratios: number[] }> {
+  const sides = { bare: await bare(redis, "bench-bare"), ours: await ours(redis, "bench-ours") };
+  const out = { ours: [] as TinyRound[], bare: [] as TinyRound[], ratios: [] as number[] };
+  try {
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const name of ["bare", "ours"] as const) {
+        const side = sides[name];
+        const cpu = () => [sum(threadsCpu(process.pid)), sum(threadsCpu(side.worker)), sum(threadsCpu(redis.pid()))];
+        const before = cpu();
+        const t = performance.now();
+        await side.round();
+        const wall = (performance.now() - t) / 1000;
+        const [client, worker, rds] = cpu().map((v, k) => ((v - (before[k] as number)) / N) * 1000);
+        out[name].push({ rate: N / wall, client: client as number, worker: worker as number, redis: rds as number });
+      }
+      out.ratios.push((out.ours[r] as TinyRound).rate / (out.bare[r] as TinyRound).rate);
     }
-    return median(tp);
   } finally {
-    await events.close();
-    await q.close();
-    proc.kill("SIGTERM");
-    await exited;
+    await sides.ours.close();
+    await sides.bare.close();
   }
+  return out;
 }
 
 /** CPU seconds (user + system) each thread of a process has used so far, from /proc (Linux); empty elsewhere. */
@@ -272,23 +316,42 @@ export async function run(): Promise<void> {
   const redis = await startRedis();
   try {
     const rows: Row[] = [];
-    const b1 = await bare(redis, "bench-bare-1");
-    const o1 = await ours(redis, "bench-ours-1");
-    const b2 = await bare(redis, "bench-bare-2");
-    const o2 = await ours(redis, "bench-ours-2");
+    const loadTiny = loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ");
+    const t = await tiny(redis);
+    const m = (runs: TinyRound[], f: (r: TinyRound) => number) => median(runs.map(f));
     rows.push({
-      what: `tiny tasks through Redis (${N} awaited, 1 worker process)`,
-      value: (o1 + o2) / 2,
+      what: `tiny tasks through Redis (${N} awaited, 1 worker process; medians of ${ROUNDS} rounds each, alternating; round by round: ${t.ratios
+        .map((x) => x.toFixed(2))
+        .join(", ")}) (target >= 0.8)`,
+      value: m(t.ours, (r) => r.rate),
       unit: "tasks/s",
-      baseline: (b1 + b2) / 2,
-      baselineName: "bare BullMQ Queue+Worker",
+      baseline: m(t.bare, (r) => r.rate),
+      baselineName: "bare BullMQ Queue+Worker (the same rounds)",
     });
+    for (const [what, f] of [
+      ["client process", (r: TinyRound) => r.client],
+      ["worker process", (r: TinyRound) => r.worker],
+      ["redis-server", (r: TinyRound) => r.redis],
+    ] as const) {
+      rows.push({
+        what: `  CPU per tiny task, ${what}`,
+        value: m(t.ours, f) * 1000,
+        unit: "us",
+        baseline: m(t.bare, f) * 1000,
+        baselineName: "bare BullMQ",
+      });
+    }
+    console.log(`(load average before the tiny tasks: ${loadTiny})`);
     const loadBefore = loadavg()
       .map((x) => x.toFixed(1))
       .join(" ");
     await cpuRows(redis, rows, SPIN, CPU_TASKS);
     // The same tasks 10 to a job: BullMQ's cost per job (which is most of the cost here) spread out.
     await cpuRows(redis, rows, SPIN, CPU_TASKS, 10);
+    // Coarse tasks, one submit() each: the cost per job is small beside each task.
+    await cpuRows(redis, rows, COARSE_SPIN, COARSE_TASKS);
     console.log(
       `(load average before / after the CPU-bound rows: ${loadBefore} / ${loadavg()
         .map((x) => x.toFixed(1))
