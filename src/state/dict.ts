@@ -76,9 +76,9 @@
  */
 import { KeyError, RuntimeError } from "../errors.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
-import { ACQUIRED, acquire, advance, beginWrite, endWrite, recoverSeq, release } from "./guard.js";
+import { acquire, advance, beginWrite, endWrite, Got, recoverSeq, release } from "./guard.js";
 import { CLASSES, Heap } from "./heap.js";
-import { key, keyAt, keyOf } from "./key.js";
+import { key, keyAt, keyOf, strKeyOf } from "./key.js";
 import { ld, st, TSO } from "./mem.js";
 import {
   decodeRead,
@@ -94,41 +94,50 @@ import {
   writeStaged,
 } from "./record.js";
 
-const STRIPES = 16;
-const S_WORDS = 48;
-const HEADER_WORDS = 16;
-const ORDER = 2; // BigInt64 index (byte 16)
-/** Stripe words. */
-const LOCK = 0;
-const SEQ = 1;
-const INDEX = 2;
-const COUNT = 3;
-const USED = 4;
-/** The INDEX block's cap, for the lock holder (beside INDEX: one dependent load less; readers read the block's). */
-const ICAP = 5;
-const FREE = 8;
-const HEADER_BYTES = (HEADER_WORDS + STRIPES * S_WORDS) * 4;
-/** Entry payload words. */
-const E_ORDER = 0;
-/** A value block's offset, or INLINE: the value is the number record at E_REC. */
-const E_VALUE = 2;
-const E_HASH = 3;
-const E_TAG = 4;
-const E_LEN = 5;
-/** A number record of the entry's own: [T_NUM, 0, float64] (the float64 at byte 40 of the block: 8-aligned). */
-const E_REC = 6;
-const E_KEY = 10;
-/** E_VALUE of an entry whose value is the number at E_REC. */
-const INLINE = 1;
-/** Byte offset, from an entry block, of its inline number's float64. */
-const NUM_AT = 8 + 4 * (E_REC + 2);
-const EMPTY = 0;
-const DELETED = 1;
-const MIN_CAP = 8;
-const RETRIES = 32;
+/**
+ * The layout's numbers, as an enum so that the bundle writes them into the code as literals (esbuild
+ * inlines enum members; a module's `const`s become `var`s that V8 loads at every use: ~10% of a
+ * set or get).
+ */
+enum L {
+  STRIPES = 16,
+  S_WORDS = 48,
+  HEADER_WORDS = 16,
+  /** BigInt64 index (byte 16). */
+  ORDER = 2,
+  // Stripe words.
+  LOCK = 0,
+  SEQ = 1,
+  INDEX = 2,
+  COUNT = 3,
+  USED = 4,
+  /** The INDEX block's cap, for the lock holder (beside INDEX: one dependent load less; readers read the block's). */
+  ICAP = 5,
+  FREE = 8,
+  /** (HEADER_WORDS + STRIPES * S_WORDS) * 4 */
+  HEADER_BYTES = (16 + 16 * 48) * 4,
+  // Entry payload words.
+  E_ORDER = 0,
+  /** A value block's offset, or INLINE: the value is the number record at E_REC. */
+  E_VALUE = 2,
+  E_HASH = 3,
+  E_TAG = 4,
+  E_LEN = 5,
+  /** A number record of the entry's own: [T_NUM, 0, float64] (the float64 at byte 40 of the block: 8-aligned). */
+  E_REC = 6,
+  E_KEY = 10,
+  /** E_VALUE of an entry whose value is the number at E_REC. */
+  INLINE = 1,
+  /** Byte offset, from an entry block, of its inline number's float64: 8 + 4 * (E_REC + 2). */
+  NUM_AT = 40,
+  EMPTY = 0,
+  DELETED = 1,
+  MIN_CAP = 8,
+  RETRIES = 32,
+}
 
 function base(s: number): number {
-  return HEADER_WORDS + s * S_WORDS;
+  return L.HEADER_WORDS + s * L.S_WORDS;
 }
 
 /**
@@ -141,21 +150,21 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   readonly #id: number;
   readonly #order: BigInt64Array;
   /** This thread's re-entrant hold count per stripe (update's fn may use the dict). */
-  readonly #depth = new Int32Array(STRIPES);
+  readonly #depth = new Int32Array(L.STRIPES);
   /** Tests only: called by this thread's readers between the steps of a read (_hookForTest). */
   #hook: ((point: string) => void) | undefined = undefined;
 
   /** A new dict, filled from `entries` (in order; later duplicates replace earlier values). */
   constructor(entries?: Iterable<[K, V]>) {
     const record = adoptedRecord();
-    const sab = (record?.buffers[0] as SharedArrayBuffer | undefined) ?? Heap.create(HEADER_BYTES);
+    const sab = (record?.buffers[0] as SharedArrayBuffer | undefined) ?? Heap.create(L.HEADER_BYTES);
     this.#heap = new Heap(sab);
     this.#order = new BigInt64Array(sab, 0, 4);
     this.#id = record?.id ?? newObjectId();
     if (record) return;
-    for (let s = 0; s < STRIPES; s++) {
-      this.#heap.i32[base(s) + INDEX] = this.#newIndex(s, MIN_CAP);
-      this.#heap.i32[base(s) + ICAP] = MIN_CAP;
+    for (let s = 0; s < L.STRIPES; s++) {
+      this.#heap.i32[base(s) + L.INDEX] = this.#newIndex(s, L.MIN_CAP);
+      this.#heap.i32[base(s) + L.ICAP] = L.MIN_CAP;
     }
     if (entries !== undefined && entries !== null) {
       if (typeof (entries as Iterable<[K, V]>)[Symbol.iterator] !== "function")
@@ -177,7 +186,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       return;
     }
     const h = this.#heap;
-    if (acquire(h.i32, base(s) + LOCK) !== ACQUIRED) this.#repair(s);
+    if (acquire(h.i32, base(s) + L.LOCK) !== Got.ACQUIRED) this.#repair(s);
     d[s] = 1;
     h.fresh();
   }
@@ -186,7 +195,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const d = this.#depth;
     const n = (d[s] as number) - 1;
     d[s] = n;
-    if (n === 0) release(this.#heap.i32, base(s) + LOCK);
+    if (n === 0) release(this.#heap.i32, base(s) + L.LOCK);
   }
 
   /** After taking a stripe over from a dead owner: even sequence, counts recounted from the index. */
@@ -195,19 +204,19 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     h.sync();
     const i32 = h.i32;
     const b = base(s);
-    recoverSeq(i32, b + SEQ);
-    const idx = (ld(i32, b + INDEX) + 8) >> 2;
+    recoverSeq(i32, b + L.SEQ);
+    const idx = (ld(i32, b + L.INDEX) + 8) >> 2;
     const cap = ld(i32, idx);
-    st(i32, b + ICAP, cap);
+    st(i32, b + L.ICAP, cap);
     let live = 0;
     let used = 0;
     for (let k = 0; k < cap; k++) {
       const e = ld(i32, idx + 2 + 2 * k);
-      if (e !== EMPTY) used++;
-      if (e > DELETED) live++;
+      if (e !== L.EMPTY) used++;
+      if (e > L.DELETED) live++;
     }
-    Atomics.store(i32, b + COUNT, live);
-    st(i32, b + USED, used);
+    Atomics.store(i32, b + L.COUNT, live);
+    st(i32, b + L.USED, used);
   }
 
   // ---- index ----------------------------------------------------------------------------------
@@ -215,7 +224,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   /** A new empty index block of `cap` slots (not yet published). */
   #newIndex(s: number, cap: number): number {
     const h = this.#heap;
-    const off = h.alloc(base(s) + FREE, 4 + cap * 8);
+    const off = h.alloc(base(s) + L.FREE, 4 + cap * 8);
     const i32 = h.i32;
     const w = (off + 8) >> 2;
     st(i32, w, cap);
@@ -232,11 +241,11 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   #find(s: number): number {
     const h = this.#heap;
     const i32 = h.i32;
-    const ioff = ld(i32, base(s) + INDEX);
+    const ioff = ld(i32, base(s) + L.INDEX);
     const w = (ioff + 8) >> 2;
     const cls = ioff > 0 && ioff + 16 <= h.cap ? ld(i32, ioff >> 2) : -1;
     const cap = cls >= 0 ? ld(i32, w) : 0;
-    if (!(cls >= 0 && cls < CLASSES && cap >= MIN_CAP && (cap & (cap - 1)) === 0 && 12 + cap * 8 <= 16 << cls)) {
+    if (!(cls >= 0 && cls < CLASSES && cap >= L.MIN_CAP && (cap & (cap - 1)) === 0 && 12 + cap * 8 <= 16 << cls)) {
       h.sync();
       return 0;
     }
@@ -253,8 +262,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
    */
   #findHeld(s: number): number {
     const i32 = this.#heap.i32;
-    const w = ((i32[base(s) + INDEX] as number) + 8) >> 2;
-    return probeHeld(i32, w, i32[base(s) + ICAP] as number);
+    const w = ((i32[base(s) + L.INDEX] as number) + 8) >> 2;
+    return probeHeld(i32, w, i32[base(s) + L.ICAP] as number);
   }
 
   /**
@@ -269,8 +278,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       const h = this.#heap;
       const i32 = h.i32;
       const e = i32[found + 1] as number;
-      if (i32[((e + 8) >> 2) + E_VALUE] === INLINE) {
-        h.f64[(e + NUM_AT) >> 3] = x;
+      if (i32[((e + 8) >> 2) + L.E_VALUE] === L.INLINE) {
+        h.f64[(e + L.NUM_AT) >> 3] = x;
         return;
       }
     }
@@ -300,10 +309,10 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   #readSlot(slot: number, optimistic = false): boolean {
     const h = this.#heap;
     const e = ld(h.i32, slot + 1);
-    if (!h.inside(e, 8 + 4 * E_KEY)) return false;
-    const v = ld(h.i32, ((e + 8) >> 2) + E_VALUE);
+    if (!h.inside(e, 8 + 4 * L.E_KEY)) return false;
+    const v = ld(h.i32, ((e + 8) >> 2) + L.E_VALUE);
     if (optimistic && this.#hook !== undefined) this.#runHook("value");
-    if (v === INLINE) return readRecordAt(h.i32, h.f64, e + 8 + 4 * E_REC, 16);
+    if (v === L.INLINE) return readRecordAt(h.i32, h.f64, e + 8 + 4 * L.E_REC, 16);
     if (!h.inside(v, 16)) return false;
     const room = h.payloadBytes(v);
     if (!h.inside(v, 8 + room)) return false;
@@ -316,8 +325,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
    */
   #lookup(s: number, withValue: boolean): number {
     const h = this.#heap;
-    const seqAt = base(s) + SEQ;
-    for (let n = 0; n < RETRIES; n++) {
+    const seqAt = base(s) + L.SEQ;
+    for (let n = 0; n < L.RETRIES; n++) {
       // the data with ld, the validating re-read of the sequence word with Atomics (mem.ts)
       const seq = ld(h.i32, seqAt);
       if ((seq & 1) !== 0) continue;
@@ -343,25 +352,25 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   #store(s: number, found: number, bytes: number): void {
     const h = this.#heap;
     const b = base(s);
-    const free = b + FREE;
+    const free = b + L.FREE;
     const num = stagedIsNumber();
     if (found > 0) {
       const e = h.i32[found + 1] as number;
       const p = (e + 8) >> 2;
-      const old = h.i32[p + E_VALUE] as number;
-      if (num && (TSO || old !== INLINE)) {
-        if (old === INLINE) {
+      const old = h.i32[p + L.E_VALUE] as number;
+      if (num && (TSO || old !== L.INLINE)) {
+        if (old === L.INLINE) {
           // (x86) in place, by one 8-byte store (#storeNumber)
-          h.f64[(e + NUM_AT) >> 3] = stagedNumber();
+          h.f64[(e + L.NUM_AT) >> 3] = stagedNumber();
           return;
         }
         // the entry's own number record is unreachable while E_VALUE names a block (a reader that
         // read INLINE before, and reads it now, began before the advance that replaced it: it fails
         // validation): filled, then published by one store; the old block freed, the sequence advanced
-        storeNumber(h.i32, h.f64, e + NUM_AT, stagedNumber());
-        st(h.i32, p + E_VALUE, INLINE);
+        storeNumber(h.i32, h.f64, e + L.NUM_AT, stagedNumber());
+        st(h.i32, p + L.E_VALUE, L.INLINE);
         h.release(free, old);
-        advance(h.i32, b + SEQ);
+        advance(h.i32, b + L.SEQ);
         return;
       }
       // one store publishes the complete new block (elsewhere than x86, a number replacing an inline
@@ -371,14 +380,14 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       const vb = h.alloc(free, bytes);
       writeStaged(h.i32, vb + 8, bytes);
       const i32 = h.i32;
-      st(i32, p + E_VALUE, vb);
-      if (old !== INLINE) h.release(free, old);
-      advance(i32, b + SEQ);
+      st(i32, p + L.E_VALUE, vb);
+      if (old !== L.INLINE) h.release(free, old);
+      advance(i32, b + L.SEQ);
       return;
     }
     // a new key: its value block (none for a number: it is inline), its entry block, then (maybe) a
     // bigger index, then publish
-    let vb = INLINE;
+    let vb = L.INLINE;
     if (!num) {
       vb = h.alloc(free, bytes);
       writeStaged(h.i32, vb + 8, bytes);
@@ -386,53 +395,53 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     let eb = 0;
     let newIdx = 0;
     try {
-      eb = h.alloc(free, 4 * (E_KEY + key.nwords));
+      eb = h.alloc(free, 4 * (L.E_KEY + key.nwords));
       const i32 = h.i32;
-      const count = i32[b + COUNT] as number;
-      const used = i32[b + USED] as number;
-      const ioff = i32[b + INDEX] as number;
+      const count = i32[b + L.COUNT] as number;
+      const used = i32[b + L.USED] as number;
+      const ioff = i32[b + L.INDEX] as number;
       const cap = i32[(ioff + 8) >> 2] as number;
-      if ((found < 0 && i32[-found + 1] === EMPTY ? used + 1 : used) * 4 > cap * 3) {
-        let ncap = MIN_CAP;
+      if ((found < 0 && i32[-found + 1] === L.EMPTY ? used + 1 : used) * 4 > cap * 3) {
+        let ncap = L.MIN_CAP;
         while (ncap < (count + 1) * 2) ncap *= 2;
         newIdx = this.#rebuilt(s, ncap);
       }
     } catch (e) {
       // no room: give back what this call took; nothing was published
       if (eb !== 0) h.release(free, eb);
-      if (vb !== INLINE) h.release(free, vb);
+      if (vb !== L.INLINE) h.release(free, vb);
       throw e;
     }
     const i32 = h.i32;
     const p = (eb + 8) >> 2;
-    const order = Atomics.add(this.#order, ORDER / 2, 1n);
-    st(i32, p + E_ORDER, Number(order & 0xffffffffn) | 0);
-    st(i32, p + E_ORDER + 1, Number(order >> 32n) | 0);
-    st(i32, p + E_VALUE, vb);
-    st(i32, p + E_REC, T_NUM);
-    st(i32, p + E_REC + 1, 0);
-    if (num) storeNumber(i32, h.f64, eb + NUM_AT, stagedNumber());
-    st(i32, p + E_HASH, key.hash);
-    st(i32, p + E_TAG, key.tag);
-    st(i32, p + E_LEN, key.len);
-    for (let j = 0; j < key.nwords; j++) st(i32, p + E_KEY + j, key.words[j] as number);
-    beginWrite(i32, b + SEQ);
+    const order = Atomics.add(this.#order, L.ORDER / 2, 1n);
+    st(i32, p + L.E_ORDER, Number(order & 0xffffffffn) | 0);
+    st(i32, p + L.E_ORDER + 1, Number(order >> 32n) | 0);
+    st(i32, p + L.E_VALUE, vb);
+    st(i32, p + L.E_REC, T_NUM);
+    st(i32, p + L.E_REC + 1, 0);
+    if (num) storeNumber(i32, h.f64, eb + L.NUM_AT, stagedNumber());
+    st(i32, p + L.E_HASH, key.hash);
+    st(i32, p + L.E_TAG, key.tag);
+    st(i32, p + L.E_LEN, key.len);
+    for (let j = 0; j < key.nwords; j++) st(i32, p + L.E_KEY + j, key.words[j] as number);
+    beginWrite(i32, b + L.SEQ);
     let slot = -found;
     if (newIdx !== 0) {
-      const old = i32[b + INDEX] as number;
-      st(i32, b + INDEX, newIdx);
-      st(i32, b + ICAP, i32[(newIdx + 8) >> 2] as number);
+      const old = i32[b + L.INDEX] as number;
+      st(i32, b + L.INDEX, newIdx);
+      st(i32, b + L.ICAP, i32[(newIdx + 8) >> 2] as number);
       h.release(free, old);
-      st(i32, b + USED, i32[b + COUNT] as number);
+      st(i32, b + L.USED, i32[b + L.COUNT] as number);
       const w = (newIdx + 8) >> 2;
       slot = -probe(h, i32, w, i32[w] as number);
     }
-    const wasEmpty = i32[slot + 1] === EMPTY;
+    const wasEmpty = i32[slot + 1] === L.EMPTY;
     st(i32, slot, key.hash);
     st(i32, slot + 1, eb);
-    Atomics.store(i32, b + COUNT, (i32[b + COUNT] as number) + 1);
-    if (wasEmpty) st(i32, b + USED, (i32[b + USED] as number) + 1);
-    endWrite(i32, b + SEQ);
+    Atomics.store(i32, b + L.COUNT, (i32[b + L.COUNT] as number) + 1);
+    if (wasEmpty) st(i32, b + L.USED, (i32[b + L.USED] as number) + 1);
+    endWrite(i32, b + L.SEQ);
   }
 
   /** A new index of `cap` slots holding stripe `s`'s live entries (not yet published). */
@@ -441,14 +450,14 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const off = this.#newIndex(s, cap);
     const i32 = h.i32;
     const w = (off + 8) >> 2;
-    const oldW = ((i32[base(s) + INDEX] as number) + 8) >> 2;
+    const oldW = ((i32[base(s) + L.INDEX] as number) + 8) >> 2;
     const oldCap = i32[oldW] as number;
     for (let k = 0; k < oldCap; k++) {
       const e = i32[oldW + 2 + 2 * k] as number;
-      if (e <= DELETED) continue;
+      if (e <= L.DELETED) continue;
       const hash = i32[oldW + 1 + 2 * k] as number;
       for (let j = hash & (cap - 1); ; j = (j + 1) & (cap - 1)) {
-        if (i32[w + 2 + 2 * j] === EMPTY) {
+        if (i32[w + 2 + 2 * j] === L.EMPTY) {
           st(i32, w + 1 + 2 * j, hash);
           st(i32, w + 2 + 2 * j, e);
           break;
@@ -463,19 +472,19 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const h = this.#heap;
     const i32 = h.i32;
     const b = base(s);
-    const free = b + FREE;
+    const free = b + L.FREE;
     const e = i32[slot + 1] as number;
-    const v = i32[((e + 8) >> 2) + E_VALUE] as number;
-    beginWrite(i32, b + SEQ);
-    st(i32, slot + 1, DELETED);
-    Atomics.store(i32, b + COUNT, (i32[b + COUNT] as number) - 1);
-    if (v !== INLINE) h.release(free, v);
+    const v = i32[((e + 8) >> 2) + L.E_VALUE] as number;
+    beginWrite(i32, b + L.SEQ);
+    st(i32, slot + 1, L.DELETED);
+    Atomics.store(i32, b + L.COUNT, (i32[b + L.COUNT] as number) - 1);
+    if (v !== L.INLINE) h.release(free, v);
     h.release(free, e);
-    endWrite(i32, b + SEQ);
-    const count = i32[b + COUNT] as number;
-    const cap = i32[((i32[b + INDEX] as number) + 8) >> 2] as number;
-    if (cap > MIN_CAP && count * 8 < cap) {
-      let ncap = MIN_CAP;
+    endWrite(i32, b + L.SEQ);
+    const count = i32[b + L.COUNT] as number;
+    const cap = i32[((i32[b + L.INDEX] as number) + 8) >> 2] as number;
+    if (cap > L.MIN_CAP && count * 8 < cap) {
+      let ncap = L.MIN_CAP;
       while (ncap < count * 2) ncap *= 2;
       let idx: number;
       try {
@@ -484,13 +493,13 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
         return; // no room for a smaller index: keep the big one
       }
       const j32 = h.i32;
-      beginWrite(j32, b + SEQ);
-      const old = j32[b + INDEX] as number;
-      st(j32, b + INDEX, idx);
-      st(j32, b + ICAP, ncap);
-      st(j32, b + USED, count);
+      beginWrite(j32, b + L.SEQ);
+      const old = j32[b + L.INDEX] as number;
+      st(j32, b + L.INDEX, idx);
+      st(j32, b + L.ICAP, ncap);
+      st(j32, b + L.USED, count);
       h.release(free, old);
-      endWrite(j32, b + SEQ);
+      endWrite(j32, b + L.SEQ);
     }
   }
 
@@ -507,7 +516,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     // the common case inline: a number value read straight from its entry, or from its block
     // (#lookup otherwise)
     const h = this.#heap;
-    const seqAt = base(s) + SEQ;
+    const seqAt = base(s) + L.SEQ;
     const i32 = h.i32;
     const seq = ld(i32, seqAt);
     if ((seq & 1) === 0) {
@@ -517,11 +526,11 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       } else if (slot > 0) {
         const limit = h.cap;
         const e = ld(i32, slot + 1);
-        if (e > 0 && e + 8 + 4 * E_KEY <= limit) {
-          const v = ld(i32, ((e + 8) >> 2) + E_VALUE);
+        if (e > 0 && e + 8 + 4 * L.E_KEY <= limit) {
+          const v = ld(i32, ((e + 8) >> 2) + L.E_VALUE);
           if (this.#hook !== undefined) this.#runHook("value");
           let at = 0;
-          if (v === INLINE) at = e + NUM_AT;
+          if (v === L.INLINE) at = e + L.NUM_AT;
           else if (v > 0 && v + 24 <= limit && ld(i32, (v + 8) >> 2) === T_NUM) at = v + 16;
           if (at !== 0) {
             const x = this.#numberAt(at);
@@ -541,7 +550,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
 
   /** Stores `value` for `key` (a new key goes last in the order; an existing one keeps its place). */
   set(k: K, value: V): this {
-    keyOf(k, "SharedDict.set()");
+    if (typeof k === "string") strKeyOf(k);
+    else keyOf(k, "SharedDict.set()");
     if (typeof value === "number") {
       // the common case: no staging (a number cannot fail), hashed once, found under the lock
       // without validation; and when this thread does not hold the stripe already (inside update's
@@ -549,13 +559,13 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       const s = this.#stripe();
       if (this.#depth[s] === 0) {
         const h = this.#heap;
-        if (acquire(h.i32, base(s) + LOCK) !== ACQUIRED) this.#repair(s);
+        if (acquire(h.i32, base(s) + L.LOCK) !== Got.ACQUIRED) this.#repair(s);
         try {
           h.fresh();
           const found = setInPlace(h, base(s), value);
           if (found !== 0) this.#storeNumber(s, found, value);
         } finally {
-          release(h.i32, base(s) + LOCK);
+          release(h.i32, base(s) + L.LOCK);
         }
         return this;
       }
@@ -660,9 +670,9 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
         const h = this.#heap;
         const i32 = h.i32;
         const e = i32[slot + 1] as number;
-        const v = i32[((e + 8) >> 2) + E_VALUE] as number;
+        const v = i32[((e + 8) >> 2) + L.E_VALUE] as number;
         // (plain reads of a number: only this thread writes the stripe now)
-        if (v === INLINE) old = h.f64[(e + NUM_AT) >> 3] as V;
+        if (v === L.INLINE) old = h.f64[(e + L.NUM_AT) >> 3] as V;
         else if (i32[(v + 8) >> 2] === T_NUM) old = h.f64[(v + 16) >> 3] as V;
         else {
           this.#readSlot(slot);
@@ -672,7 +682,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       // fn (and the value's getters) may use this dict re-entrantly: the key is encoded again if
       // they overwrote this thread's key scratch, and found again if they wrote in this stripe
       // (SEQ is written only by this thread while it holds the lock: plain reads)
-      const seqAt = base(s) + SEQ;
+      const seqAt = base(s) + L.SEQ;
       const seq = this.#heap.i32[seqAt];
       const epoch = key.epoch;
       const value = fn(old);
@@ -695,58 +705,62 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   get size(): number {
     const i32 = this.#heap.i32;
     let n = 0;
-    for (let s = 0; s < STRIPES; s++) n += Atomics.load(i32, base(s) + COUNT);
+    for (let s = 0; s < L.STRIPES; s++) n += Atomics.load(i32, base(s) + L.COUNT);
     return n;
   }
 
   /** Removes every key (all stripes locked together: atomic). */
   clear(): void {
-    for (let s = 0; s < STRIPES; s++) this.#lock(s);
+    for (let s = 0; s < L.STRIPES; s++) this.#lock(s);
     try {
       const h = this.#heap;
-      for (let s = 0; s < STRIPES; s++) {
+      for (let s = 0; s < L.STRIPES; s++) {
         const b = base(s);
-        const free = b + FREE;
-        const fresh = this.#newIndex(s, MIN_CAP);
+        const free = b + L.FREE;
+        const fresh = this.#newIndex(s, L.MIN_CAP);
         const i32 = h.i32;
-        const old = Atomics.load(i32, b + INDEX);
-        beginWrite(i32, b + SEQ);
-        Atomics.store(i32, b + INDEX, fresh);
-        st(i32, b + ICAP, MIN_CAP);
-        Atomics.store(i32, b + COUNT, 0);
-        Atomics.store(i32, b + USED, 0);
+        const old = Atomics.load(i32, b + L.INDEX);
+        beginWrite(i32, b + L.SEQ);
+        Atomics.store(i32, b + L.INDEX, fresh);
+        st(i32, b + L.ICAP, L.MIN_CAP);
+        Atomics.store(i32, b + L.COUNT, 0);
+        Atomics.store(i32, b + L.USED, 0);
         const w = (old + 8) >> 2;
         const cap = Atomics.load(i32, w);
         for (let k = 0; k < cap; k++) {
           const e = Atomics.load(i32, w + 2 + 2 * k);
-          if (e <= DELETED) continue;
-          const v = Atomics.load(i32, ((e + 8) >> 2) + E_VALUE);
-          if (v !== INLINE) h.release(free, v);
+          if (e <= L.DELETED) continue;
+          const v = Atomics.load(i32, ((e + 8) >> 2) + L.E_VALUE);
+          if (v !== L.INLINE) h.release(free, v);
           h.release(free, e);
         }
         h.release(free, old);
-        endWrite(i32, b + SEQ);
+        endWrite(i32, b + L.SEQ);
       }
     } finally {
-      for (let s = STRIPES - 1; s >= 0; s--) this.#unlock(s);
+      for (let s = L.STRIPES - 1; s >= 0; s--) this.#unlock(s);
     }
   }
 
   /** The keys present now, in insertion order (each stripe read under its lock in turn). */
   #snapshot(): K[] {
     const pairs: [number, K][] = [];
-    for (let s = 0; s < STRIPES; s++) {
+    for (let s = 0; s < L.STRIPES; s++) {
       this.#lock(s);
       try {
         const i32 = this.#heap.i32;
-        const w = (Atomics.load(i32, base(s) + INDEX) + 8) >> 2;
+        const w = (Atomics.load(i32, base(s) + L.INDEX) + 8) >> 2;
         const cap = Atomics.load(i32, w);
         for (let k = 0; k < cap; k++) {
           const e = Atomics.load(i32, w + 2 + 2 * k);
-          if (e <= DELETED) continue;
+          if (e <= L.DELETED) continue;
           const p = (e + 8) >> 2;
-          const order = (Atomics.load(i32, p + E_ORDER + 1) >>> 0) * 2 ** 32 + (Atomics.load(i32, p + E_ORDER) >>> 0);
-          pairs.push([order, keyAt(i32, Atomics.load(i32, p + E_TAG), Atomics.load(i32, p + E_LEN), p + E_KEY) as K]);
+          const order =
+            (Atomics.load(i32, p + L.E_ORDER + 1) >>> 0) * 2 ** 32 + (Atomics.load(i32, p + L.E_ORDER) >>> 0);
+          pairs.push([
+            order,
+            keyAt(i32, Atomics.load(i32, p + L.E_TAG), Atomics.load(i32, p + L.E_LEN), p + L.E_KEY) as K,
+          ]);
         }
       } finally {
         this.#unlock(s);
@@ -795,9 +809,9 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     keyOf(k, "SharedDict");
     const i32 = this.#heap.i32;
     const b = base(this.#stripe());
-    acquire(i32, b + LOCK);
-    beginWrite(i32, b + SEQ);
-    if (newIndex) st(i32, b + ICAP, (i32[b + ICAP] as number) >> 1);
+    acquire(i32, b + L.LOCK);
+    beginWrite(i32, b + L.SEQ);
+    if (newIndex) st(i32, b + L.ICAP, (i32[b + L.ICAP] as number) >> 1);
   }
 
   /**
@@ -833,23 +847,23 @@ function probe(h: Heap, i32: Int32Array, w: number, cap: number): number {
   for (let n = 0, k = hash & mask; n < cap; n++, k = (k + 1) & mask) {
     const slot = w + 1 + 2 * k;
     const e = ld(i32, slot + 1);
-    if (e === EMPTY) return firstFree !== 0 ? firstFree : -slot;
-    if (e === DELETED) {
+    if (e === L.EMPTY) return firstFree !== 0 ? firstFree : -slot;
+    if (e === L.DELETED) {
       if (firstFree === 0) firstFree = -slot;
       continue;
     }
     if (ld(i32, slot) !== hash) continue;
     const nw = key.nwords;
-    if (!(e > 0 && e + 8 + 4 * (E_KEY + nw) <= limit)) {
+    if (!(e > 0 && e + 8 + 4 * (L.E_KEY + nw) <= limit)) {
       h.sync();
       return 0;
     }
     const p = (e + 8) >> 2;
-    if (ld(i32, p + E_TAG) !== key.tag || ld(i32, p + E_LEN) !== key.len) continue;
+    if (ld(i32, p + L.E_TAG) !== key.tag || ld(i32, p + L.E_LEN) !== key.len) continue;
     const words = key.words;
     let same = true;
     for (let j = 0; j < nw; j++) {
-      if (ld(i32, p + E_KEY + j) !== words[j]) {
+      if (ld(i32, p + L.E_KEY + j) !== words[j]) {
         same = false;
         break;
       }
@@ -867,18 +881,18 @@ function probeHeld(i32: Int32Array, w: number, cap: number): number {
   for (let n = 0, k = hash & mask; n < cap; n++, k = (k + 1) & mask) {
     const slot = w + 1 + 2 * k;
     const e = i32[slot + 1] as number;
-    if (e === EMPTY) return firstFree !== 0 ? firstFree : -slot;
-    if (e === DELETED) {
+    if (e === L.EMPTY) return firstFree !== 0 ? firstFree : -slot;
+    if (e === L.DELETED) {
       if (firstFree === 0) firstFree = -slot;
       continue;
     }
     if (i32[slot] !== hash) continue;
     const p = (e + 8) >> 2;
-    if (i32[p + E_TAG] !== key.tag || i32[p + E_LEN] !== key.len) continue;
+    if (i32[p + L.E_TAG] !== key.tag || i32[p + L.E_LEN] !== key.len) continue;
     const words = key.words;
     const nw = key.nwords;
     let j = 0;
-    while (j < nw && i32[p + E_KEY + j] === words[j]) j++;
+    while (j < nw && i32[p + L.E_KEY + j] === words[j]) j++;
     if (j === nw) return slot;
   }
   return firstFree;
@@ -891,30 +905,30 @@ function probeHeld(i32: Int32Array, w: number, cap: number): number {
  */
 function setInPlace(h: Heap, b: number, x: number): number {
   const i32 = h.i32;
-  const w = ((i32[b + INDEX] as number) + 8) >> 2;
-  const mask = (i32[b + ICAP] as number) - 1;
+  const w = ((i32[b + L.INDEX] as number) + 8) >> 2;
+  const mask = (i32[b + L.ICAP] as number) - 1;
   const hash = key.hash;
   let firstFree = 0;
   for (let n = 0, k = hash & mask; n <= mask; n++, k = (k + 1) & mask) {
     const slot = w + 1 + 2 * k;
     const e = i32[slot + 1] as number;
-    if (e === EMPTY) return firstFree !== 0 ? firstFree : -slot;
-    if (e === DELETED) {
+    if (e === L.EMPTY) return firstFree !== 0 ? firstFree : -slot;
+    if (e === L.DELETED) {
       if (firstFree === 0) firstFree = -slot;
       continue;
     }
     if (i32[slot] !== hash) continue;
     const p = (e + 8) >> 2;
-    if (i32[p + E_TAG] !== key.tag || i32[p + E_LEN] !== key.len) continue;
+    if (i32[p + L.E_TAG] !== key.tag || i32[p + L.E_LEN] !== key.len) continue;
     const words = key.words;
     const nw = key.nwords;
     let j = 0;
-    while (j < nw && i32[p + E_KEY + j] === words[j]) j++;
+    while (j < nw && i32[p + L.E_KEY + j] === words[j]) j++;
     if (j !== nw) continue;
-    if (!TSO || i32[p + E_VALUE] !== INLINE) return slot;
-    h.f64[(e + NUM_AT) >> 3] = x;
+    if (!TSO || i32[p + L.E_VALUE] !== L.INLINE) return slot;
+    h.f64[(e + L.NUM_AT) >> 3] = x;
     return 0;
   }
-  if (firstFree === 0) throw new RuntimeError("SharedDict: corrupt index"); // (USED < cap: never)
+  if (firstFree === 0) throw new RuntimeError("SharedDict: corrupt index"); // (L.USED < cap: never)
   return firstFree;
 }

@@ -36,8 +36,13 @@ import { st } from "./mem.js";
 /** How often (ms) a waiter checks that the owner of the lock it waits for is alive. */
 export const CHECK_MS = 50;
 
-export const ACQUIRED = 1;
-export const RECOVERED = 2;
+/** What acquire() returns (an enum: the bundle writes its members into the code as literals). */
+export enum Got {
+  ACQUIRED = 1,
+  RECOVERED = 2,
+}
+export const ACQUIRED = Got.ACQUIRED;
+export const RECOVERED = Got.RECOVERED;
 
 /** This thread's lock value (ident << 1). */
 export function myLockValue(): number {
@@ -53,7 +58,7 @@ export function identAlive(ident: number): boolean {
 /** Takes the lock at `w[i]`; ACQUIRED, or RECOVERED when it was taken over from a dead owner. */
 export function acquire(w: Int32Array, i: number): number {
   const me = boot.ident << 1;
-  return Atomics.compareExchange(w, i, 0, me) === 0 ? ACQUIRED : acquireSlow(w, i, me);
+  return Atomics.compareExchange(w, i, 0, me) === 0 ? Got.ACQUIRED : acquireSlow(w, i, me);
 }
 
 function acquireSlow(w: Int32Array, i: number, me: number): number {

@@ -24,30 +24,37 @@ export const key = { tag: 0, len: 0, hash: 0, nwords: 0, words: new Int32Array(6
 
 /** Encodes `k`; TypeError for anything but a string or a number. */
 export function keyOf(k: unknown, what: string): void {
+  if (typeof k === "string") strKeyOf(k);
+  else otherKeyOf(k, what);
+}
+
+/** keyOf() of a string: small enough for V8 to inline into the callers' fast paths. */
+export function strKeyOf(k: string): void {
   key.epoch = (key.epoch + 1) | 0;
-  if (typeof k === "string") {
-    const n = k.length;
-    const nw = (n + 1) >> 1;
-    if (key.words.length < nw) key.words = new Int32Array(nw * 2);
-    const words = key.words;
-    let h = 0x811c9dc5 ^ n;
-    const even = n & ~1;
-    for (let i = 0; i < even; i += 2) {
-      const word = k.charCodeAt(i) | (k.charCodeAt(i + 1) << 16);
-      words[i >> 1] = word;
-      h = Math.imul(h ^ word, 0x01000193);
-    }
-    if (even !== n) {
-      const word = k.charCodeAt(even);
-      words[even >> 1] = word;
-      h = Math.imul(h ^ word, 0x01000193);
-    }
-    key.tag = K_STR;
-    key.len = n;
-    key.nwords = nw;
-    key.hash = mix(h);
-    return;
+  const n = k.length;
+  const nw = (n + 1) >> 1;
+  if (key.words.length < nw) key.words = new Int32Array(nw * 2);
+  const words = key.words;
+  let h = 0x811c9dc5 ^ n;
+  const even = n & ~1;
+  for (let i = 0; i < even; i += 2) {
+    const word = k.charCodeAt(i) | (k.charCodeAt(i + 1) << 16);
+    words[i >> 1] = word;
+    h = Math.imul(h ^ word, 0x01000193);
   }
+  if (even !== n) {
+    const word = k.charCodeAt(even);
+    words[even >> 1] = word;
+    h = Math.imul(h ^ word, 0x01000193);
+  }
+  key.tag = K_STR;
+  key.len = n;
+  key.nwords = nw;
+  key.hash = mix(h);
+}
+
+function otherKeyOf(k: unknown, what: string): void {
+  key.epoch = (key.epoch + 1) | 0;
   if (typeof k === "number") {
     f64[0] = k === 0 ? 0 : Number.isNaN(k) ? Number.NaN : k;
     const words = key.words;
