@@ -94,18 +94,32 @@ import {
   writeStaged,
 } from "./record.js";
 
-/**
- * The layout's numbers, as an enum so that the bundle writes them into the code as literals (esbuild
- * inlines enum members; a module's `const`s become `var`s that V8 loads at every use: ~10% of a
- * set or get).
+/*
+ * The layout's numbers are enums so that the bundle writes them into the code as literals (esbuild
+ * inlines enum members; a module's `const`s become `var`s that V8 loads at every use: ~10% of a set
+ * or a get). One enum per kind, each member's value unique within it.
  */
-enum L {
+
+/** Sizes. */
+enum Size {
   STRIPES = 16,
+  /** Words of a stripe. */
   S_WORDS = 48,
+  MIN_CAP = 8,
+  RETRIES = 32,
+}
+
+/** The header. */
+enum Hdr {
   HEADER_WORDS = 16,
   /** BigInt64 index (byte 16). */
   ORDER = 2,
-  // Stripe words.
+  /** (HEADER_WORDS + STRIPES * S_WORDS) * 4 */
+  HEADER_BYTES = (16 + 16 * 48) * 4,
+}
+
+/** Stripe words. */
+enum Stripe {
   LOCK = 0,
   SEQ = 1,
   INDEX = 2,
@@ -114,9 +128,10 @@ enum L {
   /** The INDEX block's cap, for the lock holder (beside INDEX: one dependent load less; readers read the block's). */
   ICAP = 5,
   FREE = 8,
-  /** (HEADER_WORDS + STRIPES * S_WORDS) * 4 */
-  HEADER_BYTES = (16 + 16 * 48) * 4,
-  // Entry payload words.
+}
+
+/** Entry payload words, and what E_VALUE may hold besides a block. */
+enum Entry {
   E_ORDER = 0,
   /** A value block's offset, or INLINE: the value is the number record at E_REC. */
   E_VALUE = 2,
@@ -130,14 +145,16 @@ enum L {
   INLINE = 1,
   /** Byte offset, from an entry block, of its inline number's float64: 8 + 4 * (E_REC + 2). */
   NUM_AT = 40,
+}
+
+/** An index slot's entry word when it holds no entry. */
+enum Slot {
   EMPTY = 0,
   DELETED = 1,
-  MIN_CAP = 8,
-  RETRIES = 32,
 }
 
 function base(s: number): number {
-  return L.HEADER_WORDS + s * L.S_WORDS;
+  return Hdr.HEADER_WORDS + s * Size.S_WORDS;
 }
 
 /**
@@ -150,21 +167,21 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   readonly #id: number;
   readonly #order: BigInt64Array;
   /** This thread's re-entrant hold count per stripe (update's fn may use the dict). */
-  readonly #depth = new Int32Array(L.STRIPES);
+  readonly #depth = new Int32Array(Size.STRIPES);
   /** Tests only: called by this thread's readers between the steps of a read (_hookForTest). */
   #hook: ((point: string) => void) | undefined = undefined;
 
   /** A new dict, filled from `entries` (in order; later duplicates replace earlier values). */
   constructor(entries?: Iterable<[K, V]>) {
     const record = adoptedRecord();
-    const sab = (record?.buffers[0] as SharedArrayBuffer | undefined) ?? Heap.create(L.HEADER_BYTES);
+    const sab = (record?.buffers[0] as SharedArrayBuffer | undefined) ?? Heap.create(Hdr.HEADER_BYTES);
     this.#heap = new Heap(sab);
     this.#order = new BigInt64Array(sab, 0, 4);
     this.#id = record?.id ?? newObjectId();
     if (record) return;
-    for (let s = 0; s < L.STRIPES; s++) {
-      this.#heap.i32[base(s) + L.INDEX] = this.#newIndex(s, L.MIN_CAP);
-      this.#heap.i32[base(s) + L.ICAP] = L.MIN_CAP;
+    for (let s = 0; s < Size.STRIPES; s++) {
+      this.#heap.i32[base(s) + Stripe.INDEX] = this.#newIndex(s, Size.MIN_CAP);
+      this.#heap.i32[base(s) + Stripe.ICAP] = Size.MIN_CAP;
     }
     if (entries !== undefined && entries !== null) {
       if (typeof (entries as Iterable<[K, V]>)[Symbol.iterator] !== "function")
@@ -186,7 +203,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       return;
     }
     const h = this.#heap;
-    if (acquire(h.i32, base(s) + L.LOCK) !== Got.ACQUIRED) this.#repair(s);
+    if (acquire(h.i32, base(s) + Stripe.LOCK) !== Got.ACQUIRED) this.#repair(s);
     d[s] = 1;
     h.fresh();
   }
@@ -195,7 +212,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const d = this.#depth;
     const n = (d[s] as number) - 1;
     d[s] = n;
-    if (n === 0) release(this.#heap.i32, base(s) + L.LOCK);
+    if (n === 0) release(this.#heap.i32, base(s) + Stripe.LOCK);
   }
 
   /** After taking a stripe over from a dead owner: even sequence, counts recounted from the index. */
@@ -204,19 +221,19 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     h.sync();
     const i32 = h.i32;
     const b = base(s);
-    recoverSeq(i32, b + L.SEQ);
-    const idx = (ld(i32, b + L.INDEX) + 8) >> 2;
+    recoverSeq(i32, b + Stripe.SEQ);
+    const idx = (ld(i32, b + Stripe.INDEX) + 8) >> 2;
     const cap = ld(i32, idx);
-    st(i32, b + L.ICAP, cap);
+    st(i32, b + Stripe.ICAP, cap);
     let live = 0;
     let used = 0;
     for (let k = 0; k < cap; k++) {
       const e = ld(i32, idx + 2 + 2 * k);
-      if (e !== L.EMPTY) used++;
-      if (e > L.DELETED) live++;
+      if (e !== Slot.EMPTY) used++;
+      if (e > Slot.DELETED) live++;
     }
-    Atomics.store(i32, b + L.COUNT, live);
-    st(i32, b + L.USED, used);
+    Atomics.store(i32, b + Stripe.COUNT, live);
+    st(i32, b + Stripe.USED, used);
   }
 
   // ---- index ----------------------------------------------------------------------------------
@@ -224,7 +241,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   /** A new empty index block of `cap` slots (not yet published). */
   #newIndex(s: number, cap: number): number {
     const h = this.#heap;
-    const off = h.alloc(base(s) + L.FREE, 4 + cap * 8);
+    const off = h.alloc(base(s) + Stripe.FREE, 4 + cap * 8);
     const i32 = h.i32;
     const w = (off + 8) >> 2;
     st(i32, w, cap);
@@ -241,11 +258,11 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   #find(s: number): number {
     const h = this.#heap;
     const i32 = h.i32;
-    const ioff = ld(i32, base(s) + L.INDEX);
+    const ioff = ld(i32, base(s) + Stripe.INDEX);
     const w = (ioff + 8) >> 2;
     const cls = ioff > 0 && ioff + 16 <= h.cap ? ld(i32, ioff >> 2) : -1;
     const cap = cls >= 0 ? ld(i32, w) : 0;
-    if (!(cls >= 0 && cls < CLASSES && cap >= L.MIN_CAP && (cap & (cap - 1)) === 0 && 12 + cap * 8 <= 16 << cls)) {
+    if (!(cls >= 0 && cls < CLASSES && cap >= Size.MIN_CAP && (cap & (cap - 1)) === 0 && 12 + cap * 8 <= 16 << cls)) {
       h.sync();
       return 0;
     }
@@ -262,8 +279,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
    */
   #findHeld(s: number): number {
     const i32 = this.#heap.i32;
-    const w = ((i32[base(s) + L.INDEX] as number) + 8) >> 2;
-    return probeHeld(i32, w, i32[base(s) + L.ICAP] as number);
+    const w = ((i32[base(s) + Stripe.INDEX] as number) + 8) >> 2;
+    return probeHeld(i32, w, i32[base(s) + Stripe.ICAP] as number);
   }
 
   /**
@@ -278,8 +295,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       const h = this.#heap;
       const i32 = h.i32;
       const e = i32[found + 1] as number;
-      if (i32[((e + 8) >> 2) + L.E_VALUE] === L.INLINE) {
-        h.f64[(e + L.NUM_AT) >> 3] = x;
+      if (i32[((e + 8) >> 2) + Entry.E_VALUE] === Entry.INLINE) {
+        h.f64[(e + Entry.NUM_AT) >> 3] = x;
         return;
       }
     }
@@ -309,10 +326,10 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   #readSlot(slot: number, optimistic = false): boolean {
     const h = this.#heap;
     const e = ld(h.i32, slot + 1);
-    if (!h.inside(e, 8 + 4 * L.E_KEY)) return false;
-    const v = ld(h.i32, ((e + 8) >> 2) + L.E_VALUE);
+    if (!h.inside(e, 8 + 4 * Entry.E_KEY)) return false;
+    const v = ld(h.i32, ((e + 8) >> 2) + Entry.E_VALUE);
     if (optimistic && this.#hook !== undefined) this.#runHook("value");
-    if (v === L.INLINE) return readRecordAt(h.i32, h.f64, e + 8 + 4 * L.E_REC, 16);
+    if (v === Entry.INLINE) return readRecordAt(h.i32, h.f64, e + 8 + 4 * Entry.E_REC, 16);
     if (!h.inside(v, 16)) return false;
     const room = h.payloadBytes(v);
     if (!h.inside(v, 8 + room)) return false;
@@ -325,8 +342,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
    */
   #lookup(s: number, withValue: boolean): number {
     const h = this.#heap;
-    const seqAt = base(s) + L.SEQ;
-    for (let n = 0; n < L.RETRIES; n++) {
+    const seqAt = base(s) + Stripe.SEQ;
+    for (let n = 0; n < Size.RETRIES; n++) {
       // the data with ld, the validating re-read of the sequence word with Atomics (mem.ts)
       const seq = ld(h.i32, seqAt);
       if ((seq & 1) !== 0) continue;
@@ -352,25 +369,25 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   #store(s: number, found: number, bytes: number): void {
     const h = this.#heap;
     const b = base(s);
-    const free = b + L.FREE;
+    const free = b + Stripe.FREE;
     const num = stagedIsNumber();
     if (found > 0) {
       const e = h.i32[found + 1] as number;
       const p = (e + 8) >> 2;
-      const old = h.i32[p + L.E_VALUE] as number;
-      if (num && (TSO || old !== L.INLINE)) {
-        if (old === L.INLINE) {
+      const old = h.i32[p + Entry.E_VALUE] as number;
+      if (num && (TSO || old !== Entry.INLINE)) {
+        if (old === Entry.INLINE) {
           // (x86) in place, by one 8-byte store (#storeNumber)
-          h.f64[(e + L.NUM_AT) >> 3] = stagedNumber();
+          h.f64[(e + Entry.NUM_AT) >> 3] = stagedNumber();
           return;
         }
         // the entry's own number record is unreachable while E_VALUE names a block (a reader that
         // read INLINE before, and reads it now, began before the advance that replaced it: it fails
         // validation): filled, then published by one store; the old block freed, the sequence advanced
-        storeNumber(h.i32, h.f64, e + L.NUM_AT, stagedNumber());
-        st(h.i32, p + L.E_VALUE, L.INLINE);
+        storeNumber(h.i32, h.f64, e + Entry.NUM_AT, stagedNumber());
+        st(h.i32, p + Entry.E_VALUE, Entry.INLINE);
         h.release(free, old);
-        advance(h.i32, b + L.SEQ);
+        advance(h.i32, b + Stripe.SEQ);
         return;
       }
       // one store publishes the complete new block (elsewhere than x86, a number replacing an inline
@@ -380,14 +397,14 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       const vb = h.alloc(free, bytes);
       writeStaged(h.i32, vb + 8, bytes);
       const i32 = h.i32;
-      st(i32, p + L.E_VALUE, vb);
-      if (old !== L.INLINE) h.release(free, old);
-      advance(i32, b + L.SEQ);
+      st(i32, p + Entry.E_VALUE, vb);
+      if (old !== Entry.INLINE) h.release(free, old);
+      advance(i32, b + Stripe.SEQ);
       return;
     }
     // a new key: its value block (none for a number: it is inline), its entry block, then (maybe) a
     // bigger index, then publish
-    let vb = L.INLINE;
+    let vb = Entry.INLINE;
     if (!num) {
       vb = h.alloc(free, bytes);
       writeStaged(h.i32, vb + 8, bytes);
@@ -395,53 +412,53 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     let eb = 0;
     let newIdx = 0;
     try {
-      eb = h.alloc(free, 4 * (L.E_KEY + key.nwords));
+      eb = h.alloc(free, 4 * (Entry.E_KEY + key.nwords));
       const i32 = h.i32;
-      const count = i32[b + L.COUNT] as number;
-      const used = i32[b + L.USED] as number;
-      const ioff = i32[b + L.INDEX] as number;
+      const count = i32[b + Stripe.COUNT] as number;
+      const used = i32[b + Stripe.USED] as number;
+      const ioff = i32[b + Stripe.INDEX] as number;
       const cap = i32[(ioff + 8) >> 2] as number;
-      if ((found < 0 && i32[-found + 1] === L.EMPTY ? used + 1 : used) * 4 > cap * 3) {
-        let ncap = L.MIN_CAP;
+      if ((found < 0 && i32[-found + 1] === Slot.EMPTY ? used + 1 : used) * 4 > cap * 3) {
+        let ncap = Size.MIN_CAP;
         while (ncap < (count + 1) * 2) ncap *= 2;
         newIdx = this.#rebuilt(s, ncap);
       }
     } catch (e) {
       // no room: give back what this call took; nothing was published
       if (eb !== 0) h.release(free, eb);
-      if (vb !== L.INLINE) h.release(free, vb);
+      if (vb !== Entry.INLINE) h.release(free, vb);
       throw e;
     }
     const i32 = h.i32;
     const p = (eb + 8) >> 2;
-    const order = Atomics.add(this.#order, L.ORDER / 2, 1n);
-    st(i32, p + L.E_ORDER, Number(order & 0xffffffffn) | 0);
-    st(i32, p + L.E_ORDER + 1, Number(order >> 32n) | 0);
-    st(i32, p + L.E_VALUE, vb);
-    st(i32, p + L.E_REC, T_NUM);
-    st(i32, p + L.E_REC + 1, 0);
-    if (num) storeNumber(i32, h.f64, eb + L.NUM_AT, stagedNumber());
-    st(i32, p + L.E_HASH, key.hash);
-    st(i32, p + L.E_TAG, key.tag);
-    st(i32, p + L.E_LEN, key.len);
-    for (let j = 0; j < key.nwords; j++) st(i32, p + L.E_KEY + j, key.words[j] as number);
-    beginWrite(i32, b + L.SEQ);
+    const order = Atomics.add(this.#order, Hdr.ORDER / 2, 1n);
+    st(i32, p + Entry.E_ORDER, Number(order & 0xffffffffn) | 0);
+    st(i32, p + Entry.E_ORDER + 1, Number(order >> 32n) | 0);
+    st(i32, p + Entry.E_VALUE, vb);
+    st(i32, p + Entry.E_REC, T_NUM);
+    st(i32, p + Entry.E_REC + 1, 0);
+    if (num) storeNumber(i32, h.f64, eb + Entry.NUM_AT, stagedNumber());
+    st(i32, p + Entry.E_HASH, key.hash);
+    st(i32, p + Entry.E_TAG, key.tag);
+    st(i32, p + Entry.E_LEN, key.len);
+    for (let j = 0; j < key.nwords; j++) st(i32, p + Entry.E_KEY + j, key.words[j] as number);
+    beginWrite(i32, b + Stripe.SEQ);
     let slot = -found;
     if (newIdx !== 0) {
-      const old = i32[b + L.INDEX] as number;
-      st(i32, b + L.INDEX, newIdx);
-      st(i32, b + L.ICAP, i32[(newIdx + 8) >> 2] as number);
+      const old = i32[b + Stripe.INDEX] as number;
+      st(i32, b + Stripe.INDEX, newIdx);
+      st(i32, b + Stripe.ICAP, i32[(newIdx + 8) >> 2] as number);
       h.release(free, old);
-      st(i32, b + L.USED, i32[b + L.COUNT] as number);
+      st(i32, b + Stripe.USED, i32[b + Stripe.COUNT] as number);
       const w = (newIdx + 8) >> 2;
       slot = -probe(h, i32, w, i32[w] as number);
     }
-    const wasEmpty = i32[slot + 1] === L.EMPTY;
+    const wasEmpty = i32[slot + 1] === Slot.EMPTY;
     st(i32, slot, key.hash);
     st(i32, slot + 1, eb);
-    Atomics.store(i32, b + L.COUNT, (i32[b + L.COUNT] as number) + 1);
-    if (wasEmpty) st(i32, b + L.USED, (i32[b + L.USED] as number) + 1);
-    endWrite(i32, b + L.SEQ);
+    Atomics.store(i32, b + Stripe.COUNT, (i32[b + Stripe.COUNT] as number) + 1);
+    if (wasEmpty) st(i32, b + Stripe.USED, (i32[b + Stripe.USED] as number) + 1);
+    endWrite(i32, b + Stripe.SEQ);
   }
 
   /** A new index of `cap` slots holding stripe `s`'s live entries (not yet published). */
@@ -450,14 +467,14 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const off = this.#newIndex(s, cap);
     const i32 = h.i32;
     const w = (off + 8) >> 2;
-    const oldW = ((i32[base(s) + L.INDEX] as number) + 8) >> 2;
+    const oldW = ((i32[base(s) + Stripe.INDEX] as number) + 8) >> 2;
     const oldCap = i32[oldW] as number;
     for (let k = 0; k < oldCap; k++) {
       const e = i32[oldW + 2 + 2 * k] as number;
-      if (e <= L.DELETED) continue;
+      if (e <= Slot.DELETED) continue;
       const hash = i32[oldW + 1 + 2 * k] as number;
       for (let j = hash & (cap - 1); ; j = (j + 1) & (cap - 1)) {
-        if (i32[w + 2 + 2 * j] === L.EMPTY) {
+        if (i32[w + 2 + 2 * j] === Slot.EMPTY) {
           st(i32, w + 1 + 2 * j, hash);
           st(i32, w + 2 + 2 * j, e);
           break;
@@ -472,19 +489,19 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const h = this.#heap;
     const i32 = h.i32;
     const b = base(s);
-    const free = b + L.FREE;
+    const free = b + Stripe.FREE;
     const e = i32[slot + 1] as number;
-    const v = i32[((e + 8) >> 2) + L.E_VALUE] as number;
-    beginWrite(i32, b + L.SEQ);
-    st(i32, slot + 1, L.DELETED);
-    Atomics.store(i32, b + L.COUNT, (i32[b + L.COUNT] as number) - 1);
-    if (v !== L.INLINE) h.release(free, v);
+    const v = i32[((e + 8) >> 2) + Entry.E_VALUE] as number;
+    beginWrite(i32, b + Stripe.SEQ);
+    st(i32, slot + 1, Slot.DELETED);
+    Atomics.store(i32, b + Stripe.COUNT, (i32[b + Stripe.COUNT] as number) - 1);
+    if (v !== Entry.INLINE) h.release(free, v);
     h.release(free, e);
-    endWrite(i32, b + L.SEQ);
-    const count = i32[b + L.COUNT] as number;
-    const cap = i32[((i32[b + L.INDEX] as number) + 8) >> 2] as number;
-    if (cap > L.MIN_CAP && count * 8 < cap) {
-      let ncap = L.MIN_CAP;
+    endWrite(i32, b + Stripe.SEQ);
+    const count = i32[b + Stripe.COUNT] as number;
+    const cap = i32[((i32[b + Stripe.INDEX] as number) + 8) >> 2] as number;
+    if (cap > Size.MIN_CAP && count * 8 < cap) {
+      let ncap = Size.MIN_CAP;
       while (ncap < count * 2) ncap *= 2;
       let idx: number;
       try {
@@ -493,13 +510,13 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
         return; // no room for a smaller index: keep the big one
       }
       const j32 = h.i32;
-      beginWrite(j32, b + L.SEQ);
-      const old = j32[b + L.INDEX] as number;
-      st(j32, b + L.INDEX, idx);
-      st(j32, b + L.ICAP, ncap);
-      st(j32, b + L.USED, count);
+      beginWrite(j32, b + Stripe.SEQ);
+      const old = j32[b + Stripe.INDEX] as number;
+      st(j32, b + Stripe.INDEX, idx);
+      st(j32, b + Stripe.ICAP, ncap);
+      st(j32, b + Stripe.USED, count);
       h.release(free, old);
-      endWrite(j32, b + L.SEQ);
+      endWrite(j32, b + Stripe.SEQ);
     }
   }
 
@@ -516,7 +533,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     // the common case inline: a number value read straight from its entry, or from its block
     // (#lookup otherwise)
     const h = this.#heap;
-    const seqAt = base(s) + L.SEQ;
+    const seqAt = base(s) + Stripe.SEQ;
     const i32 = h.i32;
     const seq = ld(i32, seqAt);
     if ((seq & 1) === 0) {
@@ -526,11 +543,11 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       } else if (slot > 0) {
         const limit = h.cap;
         const e = ld(i32, slot + 1);
-        if (e > 0 && e + 8 + 4 * L.E_KEY <= limit) {
-          const v = ld(i32, ((e + 8) >> 2) + L.E_VALUE);
+        if (e > 0 && e + 8 + 4 * Entry.E_KEY <= limit) {
+          const v = ld(i32, ((e + 8) >> 2) + Entry.E_VALUE);
           if (this.#hook !== undefined) this.#runHook("value");
           let at = 0;
-          if (v === L.INLINE) at = e + L.NUM_AT;
+          if (v === Entry.INLINE) at = e + Entry.NUM_AT;
           else if (v > 0 && v + 24 <= limit && ld(i32, (v + 8) >> 2) === T_NUM) at = v + 16;
           if (at !== 0) {
             const x = this.#numberAt(at);
@@ -559,13 +576,13 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       const s = this.#stripe();
       if (this.#depth[s] === 0) {
         const h = this.#heap;
-        if (acquire(h.i32, base(s) + L.LOCK) !== Got.ACQUIRED) this.#repair(s);
+        if (acquire(h.i32, base(s) + Stripe.LOCK) !== Got.ACQUIRED) this.#repair(s);
         try {
           h.fresh();
           const found = setInPlace(h, base(s), value);
           if (found !== 0) this.#storeNumber(s, found, value);
         } finally {
-          release(h.i32, base(s) + L.LOCK);
+          release(h.i32, base(s) + Stripe.LOCK);
         }
         return this;
       }
@@ -670,9 +687,9 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
         const h = this.#heap;
         const i32 = h.i32;
         const e = i32[slot + 1] as number;
-        const v = i32[((e + 8) >> 2) + L.E_VALUE] as number;
+        const v = i32[((e + 8) >> 2) + Entry.E_VALUE] as number;
         // (plain reads of a number: only this thread writes the stripe now)
-        if (v === L.INLINE) old = h.f64[(e + L.NUM_AT) >> 3] as V;
+        if (v === Entry.INLINE) old = h.f64[(e + Entry.NUM_AT) >> 3] as V;
         else if (i32[(v + 8) >> 2] === T_NUM) old = h.f64[(v + 16) >> 3] as V;
         else {
           this.#readSlot(slot);
@@ -682,7 +699,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       // fn (and the value's getters) may use this dict re-entrantly: the key is encoded again if
       // they overwrote this thread's key scratch, and found again if they wrote in this stripe
       // (SEQ is written only by this thread while it holds the lock: plain reads)
-      const seqAt = base(s) + L.SEQ;
+      const seqAt = base(s) + Stripe.SEQ;
       const seq = this.#heap.i32[seqAt];
       const epoch = key.epoch;
       const value = fn(old);
@@ -705,61 +722,61 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   get size(): number {
     const i32 = this.#heap.i32;
     let n = 0;
-    for (let s = 0; s < L.STRIPES; s++) n += Atomics.load(i32, base(s) + L.COUNT);
+    for (let s = 0; s < Size.STRIPES; s++) n += Atomics.load(i32, base(s) + Stripe.COUNT);
     return n;
   }
 
   /** Removes every key (all stripes locked together: atomic). */
   clear(): void {
-    for (let s = 0; s < L.STRIPES; s++) this.#lock(s);
+    for (let s = 0; s < Size.STRIPES; s++) this.#lock(s);
     try {
       const h = this.#heap;
-      for (let s = 0; s < L.STRIPES; s++) {
+      for (let s = 0; s < Size.STRIPES; s++) {
         const b = base(s);
-        const free = b + L.FREE;
-        const fresh = this.#newIndex(s, L.MIN_CAP);
+        const free = b + Stripe.FREE;
+        const fresh = this.#newIndex(s, Size.MIN_CAP);
         const i32 = h.i32;
-        const old = Atomics.load(i32, b + L.INDEX);
-        beginWrite(i32, b + L.SEQ);
-        Atomics.store(i32, b + L.INDEX, fresh);
-        st(i32, b + L.ICAP, L.MIN_CAP);
-        Atomics.store(i32, b + L.COUNT, 0);
-        Atomics.store(i32, b + L.USED, 0);
+        const old = Atomics.load(i32, b + Stripe.INDEX);
+        beginWrite(i32, b + Stripe.SEQ);
+        Atomics.store(i32, b + Stripe.INDEX, fresh);
+        st(i32, b + Stripe.ICAP, Size.MIN_CAP);
+        Atomics.store(i32, b + Stripe.COUNT, 0);
+        Atomics.store(i32, b + Stripe.USED, 0);
         const w = (old + 8) >> 2;
         const cap = Atomics.load(i32, w);
         for (let k = 0; k < cap; k++) {
           const e = Atomics.load(i32, w + 2 + 2 * k);
-          if (e <= L.DELETED) continue;
-          const v = Atomics.load(i32, ((e + 8) >> 2) + L.E_VALUE);
-          if (v !== L.INLINE) h.release(free, v);
+          if (e <= Slot.DELETED) continue;
+          const v = Atomics.load(i32, ((e + 8) >> 2) + Entry.E_VALUE);
+          if (v !== Entry.INLINE) h.release(free, v);
           h.release(free, e);
         }
         h.release(free, old);
-        endWrite(i32, b + L.SEQ);
+        endWrite(i32, b + Stripe.SEQ);
       }
     } finally {
-      for (let s = L.STRIPES - 1; s >= 0; s--) this.#unlock(s);
+      for (let s = Size.STRIPES - 1; s >= 0; s--) this.#unlock(s);
     }
   }
 
   /** The keys present now, in insertion order (each stripe read under its lock in turn). */
   #snapshot(): K[] {
     const pairs: [number, K][] = [];
-    for (let s = 0; s < L.STRIPES; s++) {
+    for (let s = 0; s < Size.STRIPES; s++) {
       this.#lock(s);
       try {
         const i32 = this.#heap.i32;
-        const w = (Atomics.load(i32, base(s) + L.INDEX) + 8) >> 2;
+        const w = (Atomics.load(i32, base(s) + Stripe.INDEX) + 8) >> 2;
         const cap = Atomics.load(i32, w);
         for (let k = 0; k < cap; k++) {
           const e = Atomics.load(i32, w + 2 + 2 * k);
-          if (e <= L.DELETED) continue;
+          if (e <= Slot.DELETED) continue;
           const p = (e + 8) >> 2;
           const order =
-            (Atomics.load(i32, p + L.E_ORDER + 1) >>> 0) * 2 ** 32 + (Atomics.load(i32, p + L.E_ORDER) >>> 0);
+            (Atomics.load(i32, p + Entry.E_ORDER + 1) >>> 0) * 2 ** 32 + (Atomics.load(i32, p + Entry.E_ORDER) >>> 0);
           pairs.push([
             order,
-            keyAt(i32, Atomics.load(i32, p + L.E_TAG), Atomics.load(i32, p + L.E_LEN), p + L.E_KEY) as K,
+            keyAt(i32, Atomics.load(i32, p + Entry.E_TAG), Atomics.load(i32, p + Entry.E_LEN), p + Entry.E_KEY) as K,
           ]);
         }
       } finally {
@@ -809,9 +826,9 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     keyOf(k, "SharedDict");
     const i32 = this.#heap.i32;
     const b = base(this.#stripe());
-    acquire(i32, b + L.LOCK);
-    beginWrite(i32, b + L.SEQ);
-    if (newIndex) st(i32, b + L.ICAP, (i32[b + L.ICAP] as number) >> 1);
+    acquire(i32, b + Stripe.LOCK);
+    beginWrite(i32, b + Stripe.SEQ);
+    if (newIndex) st(i32, b + Stripe.ICAP, (i32[b + Stripe.ICAP] as number) >> 1);
   }
 
   /**
@@ -847,23 +864,23 @@ function probe(h: Heap, i32: Int32Array, w: number, cap: number): number {
   for (let n = 0, k = hash & mask; n < cap; n++, k = (k + 1) & mask) {
     const slot = w + 1 + 2 * k;
     const e = ld(i32, slot + 1);
-    if (e === L.EMPTY) return firstFree !== 0 ? firstFree : -slot;
-    if (e === L.DELETED) {
+    if (e === Slot.EMPTY) return firstFree !== 0 ? firstFree : -slot;
+    if (e === Slot.DELETED) {
       if (firstFree === 0) firstFree = -slot;
       continue;
     }
     if (ld(i32, slot) !== hash) continue;
     const nw = key.nwords;
-    if (!(e > 0 && e + 8 + 4 * (L.E_KEY + nw) <= limit)) {
+    if (!(e > 0 && e + 8 + 4 * (Entry.E_KEY + nw) <= limit)) {
       h.sync();
       return 0;
     }
     const p = (e + 8) >> 2;
-    if (ld(i32, p + L.E_TAG) !== key.tag || ld(i32, p + L.E_LEN) !== key.len) continue;
+    if (ld(i32, p + Entry.E_TAG) !== key.tag || ld(i32, p + Entry.E_LEN) !== key.len) continue;
     const words = key.words;
     let same = true;
     for (let j = 0; j < nw; j++) {
-      if (ld(i32, p + L.E_KEY + j) !== words[j]) {
+      if (ld(i32, p + Entry.E_KEY + j) !== words[j]) {
         same = false;
         break;
       }
@@ -881,18 +898,18 @@ function probeHeld(i32: Int32Array, w: number, cap: number): number {
   for (let n = 0, k = hash & mask; n < cap; n++, k = (k + 1) & mask) {
     const slot = w + 1 + 2 * k;
     const e = i32[slot + 1] as number;
-    if (e === L.EMPTY) return firstFree !== 0 ? firstFree : -slot;
-    if (e === L.DELETED) {
+    if (e === Slot.EMPTY) return firstFree !== 0 ? firstFree : -slot;
+    if (e === Slot.DELETED) {
       if (firstFree === 0) firstFree = -slot;
       continue;
     }
     if (i32[slot] !== hash) continue;
     const p = (e + 8) >> 2;
-    if (i32[p + L.E_TAG] !== key.tag || i32[p + L.E_LEN] !== key.len) continue;
+    if (i32[p + Entry.E_TAG] !== key.tag || i32[p + Entry.E_LEN] !== key.len) continue;
     const words = key.words;
     const nw = key.nwords;
     let j = 0;
-    while (j < nw && i32[p + L.E_KEY + j] === words[j]) j++;
+    while (j < nw && i32[p + Entry.E_KEY + j] === words[j]) j++;
     if (j === nw) return slot;
   }
   return firstFree;
@@ -905,30 +922,30 @@ function probeHeld(i32: Int32Array, w: number, cap: number): number {
  */
 function setInPlace(h: Heap, b: number, x: number): number {
   const i32 = h.i32;
-  const w = ((i32[b + L.INDEX] as number) + 8) >> 2;
-  const mask = (i32[b + L.ICAP] as number) - 1;
+  const w = ((i32[b + Stripe.INDEX] as number) + 8) >> 2;
+  const mask = (i32[b + Stripe.ICAP] as number) - 1;
   const hash = key.hash;
   let firstFree = 0;
   for (let n = 0, k = hash & mask; n <= mask; n++, k = (k + 1) & mask) {
     const slot = w + 1 + 2 * k;
     const e = i32[slot + 1] as number;
-    if (e === L.EMPTY) return firstFree !== 0 ? firstFree : -slot;
-    if (e === L.DELETED) {
+    if (e === Slot.EMPTY) return firstFree !== 0 ? firstFree : -slot;
+    if (e === Slot.DELETED) {
       if (firstFree === 0) firstFree = -slot;
       continue;
     }
     if (i32[slot] !== hash) continue;
     const p = (e + 8) >> 2;
-    if (i32[p + L.E_TAG] !== key.tag || i32[p + L.E_LEN] !== key.len) continue;
+    if (i32[p + Entry.E_TAG] !== key.tag || i32[p + Entry.E_LEN] !== key.len) continue;
     const words = key.words;
     const nw = key.nwords;
     let j = 0;
-    while (j < nw && i32[p + L.E_KEY + j] === words[j]) j++;
+    while (j < nw && i32[p + Entry.E_KEY + j] === words[j]) j++;
     if (j !== nw) continue;
-    if (!TSO || i32[p + L.E_VALUE] !== L.INLINE) return slot;
-    h.f64[(e + L.NUM_AT) >> 3] = x;
+    if (!TSO || i32[p + Entry.E_VALUE] !== Entry.INLINE) return slot;
+    h.f64[(e + Entry.NUM_AT) >> 3] = x;
     return 0;
   }
-  if (firstFree === 0) throw new RuntimeError("SharedDict: corrupt index"); // (L.USED < cap: never)
+  if (firstFree === 0) throw new RuntimeError("SharedDict: corrupt index"); // (Stripe.USED < cap: never)
   return firstFree;
 }
