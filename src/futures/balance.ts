@@ -72,7 +72,8 @@ export function steal(
 ): { victim: PoolWorker | undefined; taken: Task[] } {
   if (idle.dead || idle.stopSent || idle.outstanding() === RETIRED) return { victim: undefined, taken: [] };
   let any = false;
-  for (const w of workers) if (w !== idle && !w.dead && w.outstanding() > 0) any = true;
+  // (A victim has a short queue: most receives of a burst find none, and make no list.)
+  for (const w of workers) if (w !== idle && !w.dead && w.count <= STEAL_MAX && w.outstanding() > 0) any = true;
   if (!any) return { victim: undefined, taken: [] };
   const victims = workers
     .filter((w) => w !== idle && !w.dead && w.outstanding() > 0)
