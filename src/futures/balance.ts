@@ -6,7 +6,7 @@
  * (of one running a task, or whose oldest task has waited a while).
  */
 import { type Future, internals, type FutureLink } from "./future.js";
-import type { PoolWorker, Task } from "./pool-worker.js";
+import type { PoolWorker } from "./pool-worker.js";
 import { RETIRED, TASK_FIELDS } from "./protocol.js";
 import { indexOf, type Slots } from "./slots.js";
 
@@ -52,8 +52,8 @@ export function leastLoaded(
  * thread had fewer than LOW_WATER tasks (`least` of them) before it, or when the outbox is full.
  * Otherwise it goes with the batch flushed at the end of the current synchronous run.
  */
-export function sendNow(w: PoolWorker, task: Task, least: number): boolean {
-  return task.transfer !== undefined || least < LOW_WATER || w.outbox.length >= MAX_BATCH * TASK_FIELDS;
+export function sendNow(w: PoolWorker, moves: boolean, least: number): boolean {
+  return moves || least < LOW_WATER || w.outbox.length >= MAX_BATCH * TASK_FIELDS;
 }
 
 /**
@@ -69,7 +69,7 @@ export function steal(
   slots: Slots,
   link: FutureLink,
   now: number,
-): { victim: PoolWorker | undefined; taken: Task[] } {
+): { victim: PoolWorker | undefined; taken: number[] } {
   if (idle.dead || idle.stopSent || idle.outstanding() === RETIRED) return { victim: undefined, taken: [] };
   let any = false;
   // (A victim has a short queue: most receives of a burst find none, and make no list.)
@@ -85,18 +85,24 @@ export function steal(
     const ts = victim.live();
     // Tasks wait behind a running one; or the thread runs none and the oldest has waited long.
     const oldest = ts[0];
-    if (victim.busySince() === 0 && (oldest === undefined || now - oldest.submittedAt < STEAL_IDLE_AFTER_MS)) {
+    const table = victim.table;
+    if (
+      victim.busySince() === 0 &&
+      (oldest === undefined || now - (table.submitted[oldest] as number) < STEAL_IDLE_AFTER_MS)
+    ) {
       continue;
     }
     // Half the queue; a thread with one task may not have started it (a thread still booting).
     const want = Math.max(1, Math.floor(ts.length / 2));
-    const taken: Task[] = [];
+    const taken: number[] = [];
     for (let i = ts.length - 1; i >= 0 && taken.length < want; i--) {
-      const task = ts[i] as Task;
-      if (task.transfer !== undefined) break; // its arguments were moved into the victim
-      if (!slots.renew(task)) break;
-      internals.bind(task.future as Future<unknown>, link, slots.words(task), indexOf(task.handle), task.gen);
-      taken.push(task);
+      const h = ts[i] as number;
+      if (table.transfer.has(h)) break; // its arguments were moved into the victim
+      const gen = slots.renewHandle(h, table.gen[h] as number);
+      if (gen < 0) break;
+      table.gen[h] = gen;
+      internals.bind(table.future[h] as Future<unknown>, link, slots.wordsOf(h), indexOf(h), gen);
+      taken.push(h);
     }
     if (taken.length === 0) continue;
     victim.moved(new Set(taken));

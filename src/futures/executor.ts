@@ -44,7 +44,7 @@ import { indexOf, PENDING, RUNNING, Slots } from "./slots.js";
 import { Executor, type ExplicitResult } from "./base.js";
 import { Groups, results } from "./map.js";
 import { leastLoaded, sendNow, steal } from "./balance.js";
-import { addStats, PoolWorker, Task, taskCode } from "./pool-worker.js";
+import { addStats, PoolWorker, TaskTable, taskCode } from "./pool-worker.js";
 import { targetKey } from "./targets.js";
 import {
   BROKEN,
@@ -186,8 +186,8 @@ interface MapSetup {
 }
 
 /** The executor's record of future `f` (undefined once it settled here). */
-function taskOf(f: Future<unknown>): Task | undefined {
-  return internals.task(f) as Task | undefined;
+function taskOf(f: Future<unknown>): number | undefined {
+  return internals.task(f) as number | undefined;
 }
 
 function primitives(args: unknown[]): boolean {
@@ -221,7 +221,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   #started = 0;
   #shutdown = false;
   /** The tasks not settled here, by the handle of their future's word (an outcome names it). */
-  #tasks: (Task | undefined)[] = [];
+  readonly #table = new TaskTable();
   /** The words of this pool's futures. */
   readonly #slots = new Slots();
   #flushQueued = false;
@@ -301,7 +301,9 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   #finishQueued(): void {
     for (;;) {
       this.#poll();
-      const fs = this.#workers.filter((w) => !w.dead).flatMap((w) => w.live().map((t) => t.future as Future<unknown>));
+      const fs = this.#workers
+        .filter((w) => !w.dead)
+        .flatMap((w) => w.live().map((h) => this.#table.future[h] as Future<unknown>));
       if (fs.length === 0) return;
       let left = fs.length;
       for (const f of fs) internals.onSettle(f, () => left--);
@@ -514,26 +516,26 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   ): Future<unknown> {
     this.#checkBroken();
     const f = new Future<unknown>();
-    const task = new Task(f, taskCode(key, mode, marked), args, origin + performance.now(), transfer);
-    this.#slots.open(task);
-    internals.bind(f, this.#link, this.#slots.words(task), indexOf(task.handle), task.gen);
-    internals.setTask(f, task);
-    this.#tasks[task.handle] = task;
-    this.#assign(task);
+    const slots = this.#slots;
+    const h = slots.open();
+    const gen = slots.gen;
+    internals.bind(f, this.#link, slots.wordsOf(h), indexOf(h), gen);
+    internals.setTask(f, h);
+    this.#table.add(h, gen, f, taskCode(key, mode, marked), args, origin + performance.now(), transfer);
+    this.#assign(h);
     return f;
   }
 
   /** The task settled (or was cancelled) here: its records go, its word is free for a new future. */
-  #release(task: Task): void {
-    const f = task.future as Future<unknown>;
-    task.future = undefined;
+  #release(h: number): void {
+    const f = this.#table.future[h] as Future<unknown>;
+    this.#table.remove(h);
     internals.setTask(f, undefined);
-    this.#tasks[task.handle] = undefined;
-    this.#slots.give(task);
+    this.#slots.giveHandle(h);
   }
 
   /** Picks a thread for the task (starting one if none is idle and there is room) and queues it. */
-  #assign(task: Task): void {
+  #assign(h: number): void {
     // A retired thread is forgotten now (it no longer counts against maxWorkers below; a task it
     // left is re-assigned).
     let { best, least } = leastLoaded(this.#workers, (w) => {
@@ -549,23 +551,23 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     }
     if (best === undefined) {
       // Only when a thread could not be started (#startWorker recorded why).
-      const f = task.future as Future<unknown>;
-      this.#release(task);
+      const f = this.#table.future[h] as Future<unknown>;
+      this.#release(h);
       internals.settle(f, { ok: false, error: new RuntimeError(`can't start new thread: ${this.#startError}`) });
       return;
     }
-    this.#enqueue(best, task, least);
+    this.#enqueue(best, h, least);
   }
 
-  #enqueue(w: PoolWorker, task: Task, least: number): void {
+  #enqueue(w: PoolWorker, h: number, least: number): void {
     if (!w.reserve()) {
       // It retired (idleTimeout) meanwhile.
       if (!this.#retired(w)) this.#check(w, false, true);
-      this.#assign(task);
+      this.#assign(h);
       return;
     }
-    w.queue(task);
-    if (sendNow(w, task, least)) w.send(this.#slots.slabs);
+    w.queue(h);
+    if (sendNow(w, this.#table.transfer.size > 0 && this.#table.transfer.has(h), least)) w.send(this.#slots.slabs);
     else if (!this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(() => {
@@ -588,7 +590,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
       daemon: true,
       ...(this.#limits ? { resourceLimits: this.#limits } : {}),
     });
-    const w = new PoolWorker(name, thread, port1, state, stats);
+    const w = new PoolWorker(name, thread, port1, state, stats, this.#table);
     port1.on("message", (m: unknown[]) => this.#receive(w, m));
     // The thread's end of the port closes only when it stops (no tasks left) or dies: with tasks
     // still out, it died. The port is ref'd while tasks are out, so this event keeps the process
@@ -627,13 +629,13 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
 
   /** Takes the outcomes in `m` (one message of a pool thread). */
   #receive(w: PoolWorker, m: unknown[]): void {
-    const tasks = this.#tasks;
+    const table = this.#table;
     for (let i = 0; i < m.length; i += OUTCOME_FIELDS) {
-      const task = tasks[m[i] as number];
+      const h = m[i] as number;
       // Not this task's outcome any more: it was cancelled, or the word serves another task now.
-      if (task === undefined || task.gen !== m[i + 1] || task.worker !== w) continue;
-      const f = task.future as Future<unknown>;
-      this.#release(task);
+      if (!table.holds(h, m[i + 1] as number, w)) continue;
+      const f = table.future[h] as Future<unknown>;
+      this.#release(h);
       w.settled();
       const status = m[i + 2] as number;
       let value = m[i + 3];
@@ -657,16 +659,16 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     const { victim, taken } = steal(idle, this.#workers, this.#slots, this.#link, origin + performance.now());
     if (victim === undefined) return;
     victim.unrefIfIdle();
-    for (const task of taken) this.#enqueue(idle, task, Number.POSITIVE_INFINITY);
+    for (const h of taken) this.#enqueue(idle, h, Number.POSITIVE_INFINITY);
     idle.send(this.#slots.slabs);
   }
 
   /** A future cancelled here: the pool thread will skip it (its CAS fails). */
   #forget(f: Future<unknown>): void {
-    const task = taskOf(f);
-    if (task === undefined) return;
-    const w = task.worker;
-    this.#release(task);
+    const h = taskOf(f);
+    if (h === undefined) return;
+    const w = this.#table.worker[h];
+    this.#release(h);
     if (w !== undefined && !w.dead) {
       w.settled();
       w.unrefIfIdle();
@@ -770,17 +772,19 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
       : failedStart
         ? "could not start"
         : "ended abruptly";
-    const orphans: Task[] = [];
-    for (const task of w.live()) {
-      const f = task.future as Future<unknown>;
-      const word = this.#slots.state(task);
-      if (word === PENDING && !failedStart && task.transfer === undefined) orphans.push(task);
+    const orphans: number[] = [];
+    const table = this.#table;
+    for (const h of w.live()) {
+      const f = table.future[h] as Future<unknown>;
+      const word = this.#slots.stateOfHandle(h);
+      const moved = table.transfer.has(h);
+      if (word === PENDING && !failedStart && !moved) orphans.push(h);
       else {
-        this.#release(task);
+        this.#release(h);
         const error =
           word === RUNNING
             ? new RuntimeError(`pool thread ${w.name} ${how} while running this task; the pool replaced it`)
-            : word === PENDING && task.transfer !== undefined && !failedStart
+            : word === PENDING && moved && !failedStart
               ? new RuntimeError(
                   `pool thread ${w.name} ${how} before this task started; its transferred arguments went with it`,
                 )
@@ -793,7 +797,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     w.unrefIfIdle();
     w.port.close();
     if (orphans.length > 0) {
-      for (const task of orphans) this.#assign(task);
+      for (const h of orphans) this.#assign(h);
       if (this.#shutdown) this.#sendStops();
     }
   }
@@ -1038,7 +1042,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     this.#shutdown = true;
     this.#wakeRoom(); // submitAsync() calls waiting for room now raise
     if (options.cancelFutures) {
-      for (const w of this.#workers) for (const t of w.live()) t.future?.cancel();
+      for (const w of this.#workers) for (const h of w.live()) this.#table.future[h]?.cancel();
     }
     this.#sendStops();
   }

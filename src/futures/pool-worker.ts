@@ -1,9 +1,9 @@
 /**
  * One pool thread as its executor sees it (as piscina's WorkerInfo): its Thread, its port, the
  * blocks it shares with the executor (state words and statistics, protocol.ts), the tasks given to
- * it and not yet settled here (in the order given; no map: an outcome finds its task by its future's
- * word, slots.ts), and the tasks assigned but not yet posted (outbox). Only the executor's thread
- * uses it.
+ * it and not yet settled here (in the order given), and the tasks assigned but not yet posted
+ * (outbox); and the executor's TaskTable, where a task is found by its future word's handle
+ * (slots.ts). Only the executor's thread uses them.
  */
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
@@ -21,7 +21,6 @@ import {
   WAIT_MAX,
   WAIT_TOTAL,
 } from "./protocol.js";
-import type { Slot } from "./slots.js";
 import { targetSpec } from "./targets.js";
 
 /** A task's target key, mode and marked flag as one number of the batch (protocol.ts). */
@@ -30,24 +29,62 @@ export function taskCode(key: number, mode: number, marked: boolean): number {
 }
 
 /**
- * A task submitted and not settled: the executor's record of it, kept on its future. It is its
- * future's slot too (the word's slab, index, handle and generation, slots.ts): one object a task.
+ * The tasks of an executor submitted and not settled there, by the handle of their future's word
+ * (slots.ts; a handle is one task's at a time): a column per field, no object per task (1e5
+ * pending tasks as objects were copied by every young-generation collection). A handle's future
+ * (`future[h]`) is undefined while no task holds it.
  */
-export class Task implements Slot {
-  handle = 0;
-  gen = 0;
+export class TaskTable {
+  /** The task's future. */
+  readonly future: (Future<unknown> | undefined)[] = [];
+  /** The generation of its word the task holds now (Slots.renewHandle() moves it). */
+  readonly gen: number[] = [];
   /** The thread it is given to (undefined until it is). */
-  worker: PoolWorker | undefined = undefined;
-  constructor(
-    /** Its future; undefined once settled (or cancelled) here. */
-    public future: Future<unknown> | undefined,
-    /** Its target key, mode and marked flag as one number (taskCode()). */
-    readonly code: number,
-    readonly args: unknown,
-    readonly submittedAt: number,
-    /** Moved into the thread it was given to: the task cannot move to another thread. */
-    readonly transfer: (ArrayBuffer | MessagePort)[] | undefined,
-  ) {}
+  readonly worker: (PoolWorker | undefined)[] = [];
+  /** Its target key, mode and marked flag as one number (taskCode()). */
+  readonly code: number[] = [];
+  readonly args: unknown[] = [];
+  /** When it was submitted (ms on the performance.timeOrigin clock). */
+  submitted = new Float64Array(1024);
+  /** Buffers and ports moved into the thread it was given to: the task cannot move to another thread. */
+  readonly transfer = new Map<number, (ArrayBuffer | MessagePort)[]>();
+
+  add(
+    h: number,
+    gen: number,
+    f: Future<unknown>,
+    code: number,
+    args: unknown,
+    submittedAt: number,
+    transfer: (ArrayBuffer | MessagePort)[] | undefined,
+  ): void {
+    // Handles are taken densely from 0 (slots.ts): each column grows by one at a time.
+    this.future[h] = f;
+    this.gen[h] = gen;
+    this.worker[h] = undefined;
+    this.code[h] = code;
+    this.args[h] = args;
+    if (h >= this.submitted.length) {
+      const grown = new Float64Array(this.submitted.length * 2);
+      grown.set(this.submitted);
+      this.submitted = grown;
+    }
+    this.submitted[h] = submittedAt;
+    if (transfer !== undefined) this.transfer.set(h, transfer);
+  }
+
+  /** The task at `h` settled (or was cancelled) here: the handle holds no task any more. */
+  remove(h: number): void {
+    this.future[h] = undefined;
+    this.worker[h] = undefined;
+    this.args[h] = undefined;
+    if (this.transfer.size > 0) this.transfer.delete(h);
+  }
+
+  /** Whether the task given to `w` at `h`, generation `gen`, is still there and unsettled. */
+  holds(h: number, gen: number, w: PoolWorker): boolean {
+    return this.future[h] !== undefined && this.gen[h] === gen && this.worker[h] === w;
+  }
 }
 
 /** Adds the statistics `from` of a pool thread into `into` (totals add up, maxima take the larger). */
@@ -60,10 +97,11 @@ export class PoolWorker {
   /** Transferables of the tasks in outbox. */
   transfer: (ArrayBuffer | MessagePort)[] = [];
   /**
-   * The tasks given to the thread, in the order given, from `head` on; a task settled (or moved)
-   * since stays until the head passes it. `count` is how many are unsettled.
+   * The tasks given to the thread, in the order given, as handle and generation pairs, from `head`
+   * on; a task settled (or moved) since stays until the head passes it (TaskTable.holds() tells).
+   * `count` is how many are unsettled.
    */
-  #tasks: Task[] = [];
+  #tasks: number[] = [];
   #head = 0;
   count = 0;
   /** Tasks assigned but not yet posted (TASK_FIELDS each). */
@@ -87,6 +125,7 @@ export class PoolWorker {
     readonly port: MessagePort,
     readonly state: Int32Array,
     readonly stats: Float64Array,
+    readonly table: TaskTable,
   ) {}
 
   /** Tasks given to the thread and not yet run; RETIRED once it retired (idleTimeout). */
@@ -106,31 +145,36 @@ export class PoolWorker {
     }
   }
 
-  /** Puts a task reserved for the thread in its outbox (posted by send()). */
-  queue(task: Task): void {
-    task.worker = this;
-    this.#tasks.push(task);
+  /** Puts the task at `h`, reserved for the thread, in its outbox (posted by send()). */
+  queue(h: number): void {
+    const table = this.table;
+    const gen = table.gen[h] as number;
+    const code = table.code[h] as number;
+    table.worker[h] = this;
+    this.#tasks.push(h, gen);
     this.count++;
     if (!this.referenced) {
       this.referenced = true;
       this.port.ref();
     }
-    const key = Math.floor(task.code / 8);
+    const key = Math.floor(code / 8);
     if (!this.targetsSent.has(key)) {
       this.targetsSent.add(key);
       this.#newTargets.push([key, targetSpec(key) as TargetSpec]);
     }
-    this.outbox.push(task.handle, task.gen, task.code, task.args, task.submittedAt);
+    this.outbox.push(h, gen, code, table.args[h], table.submitted[h]);
     // Moved with the batch that carries the task (so the task stays with this thread).
-    if (task.transfer !== undefined) for (const t of task.transfer) this.transfer.push(t);
+    const transfer = table.transfer.size > 0 ? table.transfer.get(h) : undefined;
+    if (transfer !== undefined) for (const t of transfer) this.transfer.push(t);
   }
 
-  /** A task of this thread settled (or was cancelled) here: `task.future` is undefined by now. */
+  /** A task of this thread settled (or was cancelled) here: TaskTable.remove() was called. */
   settled(): void {
     this.count--;
     const tasks = this.#tasks;
+    const table = this.table;
     let head = this.#head;
-    while (head < tasks.length && (tasks[head] as Task).future === undefined) head++;
+    while (head < tasks.length && !table.holds(tasks[head] as number, tasks[head + 1] as number, this)) head += 2;
     if (head === tasks.length) {
       this.#tasks = [];
       head = 0;
@@ -141,22 +185,28 @@ export class PoolWorker {
     this.#head = head;
   }
 
-  /** The tasks given to the thread and not settled, in the order given. */
-  live(): Task[] {
-    const out: Task[] = [];
+  /** The handles of the tasks given to the thread and not settled, in the order given. */
+  live(): number[] {
+    const out: number[] = [];
     const tasks = this.#tasks;
-    for (let i = this.#head; i < tasks.length; i++) {
-      const t = tasks[i] as Task;
-      if (t.future !== undefined && t.worker === this) out.push(t);
+    const table = this.table;
+    for (let i = this.#head; i < tasks.length; i += 2) {
+      const h = tasks[i] as number;
+      if (table.holds(h, tasks[i + 1] as number, this)) out.push(h);
     }
     return out;
   }
 
   /** Tasks moved to another thread (balance.ts steal()) are no longer this thread's. */
-  moved(tasks: Set<Task>): void {
-    this.#tasks = this.#tasks.slice(this.#head).filter((t) => !tasks.has(t));
+  moved(handles: Set<number>): void {
+    const kept: number[] = [];
+    const tasks = this.#tasks;
+    for (let i = this.#head; i < tasks.length; i += 2) {
+      if (!handles.has(tasks[i] as number)) kept.push(tasks[i] as number, tasks[i + 1] as number);
+    }
+    this.#tasks = kept;
     this.#head = 0;
-    this.count -= tasks.size;
+    this.count -= handles.size;
   }
 
   /** Forgets every task (the thread died: the executor settles or moves them). */

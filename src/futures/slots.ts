@@ -94,15 +94,15 @@ export class Slots {
 
   /** A word for a new future, at the next generation of that word, PENDING. */
   take(): PlacedSlot {
-    const slot = { slab: 0, index: 0, handle: 0, gen: 0 };
-    this.open(slot);
-    slot.slab = slabOf(slot.handle);
-    slot.index = indexOf(slot.handle);
-    return slot;
+    const handle = this.open();
+    return { slab: slabOf(handle), index: indexOf(handle), handle, gen: this.gen };
   }
 
-  /** take() into `slot`'s fields (a task record that is its own slot: no object of its own). */
-  open(slot: Slot): void {
+  /** The generation of the word the last open() took. */
+  gen = 0;
+
+  /** take() without an object: returns the word's handle; its generation is `gen` after the call. */
+  open(): number {
     let handle: number;
     if (this.#free.length > 0) handle = this.#free.pop() as number;
     else {
@@ -117,13 +117,37 @@ export class Slots {
     const words = this.slabs[slab] as Int32Array;
     const gen = ((Atomics.load(words, index) >> 2) + 1) & GEN_MASK;
     Atomics.store(words, index, wordOf(gen, PENDING));
-    slot.handle = handle;
-    slot.gen = gen;
+    this.gen = gen;
+    return handle;
   }
 
   /** The word of a settled future goes back, to be reused (at a new generation). */
   give(slot: Slot): void {
     this.#free.push(slot.handle);
+  }
+
+  /** give() by handle. */
+  giveHandle(handle: number): void {
+    this.#free.push(handle);
+  }
+
+  /** The slab that holds the word of `handle`. */
+  wordsOf(handle: number): Int32Array {
+    return this.slabs[slabOf(handle)] as Int32Array;
+  }
+
+  /** The state in the word of `handle` now, whatever its generation. */
+  stateOfHandle(handle: number): number {
+    return stateOf(Atomics.load(this.wordsOf(handle), indexOf(handle)));
+  }
+
+  /** renew() by handle and generation: the new generation, or -1 (nothing changed). */
+  renewHandle(handle: number, gen: number): number {
+    const next = (gen + 1) & GEN_MASK;
+    const pending = wordOf(gen, PENDING);
+    const words = this.wordsOf(handle);
+    if (Atomics.compareExchange(words, indexOf(handle), pending, wordOf(next, PENDING)) !== pending) return -1;
+    return next;
   }
 
   /** The slab that holds `slot`'s word. */
@@ -142,10 +166,8 @@ export class Slots {
    * (nothing changed) if the task has started or was cancelled.
    */
   renew(slot: Slot): boolean {
-    const words = this.words(slot);
-    const gen = (slot.gen + 1) & GEN_MASK;
-    const pending = wordOf(slot.gen, PENDING);
-    if (Atomics.compareExchange(words, indexOf(slot.handle), pending, wordOf(gen, PENDING)) !== pending) return false;
+    const gen = this.renewHandle(slot.handle, slot.gen);
+    if (gen < 0) return false;
     slot.gen = gen;
     return true;
   }
