@@ -14,7 +14,7 @@ import { MessageChannel, Worker } from "node:worker_threads";
 import { boot, type Bootstrap, G, HUB_DEAD, HUB_READY, isRoot } from "../shared/runtime.js";
 import { startWorker } from "../shared/exec-argv.js";
 import { libraryFile } from "../shared/paths.js";
-import { awaitFirstParking, clear, docksWork } from "./dock.js";
+import { awaitFirstParking, clear, docksWork, dockWord } from "./dock.js";
 import type { FirstWorker } from "./hub.js";
 import { idleWorkers } from "./pool-config.js";
 
@@ -26,6 +26,9 @@ let first: Worker | undefined;
 let ends: FirstWorker | null = null;
 /** The dock it parks itself in, until the first start() has waited for it (-1: none). */
 let firstDock = -1;
+/** The dock it parks itself in (-1: none), and when it was made (performance.now()). */
+let bootDock = -1;
+let bootAt = 0;
 
 function bootFirstWorker(): void {
   const dock = docksWork && idleWorkers(false) > 0 ? 0 : -1;
@@ -58,6 +61,17 @@ function bootFirstWorker(): void {
   first.once("exit", () => afterBoot?.());
   first.unref(); // after the listeners, which would ref it again
   firstDock = dock;
+  bootDock = dock;
+  bootAt = performance.now();
+}
+
+/**
+ * Main thread: whether the first worker has booted as far as shared memory tells (it parked in its
+ * dock, or the dock was cleared as it died), or has had a second to; true too when it has no dock.
+ * For a main thread that blocks before its event loop hears the worker say so (hub-client.ts).
+ */
+export function firstWorkerLikelyBooted(): boolean {
+  return bootDock < 0 || dockWord(bootDock) !== 0n || performance.now() - bootAt > 1_000;
 }
 
 /** What the main thread does once the first worker has booted (hub-client.ts: start the hub). */

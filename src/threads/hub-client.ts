@@ -4,7 +4,8 @@
  */
 import { MessageChannel, type MessagePort, type TransferListItem, Worker } from "node:worker_threads";
 import { boot, type Bootstrap, G, HUB_READY, isRoot } from "../shared/runtime.js";
-import { afterFirstWorker, dropFirstWorker, takeFirstWorker } from "./first-worker.js";
+import { afterFirstWorker, dropFirstWorker, firstWorkerLikelyBooted, takeFirstWorker } from "./first-worker.js";
+import { addBlockingDuty, removeBlockingDuty } from "../shared/wait.js";
 import { connectDirectory } from "../transport/directory.js";
 import { libraryFile } from "../shared/paths.js";
 import { RuntimeError } from "../errors.js";
@@ -69,7 +70,20 @@ function startHub(): void {
  */
 export function startHubEarly(): void {
   if (!isRoot) return;
-  if (!afterFirstWorker(ensureHub)) ensureHub();
+  if (!afterFirstWorker(ensureHub)) {
+    ensureHub();
+    return;
+  }
+  // A main thread that blocks in a wait of this library before its event loop turns (a deadlock
+  // right after the import) still gets its hub (which answers the hang report), from the wait.
+  const duty = (): void => {
+    if (boot.hubPort !== null || hubDead()) removeBlockingDuty(duty);
+    else if (firstWorkerLikelyBooted()) {
+      removeBlockingDuty(duty);
+      ensureHub();
+    }
+  };
+  addBlockingDuty(duty);
 }
 
 /**

@@ -195,3 +195,23 @@ test("after the hub has died, the exit wait ends even with a non-daemon thread c
   assert.equal(r.status, 0, `the exit wait hung: ${r.stderr}`);
   assert.equal(r.stdout, "exiting\n");
 });
+
+test(
+  "a main thread that blocks in a wait right after the import still gets its hub (it answers the hang report)",
+  T,
+  () => {
+    // The hub boots once the first thread worker has (its message reaches the main thread's event
+    // loop), or at the first start(); a main thread blocked before either starts it from its wait.
+    const r = runChild(
+      `
+    import { sleep } from "threading";
+    import { hubWorker } from "${internal}";
+    sleep(2);
+    console.log("hub after a blocking wait", hubWorker() !== undefined);
+  `,
+      30_000,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "hub after a blocking wait true\n");
+  },
+);
