@@ -20,16 +20,16 @@
  */
 import { randomBytes } from "node:crypto";
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
-import { BrokenExecutor, RuntimeError, TimeoutError } from "../errors.js";
+import { BrokenExecutor, RuntimeError } from "../errors.js";
 import { blockUntil, doorbell, Future, type FutureLink, internals } from "../futures/future.js";
 import { type Slot, Slots } from "../futures/slots.js";
 import { libraryFile } from "../shared/paths.js";
 import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
-import { deadlineOf, remaining, secondsMs, timeoutMs } from "../shared/wait.js";
+import { deadlineOf, secondsMs, timeoutMs } from "../shared/wait.js";
 import { functionExpression, isModuleTarget, type Target } from "../transport/target.js";
 import { Thread } from "../threads/thread.js";
 import { Executor } from "../futures/base.js";
-import { results } from "../futures/map.js";
+import { MapFeed, results } from "../futures/map.js";
 import { kShare } from "../transport/shareable.js";
 import { BROKEN, type ClientBatch, type ClientOptions, DONE, FAILED, GONE } from "./client-thread.js";
 import { redisConnection } from "./connection.js";
@@ -461,110 +461,46 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     iterable: Iterable<unknown> | AsyncIterable<unknown>,
     options: MapOptions = {},
   ): AsyncIterableIterator<unknown> {
-    type R = unknown;
     let setup: MapSetup | undefined;
-    let failure: unknown;
+    let failure: { error: unknown } | undefined;
     try {
       setup = this.#mapSetup(fn, iterable, options, "mapAsync");
-    } catch (e) {
-      failure = e;
+    } catch (error) {
+      failure = { error };
     }
-    const fs: Future<unknown>[] = setup?.fs ?? [];
-    const deadline = setup?.deadline ?? Number.POSITIVE_INFINITY;
+    const feed = new MapFeed(setup?.fs);
     const size = setup?.size ?? 1;
-    let i = 0;
-    let buffered: unknown[] = [];
-    let b = 0;
-    let closed = false;
-    let sourceDone = true;
-    let sourceError: { error: unknown } | undefined;
-    let wake: (() => void) | undefined;
-    let source: AsyncIterator<unknown> | undefined;
     if (setup?.source !== undefined) {
-      sourceDone = false;
-      source = setup.source[Symbol.asyncIterator]();
+      const source = setup.source[Symbol.asyncIterator]();
+      feed.feeding(source);
       const { key } = setup;
       void (async () => {
         let chunk: unknown[][] = [];
         try {
           for (;;) {
-            const r = await (source as AsyncIterator<unknown>).next();
-            if (closed) return;
+            const r = await source.next();
+            if (feed.closed) return;
             if (r.done) break;
-            if (size === 1) fs.push(this.#submit(key, CALL, remoteBytes([r.value], "RedisExecutor.mapAsync(): item")));
+            if (size === 1)
+              feed.push(this.#submit(key, CALL, remoteBytes([r.value], "RedisExecutor.mapAsync(): item")));
             else {
               chunk.push([r.value]);
               if (chunk.length === size) {
-                fs.push(this.#submit(key, CHUNK, remoteBytes(chunk, "RedisExecutor.mapAsync(): item")));
+                feed.push(this.#submit(key, CHUNK, remoteBytes(chunk, "RedisExecutor.mapAsync(): item")));
                 chunk = [];
               }
             }
-            wake?.();
           }
-          if (chunk.length > 0) fs.push(this.#submit(key, CHUNK, remoteBytes(chunk, "RedisExecutor.mapAsync(): item")));
-        } catch (e) {
-          sourceError = { error: e };
+          if (chunk.length > 0)
+            feed.push(this.#submit(key, CHUNK, remoteBytes(chunk, "RedisExecutor.mapAsync(): item")));
+        } catch (error) {
+          feed.end({ error });
+          return;
         }
-        sourceDone = true;
-        wake?.();
+        feed.end();
       })();
     }
-    const cancelRest = (): void => {
-      closed = true;
-      for (let j = i; j < fs.length; j++) (fs[j] as Future<unknown>).cancel();
-      if (!sourceDone) void source?.return?.();
-      wake?.();
-    };
-    const it: AsyncIterableIterator<R> = {
-      async next(): Promise<IteratorResult<R>> {
-        if (failure !== undefined) {
-          const e = failure;
-          failure = undefined;
-          closed = true;
-          throw e;
-        }
-        for (;;) {
-          if (closed) return { done: true, value: undefined };
-          if (b < buffered.length) return { done: false, value: buffered[b++] as R };
-          if (i >= fs.length) {
-            if (sourceDone) {
-              closed = true;
-              if (sourceError) throw sourceError.error;
-              return { done: true, value: undefined };
-            }
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-            });
-            wake = undefined;
-            continue;
-          }
-          const f = fs[i++] as Future<unknown>;
-          let v: unknown;
-          try {
-            v =
-              deadline === Number.POSITIVE_INFINITY
-                ? await f.resultAsync()
-                : await f.resultAsync(remaining(deadline) / 1000);
-          } catch (e) {
-            f.cancel(); // as in map(): CPython's _result_or_cancel
-            cancelRest();
-            if (e instanceof TimeoutError) throw new TimeoutError("RedisExecutor.mapAsync(): timed out");
-            throw e;
-          }
-          if (size === 1) return { done: false, value: v as R };
-          buffered = v as unknown[];
-          b = 0;
-        }
-      },
-      async return(value?: unknown): Promise<IteratorResult<R>> {
-        cancelRest();
-        return { done: true, value: value as R };
-      },
-      [Symbol.asyncIterator]() {
-        return it;
-      },
-    };
-    return it;
+    return feed.results(setup?.deadline ?? Number.POSITIVE_INFINITY, size > 1, "RedisExecutor.mapAsync()", failure);
   }
 
   /**

@@ -23,7 +23,7 @@
 import { holdsWorker } from "../shared/thread-reset.js";
 import { availableParallelism } from "node:os";
 import { MessageChannel, MessagePort, type ResourceLimits } from "node:worker_threads";
-import { BrokenExecutor, Full, RuntimeError, TimeoutError } from "../errors.js";
+import { BrokenExecutor, Full, RuntimeError } from "../errors.js";
 import { isIdentAlive } from "../shared/runtime.js";
 import { afterMs, checkOptions, deadlineOf, isOptions, remaining, secondsMs } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
@@ -42,7 +42,7 @@ import { Thread } from "../threads/thread.js";
 import { blockOn, blockUntil, doorbell, Future, type FutureLink, internals } from "./future.js";
 import { indexOf, PENDING, RUNNING, Slots } from "./slots.js";
 import { Executor, type ExplicitResult } from "./base.js";
-import { Groups, results } from "./map.js";
+import { Groups, MapFeed, results } from "./map.js";
 import { leastLoaded, sendNow, steal } from "./balance.js";
 import { addStats, PoolWorker, TaskTable, taskCode } from "./pool-worker.js";
 import { targetKey } from "./targets.js";
@@ -875,34 +875,24 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     iterable: Iterable<unknown> | AsyncIterable<unknown>,
     options: MapOptions = {},
   ): AsyncIterableIterator<unknown> {
-    type R = unknown;
     let setup: MapSetup | undefined;
-    let failure: unknown;
+    let failure: { error: unknown } | undefined;
     try {
       setup = this.#mapSetup(fn, iterable as Iterable<unknown>, options, "mapAsync");
-    } catch (e) {
-      failure = e;
+    } catch (error) {
+      failure = { error };
     }
-    const fs: Future<unknown>[] = setup?.chunks ?? [];
-    const deadline = setup?.deadline ?? Number.POSITIVE_INFINITY;
+    const feed = new MapFeed(setup?.chunks);
     const size = setup?.size ?? 1;
-    let i = 0;
-    let buffered: unknown[] = [];
-    let b = 0;
-    let closed = false;
     // An async source: a pump submits as it yields; next() waits for the pump when it is behind.
-    let sourceDone = true;
-    let sourceError: { error: unknown } | undefined;
-    let wake: (() => void) | undefined;
-    let source: AsyncIterator<unknown> | undefined;
     const isAsync =
       iterable !== null &&
       typeof iterable === "object" &&
       Symbol.asyncIterator in iterable &&
       !(Symbol.iterator in iterable);
     const bounded = this.#maxQueue !== Number.POSITIVE_INFINITY;
-    if (setup && fs.length === 0 && (isAsync || bounded)) {
-      sourceDone = false;
+    if (setup && feed.fs.length === 0 && (isAsync || bounded)) {
+      let source: AsyncIterator<unknown>;
       if (isAsync) source = (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]();
       else {
         const items = (iterable as Iterable<unknown>)[Symbol.iterator]();
@@ -911,90 +901,42 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
           return: async (v?: unknown) => items.return?.(v) ?? { done: true, value: v },
         };
       }
+      feed.feeding(source);
       const { key } = setup;
       // With maxQueue, each submission first waits (asynchronously) for room.
       const room = async (): Promise<boolean> => {
         if (bounded && !this.#hasRoom()) await this.#roomAsync(Number.POSITIVE_INFINITY, undefined);
         if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
-        return !closed;
+        return !feed.closed;
       };
       void (async () => {
         const groups = new Groups(size);
         try {
           for (;;) {
-            const r = await (source as AsyncIterator<unknown>).next();
-            if (closed) return;
+            const r = await source.next();
+            if (feed.closed) return;
             if (r.done) break;
             const group = groups.add(r.value);
             if (group !== undefined) {
               if (!(await room())) return;
-              fs.push(this.#submitGroup(key, size, group, "mapAsync"));
+              feed.push(this.#submitGroup(key, size, group, "mapAsync"));
             }
-            wake?.();
           }
           const last = groups.rest();
-          if (last !== undefined && (await room())) fs.push(this.#submitGroup(key, size, last, "mapAsync"));
-        } catch (e) {
-          sourceError = { error: e };
+          if (last !== undefined && (await room())) feed.push(this.#submitGroup(key, size, last, "mapAsync"));
+        } catch (error) {
+          feed.end({ error });
+          return;
         }
-        sourceDone = true;
-        wake?.();
+        feed.end();
       })();
     }
-    const cancelRest = (): void => {
-      closed = true;
-      for (let j = i; j < fs.length; j++) (fs[j] as Future<unknown>).cancel();
-      if (!sourceDone) void source?.return?.();
-      wake?.();
-    };
-    const it: AsyncIterableIterator<R> = {
-      async next(): Promise<IteratorResult<R>> {
-        if (failure !== undefined) {
-          const e = failure;
-          failure = undefined;
-          closed = true;
-          throw e;
-        }
-        for (;;) {
-          if (closed) return { done: true, value: undefined };
-          if (b < buffered.length) return { done: false, value: buffered[b++] as R };
-          if (i < fs.length) break;
-          if (sourceDone) {
-            closed = true;
-            if (sourceError) throw sourceError.error;
-            return { done: true, value: undefined };
-          }
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-          wake = undefined;
-        }
-        const f = fs[i++] as Future<unknown>;
-        try {
-          const v =
-            deadline === Number.POSITIVE_INFINITY
-              ? await f.resultAsync()
-              : await f.resultAsync(remaining(deadline) / 1000);
-          if (size === 1) return { done: false, value: v as R };
-          buffered = v as unknown[];
-          b = 0;
-          return it.next();
-        } catch (e) {
-          f.cancel(); // as in map()
-          cancelRest();
-          if (e instanceof TimeoutError) throw new TimeoutError("ThreadPoolExecutor.mapAsync(): timed out");
-          throw e;
-        }
-      },
-      async return(value?: unknown): Promise<IteratorResult<R>> {
-        cancelRest();
-        return { done: true, value: value as R };
-      },
-      [Symbol.asyncIterator]() {
-        return it;
-      },
-    };
-    return it;
+    return feed.results(
+      setup?.deadline ?? Number.POSITIVE_INFINITY,
+      size > 1,
+      "ThreadPoolExecutor.mapAsync()",
+      failure,
+    );
   }
 
   /**

@@ -90,3 +90,111 @@ export function results(fs: Future<unknown>[], deadline: number, chunked: boolea
   };
   return it;
 }
+
+/**
+ * mapAsync()'s two sides: the executor submits the tasks (all at once, or a pump that submits as
+ * an async source yields: `push()` each future, `end()` once the source is exhausted or failed),
+ * and `results()` hands out their results in order. Closing the results (a failure, a timeout,
+ * leaving the loop early) sets `closed`, which tells the pump to stop, and ends the source.
+ */
+export class MapFeed {
+  readonly fs: Future<unknown>[];
+  /** The results are closed: the pump submits nothing more. */
+  closed = false;
+  #sourceDone = true;
+  #sourceError: { error: unknown } | undefined;
+  #source: AsyncIterator<unknown> | undefined;
+  #wake: (() => void) | undefined;
+
+  /** `fs`: the futures submitted already. */
+  constructor(fs: Future<unknown>[] = []) {
+    this.fs = fs;
+  }
+
+  /** A pump will submit the items of `source` (and end() when it is done). */
+  feeding(source: AsyncIterator<unknown>): void {
+    this.#sourceDone = false;
+    this.#source = source;
+  }
+
+  /** A future the pump submitted. */
+  push(f: Future<unknown>): void {
+    this.fs.push(f);
+    this.#wake?.();
+  }
+
+  /** The pump is done: the source is exhausted, or it (or a submission) failed with `error`. */
+  end(error?: { error: unknown }): void {
+    this.#sourceDone = true;
+    this.#sourceError = error;
+    this.#wake?.();
+  }
+
+  /**
+   * The results in order: each next() waits for its result (a chunk's results are handed out one
+   * by one), within `deadline`, or for the pump to submit more. `failure`: what setting up the map
+   * threw, thrown by the first next(). Leaving the loop early, or a failure, cancels the tasks not
+   * yet started, the one whose wait failed included (CPython's `_result_or_cancel`), and ends the
+   * source. `what` names the call in the TimeoutError ("RedisExecutor.mapAsync()").
+   */
+  results(deadline: number, chunked: boolean, what: string, failure?: { error: unknown }): AsyncIterableIterator<R> {
+    const fs = this.fs;
+    let i = 0;
+    let buffered: unknown[] = [];
+    let b = 0;
+    const cancelRest = (): void => {
+      this.closed = true;
+      for (let j = i; j < fs.length; j++) (fs[j] as Future<unknown>).cancel();
+      if (!this.#sourceDone) void this.#source?.return?.();
+      this.#wake?.();
+    };
+    const it: AsyncIterableIterator<R> = {
+      next: async (): Promise<IteratorResult<R>> => {
+        if (failure !== undefined) {
+          const e = failure.error;
+          failure = undefined;
+          this.closed = true;
+          throw e;
+        }
+        for (;;) {
+          if (this.closed) return { done: true, value: undefined };
+          if (b < buffered.length) return { done: false, value: buffered[b++] as R };
+          if (i < fs.length) break;
+          if (this.#sourceDone) {
+            this.closed = true;
+            if (this.#sourceError) throw this.#sourceError.error;
+            return { done: true, value: undefined };
+          }
+          await new Promise<void>((resolve) => {
+            this.#wake = resolve;
+          });
+          this.#wake = undefined;
+        }
+        const f = fs[i++] as Future<unknown>;
+        try {
+          const v =
+            deadline === Number.POSITIVE_INFINITY
+              ? await f.resultAsync()
+              : await f.resultAsync(remaining(deadline) / 1000);
+          if (!chunked) return { done: false, value: v as R };
+          buffered = v as unknown[];
+          b = 0;
+          return it.next();
+        } catch (e) {
+          f.cancel(); // as in map()
+          cancelRest();
+          if (e instanceof TimeoutError) throw new TimeoutError(`${what}: timed out`);
+          throw e;
+        }
+      },
+      return: async (value?: unknown): Promise<IteratorResult<R>> => {
+        cancelRest();
+        return { done: true, value: value as R };
+      },
+      [Symbol.asyncIterator]() {
+        return it;
+      },
+    };
+    return it;
+  }
+}

@@ -274,7 +274,7 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
     });
 
     test(
-      "map() that times out cancels its jobs not started, the one it waited for included, and removes them from Redis",
+      "map() / mapAsync() that time out cancel their jobs not started, the one waited for included, removing them from Redis",
       T,
       async () => {
         const exe = new RedisExecutor({ redis: redis.url, queue });
@@ -301,6 +301,21 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
           );
           assert.deepEqual(it.next(), { done: true, value: undefined });
           // Every job of the map was removed from Redis, the first (whose wait timed out) too.
+          for (let i = 0; i < 1500 && (await q.getWaitingCount()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+          assert.equal(await q.getWaitingCount(), 0);
+          // mapAsync() the same way.
+          const ait = exe.mapAsync(
+            work("markItem"),
+            [4, 5, 6, 7].map((i) => [marks, i]),
+            { timeout: 0.3 },
+          );
+          for (let i = 0; i < 1500 && (await q.getWaitingCount()) < 4; i++) await new Promise((r) => setTimeout(r, 20));
+          assert.equal(await q.getWaitingCount(), 4, "the mapAsync's jobs are in Redis");
+          await assert.rejects(
+            ait.next(),
+            (e: unknown) => e instanceof TimeoutError && e.message === "RedisExecutor.mapAsync(): timed out",
+          );
+          assert.deepEqual(await ait.next(), { done: true, value: undefined });
           for (let i = 0; i < 1500 && (await q.getWaitingCount()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
           assert.equal(await q.getWaitingCount(), 0);
           writeFileSync(release, "");
