@@ -1,7 +1,10 @@
 /**
- * map() of the executors: how items are grouped into tasks (ThreadPoolExecutor), and the iterator over
- * the results (ThreadPoolExecutor and RedisExecutor).
- * Every map() and mapAsync() submission loop goes through Groups, so a chunk is formed one way.
+ * map() and mapAsync() of the executors: how items are grouped into tasks (Groups: every
+ * ThreadPoolExecutor submission loop goes through it, so a chunk is formed one way), and the results
+ * side shared by ThreadPoolExecutor and RedisExecutor: `results()` for map(), `MapFeed` for
+ * mapAsync(). Both hand out results in order within the timeout and, on a failure, a timeout or an
+ * early exit from the loop, cancel the tasks not yet started, the one waited for included (CPython's
+ * `_result_or_cancel`).
  */
 import { TimeoutError } from "../errors.js";
 import { remaining } from "../shared/wait.js";
