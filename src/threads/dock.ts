@@ -351,6 +351,11 @@ export function dockWord(dock: number): bigint {
   return Atomics.load(G64, wordAt(dock));
 }
 
+/** The last thread handed over in `dock` (slot | ident << 12; 0: none since its worker was parked there). */
+export function dockLast(dock: number): bigint {
+  return Atomics.load(G64, wordAt(dock) + 1);
+}
+
 /** The stamp of an IDLE word (higher: parked more recently). */
 export function stampOf(word: bigint): bigint {
   return payload(word);

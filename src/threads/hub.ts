@@ -13,8 +13,10 @@
  * its dock for a start that comes through the hub, lets go of parked workers idle for IDLE_MS
  * beyond SPARES, and clears the dock of a worker that exits (ending or failing the thread it held).
  * The hub keeps
- *  - `ready`: idle workers, booted spares and returned ones, most recently idle last (a start takes
- *    the returned one idle last, the warmest, before any spare); at most MAX_IDLE returned ones, the
+ *  - `ready`: idle workers not parked (no dock was free), booted spares and returned ones, most
+ *    recently idle last (a start takes the returned one idle last, the warmest, before any spare; a
+ *    booted spare is parked when a dock is free and no start waits, and an isolated start takes a
+ *    parked one back out while it has run nothing, takeFreshDocked); at most MAX_IDLE returned ones, the
  *    rest are let go, and an unref'd reaper lets go of those idle for IDLE_MS beyond SPARES;
  *  - `running`: the worker of each thread handed out, until it says "idle" or "exiting" or exits;
  *    a thread that has already ended in the table (its worker is about to say which) counts as a
@@ -54,7 +56,7 @@ import {
 import { type DirectoryMessage, releaseKib } from "../transport/directory.js";
 import { writeAll } from "./output.js";
 import { markEnded, markFailed, markHubDead, START_LOST } from "./table.js";
-import { clear, dockState, docksWork, dockWord, IDLE, parkIn, stampOf, take } from "./dock.js";
+import { clear, dockLast, dockState, docksWork, dockWord, IDLE, parkIn, stampOf, take } from "./dock.js";
 import { type RunRequest, transferListOf } from "./thread.js";
 import { libraryFile } from "../shared/paths.js";
 import { listenInHub } from "./dump-signal.js";
@@ -222,8 +224,12 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
       retire(worker);
       return;
     }
-    ready.push({ worker, since: performance.now(), used: false });
-    reapLater();
+    // A spare is parked too when a dock is free and no start waits for it: a burst of plain starts
+    // then finds it there (an isolated start takes it back out while it has run nothing: takeFresh).
+    if (waiting.length > 0 || !dock(worker)) {
+      ready.push({ worker, since: performance.now(), used: false });
+      reapLater();
+    }
     dispatch();
   });
   worker.on("error", (e) => {
@@ -343,6 +349,24 @@ function idleDocked(): number {
   let n = 0;
   for (const d of dockOf.values()) if (dockState(dockWord(d)) === IDLE) n++;
   return n;
+}
+
+/**
+ * For an isolated start: a parked spare that has run no thread, taken out of its dock; undefined if
+ * none. One that ran a thread handed over in its dock just before it was taken joins `ready`.
+ */
+function takeFreshDocked(): Worker | undefined {
+  for (const [worker, d] of dockOf) {
+    if (used.has(worker) || dockState(dockWord(d)) !== IDLE || dockLast(d) !== 0n) continue;
+    const last = take(d);
+    if (last === false) continue;
+    undock(worker, last);
+    if (last === null) return worker;
+    used.add(worker);
+    ready.push({ worker, since: performance.now(), used: true });
+    reapLater();
+  }
+  return undefined;
 }
 
 /** Takes the parked worker parked last out of its dock (a starter may claim each one first); undefined if none. */
@@ -575,7 +599,7 @@ function handle(port: MessagePort, message: HubMessage): void {
       if (request.resourceLimits) spawn(request);
       else if (request.isolated) {
         // A spare that never ran a thread is as fresh as a new worker.
-        const fresh = failingSpawns ? undefined : takeReady(true);
+        const fresh = failingSpawns ? undefined : (takeReady(true) ?? takeFreshDocked());
         if (fresh) {
           run(fresh, request);
           dispatch();

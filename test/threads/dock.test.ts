@@ -215,3 +215,25 @@ test(
     assert.equal(lines.at(-2), "blocked alive true");
   },
 );
+
+test("spares wait parked too; an isolated start takes only one that ran nothing", T, () => {
+  const r = runChild(
+    `${prelude}
+    const { Event } = await import("threading");
+    // Plain threads leave a mark on the workers they run on (parked ones, spares among them).
+    const go = new Event();
+    const marking = Array.from({ length: 3 }, () => new Thread({ target: (e) => { globalThis.mark = 1; e.wait(); }, args: [go] }));
+    for (const t of marking) t.start();
+    go.set();
+    for (const t of marking) t.join();
+    for (let i = 0; i < 3; i++) {
+      const iso = new Thread({ target: () => console.log("isolated sees " + String(globalThis.mark)), isolated: true });
+      iso.start();
+      iso.join();
+    }
+    `,
+    45_000,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "isolated sees undefined\n".repeat(3));
+});
