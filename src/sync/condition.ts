@@ -64,7 +64,14 @@ import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
 import type { Lock } from "./lock.js";
-import { type ConditionLock, kAcquireRestore, kAcquireRestoreAsync, kIsOwned, kReleaseSave } from "./owned.js";
+import {
+  type ConditionLock,
+  kAcquireRestore,
+  kAcquireRestoreAsync,
+  kFlushOnRelease,
+  kIsOwned,
+  kReleaseSave,
+} from "./owned.js";
 import { deferWake, SPIN_MS } from "./mutex.js";
 import { RLock } from "./rlock.js";
 
@@ -287,6 +294,7 @@ export class Condition {
       }
       node = next;
     }
+    if (woken > 0) this.#lock[kFlushOnRelease]();
   }
 
   /** Wakes every waiting thread. */

@@ -22,8 +22,8 @@ import { boot } from "../shared/runtime.js";
 import { describe } from "../shared/waiting.js";
 import { kShare, newObjectId, type ShareRecord, adoptedRecord, registerKind, revive } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
-import { lockAsync, lockOwnedBlocking, ownerValue, unlockOwned } from "./mutex.js";
-import { kAcquireRestore, kAcquireRestoreAsync, kIsOwned, kReleaseSave } from "./owned.js";
+import { flushWakes, freeOwned, lockAsync, lockOwnedBlocking, ownerValue } from "./mutex.js";
+import { kAcquireRestore, kAcquireRestoreAsync, kFlushOnRelease, kIsOwned, kReleaseSave } from "./owned.js";
 
 const STATE = 0;
 /** The mutex's ASYNC word (mutex.ts). */
@@ -51,6 +51,8 @@ export function acquireArgs(what: string, blocking: unknown, timeout: unknown): 
 export class Lock {
   readonly #word: Int32Array;
   readonly #id: number;
+  /** This thread has deferred wakes to deliver at its next release through this object (kFlushOnRelease). */
+  #flush = false;
 
   constructor() {
     const record = adoptedRecord();
@@ -85,7 +87,12 @@ export class Lock {
 
   /** Releases the lock (from any thread). RuntimeError if it is not locked. */
   release(): void {
-    if (!unlockOwned(this.#word, 0 /* STATE */, 1 /* ASYNC */)) throw new RuntimeError("release unlocked lock");
+    const c = freeOwned(this.#word, 0 /* STATE */, 1 /* ASYNC */);
+    if (this.#flush) {
+      this.#flush = false;
+      flushWakes();
+    }
+    if (c === 0) throw new RuntimeError("release unlocked lock");
   }
 
   /** True while some thread holds the lock. */
@@ -111,6 +118,7 @@ export class Lock {
   /** @internal */
   [kReleaseSave](): number {
     this.release();
+    flushWakes(); // whatever this thread deferred, before its wait (sync/mutex.ts)
     return 0;
   }
 
@@ -122,6 +130,11 @@ export class Lock {
   /** @internal */
   async [kAcquireRestoreAsync](_saved: number): Promise<void> {
     await this.acquireAsync();
+  }
+
+  /** @internal */
+  [kFlushOnRelease](): void {
+    this.#flush = true;
   }
 
   /** @internal */

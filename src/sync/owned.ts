@@ -13,6 +13,11 @@ export const kReleaseSave: unique symbol = Symbol("threading.releaseSave");
 export const kAcquireRestore: unique symbol = Symbol("threading.acquireRestore");
 /** The async twin of kAcquireRestore. */
 export const kAcquireRestoreAsync: unique symbol = Symbol("threading.acquireRestoreAsync");
+/**
+ * `lock[kFlushOnRelease]()`: this thread has deferred wakes (Condition.notify, sync/mutex.ts) to
+ * deliver when it next releases the lock through this object.
+ */
+export const kFlushOnRelease: unique symbol = Symbol("threading.flushOnRelease");
 
 /** What a Condition needs from its lock. */
 export interface ConditionLock {
@@ -23,4 +28,5 @@ export interface ConditionLock {
   [kReleaseSave](): number;
   [kAcquireRestore](saved: number): void;
   [kAcquireRestoreAsync](saved: number): Promise<void>;
+  [kFlushOnRelease](): void;
 }

@@ -29,8 +29,8 @@ import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
 import { acquireArgs } from "./lock.js";
-import { kAcquireRestore, kAcquireRestoreAsync, kIsOwned, kReleaseSave } from "./owned.js";
-import { lockAsync, lockOwnedBlocking, ownerIdent, ownerValue, unlockOwned } from "./mutex.js";
+import { kAcquireRestore, kAcquireRestoreAsync, kFlushOnRelease, kIsOwned, kReleaseSave } from "./owned.js";
+import { flushWakes, freeOwned, lockAsync, lockOwnedBlocking, ownerIdent, ownerValue, unlockOwned } from "./mutex.js";
 
 const STATE = 0;
 const COUNT = 1;
@@ -47,6 +47,8 @@ const ASYNC = 2;
 export class RLock {
   readonly #w: Int32Array;
   readonly #id: number;
+  /** This thread has deferred wakes to deliver at its next release through this object (kFlushOnRelease). */
+  #flush = false;
 
   constructor() {
     const record = adoptedRecord();
@@ -107,7 +109,13 @@ export class RLock {
     }
     const c = w[1] as number;
     if (c > 0) w[1] = c - 1;
-    else unlockOwned(w, 0, 2);
+    else {
+      freeOwned(w, 0, 2);
+      if (this.#flush) {
+        this.#flush = false;
+        flushWakes();
+      }
+    }
   }
 
   /** True while some thread holds the lock (Python 3.13's `RLock.locked()`). */
@@ -152,6 +160,11 @@ export class RLock {
     const w = this.#w;
     await lockAsync(w, STATE, Number.POSITIVE_INFINITY, ASYNC, ownerValue());
     w[COUNT] = count - 1;
+  }
+
+  /** @internal */
+  [kFlushOnRelease](): void {
+    this.#flush = true;
   }
 
   /** @internal */
