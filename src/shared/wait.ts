@@ -177,9 +177,14 @@ export function removeBlockingDuty(duty: () => void): void {
   if (i >= 0) duties.splice(i, 1);
 }
 
-/** Runs the pending duties of this thread (see addBlockingDuty). */
+/**
+ * Runs the pending duties of this thread (see addBlockingDuty). Over a copy of the list: a duty
+ * that removes itself (hub-client.ts) must not make the loop skip the duty after it (an excepthook
+ * delivery skipped so would let join() return before the hook ran for the joined thread).
+ */
 export function runDuties(): void {
-  for (const duty of duties) duty();
+  if (duties.length === 0) return;
+  for (const duty of duties.slice()) duty();
 }
 
 let sleepHook: (() => void) | undefined;

@@ -6,7 +6,9 @@
  * the hook for every thread in the process: a dying thread then posts the exception on a
  * BroadcastChannel that only the owner listens to, *before* it marks itself ended, and the owner
  * runs the hook from its event loop or from any blocking call of this library (runDuties), so
- * join() in the owner returns after the hook ran for that thread. When the owner ends, the hook
+ * join() in the owner returns after the hook ran for that thread. setExcepthook() first runs the
+ * outgoing hook for what already arrived: an exception goes to the hook in force when its thread
+ * died, never to the next one. When the owner ends, the hook
  * goes with it: its worker delivers what already arrived, closes the channel and forgets the hook
  * before it runs another thread (onThreadReset), and dying threads fall back to the default.
  */
@@ -89,6 +91,8 @@ onThreadReset(() => {
  */
 export function setExcepthook(fn: ((args: ExceptHookArgs) => void) | null): void {
   if (fn !== null && typeof fn !== "function") throw new TypeError("setExcepthook(fn): fn must be a function or null");
+  // What threads that died under the outgoing hook posted goes to that hook, not to `fn`.
+  drain();
   hook = fn;
   if (fn === null) {
     if (Atomics.load(G, HOOK_OWNER) === boot.ident) Atomics.store(G, HOOK_OWNER, 0);

@@ -308,6 +308,42 @@ test("excepthook gets the error class, a copy of the error and the Thread; join 
   }
 });
 
+// Was flaky in locate.test.ts (the hook ran in the next test): the main thread's first blocking
+// duties after the import are the hub's start (hub-client.ts), which removes itself once the hub
+// is up, then the excepthook's delivery; the removal made runDuties() skip the delivery, so join()
+// returned before the hook ran, and the exception went to the next hook set. A fresh process
+// makes it deterministic: startAsync() runs no duty, and the first duties run in isAlive() once
+// the thread has ended (a spin, so no event loop turn delivers it either).
+test(
+  "the first join after the import runs the hook; an exception goes to the hook in force when its thread died",
+  T,
+  () => {
+    const r = runChild(`
+    import { Event, setExcepthook, Thread } from "threading";
+    const a = [];
+    setExcepthook((x) => a.push(x.excValue.message));
+    const t = new Thread({ target: () => { throw new Error("first"); } });
+    await t.startAsync();
+    while (t.isAlive()) {}
+    console.log("joined " + a.length);
+    // Died under hook A, not joined: setExcepthook(B) runs A for it first.
+    const b = [];
+    const dying = new Event();
+    const u = new Thread({ target: (e) => { e.set(); throw new Error("second"); }, args: [dying] });
+    await u.startAsync();
+    while (!dying.isSet()) {}
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    setExcepthook((x) => b.push(x.excValue.message));
+    u.join();
+    setExcepthook(null);
+    console.log("a " + a.join(",") + " b " + b.length);
+  `);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /joined 1\n/, r.stderr);
+    assert.match(r.stdout, /a first,second b 0\n/, r.stderr);
+  },
+);
+
 test("default excepthook prints 'Exception in thread NAME:' and the stack; join does not rethrow", T, () => {
   const r = runChild(`
     import { Thread } from "threading";
