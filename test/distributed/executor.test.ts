@@ -13,12 +13,12 @@ import {
   asCompleted,
   asCompletedAsync,
   CancelledError,
+  Event,
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
   Lock,
   Queue,
   RuntimeError,
-  sleep,
   ThreadPoolExecutor,
   TimeoutError,
   wait,
@@ -124,12 +124,19 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
       got,
       items.slice(0, 30).map((i) => i * 2),
     );
-    assert.throws(() => [...ex.map(work("sleepThen"), [5, 5], { timeout: 0.3 })], TimeoutError);
-    await assert.rejects(async () => {
-      for await (const _ of ex.mapAsync(work("sleepThen"), [5], { timeout: 0.3 })) {
-        // nothing
-      }
-    }, TimeoutError);
+    // The tasks wait for a release given after the timeouts: they cannot end first, however slow the machine.
+    const release = join(tmp, "map-timeout-release");
+    const held = (n: number) => Array.from({ length: n }, () => [join(tmp, "map-timeout-started"), release, 0]);
+    try {
+      assert.throws(() => [...ex.map(work("startedUntilItem"), held(2), { timeout: 0.3 })], TimeoutError);
+      await assert.rejects(async () => {
+        for await (const _ of ex.mapAsync(work("startedUntilItem"), held(1), { timeout: 0.3 })) {
+          // nothing
+        }
+      }, TimeoutError);
+    } finally {
+      writeFileSync(release, "");
+    }
     assert.throws(() => ex.map(work("double"), items, { chunksize: 0 }), RangeError);
   });
 
@@ -194,32 +201,57 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
   });
 
   test("remote and local futures mix in wait, asCompleted and their async twins", T, async () => {
+    // Which future finishes first is decided by the test, not by the machine's speed: each "slow" task
+    // waits for a release the test gives only after asserting on the fast one (a remote task for a file,
+    // a local one for an Event), so the order holds however long the other side takes under load.
     using local = new ThreadPoolExecutor({ maxWorkers: 2 });
-    const remoteSlow = ex.submit(work("sleepThen"), 1.5, "remote slow");
-    const localQuick = local.submit((s: number) => {
-      sleep(s);
-      return "local quick";
-    }, 0.05);
-    const first = wait([remoteSlow, localQuick], { returnWhen: FIRST_COMPLETED });
-    assert.deepEqual([...first.done], [localQuick]);
-    const remoteQuick = ex.submit(work("double"), 21);
-    const localSlow = local.submit((s: number) => {
-      sleep(s);
-      return "local slow";
-    }, 1.5);
-    const order = [...asCompleted([localSlow, remoteQuick])];
-    assert.deepEqual(order, [remoteQuick, localSlow]);
-    const all = wait([remoteSlow, localQuick, remoteQuick, localSlow]);
-    assert.equal(all.done.size, 4);
-    const failing = ex.submit(work("fail"), "x");
-    const hanging = local.submit((s: number) => sleep(s), 1);
-    const r = await waitAsync([failing, hanging], { returnWhen: FIRST_EXCEPTION });
-    assert.deepEqual([...r.done], [failing]);
-    const seen = [];
-    for await (const f of asCompletedAsync([ex.submit(work("double"), 0.5), local.submit((x: number) => x, 2)])) {
-      seen.push(await f);
+    const releaseRemote = join(tmp, "mix-release");
+    const localGate = new Event();
+    const hangGate = new Event();
+    const gated = (gate: Event, value: string) => {
+      if (!gate.wait(60)) throw new Error("the test never released this task");
+      return value;
+    };
+    try {
+      const remoteSlow = ex.submit(work("startedUntil"), join(tmp, "mix-started"), releaseRemote, "remote slow");
+      const localQuick = local.submit((x: string) => x, "local quick");
+      const first = wait([remoteSlow, localQuick], { returnWhen: FIRST_COMPLETED });
+      assert.deepEqual([...first.done], [localQuick]);
+      assert.equal(remoteSlow.done(), false);
+      const remoteQuick = ex.submit(work("double"), 21);
+      const localSlow = local.submit(gated, localGate, "local slow");
+      const order = asCompleted([localSlow, remoteQuick])[Symbol.iterator]();
+      assert.equal(order.next().value, remoteQuick);
+      assert.equal(localSlow.done(), false);
+      localGate.set();
+      assert.equal(order.next().value, localSlow);
+      assert.equal(order.next().done, true);
+      writeFileSync(releaseRemote, "");
+      const all = wait([remoteSlow, localQuick, remoteQuick, localSlow]);
+      assert.equal(all.done.size, 4);
+      assert.deepEqual(
+        [remoteSlow, localQuick, remoteQuick, localSlow].map((f) => f.result()),
+        ["remote slow", "local quick", 42, "local slow"],
+      );
+      const failing = ex.submit(work("fail"), "x");
+      const hanging = local.submit(gated, hangGate, "released");
+      const r = await waitAsync([failing, hanging], { returnWhen: FIRST_EXCEPTION });
+      assert.deepEqual([...r.done], [failing]);
+      assert.deepEqual([...r.notDone], [hanging]);
+      hangGate.set();
+      assert.equal(await hanging, "released");
+      const seen = [];
+      for await (const f of asCompletedAsync([ex.submit(work("double"), 0.5), local.submit((x: number) => x, 2)])) {
+        seen.push(await f);
+      }
+      assert.deepEqual(seen.sort(), [1, 2]);
+    } finally {
+      // Also after a failed assertion: the pool's disposal waits for its tasks, and the remote one
+      // would hold a worker slot for a minute.
+      localGate.set();
+      hangGate.set();
+      writeFileSync(releaseRemote, "");
     }
-    assert.deepEqual(seen.sort(), [1, 2]);
   });
 
   test(
@@ -243,8 +275,10 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
       workers.push(busy);
     });
 
-    const startedOne = async (exe: RedisExecutor, file: string, seconds: number) => {
-      const f = exe.submit(work("started"), file, seconds, "first");
+    // The first task holds the only worker thread until the test writes `${file}-release` (at most
+    // 60 s): it cannot end, letting the worker take the next job, before the test has looked.
+    const startedOne = async (exe: RedisExecutor, file: string) => {
+      const f = exe.submit(work("startedUntil"), file, `${file}-release`, "first");
       for (let i = 0; i < 400 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 25));
       assert.ok(existsSync(file), "the first task started");
       // The client hears of the start through Redis's event stream.
@@ -256,21 +290,26 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
       const exe = new RedisExecutor({ redis: redis.url, queue });
       const file = join(tmp, "cancel-started");
       const marks = join(tmp, "cancel-marks");
-      const [first] = await startedOne(exe, file, 0.8);
-      const rest = [0, 1, 2, 3, 4].map((i) => exe.submit(work("mark"), marks, i));
-      assert.equal(first.running(), true);
-      assert.equal(first.cancel(), false);
-      assert.deepEqual(
-        rest.map((f) => f.cancel()),
-        [true, true, true, true, true],
-      );
-      assert.ok(rest.every((f) => f.cancelled() && f.done()));
-      assert.throws(() => rest[0]?.result(), CancelledError);
-      assert.equal(await first, "first");
-      // FIFO: once a later job has run, a cancelled job that had stayed in the queue would have run too.
-      assert.equal(await exe.submit(work("double"), 5), 10);
-      assert.equal(existsSync(marks), false, "no cancelled task ran");
-      await exe.shutdownAsync();
+      try {
+        const [first] = await startedOne(exe, file);
+        const rest = [0, 1, 2, 3, 4].map((i) => exe.submit(work("mark"), marks, i));
+        assert.equal(first.running(), true);
+        assert.equal(first.cancel(), false);
+        assert.deepEqual(
+          rest.map((f) => f.cancel()),
+          [true, true, true, true, true],
+        );
+        assert.ok(rest.every((f) => f.cancelled() && f.done()));
+        assert.throws(() => rest[0]?.result(), CancelledError);
+        writeFileSync(`${file}-release`, "");
+        assert.equal(await first, "first");
+        // FIFO: once a later job has run, a cancelled job that had stayed in the queue would have run too.
+        assert.equal(await exe.submit(work("double"), 5), 10);
+        assert.equal(existsSync(marks), false, "no cancelled task ran");
+      } finally {
+        writeFileSync(`${file}-release`, "");
+        await exe.shutdownAsync({ cancelFutures: true });
+      }
     });
 
     test(
@@ -337,13 +376,19 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
       async () => {
         const exe = new RedisExecutor({ redis: redis.url, queue });
         const file = join(tmp, "shutdown-started");
-        const [first] = await startedOne(exe, file, 0.5);
-        const rest = [exe.submit(work("double"), 1), exe.submit(work("double"), 2)];
-        exe.shutdown(false, { cancelFutures: true });
-        assert.throws(() => exe.submit(work("double"), 1), RuntimeError);
-        assert.ok(rest.every((f) => f.cancelled()));
-        assert.equal(await first, "first");
-        await exe.shutdownAsync();
+        try {
+          const [first] = await startedOne(exe, file);
+          const rest = [exe.submit(work("double"), 1), exe.submit(work("double"), 2)];
+          exe.shutdown(false, { cancelFutures: true });
+          assert.throws(() => exe.submit(work("double"), 1), RuntimeError);
+          assert.ok(rest.every((f) => f.cancelled()));
+          assert.equal(first.done(), false);
+          writeFileSync(`${file}-release`, "");
+          assert.equal(await first, "first");
+        } finally {
+          writeFileSync(`${file}-release`, "");
+          await exe.shutdownAsync();
+        }
       },
     );
 

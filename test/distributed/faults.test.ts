@@ -4,7 +4,7 @@
 // (--lock-duration) and stalled-job check (--stalled-interval) so that recovery takes ~1-2 s.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -131,10 +131,15 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
     workers.push(w);
     const ex = new RedisExecutor({ redis: redis.url, queue: "term" });
     const file = join(tmp, "term-started");
-    const running = ex.submit(work("started"), file, 0.6, "finished");
+    const release = join(tmp, "term-release");
+    // The running task ends only when released, after the worker has begun stopping: it cannot end
+    // first (and the worker take the queued job) however slowly the signal arrives.
+    const running = ex.submit(work("startedUntil"), file, release, "finished");
     await until("the task to start", () => existsSync(file));
     const queued = ex.submit(work("double"), 1);
     w.proc.kill("SIGTERM");
+    await until("the worker to begin stopping", () => /stopping: no new jobs/.test(w.log()));
+    writeFileSync(release, "");
     assert.equal(await running.resultAsync(30), "finished");
     assert.equal(await w.exited, 0);
     assert.equal(queued.done(), false, "the worker took no new job");
