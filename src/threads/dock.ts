@@ -18,7 +18,7 @@
  * except a starter's two steps, which keep the one it saw. States:
  *   EMPTY              no worker.
  *   IDLE(stamp)        its worker is idle and may be claimed; `stamp` (G64[PARK_STAMP64]) orders
- *                      parkings, the highest is the warmest worker.
+ *                      parkings, the highest is the warmest worker (0: a spare that never ran a thread).
  *   CLAIMED(slot, ident) a starter owns the dock and writes the request of thread `ident` (slot `slot`).
  *   BUSY(slot, ident)  the request is written: only the worker moves the dock on (or the hub once
  *                      the worker has exited).
@@ -334,13 +334,16 @@ export function awaitFirstParking(dock: number, ms: number, gaveUp: () => boolea
 
 /**
  * In the hub: parks the idle worker in the empty `dock`; returns the generation of the parking,
- * which the hub tells the worker (it sleeps there while the dock has that generation).
+ * which the hub tells the worker (it sleeps there while the dock has that generation). A worker
+ * that has run a thread (`warm`) gets a new stamp, so a start takes it before older ones; a spare
+ * that never ran one gets stamp 0, so a start takes it only when no warm worker is parked (the
+ * warm one has the start's compiled targets and V8's optimized code, as hub.ts's `ready` prefers).
  */
-export function parkIn(dock: number): bigint {
+export function parkIn(dock: number, warm: boolean): bigint {
   const i = wordAt(dock);
   Atomics.store(G64, i + 1, 0n);
   const stamp = Atomics.add(G64, PARK_STAMP64, 1n) + 1n;
-  const idle = next(Atomics.load(G64, i), stamp, IDLE);
+  const idle = next(Atomics.load(G64, i), warm ? stamp : 0n, IDLE);
   Atomics.store(G64, i, idle);
   Atomics.notify(G64, PARK_STAMP64);
   return genOf(idle);

@@ -316,7 +316,7 @@ function dock(worker: Worker): boolean {
   if (d < 0) return false;
   docked[d] = worker;
   dockOf.set(worker, d);
-  worker.postMessage({ type: "dock", dock: d, gen: parkIn(d) });
+  worker.postMessage({ type: "dock", dock: d, gen: parkIn(d, used.has(worker)) });
   reapDocksLater();
   return true;
 }

@@ -223,9 +223,11 @@ test("a worker whose thread left a socket, a listener, a pending wait or a promi
     const b = runOn(workerOf);
     e.set();
     assert.notEqual(b.worker, a.worker, `the worker of a thread that left ${what} ran another thread`);
-    // and a clean thread's worker is reused again
+    // and a clean thread's worker is reused again: b's, or a's once what it left is over (the
+    // pending wait ends with e.set(), and its worker parks again; a start takes the worker parked
+    // last, so which of the two runs c depends on when a's worker parks)
     const c = runOn(workerOf);
-    assert.equal(c.worker, b.worker, `after ${what}`);
+    assert.ok(c.worker === b.worker || c.worker === a.worker, `after ${what}: c ran on a new worker`);
   }
 });
 
