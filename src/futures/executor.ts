@@ -753,8 +753,9 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     if (w.dead) return;
     // A start that failed (no worker could run the thread) is settled by startAsync()'s rejection,
     // which brings the reason: its tasks fail then. Taken here as a death, they would be given to a
-    // new thread that fails the same way, for ever (a heap limit too small to boot a worker).
-    if (!failedStart && w.ident !== 0 && startFailed(w.slot, w.ident)) return;
+    // new thread that fails the same way, for ever (a heap limit too small to boot a worker). The
+    // failure is in the table until startAsync() takes it, and the Thread is unstarted from then.
+    if (!failedStart && w.ident !== 0 && (startFailed(w.slot, w.ident) || w.thread.ident === null)) return;
     if (w.outstanding() === RETIRED) {
       if (this.#retired(w)) return;
       portClosed = true; // a task left behind: fail it below

@@ -13,6 +13,12 @@
  * publishes its own word, and idents are never reused), and its CAS on the word it read fails if
  * the slot was ended, or taken by a newer thread, in between. So a late markEnded() (the hub's,
  * after the thread already ended itself) can never end the newer thread that took the slot.
+ *
+ * A start that failed (markFailed: native id below 0) leaves its slot ENDED but not claimable until
+ * its starter has seen the failure (takeFailure, in start()/startAsync()): otherwise a claim could
+ * take the slot first, and the starter, finding another ident there, would take its thread for one
+ * that ran and ended. A starter that dies before it looks leaves that one slot unclaimable (of
+ * MAX_THREADS); the hub's death ends every start anyway.
  */
 import { RuntimeError } from "../errors.js";
 import {
@@ -86,7 +92,10 @@ export function claimSlot(name: string, daemon: boolean): [number, number] {
     const w = Atomics.load(G, i);
     const s = stateOf(w);
     const claimed = nextGeneration(w, CLAIMING);
-    if ((s === FREE || s === ENDED) && Atomics.compareExchange(G, i, w, claimed) === w) {
+    // (An ENDED word is final for its generation, so a failure's native id, stored before that
+    // word, is seen here; the CAS below fails if the word changed since.)
+    const unseenFailure = s === ENDED && Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID)) < 0;
+    if ((s === FREE || (s === ENDED && !unseenFailure)) && Atomics.compareExchange(G, i, w, claimed) === w) {
       hint = slot + 1;
       const ident = nextIdent();
       Atomics.store(G, slotIndex(slot, SLOT_IDENT), ident);
@@ -155,17 +164,24 @@ export function markFailed(slot: number, ident: number, code: number = START_FAI
   markEnded(slot, ident);
 }
 
-/** True when the thread `ident` in `slot` never started (see markFailed). */
+/**
+ * True when the start of thread `ident` in `slot` failed (see markFailed) and its starter has not
+ * taken the failure yet (takeFailure; the Thread is unstarted again from then on).
+ */
 export function startFailed(slot: number, ident: number): boolean {
   return Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident && Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID)) < 0;
 }
 
-/** True when the thread `ident` in `slot` never started because its docked worker exited first (START_LOST). */
-export function startLost(slot: number, ident: number): boolean {
-  return (
-    Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident &&
-    Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID)) === START_LOST
-  );
+/**
+ * In the starter of thread `ident`, after its wait: the failure code of its start (START_FAILED or
+ * START_LOST), and the slot is claimable again from now on; 0 if its start did not fail.
+ */
+export function takeFailure(slot: number, ident: number): number {
+  if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return 0;
+  const code = Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID));
+  if (code >= 0) return 0;
+  Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), 0);
+  return code;
 }
 
 /**

@@ -51,7 +51,7 @@ import { startFailure } from "../transport/directory.js";
 import { onThreadReset } from "../shared/thread-reset.js";
 import { awaitFirstWorker } from "./first-worker.js";
 import { ensureHub, sendToHub } from "./hub-client.js";
-import { claimSlot as claimThread, markEnded as endThread, markFailed, startFailed, startLost } from "./table.js";
+import { claimSlot as claimThread, markEnded as endThread, markFailed, START_LOST, takeFailure } from "./table.js";
 import { handToDock } from "./dock.js";
 import { locate, type SourceLocation } from "../transport/locate.js";
 import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type TargetSpec } from "../transport/target.js";
@@ -388,14 +388,20 @@ export class Thread<A extends unknown[] = any[]> {
   }
 
   /**
-   * After the wait for RUNNING: a start handed to a parked worker that exited before running it
-   * (START_LOST; nothing was transferred) is sent again, through the hub, in a new slot. True if so.
+   * After the wait for RUNNING, takes the start's failure if any (table.ts takeFailure(): the slot
+   * stays unclaimable until then, so a thread that ran and ended is never taken for a failed one).
+   * A start handed to a parked worker that exited before running it (START_LOST; nothing was
+   * transferred) is sent again, through the hub, in a new slot: true then, wait again. A start that
+   * no worker will run throws (#failed()).
    */
   #resend(request: RunRequest): boolean {
-    const ident = this.#ident as number;
-    if (!startLost(this.#slot, ident)) return false;
-    this.#send(request, true);
-    return true;
+    const code = takeFailure(this.#slot, this.#ident as number);
+    if (code === START_LOST) {
+      this.#send(request, true);
+      return true;
+    }
+    if (code < 0) this.#failed();
+    return false;
   }
 
   /**
@@ -412,7 +418,6 @@ export class Thread<A extends unknown[] = any[]> {
         this.#checkHub(since);
       }
     } while (this.#resend(request));
-    this.#checkStarted();
   }
 
   /** True while `word`, this thread's slot state word just read, says it is still starting. */
@@ -428,13 +433,12 @@ export class Thread<A extends unknown[] = any[]> {
   }
 
   /**
-   * After the wait: a start that no worker will run throws RuntimeError("can't start new thread:
-   * ...") with the hub's reason, and leaves the Thread as it was before start() (it may be started
-   * again, as in CPython; what its transferList moved is gone).
+   * A start that no worker will run throws RuntimeError("can't start new thread: ...") with the
+   * hub's reason, and leaves the Thread as it was before start() (it may be started again, as in
+   * CPython; what its transferList moved is gone).
    */
-  #checkStarted(): void {
+  #failed(): never {
     const ident = this.#ident as number;
-    if (!startFailed(this.#slot, ident)) return;
     const hub = Atomics.load(G, HUB_READY);
     const reason =
       startFailure(ident) ??
@@ -468,7 +472,6 @@ export class Thread<A extends unknown[] = any[]> {
         this.#checkHub(since);
       }
     } while (this.#resend(request));
-    this.#checkStarted();
   }
 
   /** True from start() until run() is over (or the thread died). */

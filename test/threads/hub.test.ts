@@ -124,6 +124,49 @@ test("a Worker that cannot be made fails only that start(); the Thread can be st
   );
 });
 
+test("a failed start is reported even when another thread would take its slot before the starter looks", T, () => {
+  // The slot of a failed start stays unclaimable until its starter has seen the failure: before,
+  // a claim could take it first, and startAsync() resolved as if the thread had run and ended.
+  const r = runChild(
+    `
+    import { Thread } from "threading";
+    import { hubTestHook, isIdentAlive, tableTestHooks } from "${internal}";
+    const warm = new Thread({ target: () => {} });
+    warm.start();
+    warm.join();
+    hubTestHook({ type: "test:failSpawns", fail: true });
+    const into = new SharedArrayBuffer(24);
+    hubTestHook({ type: "test:stats", into });
+    Atomics.wait(new Int32Array(into), 5, 0, 10_000);
+    const S = 4000;
+    tableTestHooks.claimFrom = S;
+    const t = new Thread({ name: "t", target: () => console.log("t ran") });
+    const started = t.startAsync();
+    tableTestHooks.claimFrom = undefined;
+    // The hub fails t's start (no Worker can be made); the main thread does not look yet.
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    while (isIdentAlive(S, t.ident)) Atomics.wait(nap, 0, 0, 5);
+    hubTestHook({ type: "test:failSpawns", fail: false });
+    tableTestHooks.claimFrom = S; // the next claim tries t's slot first
+    const u = new Thread({ name: "u", target: () => console.log("u ran") });
+    u.start();
+    u.join();
+    tableTestHooks.claimFrom = undefined;
+    try {
+      await started;
+      console.log("t started?!", t.isAlive());
+    } catch (e) {
+      console.log(e.name, e.message.startsWith("can't start new thread: test: spawn refused (EAGAIN)"), t.ident, t.isAlive());
+    }
+    t.start();
+    t.join();
+  `,
+    30_000,
+  );
+  assert.equal(r.status, 0, `exit hung or failed: ${r.stderr}`);
+  assert.equal(r.stdout, "u ran\nRuntimeError true null false\nt ran\n");
+});
+
 test(
   "a hub killed from outside: its threads end, start/join/queue transfers raise RuntimeError, exit does not hang",
   T,
