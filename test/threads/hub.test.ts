@@ -84,20 +84,26 @@ test("a worker let go as it comes back still ends its thread: no join or exit ha
   assert.equal(r.stdout, "alive 0\n");
 });
 
+/**
+ * Child code (Thread and hubTestHook imported): from here on the hub can make no Worker, and it has
+ * let go of its idle workers, those parked in docks too (the stats request is answered after that;
+ * a plain start goes straight to a parked worker, and needs no new Worker).
+ */
+const refuseSpawns = `
+    const warm = new Thread({ target: () => {} });
+    warm.start();
+    warm.join();
+    hubTestHook({ type: "test:failSpawns", fail: true });
+    const into = new SharedArrayBuffer(24);
+    hubTestHook({ type: "test:stats", into });
+    Atomics.wait(new Int32Array(into), 5, 0, 10_000);`;
+
 test("a Worker that cannot be made fails only that start(); the Thread can be started again", T, () => {
   const r = runChild(
     `
     import { Thread } from "threading";
     import { hubTestHook } from "${internal}";
-    const warm = new Thread({ target: () => {} });
-    warm.start();
-    warm.join();
-    hubTestHook({ type: "test:failSpawns", fail: true });
-    // Answered once the hub has let go of its idle workers, those parked in docks too (a plain
-    // start goes straight to a parked worker, and needs no new Worker).
-    const into = new SharedArrayBuffer(24);
-    hubTestHook({ type: "test:stats", into });
-    Atomics.wait(new Int32Array(into), 5, 0, 10_000);
+    ${refuseSpawns}
     const t = new Thread({ name: "t", target: () => console.log("t ran") });
     const limited = new Thread({ resourceLimits: { maxOldGenerationSizeMb: 64 }, target: () => console.log("limited ran") });
     for (const x of [t, limited]) {
@@ -131,13 +137,7 @@ test("a failed start is reported even when another thread would take its slot be
     `
     import { Thread } from "threading";
     import { hubTestHook, isIdentAlive, tableTestHooks } from "${internal}";
-    const warm = new Thread({ target: () => {} });
-    warm.start();
-    warm.join();
-    hubTestHook({ type: "test:failSpawns", fail: true });
-    const into = new SharedArrayBuffer(24);
-    hubTestHook({ type: "test:stats", into });
-    Atomics.wait(new Int32Array(into), 5, 0, 10_000);
+    ${refuseSpawns}
     const S = 4000;
     tableTestHooks.claimFrom = S;
     const t = new Thread({ name: "t", target: () => console.log("t ran") });
