@@ -28,8 +28,26 @@ export { startWorker, threadFlags, withoutRejected } from "./shared/exec-argv.js
 export { hubTestHook, hubWorker } from "./threads/hub-client.js";
 export { closing, dynamicImports, rewriteImports, tokenize } from "./transport/js-tokens.js";
 export { dockTestHooks } from "./threads/dock.js";
-export { claimSlot, markEnded, markRunning, tableTestHooks } from "./threads/table.js";
-export { ALIVE_NON_DAEMON, G, isIdentAlive, MAX_IDENT, setNextIds } from "./shared/runtime.js";
+export {
+  claimSlot,
+  markEnded,
+  markFailed,
+  markRunning,
+  START_FAILED,
+  START_LOST,
+  startFailed,
+  tableTestHooks,
+  takeFailure,
+} from "./threads/table.js";
+export {
+  ALIVE_NON_DAEMON,
+  G,
+  isIdentAlive,
+  MAX_IDENT,
+  SLOT_NATIVE_ID,
+  setNextIds,
+  slotIndex,
+} from "./shared/runtime.js";
 export { freeNames } from "./transport/free-names.js";
 export { checkFreeNames } from "./transport/target.js";
 export {

@@ -32,6 +32,8 @@
  * A slot is [state, ident, nativeId, daemon, mailbox, nameLength, name..., wait record (shared/waiting.ts)]. Its state word is the futex that
  * join() waits on. A slot belongs to the thread with that ident while state != FREE; once ENDED it
  * may be taken again by a new thread (with a new ident), so a holder always checks the ident.
+ * (FAILED and LOST are ended too, but the slot is taken again only once its starter has seen them.)
+ * Its nativeId word is below 0 until the thread runs (unsetNativeId: one value per generation).
  * The state word also holds the slot's *generation*, `word = generation << STATE_BITS | state`,
  * bumped by every claim: a CAS on the whole word fails once the slot has been taken again, so a
  * late writer (the hub ending a thread that already ended itself) never touches the new thread
@@ -73,6 +75,16 @@ export const RUNNING = 2;
 export const ENDED = 3;
 /** Being taken by a new thread: the ident is not yet written. */
 export const CLAIMING = 4;
+/**
+ * Ended without having run: its start failed (no worker will run it). Not claimable until its
+ * starter has taken the failure (threads/table.ts takeFailure: then ENDED).
+ */
+export const FAILED = 5;
+/**
+ * Ended without having run: handed to a parked worker that exited before it ran a line (its
+ * start() starts it again through the hub). Not claimable until its starter has taken it, as FAILED.
+ */
+export const LOST = 6;
 /** Low bits of a slot's state word that hold the state; the generation is above them. */
 export const STATE_BITS = 3;
 const STATE_MASK = (1 << STATE_BITS) - 1;
@@ -83,6 +95,14 @@ export function stateOf(word: number): number {
 /** The state word of the next generation of a slot whose word is `word`, in `state` (28-bit generations, wrapping). */
 export function nextGeneration(word: number, state: number): number {
   return (((word >>> STATE_BITS) + 1) & 0xfffffff) * (1 << STATE_BITS) + state;
+}
+/**
+ * The nativeId word of a slot whose thread (of the generation of `word`) has not run yet: below 0,
+ * and another value for each generation, so that only the worker of that very thread can replace
+ * it (a CAS, threads/table.ts markRunning), never a late one in a slot claimed again since.
+ */
+export function unsetNativeId(word: number): number {
+  return -1 - (word >>> STATE_BITS);
 }
 /** `word` with the same generation and another state. */
 export function withState(word: number, state: number): number {

@@ -16,7 +16,9 @@ import {
   ALIVE_NON_DAEMON,
   CLAIMING,
   ENDED,
+  FAILED,
   FREE,
+  LOST,
   G,
   MAX_THREADS,
   RUNNING,
@@ -42,6 +44,8 @@ const STATES: Record<number, string> = {
   [RUNNING]: "RUNNING",
   [ENDED]: "ENDED",
   [CLAIMING]: "CLAIMING",
+  [FAILED]: "FAILED",
+  [LOST]: "LOST",
 };
 
 interface LockSeen {
@@ -92,7 +96,7 @@ function who(ident: number): string {
   const slot = slotOf(ident);
   if (slot < 0) return `ident ${ident} (ended)`;
   const state = stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)));
-  return `"${readName(slot)}" (ident ${ident}${state === ENDED ? ", ended" : ""})`;
+  return `"${readName(slot)}" (ident ${ident}${state === ENDED || state === FAILED || state === LOST ? ", ended" : ""})`;
 }
 
 function clock(ms: number): string {

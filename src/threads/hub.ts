@@ -291,7 +291,8 @@ const origins = new Map<number, MessagePort>();
 
 /**
  * Fails a start that no worker will run: the reason is posted to the thread that asked first, then
- * the slot is ended as failed, so its start() finds the reason when it sees the end (thread.ts).
+ * the slot is ended as failed, so its start() finds the reason when it sees the end (thread.ts);
+ * should another party have failed or ended the slot first, the reason is withdrawn.
  */
 function failStart(request: RunRequest, reason: string): void {
   const origin = origins.get(request.ident);
@@ -301,7 +302,14 @@ function failStart(request: RunRequest, reason: string): void {
   } catch {
     // that thread is gone
   }
-  markFailed(request.slot, request.ident);
+  if (markFailed(request.slot, request.ident)) return;
+  // Its start was failed already (by its starter, or as the hub died), or its thread runs: the
+  // reason is withdrawn (a start is failed once, by whoever won the slot, table.ts).
+  try {
+    origin?.postMessage({ type: "start-failed", ident: request.ident, reason: null });
+  } catch {
+    // that thread is gone
+  }
 }
 
 /** True while the thread of `request` has not begun to run (its slot is still STARTING). */

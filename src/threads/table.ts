@@ -1,21 +1,34 @@
 /**
  * The thread table's operations (layout in shared/runtime.ts). A slot's state moves
- *   FREE|ENDED --claim--> CLAIMING --(ident written)--> STARTING --(thread runs)--> RUNNING --> ENDED
- * and STARTING may go straight to ENDED when the worker dies before it runs. Exactly one party ends
- * a thread (a CAS to ENDED): the thread itself when run() is over, or the hub when the worker died;
- * that party also counts the thread out of the live non-daemon threads (by the daemon flag it read
- * before its CAS: the slot may be claimed again right after it) and wakes every joiner.
+ *   FREE|ENDED --claim--> CLAIMING --(ident written)--> STARTING --markRunning--> RUNNING --> ENDED
+ *                                                          |
+ *                                                          +--markFailed--> FAILED|LOST --takeFailure--> ENDED
+ * and STARTING may also go straight to ENDED when the worker dies before it runs. Every transition
+ * is one CAS on the whole state word. From STARTING exactly one of {RUNNING, FAILED|LOST, ENDED}
+ * wins: the worker's markRunning() and a failing party's markFailed() (the hub giving up on a start,
+ * a starter whose hub never came up, the hub's death) each CAS from the STARTING word they read, so
+ * the loser's CAS fails and it knows: a worker that loses does not run the thread (it goes back to
+ * its dock or to the hub), a failer that loses reports nothing. Neither writes anything a winner
+ * wrote: a failure is its state (FAILED or LOST), not a native id; the worker's native id replaces
+ * the slot's unset value of that generation only (unsetNativeId, a CAS before its state CAS, so
+ * whoever sees RUNNING sees the native id), so a worker that lost, however late, never writes into
+ * a slot claimed again since.
  *
- * Generations: every claim bumps the generation held in the state word's high bits, and every
- * transition is a CAS on the whole word. A party acting for thread `ident` reads the state word
- * first and the ident second: if the word is STARTING/RUNNING of generation g and the ident is
- * still `ident`, then g is that thread's generation (a later claim writes a new ident before it
- * publishes its own word, and idents are never reused), and its CAS on the word it read fails if
- * the slot was ended, or taken by a newer thread, in between. So a late markEnded() (the hub's,
- * after the thread already ended itself) can never end the newer thread that took the slot.
+ * Exactly one party ends a thread (its CAS to ENDED, FAILED or LOST): the thread itself when run()
+ * is over, the hub when the worker died, or a failer; that party also counts the thread out of the
+ * live non-daemon threads (by the daemon flag it read before its CAS: the slot may be claimed again
+ * right after it) and wakes every joiner and the starter (start()/startAsync() wait on the word).
  *
- * A start that failed (markFailed: native id below 0) leaves its slot ENDED but not claimable until
- * its starter has seen the failure (takeFailure, in start()/startAsync()): otherwise a claim could
+ * Generations: every claim bumps the generation held in the state word's high bits. A party acting
+ * for thread `ident` reads the state word first and the ident second: if the word is
+ * STARTING/RUNNING of generation g and the ident is still `ident`, then g is that thread's
+ * generation (a later claim writes a new ident before it publishes its own word, and idents are
+ * never reused), and its CAS on the word it read fails if the slot was ended, or taken by a newer
+ * thread, in between. So a late markEnded() (the hub's, after the thread already ended itself) can
+ * never end the newer thread that took the slot.
+ *
+ * A start that failed leaves its slot FAILED (or LOST) and not claimable until its starter has seen
+ * the failure (takeFailure, in start()/startAsync(): FAILED|LOST -> ENDED): otherwise a claim could
  * take the slot first, and the starter, finding another ident there, would take its thread for one
  * that ran and ended. A starter that dies before it looks leaves that one slot unclaimable (of
  * MAX_THREADS); the hub's death ends every start anyway.
@@ -28,7 +41,9 @@ import {
   SLOT_MAILBOX,
   CLAIMING,
   ENDED,
+  FAILED,
   FREE,
+  LOST,
   G,
   MAX_THREADS,
   IDENTS_WRAPPED,
@@ -42,6 +57,7 @@ import {
   STARTING,
   nextGeneration,
   slotIndex,
+  unsetNativeId,
   stateOf,
   withState,
   writeName,
@@ -50,9 +66,16 @@ import { clearAllDocks } from "./dock.js";
 
 /**
  * @internal Test hooks (test/threads/table.test.ts): run between the reads of a table transition
- * and its CAS, and right after markEnded()'s CAS; claimFrom: the slot the next claim tries first.
+ * (markEnded, markFailed, markRunning) and its CAS, and right after the CAS that ended a thread;
+ * claimFrom: the slot the next claim tries first; failAtRun: the next start this thread makes
+ * carries RunRequest.testFailAtRun (its worker fails it between markRunning()'s reads and its CAS).
  */
-export const tableTestHooks: { beforeCas?: () => void; afterCas?: () => void; claimFrom?: number } = {};
+export const tableTestHooks: {
+  beforeCas?: () => void;
+  afterCas?: () => void;
+  claimFrom?: number;
+  failAtRun?: boolean;
+} = {};
 
 let hint = 1;
 
@@ -92,14 +115,12 @@ export function claimSlot(name: string, daemon: boolean): [number, number] {
     const w = Atomics.load(G, i);
     const s = stateOf(w);
     const claimed = nextGeneration(w, CLAIMING);
-    // (An ENDED word is final for its generation, so a failure's native id, stored before that
-    // word, is seen here; the CAS below fails if the word changed since.)
-    const unseenFailure = s === ENDED && Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID)) < 0;
-    if ((s === FREE || (s === ENDED && !unseenFailure)) && Atomics.compareExchange(G, i, w, claimed) === w) {
+    // (A FAILED or LOST slot waits for its starter to take the failure: takeFailure.)
+    if ((s === FREE || s === ENDED) && Atomics.compareExchange(G, i, w, claimed) === w) {
       hint = slot + 1;
       const ident = nextIdent();
       Atomics.store(G, slotIndex(slot, SLOT_IDENT), ident);
-      Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), 0);
+      Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), unsetNativeId(claimed));
       Atomics.store(G, slotIndex(slot, SLOT_DAEMON), daemon ? 1 : 0);
       writeName(G, slot, name);
       if (!daemon) Atomics.add(G, ALIVE_NON_DAEMON, 1);
@@ -112,18 +133,27 @@ export function claimSlot(name: string, daemon: boolean): [number, number] {
 
 /** Ends the thread `ident` in `slot` unless someone already did; returns whether this call did it. */
 export function markEnded(slot: number, ident: number): boolean {
+  return end(slot, ident, ENDED);
+}
+
+/**
+ * Moves the thread `ident` in `slot` from STARTING (or RUNNING, for ENDED) to `to` with one CAS,
+ * then counts it out of the live non-daemon threads and wakes its joiners and its starter; false
+ * (nothing done) if it is not in such a state any more, or the slot is another thread's.
+ */
+function end(slot: number, ident: number, to: number): boolean {
   const i = slotIndex(slot, SLOT_STATE);
   let daemon: number;
   for (;;) {
     const w = Atomics.load(G, i);
     const s = stateOf(w);
-    if (s !== STARTING && s !== RUNNING) return false;
+    if (s !== STARTING && (s !== RUNNING || to !== ENDED)) return false;
     if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return false;
     // Read before the CAS, which validates it: once the slot is ENDED a new thread may claim it
     // and write its own daemon flag, and the count would lose (or gain) this thread for good.
     daemon = Atomics.load(G, slotIndex(slot, SLOT_DAEMON));
     tableTestHooks.beforeCas?.();
-    if (Atomics.compareExchange(G, i, w, withState(w, ENDED)) === w) break;
+    if (Atomics.compareExchange(G, i, w, withState(w, to)) === w) break;
   }
   tableTestHooks.afterCas?.();
   Atomics.notify(G, i);
@@ -135,33 +165,47 @@ export function markEnded(slot: number, ident: number): boolean {
 }
 
 /**
- * Publishes that the thread in `slot` runs (start() returns once it sees this); false if the
- * thread is no longer starting (its start was failed meanwhile: it must not run).
+ * In the thread's worker, before it runs anything of the thread: publishes that the thread in `slot`
+ * runs, with its native id (start() returns once it sees RUNNING). False if the thread is no longer
+ * starting (its start was failed first, or its slot is another thread's): it must not run, and
+ * nothing was written.
  */
 export function markRunning(slot: number, ident: number, nativeId: number): boolean {
   const i = slotIndex(slot, SLOT_STATE);
   const w = Atomics.load(G, i);
   if (stateOf(w) !== STARTING || Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return false;
-  Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), nativeId);
-  const ran = Atomics.compareExchange(G, i, w, withState(w, RUNNING)) === w;
+  tableTestHooks.beforeCas?.();
+  // Only while the native id is unset for this generation (a worker that lost, however late, never
+  // writes into a newer thread's slot); before the CAS, so whoever sees RUNNING sees it.
+  const unset = unsetNativeId(w);
+  const native = slotIndex(slot, SLOT_NATIVE_ID);
+  if (Atomics.compareExchange(G, native, unset, nativeId) !== unset) return false;
+  if (Atomics.compareExchange(G, i, w, withState(w, RUNNING)) !== w) {
+    // Lost (failed or ended first): the slot gets its unset value back (unless it holds another's already).
+    Atomics.compareExchange(G, native, nativeId, unset);
+    return false;
+  }
   Atomics.notify(G, i);
-  return ran;
+  return true;
 }
 
-/** The native id of a thread that never started (markFailed). */
+/** The failure code of a start that failed (markFailed; its state FAILED). */
 export const START_FAILED = -1;
 /**
- * The native id of a thread handed straight to an idle worker (dock.ts) that exited before it ran a
- * line: nothing of the start was transferred, so its start() starts it again through the hub.
+ * The failure code of a thread handed straight to an idle worker (dock.ts) that exited before it
+ * ran a line (its state LOST): nothing of the start was transferred, so its start() starts it again
+ * through the hub.
  */
 export const START_LOST = -2;
 
-/** Ends a thread whose worker could not even start; its start() then throws (native id `code`, below 0). */
-export function markFailed(slot: number, ident: number, code: number = START_FAILED): void {
-  if (stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE))) !== STARTING) return;
-  if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return;
-  Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), code);
-  markEnded(slot, ident);
+/**
+ * Fails the start of thread `ident`, which no worker will run (`code` START_FAILED, or START_LOST):
+ * STARTING -> FAILED (LOST), one CAS, so that exactly one of this and the worker's markRunning()
+ * wins. True if this call failed it; false if the thread runs (or ended, or failed) already: the
+ * caller then reports no failure. Its start() throws (or, for START_LOST, starts it again).
+ */
+export function markFailed(slot: number, ident: number, code: number = START_FAILED): boolean {
+  return end(slot, ident, code === START_LOST ? LOST : FAILED);
 }
 
 /**
@@ -169,19 +213,25 @@ export function markFailed(slot: number, ident: number, code: number = START_FAI
  * taken the failure yet (takeFailure; the Thread is unstarted again from then on).
  */
 export function startFailed(slot: number, ident: number): boolean {
-  return Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident && Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID)) < 0;
+  const s = stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)));
+  return (s === FAILED || s === LOST) && Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident;
 }
 
 /**
  * In the starter of thread `ident`, after its wait: the failure code of its start (START_FAILED or
- * START_LOST), and the slot is claimable again from now on; 0 if its start did not fail.
+ * START_LOST), and the slot is claimable again from now on (FAILED|LOST -> ENDED); 0 if its start
+ * did not fail.
  */
 export function takeFailure(slot: number, ident: number): number {
+  const i = slotIndex(slot, SLOT_STATE);
+  const w = Atomics.load(G, i);
+  const s = stateOf(w);
+  if (s !== FAILED && s !== LOST) return 0;
+  // The ident after the word: a FAILED word is final until this call, so it is `ident`'s if the
+  // ident still is (a claim writes its ident only after the slot left FAILED).
   if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return 0;
-  const code = Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID));
-  if (code >= 0) return 0;
-  Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), 0);
-  return code;
+  if (Atomics.compareExchange(G, i, w, withState(w, ENDED)) !== w) return 0;
+  return s === LOST ? START_LOST : START_FAILED;
 }
 
 /**
@@ -199,8 +249,8 @@ export function markHubDead(): void {
     const s = stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)));
     if (s === STARTING || s === RUNNING) {
       const ident = Atomics.load(G, slotIndex(slot, SLOT_IDENT));
-      if (s === STARTING) markFailed(slot, ident);
-      markEnded(slot, ident);
+      // A STARTING thread's worker may mark it RUNNING first: then it is ended.
+      if (s !== STARTING || !markFailed(slot, ident)) markEnded(slot, ident);
     }
     const mailbox = slotIndex(slot, SLOT_MAILBOX);
     Atomics.add(G, mailbox, 1);

@@ -51,7 +51,14 @@ import { startFailure } from "../transport/directory.js";
 import { onThreadReset } from "../shared/thread-reset.js";
 import { awaitFirstWorker } from "./first-worker.js";
 import { ensureHub, sendToHub } from "./hub-client.js";
-import { claimSlot as claimThread, markEnded as endThread, markFailed, START_LOST, takeFailure } from "./table.js";
+import {
+  claimSlot as claimThread,
+  markEnded as endThread,
+  markFailed,
+  START_LOST,
+  tableTestHooks,
+  takeFailure,
+} from "./table.js";
 import { handToDock } from "./dock.js";
 import { locate, type SourceLocation } from "../transport/locate.js";
 import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type TargetSpec } from "../transport/target.js";
@@ -119,6 +126,8 @@ export interface RunRequest {
   isolated: boolean;
   /** @internal Test (hub's test:pauseAfterIdle): the worker pauses this long between "idle" and ending the thread. */
   testPauseMs?: number;
+  /** @internal Test (table.ts tableTestHooks.failAtRun): the worker fails this start as it marks it RUNNING. */
+  testFailAtRun?: boolean;
 }
 
 const kAdopt = Symbol("threading.adopt");
@@ -180,7 +189,7 @@ export class Thread<A extends unknown[] = any[]> {
       this.#started = true;
       this.#slot = adoption.slot;
       this.#ident = adoption.ident;
-      this.#nativeId = Atomics.load(G, slotIndex(adoption.slot, SLOT_NATIVE_ID)) || null;
+      this.#nativeId = nativeIdOf(adoption.slot);
       this.#handle = true;
       this.#origin = "";
       return;
@@ -256,9 +265,7 @@ export class Thread<A extends unknown[] = any[]> {
 
   /** The kernel thread id (Linux), set once started (null before). */
   get nativeId(): number | null {
-    if (this.#nativeId === null && this.#ident !== null) {
-      this.#nativeId = Atomics.load(G, slotIndex(this.#slot, SLOT_NATIVE_ID)) || null;
-    }
+    if (this.#nativeId === null && this.#ident !== null) this.#nativeId = nativeIdOf(this.#slot);
     return this.#nativeId;
   }
 
@@ -366,6 +373,10 @@ export class Thread<A extends unknown[] = any[]> {
     this.#ident = ident;
     request.slot = slot;
     request.ident = ident;
+    if (tableTestHooks.failAtRun) {
+      tableTestHooks.failAtRun = undefined;
+      request.testFailAtRun = true;
+    } else if (request.testFailAtRun) delete request.testFailAtRun;
     remember(-ident, this);
     const plain =
       !viaHub &&
@@ -636,5 +647,11 @@ export function getIdent(): number {
 
 /** The calling thread's kernel thread id (Linux; elsewhere a unique number). */
 export function getNativeId(): number {
-  return Atomics.load(G, slotIndex(boot.slot, SLOT_NATIVE_ID)) || boot.ident;
+  return nativeIdOf(boot.slot) ?? boot.ident;
+}
+
+/** The native id in `slot`, null while its thread has not run (the word is below 0: unsetNativeId) or is 0. */
+function nativeIdOf(slot: number): number | null {
+  const id = Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID));
+  return id > 0 ? id : null;
 }

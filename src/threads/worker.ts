@@ -1,7 +1,8 @@
 /**
  * The entry of every thread's Worker (started by the hub). It boots, tells the hub it is ready, and
  * then runs threads, one after another, as the hub sends run requests (see RunRequest in
- * thread.ts). For each: publish RUNNING (start() returns in the creator), build the thread's object
+ * thread.ts). For each: publish RUNNING (start() returns in the creator; if its start was failed
+ * first, table.ts, the thread does not run and the worker goes back to its dock or says "idle"), build the thread's object
  * (a subclass instance gets its fields copied in, without its constructor running again, as in
  * Python the object is the same), run run(), report an uncaught exception to the excepthook, then
  * finish(): send the fields back, drop the timers the thread left, and either
@@ -36,7 +37,7 @@ import { actionsLoading } from "../sync/action.js";
 import { reportException } from "./excepthook.js";
 import { beforeUserImport } from "../transport/loaders.js";
 import { installDirectOutput, writeAll } from "./output.js";
-import { markEnded, markRunning } from "./table.js";
+import { markEnded, markFailed, markRunning, tableTestHooks } from "./table.js";
 import { dropTimers, recordStartState, settle, trackTimers, untrackedSetImmediate, verdict } from "./reuse.js";
 import { resetThreadState } from "../shared/thread-reset.js";
 import { compileTarget, evaluate, type TargetSpec } from "../transport/target.js";
@@ -256,6 +257,18 @@ function parkSoon(): void {
 }
 
 /**
+ * @internal Test (RunRequest.testFailAtRun): fails the start of `request` between markRunning()'s
+ * reads and its CAS, as the hub or the starter failing it at that instant would.
+ */
+function failAtRun(request: RunRequest): void {
+  tableTestHooks.beforeCas = () => {
+    tableTestHooks.beforeCas = undefined;
+    const failed = markFailed(request.slot, request.ident);
+    writeAll(2, `threading: test hook failAtRun fired (failed: ${failed})\n`);
+  };
+}
+
+/**
  * @internal Test hooks a thread's own code sets on its worker (test/threads/dock.test.ts), each used
  * once, and said on stderr when it fires.
  */
@@ -330,13 +343,17 @@ async function run(request: RunRequest, dock?: Run["dock"]): Promise<void> {
   // Whatever the last thread's leftover code started after it ended goes.
   dropTimers();
   run.self = adoptSelf(lib.Thread as Function, adoption);
-  if (!markRunning(request.slot, request.ident, kernelThreadId) && dock) {
-    // Handed over in a dock, but failed before it ran (its start() starts it again, or raises): it
-    // must not run. Nothing of it ran: park again.
+  if (request.testFailAtRun) failAtRun(request);
+  if (!markRunning(request.slot, request.ident, kernelThreadId)) {
+    // Its start was failed first (its start() raises, or starts it again; table.ts: one of RUNNING
+    // and FAILED wins): it must not run. Nothing of it ran: back to the dock, or to the hub.
     run.over = true;
     running = undefined;
-    if (reset()) parkAgain(dock);
-    parkSoon();
+    request.copyBack?.close();
+    if (dock) {
+      if (reset()) parkAgain(dock);
+      parkSoon();
+    } else if (reset()) control?.postMessage("idle");
     return;
   }
   // Count what exists before the thread's own code runs (after RUNNING: its start() returns sooner).

@@ -110,9 +110,18 @@ function pumpReplies(): void {
   const port = boot.hubPort;
   if (port === null) return;
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
-    const reply = m.message as { type?: string; ident: number; reason: string; ref: number; buffer: SharedArrayBuffer };
-    if (reply.type === "start-failed") startFailures.set(reply.ident, reply.reason);
-    else arrived.set(reply.ref, reply.buffer);
+    const reply = m.message as {
+      type?: string;
+      ident: number;
+      reason: string | null;
+      ref: number;
+      buffer: SharedArrayBuffer;
+    };
+    // (A null reason: the hub lost that start's slot to another party, table.ts markFailed.)
+    if (reply.type === "start-failed") {
+      if (reply.reason === null) startFailures.delete(reply.ident);
+      else startFailures.set(reply.ident, reply.reason);
+    } else arrived.set(reply.ref, reply.buffer);
   }
 }
 

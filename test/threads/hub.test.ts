@@ -130,6 +130,58 @@ test("a Worker that cannot be made fails only that start(); the Thread can be st
   );
 });
 
+test("a start failed as its worker begins to run it: the worker does not run it, every wait ends", T, () => {
+  // tableTestHooks.failAtRun: the worker fails the start between markRunning()'s reads and its CAS,
+  // as the hub, or a starter whose hub never came up, would at that instant. One of RUNNING and
+  // FAILED wins (table.ts): before, the worker's native id overwrote the failure and start()
+  // returned for a thread that never ran (through a dock), or the target ran anyway (through the hub).
+  const r = runChild(
+    `
+    import { Thread } from "threading";
+    import { tableTestHooks } from "${internal}";
+    const warm = new Thread({ target: () => {} });
+    warm.start();
+    warm.join();
+    const outcome = (e, x) =>
+      [e ? e.name : "started?!", e?.message.startsWith("can't start new thread:"), String(x.ident), x.isAlive()].join(" ");
+    // A plain start (handed to a parked worker): start().
+    tableTestHooks.failAtRun = true;
+    const t = new Thread({ name: "t", target: () => console.log("t ran") });
+    let err;
+    try { t.start(); } catch (e) { err = e; }
+    console.log("start", outcome(err, t));
+    // startAsync(), with a join() blocking meanwhile.
+    tableTestHooks.failAtRun = true;
+    const a = new Thread({ name: "a", target: () => console.log("a ran") });
+    const started = a.startAsync();
+    // (Unless startAsync() saw the failure before its first await: the Thread is unstarted then.)
+    if (a.ident !== null) a.join();
+    err = undefined;
+    try { await started; } catch (e) { err = e; }
+    console.log("startAsync", outcome(err, a));
+    // Through the hub: a subclass (its fields come back on a port).
+    class S extends Thread {
+      constructor() { super({ name: "s" }); this.x = 1; }
+      run() { console.log("s ran"); }
+    }
+    tableTestHooks.failAtRun = true;
+    const s = new S();
+    err = undefined;
+    try { s.start(); } catch (e) { err = e; }
+    console.log("hub", outcome(err, s));
+    // Each starts again (the workers that lost them went back to their dock or to the hub).
+    for (const x of [t, a, s]) { x.start(); x.join(); }
+  `,
+    30_000,
+  );
+  assert.equal(r.status, 0, `exit hung or failed: ${r.stderr}`);
+  assert.equal(
+    r.stdout,
+    "start RuntimeError true null false\nstartAsync RuntimeError true null false\nhub RuntimeError true null false\nt ran\na ran\ns ran\n",
+  );
+  assert.equal(r.stderr.match(/test hook failAtRun fired \(failed: true\)/g)?.length, 3, r.stderr);
+});
+
 test("a failed start is reported even when another thread would take its slot before the starter looks", T, () => {
   // The slot of a failed start stays unclaimable until its starter has seen the failure: before,
   // a claim could take it first, and startAsync() resolved as if the thread had run and ended.
