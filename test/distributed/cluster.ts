@@ -79,6 +79,21 @@ export interface RedisOptions {
   tls?: Certs;
 }
 
+let setpriv: boolean | undefined;
+
+/**
+ * Spawns `command` so that it ends with this process, also when this process is killed (a test file
+ * the runner kills for a timeout would otherwise leave its redis-server running): through util-linux's
+ * `setpriv --pdeathsig TERM`, which then execs it (same pid), where that exists (Linux); plainly elsewhere.
+ */
+function withParentDeath(command: string, args: string[]): ChildProcess {
+  setpriv ??= spawnSync("setpriv", ["--version"]).status === 0;
+  const stdio: ["ignore", "pipe", "pipe"] = ["ignore", "pipe", "pipe"];
+  return setpriv
+    ? spawn("setpriv", ["--pdeathsig", "TERM", command, ...args], { stdio })
+    : spawn(command, args, { stdio });
+}
+
 /** A redis-server with an append-only file (so a restart keeps the queue), on a free port. */
 export async function startRedis(options: RedisOptions = {}): Promise<Redis> {
   const port = await freePort();
@@ -90,11 +105,19 @@ export async function startRedis(options: RedisOptions = {}): Promise<Redis> {
   if (tls) listen.push("--tls-ca-cert-file", tls.ca, "--tls-auth-clients", "yes");
   let proc: ChildProcess;
   const launch = async () => {
-    proc = spawn(
-      "redis-server",
-      [...listen, "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--save", "", ...(options.args ?? [])],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const argv = [
+      ...listen,
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--appendonly",
+      "yes",
+      "--save",
+      "",
+      ...(options.args ?? []),
+    ];
+    proc = withParentDeath("redis-server", argv);
     await waitForLine(proc, /Ready to accept connections|ready to accept/i, "redis-server");
   };
   const halt = () =>
