@@ -576,13 +576,22 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       const s = this.#stripe();
       if (this.#depth[s] === 0) {
         const h = this.#heap;
-        if (acquire(h.i32, base(s) + Stripe.LOCK) !== Got.ACQUIRED) this.#repair(s);
+        const b = base(s);
+        if (acquire(h.i32, b + Stripe.LOCK) !== Got.ACQUIRED) this.#repair(s);
+        h.fresh();
+        // (setInPlace cannot throw: no try/finally on the common path, whose release is inlined)
+        const found = setInPlace(h, b, value);
+        if (found === 0) {
+          const i32 = h.i32;
+          if (TSO && ((i32[b + Stripe.LOCK] as number) & 1) === 0) i32[b + Stripe.LOCK] = 0;
+          else release(i32, b + Stripe.LOCK);
+          return this;
+        }
         try {
-          h.fresh();
-          const found = setInPlace(h, base(s), value);
-          if (found !== 0) this.#storeNumber(s, found, value);
+          if (found === CORRUPT) throw new RuntimeError("SharedDict: corrupt index"); // (Stripe.USED < cap: never)
+          this.#storeNumber(s, found, value);
         } finally {
-          release(h.i32, base(s) + Stripe.LOCK);
+          release(h.i32, b + Stripe.LOCK);
         }
         return this;
       }
@@ -918,7 +927,9 @@ function probeHeld(i32: Int32Array, w: number, cap: number): number {
 /**
  * set()'s common case, the stripe at word `b` locked: when the current key is there with an inline
  * number and this is x86 (mem.ts TSO), writes `x` in place (one 8-byte store, see #storeNumber) and
- * returns 0; else returns #findHeld's answer. (probeHeld and #storeNumber in one function: no calls.)
+ * returns 0; else returns #findHeld's answer (CORRUPT for an index without a free slot, which
+ * Stripe.USED < cap rules out). It does not throw. (probeHeld and #storeNumber in one function: no
+ * calls; the probe loop is probeHeld's, duplicated so that the common case is one function.)
  */
 function setInPlace(h: Heap, b: number, x: number): number {
   const i32 = h.i32;
@@ -946,6 +957,8 @@ function setInPlace(h: Heap, b: number, x: number): number {
     h.f64[(e + Entry.NUM_AT) >> 3] = x;
     return 0;
   }
-  if (firstFree === 0) throw new RuntimeError("SharedDict: corrupt index"); // (Stripe.USED < cap: never)
-  return firstFree;
+  return firstFree !== 0 ? firstFree : CORRUPT;
 }
+
+/** What setInPlace returns for an index with no free slot (never a slot's word index: Stripe.USED < cap). */
+const CORRUPT = 1;

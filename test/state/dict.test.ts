@@ -159,6 +159,56 @@ test("SharedDict: 4 threads x 5000 word-count updates give exact totals", T, () 
   assert.equal([...counts.keys()].length, counts.size);
 });
 
+test("SharedDict: writers that wait for a stripe held long are woken, with exact totals (sets and updates)", T, () => {
+  // Every 50th update holds the key's stripe for ~2 ms (fn spins), so the other threads exhaust their
+  // spin and sleep on the lock word (waiters bit); the rest are short sets and updates, whose releases
+  // are plain stores on x86 when nobody waits (guard.ts). No update may be lost, no writer left asleep.
+  const d = new SharedDict<string, number>([["n", 0]]);
+  const M = 1500;
+  const threads = [0, 1, 2].map(
+    (k) =>
+      new Thread({
+        target: (d: SharedDict<string, number>, k: number, m: number) => {
+          for (let i = 0; i < m; i++) {
+            d.update("n", (n) => {
+              if (i % 50 === 0) for (const t0 = performance.now(); performance.now() - t0 < 2; );
+              return (n as number) + 1;
+            });
+            d.set(`own-${k}`, i);
+            d.set("last", k);
+            d.update(`count-${k}`, (n) => (n ?? 0) + 1);
+          }
+        },
+        args: [d, k, M],
+      }),
+  );
+  for (const t of threads) t.start();
+  // meanwhile this thread holds "n"'s stripe for 0.2 s inside update: writers of that stripe sleep
+  d.update("n", (n) => {
+    const t0 = performance.now();
+    while (performance.now() - t0 < 200);
+    return (n as number) + 1;
+  });
+  for (const t of threads) t.join();
+  assert.equal(d.get("n"), 3 * M + 1);
+  for (const k of [0, 1, 2]) {
+    assert.equal(d.get(`own-${k}`), M - 1);
+    assert.equal(d.get(`count-${k}`), M);
+  }
+  assert.ok([0, 1, 2].includes(d.get("last") as number));
+  // a writer asleep on a held stripe is woken by the release (notify), then writes
+  const w = new SharedDict<string, number>([["x", 0]]);
+  const t = new Thread({ target: (w: SharedDict<string, number>) => w.set("x", 2), args: [w] });
+  w.update("x", () => {
+    t.start();
+    const t0 = performance.now();
+    while (performance.now() - t0 < 300); // t exhausts its spin and sleeps
+    return 1;
+  });
+  t.join();
+  assert.equal(w.get("x"), 2);
+});
+
 test("SharedDict: a stripe lock left by a dead thread is recovered; the dict stays usable", T, () => {
   const d = new SharedDict<string, number>([["x", 1]]);
   // The thread takes x's stripe lock and opens a write (sequence odd), then ends without releasing:
