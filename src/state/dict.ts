@@ -76,7 +76,7 @@
  */
 import { KeyError, RuntimeError } from "../errors.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
-import { acquire, advance, beginWrite, endWrite, Got, recoverSeq, release } from "./guard.js";
+import { acquire, advance, beginWrite, endWrite, Got, myLockValue, recoverSeq, release } from "./guard.js";
 import { CLASSES, Heap } from "./heap.js";
 import { key, keyAt, keyOf, strKeyOf } from "./key.js";
 import { ld, st, TSO } from "./mem.js";
@@ -574,10 +574,16 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       // without validation; and when this thread does not hold the stripe already (inside update's
       // fn), no hold count: no user code runs before the release
       const s = this.#stripe();
-      if (this.#depth[s] === 0) {
-        const h = this.#heap;
-        const b = base(s);
+      const h = this.#heap;
+      const b = base(s);
+      // the lock's CAS first: it fails when this thread holds the stripe already (then the hold
+      // count is > 0 and the re-entrant path below runs), so the common case reads no hold count
+      let taken = Atomics.compareExchange(h.i32, b + Stripe.LOCK, 0, myLockValue()) === 0;
+      if (!taken && this.#depth[s] === 0) {
         if (acquire(h.i32, b + Stripe.LOCK) !== Got.ACQUIRED) this.#repair(s);
+        taken = true;
+      }
+      if (taken) {
         h.fresh();
         // (setInPlace cannot throw: no try/finally on the common path, whose release is inlined)
         const found = setInPlace(h, b, value);

@@ -112,6 +112,17 @@ test("SharedDict: update's fn may use the dict (other keys, even its own stripe)
   assert.equal(got, 2016);
   assert.equal(d.get("total"), 2016);
   assert.equal(d.get("side"), 1);
+  // numbers set from fn, into every stripe (256 keys) and into the very key being updated: the
+  // lock's CAS fails for the stripe this thread holds, and the re-entrant path stores them
+  const again = d.update("total", (old) => {
+    for (let i = 0; i < 256; i++) d.set(`n${i}`, i + 0.5);
+    d.set("total", -1);
+    assert.equal(d.get("total"), -1);
+    return (old as number) + 1;
+  });
+  assert.equal(again, 2017);
+  assert.equal(d.get("total"), 2017);
+  for (let i = 0; i < 256; i++) assert.equal(d.get(`n${i}`), i + 0.5);
 });
 
 test("SharedDict: shared objects in values stay shared, also across threads", T, () => {
