@@ -34,7 +34,7 @@ import v8 from "node:v8";
 import { decode } from "../transport/decode.js";
 import { exportBuffer, importBuffer } from "../transport/directory.js";
 import { encode } from "../transport/encode.js";
-import { decodePlain, encodePlain, writtenWords } from "./plain.js";
+import { decodePlain, encodePlain, encodeShortString, writtenWords } from "./plain.js";
 
 export const T_NUM = 1;
 export const T_CONST = 2;
@@ -44,7 +44,7 @@ export const T_LARGE = 5;
 export const T_SKIP = 6;
 export const T_PLAIN = 7;
 
-/** Strings up to this many units go through the plain codec (intern table on decode). */
+/** Strings up to this many units go through the plain codec (plain.ts encodeShortString). */
 const PLAIN_STR = 32;
 
 /** Items whose encoded form is larger than this many bytes are stored out of line (own buffer). */
@@ -102,7 +102,14 @@ export function stage(value: unknown, st: Staged, keep = false): void {
       st.size = 16;
       return;
     case "string":
-      if (value.length <= PLAIN_STR) break;
+      if (value.length <= PLAIN_STR) {
+        const bytes = encodeShortString(value);
+        st.tag = T_PLAIN;
+        st.len = bytes;
+        st.size = 8 + bytes;
+        st.words = keep ? writtenWords().slice(0, bytes >> 2) : writtenWords();
+        return;
+      }
       if (value.length <= LARGE_BYTES / 2) {
         st.tag = T_STR;
         st.str = value;

@@ -28,9 +28,11 @@
  *                           key: one word `length << 1 | twoByte`, then its bytes as STR1/STR2),
  *                           then the values in the keys' order
  *
- * Decoding reads the words of a record already copied out of shared memory (readRecord). Short
- * strings (keys above all) go through a small per-thread intern table, so a repeated key or value
- * costs a hash and a compare instead of an allocation.
+ * Decoding reads the words of a record already copied out of shared memory (readRecord). One-byte
+ * strings up to 12 units are made by String.fromCharCode (a flat string, no native call); other
+ * strings up to 24 units go through a small per-thread intern table, so a repeated one costs a
+ * hash and a compare instead of an allocation (keys are read once per shape: see Shapes). The
+ * encoder writes one-byte units four to a word.
  *
  * Shapes: objects of one shape (the same keys in the same order) are the common case — a stream of
  * records, results, messages. The encoder keeps the key blocks it wrote last per shape (a small
@@ -143,6 +145,19 @@ export function encodePlain(value: unknown, limit: number): number {
   return w.pos * 4;
 }
 
+/**
+ * encodePlain() of a short string item (codec.ts passes at most 32 units): the same words,
+ * without the walk's set-up (no object can be met, so nothing is remembered).
+ */
+export function encodeShortString(s: string): number {
+  const w = writer;
+  w.pos = 0;
+  w.limit = 16 + 2 * s.length;
+  putString(w, s, true);
+  if ((w.pos & 1) === 1) w.i32[w.pos++] = 0;
+  return w.pos * 4;
+}
+
 /** The words encodePlain() wrote (a view on this thread's scratch; copy it to keep it). */
 export function writtenWords(): Int32Array {
   return writer.i32;
@@ -155,21 +170,31 @@ function putString(w: Writer, s: string, tagged: boolean): boolean {
   if (n <= SHORT) {
     if (!w.room(head + ((n + 1) >> 1))) return false;
     const start = w.pos + head;
-    const u8 = w.u8;
-    let at = start * 4;
-    let wide = false;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 255) {
-        wide = true;
-        break;
-      }
-      u8[at++] = c;
+    // One-byte units, four to a word (the last word padded with zeros), until a wider one
+    const i32 = w.i32;
+    let wide = 0;
+    let i = 0;
+    let at = start;
+    for (; i + 4 <= n; i += 4) {
+      const c0 = s.charCodeAt(i);
+      const c1 = s.charCodeAt(i + 1);
+      const c2 = s.charCodeAt(i + 2);
+      const c3 = s.charCodeAt(i + 3);
+      wide |= c0 | c1 | c2 | c3;
+      i32[at++] = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
     }
-    if (!wide) {
-      while ((at & 3) !== 0) u8[at++] = 0;
-      w.i32[w.pos] = tagged ? K_STR1 | (n << 4) : n << 1;
-      w.pos = at >> 2;
+    if (i < n) {
+      let word = 0;
+      for (let b = 0; i < n; i++, b += 8) {
+        const c = s.charCodeAt(i);
+        wide |= c;
+        word |= c << b;
+      }
+      i32[at++] = word;
+    }
+    if (wide < 256) {
+      i32[w.pos] = tagged ? K_STR1 | (n << 4) : n << 1;
+      w.pos = at;
       return true;
     }
     const u16 = w.u16;
@@ -372,12 +397,76 @@ export function decodePlain(s: PlainSource): unknown {
   return get();
 }
 
+/** One-byte strings up to this many units are made by String.fromCharCode (chars()), not interned. */
+const CHARS_MAX = 12;
+const fromCharCode = String.fromCharCode;
+
+/**
+ * The one-byte string of `n` (1..CHARS_MAX) units at byte `at` of `u`: String.fromCharCode with a
+ * fixed number of arguments makes a short flat string without a native call (~10 ns; a Buffer
+ * slice costs ~40, an intern-table hit ~35 for 8 units).
+ */
+function chars(u: Buffer, at: number, n: number): string {
+  switch (n) {
+    case 1:
+      return fromCharCode(u[at] as number);
+    case 2:
+      return fromCharCode(u[at] as number, u[at + 1] as number);
+    case 3:
+      return fromCharCode(u[at] as number, u[at + 1] as number, u[at + 2] as number);
+    case 4:
+      return fromCharCode(u[at] as number, u[at + 1] as number, u[at + 2] as number, u[at + 3] as number);
+    case 5:
+      return fromCharCode(
+        u[at] as number,
+        u[at + 1] as number,
+        u[at + 2] as number,
+        u[at + 3] as number,
+        u[at + 4] as number,
+      );
+    case 6:
+      return fromCharCode(
+        u[at] as number,
+        u[at + 1] as number,
+        u[at + 2] as number,
+        u[at + 3] as number,
+        u[at + 4] as number,
+        u[at + 5] as number,
+      );
+    case 7:
+      return fromCharCode(
+        u[at] as number,
+        u[at + 1] as number,
+        u[at + 2] as number,
+        u[at + 3] as number,
+        u[at + 4] as number,
+        u[at + 5] as number,
+        u[at + 6] as number,
+      );
+    case 8:
+      return fromCharCode(
+        u[at] as number,
+        u[at + 1] as number,
+        u[at + 2] as number,
+        u[at + 3] as number,
+        u[at + 4] as number,
+        u[at + 5] as number,
+        u[at + 6] as number,
+        u[at + 7] as number,
+      );
+    default:
+      // 9..12: eight units, then the rest (below 13 units V8 concatenates into a flat string)
+      return chars(u, at, 8) + chars(u, at + 8, n - 8);
+  }
+}
+
 /** A string of `n` units at byte `at` (one byte a unit, or two when `wide`). */
 function readString(n: number, wide: boolean): string {
   const s = src;
   const at = rpos * 4;
   rpos += wide ? (n + 1) >> 1 : (n + 3) >> 2;
   if (n === 0) return "";
+  if (n <= CHARS_MAX && !wide) return chars(s.u8, at, n);
   if (n > INTERN_MAX) return wide ? ucs2.call(s.u8, at, at + n * 2) : latin1.call(s.u8, at, at + n);
   let hash = n;
   if (wide) {

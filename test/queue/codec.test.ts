@@ -66,6 +66,34 @@ test("plain values (objects, arrays, numbers, strings, bigints, ...) decode deep
   );
 });
 
+test("short strings, alone and as keys and values: every length 0..40, one-byte (also 128-255) or with a wider unit at each position", () => {
+  // (one-byte units are written four to a word and read back by String.fromCharCode up to 12
+  // units: plain.ts putString / chars; a wider unit anywhere switches the whole string to UTF-16)
+  const strings: string[] = [];
+  for (let n = 0; n <= 40; n++) {
+    let ascii = "";
+    let high = "";
+    for (let i = 0; i < n; i++) {
+      ascii += String.fromCharCode(32 + ((i * 7) % 95));
+      high += String.fromCharCode(i % 2 === 0 ? 255 - i : i);
+    }
+    strings.push(ascii, high);
+    for (let at = 0; at < n; at++) {
+      for (const wide of ["\u0100", "\u20ac", "\ud800", "\uffff"])
+        strings.push(ascii.slice(0, at) + wide + ascii.slice(at + 1));
+    }
+  }
+  for (const s of strings) {
+    const alone = roundTrip(s);
+    assert.equal(alone.value, s);
+    assert.equal(roundTrip(s, true).value, s);
+    const obj = { [s]: s, k: [s, s] };
+    assert.deepStrictEqual(roundTrip(obj).value, obj);
+  }
+  // the same strings again: decoded from the caches of shapes seen before
+  for (const s of strings) assert.deepStrictEqual(roundTrip({ [s]: s }).value, { [s]: s });
+});
+
 test("plain values also round-trip when kept across an await (putAsync) and through a real queue", async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(plain, { maxLength: 20 }), async (items) => {
