@@ -83,6 +83,24 @@ export function functionExpression(fn: Function, what: string, text?: string): s
   throw new TypeError(`${what} cannot be sent to another thread: its source does not parse on its own`);
 }
 
+/** Function targets described (describeTarget), by check, file, name and source: read-only, shared by every request. */
+const described = new Map<string, TargetSpec>();
+
+/** describeTarget() of a function whose source (Function.prototype.toString) is `raw`. */
+function describeFunction(target: Function, raw: string, where: string, base: string, check: boolean): TargetSpec {
+  let source = functionExpression(target, where, raw);
+  if (check) checkFreeNames(source, where, ownName(target.name));
+  const spec: TargetSpec = { kind: "function", source, name: target.name, base };
+  const found = locate(target, raw, base);
+  if (found) {
+    // Laid out as in the user's file; functionExpression() may put `function ` before a method.
+    source = functionExpression(target, where, found.source);
+    const column = Math.max(1, found.location.column - (source.length - found.source.length));
+    Object.assign(spec, { source, location: { ...found.location, column } });
+  }
+  return spec;
+}
+
 /**
  * Describes `target` for sending; `where` names it in errors. A function target whose source uses
  * names the thread will not have is a TypeError naming them (checkFreeNames), unless `check` is
@@ -90,17 +108,16 @@ export function functionExpression(fn: Function, what: string, text?: string): s
  */
 export function describeTarget(target: unknown, where: string, base = callerFile(), check = true): TargetSpec {
   if (typeof target === "function") {
-    let source = functionExpression(target, where);
-    if (check) checkFreeNames(source, where, ownName(target.name));
-    const spec: TargetSpec = { kind: "function", source, name: target.name, base };
+    // A loop starting threads with one inline arrow describes the same source again and again: its
+    // spec depends only on the source text, the name, the file and the check (locate() too keys its
+    // guess by file and source), so it is made once (two compiles of the source, the location).
     const raw = Function.prototype.toString.call(target);
-    const found = locate(target, raw, base);
-    if (found) {
-      // Laid out as in the user's file; functionExpression() may put `function ` before a method.
-      source = functionExpression(target, where, found.source);
-      const column = Math.max(1, found.location.column - (source.length - found.source.length));
-      Object.assign(spec, { source, location: { ...found.location, column } });
-    }
+    const key = `${check ? "1" : "0"}${base}\u0000${target.name}\u0000${raw}`;
+    const known = described.get(key);
+    if (known !== undefined) return known;
+    const spec = describeFunction(target, raw, where, base, check);
+    if (described.size >= 256) described.clear();
+    described.set(key, spec);
     return spec;
   }
   if (isModuleTarget(target)) {
