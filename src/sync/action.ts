@@ -18,6 +18,11 @@ type Fn = (...args: unknown[]) => unknown;
 const loading = new Set<Promise<unknown>>();
 
 /** Settles once every action this thread has started loading is ready (or failed). */
+/** True while some action is loading (actionsLoading() would wait). */
+export function actionsPending(): boolean {
+  return loading.size > 0;
+}
+
 export async function actionsLoading(): Promise<void> {
   while (loading.size > 0) await Promise.allSettled([...loading]);
 }

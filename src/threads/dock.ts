@@ -248,13 +248,14 @@ export interface Parking {
 }
 
 /**
- * In a worker parked at `place`: sleeps until a starter hands it a request, and returns it (with
- * the dock's BUSY word, which the worker hands back to repark() or leave()), after recording its
- * thread as the dock's last; or returns null once the dock is no longer its own (another
+ * In a worker parked at `place`: sleeps until a starter hands it a start, and returns its thread
+ * and the dock's BUSY word (which the worker hands back to repark() or leave()), after recording
+ * the thread as the dock's last (the worker marks it RUNNING before it reads the request:
+ * handedRequest()); or returns null once the dock is no longer its own (another
  * generation: the hub took it out, its message waits in the event loop; or the worker was told of a
  * dock that the hub had taken back already).
  */
-export function park<R>(place: Parking): { request: R; busy: bigint } | null {
+export function park(place: Parking): Handed | null {
   const { dock } = place;
   const i = wordAt(dock);
   for (;;) {
@@ -270,14 +271,31 @@ export function park<R>(place: Parking): { request: R; busy: bigint } | null {
         if (Atomics.compareExchange(G64, i, w, back) === w) place.gen = genOf(back);
       }
     } else if (state === BUSY) {
-      Atomics.store(G64, i + 1, payload(w));
-      const a = area(dock);
-      const length = new DataView(a.buffer, a.byteOffset, 4).getUint32(0);
-      return { request: deserialize(a.subarray(4, 4 + length)) as R, busy: w };
+      const bits = payload(w);
+      Atomics.store(G64, i + 1, bits);
+      const [slot, ident] = threadOf(bits);
+      return { busy: w, slot, ident };
     } else {
       return null;
     }
   }
+}
+
+/** A start handed over in a dock: the dock's BUSY word, and its thread (the request: handedRequest()). */
+export interface Handed {
+  busy: bigint;
+  slot: number;
+  ident: number;
+}
+
+/**
+ * In a worker that park() returned a start to: the request written in `dock` (readable while the
+ * dock is BUSY, until the worker itself moves it on: repark() or leave()).
+ */
+export function handedRequest<R>(dock: number): R {
+  const a = area(dock);
+  const length = new DataView(a.buffer, a.byteOffset, 4).getUint32(0);
+  return deserialize(a.subarray(4, 4 + length)) as R;
 }
 
 /**

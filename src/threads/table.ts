@@ -67,15 +67,9 @@ import { clearAllDocks } from "./dock.js";
 /**
  * @internal Test hooks (test/threads/table.test.ts): run between the reads of a table transition
  * (markEnded, markFailed, markRunning) and its CAS, and right after the CAS that ended a thread;
- * claimFrom: the slot the next claim tries first; failAtRun: the next start this thread makes
- * carries RunRequest.testFailAtRun (its worker fails it between markRunning()'s reads and its CAS).
+ * claimFrom: the slot the next claim tries first.
  */
-export const tableTestHooks: {
-  beforeCas?: () => void;
-  afterCas?: () => void;
-  claimFrom?: number;
-  failAtRun?: boolean;
-} = {};
+export const tableTestHooks: { beforeCas?: () => void; afterCas?: () => void; claimFrom?: number } = {};
 
 let hint = 1;
 

@@ -51,14 +51,7 @@ import { startFailure } from "../transport/directory.js";
 import { onThreadReset } from "../shared/thread-reset.js";
 import { awaitFirstWorker } from "./first-worker.js";
 import { ensureHub, sendToHub } from "./hub-client.js";
-import {
-  claimSlot as claimThread,
-  markEnded as endThread,
-  markFailed,
-  START_LOST,
-  tableTestHooks,
-  takeFailure,
-} from "./table.js";
+import { claimSlot as claimThread, markEnded as endThread, markFailed, START_LOST, takeFailure } from "./table.js";
 import { handToDock } from "./dock.js";
 import { locate, type SourceLocation } from "../transport/locate.js";
 import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type TargetSpec } from "../transport/target.js";
@@ -126,11 +119,11 @@ export interface RunRequest {
   isolated: boolean;
   /** @internal Test (hub's test:pauseAfterIdle): the worker pauses this long between "idle" and ending the thread. */
   testPauseMs?: number;
-  /** @internal Test (table.ts tableTestHooks.failAtRun): the worker fails this start as it marks it RUNNING. */
-  testFailAtRun?: boolean;
 }
 
 const kAdopt = Symbol("threading.adopt");
+/** Sets a Thread's target and arguments (from the class's static block: it reaches the private fields). */
+let setRunOf: (t: Thread, target: unknown, args: unknown[]) => void;
 /** How long start() waits for the hub to come up before it reports that it could not (ms). */
 const HUB_BOOT_TIMEOUT_MS = 30_000;
 const HUB_CHECK_MS = 1_000;
@@ -373,10 +366,6 @@ export class Thread<A extends unknown[] = any[]> {
     this.#ident = ident;
     request.slot = slot;
     request.ident = ident;
-    if (tableTestHooks.failAtRun) {
-      tableTestHooks.failAtRun = undefined;
-      request.testFailAtRun = true;
-    } else if (request.testFailAtRun) delete request.testFailAtRun;
     remember(-ident, this);
     const plain =
       !viaHub &&
@@ -576,12 +565,21 @@ export class Thread<A extends unknown[] = any[]> {
   }
 
   static {
+    setRunOf = (t, target, args) => {
+      t.#target = target as never;
+      t.#args = args;
+    };
     libraryClasses.set(Thread, "Thread");
     registerKind("Thread", (record) => {
       const meta = record.meta as { slot: number; name: string; daemon: boolean };
       return handleFor(meta.slot, -record.id, meta.name, meta.daemon);
     });
   }
+}
+
+/** In a thread's worker: gives its own object (adoptSelf) the target and arguments that run() calls. */
+export function setRun(t: Thread, target: unknown, args: unknown[]): void {
+  setRunOf(t, target, args);
 }
 
 /** What a run request moves rather than copies. */

@@ -33,7 +33,7 @@ import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { boot } from "../shared/runtime.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
-import { actionsLoading } from "../sync/action.js";
+import { actionsLoading, actionsPending } from "../sync/action.js";
 import { reportException } from "./excepthook.js";
 import { beforeUserImport } from "../transport/loaders.js";
 import { installDirectOutput, writeAll } from "./output.js";
@@ -41,8 +41,8 @@ import { markEnded, markFailed, markRunning, tableTestHooks } from "./table.js";
 import { dropTimers, recordStartState, settle, trackTimers, untrackedSetImmediate, verdict } from "./reuse.js";
 import { resetThreadState } from "../shared/thread-reset.js";
 import { compileTarget, evaluate, type TargetSpec } from "../transport/target.js";
-import { leave, type Parking, park, parkFirst, repark } from "./dock.js";
-import { adoptSelf, libraryClasses, type RunRequest, type Thread } from "./thread.js";
+import { handedRequest, leave, type Parking, park, parkFirst, repark } from "./dock.js";
+import { adoptSelf, libraryClasses, type RunRequest, setRun, type Thread } from "./thread.js";
 
 installDirectOutput();
 trackTimers();
@@ -246,33 +246,57 @@ function parkSoon(): void {
   untrackedSetImmediate(() => {
     if (parked === null || running !== undefined) return;
     const place = parked;
-    const handed = park<RunRequest>(place);
+    const handed = park(place);
     if (handed === null) {
       if (parked === place) parked = null;
       return;
     }
     if (testHook("exitOnClaim")) realExit(1);
-    void run(handed.request, { index: place.dock, busy: handed.busy });
+    const dock = { index: place.dock, busy: handed.busy };
+    // RUNNING first, before the request is even read: its start() returns while this worker goes on.
+    if (!publishRunning(handed.slot, handed.ident)) {
+      // Its start was failed first (table.ts: one of RUNNING and FAILED wins; its start() raises,
+      // or starts it again): it must not run. Nothing of it was touched: park again.
+      parkAgain(dock);
+      parkSoon();
+      return;
+    }
+    let request: RunRequest;
+    try {
+      request = handedRequest<RunRequest>(place.dock);
+    } catch (e) {
+      // (Never seen: the starter wrote it with v8.serialize.) The thread ends without running.
+      writeAll(2, `threading: a thread's start could not be read: ${e instanceof Error ? e.message : String(e)}\n`);
+      markEnded(handed.slot, handed.ident);
+      parkAgain(dock);
+      parkSoon();
+      return;
+    }
+    void run(request, dock);
   });
 }
 
 /**
- * @internal Test (RunRequest.testFailAtRun): fails the start of `request` between markRunning()'s
- * reads and its CAS, as the hub or the starter failing it at that instant would.
+ * markRunning() for thread `ident` in `slot` on this worker; false if its start was failed first.
+ * Test hook failAtRun: the start is failed between markRunning()'s reads and its CAS, as the hub
+ * or a starter failing it at that instant would.
  */
-function failAtRun(request: RunRequest): void {
-  tableTestHooks.beforeCas = () => {
-    tableTestHooks.beforeCas = undefined;
-    const failed = markFailed(request.slot, request.ident);
-    writeAll(2, `threading: test hook failAtRun fired (failed: ${failed})\n`);
-  };
+function publishRunning(slot: number, ident: number): boolean {
+  if (testHook("failAtRun")) {
+    tableTestHooks.beforeCas = () => {
+      tableTestHooks.beforeCas = undefined;
+      const failed = markFailed(slot, ident);
+      writeAll(2, `threading: test hook failAtRun: failed ${failed}\n`);
+    };
+  }
+  return markRunning(slot, ident, kernelThreadId);
 }
 
 /**
- * @internal Test hooks a thread's own code sets on its worker (test/threads/dock.test.ts), each used
- * once, and said on stderr when it fires.
+ * @internal Test hooks a thread's own code sets on its worker (test/threads/dock.test.ts,
+ * hub.test.ts), each used once, and said on stderr when it fires.
  */
-function testHook(name: "exitOnClaim" | "exitAfterRepark"): boolean {
+function testHook(name: "exitOnClaim" | "exitAfterRepark" | "failAtRun"): boolean {
   const hooks = (globalThis as Record<symbol, Record<string, boolean> | undefined>)[
     Symbol.for("threading.test.worker")
   ];
@@ -325,6 +349,10 @@ async function compile(spec: TargetSpec): Promise<Target> {
   return fn;
 }
 
+/**
+ * Runs the thread of `request`: one handed over in `dock` is RUNNING already (parkSoon()); one
+ * from the hub is marked RUNNING here first.
+ */
 async function run(request: RunRequest, dock?: Run["dock"]): Promise<void> {
   if (running !== undefined) {
     // The hub hands a worker a thread only once it has said "idle", a starter only once it is
@@ -333,37 +361,34 @@ async function run(request: RunRequest, dock?: Run["dock"]): Promise<void> {
     realExit(70);
     return;
   }
+  if (dock === undefined) {
+    // A start through the hub: the hub has taken this worker out of any dock.
+    parked = null;
+    if (!publishRunning(request.slot, request.ident)) {
+      // Its start was failed first (its start() raises; table.ts: one of RUNNING and FAILED wins):
+      // it must not run. Nothing of it ran: back to the hub.
+      request.copyBack?.close();
+      control?.postMessage("idle");
+      return;
+    }
+  }
   const run: Run = { request, self: undefined, over: false, dock };
   running = run;
-  // A start through the hub: the hub has taken this worker out of any dock.
-  if (dock === undefined) parked = null;
   boot.slot = request.slot;
   boot.ident = request.ident;
   const adoption = { slot: request.slot, ident: request.ident, name: request.name, daemon: request.daemon };
   // Whatever the last thread's leftover code started after it ended goes.
   dropTimers();
+  // The thread's object exists before any of its code (a module target's top level) runs.
   run.self = adoptSelf(lib.Thread as Function, adoption);
-  if (request.testFailAtRun) failAtRun(request);
-  if (!markRunning(request.slot, request.ident, kernelThreadId)) {
-    // Its start was failed first (its start() raises, or starts it again; table.ts: one of RUNNING
-    // and FAILED wins): it must not run. Nothing of it ran: back to the dock, or to the hub.
-    run.over = true;
-    running = undefined;
-    request.copyBack?.close();
-    if (dock) {
-      if (reset()) parkAgain(dock);
-      parkSoon();
-    } else if (reset()) control?.postMessage("idle");
-    return;
-  }
-  // Count what exists before the thread's own code runs (after RUNNING: its start() returns sooner).
+  // Count what exists before the thread's own code runs.
   recordStartState();
   try {
     const target = request.target ? (compiledBefore(request.target) ?? (await compile(request.target))) : undefined;
     const args = decode(request.args.value, request.args.marked) as unknown[];
     // Barriers among the arguments start importing their module actions on arrival; let them
     // finish, so a blocking wait() in the target finds its action ready.
-    await actionsLoading();
+    if (actionsPending()) await actionsLoading();
     if (run.over) return;
     if (request.classes.length > 0 || request.base !== "Thread") {
       const C = await threadClass(request);
@@ -373,7 +398,7 @@ async function run(request: RunRequest, dock?: Run["dock"]): Promise<void> {
       await actionsLoading();
       if (run.over) return;
     } else {
-      run.self = adoptSelf(lib.Thread as Function, { ...adoption, target, args });
+      setRun(run.self, target, args);
     }
     await run.self.run();
   } catch (e) {

@@ -131,27 +131,33 @@ test("a Worker that cannot be made fails only that start(); the Thread can be st
 });
 
 test("a start failed as its worker begins to run it: the worker does not run it, every wait ends", T, () => {
-  // tableTestHooks.failAtRun: the worker fails the start between markRunning()'s reads and its CAS,
-  // as the hub, or a starter whose hub never came up, would at that instant. One of RUNNING and
-  // FAILED wins (table.ts): before, the worker's native id overwrote the failure and start()
-  // returned for a thread that never ran (through a dock), or the target ran anyway (through the hub).
+  // The worker's test hook failAtRun (armed by a thread on its own worker, which then parks again
+  // as the warmest: the next start, through its dock or the hub, goes to it) fails the start between
+  // markRunning()'s reads and its CAS, as the hub, or a starter whose hub never came up, would at
+  // that instant. One of RUNNING and FAILED wins (table.ts): before, the worker's native id
+  // overwrote the failure and start() returned for a thread that never ran (through a dock), or
+  // the target ran anyway (through the hub).
   const r = runChild(
     `
     import { Thread } from "threading";
-    import { tableTestHooks } from "${internal}";
+    const arm = () => {
+      const t = new Thread({ target: () => { globalThis[Symbol.for("threading.test.worker")] = { failAtRun: true }; } });
+      t.start();
+      t.join();
+    };
     const warm = new Thread({ target: () => {} });
     warm.start();
     warm.join();
     const outcome = (e, x) =>
       [e ? e.name : "started?!", e?.message.startsWith("can't start new thread:"), String(x.ident), x.isAlive()].join(" ");
-    // A plain start (handed to a parked worker): start().
-    tableTestHooks.failAtRun = true;
+    // A plain start (handed to the parked worker): start().
+    arm();
     const t = new Thread({ name: "t", target: () => console.log("t ran") });
     let err;
     try { t.start(); } catch (e) { err = e; }
     console.log("start", outcome(err, t));
     // startAsync(), with a join() blocking meanwhile.
-    tableTestHooks.failAtRun = true;
+    arm();
     const a = new Thread({ name: "a", target: () => console.log("a ran") });
     const started = a.startAsync();
     // (Unless startAsync() saw the failure before its first await: the Thread is unstarted then.)
@@ -164,7 +170,7 @@ test("a start failed as its worker begins to run it: the worker does not run it,
       constructor() { super({ name: "s" }); this.x = 1; }
       run() { console.log("s ran"); }
     }
-    tableTestHooks.failAtRun = true;
+    arm();
     const s = new S();
     err = undefined;
     try { s.start(); } catch (e) { err = e; }
@@ -179,7 +185,7 @@ test("a start failed as its worker begins to run it: the worker does not run it,
     r.stdout,
     "start RuntimeError true null false\nstartAsync RuntimeError true null false\nhub RuntimeError true null false\nt ran\na ran\ns ran\n",
   );
-  assert.equal(r.stderr.match(/test hook failAtRun fired \(failed: true\)/g)?.length, 3, r.stderr);
+  assert.equal(r.stderr.match(/test hook failAtRun: failed true/g)?.length, 3, r.stderr);
 });
 
 test("a failed start is reported even when another thread would take its slot before the starter looks", T, () => {
