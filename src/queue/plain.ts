@@ -29,7 +29,7 @@
  *                           then the values in the keys' order
  *
  * Decoding reads the words of a record already copied out of shared memory (readRecord). One-byte
- * strings up to 12 units are made by String.fromCharCode (a flat string, no native call); other
+ * strings up to 8 units are made by String.fromCharCode (a flat string, no native call); other
  * strings up to 24 units go through a small per-thread intern table, so a repeated one costs a
  * hash and a compare instead of an allocation (keys are read once per shape: see Shapes). The
  * encoder writes one-byte units four to a word.
@@ -38,7 +38,8 @@
  * records, results, messages. The encoder keeps the key blocks it wrote last per shape (a small
  * per-thread table, matched by the keys themselves) and copies a block instead of writing each key
  * again, and once a shape has come often writes its values with a function made for it (named
- * loads, each value read once and written at once, in the keys' order, as v8.serialize does); the
+ * loads, each value read once and written at once, in the keys' order, as v8.serialize does; int32
+ * numbers and booleans written inline, the rest through put()); the
  * decoder keeps the shapes it read (matched by the key block's words), with their key strings, and
  * once a shape has come often it builds its objects with a function made for it from an object
  * literal (`{"id": g(), "name": g()}`: one allocation with the final hidden class, instead
@@ -398,13 +399,13 @@ export function decodePlain(s: PlainSource): unknown {
 }
 
 /** One-byte strings up to this many units are made by String.fromCharCode (chars()), not interned. */
-const CHARS_MAX = 12;
+const CHARS_MAX = 8;
 const fromCharCode = String.fromCharCode;
 
 /**
  * The one-byte string of `n` (1..CHARS_MAX) units at byte `at` of `u`: String.fromCharCode with a
- * fixed number of arguments makes a short flat string without a native call (~10 ns; a Buffer
- * slice costs ~40, an intern-table hit ~35 for 8 units).
+ * fixed number of arguments makes a short flat string without a native call (~15 ns for 8 units;
+ * a Buffer slice costs ~40, an intern-table hit ~35; past 8 units a concatenation costs more).
  */
 function chars(u: Buffer, at: number, n: number): string {
   switch (n) {
@@ -443,7 +444,7 @@ function chars(u: Buffer, at: number, n: number): string {
         u[at + 5] as number,
         u[at + 6] as number,
       );
-    case 8:
+    default:
       return fromCharCode(
         u[at] as number,
         u[at + 1] as number,
@@ -454,9 +455,6 @@ function chars(u: Buffer, at: number, n: number): string {
         u[at + 6] as number,
         u[at + 7] as number,
       );
-    default:
-      // 9..12: eight units, then the rest (below 13 units V8 concatenates into a flat string)
-      return chars(u, at, 8) + chars(u, at + 8, n - 8);
   }
 }
 
@@ -551,8 +549,23 @@ type ShapeWriter = (w: Writer, o: object, depth: number) => boolean;
 function compileWriter(keys: string[]): ShapeWriter | null {
   if (!canCompile) return null;
   try {
-    const body = keys.map((k) => `put(w, o[${JSON.stringify(k)}], d)`).join(" && ");
-    return new Function("put", `"use strict"; return function (w, o, d) { return ${body}; };`)(put) as ShapeWriter;
+    // Each value read once, in order; int32 numbers and booleans written inline, the rest by put().
+    const body = keys
+      .map(
+        (k) => `v = o[${JSON.stringify(k)}];
+  if (typeof v === "number" && (v | 0) === v && (v !== 0 || 1 / v > 0)) {
+    if (!w.room(2)) return false;
+    p = w.pos; i32 = w.i32; i32[p] = ${K_INT}; i32[p + 1] = v; w.pos = p + 2;
+  } else if (typeof v === "boolean") {
+    if (!w.room(1)) return false;
+    w.i32[w.pos++] = v ? ${K_TRUE} : ${K_FALSE};
+  } else if (!put(w, v, d)) return false;`,
+      )
+      .join("\n  ");
+    return new Function(
+      "put",
+      `"use strict"; return function (w, o, d) {\n  let v, p, i32;\n  ${body}\n  return true;\n};`,
+    )(put) as ShapeWriter;
   } catch {
     canCompile = false; // --disallow-code-generation-from-strings
     return null;

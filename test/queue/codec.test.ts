@@ -67,7 +67,7 @@ test("plain values (objects, arrays, numbers, strings, bigints, ...) decode deep
 });
 
 test("short strings, alone and as keys and values: every length 0..40, one-byte (also 128-255) or with a wider unit at each position", () => {
-  // (one-byte units are written four to a word and read back by String.fromCharCode up to 12
+  // (one-byte units are written four to a word and read back by String.fromCharCode up to 8
   // units: plain.ts putString / chars; a wider unit anywhere switches the whole string to UTF-16)
   const strings: string[] = [];
   for (let n = 0; n <= 40; n++) {
@@ -202,6 +202,46 @@ test("what cannot cross is still a TypeError naming where it sits", () => {
   assert.throws(() => stage(boom, new Staged()), RangeError);
   // The scratch state is clean after a throw: the next item is fine.
   assert.deepStrictEqual(roundTrip({ after: [1, "two"] }).value, { after: [1, "two"] });
+});
+
+test("a shape's made writer takes every kind of value under each key (inline int32 and booleans, the rest generic)", () => {
+  const kinds: unknown[] = [
+    0,
+    -0,
+    1,
+    -1,
+    2 ** 31 - 1,
+    -(2 ** 31),
+    2 ** 31,
+    -(2 ** 31) - 1,
+    1.5,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    true,
+    false,
+    null,
+    undefined,
+    "",
+    "s",
+    "item 12345",
+    "\u20ac",
+    12n,
+    -(2n ** 70n),
+    [],
+    [1, [true]],
+    {},
+    { x: { y: -0 } },
+  ];
+  for (let i = 0; i < 12; i++) roundTrip({ id: i, ok: true, name: "warm" }); // the shape gets its made writer
+  for (const a of kinds) {
+    for (const b of kinds) {
+      const v = { id: a, ok: b, name: a };
+      const got = roundTrip(v).value as Record<string, unknown>;
+      assert.deepStrictEqual(got, v);
+      if (typeof a !== "object" || a === null) assert.ok(Object.is(got.id, a), "-0 stays -0");
+      if (typeof b !== "object" || b === null) assert.ok(Object.is(got.ok, b), "-0 stays -0");
+    }
+  }
 });
 
 test("arrays: holes arrive as undefined and extra properties are dropped, as on the general path before", () => {
