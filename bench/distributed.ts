@@ -23,8 +23,10 @@ import { median, printTable, type Row } from "./util.js";
 
 const N = 4000;
 /** Rounds of tiny tasks, each side. */
-const ROUNDS = 5;
-const CPU_ROUNDS = 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const CPU_ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 3);
+/** The parts to run (default all): BENCH_DISTRIBUTED=tiny,cpu,chunk,coarse. */
+const parts = (process.env.BENCH_DISTRIBUTED ?? "tiny,cpu,chunk,coarse").split(",");
 /** CPU-bound tasks of a few ms each (~4.5 ms on an idle core here): spin rounds, and how many. */
 const SPIN = 1_000_000;
 const CPU_TASKS = 400;
@@ -319,22 +321,25 @@ export async function run(): Promise<void> {
     const loadTiny = loadavg()
       .map((x) => x.toFixed(1))
       .join(" ");
-    const t = await tiny(redis);
+    const t = parts.includes("tiny") ? await tiny(redis) : undefined;
     const m = (runs: TinyRound[], f: (r: TinyRound) => number) => median(runs.map(f));
-    rows.push({
-      what: `tiny tasks through Redis (${N} awaited, 1 worker process; medians of ${ROUNDS} rounds each, alternating; round by round: ${t.ratios
-        .map((x) => x.toFixed(2))
-        .join(", ")}) (target >= 0.8)`,
-      value: m(t.ours, (r) => r.rate),
-      unit: "tasks/s",
-      baseline: m(t.bare, (r) => r.rate),
-      baselineName: "bare BullMQ Queue+Worker (the same rounds)",
-    });
-    for (const [what, f] of [
-      ["client process", (r: TinyRound) => r.client],
-      ["worker process", (r: TinyRound) => r.worker],
-      ["redis-server", (r: TinyRound) => r.redis],
-    ] as const) {
+    if (t)
+      rows.push({
+        what: `tiny tasks through Redis (${N} awaited, 1 worker process; medians of ${ROUNDS} rounds each, alternating; round by round: ${t.ratios
+          .map((x) => x.toFixed(2))
+          .join(", ")}) (target >= 0.8)`,
+        value: m(t.ours, (r) => r.rate),
+        unit: "tasks/s",
+        baseline: m(t.bare, (r) => r.rate),
+        baselineName: "bare BullMQ Queue+Worker (the same rounds)",
+      });
+    for (const [what, f] of t === undefined
+      ? []
+      : ([
+          ["client process", (r: TinyRound) => r.client],
+          ["worker process", (r: TinyRound) => r.worker],
+          ["redis-server", (r: TinyRound) => r.redis],
+        ] as const)) {
       rows.push({
         what: `  CPU per tiny task, ${what}`,
         value: m(t.ours, f) * 1000,
@@ -347,11 +352,11 @@ export async function run(): Promise<void> {
     const loadBefore = loadavg()
       .map((x) => x.toFixed(1))
       .join(" ");
-    await cpuRows(redis, rows, SPIN, CPU_TASKS);
+    if (parts.includes("cpu")) await cpuRows(redis, rows, SPIN, CPU_TASKS);
     // The same tasks 10 to a job: BullMQ's cost per job (which is most of the cost here) spread out.
-    await cpuRows(redis, rows, SPIN, CPU_TASKS, 10);
+    if (parts.includes("chunk")) await cpuRows(redis, rows, SPIN, CPU_TASKS, 10);
     // Coarse tasks, one submit() each: the cost per job is small beside each task.
-    await cpuRows(redis, rows, COARSE_SPIN, COARSE_TASKS);
+    if (parts.includes("coarse")) await cpuRows(redis, rows, COARSE_SPIN, COARSE_TASKS);
     console.log(
       `(load average before / after the CPU-bound rows: ${loadBefore} / ${loadavg()
         .map((x) => x.toFixed(1))
