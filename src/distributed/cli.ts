@@ -3,7 +3,7 @@
  *
  *   threading worker --redis URL --queue NAME [--threads N] --allow DIR_OR_PACKAGE... [--allow-source]
  *                    [--concurrency N] [--lock-duration S] [--stalled-interval S] [--max-stalled N] [--prefix P]
- *                    [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]
+ *                    [--no-inline] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]
  *
  * runs a RedisExecutor worker process (worker.ts) until SIGTERM or SIGINT, which stop it gracefully
  * (a second one exits at once). `--redis` may be left out in favour of the REDIS_URL environment
@@ -22,7 +22,7 @@ import { log, startWorker, type WorkerOptions } from "./worker.js";
 
 const USAGE = `usage: threading worker --redis URL --queue NAME [--threads N] --allow DIR_OR_PACKAGE [--allow ...] [--allow-source]
                         [--concurrency N] [--lock-duration SECONDS] [--stalled-interval SECONDS] [--max-stalled N] [--prefix P]
-                        [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]
+                        [--no-inline] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]
 
   --redis URL            redis://[user:password@]host:port[/db], or rediss://... for TLS (default: $REDIS_URL);
                          user:password are a Redis ACL user's (or just :password for requirepass)
@@ -35,6 +35,8 @@ const USAGE = `usage: threading worker --redis URL --queue NAME [--threads N] --
   --stalled-interval S   how often to look for jobs of lost workers (default 30)
   --max-stalled N        times a job may be lost with its worker before it fails (default 1)
   --prefix P             BullMQ key prefix (default "bull")
+  --no-inline            run every task on the pool threads (by default a module target whose calls take well
+                         under 0.1 ms runs on the worker's main thread, cheaper than a hand-off to a pool thread)
   --tls-ca FILE          with rediss://: trust this CA (PEM) for the server's certificate (instead of Node's CAs)
   --tls-cert FILE        with rediss://: this client certificate (PEM), for servers that ask for one
   --tls-key FILE         its private key (PEM)`;
@@ -98,6 +100,9 @@ function parse(argv: string[]): WorkerOptions {
         break;
       case "--prefix":
         o.prefix = value();
+        break;
+      case "--no-inline":
+        o.inline = false;
         break;
       case "--tls-ca":
         tls.ca = pem(name, value());

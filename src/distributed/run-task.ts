@@ -7,6 +7,11 @@
  * The worker has already checked the target against its --allow policy and resolved a module
  * target to a URL; this file only runs what it is given. Each module export and each source is
  * compiled once per thread. Always returns an outcome (base64 text): a task's error is an outcome.
+ *
+ * Tiny tasks: a call (not a map() chunk) whose function returned a value (not a promise) within
+ * TINY_MS has its outcome marked (TINY prefixed), so the worker learns which module targets are
+ * tiny and runs them on its own thread instead (`runInline`, see worker.ts): for those, the hand-off
+ * to a pool thread and back costs more than the task.
  */
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
@@ -22,7 +27,13 @@ export type LocalTarget =
 type Fn = (...args: unknown[]) => unknown;
 const compiled = new Map<string, Fn>();
 
-async function compile(kind: LocalTarget["kind"], what: string, extra: string): Promise<Fn> {
+/** Prefixed to the outcome of a tiny call (base64 text never holds it). */
+export const TINY = "~";
+/** A call is tiny if its function returned a value (not a promise) in less than this (ms). */
+export const TINY_MS = 0.1;
+
+/** The function of a target, compiled (imported, or evaluated) once per thread. */
+export async function targetFunction(kind: LocalTarget["kind"], what: string, extra: string): Promise<Fn> {
   const key = kind === "module" ? `m${what}#${extra}` : `s${what}`;
   let fn = compiled.get(key);
   if (fn !== undefined) return fn;
@@ -40,9 +51,15 @@ async function compile(kind: LocalTarget["kind"], what: string, extra: string): 
   return fn;
 }
 
+const thenable = (v: unknown): v is PromiseLike<unknown> =>
+  (typeof v === "object" || typeof v === "function") &&
+  v !== null &&
+  typeof (v as { then?: unknown }).then === "function";
+
 /**
- * Runs one job's task in this pool thread; its outcome as base64 text. The target comes in parts,
- * `kind` "module" with its URL and export, or "source" with its text and base URL.
+ * Runs one job's task in this pool thread; its outcome as base64 text (TINY-prefixed for a tiny
+ * call). The target comes in parts, `kind` "module" with its URL and export, or "source" with its
+ * text and base URL.
  */
 export async function runTask(
   kind: LocalTarget["kind"],
@@ -52,18 +69,54 @@ export async function runTask(
   args: string,
 ): Promise<string> {
   let outcome: Outcome;
+  let tiny = false;
   try {
-    const fn = await compile(kind, what, extra);
+    const fn = await targetFunction(kind, what, extra);
     const decoded = fromRemoteBytes(Buffer.from(args, "base64")) as unknown[];
     if (mode === CHUNK) {
       const results: unknown[] = [];
       for (const call of decoded as unknown[][]) results.push(await fn(...call));
       outcome = { ok: true, value: results };
     } else {
-      outcome = { ok: true, value: await fn(...decoded) };
+      const t0 = performance.now();
+      const value = fn(...decoded);
+      if (thenable(value)) outcome = { ok: true, value: await value };
+      else {
+        tiny = performance.now() - t0 < TINY_MS;
+        outcome = { ok: true, value };
+      }
     }
   } catch (error) {
     outcome = { ok: false, error };
   }
-  return outcomeText(outcome);
+  const text = outcomeText(outcome);
+  return tiny ? TINY + text : text;
+}
+
+/**
+ * Runs a call of `fn` on this thread (a worker's own thread, for a target known to be tiny): its
+ * outcome as base64 text, and how long the function ran (ms; a promise it returned is awaited and
+ * `async` is true).
+ */
+export async function runInline(fn: Fn, args: string): Promise<{ text: string; ms: number; async: boolean }> {
+  let outcome: Outcome;
+  let ms = 0;
+  let async = false;
+  try {
+    const decoded = fromRemoteBytes(Buffer.from(args, "base64")) as unknown[];
+    const t0 = performance.now();
+    try {
+      const value = fn(...decoded);
+      ms = performance.now() - t0;
+      if (thenable(value)) {
+        async = true;
+        outcome = { ok: true, value: await value };
+      } else outcome = { ok: true, value };
+    } finally {
+      ms ||= performance.now() - t0;
+    }
+  } catch (error) {
+    outcome = { ok: false, error };
+  }
+  return { text: outcomeText(outcome), ms, async };
 }

@@ -7,6 +7,15 @@
  * completes with a failed outcome and runs nothing. Otherwise submit `runTask` (run-task.ts) to
  * the pool, which decodes the arguments, runs the task and encodes the outcome on the pool thread.
  *
+ * Tiny tasks run on this thread (unless `inline: false`): a module target whose last INLINE_AFTER
+ * calls on the pool each returned a value (not a promise) in under TINY_MS (run-task.ts) is called
+ * here, where the hand-off to a pool thread and back (two thread wake-ups) would cost more than the
+ * task. Each such call is timed: one that runs INLINE_MAX_MS or more, or returns a promise, sends
+ * its target back to the pool for the worker's life (that call has run here: a task whose time
+ * depends on its arguments blocks this thread once, for that call). map() chunks and function
+ * targets always run on the pool. Per target, its state is a count: calls on the pool that were
+ * tiny in a row (INLINE_AFTER or more: inline), or NEVER.
+ *
  * Faults: BullMQ holds a lock on each active job, renewed from this process's event loop (never
  * blocked here: tasks run on pool threads). A worker that dies (SIGKILL, power loss) stops renewing;
  * after the lock expires another worker's stalled-job check puts the job back in the queue and it
@@ -19,8 +28,8 @@ import * as logging from "../logging/logging.js";
 import { libraryFile } from "../shared/paths.js";
 import type { Policy } from "./allow.js";
 import { loadBullMQ, redactedUrl, redisConnection, refusal } from "./connection.js";
-import { type JobData, outcomeText } from "./protocol.js";
-import type { LocalTarget } from "./run-task.js";
+import { CALL, type JobData, outcomeText } from "./protocol.js";
+import { type LocalTarget, runInline, TINY, targetFunction } from "./run-task.js";
 
 /** Options of a worker process. */
 export interface WorkerOptions {
@@ -37,7 +46,16 @@ export interface WorkerOptions {
   maxStalledCount?: number;
   /** BullMQ key prefix (default "bull"). */
   prefix?: string;
+  /** Run tiny module targets on the worker's own thread (default true; see above). */
+  inline?: boolean;
 }
+
+/** Calls on the pool, each tiny, before a target runs on the worker's thread. */
+const INLINE_AFTER = 8;
+/** A call on the worker's thread that runs this long (ms) sends its target back to the pool. */
+const INLINE_MAX_MS = 2;
+/** A target that never runs on the worker's thread again. */
+const NEVER = -1;
 
 const runner = { module: libraryFile("distributed/run-task.js"), export: "runTask" };
 
@@ -58,6 +76,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const { policy } = options;
   const pool = new ThreadPoolExecutor({ maxWorkers: options.threads, threadNamePrefix: "worker" });
   let taken = 0;
+  const inline = options.inline ?? true;
+  /** Per module target (URL#export): its tiny calls on the pool in a row, or NEVER. */
+  const tinyRuns = new Map<string, number>();
   const processor = async (job: { id?: string; name: string; data: JobData }): Promise<string> => {
     taken++;
     const data = job.data;
@@ -68,10 +89,42 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       return outcomeText({ ok: false, error: new RuntimeError(`worker refused the job: ${verdict.reason}`) });
     }
     try {
-      // Plain strings and numbers only: the pool hands them to its thread without encoding them.
       const t = verdict.target as LocalTarget;
+      let key: string | undefined;
+      if (inline && t.kind === "module" && data.m === CALL) {
+        key = `${t.url}#${t.export}`;
+        const tiny = tinyRuns.get(key) ?? 0;
+        if (tiny >= INLINE_AFTER) {
+          const fn = await targetFunction("module", t.url, t.export).catch(() => undefined);
+          if (fn !== undefined) {
+            const run = await runInline(fn, data.a);
+            if (run.async || run.ms >= INLINE_MAX_MS) {
+              tinyRuns.set(key, NEVER);
+              log.info(
+                "task %s took %s ms on the worker's thread%s: it runs on the pool threads from now on",
+                job.name,
+                run.ms.toFixed(1),
+                run.async ? " and returned a promise" : "",
+              );
+            }
+            return run.text;
+          }
+          // It cannot be imported here: the pool, as before.
+          tinyRuns.set(key, NEVER);
+        }
+      }
+      // Plain strings and numbers only: the pool hands them to its thread without encoding them.
       const [what, extra] = t.kind === "module" ? [t.url, t.export] : [t.source, t.base];
-      return (await pool.submit<string>(runner, t.kind, what, extra, data.m, data.a)) as string;
+      const text = (await pool.submit<string>(runner, t.kind, what, extra, data.m, data.a)) as string;
+      if (!text.startsWith(TINY)) {
+        if (key !== undefined && tinyRuns.get(key) !== NEVER) tinyRuns.set(key, 0);
+        return text;
+      }
+      if (key !== undefined) {
+        const tiny = tinyRuns.get(key) ?? 0;
+        if (tiny !== NEVER) tinyRuns.set(key, tiny + 1);
+      }
+      return text.slice(TINY.length);
     } catch (error) {
       // The pool thread died in the task (process.exit(), a crash): that task's failure.
       return outcomeText({ ok: false, error });

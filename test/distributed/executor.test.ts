@@ -267,6 +267,67 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
     },
   );
 
+  describe("tiny tasks", () => {
+    let inline: Worker;
+    let pooled: Worker;
+    before(async () => {
+      [inline, pooled] = await Promise.all([
+        startWorker(redis.url, "tiny", ["--threads", "1", "--allow", "./tasks/"]),
+        startWorker(redis.url, "tiny-pool", ["--threads", "1", "--no-inline", "--allow", "./tasks/"]),
+      ]);
+      workers.push(inline, pooled);
+    });
+
+    test(
+      "a module target whose calls are tiny runs on the worker's own thread after 8 of them on the pool; a call that takes long sends it back to the pool",
+      T,
+      async () => {
+        const exe = new RedisExecutor({ redis: redis.url, queue: "tiny" });
+        try {
+          const names: string[] = [];
+          // Each call returns in microseconds; a rare one measured longer (the machine preempting the
+          // pool thread) only restarts the count of 8.
+          for (let i = 0; i < 100 && names.at(-1) !== "MainThread"; i++) {
+            const [x, name] = await exe.submit<[number, string]>(work("threadOf"), i);
+            assert.equal(x, i);
+            names.push(name);
+          }
+          assert.equal(names.at(-1), "MainThread", names.join(" "));
+          assert.ok(names.length >= 9);
+          assert.deepEqual(names.slice(0, -1), new Array(names.length - 1).fill("worker_0"));
+          assert.deepEqual(await exe.submit(work("threadOf"), 1000), [1000, "MainThread"]);
+          // Errors and values cross as from the pool.
+          assert.deepEqual(await exe.submit(work("threadOf"), { a: [1n] }), [{ a: [1n] }, "MainThread"]);
+          // 20 ms on the worker's thread: this call runs there, later ones on the pool.
+          assert.deepEqual(await exe.submit(work("threadOf"), "long", 20), ["long", "MainThread"]);
+          for (let i = 0; i < 10; i++) assert.deepEqual(await exe.submit(work("threadOf"), i), [i, "worker_0"]);
+          for (let i = 0; i < 40 && !/task threadOf took/.test(inline.log()); i++) {
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          assert.match(
+            inline.log(),
+            /INFO \[MainThread\] threading\.worker: task threadOf took \d+\.\d ms on the worker's thread: it runs on the pool threads from now on/,
+          );
+          // An async target stays on the pool.
+          for (let i = 0; i < 12; i++) {
+            assert.deepEqual(await exe.submit(work("threadOfAsync"), i), [i, "worker_0"]);
+          }
+        } finally {
+          await exe.shutdownAsync();
+        }
+      },
+    );
+
+    test("--no-inline: every task runs on the pool threads", T, async () => {
+      const exe = new RedisExecutor({ redis: redis.url, queue: "tiny-pool" });
+      try {
+        for (let i = 0; i < 12; i++) assert.deepEqual(await exe.submit(work("threadOf"), i), [i, "worker_0"]);
+      } finally {
+        await exe.shutdownAsync();
+      }
+    });
+  });
+
   describe("on a busy single worker", () => {
     let busy: Worker;
     const queue = "busy";
