@@ -24,6 +24,7 @@ export { decode } from "./transport/decode.js";
 export { encode } from "./transport/encode.js";
 export { decodeTaken, readRecord, Staged, stage, T_PLAIN, T_V8, Taken, writeRecord } from "./queue/codec.js";
 export { Data } from "./queue/storage.js";
+export { Heap } from "./state/heap.js";
 export { startWorker, threadFlags, withoutRejected } from "./shared/exec-argv.js";
 export { hubTestHook, hubWorker } from "./threads/hub-client.js";
 export { closing, dynamicImports, rewriteImports, tokenize } from "./transport/js-tokens.js";

@@ -13,9 +13,16 @@
  * deleted entries, replaced values and shrunk indexes is given back to the object. (A
  * SharedArrayBuffer cannot shrink: the buffer keeps its high-water size until it is collected.)
  *
+ * Alignment: the bump pointer moves by whole cache lines (64 bytes): a block of 16 or 32 bytes is cut
+ * from a new line whose other pieces go to the caller's free list, and the first block starts on a
+ * line (`create`). So every block of 64 bytes or more (a dict's entries, indexes) starts on a line:
+ * two keys' entries never share a cache line, so threads writing different keys do not make one line
+ * bounce between cores (false sharing), and an entry of up to 64 bytes is one line, not two.
+ *
  * Words are read and written with mem.ts `ld`/`st` (plain on x86, Atomics elsewhere; see guard.ts and
  * mem.ts), the bump pointer with Atomics.add. A thread that dies inside alloc() or free() leaks at
- * most that block; the lists stay well formed (each changes with one store of a head).
+ * most that block (or that line's pieces); the lists stay well formed (each changes with one store
+ * of a head).
  */
 import { ld, st } from "./mem.js";
 
@@ -24,6 +31,8 @@ export const TOP = 0;
 export const CLASSES = 27;
 export const MAX_BYTES = 2 ** 31 - 8;
 const INITIAL = 64 * 1024;
+/** A cache line's bytes (x86 and most ARM cores). */
+const LINE = 64;
 
 /** The class of a block that holds `payload` bytes. */
 export function classOf(payload: number): number {
@@ -45,10 +54,10 @@ export class Heap {
     this.map();
   }
 
-  /** A new buffer whose blocks start after `headerBytes` (a multiple of 8). */
+  /** A new buffer whose blocks start after `headerBytes` (a multiple of 8), at the next cache line. */
   static create(headerBytes: number): SharedArrayBuffer {
     const sab = new SharedArrayBuffer(Math.max(INITIAL, headerBytes * 2), { maxByteLength: MAX_BYTES });
-    new Int32Array(sab)[TOP] = headerBytes;
+    new Int32Array(sab)[TOP] = Math.ceil(headerBytes / LINE) * LINE;
     return sab;
   }
 
@@ -93,13 +102,16 @@ export class Heap {
       return head;
     }
     const size = 16 << c;
-    if (Atomics.load(i32, TOP) + size > MAX_BYTES)
+    // (blocks under a cache line are cut from a whole line, the rest go to the free list: see the
+    // file's comment on alignment)
+    const take = Math.max(size, LINE);
+    if (Atomics.load(i32, TOP) + take > MAX_BYTES)
       throw new RangeError(`shared storage cannot grow past ${MAX_BYTES} bytes`);
-    const off = Atomics.add(i32, TOP, size);
-    if (off + size > MAX_BYTES) throw new RangeError(`shared storage cannot grow past ${MAX_BYTES} bytes`);
-    while (this.sab.byteLength < off + size) {
+    const off = Atomics.add(i32, TOP, take);
+    if (off + take > MAX_BYTES) throw new RangeError(`shared storage cannot grow past ${MAX_BYTES} bytes`);
+    while (this.sab.byteLength < off + take) {
       let want = Math.max(this.sab.byteLength * 2, INITIAL);
-      while (want < off + size) want *= 2;
+      while (want < off + take) want *= 2;
       try {
         this.sab.grow(Math.min(want, MAX_BYTES));
       } catch {
@@ -107,7 +119,12 @@ export class Heap {
       }
     }
     this.sync();
-    st(this.i32, off >> 2, c);
+    const j32 = this.i32;
+    st(j32, off >> 2, c);
+    for (let extra = off + size; extra < off + take; extra += size) {
+      st(j32, extra >> 2, c);
+      this.release(free, extra);
+    }
     return off;
   }
 
