@@ -130,19 +130,40 @@ export function dropTimers(): void {
   immediates.clear();
 }
 
-/** How many of each kind of thing that could call back into this worker exist now. */
-function census(): Map<string, number> | null {
-  if (typeof process.getActiveResourcesInfo !== "function") return null;
-  const counts = new Map<string, number>();
-  const add = (key: string, n: number): void => {
-    counts.set(key, (counts.get(key) ?? 0) + n);
-  };
-  for (const kind of process.getActiveResourcesInfo()) add(kind, 1);
-  for (const name of process.eventNames()) add(`process:${String(name)}`, process.listenerCount(name));
-  if (parentPort) {
-    for (const name of parentPort.eventNames()) add(`parentPort:${String(name)}`, parentPort.listenerCount(name));
+/**
+ * Fills `counts` with how many of each kind of thing that could call back into this worker exist
+ * now; false where the runtime cannot tell (no process.getActiveResourcesInfo()). Runs twice per
+ * thread: no allocation but the resource list (the maps are reused, the listener keys kept).
+ */
+function census(counts: Map<string, number>): boolean {
+  if (typeof process.getActiveResourcesInfo !== "function") return false;
+  counts.clear();
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  // (Added up: two symbols with one description have one key.)
+  for (const name of process.eventNames()) {
+    const key = listenerKey(processKeys, "process:", name);
+    counts.set(key, (counts.get(key) ?? 0) + process.listenerCount(name));
   }
-  return counts;
+  if (parentPort) {
+    for (const name of parentPort.eventNames()) {
+      const key = listenerKey(portKeys, "parentPort:", name);
+      counts.set(key, (counts.get(key) ?? 0) + parentPort.listenerCount(name));
+    }
+  }
+  return true;
+}
+
+const processKeys = new Map<string | symbol, string>();
+const portKeys = new Map<string | symbol, string>();
+
+/** The census key of the listeners of event `name` (`prefix` + name), made once per name. */
+function listenerKey(keys: Map<string | symbol, string>, prefix: string, name: string | symbol): string {
+  let key = keys.get(name);
+  if (key === undefined) {
+    key = prefix + String(name);
+    if (keys.size < 1024) keys.set(name, key);
+  }
+  return key;
 }
 
 /**
@@ -152,11 +173,15 @@ function census(): Map<string, number> | null {
  */
 const OPERATION = /Req|^(Write|Shutdown|Connect|PipeConnect|TCPConnect|Send)Wrap$/;
 
-let start: Map<string, number> | null = null;
+/** The census right before the thread's own code began (recorded: there is one). */
+const start = new Map<string, number>();
+let recorded = false;
+/** verdict()'s census. */
+const now = new Map<string, number>();
 
 /** Takes the census right before a thread's own code begins (compared by verdict()). */
 export function recordStartState(): void {
-  start = census();
+  recorded = census(start);
 }
 
 /**
@@ -169,8 +194,7 @@ export function recordStartState(): void {
  */
 export function verdict(): "clean" | "settling" | "dirty" {
   if (pendingAsyncWaits() > 0 || workerHeld()) return "dirty";
-  const now = census();
-  if (now === null || start === null) return "dirty";
+  if (!recorded || !census(now)) return "dirty";
   let result: "clean" | "settling" = "clean";
   for (const [key, n] of now) {
     if (n <= (start.get(key) ?? 0)) continue;
