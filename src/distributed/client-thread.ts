@@ -43,7 +43,7 @@ export interface ClientBatch {
   f?: [number, RemoteTarget][];
   /** New slabs of future words: [slab number, words]. */
   s?: [number, Int32Array][];
-  /** Jobs, JOB_FIELDS each: seq, key, mode, args bytes, slab, index, gen. */
+  /** Jobs, JOB_FIELDS each: seq, key, mode, args (JSON text, or bytes to send as base64), slab, index, gen. */
   j?: unknown[];
   /** Cancelled seqs. */
   c?: number[];
@@ -307,7 +307,7 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
       for (let i = 0; i < j.length; i += JOB_FIELDS) {
         const seq = j[i] as number;
         const spec = targets.get(j[i + 1] as number) as RemoteTarget;
-        const bytes = j[i + 3] as Uint8Array;
+        const bytes = j[i + 3] as Uint8Array | string;
         tracked.set(seq, {
           slab: j[i + 4] as number,
           index: j[i + 5] as number,
@@ -320,7 +320,10 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
           data: {
             t: spec,
             m: j[i + 2],
-            a: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
+            a:
+              typeof bytes === "string"
+                ? bytes
+                : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
           },
           opts: { jobId: `${prefix}${seq}` },
         });

@@ -33,7 +33,7 @@ import { MapFeed, results } from "../futures/map.js";
 import { kShare } from "../transport/shareable.js";
 import { BROKEN, type ClientBatch, type ClientOptions, DONE, FAILED, GONE } from "./client-thread.js";
 import { redisConnection } from "./connection.js";
-import { CALL, CHUNK, outcomeOf, type RemoteTarget, remoteBytes } from "./protocol.js";
+import { argsPayload, CALL, CHUNK, outcomeOf, type RemoteTarget } from "./protocol.js";
 
 /** Options of `new RedisExecutor()`. */
 export interface RedisExecutorOptions {
@@ -176,7 +176,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     this.#checkBroken();
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     const key = this.#keyOf(fn, "RedisExecutor.submit(): fn");
-    return this.#submit(key, CALL, remoteBytes(args, "RedisExecutor.submit(): args"));
+    return this.#submit(key, CALL, argsPayload(args, false, "RedisExecutor.submit(): args"));
   }
 
   #keyOf(fn: unknown, where: string): number {
@@ -195,7 +195,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     return key;
   }
 
-  #submit(key: number, mode: number, bytes: Uint8Array): Future<unknown> {
+  #submit(key: number, mode: number, bytes: Uint8Array | string): Future<unknown> {
     this.#checkBroken();
     this.#start();
     const f = new Future<unknown>();
@@ -438,19 +438,19 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
       throw new TypeError(`RedisExecutor.${what}(): iterable is not iterable`);
     }
     // Every item is encoded before anything is submitted: an item that cannot cross submits nothing.
-    const jobs: [number, Uint8Array][] = [];
+    const jobs: [number, Uint8Array | string][] = [];
     let chunk: unknown[][] = [];
     for (const item of iterable as Iterable<unknown>) {
-      if (size === 1) jobs.push([CALL, remoteBytes([item], `RedisExecutor.${what}(): item`)]);
+      if (size === 1) jobs.push([CALL, argsPayload([item], false, `RedisExecutor.${what}(): item`)]);
       else {
         chunk.push([item]);
         if (chunk.length === size) {
-          jobs.push([CHUNK, remoteBytes(chunk, `RedisExecutor.${what}(): item`)]);
+          jobs.push([CHUNK, argsPayload(chunk, true, `RedisExecutor.${what}(): item`)]);
           chunk = [];
         }
       }
     }
-    if (chunk.length > 0) jobs.push([CHUNK, remoteBytes(chunk, `RedisExecutor.${what}(): item`)]);
+    if (chunk.length > 0) jobs.push([CHUNK, argsPayload(chunk, true, `RedisExecutor.${what}(): item`)]);
     for (const [mode, bytes] of jobs) fs.push(this.#submit(key, mode, bytes));
     return { deadline, fs, size, key };
   }
@@ -482,17 +482,17 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
             if (feed.closed) return;
             if (r.done) break;
             if (size === 1)
-              feed.push(this.#submit(key, CALL, remoteBytes([r.value], "RedisExecutor.mapAsync(): item")));
+              feed.push(this.#submit(key, CALL, argsPayload([r.value], false, "RedisExecutor.mapAsync(): item")));
             else {
               chunk.push([r.value]);
               if (chunk.length === size) {
-                feed.push(this.#submit(key, CHUNK, remoteBytes(chunk, "RedisExecutor.mapAsync(): item")));
+                feed.push(this.#submit(key, CHUNK, argsPayload(chunk, true, "RedisExecutor.mapAsync(): item")));
                 chunk = [];
               }
             }
           }
           if (chunk.length > 0)
-            feed.push(this.#submit(key, CHUNK, remoteBytes(chunk, "RedisExecutor.mapAsync(): item")));
+            feed.push(this.#submit(key, CHUNK, argsPayload(chunk, true, "RedisExecutor.mapAsync(): item")));
         } catch (error) {
           feed.end({ error });
           return;

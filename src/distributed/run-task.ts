@@ -17,7 +17,7 @@
 import "../index.js";
 import { evaluate } from "../transport/target.js";
 import { beforeUserImport } from "../transport/loaders.js";
-import { CHUNK, fromRemoteBytes, type Outcome, outcomeText } from "./protocol.js";
+import { argsOf, CHUNK, type Outcome, outcomeText } from "./protocol.js";
 
 /** A target the worker accepted: a module URL and export, or a function's source. */
 export type LocalTarget =
@@ -72,7 +72,7 @@ export async function runTask(
   let tiny = false;
   try {
     const fn = await targetFunction(kind, what, extra);
-    const decoded = fromRemoteBytes(Buffer.from(args, "base64")) as unknown[];
+    const decoded = argsOf(args);
     if (mode === CHUNK) {
       const results: unknown[] = [];
       for (const call of decoded as unknown[][]) results.push(await fn(...call));
@@ -103,7 +103,7 @@ export async function runInline(fn: Fn, args: string): Promise<{ text: string; m
   let ms = 0;
   let async = false;
   try {
-    const decoded = fromRemoteBytes(Buffer.from(args, "base64")) as unknown[];
+    const decoded = argsOf(args);
     const t0 = performance.now();
     try {
       const value = fn(...decoded);

@@ -105,6 +105,25 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
     },
   );
 
+  test(
+    "plain values (sent as JSON) and the ones JSON would change cross exactly, as args, results and map() items",
+    T,
+    async () => {
+      const values = [0, -0, 1.5, 2 ** 53 + 2, 1e-300, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+      values.push(...["", "=", "=1", "~", "\ud800", "a\u0000b", "é"].map((x) => x as unknown as number));
+      const others = [true, false, null, undefined, 5n];
+      const all: unknown[] = [...values, ...others];
+      const back = await Promise.all(all.map((v) => ex.submit(work("identity"), v)));
+      all.forEach((v, i) => assert.ok(Object.is(back[i], v), `${String(v)} came back as ${String(back[i])}`));
+      assert.deepEqual(await ex.submit(work("echo"), ...all), all);
+      assert.deepEqual(await ex.submit(work("echo"), [1, [2]], { a: 1 }), [[1, [2]], { a: 1 }]);
+      const mapped = ex.map(work("identity"), all, { chunksize: 4 });
+      [...mapped].forEach((v, i) =>
+        assert.ok(Object.is(v, all[i]), `map: ${String(all[i])} came back as ${String(v)}`),
+      );
+    },
+  );
+
   test("map and mapAsync: in order, chunksize, timeout, async sources", T, async () => {
     const items = Array.from({ length: 100 }, (_, i) => i);
     assert.deepEqual(
