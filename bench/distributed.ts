@@ -333,6 +333,20 @@ export async function run(): Promise<void> {
         baseline: m(t.bare, (r) => r.rate),
         baselineName: "bare BullMQ Queue+Worker (the same rounds)",
       });
+    if (t) {
+      // On a shared machine the wall-time ratio swings with the other sessions' load; CPU time does
+      // not. On 2 idle cores the throughput of each side is bound by the CPU time of all its
+      // processes per task (client, worker, redis-server): that bound's ratio, round by round.
+      const all = (r: TinyRound) => r.client + r.worker + r.redis;
+      const byCpu = t.ours.map((r, i) => all(t.bare[i] as TinyRound) / all(r));
+      rows.push({
+        what: `  the same, the ratio that CPU time allows on 2 idle cores (bare BullMQ's CPU per task in all processes / ours; round by round: ${byCpu
+          .map((x) => x.toFixed(2))
+          .join(", ")}) (derived from CPU time, not a wall time)`,
+        value: median(byCpu),
+        unit: "x",
+      });
+    }
     for (const [what, f] of t === undefined
       ? []
       : ([
