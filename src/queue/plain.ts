@@ -88,6 +88,8 @@ export class Writer {
   seen: object[] = new Array<object>(16).fill(EMPTY);
   seenN = 0;
   seenSet: Set<object> | null = null;
+  /** The value's top object (not in `seen`: a value without nested objects never fills it). */
+  root: object = EMPTY;
 
   constructor(bytes = 1024) {
     this.bytes = bytes;
@@ -137,6 +139,7 @@ export function encodePlain(value: unknown, limit: number): number {
     for (let i = 0; i < w.seenN; i++) seen[i] = EMPTY; // drop the references
     w.seenN = 0;
     w.seenSet = null;
+    w.root = EMPTY;
   }
   if (!ok) return -1;
   if ((w.pos & 1) === 1) {
@@ -218,7 +221,13 @@ function putString(w: Writer, s: string, tagged: boolean): boolean {
   return true;
 }
 
-function remember(w: Writer, o: object): boolean {
+/** Notes `o` as written at `depth`; false when it was written before (a cycle or a shared sub-object). */
+function remember(w: Writer, o: object, depth: number): boolean {
+  if (depth === 0) {
+    w.root = o;
+    return true;
+  }
+  if (o === w.root) return false;
   if (w.seenSet !== null) {
     if (w.seenSet.has(o)) return false;
     w.seenSet.add(o);
@@ -277,7 +286,7 @@ function put(w: Writer, v: unknown, depth: number): boolean {
   const o = v as object;
   const proto = Object.getPrototypeOf(o);
   if (proto === Array.prototype) {
-    if (!Array.isArray(o) || types.isProxy(o) || !remember(w, o)) return false;
+    if (!Array.isArray(o) || types.isProxy(o) || !remember(w, o, depth)) return false;
     const a = o as unknown[];
     const n = a.length;
     if (n >= 2 ** 27 || !w.room(1)) return false;
@@ -286,7 +295,7 @@ function put(w: Writer, v: unknown, depth: number): boolean {
     return true;
   }
   if (proto !== Object.prototype && proto !== null) return false;
-  if ((o as { [kShare]?: unknown })[kShare] !== undefined || types.isProxy(o) || !remember(w, o)) return false;
+  if ((o as { [kShare]?: unknown })[kShare] !== undefined || types.isProxy(o) || !remember(w, o, depth)) return false;
   const keys = Object.keys(o);
   const n = keys.length;
   if (n >= 2 ** 27) return false;
@@ -559,13 +568,16 @@ function compileWriter(keys: string[]): ShapeWriter | null {
   } else if (typeof v === "boolean") {
     if (!w.room(1)) return false;
     w.i32[w.pos++] = v ? ${K_TRUE} : ${K_FALSE};
+  } else if (typeof v === "string") {
+    if (!putString(w, v, true)) return false;
   } else if (!put(w, v, d)) return false;`,
       )
       .join("\n  ");
     return new Function(
       "put",
+      "putString",
       `"use strict"; return function (w, o, d) {\n  let v, p, i32;\n  ${body}\n  return true;\n};`,
-    )(put) as ShapeWriter;
+    )(put, putString) as ShapeWriter;
   } catch {
     canCompile = false; // --disallow-code-generation-from-strings
     return null;

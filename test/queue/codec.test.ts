@@ -225,6 +225,7 @@ test("a shape's made writer takes every kind of value under each key (inline int
     "s",
     "item 12345",
     "\u20ac",
+    "a string longer than thirty-two units, through Buffer.write",
     12n,
     -(2n ** 70n),
     [],
@@ -241,6 +242,18 @@ test("a shape's made writer takes every kind of value under each key (inline int
       if (typeof a !== "object" || a === null) assert.ok(Object.is(got.id, a), "-0 stays -0");
       if (typeof b !== "object" || b === null) assert.ok(Object.is(got.ok, b), "-0 stays -0");
     }
+  }
+  // the top object met again below it (the root is not in the writer's list of objects seen): the general path
+  const loop: Record<string, unknown> = { id: 1, ok: true, name: "x" };
+  loop.name = [{ back: loop }];
+  const arr: unknown[] = [1];
+  arr.push([arr]);
+  for (const v of [loop, arr]) {
+    const got = roundTrip(v);
+    assert.equal(got.tag, T_V8);
+    const x = got.value as Record<string, unknown> & unknown[];
+    if (Array.isArray(x)) assert.equal((x[1] as unknown[])[0], x);
+    else assert.equal(((x.name as unknown[])[0] as { back: unknown }).back, x);
   }
 });
 
