@@ -934,8 +934,9 @@ function probeHeld(i32: Int32Array, w: number, cap: number): number {
  * set()'s common case, the stripe at word `b` locked: when the current key is there with an inline
  * number and this is x86 (mem.ts TSO), writes `x` in place (one 8-byte store, see #storeNumber) and
  * returns 0; else returns #findHeld's answer (CORRUPT for an index without a free slot, which
- * Stripe.USED < cap rules out). It does not throw. (probeHeld and #storeNumber in one function: no
- * calls; the probe loop is probeHeld's, duplicated so that the common case is one function.)
+ * Stripe.USED < cap rules out). It does not throw. (probeHeld and #storeNumber in one function; the
+ * probe loop is probeHeld's, copied: calling probeHeld instead, which V8 inlines, measured 0-1 ns
+ * slower of ~45 on Node 20 and 0.3-3 ns on Node 26, 2026-12-05. Keep the two loops in step.)
  */
 function setInPlace(h: Heap, b: number, x: number): number {
   const i32 = h.i32;
