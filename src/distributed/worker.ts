@@ -10,11 +10,12 @@
  * Tiny tasks run on this thread (unless `inline: false`): a module target whose last INLINE_AFTER
  * calls on the pool each returned a value (not a promise) in under TINY_MS (run-task.ts) is called
  * here, where the hand-off to a pool thread and back (two thread wake-ups) would cost more than the
- * task. Each such call is timed: one that runs INLINE_MAX_MS or more, or returns a promise, sends
- * its target back to the pool for the worker's life (that call has run here: a task whose time
- * depends on its arguments blocks this thread once, for that call). map() chunks and function
- * targets always run on the pool. Per target, its state is a count: calls on the pool that were
- * tiny in a row (INLINE_AFTER or more: inline), or NEVER.
+ * task. Each such call is timed: one that runs INLINE_MAX_MS or more (a long call, or this thread
+ * preempted on a busy machine) sends its target back to the pool until twice as many calls in a row
+ * are tiny there (so a task whose time depends on its arguments blocks this thread at most once per
+ * doubling); one that returns a promise or runs NEVER_MS or more, for the worker's life (logged
+ * either way). map() chunks and function targets always run on the pool. Per target, its state
+ * (Inline) is the count of tiny calls in a row on the pool and the count it needs.
  *
  * Faults: BullMQ holds a lock on each active job, renewed from this process's event loop (never
  * blocked here: tasks run on pool threads). A worker that dies (SIGKILL, power loss) stops renewing;
@@ -50,12 +51,18 @@ export interface WorkerOptions {
   inline?: boolean;
 }
 
-/** Calls on the pool, each tiny, before a target runs on the worker's thread. */
+/** Calls on the pool, each tiny, before a target runs on the worker's thread (the first time). */
 const INLINE_AFTER = 8;
 /** A call on the worker's thread that runs this long (ms) sends its target back to the pool. */
 const INLINE_MAX_MS = 2;
-/** A target that never runs on the worker's thread again. */
-const NEVER = -1;
+/** ... and this long (ms), for good. */
+const NEVER_MS = 1000;
+
+/** A module target's way to the worker's thread: tiny calls in a row on the pool, and how many it needs (Infinity: never). */
+interface Inline {
+  tiny: number;
+  need: number;
+}
 
 const runner = { module: libraryFile("distributed/run-task.js"), export: "runTask" };
 
@@ -77,8 +84,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const pool = new ThreadPoolExecutor({ maxWorkers: options.threads, threadNamePrefix: "worker" });
   let taken = 0;
   const inline = options.inline ?? true;
-  /** Per module target (URL#export): its tiny calls on the pool in a row, or NEVER. */
-  const tinyRuns = new Map<string, number>();
+  /** Per module target (URL#export) run by calls. */
+  const inlines = new Map<string, Inline>();
   const processor = async (job: { id?: string; name: string; data: JobData }): Promise<string> => {
     taken++;
     const data = job.data;
@@ -90,41 +97,41 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
     try {
       const t = verdict.target as LocalTarget;
-      let key: string | undefined;
+      let state: Inline | undefined;
       if (inline && t.kind === "module" && data.m === CALL) {
-        key = `${t.url}#${t.export}`;
-        const tiny = tinyRuns.get(key) ?? 0;
-        if (tiny >= INLINE_AFTER) {
+        const key = `${t.url}#${t.export}`;
+        state = inlines.get(key);
+        if (state === undefined) inlines.set(key, (state = { tiny: 0, need: INLINE_AFTER }));
+        if (state.tiny >= state.need) {
           const fn = await targetFunction("module", t.url, t.export).catch(() => undefined);
-          if (fn !== undefined) {
+          if (fn === undefined)
+            state.need = Number.POSITIVE_INFINITY; // it cannot be imported here: the pool
+          else {
             const run = await runInline(fn, data.a);
             if (run.async || run.ms >= INLINE_MAX_MS) {
-              tinyRuns.set(key, NEVER);
+              state.tiny = 0;
+              state.need =
+                run.async || run.ms >= NEVER_MS ? Number.POSITIVE_INFINITY : Math.min(2 ** 30, state.need * 2);
               log.info(
-                "task %s took %s ms on the worker's thread%s: it runs on the pool threads from now on",
+                "task %s took %s ms on the worker's thread%s: it runs on the pool threads %s",
                 job.name,
                 run.ms.toFixed(1),
                 run.async ? " and returned a promise" : "",
+                state.need === Number.POSITIVE_INFINITY
+                  ? "from now on"
+                  : `until ${state.need} calls in a row are tiny there`,
               );
             }
             return run.text;
           }
-          // It cannot be imported here: the pool, as before.
-          tinyRuns.set(key, NEVER);
         }
       }
       // Plain strings and numbers only: the pool hands them to its thread without encoding them.
       const [what, extra] = t.kind === "module" ? [t.url, t.export] : [t.source, t.base];
       const text = (await pool.submit<string>(runner, t.kind, what, extra, data.m, data.a)) as string;
-      if (!text.startsWith(TINY)) {
-        if (key !== undefined && tinyRuns.get(key) !== NEVER) tinyRuns.set(key, 0);
-        return text;
-      }
-      if (key !== undefined) {
-        const tiny = tinyRuns.get(key) ?? 0;
-        if (tiny !== NEVER) tinyRuns.set(key, tiny + 1);
-      }
-      return text.slice(TINY.length);
+      const tiny = text.startsWith(TINY);
+      if (state !== undefined) state.tiny = tiny ? state.tiny + 1 : 0;
+      return tiny ? text.slice(TINY.length) : text;
     } catch (error) {
       // The pool thread died in the task (process.exit(), a crash): that task's failure.
       return outcomeText({ ok: false, error });

@@ -298,7 +298,7 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
     });
 
     test(
-      "a module target whose calls are tiny runs on the worker's own thread after 8 of them on the pool; a call that takes long sends it back to the pool",
+      "a module target whose calls are tiny runs on the worker's own thread after 8 of them on the pool; a call that takes long sends it back to the pool (for twice as many tiny calls there; for good at 1 s)",
       T,
       async () => {
         const exe = new RedisExecutor({ redis: redis.url, queue: "tiny" });
@@ -317,7 +317,7 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
           assert.deepEqual(await exe.submit(work("threadOf"), 1000), [1000, "MainThread"]);
           // Errors and values cross as from the pool.
           assert.deepEqual(await exe.submit(work("threadOf"), { a: [1n] }), [{ a: [1n] }, "MainThread"]);
-          // 20 ms on the worker's thread: this call runs there, later ones on the pool.
+          // 20 ms on the worker's thread: this call runs there, the next 16 at least on the pool.
           assert.deepEqual(await exe.submit(work("threadOf"), "long", 20), ["long", "MainThread"]);
           for (let i = 0; i < 10; i++) assert.deepEqual(await exe.submit(work("threadOf"), i), [i, "worker_0"]);
           for (let i = 0; i < 40 && !/task threadOf took/.test(inline.log()); i++) {
@@ -325,7 +325,22 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
           }
           assert.match(
             inline.log(),
-            /INFO \[MainThread\] threading\.worker: task threadOf took \d+\.\d ms on the worker's thread: it runs on the pool threads from now on/,
+            /INFO \[MainThread\] threading\.worker: task threadOf took \d+\.\d ms on the worker's thread: it runs on the pool threads until 16 calls in a row are tiny there/,
+          );
+          // After 16 tiny calls in a row on the pool, on the worker's thread again; a call of 1 s or more sends it
+          // back for good.
+          const again: string[] = [];
+          for (let i = 0; i < 200 && again.at(-1) !== "MainThread"; i++) {
+            again.push((await exe.submit<[number, string]>(work("threadOf"), i))[1]);
+          }
+          assert.equal(again.at(-1), "MainThread", again.join(" "));
+          assert.ok(again.length >= 16 - 10 + 1, again.join(" ")); // the 10 calls above count
+          assert.deepEqual(await exe.submit(work("threadOf"), "longer", 1000), ["longer", "MainThread"]);
+          for (let i = 0; i < 40; i++) assert.deepEqual(await exe.submit(work("threadOf"), i), [i, "worker_0"]);
+          for (let i = 0; i < 40 && !/from now on/.test(inline.log()); i++) await new Promise((r) => setTimeout(r, 50));
+          assert.match(
+            inline.log(),
+            /task threadOf took \d+\.\d ms on the worker's thread: it runs on the pool threads from now on/,
           );
           // An async target stays on the pool.
           for (let i = 0; i < 12; i++) {
