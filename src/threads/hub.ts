@@ -413,6 +413,10 @@ function run(worker: Worker, request: RunRequest): void {
     }
   }
   if (pauseAfterIdle > 0) request.testPauseMs = pauseAfterIdle;
+  if (failNextRun) {
+    failNextRun = false;
+    request.testFailAtRun = true;
+  }
   worker.postMessage(request, transferListOf(request));
 }
 
@@ -583,10 +587,14 @@ export type TestMessage =
   | { type: "test:crash" }
   | { type: "test:stats"; into: SharedArrayBuffer }
   | { type: "test:pauseAfterIdle"; ms: number }
+  | { type: "test:failAtRun" }
   | { type: "test:stall"; word: SharedArrayBuffer };
 
 /** Test: how long workers pause between saying "idle" and ending their thread (RunRequest.testPauseMs). */
 let pauseAfterIdle = 0;
+
+/** Test: the next start the hub hands to a worker is failed as the worker marks it RUNNING (RunRequest.testFailAtRun). */
+let failNextRun = false;
 
 /** While true, every new Worker() throws (as on EAGAIN) and booted spares are let go. */
 let failingSpawns = false;
@@ -664,6 +672,9 @@ function handle(port: MessagePort, message: HubMessage): void {
     }
     case "test:pauseAfterIdle":
       pauseAfterIdle = message.ms;
+      break;
+    case "test:failAtRun":
+      failNextRun = true;
       break;
     case "test:stall": {
       // The hub's loop stops, as under a burst of work, until the test stores 0 in word[0]: it stores

@@ -119,6 +119,8 @@ export interface RunRequest {
   isolated: boolean;
   /** @internal Test (hub's test:pauseAfterIdle): the worker pauses this long between "idle" and ending the thread. */
   testPauseMs?: number;
+  /** @internal Test (hub's test:failAtRun): the worker fails this start between markRunning()'s reads and its CAS. */
+  testFailAtRun?: boolean;
 }
 
 const kAdopt = Symbol("threading.adopt");

@@ -278,11 +278,11 @@ function parkSoon(): void {
 
 /**
  * markRunning() for thread `ident` in `slot` on this worker; false if its start was failed first.
- * Test hook failAtRun: the start is failed between markRunning()'s reads and its CAS, as the hub
- * or a starter failing it at that instant would.
+ * Test hook failAtRun (or `testFail`, from the hub's test:failAtRun): the start is failed between
+ * markRunning()'s reads and its CAS, as the hub or a starter failing it at that instant would.
  */
-function publishRunning(slot: number, ident: number): boolean {
-  if (testHook("failAtRun")) {
+function publishRunning(slot: number, ident: number, testFail = false): boolean {
+  if (testHook("failAtRun") || testFail) {
     tableTestHooks.beforeCas = () => {
       tableTestHooks.beforeCas = undefined;
       const failed = markFailed(slot, ident);
@@ -364,11 +364,15 @@ async function run(request: RunRequest, dock?: Run["dock"]): Promise<void> {
   if (dock === undefined) {
     // A start through the hub: the hub has taken this worker out of any dock.
     parked = null;
-    if (!publishRunning(request.slot, request.ident)) {
+    if (!publishRunning(request.slot, request.ident, request.testFailAtRun === true)) {
       // Its start was failed first (its start() raises; table.ts: one of RUNNING and FAILED wins):
-      // it must not run. Nothing of it ran: back to the hub.
+      // it must not run. Nothing of it ran: back to the hub, unless this worker was made for it
+      // alone (isolated, or its own resourceLimits): that one exits, as after its thread.
       request.copyBack?.close();
-      control?.postMessage("idle");
+      if (request.isolated || request.resourceLimits) {
+        control?.postMessage("exiting");
+        realExit(0);
+      } else control?.postMessage("idle");
       return;
     }
   }

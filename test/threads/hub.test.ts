@@ -188,6 +188,45 @@ test("a start failed as its worker begins to run it: the worker does not run it,
   assert.equal(r.stderr.match(/test hook failAtRun: failed true/g)?.length, 3, r.stderr);
 });
 
+test(
+  "a worker made for one start (its own resourceLimits) that loses that start exits: it runs no other thread",
+  T,
+  () => {
+    // Before, it said "idle" and the hub kept it: the next plain thread ran on it, under its limits.
+    const r = runChild(
+      `
+    import { Thread } from "threading";
+    import { hubTestHook } from "${internal}";
+    const limits = () => console.log(JSON.stringify(process.getBuiltinModule?.("node:worker_threads").resourceLimits.maxOldGenerationSizeMb));
+    const warm = new Thread({ target: () => {} });
+    warm.start();
+    warm.join();
+    hubTestHook({ type: "test:failAtRun" });
+    const limited = new Thread({ resourceLimits: { maxOldGenerationSizeMb: 48 }, target: () => console.log("limited ran") });
+    try {
+      limited.start();
+      console.log("started?!");
+    } catch (e) {
+      console.log(e.name, limited.ident, limited.isAlive());
+    }
+    for (let i = 0; i < 3; i++) {
+      const t = new Thread({ target: limits });
+      t.start();
+      t.join();
+    }
+    limited.start();
+    limited.join();
+  `,
+      30_000,
+    );
+    assert.equal(r.status, 0, `exit hung or failed: ${r.stderr}`);
+    assert.match(r.stderr, /test hook failAtRun: failed true/);
+    assert.doesNotMatch(r.stdout, /48\n/, "a plain thread ran on the limited worker");
+    assert.match(r.stdout, /^RuntimeError null false\n/);
+    assert.match(r.stdout, /limited ran\n$/);
+  },
+);
+
 test("a failed start is reported even when another thread would take its slot before the starter looks", T, () => {
   // The slot of a failed start stays unclaimable until its starter has seen the failure: before,
   // a claim could take it first, and startAsync() resolved as if the thread had run and ended.
