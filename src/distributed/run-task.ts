@@ -93,30 +93,52 @@ export async function runTask(
   return tiny ? TINY + text : text;
 }
 
+/** What process.exit() throws in a task run on the worker's own thread: the task fails, the worker goes on. */
+class SystemExit extends Error {
+  override name = "SystemExit";
+  constructor(readonly code: number | string | null | undefined) {
+    super(`process.exit(${code ?? ""}) in a task`);
+  }
+}
+
 /**
  * Runs a call of `fn` on this thread (a worker's own thread, for a target known to be tiny): its
- * outcome as base64 text, and how long the function ran (ms; a promise it returned is awaited and
- * `async` is true).
+ * outcome as base64 text, how long the function ran (ms; a promise it returned is awaited and
+ * `async` is true), and whether it called process.exit(). That must not end the worker process, so
+ * while the function runs process.exit() throws SystemExit instead (as it does in a thread), which
+ * fails this task as a pool thread's exit fails its task; the worker then sends the target back to
+ * the pool. (An async target calling it after its first `await` is not covered: a target returns a
+ * promise on the pool first, and so never runs here, unless it changed its nature.)
  */
-export async function runInline(fn: Fn, args: string): Promise<{ text: string; ms: number; async: boolean }> {
+export async function runInline(
+  fn: Fn,
+  args: string,
+): Promise<{ text: string; ms: number; async: boolean; exited: boolean }> {
   let outcome: Outcome;
   let ms = 0;
   let async = false;
+  let exited = false;
   try {
     const decoded = argsOf(args);
+    const realExit = process.exit;
+    process.exit = ((code?: number | string | null) => {
+      exited = true;
+      throw new SystemExit(code);
+    }) as typeof process.exit;
     const t0 = performance.now();
+    let value: unknown;
     try {
-      const value = fn(...decoded);
-      ms = performance.now() - t0;
-      if (thenable(value)) {
-        async = true;
-        outcome = { ok: true, value: await value };
-      } else outcome = { ok: true, value };
+      value = fn(...decoded);
     } finally {
-      ms ||= performance.now() - t0;
+      ms = performance.now() - t0;
+      process.exit = realExit;
     }
+    if (thenable(value)) {
+      async = true;
+      outcome = { ok: true, value: await value };
+    } else outcome = { ok: true, value };
   } catch (error) {
     outcome = { ok: false, error };
   }
-  return { text: outcomeText(outcome), ms, async };
+  return { text: outcomeText(outcome), ms, async, exited };
 }

@@ -15,7 +15,9 @@
  * are tiny there (so a task whose time depends on its arguments blocks this thread at most once per
  * doubling); one that returns a promise or runs NEVER_MS or more, for the worker's life (logged
  * either way). map() chunks and function targets always run on the pool. Per target, its state
- * (Inline) is the count of tiny calls in a row on the pool and the count it needs.
+ * (Inline) is the count of tiny calls in a row on the pool and the count it needs. A process.exit()
+ * in a call here fails that task (SystemExit, as on a pool thread) and sends its target to the pool
+ * for good; the worker goes on.
  *
  * Faults: BullMQ holds a lock on each active job, renewed from this process's event loop (never
  * blocked here: tasks run on pool threads). A worker that dies (SIGKILL, power loss) stops renewing;
@@ -108,15 +110,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
             state.need = Number.POSITIVE_INFINITY; // it cannot be imported here: the pool
           else {
             const run = await runInline(fn, data.a);
-            if (run.async || run.ms >= INLINE_MAX_MS) {
+            if (run.async || run.exited || run.ms >= INLINE_MAX_MS) {
               state.tiny = 0;
               state.need =
-                run.async || run.ms >= NEVER_MS ? Number.POSITIVE_INFINITY : Math.min(2 ** 30, state.need * 2);
+                run.async || run.exited || run.ms >= NEVER_MS
+                  ? Number.POSITIVE_INFINITY
+                  : Math.min(2 ** 30, state.need * 2);
               log.info(
                 "task %s took %s ms on the worker's thread%s: it runs on the pool threads %s",
                 job.name,
                 run.ms.toFixed(1),
-                run.async ? " and returned a promise" : "",
+                run.exited ? " and called process.exit()" : run.async ? " and returned a promise" : "",
                 state.need === Number.POSITIVE_INFINITY
                   ? "from now on"
                   : `until ${state.need} calls in a row are tiny there`,

@@ -352,6 +352,32 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
       },
     );
 
+    test(
+      "process.exit() in a task on the worker's own thread fails that task; the worker goes on, the target on the pool",
+      T,
+      async () => {
+        const exe = new RedisExecutor({ redis: redis.url, queue: "tiny" });
+        try {
+          let name = "";
+          for (let i = 0; i < 100 && name !== "MainThread"; i++) {
+            [, name] = await exe.submit<[number, string]>(work("threadOrExit"), i);
+          }
+          assert.equal(name, "MainThread");
+          await assert.rejects(
+            exe.submit(work("threadOrExit"), 0, true),
+            (e: unknown) => (e as Error).name === "SystemExit" && (e as Error).message === "process.exit(3) in a task",
+          );
+          // The worker process is alive, and runs the target on its pool from now on.
+          for (let i = 0; i < 10; i++) assert.deepEqual(await exe.submit(work("threadOrExit"), i), [i, "worker_0"]);
+          const said = /task threadOrExit took \d+\.\d ms on the worker's thread and called process\.exit\(\)/;
+          for (let i = 0; i < 40 && !said.test(inline.log()); i++) await new Promise((r) => setTimeout(r, 50));
+          assert.match(inline.log(), said);
+        } finally {
+          await exe.shutdownAsync();
+        }
+      },
+    );
+
     test("--no-inline: every task runs on the pool threads", T, async () => {
       const exe = new RedisExecutor({ redis: redis.url, queue: "tiny-pool" });
       try {
