@@ -43,7 +43,7 @@
  * decoder keeps the shapes it read (matched by the key block's words), with their key strings, and
  * once a shape has come often it builds its objects with a function made for it from an object
  * literal (`{"id": g(), "name": g()}`: one allocation with the final hidden class, instead
- * of one property store after another). Both tables are bounded; where code generation from strings
+ * of one property store after another; int32 numbers and booleans are read inline, the rest by g()). Both tables are bounded; where code generation from strings
  * is disallowed (`--disallow-code-generation-from-strings`), objects are built key by key.
  */
 import { kShare } from "../transport/shareable.js";
@@ -398,12 +398,13 @@ const ucs2: Slicer =
 const internKeys: (string | undefined)[] = new Array(INTERN_SIZE).fill(undefined);
 
 let src: PlainSource;
-let rpos = 0;
+/** The read position (a word index) of the record being decoded (an object: made builders advance it). */
+const R = { pos: 0 };
 
 /** Decodes the plain stream at word 0 of `s`. */
 export function decodePlain(s: PlainSource): unknown {
   src = s;
-  rpos = 0;
+  R.pos = 0;
   return get();
 }
 
@@ -470,8 +471,8 @@ function chars(u: Buffer, at: number, n: number): string {
 /** A string of `n` units at byte `at` (one byte a unit, or two when `wide`). */
 function readString(n: number, wide: boolean): string {
   const s = src;
-  const at = rpos * 4;
-  rpos += wide ? (n + 1) >> 1 : (n + 3) >> 2;
+  const at = R.pos * 4;
+  R.pos += wide ? (n + 1) >> 1 : (n + 3) >> 2;
   if (n === 0) return "";
   if (n <= CHARS_MAX && !wide) return chars(s.u8, at, n);
   if (n > INTERN_MAX) return wide ? ucs2.call(s.u8, at, at + n * 2) : latin1.call(s.u8, at, at + n);
@@ -511,7 +512,7 @@ interface Shape {
   words: Int32Array | null;
   keys: string[];
   seen: number;
-  make: ((g: () => unknown) => unknown) | null;
+  make: Maker | null;
 }
 
 const DEC_SHAPES = 256;
@@ -523,7 +524,7 @@ let canCompile = true;
 /** The shape whose key block (`n` keys, `kw` words) starts at the read position; moves past the block. */
 function readShape(n: number, kw: number): Shape {
   const i32 = src.i32;
-  const at = rpos;
+  const at = R.pos;
   let h = Math.imul(n ^ kw, 0x9e3779b1);
   for (let i = 0; i < kw; i++) h = Math.imul(h ^ (i32[at + i] as number), 0x9e3779b1);
   h = (h ^ (h >>> 15)) & (DEC_SHAPES - 1);
@@ -533,13 +534,13 @@ function readShape(n: number, kw: number): Shape {
     let i = 0;
     while (i < kw && words[i] === i32[at + i]) i++;
     if (i === kw) {
-      rpos = at + kw;
+      R.pos = at + kw;
       return known;
     }
   }
   const keys = new Array<string>(n);
   for (let i = 0; i < n; i++) {
-    const head = i32[rpos++] as number;
+    const head = i32[R.pos++] as number;
     keys[i] = readString(head >>> 1, (head & 1) !== 0);
   }
   const cached = n <= SHAPE_KEYS && kw <= SHAPE_WORDS;
@@ -584,12 +585,17 @@ function compileWriter(keys: string[]): ShapeWriter | null {
   }
 }
 
+/** Builds an object of a shape from the values at R.pos of `i` (made by compile()). */
+type Maker = (g: () => unknown, r: { pos: number }, i: Int32Array) => unknown;
+
 /** A function building an object of `keys` from successive g() results, or null (not allowed here). */
-function compile(keys: string[]): ((g: () => unknown) => unknown) | null {
+function compile(keys: string[]): Maker | null {
   if (!canCompile || keys.includes("__proto__")) return null;
   try {
-    const body = keys.map((k) => `${JSON.stringify(k)}: g()`).join(", ");
-    return new Function("g", `"use strict"; return { ${body} };`) as (g: () => unknown) => unknown;
+    // int32 numbers and booleans read inline (their tag words are exactly K_INT, K_TRUE, K_FALSE), the rest by g()
+    const value = `((t = i[R.pos]) === ${K_INT} ? i[(R.pos += 2) - 1] : t === ${K_TRUE} ? (R.pos++, true) : t === ${K_FALSE} ? (R.pos++, false) : g())`;
+    const body = keys.map((k) => `${JSON.stringify(k)}: ${value}`).join(", ");
+    return new Function("g", "R", "i", `"use strict"; let t; return { ${body} };`) as Maker;
   } catch {
     canCompile = false; // --disallow-code-generation-from-strings
     return null;
@@ -598,7 +604,7 @@ function compile(keys: string[]): ((g: () => unknown) => unknown) | null {
 
 function get(): unknown {
   const s = src;
-  const tag = s.i32[rpos++] as number;
+  const tag = s.i32[R.pos++] as number;
   const aux = tag >>> 4;
   switch (tag & 15) {
     case K_UNDEF:
@@ -610,11 +616,11 @@ function get(): unknown {
     case K_TRUE:
       return true;
     case K_INT:
-      return s.i32[rpos++];
+      return s.i32[R.pos++];
     case K_F64: {
-      if ((rpos & 1) === 1) rpos++;
-      const x = s.f64[rpos >> 1];
-      rpos += 2;
+      if ((R.pos & 1) === 1) R.pos++;
+      const x = s.f64[R.pos >> 1];
+      R.pos += 2;
       return x;
     }
     case K_STR1:
@@ -624,8 +630,8 @@ function get(): unknown {
     case K_BIG: {
       const words = aux >>> 1;
       let m = 0n;
-      for (let i = words - 1; i >= 0; i--) m = (m << 32n) | BigInt((s.i32[rpos + i] as number) >>> 0);
-      rpos += words;
+      for (let i = words - 1; i >= 0; i--) m = (m << 32n) | BigInt((s.i32[R.pos + i] as number) >>> 0);
+      R.pos += words;
       return (aux & 1) !== 0 ? -m : m;
     }
     case K_ARR: {
@@ -634,9 +640,9 @@ function get(): unknown {
       return a;
     }
     case K_OBJ: {
-      const kw = s.i32[rpos++] as number;
+      const kw = s.i32[R.pos++] as number;
       const shape = readShape(aux, kw);
-      if (shape.make !== null) return shape.make(get);
+      if (shape.make !== null) return shape.make(get, R, s.i32);
       if (++shape.seen === COMPILE_AFTER) shape.make = compile(shape.keys);
       const keys = shape.keys;
       const o: Record<string, unknown> = {};

@@ -2,6 +2,7 @@
 // input and to what the general path (encode + v8.serialize) gives; everything else takes the
 // general path and arrives as before. Property tests with fast-check, then the edge cases.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import v8 from "node:v8";
 import fc from "fast-check";
@@ -255,6 +256,32 @@ test("a shape's made writer takes every kind of value under each key (inline int
     if (Array.isArray(x)) assert.equal((x[1] as unknown[])[0], x);
     else assert.equal(((x.name as unknown[])[0] as { back: unknown }).back, x);
   }
+});
+
+test("with code generation from strings disallowed, shapes are written and built key by key", () => {
+  const internal = new URL("../../dist/internal.js", import.meta.url).href;
+  const code = `
+    import { decodeTaken, readRecord, Staged, stage, Taken, writeRecord, Data } from ${JSON.stringify(internal)};
+    const d = new Data();
+    const t = new Taken();
+    for (let i = 0; i < 20; i++) {
+      const v = { id: i, ok: i % 2 === 0, name: "n" + i, x: [i, -0, 2 ** 40] };
+      const st = new Staged();
+      stage(v, st);
+      writeRecord(d, 0, st);
+      readRecord(d, 0, t);
+      const got = decodeTaken(t);
+      if (JSON.stringify(got) !== JSON.stringify(v) || !Object.is(got.x[1], -0)) throw new Error("round " + i);
+    }
+    console.log("ok");`;
+  const r = spawnSync(
+    process.execPath,
+    ["--disallow-code-generation-from-strings", "--input-type=module", "-e", code],
+    {
+      encoding: "utf8",
+    },
+  );
+  assert.equal(r.stdout.trim(), "ok", r.stderr);
 });
 
 test("arrays: holes arrive as undefined and extra properties are dropped, as on the general path before", () => {
