@@ -329,9 +329,16 @@ function put(w: Writer, v: unknown, depth: number): boolean {
     if (n > 0 && n <= SHAPE_KEYS && kw <= SHAPE_WORDS)
       encShapes[encSlot(keys)] = { keys, words: w.i32.slice(block, block + kw), seen: 0, write: null };
   }
-  for (let i = 0; i < n; i++) if (!put(w, (o as Record<string, unknown>)[keys[i] as string], depth + 1)) return false;
+  for (let i = 0; i < n; i++) {
+    const k = keys[i] as string;
+    const v = (o as Record<string, unknown>)[k];
+    // A key a getter deleted as the object was written: v8.serialize leaves it out (the general path).
+    if ((v === undefined && !hasOwn(o, k)) || !put(w, v, depth + 1)) return false;
+  }
   return true;
 }
+
+const hasOwn = Object.hasOwn;
 
 /** Shapes (key lists) with more keys or longer key blocks are not cached. */
 const SHAPE_KEYS = 64;
@@ -559,7 +566,8 @@ type ShapeWriter = (w: Writer, o: object, depth: number) => boolean;
 function compileWriter(keys: string[]): ShapeWriter | null {
   if (!canCompile) return null;
   try {
-    // Each value read once, in order; int32 numbers and booleans written inline, the rest by put().
+    // Each value read once, in order; int32 numbers and booleans written inline, the rest by put()
+    // (undefined from a key a getter deleted on the way: the general path, as in put()).
     const body = keys
       .map(
         (k) => `v = o[${JSON.stringify(k)}];
@@ -571,14 +579,15 @@ function compileWriter(keys: string[]): ShapeWriter | null {
     w.i32[w.pos++] = v ? ${K_TRUE} : ${K_FALSE};
   } else if (typeof v === "string") {
     if (!putString(w, v, true)) return false;
-  } else if (!put(w, v, d)) return false;`,
+  } else if ((v === undefined && !hasOwn(o, ${JSON.stringify(k)})) || !put(w, v, d)) return false;`,
       )
       .join("\n  ");
     return new Function(
       "put",
       "putString",
+      "hasOwn",
       `"use strict"; return function (w, o, d) {\n  let v, p, i32;\n  ${body}\n  return true;\n};`,
-    )(put, putString) as ShapeWriter;
+    )(put, putString, hasOwn) as ShapeWriter;
   } catch {
     canCompile = false; // --disallow-code-generation-from-strings
     return null;
