@@ -19,8 +19,10 @@
  * in a call here fails that task (SystemExit, as on a pool thread) and sends its target to the pool
  * for good; the worker goes on.
  *
- * Faults: BullMQ holds a lock on each active job, renewed from this process's event loop (never
- * blocked here: tasks run on pool threads). A worker that dies (SIGKILL, power loss) stops renewing;
+ * Faults: BullMQ holds a lock on each active job, renewed from this process's event loop (blocked
+ * here only by a tiny task run on this thread: under INLINE_MAX_MS, but a call that runs long
+ * anyway, up to NEVER_MS or for ever, holds back renewals and signals as long; `--no-inline` keeps
+ * every task on the pool threads). A worker that dies (SIGKILL, power loss) stops renewing;
  * after the lock expires another worker's stalled-job check puts the job back in the queue and it
  * runs again (at least once). A pool thread that dies in a task (process.exit()) fails that task
  * only. SIGTERM (see cli.ts) closes the BullMQ worker, which takes no new job and waits for the
