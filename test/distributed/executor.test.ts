@@ -362,15 +362,21 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
       async () => {
         const exe = new RedisExecutor({ redis: redis.url, queue: "tiny" });
         try {
-          let name = "";
-          for (let i = 0; i < 100 && name !== "MainThread"; i++) {
-            [, name] = await exe.submit<[number, string]>(work("threadOrExit"), i);
+          // Right after a call ran on the worker's thread, until the exiting call runs there too (under load a
+          // call there measured 2 ms or more sends the target back to the pool first: on a pool thread,
+          // process.exit() fails the task too, with SystemExit "process.exit(3) in a thread").
+          let where = "";
+          for (let k = 0; k < 5 && where !== "task"; k++) {
+            let name = "";
+            for (let i = 0; i < 400 && name !== "MainThread"; i++) {
+              [, name] = await exe.submit<[number, string]>(work("threadOrExit"), i);
+            }
+            assert.equal(name, "MainThread");
+            const e = (await exe.submit(work("threadOrExit"), 0, true).exceptionAsync()) as Error;
+            assert.equal(e?.name, "SystemExit");
+            where = /^process\.exit\(3\) in a (task|thread)$/.exec(e.message)?.[1] ?? e.message;
           }
-          assert.equal(name, "MainThread");
-          await assert.rejects(
-            exe.submit(work("threadOrExit"), 0, true),
-            (e: unknown) => (e as Error).name === "SystemExit" && (e as Error).message === "process.exit(3) in a task",
-          );
+          assert.equal(where, "task");
           // The worker process is alive, and runs the target on its pool from now on.
           for (let i = 0; i < 10; i++) assert.deepEqual(await exe.submit(work("threadOrExit"), i), [i, "worker_0"]);
           const said = /task threadOrExit took \d+\.\d ms on the worker's thread and called process\.exit\(\)/;
