@@ -22,9 +22,11 @@
  * notifies; a stale bit costs one spare notify. One wake-up can be missed, on x86 only: a waiter's
  * CAS v -> v|1 landing between a release's plain load (no bit) and its plain store of 0 (the store
  * overwrites the bit; nobody notifies). So a waiter's first sleeps are short (NAP_MS, doubling up
- * to CHECK_MS, again from NAP_MS for each new owner): such a waiter finds the lock free within
- * milliseconds. The CHECK_MS timeout bounds any wait on a dead owner. A live owner is never taken
- * over (the table says alive until the thread has ended; a slot is reused only with a new ident).
+ * to CHECK_MS, again from NAP_MS for each new owner and after every wake that was not a timeout:
+ * the bit a waiter sets after a long wait, when the same owner took the lock again, can be missed
+ * as its first can): such a waiter finds the lock free within milliseconds. The CHECK_MS timeout
+ * bounds any wait on a dead owner. A live owner is never taken over (the table says alive until
+ * the thread has ended; a slot is reused only with a new ident).
  *
  * Sequence word: even = stable, odd = a writer (holding the lock) is publishing. Writers make every
  * change that readers can reach between `beginWrite` (odd) and `endWrite` (even); readers read the
@@ -93,8 +95,9 @@ function acquireSlow(w: Int32Array, i: number, me: number): number {
       since = performance.now();
       nap = NAP_MS;
     }
-    waitBlocking(w, i, v | 1, nap);
-    nap = Math.min(nap * 2, CHECK_MS);
+    // Short again after a wake that was not a timeout (the lock moved: the same owner may have
+    // taken it again, and the waiter's next CAS v -> v|1 may be the one a plain release misses).
+    nap = waitBlocking(w, i, v | 1, nap) === "timed-out" ? Math.min(nap * 2, CHECK_MS) : NAP_MS;
     if (Atomics.load(w, i) === (v | 1) && performance.now() - since >= CHECK_MS && !identAlive(v >>> 1)) {
       if (Atomics.compareExchange(w, i, v | 1, me | 1) === (v | 1)) return RECOVERED;
     }
