@@ -17,7 +17,8 @@
  * either way). map() chunks and function targets always run on the pool. Per target, its state
  * (Inline) is the count of tiny calls in a row on the pool and the count it needs. A process.exit()
  * in a call here fails that task (SystemExit, as on a pool thread) and sends its target to the pool
- * for good; the worker goes on.
+ * for good; the worker goes on. A target whose module names mainThread (a main-program guard, which
+ * is true on this thread) is never run here: its module is not imported on this thread (mainGuarded).
  *
  * Faults: BullMQ holds a lock on each active job, renewed from this process's event loop (blocked
  * here only by a tiny task run on this thread: under INLINE_MAX_MS, but a call that runs long
@@ -28,6 +29,7 @@
  * only. SIGTERM (see cli.ts) closes the BullMQ worker, which takes no new job and waits for the
  * running ones, then shuts the pool down.
  */
+import { readFileSync } from "node:fs";
 import { ThreadPoolExecutor } from "../futures/executor.js";
 import * as logging from "../logging/logging.js";
 import { libraryFile } from "../shared/paths.js";
@@ -70,6 +72,21 @@ interface Inline {
 
 const runner = { module: libraryFile("distributed/run-task.js"), export: "runTask" };
 
+/**
+ * True if the module at `url` may guard a main program (README: an entry script used as a module
+ * target guards it with `if (currentThread() === mainThread())`): its text names mainThread or
+ * isMainThread. Imported on this thread, the worker's main thread, such a guard would be true and
+ * the main program would run in the worker; so its targets stay on the pool. (A module it imports
+ * is not read: the README says so.)
+ */
+function mainGuarded(url: string): boolean {
+  try {
+    return /\b(?:mainThread|isMainThread)\b/.test(readFileSync(new URL(url), "utf8"));
+  } catch {
+    return true; // unreadable here: the pool, which reports what is wrong with it
+  }
+}
+
 export const log = logging.getLogger("threading.worker");
 
 /** A running worker: `close()` stops taking jobs, waits for the running ones and ends the pool. */
@@ -107,7 +124,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         state = inlines.get(key);
         if (state === undefined) inlines.set(key, (state = { tiny: 0, need: INLINE_AFTER }));
         if (state.tiny >= state.need) {
-          const fn = await targetFunction("module", t.url, t.export).catch(() => undefined);
+          const guarded = mainGuarded(t.url);
+          if (guarded) log.info("task %s stays on the pool threads: its module mentions mainThread", job.name);
+          const fn = guarded ? undefined : await targetFunction("module", t.url, t.export).catch(() => undefined);
           if (fn === undefined)
             state.need = Number.POSITIVE_INFINITY; // it cannot be imported here: the pool
           else {

@@ -297,6 +297,25 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
       workers.push(inline, pooled);
     });
 
+    test("an entry script used as a tiny module target does not run its guarded main program in the worker", async () => {
+      const exe = new RedisExecutor({ redis: redis.url, queue: "tiny" });
+      try {
+        const target = { module: "./tasks/guarded.mjs", export: "tinyName" };
+        const names: string[] = [];
+        for (let i = 0; i < 40; i++) {
+          const [x, name] = (await exe.submit(target, i)) as [number, string];
+          assert.equal(x, i);
+          names.push(name);
+        }
+        assert.doesNotMatch(inline.log(), /GUARDED MAIN PROGRAM RAN/, names.join(" "));
+        // its calls stay on the pool, and the worker says why
+        assert.ok(!names.includes("MainThread"), names.join(" "));
+        assert.match(inline.log(), /task tinyName stays on the pool threads: its module mentions mainThread/);
+      } finally {
+        await exe.shutdownAsync();
+      }
+    });
+
     test(
       "a module target whose calls are tiny runs on the worker's own thread after 8 of them on the pool; a call that takes long sends it back to the pool (for twice as many tiny calls there; for good at 1 s)",
       T,
