@@ -1,10 +1,18 @@
 /**
  * The targets of this thread's pools: each function (and each source text, e.g. the same arrow
- * function made again in a loop) and each module target is described once (transport/target.ts)
+ * function made again in a loop; with the calling file when the source holds an import(), which
+ * resolves against it) and each module target is described once (transport/target.ts)
  * and given a key, which tasks carry instead of the target; a pool thread is sent a target's
  * description once, with the first task that needs it. Keys are per thread.
  */
-import { checkFreeNames, describeTarget, isModuleTarget, ownName, type TargetSpec } from "../transport/target.js";
+import {
+  callerFile,
+  checkFreeNames,
+  describeTarget,
+  isModuleTarget,
+  ownName,
+  type TargetSpec,
+} from "../transport/target.js";
 
 const byFunction = new WeakMap<Function, number>();
 const bySource = new Map<string, number>();
@@ -23,10 +31,14 @@ export function targetKey(fn: unknown, where: string, check = true): number {
     let key = byFunction.get(fn);
     if (key === undefined) {
       const source = Function.prototype.toString.call(fn);
-      key = bySource.get(source); // e.g. the same arrow function made again in a loop
+      // An import() in the source resolves against the calling file (the spec's base): then one
+      // source from two files is two targets
+      const base = source.includes("import") ? callerFile() : undefined;
+      const sourceKey = base === undefined ? source : `${base}\u0000${source}`;
+      key = bySource.get(sourceKey); // e.g. the same arrow function made again in a loop
       if (key === undefined) {
-        key = specs.push(describeTarget(fn, where, undefined, false)) - 1;
-        bySource.set(source, key);
+        key = specs.push(describeTarget(fn, where, base, false)) - 1;
+        bySource.set(sourceKey, key);
       }
       byFunction.set(fn, key);
     }

@@ -584,3 +584,15 @@ test("a local passed to tasks gives each pool thread one namespace across its ta
   assert.equal(total, 20);
   assert.equal(data.count, undefined, "the main thread's namespace is untouched");
 });
+
+test("one arrow's source submitted from files in two directories: each call's import() resolves against its own file", async () => {
+  const a = (await import("../fixtures/same-source/a/submit.mjs")) as { submitFrom: (ex: unknown) => Promise<string> };
+  const b = (await import("../fixtures/same-source/b/submit.mjs")) as { submitFrom: (ex: unknown) => Promise<string> };
+  const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  try {
+    assert.equal(await a.submitFrom(ex), "a");
+    assert.equal(await b.submitFrom(ex), "b");
+  } finally {
+    await ex.shutdownAsync();
+  }
+});
