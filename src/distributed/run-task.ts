@@ -17,6 +17,7 @@
 import "../index.js";
 import { evaluate } from "../transport/target.js";
 import { beforeUserImport } from "../transport/loaders.js";
+import { thenable } from "../shared/thenable.js";
 import { argsOf, CHUNK, type Outcome, outcomeText } from "./protocol.js";
 
 /** A target the worker accepted: a module URL and export, or a function's source. */
@@ -50,11 +51,6 @@ export async function targetFunction(kind: LocalTarget["kind"], what: string, ex
   compiled.set(key, fn);
   return fn;
 }
-
-const thenable = (v: unknown): v is PromiseLike<unknown> =>
-  (typeof v === "object" || typeof v === "function") &&
-  v !== null &&
-  typeof (v as { then?: unknown }).then === "function";
 
 /**
  * Runs one job's task in this pool thread; its outcome as base64 text (TINY-prefixed for a tiny

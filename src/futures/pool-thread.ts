@@ -22,6 +22,7 @@
 import "../index.js";
 import type { MessagePort } from "node:worker_threads";
 import { BrokenExecutor } from "../errors.js";
+import { thenable } from "../shared/thenable.js";
 import { afterMs } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
@@ -56,14 +57,6 @@ const QUICK_MS = 0.02;
 const MAX_HELD = 256;
 
 type Fn = (...args: unknown[]) => unknown;
-
-function thenable(v: unknown): v is PromiseLike<unknown> {
-  return (
-    (typeof v === "object" || typeof v === "function") &&
-    v !== null &&
-    typeof (v as { then?: unknown }).then === "function"
-  );
-}
 
 /**
  * Calls `fn(...a)` for each arguments list `a` of a chunk and returns the results: a list, or a
