@@ -58,6 +58,25 @@ export class ShutDown extends Error {
   }
 }
 
+/**
+ * Python's `SystemExit`: what `process.exit()` throws inside a thread (a `Thread`'s, a pool
+ * thread's, or a distributed worker's task): it unwinds that thread's stack (`finally` blocks and
+ * `using` disposals run) and ends the thread silently, not the process; in a pool task it fails
+ * that task's `Future`. `code` is the exit code given to `process.exit()`.
+ */
+export class SystemExit extends Error {
+  static {
+    this.prototype.name = "SystemExit";
+  }
+  /** The code given to `process.exit(code)` (`undefined` when none was given). */
+  code: number | string | null | undefined;
+  /** `where` says what the exit ended: "in a thread" (default), "in a task" (a distributed worker's own thread). */
+  constructor(code?: number | string | null, where = "in a thread") {
+    super(`process.exit(${code ?? ""}) ${where}`);
+    this.code = code;
+  }
+}
+
 /** Every error class that crosses threads keeping its class, by name. */
 export const crossingErrorClasses: Record<string, new (message?: string) => Error> = {
   Error,
@@ -77,4 +96,5 @@ export const crossingErrorClasses: Record<string, new (message?: string) => Erro
   Empty,
   Full,
   ShutDown,
+  SystemExit: SystemExit as unknown as new (message?: string) => Error,
 };

@@ -18,6 +18,7 @@ import "../index.js";
 import { evaluate } from "../transport/target.js";
 import { beforeUserImport } from "../transport/loaders.js";
 import { thenable } from "../shared/thenable.js";
+import { SystemExit } from "../errors.js";
 import { argsOf, CHUNK, type Outcome, outcomeText } from "./protocol.js";
 
 /** A target the worker accepted: a module URL and export, or a function's source. */
@@ -89,14 +90,6 @@ export async function runTask(
   return tiny ? TINY + text : text;
 }
 
-/** What process.exit() throws in a task run on the worker's own thread: the task fails, the worker goes on. */
-class SystemExit extends Error {
-  override name = "SystemExit";
-  constructor(readonly code: number | string | null | undefined) {
-    super(`process.exit(${code ?? ""}) in a task`);
-  }
-}
-
 /**
  * Runs a call of `fn` on this thread (a worker's own thread, for a target known to be tiny): its
  * outcome as base64 text, how long the function ran (ms; a promise it returned is awaited and
@@ -119,7 +112,7 @@ export async function runInline(
     const realExit = process.exit;
     process.exit = ((code?: number | string | null) => {
       exited = true;
-      throw new SystemExit(code);
+      throw new SystemExit(code, "in a task");
     }) as typeof process.exit;
     const t0 = performance.now();
     let value: unknown;

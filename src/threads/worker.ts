@@ -29,6 +29,7 @@
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
 import { readlinkSync } from "node:fs";
+import { SystemExit } from "../errors.js";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { boot } from "../shared/runtime.js";
 import { decode } from "../transport/decode.js";
@@ -85,7 +86,7 @@ async function threadClass(request: RunRequest): Promise<Function> {
 }
 
 /**
- * What process.exit() throws inside a thread: Python's SystemExit. It unwinds the stack it is
+ * What process.exit() throws inside a thread: Python's SystemExit (errors.ts). It unwinds the stack it is
  * thrown on, so `finally` blocks and `using` disposals run (a lock released there is free), and
  * the run loop below ends the thread silently when it reaches it. Guarantees, as in Python:
  *  - code that catches everything (`catch (e) {}`) catches it too, and the thread goes on;
@@ -95,13 +96,6 @@ async function threadClass(request: RunRequest): Promise<Function> {
  *    target suspended in an `await` are not resumed, so their `finally` blocks do not run.
  * A pool task's process.exit() fails that task's future with this error (pool-thread.ts).
  */
-class SystemExit extends Error {
-  override name = "SystemExit";
-  constructor(readonly code: number | string | null | undefined) {
-    super(`process.exit(${code ?? ""}) in a thread`);
-  }
-}
-
 function isSystemExit(e: unknown): boolean {
   return e instanceof SystemExit;
 }

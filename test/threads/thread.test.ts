@@ -14,8 +14,10 @@ import {
   Lock,
   mainThread,
   RuntimeError,
+  SystemExit,
   setExcepthook,
   Thread,
+  ThreadPoolExecutor,
   Timer,
 } from "threading";
 
@@ -390,6 +392,37 @@ test("process.exit() in a thread unwinds its stack like SystemExit: finally and 
   assert.deepEqual([...cell.slice(0, 3)], [1, 1, 0]);
   assert.equal(a.locked(), false, "released in finally");
   assert.equal(b.locked(), false, "released by using");
+});
+
+test("SystemExit is one exported class: caught in a thread, and failing a pool task, with its code", T, () => {
+  const cell = new Int32Array(new SharedArrayBuffer(8));
+  const t = new Thread({
+    target: (c: Int32Array) => {
+      try {
+        process.exit(7);
+      } catch (e) {
+        // threading's exports are in scope in a function target
+        c[0] = e instanceof SystemExit && e.name === "SystemExit" ? 1 : 2;
+        c[1] = Number((e as SystemExit).code);
+      }
+    },
+    args: [cell],
+  });
+  t.start();
+  t.join();
+  assert.deepEqual([...cell], [1, 7]);
+  using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  const e = ex.submit(() => process.exit(3)).exception(30);
+  // The thread died instead (RuntimeError naming the exit) is the other outcome the pool allows.
+  if (!(e instanceof RuntimeError)) {
+    assert.ok(e instanceof SystemExit, String(e));
+    assert.equal(e.code, 3);
+    assert.equal(e.message, "process.exit(3) in a thread");
+  }
+  const own = new SystemExit(2);
+  assert.ok(own instanceof Error);
+  assert.equal(own.name, "SystemExit");
+  assert.equal(own.code, 2);
 });
 
 test("process.exit() in an async target, in a finally, or in a timer ends the thread silently", T, () => {

@@ -43,6 +43,7 @@ import {
   SharedList,
   SimpleQueue,
   ShutDown,
+  SystemExit,
   setExcepthook,
   sleep,
   sleepAsync,
@@ -238,6 +239,8 @@ await pool.shutdownAsync();
   using _p = new ThreadPoolExecutor();
 }
 for (const E of [CancelledError, TimeoutError, BrokenExecutor]) void new E("x");
+const exitCode: number | string | null | undefined = new SystemExit(3).code;
+void exitCode;
 
 // ---- What cannot cross: a TypeError at run time (API.md), so such calls compile; Sendable is opt-in.
 class Person {
