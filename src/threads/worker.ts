@@ -29,7 +29,7 @@
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
 import { readlinkSync } from "node:fs";
-import { SystemExit } from "../errors.js";
+import { RuntimeError, SystemExit } from "../errors.js";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { boot } from "../shared/runtime.js";
 import { decode } from "../transport/decode.js";
@@ -43,7 +43,7 @@ import { dropTimers, recordStartState, settle, trackTimers, untrackedSetImmediat
 import { resetThreadState } from "../shared/thread-reset.js";
 import { compileTarget, evaluate, type TargetSpec } from "../transport/target.js";
 import { handedRequest, leave, type Parking, park, parkFirst, repark } from "./dock.js";
-import { adoptSelf, libraryClasses, type RunRequest, setRun, type Thread } from "./thread.js";
+import { adoptSelf, libraryClasses, type RunRequest, setRun, type Thread, threadFor } from "./thread.js";
 
 installDirectOutput();
 trackTimers();
@@ -257,13 +257,17 @@ function parkSoon(): void {
     }
     let request: RunRequest;
     try {
+      if (testHook("unreadableRequest")) throw new Error("test hook unreadableRequest");
       request = handedRequest<RunRequest>(place.dock);
     } catch (e) {
-      // (Never seen: the starter wrote it with v8.serialize.) The thread ends without running.
-      writeAll(2, `threading: a thread's start could not be read: ${e instanceof Error ? e.message : String(e)}\n`);
-      markEnded(handed.slot, handed.ident);
-      parkAgain(dock);
-      parkSoon();
+      // (Never seen: the starter wrote it with v8.serialize.) The thread is RUNNING: it ends as a
+      // thread whose run() threw, through run() (its excepthook, then finishDocked()), with a
+      // stand-in request made from what the thread table holds.
+      const self = threadFor(handed.slot, handed.ident);
+      const failure = new RuntimeError(
+        `thread ${self.name}: its start could not be read: ${e instanceof Error ? e.message : String(e)}`,
+      );
+      void run(standIn(handed.slot, handed.ident, self.name, self.daemon), dock, failure);
       return;
     }
     void run(request, dock);
@@ -290,7 +294,7 @@ function publishRunning(slot: number, ident: number, testFail = false): boolean 
  * @internal Test hooks a thread's own code sets on its worker (test/threads/dock.test.ts,
  * hub.test.ts), each used once, and said on stderr when it fires.
  */
-function testHook(name: "exitOnClaim" | "exitAfterRepark" | "failAtRun"): boolean {
+function testHook(name: "exitOnClaim" | "exitAfterRepark" | "failAtRun" | "unreadableRequest"): boolean {
   const hooks = (globalThis as Record<symbol, Record<string, boolean> | undefined>)[
     Symbol.for("threading.test.worker")
   ];
@@ -347,7 +351,33 @@ async function compile(spec: TargetSpec): Promise<Target> {
  * Runs the thread of `request`: one handed over in `dock` is RUNNING already (parkSoon()); one
  * from the hub is marked RUNNING here first.
  */
-async function run(request: RunRequest, dock?: Run["dock"]): Promise<void> {
+/** The request of a thread whose own could not be read (parkSoon()): no target, nothing to copy back. */
+function standIn(slot: number, ident: number, name: string, daemon: boolean): RunRequest {
+  return {
+    type: "run",
+    slot,
+    ident,
+    name,
+    daemon,
+    target: null,
+    args: { value: [], marked: false },
+    classes: [],
+    base: "Thread",
+    classModule: null,
+    fields: null,
+    origin: "",
+    copyBack: null,
+    transfer: [],
+    resourceLimits: null,
+    isolated: false,
+  };
+}
+
+/**
+ * Runs thread `request` on this worker, from the hub or handed over in `dock`. With `failure`, the
+ * thread's start could not be read: it ends at once with that error, reported as its run() throwing.
+ */
+async function run(request: RunRequest, dock?: Run["dock"], failure?: Error): Promise<void> {
   if (running !== undefined) {
     // The hub hands a worker a thread only once it has said "idle", a starter only once it is
     // parked in a dock: two at once is a bug here.
@@ -382,6 +412,7 @@ async function run(request: RunRequest, dock?: Run["dock"]): Promise<void> {
   // Count what exists before the thread's own code runs.
   recordStartState();
   try {
+    if (failure !== undefined) throw failure;
     const target = request.target ? (compiledBefore(request.target) ?? (await compile(request.target))) : undefined;
     const args = decode(request.args.value, request.args.marked) as unknown[];
     // Barriers among the arguments start importing their module actions on arrival; let them

@@ -103,6 +103,40 @@ test("a parked worker that exits as it takes a start: the start runs elsewhere, 
   assert.match(r.stderr, /test hook exitOnClaim fired/);
 });
 
+test("a start its worker cannot read ends that thread through the excepthook; the worker runs the next", T, () => {
+  const r = runChild(
+    `${prelude}
+    const { setExcepthook, RuntimeError } = await import("threading");
+    const seen = [];
+    setExcepthook((a) => seen.push([a.excType, a.excValue instanceof RuntimeError, a.excValue.message, a.thread?.name]));
+    // The thread arms its own worker (parked again when it ends: the warmest): the next start it
+    // takes from its dock, it cannot read.
+    const arm = new Thread({ target: () => { globalThis[Symbol.for("threading.test.worker")] = { unreadableRequest: true }; } });
+    arm.start();
+    arm.join();
+    await parked();
+    const t = new Thread({ target: say, args: ["t ran"], name: "lost" });
+    t.start();
+    t.join(20);
+    const u = new Thread({ target: say, args: ["u ran"] });
+    u.start();
+    u.join(20);
+    console.log("alive", t.isAlive(), u.isAlive());
+    console.log(JSON.stringify(seen));
+    `,
+    45_000,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /test hook unreadableRequest fired/);
+  const [ran, alive, seen] = r.stdout.trim().split("\n");
+  assert.equal(ran, "u ran");
+  assert.equal(alive, "alive false false");
+  assert.deepEqual(JSON.parse(seen as string), [
+    ["RuntimeError", true, "thread lost: its start could not be read: test hook unreadableRequest", "lost"],
+  ]);
+  assert.doesNotMatch(r.stderr, /could not be read/);
+});
+
 test("a worker that exits after parking itself again, before its thread is ENDED: join() returns", T, () => {
   const r = runChild(
     `${prelude}
