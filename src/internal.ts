@@ -52,9 +52,14 @@ export {
 export { freeNames } from "./transport/free-names.js";
 export { checkFreeNames } from "./transport/target.js";
 export {
+  C_LOCK as FIFO_C_LOCK,
   GET_SLEEPERS as FIFO_GET_SLEEPERS,
+  GET_WAITERS as FIFO_GET_WAITERS,
+  P_LOCK as FIFO_P_LOCK,
   PUT_SLEEPERS as FIFO_PUT_SLEEPERS,
+  PUT_WAITERS as FIFO_PUT_WAITERS,
 } from "./queue/fifo-layout.js";
+export { fifoHooks } from "./queue/fifo.js";
 export {
   GET_SLEEPERS as LOCKED_GET_SLEEPERS,
   PUT_SLEEPERS as LOCKED_PUT_SLEEPERS,

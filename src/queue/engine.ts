@@ -85,6 +85,14 @@ export interface Side {
     message: string,
   ) => Error;
   state: "full" | "empty";
+  /**
+   * After registering in `waiters` and reading `seq`, before re-checking `admit()` (under the lock):
+   * the two-lock ring raises the flag that tells the other side's next publish to look at
+   * `waiters` (fifo.ts). Absent: nothing.
+   */
+  registered?(h: Int32Array): void;
+  /** After a woken waiter, back under the lock, unregistered and left `left` registered (fifo.ts). */
+  unregistered?(h: Int32Array, left: number): void;
 }
 
 /**
@@ -123,8 +131,9 @@ export function* waitTurn<T>(
     }
     Atomics.add(h, side.waiters, 1);
     const seq = Atomics.load(h, side.seq);
+    side.registered?.(h);
     if (admit() === true) {
-      Atomics.sub(h, side.waiters, 1);
+      side.unregistered?.(h, Atomics.sub(h, side.waiters, 1) - 1);
       return then();
     }
     side.unlock(h);
@@ -137,7 +146,8 @@ export function* waitTurn<T>(
       throw e;
     }
     side.lock(h);
-    Atomics.sub(h, side.waiters, 1);
+    const left = Atomics.sub(h, side.waiters, 1) - 1;
+    side.unregistered?.(h, left);
   }
 }
 

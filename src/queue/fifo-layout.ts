@@ -4,29 +4,25 @@
  * writes its own line:
  *
  *   line 0  UNFINISHED, SHUTDOWN, MAXSIZE (the words both engines share, layout.ts)
- *   line 1  producers: P_LOCK (+ P_LOCK_ASYNC), TAIL, PUT_BYTES, PUTS, CAP_P
- *   line 2  consumers: C_LOCK (+ C_LOCK_ASYNC), HEAD, GET_BYTES, GETS, CAP_C
+ *   line 1  producers: P_LOCK (the producers' lock and count of puts, one word), TAIL, PUT_BYTES, CAP_P
+ *   line 2  consumers: C_LOCK (the consumers' lock and count of gets), HEAD, GET_BYTES, CAP_C, OWN_GET_BYTES
  *   line 3  "not empty": NE_SEQ, GET_WAITERS, GET_SLEEPERS, GET_ASYNC_SLEEPERS
  *   line 4  "not full":  NF_SEQ, PUT_WAITERS, PUT_SLEEPERS, PUT_ASYNC_SLEEPERS
  *
- * P_LOCK and C_LOCK are mutexes of sync/mutex.ts, each with its ASYNC word beside it (the queue
- * takes them blocking only, so those stay 0). What the other words mean and which lock guards
- * them: fifo.ts.
+ * P_LOCK and C_LOCK each hold a lock, its sleepers bit, the other side's waiters flag and a count
+ * (the bits: fifo.ts). What the other words mean and which lock guards them: fifo.ts.
  */
 export { MAXSIZE, SHUTDOWN, UNFINISHED } from "./layout.js";
 
 export const P_LOCK = 16;
 export const TAIL = 17;
 export const PUT_BYTES = 18;
-export const PUTS = 19;
 export const CAP_P = 20;
-export const P_LOCK_ASYNC = 21;
 export const C_LOCK = 32;
 export const HEAD = 33;
 export const GET_BYTES = 34;
-export const GETS = 35;
 export const CAP_C = 36;
-export const C_LOCK_ASYNC = 37;
+export const OWN_GET_BYTES = 38;
 export const NE_SEQ = 48;
 export const GET_WAITERS = 49;
 export const GET_SLEEPERS = 50;

@@ -1,72 +1,102 @@
 /**
  * The FIFO engine of Queue and SimpleQueue: a byte ring with two locks (Michael & Scott's two-lock
  * queue, on a ring of variable-size records), so that producers and consumers never take the same
- * lock and meet only at two counters.
+ * lock and meet only at two words.
  *
  * Control block: fifo-layout.ts (imported as FIFO), one 64-byte line per group: the words both
- * engines share (UNFINISHED, SHUTDOWN, MAXSIZE); the producers' P_LOCK, TAIL, PUT_BYTES, PUTS,
- * CAP_P; the consumers' C_LOCK, HEAD, GET_BYTES, GETS, CAP_C; "not empty" (NE_SEQ, GET_WAITERS,
- * GET_SLEEPERS, GET_ASYNC_SLEEPERS); "not full" (the same for putters). P_LOCK and C_LOCK are
- * mutexes of sync/mutex.ts.
+ * engines share (UNFINISHED, SHUTDOWN, MAXSIZE); the producers' P_LOCK, TAIL, PUT_BYTES, CAP_P;
+ * the consumers' C_LOCK, HEAD, GET_BYTES, OWN_GET_BYTES, CAP_C; "not empty" (NE_SEQ, GET_WAITERS,
+ * GET_SLEEPERS, GET_ASYNC_SLEEPERS); "not full" (the same for putters).
  *
- * PUTS / GETS count the items ever put / taken, PUT_BYTES / GET_BYTES the ring bytes (SKIPs
- * included); all four wrap around as int32, and only differences are used: qsize = PUTS - GETS,
- * ring bytes in use = PUT_BYTES - GET_BYTES. TAIL, PUT_BYTES, PUTS change only under P_LOCK;
- * HEAD, GET_BYTES, GETS only under C_LOCK. SHUTDOWN, MAXSIZE and CAP_* change only under P_LOCK
- * (CAP_* and the shutdown discard under both locks: always P_LOCK first, then C_LOCK).
+ * P_LOCK and C_LOCK are each one word holding a lock and a count, so that taking the lock is one
+ * atomic operation and publishing a put (a get) and releasing the lock is one more:
+ *   bit 0  L  locked
+ *   bit 1  S  someone may sleep on the word for the lock (its release notifies one)
+ *   bit 2  X  P_LOCK: getters may be registered (GET_WAITERS); C_LOCK: putters may be (PUT_WAITERS)
+ *   bits 3-31 the items ever put (P_LOCK) / taken (C_LOCK), wrapping around (mod 2^29; only
+ *          differences are used: qsize = puts - gets, never above 2^28 since a record takes >= 8
+ *          of the ring's < 2^31 bytes).
+ * Only the holder of the lock changes the count; X is set and cleared by the other side (below).
+ *   lock:    fetch-or L; was L clear -> held. Else spin (at most SPIN_MS, while nobody sleeps on it),
+ *            then loop { fetch-or L|S; was L clear -> held (with S: others may sleep); sleep while
+ *            the word is what that fetch-or left }.
+ *   release(+n items): compare-exchange the word as held -> count+n with L and S cleared, X kept
+ *            (retried when S or X changed meanwhile); notify one if S was set.
+ * This is Drepper's mutex ("Futexes are tricky", #2 with #3's release): a waiter sleeps only on a
+ * value with S, and a release that clears S notifies; a woken waiter sets S again, so while anyone
+ * sleeps the word has S or a wake is on its way.
  *
- *   put:  (stage outside any lock) lock P; SHUTDOWN -> ShutDown; while PUTS - GETS >= MAXSIZE
+ * PUT_BYTES / GET_BYTES count the ring bytes (SKIPs included), wrapping around as int32: ring
+ * bytes in use = PUT_BYTES - OWN_GET_BYTES. TAIL and PUT_BYTES change only under P_LOCK; HEAD and
+ * OWN_GET_BYTES only under C_LOCK, which publishes OWN_GET_BYTES to GET_BYTES (Atomics.store) when it
+ * is a sixteenth of the ring ahead; a producer that finds no room by GET_BYTES takes C_LOCK and
+ * reads OWN_GET_BYTES (and publishes it) before it grows the ring. SHUTDOWN, MAXSIZE and CAP_*
+ * change only under P_LOCK (CAP_* and the shutdown discard under both locks: always P_LOCK first,
+ * then C_LOCK).
+ *
+ *   put:  (stage outside any lock) lock P; SHUTDOWN -> ShutDown; while puts - gets >= MAXSIZE
  *           { Full / wait on NF_SEQ as below }; find room for the record at TAIL (else at 0 after a
- *           SKIP; else grow: lock C too, grow the buffer, move a wrapped ring's [0, TAIL) to the
- *           old end, CAP_P = CAP_C = new size, unlock C); copy the record in; TAIL, PUT_BYTES;
- *           UNFINISHED++; PUTS++ (Atomics.store: this publishes the record); unlock P;
- *           if GET_WAITERS > 0 { NE_SEQ++; if GET_SLEEPERS > 0 notify(NE_SEQ, 1) }
- *   get:  lock C; while PUTS - GETS == 0 { SHUTDOWN -> ShutDown; non-blocking / out of time ->
- *           Empty; GET_WAITERS++; seq = NE_SEQ; re-read PUTS (items now: GET_WAITERS--, take);
- *           unlock C; spin, then sleep on NE_SEQ while == seq; lock C; GET_WAITERS-- }
+ *           SKIP; else, by OWN_GET_BYTES under C_LOCK, the same; else grow: under C_LOCK, grow the
+ *           buffer, move a wrapped ring's [0, TAIL) to the old end, CAP_P = CAP_C = new size);
+ *           copy the record in; TAIL, PUT_BYTES; UNFINISHED++; release P with puts+1 (this
+ *           publishes the record); if it had X and GET_WAITERS > 0 { NE_SEQ++; if GET_SLEEPERS > 0
+ *           notify(NE_SEQ, 1) }
+ *   get:  lock C; while puts - gets == 0 { SHUTDOWN -> ShutDown; non-blocking / out of time ->
+ *           Empty; GET_WAITERS++; seq = NE_SEQ; fetch-or X into P_LOCK; re-read the puts (items
+ *           now: GET_WAITERS--, take); release C; spin, then sleep on NE_SEQ while == seq; lock C;
+ *           GET_WAITERS--; if it is now 0, clear X in P_LOCK }
  *         (engine.ts waitTurn: one slow path for both engines, blocking and async)
- *         copy the record at HEAD out (past a SKIP); HEAD, GET_BYTES (Atomics.store: frees the
- *         bytes for producers, after they were read); GETS++ (Atomics.store); unlock C;
- *         if PUT_WAITERS > 0 { NF_SEQ++; if PUT_SLEEPERS > 0 notify(NF_SEQ, 1) }; decode
+ *         copy the record at HEAD out (past a SKIP); HEAD, OWN_GET_BYTES [GET_BYTES]; release C
+ *         with gets+1; if it had X and PUT_WAITERS > 0 { NF_SEQ++; if PUT_SLEEPERS > 0
+ *         notify(NF_SEQ, 1) }; decode
  *   shutdown(immediate): lock P, lock C; SHUTDOWN = 1; [discard: walk the records for their
- *         directory refs, HEAD = TAIL, GET_BYTES = PUT_BYTES, GETS = PUTS]; NE_SEQ++; NF_SEQ++;
- *         unlock C, unlock P; [UNFINISHED -= discarded]; notify every getter, putter (and joiner)
- *   setMaxsize: lock P; MAXSIZE = n; NF_SEQ++; unlock P; notify every putter
+ *         directory refs, HEAD = TAIL, OWN_GET_BYTES = GET_BYTES = PUT_BYTES]; NE_SEQ++; NF_SEQ++;
+ *         release C [with gets = puts], release P; [UNFINISHED -= discarded]; notify every getter,
+ *         putter (and joiner)
+ *   setMaxsize: lock P; MAXSIZE = n; NF_SEQ++; release P; notify every putter
  *   taskDone / join: engine.ts, on UNFINISHED.
  *
  * No lost wake-up. Between a producer and a getter (the putter / consumer pair is the mirror
- * image, on GETS, PUT_WAITERS, NF_SEQ): the getter writes GET_WAITERS, then reads NE_SEQ, then
- * PUTS; the producer writes PUTS, then reads GET_WAITERS, then bumps NE_SEQ. All are sequentially
- * consistent atomics, so either the producer sees the registration (and bumps NE_SEQ after the
- * getter read it: its wait returns at once or is notified — the sleeper counts itself in
- * GET_SLEEPERS before Atomics.wait, the waker reads GET_SLEEPERS after its bump, one of them sees
- * the other), or the getter's re-read of PUTS sees the item and it does not sleep. Shutdown and
- * setMaxsize bump the sequence words while holding the lock under which waiters read them, so a
- * waiter that read the old value wakes. Each put wakes one getter and each get one putter; a woken
- * waiter re-checks under its lock and takes the item even if its time has just run out (as
- * CPython re-checks _qsize() first), so a wake-up is never wasted while another waiter sleeps.
+ * image, on C_LOCK, PUT_WAITERS, NF_SEQ): the getter increments GET_WAITERS, reads NE_SEQ, sets X
+ * in P_LOCK (a read-modify-write), then reads P_LOCK's count; the producer's release is a
+ * read-modify-write of P_LOCK too, so the two are ordered: either the getter's fetch-or came first
+ * (then the release sees X, reads GET_WAITERS > 0 and bumps NE_SEQ after the getter read it: its
+ * wait returns at once or is notified — the sleeper counts itself in GET_SLEEPERS before
+ * Atomics.wait, the waker reads GET_SLEEPERS after its bump, one of them sees the other), or the
+ * release came first and the getter's re-read sees the item and it does not sleep. X is cleared
+ * only under C_LOCK when GET_WAITERS is 0 (the last registered getter, back under the lock, or a
+ * consumer that reloads the puts), and getters register only under C_LOCK, so X is never cleared
+ * while a getter that set it is registered; a stale X costs a producer one load of GET_WAITERS.
+ * Shutdown and setMaxsize bump the sequence words while holding the lock under which waiters read
+ * them, so a waiter that read the old value wakes. Each put wakes one getter and each get one
+ * putter; a woken waiter re-checks under its lock and takes the item even if its time has just run
+ * out (as CPython re-checks _qsize() first), so a wake-up is never wasted while another waiter
+ * sleeps.
  *
- * Memory order of the data: a producer writes the record bytes before its Atomics.store of PUTS,
- * and a consumer reads them after an Atomics.load of PUTS that saw it; a consumer reads a record
- * before its Atomics.store of GET_BYTES, and producers reuse those bytes only after loading it.
- * Growth and the discard hold both locks, so no consumer is reading while the ring moves.
+ * Memory order of the data: a producer writes the record bytes before the release of P_LOCK that
+ * counts it, and a consumer reads them after an Atomics.load of P_LOCK that saw that count; a
+ * consumer reads a record before the Atomics.store of GET_BYTES (or the release of C_LOCK) that
+ * frees its bytes, and producers reuse those bytes only after loading GET_BYTES (or taking
+ * C_LOCK). Growth and the discard hold both locks, so no consumer is reading while the ring moves.
  *
- * Per-thread caches (this object): a producer keeps the last GETS and GET_BYTES it loaded, a
- * consumer the last PUTS. A stale value only underestimates the other side's progress (the queue
+ * Per-thread caches (this object): a producer keeps the last gets and GET_BYTES it loaded, a
+ * consumer the last puts. A stale value only underestimates the other side's progress (the queue
  * looks fuller to producers, emptier to consumers), so it is reloaded when it would say "full",
  * "no room" or "empty". A cache is trusted only while this thread was the last to move its own
- * side's counter (PUTS / GETS equal to what it left there); otherwise it is reloaded, so the
- * int32 wrap-around can never make a stale cache look fresh.
+ * side's count (P_LOCK's / C_LOCK's count equal to what it left there); otherwise it is reloaded,
+ * so the wrap-around can never make a stale cache look fresh.
  *
  * Death: the locks guard only word updates and one copy of already-encoded bytes (no user code,
  * no waiting, no allocation except a buffer growth). A thread that dies anywhere else changes
- * nothing or everything; one that dies asleep leaves GET_WAITERS / PUT_WAITERS one too high
- * (spare bumps, nothing else). Death while holding P_LOCK or C_LOCK leaves that lock held: that
- * side of the queue is stuck (as with the locked engine's single lock, locked-layout.ts).
+ * nothing or everything (a put or get is published by the same compare-exchange that releases its
+ * lock); one that dies asleep leaves GET_WAITERS / PUT_WAITERS one too high (spare bumps, and X
+ * stays set: a load per publish, nothing else), one that dies waiting for a lock a stale S (one
+ * spare notify). Death while holding P_LOCK or C_LOCK leaves that lock held: that side of the
+ * queue is stuck (as with the locked engine's single lock, locked-layout.ts).
  */
 import { Empty, Full, ShutDown } from "../errors.js";
-import { driveAsync, driveBlocking, type Steps } from "../shared/wait.js";
-import { lockBlocking, unlock } from "../sync/mutex.js";
+import { driveAsync, driveBlocking, type Steps, waitBlocking } from "../shared/wait.js";
+import { SPIN_MS } from "../sync/mutex.js";
 import {
   decodeTaken,
   readRecord,
@@ -82,19 +112,85 @@ import { discardedDone, type Engine, type Side, SPIN, sleeperHow, waitTurn, wake
 import * as FIFO from "./fifo-layout.js";
 import { Data } from "./storage.js";
 
-// The producers' and the consumers' mutexes (sync/mutex.ts), taken blocking: the critical sections
-// are a few stores and one copy.
+// The bits of P_LOCK and C_LOCK (the file comment).
+/** Locked. */
+const L = 1;
+/** Someone may sleep on the word for the lock: its release notifies one. */
+const S = 2;
+/** P_LOCK: getters may be registered (GET_WAITERS); C_LOCK: putters may be (PUT_WAITERS). */
+const X = 4;
+/** One item in the count (bits 3-31). */
+const ONE = 8;
+/** The count bits of a word (the count times ONE). */
+const COUNT = ~7;
+
+/** Items from count bits `b` up to count bits `a` (int32 wrap-around; negative if `a` is behind). */
+function between(a: number, b: number): number {
+  return ((a - b) | 0) >> 3;
+}
+
+/**
+ * The value of P_LOCK / C_LOCK as this thread last took it (its count bits are this side's count:
+ * only the holder changes them). A lock is never held across an await, so one of each is enough.
+ */
+let heldP = 0;
+let heldC = 0;
+
+/** Takes the lock of word `i`: one fetch-or when it is free; returns the word as taken (L set). */
+function acquire(h: Int32Array, i: number): number {
+  const old = Atomics.or(h, i, L);
+  if ((old & L) === 0) return old | L;
+  return acquireSlow(h, i);
+}
+
+/**
+ * The lock is held: spin while nobody sleeps on it (its holder is likely about to release it), at
+ * most SPIN_MS; then set S and sleep while the word is unchanged. After sleeping, the lock is
+ * taken with S set (others may still sleep: its release notifies the next), as Drepper's mutex.
+ */
+function acquireSlow(h: Int32Array, i: number): number {
+  const until = performance.now() + SPIN_MS;
+  for (let n = 1; ; n++) {
+    const v = Atomics.load(h, i);
+    if ((v & L) === 0) {
+      const old = Atomics.or(h, i, L);
+      if ((old & L) === 0) return old | L;
+    } else if ((v & S) !== 0 || ((n & 31) === 0 && performance.now() >= until)) break;
+  }
+  for (;;) {
+    const old = Atomics.or(h, i, L | S);
+    if ((old & L) === 0) return old | L | S;
+    waitBlocking(h, i, old | L | S, Number.POSITIVE_INFINITY);
+  }
+}
+
+/**
+ * Releases the lock of word `i` taken as `held` and adds `delta` (a multiple of ONE) to its count,
+ * in one compare-exchange (retried when S or X changed meanwhile); clears L and S, keeps X.
+ * Notifies one sleeper when S was set. Returns the word as it was just before.
+ */
+function release(h: Int32Array, i: number, held: number, delta: number): number {
+  let e = held;
+  for (;;) {
+    const r = Atomics.compareExchange(h, i, e, ((e & ~3) + delta) | 0);
+    if (r === e) break;
+    e = r;
+  }
+  if ((e & S) !== 0) Atomics.notify(h, i, 1);
+  return e;
+}
+
 function lockP(h: Int32Array): void {
-  lockBlocking(h, FIFO.P_LOCK, Number.POSITIVE_INFINITY);
+  heldP = acquire(h, FIFO.P_LOCK);
 }
 function unlockP(h: Int32Array): void {
-  unlock(h, FIFO.P_LOCK, FIFO.P_LOCK_ASYNC);
+  release(h, FIFO.P_LOCK, heldP, 0);
 }
 function lockC(h: Int32Array): void {
-  lockBlocking(h, FIFO.C_LOCK, Number.POSITIVE_INFINITY);
+  heldC = acquire(h, FIFO.C_LOCK);
 }
 function unlockC(h: Int32Array): void {
-  unlock(h, FIFO.C_LOCK, FIFO.C_LOCK_ASYNC);
+  release(h, FIFO.C_LOCK, heldC, 0);
 }
 
 /** Putters wait on "not full" (NF_SEQ) under P_LOCK, getters on "not empty" (NE_SEQ) under C_LOCK. */
@@ -106,6 +202,13 @@ const PUTTERS: Side = {
   how: sleeperHow(FIFO.PUT_SLEEPERS),
   Refusal: Full,
   state: "full",
+  // (consumers publish gets on C_LOCK: X there makes them look at PUT_WAITERS)
+  registered: (h) => {
+    Atomics.or(h, FIFO.C_LOCK, X);
+  },
+  unregistered: (h, left) => {
+    if (left === 0) Atomics.and(h, FIFO.C_LOCK, ~X);
+  },
 };
 const GETTERS: Side = {
   lock: lockC,
@@ -115,7 +218,16 @@ const GETTERS: Side = {
   how: sleeperHow(FIFO.GET_SLEEPERS),
   Refusal: Empty,
   state: "empty",
+  registered: (h) => {
+    Atomics.or(h, FIFO.P_LOCK, X);
+  },
+  unregistered: (h, left) => {
+    if (left === 0) Atomics.and(h, FIFO.P_LOCK, ~X);
+  },
 };
+
+/** GET_BYTES is published when the bytes freed since exceed the ring's size >> PUBLISH_SHIFT. */
+const PUBLISH_SHIFT = 4;
 
 const RELAX = Number(process.env.THREADING_QUEUE_RELAX ?? 16);
 let sink = 0;
@@ -127,6 +239,12 @@ function relax(): void {
   for (let i = 0; i < RELAX; i++) sink = (sink + i) | 0;
 }
 
+/**
+ * @internal Test hooks (this thread): `beforeRelease` runs in a put ("P") or get ("C") with its lock
+ * held, just before the release that publishes it, so a test can let other threads act in between.
+ */
+export const fifoHooks: { beforeRelease?: (side: "P" | "C") => void } = {};
+
 /** This thread's scratch record for gets (decoded before any await, so one is enough). */
 const taken = new Taken();
 
@@ -134,11 +252,11 @@ const taken = new Taken();
 export class RingEngine implements Engine {
   readonly h: Int32Array;
   readonly data: Data;
-  // Producer caches (valid while PUTS === lastPuts).
+  // Producer caches (count bits of C_LOCK, GET_BYTES; valid while P_LOCK's count is lastPuts).
   private cGets = 0;
   private cGetBytes = 0;
   private lastPuts = -1;
-  // Consumer cache (valid while GETS === lastGets).
+  // Consumer cache (count bits of P_LOCK; valid while C_LOCK's count is lastGets).
   private cPuts = 0;
   private lastGets = -1;
 
@@ -153,26 +271,26 @@ export class RingEngine implements Engine {
   }
 
   qsize(): number {
-    return Math.max(0, (Atomics.load(this.h, FIFO.PUTS) - Atomics.load(this.h, FIFO.GETS)) | 0);
+    const puts = Atomics.load(this.h, FIFO.P_LOCK) & COUNT;
+    return Math.max(0, between(puts, Atomics.load(this.h, FIFO.C_LOCK) & COUNT));
   }
 
   // ---- producers ----
 
-  /** Under P_LOCK: true when MAXSIZE items are queued (reloads the cached GETS before saying so). */
+  /** Under P_LOCK: true when MAXSIZE items are queued (reloads the cached gets before saying so). */
   private isFull(max: number): boolean {
-    const h = this.h;
-    const puts = h[FIFO.PUTS] as number;
+    const puts = heldP & COUNT;
     if (puts !== this.lastPuts) this.reloadProducer();
-    if (((puts - this.cGets) | 0) < max) return false;
-    this.cGets = Atomics.load(h, FIFO.GETS);
-    return ((puts - this.cGets) | 0) >= max;
+    if (between(puts, this.cGets) < max) return false;
+    this.cGets = Atomics.load(this.h, FIFO.C_LOCK) & COUNT;
+    return between(puts, this.cGets) >= max;
   }
 
   private reloadProducer(): void {
     const h = this.h;
-    this.cGets = Atomics.load(h, FIFO.GETS);
+    this.cGets = Atomics.load(h, FIFO.C_LOCK) & COUNT;
     this.cGetBytes = Atomics.load(h, FIFO.GET_BYTES);
-    this.lastPuts = h[FIFO.PUTS] as number;
+    this.lastPuts = heldP & COUNT;
   }
 
   /** Under P_LOCK: ShutDown, or whether there is room (putters' admit, engine.ts waitTurn). */
@@ -200,11 +318,11 @@ export class RingEngine implements Engine {
     const h = this.h;
     if (block) {
       // Streaming fast path: a full queue usually has room again within a microsecond. Only when
-      // this thread's cached view says full does it watch GETS (the consumers' line). MAXSIZE and
-      // PUTS are read plainly here (an Atomics.load costs ~7 ns, a plain read <1 ns): they only
-      // decide whether to spin; whether there is room is decided under P_LOCK.
+      // this thread's cached view says full does it watch the gets (the consumers' line). MAXSIZE
+      // and P_LOCK are read plainly here (an Atomics.load costs ~7-15 ns, a plain read <1 ns): they
+      // only decide whether to spin; whether there is room is decided under P_LOCK.
       const max = h[FIFO.MAXSIZE] as number;
-      if (max > 0 && (((h[FIFO.PUTS] as number) - this.cGets) | 0) >= max) {
+      if (max > 0 && between((h[FIFO.P_LOCK] as number) & COUNT, this.cGets) >= max) {
         for (let i = 0; i < SPIN && this.qsize() >= max; i++) relax();
       }
     }
@@ -228,13 +346,13 @@ export class RingEngine implements Engine {
     else return driveAsync(this.putSteps(st, true, ms, what));
   }
 
-  /** Under P_LOCK, admitted: stores and publishes the record, unlocks, wakes a getter. */
+  /** Under P_LOCK, admitted: stores the record, then publishes it and unlocks in one step, wakes a getter. */
   private store(st: Staged): void {
     const h = this.h;
     const d = this.data;
     try {
       if ((h[FIFO.CAP_P] as number) !== d.cap) d.sync();
-      const puts = h[FIFO.PUTS] as number;
+      const puts = heldP & COUNT;
       if (puts !== this.lastPuts) this.reloadProducer();
       const s = st.size;
       const cap = d.cap;
@@ -244,8 +362,12 @@ export class RingEngine implements Engine {
       if (cap - ((putBytes - this.cGetBytes) | 0) < need) {
         this.cGetBytes = Atomics.load(h, FIFO.GET_BYTES);
         if (cap - ((putBytes - this.cGetBytes) | 0) < need) {
-          tail = this.grow(s);
-          need = s;
+          // Consumers publish GET_BYTES only now and then: the exact count is under C_LOCK.
+          const grown = this.roomOrGrow(s, need);
+          if (grown >= 0) {
+            tail = grown;
+            need = s;
+          }
         }
       }
       let at = tail;
@@ -261,34 +383,40 @@ export class RingEngine implements Engine {
       h[FIFO.TAIL] = tail;
       h[FIFO.PUT_BYTES] = (putBytes + need) | 0;
       Atomics.add(h, FIFO.UNFINISHED, 1);
-      Atomics.store(h, FIFO.PUTS, (puts + 1) | 0);
-      this.lastPuts = (puts + 1) | 0;
+      this.lastPuts = (puts + ONE) | 0;
     } catch (e) {
       unlockP(h);
       throw e;
     }
-    unlockP(h);
-    if (Atomics.load(h, FIFO.GET_WAITERS) > 0) {
+    fifoHooks.beforeRelease?.("P");
+    // One compare-exchange publishes the record (the count) and frees P_LOCK.
+    if ((release(h, FIFO.P_LOCK, heldP, ONE) & X) !== 0 && Atomics.load(h, FIFO.GET_WAITERS) > 0) {
       Atomics.add(h, FIFO.NE_SEQ, 1);
       wakeOne(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS);
     }
   }
 
   /**
-   * Under P_LOCK, when the ring has no room for `s` bytes: takes C_LOCK, grows the buffer (a
-   * wrapped ring's [0, TAIL) moves to just after the old end, where a consumer arriving at the
-   * old end, through the SKIP or exactly, continues), and returns the offset to write at.
-   * RangeError past the largest size, with nothing changed.
+   * Under P_LOCK, when the published GET_BYTES leaves no room for `need` bytes at TAIL: takes
+   * C_LOCK, reads the exact OWN_GET_BYTES (and publishes it); returns -1 when there is room after
+   * all, else grows the buffer (a wrapped ring's [0, TAIL) moves to just after the old end, where
+   * a consumer arriving at the old end, through the SKIP or exactly, continues) and returns the
+   * offset to write `s` bytes at. RangeError past the largest size, with nothing changed.
    */
-  private grow(s: number): number {
+  private roomOrGrow(s: number, need: number): number {
     const h = this.h;
     const d = this.data;
     lockC(h);
     try {
+      const own = h[FIFO.OWN_GET_BYTES] as number;
+      Atomics.store(h, FIFO.GET_BYTES, own);
+      this.cGetBytes = own;
+      const putBytes = h[FIFO.PUT_BYTES] as number;
+      if (d.cap - ((putBytes - own) | 0) >= need) return -1;
       d.sync();
       let head = h[FIFO.HEAD] as number;
       let tail = h[FIFO.TAIL] as number;
-      const used = ((h[FIFO.PUT_BYTES] as number) - (h[FIFO.GET_BYTES] as number)) | 0;
+      const used = (putBytes - own) | 0;
       if (used === 0) {
         head = tail = 0;
         h[FIFO.HEAD] = 0;
@@ -303,7 +431,6 @@ export class RingEngine implements Engine {
       h[FIFO.TAIL] = tail;
       h[FIFO.CAP_P] = d.cap;
       h[FIFO.CAP_C] = d.cap;
-      this.cGetBytes = h[FIFO.GET_BYTES] as number;
       return tail;
     } finally {
       unlockC(h);
@@ -312,17 +439,20 @@ export class RingEngine implements Engine {
 
   // ---- consumers ----
 
-  /** Under C_LOCK: items available (reloads the cached PUTS before saying none). */
+  /** Under C_LOCK: items available (reloads the cached puts before saying none). */
   private available(): number {
     const h = this.h;
-    const gets = h[FIFO.GETS] as number;
+    const gets = heldC & COUNT;
     if (gets === this.lastGets) {
-      const n = (this.cPuts - gets) | 0;
+      const n = between(this.cPuts, gets);
       if (n > 0) return n;
     }
-    this.cPuts = Atomics.load(h, FIFO.PUTS);
+    const p = Atomics.load(h, FIFO.P_LOCK);
+    // (X left by a getter that gave up outside the lock: cleared here, where none can register)
+    if ((p & X) !== 0 && Atomics.load(h, FIFO.GET_WAITERS) === 0) Atomics.and(h, FIFO.P_LOCK, ~X);
+    this.cPuts = p & COUNT;
     this.lastGets = gets;
-    return (this.cPuts - gets) | 0;
+    return between(this.cPuts, gets);
   }
 
   /** Under C_LOCK: whether there is an item, or ShutDown (getters' admit). */
@@ -349,11 +479,17 @@ export class RingEngine implements Engine {
   get(block: boolean, ms: number, what: string): unknown {
     const h = this.h;
     // Streaming fast path: an empty queue is usually refilled within a microsecond; watching
-    // PUTS (read-only, no registration) is cheaper than registering as a waiter and being woken.
-    // Only when this thread's cached view says empty does it watch PUTS (the producers' line).
-    // (GETS read plainly: it only decides whether to spin; available() decides under C_LOCK.)
-    if (block && ((h[FIFO.GETS] as number) !== this.lastGets || this.cPuts === this.lastGets)) {
-      for (let i = 0; i < SPIN && Atomics.load(h, FIFO.PUTS) === Atomics.load(h, FIFO.GETS); i++) relax();
+    // P_LOCK (read-only, no registration) is cheaper than registering as a waiter and being woken.
+    // Only when this thread's cached view says empty does it watch P_LOCK (the producers' line).
+    // (C_LOCK read plainly: it only decides whether to spin; available() decides under C_LOCK.)
+    const gets = (h[FIFO.C_LOCK] as number) & COUNT;
+    if (block && (gets !== this.lastGets || this.cPuts === this.lastGets)) {
+      for (
+        let i = 0;
+        i < SPIN && (Atomics.load(h, FIFO.P_LOCK) & COUNT) === (Atomics.load(h, FIFO.C_LOCK) & COUNT);
+        i++
+      )
+        relax();
     }
     lockC(h);
     if (this.available() > 0) return this.take();
@@ -366,7 +502,10 @@ export class RingEngine implements Engine {
     return driveAsync(this.getSteps(true, ms, what));
   }
 
-  /** Under C_LOCK, with an item available: copies it out, frees its bytes, unlocks, decodes. */
+  /**
+   * Under C_LOCK, with an item available: copies it out, frees its bytes, publishes the get and
+   * unlocks in one step, wakes a putter, decodes.
+   */
   private take(): unknown {
     const h = this.h;
     const d = this.data;
@@ -374,7 +513,7 @@ export class RingEngine implements Engine {
       if ((h[FIFO.CAP_C] as number) !== d.cap) d.sync();
       const cap = d.cap;
       let head = h[FIFO.HEAD] as number;
-      let getBytes = h[FIFO.GET_BYTES] as number;
+      let getBytes = h[FIFO.OWN_GET_BYTES] as number;
       if (((d.i32[head >> 2] as number) & 255) === T_SKIP) {
         const skip = d.i32[(head >> 2) + 1] as number;
         getBytes = (getBytes + skip) | 0;
@@ -385,16 +524,21 @@ export class RingEngine implements Engine {
       head += size;
       if (head === cap) head = 0;
       h[FIFO.HEAD] = head;
-      Atomics.store(h, FIFO.GET_BYTES, (getBytes + size) | 0);
-      const gets = ((h[FIFO.GETS] as number) + 1) | 0;
-      Atomics.store(h, FIFO.GETS, gets);
-      this.lastGets = gets;
+      getBytes = (getBytes + size) | 0;
+      h[FIFO.OWN_GET_BYTES] = getBytes;
+      // Producers see freed bytes in GET_BYTES, published every PUBLISH_SHIFT-th of the ring (a
+      // producer that finds no room by it reads OWN_GET_BYTES under C_LOCK).
+      if (((getBytes - (h[FIFO.GET_BYTES] as number)) | 0) >= cap >> PUBLISH_SHIFT) {
+        Atomics.store(h, FIFO.GET_BYTES, getBytes);
+      }
+      this.lastGets = ((heldC & COUNT) + ONE) | 0;
     } catch (e) {
       unlockC(h);
       throw e;
     }
-    unlockC(h);
-    if (Atomics.load(h, FIFO.PUT_WAITERS) > 0) {
+    fifoHooks.beforeRelease?.("C");
+    // One compare-exchange publishes the get (the count) and frees C_LOCK.
+    if ((release(h, FIFO.C_LOCK, heldC, ONE) & X) !== 0 && Atomics.load(h, FIFO.PUT_WAITERS) > 0) {
       Atomics.add(h, FIFO.NF_SEQ, 1);
       wakeOne(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS);
     }
@@ -410,11 +554,12 @@ export class RingEngine implements Engine {
     let discarded = 0;
     lockP(h);
     lockC(h);
+    let drop = 0;
     try {
       Atomics.store(h, FIFO.SHUTDOWN, 1);
       if (immediate) {
         d.sync();
-        discarded = ((h[FIFO.PUTS] as number) - (h[FIFO.GETS] as number)) | 0;
+        discarded = between(heldP & COUNT, heldC & COUNT);
         let head = h[FIFO.HEAD] as number;
         for (let n = discarded; n > 0; ) {
           if (((d.i32[head >> 2] as number) & 255) !== T_SKIP) {
@@ -425,13 +570,15 @@ export class RingEngine implements Engine {
           if (head === d.cap) head = 0;
         }
         h[FIFO.HEAD] = h[FIFO.TAIL] as number;
+        h[FIFO.OWN_GET_BYTES] = h[FIFO.PUT_BYTES] as number;
         Atomics.store(h, FIFO.GET_BYTES, h[FIFO.PUT_BYTES] as number);
-        Atomics.store(h, FIFO.GETS, h[FIFO.PUTS] as number);
+        drop = discarded * ONE;
       }
       Atomics.add(h, FIFO.NE_SEQ, 1);
       Atomics.add(h, FIFO.NF_SEQ, 1);
     } finally {
-      unlockC(h);
+      // (the discard moves the gets up to the puts as C_LOCK is freed)
+      release(h, FIFO.C_LOCK, heldC, drop);
       unlockP(h);
     }
     if (immediate) discardedDone(h, discarded);

@@ -1,0 +1,210 @@
+// The two-lock ring's lock words (src/queue/fifo.ts): P_LOCK and C_LOCK each hold a lock, its
+// sleepers bit S, the other side's waiters flag X and a count, and one compare-exchange publishes a
+// put (a get) and releases the lock. These tests force the interleavings of that protocol with the
+// ring's test hook (beforeRelease: runs with the lock held, just before the publishing release):
+// a getter (putter) that registers and sleeps while a producer (consumer) holds its lock is woken
+// by that very put (get); a producer asleep on P_LOCK is woken by the release; X is cleared once
+// nobody waits; the consumers' lazily published GET_BYTES never makes the ring grow when the
+// exact count has room.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Queue, sleep, Thread } from "threading";
+import {
+  FIFO_C_LOCK,
+  FIFO_GET_SLEEPERS,
+  FIFO_GET_WAITERS,
+  FIFO_P_LOCK,
+  FIFO_PUT_SLEEPERS,
+  FIFO_PUT_WAITERS,
+  fifoHooks,
+} from "../../dist/internal.js";
+
+const T = { timeout: 60_000 };
+const S = 2;
+const X = 4;
+
+function share(q: object): SharedArrayBuffer[] {
+  const f = (q as { [k: symbol]: () => { buffers: SharedArrayBuffer[] } })[Symbol.for("threading.share")];
+  return f.call(q).buffers;
+}
+
+function control(q: object): Int32Array {
+  return new Int32Array(share(q)[0] as SharedArrayBuffer);
+}
+
+/** Waits (bounded) until `ok()`. */
+function until(ok: () => boolean, what: string): void {
+  const end = Date.now() + 20_000;
+  while (!ok()) {
+    assert.ok(Date.now() < end, `timed out waiting until ${what}`);
+    sleep(0.002);
+  }
+}
+
+test("getters that register and sleep while a put holds P_LOCK are woken by that put and the next", T, () => {
+  const q = new Queue<number>();
+  const h = control(q);
+  const got = new Int32Array(new SharedArrayBuffer(8));
+  const getter = (slot: number) =>
+    new Thread({
+      target: (q: Queue<number>, got: Int32Array, slot: number) => {
+        got[slot] = q.get(true, 20) + 1;
+      },
+      args: [q, got, slot],
+    });
+  const getters = [getter(0), getter(1)];
+  let held = 0;
+  fifoHooks.beforeRelease = (side) => {
+    if (side !== "P") return;
+    // Both getters find the queue empty, set X in P_LOCK (held by this put) and sleep.
+    for (const g of getters) g.start();
+    until(() => Atomics.load(h, FIFO_GET_SLEEPERS) === 2, "the getters sleep");
+    held = Atomics.load(h, FIFO_P_LOCK);
+  };
+  try {
+    q.put(41);
+  } finally {
+    fifoHooks.beforeRelease = undefined;
+  }
+  assert.ok((held & X) !== 0, "the getters set X while the put held the lock");
+  // One getter was woken by that put; X is still set for the other, whom the next put wakes.
+  until(() => Atomics.load(h, FIFO_GET_WAITERS) === 1, "one getter took the item");
+  assert.ok((Atomics.load(h, FIFO_P_LOCK) & X) !== 0, "the release kept X");
+  q.put(42);
+  for (const g of getters) {
+    g.join(20);
+    assert.equal(g.isAlive(), false, "each getter was woken by a put");
+  }
+  assert.deepEqual([...got].sort(), [42, 43]);
+  assert.equal(Atomics.load(h, FIFO_GET_WAITERS), 0);
+  assert.equal(Atomics.load(h, FIFO_P_LOCK) & X, 0, "X is cleared once no getter waits");
+  assert.equal(q.qsize(), 0);
+});
+
+test("a putter that registers and sleeps while a get holds C_LOCK is woken by that get", T, () => {
+  const q = new Queue<number>(1);
+  const h = control(q);
+  q.put(0);
+  const putter = new Thread({ target: (q: Queue<number>) => q.put(1, true, 20), args: [q] });
+  putter.start();
+  let held = 0;
+  fifoHooks.beforeRelease = (side) => {
+    if (side !== "C") return;
+    until(() => Atomics.load(h, FIFO_PUT_SLEEPERS) === 1, "the putter sleeps");
+    held = Atomics.load(h, FIFO_C_LOCK);
+  };
+  let first: number;
+  try {
+    first = q.get();
+  } finally {
+    fifoHooks.beforeRelease = undefined;
+  }
+  assert.equal(first, 0);
+  assert.ok((held & X) !== 0, "the putter set X while the get held the lock");
+  putter.join(20);
+  assert.equal(putter.isAlive(), false, "the putter was woken by the get");
+  assert.equal(q.get(true, 5), 1);
+  assert.equal(Atomics.load(h, FIFO_PUT_WAITERS), 0);
+  // (X in C_LOCK is cleared by the next putter that finds no waiter back under P_LOCK, or stays:
+  // a stale X only costs a load; with none registered, a get never wakes anyone)
+  assert.equal(q.qsize(), 0);
+});
+
+test("a producer asleep on P_LOCK (S set) is woken by the release, and S is cleared", T, () => {
+  const q = new Queue<number>();
+  const h = control(q);
+  const other = new Thread({ target: (q: Queue<number>) => q.put(2), args: [q] });
+  let held = 0;
+  fifoHooks.beforeRelease = (side) => {
+    if (side !== "P") return;
+    other.start();
+    // The other producer spins on the held lock, then sets S and sleeps on the word.
+    until(() => (Atomics.load(h, FIFO_P_LOCK) & S) !== 0, "the other producer sleeps on P_LOCK");
+    held = Atomics.load(h, FIFO_P_LOCK);
+  };
+  try {
+    q.put(1);
+  } finally {
+    fifoHooks.beforeRelease = undefined;
+  }
+  assert.ok((held & S) !== 0);
+  other.join(20);
+  assert.equal(other.isAlive(), false, "the producer asleep on the lock was woken");
+  assert.equal(Atomics.load(h, FIFO_P_LOCK) & 3, 0, "unlocked, S cleared");
+  assert.equal(q.qsize(), 2);
+  assert.equal(q.get(), 1);
+  assert.equal(q.get(), 2);
+});
+
+test("freed bytes not yet published: the ring takes the room by the exact count and does not grow", T, () => {
+  const q = new Queue<number>();
+  const data = share(q)[1] as SharedArrayBuffer;
+  const cap = data.byteLength; // 64 KiB; a number's record is 16 bytes
+  const fit = cap / 16 - 1;
+  for (let i = 0; i < fit; i++) q.put(i);
+  // Fewer than a sixteenth of the ring freed: not published to GET_BYTES yet.
+  const freed = 255;
+  for (let i = 0; i < freed; i++) assert.equal(q.get(), i);
+  for (let i = fit; i < fit + freed; i++) q.put(i);
+  assert.equal(data.byteLength, cap, "the ring did not grow");
+  for (let i = freed; i < fit + freed; i++) assert.equal(q.get(), i);
+  assert.equal(q.qsize(), 0);
+  // One more than fits: it grows.
+  for (let i = 0; i <= cap / 16; i++) q.put(i);
+  assert.ok(data.byteLength > cap);
+  for (let i = 0; i <= cap / 16; i++) assert.equal(q.get(), i);
+});
+
+test("4 producers x 4 consumers through a Queue(8): every item once, in order per producer", T, () => {
+  const producers = 4;
+  const n = 5_000;
+  const q = new Queue<number>(8);
+  const h = control(q);
+  const seen = new Int32Array(new SharedArrayBuffer(4 * producers * n));
+  const errors = new Int32Array(new SharedArrayBuffer(4));
+  const threads: Thread[] = [];
+  for (let p = 0; p < producers; p++) {
+    threads.push(
+      new Thread({
+        target: async (q: Queue<number>, p: number, n: number) => {
+          for (let i = 0; i < n; i++) {
+            if (i % 5 === 0) await q.putAsync(p * n + i);
+            else q.put(p * n + i);
+          }
+        },
+        args: [q, p, n],
+      }),
+    );
+  }
+  for (let c = 0; c < 4; c++) {
+    threads.push(
+      new Thread({
+        target: async (q: Queue<number>, seen: Int32Array, errors: Int32Array, producers: number, n: number) => {
+          const last = new Array(producers).fill(-1);
+          for (;;) {
+            const x = Math.random() < 0.2 ? await q.getAsync() : q.get();
+            if (x < 0) break;
+            const p = Math.floor(x / n);
+            if (x <= last[p]) Atomics.add(errors, 0, 1);
+            last[p] = x;
+            Atomics.add(seen, x, 1);
+          }
+        },
+        args: [q, seen, errors, producers, n],
+      }),
+    );
+  }
+  for (const t of threads) t.start();
+  for (const t of threads.slice(0, producers)) t.join();
+  for (let c = 0; c < 4; c++) q.put(-1);
+  for (const t of threads.slice(producers)) t.join();
+  assert.equal(errors[0], 0, "each consumer sees each producer's items in order");
+  let wrong = 0;
+  for (const s of seen) if (s !== 1) wrong++;
+  assert.equal(wrong, 0, "items lost or got twice");
+  assert.equal(q.qsize(), 0);
+  assert.equal(Atomics.load(h, FIFO_P_LOCK) & 3, 0);
+  assert.equal(Atomics.load(h, FIFO_C_LOCK) & 3, 0);
+  assert.equal(Atomics.load(h, FIFO_GET_WAITERS), 0);
+  assert.equal(Atomics.load(h, FIFO_PUT_WAITERS), 0);
+});
