@@ -43,27 +43,27 @@ export interface RedisExecutorOptions {
    * with the other options). Wrong credentials or a TLS certificate that does not verify break the
    * executor at once (BrokenExecutor saying so), without waiting for `connectTimeout`.
    */
-  redis: string | Record<string, unknown>;
+  redis: string | object;
   /** The BullMQ queue (default "threading"); workers are started with the same `--queue`. */
-  queue?: string;
+  queue?: string | undefined;
   /** BullMQ job options for every job (e.g. `{ removeOnComplete: { age: 60 } }`); merged over the defaults. */
-  defaultJobOptions?: Record<string, unknown>;
+  defaultJobOptions?: object | undefined;
   /** BullMQ key prefix (default "bull"); workers need the same `--prefix`. */
-  prefix?: string;
+  prefix?: string | undefined;
   /**
    * Seconds the executor may go without reaching Redis (default 30): unreachable that long, at
    * start or later without a break, it is broken (its pending futures and later submits fail with
    * BrokenExecutor). `null` or `Infinity`: wait for Redis for ever.
    */
-  connectTimeout?: number | null;
+  connectTimeout?: number | null | undefined;
 }
 
 /** Options of `map()` / `mapAsync()`. */
 export interface MapOptions {
   /** Seconds, counted from the map() call, for all the results. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Calls per job: items are sent, run and returned in chunks of this size. */
-  chunksize?: number;
+  chunksize?: number | undefined;
 }
 
 const clientEntry = { module: libraryFile("distributed/client-thread.js"), export: "clientThread" };
@@ -138,7 +138,9 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     if (typeof options !== "object" || options === null) {
       throw new TypeError("RedisExecutor(options): options must be an object like { redis: 'redis://host:6379' }");
     }
-    const { redis, queue = "threading", defaultJobOptions = {}, prefix } = options;
+    const { queue = "threading", defaultJobOptions = {}, prefix } = options;
+    // An ioredis RedisOptions (an interface, so typed as `object` here for users) read as a record.
+    const redis = options.redis as string | Record<string, unknown>;
     const testCrash = (options as { testCrash?: ClientOptions["testCrash"] }).testCrash;
     const connectMs =
       options.connectTimeout === undefined
@@ -508,7 +510,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
    * (and removed from Redis). With `wait` (default), returns once every future has settled and the
    * executor's Redis connections are closed; without it, they close once the futures settle.
    */
-  shutdown(wait = true, options: { cancelFutures?: boolean } = {}): void {
+  shutdown(wait = true, options: { cancelFutures?: boolean | undefined } = {}): void {
     this.#beginShutdown(options, "shutdown");
     if (!wait) return;
     const fs = [...this.#futures.values()];
@@ -523,7 +525,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
   }
 
   /** The async twin of `shutdown(true)`. */
-  async shutdownAsync(options: { cancelFutures?: boolean } = {}): Promise<void> {
+  async shutdownAsync(options: { cancelFutures?: boolean | undefined } = {}): Promise<void> {
     this.#beginShutdown(options, "shutdownAsync");
     const fs = [...this.#futures.values()];
     await Promise.all(fs.map((f) => new Promise<void>((resolve) => internals.onSettle(f, () => resolve()))));
@@ -532,7 +534,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     this.#port?.close();
   }
 
-  #beginShutdown(options: { cancelFutures?: boolean }, what: string): void {
+  #beginShutdown(options: { cancelFutures?: boolean | undefined }, what: string): void {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`RedisExecutor.${what}(): options must be an object`);
     }

@@ -73,25 +73,25 @@ import { libraryFile } from "../shared/paths.js";
 /** Options of `new ThreadPoolExecutor()`, as Python's keyword arguments. */
 export interface ThreadPoolExecutorOptions {
   /** At most this many threads (default min(32, availableParallelism() + 4)). */
-  maxWorkers?: number;
+  maxWorkers?: number | undefined;
   /** Threads are named `${threadNamePrefix}_N` (default "ThreadPoolExecutor-K"). */
-  threadNamePrefix?: string;
+  threadNamePrefix?: string | undefined;
   /** Run once in each pool thread before its first task. */
-  initializer?: Target;
-  initargs?: unknown[];
+  initializer?: Target | undefined;
+  initargs?: unknown[] | undefined;
   /**
    * Back-pressure: at most this many tasks wait for a thread (default Infinity), i.e. at most
    * maxWorkers + maxQueue tasks are unfinished. When it is reached, `submit()` and `map()` block
    * until a task finishes (as `Queue.put()`), `submitAsync()` waits without blocking, and
    * `submitWith({ block: false })` / `{ timeout }` raise `Full`.
    */
-  maxQueue?: number;
+  maxQueue?: number | undefined;
   /** Idle pool threads end after this many seconds without a task (default Infinity: never, as CPython). */
-  idleTimeout?: number;
+  idleTimeout?: number | undefined;
   /** Threads that idleTimeout never ends (default 0). Threads still start only when tasks need them. */
-  minWorkers?: number;
+  minWorkers?: number | undefined;
   /** Heap and stack limits of each pool thread, as worker_threads' resourceLimits (a thread over them dies: its task fails). */
-  resourceLimits?: ResourceLimits;
+  resourceLimits?: ResourceLimits | undefined;
 }
 
 export type { ExplicitResult } from "./base.js";
@@ -99,16 +99,16 @@ export type { ExplicitResult } from "./base.js";
 /** Per-task options of `submitWith()` / `submitWithAsync()`. */
 export interface SubmitOptions {
   /** With maxQueue reached: true (default) waits for room, false raises `Full` at once. */
-  block?: boolean;
+  block?: boolean | undefined;
   /** Seconds to wait for room in the queue before raising `Full` (default forever). */
-  timeout?: number;
+  timeout?: number | undefined;
   /**
    * Aborting cancels the task if it has not started (its future is cancelled, as by
    * `future.cancel()`); a running task cannot be interrupted and finishes normally.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** ArrayBuffers and MessagePorts in the arguments to move into the pool thread rather than copy. */
-  transferList?: (ArrayBuffer | MessagePort)[];
+  transferList?: (ArrayBuffer | MessagePort)[] | undefined;
 }
 
 /** Times of `ThreadPoolExecutor.stats()`, in seconds. */
@@ -138,9 +138,9 @@ export interface ExecutorStats {
 
 export interface MapOptions {
   /** Seconds, counted from the map() call, for all the results. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Calls per task (items are sent and run in chunks of this size). */
-  chunksize?: number;
+  chunksize?: number | undefined;
 }
 
 // The pool thread's body: a module target inside the library (transport/target.ts registers no
@@ -945,11 +945,11 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
    * `wait` (default), returns once every task has finished and the pool threads have ended.
    * Python's keywords work as one options object too: `shutdown({ wait: false, cancelFutures: true })`.
    */
-  shutdown(wait?: boolean, options?: { cancelFutures?: boolean }): void;
-  shutdown(options: { wait?: boolean; cancelFutures?: boolean }): void;
+  shutdown(wait?: boolean, options?: { cancelFutures?: boolean | undefined }): void;
+  shutdown(options: { wait?: boolean | undefined; cancelFutures?: boolean | undefined }): void;
   shutdown(
-    wait: boolean | { wait?: boolean; cancelFutures?: boolean } = true,
-    options: { cancelFutures?: boolean } = {},
+    wait: boolean | { wait?: boolean | undefined; cancelFutures?: boolean | undefined } = true,
+    options: { cancelFutures?: boolean | undefined } = {},
   ): void {
     if (isOptions(wait)) {
       checkOptions(wait, ["wait", "cancelFutures"], "ThreadPoolExecutor.shutdown()");
@@ -968,7 +968,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   }
 
   /** The async twin of `shutdown(true)`. */
-  async shutdownAsync(options: { cancelFutures?: boolean } = {}): Promise<void> {
+  async shutdownAsync(options: { cancelFutures?: boolean | undefined } = {}): Promise<void> {
     this.#beginShutdown(options, "shutdownAsync");
     for (;;) {
       this.#poll();
@@ -979,7 +979,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     this.#finishShutdown();
   }
 
-  #beginShutdown(options: { cancelFutures?: boolean }, what: string): void {
+  #beginShutdown(options: { cancelFutures?: boolean | undefined }, what: string): void {
     if (typeof options !== "object" || options === null)
       throw new TypeError(`ThreadPoolExecutor.${what}(): options must be an object`);
     this.#shutdown = true;

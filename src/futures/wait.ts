@@ -15,8 +15,8 @@ export const ALL_COMPLETED = "ALL_COMPLETED";
 
 export interface WaitOptions {
   /** Seconds (default forever); when it passes, wait() returns what is done by then. */
-  timeout?: number | null;
-  returnWhen?: typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED;
+  timeout?: number | null | undefined;
+  returnWhen?: typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED | undefined;
 }
 
 function futuresOf<T>(fs: Iterable<Future<T>>, what: string): Future<T>[] {

@@ -172,17 +172,17 @@ export function isConfigured(): boolean {
 /** Options of `basicConfig`, as Python's keyword arguments. */
 export interface BasicConfigOptions {
   /** The root logger's level, a number or a level name ("DEBUG"). */
-  level?: number | string;
+  level?: number | string | undefined;
   /** The record format, Python %-style with `%(field)s` conversions. Default {@link BASIC_FORMAT}. */
-  format?: string;
+  format?: string | undefined;
   /** A `strftime` format for `%(asctime)s`; default `"%Y-%m-%d %H:%M:%S,mmm"` (with milliseconds). */
-  datefmt?: string;
+  datefmt?: string | undefined;
   /** Only `"%"` is supported. */
-  style?: "%";
+  style?: "%" | undefined;
   /** `process.stderr` (the default) or `process.stdout`. */
-  stream?: NodeJS.WritableStream;
+  stream?: NodeJS.WritableStream | undefined;
   /** Replace an existing configuration instead of doing nothing. */
-  force?: boolean;
+  force?: boolean | undefined;
 }
 
 const BASIC_CONFIG_KEYS = new Set(["level", "format", "datefmt", "style", "stream", "force"]);

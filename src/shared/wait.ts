@@ -31,7 +31,7 @@ export const TIMEOUT_MAX = 9223372036.854776;
 /** Python's `timeout=` keyword as an options object: `event.wait({ timeout: 0.5 })`. */
 export interface TimeoutOptions {
   /** Seconds (fractions allowed); `undefined`, `null` or `Infinity` = forever. */
-  timeout?: number | null;
+  timeout?: number | null | undefined;
 }
 
 /**
@@ -43,17 +43,17 @@ export type Timeout = number | null | TimeoutOptions;
 /** Python's `acquire(blocking=True, timeout=-1)` keywords: `lock.acquire({ timeout: 0.5 })`. */
 export interface AcquireOptions {
   /** Default true; false: take it only if free now (no timeout then). */
-  blocking?: boolean;
+  blocking?: boolean | undefined;
   /** Seconds; -1, `undefined`, `null` or `Infinity` = forever (-1 for locks only, as in Python). */
-  timeout?: number | null;
+  timeout?: number | null | undefined;
 }
 
 /** Python's `put(item, block=True, timeout=None)` / `get(block=True, timeout=None)` keywords: `q.get({ timeout: 0.5 })`. */
 export interface BlockOptions {
   /** Default true; false: do not wait (`Empty` / `Full` at once, and the timeout is ignored, as in Python). */
-  block?: boolean;
+  block?: boolean | undefined;
   /** Seconds; `undefined`, `null` or `Infinity` = forever. */
-  timeout?: number | null;
+  timeout?: number | null | undefined;
 }
 
 /** True for a plain `{ ... }` object (an options object), not an array, a class instance or null. */

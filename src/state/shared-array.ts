@@ -34,7 +34,11 @@ export class SharedArray<T extends number | bigint = number> implements Iterable
    * @param sizeOrItems A length (elements start at zero) or the items.
    * @param options `lock`: true (default: a new RLock), false (none), or the Lock/RLock to use.
    */
-  constructor(typecode: TypeCode, sizeOrItems: number | Iterable<NoInfer<T>>, options?: { lock?: LockOption }) {
+  constructor(
+    typecode: TypeCode,
+    sizeOrItems: number | Iterable<NoInfer<T>>,
+    options?: { lock?: LockOption | undefined },
+  ) {
     const record = adoptedRecord();
     if (record) {
       const meta = record.meta as { typecode: TypeCode; lock: Lock | RLock | null; length: number };

@@ -33,7 +33,7 @@ export class Value<T extends number | bigint = number> {
    * @param initial The first value (default 0, or 0n for `q`/`Q`).
    * @param options `lock`: true (default: a new RLock), false (none), or the Lock/RLock to use.
    */
-  constructor(typecode: TypeCode, initial?: NoInfer<T>, options?: { lock?: LockOption }) {
+  constructor(typecode: TypeCode, initial?: NoInfer<T>, options?: { lock?: LockOption | undefined }) {
     const record = adoptedRecord();
     if (record) {
       const meta = record.meta as { typecode: TypeCode; lock: Lock | RLock | null };

@@ -60,33 +60,33 @@ import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type Tar
 // biome-ignore lint/suspicious/noExplicitAny: as Thread
 export interface ThreadOptions<A extends unknown[] = any[]> {
   /** What run() calls: a function (sent as source) or `{ module, export }`. */
-  target?: ((...args: A) => unknown) | ModuleTarget;
+  target?: ((...args: A) => unknown) | ModuleTarget | undefined;
   /**
    * Arguments for the target; copied into the thread (shared objects stay shared). Checked against
    * `Sendable` of the target's parameters: functions and objects with methods cannot be sent.
    */
-  args?: A;
+  args?: A | undefined;
   /** Default (also for "") "Thread-N", or "Thread-N (fn)" for a named function target. */
-  name?: string;
+  name?: string | undefined;
   /** Default: the creating thread's daemon flag. */
-  daemon?: boolean;
+  daemon?: boolean | undefined;
   /**
    * Objects in `args` to move into the thread rather than copy, as worker_threads' transferList:
    * MessagePorts (the usual case) and ArrayBuffers (emptied here).
    */
-  transferList?: (MessagePort | ArrayBuffer)[];
+  transferList?: (MessagePort | ArrayBuffer)[] | undefined;
   /**
    * Limits for the thread's JavaScript heap, as worker_threads' resourceLimits: a thread over them
    * dies (ended, as after process.exit()) instead of exhausting the process. Such a thread gets a
    * worker of its own, so it starts as slowly as a fresh Worker (tens of milliseconds).
    */
-  resourceLimits?: ResourceLimits;
+  resourceLimits?: ResourceLimits | undefined;
   /**
    * Run on a brand-new worker: fresh globals and module instances, as if no thread had run before
    * (a thread normally runs on a worker that ran earlier threads, with the module instances and
    * globals that worker holds). The worker ends with the thread. Default false.
    */
-  isolated?: boolean;
+  isolated?: boolean | undefined;
 }
 
 /** A class in a subclass chain, sent as source. */

@@ -22,7 +22,7 @@ import { locate, type SourceLocation } from "./locate.js";
 import { distUrl } from "../shared/paths.js";
 
 /** A function exported from a module, run in the thread: `{ module: "./work.ts", export: "crunch" }`. */
-export type ModuleTarget = { module: string | URL; export?: string };
+export type ModuleTarget = { module: string | URL; export?: string | undefined };
 /** What a thread, a pool task or a Barrier action runs: a function (sent as source) or a module export. */
 // biome-ignore lint/suspicious/noExplicitAny: targets accept any parameters
 export type Target = ((...args: any[]) => unknown) | ModuleTarget;
