@@ -64,3 +64,4 @@ export {
   GET_SLEEPERS as LOCKED_GET_SLEEPERS,
   PUT_SLEEPERS as LOCKED_PUT_SLEEPERS,
 } from "./queue/locked-layout.js";
+export { targetCounts } from "./futures/targets.js";

@@ -45,7 +45,7 @@ import { Executor, type ExplicitResult } from "./base.js";
 import { Groups, MapFeed, results } from "./map.js";
 import { leastLoaded, sendNow, steal } from "./balance.js";
 import { addStats, PoolWorker, TaskTable, taskCode } from "./pool-worker.js";
-import { targetKey } from "./targets.js";
+import { releaseTarget, retainTarget, targetKey } from "./targets.js";
 import {
   BROKEN,
   BROKEN_MESSAGE,
@@ -321,12 +321,17 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     this.#checkBroken();
     const key = targetKey(fn, "ThreadPoolExecutor.submit(): fn", this.#init === null);
-    if (this.#maxQueue !== Number.POSITIVE_INFINITY) this.#waitRoom(true, Number.POSITIVE_INFINITY, "submit");
-    if (primitives(args)) {
-      return args.length === 1 ? this.#submit(key, CALL1, args[0], false) : this.#submit(key, CALL, args, false);
+    retainTarget(key); // while it waits for room (targets.ts); its task then holds it
+    try {
+      if (this.#maxQueue !== Number.POSITIVE_INFINITY) this.#waitRoom(true, Number.POSITIVE_INFINITY, "submit");
+      if (primitives(args)) {
+        return args.length === 1 ? this.#submit(key, CALL1, args[0], false) : this.#submit(key, CALL, args, false);
+      }
+      const { value, marked } = encode(args, "ThreadPoolExecutor.submit(): args");
+      return this.#submit(key, CALL, value, marked);
+    } finally {
+      releaseTarget(key);
     }
-    const { value, marked } = encode(args, "ThreadPoolExecutor.submit(): args");
-    return this.#submit(key, CALL, value, marked);
   }
 
   /**
@@ -339,9 +344,13 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   submitWith<R = never>(options: SubmitOptions, fn: ExplicitResult<R>, ...args: unknown[]): Future<R>;
   submitWith(options: SubmitOptions, fn: Target, ...args: unknown[]): Future<unknown> {
     const prepared = this.#prepare(options, fn, args, "submitWith");
-    const block = options.block ?? true;
-    this.#waitRoom(block, deadlineOf(secondsMs(options.timeout, "ThreadPoolExecutor.submitWith()")), "submitWith");
-    return this.#launchPrepared(prepared, options.signal);
+    try {
+      const block = options.block ?? true;
+      this.#waitRoom(block, deadlineOf(secondsMs(options.timeout, "ThreadPoolExecutor.submitWith()")), "submitWith");
+      return this.#launchPrepared(prepared, options.signal);
+    } finally {
+      releaseTarget(prepared.key);
+    }
   }
 
   /**
@@ -376,17 +385,21 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   // Resolves to the Future, which (being thenable) the promise adopts: the caller gets the result.
   async #submitAsync(options: SubmitOptions, fn: Target, args: unknown[], what: string): Promise<unknown> {
     const prepared = this.#prepare(options, fn, args, what);
-    const deadline = deadlineOf(secondsMs(options.timeout, `ThreadPoolExecutor.${what}()`));
-    if (!this.#hasRoom()) {
-      if (options.block === false) throw this.#full(what);
-      if (!(await this.#roomAsync(deadline, options.signal))) throw this.#full(what);
-      if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
-      this.#checkBroken();
+    try {
+      const deadline = deadlineOf(secondsMs(options.timeout, `ThreadPoolExecutor.${what}()`));
+      if (!this.#hasRoom()) {
+        if (options.block === false) throw this.#full(what);
+        if (!(await this.#roomAsync(deadline, options.signal))) throw this.#full(what);
+        if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+        this.#checkBroken();
+      }
+      return this.#launchPrepared(prepared, options.signal);
+    } finally {
+      releaseTarget(prepared.key);
     }
-    return this.#launchPrepared(prepared, options.signal);
   }
 
-  /** Checks and encodes a submission (nothing is scheduled yet). */
+  /** Checks and encodes a submission (nothing is scheduled yet); its target key is retained (targets.ts). */
   #prepare(options: SubmitOptions, fn: Target, args: unknown[], what: string): Prepared {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`ThreadPoolExecutor.${what}(): options must be an object like { signal, transferList }`);
@@ -416,9 +429,13 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     this.#checkBroken();
     const key = targetKey(fn, `ThreadPoolExecutor.${what}(): fn`, this.#init === null);
-    if (transfer === undefined && primitives(args)) return { key, args, marked: false, transfer };
+    if (transfer === undefined && primitives(args)) {
+      retainTarget(key);
+      return { key, args, marked: false, transfer };
+    }
     const where = `ThreadPoolExecutor.${what}(): args`;
     const { value, marked } = encode(args, where, transfer ? { transfer: new Set<object>(transfer) } : {});
+    retainTarget(key);
     return { key, args: value, marked, transfer };
   }
 
@@ -606,7 +623,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     } catch (e) {
       Atomics.sub(this.#shared, LIVE, 1);
       this.#startError = reasonOf(e);
-      w.dead = true;
+      w.markDead();
       port1.close();
       return undefined;
     }
@@ -685,7 +702,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     if (w.dead) return true;
     w.drain(this.#receiver(w)); // the outcomes it posted before it retired
     if (w.count > 0) return false;
-    w.dead = true;
+    w.markDead();
     this.#workers = this.#workers.filter((x) => x !== w);
     addStats(this.#gone, w.stats);
     w.unrefIfIdle();
@@ -763,7 +780,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     const exited = Atomics.load(w.state, EXITED) === 1;
     if (!exited && !failedStart && isIdentAlive(w.slot, w.ident) && !(portClosed && w.count > 0)) return;
     w.drain(this.#receiver(w));
-    w.dead = true;
+    w.markDead();
     this.#workers = this.#workers.filter((x) => x !== w);
     addStats(this.#gone, w.stats);
     // A retired thread took itself off LIVE; any other end is counted here.
@@ -829,38 +846,49 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     this.#checkBroken();
     const key = targetKey(fn, `ThreadPoolExecutor.${what}(): fn`, this.#init === null);
-    const chunks: Future<unknown>[] = [];
-    if (
-      iterable !== null &&
-      typeof iterable === "object" &&
-      Symbol.asyncIterator in iterable &&
-      !(Symbol.iterator in iterable)
-    ) {
+    // Retained while this submits (targets.ts); handed over, retained, to mapAsync()'s pump.
+    retainTarget(key);
+    let handed = false;
+    try {
+      const chunks: Future<unknown>[] = [];
+      if (
+        iterable !== null &&
+        typeof iterable === "object" &&
+        Symbol.asyncIterator in iterable &&
+        !(Symbol.iterator in iterable)
+      ) {
+        handed = what === "mapAsync";
+        return { deadline, chunks, key, size };
+      }
+      if (
+        iterable === null ||
+        iterable === undefined ||
+        typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== "function"
+      ) {
+        throw new TypeError(`ThreadPoolExecutor.${what}(): iterable is not iterable`);
+      }
+      const bounded = this.#maxQueue !== Number.POSITIVE_INFINITY;
+      // With maxQueue, mapAsync() submits a plain iterable as room frees up, as an async one.
+      if (bounded && what === "mapAsync") {
+        handed = true;
+        return { deadline, chunks, key, size };
+      }
+      const groups = new Groups(size);
+      for (const item of iterable) {
+        const group = groups.add(item);
+        if (group === undefined) continue;
+        if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
+        chunks.push(this.#submitGroup(key, size, group, what));
+      }
+      const last = groups.rest();
+      if (last !== undefined) {
+        if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
+        chunks.push(this.#submitGroup(key, size, last, what));
+      }
       return { deadline, chunks, key, size };
+    } finally {
+      if (!handed) releaseTarget(key);
     }
-    if (
-      iterable === null ||
-      iterable === undefined ||
-      typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== "function"
-    ) {
-      throw new TypeError(`ThreadPoolExecutor.${what}(): iterable is not iterable`);
-    }
-    const bounded = this.#maxQueue !== Number.POSITIVE_INFINITY;
-    // With maxQueue, mapAsync() submits a plain iterable as room frees up, as an async one.
-    if (bounded && what === "mapAsync") return { deadline, chunks, key, size };
-    const groups = new Groups(size);
-    for (const item of iterable) {
-      const group = groups.add(item);
-      if (group === undefined) continue;
-      if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
-      chunks.push(this.#submitGroup(key, size, group, what));
-    }
-    const last = groups.rest();
-    if (last !== undefined) {
-      if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
-      chunks.push(this.#submitGroup(key, size, last, what));
-    }
-    return { deadline, chunks, key, size };
   }
 
   /** Submits one group of map() items (Groups): a call, or with chunksize > 1 a CHUNK task. */
@@ -928,6 +956,8 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
         } catch (error) {
           feed.end({ error });
           return;
+        } finally {
+          releaseTarget(key); // retained by #mapSetup()
         }
         feed.end();
       })();

@@ -180,7 +180,9 @@ class PoolThread {
       const p = compileTarget(spec);
       this.#compiled.set(key, p);
       p.then(
-        (f) => this.#compiled.set(key, f),
+        (f) => {
+          if (this.#targets.has(key)) this.#compiled.set(key, f);
+        },
         () => this.#compiled.delete(key),
       );
       fn = p;
@@ -229,6 +231,14 @@ class PoolThread {
       for (;;) {
         const batch = this.#batches[0];
         if (batch === undefined) break;
+        if (batch.x) {
+          for (const key of batch.x) {
+            this.#targets.delete(key);
+            this.#compiled.delete(key);
+            this.#longest.delete(key);
+          }
+          batch.x = undefined;
+        }
         if (batch.f) for (const [key, spec] of batch.f) this.#targets.set(key, spec);
         if (batch.s) for (const [no, words] of batch.s) this.#slabs[no] = words;
         batch.f = undefined;

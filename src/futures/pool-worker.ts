@@ -21,7 +21,7 @@ import {
   WAIT_MAX,
   WAIT_TOTAL,
 } from "./protocol.js";
-import { targetSpec } from "./targets.js";
+import { onTargetDropped, releaseTarget, retainTarget, targetSpec } from "./targets.js";
 
 /** A task's target key, mode and marked flag as one number of the batch (protocol.ts). */
 export function taskCode(key: number, mode: number, marked: boolean): number {
@@ -64,6 +64,7 @@ export class TaskTable {
     this.worker[h] = undefined;
     this.code[h] = code;
     this.args[h] = args;
+    retainTarget(Math.floor(code / 8));
     if (h >= this.submitted.length) {
       const grown = new Float64Array(this.submitted.length * 2);
       grown.set(this.submitted);
@@ -75,6 +76,7 @@ export class TaskTable {
 
   /** The task at `h` settled (or was cancelled) here: the handle holds no task any more. */
   remove(h: number): void {
+    if (this.future[h] !== undefined) releaseTarget(Math.floor((this.code[h] as number) / 8));
     this.future[h] = undefined;
     this.worker[h] = undefined;
     this.args[h] = undefined;
@@ -93,6 +95,12 @@ export function addStats(into: Float64Array, from: Float64Array): void {
   for (const i of [RUN_MAX, WAIT_MAX]) into[i] = Math.max(into[i] as number, from[i] as number);
 }
 
+/** This thread's pool workers (of every executor it made), until they are dead. */
+const poolWorkers = new Set<PoolWorker>();
+onTargetDropped((key) => {
+  for (const w of poolWorkers) w.forget(key);
+});
+
 export class PoolWorker {
   /** Transferables of the tasks in outbox. */
   transfer: (ArrayBuffer | MessagePort)[] = [];
@@ -109,6 +117,8 @@ export class PoolWorker {
   /** Targets the thread has been sent, and those the outbox needs and it has not been sent. */
   readonly targetsSent = new Set<number>();
   #newTargets: [number, TargetSpec][] = [];
+  /** Targets sent to the thread and dropped since (targets.ts): it is told to forget them. */
+  #forgotten: number[] = [];
   slabsSent = 0;
   stopSent = false;
   /** Ended (or retired) and forgotten by the executor. */
@@ -126,7 +136,20 @@ export class PoolWorker {
     readonly state: Int32Array,
     readonly stats: Float64Array,
     readonly table: TaskTable,
-  ) {}
+  ) {
+    poolWorkers.add(this);
+  }
+
+  /** Ended (or retired) and forgotten by the executor: `dead`, and no longer told of dropped targets. */
+  markDead(): void {
+    this.dead = true;
+    poolWorkers.delete(this);
+  }
+
+  /** Target `key` was dropped (targets.ts): a thread that was sent it forgets it with its next batch. */
+  forget(key: number): void {
+    if (this.targetsSent.delete(key)) this.#forgotten.push(key);
+  }
 
   /** Tasks given to the thread and not yet run; RETIRED once it retired (idleTimeout). */
   outstanding(): number {
@@ -221,6 +244,10 @@ export class PoolWorker {
     if (this.outbox.length === 0 || this.dead) return;
     const batch: TaskBatch = { t: this.outbox };
     this.outbox = [];
+    if (this.#forgotten.length > 0) {
+      batch.x = this.#forgotten;
+      this.#forgotten = [];
+    }
     if (this.#newTargets.length > 0) {
       batch.f = this.#newTargets;
       this.#newTargets = [];

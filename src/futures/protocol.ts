@@ -60,6 +60,8 @@ export const MARKED = 2;
 export interface TaskBatch {
   /** Targets this thread has not seen yet: [key, spec]. */
   f?: [number, TargetSpec][];
+  /** Targets dropped (futures/targets.ts; no task of this or a later batch uses them): forget them. */
+  x?: number[];
   /** New slabs of future words: [slab number, words]. */
   s?: [number, Int32Array][];
   /** Tasks, TASK_FIELDS each: handle, gen (of the future's word, slots.ts), code, args, submittedAt. */

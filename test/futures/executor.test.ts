@@ -596,3 +596,37 @@ test("one arrow's source submitted from files in two directories: each call's im
     await ex.shutdownAsync();
   }
 });
+
+test(
+  "pool targets are bounded: ever new function sources keep at most 256 descriptions besides those in use",
+  T,
+  async () => {
+    const { targetCounts } = (await import(internal)) as {
+      targetCounts(): { sources: number; specs: number; inUse: number };
+    };
+    using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+    const gate = new Event();
+    // Tasks of one source held while 600 other sources pass: their description stays in use.
+    const held = new Function("e", "x", "e.wait(30); return x + 1000;") as (e: Event, x: number) => number;
+    const blocked = [1, 2, 3].map((x) => ex.submit(held, gate, x));
+    const made = (i: number) => new Function("x", `return x * ${i};`) as (x: number) => number;
+    const fs = [];
+    for (let i = 0; i < 600; i++) fs.push(ex.submit(made(i), 2));
+    gate.set();
+    assert.deepEqual(
+      blocked.map((f) => f.result(30)),
+      [1001, 1002, 1003],
+    );
+    assert.ok(fs.every((f, i) => f.result(30) === 2 * i));
+    const counts = targetCounts();
+    assert.ok(counts.sources <= 256 && counts.specs <= 256 + 8, JSON.stringify(counts));
+    // A source that left the recent ones is described again (new key, sent again to the threads).
+    assert.deepEqual(
+      [0, 1, 2].map((i) => ex.submit(made(i), 3).result(30)),
+      [0, 3, 6],
+    );
+    for (const x of ex.map(made(7), [1, 2])) assert.ok(x === 7 || x === 14);
+    assert.equal(ex.submit(held, gate, 4).result(30), 1004);
+    assert.equal(targetCounts().inUse, 0);
+  },
+);
