@@ -1,78 +1,111 @@
 /**
  * SharedDict: a dict in shared memory, the same object in every thread it is passed to.
  *
- * Design: STRIPES (16) independent hash tables in one growable buffer (heap.ts). A key's hash picks
- * its stripe. Each stripe has a writer lock that knows its owner (guard.ts), a sequence word
- * (seqlock), an open-addressing index, a count and its own free lists. So:
- *   - readers (get, has, and the reads of size) take no lock at all: they read the stripe's sequence
- *     word, probe, copy the value record out, and keep what they read only if the word is even and
- *     unchanged (else retry; after RETRIES failures they read under the lock, so a reader cannot
- *     starve behind a stream of writers, and a writer that died mid-publication is repaired);
- *   - writers of keys in different stripes proceed in parallel (different lock and sequence words,
- *     different cache lines; allocation is a lock-free bump or the stripe's own free lists);
- *   - writers of one stripe are serialized by its lock for the few hundred nanoseconds of a write.
- * Why not one lock, or a reader-writer lock: readers of a seqlock write nothing shared, so they do not
- * even bounce a cache line between cores; 16 stripes make two writers collide 1 time in 16.
+ * Design: STRIPES (16) hash tables in one growable buffer (heap.ts); a key's hash picks its stripe.
+ * Two kinds of writer lock, both knowing their owner (guard.ts): one per stripe, over the stripe's
+ * index, counts and free lists; and one per entry (key), over that entry's value. So:
+ *   - readers (get, has, the reads of size) take no lock: they read the stripe's sequence word
+ *     (seqlock), probe, copy the value out, and keep what they read only if the word is even and
+ *     unchanged (else retry; after RETRIES failures they read under the stripe's lock, so a reader
+ *     cannot starve behind a stream of writers, and a writer that died mid-publication is repaired);
+ *   - a write of an existing key whose old and new values are numbers (set, update; x86) takes only
+ *     that entry's lock and writes only that entry's cache line: writers of different keys share no
+ *     written word, even in one stripe (as ConcurrentHashMap locks a bin, not the table);
+ *   - every other write of an existing key (a value block allocated or freed; ARM) takes the entry's
+ *     lock, then the stripe's; inserts take the stripe's; deletes the entry's, then the stripe's.
+ * Lock order: an entry's lock before a stripe's, never the reverse (no thread waits for an entry's
+ * lock while it holds a stripe's: clear() only tries them), stripes in increasing order (clear).
  *
  * Memory (byte offsets; data words read and written with mem.ts `ld`/`st` — plain accesses on x86,
- * Atomics elsewhere —, the lock, sequence and count words with Atomics; see guard.ts and mem.ts):
+ * Atomics elsewhere —, the lock, sequence, state and count words with Atomics; see guard.ts and mem.ts):
  *   header   [TOP (heap bump)] [.] [ORDER: 64-bit insertion counter] ... then STRIPES stripe blocks
- *   stripe   LOCK SEQ INDEX COUNT USED ICAP . . FREE[27]   (S_WORDS words, 3 cache lines; ICAP: the
- *            INDEX block's cap, written with INDEX, for the lock holder: readers read the block's)
+ *   stripe   LOCK SEQ INDEX COUNT USED ICAP GHOSTS . FREE[27] EFREE[27] IFREE[27]   (S_WORDS words;
+ *            ICAP: the INDEX block's cap, written with INDEX; COUNT: entries with a value, GHOSTS:
+ *            without; FREE, EFREE, IFREE: free lists of value, entry and index blocks)
  *   index    block payload: [cap] then cap slots of [hash, entry]; entry 0 = empty, 1 = deleted
- *   entry    block payload: [order lo, order hi, value, hash, key tag, key length, NUM record
- *            (T_NUM, 0, float64: 4 words), key words...]; value = a value block, or INLINE (1): the
- *            value is a number, the entry's own NUM record (no block of its own)
+ *   entry    block payload: [LOCK, STATE, order lo, order hi, value, key tag | length << 2, NUM
+ *            record (T_NUM, 0, float64: 4 words), key words...] (its first cache line holds the
+ *            lock, the value and an inline number); value = a value block, INLINE (1): the value
+ *            is the number in the entry's own NUM record, or ABSENT (2): a ghost (below)
  *   value    block payload: one record (record.ts)
+ * Type-stable blocks: an entry block is only ever reused as an entry (EFREE), so its LOCK word is
+ * only ever a lock word, and an index block only as an index of the same cap (IFREE, one cap per
+ * block class), so every entry word of any index block, current or stale, is empty, deleted or an
+ * entry block. A thread may therefore take the lock of an entry found by a stale read: harmless, and
+ * the state check below tells it so.
+ *
+ * Entry STATE = generation << 2 | phase. Phases: INIT (being filled by an inserter, with the block's
+ * next generation; not yet in the index) -> LIVE (set in the insert's write window, right after the
+ * slot store) -> DEAD (set by the holder of its lock before it leaves the index; then freed to EFREE)
+ * -> INIT (next generation) ... The key of an entry is written only in INIT; its value only under its
+ * lock. A LIVE entry whose lock a thread holds stays LIVE, in the index, with its key, until that
+ * thread releases it: only the lock's holder moves it to DEAD.
+ *
+ * Taking a key's entry (#grab): find the entry by a read validated by the stripe's sequence (it is an
+ * entry block, LIVE at STATE g), then CAS its lock; once held, STATE == g proves it is still that
+ * key's live entry (else, deleted or reused meanwhile: release, look again). On x86 `grabFast` does
+ * the same without the sequence (type-stable blocks: the CAS is harmless whatever it finds): it
+ * reads STATE before the key, and the same STATE once the lock is held proves the key matched that
+ * generation. A thread that holds the lock already (update's fn using its own key) re-enters: the
+ * inner call neither waits nor releases.
  *
  * State machine of a stripe (LOCK word, guard.ts): FREE -> HELD(owner) -> FREE, or HELD(dead owner)
- * -> HELD(recoverer) after a waiter found the owner gone. SEQ: even (stable) -> odd (publishing) ->
- * even. Every write prepares new blocks first (outside the odd window: unreachable to readers) and
- * publishes with single stores inside it, except the replacement of a value, which needs no window
- * (guard.ts `advance`):
- *   set existing key   entry.value := new block; free the old one (unless INLINE); SEQ += 2.
- *                      A number: where value is a block, the entry's NUM record is filled (no
- *                      reader can be reading it: one that read INLINE earlier began before the SEQ
- *                      advance that replaced it), then value := INLINE, the block freed, SEQ += 2.
- *                      Where value is INLINE, on x86 (mem.ts TSO), its float64 is written in place
- *                      by one 8-byte store, which readers read with one 8-byte load (no SEQ change:
- *                      a reader sees the old or the new number, whole); elsewhere (two words, which
- *                      a reader or a dying writer could tear) it goes to a new block as any value.
- *   insert             (index rebuilt into a new block when 3/4 full, published by INDEX := new,
- *                      ICAP := its cap)
- *                      entry (and value block unless a number) filled, slot := [hash, entry];
- *                      COUNT++, USED++
- *   delete             slot.entry := DELETED; COUNT--; free entry and value (index shrunk when 1/8 full)
- * Writers find their key under the lock with plain reads and no validation (#findHeld); readers
- * validate every offset they follow (#find). A test hook (_hookForTest) lets a reader be overtaken
- * between the steps of a read.
- * Invariants: an entry reachable from INDEX is complete (key, order, value); a block is reused only
- * after a write section that made it unreachable, so a reader that saw it before fails validation;
- * COUNT = live slots, USED = live + deleted slots < cap, ICAP = the cap of INDEX's block (outside a
- * write window; a dead writer's repair recounts it).
+ * -> HELD(recoverer) after a waiter found the owner gone; entry locks the same. SEQ: even (stable) ->
+ * odd (publishing) -> even. Every write prepares new blocks first (unreachable to readers) and
+ * publishes with single stores, inside an odd window or followed by an advance of SEQ (guard.ts):
+ *   number over inline number (x86)   entry lock only: its float64 written in place by one 8-byte
+ *                      store, which readers read with one 8-byte load (no SEQ change: a reader sees the
+ *                      old or the new number, whole; a dying thread stores all of it or nothing)
+ *   other value of an existing key    entry lock + stripe lock: entry.value := new block (or
+ *                      INLINE after filling the NUM record, unreachable while value named a block);
+ *                      free the old block; SEQ += 2 (elsewhere than x86 a number over an inline
+ *                      number goes to a block too: two stores in place could be torn)
+ *   insert             stripe lock: value block, entry (INIT, fields), maybe a bigger index (INDEX :=
+ *                      new, ICAP := its cap), slot := [hash, entry], entry LIVE, COUNT++, USED++ in
+ *                      an odd window
+ *   delete             entry lock: STATE := DEAD; then stripe lock, odd window: slot := DELETED,
+ *                      COUNT--, value and entry freed; index shrunk when 1/8 full
+ *   ghost              update() of an absent key first inserts a ghost (value ABSENT, counted in
+ *                      GHOSTS, not COUNT, invisible to every read and to iteration), then takes its
+ *                      lock as for any key, so concurrent updates of one absent key meet at one lock;
+ *                      storing its value (entry + stripe lock) takes the key's place in the order,
+ *                      GHOSTS--, COUNT++; a failed update removes the ghost it made
+ * Invariants: an entry reachable from INDEX (outside an insert's window) is LIVE and complete, or
+ * DEAD with its lock held (a delete under way, or its killed owner's); a block is reused only after a write section made it
+ * unreachable, so a reader that saw it before fails validation; COUNT + GHOSTS = live slots, USED =
+ * live + deleted slots < cap, ICAP = the cap of INDEX's block (outside a write window).
  *
- * Insertion order: each new key takes the next value of a process-wide (per dict) 64-bit counter;
- * replacing a value keeps the key's place (Python's dict); delete + insert moves it to the end.
- * Iteration collects (order, key) from every stripe (under each stripe's lock in turn, briefly),
- * sorts by order and yields lazily, reading each value when reached and skipping keys deleted since:
- * weakly consistent (every key present for the whole iteration is seen exactly once, with a value
- * it had during the iteration; keys added meanwhile may be missed).
+ * Insertion order: each new key takes the next value of a per-dict 64-bit counter; replacing a value
+ * keeps the key's place (Python's dict); delete + insert moves it to the end. Iteration collects
+ * (order, key) from every stripe (under each stripe's lock in turn, briefly), sorts by order and
+ * yields lazily, reading each value when reached and skipping keys deleted since: weakly consistent
+ * (every key present for the whole iteration is seen exactly once, with a value it had during the
+ * iteration; keys added meanwhile may be missed).
  *
- * update(key, fn): the stripe's lock is held while fn runs in the calling thread (re-entrantly for
- * that thread: fn may use the dict, any key), but SEQ stays even, so readers in every thread go on
- * reading the old value; writers of that stripe wait, the other 15 stripes are untouched. fn's
- * result is staged (checked) before anything changes: if fn throws, or returns a value that cannot
- * be stored, the entry keeps its old value.
+ * update(key, fn): the key's entry lock is held while fn runs in the calling thread (re-entrantly
+ * for that thread: fn may use the dict, this key too), the stripe's is not: readers in every thread
+ * go on reading the old value, writers of other keys are not held up, writers of this key wait.
+ * fn's result is staged (checked) before anything changes: if fn throws, or returns a value that
+ * cannot be stored, the entry keeps its old value. If fn deleted the key (its STATE moved), the
+ * result is stored as set() would. As with any two locks, an fn that writes key B while another
+ * thread's fn, updating B, writes this key, deadlocks (Java's ConcurrentHashMap.compute forbids it).
  *
- * A thread dying mid-write: `process.exit()` inside fn unwinds (finally blocks run), so the lock is
+ * A thread dying mid-write: `process.exit()` inside fn unwinds (finally blocks run), so the locks are
  * released and the entry keeps its old value. A thread killed at any instruction (its worker
- * terminated, out of memory) leaves the lock word holding its ident: the next writer of that stripe
- * (or a reader that gives up optimism) sees, within CHECK_MS (50 ms), that no live thread has that
- * ident, takes the lock over and repairs the stripe: SEQ made even, COUNT, USED and ICAP recounted
- * from the index. Because every change is published by one store, the dead thread's write happened
- * entirely or not at all; the blocks it had allocated but not published are leaked (bounded by one
- * write).
+ * terminated, out of memory) leaves a lock word holding its ident: the next thread that needs it sees,
+ * within CHECK_MS (50 ms), that no live thread has that ident, takes it over and repairs:
+ *   a stripe   SEQ made even (guard.ts recoverSeq); COUNT, GHOSTS, USED and ICAP recounted from the
+ *              index; an entry left INIT in the index (killed between its slot store and LIVE) made
+ *              LIVE (it was complete)
+ *   an entry   left DEAD and still in the index (killed inside delete): the delete is finished;
+ *              anything else its owner did to it was one store, or under the stripe's lock too
+ * Because every change is published by one store, the dead thread's write happened entirely or not
+ * at all (a delete it began happens when its key is next written); the blocks it had allocated but
+ * not published are leaked (bounded by one write). The entry lock of a freed entry may be held by a
+ * thread that dies: the block's next life starts with a lock that its first writer takes over.
  * Guarantee: the dict stays usable and consistent; the interrupted call's effect is all or nothing.
+ * Test hooks (_hookForTest, _holdStripeForTest, _holdEntryForTest) let tests overtake a reader or a
+ * writer between its steps, and leave locks as a killed thread would.
  */
 import { KeyError, RuntimeError } from "../errors.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
@@ -85,8 +118,6 @@ import {
   joinNumber,
   numberAt,
   readRecordAt,
-  stagedIsNumber,
-  stagedNumber,
   stageNumber,
   stageValue,
   storeNumber,
@@ -104,7 +135,7 @@ import {
 enum Size {
   STRIPES = 16,
   /** Words of a stripe. */
-  S_WORDS = 48,
+  S_WORDS = 96,
   MIN_CAP = 8,
   RETRIES = 32,
 }
@@ -115,7 +146,7 @@ enum Hdr {
   /** BigInt64 index (byte 16). */
   ORDER = 2,
   /** (HEADER_WORDS + STRIPES * S_WORDS) * 4 */
-  HEADER_BYTES = (16 + 16 * 48) * 4,
+  HEADER_BYTES = (16 + 16 * 96) * 4,
 }
 
 /** Stripe words. */
@@ -123,28 +154,55 @@ enum Stripe {
   LOCK = 0,
   SEQ = 1,
   INDEX = 2,
+  /** Entries with a value (the keys: size). */
   COUNT = 3,
   USED = 4,
   /** The INDEX block's cap, for the lock holder (beside INDEX: one dependent load less; readers read the block's). */
   ICAP = 5,
+  /** Entries without a value (reserved by update for an absent key). */
+  GHOSTS = 6,
+  /** Free lists of value blocks (27 heads). */
   FREE = 8,
+  /** Free lists of entry blocks (27 heads): an entry block is never reused as anything but an entry. */
+  EFREE = 35,
+  /** Free lists of index blocks (27 heads): an index block is only ever reused as an index of the same cap. */
+  IFREE = 62,
 }
 
-/** Entry payload words, and what E_VALUE may hold besides a block. */
+/** Entry payload words. */
 enum Entry {
-  E_ORDER = 0,
-  /** A value block's offset, or INLINE: the value is the number record at E_REC. */
-  E_VALUE = 2,
-  E_HASH = 3,
-  E_TAG = 4,
-  E_LEN = 5,
+  /** The entry's writer lock (guard.ts): only ever written by lock operations. */
+  E_LOCK = 0,
+  /** generation << 2 | phase (Phase): which life of the block, and where in it. */
+  E_STATE = 1,
+  E_ORDER = 2,
+  /** A value block's offset, INLINE (the value is the number record at E_REC), or ABSENT (a ghost). */
+  E_VALUE = 4,
+  /** The key's tag | length << 2. */
+  E_TL = 5,
   /** A number record of the entry's own: [T_NUM, 0, float64] (the float64 at byte 40 of the block: 8-aligned). */
   E_REC = 6,
   E_KEY = 10,
-  /** E_VALUE of an entry whose value is the number at E_REC. */
-  INLINE = 1,
   /** Byte offset, from an entry block, of its inline number's float64: 8 + 4 * (E_REC + 2). */
   NUM_AT = 40,
+}
+
+/** What E_VALUE may hold besides a value block's offset. */
+enum Val {
+  /** The value is the number record at E_REC. */
+  INLINE = 1,
+  /** None: the entry is a ghost, reserved by update() for a key that has no value (yet). */
+  ABSENT = 2,
+}
+
+/** The phase of an entry (the low 2 bits of its state word). */
+enum Phase {
+  /** In the index, live (reached only after its insert's publication). */
+  LIVE = 0,
+  /** Deleted, or being deleted by the holder of its lock (set under the lock, before it leaves the index). */
+  DEAD = 1,
+  /** Being filled by an inserter (with the next generation), before its publication. */
+  INIT = 2,
 }
 
 /** An index slot's entry word when it holds no entry. */
@@ -157,6 +215,21 @@ function base(s: number): number {
   return Hdr.HEADER_WORDS + s * Size.S_WORDS;
 }
 
+/** The word index of entry block `e`'s lock word ((e + 8) / 4 + E_LOCK). */
+function lockOf(e: number): number {
+  return (e >> 2) + 2;
+}
+
+/** The word index of entry block `e`'s state word. */
+function stateOf(e: number): number {
+  return (e >> 2) + 3;
+}
+
+/** The current key's tag and length as an entry stores them (E_TL). */
+function tagLen(): number {
+  return key.tag | (key.len << 2);
+}
+
 /**
  * A dict in shared memory (keys: strings or numbers; values: anything a Queue item may be), safe to
  * use from every thread at once. `get` returns a copy of the stored value (shared objects stay
@@ -166,9 +239,9 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   readonly #heap: Heap;
   readonly #id: number;
   readonly #order: BigInt64Array;
-  /** This thread's re-entrant hold count per stripe (update's fn may use the dict). */
+  /** This thread's re-entrant hold count per stripe. */
   readonly #depth = new Int32Array(Size.STRIPES);
-  /** Tests only: called by this thread's readers between the steps of a read (_hookForTest). */
+  /** Tests only: called by this thread between the steps of a read or a write (_hookForTest). */
   #hook: ((point: string) => void) | undefined = undefined;
 
   /** A new dict, filled from `entries` (in order; later duplicates replace earlier values). */
@@ -194,7 +267,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     }
   }
 
-  // ---- locking ------------------------------------------------------------------------------
+  // ---- stripe locks ---------------------------------------------------------------------------
 
   #lock(s: number): void {
     const d = this.#depth;
@@ -226,14 +299,104 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const cap = ld(i32, idx);
     st(i32, b + Stripe.ICAP, cap);
     let live = 0;
+    let ghosts = 0;
     let used = 0;
     for (let k = 0; k < cap; k++) {
       const e = ld(i32, idx + 2 + 2 * k);
       if (e !== Slot.EMPTY) used++;
-      if (e > Slot.DELETED) live++;
+      if (e > Slot.DELETED) {
+        // (an inserter that died between its publication and its entry's LIVE: the entry is whole)
+        const state = ld(i32, stateOf(e));
+        if ((state & 3) === Phase.INIT) st(i32, stateOf(e), state & ~3);
+        if (ld(i32, ((e + 8) >> 2) + Entry.E_VALUE) === Val.ABSENT) ghosts++;
+        else live++;
+      }
     }
     Atomics.store(i32, b + Stripe.COUNT, live);
+    st(i32, b + Stripe.GHOSTS, ghosts);
     st(i32, b + Stripe.USED, used);
+  }
+
+  // ---- entry locks ----------------------------------------------------------------------------
+
+  /**
+   * Finds the current key's entry in stripe `s` and takes its lock. Returns the entry's block (its
+   * lock now held by this thread; +1 when this thread held it already, in an outer call: then the
+   * caller must not release it), or 0 when the key has no entry. The entry returned is live (even
+   * state, reachable from the index) and stays so until the lock is released: only its lock holder
+   * deletes it. The lock is taken only after a validated read showed the block to be an entry
+   * (entry blocks stay entries: a lock word is never anything else); a waiter that gets it checks
+   * that the entry's state is still the one it read (not deleted, not reused) and else looks again.
+   */
+  #grab(s: number): number {
+    const h = this.#heap;
+    const seqAt = base(s) + Stripe.SEQ;
+    for (let n = 0; ; n++) {
+      let e = 0;
+      let g = 0;
+      if (n < Size.RETRIES) {
+        const seq = ld(h.i32, seqAt);
+        if ((seq & 1) !== 0) continue;
+        const slot = this.#find(s);
+        if (slot === 0) continue;
+        if (slot > 0) {
+          e = ld(h.i32, slot + 1);
+          if (!h.inside(e, 8 + 4 * Entry.E_KEY)) continue;
+          g = ld(h.i32, stateOf(e));
+        }
+        if (Atomics.load(h.i32, seqAt) !== seq) continue;
+        if (e === 0) return 0;
+      } else {
+        // (a stream of writers, or a dead one: look under the stripe's lock, repaired if need be)
+        this.#lock(s);
+        try {
+          const slot = this.#findHeld(s);
+          if (slot > 0) {
+            e = h.i32[slot + 1] as number;
+            g = Atomics.load(h.i32, stateOf(e));
+          }
+        } finally {
+          this.#unlock(s);
+        }
+        if (e === 0) return 0;
+      }
+      if (this.#hook !== undefined) this.#runHook("grab");
+      const at = lockOf(e);
+      const v = Atomics.compareExchange(h.i32, at, 0, myLockValue());
+      if (v !== 0) {
+        if (v >>> 1 === myLockValue() >>> 1) {
+          if (Atomics.load(h.i32, stateOf(e)) === g && (g & 3) === Phase.LIVE) return e + 1;
+          continue;
+        }
+        if (acquire(h.i32, at) === Got.RECOVERED) this.#repairEntry(s, e);
+      }
+      if (ld(h.i32, stateOf(e)) === g && (g & 3) === Phase.LIVE) return e;
+      // deleted (and maybe reused) meanwhile, or being deleted by a thread that died: look again
+      release(h.i32, at);
+    }
+  }
+
+  /** Releases entry `e`'s lock when `grabbed` (#grab's answer) says that this call took it. */
+  #drop(grabbed: number): void {
+    if ((grabbed & 1) === 0) release(this.#heap.i32, lockOf(grabbed));
+  }
+
+  /**
+   * After taking entry `e`'s lock over from a dead owner: a delete it had begun (odd state, the entry
+   * still in the index) is finished. Anything else the owner did to the entry was one store, or was
+   * done under the stripe's lock too (whose recovery repairs the stripe).
+   */
+  #repairEntry(s: number, e: number): void {
+    const h = this.#heap;
+    h.sync();
+    if ((Atomics.load(h.i32, stateOf(e)) & 3) !== Phase.DEAD) return;
+    this.#lock(s);
+    try {
+      const slot = this.#slotOf(s, e);
+      if (slot > 0) this.#unlink(s, slot, e);
+    } finally {
+      this.#unlock(s);
+    }
   }
 
   // ---- index ----------------------------------------------------------------------------------
@@ -241,7 +404,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   /** A new empty index block of `cap` slots (not yet published). */
   #newIndex(s: number, cap: number): number {
     const h = this.#heap;
-    const off = h.alloc(base(s) + Stripe.FREE, 4 + cap * 8);
+    const off = h.alloc(base(s) + Stripe.IFREE, 4 + cap * 8);
     const i32 = h.i32;
     const w = (off + 8) >> 2;
     st(i32, w, cap);
@@ -275,7 +438,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
 
   /**
    * #find for the holder of stripe `s`'s lock: plain reads, no validation (the holder's view is
-   * fresh, #lock, and no other thread writes the stripe meanwhile).
+   * fresh, #lock, and no other thread changes the index meanwhile).
    */
   #findHeld(s: number): number {
     const i32 = this.#heap.i32;
@@ -283,27 +446,16 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     return probeHeld(i32, w, i32[base(s) + Stripe.ICAP] as number);
   }
 
-  /**
-   * Stores number `x` for the current key (stripe `s` locked, `found` from #findHeld). On x86 (mem.ts
-   * TSO) a number replacing an inline number is written in place by one 8-byte store, which readers
-   * (who read it with one 8-byte load) see entirely or not at all, and which a dying thread makes
-   * entirely or not at all (a terminated worker stops at a check, never inside one store); #store
-   * does everything else.
-   */
-  #storeNumber(s: number, found: number, x: number): void {
-    if (TSO && found > 0) {
-      const h = this.#heap;
-      const i32 = h.i32;
-      const e = i32[found + 1] as number;
-      if (i32[((e + 8) >> 2) + Entry.E_VALUE] === Entry.INLINE) {
-        h.f64[(e + Entry.NUM_AT) >> 3] = x;
-        return;
-      }
-    }
-    this.#store(s, found, stageNumber(x));
+  /** The slot of entry `e` in stripe `s`'s index (stripe locked), or 0 when it is not there. */
+  #slotOf(s: number, e: number): number {
+    const i32 = this.#heap.i32;
+    const w = ((i32[base(s) + Stripe.INDEX] as number) + 8) >> 2;
+    const cap = i32[w] as number;
+    for (let k = 0; k < cap; k++) if (i32[w + 2 + 2 * k] === e) return w + 1 + 2 * k;
+    return 0;
   }
 
-  /** Tests only: runs the reader hook at `point` (the key scratch kept for the reader). */
+  /** Tests only: runs the hook at `point` (the key scratch kept for the caller). */
   #runHook(point: string): void {
     const saved = { ...key, words: key.words.slice() };
     (this.#hook as (point: string) => void)(point);
@@ -320,16 +472,15 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   }
 
   /**
-   * Reads the value of the entry in `slot` into the record scratch; false on a torn read (`optimistic`:
-   * a read without the lock, where the test hook runs).
+   * Reads the value of entry `e` (not a ghost) into the record scratch; false on a torn read
+   * (`optimistic`: a read without a lock, where the test hook runs).
    */
-  #readSlot(slot: number, optimistic = false): boolean {
+  #readEntry(e: number, optimistic = false): boolean {
     const h = this.#heap;
-    const e = ld(h.i32, slot + 1);
     if (!h.inside(e, 8 + 4 * Entry.E_KEY)) return false;
     const v = ld(h.i32, ((e + 8) >> 2) + Entry.E_VALUE);
     if (optimistic && this.#hook !== undefined) this.#runHook("value");
-    if (v === Entry.INLINE) return readRecordAt(h.i32, h.f64, e + 8 + 4 * Entry.E_REC, 16);
+    if (v === Val.INLINE) return readRecordAt(h.i32, h.f64, e + 8 + 4 * Entry.E_REC, 16);
     if (!h.inside(v, 16)) return false;
     const room = h.payloadBytes(v);
     if (!h.inside(v, 8 + room)) return false;
@@ -337,8 +488,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   }
 
   /**
-   * The lookup of every read: 1 found (value read into the scratch when `withValue`), 0 absent.
-   * Optimistic first; under the lock after RETRIES torn or overtaken tries.
+   * The lookup of every read: 1 found (value read into the scratch when `withValue`), 0 absent (a
+   * ghost is absent). Optimistic first; under the stripe's lock after RETRIES torn or overtaken tries.
    */
   #lookup(s: number, withValue: boolean): number {
     const h = this.#heap;
@@ -349,98 +500,162 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       if ((seq & 1) !== 0) continue;
       const slot = this.#find(s);
       if (slot === 0) continue;
-      if (slot > 0 && withValue && !this.#readSlot(slot, true)) continue;
-      if (Atomics.load(h.i32, seqAt) === seq) return slot > 0 ? 1 : 0;
+      let found = 0;
+      if (slot > 0) {
+        const e = ld(h.i32, slot + 1);
+        if (!h.inside(e, 8 + 4 * Entry.E_KEY)) continue;
+        if (ld(h.i32, ((e + 8) >> 2) + Entry.E_VALUE) !== Val.ABSENT) {
+          found = 1;
+          if (withValue && !this.#readEntry(e, true)) continue;
+        }
+      }
+      if (Atomics.load(h.i32, seqAt) === seq) return found;
     }
+    // (an in-place number writer holds only the entry's lock: its one 8-byte store is read whole)
     this.#lock(s);
     try {
       const slot = this.#findHeld(s);
       if (slot <= 0) return 0;
-      if (withValue && !this.#readSlot(slot)) throw new RuntimeError("SharedDict: corrupt entry");
+      const e = h.i32[slot + 1] as number;
+      if (h.i32[((e + 8) >> 2) + Entry.E_VALUE] === Val.ABSENT) return 0;
+      if (withValue && !this.#readEntry(e)) throw new RuntimeError("SharedDict: corrupt entry");
       return 1;
     } finally {
       this.#unlock(s);
     }
   }
 
-  // ---- writes (under the stripe lock) ---------------------------------------------------------------
+  // ---- writes ---------------------------------------------------------------------------------
 
-  /** Stores the staged value (`bytes` long) for the current key; the stripe is locked and `found` is #find's answer. */
-  #store(s: number, found: number, bytes: number): void {
+  /**
+   * Stores a value in entry `e` (its lock held by this thread; stripe `s`): the number `x` when
+   * `num`, else the staged record of `bytes`. A number replacing an inline number on x86 (mem.ts
+   * TSO) is written in place, by one 8-byte store, under the entry's lock alone: readers (who read
+   * it with one 8-byte load) see it entirely or not at all, and a dying thread makes it entirely or
+   * not at all (a terminated worker stops at a check, never inside one store). Everything else
+   * allocates or frees blocks, or fills a ghost: under the stripe's lock too (#replace).
+   */
+  #storeAt(s: number, e: number, num: boolean, x: number, bytes: number): void {
+    const h = this.#heap;
+    if (TSO && num && h.i32[((e + 8) >> 2) + Entry.E_VALUE] === Val.INLINE) {
+      h.f64[(e + Entry.NUM_AT) >> 3] = x;
+      return;
+    }
+    this.#lock(s);
+    try {
+      this.#replace(s, e, num, x, bytes);
+    } finally {
+      this.#unlock(s);
+    }
+  }
+
+  /** #storeAt's general case: entry `e`'s lock and stripe `s`'s lock held. */
+  #replace(s: number, e: number, num: boolean, x: number, bytes: number): void {
     const h = this.#heap;
     const b = base(s);
     const free = b + Stripe.FREE;
-    const num = stagedIsNumber();
-    if (found > 0) {
-      const e = h.i32[found + 1] as number;
-      const p = (e + 8) >> 2;
-      const old = h.i32[p + Entry.E_VALUE] as number;
-      if (num && (TSO || old !== Entry.INLINE)) {
-        if (old === Entry.INLINE) {
-          // (x86) in place, by one 8-byte store (#storeNumber)
-          h.f64[(e + Entry.NUM_AT) >> 3] = stagedNumber();
-          return;
-        }
-        // the entry's own number record is unreachable while E_VALUE names a block (a reader that
-        // read INLINE before, and reads it now, began before the advance that replaced it: it fails
-        // validation): filled, then published by one store; the old block freed, the sequence advanced
-        storeNumber(h.i32, h.f64, e + Entry.NUM_AT, stagedNumber());
-        st(h.i32, p + Entry.E_VALUE, Entry.INLINE);
-        h.release(free, old);
-        advance(h.i32, b + Stripe.SEQ);
-        return;
+    const p = (e + 8) >> 2;
+    const old = h.i32[p + Entry.E_VALUE] as number;
+    if (old === Val.ABSENT) {
+      // a ghost gets its value: the key is inserted (its place in the order is taken now). The
+      // entry's number record is unreachable while E_VALUE is ABSENT (a reader that read the
+      // record of an earlier incarnation of this block began before the write that unlinked it).
+      let vb = Val.INLINE as number;
+      if (num) storeNumber(h.i32, h.f64, e + Entry.NUM_AT, x);
+      else {
+        vb = h.alloc(free, bytes);
+        writeStaged(h.i32, vb + 8, bytes);
       }
-      // one store publishes the complete new block (elsewhere than x86, a number replacing an inline
-      // number too: two stores in place could be torn by a dying thread); the old one is freed, then
-      // the sequence advances (guard.ts): a reader still reading the old block fails only if it may
-      // be reused
-      const vb = h.alloc(free, bytes);
-      writeStaged(h.i32, vb + 8, bytes);
       const i32 = h.i32;
+      const order = Atomics.add(this.#order, Hdr.ORDER / 2, 1n);
+      st(i32, p + Entry.E_ORDER, Number(order & 0xffffffffn) | 0);
+      st(i32, p + Entry.E_ORDER + 1, Number(order >> 32n) | 0);
+      beginWrite(i32, b + Stripe.SEQ);
       st(i32, p + Entry.E_VALUE, vb);
-      if (old !== Entry.INLINE) h.release(free, old);
-      advance(i32, b + Stripe.SEQ);
+      st(i32, b + Stripe.GHOSTS, (i32[b + Stripe.GHOSTS] as number) - 1);
+      Atomics.store(i32, b + Stripe.COUNT, (i32[b + Stripe.COUNT] as number) + 1);
+      endWrite(i32, b + Stripe.SEQ);
       return;
     }
-    // a new key: its value block (none for a number: it is inline), its entry block, then (maybe) a
-    // bigger index, then publish
-    let vb = Entry.INLINE;
-    if (!num) {
+    if (num && (TSO || old !== Val.INLINE)) {
+      if (old === Val.INLINE) {
+        h.f64[(e + Entry.NUM_AT) >> 3] = x; // (x86, in place: #storeAt)
+        return;
+      }
+      // the entry's own number record is unreachable while E_VALUE names a block (a reader that
+      // read INLINE before, and reads it now, began before the advance that replaced it: it fails
+      // validation): filled, then published by one store; the old block freed, the sequence advanced
+      storeNumber(h.i32, h.f64, e + Entry.NUM_AT, x);
+      st(h.i32, p + Entry.E_VALUE, Val.INLINE);
+      h.release(free, old);
+      advance(h.i32, b + Stripe.SEQ);
+      return;
+    }
+    // one store publishes the complete new block (elsewhere than x86, a number replacing an inline
+    // number too: two stores in place could be torn by a dying thread); the old one is freed, then
+    // the sequence advances (guard.ts): a reader still reading the old block fails only if it may
+    // be reused
+    if (num) bytes = stageNumber(x);
+    const vb = h.alloc(free, bytes);
+    writeStaged(h.i32, vb + 8, bytes);
+    const i32 = h.i32;
+    st(i32, p + Entry.E_VALUE, vb);
+    if (old !== Val.INLINE) h.release(free, old);
+    advance(i32, b + Stripe.SEQ);
+  }
+
+  /**
+   * Inserts the current key (absent: `found` is #findHeld's negative answer; stripe `s` locked) with
+   * the number `x` (`num`), the staged record of `bytes`, or, for a `ghost`, no value. The entry's
+   * lock word is left as it is (a waiter from the block's previous life may hold it for a moment);
+   * its state moves to the next even value, which no such waiter expects.
+   */
+  #insert(s: number, found: number, num: boolean, x: number, bytes: number, ghost: boolean): void {
+    const h = this.#heap;
+    const b = base(s);
+    const free = b + Stripe.FREE;
+    // its value block (none for a number: it is inline; none for a ghost), its entry block, then
+    // (maybe) a bigger index, then publish
+    let vb = ghost ? Val.ABSENT : Val.INLINE;
+    if (!ghost && !num) {
       vb = h.alloc(free, bytes);
       writeStaged(h.i32, vb + 8, bytes);
     }
     let eb = 0;
     let newIdx = 0;
     try {
-      eb = h.alloc(free, 4 * (Entry.E_KEY + key.nwords));
+      eb = h.alloc(b + Stripe.EFREE, 4 * (Entry.E_KEY + key.nwords));
       const i32 = h.i32;
-      const count = i32[b + Stripe.COUNT] as number;
+      const count = (i32[b + Stripe.COUNT] as number) + (i32[b + Stripe.GHOSTS] as number);
       const used = i32[b + Stripe.USED] as number;
       const ioff = i32[b + Stripe.INDEX] as number;
       const cap = i32[(ioff + 8) >> 2] as number;
-      if ((found < 0 && i32[-found + 1] === Slot.EMPTY ? used + 1 : used) * 4 > cap * 3) {
+      if ((i32[-found + 1] === Slot.EMPTY ? used + 1 : used) * 4 > cap * 3) {
         let ncap = Size.MIN_CAP;
         while (ncap < (count + 1) * 2) ncap *= 2;
         newIdx = this.#rebuilt(s, ncap);
       }
     } catch (e) {
       // no room: give back what this call took; nothing was published
-      if (eb !== 0) h.release(free, eb);
-      if (vb !== Entry.INLINE) h.release(free, vb);
+      if (eb !== 0) h.release(b + Stripe.EFREE, eb);
+      if (vb > Val.ABSENT) h.release(free, vb);
       throw e;
     }
     const i32 = h.i32;
     const p = (eb + 8) >> 2;
-    const order = Atomics.add(this.#order, Hdr.ORDER / 2, 1n);
-    st(i32, p + Entry.E_ORDER, Number(order & 0xffffffffn) | 0);
-    st(i32, p + Entry.E_ORDER + 1, Number(order >> 32n) | 0);
+    // the block's next generation, being filled (its fields are read only once it is LIVE)
+    const state = ((((i32[p + Entry.E_STATE] as number) >>> 2) + 1) << 2) | Phase.INIT;
+    st(i32, p + Entry.E_STATE, state);
+    if (!ghost) {
+      const order = Atomics.add(this.#order, Hdr.ORDER / 2, 1n);
+      st(i32, p + Entry.E_ORDER, Number(order & 0xffffffffn) | 0);
+      st(i32, p + Entry.E_ORDER + 1, Number(order >> 32n) | 0);
+    }
     st(i32, p + Entry.E_VALUE, vb);
     st(i32, p + Entry.E_REC, T_NUM);
     st(i32, p + Entry.E_REC + 1, 0);
-    if (num) storeNumber(i32, h.f64, eb + Entry.NUM_AT, stagedNumber());
-    st(i32, p + Entry.E_HASH, key.hash);
-    st(i32, p + Entry.E_TAG, key.tag);
-    st(i32, p + Entry.E_LEN, key.len);
+    if (num && !ghost) storeNumber(i32, h.f64, eb + Entry.NUM_AT, x);
+    st(i32, p + Entry.E_TL, tagLen());
     for (let j = 0; j < key.nwords; j++) st(i32, p + Entry.E_KEY + j, key.words[j] as number);
     beginWrite(i32, b + Stripe.SEQ);
     let slot = -found;
@@ -448,20 +663,22 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       const old = i32[b + Stripe.INDEX] as number;
       st(i32, b + Stripe.INDEX, newIdx);
       st(i32, b + Stripe.ICAP, i32[(newIdx + 8) >> 2] as number);
-      h.release(free, old);
-      st(i32, b + Stripe.USED, i32[b + Stripe.COUNT] as number);
+      h.release(b + Stripe.IFREE, old);
+      st(i32, b + Stripe.USED, (i32[b + Stripe.COUNT] as number) + (i32[b + Stripe.GHOSTS] as number));
       const w = (newIdx + 8) >> 2;
       slot = -probe(h, i32, w, i32[w] as number);
     }
     const wasEmpty = i32[slot + 1] === Slot.EMPTY;
     st(i32, slot, key.hash);
     st(i32, slot + 1, eb);
-    Atomics.store(i32, b + Stripe.COUNT, (i32[b + Stripe.COUNT] as number) + 1);
+    st(i32, p + Entry.E_STATE, state & ~3); // LIVE
+    if (ghost) st(i32, b + Stripe.GHOSTS, (i32[b + Stripe.GHOSTS] as number) + 1);
+    else Atomics.store(i32, b + Stripe.COUNT, (i32[b + Stripe.COUNT] as number) + 1);
     if (wasEmpty) st(i32, b + Stripe.USED, (i32[b + Stripe.USED] as number) + 1);
     endWrite(i32, b + Stripe.SEQ);
   }
 
-  /** A new index of `cap` slots holding stripe `s`'s live entries (not yet published). */
+  /** A new index of `cap` slots holding stripe `s`'s entries (not yet published). */
   #rebuilt(s: number, cap: number): number {
     const h = this.#heap;
     const off = this.#newIndex(s, cap);
@@ -484,21 +701,42 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     return off;
   }
 
-  /** Removes the entry in `slot` (stripe locked); shrinks the index when it is mostly empty. */
-  #remove(s: number, slot: number): void {
+  /**
+   * Deletes entry `e` (live; its lock held by this thread; stripe `s`): its state goes odd first
+   * (a waiter for its lock then knows it is gone, and a thread that takes the lock over from this
+   * one finishes the delete, #repairEntry), then it leaves the index under the stripe's lock.
+   */
+  #deleteHeld(s: number, e: number): void {
+    const h = this.#heap;
+    Atomics.store(h.i32, stateOf(e), ((h.i32[stateOf(e)] as number) & ~3) | Phase.DEAD);
+    this.#lock(s);
+    try {
+      let slot = this.#findHeld(s);
+      if (slot <= 0 || h.i32[slot + 1] !== e) slot = this.#slotOf(s, e);
+      if (slot > 0) this.#unlink(s, slot, e);
+    } finally {
+      this.#unlock(s);
+    }
+  }
+
+  /**
+   * Takes entry `e` (odd state) out of `slot` and frees it and its value (stripe locked); shrinks
+   * the index when it is mostly empty.
+   */
+  #unlink(s: number, slot: number, e: number): void {
     const h = this.#heap;
     const i32 = h.i32;
     const b = base(s);
     const free = b + Stripe.FREE;
-    const e = i32[slot + 1] as number;
     const v = i32[((e + 8) >> 2) + Entry.E_VALUE] as number;
     beginWrite(i32, b + Stripe.SEQ);
     st(i32, slot + 1, Slot.DELETED);
-    Atomics.store(i32, b + Stripe.COUNT, (i32[b + Stripe.COUNT] as number) - 1);
-    if (v !== Entry.INLINE) h.release(free, v);
-    h.release(free, e);
+    if (v === Val.ABSENT) st(i32, b + Stripe.GHOSTS, (i32[b + Stripe.GHOSTS] as number) - 1);
+    else Atomics.store(i32, b + Stripe.COUNT, (i32[b + Stripe.COUNT] as number) - 1);
+    if (v > Val.ABSENT) h.release(free, v);
+    h.release(b + Stripe.EFREE, e);
     endWrite(i32, b + Stripe.SEQ);
-    const count = i32[b + Stripe.COUNT] as number;
+    const count = (i32[b + Stripe.COUNT] as number) + (i32[b + Stripe.GHOSTS] as number);
     const cap = i32[((i32[b + Stripe.INDEX] as number) + 8) >> 2] as number;
     if (cap > Size.MIN_CAP && count * 8 < cap) {
       let ncap = Size.MIN_CAP;
@@ -515,8 +753,38 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       st(j32, b + Stripe.INDEX, idx);
       st(j32, b + Stripe.ICAP, ncap);
       st(j32, b + Stripe.USED, count);
-      h.release(free, old);
+      h.release(b + Stripe.IFREE, old);
       endWrite(j32, b + Stripe.SEQ);
+    }
+  }
+
+  /**
+   * Stores a value for the current key (stripe `s`): in its entry under the entry's lock, or, when
+   * absent, in a new entry under the stripe's lock (set's body; the staged record when not `num`).
+   */
+  #put(s: number, num: boolean, x: number, bytes: number): void {
+    for (;;) {
+      const e = this.#grab(s);
+      if (e !== 0) {
+        try {
+          this.#storeAt(s, e & ~1, num, x, bytes);
+        } finally {
+          this.#drop(e);
+        }
+        return;
+      }
+      this.#lock(s);
+      try {
+        const slot = this.#findHeld(s);
+        if (slot < 0) {
+          this.#insert(s, slot, num, x, bytes, false);
+          return;
+        }
+        if (slot === 0) throw new RuntimeError("SharedDict: corrupt index"); // (Stripe.USED < cap: never)
+      } finally {
+        this.#unlock(s);
+      }
+      // inserted by another thread meanwhile: store in its entry
     }
   }
 
@@ -547,7 +815,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
           const v = ld(i32, ((e + 8) >> 2) + Entry.E_VALUE);
           if (this.#hook !== undefined) this.#runHook("value");
           let at = 0;
-          if (v === Entry.INLINE) at = e + Entry.NUM_AT;
+          if (v === Val.INLINE) at = e + Entry.NUM_AT;
           else if (v > 0 && v + 24 <= limit && ld(i32, (v + 8) >> 2) === T_NUM) at = v + 16;
           if (at !== 0) {
             const x = this.#numberAt(at);
@@ -570,55 +838,34 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     if (typeof k === "string") strKeyOf(k);
     else keyOf(k, "SharedDict.set()");
     if (typeof value === "number") {
-      // the common case: no staging (a number cannot fail), hashed once, found under the lock
-      // without validation; and when this thread does not hold the stripe already (inside update's
-      // fn), no hold count: no user code runs before the release
+      // the common case: an existing key's inline number replaced in place (x86) under its entry's
+      // lock, taken by grabFast (no try/finally: nothing between the lock and its release can throw)
       const s = this.#stripe();
       const h = this.#heap;
-      const b = base(s);
-      // the lock's CAS first: it fails when this thread holds the stripe already (then the hold
-      // count is > 0 and the re-entrant path below runs), so the common case reads no hold count
-      let taken = Atomics.compareExchange(h.i32, b + Stripe.LOCK, 0, myLockValue()) === 0;
-      if (!taken && this.#depth[s] === 0) {
-        if (acquire(h.i32, b + Stripe.LOCK) !== Got.ACQUIRED) this.#repair(s);
-        taken = true;
-      }
-      if (taken) {
-        h.fresh();
-        // (setInPlace cannot throw: no try/finally on the common path, whose release is inlined)
-        const found = setInPlace(h, b, value);
-        if (found === 0) {
-          const i32 = h.i32;
-          if (TSO && ((i32[b + Stripe.LOCK] as number) & 1) === 0) i32[b + Stripe.LOCK] = 0;
-          else release(i32, b + Stripe.LOCK);
-          return this;
-        }
-        try {
-          if (found === CORRUPT) throw new RuntimeError("SharedDict: corrupt index"); // (Stripe.USED < cap: never)
-          this.#storeNumber(s, found, value);
-        } finally {
-          release(h.i32, b + Stripe.LOCK);
-        }
+      const e = this.#hook === undefined ? grabFast(h, base(s)) : 0;
+      if (e === 0) {
+        this.#put(s, true, value, 16);
         return this;
       }
-      this.#lock(s);
+      const i32 = h.i32;
+      if (i32[((e + 8) >> 2) + Entry.E_VALUE] === Val.INLINE) {
+        h.f64[(e + Entry.NUM_AT) >> 3] = value;
+        const at = lockOf(e);
+        if (((i32[at] as number) & 1) === 0) i32[at] = 0;
+        else release(i32, at);
+        return this;
+      }
       try {
-        this.#storeNumber(s, this.#findHeld(s), value);
+        this.#storeAt(s, e, true, value, 16);
       } finally {
-        this.#unlock(s);
+        release(h.i32, lockOf(e));
       }
       return this;
     }
     const epoch = key.epoch;
     const bytes = stageValue(value, "SharedDict.set(): the value");
     if (key.epoch !== epoch) keyOf(k, "SharedDict.set()"); // a getter used a dict
-    const s = this.#stripe();
-    this.#lock(s);
-    try {
-      this.#store(s, this.#findHeld(s), bytes);
-    } finally {
-      this.#unlock(s);
-    }
+    this.#put(this.#stripe(), false, 0, bytes);
     return this;
   }
 
@@ -626,14 +873,15 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   delete(k: K): boolean {
     keyOf(k, "SharedDict.delete()");
     const s = this.#stripe();
-    this.#lock(s);
+    const e = this.#grab(s);
+    if (e === 0) return false;
+    const ent = e & ~1;
     try {
-      const slot = this.#findHeld(s);
-      if (slot <= 0) return false;
-      this.#remove(s, slot);
+      if (this.#heap.i32[((ent + 8) >> 2) + Entry.E_VALUE] === Val.ABSENT) return false;
+      this.#deleteHeld(s, ent);
       return true;
     } finally {
-      this.#unlock(s);
+      this.#drop(e);
     }
   }
 
@@ -641,22 +889,37 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   setdefault(k: K, value: V): V {
     keyOf(k, "SharedDict.setdefault()");
     const epoch = key.epoch;
+    const num = typeof value === "number";
     const bytes = stageValue(value, "SharedDict.setdefault(): the value");
     if (key.epoch !== epoch) keyOf(k, "SharedDict.setdefault()");
+    const x = num ? (value as number) : 0;
     const s = this.#stripe();
-    this.#lock(s);
-    try {
-      const slot = this.#findHeld(s);
-      if (slot > 0) {
-        this.#readSlot(slot);
-      } else {
-        this.#store(s, slot, bytes);
-        return value;
+    for (;;) {
+      const e = this.#grab(s);
+      if (e !== 0) {
+        const ent = e & ~1;
+        try {
+          if (this.#heap.i32[((ent + 8) >> 2) + Entry.E_VALUE] === Val.ABSENT) {
+            this.#storeAt(s, ent, num, x, bytes);
+            return value;
+          }
+          if (!this.#readEntry(ent)) throw new RuntimeError("SharedDict: corrupt entry");
+        } finally {
+          this.#drop(e);
+        }
+        return decodeRead() as V;
       }
-    } finally {
-      this.#unlock(s);
+      this.#lock(s);
+      try {
+        const slot = this.#findHeld(s);
+        if (slot < 0) {
+          this.#insert(s, slot, num, x, bytes, false);
+          return value;
+        }
+      } finally {
+        this.#unlock(s);
+      }
     }
-    return decodeRead() as V;
   }
 
   /**
@@ -666,17 +929,19 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   pop(k: K, fallback?: V): V {
     keyOf(k, "SharedDict.pop()");
     const s = this.#stripe();
-    this.#lock(s);
+    const e = this.#grab(s);
     let found = false;
-    try {
-      const slot = this.#findHeld(s);
-      if (slot > 0) {
-        this.#readSlot(slot);
-        this.#remove(s, slot);
-        found = true;
+    if (e !== 0) {
+      const ent = e & ~1;
+      try {
+        if (this.#heap.i32[((ent + 8) >> 2) + Entry.E_VALUE] !== Val.ABSENT) {
+          if (!this.#readEntry(ent)) throw new RuntimeError("SharedDict: corrupt entry");
+          this.#deleteHeld(s, ent);
+          found = true;
+        }
+      } finally {
+        this.#drop(e);
       }
-    } finally {
-      this.#unlock(s);
     }
     if (found) return decodeRead() as V;
     // biome-ignore lint/complexity/noArguments: as Python's pop, an omitted fallback differs from an undefined one
@@ -686,51 +951,67 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
 
   /**
    * Replaces the value of `key` with `fn(old)` (old is undefined when absent) atomically: fn runs in
-   * this thread with the key's stripe locked against other writers (readers go on seeing the old
-   * value; fn may itself use the dict). If fn throws, or returns what cannot be stored, nothing
-   * changes. Returns the new value.
+   * this thread with the key's entry locked against other writers of that key (readers go on seeing
+   * the old value; writers of other keys are not held up; fn may itself use the dict, this key
+   * too). If fn throws, or returns what cannot be stored, nothing changes. Returns the new value.
    */
   update(k: K, fn: (old: V | undefined) => V): V {
     keyOf(k, "SharedDict.update()");
     if (typeof fn !== "function") throw new TypeError("SharedDict.update(): fn must be a function");
     const s = this.#stripe();
-    this.#lock(s);
+    const h = this.#heap;
+    let e = this.#hook === undefined ? grabFast(h, base(s)) : 0;
+    if (e === 0) e = this.#grab(s);
+    while (e === 0) {
+      // absent: a ghost entry (no value) is reserved, so that concurrent updates of the key meet at its lock
+      this.#lock(s);
+      try {
+        const slot = this.#findHeld(s);
+        if (slot < 0) this.#insert(s, slot, false, 0, 0, true);
+      } finally {
+        this.#unlock(s);
+      }
+      e = this.#grab(s);
+    }
+    const ent = e & ~1;
+    const g = h.i32[stateOf(ent)] as number;
+    let done = false;
     try {
-      let slot = this.#findHeld(s);
       let old: V | undefined;
-      if (slot > 0) {
-        const h = this.#heap;
-        const i32 = h.i32;
-        const e = i32[slot + 1] as number;
-        const v = i32[((e + 8) >> 2) + Entry.E_VALUE] as number;
-        // (plain reads of a number: only this thread writes the stripe now)
-        if (v === Entry.INLINE) old = h.f64[(e + Entry.NUM_AT) >> 3] as V;
-        else if (i32[(v + 8) >> 2] === T_NUM) old = h.f64[(v + 16) >> 3] as V;
-        else {
-          this.#readSlot(slot);
-          old = decodeRead() as V;
-        }
+      const v = h.i32[((ent + 8) >> 2) + Entry.E_VALUE] as number;
+      // (plain reads of a number: every writer of the entry holds its lock, as this thread does)
+      if (v === Val.INLINE) old = h.f64[(ent + Entry.NUM_AT) >> 3] as V;
+      else if (v === Val.ABSENT) old = undefined;
+      else if (h.inside(v, 24) && h.i32[(v + 8) >> 2] === T_NUM) old = h.f64[(v + 16) >> 3] as V;
+      else {
+        if (!this.#readEntry(ent)) throw new RuntimeError("SharedDict: corrupt entry");
+        old = decodeRead() as V;
       }
       // fn (and the value's getters) may use this dict re-entrantly: the key is encoded again if
-      // they overwrote this thread's key scratch, and found again if they wrote in this stripe
-      // (SEQ is written only by this thread while it holds the lock: plain reads)
-      const seqAt = base(s) + Stripe.SEQ;
-      const seq = this.#heap.i32[seqAt];
+      // they overwrote this thread's key scratch; if they deleted the key (its entry's state moved),
+      // the value is stored as set() would
       const epoch = key.epoch;
       const value = fn(old);
       const isNumber = typeof value === "number";
       const bytes = isNumber ? 16 : stageValue(value, "SharedDict.update(): the value fn returned");
       if (key.epoch !== epoch) keyOf(k, "SharedDict.update()");
-      if (this.#heap.i32[seqAt] !== seq) {
-        this.#heap.fresh();
-        slot = this.#findHeld(s);
-      }
-      if (isNumber) this.#storeNumber(s, slot, value);
-      else this.#store(s, slot, bytes);
+      const x = isNumber ? (value as number) : 0;
+      if (this.#heap.i32[stateOf(ent)] === g) this.#storeAt(s, ent, isNumber, x, bytes);
+      else this.#put(s, isNumber, x, bytes);
+      done = true;
       return value;
     } finally {
-      this.#unlock(s);
+      if (!done && (e & 1) === 0) this.#dropGhost(k, s, ent, g);
+      this.#drop(e);
     }
+  }
+
+  /** After a failed update: a ghost it reserved (still one, its lock held by this call) is removed. */
+  #dropGhost(k: K, s: number, e: number, g: number): void {
+    const i32 = this.#heap.i32;
+    if (i32[stateOf(e)] !== g || i32[((e + 8) >> 2) + Entry.E_VALUE] !== Val.ABSENT) return;
+    keyOf(k, "SharedDict.update()");
+    this.#deleteHeld(s, e);
   }
 
   /** The number of keys (the sum of the stripes' counts, each read atomically). */
@@ -741,37 +1022,75 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     return n;
   }
 
-  /** Removes every key (all stripes locked together: atomic). */
+  /**
+   * Removes every key: every stripe locked, then every entry's lock tried (never waited for while a
+   * stripe is held: an entry's holder may be waiting for a stripe); when one is busy, everything is
+   * released, that entry's lock waited for, and the whole tried again. Atomic.
+   */
   clear(): void {
-    for (let s = 0; s < Size.STRIPES; s++) this.#lock(s);
-    try {
-      const h = this.#heap;
-      for (let s = 0; s < Size.STRIPES; s++) {
-        const b = base(s);
-        const free = b + Stripe.FREE;
-        const fresh = this.#newIndex(s, Size.MIN_CAP);
-        const i32 = h.i32;
-        const old = Atomics.load(i32, b + Stripe.INDEX);
-        beginWrite(i32, b + Stripe.SEQ);
-        Atomics.store(i32, b + Stripe.INDEX, fresh);
-        st(i32, b + Stripe.ICAP, Size.MIN_CAP);
-        Atomics.store(i32, b + Stripe.COUNT, 0);
-        Atomics.store(i32, b + Stripe.USED, 0);
-        const w = (old + 8) >> 2;
-        const cap = Atomics.load(i32, w);
-        for (let k = 0; k < cap; k++) {
-          const e = Atomics.load(i32, w + 2 + 2 * k);
-          if (e <= Slot.DELETED) continue;
-          const v = Atomics.load(i32, ((e + 8) >> 2) + Entry.E_VALUE);
-          if (v !== Entry.INLINE) h.release(free, v);
-          h.release(free, e);
+    const h = this.#heap;
+    const me = myLockValue();
+    for (;;) {
+      for (let s = 0; s < Size.STRIPES; s++) this.#lock(s);
+      const taken: number[] = [];
+      let busy = 0;
+      let busyStripe = 0;
+      try {
+        scan: for (let s = 0; s < Size.STRIPES; s++) {
+          const i32 = h.i32;
+          const w = ((i32[base(s) + Stripe.INDEX] as number) + 8) >> 2;
+          const cap = i32[w] as number;
+          for (let k = 0; k < cap; k++) {
+            const e = i32[w + 2 + 2 * k] as number;
+            if (e <= Slot.DELETED) continue;
+            const v = Atomics.compareExchange(i32, lockOf(e), 0, me);
+            if (v === 0) taken.push(e);
+            else if (v >>> 1 !== me >>> 1) {
+              busy = e;
+              busyStripe = s;
+              break scan;
+            }
+          }
         }
-        h.release(free, old);
-        endWrite(i32, b + Stripe.SEQ);
+        if (busy === 0) {
+          for (let s = 0; s < Size.STRIPES; s++) this.#empty(s);
+        }
+      } finally {
+        for (const e of taken) release(h.i32, lockOf(e));
+        for (let s = Size.STRIPES - 1; s >= 0; s--) this.#unlock(s);
       }
-    } finally {
-      for (let s = Size.STRIPES - 1; s >= 0; s--) this.#unlock(s);
+      if (busy === 0) return;
+      if (acquire(h.i32, lockOf(busy)) === Got.RECOVERED) this.#repairEntry(busyStripe, busy);
+      release(h.i32, lockOf(busy));
     }
+  }
+
+  /** clear()'s work in stripe `s` (every stripe and every entry locked). */
+  #empty(s: number): void {
+    const h = this.#heap;
+    const b = base(s);
+    const free = b + Stripe.FREE;
+    const fresh = this.#newIndex(s, Size.MIN_CAP);
+    const i32 = h.i32;
+    const old = i32[b + Stripe.INDEX] as number;
+    beginWrite(i32, b + Stripe.SEQ);
+    st(i32, b + Stripe.INDEX, fresh);
+    st(i32, b + Stripe.ICAP, Size.MIN_CAP);
+    Atomics.store(i32, b + Stripe.COUNT, 0);
+    st(i32, b + Stripe.GHOSTS, 0);
+    st(i32, b + Stripe.USED, 0);
+    const w = (old + 8) >> 2;
+    const cap = i32[w] as number;
+    for (let k = 0; k < cap; k++) {
+      const e = i32[w + 2 + 2 * k] as number;
+      if (e <= Slot.DELETED) continue;
+      Atomics.store(i32, stateOf(e), ((i32[stateOf(e)] as number) & ~3) | Phase.DEAD);
+      const v = i32[((e + 8) >> 2) + Entry.E_VALUE] as number;
+      if (v > Val.ABSENT) h.release(free, v);
+      h.release(b + Stripe.EFREE, e);
+    }
+    h.release(b + Stripe.IFREE, old);
+    endWrite(i32, b + Stripe.SEQ);
   }
 
   /** The keys present now, in insertion order (each stripe read under its lock in turn). */
@@ -787,12 +1106,11 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
           const e = Atomics.load(i32, w + 2 + 2 * k);
           if (e <= Slot.DELETED) continue;
           const p = (e + 8) >> 2;
+          if (Atomics.load(i32, p + Entry.E_VALUE) === Val.ABSENT) continue;
           const order =
             (Atomics.load(i32, p + Entry.E_ORDER + 1) >>> 0) * 2 ** 32 + (Atomics.load(i32, p + Entry.E_ORDER) >>> 0);
-          pairs.push([
-            order,
-            keyAt(i32, Atomics.load(i32, p + Entry.E_TAG), Atomics.load(i32, p + Entry.E_LEN), p + Entry.E_KEY) as K,
-          ]);
+          const tl = Atomics.load(i32, p + Entry.E_TL);
+          pairs.push([order, keyAt(i32, tl & 3, tl >>> 2, p + Entry.E_KEY) as K]);
         }
       } finally {
         this.#unlock(s);
@@ -847,10 +1165,24 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   }
 
   /**
-   * @internal For tests: `fn(point)` is called by this thread's readers of this dict between the
-   * steps of a read ("value": the entry's value word read, its value not yet; "half": elsewhere than
-   * x86, between the two words of a number), so that a test can write meanwhile (the key scratch is
-   * kept for the reader). undefined removes it.
+   * @internal For tests: takes the lock of `k`'s entry (which must exist) without releasing it, as
+   * a thread killed inside an update would; `deleting`: as one killed inside a delete, after the
+   * entry's state went odd and before it left the index.
+   */
+  _holdEntryForTest(k: K, deleting = false): void {
+    keyOf(k, "SharedDict");
+    const e = this.#grab(this.#stripe());
+    if (e === 0 || (e & 1) !== 0) throw new RuntimeError("_holdEntryForTest: no such key, or held already");
+    if (deleting) Atomics.add(this.#heap.i32, stateOf(e), Phase.DEAD);
+  }
+
+  /**
+   * @internal For tests: `fn(point)` is called by this thread between the steps of a read or a write
+   * of this dict: "value" (a reader read the entry's value word, not yet its value), "half"
+   * (elsewhere than x86, between the two words of a number), "grab" (a writer found its key's entry
+   * and is about to take the entry's lock), so that a test can write meanwhile (the key scratch is
+   * kept for the caller; a write in the hook must not stage a value for a set() that is under way).
+   * undefined removes it.
    */
   _hookForTest(fn: ((point: string) => void) | undefined): void {
     this.#hook = fn;
@@ -870,9 +1202,54 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   }
 }
 
+/**
+ * #grab's common case, on x86 only (mem.ts TSO: plain loads stay in order; elsewhere it returns 0):
+ * the current key's live entry in the stripe at word `b`, its lock taken by this call (a plain CAS),
+ * or 0 in every other case (absent, held, being deleted, a torn read): then #grab. No sequence
+ * validation: the probe may read a stale index block or stale entries, but an index block is only
+ * ever reused as an index of the same cap (Stripe.IFREE), so every entry word it reads is EMPTY,
+ * DELETED, an entry block (Stripe.EFREE: a lock word is never anything else) or, beyond this
+ * thread's view of the buffer, undefined. The entry's state is read before its key: an entry is
+ * LIVE only after its fields were written and published, and its key changes only in a new
+ * generation; the same state read again once the lock is held (which no delete can pass) proves the
+ * key was this entry's, and still is.
+ */
+function grabFast(h: Heap, b: number): number {
+  if (!TSO) return 0;
+  const i32 = h.i32;
+  const w = ((i32[b + Stripe.INDEX] as number) + 8) >> 2;
+  const cap = (i32[w] as number) | 0;
+  const hash = key.hash;
+  const tl = tagLen();
+  const mask = cap - 1;
+  for (let n = 0, k = hash & mask; n < cap; n++, k = (k + 1) & mask) {
+    const slot = w + 1 + 2 * k;
+    const e = i32[slot + 1] as number;
+    if (e === Slot.EMPTY) return 0;
+    if (e === Slot.DELETED || i32[slot] !== hash) continue;
+    if (!(e > 0 && e + 64 <= h.cap)) return 0;
+    const g = i32[stateOf(e)] as number;
+    if ((g & 3) !== Phase.LIVE) continue;
+    const p = (e + 8) >> 2;
+    if (i32[p + Entry.E_TL] !== tl) continue;
+    const words = key.words;
+    const nw = key.nwords;
+    let j = 0;
+    while (j < nw && i32[p + Entry.E_KEY + j] === words[j]) j++;
+    if (j !== nw) continue;
+    const at = lockOf(e);
+    if (Atomics.compareExchange(i32, at, 0, myLockValue()) !== 0) return 0;
+    if (i32[stateOf(e)] === g) return e;
+    release(i32, at);
+    return 0;
+  }
+  return 0;
+}
+
 /** #find's probe of the index at word `w` (`cap` slots) for the current key. */
 function probe(h: Heap, i32: Int32Array, w: number, cap: number): number {
   const hash = key.hash;
+  const tl = tagLen();
   const mask = cap - 1;
   let firstFree = 0;
   const limit = h.cap;
@@ -891,7 +1268,7 @@ function probe(h: Heap, i32: Int32Array, w: number, cap: number): number {
       return 0;
     }
     const p = (e + 8) >> 2;
-    if (ld(i32, p + Entry.E_TAG) !== key.tag || ld(i32, p + Entry.E_LEN) !== key.len) continue;
+    if (ld(i32, p + Entry.E_TL) !== tl) continue;
     const words = key.words;
     let same = true;
     for (let j = 0; j < nw; j++) {
@@ -908,6 +1285,7 @@ function probe(h: Heap, i32: Int32Array, w: number, cap: number): number {
 /** probe() for a stripe's lock holder (plain reads, no bounds checks: nothing can be torn). */
 function probeHeld(i32: Int32Array, w: number, cap: number): number {
   const hash = key.hash;
+  const tl = tagLen();
   const mask = cap - 1;
   let firstFree = 0;
   for (let n = 0, k = hash & mask; n < cap; n++, k = (k + 1) & mask) {
@@ -920,7 +1298,7 @@ function probeHeld(i32: Int32Array, w: number, cap: number): number {
     }
     if (i32[slot] !== hash) continue;
     const p = (e + 8) >> 2;
-    if (i32[p + Entry.E_TAG] !== key.tag || i32[p + Entry.E_LEN] !== key.len) continue;
+    if (i32[p + Entry.E_TL] !== tl) continue;
     const words = key.words;
     const nw = key.nwords;
     let j = 0;
@@ -929,43 +1307,3 @@ function probeHeld(i32: Int32Array, w: number, cap: number): number {
   }
   return firstFree;
 }
-
-/**
- * set()'s common case, the stripe at word `b` locked: when the current key is there with an inline
- * number and this is x86 (mem.ts TSO), writes `x` in place (one 8-byte store, see #storeNumber) and
- * returns 0; else returns #findHeld's answer (CORRUPT for an index without a free slot, which
- * Stripe.USED < cap rules out). It does not throw. (probeHeld and #storeNumber in one function; the
- * probe loop is probeHeld's, copied: calling probeHeld instead, which V8 inlines, measured 0-1 ns
- * slower of ~45 on Node 20 and 0.3-3 ns on Node 26, 2026-12-05. Keep the two loops in step.)
- */
-function setInPlace(h: Heap, b: number, x: number): number {
-  const i32 = h.i32;
-  const w = ((i32[b + Stripe.INDEX] as number) + 8) >> 2;
-  const mask = (i32[b + Stripe.ICAP] as number) - 1;
-  const hash = key.hash;
-  let firstFree = 0;
-  for (let n = 0, k = hash & mask; n <= mask; n++, k = (k + 1) & mask) {
-    const slot = w + 1 + 2 * k;
-    const e = i32[slot + 1] as number;
-    if (e === Slot.EMPTY) return firstFree !== 0 ? firstFree : -slot;
-    if (e === Slot.DELETED) {
-      if (firstFree === 0) firstFree = -slot;
-      continue;
-    }
-    if (i32[slot] !== hash) continue;
-    const p = (e + 8) >> 2;
-    if (i32[p + Entry.E_TAG] !== key.tag || i32[p + Entry.E_LEN] !== key.len) continue;
-    const words = key.words;
-    const nw = key.nwords;
-    let j = 0;
-    while (j < nw && i32[p + Entry.E_KEY + j] === words[j]) j++;
-    if (j !== nw) continue;
-    if (!TSO || i32[p + Entry.E_VALUE] !== Entry.INLINE) return slot;
-    h.f64[(e + Entry.NUM_AT) >> 3] = x;
-    return 0;
-  }
-  return firstFree !== 0 ? firstFree : CORRUPT;
-}
-
-/** What setInPlace returns for an index with no free slot (never a slot's word index: Stripe.USED < cap). */
-const CORRUPT = 1;

@@ -1,7 +1,9 @@
 /**
- * The writer lock of a SharedDict stripe or a SharedList, which knows its owner, so that a lock
- * left held by a thread that died is taken over instead of waited on for ever; and the sequence word
- * (seqlock) next to it that lets readers read without any lock.
+ * The writer lock of a SharedDict stripe, a SharedDict entry or a SharedList, which knows its owner,
+ * so that a lock left held by a thread that died is taken over instead of waited on for ever; and the
+ * sequence word (seqlock) next to a stripe's or a list's lock that lets readers read without any lock.
+ * (acquire() is not re-entrant: a caller that may hold the lock already checks its owner first, as
+ * dict.ts does for entry locks.)
  *
  * Lock word: 0 FREE, or `ident << 1 | waiters` of the owning thread (idents are never reused, see
  * shared/runtime.ts; `waiters` = someone may sleep on the word, release must notify).

@@ -6,13 +6,14 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
-import { KeyError, Lock, SharedDict, Thread } from "threading";
+import { Event, KeyError, Lock, SharedDict, Thread } from "threading";
 
 const T = { timeout: 60_000 };
 /** True where a number replacing a number is written in place (x86, mem.ts TSO). */
 const IN_PLACE = (process.arch === "x64" || process.arch === "ia32") && process.env.THREADING_SHARED_ATOMICS !== "1";
 
 type Hooked = { _hookForTest(fn: ((point: string) => void) | undefined): void };
+type HoldsEntry = { _holdEntryForTest(k: string, deleting?: boolean): void };
 
 /** The bytes of a dict's buffer. */
 function bytesOf(d: SharedDict<never, never> | SharedDict<number, unknown>): number {
@@ -301,6 +302,233 @@ test("SharedDict: process.exit() inside update's fn leaves the old value and a f
   );
 });
 
+test("SharedDict: 2-4 threads mixing update/set/delete/insert on disjoint and shared keys give exact totals", T, () => {
+  // Shared keys: every thread adds 1 to them by update, and pops them (a delete racing the updates of
+  // the same key), keeping what it popped; setdefault(k, 0) changes no total. So, for every shared
+  // key, what is left plus what was popped is exactly the number of updates. Own keys: set, update,
+  // delete and insert by one thread, with a known end state; all of them in every stripe.
+  for (const n of [2, 4]) {
+    const d = new SharedDict<string, number>();
+    const M = 3000;
+    const SHARED = 8;
+    const threads = Array.from(
+      { length: n },
+      (_, k) =>
+        new Thread({
+          target: (d: SharedDict<string, number>, k: number, m: number, shared: number) => {
+            const popped = new Array<number>(shared).fill(0);
+            for (let i = 0; i < m; i++) {
+              const s = i % shared;
+              d.update(`s${s}`, (v) => (v ?? 0) + 1);
+              if (i % 7 === k) popped[(i * 3) % shared] += d.pop(`s${(i * 3) % shared}`, 0);
+              if (i % 11 === 0) d.setdefault(`s${(i * 5) % shared}`, 0);
+              const own = `own${k}-${i % 37}`;
+              switch (i % 4) {
+                case 0:
+                  d.set(own, i);
+                  break;
+                case 1:
+                  d.update(own, (v) => (v ?? -1000) + 1);
+                  break;
+                case 2:
+                  d.delete(own);
+                  break;
+                default:
+                  d.set(`ins${k}-${i}`, i); // an insert
+              }
+            }
+            for (let s = 0; s < shared; s++) d.set(`popped${k}-${s}`, popped[s] as number);
+          },
+          args: [d, k, M, SHARED],
+        }),
+    );
+    for (const t of threads) t.start();
+    for (const t of threads) t.join();
+    for (let s = 0; s < SHARED; s++) {
+      let total = d.get(`s${s}`) ?? 0;
+      for (let k = 0; k < n; k++) total += d.get(`popped${k}-${s}`) as number;
+      assert.equal(total, (n * M) / SHARED, `shared key s${s} with ${n} threads`);
+    }
+    // own keys: the same sequence on a JS Map (one thread's keys, so the order of its ops is known)
+    const model = new Map<string, number>();
+    for (let i = 0; i < M; i++) {
+      const own = `own-${i % 37}`;
+      if (i % 4 === 0) model.set(own, i);
+      else if (i % 4 === 1) model.set(own, (model.get(own) ?? -1000) + 1);
+      else if (i % 4 === 2) model.delete(own);
+    }
+    for (let k = 0; k < n; k++) {
+      for (let j = 0; j < 37; j++) assert.equal(d.get(`own${k}-${j}`), model.get(`own-${j}`), `own${k}-${j}`);
+      for (let i = 3; i < M; i += 4) assert.equal(d.get(`ins${k}-${i}`), i);
+    }
+    assert.equal([...d.keys()].length, d.size);
+  }
+});
+
+test("SharedDict: a delete overtaking an update of the same key (hook-forced) is seen by the update", T, () => {
+  // The hook runs when update has found the key's entry and is about to take its lock; there this
+  // thread deletes the key (as another thread could): the update must see that, and store fn(undefined)
+  // as a new key (last in the order); or fn(the new value) when the key came back meanwhile, in
+  // the same block or another, whose old life must not be written.
+  const cases: [string, (d: SharedDict<string, number>) => void, number | undefined][] = [
+    ["deleted", (d) => d.delete("k"), undefined],
+    ["deleted and set again", (d) => (d.delete("k"), d.set("k", 5)), 5],
+    [
+      "deleted, its block reused by other keys",
+      (d) => {
+        d.delete("k");
+        for (let i = 0; i < 100; i++) d.set(`o${i}`, i);
+      },
+      undefined,
+    ],
+    ["deleted, then updated itself", (d) => (d.delete("k"), d.update("k", (v) => (v ?? 0) + 7)), 7],
+  ];
+  for (const [what, overtake, seen] of cases) {
+    const d = new SharedDict<string, number>([
+      ["a", 1],
+      ["k", 2],
+      ["z", 3],
+    ]);
+    let fired = false;
+    (d as unknown as Hooked)._hookForTest((p) => {
+      if (p !== "grab" || fired) return;
+      fired = true;
+      overtake(d);
+    });
+    let got: number | undefined = -1;
+    const r = d.update("k", (v) => {
+      got = v;
+      return (v ?? 100) + 1;
+    });
+    (d as unknown as Hooked)._hookForTest(undefined);
+    assert.equal(fired, true, what);
+    assert.equal(got, seen, `${what}: fn saw the value after the overtaking write`);
+    assert.equal(r, (seen ?? 100) + 1, what);
+    assert.equal(d.get("k"), r, what);
+    const keys = [...d.keys()];
+    assert.equal(keys.at(-1), "k", `${what}: re-inserted last`);
+    assert.equal(keys.length, d.size, what);
+    for (const [k, v] of [
+      ["a", 1],
+      ["z", 3],
+    ] as const)
+      assert.equal(d.get(k), v, what);
+    if (what.includes("reused")) for (let i = 0; i < 100; i++) assert.equal(d.get(`o${i}`), i, what);
+  }
+  // fn deleting its own key: the update stores its result as a new key; a delete in another thread
+  // waits for the update's end (the entry's lock) and then deletes the updated key
+  const d = new SharedDict<string, number>([
+    ["k", 1],
+    ["z", 2],
+  ]);
+  assert.equal(
+    d.update("k", (v) => {
+      assert.equal(d.delete("k"), true);
+      assert.equal(d.get("k"), undefined);
+      return (v as number) + 1;
+    }),
+    2,
+  );
+  assert.deepEqual([...d.keys()], ["z", "k"]);
+  const gone = new SharedDict<string, boolean>();
+  const t = new Thread({
+    target: (d: SharedDict<string, number>, gone: SharedDict<string, boolean>) => gone.set("r", d.delete("k")),
+    args: [d, gone],
+  });
+  d.update("k", (v) => {
+    t.start();
+    const t0 = performance.now();
+    while (performance.now() - t0 < 100); // the delete waits for this update's end
+    assert.equal(d.get("k"), 2);
+    return (v as number) + 1;
+  });
+  t.join();
+  assert.equal(gone.get("r"), true);
+  assert.equal(d.get("k"), undefined);
+  assert.deepEqual([...d.keys()], ["z"]);
+  // an update whose fn throws for an absent key leaves nothing behind
+  assert.throws(() => d.update("new", () => assert.fail("boom")));
+  assert.equal(d.has("new"), false);
+  assert.deepEqual([...d], [["z", 2]]);
+  assert.equal(d.size, 1);
+});
+
+test("SharedDict: an entry lock left by a dead thread (in update, in delete) is recovered; all or nothing", T, () => {
+  // A thread that ends holding x's entry lock: as one killed inside update. Writers of x wait for
+  // the dead owner (CHECK_MS), take the lock over; x keeps its value; other keys were never held.
+  const d = new SharedDict<string, number>([
+    ["x", 1],
+    ["y", 2],
+  ]);
+  const t = new Thread({
+    target: (d: SharedDict<string, number>) => (d as unknown as HoldsEntry)._holdEntryForTest("x"),
+    args: [d],
+  });
+  t.start();
+  t.join();
+  assert.equal(d.get("x"), 1);
+  for (let i = 0; i < 200; i++) d.set(`o${i}`, i);
+  assert.equal(
+    d.update("x", (n) => (n as number) + 1),
+    2,
+  );
+  assert.equal(d.delete("x"), true);
+  d.set("x", 9);
+  assert.equal(d.get("x"), 9);
+  // ended inside delete, after the entry was marked and before it left the index: the first writer
+  // of the key finishes the delete, then writes
+  const t2 = new Thread({
+    target: (d: SharedDict<string, number>) => (d as unknown as HoldsEntry)._holdEntryForTest("y", true),
+    args: [d],
+  });
+  t2.start();
+  t2.join();
+  assert.equal(d.get("y"), 2, "the delete has not happened for readers");
+  d.set("y", 3);
+  assert.equal(d.get("y"), 3);
+  assert.equal([...d.keys()].at(-1), "y", "deleted, then inserted anew: last");
+  assert.equal(d.size, 202);
+  assert.equal([...d.keys()].length, 202);
+});
+
+test(
+  "SharedDict: a thread killed holding an entry lock (out of memory in update's fn) holds up only that key",
+  T,
+  () => {
+    const d = new SharedDict<string, number>([["x", 1]]);
+    const inFn = new Event();
+    const othersDone = new Event();
+    const t = new Thread({
+      target: (d: SharedDict<string, number>, inFn: Event, othersDone: Event) => {
+        d.update("x", () => {
+          inFn.set();
+          othersDone.wait(); // the main thread writes other keys meanwhile: it must not wait for this one
+          const hog: number[][] = [];
+          for (;;) hog.push(new Array(100_000).fill(1));
+        });
+      },
+      args: [d, inFn, othersDone],
+      resourceLimits: { maxOldGenerationSizeMb: 32 },
+    });
+    t.start();
+    inFn.wait();
+    // 300 keys over every stripe, x's included: set, updated, deleted, while x's entry is held
+    for (let i = 0; i < 300; i++) d.set(`o${i}`, i);
+    for (let i = 0; i < 300; i++) d.update(`o${i}`, (n) => (n as number) * 2);
+    for (let i = 0; i < 300; i += 3) d.delete(`o${i}`);
+    assert.equal(d.get("x"), 1, "readers are not held up either");
+    othersDone.set();
+    t.join();
+    assert.equal(d.get("x"), 1, "the killed update never happened");
+    assert.equal(
+      d.update("x", (n) => (n as number) + 1),
+      2,
+    );
+    for (let i = 0; i < 300; i++) assert.equal(d.get(`o${i}`), i % 3 === 0 ? undefined : 2 * i);
+    assert.equal(d.size, 201);
+  },
+);
+
 test("SharedDict: random operation sequences behave as a JS Map", T, () => {
   const keyArb = fc.oneof(fc.constantFrom("a", "b", "c", "dd", "long-key-".repeat(5)), fc.integer({ min: -3, max: 3 }));
   const valArb = fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.array(fc.integer(), { maxLength: 4 }));
@@ -497,7 +725,7 @@ test("SharedDict: the tests of shared memory where numbers are never written in 
       "tsx",
       "--test",
       "--test-reporter=tap",
-      "--test-name-pattern=random|whole|in its entry|overtaken|killed|dead thread",
+      "--test-name-pattern=random|whole|in its entry|overtaken|overtaking|killed|dead thread|exact totals",
       fileURLToPath(import.meta.url),
     ],
     { env, encoding: "utf8", timeout: 120_000 },
