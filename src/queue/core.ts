@@ -42,7 +42,19 @@ import { Empty, Full, ShutDown } from "../errors.js";
 import { driveAsync, driveBlocking, type Steps } from "../shared/wait.js";
 import { lockBlocking, unlock as unlockMutex } from "../sync/mutex.js";
 import { decodeTaken, reclaim, type Staged, Taken } from "./codec.js";
-import { discardedDone, type Engine, type Side, SPIN, sleeperHow, waitTurn, wakeAll, wakeOne } from "./engine.js";
+import {
+  discardedDone,
+  type Engine,
+  join,
+  joinAsync,
+  type Side,
+  SPIN,
+  sleeperHow,
+  taskDone,
+  waitTurn,
+  wakeAll,
+  wakeOne,
+} from "./engine.js";
 import * as LOCKED from "./locked-layout.js";
 import type { Store } from "./storage.js";
 
@@ -237,6 +249,15 @@ export class LockedEngine implements Engine {
   }
   setMaxsize(maxsize: number): void {
     setMaxsize(this.h, maxsize);
+  }
+  taskDone(): void {
+    taskDone(this.h);
+  }
+  join(): void {
+    join(this.h);
+  }
+  joinAsync(): Promise<void> {
+    return joinAsync(this.h);
   }
   buffers(): SharedArrayBuffer[] {
     return this.store.buffers();

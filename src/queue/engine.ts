@@ -1,6 +1,7 @@
 /**
- * What a queue class drives (the Engine interface), and what both engines share: the task
- * tracking on UNFINISHED (taskDone/join, layout.ts), the one slow path of every put and get
+ * What a queue class drives (the Engine interface), and what both engines share: the one-lock
+ * engine's task tracking on UNFINISHED (taskDone/join, layout.ts; the ring counts tasks its own
+ * way, fifo.ts), the one slow path of every put and get
  * (waitTurn, for both engines, blocking and async), and the way waiters sleep on a sequence word
  * and are woken (sleeperHow/wakeOne).
  *
@@ -41,6 +42,12 @@ export interface Engine {
   shutdown(immediate: boolean): void;
   /** Sets the bound (0 = none) and lets waiting putters re-check. */
   setMaxsize(maxsize: number): void;
+  /** Python's task_done() (RangeError when called more times than items were put). */
+  taskDone(): void;
+  /** Python's join(): until every item put is matched by a taskDone() or discarded. */
+  join(): void;
+  /** The async twin of join(). */
+  joinAsync(): Promise<void>;
   /** The buffers after the control block, for the share record. */
   buffers(): SharedArrayBuffer[];
 }

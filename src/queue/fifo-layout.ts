@@ -3,7 +3,7 @@
  * fifo.ts imports it as `FIFO` (`FIFO.NE_SEQ`). One 64-byte line per group, so that each side
  * writes its own line:
  *
- *   line 0  UNFINISHED, SHUTDOWN, MAXSIZE (the words both engines share, layout.ts)
+ *   line 0  DONE (at UNFINISHED), SHUTDOWN, MAXSIZE (the words both engines share, layout.ts)
  *   line 1  producers: P_LOCK (the producers' lock and count of puts, one word), TAIL, PUT_BYTES, CAP_P
  *   line 2  consumers: C_LOCK (the consumers' lock and count of gets), HEAD, GET_BYTES, CAP_C, OWN_GET_BYTES
  *   line 3  "not empty": NE_SEQ, GET_WAITERS, GET_SLEEPERS, GET_ASYNC_SLEEPERS
@@ -13,6 +13,11 @@
  * (the bits: fifo.ts). What the other words mean and which lock guards them: fifo.ts.
  */
 export { MAXSIZE, SHUTDOWN, UNFINISHED } from "./layout.js";
+/**
+ * The ring keeps no count of unfinished tasks: the word UNFINISHED holds DONE, the tasks done
+ * (task_done() calls and items discarded by shutdown(true)); unfinished = puts - DONE (fifo.ts).
+ */
+export { UNFINISHED as DONE } from "./layout.js";
 
 export const P_LOCK = 16;
 export const TAIL = 17;

@@ -4,7 +4,7 @@
  * lock and meet only at two words.
  *
  * Control block: fifo-layout.ts (imported as FIFO), one 64-byte line per group: the words both
- * engines share (UNFINISHED, SHUTDOWN, MAXSIZE); the producers' P_LOCK, TAIL, PUT_BYTES, CAP_P;
+ * engines share (DONE at UNFINISHED, SHUTDOWN, MAXSIZE); the producers' P_LOCK, TAIL, PUT_BYTES, CAP_P;
  * the consumers' C_LOCK, HEAD, GET_BYTES, OWN_GET_BYTES, CAP_C; "not empty" (NE_SEQ, GET_WAITERS,
  * GET_SLEEPERS, GET_ASYNC_SLEEPERS); "not full" (the same for putters).
  *
@@ -38,7 +38,7 @@
  *           { Full / wait on NF_SEQ as below }; find room for the record at TAIL (else at 0 after a
  *           SKIP; else, by OWN_GET_BYTES under C_LOCK, the same; else grow: under C_LOCK, grow the
  *           buffer, move a wrapped ring's [0, TAIL) to the old end, CAP_P = CAP_C = new size);
- *           copy the record in; TAIL, PUT_BYTES; UNFINISHED++; release P with puts+1 (this
+ *           copy the record in; TAIL, PUT_BYTES; release P with puts+1 (this
  *           publishes the record); if it had X and GET_WAITERS > 0 { NE_SEQ++; if GET_SLEEPERS > 0
  *           notify(NE_SEQ, 1) }
  *   get:  lock C; while puts - gets == 0 { SHUTDOWN -> ShutDown; non-blocking / out of time ->
@@ -51,10 +51,20 @@
  *         notify(NF_SEQ, 1) }; decode
  *   shutdown(immediate): lock P, lock C; SHUTDOWN = 1; [discard: walk the records for their
  *         directory refs, HEAD = TAIL, OWN_GET_BYTES = GET_BYTES = PUT_BYTES]; NE_SEQ++; NF_SEQ++;
- *         release C [with gets = puts], release P; [UNFINISHED -= discarded]; notify every getter,
+ *         release C [with gets = puts], release P; [DONE += discarded]; notify every getter,
  *         putter (and joiner)
  *   setMaxsize: lock P; MAXSIZE = n; NF_SEQ++; release P; notify every putter
- *   taskDone / join: engine.ts, on UNFINISHED.
+ *   taskDone: loop { done = DONE; u = puts - done; u == 0 -> RangeError; CAS DONE done -> done+1;
+ *         at u == 1 notify DONE (every joiner) }
+ *   join: while (puts - (done = DONE)) != 0 sleep on DONE while == done
+ *
+ * Task tracking without a count of unfinished tasks: a put counts as a task by its count in
+ * P_LOCK, so it costs no atomic operation of its own. Unfinished tasks = puts - DONE, mod 2^29:
+ * exact while fewer than 2^29 (536,870,912) tasks are unfinished at once (the one-lock engine's
+ * UNFINISHED word: 2^31 - 1). A joiner reads DONE before the puts and sleeps on DONE: the
+ * task_done() that leaves none unfinished changes DONE and notifies after the joiner read it, so
+ * its wait returns; a put meanwhile only makes the joiner look again. The discard adds to DONE at
+ * most the tasks unfinished (task_done() may run ahead of get(), as in CPython).
  *
  * No lost wake-up. Between a producer and a getter (the putter / consumer pair is the mirror
  * image, on C_LOCK, PUT_WAITERS, NF_SEQ): the getter increments GET_WAITERS, reads NE_SEQ, sets X
@@ -95,7 +105,7 @@
  * queue is stuck (as with the locked engine's single lock, locked-layout.ts).
  */
 import { Empty, Full, ShutDown } from "../errors.js";
-import { driveAsync, driveBlocking, type Steps, waitBlocking } from "../shared/wait.js";
+import { driveAsync, driveBlocking, park, type Steps, waitBlocking } from "../shared/wait.js";
 import { SPIN_MS } from "../sync/mutex.js";
 import {
   decodeTaken,
@@ -108,7 +118,7 @@ import {
   Taken,
   writeRecord,
 } from "./codec.js";
-import { discardedDone, type Engine, type Side, SPIN, sleeperHow, waitTurn, wakeAll, wakeOne } from "./engine.js";
+import { type Engine, type Side, SPIN, sleeperHow, waitTurn, wakeAll, wakeOne } from "./engine.js";
 import * as FIFO from "./fifo-layout.js";
 import { Data } from "./storage.js";
 
@@ -123,6 +133,14 @@ const X = 4;
 const ONE = 8;
 /** The count bits of a word (the count times ONE). */
 const COUNT = ~7;
+
+/** Unfinished tasks are counted mod 2^29: puts (P_LOCK's count) - DONE. */
+const TASKS = (1 << 29) - 1;
+
+/** Unfinished tasks: the puts (P_LOCK `p`'s count) not matched by DONE `done`. */
+function unfinished(p: number, done: number): number {
+  return ((p >>> 3) - done) & TASKS;
+}
 
 /** Items from count bits `b` up to count bits `a` (int32 wrap-around; negative if `a` is behind). */
 function between(a: number, b: number): number {
@@ -382,7 +400,6 @@ export class RingEngine implements Engine {
       if (tail === d.cap) tail = 0;
       h[FIFO.TAIL] = tail;
       h[FIFO.PUT_BYTES] = (putBytes + need) | 0;
-      Atomics.add(h, FIFO.UNFINISHED, 1);
       this.lastPuts = (puts + ONE) | 0;
     } catch (e) {
       unlockP(h);
@@ -581,10 +598,55 @@ export class RingEngine implements Engine {
       release(h, FIFO.C_LOCK, heldC, drop);
       unlockP(h);
     }
-    if (immediate) discardedDone(h, discarded);
+    if (immediate) this.discardedDone(discarded);
     wakeAll(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS);
     wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS);
     reclaim(refs);
+  }
+
+  taskDone(): void {
+    const h = this.h;
+    for (;;) {
+      const done = Atomics.load(h, FIFO.DONE);
+      const u = unfinished(Atomics.load(h, FIFO.P_LOCK), done);
+      if (u === 0) throw new RangeError("task_done() called too many times");
+      if (Atomics.compareExchange(h, FIFO.DONE, done, (done + 1) | 0) === done) {
+        if (u === 1) Atomics.notify(h, FIFO.DONE);
+        return;
+      }
+    }
+  }
+
+  join(): void {
+    driveBlocking(this.joined());
+  }
+
+  joinAsync(): Promise<void> {
+    return driveAsync(this.joined());
+  }
+
+  /** Sleeps on DONE until no task is unfinished (a task_done() that leaves none notifies DONE). */
+  private *joined(): Steps<void> {
+    const h = this.h;
+    for (;;) {
+      const done = Atomics.load(h, FIFO.DONE);
+      if (unfinished(Atomics.load(h, FIFO.P_LOCK), done) === 0) return;
+      yield* park(h, FIFO.DONE, done, Number.POSITIVE_INFINITY);
+    }
+  }
+
+  /**
+   * After shutdown(true) released its locks: counts the `discarded` items as done (never more than
+   * are unfinished: task_done() may have been called ahead of get()) and wakes every joiner.
+   */
+  private discardedDone(discarded: number): void {
+    const h = this.h;
+    for (;;) {
+      const done = Atomics.load(h, FIFO.DONE);
+      const n = Math.min(discarded, unfinished(Atomics.load(h, FIFO.P_LOCK), done));
+      if (Atomics.compareExchange(h, FIFO.DONE, done, (done + n) | 0) === done) break;
+    }
+    Atomics.notify(h, FIFO.DONE);
   }
 
   setMaxsize(maxsize: number): void {

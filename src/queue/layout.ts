@@ -6,8 +6,10 @@
  * (fifo.ts, fifo-layout.ts) — except for the words below, at the same index in both, which the
  * queue classes and the task tracking (engine.ts) read without knowing the engine:
  *
- *   UNFINISHED   puts not yet matched by taskDone() (join() sleeps on this word until it is 0);
- *                changed by atomic read-modify-write only, so taskDone() takes no lock
+ *   UNFINISHED   the task tracking's word, which join() sleeps on, changed by atomic
+ *                read-modify-write only, so taskDone() takes no lock: in the one-lock engine the
+ *                puts not yet matched by taskDone(); in the ring, DONE, the tasks done (the
+ *                unfinished ones are its count of puts minus DONE: fifo.ts)
  *   SHUTDOWN     0 running, 1 shut down
  *   MAXSIZE      0 = unbounded
  */

@@ -24,7 +24,7 @@ import { describe, type WaitKind } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { ShutDown } from "../errors.js";
 import { reclaim, Staged, stage } from "./codec.js";
-import { type Engine, join, joinAsync, taskDone } from "./engine.js";
+import type { Engine } from "./engine.js";
 import { RingEngine } from "./fifo.js";
 import { HEADER_WORDS, MAXSIZE, SHUTDOWN } from "./layout.js";
 
@@ -203,17 +203,17 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * when called more times than items were put.
    */
   taskDone(): void {
-    taskDone(this.#h);
+    this.#eng.taskDone();
   }
 
   /** Blocks until every item put has been matched by a taskDone() (or discarded by shutdown(true)). */
   join(): void {
-    join(this.#h);
+    this.#eng.join();
   }
 
   /** The async twin of `join()`. */
   async joinAsync(): Promise<void> {
-    await joinAsync(this.#h);
+    await this.#eng.joinAsync();
   }
 
   /**

@@ -1,8 +1,7 @@
 /**
  * SimpleQueue: Python's `queue.SimpleQueue` — an unbounded FIFO queue without task tracking or
  * shutdown. put() never blocks. Same storage and state machine as Queue (the two-lock byte ring of
- * fifo.ts); the bound and SHUTDOWN words of its control block are never set (UNFINISHED counts
- * up, unused).
+ * fifo.ts); the bound, SHUTDOWN and DONE words of its control block are never set.
  */
 import { type BlockOptions, blockArgs, type Timeout, timeoutMs } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";

@@ -208,3 +208,61 @@ test("4 producers x 4 consumers through a Queue(8): every item once, in order pe
   assert.equal(Atomics.load(h, FIFO_GET_WAITERS), 0);
   assert.equal(Atomics.load(h, FIFO_PUT_WAITERS), 0);
 });
+
+test("task tracking by DONE: join() returns once every put is matched, not before", T, async () => {
+  // The ring counts tasks as its puts minus DONE (no word per put): 2 producers, 2 consumers that
+  // count an item before its taskDone(), joiners in the main thread, async and blocking.
+  const q = new Queue<number>(16);
+  const n = 10_000;
+  const counted = new Int32Array(new SharedArrayBuffer(4));
+  const threads: Thread[] = [];
+  for (let p = 0; p < 2; p++) {
+    threads.push(
+      new Thread({
+        target: (q: Queue<number>, n: number) => {
+          for (let i = 0; i < n; i++) q.put(i);
+        },
+        args: [q, n],
+      }),
+      new Thread({
+        target: (q: Queue<number>, n: number, counted: Int32Array) => {
+          for (let i = 0; i < n; i++) {
+            q.get();
+            Atomics.add(counted, 0, 1);
+            q.taskDone();
+          }
+        },
+        args: [q, n, counted],
+      }),
+    );
+  }
+  q.put(-1); // one more than the consumers take: main takes the last item
+  let resolved = false;
+  const asyncJoin = q.joinAsync().then(() => {
+    resolved = true;
+  });
+  for (const t of threads) t.start();
+  for (const t of threads) {
+    t.join(30);
+    assert.equal(t.isAlive(), false);
+  }
+  assert.equal(Atomics.load(counted, 0), 2 * n);
+  assert.equal(q.qsize(), 1);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(resolved, false, "joinAsync() returned with a task unfinished");
+  q.get();
+  q.taskDone();
+  q.join();
+  await asyncJoin;
+  assert.throws(() => q.taskDone(), { name: "RangeError", message: "task_done() called too many times" });
+});
+
+test("shutdown(true) counts no more tasks done than are unfinished (taskDone() ahead of get())", T, () => {
+  const q = new Queue<number>();
+  q.put(1);
+  q.put(2);
+  q.taskDone(); // ahead of any get, as CPython allows
+  q.shutdown(true);
+  q.join();
+  assert.throws(() => q.taskDone(), RangeError);
+});
