@@ -857,7 +857,10 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
         Symbol.asyncIterator in iterable &&
         !(Symbol.iterator in iterable)
       ) {
-        handed = what === "mapAsync";
+        if (what !== "mapAsync") {
+          throw new TypeError(`ThreadPoolExecutor.${what}(): iterable is async iterable only: use mapAsync()`);
+        }
+        handed = true;
         return { deadline, chunks, key, size };
       }
       if (

@@ -630,3 +630,14 @@ test(
     assert.equal(targetCounts().inUse, 0);
   },
 );
+
+test("map() of an async-only iterable is a TypeError pointing to mapAsync() (it yielded nothing)", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  async function* items() {
+    yield 1;
+  }
+  assert.throws(
+    () => ex.map((x: number) => x, items() as unknown as Iterable<number>),
+    (e: unknown) => e instanceof TypeError && /use mapAsync\(\)/.test((e as Error).message),
+  );
+});
