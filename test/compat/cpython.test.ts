@@ -1,0 +1,174 @@
+// CPython semantics this suite had no test for, each after the CPython test named (Lib/test/lock_tests.py,
+// test_threading.py, test_concurrent_futures): what Condition.wait_for returns, a Barrier aborted and then
+// reset, a Timer cancelled before it starts, a lock after a timed-out acquire, wait(FIRST_EXCEPTION) with
+// cancelled and already-failed futures, as_completed with duplicates and a zero timeout, set_result twice.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  asCompleted,
+  Barrier,
+  BrokenBarrierError,
+  Condition,
+  Event,
+  FIRST_EXCEPTION,
+  Future,
+  InvalidStateError,
+  Lock,
+  Thread,
+  ThreadPoolExecutor,
+  TimeoutError,
+  Timer,
+  wait,
+} from "threading";
+
+const T = { timeout: 60_000 };
+const cells = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
+
+test(
+  "Condition.waitFor returns the predicate's last value, also a falsy one at the timeout (test_waitfor_timeout)",
+  T,
+  async () => {
+    const c = new Condition();
+    // Python's wait_for never waits when the predicate holds at once, so it needs no lock then.
+    let calls = 0;
+    assert.equal(
+      c.waitFor(() => ++calls, 0),
+      1,
+    );
+    assert.equal(calls, 1);
+    using _ = c.hold();
+    assert.equal(
+      c.waitFor(() => 0, 0.02),
+      0,
+    );
+    assert.equal(
+      c.waitFor(() => "", 0),
+      "",
+    );
+    assert.equal(await c.waitForAsync(() => null, 0.02), null);
+    // A thread makes it true: the value the predicate returned then comes back.
+    const state = cells(1);
+    const t = new Thread({
+      target: (cond: Condition, s: Int32Array) => {
+        using _h = cond.hold();
+        s[0] = 7;
+        cond.notifyAll();
+      },
+      args: [c, state],
+    });
+    t.start();
+    assert.equal(
+      c.waitFor(() => state[0], 30),
+      7,
+    );
+    t.join();
+  },
+);
+
+test("Barrier: aborted in a round, then reset, it works again for everyone (test_abort_and_reset)", T, () => {
+  const N = 4;
+  const barrier = new Barrier(N, undefined, 30);
+  const barrier2 = new Barrier(N, undefined, 30);
+  // r: [passed the broken round, BrokenBarrierError, passed after the reset]
+  const r = cells(3);
+  const threads = Array.from(
+    { length: N },
+    () =>
+      new Thread({
+        target: (b: Barrier, b2: Barrier, res: Int32Array, n: number) => {
+          try {
+            const i = b.wait();
+            if (i === Math.floor(n / 2)) throw new RangeError("abort it");
+            b.wait();
+            Atomics.add(res, 0, 1);
+          } catch (e) {
+            if (e instanceof BrokenBarrierError) Atomics.add(res, 1, 1);
+            else b.abort();
+          }
+          // Everyone has left it before the reset, and nobody enters it before.
+          if (b2.wait() === Math.floor(n / 2)) b.reset();
+          b2.wait();
+          b.wait();
+          Atomics.add(res, 2, 1);
+        },
+        args: [barrier, barrier2, r, N],
+      }),
+  );
+  for (const t of threads) t.start();
+  for (const t of threads) t.join();
+  assert.deepEqual([...r], [0, N - 1, N]);
+  assert.equal(barrier.broken, false);
+});
+
+test("Timer cancelled before start(): finished is set and the function never runs", T, () => {
+  const ran = cells(1);
+  const timer = new Timer(0.01, (c: Int32Array) => Atomics.store(c, 0, 1), [ran]);
+  timer.cancel();
+  assert.equal(timer.finished.isSet(), true);
+  timer.start();
+  timer.join(30);
+  assert.equal(timer.isAlive(), false);
+  assert.equal(ran[0], 0);
+});
+
+test("Lock: after a timed-out acquire it is still held, then free once released (test_state_after_timeout)", T, () => {
+  const lock = new Lock();
+  lock.acquire();
+  assert.equal(lock.acquire(true, 0.01), false);
+  assert.equal(lock.locked(), true);
+  lock.release();
+  assert.equal(lock.locked(), false);
+  assert.equal(lock.acquire(false), true);
+  lock.release();
+});
+
+test("wait(FIRST_EXCEPTION): an already failed future returns at once; cancelled ones are not exceptions", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  const gate = new Event();
+  const slow = ex.submit((e: Event) => e.wait(30), gate);
+  const failed = ex.submit(() => {
+    throw new RangeError("x");
+  });
+  failed.exception(30);
+  let r = wait([slow, failed], { returnWhen: FIRST_EXCEPTION, timeout: 30 });
+  assert.deepEqual([r.done.has(failed), r.notDone.has(slow)], [true, true]);
+  // A cancelled future is done, but not an exception: FIRST_EXCEPTION goes on waiting for the rest.
+  const cancelled = new Future<number>();
+  cancelled.cancel();
+  r = wait([cancelled, slow], { returnWhen: FIRST_EXCEPTION, timeout: 0.05 });
+  assert.deepEqual([r.done.has(cancelled), r.notDone.has(slow)], [true, true]);
+  // With no exception at all it is ALL_COMPLETED.
+  gate.set();
+  r = wait([cancelled, slow, ex.submit(() => 1)], { returnWhen: FIRST_EXCEPTION, timeout: 30 });
+  assert.equal(r.done.size, 3);
+  assert.equal(r.notDone.size, 0);
+});
+
+test("asCompleted: a future given twice is yielded once; timeout 0 yields the done ones, then TimeoutError", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  const a = ex.submit(() => 1);
+  const b = ex.submit(() => 2);
+  a.result(30);
+  b.result(30);
+  assert.deepEqual([...asCompleted([a, b, a, b, a])].length, 2);
+  const pending = new Future<number>();
+  const seen: Future<number>[] = [];
+  assert.throws(
+    () => {
+      for (const f of asCompleted([a, pending, b], 0)) seen.push(f);
+    },
+    (e: unknown) => e instanceof TimeoutError && (e as Error).message === "1 (of 3) futures unfinished",
+  );
+  assert.deepEqual(new Set(seen), new Set([a, b]));
+});
+
+test("Future: setResult or setException on a done future is InvalidStateError (Python 3.8+)", T, () => {
+  const f = new Future<number>();
+  f.setResult(1);
+  assert.throws(() => f.setResult(2), InvalidStateError);
+  assert.throws(() => f.setException(new Error("x")), InvalidStateError);
+  assert.equal(f.result(), 1);
+  const g = new Future<number>();
+  g.cancel();
+  assert.throws(() => g.setResult(2), InvalidStateError);
+});
