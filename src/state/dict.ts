@@ -842,7 +842,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       // lock, taken by grabFast (no try/finally: nothing between the lock and its release can throw)
       const s = this.#stripe();
       const h = this.#heap;
-      const e = this.#hook === undefined ? grabFast(h, base(s)) : 0;
+      const e = grabFast(h, base(s));
       if (e === 0) {
         this.#put(s, true, value, 16);
         return this;
@@ -1179,7 +1179,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   /**
    * @internal For tests: `fn(point)` is called by this thread between the steps of a read or a write
    * of this dict: "value" (a reader read the entry's value word, not yet its value), "half"
-   * (elsewhere than x86, between the two words of a number), "grab" (a writer found its key's entry
+   * (elsewhere than x86, between the two words of a number), "grab" (in #grab, the path of every writer
+   * of an existing key but a set() that grabFast serves: it found its key's entry
    * and is about to take the entry's lock), so that a test can write meanwhile (the key scratch is
    * kept for the caller; a write in the hook must not stage a value for a set() that is under way).
    * undefined removes it.
@@ -1228,18 +1229,18 @@ function grabFast(h: Heap, b: number): number {
     if (e === Slot.EMPTY) return 0;
     if (e === Slot.DELETED || i32[slot] !== hash) continue;
     if (!(e > 0 && e + 64 <= h.cap)) return 0;
-    const g = i32[stateOf(e)] as number;
-    if ((g & 3) !== Phase.LIVE) continue;
     const p = (e + 8) >> 2;
+    const g = i32[p + Entry.E_STATE] as number;
     if (i32[p + Entry.E_TL] !== tl) continue;
     const words = key.words;
     const nw = key.nwords;
     let j = 0;
     while (j < nw && i32[p + Entry.E_KEY + j] === words[j]) j++;
     if (j !== nw) continue;
+    if ((g & 3) !== Phase.LIVE) return 0; // (being filled or deleted: #grab)
     const at = lockOf(e);
     if (Atomics.compareExchange(i32, at, 0, myLockValue()) !== 0) return 0;
-    if (i32[stateOf(e)] === g) return e;
+    if (i32[p + Entry.E_STATE] === g) return e;
     release(i32, at);
     return 0;
   }
