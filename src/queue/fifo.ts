@@ -340,8 +340,10 @@ export class RingEngine implements Engine {
       // and P_LOCK are read plainly here (an Atomics.load costs ~7-15 ns, a plain read <1 ns): they
       // only decide whether to spin; whether there is room is decided under P_LOCK.
       const max = h[FIFO.MAXSIZE] as number;
-      if (max > 0 && between((h[FIFO.P_LOCK] as number) & COUNT, this.cGets) >= max) {
-        for (let i = 0; i < SPIN && this.qsize() >= max; i++) relax();
+      const puts = (h[FIFO.P_LOCK] as number) & COUNT;
+      if (max > 0 && between(puts, this.cGets) >= max) {
+        // (one look a turn, at the consumers' word: P_LOCK is this side's)
+        for (let i = 0; i < SPIN && between(puts, Atomics.load(h, FIFO.C_LOCK) & COUNT) >= max; i++) relax();
       }
     }
     lockP(h);
@@ -501,12 +503,8 @@ export class RingEngine implements Engine {
     // (C_LOCK read plainly: it only decides whether to spin; available() decides under C_LOCK.)
     const gets = (h[FIFO.C_LOCK] as number) & COUNT;
     if (block && (gets !== this.lastGets || this.cPuts === this.lastGets)) {
-      for (
-        let i = 0;
-        i < SPIN && (Atomics.load(h, FIFO.P_LOCK) & COUNT) === (Atomics.load(h, FIFO.C_LOCK) & COUNT);
-        i++
-      )
-        relax();
+      // (one look a turn, at the producers' word: C_LOCK is this side's)
+      for (let i = 0; i < SPIN && (Atomics.load(h, FIFO.P_LOCK) & COUNT) === gets; i++) relax();
     }
     lockC(h);
     if (this.available() > 0) return this.take();
