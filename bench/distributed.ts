@@ -5,7 +5,9 @@
 // wall-time ratio, shown beside plain node processes doing the same tasks at the same moment (on a
 // shared machine that is what the cores give now), with the CPU time of every process involved
 // (workers, redis-server, this client) and the speedup that CPU time allows on 2 idle cores: on a
-// 2-core box the client and Redis share the cores with the workers. Run: npm run bench -- distributed
+// 2-core box the client and Redis share the cores with the workers. With one job per task, bare
+// BullMQ runs the same tasks in the same rounds (its Worker process running them on its own
+// thread): what BullMQ alone costs per job here, the floor under ours. Run: npm run bench -- distributed
 import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
@@ -62,15 +64,37 @@ async function ours(redis: Redis, queue: string): Promise<Side> {
   };
 }
 
-async function bare(redis: Redis, queue: string): Promise<Side> {
-  const { Queue, QueueEvents } = await import("bullmq");
-  const proc = spawn(process.execPath, [`${root}bench/fixtures/bullmq-worker.mjs`, redis.url, queue, "16"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+/** A bare BullMQ Worker process (bench/fixtures/bullmq-worker.mjs) running `task` on its own thread. */
+async function bareWorker(
+  redis: Redis,
+  queue: string,
+  concurrency: number,
+  task: "double" | "spin",
+): Promise<{ pid: number | undefined; stop(): Promise<void> }> {
+  const proc = spawn(
+    process.execPath,
+    [`${root}bench/fixtures/bullmq-worker.mjs`, redis.url, queue, String(concurrency), task],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   const exited = new Promise<number | null>((r) => proc.once("exit", r));
   await new Promise<void>((resolve) =>
     proc.stderr.on("data", (c: Buffer) => /worker on queue/.test(String(c)) && resolve()),
   );
+  return {
+    pid: proc.pid,
+    async stop() {
+      proc.kill("SIGTERM");
+      // Its close() waits for nothing here (no jobs left); a SIGKILL after 5 s all the same.
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function bare(redis: Redis, queue: string): Promise<Side> {
+  const { Queue, QueueEvents } = await import("bullmq");
+  const worker = await bareWorker(redis, queue, 16, "double");
   const q = new Queue(queue, { connection: { url: redis.url, maxRetriesPerRequest: null } });
   const events = new QueueEvents(queue, { connection: { url: redis.url, maxRetriesPerRequest: null } });
   await events.waitUntilReady();
@@ -81,7 +105,7 @@ async function bare(redis: Redis, queue: string): Promise<Side> {
   });
   let seq = 0;
   return {
-    worker: proc.pid,
+    worker: worker.pid,
     async round() {
       waiting = new Map();
       const ps: Promise<unknown>[] = [];
@@ -97,8 +121,7 @@ async function bare(redis: Redis, queue: string): Promise<Side> {
     async close() {
       await events.close();
       await q.close();
-      proc.kill("SIGTERM");
-      await exited;
+      await worker.stop();
     },
   };
 }
@@ -139,15 +162,26 @@ async function tiny(redis: Redis): Promise<{ ours: TinyRound[]; bare: TinyRound[
   return out;
 }
 
-/** CPU seconds (user + system) each thread of a process has used so far, from /proc (Linux); empty elsewhere. */
+/**
+ * CPU seconds each thread of a process has used so far, from /proc (Linux; empty elsewhere): the
+ * scheduler's own count in nanoseconds (schedstat) where the kernel keeps it, else user + system
+ * time in clock ticks (10 ms each: over a few hundred jobs and a dozen threads, that rounding alone
+ * is tenths of a ms per job).
+ */
 function threadsCpu(pid: number | undefined): Map<string, number> {
   const out = new Map<string, number>();
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8")
-        .replace(/^.*\) /, "")
-        .split(" ");
-      out.set(`${pid}/${tid}`, (Number(fields[11]) + Number(fields[12])) / TICKS);
+      let cpu: number;
+      try {
+        cpu = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]) / 1e9;
+      } catch {
+        const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8")
+          .replace(/^.*\) /, "")
+          .split(" ");
+        cpu = (Number(fields[11]) + Number(fields[12])) / TICKS;
+      }
+      out.set(`${pid}/${tid}`, cpu);
     }
   } catch {
     // gone, or not Linux
@@ -227,6 +261,64 @@ async function cpu(
 }
 
 /**
+ * The same `tasks` spin(`spin`) tasks, one job each, on bare BullMQ: `processes` Worker processes
+ * (bench/fixtures/bullmq-worker.mjs, concurrency 2 as ours, the task run on the Worker's own
+ * thread), a Queue (one addBulk) and QueueEvents in this process. What BullMQ alone costs per job on
+ * this machine: the floor under ours.
+ */
+async function cpuBare(redis: Redis, queue: string, processes: number, spin: number, tasks: number): Promise<CpuRun> {
+  const { Queue, QueueEvents } = await import("bullmq");
+  const workers = [];
+  for (let i = 0; i < processes; i++) workers.push(await bareWorker(redis, queue, 2, "spin"));
+  const connection = { url: redis.url, maxRetriesPerRequest: null };
+  const q = new Queue(queue, { connection });
+  const events = new QueueEvents(queue, { connection });
+  const waiting = new Map<string, () => void>();
+  events.on("completed", ({ jobId }: { jobId: string }) => {
+    waiting.get(jobId)?.();
+    waiting.delete(jobId);
+  });
+  const go = async (n: number, x: number, tag: string) => {
+    const done: Promise<void>[] = [];
+    const jobs = [];
+    for (let i = 0; i < n; i++) {
+      const jobId = `${tag}-${i}`;
+      done.push(new Promise<void>((resolve) => waiting.set(jobId, resolve)));
+      jobs.push({ name: "spin", data: { x }, opts: { jobId, removeOnComplete: { age: 3600 } } });
+    }
+    await q.addBulk(jobs);
+    await Promise.all(done);
+  };
+  try {
+    await events.waitUntilReady();
+    await go(8 * processes, spin / 10, "warm");
+    const sample = () => {
+      const w = new Map<string, number>();
+      for (const worker of workers) for (const [k, v] of threadsCpu(worker.pid)) w.set(k, v);
+      const u = process.cpuUsage();
+      return { w, redis: sum(threadsCpu(redis.pid())), client: (u.user + u.system) / 1e6 };
+    };
+    const before = sample();
+    const t = performance.now();
+    await go(tasks, spin, "task");
+    const wall = (performance.now() - t) / 1000;
+    const after = sample();
+    const w = since(before.w, after.w);
+    return {
+      wall,
+      workers: sum(w),
+      redis: after.redis - before.redis,
+      client: after.client - before.client,
+      busiest: Math.max(...w.values()),
+    };
+  } finally {
+    await events.close();
+    await q.close();
+    for (const worker of workers) await worker.stop();
+  }
+}
+
+/**
  * The machine's own limit at this moment, without Redis or threading: the same `tasks` spin tasks
  * split over `processes` plain node processes started together. Wall time (s), and the CPU seconds
  * of the tasks themselves.
@@ -269,10 +361,18 @@ async function cpuRows(redis: Redis, rows: Row[], spin: number, tasks: number, c
   const ours2: CpuRun[] = [];
   const plain1: { wall: number; cpu: number }[] = [];
   const plain2: { wall: number; cpu: number }[] = [];
-  const q = `bench-cpu-${chunksize ?? 0}`;
+  // Bare BullMQ with the same tasks one job each (not for map() chunks: BullMQ has no such thing).
+  const withBare = chunksize === undefined;
+  const bare1: CpuRun[] = [];
+  const bare2: CpuRun[] = [];
+  const q = `bench-cpu-${chunksize ?? 0}-${spin}`;
   for (let r = 0; r < CPU_ROUNDS; r++) {
     ours1.push(await cpu(redis, `${q}-1-${r}`, 1, spin, tasks, chunksize));
     ours2.push(await cpu(redis, `${q}-2-${r}`, 2, spin, tasks, chunksize));
+    if (withBare) {
+      bare1.push(await cpuBare(redis, `${q}-bare1-${r}`, 1, spin, tasks));
+      bare2.push(await cpuBare(redis, `${q}-bare2-${r}`, 2, spin, tasks));
+    }
     plain1.push(await plain(1, spin, tasks));
     plain2.push(await plain(2, spin, tasks));
   }
@@ -288,12 +388,16 @@ async function cpuRows(redis: Redis, rows: Row[], spin: number, tasks: number, c
   });
   // CPU time hardly depends on the load: what the tasks cost through Redis, in every process (the
   // workers, redis-server, this client), beside the task alone.
-  const per = (f: (r: CpuRun) => number) => (m(ours2, f) / tasks) * 1000;
+  const per = (runs: CpuRun[], f: (r: CpuRun) => number) => (m(runs, f) / tasks) * 1000;
+  const beyond = (runs: CpuRun[]) =>
+    `beyond the task: worker processes ${(per(runs, (r) => r.workers) - task * 1000).toFixed(2)}, redis-server ${per(
+      runs,
+      (r) => r.redis,
+    ).toFixed(2)}, client ${per(runs, (r) => r.client).toFixed(2)} ms`;
+  const all = (r: CpuRun) => r.workers + r.redis + r.client;
   rows.push({
-    what: `  CPU per task through Redis, all processes, 2 workers (beyond the task: worker processes ${(
-      per((r) => r.workers) - task * 1000
-    ).toFixed(2)}, redis-server ${per((r) => r.redis).toFixed(2)}, client ${per((r) => r.client).toFixed(2)} ms)`,
-    value: per((r) => r.workers + r.redis + r.client),
+    what: `  CPU per task through Redis, all processes, 2 workers (${beyond(ours2)})`,
+    value: per(ours2, all),
     unit: "ms",
     baseline: task * 1000,
     baselineName: "the task alone",
@@ -301,12 +405,32 @@ async function cpuRows(redis: Redis, rows: Row[], spin: number, tasks: number, c
   // On 2 idle cores, a run takes at least its busiest thread's CPU time (a pool thread: tasks run
   // one after another there) and at least half of all the CPU time (both cores busy). With 1
   // worker, the other core takes the rest (its BullMQ thread, redis-server, the client) for free.
-  const least = (r: CpuRun) => Math.max(r.busiest, (r.workers + r.redis + r.client) / 2);
+  const least = (r: CpuRun) => Math.max(r.busiest, all(r) / 2);
+  const allowed = (ones: CpuRun[], twos: CpuRun[]) =>
+    median(ones.map((one, i) => least(one) / least(twos[i] as CpuRun)));
   rows.push({
     what: "  speedup that CPU time allows on 2 idle cores (derived from CPU time, not a wall time)",
-    value: median(ours1.map((one, i) => least(one) / least(ours2[i] as CpuRun))),
+    value: allowed(ours1, ours2),
     unit: "x",
+    ...(withBare
+      ? {
+          baseline: allowed(bare1, bare2),
+          baselineName: "bare BullMQ, the same tasks one job each (its Worker runs them on its own thread)",
+        }
+      : {}),
   });
+  if (withBare) {
+    // What BullMQ alone costs per job here, measured in the same rounds: the floor under ours.
+    rows.push({
+      what: `  the same tasks on bare BullMQ, CPU per task in all processes, 2 workers (${beyond(bare2)}); wall time 2 over 1 ${(
+        m(bare1, (r) => r.wall) / m(bare2, (r) => r.wall)
+      ).toFixed(2)}x`,
+      value: per(ours2, all),
+      unit: "ms",
+      baseline: per(bare2, all),
+      baselineName: "bare BullMQ",
+    });
+  }
 }
 
 export async function run(): Promise<void> {
