@@ -27,7 +27,11 @@ export type LocalTarget =
   | { kind: "source"; source: string; base: string };
 
 type Fn = (...args: unknown[]) => unknown;
+/** Module exports, by URL and export: few, kept. */
 const compiled = new Map<string, Fn>();
+/** Function sources: a worker serves any number of clients for days, so the SOURCES_MAX used last. */
+const compiledSources = new Map<string, Fn>();
+const SOURCES_MAX = 256;
 
 /** Prefixed to the outcome of a tiny call (base64 text never holds it). */
 export const TINY = "~";
@@ -36,9 +40,16 @@ export const TINY_MS = 0.1;
 
 /** The function of a target, compiled (imported, or evaluated) once per thread. */
 export async function targetFunction(kind: LocalTarget["kind"], what: string, extra: string): Promise<Fn> {
-  const key = kind === "module" ? `m${what}#${extra}` : `s${what}`;
-  let fn = compiled.get(key);
-  if (fn !== undefined) return fn;
+  const key = kind === "module" ? `${what}#${extra}` : `${extra}\u0000${what}`;
+  const cache = kind === "module" ? compiled : compiledSources;
+  let fn = cache.get(key);
+  if (fn !== undefined) {
+    if (cache === compiledSources) {
+      cache.delete(key); // the most recently used last
+      cache.set(key, fn);
+    }
+    return fn;
+  }
   if (kind === "module") {
     await beforeUserImport();
     const mod = (await import(what)) as Record<string, unknown>;
@@ -49,8 +60,14 @@ export async function targetFunction(kind: LocalTarget["kind"], what: string, ex
     fn = evaluate(what, extra) as Fn;
     if (typeof fn !== "function") throw new TypeError("the task's source is not a function");
   }
-  compiled.set(key, fn);
+  cache.set(key, fn);
+  if (cache.size > SOURCES_MAX) cache.delete(cache.keys().next().value as string);
   return fn;
+}
+
+/** @internal For tests: how many module exports and function sources this thread holds compiled. */
+export function compiledCounts(): { modules: number; sources: number } {
+  return { modules: compiled.size, sources: compiledSources.size };
 }
 
 /**

@@ -646,6 +646,25 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
 });
 
 describe("threading/distributed without Redis", () => {
+  test("a worker's task runner keeps the 256 function sources used last compiled, each with its base", T, async () => {
+    const { compiledCounts, targetFunction } = (await import(
+      new URL("../../dist/distributed/run-task.js", import.meta.url).href
+    )) as {
+      compiledCounts(): { modules: number; sources: number };
+      targetFunction(kind: "source", what: string, base: string): Promise<(...a: unknown[]) => unknown>;
+    };
+    const base = import.meta.url;
+    for (let i = 0; i < 600; i++) {
+      const fn = await targetFunction("source", `(x) => x * ${i}`, base);
+      assert.equal(fn(2), 2 * i);
+    }
+    assert.equal(compiledCounts().sources, 256);
+    // One source from two files: two functions (an import() in it resolves against each file).
+    const a = await targetFunction("source", '() => import("./x.js")', base);
+    const b = await targetFunction("source", '() => import("./x.js")', new URL("./other/x.js", base).href);
+    assert.notEqual(a, b);
+  });
+
   test("importing it without bullmq installed is an Error naming the packages to install", T, () => {
     const dir = mkdtempSync(join(tmpdir(), "threading-nobull-"));
     try {
