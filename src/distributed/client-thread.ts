@@ -39,7 +39,7 @@ export const BROKEN = 3;
 
 /** Messages from the executor. */
 export interface ClientBatch {
-  /** New targets: [key, spec]. */
+  /** The targets of this batch's jobs: [key, spec] (the client thread keeps none across batches). */
   f?: [number, RemoteTarget][];
   /** New slabs of future words: [slab number, words]. */
   s?: [number, Int32Array][];
@@ -170,7 +170,6 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
           },
           Math.max(50, Math.min(1000, connectMs / 4)),
         );
-  const targets = new Map<number, RemoteTarget>();
   const slabs: Int32Array[] = [];
   const tracked = new Map<number, Tracked>();
   const prefix = `${o.tag}-`;
@@ -300,7 +299,8 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
     stop = resolve;
   });
   port.on("message", (m: ClientBatch) => {
-    if (m.f) for (const [key, spec] of m.f) targets.set(key, spec);
+    // The targets of this batch's jobs come with it (none is kept across batches).
+    const targets = new Map<number, RemoteTarget>(m.f);
     if (m.s) for (const [n, words] of m.s) slabs[n] = words;
     if (m.j) {
       const j = m.j;

@@ -76,9 +76,18 @@ interface MapSetup {
   deadline: number;
   fs: Future<unknown>[];
   size: number;
-  key: number;
+  target: Keyed;
   source?: AsyncIterable<unknown>;
 }
+
+/** A target's key and description (the description travels with every batch that uses the key). */
+interface Keyed {
+  key: number;
+  spec: RemoteTarget;
+}
+
+/** How many function sources an executor keeps described (least recently used out), as futures/targets.ts. */
+const SOURCES_MAX = 256;
 
 interface Task {
   seq: number;
@@ -122,10 +131,13 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
   /** The words of this executor's futures (futures/slots.ts). */
   readonly #slots = new Slots();
   #slabsSent = 0;
-  readonly #keys = new WeakMap<object, number>();
-  readonly #bySource = new Map<string, number>();
-  #targets: RemoteTarget[] = [];
-  #targetsSent = 0;
+  /** Target object -> its key and description (gone with the object). */
+  readonly #keys = new WeakMap<object, Keyed>();
+  /** Description text -> key and description, the SOURCES_MAX used last (least recently used first). */
+  readonly #bySource = new Map<string, Keyed>();
+  #nextKey = 0;
+  /** The targets of the jobs in #outbox, sent with them (the client thread keeps none across batches). */
+  #outboxTargets = new Map<number, RemoteTarget>();
   #outbox: unknown[] = [];
   #cancels: number[] = [];
   #flushQueued = false;
@@ -177,27 +189,34 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
   protected submitCall(fn: Target, args: unknown[]): Future<unknown> {
     this.#checkBroken();
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
-    const key = this.#keyOf(fn, "RedisExecutor.submit(): fn");
-    return this.#submit(key, CALL, argsPayload(args, false, "RedisExecutor.submit(): args"));
+    const target = this.#keyOf(fn, "RedisExecutor.submit(): fn");
+    return this.#submit(target, CALL, argsPayload(args, false, "RedisExecutor.submit(): args"));
   }
 
-  #keyOf(fn: unknown, where: string): number {
+  #keyOf(fn: unknown, where: string): Keyed {
     if (typeof fn === "object" || typeof fn === "function") {
       const known = fn === null ? undefined : this.#keys.get(fn);
       if (known !== undefined) return known;
     }
     const spec = describe(fn, where);
     const text = JSON.stringify(spec);
-    let key = this.#bySource.get(text);
-    if (key === undefined) {
-      key = this.#targets.push(spec) - 1;
-      this.#bySource.set(text, key);
-    }
-    this.#keys.set(fn as object, key);
-    return key;
+    let target = this.#bySource.get(text);
+    if (target === undefined) {
+      target = { key: this.#nextKey++, spec };
+      if (this.#bySource.size >= SOURCES_MAX) this.#bySource.delete(this.#bySource.keys().next().value as string);
+    } else this.#bySource.delete(text); // the most recently used last
+    this.#bySource.set(text, target);
+    this.#keys.set(fn as object, target);
+    return target;
   }
 
-  #submit(key: number, mode: number, bytes: Uint8Array | string): Future<unknown> {
+  /** @internal For tests: how many target descriptions this executor keeps by their text. */
+  _targetCountForTest(): number {
+    return this.#bySource.size;
+  }
+
+  #submit(target: Keyed, mode: number, bytes: Uint8Array | string): Future<unknown> {
+    const { key } = target;
     this.#checkBroken();
     this.#start();
     const f = new Future<unknown>();
@@ -208,6 +227,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     internals.setTask(f, { seq, slot } satisfies Task);
     this.#futures.set(seq, f);
     this.#outbox.push(seq, key, mode, bytes, slab, index, gen);
+    this.#outboxTargets.set(key, target.spec);
     if (!this.#referenced) {
       this.#referenced = true;
       this.#port?.ref();
@@ -277,6 +297,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     if (this.#broken !== undefined) return;
     this.#broken = `${this.#name} (queue ${this.#options.queue}) is broken: ${reason}`;
     this.#outbox = [];
+    this.#outboxTargets = new Map();
     for (const [seq, f] of [...this.#futures]) {
       this.#release(f, seq);
       internals.settle(f, { ok: false, error: new BrokenExecutor(this.#broken) });
@@ -302,12 +323,6 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     if (this.#outbox.length === 0 && this.#cancels.length === 0 && !(this.#shutdown && this.#futures.size === 0))
       return;
     const batch: ClientBatch = {};
-    if (this.#targetsSent < this.#targets.length) {
-      batch.f = [];
-      for (let k = this.#targetsSent; k < this.#targets.length; k++)
-        batch.f.push([k, this.#targets[k] as RemoteTarget]);
-      this.#targetsSent = this.#targets.length;
-    }
     const slabs = this.#slots.slabs;
     if (this.#slabsSent < slabs.length) {
       batch.s = [];
@@ -317,6 +332,8 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     if (this.#outbox.length > 0) {
       batch.j = this.#outbox;
       this.#outbox = [];
+      batch.f = [...this.#outboxTargets];
+      this.#outboxTargets = new Map();
     }
     if (this.#cancels.length > 0) {
       batch.c = this.#cancels;
@@ -430,11 +447,11 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     }
     this.#checkBroken();
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
-    const key = this.#keyOf(fn, `RedisExecutor.${what}(): fn`);
+    const target = this.#keyOf(fn, `RedisExecutor.${what}(): fn`);
     const fs: Future<unknown>[] = [];
     const isObject = iterable !== null && typeof iterable === "object";
     if (what === "mapAsync" && isObject && Symbol.asyncIterator in iterable && !(Symbol.iterator in iterable)) {
-      return { deadline, fs, size, key, source: iterable as AsyncIterable<unknown> };
+      return { deadline, fs, size, target, source: iterable as AsyncIterable<unknown> };
     }
     if (iterable == null || typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== "function") {
       throw new TypeError(`RedisExecutor.${what}(): iterable is not iterable`);
@@ -453,8 +470,8 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
       }
     }
     if (chunk.length > 0) jobs.push([CHUNK, argsPayload(chunk, true, `RedisExecutor.${what}(): item`)]);
-    for (const [mode, bytes] of jobs) fs.push(this.#submit(key, mode, bytes));
-    return { deadline, fs, size, key };
+    for (const [mode, bytes] of jobs) fs.push(this.#submit(target, mode, bytes));
+    return { deadline, fs, size, target };
   }
 
   /** @internal mapAsync() (its overloads: futures/base.ts). */
@@ -475,7 +492,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     if (setup?.source !== undefined) {
       const source = setup.source[Symbol.asyncIterator]();
       feed.feeding(source);
-      const { key } = setup;
+      const { target } = setup;
       void (async () => {
         let chunk: unknown[][] = [];
         try {
@@ -484,17 +501,17 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
             if (feed.closed) return;
             if (r.done) break;
             if (size === 1)
-              feed.push(this.#submit(key, CALL, argsPayload([r.value], false, "RedisExecutor.mapAsync(): item")));
+              feed.push(this.#submit(target, CALL, argsPayload([r.value], false, "RedisExecutor.mapAsync(): item")));
             else {
               chunk.push([r.value]);
               if (chunk.length === size) {
-                feed.push(this.#submit(key, CHUNK, argsPayload(chunk, true, "RedisExecutor.mapAsync(): item")));
+                feed.push(this.#submit(target, CHUNK, argsPayload(chunk, true, "RedisExecutor.mapAsync(): item")));
                 chunk = [];
               }
             }
           }
           if (chunk.length > 0)
-            feed.push(this.#submit(key, CHUNK, argsPayload(chunk, true, "RedisExecutor.mapAsync(): item")));
+            feed.push(this.#submit(target, CHUNK, argsPayload(chunk, true, "RedisExecutor.mapAsync(): item")));
         } catch (error) {
           feed.end({ error });
           return;

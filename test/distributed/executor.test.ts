@@ -124,6 +124,43 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
     },
   );
 
+  test(
+    "ever new function sources: every result right; the executor keeps 256 descriptions, a worker thread 256 compiled",
+    T,
+    async () => {
+      const made = (i: number) => new Function("x", `return x * ${i};`) as (x: number) => number;
+      // Submitted in one turn, so that the first ones leave the executor's 256 before their batch is sent.
+      const fs = Array.from({ length: 600 }, (_, i) => ex.submit(made(i), 2));
+      const late = ex.mapAsync(
+        made(1000),
+        (async function* () {
+          for (let i = 0; i < 3; i++) {
+            // While this map waits for its items, 300 more sources pass.
+            if (i === 1) await Promise.all(Array.from({ length: 300 }, (_, k) => ex.submit(made(2000 + k), 1)));
+            yield i;
+          }
+        })(),
+      );
+      const results = await Promise.all(fs);
+      assert.ok(
+        results.every((r, i) => r === 2 * i),
+        "every result right",
+      );
+      const mapped: number[] = [];
+      for await (const v of late) mapped.push(v as number);
+      assert.deepEqual(mapped, [0, 1000, 2000]);
+      assert.equal(ex._targetCountForTest(), 256);
+      // On the workers: one source of the first ones again, and what its thread holds compiled.
+      const runTask = new URL("../../dist/distributed/run-task.js", import.meta.url).href;
+      const counts = (await ex.submit(async (url: string) => {
+        const { compiledCounts } = (await import(url)) as { compiledCounts(): { sources: number } };
+        return compiledCounts();
+      }, runTask)) as { sources: number };
+      assert.ok(counts.sources <= 256, JSON.stringify(counts));
+      assert.equal(await ex.submit(made(0), 5), 0);
+    },
+  );
+
   test("map and mapAsync: in order, chunksize, timeout, async sources", T, async () => {
     const items = Array.from({ length: 100 }, (_, i) => i);
     assert.deepEqual(
