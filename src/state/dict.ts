@@ -44,9 +44,9 @@
  * Taking a key's entry (#grab): find the entry by a read validated by the stripe's sequence (it is an
  * entry block, LIVE at STATE g), then CAS its lock; once held, STATE == g proves it is still that
  * key's live entry (else, deleted or reused meanwhile: release, look again). On x86 `grabFast` does
- * the same without the sequence (type-stable blocks: the CAS is harmless whatever it finds): it
- * reads STATE before the key, and the same STATE once the lock is held proves the key matched that
- * generation. A thread that holds the lock already (update's fn using its own key) re-enters: the
+ * without the sequence (type-stable blocks: the CAS is harmless whatever entry it finds): it locks
+ * the first entry with the key's hash, then checks that it is LIVE (so it stays in its generation
+ * while locked) and, reading after the state, that its key is the key. A thread that holds the lock already (update's fn using its own key) re-enters: the
  * inner call neither waits nor releases.
  *
  * State machine of a stripe (LOCK word, guard.ts): FREE -> HELD(owner) -> FREE, or HELD(dead owner)
@@ -1206,14 +1206,14 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
 /**
  * #grab's common case, on x86 only (mem.ts TSO: plain loads stay in order; elsewhere it returns 0):
  * the current key's live entry in the stripe at word `b`, its lock taken by this call (a plain CAS),
- * or 0 in every other case (absent, held, being deleted, a torn read): then #grab. No sequence
- * validation: the probe may read a stale index block or stale entries, but an index block is only
- * ever reused as an index of the same cap (Stripe.IFREE), so every entry word it reads is EMPTY,
- * DELETED, an entry block (Stripe.EFREE: a lock word is never anything else) or, beyond this
- * thread's view of the buffer, undefined. The entry's state is read before its key: an entry is
- * LIVE only after its fields were written and published, and its key changes only in a new
- * generation; the same state read again once the lock is held (which no delete can pass) proves the
- * key was this entry's, and still is.
+ * or 0 in every other case (absent, held, being deleted or filled, a torn read, a hash shared with
+ * another key): then #grab. No sequence validation: the probe may read a stale index block or stale
+ * entries, but an index block is only ever reused as an index of the same cap (Stripe.IFREE), so
+ * every entry word it reads is EMPTY, DELETED, an entry block (Stripe.EFREE: its lock word is never
+ * anything else) or, beyond this thread's view of the buffer, undefined. So the first entry with the
+ * key's hash is locked, then checked: LIVE, it stays in its generation while the lock is held (only
+ * the lock's holder makes it DEAD, and only a DEAD entry is reused), and its key, written before it
+ * became LIVE, is read after its state: if it is the key, the entry is the key's.
  */
 function grabFast(h: Heap, b: number): number {
   if (!TSO) return 0;
@@ -1229,18 +1229,16 @@ function grabFast(h: Heap, b: number): number {
     if (e === Slot.EMPTY) return 0;
     if (e === Slot.DELETED || i32[slot] !== hash) continue;
     if (!(e > 0 && e + 64 <= h.cap)) return 0;
-    const p = (e + 8) >> 2;
-    const g = i32[p + Entry.E_STATE] as number;
-    if (i32[p + Entry.E_TL] !== tl) continue;
-    const words = key.words;
-    const nw = key.nwords;
-    let j = 0;
-    while (j < nw && i32[p + Entry.E_KEY + j] === words[j]) j++;
-    if (j !== nw) continue;
-    if ((g & 3) !== Phase.LIVE) return 0; // (being filled or deleted: #grab)
     const at = lockOf(e);
     if (Atomics.compareExchange(i32, at, 0, myLockValue()) !== 0) return 0;
-    if (i32[p + Entry.E_STATE] === g) return e;
+    const p = (e + 8) >> 2;
+    if ((((i32[p + Entry.E_STATE] as number) & 3) as Phase) === Phase.LIVE && i32[p + Entry.E_TL] === tl) {
+      const words = key.words;
+      const nw = key.nwords;
+      let j = 0;
+      while (j < nw && i32[p + Entry.E_KEY + j] === words[j]) j++;
+      if (j === nw) return e;
+    }
     release(i32, at);
     return 0;
   }
