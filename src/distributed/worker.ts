@@ -15,7 +15,8 @@
  * are tiny there (so a task whose time depends on its arguments blocks this thread at most once per
  * doubling); one that returns a promise or runs NEVER_MS or more, for the worker's life (logged
  * either way). map() chunks and function targets always run on the pool. Per target, its state
- * (Inline) is the count of tiny calls in a row on the pool and the count it needs. A process.exit()
+ * (Inline) is the count of tiny calls in a row on the pool, the count it needs, and its function
+ * once imported here (the module is read for a guard and imported once, not per call). A process.exit()
  * in a call here fails that task (SystemExit, as on a pool thread) and sends its target to the pool
  * for good; the worker goes on. A target whose module names mainThread (a main-program guard, which
  * is true on this thread) is never run here: its module is not imported on this thread (mainGuarded).
@@ -68,6 +69,8 @@ const NEVER_MS = 1000;
 interface Inline {
   tiny: number;
   need: number;
+  /** The target's function, imported on this thread the first time it runs here. */
+  fn?: (...args: unknown[]) => unknown;
 }
 
 const runner = { module: libraryFile("distributed/run-task.js"), export: "runTask" };
@@ -124,12 +127,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         state = inlines.get(key);
         if (state === undefined) inlines.set(key, (state = { tiny: 0, need: INLINE_AFTER }));
         if (state.tiny >= state.need) {
-          const guarded = mainGuarded(t.url);
-          if (guarded) log.info("task %s stays on the pool threads: its module mentions mainThread", job.name);
-          const fn = guarded ? undefined : await targetFunction("module", t.url, t.export).catch(() => undefined);
-          if (fn === undefined)
-            state.need = Number.POSITIVE_INFINITY; // it cannot be imported here: the pool
-          else {
+          let fn = state.fn;
+          if (fn === undefined) {
+            // Once per target: its module read for a main-program guard, then imported here.
+            const guarded = mainGuarded(t.url);
+            if (guarded) log.info("task %s stays on the pool threads: its module mentions mainThread", job.name);
+            fn = guarded ? undefined : await targetFunction("module", t.url, t.export).catch(() => undefined);
+            if (fn === undefined)
+              state.need = Number.POSITIVE_INFINITY; // it cannot be imported here: the pool
+            else state.fn = fn;
+          }
+          if (fn !== undefined) {
             const run = await runInline(fn, data.a);
             if (run.async || run.exited || run.ms >= INLINE_MAX_MS) {
               state.tiny = 0;
