@@ -39,6 +39,12 @@ export class BrokenExecutor extends Error {
     this.prototype.name = "BrokenExecutor";
   }
 }
+/** Python's `concurrent.futures.InvalidStateError`: setting the outcome of a future twice. */
+export class InvalidStateError extends Error {
+  static {
+    this.prototype.name = "InvalidStateError";
+  }
+}
 /** `get(false)` / `getNowait()` on an empty queue, or `get(true, timeout)` that timed out. */
 export class Empty extends Error {
   static {
@@ -93,6 +99,7 @@ export const crossingErrorClasses: Record<string, new (message?: string) => Erro
   TimeoutError,
   CancelledError,
   BrokenExecutor,
+  InvalidStateError,
   Empty,
   Full,
   ShutDown,

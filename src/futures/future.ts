@@ -15,7 +15,7 @@
  * The same port has an (unref'd while idle) listener, so promises and done callbacks settle from
  * the event loop as well.
  */
-import { CancelledError, RuntimeError, TimeoutError } from "../errors.js";
+import { CancelledError, InvalidStateError, RuntimeError, TimeoutError } from "../errors.js";
 import { afterMs, deadlineOf, remaining, type Timeout, timeoutMs, timeoutOf, waitBlocking } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { CANCELLED, cancel, FINISHED, PENDING, RUNNING, stateAt } from "./slots.js";
@@ -424,12 +424,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 }
 
-/** Python's `concurrent.futures.InvalidStateError`: setting the outcome of a future twice. */
-export class InvalidStateError extends Error {
-  static {
-    this.prototype.name = "InvalidStateError";
-  }
-}
+// Python's `concurrent.futures.InvalidStateError` lives in errors.ts, so that it crosses threads keeping its class.
+export { InvalidStateError };
 
 /**
  * Blocks the calling thread until `done()` is true or the deadline passes (false then). Polls the

@@ -641,3 +641,27 @@ test("map() of an async-only iterable is a TypeError pointing to mapAsync() (it 
     (e: unknown) => e instanceof TypeError && /use mapAsync\(\)/.test((e as Error).message),
   );
 });
+
+test(
+  "every error class threading exports crosses from a pool task keeping its class, name and message",
+  T,
+  async () => {
+    const lib = (await import("threading")) as unknown as Record<string, unknown>;
+    const names = Object.keys(lib).filter(
+      (k) => typeof lib[k] === "function" && (lib[k] as { prototype: unknown }).prototype instanceof Error,
+    );
+    assert.ok(names.includes("InvalidStateError") && names.includes("SystemExit") && names.length >= 11, names.join());
+    using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    for (const name of names) {
+      // threading's exports are in scope in a task's function
+      const e = ex
+        .submit(new Function("name", `throw new ${name}("from a task");`) as (n: string) => never, name)
+        .exception(30);
+      assert.ok(e instanceof (lib[name] as new () => Error), `${name} arrived as ${(e as Error)?.constructor?.name}`);
+      assert.equal((e as Error).name, name);
+      // SystemExit(code) says where the exit happened: process.exit(code) in a thread
+      const message = name === "SystemExit" ? "process.exit(from a task) in a thread" : "from a task";
+      assert.equal((e as Error).message, message);
+    }
+  },
+);
