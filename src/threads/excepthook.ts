@@ -108,21 +108,41 @@ export function setExcepthook(fn: ((args: ExceptHookArgs) => void) | null): void
   Atomics.store(G, HOOK_OWNER, boot.ident);
 }
 
+/** Posts `error` of thread `ident` (in `slot`) to the hook's owner thread (see deliver()). */
+function post(error: unknown, excType: string, slot: number, ident: number): void {
+  let excValue: Encoded;
+  try {
+    excValue = encode(error, "exception");
+  } catch {
+    excValue = encode(String(error), "exception");
+  }
+  const out = new BroadcastChannel(CHANNEL);
+  out.postMessage({ excType, excValue, ident, slot });
+  out.close();
+}
+
+/**
+ * Reports for thread `ident` (in `slot`), whose worker died under it (out of memory: the thread
+ * could not report it itself), the error its worker died of; called by the hub before it marks
+ * the thread ended. The hook set by a live thread other than the dead one gets it, else the default.
+ */
+export function reportDeath(slot: number, ident: number, error: unknown): void {
+  const owner = Atomics.load(G, HOOK_OWNER);
+  const excType = typeName(error);
+  if (owner !== 0 && owner !== ident && isIdentAlive(Atomics.load(G, HOOK_OWNER_SLOT), owner)) {
+    post(error, excType, slot, ident);
+    return;
+  }
+  excepthook({ excType, excValue: error, thread: threadFor(slot, ident) });
+}
+
 /** Reports an exception that ends the calling thread to the hook in force. */
 export function reportException(error: unknown): void {
   const owner = Atomics.load(G, HOOK_OWNER);
   const thread = currentThread();
   const excType = typeName(error);
   if (owner !== 0 && owner !== boot.ident && isIdentAlive(Atomics.load(G, HOOK_OWNER_SLOT), owner)) {
-    let excValue: Encoded;
-    try {
-      excValue = encode(error, "exception");
-    } catch {
-      excValue = encode(String(error), "exception");
-    }
-    const out = new BroadcastChannel(CHANNEL);
-    out.postMessage({ excType, excValue, ident: boot.ident, slot: boot.slot });
-    out.close();
+    post(error, excType, boot.slot, boot.ident);
     return;
   }
   try {

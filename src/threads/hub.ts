@@ -55,6 +55,7 @@ import {
 } from "../shared/runtime.js";
 import { type DirectoryMessage, releaseKib } from "../transport/directory.js";
 import { writeAll } from "./output.js";
+import { reportDeath } from "./excepthook.js";
 import { markEnded, markFailed, markHubDead, START_LOST } from "./table.js";
 import { clear, dockLast, dockState, docksWork, dockWord, IDLE, parkIn, stampOf, take } from "./dock.js";
 import { type RunRequest, transferListOf } from "./thread.js";
@@ -232,11 +233,15 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
     }
     dispatch();
   });
+  let death: unknown;
   worker.on("error", (e) => {
-    // A thread reports its own errors; an error here means the worker died, and "exit" follows.
+    // A thread reports its own errors; an error here means the worker died (out of memory), and
+    // "exit" follows: the thread running then is reported dead of it (endDead()).
     if (!booted) lastBootError = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    death = e;
   });
   worker.on("exit", () => {
+    const end = (slot: number, ident: number) => endDead(slot, ident, death);
     ports.delete(worker);
     // What the thread posted last (a directory registration, a start request) may still be queued
     // on its port when the hub's loop gets here: it was posted before the worker exited, so it is
@@ -247,9 +252,9 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
     served.delete(port1);
     const h = held.indexOf(port1);
     if (h >= 0) held.splice(h, 1);
-    if (dockOf.has(worker)) dockExited(worker, dockOf.get(worker) as number);
+    if (dockOf.has(worker)) dockExited(worker, dockOf.get(worker) as number, end);
     const last = lastRun.get(worker);
-    if (last) markEnded(last.slot, last.ident);
+    if (last) end(last.slot, last.ident);
     const job = running.get(worker);
     running.delete(worker);
     if (job) {
@@ -259,7 +264,7 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
         // the thread): nothing of the thread is lost, another worker runs it.
         if (job.origin) origins.set(request.ident, job.origin);
         waiting.unshift(request);
-      } else markEnded(request.slot, request.ident);
+      } else end(request.slot, request.ident);
       dispatch();
       return;
     }
@@ -343,13 +348,30 @@ function undock(worker: Worker, last: [number, number] | null): void {
  * that has not run is failed as START_LOST (its start() starts it again through the hub), one that
  * runs is ended; the thread it took last is ended by the exit handler (lastRun).
  */
-function dockExited(worker: Worker, d: number): void {
+function dockExited(worker: Worker, d: number, end: (slot: number, ident: number) => void): void {
   const { claim, last } = clear(d);
   undock(worker, last);
   if (claim === null) return;
   const [slot, ident] = claim;
   if (neverRan({ slot, ident })) markFailed(slot, ident, START_LOST);
-  else markEnded(slot, ident);
+  else end(slot, ident);
+}
+
+/**
+ * Ends thread `ident` in `slot`, whose worker has exited. If it was running and its worker died of
+ * an error (`death`: out of memory, which the thread cannot report itself), that error goes to the
+ * excepthook first, as an uncaught exception of the thread would (before ENDED, so that join() in
+ * the hook's thread returns after the hook ran).
+ */
+function endDead(slot: number, ident: number, death: unknown): void {
+  if (death !== undefined && isIdentAlive(slot, ident) && !neverRan({ slot, ident })) {
+    try {
+      reportDeath(slot, ident, death);
+    } catch (e) {
+      writeAll(2, `threading: reporting the death of thread ${ident} failed: ${String(e)}\n`);
+    }
+  }
+  markEnded(slot, ident);
 }
 
 /** Parked workers that are idle now (not claimed). */

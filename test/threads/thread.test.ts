@@ -567,6 +567,32 @@ test("a thread over its resourceLimits dies alone; joiners wake and it is not al
   after.join();
 });
 
+test("a thread whose worker runs out of memory is reported to the excepthook, before join() returns", T, () => {
+  const got: [string, string, string | undefined, string | undefined][] = [];
+  setExcepthook((a) =>
+    got.push([a.excType, (a.excValue as Error).message, (a.excValue as { code?: string }).code, a.thread?.name]),
+  );
+  try {
+    const t = new Thread({
+      name: "hog",
+      resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 },
+      target: () => {
+        const hog: number[][] = [];
+        for (;;) hog.push(new Array(100_000).fill(1));
+      },
+    });
+    t.start();
+    t.join(30);
+    assert.equal(t.isAlive(), false);
+    assert.equal(got.length, 1, JSON.stringify(got));
+    const [type, message, code, name] = got[0] as (typeof got)[number];
+    assert.deepEqual([type, code, name], ["Error", "ERR_WORKER_OUT_OF_MEMORY", "hog"]);
+    assert.match(message, /memory/);
+  } finally {
+    setExcepthook(null);
+  }
+});
+
 test("a hook owner blocked in a long wait still runs the hook for a dying thread", T, () => {
   const got: string[] = [];
   setExcepthook((a) => got.push((a.excValue as Error).message));
