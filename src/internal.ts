@@ -22,7 +22,19 @@ export {
 } from "./shared/wait.js";
 export { decode } from "./transport/decode.js";
 export { encode } from "./transport/encode.js";
-export { decodeTaken, readRecord, Staged, stage, T_PLAIN, T_V8, Taken, writeRecord } from "./queue/codec.js";
+export {
+  decodeTaken,
+  readRecord,
+  recordSize,
+  Staged,
+  stage,
+  stageItem,
+  T_PLAIN,
+  T_SSTR,
+  T_V8,
+  Taken,
+  writeRecord,
+} from "./queue/codec.js";
 export { Data } from "./queue/storage.js";
 export { Heap } from "./state/heap.js";
 export { startWorker, threadFlags, withoutRejected } from "./shared/exec-argv.js";

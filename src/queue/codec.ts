@@ -17,6 +17,8 @@
  *   PLAIN    plain data in the compact word stream of plain.ts at +8 (word 1: its bytes, a
  *            multiple of 8): objects, arrays, bigints, short strings
  *   SKIP     (ring only) word 1 = bytes to skip to the ring's end
+ *   SSTR     (queues only: stageItem) a string of 1..8 units, each below 256: word 1 = units, the
+ *            units four to a word at +8 and +12, zero-padded (16 bytes, as a number)
  *
  * Fast paths: numbers, constants and strings up to LARGE_BYTES/2 units skip v8.serialize
  * altogether; so does plain data (plain.ts: objects and arrays of numbers, strings, booleans,
@@ -43,6 +45,10 @@ export const T_V8 = 4;
 export const T_LARGE = 5;
 export const T_SKIP = 6;
 export const T_PLAIN = 7;
+export const T_SSTR = 8;
+
+/** One-byte strings of 1..SSTR_MAX units are a T_SSTR record in a queue (stageItem). */
+const SSTR_MAX = 8;
 
 /** Strings up to this many units go through the plain codec (plain.ts encodeShortString). */
 const PLAIN_STR = 32;
@@ -72,6 +78,9 @@ export class Staged {
   size = 0;
   /** PriorityQueue only: the encoded sort key (compare.ts). */
   key: Uint8Array | null = null;
+  /** SSTR: units 0-3 and 4-7, one byte each. */
+  a = 0;
+  b = 0;
 
   reset(): void {
     this.str = "";
@@ -151,6 +160,42 @@ export function stage(value: unknown, st: Staged, keep = false): void {
   st.len = bytes;
   st.size = 8 + bytes;
   st.words = keep ? writtenWords().slice(0, bytes >> 2) : writtenWords();
+}
+
+/**
+ * stage() for a queue item: a one-byte string of 1..8 units (the commonest string item: a word,
+ * an id, a short message) becomes an SSTR record packed here, with no staging words to copy and,
+ * on the way out, no plain decoder (SharedDict's records keep the formats of stage()).
+ */
+export function stageItem(value: unknown, st: Staged, keep = false): void {
+  if (typeof value === "string") {
+    const n = value.length;
+    if (n > 0 && n <= SSTR_MAX) {
+      let a = 0;
+      let b = 0;
+      let wide = 0;
+      for (let i = 0; i < n && i < 4; i++) {
+        const c = value.charCodeAt(i);
+        wide |= c;
+        a |= c << (i << 3);
+      }
+      for (let i = 4; i < n; i++) {
+        const c = value.charCodeAt(i);
+        wide |= c;
+        b |= c << ((i - 4) << 3);
+      }
+      if (wide < 256) {
+        st.reset();
+        st.tag = T_SSTR;
+        st.len = n;
+        st.a = a;
+        st.b = b;
+        st.size = 16;
+        return;
+      }
+    }
+  }
+  stage(value, st, keep);
 }
 
 function stageGeneral(value: unknown, st: Staged): void {
@@ -237,6 +282,10 @@ export function writeRecord(v: Views, at: number, st: Staged): void {
       return;
     case T_CONST:
       return;
+    case T_SSTR:
+      i32[w + 2] = st.a;
+      i32[w + 3] = st.b;
+      return;
     case T_STR:
       if (st.len > 0) v.u8.write(st.str, at + 8, "utf16le");
       return;
@@ -272,6 +321,7 @@ export function recordSize(v: Views, at: number): number {
   const len = v.i32[(at >> 2) + 1] as number;
   switch (w0 & 255) {
     case T_NUM:
+    case T_SSTR:
       return 16;
     case T_CONST:
       return 8;
@@ -305,6 +355,9 @@ export class Taken {
   marked = false;
   nrefs = 0;
   refs = new Float64Array(16);
+  /** SSTR: the packed units. */
+  a = 0;
+  b = 0;
   bytes: Buffer = Buffer.allocUnsafeSlow(LARGE_BYTES + 64);
   // Views for the plain decoder (plain.ts), over the same memory as `bytes`.
   u8: Buffer = this.bytes;
@@ -324,6 +377,10 @@ export function readRecord(v: Views, at: number, out: Taken): number {
   switch (tag) {
     case T_NUM:
       out.num = v.f64[(at + 8) >> 3] as number;
+      return 16;
+    case T_SSTR:
+      out.a = v.i32[w + 2] as number;
+      out.b = v.i32[w + 3] as number;
       return 16;
     case T_CONST:
       return 8;
@@ -350,6 +407,8 @@ export function decodeTaken(t: Taken): unknown {
   switch (t.tag) {
     case T_NUM:
       return t.num;
+    case T_SSTR:
+      return packedString(t.len, t.a, t.b);
     case T_CONST:
       return CONSTANTS[t.len];
     case T_STR:
@@ -376,4 +435,48 @@ export function decodeTaken(t: Taken): unknown {
       return sab;
     },
   });
+}
+
+const fromCharCode = String.fromCharCode;
+
+/**
+ * The string of `n` (1..8) one-byte units packed four to a word in `a` and `b`: String.fromCharCode
+ * with a fixed number of arguments makes a short flat string without a native call (plain.ts chars).
+ */
+function packedString(n: number, a: number, b: number): string {
+  switch (n) {
+    case 1:
+      return fromCharCode(a & 255);
+    case 2:
+      return fromCharCode(a & 255, (a >>> 8) & 255);
+    case 3:
+      return fromCharCode(a & 255, (a >>> 8) & 255, (a >>> 16) & 255);
+    case 4:
+      return fromCharCode(a & 255, (a >>> 8) & 255, (a >>> 16) & 255, a >>> 24);
+    case 5:
+      return fromCharCode(a & 255, (a >>> 8) & 255, (a >>> 16) & 255, a >>> 24, b & 255);
+    case 6:
+      return fromCharCode(a & 255, (a >>> 8) & 255, (a >>> 16) & 255, a >>> 24, b & 255, (b >>> 8) & 255);
+    case 7:
+      return fromCharCode(
+        a & 255,
+        (a >>> 8) & 255,
+        (a >>> 16) & 255,
+        a >>> 24,
+        b & 255,
+        (b >>> 8) & 255,
+        (b >>> 16) & 255,
+      );
+    default:
+      return fromCharCode(
+        a & 255,
+        (a >>> 8) & 255,
+        (a >>> 16) & 255,
+        a >>> 24,
+        b & 255,
+        (b >>> 8) & 255,
+        (b >>> 16) & 255,
+        b >>> 24,
+      );
+  }
 }

@@ -19,7 +19,7 @@
  * arrays < other) instead of failing, so a get never loses an item (Python would raise there).
  */
 import { registerKind, revive } from "../transport/shareable.js";
-import { align8, readRecord, recordRefs, type Staged, stage, type Taken, writeRecord } from "./codec.js";
+import { align8, readRecord, recordRefs, type Staged, stageItem, type Taken, writeRecord } from "./codec.js";
 import {
   encodeKey,
   incomparable,
@@ -210,7 +210,7 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
 
   /** @internal Stages the item and its sort key. */
   protected override _stage(item: unknown, st: Staged, keep = false): void {
-    stage(item, st, keep);
+    stageItem(item, st, keep);
     st.key = encodeKey(item);
   }
 

@@ -23,7 +23,7 @@ import { type BlockOptions, blockArgs, type Timeout, timeoutMs } from "../shared
 import { describe, type WaitKind } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { ShutDown } from "../errors.js";
-import { reclaim, Staged, stage } from "./codec.js";
+import { reclaim, Staged, stageItem } from "./codec.js";
 import type { Engine } from "./engine.js";
 import { RingEngine } from "./fifo.js";
 import { HEADER_WORDS, MAXSIZE, SHUTDOWN } from "./layout.js";
@@ -83,7 +83,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
 
   /** @internal Encodes an item before the lock is taken (PriorityQueue adds its sort key). */
   protected _stage(item: unknown, st: Staged, keep = false): void {
-    stage(item, st, keep);
+    stageItem(item, st, keep);
   }
 
   /** @internal The kind name the transport revives this queue as. */

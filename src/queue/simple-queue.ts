@@ -6,7 +6,7 @@
 import { type BlockOptions, blockArgs, type Timeout, timeoutMs } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
-import { reclaim, Staged, stage } from "./codec.js";
+import { reclaim, Staged, stageItem } from "./codec.js";
 import type { Engine } from "./engine.js";
 import { RingEngine } from "./fifo.js";
 import { HEADER_WORDS } from "./layout.js";
@@ -36,7 +36,7 @@ export class SimpleQueue<T = unknown> {
   put(item: T, options: BlockOptions): void;
   put(item: T, block: boolean | BlockOptions = true, timeout?: number | null): void {
     if (block !== true) blockArgs("SimpleQueue.put()", "block", block, timeout);
-    stage(item, staged);
+    stageItem(item, staged);
     try {
       this.#eng.put(staged, false, 0, "SimpleQueue.put()");
     } catch (e) {

@@ -7,7 +7,19 @@ import { test } from "node:test";
 import v8 from "node:v8";
 import fc from "fast-check";
 import { Lock, Queue, Thread } from "threading";
-import { decodeTaken, readRecord, Staged, stage, T_PLAIN, T_V8, Taken, writeRecord } from "../../dist/internal.js";
+import {
+  decodeTaken,
+  readRecord,
+  recordSize,
+  Staged,
+  stage,
+  stageItem,
+  T_PLAIN,
+  T_SSTR,
+  T_V8,
+  Taken,
+  writeRecord,
+} from "../../dist/internal.js";
 import { Data } from "../../dist/internal.js";
 
 const data = new Data();
@@ -93,6 +105,48 @@ test("short strings, alone and as keys and values: every length 0..40, one-byte 
   }
   // the same strings again: decoded from the caches of shapes seen before
   for (const s of strings) assert.deepStrictEqual(roundTrip({ [s]: s }).value, { [s]: s });
+});
+
+test("a queue's short one-byte strings (1..8 units) are SSTR records; every other string keeps its format", () => {
+  const codes = [0, 1, 32, 65, 127, 128, 200, 255];
+  for (let n = 0; n <= 10; n++) {
+    for (const c of codes) {
+      for (let at = 0; at < Math.max(n, 1); at++) {
+        // n units of 'a'..., one of them replaced by c; and the same with a unit >= 256 there
+        const base = "abcdefghij".slice(0, n);
+        for (const unit of [c, 256, 0x3b1, 0xd800]) {
+          const s = n === 0 ? "" : base.slice(0, at) + String.fromCharCode(unit) + base.slice(at + 1);
+          const st = new Staged();
+          stageItem(s, st);
+          const sstr = s.length >= 1 && s.length <= 8 && unit < 256;
+          assert.equal(st.tag === T_SSTR, sstr, JSON.stringify(s));
+          writeRecord(data, 0, st);
+          if (sstr) assert.equal(recordSize(data, 0), 16);
+          readRecord(data, 0, taken);
+          assert.equal(decodeTaken(taken), s);
+          // stage() (SharedDict's records) never makes one
+          const plain = new Staged();
+          stage(s, plain);
+          assert.notEqual(plain.tag, T_SSTR);
+        }
+      }
+    }
+  }
+  // non-strings go through stage() unchanged
+  for (const v of [1.5, 7, null, undefined, true, { a: "x" }, ["ab"], 10n]) {
+    const st = new Staged();
+    stageItem(v, st);
+    writeRecord(data, 0, st);
+    readRecord(data, 0, taken);
+    assert.deepStrictEqual(decodeTaken(taken), v);
+  }
+  // through queues of every kind, mixed with other items (the ring's SKIP and growth included)
+  const q = new Queue<unknown>();
+  const items: unknown[] = [];
+  for (let i = 0; i < 20_000; i++)
+    items.push(i % 3 === 0 ? `k${i % 1000}` : i % 3 === 1 ? String.fromCharCode(i % 256) : i);
+  for (const x of items) q.put(x);
+  for (const x of items) assert.equal(q.get(), x);
 });
 
 test("plain values also round-trip when kept across an await (putAsync) and through a real queue", async () => {
