@@ -322,6 +322,11 @@ test("SharedDict: 2-4 threads mixing update/set/delete/insert on disjoint and sh
               d.update(`s${s}`, (v) => (v ?? 0) + 1);
               if (i % 7 === k) popped[(i * 3) % shared] += d.pop(`s${(i * 3) % shared}`, 0);
               if (i % 11 === 0) d.setdefault(`s${(i * 5) % shared}`, 0);
+              if (i % 10 === 0) {
+                // values in blocks (entry lock and stripe lock): a string grown by one letter a time
+                (d as unknown as SharedDict<string, string>).update("letters", (v) => `${v ?? ""}${"abcd"[k]}`);
+                (d as unknown as SharedDict<string, string>).set("last", `${k}:${i}`);
+              }
               const own = `own${k}-${i % 37}`;
               switch (i % 4) {
                 case 0:
@@ -349,6 +354,10 @@ test("SharedDict: 2-4 threads mixing update/set/delete/insert on disjoint and sh
       for (let k = 0; k < n; k++) total += d.get(`popped${k}-${s}`) as number;
       assert.equal(total, (n * M) / SHARED, `shared key s${s} with ${n} threads`);
     }
+    const letters = (d as unknown as SharedDict<string, string>).get("letters") as string;
+    assert.equal(letters.length, (n * M) / 10, "no lost update of a value in a block");
+    for (let k = 0; k < n; k++) assert.equal(letters.split("abcd"[k] as string).length - 1, M / 10);
+    assert.match((d as unknown as SharedDict<string, string>).get("last") as string, /^\d:\d+0$/);
     // own keys: the same sequence on a JS Map (one thread's keys, so the order of its ops is known)
     const model = new Map<string, number>();
     for (let i = 0; i < M; i++) {
