@@ -123,6 +123,19 @@ export interface RunRequest {
   testFailAtRun?: boolean;
 }
 
+/**
+ * The name a function target gives its thread ("Thread-N (name)"). An anonymous function written
+ * as `{ target: () => ... }` (or held in a variable `target`) is named "target" by JavaScript
+ * itself, after the property: it stays unnamed here, as the user gave it no name (CPython's lambda
+ * is not named after the keyword either). A function declared as `target` keeps its name.
+ */
+function targetName(fn: Function): string {
+  const name = fn.name;
+  if (name !== "target") return name;
+  const source = Function.prototype.toString.call(fn);
+  return /^(?:async\s+)?(?:function\b\s*\*?\s*target\b|\*?\s*target\s*\()/.test(source) ? name : "";
+}
+
 const kAdopt = Symbol("threading.adopt");
 /** Sets a Thread's target and arguments (from the class's static block: it reaches the private fields). */
 let setRunOf: (t: Thread, target: unknown, args: unknown[]) => void;
@@ -219,7 +232,8 @@ export class Thread<A extends unknown[] = any[]> {
     if (name === undefined || name === "") {
       const n = Atomics.add(G, NEXT_THREAD_NUMBER, 1);
       let suffix = "";
-      if (typeof target === "function" && target.name) suffix = ` (${target.name})`;
+      const fnName = typeof target === "function" ? targetName(target) : "";
+      if (fnName) suffix = ` (${fnName})`;
       else if (target && typeof target === "object" && target.export && target.export !== "default")
         suffix = ` (${target.export})`;
       this.#name = `Thread-${n}${suffix}`;

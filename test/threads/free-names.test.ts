@@ -63,7 +63,7 @@ test("start() refuses a target that reads a variable of the enclosing scope, nam
     () => t.start(),
     (e: Error) =>
       e instanceof TypeError &&
-      /Thread Thread-\d+ \(target\): target uses greeting and count from outside the function/.test(e.message) &&
+      /Thread Thread-\d+: target uses greeting and count from outside the function/.test(e.message) &&
       /pass them in args, or use a \{ module, export \} target/.test(e.message),
   );
   assert.equal(t.ident, null, "nothing started");

@@ -39,6 +39,24 @@ test("a thread runs its target with args, on another thread", T, () => {
   assert.equal(cell[1], t.ident);
 });
 
+test(
+  "names: an anonymous target written as { target: () => ... } adds no suffix; a function named target does",
+  T,
+  () => {
+    // JavaScript names such an arrow "target" after the property; the user gave it no name.
+    const plain = [
+      new Thread({ target: () => {} }),
+      new Thread({ target: async (x: number) => x }),
+      // biome-ignore lint/complexity/useArrowFunction: an anonymous function expression, as written by users
+      new Thread({ target: function () {} }),
+    ];
+    for (const t of plain) assert.match(t.name, /^Thread-\d+$/);
+    function target(): void {}
+    assert.match(new Thread({ target }).name, /^Thread-\d+ \(target\)$/);
+    assert.match(new Thread({ target: { target() {} }.target }).name, /^Thread-\d+ \(target\)$/);
+  },
+);
+
 test("names: Thread-N counts process-wide, (fn) suffix for named targets, explicit names kept", T, () => {
   function work(): void {}
   const a = new Thread({ target: work });
