@@ -32,4 +32,7 @@ await build({
   sourcemap: true,
   chunkNames: "chunks/[name]-[hash]",
   logLevel: "warning",
+  // Class and function names as written (`Lock.name === "Lock"`, `<Thread(...)>`): bundling renames a class
+  // that refers to itself (`var Lock = class _Lock`).
+  keepNames: true,
 });

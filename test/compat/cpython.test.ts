@@ -172,3 +172,18 @@ test("Future: setResult or setException on a done future is InvalidStateError (P
   g.cancel();
   assert.throws(() => g.setResult(2), InvalidStateError);
 });
+
+test(
+  "every exported class keeps its name (Lock.name is 'Lock', not the bundle's _Lock); repr of a Thread",
+  T,
+  async () => {
+    const lib = (await import("threading")) as unknown as Record<string, unknown>;
+    const queue = (await import("threading/queue")) as unknown as Record<string, unknown>;
+    for (const [name, value] of [...Object.entries(lib), ...Object.entries(queue)]) {
+      if (typeof value === "function" && /^[A-Z]/.test(name)) assert.equal(value.name, name);
+    }
+    assert.match(String(new Thread({ name: "w" })), /^<Thread\(w, initial\)>$/);
+    class Worker extends Thread {}
+    assert.match(String(new Worker({ name: "v" })), /^<Worker\(v, initial\)>$/);
+  },
+);
