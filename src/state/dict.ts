@@ -270,6 +270,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   // ---- stripe locks ---------------------------------------------------------------------------
 
   #lock(s: number): void {
+    if (this.#hook !== undefined) this.#runHook("stripe");
     const d = this.#depth;
     if ((d[s] as number) > 0) {
       d[s] = (d[s] as number) + 1;
@@ -1181,7 +1182,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
    * of this dict: "value" (a reader read the entry's value word, not yet its value), "half"
    * (elsewhere than x86, between the two words of a number), "grab" (in #grab, the path of every writer
    * of an existing key but a set() that grabFast serves: it found its key's entry
-   * and is about to take the entry's lock), so that a test can write meanwhile (the key scratch is
+   * and is about to take the entry's lock), "stripe" (a stripe's lock is being taken: a test can
+   * count them), so that a test can write meanwhile (the key scratch is
    * kept for the caller; a write in the hook must not stage a value for a set() that is under way).
    * undefined removes it.
    */
