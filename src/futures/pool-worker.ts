@@ -148,7 +148,11 @@ export class PoolWorker {
 
   /** Target `key` was dropped (targets.ts): a thread that was sent it forgets it with its next batch. */
   forget(key: number): void {
-    if (this.targetsSent.delete(key)) this.#forgotten.push(key);
+    if (!this.targetsSent.delete(key)) return;
+    // Not posted yet (its only task was cancelled before the outbox went): it is not sent at all.
+    const unsent = this.#newTargets.findIndex(([k]) => k === key);
+    if (unsent >= 0) this.#newTargets.splice(unsent, 1);
+    else this.#forgotten.push(key);
   }
 
   /** Tasks given to the thread and not yet run; RETIRED once it retired (idleTimeout). */

@@ -665,3 +665,27 @@ test(
     }
   },
 );
+
+test(
+  "pool targets: 300 sources whose only task is cancelled before its batch is posted are dropped, the pool goes on",
+  T,
+  async () => {
+    const { targetCounts } = (await import(internal)) as {
+      targetCounts(): { sources: number; specs: number; inUse: number };
+    };
+    using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const gate = new Event();
+    const busy = ex.submit((e: Event) => e.wait(30), gate);
+    const made = (i: number) => new Function("x", `return x - ${i};`) as (x: number) => number;
+    // In one turn: each task is queued for the busy thread and cancelled before the outbox is posted.
+    for (let i = 0; i < 300; i++) assert.equal(ex.submit(made(i), 1).cancel(), true);
+    gate.set();
+    assert.equal(busy.result(30), true);
+    assert.deepEqual(
+      [0, 150, 299].map((i) => ex.submit(made(i), 1000).result(30)),
+      [1000, 850, 701],
+    );
+    assert.equal(targetCounts().inUse, 0);
+    assert.ok(targetCounts().specs <= 256 + 8, JSON.stringify(targetCounts()));
+  },
+);
