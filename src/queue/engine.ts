@@ -100,6 +100,12 @@ export interface Side {
   registered?(h: Int32Array): void;
   /** After a woken waiter, back under the lock, unregistered and left `left` registered (fifo.ts). */
   unregistered?(h: Int32Array, left: number): void;
+  /**
+   * The waker that wakes a sleeper also takes it out of `waiters` (wakeOne / wakeAll given the
+   * waiters word): a sleeper answered "ok" was, and does not unregister itself (fifo.ts). Absent:
+   * every waiter unregisters itself once back under the lock.
+   */
+  wakerUnregisters?: boolean;
 }
 
 /**
@@ -144,16 +150,21 @@ export function* waitTurn<T>(
       return then();
     }
     side.unlock(h);
+    let r: unknown;
     try {
       // (a Sleep yielded directly, not through park(): this is the path of every hand-off to a
       // waiter, and one generator per call is measurably cheaper than three)
-      yield new Sleep(h, side.seq, seq, deadline, side.how);
+      r = yield new Sleep(h, side.seq, seq, deadline, side.how);
     } catch (e) {
       Atomics.sub(h, side.waiters, 1);
       throw e;
     }
     side.lock(h);
-    const left = Atomics.sub(h, side.waiters, 1) - 1;
+    // (a sleeper woken by a notify was unregistered by its waker when the side says so)
+    const left =
+      r === "ok" && side.wakerUnregisters === true
+        ? Atomics.load(h, side.waiters)
+        : Atomics.sub(h, side.waiters, 1) - 1;
     side.unregistered?.(h, left);
   }
 }
@@ -163,16 +174,25 @@ export function* waitTurn<T>(
  * all are blocking, all of them while some are async (sleeperHow). The counts are read after the
  * bump and a sleeper counts itself before it compares the word, so one of the two sees the other.
  */
-export function wakeOne(h: Int32Array, seqIndex: number, sleepers: number): void {
+export function wakeOne(h: Int32Array, seqIndex: number, sleepers: number, waiters = -1): void {
   if (Atomics.load(h, sleepers) === 0) return;
   const woken = Atomics.notify(h, seqIndex, Atomics.load(h, sleepers + 1) > 0 ? Number.POSITIVE_INFINITY : 1);
-  if (woken > 0) Atomics.sub(h, sleepers, woken);
+  if (woken > 0) {
+    Atomics.sub(h, sleepers, woken);
+    if (waiters >= 0) Atomics.sub(h, waiters, woken);
+  }
 }
 
-/** Wakes every sleeper on `h[seqIndex]` and uncounts them from `h[sleepers]` (see sleeperHow). */
-export function wakeAll(h: Int32Array, seqIndex: number, sleepers: number): void {
+/**
+ * Wakes every sleeper on `h[seqIndex]` and uncounts them from `h[sleepers]` (see sleeperHow), and
+ * from `h[waiters]` when given (Side.wakerUnregisters).
+ */
+export function wakeAll(h: Int32Array, seqIndex: number, sleepers: number, waiters = -1): void {
   const woken = Atomics.notify(h, seqIndex);
-  if (woken > 0) Atomics.sub(h, sleepers, woken);
+  if (woken > 0) {
+    Atomics.sub(h, sleepers, woken);
+    if (waiters >= 0) Atomics.sub(h, waiters, woken);
+  }
 }
 
 /** Python's task_done(): CAS UNFINISHED -> UNFINISHED-1 (RangeError at 0); at 0 notifies every joiner. */

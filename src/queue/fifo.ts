@@ -40,11 +40,11 @@
  *           buffer, move a wrapped ring's [0, TAIL) to the old end, CAP_P = CAP_C = new size);
  *           copy the record in; TAIL, PUT_BYTES; release P with puts+1 (this
  *           publishes the record); if it had X and GET_WAITERS > 0 { NE_SEQ++; if GET_SLEEPERS > 0
- *           notify(NE_SEQ, 1) }
+ *           { notify(NE_SEQ, 1); GET_SLEEPERS and GET_WAITERS -= the woken } }
  *   get:  lock C; while puts - gets == 0 { SHUTDOWN -> ShutDown; non-blocking / out of time ->
  *           Empty; GET_WAITERS++; seq = NE_SEQ; fetch-or X into P_LOCK; re-read the puts (items
  *           now: GET_WAITERS--, take); release C; spin, then sleep on NE_SEQ while == seq; lock C;
- *           GET_WAITERS--; if it is now 0, clear X in P_LOCK }
+ *           GET_WAITERS-- (unless a notify woke it: see below); if it is now 0, clear X in P_LOCK }
  *         (engine.ts waitTurn: one slow path for both engines, blocking and async)
  *         copy the record at HEAD out (past a SKIP); HEAD, OWN_GET_BYTES [GET_BYTES]; release C
  *         with gets+1; if it had X and PUT_WAITERS > 0 { NF_SEQ++; if PUT_SLEEPERS > 0
@@ -77,6 +77,11 @@
  * only under C_LOCK when GET_WAITERS is 0 (the last registered getter, back under the lock, or a
  * consumer that reloads the puts), and getters register only under C_LOCK, so X is never cleared
  * while a getter that set it is registered; a stale X costs a producer one load of GET_WAITERS.
+ * The waker that wakes a sleeper takes it out of GET_WAITERS as well as GET_SLEEPERS (Atomics.notify
+ * says how many it woke, and only those are answered "ok"; any other sleeper unregisters itself back
+ * under C_LOCK): on a loaded machine a woken getter may not run for milliseconds, and while it
+ * stayed registered every put paid a bump of NE_SEQ and two loads for it. A sleeper is registered
+ * while it sleeps, so the count never drops below the getters that may still need a bump.
  * Shutdown and setMaxsize bump the sequence words while holding the lock under which waiters read
  * them, so a waiter that read the old value wakes. Each put wakes one getter and each get one
  * putter; a woken waiter re-checks under its lock and takes the item even if its time has just run
@@ -92,9 +97,14 @@
  * Per-thread caches (this object): a producer keeps the last gets and GET_BYTES it loaded, a
  * consumer the last puts. A stale value only underestimates the other side's progress (the queue
  * looks fuller to producers, emptier to consumers), so it is reloaded when it would say "full",
- * "no room" or "empty". A cache is trusted only while this thread was the last to move its own
- * side's count (P_LOCK's / C_LOCK's count equal to what it left there); otherwise it is reloaded,
- * so the wrap-around can never make a stale cache look fresh.
+ * "no room" or "empty". Other threads of the same side moving the count do not make a cache wrong,
+ * only staler, so it is kept across them (two producers would otherwise each reload the consumers'
+ * line on nearly every put); it is reloaded once this side has moved 2^20 items (2^29 bytes) past
+ * the point where it was loaded. That bounds the differences: a producer's puts - cached gets is
+ * at most 2^28 (queued then) + 2^20 < 2^29 and its PUT_BYTES - cached GET_BYTES at most the ring
+ * plus a sixteenth (< 2^31 * 17/16) + 2^29 < 2^32, both taken unsigned; a consumer's cached puts -
+ * gets lies in (-2^20, 2^28), taken signed: so the wrap-around never makes a stale cache look
+ * fresh.
  *
  * Death: the locks guard only word updates and one copy of already-encoded bytes (no user code,
  * no waiting, no allocation except a buffer growth). A thread that dies anywhere else changes
@@ -213,6 +223,7 @@ function unlockC(h: Int32Array): void {
 
 /** Putters wait on "not full" (NF_SEQ) under P_LOCK, getters on "not empty" (NE_SEQ) under C_LOCK. */
 const PUTTERS: Side = {
+  wakerUnregisters: true,
   lock: lockP,
   unlock: unlockP,
   seq: FIFO.NF_SEQ,
@@ -229,6 +240,7 @@ const PUTTERS: Side = {
   },
 };
 const GETTERS: Side = {
+  wakerUnregisters: true,
   lock: lockC,
   unlock: unlockC,
   seq: FIFO.NE_SEQ,
@@ -243,6 +255,13 @@ const GETTERS: Side = {
     if (left === 0) Atomics.and(h, FIFO.P_LOCK, ~X);
   },
 };
+
+/**
+ * A cache of the other side's count (bytes) is reloaded once this side has moved STALE_ITEMS items
+ * (STALE_BYTES bytes) past the point where it was loaded: so the differences never wrap (file comment).
+ */
+const STALE_ITEMS = 1 << 20;
+const STALE_BYTES = 1 << 29;
 
 /** GET_BYTES is published when the bytes freed since exceed the ring's size >> PUBLISH_SHIFT. */
 const PUBLISH_SHIFT = 4;
@@ -270,13 +289,18 @@ const taken = new Taken();
 export class RingEngine implements Engine {
   readonly h: Int32Array;
   readonly data: Data;
-  // Producer caches (count bits of C_LOCK, GET_BYTES; valid while P_LOCK's count is lastPuts).
+  // Producer caches (file comment): the count bits of C_LOCK, loaded when P_LOCK's count was gAt;
+  // GET_BYTES, loaded when PUT_BYTES was bAt.
   private cGets = 0;
+  private gAt = 0;
+  private gLoaded = false;
   private cGetBytes = 0;
-  private lastPuts = -1;
-  // Consumer cache (count bits of P_LOCK; valid while C_LOCK's count is lastGets).
+  private bAt = 0;
+  private bLoaded = false;
+  // Consumer cache: the count bits of P_LOCK, loaded when C_LOCK's count was pAt.
   private cPuts = 0;
-  private lastGets = -1;
+  private pAt = 0;
+  private pLoaded = false;
 
   constructor(h: Int32Array, buffers?: SharedArrayBuffer[]) {
     this.h = h;
@@ -298,17 +322,13 @@ export class RingEngine implements Engine {
   /** Under P_LOCK: true when MAXSIZE items are queued (reloads the cached gets before saying so). */
   private isFull(max: number): boolean {
     const puts = heldP & COUNT;
-    if (puts !== this.lastPuts) this.reloadProducer();
-    if (between(puts, this.cGets) < max) return false;
-    this.cGets = Atomics.load(this.h, FIFO.C_LOCK) & COUNT;
-    return between(puts, this.cGets) >= max;
-  }
-
-  private reloadProducer(): void {
-    const h = this.h;
-    this.cGets = Atomics.load(h, FIFO.C_LOCK) & COUNT;
-    this.cGetBytes = Atomics.load(h, FIFO.GET_BYTES);
-    this.lastPuts = heldP & COUNT;
+    if (!this.gLoaded || (puts - this.gAt) >>> 3 >= STALE_ITEMS || (puts - this.cGets) >>> 3 >= max) {
+      this.cGets = Atomics.load(this.h, FIFO.C_LOCK) & COUNT;
+      this.gAt = puts;
+      this.gLoaded = true;
+      return (puts - this.cGets) >>> 3 >= max;
+    }
+    return false;
   }
 
   /** Under P_LOCK: ShutDown, or whether there is room (putters' admit, engine.ts waitTurn). */
@@ -341,9 +361,9 @@ export class RingEngine implements Engine {
       // only decide whether to spin; whether there is room is decided under P_LOCK.
       const max = h[FIFO.MAXSIZE] as number;
       const puts = (h[FIFO.P_LOCK] as number) & COUNT;
-      if (max > 0 && between(puts, this.cGets) >= max) {
+      if (max > 0 && (puts - this.cGets) >>> 3 >= max) {
         // (one look a turn, at the consumers' word: P_LOCK is this side's)
-        for (let i = 0; i < SPIN && between(puts, Atomics.load(h, FIFO.C_LOCK) & COUNT) >= max; i++) relax();
+        for (let i = 0; i < SPIN && (puts - (Atomics.load(h, FIFO.C_LOCK) & COUNT)) >>> 3 >= max; i++) relax();
       }
     }
     lockP(h);
@@ -372,16 +392,20 @@ export class RingEngine implements Engine {
     const d = this.data;
     try {
       if ((h[FIFO.CAP_P] as number) !== d.cap) d.sync();
-      const puts = heldP & COUNT;
-      if (puts !== this.lastPuts) this.reloadProducer();
       const s = st.size;
       const cap = d.cap;
       let tail = h[FIFO.TAIL] as number;
       const putBytes = h[FIFO.PUT_BYTES] as number;
       let need = cap - tail >= s ? s : cap - tail + s;
-      if (cap - ((putBytes - this.cGetBytes) | 0) < need) {
+      if (
+        !this.bLoaded ||
+        (putBytes - this.bAt) >>> 0 >= STALE_BYTES ||
+        cap - ((putBytes - this.cGetBytes) >>> 0) < need
+      ) {
         this.cGetBytes = Atomics.load(h, FIFO.GET_BYTES);
-        if (cap - ((putBytes - this.cGetBytes) | 0) < need) {
+        this.bAt = putBytes;
+        this.bLoaded = true;
+        if (cap - ((putBytes - this.cGetBytes) >>> 0) < need) {
           // Consumers publish GET_BYTES only now and then: the exact count is under C_LOCK.
           const grown = this.roomOrGrow(s, need);
           if (grown >= 0) {
@@ -402,7 +426,6 @@ export class RingEngine implements Engine {
       if (tail === d.cap) tail = 0;
       h[FIFO.TAIL] = tail;
       h[FIFO.PUT_BYTES] = (putBytes + need) | 0;
-      this.lastPuts = (puts + ONE) | 0;
     } catch (e) {
       unlockP(h);
       throw e;
@@ -411,7 +434,7 @@ export class RingEngine implements Engine {
     // One compare-exchange publishes the record (the count) and frees P_LOCK.
     if ((release(h, FIFO.P_LOCK, heldP, ONE) & X) !== 0 && Atomics.load(h, FIFO.GET_WAITERS) > 0) {
       Atomics.add(h, FIFO.NE_SEQ, 1);
-      wakeOne(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS);
+      wakeOne(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, FIFO.GET_WAITERS);
     }
   }
 
@@ -429,8 +452,9 @@ export class RingEngine implements Engine {
     try {
       const own = h[FIFO.OWN_GET_BYTES] as number;
       Atomics.store(h, FIFO.GET_BYTES, own);
-      this.cGetBytes = own;
       const putBytes = h[FIFO.PUT_BYTES] as number;
+      this.cGetBytes = own;
+      this.bAt = putBytes;
       if (d.cap - ((putBytes - own) | 0) >= need) return -1;
       d.sync();
       let head = h[FIFO.HEAD] as number;
@@ -462,7 +486,7 @@ export class RingEngine implements Engine {
   private available(): number {
     const h = this.h;
     const gets = heldC & COUNT;
-    if (gets === this.lastGets) {
+    if (this.pLoaded && (gets - this.pAt) >>> 3 < STALE_ITEMS) {
       const n = between(this.cPuts, gets);
       if (n > 0) return n;
     }
@@ -470,7 +494,8 @@ export class RingEngine implements Engine {
     // (X left by a getter that gave up outside the lock: cleared here, where none can register)
     if ((p & X) !== 0 && Atomics.load(h, FIFO.GET_WAITERS) === 0) Atomics.and(h, FIFO.P_LOCK, ~X);
     this.cPuts = p & COUNT;
-    this.lastGets = gets;
+    this.pAt = gets;
+    this.pLoaded = true;
     return between(this.cPuts, gets);
   }
 
@@ -502,7 +527,7 @@ export class RingEngine implements Engine {
     // Only when this thread's cached view says empty does it watch P_LOCK (the producers' line).
     // (C_LOCK read plainly: it only decides whether to spin; available() decides under C_LOCK.)
     const gets = (h[FIFO.C_LOCK] as number) & COUNT;
-    if (block && (gets !== this.lastGets || this.cPuts === this.lastGets)) {
+    if (block && between(this.cPuts, gets) <= 0) {
       // (one look a turn, at the producers' word: C_LOCK is this side's)
       for (let i = 0; i < SPIN && (Atomics.load(h, FIFO.P_LOCK) & COUNT) === gets; i++) relax();
     }
@@ -546,7 +571,6 @@ export class RingEngine implements Engine {
       if (((getBytes - (h[FIFO.GET_BYTES] as number)) | 0) >= cap >> PUBLISH_SHIFT) {
         Atomics.store(h, FIFO.GET_BYTES, getBytes);
       }
-      this.lastGets = ((heldC & COUNT) + ONE) | 0;
     } catch (e) {
       unlockC(h);
       throw e;
@@ -555,7 +579,7 @@ export class RingEngine implements Engine {
     // One compare-exchange publishes the get (the count) and frees C_LOCK.
     if ((release(h, FIFO.C_LOCK, heldC, ONE) & X) !== 0 && Atomics.load(h, FIFO.PUT_WAITERS) > 0) {
       Atomics.add(h, FIFO.NF_SEQ, 1);
-      wakeOne(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS);
+      wakeOne(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, FIFO.PUT_WAITERS);
     }
     return decodeTaken(taken);
   }
@@ -597,8 +621,8 @@ export class RingEngine implements Engine {
       unlockP(h);
     }
     if (immediate) this.discardedDone(discarded);
-    wakeAll(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS);
-    wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS);
+    wakeAll(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, FIFO.GET_WAITERS);
+    wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, FIFO.PUT_WAITERS);
     reclaim(refs);
   }
 
@@ -653,6 +677,6 @@ export class RingEngine implements Engine {
     h[FIFO.MAXSIZE] = maxsize;
     Atomics.add(h, FIFO.NF_SEQ, 1);
     unlockP(h);
-    wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS);
+    wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, FIFO.PUT_WAITERS);
   }
 }

@@ -266,3 +266,101 @@ test("shutdown(true) counts no more tasks done than are unfinished (taskDone() a
   q.join();
   assert.throws(() => q.taskDone(), RangeError);
 });
+
+test(
+  "3 producers into a Queue(5): caches kept across the other producers' puts never let qsize pass maxsize",
+  T,
+  () => {
+    // Each producer keeps the gets it last loaded while the others put (fifo.ts "Per-thread
+    // caches"): a stale cache only makes the queue look fuller, so no put goes past the bound, and a
+    // put without blocking on a queue that is full by the exact count is Full.
+    const q = new Queue<number>(5);
+    const n = 6_000;
+    const full = new Int32Array(new SharedArrayBuffer(4));
+    const producers: Thread[] = [];
+    for (let p = 0; p < 3; p++) {
+      producers.push(
+        new Thread({
+          target: (q: Queue<number>, n: number, full: Int32Array) => {
+            for (let i = 0; i < n; i++) {
+              if (i % 7 === 0) {
+                try {
+                  q.put(i, false);
+                  continue;
+                } catch {
+                  Atomics.add(full, 0, 1);
+                }
+              }
+              q.put(i);
+            }
+          },
+          args: [q, n, full],
+        }),
+      );
+    }
+    for (const t of producers) t.start();
+    for (let i = 0; i < 3 * n; i++) {
+      const size = q.qsize();
+      assert.ok(size >= 0 && size <= 5, `qsize ${size}`);
+      q.get();
+    }
+    for (const t of producers) t.join();
+    assert.equal(q.qsize(), 0);
+    // one thread alone: exact
+    for (let i = 0; i < 5; i++) q.put(i, false);
+    assert.throws(() => q.put(5, false), /full/);
+  },
+);
+
+test(
+  "a getter woken by a put is unregistered by that put, before it runs (GET_WAITERS 0: no more bumps for it)",
+  T,
+  async () => {
+    // main's async getter sleeps; a thread puts while main is blocked in join(), so the getter's
+    // callback cannot run: the put that woke it has already taken it out of GET_WAITERS (and
+    // GET_SLEEPERS), so the thread's next puts do not bump NE_SEQ for it.
+    const q = new Queue<number>();
+    const h = control(q);
+    const mine = q.getAsync(30);
+    until(() => Atomics.load(h, FIFO_GET_SLEEPERS) === 1, "the async getter sleeps");
+    assert.equal(Atomics.load(h, FIFO_GET_WAITERS), 1);
+    const seen = new Int32Array(new SharedArrayBuffer(8));
+    const t = new Thread({
+      target: (q: Queue<number>, h: Int32Array, w: number, s: number, seen: Int32Array) => {
+        q.put(7);
+        seen[0] = Atomics.load(h, w) + 1;
+        seen[1] = Atomics.load(h, s) + 1;
+        q.put(8);
+      },
+      args: [q, h, FIFO_GET_WAITERS, FIFO_GET_SLEEPERS, seen],
+    });
+    t.start();
+    t.join(30);
+    assert.equal(t.isAlive(), false);
+    assert.equal((seen[0] as number) - 1, 0, "GET_WAITERS after the put that woke the getter");
+    assert.equal((seen[1] as number) - 1, 0, "GET_SLEEPERS after the put that woke the getter");
+    assert.equal(await mine, 7);
+    assert.equal(q.get(), 8);
+    assert.equal(Atomics.load(h, FIFO_GET_WAITERS), 0);
+    // and a putter woken by a get, likewise
+    const b = new Queue<number>(1);
+    const hb = control(b);
+    b.put(0);
+    const putting = b.putAsync(1, 30);
+    until(() => Atomics.load(hb, FIFO_PUT_SLEEPERS) === 1, "the async putter sleeps");
+    const u = new Thread({
+      target: (b: Queue<number>, h: Int32Array, w: number, seen: Int32Array) => {
+        seen[0] = b.get() + 1;
+        seen[1] = Atomics.load(h, w) + 1;
+      },
+      args: [b, hb, FIFO_PUT_WAITERS, seen],
+    });
+    u.start();
+    u.join(30);
+    assert.equal(seen[0], 1);
+    assert.equal((seen[1] as number) - 1, 0, "PUT_WAITERS after the get that woke the putter");
+    await putting;
+    assert.equal(b.get(), 1);
+    assert.equal(Atomics.load(hb, FIFO_PUT_WAITERS), 0);
+  },
+);
