@@ -571,11 +571,10 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       const order = Atomics.add(this.#order, Hdr.ORDER / 2, 1n);
       st(i32, p + Entry.E_ORDER, Number(order & 0xffffffffn) | 0);
       st(i32, p + Entry.E_ORDER + 1, Number(order >> 32n) | 0);
-      beginWrite(i32, b + Stripe.SEQ);
+      // (one store publishes it: no write window; the counts follow, recounted if this thread dies)
       st(i32, p + Entry.E_VALUE, vb);
       st(i32, b + Stripe.GHOSTS, (i32[b + Stripe.GHOSTS] as number) - 1);
       Atomics.store(i32, b + Stripe.COUNT, (i32[b + Stripe.COUNT] as number) + 1);
-      endWrite(i32, b + Stripe.SEQ);
       return;
     }
     if (num && (TSO || old !== Val.INLINE)) {
@@ -609,9 +608,9 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
    * Inserts the current key (absent: `found` is #findHeld's negative answer; stripe `s` locked) with
    * the number `x` (`num`), the staged record of `bytes`, or, for a `ghost`, no value. The entry's
    * lock word is left as it is (a waiter from the block's previous life may hold it for a moment);
-   * its state moves to the next even value, which no such waiter expects.
+   * its state moves to the next generation, which no such waiter expects. Returns the entry.
    */
-  #insert(s: number, found: number, num: boolean, x: number, bytes: number, ghost: boolean): void {
+  #insert(s: number, found: number, num: boolean, x: number, bytes: number, ghost: boolean): number {
     const h = this.#heap;
     const b = base(s);
     const free = b + Stripe.FREE;
@@ -677,6 +676,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     else Atomics.store(i32, b + Stripe.COUNT, (i32[b + Stripe.COUNT] as number) + 1);
     if (wasEmpty) st(i32, b + Stripe.USED, (i32[b + Stripe.USED] as number) + 1);
     endWrite(i32, b + Stripe.SEQ);
+    return eb;
   }
 
   /** A new index of `cap` slots holding stripe `s`'s entries (not yet published). */
@@ -709,7 +709,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
    */
   #deleteHeld(s: number, e: number): void {
     const h = this.#heap;
-    Atomics.store(h.i32, stateOf(e), ((h.i32[stateOf(e)] as number) & ~3) | Phase.DEAD);
+    // (st: in program order before the stripe lock's CAS, mem.ts)
+    st(h.i32, stateOf(e), ((h.i32[stateOf(e)] as number) & ~3) | Phase.DEAD);
     this.#lock(s);
     try {
       let slot = this.#findHeld(s);
@@ -761,11 +762,13 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
 
   /**
    * Stores a value for the current key (stripe `s`): in its entry under the entry's lock, or, when
-   * absent, in a new entry under the stripe's lock (set's body; the staged record when not `num`).
+   * absent, in a new entry under the stripe's lock (set's body; the staged record when not `num`;
+   * `absent`: grabFast found no entry, so the stripe's lock is taken first).
    */
-  #put(s: number, num: boolean, x: number, bytes: number): void {
+  #put(s: number, num: boolean, x: number, bytes: number, absent = false): void {
     for (;;) {
-      const e = this.#grab(s);
+      const e = absent ? 0 : this.#grab(s);
+      absent = false;
       if (e !== 0) {
         try {
           this.#storeAt(s, e & ~1, num, x, bytes);
@@ -844,8 +847,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       const s = this.#stripe();
       const h = this.#heap;
       const e = grabFast(h, base(s));
-      if (e === 0) {
-        this.#put(s, true, value, 16);
+      if (e <= 0) {
+        this.#put(s, true, value, 16, e < 0);
         return this;
       }
       const i32 = h.i32;
@@ -866,7 +869,16 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const epoch = key.epoch;
     const bytes = stageValue(value, "SharedDict.set(): the value");
     if (key.epoch !== epoch) keyOf(k, "SharedDict.set()"); // a getter used a dict
-    this.#put(this.#stripe(), false, 0, bytes);
+    const s = this.#stripe();
+    const e = this.#hook === undefined ? grabFast(this.#heap, base(s)) : 0;
+    if (e <= 0) this.#put(s, false, 0, bytes, e < 0);
+    else {
+      try {
+        this.#storeAt(s, e, false, 0, bytes);
+      } finally {
+        release(this.#heap.i32, lockOf(e));
+      }
+    }
     return this;
   }
 
@@ -874,7 +886,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   delete(k: K): boolean {
     keyOf(k, "SharedDict.delete()");
     const s = this.#stripe();
-    const e = this.#grab(s);
+    let e = this.#hook === undefined ? grabFast(this.#heap, base(s)) : 0;
+    if (e <= 0) e = this.#grab(s);
     if (e === 0) return false;
     const ent = e & ~1;
     try {
@@ -895,9 +908,10 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     if (key.epoch !== epoch) keyOf(k, "SharedDict.setdefault()");
     const x = num ? (value as number) : 0;
     const s = this.#stripe();
+    let e = this.#hook === undefined ? grabFast(this.#heap, base(s)) : 0;
     for (;;) {
-      const e = this.#grab(s);
-      if (e !== 0) {
+      if (e === 0) e = this.#grab(s);
+      if (e > 0) {
         const ent = e & ~1;
         try {
           if (this.#heap.i32[((ent + 8) >> 2) + Entry.E_VALUE] === Val.ABSENT) {
@@ -920,6 +934,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       } finally {
         this.#unlock(s);
       }
+      e = 0;
     }
   }
 
@@ -930,7 +945,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   pop(k: K, fallback?: V): V {
     keyOf(k, "SharedDict.pop()");
     const s = this.#stripe();
-    const e = this.#grab(s);
+    let e = this.#hook === undefined ? grabFast(this.#heap, base(s)) : 0;
+    if (e <= 0) e = this.#grab(s);
     let found = false;
     if (e !== 0) {
       const ent = e & ~1;
@@ -963,16 +979,21 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const h = this.#heap;
     let e = this.#hook === undefined ? grabFast(h, base(s)) : 0;
     if (e === 0) e = this.#grab(s);
-    while (e === 0) {
-      // absent: a ghost entry (no value) is reserved, so that concurrent updates of the key meet at its lock
+    while (e <= 0) {
+      // absent: a ghost entry (no value) is reserved, so that concurrent updates of the key meet at
+      // its lock, which this thread tries to take at once (a try only: a stripe's holder never waits
+      // for an entry; the new entry's lock is free but for a moment's waiter from its block's past)
       this.#lock(s);
       try {
         const slot = this.#findHeld(s);
-        if (slot < 0) this.#insert(s, slot, false, 0, 0, true);
+        if (slot < 0) {
+          const eb = this.#insert(s, slot, false, 0, 0, true);
+          if (Atomics.compareExchange(h.i32, lockOf(eb), 0, myLockValue()) === 0) e = eb;
+        }
       } finally {
         this.#unlock(s);
       }
-      e = this.#grab(s);
+      if (e <= 0) e = this.#grab(s);
     }
     const ent = e & ~1;
     const g = h.i32[stateOf(ent)] as number;
@@ -1207,9 +1228,10 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
 
 /**
  * #grab's common case, on x86 only (mem.ts TSO: plain loads stay in order; elsewhere it returns 0):
- * the current key's live entry in the stripe at word `b`, its lock taken by this call (a plain CAS),
- * or 0 in every other case (absent, held, being deleted or filled, a torn read, a hash shared with
- * another key): then #grab. No sequence validation: the probe may read a stale index block or stale
+ * the current key's live entry in the stripe at word `b`, its lock taken by this call (a plain CAS);
+ * -1 when the probe met an empty slot (the key looks absent: a hint, not validated, for a caller
+ * that looks again under the stripe's lock); 0 in every other case (held, being deleted or filled, a
+ * torn read, a hash shared with another key): then #grab. No sequence validation: the probe may read a stale index block or stale
  * entries, but an index block is only ever reused as an index of the same cap (Stripe.IFREE), so
  * every entry word it reads is EMPTY, DELETED, an entry block (Stripe.EFREE: its lock word is never
  * anything else) or, beyond this thread's view of the buffer, undefined. So the first entry with the
@@ -1228,7 +1250,7 @@ function grabFast(h: Heap, b: number): number {
   for (let n = 0, k = hash & mask; n < cap; n++, k = (k + 1) & mask) {
     const slot = w + 1 + 2 * k;
     const e = i32[slot + 1] as number;
-    if (e === Slot.EMPTY) return 0;
+    if (e === Slot.EMPTY) return -1;
     if (e === Slot.DELETED || i32[slot] !== hash) continue;
     if (!(e > 0 && e + 64 <= h.cap)) return 0;
     const at = lockOf(e);
