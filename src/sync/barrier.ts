@@ -27,7 +27,7 @@ import {
   timeoutOf,
 } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
-import { describeTarget, type Target, type TargetSpec } from "../transport/target.js";
+import { describeTarget, type ModuleTarget, type TargetSpec } from "../transport/target.js";
 import { encode } from "../transport/encode.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { Action } from "./action.js";
@@ -55,7 +55,8 @@ const seconds = (ms: number) => (ms === Number.POSITIVE_INFINITY ? undefined : m
  * A barrier for a fixed number of threads, as Python's `threading.Barrier`. Shared by every
  * thread it is passed to. `wait()` returns each thread's index in the round, 0..parties-1.
  */
-export class Barrier {
+// biome-ignore lint/suspicious/noExplicitAny: the default lets instances of any function share one type, as Thread
+export class Barrier<A extends unknown[] = any[]> {
   readonly #w: Int32Array;
   readonly #id: number;
   readonly #cond: Condition;
@@ -71,7 +72,12 @@ export class Barrier {
    * round is released. `timeout`: the default for wait(), in seconds.
    * TypeError when `actionArgs` cannot cross threads.
    */
-  constructor(parties: number, action?: Target | null, timeout?: number | null, actionArgs?: unknown[]) {
+  constructor(
+    parties: number,
+    action?: ((...args: A) => unknown) | ModuleTarget | null,
+    timeout?: number | null,
+    actionArgs?: A,
+  ) {
     const record = adoptedRecord();
     if (record) {
       const meta = record.meta as BarrierMeta;
@@ -89,7 +95,7 @@ export class Barrier {
     if (!Number.isInteger(parties) || parties < 1)
       throw new RangeError(`Barrier: parties must be an integer > 0, not ${parties}`);
     secondsMs(timeout, "Barrier()");
-    if (actionArgs === undefined || actionArgs === null) actionArgs = [];
+    if (actionArgs === undefined || actionArgs === null) actionArgs = [] as unknown as A;
     if (!Array.isArray(actionArgs)) throw new TypeError("Barrier: actionArgs must be an array");
     encode(actionArgs, "actionArgs");
     this.#parties = parties;

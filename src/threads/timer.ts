@@ -7,18 +7,22 @@
 import { Event } from "../sync/event.js";
 import { secondsMs } from "../shared/wait.js";
 import { encode } from "../transport/encode.js";
-import { callerFile, describeTarget, type Target } from "../transport/target.js";
+import { callerFile, describeTarget, type ModuleTarget, type Target } from "../transport/target.js";
 import { libraryClasses, Thread } from "./thread.js";
 import { libraryFile } from "../shared/paths.js";
 
-/** Runs `fn(...args)` on a new thread after `interval` seconds, unless cancelled. */
-export class Timer extends Thread {
+/**
+ * Runs `fn(...args)` on a new thread after `interval` seconds, unless cancelled. `args` must fit
+ * a function's parameters (`A`, inferred), as a Thread's target and args.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the default lets instances of any function share one type, as Thread
+export class Timer<A extends unknown[] = any[]> extends Thread {
   readonly #interval: number;
   readonly #function: Target;
   readonly #args: unknown[];
   readonly #finished: Event;
 
-  constructor(interval: number, fn: Target, args: unknown[] = []) {
+  constructor(interval: number, fn: ((...args: A) => unknown) | ModuleTarget, args: A = [] as unknown as A) {
     secondsMs(interval, "Timer(interval)");
     if (!Array.isArray(args)) throw new TypeError("Timer(interval, fn, args): args must be an array");
     const spec = describeTarget(fn, "Timer function", callerFile());

@@ -78,3 +78,21 @@ const item: { id: number; ok: boolean } = results.at(-1);
 const all: { id: number; ok: boolean }[] = results.toArray();
 for (const r of results) void (r.id satisfies number);
 void [item, all];
+
+// Timer and Barrier check their function against its args, as Thread does (API.md "Types").
+import { Barrier, type Target, Timer } from "threading";
+new Timer(1, (n: number, s: string) => n + s.length, [1, "x"]);
+// @ts-expect-error a Timer's args must fit its function
+new Timer(1, (n: number) => n, ["x"]);
+new Timer(1, { module: "./work.js", export: "tick" }, [1, "x"]);
+const anyTarget: Target = add;
+new Timer(1, anyTarget, ["anything"]);
+const timer: Timer = new Timer(0.5, () => {});
+void timer;
+const barrier = new Barrier(2, (n: number) => n, 5, [1]);
+// @ts-expect-error a Barrier's actionArgs must fit its action
+new Barrier(2, (n: number) => n, 5, ["x"]);
+new Barrier(2, { module: "./work.js", export: "act" }, null, [1]);
+new Barrier(3);
+// A Barrier of any action is a Barrier: a thread's parameter typed Barrier takes it.
+new Thread({ target: (b: Barrier) => b.wait(), args: [barrier] });
