@@ -64,7 +64,11 @@
  *                      new, ICAP := its cap), slot := [hash, entry], entry LIVE, COUNT++, USED++ in
  *                      an odd window
  *   delete             entry lock: STATE := DEAD; then stripe lock, odd window: slot := DELETED,
- *                      COUNT--, value and entry freed; index shrunk when 1/8 full
+ *                      COUNT--, value and entry freed; index shrunk when 1/8 full. When the entry's
+ *                      lock is an outer update()'s (its fn deleted its own key, or cleared the
+ *                      dict), the entry block is freed by that update as it releases the lock: a
+ *                      block is never reused while a user's fn holds its lock (else the writers of
+ *                      the key that reused it would wait for that fn, and could deadlock with it)
  *   ghost              update() of an absent key first inserts a ghost (value ABSENT, counted in
  *                      GHOSTS, not COUNT, invisible to every read and to iteration), then takes its
  *                      lock as for any key, so concurrent updates of one absent key meet at one lock;
@@ -101,7 +105,8 @@
  *              anything else its owner did to it was one store, or under the stripe's lock too
  * Because every change is published by one store, the dead thread's write happened entirely or not
  * at all (a delete it began happens when its key is next written); the blocks it had allocated but
- * not published are leaked (bounded by one write). The entry lock of a freed entry may be held by a
+ * not published are leaked (bounded by one write; an update killed after its fn deleted its own key
+ * leaks that entry block). The entry lock of a freed entry may be held by a
  * thread that dies: the block's next life starts with a lock that its first writer takes over.
  * Guarantee: the dict stays usable and consistent; the interrupted call's effect is all or nothing.
  * Test hooks (_hookForTest, _holdStripeForTest, _holdEntryForTest) let tests overtake a reader or a
@@ -241,6 +246,12 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   readonly #order: BigInt64Array;
   /** This thread's re-entrant hold count per stripe. */
   readonly #depth = new Int32Array(Size.STRIPES);
+  /**
+   * Entry blocks (with their stripe: pairs s, e) unlinked while an outer update() of this thread
+   * held their lock (its fn deleted its own key, or cleared the dict): that update frees them when
+   * it releases the lock, so that no block is reused while a user's fn holds its lock.
+   */
+  readonly #unfreed: number[] = [];
   /** Tests only: called by this thread between the steps of a read or a write (_hookForTest). */
   #hook: ((point: string) => void) | undefined = undefined;
 
@@ -706,8 +717,9 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
    * Deletes entry `e` (live; its lock held by this thread; stripe `s`): its state goes odd first
    * (a waiter for its lock then knows it is gone, and a thread that takes the lock over from this
    * one finishes the delete, #repairEntry), then it leaves the index under the stripe's lock.
+   * `nested`: the lock is an outer update()'s (#grab answered +1), which frees the block (#unfreed).
    */
-  #deleteHeld(s: number, e: number): void {
+  #deleteHeld(s: number, e: number, nested = false): void {
     const h = this.#heap;
     // (st: in program order before the stripe lock's CAS, mem.ts)
     st(h.i32, stateOf(e), ((h.i32[stateOf(e)] as number) & ~3) | Phase.DEAD);
@@ -715,7 +727,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     try {
       let slot = this.#findHeld(s);
       if (slot <= 0 || h.i32[slot + 1] !== e) slot = this.#slotOf(s, e);
-      if (slot > 0) this.#unlink(s, slot, e);
+      if (slot > 0) this.#unlink(s, slot, e, nested);
     } finally {
       this.#unlock(s);
     }
@@ -723,9 +735,10 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
 
   /**
    * Takes entry `e` (odd state) out of `slot` and frees it and its value (stripe locked); shrinks
-   * the index when it is mostly empty.
+   * the index when it is mostly empty. `keep`: the entry block is not freed but left to the outer
+   * update() of this thread that holds its lock (#unfreed).
    */
-  #unlink(s: number, slot: number, e: number): void {
+  #unlink(s: number, slot: number, e: number, keep = false): void {
     const h = this.#heap;
     const i32 = h.i32;
     const b = base(s);
@@ -736,7 +749,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     if (v === Val.ABSENT) st(i32, b + Stripe.GHOSTS, (i32[b + Stripe.GHOSTS] as number) - 1);
     else Atomics.store(i32, b + Stripe.COUNT, (i32[b + Stripe.COUNT] as number) - 1);
     if (v > Val.ABSENT) h.release(free, v);
-    h.release(b + Stripe.EFREE, e);
+    if (keep) this.#unfreed.push(s, e);
+    else h.release(b + Stripe.EFREE, e);
     endWrite(i32, b + Stripe.SEQ);
     const count = (i32[b + Stripe.COUNT] as number) + (i32[b + Stripe.GHOSTS] as number);
     const cap = i32[((i32[b + Stripe.INDEX] as number) + 8) >> 2] as number;
@@ -892,7 +906,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     const ent = e & ~1;
     try {
       if (this.#heap.i32[((ent + 8) >> 2) + Entry.E_VALUE] === Val.ABSENT) return false;
-      this.#deleteHeld(s, ent);
+      this.#deleteHeld(s, ent, (e & 1) !== 0);
       return true;
     } finally {
       this.#drop(e);
@@ -953,7 +967,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       try {
         if (this.#heap.i32[((ent + 8) >> 2) + Entry.E_VALUE] !== Val.ABSENT) {
           if (!this.#readEntry(ent)) throw new RuntimeError("SharedDict: corrupt entry");
-          this.#deleteHeld(s, ent);
+          this.#deleteHeld(s, ent, (e & 1) !== 0);
           found = true;
         }
       } finally {
@@ -1023,8 +1037,28 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       done = true;
       return value;
     } finally {
-      if (!done && (e & 1) === 0) this.#dropGhost(k, s, ent, g);
+      if ((e & 1) === 0) {
+        if (!done) this.#dropGhost(k, s, ent, g);
+        if (this.#unfreed.length > 0) this.#freeUnlinked(ent);
+      }
       this.#drop(e);
+    }
+  }
+
+  /** Frees entry block `e` if fn unlinked it while this update held its lock (#unfreed). */
+  #freeUnlinked(e: number): void {
+    const u = this.#unfreed;
+    for (let j = 0; j < u.length; j += 2) {
+      if (u[j + 1] !== e) continue;
+      const s = u[j] as number;
+      u.splice(j, 2);
+      this.#lock(s);
+      try {
+        this.#heap.release(base(s) + Stripe.EFREE, e);
+      } finally {
+        this.#unlock(s);
+      }
+      return;
     }
   }
 
@@ -1055,6 +1089,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     for (;;) {
       for (let s = 0; s < Size.STRIPES; s++) this.#lock(s);
       const taken: number[] = [];
+      // (entries whose lock an outer update() of this thread holds: it frees them, #unfreed)
+      const outer: number[] = [];
       let busy = 0;
       let busyStripe = 0;
       try {
@@ -1067,7 +1103,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
             if (e <= Slot.DELETED) continue;
             const v = Atomics.compareExchange(i32, lockOf(e), 0, me);
             if (v === 0) taken.push(e);
-            else if (v >>> 1 !== me >>> 1) {
+            else if (v >>> 1 === me >>> 1) outer.push(e);
+            else {
               busy = e;
               busyStripe = s;
               break scan;
@@ -1075,7 +1112,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
           }
         }
         if (busy === 0) {
-          for (let s = 0; s < Size.STRIPES; s++) this.#empty(s);
+          for (let s = 0; s < Size.STRIPES; s++) this.#empty(s, outer);
         }
       } finally {
         for (const e of taken) release(h.i32, lockOf(e));
@@ -1087,8 +1124,11 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     }
   }
 
-  /** clear()'s work in stripe `s` (every stripe and every entry locked). */
-  #empty(s: number): void {
+  /**
+   * clear()'s work in stripe `s` (every stripe and every entry locked; the blocks of `outer`, locked
+   * by an outer update() of this thread, are left to it to free: #unfreed).
+   */
+  #empty(s: number, outer: number[]): void {
     const h = this.#heap;
     const b = base(s);
     const free = b + Stripe.FREE;
@@ -1109,7 +1149,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       Atomics.store(i32, stateOf(e), ((i32[stateOf(e)] as number) & ~3) | Phase.DEAD);
       const v = i32[((e + 8) >> 2) + Entry.E_VALUE] as number;
       if (v > Val.ABSENT) h.release(free, v);
-      h.release(b + Stripe.EFREE, e);
+      if (outer.includes(e)) this.#unfreed.push(s, e);
+      else h.release(b + Stripe.EFREE, e);
     }
     h.release(b + Stripe.IFREE, old);
     endWrite(i32, b + Stripe.SEQ);

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import { Event, KeyError, Lock, SharedDict, Thread } from "threading";
+import { dictKey, dictKeyOf } from "../../dist/internal.js";
 
 const T = { timeout: 60_000 };
 /** True where a number replacing a number is written in place (x86, mem.ts TSO). */
@@ -835,3 +836,61 @@ test(
     assert.deepEqual([...bad], []);
   },
 );
+
+/** `n` distinct string keys of one length that fall in one stripe (the top 4 bits of their hash). */
+function keysInOneStripe(n: number): string[] {
+  const byStripe = new Map<number, string[]>();
+  for (let i = 100; ; i++) {
+    const k = `k${i}`;
+    dictKeyOf(k, "test");
+    const s = dictKey.hash >>> 26;
+    const list = byStripe.get(s) ?? [];
+    list.push(k);
+    byStripe.set(s, list);
+    if (list.length === n) return list;
+  }
+}
+
+for (const how of ["delete", "pop", "clear"] as const) {
+  test(
+    `SharedDict: update's fn that ${how === "clear" ? "clears the dict" : `${how}s its own key`} and inserts another key of its stripe: that key's writers in other threads never wait for the fn`,
+    T,
+    () => {
+      // The entry of the updated key is locked by update() until fn returns. Its block went back to
+      // the stripe's free list at the delete, so the next insert of the stripe (b, same size class)
+      // reused it while it was still locked: every writer of b waited for this fn (and, had fn then
+      // waited for one of them, deadlocked).
+      const [a, b] = keysInOneStripe(2) as [string, string];
+      const d = new SharedDict<string, unknown>();
+      d.set(a, 1);
+      const wrote = new Event();
+      const t = new Thread({
+        target: (d: SharedDict<string, unknown>, b: string, wrote: Event) => {
+          d.set(b, "from the thread");
+          d.update(b, (v) => `${v} and its update`);
+          wrote.set();
+        },
+        args: [d, b, wrote],
+      });
+      const result = d.update(a, (old) => {
+        assert.equal(old, 1);
+        if (how === "delete") assert.equal(d.delete(a), true);
+        else if (how === "pop") assert.equal(d.pop(a), 1);
+        else d.clear();
+        d.set(b, "x");
+        t.start();
+        assert.equal(wrote.wait(10), true, `the thread's writes of ${b} waited for this fn`);
+        return 2;
+      });
+      t.join();
+      assert.equal(result, 2);
+      assert.equal(d.get(a), 2);
+      assert.equal(d.get(b), "from the thread and its update");
+      assert.deepEqual([...d.keys()].sort(), [a, b].sort());
+      // the deferred entry block is reused once freed: many more inserts and deletes stay consistent
+      for (let i = 0; i < 200; i++) d.set(`z${i}`, i);
+      for (let i = 0; i < 200; i++) d.delete(`z${i}`);
+      assert.equal(d.size, 2);
+    },
+  );
+}
