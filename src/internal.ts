@@ -66,10 +66,15 @@ export {
 export { freeNames } from "./transport/free-names.js";
 export { checkFreeNames } from "./transport/target.js";
 export {
+  C_EPOCH as FIFO_C_EPOCH,
   C_LOCK as FIFO_C_LOCK,
+  GET_BYTES as FIFO_GET_BYTES,
   GET_SLEEPERS as FIFO_GET_SLEEPERS,
   GET_WAITERS as FIFO_GET_WAITERS,
+  OWN_GET_BYTES as FIFO_OWN_GET_BYTES,
+  P_EPOCH as FIFO_P_EPOCH,
   P_LOCK as FIFO_P_LOCK,
+  PUT_BYTES as FIFO_PUT_BYTES,
   PUT_SLEEPERS as FIFO_PUT_SLEEPERS,
   PUT_WAITERS as FIFO_PUT_WAITERS,
 } from "./queue/fifo-layout.js";

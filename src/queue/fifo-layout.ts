@@ -4,8 +4,10 @@
  * writes its own line:
  *
  *   line 0  DONE (at UNFINISHED), SHUTDOWN, MAXSIZE (the words both engines share, layout.ts)
- *   line 1  producers: P_LOCK (the producers' lock and count of puts, one word), TAIL, PUT_BYTES, CAP_P
- *   line 2  consumers: C_LOCK (the consumers' lock and count of gets), HEAD, GET_BYTES, CAP_C, OWN_GET_BYTES
+ *   line 1  producers: P_LOCK (the producers' lock and count of puts, one word), TAIL, PUT_BYTES, CAP_P,
+ *           P_EPOCH
+ *   line 2  consumers: C_LOCK (the consumers' lock and count of gets), HEAD, GET_BYTES, CAP_C, OWN_GET_BYTES,
+ *           C_EPOCH
  *   line 3  "not empty": NE_SEQ, GET_WAITERS, GET_SLEEPERS, GET_ASYNC_SLEEPERS
  *   line 4  "not full":  NF_SEQ, PUT_WAITERS, PUT_SLEEPERS, PUT_ASYNC_SLEEPERS
  *
@@ -23,11 +25,19 @@ export const P_LOCK = 16;
 export const TAIL = 17;
 export const PUT_BYTES = 18;
 export const CAP_P = 20;
+/**
+ * Under P_LOCK: bumped every 2^20 puts and every 2^28 bytes of PUT_BYTES, so that a producer's
+ * caches of the consumers' progress can tell how far the puts moved since it loaded them, past the
+ * wrap-around of P_LOCK's count and PUT_BYTES (fifo.ts, per-thread caches).
+ */
+export const P_EPOCH = 21;
 export const C_LOCK = 32;
 export const HEAD = 33;
 export const GET_BYTES = 34;
 export const CAP_C = 36;
 export const OWN_GET_BYTES = 38;
+/** Under C_LOCK: bumped every 2^20 gets (and by 2 when shutdown(true) moves the gets): as P_EPOCH. */
+export const C_EPOCH = 39;
 export const NE_SEQ = 48;
 export const GET_WAITERS = 49;
 export const GET_SLEEPERS = 50;

@@ -100,11 +100,18 @@
  * "no room" or "empty". Other threads of the same side moving the count do not make a cache wrong,
  * only staler, so it is kept across them (two producers would otherwise each reload the consumers'
  * line on nearly every put); it is reloaded once this side has moved 2^20 items (2^29 bytes) past
- * the point where it was loaded. That bounds the differences: a producer's puts - cached gets is
- * at most 2^28 (queued then) + 2^20 < 2^29 and its PUT_BYTES - cached GET_BYTES at most the ring
- * plus a sixteenth (< 2^31 * 17/16) + 2^29 < 2^32, both taken unsigned; a consumer's cached puts -
- * gets lies in (-2^20, 2^28), taken signed: so the wrap-around never makes a stale cache look
- * fresh.
+ * the point where it was loaded. How far this side moved is measured by its count and PUT_BYTES,
+ * which wrap around (2^29 items, 2^32 bytes: a thread idle while the others moved that much would
+ * find its cache looking fresh, and a consumer would take records that are not there, a producer
+ * write over unread ones), so each side also keeps an epoch word that cannot wrap in practice:
+ * P_EPOCH, bumped under P_LOCK every 2^20 puts and every 2^28 bytes of PUT_BYTES, C_EPOCH under
+ * C_LOCK every 2^20 gets (and by 2 when shutdown(true) moves the gets). A cache is trusted only
+ * while its side's epoch is at most 1 past the one it was loaded at, so that side moved fewer than
+ * 2^21 items and 2^29 bytes since, and the counts' differences are exact. That bounds them: a
+ * producer's puts - cached gets is at most 2^28 (queued then) + 2^20 < 2^29 and its PUT_BYTES -
+ * cached GET_BYTES at most the ring plus a sixteenth (< 2^31 * 17/16) + 2^29 < 2^32, both taken
+ * unsigned; a consumer's cached puts - gets lies in (-2^20, 2^28), taken signed: so the
+ * wrap-around never makes a stale cache look fresh.
  *
  * Death: the locks guard only word updates and one copy of already-encoded bytes (no user code,
  * no waiting, no allocation except a buffer growth). A thread that dies anywhere else changes
@@ -262,6 +269,11 @@ const GETTERS: Side = {
  */
 const STALE_ITEMS = 1 << 20;
 const STALE_BYTES = 1 << 29;
+/**
+ * The count bits that are 0 every 2^20 items: a put (get) that moves its count onto such a value
+ * bumps P_EPOCH (C_EPOCH), as does a put that moves PUT_BYTES past a multiple of 2^28.
+ */
+const EPOCH_ITEMS = ((1 << 20) - 1) << 3;
 
 /** GET_BYTES is published when the bytes freed since exceed the ring's size >> PUBLISH_SHIFT. */
 const PUBLISH_SHIFT = 4;
@@ -293,13 +305,16 @@ export class RingEngine implements Engine {
   // GET_BYTES, loaded when PUT_BYTES was bAt.
   private cGets = 0;
   private gAt = 0;
+  private gEpoch = 0;
   private gLoaded = false;
   private cGetBytes = 0;
   private bAt = 0;
+  private bEpoch = 0;
   private bLoaded = false;
   // Consumer cache: the count bits of P_LOCK, loaded when C_LOCK's count was pAt.
   private cPuts = 0;
   private pAt = 0;
+  private pEpoch = 0;
   private pLoaded = false;
 
   constructor(h: Int32Array, buffers?: SharedArrayBuffer[]) {
@@ -322,9 +337,16 @@ export class RingEngine implements Engine {
   /** Under P_LOCK: true when MAXSIZE items are queued (reloads the cached gets before saying so). */
   private isFull(max: number): boolean {
     const puts = heldP & COUNT;
-    if (!this.gLoaded || (puts - this.gAt) >>> 3 >= STALE_ITEMS || (puts - this.cGets) >>> 3 >= max) {
+    const epoch = this.h[FIFO.P_EPOCH] as number;
+    if (
+      !this.gLoaded ||
+      (epoch - this.gEpoch) >>> 0 > 1 ||
+      (puts - this.gAt) >>> 3 >= STALE_ITEMS ||
+      (puts - this.cGets) >>> 3 >= max
+    ) {
       this.cGets = Atomics.load(this.h, FIFO.C_LOCK) & COUNT;
       this.gAt = puts;
+      this.gEpoch = epoch;
       this.gLoaded = true;
       return (puts - this.cGets) >>> 3 >= max;
     }
@@ -397,13 +419,16 @@ export class RingEngine implements Engine {
       let tail = h[FIFO.TAIL] as number;
       const putBytes = h[FIFO.PUT_BYTES] as number;
       let need = cap - tail >= s ? s : cap - tail + s;
+      const epoch = h[FIFO.P_EPOCH] as number;
       if (
         !this.bLoaded ||
+        (epoch - this.bEpoch) >>> 0 > 1 ||
         (putBytes - this.bAt) >>> 0 >= STALE_BYTES ||
         cap - ((putBytes - this.cGetBytes) >>> 0) < need
       ) {
         this.cGetBytes = Atomics.load(h, FIFO.GET_BYTES);
         this.bAt = putBytes;
+        this.bEpoch = epoch;
         this.bLoaded = true;
         if (cap - ((putBytes - this.cGetBytes) >>> 0) < need) {
           // Consumers publish GET_BYTES only now and then: the exact count is under C_LOCK.
@@ -426,6 +451,9 @@ export class RingEngine implements Engine {
       if (tail === d.cap) tail = 0;
       h[FIFO.TAIL] = tail;
       h[FIFO.PUT_BYTES] = (putBytes + need) | 0;
+      // (the caches' clock: every 2^20 puts and every 2^28 bytes)
+      if ((((heldP & COUNT) + ONE) & EPOCH_ITEMS) === 0 || (putBytes ^ (putBytes + need)) >>> 28 !== 0)
+        h[FIFO.P_EPOCH] = ((h[FIFO.P_EPOCH] as number) + 1) | 0;
     } catch (e) {
       unlockP(h);
       throw e;
@@ -455,6 +483,7 @@ export class RingEngine implements Engine {
       const putBytes = h[FIFO.PUT_BYTES] as number;
       this.cGetBytes = own;
       this.bAt = putBytes;
+      this.bEpoch = h[FIFO.P_EPOCH] as number;
       if (d.cap - ((putBytes - own) | 0) >= need) return -1;
       d.sync();
       let head = h[FIFO.HEAD] as number;
@@ -486,7 +515,8 @@ export class RingEngine implements Engine {
   private available(): number {
     const h = this.h;
     const gets = heldC & COUNT;
-    if (this.pLoaded && (gets - this.pAt) >>> 3 < STALE_ITEMS) {
+    const epoch = h[FIFO.C_EPOCH] as number;
+    if (this.pLoaded && (epoch - this.pEpoch) >>> 0 <= 1 && (gets - this.pAt) >>> 3 < STALE_ITEMS) {
       const n = between(this.cPuts, gets);
       if (n > 0) return n;
     }
@@ -495,6 +525,7 @@ export class RingEngine implements Engine {
     if ((p & X) !== 0 && Atomics.load(h, FIFO.GET_WAITERS) === 0) Atomics.and(h, FIFO.P_LOCK, ~X);
     this.cPuts = p & COUNT;
     this.pAt = gets;
+    this.pEpoch = epoch;
     this.pLoaded = true;
     return between(this.cPuts, gets);
   }
@@ -571,6 +602,7 @@ export class RingEngine implements Engine {
       if (((getBytes - (h[FIFO.GET_BYTES] as number)) | 0) >= cap >> PUBLISH_SHIFT) {
         Atomics.store(h, FIFO.GET_BYTES, getBytes);
       }
+      if ((((heldC & COUNT) + ONE) & EPOCH_ITEMS) === 0) h[FIFO.C_EPOCH] = ((h[FIFO.C_EPOCH] as number) + 1) | 0;
     } catch (e) {
       unlockC(h);
       throw e;
@@ -612,6 +644,8 @@ export class RingEngine implements Engine {
         h[FIFO.OWN_GET_BYTES] = h[FIFO.PUT_BYTES] as number;
         Atomics.store(h, FIFO.GET_BYTES, h[FIFO.PUT_BYTES] as number);
         drop = discarded * ONE;
+        // (the gets jump: every consumer's cache of the puts is reloaded)
+        h[FIFO.C_EPOCH] = ((h[FIFO.C_EPOCH] as number) + 2) | 0;
       }
       Atomics.add(h, FIFO.NE_SEQ, 1);
       Atomics.add(h, FIFO.NF_SEQ, 1);

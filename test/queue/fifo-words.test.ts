@@ -8,12 +8,17 @@
 // exact count has room.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Queue, sleep, Thread } from "threading";
+import { Empty, Queue, sleep, Thread } from "threading";
 import {
+  FIFO_C_EPOCH,
   FIFO_C_LOCK,
+  FIFO_GET_BYTES,
   FIFO_GET_SLEEPERS,
   FIFO_GET_WAITERS,
+  FIFO_OWN_GET_BYTES,
+  FIFO_P_EPOCH,
   FIFO_P_LOCK,
+  FIFO_PUT_BYTES,
   FIFO_PUT_SLEEPERS,
   FIFO_PUT_WAITERS,
   fifoHooks,
@@ -362,5 +367,74 @@ test(
     await putting;
     assert.equal(b.get(), 1);
     assert.equal(Atomics.load(hb, FIFO_PUT_WAITERS), 0);
+  },
+);
+
+/**
+ * The words as other threads leave them after putting and taking `items` more items of `bytes` in
+ * all (locks free, the ring as it was): the counts and byte counts wrap around, the epochs move
+ * once per 2^20 items and once per 2^28 bytes.
+ */
+function othersMoved(h: Int32Array, items: number, bytes: number): void {
+  Atomics.add(h, FIFO_P_LOCK, (items * 8) | 0);
+  Atomics.add(h, FIFO_C_LOCK, (items * 8) | 0);
+  for (const w of [FIFO_PUT_BYTES, FIFO_GET_BYTES, FIFO_OWN_GET_BYTES]) Atomics.add(h, w, bytes | 0);
+  Atomics.add(h, FIFO_P_EPOCH, Math.floor(items / 2 ** 20) + Math.floor(bytes / 2 ** 28));
+  Atomics.add(h, FIFO_C_EPOCH, Math.floor(items / 2 ** 20));
+}
+
+test("a consumer idle while other threads took 2^29 - 2 items does not take its cached puts for items", T, () => {
+  const q = new Queue<number>();
+  const h = control(q);
+  for (const x of [1, 2, 3]) q.put(x);
+  // this thread's consumer caches the puts (3), loaded at 0 gets
+  assert.equal(q.get(), 1);
+  const t = new Thread({
+    target: (q: Queue<number>) => {
+      q.get();
+      q.get();
+    },
+    args: [q],
+  });
+  t.start();
+  t.join();
+  // The gets count (mod 2^29) is now 1 past where this thread loaded its cache, as if only its own
+  // get had moved it: the cache says 2 items, the queue is empty.
+  othersMoved(h, 2 ** 29 - 2, (2 ** 29 - 2) * 16);
+  assert.throws(() => q.get(false), Empty);
+  q.put(4);
+  assert.equal(q.get(false), 4);
+  assert.equal(q.qsize(), 0);
+});
+
+test(
+  "a producer idle while other threads moved ~2^32 bytes through a full ring never writes over unread records",
+  T,
+  () => {
+    const q = new Queue<number>();
+    const h = control(q);
+    // this thread's producer caches GET_BYTES (0), loaded at PUT_BYTES 0
+    q.put(-1);
+    const n = (64 * 1024) / 16; // numbers of 16 bytes that fill the ring's first 64 KiB
+    const t = new Thread({
+      target: (q: Queue<number>, n: number) => {
+        q.get();
+        for (let i = 0; i < n; i++) q.put(i);
+      },
+      args: [q, n],
+    });
+    t.start();
+    t.join();
+    assert.equal(q.qsize(), n);
+    // PUT_BYTES (mod 2^32) back where this thread loaded its cache: by it, the ring is empty; it is full.
+    const bytes = 2 ** 32 - Atomics.load(h, FIFO_PUT_BYTES);
+    othersMoved(h, bytes / 16, bytes);
+    q.put(n);
+    const got: number[] = [];
+    for (let i = 0; i <= n; i++) got.push(q.get(false));
+    assert.deepEqual(
+      got,
+      Array.from({ length: n + 1 }, (_, i) => i),
+    );
   },
 );
