@@ -71,13 +71,15 @@
  *                      the key that reused it would wait for that fn, and could deadlock with it)
  *   ghost              update() of an absent key first inserts a ghost (value ABSENT, counted in
  *                      GHOSTS, not COUNT, invisible to every read and to iteration), then takes its
- *                      lock as for any key, so concurrent updates of one absent key meet at one lock;
- *                      storing its value (entry + stripe lock) takes the key's place in the order,
- *                      GHOSTS--, COUNT++; a failed update removes the ghost it made
+ *                      lock (tried at once, still under the stripe's lock; else as for any key), so
+ *                      concurrent updates of one absent key meet at one lock; storing its value (entry
+ *                      + stripe lock; one store of value publishes it, no window) takes the key's
+ *                      place in the order, GHOSTS--, COUNT++; a failed update removes the ghost it made
  * Invariants: an entry reachable from INDEX (outside an insert's window) is LIVE and complete, or
- * DEAD with its lock held (a delete under way, or its killed owner's); a block is reused only after a write section made it
- * unreachable, so a reader that saw it before fails validation; COUNT + GHOSTS = live slots, USED =
- * live + deleted slots < cap, ICAP = the cap of INDEX's block (outside a write window).
+ * DEAD with its lock held (a delete under way, or its killed owner's); a block is reused only after
+ * a write section made it unreachable, so a reader that saw it before fails validation; COUNT +
+ * GHOSTS = live slots, USED = live + deleted slots < cap, ICAP = the cap of INDEX's block (outside a
+ * write window).
  *
  * Insertion order: each new key takes the next value of a per-dict 64-bit counter; replacing a value
  * keeps the key's place (Python's dict); delete + insert moves it to the end. Iteration collects
@@ -334,7 +336,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   /**
    * Finds the current key's entry in stripe `s` and takes its lock. Returns the entry's block (its
    * lock now held by this thread; +1 when this thread held it already, in an outer call: then the
-   * caller must not release it), or 0 when the key has no entry. The entry returned is live (even
+   * caller must not release it), or 0 when the key has no entry. The entry returned is live (LIVE
    * state, reachable from the index) and stays so until the lock is released: only its lock holder
    * deletes it. The lock is taken only after a validated read showed the block to be an entry
    * (entry blocks stay entries: a lock word is never anything else); a waiter that gets it checks
@@ -394,8 +396,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   }
 
   /**
-   * After taking entry `e`'s lock over from a dead owner: a delete it had begun (odd state, the entry
-   * still in the index) is finished. Anything else the owner did to the entry was one store, or was
+   * After taking entry `e`'s lock over from a dead owner: a delete it had begun (DEAD, the entry still
+   * in the index) is finished. Anything else the owner did to the entry was one store, or was
    * done under the stripe's lock too (whose recovery repairs the stripe).
    */
   #repairEntry(s: number, e: number): void {
@@ -714,7 +716,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   }
 
   /**
-   * Deletes entry `e` (live; its lock held by this thread; stripe `s`): its state goes odd first
+   * Deletes entry `e` (live; its lock held by this thread; stripe `s`): its state goes DEAD first
    * (a waiter for its lock then knows it is gone, and a thread that takes the lock over from this
    * one finishes the delete, #repairEntry), then it leaves the index under the stripe's lock.
    * `nested`: the lock is an outer update()'s (#grab answered +1), which frees the block (#unfreed).
@@ -734,7 +736,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   }
 
   /**
-   * Takes entry `e` (odd state) out of `slot` and frees it and its value (stripe locked); shrinks
+   * Takes entry `e` (DEAD) out of `slot` and frees it and its value (stripe locked); shrinks
    * the index when it is mostly empty. `keep`: the entry block is not freed but left to the outer
    * update() of this thread that holds its lock (#unfreed).
    */
@@ -1230,7 +1232,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   /**
    * @internal For tests: takes the lock of `k`'s entry (which must exist) without releasing it, as
    * a thread killed inside an update would; `deleting`: as one killed inside a delete, after the
-   * entry's state went odd and before it left the index.
+   * entry's state went DEAD and before it left the index.
    */
   _holdEntryForTest(k: K, deleting = false): void {
     keyOf(k, "SharedDict");
