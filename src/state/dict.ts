@@ -14,7 +14,8 @@
  *   - every other write of an existing key (a value block allocated or freed; ARM) takes the entry's
  *     lock, then the stripe's; inserts take the stripe's; deletes the entry's, then the stripe's.
  * Lock order: an entry's lock before a stripe's, never the reverse (no thread waits for an entry's
- * lock while it holds a stripe's: clear() only tries them), stripes in increasing order (clear).
+ * lock while it holds a stripe's: clear() only tries them, as update() tries its new ghost's), stripes
+ * in increasing order (clear).
  *
  * Memory (byte offsets; data words read and written with mem.ts `ld`/`st` — plain accesses on x86,
  * Atomics elsewhere —, the lock, sequence, state and count words with Atomics; see guard.ts and mem.ts):
