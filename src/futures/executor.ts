@@ -237,6 +237,21 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
         "ThreadPoolExecutor(options): options must be an object like { maxWorkers, threadNamePrefix }",
       );
     }
+    // An unknown key (a typo such as max_workers) is a TypeError, as Python's unexpected keyword argument.
+    checkOptions(
+      options,
+      [
+        "maxWorkers",
+        "threadNamePrefix",
+        "initializer",
+        "initargs",
+        "maxQueue",
+        "idleTimeout",
+        "minWorkers",
+        "resourceLimits",
+      ],
+      "ThreadPoolExecutor",
+    );
     const { maxWorkers, threadNamePrefix, initializer, initargs, maxQueue, idleTimeout, minWorkers, resourceLimits } =
       options;
     if (maxWorkers === undefined || maxWorkers === null) {

@@ -34,6 +34,7 @@ import {
   writeName,
 } from "../shared/runtime.js";
 import {
+  checkOptions,
   deadlineOf,
   runDuties,
   type Timeout,
@@ -205,6 +206,12 @@ export class Thread<A extends unknown[] = any[]> {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`Thread(options): options must be an object like { target, args, name, daemon }`);
     }
+    // An unknown key (a typo such as `deamon`) is a TypeError, as Python's unexpected keyword argument.
+    checkOptions(
+      options,
+      ["target", "args", "name", "daemon", "transferList", "resourceLimits", "isolated"],
+      "Thread(options)",
+    );
     const { target, args, name, daemon, transferList, resourceLimits, isolated } = options;
     if (resourceLimits !== undefined) checkResourceLimits("Thread", resourceLimits);
     if (isolated !== undefined && typeof isolated !== "boolean") {

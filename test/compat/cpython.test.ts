@@ -187,3 +187,19 @@ test(
     assert.match(String(new Worker({ name: "v" })), /^<Worker\(v, initial\)>$/);
   },
 );
+
+test(
+  "an unknown option of Thread or ThreadPoolExecutor is a TypeError naming it (Python's unexpected keyword argument)",
+  T,
+  () => {
+    assert.throws(
+      () => new Thread({ target: () => {}, deamon: true } as unknown as ConstructorParameters<typeof Thread>[0]),
+      (e: unknown) => e instanceof TypeError && /unexpected option 'deamon'/.test((e as Error).message),
+    );
+    assert.throws(
+      () =>
+        new ThreadPoolExecutor({ max_workers: 2 } as unknown as ConstructorParameters<typeof ThreadPoolExecutor>[0]),
+      (e: unknown) => e instanceof TypeError && /unexpected option 'max_workers'/.test((e as Error).message),
+    );
+  },
+);
