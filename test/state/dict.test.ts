@@ -264,7 +264,7 @@ test("SharedDict: a thread killed inside update (out of memory in fn) leaves the
       });
     },
     args: [d],
-    resourceLimits: { maxOldGenerationSizeMb: 32 },
+    resourceLimits: { maxOldGenerationSizeMb: 64 },
   });
   t.start();
   t.join();
@@ -518,7 +518,7 @@ test(
         });
       },
       args: [d, inFn, othersDone],
-      resourceLimits: { maxOldGenerationSizeMb: 32 },
+      resourceLimits: { maxOldGenerationSizeMb: 64 },
     });
     t.start();
     inFn.wait();
