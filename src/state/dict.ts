@@ -50,6 +50,21 @@
  * while locked) and, reading after the state, that its key is the key. A thread that holds the lock already (update's fn using its own key) re-enters: the
  * inner call neither waits nor releases.
  *
+ * The entry cache (x86, per thread and per SharedDict object, set() of a number under a string key):
+ * after a set() wrote a number in place in a key's entry, it records key -> [entry block, STATE,
+ * order lo, order hi] as read under the entry's lock. The next set() of that key looks the string up
+ * (a JS Map: V8 keeps a string's hash, where encoding and hashing the key costs more than the Map)
+ * instead of encoding, hashing and probing, CASes the entry's lock as grabFast does, and writes in
+ * place only if STATE and order are still the recorded ones and the value is an inline number;
+ * otherwise it releases and takes the ordinary path, which refreshes the record. Why a stale record
+ * is harmless: the block is an entry block for ever (type-stable; the buffer only grows, offsets
+ * never move), so the CAS only takes an entry lock; once held, LIVE at the recorded STATE means the
+ * same generation of the block, which keeps its key (written only in INIT) while the lock is held;
+ * and the order, a 64-bit counter drawn anew by every insert and ghost fill, rules out a block that
+ * went through 2^30 generations back to the recorded STATE. At most Size.CACHED keys (then emptied);
+ * a cache that missed more than it hit is turned off for Size.CACHE_OFF sets, doubling while that repeats.
+ * Other threads never read it; deletes, clears and reuse elsewhere invalidate it by these checks alone.
+ *
  * State machine of a stripe (LOCK word, guard.ts): FREE -> HELD(owner) -> FREE, or HELD(dead owner)
  * -> HELD(recoverer) after a waiter found the owner gone; entry locks the same. SEQ: even (stable) ->
  * odd (publishing) -> even. Every write prepares new blocks first (unreachable to readers) and
@@ -146,6 +161,11 @@ enum Size {
   S_WORDS = 96,
   MIN_CAP = 8,
   RETRIES = 32,
+  /** Keys in a thread's entry cache, at most. */
+  CACHED = 4096,
+  /** set() calls for which a cache that missed more than it hit stays off. */
+  CACHE_OFF = 65536,
+  CACHE_OFF_MAX = 1 << 24,
 }
 
 /** The header. */
@@ -257,6 +277,22 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   readonly #unfreed: number[] = [];
   /** Tests only: called by this thread between the steps of a read or a write (_hookForTest). */
   #hook: ((point: string) => void) | undefined = undefined;
+  /**
+   * This thread's cache of where string keys live (x86 only; see "The entry cache" in the file's
+   * header): key -> index c of its record in #cw, [entry block, STATE, order lo, order hi] as read
+   * under the entry's lock when it was last written in place.
+   */
+  readonly #cache = new Map<string, number>();
+  #cw = new Int32Array(4 * 16);
+  /** Records in use in #cw (the cache holds at most Size.CACHED keys). */
+  #cn = 0;
+  /** Cached entries used (hits) and added (misses) since the cache was last emptied. */
+  #hits = 0;
+  #misses = 0;
+  /** > 0: the cache is off for that many more set() calls (it missed more than it hit). */
+  #cacheOff = 0;
+  /** How long the next turn-off lasts: doubled by each turn-off in a row (up to Size.CACHE_OFF_MAX). */
+  #offFor = Size.CACHE_OFF as number;
 
   /** A new dict, filled from `entries` (in order; later duplicates replace earlier values). */
   constructor(entries?: Iterable<[K, V]>) {
@@ -813,6 +849,81 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     return key.hash >>> 26;
   }
 
+  // ---- the entry cache (x86) ------------------------------------------------------------------
+
+  /**
+   * set()'s in-place store through cache record `c`: takes the entry's lock with one CAS and, if the
+   * entry is still the cached life of the key (STATE, so LIVE, and the 64-bit order unchanged) with
+   * an inline number, stores `x` and releases. False (nothing changed, the lock not held) otherwise:
+   * the caller takes the ordinary path, which refreshes or adds the record.
+   */
+  #setCached(c: number, x: number): boolean {
+    const cw = this.#cw;
+    const e = cw[c] as number;
+    const h = this.#heap;
+    const i32 = h.i32;
+    if (!(e > 0 && e + 64 <= h.cap)) return false;
+    const at = lockOf(e);
+    if (Atomics.compareExchange(i32, at, 0, myLockValue()) !== 0) return false;
+    const p = (e + 8) >> 2;
+    if (
+      i32[p + Entry.E_STATE] === cw[c + 1] &&
+      i32[p + Entry.E_ORDER] === cw[c + 2] &&
+      i32[p + Entry.E_ORDER + 1] === cw[c + 3] &&
+      i32[p + Entry.E_VALUE] === Val.INLINE
+    ) {
+      h.f64[(e + Entry.NUM_AT) >> 3] = x;
+      this.#hits++;
+      if (((i32[at] as number) & 1) === 0) i32[at] = 0;
+      else release(i32, at);
+      return true;
+    }
+    release(i32, at);
+    return false;
+  }
+
+  /**
+   * Records entry `e` (LIVE, its lock held by this thread, an inline number) as key `k`'s: in its
+   * record `c`, or in a new one. A full cache is emptied; one that missed more than it hit since it
+   * was last emptied is turned off for a while, twice as long each time in a row (a thread cycling
+   * through more keys than the cache holds would only pay for it).
+   */
+  #remember(k: string, c: number | undefined, e: number): void {
+    if (this.#cacheOff > 0) {
+      this.#cacheOff--;
+      return;
+    }
+    if (c === undefined) {
+      if (this.#cn === Size.CACHED) {
+        this.#cache.clear();
+        this.#cn = 0;
+        const missed = this.#misses > this.#hits;
+        this.#hits = this.#misses = 0;
+        if (missed) {
+          this.#cacheOff = this.#offFor;
+          this.#offFor = Math.min(this.#offFor * 2, Size.CACHE_OFF_MAX);
+          return;
+        }
+        this.#offFor = Size.CACHE_OFF;
+      }
+      c = 4 * this.#cn++;
+      if (c + 4 > this.#cw.length) {
+        const cw = new Int32Array(this.#cw.length * 2);
+        cw.set(this.#cw);
+        this.#cw = cw;
+      }
+      this.#cache.set(k, c);
+    }
+    this.#misses++;
+    const i32 = this.#heap.i32;
+    const p = (e + 8) >> 2;
+    const cw = this.#cw;
+    cw[c] = e;
+    cw[c + 1] = i32[p + Entry.E_STATE] as number;
+    cw[c + 2] = i32[p + Entry.E_ORDER] as number;
+    cw[c + 3] = i32[p + Entry.E_ORDER + 1] as number;
+  }
+
   // ---- the API --------------------------------------------------------------------------------
 
   /** The value stored for `key` (a copy; shared objects stay shared), or undefined. */
@@ -856,8 +967,15 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
 
   /** Stores `value` for `key` (a new key goes last in the order; an existing one keeps its place). */
   set(k: K, value: V): this {
-    if (typeof k === "string") strKeyOf(k);
-    else keyOf(k, "SharedDict.set()");
+    let c: number | undefined;
+    if (typeof k === "string") {
+      if (TSO && typeof value === "number" && this.#cacheOff === 0) {
+        // the commonest case of all: a cached entry, still this key's (header: "The entry cache")
+        c = this.#cache.get(k);
+        if (c !== undefined && this.#setCached(c, value)) return this;
+      }
+      strKeyOf(k);
+    } else keyOf(k, "SharedDict.set()");
     if (typeof value === "number") {
       // the common case: an existing key's inline number replaced in place (x86) under its entry's
       // lock, taken by grabFast (no try/finally: nothing between the lock and its release can throw)
@@ -871,6 +989,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       const i32 = h.i32;
       if (i32[((e + 8) >> 2) + Entry.E_VALUE] === Val.INLINE) {
         h.f64[(e + Entry.NUM_AT) >> 3] = value;
+        if (typeof k === "string") this.#remember(k, c, e);
         const at = lockOf(e);
         if (((i32[at] as number) & 1) === 0) i32[at] = 0;
         else release(i32, at);

@@ -567,6 +567,129 @@ test("SharedDict: a number written over an existing key's number takes no stripe
   assert.equal(d.size, 201);
 });
 
+/** `n` string keys (prefix `p`) in the stripe of `k` (the same key length, so the same entry block class). */
+function keysInStripeOf(k: string, p: string, n: number): string[] {
+  dictKeyOf(k, "test");
+  const s = dictKey.hash >>> 26;
+  const out: string[] = [];
+  for (let i = 0; out.length < n; i++) {
+    const c = `${p}${String(i).padStart(k.length - p.length, "0")}`;
+    dictKeyOf(c, "test");
+    if (dictKey.hash >>> 26 === s && c !== k) out.push(c);
+  }
+  return out;
+}
+
+test(
+  "SharedDict: set() through this thread's entry cache after the entry was deleted, reused for another key, or changed kind in another thread",
+  T,
+  () => {
+    // set() of a number remembers where its key's entry is (x86); these are the ways that record goes
+    // stale, each made by another thread between two sets of this one. Every result is exact.
+    const d = new SharedDict<string, number | string>();
+    d.set("alpha", 1);
+    d.set("alpha", 2); // (cached now)
+    const [other] = keysInStripeOf("alpha", "o", 1) as [string];
+    // 1. deleted, and its block reused at once for another key of its stripe (the stripe's free list)
+    let t = new Thread({
+      target: (d: SharedDict<string, number | string>, other: string) => {
+        d.delete("alpha");
+        d.set(other, 100);
+      },
+      args: [d, other],
+    });
+    t.start();
+    t.join();
+    d.set("alpha", 3);
+    assert.equal(d.get(other), 100, "the key that reused the entry keeps its value");
+    assert.equal(d.get("alpha"), 3);
+    assert.deepEqual([...d.keys()], [other, "alpha"], "alpha was inserted again, last");
+    d.set("alpha", 4); // (cached again: the new entry)
+    // 2. deleted and inserted again (a new life of some block), with a value block in between
+    t = new Thread({
+      target: (d: SharedDict<string, number | string>, other: string) => {
+        d.delete("alpha");
+        d.delete(other);
+        d.set("alpha", "a string");
+        d.set(other, 200);
+      },
+      args: [d, other],
+    });
+    t.start();
+    t.join();
+    d.set("alpha", 5);
+    assert.equal(d.get("alpha"), 5);
+    assert.equal(d.get(other), 200);
+    d.set("alpha", 6);
+    // 3. its value replaced by a block (not a number in the entry), then by a number again
+    t = new Thread({
+      target: (d: SharedDict<string, number | string>) => {
+        d.set("alpha", "x".repeat(40));
+      },
+      args: [d],
+    });
+    t.start();
+    t.join();
+    d.set("alpha", 7);
+    assert.equal(d.get("alpha"), 7);
+    // 4. cleared, then refilled
+    t = new Thread({
+      target: (d: SharedDict<string, number | string>, other: string) => {
+        d.clear();
+        d.set(other, 300);
+        d.set("alpha", 301);
+      },
+      args: [d, other],
+    });
+    t.start();
+    t.join();
+    d.set("alpha", 8);
+    assert.deepEqual(
+      [...d.entries()],
+      [
+        [other, 300],
+        ["alpha", 8],
+      ],
+    );
+    // 5. update()'s fn setting its own (cached) key: the lock is this thread's already (re-entered)
+    d.set("alpha", 9);
+    d.update("alpha", (v) => {
+      d.set("alpha", 10);
+      return (d.get("alpha") as number) + (v as number);
+    });
+    assert.equal(d.get("alpha"), 19);
+    assert.equal(d.size, 2);
+  },
+);
+
+test(
+  "SharedDict: set() through the entry cache after the buffer grew in another thread, and with more keys than it holds",
+  T,
+  () => {
+    const d = new SharedDict<string, number>();
+    for (let i = 0; i < 50; i++) d.set(`k${i}`, i);
+    for (let i = 0; i < 50; i++) d.set(`k${i}`, i + 1); // (cached)
+    const before = bytesOf(d as unknown as SharedDict<number, unknown>);
+    const t = new Thread({
+      target: (d: SharedDict<string, number>) => {
+        for (let i = 0; i < 20_000; i++) d.set(`grow-${i}`, i);
+        for (let i = 0; i < 50; i += 2) d.delete(`k${i}`);
+      },
+      args: [d],
+    });
+    t.start();
+    t.join();
+    assert.ok(bytesOf(d as unknown as SharedDict<number, unknown>) > before, "the buffer grew");
+    for (let i = 0; i < 50; i++) d.set(`k${i}`, i + 2);
+    for (let i = 0; i < 50; i++) assert.equal(d.get(`k${i}`), i + 2);
+    assert.equal(d.size, 20_050);
+    // more keys than a thread's cache holds (4096), written in rounds: every value exact
+    for (let r = 0; r < 3; r++) for (let i = 0; i < 20_000; i++) d.set(`grow-${i}`, i * 10 + r);
+    for (let i = 0; i < 20_000; i++) assert.equal(d.get(`grow-${i}`), i * 10 + 2);
+    assert.equal(d.size, 20_050);
+  },
+);
+
 test("SharedDict: random operation sequences behave as a JS Map", T, () => {
   const keyArb = fc.oneof(fc.constantFrom("a", "b", "c", "dd", "long-key-".repeat(5)), fc.integer({ min: -3, max: 3 }));
   const valArb = fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.array(fc.integer(), { maxLength: 4 }));
