@@ -50,20 +50,24 @@
  * while locked) and, reading after the state, that its key is the key. A thread that holds the lock already (update's fn using its own key) re-enters: the
  * inner call neither waits nor releases.
  *
- * The entry cache (x86, per thread and per SharedDict object, set() of a number under a string key):
- * after a set() wrote a number in place in a key's entry, it records key -> [entry block, STATE,
- * order lo, order hi] as read under the entry's lock. The next set() of that key looks the string up
- * (a JS Map: V8 keeps a string's hash, where encoding and hashing the key costs more than the Map)
- * instead of encoding, hashing and probing, CASes the entry's lock as grabFast does, and writes in
- * place only if STATE and order are still the recorded ones and the value is an inline number;
- * otherwise it releases and takes the ordinary path, which refreshes the record. Why a stale record
- * is harmless: the block is an entry block for ever (type-stable; the buffer only grows, offsets
- * never move), so the CAS only takes an entry lock; once held, LIVE at the recorded STATE means the
- * same generation of the block, which keeps its key (written only in INIT) while the lock is held;
- * and the order, a 64-bit counter drawn anew by every insert and ghost fill, rules out a block that
- * went through 2^30 generations back to the recorded STATE. At most Size.CACHED keys (then emptied);
- * a cache that missed more than it hit is turned off for Size.CACHE_OFF sets, doubling while that repeats.
- * Other threads never read it; deletes, clears and reuse elsewhere invalidate it by these checks alone.
+ * The entry cache (x86, per thread and per SharedDict object, string keys, numbers stored inline):
+ * after a set() wrote a number in place in a key's entry, or a get() read one validated by the
+ * stripe's sequence, the thread records key -> [entry block, STATE, order lo, order hi, stripe]
+ * (STATE LIVE; as read under the entry's lock, or validated). The next set() or get() of that key
+ * looks the string up (a JS Map: V8 keeps a string's hash, where encoding and hashing the key costs
+ * more than the Map) instead of encoding, hashing and probing it, and uses the entry only if its
+ * STATE and order are still the recorded ones and its value an inline number; otherwise it takes the
+ * ordinary path, which refreshes the record. set() first CASes the entry's lock (as grabFast does)
+ * and checks while holding it; get() reads between two reads of the stripe's sequence word, as any
+ * reader. Why a stale record is harmless: the block is an entry block for ever (type-stable; the
+ * buffer only grows, offsets never move), so the CAS only ever takes an entry lock; LIVE at the
+ * recorded STATE means the same generation of the block, whose key (written only in INIT) stays
+ * until it goes DEAD, which only its lock's holder does (set) and which leaves the index only in a
+ * write window (get: the sequence moved); the order, a 64-bit counter drawn anew by every insert
+ * and ghost fill, rules out a block that went through 2^30 generations back to the recorded STATE.
+ * At most Size.CACHED keys (then emptied); a cache that missed more than it hit is turned off for
+ * Size.CACHE_OFF calls, doubling while that repeats. Other threads never read it; deletes, clears
+ * and reuse anywhere invalidate records by these checks alone.
  *
  * State machine of a stripe (LOCK word, guard.ts): FREE -> HELD(owner) -> FREE, or HELD(dead owner)
  * -> HELD(recoverer) after a waiter found the owner gone; entry locks the same. SEQ: even (stable) ->
@@ -166,6 +170,8 @@ enum Size {
   /** set() calls for which a cache that missed more than it hit stays off. */
   CACHE_OFF = 65536,
   CACHE_OFF_MAX = 1 << 24,
+  /** Words of a record of the entry cache. */
+  REC = 5,
 }
 
 /** The header. */
@@ -279,11 +285,10 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   #hook: ((point: string) => void) | undefined = undefined;
   /**
    * This thread's cache of where string keys live (x86 only; see "The entry cache" in the file's
-   * header): key -> index c of its record in #cw, [entry block, STATE, order lo, order hi] as read
-   * under the entry's lock when it was last written in place.
+   * header): key -> index c of its record in #cw, [entry block, STATE, order lo, order hi, stripe].
    */
   readonly #cache = new Map<string, number>();
-  #cw = new Int32Array(4 * 16);
+  #cw = new Int32Array(Size.REC * 16);
   /** Records in use in #cw (the cache holds at most Size.CACHED keys). */
   #cn = 0;
   /** Cached entries used (hits) and added (misses) since the cache was last emptied. */
@@ -883,12 +888,13 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
   }
 
   /**
-   * Records entry `e` (LIVE, its lock held by this thread, an inline number) as key `k`'s: in its
-   * record `c`, or in a new one. A full cache is emptied; one that missed more than it hit since it
+   * Records entry `e` of stripe `s` as key `k`'s, with its STATE (LIVE) and order as read under its
+   * lock by set(), or by a get() validated by the stripe's sequence: in its record `c`, or in a new
+   * one. A full cache is emptied; one that missed more than it hit since it
    * was last emptied is turned off for a while, twice as long each time in a row (a thread cycling
    * through more keys than the cache holds would only pay for it).
    */
-  #remember(k: string, c: number | undefined, e: number): void {
+  #remember(k: string, c: number | undefined, e: number, s: number, state: number, lo: number, hi: number): void {
     if (this.#cacheOff > 0) {
       this.#cacheOff--;
       return;
@@ -906,8 +912,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
         }
         this.#offFor = Size.CACHE_OFF;
       }
-      c = 4 * this.#cn++;
-      if (c + 4 > this.#cw.length) {
+      c = Size.REC * this.#cn++;
+      if (c + Size.REC > this.#cw.length) {
         const cw = new Int32Array(this.#cw.length * 2);
         cw.set(this.#cw);
         this.#cw = cw;
@@ -915,19 +921,47 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       this.#cache.set(k, c);
     }
     this.#misses++;
-    const i32 = this.#heap.i32;
-    const p = (e + 8) >> 2;
     const cw = this.#cw;
     cw[c] = e;
-    cw[c + 1] = i32[p + Entry.E_STATE] as number;
-    cw[c + 2] = i32[p + Entry.E_ORDER] as number;
-    cw[c + 3] = i32[p + Entry.E_ORDER + 1] as number;
+    cw[c + 1] = state;
+    cw[c + 2] = lo;
+    cw[c + 3] = hi;
+    cw[c + 4] = s;
   }
 
   // ---- the API --------------------------------------------------------------------------------
 
   /** The value stored for `key` (a copy; shared objects stay shared), or undefined. */
   get(k: K): V | undefined {
+    let c: number | undefined;
+    if (TSO && typeof k === "string" && this.#cacheOff === 0 && this.#hook === undefined) {
+      // a cached entry, still this key's, with a number in it (header: "The entry cache")
+      c = this.#cache.get(k);
+      if (c !== undefined) {
+        const cw = this.#cw;
+        const e = cw[c] as number;
+        const h = this.#heap;
+        const i32 = h.i32;
+        const seqAt = base(cw[c + 4] as number) + Stripe.SEQ;
+        const seq = i32[seqAt] as number;
+        const p = (e + 8) >> 2;
+        if (
+          (seq & 1) === 0 &&
+          e > 0 &&
+          e + 64 <= h.cap &&
+          i32[p + Entry.E_STATE] === cw[c + 1] &&
+          i32[p + Entry.E_ORDER] === cw[c + 2] &&
+          i32[p + Entry.E_ORDER + 1] === cw[c + 3] &&
+          i32[p + Entry.E_VALUE] === Val.INLINE
+        ) {
+          const x = h.f64[(e + Entry.NUM_AT) >> 3] as number;
+          if (Atomics.load(i32, seqAt) === seq) {
+            this.#hits++;
+            return x as V;
+          }
+        }
+      }
+    }
     keyOf(k, "SharedDict.get()");
     const s = this.#stripe();
     // the common case inline: a number value read straight from its entry, or from its block
@@ -950,8 +984,17 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
           if (v === Val.INLINE) at = e + Entry.NUM_AT;
           else if (v > 0 && v + 24 <= limit && ld(i32, (v + 8) >> 2) === T_NUM) at = v + 16;
           if (at !== 0) {
+            const p = (e + 8) >> 2;
+            const state = ld(i32, p + Entry.E_STATE);
+            const lo = ld(i32, p + Entry.E_ORDER);
+            const hi = ld(i32, p + Entry.E_ORDER + 1);
             const x = this.#numberAt(at);
-            if (Atomics.load(i32, seqAt) === seq) return x as V;
+            if (Atomics.load(i32, seqAt) === seq) {
+              // (validated: the entry was this key's, LIVE or being deleted, at that state and order)
+              if (TSO && v === Val.INLINE && (state & 3) === Phase.LIVE && typeof k === "string")
+                this.#remember(k, c, e, s, state, lo, hi);
+              return x as V;
+            }
           }
         }
       }
@@ -989,7 +1032,18 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
       const i32 = h.i32;
       if (i32[((e + 8) >> 2) + Entry.E_VALUE] === Val.INLINE) {
         h.f64[(e + Entry.NUM_AT) >> 3] = value;
-        if (typeof k === "string") this.#remember(k, c, e);
+        if (typeof k === "string") {
+          const p = (e + 8) >> 2;
+          this.#remember(
+            k,
+            c,
+            e,
+            s,
+            i32[p + Entry.E_STATE] as number,
+            i32[p + Entry.E_ORDER] as number,
+            i32[p + Entry.E_ORDER + 1] as number,
+          );
+        }
         const at = lockOf(e);
         if (((i32[at] as number) & 1) === 0) i32[at] = 0;
         else release(i32, at);

@@ -589,6 +589,7 @@ test(
     const d = new SharedDict<string, number | string>();
     d.set("alpha", 1);
     d.set("alpha", 2); // (cached now)
+    assert.equal(d.get("alpha"), 2);
     const [other] = keysInStripeOf("alpha", "o", 1) as [string];
     // 1. deleted, and its block reused at once for another key of its stripe (the stripe's free list)
     let t = new Thread({
@@ -600,6 +601,8 @@ test(
     });
     t.start();
     t.join();
+    assert.equal(d.get("alpha"), undefined, "deleted: get() does not read the key that reused its entry");
+    assert.equal(d.has("alpha"), false);
     d.set("alpha", 3);
     assert.equal(d.get(other), 100, "the key that reused the entry keeps its value");
     assert.equal(d.get("alpha"), 3);
@@ -617,6 +620,7 @@ test(
     });
     t.start();
     t.join();
+    assert.equal(d.get("alpha"), "a string");
     d.set("alpha", 5);
     assert.equal(d.get("alpha"), 5);
     assert.equal(d.get(other), 200);
@@ -630,6 +634,7 @@ test(
     });
     t.start();
     t.join();
+    assert.equal(d.get("alpha"), "x".repeat(40));
     d.set("alpha", 7);
     assert.equal(d.get("alpha"), 7);
     // 4. cleared, then refilled
@@ -643,6 +648,7 @@ test(
     });
     t.start();
     t.join();
+    assert.equal(d.get("alpha"), 301);
     d.set("alpha", 8);
     assert.deepEqual(
       [...d.entries()],
@@ -659,6 +665,33 @@ test(
     });
     assert.equal(d.get("alpha"), 19);
     assert.equal(d.size, 2);
+    // 6. a key only read by this thread (get() caches it too), deleted and its block reused in another
+    const [other2] = keysInStripeOf("beta", "p", 1) as [string];
+    const r = new SharedDict<string, number>();
+    let t2 = new Thread({ target: (r: SharedDict<string, number>) => r.set("beta", 1), args: [r] });
+    t2.start();
+    t2.join();
+    assert.equal(r.get("beta"), 1);
+    assert.equal(r.get("beta"), 1); // (cached)
+    t2 = new Thread({
+      target: (r: SharedDict<string, number>, other2: string) => {
+        r.delete("beta");
+        r.set(other2, 2);
+      },
+      args: [r, other2],
+    });
+    t2.start();
+    t2.join();
+    assert.equal(r.get("beta"), undefined);
+    assert.equal(r.get(other2), 2);
+    r.set("beta", 3);
+    assert.deepEqual(
+      [...r.entries()],
+      [
+        [other2, 2],
+        ["beta", 3],
+      ],
+    );
   },
 );
 
