@@ -723,6 +723,69 @@ test(
   },
 );
 
+test(
+  "SharedDict: string keys read and written through threads' entry caches while another thread deletes, reinserts and reuses their entries: every value is its key's",
+  T,
+  () => {
+    // Each value names its key (number: v % 1000 === k + 0.25); 40 string keys over 16 stripes, so deleted
+    // entries' blocks are reused by other keys of their stripe. Two threads get and set numbers (their
+    // caches), the main thread mixes every write; a cached entry used after its key moved would show
+    // another key's value or put this key's value under another key.
+    type Val = number | string;
+    const d = new SharedDict<string, Val>();
+    const done = new Lock();
+    done.acquire();
+    const bad = new SharedDict<string, string>();
+    const others = [0, 1].map(
+      (w) =>
+        new Thread({
+          target: (d: SharedDict<string, Val>, done: Lock, bad: SharedDict<string, string>, w: number) => {
+            let i = 0;
+            do {
+              for (let k = 0; k < 40; k++) {
+                const v = d.get(`k${k}`);
+                if (v !== undefined && (typeof v === "number" ? v % 1000 !== k + 0.25 : !v.startsWith(`${k}:`)))
+                  bad.set(`${w}:get k${k}`, JSON.stringify(v));
+                if ((k + i) % 3 === w) d.set(`k${k}`, (i % 5000) * 1000 + k + 0.25);
+              }
+              i++;
+            } while (done.locked());
+          },
+          args: [d, done, bad, w],
+        }),
+    );
+    for (const t of others) t.start();
+    for (let i = 0; i < 20_000; i++) {
+      const k = i % 40;
+      const key = `k${k}`;
+      switch (Math.floor(i / 40) % 5) {
+        case 0:
+        case 3:
+          d.set(key, (i % 5000) * 1000 + k + 0.25);
+          break;
+        case 1:
+          d.set(key, `${k}:${"x".repeat(i % 30)}`);
+          break;
+        case 2:
+          d.update(key, (v) => (typeof v === "number" ? v : (i % 5000) * 1000 + k + 0.25));
+          break;
+        default:
+          d.delete(key);
+          if (i % 400 === 160) for (let j = 0; j < 200; j++) d.set(`f${j}`, 0.5); // other keys take the blocks
+          if (i % 400 === 360) for (let j = 0; j < 200; j++) d.delete(`f${j}`);
+      }
+    }
+    done.release();
+    for (const t of others) t.join();
+    assert.deepEqual([...bad], []);
+    for (const [k, v] of d) {
+      if (k.startsWith("f")) assert.equal(v, 0.5, k);
+      else
+        assert.ok(typeof v === "number" ? v % 1000 === Number(k.slice(1)) + 0.25 : v.startsWith(`${k.slice(1)}:`), k);
+    }
+  },
+);
+
 test("SharedDict: random operation sequences behave as a JS Map", T, () => {
   const keyArb = fc.oneof(fc.constantFrom("a", "b", "c", "dd", "long-key-".repeat(5)), fc.integer({ min: -3, max: 3 }));
   const valArb = fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.array(fc.integer(), { maxLength: 4 }));
