@@ -132,7 +132,8 @@
  * thread that dies: the block's next life starts with a lock that its first writer takes over.
  * Guarantee: the dict stays usable and consistent; the interrupted call's effect is all or nothing.
  * Test hooks (_hookForTest, _holdStripeForTest, _holdEntryForTest) let tests overtake a reader or a
- * writer between its steps, and leave locks as a killed thread would.
+ * writer between its steps, and leave locks as a killed thread would (get() skips the entry cache
+ * while a hook is set, so that its "value" point is reached).
  */
 import { KeyError, RuntimeError } from "../errors.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
@@ -1419,7 +1420,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
    * @internal For tests: `fn(point)` is called by this thread between the steps of a read or a write
    * of this dict: "value" (a reader read the entry's value word, not yet its value), "half"
    * (elsewhere than x86, between the two words of a number), "grab" (in #grab, the path of every writer
-   * of an existing key but a set() that grabFast serves: it found its key's entry
+   * of an existing key but a set() that grabFast or the entry cache serves: it found its key's entry
    * and is about to take the entry's lock), "stripe" (a stripe's lock is being taken: a test can
    * count them), so that a test can write meanwhile (the key scratch is
    * kept for the caller; a write in the hook must not stage a value for a set() that is under way).
