@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // One soak round (scripts/soak.mjs runs many, each in its own process): a random mix, from `--seed S`,
 // of threads starting threads, queues carrying shared objects and large items, an executor with
-// failing and exiting tasks, Event and Condition ping-pongs, Semaphore timeouts racing releases, and
-// CPU-hogging threads to force preemption. Every count is checked exactly (no item lost or
+// failing and exiting tasks, Event and Condition ping-pongs, Semaphore timeouts racing releases, a
+// SharedDict and SharedList written by several threads at once, and CPU-hogging threads to force preemption. Every count is checked exactly (no item lost or
 // duplicated); a mismatch prints what differs and exits 1. A hang is the parent's watchdog's business.
 // Usage: node scripts/soak-round.mjs --seed S
 import {
@@ -16,6 +16,8 @@ import {
   ThreadPoolExecutor,
   LifoQueue,
   PriorityQueue,
+  SharedDict,
+  SharedList,
   sleepAsync,
 } from "../dist/index.js";
 
@@ -310,7 +312,65 @@ async function timeouts() {
   return `Semaphore timeouts ${units}`;
 }
 
-const all = { queues, tree, executor, eventPingPong, conditionPingPong, timeouts };
+/**
+ * SharedDict and SharedList from T threads at once: every thread adds 1 to shared counters with
+ * update() (the totals must be exact), churns keys of its own through set (numbers and objects),
+ * delete, setdefault and pop while reading them back whole, and appends to a list (each value once).
+ * A thread that sees a torn value or throws records it in the dict under "error-<t>".
+ */
+async function shared() {
+  const threads = int(2, 4);
+  const n = int(300, 3000);
+  const keys = int(1, 64);
+  const d = new SharedDict();
+  const l = new SharedList();
+  const ts = [];
+  for (let t = 0; t < threads; t++) {
+    const th = new Thread({
+      name: `shared-${t}`,
+      target: (d, l, t, n, keys) => {
+        try {
+          for (let i = 0; i < n; i++) {
+            d.update(`k${(i * 7 + t) % keys}`, (v) => (v ?? 0) + 1);
+            const own = `own-${t}-${i % 13}`;
+            const op = i % 5;
+            if (op === 0) d.set(own, i);
+            else if (op === 1) d.set(own, { i, s: "x".repeat(i % 40) });
+            else if (op === 2) d.delete(own);
+            else if (op === 3) d.setdefault(own, -1);
+            else d.pop(own, null);
+            const g = d.get(own);
+            if (g !== undefined && typeof g !== "number" && g.s.length !== g.i % 40) {
+              throw new Error(`torn value ${JSON.stringify(g)}`);
+            }
+            if (i % 10 === 0) l.append(t * 1e6 + i);
+          }
+        } catch (e) {
+          d.set(`error-${t}`, String(e?.stack ?? e));
+        }
+      },
+      args: [d, l, t, n, keys],
+    });
+    th.start();
+    ts.push(th);
+  }
+  for (const th of ts) await th.joinAsync();
+  for (let t = 0; t < threads; t++) check(!d.has(`error-${t}`), `shared: thread ${t}: ${d.get(`error-${t}`)}`);
+  let total = 0;
+  for (let k = 0; k < keys; k++) total += d.get(`k${k}`) ?? 0;
+  check(total === threads * n, `shared: counters add up to ${total}, not ${threads} x ${n}`);
+  const seen = [...d.keys()];
+  check(seen.length === d.size, `shared: ${seen.length} keys iterated, size ${d.size}`);
+  const items = l.toArray();
+  const perThread = Math.ceil(n / 10);
+  check(
+    items.length === threads * perThread && new Set(items).size === items.length,
+    `shared: list has ${items.length} items (${new Set(items).size} distinct), not ${threads * perThread}`,
+  );
+  return `shared ${threads}x${n} on ${keys} keys`;
+}
+
+const all = { queues, tree, executor, eventPingPong, conditionPingPong, timeouts, shared };
 const chosen = Object.keys(all).filter(() => rand() < 0.6);
 if (chosen.length === 0) chosen.push(pick(Object.keys(all)));
 // Some of them twice, all at once.
