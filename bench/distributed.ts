@@ -206,6 +206,32 @@ interface CpuRun {
 }
 
 /**
+ * Runs `run` and measures it: its wall time, and the CPU time it took in the worker processes `pids`
+ * (per thread, for the busiest), in redis-server and in this client process.
+ */
+async function measureCpu(redis: Redis, pids: (number | undefined)[], run: () => Promise<void>): Promise<CpuRun> {
+  const sample = () => {
+    const w = new Map<string, number>();
+    for (const pid of pids) for (const [k, v] of threadsCpu(pid)) w.set(k, v);
+    const u = process.cpuUsage();
+    return { w, redis: sum(threadsCpu(redis.pid())), client: (u.user + u.system) / 1e6 };
+  };
+  const before = sample();
+  const t = performance.now();
+  await run();
+  const wall = (performance.now() - t) / 1000;
+  const after = sample();
+  const w = since(before.w, after.w);
+  return {
+    wall,
+    workers: sum(w),
+    redis: after.redis - before.redis,
+    client: after.client - before.client,
+    busiest: Math.max(...w.values()),
+  };
+}
+
+/**
  * `tasks` spin(`spin`) tasks through Redis on `processes` worker processes of 1 thread each: one
  * submit() per task, or map() with `chunksize` calls per job.
  */
@@ -227,33 +253,21 @@ async function cpu(
   try {
     // Warm-up: every worker's pool thread started and the task module imported.
     await Promise.all(Array.from({ length: 8 * processes }, () => ex.submit(work("spin"), spin / 10)));
-    const sample = () => {
-      const w = new Map<string, number>();
-      for (const worker of workers) for (const [k, v] of threadsCpu(worker.proc.pid)) w.set(k, v);
-      const u = process.cpuUsage();
-      return { w, redis: sum(threadsCpu(redis.pid())), client: (u.user + u.system) / 1e6 };
-    };
-    const before = sample();
-    const t = performance.now();
-    if (chunksize === undefined) {
-      const fs = [];
-      for (let i = 0; i < tasks; i++) fs.push(ex.submit(work("spin"), spin));
-      for (const f of fs) await f;
-    } else {
-      for await (const _ of ex.mapAsync(work("spin"), new Array(tasks).fill(spin), { chunksize })) {
-        // results in order
-      }
-    }
-    const wall = (performance.now() - t) / 1000;
-    const after = sample();
-    const w = since(before.w, after.w);
-    return {
-      wall,
-      workers: sum(w),
-      redis: after.redis - before.redis,
-      client: after.client - before.client,
-      busiest: Math.max(...w.values()),
-    };
+    return await measureCpu(
+      redis,
+      workers.map((worker) => worker.proc.pid),
+      async () => {
+        if (chunksize === undefined) {
+          const fs = [];
+          for (let i = 0; i < tasks; i++) fs.push(ex.submit(work("spin"), spin));
+          for (const f of fs) await f;
+        } else {
+          for await (const _ of ex.mapAsync(work("spin"), new Array(tasks).fill(spin), { chunksize })) {
+            // results in order
+          }
+        }
+      },
+    );
   } finally {
     await ex.shutdownAsync();
     await teardown(undefined, workers);
@@ -292,25 +306,11 @@ async function cpuBare(redis: Redis, queue: string, processes: number, spin: num
   try {
     await events.waitUntilReady();
     await go(8 * processes, spin / 10, "warm");
-    const sample = () => {
-      const w = new Map<string, number>();
-      for (const worker of workers) for (const [k, v] of threadsCpu(worker.pid)) w.set(k, v);
-      const u = process.cpuUsage();
-      return { w, redis: sum(threadsCpu(redis.pid())), client: (u.user + u.system) / 1e6 };
-    };
-    const before = sample();
-    const t = performance.now();
-    await go(tasks, spin, "task");
-    const wall = (performance.now() - t) / 1000;
-    const after = sample();
-    const w = since(before.w, after.w);
-    return {
-      wall,
-      workers: sum(w),
-      redis: after.redis - before.redis,
-      client: after.client - before.client,
-      busiest: Math.max(...w.values()),
-    };
+    return await measureCpu(
+      redis,
+      workers.map((worker) => worker.pid),
+      () => go(tasks, spin, "task"),
+    );
   } finally {
     await events.close();
     await q.close();
