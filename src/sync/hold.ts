@@ -2,7 +2,7 @@
  * `hold()` / `holdAsync()`: Python's `with lock:` as TypeScript's `using _ = lock.hold();`.
  */
 import { TimeoutError } from "../errors.js";
-import { type Timeout, timeoutOf } from "../shared/wait.js";
+import { type Timeout, timeoutMs, timeoutOf } from "../shared/wait.js";
 
 /** What `hold()` returns: disposing it releases what was acquired, once. */
 export interface Held extends Disposable {
@@ -31,15 +31,21 @@ function timedOut(what: string, timeout: Timeout | undefined): TimeoutError {
   return new TimeoutError(`${what}.hold(): not acquired within ${timeoutOf(timeout, `${what}.hold()`)} s`);
 }
 
-/** `hold(timeout)`: acquires, blocking at most `timeout` seconds (a number or `{ timeout }`). */
+/**
+ * `hold(timeout)`: acquires, blocking at most `timeout` seconds (a number or `{ timeout }`). The
+ * timeout is checked here, not by `acquire()`: -1 means "forever" only to `acquire()` (API.md).
+ */
 export function holdBlocking(target: Acquirable, what: string, timeout?: Timeout): Held {
   const t = timeoutOf(timeout, `${what}.hold()`) as number | null | undefined;
+  timeoutMs(t, `${what}.hold()`);
   const ok = t === undefined || t === null ? target.acquire(true) : target.acquire(true, t);
   if (!ok) throw timedOut(what, timeout);
   return held(() => target.release());
 }
 
+/** The async twin of holdBlocking(): resolves to a Held once acquired, rejects with TimeoutError. */
 export async function holdAsync(target: Acquirable, what: string, timeout?: Timeout): Promise<Held> {
+  timeoutMs(timeoutOf(timeout, `${what}.holdAsync()`), `${what}.holdAsync()`);
   if (!(await target.acquireAsync(timeout))) throw timedOut(what, timeout);
   return held(() => target.release());
 }

@@ -88,7 +88,7 @@ export class Lock {
 
   /** The async twin of `acquire()`: resolves true once acquired, false if `timeout` seconds pass first. */
   async acquireAsync(timeout?: Timeout): Promise<boolean> {
-    return lockAsync(this.#word, STATE, timeoutMs(timeout, "Lock.acquireAsync()", true), ASYNC, ownerValue());
+    return lockAsync(this.#word, STATE, timeoutMs(timeout, "Lock.acquireAsync()"), ASYNC, ownerValue());
   }
 
   /** Releases the lock (from any thread). RuntimeError if it is not locked. */

@@ -93,7 +93,7 @@ export class RLock {
 
   /** The async twin of `acquire()`: resolves true once acquired, false if `timeout` seconds pass first. */
   async acquireAsync(timeout?: Timeout): Promise<boolean> {
-    const ms = timeoutMs(timeout, "RLock.acquireAsync()", true);
+    const ms = timeoutMs(timeout, "RLock.acquireAsync()");
     const w = this.#w;
     const me = ownerValue();
     if (((w[STATE] as number) | 1) === (me | 1)) {

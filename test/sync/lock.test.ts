@@ -2,7 +2,7 @@
 // multi-thread stress test with exact counts.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Event, Lock, RuntimeError, Thread, TimeoutError } from "threading";
+import { Condition, Event, Lock, RuntimeError, Thread, TimeoutError } from "threading";
 
 const T = { timeout: 30_000 };
 
@@ -18,14 +18,27 @@ test("Lock: acquire/release, non-blocking acquire fails while held, locked()", T
   assert.ok(new RuntimeError("x") instanceof Error);
 });
 
-test("Lock: argument checks as Python's", T, () => {
+test("Lock: argument checks as Python's", T, async () => {
   const lock = new Lock();
   assert.throws(() => lock.acquire(false, 1), RangeError);
   assert.throws(() => lock.acquire(true, -2), RangeError);
   assert.throws(() => lock.acquire(true, Number.NaN), RangeError);
   assert.equal(lock.acquire(true, -1), true);
   lock.release();
-  return assert.rejects(lock.acquireAsync(-5), RangeError);
+  await assert.rejects(lock.acquireAsync(-5), RangeError);
+  // -1 is "forever" only for acquire() (API.md), as only Python's acquire() has it.
+  const cond = new Condition(lock);
+  await assert.rejects(lock.acquireAsync(-1), {
+    name: "RangeError",
+    message: "Lock.acquireAsync(): timeout must be a non-negative number of seconds, not -1",
+  });
+  await assert.rejects(cond.acquireAsync(-1), RangeError);
+  assert.throws(() => lock.hold(-1), { name: "RangeError", message: /^Lock\.hold\(\): timeout must be/ });
+  assert.throws(() => cond.hold({ timeout: -1 }), { name: "RangeError", message: /^Condition\.hold\(\)/ });
+  await assert.rejects(lock.holdAsync(-1), { name: "RangeError", message: /^Lock\.holdAsync\(\)/ });
+  assert.equal(lock.locked(), false);
+  assert.equal(cond.acquire(true, -1), true);
+  cond.release();
 });
 
 test("Lock: acquire with timeout waits at least the timeout, then fails", T, () => {

@@ -76,8 +76,14 @@ test("RLock: argument checks as Lock's; async methods reject instead of throwing
     p = lock.acquireAsync(-5);
   });
   await assert.rejects(p as Promise<boolean>, RangeError);
-  assert.equal(await lock.acquireAsync(-1), true);
-  lock.release();
+  // -1 is "forever" only for acquire() (API.md): acquireAsync() and hold() take null or Infinity.
+  await assert.rejects(lock.acquireAsync(-1), {
+    name: "RangeError",
+    message: "RLock.acquireAsync(): timeout must be a non-negative number of seconds, not -1",
+  });
+  assert.throws(() => lock.hold(-1), { name: "RangeError", message: /^RLock\.hold\(\): timeout must be/ });
+  await assert.rejects(lock.holdAsync(-1), RangeError);
+  assert.equal(lock.locked(), false);
 });
 
 test("RLock: another thread cannot release it, and blocks until every level is released", T, () => {
