@@ -2,11 +2,23 @@
  * Barrier: `parties` threads wait until all have arrived, then all go on, as Python's
  * `threading.Barrier` (and built the same way, on a Condition over a Lock).
  *
- * State: two Int32 words, plus the Condition, the parties, the default timeout, the action and its
- * arguments in meta (immutable).
+ * State: three Int32 words, an occupant table, plus the Condition, the parties, the default timeout,
+ * the action and its arguments in meta (immutable).
  *   [0] STATE  0 FILLING, 1 DRAINING, -1 RESETTING, -2 BROKEN
- *   [1] COUNT  threads inside wait() (arrived and not yet left)
- * Both change only under the Condition's lock (nWaiting/broken read them without it, as CPython).
+ *   [1] COUNT  waits inside wait() (arrived and not yet left)
+ *   [2] ASYNC  how many of them are waitAsync() calls
+ *   occupants (a second, growable buffer): per thread-table slot [IDENT, N, NASYNC], the ident of
+ *              the slot's thread that last arrived and how many of COUNT (and of ASYNC) are its.
+ * All change only under the Condition's lock (nWaiting/broken read them without it, as CPython).
+ * Dead occupants: a thread can end, or be killed, with a waitAsync() pending here (a blocking
+ * wait() cannot end early). Its arrival would count for ever: the round would complete with a
+ * party that is gone and, as it never leaves, DRAINING would never end (every later wait() hangs).
+ * So every wait() and reset() first sweeps the table (#sweep): the waits of ended threads are taken
+ * out of COUNT and ASYNC; one taken from a FILLING round breaks the barrier, as CPython's wait()
+ * breaks it when a waiter is interrupted; a DRAINING or RESETTING round left empty is FILLING again.
+ * While async waits are inside, waiters sleep in slices of SWEEP_MS and sweep between them, so a
+ * thread that dies while the others already wait is noticed too. A leaving wait whose entry was
+ * swept (its thread is ended) changes nothing.
  * A round: waiters arrive while FILLING (arrivals during DRAINING/RESETTING wait for it to end);
  * the one that makes COUNT == parties runs the action, sets DRAINING and notifies all; the last to
  * leave sets FILLING again. A timeout, abort() or a failing action sets BROKEN: every waiter gets
@@ -18,6 +30,8 @@
 import { BrokenBarrierError } from "../errors.js";
 import {
   call,
+  deadlineOf,
+  remaining,
   driveAsync,
   driveBlocking,
   type Steps,
@@ -27,6 +41,7 @@ import {
   timeoutOf,
 } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
+import { boot, isIdentAlive, MAX_THREADS } from "../shared/runtime.js";
 import { describeTarget, type ModuleTarget, type TargetSpec } from "../transport/target.js";
 import { encode } from "../transport/encode.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
@@ -36,6 +51,16 @@ import { Lock } from "./lock.js";
 
 const STATE = 0;
 const COUNT = 1;
+const ASYNC = 2;
+/** Occupant table: ints per thread-table slot, and their meaning. */
+const OCC_INTS = 3;
+const O_IDENT = 0;
+const O_N = 1;
+const O_ASYNC = 2;
+/** Slots the occupant table holds at first (it doubles as higher slots arrive, up to MAX_THREADS). */
+const OCC_INITIAL = 16;
+/** While async waits are inside, waiters re-check for dead ones this often (ms). */
+const SWEEP_MS = 100;
 const FILLING = 0;
 const DRAINING = 1;
 const RESETTING = -1;
@@ -58,6 +83,8 @@ const seconds = (ms: number) => (ms === Number.POSITIVE_INFINITY ? undefined : m
 // biome-ignore lint/suspicious/noExplicitAny: the default lets instances of any function share one type, as Thread
 export class Barrier<A extends unknown[] = any[]> {
   readonly #w: Int32Array;
+  /** The occupant table (length-tracking view of a growable buffer). */
+  readonly #occ: Int32Array;
   readonly #id: number;
   readonly #cond: Condition;
   readonly #parties: number;
@@ -82,6 +109,7 @@ export class Barrier<A extends unknown[] = any[]> {
     if (record) {
       const meta = record.meta as BarrierMeta;
       this.#w = new Int32Array(record.buffers[0] as SharedArrayBuffer);
+      this.#occ = new Int32Array(record.buffers[1] as SharedArrayBuffer);
       this.#id = record.id;
       this.#cond = meta.cond;
       this.#parties = meta.parties;
@@ -108,7 +136,10 @@ export class Barrier<A extends unknown[] = any[]> {
             describeTarget(action, "Barrier action"),
             typeof action === "function" ? (action as (...a: unknown[]) => unknown) : undefined,
           );
-    this.#w = new Int32Array(new SharedArrayBuffer(2 * 4));
+    this.#w = new Int32Array(new SharedArrayBuffer(3 * 4));
+    this.#occ = new Int32Array(
+      new SharedArrayBuffer(OCC_INITIAL * OCC_INTS * 4, { maxByteLength: MAX_THREADS * OCC_INTS * 4 }),
+    );
     this.#id = newObjectId();
     this.#cond = new Condition(new Lock());
     describe(this.#cond[kShare]().buffers[0] as SharedArrayBuffer, "Barrier", this.#id);
@@ -124,12 +155,12 @@ export class Barrier<A extends unknown[] = any[]> {
    * the barrier is or becomes broken, is reset, or the wait times out (which breaks it).
    */
   wait(timeout?: Timeout): number {
-    return driveBlocking(this.#wait(this.#ms(timeout, "Barrier.wait()")));
+    return driveBlocking(this.#wait(this.#ms(timeout, "Barrier.wait()"), 0));
   }
 
   /** The async twin of `wait()`; an action that returns a promise is awaited before the round is released. */
   async waitAsync(timeout?: Timeout): Promise<number> {
-    return driveAsync(this.#wait(this.#ms(timeout, "Barrier.waitAsync()")));
+    return driveAsync(this.#wait(this.#ms(timeout, "Barrier.waitAsync()"), 1));
   }
 
   /**
@@ -141,22 +172,28 @@ export class Barrier<A extends unknown[] = any[]> {
    * it); the action is called blocking as compiled here (action.ts), async once its import is
    * ready, and its promise awaited.
    */
-  *#wait(ms: number): Steps<number> {
+  *#wait(ms: number, isAsync: 0 | 1): Steps<number> {
     const cond = this.#cond;
     const w = this.#w;
+    const deadline = deadlineOf(ms);
     yield* call(
       () => cond.acquire(),
       () => cond.acquire(false) || cond.acquireAsync(),
     );
     try {
-      while (w[STATE] === RESETTING || w[STATE] === DRAINING)
+      this.#sweep();
+      while (w[STATE] === RESETTING || w[STATE] === DRAINING) {
+        const t = (w[ASYNC] as number) > 0 ? SWEEP_MS / 1000 : undefined;
         yield* call(
-          () => cond.wait(),
-          () => cond.waitAsync(),
+          () => cond.wait(t),
+          () => cond.waitAsync(t),
         );
+        this.#sweep();
+      }
       if ((w[STATE] as number) < 0) throw broken();
       const index = w[COUNT] as number;
       Atomics.store(w, COUNT, index + 1);
+      this.#arrive(isAsync);
       try {
         if (index + 1 === this.#parties) {
           try {
@@ -174,16 +211,23 @@ export class Barrier<A extends unknown[] = any[]> {
           this.#release();
         } else {
           const round = () => w[STATE] !== FILLING;
-          const t = seconds(ms);
-          const done = yield* call(
-            () => cond.waitFor(round, t),
-            () => cond.waitForAsync(round, t),
-          );
+          let done = false;
+          for (;;) {
+            const left = remaining(deadline);
+            const slice = (w[ASYNC] as number) > 0 ? Math.min(left, SWEEP_MS) : left;
+            const t = seconds(slice);
+            done = yield* call(
+              () => cond.waitFor(round, t),
+              () => cond.waitForAsync(round, t),
+            );
+            if (done || slice === left) break;
+            this.#sweep();
+          }
           this.#checkRound(done);
         }
         return index;
       } finally {
-        this.#exit();
+        this.#exit(isAsync);
       }
     } finally {
       cond.release();
@@ -205,9 +249,61 @@ export class Barrier<A extends unknown[] = any[]> {
     if ((this.#w[STATE] as number) < 0) throw broken();
   }
 
-  /** Leaving wait() (lock held): the last one out of a draining or resetting round refills it. */
-  #exit(): void {
+  /** Arriving in wait() (lock held, counted in COUNT): records the wait in the occupant table. */
+  #arrive(isAsync: 0 | 1): void {
     const w = this.#w;
+    const need = (boot.slot + 1) * OCC_INTS;
+    if (this.#occ.length < need) {
+      const sab = this.#occ.buffer as SharedArrayBuffer;
+      sab.grow(Math.min(MAX_THREADS * OCC_INTS * 4, Math.max(need * 4, sab.byteLength * 2)));
+    }
+    const o = this.#occ;
+    const b = boot.slot * OCC_INTS;
+    // #sweep() has emptied the entry of an ended thread that had this slot before.
+    if (o[b + O_N] === 0) o[b + O_IDENT] = boot.ident;
+    o[b + O_N] = (o[b + O_N] as number) + 1;
+    o[b + O_ASYNC] = (o[b + O_ASYNC] as number) + isAsync;
+    Atomics.store(w, ASYNC, (w[ASYNC] as number) + isAsync);
+  }
+
+  /**
+   * Takes the waits of ended threads out of COUNT and ASYNC (lock held); see the header. Breaks a
+   * FILLING round that lost one; refills a DRAINING or RESETTING round left empty.
+   */
+  #sweep(): void {
+    const o = this.#occ;
+    const w = this.#w;
+    let dead = 0;
+    let deadAsync = 0;
+    for (let slot = 0, b = 0; b < o.length; slot++, b += OCC_INTS) {
+      const n = o[b + O_N] as number;
+      if (n === 0 || isIdentAlive(slot, o[b + O_IDENT] as number)) continue;
+      dead += n;
+      deadAsync += o[b + O_ASYNC] as number;
+      o[b + O_N] = 0;
+      o[b + O_ASYNC] = 0;
+    }
+    if (dead === 0) return;
+    const count = (w[COUNT] as number) - dead;
+    Atomics.store(w, COUNT, count);
+    Atomics.store(w, ASYNC, (w[ASYNC] as number) - deadAsync);
+    if (w[STATE] === FILLING) this.#break();
+    else if (count === 0 && (w[STATE] === RESETTING || w[STATE] === DRAINING)) {
+      Atomics.store(w, STATE, FILLING);
+      this.#cond.notifyAll();
+    }
+  }
+
+  /** Leaving wait() (lock held): the last one out of a draining or resetting round refills it. */
+  #exit(isAsync: 0 | 1): void {
+    const w = this.#w;
+    const o = this.#occ;
+    const b = boot.slot * OCC_INTS;
+    // Swept already (this thread has ended, and its wait is resumed only as its worker goes): counted out.
+    if (o[b + O_IDENT] !== boot.ident || (o[b + O_N] as number) === 0) return;
+    o[b + O_N] = (o[b + O_N] as number) - 1;
+    o[b + O_ASYNC] = (o[b + O_ASYNC] as number) - isAsync;
+    Atomics.store(w, ASYNC, (w[ASYNC] as number) - isAsync);
     const count = (w[COUNT] as number) - 1;
     Atomics.store(w, COUNT, count);
     if (count === 0 && (w[STATE] === RESETTING || w[STATE] === DRAINING)) {
@@ -227,6 +323,7 @@ export class Barrier<A extends unknown[] = any[]> {
   reset(): void {
     const w = this.#w;
     using _ = this.#cond.hold();
+    this.#sweep();
     if ((w[COUNT] as number) > 0) {
       if (w[STATE] === FILLING || w[STATE] === BROKEN) Atomics.store(w, STATE, RESETTING);
     } else {
@@ -265,7 +362,12 @@ export class Barrier<A extends unknown[] = any[]> {
       action: this.#action?.spec ?? null,
       actionArgs: this.#actionArgs,
     };
-    return { kind: "Barrier", id: this.#id, buffers: [this.#w.buffer as SharedArrayBuffer], meta };
+    return {
+      kind: "Barrier",
+      id: this.#id,
+      buffers: [this.#w.buffer as SharedArrayBuffer, this.#occ.buffer as SharedArrayBuffer],
+      meta,
+    };
   }
 
   get [Symbol.toStringTag](): string {

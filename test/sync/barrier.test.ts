@@ -3,7 +3,7 @@
 // and argument checks.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Barrier, BrokenBarrierError, RuntimeError, Thread, getIdent, sleep } from "threading";
+import { Barrier, BrokenBarrierError, Event, RuntimeError, Thread, getIdent, sleep } from "threading";
 
 const T = { timeout: 30_000 };
 const cells = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
@@ -237,5 +237,79 @@ test("Barrier: nWaiting counts the threads waiting in the round", T, () => {
   assert.match(Object.prototype.toString.call(b), /waiters=2\/3/);
   b.wait(10);
   for (const t of threads) t.join();
+  assert.equal(b.nWaiting, 0);
+});
+
+test(
+  "Barrier: a thread that ends with a waitAsync pending breaks the round, as an interrupted waiter in CPython",
+  T,
+  async () => {
+    // The dead thread arrived first: the next arrival finds it gone and breaks the barrier.
+    const b = new Barrier(2);
+    const t = new Thread({
+      target: (bar: Barrier) => {
+        bar.waitAsync().catch(() => {});
+      },
+      args: [b],
+    });
+    t.start();
+    t.join();
+    assert.throws(() => b.wait(10), BrokenBarrierError);
+    assert.equal(b.broken, true);
+    // Repaired by reset(), it works again for live threads (no stale count keeps it draining).
+    b.reset();
+    assert.equal(b.nWaiting, 0);
+    const u = new Thread({ target: (bar: Barrier) => bar.wait(10), args: [b] });
+    u.start();
+    const idx = b.wait(10);
+    u.join();
+    assert.ok(idx === 0 || idx === 1);
+    assert.equal(b.broken, false);
+    assert.equal(b.nWaiting, 0);
+
+    // The dead thread arrived after a live waiter already sleeps: that waiter gets BrokenBarrierError
+    // (it would otherwise wait for ever for a third party, or pass with the dead one counted).
+    const c = new Barrier(3);
+    const mine = c.waitAsync(30);
+    const v = new Thread({
+      target: (bar: Barrier) => {
+        bar.waitAsync().catch(() => {});
+        process.exit(0);
+      },
+      args: [c],
+    });
+    v.start();
+    v.join();
+    await assert.rejects(mine, BrokenBarrierError);
+    c.reset();
+    assert.equal(c.nWaiting, 0);
+  },
+);
+
+test("Barrier: a round completed with a waitAsync of a thread that then ended does not keep it draining", T, () => {
+  // The dead thread's wait is released with the round but never leaves: the next round must not
+  // wait for it (wait(timeout) hung for ever there).
+  const b = new Barrier(2);
+  const ready = new Event();
+  const t = new Thread({
+    target: (bar: Barrier, e: Event) => {
+      bar.waitAsync().catch(() => {});
+      e.wait();
+      // Ends with the round released but before its loop turns to leave the barrier.
+    },
+    args: [b, ready],
+  });
+  t.start();
+  const end = performance.now() + 10_000;
+  while (b.nWaiting < 1 && performance.now() < end) sleep(0.005);
+  assert.equal(b.wait(10), 1);
+  ready.set();
+  t.join();
+  const u = new Thread({ target: (bar: Barrier) => bar.wait(10), args: [b] });
+  u.start();
+  const idx = b.wait(10);
+  u.join();
+  assert.ok(idx === 0 || idx === 1);
+  assert.equal(b.broken, false);
   assert.equal(b.nWaiting, 0);
 });
