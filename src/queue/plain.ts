@@ -37,13 +37,16 @@
  * Shapes: objects of one shape (the same keys in the same order) are the common case — a stream of
  * records, results, messages. The encoder keeps the key blocks it wrote last per shape (a small
  * per-thread table, matched by the keys themselves) and copies a block instead of writing each key
- * again, and once a shape has come often writes its values with a function made for it (named
- * loads, each value read once and written at once, in the keys' order, as v8.serialize does; int32
- * numbers and booleans written inline, the rest through put()); the
- * decoder keeps the shapes it read (matched by the key block's words), with their key strings, and
- * once a shape has come often it builds its objects with a function made for it from an object
- * literal (`{"id": g(), "name": g()}`: one allocation with the final hidden class, instead
- * of one property store after another; int32 numbers and booleans are read inline, the rest by g()). Both tables are bounded; where code generation from strings
+ * again, and once a shape has come often writes the object with a function made for it (its keys
+ * compared with constants, the tag and key block stored as constants, then named loads, each value
+ * read once and written at once, in the keys' order, as v8.serialize does; int32 numbers and
+ * booleans written inline, the rest through put()). The shape written last is tried first, by its
+ * made writer's key check, before the table (a stream of one shape skips the table's hash). The
+ * decoder keeps the shapes it read (matched by the key block's words; the last one compared
+ * first), with their key strings, and once a shape has come often it builds its objects with a
+ * function made for it from an object literal (`{"id": g(), "name": g()}`: one allocation with
+ * the final hidden class, instead of one property store after another; int32 numbers and booleans
+ * are read inline, the rest by g()). Both tables are bounded; where code generation from strings
  * is disallowed (`--disallow-code-generation-from-strings`), objects are built key by key.
  */
 import { kShare } from "../transport/shareable.js";
@@ -299,8 +302,20 @@ function put(w: Writer, v: unknown, depth: number): boolean {
   const keys = Object.keys(o);
   const n = keys.length;
   if (n >= 2 ** 27) return false;
-  const shape = n > 0 ? encShapes[encSlot(keys)] : undefined;
-  if (shape !== undefined && sameKeys(shape.keys, keys)) {
+  // The shape of the object written last (a stream of one shape), when it has its made writer:
+  // that checks the keys itself (against constants) and writes the whole object.
+  const last = lastEnc;
+  if (last !== undefined && last.write !== null) {
+    const r = last.write(w, o, keys, depth + 1);
+    if (r !== OTHER_SHAPE) return r === WRITTEN;
+  }
+  let shape = n > 0 ? encShapes[encSlot(keys)] : undefined;
+  if (shape !== undefined && !sameKeys(shape.keys, keys)) shape = undefined;
+  if (shape !== undefined) {
+    lastEnc = shape;
+    // once seen often: key block and values written by a function made for the shape
+    if (shape.write !== null) return shape.write(w, o, keys, depth + 1) === WRITTEN;
+    if (++shape.seen === COMPILE_AFTER) shape.write = compileWriter(keys, shape.words);
     // a shape seen before: its key block copied
     const words = shape.words;
     const kw = words.length;
@@ -311,9 +326,6 @@ function put(w: Writer, v: unknown, depth: number): boolean {
     i32[w.pos + 1] = kw;
     for (let i = 0; i < kw; i++) i32[at + i] = words[i] as number;
     w.pos = at + kw;
-    // its values written by a function made for it (named loads, no array of the values)
-    if (shape.write === null && ++shape.seen === COMPILE_AFTER) shape.write = compileWriter(keys);
-    if (shape.write !== null) return shape.write(w, o, depth + 1);
   } else {
     if (!w.room(2)) return false;
     w.i32[w.pos] = K_OBJ | (n << 4);
@@ -345,9 +357,18 @@ const SHAPE_KEYS = 64;
 const SHAPE_WORDS = 256;
 const ENC_SHAPES = 64;
 
+/** A shape the encoder has written: its keys, their encoded key block, and (once seen often) its writer. */
+interface EncShape {
+  keys: string[];
+  words: Int32Array;
+  seen: number;
+  write: ShapeWriter | null;
+}
+
 /** The encoder's shapes: key lists and their encoded key blocks, in a direct-mapped table. */
-const encShapes: ({ keys: string[]; words: Int32Array; seen: number; write: ShapeWriter | null } | undefined)[] =
-  new Array(ENC_SHAPES).fill(undefined);
+const encShapes: (EncShape | undefined)[] = new Array(ENC_SHAPES).fill(undefined);
+/** The shape of the object written last (checked before the table: the common stream of one shape). */
+let lastEnc: EncShape | undefined;
 
 function encSlot(keys: string[]): number {
   const k0 = keys[0] as string;
@@ -526,12 +547,25 @@ const DEC_SHAPES = 256;
 /** Objects of a shape seen this many times are built by a function made for the shape. */
 const COMPILE_AFTER = 8;
 const decShapes: (Shape | undefined)[] = new Array(DEC_SHAPES).fill(undefined);
+/** The (cached) shape read last: checked before the table. */
+let lastDec: Shape | undefined;
 let canCompile = true;
 
 /** The shape whose key block (`n` keys, `kw` words) starts at the read position; moves past the block. */
 function readShape(n: number, kw: number): Shape {
   const i32 = src.i32;
   const at = R.pos;
+  // the shape read last (a stream of one shape), then the table's
+  const last = lastDec;
+  if (last !== undefined && last.n === n && (last.words as Int32Array).length === kw) {
+    const words = last.words as Int32Array;
+    let i = 0;
+    while (i < kw && words[i] === i32[at + i]) i++;
+    if (i === kw) {
+      R.pos = at + kw;
+      return last;
+    }
+  }
   let h = Math.imul(n ^ kw, 0x9e3779b1);
   for (let i = 0; i < kw; i++) h = Math.imul(h ^ (i32[at + i] as number), 0x9e3779b1);
   h = (h ^ (h >>> 15)) & (DEC_SHAPES - 1);
@@ -542,6 +576,7 @@ function readShape(n: number, kw: number): Shape {
     while (i < kw && words[i] === i32[at + i]) i++;
     if (i === kw) {
       R.pos = at + kw;
+      lastDec = known;
       return known;
     }
   }
@@ -552,41 +587,64 @@ function readShape(n: number, kw: number): Shape {
   }
   const cached = n <= SHAPE_KEYS && kw <= SHAPE_WORDS;
   const shape: Shape = { n, words: cached ? i32.slice(at, at + kw) : null, keys, seen: cached ? 0 : -1, make: null };
-  if (cached) decShapes[h] = shape;
+  if (cached) {
+    decShapes[h] = shape;
+    lastDec = shape;
+  }
   return shape;
 }
 
-/** Writes the values of an object of a known shape, in its keys' order (compileWriter). */
-type ShapeWriter = (w: Writer, o: object, depth: number) => boolean;
+/**
+ * Writes an object of a known shape whose own enumerable keys are `keys`: its tag, its key block
+ * and its values (compileWriter). Returns WRITTEN, NOT_PLAIN (put() would return false), or
+ * OTHER_SHAPE when `keys` are not the shape's (nothing written).
+ */
+type ShapeWriter = (w: Writer, o: object, keys: string[], depth: number) => number;
+const NOT_PLAIN = 0;
+const WRITTEN = 1;
+const OTHER_SHAPE = 2;
 
 /**
- * A function writing the values of `keys` from an object, in order, each read once (as the loop
- * over the keys would), or null (code generation from strings not allowed here).
+ * A function writing an object of `keys` whose key block is `words`: the tag and the block as
+ * constants, then the values, in order, each read once (as the loop over the keys would); or null
+ * (code generation from strings not allowed here).
  */
-function compileWriter(keys: string[]): ShapeWriter | null {
+function compileWriter(keys: string[], words: Int32Array): ShapeWriter | null {
   if (!canCompile) return null;
   try {
+    const kw = words.length;
+    const check = keys.map((k, i) => ` || k[${i}] !== ${JSON.stringify(k)}`).join("");
+    const head = [`i32[p] = ${K_OBJ | (keys.length << 4)};`, `i32[p + 1] = ${kw};`];
+    for (let i = 0; i < kw; i++) head.push(`i32[p + ${2 + i}] = ${words[i] as number};`);
     // Each value read once, in order; int32 numbers and booleans written inline, the rest by put()
     // (undefined from a key a getter deleted on the way: the general path, as in put()).
     const body = keys
       .map(
         (k) => `v = o[${JSON.stringify(k)}];
   if (typeof v === "number" && (v | 0) === v && (v !== 0 || 1 / v > 0)) {
-    if (!w.room(2)) return false;
+    if (!w.room(2)) return ${NOT_PLAIN};
     p = w.pos; i32 = w.i32; i32[p] = ${K_INT}; i32[p + 1] = v; w.pos = p + 2;
   } else if (typeof v === "boolean") {
-    if (!w.room(1)) return false;
+    if (!w.room(1)) return ${NOT_PLAIN};
     w.i32[w.pos++] = v ? ${K_TRUE} : ${K_FALSE};
   } else if (typeof v === "string") {
-    if (!putString(w, v, true)) return false;
-  } else if ((v === undefined && !hasOwn(o, ${JSON.stringify(k)})) || !put(w, v, d)) return false;`,
+    if (!putString(w, v, true)) return ${NOT_PLAIN};
+  } else if ((v === undefined && !hasOwn(o, ${JSON.stringify(k)})) || !put(w, v, d)) return ${NOT_PLAIN};`,
       )
       .join("\n  ");
     return new Function(
       "put",
       "putString",
       "hasOwn",
-      `"use strict"; return function (w, o, d) {\n  let v, p, i32;\n  ${body}\n  return true;\n};`,
+      `"use strict"; return function (w, o, k, d) {
+  if (k.length !== ${keys.length}${check}) return ${OTHER_SHAPE};
+  if (!w.room(${2 + kw})) return ${NOT_PLAIN};
+  let v, p = w.pos, i32 = w.i32;
+  ${head.join(" ")}
+  w.pos = p + ${2 + kw};
+  ${body}
+  return ${WRITTEN};
+};`,
     )(put, putString, hasOwn) as ShapeWriter;
   } catch {
     canCompile = false; // --disallow-code-generation-from-strings

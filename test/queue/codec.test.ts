@@ -434,3 +434,59 @@ test("a key that a getter deletes as the object is written is left out, as v8.se
   assert.deepStrictEqual(roundTrip(once()).value, viaV8(once()));
   assert.deepStrictEqual(viaV8(once()), { q0: 0, q1: 1 });
 });
+
+test("shapes that alternate, each past its made writer and builder: the last shape (checked first) never stands in for another", () => {
+  // Same key count and key-block size as {id, name, ok} but one key different, reordered, a
+  // prefix, a superset, an index key (Object.keys puts it first), and the same keys nested.
+  const makers: ((i: number) => Record<string, unknown>)[] = [
+    (i) => ({ id: i, name: "item", ok: true }),
+    (i) => ({ id: i, name: "item", ko: false }),
+    (i) => ({ id: i, nam: "item", ok: true }),
+    (i) => ({ ok: i % 2 === 0, name: `n${i}`, id: i }),
+    (i) => ({ id: i, name: "item" }),
+    (i) => ({ id: i, name: "item", ok: true, x: -i }),
+    (i) => ({ name: "item", 0: i, ok: null }),
+    (i) => ({ id: { id: i, name: "in", ok: false }, name: [{ id: -i, name: "deep", ko: true }], ok: true }),
+    () => ({}),
+  ];
+  const expectKeys = (v: unknown): unknown =>
+    typeof v === "object" && v !== null && !Array.isArray(v)
+      ? Object.entries(v).map(([k, x]) => [k, expectKeys(x)])
+      : Array.isArray(v)
+        ? v.map(expectKeys)
+        : v;
+  // each shape on its own past COMPILE_AFTER (8) sightings, then every pair alternating, runs of one between
+  for (const make of makers) for (let i = 0; i < 12; i++) assert.deepStrictEqual(roundTrip(make(i)).value, make(i));
+  let i = 0;
+  for (const a of makers) {
+    for (const b of makers) {
+      for (const pattern of ["abab", "aaab", "abbb"]) {
+        for (const c of pattern) {
+          const v = (c === "a" ? a : b)(i++);
+          const got = roundTrip(v);
+          assert.equal(got.tag, T_PLAIN);
+          assert.deepStrictEqual(got.value, v);
+          assert.deepStrictEqual(expectKeys(got.value), expectKeys(v), "keys in order, nested too");
+        }
+      }
+    }
+  }
+  // and through a queue, to another thread, in one stream
+  const items = Array.from({ length: 3000 }, (_, i) => (makers[(i * 7) % makers.length] as (i: number) => unknown)(i));
+  const q = new Queue<unknown>();
+  const back = new Queue<unknown>();
+  const t = new Thread({
+    target: (q: Queue<unknown>, back: Queue<unknown>, n: number) => {
+      for (let i = 0; i < n; i++) back.put(q.get());
+    },
+    args: [q, back, items.length],
+  });
+  t.start();
+  for (const v of items) q.put(v);
+  for (const v of items) {
+    const got = back.get();
+    assert.deepStrictEqual(got, v);
+    assert.deepStrictEqual(expectKeys(got), expectKeys(v));
+  }
+  t.join();
+});
