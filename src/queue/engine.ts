@@ -106,7 +106,17 @@ export interface Side {
    * every waiter unregisters itself once back under the lock.
    */
   wakerUnregisters?: boolean;
+  /**
+   * Called (with no lock held) each time a waiter has slept IDLE_CHECK_MS without being woken: the
+   * engine recovers a lock left held by a dead thread, whose put (get) or wake would otherwise never
+   * come (fifo.ts, "Death"); the waiter then re-checks as after any wake. Absent: sleeps until woken
+   * or out of time.
+   */
+  idleCheck?(h: Int32Array): void;
 }
+
+/** How long (ms) a queue waiter sleeps before it looks for a lock held by a dead thread (Side.idleCheck). */
+export const IDLE_CHECK_MS = 1000;
 
 /**
  * The one slow path of every put and get of both engines, blocking and async (shared/wait.ts
@@ -151,10 +161,12 @@ export function* waitTurn<T>(
     }
     side.unlock(h);
     let r: unknown;
+    const until = side.idleCheck === undefined ? deadline : Math.min(deadline, deadlineOf(IDLE_CHECK_MS));
     try {
       // (a Sleep yielded directly, not through park(): this is the path of every hand-off to a
       // waiter, and one generator per call is measurably cheaper than three)
-      r = yield new Sleep(h, side.seq, seq, deadline, side.how);
+      r = yield new Sleep(h, side.seq, seq, until, side.how);
+      if (r === "timed-out" && until !== deadline) side.idleCheck?.(h);
     } catch (e) {
       Atomics.sub(h, side.waiters, 1);
       throw e;

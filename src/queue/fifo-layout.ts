@@ -4,10 +4,10 @@
  * writes its own line:
  *
  *   line 0  DONE (at UNFINISHED), SHUTDOWN, MAXSIZE (the words both engines share, layout.ts)
- *   line 1  producers: P_LOCK (the producers' lock and count of puts, one word), TAIL, PUT_BYTES, CAP_P,
- *           P_EPOCH
- *   line 2  consumers: C_LOCK (the consumers' lock and count of gets), HEAD, GET_BYTES, CAP_C, OWN_GET_BYTES,
- *           C_EPOCH
+ *   line 1  producers: P_LOCK (the producers' lock and count of puts, one word), TAIL, PUT_BYTES, P_OWNER,
+ *           CAP_P, P_EPOCH
+ *   line 2  consumers: C_LOCK (the consumers' lock and count of gets), HEAD, GET_BYTES, C_OWNER, CAP_C,
+ *           OWN_GET_BYTES, C_EPOCH
  *   line 3  "not empty": NE_SEQ, GET_WAITERS, GET_SLEEPERS, GET_ASYNC_SLEEPERS
  *   line 4  "not full":  NF_SEQ, PUT_WAITERS, PUT_SLEEPERS, PUT_ASYNC_SLEEPERS
  *
@@ -24,6 +24,12 @@ export { UNFINISHED as DONE } from "./layout.js";
 export const P_LOCK = 16;
 export const TAIL = 17;
 export const PUT_BYTES = 18;
+/**
+ * Who holds P_LOCK: the holder's thread ident, written by the acquire that took it (with the
+ * publication mark once its put's words are written) and cleared just before the release; 0 while
+ * nobody holds it, or in those two instants (fifo.ts, "Death"). Always the lock word's index + 3.
+ */
+export const P_OWNER = 19;
 export const CAP_P = 20;
 /**
  * Under P_LOCK: bumped every 2^20 puts and every 2^28 bytes of PUT_BYTES, so that a producer's
@@ -34,6 +40,8 @@ export const P_EPOCH = 21;
 export const C_LOCK = 32;
 export const HEAD = 33;
 export const GET_BYTES = 34;
+/** Who holds C_LOCK, as P_OWNER for P_LOCK. */
+export const C_OWNER = 35;
 export const CAP_C = 36;
 export const OWN_GET_BYTES = 38;
 /** Under C_LOCK: bumped every 2^20 gets (and by 2 when shutdown(true) moves the gets): as P_EPOCH. */

@@ -49,11 +49,11 @@
  *         copy the record at HEAD out (past a SKIP); HEAD, OWN_GET_BYTES [GET_BYTES]; release C
  *         with gets+1; if it had X and PUT_WAITERS > 0 { NF_SEQ++; if PUT_SLEEPERS > 0
  *         notify(NF_SEQ, 1) }; decode
- *   shutdown(immediate): lock P, lock C; SHUTDOWN = 1; [discard: walk the records for their
- *         directory refs, HEAD = TAIL, OWN_GET_BYTES = GET_BYTES = PUT_BYTES]; NE_SEQ++; NF_SEQ++;
- *         release C [with gets = puts], release P; [DONE += discarded]; notify every getter,
- *         putter (and joiner)
- *   setMaxsize: lock P; MAXSIZE = n; NF_SEQ++; release P; notify every putter
+ *   shutdown(immediate): lock P, lock C; SHUTDOWN = 1 [discard: SHUTDOWN = 2; walk the records
+ *         for their directory refs; HEAD = TAIL, OWN_GET_BYTES = GET_BYTES = PUT_BYTES; DONE +=
+ *         discarded; SHUTDOWN = 1]; NE_SEQ++; NF_SEQ++; release C [with gets = puts]; notify every
+ *         getter, putter (and joiner); release P
+ *   setMaxsize: lock P; MAXSIZE = n; NF_SEQ++; notify every putter; release P
  *   taskDone: loop { done = DONE; u = puts - done; u == 0 -> RangeError; CAS DONE done -> done+1;
  *         at u == 1 notify DONE (every joiner) }
  *   join: while (puts - (done = DONE)) != 0 sleep on DONE while == done
@@ -113,16 +113,73 @@
  * unsigned; a consumer's cached puts - gets lies in (-2^20, 2^28), taken signed: so the
  * wrap-around never makes a stale cache look fresh.
  *
- * Death: the locks guard only word updates and one copy of already-encoded bytes (no user code,
- * no waiting, no allocation except a buffer growth). A thread that dies anywhere else changes
+ * Death. The locks guard only word updates and one copy of already-encoded bytes (no user code,
+ * no waiting, no allocation except a buffer growth). A thread that dies outside them changes
  * nothing or everything (a put or get is published by the same compare-exchange that releases its
  * lock); one that dies asleep leaves GET_WAITERS / PUT_WAITERS one too high (spare bumps, and X
  * stays set: a load per publish, nothing else), one that dies waiting for a lock a stale S (one
- * spare notify). Death while holding P_LOCK or C_LOCK leaves that lock held: that side of the
- * queue is stuck (as with the locked engine's single lock, locked-layout.ts).
+ * spare notify). A thread dies (its worker terminated, out of memory — resourceLimits or a
+ * growth —, the process.exit() of a worker) only where V8 checks for interrupts: at a call, a
+ * return or a loop's back edge (an allocation that fails only asks for such a stop; plain stores
+ * and Atomics calls are not such points). So between two such points a holder's stores happen all
+ * or none, and the code under the locks is laid out in straight runs for it:
+ *
+ * Owner words. P_OWNER (C_OWNER) is the lock word's index + 3: the acquire that takes the lock
+ * stores the thread's ident there, straight after its winning fetch-or (no point in between); the
+ * release clears it straight before its compare-exchange (and puts it back while a retry keeps the
+ * lock). So whenever the lock is held the word names its holder, or is 0 for those two instants
+ * (never a thread that does not hold it: a recovery never takes a live thread's lock, even one the
+ * OS stopped between two instructions). The uncontended put/get gains two plain stores on its own
+ * line (owner, clear) and the mark below: no Atomics call. A waiter that slept on the lock sleeps
+ * CHECK_MS at most; once the owner word has not changed for CHECK_MS it looks the ident up in the
+ * thread table (shared/runtime.ts liveThreads: idents are not reused while a thread lives), and
+ * when that thread has ended it takes the lock over: a compare-exchange of the owner word from the
+ * dead ident to its own (one waiter wins; the lock word stays held). Waiters asleep on NE_SEQ,
+ * NF_SEQ or DONE, who wait for what a dead holder would have sent, look every IDLE_CHECK_MS
+ * (engine.ts) and take a dead holder's lock (which recovers it).
+ *
+ * Where a holder can die and what it leaves (the words a put or get writes are the holder's
+ * private work until its release publishes the count: producers read TAIL, PUT_BYTES, P_EPOCH only
+ * under P_LOCK, consumers HEAD, OWN_GET_BYTES, C_EPOCH only under C_LOCK; only GET_BYTES is read
+ * outside, and it is stored in the get's straight run):
+ *   put   before its words (in isFull, sync, roomOrGrow, writeRecord; the SKIP and the record are
+ *         past TAIL, unpublished): nothing. After the straight run that writes TAIL, PUT_BYTES,
+ *         P_EPOCH and then the mark (P_OWNER |= MARK, 2^30): the put is complete but unpublished.
+ *   get   before its words (sync, readRecord): nothing. After the straight run HEAD, OWN_GET_BYTES,
+ *         [GET_BYTES], [C_EPOCH], mark: the get is complete (its bytes may be freed in GET_BYTES
+ *         already, so producers may be writing over them) but unpublished.
+ *   growth (a put's roomOrGrow, both locks): before the buffer grows: nothing (HEAD, TAIL are
+ *         only read). After it grew (the buffer cannot shrink): the words still describe the old
+ *         ring of CAP_C bytes; layOut() then moves a wrapped ring's [0, TAIL) past the old end
+ *         and writes TAIL (HEAD = 0 if empty), CAP_P, CAP_C in one straight run.
+ *   discard (shutdown(true), both locks): SHUTDOWN = 2 first; the walk only reads; then one
+ *         straight run moves the consumers' words (discardWords) and countDiscarded's successful
+ *         compare-exchange of DONE is followed straight by SHUTDOWN = 1. SHUTDOWN == 2 with the
+ *         locks held by a dead thread = DONE not yet counted.
+ *   setMaxsize, shutdown(false), a waiter registering or giving up: their words are single stores;
+ *         what may be missing is the bump and wake that follow (MAXSIZE raised, putters asleep).
+ * Recovery (repair(), holding both locks, P_LOCK first: a waiter for C_LOCK that does not hold
+ * P_LOCK takes it first; one that holds it — a growth, a shutdown, a recovery of P_LOCK — takes
+ * C_LOCK over directly): a marked put is published (its record was complete before the mark) and
+ * a marked get too (its item went with its dead thread, as if it had died just after get()
+ * returned); an unmarked one never happened (the words are those of the published count). A buffer
+ * longer than CAP_C is a growth to finish: layOut() from the old ring (P and C are unmarked then:
+ * the growth comes before the put's words). SHUTDOWN == 2: the discard again (discardWords), the
+ * gets moved up to the puts, its tasks counted done (its large items' directory refs are not
+ * reclaimed: a leak). Then GET_BYTES = OWN_GET_BYTES, both epochs + 2 (every cache reloads),
+ * NE_SEQ++ and NF_SEQ++, C_LOCK released (with the get, or the discard), every getter, putter and
+ * joiner woken (each re-checks), P_LOCK released (with the put). The waiter then takes the lock as
+ * usual. Shutdown and setMaxsize wake before their last release, so that a thread that dies after
+ * it has nothing left undone.
+ *
+ * A thread that dies between a publishing release and the wake that follows leaves the waiter it
+ * would have woken asleep until its next IDLE_CHECK_MS look, after which it re-checks under its
+ * lock and finds the item (the room). Not recovered: the directory buffers (items over 64 KiB) of
+ * a discard or a get that its thread had not reclaimed yet are leaked.
  */
 import { Empty, Full, ShutDown } from "../errors.js";
-import { driveAsync, driveBlocking, park, type Steps, waitBlocking } from "../shared/wait.js";
+import { boot, liveThreads } from "../shared/runtime.js";
+import { deadlineOf, driveAsync, driveBlocking, park, type Steps, waitBlocking } from "../shared/wait.js";
 import { SPIN_MS } from "../sync/mutex.js";
 import {
   decodeTaken,
@@ -135,7 +192,7 @@ import {
   Taken,
   writeRecord,
 } from "./codec.js";
-import { type Engine, type Side, SPIN, sleeperHow, waitTurn, wakeAll, wakeOne } from "./engine.js";
+import { type Engine, IDLE_CHECK_MS, type Side, SPIN, sleeperHow, waitTurn, wakeAll, wakeOne } from "./engine.js";
 import * as FIFO from "./fifo-layout.js";
 import { Data } from "./storage.js";
 
@@ -150,6 +207,17 @@ const X = 4;
 const ONE = 8;
 /** The count bits of a word (the count times ONE). */
 const COUNT = ~7;
+
+/** A lock's owner word (P_OWNER, C_OWNER) is its lock word's index + OWNER. */
+const OWNER = 3;
+/** The owner word's thread ident bits (idents are below 2^30). */
+const IDENT = (1 << 30) - 1;
+/** The owner word's publication mark: the holder's put (get) has written all its words (file comment). */
+const MARK = 1 << 30;
+/** How long (ms) a waiter waits on a lock whose owner word has not changed before it checks that owner is alive. */
+export const CHECK_MS = 50;
+/** Discard under way (SHUTDOWN's value while shutdown(true) moves the consumers' words: file comment). */
+const DISCARDING = 2;
 
 /** Unfinished tasks are counted mod 2^29: puts (P_LOCK's count) - DONE. */
 const TASKS = (1 << 29) - 1;
@@ -174,7 +242,11 @@ let heldC = 0;
 /** Takes the lock of word `i`: one fetch-or when it is free; returns the word as taken (L set). */
 function acquire(h: Int32Array, i: number): number {
   const old = Atomics.or(h, i, L);
-  if ((old & L) === 0) return old | L;
+  if ((old & L) === 0) {
+    // (the owner word in the same straight run as the fetch-or that took the lock: file comment)
+    h[i + OWNER] = boot.ident;
+    return old | L;
+  }
   return acquireSlow(h, i);
 }
 
@@ -189,14 +261,38 @@ function acquireSlow(h: Int32Array, i: number): number {
     const v = Atomics.load(h, i);
     if ((v & L) === 0) {
       const old = Atomics.or(h, i, L);
-      if ((old & L) === 0) return old | L;
+      if ((old & L) === 0) {
+        h[i + OWNER] = boot.ident;
+        return old | L;
+      }
     } else if ((v & S) !== 0 || ((n & 31) === 0 && performance.now() >= until)) break;
   }
+  // Sleeps CHECK_MS at most: a holder whose owner word stays the same that long is looked up in
+  // the thread table, and a dead one's lock is taken over and repaired (file comment, "Death").
+  let seen = -1;
+  let since = 0;
   for (;;) {
     const old = Atomics.or(h, i, L | S);
-    if ((old & L) === 0) return old | L | S;
-    waitBlocking(h, i, old | L | S, Number.POSITIVE_INFINITY);
+    if ((old & L) === 0) {
+      h[i + OWNER] = boot.ident;
+      return old | L | S;
+    }
+    waitBlocking(h, i, old | L | S, CHECK_MS);
+    const own = Atomics.load(h, i + OWNER);
+    if (own !== seen) {
+      seen = own;
+      since = performance.now();
+    } else if (own !== 0 && performance.now() - since >= CHECK_MS && !identAlive(own & IDENT)) {
+      takeOver(h, i, own);
+      seen = -1;
+    }
   }
+}
+
+/** True while a thread with `ident` is starting or running (the thread table: shared/runtime.ts). */
+function identAlive(ident: number): boolean {
+  for (const [, id] of liveThreads()) if (id === ident) return true;
+  return false;
 }
 
 /**
@@ -205,10 +301,15 @@ function acquireSlow(h: Int32Array, i: number): number {
  * Notifies one sleeper when S was set. Returns the word as it was just before.
  */
 function release(h: Int32Array, i: number, held: number, delta: number): number {
+  // The owner word is cleared in the same straight run as the compare-exchange that frees the lock,
+  // and given back while a retry (S or X changed) keeps the lock held (file comment, "Death").
+  const own = h[i + OWNER] as number;
   let e = held;
   for (;;) {
+    h[i + OWNER] = 0;
     const r = Atomics.compareExchange(h, i, e, ((e & ~3) + delta) | 0);
     if (r === e) break;
+    h[i + OWNER] = own;
     e = r;
   }
   if ((e & S) !== 0) Atomics.notify(h, i, 1);
@@ -228,6 +329,147 @@ function unlockC(h: Int32Array): void {
   release(h, FIFO.C_LOCK, heldC, 0);
 }
 
+/**
+ * Takes over the lock of word `i` (P_LOCK or C_LOCK) from the dead thread whose owner word is
+ * `dead`, repairs the queue and releases what it took (file comment, "Death"); the caller then
+ * takes the lock as usual. Nothing happens when another waiter took it over first. Recovery runs
+ * holding both locks, P_LOCK first: a waiter for C_LOCK that does not hold P_LOCK takes it first
+ * (as usual: a producer holding P_LOCK and waiting for this C_LOCK recovers it itself meanwhile).
+ */
+function takeOver(h: Int32Array, i: number, dead: number): void {
+  const me = boot.ident;
+  if (i === FIFO.P_LOCK) {
+    if (Atomics.compareExchange(h, FIFO.P_OWNER, dead, me) !== dead) return;
+    // (C_LOCK as usual: a dead holder of it too — a growth, a discard — is recovered in there,
+    // with P_LOCK held by this thread)
+    lockC(h);
+    repair(h, dead, 0, true);
+  } else if ((Atomics.load(h, FIFO.P_OWNER) & IDENT) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) {
+    // This thread holds P_LOCK (a growth, a shutdown, the recovery of P_LOCK): C_LOCK alone.
+    if (Atomics.compareExchange(h, FIFO.C_OWNER, dead, me) !== dead) return;
+    repair(h, 0, dead, false);
+  } else {
+    lockP(h);
+    if (Atomics.compareExchange(h, FIFO.C_OWNER, dead, me) !== dead) {
+      unlockP(h);
+      return;
+    }
+    repair(h, 0, dead, true);
+  }
+}
+
+/**
+ * Holding both locks, P_LOCK taken over from the dead owner word `pDead` (0: held by this thread)
+ * and C_LOCK from `cDead` (0: taken as usual): finishes what the dead holder left (a growth, a
+ * discard; a put or get whose words were all written — the mark — is published, one that had not
+ * written them is dropped), republishes GET_BYTES, moves both epochs (every cache is reloaded),
+ * bumps NE_SEQ and NF_SEQ; releases C_LOCK, wakes every waiter and joiner (each re-checks), and
+ * releases P_LOCK when `releaseP` (else this thread goes on with it). The file comment ("Death")
+ * says why each step.
+ */
+function repair(h: Int32Array, pDead: number, cDead: number, releaseP: boolean): void {
+  const e = engines.get(h.buffer);
+  if (e === undefined)
+    throw new Error("threading: internal error: a queue recovered by a thread that has no view of it");
+  const d = e.data;
+  d.sync();
+  const puts = Atomics.load(h, FIFO.P_LOCK) & COUNT;
+  const gets = Atomics.load(h, FIFO.C_LOCK) & COUNT;
+  const dp = (pDead & MARK) !== 0 ? ONE : 0;
+  let dg = (cDead & MARK) !== 0 ? ONE : 0;
+  // A growth that stopped after the buffer grew: the words still describe the old ring.
+  const old = h[FIFO.CAP_C] as number;
+  if (old !== d.cap) layOut(h, d, old);
+  if (Atomics.load(h, FIFO.SHUTDOWN) === DISCARDING) {
+    // shutdown(true) stopped before its DONE was counted: the discard again (the directory refs
+    // of its large items are not reclaimed: leaked), then the tasks it discarded are done.
+    discardWords(h);
+    dg = (puts - gets) | 0;
+    countDiscarded(h, dg >> 3);
+  }
+  Atomics.store(h, FIFO.GET_BYTES, h[FIFO.OWN_GET_BYTES] as number);
+  h[FIFO.P_EPOCH] = ((h[FIFO.P_EPOCH] as number) + 2) | 0;
+  h[FIFO.C_EPOCH] = ((h[FIFO.C_EPOCH] as number) + 2) | 0;
+  Atomics.add(h, FIFO.NE_SEQ, 1);
+  Atomics.add(h, FIFO.NF_SEQ, 1);
+  release(h, FIFO.C_LOCK, Atomics.load(h, FIFO.C_LOCK), dg);
+  wakeAll(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, FIFO.GET_WAITERS);
+  wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, FIFO.PUT_WAITERS);
+  Atomics.notify(h, FIFO.DONE);
+  if (releaseP) release(h, FIFO.P_LOCK, Atomics.load(h, FIFO.P_LOCK), dp);
+}
+
+/**
+ * Under both locks, the buffer grown (to `d.cap`) from a ring of `old` bytes that the words still
+ * describe: a wrapped ring's [0, TAIL) is copied to just after the old end (a consumer arriving
+ * there continues), an empty one starts again at 0; then TAIL (HEAD), CAP_P and CAP_C, with no
+ * call in between (file comment, "Death"). Returns the new TAIL.
+ */
+function layOut(h: Int32Array, d: Data, old: number): number {
+  const head = h[FIFO.HEAD] as number;
+  let tail = h[FIFO.TAIL] as number;
+  const used = ((h[FIFO.PUT_BYTES] as number) - (h[FIFO.OWN_GET_BYTES] as number)) | 0;
+  if (used === 0) {
+    tail = 0;
+    h[FIFO.HEAD] = 0;
+  } else if (tail <= head) {
+    if (tail > 0) d.u8.copyWithin(old, 0, tail);
+    tail += old;
+  }
+  h[FIFO.TAIL] = tail;
+  h[FIFO.CAP_P] = d.cap;
+  h[FIFO.CAP_C] = d.cap;
+  return tail;
+}
+
+/** Under both locks: the consumers' words of a ring whose every item is discarded (gets = puts). */
+function discardWords(h: Int32Array): void {
+  const putBytes = h[FIFO.PUT_BYTES] as number;
+  h[FIFO.HEAD] = h[FIFO.TAIL] as number;
+  h[FIFO.OWN_GET_BYTES] = putBytes;
+  Atomics.store(h, FIFO.GET_BYTES, putBytes);
+  // (the gets jump: every consumer's cache of the puts is reloaded)
+  h[FIFO.C_EPOCH] = ((h[FIFO.C_EPOCH] as number) + 2) | 0;
+}
+
+/**
+ * Under both locks: counts `discarded` items as done (never more than are unfinished:
+ * task_done() may have been called ahead of get()), then SHUTDOWN = 1 (the discard is over), in
+ * the same straight run as the compare-exchange that counted them.
+ */
+function countDiscarded(h: Int32Array, discarded: number): void {
+  for (;;) {
+    const done = Atomics.load(h, FIFO.DONE);
+    const n = Math.min(discarded, unfinished(Atomics.load(h, FIFO.P_LOCK), done));
+    if (Atomics.compareExchange(h, FIFO.DONE, done, (done + n) | 0) === done) {
+      Atomics.store(h, FIFO.SHUTDOWN, 1);
+      return;
+    }
+  }
+}
+
+/**
+ * With no lock held: takes and releases each lock whose owner word names a dead thread, which
+ * recovers it (acquireSlow). For waiters asleep on a sequence word or DONE, whose wake-up the dead
+ * holder would have sent (Side.idleCheck).
+ */
+function recoverDead(h: Int32Array): void {
+  for (const i of [FIFO.P_LOCK, FIFO.C_LOCK]) {
+    const own = Atomics.load(h, i + OWNER);
+    if ((Atomics.load(h, i) & L) === 0 || own === 0 || identAlive(own & IDENT)) continue;
+    if (i === FIFO.P_LOCK) {
+      lockP(h);
+      unlockP(h);
+    } else {
+      lockC(h);
+      unlockC(h);
+    }
+  }
+}
+
+/** The RingEngine of each queue in this thread, by its control block's buffer (for repair()). */
+const engines = new WeakMap<ArrayBufferLike, RingEngine>();
+
 /** Putters wait on "not full" (NF_SEQ) under P_LOCK, getters on "not empty" (NE_SEQ) under C_LOCK. */
 const PUTTERS: Side = {
   wakerUnregisters: true,
@@ -242,6 +484,7 @@ const PUTTERS: Side = {
   registered: (h) => {
     Atomics.or(h, FIFO.C_LOCK, X);
   },
+  idleCheck: recoverDead,
   unregistered: (h, left) => {
     if (left === 0) Atomics.and(h, FIFO.C_LOCK, ~X);
   },
@@ -258,6 +501,7 @@ const GETTERS: Side = {
   registered: (h) => {
     Atomics.or(h, FIFO.P_LOCK, X);
   },
+  idleCheck: recoverDead,
   unregistered: (h, left) => {
     if (left === 0) Atomics.and(h, FIFO.P_LOCK, ~X);
   },
@@ -290,9 +534,14 @@ function relax(): void {
 
 /**
  * @internal Test hooks (this thread): `beforeRelease` runs in a put ("P") or get ("C") with its lock
- * held, just before the release that publishes it, so a test can let other threads act in between.
+ * held, just before the release that publishes it, so a test can let other threads act in between;
+ * and at the other points where a holder can die with words half-way (file comment, "Death"):
+ * "P:record" (the record written, none of the put's words), "C:record" (the record copied out, none
+ * of the get's words), "grow" (the buffer grown, the words not yet), "discard" (shutdown(true)
+ * under both locks, SHUTDOWN = 2, the consumers' words not yet moved), "maxsize" (MAXSIZE stored,
+ * putters not yet woken).
  */
-export const fifoHooks: { beforeRelease?: (side: "P" | "C") => void } = {};
+export const fifoHooks: { beforeRelease?: (side: string) => void } = {};
 
 /** This thread's scratch record for gets (decoded before any await, so one is enough). */
 const taken = new Taken();
@@ -321,6 +570,7 @@ export class RingEngine implements Engine {
     this.h = h;
     this.data = new Data(buffers?.[0]);
     if (buffers === undefined) h[FIFO.CAP_P] = h[FIFO.CAP_C] = this.data.cap;
+    engines.set(h.buffer, this);
   }
 
   buffers(): SharedArrayBuffer[] {
@@ -447,6 +697,8 @@ export class RingEngine implements Engine {
         at = 0;
       }
       writeRecord(d, at, st);
+      fifoHooks.beforeRelease?.("P:record");
+      // The put's words and then the mark, with no call in between (file comment, "Death").
       tail = at + s;
       if (tail === d.cap) tail = 0;
       h[FIFO.TAIL] = tail;
@@ -454,6 +706,7 @@ export class RingEngine implements Engine {
       // (the caches' clock: every 2^20 puts and every 2^28 bytes)
       if ((((heldP & COUNT) + ONE) & EPOCH_ITEMS) === 0 || (putBytes ^ (putBytes + need)) >>> 28 !== 0)
         h[FIFO.P_EPOCH] = ((h[FIFO.P_EPOCH] as number) + 1) | 0;
+      h[FIFO.P_OWNER] = (h[FIFO.P_OWNER] as number) | MARK;
     } catch (e) {
       unlockP(h);
       throw e;
@@ -486,24 +739,14 @@ export class RingEngine implements Engine {
       this.bEpoch = h[FIFO.P_EPOCH] as number;
       if (d.cap - ((putBytes - own) | 0) >= need) return -1;
       d.sync();
-      let head = h[FIFO.HEAD] as number;
-      let tail = h[FIFO.TAIL] as number;
+      const head = h[FIFO.HEAD] as number;
+      const tail = h[FIFO.TAIL] as number;
       const used = (putBytes - own) | 0;
-      if (used === 0) {
-        head = tail = 0;
-        h[FIFO.HEAD] = 0;
-      }
       const old = d.cap;
-      const wrapped = used > 0 && tail <= head;
-      d.grow(wrapped ? old + tail + s : tail + s);
-      if (wrapped) {
-        if (tail > 0) d.u8.copyWithin(old, 0, tail);
-        tail += old;
-      }
-      h[FIFO.TAIL] = tail;
-      h[FIFO.CAP_P] = d.cap;
-      h[FIFO.CAP_C] = d.cap;
-      return tail;
+      // (the words change only once the buffer has grown: layOut(), which a recovery redoes)
+      d.grow(used === 0 ? s : used > 0 && tail <= head ? old + tail + s : tail + s);
+      fifoHooks.beforeRelease?.("grow");
+      return layOut(h, d, old);
     } finally {
       unlockC(h);
     }
@@ -592,6 +835,8 @@ export class RingEngine implements Engine {
         if (head === cap) head = 0;
       }
       const size = readRecord(d, head, taken);
+      fifoHooks.beforeRelease?.("C:record");
+      // The get's words and then the mark, with no call in between (file comment, "Death").
       head += size;
       if (head === cap) head = 0;
       h[FIFO.HEAD] = head;
@@ -603,6 +848,7 @@ export class RingEngine implements Engine {
         Atomics.store(h, FIFO.GET_BYTES, getBytes);
       }
       if ((((heldC & COUNT) + ONE) & EPOCH_ITEMS) === 0) h[FIFO.C_EPOCH] = ((h[FIFO.C_EPOCH] as number) + 1) | 0;
+      h[FIFO.C_OWNER] = (h[FIFO.C_OWNER] as number) | MARK;
     } catch (e) {
       unlockC(h);
       throw e;
@@ -622,15 +868,16 @@ export class RingEngine implements Engine {
     const h = this.h;
     const d = this.data;
     const refs: number[] = [];
-    let discarded = 0;
     lockP(h);
     lockC(h);
     let drop = 0;
     try {
-      Atomics.store(h, FIFO.SHUTDOWN, 1);
       if (immediate) {
+        // SHUTDOWN = DISCARDING until the discarded tasks are counted done: a recovery finishes
+        // a discard that stopped in between (file comment, "Death").
+        Atomics.store(h, FIFO.SHUTDOWN, DISCARDING);
         d.sync();
-        discarded = between(heldP & COUNT, heldC & COUNT);
+        const discarded = between(heldP & COUNT, heldC & COUNT);
         let head = h[FIFO.HEAD] as number;
         for (let n = discarded; n > 0; ) {
           if (((d.i32[head >> 2] as number) & 255) !== T_SKIP) {
@@ -640,23 +887,22 @@ export class RingEngine implements Engine {
           head += recordSize(d, head);
           if (head === d.cap) head = 0;
         }
-        h[FIFO.HEAD] = h[FIFO.TAIL] as number;
-        h[FIFO.OWN_GET_BYTES] = h[FIFO.PUT_BYTES] as number;
-        Atomics.store(h, FIFO.GET_BYTES, h[FIFO.PUT_BYTES] as number);
+        fifoHooks.beforeRelease?.("discard");
+        discardWords(h);
         drop = discarded * ONE;
-        // (the gets jump: every consumer's cache of the puts is reloaded)
-        h[FIFO.C_EPOCH] = ((h[FIFO.C_EPOCH] as number) + 2) | 0;
-      }
+        countDiscarded(h, discarded);
+      } else Atomics.store(h, FIFO.SHUTDOWN, 1);
       Atomics.add(h, FIFO.NE_SEQ, 1);
       Atomics.add(h, FIFO.NF_SEQ, 1);
     } finally {
       // (the discard moves the gets up to the puts as C_LOCK is freed)
       release(h, FIFO.C_LOCK, heldC, drop);
+      // (the wakes before P_LOCK is freed: a thread that dies after that has nothing left to do)
+      if (immediate) Atomics.notify(h, FIFO.DONE);
+      wakeAll(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, FIFO.GET_WAITERS);
+      wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, FIFO.PUT_WAITERS);
       unlockP(h);
     }
-    if (immediate) this.discardedDone(discarded);
-    wakeAll(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, FIFO.GET_WAITERS);
-    wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, FIFO.PUT_WAITERS);
     reclaim(refs);
   }
 
@@ -687,30 +933,20 @@ export class RingEngine implements Engine {
     for (;;) {
       const done = Atomics.load(h, FIFO.DONE);
       if (unfinished(Atomics.load(h, FIFO.P_LOCK), done) === 0) return;
-      yield* park(h, FIFO.DONE, done, Number.POSITIVE_INFINITY);
+      // (a shutdown(true) whose thread died under the locks counts its discarded tasks only once
+      // recovered: a joiner looks for a dead holder after each IDLE_CHECK_MS asleep)
+      if ((yield* park(h, FIFO.DONE, done, deadlineOf(IDLE_CHECK_MS))) === "timed-out") recoverDead(h);
     }
-  }
-
-  /**
-   * After shutdown(true) released its locks: counts the `discarded` items as done (never more than
-   * are unfinished: task_done() may have been called ahead of get()) and wakes every joiner.
-   */
-  private discardedDone(discarded: number): void {
-    const h = this.h;
-    for (;;) {
-      const done = Atomics.load(h, FIFO.DONE);
-      const n = Math.min(discarded, unfinished(Atomics.load(h, FIFO.P_LOCK), done));
-      if (Atomics.compareExchange(h, FIFO.DONE, done, (done + n) | 0) === done) break;
-    }
-    Atomics.notify(h, FIFO.DONE);
   }
 
   setMaxsize(maxsize: number): void {
     const h = this.h;
     lockP(h);
     h[FIFO.MAXSIZE] = maxsize;
+    fifoHooks.beforeRelease?.("maxsize");
     Atomics.add(h, FIFO.NF_SEQ, 1);
-    unlockP(h);
+    // (the wake before the release: a thread that dies after it has nothing left to do)
     wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, FIFO.PUT_WAITERS);
+    unlockP(h);
   }
 }

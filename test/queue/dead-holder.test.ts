@@ -1,0 +1,191 @@
+// A thread killed while it holds a queue's internal lock (its worker terminated, or out of memory):
+// the test fixture (fixtures/queue-hooks.ts) stops a put, get, growth, shutdown(true) or maxsize
+// change at one exact point inside the lock and fills the heap until the thread is killed there.
+// Other threads' put/get/join then complete (a waiter takes the lock over from the dead holder and
+// repairs the queue, fifo.ts "Death"), with exact item counts: a put or get killed after writing
+// all its words happened, one killed before did not; nothing published is lost or duplicated.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Queue, ShutDown, SimpleQueue, Thread } from "threading";
+import { FIFO_C_LOCK, FIFO_P_LOCK } from "../../dist/internal.js";
+
+const T = { timeout: 60_000 };
+const hooks = "../fixtures/queue-hooks.ts";
+
+function control(q: object): Int32Array {
+  const f = (q as { [k: symbol]: () => { buffers: SharedArrayBuffer[] } })[Symbol.for("threading.share")];
+  return new Int32Array(f.call(q).buffers[0] as SharedArrayBuffer);
+}
+
+/** Runs `op` in a thread that is killed at `point` with the lock held; returns once it is dead. */
+function killInside(q: Queue<unknown>, op: string, point: string, arg: unknown = null): void {
+  const s = new Int32Array(new SharedArrayBuffer(4));
+  const t = new Thread({
+    target: { module: hooks, export: "dieInside" },
+    args: [q, op, point, arg, s],
+    resourceLimits: { maxOldGenerationSizeMb: 32 },
+  });
+  t.start();
+  t.join();
+  assert.equal(t.isAlive(), false);
+  assert.equal(Atomics.load(s, 0), 1, `the thread reached ${point}`);
+}
+
+function held(q: object, word: number): boolean {
+  return (Atomics.load(control(q), word) & 1) !== 0;
+}
+
+/** Gets everything left (non-blocking). */
+function drain<T>(q: Queue<T>): T[] {
+  const out: T[] = [];
+  while (q.qsize() > 0) out.push(q.get(false));
+  return out;
+}
+
+test(
+  "a put killed after writing its words (P_LOCK held) is published; blocking and async putters go on",
+  T,
+  async () => {
+    const q = new Queue<number>();
+    q.put(1);
+    killInside(q, "put", "P", 2);
+    assert.ok(held(q, FIFO_P_LOCK), "P_LOCK is left held");
+    const putter = new Thread({ target: (q: Queue<number>) => q.put(3), args: [q] });
+    putter.start();
+    await q.putAsync(4);
+    putter.join();
+    assert.equal(q.qsize(), 4);
+    const got = drain(q);
+    assert.deepEqual(got.slice(0, 2), [1, 2]);
+    assert.deepEqual(got.slice(2).sort(), [3, 4]);
+    for (let i = 0; i < 4; i++) q.taskDone();
+    q.join();
+    assert.throws(() => q.taskDone(), RangeError);
+  },
+);
+
+test("a put killed before writing its words (P_LOCK held) never happened", T, () => {
+  const q = new Queue<number>();
+  q.put(1);
+  killInside(q, "put", "P:record", 2);
+  assert.ok(held(q, FIFO_P_LOCK));
+  q.put(3);
+  assert.equal(q.qsize(), 2);
+  assert.deepEqual(drain(q), [1, 3]);
+  q.taskDone();
+  q.taskDone();
+  q.join();
+});
+
+test(
+  "a get killed after writing its words (C_LOCK held) took its item; blocking and async getters go on",
+  T,
+  async () => {
+    const q = new Queue<number>();
+    for (let i = 1; i <= 4; i++) q.put(i);
+    killInside(q, "get", "C");
+    assert.ok(held(q, FIFO_C_LOCK), "C_LOCK is left held");
+    const got = new Int32Array(new SharedArrayBuffer(4));
+    const getter = new Thread({
+      target: (q: Queue<number>, got: Int32Array) => {
+        got[0] = q.get();
+      },
+      args: [q, got],
+    });
+    getter.start();
+    const mine = await q.getAsync();
+    getter.join();
+    assert.deepEqual([mine, got[0]].sort(), [2, 3]);
+    assert.deepEqual(drain(q), [4]);
+    assert.equal(q.qsize(), 0);
+    // the three gets of this thread's queue, and the killed one: tasks are counted by puts
+    for (let i = 0; i < 4; i++) q.taskDone();
+    q.join();
+  },
+);
+
+test("a get killed before writing its words (C_LOCK held) left its item", T, () => {
+  const q = new SimpleQueue<string>();
+  for (const x of ["a", "b", "c"]) q.put(x);
+  killInside(q as unknown as Queue<unknown>, "get", "C:record");
+  assert.ok(held(q, FIFO_C_LOCK));
+  assert.equal(q.get(), "a");
+  assert.equal(q.get(), "b");
+  assert.equal(q.get(), "c");
+  assert.equal(q.qsize(), 0);
+});
+
+test("getters asleep on an empty queue get the item of a put killed after writing its words", T, () => {
+  const q = new Queue<number>();
+  const got = new Int32Array(new SharedArrayBuffer(4));
+  const getter = new Thread({
+    target: (q: Queue<number>, got: Int32Array) => {
+      got[0] = q.get();
+    },
+    args: [q, got],
+  });
+  getter.start();
+  while (getter.isAlive() && Atomics.load(control(q), 49 /* GET_WAITERS */) === 0) Atomics.wait(got, 0, 0, 2);
+  killInside(q, "put", "P", 7);
+  // nobody else touches the queue: the sleeping getter itself finds the dead holder (Side.idleCheck)
+  getter.join(30);
+  assert.equal(getter.isAlive(), false, "the getter was given the item");
+  assert.equal(got[0], 7);
+  q.taskDone();
+  q.join();
+});
+
+test("a growth killed after the buffer grew (both locks held) is finished; every item comes out in order", T, () => {
+  const q = new Queue<string>();
+  // Move the ring round so that it wraps: items in [head, end) and [0, tail).
+  const item = (i: number) => `${i}`.padEnd(200, "x");
+  let next = 0;
+  let want = 0;
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 200; i++) q.put(item(next++));
+    for (let i = 0; i < 200; i++) assert.equal(q.get(), item(want++));
+  }
+  for (let i = 0; i < 250; i++) q.put(item(next++));
+  // A put of a larger item than the free room: the ring grows.
+  killInside(q as Queue<unknown>, "put", "grow", "big".padEnd(30_000, "!"));
+  assert.ok(held(q, FIFO_P_LOCK) && held(q, FIFO_C_LOCK), "both locks are left held");
+  for (let i = 0; i < 300; i++) q.put(item(next++));
+  while (want < next) assert.equal(q.get(false), item(want++));
+  assert.equal(q.qsize(), 0);
+  // and the ring keeps working past its (grown) end
+  for (let round = 0; round < 5; round++) {
+    for (let i = 0; i < 400; i++) q.put(item(next++));
+    for (let i = 0; i < 400; i++) assert.equal(q.get(), item(want++));
+  }
+});
+
+test("a shutdown(true) killed under both locks is finished: the items are discarded and join() returns", T, () => {
+  const q = new Queue<number>();
+  for (let i = 0; i < 5; i++) q.put(i);
+  q.get();
+  q.taskDone();
+  const joiner = new Thread({ target: (q: Queue<number>) => q.join(), args: [q] });
+  joiner.start();
+  killInside(q as Queue<unknown>, "shutdown", "discard");
+  assert.ok(held(q, FIFO_P_LOCK) && held(q, FIFO_C_LOCK));
+  // the joiner, asleep on DONE, finds the dead holder itself
+  joiner.join(30);
+  assert.equal(joiner.isAlive(), false, "join() returned");
+  assert.throws(() => q.get(), ShutDown);
+  assert.throws(() => q.put(9), ShutDown);
+  assert.equal(q.qsize(), 0);
+  q.join();
+});
+
+test("a maxsize change killed under P_LOCK wakes the putters it let in", T, () => {
+  const q = new Queue<number>(1);
+  q.put(0);
+  const putter = new Thread({ target: (q: Queue<number>) => q.put(1), args: [q] });
+  putter.start();
+  while (Atomics.load(control(q), 65 /* PUT_WAITERS */) === 0) Atomics.wait(new Int32Array(4), 0, 0, 2);
+  killInside(q as Queue<unknown>, "maxsize", "maxsize", 5);
+  putter.join(30);
+  assert.equal(putter.isAlive(), false, "the putter was let in");
+  assert.equal(q.maxsize, 5);
+  assert.deepEqual(drain(q), [0, 1]);
+});
