@@ -220,6 +220,9 @@ export function checkFreeNames(source: string, where: string, known: readonly st
 const aliasesOf = new Map<string, string[]>();
 
 function aliases(source: string): string[] {
+  // An alias is named threading... or queue... (namespaceAlias): a source without either has none,
+  // and skips the tokenizer (a thread's first target compiles before the tokenizer has warmed up).
+  if (!source.includes("threading") && !source.includes("queue")) return [];
   let out = aliasesOf.get(source);
   if (out === undefined) {
     out = [];
@@ -247,6 +250,7 @@ const rewritten = new Map<string, string>();
 
 /** `source` with its real `import(...)` expressions (not text in strings, comments, regexes) rewritten. */
 function withImporter(source: string): string {
+  if (!source.includes("import")) return source;
   let out = rewritten.get(source);
   if (out === undefined) {
     out = rewriteImports(source, "__threadingImport");
