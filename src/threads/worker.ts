@@ -26,8 +26,6 @@
  * reached twice (its continuation after an uncaught exception already finished it), and a late one
  * never touches the thread running now.
  */
-// The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
-import "../index.js";
 import { readlinkSync } from "node:fs";
 import { RuntimeError, SystemExit } from "../errors.js";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
@@ -42,8 +40,8 @@ import { markEnded, markFailed, markRunning, tableTestHooks } from "./table.js";
 import { dropTimers, recordStartState, settle, trackTimers, untrackedSetImmediate, verdict } from "./reuse.js";
 import { resetThreadState } from "../shared/thread-reset.js";
 import { compileTarget, evaluate, type TargetSpec } from "../transport/target.js";
-import { handedRequest, leave, type Parking, park, parkFirst, repark } from "./dock.js";
-import { adoptSelf, libraryClasses, type RunRequest, setRun, type Thread, threadFor } from "./thread.js";
+import { awaitClaim, handedRequest, leave, type Parking, park, parkFirst, repark } from "./dock.js";
+import { adoptSelf, libraryClasses, type RunRequest, setRun, Thread, threadFor } from "./thread.js";
 
 installDirectOutput();
 trackTimers();
@@ -65,8 +63,55 @@ const kernelThreadId = ((): number => {
   }
 })();
 
+/**
+ * The whole library: what a function target finds in scope (transport/target.ts), the classes of
+ * the shared objects its arguments may hold, the Thread subclasses. This file imports only what
+ * runs a thread, so that the first worker, which the main thread's first start() waits for, boots
+ * sooner; the rest loads with library(): at boot in a worker the hub starts (a spare, ready for
+ * any thread), and in the first worker once it is known that its first thread does without it, or
+ * when that thread needs it (see parkSoon()).
+ */
+let lib: Record<string, unknown> | undefined;
+let loading: Promise<Record<string, unknown>> | undefined;
+
+function library(): Promise<Record<string, unknown>> {
+  loading ??= import("../index.js").then((namespace) => {
+    lib = namespace as unknown as Record<string, unknown>;
+    return lib;
+  });
+  return loading;
+}
+
+/**
+ * Whether thread `request` needs the whole library before it runs: all do but a plain Thread with a
+ * function target whose source reads none of the library (TargetSpec's `library`, from the
+ * starter's check) and with arguments that hold no shared object.
+ */
+function needsLibrary(request: RunRequest): boolean {
+  const target = request.target;
+  return !(
+    target?.kind === "function" &&
+    target.library === false &&
+    !request.args.marked &&
+    request.fields === null &&
+    request.classes.length === 0 &&
+    request.classModule === null &&
+    request.base === "Thread"
+  );
+}
+
+/**
+ * How long the first worker, parked for the first time without the whole library, waits for a
+ * start before it loads it (ms): the main thread that waits for it in its first start() hands the
+ * start over as soon as it wakes.
+ */
+const FIRST_START_MS = 10;
+
+/** The first worker's first parking (parkFirst()), which may wait FIRST_START_MS before the library loads. */
+let firstParking = false;
+
 async function threadClass(request: RunRequest): Promise<Function> {
-  let C = lib[request.base] as Function;
+  let C = (lib as Record<string, unknown>)[request.base] as Function;
   if (!libraryClasses.has(C)) throw new TypeError(`unknown library class ${request.base}`);
   if (request.classModule) {
     await beforeUserImport();
@@ -240,6 +285,20 @@ function parkSoon(): void {
   untrackedSetImmediate(() => {
     if (parked === null || running !== undefined) return;
     const place = parked;
+    const waited = firstParking;
+    firstParking = false;
+    if (lib === undefined && !(waited && awaitClaim(place, FIRST_START_MS))) {
+      // Load the whole library before sleeping in the dock: a start handed over meanwhile waits
+      // there until it has loaded (as it waited for the worker's boot).
+      library().then(parkSoon, (e: unknown) => {
+        writeAll(
+          2,
+          `threading: a thread's worker could not load the library (it exits): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+        );
+        if (running === undefined) realExit(1);
+      });
+      return;
+    }
     const handed = park(place);
     if (handed === null) {
       if (parked === place) parked = null;
@@ -408,7 +467,17 @@ async function run(request: RunRequest, dock?: Run["dock"], failure?: Error): Pr
   // Whatever the last thread's leftover code started after it ended goes.
   dropTimers();
   // The thread's object exists before any of its code (a module target's top level) runs.
-  run.self = adoptSelf(lib.Thread as Function, adoption);
+  run.self = adoptSelf(Thread, adoption);
+  // The whole library, unless this thread does without it and it is not loading already (then it
+  // loads before the thread's code runs, so that nothing of it starts while that code runs).
+  if (lib === undefined && failure === undefined && (loading !== undefined || needsLibrary(request))) {
+    try {
+      await library();
+    } catch (e) {
+      failure = e instanceof Error ? e : new Error(String(e));
+    }
+    if (run.over) return;
+  }
   // Count what exists before the thread's own code runs.
   recordStartState();
   try {
@@ -437,8 +506,9 @@ async function run(request: RunRequest, dock?: Run["dock"], failure?: Error): Pr
   finish(run);
 }
 
-// Load the whole library now, while the worker is a spare, so a run request finds it ready.
-const lib = (await import("../index.js")) as Record<string, unknown>;
+// A worker the hub starts is a spare: it loads the whole library now, so a run request finds it
+// ready. So does the first worker when it has no dock to park in (its starts come through the hub).
+if (!first.control || first.dock === undefined || first.dock < 0) await library();
 control?.on("message", (message: RunRequest | { type: "retire" } | { type: "dock"; dock: number; gen: bigint }) => {
   // "retire": the hub lets this idle worker go (hub.ts retire()); it exits from here, between threads.
   if (message.type === "retire") {
@@ -461,6 +531,7 @@ if (first.control) {
     // Parked in its dock before the hub knows (a start from the main thread may take it at once):
     // "parked" tells the hub it has booted.
     parked = { dock: first.dock as number, gen };
+    firstParking = true;
     control?.postMessage("parked");
     parentPort?.postMessage("booted"); // to the main thread, which starts the hub now (first-worker.ts)
     parkSoon();

@@ -29,7 +29,19 @@ export type Target = ((...args: any[]) => unknown) | ModuleTarget;
 
 /** A target in the form that crosses threads. */
 export type TargetSpec =
-  | { kind: "function"; source: string; name: string; base: string; location?: SourceLocation }
+  | {
+      kind: "function";
+      source: string;
+      name: string;
+      base: string;
+      location?: SourceLocation;
+      /**
+       * False when the checked source reads no export of the library (nor a namespace alias,
+       * `eval` or `arguments`) and imports nothing: a thread's worker may then compile and run it
+       * before it has loaded the whole library (threads/worker.ts). Absent: it may.
+       */
+      library?: boolean;
+    }
   | { kind: "module"; module: string; export: string };
 
 // The library's own files, as stack traces name them: dist/, or src/ when source maps are on (tsx).
@@ -89,8 +101,10 @@ const described = new Map<string, TargetSpec>();
 /** describeTarget() of a function whose source (Function.prototype.toString) is `raw`. */
 function describeFunction(target: Function, raw: string, where: string, base: string, check: boolean): TargetSpec {
   let source = functionExpression(target, where, raw);
-  if (check) checkFreeNames(source, where, ownName(target.name));
+  // A source with import() may load the library (or anything) as it runs: it gets it first.
+  const library = check ? checkFreeNames(source, where, ownName(target.name)) || source.includes("import") : true;
   const spec: TargetSpec = { kind: "function", source, name: target.name, base };
+  if (!library) spec.library = false;
   const found = locate(target, raw, base);
   if (found) {
     // Laid out as in the user's file; functionExpression() may put `function ` before a method.
@@ -158,8 +172,11 @@ function globals(): Set<string> {
   return globalNames;
 }
 
-/** Sources (with their known names) whose free names were all found in the thread's scope. */
-const passed = new Set<string>();
+/**
+ * Sources (with their known names) whose free names were all found in the thread's scope, and
+ * whether they read the library (checkFreeNames' result).
+ */
+const passed = new Map<string, boolean>();
 
 const commonJsNames = new Set(["require", "module", "exports", "__dirname", "__filename"]);
 
@@ -173,15 +190,25 @@ function list(names: string[]): string {
  * exports, esbuild's helpers, `known` (e.g. the classes of a subclass chain), and the namespace
  * aliases of a CommonJS build (whose members must be exports). Conservative (free-names.ts): what
  * it cannot tell is let through, and fails in the thread as a ReferenceError naming it.
+ * Returns whether the source may read the library: one of its exports (also one a global shares,
+ * as `Event`), a namespace alias, `eval` or `arguments` (TargetSpec's `library`).
  */
-export function checkFreeNames(source: string, where: string, known: readonly string[] = []): void {
+export function checkFreeNames(source: string, where: string, known: readonly string[] = []): boolean {
   // The same source is checked again and again (a loop starting threads with one inline arrow).
   const key = `${known.join(",")}\u0000${source}`;
-  if (passed.has(key)) return;
+  const before = passed.get(key);
+  if (before !== undefined) return before;
   const missing: string[] = [];
   const notExports: string[] = [];
+  // Without the library's exports at hand (never seen: whoever starts a thread has it), say it may.
+  let library = !lib;
   for (const [name, use] of freeNames(source)) {
-    if (globals().has(name) || known.includes(name) || name in esbuildHelpers || (lib && name in lib)) continue;
+    if (known.includes(name)) continue;
+    // The library's names win over globals of the same name (Event), and eval/arguments could read any.
+    if ((lib && name in lib) || name === "eval" || name === "arguments" || isNamespaceAlias(name, use)) {
+      library = true;
+    }
+    if (globals().has(name) || name in esbuildHelpers || (lib && name in lib)) continue;
     if (isNamespaceAlias(name, use)) {
       for (const m of use.members) if (lib && !(m in lib)) notExports.push(`${name}.${m}`);
       continue;
@@ -195,8 +222,8 @@ export function checkFreeNames(source: string, where: string, known: readonly st
   }
   if (missing.length === 0) {
     if (passed.size >= 1024) passed.clear();
-    passed.add(key);
-    return;
+    passed.set(key, library);
+    return library;
   }
   const one = missing.length === 1;
   const hints: string[] = [];
@@ -234,7 +261,14 @@ function aliases(source: string): string[] {
 }
 
 let scope: { names: string[]; values: unknown[] } | undefined;
+/** The scope of a source that reads no library name: esbuild's helpers only. */
+let helperScope: { names: string[]; values: unknown[] } | undefined;
 let lib: Record<string, unknown> | undefined;
+
+function scopeOf(namespace: Record<string, unknown>): { names: string[]; values: unknown[] } {
+  const entries = Object.entries(namespace);
+  return { names: entries.map(([k]) => k), values: entries.map(([, v]) => v) };
+}
 
 /**
  * @internal The library's entry hands its own namespace here once it has loaded (a static import
@@ -284,6 +318,8 @@ export interface EvaluateOptions {
   name?: string;
   /** Where the source was written: stack frames then name that file and line (`//# sourceURL`). */
   location?: SourceLocation;
+  /** False: the source reads no library name (TargetSpec's `library`), and may compile without it. */
+  library?: boolean;
 }
 
 export function evaluate(
@@ -292,26 +328,31 @@ export function evaluate(
   extra: Record<string, unknown> = {},
   options: EvaluateOptions = {},
 ): unknown {
-  // CommonJS builds read the library as `threading_1.Lock`: bind such names to its exports.
-  if (!scope) {
+  // A source that reads no library name (options.library false) compiles before the library has loaded.
+  let from: { names: string[]; values: unknown[] };
+  if (!lib && options.library === false) {
+    helperScope ??= scopeOf(esbuildHelpers);
+    from = helperScope;
+  } else {
     if (!lib) throw new Error("threading: evaluate() before the library's entry has loaded");
-    const entries = Object.entries({ ...esbuildHelpers, ...lib });
-    scope = { names: entries.map(([k]) => k), values: entries.map(([, v]) => v) };
+    scope ??= scopeOf({ ...esbuildHelpers, ...lib });
+    from = scope;
   }
   const names: string[] = [];
   const values: unknown[] = [];
-  scope.names.forEach((name, i) => {
+  from.names.forEach((name, i) => {
     if (!(name in extra)) {
       names.push(name);
-      values.push(scope?.values[i]);
+      values.push(from.values[i]);
     }
   });
   const importer = async (spec: string) => {
     await beforeUserImport();
     return import(typeof spec === "string" ? resolveModule(spec, base) : spec);
   };
+  // CommonJS builds read the library as `threading_1.Lock`: bind such names to its exports.
   for (const alias of aliases(source)) {
-    if (!(alias in extra) && !(alias in (lib as object))) extra = { ...extra, [alias]: lib };
+    if (lib && !(alias in extra) && !(alias in lib)) extra = { ...extra, [alias]: lib };
   }
   const extraNames = Object.keys(extra);
   const make = (body: string) => new Function(...names, "__threadingImport", ...extraNames, body);
@@ -337,7 +378,9 @@ export function evaluate(
 /** Turns a spec back into a callable in this thread. */
 export async function compileTarget(spec: TargetSpec): Promise<(...args: unknown[]) => unknown> {
   if (spec.kind === "function") {
-    return evaluate(spec.source, spec.base, {}, { name: spec.name, location: spec.location }) as (
+    const options: EvaluateOptions = { name: spec.name, location: spec.location };
+    if (spec.library === false) options.library = false;
+    return evaluate(spec.source, spec.base, {}, options) as (
       ...args: unknown[]
     ) => unknown;
   }
