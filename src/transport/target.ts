@@ -36,9 +36,10 @@ export type TargetSpec =
       base: string;
       location?: SourceLocation;
       /**
-       * False when the checked source reads no export of the library (nor a namespace alias,
-       * `eval` or `arguments`) and imports nothing: a thread's worker may then compile and run it
-       * before it has loaded the whole library (threads/worker.ts). Absent: it may.
+       * False when the checked source reads no export of the library (nor a namespace alias or
+       * `eval`, checkFreeNames()), and holds neither `import` nor `arguments`: a thread's worker
+       * may then compile and run it before it has loaded the whole library (threads/worker.ts).
+       * Absent: it may read it.
        */
       library?: boolean;
     }
@@ -101,8 +102,13 @@ const described = new Map<string, TargetSpec>();
 /** describeTarget() of a function whose source (Function.prototype.toString) is `raw`. */
 function describeFunction(target: Function, raw: string, where: string, base: string, check: boolean): TargetSpec {
   let source = functionExpression(target, where, raw);
-  // A source with import() may load the library (or anything) as it runs: it gets it first.
-  const library = check ? checkFreeNames(source, where, ownName(target.name)) || source.includes("import") : true;
+  // A source with import() may load the library (or anything) as it runs: it gets it first. An
+  // arrow's `arguments` (which free-names.ts lets through) would be the compiled wrapper's.
+  const library =
+    !check ||
+    checkFreeNames(source, where, ownName(target.name)) ||
+    source.includes("import") ||
+    source.includes("arguments");
   const spec: TargetSpec = { kind: "function", source, name: target.name, base };
   if (!library) spec.library = false;
   const found = locate(target, raw, base);
@@ -191,7 +197,7 @@ function list(names: string[]): string {
  * aliases of a CommonJS build (whose members must be exports). Conservative (free-names.ts): what
  * it cannot tell is let through, and fails in the thread as a ReferenceError naming it.
  * Returns whether the source may read the library: one of its exports (also one a global shares,
- * as `Event`), a namespace alias, `eval` or `arguments` (TargetSpec's `library`).
+ * as `Event`), a namespace alias or `eval` (for TargetSpec's `library`).
  */
 export function checkFreeNames(source: string, where: string, known: readonly string[] = []): boolean {
   // The same source is checked again and again (a loop starting threads with one inline arrow).
@@ -204,8 +210,8 @@ export function checkFreeNames(source: string, where: string, known: readonly st
   let library = !lib;
   for (const [name, use] of freeNames(source)) {
     if (known.includes(name)) continue;
-    // The library's names win over globals of the same name (Event), and eval/arguments could read any.
-    if ((lib && name in lib) || name === "eval" || name === "arguments" || isNamespaceAlias(name, use)) {
+    // The library's names win over globals of the same name (Event), and eval could read any.
+    if ((lib && name in lib) || name === "eval" || isNamespaceAlias(name, use)) {
       library = true;
     }
     if (globals().has(name) || name in esbuildHelpers || (lib && name in lib)) continue;
@@ -380,9 +386,7 @@ export async function compileTarget(spec: TargetSpec): Promise<(...args: unknown
   if (spec.kind === "function") {
     const options: EvaluateOptions = { name: spec.name, location: spec.location };
     if (spec.library === false) options.library = false;
-    return evaluate(spec.source, spec.base, {}, options) as (
-      ...args: unknown[]
-    ) => unknown;
+    return evaluate(spec.source, spec.base, {}, options) as (...args: unknown[]) => unknown;
   }
   // The library's own modules (Timer's body, ...) are JavaScript: no need to register tsx for them.
   if (!libraryDirs.some((dir) => spec.module.startsWith(dir))) await beforeUserImport();
