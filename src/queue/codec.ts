@@ -36,7 +36,7 @@ import v8 from "node:v8";
 import { decode } from "../transport/decode.js";
 import { exportBuffer, importBuffer } from "../transport/directory.js";
 import { encode } from "../transport/encode.js";
-import { decodePlain, encodePlain, encodeShortString, writtenWords } from "./plain.js";
+import { decodePlain, encodePlain, encodeShortString, recentString, writtenWords } from "./plain.js";
 
 export const T_NUM = 1;
 export const T_CONST = 2;
@@ -408,7 +408,7 @@ export function decodeTaken(t: Taken): unknown {
     case T_NUM:
       return t.num;
     case T_SSTR:
-      return packedString(t.len, t.a, t.b);
+      return recentString(t.len, t.a, t.b);
     case T_CONST:
       return CONSTANTS[t.len];
     case T_STR:
@@ -435,48 +435,4 @@ export function decodeTaken(t: Taken): unknown {
       return sab;
     },
   });
-}
-
-const fromCharCode = String.fromCharCode;
-
-/**
- * The string of `n` (1..8) one-byte units packed four to a word in `a` and `b`: String.fromCharCode
- * with a fixed number of arguments makes a short flat string without a native call (plain.ts chars).
- */
-function packedString(n: number, a: number, b: number): string {
-  switch (n) {
-    case 1:
-      return fromCharCode(a & 255);
-    case 2:
-      return fromCharCode(a & 255, (a >>> 8) & 255);
-    case 3:
-      return fromCharCode(a & 255, (a >>> 8) & 255, (a >>> 16) & 255);
-    case 4:
-      return fromCharCode(a & 255, (a >>> 8) & 255, (a >>> 16) & 255, a >>> 24);
-    case 5:
-      return fromCharCode(a & 255, (a >>> 8) & 255, (a >>> 16) & 255, a >>> 24, b & 255);
-    case 6:
-      return fromCharCode(a & 255, (a >>> 8) & 255, (a >>> 16) & 255, a >>> 24, b & 255, (b >>> 8) & 255);
-    case 7:
-      return fromCharCode(
-        a & 255,
-        (a >>> 8) & 255,
-        (a >>> 16) & 255,
-        a >>> 24,
-        b & 255,
-        (b >>> 8) & 255,
-        (b >>> 16) & 255,
-      );
-    default:
-      return fromCharCode(
-        a & 255,
-        (a >>> 8) & 255,
-        (a >>> 16) & 255,
-        a >>> 24,
-        b & 255,
-        (b >>> 8) & 255,
-        (b >>> 16) & 255,
-        b >>> 24,
-      );
-  }
 }

@@ -29,10 +29,11 @@
  *                           then the values in the keys' order
  *
  * Decoding reads the words of a record already copied out of shared memory (readRecord). One-byte
- * strings up to 8 units are made by String.fromCharCode (a flat string, no native call); other
- * strings up to 24 units go through a small per-thread intern table, so a repeated one costs a
- * hash and a compare instead of an allocation (keys are read once per shape: see Shapes). The
- * encoder writes one-byte units four to a word.
+ * strings up to 8 units are looked up by their (at most two) packed words in a per-thread table of
+ * recent ones, and made by String.fromCharCode (a flat string, no native call) when not there
+ * (recentString; a queue's SSTR items too); other strings up to 24 units go through a small
+ * per-thread intern table, so a repeated one costs a hash and a compare instead of an allocation
+ * (keys are read once per shape: see Shapes). The encoder writes one-byte units four to a word.
  *
  * Shapes: objects of one shape (the same keys in the same order) are the common case — a stream of
  * records, results, messages. The encoder keeps the key blocks it wrote last per shape (a small
@@ -436,62 +437,73 @@ export function decodePlain(s: PlainSource): unknown {
   return get();
 }
 
-/** One-byte strings up to this many units are made by String.fromCharCode (chars()), not interned. */
+/** One-byte strings up to this many units are made by recentString(), not interned. */
 const CHARS_MAX = 8;
 const fromCharCode = String.fromCharCode;
 
+/** The short one-byte strings this thread decoded lately: a direct-mapped table keyed by the packed units. */
+const RECENT = 4096;
+const recentA = new Int32Array(RECENT);
+const recentB = new Int32Array(RECENT);
+const recentS: string[] = new Array<string>(RECENT).fill("");
+
 /**
- * The one-byte string of `n` (1..CHARS_MAX) units at byte `at` of `u`: String.fromCharCode with a
- * fixed number of arguments makes a short flat string without a native call (~15 ns for 8 units;
- * a Buffer slice costs ~40, an intern-table hit ~35; past 8 units a concatenation costs more).
+ * The string of `n` (1..8) one-byte units packed four to a word in `a` and `b` (units past `n`
+ * zero), from this thread's table of recent ones when it is there: a stream of repeated short
+ * strings (ids, words, states; a queue's SSTR items, plain.ts values and keys) costs a hash and
+ * three compares instead of an allocation. (n, a, b) identify the string; an empty slot holds "",
+ * whose length no such string has.
  */
-function chars(u: Buffer, at: number, n: number): string {
+export function recentString(n: number, a: number, b: number): string {
+  const i = Math.imul(a ^ Math.imul(b ^ n, 0x85ebca6b), 0x9e3779b1) >>> 20;
+  const s = recentS[i] as string;
+  if (s.length === n && recentA[i] === a && recentB[i] === b) return s;
+  const made = packedString(n, a, b);
+  recentS[i] = made;
+  recentA[i] = a;
+  recentB[i] = b;
+  return made;
+}
+
+/**
+ * The string of `n` (1..8) one-byte units packed four to a word in `a` and `b`: String.fromCharCode
+ * with a fixed number of arguments makes a short flat string without a native call (~15 ns for 8
+ * units; a Buffer slice costs ~40, an intern-table hit ~35).
+ */
+function packedString(n: number, a: number, b: number): string {
   switch (n) {
     case 1:
-      return fromCharCode(u[at] as number);
+      return fromCharCode(a & 255);
     case 2:
-      return fromCharCode(u[at] as number, u[at + 1] as number);
+      return fromCharCode(a & 255, (a >>> 8) & 255);
     case 3:
-      return fromCharCode(u[at] as number, u[at + 1] as number, u[at + 2] as number);
+      return fromCharCode(a & 255, (a >>> 8) & 255, (a >>> 16) & 255);
     case 4:
-      return fromCharCode(u[at] as number, u[at + 1] as number, u[at + 2] as number, u[at + 3] as number);
+      return fromCharCode(a & 255, (a >>> 8) & 255, (a >>> 16) & 255, a >>> 24);
     case 5:
-      return fromCharCode(
-        u[at] as number,
-        u[at + 1] as number,
-        u[at + 2] as number,
-        u[at + 3] as number,
-        u[at + 4] as number,
-      );
+      return fromCharCode(a & 255, (a >>> 8) & 255, (a >>> 16) & 255, a >>> 24, b & 255);
     case 6:
-      return fromCharCode(
-        u[at] as number,
-        u[at + 1] as number,
-        u[at + 2] as number,
-        u[at + 3] as number,
-        u[at + 4] as number,
-        u[at + 5] as number,
-      );
+      return fromCharCode(a & 255, (a >>> 8) & 255, (a >>> 16) & 255, a >>> 24, b & 255, (b >>> 8) & 255);
     case 7:
       return fromCharCode(
-        u[at] as number,
-        u[at + 1] as number,
-        u[at + 2] as number,
-        u[at + 3] as number,
-        u[at + 4] as number,
-        u[at + 5] as number,
-        u[at + 6] as number,
+        a & 255,
+        (a >>> 8) & 255,
+        (a >>> 16) & 255,
+        a >>> 24,
+        b & 255,
+        (b >>> 8) & 255,
+        (b >>> 16) & 255,
       );
     default:
       return fromCharCode(
-        u[at] as number,
-        u[at + 1] as number,
-        u[at + 2] as number,
-        u[at + 3] as number,
-        u[at + 4] as number,
-        u[at + 5] as number,
-        u[at + 6] as number,
-        u[at + 7] as number,
+        a & 255,
+        (a >>> 8) & 255,
+        (a >>> 16) & 255,
+        a >>> 24,
+        b & 255,
+        (b >>> 8) & 255,
+        (b >>> 16) & 255,
+        b >>> 24,
       );
   }
 }
@@ -502,7 +514,8 @@ function readString(n: number, wide: boolean): string {
   const at = R.pos * 4;
   R.pos += wide ? (n + 1) >> 1 : (n + 3) >> 2;
   if (n === 0) return "";
-  if (n <= CHARS_MAX && !wide) return chars(s.u8, at, n);
+  if (n <= CHARS_MAX && !wide)
+    return recentString(n, s.i32[at >> 2] as number, n > 4 ? (s.i32[(at >> 2) + 1] as number) : 0);
   if (n > INTERN_MAX) return wide ? ucs2.call(s.u8, at, at + n * 2) : latin1.call(s.u8, at, at + n);
   let hash = n;
   if (wide) {

@@ -490,3 +490,43 @@ test("shapes that alternate, each past its made writer and builder: the last sha
   }
   t.join();
 });
+
+test("short one-byte strings come back exact from the table of recent ones: NUL and 128-255 units, trailing NULs, colliding slots", () => {
+  // (recentString: a 4096-slot table keyed by the length and the packed units; 40,000 strings
+  // meet in every slot, and "ab" / "ab\0" / "ab\0\0" pack to the same words)
+  const strings: string[] = [];
+  for (let i = 0; i < 40_000; i++) {
+    const n = 1 + (i % 8);
+    let s = "";
+    for (let j = 0; j < n; j++) s += String.fromCharCode((i * 7919 + j * 104_729) % 256);
+    strings.push(s);
+  }
+  const asItem = (s: string): unknown => {
+    const st = new Staged();
+    stageItem(s, st);
+    assert.equal(st.tag, T_SSTR);
+    writeRecord(data, 0, st);
+    readRecord(data, 0, taken);
+    return decodeTaken(taken);
+  };
+  // every two-unit start followed by 0..6 NULs, one after another: the same packed words with
+  // another length (some of them meet in one slot)
+  for (let x = 0; x < 65_536; x++) {
+    const base = String.fromCharCode(x & 255, x >>> 8);
+    for (let n = 0; n <= 6; n++) {
+      const s = base + "\0".repeat(n);
+      if (asItem(s) !== s) assert.fail(`${JSON.stringify(s)} came back as ${JSON.stringify(asItem(s))}`);
+    }
+  }
+  for (let round = 0; round < 3; round++) {
+    // forwards, backwards, and as object values and keys (plain.ts STR1)
+    const order = round === 1 ? [...strings].reverse() : strings;
+    for (const s of order) {
+      assert.equal(asItem(s), s);
+      if (round === 2) {
+        const got = roundTrip({ [s]: s, v: [s] }).value;
+        assert.deepStrictEqual(got, { [s]: s, v: [s] });
+      }
+    }
+  }
+});
