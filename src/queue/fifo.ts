@@ -130,7 +130,7 @@
  * lock). So whenever the lock is held the word names its holder, or is 0 for those two instants
  * (never a thread that does not hold it: a recovery never takes a live thread's lock, even one the
  * OS stopped between two instructions). The uncontended put/get gains two plain stores on its own
- * line (owner, clear) and the mark below: no Atomics call. A waiter that slept on the lock sleeps
+ * line (owner, clear): no Atomics call. A waiter that slept on the lock sleeps
  * CHECK_MS at most; once the owner word has not changed for CHECK_MS it looks the ident up in the
  * thread table (shared/runtime.ts liveThreads: idents are not reused while a thread lives), and
  * when that thread has ended it takes the lock over: a compare-exchange of the owner word from the
@@ -143,11 +143,15 @@
  * under P_LOCK, consumers HEAD, OWN_GET_BYTES, C_EPOCH only under C_LOCK; only GET_BYTES is read
  * outside, and it is stored in the get's straight run):
  *   put   before its words (in isFull, sync, roomOrGrow, writeRecord; the SKIP and the record are
- *         past TAIL, unpublished): nothing. After the straight run that writes TAIL, PUT_BYTES,
- *         P_EPOCH and then the mark (P_OWNER |= MARK, 2^30): the put is complete but unpublished.
- *   get   before its words (sync, readRecord): nothing. After the straight run HEAD, OWN_GET_BYTES,
- *         [GET_BYTES], [C_EPOCH], mark: the get is complete (its bytes may be freed in GET_BYTES
- *         already, so producers may be writing over them) but unpublished.
+ *         past TAIL, unpublished): nothing. Its words TAIL, PUT_BYTES, P_EPOCH, the owner word's
+ *         clear and the publishing compare-exchange are one straight run: all or nothing. Only when
+ *         that compare-exchange fails (S or X changed) does the put go on to a retry loop (a back
+ *         edge) with its words written: it first stores the mark (P_OWNER = ident | MARK, 2^30):
+ *         complete but unpublished.
+ *   get   before its words (sync, readRecord): nothing. Its words HEAD, OWN_GET_BYTES,
+ *         [GET_BYTES], [C_EPOCH] and the release are one straight run, marked on a retry as for a
+ *         put: a marked get is complete (its bytes may be freed in GET_BYTES already, so producers
+ *         may be writing over them) but unpublished.
  *   growth (a put's roomOrGrow, both locks): before the buffer grows: nothing (HEAD, TAIL are
  *         only read). After it grew (the buffer cannot shrink): the words still describe the old
  *         ring of CAP_C bytes; layOut() then moves a wrapped ring's [0, TAIL) past the old end
@@ -534,7 +538,8 @@ function relax(): void {
 
 /**
  * @internal Test hooks (this thread): `beforeRelease` runs in a put ("P") or get ("C") with its lock
- * held, just before the release that publishes it, so a test can let other threads act in between;
+ * held, just before the release that publishes it, so a test can let other threads act in between
+ * (the owner word is marked first: a thread that dies in there leaves what a failed release would);
  * and at the other points where a holder can die with words half-way (file comment, "Death"):
  * "P:record" (the record written, none of the put's words), "C:record" (the record copied out, none
  * of the get's words), "grow" (the buffer grown, the words not yet), "discard" (shutdown(true)
@@ -706,14 +711,24 @@ export class RingEngine implements Engine {
       // (the caches' clock: every 2^20 puts and every 2^28 bytes)
       if ((((heldP & COUNT) + ONE) & EPOCH_ITEMS) === 0 || (putBytes ^ (putBytes + need)) >>> 28 !== 0)
         h[FIFO.P_EPOCH] = ((h[FIFO.P_EPOCH] as number) + 1) | 0;
-      h[FIFO.P_OWNER] = (h[FIFO.P_OWNER] as number) | MARK;
     } catch (e) {
       unlockP(h);
       throw e;
     }
-    fifoHooks.beforeRelease?.("P");
-    // One compare-exchange publishes the record (the count) and frees P_LOCK.
-    if ((release(h, FIFO.P_LOCK, heldP, ONE) & X) !== 0 && Atomics.load(h, FIFO.GET_WAITERS) > 0) {
+    if (fifoHooks.beforeRelease !== undefined) {
+      h[FIFO.P_OWNER] = boot.ident | MARK;
+      fifoHooks.beforeRelease("P");
+    }
+    // One compare-exchange publishes the record (the count) and frees P_LOCK, in the straight run
+    // of the put's words (the owner word cleared just before it; marked while a retry keeps the
+    // lock: file comment, "Death").
+    h[FIFO.P_OWNER] = 0;
+    let e = Atomics.compareExchange(h, FIFO.P_LOCK, heldP, ((heldP & ~3) + ONE) | 0);
+    if (e !== heldP) {
+      h[FIFO.P_OWNER] = boot.ident | MARK;
+      e = release(h, FIFO.P_LOCK, e, ONE);
+    } else if ((e & S) !== 0) Atomics.notify(h, FIFO.P_LOCK, 1);
+    if ((e & X) !== 0 && Atomics.load(h, FIFO.GET_WAITERS) > 0) {
       Atomics.add(h, FIFO.NE_SEQ, 1);
       wakeOne(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, FIFO.GET_WAITERS);
     }
@@ -848,14 +863,23 @@ export class RingEngine implements Engine {
         Atomics.store(h, FIFO.GET_BYTES, getBytes);
       }
       if ((((heldC & COUNT) + ONE) & EPOCH_ITEMS) === 0) h[FIFO.C_EPOCH] = ((h[FIFO.C_EPOCH] as number) + 1) | 0;
-      h[FIFO.C_OWNER] = (h[FIFO.C_OWNER] as number) | MARK;
     } catch (e) {
       unlockC(h);
       throw e;
     }
-    fifoHooks.beforeRelease?.("C");
-    // One compare-exchange publishes the get (the count) and frees C_LOCK.
-    if ((release(h, FIFO.C_LOCK, heldC, ONE) & X) !== 0 && Atomics.load(h, FIFO.PUT_WAITERS) > 0) {
+    if (fifoHooks.beforeRelease !== undefined) {
+      h[FIFO.C_OWNER] = boot.ident | MARK;
+      fifoHooks.beforeRelease("C");
+    }
+    // One compare-exchange publishes the get (the count) and frees C_LOCK, in the straight run of
+    // the get's words (as for a put).
+    h[FIFO.C_OWNER] = 0;
+    let e = Atomics.compareExchange(h, FIFO.C_LOCK, heldC, ((heldC & ~3) + ONE) | 0);
+    if (e !== heldC) {
+      h[FIFO.C_OWNER] = boot.ident | MARK;
+      e = release(h, FIFO.C_LOCK, e, ONE);
+    } else if ((e & S) !== 0) Atomics.notify(h, FIFO.C_LOCK, 1);
+    if ((e & X) !== 0 && Atomics.load(h, FIFO.PUT_WAITERS) > 0) {
       Atomics.add(h, FIFO.NF_SEQ, 1);
       wakeOne(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, FIFO.PUT_WAITERS);
     }

@@ -182,7 +182,8 @@ test("a maxsize change killed under P_LOCK wakes the putters it let in", T, () =
   q.put(0);
   const putter = new Thread({ target: (q: Queue<number>) => q.put(1), args: [q] });
   putter.start();
-  while (Atomics.load(control(q), 65 /* PUT_WAITERS */) === 0) Atomics.wait(new Int32Array(4), 0, 0, 2);
+  while (Atomics.load(control(q), 65 /* PUT_WAITERS */) === 0)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
   killInside(q as Queue<unknown>, "maxsize", "maxsize", 5);
   putter.join(30);
   assert.equal(putter.isAlive(), false, "the putter was let in");
