@@ -20,11 +20,11 @@
  * At the exit of the thread that made it (process.exit(), an uncaught error, the end of the
  * program), an executor with pool threads left blocks until every task submitted has settled.
  */
-import { holdsWorker } from "../shared/thread-reset.js";
+import { holdsWorker, onThreadEnding } from "../shared/thread-reset.js";
 import { availableParallelism } from "node:os";
 import { MessageChannel, MessagePort, type ResourceLimits } from "node:worker_threads";
 import { BrokenExecutor, Full, RuntimeError } from "../errors.js";
-import { isIdentAlive } from "../shared/runtime.js";
+import { ALIVE_NON_DAEMON, G, isIdentAlive, isRoot } from "../shared/runtime.js";
 import { afterMs, checkOptions, deadlineOf, isOptions, remaining, secondsMs } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
@@ -164,12 +164,32 @@ const origin = performance.timeOrigin;
  * each finishes its running and queued tasks first, as CPython joins executor threads at exit.
  */
 const unfinished = new Set<{ finishAtExit(): void }>();
+/**
+ * A thread worker whose thread ended with such executors counts as one live non-daemon thread
+ * until its exit has finished them: otherwise the thread's end would let the process exit (and
+ * kill this worker) with their tasks queued. CPython joins executor threads at exit, whoever made
+ * the executor.
+ */
+let holdingProcess = false;
 process.on("exit", () => {
-  for (const ex of [...unfinished]) ex.finishAtExit();
+  try {
+    for (const ex of [...unfinished]) ex.finishAtExit();
+  } finally {
+    if (holdingProcess) {
+      holdingProcess = false;
+      Atomics.sub(G, ALIVE_NON_DAEMON, 1);
+      Atomics.notify(G, ALIVE_NON_DAEMON);
+    }
+  }
 });
 // A thread that ends with such an executor ends its worker too (so the exit above finishes the
 // tasks), instead of handing the worker to another thread (shared/thread-reset.ts).
 holdsWorker(() => unfinished.size > 0);
+onThreadEnding(() => {
+  if (isRoot || holdingProcess || unfinished.size === 0) return;
+  holdingProcess = true;
+  Atomics.add(G, ALIVE_NON_DAEMON, 1);
+});
 
 interface Prepared {
   key: number;

@@ -14,6 +14,7 @@
 
 const resets: (() => void)[] = [];
 const holds: (() => boolean)[] = [];
+const endings: (() => void)[] = [];
 
 /** Registers `fn`, run in a worker after each thread that ran there has ended (see resetThreadState). */
 export function onThreadReset(fn: () => void): void {
@@ -47,4 +48,24 @@ export function holdsWorker(check: () => boolean): void {
 /** True when a module holds the worker (see holdsWorker). */
 export function workerHeld(): boolean {
   return holds.some((check) => check());
+}
+
+/**
+ * Registers `fn`, run in a worker as each thread that ran there ends, just before the thread is
+ * marked ended (its joiners wake, it stops counting as a live thread), whether or not the worker
+ * is reused after it.
+ */
+export function onThreadEnding(fn: () => void): void {
+  endings.push(fn);
+}
+
+/** Runs every onThreadEnding() function; one that throws does not stop the others. */
+export function threadEnding(): void {
+  for (const fn of endings) {
+    try {
+      fn();
+    } catch {
+      // nothing of the thread may be lost to it; the others still run
+    }
+  }
 }

@@ -38,7 +38,7 @@ import { beforeUserImport } from "../transport/loaders.js";
 import { installDirectOutput, writeAll } from "./output.js";
 import { markEnded, markFailed, markRunning, tableTestHooks } from "./table.js";
 import { dropTimers, recordStartState, settle, trackTimers, untrackedSetImmediate, verdict } from "./reuse.js";
-import { resetThreadState } from "../shared/thread-reset.js";
+import { resetThreadState, threadEnding } from "../shared/thread-reset.js";
 import { compileTarget, evaluate, type TargetSpec } from "../transport/target.js";
 import { awaitClaim, handedRequest, leave, type Parking, park, parkFirst, repark } from "./dock.js";
 import { adoptSelf, libraryClasses, type RunRequest, setRun, Thread, threadFor } from "./thread.js";
@@ -222,6 +222,7 @@ function finish(run: Run): void {
     if (!request.isolated && !request.resourceLimits) left = verdict();
     control?.postMessage(left === "clean" ? "idle" : left === "settling" ? "settling" : "exiting");
     if (request.testPauseMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, request.testPauseMs);
+    threadEnding();
     markEnded(request.slot, request.ident);
   }
   if (left === "dirty") realExit(0);
@@ -255,6 +256,7 @@ function finishDocked(request: RunRequest, dock: { index: number; busy: bigint }
       parkAgain(dock);
       if (testHook("exitAfterRepark")) realExit(1);
     }
+    threadEnding();
     markEnded(request.slot, request.ident);
     parkSoon();
     return;
@@ -262,6 +264,7 @@ function finishDocked(request: RunRequest, dock: { index: number; busy: bigint }
   parked = null;
   leave(dock.index, dock.busy);
   control?.postMessage(left === "settling" ? "settling" : "exiting");
+  threadEnding();
   markEnded(request.slot, request.ident);
   if (left === "dirty") realExit(0);
   else afterSettling();

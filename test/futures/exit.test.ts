@@ -102,3 +102,37 @@ test("shutdown(true, { cancelFutures }) then exit: only what was running finishe
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, "1 true,true,true\n");
 });
+
+test(
+  "an executor made in a thread that ends without shutting it down: its queued tasks still run before the process exits",
+  T,
+  () => {
+    // CPython joins every executor's threads at exit, whichever thread made the executor. The
+    // thread's end let the process exit (and kill the thread's worker) with the tasks queued.
+    const r = runChild(`
+    import { Thread } from "threading";
+    const count = new Int32Array(new SharedArrayBuffer(4));
+    for (const daemon of [false, true]) {
+      const t = new Thread({
+        daemon,
+        target: (c) => {
+          const ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+          for (let i = 0; i < 4; i++)
+            ex.submit((c) => {
+              const end = Date.now() + 50;
+              while (Date.now() < end);
+              Atomics.add(c, 0, 1);
+            }, c);
+        },
+        args: [count],
+      });
+      t.start();
+      t.join();
+    }
+    process.on("exit", () => console.log("done", Atomics.load(count, 0)));
+  `);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout, "done 8\n");
+  },
+);
