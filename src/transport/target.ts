@@ -186,6 +186,13 @@ const passed = new Map<string, boolean>();
 
 const commonJsNames = new Set(["require", "module", "exports", "__dirname", "__filename"]);
 
+/**
+ * What `import(` becomes in a compiled function target (withImporter), bound by evaluate(). A
+ * function written inside a target carries it in its source: sent on from that thread (a nested
+ * Thread, submit(), a Barrier action), it is bound again where it lands, so it is a known name.
+ */
+const IMPORTER = "__threadingImport";
+
 function list(names: string[]): string {
   return names.length === 1 ? (names[0] as string) : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
 }
@@ -214,7 +221,7 @@ export function checkFreeNames(source: string, where: string, known: readonly st
     if ((lib && name in lib) || name === "eval" || isNamespaceAlias(name, use)) {
       library = true;
     }
-    if (globals().has(name) || name in esbuildHelpers || (lib && name in lib)) continue;
+    if (globals().has(name) || name in esbuildHelpers || name === IMPORTER || (lib && name in lib)) continue;
     if (isNamespaceAlias(name, use)) {
       for (const m of use.members) if (lib && !(m in lib)) notExports.push(`${name}.${m}`);
       continue;
@@ -293,7 +300,7 @@ function withImporter(source: string): string {
   if (!source.includes("import")) return source;
   let out = rewritten.get(source);
   if (out === undefined) {
-    out = rewriteImports(source, "__threadingImport");
+    out = rewriteImports(source, IMPORTER);
     if (rewritten.size >= 256) rewritten.clear();
     rewritten.set(source, out);
   }
@@ -361,7 +368,7 @@ export function evaluate(
     if (lib && !(alias in extra) && !(alias in lib)) extra = { ...extra, [alias]: lib };
   }
   const extraNames = Object.keys(extra);
-  const make = (body: string) => new Function(...names, "__threadingImport", ...extraNames, body);
+  const make = (body: string) => new Function(...names, IMPORTER, ...extraNames, body);
   const expression = withImporter(source);
   const { location } = options;
   const [name] = ownName(options.name ?? "");

@@ -13,6 +13,7 @@ import {
   getNativeId,
   Lock,
   mainThread,
+  Queue,
   RuntimeError,
   SystemExit,
   setExcepthook,
@@ -645,3 +646,32 @@ test("a subclass with `static module` is imported in the thread, with its module
   t.join();
   assert.equal(t.result, 144);
 });
+
+test(
+  "a function written inside a target that uses import() can be sent on from that thread (nested Thread, submit)",
+  T,
+  () => {
+    // The target's import() expressions are rewritten where it is compiled; a function written inside
+    // it carries that rewriting in its source, which start()/submit() there refused as a free name.
+    const out = new Queue<string>();
+    const t = new Thread({
+      target: async (q: Queue<string>) => {
+        const job = async (q: Queue<string>, how: string) => {
+          const path = await import("node:path");
+          const rel = await import("../fixtures/futures-work.ts");
+          q.put(`${how} ${path.basename("/a/b.txt")} ${typeof rel.add}`);
+        };
+        const inner = new Thread({ target: job, args: [q, "thread"] });
+        inner.start();
+        inner.join();
+        const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+        await ex.submit(job, q, "pool");
+        ex.shutdown();
+      },
+      args: [out],
+    });
+    t.start();
+    t.join();
+    assert.deepEqual([out.get(false), out.get(false)], ["thread b.txt function", "pool b.txt function"]);
+  },
+);
