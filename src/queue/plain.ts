@@ -47,8 +47,9 @@
  * first), with their key strings, and once a shape has come often it builds its objects with a
  * function made for it from an object literal (`{"id": g(), "name": g()}`: one allocation with
  * the final hidden class, instead of one property store after another; int32 numbers and booleans
- * are read inline, the rest by g()). Both tables are bounded; where code generation from strings
- * is disallowed (`--disallow-code-generation-from-strings`), objects are built key by key.
+ * are read inline, one-byte strings of up to 8 units by a direct call, the rest by g()). Both tables
+ * are bounded; where code generation from strings is disallowed
+ * (`--disallow-code-generation-from-strings`), objects are built key by key.
  */
 import { kShare } from "../transport/shareable.js";
 import { types } from "node:util";
@@ -666,16 +667,25 @@ function compileWriter(keys: string[], words: Int32Array): ShapeWriter | null {
 }
 
 /** Builds an object of a shape from the values at R.pos of `i` (made by compile()). */
-type Maker = (g: () => unknown, r: { pos: number }, i: Int32Array) => unknown;
+type Maker = (g: () => unknown, r: { pos: number }, i: Int32Array, s: (n: number) => string) => unknown;
+
+/** A made builder's one-byte string of `n` (1..CHARS_MAX) units, its tag word at R.pos. */
+function shortString(n: number): string {
+  const i32 = src.i32;
+  const at = R.pos + 1;
+  R.pos = at + ((n + 3) >> 2);
+  return recentString(n, i32[at] as number, n > 4 ? (i32[at + 1] as number) : 0);
+}
 
 /** A function building an object of `keys` from successive g() results, or null (not allowed here). */
 function compile(keys: string[]): Maker | null {
   if (!canCompile || keys.includes("__proto__")) return null;
   try {
-    // int32 numbers and booleans read inline (their tag words are exactly K_INT, K_TRUE, K_FALSE), the rest by g()
-    const value = `((t = i[R.pos]) === ${K_INT} ? i[(R.pos += 2) - 1] : t === ${K_TRUE} ? (R.pos++, true) : t === ${K_FALSE} ? (R.pos++, false) : g())`;
+    // int32 numbers and booleans read inline (their tag words are exactly K_INT, K_TRUE, K_FALSE),
+    // one-byte strings of 1..CHARS_MAX units by s(), the rest by g()
+    const value = `((t = i[R.pos]) === ${K_INT} ? i[(R.pos += 2) - 1] : t === ${K_TRUE} ? (R.pos++, true) : t === ${K_FALSE} ? (R.pos++, false) : (t & 15) === ${K_STR1} && (t - ${K_STR1 | 16}) >>> 0 <= ${(CHARS_MAX - 1) << 4} ? s(t >>> 4) : g())`;
     const body = keys.map((k) => `${JSON.stringify(k)}: ${value}`).join(", ");
-    return new Function("g", "R", "i", `"use strict"; let t; return { ${body} };`) as Maker;
+    return new Function("g", "R", "i", "s", `"use strict"; let t; return { ${body} };`) as Maker;
   } catch {
     canCompile = false; // --disallow-code-generation-from-strings
     return null;
@@ -722,7 +732,7 @@ function get(): unknown {
     case K_OBJ: {
       const kw = s.i32[R.pos++] as number;
       const shape = readShape(aux, kw);
-      if (shape.make !== null) return shape.make(get, R, s.i32);
+      if (shape.make !== null) return shape.make(get, R, s.i32, shortString);
       if (++shape.seen === COMPILE_AFTER) shape.make = compile(shape.keys);
       const keys = shape.keys;
       const o: Record<string, unknown> = {};

@@ -530,3 +530,21 @@ test("short one-byte strings come back exact from the table of recent ones: NUL 
     }
   }
 });
+
+test("a shape's made builder reads short one-byte strings inline: every length 0..12 around the 8-unit bound, NUL, 128-255 and wider units", () => {
+  for (let i = 0; i < 12; i++) roundTrip({ id: i, name: "warm", ok: true, tail: "x" }); // past the made builder
+  const units = [0, 1, 65, 127, 128, 255, 0x100, 0xd800];
+  for (let n = 0; n <= 12; n++) {
+    for (const u of units) {
+      for (let at = 0; at < Math.max(n, 1); at++) {
+        let s = "";
+        for (let j = 0; j < n; j++) s += String.fromCharCode(j === at ? u : 97 + ((j * 5) % 26));
+        const v = { id: n, name: s, ok: u > 127, tail: s.slice(0, 3) };
+        const got = roundTrip(v);
+        assert.equal(got.tag, T_PLAIN);
+        assert.deepStrictEqual(got.value, v, JSON.stringify(s));
+        assert.deepStrictEqual(Object.keys(got.value as object), ["id", "name", "ok", "tail"]);
+      }
+    }
+  }
+});
