@@ -13,7 +13,7 @@
 import { MessageChannel, Worker } from "node:worker_threads";
 import { boot, type Bootstrap, G, HUB_DEAD, HUB_READY, isRoot } from "../shared/runtime.js";
 import { startWorker } from "../shared/exec-argv.js";
-import { libraryFile } from "../shared/paths.js";
+import { workerFile } from "../shared/paths.js";
 import { awaitFirstParking, clear, docksWork, dockWord } from "./dock.js";
 import type { FirstWorker } from "./hub.js";
 import { idleWorkers } from "./pool-config.js";
@@ -38,7 +38,7 @@ function bootFirstWorker(): void {
       const control = new MessageChannel();
       const hubPort = new MessageChannel();
       const threading: Bootstrap = { ...boot, execArgv, hubPort: hubPort.port2, slot: -1, ident: 0 };
-      const made = new Worker(libraryFile("threads/worker.js"), {
+      const made = new Worker(workerFile("threads/worker.js"), {
         workerData: { threading, control: control.port2, dock },
         transferList: [hubPort.port2, control.port2],
         execArgv,

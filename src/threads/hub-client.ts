@@ -7,7 +7,7 @@ import { boot, type Bootstrap, G, HUB_READY, isRoot } from "../shared/runtime.js
 import { afterFirstWorker, dropFirstWorker, firstWorkerLikelyBooted, takeFirstWorker } from "./first-worker.js";
 import { addBlockingDuty, removeBlockingDuty } from "../shared/wait.js";
 import { connectDirectory } from "../transport/directory.js";
-import { libraryFile } from "../shared/paths.js";
+import { workerFile } from "../shared/paths.js";
 import { RuntimeError } from "../errors.js";
 import { hubDead, markHubDead } from "./table.js";
 import { startWorker } from "../shared/exec-argv.js";
@@ -27,7 +27,7 @@ function startHub(): void {
       const threading: Bootstrap = { ...boot, execArgv, hubPort: channel.port2, slot: -1, ident: 0 };
       const transfer: TransferListItem[] = [channel.port2];
       if (firstEnds) transfer.push(firstEnds.control, firstEnds.hubPort);
-      return new Worker(libraryFile("threads/hub.js"), {
+      return new Worker(workerFile("threads/hub.js"), {
         workerData: { threading, first: firstEnds ?? undefined },
         transferList: transfer,
         name: "threading-hub",

@@ -59,7 +59,7 @@ import { reportDeath } from "./excepthook.js";
 import { markEnded, markFailed, markHubDead, START_LOST } from "./table.js";
 import { clear, dockLast, dockState, docksWork, dockWord, IDLE, parkIn, stampOf, take } from "./dock.js";
 import { type RunRequest, transferListOf } from "./thread.js";
-import { libraryFile } from "../shared/paths.js";
+import { workerFile } from "../shared/paths.js";
 import { listenInHub } from "./dump-signal.js";
 import { idleMs, idleWorkers } from "./pool-config.js";
 
@@ -105,7 +105,7 @@ class PortWorker extends EventEmitter {
 type Worker = NodeWorker | PortWorker;
 
 listenInHub();
-const workerUrl = libraryFile("threads/worker.js");
+const workerUrl = workerFile("threads/worker.js");
 const root = (workerData as { threading: Bootstrap }).threading;
 
 interface Idle {

@@ -105,7 +105,7 @@ function needsLibrary(request: RunRequest): boolean {
  * start before it loads it (ms): the main thread that waits for it in its first start() hands the
  * start over as soon as it wakes.
  */
-const FIRST_START_MS = 10;
+const FIRST_START_MS = 20;
 
 /** The first worker's first parking (parkFirst()), which may wait FIRST_START_MS before the library loads. */
 let firstParking = false;

@@ -4,6 +4,11 @@
 // subclass, a module target) or once the first thread has ended. Whatever loaded, a thread sees
 // what it would have seen with the whole library loaded first.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import module from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { checkFreeNames } from "../../dist/internal.js";
 import { runChild } from "../child.js";
@@ -68,4 +73,43 @@ test("a first start that comes late finds the whole library loaded", () => {
   `);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), "held true");
+});
+
+const compileCache = typeof (module as { enableCompileCache?: unknown }).enableCompileCache === "function";
+
+test("a thread's worker compiles through Node's compile cache, the main thread and child processes do not", {
+  skip: compileCache ? false : "no module.enableCompileCache() here (Node < 22.8)",
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), "threading-cc-"));
+  try {
+    const code = `
+        import module from "node:module";
+        import { Thread } from "threading";
+        const t = new Thread({ target: () => console.log("thread " + (process.getBuiltinModule("node:module").getCompileCacheDir() !== undefined) + " " + process.env.NODE_COMPILE_CACHE) });
+        t.start();
+        t.join();
+        console.log("main " + (module.getCompileCacheDir() !== undefined));`;
+    const run = (env: Record<string, string>) => {
+      const all: Record<string, string | undefined> = { ...process.env, ...env };
+      for (const name of ["NODE_COMPILE_CACHE", "NODE_DISABLE_COMPILE_CACHE"]) if (!(name in env)) delete all[name];
+      return spawnSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8", env: all });
+    };
+    // The directory NODE_COMPILE_CACHE names is the one used; only the worker's own environment has it.
+    let r = run({ NODE_COMPILE_CACHE: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split("\n"), [`thread true ${dir}`, "main true"]);
+    r = run({ TMPDIR: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split("\n"), ["thread true undefined", "main false"]);
+    assert.ok(readdirSync(join(dir, "node-compile-cache")).length > 0);
+    // NODE_DISABLE_COMPILE_CACHE=1 turns it off; a directory that cannot be made changes nothing else.
+    r = run({ TMPDIR: dir, NODE_DISABLE_COMPILE_CACHE: "1" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split("\n"), ["thread false undefined", "main false"]);
+    r = run({ TMPDIR: join(dir, "missing", "deeper") });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, "");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
