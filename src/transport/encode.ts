@@ -62,8 +62,9 @@ export function setOwn(obj: Record<string, unknown>, key: string, value: unknown
 function describe(value: unknown): string {
   if (typeof value === "function") return `a function${value.name ? ` (${value.name})` : ""}`;
   if (typeof value === "symbol") return `a symbol (${value.description ?? ""})`;
+  if (types.isProxy(value)) return "a Proxy";
   const ctor = (value as object).constructor?.name;
-  return ctor ? `a ${ctor}` : "an object";
+  return ctor ? `${/^[AEIOU]/.test(ctor) ? "an" : "a"} ${ctor}` : "an object";
 }
 
 /** Prototypes (classes) whose instances were already warned about. */

@@ -60,6 +60,16 @@ test("values that cannot cross are TypeErrors naming where they sit", T, () => {
   assert.throws(() => encode({ w: new WeakMap() }, "item"), /item\.w.*WeakMap/);
   assert.throws(() => encode({ p: Promise.resolve(1) }, "item"), /item\.p.*Promise/);
   assert.throws(() => encode({ "odd key": new WeakSet() }, "x"), /x\["odd key"\]/);
+  // What it is, in words: a Proxy is named as one (not by the class its target has), and "an" before a vowel.
+  assert.throws(
+    () => encode({ p: new Proxy({}, {}) }, "item"),
+    /^TypeError: item\.p cannot be sent to another thread: it is a Proxy$/,
+  );
+  class Opaque {
+    readonly f = () => 1;
+  }
+  assert.throws(() => encode([new Proxy(new Opaque(), {})], "item"), /: it is a Proxy$/);
+  assert.throws(() => encode({ k: new (class Endpoint extends WeakSet {})() }, "item"), /: it is an Endpoint$/);
 });
 
 test("errors keep their class, name, message, stack, cause and own properties", T, () => {
