@@ -79,6 +79,7 @@ export {
   PUT_WAITERS as FIFO_PUT_WAITERS,
 } from "./queue/fifo-layout.js";
 export { fifoHooks } from "./queue/fifo.js";
+export { lockedHooks } from "./queue/core.js";
 export {
   GET_SLEEPERS as LOCKED_GET_SLEEPERS,
   PUT_SLEEPERS as LOCKED_PUT_SLEEPERS,

@@ -19,9 +19,11 @@
  *         store the record; COUNT++; UNFINISHED++; if GET_WAITERS > 0 { NE_SEQ++; wake } unlock;
  *         if wake notify(NE_SEQ, 1)
  *   taskDone: CAS UNFINISHED -> UNFINISHED-1 (RangeError at 0); at 0 notify every joiner
- *   join: while (u = UNFINISHED) != 0 sleep on UNFINISHED while == u
- *   shutdown(immediate): lock; SHUTDOWN = 1; [discard all, UNFINISHED -= discarded (not below 0)];
- *         NE_SEQ++; NF_SEQ++; unlock; wake every getter, putter (and joiner)
+ *   join: while (u = UNFINISHED) != 0 sleep on UNFINISHED while == u (IDLE_CHECK_MS at a time)
+ *   shutdown(immediate): lock; SHUTDOWN = 1 [DISCARD_N = COUNT; SHUTDOWN = 2; discard all;
+ *         COUNT = 0; UNFINISHED -= discarded (not below 0); SHUTDOWN = 1]; NE_SEQ++; NF_SEQ++;
+ *         wake every getter, putter (and joiner); unlock
+ *   setMaxsize: lock; MAXSIZE = n; NF_SEQ++; wake every putter; unlock
  *
  * No lost wake-up: a waiter reads the sequence word under the lock and registers itself in the
  * same critical section; whoever changes the state later, under the lock, sees the registration
@@ -35,18 +37,49 @@
  *
  * Death: a thread that dies asleep leaves GET_WAITERS/PUT_WAITERS one too high (spare notifies,
  * nothing else); one that dies before or after its critical section changed nothing or
- * everything. Only death inside the critical section (a few word writes and one memcpy) is fatal,
- * see locked-layout.ts.
+ * everything. A thread dies (worker terminated, out of memory, a worker's process.exit()) only
+ * where V8 checks for interrupts: a call, a return, a loop's back edge; so stores between two such
+ * points happen all or none (fifo.ts, "Death", says more). A thread that dies holding LOCK:
+ *
+ * LOCK is an owned mutex (sync/mutex.ts: 0 free, else ownerValue() of the holder, (ident + 1) << 1,
+ * with bit 0 = someone may sleep on it): the compare-exchange that takes it records the holder, at
+ * no cost (the same one compare-exchange and one exchange as the plain mutex). A waiter sleeps
+ * CHECK_MS at a time; once the word has not changed for CHECK_MS it looks the holder up in the
+ * thread table (liveThreads), and when that thread has ended it takes the lock over (one
+ * compare-exchange, keeping bit 0) and repairs before going on. Waiters asleep on NE_SEQ/NF_SEQ
+ * (waitTurn) or UNFINISHED (join) look every IDLE_CHECK_MS: a waiter then takes the lock again
+ * anyway, a joiner takes it when its holder is dead; either recovers it.
+ *
+ * What the holder may leave, and the repair (repair(), Store.recover()):
+ *   put   store.put() writes the item where the store does not count it yet, then its words (LIFO:
+ *         trailer, TOP; the heap: each slot with its record's back-pointer, then the record,
+ *         its slot and TOP) each in a straight run; after it returns, COUNT and UNFINISHED in
+ *         one. Repair rebuilds the store from what it holds: one item more than COUNT = the put
+ *         stored its item: COUNT and UNFINISHED + 1 (it happened); else it did not.
+ *   get   store.take() moves its item out (LIFO: TOP down; the heap: sifts, then the record marked
+ *         dead, DEAD, TOP), then COUNT. One item fewer than COUNT = it took it: COUNT - 1 (the item
+ *         went with the dead thread, as if it had died just after get() returned).
+ *   compaction (a PriorityQueue put): records slid down one by one, each with its slot; the arena
+ *         is not walkable from 0 half-way: recover() compacts it again from the slots.
+ *   discard (shutdown(true)): SHUTDOWN = 2 and DISCARD_N first; the store cleared, COUNT = 0,
+ *         UNFINISHED counted down and SHUTDOWN = 1 in the straight run of that compare-exchange.
+ *         SHUTDOWN == 2: the discard again, and its tasks counted (its large items' directory refs
+ *         are leaked).
+ *   setMaxsize, and what every repair ends with: NE_SEQ and NF_SEQ bumped, every getter, putter
+ *         and joiner woken (each re-checks). shutdown and setMaxsize wake before their unlock.
+ * A put or get that dies between its unlock and its wake leaves the waiter it would have woken
+ * asleep until its next IDLE_CHECK_MS look, after which it re-checks under the lock.
  */
 import { Empty, Full, ShutDown } from "../errors.js";
-import { driveAsync, driveBlocking, type Steps } from "../shared/wait.js";
-import { lockBlocking, unlock as unlockMutex } from "../sync/mutex.js";
+import { deadlineOf, driveAsync, driveBlocking, park, type Steps, waitBlocking } from "../shared/wait.js";
+import { ownerIdent, ownerValue, SPIN_MS, unlockOwned } from "../sync/mutex.js";
 import { decodeTaken, reclaim, type Staged, Taken } from "./codec.js";
 import {
-  discardedDone,
+  CHECK_MS,
+  DISCARDING,
   type Engine,
-  join,
-  joinAsync,
+  IDLE_CHECK_MS,
+  identAlive,
   type Side,
   SPIN,
   sleeperHow,
@@ -58,13 +91,120 @@ import {
 import * as LOCKED from "./locked-layout.js";
 import type { Store } from "./storage.js";
 
-/** Takes the queue's mutex (sync/mutex.ts), blocking: the critical sections are a few stores. */
+/**
+ * Takes the queue's lock, blocking (the critical sections are a few stores): an owned mutex
+ * (sync/mutex.ts), so that one compare-exchange takes it and records who holds it.
+ */
 function lock(h: Int32Array): void {
-  lockBlocking(h, LOCKED.LOCK, Number.POSITIVE_INFINITY);
+  const me = ownerValue();
+  if (Atomics.compareExchange(h, LOCKED.LOCK, 0, me) !== 0) lockSlow(h, me);
+}
+
+/**
+ * Spins while the holder is running and nobody sleeps (SPIN_MS), then sets the waiters bit and
+ * sleeps CHECK_MS at a time; a holder that has not changed for CHECK_MS is looked up in the
+ * thread table, and a dead one's lock is taken over (one compare-exchange) and the queue repaired
+ * (file comment, "Death"). Returns with the lock held.
+ */
+function lockSlow(h: Int32Array, me: number): void {
+  const until = performance.now() + SPIN_MS;
+  for (let n = 1; ; n++) {
+    const v = Atomics.load(h, LOCKED.LOCK);
+    if (v === 0) {
+      if (Atomics.compareExchange(h, LOCKED.LOCK, 0, me) === 0) return;
+    } else if ((v & 1) !== 0 || ((n & 31) === 0 && performance.now() >= until)) break;
+  }
+  let seen = -1;
+  let since = 0;
+  for (;;) {
+    const v = Atomics.load(h, LOCKED.LOCK);
+    if (v === 0) {
+      if (Atomics.compareExchange(h, LOCKED.LOCK, 0, me | 1) === 0) return;
+      continue;
+    }
+    if ((v & 1) === 0 && Atomics.compareExchange(h, LOCKED.LOCK, v, v | 1) !== v) continue;
+    waitBlocking(h, LOCKED.LOCK, v | 1, CHECK_MS);
+    const w = Atomics.load(h, LOCKED.LOCK);
+    if (w !== (v | 1)) continue;
+    if (w !== seen) {
+      seen = w;
+      since = performance.now();
+    } else if (performance.now() - since >= CHECK_MS && !identAlive(ownerIdent(w))) {
+      // (the waiters bit stays: others may sleep on the word)
+      if (Atomics.compareExchange(h, LOCKED.LOCK, w, me | 1) === w) {
+        repair(h);
+        return;
+      }
+    }
+  }
 }
 
 function unlock(h: Int32Array): void {
-  unlockMutex(h, LOCKED.LOCK, LOCKED.LOCK_ASYNC);
+  unlockOwned(h, LOCKED.LOCK, LOCKED.LOCK_ASYNC);
+}
+
+/** The Store of each queue in this thread, by its control block's buffer (for repair()). */
+const stores = new WeakMap<ArrayBufferLike, Store>();
+
+/**
+ * Under the lock, taken over from a dead holder: finishes what it left (file comment, "Death"):
+ * a discard (SHUTDOWN = 2) again; else the store rebuilt from what it holds (Store.recover),
+ * COUNT (and UNFINISHED, for a put) set to it; then NE_SEQ and NF_SEQ bumped and every getter,
+ * putter and joiner woken (each re-checks).
+ */
+function repair(h: Int32Array): void {
+  const store = stores.get(h.buffer);
+  if (store === undefined)
+    throw new Error("threading: internal error: a queue recovered by a thread that has no view of it");
+  if (Atomics.load(h, LOCKED.SHUTDOWN) === DISCARDING) {
+    // (the directory refs of its large items are not reclaimed: leaked)
+    store.clear(h, []);
+    Atomics.store(h, LOCKED.COUNT, 0);
+    countDiscarded(h, h[LOCKED.DISCARD_N] as number);
+  } else {
+    const n = store.recover(h);
+    const count = h[LOCKED.COUNT] as number;
+    if (n !== count) {
+      Atomics.store(h, LOCKED.COUNT, n);
+      // (a put that stored its item but not its count: its task too, which follows COUNT straight)
+      if (n === count + 1) Atomics.add(h, LOCKED.UNFINISHED, 1);
+    }
+  }
+  Atomics.add(h, LOCKED.NE_SEQ, 1);
+  Atomics.add(h, LOCKED.NF_SEQ, 1);
+  wakeAll(h, LOCKED.NE_SEQ, LOCKED.GET_SLEEPERS);
+  wakeAll(h, LOCKED.NF_SEQ, LOCKED.PUT_SLEEPERS);
+  Atomics.notify(h, LOCKED.UNFINISHED);
+}
+
+/**
+ * Under the lock: counts `discarded` items as done (UNFINISHED never below 0), then SHUTDOWN = 1
+ * (the discard is over), in the same straight run as the compare-exchange that counted them.
+ */
+function countDiscarded(h: Int32Array, discarded: number): void {
+  for (;;) {
+    const u = Atomics.load(h, LOCKED.UNFINISHED);
+    if (Atomics.compareExchange(h, LOCKED.UNFINISHED, u, Math.max(0, u - discarded)) === u) {
+      Atomics.store(h, LOCKED.SHUTDOWN, 1);
+      return;
+    }
+  }
+}
+
+/** With the lock free: takes and releases it when its holder is a dead thread (which recovers it). */
+function recoverDead(h: Int32Array): void {
+  const v = Atomics.load(h, LOCKED.LOCK);
+  if (v !== 0 && !identAlive(ownerIdent(v))) {
+    lock(h);
+    unlock(h);
+  }
+}
+
+/** Python's join(): sleeps on UNFINISHED until it is 0, looking for a dead holder every IDLE_CHECK_MS. */
+function* joined(h: Int32Array): Steps<void> {
+  for (let u = Atomics.load(h, LOCKED.UNFINISHED); u !== 0; u = Atomics.load(h, LOCKED.UNFINISHED)) {
+    if ((yield* park(h, LOCKED.UNFINISHED, u, deadlineOf(IDLE_CHECK_MS))) === "timed-out") recoverDead(h);
+  }
 }
 
 /** This thread's scratch record for gets (decoded before any await, so one is enough). */
@@ -79,6 +219,8 @@ const PUTTERS: Side = {
   how: sleeperHow(LOCKED.PUT_SLEEPERS),
   Refusal: Full,
   state: "full",
+  // (the waiter takes the one lock again after each look: that recovers a dead holder's)
+  idleCheck: () => {},
 };
 const GETTERS: Side = {
   lock,
@@ -88,6 +230,7 @@ const GETTERS: Side = {
   how: sleeperHow(LOCKED.GET_SLEEPERS),
   Refusal: Empty,
   state: "empty",
+  idleCheck: () => {},
 };
 
 /** Under the lock: ShutDown, or whether there is room (putters' admit, engine.ts waitTurn). */
@@ -149,6 +292,7 @@ export async function putAsync(h: Int32Array, store: Store, st: Staged, ms: numb
 function finishPut(h: Int32Array, store: Store, st: Staged): void {
   try {
     store.put(h, st);
+    lockedHooks.at?.("put");
   } catch (e) {
     unlock(h);
     throw e;
@@ -180,6 +324,7 @@ export async function getAsync(h: Int32Array, store: Store, ms: number, what: st
 function finishGet(h: Int32Array, store: Store): unknown {
   try {
     store.take(h, taken);
+    lockedHooks.at?.("get");
   } catch (e) {
     unlock(h);
     throw e;
@@ -195,22 +340,26 @@ function finishGet(h: Int32Array, store: Store): unknown {
 export function shutdown(h: Int32Array, store: Store, immediate: boolean): void {
   const refs: number[] = [];
   lock(h);
-  h[LOCKED.SHUTDOWN] = 1;
-  let discarded = 0;
-  if (immediate) {
-    discarded = h[LOCKED.COUNT] as number;
-    try {
+  try {
+    if (immediate) {
+      // SHUTDOWN = DISCARDING until the discarded tasks are counted: a recovery finishes a discard
+      // that stopped in between (file comment, "Death").
+      h[LOCKED.DISCARD_N] = h[LOCKED.COUNT] as number;
+      Atomics.store(h, LOCKED.SHUTDOWN, DISCARDING);
       store.clear(h, refs);
-    } finally {
+      lockedHooks.at?.("discard");
       Atomics.store(h, LOCKED.COUNT, 0);
-    }
+      countDiscarded(h, h[LOCKED.DISCARD_N] as number);
+    } else Atomics.store(h, LOCKED.SHUTDOWN, 1);
+    Atomics.add(h, LOCKED.NE_SEQ, 1);
+    Atomics.add(h, LOCKED.NF_SEQ, 1);
+  } finally {
+    // (the wakes before the unlock: a thread that dies after it has nothing left undone)
+    if (immediate) Atomics.notify(h, LOCKED.UNFINISHED);
+    wakeAll(h, LOCKED.NE_SEQ, LOCKED.GET_SLEEPERS);
+    wakeAll(h, LOCKED.NF_SEQ, LOCKED.PUT_SLEEPERS);
+    unlock(h);
   }
-  Atomics.add(h, LOCKED.NE_SEQ, 1);
-  Atomics.add(h, LOCKED.NF_SEQ, 1);
-  unlock(h);
-  if (immediate) discardedDone(h, discarded);
-  wakeAll(h, LOCKED.NE_SEQ, LOCKED.GET_SLEEPERS);
-  wakeAll(h, LOCKED.NF_SEQ, LOCKED.PUT_SLEEPERS);
   reclaim(refs);
 }
 
@@ -218,17 +367,30 @@ export function shutdown(h: Int32Array, store: Store, immediate: boolean): void 
 export function setMaxsize(h: Int32Array, maxsize: number): void {
   lock(h);
   h[LOCKED.MAXSIZE] = maxsize;
+  lockedHooks.at?.("maxsize");
   Atomics.add(h, LOCKED.NF_SEQ, 1);
-  unlock(h);
   wakeAll(h, LOCKED.NF_SEQ, LOCKED.PUT_SLEEPERS);
+  unlock(h);
 }
+
+/**
+ * @internal Test hooks (this thread): `at(point)` runs with the queue's lock held at the points
+ * where a holder can die with the store half-way (file comment, "Death"): "put" (the store holds
+ * the item, COUNT not yet), "get" (the item taken out, COUNT not yet), "discard" (shutdown(true):
+ * the store cleared, COUNT and UNFINISHED not yet), "maxsize" (MAXSIZE stored, putters not yet
+ * woken); PriorityQueue's "sift" (a put half-way up the heap), "siftup" (a get half-way down),
+ * "compact" (a compaction that moved one record).
+ */
+export const lockedHooks: { at?: (point: string) => void } = {};
 
 /** The one-lock state machine above over a Store (LifoQueue's stack, PriorityQueue's heap). */
 export class LockedEngine implements Engine {
   constructor(
     readonly h: Int32Array,
     readonly store: Store,
-  ) {}
+  ) {
+    stores.set(h.buffer, store);
+  }
   put(st: Staged, block: boolean, ms: number, what: string): void {
     putBlocking(this.h, this.store, st, block, ms, what);
   }
@@ -254,10 +416,10 @@ export class LockedEngine implements Engine {
     taskDone(this.h);
   }
   join(): void {
-    join(this.h);
+    driveBlocking(joined(this.h));
   }
   joinAsync(): Promise<void> {
-    return joinAsync(this.h);
+    return driveAsync(joined(this.h));
   }
   buffers(): SharedArrayBuffer[] {
     return this.store.buffers();

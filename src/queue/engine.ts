@@ -1,7 +1,7 @@
 /**
  * What a queue class drives (the Engine interface), and what both engines share: the one-lock
- * engine's task tracking on UNFINISHED (taskDone/join, layout.ts; the ring counts tasks its own
- * way, fifo.ts), the one slow path of every put and get
+ * engine's taskDone on UNFINISHED (layout.ts; its join is core.ts's; the ring counts tasks its own
+ * way, fifo.ts), the dead-holder check (identAlive, CHECK_MS, IDLE_CHECK_MS), the one slow path of every put and get
  * (waitTurn, for both engines, blocking and async), and the way waiters sleep on a sequence word
  * and are woken (sleeperHow/wakeOne).
  *
@@ -12,17 +12,8 @@
  * A queue class chooses its engine in one hook, `_makeEngine()` (queue.ts), as CPython's queue
  * classes choose their storage in `_init()`.
  */
-import {
-  deadlineOf,
-  driveAsync,
-  driveBlocking,
-  expired,
-  park,
-  Sleep,
-  type SleepHow,
-  type Steps,
-  sleepHow,
-} from "../shared/wait.js";
+import { deadlineOf, expired, Sleep, type SleepHow, type Steps, sleepHow } from "../shared/wait.js";
+import { liveThreads } from "../shared/runtime.js";
 import type { Staged } from "./codec.js";
 import { UNFINISHED } from "./layout.js";
 
@@ -117,6 +108,21 @@ export interface Side {
 
 /** How long (ms) a queue waiter sleeps before it looks for a lock held by a dead thread (Side.idleCheck). */
 export const IDLE_CHECK_MS = 1000;
+
+/**
+ * How long (ms) a thread waits on a queue lock whose owner has not changed before it checks that
+ * the owner is alive (fifo.ts, core.ts: "Death").
+ */
+export const CHECK_MS = 50;
+
+/** SHUTDOWN while shutdown(true) discards under the lock(s): a recovery finishes the discard (layout.ts). */
+export const DISCARDING = 2;
+
+/** True while a thread with `ident` is starting or running (the thread table: shared/runtime.ts). */
+export function identAlive(ident: number): boolean {
+  for (const [, id] of liveThreads()) if (id === ident) return true;
+  return false;
+}
 
 /**
  * The one slow path of every put and get of both engines, blocking and async (shared/wait.ts
@@ -217,33 +223,4 @@ export function taskDone(h: Int32Array): void {
       return;
     }
   }
-}
-
-/** Python's join(): sleeps on UNFINISHED until it is 0. */
-export function join(h: Int32Array): void {
-  driveBlocking(joined(h));
-}
-
-/** The async twin of join(). */
-export function joinAsync(h: Int32Array): Promise<void> {
-  return driveAsync(joined(h));
-}
-
-function* joined(h: Int32Array): Steps<void> {
-  for (let u = Atomics.load(h, UNFINISHED); u !== 0; u = Atomics.load(h, UNFINISHED)) {
-    yield* park(h, UNFINISHED, u, Number.POSITIVE_INFINITY);
-  }
-}
-
-/**
- * After shutdown(true) released its lock(s): counts the `discarded` items as done (UNFINISHED never
- * below 0) and wakes every joiner, so that join() returns.
- */
-export function discardedDone(h: Int32Array, discarded: number): void {
-  for (;;) {
-    const u = Atomics.load(h, UNFINISHED);
-    const next = Math.max(0, u - discarded);
-    if (Atomics.compareExchange(h, UNFINISHED, u, next) === u) break;
-  }
-  Atomics.notify(h, UNFINISHED);
 }

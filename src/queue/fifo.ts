@@ -182,7 +182,7 @@
  * a discard or a get that its thread had not reclaimed yet are leaked.
  */
 import { Empty, Full, ShutDown } from "../errors.js";
-import { boot, liveThreads } from "../shared/runtime.js";
+import { boot } from "../shared/runtime.js";
 import { deadlineOf, driveAsync, driveBlocking, park, type Steps, waitBlocking } from "../shared/wait.js";
 import { SPIN_MS } from "../sync/mutex.js";
 import {
@@ -196,7 +196,19 @@ import {
   Taken,
   writeRecord,
 } from "./codec.js";
-import { type Engine, IDLE_CHECK_MS, type Side, SPIN, sleeperHow, waitTurn, wakeAll, wakeOne } from "./engine.js";
+import {
+  CHECK_MS,
+  DISCARDING,
+  type Engine,
+  IDLE_CHECK_MS,
+  identAlive,
+  type Side,
+  SPIN,
+  sleeperHow,
+  waitTurn,
+  wakeAll,
+  wakeOne,
+} from "./engine.js";
 import * as FIFO from "./fifo-layout.js";
 import { Data } from "./storage.js";
 
@@ -218,10 +230,6 @@ const OWNER = 3;
 const IDENT = (1 << 30) - 1;
 /** The owner word's publication mark: the holder's put (get) has written all its words (file comment). */
 const MARK = 1 << 30;
-/** How long (ms) a waiter waits on a lock whose owner word has not changed before it checks that owner is alive. */
-export const CHECK_MS = 50;
-/** Discard under way (SHUTDOWN's value while shutdown(true) moves the consumers' words: file comment). */
-const DISCARDING = 2;
 
 /** Unfinished tasks are counted mod 2^29: puts (P_LOCK's count) - DONE. */
 const TASKS = (1 << 29) - 1;
@@ -291,12 +299,6 @@ function acquireSlow(h: Int32Array, i: number): number {
       seen = -1;
     }
   }
-}
-
-/** True while a thread with `ident` is starting or running (the thread table: shared/runtime.ts). */
-function identAlive(ident: number): boolean {
-  for (const [, id] of liveThreads()) if (id === ident) return true;
-  return false;
 }
 
 /**

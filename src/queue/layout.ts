@@ -10,7 +10,8 @@
  *                read-modify-write only, so taskDone() takes no lock: in the one-lock engine the
  *                puts not yet matched by taskDone(); in the ring, DONE, the tasks done (the
  *                unfinished ones are its count of puts minus DONE: fifo.ts)
- *   SHUTDOWN     0 running, 1 shut down
+ *   SHUTDOWN     0 running, 1 shut down, 2 shut down and shutdown(true) discarding under the
+ *                lock(s) (a recovery from a thread that died in there finishes the discard)
  *   MAXSIZE      0 = unbounded
  */
 export const UNFINISHED = 2;

@@ -47,6 +47,18 @@ export class StackStore implements Store {
     h[LOCKED.TOP] = at;
   }
 
+  /**
+   * The records from TOP down, by their trailers: a put writes its record and trailer before TOP,
+   * a take moves TOP down after copying its record out, each TOP in a straight run (core.ts).
+   */
+  recover(h: Int32Array): number {
+    const d = this.data;
+    d.sync();
+    let n = 0;
+    for (let top = h[LOCKED.TOP] as number; top > 0; n++) top -= 8 + (d.i32[(top - 8) >> 2] as number);
+    return n;
+  }
+
   clear(h: Int32Array, refs: number[]): void {
     const d = this.data;
     d.sync();

@@ -2,8 +2,10 @@
  * The control block of a LifoQueue or PriorityQueue (the one-lock engine, core.ts), as Int32 word
  * indexes; core.ts and the stores import it as `LOCKED` (`LOCKED.NE_SEQ`).
  *
- *   LOCK         the queue's mutex (sync/mutex.ts: 0 free, 1 held, 2 held + maybe waiters)
+ *   LOCK         the queue's mutex, owned (sync/mutex.ts: 0 free, else the holder's ownerValue(),
+ *                bit 0 = maybe waiters), so that a lock left by a dead thread is taken over (core.ts)
  *   LOCK_ASYNC   its ASYNC word (sync/mutex.ts; the queue takes LOCK blocking only, so it stays 0)
+ *   DISCARD_N    the items shutdown(true) discards (while SHUTDOWN is 2: core.ts, "Death")
  *   COUNT        items in the queue (qsize)
  *   UNFINISHED, SHUTDOWN, MAXSIZE  as in every control block (layout.ts)
  *   NE_SEQ       "not empty" sequence: bumped by every put that finds a getter waiting; getters sleep on it
@@ -30,11 +32,12 @@
  * The critical section is kept tiny: values are encoded before the lock is taken and decoded
  * after it is released; under the lock a put copies already-encoded bytes in and a get copies bytes
  * out to a per-thread scratch buffer, and both update a few words. No user code runs under it, and
- * nothing in it waits. The one thing that cannot be recovered is a thread that dies *while holding
- * this lock* (e.g. `worker.terminate()` landing inside those few instructions): the lock stays held
- * and the queue is stuck for everyone. A thread that dies anywhere else — asleep in get()/put(), or
- * between encoding and locking, or after unlocking — leaves the queue consistent, because each
- * operation publishes its whole effect in one critical section.
+ * nothing in it waits. A thread that dies *while holding this lock* (its worker terminated or out
+ * of memory inside those few instructions) leaves its ident in LOCK: the next thread that needs the
+ * lock takes it over within CHECK_MS (50 ms) of seeing it unchanged and repairs the store (core.ts,
+ * "Death"). A thread that dies anywhere else — asleep in get()/put(), or between encoding and
+ * locking, or after unlocking — leaves the queue consistent, because each operation publishes its
+ * whole effect in one critical section.
  */
 export { MAXSIZE, SHUTDOWN, UNFINISHED } from "./layout.js";
 
@@ -43,6 +46,8 @@ export const COUNT = 1;
 export const LOCK_ASYNC = 5;
 export const GET_WAITERS = 7;
 export const PUT_WAITERS = 8;
+/** The items shutdown(true) discards, stored before SHUTDOWN = 2 (core.ts, "Death"). */
+export const DISCARD_N = 9;
 export const TOP = 12;
 export const DEAD = 13;
 // The words waiters watch get cache lines of their own, so that a getter spinning on NE_SEQ does

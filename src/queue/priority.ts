@@ -30,7 +30,7 @@ import {
   ltTotal,
   resetIncomparable,
 } from "./compare.js";
-import { LockedEngine } from "./core.js";
+import { LockedEngine, lockedHooks } from "./core.js";
 import type { Engine } from "./engine.js";
 import * as LOCKED from "./locked-layout.js";
 import { Queue } from "./queue.js";
@@ -78,6 +78,7 @@ export class HeapStore implements Store {
         if (to !== at) a.u8.copyWithin(to, at, at + size);
         slots[index] = to;
         to += size;
+        lockedHooks.at?.("compact");
       }
       at += size;
     }
@@ -122,6 +123,7 @@ export class HeapStore implements Store {
       slots[i] = off;
       a.i32[(off >> 2) + 1] = i;
       i = parent;
+      lockedHooks.at?.("sift");
     }
     a.i32[at >> 2] = size;
     a.i32[(at >> 2) + 1] = pos;
@@ -160,6 +162,7 @@ export class HeapStore implements Store {
         this.#set(pos, slots[child] as number);
         pos = child;
         child = 2 * pos + 1;
+        lockedHooks.at?.("siftup");
       }
       // _siftdown(heap, 0, pos) with `last`.
       while (pos > 0) {
@@ -170,6 +173,8 @@ export class HeapStore implements Store {
       }
       this.#set(pos, last);
     }
+    // (the slot left free names no record: recover() reads the slots up to COUNT)
+    slots[end] = -1;
     const keyBytes = a.i32[(result >> 2) + 2] as number;
     readRecord(a, result + REC + align8(keyBytes), out);
     a.i32[(result >> 2) + 1] = -1;
@@ -177,6 +182,53 @@ export class HeapStore implements Store {
       h[LOCKED.TOP] = 0;
       h[LOCKED.DEAD] = 0;
     } else h[LOCKED.DEAD] = (h[LOCKED.DEAD] as number) + (a.i32[result >> 2] as number);
+  }
+
+  /**
+   * Rebuilds the heap from the records it points to. A record is in the queue when a slot at or
+   * below COUNT points to it (below TOP) and its back-pointer names that slot: every heap write is
+   * such a pair, in one straight run (core.ts, "Death"), so a put half-way up keeps each old record
+   * (the slot it left names it no more), its own record counts once its slot is written (with TOP),
+   * and a get half-way down has already lost its record (its slot 0 holds another). The arena is
+   * then compacted (a compaction half-way left it unwalkable) and the heap built again.
+   */
+  recover(h: Int32Array): number {
+    const a = this.data;
+    a.sync();
+    this.heap.sync();
+    const slots = this.heap.i32;
+    const top = h[LOCKED.TOP] as number;
+    const n = Math.min(h[LOCKED.COUNT] as number, slots.length - 1);
+    const live: number[] = [];
+    for (let j = 0; j <= n; j++) {
+      const off = slots[j] as number;
+      if (off >= 0 && off < top && (off & 7) === 0 && a.i32[(off >> 2) + 1] === j) live.push(off);
+    }
+    live.sort((x, y) => x - y);
+    let to = 0;
+    for (let k = 0; k < live.length; k++) {
+      const at = live[k] as number;
+      const size = a.i32[at >> 2] as number;
+      if (to !== at) a.u8.copyWithin(to, at, at + size);
+      live[k] = to;
+      to += size;
+    }
+    // heapq's heappush of each, in arena order
+    for (let k = 0; k < live.length; k++) {
+      const off = live[k] as number;
+      let pos = k;
+      while (pos > 0) {
+        const parent = (pos - 1) >> 1;
+        if (!this.#lt(off, slots[parent] as number)) break;
+        this.#set(pos, slots[parent] as number);
+        pos = parent;
+      }
+      this.#set(pos, off);
+    }
+    slots[live.length] = -1;
+    h[LOCKED.TOP] = to;
+    h[LOCKED.DEAD] = 0;
+    return live.length;
   }
 
   clear(h: Int32Array, refs: number[]): void {

@@ -75,4 +75,10 @@ export interface Store {
   take(h: Int32Array, out: Taken): void;
   /** Removes every item; appends their directory refs to `refs`. */
   clear(h: Int32Array, refs: number[]): void;
+  /**
+   * Under the lock, taken over from a thread that died holding it (core.ts, "Death"): makes the
+   * store whole again from what it holds (a put that stored its item holds it, a take that took
+   * its item does not) and returns how many items it holds.
+   */
+  recover(h: Int32Array): number;
 }

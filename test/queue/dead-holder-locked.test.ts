@@ -1,0 +1,180 @@
+// LifoQueue and PriorityQueue (the one-lock engine, core.ts) with a thread killed while it holds the
+// queue's lock: the fixture (fixtures/queue-hooks.ts) stops a put, a get (half-way through
+// PriorityQueue's heap too), a compaction, shutdown(true) or a maxsize change at one exact point
+// and fills the heap until the thread is killed there. Other threads' put/get/join then complete
+// (a waiter takes the lock over from the dead holder and rebuilds the store, core.ts "Death"),
+// with exact counts: a put whose item was stored happened, a get that took its item happened,
+// anything half-way did not; nothing published is lost or duplicated.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { LifoQueue, PriorityQueue, type Queue, ShutDown, Thread } from "threading";
+
+const T = { timeout: 60_000 };
+const hooks = "../fixtures/queue-hooks.ts";
+const LOCK = 0;
+const PUT_WAITERS = 8;
+
+function control(q: object): Int32Array {
+  const f = (q as { [k: symbol]: () => { buffers: SharedArrayBuffer[] } })[Symbol.for("threading.share")];
+  return new Int32Array(f.call(q).buffers[0] as SharedArrayBuffer);
+}
+
+/** Runs `op` in a thread that is killed at `point` with the lock held; returns once it is dead. */
+function killInside(q: object, op: string, point: string, arg: unknown = null): void {
+  const s = new Int32Array(new SharedArrayBuffer(4));
+  const t = new Thread({
+    target: { module: hooks, export: "dieInside" },
+    args: [q, op, point, arg, s],
+    resourceLimits: { maxOldGenerationSizeMb: 32 },
+  });
+  t.start();
+  t.join();
+  assert.equal(t.isAlive(), false);
+  assert.equal(Atomics.load(s, 0), 1, `the thread reached ${point}`);
+  assert.notEqual(Atomics.load(control(q), LOCK), 0, "the lock is left held");
+}
+
+function drain<T>(q: Queue<T>): T[] {
+  const out: T[] = [];
+  while (q.qsize() > 0) out.push(q.get(false));
+  return out;
+}
+
+function done(q: Queue<unknown>, n: number): void {
+  for (let i = 0; i < n; i++) q.taskDone();
+  q.join();
+  assert.throws(() => q.taskDone(), RangeError);
+}
+
+test("LifoQueue: a put killed after storing its item happened; blocking and async putters go on", T, async () => {
+  const q = new LifoQueue<number>();
+  q.put(1);
+  q.put(2);
+  killInside(q, "put", "put", 3);
+  const putter = new Thread({ target: (q: LifoQueue<number>) => q.put(4), args: [q] });
+  putter.start();
+  await q.putAsync(5);
+  putter.join();
+  assert.equal(q.qsize(), 5);
+  const got = drain(q);
+  assert.deepEqual(got.slice(0, 2).sort(), [4, 5]);
+  assert.deepEqual(got.slice(2), [3, 2, 1]);
+  done(q, 5);
+});
+
+test("LifoQueue: a get killed after taking its item took it; blocking and async getters go on", T, async () => {
+  const q = new LifoQueue<number>();
+  for (let i = 1; i <= 4; i++) q.put(i);
+  killInside(q, "get", "get");
+  const got = new Int32Array(new SharedArrayBuffer(4));
+  const getter = new Thread({
+    target: (q: LifoQueue<number>, got: Int32Array) => {
+      got[0] = q.get();
+    },
+    args: [q, got],
+  });
+  getter.start();
+  const mine = await q.getAsync();
+  getter.join();
+  assert.deepEqual([mine, got[0]].sort(), [2, 3]);
+  assert.deepEqual(drain(q), [1]);
+  done(q, 4);
+});
+
+test("LifoQueue: a shutdown(true) killed under the lock is finished; join() returns", T, () => {
+  const q = new LifoQueue<string>();
+  for (let i = 0; i < 5; i++) q.put(`${i}`);
+  const joiner = new Thread({ target: (q: LifoQueue<string>) => q.join(), args: [q] });
+  joiner.start();
+  killInside(q, "shutdown", "discard");
+  joiner.join(30);
+  assert.equal(joiner.isAlive(), false, "join() returned");
+  assert.throws(() => q.get(), ShutDown);
+  assert.throws(() => q.put("x"), ShutDown);
+  assert.equal(q.qsize(), 0);
+});
+
+test("LifoQueue: a maxsize change killed under the lock wakes the putters it let in", T, () => {
+  const q = new LifoQueue<number>(1);
+  q.put(0);
+  const putter = new Thread({ target: (q: LifoQueue<number>) => q.put(1), args: [q] });
+  putter.start();
+  while (Atomics.load(control(q), PUT_WAITERS) === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+  killInside(q, "maxsize", "maxsize", 5);
+  putter.join(30);
+  assert.equal(putter.isAlive(), false, "the putter was let in");
+  assert.deepEqual(drain(q), [1, 0]);
+});
+
+test("PriorityQueue: a put killed half-way up the heap never happened; the heap is whole", T, () => {
+  const q = new PriorityQueue<number>();
+  for (const x of [5, 9, 7, 12, 10, 8, 11, 15, 13]) q.put(x);
+  // (1 goes up from slot 9 through 4 and 1 to 0: killed with slots 9 and 4 written, 4's old
+  // record only in slot 9, past COUNT, and slot 1's in two)
+  killInside(q, "put", "sift#2", 1);
+  q.put(6);
+  assert.equal(q.qsize(), 10);
+  assert.deepEqual(drain(q), [5, 6, 7, 8, 9, 10, 11, 12, 13, 15]);
+  done(q, 10);
+});
+
+test("PriorityQueue: a put killed after storing its item happened", T, () => {
+  const q = new PriorityQueue<number>();
+  for (const x of [5, 9, 7]) q.put(x);
+  killInside(q, "put", "put", 1);
+  q.put(8);
+  assert.deepEqual(drain(q), [1, 5, 7, 8, 9]);
+  done(q, 5);
+});
+
+test(
+  "PriorityQueue: a get killed half-way down the heap took the lowest; blocking and async getters go on",
+  T,
+  async () => {
+    const q = new PriorityQueue<[number, string]>();
+    for (let i = 20; i > 0; i--) q.put([i, `item ${i}`]);
+    killInside(q, "get", "siftup");
+    const got = new Int32Array(new SharedArrayBuffer(4));
+    const getter = new Thread({
+      target: (q: PriorityQueue<[number, string]>, got: Int32Array) => {
+        got[0] = q.get()[0];
+      },
+      args: [q, got],
+    });
+    getter.start();
+    const mine = (await q.getAsync())[0];
+    getter.join();
+    assert.deepEqual(
+      [mine, got[0]].sort((x, y) => x - y),
+      [2, 3],
+    );
+    assert.deepEqual(
+      drain(q).map((x) => x[0]),
+      Array.from({ length: 17 }, (_, i) => i + 4),
+    );
+    done(q as Queue<unknown>, 20);
+  },
+);
+
+test("PriorityQueue: a compaction killed half-way leaves every item, in order", T, () => {
+  const q = new PriorityQueue<[number, string]>();
+  const item = (i: number): [number, string] => [i, "x".repeat(i < 30 ? 1500 : 40 + i * 7)];
+  // ~46 KiB of large records, then small ones of varied sizes; the large ones taken: the arena's
+  // first half is dead
+  for (let i = 0; i < 60; i++) q.put(item(i));
+  for (let i = 0; i < 30; i++) assert.equal(q.get()[0], i);
+  // a put with no room at TOP compacts first: killed once the first live record has moved over
+  // the start of a dead one (the arena is not walkable from 0 until it is repaired)
+  killInside(q, "put", "compact", [1000, "y".repeat(20_000)]);
+  // enough more to need room again (a compaction walks the arena)
+  for (let i = 60; i < 100; i++) q.put([i, "z".repeat(1500)]);
+  // (an arena walked from 0 unrepaired reads sizes out of a record's bytes: it grows to megabytes)
+  const arena = (q as unknown as { [k: symbol]: () => { buffers: SharedArrayBuffer[] } })[
+    Symbol.for("threading.share")
+  ]().buffers[1] as SharedArrayBuffer;
+  assert.ok(arena.byteLength <= 1 << 20, `the arena stays small (${arena.byteLength} bytes)`);
+  assert.deepEqual(
+    drain(q).map((x) => x[0]),
+    Array.from({ length: 70 }, (_, i) => i + 30),
+  );
+});
