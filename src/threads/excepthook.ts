@@ -11,6 +11,8 @@
  * died, never to the next one. When the owner ends, the hook
  * goes with it: its worker delivers what already arrived, closes the channel and forgets the hook
  * before it runs another thread (onThreadReset), and dying threads fall back to the default.
+ * A hook that throws is reported as CPython's threading does it ("Exception in threading.excepthook:"
+ * and the hook's error on stderr, runHook): never thrown out of the owner's join() or event loop.
  */
 import { BroadcastChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import { boot, G, HOOK_OWNER, HOOK_OWNER_SLOT, isIdentAlive } from "../shared/runtime.js";
@@ -49,6 +51,21 @@ export const excepthook = (args: ExceptHookArgs): void => {
   else writeAll(2, line);
 };
 
+/**
+ * Calls `fn` (the hook in force) with `args`; an error it throws is printed after
+ * "Exception in threading.excepthook:", as CPython's _invoke_excepthook does, and goes no further.
+ */
+function runHook(fn: (args: ExceptHookArgs) => void, args: ExceptHookArgs): void {
+  try {
+    fn(args);
+  } catch (e) {
+    const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : `${typeName(e)}: ${String(e)}`;
+    const line = `Exception in threading.excepthook:\n${text}\n`;
+    if (boot.ident === 1) process.stderr.write(line);
+    else writeAll(2, line);
+  }
+}
+
 let hook: ((args: ExceptHookArgs) => void) | null = null;
 let channel: BroadcastChannel | undefined;
 
@@ -61,7 +78,7 @@ function deliver(message: unknown): void {
   };
   const thread = threadFor(slot, ident);
   const args = { excType, excValue: decode(excValue.value, excValue.marked), thread };
-  (hook ?? excepthook)(args);
+  runHook(hook ?? excepthook, args);
 }
 
 function drain(): void {
@@ -145,9 +162,5 @@ export function reportException(error: unknown): void {
     post(error, excType, boot.slot, boot.ident);
     return;
   }
-  try {
-    (owner === boot.ident && hook ? hook : excepthook)({ excType, excValue: error, thread });
-  } catch (e) {
-    excepthook({ excType: typeName(e), excValue: e, thread });
-  }
+  runHook(owner === boot.ident && hook ? hook : excepthook, { excType, excValue: error, thread });
 }

@@ -376,6 +376,40 @@ test("default excepthook prints 'Exception in thread NAME:' and the stack; join 
   assert.match(r.stdout, /joined false/);
 });
 
+test(
+  "an excepthook that throws: 'Exception in threading.excepthook:' and its error on stderr, as CPython; nothing is thrown into join() or the event loop",
+  T,
+  () => {
+    // CPython's test_custom_excepthook_fail. The hook's error came out of the owner's join() (and,
+    // delivered from the event loop, was an uncaught exception that ended the program).
+    const r = runChild(`
+    import { Thread, setExcepthook } from "threading";
+    let calls = 0;
+    setExcepthook((a) => {
+      calls++;
+      throw new RangeError("hook failed for " + a.excValue.message);
+    });
+    const t = new Thread({ name: "bad", target: () => { throw new Error("first"); } });
+    t.start();
+    t.join();
+    console.log("joined", t.isAlive(), calls);
+    const u = new Thread({ name: "bad2", target: () => { throw new Error("second"); } });
+    u.start();
+    await u.joinAsync();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    console.log("awaited", u.isAlive(), calls);
+  `);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "joined false 1\nawaited false 2\n");
+    const reports = r.stderr.match(/^Exception in threading\.excepthook:\nRangeError: hook failed for \w+$/gm);
+    assert.deepEqual(reports, [
+      "Exception in threading.excepthook:\nRangeError: hook failed for first",
+      "Exception in threading.excepthook:\nRangeError: hook failed for second",
+    ]);
+    assert.doesNotMatch(r.stderr, /Exception in thread bad/);
+  },
+);
+
 test("process.exit() in a thread ends that thread only, silently", T, () => {
   const t = new Thread({ target: () => process.exit(3) });
   t.start();
