@@ -25,7 +25,7 @@ import { blockUntil, doorbell, Future, type FutureLink, internals } from "../fut
 import { type Slot, Slots } from "../futures/slots.js";
 import { libraryFile } from "../shared/paths.js";
 import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
-import { deadlineOf, secondsMs, timeoutMs } from "../shared/wait.js";
+import { atomicsWaitAsync, deadlineOf, secondsMs, timeoutMs } from "../shared/wait.js";
 import { functionExpression, isModuleTarget, type Target } from "../transport/target.js";
 import { Thread } from "../threads/thread.js";
 import { Executor } from "../futures/base.js";
@@ -267,7 +267,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
         this.#checkClient();
         return;
       }
-      const r = Atomics.waitAsync(G, i, Atomics.load(G, i));
+      const r = atomicsWaitAsync(G, i, Atomics.load(G, i));
       if (r.async) r.value.then(again);
       else queueMicrotask(again);
     };

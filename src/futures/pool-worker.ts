@@ -7,6 +7,7 @@
  */
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
+import { atomicsWaitAsync } from "../shared/wait.js";
 import type { Thread } from "../threads/thread.js";
 import type { TargetSpec } from "../transport/target.js";
 import type { Future } from "./future.js";
@@ -307,7 +308,7 @@ export class PoolWorker {
         ended();
         return;
       }
-      const r = Atomics.waitAsync(G, i, Atomics.load(G, i));
+      const r = atomicsWaitAsync(G, i, Atomics.load(G, i));
       if (r.async) r.value.then(again);
       else queueMicrotask(again);
     };

@@ -223,6 +223,12 @@ export function waitBlocking(i32: Int32Array, index: number, expected: number, m
   }
 }
 
+/**
+ * Atomics.waitAsync as the runtime has it, taken before a thread worker wraps the global to count
+ * its threads' own calls (threads/reuse.ts): the library's waits are counted here instead.
+ */
+export const atomicsWaitAsync = Atomics.waitAsync;
+
 let pendingAsync = 0;
 let keepAlive: ReturnType<typeof setInterval> | undefined;
 
@@ -237,7 +243,7 @@ export function pendingAsyncWaits(): number {
 /** The async twin of waitBlocking(): keeps the process alive while it is pending. */
 export async function waitAsync(i32: Int32Array, index: number, expected: number, ms: number): Promise<WaitResult> {
   sleepHook?.();
-  const r = Atomics.waitAsync(i32, index, expected, ms);
+  const r = atomicsWaitAsync(i32, index, expected, ms);
   if (!r.async) return r.value;
   const seen = beginAsync(i32, index);
   if (pendingAsync++ === 0) keepAlive = setInterval(() => {}, 2 ** 30);

@@ -9,7 +9,9 @@
  *  - Everything else that would call back into the worker: sockets, servers, ref'd MessagePorts,
  *    child processes, operations in flight (Node's active resources, by kind), listeners added to
  *    `process` or to the worker's parentPort, pending async waits of the library
- *    (shared/wait.ts), and modules that hold the worker (shared/thread-reset.ts). These cannot be
+ *    (shared/wait.ts) and of the thread's own Atomics.waitAsync() calls (counted through a wrapper
+ *    installed with the timers'; the library's waits use the original), and modules that hold the
+ *    worker (shared/thread-reset.ts). These cannot be
  *    dropped safely, so a worker that has more of any kind than it had right before the thread's
  *    code began (recordStartState) is not reused: it exits, which drops them. Except operations in
  *    flight alone (a file write nobody awaited; tsx writing its cache as a thread imports a .ts
@@ -22,7 +24,7 @@ import { syncBuiltinESMExports } from "node:module";
 import { promisify } from "node:util";
 import { parentPort } from "node:worker_threads";
 import { workerHeld } from "../shared/thread-reset.js";
-import { pendingAsyncWaits } from "../shared/wait.js";
+import { atomicsWaitAsync, pendingAsyncWaits } from "../shared/wait.js";
 
 type Callback = (...args: unknown[]) => unknown;
 type Handle = ReturnType<typeof setTimeout>;
@@ -38,6 +40,12 @@ const real = {
   clearTimeout: globalThis.clearTimeout,
   clearInterval: globalThis.clearInterval,
   clearImmediate: globalThis.clearImmediate,
+};
+
+/** Atomics.waitAsync() calls of the threads' own code still pending (see trackTimers). */
+let ownWaits = 0;
+const ownWaitSettled = (): void => {
+  ownWaits--;
 };
 
 /** setImmediate as it was before trackTimers(): what the worker itself schedules, never dropped. */
@@ -115,6 +123,17 @@ export function trackTimers(): void {
     clearImmediate: clearImmediateTracked,
   };
   Object.assign(globalThis, patch);
+  if (typeof atomicsWaitAsync === "function") {
+    const waitAsyncCounted = function waitAsync(this: unknown, ...args: Parameters<typeof Atomics.waitAsync>) {
+      const r = atomicsWaitAsync.apply(Atomics, args);
+      if (r.async) {
+        ownWaits++;
+        r.value.then(ownWaitSettled, ownWaitSettled);
+      }
+      return r;
+    } as typeof Atomics.waitAsync;
+    Object.defineProperty(Atomics, "waitAsync", { value: waitAsyncCounted, writable: true, configurable: true });
+  }
   const mod = timers as unknown as Record<string, unknown>;
   for (const [name, fn] of Object.entries(patch)) {
     if (typeof mod[name] === "function") mod[name] = fn;
@@ -193,7 +212,7 @@ export function recordStartState(): void {
  *  - "dirty": anything else; the worker must not be reused.
  */
 export function verdict(): "clean" | "settling" | "dirty" {
-  if (pendingAsyncWaits() > 0 || workerHeld()) return "dirty";
+  if (pendingAsyncWaits() > 0 || ownWaits > 0 || workerHeld()) return "dirty";
   if (!recorded || !census(now)) return "dirty";
   let result: "clean" | "settling" = "clean";
   for (const [key, n] of now) {

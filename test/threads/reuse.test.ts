@@ -180,56 +180,71 @@ test("timers a thread left are dropped: they never fire in the next thread on it
   assert.equal(r.stdout, "true 0\n", "a thread that left only timers leaves a reusable worker, with none of them");
 });
 
-test("a worker whose thread left a socket, a listener, a pending wait or a promised timer is not reused", T, () => {
-  const leftovers: [string, (out: SimpleQueue<Seen>, e: Event) => unknown][] = [
-    [
-      "a listening server",
-      async (out) => {
-        const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
-        const net = await import("node:net");
-        await new Promise<void>((resolve) => net.createServer().listen(0, "127.0.0.1", resolve));
-        out.put({ worker: threadId });
-      },
-    ],
-    [
-      "a process listener",
-      async (out) => {
-        const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
-        process.on("beforeExit", () => {});
-        out.put({ worker: threadId });
-      },
-    ],
-    [
-      "a pending async wait",
-      async (out, e) => {
-        const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
-        void e.waitAsync();
-        out.put({ worker: threadId });
-      },
-    ],
-    [
-      "a promised timer",
-      async (out) => {
-        const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
-        const { setTimeout: later } = await import("node:timers/promises");
-        void later(60_000);
-        out.put({ worker: threadId });
-      },
-    ],
-  ];
-  for (const [what, leave] of leftovers) {
-    const e = new Event();
-    const a = runOn(leave, [e]);
-    const b = runOn(workerOf);
-    e.set();
-    assert.notEqual(b.worker, a.worker, `the worker of a thread that left ${what} ran another thread`);
-    // and a clean thread's worker is reused again: b's, or a's once what it left is over (the
-    // pending wait ends with e.set(), and its worker parks again; a start takes the worker parked
-    // last, so which of the two runs c depends on when a's worker parks)
-    const c = runOn(workerOf);
-    assert.ok(c.worker === b.worker || c.worker === a.worker, `after ${what}: c ran on a new worker`);
-  }
-});
+test(
+  "a worker whose thread left a socket, a listener, a pending wait (its own Atomics.waitAsync too) or a promised timer is not reused",
+  T,
+  () => {
+    const leftovers: [string, (out: SimpleQueue<Seen>, e: Event) => unknown][] = [
+      [
+        "a listening server",
+        async (out) => {
+          const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+          const net = await import("node:net");
+          await new Promise<void>((resolve) => net.createServer().listen(0, "127.0.0.1", resolve));
+          out.put({ worker: threadId });
+        },
+      ],
+      [
+        "a process listener",
+        async (out) => {
+          const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+          process.on("beforeExit", () => {});
+          out.put({ worker: threadId });
+        },
+      ],
+      [
+        "a pending async wait",
+        async (out, e) => {
+          const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+          void e.waitAsync();
+          out.put({ worker: threadId });
+        },
+      ],
+      [
+        // Atomics.waitAsync called by the thread itself: its callback ran in the next thread there
+        // (as that thread: currentThread() was the next one's).
+        "a pending Atomics.waitAsync of its own",
+        async (out, e) => {
+          const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+          const word = new Int32Array(new SharedArrayBuffer(4));
+          void Atomics.waitAsync(word, 0, 0, 60_000).value.then(() => e.set());
+          out.put({ worker: threadId });
+        },
+      ],
+      [
+        "a promised timer",
+        async (out) => {
+          const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+          const { setTimeout: later } = await import("node:timers/promises");
+          void later(60_000);
+          out.put({ worker: threadId });
+        },
+      ],
+    ];
+    for (const [what, leave] of leftovers) {
+      const e = new Event();
+      const a = runOn(leave, [e]);
+      const b = runOn(workerOf);
+      e.set();
+      assert.notEqual(b.worker, a.worker, `the worker of a thread that left ${what} ran another thread`);
+      // and a clean thread's worker is reused again: b's, or a's once what it left is over (the
+      // pending wait ends with e.set(), and its worker parks again; a start takes the worker parked
+      // last, so which of the two runs c depends on when a's worker parks)
+      const c = runOn(workerOf);
+      assert.ok(c.worker === b.worker || c.worker === a.worker, `after ${what}: c ran on a new worker`);
+    }
+  },
+);
 
 test("isolated: true runs on a brand-new worker, with fresh globals, which ends with the thread", T, () => {
   const a = runOn(async (out) => {
