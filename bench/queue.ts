@@ -2,7 +2,8 @@
 // and 2 -> 2, for numbers, short strings and small objects, beside a bare SharedArrayBuffer int32
 // ring (the limit; for 2 -> 2 a bare MPMC ring), postMessage between the same threads, and CPython's
 // queue.Queue; and the latency of one item handed to a consumer blocked in get(), beside a bare
-// Atomics.notify wake of a sleeping thread.
+// Atomics.notify wake of a sleeping thread. The queue is bounded at 10,000 beside CPython and the
+// rings (bounded alike) and unbounded beside postMessage (whose channels are): see queueRun.
 // `node --import tsx bench/run.ts queue` (after `npm run build`); QUEUE_BENCH_N sets items per run.
 import { MessageChannel } from "node:worker_threads";
 import { Event, Queue, sleep, Thread } from "threading";
@@ -37,14 +38,24 @@ interface Run {
   cpu: number;
 }
 
+/** The bound of the queues and rings compared with CPython's queue.Queue(10000). */
+const BOUND = 10_000;
+
 function cpuPerItem(cpu: Float64Array, items: number): number {
   let us = 0;
   for (const x of cpu) us += x;
   return us < 0 ? Number.NaN : (us * 1000) / items;
 }
 
-function queueRun(kind: Kind, producers: number, consumers: number): Run {
-  const q = new Queue<unknown>(10_000);
+/**
+ * `producers` threads put N items of `kind` into one Queue(`maxsize`), `consumers` threads get them.
+ * Beside CPython's queue.Queue(10000) and the bare rings (bounded too) the queue is bounded at
+ * 10,000; beside postMessage, whose channels have no bound, it is unbounded (`Queue()`, Python's
+ * default): a bounded queue's producers must wait for its consumers to run, which on 2 cores means
+ * sleeping and waking, where a postMessage producer never waits.
+ */
+function queueRun(kind: Kind, producers: number, consumers: number, maxsize = BOUND): Run {
+  const q = new Queue<unknown>(maxsize);
   const go = new Event();
   const each = Math.floor(N / producers);
   const total = each * producers;
@@ -90,7 +101,7 @@ function queueRun(kind: Kind, producers: number, consumers: number): Run {
 
 function ringRun(): number {
   // Single-producer single-consumer ring of int32 in a SharedArrayBuffer: [head, tail, ...slots].
-  const SIZE = 10_000;
+  const SIZE = BOUND;
   const ring = new Int32Array(new SharedArrayBuffer((SIZE + 2) * 4));
   const go = new Event();
   const prod = new Thread({
@@ -372,15 +383,16 @@ for P in (1,2):
       baseline: py[i],
       baselineName: "CPython queue.Queue",
     });
+    const open = queueRun(kind, 1, 1, 0);
     const pm = postMessageRun(kind);
     rows.push({
-      what: `Queue 1->1 ${kind}s`,
-      value: v,
+      what: `Queue() 1->1 ${kind}s, unbounded`,
+      value: open.rate,
       unit: "items/s",
       baseline: pm.rate,
       baselineName: "postMessage",
     });
-    cpuRow(`Queue 1->1 ${kind}s`, q, pm, "postMessage");
+    cpuRow(`Queue() 1->1 ${kind}s, unbounded`, open, pm, "postMessage");
     if (kind === "number")
       rows.push({
         what: "Queue 1->1 numbers",
@@ -402,16 +414,17 @@ for P in (1,2):
       baseline: py[3 + i],
       baselineName: "CPython queue.Queue",
     });
+    const open = queueRun(kind, 2, 2, 0);
     const pm = postMessageRun(kind, 2);
     if (kind === "number") pm2Numbers = pm.rate;
     rows.push({
-      what: `Queue 2->2 ${kind}s`,
-      value: v,
+      what: `Queue() 2->2 ${kind}s, unbounded`,
+      value: open.rate,
       unit: "items/s",
       baseline: pm.rate,
       baselineName: "postMessage, 2 channels",
     });
-    cpuRow(`Queue 2->2 ${kind}s`, q, pm, "postMessage, 2 channels");
+    cpuRow(`Queue() 2->2 ${kind}s, unbounded`, open, pm, "postMessage, 2 channels");
     if (kind === "number")
       rows.push({
         what: "Queue 2->2 numbers",
