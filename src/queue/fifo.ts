@@ -669,6 +669,7 @@ export class RingEngine implements Engine {
   private store(st: Staged): void {
     const h = this.h;
     const d = this.data;
+    const hook = fifoHooks.beforeRelease; // (tests only: one load a call)
     try {
       if ((h[FIFO.CAP_P] as number) !== d.cap) d.sync();
       const s = st.size;
@@ -704,7 +705,7 @@ export class RingEngine implements Engine {
         at = 0;
       }
       writeRecord(d, at, st);
-      fifoHooks.beforeRelease?.("P:record");
+      if (hook !== undefined) hook("P:record");
       // The put's words and then the mark, with no call in between (file comment, "Death").
       tail = at + s;
       if (tail === d.cap) tail = 0;
@@ -717,9 +718,9 @@ export class RingEngine implements Engine {
       unlockP(h);
       throw e;
     }
-    if (fifoHooks.beforeRelease !== undefined) {
+    if (hook !== undefined) {
       h[FIFO.P_OWNER] = boot.ident | MARK;
-      fifoHooks.beforeRelease("P");
+      hook("P");
     }
     // One compare-exchange publishes the record (the count) and frees P_LOCK, in the straight run
     // of the put's words (the owner word cleared just before it; marked while a retry keeps the
@@ -840,6 +841,7 @@ export class RingEngine implements Engine {
   private take(): unknown {
     const h = this.h;
     const d = this.data;
+    const hook = fifoHooks.beforeRelease; // (tests only: one load a call)
     try {
       if ((h[FIFO.CAP_C] as number) !== d.cap) d.sync();
       const cap = d.cap;
@@ -852,7 +854,7 @@ export class RingEngine implements Engine {
         if (head === cap) head = 0;
       }
       const size = readRecord(d, head, taken);
-      fifoHooks.beforeRelease?.("C:record");
+      if (hook !== undefined) hook("C:record");
       // The get's words and then the mark, with no call in between (file comment, "Death").
       head += size;
       if (head === cap) head = 0;
@@ -869,9 +871,9 @@ export class RingEngine implements Engine {
       unlockC(h);
       throw e;
     }
-    if (fifoHooks.beforeRelease !== undefined) {
+    if (hook !== undefined) {
       h[FIFO.C_OWNER] = boot.ident | MARK;
-      fifoHooks.beforeRelease("C");
+      hook("C");
     }
     // One compare-exchange publishes the get (the count) and frees C_LOCK, in the straight run of
     // the get's words (as for a put).
