@@ -27,8 +27,9 @@ export interface Acquirable {
   release(): void;
 }
 
-function timedOut(what: string, timeout: Timeout | undefined): TimeoutError {
-  return new TimeoutError(`${what}.hold(): not acquired within ${timeoutOf(timeout, `${what}.hold()`)} s`);
+/** `call`: "hold" or "holdAsync", named in the message. */
+function timedOut(what: string, timeout: Timeout | undefined, call = "hold"): TimeoutError {
+  return new TimeoutError(`${what}.${call}(): not acquired within ${timeoutOf(timeout, `${what}.${call}()`)} s`);
 }
 
 /**
@@ -46,6 +47,6 @@ export function holdBlocking(target: Acquirable, what: string, timeout?: Timeout
 /** The async twin of holdBlocking(): resolves to a Held once acquired, rejects with TimeoutError. */
 export async function holdAsync(target: Acquirable, what: string, timeout?: Timeout): Promise<Held> {
   timeoutMs(timeoutOf(timeout, `${what}.holdAsync()`), `${what}.holdAsync()`);
-  if (!(await target.acquireAsync(timeout))) throw timedOut(what, timeout);
+  if (!(await target.acquireAsync(timeout))) throw timedOut(what, timeout, "holdAsync");
   return held(() => target.release());
 }

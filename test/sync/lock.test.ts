@@ -94,7 +94,15 @@ test("Lock: hold() for `using`, holdAsync(), TimeoutError when not acquired", T,
   {
     using _held = lock.hold();
     assert.equal(lock.locked(), true);
-    assert.throws(() => lock.hold(0.05), TimeoutError);
+    assert.throws(() => lock.hold(0.05), {
+      name: "TimeoutError",
+      message: "Lock.hold(): not acquired within 0.05 s",
+    });
+    await assert.rejects(lock.holdAsync(0.05), (e) => {
+      assert.ok(e instanceof TimeoutError);
+      assert.equal(e.message, "Lock.holdAsync(): not acquired within 0.05 s");
+      return true;
+    });
   }
   assert.equal(lock.locked(), false);
   {
