@@ -7,7 +7,7 @@
 // anything half-way did not; nothing published is lost or duplicated.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { LifoQueue, PriorityQueue, type Queue, ShutDown, Thread } from "threading";
+import { Empty, LifoQueue, PriorityQueue, type Queue, ShutDown, Thread } from "threading";
 
 const T = { timeout: 60_000 };
 const hooks = "../fixtures/queue-hooks.ts";
@@ -178,3 +178,59 @@ test("PriorityQueue: a compaction killed half-way leaves every item, in order", 
     Array.from({ length: 70 }, (_, i) => i + 30),
   );
 });
+
+for (const [name, make] of [
+  ["LifoQueue", () => new LifoQueue<number>(50)],
+  ["PriorityQueue", () => new PriorityQueue<number>(50)],
+] as const) {
+  test(
+    `${name}: producers and consumers killed inside the lock among live ones: every item once, but the one a killed get took`,
+    T,
+    () => {
+      const q = make() as Queue<number>;
+      const N = 2000;
+      const liveProducer = (base: number) =>
+        new Thread({
+          target: (q: Queue<number>, base: number, n: number) => {
+            for (let i = 0; i < n; i++) q.put(base + i);
+          },
+          args: [q, base, N],
+        });
+      const victim = (module: string, args: unknown[]) =>
+        new Thread({ target: { module: hooks, export: module }, args, resourceLimits: { maxOldGenerationSizeMb: 32 } });
+      const sp = new Int32Array(new SharedArrayBuffer(8));
+      const sc = new Int32Array(new SharedArrayBuffer(8));
+      const log = new Int32Array(new SharedArrayBuffer(4 * 1000));
+      // killed with its 500th put's item stored, not counted (the recovery counts it)
+      const vp = victim("putUntilKilled", [q, 3_000_000, "put#500", sp]);
+      // killed with its 600th get's item taken out, not counted: that item goes with it
+      const vc = victim("getUntilKilled", [q, "get#600", sc, log]);
+      const producers = [liveProducer(1_000_000), liveProducer(2_000_000)];
+      for (const t of [...producers, vp, vc]) t.start();
+      vc.join();
+      assert.equal(Atomics.load(sc, 0), 1);
+      const got: number[] = [];
+      const deadline = Date.now() + 40_000;
+      for (;;) {
+        try {
+          got.push(q.get(true, 0.05));
+        } catch (e) {
+          if (!(e instanceof Empty)) throw e;
+        }
+        if (!vp.isAlive() && producers.every((t) => !t.isAlive()) && q.qsize() === 0) break;
+        assert.ok(Date.now() < deadline, "every thread ends and the queue drains");
+      }
+      const vpPuts = Atomics.load(sp, 1) + 1;
+      assert.equal(vpPuts, 500, "the killed put happened");
+      assert.equal(log[0], 599, "the killed get took the 600th item");
+      const all = [...got, ...log.subarray(1, 1 + (log[0] as number))];
+      assert.equal(new Set(all).size, all.length, "no item twice");
+      const want = new Set<number>();
+      for (let i = 0; i < N; i++) want.add(1_000_000 + i).add(2_000_000 + i);
+      for (let i = 0; i < vpPuts; i++) want.add(3_000_000 + i);
+      for (const x of all) assert.ok(want.delete(x), `${x} was put`);
+      assert.equal(want.size, 1, "exactly one item missing: the one the killed get took");
+      done(q, 2 * N + vpPuts);
+    },
+  );
+}

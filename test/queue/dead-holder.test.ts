@@ -6,7 +6,7 @@
 // all its words happened, one killed before did not; nothing published is lost or duplicated.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Queue, ShutDown, SimpleQueue, Thread } from "threading";
+import { Empty, Queue, ShutDown, SimpleQueue, Thread } from "threading";
 import { FIFO_C_LOCK, FIFO_P_LOCK } from "../../dist/internal.js";
 
 const T = { timeout: 60_000 };
@@ -190,3 +190,57 @@ test("a maxsize change killed under P_LOCK wakes the putters it let in", T, () =
   assert.equal(q.maxsize, 5);
   assert.deepEqual(drain(q), [0, 1]);
 });
+
+test(
+  "producers and consumers killed inside the locks among live ones: every item once, but the one a killed get took",
+  T,
+  () => {
+    const q = new Queue<number>(50);
+    const N = 3000;
+    const liveProducer = (base: number) =>
+      new Thread({
+        target: (q: Queue<number>, base: number, n: number) => {
+          for (let i = 0; i < n; i++) q.put(base + i);
+        },
+        args: [q, base, N],
+      });
+    const victim = (module: string, args: unknown[]) =>
+      new Thread({ target: { module: hooks, export: module }, args, resourceLimits: { maxOldGenerationSizeMb: 32 } });
+    const sp = new Int32Array(new SharedArrayBuffer(8));
+    const sc = new Int32Array(new SharedArrayBuffer(8));
+    const log = new Int32Array(new SharedArrayBuffer(4 * 1000));
+    // killed with its 700th put written but not published (the recovery publishes it)
+    const vp = victim("putUntilKilled", [q, 3_000_000, "P#700", sp]);
+    // killed with its 900th get written but not published: that item goes with it
+    const vc = victim("getUntilKilled", [q, "C#900", sc, log]);
+    const producers = [liveProducer(1_000_000), liveProducer(2_000_000)];
+    for (const t of [...producers, vp, vc]) t.start();
+    // the killed consumer is the only one until it dies (so it surely reaches its 900th get)
+    vc.join();
+    assert.equal(Atomics.load(sc, 0), 1);
+    const got: number[] = [];
+    const deadline = Date.now() + 40_000;
+    for (;;) {
+      try {
+        got.push(q.get(true, 0.05));
+      } catch (e) {
+        if (!(e instanceof Empty)) throw e;
+      }
+      if (!vp.isAlive() && producers.every((t) => !t.isAlive()) && q.qsize() === 0) break;
+      assert.ok(Date.now() < deadline, "every thread ends and the queue drains");
+    }
+    assert.equal(Atomics.load(sp, 0), 1);
+    const vpPuts = Atomics.load(sp, 1) + 1;
+    assert.equal(vpPuts, 700, "the killed put was published");
+    const all = [...got, ...log.subarray(1, 1 + (log[0] as number))];
+    assert.equal(log[0], 899, "the killed get took the 900th item");
+    assert.equal(new Set(all).size, all.length, "no item twice");
+    const want = new Set<number>();
+    for (let i = 0; i < N; i++) want.add(1_000_000 + i).add(2_000_000 + i);
+    for (let i = 0; i < vpPuts; i++) want.add(3_000_000 + i);
+    for (const x of all) assert.ok(want.delete(x), `${x} was put`);
+    assert.equal(want.size, 1, "exactly one item missing: the one the killed get took");
+    for (let i = 0; i < 2 * N + vpPuts; i++) q.taskDone();
+    q.join();
+  },
+);
