@@ -43,10 +43,22 @@ function isOpen(t: Token | undefined): boolean {
   return t?.type === "punct" && (t.value === "(" || t.value === "[" || t.value === "{");
 }
 
-/** The free names of `source` (a function expression), with how each is used. */
-export function freeNames(source: string): Map<string, FreeName> {
+/**
+ * The free names of `source` (a function expression), with how each is used. With `read`, also
+ * puts there every name the source could read anywhere: each name token not after `.`/`?.`,
+ * declared or not, in any scope, after `typeof`, as a key or member (escapes left as written).
+ * That is the other side of the conservative coin: a name left out of the free names (declared
+ * somewhere in the source, a default value, a class field) may still be read in some scope.
+ */
+export function freeNames(source: string, read?: Set<string>): Map<string, FreeName> {
   const tokens = tokenize(source);
   const n = tokens.length;
+  if (read) {
+    for (let k = 0; k < n; k++) {
+      const t = tokens[k] as Token;
+      if (t.type === "name" && !isPunct(tokens[k - 1], ".") && !isPunct(tokens[k - 1], "?.")) read.add(t.value);
+    }
+  }
   const declared = new Set<string>();
   /** Tokens that are names at the level of a class body (member names, field initializers). */
   const member = new Uint8Array(n);

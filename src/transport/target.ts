@@ -203,8 +203,9 @@ function list(names: string[]): string {
  * exports, esbuild's helpers, `known` (e.g. the classes of a subclass chain), and the namespace
  * aliases of a CommonJS build (whose members must be exports). Conservative (free-names.ts): what
  * it cannot tell is let through, and fails in the thread as a ReferenceError naming it.
- * Returns whether the source may read the library: one of its exports (also one a global shares,
- * as `Event`), a namespace alias or `eval` (for TargetSpec's `library`).
+ * Returns whether the source may read the library: it names one of its exports (also one a global
+ * shares, as `Event`), a namespace alias or `eval` anywhere, in any scope, declared or not (for
+ * TargetSpec's `library`: a false "no" would leave the thread without a name it reads).
  */
 export function checkFreeNames(source: string, where: string, known: readonly string[] = []): boolean {
   // The same source is checked again and again (a loop starting threads with one inline arrow).
@@ -215,18 +216,25 @@ export function checkFreeNames(source: string, where: string, known: readonly st
   const notExports: string[] = [];
   // Without the library's exports at hand (never seen: whoever starts a thread has it), say it may.
   let library = !lib;
-  for (const [name, use] of freeNames(source)) {
+  // Every name the source could read in some scope, free or not: the free names are conservative
+  // the other way (a name declared anywhere in the source counts as declared everywhere; defaults,
+  // class fields and `typeof` operands are skipped), so `library` is decided on these.
+  const read = new Set<string>();
+  for (const [name, use] of freeNames(source, read)) {
     if (known.includes(name)) continue;
-    // The library's names win over globals of the same name (Event), and eval could read any.
-    if ((lib && name in lib) || name === "eval" || isNamespaceAlias(name, use)) {
-      library = true;
-    }
     if (globals().has(name) || name in esbuildHelpers || name === IMPORTER || (lib && name in lib)) continue;
     if (isNamespaceAlias(name, use)) {
       for (const m of use.members) if (lib && !(m in lib)) notExports.push(`${name}.${m}`);
       continue;
     }
     missing.push(name);
+  }
+  // The library's names win over globals of the same name (Event); eval could read any; a name
+  // written with an escape (`L\u006fck`) may be one of them.
+  for (const name of read) {
+    if (library) break;
+    if (known.includes(name)) continue;
+    library = (lib !== undefined && name in lib) || name === "eval" || namespaceAlias.test(name) || name.includes("\\");
   }
   if (notExports.length > 0) {
     throw new TypeError(

@@ -15,7 +15,9 @@ import { runChild } from "../child.js";
 
 test("checkFreeNames says whether a source may read the library", () => {
   assert.equal(checkFreeNames("(n) => Math.sqrt(n) + [1].length", "t"), false);
-  assert.equal(checkFreeNames("() => { const Lock = 1; return Lock; }", "t"), false);
+  // Scopes are not told apart: a name of the library declared in the source counts as read
+  // (the thread then loads the library first, as it would have before; never a name missing).
+  assert.equal(checkFreeNames("() => { const Lock = 1; return Lock; }", "t"), true);
   assert.equal(checkFreeNames("() => new Lock()", "t"), true);
   // A library export that a global shares: the thread binds the library's.
   assert.equal(checkFreeNames("() => new Event()", "t"), true);
@@ -23,6 +25,37 @@ test("checkFreeNames says whether a source may read the library", () => {
   assert.equal(checkFreeNames("() => eval('1')", "t"), true);
   // Its own name is its own, not the library's.
   assert.equal(checkFreeNames("() => wait", "t", ["wait"]), false);
+  // Names the free-name check counts as declared, or skips, may still read the library: a name
+  // declared somewhere else in the source (scopes are not told apart), a default value, a class
+  // field's initializer, `typeof`'s operand, an escaped name.
+  assert.equal(checkFreeNames("() => { const f = (Lock) => Lock; return new Lock(); }", "t"), true);
+  assert.equal(checkFreeNames("(t = currentThread()) => t.name", "t"), true);
+  assert.equal(checkFreeNames("() => { const { a = getIdent() } = {}; return a; }", "t"), true);
+  assert.equal(checkFreeNames("() => { class A { x = getIdent(); } return new A().x; }", "t"), true);
+  assert.equal(checkFreeNames("() => typeof Lock", "t"), true);
+  assert.equal(checkFreeNames("() => `$" + "{typeof Lock}`", "t"), true);
+  assert.equal(checkFreeNames("() => new L\\u006fck()", "t"), true);
+  // A property of that name is not the library's.
+  assert.equal(checkFreeNames("(o) => o.Lock + o?.wait", "t"), false);
+});
+
+test("a first thread whose target reads the library only where the free-name check does not look gets it", () => {
+  // Each is a program's first thread (the worker has not loaded the whole library yet).
+  for (const [target, out] of [
+    ["() => console.log(typeof Lock + ' ' + typeof new Event().isSet)", "function function"],
+    ["(t = currentThread()) => console.log(t.name)", "Thread-1"],
+    ["() => { class A { n = getIdent() > 0; } console.log(new A().n); }", "true"],
+  ]) {
+    const r = runChild(`
+      import { Thread } from "threading";
+      const t = new Thread({ target: ${target}, name: "Thread-1" });
+      t.start();
+      t.join();
+    `);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, "", target);
+    assert.equal(r.stdout.trim(), out, target);
+  }
 });
 
 test("the first thread runs without the whole library, and the next ones on its worker have it", () => {
