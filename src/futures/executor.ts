@@ -916,12 +916,12 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
         const group = groups.add(item);
         if (group === undefined) continue;
         if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
-        chunks.push(this.#submitGroup(key, size, group, what));
+        chunks.push(this.#submitGroup(key, size, group, what, groups.added - group.length));
       }
       const last = groups.rest();
       if (last !== undefined) {
         if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
-        chunks.push(this.#submitGroup(key, size, last, what));
+        chunks.push(this.#submitGroup(key, size, last, what, groups.added - last.length));
       }
       return { deadline, chunks, key, size };
     } finally {
@@ -929,11 +929,26 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     }
   }
 
-  /** Submits one group of map() items (Groups): a call, or with chunksize > 1 a CHUNK task. */
-  #submitGroup(key: number, size: number, group: unknown[], what: string): Future<unknown> {
+  /**
+   * Submits one group of map() items (Groups): a call, or with chunksize > 1 a CHUNK task. `first`:
+   * the group's first item's position in the iterable, which a TypeError for an item that cannot
+   * cross names (`iterable[3].x`).
+   */
+  #submitGroup(key: number, size: number, group: unknown[], what: string, first: number): Future<unknown> {
     if (size === 1 && primitives(group)) return this.#submit(key, CALL1, group[0], false);
-    const { value, marked } = encode(group, `ThreadPoolExecutor.${what}(): item`);
-    return this.#submit(key, size === 1 ? CALL : CHUNK, value, marked);
+    let encoded: ReturnType<typeof encode>;
+    try {
+      encoded = encode(group, `ThreadPoolExecutor.${what}(): item`);
+    } catch (error) {
+      // Said again for the item that failed, by its place in the iterable.
+      for (let j = 0; j < group.length; j++) {
+        const item = size === 1 ? group[0] : (group[j] as unknown[])[0];
+        encode(item, `ThreadPoolExecutor.${what}(): iterable[${first + j}]`);
+        if (size === 1) break;
+      }
+      throw error;
+    }
+    return this.#submit(key, size === 1 ? CALL : CHUNK, encoded.value, encoded.marked);
   }
 
   /** @internal mapAsync() (its overloads: base.ts). */
@@ -986,11 +1001,12 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
             const group = groups.add(r.value);
             if (group !== undefined) {
               if (!(await room())) return;
-              feed.push(this.#submitGroup(key, size, group, "mapAsync"));
+              feed.push(this.#submitGroup(key, size, group, "mapAsync", groups.added - group.length));
             }
           }
           const last = groups.rest();
-          if (last !== undefined && (await room())) feed.push(this.#submitGroup(key, size, last, "mapAsync"));
+          if (last !== undefined && (await room()))
+            feed.push(this.#submitGroup(key, size, last, "mapAsync", groups.added - last.length));
         } catch (error) {
           feed.end({ error });
           return;

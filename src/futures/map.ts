@@ -19,6 +19,8 @@ type R = unknown;
 export class Groups {
   readonly #size: number;
   #chunk: unknown[][] = [];
+  /** Items added so far: the group add() or rest() returns starts at item `added - group.length`. */
+  added = 0;
 
   constructor(size: number) {
     this.#size = size;
@@ -26,6 +28,7 @@ export class Groups {
 
   /** The task that `item` completes, if it completes one. */
   add(item: unknown): unknown[] | undefined {
+    this.added++;
     if (this.#size === 1) return [item];
     this.#chunk.push([item]);
     if (this.#chunk.length < this.#size) return undefined;

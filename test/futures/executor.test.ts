@@ -101,6 +101,35 @@ test(
   },
 );
 
+test(
+  "map()/mapAsync() of an item that cannot cross: the TypeError names its place in the iterable, with any chunksize",
+  T,
+  async () => {
+    // It said "item[0]" (the call's argument list), or "item[1][0]" inside a chunk, whichever item it was.
+    using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const items = () => [1, 2, 3, { a: [0, () => 1] }, 5];
+    for (const chunksize of [1, 2, 3]) {
+      assert.throws(() => ex.map((x: unknown) => x, items(), { chunksize }), {
+        name: "TypeError",
+        message: "ThreadPoolExecutor.map(): iterable[3].a[1] cannot be sent to another thread: it is a function",
+      });
+      async function* source() {
+        yield* items();
+      }
+      await assert.rejects(
+        async () => {
+          for await (const _ of ex.mapAsync((x: unknown) => x, source(), { chunksize })) {
+          }
+        },
+        {
+          name: "TypeError",
+          message: "ThreadPoolExecutor.mapAsync(): iterable[3].a[1] cannot be sent to another thread: it is a function",
+        },
+      );
+    }
+  },
+);
+
 test("task errors keep class, message and stack; a failed future is no unhandled rejection", T, () => {
   using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
   const f = ex.submit(function thrower() {
