@@ -3,7 +3,7 @@
  * fifo.ts imports it as `FIFO` (`FIFO.NE_SEQ`). One 64-byte line per group, so that each side
  * writes its own line:
  *
- *   line 0  DONE (at UNFINISHED), SHUTDOWN, MAXSIZE (the words both engines share, layout.ts)
+ *   line 0  DONE (at UNFINISHED), SHUTDOWN, MAXSIZE (the words both engines share, layout.ts), DISCARD_N
  *   line 1  producers: P_LOCK (the producers' lock and count of puts, one word), TAIL, PUT_BYTES, P_OWNER,
  *           CAP_P, P_EPOCH
  *   line 2  consumers: C_LOCK (the consumers' lock and count of gets), HEAD, GET_BYTES, C_OWNER, CAP_C,
@@ -21,6 +21,8 @@ export { MAXSIZE, SHUTDOWN, UNFINISHED } from "./layout.js";
  */
 export { UNFINISHED as DONE } from "./layout.js";
 
+/** The items shutdown(true) discards, stored before SHUTDOWN = 2 (fifo.ts, "Death"). */
+export const DISCARD_N = 5;
 export const P_LOCK = 16;
 export const TAIL = 17;
 export const PUT_BYTES = 18;

@@ -49,10 +49,10 @@
  *         copy the record at HEAD out (past a SKIP); HEAD, OWN_GET_BYTES [GET_BYTES]; release C
  *         with gets+1; if it had X and PUT_WAITERS > 0 { NF_SEQ++; if PUT_SLEEPERS > 0
  *         notify(NF_SEQ, 1) }; decode
- *   shutdown(immediate): lock P, lock C; SHUTDOWN = 1 [discard: SHUTDOWN = 2; walk the records
- *         for their directory refs; HEAD = TAIL, OWN_GET_BYTES = GET_BYTES = PUT_BYTES; DONE +=
- *         discarded; SHUTDOWN = 1]; NE_SEQ++; NF_SEQ++; release C [with gets = puts]; notify every
- *         getter, putter (and joiner); release P
+ *   shutdown(immediate): lock P, lock C; SHUTDOWN = 1 [discard: DISCARD_N = puts - gets; SHUTDOWN
+ *         = 2; walk the records for their directory refs; HEAD = TAIL, OWN_GET_BYTES = GET_BYTES =
+ *         PUT_BYTES]; NE_SEQ++; NF_SEQ++; release C [with gets = puts; DONE += DISCARD_N;
+ *         SHUTDOWN = 1]; notify every getter, putter (and joiner); release P
  *   setMaxsize: lock P; MAXSIZE = n; NF_SEQ++; notify every putter; release P
  *   taskDone: loop { done = DONE; u = puts - done; u == 0 -> RangeError; CAS DONE done -> done+1;
  *         at u == 1 notify DONE (every joiner) }
@@ -156,10 +156,11 @@
  *         only read). After it grew (the buffer cannot shrink): the words still describe the old
  *         ring of CAP_C bytes; layOut() then moves a wrapped ring's [0, TAIL) past the old end
  *         and writes TAIL (HEAD = 0 if empty), CAP_P, CAP_C in one straight run.
- *   discard (shutdown(true), both locks): SHUTDOWN = 2 first; the walk only reads; then one
- *         straight run moves the consumers' words (discardWords) and countDiscarded's successful
- *         compare-exchange of DONE is followed straight by SHUTDOWN = 1. SHUTDOWN == 2 with the
- *         locks held by a dead thread = DONE not yet counted.
+ *   discard (shutdown(true), both locks): DISCARD_N and SHUTDOWN = 2 first; the walk only reads;
+ *         one straight run moves the consumers' words (discardWords); C_LOCK is released with the
+ *         gets moved up to the puts; then, still under P_LOCK, countDiscarded's successful
+ *         compare-exchange of DONE is followed straight by SHUTDOWN = 1. SHUTDOWN == 2 with P_LOCK
+ *         held by a dead thread = DONE not yet counted (C_LOCK still held, or released).
  *   setMaxsize, shutdown(false), a waiter registering or giving up: their words are single stores;
  *         what may be missing is the bump and wake that follow (MAXSIZE raised, putters asleep).
  * Recovery (repair(), holding both locks, P_LOCK first: a waiter for C_LOCK that does not hold
@@ -169,8 +170,8 @@
  * returned); an unmarked one never happened (the words are those of the published count). A buffer
  * longer than CAP_C is a growth to finish: layOut() from the old ring (P and C are unmarked then:
  * the growth comes before the put's words). SHUTDOWN == 2: the discard again (discardWords), the
- * gets moved up to the puts, its tasks counted done (its large items' directory refs are not
- * reclaimed: a leak). Then GET_BYTES = OWN_GET_BYTES, both epochs + 2 (every cache reloads),
+ * gets moved up to the puts (by 0 if C_LOCK was released already), its DISCARD_N tasks counted
+ * done (its large items' directory refs are not reclaimed: a leak). Then GET_BYTES = OWN_GET_BYTES, both epochs + 2 (every cache reloads),
  * NE_SEQ++ and NF_SEQ++, C_LOCK released (with the get, or the discard), every getter, putter and
  * joiner woken (each re-checks), P_LOCK released (with the put). The waiter then takes the lock as
  * usual. Shutdown and setMaxsize wake before their last release, so that a thread that dies after
@@ -343,14 +344,16 @@ function unlockC(h: Int32Array): void {
  * (as usual: a producer holding P_LOCK and waiting for this C_LOCK recovers it itself meanwhile).
  */
 function takeOver(h: Int32Array, i: number, dead: number): void {
-  const me = boot.ident;
+  // (the dead holder's mark stays on the owner word: a thread killed while it recovers leaves it
+  // for the next)
+  const me = boot.ident | (dead & MARK);
   if (i === FIFO.P_LOCK) {
     if (Atomics.compareExchange(h, FIFO.P_OWNER, dead, me) !== dead) return;
     // (C_LOCK as usual: a dead holder of it too — a growth, a discard — is recovered in there,
     // with P_LOCK held by this thread)
     lockC(h);
     repair(h, dead, 0, true);
-  } else if ((Atomics.load(h, FIFO.P_OWNER) & IDENT) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) {
+  } else if ((Atomics.load(h, FIFO.P_OWNER) & IDENT) === boot.ident && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) {
     // This thread holds P_LOCK (a growth, a shutdown, the recovery of P_LOCK): C_LOCK alone.
     if (Atomics.compareExchange(h, FIFO.C_OWNER, dead, me) !== dead) return;
     repair(h, 0, dead, false);
@@ -387,11 +390,12 @@ function repair(h: Int32Array, pDead: number, cDead: number, releaseP: boolean):
   const old = h[FIFO.CAP_C] as number;
   if (old !== d.cap) layOut(h, d, old);
   if (Atomics.load(h, FIFO.SHUTDOWN) === DISCARDING) {
-    // shutdown(true) stopped before its DONE was counted: the discard again (the directory refs
-    // of its large items are not reclaimed: leaked), then the tasks it discarded are done.
+    // shutdown(true) stopped before its DONE was counted (before or after it released C_LOCK
+    // with the gets moved up: then puts - gets is 0): the discard again (the directory refs of
+    // its large items are not reclaimed: leaked), then its DISCARD_N tasks are done.
     discardWords(h);
     dg = (puts - gets) | 0;
-    countDiscarded(h, dg >> 3);
+    countDiscarded(h, h[FIFO.DISCARD_N] as number);
   }
   Atomics.store(h, FIFO.GET_BYTES, h[FIFO.OWN_GET_BYTES] as number);
   h[FIFO.P_EPOCH] = ((h[FIFO.P_EPOCH] as number) + 2) | 0;
@@ -545,8 +549,9 @@ function relax(): void {
  * and at the other points where a holder can die with words half-way (file comment, "Death"):
  * "P:record" (the record written, none of the put's words), "C:record" (the record copied out, none
  * of the get's words), "grow" (the buffer grown, the words not yet), "discard" (shutdown(true)
- * under both locks, SHUTDOWN = 2, the consumers' words not yet moved), "maxsize" (MAXSIZE stored,
- * putters not yet woken).
+ * under both locks, SHUTDOWN = 2, the consumers' words not yet moved), "discarded" (C_LOCK released
+ * with the gets moved up, the tasks not yet counted done), "maxsize" (MAXSIZE stored, putters not
+ * yet woken).
  */
 export const fifoHooks: { beforeRelease?: (side: string) => void } = {};
 
@@ -899,13 +904,15 @@ export class RingEngine implements Engine {
     lockP(h);
     lockC(h);
     let drop = 0;
+    let discarding = false;
     try {
       if (immediate) {
         // SHUTDOWN = DISCARDING until the discarded tasks are counted done: a recovery finishes
         // a discard that stopped in between (file comment, "Death").
+        const discarded = between(heldP & COUNT, heldC & COUNT);
+        h[FIFO.DISCARD_N] = discarded;
         Atomics.store(h, FIFO.SHUTDOWN, DISCARDING);
         d.sync();
-        const discarded = between(heldP & COUNT, heldC & COUNT);
         let head = h[FIFO.HEAD] as number;
         for (let n = discarded; n > 0; ) {
           if (((d.i32[head >> 2] as number) & 255) !== T_SKIP) {
@@ -918,13 +925,18 @@ export class RingEngine implements Engine {
         fifoHooks.beforeRelease?.("discard");
         discardWords(h);
         drop = discarded * ONE;
-        countDiscarded(h, discarded);
+        discarding = true;
       } else Atomics.store(h, FIFO.SHUTDOWN, 1);
       Atomics.add(h, FIFO.NE_SEQ, 1);
       Atomics.add(h, FIFO.NF_SEQ, 1);
     } finally {
-      // (the discard moves the gets up to the puts as C_LOCK is freed)
+      // (the discard moves the gets up to the puts as C_LOCK is freed; then, under P_LOCK, its
+      // tasks are counted done and SHUTDOWN = 1)
       release(h, FIFO.C_LOCK, heldC, drop);
+      if (discarding) {
+        fifoHooks.beforeRelease?.("discarded");
+        countDiscarded(h, h[FIFO.DISCARD_N] as number);
+      }
       // (the wakes before P_LOCK is freed: a thread that dies after that has nothing left to do)
       if (immediate) Atomics.notify(h, FIFO.DONE);
       wakeAll(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, FIFO.GET_WAITERS);

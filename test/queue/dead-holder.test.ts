@@ -159,23 +159,28 @@ test("a growth killed after the buffer grew (both locks held) is finished; every
   }
 });
 
-test("a shutdown(true) killed under both locks is finished: the items are discarded and join() returns", T, () => {
-  const q = new Queue<number>();
-  for (let i = 0; i < 5; i++) q.put(i);
-  q.get();
-  q.taskDone();
-  const joiner = new Thread({ target: (q: Queue<number>) => q.join(), args: [q] });
-  joiner.start();
-  killInside(q as Queue<unknown>, "shutdown", "discard");
-  assert.ok(held(q, FIFO_P_LOCK) && held(q, FIFO_C_LOCK));
-  // the joiner, asleep on DONE, finds the dead holder itself
-  joiner.join(30);
-  assert.equal(joiner.isAlive(), false, "join() returned");
-  assert.throws(() => q.get(), ShutDown);
-  assert.throws(() => q.put(9), ShutDown);
-  assert.equal(q.qsize(), 0);
-  q.join();
-});
+for (const [point, where] of [
+  ["discard", "under both locks"],
+  ["discarded", "after releasing C_LOCK, before counting its tasks"],
+]) {
+  test(`a shutdown(true) killed ${where} is finished: the items are discarded and join() returns`, T, () => {
+    const q = new Queue<number>();
+    for (let i = 0; i < 5; i++) q.put(i);
+    q.get();
+    q.taskDone();
+    const joiner = new Thread({ target: (q: Queue<number>) => q.join(), args: [q] });
+    joiner.start();
+    killInside(q as Queue<unknown>, "shutdown", point);
+    assert.ok(held(q, FIFO_P_LOCK) && held(q, FIFO_C_LOCK) === (point === "discard"));
+    // the joiner, asleep on DONE, finds the dead holder itself
+    joiner.join(30);
+    assert.equal(joiner.isAlive(), false, "join() returned");
+    assert.throws(() => q.get(), ShutDown);
+    assert.throws(() => q.put(9), ShutDown);
+    assert.equal(q.qsize(), 0);
+    q.join();
+  });
+}
 
 test("a maxsize change killed under P_LOCK wakes the putters it let in", T, () => {
   const q = new Queue<number>(1);
