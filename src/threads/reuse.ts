@@ -11,7 +11,10 @@
  *    `process` or to the worker's parentPort, pending async waits of the library
  *    (shared/wait.ts) and of the thread's own Atomics.waitAsync() calls (counted through a wrapper
  *    installed with the timers'; the library's waits use the original), and modules that hold the
- *    worker (shared/thread-reset.ts). These cannot be
+ *    worker (shared/thread-reset.ts), and handles the thread's own code unref'd (MessagePort,
+ *    BroadcastChannel, Worker, net servers and sockets: an unref'd handle is no active resource,
+ *    yet its listeners would run in the next thread) and has neither closed nor ref'd again
+ *    (trackUnrefs; the library's own unref() calls, told by their caller's file, do not count). These cannot be
  *    dropped safely, so a worker that has more of any kind than it had right before the thread's
  *    code began (recordStartState) is not reused: it exits, which drops them. Except operations in
  *    flight alone (a file write nobody awaited; tsx writing its cache as a thread imports a .ts
@@ -19,10 +22,12 @@
  *    the thread has ended, and is reused if nothing else is left then.
  * A runtime without `process.getActiveResourcesInfo()` never reuses a worker.
  */
+import net from "node:net";
 import timers from "node:timers";
 import { syncBuiltinESMExports } from "node:module";
 import { promisify } from "node:util";
-import { parentPort } from "node:worker_threads";
+import { BroadcastChannel, MessagePort, parentPort, Worker } from "node:worker_threads";
+import { distUrl } from "../shared/paths.js";
 import { workerHeld } from "../shared/thread-reset.js";
 import { atomicsWaitAsync, pendingAsyncWaits } from "../shared/wait.js";
 
@@ -47,6 +52,58 @@ let ownWaits = 0;
 const ownWaitSettled = (): void => {
   ownWaits--;
 };
+
+/** Handles the threads' own code unref'd and has not closed or ref'd again (see trackUnrefs). */
+const unrefd = new Set<object>();
+/** The library's files (dist/, or src/ under source maps), as stack frames name them. */
+const libraryRoot = new URL("../", distUrl).href;
+const libraryDirs = [`${libraryRoot}dist/`, `${libraryRoot}src/`, `${libraryRoot.replace(/^file:\/\//, "")}dist/`];
+
+/** True when the unref() being made is the library's own (its first caller outside Node is a library file). */
+function libraryCall(): boolean {
+  const stack = new Error().stack ?? "";
+  const lines = stack.split("\n");
+  // [0] "Error", [1] libraryCall, [2] the wrapper; then the caller (through Node's own frames).
+  for (let i = 3; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (/\(node:|at node:/.test(line)) continue;
+    return libraryDirs.some((dir) => line.includes(dir));
+  }
+  return false;
+}
+
+type RefCounted = { ref(): unknown; unref(): unknown; once?(event: string, fn: () => void): unknown };
+
+/**
+ * Wraps `proto`'s unref() so that a handle unref'd by a thread's own code is remembered (unrefd)
+ * until it emits `closeEvent` (or `close` is called, for classes without one) or is ref'd again.
+ */
+function trackUnrefs(proto: RefCounted | undefined, closeEvent: string | null): void {
+  if (!proto || typeof proto.unref !== "function" || typeof proto.ref !== "function") return;
+  const realUnref = proto.unref;
+  const realRef = proto.ref;
+  proto.unref = function unref(this: RefCounted, ...args: unknown[]) {
+    if (!unrefd.has(this) && !libraryCall()) {
+      unrefd.add(this);
+      if (closeEvent !== null) this.once?.(closeEvent, () => unrefd.delete(this));
+    }
+    return (realUnref as (...a: unknown[]) => unknown).apply(this, args);
+  };
+  proto.ref = function ref(this: RefCounted, ...args: unknown[]) {
+    unrefd.delete(this);
+    return (realRef as (...a: unknown[]) => unknown).apply(this, args);
+  };
+  if (closeEvent === null) {
+    const closable = proto as RefCounted & { close?: (...a: unknown[]) => unknown };
+    const realClose = closable.close;
+    if (typeof realClose === "function") {
+      closable.close = function close(this: RefCounted, ...args: unknown[]) {
+        unrefd.delete(this);
+        return realClose.apply(this, args);
+      };
+    }
+  }
+}
 
 /** setImmediate as it was before trackTimers(): what the worker itself schedules, never dropped. */
 export const untrackedSetImmediate = real.setImmediate;
@@ -134,6 +191,11 @@ export function trackTimers(): void {
     } as typeof Atomics.waitAsync;
     Object.defineProperty(Atomics, "waitAsync", { value: waitAsyncCounted, writable: true, configurable: true });
   }
+  trackUnrefs(MessagePort?.prototype as unknown as RefCounted, "close");
+  trackUnrefs(BroadcastChannel?.prototype as unknown as RefCounted, null);
+  trackUnrefs(Worker?.prototype as unknown as RefCounted, "exit");
+  trackUnrefs(net.Server?.prototype as unknown as RefCounted, "close");
+  trackUnrefs(net.Socket?.prototype as unknown as RefCounted, "close");
   const mod = timers as unknown as Record<string, unknown>;
   for (const [name, fn] of Object.entries(patch)) {
     if (typeof mod[name] === "function") mod[name] = fn;
@@ -200,6 +262,7 @@ const now = new Map<string, number>();
 
 /** Takes the census right before a thread's own code begins (compared by verdict()). */
 export function recordStartState(): void {
+  unrefd.clear();
   recorded = census(start);
 }
 
@@ -212,7 +275,7 @@ export function recordStartState(): void {
  *  - "dirty": anything else; the worker must not be reused.
  */
 export function verdict(): "clean" | "settling" | "dirty" {
-  if (pendingAsyncWaits() > 0 || ownWaits > 0 || workerHeld()) return "dirty";
+  if (pendingAsyncWaits() > 0 || ownWaits > 0 || unrefd.size > 0 || workerHeld()) return "dirty";
   if (!recorded || !census(now)) return "dirty";
   let result: "clean" | "settling" = "clean";
   for (const [key, n] of now) {

@@ -181,7 +181,7 @@ test("timers a thread left are dropped: they never fire in the next thread on it
 });
 
 test(
-  "a worker whose thread left a socket, a listener, a pending wait (its own Atomics.waitAsync too) or a promised timer is not reused",
+  "a worker whose thread left a socket, a listener (on an unref'd port too), a pending wait (its own Atomics.waitAsync too) or a promised timer is not reused",
   T,
   () => {
     const leftovers: [string, (out: SimpleQueue<Seen>, e: Event) => unknown][] = [
@@ -218,6 +218,28 @@ test(
           const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
           const word = new Int32Array(new SharedArrayBuffer(4));
           void Atomics.waitAsync(word, 0, 0, 60_000).value.then(() => e.set());
+          out.put({ worker: threadId });
+        },
+      ],
+      [
+        // Unref'd handles are no active resources: their listeners ran in the next thread there.
+        "an unref'd MessagePort with a listener",
+        async (out, e) => {
+          const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+          const { port1, port2 } = new MessageChannel();
+          port1.on("message", () => e.set());
+          port1.unref();
+          (globalThis as { keep?: unknown }).keep = port2;
+          out.put({ worker: threadId });
+        },
+      ],
+      [
+        "an unref'd BroadcastChannel with a listener",
+        async (out, e) => {
+          const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
+          const channel = new BroadcastChannel("reuse-test");
+          channel.onmessage = () => e.set();
+          (channel as unknown as { unref(): void }).unref();
           out.put({ worker: threadId });
         },
       ],
