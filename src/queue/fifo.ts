@@ -170,10 +170,13 @@
  * returned); an unmarked one never happened (the words are those of the published count). A buffer
  * longer than CAP_C is a growth to finish: layOut() from the old ring (P and C are unmarked then:
  * the growth comes before the put's words). SHUTDOWN == 2: the discard again (discardWords), the
- * gets moved up to the puts (by 0 if C_LOCK was released already), its DISCARD_N tasks counted
- * done (its large items' directory refs are not reclaimed: a leak). Then GET_BYTES = OWN_GET_BYTES, both epochs + 2 (every cache reloads),
- * NE_SEQ++ and NF_SEQ++, C_LOCK released (with the get, or the discard), every getter, putter and
- * joiner woken (each re-checks), P_LOCK released (with the put). The waiter then takes the lock as
+ * gets moved up to the puts (by 0 if C_LOCK was released already) as C_LOCK is released, then its
+ * DISCARD_N tasks counted done and SHUTDOWN = 1, as shutdown() orders them (its large items'
+ * directory refs are not reclaimed: a leak). Then GET_BYTES = OWN_GET_BYTES, both epochs + 2 (every
+ * cache reloads), NE_SEQ++ and NF_SEQ++, C_LOCK released (with the get, or the discard), every
+ * getter, putter and joiner woken (each re-checks), P_LOCK released (with the put). A recovering
+ * thread killed half-way leaves what a holder would (the owner words keep the dead holder's mark):
+ * the next one redoes it. The waiter then takes the lock as
  * usual. Shutdown and setMaxsize wake before their last release, so that a thread that dies after
  * it has nothing left undone.
  *
@@ -389,20 +392,27 @@ function repair(h: Int32Array, pDead: number, cDead: number, releaseP: boolean):
   // A growth that stopped after the buffer grew: the words still describe the old ring.
   const old = h[FIFO.CAP_C] as number;
   if (old !== d.cap) layOut(h, d, old);
-  if (Atomics.load(h, FIFO.SHUTDOWN) === DISCARDING) {
+  const discarding = Atomics.load(h, FIFO.SHUTDOWN) === DISCARDING;
+  if (discarding) {
     // shutdown(true) stopped before its DONE was counted (before or after it released C_LOCK
     // with the gets moved up: then puts - gets is 0): the discard again (the directory refs of
-    // its large items are not reclaimed: leaked), then its DISCARD_N tasks are done.
+    // its large items are not reclaimed: leaked), the gets moved up as C_LOCK is released, then
+    // its DISCARD_N tasks are done — in the order shutdown() does it, so that a recovery killed
+    // half-way leaves SHUTDOWN == 2 until the gets have moved, and the next one finishes it.
     discardWords(h);
     dg = (puts - gets) | 0;
-    countDiscarded(h, h[FIFO.DISCARD_N] as number);
   }
   Atomics.store(h, FIFO.GET_BYTES, h[FIFO.OWN_GET_BYTES] as number);
   h[FIFO.P_EPOCH] = ((h[FIFO.P_EPOCH] as number) + 2) | 0;
   h[FIFO.C_EPOCH] = ((h[FIFO.C_EPOCH] as number) + 2) | 0;
   Atomics.add(h, FIFO.NE_SEQ, 1);
   Atomics.add(h, FIFO.NF_SEQ, 1);
+  fifoHooks.beforeRelease?.("repair");
   release(h, FIFO.C_LOCK, Atomics.load(h, FIFO.C_LOCK), dg);
+  if (discarding) {
+    fifoHooks.beforeRelease?.("repair:C");
+    countDiscarded(h, h[FIFO.DISCARD_N] as number);
+  }
   wakeAll(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, FIFO.GET_WAITERS);
   wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, FIFO.PUT_WAITERS);
   Atomics.notify(h, FIFO.DONE);
@@ -551,7 +561,8 @@ function relax(): void {
  * of the get's words), "grow" (the buffer grown, the words not yet), "discard" (shutdown(true)
  * under both locks, SHUTDOWN = 2, the consumers' words not yet moved), "discarded" (C_LOCK released
  * with the gets moved up, the tasks not yet counted done), "maxsize" (MAXSIZE stored, putters not
- * yet woken).
+ * yet woken); in a recovery (repair()), "repair" (the dead holder's work redone, C_LOCK not yet
+ * released) and "repair:C" (a discard's C_LOCK released, its tasks not yet counted).
  */
 export const fifoHooks: { beforeRelease?: (side: string) => void } = {};
 

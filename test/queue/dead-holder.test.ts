@@ -249,3 +249,24 @@ test(
     q.join();
   },
 );
+
+for (const [point, where] of [
+  ["repair", "before it released C_LOCK"],
+  ["repair:C", "after it released C_LOCK, before counting the tasks"],
+]) {
+  test(`a thread killed recovering a shutdown(true) ${where}: the next recovery finishes the discard`, T, () => {
+    const q = new Queue<number>();
+    for (let i = 0; i < 5; i++) q.put(i);
+    q.get();
+    q.taskDone();
+    killInside(q as Queue<unknown>, "shutdown", "discard");
+    // a getter takes both locks over from the dead discarder and is killed in its repair
+    killInside(q as Queue<unknown>, "get", point);
+    assert.ok(held(q, FIFO_P_LOCK), "P_LOCK is left held");
+    assert.throws(() => q.get(), ShutDown);
+    assert.throws(() => q.put(9), ShutDown);
+    assert.equal(q.qsize(), 0);
+    q.join();
+    assert.throws(() => q.taskDone(), RangeError);
+  });
+}
