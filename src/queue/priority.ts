@@ -190,7 +190,8 @@ export class HeapStore implements Store {
    * such a pair, in one straight run (core.ts, "Death"), so a put half-way up keeps each old record
    * (the slot it left names it no more), its own record counts once its slot is written (with TOP),
    * and a get half-way down has already lost its record (its slot 0 holds another). The arena is
-   * then compacted (a compaction half-way left it unwalkable) and the heap built again.
+   * then compacted (a compaction half-way left it unwalkable) and the heap built again (by heappush
+   * in arena order: equal items may then come out in another order than without the kill).
    */
   recover(h: Int32Array): number {
     const a = this.data;
