@@ -175,7 +175,6 @@ export class Barrier<A extends unknown[] = any[]> {
   *#wait(ms: number, isAsync: 0 | 1): Steps<number> {
     const cond = this.#cond;
     const w = this.#w;
-    const deadline = deadlineOf(ms);
     yield* call(
       () => cond.acquire(),
       () => cond.acquire(false) || cond.acquireAsync(),
@@ -211,6 +210,9 @@ export class Barrier<A extends unknown[] = any[]> {
           this.#release();
         } else {
           const round = () => w[STATE] !== FILLING;
+          // As CPython's _wait(timeout): the timeout counts from the arrival (the wait for the
+          // lock and for a draining round before it are not taken from it).
+          const deadline = deadlineOf(ms);
           let done = false;
           for (;;) {
             const left = remaining(deadline);

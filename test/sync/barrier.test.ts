@@ -313,3 +313,47 @@ test("Barrier: a round completed with a waitAsync of a thread that then ended do
   assert.equal(b.broken, false);
   assert.equal(b.nWaiting, 0);
 });
+
+test("Barrier: a wait's timeout counts from its arrival, not from the wait for a draining round", T, () => {
+  // CPython's wait(timeout) waits for the round's other parties `timeout` after it has entered
+  // (time spent waiting for the previous round to drain, which has no bound, is not taken from it).
+  // A round is kept draining by a waitAsync() whose thread then blocks for a while; a wait(0.3)
+  // meanwhile enters only once that wait has left, and must then wait its 0.3 s (it broke the
+  // barrier at once, with no time left).
+  const b = new Barrier(2);
+  const times = new Float64Array(new SharedArrayBuffer(16));
+  const a = new Thread({
+    target: async (bar: Barrier, at: Float64Array) => {
+      const left = bar.waitAsync();
+      sleep(1.5);
+      await left;
+      at[0] = performance.timeOrigin + performance.now();
+    },
+    args: [b, times],
+  });
+  a.start();
+  const end = performance.now() + 10_000;
+  while (b.nWaiting < 1 && performance.now() < end) sleep(0.005);
+  assert.equal(b.wait(10), 1);
+  const c = new Thread({
+    target: (bar: Barrier, at: Float64Array) => {
+      try {
+        bar.wait(0.3);
+      } catch (e) {
+        if (!(e instanceof BrokenBarrierError)) throw e;
+        at[1] = performance.timeOrigin + performance.now();
+      }
+    },
+    args: [b, times],
+  });
+  c.start();
+  a.join();
+  c.join();
+  assert.ok(times[0] > 0 && times[1] > 0, `left ${times[0]}, broken ${times[1]}`);
+  assert.ok(
+    (times[1] as number) - (times[0] as number) >= 250,
+    `broken ${(times[1] as number) - (times[0] as number)} ms after the round drained`,
+  );
+  b.reset();
+  assert.equal(b.nWaiting, 0);
+});
