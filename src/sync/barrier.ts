@@ -17,7 +17,8 @@
  * out of COUNT and ASYNC; one taken from a FILLING round breaks the barrier, as CPython's wait()
  * breaks it when a waiter is interrupted; a DRAINING or RESETTING round left empty is FILLING again.
  * While async waits are inside, waiters sleep in slices of SWEEP_MS and sweep between them, so a
- * thread that dies while the others already wait is noticed too. A leaving wait whose entry was
+ * thread that dies while the others already wait is noticed too (the first async wait to arrive
+ * wakes the waiters that sleep whole, so that they sleep in slices from then on). A leaving wait whose entry was
  * swept (its thread is ended) changes nothing.
  * A round: waiters arrive while FILLING (arrivals during DRAINING/RESETTING wait for it to end);
  * the one that makes COUNT == parties runs the action, sets DRAINING and notifies all; the last to
@@ -216,13 +217,18 @@ export class Barrier<A extends unknown[] = any[]> {
           let done = false;
           for (;;) {
             const left = remaining(deadline);
-            const slice = (w[ASYNC] as number) > 0 ? Math.min(left, SWEEP_MS) : left;
+            // No async wait inside: sleep the time left, but wake when one arrives (#arrive
+            // notifies) to sleep in slices from then on, so that its thread's end is noticed.
+            const watch = (w[ASYNC] as number) === 0;
+            const slice = watch ? left : Math.min(left, SWEEP_MS);
+            const until = watch ? () => round() || (w[ASYNC] as number) > 0 : round;
             const t = seconds(slice);
-            done = yield* call(
-              () => cond.waitFor(round, t),
-              () => cond.waitForAsync(round, t),
+            const woke = yield* call(
+              () => cond.waitFor(until, t),
+              () => cond.waitForAsync(until, t),
             );
-            if (done || slice === left) break;
+            done = round();
+            if (done || (!woke && slice === left)) break;
             this.#sweep();
           }
           this.#checkRound(done);
@@ -265,7 +271,10 @@ export class Barrier<A extends unknown[] = any[]> {
     if (o[b + O_N] === 0) o[b + O_IDENT] = boot.ident;
     o[b + O_N] = (o[b + O_N] as number) + 1;
     o[b + O_ASYNC] = (o[b + O_ASYNC] as number) + isAsync;
-    Atomics.store(w, ASYNC, (w[ASYNC] as number) + isAsync);
+    const before = w[ASYNC] as number;
+    Atomics.store(w, ASYNC, before + isAsync);
+    // The first async wait inside: waiters asleep for their whole timeout wake to sleep in slices.
+    if (isAsync === 1 && before === 0) this.#cond.notifyAll();
   }
 
   /**
