@@ -60,9 +60,10 @@ export function setOwn(obj: Record<string, unknown>, key: string, value: unknown
 }
 
 function describe(value: unknown): string {
+  // First: a Proxy (of a function too) is not read through (its traps would run, or throw if revoked).
+  if (types.isProxy(value)) return "a Proxy";
   if (typeof value === "function") return `a function${value.name ? ` (${value.name})` : ""}`;
   if (typeof value === "symbol") return `a symbol (${value.description ?? ""})`;
-  if (types.isProxy(value)) return "a Proxy";
   const ctor = (value as object).constructor?.name;
   return ctor ? `${/^[AEIOU]/.test(ctor) ? "an" : "a"} ${ctor}` : "an object";
 }
@@ -115,9 +116,14 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
   const seen = new Map<object, unknown>();
   const path: (string | number)[] = [];
 
+  /** The error fail() threw, if any. */
+  let failure: TypeError | undefined;
   const fail = (bad: unknown): never => {
-    throw new TypeError(`${pathText(path, where)} cannot be sent to another thread: it is ${describe(bad)}`);
+    failure = new TypeError(`${pathText(path, where)} cannot be sent to another thread: it is ${describe(bad)}`);
+    throw failure;
   };
+  /** The object walk() took up last (path names it until its first field is walked). */
+  let walking: object | undefined;
 
   const walk = (v: unknown): unknown => {
     switch (typeof v) {
@@ -136,6 +142,7 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
     const done = seen.get(obj);
     if (done !== undefined) return done;
     if (options.transfer?.has(obj)) return obj;
+    walking = obj;
 
     if (isShareable(obj)) {
       const record = obj[kShare]();
@@ -230,7 +237,8 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
       return out;
     }
     if (obj instanceof Date || obj instanceof RegExp || types.isArrayBuffer(obj) || types.isBoxedPrimitive(obj)) {
-      if (types.isSymbolObject(obj)) fail(obj);
+      // Kept as is for structured clone, which would refuse a Proxy of one without naming where.
+      if (types.isSymbolObject(obj) || types.isProxy(obj)) fail(obj);
       seen.set(obj, obj);
       return obj;
     }
@@ -262,6 +270,16 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
     return out;
   };
 
-  const out = walk(value);
+  let out: unknown;
+  try {
+    out = walk(value);
+  } catch (e) {
+    // A Proxy cannot cross (structured clone refuses it). One walked as what it reads as (an
+    // array, an Error) crosses as that; one whose traps throw (revoked), or that reads as what
+    // it cannot act as (a Map, a Lock: their methods refuse a Proxy), is refused as a Proxy, not
+    // with the error its trap or that method threw. Looked at on this error path only.
+    if (e !== failure && walking !== undefined && types.isProxy(walking)) fail(walking);
+    throw e;
+  }
   return { value: out, marked };
 }

@@ -72,6 +72,39 @@ test("values that cannot cross are TypeErrors naming where they sit", T, () => {
   assert.throws(() => encode({ k: new (class Endpoint extends WeakSet {})() }, "item"), /: it is an Endpoint$/);
 });
 
+test("a Proxy is refused as one, without its traps deciding the error", T, () => {
+  // A revoked Proxy threw its trap's error ('Cannot perform 'getPrototypeOf' on a proxy that has been
+  // revoked', no path); a Proxy of a function ran its get trap for the name (and threw, revoked);
+  // a Proxy of a Map threw Map's 'incompatible receiver', of a Lock a private-field error, and one of
+  // a Date failed later in postMessage without a path.
+  const is = (where: string) =>
+    new RegExp(`^TypeError: ${where.replace(/[.[\]]/g, "\\$&")} cannot be sent to another thread: it is a Proxy$`);
+  const revokedObject = Proxy.revocable({}, {});
+  revokedObject.revoke();
+  assert.throws(() => encode({ p: revokedObject.proxy }, "item"), is("item.p"));
+  const revokedFunction = Proxy.revocable(function named() {}, {});
+  revokedFunction.revoke();
+  assert.throws(() => encode([revokedFunction.proxy], "item"), is("item[0]"));
+  let trapped = 0;
+  const fn = new Proxy(() => 1, {
+    get(target, key) {
+      trapped++;
+      return Reflect.get(target, key);
+    },
+  });
+  assert.throws(() => encode({ f: fn }, "item"), is("item.f"));
+  assert.equal(trapped, 0);
+  assert.throws(() => encode({ m: new Proxy(new Map([[1, 2]]), {}) }, "item"), is("item.m"));
+  assert.throws(() => encode({ d: new Proxy(new Date(), {}) }, "item"), is("item.d"));
+  assert.throws(() => encode({ l: [new Proxy(new Lock(), {})] }, "item"), is("item.l[0]"));
+  // A Proxy of an array crosses as the array it reads as; what cannot cross inside it is named where it is.
+  assert.deepEqual(encode(new Proxy([1, [2]], {}), "item").value, [1, [2]]);
+  assert.throws(
+    () => encode({ a: new Proxy([1, () => 1], {}) }, "item"),
+    /^TypeError: item\.a\[1\] cannot be sent to another thread: it is a function$/,
+  );
+});
+
 test("errors keep their class, name, message, stack, cause and own properties", T, () => {
   const cause = new RangeError("inner");
   const err = Object.assign(new TypeError("outer", { cause }), { code: "E_X", detail: { n: 1 } });
