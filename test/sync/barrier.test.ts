@@ -118,7 +118,11 @@ test("Barrier: the action runs in the thread that completes the round (in the cr
     args: [b],
   });
   t.start();
-  sleep(0.1); // the thread arrives first: main completes round 1
+  // The thread arrives first (by the barrier's count, not a sleep: a start can take longer than
+  // any fixed sleep on a loaded machine), so main completes round 1.
+  const end = performance.now() + 20_000;
+  while (b.nWaiting < 1 && performance.now() < end) sleep(0.005);
+  assert.equal(b.nWaiting, 1, "the thread waits in round 1");
   b.wait();
   b.wait(); // round 2: whoever comes last
   t.join();
