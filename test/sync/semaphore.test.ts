@@ -278,6 +278,11 @@ test("BoundedSemaphore: release above the initial value is a RangeError", T, () 
 
 test("Semaphore: waiters are woken in arrival order", T, () => {
   const sem = new Semaphore(0);
+  // [VALUE, WAITERS, BOUND] (semaphore.ts)
+  const share = (sem as unknown as { [k: symbol]: () => { buffers: SharedArrayBuffer[] } })[
+    Symbol.for("threading.share")
+  ];
+  const words = new Int32Array(share.call(sem).buffers[0] as SharedArrayBuffer);
   const r = cells(1 + 4);
   const threads: Thread[] = [];
   for (let k = 0; k < 4; k++) {
@@ -290,7 +295,10 @@ test("Semaphore: waiters are woken in arrival order", T, () => {
     });
     t.start();
     threads.push(t);
-    sleep(0.05); // let it block before the next arrives
+    // It blocks before the next arrives: ordered by the semaphore's WAITERS word (bumped under the
+    // Condition's lock, which the waiter keeps until it is queued in the Condition), not by a sleep:
+    // a thread's start can take longer than any fixed sleep on a loaded machine.
+    until(() => Atomics.load(words, 1) === k + 1, `waiter ${k} queued`);
   }
   for (let k = 0; k < 4; k++) {
     sem.release();
