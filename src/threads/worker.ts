@@ -39,7 +39,7 @@ import { installDirectOutput, writeAll } from "./output.js";
 import { markEnded, markFailed, markRunning, tableTestHooks } from "./table.js";
 import { dropTimers, recordStartState, settle, trackTimers, untrackedSetImmediate, verdict } from "./reuse.js";
 import { resetThreadState, threadEnding } from "../shared/thread-reset.js";
-import { compileTarget, evaluate, type TargetSpec } from "../transport/target.js";
+import { compileTarget, evaluate, setCallerFallback, type TargetSpec } from "../transport/target.js";
 import { awaitClaim, handedRequest, leave, type Parking, park, parkFirst, repark } from "./dock.js";
 import { adoptSelf, libraryClasses, type RunRequest, setRun, Thread, threadFor } from "./thread.js";
 
@@ -380,6 +380,7 @@ function reset(): boolean {
   }
   boot.slot = -1;
   boot.ident = 0;
+  setCallerFallback(undefined);
   return true;
 }
 
@@ -471,6 +472,9 @@ async function run(request: RunRequest, dock?: Run["dock"], failure?: Error): Pr
   dropTimers();
   // The thread's object exists before any of its code (a module target's top level) runs.
   run.self = adoptSelf(Thread, adoption);
+  // What the thread's code sends on from a function target compiled without a location resolves
+  // its relative import() against the file that target was written in (callerFile()).
+  setCallerFallback(request.target?.kind === "function" ? request.target.base : request.origin);
   // The whole library, unless this thread does without it and it is not loading already (then it
   // loads before the thread's code runs, so that nothing of it starts while that code runs).
   if (lib === undefined && failure === undefined && (loading !== undefined || needsLibrary(request))) {

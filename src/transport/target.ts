@@ -49,6 +49,20 @@ export type TargetSpec =
 const packageRoot = new URL("../", distUrl).href;
 const libraryDirs = [`${packageRoot}dist/`, `${packageRoot}src/`];
 
+/**
+ * Where callerFile() falls back to when no user file is on the stack: in a thread, the file its
+ * target was written in (set by the thread's worker), else the working directory. A function
+ * target compiled without a location (Bun, Deno, or where locate() could not check one) runs as
+ * code that names no file, and a function written inside it and sent on from there (a nested
+ * Thread, submit()) would resolve its relative import() against the working directory.
+ */
+let fallbackFile: string | undefined;
+
+/** @internal In a thread's worker: callerFile()'s fallback while that thread runs (undefined between threads). */
+export function setCallerFallback(file: string | undefined): void {
+  fallbackFile = file || undefined;
+}
+
 /** The URL of the user file that called into the library (for relative imports), best effort. */
 export function callerFile(): string {
   const stack = new Error().stack ?? "";
@@ -61,7 +75,7 @@ export function callerFile(): string {
     if (libraryDirs.some((dir) => file.startsWith(dir))) continue;
     return file;
   }
-  return pathToFileURL(`${process.cwd()}/`).href;
+  return fallbackFile ?? pathToFileURL(`${process.cwd()}/`).href;
 }
 
 /** True for `{ module, export }`. */

@@ -709,3 +709,33 @@ test(
     assert.deepEqual([out.get(false), out.get(false)], ["thread b.txt function", "pool b.txt function"]);
   },
 );
+
+test(
+  "a function written inside a target compiled without a location imports relative to the target's file when sent on",
+  T,
+  () => {
+    // Made by new Function, the target has no location in this file (as every target on Bun and
+    // Deno): its code names no file on the thread's stack, and the nested function's relative
+    // import() resolved against the working directory ('Cannot find module .../fixtures/...').
+    const out = new Queue<string>();
+    const target = new Function(`return async (q) => {
+      const job = async (q, how) => {
+        const rel = await import("../fixtures/futures-work.ts");
+        q.put(how + " " + typeof rel.add);
+      };
+      await job(q, "direct");
+      const inner = new Thread({ target: job, args: [q, "thread"] });
+      inner.start();
+      inner.join();
+      const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+      await ex.submit(job, q, "pool");
+      ex.shutdown();
+    }`)() as (q: Queue<string>) => Promise<void>;
+    const t = new Thread({ target, args: [out] });
+    t.start();
+    t.join();
+    const got: string[] = [];
+    while (!out.empty()) got.push(out.get(false));
+    assert.deepEqual(got, ["direct function", "thread function", "pool function"]);
+  },
+);
