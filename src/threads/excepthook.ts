@@ -39,14 +39,15 @@ function typeName(value: unknown): string {
   return typeof value === "object" ? (value.constructor?.name ?? "Object") : typeof value;
 }
 
-/** The default hook: prints "Exception in thread NAME:" and the stack to stderr. */
+/** The default hook: prints "Exception in thread NAME:" (the ident when `thread` is null) and the stack to stderr. */
 export const excepthook = (args: ExceptHookArgs): void => {
   const { excValue, thread } = args;
   const text =
     excValue instanceof Error
       ? (excValue.stack ?? `${excValue.name}: ${excValue.message}`)
       : `${args.excType}: ${String(excValue)}`;
-  const line = `Exception in thread ${thread?.name ?? "<unknown>"}:\n${text}\n`;
+  // Without a thread, CPython names the calling thread's ident.
+  const line = `Exception in thread ${thread?.name ?? boot.ident}:\n${text}\n`;
   if (boot.ident === 1) process.stderr.write(line);
   else writeAll(2, line);
 };

@@ -374,6 +374,18 @@ test("default excepthook prints 'Exception in thread NAME:' and the stack; join 
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /Exception in thread bad:\nError: kaboom/);
   assert.match(r.stdout, /joined false/);
+  // Called without a thread, it names the calling thread's ident, as CPython's (it said "<unknown>").
+  const n = runChild(`
+    import { excepthook, getIdent, Thread } from "threading";
+    excepthook({ excType: "Error", excValue: new Error("no thread"), thread: null });
+    const t = new Thread({ target: () => {
+      excepthook({ excType: "RangeError", excValue: new RangeError("in " + getIdent()), thread: null });
+    } });
+    t.start(); t.join();
+  `);
+  assert.equal(n.status, 0, n.stderr);
+  assert.match(n.stderr, /^Exception in thread 1:\nError: no thread\n/);
+  assert.match(n.stderr, /\nException in thread (\d+):\nRangeError: in \1\n/);
 });
 
 test(
