@@ -138,6 +138,16 @@ function targetName(fn: Function): string {
 }
 
 const kAdopt = Symbol("threading.adopt");
+
+/**
+ * What a Thread subclass of the library adds to its handles in other threads (Timer: cancel() and
+ * finished, timer.ts): `share` returns it for the ShareRecord (undefined: nothing), `adopt` puts it
+ * on the handle that arrives.
+ */
+export const handleExtras: { share(t: Thread): unknown; adopt(t: Thread, extra: unknown): void } = {
+  share: () => undefined,
+  adopt: () => {},
+};
 /** Sets a Thread's target and arguments (from the class's static block: it reaches the private fields). */
 let setRunOf: (t: Thread, target: unknown, args: unknown[]) => void;
 /** How long start() waits for the hub to come up before it reports that it could not (ms). */
@@ -569,12 +579,14 @@ export class Thread<A extends unknown[] = any[]> {
   [kShare](): ShareRecord {
     if (this.#ident === null)
       throw new TypeError(`Thread ${this.#name} can be sent to another thread only once started`);
-    return {
-      kind: "Thread",
-      id: -this.#ident,
-      buffers: [],
-      meta: { slot: this.#slot, name: this.name, daemon: this.#daemon },
+    const meta: { slot: number; name: string; daemon: boolean; extra?: unknown } = {
+      slot: this.#slot,
+      name: this.name,
+      daemon: this.#daemon,
     };
+    const extra = handleExtras.share(this);
+    if (extra !== undefined) meta.extra = extra;
+    return { kind: "Thread", id: -this.#ident, buffers: [], meta };
   }
 
   /** @internal Builds this thread's object for a thread known by its slot (handles and workers). */
@@ -594,8 +606,10 @@ export class Thread<A extends unknown[] = any[]> {
     };
     libraryClasses.set(Thread, "Thread");
     registerKind("Thread", (record) => {
-      const meta = record.meta as { slot: number; name: string; daemon: boolean };
-      return handleFor(meta.slot, -record.id, meta.name, meta.daemon);
+      const meta = record.meta as { slot: number; name: string; daemon: boolean; extra?: unknown };
+      const t = handleFor(meta.slot, -record.id, meta.name, meta.daemon);
+      if (meta.extra !== undefined && t.#handle) handleExtras.adopt(t, meta.extra);
+      return t;
     });
   }
 }

@@ -2,13 +2,14 @@
  * Timer: a thread that calls a function after `interval` seconds unless cancel() comes first
  * (Python's threading.Timer). It waits on its `finished` Event with the interval as timeout, so
  * cancel() (which sets the Event, from any thread) stops it at once; cancel() after it fired
- * does nothing.
+ * does nothing. In other threads a Timer arrives as a Thread handle that has cancel(), finished,
+ * interval and args too (its `finished` Event is shared), so any thread may cancel it, as in Python.
  */
 import { Event } from "../sync/event.js";
 import { secondsMs } from "../shared/wait.js";
 import { encode } from "../transport/encode.js";
 import { callerFile, describeTarget, type ModuleTarget, type Target } from "../transport/target.js";
-import { libraryClasses, Thread } from "./thread.js";
+import { handleExtras, libraryClasses, Thread } from "./thread.js";
 import { libraryFile } from "../shared/paths.js";
 
 /**
@@ -63,5 +64,22 @@ export class Timer<A extends unknown[] = any[]> extends Thread {
 
   static {
     libraryClasses.set(Timer, "Timer");
+    handleExtras.share = (t) =>
+      t instanceof Timer ? { finished: t.#finished, interval: t.#interval, args: t.#args } : undefined;
+    handleExtras.adopt = (t, extra) => {
+      const { finished, interval, args } = extra as { finished: Event; interval: number; args: unknown[] };
+      if (Object.hasOwn(t, "cancel")) return;
+      Object.defineProperties(t, {
+        finished: { value: finished, enumerable: false },
+        interval: { value: interval, enumerable: false },
+        args: { value: args, enumerable: false },
+        cancel: {
+          value: function cancel(): void {
+            finished.set();
+          },
+          enumerable: false,
+        },
+      });
+    };
   }
 }

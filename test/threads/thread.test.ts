@@ -577,6 +577,30 @@ test("Timer fires after its interval; cancel() before it fires stops it", T, () 
   assert.equal(fired.finished.isSet(), true);
 });
 
+test(
+  "a Timer passed to another thread can be cancelled there (its handle has cancel(), finished, interval, args)",
+  T,
+  () => {
+    // Python code cancels a Timer from whichever thread decides to; the handle had only Thread's members.
+    const cell = new Int32Array(new SharedArrayBuffer(8));
+    const timer = new Timer(30, (c: Int32Array) => Atomics.add(c, 0, 1), [cell]);
+    timer.start();
+    const t = new Thread({
+      target: (tm: Timer, c: Int32Array) => {
+        c[1] = tm.interval === 30 && (tm.args as unknown[]).length === 1 && !tm.finished.isSet() ? 1 : 2;
+        tm.cancel();
+      },
+      args: [timer, cell],
+    });
+    t.start();
+    t.join();
+    timer.join(20);
+    assert.equal(timer.isAlive(), false, "cancelled by the other thread, it ended at once");
+    assert.deepEqual([...cell], [0, 1]);
+    assert.equal(timer.finished.isSet(), true);
+  },
+);
+
 test("joinAsync and startAsync do not block the event loop", T, async () => {
   const stop = new Event();
   const t = new Thread({ target: (e: Event) => e.wait(), args: [stop] });
