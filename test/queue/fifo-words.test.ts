@@ -82,6 +82,11 @@ test("getters that register and sleep while a put holds P_LOCK are woken by that
   }
   assert.deepEqual([...got].sort(), [42, 43]);
   assert.equal(Atomics.load(h, FIFO_GET_WAITERS), 0);
+  // X is cleared once no getter waits: by the last getter back under C_LOCK, or, when that getter
+  // looked at GET_WAITERS before its waker took it out (the put notifies, then unregisters: a
+  // woken getter can run in between), by the next consumer that reloads the puts (fifo.ts
+  // available()): a stale X only costs producers a load.
+  assert.throws(() => q.get(false), Empty);
   assert.equal(Atomics.load(h, FIFO_P_LOCK) & X, 0, "X is cleared once no getter waits");
   assert.equal(q.qsize(), 0);
 });
