@@ -217,18 +217,14 @@ test("map: results in order, timeout from the call, chunksize, leaving early can
     items.map((x) => x * x),
   );
   assert.deepEqual([...ex.map((x: number) => x, [])], []);
-  const it = ex.map(
-    (ms: number) => {
-      const end = Date.now() + ms;
-      while (Date.now() < end);
-      return ms;
-    },
-    [0, 0, 600],
-    { timeout: 0.3 },
-  );
+  // The third call waits for `gate` (set once its wait timed out), so it cannot finish in time
+  // however late it starts, and the first two have a generous 2 s on a loaded machine.
+  const gate = new Event();
+  const it = ex.map((e: Event | null) => (e === null ? 0 : e.wait(30) && 1), [null, null, gate], { timeout: 2 });
   assert.equal(it.next().value, 0);
   assert.equal(it.next().value, 0);
   assert.throws(() => it.next(), TimeoutError);
+  gate.set();
   // an error in a call surfaces at its position
   const it2 = ex.map(
     (x: number) => {
@@ -265,18 +261,20 @@ test(
 test("map: breaking out of the loop cancels calls not started", T, () => {
   using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
   const counter = new Int32Array(new SharedArrayBuffer(4));
+  // The calls after the first wait for `gate` (set once the loop has left), so the calls not
+  // started when it leaves are there however slowly the main thread runs.
+  const gate = new Event();
   for (const x of ex.map(
-    ([c, ms]: [Int32Array, number]) => {
-      Atomics.add(c, 0, 1);
-      const end = Date.now() + ms;
-      while (Date.now() < end);
-      return ms;
+    ([c, e]: [Int32Array, Event]) => {
+      if (Atomics.add(c, 0, 1) > 0) e.wait(30);
+      return 20;
     },
-    Array.from({ length: 20 }, () => [counter, 20]),
+    Array.from({ length: 20 }, () => [counter, gate]),
   )) {
     assert.equal(x, 20);
     break;
   }
+  gate.set();
   ex.shutdown(true);
   assert.ok(Atomics.load(counter, 0) < 20, `ran ${Atomics.load(counter, 0)} of 20`);
 });
