@@ -360,14 +360,29 @@ test("asCompleted yields futures as they finish; TimeoutError names the unfinish
   while (!warm.every((f) => f.running())) sleep(0.005);
   go.set();
   for (const f of warm) f.result();
-  const fs = [300, 10, 150].map((ms) =>
-    ex.submit((m: number) => {
-      sleep(m / 1000);
-      return m;
-    }, ms),
+  // Each call finishes when its Event is set, in the order 1, 2, 0, each once the one before it is
+  // out (not by sleeps of different lengths, which a loaded machine can reorder).
+  const evs = [new Event(), new Event(), new Event()];
+  const fs = evs.map((e, i) =>
+    ex.submit(
+      (e: Event, i: number) => {
+        e.wait(30);
+        return i;
+      },
+      e,
+      i,
+    ),
   );
-  const order = [...asCompleted(fs)].map((f) => f.result());
-  assert.deepEqual(order, [10, 150, 300]);
+  const order: number[] = [];
+  const byFinish = asCompleted(fs);
+  for (const i of [1, 2, 0]) {
+    evs[i]?.set();
+    const next = byFinish.next();
+    assert.equal(next.value, fs[i]);
+    order.push((next.value as Future<number>).result());
+  }
+  assert.equal(byFinish.next().done, true);
+  assert.deepEqual(order, [1, 2, 0]);
   const ev = new Event();
   const slow = [ex.submit((e: Event) => e.wait(10), ev), ex.submit((e: Event) => e.wait(10), ev)];
   const done = ex.submit(() => 1);
@@ -389,16 +404,25 @@ const spinTask = (ms: number): number => {
 
 test("asCompletedAsync yields the Future objects themselves", T, async () => {
   await using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
-  const fs = [200, 10].map((ms) =>
-    ex.submit((m: number) => {
-      sleep(m / 1000);
-      return m;
-    }, ms),
+  // Each call finishes when its Event is set: the second first, the first once the second is out
+  // (the order is not left to sleeps against two threads' boot times).
+  const evs = [new Event(), new Event()];
+  const fs = evs.map((e, i) =>
+    ex.submit(
+      (e: Event, i: number) => {
+        e.wait(30);
+        return i;
+      },
+      e,
+      i,
+    ),
   );
   const got: Future<number>[] = [];
+  evs[1]?.set();
   for await (const f of asCompletedAsync(fs)) {
     assert.ok(f instanceof Future);
     got.push(f);
+    evs[0]?.set();
   }
   assert.deepEqual(got, [fs[1], fs[0]]);
   const ev = new Event();
