@@ -65,7 +65,18 @@ function describe(value: unknown): string {
   if (typeof value === "function") return `a function${value.name ? ` (${value.name})` : ""}`;
   if (typeof value === "symbol") return `a symbol (${value.description ?? ""})`;
   const ctor = (value as object).constructor?.name;
-  return ctor ? `${/^[AEIOU]/.test(ctor) ? "an" : "a"} ${ctor}` : "an object";
+  return ctor ? `${article(ctor)} ${ctor}` : "an object";
+}
+
+/**
+ * "a" or "an" before a class name, by how it is read (roughly): an acronym letter by letter (an
+ * HTTPAgent, a URLSearchParams), a word by its first sound (an Endpoint, an Upload; a User, a
+ * Unicorn, a Euro, a OneShot).
+ */
+function article(name: string): "a" | "an" {
+  if (/^[A-Z][A-Z]/.test(name)) return /^[AEFHILMNORSX]/.test(name) ? "an" : "a";
+  if (/^(?:U[^aeiou][aeiouy]|Eu|Ew|One)/i.test(name)) return "a";
+  return /^[aeiou]/i.test(name) ? "an" : "a";
 }
 
 /** Prototypes (classes) whose instances were already warned about. */

@@ -70,6 +70,19 @@ test("values that cannot cross are TypeErrors naming where they sit", T, () => {
   }
   assert.throws(() => encode([new Proxy(new Opaque(), {})], "item"), /: it is a Proxy$/);
   assert.throws(() => encode({ k: new (class Endpoint extends WeakSet {})() }, "item"), /: it is an Endpoint$/);
+  // ... by how the name is read, not by its first letter alone ('an User' after the line above).
+  for (const [C, said] of [
+    [class User extends WeakSet {}, "a User"],
+    [class Unicorn extends WeakSet {}, "a Unicorn"],
+    [class Euro extends WeakSet {}, "a Euro"],
+    [class Upload extends WeakSet {}, "an Upload"],
+    [class Item extends WeakSet {}, "an Item"],
+    [class HTTPAgent extends WeakSet {}, "an HTTPAgent"],
+    [class URLCache extends WeakSet {}, "a URLCache"],
+    [class Bag extends WeakSet {}, "a Bag"],
+  ] as const) {
+    assert.throws(() => encode({ k: new C() }, "item"), new RegExp(`: it is ${said}$`), said);
+  }
 });
 
 test("a Proxy is refused as one, without its traps deciding the error", T, () => {
