@@ -52,8 +52,8 @@
  *
  * What the holder may leave, and the repair (repair(), Store.recover()):
  *   put   store.put() writes the item where the store does not count it yet, then its words (LIFO:
- *         trailer, TOP; the heap: each slot with its record's back-pointer, then the record,
- *         its slot and TOP) each in a straight run; after it returns, COUNT and UNFINISHED in
+ *         trailer, TOP; the heap: the record past TOP, then each slot with its record's
+ *         back-pointer, then its own slot and TOP) each in a straight run; after it returns, COUNT and UNFINISHED in
  *         one. Repair rebuilds the store from what it holds: one item more than COUNT = the put
  *         stored its item: COUNT and UNFINISHED + 1 (it happened); else it did not.
  *   get   store.take() moves its item out (LIFO: TOP down; the heap: sifts, then the record marked
@@ -69,10 +69,21 @@
  *         and joiner woken (each re-checks). shutdown and setMaxsize wake before their unlock.
  * A put or get that dies between its unlock and its wake leaves the waiter it would have woken
  * asleep until its next IDLE_CHECK_MS look, after which it re-checks under the lock.
+ *
+ * Exceptions. Store.put throws only before it changed anything (incomparable items, a growth
+ * refused: StorageFull; a heap put writes its record before its first move, so no call follows a
+ * change), and the lock is released then. Anything else under the lock — a stack overflow
+ * (RangeError), which V8 raises at any call: a heap take's comparisons half-way down, the unlock
+ * itself — may have stopped anywhere, and a release could overflow again. So the public calls catch
+ * what comes out of them and, in straight code with no call, swap LOCK to GAVE_UP (the
+ * ownerValue() of an ident no thread has, the waiters bit kept) if this thread still holds it,
+ * then rethrow: a waiter takes it over after CHECK_MS as a dead holder's and repairs (fifo.ts,
+ * "Exceptions").
  */
 import { Empty, Full, ShutDown } from "../errors.js";
 import { deadlineOf, driveAsync, driveBlocking, park, type Steps, waitBlocking } from "../shared/wait.js";
 import { ownerIdent, ownerValue, SPIN_MS, unlockOwned } from "../sync/mutex.js";
+import { boot } from "../shared/runtime.js";
 import { decodeTaken, reclaim, type Staged, Taken } from "./codec.js";
 import {
   CHECK_MS,
@@ -142,6 +153,13 @@ function lockSlow(h: Int32Array, me: number): void {
 function unlock(h: Int32Array): void {
   unlockOwned(h, LOCKED.LOCK, LOCKED.LOCK_ASYNC);
 }
+
+/**
+ * LOCK given up by a live holder after an exception it could not release it in (a stack overflow:
+ * file comment, "Exceptions"): the ownerValue() of ident 2^30, which no thread has (idents are at
+ * most 2^30 - 1), so a waiter takes it over as a dead holder's and repairs.
+ */
+const GAVE_UP = ((2 ** 30 + 1) * 2) | 0;
 
 /** The Store of each queue in this thread, by its control block's buffer (for repair()). */
 const stores = new WeakMap<ArrayBufferLike, Store>();
@@ -278,15 +296,35 @@ export function putBlocking(h: Int32Array, store: Store, st: Staged, block: bool
     const max = Atomics.load(h, LOCKED.MAXSIZE);
     if (max > 0) for (let i = 0; i < SPIN && Atomics.load(h, LOCKED.COUNT) >= max; i++);
   }
-  lock(h);
-  if (h[LOCKED.SHUTDOWN] === 0 && (h[LOCKED.MAXSIZE] as number) <= 0) finishPut(h, store, st);
-  else driveBlocking(putSteps(h, store, st, block, ms, what));
+  try {
+    lock(h);
+    if (h[LOCKED.SHUTDOWN] === 0 && (h[LOCKED.MAXSIZE] as number) <= 0) finishPut(h, store, st);
+    else driveBlocking(putSteps(h, store, st, block, ms, what));
+  } catch (e) {
+    // (inline, no call: file comment, "Exceptions")
+    if (boot.ident !== 0) {
+      const me = (boot.ident + 1) << 1;
+      for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
+        if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
+    }
+    throw e;
+  }
 }
 
 export async function putAsync(h: Int32Array, store: Store, st: Staged, ms: number, what: string): Promise<void> {
-  lock(h);
-  if (h[LOCKED.SHUTDOWN] === 0 && (h[LOCKED.MAXSIZE] as number) <= 0) finishPut(h, store, st);
-  else return driveAsync(putSteps(h, store, st, true, ms, what));
+  try {
+    lock(h);
+    if (h[LOCKED.SHUTDOWN] === 0 && (h[LOCKED.MAXSIZE] as number) <= 0) finishPut(h, store, st);
+    else return driveAsync(putSteps(h, store, st, true, ms, what));
+  } catch (e) {
+    // (inline, no call: file comment, "Exceptions")
+    if (boot.ident !== 0) {
+      const me = (boot.ident + 1) << 1;
+      for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
+        if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
+    }
+    throw e;
+  }
 }
 
 function finishPut(h: Int32Array, store: Store, st: Staged): void {
@@ -294,6 +332,7 @@ function finishPut(h: Int32Array, store: Store, st: Staged): void {
     store.put(h, st);
     lockedHooks.at?.("put");
   } catch (e) {
+    // (Store.put changes nothing or stores the whole item before any call that can throw)
     unlock(h);
     throw e;
   }
@@ -310,15 +349,35 @@ export function getBlocking(h: Int32Array, store: Store, block: boolean, ms: num
   // Streaming fast path: an empty queue is usually refilled within a microsecond; watching COUNT
   // (read-only, no registration) is cheaper than registering as a waiter and being woken.
   if (block) for (let i = 0; i < SPIN && Atomics.load(h, LOCKED.COUNT) === 0; i++);
-  lock(h);
-  if ((h[LOCKED.COUNT] as number) !== 0) return finishGet(h, store);
-  return driveBlocking(getSteps(h, store, block, ms, what));
+  try {
+    lock(h);
+    if ((h[LOCKED.COUNT] as number) !== 0) return finishGet(h, store);
+    return driveBlocking(getSteps(h, store, block, ms, what));
+  } catch (e) {
+    // (inline, no call: file comment, "Exceptions")
+    if (boot.ident !== 0) {
+      const me = (boot.ident + 1) << 1;
+      for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
+        if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
+    }
+    throw e;
+  }
 }
 
 export async function getAsync(h: Int32Array, store: Store, ms: number, what: string): Promise<unknown> {
-  lock(h);
-  if ((h[LOCKED.COUNT] as number) !== 0) return finishGet(h, store);
-  return driveAsync(getSteps(h, store, true, ms, what));
+  try {
+    lock(h);
+    if ((h[LOCKED.COUNT] as number) !== 0) return finishGet(h, store);
+    return driveAsync(getSteps(h, store, true, ms, what));
+  } catch (e) {
+    // (inline, no call: file comment, "Exceptions")
+    if (boot.ident !== 0) {
+      const me = (boot.ident + 1) << 1;
+      for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
+        if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
+    }
+    throw e;
+  }
 }
 
 function finishGet(h: Int32Array, store: Store): unknown {
@@ -326,7 +385,13 @@ function finishGet(h: Int32Array, store: Store): unknown {
     store.take(h, taken);
     lockedHooks.at?.("get");
   } catch (e) {
-    unlock(h);
+    // (a heap's take may stop half-way down: the lock is given up, and recovered, "Exceptions")
+    // (inline, no call: file comment, "Exceptions")
+    if (boot.ident !== 0) {
+      const me = (boot.ident + 1) << 1;
+      for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
+        if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
+    }
     throw e;
   }
   Atomics.store(h, LOCKED.COUNT, (h[LOCKED.COUNT] as number) - 1);
@@ -339,8 +404,8 @@ function finishGet(h: Int32Array, store: Store): unknown {
 
 export function shutdown(h: Int32Array, store: Store, immediate: boolean): void {
   const refs: number[] = [];
-  lock(h);
   try {
+    lock(h);
     if (immediate) {
       // SHUTDOWN = DISCARDING until the discarded tasks are counted: a recovery finishes a discard
       // that stopped in between (file comment, "Death").
@@ -353,24 +418,41 @@ export function shutdown(h: Int32Array, store: Store, immediate: boolean): void 
     } else Atomics.store(h, LOCKED.SHUTDOWN, 1);
     Atomics.add(h, LOCKED.NE_SEQ, 1);
     Atomics.add(h, LOCKED.NF_SEQ, 1);
-  } finally {
     // (the wakes before the unlock: a thread that dies after it has nothing left undone)
     if (immediate) Atomics.notify(h, LOCKED.UNFINISHED);
     wakeAll(h, LOCKED.NE_SEQ, LOCKED.GET_SLEEPERS);
     wakeAll(h, LOCKED.NF_SEQ, LOCKED.PUT_SLEEPERS);
     unlock(h);
+  } catch (e) {
+    // (inline, no call: file comment, "Exceptions")
+    if (boot.ident !== 0) {
+      const me = (boot.ident + 1) << 1;
+      for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
+        if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
+    }
+    throw e;
   }
   reclaim(refs);
 }
 
 /** Sets the bound (0 = none) and lets waiting putters re-check. */
 export function setMaxsize(h: Int32Array, maxsize: number): void {
-  lock(h);
-  h[LOCKED.MAXSIZE] = maxsize;
-  lockedHooks.at?.("maxsize");
-  Atomics.add(h, LOCKED.NF_SEQ, 1);
-  wakeAll(h, LOCKED.NF_SEQ, LOCKED.PUT_SLEEPERS);
-  unlock(h);
+  try {
+    lock(h);
+    h[LOCKED.MAXSIZE] = maxsize;
+    lockedHooks.at?.("maxsize");
+    Atomics.add(h, LOCKED.NF_SEQ, 1);
+    wakeAll(h, LOCKED.NF_SEQ, LOCKED.PUT_SLEEPERS);
+    unlock(h);
+  } catch (e) {
+    // (inline, no call: file comment, "Exceptions")
+    if (boot.ident !== 0) {
+      const me = (boot.ident + 1) << 1;
+      for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
+        if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
+    }
+    throw e;
+  }
 }
 
 /**
@@ -416,7 +498,18 @@ export class LockedEngine implements Engine {
     taskDone(this.h);
   }
   join(): void {
-    driveBlocking(joined(this.h));
+    const h = this.h;
+    try {
+      driveBlocking(joined(h));
+    } catch (e) {
+      // (inline, no call: file comment, "Exceptions")
+      if (boot.ident !== 0) {
+        const me = (boot.ident + 1) << 1;
+        for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
+          if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
+      }
+      throw e;
+    }
   }
   joinAsync(): Promise<void> {
     return driveAsync(joined(this.h));

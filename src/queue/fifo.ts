@@ -180,6 +180,18 @@
  * usual. Shutdown and setMaxsize wake before their last release, so that a thread that dies after
  * it has nothing left undone.
  *
+ * Exceptions. Nothing under the locks throws but a growth refused past the largest size
+ * (storage.ts StorageFull, before anything changed: the locks are released, and it is thrown) and
+ * a stack overflow (RangeError), which V8 raises at a call: at any call, the release's own
+ * included, so a catch that released the lock could overflow again (the lock then held for ever
+ * by a thread that lives on, which no waiter takes over), and one that released it after a growth,
+ * a discard or a marked put stopped half-way would publish the half. So the public calls (put,
+ * get, their async twins, shutdown, setMaxsize, join) catch what comes out of them and, in straight
+ * code with no call, set GAVE_UP (bit 31) in the owner word of each lock this thread still holds,
+ * then rethrow: a waiter takes such a lock over after CHECK_MS and repairs as for a dead holder
+ * (this thread too, when it comes back). The async twins' later steps run from the event loop,
+ * on a short stack. (Code a worker runs after its thread ended has ident 0: it cannot give up.)
+ *
  * A thread that dies between a publishing release and the wake that follows leaves the waiter it
  * would have woken asleep until its next IDLE_CHECK_MS look, after which it re-checks under its
  * lock and finds the item (the room). Not recovered: the directory buffers (items over 64 KiB) of
@@ -214,7 +226,7 @@ import {
   wakeOne,
 } from "./engine.js";
 import * as FIFO from "./fifo-layout.js";
-import { Data } from "./storage.js";
+import { Data, StorageFull } from "./storage.js";
 
 // The bits of P_LOCK and C_LOCK (the file comment).
 /** Locked. */
@@ -234,6 +246,11 @@ const OWNER = 3;
 const IDENT = (1 << 30) - 1;
 /** The owner word's publication mark: the holder's put (get) has written all its words (file comment). */
 const MARK = 1 << 30;
+/**
+ * The owner word's give-up bit: the holder (alive) left the lock held after an exception it could
+ * not release it in (a stack overflow: file comment, "Exceptions"); taken over as a dead holder's.
+ */
+const GAVE_UP = 1 << 31;
 
 /** Unfinished tasks are counted mod 2^29: puts (P_LOCK's count) - DONE. */
 const TASKS = (1 << 29) - 1;
@@ -298,7 +315,7 @@ function acquireSlow(h: Int32Array, i: number): number {
     if (own !== seen) {
       seen = own;
       since = performance.now();
-    } else if (own !== 0 && performance.now() - since >= CHECK_MS && !identAlive(own & IDENT)) {
+    } else if (own !== 0 && performance.now() - since >= CHECK_MS && (own < 0 || !identAlive(own & IDENT))) {
       takeOver(h, i, own);
       seen = -1;
     }
@@ -356,7 +373,10 @@ function takeOver(h: Int32Array, i: number, dead: number): void {
     // with P_LOCK held by this thread)
     lockC(h);
     repair(h, dead, 0, true);
-  } else if ((Atomics.load(h, FIFO.P_OWNER) & IDENT) === boot.ident && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) {
+  } else if (
+    (Atomics.load(h, FIFO.P_OWNER) & (IDENT | GAVE_UP)) === boot.ident &&
+    (Atomics.load(h, FIFO.P_LOCK) & L) !== 0
+  ) {
     // This thread holds P_LOCK (a growth, a shutdown, the recovery of P_LOCK): C_LOCK alone.
     if (Atomics.compareExchange(h, FIFO.C_OWNER, dead, me) !== dead) return;
     repair(h, 0, dead, false);
@@ -476,7 +496,7 @@ function countDiscarded(h: Int32Array, discarded: number): void {
 function recoverDead(h: Int32Array): void {
   for (const i of [FIFO.P_LOCK, FIFO.C_LOCK]) {
     const own = Atomics.load(h, i + OWNER);
-    if ((Atomics.load(h, i) & L) === 0 || own === 0 || identAlive(own & IDENT)) continue;
+    if ((Atomics.load(h, i) & L) === 0 || own === 0 || (own > 0 && identAlive(own & IDENT))) continue;
     if (i === FIFO.P_LOCK) {
       lockP(h);
       unlockP(h);
@@ -661,9 +681,21 @@ export class RingEngine implements Engine {
         for (let i = 0; i < SPIN && (puts - (Atomics.load(h, FIFO.C_LOCK) & COUNT)) >>> 3 >= max; i++) relax();
       }
     }
-    lockP(h);
-    if (this.roomNow()) this.store(st);
-    else driveBlocking(this.putSteps(st, block, ms, what));
+    try {
+      lockP(h);
+      if (this.roomNow()) this.store(st);
+      else driveBlocking(this.putSteps(st, block, ms, what));
+    } catch (e) {
+      // (inline, no call: file comment, "Exceptions")
+      const me = boot.ident;
+      if (me !== 0) {
+        const p = h[FIFO.P_OWNER] as number;
+        if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;
+        const c = h[FIFO.C_OWNER] as number;
+        if ((c & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.C_LOCK) & L) !== 0) h[FIFO.C_OWNER] = c | GAVE_UP;
+      }
+      throw e;
+    }
   }
 
   /** Under P_LOCK: not shut down and room for one more item (the fast path of put: no generator). */
@@ -676,9 +708,21 @@ export class RingEngine implements Engine {
 
   async putAsync(st: Staged, ms: number, what: string): Promise<void> {
     const h = this.h;
-    lockP(h);
-    if (this.roomNow()) this.store(st);
-    else return driveAsync(this.putSteps(st, true, ms, what));
+    try {
+      lockP(h);
+      if (this.roomNow()) this.store(st);
+      else return driveAsync(this.putSteps(st, true, ms, what));
+    } catch (e) {
+      // (inline, no call: file comment, "Exceptions")
+      const me = boot.ident;
+      if (me !== 0) {
+        const p = h[FIFO.P_OWNER] as number;
+        if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;
+        const c = h[FIFO.C_OWNER] as number;
+        if ((c & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.C_LOCK) & L) !== 0) h[FIFO.C_OWNER] = c | GAVE_UP;
+      }
+      throw e;
+    }
   }
 
   /** Under P_LOCK, admitted: stores the record, then publishes it and unlocks in one step, wakes a getter. */
@@ -731,7 +775,9 @@ export class RingEngine implements Engine {
       if ((((heldP & COUNT) + ONE) & EPOCH_ITEMS) === 0 || (putBytes ^ (putBytes + need)) >>> 28 !== 0)
         h[FIFO.P_EPOCH] = ((h[FIFO.P_EPOCH] as number) + 1) | 0;
     } catch (e) {
-      unlockP(h);
+      // (a growth refused past the largest size changed nothing; anything else — a stack
+      // overflow — may have stopped anywhere: the caller gives the locks up, "Exceptions")
+      if (e instanceof StorageFull) unlockP(h);
       throw e;
     }
     if (hook !== undefined) {
@@ -771,7 +817,10 @@ export class RingEngine implements Engine {
       this.cGetBytes = own;
       this.bAt = putBytes;
       this.bEpoch = h[FIFO.P_EPOCH] as number;
-      if (d.cap - ((putBytes - own) | 0) >= need) return -1;
+      if (d.cap - ((putBytes - own) | 0) >= need) {
+        unlockC(h);
+        return -1;
+      }
       d.sync();
       const head = h[FIFO.HEAD] as number;
       const tail = h[FIFO.TAIL] as number;
@@ -780,9 +829,13 @@ export class RingEngine implements Engine {
       // (the words change only once the buffer has grown: layOut(), which a recovery redoes)
       d.grow(used === 0 ? s : used > 0 && tail <= head ? old + tail + s : tail + s);
       fifoHooks.beforeRelease?.("grow");
-      return layOut(h, d, old);
-    } finally {
+      const grown = layOut(h, d, old);
       unlockC(h);
+      return grown;
+    } catch (e) {
+      // (refused: nothing changed; else C_LOCK stays held for the caller to give up, "Exceptions")
+      if (e instanceof StorageFull) unlockC(h);
+      throw e;
     }
   }
 
@@ -839,15 +892,40 @@ export class RingEngine implements Engine {
       // (one look a turn, at the producers' word: C_LOCK is this side's)
       for (let i = 0; i < SPIN && (Atomics.load(h, FIFO.P_LOCK) & COUNT) === gets; i++) relax();
     }
-    lockC(h);
-    if (this.available() > 0) return this.take();
-    return driveBlocking(this.getSteps(block, ms, what));
+    try {
+      lockC(h);
+      if (this.available() > 0) return this.take();
+      return driveBlocking(this.getSteps(block, ms, what));
+    } catch (e) {
+      // (inline, no call: file comment, "Exceptions")
+      const me = boot.ident;
+      if (me !== 0) {
+        const p = h[FIFO.P_OWNER] as number;
+        if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;
+        const c = h[FIFO.C_OWNER] as number;
+        if ((c & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.C_LOCK) & L) !== 0) h[FIFO.C_OWNER] = c | GAVE_UP;
+      }
+      throw e;
+    }
   }
 
   async getAsync(ms: number, what: string): Promise<unknown> {
-    lockC(this.h);
-    if (this.available() > 0) return this.take();
-    return driveAsync(this.getSteps(true, ms, what));
+    const h = this.h;
+    try {
+      lockC(h);
+      if (this.available() > 0) return this.take();
+      return driveAsync(this.getSteps(true, ms, what));
+    } catch (e) {
+      // (inline, no call: file comment, "Exceptions")
+      const me = boot.ident;
+      if (me !== 0) {
+        const p = h[FIFO.P_OWNER] as number;
+        if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;
+        const c = h[FIFO.C_OWNER] as number;
+        if ((c & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.C_LOCK) & L) !== 0) h[FIFO.C_OWNER] = c | GAVE_UP;
+      }
+      throw e;
+    }
   }
 
   /**
@@ -912,11 +990,11 @@ export class RingEngine implements Engine {
     const h = this.h;
     const d = this.data;
     const refs: number[] = [];
-    lockP(h);
-    lockC(h);
-    let drop = 0;
-    let discarding = false;
     try {
+      lockP(h);
+      lockC(h);
+      let drop = 0;
+      let discarding = false;
       if (immediate) {
         // SHUTDOWN = DISCARDING until the discarded tasks are counted done: a recovery finishes
         // a discard that stopped in between (file comment, "Death").
@@ -940,7 +1018,6 @@ export class RingEngine implements Engine {
       } else Atomics.store(h, FIFO.SHUTDOWN, 1);
       Atomics.add(h, FIFO.NE_SEQ, 1);
       Atomics.add(h, FIFO.NF_SEQ, 1);
-    } finally {
       // (the discard moves the gets up to the puts as C_LOCK is freed; then, under P_LOCK, its
       // tasks are counted done and SHUTDOWN = 1)
       release(h, FIFO.C_LOCK, heldC, drop);
@@ -953,6 +1030,16 @@ export class RingEngine implements Engine {
       wakeAll(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, FIFO.GET_WAITERS);
       wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, FIFO.PUT_WAITERS);
       unlockP(h);
+    } catch (e) {
+      // (inline, no call: file comment, "Exceptions")
+      const me = boot.ident;
+      if (me !== 0) {
+        const p = h[FIFO.P_OWNER] as number;
+        if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;
+        const c = h[FIFO.C_OWNER] as number;
+        if ((c & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.C_LOCK) & L) !== 0) h[FIFO.C_OWNER] = c | GAVE_UP;
+      }
+      throw e;
     }
     reclaim(refs);
   }
@@ -971,7 +1058,20 @@ export class RingEngine implements Engine {
   }
 
   join(): void {
-    driveBlocking(this.joined());
+    const h = this.h;
+    try {
+      driveBlocking(this.joined());
+    } catch (e) {
+      // (inline, no call: file comment, "Exceptions")
+      const me = boot.ident;
+      if (me !== 0) {
+        const p = h[FIFO.P_OWNER] as number;
+        if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;
+        const c = h[FIFO.C_OWNER] as number;
+        if ((c & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.C_LOCK) & L) !== 0) h[FIFO.C_OWNER] = c | GAVE_UP;
+      }
+      throw e;
+    }
   }
 
   joinAsync(): Promise<void> {
@@ -992,12 +1092,24 @@ export class RingEngine implements Engine {
 
   setMaxsize(maxsize: number): void {
     const h = this.h;
-    lockP(h);
-    h[FIFO.MAXSIZE] = maxsize;
-    fifoHooks.beforeRelease?.("maxsize");
-    Atomics.add(h, FIFO.NF_SEQ, 1);
-    // (the wake before the release: a thread that dies after it has nothing left to do)
-    wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, FIFO.PUT_WAITERS);
-    unlockP(h);
+    try {
+      lockP(h);
+      h[FIFO.MAXSIZE] = maxsize;
+      fifoHooks.beforeRelease?.("maxsize");
+      Atomics.add(h, FIFO.NF_SEQ, 1);
+      // (the wake before the release: a thread that dies after it has nothing left to do)
+      wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, FIFO.PUT_WAITERS);
+      unlockP(h);
+    } catch (e) {
+      // (inline, no call: file comment, "Exceptions")
+      const me = boot.ident;
+      if (me !== 0) {
+        const p = h[FIFO.P_OWNER] as number;
+        if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;
+        const c = h[FIFO.C_OWNER] as number;
+        if ((c & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.C_LOCK) & L) !== 0) h[FIFO.C_OWNER] = c | GAVE_UP;
+      }
+      throw e;
+    }
   }
 }

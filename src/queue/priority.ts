@@ -116,7 +116,14 @@ export class HeapStore implements Store {
         `PriorityQueue.put(): '<' not supported between ${incomparableKinds} (the item was not queued)`,
       );
     }
+    // The record first, past TOP (not counted yet), so that nothing after the first move down
+    // can throw (a stack overflow in a call): the moves and the slot are then all stores.
     const at = h[LOCKED.TOP] as number;
+    a.i32[at >> 2] = size;
+    a.i32[(at >> 2) + 1] = pos;
+    a.i32[(at >> 2) + 2] = key.length;
+    a.u8.set(key, at + REC);
+    writeRecord(a, at + REC + align8(key.length), st);
     for (let i = n; i > pos; ) {
       const parent = (i - 1) >> 1;
       const off = slots[parent] as number;
@@ -125,11 +132,6 @@ export class HeapStore implements Store {
       i = parent;
       lockedHooks.at?.("sift");
     }
-    a.i32[at >> 2] = size;
-    a.i32[(at >> 2) + 1] = pos;
-    a.i32[(at >> 2) + 2] = key.length;
-    a.u8.set(key, at + REC);
-    writeRecord(a, at + REC + align8(key.length), st);
     slots[pos] = at;
     h[LOCKED.TOP] = at + size;
   }

@@ -24,6 +24,12 @@ export const INITIAL_BYTES = 64 * 1024;
 /** The largest a data buffer may grow (offsets are int32). */
 export const MAX_BYTES = 2 ** 31 - 8;
 
+/**
+ * The RangeError of a growth past MAX_BYTES, thrown before anything changed (the engines release
+ * their locks on it; any other exception under a lock may have stopped anywhere: fifo.ts, core.ts).
+ */
+export class StorageFull extends RangeError {}
+
 /** This thread's views over a growable data buffer. */
 export class Data implements Views {
   readonly sab: SharedArrayBuffer;
@@ -55,7 +61,7 @@ export class Data implements Views {
     let cap = Math.max(this.cap * 2, INITIAL_BYTES);
     while (cap < min) cap *= 2;
     if (cap > MAX_BYTES) {
-      if (min > MAX_BYTES) throw new RangeError(`queue storage cannot grow past ${MAX_BYTES} bytes`);
+      if (min > MAX_BYTES) throw new StorageFull(`queue storage cannot grow past ${MAX_BYTES} bytes`);
       cap = MAX_BYTES & ~7;
     }
     this.sab.grow(cap);
