@@ -71,16 +71,17 @@ for (const [name, drive] of drivers) {
     const w = new Int32Array(new SharedArrayBuffer(16));
     const how = sleepHow({ sleepers: 1, asyncSleepers: 2 });
     const waker = new Thread({
-      target: (w: Int32Array) => {
+      target: (w: Int32Array, isAsync: boolean) => {
         // Counted first, asleep a moment later: notify until one is woken (the word never changes,
-        // so only a wake ends that sleep).
-        while (Atomics.load(w, 1) === 0);
+        // so only a wake ends that sleep). An async sleeper counts itself in sleepers, then in
+        // asyncSleepers: wait for both, or w[2] may be read between the two adds.
+        while (Atomics.load(w, 1) === 0 || (isAsync && Atomics.load(w, 2) === 0));
         Atomics.store(w, 3, Atomics.load(w, 2));
         let woken = 0;
         while (woken === 0) woken = Atomics.notify(w, 0, 1);
         Atomics.sub(w, 1, woken);
       },
-      args: [w],
+      args: [w, name === "async"],
     });
     waker.start();
     function* steps(): Steps<unknown> {
