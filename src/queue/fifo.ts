@@ -177,7 +177,12 @@
  * getter, putter and joiner woken (each re-checks), P_LOCK released (with the put). A recovering
  * thread killed half-way leaves what a holder would (the owner words keep the dead holder's mark):
  * the next one redoes it. The waiter then takes the lock as
- * usual. Shutdown and setMaxsize wake before their last release, so that a thread that dies after
+ * usual. A marked holder is also looked for at once (deadMarked: no CHECK_MS, as a live holder is
+ * marked only during its release's retry) by whoever its unpublished work would mislead: a
+ * getter that finds the queue empty (items(): it gives C_LOCK back, takes P_LOCK over, then C_LOCK
+ * again), a putter that finds it full (room(), holding P_LOCK: C_LOCK over alone), and qsize()
+ * when either lock is held (publishDead): so get_nowait(), short timed gets and qsize()/empty()
+ * see a dead put's item without a producer or a getter asleep for IDLE_CHECK_MS. Shutdown and setMaxsize wake before their last release, so that a thread that dies after
  * it has nothing left undone.
  *
  * Exceptions. Nothing under the locks throws but a growth refused past the largest size
@@ -489,6 +494,37 @@ function countDiscarded(h: Int32Array, discarded: number): void {
 }
 
 /**
+ * The owner word of lock `i` (P_LOCK or C_LOCK) when it is held by a dead thread (or given up)
+ * whose put (get) is complete but unpublished — the mark —, else 0. Looked up at once, without
+ * the CHECK_MS of acquireSlow(): a live holder carries the mark only for its release's retry (a
+ * few instructions), so the thread table is read only in that instant or for a dead holder, and
+ * takeOver()'s compare-exchange of the owner word fails if the holder released it meanwhile.
+ * Owner 0 (code a worker runs after its thread ended) is never dead (file comment, "Death").
+ */
+function deadMarked(h: Int32Array, i: number): number {
+  if ((Atomics.load(h, i) & L) === 0) return 0;
+  const own = Atomics.load(h, i + OWNER);
+  if ((own & MARK) === 0 || (own & IDENT) === 0 || (own > 0 && identAlive(own & IDENT))) return 0;
+  return own;
+}
+
+/**
+ * With no lock held: publishes a put or get that a dead thread completed but did not publish
+ * (deadMarked), so that qsize() and empty() count it; true when it did.
+ */
+function publishDead(h: Int32Array): boolean {
+  let done = false;
+  for (const i of [FIFO.P_LOCK, FIFO.C_LOCK]) {
+    const own = deadMarked(h, i);
+    if (own !== 0) {
+      takeOver(h, i, own);
+      done = true;
+    }
+  }
+  return done;
+}
+
+/**
  * With no lock held: takes and releases each lock whose owner word names a dead thread, which
  * recovers it (acquireSlow). For waiters asleep on a sequence word or DONE, whose wake-up the dead
  * holder would have sent (Side.idleCheck).
@@ -621,8 +657,29 @@ export class RingEngine implements Engine {
   }
 
   qsize(): number {
-    const puts = Atomics.load(this.h, FIFO.P_LOCK) & COUNT;
-    return Math.max(0, between(puts, Atomics.load(this.h, FIFO.C_LOCK) & COUNT));
+    const h = this.h;
+    let puts = Atomics.load(h, FIFO.P_LOCK);
+    let gets = Atomics.load(h, FIFO.C_LOCK);
+    // (a lock held: a dead holder's complete put or get is published first, so it is counted)
+    if (((puts | gets) & L) !== 0) {
+      try {
+        if (publishDead(h)) {
+          puts = Atomics.load(h, FIFO.P_LOCK);
+          gets = Atomics.load(h, FIFO.C_LOCK);
+        }
+      } catch (e) {
+        // (inline, no call: file comment, "Exceptions")
+        const me = boot.ident;
+        if (me !== 0) {
+          const p = h[FIFO.P_OWNER] as number;
+          if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;
+          const c = h[FIFO.C_OWNER] as number;
+          if ((c & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.C_LOCK) & L) !== 0) h[FIFO.C_OWNER] = c | GAVE_UP;
+        }
+        throw e;
+      }
+    }
+    return Math.max(0, between(puts & COUNT, gets & COUNT));
   }
 
   // ---- producers ----
@@ -651,7 +708,13 @@ export class RingEngine implements Engine {
     const h = this.h;
     if (h[FIFO.SHUTDOWN] !== 0) return new ShutDown(`${what}: the queue is shut down`);
     const max = h[FIFO.MAXSIZE] as number;
-    return max <= 0 || !this.isFull(max);
+    if (max <= 0 || !this.isFull(max)) return true;
+    // Full: a get that a dead thread completed under C_LOCK made room; it is published first (this
+    // thread holds P_LOCK: C_LOCK is taken over alone).
+    const own = deadMarked(h, FIFO.C_LOCK);
+    if (own === 0) return false;
+    takeOver(h, FIFO.C_LOCK, own);
+    return !this.isFull(max);
   }
 
   /** The slow path of put and putAsync (shared/wait.ts drives it), from under P_LOCK. */
@@ -863,6 +926,16 @@ export class RingEngine implements Engine {
   /** Under C_LOCK: whether there is an item, or ShutDown (getters' admit). */
   private items(what: string): boolean | Error {
     if (this.available() > 0) return true;
+    // Empty: a put that a dead thread completed under P_LOCK is published first (P_LOCK before
+    // C_LOCK: this lock is given back for the recovery, then taken again).
+    const h = this.h;
+    const own = deadMarked(h, FIFO.P_LOCK);
+    if (own !== 0) {
+      unlockC(h);
+      takeOver(h, FIFO.P_LOCK, own);
+      lockC(h);
+      if (this.available() > 0) return true;
+    }
     return Atomics.load(this.h, FIFO.SHUTDOWN) !== 0
       ? new ShutDown(`${what}: the queue is shut down and empty`)
       : false;

@@ -6,7 +6,7 @@
 // all its words happened, one killed before did not; nothing published is lost or duplicated.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Empty, Queue, ShutDown, SimpleQueue, Thread } from "threading";
+import { Empty, Full, Queue, ShutDown, SimpleQueue, Thread } from "threading";
 import { FIFO_C_LOCK, FIFO_P_LOCK } from "../../dist/internal.js";
 
 const T = { timeout: 60_000 };
@@ -63,6 +63,46 @@ test(
     assert.throws(() => q.taskDone(), RangeError);
   },
 );
+
+test("a put killed after writing its words is seen by get_nowait, short gets, qsize() and empty() at once", T, () => {
+  // Nobody takes P_LOCK over (no producer, no getter asleep past IDLE_CHECK_MS): the calls that
+  // find the queue empty publish the dead holder's complete put themselves.
+  for (const look of ["getNowait", "get(true, 0.05)", "qsize", "empty"]) {
+    const q = new Queue<number>();
+    q.put(1);
+    killInside(q, "put", "P", 2);
+    assert.ok(held(q, FIFO_P_LOCK), "P_LOCK is left held");
+    assert.equal(q.get(false), 1);
+    if (look === "getNowait") assert.equal(q.getNowait(), 2, look);
+    else if (look === "get(true, 0.05)") assert.equal(q.get(true, 0.05), 2, look);
+    else if (look === "qsize") assert.equal(q.qsize(), 1, look);
+    else assert.equal(q.empty(), false, look);
+    assert.ok(!held(q, FIFO_P_LOCK), `${look}: P_LOCK recovered`);
+    if (look === "qsize" || look === "empty") assert.equal(q.getNowait(), 2, look);
+    assert.throws(() => q.getNowait(), Empty);
+    q.taskDone();
+    q.taskDone();
+    q.join();
+  }
+});
+
+test("a get killed after writing its words makes room for put_nowait, qsize() and full() at once", T, () => {
+  for (const look of ["putNowait", "put(x, true, 0.05)", "qsize", "full"]) {
+    const q = new Queue<number>(2);
+    q.put(1);
+    q.put(2);
+    killInside(q, "get", "C");
+    assert.ok(held(q, FIFO_C_LOCK), "C_LOCK is left held");
+    if (look === "putNowait") q.putNowait(3);
+    else if (look === "put(x, true, 0.05)") q.put(3, true, 0.05);
+    else if (look === "qsize") assert.equal(q.qsize(), 1, look);
+    else assert.equal(q.full(), false, look);
+    assert.ok(!held(q, FIFO_C_LOCK), `${look}: C_LOCK recovered`);
+    if (look === "qsize" || look === "full") q.putNowait(3);
+    assert.throws(() => q.putNowait(4), Full);
+    assert.deepEqual(drain(q), [2, 3]);
+  }
+});
 
 test("a put killed before writing its words (P_LOCK held) never happened", T, () => {
   const q = new Queue<number>();
@@ -232,18 +272,10 @@ test(
       } catch (e) {
         if (!(e instanceof Empty)) throw e;
       }
-      if (!vp.isAlive() && producers.every((t) => !t.isAlive()) && q.qsize() === 0) {
-        // The killed producer's last put is published by whoever takes P_LOCK over from it: a
-        // producer, or, when the live ones finished first, a getter that waits past IDLE_CHECK_MS
-        // (1 s: Side.idleCheck), which the 0.05 s gets above never do.
-        try {
-          got.push(q.get(true, 3));
-          continue;
-        } catch (e) {
-          if (!(e instanceof Empty)) throw e;
-        }
-        break;
-      }
+      // (the killed producer's last put is published by whoever takes P_LOCK over from it: a
+      // producer, or, when the live ones finished first, these gets or qsize(), which find the
+      // queue empty with its dead holder marked: fifo.ts deadMarked)
+      if (!vp.isAlive() && producers.every((t) => !t.isAlive()) && q.qsize() === 0) break;
       assert.ok(Date.now() < deadline, "every thread ends and the queue drains");
     }
     assert.equal(Atomics.load(sp, 0), 1);
