@@ -56,6 +56,7 @@ export {
 } from "./threads/table.js";
 export {
   ALIVE_NON_DAEMON,
+  DIRECTORY_KIB,
   G,
   isIdentAlive,
   MAX_IDENT,

@@ -3,11 +3,12 @@
  * fifo.ts imports it as `FIFO` (`FIFO.NE_SEQ`). One 64-byte line per group, so that each side
  * writes its own line:
  *
- *   line 0  DONE (at UNFINISHED), SHUTDOWN, MAXSIZE (the words both engines share, layout.ts), DISCARD_N
+ *   line 0  DONE (at UNFINISHED), SHUTDOWN, MAXSIZE (the words both engines share, layout.ts), DISCARD_N,
+ *           DISCARD_HEAD
  *   line 1  producers: P_LOCK (the producers' lock and count of puts, one word), TAIL, PUT_BYTES, P_OWNER,
  *           CAP_P, P_EPOCH
  *   line 2  consumers: C_LOCK (the consumers' lock and count of gets), HEAD, GET_BYTES, C_OWNER, CAP_C,
- *           OWN_GET_BYTES, C_EPOCH
+ *           TAKEN_AT, OWN_GET_BYTES, C_EPOCH, TAKEN_N, TAKEN_E
  *   line 3  "not empty": NE_SEQ, GET_WAITERS, GET_SLEEPERS, GET_ASYNC_SLEEPERS
  *   line 4  "not full":  NF_SEQ, PUT_WAITERS, PUT_SLEEPERS, PUT_ASYNC_SLEEPERS
  *
@@ -23,6 +24,8 @@ export { UNFINISHED as DONE } from "./layout.js";
 
 /** The items shutdown(true) discards, stored before SHUTDOWN = 2 (fifo.ts, "Death"). */
 export const DISCARD_N = 5;
+/** HEAD when shutdown(true) began its discard, stored with DISCARD_N: a recovery walks the discarded records from it for their directory refs (fifo.ts, "Death"). */
+export const DISCARD_HEAD = 6;
 export const P_LOCK = 16;
 export const TAIL = 17;
 export const PUT_BYTES = 18;
@@ -45,9 +48,18 @@ export const GET_BYTES = 34;
 /** Who holds C_LOCK, as P_OWNER for P_LOCK. */
 export const C_OWNER = 35;
 export const CAP_C = 36;
+/**
+ * A get that took a record holding directory refs (items over 64 KiB, shared objects) stores, in
+ * its straight run: the record's offset (TAKEN_AT), the gets before it (TAKEN_N: C_LOCK's count
+ * bits) and C_EPOCH (TAKEN_E); a recovery of that get, marked and dead, reclaims the refs
+ * (fifo.ts, "Death"). Stale once C_LOCK's count or C_EPOCH has moved on.
+ */
+export const TAKEN_AT = 37;
 export const OWN_GET_BYTES = 38;
 /** Under C_LOCK: bumped every 2^20 gets (and by 2 when shutdown(true) moves the gets): as P_EPOCH. */
 export const C_EPOCH = 39;
+export const TAKEN_N = 40;
+export const TAKEN_E = 41;
 export const NE_SEQ = 48;
 export const GET_WAITERS = 49;
 export const GET_SLEEPERS = 50;

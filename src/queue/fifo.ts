@@ -148,15 +148,19 @@
  *         that compare-exchange fails (S or X changed) does the put go on to a retry loop (a back
  *         edge) with its words written: it first stores the mark (P_OWNER = ident | MARK, 2^30):
  *         complete but unpublished.
- *   get   before its words (sync, readRecord): nothing. Its words HEAD, OWN_GET_BYTES,
- *         [GET_BYTES], [C_EPOCH] and the release are one straight run, marked on a retry as for a
- *         put: a marked get is complete (its bytes may be freed in GET_BYTES already, so producers
- *         may be writing over them) but unpublished.
+ *   get   before its words (sync, readRecord): nothing. Its words HEAD, OWN_GET_BYTES, [C_EPOCH],
+ *         then [GET_BYTES] or, for a record holding directory refs (items over 64 KiB, shared
+ *         objects), TAKEN_AT/TAKEN_N/TAKEN_E instead (where the record is; its bytes are not freed
+ *         in GET_BYTES, so they stay intact until the get is published or recovered) and the
+ *         release are one straight run, marked on a retry as for a put: a marked get is complete
+ *         (its bytes may be freed in GET_BYTES already, so producers may be writing over them,
+ *         unless it holds refs) but unpublished.
  *   growth (a put's roomOrGrow, both locks): before the buffer grows: nothing (HEAD, TAIL are
  *         only read). After it grew (the buffer cannot shrink): the words still describe the old
  *         ring of CAP_C bytes; layOut() then moves a wrapped ring's [0, TAIL) past the old end
  *         and writes TAIL (HEAD = 0 if empty), CAP_P, CAP_C in one straight run.
- *   discard (shutdown(true), both locks): DISCARD_N and SHUTDOWN = 2 first; the walk only reads;
+ *   discard (shutdown(true), both locks): DISCARD_N, DISCARD_HEAD and SHUTDOWN = 2 first; the
+ *         walk (for the records' directory refs, reclaimed after P_LOCK is released) only reads;
  *         one straight run moves the consumers' words (discardWords); C_LOCK is released with the
  *         gets moved up to the puts; then, still under P_LOCK, countDiscarded's successful
  *         compare-exchange of DONE is followed straight by SHUTDOWN = 1. SHUTDOWN == 2 with P_LOCK
@@ -167,17 +171,19 @@
  * P_LOCK takes it first; one that holds it — a growth, a shutdown, a recovery of P_LOCK — takes
  * C_LOCK over directly): a marked put is published (its record was complete before the mark) and
  * a marked get too (its item went with its dead thread, as if it had died just after get()
- * returned); an unmarked one never happened (the words are those of the published count). A buffer
+ * returned; a record with directory refs has them reclaimed: TAKEN_N and TAKEN_E match the gets
+ * and C_EPOCH); an unmarked one never happened (the words are those of the published count). A buffer
  * longer than CAP_C is a growth to finish: layOut() from the old ring (P and C are unmarked then:
  * the growth comes before the put's words). SHUTDOWN == 2: the discard again (discardWords), the
  * gets moved up to the puts (by 0 if C_LOCK was released already) as C_LOCK is released, then its
- * DISCARD_N tasks counted done and SHUTDOWN = 1, as shutdown() orders them (its large items'
- * directory refs are not reclaimed: a leak). Then GET_BYTES = OWN_GET_BYTES, both epochs + 2 (every
+ * DISCARD_N tasks counted done and SHUTDOWN = 1, as shutdown() orders them (its records are
+ * walked from DISCARD_HEAD for their directory refs: intact, as no put or growth came since). Then GET_BYTES = OWN_GET_BYTES, both epochs + 2 (every
  * cache reloads), NE_SEQ++ and NF_SEQ++, C_LOCK released (with the get, or the discard), every
  * getter, putter and joiner woken (each re-checks), P_LOCK released (with the put). A recovering
  * thread killed half-way leaves what a holder would (the owner words keep the dead holder's mark):
- * the next one redoes it. The waiter then takes the lock as
- * usual. A marked holder is also looked for at once (deadMarked: no CHECK_MS, as a live holder is
+ * the next one redoes it. The refs found are reclaimed (a hub round trip) once repair() is done,
+ * after the locks — under P_LOCK when this thread held it already —; a recovering thread killed
+ * before that leaks them (only then). The waiter then takes the lock as usual. A marked holder is also looked for at once (deadMarked: no CHECK_MS, as a live holder is
  * marked only during its release's retry) by whoever its unpublished work would mislead: a
  * getter that finds the queue empty (items(): it gives C_LOCK back, takes P_LOCK over, then C_LOCK
  * again), a putter that finds it full (room(), holding P_LOCK: C_LOCK over alone), and qsize()
@@ -200,7 +206,9 @@
  * A thread that dies between a publishing release and the wake that follows leaves the waiter it
  * would have woken asleep until its next IDLE_CHECK_MS look, after which it re-checks under its
  * lock and finds the item (the room). Not recovered: the directory buffers (items over 64 KiB) of
- * a discard or a get that its thread had not reclaimed yet are leaked.
+ * a get or a discard whose thread died after publishing it and before reclaiming them (the get
+ * had not decoded its item yet; the discard had released P_LOCK), or whose recovering thread died
+ * after its repair and before reclaiming them, are leaked.
  */
 import { Empty, Full, ShutDown } from "../errors.js";
 import { boot } from "../shared/runtime.js";
@@ -213,7 +221,9 @@ import {
   recordRefs,
   recordSize,
   type Staged,
+  T_LARGE,
   T_SKIP,
+  T_V8,
   Taken,
   writeRecord,
 } from "./codec.js";
@@ -372,27 +382,32 @@ function takeOver(h: Int32Array, i: number, dead: number): void {
   // (the dead holder's mark stays on the owner word: a thread killed while it recovers leaves it
   // for the next)
   const me = boot.ident | (dead & MARK);
+  const refs: number[] = [];
   if (i === FIFO.P_LOCK) {
     if (Atomics.compareExchange(h, FIFO.P_OWNER, dead, me) !== dead) return;
     // (C_LOCK as usual: a dead holder of it too — a growth, a discard — is recovered in there,
     // with P_LOCK held by this thread)
     lockC(h);
-    repair(h, dead, 0, true);
+    repair(h, dead, 0, true, refs);
   } else if (
     (Atomics.load(h, FIFO.P_OWNER) & (IDENT | GAVE_UP)) === boot.ident &&
     (Atomics.load(h, FIFO.P_LOCK) & L) !== 0
   ) {
     // This thread holds P_LOCK (a growth, a shutdown, the recovery of P_LOCK): C_LOCK alone.
     if (Atomics.compareExchange(h, FIFO.C_OWNER, dead, me) !== dead) return;
-    repair(h, 0, dead, false);
+    repair(h, 0, dead, false, refs);
   } else {
     lockP(h);
     if (Atomics.compareExchange(h, FIFO.C_OWNER, dead, me) !== dead) {
       unlockP(h);
       return;
     }
-    repair(h, 0, dead, true);
+    repair(h, 0, dead, true, refs);
   }
+  // The directory refs of the large items the dead holder had taken out (a get) or discarded
+  // (shutdown(true)) and not reclaimed: given back now, after the locks (but P_LOCK when this
+  // thread held it before: a growth, a shutdown, a put that found the queue full).
+  if (refs.length > 0) reclaim(refs);
 }
 
 /**
@@ -404,7 +419,7 @@ function takeOver(h: Int32Array, i: number, dead: number): void {
  * releases P_LOCK when `releaseP` (else this thread goes on with it). The file comment ("Death")
  * says why each step.
  */
-function repair(h: Int32Array, pDead: number, cDead: number, releaseP: boolean): void {
+function repair(h: Int32Array, pDead: number, cDead: number, releaseP: boolean, refs: number[]): void {
   const e = engines.get(h.buffer);
   if (e === undefined)
     throw new Error("threading: internal error: a queue recovered by a thread that has no view of it");
@@ -414,16 +429,22 @@ function repair(h: Int32Array, pDead: number, cDead: number, releaseP: boolean):
   const gets = Atomics.load(h, FIFO.C_LOCK) & COUNT;
   const dp = (pDead & MARK) !== 0 ? ONE : 0;
   let dg = (cDead & MARK) !== 0 ? ONE : 0;
+  // A dead get that took a record with directory refs (TAKEN_*: its bytes were not freed in
+  // GET_BYTES, so they are intact): the refs go back to the directory (the caller reclaims them).
+  const takenRefs: number[] = [];
+  if (dg !== 0 && h[FIFO.TAKEN_N] === gets && h[FIFO.TAKEN_E] === h[FIFO.C_EPOCH])
+    recordRefs(d, h[FIFO.TAKEN_AT] as number, takenRefs);
   // A growth that stopped after the buffer grew: the words still describe the old ring.
   const old = h[FIFO.CAP_C] as number;
   if (old !== d.cap) layOut(h, d, old);
   const discarding = Atomics.load(h, FIFO.SHUTDOWN) === DISCARDING;
   if (discarding) {
     // shutdown(true) stopped before its DONE was counted (before or after it released C_LOCK
-    // with the gets moved up: then puts - gets is 0): the discard again (the directory refs of
-    // its large items are not reclaimed: leaked), the gets moved up as C_LOCK is released, then
+    // with the gets moved up: then puts - gets is 0): the discard again, the gets moved up as C_LOCK is released, then
     // its DISCARD_N tasks are done — in the order shutdown() does it, so that a recovery killed
     // half-way leaves SHUTDOWN == 2 until the gets have moved, and the next one finishes it.
+    // (its records are intact from DISCARD_HEAD: no put or growth since, P_LOCK is held)
+    discardedRefs(d, h[FIFO.DISCARD_HEAD] as number, h[FIFO.DISCARD_N] as number, takenRefs);
     discardWords(h);
     dg = (puts - gets) | 0;
   }
@@ -441,6 +462,9 @@ function repair(h: Int32Array, pDead: number, cDead: number, releaseP: boolean):
   wakeAll(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, FIFO.GET_WAITERS);
   wakeAll(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, FIFO.PUT_WAITERS);
   Atomics.notify(h, FIFO.DONE);
+  // (handed over only now: a recovery killed before this point leaves them to the next one, which
+  // finds the same records; past it, they are this thread's to reclaim)
+  for (const r of takenRefs) refs.push(r);
   if (releaseP) release(h, FIFO.P_LOCK, Atomics.load(h, FIFO.P_LOCK), dp);
 }
 
@@ -465,6 +489,18 @@ function layOut(h: Int32Array, d: Data, old: number): number {
   h[FIFO.CAP_P] = d.cap;
   h[FIFO.CAP_C] = d.cap;
   return tail;
+}
+
+/** Appends the directory refs of the `n` records from `head` on (SKIPs passed over) to `refs`. */
+function discardedRefs(d: Data, head: number, n: number, refs: number[]): void {
+  while (n > 0) {
+    if (((d.i32[head >> 2] as number) & 255) !== T_SKIP) {
+      recordRefs(d, head, refs);
+      n--;
+    }
+    head += recordSize(d, head);
+    if (head === d.cap) head = 0;
+  }
 }
 
 /** Under both locks: the consumers' words of a ring whose every item is discarded (gets = puts). */
@@ -1020,7 +1056,8 @@ export class RingEngine implements Engine {
         head += skip;
         if (head === cap) head = 0;
       }
-      const size = readRecord(d, head, taken);
+      const at = head;
+      const size = readRecord(d, at, taken);
       if (hook !== undefined) hook("C:record");
       // The get's words and then the mark, with no call in between (file comment, "Death").
       head += size;
@@ -1028,12 +1065,20 @@ export class RingEngine implements Engine {
       h[FIFO.HEAD] = head;
       getBytes = (getBytes + size) | 0;
       h[FIFO.OWN_GET_BYTES] = getBytes;
-      // Producers see freed bytes in GET_BYTES, published every PUBLISH_SHIFT-th of the ring (a
-      // producer that finds no room by it reads OWN_GET_BYTES under C_LOCK).
-      if (((getBytes - (h[FIFO.GET_BYTES] as number)) | 0) >= cap >> PUBLISH_SHIFT) {
+      if ((((heldC & COUNT) + ONE) & EPOCH_ITEMS) === 0) h[FIFO.C_EPOCH] = ((h[FIFO.C_EPOCH] as number) + 1) | 0;
+      const tag = taken.tag;
+      if ((tag === T_V8 || tag === T_LARGE) && taken.nrefs > 0) {
+        // A record with directory refs: where it is, for a recovery of this get should it die
+        // before its release (its refs reclaimed then); its bytes are not freed in GET_BYTES here,
+        // so no producer writes over them until the next get or a recovery publishes them.
+        h[FIFO.TAKEN_AT] = at;
+        h[FIFO.TAKEN_N] = heldC & COUNT;
+        h[FIFO.TAKEN_E] = h[FIFO.C_EPOCH] as number;
+      } else if (((getBytes - (h[FIFO.GET_BYTES] as number)) | 0) >= cap >> PUBLISH_SHIFT) {
+        // Producers see freed bytes in GET_BYTES, published every PUBLISH_SHIFT-th of the ring (a
+        // producer that finds no room by it reads OWN_GET_BYTES under C_LOCK).
         Atomics.store(h, FIFO.GET_BYTES, getBytes);
       }
-      if ((((heldC & COUNT) + ONE) & EPOCH_ITEMS) === 0) h[FIFO.C_EPOCH] = ((h[FIFO.C_EPOCH] as number) + 1) | 0;
     } catch (e) {
       unlockC(h);
       throw e;
@@ -1073,17 +1118,10 @@ export class RingEngine implements Engine {
         // a discard that stopped in between (file comment, "Death").
         const discarded = between(heldP & COUNT, heldC & COUNT);
         h[FIFO.DISCARD_N] = discarded;
+        h[FIFO.DISCARD_HEAD] = h[FIFO.HEAD] as number;
         Atomics.store(h, FIFO.SHUTDOWN, DISCARDING);
         d.sync();
-        let head = h[FIFO.HEAD] as number;
-        for (let n = discarded; n > 0; ) {
-          if (((d.i32[head >> 2] as number) & 255) !== T_SKIP) {
-            recordRefs(d, head, refs);
-            n--;
-          }
-          head += recordSize(d, head);
-          if (head === d.cap) head = 0;
-        }
+        discardedRefs(d, h[FIFO.HEAD] as number, discarded, refs);
         fifoHooks.beforeRelease?.("discard");
         discardWords(h);
         drop = discarded * ONE;

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Empty, Full, Queue, ShutDown, SimpleQueue, Thread } from "threading";
-import { FIFO_C_LOCK, FIFO_P_LOCK } from "../../dist/internal.js";
+import { DIRECTORY_KIB, FIFO_C_LOCK, FIFO_P_LOCK, G } from "../../dist/internal.js";
 
 const T = { timeout: 60_000 };
 const hooks = "../fixtures/queue-hooks.ts";
@@ -196,6 +196,33 @@ test("a growth killed after the buffer grew (both locks held) is finished; every
   for (let round = 0; round < 5; round++) {
     for (let i = 0; i < 400; i++) q.put(item(next++));
     for (let i = 0; i < 400; i++) assert.equal(q.get(), item(want++));
+  }
+});
+
+test("the large items a killed get or shutdown(true) had taken out go back to the directory", T, () => {
+  // (items over 64 KiB live in buffers of their own, held by the hub's directory until taken:
+  // G[DIRECTORY_KIB] counts them, and a put over its bound fails)
+  const kib = () => Atomics.load(G, DIRECTORY_KIB);
+  const big = (i: number) => new Uint8Array(200 * 1024).fill(i);
+  const base = kib();
+  const q = new Queue<Uint8Array>();
+  for (let i = 1; i <= 3; i++) q.put(big(i));
+  assert.ok(kib() >= base + 600, "three items held");
+  killInside(q as Queue<unknown>, "get", "C");
+  // (C_LOCK held by the dead get: this get takes it over after CHECK_MS and repairs)
+  assert.equal(q.get(false)[0], 2);
+  assert.equal(q.get(false)[0], 3);
+  assert.equal(kib(), base, "the killed get's item was given back");
+  for (const point of ["discard", "discarded"]) {
+    const q = new Queue<Uint8Array>();
+    for (let i = 1; i <= 3; i++) q.put(big(i));
+    q.get();
+    killInside(q as Queue<unknown>, "shutdown", point);
+    // (a put takes P_LOCK over from the dead discarder after CHECK_MS and finishes the discard)
+    assert.throws(() => q.put(new Uint8Array(1)), ShutDown);
+    assert.throws(() => q.get(false), ShutDown);
+    assert.equal(q.qsize(), 0);
+    assert.equal(kib(), base, `${point}: the discarded items were given back`);
   }
 });
 
