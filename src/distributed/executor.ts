@@ -570,6 +570,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     return this.shutdownAsync();
   }
 
+  /** `<RedisExecutor queue=NAME pending=N>`, ` shut down` once shut down (for logs and the REPL). */
   override toString(): string {
     return `<RedisExecutor queue=${this.#options.queue} pending=${this.#futures.size}${this.#shutdown ? " shut down" : ""}>`;
   }

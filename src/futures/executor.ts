@@ -78,6 +78,7 @@ export interface ThreadPoolExecutorOptions {
   threadNamePrefix?: string | undefined;
   /** Run once in each pool thread before its first task. */
   initializer?: Target | undefined;
+  /** The initializer's arguments (copied into each pool thread). */
   initargs?: unknown[] | undefined;
   /**
    * Back-pressure: at most this many tasks wait for a thread (default Infinity), i.e. at most
@@ -113,8 +114,11 @@ export interface SubmitOptions {
 
 /** Times of `ThreadPoolExecutor.stats()`, in seconds. */
 export interface TimeStats {
+  /** The mean over the tasks counted (0 when none). */
   mean: number;
+  /** The longest. */
   max: number;
+  /** The sum. */
   total: number;
 }
 
@@ -136,6 +140,7 @@ export interface ExecutorStats {
   utilization: number;
 }
 
+/** Options of `ThreadPoolExecutor.map()` / `mapAsync()`. */
 export interface MapOptions {
   /** Seconds, counted from the map() call, for all the results. */
   timeout?: number | undefined;
@@ -1092,6 +1097,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     return this.shutdownAsync();
   }
 
+  /** `<ThreadPoolExecutor PREFIX maxWorkers=N threads=M>`, ` shut down` once shut down. */
   override toString(): string {
     return `<ThreadPoolExecutor ${this.#prefix} maxWorkers=${this.#maxWorkers} threads=${this.#workers.length}${this.#shutdown ? " shut down" : ""}>`;
   }

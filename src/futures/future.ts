@@ -378,6 +378,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this.#settle({ ok: false, error });
   }
 
+  /** `<Future state=pending>`, `running`, `cancelled`, `finished returned number`, `finished raised TypeError`. */
   toString(): string {
     let state: string;
     if (this.#state === CANCELLED) state = "cancelled";

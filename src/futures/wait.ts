@@ -9,13 +9,18 @@ import { TimeoutError } from "../errors.js";
 import { afterMs, checkOptions, deadlineOf, remaining, secondsMs, type Timeout, timeoutMs } from "../shared/wait.js";
 import { blockOn, Future, type FutureLink, internals, linksOf } from "./future.js";
 
+/** `returnWhen` of wait(): return when any future finishes or is cancelled. */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
+/** `returnWhen` of wait(): return when any future fails, else when all are done. */
 export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
+/** `returnWhen` of wait() (the default): return when all futures are done. */
 export const ALL_COMPLETED = "ALL_COMPLETED";
 
+/** Options of `wait()` / `waitAsync()`. */
 export interface WaitOptions {
   /** Seconds (default forever); when it passes, wait() returns what is done by then. */
   timeout?: number | null | undefined;
+  /** When to return: FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED (the default). */
   returnWhen?: typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED | undefined;
 }
 

@@ -7,13 +7,21 @@
 import { onThreadReset } from "../shared/thread-reset.js";
 import { repr } from "./format.js";
 
+/** Level 50: a serious error; the program may not go on. */
 export const CRITICAL = 50;
+/** Python's alias of CRITICAL. */
 export const FATAL = CRITICAL;
+/** Level 40: a function could not do its job. */
 export const ERROR = 40;
+/** Level 30 (the root logger's default): something unexpected; the program goes on. */
 export const WARNING = 30;
+/** Python's old alias of WARNING. */
 export const WARN = WARNING;
+/** Level 20: confirmation that things work as expected. */
 export const INFO = 20;
+/** Level 10: detail for diagnosing problems. */
 export const DEBUG = 10;
+/** Level 0: a logger with it uses its ancestor's level (the root logger: logs everything). */
 export const NOTSET = 0;
 
 const LEVEL_NAMES: [number, string][] = [

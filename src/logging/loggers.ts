@@ -24,6 +24,7 @@ const loggers = new Map<string, Logger>();
  * logger's level is process-wide.
  */
 export class Logger {
+  /** The dotted name given to getLogger() ("root" for the root logger). */
   readonly name: string;
   #level = NOTSET;
   /** When true, the logger drops every record. */
@@ -90,12 +91,15 @@ export class Logger {
     if (typeof level !== "number" || !Number.isInteger(level)) throw new TypeError("level must be an integer");
     if (this.isEnabledFor(level)) emit(this.name, level, msg, args);
   }
+  /** Logs `msg % args` at DEBUG level. */
   debug(msg: unknown, ...args: unknown[]): void {
     if (this.isEnabledFor(DEBUG)) emit(this.name, DEBUG, msg, args);
   }
+  /** Logs `msg % args` at INFO level. */
   info(msg: unknown, ...args: unknown[]): void {
     if (this.isEnabledFor(INFO)) emit(this.name, INFO, msg, args);
   }
+  /** Logs `msg % args` at WARNING level. */
   warning(msg: unknown, ...args: unknown[]): void {
     if (this.isEnabledFor(WARNING)) emit(this.name, WARNING, msg, args);
   }
@@ -103,6 +107,7 @@ export class Logger {
   warn(msg: unknown, ...args: unknown[]): void {
     this.warning(msg, ...args);
   }
+  /** Logs `msg % args` at ERROR level. */
   error(msg: unknown, ...args: unknown[]): void {
     if (this.isEnabledFor(ERROR)) emit(this.name, ERROR, msg, args);
   }
@@ -110,6 +115,7 @@ export class Logger {
   exception(msg: unknown, ...args: unknown[]): void {
     this.error(msg, ...args);
   }
+  /** Logs `msg % args` at CRITICAL level. */
   critical(msg: unknown, ...args: unknown[]): void {
     if (this.isEnabledFor(CRITICAL)) emit(this.name, CRITICAL, msg, args);
   }

@@ -78,10 +78,12 @@ export class SimpleQueue<T = unknown> {
     return this.get(false);
   }
 
+  /** The approximate number of items (others may put or get at the same time). */
   qsize(): number {
     return this.#eng.qsize();
   }
 
+  /** `qsize() === 0` (approximate, as qsize()). */
   empty(): boolean {
     return this.qsize() === 0;
   }

@@ -90,6 +90,7 @@ export class Value<T extends number | bigint = number> {
     };
   }
 
+  /** `Value('i', 42)`, as Python's repr. */
   toString(): string {
     return `Value('${this.#cells.code}', ${this.value})`;
   }

@@ -27,7 +27,9 @@ import { currentThread, type Thread, threadFor } from "./thread.js";
 export interface ExceptHookArgs {
   /** The error's class name, e.g. "TypeError". */
   excType: string;
+  /** The error (or whatever was thrown), a copy made in the dying thread. */
   excValue: unknown;
+  /** The Thread whose error this is, as this thread holds it; null when no thread is known. */
   thread: Thread | null;
 }
 

@@ -566,6 +566,7 @@ export class Thread<A extends unknown[] = any[]> {
     this.daemon = daemonic;
   }
 
+  /** `<Thread(NAME, started daemon IDENT)>`, as Python's repr (the class name of a subclass). */
   toString(): string {
     const state = this.#ident === null ? "initial" : this.isAlive() ? "started" : "stopped";
     return `<${this.constructor.name}(${this.name}, ${state}${this.#daemon ? " daemon" : ""}${this.#ident !== null ? ` ${this.#ident}` : ""})>`;
