@@ -27,7 +27,7 @@ const HEALTH_SLICE_MS = 50;
  * This thread's doorbell: pool threads add 1 and notify after posting outcomes to this thread,
  * so one blocking wait covers any number of futures of any number of executors.
  */
-export const doorbell = new Int32Array(new SharedArrayBuffer(8));
+export const doorbell: Int32Array = new Int32Array(new SharedArrayBuffer(8)); // no <SharedArrayBuffer> in the .d.ts (TypeScript < 5.7)
 describe(doorbell.buffer, "Future", 0);
 
 /** What a Future needs from the executor that runs it. */

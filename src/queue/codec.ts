@@ -354,16 +354,18 @@ export class Taken {
   len = 0;
   marked = false;
   nrefs = 0;
-  refs = new Float64Array(16);
+  // Typed-array fields are annotated without type arguments: the inferred Float64Array<ArrayBuffer>
+  // would reach the published .d.ts, which TypeScript < 5.7 cannot read (README "TypeScript").
+  refs: Float64Array = new Float64Array(16);
   /** SSTR: the packed units. */
   a = 0;
   b = 0;
   bytes: Buffer = Buffer.allocUnsafeSlow(LARGE_BYTES + 64);
   // Views for the plain decoder (plain.ts), over the same memory as `bytes`.
   u8: Buffer = this.bytes;
-  i32 = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, (LARGE_BYTES + 64) >> 2);
-  u16 = new Uint16Array(this.bytes.buffer, this.bytes.byteOffset, (LARGE_BYTES + 64) >> 1);
-  f64 = new Float64Array(this.bytes.buffer, this.bytes.byteOffset, (LARGE_BYTES + 64) >> 3);
+  i32: Int32Array = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, (LARGE_BYTES + 64) >> 2);
+  u16: Uint16Array = new Uint16Array(this.bytes.buffer, this.bytes.byteOffset, (LARGE_BYTES + 64) >> 1);
+  f64: Float64Array = new Float64Array(this.bytes.buffer, this.bytes.byteOffset, (LARGE_BYTES + 64) >> 3);
 }
 
 /** Copies the record at `at` out into `out` (under the lock); returns its size in bytes. */
