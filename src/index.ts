@@ -1,3 +1,7 @@
+/// <reference types="node" preserve="true" />
+// The published types use Node's (worker_threads, Buffer, AbortSignal, URL): this line brings
+// @types/node into a user's program also when its tsconfig lists "types" without "node" (TypeScript
+// 6 makes [] the default). Without @types/node installed, tsc says so here (README "TypeScript").
 /**
  * threading — Python's threading model for TypeScript on Node.js: real threads, and locks, events,
  * conditions, semaphores, barriers, queues and thread pools that live in shared memory.

@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+// @types/node for the published types, also when a tsconfig's "types" omits it (see src/index.ts).
 /**
  * `threading/distributed`: the executor API of `concurrent.futures` past one machine.
  * `RedisExecutor` submits tasks to a BullMQ queue on Redis; `npx threading worker` processes run

@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+// @types/node for the published types, also when a tsconfig's "types" omits it (see src/index.ts).
 /**
  * threading/queue — Python's `queue` module for threads: Queue, LifoQueue, PriorityQueue,
  * SimpleQueue (shared memory, usable from every thread), and the Empty, Full and ShutDown errors.

@@ -1,6 +1,7 @@
 // API.md's every documented name as user code, compiled by test/types/types.test.ts under the
 // strictest common settings (tsconfig.strict.json: strict, exactOptionalPropertyTypes,
-// noUncheckedIndexedAccess, module nodenext) against the published dist/*.d.ts (never run).
+// noUncheckedIndexedAccess, noPropertyAccessFromIndexSignature, noImplicitOverride,
+// verbatimModuleSyntax, isolatedModules, module nodenext, no DOM) against dist/*.d.ts (never run).
 // Explicit `undefined` in an option means "omitted" (API.md "Seconds": undefined/omitted waits forever).
 import type { JobsOptions } from "bullmq";
 import type { RedisOptions } from "ioredis";
@@ -132,7 +133,7 @@ class Conn extends local {
 const conn = new Conn();
 conn.db = "x";
 const loc = new local();
-loc.anything = [1];
+loc["anything"] = [1];
 
 // ---- Shared state
 const codes: TypeCode[] = ["b", "B", "h", "H", "i", "I", "l", "L", "q", "Q", "f", "d"];

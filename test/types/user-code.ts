@@ -136,11 +136,12 @@ barrier.reset();
 barrier.abort();
 void [got, gotAsync, isSet, index, indexAsync, barrier.parties, barrier.nWaiting, barrier.broken];
 
-// `local`: Python's `mydata.x = 1` compiles as written; a subclass may declare typed fields.
+// `local`: any attribute may be set; a subclass may declare typed fields.
+// (dot-access.ts writes `data.x`, which a tsconfig with noPropertyAccessFromIndexSignature refuses.)
 const data = new local();
-data.x = 1;
-data.conn = { open: true };
-const x: number = data.x;
+data["x"] = 1;
+data["conn"] = { open: true };
+const x: number = data["x"];
 class Session extends local {
   declare user: string;
   constructor(readonly db: string) {
