@@ -8,6 +8,7 @@ import "./index.js";
 // sync/ and shared/ test hooks (issue 9)
 export { configTestHooks } from "./logging/config.js";
 export { eventHooks } from "./sync/event.js";
+export { barrierHooks } from "./sync/barrier.js";
 export {
   afterMs,
   call,

@@ -2,14 +2,17 @@
  * Barrier: `parties` threads wait until all have arrived, then all go on, as Python's
  * `threading.Barrier` (and built the same way, on a Condition over a Lock).
  *
- * State: three Int32 words, an occupant table, plus the Condition, the parties, the default timeout,
+ * State: five Int32 words, an occupant table, plus the Condition, the parties, the default timeout,
  * the action and its arguments in meta (immutable).
  *   [0] STATE  0 FILLING, 1 DRAINING, -1 RESETTING, -2 BROKEN
  *   [1] COUNT  waits inside wait() (arrived and not yet left)
  *   [2] ASYNC  how many of them are waitAsync() calls
+ *   [3] ACTOR  the ident of the thread running the action, 0 while none does
+ *   [4] DIED   why it is BROKEN after a dead lock holder (below): `ident << 1 | inAction`, else 0
  *   occupants (a second, growable buffer): per thread-table slot [IDENT, N, NASYNC], the ident of
  *              the slot's thread that last arrived and how many of COUNT (and of ASYNC) are its.
  * All change only under the Condition's lock (nWaiting/broken read them without it, as CPython).
+ * Whenever the lock is free, COUNT and ASYNC are the sums of the occupants' N and NASYNC.
  * Dead occupants: a thread can end, or be killed, with a waitAsync() pending here (a blocking
  * wait() cannot end early). Its arrival would count for ever: the round would complete with a
  * party that is gone and, as it never leaves, DRAINING would never end (every later wait() hangs).
@@ -27,6 +30,17 @@
  * sets FILLING). Wake-ups are the Condition's: no lost wake-up (see condition.ts).
  * The action runs in the thread whose wait() completes the round, under the lock, before anyone
  * is released; in other threads than its creator it is the target compiled there (action.ts).
+ * A thread killed while it holds the lock (out of memory or its worker terminated in the action,
+ * or anywhere inside wait(), reset(), abort(); process.exit() in a timer while an async action is
+ * awaited): the lock is internal, so a waiter takes it over from the dead holder (mutex.ts, "Dead
+ * holders": within DEAD_CHECK_MS of sleeping on it) and #takenOver() repairs the barrier as Python
+ * treats an action that raises: the Condition's lists are rebuilt (condition.ts kRepair), the dead
+ * thread's waits are swept, COUNT and ASYNC are recounted from the occupant table (the dead thread
+ * may have died between the two), DIED records who died and whether in the action, and the barrier
+ * is BROKEN: every waiter, blocking and async, and every later wait() gets BrokenBarrierError
+ * saying so, until reset(). As nobody else would wake them, waiters sleep in slices of at most
+ * DEAD_SLICE_MS (SWEEP_MS while async waits are inside) and re-take the lock between them, so
+ * those asleep when the holder died notice it too.
  */
 import { BrokenBarrierError } from "../errors.js";
 import {
@@ -43,16 +57,20 @@ import {
 } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { boot, isIdentAlive, MAX_THREADS } from "../shared/runtime.js";
+import { kOnDeadHolder } from "./owned.js";
 import { describeTarget, type ModuleTarget, type TargetSpec } from "../transport/target.js";
 import { encode } from "../transport/encode.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { Action } from "./action.js";
-import { Condition } from "./condition.js";
+import { Condition, kRepair } from "./condition.js";
 import { Lock } from "./lock.js";
 
 const STATE = 0;
 const COUNT = 1;
 const ASYNC = 2;
+const ACTOR = 3;
+const DIED = 4;
+const WORDS = 5;
 /** Occupant table: ints per thread-table slot, and their meaning. */
 const OCC_INTS = 3;
 const O_IDENT = 0;
@@ -62,6 +80,8 @@ const O_ASYNC = 2;
 const OCC_INITIAL = 16;
 /** While async waits are inside, waiters re-check for dead ones this often (ms). */
 const SWEEP_MS = 100;
+/** Waiters re-take the lock at least this often (ms), to notice a holder that died (file comment). */
+const DEAD_SLICE_MS = 1000;
 const FILLING = 0;
 const DRAINING = 1;
 const RESETTING = -1;
@@ -76,6 +96,9 @@ interface BarrierMeta {
 }
 
 const seconds = (ms: number) => (ms === Number.POSITIVE_INFINITY ? undefined : ms / 1000);
+
+/** @internal Test hooks (this thread): `at(point)` runs with the barrier's lock held at named points. */
+export const barrierHooks: { at?: (point: "arrive" | "exit" | "reset") => void } = {};
 
 /**
  * A barrier for a fixed number of threads, as Python's `threading.Barrier`. Shared by every
@@ -118,6 +141,7 @@ export class Barrier<A extends unknown[] = any[]> {
       this.#action = meta.action ? new Action(meta.action) : null;
       this.#actionArgs = meta.actionArgs;
       describe(this.#cond[kShare]().buffers[0] as SharedArrayBuffer, "Barrier", this.#id);
+      this.#internalLock((this.#cond[kShare]().meta as { lock: Lock }).lock);
       return;
     }
     if (typeof parties !== "number") throw new TypeError(`Barrier: parties must be a number, not ${typeof parties}`);
@@ -137,13 +161,58 @@ export class Barrier<A extends unknown[] = any[]> {
             describeTarget(action, "Barrier action"),
             typeof action === "function" ? (action as (...a: unknown[]) => unknown) : undefined,
           );
-    this.#w = new Int32Array(new SharedArrayBuffer(3 * 4));
+    this.#w = new Int32Array(new SharedArrayBuffer(WORDS * 4));
     this.#occ = new Int32Array(
       new SharedArrayBuffer(OCC_INITIAL * OCC_INTS * 4, { maxByteLength: MAX_THREADS * OCC_INTS * 4 }),
     );
     this.#id = newObjectId();
-    this.#cond = new Condition(new Lock());
+    const lock = new Lock();
+    this.#cond = new Condition(lock);
     describe(this.#cond[kShare]().buffers[0] as SharedArrayBuffer, "Barrier", this.#id);
+    this.#internalLock(lock);
+  }
+
+  /** The Condition's lock is this barrier's own: a waiter takes it over from a dead holder (file comment). */
+  #internalLock(lock: Lock): void {
+    lock[kOnDeadHolder]((dead) => this.#takenOver(dead));
+  }
+
+  /**
+   * The lock was taken over from `dead`, a thread that died holding it (lock held; file comment):
+   * repair the Condition, sweep and recount, record why, and break the barrier.
+   */
+  #takenOver(dead: number): void {
+    const w = this.#w;
+    const o = this.#occ;
+    this.#cond[kRepair]();
+    const inAction = w[ACTOR] === dead ? 1 : 0;
+    Atomics.store(w, ACTOR, 0);
+    let count = 0;
+    let nAsync = 0;
+    for (let slot = 0, b = 0; b < o.length; slot++, b += OCC_INTS) {
+      if (o[b + O_N] === 0) continue;
+      if (!isIdentAlive(slot, o[b + O_IDENT] as number)) {
+        o[b + O_N] = 0;
+        o[b + O_ASYNC] = 0;
+        continue;
+      }
+      count += o[b + O_N] as number;
+      nAsync += o[b + O_ASYNC] as number;
+    }
+    Atomics.store(w, COUNT, count);
+    Atomics.store(w, ASYNC, nAsync);
+    Atomics.store(w, DIED, (dead << 1) | inAction);
+    this.#break();
+  }
+
+  /** BrokenBarrierError, saying why when a thread died holding the lock (DIED). */
+  #broken(): BrokenBarrierError {
+    const died = Atomics.load(this.#w, DIED);
+    if (died === 0) return broken();
+    const where = (died & 1) === 1 ? "running the barrier's action" : "inside a call of this barrier, holding its lock";
+    return broken(
+      `the barrier is broken: thread ${died >>> 1} died ${where} (killed: out of memory, or its worker ended)`,
+    );
   }
 
   #ms(timeout: Timeout | undefined, what: string): number {
@@ -183,30 +252,35 @@ export class Barrier<A extends unknown[] = any[]> {
     try {
       this.#sweep();
       while (w[STATE] === RESETTING || w[STATE] === DRAINING) {
-        const t = (w[ASYNC] as number) > 0 ? SWEEP_MS / 1000 : undefined;
+        const t = ((w[ASYNC] as number) > 0 ? SWEEP_MS : DEAD_SLICE_MS) / 1000;
         yield* call(
           () => cond.wait(t),
           () => cond.waitAsync(t),
         );
         this.#sweep();
       }
-      if ((w[STATE] as number) < 0) throw broken();
+      if ((w[STATE] as number) < 0) throw this.#broken();
       const index = w[COUNT] as number;
       Atomics.store(w, COUNT, index + 1);
+      barrierHooks.at?.("arrive");
       this.#arrive(isAsync);
       try {
         if (index + 1 === this.#parties) {
           try {
             const action = this.#action;
             const args = this.#actionArgs;
-            if (action)
+            if (action) {
+              Atomics.store(w, ACTOR, boot.ident);
               yield* call(
                 () => action.now()(...args),
                 async () => (await action.ready())(...args),
               );
+            }
           } catch (e) {
             this.#break();
             throw e;
+          } finally {
+            Atomics.store(w, ACTOR, 0);
           }
           this.#release();
         } else {
@@ -217,10 +291,11 @@ export class Barrier<A extends unknown[] = any[]> {
           let done = false;
           for (;;) {
             const left = remaining(deadline);
-            // No async wait inside: sleep the time left, but wake when one arrives (#arrive
-            // notifies) to sleep in slices from then on, so that its thread's end is noticed.
+            // No async wait inside: sleep in slices of DEAD_SLICE_MS, but wake when one arrives
+            // (#arrive notifies) to sleep in slices of SWEEP_MS from then on, so that its thread's
+            // end is noticed.
             const watch = (w[ASYNC] as number) === 0;
-            const slice = watch ? left : Math.min(left, SWEEP_MS);
+            const slice = Math.min(left, watch ? DEAD_SLICE_MS : SWEEP_MS);
             const until = watch ? () => round() || (w[ASYNC] as number) > 0 : round;
             const t = seconds(slice);
             const woke = yield* call(
@@ -254,7 +329,7 @@ export class Barrier<A extends unknown[] = any[]> {
       this.#break();
       throw broken("the wait timed out");
     }
-    if ((this.#w[STATE] as number) < 0) throw broken();
+    if ((this.#w[STATE] as number) < 0) throw this.#broken();
   }
 
   /** Arriving in wait() (lock held, counted in COUNT): records the wait in the occupant table. */
@@ -317,6 +392,7 @@ export class Barrier<A extends unknown[] = any[]> {
     Atomics.store(w, ASYNC, (w[ASYNC] as number) - isAsync);
     const count = (w[COUNT] as number) - 1;
     Atomics.store(w, COUNT, count);
+    barrierHooks.at?.("exit");
     if (count === 0 && (w[STATE] === RESETTING || w[STATE] === DRAINING)) {
       Atomics.store(w, STATE, FILLING);
       this.#cond.notifyAll();
@@ -335,17 +411,20 @@ export class Barrier<A extends unknown[] = any[]> {
     const w = this.#w;
     using _ = this.#cond.hold();
     this.#sweep();
+    Atomics.store(w, DIED, 0);
     if ((w[COUNT] as number) > 0) {
       if (w[STATE] === FILLING || w[STATE] === BROKEN) Atomics.store(w, STATE, RESETTING);
     } else {
       Atomics.store(w, STATE, FILLING);
     }
+    barrierHooks.at?.("reset");
     this.#cond.notifyAll();
   }
 
   /** Puts the barrier in the broken state: current and future wait() calls throw BrokenBarrierError. */
   abort(): void {
     using _ = this.#cond.hold();
+    Atomics.store(this.#w, DIED, 0);
     this.#break();
   }
 

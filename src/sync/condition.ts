@@ -29,6 +29,13 @@
  * Dead waiters: notify() checks each node's thread with isIdentAlive(); the node of a thread that
  * has ended is dropped and freed, never counted, so it cannot swallow a notification. When the
  * pool is full, nodes of ended threads are reclaimed before a RuntimeError is thrown.
+ * A dead lock holder (the internal lock of a Barrier or Semaphore, taken over by a waiter: mutex.ts,
+ * "Dead holders") may have died half-way through a change of the lists. The waiter that took the
+ * lock over calls kRepair: it rebuilds both lists from the node states (a scan of every node):
+ * nodes FREE or of ended threads go to the free list; every WAITING node of a live thread is
+ * notified (a spurious wake-up for its waiter, which re-checks its predicate); the wait list is
+ * then empty (NOTIFIED, CANCELLED and ABANDONED nodes are their waiters' to free, and #unlink of a
+ * node not listed does nothing). It returns the waits of live threads pending on the Condition.
  * Capacity: the buffer is reserved for CONDITION_CAPACITY (262,144) pending waits and committed as
  * it grows (doubling); blocking waits are at most one per thread (4096), so only async waits can
  * come near it, and that many pending promises is more than a default heap holds.
@@ -103,6 +110,8 @@ const SPIN_FIRST = sleepHow({ spinMs: SPIN_MS });
 
 /** @internal Semaphore's notify (see the file comment): n units, so n waiters that can run. */
 export const kNotifyUnits: unique symbol = Symbol("threading.notifyUnits");
+/** @internal The repair after the lock was taken over from a dead holder (see the file comment). */
+export const kRepair: unique symbol = Symbol("threading.conditionRepair");
 
 /**
  * A condition variable, as Python's `threading.Condition`: threads wait (releasing the lock) until
@@ -295,6 +304,37 @@ export class Condition {
       node = next;
     }
     if (woken > 0) this.#lock[kFlushOnRelease]();
+  }
+
+  /**
+   * @internal After a take-over of the lock from a dead holder (lock held): rebuilds the lists from
+   * the node states and notifies every live waiter (see the file comment). Returns the waits of
+   * live threads still pending here (each has a node until it has re-taken the lock and left).
+   */
+  [kRepair](): number {
+    const w = this.#w;
+    const fresh = w[FRESH] as number;
+    let pending = 0;
+    let woken = 0;
+    w[HEAD] = 0;
+    w[TAIL] = 0;
+    w[FREE_LIST] = 0;
+    for (let n = fresh; n >= 1; n--) {
+      const at = index(n, STATE);
+      const state = Atomics.load(w, at);
+      if (state !== FREE && isIdentAlive(w[index(n, SLOT)] as number, w[index(n, IDENT)] as number)) {
+        pending++;
+        if (state === WAITING && Atomics.compareExchange(w, at, WAITING, NOTIFIED) === WAITING) {
+          deferWake(w, at);
+          woken++;
+        }
+        continue;
+      }
+      Atomics.store(w, at, FREE);
+      this.#free(n);
+    }
+    if (woken > 0) this.#lock[kFlushOnRelease]();
+    return pending;
   }
 
   /** Wakes every waiting thread. */

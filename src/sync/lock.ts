@@ -14,7 +14,9 @@
  * also says whether anyone waits). Lock adds Python's argument rules and errors: release of an
  * unlocked lock is RuntimeError("release unlocked lock").
  * A waiter that times out (or whose thread dies) leaves at most a stale waiters bit, which costs one
- * extra notify and nothing else; a lock held by a thread that dies stays held, as in Python.
+ * extra notify and nothing else; a lock held by a thread that dies stays held, as in Python. Except
+ * the internal lock of a Barrier or Semaphore (kOnDeadHolder, set in each thread by its owner): its
+ * waiters take it over from a dead holder and let the owner repair itself (mutex.ts, "Dead holders").
  */
 import { RuntimeError } from "../errors.js";
 import { type AcquireOptions, blockArgs, type Timeout, timeoutMs } from "../shared/wait.js";
@@ -22,8 +24,15 @@ import { boot } from "../shared/runtime.js";
 import { describe } from "../shared/waiting.js";
 import { kShare, newObjectId, type ShareRecord, adoptedRecord, registerKind, revive } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
-import { flushWakes, freeOwned, lockAsync, lockOwnedBlocking, ownerValue } from "./mutex.js";
-import { kAcquireRestore, kAcquireRestoreAsync, kFlushOnRelease, kIsOwned, kReleaseSave } from "./owned.js";
+import { flushWakes, freeOwned, lockAsync, lockOwnedBlocking, type OnDeadHolder, ownerValue } from "./mutex.js";
+import {
+  kAcquireRestore,
+  kAcquireRestoreAsync,
+  kFlushOnRelease,
+  kIsOwned,
+  kOnDeadHolder,
+  kReleaseSave,
+} from "./owned.js";
 
 const STATE = 0;
 /** The mutex's ASYNC word (mutex.ts). */
@@ -59,6 +68,8 @@ export class Lock {
   readonly #boot = boot;
   /** This thread has deferred wakes to deliver at its next release through this object (kFlushOnRelease). */
   #flush = false;
+  /** An internal lock's repair after a take-over from a dead holder (kOnDeadHolder); undefined for a user's lock. */
+  #onDead: OnDeadHolder | undefined;
 
   constructor() {
     const record = adoptedRecord();
@@ -83,12 +94,12 @@ export class Lock {
       if (Atomics.compareExchange(w, 0 /* STATE */, 0, me) === 0) return true;
       if (!blocking) return false;
     }
-    return lockOwnedBlocking(w, STATE, me, acquireArgs("Lock", blocking, timeout));
+    return lockOwnedBlocking(w, STATE, me, acquireArgs("Lock", blocking, timeout), this.#onDead);
   }
 
   /** The async twin of `acquire()`: resolves true once acquired, false if `timeout` seconds pass first. */
   async acquireAsync(timeout?: Timeout): Promise<boolean> {
-    return lockAsync(this.#word, STATE, timeoutMs(timeout, "Lock.acquireAsync()"), ASYNC, ownerValue());
+    return lockAsync(this.#word, STATE, timeoutMs(timeout, "Lock.acquireAsync()"), ASYNC, ownerValue(), this.#onDead);
   }
 
   /** Releases the lock (from any thread). RuntimeError if it is not locked. */
@@ -136,6 +147,11 @@ export class Lock {
   /** @internal */
   async [kAcquireRestoreAsync](_saved: number): Promise<void> {
     await this.acquireAsync();
+  }
+
+  /** @internal */
+  [kOnDeadHolder](fn: OnDeadHolder): void {
+    this.#onDead = fn;
   }
 
   /** @internal */

@@ -45,6 +45,17 @@
  * The same no-lost-wake-up argument: a waiter sleeps only on a value with the bit, and the release
  * of such a value notifies; a stale bit costs one spare notify. Async waiters count in ASYNC and
  * stand in their thread's line as for the plain mutex.
+ *
+ * Dead holders (the internal locks of Barrier and Semaphore only: `onDeadHolder`). A user's Lock or
+ * RLock held by a thread that dies stays held, as in Python. The lock a primitive keeps inside
+ * itself must not: nobody could ever release it, and every later call of the primitive would hang.
+ * So a waiter of such a lock sleeps in slices of DEAD_CHECK_MS, and after each slice in which the
+ * word still holds the same holder it looks that holder up in the thread table (liveThreads); a
+ * holder that has ended (killed: out of memory, its worker terminated, process.exit() in a
+ * callback) is replaced by this thread with one CAS of the whole word (v -> me|1: the CAS fails if
+ * the holder released it or another waiter took it over first), and `onDeadHolder()` runs with the
+ * lock held, to repair what the dead thread left half-done. Cost: none on the fast paths; a
+ * contended waiter wakes every DEAD_CHECK_MS while the same holder keeps the lock.
  */
 import {
   afterMs,
@@ -60,7 +71,7 @@ import {
   sleepHow,
   spinWhile,
 } from "../shared/wait.js";
-import { boot } from "../shared/runtime.js";
+import { boot, liveThreads } from "../shared/runtime.js";
 
 export const UNLOCKED = 0;
 export const LOCKED = 1;
@@ -98,11 +109,34 @@ export function ownerIdent(v: number): number {
   return v === 0 ? -1 : (v >>> 1) - 1;
 }
 
+/** How often (ms) a waiter of an internal lock looks whether its holder has died (file comment, "Dead holders"). */
+export const DEAD_CHECK_MS = 50;
+
+/**
+ * What an internal lock does once a waiter has taken it over from a dead holder (file comment):
+ * runs in that waiter's thread, the lock held by it; `dead` is the dead holder's ident. It must
+ * not throw (the lock would stay held by a live thread that does not know it).
+ */
+export type OnDeadHolder = (dead: number) => void;
+
+/** True while a thread with `ident` is starting or running (the thread table). */
+function identLive(ident: number): boolean {
+  for (const [, id] of liveThreads()) if (id === ident) return true;
+  return false;
+}
+
 /**
  * Takes the owned mutex at `w[i]` for `me` (this thread's ownerValue()), waiting at most `ms`
  * (Infinity = forever). False on timeout. The caller has checked that it does not hold it already.
+ * `onDeadHolder`: an internal lock, taken over from a holder that has died (file comment).
  */
-export function lockOwnedBlocking(w: Int32Array, i: number, me: number, ms: number): boolean {
+export function lockOwnedBlocking(
+  w: Int32Array,
+  i: number,
+  me: number,
+  ms: number,
+  onDeadHolder?: OnDeadHolder,
+): boolean {
   const c = Atomics.compareExchange(w, i, UNLOCKED, me);
   if (c === UNLOCKED) return true;
   if (ms === 0) return false;
@@ -114,7 +148,7 @@ export function lockOwnedBlocking(w: Int32Array, i: number, me: number, ms: numb
     Atomics.compareExchange(w, i, UNLOCKED, me) === UNLOCKED
   )
     return true;
-  return driveBlocking(contendedOwned(w, i, deadline, -1, me));
+  return driveBlocking(contendedOwned(w, i, deadline, -1, me, onDeadHolder));
 }
 
 /**
@@ -142,7 +176,14 @@ export function freeOwned(w: Int32Array, i: number, asyncAt: number): number {
  * The async twin of lockBlocking(); `asyncAt` is the mutex's ASYNC word (see the file comment).
  * With `me` (this thread's ownerValue()), the owned mutex's.
  */
-export async function lockAsync(w: Int32Array, i: number, ms: number, asyncAt: number, me = 0): Promise<boolean> {
+export async function lockAsync(
+  w: Int32Array,
+  i: number,
+  ms: number,
+  asyncAt: number,
+  me = 0,
+  onDeadHolder?: OnDeadHolder,
+): Promise<boolean> {
   if (Atomics.compareExchange(w, i, UNLOCKED, me === 0 ? LOCKED : me) === UNLOCKED) return true;
   if (ms === 0) return false;
   const deadline = deadlineOf(ms);
@@ -152,7 +193,7 @@ export async function lockAsync(w: Int32Array, i: number, ms: number, asyncAt: n
   try {
     if (line.length > 1 && !(await turnCame(turn, deadline))) return false;
     return await driveAsync(
-      me === 0 ? contended(w, i, deadline, asyncAt) : contendedOwned(w, i, deadline, asyncAt, me),
+      me === 0 ? contended(w, i, deadline, asyncAt) : contendedOwned(w, i, deadline, asyncAt, me, onDeadHolder),
     );
   } finally {
     const at = line.indexOf(turn);
@@ -175,18 +216,48 @@ function* contended(w: Int32Array, i: number, deadline: number, asyncAt: number)
   return true;
 }
 
-/** The slow path of the owned mutex (file comment), as contended() for the plain one. */
-function* contendedOwned(w: Int32Array, i: number, deadline: number, asyncAt: number, me: number): Steps<boolean> {
+/**
+ * The slow path of the owned mutex (file comment), as contended() for the plain one; with
+ * `onDeadHolder`, an internal lock's ("Dead holders").
+ */
+function* contendedOwned(
+  w: Int32Array,
+  i: number,
+  deadline: number,
+  asyncAt: number,
+  me: number,
+  onDeadHolder?: OnDeadHolder,
+): Steps<boolean> {
   const how = asyncAt < 0 ? PLAIN : sleepHow({ asyncSleepers: asyncAt });
+  // The holder seen at the last look, and when it was first seen holding (Dead holders).
+  let holder = 0;
+  let since = 0;
   for (;;) {
     const v = Atomics.load(w, i);
     if (v === UNLOCKED) {
       if (Atomics.compareExchange(w, i, UNLOCKED, me | 1) === UNLOCKED) return true;
       continue;
     }
+    let until = deadline;
+    if (onDeadHolder !== undefined) {
+      const now = performance.now();
+      if ((v | 1) !== holder) {
+        holder = v | 1;
+        since = now;
+      } else if (now - since >= DEAD_CHECK_MS) {
+        const dead = ownerIdent(v & ~1);
+        if (!identLive(dead)) {
+          if (Atomics.compareExchange(w, i, v, me | 1) !== v) continue;
+          onDeadHolder(dead);
+          return true;
+        }
+        since = now;
+      }
+      until = Math.min(deadline, since + DEAD_CHECK_MS);
+    }
     if ((v & 1) === 0 && Atomics.compareExchange(w, i, v, v | 1) !== v) continue;
     if (expired(deadline)) return false;
-    yield new Sleep(w, i, v | 1, deadline, how);
+    yield new Sleep(w, i, v | 1, until, how);
   }
 }
 

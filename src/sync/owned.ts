@@ -19,6 +19,13 @@ export const kAcquireRestoreAsync: unique symbol = Symbol("threading.acquireRest
  */
 export const kFlushOnRelease: unique symbol = Symbol("threading.flushOnRelease");
 
+/**
+ * `lock[kOnDeadHolder](fn)` (Lock only): makes it an internal lock of a primitive (Barrier,
+ * Semaphore): a waiter takes it over from a holder that has died and runs `fn` (mutex.ts, "Dead
+ * holders"). A user's lock never gets one: held by a thread that dies, it stays held, as in Python.
+ */
+export const kOnDeadHolder: unique symbol = Symbol("threading.onDeadHolder");
+
 /** What a Condition needs from its lock. */
 export interface ConditionLock {
   acquire(blocking?: boolean, timeout?: number | null): boolean;

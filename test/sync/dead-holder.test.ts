@@ -1,0 +1,176 @@
+// A thread killed (out of memory under resourceLimits) while it holds the internal lock of a
+// primitive: the Barrier's (in its action, or at a hook inside wait()/reset()). The other parties,
+// blocking and async, with and without timeouts, must not hang: the barrier breaks for all of them
+// with a BrokenBarrierError that says a thread died, and reset() repairs it.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Barrier, BrokenBarrierError, Thread, sleep } from "threading";
+
+const T = { timeout: 60_000 };
+const hooks = "../fixtures/sync-hooks.ts";
+const cells = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
+
+/** Waits (bounded) until `b` counts `n` waiting. */
+function untilWaiting(b: Barrier, n: number): void {
+  const end = performance.now() + 20_000;
+  while (b.nWaiting < n && performance.now() < end) sleep(0.005);
+  assert.equal(b.nWaiting, n, `${n} waiting`);
+}
+
+/** A thread that waits on `b` (with `timeout`, seconds, or none) and records how: out[i] = 1 broken, 2 passed, 3 other. */
+function waiter(b: Barrier, out: Int32Array, i: number, timeout?: number): Thread {
+  const t = new Thread({
+    target: (bar: Barrier, o: Int32Array, k: number, t: number | undefined, m: Int32Array) => {
+      try {
+        bar.wait(t);
+        Atomics.store(o, k, 2);
+      } catch (e) {
+        Atomics.store(o, k, (e as Error).name === "BrokenBarrierError" ? 1 : 3);
+        if ((e as Error).message.includes("died")) Atomics.store(m, k, 1);
+      }
+    },
+    args: [b, out, i, timeout, messages],
+  });
+  t.start();
+  return t;
+}
+/** messages[i] = 1 when waiter i's error said a thread died. */
+const messages = cells(8);
+
+/** A repaired barrier passes a round (main and parties - 1 threads). */
+function passesAgain(b: Barrier): void {
+  assert.equal(b.nWaiting, 0);
+  const us = Array.from(
+    { length: b.parties - 1 },
+    () => new Thread({ target: (bar: Barrier) => bar.wait(10), args: [b] }),
+  );
+  for (const u of us) u.start();
+  const idx = b.wait(10);
+  for (const u of us) u.join();
+  assert.ok(idx >= 0 && idx < b.parties);
+  assert.equal(b.broken, false);
+  assert.equal(b.nWaiting, 0);
+}
+
+test("Barrier: a thread killed in the action breaks the barrier for blocking and async waiters", T, async () => {
+  messages.fill(0);
+  const s = cells(1);
+  const b = new Barrier(4, { module: hooks, export: "actionDiesInVictim" }, null, [s]);
+  const out = cells(2);
+  const mine = b.waitAsync();
+  const w0 = waiter(b, out, 0);
+  const w1 = waiter(b, out, 1, 60);
+  untilWaiting(b, 3);
+  const victim = new Thread({
+    name: "victim",
+    target: (bar: Barrier) => bar.wait(),
+    args: [b],
+    resourceLimits: { maxOldGenerationSizeMb: 32 },
+  });
+  victim.start();
+  victim.join();
+  assert.equal(Atomics.load(s, 0), 1, "the action ran in the victim");
+  const err = await mine.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof BrokenBarrierError, `main's waitAsync: ${err}`);
+  assert.match((err as Error).message, /thread \d+ died running the barrier's action/);
+  w0.join();
+  w1.join();
+  assert.deepEqual([...out], [1, 1], "both blocking waiters got BrokenBarrierError");
+  assert.deepEqual([...messages.slice(0, 2)], [1, 1], "saying a thread died");
+  assert.equal(b.broken, true);
+  assert.throws(() => b.wait(5), /died running the barrier's action/);
+  b.reset();
+  assert.equal(b.broken, false);
+  // (the action returns in threads other than the victim)
+  const b2 = new Barrier(2, { module: hooks, export: "actionDiesInVictim" }, null, [s]);
+  passesAgain(b2);
+  passesAgain(b);
+});
+
+test("Barrier: a thread killed in the action wakes blocking waiters that sleep with no async one inside", T, () => {
+  messages.fill(0);
+  const s = cells(1);
+  const b = new Barrier(3, { module: hooks, export: "actionDiesInVictim" }, null, [s]);
+  const out = cells(2);
+  const w0 = waiter(b, out, 0);
+  const w1 = waiter(b, out, 1);
+  untilWaiting(b, 2);
+  const victim = new Thread({
+    name: "victim",
+    target: (bar: Barrier) => bar.wait(),
+    args: [b],
+    resourceLimits: { maxOldGenerationSizeMb: 32 },
+  });
+  victim.start();
+  victim.join();
+  assert.equal(Atomics.load(s, 0), 1);
+  w0.join();
+  w1.join();
+  assert.deepEqual([...out], [1, 1]);
+  // A wait() arriving now does not hang on the lock either.
+  assert.throws(() => b.wait(), BrokenBarrierError);
+  b.reset();
+  passesAgain(b);
+});
+
+/** Runs `op` on `b` in a thread killed at `point` with the barrier's lock held; returns once it is dead. */
+function killInside(b: Barrier, op: string, point: string): void {
+  const s = cells(1);
+  const t = new Thread({
+    target: { module: hooks, export: "dieInBarrier" },
+    args: [b, op, point, s],
+    resourceLimits: { maxOldGenerationSizeMb: 32 },
+  });
+  t.start();
+  t.join();
+  assert.equal(t.isAlive(), false);
+  assert.equal(Atomics.load(s, 0), 1, `the thread reached ${point}`);
+}
+
+test("Barrier: killed after counting its arrival, before recording it: the count is repaired", T, async () => {
+  const b = new Barrier(3);
+  const out = cells(1);
+  const w = waiter(b, out, 0);
+  untilWaiting(b, 1);
+  killInside(b, "wait", "arrive");
+  // The waiter inside and a wait arriving later both end, broken.
+  w.join();
+  assert.equal(out[0], 1);
+  await assert.rejects(b.waitAsync(), /died inside a call of this barrier/);
+  // reset() finds the right count (1 too many left it RESETTING for ever, hanging every wait).
+  b.reset();
+  passesAgain(b);
+});
+
+test("Barrier: killed leaving a drained round: the next round's waiters do not hang", T, () => {
+  const b = new Barrier(2);
+  const out = cells(2);
+  const w = waiter(b, out, 0);
+  untilWaiting(b, 1);
+  killInside(b, "wait", "exit");
+  w.join();
+  // w left the round before or after the victim died in its exit: passed or broken, never hung.
+  assert.ok(out[0] === 1 || out[0] === 2, `waiter: ${out[0]}`);
+  assert.throws(() => b.wait(), BrokenBarrierError);
+  b.reset();
+  passesAgain(b);
+});
+
+test("Barrier: killed inside reset(): waiters and later calls go on", T, async () => {
+  const b = new Barrier(3);
+  const out = cells(1);
+  const w = waiter(b, out, 0, 60);
+  const mine = b.waitAsync(60);
+  untilWaiting(b, 2);
+  killInside(b, "reset", "reset");
+  await assert.rejects(mine, BrokenBarrierError);
+  w.join();
+  assert.equal(out[0], 1);
+  b.abort();
+  assert.throws(() => b.wait(), /the barrier is broken$/);
+  b.reset();
+  passesAgain(b);
+});
