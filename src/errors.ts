@@ -39,6 +39,15 @@ export class BrokenExecutor extends Error {
     this.prototype.name = "BrokenExecutor";
   }
 }
+/**
+ * Python's `concurrent.futures.thread.BrokenThreadPool`: a `ThreadPoolExecutor` whose thread
+ * initializer failed; every pending and later task fails with it (`instanceof BrokenExecutor`).
+ */
+export class BrokenThreadPool extends BrokenExecutor {
+  static {
+    this.prototype.name = "BrokenThreadPool";
+  }
+}
 /** Python's `concurrent.futures.InvalidStateError`: setting the outcome of a future twice. */
 export class InvalidStateError extends Error {
   static {
@@ -99,6 +108,7 @@ export const crossingErrorClasses: Record<string, new (message?: string) => Erro
   TimeoutError,
   CancelledError,
   BrokenExecutor,
+  BrokenThreadPool,
   InvalidStateError,
   Empty,
   Full,

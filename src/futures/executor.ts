@@ -23,7 +23,7 @@
 import { holdsWorker, onThreadEnding } from "../shared/thread-reset.js";
 import { availableParallelism } from "node:os";
 import { MessageChannel, MessagePort, type ResourceLimits } from "node:worker_threads";
-import { BrokenExecutor, Full, RuntimeError } from "../errors.js";
+import { BrokenThreadPool, Full, RuntimeError } from "../errors.js";
 import { ALIVE_NON_DAEMON, G, isIdentAlive, isRoot } from "../shared/runtime.js";
 import { afterMs, checkOptions, deadlineOf, isOptions, remaining, secondsMs } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
@@ -561,7 +561,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
 
   /** As CPython's BrokenThreadPool: once an initializer failed, submit() itself raises. */
   #checkBroken(): void {
-    if (Atomics.load(this.#shared, BROKEN) === 1) throw new BrokenExecutor(BROKEN_MESSAGE);
+    if (Atomics.load(this.#shared, BROKEN) === 1) throw new BrokenThreadPool(BROKEN_MESSAGE);
   }
 
   #submit(
@@ -876,8 +876,12 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   }
 
   #mapSetup(fn: Target, iterable: Iterable<unknown>, options: MapOptions, what: string): MapSetup {
-    if (typeof options !== "object" || options === null)
-      throw new TypeError(`ThreadPoolExecutor.${what}(): options must be an object`);
+    if (typeof options !== "object" || options === null || Array.isArray(options)) {
+      // Python's map(fn, xs, ys) zips several iterables; here the third argument is the options.
+      const hint = Array.isArray(options) ? ", not a second iterable (zip the iterables into one of tuples)" : "";
+      throw new TypeError(`ThreadPoolExecutor.${what}(): options must be an object like { timeout, chunksize }${hint}`);
+    }
+    checkOptions(options, ["timeout", "chunksize"], `ThreadPoolExecutor.${what}()`);
     const deadline = deadlineOf(secondsMs(options.timeout, `ThreadPoolExecutor.${what}()`));
     const size = options.chunksize ?? 1;
     if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {

@@ -21,7 +21,7 @@
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
 import type { MessagePort } from "node:worker_threads";
-import { BrokenExecutor } from "../errors.js";
+import { BrokenThreadPool } from "../errors.js";
 import { thenable } from "../shared/thenable.js";
 import { afterMs } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
@@ -167,7 +167,7 @@ class PoolThread {
   /** Once the initializer failed (or another thread's did), every task fails with BrokenExecutor. */
   checkBroken(): void {
     if (this.#initFailed || Atomics.load(this.#shared, BROKEN) === 1) {
-      throw Object.assign(new BrokenExecutor(BROKEN_MESSAGE), this.#initFailed ? { cause: this.#initError } : {});
+      throw Object.assign(new BrokenThreadPool(BROKEN_MESSAGE), this.#initFailed ? { cause: this.#initError } : {});
     }
   }
 

@@ -258,6 +258,30 @@ test(
   },
 );
 
+test(
+  "map()/mapAsync(): a second iterable or an unknown option is a TypeError (Python's map(fn, xs, ys) zips)",
+  T,
+  async () => {
+    using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const add = (x: number, y: number) => x + y;
+    const message =
+      /ThreadPoolExecutor\.map\(\): options must be an object like \{ timeout, chunksize \}, not a second iterable/;
+    // @ts-expect-error
+    assert.throws(() => ex.map(add, [1, 2], [3, 4]), { name: "TypeError", message });
+    // @ts-expect-error
+    assert.throws(() => ex.map(add, [1, 2], { timout: 1 }), {
+      name: "TypeError",
+      message: /unexpected option 'timout'/,
+    });
+    // @ts-expect-error
+    await assert.rejects(ex.mapAsync(add, [1, 2], [3, 4]).next(), {
+      name: "TypeError",
+      message: /not a second iterable/,
+    });
+    assert.deepEqual([...ex.map((x: number) => x + 1, [1, 2])], [2, 3]);
+  },
+);
+
 test("map: breaking out of the loop cancels calls not started", T, () => {
   using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
   const counter = new Int32Array(new SharedArrayBuffer(4));
@@ -506,22 +530,27 @@ test("initializer runs once per thread with initargs; a failing initializer brea
   assert.ok(Atomics.load(counter, 0) >= 1 && Atomics.load(counter, 0) <= 2);
 });
 
-test("a failing initializer: pending and later futures fail with BrokenExecutor (child process)", T, () => {
-  const r = runChild(`
-    import { ThreadPoolExecutor, BrokenExecutor } from "threading";
+test(
+  "a failing initializer: pending and later futures fail with BrokenThreadPool, a BrokenExecutor (child process)",
+  T,
+  () => {
+    const r = runChild(`
+    import { ThreadPoolExecutor, BrokenExecutor, BrokenThreadPool } from "threading";
     const ex = new ThreadPoolExecutor({ maxWorkers: 2, initializer: () => { throw new Error("error in initializer"); } });
     const f = ex.submit(() => 1);
-    try { f.result(); console.log("no error"); } catch (e) { console.log("first", e instanceof BrokenExecutor); }
+    const is = (e) => [e instanceof BrokenThreadPool, e instanceof BrokenExecutor, e.name].join(" ");
+    try { f.result(); console.log("no error"); } catch (e) { console.log("first", is(e)); }
     // Once broken, submit() and map() themselves raise (CPython's BrokenThreadPool).
-    try { ex.submit(() => 2); console.log("no error"); } catch (e) { console.log("later", e instanceof BrokenExecutor, e.message); }
-    try { ex.map((x) => x, [1]); console.log("no error"); } catch (e) { console.log("map", e instanceof BrokenExecutor); }
+    try { ex.submit(() => 2); console.log("no error"); } catch (e) { console.log("later", is(e), e.message); }
+    try { ex.map((x) => x, [1]); console.log("no error"); } catch (e) { console.log("map", is(e)); }
     ex.shutdown();
   `);
-  assert.match(r.stdout, /first true/);
-  assert.match(r.stdout, /later true A thread initializer failed/);
-  assert.match(r.stdout, /map true/);
-  assert.match(r.stderr, /Exception in initializer:[\s\S]*error in initializer/);
-});
+    assert.match(r.stdout, /first true true BrokenThreadPool/);
+    assert.match(r.stdout, /later true true BrokenThreadPool A thread initializer failed/);
+    assert.match(r.stdout, /map true true BrokenThreadPool/);
+    assert.match(r.stderr, /Exception in initializer:[\s\S]*error in initializer/);
+  },
+);
 
 test("shared objects in arguments stay shared; module targets run their export", T, () => {
   using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
