@@ -19,7 +19,7 @@
  * collected in every thread (a LIFO or priority queue goes back to its start whenever it drains,
  * the FIFO ring keeps going round).
  */
-import { type BlockOptions, blockArgs, type Timeout, timeoutMs } from "../shared/wait.js";
+import { type BlockOptions, blockArgs, checkOptions, isOptions, type Timeout, timeoutMs } from "../shared/wait.js";
 import { describe, type WaitKind } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { ShutDown } from "../errors.js";
@@ -221,13 +221,25 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * waiting; get() returns what is left, then throws ShutDown, also to those waiting. With
    * `immediate`, the items left are discarded, each counted as one taskDone(), so join() returns.
    */
-  shutdown(immediate = false): void {
+  shutdown(immediate?: boolean): void;
+  shutdown(options: { immediate?: boolean | undefined }): void;
+  shutdown(immediate: boolean | { immediate?: boolean | undefined } = false): void {
+    // Python's keyword, q.shutdown(immediate=True), as { immediate: true }.
+    if (isOptions(immediate)) {
+      checkOptions(immediate, ["immediate"], `${this._kind}.shutdown()`);
+      immediate = immediate.immediate ?? false;
+    }
     this.#eng.shutdown(!!immediate);
+  }
+
+  /** Python 3.13's `is_shutdown`: true once shutdown() was called, in every thread. */
+  get isShutdown(): boolean {
+    return Atomics.load(this.#h, SHUTDOWN) !== 0;
   }
 
   /** @internal True once shutdown() was called (for tests and the iterator). */
   get _isShutdown(): boolean {
-    return Atomics.load(this.#h, SHUTDOWN) !== 0;
+    return this.isShutdown;
   }
 
   /**

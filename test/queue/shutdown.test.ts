@@ -23,6 +23,31 @@ for (const Q of [Queue, LifoQueue, PriorityQueue]) {
       q.shutdown(); // twice is fine
     });
 
+    test("isShutdown (Python 3.13's is_shutdown); shutdown({ immediate }) as Python's keyword", T, () => {
+      const q = new Q<number>();
+      assert.equal(q.isShutdown, false);
+      q.shutdown();
+      assert.equal(q.isShutdown, true);
+      q.shutdown(true);
+      assert.equal(q.isShutdown, true);
+      q.shutdown(false);
+      const q2 = new Q<number>();
+      q2.put(1);
+      q2.shutdown({ immediate: false }); // before: any object meant immediate, and the item was discarded
+      assert.equal(q2.qsize(), 1);
+      assert.equal(q2.get(), 1);
+      const q3 = new Q<number>();
+      q3.put(1);
+      q3.shutdown({ immediate: true });
+      assert.equal(q3.qsize(), 0);
+      q3.join();
+      // @ts-expect-error
+      assert.throws(() => q3.shutdown({ immedate: true }), {
+        name: "TypeError",
+        message: /unexpected option 'immedate'/,
+      });
+    });
+
     test("get returns what is left, then throws; join still waits for taskDone", T, () => {
       const q = new Q<number>();
       for (const x of [3, 1, 2]) q.put(x);
