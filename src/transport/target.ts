@@ -14,6 +14,7 @@
  * A module target `{ module, export }` is imported in the thread, with its full module scope.
  */
 import { pathToFileURL } from "node:url";
+import * as vm from "node:vm";
 import { type FreeName, freeNames } from "./free-names.js";
 import { esbuildHelpers } from "./esbuild-helpers.js";
 import { rewriteImports } from "./js-tokens.js";
@@ -90,6 +91,26 @@ function resolveModule(module: string | URL, base: string): string {
   return spec;
 }
 
+/** False once `new Function` was refused (--disallow-code-generation-from-strings). */
+let codeGeneration = true;
+
+/**
+ * `new Function(...params, body)`. Under --disallow-code-generation-from-strings, which refuses
+ * `eval` and `new Function` (EvalError) but not node:vm's compilers, the same function from
+ * vm.compileFunction(), its body on the same line (the third) as new Function puts it.
+ */
+export function makeFunction(params: string[], body: string): Function {
+  if (codeGeneration) {
+    try {
+      return new Function(...params, body);
+    } catch (e) {
+      if (!(e instanceof EvalError)) throw e;
+      codeGeneration = false;
+    }
+  }
+  return vm.compileFunction(`\n\n${body}`, params);
+}
+
 /** Turns the source of a function into an expression that evaluates to it (methods become functions). */
 export function functionExpression(fn: Function, what: string, text?: string): string {
   const source = text ?? Function.prototype.toString.call(fn);
@@ -101,7 +122,7 @@ export function functionExpression(fn: Function, what: string, text?: string): s
   if (/^class\b/.test(source)) throw new TypeError(`${what} must be a function, not a class`);
   for (const candidate of [source, source.replace(/^(async\s+)?(\*?\s*)/, "$1function $2")]) {
     try {
-      new Function(`return (${candidate});`);
+      makeFunction([], `return (${candidate});`);
       return candidate;
     } catch {
       // try the next form
@@ -390,7 +411,7 @@ export function evaluate(
     if (lib && !(alias in extra) && !(alias in lib)) extra = { ...extra, [alias]: lib };
   }
   const extraNames = Object.keys(extra);
-  const make = (body: string) => new Function(...names, IMPORTER, ...extraNames, body);
+  const make = (body: string) => makeFunction([...names, IMPORTER, ...extraNames], body);
   const expression = withImporter(source);
   const { location } = options;
   const [name] = ownName(options.name ?? "");

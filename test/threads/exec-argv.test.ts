@@ -187,6 +187,22 @@ test("a program started with flags Workers refuse runs its threads and pool", T,
   assert.ok(!runs[flags.indexOf("--trace-gc")]?.stderr.includes("ERR_WORKER_INVALID_EXEC_ARGV"));
 });
 
+test(
+  "--disallow-code-generation-from-strings: targets, subclasses, actions and tasks compile (node:vm), lines kept",
+  T,
+  async () => {
+    // Before: start() threw "target cannot be sent to another thread: its source does not parse on its own".
+    const fixture = fileURLToPath(new URL("../fixtures/no-codegen.mjs", import.meta.url));
+    const r = await run(["--disallow-code-generation-from-strings", fixture]);
+    const line = r.stdout.split("\n").find((l) => l.startsWith("RESULT "));
+    assert.ok(line, `no result (exit ${r.status})\n${r.stderr.slice(-2000)}`);
+    assert.deepEqual(JSON.parse(line.slice("RESULT ".length)), { out: 42, action: "action", sum: 6 });
+    // The failing target's stack names its own line in the fixture (28: `throw new Error("where")`).
+    assert.match(r.stderr, /Exception in thread failing:\nError: where\n\s+at target \(\S*no-codegen\.mjs:28:11\)/);
+    assert.equal(r.status, 0);
+  },
+);
+
 test("threads start in a test file run by node --test", T, async () => {
   const r = await run(["--test", "--test-reporter=tap", underTest]);
   assert.equal(r.status, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
