@@ -469,9 +469,18 @@ export function untilAsync(i32: Int32Array, index: number, done: () => boolean, 
   return driveAsync(until(i32, index, done, deadline));
 }
 
+/**
+ * A sleep's seconds in ms. Unlike a timeout, they are required (Python's time.sleep() takes
+ * exactly one argument): a forgotten argument would otherwise sleep for ever. Infinity still does.
+ */
+function sleepMs(seconds: unknown, what: string): number {
+  if (seconds === undefined) throw new TypeError(`${what} takes exactly one argument, the seconds (0 given)`);
+  return secondsMs(seconds, what);
+}
+
 /** Sleeps the calling thread for `seconds` (blocking). */
 export function sleep(seconds: number): void {
-  const ms = secondsMs(seconds, "sleep()");
+  const ms = sleepMs(seconds, "sleep()");
   const cell = new Int32Array(new SharedArrayBuffer(4));
   describe(cell.buffer, "sleep", 0);
   waitBlocking(cell, 0, 0, ms);
@@ -481,7 +490,7 @@ export function sleep(seconds: number): void {
 export function sleepAsync(seconds: number): Promise<void> {
   return new Promise((resolve, reject) => {
     try {
-      const ms = secondsMs(seconds, "sleepAsync()");
+      const ms = sleepMs(seconds, "sleepAsync()");
       afterMs(ms, resolve);
     } catch (e) {
       reject(e);

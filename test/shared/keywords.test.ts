@@ -21,6 +21,7 @@ import {
   Semaphore,
   SimpleQueue,
   sleep,
+  sleepAsync,
   Thread,
   ThreadPoolExecutor,
   TimeoutError,
@@ -269,4 +270,16 @@ describe("timeouts of every other wait", () => {
     // @ts-expect-error
     assert.throws(() => sleep({ timeout: 0.01 }), TypeError);
   });
+
+  test(
+    "sleep()/sleepAsync() without the seconds is a TypeError, as time.sleep() (before: slept for ever)",
+    T,
+    async () => {
+      const message = /takes exactly one argument, the seconds \(0 given\)/;
+      // @ts-expect-error
+      assert.throws(() => sleep(), { name: "TypeError", message });
+      // @ts-expect-error
+      await assert.rejects(sleepAsync(), { name: "TypeError", message });
+    },
+  );
 });
