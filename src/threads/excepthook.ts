@@ -84,10 +84,25 @@ function deliver(message: unknown): void {
   runHook(hook ?? excepthook, args);
 }
 
+/**
+ * False where receiveMessageOnPort() cannot read a BroadcastChannel (Deno throws a TypeError; Bun
+ * reads nothing): the hook then runs from the owner's event loop only (onmessage), so a join()
+ * in the owner may return before it ran.
+ */
+let syncReceive = true;
+
 function drain(): void {
-  if (!channel) return;
+  if (!channel || !syncReceive) return;
   const port = channel as unknown as MessagePort;
-  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) deliver(m.message);
+  let m: ReturnType<typeof receiveMessageOnPort>;
+  try {
+    m = receiveMessageOnPort(port);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    syncReceive = false;
+    return;
+  }
+  for (; m; m = receiveMessageOnPort(port)) deliver(m.message);
 }
 
 // The thread ended: run the hook for what already arrived, then this worker's next thread owns nothing.
