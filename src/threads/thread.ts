@@ -240,13 +240,16 @@ export class Thread<A extends unknown[] = any[]> {
       throw new TypeError(`Thread: target must be a function or { module, export }, not ${typeof target}`);
     }
     if (args !== undefined && !Array.isArray(args)) throw new TypeError("Thread: args must be an array");
-    if (name !== undefined && typeof name !== "string") throw new TypeError("Thread: name must be a string");
-    if (daemon !== undefined && typeof daemon !== "boolean") throw new TypeError("Thread: daemon must be a boolean");
+    // As CPython's str(name): a number names the thread by its digits (Thread(name=123) is "123").
+    if (name !== undefined && name !== null && typeof name !== "string" && typeof name !== "number")
+      throw new TypeError(`Thread: name must be a string, not ${typeof name}`);
+    if (daemon !== undefined && daemon !== null && typeof daemon !== "boolean")
+      throw new TypeError("Thread: daemon must be a boolean");
     this.#target = target;
     this.#args = (args ?? []) as A;
     this.#origin = callerFile();
-    // An empty name gets the default, as CPython's `name or _newname()`.
-    if (name === undefined || name === "") {
+    // An empty name (or null, Python's None) gets the default, as CPython's `name or _newname()`.
+    if (name === undefined || name === null || name === "") {
       const n = Atomics.add(G, NEXT_THREAD_NUMBER, 1);
       let suffix = "";
       const fnName = typeof target === "function" ? targetName(target) : "";
@@ -255,7 +258,7 @@ export class Thread<A extends unknown[] = any[]> {
         suffix = ` (${target.export})`;
       this.#name = `Thread-${n}${suffix}`;
     } else {
-      this.#name = name;
+      this.#name = String(name);
     }
     this.#daemon = daemon ?? currentThread().daemon;
   }

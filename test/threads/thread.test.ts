@@ -71,6 +71,18 @@ test("names: Thread-N counts process-wide, (fn) suffix for named targets, explic
   assert.match(d.name, /^Thread-\d+$/, "an empty name gets the default (as CPython's `name or _newname()`)");
   c.setName("renamed");
   assert.equal(c.getName(), "renamed");
+  // test_name: Thread(name=123) is "123"; name=None, daemon=None are the defaults (before: TypeError)
+  // @ts-expect-error
+  assert.equal(new Thread({ name: 123 }).name, "123");
+  // @ts-expect-error
+  assert.match(new Thread({ name: null }).name, /^Thread-\d+$/);
+  // @ts-expect-error
+  assert.equal(new Thread({ daemon: null }).daemon, false);
+  // @ts-expect-error
+  assert.throws(() => new Thread({ name: {} }), {
+    name: "TypeError",
+    message: "Thread: name must be a string, not object",
+  });
 });
 
 test("ident and nativeId are null before start, unique after; isAlive follows the thread", T, () => {
