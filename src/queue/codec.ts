@@ -404,6 +404,48 @@ export function readRecord(v: Views, at: number, out: Taken): number {
   return body - at + align8(len);
 }
 
+/**
+ * One item of each common kind (warmCodec): numbers (int32 and double), SSTR strings, a PLAIN
+ * string (9 units), a plain object, the constants. (Long and two-byte strings, arrays and bigints
+ * are left out: their paths' first run compiles more of Node's and the walker's code, ~0.6 ms
+ * more, for kinds a stream rarely switches to.)
+ */
+const WARM_ITEMS: readonly unknown[] = [
+  1,
+  0.5,
+  "a",
+  "item 123",
+  "item 1000",
+  { k: 1, s: "a", b: true },
+  null,
+  undefined,
+  true,
+];
+
+let warmed = false;
+
+/**
+ * Once per thread: runs one item of each kind (WARM_ITEMS) through stageItem, writeRecord,
+ * readRecord and decodeTaken over `v` (a scratch store of at least 256 bytes) and `t`. So V8's
+ * type feedback covers every kind before the first put or get is optimized: a thread whose items
+ * change kind (numbers, then strings; items, then a null sentinel) would otherwise deoptimize the
+ * put or get path at the first item of each new kind and run it unoptimized until it is compiled
+ * again, which on a busy machine took ~25 ns an item over a 400,000-item stream of strings that
+ * followed one of numbers (docs/benchmarks.md). About 0.5 ms, once per thread (a reused worker
+ * keeps it); THREADING_QUEUE_WARM=0 leaves it out.
+ */
+export function warmCodec(v: Views, t: Taken): void {
+  if (warmed || process.env.THREADING_QUEUE_WARM === "0") return;
+  warmed = true;
+  const st = new Staged();
+  for (const item of WARM_ITEMS) {
+    stageItem(item, st);
+    writeRecord(v, 0, st);
+    readRecord(v, 0, t);
+    decodeTaken(t);
+  }
+}
+
 /** Turns a taken record back into a value (after the lock is released). */
 export function decodeTaken(t: Taken): unknown {
   switch (t.tag) {

@@ -218,6 +218,7 @@ import {
   decodeTaken,
   readRecord,
   reclaim,
+  warmCodec,
   recordRefs,
   recordSize,
   type Staged,
@@ -686,6 +687,8 @@ export class RingEngine implements Engine {
     this.data = new Data(buffers?.[0]);
     if (buffers === undefined) h[FIFO.CAP_P] = h[FIFO.CAP_C] = this.data.cap;
     engines.set(h.buffer, this);
+    // (a growable buffer, as every ring's, so the views are of the same kind)
+    warmCodec(new Data(new SharedArrayBuffer(256, { maxByteLength: 256 })), taken);
   }
 
   buffers(): SharedArrayBuffer[] {
