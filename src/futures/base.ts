@@ -15,6 +15,31 @@ import type { Future } from "./future.js";
 // biome-ignore lint/suspicious/noExplicitAny: with R given, the parameters are not checked
 export type ExplicitResult<R> = (...args: any[]) => NoInfer<R> | PromiseLike<NoInfer<R>>;
 
+/**
+ * A value typed as a whole `Target` (a function or `{ module, export }`, e.g. a helper's
+ * parameter, as API.md's `map<R>(fn: Target, ...)` takes it); a value typed as a function is
+ * refused here (`never`), so the error to read is its own overload's.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any function type
+export type AnyTarget<F> = [F] extends [(...args: any[]) => unknown] ? never : F;
+
+/**
+ * The last overload of `submit()` (and `submitWith()`...): with the result type `R` given and `F`
+ * not, an {@link ExplicitResult}; without type arguments, `F` is inferred from the argument and
+ * a value typed `Target` is accepted ({@link AnyTarget}), its result `unknown`.
+ */
+export type ExplicitTarget<R, F> = [F] extends [never] ? ExplicitResult<R> : AnyTarget<F>;
+
+/**
+ * The last overload of `map()` / `mapAsync()`: with the result type `R` given, any `Target`, as
+ * API.md's `map<R>(fn: Target, ...)` (a function's return is not checked against `R`); without
+ * type arguments, a value typed `Target` ({@link AnyTarget}), its results `unknown`.
+ */
+export type MapTarget<R, F> = [F] extends [never] ? ([R] extends [never] ? never : Target) : AnyTarget<F>;
+
+/** `R` when given, else `unknown` (the result of a value typed `Target`). */
+export type ResultOf<R> = [R] extends [never] ? unknown : R;
+
 /** The calls every executor takes; `O` is its options of `map()`. */
 export abstract class Executor<O> {
   /**
@@ -23,8 +48,11 @@ export abstract class Executor<O> {
    */
   submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Future<Awaited<R>>;
   submit<R = unknown>(fn: ModuleTarget, ...args: unknown[]): Future<R>;
-  /** With the result type given (`submit<number>(fn, 1, 2)`): `fn` must return it; args are not checked. */
-  submit<R = never>(fn: ExplicitResult<R>, ...args: unknown[]): Future<R>;
+  /**
+   * With the result type given (`submit<number>(fn, 1, 2)`): `fn` must return it; args are not
+   * checked. A value typed `Target`: `Future<unknown>` (`submit<number, Target>(t)` for a Future<number>).
+   */
+  submit<R = never, F extends Target = never>(fn: ExplicitTarget<R, F>, ...args: unknown[]): Future<ResultOf<R>>;
   submit(fn: Target, ...args: unknown[]): Future<unknown> {
     return this.submitCall(fn, args);
   }
@@ -36,8 +64,15 @@ export abstract class Executor<O> {
    */
   map<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options?: O): IterableIterator<Awaited<R>>;
   map<R = unknown>(fn: ModuleTarget, iterable: Iterable<unknown>, options?: O): IterableIterator<R>;
-  /** With the result type given (`map<number>(fn, items)`): `fn` must return it. */
-  map<R = never>(fn: ExplicitResult<R>, iterable: Iterable<unknown>, options?: O): IterableIterator<R>;
+  /**
+   * With the result type given (`map<number>(fn, items)`), any target, as API.md's `map<R>(fn:
+   * Target, ...)`; a value typed `Target` without it: results `unknown`.
+   */
+  map<R = never, F extends Target = never>(
+    fn: MapTarget<R, F>,
+    iterable: Iterable<unknown>,
+    options?: O,
+  ): IterableIterator<ResultOf<R>>;
   map(fn: Target, iterable: Iterable<unknown>, options?: O): IterableIterator<unknown> {
     return this.mapCalls(fn, iterable, options);
   }
@@ -56,11 +91,12 @@ export abstract class Executor<O> {
     iterable: Iterable<unknown> | AsyncIterable<unknown>,
     options?: O,
   ): AsyncIterableIterator<R>;
-  mapAsync<R = never>(
-    fn: ExplicitResult<R>,
+  /** With the result type given, any target; a value typed `Target` without it: as map(). */
+  mapAsync<R = never, F extends Target = never>(
+    fn: MapTarget<R, F>,
     iterable: Iterable<unknown> | AsyncIterable<unknown>,
     options?: O,
-  ): AsyncIterableIterator<R>;
+  ): AsyncIterableIterator<ResultOf<R>>;
   mapAsync(
     fn: Target,
     iterable: Iterable<unknown> | AsyncIterable<unknown>,

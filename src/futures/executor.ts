@@ -41,7 +41,7 @@ import { startFailed } from "../threads/table.js";
 import { Thread } from "../threads/thread.js";
 import { blockOn, blockUntil, doorbell, Future, type FutureLink, internals } from "./future.js";
 import { indexOf, PENDING, RUNNING, Slots } from "./slots.js";
-import { Executor, type ExplicitResult } from "./base.js";
+import { Executor, type ExplicitTarget, type ResultOf } from "./base.js";
 import { Groups, MapFeed, results } from "./map.js";
 import { leastLoaded, sendNow, steal } from "./balance.js";
 import { addStats, PoolWorker, TaskTable, taskCode } from "./pool-worker.js";
@@ -95,7 +95,7 @@ export interface ThreadPoolExecutorOptions {
   resourceLimits?: ResourceLimits | undefined;
 }
 
-export type { ExplicitResult } from "./base.js";
+export type { AnyTarget, ExplicitResult, ExplicitTarget, MapTarget, ResultOf } from "./base.js";
 
 /** Per-task options of `submitWith()` / `submitWithAsync()`. */
 export interface SubmitOptions {
@@ -381,7 +381,11 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
    */
   submitWith<A extends unknown[], R>(options: SubmitOptions, fn: (...args: A) => R, ...args: A): Future<Awaited<R>>;
   submitWith<R = unknown>(options: SubmitOptions, fn: ModuleTarget, ...args: unknown[]): Future<R>;
-  submitWith<R = never>(options: SubmitOptions, fn: ExplicitResult<R>, ...args: unknown[]): Future<R>;
+  submitWith<R = never, F extends Target = never>(
+    options: SubmitOptions,
+    fn: ExplicitTarget<R, F>,
+    ...args: unknown[]
+  ): Future<ResultOf<R>>;
   submitWith(options: SubmitOptions, fn: Target, ...args: unknown[]): Future<unknown> {
     const prepared = this.#prepare(options, fn, args, "submitWith");
     try {
@@ -402,7 +406,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
    */
   submitAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Promise<Awaited<R>>;
   submitAsync<R = unknown>(fn: ModuleTarget, ...args: unknown[]): Promise<R>;
-  submitAsync<R = never>(fn: ExplicitResult<R>, ...args: unknown[]): Promise<R>;
+  submitAsync<R = never, F extends Target = never>(fn: ExplicitTarget<R, F>, ...args: unknown[]): Promise<ResultOf<R>>;
   submitAsync(fn: Target, ...args: unknown[]): Promise<unknown> {
     return this.#submitAsync({}, fn, args, "submitAsync");
   }
@@ -417,7 +421,11 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     ...args: A
   ): Promise<Awaited<R>>;
   submitWithAsync<R = unknown>(options: SubmitOptions, fn: ModuleTarget, ...args: unknown[]): Promise<R>;
-  submitWithAsync<R = never>(options: SubmitOptions, fn: ExplicitResult<R>, ...args: unknown[]): Promise<R>;
+  submitWithAsync<R = never, F extends Target = never>(
+    options: SubmitOptions,
+    fn: ExplicitTarget<R, F>,
+    ...args: unknown[]
+  ): Promise<ResultOf<R>>;
   submitWithAsync(options: SubmitOptions, fn: Target, ...args: unknown[]): Promise<unknown> {
     return this.#submitAsync(options, fn, args, "submitWithAsync");
   }

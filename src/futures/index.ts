@@ -11,6 +11,10 @@ export {
 export { Future, InvalidStateError } from "./future.js";
 export {
   type ExecutorStats,
+  type AnyTarget,
+  type ExplicitTarget,
+  type MapTarget,
+  type ResultOf,
   type ExplicitResult,
   type MapOptions,
   type SubmitOptions,

@@ -284,6 +284,16 @@ const poolOptions: ThreadPoolExecutorOptions = { maxWorkers: 2, initializer: (x:
   if (!first.done) void (first.value satisfies Future<number>);
   const later = await waitAsync([f]);
   void [lengths, times, later];
+  // A value typed Target (API.md: `map<R>(fn: Target, ...)`), e.g. a helper's parameter.
+  const someTarget: Target = (x: number) => x;
+  const anyResults: IterableIterator<unknown> = pool.map(someTarget, [1]);
+  const givenResults: IterableIterator<number> = pool.map<number>(someTarget, [1]);
+  const givenAsync: AsyncIterableIterator<string> = pool.mapAsync<string>(someTarget, [1]);
+  const anyFuture: Future<unknown> = pool.submit(someTarget, 1);
+  const givenFuture: Future<number> = pool.submit<number, Target>(someTarget, 1);
+  void [anyResults, givenResults, givenAsync, anyFuture, givenFuture];
+  // @ts-expect-error submit() with R given takes a function returning R (API.md), not any Target
+  pool.submit<number>(someTarget, 1);
   // @ts-expect-error submit() args must fit the function
   pool.submit((a: number) => a, "1");
   // @ts-expect-error a task is a function or { module, export }
