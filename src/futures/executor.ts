@@ -12,8 +12,9 @@
  * a task, a crash) is noticed by the blocking waits (which wake at least every 50 ms), by submit(),
  * and, from the event loop, by the close of its port (which is ref'd while it has tasks, so the
  * process lives until their futures settle) or a wait on its thread-table slot: the task it was
- * running fails with a RuntimeError naming the thread and how it ended, its tasks not yet started
- * go to a replacement. A thread that cannot start fails the tasks given to it (RuntimeError), not
+ * running fails with a RuntimeError naming the thread and how it ended (a process.exit() or an
+ * uncaught exception in a callback, i.e. a timer or listener that this task or an earlier one left
+ * on the thread's event loop: pool-thread.ts), its tasks not yet started go to a replacement. A thread that cannot start fails the tasks given to it (RuntimeError), not
  * the pool; a failing initializer breaks the pool for good (BROKEN word: submit() raises
  * BrokenExecutor, the pool threads fail every task).
  *
@@ -53,7 +54,10 @@ import {
   CALL1,
   CHUNK,
   COMPLETED,
+  EXIT_CALLBACK,
   EXIT_CODE,
+  EXIT_EVENT,
+  EXIT_HOW,
   EXITED,
   LIVE,
   FAILED,
@@ -65,6 +69,7 @@ import {
   SHARED_WORDS,
   STAT_SLOTS,
   STATE_WORDS,
+  THROW_CALLBACK,
   WAIT_MAX,
   WAIT_TOTAL,
 } from "./protocol.js";
@@ -151,6 +156,11 @@ export interface MapOptions {
 // The pool thread's body: a module target inside the library (transport/target.ts registers no
 // TypeScript loader for the library's own modules, so a pool thread starts as fast as any thread).
 const poolEntry = { module: libraryFile("futures/pool-thread.js"), export: "poolThread" };
+
+/** Where a callback that ended a pool thread comes from (pool-thread.ts), for the running task's error. */
+const CALLBACK =
+  " (a timer or a listener left on that thread by this task or an earlier one, not this task's own code:" +
+  " tasks share their thread's event loop)";
 
 /** A start failure's reason for a message: the error's message, never empty. */
 function reasonOf(e: unknown): string {
@@ -833,11 +843,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     addStats(this.#gone, w.stats);
     // A retired thread took itself off LIVE; any other end is counted here.
     if (w.outstanding() !== RETIRED) Atomics.sub(this.#shared, LIVE, 1);
-    const how = exited
-      ? `called process.exit(${Atomics.load(w.state, EXIT_CODE)})`
-      : failedStart
-        ? "could not start"
-        : "ended abruptly";
+    const how = exited ? this.#exitedHow(w) : failedStart ? "could not start" : "ended abruptly";
     const orphans: number[] = [];
     const table = this.#table;
     for (const h of w.live()) {
@@ -849,7 +855,9 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
         this.#release(h);
         const error =
           word === RUNNING
-            ? new RuntimeError(`pool thread ${w.name} ${how} while running this task; the pool replaced it`)
+            ? new RuntimeError(
+                `pool thread ${w.name} ${how} while running this task${exited && Atomics.load(w.state, EXIT_HOW) !== EXIT_EVENT ? CALLBACK : ""}; the pool replaced it`,
+              )
             : word === PENDING && moved && !failedStart
               ? new RuntimeError(
                   `pool thread ${w.name} ${how} before this task started; its transferred arguments went with it`,
@@ -865,6 +873,19 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     if (orphans.length > 0) {
       for (const h of orphans) this.#assign(h);
       if (this.#shutdown) this.#sendStops();
+    }
+  }
+
+  /** How the thread of `w` ended by EXITED (pool-thread.ts): the exit and where it was called. */
+  #exitedHow(w: PoolWorker): string {
+    const code = Atomics.load(w.state, EXIT_CODE);
+    switch (Atomics.load(w.state, EXIT_HOW)) {
+      case EXIT_CALLBACK:
+        return `called process.exit(${code}) in a callback`;
+      case THROW_CALLBACK:
+        return "was ended by an uncaught exception in a callback (reported to the excepthook)";
+      default:
+        return `called process.exit(${code})`;
     }
   }
 

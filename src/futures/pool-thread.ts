@@ -10,10 +10,16 @@
  * across a task that is not known to be quick, nor across an await. A primitive result is posted
  * as it is (no encoding).
  *
- * A task that calls process.exit(): if that ends the thread, the exit handler posts the outcomes
- * held, then sets EXITED (the executor fails the running task and moves the rest); if it unwinds
- * the task instead (a SystemExit-style error), that error is the task's outcome and the thread
- * serves on, as a CPython pool thread survives sys.exit() in a task.
+ * A task that calls process.exit(): if it unwinds the task (a SystemExit-style error), that error
+ * is the task's outcome and the thread serves on, as a CPython pool thread survives sys.exit() in a
+ * task. A process.exit() or an uncaught exception in a callback (a timer, a listener: left by this
+ * task or an earlier one, as tasks share the thread's event loop) ends the thread (threads/worker.ts):
+ * as it ends (onThreadEnding, before it is marked ended) the thread posts the outcomes held, then
+ * writes EXIT_CODE and EXIT_HOW and sets EXITED, so the executor fails the running task saying what
+ * ended the thread, and moves the rest to a replacement. (The process 'exit' event does the same, as
+ * EXIT_EVENT, for an exit nothing else saw.) The thread does not refuse more tasks because one left
+ * timers or handles behind: its globals, modules and handles are meant to outlive a task (a
+ * `local`, a cache, a connection kept in a module), as a CPython pool thread's do.
  *
  * The thread keeps its globals and module instances across tasks (so a `local` gives it one
  * namespace for all its tasks), and compiles each function target once.
@@ -21,7 +27,8 @@
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
 import type { MessagePort } from "node:worker_threads";
-import { BrokenThreadPool } from "../errors.js";
+import { BrokenThreadPool, SystemExit } from "../errors.js";
+import { onThreadEnding } from "../shared/thread-reset.js";
 import { thenable } from "../shared/thenable.js";
 import { afterMs } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
@@ -34,7 +41,10 @@ import {
   CALL,
   CALL1,
   COMPLETED,
+  EXIT_CALLBACK,
   EXIT_CODE,
+  EXIT_EVENT,
+  EXIT_HOW,
   EXITED,
   FAILED,
   LIVE,
@@ -46,6 +56,7 @@ import {
   RUN_MAX,
   RUN_TOTAL,
   TASK_FIELDS,
+  THROW_CALLBACK,
   type TaskBatch,
   WAIT_MAX,
   WAIT_TOTAL,
@@ -150,18 +161,29 @@ class PoolThread {
     Atomics.notify(this.#bell, 0);
   }
 
-  /** A task ended the thread (process.exit()): post what is done, then say how it ended. */
-  exited(code: number | undefined): void {
-    if (!this.#running) return;
+  /**
+   * The thread ends while a task runs (see the file comment): post what is done, then say how it
+   * ended (once: the process 'exit' event may follow the end seen by onThreadEnding).
+   */
+  exited(how: number, code: number | undefined): void {
+    if (!this.#running || Atomics.load(this.#state, EXITED) === 1) return;
     try {
       this.post();
     } catch {
       // the port may be closing; the executor still sees EXITED
     }
     Atomics.store(this.#state, EXIT_CODE, code ?? 0);
+    Atomics.store(this.#state, EXIT_HOW, how);
     Atomics.store(this.#state, EXITED, 1);
     Atomics.add(this.#bell, 0, 1);
     Atomics.notify(this.#bell, 0);
+  }
+
+  /** onThreadEnding: `cause`, what a callback threw that ends the thread (undefined: it did not). */
+  ending(cause: unknown): void {
+    if (cause === undefined) return;
+    if (cause instanceof SystemExit) this.exited(EXIT_CALLBACK, exitCode(cause.code));
+    else this.exited(THROW_CALLBACK, undefined);
   }
 
   /** Once the initializer failed (or another thread's did), every task fails with BrokenExecutor. */
@@ -371,6 +393,12 @@ class PoolThread {
   }
 }
 
+/** process.exit(code)'s code as a number (Node takes an integer or a string of one; else 1). */
+function exitCode(code: number | string | null | undefined): number {
+  const n = Number(code ?? 0);
+  return Number.isInteger(n) ? n : 1;
+}
+
 /** Runs in the pool thread: serves tasks until the executor sends `stop` (or the thread retires). */
 export async function poolThread(
   port: MessagePort,
@@ -384,7 +412,8 @@ export async function poolThread(
   minWorkers: number,
 ): Promise<void> {
   const pool = new PoolThread(port, state, bell, shared, stats, idleMs, minWorkers);
-  process.on("exit", (code) => pool.exited(code));
+  onThreadEnding((cause) => pool.ending(cause));
+  process.on("exit", (code) => pool.exited(EXIT_EVENT, code));
   port.on("message", (batch: TaskBatch) => pool.receive(batch));
   await pool.initialize(init, initargs);
   return pool.done;

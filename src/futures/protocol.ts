@@ -15,8 +15,19 @@ import type { TargetSpec } from "../transport/target.js";
  * never gives a task to a thread that has retired, and a thread never retires with a task coming.
  */
 export const OUTSTANDING = 0;
+/** 1 once a task's callback ended the thread (EXIT_HOW says how), set after EXIT_CODE and EXIT_HOW. */
 export const EXITED = 1;
 export const EXIT_CODE = 2;
+/**
+ * How the thread ended while it ran a task: EXIT_EVENT (its process 'exit' event: a process.exit()
+ * that no stack unwound), EXIT_CALLBACK (a process.exit() in a callback, a timer or a listener,
+ * not in the task's own code: it unwinds that callback and ends the thread), or THROW_CALLBACK (an
+ * uncaught exception in such a callback, which also ends the thread).
+ */
+export const EXIT_HOW = 3;
+export const EXIT_EVENT = 0;
+export const EXIT_CALLBACK = 1;
+export const THROW_CALLBACK = 2;
 export const STATE_WORDS = 4;
 export const RETIRED = -1;
 /** Words of the executor's block (shared by all its threads). */

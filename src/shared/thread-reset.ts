@@ -14,7 +14,7 @@
 
 const resets: (() => void)[] = [];
 const holds: (() => boolean)[] = [];
-const endings: (() => void)[] = [];
+const endings: ((cause?: unknown) => void)[] = [];
 
 /** Registers `fn`, run in a worker after each thread that ran there has ended (see resetThreadState). */
 export function onThreadReset(fn: () => void): void {
@@ -53,17 +53,19 @@ export function workerHeld(): boolean {
 /**
  * Registers `fn`, run in a worker as each thread that ran there ends, just before the thread is
  * marked ended (its joiners wake, it stops counting as a live thread), whether or not the worker
- * is reused after it.
+ * is reused after it. `cause`: what a callback of the thread (a timer, a listener) threw that
+ * ended it (a SystemExit for a process.exit() there, threads/worker.ts); undefined when the thread
+ * ended otherwise (its run() returned or threw).
  */
-export function onThreadEnding(fn: () => void): void {
+export function onThreadEnding(fn: (cause?: unknown) => void): void {
   endings.push(fn);
 }
 
 /** Runs every onThreadEnding() function; one that throws does not stop the others. */
-export function threadEnding(): void {
+export function threadEnding(cause?: unknown): void {
   for (const fn of endings) {
     try {
-      fn();
+      fn(cause);
     } catch {
       // nothing of the thread may be lost to it; the others still run
     }

@@ -180,7 +180,7 @@ function uncaught(e: unknown): void {
     return;
   }
   if (!isSystemExit(e)) reportException(e);
-  finish(run);
+  finish(run, { cause: e });
 }
 process.on("uncaughtException", uncaught);
 process.on("unhandledRejection", uncaught);
@@ -204,14 +204,17 @@ function copyFieldsBack(run: Run): void {
   request.copyBack.close();
 }
 
-/** Ends the thread of `run` (once), and then the worker or the worker's turn (see the file comment). */
-function finish(run: Run): void {
+/**
+ * Ends the thread of `run` (once), and then the worker or the worker's turn (see the file comment).
+ * `by`: what a callback threw that ended it (uncaught()), for onThreadEnding() (shared/thread-reset.ts).
+ */
+function finish(run: Run, by?: { cause: unknown }): void {
   if (run.over) return;
   run.over = true;
   if (running === run) running = undefined;
   const { request } = run;
   if (run.dock) {
-    finishDocked(request, run.dock);
+    finishDocked(request, run.dock, by);
     return;
   }
   let left: "clean" | "settling" | "dirty" = "dirty";
@@ -222,7 +225,7 @@ function finish(run: Run): void {
     if (!request.isolated && !request.resourceLimits) left = verdict();
     control?.postMessage(left === "clean" ? "idle" : left === "settling" ? "settling" : "exiting");
     if (request.testPauseMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, request.testPauseMs);
-    threadEnding();
+    threadEnding(by?.cause);
     markEnded(request.slot, request.ident);
   }
   if (left === "dirty") realExit(0);
@@ -248,7 +251,7 @@ function afterSettling(): void {
  * word names the thread for the hub should the worker die in between (dock.ts). Otherwise: leave
  * the dock, tell the hub, mark ENDED, then settle or exit as finish() does.
  */
-function finishDocked(request: RunRequest, dock: { index: number; busy: bigint }): void {
+function finishDocked(request: RunRequest, dock: { index: number; busy: bigint }, by?: { cause: unknown }): void {
   dropTimers();
   const left = verdict();
   if (left === "clean") {
@@ -256,7 +259,7 @@ function finishDocked(request: RunRequest, dock: { index: number; busy: bigint }
       parkAgain(dock);
       if (testHook("exitAfterRepark")) realExit(1);
     }
-    threadEnding();
+    threadEnding(by?.cause);
     markEnded(request.slot, request.ident);
     parkSoon();
     return;
@@ -264,7 +267,7 @@ function finishDocked(request: RunRequest, dock: { index: number; busy: bigint }
   parked = null;
   leave(dock.index, dock.busy);
   control?.postMessage(left === "settling" ? "settling" : "exiting");
-  threadEnding();
+  threadEnding(by?.cause);
   markEnded(request.slot, request.ident);
   if (left === "dirty") realExit(0);
   else afterSettling();

@@ -1,0 +1,51 @@
+// A pool thread ended under a later task by something an earlier task left on its event loop (a
+// timer that calls process.exit(), or throws): the running task's future fails with an error that
+// says so, the tasks behind it run on a replacement thread, and shutdown(true) ends. The callback
+// fires only once the later task has said it is running (a flag it sets, polled by the timer), so
+// the thread always dies inside that task.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { RuntimeError, ThreadPoolExecutor } from "threading";
+
+const T = { timeout: 60_000 };
+
+/** Task 1: leaves a 2 ms interval that, once flag[0] is 1, calls process.exit(3) (or throws, with `err`). */
+function leaveTimer(flag: Int32Array, err: boolean): number {
+  setInterval(() => {
+    if (Atomics.load(flag, 0) !== 1) return;
+    if (err) throw new Error("boom in a timer");
+    process.exit(3);
+  }, 2);
+  return 1;
+}
+
+/** A later task: sets the flag, then awaits far longer than the interval takes to fire. */
+async function later(flag: Int32Array): Promise<string> {
+  Atomics.store(flag, 0, 1);
+  await new Promise((r) => setTimeout(r, 30_000));
+  return "not reached";
+}
+
+for (const err of [false, true]) {
+  const what = err ? "an uncaught exception" : "process.exit(3)";
+  test(`${what} in a timer left by an earlier task fails the later task that ran then; the pool goes on`, T, () => {
+    const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    assert.equal(ex.submit(leaveTimer, flag, err).result(), 1);
+    const f = ex.submit(later, flag);
+    const behind = [1, 2, 3].map((x) => ex.submit((y: number) => y * 10, x));
+    const e = f.exception(20) as Error;
+    assert.ok(e instanceof RuntimeError, `${e}`);
+    if (err) assert.match(e.message, /was ended by an uncaught exception in a callback \(reported to the excepthook\)/);
+    else assert.match(e.message, /called process\.exit\(3\) in a callback while running this task/);
+    assert.match(e.message, /a timer or a listener left on that thread by this task or an earlier one/);
+    assert.match(e.message, /the pool replaced it/);
+    // The tasks queued behind it run on the replacement (which has no such timer).
+    assert.deepEqual(
+      behind.map((b) => b.result(20)),
+      [10, 20, 30],
+    );
+    assert.equal(ex.submit(() => "fresh").result(20), "fresh");
+    ex.shutdown(true);
+  });
+}
