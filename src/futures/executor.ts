@@ -14,7 +14,9 @@
  * process lives until their futures settle) or a wait on its thread-table slot: the task it was
  * running fails with a RuntimeError naming the thread and how it ended (a process.exit() or an
  * uncaught exception in a callback, i.e. a timer or listener that this task or an earlier one left
- * on the thread's event loop: pool-thread.ts), its tasks not yet started go to a replacement. A thread that cannot start fails the tasks given to it (RuntimeError), not
+ * on the thread's event loop: pool-thread.ts; out of memory, as the hub writes in the thread's slot
+ * before it marks the thread ended, which a port seen closed first waits for, DEATH_GRACE_MS at most),
+ * its tasks not yet started go to a replacement. A thread that cannot start fails the tasks given to it (RuntimeError), not
  * the pool; a failing initializer breaks the pool for good (BROKEN word: submit() raises
  * BrokenExecutor, the pool threads fail every task).
  *
@@ -25,7 +27,17 @@ import { holdsWorker, onThreadEnding } from "../shared/thread-reset.js";
 import { availableParallelism } from "node:os";
 import { MessageChannel, MessagePort, type ResourceLimits } from "node:worker_threads";
 import { BrokenThreadPool, Full, RuntimeError } from "../errors.js";
-import { ALIVE_NON_DAEMON, G, isIdentAlive, isRoot } from "../shared/runtime.js";
+import {
+  ALIVE_NON_DAEMON,
+  boot,
+  DEATH_ERROR,
+  DEATH_NONE,
+  DEATH_OOM,
+  deathOf,
+  G,
+  isIdentAlive,
+  isRoot,
+} from "../shared/runtime.js";
 import { afterMs, checkOptions, deadlineOf, isOptions, remaining, secondsMs } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
@@ -156,6 +168,9 @@ export interface MapOptions {
 // The pool thread's body: a module target inside the library (transport/target.ts registers no
 // TypeScript loader for the library's own modules, so a pool thread starts as fast as any thread).
 const poolEntry = { module: libraryFile("futures/pool-thread.js"), export: "poolThread" };
+
+/** How long (ms) a dead pool thread's tasks wait for the hub to say what its worker died of (#check). */
+const DEATH_GRACE_MS = 2000;
 
 /** Where a callback that ended a pool thread comes from (pool-thread.ts), for the running task's error. */
 const CALLBACK =
@@ -836,14 +851,34 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
       portClosed = true; // a task left behind: fail it below
     }
     const exited = Atomics.load(w.state, EXITED) === 1;
-    if (!exited && !failedStart && isIdentAlive(w.slot, w.ident) && !(portClosed && w.count > 0)) return;
+    if (!exited && !failedStart && isIdentAlive(w.slot, w.ident)) {
+      if (!(portClosed && w.count > 0)) return;
+      // Its port closed with tasks out: its worker died. The hub marks the thread ended once it has
+      // written what the worker died of (deathOf: out of memory), which the running task's error
+      // says; wait for that a little (a timer keeps the process alive meanwhile; the table's end
+      // calls this again through watch()), then go on without it.
+      if (w.closedAt === 0) w.closedAt = performance.now();
+      if (performance.now() - w.closedAt < DEATH_GRACE_MS) {
+        setTimeout(() => this.#check(w, false, true), 10);
+        return;
+      }
+    }
     w.drain(this.#receiver(w));
     w.markDead();
     this.#workers = this.#workers.filter((x) => x !== w);
     addStats(this.#gone, w.stats);
     // A retired thread took itself off LIVE; any other end is counted here.
     if (w.outstanding() !== RETIRED) Atomics.sub(this.#shared, LIVE, 1);
-    const how = exited ? this.#exitedHow(w) : failedStart ? "could not start" : "ended abruptly";
+    const death = exited || failedStart ? DEATH_NONE : deathOf(w.slot, w.ident);
+    const how = exited
+      ? this.#exitedHow(w)
+      : failedStart
+        ? "could not start"
+        : death === DEATH_OOM
+          ? "ran out of memory"
+          : death === DEATH_ERROR
+            ? "died of an error of its worker (reported to the excepthook)"
+            : "ended abruptly";
     const orphans: number[] = [];
     const table = this.#table;
     for (const h of w.live()) {
@@ -855,9 +890,11 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
         this.#release(h);
         const error =
           word === RUNNING
-            ? new RuntimeError(
-                `pool thread ${w.name} ${how} while running this task${exited && Atomics.load(w.state, EXIT_HOW) !== EXIT_EVENT ? CALLBACK : ""}; the pool replaced it`,
-              )
+            ? death === DEATH_OOM
+              ? this.#outOfMemory(w)
+              : new RuntimeError(
+                  `pool thread ${w.name} ${how} while running this task${exited && Atomics.load(w.state, EXIT_HOW) !== EXIT_EVENT ? CALLBACK : ""}; the pool replaced it`,
+                )
             : word === PENDING && moved && !failedStart
               ? new RuntimeError(
                   `pool thread ${w.name} ${how} before this task started; its transferred arguments went with it`,
@@ -887,6 +924,18 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
       default:
         return `called process.exit(${code})`;
     }
+  }
+
+  /** The error of the task that was running when the thread of `w` ran out of memory. */
+  #outOfMemory(w: PoolWorker): RuntimeError {
+    const limit = this.#limits?.maxOldGenerationSizeMb ?? boot.resourceLimits?.maxOldGenerationSizeMb;
+    const heap = limit === undefined ? "its heap limit" : `its heap limit (maxOldGenerationSizeMb: ${limit})`;
+    const e = new RuntimeError(
+      `pool thread ${w.name} ran out of memory while running this task (ERR_WORKER_OUT_OF_MEMORY: ` +
+        `the thread's heap grew past ${heap}); the pool replaced it. Give the pool threads more memory ` +
+        "(ThreadPoolExecutor's resourceLimits option, { maxOldGenerationSizeMb }) or make the task hold less",
+    );
+    return Object.assign(e, { code: "ERR_WORKER_OUT_OF_MEMORY" });
   }
 
   #sendStops(): void {

@@ -126,6 +126,8 @@ export class PoolWorker {
   dead = false;
   /** Its port is ref'd: it has tasks out, so the process waits for their outcomes. */
   referenced = false;
+  /** When its port was seen closed with tasks out while its thread was still alive in the table (executor #check), else 0. */
+  closedAt = 0;
   /** Its thread-table slot and ident, once its thread has started (-1 / 0 before). */
   slot = -1;
   ident = 0;

@@ -29,7 +29,7 @@
  * wrapped after 2^31 objects or queued items holding shared memory and aliased: an object decoded
  * as another, or (negative ids) as a Thread, whose records are kept under -ident.
  *
- * A slot is [state, ident, nativeId, daemon, mailbox, nameLength, name..., wait record (shared/waiting.ts)]. Its state word is the futex that
+ * A slot is [state, ident, nativeId, daemon, mailbox, nameLength, name..., wait record (shared/waiting.ts), death]. Its state word is the futex that
  * join() waits on. A slot belongs to the thread with that ident while state != FREE; once ENDED it
  * may be taken again by a new thread (with a new ident), so a holder always checks the ident.
  * (FAILED and LOST are ended too, but the slot is taken again only once its starter has seen them.)
@@ -121,7 +121,16 @@ export const NAME_MAX = 122;
 /** What the thread is waiting on (shared/waiting.ts), for the hang report (threads/dump.ts). */
 export const SLOT_WAIT = SLOT_NAME + NAME_MAX;
 export const WAIT_WORDS = 17;
-export const SLOT_INTS = SLOT_WAIT + WAIT_WORDS;
+/**
+ * What the thread's worker died of under it, written by the hub before it marks the thread ended
+ * (threads/hub.ts endDead), 0 at the claim: DEATH_NONE (not known to have died so), DEATH_OOM (out of
+ * memory: ERR_WORKER_OUT_OF_MEMORY), DEATH_ERROR (another error of its worker). Read with deathOf().
+ */
+export const SLOT_DEATH = SLOT_WAIT + WAIT_WORDS;
+export const DEATH_NONE = 0;
+export const DEATH_OOM = 1;
+export const DEATH_ERROR = 2;
+export const SLOT_INTS = SLOT_DEATH + 1;
 /** How many threads may exist (starting or alive) at once, process-wide. */
 export const MAX_THREADS = 4096;
 /** Where the 64-bit words start, after the table (an even Int32 index: the BigInt64 view is aligned). */
@@ -257,6 +266,15 @@ export function isIdentAlive(slot: number, ident: number): boolean {
   const state = stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)));
   if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return false;
   return state === STARTING || state === RUNNING;
+}
+
+/**
+ * What the ended thread `ident` in `slot` died of (SLOT_DEATH), or DEATH_NONE once the slot is
+ * another thread's (the ident is read after the word: a new claim writes its ident before it clears it).
+ */
+export function deathOf(slot: number, ident: number): number {
+  const death = Atomics.load(G, slotIndex(slot, SLOT_DEATH));
+  return Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident ? death : DEATH_NONE;
 }
 
 /** [slot, ident] of every thread that is starting or running, in slot order (main first). */

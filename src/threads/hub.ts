@@ -45,6 +45,9 @@ import {
   G,
   HUB_READY,
   isIdentAlive,
+  DEATH_ERROR,
+  DEATH_OOM,
+  SLOT_DEATH,
   SLOT_IDENT,
   SLOT_MAILBOX,
   SLOT_STATE,
@@ -365,6 +368,8 @@ function dockExited(worker: Worker, d: number, end: (slot: number, ident: number
  */
 function endDead(slot: number, ident: number, death: unknown): void {
   if (death !== undefined && isIdentAlive(slot, ident) && !neverRan({ slot, ident })) {
+    const oom = (death as { code?: unknown } | null)?.code === "ERR_WORKER_OUT_OF_MEMORY";
+    Atomics.store(G, slotIndex(slot, SLOT_DEATH), oom ? DEATH_OOM : DEATH_ERROR);
     try {
       reportDeath(slot, ident, death);
     } catch (e) {

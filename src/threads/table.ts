@@ -51,6 +51,8 @@ import {
   NEXT_IDENT,
   RUNNING,
   SLOT_DAEMON,
+  SLOT_DEATH,
+  DEATH_NONE,
   SLOT_IDENT,
   SLOT_NATIVE_ID,
   SLOT_STATE,
@@ -116,6 +118,7 @@ export function claimSlot(name: string, daemon: boolean): [number, number] {
       Atomics.store(G, slotIndex(slot, SLOT_IDENT), ident);
       Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), unsetNativeId(claimed));
       Atomics.store(G, slotIndex(slot, SLOT_DAEMON), daemon ? 1 : 0);
+      Atomics.store(G, slotIndex(slot, SLOT_DEATH), DEATH_NONE);
       writeName(G, slot, name);
       if (!daemon) Atomics.add(G, ALIVE_NON_DAEMON, 1);
       Atomics.store(G, i, withState(claimed, STARTING));

@@ -205,9 +205,15 @@ test("resourceLimits: a task over its thread's heap limit fails; the pool replac
     const keep: number[][] = [];
     for (;;) keep.push(new Array(1e5).fill(1.5));
   };
+  // It says what happened and what to do (it said "ended abruptly"): as Thread's report, the code.
   await assert.rejects(
     async () => await ex.submit(hog),
-    (e: unknown) => e instanceof RuntimeError,
+    (e: unknown) =>
+      e instanceof RuntimeError &&
+      (e as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY" &&
+      /ran out of memory while running this task/.test(e.message) &&
+      /maxOldGenerationSizeMb: 64/.test(e.message) &&
+      /resourceLimits/.test(e.message),
   );
   assert.equal(await ex.submit((x: number) => x + 1, 1), 2);
 });
