@@ -2,7 +2,7 @@
 // "typesVersions" and dist/*.d.ts), unpacked into scratch projects under the temp directory, each
 // compiled by the repository's own TypeScript (offline: nothing is installed from a registry) with
 // skipLibCheck false and every strict flag users turn on, for each module setup README "TypeScript"
-// names. The user code is test/types/exports.ts, api.ts and user-code.ts (ES modules) and cjs.cts
+// names. The user code is test/types/exports.ts, api-md.ts, api.ts and user-code.ts (ES modules) and cjs.cts
 // (a CommonJS file that require()s the package); a line under ts-expect-error must fail to compile.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -18,7 +18,7 @@ const root = join(here, "..", "..");
 const require = createRequire(import.meta.url);
 const typescriptDir = dirname(require.resolve("typescript/package.json"));
 const typesNodeDir = join(root, "node_modules", "@types", "node");
-const ESM = ["exports.ts", "api.ts", "user-code.ts"];
+const ESM = ["exports.ts", "api-md.ts", "api.ts", "user-code.ts"];
 const CJS = ["cjs.cts"];
 
 /** What users turn on beyond `strict`; none may break the published types. */
