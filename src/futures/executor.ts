@@ -280,8 +280,33 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   #startError = "";
   readonly #link: FutureLink;
 
-  constructor(options: ThreadPoolExecutorOptions = {}) {
+  /** `new ThreadPoolExecutor({ maxWorkers: 4 })`: Python's keyword arguments. */
+  constructor(options?: ThreadPoolExecutorOptions);
+  /** `new ThreadPoolExecutor(4)`: Python's positional `ThreadPoolExecutor(max_workers, thread_name_prefix, initializer, initargs)`. */
+  constructor(
+    maxWorkers: number | null | undefined,
+    threadNamePrefix?: string,
+    initializer?: Target,
+    initargs?: unknown[],
+  );
+  constructor(options: ThreadPoolExecutorOptions | number | null | undefined = {}, ...positional: unknown[]) {
     super();
+    if (typeof options === "number" || options === null || (options === undefined && positional.length > 0)) {
+      if (positional.length > 3) {
+        throw new TypeError(`ThreadPoolExecutor() takes at most 4 arguments (${1 + positional.length} given)`);
+      }
+      const [threadNamePrefix, initializer, initargs] = positional;
+      const given: Record<string, unknown> = {
+        maxWorkers: options ?? undefined,
+        threadNamePrefix,
+        initializer,
+        initargs,
+      };
+      for (const key of Object.keys(given)) if (given[key] === undefined) delete given[key];
+      options = given as ThreadPoolExecutorOptions;
+    } else if (positional.length > 0) {
+      throw new TypeError("ThreadPoolExecutor: give the options object alone, or Python's positional arguments");
+    }
     if (typeof options !== "object" || options === null) {
       throw new TypeError(
         "ThreadPoolExecutor(options): options must be an object like { maxWorkers, threadNamePrefix }",

@@ -178,6 +178,29 @@ test("default prefix is ThreadPoolExecutor-K; default maxWorkers min(32, cpus + 
   assert.throws(() => new ThreadPoolExecutor({ maxWorkers: -1 }), RangeError);
 });
 
+test("Python's positional ThreadPoolExecutor(max_workers, thread_name_prefix, initializer, initargs)", T, () => {
+  // Before: new ThreadPoolExecutor(4) was a TypeError ("options must be an object").
+  {
+    using ex = new ThreadPoolExecutor(3);
+    assert.equal(ex.maxWorkers, 3);
+  }
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  {
+    using ex = new ThreadPoolExecutor(1, "Positional", (c: Int32Array) => Atomics.add(c, 0, 1), [counter]);
+    assert.equal(ex.submit(() => currentThread().name).result(), "Positional_0");
+  }
+  assert.equal(Atomics.load(counter, 0), 1);
+  {
+    using ex = new ThreadPoolExecutor(null, "Default");
+    assert.ok(ex.maxWorkers >= 5);
+  }
+  assert.throws(() => new ThreadPoolExecutor(0), { name: "RangeError", message: /max_workers must be greater than 0/ });
+  // @ts-expect-error
+  assert.throws(() => new ThreadPoolExecutor({ maxWorkers: 1 }, "x"), TypeError);
+  // @ts-expect-error
+  assert.throws(() => new ThreadPoolExecutor(1, "x", undefined, [], 5), /at most 4 arguments/);
+});
+
 test(
   "submit never waits for a thread to start (it returns while the hub, which starts threads, is stalled)",
   T,
