@@ -4,7 +4,7 @@
 // with a BrokenBarrierError that says a thread died, and reset() repairs it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Barrier, BrokenBarrierError, Thread, sleep } from "threading";
+import { Barrier, BrokenBarrierError, Thread, sleep, sleepAsync } from "threading";
 
 const T = { timeout: 60_000 };
 const hooks = "../fixtures/sync-hooks.ts";
@@ -14,6 +14,18 @@ const cells = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
 function untilWaiting(b: Barrier, n: number): void {
   const end = performance.now() + 20_000;
   while (b.nWaiting < n && performance.now() < end) sleep(0.005);
+  assert.equal(b.nWaiting, n, `${n} waiting`);
+}
+
+/**
+ * untilWaiting() for a test whose main thread has a waitAsync() pending: it polls with the event
+ * loop turning, as that waitAsync may still need it to arrive (it takes the barrier's lock
+ * synchronously only when free; a thread arriving, or re-taking the lock between its sleep slices,
+ * makes it take the lock async).
+ */
+async function untilWaitingAsync(b: Barrier, n: number): Promise<void> {
+  const end = performance.now() + 20_000;
+  while (b.nWaiting < n && performance.now() < end) await sleepAsync(0.005);
   assert.equal(b.nWaiting, n, `${n} waiting`);
 }
 
@@ -170,7 +182,8 @@ test("Barrier: killed inside reset(): waiters and later calls go on", T, async (
   const out = cells(1);
   const w = waiter(b, out, 0, 60);
   const mine = b.waitAsync(60);
-  untilWaiting(b, 2);
+  // (a blocking untilWaiting here hung for its 20 s, '2 waiting', when `w` held the lock as `mine` came)
+  await untilWaitingAsync(b, 2);
   killInside(b, "reset", "reset");
   await assert.rejects(mine, BrokenBarrierError);
   w.join();
