@@ -60,7 +60,12 @@
  *         dead, DEAD, TOP), then COUNT. One item fewer than COUNT = it took it: COUNT - 1 (the item
  *         went with the dead thread, as if it had died just after get() returned).
  *   compaction (a PriorityQueue put): records slid down one by one, each with its slot; the arena
- *         is not walkable from 0 half-way: recover() compacts it again from the slots.
+ *         is not walkable from 0 half-way: recover() makes it walkable again from the slots (the
+ *         gaps between live records become dead records).
+ *   recovery: a thread killed in repair() leaves LOCK naming it (dead): the next waiter repairs
+ *         again. Store.recover() is restartable: LIFO's only reads; the heap's journals the live
+ *         records it found first (RECOVER_N, RECOVER_AT) and then writes only what it computed
+ *         from them, the same each time (priority.ts).
  *   discard (shutdown(true)): SHUTDOWN = 2 and DISCARD_N first; the store cleared, COUNT = 0,
  *         UNFINISHED counted down and SHUTDOWN = 1 in the straight run of that compare-exchange.
  *         SHUTDOWN == 2: the discard again, and its tasks counted (its large items' directory refs

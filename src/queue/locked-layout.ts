@@ -24,6 +24,7 @@
  *                sleeper is then surely woken).
  *   TOP, DEAD    the store's words: the end of LifoQueue's stack (lifo.ts); the end of
  *                PriorityQueue's arena and its dead bytes (priority.ts)
+ *   RECOVER_N, RECOVER_AT  PriorityQueue's recovery journal (priority.ts recover())
  *
  * Every word except UNFINISHED is read and written only under LOCK (COUNT is also read without it,
  * with Atomics.load, by qsize()/empty() and the getters' short spin, which only use it as a hint).
@@ -48,6 +49,13 @@ export const GET_WAITERS = 7;
 export const PUT_WAITERS = 8;
 /** The items shutdown(true) discards, stored before SHUTDOWN = 2 (core.ts, "Death"). */
 export const DISCARD_N = 9;
+/**
+ * PriorityQueue's recovery journal (priority.ts HeapStore.recover): while RECOVER_N is not 0, a
+ * recovery is under way and the RECOVER_N - 1 live records it found are listed in the heap buffer
+ * from slot RECOVER_AT; a recovery that finds it so (its predecessor died) goes on from the list.
+ */
+export const RECOVER_N = 10;
+export const RECOVER_AT = 11;
 export const TOP = 12;
 export const DEAD = 13;
 // The words waiters watch get cache lines of their own, so that a getter spinning on NE_SEQ does

@@ -191,47 +191,80 @@ export class HeapStore implements Store {
    * below COUNT points to it (below TOP) and its back-pointer names that slot: every heap write is
    * such a pair, in one straight run (core.ts, "Death"), so a put half-way up keeps each old record
    * (the slot it left names it no more), its own record counts once its slot is written (with TOP),
-   * and a get half-way down has already lost its record (its slot 0 holds another). The arena is
-   * then compacted (a compaction half-way left it unwalkable) and the heap built again (by heappush
-   * in arena order: equal items may then come out in another order than without the kill).
+   * and a get half-way down has already lost its record (its slot 0 holds another).
+   *
+   * Restartable (a recovering thread may die too, and the next one runs this again): the live
+   * records found are first written to a journal in the heap buffer, past every slot the rebuild
+   * writes, and RECOVER_AT / RECOVER_N (live + 1) name it; from then on a recovery reads the journal
+   * instead of judging the slots again. The new heap is computed aside (heappush of each in arena
+   * order, reading keys only: equal items may then come out in another order than without the
+   * kill), then written slot by slot with each back-pointer; the records do not move (the arena is
+   * made walkable instead: each gap between live records becomes a dead record, so a compaction
+   * killed half-way is harmless); then TOP, DEAD, and RECOVER_N = 0 last. Every write is the same
+   * however often it is redone. Once RECOVER_N is 0 the slots name exactly the live records again,
+   * so a recovery killed after it (before COUNT) finds the same ones.
    */
   recover(h: Int32Array): number {
     const a = this.data;
     a.sync();
     this.heap.sync();
-    const slots = this.heap.i32;
-    const top = h[LOCKED.TOP] as number;
-    const n = Math.min(h[LOCKED.COUNT] as number, slots.length - 1);
-    const live: number[] = [];
-    for (let j = 0; j <= n; j++) {
-      const off = slots[j] as number;
-      if (off >= 0 && off < top && (off & 7) === 0 && a.i32[(off >> 2) + 1] === j) live.push(off);
+    if ((h[LOCKED.RECOVER_N] as number) === 0) {
+      const slots = this.heap.i32;
+      const top = h[LOCKED.TOP] as number;
+      const n = Math.min(h[LOCKED.COUNT] as number, slots.length - 1);
+      const live: number[] = [];
+      for (let j = 0; j <= n; j++) {
+        const off = slots[j] as number;
+        if (off >= 0 && off < top && (off & 7) === 0 && a.i32[(off >> 2) + 1] === j) live.push(off);
+      }
+      live.sort((x, y) => x - y);
+      // (the journal after slot n + 1: the rebuild writes slots 0 .. live.length <= n + 1)
+      const at = n + 2;
+      if ((at + live.length) * 4 > this.heap.cap) this.heap.grow((at + live.length) * 4);
+      const journal = this.heap.i32;
+      for (let k = 0; k < live.length; k++) journal[at + k] = live[k] as number;
+      h[LOCKED.RECOVER_AT] = at;
+      h[LOCKED.RECOVER_N] = live.length + 1;
     }
-    live.sort((x, y) => x - y);
-    let to = 0;
-    for (let k = 0; k < live.length; k++) {
-      const at = live[k] as number;
-      const size = a.i32[at >> 2] as number;
-      if (to !== at) a.u8.copyWithin(to, at, at + size);
-      live[k] = to;
-      to += size;
-    }
-    // heapq's heappush of each, in arena order
-    for (let k = 0; k < live.length; k++) {
+    const at = h[LOCKED.RECOVER_AT] as number;
+    const len = (h[LOCKED.RECOVER_N] as number) - 1;
+    const live = Array.from(this.heap.i32.subarray(at, at + len));
+    // heapq's heappush of each, in arena order, aside
+    const order: number[] = [];
+    for (let k = 0; k < len; k++) {
       const off = live[k] as number;
       let pos = k;
+      order.push(off);
       while (pos > 0) {
         const parent = (pos - 1) >> 1;
-        if (!this.#lt(off, slots[parent] as number)) break;
-        this.#set(pos, slots[parent] as number);
+        if (!this.#lt(off, order[parent] as number)) break;
+        order[pos] = order[parent] as number;
         pos = parent;
       }
-      this.#set(pos, off);
+      order[pos] = off;
     }
-    slots[live.length] = -1;
-    h[LOCKED.TOP] = to;
-    h[LOCKED.DEAD] = 0;
-    return live.length;
+    for (let k = 0; k < len; k++) {
+      this.#set(k, order[k] as number);
+      lockedHooks.at?.("recover");
+    }
+    this.heap.i32[len] = -1;
+    // the gaps between live records become dead records: the arena is walkable from 0 to TOP
+    let end = 0;
+    let bytes = 0;
+    for (let k = 0; k < len; k++) {
+      const off = live[k] as number;
+      if (off > end) {
+        a.i32[end >> 2] = off - end;
+        a.i32[(end >> 2) + 1] = -1;
+      }
+      const size = a.i32[off >> 2] as number;
+      bytes += size;
+      end = off + size;
+    }
+    h[LOCKED.TOP] = end;
+    h[LOCKED.DEAD] = end - bytes;
+    h[LOCKED.RECOVER_N] = 0;
+    return len;
   }
 
   clear(h: Int32Array, refs: number[]): void {

@@ -161,6 +161,30 @@ test(
   },
 );
 
+for (const point of ["recover#1", "recover#4", "recover#9"]) {
+  test(`PriorityQueue: a thread killed half-way through its recovery (${point}): the next one finishes it`, T, () => {
+    const q = new PriorityQueue<[number, string]>();
+    const item = (i: number): [number, string] => [i, "x".repeat(10 + ((i * 37) % 300))];
+    for (let i = 0; i < 40; i++) q.put(item(i));
+    for (let i = 0; i < 10; i++) assert.equal(q.get()[0], i);
+    // a get killed half-way down the heap (its item, 10, went with it) ...
+    killInside(q, "get", "siftup#2");
+    // ... a put that takes the lock over is killed while it rebuilds the heap (its item is not put)
+    killInside(q, "put", point, [-1, "never put"]);
+    // ... and the next recovery (this thread, after CHECK_MS) finishes it: every item once, in order
+    assert.deepEqual(
+      drain(q).map((x) => x[0]),
+      Array.from({ length: 29 }, (_, i) => i + 11),
+    );
+    for (let i = 0; i < 5; i++) q.put(item(100 - i));
+    assert.deepEqual(
+      drain(q).map((x) => x[0]),
+      [96, 97, 98, 99, 100],
+    );
+    done(q as Queue<unknown>, 45);
+  });
+}
+
 test("PriorityQueue: a compaction killed half-way leaves every item, in order", T, () => {
   const q = new PriorityQueue<[number, string]>();
   const item = (i: number): [number, string] => [i, "x".repeat(i < 30 ? 1500 : 40 + i * 7)];
