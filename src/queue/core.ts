@@ -45,7 +45,8 @@
  * with bit 0 = someone may sleep on it): the compare-exchange that takes it records the holder, at
  * no cost (the same one compare-exchange and one exchange as the plain mutex). A waiter sleeps
  * CHECK_MS at a time; once the word has not changed for CHECK_MS it looks the holder up in the
- * thread table (liveThreads), and when that thread has ended it takes the lock over (one
+ * thread table (identHolds: a thread that ended holds while its worker still runs code it left,
+ * fifo.ts "Death"), and when nothing can run under it any more it takes the lock over (one
  * compare-exchange, keeping bit 0) and repairs before going on. Waiters asleep on NE_SEQ/NF_SEQ
  * (waitTurn) or UNFINISHED (join) look every IDLE_CHECK_MS: a waiter then takes the lock again
  * anyway, a joiner takes it when its holder is dead; either recovers it.
@@ -87,8 +88,8 @@
  */
 import { Empty, Full, ShutDown } from "../errors.js";
 import { deadlineOf, driveAsync, driveBlocking, park, type Steps, waitBlocking } from "../shared/wait.js";
-import { ownerIdent, ownerValue, SPIN_MS, unlockOwned } from "../sync/mutex.js";
-import { boot } from "../shared/runtime.js";
+import { ownerIdent, SPIN_MS, unlockOwned } from "../sync/mutex.js";
+import { lockOwner } from "../shared/runtime.js";
 import { decodeTaken, reclaim, type Staged, Taken } from "./codec.js";
 import {
   CHECK_MS,
@@ -112,7 +113,7 @@ import type { Store } from "./storage.js";
  * (sync/mutex.ts), so that one compare-exchange takes it and records who holds it.
  */
 function lock(h: Int32Array): void {
-  const me = ownerValue();
+  const me = (lockOwner.ident + 1) << 1;
   if (Atomics.compareExchange(h, LOCKED.LOCK, 0, me) !== 0) lockSlow(h, me);
 }
 
@@ -307,8 +308,8 @@ export function putBlocking(h: Int32Array, store: Store, st: Staged, block: bool
     else driveBlocking(putSteps(h, store, st, block, ms, what));
   } catch (e) {
     // (inline, no call: file comment, "Exceptions")
-    if (boot.ident !== 0) {
-      const me = (boot.ident + 1) << 1;
+    if (lockOwner.ident !== 0) {
+      const me = (lockOwner.ident + 1) << 1;
       for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
         if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
     }
@@ -323,8 +324,8 @@ export async function putAsync(h: Int32Array, store: Store, st: Staged, ms: numb
     else return driveAsync(putSteps(h, store, st, true, ms, what));
   } catch (e) {
     // (inline, no call: file comment, "Exceptions")
-    if (boot.ident !== 0) {
-      const me = (boot.ident + 1) << 1;
+    if (lockOwner.ident !== 0) {
+      const me = (lockOwner.ident + 1) << 1;
       for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
         if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
     }
@@ -360,8 +361,8 @@ export function getBlocking(h: Int32Array, store: Store, block: boolean, ms: num
     return driveBlocking(getSteps(h, store, block, ms, what));
   } catch (e) {
     // (inline, no call: file comment, "Exceptions")
-    if (boot.ident !== 0) {
-      const me = (boot.ident + 1) << 1;
+    if (lockOwner.ident !== 0) {
+      const me = (lockOwner.ident + 1) << 1;
       for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
         if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
     }
@@ -376,8 +377,8 @@ export async function getAsync(h: Int32Array, store: Store, ms: number, what: st
     return driveAsync(getSteps(h, store, true, ms, what));
   } catch (e) {
     // (inline, no call: file comment, "Exceptions")
-    if (boot.ident !== 0) {
-      const me = (boot.ident + 1) << 1;
+    if (lockOwner.ident !== 0) {
+      const me = (lockOwner.ident + 1) << 1;
       for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
         if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
     }
@@ -392,8 +393,8 @@ function finishGet(h: Int32Array, store: Store): unknown {
   } catch (e) {
     // (a heap's take may stop half-way down: the lock is given up, and recovered, "Exceptions")
     // (inline, no call: file comment, "Exceptions")
-    if (boot.ident !== 0) {
-      const me = (boot.ident + 1) << 1;
+    if (lockOwner.ident !== 0) {
+      const me = (lockOwner.ident + 1) << 1;
       for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
         if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
     }
@@ -430,8 +431,8 @@ export function shutdown(h: Int32Array, store: Store, immediate: boolean): void 
     unlock(h);
   } catch (e) {
     // (inline, no call: file comment, "Exceptions")
-    if (boot.ident !== 0) {
-      const me = (boot.ident + 1) << 1;
+    if (lockOwner.ident !== 0) {
+      const me = (lockOwner.ident + 1) << 1;
       for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
         if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
     }
@@ -451,8 +452,8 @@ export function setMaxsize(h: Int32Array, maxsize: number): void {
     unlock(h);
   } catch (e) {
     // (inline, no call: file comment, "Exceptions")
-    if (boot.ident !== 0) {
-      const me = (boot.ident + 1) << 1;
+    if (lockOwner.ident !== 0) {
+      const me = (lockOwner.ident + 1) << 1;
       for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
         if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
     }
@@ -508,8 +509,8 @@ export class LockedEngine implements Engine {
       driveBlocking(joined(h));
     } catch (e) {
       // (inline, no call: file comment, "Exceptions")
-      if (boot.ident !== 0) {
-        const me = (boot.ident + 1) << 1;
+      if (lockOwner.ident !== 0) {
+        const me = (lockOwner.ident + 1) << 1;
         for (let v = Atomics.load(h, LOCKED.LOCK); (v & ~1) === me; v = Atomics.load(h, LOCKED.LOCK))
           if (Atomics.compareExchange(h, LOCKED.LOCK, v, GAVE_UP | (v & 1)) === v) break;
       }

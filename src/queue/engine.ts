@@ -13,7 +13,7 @@
  * classes choose their storage in `_init()`.
  */
 import { deadlineOf, expired, Sleep, type SleepHow, type Steps, sleepHow } from "../shared/wait.js";
-import { liveThreads } from "../shared/runtime.js";
+import { identHolds } from "../shared/runtime.js";
 import type { Staged } from "./codec.js";
 import { UNFINISHED } from "./layout.js";
 
@@ -118,10 +118,13 @@ export const CHECK_MS = 50;
 /** SHUTDOWN while shutdown(true) discards under the lock(s): a recovery finishes the discard (layout.ts). */
 export const DISCARDING = 2;
 
-/** True while a thread with `ident` is starting or running (the thread table: shared/runtime.ts). */
+/**
+ * True while a lock holder recorded as `ident` can still run: its thread is starting or running,
+ * or it ended and its worker still runs code it left, which holds locks under its ident
+ * (shared/runtime.ts identHolds, lockOwner). Otherwise its worker is gone and it is dead.
+ */
 export function identAlive(ident: number): boolean {
-  for (const [, id] of liveThreads()) if (id === ident) return true;
-  return false;
+  return identHolds(ident);
 }
 
 /**

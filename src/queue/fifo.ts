@@ -125,18 +125,25 @@
  * or none, and the code under the locks is laid out in straight runs for it:
  *
  * Owner words. P_OWNER (C_OWNER) is the lock word's index + 3: the acquire that takes the lock
- * stores the thread's ident there, straight after its winning fetch-or (no point in between); the
+ * stores the thread's ident there (lockOwner: below), straight after its winning fetch-or (no point in between); the
  * release clears it straight before its compare-exchange (and puts it back while a retry keeps the
  * lock). So whenever the lock is held the word names its holder, or is 0 for those two instants
  * (never a thread that does not hold it: a recovery never takes a live thread's lock, even one the
  * OS stopped between two instructions). The uncontended put/get gains two plain stores on its own
  * line (owner, clear): no Atomics call. A waiter that slept on the lock sleeps
  * CHECK_MS at most; once the owner word has not changed for CHECK_MS it looks the ident up in the
- * thread table (shared/runtime.ts liveThreads: idents are not reused while a thread lives), and
- * when that thread has ended it takes the lock over: a compare-exchange of the owner word from the
+ * thread table (shared/runtime.ts identHolds: idents are not reused while one holds), and when
+ * nothing can run under it any more it takes the lock over: a compare-exchange of the owner word from the
  * dead ident to its own (one waiter wins; the lock word stays held). Waiters asleep on NE_SEQ,
  * NF_SEQ or DONE, who wait for what a dead holder would have sent, look every IDLE_CHECK_MS
  * (engine.ts) and take a dead holder's lock (which recovers it).
+ * Code a thread left running after it ended (a callback it did not await, which its worker, reused,
+ * runs after the thread's end: un-awaited microtasks, an operation in flight it lets finish) takes
+ * the locks under that thread's ident too (lockOwner keeps it until the worker's next thread), and
+ * the slot says so (SLOT_LINGER, set before the thread is marked ENDED, cleared by the worker's next
+ * thread or, once the worker has exited, by the hub): identHolds judges such a holder by its worker.
+ * Without that, such code ran with ident 0 (or, settling, with the ended ident): a waiter that saw
+ * it hold a lock 50 ms (preempted) took it over from a live holder.
  *
  * Where a holder can die and what it leaves (the words a put or get writes are the holder's
  * private work until its release publishes the count: producers read TAIL, PUT_BYTES, P_EPOCH only
@@ -201,7 +208,7 @@
  * code with no call, set GAVE_UP (bit 31) in the owner word of each lock this thread still holds,
  * then rethrow: a waiter takes such a lock over after CHECK_MS and repairs as for a dead holder
  * (this thread too, when it comes back). The async twins' later steps run from the event loop,
- * on a short stack. (Code a worker runs after its thread ended has ident 0: it cannot give up.)
+ * on a short stack. (Code a thread left running after it ended gives up under its ident as well.)
  *
  * A thread that dies between a publishing release and the wake that follows leaves the waiter it
  * would have woken asleep until its next IDLE_CHECK_MS look, after which it re-checks under its
@@ -211,7 +218,7 @@
  * after its repair and before reclaiming them, are leaked.
  */
 import { Empty, Full, ShutDown } from "../errors.js";
-import { boot } from "../shared/runtime.js";
+import { lockOwner } from "../shared/runtime.js";
 import { deadlineOf, driveAsync, driveBlocking, park, type Steps, waitBlocking } from "../shared/wait.js";
 import { SPIN_MS } from "../sync/mutex.js";
 import {
@@ -293,7 +300,7 @@ function acquire(h: Int32Array, i: number): number {
   const old = Atomics.or(h, i, L);
   if ((old & L) === 0) {
     // (the owner word in the same straight run as the fetch-or that took the lock: file comment)
-    h[i + OWNER] = boot.ident;
+    h[i + OWNER] = lockOwner.ident;
     return old | L;
   }
   return acquireSlow(h, i);
@@ -311,7 +318,7 @@ function acquireSlow(h: Int32Array, i: number): number {
     if ((v & L) === 0) {
       const old = Atomics.or(h, i, L);
       if ((old & L) === 0) {
-        h[i + OWNER] = boot.ident;
+        h[i + OWNER] = lockOwner.ident;
         return old | L;
       }
     } else if ((v & S) !== 0 || ((n & 31) === 0 && performance.now() >= until)) break;
@@ -323,7 +330,7 @@ function acquireSlow(h: Int32Array, i: number): number {
   for (;;) {
     const old = Atomics.or(h, i, L | S);
     if ((old & L) === 0) {
-      h[i + OWNER] = boot.ident;
+      h[i + OWNER] = lockOwner.ident;
       return old | L | S;
     }
     waitBlocking(h, i, old | L | S, CHECK_MS);
@@ -382,7 +389,7 @@ function unlockC(h: Int32Array): void {
 function takeOver(h: Int32Array, i: number, dead: number): void {
   // (the dead holder's mark stays on the owner word: a thread killed while it recovers leaves it
   // for the next)
-  const me = boot.ident | (dead & MARK);
+  const me = lockOwner.ident | (dead & MARK);
   const refs: number[] = [];
   if (i === FIFO.P_LOCK) {
     if (Atomics.compareExchange(h, FIFO.P_OWNER, dead, me) !== dead) return;
@@ -391,7 +398,7 @@ function takeOver(h: Int32Array, i: number, dead: number): void {
     lockC(h);
     repair(h, dead, 0, true, refs);
   } else if (
-    (Atomics.load(h, FIFO.P_OWNER) & (IDENT | GAVE_UP)) === boot.ident &&
+    (Atomics.load(h, FIFO.P_OWNER) & (IDENT | GAVE_UP)) === lockOwner.ident &&
     (Atomics.load(h, FIFO.P_LOCK) & L) !== 0
   ) {
     // This thread holds P_LOCK (a growth, a shutdown, the recovery of P_LOCK): C_LOCK alone.
@@ -723,7 +730,7 @@ export class RingEngine implements Engine {
         }
       } catch (e) {
         // (inline, no call: file comment, "Exceptions")
-        const me = boot.ident;
+        const me = lockOwner.ident;
         if (me !== 0) {
           const p = h[FIFO.P_OWNER] as number;
           if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;
@@ -804,7 +811,7 @@ export class RingEngine implements Engine {
       else driveBlocking(this.putSteps(st, block, ms, what));
     } catch (e) {
       // (inline, no call: file comment, "Exceptions")
-      const me = boot.ident;
+      const me = lockOwner.ident;
       if (me !== 0) {
         const p = h[FIFO.P_OWNER] as number;
         if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;
@@ -831,7 +838,7 @@ export class RingEngine implements Engine {
       else return driveAsync(this.putSteps(st, true, ms, what));
     } catch (e) {
       // (inline, no call: file comment, "Exceptions")
-      const me = boot.ident;
+      const me = lockOwner.ident;
       if (me !== 0) {
         const p = h[FIFO.P_OWNER] as number;
         if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;
@@ -898,7 +905,7 @@ export class RingEngine implements Engine {
       throw e;
     }
     if (hook !== undefined) {
-      h[FIFO.P_OWNER] = boot.ident | MARK;
+      h[FIFO.P_OWNER] = lockOwner.ident | MARK;
       hook("P");
     }
     // One compare-exchange publishes the record (the count) and frees P_LOCK, in the straight run
@@ -907,7 +914,7 @@ export class RingEngine implements Engine {
     h[FIFO.P_OWNER] = 0;
     let e = Atomics.compareExchange(h, FIFO.P_LOCK, heldP, ((heldP & ~3) + ONE) | 0);
     if (e !== heldP) {
-      h[FIFO.P_OWNER] = boot.ident | MARK;
+      h[FIFO.P_OWNER] = lockOwner.ident | MARK;
       e = release(h, FIFO.P_LOCK, e, ONE);
     } else if ((e & S) !== 0) Atomics.notify(h, FIFO.P_LOCK, 1);
     if ((e & X) !== 0 && Atomics.load(h, FIFO.GET_WAITERS) > 0) {
@@ -1026,7 +1033,7 @@ export class RingEngine implements Engine {
       return driveBlocking(this.getSteps(block, ms, what));
     } catch (e) {
       // (inline, no call: file comment, "Exceptions")
-      const me = boot.ident;
+      const me = lockOwner.ident;
       if (me !== 0) {
         const p = h[FIFO.P_OWNER] as number;
         if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;
@@ -1045,7 +1052,7 @@ export class RingEngine implements Engine {
       return driveAsync(this.getSteps(true, ms, what));
     } catch (e) {
       // (inline, no call: file comment, "Exceptions")
-      const me = boot.ident;
+      const me = lockOwner.ident;
       if (me !== 0) {
         const p = h[FIFO.P_OWNER] as number;
         if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;
@@ -1103,7 +1110,7 @@ export class RingEngine implements Engine {
       throw e;
     }
     if (hook !== undefined) {
-      h[FIFO.C_OWNER] = boot.ident | MARK;
+      h[FIFO.C_OWNER] = lockOwner.ident | MARK;
       hook("C");
     }
     // One compare-exchange publishes the get (the count) and frees C_LOCK, in the straight run of
@@ -1111,7 +1118,7 @@ export class RingEngine implements Engine {
     h[FIFO.C_OWNER] = 0;
     let e = Atomics.compareExchange(h, FIFO.C_LOCK, heldC, ((heldC & ~3) + ONE) | 0);
     if (e !== heldC) {
-      h[FIFO.C_OWNER] = boot.ident | MARK;
+      h[FIFO.C_OWNER] = lockOwner.ident | MARK;
       e = release(h, FIFO.C_LOCK, e, ONE);
     } else if ((e & S) !== 0) Atomics.notify(h, FIFO.C_LOCK, 1);
     if ((e & X) !== 0 && Atomics.load(h, FIFO.PUT_WAITERS) > 0) {
@@ -1162,7 +1169,7 @@ export class RingEngine implements Engine {
       unlockP(h);
     } catch (e) {
       // (inline, no call: file comment, "Exceptions")
-      const me = boot.ident;
+      const me = lockOwner.ident;
       if (me !== 0) {
         const p = h[FIFO.P_OWNER] as number;
         if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;
@@ -1193,7 +1200,7 @@ export class RingEngine implements Engine {
       driveBlocking(this.joined());
     } catch (e) {
       // (inline, no call: file comment, "Exceptions")
-      const me = boot.ident;
+      const me = lockOwner.ident;
       if (me !== 0) {
         const p = h[FIFO.P_OWNER] as number;
         if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;
@@ -1232,7 +1239,7 @@ export class RingEngine implements Engine {
       unlockP(h);
     } catch (e) {
       // (inline, no call: file comment, "Exceptions")
-      const me = boot.ident;
+      const me = lockOwner.ident;
       if (me !== 0) {
         const p = h[FIFO.P_OWNER] as number;
         if ((p & (IDENT | GAVE_UP)) === me && (Atomics.load(h, FIFO.P_LOCK) & L) !== 0) h[FIFO.P_OWNER] = p | GAVE_UP;

@@ -130,7 +130,15 @@ export const SLOT_DEATH = SLOT_WAIT + WAIT_WORDS;
 export const DEATH_NONE = 0;
 export const DEATH_OOM = 1;
 export const DEATH_ERROR = 2;
-export const SLOT_INTS = SLOT_DEATH + 1;
+/**
+ * The ident of the slot's ended thread while its worker still runs code that thread left (a
+ * callback it did not await; the worker is reused), else 0: written by the worker before it marks
+ * the thread ENDED, cleared when that worker starts its next thread or exits (the hub). Such code
+ * holds queue locks under that ident (lockOwner), so a waiter judges its holder by the worker, not
+ * the ended thread (identHolds). The slot is not taken again, nor its ident given again, meanwhile.
+ */
+export const SLOT_LINGER = SLOT_DEATH + 1;
+export const SLOT_INTS = SLOT_LINGER + 1;
 /** How many threads may exist (starting or alive) at once, process-wide. */
 export const MAX_THREADS = 4096;
 /** Where the 64-bit words start, after the table (an even Int32 index: the BigInt64 view is aligned). */
@@ -275,6 +283,30 @@ export function isIdentAlive(slot: number, ident: number): boolean {
 export function deathOf(slot: number, ident: number): number {
   const death = Atomics.load(G, slotIndex(slot, SLOT_DEATH));
   return Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident ? death : DEATH_NONE;
+}
+
+/**
+ * The ident this thread's code holds queue locks under (their owner words): the running thread's;
+ * once it has ended, still its ident while its worker runs what it left (SLOT_LINGER), until the
+ * worker's next thread. Never 0 in a thread's code (0: a worker before its first thread).
+ */
+export const lockOwner = { ident: boot.ident };
+
+/**
+ * True while code that holds locks under `ident` (lockOwner) can still run: its thread is starting
+ * or running, or it ended and its worker still runs (SLOT_LINGER names it). A holder of whom this
+ * is false is dead: its worker has exited (queues take such a holder's lock over).
+ */
+export function identHolds(ident: number): boolean {
+  // (0: a worker before its first thread, or the hub: no queue code runs there)
+  if (ident === 0) return true;
+  for (let slot = 0; slot < MAX_THREADS; slot++) {
+    if (Atomics.load(G, slotIndex(slot, SLOT_LINGER)) === ident) return true;
+    if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) continue;
+    const s = stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)));
+    if ((s === STARTING || s === RUNNING) && Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident) return true;
+  }
+  return false;
 }
 
 /** [slot, ident] of every thread that is starting or running, in slot order (main first). */

@@ -49,6 +49,7 @@ import {
   DEATH_OOM,
   SLOT_DEATH,
   SLOT_IDENT,
+  SLOT_LINGER,
   SLOT_MAILBOX,
   SLOT_STATE,
   STARTING,
@@ -377,6 +378,8 @@ function endDead(slot: number, ident: number, death: unknown): void {
     }
   }
   markEnded(slot, ident);
+  // (its worker has exited: nothing of it runs any more, SLOT_LINGER)
+  Atomics.compareExchange(G, slotIndex(slot, SLOT_LINGER), ident, 0);
 }
 
 /** Parked workers that are idle now (not claimed). */

@@ -54,6 +54,7 @@ import {
   SLOT_DEATH,
   DEATH_NONE,
   SLOT_IDENT,
+  SLOT_LINGER,
   SLOT_NATIVE_ID,
   SLOT_STATE,
   STARTING,
@@ -97,7 +98,7 @@ function identInUse(ident: number): boolean {
   for (let slot = 1; slot < MAX_THREADS; slot++) {
     if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) continue;
     const s = stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)));
-    if (s !== FREE && s !== ENDED) return true;
+    if ((s !== FREE && s !== ENDED) || Atomics.load(G, slotIndex(slot, SLOT_LINGER)) === ident) return true;
   }
   return false;
 }
@@ -112,7 +113,12 @@ export function claimSlot(name: string, daemon: boolean): [number, number] {
     const s = stateOf(w);
     const claimed = nextGeneration(w, CLAIMING);
     // (A FAILED or LOST slot waits for its starter to take the failure: takeFailure.)
-    if ((s === FREE || s === ENDED) && Atomics.compareExchange(G, i, w, claimed) === w) {
+    // (nor a slot whose ended thread's worker still runs what it left: SLOT_LINGER)
+    if (
+      (s === FREE || s === ENDED) &&
+      Atomics.load(G, slotIndex(slot, SLOT_LINGER)) === 0 &&
+      Atomics.compareExchange(G, i, w, claimed) === w
+    ) {
       hint = slot + 1;
       const ident = nextIdent();
       Atomics.store(G, slotIndex(slot, SLOT_IDENT), ident);

@@ -29,7 +29,7 @@
 import { readlinkSync } from "node:fs";
 import { RuntimeError, SystemExit } from "../errors.js";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
-import { boot } from "../shared/runtime.js";
+import { boot, G, lockOwner, SLOT_LINGER, slotIndex } from "../shared/runtime.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
 import { actionsLoading, actionsPending } from "../sync/action.js";
@@ -226,6 +226,7 @@ function finish(run: Run, by?: { cause: unknown }): void {
     control?.postMessage(left === "clean" ? "idle" : left === "settling" ? "settling" : "exiting");
     if (request.testPauseMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, request.testPauseMs);
     threadEnding(by?.cause);
+    if (left !== "dirty") linger(request);
     markEnded(request.slot, request.ident);
   }
   if (left === "dirty") realExit(0);
@@ -260,6 +261,7 @@ function finishDocked(request: RunRequest, dock: { index: number; busy: bigint }
       if (testHook("exitAfterRepark")) realExit(1);
     }
     threadEnding(by?.cause);
+    linger(request);
     markEnded(request.slot, request.ident);
     parkSoon();
     return;
@@ -268,6 +270,7 @@ function finishDocked(request: RunRequest, dock: { index: number; busy: bigint }
   leave(dock.index, dock.busy);
   control?.postMessage(left === "settling" ? "settling" : "exiting");
   threadEnding(by?.cause);
+  if (left !== "dirty") linger(request);
   markEnded(request.slot, request.ident);
   if (left === "dirty") realExit(0);
   else afterSettling();
@@ -367,6 +370,26 @@ function testHook(name: "exitOnClaim" | "exitAfterRepark" | "failAtRun" | "unrea
   hooks[name] = false;
   writeAll(2, `threading: test hook ${name} fired\n`);
   return true;
+}
+
+/** The thread that ended last on this worker, while its slot's SLOT_LINGER names it (shared/runtime.ts). */
+let lingering: { slot: number; ident: number } | null = null;
+
+/**
+ * Before the thread of `request` is marked ENDED on a worker that lives on: what it left running
+ * (callbacks it did not await) keeps holding queue locks under its ident (lockOwner), so its slot
+ * says that this worker still runs under it (SLOT_LINGER) until the next thread or the worker's exit.
+ */
+function linger(request: RunRequest): void {
+  Atomics.store(G, slotIndex(request.slot, SLOT_LINGER), request.ident);
+  lingering = { slot: request.slot, ident: request.ident };
+}
+
+/** A new thread runs on this worker: the last one's slot no longer lingers (linger()). */
+function endLinger(): void {
+  if (lingering === null) return;
+  Atomics.compareExchange(G, slotIndex(lingering.slot, SLOT_LINGER), lingering.ident, 0);
+  lingering = null;
 }
 
 /** Resets what belonged to the thread that ended, for the next one; false (and the worker exits) if it cannot. */
@@ -470,6 +493,9 @@ async function run(request: RunRequest, dock?: Run["dock"], failure?: Error): Pr
   running = run;
   boot.slot = request.slot;
   boot.ident = request.ident;
+  // (what the last thread left runs under this thread's ident from now on: its slot may go)
+  endLinger();
+  lockOwner.ident = request.ident;
   const adoption = { slot: request.slot, ident: request.ident, name: request.name, daemon: request.daemon };
   // Whatever the last thread's leftover code started after it ended goes.
   dropTimers();
