@@ -523,4 +523,9 @@ export class LockedEngine implements Engine {
   buffers(): SharedArrayBuffer[] {
     return this.store.buffers();
   }
+  readonly lockOwners: ReadonlyMap<number, number> = LOCK_OWNER;
+  readonly ownersCoded = true;
 }
+
+/** The lock word, which names its holder itself (an owned mutex), for the hang report (Engine.lockOwners). */
+const LOCK_OWNER: ReadonlyMap<number, number> = new Map([[LOCKED.LOCK, LOCKED.LOCK]]);

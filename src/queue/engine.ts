@@ -41,6 +41,12 @@ export interface Engine {
   joinAsync(): Promise<void>;
   /** The buffers after the control block, for the share record. */
   buffers(): SharedArrayBuffer[];
+  /**
+   * For the hang report (shared/waiting.ts describe): the control block's lock words, each with the
+   * word that names its holder, and whether that word is an owned mutex's value (sync/mutex.ts).
+   */
+  readonly lockOwners: ReadonlyMap<number, number>;
+  readonly ownersCoded: boolean;
 }
 
 /** Iterations a waiter spins (watching its sequence word) before it sleeps: hand-offs without a syscall. */

@@ -587,6 +587,12 @@ function recoverDead(h: Int32Array): void {
   }
 }
 
+/** The lock words and their owner words, for the hang report (Engine.lockOwners). */
+const RING_OWNERS: ReadonlyMap<number, number> = new Map([
+  [FIFO.P_LOCK, FIFO.P_OWNER],
+  [FIFO.C_LOCK, FIFO.C_OWNER],
+]);
+
 /** The RingEngine of each queue in this thread, by its control block's buffer (for repair()). */
 const engines = new WeakMap<ArrayBufferLike, RingEngine>();
 
@@ -716,6 +722,9 @@ export class RingEngine implements Engine {
   buffers(): SharedArrayBuffer[] {
     return [this.data.sab];
   }
+
+  readonly lockOwners: ReadonlyMap<number, number> = RING_OWNERS;
+  readonly ownersCoded = false;
 
   qsize(): number {
     const h = this.h;

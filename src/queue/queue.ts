@@ -68,7 +68,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     this.#putAsyncWhat = `${kind}.putAsync()`;
     this.#getWhat = `${kind}.get()`;
     this.#getAsyncWhat = `${kind}.getAsync()`;
-    describe(this.#h.buffer, kind as WaitKind, this.#id);
+    describe(this.#h.buffer, kind as WaitKind, this.#id, -1, this.#eng.ownersCoded, this.#eng.lockOwners);
   }
 
   /**

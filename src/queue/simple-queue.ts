@@ -25,7 +25,7 @@ export class SimpleQueue<T = unknown> {
     this.#h = h;
     this.#eng = new RingEngine(h, record?.buffers.slice(1));
     this.#id = record?.id ?? newObjectId();
-    describe(h.buffer, "SimpleQueue", this.#id);
+    describe(h.buffer, "SimpleQueue", this.#id, -1, false, this.#eng.lockOwners);
   }
 
   /**

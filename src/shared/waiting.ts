@@ -95,6 +95,8 @@ interface Described {
   ownerAt: number;
   /** The owner's word holds `(ident + 1) << 1 | waiters` (RLock: sync/mutex.ts, the owned mutex), not the ident. */
   coded: boolean;
+  /** Lock words of a buffer with several (a queue's): each one's owner word, for waits on it (else ownerAt). */
+  lockOwners: ReadonlyMap<number, number> | undefined;
 }
 
 const described = new WeakMap<ArrayBufferLike, Described>();
@@ -102,17 +104,32 @@ const described = new WeakMap<ArrayBufferLike, Described>();
 /**
  * Names the shared memory `buffer` for the hang report: waits on any of its words are reported as
  * waits on `kind` #`id`. `ownerAt`: the word holding the ident of the thread that holds it (locks);
- * `coded`: that word holds an owned mutex's value (sync/mutex.ts) rather than the ident itself.
+ * `coded`: that word holds an owned mutex's value (sync/mutex.ts) rather than the ident itself;
+ * `lockOwners`: for a buffer with several locks (a queue's), the owner word of each lock word (a
+ * wait on another word has no owner).
  */
-export function describe(buffer: ArrayBufferLike, kind: WaitKind, id: number, ownerAt = -1, coded = false): void {
-  described.set(buffer, { kind: KINDS.indexOf(kind), id, ownerAt, coded });
+export function describe(
+  buffer: ArrayBufferLike,
+  kind: WaitKind,
+  id: number,
+  ownerAt = -1,
+  coded = false,
+  lockOwners?: ReadonlyMap<number, number>,
+): void {
+  described.set(buffer, { kind: KINDS.indexOf(kind), id, ownerAt, coded, lockOwners });
 }
 
-/** The owner's ident as the word at `at` records it (0 = none; see describe). */
+/**
+ * The owner's ident as the word at `at` records it (0 = none; see describe). An ident is below
+ * 2^30: the bits above are flags of the word (a queue's owner words: fifo.ts).
+ */
 function readOwner(i32: Int32Array, at: number, coded: boolean): number {
   const v = Atomics.load(i32, at);
-  return coded && v !== 0 ? (v >>> 1) - 1 : v;
+  return coded && v !== 0 ? ((v >>> 1) - 1) & IDENT_BITS : v & IDENT_BITS;
 }
+
+/** The bits of an owner word that hold an ident. */
+const IDENT_BITS = (1 << 30) - 1;
 
 /** One wait in progress: what it is on, and when it began. */
 export interface WaitRecord {
@@ -148,15 +165,16 @@ function recordOf(i32: Int32Array, index: number): WaitRecord {
   }
   const d = described.get(i32.buffer);
   if (d === undefined) return { kind: K_UNKNOWN, id: 0, index, owner: 0, since, i32: null, ownerAt: -1, coded: false };
-  const owner = d.ownerAt >= 0 ? readOwner(i32, d.ownerAt, d.coded) : 0;
+  const ownerAt = d.lockOwners === undefined ? d.ownerAt : (d.lockOwners.get(index) ?? -1);
+  const owner = ownerAt >= 0 ? readOwner(i32, ownerAt, d.coded) : 0;
   return {
     kind: d.kind,
     id: d.id,
     index,
     owner,
     since,
-    i32: d.ownerAt >= 0 ? i32 : null,
-    ownerAt: d.ownerAt,
+    i32: ownerAt >= 0 ? i32 : null,
+    ownerAt,
     coded: d.coded,
   };
 }

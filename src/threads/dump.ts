@@ -172,6 +172,8 @@ function describeWait(w: SeenWait, locks: Map<number, LockSeen>, now: number): s
     case "LifoQueue":
     case "PriorityQueue":
       what = `${w.kind}#${w.id}, ${queueWord(w.kind, w.index)}`;
+      // (a wait on one of its locks: who holds it, as the waiter last read its owner word)
+      if (w.owner !== 0) what += `, held by ${who(w.owner)}`;
       break;
     default:
       what = `${w.kind}#${w.id}`;

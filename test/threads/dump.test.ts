@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { dumpThreads, Event, Lock, RLock, Thread, sleep, sleepAsync } from "threading";
+import { dumpThreads, Event, LifoQueue, Lock, Queue, RLock, Thread, sleep, sleepAsync } from "threading";
 
 const T = { timeout: 60_000 };
 
@@ -128,6 +128,36 @@ test("dumpThreads: a thread blocked in join() and one blocked on an RLock held t
   // The records are cleared when the waits end: nothing of these threads is left.
   assert.doesNotMatch(dumpThreads(), /rlock-waiter|joiner|RLock#\d+ held/);
 });
+
+for (const [kind, point, word] of [
+  ["Queue", "P", "its producers' lock"],
+  ["LifoQueue", "put", "its lock"],
+] as const) {
+  test(`dumpThreads: a thread waiting for a ${kind}'s internal lock names the thread that holds it`, T, () => {
+    const q = kind === "Queue" ? new Queue<number>() : new LifoQueue<number>();
+    const s = new Int32Array(new SharedArrayBuffer(8));
+    // a live thread stopped inside the queue's lock (a test hook), and one that waits for that lock
+    const holder = new Thread({
+      name: "q-holder",
+      target: { module: "../fixtures/queue-hooks.ts", export: "holdInside" },
+      args: [q, point, 1, s],
+    });
+    holder.start();
+    while (Atomics.load(s, 0) === 0) Atomics.wait(s, 0, 0, 10);
+    const waiter = new Thread({ name: "q-waiter", target: (q: Queue<number>) => q.put(2), args: [q] });
+    waiter.start();
+    const report = reportWhen((r) => /held by/.test(section(r, "q-waiter")), "the queue lock's holder");
+    assert.match(
+      section(report, "q-waiter"),
+      new RegExp(`${kind}#\\d+, for ${word}, held by "q-holder" \\(ident ${holder.ident}\\) for`),
+    );
+    Atomics.store(s, 1, 1);
+    Atomics.notify(s, 1);
+    holder.join();
+    waiter.join();
+    assert.equal(q.qsize(), 2);
+  });
+}
 
 test("dumpThreads: a lock held by a thread that ended is reported with its holder marked ended", T, () => {
   const lock = new Lock();
