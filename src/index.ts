@@ -26,7 +26,7 @@ export { Event } from "./sync/event.js";
 export { RLock } from "./sync/rlock.js";
 export { Condition } from "./sync/condition.js";
 export { Semaphore, BoundedSemaphore } from "./sync/semaphore.js";
-export { Barrier } from "./sync/barrier.js";
+export { Barrier, type BarrierOptions } from "./sync/barrier.js";
 export { local } from "./sync/local.js";
 export type { Held } from "./sync/hold.js";
 export {

@@ -45,7 +45,9 @@
 import { BrokenBarrierError } from "../errors.js";
 import {
   call,
+  checkOptions,
   deadlineOf,
+  isOptions,
   remaining,
   driveAsync,
   driveBlocking,
@@ -97,6 +99,16 @@ interface BarrierMeta {
 
 const seconds = (ms: number) => (ms === Number.POSITIVE_INFINITY ? undefined : ms / 1000);
 
+/** Python's keyword arguments of `Barrier(parties, action=None, timeout=None)`: `new Barrier(3, { timeout: 5 })`. */
+export interface BarrierOptions<A extends unknown[]> {
+  /** Called once per round by the thread that completes it, before anyone is released. */
+  action?: ((...args: A) => unknown) | ModuleTarget | null | undefined;
+  /** The default timeout of wait(), in seconds. */
+  timeout?: number | null | undefined;
+  /** The arguments of every round's action. */
+  actionArgs?: A | undefined;
+}
+
 /** @internal Test hooks (this thread): `at(point)` runs with the barrier's lock held at named points. */
 export const barrierHooks: { at?: (point: "arrive" | "exit" | "reset") => void } = {};
 
@@ -123,12 +135,31 @@ export class Barrier<A extends unknown[] = any[]> {
    * round is released. `timeout`: the default for wait(), in seconds.
    * TypeError when `actionArgs` cannot cross threads.
    */
+  constructor(parties: number, options: BarrierOptions<A>);
   constructor(
     parties: number,
     action?: ((...args: A) => unknown) | ModuleTarget | null,
     timeout?: number | null,
     actionArgs?: A,
+  );
+  constructor(
+    parties: number,
+    action?: ((...args: A) => unknown) | ModuleTarget | BarrierOptions<A> | null,
+    timeout?: number | null,
+    actionArgs?: A,
   ) {
+    // Python's keywords, Barrier(3, timeout=5), as one options object (a module target has `module`).
+    if (isOptions(action) && !("module" in action)) {
+      if (timeout !== undefined || actionArgs !== undefined) {
+        throw new TypeError(
+          "Barrier: give action, timeout and actionArgs either as arguments or in one options object",
+        );
+      }
+      checkOptions(action, ["action", "timeout", "actionArgs"], "Barrier");
+      const options = action as BarrierOptions<A>;
+      ({ timeout, actionArgs } = options);
+      action = options.action;
+    }
     const record = adoptedRecord();
     if (record) {
       const meta = record.meta as BarrierMeta;

@@ -33,6 +33,23 @@ test("Barrier: one party passes at once; argument checks", T, () => {
   );
 });
 
+test("Barrier: Python's keywords as one options object: new Barrier(2, { timeout, action, actionArgs })", T, () => {
+  // Before: { timeout: 0.1 } was taken as the action ("must be a function or { module, export }").
+  const b = new Barrier(2, { timeout: 0.1 });
+  const t0 = performance.now();
+  assert.throws(() => b.wait(), BrokenBarrierError);
+  assert.ok(performance.now() - t0 >= 95, "the default timeout applied");
+  const ran = new Int32Array(new SharedArrayBuffer(4));
+  const c = new Barrier(1, { action: (r: Int32Array, n: number) => Atomics.add(r, 0, n), actionArgs: [ran, 5] });
+  assert.equal(c.wait(), 0);
+  assert.equal(Atomics.load(ran, 0), 5);
+  // @ts-expect-error
+  assert.throws(() => new Barrier(2, { timout: 1 }), { name: "TypeError", message: /unexpected option 'timout'/ });
+  // @ts-expect-error
+  assert.throws(() => new Barrier(2, { timeout: 1 }, 2), TypeError);
+  assert.throws(() => new Barrier(2, { timeout: -1 }), RangeError);
+});
+
 test("Barrier: 4 threads pass 5 rounds in lockstep; indices are 0..3 in each round", T, () => {
   const N = 4;
   const PASSES = 5;
