@@ -9,6 +9,7 @@ import "./index.js";
 export { configTestHooks } from "./logging/config.js";
 export { eventHooks } from "./sync/event.js";
 export { barrierHooks } from "./sync/barrier.js";
+export { semaphoreHooks } from "./sync/semaphore.js";
 export {
   afterMs,
   call,

@@ -36,6 +36,10 @@
  * notified (a spurious wake-up for its waiter, which re-checks its predicate); the wait list is
  * then empty (NOTIFIED, CANCELLED and ABANDONED nodes are their waiters' to free, and #unlink of a
  * node not listed does nothing). It returns the waits of live threads pending on the Condition.
+ * Peeking waits (kWaitPeeking, Semaphore's): a waiter whose wake-up could die with the thread that
+ * owed it (a releaser killed between adding its unit and notifying) looks at `peek()` (is a unit
+ * free?) every PEEK_MS while it sleeps, staying in its place in the list; once it is true it leaves
+ * as on a timeout (wait() returns false) and its caller re-checks under the lock.
  * Capacity: the buffer is reserved for CONDITION_CAPACITY (262,144) pending waits and committed as
  * it grows (doubling); blocking waits are at most one per thread (4096), so only async waits can
  * come near it, and that many pending promises is more than a default heap holds.
@@ -112,6 +116,12 @@ const SPIN_FIRST = sleepHow({ spinMs: SPIN_MS });
 export const kNotifyUnits: unique symbol = Symbol("threading.notifyUnits");
 /** @internal The repair after the lock was taken over from a dead holder (see the file comment). */
 export const kRepair: unique symbol = Symbol("threading.conditionRepair");
+/** @internal wait() that also ends (not notified) once `peek()` is true, looked at every PEEK_MS (see the file comment). */
+export const kWaitPeeking: unique symbol = Symbol("threading.waitPeeking");
+/** @internal The async twin of kWaitPeeking. */
+export const kWaitPeekingAsync: unique symbol = Symbol("threading.waitPeekingAsync");
+/** How often (ms) a kWaitPeeking waiter looks at its `peek()`. */
+const PEEK_MS = 1000;
 
 /**
  * A condition variable, as Python's `threading.Condition`: threads wait (releasing the lock) until
@@ -183,6 +193,16 @@ export class Condition {
     return driveBlocking(this.#wait(timeoutMs(timeout, "Condition.wait()"), 0));
   }
 
+  /** @internal wait(ms) (in ms: Infinity = forever) that also ends once `peek()` is true (see the file comment). */
+  [kWaitPeeking](ms: number, peek: () => boolean): boolean {
+    return driveBlocking(this.#wait(ms, 0, peek));
+  }
+
+  /** @internal The async twin of kWaitPeeking. */
+  [kWaitPeekingAsync](ms: number, peek: () => boolean): Promise<boolean> {
+    return driveAsync(this.#wait(ms, 1, peek));
+  }
+
   /** The async twin of `wait()`: never blocks the event loop; rejects where wait() would throw. */
   async waitAsync(timeout?: Timeout): Promise<boolean> {
     return driveAsync(this.#wait(timeoutMs(timeout, "Condition.waitAsync()"), 1));
@@ -194,7 +214,7 @@ export class Condition {
    * first), then cancel it if still WAITING, re-take the lock (in the driver's form: the async
    * one stands in its thread's line, sync/mutex.ts) and read the outcome.
    */
-  *#wait(ms: number, isAsync: 0 | 1): Steps<boolean> {
+  *#wait(ms: number, isAsync: 0 | 1, peek?: () => boolean): Steps<boolean> {
     const lock = this.#lock;
     if (!lock[kIsOwned]()) throw new RuntimeError("cannot wait on un-acquired lock");
     const node = this.#enqueue(isAsync);
@@ -203,7 +223,14 @@ export class Condition {
     const at = index(node, STATE);
     try {
       const deadline = deadlineOf(ms);
-      while (Atomics.load(w, at) === WAITING && !expired(deadline)) yield* park(w, at, WAITING, deadline, SPIN_FIRST);
+      while (Atomics.load(w, at) === WAITING && !expired(deadline)) {
+        if (peek === undefined) {
+          yield* park(w, at, WAITING, deadline, SPIN_FIRST);
+          continue;
+        }
+        const slice = Math.min(deadline, deadlineOf(PEEK_MS));
+        if ((yield* park(w, at, WAITING, slice, SPIN_FIRST)) === "timed-out" && peek()) break;
+      }
     } finally {
       Atomics.compareExchange(w, at, WAITING, CANCELLED);
       yield* call(

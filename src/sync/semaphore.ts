@@ -32,6 +32,17 @@
  * Fairness: blocked waiters are woken oldest first (Condition.notify); a thread arriving at that
  * moment may take a released unit before the woken waiter runs (barging, as in CPython), and the
  * woken waiter then waits again at the back. No unit is ever lost or counted twice.
+ * Dying threads. A unit taken by a thread that dies stays taken, as a Lock held by one stays held
+ * (Python's rule). But the Condition's lock is internal: a thread killed while it holds it (out of
+ * memory or its worker terminated, in the slow path or in a release's notify) would hang every
+ * later slow-path acquire and every release that finds WAITING. So a waiter takes it over from the
+ * dead holder (mutex.ts, "Dead holders") and #takenOver() repairs: the Condition's lists are rebuilt
+ * and every live waiter woken to re-check (condition.ts kRepair), and WAITERS is recounted as the
+ * waits of live threads pending in the Condition (each registered waiter has a node there whenever
+ * the lock is free), which also drops the registrations of async waiters whose thread ended, and
+ * WAITING set to match. A releaser killed after its add and before its notify leaves a unit free
+ * beside sleeping waiters that nobody will wake: waiters sleep peeking (condition.ts kWaitPeeking)
+ * and leave their wait to re-check once a unit has stayed free for PEEK_MS.
  */
 import {
   type AcquireOptions,
@@ -48,9 +59,13 @@ import {
 } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
-import { Condition, kNotifyUnits } from "./condition.js";
+import { Condition, kNotifyUnits, kRepair, kWaitPeeking, kWaitPeekingAsync } from "./condition.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
 import { Lock } from "./lock.js";
+import { kOnDeadHolder } from "./owned.js";
+
+/** @internal Test hooks (this thread): `at(point)` runs with the semaphore's lock held at named points. */
+export const semaphoreHooks: { at?: (point: "registered" | "notify") => void } = {};
 
 const VALUE = 0;
 const WAITERS = 1;
@@ -117,6 +132,7 @@ export class Semaphore {
       this.#cond = (record.meta as { cond: Condition }).cond;
       this.#bound = this.#w[BOUND] as number;
       this.#describe();
+      this.#internalLock();
       return;
     }
     checkCount(value, `${this.#what}: value`, "semaphore initial value must be >= 0");
@@ -127,7 +143,29 @@ export class Semaphore {
     this.#id = newObjectId();
     this.#cond = new Condition(new Lock());
     this.#describe();
+    this.#internalLock();
   }
+
+  /** The Condition's lock is this semaphore's own: a waiter takes it over from a dead holder (file comment). */
+  #internalLock(): void {
+    const lock = (this.#cond[kShare]().meta as { lock: Lock }).lock;
+    lock[kOnDeadHolder](() => this.#takenOver());
+  }
+
+  /** The lock was taken over from a thread that died holding it (lock held; file comment). */
+  #takenOver(): void {
+    const w = this.#w;
+    const pending = this.#cond[kRepair]();
+    Atomics.store(w, WAITERS, pending);
+    if (pending > 0) Atomics.or(w, VALUE, WAITING);
+    else Atomics.and(w, VALUE, COUNT);
+  }
+
+  /** A unit is free (peeked at by sleeping waiters: the file comment). */
+  readonly #free = (): boolean => {
+    const c = Atomics.load(this.#w, VALUE) & COUNT;
+    return c > 0 && c <= MAX_VALUE;
+  };
 
   /** Waits on its Condition are reported as waits on the Semaphore (hang report). */
   #describe(): void {
@@ -190,13 +228,14 @@ export class Semaphore {
     if (!locked) return this.#take();
     if (Atomics.add(w, WAITERS, 1) === 0) Atomics.or(w, VALUE, WAITING);
     try {
+      semaphoreHooks.at?.("registered");
       for (;;) {
         if (this.#take()) return true;
         if (expired(deadline)) return false;
-        const t = seconds(remaining(deadline));
+        const left = remaining(deadline);
         yield* call(
-          () => cond.wait(t),
-          () => cond.waitAsync(t),
+          () => cond[kWaitPeeking](left, this.#free),
+          () => cond[kWaitPeekingAsync](left, this.#free),
         );
       }
     } finally {
@@ -251,6 +290,7 @@ export class Semaphore {
     const cond = this.#cond;
     cond.acquire();
     try {
+      semaphoreHooks.at?.("notify");
       cond[kNotifyUnits](n);
     } finally {
       cond.release();

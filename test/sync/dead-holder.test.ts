@@ -1,10 +1,12 @@
 // A thread killed (out of memory under resourceLimits) while it holds the internal lock of a
 // primitive: the Barrier's (in its action, or at a hook inside wait()/reset()). The other parties,
 // blocking and async, with and without timeouts, must not hang: the barrier breaks for all of them
-// with a BrokenBarrierError that says a thread died, and reset() repairs it.
+// with a BrokenBarrierError that says a thread died, and reset() repairs it. The Semaphore's (in a
+// release's notify, or in a slow-path acquire): the waiters get the units, and the waiters count is
+// repaired.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Barrier, BrokenBarrierError, Thread, sleep, sleepAsync } from "threading";
+import { Barrier, BrokenBarrierError, Semaphore, Thread, sleep, sleepAsync } from "threading";
 
 const T = { timeout: 60_000 };
 const hooks = "../fixtures/sync-hooks.ts";
@@ -192,4 +194,92 @@ test("Barrier: killed inside reset(): waiters and later calls go on", T, async (
   assert.throws(() => b.wait(), /the barrier is broken$/);
   b.reset();
   await passesAgain(b);
+});
+
+/** Runs `op` on `sem` in a thread killed at `point` with the semaphore's lock held; returns once it is dead. */
+function killInSemaphore(sem: Semaphore, op: string, point: string): void {
+  const s = cells(1);
+  const t = new Thread({
+    target: { module: hooks, export: "dieInSemaphore" },
+    args: [sem, op, point, s],
+    resourceLimits: { maxOldGenerationSizeMb: 32 },
+  });
+  t.start();
+  t.join();
+  assert.equal(Atomics.load(s, 0), 1, `the thread reached ${point}`);
+}
+
+/** The semaphore's words: [VALUE (sign bit: WAITING), WAITERS, BOUND]. */
+function words(sem: Semaphore): Int32Array {
+  const f = (sem as unknown as { [k: symbol]: () => { buffers: SharedArrayBuffer[] } })[Symbol.for("threading.share")];
+  return new Int32Array(f.call(sem).buffers[0] as SharedArrayBuffer);
+}
+
+function untilWaiters(sem: Semaphore, n: number): void {
+  const end = performance.now() + 20_000;
+  while (Atomics.load(words(sem), 1) < n && performance.now() < end) sleep(0.005);
+  assert.equal(Atomics.load(words(sem), 1), n, `${n} waiters`);
+}
+
+/** untilWaiters() for a test whose main thread has an acquireAsync() pending (see untilWaitingAsync). */
+async function untilWaitersAsync(sem: Semaphore, n: number): Promise<void> {
+  const end = performance.now() + 20_000;
+  while (Atomics.load(words(sem), 1) < n && performance.now() < end) await sleepAsync(0.005);
+  assert.equal(Atomics.load(words(sem), 1), n, `${n} waiters`);
+}
+
+/** A thread that acquires `sem` (no timeout) and sets out[i] = 1 once it has. */
+function acquirer(sem: Semaphore, out: Int32Array, i: number): Thread {
+  const t = new Thread({
+    target: (sm: Semaphore, o: Int32Array, k: number) => {
+      sm.acquire();
+      Atomics.store(o, k, 1);
+    },
+    args: [sem, out, i],
+  });
+  t.start();
+  return t;
+}
+
+test("Semaphore: a release killed in its notify (lock held): its unit reaches the waiter asleep", T, () => {
+  // Nobody else calls the semaphore: the waiter, asleep with no timeout, must notice the unit.
+  const sem = new Semaphore(0);
+  const out = cells(1);
+  const w = acquirer(sem, out, 0);
+  untilWaiters(sem, 1);
+  killInSemaphore(sem, "release", "notify");
+  w.join(20);
+  assert.equal(w.isAlive(), false, "the waiter got the unit");
+  assert.equal(out[0], 1);
+  assert.deepEqual([...words(sem)], [0, 0, -1], "no unit left, no waiter counted, WAITING clear");
+});
+
+test("Semaphore: a release killed in its notify: blocking and async waiters and later releases go on", T, async () => {
+  const sem = new Semaphore(0);
+  const out = cells(1);
+  const w = acquirer(sem, out, 0);
+  const mine = sem.acquireAsync();
+  await untilWaitersAsync(sem, 2);
+  killInSemaphore(sem, "release", "notify");
+  // A release now takes the lock over (it hung on it before), and both waiters get a unit.
+  sem.release();
+  assert.equal(await mine, true);
+  w.join(20);
+  assert.equal(w.isAlive(), false);
+  assert.deepEqual([...words(sem)], [0, 0, -1]);
+  sem.release();
+  assert.equal(sem.acquire(false), true);
+});
+
+test("Semaphore: an acquire killed after registering (lock held): the count is repaired", T, async () => {
+  const sem = new Semaphore(0);
+  killInSemaphore(sem, "acquire", "registered");
+  assert.equal(Atomics.load(words(sem), 1), 1, "the dead waiter is counted");
+  // The release finds WAITING and takes the lock over; the dead waiter's registration goes.
+  sem.release();
+  assert.deepEqual([...words(sem)], [1, 0, -1], "the unit is free, WAITING clear");
+  assert.equal(sem.acquire(false), true);
+  const later = sem.acquireAsync(20);
+  sem.release();
+  assert.equal(await later, true);
 });
