@@ -59,7 +59,9 @@
  *         stored its item: COUNT and UNFINISHED + 1 (it happened); else it did not.
  *   get   store.take() moves its item out (LIFO: TOP down; the heap: sifts, then the record marked
  *         dead, DEAD, TOP), then COUNT. One item fewer than COUNT = it took it: COUNT - 1 (the item
- *         went with the dead thread, as if it had died just after get() returned).
+ *         went with the dead thread, as if it had died just after get() returned; its record's
+ *         directory refs, found by Store.takenRefs — LIFO: at TOP; the heap: at TAKEN_AT, stored
+ *         before its first move —, are reclaimed).
  *   compaction (a PriorityQueue put): records slid down one by one, each with its slot; the arena
  *         is not walkable from 0 half-way: recover() makes it walkable again from the slots (the
  *         gaps between live records become dead records).
@@ -69,8 +71,8 @@
  *         from them, the same each time (priority.ts).
  *   discard (shutdown(true)): SHUTDOWN = 2 and DISCARD_N first; the store cleared, COUNT = 0,
  *         UNFINISHED counted down and SHUTDOWN = 1 in the straight run of that compare-exchange.
- *         SHUTDOWN == 2: the discard again, and its tasks counted (its large items' directory refs
- *         are leaked).
+ *         SHUTDOWN == 2: the discard again (its records' directory refs read from DISCARD_TOP /
+ *         the slots, as the discard found them, and reclaimed), and its tasks counted.
  *   setMaxsize, and what every repair ends with: NE_SEQ and NF_SEQ bumped, every getter, putter
  *         and joiner woken (each re-checks). shutdown and setMaxsize wake before their unlock.
  * A put or get that dies between its unlock and its wake leaves the waiter it would have woken
@@ -180,14 +182,21 @@ function repair(h: Int32Array): void {
   const store = stores.get(h.buffer);
   if (store === undefined)
     throw new Error("threading: internal error: a queue recovered by a thread that has no view of it");
+  // The directory refs (items over 64 KiB, shared objects) of what the dead holder had taken out
+  // and not given back: reclaimed once the store no longer counts them, so that a recovery killed
+  // before that finds them again, and one killed after leaks them only (never twice).
+  const refs: number[] = [];
   if (Atomics.load(h, LOCKED.SHUTDOWN) === DISCARDING) {
-    // (the directory refs of its large items are not reclaimed: leaked)
+    // (the store as the discard found it: DISCARD_N records from DISCARD_TOP, clear() changed TOP only)
+    store.discardedRefs(h, h[LOCKED.DISCARD_N] as number, h[LOCKED.DISCARD_TOP] as number, refs);
     store.clear(h, []);
     Atomics.store(h, LOCKED.COUNT, 0);
     countDiscarded(h, h[LOCKED.DISCARD_N] as number);
   } else {
     const n = store.recover(h);
     const count = h[LOCKED.COUNT] as number;
+    // (a get that took its item out: the record's refs)
+    if (n === count - 1) store.takenRefs(h, refs);
     if (n !== count) {
       Atomics.store(h, LOCKED.COUNT, n);
       // (a put that stored its item but not its count: its task too, which follows COUNT straight)
@@ -199,6 +208,8 @@ function repair(h: Int32Array): void {
   wakeAll(h, LOCKED.NE_SEQ, LOCKED.GET_SLEEPERS);
   wakeAll(h, LOCKED.NF_SEQ, LOCKED.PUT_SLEEPERS);
   Atomics.notify(h, LOCKED.UNFINISHED);
+  // (a hub round trip, under the lock: a recovery only)
+  if (refs.length > 0) reclaim(refs);
 }
 
 /**
@@ -416,6 +427,7 @@ export function shutdown(h: Int32Array, store: Store, immediate: boolean): void 
       // SHUTDOWN = DISCARDING until the discarded tasks are counted: a recovery finishes a discard
       // that stopped in between (file comment, "Death").
       h[LOCKED.DISCARD_N] = h[LOCKED.COUNT] as number;
+      h[LOCKED.DISCARD_TOP] = h[LOCKED.TOP] as number;
       Atomics.store(h, LOCKED.SHUTDOWN, DISCARDING);
       store.clear(h, refs);
       lockedHooks.at?.("discard");

@@ -59,6 +59,24 @@ export class StackStore implements Store {
     return n;
   }
 
+  /** The record a take moved TOP down past starts at TOP. */
+  takenRefs(h: Int32Array, refs: number[]): void {
+    const d = this.data;
+    d.sync();
+    const top = h[LOCKED.TOP] as number;
+    if (top + 8 <= d.cap) recordRefs(d, top, refs);
+  }
+
+  discardedRefs(_h: Int32Array, n: number, top: number, refs: number[]): void {
+    const d = this.data;
+    d.sync();
+    for (; n > 0 && top > 0; n--) {
+      const at = top - 8 - (d.i32[(top - 8) >> 2] as number);
+      recordRefs(d, at, refs);
+      top = at;
+    }
+  }
+
   clear(h: Int32Array, refs: number[]): void {
     const d = this.data;
     d.sync();

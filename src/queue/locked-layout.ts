@@ -25,6 +25,8 @@
  *   TOP, DEAD    the store's words: the end of LifoQueue's stack (lifo.ts); the end of
  *                PriorityQueue's arena and its dead bytes (priority.ts)
  *   RECOVER_N, RECOVER_AT  PriorityQueue's recovery journal (priority.ts recover())
+ *   DISCARD_TOP, TAKEN_AT  where the records of a discard / of a get are, for a recovery that gives
+ *                their directory refs back (core.ts, "Death")
  *
  * Every word except UNFINISHED is read and written only under LOCK (COUNT is also read without it,
  * with Atomics.load, by qsize()/empty() and the getters' short spin, which only use it as a hint).
@@ -58,6 +60,10 @@ export const RECOVER_N = 10;
 export const RECOVER_AT = 11;
 export const TOP = 12;
 export const DEAD = 13;
+/** TOP when shutdown(true) began its discard, stored with DISCARD_N (a recovery reads the discarded records' refs from it). */
+export const DISCARD_TOP = 14;
+/** PriorityQueue: the arena offset of the record a get is taking, stored before its first heap write (priority.ts). */
+export const TAKEN_AT = 15;
 // The words waiters watch get cache lines of their own, so that a getter spinning on NE_SEQ does
 // not steal the line holding LOCK and COUNT from the threads working under the lock.
 export const NE_SEQ = 16;

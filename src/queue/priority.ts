@@ -152,6 +152,8 @@ export class HeapStore implements Store {
     const slots = this.heap.i32;
     const n = h[LOCKED.COUNT] as number;
     const result = slots[0] as number;
+    // (for a recovery, should this get die once it has started moving the heap: storage.ts takenRefs)
+    h[LOCKED.TAKEN_AT] = result;
     const end = n - 1;
     if (end > 0) {
       // heapq.heappop: the last element goes to the root, then _siftup(heap, 0).
@@ -265,6 +267,26 @@ export class HeapStore implements Store {
     h[LOCKED.DEAD] = end - bytes;
     h[LOCKED.RECOVER_N] = 0;
     return len;
+  }
+
+  /** The record at TAKEN_AT (its key length and item are intact: recover() writes only its first two words, if any). */
+  takenRefs(h: Int32Array, refs: number[]): void {
+    const a = this.data;
+    a.sync();
+    const off = h[LOCKED.TAKEN_AT] as number;
+    recordRefs(a, off + REC + align8(a.i32[(off >> 2) + 2] as number), refs);
+  }
+
+  /** The records the slots 0 .. n - 1 name (clear() leaves the slots and the arena's bytes as they were). */
+  discardedRefs(_h: Int32Array, n: number, _top: number, refs: number[]): void {
+    const a = this.data;
+    a.sync();
+    this.heap.sync();
+    const slots = this.heap.i32;
+    for (let i = 0; i < n; i++) {
+      const off = slots[i] as number;
+      recordRefs(a, off + REC + align8(a.i32[(off >> 2) + 2] as number), refs);
+    }
   }
 
   clear(h: Int32Array, refs: number[]): void {

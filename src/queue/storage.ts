@@ -87,4 +87,14 @@ export interface Store {
    * its item does not) and returns how many items it holds.
    */
   recover(h: Int32Array): number;
+  /**
+   * After recover() found that a get whose holder died took its item out: appends that record's
+   * directory refs to `refs` (its bytes are intact: nothing writes there while the lock is held).
+   */
+  takenRefs(h: Int32Array, refs: number[]): void;
+  /**
+   * For a recovery of shutdown(true): appends the directory refs of the `n` records it discards
+   * (the store as it was when the discard began, TOP then `top`; clear() changes only TOP/DEAD).
+   */
+  discardedRefs(h: Int32Array, n: number, top: number, refs: number[]): void;
 }

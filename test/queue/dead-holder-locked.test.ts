@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Empty, LifoQueue, PriorityQueue, type Queue, ShutDown, Thread } from "threading";
+import { DIRECTORY_KIB, G } from "../../dist/internal.js";
 
 const T = { timeout: 60_000 };
 const hooks = "../fixtures/queue-hooks.ts";
@@ -182,6 +183,31 @@ for (const point of ["recover#1", "recover#4", "recover#9"]) {
       [96, 97, 98, 99, 100],
     );
     done(q as Queue<unknown>, 45);
+  });
+}
+
+for (const [name, make] of [
+  ["LifoQueue", () => new LifoQueue<[number, Uint8Array]>()],
+  ["PriorityQueue", () => new PriorityQueue<[number, Uint8Array]>()],
+] as const) {
+  test(`${name}: the large items a killed get or shutdown(true) had taken out go back to the directory`, T, () => {
+    // (items over 64 KiB live in buffers of their own, held by the hub's directory until taken:
+    // G[DIRECTORY_KIB] counts them)
+    const kib = () => Atomics.load(G, DIRECTORY_KIB);
+    const big = (i: number): [number, Uint8Array] => [i, new Uint8Array(200 * 1024).fill(i)];
+    const base = kib();
+    const q = make() as Queue<[number, Uint8Array]>;
+    for (let i = 1; i <= 3; i++) q.put(big(i));
+    assert.ok(kib() >= base + 600, "three items held");
+    killInside(q, "get", "get");
+    const left = drain(q).map((x) => x[0]);
+    assert.equal(left.length, 2);
+    assert.equal(kib(), base, "the killed get's item was given back");
+    const r = make() as Queue<[number, Uint8Array]>;
+    for (let i = 1; i <= 3; i++) r.put(big(i));
+    killInside(r, "shutdown", "discard");
+    assert.throws(() => r.get(false), ShutDown);
+    assert.equal(kib(), base, "the discarded items were given back");
   });
 }
 
