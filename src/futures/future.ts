@@ -367,15 +367,20 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** Sets the result of a standalone future. */
   setResult(value: T): void {
     if (this.#link !== undefined) throw new RuntimeError("setResult(): this future belongs to an executor");
-    if (this.#settled()) throw new InvalidStateError(`${this}: result already set`);
+    if (this.#settled()) throw this.#alreadySet();
     this.#settle({ ok: true, value });
   }
 
   /** Sets the error of a standalone future. */
   setException(error: unknown): void {
     if (this.#link !== undefined) throw new RuntimeError("setException(): this future belongs to an executor");
-    if (this.#settled()) throw new InvalidStateError(`${this}: result already set`);
+    if (this.#settled()) throw this.#alreadySet();
     this.#settle({ ok: false, error });
+  }
+
+  /** Python's InvalidStateError for a second outcome: its state, then the future ('FINISHED: <Future ...>'). */
+  #alreadySet(): InvalidStateError {
+    return new InvalidStateError(`${this.#state === CANCELLED ? "CANCELLED" : "FINISHED"}: ${this}`);
   }
 
   /** `<Future state=pending>`, `running`, `cancelled`, `finished returned number`, `finished raised TypeError`. */

@@ -165,12 +165,21 @@ test("asCompleted: a future given twice is yielded once; timeout 0 yields the do
 test("Future: setResult or setException on a done future is InvalidStateError (Python 3.8+)", T, () => {
   const f = new Future<number>();
   f.setResult(1);
-  assert.throws(() => f.setResult(2), InvalidStateError);
+  // Python's message: the state, then the future (test_multiple_set_result / _set_exception).
+  assert.throws(() => f.setResult(2), {
+    name: "InvalidStateError",
+    message: "FINISHED: <Future state=finished returned number>",
+  });
   assert.throws(() => f.setException(new Error("x")), InvalidStateError);
   assert.equal(f.result(), 1);
+  const e = new Future<number>();
+  e.setException(new RangeError("r"));
+  assert.throws(() => e.setException(new Error("x")), {
+    message: "FINISHED: <Future state=finished raised RangeError>",
+  });
   const g = new Future<number>();
   g.cancel();
-  assert.throws(() => g.setResult(2), InvalidStateError);
+  assert.throws(() => g.setResult(2), { name: "InvalidStateError", message: "CANCELLED: <Future state=cancelled>" });
 });
 
 test(
