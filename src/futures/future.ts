@@ -117,6 +117,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
   // biome-ignore lint/complexity/noUselessConstructor: documents the public constructor
   constructor() {}
 
+  /** setRunningOrNotifyCancel() saw the cancel (CPython's CANCELLED_AND_NOTIFIED). */
+  #cancelNotified = false;
+
   #settled(): boolean {
     return this.#state === FINISHED || this.#state === CANCELLED;
   }
@@ -356,7 +359,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /** Marks a standalone future running; false if it was cancelled (Python's set_running_or_notify_cancel). */
   setRunningOrNotifyCancel(): boolean {
-    if (this.#state === CANCELLED) return false;
+    // CPython: CANCELLED -> CANCELLED_AND_NOTIFIED (false) once; a second call is a RuntimeError.
+    if (this.#state === CANCELLED && !this.#cancelNotified) {
+      this.#cancelNotified = true;
+      return false;
+    }
     if (this.#state !== PENDING || this.#link !== undefined) {
       throw new RuntimeError(`Future in unexpected state: ${this}`);
     }

@@ -180,6 +180,14 @@ test("Future: setResult or setException on a done future is InvalidStateError (P
   const g = new Future<number>();
   g.cancel();
   assert.throws(() => g.setResult(2), { name: "InvalidStateError", message: "CANCELLED: <Future state=cancelled>" });
+  // set_running_or_notify_cancel(): false once for a cancelled future, then 'Future in unexpected state'
+  assert.equal(g.setRunningOrNotifyCancel(), false);
+  assert.throws(() => g.setRunningOrNotifyCancel(), { name: "RuntimeError", message: /Future in unexpected state/ });
+  assert.equal(g.cancel(), true);
+  const h = new Future<number>();
+  assert.equal(h.setRunningOrNotifyCancel(), true);
+  assert.throws(() => h.setRunningOrNotifyCancel(), { name: "RuntimeError", message: /Future in unexpected state/ });
+  assert.equal(h.cancel(), false);
 });
 
 test(
