@@ -449,24 +449,49 @@ export async function driveAsync<T>(steps: Steps<T>): Promise<T> {
  * The steps of waiting until `done()` holds, sleeping on `i32[index]` (whoever makes `done()` true
  * changes that word and notifies it), or until `deadline` passes; returns `done()`. The word is
  * read before `done()` is checked, so a change in between makes the sleep return at once.
+ * `sliceMs`: sleep at most that long at a time and look again (a change whose notify never comes,
+ * its thread killed between the two, is then seen within `sliceMs`).
  */
-export function* until(i32: Int32Array, index: number, done: () => boolean, deadline: number): Steps<boolean> {
+export function* until(
+  i32: Int32Array,
+  index: number,
+  done: () => boolean,
+  deadline: number,
+  sliceMs = Number.POSITIVE_INFINITY,
+): Steps<boolean> {
   for (;;) {
     const seen = Atomics.load(i32, index);
     if (done()) return true;
     if (expired(deadline)) return false;
-    yield* park(i32, index, seen, deadline);
+    yield* park(
+      i32,
+      index,
+      seen,
+      sliceMs === Number.POSITIVE_INFINITY ? deadline : Math.min(deadline, deadlineOf(sliceMs)),
+    );
   }
 }
 
 /** until(), blocking. */
-export function untilBlocking(i32: Int32Array, index: number, done: () => boolean, deadline: number): boolean {
-  return driveBlocking(until(i32, index, done, deadline));
+export function untilBlocking(
+  i32: Int32Array,
+  index: number,
+  done: () => boolean,
+  deadline: number,
+  sliceMs?: number,
+): boolean {
+  return driveBlocking(until(i32, index, done, deadline, sliceMs));
 }
 
 /** until(), async. */
-export function untilAsync(i32: Int32Array, index: number, done: () => boolean, deadline: number): Promise<boolean> {
-  return driveAsync(until(i32, index, done, deadline));
+export function untilAsync(
+  i32: Int32Array,
+  index: number,
+  done: () => boolean,
+  deadline: number,
+  sliceMs?: number,
+): Promise<boolean> {
+  return driveAsync(until(i32, index, done, deadline, sliceMs));
 }
 
 /**

@@ -13,13 +13,17 @@
  * sleeps on (the stale wake of issue 9, item 1). No lost wake-up: Atomics.wait compares and sleeps
  * atomically, so a set() between the read of v and the sleep makes the sleep return at once.
  * The counter wraps around after 2^32 changes; a wait misses a set() only if exactly 2^32 changes
- * happen while it sleeps. A thread that dies between set()'s store and its notify leaves the flag
- * set without the wake-up: waiters asleep at that moment sleep on until their timeout or the next
- * set() (the same as a set() made by a thread that dies just before it).
+ * happen while it sleeps. A thread that dies between set()'s store and its notify (killed: out of
+ * memory, its worker terminated) leaves the flag set without the wake-up: so waiters sleep in slices
+ * of LOST_WAKE_MS and re-check the word between them, and see such a set() within that time (one
+ * wake-up a second per waiting thread is the cost).
  */
 import { deadlineOf, type Timeout, timeoutMs, untilAsync, untilBlocking } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
+
+/** Waiters look at the word at least this often (ms), for a set() whose notify died with its thread. */
+const LOST_WAKE_MS = 1000;
 
 /** @internal Test hook: runs inside set(), between its store and its notify (issue 9's stale wake race). */
 export const eventHooks: { betweenStoreAndNotify?: () => void } = {};
@@ -83,7 +87,7 @@ export class Event {
     const w = this.#word;
     const v = Atomics.load(w, 0);
     if ((v & 1) === 1) return true;
-    return untilBlocking(w, 0, () => Atomics.load(w, 0) !== v, deadline);
+    return untilBlocking(w, 0, () => Atomics.load(w, 0) !== v, deadline, LOST_WAKE_MS);
   }
 
   /** The async twin of `wait()`. */
@@ -92,7 +96,7 @@ export class Event {
     const w = this.#word;
     const v = Atomics.load(w, 0);
     if ((v & 1) === 1) return true;
-    return untilAsync(w, 0, () => Atomics.load(w, 0) !== v, deadline);
+    return untilAsync(w, 0, () => Atomics.load(w, 0) !== v, deadline, LOST_WAKE_MS);
   }
 
   /** @internal */

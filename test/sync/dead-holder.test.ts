@@ -6,7 +6,8 @@
 // repaired.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Barrier, BrokenBarrierError, Semaphore, Thread, sleep, sleepAsync } from "threading";
+import { Barrier, BrokenBarrierError, Event, Semaphore, Thread, sleep, sleepAsync } from "threading";
+import { readWaits } from "../../dist/internal.js";
 
 const T = { timeout: 60_000 };
 const hooks = "../fixtures/sync-hooks.ts";
@@ -282,4 +283,38 @@ test("Semaphore: an acquire killed after registering (lock held): the count is r
   const later = sem.acquireAsync(20);
   sem.release();
   assert.equal(await later, true);
+});
+
+test("Event: a set() killed between its store and its notify still ends the waits asleep then", T, async () => {
+  const ev = new Event();
+  const out = cells(1);
+  const w = new Thread({
+    target: (e: Event, o: Int32Array) => {
+      if (e.wait()) Atomics.store(o, 0, 1);
+    },
+    args: [ev, out],
+  });
+  w.start();
+  // Asleep: its wait record (published before it sleeps) names the Event.
+  const slot = (w as unknown as { [k: symbol]: () => { meta: { slot: number } } })[Symbol.for("threading.share")]().meta
+    .slot;
+  const end = performance.now() + 20_000;
+  while (readWaits(slot, w.ident as number).blocking?.kind !== "Event" && performance.now() < end)
+    await sleepAsync(0.005);
+  assert.equal(readWaits(slot, w.ident as number).blocking?.kind, "Event");
+  const mine = ev.waitAsync();
+  const s = cells(1);
+  const victim = new Thread({
+    target: { module: hooks, export: "setAndDie" },
+    args: [ev, s],
+    resourceLimits: { maxOldGenerationSizeMb: 32 },
+  });
+  victim.start();
+  victim.join();
+  assert.equal(Atomics.load(s, 0), 1, "killed between the store and the notify");
+  assert.equal(ev.isSet(), true);
+  assert.equal(await mine, true);
+  w.join(10);
+  assert.equal(w.isAlive(), false, "the blocking waiter returned");
+  assert.equal(out[0], 1);
 });
