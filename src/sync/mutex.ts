@@ -50,9 +50,10 @@
  * RLock held by a thread that dies stays held, as in Python. The lock a primitive keeps inside
  * itself must not: nobody could ever release it, and every later call of the primitive would hang.
  * So a waiter of such a lock sleeps in slices of DEAD_CHECK_MS, and after each slice in which the
- * word still holds the same holder it looks that holder up in the thread table (liveThreads); a
- * holder that has ended (killed: out of memory, its worker terminated, process.exit() in a
- * callback) is replaced by this thread with one CAS of the whole word (v -> me|1: the CAS fails if
+ * word still holds the same holder it looks that holder up (shared/runtime.ts identHolds: its
+ * thread starting or running, or ended with its worker still running code the thread left — a
+ * callback, a microtask — which may hold the lock: a Barrier action run there); a holder that has
+ * died (killed: out of memory, its worker terminated, process.exit() in a callback) is replaced by this thread with one CAS of the whole word (v -> me|1: the CAS fails if
  * the holder released it or another waiter took it over first), and `onDeadHolder()` runs with the
  * lock held, to repair what the dead thread left half-done. Cost: none on the fast paths; a
  * contended waiter wakes every DEAD_CHECK_MS while the same holder keeps the lock.
@@ -71,7 +72,7 @@ import {
   sleepHow,
   spinWhile,
 } from "../shared/wait.js";
-import { boot, liveThreads } from "../shared/runtime.js";
+import { boot, identHolds } from "../shared/runtime.js";
 
 export const UNLOCKED = 0;
 export const LOCKED = 1;
@@ -118,12 +119,6 @@ export const DEAD_CHECK_MS = 50;
  * not throw (the lock would stay held by a live thread that does not know it).
  */
 export type OnDeadHolder = (dead: number) => void;
-
-/** True while a thread with `ident` is starting or running (the thread table). */
-function identLive(ident: number): boolean {
-  for (const [, id] of liveThreads()) if (id === ident) return true;
-  return false;
-}
 
 /**
  * Takes the owned mutex at `w[i]` for `me` (this thread's ownerValue()), waiting at most `ms`
@@ -246,7 +241,7 @@ function* contendedOwned(
         since = now;
       } else if (now - since >= DEAD_CHECK_MS) {
         const dead = ownerIdent(v & ~1);
-        if (!identLive(dead)) {
+        if (!identHolds(dead)) {
           if (Atomics.compareExchange(w, i, v, me | 1) !== v) continue;
           onDeadHolder(dead);
           return true;
