@@ -500,6 +500,8 @@ export function untilAsync(
  */
 function sleepMs(seconds: unknown, what: string): number {
   if (seconds === undefined) throw new TypeError(`${what} takes exactly one argument, the seconds (0 given)`);
+  // (null is Python's None, a timeout's "forever", but time.sleep(None) is a TypeError)
+  if (seconds === null) throw new TypeError(`${what}: the seconds must be a number, not null`);
   return secondsMs(seconds, what);
 }
 

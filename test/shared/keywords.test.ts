@@ -282,4 +282,12 @@ describe("timeouts of every other wait", () => {
       await assert.rejects(sleepAsync(), { name: "TypeError", message });
     },
   );
+
+  test("sleep(null)/sleepAsync(null) is a TypeError, as time.sleep(None) (before: slept for ever)", T, async () => {
+    const message = /the seconds must be a number, not null/;
+    // @ts-expect-error
+    assert.throws(() => sleep(null), { name: "TypeError", message });
+    // @ts-expect-error
+    await assert.rejects(sleepAsync(null), { name: "TypeError", message });
+  });
 });
