@@ -248,8 +248,8 @@ export class Thread<A extends unknown[] = any[]> {
     this.#target = target;
     this.#args = (args ?? []) as A;
     this.#origin = callerFile();
-    // An empty name (or null, Python's None) gets the default, as CPython's `name or _newname()`.
-    if (name === undefined || name === null || name === "") {
+    // An empty name (or null, Python's None, or 0) gets the default, as CPython's `name or _newname()`.
+    if (name === undefined || name === null || name === "" || (name as unknown) === 0) {
       const n = Atomics.add(G, NEXT_THREAD_NUMBER, 1);
       let suffix = "";
       const fnName = typeof target === "function" ? targetName(target) : "";

@@ -76,6 +76,9 @@ test("names: Thread-N counts process-wide, (fn) suffix for named targets, explic
   assert.equal(new Thread({ name: 123 }).name, "123");
   // @ts-expect-error
   assert.match(new Thread({ name: null }).name, /^Thread-\d+$/);
+  // (0 is falsy in Python too: Thread(name=0) gets the default; before: "0")
+  // @ts-expect-error
+  assert.match(new Thread({ name: 0 }).name, /^Thread-\d+$/);
   // @ts-expect-error
   assert.equal(new Thread({ daemon: null }).daemon, false);
   // @ts-expect-error
