@@ -35,6 +35,8 @@ import {
   DEATH_OOM,
   deathOf,
   G,
+  HUB_DEAD,
+  HUB_READY,
   isIdentAlive,
   isRoot,
 } from "../shared/runtime.js";
@@ -168,6 +170,9 @@ export interface MapOptions {
 // The pool thread's body: a module target inside the library (transport/target.ts registers no
 // TypeScript loader for the library's own modules, so a pool thread starts as fast as any thread).
 const poolEntry = { module: libraryFile("futures/pool-thread.js"), export: "poolThread" };
+
+/** Why no pool thread can start once the hub has died (threads/hub-client.ts says the same to start()). */
+const HUB_DIED = "the threading hub worker has died (see stderr): no thread can be started";
 
 /** How long (ms) a dead pool thread's tasks wait for the hub to say what its worker died of (#check). */
 const DEATH_GRACE_MS = 2000;
@@ -715,6 +720,14 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     port1.on("close", () => setImmediate(() => this.#check(w, false, true)));
     port1.unref();
     let launched: Promise<void>;
+    if (Atomics.load(G, HUB_READY) === HUB_DEAD) {
+      // startAsync() would reject, seen only from the event loop: a blocking result() or
+      // shutdown(true) waiting for this task would never see it (they hung).
+      this.#startError = HUB_DIED;
+      w.markDead();
+      port1.close();
+      return undefined;
+    }
     Atomics.add(this.#shared, LIVE, 1);
     try {
       launched = thread.startAsync();
@@ -903,7 +916,9 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
           ? "ran out of memory"
           : death === DEATH_ERROR
             ? "died of an error of its worker (reported to the excepthook)"
-            : "ended abruptly";
+            : Atomics.load(G, HUB_READY) === HUB_DEAD
+              ? "died with the threading hub worker (every thread died with it; see stderr)"
+              : "ended abruptly";
     const orphans: number[] = [];
     const table = this.#table;
     for (const h of w.live()) {

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RuntimeError, ThreadPoolExecutor } from "threading";
+import { runChild } from "../child.js";
 
 const T = { timeout: 60_000 };
 
@@ -49,3 +50,36 @@ for (const err of [false, true]) {
     ex.shutdown(true);
   });
 }
+
+const internal = new URL("../../dist/internal.js", import.meta.url).href;
+
+test("the hub worker dies: the running task fails saying so, a new task fails, shutdown(true) ends", T, () => {
+  // (in a child process: the hub is the process's own.) Before: a task submitted after the hub's
+  // death never settled for a blocking result(), and shutdown(true) hung, as the start's failure was
+  // seen only from the event loop.
+  const r = runChild(
+    `
+    import { Event, ThreadPoolExecutor, sleep } from "threading";
+    import { hubWorker } from "${internal}";
+    const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const started = new Event();
+    const running = ex.submit((e) => { e.set(); new Event().wait(); }, started);
+    started.wait();
+    await hubWorker().terminate();
+    const show = (f) => { try { return "ok " + f.result(); } catch (e) { return e.name + ": " + e.message; } };
+    console.log(show(running));
+    console.log(show(ex.submit(() => 2)));
+    ex.shutdown(true);
+    console.log("shutdown done");
+  `,
+    30_000,
+  );
+  assert.equal(r.status, 0, `exit hung or failed: ${r.stderr}`);
+  const lines = r.stdout.split("\n");
+  assert.match(
+    lines[0] as string,
+    /^RuntimeError: pool thread \S+ died with the threading hub worker .* while running this task/,
+  );
+  assert.match(lines[1] as string, /^RuntimeError: can't start new thread: the threading hub worker has died/);
+  assert.equal(lines[2], "shutdown done");
+});
