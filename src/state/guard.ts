@@ -10,8 +10,8 @@
  *   acquire: CAS 0 -> me<<1. Else set the waiters bit (CAS v -> v|1) and sleep on the word for at most
  *            CHECK_MS; after each wake or timeout try CAS 0 -> me<<1|1 (a thread that took the lock
  *            after sleeping keeps the bit: others may still sleep). Every CHECK_MS without progress
- *            the waiter looks the owner up in the thread table (threads/table.ts): if no live thread
- *            has that ident, it takes the lock over with CAS v -> me<<1|1 (one waiter wins) and
+ *            the waiter looks the owner up in the thread table (shared/runtime.ts identHolds): if no
+ *            live thread has that ident, nor a worker that still runs code its ended thread left, it takes the lock over with CAS v -> me<<1|1 (one waiter wins) and
  *            acquire() returns RECOVERED, telling the caller to repair the state the dead owner may
  *            have left half-written.
  *   release: exchange -> 0; notify one when the waiters bit was set. On x86 (mem.ts TSO) a release
@@ -28,7 +28,10 @@
  * the bit a waiter sets after a long wait, when the same owner took the lock again, can be missed
  * as its first can): such a waiter finds the lock free within milliseconds. The CHECK_MS timeout
  * bounds any wait on a dead owner. A live owner is never taken over (the table says alive until
- * the thread has ended; a slot is reused only with a new ident).
+ * the thread has ended; a slot is reused only with a new ident). Code a thread left running after
+ * it ended (a callback it did not await, on its reused worker) holds locks under that thread's
+ * ident (lockOwner), and is alive while its worker runs (SLOT_LINGER): before, it held them as
+ * ident 0, whose lock value is FREE, so its writes ran alongside another holder's.
  *
  * Sequence word: even = stable, odd = a writer (holding the lock) is publishing. Writers make every
  * change that readers can reach between `beginWrite` (odd) and `endWrite` (even); readers read the
@@ -42,7 +45,7 @@
  * even value in both cases (the caller's repair does the rest).
  */
 import { waitBlocking } from "../shared/wait.js";
-import { boot, liveThreads } from "../shared/runtime.js";
+import { identHolds, lockOwner } from "../shared/runtime.js";
 import { st, TSO } from "./mem.js";
 
 /** How often (ms) a waiter checks that the owner of the lock it waits for is alive. */
@@ -58,20 +61,17 @@ export enum Got {
 export const ACQUIRED = Got.ACQUIRED;
 export const RECOVERED = Got.RECOVERED;
 
-/** This thread's lock value (ident << 1). */
+/**
+ * This thread's lock value (ident << 1), under the ident its code holds locks with (lockOwner: after
+ * its thread ended, code it left running keeps that thread's ident, never 0, which is FREE).
+ */
 export function myLockValue(): number {
-  return boot.ident << 1;
-}
-
-/** True while a thread with `ident` is starting or running. */
-export function identAlive(ident: number): boolean {
-  for (const [, id] of liveThreads()) if (id === ident) return true;
-  return false;
+  return lockOwner.ident << 1;
 }
 
 /** Takes the lock at `w[i]`; ACQUIRED, or RECOVERED when it was taken over from a dead owner. */
 export function acquire(w: Int32Array, i: number): number {
-  const me = boot.ident << 1;
+  const me = lockOwner.ident << 1;
   return Atomics.compareExchange(w, i, 0, me) === 0 ? Got.ACQUIRED : acquireSlow(w, i, me);
 }
 
@@ -89,7 +89,7 @@ function acquireSlow(w: Int32Array, i: number, me: number): number {
       if (Atomics.compareExchange(w, i, 0, me | 1) === 0) return ACQUIRED;
       continue;
     }
-    if (v >>> 1 === boot.ident) throw new Error("threading: internal error: a shared-state lock taken twice");
+    if (v >>> 1 === lockOwner.ident) throw new Error("threading: internal error: a shared-state lock taken twice");
     if ((v & 1) === 0 && Atomics.compareExchange(w, i, v, v | 1) !== v) continue;
     if ((v | 1) !== seen) {
       // a new owner (or the first look): restart the dead-owner clock
@@ -100,7 +100,7 @@ function acquireSlow(w: Int32Array, i: number, me: number): number {
     // Short again after a wake that was not a timeout (the lock moved: the same owner may have
     // taken it again, and the waiter's next CAS v -> v|1 may be the one a plain release misses).
     nap = waitBlocking(w, i, v | 1, nap) === "timed-out" ? Math.min(nap * 2, CHECK_MS) : NAP_MS;
-    if (Atomics.load(w, i) === (v | 1) && performance.now() - since >= CHECK_MS && !identAlive(v >>> 1)) {
+    if (Atomics.load(w, i) === (v | 1) && performance.now() - since >= CHECK_MS && !identHolds(v >>> 1)) {
       if (Atomics.compareExchange(w, i, v | 1, me | 1) === (v | 1)) return RECOVERED;
     }
   }
