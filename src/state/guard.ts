@@ -10,8 +10,9 @@
  *   acquire: CAS 0 -> me<<1. Else set the waiters bit (CAS v -> v|1) and sleep on the word for at most
  *            CHECK_MS; after each wake or timeout try CAS 0 -> me<<1|1 (a thread that took the lock
  *            after sleeping keeps the bit: others may still sleep). Every CHECK_MS without progress
- *            the waiter looks the owner up in the thread table (shared/runtime.ts identHolds): if no
- *            live thread has that ident, nor a worker that still runs code its ended thread left, it takes the lock over with CAS v -> me<<1|1 (one waiter wins) and
+ *            the waiter looks the owner up in the thread table (shared/runtime.ts identHolds): if
+ *            no live thread has that ident, nor a worker still running code its ended thread
+ *            left, it takes the lock over with CAS v -> me<<1|1 (one waiter wins) and
  *            acquire() returns RECOVERED, telling the caller to repair the state the dead owner may
  *            have left half-written.
  *   release: exchange -> 0; notify one when the waiters bit was set. On x86 (mem.ts TSO) a release

@@ -225,8 +225,14 @@ test("SharedDict: writers that wait for a stripe held long are woken, with exact
 test("SharedDict: a stripe lock left by a dead thread is recovered; the dict stays usable", T, () => {
   const d = new SharedDict<string, number>([["x", 1]]);
   // The thread takes x's stripe lock and opens a write (sequence odd), then ends without releasing:
-  // exactly what a thread killed inside a write leaves behind.
-  const t = new Thread({ target: (d: SharedDict<string, number>) => d._holdStripeForTest("x"), args: [d] });
+  // exactly what a thread killed inside a write leaves behind. Isolated, so that its worker exits
+  // with it, as a killed thread's does (on a worker that lives on, code the thread left could still
+  // hold the lock: guard.ts).
+  const t = new Thread({
+    target: (d: SharedDict<string, number>) => d._holdStripeForTest("x"),
+    args: [d],
+    isolated: true,
+  });
   t.start();
   t.join();
   assert.equal(d.get("x"), 1, "a reader falls back to the lock, recovers it and reads");
@@ -242,6 +248,7 @@ test("SharedDict: a stripe lock left by a dead thread is recovered; the dict sta
   const t2 = new Thread({
     target: (d: SharedDict<string, number>) => d._holdStripeForTest("k0", true),
     args: [big],
+    isolated: true,
   });
   t2.start();
   t2.join();
@@ -473,6 +480,7 @@ test("SharedDict: an entry lock left by a dead thread (in update, in delete) is 
   const t = new Thread({
     target: (d: SharedDict<string, number>) => (d as unknown as HoldsEntry)._holdEntryForTest("x"),
     args: [d],
+    isolated: true,
   });
   t.start();
   t.join();
@@ -490,6 +498,7 @@ test("SharedDict: an entry lock left by a dead thread (in update, in delete) is 
   const t2 = new Thread({
     target: (d: SharedDict<string, number>) => (d as unknown as HoldsEntry)._holdEntryForTest("y", true),
     args: [d],
+    isolated: true,
   });
   t2.start();
   t2.join();

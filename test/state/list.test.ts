@@ -90,7 +90,7 @@ test("SharedList: exact appends from 4 threads, each thread's own items in its o
 
 test("SharedList: a lock left by a dead thread is recovered", T, () => {
   const l = new SharedList<number>([1, 2]);
-  const t = new Thread({ target: (l: SharedList<number>) => l._holdForTest(), args: [l] });
+  const t = new Thread({ target: (l: SharedList<number>) => l._holdForTest(), args: [l], isolated: true });
   t.start();
   t.join();
   assert.equal(l.length, 2);
