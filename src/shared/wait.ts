@@ -142,8 +142,9 @@ export function secondsMs(seconds: unknown, what: string, minusOneForever = fals
   if (minusOneForever && seconds === -1) return Number.POSITIVE_INFINITY;
   if (Number.isNaN(seconds)) throw new RangeError(`${what}: timeout must not be NaN`);
   if (seconds < 0) {
+    // Python's words: queue's "'timeout' must be a non-negative number" (ValueError).
     throw new RangeError(
-      `${what}: timeout must be a non-negative number of seconds${minusOneForever ? " (or -1 for no timeout)" : ""}, not ${seconds}`,
+      `${what}: 'timeout' must be a non-negative number of seconds${minusOneForever ? " (or -1 for no timeout)" : ""}, not ${seconds}`,
     );
   }
   if (seconds > TIMEOUT_MAX) throw new RangeError(`${what}: timeout too large (at most TIMEOUT_MAX = ${TIMEOUT_MAX})`);
@@ -502,6 +503,10 @@ function sleepMs(seconds: unknown, what: string): number {
   if (seconds === undefined) throw new TypeError(`${what} takes exactly one argument, the seconds (0 given)`);
   // (null is Python's None, a timeout's "forever", but time.sleep(None) is a TypeError)
   if (seconds === null) throw new TypeError(`${what}: the seconds must be a number, not null`);
+  // Python's time.sleep(-1): ValueError("sleep length must be non-negative").
+  if (typeof seconds === "number" && seconds < 0) {
+    throw new RangeError(`${what}: sleep length must be non-negative, not ${seconds}`);
+  }
   return secondsMs(seconds, what);
 }
 

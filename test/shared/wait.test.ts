@@ -3,7 +3,7 @@
 // through a hook so that the chaining is seen in milliseconds.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { sleepAsync } from "threading";
+import { Lock, LifoQueue, PriorityQueue, Queue, SimpleQueue, sleep, sleepAsync } from "threading";
 import { afterMs, timerHooks } from "../../dist/internal.js";
 import { runChild } from "../child.js";
 
@@ -50,3 +50,25 @@ test(
     assert.equal(fired, false);
   },
 );
+
+test("a negative timeout is a RangeError in Python's words (queue's ValueError, time.sleep's)", T, async () => {
+  // CPython: queue.Queue().get(True, -1) -> ValueError("'timeout' must be a non-negative number"),
+  // also with items queued; time.sleep(-1) -> ValueError("sleep length must be non-negative").
+  for (const q of [new Queue<number>(1), new LifoQueue<number>(1), new PriorityQueue<number>(1)]) {
+    q.put(1);
+    assert.throws(() => q.get(true, -1), { name: "RangeError", message: /'timeout' must be a non-negative number/ });
+    assert.throws(() => q.put(2, true, -1), { name: "RangeError", message: /'timeout' must be a non-negative number/ });
+    await assert.rejects(q.getAsync(-1), { name: "RangeError", message: /'timeout' must be a non-negative number/ });
+    assert.equal(q.qsize(), 1, "nothing taken");
+  }
+  assert.throws(() => new SimpleQueue().get(true, -0.5), {
+    name: "RangeError",
+    message: /'timeout' must be a non-negative number/,
+  });
+  assert.throws(() => new Lock().acquire(true, -2), {
+    name: "RangeError",
+    message: /'timeout' must be a non-negative number of seconds \(or -1 for no timeout\), not -2/,
+  });
+  assert.throws(() => sleep(-1), { name: "RangeError", message: "sleep(): sleep length must be non-negative, not -1" });
+  await assert.rejects(sleepAsync(-0.1), { name: "RangeError", message: /sleep length must be non-negative/ });
+});

@@ -30,10 +30,10 @@ test("Lock: argument checks as Python's", T, async () => {
   const cond = new Condition(lock);
   await assert.rejects(lock.acquireAsync(-1), {
     name: "RangeError",
-    message: "Lock.acquireAsync(): timeout must be a non-negative number of seconds, not -1",
+    message: "Lock.acquireAsync(): 'timeout' must be a non-negative number of seconds, not -1",
   });
   await assert.rejects(cond.acquireAsync(-1), RangeError);
-  assert.throws(() => lock.hold(-1), { name: "RangeError", message: /^Lock\.hold\(\): timeout must be/ });
+  assert.throws(() => lock.hold(-1), { name: "RangeError", message: /^Lock\.hold\(\): 'timeout' must be/ });
   assert.throws(() => cond.hold({ timeout: -1 }), { name: "RangeError", message: /^Condition\.hold\(\)/ });
   await assert.rejects(lock.holdAsync(-1), { name: "RangeError", message: /^Lock\.holdAsync\(\)/ });
   assert.equal(lock.locked(), false);

@@ -79,9 +79,9 @@ test("RLock: argument checks as Lock's; async methods reject instead of throwing
   // -1 is "forever" only for acquire() (API.md): acquireAsync() and hold() take null or Infinity.
   await assert.rejects(lock.acquireAsync(-1), {
     name: "RangeError",
-    message: "RLock.acquireAsync(): timeout must be a non-negative number of seconds, not -1",
+    message: "RLock.acquireAsync(): 'timeout' must be a non-negative number of seconds, not -1",
   });
-  assert.throws(() => lock.hold(-1), { name: "RangeError", message: /^RLock\.hold\(\): timeout must be/ });
+  assert.throws(() => lock.hold(-1), { name: "RangeError", message: /^RLock\.hold\(\): 'timeout' must be/ });
   await assert.rejects(lock.holdAsync(-1), RangeError);
   assert.equal(lock.locked(), false);
 });
