@@ -12,10 +12,15 @@
  *                unfinished ones are its count of puts minus DONE: fifo.ts)
  *   SHUTDOWN     0 running, 1 shut down, 2 shut down and shutdown(true) discarding under the
  *                lock(s) (a recovery from a thread that died in there finishes the discard)
- *   MAXSIZE      0 = unbounded
+ *   MAXSIZE      the bound the engines enforce: 0 = unbounded, else the given maxsize rounded up
+ *                (CPython's full() is `0 < maxsize <= qsize()`, so Queue(1.5) holds 2 items)
+ *   GIVEN_MAXSIZE (a Float64 over words 78-79, which no engine's layout uses) the maxsize as given
+ *                (1.5, -1, Infinity), which the `maxsize` property reports, as CPython keeps it
  */
 export const UNFINISHED = 2;
 export const SHUTDOWN = 3;
 export const MAXSIZE = 4;
+/** The byte offset of the Float64 that holds the maxsize as given (words 78 and 79). */
+export const GIVEN_MAXSIZE_BYTE = 78 * 4;
 /** Words in a control block (each engine's layout fits in it). */
 export const HEADER_WORDS = 80;

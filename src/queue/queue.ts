@@ -26,11 +26,15 @@ import { ShutDown } from "../errors.js";
 import { reclaim, Staged, stageItem } from "./codec.js";
 import type { Engine } from "./engine.js";
 import { RingEngine } from "./fifo.js";
-import { HEADER_WORDS, MAXSIZE, SHUTDOWN } from "./layout.js";
+import { GIVEN_MAXSIZE_BYTE, HEADER_WORDS, MAXSIZE, SHUTDOWN } from "./layout.js";
 
 /** The staged item of this thread's current blocking put (no await between staging and storing). */
 const staged = new Staged();
 
+/**
+ * The bound the engines enforce for a `maxsize` (its checks): 0 (unbounded) for one <= 0 or
+ * Infinity, else rounded up, as CPython's full() `0 < maxsize <= qsize()` lets Queue(1.5) hold 2.
+ */
 function checkMaxsize(maxsize: unknown): number {
   if (typeof maxsize !== "number" || Number.isNaN(maxsize)) {
     throw new TypeError(
@@ -47,6 +51,8 @@ function checkMaxsize(maxsize: unknown): number {
  */
 export class Queue<T = unknown> implements AsyncIterable<T> {
   readonly #h: Int32Array;
+  /** The maxsize as given (layout.ts GIVEN_MAXSIZE), which `maxsize` reports. */
+  readonly #given: Float64Array;
   readonly #eng: Engine;
   readonly #id: number;
 
@@ -54,12 +60,15 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     const record = adoptedRecord();
     if (record) {
       this.#h = new Int32Array(record.buffers[0] as SharedArrayBuffer);
+      this.#given = new Float64Array(this.#h.buffer, GIVEN_MAXSIZE_BYTE, 1);
       this.#eng = this._makeEngine(this.#h, record.buffers.slice(1));
       this.#id = record.id;
     } else {
       const max = checkMaxsize(maxsize);
       this.#h = new Int32Array(new SharedArrayBuffer(HEADER_WORDS * 4));
       this.#h[MAXSIZE] = max;
+      this.#given = new Float64Array(this.#h.buffer, GIVEN_MAXSIZE_BYTE, 1);
+      this.#given[0] = maxsize;
       this.#eng = this._makeEngine(this.#h);
       this.#id = newObjectId();
     }
@@ -97,12 +106,17 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   readonly #getWhat: string;
   readonly #getAsyncWhat: string;
 
-  /** The bound given at construction (0 = unbounded). Settable, as in Python, for every thread. */
+  /**
+   * The bound given at construction, as given (0 or less = unbounded; a fraction such as 1.5 lets
+   * the queue hold 2 items, as in Python). Settable, as in Python, for every thread.
+   */
   get maxsize(): number {
-    return Atomics.load(this.#h, MAXSIZE);
+    return this.#given[0] as number;
   }
   set maxsize(value: number) {
-    this.#eng.setMaxsize(checkMaxsize(value));
+    const max = checkMaxsize(value);
+    this.#given[0] = value;
+    this.#eng.setMaxsize(max);
   }
 
   /** The approximate number of items (other threads may change it at any moment). */
@@ -117,7 +131,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
 
   /** True if the queue holds maxsize items (approximately, as in Python). */
   full(): boolean {
-    const max = this.maxsize;
+    const max = Atomics.load(this.#h, MAXSIZE);
     return max > 0 && this.qsize() >= max;
   }
 

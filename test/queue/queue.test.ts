@@ -133,6 +133,38 @@ for (const [name, Q, order] of kinds) {
       assert.throws(() => q.putNowait(4), Full);
     });
 
+    test("maxsize is reported as given (1.5, -1, Infinity), as CPython keeps it; 1.5 holds 2 items", T, () => {
+      // CPython: full() is `0 < maxsize <= qsize()`, put blocks while `qsize() >= maxsize`.
+      const q = new Q<number>(1.5);
+      assert.equal(q.maxsize, 1.5);
+      q.putNowait(1);
+      assert.ok(!q.full());
+      q.putNowait(2);
+      assert.ok(q.full());
+      assert.throws(() => q.putNowait(3), Full);
+      // in another thread too (the shared control block holds it)
+      const seen = new Int32Array(new SharedArrayBuffer(8));
+      const t = new Thread({
+        target: (q: Queue<number>, seen: Int32Array) => {
+          seen[0] = q.maxsize === 1.5 ? 1 : 2;
+          q.maxsize = -1;
+        },
+        args: [q, seen],
+      });
+      t.start();
+      t.join();
+      assert.equal(seen[0], 1);
+      assert.equal(q.maxsize, -1, "set in the thread, seen here");
+      assert.ok(!q.full());
+      q.putNowait(3);
+      assert.equal(new Q(-3).maxsize, -3);
+      assert.equal(new Q(Number.POSITIVE_INFINITY).maxsize, Number.POSITIVE_INFINITY);
+      assert.equal(new Q().maxsize, 0);
+      const u = new Q<number>(Number.POSITIVE_INFINITY);
+      for (let i = 0; i < 100; i++) u.putNowait(i);
+      assert.ok(!u.full());
+    });
+
     test("async twins: putAsync/getAsync block and are released by another thread; joinAsync", T, async () => {
       const q = new Q<number | string>(1);
       await q.putAsync(7);
