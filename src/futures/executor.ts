@@ -1,7 +1,7 @@
 /**
  * ThreadPoolExecutor: Python's `concurrent.futures.ThreadPoolExecutor` on real threads.
  *
- * Each pool thread is a library Thread (daemon, named `${prefix}_N`, in enumerate()) running
+ * Each pool thread is a library Thread (not daemon, as in CPython, yet not waited for at exit: it is finished by finishAtExit(); named `${prefix}_N`, in enumerate()) running
  * poolThread() (pool-thread.ts). The executor, in the thread that made it, assigns each task to
  * the pool thread with the fewest outstanding tasks (a counter the pool thread decrements), starting
  * a new thread while none is idle and there are fewer than maxWorkers, and never waits for one to
@@ -53,7 +53,7 @@ import {
 } from "../transport/target.js";
 import { checkResourceLimits } from "../threads/resource-limits.js";
 import { startFailed } from "../threads/table.js";
-import { Thread } from "../threads/thread.js";
+import { markJoinedAtExit, Thread } from "../threads/thread.js";
 import { blockOn, blockUntil, doorbell, Future, type FutureLink, internals } from "./future.js";
 import { indexOf, PENDING, RUNNING, Slots } from "./slots.js";
 import { Executor, type ExplicitTarget, type ResultOf } from "./base.js";
@@ -707,9 +707,12 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
       args: [port2, state, doorbell, this.#shared, this.#init, this.#initargs, ...idle],
       transferList: [port2],
       name,
-      daemon: true,
+      // Not daemon, as CPython's (3.9+; a thread a task starts inherits that), yet the exit does not
+      // wait for it: finishAtExit() runs this executor's tasks to their end first.
+      daemon: false,
       ...(this.#limits ? { resourceLimits: this.#limits } : {}),
     });
+    markJoinedAtExit(thread);
     const w = new PoolWorker(name, thread, port1, state, stats, this.#table);
     port1.on("message", (m: unknown[]) => this.#receive(w, m));
     // The thread's end of the port closes only when it stops (no tasks left) or dies: with tasks

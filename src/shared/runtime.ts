@@ -112,7 +112,13 @@ export function withState(word: number, state: number): number {
 export const SLOT_STATE = 0;
 export const SLOT_IDENT = 1;
 export const SLOT_NATIVE_ID = 2;
+/** 0 not daemon, 1 daemon, DAEMON_POOL (threads/table.ts claimSlot). */
 export const SLOT_DAEMON = 3;
+/**
+ * SLOT_DAEMON of a pool thread: not daemon (reads as false, as CPython's executor threads), yet not
+ * counted in ALIVE_NON_DAEMON: its executor finishes its tasks at exit (futures/executor.ts).
+ */
+export const DAEMON_POOL = 2;
 /** Bumped (and notified) by the hub when it has posted a reply to this thread (transport/directory.ts). */
 export const SLOT_MAILBOX = 4;
 export const SLOT_NAME_LENGTH = 5;

@@ -237,7 +237,7 @@ export function dumpThreads(): string {
   const seen: ThreadSeen[] = [];
   for (const [slot, ident] of live) {
     const state = STATES[stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)))] ?? "?";
-    const daemon = Atomics.load(G, slotIndex(slot, SLOT_DAEMON)) !== 0;
+    const daemon = Atomics.load(G, slotIndex(slot, SLOT_DAEMON)) === 1;
     const native = Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID));
     lines.push(
       `  "${readName(slot)}" ident=${ident} daemon=${daemon} ${state}${native > 0 ? ` native=${native}` : ""}`,

@@ -51,6 +51,7 @@ import {
   NEXT_IDENT,
   RUNNING,
   SLOT_DAEMON,
+  DAEMON_POOL,
   SLOT_DEATH,
   DEATH_NONE,
   SLOT_IDENT,
@@ -103,8 +104,14 @@ function identInUse(ident: number): boolean {
   return false;
 }
 
-/** Claims a slot for a new thread and returns [slot, ident]; the slot is STARTING when this returns. */
-export function claimSlot(name: string, daemon: boolean): [number, number] {
+/**
+ * Claims a slot for a new thread and returns [slot, ident]; the slot is STARTING when this returns.
+ * `joinedAtExit` (a pool thread, futures/executor.ts): not daemon (SLOT_DAEMON = DAEMON_POOL reads
+ * as false, as CPython's executor threads are not daemon since 3.9), yet not counted among the
+ * live non-daemon threads the exit waits for: its executor finishes its tasks at exit and then
+ * lets it go, as CPython's exit hook does for an idle pool.
+ */
+export function claimSlot(name: string, daemon: boolean, joinedAtExit = false): [number, number] {
   const from = tableTestHooks.claimFrom ?? hint;
   for (let n = 0; n < MAX_THREADS - 1; n++) {
     const slot = 1 + ((from + n - 1) % (MAX_THREADS - 1));
@@ -123,10 +130,10 @@ export function claimSlot(name: string, daemon: boolean): [number, number] {
       const ident = nextIdent();
       Atomics.store(G, slotIndex(slot, SLOT_IDENT), ident);
       Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), unsetNativeId(claimed));
-      Atomics.store(G, slotIndex(slot, SLOT_DAEMON), daemon ? 1 : 0);
+      Atomics.store(G, slotIndex(slot, SLOT_DAEMON), daemon ? 1 : joinedAtExit ? DAEMON_POOL : 0);
       Atomics.store(G, slotIndex(slot, SLOT_DEATH), DEATH_NONE);
       writeName(G, slot, name);
-      if (!daemon) Atomics.add(G, ALIVE_NON_DAEMON, 1);
+      if (!daemon && !joinedAtExit) Atomics.add(G, ALIVE_NON_DAEMON, 1);
       Atomics.store(G, i, withState(claimed, STARTING));
       return [slot, ident];
     }

@@ -57,6 +57,17 @@ import { handToDock } from "./dock.js";
 import { locate, type SourceLocation } from "../transport/locate.js";
 import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type TargetSpec } from "../transport/target.js";
 
+/** Threads marked by markJoinedAtExit(). */
+const joinedAtExit = new WeakSet<Thread>();
+
+/**
+ * @internal Marks a not yet started pool thread (futures/executor.ts): it is not daemon, yet the
+ * exit does not wait for it (its executor finishes its tasks at exit; threads/table.ts claimSlot).
+ */
+export function markJoinedAtExit(thread: Thread): void {
+  joinedAtExit.add(thread);
+}
+
 /** Options of `new Thread()`, as Python's keyword arguments. */
 // biome-ignore lint/suspicious/noExplicitAny: as Thread
 export interface ThreadOptions<A extends unknown[] = any[]> {
@@ -397,7 +408,7 @@ export class Thread<A extends unknown[] = any[]> {
    * (or `viaHub`) to the hub.
    */
   #send(request: RunRequest, viaHub: boolean, patient = true): void {
-    const [slot, ident] = claimThread(this.#name, this.#daemon);
+    const [slot, ident] = claimThread(this.#name, this.#daemon, joinedAtExit.has(this));
     this.#slot = slot;
     this.#ident = ident;
     request.slot = slot;

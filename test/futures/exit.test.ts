@@ -136,3 +136,35 @@ test(
     assert.equal(r.stdout, "done 8\n");
   },
 );
+
+test(
+  "pool threads are not daemon, as CPython's (3.9+), yet an idle pool does not keep the process alive; a thread a task starts is not daemon and does",
+  T,
+  () => {
+    // CPython: ThreadPoolExecutor workers have daemon=False (enumerate() shows it), a thread
+    // started inside a task inherits that, and the interpreter's exit hook lets an idle pool go.
+    const r = runChild(`
+    import { ThreadPoolExecutor, Thread, currentThread, enumerate, dumpThreads } from "threading";
+    const ex = new ThreadPoolExecutor({ maxWorkers: 1, threadNamePrefix: "P" });
+    console.log("in task", ex.submit(() => currentThread().daemon).result());
+    const pool = enumerate().filter((t) => t.name.startsWith("P_"));
+    console.log("enumerate", pool.length, pool[0]?.daemon);
+    console.log("dump", /"P_0" ident=\\d+ daemon=false/.test(dumpThreads()));
+    ex.submit(() => {
+      const t = new Thread({
+        name: "child",
+        target: () => {
+          const end = Date.now() + 300;
+          while (Date.now() < end);
+          console.log("child ran to its end, daemon", currentThread().daemon);
+        },
+      });
+      t.start();
+    }).result();
+    // no shutdown: the idle pool lets the process exit once the non-daemon child has ended
+  `);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout, "in task false\nenumerate 1 false\ndump true\nchild ran to its end, daemon false\n");
+  },
+);
