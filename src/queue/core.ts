@@ -20,6 +20,8 @@
  *         if wake notify(NE_SEQ, 1)
  *   taskDone: CAS UNFINISHED -> UNFINISHED-1 (RangeError at 0); at 0 notify every joiner
  *   join: while (u = UNFINISHED) != 0 sleep on UNFINISHED while == u (IDLE_CHECK_MS at a time)
+ *   qsize: COUNT, read without the lock; a LOCK that stays held (SPIN loads) by a holder that can
+ *         run no more is taken over at once and repaired first (publishDead), so it is counted
  *   shutdown(immediate): lock; SHUTDOWN = 1 [DISCARD_N = COUNT; SHUTDOWN = 2; discard all;
  *         COUNT = 0; UNFINISHED -= discarded (not below 0); SHUTDOWN = 1]; NE_SEQ++; NF_SEQ++;
  *         wake every getter, putter (and joiner); unlock
@@ -232,6 +234,35 @@ function recoverDead(h: Int32Array): void {
   if (v !== 0 && !identAlive(ownerIdent(v))) {
     lock(h);
     unlock(h);
+  }
+}
+
+/**
+ * For qsize() (and empty()/full(), which use it), with no lock held: when LOCK stays held by a
+ * holder that can run no more (a dead thread, or GAVE_UP), takes it over at once and repairs, so
+ * the count includes what that holder stored or took (as the ring's qsize() publishes a dead
+ * holder's marked work, fifo.ts publishDead). A held lock is first watched for a moment (a live
+ * holder's critical section is a few stores), so the thread table is read only for a lock that
+ * stays held. CPython's qsize() takes the mutex; this one waits for nobody.
+ */
+function publishDead(h: Int32Array): void {
+  let v = Atomics.load(h, LOCKED.LOCK);
+  for (let i = 0; i < SPIN && v !== 0; i++) v = Atomics.load(h, LOCKED.LOCK);
+  if (v === 0 || identAlive(ownerIdent(v))) return;
+  const me = (lockOwner.ident + 1) << 1;
+  // (the waiters bit stays: others may sleep on the word; a holder that released or changed it
+  // meanwhile fails the compare-exchange, and its own release published its work)
+  if (Atomics.compareExchange(h, LOCKED.LOCK, v, me | (v & 1)) !== v) return;
+  try {
+    repair(h);
+    unlock(h);
+  } catch (e) {
+    // (inline, no call: file comment, "Exceptions")
+    if (lockOwner.ident !== 0) {
+      for (let w = Atomics.load(h, LOCKED.LOCK); (w & ~1) === me; w = Atomics.load(h, LOCKED.LOCK))
+        if (Atomics.compareExchange(h, LOCKED.LOCK, w, GAVE_UP | (w & 1)) === w) break;
+    }
+    throw e;
   }
 }
 
@@ -504,7 +535,9 @@ export class LockedEngine implements Engine {
     return getAsync(this.h, this.store, ms, what);
   }
   qsize(): number {
-    return Atomics.load(this.h, LOCKED.COUNT);
+    const h = this.h;
+    if (Atomics.load(h, LOCKED.LOCK) !== 0) publishDead(h);
+    return Atomics.load(h, LOCKED.COUNT);
   }
   shutdown(immediate: boolean): void {
     shutdown(this.h, this.store, immediate);

@@ -289,3 +289,28 @@ for (const [name, make] of [
     },
   );
 }
+
+for (const Q of [LifoQueue, PriorityQueue]) {
+  test(
+    `${Q.name}: qsize()/empty()/full() count a killed put's stored item and a killed get's taken one at once`,
+    T,
+    () => {
+      // Nobody else touches the queue: before, qsize() read COUNT only, so the stored item stayed
+      // uncounted (empty() true with an item in the store) until a put or get took the lock over.
+      const q = new Q<number>(2);
+      killInside(q, "put", "put", 7);
+      assert.equal(q.qsize(), 1, "the stored item is counted");
+      assert.equal(q.empty(), false);
+      assert.equal(Atomics.load(control(q), LOCK), 0, "qsize() took the lock over and released it");
+      assert.equal(q.getNowait(), 7);
+      q.put(1);
+      q.put(2);
+      killInside(q, "get", "get");
+      assert.equal(q.full(), false, "the taken item is not counted");
+      assert.equal(q.qsize(), 1);
+      assert.equal(q.getNowait(), Q === LifoQueue ? 1 : 2);
+      assert.ok(q.empty());
+      done(q, 3);
+    },
+  );
+}
