@@ -41,8 +41,13 @@
  * again, and once a shape has come often writes the object with a function made for it (its keys
  * compared with constants, the tag and key block stored as constants, then named loads, each value
  * read once and written at once, in the keys' order, as v8.serialize does; int32 numbers and
- * booleans written inline, the rest through put()). The shape written last is tried first, by its
- * made writer's key check, before the table (a stream of one shape skips the table's hash). The
+ * booleans written inline, one-byte strings of up to 8 units packed by straight code, the rest
+ * through put()). The shape written last is tried first, by its made writer, before the table (a
+ * stream of one shape skips the table's hash); it makes the walk's checks itself (not a Proxy, no
+ * shared object, the prototype, not met before), where V8 knows the object's map and so the
+ * prototype check costs no runtime call, and hands the keys it read to put() when they are not
+ * its shape's. The top object of a value is not noted among the objects met (a value holding it
+ * again is found one level later, where its own contents hold it again). The
  * decoder keeps the shapes it read (matched by the key block's words; the last one compared
  * first), with their key strings, and once a shape has come often it builds its objects with a
  * function made for it from an object literal (`{"id": g(), "name": g()}`: one allocation with
@@ -75,6 +80,7 @@ const INTERN_MAX = 24;
 const INTERN_SIZE = 4096;
 
 const EMPTY = {};
+const NO_KEYS: string[] = [];
 
 /** A per-thread growable word buffer the encoder writes into. */
 export class Writer {
@@ -93,8 +99,11 @@ export class Writer {
   seen: object[] = new Array<object>(16).fill(EMPTY);
   seenN = 0;
   seenSet: Set<object> | null = null;
-  /** The value's top object (not in `seen`: a value without nested objects never fills it). */
-  root: object = EMPTY;
+  /**
+   * The keys a made writer read from an object of another shape (OTHER_SHAPE), handed to put()
+   * so that it does not read them again.
+   */
+  keys: string[] = NO_KEYS;
 
   constructor(bytes = 1024) {
     this.bytes = bytes;
@@ -144,7 +153,7 @@ export function encodePlain(value: unknown, limit: number): number {
     for (let i = 0; i < w.seenN; i++) seen[i] = EMPTY; // drop the references
     w.seenN = 0;
     w.seenSet = null;
-    w.root = EMPTY;
+    w.keys = NO_KEYS;
   }
   if (!ok) return -1;
   if ((w.pos & 1) === 1) {
@@ -170,6 +179,65 @@ export function encodeShortString(s: string): number {
 /** The words encodePlain() wrote (a view on this thread's scratch; copy it to keep it). */
 export function writtenWords(): Int32Array {
   return writer.i32;
+}
+
+/**
+ * A string value (STR1/STR2): one-byte strings of 1..8 units (ids, names, states: the common
+ * values) packed by straight code, as a queue's SSTR items (codec.ts stageItem); the rest by
+ * putString(). The words are putString()'s.
+ */
+function putValueString(w: Writer, s: string): boolean {
+  const n = s.length;
+  if (n === 0 || n > 8 || !w.room(3)) return putString(w, s, true);
+  let a = s.charCodeAt(0);
+  let wide = a;
+  let b = 0;
+  let c = 0;
+  if (n > 1) {
+    c = s.charCodeAt(1);
+    wide |= c;
+    a |= c << 8;
+  }
+  if (n > 2) {
+    c = s.charCodeAt(2);
+    wide |= c;
+    a |= c << 16;
+  }
+  if (n > 3) {
+    c = s.charCodeAt(3);
+    wide |= c;
+    a |= c << 24;
+  }
+  if (n > 4) {
+    c = s.charCodeAt(4);
+    wide |= c;
+    b = c;
+  }
+  if (n > 5) {
+    c = s.charCodeAt(5);
+    wide |= c;
+    b |= c << 8;
+  }
+  if (n > 6) {
+    c = s.charCodeAt(6);
+    wide |= c;
+    b |= c << 16;
+  }
+  if (n > 7) {
+    c = s.charCodeAt(7);
+    wide |= c;
+    b |= c << 24;
+  }
+  if (wide >= 256) return putString(w, s, true);
+  const p = w.pos;
+  const i32 = w.i32;
+  i32[p] = K_STR1 | (n << 4);
+  i32[p + 1] = a;
+  if (n > 4) {
+    i32[p + 2] = b;
+    w.pos = p + 3;
+  } else w.pos = p + 2;
+  return true;
 }
 
 /** A string: tagged (STR1/STR2 tag word) or as an object key (length/width word). */
@@ -226,13 +294,14 @@ function putString(w: Writer, s: string, tagged: boolean): boolean {
   return true;
 }
 
-/** Notes `o` as written at `depth`; false when it was written before (a cycle or a shared sub-object). */
+/**
+ * Notes `o` as written at `depth`; false when it was written before (a cycle or a shared
+ * sub-object). The top object (depth 0) is not noted (storing each item in the writer cost a
+ * write barrier's remembered-set insertion, ~3 ns an item): a value that holds its top object
+ * again is found one level later, where that object's own contents hold it again.
+ */
 function remember(w: Writer, o: object, depth: number): boolean {
-  if (depth === 0) {
-    w.root = o;
-    return true;
-  }
-  if (o === w.root) return false;
+  if (depth === 0) return true;
   if (w.seenSet !== null) {
     if (w.seenSet.has(o)) return false;
     w.seenSet.add(o);
@@ -266,7 +335,7 @@ function put(w: Writer, v: unknown, depth: number): boolean {
       return true;
     }
     case "string":
-      return putString(w, v, true);
+      return putValueString(w, v);
     case "boolean":
       if (!w.room(1)) return false;
       w.i32[w.pos++] = v ? K_TRUE : K_FALSE;
@@ -289,34 +358,59 @@ function put(w: Writer, v: unknown, depth: number): boolean {
   }
   if (depth >= MAX_DEPTH) return false;
   const o = v as object;
+  // The shape of the object written last (a stream of one shape), when it has its made writer:
+  // that makes the checks below itself, where V8 knows the object's map (so the prototype check
+  // is a constant, not Object.getPrototypeOf's runtime call), and writes the whole object when
+  // its keys are the shape's; for another shape it hands over the keys it read (w.keys).
+  let keys: string[] | null | undefined;
+  const last = lastEnc;
+  if (last !== undefined && last.write !== null && !Array.isArray(o)) {
+    const r = last.write(w, o, depth + 1, undefined);
+    if (r === WRITTEN) return true;
+    if (r === NOT_PLAIN) return false;
+    if (r === OTHER_SHAPE) {
+      keys = w.keys;
+      w.keys = NO_KEYS;
+    }
+  }
+  if (keys === undefined) keys = plainKeys(w, o, depth);
+  if (keys === null) return false;
+  return putObject(w, o, keys, depth);
+}
+
+/**
+ * The own enumerable keys of `o` (at `depth`) when it is an object put() writes as one (not a
+ * Proxy, no shared object, prototype Object.prototype or null, not met before: remembered now);
+ * an array (Array.prototype) is written here whole and gets NO_KEYS or, when not plain, null;
+ * null for anything else.
+ */
+function plainKeys(w: Writer, o: object, depth: number): string[] | null {
   const proto = Object.getPrototypeOf(o);
   if (proto === Array.prototype) {
-    if (!Array.isArray(o) || types.isProxy(o) || !remember(w, o, depth)) return false;
+    if (!Array.isArray(o) || types.isProxy(o) || !remember(w, o, depth)) return null;
     const a = o as unknown[];
     const n = a.length;
-    if (n >= 2 ** 27 || !w.room(1)) return false;
+    if (n >= 2 ** 27 || !w.room(1)) return null;
     w.i32[w.pos++] = K_ARR | (n << 4);
-    for (let i = 0; i < n; i++) if (!put(w, a[i], depth + 1)) return false;
-    return true;
+    for (let i = 0; i < n; i++) if (!put(w, a[i], depth + 1)) return null;
+    return NO_KEYS;
   }
-  if (proto !== Object.prototype && proto !== null) return false;
-  if ((o as { [kShare]?: unknown })[kShare] !== undefined || types.isProxy(o) || !remember(w, o, depth)) return false;
-  const keys = Object.keys(o);
+  if (proto !== Object.prototype && proto !== null) return null;
+  if ((o as { [kShare]?: unknown })[kShare] !== undefined || types.isProxy(o) || !remember(w, o, depth)) return null;
+  return Object.keys(o);
+}
+
+/** Writes the object `o` (at `depth`) whose keys (plainKeys) are `keys`; NO_KEYS: an array, written. */
+function putObject(w: Writer, o: object, keys: string[], depth: number): boolean {
+  if (keys === NO_KEYS) return true;
   const n = keys.length;
   if (n >= 2 ** 27) return false;
-  // The shape of the object written last (a stream of one shape), when it has its made writer:
-  // that checks the keys itself (against constants) and writes the whole object.
-  const last = lastEnc;
-  if (last !== undefined && last.write !== null) {
-    const r = last.write(w, o, keys, depth + 1);
-    if (r !== OTHER_SHAPE) return r === WRITTEN;
-  }
   let shape = n > 0 ? encShapes[encSlot(keys)] : undefined;
   if (shape !== undefined && !sameKeys(shape.keys, keys)) shape = undefined;
   if (shape !== undefined) {
     lastEnc = shape;
     // once seen often: key block and values written by a function made for the shape
-    if (shape.write !== null) return shape.write(w, o, keys, depth + 1) === WRITTEN;
+    if (shape.write !== null) return shape.write(w, o, depth + 1, keys) === WRITTEN;
     if (++shape.seen === COMPILE_AFTER) shape.write = compileWriter(keys, shape.words);
     // a shape seen before: its key block copied
     const words = shape.words;
@@ -609,14 +703,18 @@ function readShape(n: number, kw: number): Shape {
 }
 
 /**
- * Writes an object of a known shape whose own enumerable keys are `keys`: its tag, its key block
- * and its values (compileWriter). Returns WRITTEN, NOT_PLAIN (put() would return false), or
- * OTHER_SHAPE when `keys` are not the shape's (nothing written).
+ * Writes an object of a known shape: its tag, its key block and its values (compileWriter), the
+ * object's values at `depth`. With `keys` (its own enumerable keys: put() made the checks), the
+ * keys are compared; without, it makes put()'s checks itself first (plainKeys: not a Proxy, no
+ * shared object, prototype Object.prototype, remembered) and reads the keys. Returns WRITTEN,
+ * NOT_PLAIN (put() would return false), OTHER_SHAPE when the keys are not the shape's (nothing
+ * written; read here: in w.keys, the checks made), or OTHER_KIND (prototype null: nothing done).
  */
-type ShapeWriter = (w: Writer, o: object, keys: string[], depth: number) => number;
+type ShapeWriter = (w: Writer, o: object, depth: number, keys: string[] | undefined) => number;
 const NOT_PLAIN = 0;
 const WRITTEN = 1;
 const OTHER_SHAPE = 2;
+const OTHER_KIND = 3;
 
 /**
  * A function writing an object of `keys` whose key block is `words`: the tag and the block as
@@ -642,16 +740,34 @@ function compileWriter(keys: string[], words: Int32Array): ShapeWriter | null {
     if (!w.room(1)) return ${NOT_PLAIN};
     w.i32[w.pos++] = v ? ${K_TRUE} : ${K_FALSE};
   } else if (typeof v === "string") {
-    if (!putString(w, v, true)) return ${NOT_PLAIN};
+    if (!putValueString(w, v)) return ${NOT_PLAIN};
   } else if ((v === undefined && !hasOwn(o, ${JSON.stringify(k)})) || !put(w, v, d)) return ${NOT_PLAIN};`,
       )
       .join("\n  ");
+    // (the checks in put()'s order, as plainKeys makes them; the load of kShare, a property no
+    // plain object has, checks the object's map, after which V8 folds the prototype to a constant)
     return new Function(
       "put",
-      "putString",
+      "putValueString",
       "hasOwn",
-      `"use strict"; return function (w, o, k, d) {
-  if (k.length !== ${keys.length}${check}) return ${OTHER_SHAPE};
+      "isProxy",
+      "kShare",
+      "getPrototypeOf",
+      "objectPrototype",
+      "remember",
+      "ownKeys",
+      `"use strict"; return function (w, o, d, k) {
+  if (k === undefined) {
+    if (isProxy(o) || o[kShare] !== undefined) return ${NOT_PLAIN};
+    const p = getPrototypeOf(o);
+    if (p !== objectPrototype) return p === null ? ${OTHER_KIND} : ${NOT_PLAIN};
+    if (!remember(w, o, d - 1)) return ${NOT_PLAIN};
+    k = ownKeys(o);
+    if (k.length !== ${keys.length}${check}) {
+      w.keys = k;
+      return ${OTHER_SHAPE};
+    }
+  } else if (k.length !== ${keys.length}${check}) return ${OTHER_SHAPE};
   if (!w.room(${2 + kw})) return ${NOT_PLAIN};
   let v, p = w.pos, i32 = w.i32;
   ${head.join(" ")}
@@ -659,7 +775,17 @@ function compileWriter(keys: string[], words: Int32Array): ShapeWriter | null {
   ${body}
   return ${WRITTEN};
 };`,
-    )(put, putString, hasOwn) as ShapeWriter;
+    )(
+      put,
+      putValueString,
+      hasOwn,
+      types.isProxy,
+      kShare,
+      Object.getPrototypeOf,
+      Object.prototype,
+      remember,
+      Object.keys,
+    ) as ShapeWriter;
   } catch {
     canCompile = false; // --disallow-code-generation-from-strings
     return null;

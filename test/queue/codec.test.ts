@@ -338,6 +338,78 @@ test("with code generation from strings disallowed, shapes are written and built
   assert.equal(r.stdout.trim(), "ok", r.stderr);
 });
 
+test("the last shape's made writer makes every check of the general walk before it writes", () => {
+  // A stream of one shape: after 8 objects its made writer is tried first for every object
+  // (plain.ts put(): the proxy, shared-object, prototype and repeat checks are its own there).
+  const item = (i: number): Record<string, unknown> => ({ id: i, name: "n", next: null });
+  const again = () => {
+    for (let i = 0; i < 12; i++) {
+      const got = roundTrip(item(i));
+      assert.equal(got.tag, T_PLAIN);
+      assert.deepStrictEqual(got.value, item(i));
+    }
+  };
+  again();
+  // a Proxy of an object of the shape cannot cross, as on the general path
+  assert.throws(() => stage(new Proxy(item(1), {}), new Staged()), TypeError);
+  again();
+  // the same keys over another prototype: the general path, which refuses it, as before
+  const other = Object.assign(Object.create({ inherited: 1 }), item(2));
+  assert.throws(() => stage(other, new Staged()), { name: "TypeError", message: /it is an Object/ });
+  // (a class instance's fields do cross, by the general path)
+  class Item {
+    id = 2;
+    name = "n";
+    next = null;
+  }
+  let got = roundTrip(new Item());
+  assert.notEqual(got.tag, T_PLAIN);
+  assert.deepStrictEqual(got.value, item(2));
+  again();
+  // the same keys, no prototype: plain, arriving as an ordinary object
+  const bare = Object.assign(Object.create(null), item(3));
+  got = roundTrip(bare);
+  assert.equal(got.tag, T_PLAIN);
+  assert.equal(Object.getPrototypeOf(got.value), Object.prototype);
+  assert.deepStrictEqual({ ...(got.value as object) }, item(3));
+  // the top object held again inside, at once or deeper: the general path, the cycle kept
+  const self = item(4);
+  self.next = self;
+  got = roundTrip(self);
+  assert.notEqual(got.tag, T_PLAIN);
+  assert.equal((got.value as Record<string, unknown>).next, got.value);
+  again();
+  const deep = item(5);
+  deep.next = { list: [1, { up: deep }] };
+  got = roundTrip(deep);
+  assert.notEqual(got.tag, T_PLAIN);
+  const d = got.value as { next: { list: [number, { up: unknown }] } };
+  assert.equal(d.next.list[1].up, d);
+  // objects of the shape nested in one another, each once: plain
+  const chain = item(6);
+  chain.next = item(7);
+  (chain.next as Record<string, unknown>).next = item(8);
+  got = roundTrip(chain);
+  assert.equal(got.tag, T_PLAIN);
+  assert.deepStrictEqual(got.value, chain);
+  // one object of the shape twice: the general path, kept as one object
+  const twice = item(9);
+  const shared = item(10);
+  twice.next = [shared, shared];
+  got = roundTrip(twice);
+  assert.notEqual(got.tag, T_PLAIN);
+  const t = got.value as { next: [object, object] };
+  assert.equal(t.next[0], t.next[1]);
+  // a shared object under the shape: the general path, still shared
+  const lock = new Lock();
+  const q = new Queue<Record<string, unknown>>();
+  for (let i = 0; i < 12; i++) q.put(item(i));
+  q.put({ id: 1, name: "n", next: lock });
+  for (let i = 0; i < 12; i++) assert.deepStrictEqual(q.get(), item(i));
+  assert.equal(q.get().next, lock);
+  again();
+});
+
 test("arrays: holes arrive as undefined and extra properties are dropped, as on the general path before", () => {
   // biome-ignore lint/suspicious/noSparseArray: the point of the test
   const holes = [1, , 3];
