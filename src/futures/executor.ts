@@ -76,6 +76,7 @@ import {
   LIVE,
   FAILED,
   MARKED,
+  makeLanes,
   OUTCOME_FIELDS,
   RETIRED,
   RUN_MAX,
@@ -701,10 +702,11 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     const { port1, port2 } = new MessageChannel();
     const state = new Int32Array(new SharedArrayBuffer(STATE_WORDS * 4));
     const stats = new Float64Array(new SharedArrayBuffer(STAT_SLOTS * 8));
+    const lanes = makeLanes();
     const idle = [stats, this.#idleMs, this.#minWorkers];
     const thread = new Thread<unknown[]>({
       target: poolEntry,
-      args: [port2, state, doorbell, this.#shared, this.#init, this.#initargs, ...idle],
+      args: [port2, state, doorbell, this.#shared, this.#init, this.#initargs, ...idle, lanes.tasks.buffer],
       transferList: [port2],
       name,
       // Not daemon, as CPython's (3.9+; a thread a task starts inherits that), yet the exit does not
@@ -713,8 +715,8 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
       ...(this.#limits ? { resourceLimits: this.#limits } : {}),
     });
     markJoinedAtExit(thread);
-    const w = new PoolWorker(name, thread, port1, state, stats, this.#table);
-    port1.on("message", (m: unknown[]) => this.#receive(w, m));
+    const w = new PoolWorker(name, thread, port1, state, stats, this.#table, lanes);
+    port1.on("message", (m: unknown) => this.#receive(w, m));
     // The thread's end of the port closes only when it stops (no tasks left) or dies: with tasks
     // still out, it died. The port is ref'd while tasks are out, so this event keeps the process
     // alive until their futures settle (the thread table may mark the thread ended later). Not
@@ -758,31 +760,47 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     for (const w of this.#workers) w.send(this.#slots.slabs);
   }
 
-  /** Takes the outcomes in `m` (one message of a pool thread). */
-  #receive(w: PoolWorker, m: unknown[]): void {
-    const table = this.#table;
-    for (let i = 0; i < m.length; i += OUTCOME_FIELDS) {
-      const h = m[i] as number;
-      // Not this task's outcome any more: it was cancelled, or the word serves another task now.
-      if (!table.holds(h, m[i + 1] as number, w)) continue;
-      const f = table.future[h] as Future<unknown>;
-      this.#release(h);
-      w.settled();
-      const status = m[i + 2] as number;
-      let value = m[i + 3];
-      if ((status & MARKED) !== 0) {
-        try {
-          value = decode(value, true);
-        } catch (e) {
-          internals.finish(f, true, e);
-          continue;
-        }
+  /**
+   * Takes the outcomes in `m` (one message of a pool thread): a list, OUTCOME_FIELDS each, or a
+   * lone outcome's primitive value, whose other fields are in the thread's ring (protocol.ts).
+   */
+  #receive(w: PoolWorker, m: unknown): void {
+    if (typeof m !== "object" || m === null) {
+      const ring = w.lanes.outcomes;
+      const at = w.loneOutcome();
+      const h = ring[at] as number;
+      const gen = ring[at + 1] as number;
+      const status = ring[at + 2] as number;
+      w.tookLone();
+      this.#outcome(w, h, gen, status, m);
+    } else {
+      const list = m as unknown[];
+      for (let i = 0; i < list.length; i += OUTCOME_FIELDS) {
+        this.#outcome(w, list[i] as number, list[i + 1] as number, list[i + 2] as number, list[i + 3]);
       }
-      internals.finish(f, (status & FAILED) !== 0, value);
     }
     this.#wakeRoom();
     w.unrefIfIdle();
     if (w.outstanding() === 0) this.#steal(w);
+  }
+
+  /** Settles the future of the task at `h` (generation `gen`) given to `w`, if it is still that task's. */
+  #outcome(w: PoolWorker, h: number, gen: number, status: number, value: unknown): void {
+    const table = this.#table;
+    // Not this task's outcome any more: it was cancelled, or the word serves another task now.
+    if (!table.holds(h, gen, w)) return;
+    const f = table.future[h] as Future<unknown>;
+    this.#release(h);
+    w.settled();
+    if ((status & MARKED) !== 0) {
+      try {
+        value = decode(value, true);
+      } catch (e) {
+        internals.finish(f, true, e);
+        return;
+      }
+    }
+    internals.finish(f, (status & FAILED) !== 0, value);
   }
 
   /** Gives idle thread `idle` tasks not yet started of the busiest thread (balance.ts). */
@@ -875,7 +893,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     for (const w of this.#workers) if (w.outstanding() === 0) this.#steal(w);
   }
 
-  #receiver(w: PoolWorker): (m: unknown[]) => void {
+  #receiver(w: PoolWorker): (m: unknown) => void {
     return (m) => this.#receive(w, m);
   }
 

@@ -8,7 +8,9 @@
  * it, post the outcome to the submitting thread, then store FINISHED and ring that thread's
  * doorbell. Outcomes of consecutive quick tasks are posted together (one message), but never held
  * across a task that is not known to be quick, nor across an await. A primitive result is posted
- * as it is (no encoding).
+ * as it is (no encoding); posted alone, it is the whole message, its handle, generation and status
+ * in the thread's ring of lone outcomes (protocol.ts), as a lone task from the executor is its
+ * primitive argument with the rest in the ring of lone tasks.
  *
  * A task that calls process.exit(): if it unwinds the task (a SystemExit-style error), that error
  * is the task's outcome and the thread serves on, as a CPython pool thread survives sys.exit() in a
@@ -47,10 +49,16 @@ import {
   EXIT_HOW,
   EXITED,
   FAILED,
+  LANE_OUTCOME_FIELDS,
+  LANE_SLOTS,
+  LANE_TASK_FIELDS,
+  type Lanes,
+  lanesOf,
   LIVE,
   MARKED,
   OK,
   OUTCOME_FIELDS,
+  OUTCOMES_TAKEN,
   OUTSTANDING,
   RETIRED,
   RUN_MAX,
@@ -124,6 +132,10 @@ class PoolThread {
   /** A task is running (its process.exit() ends the thread with it: exited()). */
   #running = false;
   #cancelIdle: (() => void) | undefined;
+  /** The rings of lone messages (protocol.ts), the lone tasks taken and the lone outcomes posted. */
+  readonly #lanes: Lanes;
+  #loneTaken = 0;
+  #lonePosted = 0;
 
   constructor(
     port: MessagePort,
@@ -133,7 +145,9 @@ class PoolThread {
     stats: Float64Array,
     idleMs: number,
     minWorkers: number,
+    lanes: Lanes,
   ) {
+    this.#lanes = lanes;
     this.#port = port;
     this.#state = state;
     this.#bell = bell;
@@ -151,7 +165,21 @@ class PoolThread {
     if (this.#held.length === 0) return;
     const held = this.#held;
     this.#held = [];
-    this.#port.postMessage(held);
+    const value = held[3];
+    if (
+      held.length === OUTCOME_FIELDS &&
+      ((typeof value !== "object" && typeof value !== "function") || value === null) &&
+      this.#lonePosted - Atomics.load(this.#state, OUTCOMES_TAKEN) < LANE_SLOTS
+    ) {
+      // One outcome of a primitive value: posted alone, its other fields in the ring (protocol.ts).
+      const ring = this.#lanes.outcomes;
+      const at = (this.#lonePosted % LANE_SLOTS) * LANE_OUTCOME_FIELDS;
+      ring[at] = held[0] as number;
+      ring[at + 1] = held[1] as number;
+      ring[at + 2] = held[2] as number;
+      this.#lonePosted++;
+      this.#port.postMessage(value);
+    } else this.#port.postMessage(held);
     const slabs = this.#slabs;
     for (let i = 0; i < held.length; i += OUTCOME_FIELDS) {
       const handle = held[i] as number;
@@ -212,12 +240,22 @@ class PoolThread {
     return fn;
   }
 
-  /** A batch from the executor: tasks (and the targets and slabs they need), or stop. */
-  receive(batch: TaskBatch): void {
+  /**
+   * A message from the executor: a batch of tasks (and the targets and slabs they need), stop, or
+   * (a primitive) a lone task's argument, whose other fields are in the ring (protocol.ts).
+   */
+  receive(message: unknown): void {
     if (this.#cancelIdle !== undefined) {
       this.#cancelIdle();
       this.#cancelIdle = undefined;
     }
+    let batch: TaskBatch;
+    if (typeof message !== "object" || message === null) {
+      const ring = this.#lanes.tasks;
+      const at = (this.#loneTaken % LANE_SLOTS) * LANE_TASK_FIELDS;
+      this.#loneTaken++;
+      batch = { t: [ring[at], ring[at + 1], ring[at + 2], message, ring[at + 3]] };
+    } else batch = message as TaskBatch;
     if (batch.stop) this.#stopping = true;
     this.#batches.push(batch);
     if (this.#ready) void this.#pump();
@@ -410,11 +448,12 @@ export async function poolThread(
   stats: Float64Array,
   idleMs: number,
   minWorkers: number,
+  lanes: SharedArrayBuffer,
 ): Promise<void> {
-  const pool = new PoolThread(port, state, bell, shared, stats, idleMs, minWorkers);
+  const pool = new PoolThread(port, state, bell, shared, stats, idleMs, minWorkers, lanesOf(lanes));
   onThreadEnding((cause) => pool.ending(cause));
   process.on("exit", (code) => pool.exited(EXIT_EVENT, code));
-  port.on("message", (batch: TaskBatch) => pool.receive(batch));
+  port.on("message", (message: unknown) => pool.receive(message));
   await pool.initialize(init, initargs);
   return pool.done;
 }

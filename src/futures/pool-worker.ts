@@ -13,11 +13,18 @@ import type { TargetSpec } from "../transport/target.js";
 import type { Future } from "./future.js";
 import {
   BUSY_SINCE,
+  CALL1,
   COMPLETED,
+  LANE_OUTCOME_FIELDS,
+  LANE_SLOTS,
+  LANE_TASK_FIELDS,
+  type Lanes,
+  OUTCOMES_TAKEN,
   OUTSTANDING,
   RETIRED,
   RUN_MAX,
   RUN_TOTAL,
+  TASK_FIELDS,
   type TaskBatch,
   WAIT_MAX,
   WAIT_TOTAL,
@@ -131,6 +138,9 @@ export class PoolWorker {
   /** Its thread-table slot and ident, once its thread has started (-1 / 0 before). */
   slot = -1;
   ident = 0;
+  /** Lone tasks posted, lone outcomes taken (protocol.ts: the k-th is in slot k mod LANE_SLOTS). */
+  #loneSent = 0;
+  #loneTaken = 0;
 
   constructor(
     readonly name: string,
@@ -139,6 +149,7 @@ export class PoolWorker {
     readonly state: Int32Array,
     readonly stats: Float64Array,
     readonly table: TaskTable,
+    readonly lanes: Lanes,
   ) {
     poolWorkers.add(this);
   }
@@ -249,6 +260,7 @@ export class PoolWorker {
   /** Posts the outbox, with the targets and the slabs (of `slabs`) the thread has not been sent yet. */
   send(slabs: Int32Array[]): void {
     if (this.outbox.length === 0 || this.dead) return;
+    if (this.#sendLone(slabs)) return;
     const batch: TaskBatch = { t: this.outbox };
     this.outbox = [];
     if (this.#forgotten.length > 0) {
@@ -271,6 +283,40 @@ export class PoolWorker {
     } else this.port.postMessage(batch);
   }
 
+  /**
+   * Posts the outbox as a lone task (protocol.ts) when it is one CALL1 task and nothing else, and
+   * its slot is free (OUTSTANDING, which counts it, at most LANE_SLOTS); false otherwise.
+   */
+  #sendLone(slabs: Int32Array[]): boolean {
+    const out = this.outbox;
+    if (out.length !== TASK_FIELDS || this.#newTargets.length > 0 || this.#forgotten.length > 0) return false;
+    if (this.slabsSent < slabs.length || this.transfer.length > 0) return false;
+    const code = out[2] as number;
+    if (((code >> 1) & 3) !== CALL1 || Atomics.load(this.state, OUTSTANDING) > LANE_SLOTS) return false;
+    const ring = this.lanes.tasks;
+    const at = (this.#loneSent % LANE_SLOTS) * LANE_TASK_FIELDS;
+    ring[at] = out[0] as number;
+    ring[at + 1] = out[1] as number;
+    ring[at + 2] = code;
+    ring[at + 3] = out[4] as number;
+    this.#loneSent++;
+    const arg = out[3];
+    this.outbox = [];
+    this.port.postMessage(arg);
+    return true;
+  }
+
+  /** Where in lanes.outcomes the next lone outcome's handle, generation and status are (protocol.ts). */
+  loneOutcome(): number {
+    return (this.#loneTaken % LANE_SLOTS) * LANE_OUTCOME_FIELDS;
+  }
+
+  /** The lone outcome at loneOutcome() has been read: the thread may write its slot again. */
+  tookLone(): void {
+    this.#loneTaken++;
+    Atomics.store(this.state, OUTCOMES_TAKEN, this.#loneTaken);
+  }
+
   /** Posts the outbox, then `stop`: the thread ends once it has run what it was given. */
   stop(slabs: Int32Array[]): void {
     if (this.stopSent || this.dead) return;
@@ -280,11 +326,11 @@ export class PoolWorker {
   }
 
   /** Hands every message the thread has posted to `receive`, without the event loop. */
-  drain(receive: (message: unknown[]) => void): void {
+  drain(receive: (message: unknown) => void): void {
     for (;;) {
       const m = receiveMessageOnPort(this.port);
       if (m === undefined) return;
-      receive(m.message as unknown[]);
+      receive(m.message);
     }
   }
 

@@ -792,3 +792,70 @@ test(
     assert.ok(targetCounts().specs <= 256 + 8, JSON.stringify(targetCounts()));
   },
 );
+
+test(
+  "lone tasks and outcomes (a primitive message, its fields in the thread's ring) keep every value and error",
+  T,
+  async () => {
+    await using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const id = (x: unknown) => x;
+    // One task awaited at a time: each is posted alone, and so is its outcome.
+    for (const v of [undefined, null, true, false, 0, -0, 1.5, Number.NaN, "", "text", 10n, -(2n ** 70n)]) {
+      assert.ok(Object.is(await ex.submit(id, v), v), String(v));
+    }
+    const thrower = (x: unknown) => {
+      throw x;
+    };
+    for (const v of [3, "str", undefined, null]) {
+      await assert.rejects(
+        async () => await ex.submit(thrower, v),
+        (e: unknown) => Object.is(e, v),
+      );
+    }
+    // Object results and arguments (lists) between lone ones, a lone task's result read blocking.
+    assert.deepEqual(await ex.submit((x: number) => ({ x }), 1), { x: 1 });
+    assert.equal(ex.submit(id, 7).result(), 7);
+    assert.deepEqual(await ex.submit((a: number, b: number) => [a, b], 1, 2), [1, 2]);
+    assert.equal(await ex.submit(id, "after"), "after");
+  },
+);
+
+test("more outcomes posted alone than the ring holds, none taken meanwhile: each future gets its own", T, async () => {
+  await using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  // Tasks of ~1 ms are not quick: each outcome is posted alone as the task ends. The main thread
+  // takes none while it spins, so the thread fills its ring of lone outcomes (16) and posts the
+  // rest as lists; then lone tasks again, while the first ones' outcomes come in.
+  const spin = (x: number) => {
+    const until = performance.now() + 1;
+    while (performance.now() < until) {}
+    return x * 2;
+  };
+  await ex.submit(spin, 0);
+  const fs = Array.from({ length: 60 }, (_, i) => ex.submit(spin, i));
+  await null; // the tasks not posted at once go in a batch at the end of this run (a microtask)
+  const until = performance.now() + 300;
+  while (performance.now() < until) {}
+  fs.push(...Array.from({ length: 20 }, (_, i) => ex.submit(spin, 60 + i)));
+  assert.deepEqual(
+    await Promise.all(fs),
+    Array.from({ length: 80 }, (_, i) => i * 2),
+  );
+  for (let i = 0; i < 40; i++) assert.equal(await ex.submit(spin, i), i * 2);
+});
+
+test("lone tasks moved to an idle thread, or cancelled, before they start", T, async () => {
+  await using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  const ev = new Event();
+  const block = (e: Event) => e.wait(10);
+  const id = (x: number) => x;
+  await Promise.all([ex.submit(id, 0), ex.submit(id, 0)]);
+  const blocked = ex.submit(block, ev);
+  // Queued behind the blocked task (each posted alone): cancelled, or taken by the idle thread.
+  const fs = Array.from({ length: 6 }, (_, i) => ex.submit(id, i + 1));
+  assert.equal(fs[0]?.cancel(), true);
+  const got = await Promise.all(fs.slice(1));
+  assert.deepEqual(got, [2, 3, 4, 5, 6]);
+  ev.set();
+  assert.equal(await blocked, true);
+  for (let i = 0; i < 20; i++) assert.equal(await ex.submit(id, i), i);
+});
