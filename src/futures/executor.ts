@@ -417,7 +417,11 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     this.#checkBroken();
     const key = targetKey(fn, "ThreadPoolExecutor.submit(): fn", this.#init === null);
-    retainTarget(key); // while it waits for room (targets.ts); its task then holds it
+    if (this.#maxQueue === Number.POSITIVE_INFINITY && primitives(args)) {
+      // No wait for room and nothing to encode: no code runs before the task holds the key (TaskTable.add).
+      return args.length === 1 ? this.#submit(key, CALL1, args[0], false) : this.#submit(key, CALL, args, false);
+    }
+    retainTarget(key); // while it waits for room or its args are encoded (targets.ts); its task then holds it
     try {
       if (this.#maxQueue !== Number.POSITIVE_INFINITY) this.#waitRoom(true, Number.POSITIVE_INFINITY, "submit");
       if (primitives(args)) {

@@ -24,10 +24,15 @@ import { CANCELLED, cancel, FINISHED, PENDING, RUNNING, stateAt } from "./slots.
 const HEALTH_SLICE_MS = 50;
 
 /**
- * This thread's doorbell: pool threads add 1 and notify after posting outcomes to this thread,
- * so one blocking wait covers any number of futures of any number of executors.
+ * This thread's doorbell: pool threads add 1 to word 0 and notify after posting outcomes to this
+ * thread, so one blocking wait covers any number of futures of any number of executors. Word 1
+ * (SLEEPERS) counts this thread's blocking waits on it: a pool thread may skip the notify when it
+ * reads 0 after its add (a wait that begins after that read finds word 0 changed and returns; so
+ * an outcome awaited from the event loop costs no notify).
  */
 export const doorbell: Int32Array = new Int32Array(new SharedArrayBuffer(8)); // no <SharedArrayBuffer> in the .d.ts (TypeScript < 5.7)
+/** The doorbell's word that counts the blocking waits on it (see doorbell). */
+export const SLEEPERS = 1;
 describe(doorbell.buffer, "Future", 0);
 
 /** What a Future needs from the executor that runs it. */
@@ -471,7 +476,12 @@ export function blockOn(links: Set<FutureLink>, done: () => boolean, deadline: n
     if (done()) return true;
     const left = remaining(deadline);
     if (left === 0) return false;
-    waitBlocking(doorbell, 0, bell, Math.min(left, HEALTH_SLICE_MS));
+    Atomics.add(doorbell, SLEEPERS, 1);
+    try {
+      waitBlocking(doorbell, 0, bell, Math.min(left, HEALTH_SLICE_MS));
+    } finally {
+      Atomics.sub(doorbell, SLEEPERS, 1);
+    }
   }
 }
 

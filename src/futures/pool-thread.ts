@@ -69,6 +69,7 @@ import {
   WAIT_MAX,
   WAIT_TOTAL,
 } from "./protocol.js";
+import { SLEEPERS } from "./future.js";
 import { finish, indexOf, slabOf, start } from "./slots.js";
 
 /** Functions run quicker than this (ms) may have their outcomes posted together. */
@@ -185,8 +186,9 @@ class PoolThread {
       const handle = held[i] as number;
       finish(slabs[slabOf(handle)] as Int32Array, indexOf(handle), held[i + 1] as number);
     }
+    // Notified only while the submitting thread sleeps in a blocking wait (future.ts doorbell).
     Atomics.add(this.#bell, 0, 1);
-    Atomics.notify(this.#bell, 0);
+    if (Atomics.load(this.#bell, SLEEPERS) !== 0) Atomics.notify(this.#bell, 0);
   }
 
   /**
@@ -299,10 +301,15 @@ class PoolThread {
           }
           batch.x = undefined;
         }
-        if (batch.f) for (const [key, spec] of batch.f) this.#targets.set(key, spec);
-        if (batch.s) for (const [no, words] of batch.s) this.#slabs[no] = words;
-        batch.f = undefined;
-        batch.s = undefined;
+        // (Cleared only where present: a batch of tasks alone keeps its one property, no new shape.)
+        if (batch.f) {
+          for (const [key, spec] of batch.f) this.#targets.set(key, spec);
+          batch.f = undefined;
+        }
+        if (batch.s) {
+          for (const [no, words] of batch.s) this.#slabs[no] = words;
+          batch.s = undefined;
+        }
         const t = batch.t;
         if (t === undefined || this.#cursor >= t.length) {
           this.#batches.shift();

@@ -68,8 +68,12 @@ export function releaseTarget(key: number): void {
   if (!sourceOf.has(key) && specs.get(key)?.kind === "function") drop(key);
 }
 
+/** The key remember() marked last (the newest of bySource): marking it again changes nothing. */
+let newest = -1;
+
 /** Marks `sourceKey` as the one used last; the least recently used past SOURCES_MAX leaves. */
 function remember(sourceKey: string, key: number): void {
+  newest = key;
   bySource.delete(sourceKey);
   bySource.set(sourceKey, key);
   sourceOf.set(key, sourceKey);
@@ -104,7 +108,8 @@ export function targetKey(fn: unknown, where: string, check = true): number {
       }
       remember(sourceKey, key);
       byFunction.set(fn, key);
-    } else {
+    } else if (key !== newest) {
+      // (The same target submitted again and again is the newest already: no Map churn per task.)
       const sourceKey = sourceOf.get(key);
       if (sourceKey !== undefined) remember(sourceKey, key);
     }
