@@ -34,7 +34,11 @@ const byObject = new WeakMap<object, number>();
 const byModule = new Map<string, number>();
 const specs = new Map<number, TargetSpec>();
 let nextKey = 0;
-/** How many tasks and submissions under way hold each key (absent: none). */
+/**
+ * How many tasks and submissions under way hold each key (absent or 0: none). A key that stays
+ * (a recent source, a module) keeps its entry at 0: a task awaited at a time would otherwise
+ * insert and delete it each time (about 0.4 µs a task in V8's Map, against 0.04 for a get and set).
+ */
 const uses = new Map<number, number>();
 /** Keys of function targets whose free names were checked (checkFreeNames) and are all in scope. */
 const checked = new Set<number>();
@@ -46,6 +50,7 @@ export function onTargetDropped(fn: (key: number) => void): void {
 }
 
 function drop(key: number): void {
+  uses.delete(key);
   specs.delete(key);
   checked.delete(key);
   for (const fn of dropListeners) fn(key);
@@ -63,9 +68,9 @@ export function releaseTarget(key: number): void {
     uses.set(key, n);
     return;
   }
-  uses.delete(key);
   // A function source that left the recent ones: nothing else can reach its key.
   if (!sourceOf.has(key) && specs.get(key)?.kind === "function") drop(key);
+  else uses.set(key, 0);
 }
 
 /** The key remember() marked last (the newest of bySource): marking it again changes nothing. */
@@ -81,7 +86,7 @@ function remember(sourceKey: string, key: number): void {
     const [oldest, old] = bySource.entries().next().value as [string, number];
     bySource.delete(oldest);
     sourceOf.delete(old);
-    if (!uses.has(old)) drop(old);
+    if (!((uses.get(old) ?? 0) > 0)) drop(old);
   }
 }
 
@@ -146,5 +151,7 @@ export function targetSpec(key: number): TargetSpec {
 
 /** @internal For tests: how many function sources keep their keys, and how many descriptions are held. */
 export function targetCounts(): { sources: number; specs: number; inUse: number } {
-  return { sources: bySource.size, specs: specs.size, inUse: uses.size };
+  let inUse = 0;
+  for (const n of uses.values()) if (n > 0) inUse++;
+  return { sources: bySource.size, specs: specs.size, inUse };
 }
