@@ -13,13 +13,25 @@
  * before it runs another thread (onThreadReset), and dying threads fall back to the default.
  * A hook that throws is reported as CPython's threading does it ("Exception in threading.excepthook:"
  * and the hook's error on stderr, runHook): never thrown out of the owner's join() or event loop.
+ *
+ * Bun and Deno: receiveMessageOnPort() cannot read a BroadcastChannel there (Deno throws a
+ * TypeError, Bun reads nothing), so the owner could run the hook only from its event loop, after
+ * its join() had returned. There (VIA_HUB) the owner instead gives the hub one end of a
+ * MessageChannel ("hook"), and a dying thread sends its exception to the hub ("excepthook"), which
+ * forwards it on that channel and only then answers; the dying thread waits for the answer before
+ * it marks itself ended, so the owner's join() reads the exception from its end synchronously
+ * (drain) and runs the hook before it returns, as on Node. An exception sent before the hub has the
+ * owner's channel (the two messages come on different ports) waits in the hub for it.
  */
-import { BroadcastChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
-import { boot, G, HOOK_OWNER, HOOK_OWNER_SLOT, isIdentAlive } from "../shared/runtime.js";
+import { clearInterval, setInterval } from "node:timers";
+import { BroadcastChannel, MessageChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
+import { boot, G, HOOK_OWNER, HOOK_OWNER_SLOT, isIdentAlive, nextBufferRef } from "../shared/runtime.js";
 import { onThreadReset } from "../shared/thread-reset.js";
 import { addBlockingDuty, removeBlockingDuty } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
+import { awaitAnswer } from "../transport/directory.js";
 import { type Encoded, encode } from "../transport/encode.js";
+import { sendToHub } from "./hub-client.js";
 import { writeAll } from "./output.js";
 import { currentThread, type Thread, threadFor } from "./thread.js";
 
@@ -72,13 +84,84 @@ function runHook(fn: (args: ExceptHookArgs) => void, args: ExceptHookArgs): void
 let hook: ((args: ExceptHookArgs) => void) | null = null;
 let channel: BroadcastChannel | undefined;
 
+/**
+ * Exceptions go to the hook's owner through the hub (file comment): where a BroadcastChannel
+ * cannot be read synchronously (Bun, Deno), or when THREADING_EXCEPTHOOK_VIA_HUB=1 (tests, on Node).
+ */
+const VIA_HUB = "Bun" in globalThis || "Deno" in globalThis || process.env.THREADING_EXCEPTHOOK_VIA_HUB === "1";
+/** VIA_HUB, in the owner: its end of the channel whose other end the hub holds. */
+let inbox: MessagePort | undefined;
+/** VIA_HUB, in the owner: how often its event loop looks at `inbox` (blocking calls look at once). */
+const POLL_MS = 50;
+let poll: ReturnType<typeof setInterval> | undefined;
+
+/** drain() from the event loop: an error there goes to the default hook, as in onThreadReset. */
+function drainFromLoop(): void {
+  try {
+    drain();
+  } catch (e) {
+    excepthook({ excType: typeName(e), excValue: e, thread: null });
+  }
+}
+
+/** What a dying thread posts to the hook's owner. */
+interface Report {
+  excType: string;
+  excValue: Encoded;
+  ident: number;
+  slot: number;
+  /** The ident of the hook's owner it is for. */
+  owner: number;
+}
+
+/** In the hub (VIA_HUB): each owner's channel end, by the owner's ident. */
+const hookPorts = new Map<number, MessagePort>();
+/** In the hub: reports that came before their owner's channel, with the answer each waits for. */
+const early = new Map<number, { report: Report; answer: () => void }[]>();
+
+/**
+ * @internal In the hub (hub.ts): `owner` gave its channel end (`port`), or gave it up (null, its
+ * thread ended): the reports that waited for it go on, or are answered and dropped.
+ */
+export function hubHookPort(owner: number, port: MessagePort | null): void {
+  hookPorts.get(owner)?.close();
+  hookPorts.delete(owner);
+  if (port !== null) hookPorts.set(owner, port);
+  const waiting = early.get(owner) ?? [];
+  early.delete(owner);
+  for (const { report, answer } of waiting) {
+    port?.postMessage(report);
+    answer();
+  }
+}
+
+/**
+ * @internal In the hub: forwards `report` to `owner`'s channel, then calls `answer` (which lets the
+ * dying thread go on: the owner can read the report by then); keeps both until the channel comes.
+ */
+export function hubForward(owner: number, report: Report, answer: () => void): void {
+  const port = hookPorts.get(owner);
+  if (port === undefined) {
+    early.set(owner, [...(early.get(owner) ?? []), { report, answer }]);
+    return;
+  }
+  port.postMessage(report);
+  answer();
+}
+
+/** Set in the hub (hub.ts): reports of deaths it sees go straight to hubForward. */
+let inHub = false;
+
+/** @internal Called once by the hub worker. */
+export function excepthookInHub(): void {
+  inHub = true;
+}
+
 function deliver(message: unknown): void {
-  const { excType, excValue, ident, slot } = message as {
-    excType: string;
-    excValue: Encoded;
-    ident: number;
-    slot: number;
-  };
+  const { excType, excValue, ident, slot, owner } = message as Report;
+  // (a BroadcastChannel reaches every thread that ever set a hook: only the owner it was sent to
+  // runs it; another one, whose hook is null now, printed it with the default hook as well)
+  if (owner !== boot.ident) return;
   const thread = threadFor(slot, ident);
   const args = { excType, excValue: decode(excValue.value, excValue.marked), thread };
   runHook(hook ?? excepthook, args);
@@ -92,6 +175,7 @@ function deliver(message: unknown): void {
 let syncReceive = true;
 
 function drain(): void {
+  if (inbox) for (let m = receiveMessageOnPort(inbox); m; m = receiveMessageOnPort(inbox)) deliver(m.message);
   if (!channel || !syncReceive) return;
   const port = channel as unknown as MessagePort;
   let m: ReturnType<typeof receiveMessageOnPort>;
@@ -114,6 +198,15 @@ onThreadReset(() => {
   } finally {
     channel?.close();
     channel = undefined;
+    if (inbox) {
+      clearInterval(poll);
+      poll = undefined;
+      inbox.close();
+      inbox = undefined;
+      try {
+        sendToHub({ type: "hook", owner: boot.ident, port: null });
+      } catch {}
+    }
     hook = null;
     removeBlockingDuty(drain);
     Atomics.compareExchange(G, HOOK_OWNER, boot.ident, 0);
@@ -133,7 +226,22 @@ export function setExcepthook(fn: ((args: ExceptHookArgs) => void) | null): void
     if (Atomics.load(G, HOOK_OWNER) === boot.ident) Atomics.store(G, HOOK_OWNER, 0);
     return;
   }
-  if (!channel) {
+  if (VIA_HUB) {
+    if (!inbox) {
+      const { port1, port2 } = new MessageChannel();
+      // (Before HOOK_OWNER names this thread: a dying thread that reads it finds the message
+      // queued for the hub, or the hub keeps its report until the channel comes.)
+      sendToHub({ type: "hook", owner: boot.ident, port: port2 }, [port2]);
+      // No "message" listener: Deno's takes each message off the port as it comes, so that
+      // receiveMessageOnPort() finds none (a joinAsync() resolved before the hook ran, which ran
+      // later). The event loop looks every POLL_MS instead (unref'd: it keeps nothing alive).
+      port1.unref();
+      inbox = port1;
+      poll = setInterval(drainFromLoop, POLL_MS);
+      poll.unref();
+      addBlockingDuty(drain);
+    }
+  } else if (!channel) {
     channel = new BroadcastChannel(CHANNEL);
     channel.onmessage = (event) => deliver((event as MessageEvent).data);
     (channel as unknown as { unref(): void }).unref();
@@ -143,16 +251,29 @@ export function setExcepthook(fn: ((args: ExceptHookArgs) => void) | null): void
   Atomics.store(G, HOOK_OWNER, boot.ident);
 }
 
-/** Posts `error` of thread `ident` (in `slot`) to the hook's owner thread (see deliver()). */
-function post(error: unknown, excType: string, slot: number, ident: number): void {
+/**
+ * Posts `error` of thread `ident` (in `slot`) to the hook's owner thread `owner` (see deliver());
+ * through the hub where VIA_HUB, waiting until the hub has forwarded it. Throws (a RuntimeError)
+ * if the hub has died: the caller then reports with the default hook.
+ */
+function post(error: unknown, excType: string, slot: number, ident: number, owner: number): void {
   let excValue: Encoded;
   try {
     excValue = encode(error, "exception");
   } catch {
     excValue = encode(String(error), "exception");
   }
+  const report: Report = { excType, excValue, ident, slot, owner };
+  if (VIA_HUB) {
+    if (inHub) hubForward(owner, report, () => {});
+    else {
+      const ref = nextBufferRef();
+      awaitAnswer(ref, () => sendToHub({ type: "excepthook", owner, report, ref, slot: boot.slot }));
+    }
+    return;
+  }
   const out = new BroadcastChannel(CHANNEL);
-  out.postMessage({ excType, excValue, ident, slot });
+  out.postMessage(report);
   out.close();
 }
 
@@ -165,7 +286,7 @@ export function reportDeath(slot: number, ident: number, error: unknown): void {
   const owner = Atomics.load(G, HOOK_OWNER);
   const excType = typeName(error);
   if (owner !== 0 && owner !== ident && isIdentAlive(Atomics.load(G, HOOK_OWNER_SLOT), owner)) {
-    post(error, excType, slot, ident);
+    post(error, excType, slot, ident, owner);
     return;
   }
   excepthook({ excType, excValue: error, thread: threadFor(slot, ident) });
@@ -177,8 +298,12 @@ export function reportException(error: unknown): void {
   const thread = currentThread();
   const excType = typeName(error);
   if (owner !== 0 && owner !== boot.ident && isIdentAlive(Atomics.load(G, HOOK_OWNER_SLOT), owner)) {
-    post(error, excType, boot.slot, boot.ident);
-    return;
+    try {
+      post(error, excType, boot.slot, boot.ident, owner);
+      return;
+    } catch {
+      // (the hub died: nobody can forward it; the default hook prints it here)
+    }
   }
   runHook(owner === boot.ident && hook ? hook : excepthook, { excType, excValue: error, thread });
 }

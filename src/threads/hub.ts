@@ -59,7 +59,7 @@ import {
 } from "../shared/runtime.js";
 import { type DirectoryMessage, releaseKib } from "../transport/directory.js";
 import { writeAll } from "./output.js";
-import { reportDeath } from "./excepthook.js";
+import { excepthookInHub, hubForward, hubHookPort, reportDeath } from "./excepthook.js";
 import { markEnded, markFailed, markHubDead, START_LOST } from "./table.js";
 import { clear, dockLast, dockState, docksWork, dockWord, IDLE, parkIn, stampOf, take } from "./dock.js";
 import { type RunRequest, transferListOf } from "./thread.js";
@@ -109,6 +109,7 @@ class PortWorker extends EventEmitter {
 type Worker = NodeWorker | PortWorker;
 
 listenInHub();
+excepthookInHub();
 const workerUrl = workerFile("threads/worker.js");
 const root = (workerData as { threading: Bootstrap }).threading;
 
@@ -328,9 +329,26 @@ function neverRan(request: { slot: number; ident: number }): boolean {
 }
 
 /** Parks the idle `worker` in a free dock; false if none is free. */
+/**
+ * A worker posts to the hub only once it runs a thread: its port is served from then on, from the
+ * first run() or from its docking (a thread handed over in its dock by a starter runs without the
+ * hub, and may wait for an answer before it ends: excepthook.ts post()).
+ */
+function serveOnce(worker: Worker): void {
+  const port = ports.get(worker) as MessagePort;
+  if (!served.has(port) && !held.includes(port)) {
+    if (holding) held.push(port);
+    else {
+      served.add(port);
+      serve(port);
+    }
+  }
+}
+
 function dock(worker: Worker): boolean {
   const d = docked.indexOf(undefined);
   if (d < 0) return false;
+  serveOnce(worker);
   docked[d] = worker;
   dockOf.set(worker, d);
   worker.postMessage({ type: "dock", dock: d, gen: parkIn(d, used.has(worker)) });
@@ -433,15 +451,7 @@ function run(worker: Worker, request: RunRequest): void {
   origins.delete(request.ident);
   running.set(worker, { request, origin, leaving: false });
   used.add(worker);
-  // A worker posts to the hub only once it runs a thread: its port is served from then on.
-  const port = ports.get(worker) as MessagePort;
-  if (!served.has(port) && !held.includes(port)) {
-    if (holding) held.push(port);
-    else {
-      served.add(port);
-      serve(port);
-    }
-  }
+  serveOnce(worker);
   if (pauseAfterIdle > 0) request.testPauseMs = pauseAfterIdle;
   if (failNextRun) {
     failNextRun = false;
@@ -608,7 +618,15 @@ function answer(port: MessagePort, slot: number, ref: number, buffer: SharedArra
   Atomics.notify(G, mailbox);
 }
 
-type HubMessage = { type: "start"; request: RunRequest } | DirectoryMessage | TestMessage;
+/** The excepthook's messages where it goes through the hub (excepthook.ts, VIA_HUB). */
+type HookMessage =
+  | { type: "hook"; owner: number; port: MessagePort | null }
+  | { type: "excepthook"; owner: number; report: Parameters<typeof hubForward>[1]; ref: number; slot: number };
+
+type HubMessage = { type: "start"; request: RunRequest } | DirectoryMessage | HookMessage | TestMessage;
+
+/** Answers a request that waits for nothing but the answer (excepthook.ts post()). */
+const NO_BUFFER = new SharedArrayBuffer(0);
 
 /** @internal Test hooks (src/internal.ts): make the races of a busy hub reproducible. */
 export type TestMessage =
@@ -688,6 +706,14 @@ function handle(port: MessagePort, message: HubMessage): void {
         releaseKib(buffer); // before the answer: the taker may put again at once
         answer(port, slot, ref, buffer);
       } else takers.set(ref, { port, slot });
+      break;
+    }
+    case "hook":
+      hubHookPort(message.owner, message.port);
+      break;
+    case "excepthook": {
+      const { owner, report, ref, slot } = message;
+      hubForward(owner, report, () => answer(port, slot, ref, NO_BUFFER));
       break;
     }
     case "test:hold": {

@@ -170,9 +170,18 @@ export function importBuffer(ref: number): SharedArrayBuffer {
 }
 
 function fetchBuffer(ref: number, type: "take" | "peek"): SharedArrayBuffer {
+  return awaitAnswer(ref, () => send({ type, ref, slot: boot.slot }));
+}
+
+/**
+ * @internal Calls `ask` (which posts a request naming `ref` and this thread's slot to the hub), then
+ * waits, blocking, until the hub has answered it (hub.ts answer(): a reply on this thread's port
+ * and a bump of its mailbox word); returns the reply's buffer. A RuntimeError once the hub has died.
+ */
+export function awaitAnswer(ref: number, ask: () => void): SharedArrayBuffer {
   const mailbox = slotIndex(boot.slot, SLOT_MAILBOX);
   let seen = Atomics.load(G, mailbox);
-  send({ type, ref, slot: boot.slot });
+  ask();
   let prev: ReturnType<typeof beginBlocking> | null = null;
   try {
     for (;;) {
