@@ -19,8 +19,10 @@
  * Everything else stays on the main thread.
  *
  * Should the running Node still refuse one of the kept flags (an `--experimental-*` this version
- * does not have in workers), startWorker drops the flags the error names and tries again; a
- * Worker that cannot be made at all is a RuntimeError, never a wait.
+ * does not have in workers), startWorker drops the flags the error names and tries again (or,
+ * when it names a flag the process was not given, such as `--experimental-shadow-realm`'s
+ * `--harmony-shadow-realm`, the experimental switches one at a time from the last); a Worker that
+ * cannot be made at all is a RuntimeError, never a wait.
  */
 import type { ResourceLimits, Worker } from "node:worker_threads";
 import { RuntimeError } from "../errors.js";
@@ -183,6 +185,27 @@ export function withoutRejected(execArgv: readonly string[], message: string): s
 }
 
 /**
+ * `execArgv` without its last `--experimental-*` / `--no-experimental-*` switch, or null if it has
+ * none: for a refusal that names a flag the process was not given (Node turns
+ * `--experimental-shadow-realm` into V8's `--harmony-shadow-realm`, which Workers refuse under
+ * that name), the switches are dropped one at a time, from the last, until a Worker takes the rest.
+ */
+export function withoutLastExperimental(execArgv: readonly string[]): string[] | null {
+  for (let i = execArgv.length - 1; i >= 0; i--) {
+    const arg = execArgv[i] as string;
+    // (not a loader, --experimental-loader, nor a value: only a switch)
+    if (
+      /^--(no-)?experimental-/.test(arg) &&
+      !withValue.has(arg.split("=")[0] as string) &&
+      !withValue.has(execArgv[i - 1] as string)
+    ) {
+      return [...execArgv.slice(0, i), ...execArgv.slice(i + 1)];
+    }
+  }
+  return null;
+}
+
+/**
  * Makes a Worker with `flags.execArgv`; when Node refuses some of them, drops those from
  * `flags.execArgv` (so later Workers do not try them again) and tries again. A Worker that still
  * cannot be made is a RuntimeError that says why.
@@ -194,7 +217,7 @@ export function startWorker(flags: { execArgv: string[] }, make: (execArgv: stri
     } catch (e) {
       const error = e as { code?: string; message?: string };
       if (error?.code === "ERR_WORKER_INVALID_EXEC_ARGV") {
-        const rest = withoutRejected(flags.execArgv, String(error.message));
+        const rest = withoutRejected(flags.execArgv, String(error.message)) ?? withoutLastExperimental(flags.execArgv);
         if (rest !== null) {
           flags.execArgv = rest;
           continue;

@@ -144,6 +144,49 @@ test("startWorker drops refused flags and retries; a Worker it cannot make is a 
   );
 });
 
+test("startWorker: a refusal naming a flag the process was not given drops the experimental switches from the last", () => {
+  // Node turns --experimental-shadow-realm into V8's --harmony-shadow-realm, and a Worker refuses
+  // it under that name: withoutRejected() found nothing to drop, and every start() failed.
+  const flags = {
+    execArgv: [
+      "--experimental-loader",
+      "./l.mjs",
+      "--experimental-shadow-realm",
+      "--enable-source-maps",
+      "--experimental-x=1",
+    ],
+  };
+  const seen: string[][] = [];
+  const made = startWorker(flags, (execArgv) => {
+    seen.push(execArgv);
+    if (execArgv.includes("--experimental-shadow-realm")) {
+      throw Object.assign(new Error("Initiated Worker with invalid execArgv flags: --harmony-shadow-realm"), {
+        code: "ERR_WORKER_INVALID_EXEC_ARGV",
+      });
+    }
+    return "worker" as unknown as Worker;
+  });
+  assert.equal(made, "worker");
+  assert.equal(seen.length, 3);
+  // the loader and its value stay: only switches go
+  assert.deepEqual(flags.execArgv, ["--experimental-loader", "./l.mjs", "--enable-source-maps"]);
+  assert.throws(
+    () =>
+      startWorker({ execArgv: ["--experimental-loader=./l.mjs"] }, () => {
+        throw Object.assign(new Error("Initiated Worker with invalid execArgv flags: --harmony-x"), {
+          code: "ERR_WORKER_INVALID_EXEC_ARGV",
+        });
+      }),
+    (e: Error) => e instanceof RuntimeError && /cannot start a Worker for threads/.test(e.message),
+  );
+});
+
+test("a program started with --experimental-shadow-realm runs its threads and pool", T, async () => {
+  // RuntimeError "can't start new thread: ... invalid execArgv flags: --harmony-shadow-realm" before.
+  const r = await run(["--experimental-shadow-realm", program, "print"]);
+  assert.equal(result(r, "--experimental-shadow-realm").sum, 5);
+});
+
 function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   // Without the runner's context, so that a nested `node --test` reports on its own stdout.
   const env = { ...process.env };
