@@ -4,7 +4,8 @@
  * One `SharedArrayBuffer` (the *global block*) is made by the main thread and handed to every
  * thread at creation. It holds the process-wide counters and the thread table:
  *
- *   G[NEXT_OBJECT_ID]     unused (object ids are 64-bit counters, G64 below)
+ *   G[JOB_MODULES_USED]   bits: which of crypto (1) and zlib (2) a thread's code has loaded on a
+ *                         worker (threads/reuse.ts: later workers wrap their thread-pool jobs at boot)
  *   G[NEXT_THREAD_NUMBER] the N of "Thread-N", counted process-wide from 1
  *   G[NEXT_IDENT]         the next thread ident (main is 1) in its low 30 bits; past MAX_IDENT they
  *                         start again at 2, and bit 30 (IDENTS_WRAPPED) says so: from then on an
@@ -43,8 +44,11 @@ import { isMainThread, type MessagePort, type ResourceLimits, workerData } from 
 import { RuntimeError } from "../errors.js";
 import { threadFlags } from "./exec-argv.js";
 
-/** Unused (was the 32-bit object id counter; ids are 64-bit now, see G64). */
-export const UNUSED_WORD = 0;
+/**
+ * Which of crypto (bit 1) and zlib (bit 2) a thread's code has loaded on some worker: later workers
+ * wrap their thread-pool jobs at boot (threads/reuse.ts). (Was the 32-bit object id counter.)
+ */
+export const JOB_MODULES_USED = 0;
 export const NEXT_THREAD_NUMBER = 1;
 export const NEXT_IDENT = 2;
 export const ALIVE_NON_DAEMON = 3;

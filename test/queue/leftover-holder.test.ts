@@ -10,18 +10,12 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 
-// On Node >= 26 the file-read callback of a thread that has ended never runs here (the fixture sees
-// no holder: 2026-12-06 CI, Node 26.12; cause not established), so this case checks nothing there.
-const IO_RUNS_AFTER_END = Number(process.versions.node.split(".")[0]) < 26;
-
 const T = { timeout: 60_000 };
 const driver = fileURLToPath(new URL("../fixtures/leftover-driver.mjs", import.meta.url));
 
 for (const kind of ["Queue", "LifoQueue", "PriorityQueue"]) {
   for (const how of ["microtask", "io"]) {
-    const t =
-      how === "io" && !IO_RUNS_AFTER_END ? { ...T, skip: "Node >= 26: the callback does not run (see top)" } : T;
-    test(`${kind}: a lock held by code its thread left running (${how}) after it ended is not taken over`, t, () => {
+    test(`${kind}: a lock held by code its thread left running (${how}) after it ended is not taken over`, T, () => {
       const r = spawnSync(process.execPath, [driver, kind, how], { encoding: "utf8", timeout: 50_000 });
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(JSON.parse(r.stdout), { ended: true, held: true, waited: true, items: [1, 2] });

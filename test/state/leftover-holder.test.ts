@@ -8,16 +8,11 @@ import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-// On Node >= 26 the file-read callback of a thread that has ended never runs here (the fixture sees
-// no holder: 2026-12-06 CI, Node 26.12; cause not established), so this case checks nothing there.
-const IO_RUNS_AFTER_END = Number(process.versions.node.split(".")[0]) < 26;
-
 const T = { timeout: 60_000 };
 const driver = fileURLToPath(new URL("../fixtures/leftover-dict-driver.mjs", import.meta.url));
 
 for (const how of ["microtask", "io"]) {
-  const t = how === "io" && !IO_RUNS_AFTER_END ? { ...T, skip: "Node >= 26: the callback does not run (see top)" } : T;
-  test(`SharedDict: an entry locked by code its thread left running (${how}) after it ended is waited for`, t, () => {
+  test(`SharedDict: an entry locked by code its thread left running (${how}) after it ended is waited for`, T, () => {
     const r = spawnSync(process.execPath, [driver, how], { encoding: "utf8", timeout: 50_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { ended: true, held: true, waited: true, value: 11 });

@@ -7,13 +7,8 @@ import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-// On Node >= 26 the file-read callback of a thread that has ended never runs here (the fixture sees
-// no holder: 2026-12-06 CI, Node 26.12; cause not established), so this case checks nothing there.
-const IO_RUNS_AFTER_END = Number(process.versions.node.split(".")[0]) < 26;
-
 test("a Barrier action run by a callback after its thread ended is not taken for a dead holder's", {
   timeout: 90_000,
-  skip: IO_RUNS_AFTER_END ? false : "Node >= 26: the callback does not run (see top)",
 }, () => {
   const fixture = fileURLToPath(new URL("../fixtures/leftover-barrier.mjs", import.meta.url));
   const r = spawnSync(process.execPath, [fixture], { encoding: "utf8", timeout: 80_000 });

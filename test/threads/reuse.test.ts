@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { runChild } from "../child.js";
 import { Event, local, logging, SimpleQueue, setExcepthook, Thread } from "threading";
 
@@ -265,6 +266,79 @@ test(
       const c = runOn(workerOf);
       assert.ok(c.worker === b.worker || c.worker === a.worker, `after ${what}: c ran on a new worker`);
     }
+  },
+);
+
+test(
+  "a callback a thread left on a thread-pool job (fs.readFile, fs.promises.writeFile, crypto.pbkdf2, zlib.gzip) never runs inside the next thread on its worker",
+  T,
+  () => {
+    // These jobs are no active resource (on Node >= 26 readFile and writeFile neither): the worker
+    // looked clean and parked, its event loop asleep, and the callback ran in the next thread it
+    // was handed. Plain node (no tsx: see the top of the file). The next thread (b) is a plain start,
+    // handed over in the dock, with a target compiled there already, so that it sets its global
+    // before its worker's event loop turns; its own await lets a pending callback run. The first
+    // gzip is the process's first use of zlib: its worker, which ran it unwrapped, is not reused
+    // (the callback dies with it); later workers wrap zlib's and crypto's functions before any thread.
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `
+      import { Thread } from "threading";
+      const body = async (how, s) => {
+        if (s === undefined) {
+          globalThis.inB = true;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          globalThis.inB = false;
+          return;
+        }
+        globalThis.inB = false;
+        // s[0]: 1 the callback ran between threads, 2 inside the next thread on this worker
+        const done = () => {
+          Atomics.store(s, 0, globalThis.inB ? 2 : 1);
+          Atomics.notify(s, 0);
+        };
+        const fs = process.getBuiltinModule("node:fs");
+        if (how === "readFile") fs.readFile(${JSON.stringify(fileURLToPath(import.meta.url))}, done);
+        else if (how === "writeFile") fs.promises.writeFile("/dev/null", "x").then(done);
+        else if (how === "pbkdf2") process.getBuiltinModule("node:crypto").pbkdf2("a", "b", 20000, 32, "sha256", done);
+        else if (how === "load") process.getBuiltinModule("node:crypto");
+        else process.getBuiltinModule("node:zlib").gzip(Buffer.alloc(1 << 16), done);
+      };
+      const seen = {};
+      for (const how of ["first gzip", "load", "readFile", "writeFile", "pbkdf2", "gzip"]) {
+        const s = new Int32Array(new SharedArrayBuffer(4));
+        const a = new Thread({ target: body, args: [how, s] });
+        a.start();
+        a.join();
+        const b = new Thread({ target: body, args: [how] });
+        b.start();
+        b.join();
+        if (how !== "load") Atomics.wait(s, 0, 0, 5_000);
+        seen[how] = ["not run", "between threads", "inside the next thread"][s[0]];
+      }
+      console.log(JSON.stringify(seen));
+      `,
+      ],
+      { encoding: "utf8", timeout: 50_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const seen = JSON.parse(r.stdout);
+    assert.notEqual(seen["first gzip"], "inside the next thread");
+    const between = "between threads";
+    assert.deepEqual(
+      { ...seen, "first gzip": undefined, load: undefined },
+      {
+        readFile: between,
+        writeFile: between,
+        pbkdf2: between,
+        gzip: between,
+        "first gzip": undefined,
+        load: undefined,
+      },
+    );
   },
 );
 
