@@ -230,7 +230,9 @@ import {
   recordSize,
   type Staged,
   T_LARGE,
+  T_NUM,
   T_SKIP,
+  T_SSTR,
   T_V8,
   Taken,
   writeRecord,
@@ -1085,14 +1087,27 @@ export class RingEngine implements Engine {
       const cap = d.cap;
       let head = h[FIFO.HEAD] as number;
       let getBytes = h[FIFO.OWN_GET_BYTES] as number;
-      if (((d.i32[head >> 2] as number) & 255) === T_SKIP) {
-        const skip = d.i32[(head >> 2) + 1] as number;
+      const i32 = d.i32;
+      let tag = (i32[head >> 2] as number) & 255;
+      if (tag === T_SKIP) {
+        const skip = i32[(head >> 2) + 1] as number;
         getBytes = (getBytes + skip) | 0;
         head += skip;
         if (head === cap) head = 0;
+        tag = (i32[head >> 2] as number) & 255;
       }
       const at = head;
-      const size = readRecord(d, at, taken);
+      // (a number or a short string, the commonest items, read here: readRecord() is not inlined)
+      let size = 16;
+      if (tag === T_SSTR) {
+        taken.tag = T_SSTR;
+        taken.len = i32[(at >> 2) + 1] as number;
+        taken.a = i32[(at >> 2) + 2] as number;
+        taken.b = i32[(at >> 2) + 3] as number;
+      } else if (tag === T_NUM) {
+        taken.tag = T_NUM;
+        taken.num = d.f64[(at + 8) >> 3] as number;
+      } else size = readRecord(d, at, taken);
       if (hook !== undefined) hook("C:record");
       // The get's words and then the mark, with no call in between (file comment, "Death").
       head += size;
@@ -1101,7 +1116,6 @@ export class RingEngine implements Engine {
       getBytes = (getBytes + size) | 0;
       h[FIFO.OWN_GET_BYTES] = getBytes;
       if ((((heldC & COUNT) + ONE) & EPOCH_ITEMS) === 0) h[FIFO.C_EPOCH] = ((h[FIFO.C_EPOCH] as number) + 1) | 0;
-      const tag = taken.tag;
       if ((tag === T_V8 || tag === T_LARGE) && taken.nrefs > 0) {
         // A record with directory refs: where it is, for a recovery of this get should it die
         // before its release (its refs reclaimed then); its bytes are not freed in GET_BYTES here,
