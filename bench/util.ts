@@ -7,6 +7,25 @@ export interface Row {
   unit: string;
   baseline?: number;
   baselineName?: string;
+  /**
+   * The round-by-round ratios (threading / baseline, each round's two runs side by side in time),
+   * where `value` and `baseline` are the medians of alternating rounds (see {@link alternate}).
+   */
+  rounds?: number[];
+}
+
+/**
+ * The order of two (or more) sides in round `r` of a comparison measured in alternating rounds:
+ * as given in even rounds, reversed in odd ones (A B, B A, A B, ...), so that each side runs first
+ * as often as the other and a machine whose load drifts during the rounds favours neither.
+ */
+export function alternate<T>(r: number, sides: readonly T[]): T[] {
+  return r % 2 === 0 ? [...sides] : [...sides].reverse();
+}
+
+/** The ratios a / b, round by round. */
+export function ratios(a: number[], b: number[]): number[] {
+  return a.map((x, i) => x / (b[i] as number));
 }
 
 export function median(xs: number[]): number {
@@ -26,14 +45,23 @@ function fmt(x: number | undefined): string {
   return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(3);
 }
 
+/**
+ * Prints a markdown table of `rows`. Where a row has `rounds`, its threading and baseline figures are
+ * medians of alternating rounds and its ratio the ratio of those medians; a last column then lists
+ * the ratio of each round, so the spread from round to round shows.
+ */
 export function printTable(title: string, rows: Row[]): void {
+  const byRound = rows.some((r) => r.rounds !== undefined);
   console.log(`\n## ${title}\n`);
-  console.log("| measure | threading | unit | baseline | value | threading / baseline |");
-  console.log("|---|---:|---|---|---:|---:|");
+  console.log(
+    `| measure | threading | unit | baseline | value | threading / baseline |${byRound ? " round by round |" : ""}`,
+  );
+  console.log(`|---|---:|---|---|---:|---:|${byRound ? "---|" : ""}`);
   for (const r of rows) {
     const ratio = r.baseline === undefined || Number.isNaN(r.baseline) ? "-" : (r.value / r.baseline).toFixed(2);
+    const each = byRound ? ` ${r.rounds?.map((x) => (Number.isNaN(x) ? "-" : x.toFixed(2))).join(", ") ?? "-"} |` : "";
     console.log(
-      `| ${r.what} | ${fmt(r.value)} | ${r.unit} | ${r.baselineName ?? "-"} | ${fmt(r.baseline)} | ${ratio} |`,
+      `| ${r.what} | ${fmt(r.value)} | ${r.unit} | ${r.baselineName ?? "-"} | ${fmt(r.baseline)} | ${ratio} |${each}`,
     );
   }
 }
