@@ -8,7 +8,9 @@
 // 2-core box the client and Redis share the cores with the workers. With one job per task, bare
 // BullMQ runs the same tasks in the same rounds (its Worker process running them on its own
 // thread): what BullMQ alone costs per job here, the floor under ours. Run: npm run bench -- distributed
-import { spawn, spawnSync } from "node:child_process";
+// Every wait here (a process starting, a round's jobs, a close) has a deadline (WAIT_MS): past it the
+// section fails, saying what it waited for and what Redis and the worker processes were doing.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { RedisExecutor } from "threading/distributed";
@@ -21,7 +23,7 @@ import {
   teardown,
   type Worker,
 } from "../test/distributed/cluster.js";
-import { median, printTable, type Row } from "./util.js";
+import { alternate, median, printTable, type Row } from "./util.js";
 
 const N = 4000;
 /** Rounds of tiny tasks, each side. */
@@ -36,6 +38,140 @@ const CPU_TASKS = 400;
 const COARSE_SPIN = 10_000_000;
 const COARSE_TASKS = 48;
 const work = (name: string) => ({ module: "./tasks/work.mjs", export: name });
+/** The deadline (ms) of every wait for work here: a round's jobs, the warm-up (its tasks take seconds). */
+const WAIT_MS = Number(process.env.BENCH_WAIT_MS ?? 120_000);
+/** The deadline (ms) of a process's start or a close. */
+const START_MS = 30_000;
+
+/** Child processes of this section, killed at its end whatever happened (a failed round leaves some). */
+const children = new Set<ChildProcess>();
+function track(proc: ChildProcess): void {
+  children.add(proc);
+  proc.once("exit", () => children.delete(proc));
+}
+
+/**
+ * `p`, or a rejection after `ms` saying that the section waited for `what`, and what `state()` finds
+ * then (Redis, the queue, the workers): a wait that never ends fails the section instead of hanging it.
+ */
+async function within<T>(
+  what: string,
+  p: Promise<T>,
+  state?: () => Promise<string> | string,
+  ms = WAIT_MS,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(async () => {
+      let detail = "";
+      try {
+        if (state)
+          detail = await Promise.race([
+            Promise.resolve(state()),
+            new Promise<string>((r) => setTimeout(() => r("(its state was not read within 10 s)"), 10_000)),
+          ]);
+      } catch (e) {
+        detail = `(its state could not be read: ${(e as Error)?.message ?? e})`;
+      }
+      reject(new Error(`bench distributed: waited ${ms / 1000} s for ${what}${detail ? `\n${detail}` : ""}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs a close or stop with a deadline; a failure is printed, not thrown (it must not hide the error
+ * that led here). Whether it ended in time.
+ */
+async function cleanup(what: string, f: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await within(what, f(), undefined, START_MS);
+    return true;
+  } catch (e) {
+    console.error(`bench distributed: ${(e as Error)?.message ?? e}`);
+    return false;
+  }
+}
+
+/** Whether process `pid` is alive (and not a zombie), from /proc where there is one. */
+function alive(pid: number | undefined): string {
+  if (pid === undefined) return "no pid";
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return "gone";
+  }
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, "utf8")
+      .replace(/^.*\) /, "")
+      .split(" ")[0];
+    return `alive (state ${state}, CPU ${sum(threadsCpu(pid)).toFixed(2)} s)`;
+  } catch {
+    return "alive";
+  }
+}
+
+/** What redis-server and `queues` look like now (for a wait that ran out): PING, and each queue's job counts and event stream. */
+async function redisState(redis: Redis, queues: string[]): Promise<string> {
+  const { Redis: IORedis } = await import("ioredis");
+  const client = new IORedis(redis.url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 3000,
+    retryStrategy: () => null,
+  });
+  client.on("error", () => {});
+  const lines = [`redis-server pid ${redis.pid()}: ${alive(redis.pid())}`];
+  try {
+    await client.connect();
+    lines.push(`PING: ${await client.ping()}`);
+    for (const q of queues) {
+      const k = (s: string) => `bull:${q}:${s}`;
+      const [wait, active, prioritized, delayed, completed, failed, events, lastEvent] = await Promise.all([
+        client.llen(k("wait")),
+        client.llen(k("active")),
+        client.zcard(k("prioritized")),
+        client.zcard(k("delayed")),
+        client.zcard(k("completed")),
+        client.zcard(k("failed")),
+        client.xlen(k("events")),
+        client.xrevrange(k("events"), "+", "-", "COUNT", 1),
+      ]);
+      const last = lastEvent[0] ? `${lastEvent[0][0]} ${lastEvent[0][1].join(" ")}` : "none";
+      lines.push(
+        `queue ${q}: wait ${wait}, active ${active}, prioritized ${prioritized}, delayed ${delayed}, completed ${completed}, failed ${failed}; events stream ${events} entries, last ${last}`,
+      );
+    }
+  } catch (e) {
+    lines.push(`Redis not readable: ${(e as Error)?.message ?? e}`);
+  } finally {
+    client.disconnect();
+  }
+  return lines.join("\n");
+}
+
+/** A process's state and the end of its output, for a wait that ran out. */
+function processState(name: string, pid: number | undefined, log: string): string {
+  return `${name} pid ${pid}: ${alive(pid)}; its output ends:\n${log.slice(-600) || "(nothing)"}`;
+}
+
+/**
+ * A `threading worker` (test/distributed/cluster.ts's startWorker, which gives it 20 s to say it takes
+ * jobs), tracked; a start that fails says what Redis looked like then.
+ */
+async function threadingWorker(redis: Redis, queue: string, args: string[]): Promise<Worker> {
+  try {
+    const w = await startWorker(redis.url, queue, args);
+    track(w.proc);
+    return w;
+  } catch (e) {
+    throw new Error(`bench distributed: ${(e as Error)?.message ?? e}\n${await redisState(redis, [queue])}`);
+  }
+}
 
 /** A side of the tiny-task comparison: its worker process, and one round of N tasks from this process. */
 interface Side {
@@ -44,44 +180,93 @@ interface Side {
   close(): Promise<void>;
 }
 
+/** How many of `ps` have settled (looked at on the next turns of the event loop). */
+async function settledCount(ps: Promise<unknown>[]): Promise<number> {
+  let n = 0;
+  for (const p of ps)
+    p.then(
+      () => n++,
+      () => n++,
+    );
+  await new Promise((r) => setImmediate(r));
+  return n;
+}
+
+function workersState(workers: Worker[]): string {
+  return workers.map((w, i) => processState(`threading worker ${i + 1}`, w.proc.pid, w.log())).join("\n");
+}
+
 async function ours(redis: Redis, queue: string): Promise<Side> {
   const workers = [
-    await startWorker(redis.url, queue, ["--threads", "2", "--concurrency", "16", "--allow", "./tasks/"]),
+    await threadingWorker(redis, queue, ["--threads", "2", "--concurrency", "16", "--allow", "./tasks/"]),
   ];
   const ex = new RedisExecutor({ redis: redis.url, queue });
-  await ex.submit(work("double"), 1);
+  const state = (fs: Promise<unknown>[]) => async () =>
+    `${await settledCount(fs)} of ${fs.length} futures settled\n${await redisState(redis, [queue])}\n${workersState(workers)}`;
+  const first = [ex.submit(work("double"), 1)];
+  await within(`the first task of RedisExecutor on ${queue}`, Promise.all(first), state(first));
   return {
     worker: workers[0]?.proc.pid,
     async round() {
       const fs = [];
       for (let i = 0; i < N; i++) fs.push(ex.submit(work("double"), i));
-      for (const f of fs) await f;
+      await within(`${N} tiny tasks of RedisExecutor on ${queue}`, Promise.all(fs), state(fs));
     },
     async close() {
-      await ex.shutdownAsync();
-      await teardown(undefined, workers);
+      await cleanup(`RedisExecutor on ${queue} to shut down`, () => ex.shutdownAsync());
+      await cleanup(`the worker processes of ${queue} to end`, () => teardown(undefined, workers));
     },
   };
 }
 
 /** A bare BullMQ Worker process (bench/fixtures/bullmq-worker.mjs) running `task` on its own thread. */
+interface BareWorker {
+  pid: number | undefined;
+  /** Its state and the end of its output (for a wait that ran out). */
+  state(): string;
+  stop(): Promise<void>;
+}
+
 async function bareWorker(
   redis: Redis,
   queue: string,
   concurrency: number,
   task: "double" | "spin",
-): Promise<{ pid: number | undefined; stop(): Promise<void> }> {
+): Promise<BareWorker> {
   const proc = spawn(
     process.execPath,
     [`${root}bench/fixtures/bullmq-worker.mjs`, redis.url, queue, String(concurrency), task],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
+  track(proc);
+  let text = "";
   const exited = new Promise<number | null>((r) => proc.once("exit", r));
-  await new Promise<void>((resolve) =>
-    proc.stderr.on("data", (c: Buffer) => /worker on queue/.test(String(c)) && resolve()),
-  );
+  const ready = new Promise<void>((resolve, reject) => {
+    const on = (c: Buffer) => {
+      text += String(c);
+      if (/worker on queue/.test(text)) resolve();
+    };
+    proc.stdout.on("data", on);
+    proc.stderr.on("data", on);
+    void exited.then((code) =>
+      reject(new Error(`the bare BullMQ worker on ${queue} exited (${code}) before it was ready:\n${text}`)),
+    );
+  });
+  const state = () => processState(`bare BullMQ worker (${task}, ${queue})`, proc.pid, text);
+  try {
+    await within(
+      `the bare BullMQ worker on ${queue} to start`,
+      ready,
+      async () => `${state()}\n${await redisState(redis, [queue])}`,
+      START_MS,
+    );
+  } catch (e) {
+    proc.kill("SIGKILL");
+    throw e;
+  }
   return {
     pid: proc.pid,
+    state,
     async stop() {
       proc.kill("SIGTERM");
       // Its close() waits for nothing here (no jobs left); a SIGKILL after 5 s all the same.
@@ -92,36 +277,119 @@ async function bareWorker(
   };
 }
 
-async function bare(redis: Redis, queue: string): Promise<Side> {
+/**
+ * Bare BullMQ's client side on `queue`: a Queue, and a QueueEvents reading the completions from the
+ * event stream's position before any job of ours is added (`lastEventId`), as RedisExecutor's
+ * client thread does. Left to its default, a QueueEvents reads from "$", the stream's end when its
+ * first XREAD reaches Redis, which its waitUntilReady() does not wait for (bullmq issue 2874): a job
+ * that completed before that XREAD is never reported. That was the hang of the whole run of
+ * 2026-12-06: a fresh QueueEvents per CPU round, its warm-up jobs added at once, one of them done
+ * before the XREAD (this process preempted between the two), and the round waiting for it for ever.
+ */
+async function bareClient(
+  redis: Redis,
+  queue: string,
+  workers: BareWorker[],
+): Promise<{
+  /** Adds `jobs` (unique ids) and resolves once every one has completed; fails past WAIT_MS, or on a failed job. */
+  run(
+    jobs: { name: string; data: unknown; opts: { jobId: string } & Record<string, unknown> }[],
+    what: string,
+  ): Promise<void>;
+  close(): Promise<void>;
+}> {
   const { Queue, QueueEvents } = await import("bullmq");
-  const worker = await bareWorker(redis, queue, 16, "double");
-  const q = new Queue(queue, { connection: { url: redis.url, maxRetriesPerRequest: null } });
-  const events = new QueueEvents(queue, { connection: { url: redis.url, maxRetriesPerRequest: null } });
-  await events.waitUntilReady();
-  let waiting = new Map<string, (v: unknown) => void>();
-  events.on("completed", ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
-    waiting.get(jobId)?.(returnvalue);
+  const connection = { url: redis.url, maxRetriesPerRequest: null };
+  const q = new Queue(queue, { connection });
+  const state = () => redisState(redis, [queue]);
+  let lastEventId = "0-0";
+  try {
+    const client = (await within(
+      `bare BullMQ's Queue on ${queue} to connect`,
+      q.getBackend().client as Promise<unknown>,
+      state,
+      START_MS,
+    )) as {
+      xrevrange(...a: unknown[]): Promise<[string, unknown][]>;
+    };
+    const last = await within(
+      `the end of ${queue}'s event stream`,
+      client.xrevrange(q.keys.events, "+", "-", "COUNT", 1),
+      state,
+      START_MS,
+    );
+    if (last[0]) lastEventId = last[0][0];
+  } catch (e) {
+    await cleanup(`bare BullMQ's Queue on ${queue} to close`, () => q.close());
+    throw e;
+  }
+  const events = new QueueEvents(queue, { connection, lastEventId });
+  const errors: string[] = [];
+  events.on("error", (e: Error) => errors.push(e?.message ?? String(e)));
+  const waiting = new Map<string, { resolve(): void; reject(e: Error): void }>();
+  events.on("completed", ({ jobId }: { jobId: string }) => {
+    waiting.get(jobId)?.resolve();
     waiting.delete(jobId);
   });
-  let seq = 0;
+  events.on("failed", ({ jobId, failedReason }: { jobId: string; failedReason: string }) => {
+    waiting
+      .get(jobId)
+      ?.reject(new Error(`bench distributed: bare BullMQ job ${jobId} on ${queue} failed: ${failedReason}`));
+    waiting.delete(jobId);
+  });
   return {
-    worker: worker.pid,
-    async round() {
-      waiting = new Map();
-      const ps: Promise<unknown>[] = [];
-      const jobs = [];
-      for (let i = 0; i < N; i++) {
-        const jobId = `b-${seq++}`;
-        ps.push(new Promise((resolve) => waiting.set(jobId, resolve)));
-        jobs.push({ name: "double", data: { x: i }, opts: { jobId, removeOnComplete: { age: 3600 } } });
-      }
-      await q.addBulk(jobs);
-      await Promise.all(ps);
+    async run(jobs, what) {
+      const done = jobs.map(
+        (job) =>
+          new Promise<void>((resolve, reject) => {
+            waiting.set(job.opts.jobId, { resolve, reject });
+          }),
+      );
+      const all = Promise.all(done);
+      all.catch(() => {}); // a job failed while they were being added: reported below
+      await within(`${what} to be added`, q.addBulk(jobs), state);
+      await within(`${what} to complete`, all, async () => {
+        const missing = jobs.map((j) => j.opts.jobId).filter((id) => waiting.has(id));
+        return [
+          `${missing.length} of ${jobs.length} jobs not reported completed (${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", ..." : ""})`,
+          `QueueEvents errors: ${errors.slice(-3).join("; ") || "none"}`,
+          await state(),
+          ...workers.map((w) => w.state()),
+        ].join("\n");
+      });
     },
     async close() {
-      await events.close();
-      await q.close();
-      await worker.stop();
+      await cleanup(`bare BullMQ's QueueEvents on ${queue} to close`, () => events.close());
+      await cleanup(`bare BullMQ's Queue on ${queue} to close`, () => q.close());
+    },
+  };
+}
+
+async function bare(redis: Redis, queue: string): Promise<Side> {
+  const worker = await bareWorker(redis, queue, 16, "double");
+  let client: Awaited<ReturnType<typeof bareClient>>;
+  try {
+    client = await bareClient(redis, queue, [worker]);
+  } catch (e) {
+    await cleanup(`the bare BullMQ worker on ${queue} to stop`, () => worker.stop());
+    throw e;
+  }
+  let seq = 0;
+  const round = (n: number) => {
+    const jobs = [];
+    for (let i = 0; i < n; i++) {
+      jobs.push({ name: "double", data: { x: i }, opts: { jobId: `b-${seq++}`, removeOnComplete: { age: 3600 } } });
+    }
+    return client.run(jobs, `${n} tiny bare BullMQ jobs on ${queue}`);
+  };
+  // The first job, as ours has (its first submit() before the rounds).
+  await round(1);
+  return {
+    worker: worker.pid,
+    round: () => round(N),
+    async close() {
+      await client.close();
+      await cleanup(`the bare BullMQ worker on ${queue} to stop`, () => worker.stop());
     },
   };
 }
@@ -135,15 +403,24 @@ interface TinyRound {
 }
 
 /**
- * Tiny tasks, ours beside bare BullMQ: both set up once, then TINY_ROUNDS rounds of each,
- * alternating (bare, ours, bare, ...), so a change in the machine's load hits both alike.
+ * Tiny tasks, ours beside bare BullMQ: both set up once, then ROUNDS rounds of each, alternating
+ * (bare, ours, ours, bare, bare, ...: see util.ts's alternate), so a change in the machine's load
+ * hits both alike.
  */
 async function tiny(redis: Redis): Promise<{ ours: TinyRound[]; bare: TinyRound[]; ratios: number[] }> {
-  const sides = { bare: await bare(redis, "bench-bare"), ours: await ours(redis, "bench-ours") };
+  const b = await bare(redis, "bench-bare");
+  let o: Side;
+  try {
+    o = await ours(redis, "bench-ours");
+  } catch (e) {
+    await b.close();
+    throw e;
+  }
+  const sides = { bare: b, ours: o };
   const out = { ours: [] as TinyRound[], bare: [] as TinyRound[], ratios: [] as number[] };
   try {
     for (let r = 0; r < ROUNDS; r++) {
-      for (const name of ["bare", "ours"] as const) {
+      for (const name of alternate(r, ["bare", "ours"] as const)) {
         const side = sides[name];
         const cpu = () => [sum(threadsCpu(process.pid)), sum(threadsCpu(side.worker)), sum(threadsCpu(redis.pid()))];
         const before = cpu();
@@ -244,77 +521,75 @@ async function cpu(
   chunksize?: number,
 ): Promise<CpuRun> {
   const workers: Worker[] = [];
-  for (let i = 0; i < processes; i++) {
-    // One pool thread each (so one core each); the default concurrency (2 jobs per thread) keeps the
-    // next job at hand while a task runs, as it is for users.
-    workers.push(await startWorker(redis.url, queue, ["--threads", "1", "--allow", "./tasks/"]));
-  }
-  const ex = new RedisExecutor({ redis: redis.url, queue });
+  let ex: RedisExecutor | undefined;
   try {
+    for (let i = 0; i < processes; i++) {
+      // One pool thread each (so one core each); the default concurrency (2 jobs per thread) keeps the
+      // next job at hand while a task runs, as it is for users.
+      workers.push(await threadingWorker(redis, queue, ["--threads", "1", "--allow", "./tasks/"]));
+    }
+    const executor = new RedisExecutor({ redis: redis.url, queue });
+    ex = executor;
+    const state = (fs: Promise<unknown>[]) => async () =>
+      `${await settledCount(fs)} of ${fs.length} futures settled\n${await redisState(redis, [queue])}\n${workersState(workers)}`;
     // Warm-up: every worker's pool thread started and the task module imported.
-    await Promise.all(Array.from({ length: 8 * processes }, () => ex.submit(work("spin"), spin / 10)));
+    const warm = Array.from({ length: 8 * processes }, () => executor.submit(work("spin"), spin / 10));
+    await within(`the warm-up tasks of RedisExecutor on ${queue}`, Promise.all(warm), state(warm));
     return await measureCpu(
       redis,
       workers.map((worker) => worker.proc.pid),
       async () => {
         if (chunksize === undefined) {
           const fs = [];
-          for (let i = 0; i < tasks; i++) fs.push(ex.submit(work("spin"), spin));
-          for (const f of fs) await f;
+          for (let i = 0; i < tasks; i++) fs.push(executor.submit(work("spin"), spin));
+          await within(`${tasks} spin tasks of RedisExecutor on ${queue}`, Promise.all(fs), state(fs));
         } else {
-          for await (const _ of ex.mapAsync(work("spin"), new Array(tasks).fill(spin), { chunksize })) {
-            // results in order
-          }
+          const all = (async () => {
+            for await (const _ of executor.mapAsync(work("spin"), new Array(tasks).fill(spin), { chunksize })) {
+              // results in order
+            }
+          })();
+          await within(`map() of ${tasks} spin tasks (chunksize ${chunksize}) on ${queue}`, all, async () =>
+            [await redisState(redis, [queue]), workersState(workers)].join("\n"),
+          );
         }
       },
     );
   } finally {
-    await ex.shutdownAsync();
-    await teardown(undefined, workers);
+    if (ex) await cleanup(`RedisExecutor on ${queue} to shut down`, () => (ex as RedisExecutor).shutdownAsync());
+    await cleanup(`the worker processes of ${queue} to end`, () => teardown(undefined, workers));
   }
 }
 
 /**
  * The same `tasks` spin(`spin`) tasks, one job each, on bare BullMQ: `processes` Worker processes
  * (bench/fixtures/bullmq-worker.mjs, concurrency 2 as ours, the task run on the Worker's own
- * thread), a Queue (one addBulk) and QueueEvents in this process. What BullMQ alone costs per job on
- * this machine: the floor under ours.
+ * thread), a Queue (one addBulk) and QueueEvents in this process (see bareClient). What BullMQ alone
+ * costs per job on this machine: the floor under ours.
  */
 async function cpuBare(redis: Redis, queue: string, processes: number, spin: number, tasks: number): Promise<CpuRun> {
-  const { Queue, QueueEvents } = await import("bullmq");
-  const workers = [];
-  for (let i = 0; i < processes; i++) workers.push(await bareWorker(redis, queue, 2, "spin"));
-  const connection = { url: redis.url, maxRetriesPerRequest: null };
-  const q = new Queue(queue, { connection });
-  const events = new QueueEvents(queue, { connection });
-  const waiting = new Map<string, () => void>();
-  events.on("completed", ({ jobId }: { jobId: string }) => {
-    waiting.get(jobId)?.();
-    waiting.delete(jobId);
-  });
-  const go = async (n: number, x: number, tag: string) => {
-    const done: Promise<void>[] = [];
+  const workers: BareWorker[] = [];
+  let client: Awaited<ReturnType<typeof bareClient>> | undefined;
+  const go = (c: NonNullable<typeof client>, n: number, x: number, tag: string) => {
     const jobs = [];
     for (let i = 0; i < n; i++) {
-      const jobId = `${tag}-${i}`;
-      done.push(new Promise<void>((resolve) => waiting.set(jobId, resolve)));
-      jobs.push({ name: "spin", data: { x }, opts: { jobId, removeOnComplete: { age: 3600 } } });
+      jobs.push({ name: "spin", data: { x }, opts: { jobId: `${tag}-${i}`, removeOnComplete: { age: 3600 } } });
     }
-    await q.addBulk(jobs);
-    await Promise.all(done);
+    return c.run(jobs, `${n} bare BullMQ spin jobs (${tag}) on ${queue}`);
   };
   try {
-    await events.waitUntilReady();
-    await go(8 * processes, spin / 10, "warm");
+    for (let i = 0; i < processes; i++) workers.push(await bareWorker(redis, queue, 2, "spin"));
+    const c = await bareClient(redis, queue, workers);
+    client = c;
+    await go(c, 8 * processes, spin / 10, "warm");
     return await measureCpu(
       redis,
       workers.map((worker) => worker.pid),
-      () => go(tasks, spin, "task"),
+      () => go(c, tasks, spin, "task"),
     );
   } finally {
-    await events.close();
-    await q.close();
-    for (const worker of workers) await worker.stop();
+    await client?.close();
+    for (const worker of workers) await cleanup(`the bare BullMQ worker on ${queue} to stop`, () => worker.stop());
   }
 }
 
@@ -332,7 +607,9 @@ async function plain(processes: number, spin: number, tasks: number): Promise<{ 
     "process.stdout.write('ready');";
   const procs = Array.from({ length: processes }, (_, i) => {
     const n = Math.floor(tasks / processes) + (i < tasks % processes ? 1 : 0);
-    return spawn(process.execPath, ["--input-type=module", "-e", code(n)], { stdio: ["pipe", "pipe", "inherit"] });
+    const p = spawn(process.execPath, ["--input-type=module", "-e", code(n)], { stdio: ["pipe", "pipe", "inherit"] });
+    track(p);
+    return p;
   });
   const outputs = procs.map((p) => {
     let text = "";
@@ -342,10 +619,19 @@ async function plain(processes: number, spin: number, tasks: number): Promise<{ 
     return () => text;
   });
   const exited = procs.map((p) => new Promise((r) => p.once("exit", r)));
-  while (!outputs.every((o) => o().startsWith("ready"))) await new Promise((r) => setTimeout(r, 10));
+  const state = () =>
+    procs.map((p, i) => processState(`plain node process ${i + 1}`, p.pid, outputs[i]?.() ?? "")).join("\n");
+  const ready = (async () => {
+    while (!outputs.every((o) => o().startsWith("ready"))) {
+      if (procs.some((p) => p.exitCode !== null || p.signalCode !== null))
+        throw new Error(`bench distributed: a plain node process exited before it was ready\n${state()}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  await within(`${processes} plain node processes to start`, ready, state, START_MS);
   const t = performance.now();
   for (const p of procs) p.stdin.write("go");
-  await Promise.all(exited);
+  await within(`${processes} plain node processes to run ${tasks} spin tasks`, Promise.all(exited), state);
   const wall = (performance.now() - t) / 1000;
   return { wall, cpu: outputs.reduce((total, o) => total + Number(o().slice("ready".length)), 0) };
 }
@@ -439,7 +725,7 @@ export async function run(): Promise<void> {
     console.log(`\n## Distributed executor (issue 13)\n\nskipped: ${why}`);
     return;
   }
-  const redis = await startRedis();
+  const redis = await within("redis-server to start", startRedis(), undefined, START_MS);
   try {
     const rows: Row[] = [];
     const loadTiny = loadavg()
@@ -502,7 +788,12 @@ export async function run(): Promise<void> {
     );
     printTable("Distributed executor (issue 13)", rows);
   } finally {
-    await redis.stop();
+    // A failed round may leave processes behind: none outlives the section.
+    for (const p of children) p.kill("SIGKILL");
+    if (!(await cleanup("redis-server to stop", () => redis.stop()))) {
+      const pid = redis.pid();
+      if (pid !== undefined) process.kill(pid, "SIGKILL");
+    }
   }
 }
 

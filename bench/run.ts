@@ -7,10 +7,24 @@ import { printTable, type Row } from "./util.js";
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 
+/** Sections that failed: each is reported where it failed, the others still run. */
+const failed: string[] = [];
+async function section(name: string, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (e) {
+    failed.push(name);
+    console.log(`\n## ${name}: FAILED\n`);
+    console.error(e);
+  }
+}
+
 if (want("threads")) {
-  const rows: Row[] = [];
-  await benchThreads(rows);
-  printTable("Threads and Lock (issues 3, 14)", rows);
+  await section("threads", async () => {
+    const rows: Row[] = [];
+    await benchThreads(rows);
+    printTable("Threads and Lock (issues 3, 14)", rows);
+  });
 }
 for (const [name, file] of [
   ["sync", "./sync.ts"],
@@ -20,6 +34,13 @@ for (const [name, file] of [
   ["distributed", "./distributed.ts"],
 ] as const) {
   if (!want(name) || !existsSync(new URL(file, import.meta.url))) continue;
-  const mod = (await import(file)) as { default?: () => Promise<void> | void; run?: () => Promise<void> | void };
-  await (mod.run ?? mod.default)?.();
+  await section(name, async () => {
+    const mod = (await import(file)) as { default?: () => Promise<void> | void; run?: () => Promise<void> | void };
+    await (mod.run ?? mod.default)?.();
+  });
+}
+if (failed.length > 0) {
+  console.error(`\nnpm run bench: ${failed.length} section(s) failed: ${failed.join(", ")}`);
+  // What a failed section left (a connection, a timer) must not keep the process alive.
+  process.exit(1);
 }
