@@ -4,12 +4,33 @@
 // queue.Queue; and the latency of one item handed to a consumer blocked in get(), beside a bare
 // Atomics.notify wake of a sleeping thread. The queue is bounded at 10,000 beside CPython and the
 // rings (bounded alike) and unbounded beside postMessage (whose channels are): see queueRun.
-// `node --import tsx bench/run.ts queue` (after `npm run build`); QUEUE_BENCH_N sets items per run.
+// Every throughput is measured in ROUNDS rounds: in each round every run is made once, each run
+// next to its baseline's, in one order in even rounds and the reverse in odd ones (util.ts's
+// alternate), and in PY_ROUNDS of them CPython's runs (a python3 process) before or after them;
+// each row shows the medians of the rounds, the ratio of the medians, and the ratio round by round.
+// `node --import tsx bench/run.ts queue` (after `npm run build`); QUEUE_BENCH_N sets items per run
+// (QUEUE_BENCH_N_NUMBERS for 1 -> 1 numbers), QUEUE_BENCH_ROUNDS and QUEUE_BENCH_PY_ROUNDS the rounds.
 import { MessageChannel } from "node:worker_threads";
 import { Event, Queue, sleep, Thread } from "threading";
-import { median, printTable, python, type Row } from "./util.js";
+import { alternate, median, printTable, python, type Row, ratios } from "./util.js";
 
+/** Items per run. */
 const N = Number(process.env.QUEUE_BENCH_N ?? 400_000);
+/**
+ * Items per run of 1 -> 1 numbers, the fastest runs (a Queue() moves ~9M numbers a second on an
+ * idle core pair here): more, so that each run lasts 100 ms or more.
+ */
+const N_NUMBERS = Number(process.env.QUEUE_BENCH_N_NUMBERS ?? 1_000_000);
+/** Rounds of every throughput (see the header). */
+const ROUNDS = Number(process.env.QUEUE_BENCH_ROUNDS ?? 5);
+/**
+ * Rounds with a CPython part (its runs take 15 s a round here, ours 13 s): spread over the ROUNDS,
+ * before ours in some and after in others.
+ */
+const PY_ROUNDS = Math.min(ROUNDS, Number(process.env.QUEUE_BENCH_PY_ROUNDS ?? 3));
+const pyRound = (r: number) => Math.ceil(((r + 1) * PY_ROUNDS) / ROUNDS) > Math.ceil((r * PY_ROUNDS) / ROUNDS);
+/** Items per run of `kind` between `pairs` producer/consumer pairs. */
+const itemsOf = (kind: Kind, pairs: number) => (kind === "number" && pairs === 1 ? N_NUMBERS : N);
 type Kind = "number" | "string" | "object";
 const KINDS: Kind[] = ["number", "string", "object"];
 
@@ -48,16 +69,16 @@ function cpuPerItem(cpu: Float64Array, items: number): number {
 }
 
 /**
- * `producers` threads put N items of `kind` into one Queue(`maxsize`), `consumers` threads get them.
+ * `producers` threads put `n` items of `kind` into one Queue(`maxsize`), `consumers` threads get them.
  * Beside CPython's queue.Queue(10000) and the bare rings (bounded too) the queue is bounded at
  * 10,000; beside postMessage, whose channels have no bound, it is unbounded (`Queue()`, Python's
  * default): a bounded queue's producers must wait for its consumers to run, which on 2 cores means
  * sleeping and waking, where a postMessage producer never waits.
  */
-function queueRun(kind: Kind, producers: number, consumers: number, maxsize = BOUND): Run {
+function queueRun(kind: Kind, n: number, producers: number, consumers: number, maxsize = BOUND): Run {
   const q = new Queue<unknown>(maxsize);
   const go = new Event();
-  const each = Math.floor(N / producers);
+  const each = Math.floor(n / producers);
   const total = each * producers;
   const cpu = new Float64Array(new SharedArrayBuffer(8 * (producers + consumers)));
   const threads: Thread[] = [];
@@ -99,7 +120,7 @@ function queueRun(kind: Kind, producers: number, consumers: number, maxsize = BO
   return { rate, cpu: cpuPerItem(cpu, total) };
 }
 
-function ringRun(): number {
+function ringRun(N: number): number {
   // Single-producer single-consumer ring of int32 in a SharedArrayBuffer: [head, tail, ...slots].
   const SIZE = BOUND;
   const ring = new Int32Array(new SharedArrayBuffer((SIZE + 2) * 4));
@@ -138,7 +159,7 @@ function ringRun(): number {
  * the limit for a 2 -> 2 queue in shared memory, with no codec, no maxsize, no shutdown. A thread
  * that finds its cell not ready spins a little, then waits 50 µs on the cell's sequence word.
  */
-function mpmcRingRun(): number {
+function mpmcRingRun(N: number): number {
   const SIZE = 8192; // a power of two
   // [0] enqueue position, [16] dequeue position (own cache lines), then SIZE sequence words, SIZE values.
   const r = new Int32Array(new SharedArrayBuffer((32 + 2 * SIZE) * 4));
@@ -198,12 +219,12 @@ function mpmcRingRun(): number {
 }
 
 /**
- * postMessage between the same threads: `pairs` producer -> consumer MessageChannels, N items in all
+ * postMessage between the same threads: `pairs` producer -> consumer MessageChannels, `n` items in all
  * (for 2->2, two independent channels: the best postMessage can do, with no shared queue at all).
  */
-function postMessageRun(kind: Kind, pairs = 1): Run {
+function postMessageRun(kind: Kind, n: number, pairs = 1): Run {
   const go = new Event();
-  const each = Math.floor(N / pairs);
+  const each = Math.floor(n / pairs);
   const cpu = new Float64Array(new SharedArrayBuffer(8 * 2 * pairs));
   const threads: Thread[] = [];
   for (let p = 0; p < pairs; p++) {
@@ -335,16 +356,14 @@ function wakeLatencies(): { queue: { median: number; p99: number }; bare: { medi
   return { queue: stats(lq), bare: stats(lb) };
 }
 
-export async function run(): Promise<void> {
-  // Warm the hub and the thread spares.
-  const w = new Thread({ target: () => {} });
-  w.start();
-  w.join();
-  sleep(0.3);
+/**
+ * One round of CPython's queue.Queue(10000) (a python3 process): items/s of 1 -> 1 numbers, strings,
+ * objects, then 2 -> 2, the same items per run as ours (itemsOf).
+ */
+function cpythonRound(): number[] {
   const py = python(`
 import queue, threading, time
-N=${N}
-def run(kind, P, C):
+def run(kind, P, C, N):
     q=queue.Queue(10000); each=N//P; total=each*P
     def prod():
         if kind=="number":
@@ -362,89 +381,123 @@ def run(kind, P, C):
     for t in ts: t.join()
     return total/(time.perf_counter()-t0)
 for P in (1,2):
-    for k in ("number","string","object"): print(run(k,P,P))
+    for k in ("number","string","object"): print(run(k,P,P,${N_NUMBERS} if (k=="number" and P==1) else ${N}))
 `);
+  return Array.from({ length: 6 }, (_, i) => py[i] ?? Number.NaN);
+}
+
+export async function run(): Promise<void> {
+  // Warm the hub and the thread spares.
+  const w = new Thread({ target: () => {} });
+  w.start();
+  w.join();
+  sleep(0.3);
+  // Every run of every round, by side: "ring1", "bounded1 number", "open2 string", "pm2 object", ...
+  const runs = new Map<string, Run[]>();
+  /** CPython's runs of the rounds that have them, and those rounds. */
+  const cpython: number[][] = [];
+  const cpythonAt: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const part of alternate(r, ["threading", "cpython"] as const)) {
+      if (part === "cpython") {
+        if (pyRound(r)) {
+          cpython.push(cpythonRound());
+          cpythonAt.push(r);
+        }
+        continue;
+      }
+      for (const pairs of [1, 2]) {
+        for (const kind of KINDS) {
+          const n = itemsOf(kind, pairs);
+          // Each run next to its baseline's: the bounded queue beside the bare ring (numbers), the
+          // unbounded one beside postMessage; CPython's runs are in their own part of the round.
+          const steps: [string, () => Run][] = [];
+          if (kind === "number")
+            steps.push([`ring${pairs}`, () => ({ rate: pairs === 1 ? ringRun(n) : mpmcRingRun(n), cpu: Number.NaN })]);
+          steps.push(
+            [`bounded${pairs} ${kind}`, () => queueRun(kind, n, pairs, pairs)],
+            [`open${pairs} ${kind}`, () => queueRun(kind, n, pairs, pairs, 0)],
+            [`pm${pairs} ${kind}`, () => postMessageRun(kind, n, pairs)],
+          );
+          for (const [key, f] of alternate(r, steps)) {
+            const list = runs.get(key) ?? [];
+            list.push(f());
+            runs.set(key, list);
+          }
+        }
+      }
+    }
+  }
+  const of = (key: string, f: (x: Run) => number = (x) => x.rate) => (runs.get(key) ?? []).map(f);
   const rows: Row[] = [];
   const cpuRows: Row[] = [];
-  /** The CPU-per-item row of a Queue run beside postMessage's (where the runtime can tell: ThreadCpu). */
-  const cpuRow = (what: string, q: Run, pm: Run, pmName: string) => {
-    if (!Number.isNaN(q.cpu)) {
-      cpuRows.push({ what: `${what}, CPU per item`, value: q.cpu, unit: "ns", baseline: pm.cpu, baselineName: pmName });
-    }
-  };
-  const ring = ringRun();
-  for (const [i, kind] of KINDS.entries()) {
-    const q = queueRun(kind, 1, 1);
-    const v = q.rate;
-    rows.push({
-      what: `Queue 1->1 ${kind}s`,
-      value: v,
-      unit: "items/s",
-      baseline: py[i],
-      baselineName: "CPython queue.Queue",
-    });
-    const open = queueRun(kind, 1, 1, 0);
-    const pm = postMessageRun(kind);
-    rows.push({
-      what: `Queue() 1->1 ${kind}s, unbounded`,
-      value: open.rate,
-      unit: "items/s",
-      baseline: pm.rate,
-      baselineName: "postMessage",
-    });
-    cpuRow(`Queue() 1->1 ${kind}s, unbounded`, open, pm, "postMessage");
-    if (kind === "number")
-      rows.push({
-        what: "Queue 1->1 numbers",
-        value: v,
-        unit: "items/s",
-        baseline: ring,
-        baselineName: "bare SAB int32 ring (limit)",
-      });
-  }
-  const mpmc = mpmcRingRun();
-  let pm2Numbers = Number.NaN;
-  for (const [i, kind] of KINDS.entries()) {
-    const q = queueRun(kind, 2, 2);
-    const v = q.rate;
-    rows.push({
-      what: `Queue 2->2 ${kind}s`,
-      value: v,
-      unit: "items/s",
-      baseline: py[3 + i],
-      baselineName: "CPython queue.Queue",
-    });
-    const open = queueRun(kind, 2, 2, 0);
-    const pm = postMessageRun(kind, 2);
-    if (kind === "number") pm2Numbers = pm.rate;
-    rows.push({
-      what: `Queue() 2->2 ${kind}s, unbounded`,
-      value: open.rate,
-      unit: "items/s",
-      baseline: pm.rate,
-      baselineName: "postMessage, 2 channels",
-    });
-    cpuRow(`Queue() 2->2 ${kind}s, unbounded`, open, pm, "postMessage, 2 channels");
-    if (kind === "number")
-      rows.push({
-        what: "Queue 2->2 numbers",
-        value: v,
-        unit: "items/s",
-        baseline: mpmc,
-        baselineName: "bare SAB int32 MPMC ring (limit)",
-      });
-  }
-  rows.push({
-    what: "bare SAB int32 MPMC ring 2->2",
-    value: mpmc,
-    unit: "items/s",
-    baseline: pm2Numbers,
-    baselineName: "postMessage, 2 channels",
+  /**
+   * A row of medians over the rounds, with the ratio round by round (of the rounds in `at` only,
+   * where the baseline was measured in those only).
+   */
+  const row = (
+    what: string,
+    unit: string,
+    value: number[],
+    baseline: number[],
+    baselineName: string,
+    at?: number[],
+  ): Row => ({
+    what,
+    value: median(value),
+    unit,
+    baseline: median(baseline),
+    baselineName,
+    rounds: ratios(at ? at.map((r) => value[r] as number) : value, baseline),
   });
+  for (const pairs of [1, 2]) {
+    const arrow = pairs === 1 ? "1->1" : "2->2";
+    const pmName = pairs === 1 ? "postMessage" : "postMessage, 2 channels";
+    for (const [i, kind] of KINDS.entries()) {
+      const bounded = of(`bounded${pairs} ${kind}`);
+      const py = cpython.map((round) => round[3 * (pairs - 1) + i] as number);
+      rows.push(
+        row(`Queue ${arrow} ${kind}s`, "items/s", bounded, py, `CPython queue.Queue (${PY_ROUNDS} rounds)`, cpythonAt),
+      );
+      rows.push(
+        row(
+          `Queue() ${arrow} ${kind}s, unbounded`,
+          "items/s",
+          of(`open${pairs} ${kind}`),
+          of(`pm${pairs} ${kind}`),
+          pmName,
+        ),
+      );
+      // CPU per item (where the runtime can tell: ThreadCpu).
+      const cpu = of(`open${pairs} ${kind}`, (x) => x.cpu);
+      if (!cpu.some(Number.isNaN)) {
+        cpuRows.push(
+          row(
+            `Queue() ${arrow} ${kind}s, unbounded, CPU per item`,
+            "ns",
+            cpu,
+            of(`pm${pairs} ${kind}`, (x) => x.cpu),
+            pmName,
+          ),
+        );
+      }
+      if (kind === "number")
+        rows.push(
+          row(
+            `Queue ${arrow} numbers`,
+            "items/s",
+            bounded,
+            of(`ring${pairs}`),
+            pairs === 1 ? "bare SAB int32 ring (limit)" : "bare SAB int32 MPMC ring (limit)",
+          ),
+        );
+    }
+  }
+  rows.push(row("bare SAB int32 MPMC ring 2->2", "items/s", of("ring2"), of("pm2 number"), "postMessage, 2 channels"));
   rows.push(...cpuRows);
   const { queue: lat, bare } = wakeLatencies();
   rows.push({
-    what: "one item to a consumer blocked in get(), median",
+    what: "one item to a consumer blocked in get(), median (300 hand-offs, each beside a bare wake)",
     value: lat.median,
     unit: "µs",
     baseline: bare.median,
@@ -457,5 +510,8 @@ for P in (1,2):
     baseline: bare.p99,
     baselineName: "bare Atomics.notify wake (goal <= 1.5x)",
   });
-  printTable(`Queues (issue 5), ${N} items per run`, rows);
+  printTable(
+    `Queues (issue 5): ${N} items per run (1->1 numbers: ${N_NUMBERS}); medians of ${ROUNDS} rounds (CPython: ${PY_ROUNDS} of them), each run beside its baseline's, their order reversed every other round`,
+    rows,
+  );
 }
