@@ -5,16 +5,27 @@
 // lock handoff, CPU-bound speedup; beside CPython where it applies.
 import { spawnSync } from "node:child_process";
 import { Event, Lock, sleep, Thread } from "threading";
-import { median, python, type Row } from "./util.js";
+import { alternate, median, python, type Row, ratios } from "./util.js";
+
+/** Rounds of the comparisons measured in alternating rounds here (the Lock loops, the CPU-bound speedup). */
+const ROUNDS = Number(process.env.THREADS_BENCH_ROUNDS ?? 5);
 
 /**
  * The cold start, in fresh processes, alternating so both see the same machine: (a) one raw Worker
  * (an ES module file posting one message) from `new Worker()` to its first message; (b) a program
  * that imports threading and calls start() at once: from start() to the target running (start()
  * returns then); and both from the process's start (what a program pays before its first thread
- * runs: Node's own boot, the import, the hub and a worker). Medians of `rounds`.
+ * runs: Node's own boot, the import, the hub and a worker). Medians of `rounds`, the two in turn
+ * (their order reversed every other round).
  */
-function coldStart(rounds: number): { raw: number; rawTotal: number; start: number; total: number } {
+function coldStart(rounds: number): {
+  raw: number;
+  rawTotal: number;
+  start: number;
+  total: number;
+  /** Round by round: start / raw, total / rawTotal. */
+  ratios: [number[], number[]];
+} {
   const raw = `
     import { Worker } from "node:worker_threads";
     const a = performance.now();
@@ -35,14 +46,25 @@ function coldStart(rounds: number): { raw: number; rawTotal: number; start: numb
   const starts: number[] = [];
   const totals: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    const [boot, rawTotal] = JSON.parse(run(raw)) as number[];
-    raws.push(boot as number);
-    rawTotals.push(rawTotal as number);
-    const [start, total] = JSON.parse(run(cold)) as number[];
-    starts.push(start as number);
-    totals.push(total as number);
+    for (const side of alternate(i, ["raw", "cold"] as const)) {
+      if (side === "raw") {
+        const [boot, rawTotal] = JSON.parse(run(raw)) as number[];
+        raws.push(boot as number);
+        rawTotals.push(rawTotal as number);
+      } else {
+        const [start, total] = JSON.parse(run(cold)) as number[];
+        starts.push(start as number);
+        totals.push(total as number);
+      }
+    }
   }
-  return { raw: median(raws), rawTotal: median(rawTotals), start: median(starts), total: median(totals) };
+  return {
+    raw: median(raws),
+    rawTotal: median(rawTotals),
+    start: median(starts),
+    total: median(totals),
+    ratios: [ratios(starts, raws), ratios(totals, rawTotals)],
+  };
 }
 
 export async function benchThreads(rows: Row[]): Promise<void> {
@@ -179,11 +201,12 @@ later=sorted(rounds[1:]); print(later[2])
   });
 
   rows.push({
-    what: "cold: first start() to the target running, fresh process (median of 5)",
+    what: "cold: first start() to the target running, fresh process (medians of 5 alternating rounds)",
     value: cold.start,
     unit: "ms",
     baseline: cold.raw,
     baselineName: "one raw Worker boot to its first message",
+    rounds: cold.ratios[0],
   });
   rows.push({
     what: "cold: process start to the first thread's target running (import included)",
@@ -191,35 +214,48 @@ later=sorted(rounds[1:]); print(later[2])
     unit: "ms",
     baseline: cold.rawTotal,
     baselineName: "process start to a raw Worker's first message",
+    rounds: cold.ratios[1],
   });
 
-  const N = 5_000_000;
+  const N = 7_000_000;
   const lock = new Lock();
   const word = new Int32Array(new SharedArrayBuffer(4));
-  let lockNs = Number.POSITIVE_INFINITY;
-  let bareNs = Number.POSITIVE_INFINITY;
+  const lockRounds: number[] = [];
+  const bareRounds: number[] = [];
   let t0 = 0;
-  for (let round = 0; round < 3; round++) {
-    // Best of three rounds, alternating, so neither side is measured cold.
-    t0 = performance.now();
-    for (let i = 0; i < N; i++) {
-      lock.acquire();
-      lock.release();
-    }
-    lockNs = Math.min(lockNs, ((performance.now() - t0) / N) * 1e6);
-    t0 = performance.now();
-    for (let i = 0; i < N; i++) {
-      Atomics.compareExchange(word, 0, 0, 1);
-      Atomics.store(word, 0, 0);
-    }
-    bareNs = Math.min(bareNs, ((performance.now() - t0) / N) * 1e6);
-  }
+  const loops = {
+    lock: () => {
+      t0 = performance.now();
+      for (let i = 0; i < N; i++) {
+        lock.acquire();
+        lock.release();
+      }
+      lockRounds.push(((performance.now() - t0) / N) * 1e6);
+    },
+    bare: () => {
+      t0 = performance.now();
+      for (let i = 0; i < N; i++) {
+        Atomics.compareExchange(word, 0, 0, 1);
+        Atomics.store(word, 0, 0);
+      }
+      bareRounds.push(((performance.now() - t0) / N) * 1e6);
+    },
+  };
+  // A first round of each, unmeasured, so neither side is measured cold; then ROUNDS rounds of
+  // each, alternating (their order reversed every other round), and the medians.
+  loops.lock();
+  loops.bare();
+  lockRounds.length = 0;
+  bareRounds.length = 0;
+  for (let round = 0; round < ROUNDS; round++) for (const k of alternate(round, ["lock", "bare"] as const)) loops[k]();
+  const lockNs = median(lockRounds);
   rows.push({
-    what: "uncontended Lock acquire+release",
+    what: `uncontended Lock acquire+release (medians of ${ROUNDS} alternating rounds)`,
     value: lockNs,
     unit: "ns",
-    baseline: bareNs,
+    baseline: median(bareRounds),
     baselineName: "bare CAS+store (limit)",
+    rounds: ratios(lockRounds, bareRounds),
   });
   rows.push({
     what: "uncontended Lock acquire+release",
@@ -269,19 +305,35 @@ later=sorted(rounds[1:]); print(later[2])
     return x;
   };
   const job = 60_000_000;
-  const one = new Thread({ target: work, args: [job] });
-  t0 = performance.now();
-  one.start();
-  one.join();
-  const oneMs = performance.now() - t0;
-  const two = [new Thread({ target: work, args: [job] }), new Thread({ target: work, args: [job] })];
-  t0 = performance.now();
-  for (const t of two) t.start();
-  for (const t of two) t.join();
-  const twoMs = performance.now() - t0;
+  const oneRounds: number[] = [];
+  const twoRounds: number[] = [];
+  const sides = {
+    one: () => {
+      const one = new Thread({ target: work, args: [job] });
+      const t = performance.now();
+      one.start();
+      one.join();
+      oneRounds.push(performance.now() - t);
+    },
+    two: () => {
+      const two = [new Thread({ target: work, args: [job] }), new Thread({ target: work, args: [job] })];
+      const t = performance.now();
+      for (const th of two) th.start();
+      for (const th of two) th.join();
+      twoRounds.push(performance.now() - t);
+    },
+  };
+  const CPU_ROUNDS = 3;
+  for (let round = 0; round < CPU_ROUNDS; round++)
+    for (const k of alternate(round, ["one", "two"] as const)) sides[k]();
   rows.push({
-    what: "CPU-bound: 2 jobs on 2 threads vs 1 job on 1 (speedup, ideal 2)",
-    value: (2 * oneMs) / twoMs,
+    what: `CPU-bound: 2 jobs on 2 threads vs 1 job on 1 (speedup, ideal 2; medians of ${CPU_ROUNDS} alternating rounds; round by round: ${ratios(
+      oneRounds,
+      twoRounds,
+    )
+      .map((x) => (2 * x).toFixed(2))
+      .join(", ")})`,
+    value: (2 * median(oneRounds)) / median(twoRounds),
     unit: "x",
     baseline: py[4],
     baselineName: "CPython, same job (GIL)",
