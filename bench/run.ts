@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark, each printing a table with ratios against its baselines,
 // all measured in this one run (absolute times vary on a shared machine; ratios are the point).
 import { existsSync } from "node:fs";
-import { benchThreads } from "./threads.js";
+import { benchThreads, ROUNDS as threadRounds } from "./threads.js";
 import { printTable, type Row } from "./util.js";
 
 const only = process.argv.slice(2);
@@ -23,7 +23,10 @@ if (want("threads")) {
   await section("threads", async () => {
     const rows: Row[] = [];
     await benchThreads(rows);
-    printTable("Threads and Lock (issues 3, 14)", rows);
+    printTable(
+      `Threads and Lock (issues 3, 14); rows with a round-by-round ratio: medians of ${threadRounds} alternating rounds`,
+      rows,
+    );
   });
 }
 for (const [name, file] of [

@@ -7,8 +7,8 @@ import { spawnSync } from "node:child_process";
 import { Event, Lock, sleep, Thread } from "threading";
 import { alternate, median, python, type Row, ratios } from "./util.js";
 
-/** Rounds of the comparisons measured in alternating rounds here (the Lock loops, the CPU-bound speedup). */
-const ROUNDS = Number(process.env.THREADS_BENCH_ROUNDS ?? 5);
+/** Rounds of the comparisons measured in alternating rounds here (the cold start, the Lock loops). */
+export const ROUNDS = Number(process.env.THREADS_BENCH_ROUNDS ?? 5);
 
 /**
  * The cold start, in fresh processes, alternating so both see the same machine: (a) one raw Worker
@@ -68,7 +68,7 @@ function coldStart(rounds: number): {
 }
 
 export async function benchThreads(rows: Row[]): Promise<void> {
-  const cold = coldStart(5);
+  const cold = coldStart(ROUNDS);
 
   // Warm up: the first thread runs on the first worker (booted at import) and starts the hub, which
   // boots a spare; the coldStart() above blocked the main thread, so the hub boots only now (it
@@ -201,7 +201,7 @@ later=sorted(rounds[1:]); print(later[2])
   });
 
   rows.push({
-    what: "cold: first start() to the target running, fresh process (medians of 5 alternating rounds)",
+    what: `cold: first start() to the target running, fresh process (medians of ${ROUNDS} alternating rounds)`,
     value: cold.start,
     unit: "ms",
     baseline: cold.raw,
