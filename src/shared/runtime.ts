@@ -296,11 +296,13 @@ export function deathOf(slot: number, ident: number): number {
 }
 
 /**
- * The ident this thread's code holds queue locks under (their owner words): the running thread's;
- * once it has ended, still its ident while its worker runs what it left (SLOT_LINGER), until the
- * worker's next thread. Never 0 in a thread's code (0: a worker before its first thread).
+ * The ident (and thread-table slot) this thread's code holds locks under (their owner words: queue
+ * locks, Lock/RLock, SharedDict's) and waits under (a Condition's wait nodes, a Barrier's
+ * occupants): the running thread's; once it has ended, still its ident and slot while its worker
+ * runs what it left (SLOT_LINGER), until the worker's next thread (boot.ident is 0 and boot.slot
+ * -1 then). Never 0 in a thread's code (0, slot -1: a worker before its first thread, the hub).
  */
-export const lockOwner = { ident: boot.ident };
+export const lockOwner = { ident: boot.ident, slot: boot.slot };
 
 /**
  * True while code that holds locks under `ident` (lockOwner) can still run: its thread is starting
@@ -317,6 +319,16 @@ export function identHolds(ident: number): boolean {
     if ((s === STARTING || s === RUNNING) && Atomics.load(G, slotIndex(slot, SLOT_IDENT)) === ident) return true;
   }
   return false;
+}
+
+/**
+ * identHolds() for code known to run under `slot` (lockOwner.slot): its thread (`ident`) is
+ * starting or running, or it ended and its worker still runs what it left (the slot's SLOT_LINGER
+ * names it). A slot below 0 (a worker before its first thread, the hub) holds.
+ */
+export function slotHolds(slot: number, ident: number): boolean {
+  if (slot < 0) return true;
+  return isIdentAlive(slot, ident) || Atomics.load(G, slotIndex(slot, SLOT_LINGER)) === ident;
 }
 
 /** [slot, ident] of every thread that is starting or running, in slot order (main first). */

@@ -11,10 +11,14 @@
  *   [4] DIED   why it is BROKEN after a dead lock holder (below): `ident << 1 | inAction`, else 0
  *   occupants (a second, growable buffer): per thread-table slot [IDENT, N, NASYNC], the ident of
  *              the slot's thread that last arrived and how many of COUNT (and of ASYNC) are its.
+ *              A wait names its thread by lockOwner (shared/runtime.ts): code a thread left running
+ *              after it ended arrives under that thread's slot and ident, which hold (slotHolds)
+ *              while its worker runs; before, it arrived under slot -1 (no entry: its exit never
+ *              counted it out, and DRAINING never ended) or as its ended thread (swept as dead).
  * All change only under the Condition's lock (nWaiting/broken read them without it, as CPython).
  * Whenever the lock is free, COUNT and ASYNC are the sums of the occupants' N and NASYNC.
  * Dead occupants: a thread can end, or be killed, with a waitAsync() pending here (a blocking
- * wait() cannot end early). Its arrival would count for ever: the round would complete with a
+ * wait() cannot end early), its worker exiting with it. Its arrival would count for ever: the round would complete with a
  * party that is gone and, as it never leaves, DRAINING would never end (every later wait() hangs).
  * So every wait() and reset() first sweeps the table (#sweep): the waits of ended threads are taken
  * out of COUNT and ASYNC; one taken from a FILLING round breaks the barrier, as CPython's wait()
@@ -58,7 +62,7 @@ import {
   timeoutOf,
 } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
-import { boot, isIdentAlive, MAX_THREADS } from "../shared/runtime.js";
+import { lockOwner, MAX_THREADS, slotHolds } from "../shared/runtime.js";
 import { kOnDeadHolder } from "./owned.js";
 import { describeTarget, type ModuleTarget, type TargetSpec } from "../transport/target.js";
 import { encode } from "../transport/encode.js";
@@ -222,7 +226,7 @@ export class Barrier<A extends unknown[] = any[]> {
     let nAsync = 0;
     for (let slot = 0, b = 0; b < o.length; slot++, b += OCC_INTS) {
       if (o[b + O_N] === 0) continue;
-      if (!isIdentAlive(slot, o[b + O_IDENT] as number)) {
+      if (!slotHolds(slot, o[b + O_IDENT] as number)) {
         o[b + O_N] = 0;
         o[b + O_ASYNC] = 0;
         continue;
@@ -301,7 +305,7 @@ export class Barrier<A extends unknown[] = any[]> {
             const action = this.#action;
             const args = this.#actionArgs;
             if (action) {
-              Atomics.store(w, ACTOR, boot.ident);
+              Atomics.store(w, ACTOR, lockOwner.ident);
               yield* call(
                 () => action.now()(...args),
                 async () => (await action.ready())(...args),
@@ -366,15 +370,15 @@ export class Barrier<A extends unknown[] = any[]> {
   /** Arriving in wait() (lock held, counted in COUNT): records the wait in the occupant table. */
   #arrive(isAsync: 0 | 1): void {
     const w = this.#w;
-    const need = (boot.slot + 1) * OCC_INTS;
+    const need = (lockOwner.slot + 1) * OCC_INTS;
     if (this.#occ.length < need) {
       const sab = this.#occ.buffer as SharedArrayBuffer;
       sab.grow(Math.min(MAX_THREADS * OCC_INTS * 4, Math.max(need * 4, sab.byteLength * 2)));
     }
     const o = this.#occ;
-    const b = boot.slot * OCC_INTS;
+    const b = lockOwner.slot * OCC_INTS;
     // #sweep() has emptied the entry of an ended thread that had this slot before.
-    if (o[b + O_N] === 0) o[b + O_IDENT] = boot.ident;
+    if (o[b + O_N] === 0) o[b + O_IDENT] = lockOwner.ident;
     o[b + O_N] = (o[b + O_N] as number) + 1;
     o[b + O_ASYNC] = (o[b + O_ASYNC] as number) + isAsync;
     const before = w[ASYNC] as number;
@@ -394,7 +398,7 @@ export class Barrier<A extends unknown[] = any[]> {
     let deadAsync = 0;
     for (let slot = 0, b = 0; b < o.length; slot++, b += OCC_INTS) {
       const n = o[b + O_N] as number;
-      if (n === 0 || isIdentAlive(slot, o[b + O_IDENT] as number)) continue;
+      if (n === 0 || slotHolds(slot, o[b + O_IDENT] as number)) continue;
       dead += n;
       deadAsync += o[b + O_ASYNC] as number;
       o[b + O_N] = 0;
@@ -415,9 +419,9 @@ export class Barrier<A extends unknown[] = any[]> {
   #exit(isAsync: 0 | 1): void {
     const w = this.#w;
     const o = this.#occ;
-    const b = boot.slot * OCC_INTS;
-    // Swept already (this thread has ended, and its wait is resumed only as its worker goes): counted out.
-    if (o[b + O_IDENT] !== boot.ident || (o[b + O_N] as number) === 0) return;
+    const b = lockOwner.slot * OCC_INTS;
+    // Swept already (its worker has exited under it, and its wait is resumed only as it goes): counted out.
+    if (o[b + O_IDENT] !== lockOwner.ident || (o[b + O_N] as number) === 0) return;
     o[b + O_N] = (o[b + O_N] as number) - 1;
     o[b + O_ASYNC] = (o[b + O_ASYNC] as number) - isAsync;
     Atomics.store(w, ASYNC, (w[ASYNC] as number) - isAsync);

@@ -26,9 +26,13 @@
  * lock and read its state.
  * No lost wake-ups: a waiter enqueues its node before it releases the lock, and sleeps with
  * Atomics.wait(STATE, WAITING), which returns at once if notify() already changed the state.
- * Dead waiters: notify() checks each node's thread with isIdentAlive(); the node of a thread that
+ * Dead waiters: notify() checks each node's thread with slotHolds(); the node of a thread that
  * has ended is dropped and freed, never counted, so it cannot swallow a notification. When the
- * pool is full, nodes of ended threads are reclaimed before a RuntimeError is thrown.
+ * pool is full, nodes of ended threads are reclaimed before a RuntimeError is thrown. A node names
+ * its waiter by lockOwner (shared/runtime.ts): code a thread left running after it ended (a
+ * callback its reused worker runs) waits under that thread's ident and slot, which hold while the
+ * worker runs (SLOT_LINGER); before, it waited as ident 0 / slot -1 (or as its ended thread), which
+ * notify() took for a dead waiter: the notification skipped it and its node was freed under it.
  * A dead lock holder (the internal lock of a Barrier or Semaphore, taken over by a waiter: mutex.ts,
  * "Dead holders") may have died half-way through a change of the lists. The waiter that took the
  * lock over calls kRepair: it rebuilds both lists from the node states (a scan of every node):
@@ -56,7 +60,7 @@
  * wakers re-check and wait again. Cost: at most n per thread plus n more wakes per release.
  */
 import { RuntimeError } from "../errors.js";
-import { boot, isIdentAlive } from "../shared/runtime.js";
+import { lockOwner, slotHolds } from "../shared/runtime.js";
 import {
   type AcquireOptions,
   call,
@@ -313,7 +317,7 @@ export class Condition {
       else w[index(prev, NEXT)] = next;
       if (w[TAIL] === node) w[TAIL] = prev;
       const at = index(node, STATE);
-      if (!isIdentAlive(slot, w[index(node, IDENT)] as number)) {
+      if (!slotHolds(slot, w[index(node, IDENT)] as number)) {
         // Its thread has ended: nobody will come back for this node.
         Atomics.store(w, at, FREE);
         this.#free(node);
@@ -349,7 +353,7 @@ export class Condition {
     for (let n = fresh; n >= 1; n--) {
       const at = index(n, STATE);
       const state = Atomics.load(w, at);
-      if (state !== FREE && isIdentAlive(w[index(n, SLOT)] as number, w[index(n, IDENT)] as number)) {
+      if (state !== FREE && slotHolds(w[index(n, SLOT)] as number, w[index(n, IDENT)] as number)) {
         pending++;
         if (state === WAITING && Atomics.compareExchange(w, at, WAITING, NOTIFIED) === WAITING) {
           deferWake(w, at);
@@ -389,8 +393,8 @@ export class Condition {
     } else {
       node = this.#reclaim();
     }
-    w[index(node, IDENT)] = boot.ident;
-    w[index(node, SLOT)] = boot.slot;
+    w[index(node, IDENT)] = lockOwner.ident;
+    w[index(node, SLOT)] = lockOwner.slot;
     w[index(node, NEXT)] = 0;
     w[index(node, ASYNC)] = isAsync;
     Atomics.store(w, index(node, STATE), WAITING);
@@ -436,7 +440,7 @@ export class Condition {
   /** The pool is full: frees the nodes of ended threads and returns one, or throws. */
   #reclaim(): number {
     const w = this.#w;
-    const dead = (n: number) => !isIdentAlive(w[index(n, SLOT)] as number, w[index(n, IDENT)] as number);
+    const dead = (n: number) => !slotHolds(w[index(n, SLOT)] as number, w[index(n, IDENT)] as number);
     for (let n = 1; n <= (w[FRESH] as number); n++) {
       const state = Atomics.load(w, index(n, STATE));
       if (state === FREE || !dead(n)) continue;

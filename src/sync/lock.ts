@@ -20,7 +20,7 @@
  */
 import { RuntimeError } from "../errors.js";
 import { type AcquireOptions, blockArgs, type Timeout, timeoutMs } from "../shared/wait.js";
-import { boot } from "../shared/runtime.js";
+import { lockOwner } from "../shared/runtime.js";
 import { describe } from "../shared/waiting.js";
 import { kShare, newObjectId, type ShareRecord, adoptedRecord, registerKind, revive } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
@@ -61,11 +61,12 @@ export class Lock {
   readonly #word: Int32Array;
   readonly #id: number;
   /**
-   * This thread's runtime record (shared/runtime.ts), for its ident on the fast paths: a field load
+   * The ident this thread's code holds locks under (shared/runtime.ts lockOwner: the running thread's,
+   * or the ended thread's in code it left running), for the fast paths: a field load
    * is ~1-2 ns cheaper than the module binding, which the bundle turns into a `var` that V8 cannot
    * treat as a constant (measured on Node 20-26 in bench/sync.ts).
    */
-  readonly #boot = boot;
+  readonly #owner = lockOwner;
   /** This thread has deferred wakes to deliver at its next release through this object (kFlushOnRelease). */
   #flush = false;
   /** An internal lock's repair after a take-over from a dead holder (kOnDeadHolder); undefined for a user's lock. */
@@ -88,7 +89,7 @@ export class Lock {
   acquire(options: AcquireOptions): boolean;
   acquire(blocking: boolean | AcquireOptions = true, timeout: number | null = -1): boolean {
     const w = this.#word;
-    const me = (this.#boot.ident + 1) << 1; // ownerValue(), written out for the fast path
+    const me = (this.#owner.ident + 1) << 1; // ownerValue(), written out for the fast path
     // The uncontended fast path: one CAS, before any argument parsing it does not need.
     if (timeout === -1 && (blocking === true || blocking === false)) {
       if (Atomics.compareExchange(w, 0 /* STATE */, 0, me) === 0) return true;

@@ -72,7 +72,7 @@ import {
   sleepHow,
   spinWhile,
 } from "../shared/wait.js";
-import { boot, identHolds } from "../shared/runtime.js";
+import { identHolds, lockOwner } from "../shared/runtime.js";
 
 export const UNLOCKED = 0;
 export const LOCKED = 1;
@@ -102,7 +102,7 @@ export function lockBlocking(w: Int32Array, i: number, ms: number): boolean {
 
 /** The owned mutex's value for this thread: `(ident + 1) << 1` (even, never 0; see the file comment). */
 export function ownerValue(): number {
-  return (boot.ident + 1) << 1;
+  return (lockOwner.ident + 1) << 1;
 }
 
 /** The ident of the thread whose ownerValue() is in the owned word `v`, or -1 when `v` is 0 (free). */

@@ -19,11 +19,11 @@
  * shared memory, not in this thread's JS object, so it stays right however many objects a thread
  * holds for one RLock.
  * Wake-ups are the owned mutex's: no lost wake-up, arrival order (see mutex.ts).
- * Ownership is per thread (boot.ident): two async functions of one thread are not excluded from
+ * Ownership is per thread (lockOwner.ident: the thread's, also in code it left running after it ended): two async functions of one thread are not excluded from
  * each other, as the API documents. A thread that dies holding it leaves it held, as in Python.
  */
 import { RuntimeError } from "../errors.js";
-import { boot } from "../shared/runtime.js";
+import { lockOwner } from "../shared/runtime.js";
 import { type AcquireOptions, type Timeout, timeoutMs } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
@@ -48,11 +48,12 @@ export class RLock {
   readonly #w: Int32Array;
   readonly #id: number;
   /**
-   * This thread's runtime record (shared/runtime.ts), for its ident on the fast paths: a field load
+   * The ident this thread's code holds locks under (shared/runtime.ts lockOwner: the running thread's,
+   * or the ended thread's in code it left running), for the fast paths: a field load
    * is ~1-2 ns cheaper than the module binding, which the bundle turns into a `var` that V8 cannot
    * treat as a constant (measured on Node 20-26 in bench/sync.ts).
    */
-  readonly #boot = boot;
+  readonly #owner = lockOwner;
   /** This thread has deferred wakes to deliver at its next release through this object (kFlushOnRelease). */
   #flush = false;
 
@@ -72,7 +73,7 @@ export class RLock {
   acquire(options: AcquireOptions): boolean;
   acquire(blocking: boolean | AcquireOptions = true, timeout: number | null = -1): boolean {
     const w = this.#w;
-    const me = (this.#boot.ident + 1) << 1; // ownerValue(), written out for the fast path
+    const me = (this.#owner.ident + 1) << 1; // ownerValue(), written out for the fast path
     if (timeout === -1 && (blocking === true || blocking === false)) {
       // The uncontended fast path: one CAS, which also says whether this thread holds it already.
       const c = Atomics.compareExchange(w, 0 /* STATE */, 0, me);
@@ -110,7 +111,7 @@ export class RLock {
   release(): void {
     const w = this.#w;
     // STATE (0) holds this thread's ownerValue() (file comment); COUNT (1); ASYNC (2).
-    if (((w[0] as number) | 1) !== (((this.#boot.ident + 1) << 1) | 1)) {
+    if (((w[0] as number) | 1) !== (((this.#owner.ident + 1) << 1) | 1)) {
       throw new RuntimeError("cannot release un-acquired lock");
     }
     const c = w[1] as number;

@@ -496,6 +496,7 @@ async function run(request: RunRequest, dock?: Run["dock"], failure?: Error): Pr
   // (what the last thread left runs under this thread's ident from now on: its slot may go)
   endLinger();
   lockOwner.ident = request.ident;
+  lockOwner.slot = request.slot;
   const adoption = { slot: request.slot, ident: request.ident, name: request.name, daemon: request.daemon };
   // Whatever the last thread's leftover code started after it ended goes.
   dropTimers();

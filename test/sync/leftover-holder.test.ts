@@ -1,7 +1,9 @@
 // Code a thread left running after it ended (a callback its settling worker runs) that holds a
 // Barrier's internal lock — the Barrier action runs under it — is a live holder: a party waiting
 // for that lock must not take it over as a dead thread's (fixtures/leftover-barrier.mjs, run by
-// plain node: a thread that loads a module through tsx is not reused).
+// plain node: a thread that loads a module through tsx is not reused). Such code waits on a
+// Condition or a Barrier, and holds a Lock or an RLock, under its ended thread's ident and slot
+// (lockOwner), which hold while its worker runs (fixtures/leftover-sync-driver.mjs).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
@@ -26,4 +28,44 @@ test("a Barrier action run by a callback after its thread ended is not taken for
   assert.deepEqual([got.round2, `index ${got.u - 1}`].sort(), ["index 0", "index 1"]);
   assert.doesNotMatch(r.stderr, /release unlocked lock|left behind/);
   assert.equal(r.status, 0, r.stderr.slice(-2000));
+});
+
+const driver = fileURLToPath(new URL("../fixtures/leftover-sync-driver.mjs", import.meta.url));
+
+/** Runs the driver for `kind` and `how`; returns what it printed. */
+function drive(kind: string, how: string): Record<string, unknown> {
+  const r = spawnSync(process.execPath, [driver, kind, how], { encoding: "utf8", timeout: 80_000 });
+  assert.equal(r.status, 0, `exit ${r.status}, signal ${r.signal}\n${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout);
+}
+
+for (const how of ["microtask", "io"]) {
+  test(`Condition: code its thread left running (${how}) after it ended is notified`, { timeout: 90_000 }, () => {
+    // Before: its wait node named ident 0 / slot -1 (microtask, a clean worker) or its ended thread
+    // (io, a settling worker); notify() took it for a dead waiter's, freed it and skipped it: the
+    // wait timed out ("timed out").
+    assert.deepEqual(drive("Condition", how), { ended: true, waiting: true, leftover: "notified" });
+  });
+
+  test(`Barrier: code its thread left running (${how}) after it ended waits as a live party`, {
+    timeout: 90_000,
+  }, () => {
+    // Before (microtask): it arrived under slot -1 (no occupant entry: its exit never counted it
+    // out, DRAINING never ended) and the child hung; (io) it arrived as its ended thread, whose
+    // wait main's arrival swept as a dead one's: both rounds broken.
+    assert.deepEqual(drive("Barrier", how), {
+      ended: true,
+      rounds: [
+        [1, 2],
+        [1, 2],
+      ],
+      broken: false,
+    });
+  });
+}
+
+test("RLock: code left running by two threads that ended holds it as two owners", { timeout: 90_000 }, () => {
+  // Before: both ran (on clean workers) as ident 0, one owner: the second took the RLock held by
+  // the first ("took it too").
+  assert.deepEqual(drive("RLock", "microtask"), { warm: true, second: "did not take it" });
 });
