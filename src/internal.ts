@@ -46,6 +46,7 @@ export { startWorker, threadFlags, withoutRejected } from "./shared/exec-argv.js
 export { hubTestHook, hubWorker } from "./threads/hub-client.js";
 export { closing, dynamicImports, rewriteImports, tokenize } from "./transport/js-tokens.js";
 export { dockTestHooks } from "./threads/dock.js";
+export { startTestHooks } from "./threads/thread.js";
 export {
   claimSlot,
   markEnded,

@@ -148,7 +148,16 @@ export const DEATH_ERROR = 2;
  * the ended thread (identHolds). The slot is not taken again, nor its ident given again, meanwhile.
  */
 export const SLOT_LINGER = SLOT_DEATH + 1;
-export const SLOT_INTS = SLOT_LINGER + 1;
+/**
+ * The ident its starter's code runs under (lockOwner) while the slot is STARTING and its start()
+ * has not handed the start over yet (to a dock or to the hub), else 0: written by claimSlot()
+ * before STARTING, cleared by the starter once it has handed the start over (handedOver()) or by
+ * the hub once it has the request. A STARTING slot whose starter no longer holds (identHolds:
+ * its worker died inside start()) would never run nor end: the hub ends it when a worker exits
+ * (threads/table.ts endOrphanedStarts).
+ */
+export const SLOT_STARTER = SLOT_LINGER + 1;
+export const SLOT_INTS = SLOT_STARTER + 1;
 /** How many threads may exist (starting or alive) at once, process-wide. */
 export const MAX_THREADS = 4096;
 /** Where the 64-bit words start, after the table (an even Int32 index: the BigInt64 view is aligned). */

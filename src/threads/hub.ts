@@ -60,7 +60,7 @@ import {
 import { type DirectoryMessage, releaseKib } from "../transport/directory.js";
 import { writeAll } from "./output.js";
 import { excepthookInHub, hubForward, hubHookPort, reportDeath } from "./excepthook.js";
-import { markEnded, markFailed, markHubDead, START_LOST } from "./table.js";
+import { endOrphanedStarts, markEnded, markFailed, markHubDead, START_LOST, takenByHub } from "./table.js";
 import { clear, dockLast, dockState, docksWork, dockWord, IDLE, parkIn, stampOf, take } from "./dock.js";
 import { type RunRequest, transferListOf } from "./thread.js";
 import { workerFile } from "../shared/paths.js";
@@ -260,6 +260,8 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
     if (dockOf.has(worker)) dockExited(worker, dockOf.get(worker) as number, end);
     const last = lastRun.get(worker);
     if (last) end(last.slot, last.ident);
+    // A thread of this worker killed inside start() (its starts sent here were served above)
+    queueMicrotask(endOrphanedStarts);
     const job = running.get(worker);
     running.delete(worker);
     if (job) {
@@ -659,6 +661,8 @@ function handle(port: MessagePort, message: HubMessage): void {
   switch (message.type) {
     case "start": {
       const request = message.request;
+      // (the hub has the start now: should its starter die before it says so, it still runs)
+      takenByHub(request.slot, request.ident);
       origins.set(request.ident, port);
       if (request.resourceLimits) spawn(request);
       else if (request.isolated) {

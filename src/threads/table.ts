@@ -3,7 +3,9 @@
  *   FREE|ENDED --claim--> CLAIMING --(ident written)--> STARTING --markRunning--> RUNNING --> ENDED
  *                                                          |
  *                                                          +--markFailed--> FAILED|LOST --takeFailure--> ENDED
- * and STARTING may also go straight to ENDED when the worker dies before it runs. Every transition
+ * and STARTING may also go straight to ENDED when the worker dies before it runs, or when the thread
+ * that was starting it died inside start() before it handed the start over (SLOT_STARTER: the hub
+ * ends such an orphaned start, endOrphanedStarts(), as it hears a worker exit). Every transition
  * is one CAS on the whole state word. From STARTING exactly one of {RUNNING, FAILED|LOST, ENDED}
  * wins: the worker's markRunning() and a failing party's markFailed() (the hub giving up on a start,
  * a starter whose hub never came up, the hub's death) each CAS from the STARTING word they read, so
@@ -32,10 +34,24 @@
  * take the slot first, and the starter, finding another ident there, would take its thread for one
  * that ran and ended. A starter that dies before it looks leaves that one slot unclaimable (of
  * MAX_THREADS); the hub's death ends every start anyway.
+ *
+ * What a starter killed inside start() leaves (its worker terminated, out of memory):
+ *  - inside claimSlot(), before it published STARTING: the slot stays CLAIMING, never claimed
+ *    again, and ALIVE_NON_DAEMON may count it (left open: the two cannot be written as one);
+ *  - between STARTING and handing the start over: SLOT_STARTER still names it, and the hub, when
+ *    it hears the starter's worker exit, ends the thread (STARTING -> ENDED, never run): its
+ *    joiners wake, it leaves enumerate() and dumpThreads(), it no longer counts as alive;
+ *  - after handing it over, before clearing SLOT_STARTER: a start sent to the hub is the hub's
+ *    (it clears SLOT_STARTER as it takes the request, before it looks for orphans: the thread
+ *    runs); one written into a dock runs or is ended, whichever of its worker's markRunning()
+ *    and the hub's end comes first.
  */
 import { RuntimeError } from "../errors.js";
 import {
   ALIVE_NON_DAEMON,
+  identHolds,
+  lockOwner,
+  SLOT_STARTER,
   HUB_DEAD,
   HUB_READY,
   SLOT_MAILBOX,
@@ -133,6 +149,7 @@ export function claimSlot(name: string, daemon: boolean, joinedAtExit = false): 
       Atomics.store(G, slotIndex(slot, SLOT_DAEMON), daemon ? 1 : joinedAtExit ? DAEMON_POOL : 0);
       Atomics.store(G, slotIndex(slot, SLOT_DEATH), DEATH_NONE);
       writeName(G, slot, name);
+      Atomics.store(G, slotIndex(slot, SLOT_STARTER), lockOwner.ident);
       if (!daemon && !joinedAtExit) Atomics.add(G, ALIVE_NON_DAEMON, 1);
       Atomics.store(G, i, withState(claimed, STARTING));
       return [slot, ident];
@@ -147,17 +164,54 @@ export function markEnded(slot: number, ident: number): boolean {
 }
 
 /**
- * Moves the thread `ident` in `slot` from STARTING (or RUNNING, for ENDED) to `to` with one CAS,
+ * The start of thread `ident` in `slot` has been handed over (to a dock, or to the hub): its
+ * starter no longer holds it (SLOT_STARTER = 0, if it still names `starter`, this code's lockOwner
+ * by default: the hub passes the value it read).
+ */
+export function handedOver(slot: number, ident: number, starter: number = lockOwner.ident): void {
+  if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return;
+  Atomics.compareExchange(G, slotIndex(slot, SLOT_STARTER), starter, 0);
+}
+
+/** The hub has the start request of thread `ident` in `slot`: it is no longer its starter's to hand over. */
+export function takenByHub(slot: number, ident: number): void {
+  const starter = Atomics.load(G, slotIndex(slot, SLOT_STARTER));
+  if (starter !== 0) handedOver(slot, ident, starter);
+}
+
+/**
+ * Ends every thread still STARTING whose starter died inside start() before it handed the start
+ * over (SLOT_STARTER names a thread that no longer holds: identHolds()): STARTING -> ENDED, one
+ * CAS against the worker's markRunning(), so the thread never runs if this wins. Called by the hub
+ * when a worker has exited (and it has served what that worker posted). Returns how many it ended.
+ */
+export function endOrphanedStarts(): number {
+  let n = 0;
+  for (let slot = 1; slot < MAX_THREADS; slot++) {
+    const i = slotIndex(slot, SLOT_STATE);
+    if (stateOf(Atomics.load(G, i)) !== STARTING) continue;
+    const starter = Atomics.load(G, slotIndex(slot, SLOT_STARTER));
+    if (starter === 0 || identHolds(starter)) continue;
+    const ident = Atomics.load(G, slotIndex(slot, SLOT_IDENT));
+    if (Atomics.load(G, slotIndex(slot, SLOT_STARTER)) !== starter) continue;
+    if (end(slot, ident, ENDED, true)) n++;
+  }
+  return n;
+}
+
+/**
+ * Moves the thread `ident` in `slot` from STARTING (or RUNNING, for ENDED, unless `startingOnly`)
+ * to `to` with one CAS,
  * then counts it out of the live non-daemon threads and wakes its joiners and its starter; false
  * (nothing done) if it is not in such a state any more, or the slot is another thread's.
  */
-function end(slot: number, ident: number, to: number): boolean {
+function end(slot: number, ident: number, to: number, startingOnly = false): boolean {
   const i = slotIndex(slot, SLOT_STATE);
   let daemon: number;
   for (;;) {
     const w = Atomics.load(G, i);
     const s = stateOf(w);
-    if (s !== STARTING && (s !== RUNNING || to !== ENDED)) return false;
+    if (s !== STARTING && (s !== RUNNING || to !== ENDED || startingOnly)) return false;
     if (Atomics.load(G, slotIndex(slot, SLOT_IDENT)) !== ident) return false;
     // Read before the CAS, which validates it: once the slot is ENDED a new thread may claim it
     // and write its own daemon flag, and the count would lose (or gain) this thread for good.

@@ -52,7 +52,14 @@ import { startFailure } from "../transport/directory.js";
 import { onThreadReset } from "../shared/thread-reset.js";
 import { awaitFirstWorker } from "./first-worker.js";
 import { ensureHub, sendToHub } from "./hub-client.js";
-import { claimSlot as claimThread, markEnded as endThread, markFailed, START_LOST, takeFailure } from "./table.js";
+import {
+  claimSlot as claimThread,
+  markEnded as endThread,
+  handedOver,
+  markFailed,
+  START_LOST,
+  takeFailure,
+} from "./table.js";
 import { handToDock } from "./dock.js";
 import { locate, type SourceLocation } from "../transport/locate.js";
 import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type TargetSpec } from "../transport/target.js";
@@ -161,6 +168,13 @@ export const handleExtras: { share(t: Thread): unknown; adopt(t: Thread, extra: 
 };
 /** Sets a Thread's target and arguments (from the class's static block: it reaches the private fields). */
 let setRunOf: (t: Thread, target: unknown, args: unknown[]) => void;
+/**
+ * @internal Test hook (test/threads/thread.test.ts): called in start() at "claimed" (the slot is
+ * STARTING, the start not handed over yet) and "handed" (handed to a dock or the hub, SLOT_STARTER
+ * not cleared yet).
+ */
+export const startTestHooks: { at?: (point: "claimed" | "handed") => void } = {};
+
 /** How long start() waits for the hub to come up before it reports that it could not (ms). */
 const HUB_BOOT_TIMEOUT_MS = 30_000;
 const HUB_CHECK_MS = 1_000;
@@ -422,11 +436,15 @@ export class Thread<A extends unknown[] = any[]> {
       request.resourceLimits === null &&
       Atomics.load(G, HUB_READY) !== HUB_DEAD;
     try {
+      startTestHooks.at?.("claimed");
       // The main thread's first start() may wait for the first worker to park (hub-client.ts).
       const docked =
         plain && (handToDock(request, patient) || (patient && awaitFirstWorker() && handToDock(request, patient)));
       if (!docked) sendToHub({ type: "start", request }, transferListOf(request));
       else ensureHub();
+      startTestHooks.at?.("handed");
+      // (a starter that dies before this leaves SLOT_STARTER naming it: table.ts endOrphanedStarts)
+      handedOver(slot, ident);
     } catch (e) {
       endThread(slot, ident);
       this.#unstart();
