@@ -214,6 +214,31 @@ onThreadReset(() => {
 });
 
 /**
+ * VIA_HUB: gives the hub one end of a new channel for this thread's reports and keeps the other
+ * (inbox). Nothing if the hub has died: no report can come through it then (a dying thread's
+ * post() fails and it prints with the default hook), and the hook still runs for this thread's own.
+ */
+function openInbox(): void {
+  const { port1, port2 } = new MessageChannel();
+  // (Before HOOK_OWNER names this thread: a dying thread that reads it finds the message queued
+  // for the hub, or the hub keeps its report until the channel comes.)
+  try {
+    sendToHub({ type: "hook", owner: boot.ident, port: port2 }, [port2]);
+  } catch {
+    port1.close();
+    return;
+  }
+  // No "message" listener: Deno's takes each message off the port as it comes, so that
+  // receiveMessageOnPort() finds none (a joinAsync() resolved before the hook ran, which ran
+  // later). The event loop looks every POLL_MS instead (unref'd: it keeps nothing alive).
+  port1.unref();
+  inbox = port1;
+  poll = setInterval(drainFromLoop, POLL_MS);
+  poll.unref();
+  addBlockingDuty(drain);
+}
+
+/**
  * Replaces the excepthook for every thread of the process with `fn`, which runs in the calling
  * thread; `null` restores the default.
  */
@@ -227,20 +252,7 @@ export function setExcepthook(fn: ((args: ExceptHookArgs) => void) | null): void
     return;
   }
   if (VIA_HUB) {
-    if (!inbox) {
-      const { port1, port2 } = new MessageChannel();
-      // (Before HOOK_OWNER names this thread: a dying thread that reads it finds the message
-      // queued for the hub, or the hub keeps its report until the channel comes.)
-      sendToHub({ type: "hook", owner: boot.ident, port: port2 }, [port2]);
-      // No "message" listener: Deno's takes each message off the port as it comes, so that
-      // receiveMessageOnPort() finds none (a joinAsync() resolved before the hook ran, which ran
-      // later). The event loop looks every POLL_MS instead (unref'd: it keeps nothing alive).
-      port1.unref();
-      inbox = port1;
-      poll = setInterval(drainFromLoop, POLL_MS);
-      poll.unref();
-      addBlockingDuty(drain);
-    }
+    if (!inbox) openInbox();
   } else if (!channel) {
     channel = new BroadcastChannel(CHANNEL);
     channel.onmessage = (event) => deliver((event as MessageEvent).data);

@@ -80,3 +80,31 @@ for (const [name, env] of [
     },
   );
 }
+
+test(
+  "through the hub, after the hub died: setExcepthook() does not throw; the hook runs for its own thread, others print",
+  T,
+  () => {
+    const internal = new URL("../../dist/internal.js", import.meta.url).href;
+    const r = child(
+      `
+    import { Thread, setExcepthook, excepthook } from "threading";
+    import { hubTestHook } from "${internal}";
+    hubTestHook({ type: "test:crash" });
+    const t0 = Date.now();
+    // (a start() fails once the hub has died: wait for that)
+    for (;;) {
+      try { new Thread({ target: () => {} }).start(); } catch { break; }
+      if (Date.now() - t0 > 20000) throw new Error("the hub did not die");
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+    const got = [];
+    setExcepthook((a) => got.push(a.excValue.message));
+    console.log("set", got.length);
+  `,
+      { THREADING_EXCEPTHOOK_VIA_HUB: "1" },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "set 0\n", r.stderr);
+  },
+);
