@@ -140,11 +140,14 @@ export function secondsMs(seconds: unknown, what: string, minusOneForever = fals
   }
   if (seconds === Number.POSITIVE_INFINITY) return seconds;
   if (minusOneForever && seconds === -1) return Number.POSITIVE_INFINITY;
-  if (Number.isNaN(seconds)) throw new RangeError(`${what}: timeout must not be NaN`);
+  // (Python's words: "Invalid value NaN (not a number)", ValueError)
+  if (Number.isNaN(seconds)) throw new RangeError(`${what}: Invalid value NaN (not a number) for the timeout`);
   if (seconds < 0) {
-    // Python's words: queue's "'timeout' must be a non-negative number" (ValueError).
+    // Python's words: queue's "'timeout' must be a non-negative number" (ValueError); the
+    // argument named by `what` ("Timer(interval)", "ThreadPoolExecutor: idleTimeout") if it names one.
+    const name = /(?:: |\()(\w+)\)?$/.exec(what)?.[1] ?? "timeout";
     throw new RangeError(
-      `${what}: 'timeout' must be a non-negative number of seconds${minusOneForever ? " (or -1 for no timeout)" : ""}, not ${seconds}`,
+      `${what}: '${name}' must be a non-negative number of seconds${minusOneForever ? " (or -1 for no timeout)" : ""}, not ${seconds}`,
     );
   }
   if (seconds > TIMEOUT_MAX) throw new RangeError(`${what}: timeout too large (at most TIMEOUT_MAX = ${TIMEOUT_MAX})`);

@@ -3,7 +3,7 @@
 // through a hook so that the chaining is seen in milliseconds.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Lock, LifoQueue, PriorityQueue, Queue, SimpleQueue, sleep, sleepAsync } from "threading";
+import { Event, Lock, LifoQueue, PriorityQueue, Queue, SimpleQueue, sleep, sleepAsync, Timer } from "threading";
 import { afterMs, timerHooks } from "../../dist/internal.js";
 import { runChild } from "../child.js";
 
@@ -71,4 +71,22 @@ test("a negative timeout is a RangeError in Python's words (queue's ValueError, 
   });
   assert.throws(() => sleep(-1), { name: "RangeError", message: "sleep(): sleep length must be non-negative, not -1" });
   await assert.rejects(sleepAsync(-0.1), { name: "RangeError", message: /sleep length must be non-negative/ });
+});
+
+test("NaN is a RangeError in Python's words; a negative interval names its argument", T, async () => {
+  // CPython: Lock().acquire(timeout=nan), Event().wait(nan), time.sleep(nan) -> ValueError("Invalid value NaN (not a number)")
+  assert.throws(() => new Lock().acquire(true, Number.NaN), {
+    name: "RangeError",
+    message: /Invalid value NaN \(not a number\)/,
+  });
+  assert.throws(() => new Event().wait(Number.NaN), {
+    name: "RangeError",
+    message: /Invalid value NaN \(not a number\)/,
+  });
+  assert.throws(() => sleep(Number.NaN), { name: "RangeError", message: /Invalid value NaN \(not a number\)/ });
+  await assert.rejects(new Queue().getAsync(Number.NaN), { name: "RangeError", message: /Invalid value NaN/ });
+  assert.throws(() => new Timer(-1, () => {}), {
+    name: "RangeError",
+    message: "Timer(interval): 'interval' must be a non-negative number of seconds, not -1",
+  });
 });
