@@ -1,7 +1,8 @@
 // CPython semantics this suite had no test for, each after the CPython test named (Lib/test/lock_tests.py,
 // test_threading.py, test_concurrent_futures): what Condition.wait_for returns, a Barrier aborted and then
 // reset, a Timer cancelled before it starts, a lock after a timed-out acquire, wait(FIRST_EXCEPTION) with
-// cancelled and already-failed futures, as_completed with duplicates and a zero timeout, set_result twice.
+// cancelled and already-failed futures, as_completed with duplicates and a zero timeout, set_result twice,
+// Queue.shutdown()'s transitions (test_queue), Barrier's indices, map() without iterating.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
@@ -13,7 +14,10 @@ import {
   FIRST_EXCEPTION,
   Future,
   InvalidStateError,
+  LifoQueue,
   Lock,
+  PriorityQueue,
+  Queue,
   Thread,
   ThreadPoolExecutor,
   TimeoutError,
@@ -218,5 +222,53 @@ test(
         new ThreadPoolExecutor({ max_workers: 2 } as unknown as ConstructorParameters<typeof ThreadPoolExecutor>[0]),
       (e: unknown) => e instanceof TypeError && /unexpected option 'max_workers'/.test((e as Error).message),
     );
+  },
+);
+
+test(
+  "Queue.shutdown() then shutdown(true) is allowed, and discards what is left (test_shutdown_allowed_transitions)",
+  T,
+  () => {
+    for (const Q of [Queue, LifoQueue, PriorityQueue]) {
+      const q = new Q<number>();
+      q.put(1);
+      q.put(2);
+      assert.equal(q.isShutdown, false);
+      q.shutdown();
+      assert.equal(q.isShutdown, true);
+      assert.equal(q.qsize(), 2, "shutdown() keeps the items");
+      q.shutdown(true);
+      assert.equal(q.qsize(), 0, "shutdown(true) after it discards them");
+      q.join(); // the discarded items count as done
+      q.shutdown(); // and again
+      assert.equal(q.isShutdown, true);
+    }
+  },
+);
+
+test("Barrier.wait() returns each index 0..parties-1 exactly once a round (test_wait_return)", T, () => {
+  const N = 4;
+  const ROUNDS = 3;
+  const b = new Barrier(N);
+  const seen = cells(N * ROUNDS);
+  const body = (b: Barrier, seen: Int32Array, n: number) => {
+    for (let r = 0; r < 3; r++) Atomics.add(seen, r * n + b.wait(), 1);
+  };
+  const ts = Array.from({ length: N - 1 }, () => new Thread({ target: body, args: [b, seen, N] }));
+  for (const t of ts) t.start();
+  body(b, seen, N);
+  for (const t of ts) t.join();
+  assert.deepEqual([...seen], new Array(N * ROUNDS).fill(1));
+});
+
+test(
+  "ThreadPoolExecutor.map() submits every call without being iterated (test_map_submits_without_iteration)",
+  T,
+  () => {
+    const ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+    const done = cells(1);
+    ex.map((c: Int32Array) => Atomics.add(c, 0, 1), [done, done, done, done]);
+    ex.shutdown(true);
+    assert.equal(Atomics.load(done, 0), 4);
   },
 );
