@@ -146,7 +146,11 @@ export function encodePlain(value: unknown, limit: number): number {
   w.limit = limit;
   let ok: boolean;
   try {
-    ok = put(w, value, 0);
+    // (an object item, the commonest plain one, straight to the walk's object part: no kind tests)
+    ok =
+      typeof value === "object" && value !== null && !Array.isArray(value)
+        ? putNonArray(w, value, 0)
+        : put(w, value, 0);
   } finally {
     // (a getter that throws ends the put as it would on the general path)
     const seen = w.seen;
@@ -355,14 +359,18 @@ function put(w: Writer, v: unknown, depth: number): boolean {
     return true;
   }
   if (depth >= MAX_DEPTH) return false;
-  const o = v as object;
+  return Array.isArray(v) ? putKeyed(w, v, depth) : putNonArray(w, v, depth);
+}
+
+/** put() of an object that is not an array (Array.isArray: a Proxy of an array is one). */
+function putNonArray(w: Writer, o: object, depth: number): boolean {
   // The shape of the object written last (a stream of one shape), when it has its made writer:
   // that makes the checks below itself, where V8 knows the object's map (so the prototype check
   // is a constant, not Object.getPrototypeOf's runtime call), and writes the whole object when
   // its keys are the shape's; for another shape it hands over the keys it read (w.keys).
   let keys: string[] | null | undefined;
   const last = lastEnc;
-  if (last !== undefined && last.write !== null && !Array.isArray(o)) {
+  if (last !== undefined && last.write !== null) {
     const r = last.write(w, o, depth + 1, undefined);
     if (r === WRITTEN) return true;
     if (r === NOT_PLAIN) return false;
@@ -372,6 +380,13 @@ function put(w: Writer, v: unknown, depth: number): boolean {
     }
   }
   if (keys === undefined) keys = plainKeys(w, o, depth);
+  if (keys === null) return false;
+  return putObject(w, o, keys, depth);
+}
+
+/** put() of an array or a Proxy of one (plainKeys writes an array, refuses a Proxy). */
+function putKeyed(w: Writer, o: object, depth: number): boolean {
+  const keys = plainKeys(w, o, depth);
   if (keys === null) return false;
   return putObject(w, o, keys, depth);
 }
@@ -526,6 +541,23 @@ const R = { pos: 0 };
 /** Decodes the plain stream at word 0 of `s`. */
 export function decodePlain(s: PlainSource): unknown {
   src = s;
+  // An object of the shape read last with its made builder (a stream of one shape): built here,
+  // without get()'s dispatch and readShape()'s call.
+  const i32 = s.i32;
+  const tag = i32[0] as number;
+  const last = lastDec;
+  if ((tag & 15) === K_OBJ && last !== undefined && last.make !== null && last.n === tag >>> 4) {
+    const words = last.words as Int32Array;
+    const kw = words.length;
+    if (i32[1] === kw) {
+      let i = 0;
+      while (i < kw && words[i] === i32[2 + i]) i++;
+      if (i === kw) {
+        R.pos = 2 + kw;
+        return last.make(get, R, i32, shortString);
+      }
+    }
+  }
   R.pos = 0;
   return get();
 }
