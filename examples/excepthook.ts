@@ -3,12 +3,9 @@
 // the default, which prints "Exception in thread NAME:" and the stack.
 import { setExcepthook, Thread } from "threading";
 
-let arrived!: (line: string) => void;
-const reported = new Promise<string>((resolve) => {
-  arrived = resolve;
-});
+const reports: string[] = [];
 setExcepthook(({ excType, excValue, thread }) => {
-  arrived(`${thread?.name} died of ${excType}: ${(excValue as Error).message}`);
+  reports.push(`${thread?.name} died of ${excType}: ${(excValue as Error).message}`);
 });
 
 const t = new Thread({
@@ -18,6 +15,7 @@ const t = new Thread({
   },
 });
 t.start();
-t.join(); // on Node the hook has run when join() returns; on Bun and Deno it runs from the event loop
-console.log(await reported);
+t.join(); // the hook has run when join() returns (here, where it was set), as in Python; also on Bun and Deno
+if (reports.length !== 1) throw new Error(`the hook ran ${reports.length} times before join() returned`);
+console.log(reports[0]);
 setExcepthook(null);
