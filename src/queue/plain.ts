@@ -838,10 +838,14 @@ function compile(keys: string[]): Maker | null {
   if (!canCompile || keys.includes("__proto__")) return null;
   try {
     // int32 numbers and booleans read inline (their tag words are exactly K_INT, K_TRUE, K_FALSE),
-    // one-byte strings of 1..CHARS_MAX units by s(), the rest by g()
-    const value = `((t = i[R.pos]) === ${K_INT} ? i[(R.pos += 2) - 1] : t === ${K_TRUE} ? (R.pos++, true) : t === ${K_FALSE} ? (R.pos++, false) : (t & 15) === ${K_STR1} && (t - ${K_STR1 | 16}) >>> 0 <= ${(CHARS_MAX - 1) << 4} ? s(t >>> 4) : g())`;
+    // one-byte strings of 1..CHARS_MAX units by recentString() (rs), the rest by g(); the read
+    // position is kept in a local, handed to R.pos around g() and stored back at the end
+    const value = `((t = i[p]) === ${K_INT} ? i[(p += 2) - 1] : t === ${K_TRUE} ? (p++, true) : t === ${K_FALSE} ? (p++, false) : (t & 15) === ${K_STR1} && (t - ${K_STR1 | 16}) >>> 0 <= ${(CHARS_MAX - 1) << 4} ? ((n = t >>> 4), (q = p + 1), (p = q + ((n + 3) >> 2)), rs(n, i[q], n > 4 ? i[q + 1] : 0)) : ((R.pos = p), (v = g()), (p = R.pos), v))`;
     const body = keys.map((k) => `${JSON.stringify(k)}: ${value}`).join(", ");
-    return new Function("g", "R", "i", "s", `"use strict"; let t; return { ${body} };`) as Maker;
+    return new Function(
+      "rs",
+      `"use strict"; return function (g, R, i, s) { let t, v, n, q, p = R.pos; const o = { ${body} }; R.pos = p; return o; };`,
+    )(recentString) as Maker;
   } catch {
     canCompile = false; // --disallow-code-generation-from-strings
     return null;
