@@ -25,7 +25,10 @@
  * A start with `isolated` or its own resourceLimits gets a worker of its own (a spare that never
  * ran a thread, or a new one), which exits with its thread. The hub ends in the thread table every
  * thread whose worker exits without having ended itself (process.exit() of the worker, out of
- * memory, a crash), which wakes everyone who joins it.
+ * memory, a crash), which wakes everyone who joins it; one whose worker exits before it ran a line
+ * runs on another worker, or, when it cannot (its transferList went with the worker, or the worker
+ * was its own), its start() fails saying so; and a start left STARTING by a starter killed inside
+ * start() is ended (table.ts endOrphanedStarts).
  */
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
@@ -271,6 +274,13 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
         // the thread): nothing of the thread is lost, another worker runs it.
         if (job.origin) origins.set(request.ident, job.origin);
         waiting.unshift(request);
+      } else if (neverRan(request)) {
+        // Died before the thread ran a line, and it cannot run elsewhere (what its transferList
+        // moved went with the worker; a worker of its own): its start() fails and says so, rather
+        // than return as if the thread had run (ENDED).
+        if (job.origin) origins.set(request.ident, job.origin);
+        const why = death instanceof Error ? `: ${death.message.split("\n")[0]}` : " (see stderr)";
+        failStart(request, `its worker died before the thread ran${why}`);
       } else end(request.slot, request.ident);
       dispatch();
       return;
@@ -459,6 +469,9 @@ function run(worker: Worker, request: RunRequest): void {
     failNextRun = false;
     request.testFailAtRun = true;
   }
+  // (once: a start given back after that exit runs on the next worker)
+  request.testExitAtRun = exitNextRun || undefined;
+  exitNextRun = false;
   worker.postMessage(request, transferListOf(request));
 }
 
@@ -638,6 +651,7 @@ export type TestMessage =
   | { type: "test:stats"; into: SharedArrayBuffer }
   | { type: "test:pauseAfterIdle"; ms: number }
   | { type: "test:failAtRun" }
+  | { type: "test:exitAtRun" }
   | { type: "test:stall"; word: SharedArrayBuffer };
 
 /** Test: how long workers pause between saying "idle" and ending their thread (RunRequest.testPauseMs). */
@@ -645,6 +659,9 @@ let pauseAfterIdle = 0;
 
 /** Test: the next start the hub hands to a worker is failed as the worker marks it RUNNING (RunRequest.testFailAtRun). */
 let failNextRun = false;
+
+/** Test: the worker handed the next start exits before it marks it RUNNING (RunRequest.testExitAtRun). */
+let exitNextRun = false;
 
 /** While true, every new Worker() throws (as on EAGAIN) and booted spares are let go. */
 let failingSpawns = false;
@@ -735,6 +752,9 @@ function handle(port: MessagePort, message: HubMessage): void {
       break;
     case "test:failAtRun":
       failNextRun = true;
+      break;
+    case "test:exitAtRun":
+      exitNextRun = true;
       break;
     case "test:stall": {
       // The hub's loop stops, as under a burst of work, until the test stores 0 in word[0]: it stores

@@ -3,7 +3,9 @@
  *   FREE|ENDED --claim--> CLAIMING --(ident written)--> STARTING --markRunning--> RUNNING --> ENDED
  *                                                          |
  *                                                          +--markFailed--> FAILED|LOST --takeFailure--> ENDED
- * and STARTING may also go straight to ENDED when the worker dies before it runs, or when the thread
+ * (a worker that dies before its thread runs: the hub gives the start to another worker, or fails
+ * it, FAILED, when it cannot run elsewhere: its transferList went with the worker, or the worker was
+ * its own; in a dock, LOST) and STARTING may also go straight to ENDED when the thread
  * that was starting it died inside start() before it handed the start over (SLOT_STARTER: the hub
  * ends such an orphaned start, endOrphanedStarts(), as it hears a worker exit). Every transition
  * is one CAS on the whole state word. From STARTING exactly one of {RUNNING, FAILED|LOST, ENDED}

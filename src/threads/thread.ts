@@ -140,6 +140,8 @@ export interface RunRequest {
   testPauseMs?: number;
   /** @internal Test (hub's test:failAtRun): the worker fails this start between markRunning()'s reads and its CAS. */
   testFailAtRun?: boolean;
+  /** @internal Test (hub's test:exitAtRun): the worker exits before it marks this start RUNNING. */
+  testExitAtRun?: boolean;
 }
 
 /**

@@ -477,6 +477,11 @@ async function run(request: RunRequest, dock?: Run["dock"], failure?: Error): Pr
   if (dock === undefined) {
     // A start through the hub: the hub has taken this worker out of any dock.
     parked = null;
+    if (request.testExitAtRun) {
+      writeAll(2, "threading: test hook exitAtRun fired\n");
+      realExit(1);
+      return;
+    }
     if (!publishRunning(request.slot, request.ident, request.testFailAtRun === true)) {
       // Its start was failed first (its start() raises; table.ts: one of RUNNING and FAILED wins):
       // it must not run. Nothing of it ran: back to the hub, unless this worker was made for it

@@ -53,3 +53,50 @@ test("a thread killed inside start() after sending the start to the hub: the thr
   const out = JSON.parse(r.stdout);
   assert.deepEqual(out, { killed: true, orphanAlive: false, ran: true, listed: [], dumped: false });
 });
+
+const internal = new URL("../../dist/internal.js", import.meta.url).href;
+
+test("a thread's worker that dies before the thread runs: it runs elsewhere, or its start() fails saying so", T, () => {
+  // (test:exitAtRun: the worker handed the next start through the hub exits before marking it RUNNING)
+  const r = runChild(
+    `
+    import { Thread } from "threading";
+    import { hubTestHook } from ${JSON.stringify(internal)};
+    const out = {};
+    // arguments with shared memory: a start through the hub; nothing moved, so another worker runs it
+    const s = new Int32Array(new SharedArrayBuffer(4));
+    hubTestHook({ type: "test:exitAtRun" });
+    const a = new Thread({ target: (s) => { s[0] = 1; }, args: [s] });
+    a.start();
+    a.join();
+    out.rerun = s[0] === 1;
+    // a transferList: what it moved went with the worker, so the thread cannot run anywhere
+    hubTestHook({ type: "test:exitAtRun" });
+    const { port1, port2 } = new MessageChannel();
+    const b = new Thread({ target: (p) => { p.postMessage("ran"); p.close(); }, args: [port2], transferList: [port2] });
+    try {
+      b.start();
+      b.join();
+      out.moved = "start() returned";
+    } catch (e) {
+      out.moved = e.message;
+    }
+    out.movedAlive = b.isAlive();
+    port1.close();
+    console.log(JSON.stringify(out));
+  `,
+    80_000,
+  );
+  assert.equal(r.status, 0, `exit ${r.status}\n${r.stderr.slice(-2000)}`);
+  assert.equal(r.stderr.match(/test hook exitAtRun fired/g)?.length, 2, r.stderr);
+  const out = JSON.parse(r.stdout);
+  // Before: the second start() returned as if its thread had run (its slot went STARTING -> ENDED).
+  assert.deepEqual(
+    { ...out, moved: out.moved.replace(/\(Thread Thread-\d+ \(anonymous\)\)|\(Thread Thread-\d+\)/, "(Thread X)") },
+    {
+      rerun: true,
+      moved: "can't start new thread: its worker died before the thread ran (see stderr) (Thread X)",
+      movedAlive: false,
+    },
+  );
+});
