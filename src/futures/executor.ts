@@ -339,7 +339,9 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
       this.#maxWorkers = Math.min(32, availableParallelism() + 4);
     } else {
       if (typeof maxWorkers !== "number" || !Number.isInteger(maxWorkers)) {
-        throw new TypeError(`ThreadPoolExecutor: maxWorkers must be an integer, not ${maxWorkers}`);
+        throw new TypeError(
+          `ThreadPoolExecutor: maxWorkers must be an integer, not ${typeof maxWorkers === "number" ? maxWorkers : typeof maxWorkers === "string" ? JSON.stringify(maxWorkers) : typeof maxWorkers}`,
+        );
       }
       if (maxWorkers <= 0) throw new RangeError("ThreadPoolExecutor: max_workers must be greater than 0");
       this.#maxWorkers = maxWorkers;

@@ -195,6 +195,16 @@ test("Python's positional ThreadPoolExecutor(max_workers, thread_name_prefix, in
     assert.ok(ex.maxWorkers >= 5);
   }
   assert.throws(() => new ThreadPoolExecutor(0), { name: "RangeError", message: /max_workers must be greater than 0/ });
+  assert.throws(() => new ThreadPoolExecutor(-1), {
+    name: "RangeError",
+    message: /max_workers must be greater than 0/,
+  });
+  // (the string "2" read "not 2", as if the number 2 were refused)
+  assert.throws(() => new ThreadPoolExecutor({ maxWorkers: "2" as unknown as number }), {
+    name: "TypeError",
+    message: 'ThreadPoolExecutor: maxWorkers must be an integer, not "2"',
+  });
+  assert.throws(() => new ThreadPoolExecutor({ maxWorkers: 1.5 }), { name: "TypeError", message: /not 1\.5$/ });
   // @ts-expect-error
   assert.throws(() => new ThreadPoolExecutor({ maxWorkers: 1 }, "x"), TypeError);
   // @ts-expect-error
