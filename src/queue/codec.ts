@@ -36,7 +36,15 @@ import v8 from "node:v8";
 import { decode } from "../transport/decode.js";
 import { exportBuffer, importBuffer } from "../transport/directory.js";
 import { encode } from "../transport/encode.js";
-import { decodePlain, encodePlain, encodeShortString, recentString, writtenWords } from "./plain.js";
+import {
+  decodePlain,
+  encodePlain,
+  encodeShortString,
+  holdWords,
+  recentString,
+  releaseWords,
+  writtenWords,
+} from "./plain.js";
 
 export const T_NUM = 1;
 export const T_CONST = 2;
@@ -70,8 +78,10 @@ export class Staged {
   len = 0;
   str = "";
   bytes: Uint8Array | null = null;
-  /** PLAIN: the words (this thread's scratch, or a copy for a put that awaits before storing). */
+  /** PLAIN: the words (this thread's scratch, held until reset(); or a copy for a put that awaits before storing). */
   words: Int32Array | null = null;
+  /** `words` are held scratch words (plain.ts holdWords): reset() releases them. */
+  held = false;
   refs: number[] = [];
   marked = false;
   /** Bytes the record takes in the store. */
@@ -85,6 +95,10 @@ export class Staged {
   reset(): void {
     this.str = "";
     this.bytes = null;
+    if (this.held) {
+      this.held = false;
+      releaseWords(this.words);
+    }
     this.words = null;
     this.key = null;
     this.marked = false;
@@ -118,7 +132,7 @@ export function stage(value: unknown, st: Staged, keep = false): void {
       st.tag = T_PLAIN;
       st.len = bytes;
       st.size = 8 + bytes;
-      st.words = keep ? writtenWords().slice(0, bytes >> 2) : writtenWords();
+      holdPlain(st, bytes, keep);
       return;
     }
     if (value.length <= LARGE_BYTES / 2) {
@@ -157,7 +171,41 @@ export function stage(value: unknown, st: Staged, keep = false): void {
   st.tag = T_PLAIN;
   st.len = bytes;
   st.size = 8 + bytes;
-  st.words = keep ? writtenWords().slice(0, bytes >> 2) : writtenWords();
+  holdPlain(st, bytes, keep);
+}
+
+/**
+ * The words just encoded (`bytes` of them), into `st`: a copy (`keep`), or this thread's scratch
+ * words, held until st.reset(): what runs before the record is stored (a getter, a blocking
+ * put's wait and the excepthook it may run) can put another item meanwhile.
+ */
+function holdPlain(st: Staged, bytes: number, keep: boolean): void {
+  if (keep) st.words = writtenWords().slice(0, bytes >> 2);
+  else {
+    st.words = holdWords();
+    st.held = true;
+  }
+}
+
+/** This thread's Staged for put() (takeStaged). */
+let spare: Staged | null = new Staged();
+
+/**
+ * A Staged for a put() to stage its item in: this thread's, or a new one for a put that runs
+ * while another put of this thread has its item staged (from a getter of that item, or from an
+ * excepthook its blocking wait runs). Given back with giveStaged().
+ */
+export function takeStaged(): Staged {
+  const st = spare;
+  if (st === null) return new Staged();
+  spare = null;
+  return st;
+}
+
+/** The end of takeStaged(): `st` is reset and kept for the next put. */
+export function giveStaged(st: Staged): void {
+  st.reset();
+  spare = st;
 }
 
 /**
@@ -479,6 +527,7 @@ export function warmCodec(v: Views, t: Taken): void {
     readRecord(v, 0, t);
     decodeTaken(t);
   }
+  st.reset(); // (its words held: the next encode would take a new writer)
 }
 
 /** Turns a taken record back into a value (after the lock is released). */

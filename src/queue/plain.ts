@@ -133,15 +133,32 @@ export class Writer {
   }
 }
 
-const writer = new Writer();
+/** This thread's writer (scratch words). */
+let writer = new Writer();
+/**
+ * The writer's words are in use: by an encode under way, or by a staged record that holds them
+ * until it is stored (holdWords). Either may let code run that encodes again in this thread: a
+ * getter of the value (its put of another item), or a blocking put's wait, whose duties run an
+ * excepthook that puts. An encode that finds the words in use takes a new writer as this
+ * thread's, and leaves the old one to its holder.
+ */
+let inUse = false;
+/** The writer of the last encode (writtenWords). */
+let last = writer;
+
+function takeWriter(): Writer {
+  if (inUse) writer = new Writer();
+  inUse = true;
+  return writer;
+}
 
 /**
  * Writes `value` into this thread's writer from word 0; returns the number of bytes written
  * (a multiple of 8), or -1 when the value is not plain data or the encoding would pass `limit`.
- * The bytes stay valid until the next call (see `writtenWords`).
+ * The bytes stay valid until the next call (see `writtenWords`) unless held (holdWords).
  */
 export function encodePlain(value: unknown, limit: number): number {
-  const w = writer;
+  const w = takeWriter();
   w.pos = 0;
   w.limit = limit;
   let ok: boolean;
@@ -158,12 +175,14 @@ export function encodePlain(value: unknown, limit: number): number {
     w.seenN = 0;
     w.seenSet = null;
     w.keys = NO_KEYS;
+    if (w === writer) inUse = false;
   }
   if (!ok) return -1;
   if ((w.pos & 1) === 1) {
     if (!w.room(1)) return -1;
     w.i32[w.pos++] = 0;
   }
+  last = w;
   return w.pos * 4;
 }
 
@@ -172,17 +191,33 @@ export function encodePlain(value: unknown, limit: number): number {
  * without the walk's set-up (no object can be met, so nothing is remembered).
  */
 export function encodeShortString(s: string): number {
-  const w = writer;
+  const w = takeWriter();
   w.pos = 0;
   w.limit = 16 + 2 * s.length;
   putString(w, s, true);
   if ((w.pos & 1) === 1) w.i32[w.pos++] = 0;
+  inUse = false; // (no code of the caller's ran: w is still this thread's writer)
+  last = w;
   return w.pos * 4;
 }
 
-/** The words encodePlain() wrote (a view on this thread's scratch; copy it to keep it). */
+/** The words encodePlain() wrote (a view on this thread's scratch; copy it, or hold it, to keep it). */
 export function writtenWords(): Int32Array {
-  return writer.i32;
+  return last.i32;
+}
+
+/**
+ * writtenWords(), held until releaseWords(): an encode meanwhile (by code a wait runs) writes
+ * elsewhere. (Words of a writer already left to this caller need no hold.)
+ */
+export function holdWords(): Int32Array {
+  if (last === writer) inUse = true;
+  return last.i32;
+}
+
+/** The end of a holdWords() that returned `words`. */
+export function releaseWords(words: Int32Array | null): void {
+  if (words === writer.i32) inUse = false;
 }
 
 /**

@@ -23,13 +23,10 @@ import { type BlockOptions, blockArgs, checkOptions, isOptions, type Timeout, ti
 import { describe, type WaitKind } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { ShutDown } from "../errors.js";
-import { reclaim, Staged, stageItem } from "./codec.js";
+import { giveStaged, reclaim, Staged, stageItem, takeStaged } from "./codec.js";
 import type { Engine } from "./engine.js";
 import { RingEngine } from "./fifo.js";
 import { GIVEN_MAXSIZE_BYTE, HEADER_WORDS, MAXSIZE, SHUTDOWN } from "./layout.js";
-
-/** The staged item of this thread's current blocking put (no await between staging and storing). */
-const staged = new Staged();
 
 /**
  * The bound the engines enforce for a `maxsize` (its checks): 0 (unbounded) for one <= 0 or
@@ -152,14 +149,17 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       if (b) ms = timeoutMs(t, what);
       block = b;
     }
-    this._stage(item, staged);
+    const st = takeStaged();
     try {
-      this.#eng.put(staged, block, ms, what);
-    } catch (e) {
-      if (staged.refs.length > 0) reclaim(staged.refs);
-      throw e;
+      this._stage(item, st);
+      try {
+        this.#eng.put(st, block, ms, what);
+      } catch (e) {
+        if (st.refs.length > 0) reclaim(st.refs);
+        throw e;
+      }
     } finally {
-      staged.reset();
+      giveStaged(st);
     }
   }
 

@@ -6,12 +6,10 @@
 import { type BlockOptions, blockArgs, type Timeout, timeoutMs } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
-import { reclaim, Staged, stageItem } from "./codec.js";
+import { giveStaged, reclaim, stageItem, takeStaged } from "./codec.js";
 import type { Engine } from "./engine.js";
 import { RingEngine } from "./fifo.js";
 import { HEADER_WORDS } from "./layout.js";
-
-const staged = new Staged();
 
 /** An unbounded FIFO queue shared by every thread it is passed to, as Python's `queue.SimpleQueue`. */
 export class SimpleQueue<T = unknown> {
@@ -36,14 +34,17 @@ export class SimpleQueue<T = unknown> {
   put(item: T, options: BlockOptions): void;
   put(item: T, block: boolean | BlockOptions = true, timeout?: number | null): void {
     if (block !== true) blockArgs("SimpleQueue.put()", "block", block, timeout);
-    stageItem(item, staged);
+    const st = takeStaged();
     try {
-      this.#eng.put(staged, false, 0, "SimpleQueue.put()");
-    } catch (e) {
-      if (staged.refs.length > 0) reclaim(staged.refs);
-      throw e;
+      stageItem(item, st);
+      try {
+        this.#eng.put(st, false, 0, "SimpleQueue.put()");
+      } catch (e) {
+        if (st.refs.length > 0) reclaim(st.refs);
+        throw e;
+      }
     } finally {
-      staged.reset();
+      giveStaged(st);
     }
   }
 
