@@ -188,7 +188,28 @@ export function removeBlockingDuty(duty: () => void): void {
  */
 export function runDuties(): void {
   if (duties.length === 0) return;
-  for (const duty of duties.slice()) duty();
+  // A duty runs user code (an excepthook) inside the wait of an operation that has already
+  // encoded its key and staged its value in this thread's scratch (a SharedDict.set waiting for
+  // an entry's lock): a set of another dict there overwrote them, so the waiting set stored the
+  // hook's value, or under the hook's key. The scratch is set aside while the duties run.
+  const restores = dutyGuards.length === 0 ? undefined : dutyGuards.map((setAside) => setAside());
+  try {
+    for (const duty of duties.slice()) duty();
+  } finally {
+    if (restores !== undefined) for (let i = restores.length - 1; i >= 0; i--) (restores[i] as () => void)();
+  }
+}
+
+/** See guardDuties(). */
+const dutyGuards: (() => () => void)[] = [];
+
+/**
+ * Registers `setAside`, called before this thread's duties run (runDuties): it gives the duties a
+ * scratch of their own in place of this thread's (state/record.ts, state/key.ts) and returns what
+ * puts this thread's back once they are done.
+ */
+export function guardDuties(setAside: () => () => void): void {
+  dutyGuards.push(setAside);
 }
 
 let sleepHook: (() => void) | undefined;

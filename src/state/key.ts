@@ -10,6 +10,7 @@
 export const K_NUM = 1;
 export const K_STR = 2;
 
+import { guardDuties } from "../shared/wait.js";
 import { ld } from "./mem.js";
 
 const f64 = new Float64Array(1);
@@ -21,6 +22,24 @@ const u32 = new Uint32Array(f64.buffer);
  * tell that the scratch was overwritten and encode its key again.
  */
 export const key = { tag: 0, len: 0, hash: 0, nwords: 0, words: new Int32Array(64), epoch: 0 };
+
+// A blocking duty (shared/wait.ts guardDuties: an excepthook a dict operation's wait for a lock
+// runs) encodes its keys in words of its own; the key is put back whole once it is done.
+let spareWords: typeof key.words | null = null;
+guardDuties(() => {
+  const { tag, len, hash, nwords, words, epoch } = key;
+  key.words = spareWords ?? new Int32Array(64);
+  spareWords = null;
+  return () => {
+    spareWords = key.words;
+    key.tag = tag;
+    key.len = len;
+    key.hash = hash;
+    key.nwords = nwords;
+    key.words = words;
+    key.epoch = epoch;
+  };
+});
 
 /** Encodes `k`; TypeError for anything but a string or a number. */
 export function keyOf(k: unknown, what: string): void {

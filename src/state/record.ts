@@ -16,6 +16,7 @@
 import v8 from "node:v8";
 import { align8, Staged, stage, T_CONST, T_NUM, T_PLAIN, T_STR, T_V8, writeRecord } from "../queue/codec.js";
 import { decodePlain, encodePlain, writtenWords } from "../queue/plain.js";
+import { guardDuties } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
 import { keepBuffer, peekBuffer } from "../transport/directory.js";
 import { encode } from "../transport/encode.js";
@@ -48,8 +49,21 @@ class Scratch {
 }
 
 const st = new Staged();
-/** The staged record (header + body) of the last stageValue(). */
-export const staged = new Scratch(4096);
+/**
+ * The staged record (header + body) of the last stageValue(). A blocking duty (shared/wait.ts
+ * guardDuties: an excepthook a set's wait for a lock runs) stages into another one meanwhile.
+ */
+export let staged = new Scratch(4096);
+let spareStaged: Scratch | null = null;
+guardDuties(() => {
+  const outer = staged;
+  staged = spareStaged ?? new Scratch(4096);
+  spareStaged = null;
+  return () => {
+    spareStaged = staged;
+    staged = outer;
+  };
+});
 /** The body of the last record read (body at byte 0); its header in readW0/readLen. */
 const taken = new Scratch(4096);
 let readW0 = 0;
