@@ -134,9 +134,11 @@ export function stageValue(value: unknown, what: string): number {
       st.size = 8 + align8(out.length);
     }
   }
-  staged.fit(st.size);
+  const size = st.size;
+  staged.fit(size);
   writeRecord(staged, 0, st);
-  return st.size;
+  st.reset(); // (the plain scratch words stage() held are copied: another encode may use them)
+  return size;
 }
 
 /** Copies the staged record (`bytes` long) into shared memory at byte `at` (8-aligned), word by word. */
