@@ -83,6 +83,7 @@ export {
   PUT_SLEEPERS as FIFO_PUT_SLEEPERS,
   PUT_WAITERS as FIFO_PUT_WAITERS,
 } from "./queue/fifo-layout.js";
+export { balanceTestHooks } from "./futures/balance.js";
 export { fifoHooks } from "./queue/fifo.js";
 export { lockedHooks } from "./queue/core.js";
 export {

@@ -22,6 +22,9 @@ const STEAL_MAX = 256;
  */
 const STEAL_IDLE_AFTER_MS = 2;
 
+/** @internal For tests: `idleAfterMs` replaces STEAL_IDLE_AFTER_MS. */
+export const balanceTestHooks: { idleAfterMs: number | undefined } = { idleAfterMs: undefined };
+
 /**
  * The live thread with the fewest outstanding tasks and that number (Infinity when there is none).
  * `retired` is called for each thread found retired, which the caller forgets.
@@ -61,7 +64,10 @@ export function sendNow(w: PoolWorker, moves: boolean, least: number): boolean {
  * STEAL_MAX (so one slow task does not hold up the tasks queued behind it while another thread has
  * nothing to do, as with Python's single work queue). A task moves by a CAS of its word to a new
  * generation (Slots.renew): the old thread's copy then fails its start and is skipped. Returns the
- * thread they were taken from and the tasks, in queue order (none: nothing to take).
+ * thread they were taken from and the tasks, in queue order (none: nothing to take); and, when
+ * nothing was taken only because a thread's oldest task has not waited STEAL_IDLE_AFTER_MS yet,
+ * `retryMs`: how long until it has (the caller looks again then: nothing else may, as the idle
+ * thread posts nothing more).
  */
 export function steal(
   idle: PoolWorker,
@@ -69,7 +75,7 @@ export function steal(
   slots: Slots,
   link: FutureLink,
   now: number,
-): { victim: PoolWorker | undefined; taken: number[] } {
+): { victim: PoolWorker | undefined; taken: number[]; retryMs?: number } {
   if (idle.dead || idle.stopSent || idle.outstanding() === RETIRED) return { victim: undefined, taken: [] };
   let any = false;
   // (A victim has a short queue: most receives of a burst find none, and make no list.)
@@ -78,6 +84,8 @@ export function steal(
   const victims = workers
     .filter((w) => w !== idle && !w.dead && w.outstanding() > 0)
     .sort((a, b) => b.outstanding() - a.outstanding());
+  const idleAfter = balanceTestHooks.idleAfterMs ?? STEAL_IDLE_AFTER_MS;
+  let retryMs: number | undefined;
   for (const victim of victims) {
     // Only short queues: a long one is a burst of small tasks, which the assignment already
     // spreads (and scanning it each time would cost more than it saves).
@@ -86,10 +94,11 @@ export function steal(
     // Tasks wait behind a running one; or the thread runs none and the oldest has waited long.
     const oldest = ts[0];
     const table = victim.table;
-    if (
-      victim.busySince() === 0 &&
-      (oldest === undefined || now - (table.submitted[oldest] as number) < STEAL_IDLE_AFTER_MS)
-    ) {
+    if (victim.busySince() === 0 && (oldest === undefined || now - (table.submitted[oldest] as number) < idleAfter)) {
+      if (oldest !== undefined) {
+        const left = idleAfter - (now - (table.submitted[oldest] as number));
+        retryMs = Math.min(retryMs ?? left, left);
+      }
       continue;
     }
     // Half the queue; a thread with one task may not have started it (a thread still booting).
@@ -109,5 +118,5 @@ export function steal(
     taken.reverse();
     return { victim, taken };
   }
-  return { victim: undefined, taken: [] };
+  return retryMs === undefined ? { victim: undefined, taken: [] } : { victim: undefined, taken: [], retryMs };
 }

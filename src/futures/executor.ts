@@ -811,12 +811,30 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
 
   /** Gives idle thread `idle` tasks not yet started of the busiest thread (balance.ts). */
   #steal(idle: PoolWorker): void {
-    const { victim, taken } = steal(idle, this.#workers, this.#slots, this.#link, origin + performance.now());
-    if (victim === undefined) return;
+    const { victim, taken, retryMs } = steal(idle, this.#workers, this.#slots, this.#link, origin + performance.now());
+    if (victim === undefined) {
+      // Nothing taken only because the busiest thread has not started its oldest task and that
+      // one is recent: look again once it is not (the idle thread posts nothing that would make
+      // this run again; its tasks would wait behind a long one meanwhile).
+      if (retryMs !== undefined && !this.#stealRetries.has(idle)) {
+        this.#stealRetries.add(idle);
+        setTimeout(
+          () => {
+            this.#stealRetries.delete(idle);
+            if (!idle.dead && idle.outstanding() === 0) this.#steal(idle);
+          },
+          Math.max(1, Math.ceil(retryMs)),
+        ).unref(); // (tasks out keep the process alive: their ports are ref'd)
+      }
+      return;
+    }
     victim.unrefIfIdle();
     for (const h of taken) this.#enqueue(idle, h, Number.POSITIVE_INFINITY);
     idle.send(this.#slots.slabs);
   }
+
+  /** Idle threads that will look for tasks to take again (#steal). */
+  readonly #stealRetries = new Set<PoolWorker>();
 
   /** A future cancelled here: the pool thread will skip it (its CAS fails). */
   #forget(f: Future<unknown>): void {

@@ -1,0 +1,48 @@
+// An idle pool thread takes tasks queued behind another thread's long task (balance.ts steal) when
+// it runs out of tasks; but not while that thread has not started its oldest task and that one
+// is recent (STEAL_IDLE_AFTER_MS: the thread may be about to start it). Nothing looked again
+// afterwards (the idle thread posts nothing more), so the tasks waited behind the long one while
+// a thread was idle: the executor now looks again once the oldest task is old enough.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Event, ThreadPoolExecutor } from "threading";
+import { balanceTestHooks } from "../../dist/internal.js";
+
+const T = { timeout: 60_000 };
+
+test(
+  "tasks queued behind a long one on a thread that has not started it yet are taken by the idle thread",
+  T,
+  async () => {
+    // (a window wide enough that the idle thread's tasks end well inside it, on a loaded machine too)
+    balanceTestHooks.idleAfterMs = 2000;
+    const ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+    try {
+      const id = (x: number) => x;
+      await Promise.all([ex.submit(id, 0), ex.submit(id, 0)]);
+      // Thread 0 spins 4 s in a callback its task left: it takes no message and runs no task
+      // meanwhile (not busy: it has not started its oldest task).
+      const spinning = new Int32Array(new SharedArrayBuffer(4));
+      await ex.submit((s: Int32Array) => {
+        setTimeout(() => {
+          Atomics.store(s, 0, 1);
+          const until = performance.now() + 4000;
+          while (performance.now() < until) {}
+        }, 0);
+      }, spinning);
+      while (Atomics.load(spinning, 0) === 0) Atomics.wait(spinning, 0, 0, 5);
+      const ev = new Event();
+      const blocked = ex.submit((e: Event) => e.wait(20), ev); // thread 0 (both have none)
+      // 1, 3, 5 to thread 1, which runs them at once; 2, 4, 6 to thread 0, behind `blocked`.
+      const fs = Array.from({ length: 6 }, (_, i) => ex.submit(id, i + 1));
+      assert.deepEqual(await Promise.all(fs), [1, 2, 3, 4, 5, 6]);
+      // Before, 2, 4 and 6 came only once `blocked` had waited its 20 s out.
+      assert.equal(blocked.done(), false, "the tasks did not wait for the long one");
+      ev.set();
+      assert.equal(await blocked, true);
+    } finally {
+      balanceTestHooks.idleAfterMs = undefined;
+      ex.shutdown();
+    }
+  },
+);
