@@ -19,7 +19,7 @@
  * a slot claimed again since.
  *
  * Exactly one party ends a thread (its CAS to ENDED, FAILED or LOST): the thread itself when run()
- * is over, the hub when the worker died, or a failer; that party also counts the thread out of the
+ * is over on a worker that lives on, the hub when the worker died or exited after it, or a failer; that party also counts the thread out of the
  * live non-daemon threads (by the daemon flag it read before its CAS: the slot may be claimed again
  * right after it) and wakes every joiner and the starter (start()/startAsync() wait on the word).
  *

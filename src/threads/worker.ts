@@ -12,7 +12,9 @@
  *  - the same once the operations the thread left in flight have completed (reuse.ts settle()):
  *    post "settling", mark ENDED, wait for them, reset, post "idle" (or exit if more is left); or
  *  - end the worker: when the thread asked for a worker of its own (isolated, resourceLimits) or
- *    left something that could still call back (reuse.ts verdict()): post "exiting", mark ENDED, exit.
+ *    left something that could still call back (reuse.ts verdict()): post "exiting" and exit; the
+ *    hub marks the thread ENDED once the worker has exited (the exit runs the thread's process
+ *    'exit' listeners, its own code, which may hold queue locks: it is not ended while they run).
  * An idle worker the hub has parked in a dock (dock.ts) sleeps in Atomics.wait() on the dock's word
  * (parkHere()) until a starter writes a request there, or the hub takes it out; a thread handed over
  * so, when it ends clean, resets, parks the worker again in that dock and then marks the thread
@@ -226,8 +228,12 @@ function finish(run: Run, by?: { cause: unknown }): void {
     control?.postMessage(left === "clean" ? "idle" : left === "settling" ? "settling" : "exiting");
     if (request.testPauseMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, request.testPauseMs);
     threadEnding(by?.cause);
-    if (left !== "dirty") linger(request);
-    markEnded(request.slot, request.ident);
+    // A worker that exits runs the thread's process 'exit' listeners first, which may hold queue
+    // locks: the thread stays RUNNING until the hub has seen the worker exit and ends it (endDead).
+    if (left !== "dirty") {
+      linger(request);
+      markEnded(request.slot, request.ident);
+    }
   }
   if (left === "dirty") realExit(0);
   else if (left === "clean") reset();
@@ -270,8 +276,10 @@ function finishDocked(request: RunRequest, dock: { index: number; busy: bigint }
   leave(dock.index, dock.busy);
   control?.postMessage(left === "settling" ? "settling" : "exiting");
   threadEnding(by?.cause);
-  if (left !== "dirty") linger(request);
-  markEnded(request.slot, request.ident);
+  if (left !== "dirty") {
+    linger(request);
+    markEnded(request.slot, request.ident);
+  }
   if (left === "dirty") realExit(0);
   else afterSettling();
 }
@@ -378,7 +386,9 @@ let lingering: { slot: number; ident: number } | null = null;
 /**
  * Before the thread of `request` is marked ENDED on a worker that lives on: what it left running
  * (callbacks it did not await) keeps holding queue locks under its ident (lockOwner), so its slot
- * says that this worker still runs under it (SLOT_LINGER) until the next thread or the worker's exit.
+ * says that this worker still runs under it (SLOT_LINGER) until the next thread or the worker's
+ * exit. (A worker that exits after its thread is not marked so: its thread stays RUNNING while its
+ * process 'exit' listeners run, and the hub ends it once the worker has exited.)
  */
 function linger(request: RunRequest): void {
   Atomics.store(G, slotIndex(request.slot, SLOT_LINGER), request.ident);

@@ -14,7 +14,7 @@ const T = { timeout: 60_000 };
 const driver = fileURLToPath(new URL("../fixtures/leftover-driver.mjs", import.meta.url));
 
 for (const kind of ["Queue", "LifoQueue", "PriorityQueue"]) {
-  for (const how of ["microtask", "io"]) {
+  for (const how of ["microtask", "io", "exit"]) {
     test(`${kind}: a lock held by code its thread left running (${how}) after it ended is not taken over`, T, () => {
       const r = spawnSync(process.execPath, [driver, kind, how], { encoding: "utf8", timeout: 50_000 });
       assert.equal(r.status, 0, r.stderr);
