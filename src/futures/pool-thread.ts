@@ -6,7 +6,9 @@
  * batch of them runs in one synchronous run). For each task (as CPython's _WorkItem.run): CAS its
  * future's word PENDING -> RUNNING (a cancelled or moved task fails the CAS and is skipped), run
  * it, post the outcome to the submitting thread, then store FINISHED and ring that thread's
- * doorbell. Outcomes of consecutive quick tasks are posted together (one message), but never held
+ * doorbell (a thread that runs out of tasks with none to post after it skipped some posts an
+ * empty list, so that the executor sees it idle and moves tasks to it: balance.ts). Outcomes of
+ * consecutive quick tasks are posted together (one message), but never held
  * across a task that is not known to be quick, nor across an await. A primitive result is posted
  * as it is (no encoding); posted alone, it is the whole message, its handle, generation and status
  * in the thread's ring of lone outcomes (protocol.ts), as a lone task from the executor is its
@@ -130,6 +132,8 @@ class PoolThread {
   // Outcomes run but not yet posted (OUTCOME_FIELDS each: handle, gen, status, value), whose words
   // are marked FINISHED once they are.
   #held: unknown[] = [];
+  /** A task was skipped (cancelled or moved) since the last outcomes were posted. */
+  #skipped = false;
   /** A task is running (its process.exit() ends the thread with it: exited()). */
   #running = false;
   #cancelIdle: (() => void) | undefined;
@@ -164,6 +168,7 @@ class PoolThread {
   /** Posts the outcomes held, marks their words FINISHED, and rings the submitting thread's doorbell. */
   post(): void {
     if (this.#held.length === 0) return;
+    this.#skipped = false;
     const held = this.#held;
     this.#held = [];
     const value = held[3];
@@ -326,6 +331,7 @@ class PoolThread {
           // cancelled before it started, or moved to another thread
           t[at + 3] = undefined;
           Atomics.sub(this.#state, OUTSTANDING, 1);
+          this.#skipped = true;
           continue;
         }
         const code = t[at + 2] as number;
@@ -366,6 +372,10 @@ class PoolThread {
         this.#hold(handle, gen, ok, value);
         if (this.#held.length >= MAX_HELD * OUTCOME_FIELDS) this.post();
       }
+      // Out of tasks: the executor looks for tasks to move here when outcomes come in. With none
+      // to post since tasks were skipped (the last ones cancelled or moved), an empty list says so.
+      if (this.#skipped && this.#held.length === 0 && !this.#stopping) this.#port.postMessage([]);
+      this.#skipped = false;
       this.post();
       if (this.#stopping) {
         this.#port.close();

@@ -4,7 +4,9 @@
  * the messages. The executor posts TaskBatch messages on the thread's MessagePort; the thread
  * posts back outcomes, OUTCOME_FIELDS each: the handle and generation of the task's future word
  * (which name the task: slots.ts), a status (OK | FAILED, plus MARKED when the value is encoded),
- * the value. A task's future word moves PENDING -> RUNNING -> FINISHED in the pool thread.
+ * the value (a list of none: the thread ran out of tasks having skipped its last ones, cancelled or
+ * moved, with no outcome to post; the executor then looks for tasks to move to it, balance.ts).
+ * A task's future word moves PENDING -> RUNNING -> FINISHED in the pool thread.
  *
  * Lone messages (a task awaited alone, its outcome): a message that is a primitive (not an object)
  * is one task or one outcome whose other fields are in a ring of the thread's (LANE_SLOTS slots,

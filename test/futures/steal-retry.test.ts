@@ -46,3 +46,39 @@ test(
     }
   },
 );
+
+// A thread whose last task was cancelled (or moved) before it started skips it and posts nothing:
+// the executor, which looks for tasks to move to a thread when that thread's outcomes come in,
+// never saw it go idle, and a task queued meanwhile behind another thread's long one waited for it.
+test("a thread whose last task was cancelled before it started takes a task queued behind a long one", T, async () => {
+  const ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  try {
+    const id = (x: number) => x;
+    await Promise.all([ex.submit(id, 0), ex.submit(id, 0)]);
+    const started = new Event();
+    const ev = new Event();
+    // Thread 0 (both have none), running.
+    const blocked = ex.submit((s: Event, e: Event) => (s.set(), e.wait(20)), started, ev);
+    assert.equal(await started.waitAsync(10), true);
+    // Thread 1 spins 1 s in a callback its task left: it takes no message meanwhile.
+    const spinning = new Int32Array(new SharedArrayBuffer(4));
+    await ex.submit((s: Int32Array) => {
+      setTimeout(() => {
+        Atomics.store(s, 0, 1);
+        const until = performance.now() + 1000;
+        while (performance.now() < until) {}
+      }, 0);
+    }, spinning);
+    while (Atomics.load(spinning, 0) === 0) Atomics.wait(spinning, 0, 0, 5);
+    const x = ex.submit(id, 1); // thread 1 (1 task against thread 0's 1 running)
+    assert.equal(x.cancel(), true);
+    const y = ex.submit(id, 2); // thread 0 (both count 1 until thread 1 skips x), behind `blocked`
+    assert.equal(await y, 2);
+    // Before, y came only once `blocked` had waited its 20 s out.
+    assert.equal(blocked.done(), false, "the task did not wait for the long one");
+    ev.set();
+    assert.equal(await blocked, true);
+  } finally {
+    ex.shutdown();
+  }
+});
