@@ -3,24 +3,20 @@
  * fifo.ts imports it as `FIFO` (`FIFO.NE_SEQ`). One 64-byte line per group, so that each side
  * writes its own line:
  *
- *   line 0  DONE (at UNFINISHED), SHUTDOWN, MAXSIZE (the words both engines share, layout.ts), DISCARD_N,
- *           DISCARD_HEAD
+ *   line 0  SHUTDOWN, MAXSIZE (words both engines share, layout.ts; UNFINISHED is unused here),
+ *           DISCARD_N, DISCARD_HEAD
  *   line 1  producers: P_LOCK (the producers' lock and count of puts, one word), TAIL, PUT_BYTES, P_OWNER,
  *           CAP_P, P_EPOCH
  *   line 2  consumers: C_LOCK (the consumers' lock and count of gets), HEAD, GET_BYTES, C_OWNER, CAP_C,
- *           TAKEN_AT, OWN_GET_BYTES, C_EPOCH, TAKEN_N, TAKEN_E
+ *           TAKEN_AT, OWN_GET_BYTES, C_EPOCH, TAKEN_N, TAKEN_E; DONE, DONE_EPOCH (changed by atomic
+ *           read-modify-write only, by whoever calls task_done(): usually the consumers, after a get)
  *   line 3  "not empty": NE_SEQ, GET_WAITERS, GET_SLEEPERS, GET_ASYNC_SLEEPERS
  *   line 4  "not full":  NF_SEQ, PUT_WAITERS, PUT_SLEEPERS, PUT_ASYNC_SLEEPERS
  *
  * P_LOCK and C_LOCK each hold a lock, its sleepers bit, the other side's waiters flag and a count
  * (the bits: fifo.ts). What the other words mean and which lock guards them: fifo.ts.
  */
-export { MAXSIZE, SHUTDOWN, UNFINISHED } from "./layout.js";
-/**
- * The ring keeps no count of unfinished tasks: the word UNFINISHED holds DONE, the tasks done
- * (task_done() calls and items discarded by shutdown(true)); unfinished = puts - DONE (fifo.ts).
- */
-export { UNFINISHED as DONE } from "./layout.js";
+export { MAXSIZE, SHUTDOWN } from "./layout.js";
 
 /** The items shutdown(true) discards, stored before SHUTDOWN = 2 (fifo.ts, "Death"). */
 export const DISCARD_N = 5;
@@ -60,6 +56,17 @@ export const OWN_GET_BYTES = 38;
 export const C_EPOCH = 39;
 export const TAKEN_N = 40;
 export const TAKEN_E = 41;
+/**
+ * The ring keeps no count of unfinished tasks: DONE holds the tasks done (task_done() calls and
+ * items discarded by shutdown(true)); unfinished = puts - DONE (fifo.ts). On the consumers' line,
+ * not line 0 (which every put reads) nor the producers' (layout.ts's UNFINISHED is unused here).
+ */
+export const DONE = 42;
+/**
+ * Bumped (atomic add) by whoever moves DONE across a multiple of 2^20, just after: bounds how far
+ * DONE moved since a thread's cache of the puts for task_done() was loaded (fifo.ts, taskDone).
+ */
+export const DONE_EPOCH = 43;
 export const NE_SEQ = 48;
 export const GET_WAITERS = 49;
 export const GET_SLEEPERS = 50;

@@ -4,8 +4,8 @@
  * lock and meet only at two words.
  *
  * Control block: fifo-layout.ts (imported as FIFO), one 64-byte line per group: the words both
- * engines share (DONE at UNFINISHED, SHUTDOWN, MAXSIZE); the producers' P_LOCK, TAIL, PUT_BYTES, CAP_P;
- * the consumers' C_LOCK, HEAD, GET_BYTES, OWN_GET_BYTES, CAP_C; "not empty" (NE_SEQ, GET_WAITERS,
+ * engines share (SHUTDOWN, MAXSIZE); the producers' P_LOCK, TAIL, PUT_BYTES, CAP_P; the consumers'
+ * C_LOCK, HEAD, GET_BYTES, OWN_GET_BYTES, CAP_C, and DONE, DONE_EPOCH; "not empty" (NE_SEQ, GET_WAITERS,
  * GET_SLEEPERS, GET_ASYNC_SLEEPERS); "not full" (the same for putters).
  *
  * P_LOCK and C_LOCK are each one word holding a lock and a count, so that taking the lock is one
@@ -54,8 +54,10 @@
  *         PUT_BYTES]; NE_SEQ++; NF_SEQ++; release C [with gets = puts; DONE += DISCARD_N;
  *         SHUTDOWN = 1]; notify every getter, putter (and joiner); release P
  *   setMaxsize: lock P; MAXSIZE = n; NF_SEQ++; notify every putter; release P
- *   taskDone: loop { done = DONE; u = puts - done; u == 0 -> RangeError; CAS DONE done -> done+1;
- *         at u == 1 notify DONE (every joiner) }
+ *   taskDone: loop { e = DONE_EPOCH; done = DONE; u = cached puts - done, trusted when 2 <= u < 2^28
+ *         and e <= the cache's epoch + 1; else u = puts - done (P_LOCK loaded, the cache with it);
+ *         u == 0 -> RangeError; CAS DONE done -> done+1 [DONE_EPOCH++ when done+1 is a multiple of
+ *         2^20]; at u == 1 notify DONE (every joiner) }
  *   join: while (puts - (done = DONE)) != 0 sleep on DONE while == done
  *
  * Task tracking without a count of unfinished tasks: a put counts as a task by its count in
@@ -65,6 +67,18 @@
  * task_done() that leaves none unfinished changes DONE and notifies after the joiner read it, so
  * its wait returns; a put meanwhile only makes the joiner look again. The discard adds to DONE at
  * most the tasks unfinished (task_done() may run ahead of get(), as in CPython).
+ *
+ * DONE is on the consumers' line, and task_done() does not load P_LOCK (the producers' line) on
+ * every call: each thread keeps the puts it last loaded (a lower bound: puts only grow) with the
+ * DONE_EPOCH it loaded before them. cached puts - DONE >= 2 then says at least 2 tasks are
+ * unfinished, so this one may be done and leaves some (no RangeError, no joiner to wake); at 0 or
+ * 1 it reloads P_LOCK, which tells. The cache is stale by what DONE moved since, which the epoch
+ * bounds: DONE_EPOCH is bumped after each CAS that carries DONE to a multiple of 2^20 (and by the
+ * multiples a discard passes), so at most 1 past the cache's epoch DONE moved < 2^20 * (2 + the
+ * bumps still pending, one per thread between its CAS and its add, or lost to a stack overflow
+ * raised at that add) << 2^28; the true cached puts - DONE then lies in (-2^28, 2^29), and the
+ * count taken mod 2^29 is trusted only in [2, 2^28). The cache is only this thread's: nothing of
+ * it is left behind by a thread that dies, and a recovery changes DONE only by the discard.
  *
  * No lost wake-up. Between a producer and a getter (the putter / consumer pair is the mirror
  * image, on C_LOCK, PUT_WAITERS, NF_SEQ): the getter increments GET_WAITERS, reads NE_SEQ, sets X
@@ -533,6 +547,8 @@ function countDiscarded(h: Int32Array, discarded: number): void {
     const done = Atomics.load(h, FIFO.DONE);
     const n = Math.min(discarded, unfinished(Atomics.load(h, FIFO.P_LOCK), done));
     if (Atomics.compareExchange(h, FIFO.DONE, done, (done + n) | 0) === done) {
+      // (the multiples of 2^20 it passed, as taskDone() bumps them: file comment)
+      Atomics.add(h, FIFO.DONE_EPOCH, (((done + n) >>> 20) - (done >>> 20)) & 0xfff);
       Atomics.store(h, FIFO.SHUTDOWN, 1);
       return;
     }
@@ -711,6 +727,10 @@ export class RingEngine implements Engine {
   private pAt = 0;
   private pEpoch = 0;
   private pLoaded = false;
+  // taskDone()'s cache (file comment): P_LOCK's count, loaded after DONE_EPOCH was dEpoch (its
+  // first call finds the epoch 2 past the cache's and loads P_LOCK).
+  private dPuts = 0;
+  private dEpoch = -2;
 
   constructor(h: Int32Array, buffers?: SharedArrayBuffer[]) {
     this.h = h;
@@ -1207,10 +1227,20 @@ export class RingEngine implements Engine {
   taskDone(): void {
     const h = this.h;
     for (;;) {
+      const e = Atomics.load(h, FIFO.DONE_EPOCH);
       const done = Atomics.load(h, FIFO.DONE);
-      const u = unfinished(Atomics.load(h, FIFO.P_LOCK), done);
-      if (u === 0) throw new RangeError("task_done() called too many times");
+      let u = ((this.dPuts - done) & TASKS) >>> 0;
+      // (the cached puts, while they say 2 or more unfinished and DONE moved little since: file
+      // comment; else P_LOCK, on the producers' line, with the cache reloaded)
+      if (u < 2 || u >= 1 << 28 || ((e - this.dEpoch) | 0) >>> 0 > 1) {
+        const p = Atomics.load(h, FIFO.P_LOCK);
+        this.dPuts = p >>> 3;
+        this.dEpoch = e;
+        u = unfinished(p, done);
+        if (u === 0) throw new RangeError("task_done() called too many times");
+      }
       if (Atomics.compareExchange(h, FIFO.DONE, done, (done + 1) | 0) === done) {
+        if (((done + 1) & 0xfffff) === 0) Atomics.add(h, FIFO.DONE_EPOCH, 1);
         if (u === 1) Atomics.notify(h, FIFO.DONE);
         return;
       }

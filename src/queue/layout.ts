@@ -8,8 +8,8 @@
  *
  *   UNFINISHED   the task tracking's word, which join() sleeps on, changed by atomic
  *                read-modify-write only, so taskDone() takes no lock: in the one-lock engine the
- *                puts not yet matched by taskDone(); in the ring, DONE, the tasks done (the
- *                unfinished ones are its count of puts minus DONE: fifo.ts)
+ *                puts not yet matched by taskDone(); unused in the ring, which counts tasks done
+ *                in DONE on its consumers' line (fifo-layout.ts; unfinished = puts - DONE: fifo.ts)
  *   SHUTDOWN     0 running, 1 shut down, 2 shut down and shutdown(true) discarding under the
  *                lock(s) (a recovery from a thread that died in there finishes the discard)
  *   MAXSIZE      the bound the engines enforce: 0 = unbounded, else the given maxsize rounded up

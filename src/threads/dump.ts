@@ -117,7 +117,7 @@ function ownerOf(w: SeenWait, locks: Map<number, LockSeen>): { held: boolean; ow
 /** What a waiter on word `index` of a queue's control block waits for. */
 function queueWord(kind: string, index: number): string {
   const ring = kind === "Queue" || kind === "SimpleQueue";
-  if (index === LOCKED.UNFINISHED) return "for its unfinished tasks (join)";
+  if (index === (ring ? FIFO.DONE : LOCKED.UNFINISHED)) return "for its unfinished tasks (join)";
   if (index === (ring ? FIFO.NE_SEQ : LOCKED.NE_SEQ)) return "for an item (get)";
   if (index === (ring ? FIFO.NF_SEQ : LOCKED.NF_SEQ)) return "for room (put)";
   if (ring && index === FIFO.P_LOCK) return "for its producers' lock";
