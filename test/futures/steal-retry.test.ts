@@ -10,6 +10,26 @@ import { balanceTestHooks } from "../../dist/internal.js";
 
 const T = { timeout: 60_000 };
 
+/**
+ * Makes the pool thread that takes the next task spin `ms` in a callback that task leaves, so it
+ * takes no message and runs no task meanwhile; returns once the spin has begun.
+ */
+async function holdNextThread(ex: ThreadPoolExecutor, ms: number): Promise<void> {
+  const spinning = new Int32Array(new SharedArrayBuffer(4));
+  await ex.submit(
+    (s: Int32Array, ms: number) => {
+      setTimeout(() => {
+        Atomics.store(s, 0, 1);
+        const until = performance.now() + ms;
+        while (performance.now() < until) {}
+      }, 0);
+    },
+    spinning,
+    ms,
+  );
+  while (Atomics.load(spinning, 0) === 0) Atomics.wait(spinning, 0, 0, 5);
+}
+
 test(
   "tasks queued behind a long one on a thread that has not started it yet are taken by the idle thread",
   T,
@@ -22,15 +42,7 @@ test(
       await Promise.all([ex.submit(id, 0), ex.submit(id, 0)]);
       // Thread 0 spins 4 s in a callback its task left: it takes no message and runs no task
       // meanwhile (not busy: it has not started its oldest task).
-      const spinning = new Int32Array(new SharedArrayBuffer(4));
-      await ex.submit((s: Int32Array) => {
-        setTimeout(() => {
-          Atomics.store(s, 0, 1);
-          const until = performance.now() + 4000;
-          while (performance.now() < until) {}
-        }, 0);
-      }, spinning);
-      while (Atomics.load(spinning, 0) === 0) Atomics.wait(spinning, 0, 0, 5);
+      await holdNextThread(ex, 4000);
       const ev = new Event();
       const blocked = ex.submit((e: Event) => e.wait(20), ev); // thread 0 (both have none)
       // 1, 3, 5 to thread 1, which runs them at once; 2, 4, 6 to thread 0, behind `blocked`.
@@ -61,15 +73,7 @@ test("a thread whose last task was cancelled before it started takes a task queu
     const blocked = ex.submit((s: Event, e: Event) => (s.set(), e.wait(20)), started, ev);
     assert.equal(await started.waitAsync(10), true);
     // Thread 1 spins 1 s in a callback its task left: it takes no message meanwhile.
-    const spinning = new Int32Array(new SharedArrayBuffer(4));
-    await ex.submit((s: Int32Array) => {
-      setTimeout(() => {
-        Atomics.store(s, 0, 1);
-        const until = performance.now() + 1000;
-        while (performance.now() < until) {}
-      }, 0);
-    }, spinning);
-    while (Atomics.load(spinning, 0) === 0) Atomics.wait(spinning, 0, 0, 5);
+    await holdNextThread(ex, 1000);
     const x = ex.submit(id, 1); // thread 1 (1 task against thread 0's 1 running)
     assert.equal(x.cancel(), true);
     const y = ex.submit(id, 2); // thread 0 (both count 1 until thread 1 skips x), behind `blocked`
