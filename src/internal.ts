@@ -86,6 +86,7 @@ export {
 export { balanceTestHooks } from "./futures/balance.js";
 export { fifoHooks } from "./queue/fifo.js";
 export { lockedHooks } from "./queue/core.js";
+export { queueTestHooks } from "./queue/queue.js";
 export {
   GET_SLEEPERS as LOCKED_GET_SLEEPERS,
   PUT_SLEEPERS as LOCKED_PUT_SLEEPERS,

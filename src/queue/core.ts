@@ -25,7 +25,7 @@
  *   shutdown(immediate): lock; SHUTDOWN = 1 [DISCARD_N = COUNT; SHUTDOWN = 2; discard all;
  *         COUNT = 0; UNFINISHED -= discarded (not below 0); SHUTDOWN = 1]; NE_SEQ++; NF_SEQ++;
  *         wake every getter, putter (and joiner); unlock
- *   setMaxsize: lock; MAXSIZE = n; NF_SEQ++; wake every putter; unlock
+ *   setMaxsize: lock; GIVEN_MAXSIZE = as given, MAXSIZE = n; NF_SEQ++; wake every putter; unlock
  *
  * No lost wake-up: a waiter reads the sequence word under the lock and registers itself in the
  * same critical section; whoever changes the state later, under the lock, sees the registration
@@ -484,10 +484,15 @@ export function shutdown(h: Int32Array, store: Store, immediate: boolean): void 
   reclaim(refs);
 }
 
-/** Sets the bound (0 = none) and lets waiting putters re-check. */
-export function setMaxsize(h: Int32Array, maxsize: number): void {
+/**
+ * Sets the bound (0 = none) and the reported value (`given[0] = value`, layout.ts GIVEN_MAXSIZE)
+ * under the lock, and lets waiting putters re-check.
+ */
+export function setMaxsize(h: Int32Array, maxsize: number, given: Float64Array, value: number): void {
   try {
     lock(h);
+    // (two stores with no call between them: a thread killed here leaves both or neither)
+    given[0] = value;
     h[LOCKED.MAXSIZE] = maxsize;
     lockedHooks.at?.("maxsize");
     Atomics.add(h, LOCKED.NF_SEQ, 1);
@@ -542,8 +547,8 @@ export class LockedEngine implements Engine {
   shutdown(immediate: boolean): void {
     shutdown(this.h, this.store, immediate);
   }
-  setMaxsize(maxsize: number): void {
-    setMaxsize(this.h, maxsize);
+  setMaxsize(maxsize: number, given: Float64Array, value: number): void {
+    setMaxsize(this.h, maxsize, given, value);
   }
   taskDone(): void {
     taskDone(this.h);

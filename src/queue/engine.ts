@@ -31,8 +31,11 @@ export interface Engine {
   qsize(): number;
   /** Python 3.13's shutdown(immediate). */
   shutdown(immediate: boolean): void;
-  /** Sets the bound (0 = none) and lets waiting putters re-check. */
-  setMaxsize(maxsize: number): void;
+  /**
+   * Sets the bound (0 = none) and, under the same lock, the value `maxsize` reports (`given[0] =
+   * value`: layout.ts GIVEN_MAXSIZE), then lets waiting putters re-check.
+   */
+  setMaxsize(maxsize: number, given: Float64Array, value: number): void;
   /** Python's task_done() (RangeError when called more times than items were put). */
   taskDone(): void;
   /** Python's join(): until every item put is matched by a taskDone() or discarded. */

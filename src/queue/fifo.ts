@@ -53,7 +53,7 @@
  *         = 2; walk the records for their directory refs; HEAD = TAIL, OWN_GET_BYTES = GET_BYTES =
  *         PUT_BYTES]; NE_SEQ++; NF_SEQ++; release C [with gets = puts; DONE += DISCARD_N;
  *         SHUTDOWN = 1]; notify every getter, putter (and joiner); release P
- *   setMaxsize: lock P; MAXSIZE = n; NF_SEQ++; notify every putter; release P
+ *   setMaxsize: lock P; GIVEN_MAXSIZE = as given, MAXSIZE = n; NF_SEQ++; notify every putter; release P
  *   taskDone: loop { e = DONE_EPOCH; done = DONE; u = cached puts - done, trusted when 2 <= u < 2^28
  *         and e <= the cache's epoch + 1; else u = puts - done (P_LOCK loaded, the cache with it);
  *         u == 0 -> RangeError; CAS DONE done -> done+1 [DONE_EPOCH++ when done+1 is a multiple of
@@ -186,7 +186,8 @@
  *         gets moved up to the puts; then, still under P_LOCK, countDiscarded's successful
  *         compare-exchange of DONE is followed straight by SHUTDOWN = 1. SHUTDOWN == 2 with P_LOCK
  *         held by a dead thread = DONE not yet counted (C_LOCK still held, or released).
- *   setMaxsize, shutdown(false), a waiter registering or giving up: their words are single stores;
+ *   setMaxsize, shutdown(false), a waiter registering or giving up: their words are single stores
+ *         (setMaxsize's two, the reported value then MAXSIZE, straight after each other, no call between);
  *         what may be missing is the bump and wake that follow (MAXSIZE raised, putters asleep).
  * Recovery (repair(), holding both locks, P_LOCK first: a waiter for C_LOCK that does not hold
  * P_LOCK takes it first; one that holds it — a growth, a shutdown, a recovery of P_LOCK — takes
@@ -1280,10 +1281,12 @@ export class RingEngine implements Engine {
     }
   }
 
-  setMaxsize(maxsize: number): void {
+  setMaxsize(maxsize: number, given: Float64Array, value: number): void {
     const h = this.h;
     try {
       lockP(h);
+      // (two stores with no call between them: a thread killed here leaves both or neither)
+      given[0] = value;
       h[FIFO.MAXSIZE] = maxsize;
       fifoHooks.beforeRelease?.("maxsize");
       Atomics.add(h, FIFO.NF_SEQ, 1);

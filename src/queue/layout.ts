@@ -15,7 +15,8 @@
  *   MAXSIZE      the bound the engines enforce: 0 = unbounded, else the given maxsize rounded up
  *                (CPython's full() is `0 < maxsize <= qsize()`, so Queue(1.5) holds 2 items)
  *   GIVEN_MAXSIZE (a Float64 over words 78-79, which no engine's layout uses) the maxsize as given
- *                (1.5, -1, Infinity), which the `maxsize` property reports, as CPython keeps it
+ *                (1.5, -1, Infinity), which the `maxsize` property reports, as CPython keeps it;
+ *                the setter writes it with MAXSIZE under the engine's lock (P_LOCK in the ring)
  */
 export const UNFINISHED = 2;
 export const SHUTDOWN = 3;

@@ -43,6 +43,12 @@ function checkMaxsize(maxsize: unknown): number {
 }
 
 /**
+ * @internal Test hook (test/queue/maxsize-race.test.ts): runs in the `maxsize` setter after the
+ * value is checked and before the engine's lock is taken.
+ */
+export const queueTestHooks: { beforeMaxsizeLock?: () => void } = {};
+
+/**
  * A FIFO queue shared by every thread it is passed to, as Python's `queue.Queue`.
  * `maxsize` <= 0 (the default) means unbounded.
  */
@@ -112,8 +118,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   }
   set maxsize(value: number) {
     const max = checkMaxsize(value);
-    this.#given[0] = value;
-    this.#eng.setMaxsize(max);
+    queueTestHooks.beforeMaxsizeLock?.();
+    // Both under the engine's lock: racing setters leave the reported value and the bound one setter's.
+    this.#eng.setMaxsize(max, this.#given, value);
   }
 
   /** The approximate number of items (other threads may change it at any moment). */
