@@ -120,7 +120,7 @@ export function targetKey(fn: unknown, where: string, check = true): number {
     }
     if (check && !checked.has(key)) {
       const spec = specs.get(key) as TargetSpec & { kind: "function" };
-      checkFreeNames(spec.source, where, ownName(spec.name));
+      checkFreeNames(spec.source, where, ownName(spec.name), spec.namespaces);
       checked.add(key);
     }
     return key;

@@ -76,5 +76,10 @@ export class Action {
 }
 
 function compileFunctionSync(spec: Extract<TargetSpec, { kind: "function" }>): Fn {
-  return evaluate(spec.source, spec.base, {}, { name: spec.name, location: spec.location }) as Fn;
+  return evaluate(
+    spec.source,
+    spec.base,
+    {},
+    { name: spec.name, location: spec.location, namespaces: spec.namespaces },
+  ) as Fn;
 }

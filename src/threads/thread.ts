@@ -62,7 +62,14 @@ import {
 } from "./table.js";
 import { handToDock } from "./dock.js";
 import { locate, type SourceLocation } from "../transport/locate.js";
-import { callerFile, checkFreeNames, describeTarget, type ModuleTarget, type TargetSpec } from "../transport/target.js";
+import {
+  callerFile,
+  checkFreeNames,
+  describeTarget,
+  type ModuleTarget,
+  namespacesRead,
+  type TargetSpec,
+} from "../transport/target.js";
 
 /** Threads marked by markJoinedAtExit(). */
 const joinedAtExit = new WeakSet<Thread>();
@@ -114,6 +121,8 @@ export interface ClassSpec {
   source: string;
   /** Where the class was written (stack frames of its methods then name that file and line). */
   location?: SourceLocation;
+  /** Names its source reads that its file binds to threading's namespace (TargetSpec's `namespaces`). */
+  namespaces?: string[];
 }
 
 /** What the worker receives to run a thread (see worker.ts). */
@@ -365,7 +374,9 @@ export class Thread<A extends unknown[] = any[]> {
         // Classes travel as source, as function targets: refuse the ones that read names of their scope.
         const chain = [base, ...classes.map((c) => c.name)];
         classes.forEach((c, i) => {
-          checkFreeNames(c.source, `${where}: class ${c.name || "(anonymous)"}`, chain);
+          const namespaces = namespacesRead(c.source, this.#origin, chain);
+          checkFreeNames(c.source, `${where}: class ${c.name || "(anonymous)"}`, chain, namespaces);
+          if (namespaces.length > 0) c.namespaces = namespaces;
           const found = locate(chainClasses[i] as Function, c.source, this.#origin);
           if (found) Object.assign(c, found);
         });

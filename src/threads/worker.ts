@@ -124,9 +124,9 @@ async function threadClass(request: RunRequest): Promise<Function> {
     return found as Function;
   }
   const scope: Record<string, unknown> = {};
-  for (const { name, source, location } of request.classes) {
+  for (const { name, source, location, namespaces } of request.classes) {
     scope[request.base] = C;
-    C = evaluate(source, request.origin, { ...scope }, { location }) as Function;
+    C = evaluate(source, request.origin, { ...scope }, { location, namespaces }) as Function;
     if (name) scope[name] = C;
   }
   return C;
@@ -430,7 +430,7 @@ const compiled = new Map<string, Target>();
 
 function keyOf(spec: TargetSpec & { kind: "function" }): string {
   const at = spec.location ? `${spec.location.url}:${spec.location.line}:${spec.location.column}` : "";
-  return `${spec.name}\u0000${spec.base}\u0000${at}\u0000${spec.source}`;
+  return `${spec.name}\u0000${spec.base}\u0000${at}\u0000${spec.namespaces ?? ""}\u0000${spec.source}`;
 }
 
 function compiledBefore(spec: TargetSpec): Target | undefined {

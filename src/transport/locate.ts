@@ -116,6 +116,32 @@ function fileText(url: string): string | null {
   return text;
 }
 
+const namespaceNames = new Map<string, ReadonlySet<string>>();
+const namespaceImport =
+  /\bimport\s*\*\s*as\s+([A-Za-z_$][\w$]*)\s+from\s*["']threading(?:\/queue)?["']|\b([A-Za-z_$][\w$]*)\s*=\s*(?:[\w$.]+\()?\s*require\(\s*["']threading(?:\/queue)?["']\s*\)/g;
+
+/**
+ * The local names the user file `file` (a URL) gives a namespace of `threading` (or `threading/queue`):
+ * `import * as T from "threading"`, or CommonJS's `const T = require("threading")` (also through
+ * tsc's `__importStar(...)` or esbuild's `__toESM(...)`). A function target written there may read
+ * `T.Lock`: the thread binds T to the library (target.ts). Read from the file's text, as locate()
+ * reads it; a file that cannot be read has none.
+ */
+export function namespaceImports(file: string): ReadonlySet<string> {
+  let out = namespaceNames.get(file);
+  if (out === undefined) {
+    const names = new Set<string>();
+    const text = file.startsWith("file:") || file.startsWith("/") ? fileText(file) : null;
+    if (text?.includes("threading")) {
+      for (const m of text.matchAll(namespaceImport)) names.add((m[1] ?? m[2]) as string);
+    }
+    out = names;
+    if (namespaceNames.size >= 64) namespaceNames.clear();
+    namespaceNames.set(file, out);
+  }
+  return out;
+}
+
 /** Offset of 0-based (line, column) in `text`, or -1. */
 function offsetOf(text: string, line: number, column: number): number {
   let at = 0;

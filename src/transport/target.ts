@@ -19,7 +19,7 @@ import { type FreeName, freeNames } from "./free-names.js";
 import { esbuildHelpers } from "./esbuild-helpers.js";
 import { rewriteImports } from "./js-tokens.js";
 import { beforeUserImport } from "./loaders.js";
-import { locate, type SourceLocation } from "./locate.js";
+import { locate, namespaceImports, type SourceLocation } from "./locate.js";
 import { distUrl } from "../shared/paths.js";
 
 /** A function exported from a module, run in the thread: `{ module: "./work.ts", export: "crunch" }`. */
@@ -43,6 +43,11 @@ export type TargetSpec =
        * Absent: it may read it.
        */
       library?: boolean;
+      /**
+       * Names the source reads that its file binds to `threading`'s namespace (`import * as T from
+       * "threading"`, namespaceImports()): the thread binds them to the library's exports.
+       */
+      namespaces?: string[];
     }
   | { kind: "module"; module: string; export: string };
 
@@ -137,15 +142,18 @@ const described = new Map<string, TargetSpec>();
 /** describeTarget() of a function whose source (Function.prototype.toString) is `raw`. */
 function describeFunction(target: Function, raw: string, where: string, base: string, check: boolean): TargetSpec {
   let source = functionExpression(target, where, raw);
+  const namespaces = namespacesRead(source, base, ownName(target.name));
   // A source with import() may load the library (or anything) as it runs: it gets it first. An
   // arrow's `arguments` (which free-names.ts lets through) would be the compiled wrapper's.
   const library =
     !check ||
-    checkFreeNames(source, where, ownName(target.name)) ||
+    checkFreeNames(source, where, ownName(target.name), namespaces) ||
+    namespaces.length > 0 ||
     source.includes("import") ||
     source.includes("arguments");
   const spec: TargetSpec = { kind: "function", source, name: target.name, base };
   if (!library) spec.library = false;
+  if (namespaces.length > 0) spec.namespaces = namespaces;
   const found = locate(target, raw, base);
   if (found) {
     // Laid out as in the user's file; functionExpression() may put `function ` before a method.
@@ -154,6 +162,23 @@ function describeFunction(target: Function, raw: string, where: string, base: st
     Object.assign(spec, { source, location: { ...found.location, column } });
   }
   return spec;
+}
+
+/**
+ * The names `source` may read (in any scope: binding one the source declares itself is harmless)
+ * that its file `base` binds to `threading`'s namespace (`import * as T from "threading"`:
+ * namespaceImports()), unless they are `known` or globals. @internal
+ */
+export function namespacesRead(source: string, base: string, known: readonly string[]): string[] {
+  const names = namespaceImports(base);
+  if (names.size === 0) return [];
+  const read = new Set<string>();
+  freeNames(source, read);
+  const out: string[] = [];
+  for (const name of read) {
+    if (names.has(name) && !known.includes(name) && !globals().has(name) && !(lib && name in lib)) out.push(name);
+  }
+  return out;
 }
 
 /**
@@ -242,9 +267,14 @@ function list(names: string[]): string {
  * shares, as `Event`), a namespace alias or `eval` anywhere, in any scope, declared or not (for
  * TargetSpec's `library`: a false "no" would leave the thread without a name it reads).
  */
-export function checkFreeNames(source: string, where: string, known: readonly string[] = []): boolean {
+export function checkFreeNames(
+  source: string,
+  where: string,
+  known: readonly string[] = [],
+  namespaces: readonly string[] = [],
+): boolean {
   // The same source is checked again and again (a loop starting threads with one inline arrow).
-  const key = `${known.join(",")}\u0000${source}`;
+  const key = `${known.join(",")}\u0000${namespaces.join(",")}\u0000${source}`;
   const before = passed.get(key);
   if (before !== undefined) return before;
   const missing: string[] = [];
@@ -255,10 +285,11 @@ export function checkFreeNames(source: string, where: string, known: readonly st
   // the other way (a name declared anywhere in the source counts as declared everywhere; defaults,
   // class fields and `typeof` operands are skipped), so `library` is decided on these.
   const read = new Set<string>();
-  for (const [name, use] of freeNames(source, read)) {
+  const uses = freeNames(source, read);
+  for (const [name, use] of uses) {
     if (known.includes(name)) continue;
     if (globals().has(name) || name in esbuildHelpers || name === IMPORTER || (lib && name in lib)) continue;
-    if (isNamespaceAlias(name, use)) {
+    if (isNamespaceAlias(name, use) || namespaces.includes(name)) {
       for (const m of use.members) if (lib && !(m in lib)) notExports.push(`${name}.${m}`);
       continue;
     }
@@ -287,6 +318,21 @@ export function checkFreeNames(source: string, where: string, known: readonly st
   if (cjs.length > 0)
     hints.push(`${list(cjs)} ${cjs.length === 1 ? "is" : "are"} CommonJS's: in a thread, use await import()`);
   const helpers = missing.filter((m) => /^__[a-z]/i.test(m) && !commonJsNames.has(m));
+  // `T.Lock` with T a namespace of threading whose import was not found in the caller's file.
+  const namespaceLike = missing.filter((m) => {
+    const use = uses.get(m);
+    return use !== undefined && !use.bare && use.members.size > 0 && [...use.members].every((x) => lib && x in lib);
+  });
+  if (namespaceLike.length > 0) {
+    const reads = namespaceLike.map((m) => `${m}.${[...(uses.get(m) as FreeName).members][0]}`);
+    const example = [...(uses.get(namespaceLike[0] as string) as FreeName).members][0];
+    hints.push(
+      `${list(reads)} ${reads.length === 1 ? "reads" : "read"} threading's exports through a name the thread has ` +
+        `only when the file that starts it says import * as ${namespaceLike[0]} from "threading": otherwise ` +
+        `import them by name (import { ${example} } from "threading") and write ${example}, as every export of ` +
+        "threading is in scope in the thread under its own name",
+    );
+  }
   if (helpers.length > 0)
     hints.push(
       `${list(helpers)} ${helpers.length === 1 ? "looks like a compiler helper" : "look like compiler helpers"}: compile with target ES2017 or later`,
@@ -376,6 +422,8 @@ export interface EvaluateOptions {
   location?: SourceLocation;
   /** False: the source reads no library name (TargetSpec's `library`), and may compile without it. */
   library?: boolean;
+  /** Names bound to the library's exports (TargetSpec's `namespaces`: `import * as T from "threading"`). */
+  namespaces?: readonly string[] | undefined;
 }
 
 export function evaluate(
@@ -407,7 +455,7 @@ export function evaluate(
     return import(typeof spec === "string" ? resolveModule(spec, base) : spec);
   };
   // CommonJS builds read the library as `threading_1.Lock`: bind such names to its exports.
-  for (const alias of aliases(source)) {
+  for (const alias of [...aliases(source), ...(options.namespaces ?? [])]) {
     if (lib && !(alias in extra) && !(alias in lib)) extra = { ...extra, [alias]: lib };
   }
   const extraNames = Object.keys(extra);
@@ -434,7 +482,7 @@ export function evaluate(
 /** Turns a spec back into a callable in this thread. */
 export async function compileTarget(spec: TargetSpec): Promise<(...args: unknown[]) => unknown> {
   if (spec.kind === "function") {
-    const options: EvaluateOptions = { name: spec.name, location: spec.location };
+    const options: EvaluateOptions = { name: spec.name, location: spec.location, namespaces: spec.namespaces };
     if (spec.library === false) options.library = false;
     return evaluate(spec.source, spec.base, {}, options) as (...args: unknown[]) => unknown;
   }

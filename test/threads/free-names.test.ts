@@ -3,7 +3,9 @@
 // conservative); a CommonJS build's `threading_1.Lock` resolves in the thread.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import * as T from "threading";
 import { Lock, Thread, ThreadPoolExecutor, Timer } from "threading";
+import * as Q from "threading/queue";
 import { checkFreeNames, freeNames } from "../../dist/internal.js";
 
 const free = (source: string) => [...freeNames(source).keys()].sort();
@@ -119,4 +121,66 @@ test("CommonJS builds: `threading_1.Lock` / `import_threading.Lock` resolve to t
   } finally {
     pool.shutdown();
   }
+});
+
+test('`import * as T from "threading"` (or "threading/queue"): a target written in that file reads T.Lock in the thread', async () => {
+  const q = new Q.Queue<string>();
+  const t = new T.Thread({
+    target: (out: Q.Queue<string>) => {
+      const lock = new T.Lock();
+      lock.acquire();
+      out.put(`${T.currentThread().name} ${lock.locked()} ${new Q.LifoQueue().qsize()}`);
+    },
+    args: [q],
+    name: "ns",
+  });
+  t.start();
+  t.join();
+  assert.equal(q.get(true, 30), "ns true 0");
+  const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+  try {
+    assert.equal(await pool.submit(() => T.currentThread().name.startsWith("ThreadPoolExecutor")), true);
+    assert.equal(await pool.submit((n: number) => new T.Semaphore(n).acquire(false), 1), true);
+    assert.throws(
+      () => pool.submit(() => (T as Record<string, unknown>).NotAnExport),
+      /T.NotAnExport, which is not an export of threading/,
+    );
+  } finally {
+    pool.shutdown();
+  }
+  // A Barrier action and a Timer function written here read it too.
+  const b = new T.Barrier(1, (out: Q.Queue<string>) => out.put(T.currentThread().name), undefined, [q]);
+  b.wait(30);
+  assert.equal(q.get(true, 30), "MainThread");
+  const timer = new T.Timer(0, (out: Q.Queue<string>) => out.put(typeof T.Event), [q]);
+  timer.start();
+  timer.join();
+  assert.equal(q.get(true, 30), "function");
+  // So does a Thread subclass written here.
+  class Worker extends T.Thread {
+    constructor(readonly out: Q.Queue<string>) {
+      super({ name: "sub" });
+    }
+    override run() {
+      this.out.put(`${T.currentThread().name} ${new T.RLock().locked()}`);
+    }
+  }
+  const w = new Worker(q);
+  w.start();
+  w.join();
+  assert.equal(q.get(true, 30), "sub false");
+});
+
+test("a name that reads threading's exports but is not a namespace import: the TypeError says to import them by name", () => {
+  const lib = T;
+  assert.throws(
+    () => new Thread({ target: () => new lib.Lock() }).start(),
+    (e: unknown) =>
+      e instanceof TypeError &&
+      e.message.includes("uses lib from outside the function") &&
+      /lib\.Lock reads threading's exports through a name the thread has only when the file that starts it says import \* as lib from/.test(
+        e.message,
+      ) &&
+      e.message.includes('import { Lock } from "threading"'),
+  );
 });
