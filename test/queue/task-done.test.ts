@@ -38,6 +38,27 @@ function doneThread(q: Queue<unknown>, counts: number[], go: Event[], went: Even
   });
 }
 
+/**
+ * Checks that join() waits while a task is unfinished and returns once `finish` (which finishes
+ * the last task) has run: a thread blocked in q.join() and a q.joinAsync() of this thread are both
+ * still waiting after a pause, then both return after finish().
+ */
+async function joinersWaitFor(q: Queue<number>, finish: () => void): Promise<void> {
+  let joined = false;
+  const joinedAsync = q.joinAsync().then(() => {
+    joined = true;
+  });
+  const joiner = new Thread({ target: (q: Queue<number>) => q.join(), args: [q] });
+  joiner.start();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(joined, false, "joinAsync() returned with a task unfinished");
+  assert.equal(joiner.isAlive(), true, "join() returned with a task unfinished");
+  finish();
+  joiner.join(30);
+  assert.equal(joiner.isAlive(), false, "join() returned");
+  await joinedAsync;
+}
+
 function steps(n: number): Event[] {
   return Array.from({ length: n }, () => new Event());
 }
@@ -60,22 +81,12 @@ test(
     went[0]?.wait();
     assert.equal(out[0], 3);
     for (let i = 0; i < 6; i++) q.taskDone(); // 9 done: 1 unfinished
-    let joined = false;
-    const joinedAsync = q.joinAsync().then(() => {
-      joined = true;
+    await joinersWaitFor(q, () => {
+      go[1]?.set();
+      went[1]?.wait();
+      assert.equal(out[1], 1);
+      assert.equal(out[9], 1, "the call too many threw RangeError");
     });
-    const joiner = new Thread({ target: (q: Queue<number>) => q.join(), args: [q] });
-    joiner.start();
-    await new Promise((r) => setTimeout(r, 20));
-    assert.equal(joined, false);
-    assert.equal(joiner.isAlive(), true, "join() returned with a task unfinished");
-    go[1]?.set();
-    went[1]?.wait();
-    assert.equal(out[1], 1);
-    assert.equal(out[9], 1, "the call too many threw RangeError");
-    joiner.join(30);
-    assert.equal(joiner.isAlive(), false, "join() returned");
-    await joinedAsync;
     assert.throws(() => q.taskDone(), { name: "RangeError", message: "task_done() called too many times" });
     for (let i = 0; i < 5; i++) q.put(i);
     go[2]?.set();
@@ -170,16 +181,12 @@ test("taskDone() and join() after a dead holder's recovery: its complete put cou
   assert.equal(q.get(), 1);
   assert.equal(q.get(), 2);
   assert.equal(Atomics.load(h, FIFO_P_LOCK) & 1, 0, "P_LOCK recovered");
-  const joiner = new Thread({ target: (q: Queue<number>) => q.join(), args: [q] });
-  joiner.start();
-  await new Promise((r) => setTimeout(r, 20));
-  assert.equal(joiner.isAlive(), true, "join() returned with a task unfinished");
-  go[1]?.set();
-  went[1]?.wait();
-  assert.equal(out[1], 1);
-  assert.equal(out[9], 1, "the call too many threw RangeError");
-  joiner.join(30);
-  assert.equal(joiner.isAlive(), false, "join() returned");
+  await joinersWaitFor(q, () => {
+    go[1]?.set();
+    went[1]?.wait();
+    assert.equal(out[1], 1);
+    assert.equal(out[9], 1, "the call too many threw RangeError");
+  });
   q.join();
   assert.throws(() => q.taskDone(), RangeError);
   t.join(30);
