@@ -8,7 +8,7 @@
  * state word (park()), its event loop stopped. A thread that starts a plain thread (no
  * transferList, not a subclass, not isolated, no resourceLimits, arguments without shared memory,
  * a request of at most DOCK_BYTES) claims the warmest parked worker itself, writes the request
- * (v8.serialize) into the dock and wakes it. The worker runs the thread and, when it ends clean,
+ * into the dock (dock-request.ts) and wakes it. The worker runs the thread and, when it ends clean,
  * parks itself again in the same dock: the next start finds it there, and neither the start nor
  * the return wakes the hub.
  *
@@ -53,17 +53,11 @@
  *     thread; a claim that raced it leaves a STARTING thread, which its start() fails once it sees
  *     the hub dead.
  */
-import { DefaultSerializer, deserialize } from "node:v8";
-import {
-  DOCK_BYTES,
-  DOCK_WORDS,
-  DOCK64,
-  dockBytes,
-  G64,
-  isIdentAlive,
-  MAX_DOCKS,
-  PARK_STAMP64,
-} from "../shared/runtime.js";
+import { DOCK_WORDS, DOCK64, dockBytes, G64, isIdentAlive, MAX_DOCKS, PARK_STAMP64 } from "../shared/runtime.js";
+import { readRequest, requestBytes } from "./dock-request.js";
+import type { RunRequest } from "./thread.js";
+
+export { docksWork } from "./dock-request.js";
 
 export const EMPTY = 0n;
 export const IDLE = 1n;
@@ -120,49 +114,6 @@ function area(dock: number): Uint8Array {
 export const dockTestHooks: { afterClaim?: (dock: number) => void } = {};
 
 /**
- * v8.serialize(), except that shared memory refuses: a SharedArrayBuffer throws already, but a view
- * of one (a typed array on shared memory) would be written as a copy of its bytes, and the thread
- * must get the shared memory itself.
- */
-class Serializer extends DefaultSerializer {
-  // Node's DefaultSerializer writes every ArrayBufferView as a host object (@types/node omits it).
-  _writeHostObject(object: object): void {
-    if (ArrayBuffer.isView(object) && !(object.buffer instanceof ArrayBuffer)) throw new TypeError("shared memory");
-    (DefaultSerializer.prototype as unknown as { _writeHostObject(o: object): void })._writeHostObject.call(
-      this,
-      object,
-    );
-  }
-}
-
-/**
- * Whether this runtime has v8's Serializer (Bun has not: "node:v8 Serializer is not yet
- * implemented"). Without it no start goes through a dock, and the hub parks no worker in one.
- */
-export const docksWork: boolean = (() => {
-  try {
-    new DefaultSerializer().writeHeader();
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-/** The request's bytes, or null when it cannot go through a dock (shared memory in it, or too big). */
-function bytesOf(request: unknown): Uint8Array | null {
-  if (!docksWork) return null;
-  const serializer = new Serializer();
-  try {
-    serializer.writeHeader();
-    serializer.writeValue(request);
-  } catch {
-    return null; // shared memory among the arguments (a shared object): through the hub
-  }
-  const bytes = serializer.releaseBuffer();
-  return bytes.length + 4 <= DOCK_BYTES ? bytes : null;
-}
-
-/**
  * How long a start waits for a worker busy with a thread handed over in a dock to park again, when
  * no dock holds an idle one, before it goes through the hub (which may boot a Worker: tens of
  * milliseconds of a core, against a fraction of one for a worker whose short thread ends now).
@@ -184,7 +135,7 @@ let stalledAt = -1n;
  * parking. False when it cannot go through a dock or no worker took it (none parked, or each one
  * tried was claimed first): the hub runs it then.
  */
-export function handToDock(request: { slot: number; ident: number }, patient = true): boolean {
+export function handToDock(request: RunRequest, patient = true): boolean {
   let bytes: Uint8Array | null | undefined;
   let until = -1;
   for (let attempt = 0; attempt < 3; ) {
@@ -204,7 +155,7 @@ export function handToDock(request: { slot: number; ident: number }, patient = t
     }
     if (dock < 0) {
       if (!patient || !busy || parkings === stalledAt) return false;
-      bytes ??= bytesOf(request);
+      bytes ??= requestBytes(request);
       if (bytes === null) return false;
       if (until < 0) until = performance.now() + BUSY_PATIENCE_MS;
       const left = until - performance.now();
@@ -215,7 +166,7 @@ export function handToDock(request: { slot: number; ident: number }, patient = t
       continue; // a worker parked: look again
     }
     attempt++;
-    bytes ??= bytesOf(request);
+    bytes ??= requestBytes(request);
     if (bytes === null) return false;
     const i = wordAt(dock);
     const bits = threadBits(request.slot, request.ident);
@@ -307,13 +258,13 @@ export interface Handed {
 }
 
 /**
- * In a worker that park() returned a start to: the request written in `dock` (readable while the
+ * In a worker that park() returned `handed` to: the request written in `dock` (readable while the
  * dock is BUSY, until the worker itself moves it on: repark() or leave()).
  */
-export function handedRequest<R>(dock: number): R {
+export function handedRequest(dock: number, handed: Handed): RunRequest {
   const a = area(dock);
   const length = new DataView(a.buffer, a.byteOffset, 4).getUint32(0);
-  return deserialize(a.subarray(4, 4 + length)) as R;
+  return readRequest(a.subarray(4, 4 + length), handed.slot, handed.ident);
 }
 
 /**

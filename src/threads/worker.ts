@@ -334,7 +334,7 @@ function parkSoon(): void {
     let request: RunRequest;
     try {
       if (testHook("unreadableRequest")) throw new Error("test hook unreadableRequest");
-      request = handedRequest<RunRequest>(place.dock);
+      request = handedRequest(place.dock, handed);
     } catch (e) {
       // (Never seen: the starter wrote it with v8.serialize.) The thread is RUNNING: it ends as a
       // thread whose run() threw, through run() (its excepthook, then finishDocked()), with a

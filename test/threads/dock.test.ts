@@ -271,3 +271,78 @@ test("spares wait parked too; an isolated start takes only one that ran nothing"
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, "isolated sees undefined\n".repeat(3));
 });
+
+test("a start handed over in a dock arrives as sent: arguments, name, daemon flag, target (dock-request.ts)", T, () => {
+  const say = new URL("../fixtures/say.mjs", import.meta.url).href;
+  const r = runChild(
+    `${prelude}
+    const { currentThread } = await import("threading");
+    let claims = 0;
+    dockTestHooks.afterClaim = () => { claims++; };
+    // Prints what it got (strings as their UTF-16 code units): the main thread's own call prints the line expected.
+    const show = (...a) => {
+      const me = currentThread();
+      console.log("me " + JSON.stringify([me.name, me.daemon]));
+      console.log(JSON.stringify([a.length, a.map((v) => [typeof v,
+        Object.is(v, -0) ? "-0" : typeof v === "number" ? String(v) : typeof v === "string" ? [...Array(v.length).keys()].map((k) => v.charCodeAt(k)) :
+        v instanceof Error ? v.name + ": " + v.message : v instanceof Map ? [...v] : v === undefined ? "undefined" : v])]));
+    };
+    const sets = [
+      [undefined, null, true, false, 0, -0, NaN, -Infinity, -1.5, 2 ** 53, 1e-300],
+      ["", "h\u00e9llo \u{1F600}", String.fromCharCode(0xd800) + " lone " + String.fromCharCode(0xdfff), "x".repeat(512)],
+      ["x".repeat(513), 1],
+      [{ a: [1, { b: 2 }] }, new Map([[1, "one"]]), [undefined, , 3]],
+      [new RangeError("bad")],
+      [],
+    ];
+    const names = ["plain", "n\u00e4me \u{1F600}", "long ".repeat(24), undefined];
+    let i = 0;
+    const expected = [];
+    for (const args of sets) {
+      for (const daemon of [false, true]) {
+        const name = names[i++ % names.length];
+        const t = new Thread({ target: show, args, name, daemon });
+        t.start();
+        t.join();
+        const log = console.log;
+        console.log = (line) => expected.push(line.startsWith("me ") ? "me " + JSON.stringify([t.name, t.daemon]) : line);
+        show(...args);
+        console.log = log;
+      }
+    }
+    for (const line of expected) console.log("expected", line);
+    // Another function target, started twice (its spec is known by id the second time).
+    for (let k = 0; k < 2; k++) {
+      const u = new Thread({ target: (x) => console.log("other", x), args: [k] });
+      u.start();
+      u.join();
+    }
+    const none = new Thread();
+    none.start();
+    none.join();
+    console.log("claims", claims);
+    // Too big for a dock: through the hub.
+    const big = new Thread({ target: (s) => console.log("big", s.length), args: ["y".repeat(10_000)] });
+    big.start();
+    big.join();
+    console.log("claims", claims);
+    // A module target, twice.
+    for (let k = 0; k < 2; k++) {
+      const m = new Thread({ target: { module: ${JSON.stringify(say)}, export: "say" }, args: ["module", k] });
+      m.start();
+      m.join();
+    }
+    `,
+    60_000,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  const got = lines.filter((l) => l.startsWith("[") || l.startsWith("me "));
+  const expected = lines.filter((l) => l.startsWith("expected ")).map((l) => l.slice("expected ".length));
+  assert.equal(got.length, 24, r.stdout);
+  assert.deepEqual(got, expected);
+  assert.deepEqual(
+    lines.filter((l) => !l.startsWith("[") && !l.startsWith("me ") && !l.startsWith("expected ")),
+    ["other 0", "other 1", "claims 15", "big 10000", "claims 15", "module 0", "module 1"],
+  );
+});
