@@ -211,7 +211,9 @@ export function giveStaged(st: Staged): void {
 /**
  * stage() for a queue item: a one-byte string of 1..8 units (the commonest string item: a word,
  * an id, a short message) becomes an SSTR record packed here, with no staging words to copy and,
- * on the way out, no plain decoder (SharedDict's records keep the formats of stage()).
+ * on the way out, no plain decoder (SharedDict's records keep the formats of stage()). `st` must
+ * come reset (takeStaged()'s, given back reset, or a new one): an SSTR record is staged without
+ * another reset().
  */
 export function stageItem(value: unknown, st: Staged, keep = false): void {
   if (typeof value === "string") {
@@ -259,7 +261,7 @@ export function stageItem(value: unknown, st: Staged, keep = false): void {
         b |= c << 24;
       }
       if (wide < 256) {
-        st.reset();
+        // (no st.reset(): `st` comes reset, see above)
         st.tag = T_SSTR;
         st.len = n;
         st.a = a;
@@ -526,8 +528,8 @@ export function warmCodec(v: Views, t: Taken): void {
     writeRecord(v, 0, st);
     readRecord(v, 0, t);
     decodeTaken(t);
+    st.reset(); // (as giveStaged(): stageItem() takes it reset; its words held otherwise)
   }
-  st.reset(); // (its words held: the next encode would take a new writer)
 }
 
 /** Turns a taken record back into a value (after the lock is released). */

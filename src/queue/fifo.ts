@@ -252,6 +252,7 @@ import {
   Taken,
   writeRecord,
 } from "./codec.js";
+import { recentString } from "./plain.js";
 import {
   CHECK_MS,
   DISCARDING,
@@ -920,7 +921,20 @@ export class RingEngine implements Engine {
         d.i32[(tail >> 2) + 1] = cap - tail;
         at = 0;
       }
-      writeRecord(d, at, st);
+      // (a number or a short string, the commonest records, written here as writeRecord() would:
+      // it is not inlined; neither has refs or a mark)
+      const tag = st.tag;
+      if (tag === T_NUM) {
+        d.i32[at >> 2] = T_NUM;
+        d.f64[(at + 8) >> 3] = st.num;
+      } else if (tag === T_SSTR) {
+        const i32 = d.i32;
+        const w = at >> 2;
+        i32[w] = T_SSTR;
+        i32[w + 1] = st.len;
+        i32[w + 2] = st.a;
+        i32[w + 3] = st.b;
+      } else writeRecord(d, at, st);
       if (hook !== undefined) hook("P:record");
       // The put's words and then the mark, with no call in between (file comment, "Death").
       tail = at + s;
@@ -1103,13 +1117,20 @@ export class RingEngine implements Engine {
     const h = this.h;
     const d = this.data;
     const hook = fifoHooks.beforeRelease; // (tests only: one load a call)
+    // (a number or a short string, the commonest items: read into locals and returned from here,
+    // without `taken` and decodeTaken()'s dispatch)
+    let tag = 0;
+    let num = 0;
+    let n = 0;
+    let a = 0;
+    let b = 0;
     try {
       if ((h[FIFO.CAP_C] as number) !== d.cap) d.sync();
       const cap = d.cap;
       let head = h[FIFO.HEAD] as number;
       let getBytes = h[FIFO.OWN_GET_BYTES] as number;
       const i32 = d.i32;
-      let tag = (i32[head >> 2] as number) & 255;
+      tag = (i32[head >> 2] as number) & 255;
       if (tag === T_SKIP) {
         const skip = i32[(head >> 2) + 1] as number;
         getBytes = (getBytes + skip) | 0;
@@ -1121,14 +1142,11 @@ export class RingEngine implements Engine {
       // (a number or a short string, the commonest items, read here: readRecord() is not inlined)
       let size = 16;
       if (tag === T_SSTR) {
-        taken.tag = T_SSTR;
-        taken.len = i32[(at >> 2) + 1] as number;
-        taken.a = i32[(at >> 2) + 2] as number;
-        taken.b = i32[(at >> 2) + 3] as number;
-      } else if (tag === T_NUM) {
-        taken.tag = T_NUM;
-        taken.num = d.f64[(at + 8) >> 3] as number;
-      } else size = readRecord(d, at, taken);
+        n = i32[(at >> 2) + 1] as number;
+        a = i32[(at >> 2) + 2] as number;
+        b = i32[(at >> 2) + 3] as number;
+      } else if (tag === T_NUM) num = d.f64[(at + 8) >> 3] as number;
+      else size = readRecord(d, at, taken);
       if (hook !== undefined) hook("C:record");
       // The get's words and then the mark, with no call in between (file comment, "Death").
       head += size;
@@ -1169,6 +1187,8 @@ export class RingEngine implements Engine {
       Atomics.add(h, FIFO.NF_SEQ, 1);
       wakeOne(h, FIFO.NF_SEQ, FIFO.PUT_SLEEPERS, FIFO.PUT_WAITERS);
     }
+    if (tag === T_SSTR) return recentString(n, a, b);
+    if (tag === T_NUM) return num;
     return decodeTaken(taken);
   }
 

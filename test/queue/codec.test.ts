@@ -564,8 +564,8 @@ test("shapes that alternate, each past its made writer and builder: the last sha
 });
 
 test("short one-byte strings come back exact from the table of recent ones: NUL and 128-255 units, trailing NULs, colliding slots", () => {
-  // (recentString: a 4096-slot table keyed by the length and the packed units; 40,000 strings
-  // meet in every slot, and "ab" / "ab\0" / "ab\0\0" pack to the same words)
+  // (recentString: 2048 sets of two slots keyed by the length and the packed units; 40,000
+  // strings meet in every set, and "ab" / "ab\0" / "ab\0\0" pack to the same words)
   const strings: string[] = [];
   for (let i = 0; i < 40_000; i++) {
     const n = 1 + (i % 8);
@@ -601,6 +601,78 @@ test("short one-byte strings come back exact from the table of recent ones: NUL 
       }
     }
   }
+});
+
+test("the table of recent short strings: three and more strings of one set in turn, each slot replaced and hit, strings one unit apart", () => {
+  // (plain.ts recentString's set index, copied here to find strings that meet in one set: were it
+  // changed, these strings would only spread over other sets, and the test would still pass)
+  const setOf = (s: string): number => {
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < s.length; i++) {
+      if (i < 4) a |= s.charCodeAt(i) << (8 * i);
+      else b |= s.charCodeAt(i) << (8 * (i - 4));
+    }
+    return Math.imul(a ^ Math.imul(b ^ s.length, 0x85ebca6b), 0x9e3779b1) >>> 21;
+  };
+  const asItem = (s: string): unknown => {
+    const st = new Staged();
+    stageItem(s, st);
+    assert.equal(st.tag, T_SSTR);
+    writeRecord(data, 0, st);
+    readRecord(data, 0, taken);
+    return decodeTaken(taken);
+  };
+  // Strings by set, until some set holds 5 (of every length 1..8)
+  const bySet = new Map<number, string[]>();
+  let crowded: string[] | undefined;
+  for (let i = 0; crowded === undefined; i++) {
+    const s = `${String.fromCharCode(33 + (i % 90))}${i.toString(36)}`.slice(0, 1 + (i % 8));
+    const set = setOf(s);
+    const list = bySet.get(set) ?? [];
+    if (!list.includes(s)) list.push(s);
+    bySet.set(set, list);
+    if (list.length === 5) crowded = list;
+  }
+  // In turn (each miss replaces the slot not used last), in every order of 2, 3, 4 and 5 of them,
+  // with repeats (hits in either slot) in between
+  for (let k = 2; k <= 5; k++) {
+    const some = crowded.slice(0, k);
+    for (let round = 0; round < 4; round++) {
+      for (const s of round % 2 === 0 ? some : [...some].reverse()) {
+        assert.equal(asItem(s), s);
+        assert.equal(asItem(s), s);
+        assert.equal(asItem(some[0] as string), some[0]);
+      }
+    }
+  }
+  // Strings one unit apart, and one NUL longer or shorter (the same packed words): each comes
+  // back as itself after the other was in the table
+  for (const s of [
+    "item 123",
+    "item 124",
+    "item 12",
+    "item 12\0",
+    "a",
+    "b",
+    "a\0",
+    "\0",
+    "\0\0",
+    "\xff\xff\xff\xff\xff\xff\xff\xff",
+    "\xff\xff\xff\xff\xff\xff\xff\xfe",
+  ]) {
+    for (const t of ["item 123", "item 124", "item 12", "item 12\0", "a", "b", "a\0", "\0", "\0\0"]) {
+      assert.equal(asItem(s), s);
+      assert.equal(asItem(t), t);
+      assert.equal(asItem(s), s);
+    }
+  }
+  // Through a queue (take() decodes SSTR records itself), mixed with numbers and longer strings
+  const q = new Queue<unknown>();
+  const items: unknown[] = [];
+  for (let r = 0; r < 50; r++) for (const s of crowded) items.push(s, r, `${s}${s}${s}`, s.length);
+  for (const x of items) q.put(x);
+  for (const x of items) assert.equal(q.get(), x);
 });
 
 test("a shape's made builder reads short one-byte strings inline: every length 0..12 around the 8-unit bound, NUL, 128-255 and wider units", () => {
