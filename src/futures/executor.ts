@@ -584,14 +584,22 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     );
   }
 
-  /** Blocks until there is room in the queue (Full if `block` is false or the deadline passes). */
+  /**
+   * Blocks until there is room in the queue (Full if `block` is false or the deadline passes).
+   * The outcomes it takes meanwhile run done callbacks: one that shut the pool down makes the
+   * waiting submission raise, as one that broke it does.
+   */
   #waitRoom(block: boolean, deadline: number, what: string): void {
     if (this.#hasRoom()) return;
     this.#poll();
-    if (this.#hasRoom()) return;
-    if (!block || !blockOn(new Set([this.#link]), () => this.#hasRoom() || this.#broken(), deadline)) {
+    if (
+      !this.#hasRoom() &&
+      !this.#shutdown &&
+      (!block || !blockOn(new Set([this.#link]), () => this.#hasRoom() || this.#broken() || this.#shutdown, deadline))
+    ) {
       throw this.#full(what);
     }
+    if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
     this.#checkBroken();
   }
 
