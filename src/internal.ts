@@ -12,11 +12,13 @@ export { barrierHooks } from "./sync/barrier.js";
 export { semaphoreHooks } from "./sync/semaphore.js";
 export { readWaits } from "./shared/waiting.js";
 export {
+  addBlockingDuty,
   afterMs,
   call,
   driveAsync,
   driveBlocking,
   park,
+  removeBlockingDuty,
   Sleep,
   sleepHow,
   spinWhile,

@@ -225,6 +225,7 @@ export class Condition {
     const saved = lock[kReleaseSave]();
     const w = this.#w;
     const at = index(node, STATE);
+    let notified = false;
     try {
       const deadline = deadlineOf(ms);
       while (Atomics.load(w, at) === WAITING && !expired(deadline)) {
@@ -241,8 +242,11 @@ export class Condition {
         () => lock[kAcquireRestore](saved),
         () => lock[kAcquireRestoreAsync](saved),
       );
+      // (here, not after the finally: a wait that ends in an exception thrown into it, a duty
+      // run while it slept, gives its node back too)
+      notified = this.#leave(node);
     }
-    return this.#leave(node);
+    return notified;
   }
 
   /**
