@@ -155,9 +155,14 @@ export class Lock {
     this.#onDead = fn;
   }
 
-  /** @internal */
+  /**
+   * @internal Deferred wakes (sync/mutex.ts) wait for this thread's release of the lock only while
+   * this thread holds it: a Lock's Condition may be notified by a thread while another one holds
+   * the lock (CPython's), whose release would not deliver them; they go at once then.
+   */
   [kFlushOnRelease](): void {
-    this.#flush = true;
+    if ((Atomics.load(this.#word, STATE) | 1) === (ownerValue() | 1)) this.#flush = true;
+    else flushWakes();
   }
 
   /** @internal */

@@ -304,7 +304,8 @@ export function unlock(w: Int32Array, i: number, asyncAt: number): boolean {
  * So notify() marks the waiter NOTIFIED (that part is immediate: a waiter whose time runs out now
  * returns true) and leaves the futex wake here; the thread delivers its deferred wakes as soon as
  * it releases the Condition's lock (the Lock or RLock object notify() marked: kFlushOnRelease,
- * owned.ts; a Condition's wait() releases it too), or unlocks any mutex through unlock() or
+ * owned.ts; a Condition's wait() releases it too; a Lock that another thread holds, as a Lock's
+ * Condition may be notified then, delivers them at once instead), or unlocks any mutex through unlock() or
  * unlockOwned(), before it sleeps in any wait of the library, and at the latest at the end of its
  * current synchronous run (a microtask), so a wake is never held back for long. (Lock.release and
  * RLock.release free their word with freeOwned() and look only at their own mark: a load of a
