@@ -13,6 +13,23 @@ import type { Future } from "./future.js";
 type R = unknown;
 
 /**
+ * `next` made to run one call at a time, each after the last has settled, as an async generator
+ * queues its next() calls: the async iterators here keep one wake-up and one position, which a
+ * second call made while the first waits would take over (the first then waited for ever).
+ */
+export function oneAtATime<V>(next: () => Promise<V>): () => Promise<V> {
+  let last: Promise<unknown> = Promise.resolve();
+  return () => {
+    const p = last.then(next);
+    last = p.then(
+      () => {},
+      () => {},
+    );
+    return p;
+  };
+}
+
+/**
  * Groups map() items into tasks: with chunksize 1 every item is a call, `[item]` (its arguments);
  * with a larger chunksize, `size` calls make one CHUNK task, `[[item], [item], ...]`.
  */
@@ -154,45 +171,47 @@ export class MapFeed {
       if (!this.#sourceDone) void this.#source?.return?.();
       this.#wake?.();
     };
-    const it: AsyncIterableIterator<R> = {
-      next: async (): Promise<IteratorResult<R>> => {
-        if (failure !== undefined) {
-          const e = failure.error;
-          failure = undefined;
+    const step = async (): Promise<IteratorResult<R>> => {
+      if (failure !== undefined) {
+        const e = failure.error;
+        failure = undefined;
+        this.closed = true;
+        throw e;
+      }
+      for (;;) {
+        if (this.closed) return { done: true, value: undefined };
+        if (b < buffered.length) return { done: false, value: buffered[b++] as R };
+        if (i < fs.length) break;
+        if (this.#sourceDone) {
           this.closed = true;
-          throw e;
+          if (this.#sourceError) throw this.#sourceError.error;
+          return { done: true, value: undefined };
         }
-        for (;;) {
-          if (this.closed) return { done: true, value: undefined };
-          if (b < buffered.length) return { done: false, value: buffered[b++] as R };
-          if (i < fs.length) break;
-          if (this.#sourceDone) {
-            this.closed = true;
-            if (this.#sourceError) throw this.#sourceError.error;
-            return { done: true, value: undefined };
-          }
-          await new Promise<void>((resolve) => {
-            this.#wake = resolve;
-          });
-          this.#wake = undefined;
-        }
-        const f = fs[i++] as Future<unknown>;
-        try {
-          const v =
-            deadline === Number.POSITIVE_INFINITY
-              ? await f.resultAsync()
-              : await f.resultAsync(remaining(deadline) / 1000);
-          if (!chunked) return { done: false, value: v as R };
-          buffered = v as unknown[];
-          b = 0;
-          return it.next();
-        } catch (e) {
-          f.cancel(); // as in map()
-          cancelRest();
-          if (e instanceof TimeoutError) throw new TimeoutError(`${what}: timed out`);
-          throw e;
-        }
-      },
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        this.#wake = undefined;
+      }
+      const f = fs[i++] as Future<unknown>;
+      try {
+        const v =
+          deadline === Number.POSITIVE_INFINITY
+            ? await f.resultAsync()
+            : await f.resultAsync(remaining(deadline) / 1000);
+        if (!chunked) return { done: false, value: v as R };
+        buffered = v as unknown[];
+        b = 0;
+        return step();
+      } catch (e) {
+        f.cancel(); // as in map()
+        cancelRest();
+        if (e instanceof TimeoutError) throw new TimeoutError(`${what}: timed out`);
+        throw e;
+      }
+    };
+    const it: AsyncIterableIterator<R> = {
+      // (one call at a time: `step` keeps one wake-up and one position)
+      next: oneAtATime(step),
       return: async (value?: unknown): Promise<IteratorResult<R>> => {
         cancelRest();
         return { done: true, value: value as R };

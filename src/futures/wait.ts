@@ -8,6 +8,7 @@
 import { TimeoutError } from "../errors.js";
 import { afterMs, checkOptions, deadlineOf, remaining, secondsMs, type Timeout, timeoutMs } from "../shared/wait.js";
 import { blockOn, Future, type FutureLink, internals, linksOf } from "./future.js";
+import { oneAtATime } from "./map.js";
 
 /** `returnWhen` of wait(): return when any future finishes or is cancelled. */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
@@ -114,7 +115,8 @@ export function asCompletedAsync(
     failure = e;
   }
   const it: AsyncIterableIterator<Future<T>> = {
-    async next(): Promise<IteratorResult<Future<T>>> {
+    // (one call at a time, as an async generator's: a pending call's wake-up is the one listener)
+    next: oneAtATime(async (): Promise<IteratorResult<Future<T>>> => {
       if (c === undefined) {
         const e = failure;
         failure = undefined;
@@ -143,7 +145,7 @@ export function asCompletedAsync(
       cc.yielded++;
       // An object with a Future in `value`: returned from an async function it is not unwrapped.
       return { done: false, value: cc.ready.shift() as Future<T> };
-    },
+    }),
     async return(): Promise<IteratorResult<Future<T>>> {
       if (c) c.yielded = c.fs.length;
       return { done: true, value: undefined };
