@@ -63,11 +63,12 @@ export const SPIN = Number(process.env.THREADING_QUEUE_SPIN ?? 400);
  * Counting: the waker bumps the sequence and then reads the sleepers count; the sleeper counts
  * itself and then sleeps only if the sequence is unchanged (both sequentially consistent): one of
  * them always sees the other. Who uncounts a sleeper: the notifier that woke it (Atomics.notify
- * returns how many it woke, and a sleeper is answered "ok" only when woken so), else the sleeper
- * itself (timed out, word already changed, or an exception). So the count drops as soon as a
- * sleeper is woken, not when the woken thread next runs — on a busy machine that can be
- * milliseconds, during which every put would otherwise notify again for a sleeper already woken.
- * The count never falls below the threads actually asleep. An async sleeper's callback runs only
+ * returns how many it woke, and a sleeper is answered "ok" only when woken so; wakeOne() claims it
+ * before its notify), else the sleeper itself (timed out, word already changed, or an exception).
+ * So the count drops as soon as a sleeper is woken, not when the woken thread next runs — on a
+ * busy machine that can be milliseconds, during which every put would otherwise notify again for a
+ * sleeper already woken. The count is below the threads actually asleep only while a wakeOne()
+ * claim is out, whose claimant answers for the wakes it stood in for (wakeOne). An async sleeper's callback runs only
  * when its thread's event loop turns, and that thread may be blocked, so a wake-one that lands on
  * it could leave an item (or room) with a blocking waiter asleep: wakeOne() therefore wakes every
  * sleeper while async ones are counted (issue 9, item 5).
@@ -203,13 +204,44 @@ export function* waitTurn<T>(
  * After bumping `h[seqIndex]` for one waiter: notifies when someone sleeps on it, one sleeper when
  * all are blocking, all of them while some are async (sleeperHow). The counts are read after the
  * bump and a sleeper counts itself before it compares the word, so one of the two sees the other.
+ *
+ * Wake-one claims the sleeper first: the count is lowered (compare-exchange) before the notify
+ * and raised back only when the notify woke nobody (the counted sleeper was between its count and
+ * its Atomics.wait, or back from one not yet uncounted). Lowering it after the notify, as wakeAll
+ * does, left it high for as long as the waker was off the CPU after the notify (a wake often hands
+ * the woken thread the waker's core): every put of the other producers then made a futex call that
+ * woke nobody (2 producers -> 2 consumers on 2 cores: 0.04-0.22 such calls per put). The count is
+ * so below the counted sleepers while a claim is out, and a waker that finds it at 0 then does not
+ * notify; what it leaves is done by the claimant: a sleeper asleep before that waker's bump is
+ * still asleep at the claimant's notify when that notify comes after the bump (it wakes one); a
+ * notify that came before it woke nobody, and the claimant, which loaded the sequence word before
+ * its notify, sees it moved once it has raised the count back, and notifies again (another claim).
+ * A thread dies only at a call, return or loop edge: the claim, the notify and the raise are one
+ * straight run, so a dead waker never leaves the count low.
  */
 export function wakeOne(h: Int32Array, seqIndex: number, sleepers: number, waiters = -1): void {
-  if (Atomics.load(h, sleepers) === 0) return;
-  const woken = Atomics.notify(h, seqIndex, Atomics.load(h, sleepers + 1) > 0 ? Number.POSITIVE_INFINITY : 1);
-  if (woken > 0) {
-    Atomics.sub(h, sleepers, woken);
-    if (waiters >= 0) Atomics.sub(h, waiters, woken);
+  for (;;) {
+    const k = Atomics.load(h, sleepers);
+    if (k <= 0) return;
+    if (Atomics.load(h, sleepers + 1) > 0) {
+      // (async sleepers: every sleeper, uncounted after the notify, as wakeAll)
+      const woken = Atomics.notify(h, seqIndex);
+      if (woken > 0) {
+        Atomics.sub(h, sleepers, woken);
+        if (waiters >= 0) Atomics.sub(h, waiters, woken);
+      }
+      return;
+    }
+    if (Atomics.compareExchange(h, sleepers, k, k - 1) !== k) continue;
+    const seq = Atomics.load(h, seqIndex);
+    if (Atomics.notify(h, seqIndex, 1) > 0) {
+      // (the woken sleeper, answered "ok", does not uncount itself: the claim was its uncount)
+      if (waiters >= 0) Atomics.sub(h, waiters, 1);
+      return;
+    }
+    Atomics.add(h, sleepers, 1);
+    // (a waker that bumped since the load above may have found the count at 0 for this claim)
+    if (Atomics.load(h, seqIndex) === seq) return;
   }
 }
 

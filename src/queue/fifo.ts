@@ -95,7 +95,9 @@
  * says how many it woke, and only those are answered "ok"; any other sleeper unregisters itself back
  * under C_LOCK): on a loaded machine a woken getter may not run for milliseconds, and while it
  * stayed registered every put paid a bump of NE_SEQ and two loads for it. A sleeper is registered
- * while it sleeps, so the count never drops below the getters that may still need a bump.
+ * while it sleeps, so the count never drops below the getters that may still need a bump. (The
+ * waker claims the sleeper in GET_SLEEPERS before its notify and gives the claim back if it woke
+ * nobody: engine.ts wakeOne, which says why a waker that finds the count at 0 then loses no wake.)
  * Shutdown and setMaxsize bump the sequence words while holding the lock under which waiters read
  * them, so a waiter that read the old value wakes. Each put wakes one getter and each get one
  * putter; a woken waiter re-checks under its lock and takes the item even if its time has just run
