@@ -217,7 +217,9 @@ export function* waitTurn<T>(
  * notify that came before it woke nobody, and the claimant, which loaded the sequence word before
  * its notify, sees it moved once it has raised the count back, and notifies again (another claim).
  * A thread dies only at a call, return or loop edge: the claim, the notify and the raise are one
- * straight run, so a dead waker never leaves the count low.
+ * straight run, so a dead waker never leaves the count low. One that dies at the loop's edge, with
+ * a claim given back and the sequence moved, leaves the wake it was to make again undone: that
+ * sleeper wakes at its next IDLE_CHECK_MS look, as when a waker dies between its publish and its wake.
  */
 export function wakeOne(h: Int32Array, seqIndex: number, sleepers: number, waiters = -1): void {
   for (;;) {
