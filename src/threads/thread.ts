@@ -345,7 +345,11 @@ export class Thread<A extends unknown[] = any[]> {
   #request(): RunRequest {
     const where = `Thread ${this.#name}`;
     const target = this.#target === undefined ? null : describeTarget(this.#target, `${where}: target`, this.#origin);
-    const args = encode(this.#args, `${where}: args`, { transfer: new Set(this.#transfer) });
+    const args = encode(
+      this.#args,
+      `${where}: args`,
+      this.#transfer.length > 0 ? { transfer: new Set(this.#transfer) } : undefined,
+    );
     let classes: ClassSpec[] = [];
     let base = "Thread";
     let classModule: string | null = null;

@@ -119,10 +119,42 @@ function pathText(path: (string | number)[], root: string): string {
 }
 
 /**
+ * encode() of a plain array of primitives (a thread's usual arguments, none at all among them),
+ * without the walk's set-up: the same dense copy the walk makes, or undefined for anything else.
+ */
+function flatCopy(value: unknown): unknown[] | undefined {
+  if (!Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype || types.isProxy(value))
+    return undefined;
+  const n = value.length;
+  const out: unknown[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const v: unknown = value[i];
+    switch (typeof v) {
+      case "undefined":
+      case "boolean":
+      case "number":
+      case "string":
+      case "bigint":
+        out[i] = v;
+        continue;
+      case "object":
+        if (v === null) {
+          out[i] = v;
+          continue;
+        }
+    }
+    return undefined;
+  }
+  return out;
+}
+
+/**
  * Copies `value` into a form that can cross threads. `where` names the value in error messages,
  * e.g. "args" or "item".
  */
 export function encode(value: unknown, where: string, options: EncodeOptions = {}): Encoded {
+  const flat = flatCopy(value);
+  if (flat !== undefined) return { value: flat, marked: false };
   let marked = false;
   const seen = new Map<object, unknown>();
   const path: (string | number)[] = [];
