@@ -680,7 +680,8 @@ export function threadFor(slot: number, ident: number): Thread {
 }
 
 function handleFor(slot: number, ident: number, name?: string, daemon?: boolean): Thread {
-  const known = lookup(-ident) as Thread | undefined;
+  // (a worker's own thread, adoptSelf(), is `current`: no WeakRef per thread there)
+  const known = (lookup(-ident) as Thread | undefined) ?? (ident === boot.ident ? current : undefined);
   // An object for an ended thread whose ident has been recycled (after 2^30 starts) is not this one.
   if (known && (known[kShare]().meta as { slot: number }).slot === slot) return known;
   const t = Thread[kAdopt](Thread, {
@@ -696,7 +697,8 @@ function handleFor(slot: number, ident: number, name?: string, daemon?: boolean)
 /** Makes the object that represents this very thread in a worker (see worker.ts). */
 export function adoptSelf(C: Function, adoption: Adoption): Thread {
   const t = Thread[kAdopt](C, adoption);
-  remember(-adoption.ident, t);
+  // Found as `current` (handleFor, currentThread) while the thread runs, not through remember():
+  // a WeakRef and a finalization record per thread cost the worker a share of its GC time.
   current = t;
   return t;
 }
