@@ -14,16 +14,7 @@
  *  - every slow path is one generator of steps run by two drivers, blocking and async (below,
  *    "One wait protocol, two drivers").
  */
-import {
-  beginAsync,
-  describe,
-  beginBlocking,
-  endAsync,
-  endBlocking,
-  followsOwner,
-  OWNER_REFRESH_MS,
-  refreshOwner,
-} from "./waiting.js";
+import { beginAsync, describe, beginBlocking, endAsync, endBlocking, refreshOwner } from "./waiting.js";
 
 /** The largest timeout accepted, in seconds (as CPython's on Linux). */
 export const TIMEOUT_MAX = 9223372036.854776;
@@ -232,9 +223,12 @@ export function waitBlocking(i32: Int32Array, index: number, expected: number, m
   sleepHook?.();
   const prev = beginBlocking(i32, index);
   try {
-    if (duties.length === 0 && !followsOwner()) return Atomics.wait(i32, index, expected, ms);
+    // No slices without duties: a waiter that wakes on a timeout and sleeps again goes to the back
+    // of the runtime's line of waiters on the word (V8 keeps one FIFO list per address), and would
+    // lose its turn to the ones that came after it (API.md: waiters are woken in arrival order).
+    if (duties.length === 0) return Atomics.wait(i32, index, expected, ms);
     runDuties();
-    const slice = duties.length > 0 ? DUTY_SLICE_MS : OWNER_REFRESH_MS;
+    const slice = duties.length > 0 ? DUTY_SLICE_MS : Number.POSITIVE_INFINITY;
     const deadline = deadlineOf(ms);
     for (;;) {
       const left = remaining(deadline);

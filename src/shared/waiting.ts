@@ -20,10 +20,13 @@
  * others in a local list, in arrival order, and publishes the next oldest when the oldest ends).
  * Readers use the sequence lock: a record read while SEQ is odd or changed is read again.
  *
- * A blocking wait on a lock sleeps in slices of OWNER_REFRESH_MS and re-reads the owner between
- * them, so the published owner is the current one even when the lock changed hands while the thread
- * slept (another waiter was woken first). A thread that dies leaves its record behind; readers show
- * records only for threads that are alive.
+ * A blocking wait on a lock publishes the owner it read when it went to sleep (again after each
+ * wake, and between the slices of a thread with duties, refreshOwner()); it does not wake just to
+ * re-read it: a waiter that wakes and sleeps again goes to the back of the runtime's line of
+ * waiters on the word and would lose its turn (waiters are woken in arrival order). So when the
+ * lock changed hands while the thread slept (another waiter was woken first), the record names the
+ * holder it saw. A thread that dies leaves its record behind; readers show records only for
+ * threads that are alive.
  *
  * Which object a word belongs to: each shared primitive calls describe() on its buffer when it is
  * made or revived in a thread (a WeakMap lookup on the slow path). Words of the global block are
@@ -84,9 +87,6 @@ export const R_INDEX = 3;
 export const R_OWNER = 4;
 export const R_SINCE_S = 5;
 export const R_SINCE_MS = 6;
-
-/** How often a thread blocked on a lock re-reads (and republishes) the lock's owner, in ms. */
-export const OWNER_REFRESH_MS = 1000;
 
 interface Described {
   kind: number;
@@ -228,11 +228,6 @@ export function refreshOwner(): void {
   if (owner === r.owner) return;
   r.owner = owner;
   publish(base, () => Atomics.store(G, base + W_BLOCKING + R_OWNER, owner));
-}
-
-/** True when the current blocking wait follows a lock's owner (see refreshOwner). */
-export function followsOwner(): boolean {
-  return blocking !== undefined && blocking.i32 !== null;
 }
 
 /** Ends the current blocking wait, restoring `prev` (the record of a wait this one was nested in). */

@@ -8,9 +8,10 @@
  * report is right while the threads it describes — even every other thread, main included — are
  * blocked; it is printed on SIGUSR2 by a thread whose event loop is free (threads/dump-signal.ts).
  *
- * Lock owners: a waiter publishes the owner of the Lock/RLock it sleeps on (re-read every
- * OWNER_REFRESH_MS while it sleeps). For the locks this thread knows (has sent or received), the
- * report reads the owner live instead, and lists those held even when nobody waits for them.
+ * Lock owners: a waiter publishes the owner of the Lock/RLock it sleeps on as it read it when it
+ * went to sleep (it does not wake to re-read it: shared/waiting.ts). For the locks this thread
+ * knows (has sent or received), the report reads the owner live instead, and lists those held even
+ * when nobody waits for them.
  */
 import {
   ALIVE_NON_DAEMON,

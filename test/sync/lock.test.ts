@@ -2,7 +2,7 @@
 // multi-thread stress test with exact counts.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Condition, Event, Lock, RuntimeError, Thread, TimeoutError } from "threading";
+import { Condition, dumpThreads, Event, Lock, RLock, RuntimeError, sleep, Thread, TimeoutError } from "threading";
 
 const T = { timeout: 30_000 };
 
@@ -237,3 +237,38 @@ test(
     assert.equal(lock.locked(), false);
   },
 );
+
+test("Lock and RLock: blocked waiters get the lock in arrival order, also after sleeping over a second", T, () => {
+  for (const make of [() => new Lock(), () => new RLock()]) {
+    const lock = make();
+    const kind = lock instanceof RLock ? "RLock" : "Lock";
+    lock.acquire();
+    const order = new Int32Array(new SharedArrayBuffer(4 * 4));
+    const threads: Thread[] = [];
+    for (let k = 0; k < 3; k++) {
+      const t = new Thread({
+        target: (l: Lock | RLock, res: Int32Array, id: number) => {
+          l.acquire();
+          res[1 + Atomics.add(res, 0, 1)] = id;
+          l.release();
+        },
+        args: [lock, order, k],
+      });
+      t.start();
+      threads.push(t);
+      // Queued before the next one starts: the hang report lists it as blocked on the lock.
+      const deadline = Date.now() + 30_000;
+      const blocked = () => (dumpThreads().match(new RegExp(`blocking: waits on ${kind}#`, "g")) ?? []).length;
+      while (blocked() < k + 1) {
+        assert.ok(Date.now() < deadline, `waiter ${k} never blocked on the ${kind}`);
+        sleep(0.005);
+      }
+    }
+    // The first waiter has slept over a second (it used to wake every second to re-read the
+    // owner for the hang report, and went to the back of the line each time).
+    sleep(1.2);
+    lock.release();
+    for (const t of threads) t.join(30);
+    assert.deepEqual([...order], [3, 0, 1, 2], `${kind}: the order the waiters got it in`);
+  }
+});
