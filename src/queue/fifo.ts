@@ -704,7 +704,8 @@ function gather(): void {
  * 1,600,000 items, Queue() 1 -> 1, best runs of 8): strings ~100 -> ~75 ns an item, numbers ~80
  * -> ~65 (docs/benchmarks.md). A consumer slower than its producer seldom runs out (its cached
  * count then holds a backlog), and one asleep is woken by a put as before. The cost: a consumer
- * that runs out looks ~1 µs later (two pauses) than it did.
+ * that runs out looks ~1 µs later (two pauses) than it did, unless its own thread put since it last
+ * ran out (a thread that puts and then gets, alone: there is its item, and no producer to wait for).
  */
 const GATHER_FIRST = Number(process.env.THREADING_QUEUE_GATHER_FIRST ?? 2);
 
@@ -748,6 +749,10 @@ export class RingEngine implements Engine {
   // first call finds the epoch 2 past the cache's and loads P_LOCK).
   private dPuts = 0;
   private dEpoch = -2;
+  // The puts this thread made (store()), and their count when its get() last ran out of its
+  // cached count: a get() that finds it moved does not pause before its look (GATHER_FIRST).
+  private ownPuts = 0;
+  private ownSeen = 0;
 
   constructor(h: Int32Array, buffers?: SharedArrayBuffer[]) {
     this.h = h;
@@ -982,6 +987,7 @@ export class RingEngine implements Engine {
       Atomics.add(h, FIFO.NE_SEQ, 1);
       wakeOne(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, FIFO.GET_WAITERS);
     }
+    this.ownPuts = (this.ownPuts + 1) | 0;
   }
 
   /**
@@ -1086,7 +1092,9 @@ export class RingEngine implements Engine {
     // (C_LOCK read plainly: it only decides whether to spin; available() decides under C_LOCK.)
     const gets = (h[FIFO.C_LOCK] as number) & COUNT;
     if (block && between(this.cPuts, gets) <= 0) {
-      for (let i = 0; i < GATHER_FIRST; i++) gather();
+      // (no pause when this thread put since: its own item, put then got, is there now)
+      if (this.ownPuts === this.ownSeen) for (let i = 0; i < GATHER_FIRST; i++) gather();
+      else this.ownSeen = this.ownPuts;
       // (one look a turn, at the producers' word: C_LOCK is this side's)
       for (let i = 0; i < GATHER_SPIN && (Atomics.load(h, FIFO.P_LOCK) & COUNT) === gets; i++) gather();
     }
