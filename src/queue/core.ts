@@ -88,7 +88,8 @@
  * what comes out of them and, in straight code with no call, swap LOCK to GAVE_UP (the
  * ownerValue() of an ident no thread has, the waiters bit kept) if this thread still holds it,
  * then rethrow: a waiter takes it over after CHECK_MS as a dead holder's and repairs (fifo.ts,
- * "Exceptions").
+ * "Exceptions"). The async twins await their driver inside that catch: its first steps run on the
+ * caller's stack, under the lock.
  */
 import { Empty, Full, ShutDown } from "../errors.js";
 import { deadlineOf, driveAsync, driveBlocking, park, type Steps, waitBlocking } from "../shared/wait.js";
@@ -363,7 +364,7 @@ export async function putAsync(h: Int32Array, store: Store, st: Staged, ms: numb
   try {
     lock(h);
     if (h[LOCKED.SHUTDOWN] === 0 && (h[LOCKED.MAXSIZE] as number) <= 0) finishPut(h, store, st);
-    else return driveAsync(putSteps(h, store, st, true, ms, what));
+    else return await driveAsync(putSteps(h, store, st, true, ms, what));
   } catch (e) {
     // (inline, no call: file comment, "Exceptions")
     if (lockOwner.ident !== 0) {
@@ -416,7 +417,7 @@ export async function getAsync(h: Int32Array, store: Store, ms: number, what: st
   try {
     lock(h);
     if ((h[LOCKED.COUNT] as number) !== 0) return finishGet(h, store);
-    return driveAsync(getSteps(h, store, true, ms, what));
+    return await driveAsync(getSteps(h, store, true, ms, what));
   } catch (e) {
     // (inline, no call: file comment, "Exceptions")
     if (lockOwner.ident !== 0) {

@@ -224,8 +224,10 @@
  * get, their async twins, shutdown, setMaxsize, join) catch what comes out of them and, in straight
  * code with no call, set GAVE_UP (bit 31) in the owner word of each lock this thread still holds,
  * then rethrow: a waiter takes such a lock over after CHECK_MS and repairs as for a dead holder
- * (this thread too, when it comes back). The async twins' later steps run from the event loop,
- * on a short stack. (Code a thread left running after it ended gives up under its ident as well.)
+ * (this thread too, when it comes back). The async twins await their driver inside that catch:
+ * its first steps run on the caller's stack, under the lock (before, a rejection there bypassed the
+ * catch and left the lock held by a live thread); their later steps run from the event loop, on a
+ * short stack. (Code a thread left running after it ended gives up under its ident as well.)
  *
  * A thread that dies between a publishing release and the wake that follows leaves the waiter it
  * would have woken asleep until its next IDLE_CHECK_MS look, after which it re-checks under its
@@ -888,7 +890,7 @@ export class RingEngine implements Engine {
     try {
       lockP(h);
       if (this.roomNow()) this.store(st);
-      else return driveAsync(this.putSteps(st, true, ms, what));
+      else return await driveAsync(this.putSteps(st, true, ms, what));
     } catch (e) {
       // (inline, no call: file comment, "Exceptions")
       const me = lockOwner.ident;
@@ -1120,7 +1122,7 @@ export class RingEngine implements Engine {
     try {
       lockC(h);
       if (this.available() > 0) return this.take();
-      return driveAsync(this.getSteps(true, ms, what));
+      return await driveAsync(this.getSteps(true, ms, what));
     } catch (e) {
       // (inline, no call: file comment, "Exceptions")
       const me = lockOwner.ident;
