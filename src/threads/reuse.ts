@@ -18,9 +18,11 @@
  *    callbacks of jobs run on libuv's thread pool that are no active resource (trackJobs: fs.readFile
  *    and writeFile, appendFile, cp, and their fs.promises forms, which Node >= 26 runs as one
  *    ReadFileJob / WriteFileJob / CpDirJob each; crypto's pbkdf2, scrypt, randomBytes, ... and zlib's
- *    one-shot gzip, deflate, ... with a callback, on every Node: counted as "ThreadPoolWork"; crypto
- *    and zlib wrapped once this process's threads use them, and a thread that loaded one of them
- *    itself, running unwrapped, leaves its worker not reused, see trackLoadedJobModules). These cannot be
+ *    one-shot gzip, deflate, ... with a callback, the chunks of zlib's streams (createGzip(), ...)
+ *    and the promises of WebCrypto's crypto.subtle, on every Node: counted as "ThreadPoolWork";
+ *    crypto, zlib and WebCrypto wrapped once this process's threads use them, and a thread that
+ *    loaded one of them itself, running unwrapped, leaves its worker not reused, see
+ *    trackLoadedJobModules). These cannot be
  *    dropped safely, so a worker that has more of any kind than it had right before the thread's
  *    code began (recordStartState) is not reused: it exits, which drops them. Except operations in
  *    flight alone (a file write nobody awaited; tsx writing its cache as a thread imports a .ts
@@ -187,7 +189,12 @@ function trackJobs(mod: JobModule | undefined, names: readonly string[], promise
   }
 }
 
-/** The one-shot functions of crypto and zlib run on the thread pool, with a callback (trackJobs). */
+/**
+ * What runs on the thread pool without being an active resource, by module: crypto's and zlib's
+ * one-shot functions with a callback (trackJobs), zlib's streams (each chunk, trackZlibStreams)
+ * and WebCrypto's crypto.subtle operations (each promise, trackSubtle; its module is loaded by the
+ * first use of globalThis.crypto or crypto.webcrypto, not by node:crypto).
+ */
 const JOB_MODULES = {
   crypto: {
     bit: 1,
@@ -222,8 +229,9 @@ const JOB_MODULES = {
       "zstdDecompress",
     ],
   },
+  webcrypto: { bit: 4, names: [] },
 } as const;
-const ALL_JOB_MODULES = 3;
+const ALL_JOB_MODULES = 7;
 /** The JOB_MODULES bits whose functions this worker has wrapped. */
 let jobModulesTracked = 0;
 /** Node's list of the modules loaded so far (append-only), where the runtime has one. */
@@ -237,12 +245,90 @@ function trackJobModule(name: keyof typeof JOB_MODULES): void {
   const { bit, names } = JOB_MODULES[name];
   if (jobModulesTracked & bit) return;
   jobModulesTracked |= bit;
-  trackJobs(builtin(`node:${name}`) as JobModule, names);
+  if (name === "webcrypto") trackSubtle();
+  else {
+    const mod = builtin(`node:${name}`) as JobModule;
+    trackJobs(mod, names);
+    if (name === "zlib") trackZlibStreams(mod);
+  }
   Atomics.or(G, JOB_MODULES_USED, bit);
 }
 
 /**
- * Wraps the functions of crypto and zlib once they are loaded here (Node's module load list): as
+ * Counts each chunk a zlib stream (Gzip, Deflate, Brotli..., of one class ZlibBase) has taken and
+ * not yet finished as one job: its compression runs on the thread pool, a callback at the end of
+ * each round, and the stream is no active resource. (A chunk is finished when the stream calls its
+ * write callback: also when the stream is destroyed; a stream nobody reads stalls with its chunk
+ * counted, and its worker is not reused.)
+ */
+function trackZlibStreams(zlib: JobModule): void {
+  let proto = (zlib.Gzip as { prototype?: object } | undefined)?.prototype ?? null;
+  while (proto !== null && !Object.hasOwn(proto, "_transform")) proto = Object.getPrototypeOf(proto) as object | null;
+  if (proto === null) return;
+  const base = proto as { _transform: (chunk: unknown, encoding: unknown, cb: Callback) => unknown };
+  const original = base._transform;
+  if (typeof original !== "function") return;
+  base._transform = function _transform(this: unknown, chunk: unknown, encoding: unknown, cb: Callback) {
+    let pending = true;
+    jobs++;
+    const finished = function (this: unknown, ...results: unknown[]) {
+      if (pending) {
+        pending = false;
+        jobs--;
+      }
+      return cb.apply(this, results);
+    };
+    try {
+      return original.call(this, chunk, encoding, finished);
+    } catch (e) {
+      if (pending) {
+        pending = false;
+        jobs--;
+      }
+      throw e;
+    }
+  };
+}
+
+/**
+ * Counts each pending promise of crypto.subtle's operations (digest, encrypt, deriveBits, ...:
+ * every method of SubtleCrypto) as one job: they run on the thread pool and are no active resource.
+ */
+function trackSubtle(): void {
+  const subtle = (globalThis as { crypto?: { subtle?: object } }).crypto?.subtle;
+  if (subtle === undefined) return;
+  const proto = Object.getPrototypeOf(subtle) as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const fn = Object.getOwnPropertyDescriptor(proto, name)?.value;
+    if (name === "constructor" || typeof fn !== "function") continue;
+    const original = fn as (...args: unknown[]) => unknown;
+    const counted = function (this: unknown, ...args: unknown[]): unknown {
+      const r = original.apply(this, args);
+      if (!(r instanceof Promise)) return r;
+      jobs++;
+      return r.then(
+        (value) => {
+          jobs--;
+          return value;
+        },
+        (e: unknown) => {
+          jobs--;
+          throw e;
+        },
+      );
+    };
+    Object.defineProperty(counted, "name", { value: original.name, configurable: true });
+    Object.defineProperty(counted, "length", { value: original.length, configurable: true });
+    try {
+      proto[name] = counted;
+    } catch {
+      // (a read-only method: left as it is)
+    }
+  }
+}
+
+/**
+ * Wraps the functions of crypto, zlib and WebCrypto once they are loaded here (Node's module load list): as
  * importing them at every worker's boot costs ~2-6 ms (a cold start), a worker wraps them at boot
  * and before each thread's code only once a thread of this process has loaded them
  * (trackUsedJobModules), or when it sees them loaded (here, and at a thread's end: such a thread
@@ -256,11 +342,13 @@ function trackLoadedJobModules(): number {
     if (typeof process.getActiveResourcesInfo !== "function") return 0;
     trackJobModule("crypto");
     trackJobModule("zlib");
+    trackJobModule("webcrypto");
   } else {
     for (; loadsSeen < loadList.length; loadsSeen++) {
       const m = loadList[loadsSeen];
       if (m === "NativeModule crypto") trackJobModule("crypto");
       else if (m === "NativeModule zlib") trackJobModule("zlib");
+      else if (m === "NativeModule internal/crypto/webcrypto") trackJobModule("webcrypto");
     }
   }
   if (jobModulesTracked === before) return 0;
@@ -268,17 +356,18 @@ function trackLoadedJobModules(): number {
   return jobModulesTracked & ~before;
 }
 
-/** Wraps those of crypto and zlib that a thread of this process has loaded (G[JOB_MODULES_USED]) or that are loaded here. */
+/** Wraps those of crypto, zlib and WebCrypto that a thread of this process has loaded (G[JOB_MODULES_USED]) or that are loaded here. */
 function trackUsedJobModules(): void {
   if (jobModulesTracked === ALL_JOB_MODULES) return;
   const used = Atomics.load(G, JOB_MODULES_USED) & ~jobModulesTracked;
   if (used & JOB_MODULES.crypto.bit) trackJobModule("crypto");
   if (used & JOB_MODULES.zlib.bit) trackJobModule("zlib");
+  if (used & JOB_MODULES.webcrypto.bit) trackJobModule("webcrypto");
   if (used !== 0) syncBuiltinESMExports();
   trackLoadedJobModules();
 }
 
-/** The one-shot functions of fs (loaded already), and those of crypto and zlib as said above. */
+/** The one-shot functions of fs (loaded already), and those of crypto, zlib and WebCrypto as said above. */
 function trackAllJobs(): void {
   const files = ["readFile", "writeFile", "appendFile", "cp"] as const;
   trackJobs(fs as unknown as JobModule, files);
@@ -462,7 +551,7 @@ export function recordStartState(): void {
  */
 export function verdict(): "clean" | "settling" | "dirty" {
   if (pendingAsyncWaits() > 0 || ownWaits > 0 || unrefd.size > 0 || workerHeld()) return "dirty";
-  // (crypto or zlib loaded by the thread, unwrapped while it ran: a job it left would not be seen)
+  // (crypto, zlib or WebCrypto loaded by the thread, unwrapped while it ran: a job it left would not be seen)
   if (trackLoadedJobModules() !== 0) return "dirty";
   if (!recorded || !census(now)) return "dirty";
   let result: "clean" | "settling" = "clean";

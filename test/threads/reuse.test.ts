@@ -342,6 +342,95 @@ test(
   },
 );
 
+test(
+  "work a thread left in a zlib stream or a crypto.subtle promise never runs inside the next thread on its worker",
+  T,
+  () => {
+    // A zlib stream's chunks and WebCrypto's operations run on libuv's thread pool and are no
+    // active resource: the worker looked clean and parked, and their callbacks ran inside the next
+    // thread it was handed (Node 20, 22, 24, 26). Now they count as thread-pool work (settled
+    // between threads), or the thread that first used them, unwrapped, leaves its worker not reused.
+    // As the test above: plain node; the next thread (b) awaits, so a pending callback may run.
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `
+      import { Thread } from "threading";
+      const body = async (how, s) => {
+        if (how === "b") {
+          globalThis.inB = true;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          globalThis.inB = false;
+          return;
+        }
+        globalThis.inB = false;
+        // s[0]: 1 the callback ran between threads, 2 inside the next thread on this worker
+        const done = () => {
+          Atomics.store(s, 0, globalThis.inB ? 2 : 1);
+          Atomics.notify(s, 0);
+        };
+        const zlib = process.getBuiltinModule("node:zlib");
+        const crypto = process.getBuiltinModule("node:crypto");
+        if (how.endsWith("gzip stream")) {
+          const gz = zlib.createGzip();
+          gz.on("data", () => {});
+          gz.on("end", done);
+          gz.end(crypto.randomBytes(1 << 22));
+        } else if (how.endsWith("brotli stream")) {
+          // (two chunks, quality 5: done well within the worker's settling time)
+          const br = zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } });
+          br.on("data", () => {});
+          br.on("end", done);
+          br.write(crypto.randomBytes(1 << 20));
+          br.end(crypto.randomBytes(1 << 20));
+        } else if (how.endsWith("subtle digest")) {
+          globalThis.crypto.subtle.digest("SHA-256", new Uint8Array(1 << 24)).then(done);
+        } else if (how.endsWith("subtle deriveBits")) {
+          const key = await crypto.webcrypto.subtle.importKey("raw", new Uint8Array(8), "PBKDF2", false, ["deriveBits"]);
+          const params = { name: "PBKDF2", hash: "SHA-256", salt: new Uint8Array(8), iterations: 300000 };
+          crypto.webcrypto.subtle.deriveBits(params, key, 256).then(done);
+        }
+      };
+      const seen = {};
+      const cases = ["first gzip stream", "gzip stream", "brotli stream", "first subtle digest", "subtle digest", "subtle deriveBits"];
+      for (const how of cases) {
+        const s = new Int32Array(new SharedArrayBuffer(4));
+        const a = new Thread({ target: body, args: [how, s] });
+        a.start();
+        a.join();
+        const b = new Thread({ target: body, args: ["b", s] });
+        b.start();
+        b.join();
+        Atomics.wait(s, 0, 0, 5_000);
+        seen[how] = ["not run", "between threads", "inside the next thread"][s[0]];
+      }
+      console.log(JSON.stringify(seen));
+      `,
+      ],
+      { encoding: "utf8", timeout: 50_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const seen = JSON.parse(r.stdout);
+    // (a first use, unwrapped: its worker is not reused, and the work may die with it)
+    assert.notEqual(seen["first gzip stream"], "inside the next thread");
+    assert.notEqual(seen["first subtle digest"], "inside the next thread");
+    const between = "between threads";
+    assert.deepEqual(
+      { ...seen, "first gzip stream": undefined, "first subtle digest": undefined },
+      {
+        "gzip stream": between,
+        "brotli stream": between,
+        "subtle digest": between,
+        "subtle deriveBits": between,
+        "first gzip stream": undefined,
+        "first subtle digest": undefined,
+      },
+    );
+  },
+);
+
 test("isolated: true runs on a brand-new worker, with fresh globals, which ends with the thread", T, () => {
   const a = runOn(async (out) => {
     const threadId = ((globalThis as { workerId?: number }).workerId ??= Math.random());
