@@ -66,8 +66,11 @@ export {
   G,
   isIdentAlive,
   MAX_IDENT,
+  SLOT_IDENT,
   SLOT_NATIVE_ID,
+  SLOT_STATE,
   setNextIds,
+  stateOf,
   slotIndex,
 } from "./shared/runtime.js";
 export { freeNames } from "./transport/free-names.js";

@@ -28,7 +28,6 @@ import { availableParallelism } from "node:os";
 import { MessageChannel, MessagePort, type ResourceLimits } from "node:worker_threads";
 import { BrokenThreadPool, Full, RuntimeError } from "../errors.js";
 import {
-  ALIVE_NON_DAEMON,
   boot,
   DEATH_ERROR,
   DEATH_NONE,
@@ -52,7 +51,7 @@ import {
   type TargetSpec,
 } from "../transport/target.js";
 import { checkResourceLimits } from "../threads/resource-limits.js";
-import { startFailed } from "../threads/table.js";
+import { holdProcess, startFailed } from "../threads/table.js";
 import { markJoinedAtExit, Thread } from "../threads/thread.js";
 import { blockOn, blockUntil, doorbell, Future, type FutureLink, internals } from "./future.js";
 import { indexOf, PENDING, RUNNING, Slots } from "./slots.js";
@@ -201,22 +200,16 @@ const origin = performance.timeOrigin;
  */
 const unfinished = new Set<{ finishAtExit(): void }>();
 /**
- * A thread worker whose thread ended with such executors counts as one live non-daemon thread
- * until its exit has finished them: otherwise the thread's end would let the process exit (and
- * kill this worker) with their tasks queued. CPython joins executor threads at exit, whoever made
- * the executor.
+ * A thread worker whose thread ended with such executors keeps the process alive until its exit
+ * has finished them: otherwise the thread's end would let the process exit (and kill this worker)
+ * with their tasks queued. CPython joins executor threads at exit, whoever made the executor. Its
+ * thread stays RUNNING until the hub has seen the worker exit (its worker is held: not reused); a
+ * daemon or pool thread is counted then among the live non-daemon threads (table.ts holdProcess),
+ * and counted out as the hub ends it, even if the worker dies in its exit.
  */
 let holdingProcess = false;
 process.on("exit", () => {
-  try {
-    for (const ex of [...unfinished]) ex.finishAtExit();
-  } finally {
-    if (holdingProcess) {
-      holdingProcess = false;
-      Atomics.sub(G, ALIVE_NON_DAEMON, 1);
-      Atomics.notify(G, ALIVE_NON_DAEMON);
-    }
-  }
+  for (const ex of [...unfinished]) ex.finishAtExit();
 });
 // A thread that ends with such an executor ends its worker too (so the exit above finishes the
 // tasks), instead of handing the worker to another thread (shared/thread-reset.ts).
@@ -224,7 +217,7 @@ holdsWorker(() => unfinished.size > 0);
 onThreadEnding(() => {
   if (isRoot || holdingProcess || unfinished.size === 0) return;
   holdingProcess = true;
-  Atomics.add(G, ALIVE_NON_DAEMON, 1);
+  holdProcess(boot.slot);
 });
 
 interface Prepared {

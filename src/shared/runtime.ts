@@ -11,7 +11,13 @@
  *                         start again at 2, and bit 30 (IDENTS_WRAPPED) says so: from then on an
  *                         ident still in use by a live thread is skipped (table.ts). As in CPython,
  *                         an ident may be recycled once its thread has ended.
- *   G[ALIVE_NON_DAEMON]   non-daemon threads started and not yet ended (keeps the process alive)
+ *   G[ALIVE_NON_DAEMON]   non-daemon threads started and not yet ended (keeps the process alive): never
+ *                         below their number; above it for good when a thread was killed between
+ *                         counting one and publishing it, so the exit wait goes by the table
+ *                         (threads/table.ts keepsProcess) once this is above 0
+ *   G[THREAD_EPOCH]       bumped before every change of the table that may make a thread keep the
+ *                         process alive (a claim) or end one (threads/table.ts), so a scan of the
+ *                         table knows whether it saw one state of it
  *   G[HOOK_OWNER(_SLOT)]  ident and slot of the thread whose excepthook applies, 0 = the default hook
  *   G[LOG_*]              the logging configuration made by basicConfig (see logging/)
  *   G[HUB_READY]          1 once the hub worker serves, HUB_DEAD once it has died
@@ -30,7 +36,8 @@
  * wrapped after 2^31 objects or queued items holding shared memory and aliased: an object decoded
  * as another, or (negative ids) as a Thread, whose records are kept under -ident.
  *
- * A slot is [state, ident, nativeId, daemon, mailbox, nameLength, name..., wait record (shared/waiting.ts), death]. Its state word is the futex that
+ * A slot is [state, ident, nativeId, daemon, mailbox, nameLength, name..., wait record (shared/waiting.ts), death,
+ * linger, starter, claimer]. Its state word is the futex that
  * join() waits on. A slot belongs to the thread with that ident while state != FREE; once ENDED it
  * may be taken again by a new thread (with a new ident), so a holder always checks the ident.
  * (FAILED and LOST are ended too, but the slot is taken again only once its starter has seen them.)
@@ -70,7 +77,9 @@ export const HUB_DEAD = 2;
 export const DUMP_WATCHER = HUB_READY + 1;
 /** KiB of buffers registered in the hub's directory by put and not yet taken (transport/directory.ts). */
 export const DIRECTORY_KIB = DUMP_WATCHER + 1;
-const TABLE = DIRECTORY_KIB + 1;
+/** Bumped before a claim and before a thread's end (threads/table.ts keepsProcess). */
+export const THREAD_EPOCH = DIRECTORY_KIB + 1;
+const TABLE = THREAD_EPOCH + 1;
 
 /** Thread-slot states. */
 export const FREE = 0;
@@ -116,13 +125,27 @@ export function withState(word: number, state: number): number {
 export const SLOT_STATE = 0;
 export const SLOT_IDENT = 1;
 export const SLOT_NATIVE_ID = 2;
-/** 0 not daemon, 1 daemon, DAEMON_POOL (threads/table.ts claimSlot). */
+/** 0 not daemon, 1 daemon, DAEMON_POOL (threads/table.ts claimSlot), either with DAEMON_HELD. */
 export const SLOT_DAEMON = 3;
 /**
  * SLOT_DAEMON of a pool thread: not daemon (reads as false, as CPython's executor threads), yet not
  * counted in ALIVE_NON_DAEMON: its executor finishes its tasks at exit (futures/executor.ts).
  */
 export const DAEMON_POOL = 2;
+/**
+ * A bit of SLOT_DAEMON: the thread (daemon, or a pool thread) ended with executors whose tasks its
+ * worker's exit finishes: it is counted in ALIVE_NON_DAEMON, and keeps the process alive, until the
+ * hub has seen that worker exit and ended it (threads/table.ts holdProcess).
+ */
+export const DAEMON_HELD = 4;
+/** True when the SLOT_DAEMON word `word` says daemon (Thread.daemon). */
+export function isDaemonWord(word: number): boolean {
+  return (word & ~DAEMON_HELD) === 1;
+}
+/** True when a live thread whose SLOT_DAEMON word is `word` keeps the process alive (counted in ALIVE_NON_DAEMON). */
+export function keepsProcessWord(word: number): boolean {
+  return word === 0 || (word & DAEMON_HELD) !== 0;
+}
 /** Bumped (and notified) by the hub when it has posted a reply to this thread (transport/directory.ts). */
 export const SLOT_MAILBOX = 4;
 export const SLOT_NAME_LENGTH = 5;
@@ -157,7 +180,16 @@ export const SLOT_LINGER = SLOT_DEATH + 1;
  * (threads/table.ts endOrphanedStarts).
  */
 export const SLOT_STARTER = SLOT_LINGER + 1;
-export const SLOT_INTS = SLOT_STARTER + 1;
+/**
+ * Who claims the slot, or claimed it last: the claimer's ident (lockOwner), written by a CAS
+ * before the slot leaves FREE/ENDED for CLAIMING (from 0, from a value below 0, or from a claimer
+ * that no longer holds: identHolds), so a CLAIMING slot always names its claimer; -ident (its
+ * starter) from STARTING on, so a FAILED or LOST slot names the starter that is to take the
+ * failure. A CLAIMING slot whose claimer, or a FAILED/LOST slot whose starter, no longer holds
+ * is given back (ENDED) by threads/table.ts recoverSlots.
+ */
+export const SLOT_CLAIMER = SLOT_STARTER + 1;
+export const SLOT_INTS = SLOT_CLAIMER + 1;
 /** How many threads may exist (starting or alive) at once, process-wide. */
 export const MAX_THREADS = 4096;
 /** Where the 64-bit words start, after the table (an even Int32 index: the BigInt64 view is aligned). */

@@ -25,6 +25,8 @@ import {
   RUNNING,
   readName,
   SLOT_DAEMON,
+  isDaemonWord,
+  keepsProcessWord,
   SLOT_IDENT,
   SLOT_NATIVE_ID,
   SLOT_STATE,
@@ -153,9 +155,11 @@ function describeWait(w: SeenWait, locks: Map<number, LockSeen>, now: number): s
       break;
     case "exit": {
       const counted = Atomics.load(G, ALIVE_NON_DAEMON);
-      const live = liveThreads().filter(([slot]) => slot > 0 && Atomics.load(G, slotIndex(slot, SLOT_DAEMON)) === 0);
+      const live = liveThreads().filter(
+        ([slot]) => slot > 0 && keepsProcessWord(Atomics.load(G, slotIndex(slot, SLOT_DAEMON))),
+      );
       what = `the non-daemon threads to end (process exit; ${counted} counted, ${live.length} live${
-        counted > live.length ? ": more counted than left, a bug in threading — please report it" : ""
+        counted > live.length ? ": more counted than left (a thread killed while it started or ended one)" : ""
       })`;
       break;
     }
@@ -238,7 +242,7 @@ export function dumpThreads(): string {
   const seen: ThreadSeen[] = [];
   for (const [slot, ident] of live) {
     const state = STATES[stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)))] ?? "?";
-    const daemon = Atomics.load(G, slotIndex(slot, SLOT_DAEMON)) === 1;
+    const daemon = isDaemonWord(Atomics.load(G, slotIndex(slot, SLOT_DAEMON)));
     const native = Atomics.load(G, slotIndex(slot, SLOT_NATIVE_ID));
     lines.push(
       `  "${readName(slot)}" ident=${ident} daemon=${daemon} ${state}${native > 0 ? ` native=${native}` : ""}`,

@@ -63,7 +63,15 @@ import {
 import { type DirectoryMessage, releaseKib } from "../transport/directory.js";
 import { writeAll } from "./output.js";
 import { excepthookInHub, hubForward, hubHookPort, reportDeath } from "./excepthook.js";
-import { endOrphanedStarts, markEnded, markFailed, markHubDead, START_LOST, takenByHub } from "./table.js";
+import {
+  endOrphanedStarts,
+  markEnded,
+  markFailed,
+  markHubDead,
+  recoverSlots,
+  START_LOST,
+  takenByHub,
+} from "./table.js";
 import { clear, dockLast, dockState, docksWork, dockWord, IDLE, parkIn, stampOf, take } from "./dock.js";
 import { type RunRequest, transferListOf } from "./thread.js";
 import { workerFile } from "../shared/paths.js";
@@ -263,8 +271,12 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
     if (dockOf.has(worker)) dockExited(worker, dockOf.get(worker) as number, end);
     const last = lastRun.get(worker);
     if (last) end(last.slot, last.ident);
-    // A thread of this worker killed inside start() (its starts sent here were served above)
-    queueMicrotask(endOrphanedStarts);
+    // A thread of this worker killed inside start() (its starts sent here were served above),
+    // or inside claimSlot(), or before it took its start's failure
+    queueMicrotask(() => {
+      endOrphanedStarts();
+      recoverSlots();
+    });
     const job = running.get(worker);
     running.delete(worker);
     if (job) {

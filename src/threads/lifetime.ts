@@ -6,13 +6,17 @@
  * thread, synchronously; there the main thread waits (Atomics.wait on the live non-daemon count in
  * the global block, which every ending thread decrements and notifies) until no non-daemon thread
  * is left, running its blocking duties (e.g. an excepthook it owns) meanwhile. Daemon threads are
- * then killed with the process. Once the hub has died, every thread's Worker has died with it (they
- * are its children), so the count can no longer fall, nor matter: the wait ends (a thread killed in
- * the middle of claiming its slot would otherwise leave it one too high for ever).
+ * then killed with the process. The count is never below the number of such threads, but may stay
+ * above it for good (a thread killed between counting a thread it started and publishing it, or
+ * between ending a thread and counting it out): while it is above 0 the wait goes by the thread
+ * table (table.ts keepsProcess: a non-daemon thread starting or running, or a slot being claimed
+ * by a live claimer), giving back what dead starters left (recoverSlots). Once the hub has died,
+ * every thread's Worker has died with it (they are its children): the wait ends.
  */
 import { ALIVE_NON_DAEMON, G, HUB_DEAD, HUB_READY, isRoot } from "../shared/runtime.js";
 import { runDuties } from "../shared/wait.js";
 import { beginBlocking, endBlocking } from "../shared/waiting.js";
+import { keepsProcess, recoverSlots } from "./table.js";
 
 if (isRoot) {
   process.on("exit", () => {
@@ -20,6 +24,8 @@ if (isRoot) {
     const prev = beginBlocking(G, ALIVE_NON_DAEMON);
     for (let n = Atomics.load(G, ALIVE_NON_DAEMON); n > 0; n = Atomics.load(G, ALIVE_NON_DAEMON)) {
       if (Atomics.load(G, HUB_READY) === HUB_DEAD) break;
+      recoverSlots();
+      if (!keepsProcess()) break;
       runDuties();
       Atomics.wait(G, ALIVE_NON_DAEMON, n, 50);
     }

@@ -1,8 +1,9 @@
 /**
  * The thread table's operations (layout in shared/runtime.ts). A slot's state moves
  *   FREE|ENDED --claim--> CLAIMING --(ident written)--> STARTING --markRunning--> RUNNING --> ENDED
- *                                                          |
- *                                                          +--markFailed--> FAILED|LOST --takeFailure--> ENDED
+ *                            |                             |
+ *                            +--recoverSlots--> ENDED      +--markFailed--> FAILED|LOST --takeFailure--> ENDED
+ *                                                                               +--recoverSlots--> ENDED
  * (a worker that dies before its thread runs: the hub gives the start to another worker, or fails
  * it, FAILED, when it cannot run elsewhere: its transferList went with the worker, or the worker was
  * its own; in a dock, LOST) and STARTING may also go straight to ENDED when the thread
@@ -18,10 +19,21 @@
  * whoever sees RUNNING sees the native id), so a worker that lost, however late, never writes into
  * a slot claimed again since.
  *
+ * A claim: the claimer names itself in SLOT_CLAIMER (a CAS from 0, from a starter's -ident, or
+ * from a claimer that no longer holds), then CASes FREE|ENDED -> CLAIMING (on failure it puts
+ * back what SLOT_CLAIMER named), writes the slot (ident, name, daemon, SLOT_STARTER), counts a
+ * non-daemon thread in ALIVE_NON_DAEMON, CASes CLAIMING -> STARTING, and leaves -ident in
+ * SLOT_CLAIMER: a CLAIMING slot always names its live claimer, a FAILED|LOST one its starter.
+ *
  * Exactly one party ends a thread (its CAS to ENDED, FAILED or LOST): the thread itself when run()
  * is over on a worker that lives on, the hub when the worker died or exited after it, or a failer; that party also counts the thread out of the
  * live non-daemon threads (by the daemon flag it read before its CAS: the slot may be claimed again
  * right after it) and wakes every joiner and the starter (start()/startAsync() wait on the word).
+ * ALIVE_NON_DAEMON is never below the number of live threads that keep the process alive (each is
+ * counted before it is published and counted out after its end), and is above it for good only
+ * when a thread was killed between the two steps: the exit wait goes by the table once the count
+ * is above 0 (keepsProcess), seeing a consistent table through THREAD_EPOCH, bumped before every
+ * claim and every end.
  *
  * Generations: every claim bumps the generation held in the state word's high bits. A party acting
  * for thread `ident` reads the state word first and the ident second: if the word is
@@ -34,19 +46,27 @@
  * A start that failed leaves its slot FAILED (or LOST) and not claimable until its starter has seen
  * the failure (takeFailure, in start()/startAsync(): FAILED|LOST -> ENDED): otherwise a claim could
  * take the slot first, and the starter, finding another ident there, would take its thread for one
- * that ran and ended. A starter that dies before it looks leaves that one slot unclaimable (of
- * MAX_THREADS); the hub's death ends every start anyway.
+ * that ran and ended. A starter that dies before it looks (SLOT_CLAIMER names it) has the slot
+ * given back by recoverSlots(), run by the hub when a worker exits; the hub's death ends every
+ * start anyway.
  *
  * What a starter killed inside start() leaves (its worker terminated, out of memory):
- *  - inside claimSlot(), before it published STARTING: the slot stays CLAIMING, never claimed
- *    again, and ALIVE_NON_DAEMON may count it (left open: the two cannot be written as one);
+ *  - inside claimSlot(), named in SLOT_CLAIMER before its CAS to CLAIMING: nothing (the next claim
+ *    of that slot takes the name over);
+ *  - inside claimSlot(), the slot CLAIMING: recoverSlots() gives it back (ENDED; the thread never
+ *    existed) once the hub has heard the claimer's worker exit, or a claim finds no slot free, or
+ *    the exit wait runs; ALIVE_NON_DAEMON may stay one high (counted, never published), which
+ *    the exit wait sees through (keepsProcess);
  *  - between STARTING and handing the start over: SLOT_STARTER still names it, and the hub, when
  *    it hears the starter's worker exit, ends the thread (STARTING -> ENDED, never run): its
  *    joiners wake, it leaves enumerate() and dumpThreads(), it no longer counts as alive;
  *  - after handing it over, before clearing SLOT_STARTER: a start sent to the hub is the hub's
  *    (it clears SLOT_STARTER as it takes the request, before it looks for orphans: the thread
  *    runs); one written into a dock runs or is ended, whichever of its worker's markRunning()
- *    and the hub's end comes first.
+ *    and the hub's end comes first;
+ *  - after the start failed, before takeFailure(): recoverSlots() gives the FAILED|LOST slot back.
+ * A party killed inside end() between its CAS and counting the thread out leaves the count one
+ * high, which the exit wait sees through likewise.
  */
 import { RuntimeError } from "../errors.js";
 import {
@@ -54,6 +74,10 @@ import {
   identHolds,
   lockOwner,
   SLOT_STARTER,
+  SLOT_CLAIMER,
+  THREAD_EPOCH,
+  DAEMON_HELD,
+  keepsProcessWord,
   HUB_DEAD,
   HUB_READY,
   SLOT_MAILBOX,
@@ -91,7 +115,12 @@ import { clearAllDocks } from "./dock.js";
  * (markEnded, markFailed, markRunning) and its CAS, and right after the CAS that ended a thread;
  * claimFrom: the slot the next claim tries first.
  */
-export const tableTestHooks: { beforeCas?: () => void; afterCas?: () => void; claimFrom?: number } = {};
+export const tableTestHooks: {
+  beforeCas?: () => void;
+  afterCas?: () => void;
+  claimFrom?: number;
+  claiming?: (point: "claimed" | "counted") => void;
+} = {};
 
 let hint = 1;
 
@@ -127,37 +156,130 @@ function identInUse(ident: number): boolean {
  * `joinedAtExit` (a pool thread, futures/executor.ts): not daemon (SLOT_DAEMON = DAEMON_POOL reads
  * as false, as CPython's executor threads are not daemon since 3.9), yet not counted among the
  * live non-daemon threads the exit waits for: its executor finishes its tasks at exit and then
- * lets it go, as CPython's exit hook does for an idle pool.
+ * lets it go, as CPython's exit hook does for an idle pool. With no slot free, gives back the slots
+ * that dead starters left (recoverSlots) and looks once more.
  */
 export function claimSlot(name: string, daemon: boolean, joinedAtExit = false): [number, number] {
   const from = tableTestHooks.claimFrom ?? hint;
-  for (let n = 0; n < MAX_THREADS - 1; n++) {
-    const slot = 1 + ((from + n - 1) % (MAX_THREADS - 1));
+  for (let round = 0; round < 2; round++) {
+    for (let n = 0; n < MAX_THREADS - 1; n++) {
+      const slot = 1 + ((from + n - 1) % (MAX_THREADS - 1));
+      const ident = tryClaim(slot, name, daemon, joinedAtExit);
+      if (ident !== 0) return [slot, ident];
+    }
+    if (recoverSlots() === 0) break;
+  }
+  throw new RuntimeError(`can't start new thread: ${MAX_THREADS} threads exist`);
+}
+
+/** Claims `slot` if it is free (see the file comment): the new thread's ident, else 0. */
+function tryClaim(slot: number, name: string, daemon: boolean, joinedAtExit: boolean): number {
+  const i = slotIndex(slot, SLOT_STATE);
+  const w = Atomics.load(G, i);
+  const s = stateOf(w);
+  // (A FAILED or LOST slot waits for its starter to take the failure: takeFailure; a slot whose
+  // ended thread's worker still runs what it left, for SLOT_LINGER to clear.)
+  if ((s !== FREE && s !== ENDED) || Atomics.load(G, slotIndex(slot, SLOT_LINGER)) !== 0) return 0;
+  // The claimer first names itself in the slot (SLOT_CLAIMER), over none, a starter (below 0), or
+  // a claimer that died between this CAS and the next (whose slot then stayed FREE or ENDED).
+  const me = lockOwner.ident;
+  const c = slotIndex(slot, SLOT_CLAIMER);
+  const before = Atomics.load(G, c);
+  if (before > 0 && identHolds(before)) return 0;
+  if (Atomics.compareExchange(G, c, before, me) !== before) return 0;
+  Atomics.add(G, THREAD_EPOCH, 1);
+  const claimed = nextGeneration(w, CLAIMING);
+  if (Atomics.compareExchange(G, i, w, claimed) !== w) {
+    // (back to what it named: a claimer killed in a CLAIMING slot stays named for recoverSlots)
+    Atomics.compareExchange(G, c, me, before);
+    return 0;
+  }
+  hint = slot + 1;
+  tableTestHooks.claiming?.("claimed");
+  const ident = nextIdent();
+  Atomics.store(G, slotIndex(slot, SLOT_IDENT), ident);
+  Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), unsetNativeId(claimed));
+  Atomics.store(G, slotIndex(slot, SLOT_DAEMON), daemon ? 1 : joinedAtExit ? DAEMON_POOL : 0);
+  Atomics.store(G, slotIndex(slot, SLOT_DEATH), DEATH_NONE);
+  writeName(G, slot, name);
+  Atomics.store(G, slotIndex(slot, SLOT_STARTER), me);
+  // (counted before STARTING: a claimer killed in between leaves the count one high, never low)
+  if (!daemon && !joinedAtExit) Atomics.add(G, ALIVE_NON_DAEMON, 1);
+  tableTestHooks.claiming?.("counted");
+  if (Atomics.compareExchange(G, i, claimed, withState(claimed, STARTING)) !== claimed) {
+    // Given back meanwhile (recoverSlots took this claimer for dead): not this thread's slot.
+    if (!daemon && !joinedAtExit) Atomics.sub(G, ALIVE_NON_DAEMON, 1);
+    return 0;
+  }
+  Atomics.store(G, c, -me);
+  return ident;
+}
+
+/**
+ * Gives back the slots that dead starters left unclaimable (ENDED, their thread never ran): a
+ * CLAIMING slot whose claimer no longer holds (identHolds: killed inside claimSlot(); it may have
+ * counted its thread among the live non-daemon ones, which keepsProcess() sees through), and a
+ * FAILED or LOST slot whose starter no longer holds (killed before it took the failure). One CAS
+ * from the word read, so a claim or takeFailure that is still under way wins. Called by the hub
+ * when a worker has exited, by claimSlot() when no slot is free, and by the exit wait. Returns how
+ * many it gave back.
+ */
+export function recoverSlots(): number {
+  let n = 0;
+  for (let slot = 1; slot < MAX_THREADS; slot++) {
     const i = slotIndex(slot, SLOT_STATE);
     const w = Atomics.load(G, i);
     const s = stateOf(w);
-    const claimed = nextGeneration(w, CLAIMING);
-    // (A FAILED or LOST slot waits for its starter to take the failure: takeFailure.)
-    // (nor a slot whose ended thread's worker still runs what it left: SLOT_LINGER)
-    if (
-      (s === FREE || s === ENDED) &&
-      Atomics.load(G, slotIndex(slot, SLOT_LINGER)) === 0 &&
-      Atomics.compareExchange(G, i, w, claimed) === w
-    ) {
-      hint = slot + 1;
-      const ident = nextIdent();
-      Atomics.store(G, slotIndex(slot, SLOT_IDENT), ident);
-      Atomics.store(G, slotIndex(slot, SLOT_NATIVE_ID), unsetNativeId(claimed));
-      Atomics.store(G, slotIndex(slot, SLOT_DAEMON), daemon ? 1 : joinedAtExit ? DAEMON_POOL : 0);
-      Atomics.store(G, slotIndex(slot, SLOT_DEATH), DEATH_NONE);
-      writeName(G, slot, name);
-      Atomics.store(G, slotIndex(slot, SLOT_STARTER), lockOwner.ident);
-      if (!daemon && !joinedAtExit) Atomics.add(G, ALIVE_NON_DAEMON, 1);
-      Atomics.store(G, i, withState(claimed, STARTING));
-      return [slot, ident];
-    }
+    if (s !== CLAIMING && s !== FAILED && s !== LOST) continue;
+    const c = slotIndex(slot, SLOT_CLAIMER);
+    const named = Atomics.load(G, c);
+    const who = Math.abs(named);
+    if (who === 0 || identHolds(who)) continue;
+    if (Atomics.compareExchange(G, i, w, withState(w, ENDED)) !== w) continue;
+    Atomics.compareExchange(G, c, named, 0);
+    Atomics.notify(G, i);
+    n++;
   }
-  throw new RuntimeError(`can't start new thread: ${MAX_THREADS} threads exist`);
+  return n;
+}
+
+/**
+ * True while a thread that keeps the process alive may still run (the exit wait, threads/lifetime.ts,
+ * while ALIVE_NON_DAEMON is above 0): a non-daemon thread starting or running, one that holds the
+ * process for its executors (DAEMON_HELD), or a slot being claimed by a live claimer (its thread
+ * may be one). A scan that a claim or an end crossed (THREAD_EPOCH moved) is done again.
+ */
+export function keepsProcess(): boolean {
+  for (;;) {
+    const epoch = Atomics.load(G, THREAD_EPOCH);
+    let keeps = false;
+    for (let slot = 1; slot < MAX_THREADS && !keeps; slot++) {
+      const s = stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)));
+      if (s === STARTING || s === RUNNING) keeps = keepsProcessWord(Atomics.load(G, slotIndex(slot, SLOT_DAEMON)));
+      else if (s === CLAIMING) {
+        const claimer = Atomics.load(G, slotIndex(slot, SLOT_CLAIMER));
+        keeps = claimer > 0 && identHolds(claimer);
+      }
+    }
+    if (keeps || Atomics.load(G, THREAD_EPOCH) === epoch) return keeps;
+  }
+}
+
+/**
+ * In a thread that ends with executors whose tasks its worker's exit finishes (futures/executor.ts):
+ * a daemon thread, or a pool thread, is counted among the live non-daemon threads and marked so
+ * (DAEMON_HELD) until the hub, having seen its worker exit, ends it (a non-daemon thread is counted
+ * already). Its thread stays RUNNING until then (its worker is not reused: threads/worker.ts finish).
+ */
+export function holdProcess(slot: number): void {
+  if (slot <= 0) return;
+  const d = slotIndex(slot, SLOT_DAEMON);
+  const word = Atomics.load(G, d);
+  if (keepsProcessWord(word)) return;
+  // (counted first, then marked: a thread killed in between leaves the count high, never low)
+  Atomics.add(G, ALIVE_NON_DAEMON, 1);
+  Atomics.add(G, THREAD_EPOCH, 1);
+  Atomics.or(G, d, DAEMON_HELD);
 }
 
 /** Ends the thread `ident` in `slot` unless someone already did; returns whether this call did it. */
@@ -210,6 +332,8 @@ export function endOrphanedStarts(): number {
 function end(slot: number, ident: number, to: number, startingOnly = false): boolean {
   const i = slotIndex(slot, SLOT_STATE);
   let daemon: number;
+  // (before the CAS: a scan of the table that sees the thread ended sees the epoch moved: keepsProcess)
+  Atomics.add(G, THREAD_EPOCH, 1);
   for (;;) {
     const w = Atomics.load(G, i);
     const s = stateOf(w);
@@ -223,7 +347,7 @@ function end(slot: number, ident: number, to: number, startingOnly = false): boo
   }
   tableTestHooks.afterCas?.();
   Atomics.notify(G, i);
-  if (daemon === 0) {
+  if (keepsProcessWord(daemon)) {
     Atomics.sub(G, ALIVE_NON_DAEMON, 1);
     Atomics.notify(G, ALIVE_NON_DAEMON);
   }

@@ -25,6 +25,7 @@ import {
   NEXT_THREAD_NUMBER,
   readName,
   SLOT_DAEMON,
+  isDaemonWord,
   SLOT_IDENT,
   SLOT_NATIVE_ID,
   SLOT_STATE,
@@ -184,7 +185,7 @@ let setRunOf: (t: Thread, target: unknown, args: unknown[]) => void;
  * STARTING, the start not handed over yet) and "handed" (handed to a dock or the hub, SLOT_STARTER
  * not cleared yet).
  */
-export const startTestHooks: { at?: (point: "claimed" | "handed") => void } = {};
+export const startTestHooks: { at?: (point: "claimed" | "handed" | "waited") => void } = {};
 
 /** How long start() waits for the hub to come up before it reports that it could not (ms). */
 const HUB_BOOT_TIMEOUT_MS = 30_000;
@@ -477,6 +478,7 @@ export class Thread<A extends unknown[] = any[]> {
    * no worker will run throws (#failed()).
    */
   #resend(request: RunRequest): boolean {
+    startTestHooks.at?.("waited");
     const code = takeFailure(this.#slot, this.#ident as number);
     if (code === START_LOST) {
       this.#send(request, true);
@@ -688,7 +690,7 @@ function handleFor(slot: number, ident: number, name?: string, daemon?: boolean)
     slot,
     ident,
     name: name ?? readName(slot),
-    daemon: daemon ?? Atomics.load(G, slotIndex(slot, SLOT_DAEMON)) === 1,
+    daemon: daemon ?? isDaemonWord(Atomics.load(G, slotIndex(slot, SLOT_DAEMON))),
   });
   remember(-ident, t);
   return t;

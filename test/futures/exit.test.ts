@@ -138,6 +138,44 @@ test(
 );
 
 test(
+  "a daemon thread's worker that dies as it exits to finish its executor's tasks: the process still exits",
+  T,
+  () => {
+    // The thread ended with an executor not shut down: it held the process (one more live
+    // non-daemon thread) until its worker's exit had finished the tasks. A worker that died first
+    // (out of memory in an 'exit' listener that runs before the executor's) never gave it back:
+    // the process's exit wait hung for ever. Now the hold is the thread's, counted out as the hub
+    // ends it once its worker has exited.
+    const r = runChild(
+      `
+    import { Thread } from "threading";
+    const t = new Thread({
+      daemon: true,
+      resourceLimits: { maxOldGenerationSizeMb: 32 },
+      target: () => {
+        const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+        ex.submit(() => {
+          const end = Date.now() + 100;
+          while (Date.now() < end);
+        });
+        process.prependListener("exit", () => {
+          const hog = [];
+          for (;;) hog.push(new Array(100_000).fill(1));
+        });
+      },
+    });
+    t.start();
+    t.join();
+    console.log("joined", t.isAlive());
+  `,
+      50_000,
+    );
+    assert.equal(r.status, 0, `exit ${r.status} (null: the exit wait hung)\n${r.stderr.slice(-1500)}`);
+    assert.equal(r.stdout, "joined false\n");
+  },
+);
+
+test(
   "pool threads are not daemon, as CPython's (3.9+), yet an idle pool does not keep the process alive; a thread a task starts is not daemon and does",
   T,
   () => {

@@ -100,3 +100,80 @@ test("a thread's worker that dies before the thread runs: it runs elsewhere, or 
     },
   );
 });
+
+/**
+ * The child's program for a starter killed with table slot `slot` claimed for its new thread:
+ * `target` (fixtures/start-hooks.ts) runs in a thread that dies; then main waits (10 s at most) for
+ * the slot to be given back and starts a thread there; prints what it saw.
+ */
+const slotProgram = (target: string, args: unknown[], slot: number) => `
+  import { activeCount, Thread } from "threading";
+  import { G, SLOT_IDENT, SLOT_STATE, slotIndex, stateOf, tableTestHooks } from ${JSON.stringify(internal)};
+  const s = new Int32Array(new SharedArrayBuffer(16));
+  const t = new Thread({
+    target: { module: ${JSON.stringify(fixture)}, export: ${JSON.stringify(target)} },
+    args: [...${JSON.stringify(args)}, s, ${slot}],
+    resourceLimits: { maxOldGenerationSizeMb: 32 },
+  });
+  t.start();
+  t.join();
+  const state = () => stateOf(Atomics.load(G, slotIndex(${slot}, SLOT_STATE)));
+  // (ENDED = 3: given back; CLAIMING = 4, FAILED = 5: left so)
+  const left = state();
+  for (let n = 0; n < 200 && state() !== 3; n++) Atomics.wait(s, 1, 0, 50);
+  const after = state();
+  tableTestHooks.claimFrom = ${slot};
+  const again = new Thread({ target: () => {} });
+  again.start();
+  tableTestHooks.claimFrom = undefined;
+  const reclaimed = Atomics.load(G, slotIndex(${slot}, SLOT_IDENT)) === again.ident;
+  again.join();
+  console.log(JSON.stringify({ killed: Atomics.load(s, 0) === 1 && !t.isAlive(), left, after, reclaimed, ran: Atomics.load(s, 3) === 1, active: activeCount() }));
+`;
+
+for (const point of ["claimed", "counted"]) {
+  test(`a thread killed inside claimSlot() (${point}): its slot is given back, and the process exits`, T, () => {
+    const r = runChild(slotProgram("dieInClaim", [point], 4000), 60_000);
+    // Before: the slot stayed CLAIMING for ever (the new thread went elsewhere) and, counted, the
+    // orphan kept the process's exit wait going for ever (killed by the timeout: status null).
+    assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr.slice(-2000)}`);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(
+      { ...out, left: undefined },
+      { killed: true, left: undefined, after: 3, reclaimed: true, ran: false, active: 1 },
+    );
+  });
+}
+
+test("a starter killed before it took its start's failure: the FAILED slot is given back", T, () => {
+  const r = runChild(slotProgram("dieBeforeTakingFailure", [], 4001), 60_000);
+  // Before: the slot stayed FAILED (5) for ever, never claimed again.
+  assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr.slice(-2000)}`);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(
+    { ...out, left: undefined },
+    { killed: true, left: undefined, after: 3, reclaimed: true, ran: false, active: 1 },
+  );
+});
+
+test("a live non-daemon count left one too high: the exit waits for the live non-daemon threads only", T, () => {
+  // As a thread killed between counting a thread it started and publishing it, or between ending
+  // one and counting it out, leaves it (the hub alive). Before: the exit wait hung for ever.
+  const r = runChild(
+    `
+    import { Thread } from "threading";
+    import { ALIVE_NON_DAEMON, G } from ${JSON.stringify(internal)};
+    Atomics.add(G, ALIVE_NON_DAEMON, 1);
+    new Thread({
+      target: () => {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+        console.log("the non-daemon thread ran to its end");
+      },
+    }).start();
+    new Thread({ daemon: true, target: () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0) }).start();
+  `,
+    50_000,
+  );
+  assert.equal(r.status, 0, `exit ${r.status} (null: the exit wait hung)\n${r.stderr.slice(-1500)}`);
+  assert.equal(r.stdout, "the non-daemon thread ran to its end\n");
+});
