@@ -89,6 +89,7 @@ export {
   PUT_WAITERS as FIFO_PUT_WAITERS,
 } from "./queue/fifo-layout.js";
 export { balanceTestHooks } from "./futures/balance.js";
+export { laneTestHooks, OUTCOMES_TAKEN } from "./futures/protocol.js";
 export { fifoHooks } from "./queue/fifo.js";
 export { lockedHooks } from "./queue/core.js";
 export { queueTestHooks } from "./queue/queue.js";

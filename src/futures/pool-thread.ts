@@ -155,6 +155,8 @@ class PoolThread {
     this.#lanes = lanes;
     this.#port = port;
     this.#state = state;
+    // (0, or where a test hook started the executor's count: protocol.ts laneTestHooks)
+    this.#lonePosted = Atomics.load(state, OUTCOMES_TAKEN) >>> 0;
     this.#bell = bell;
     this.#shared = shared;
     this.#stats = stats;
@@ -175,7 +177,8 @@ class PoolThread {
     if (
       held.length === OUTCOME_FIELDS &&
       ((typeof value !== "object" && typeof value !== "function") || value === null) &&
-      this.#lonePosted - Atomics.load(this.#state, OUTCOMES_TAKEN) < LANE_SLOTS
+      // (mod 2^32: OUTCOMES_TAKEN holds the executor's count in 32 bits)
+      (this.#lonePosted - Atomics.load(this.#state, OUTCOMES_TAKEN)) >>> 0 < LANE_SLOTS
     ) {
       // One outcome of a primitive value: posted alone, its other fields in the ring (protocol.ts).
       const ring = this.#lanes.outcomes;

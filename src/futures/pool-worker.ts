@@ -19,6 +19,7 @@ import {
   LANE_SLOTS,
   LANE_TASK_FIELDS,
   type Lanes,
+  laneTestHooks,
   OUTCOMES_TAKEN,
   OUTSTANDING,
   RETIRED,
@@ -152,6 +153,12 @@ export class PoolWorker {
     readonly lanes: Lanes,
   ) {
     poolWorkers.add(this);
+    const start = laneTestHooks.loneStart;
+    if (start !== undefined) {
+      this.#loneTaken = start;
+      Atomics.store(state, OUTCOMES_TAKEN, start);
+    }
+    laneTestHooks.made?.(state);
   }
 
   /** Ended (or retired) and forgotten by the executor: `dead`, and no longer told of dropped targets. */

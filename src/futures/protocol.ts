@@ -19,7 +19,9 @@
  * slot is written again only once its message has been taken: a lone task is posted only while
  * OUTSTANDING (which counts it until the thread has run or skipped it, long after it read its
  * slot) is at most LANE_SLOTS; a lone outcome only while fewer than LANE_SLOTS lone outcomes are
- * not yet counted in OUTCOMES_TAKEN, which the executor raises as it takes each one. A thread that
+ * not yet counted in OUTCOMES_TAKEN, which the executor raises as it takes each one (a 32-bit word:
+ * the thread compares its own count with it mod 2^32, so lone outcomes go on past 2^31 and 2^32;
+ * both sides' counts, for the slots, are JS numbers, exact to 2^53). A thread that
  * dies leaves nothing to repair here: the executor reads an outcome slot only for a message the
  * thread posted (after writing it), and a replacement thread has rings of its own.
  */
@@ -47,6 +49,13 @@ export const EXIT_CALLBACK = 1;
 export const THROW_CALLBACK = 2;
 /** Lone outcomes (see the file comment) the executor has taken; written by the executor only. */
 export const OUTCOMES_TAKEN = 4;
+
+/**
+ * @internal Test hook (test/futures/lone-wrap.test.ts): `loneStart`, the count of lone outcomes a
+ * new pool thread's executor starts from (in OUTCOMES_TAKEN, where the thread starts its own count:
+ * below 2^32), to see the counts wrap; `made`, called with each new pool thread's state block.
+ */
+export const laneTestHooks: { loneStart?: number; made?: (state: Int32Array) => void } = {};
 export const STATE_WORDS = 5;
 export const RETIRED = -1;
 /** Words of the executor's block (shared by all its threads). */
