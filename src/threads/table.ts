@@ -247,10 +247,12 @@ export function recoverSlots(): number {
  * True while a thread that keeps the process alive may still run (the exit wait, threads/lifetime.ts,
  * while ALIVE_NON_DAEMON is above 0): a non-daemon thread starting or running, one that holds the
  * process for its executors (DAEMON_HELD), or a slot being claimed by a live claimer (its thread
- * may be one). A scan that a claim or an end crossed (THREAD_EPOCH moved) is done again.
+ * may be one). A scan that a claim or an end crossed (THREAD_EPOCH moved) is done again, three
+ * times at most: then it says true (threads start and end faster than a scan; the exit wait looks
+ * again after its next wait).
  */
 export function keepsProcess(): boolean {
-  for (;;) {
+  for (let scans = 0; scans < 3; scans++) {
     const epoch = Atomics.load(G, THREAD_EPOCH);
     let keeps = false;
     for (let slot = 1; slot < MAX_THREADS && !keeps; slot++) {
@@ -263,6 +265,7 @@ export function keepsProcess(): boolean {
     }
     if (keeps || Atomics.load(G, THREAD_EPOCH) === epoch) return keeps;
   }
+  return true;
 }
 
 /**
