@@ -13,7 +13,7 @@
  *
  * A module target `{ module, export }` is imported in the thread, with its full module scope.
  */
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import * as vm from "node:vm";
 import { type FreeName, freeNames } from "./free-names.js";
 import { esbuildHelpers } from "./esbuild-helpers.js";
@@ -54,6 +54,8 @@ export type TargetSpec =
 // The library's own files, as stack traces name them: dist/, or src/ when source maps are on (tsx).
 const packageRoot = new URL("../", distUrl).href;
 const libraryDirs = [`${packageRoot}dist/`, `${packageRoot}src/`];
+/** The same as file paths, for stack frames that name a path (told apart before making a URL of it). */
+const libraryPaths = packageRoot.startsWith("file:") ? libraryDirs.map((dir) => fileURLToPath(dir)) : [];
 
 /**
  * Where callerFile() falls back to when no user file is on the stack: in a thread, the file its
@@ -69,19 +71,45 @@ export function setCallerFallback(file: string | undefined): void {
   fallbackFile = file || undefined;
 }
 
+/** How many frames callerFile() looks at first. */
+const NEAR_FRAMES = 6;
+
 /** The URL of the user file that called into the library (for relative imports), best effort. */
 export function callerFile(): string {
-  const stack = new Error().stack ?? "";
+  // The user's frame is nearly always within the first few: a stack of those first (its frames
+  // formatted, with source maps looked up under tsx, are most of the cost), the whole one if not.
+  const limit = Error.stackTraceLimit;
+  if (typeof limit === "number" && limit > NEAR_FRAMES) {
+    let near = "";
+    try {
+      Error.stackTraceLimit = NEAR_FRAMES;
+      near = new Error().stack ?? "";
+    } catch {
+      // (a non-writable Error.stackTraceLimit: the whole stack below)
+    } finally {
+      if (Error.stackTraceLimit !== limit) Error.stackTraceLimit = limit;
+    }
+    const found = userFileIn(near);
+    if (found !== undefined) return found;
+  }
+  return userFileIn(new Error().stack ?? "") ?? fallbackFile ?? pathToFileURL(`${process.cwd()}/`).href;
+}
+
+/** The first file of `stack` (an Error's) outside Node and this library, as a URL. */
+function userFileIn(stack: string): string | undefined {
   for (const line of stack.split("\n").slice(1)) {
     const m = /\(?((?:file|data|node):[^\s)]+?|\/[^\s)]+?)(?::\d+)?(?::\d+)?\)?$/.exec(line.trim());
     if (!m) continue;
     let file = m[1] as string;
     if (file.startsWith("node:")) continue;
-    if (file.startsWith("/")) file = pathToFileURL(file).href;
+    if (file.startsWith("/")) {
+      if (libraryPaths.some((dir) => file.startsWith(dir))) continue;
+      file = pathToFileURL(file).href;
+    }
     if (libraryDirs.some((dir) => file.startsWith(dir))) continue;
     return file;
   }
-  return fallbackFile ?? pathToFileURL(`${process.cwd()}/`).href;
+  return undefined;
 }
 
 /** True for `{ module, export }`. */
