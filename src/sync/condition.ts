@@ -127,6 +127,13 @@ export const kWaitPeekingAsync: unique symbol = Symbol("threading.waitPeekingAsy
 /** How often (ms) a kWaitPeeking waiter looks at its `peek()`. */
 const PEEK_MS = 1000;
 
+/** TypeError naming the call unless `predicate` is a function (CPython: "'int' object is not callable"). */
+function checkPredicate(predicate: unknown, what: string): void {
+  if (typeof predicate !== "function") {
+    throw new TypeError(`${what}: predicate must be a function, not ${predicate === null ? "null" : typeof predicate}`);
+  }
+}
+
 /**
  * A condition variable, as Python's `threading.Condition`: threads wait (releasing the lock) until
  * another thread notifies them. Shared by every thread it is passed to, with its lock.
@@ -254,11 +261,13 @@ export class Condition {
    * of `predicate()` (falsy on timeout). The caller must hold the lock.
    */
   waitFor<T>(predicate: () => T, timeout?: Timeout): T {
+    checkPredicate(predicate, "Condition.waitFor()");
     return driveBlocking(this.#waitFor(predicate, deadlineOf(timeoutMs(timeout, "Condition.waitFor()")), 0));
   }
 
   /** The async twin of `waitFor()` (the predicate itself is synchronous). */
   async waitForAsync<T>(predicate: () => T, timeout?: Timeout): Promise<T> {
+    checkPredicate(predicate, "Condition.waitForAsync()");
     return driveAsync(this.#waitFor(predicate, deadlineOf(timeoutMs(timeout, "Condition.waitForAsync()")), 1));
   }
 

@@ -180,7 +180,7 @@ test("Condition: wait(timeout) returns false after the timeout when nobody notif
   }
 });
 
-test("Condition: waitFor returns once the predicate holds; false after its timeout otherwise", T, () => {
+test("Condition: waitFor returns once the predicate holds; false after its timeout otherwise", T, async () => {
   const cond = new Condition();
   const state = cells(2);
   const t = new Thread({
@@ -212,6 +212,15 @@ test("Condition: waitFor returns once the predicate holds; false after its timeo
     cond.waitFor(() => 7, 0.1),
     7,
   );
+  // A predicate that is not a function: a TypeError naming the call (a rejection for the async form).
+  assert.throws(() => cond.waitFor(5 as never), {
+    name: "TypeError",
+    message: "Condition.waitFor(): predicate must be a function, not number",
+  });
+  await assert.rejects(cond.waitForAsync(null as never), {
+    name: "TypeError",
+    message: "Condition.waitForAsync(): predicate must be a function, not null",
+  });
 });
 
 test("Condition: waitForAsync on main while a thread changes the state", T, async () => {
