@@ -37,7 +37,10 @@
  * as another, or (negative ids) as a Thread, whose records are kept under -ident.
  *
  * A slot is [state, ident, nativeId, daemon, mailbox, nameLength, name..., wait record (shared/waiting.ts), death,
- * linger, starter, claimer]. Its state word is the futex that
+ * linger, starter, claimer]; nameLength is the name's full length in UTF-16 units and name its
+ * first NAME_MAX units only (a longer name travels whole in the start request and in the Thread
+ * objects that know it; the table's prefix, and "…", is what dumps and other threads' handles
+ * see: writeName, tableName). Its state word is the futex that
  * join() waits on. A slot belongs to the thread with that ident while state != FREE; once ENDED it
  * may be taken again by a new thread (with a new ident), so a holder always checks the ident.
  * (FAILED and LOST are ended too, but the slot is taken again only once its starter has seen them.)
@@ -272,19 +275,40 @@ export function slotIndex(slot: number, word: number): number {
   return TABLE + slot * SLOT_INTS + word;
 }
 
+/**
+ * Writes thread `slot`'s name into the table: SLOT_NAME_LENGTH holds the name's full length in
+ * UTF-16 code units, SLOT_NAME its first NAME_MAX units only. A longer name is kept whole by the
+ * Thread objects that know it (the starter's, and the started thread's own, which its start request
+ * carries whole): the table's prefix serves dumps and the other threads' handles (tableName()).
+ */
 export function writeName(g: Int32Array, slot: number, name: string): void {
   const n = Math.min(name.length, NAME_MAX);
   const base = slotIndex(slot, SLOT_NAME);
   for (let i = 0; i < n; i++) g[base + i] = name.charCodeAt(i);
-  Atomics.store(g, slotIndex(slot, SLOT_NAME_LENGTH), n);
+  Atomics.store(g, slotIndex(slot, SLOT_NAME_LENGTH), name.length);
 }
 
-export function readName(slot: number): string {
-  const n = Atomics.load(G, slotIndex(slot, SLOT_NAME_LENGTH));
+/**
+ * Thread `slot`'s name as the table has it: [prefix, full length]. The prefix is the whole name
+ * when it is no longer than NAME_MAX; a cut one never ends in half a surrogate pair.
+ */
+export function tableName(slot: number): [string, number] {
+  const length = Atomics.load(G, slotIndex(slot, SLOT_NAME_LENGTH));
+  let n = Math.min(length, NAME_MAX);
   const base = slotIndex(slot, SLOT_NAME);
+  if (n < length && n > 0) {
+    const last = G[base + n - 1] as number;
+    if (last >= 0xd800 && last <= 0xdbff) n--;
+  }
   let s = "";
   for (let i = 0; i < n; i++) s += String.fromCharCode(G[base + i] as number);
-  return s;
+  return [s, length];
+}
+
+/** Thread `slot`'s name from the table; a name longer than NAME_MAX is its prefix and "…". */
+export function readName(slot: number): string {
+  const [prefix, length] = tableName(slot);
+  return prefix.length < length ? `${prefix}\u2026` : prefix;
 }
 
 /** A fresh process-wide id for a shared object (a positive integer, never reused). */

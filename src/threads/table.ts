@@ -21,8 +21,8 @@
  *
  * A claim: the claimer names itself in SLOT_CLAIMER (a CAS from 0, from a starter's -ident, or
  * from a claimer that no longer holds), then CASes FREE|ENDED -> CLAIMING (on failure it puts
- * back what SLOT_CLAIMER named), writes the slot (ident, name, daemon, SLOT_STARTER), counts a
- * non-daemon thread in ALIVE_NON_DAEMON, CASes CLAIMING -> STARTING, and leaves -ident in
+ * back what SLOT_CLAIMER named), writes the slot (ident, name: its first NAME_MAX units and its
+ * full length, daemon, SLOT_STARTER), counts a non-daemon thread in ALIVE_NON_DAEMON, CASes CLAIMING -> STARTING, and leaves -ident in
  * SLOT_CLAIMER: a CLAIMING slot always names its live claimer, a FAILED|LOST one its starter.
  *
  * Exactly one party ends a thread (its CAS to ENDED, FAILED or LOST): the thread itself when run()

@@ -24,6 +24,7 @@ import {
   liveThreads,
   NEXT_THREAD_NUMBER,
   readName,
+  tableName,
   SLOT_DAEMON,
   isDaemonWord,
   SLOT_IDENT,
@@ -303,7 +304,11 @@ export class Thread<A extends unknown[] = any[]> {
   /** The thread's name; settable. */
   get name(): string {
     if (this.#handle && this.#ident !== null && Atomics.load(G, slotIndex(this.#slot, SLOT_IDENT)) === this.#ident) {
-      this.#name = readName(this.#slot);
+      // The table keeps NAME_MAX units of a longer name: a name this object knows whole that the
+      // table's prefix and length still match (not renamed since) stays whole.
+      const [prefix, length] = tableName(this.#slot);
+      if (prefix.length === length) this.#name = prefix;
+      else if (this.#name.length !== length || !this.#name.startsWith(prefix)) this.#name = `${prefix}\u2026`;
     }
     return this.#name;
   }
