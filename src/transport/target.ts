@@ -74,8 +74,68 @@ export function setCallerFallback(file: string | undefined): void {
 /** How many frames callerFile() looks at first. */
 const NEAR_FRAMES = 6;
 
-/** The URL of the user file that called into the library (for relative imports), best effort. */
+/** Node's own Error.prepareStackTrace (Node 20-26 expose it under this name), which maps frames through source maps when they are on. */
+type PrepareStackTrace = (error: Error, sites: NodeJS.CallSite[]) => unknown;
+
+/**
+ * The stack's frames, unformatted, captured as `new Error()` in callerFile() would see them, or
+ * undefined where this cannot be done without changing what callerFile() finds: only with Node's
+ * source maps on (tsx, --enable-source-maps) and Node's own Error.prepareStackTrace (not one a
+ * program or a package installed).
+ */
+function rawFrames(prepare: unknown, skip: Function): NodeJS.CallSite[] | undefined {
+  if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled !== true) return undefined;
+  if (typeof prepare !== "function" || prepare.name !== "ErrorPrepareStackTrace") return undefined;
+  const holder: { stack?: unknown } = {};
+  let stack: unknown;
+  (Error as { prepareStackTrace?: unknown }).prepareStackTrace = (_: unknown, sites: NodeJS.CallSite[]) => sites;
+  try {
+    Error.captureStackTrace(holder, skip);
+    // (V8 formats the stack when it is first read: with the prepareStackTrace set here)
+    stack = holder.stack;
+  } catch {
+    return undefined;
+  } finally {
+    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = prepare;
+  }
+  return Array.isArray(stack) ? (stack as NodeJS.CallSite[]) : undefined;
+}
+
+/** Whether a stack trace's line (unmapped) names a file of the library. */
+function libraryFrame(line: string): boolean {
+  const m = /\(?((?:file|data|node):[^\s)]+?|\/[^\s)]+?)(?::\d+)?(?::\d+)?\)?$/.exec(line.trim());
+  if (!m) return false;
+  const file = m[1] as string;
+  if (file.startsWith("/")) return libraryPaths.some((dir) => file.startsWith(dir));
+  return libraryDirs.some((dir) => file.startsWith(dir));
+}
+
+/**
+ * The URL of the user file that called into the library (for relative imports), best effort: the
+ * first frame of the stack that names a file outside the library (as the stack trace names it, so
+ * under source maps the original file).
+ *
+ * With source maps on, the text of a stack maps every frame, and mapping the library's own frames
+ * makes Node parse the library's source maps (a megabyte of JSON: 40-160 ms in the first start()
+ * of a program run under tsx or with --enable-source-maps). Those frames are skipped in any case
+ * (mapped, they name the library's src/), so the frames are read unmapped, and Node maps only the
+ * others, one at a time, with its own Error.prepareStackTrace: the same file as from the whole
+ * text. The frames are captured here, in callerFile() itself, so that they are the same frames
+ * (`Error.stackTraceLimit` counts this one) as `new Error()` here would give.
+ */
 export function callerFile(): string {
+  const prepare = (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+  const sites = rawFrames(prepare, rawFrames);
+  if (sites !== undefined) {
+    const error = new Error();
+    for (const site of sites) {
+      if (libraryFrame(String(site))) continue;
+      const text = String((prepare as PrepareStackTrace)(error, [site]));
+      const file = userFileIn(`\n${text.slice(text.lastIndexOf("\n") + 1)}`);
+      if (file !== undefined) return file;
+    }
+    return fallbackFile ?? pathToFileURL(`${process.cwd()}/`).href;
+  }
   // The user's frame is nearly always within the first few: a stack of those first (its frames
   // formatted, with source maps looked up under tsx, are most of the cost), the whole one if not.
   const limit = Error.stackTraceLimit;
