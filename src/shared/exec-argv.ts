@@ -156,6 +156,32 @@ export function threadFlags(execArgv: readonly string[], workersInheritHooks = t
 }
 
 /**
+ * `execArgv` (threads' flags, threadFlags()) without tsx's loader and require flags, or null if it
+ * has none: for the hub's Worker (threads/hub-client.ts), which imports no user module. Node >= 22
+ * keeps tsx's flags in threads' flags, and tsx registering itself in the hub cost its boot
+ * (esbuild included) 150-400 ms, with every start through the hub waiting for it.
+ */
+export function withoutTsx(execArgv: readonly string[]): string[] | null {
+  const out: string[] = [];
+  let removed = false;
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] as string;
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    if (["--import", "--loader", "--experimental-loader", "--require", "-r"].includes(name)) {
+      const value = eq >= 0 ? arg.slice(eq + 1) : execArgv[i + 1];
+      if (value !== undefined && isTsx(value)) {
+        removed = true;
+        if (eq < 0) i++;
+        continue;
+      }
+    }
+    out.push(arg);
+  }
+  return removed ? out : null;
+}
+
+/**
  * The flags an ERR_WORKER_INVALID_EXEC_ARGV error names ("... invalid execArgv flags: --a, --b"),
  * taken out of `execArgv` (with the value that follows a flag given apart from its value).
  * Returns null when the error names none of them.

@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import type { Worker } from "node:worker_threads";
 import { RuntimeError } from "threading";
-import { startWorker, threadFlags, withoutRejected } from "../../dist/internal.js";
+import { startWorker, threadFlags, withoutRejected, withoutTsx } from "../../dist/internal.js";
+import { runChild } from "../child.js";
 
 const T = { timeout: 120_000 };
 const program = fileURLToPath(new URL("../fixtures/flags-program.mjs", import.meta.url));
@@ -102,6 +103,37 @@ test("on Node 20, tsx's loader flags are taken apart (registered on demand)", ()
   assert.deepEqual(r.execArgv, ["--import=./other.mjs"]);
   assert.equal(r.tsx, "tsx");
 });
+
+test("the hub's flags: the threads' flags without tsx's loader and require flags (null: none to take out)", () => {
+  assert.deepEqual(
+    withoutTsx(["--import", "tsx", "--enable-source-maps", "--require=tsx/cjs", "--import=./other.mjs", "-r", "tsx"]),
+    ["--enable-source-maps", "--import=./other.mjs"],
+  );
+  assert.deepEqual(withoutTsx(["--loader=tsx", "--conditions", "tsx"]), ["--conditions", "tsx"]);
+  assert.equal(withoutTsx(["--import", "./other.mjs", "--enable-source-maps"]), null);
+});
+
+test(
+  "under tsx, the hub runs without it and the threads with it: a program's first starts import .ts modules",
+  T,
+  () => {
+    // (runChild runs under tsx: Node >= 22 keeps tsx's flags in the threads' flags, Node 20 registers it on demand)
+    const fixtures = new URL("../fixtures/", import.meta.url).href;
+    const r = runChild(`
+    import { Thread, ThreadPoolExecutor } from "threading";
+    const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+    console.log("pool", pool.submit({ module: "${fixtures}futures-work.ts", export: "add" }, 2, 3).result());
+    pool.shutdown();
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const t = new Thread({ target: { module: "${fixtures}work.ts", export: "double" }, args: [cell, 21] });
+    t.start();
+    t.join();
+    console.log("thread", cell[0]);
+  `);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "pool 5\nthread 42\n");
+  },
+);
 
 test("withoutRejected takes out the flags Node names, with a value given apart", () => {
   const message = "Initiated Worker with invalid execArgv flags: --experimental-x, --conditions";
