@@ -23,6 +23,8 @@
  *   G[HUB_READY]          1 once the hub worker serves, HUB_DEAD once it has died
  *   G[DUMP_WATCHER]       1 while the hub answers SIGUSR2 with the hang report
  *   G[DIRECTORY_KIB]      KiB held by the buffer directory for items not yet taken (bounded)
+ *   G[FIRST_LIBRARY]      1 once the main thread has sent the hub a first start that needs the whole
+ *                         library: the first thread worker loads it at once (threads/first-worker.ts)
  *   table                 MAX_THREADS slots, one per thread that is starting, running, or ended
  *   G64[NEXT_ID64]        (64-bit, after the table) ids of shared objects, never reused nor wrapping
  *   G64[NEXT_REF64]       (64-bit) refs of the buffer directory (transport/directory.ts), never reused
@@ -82,7 +84,13 @@ export const DUMP_WATCHER = HUB_READY + 1;
 export const DIRECTORY_KIB = DUMP_WATCHER + 1;
 /** Bumped before a claim and before a thread's end (threads/table.ts keepsProcess). */
 export const THREAD_EPOCH = DIRECTORY_KIB + 1;
-const TABLE = THREAD_EPOCH + 1;
+/**
+ * 1 once the main thread's start of a thread that needs the whole library went to the hub while
+ * the first thread worker (threads/first-worker.ts) had run nothing: that worker loads the library
+ * at once rather than wait for a start in its dock first.
+ */
+export const FIRST_LIBRARY = THREAD_EPOCH + 1;
+const TABLE = FIRST_LIBRARY + 1;
 
 /** Thread-slot states. */
 export const FREE = 0;

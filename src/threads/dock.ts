@@ -236,18 +236,24 @@ export function park(place: Parking): Handed | null {
  * In a worker parked at `place`, before it sleeps there: waits, at most `ms`, for the dock's word to
  * leave the IDLE of its parking (a starter claimed it, or the hub took the dock or gave it a new
  * generation). True if it did (park() then sees what came), false if the worker is still idle there
- * after `ms`. It changes nothing.
+ * after `ms`, or as soon as `stop()` says so (checked at each wake: whoever makes it true notifies
+ * the dock's word). It changes nothing.
  */
-export function awaitClaim(place: Parking, ms: number): boolean {
+export function awaitClaim(place: Parking, ms: number, stop?: () => boolean): boolean {
   const i = wordAt(place.dock);
   const until = performance.now() + ms;
   for (;;) {
     const w = Atomics.load(G64, i);
     if (genOf(w) !== place.gen || (w & STATE) !== IDLE) return true;
     const left = until - performance.now();
-    if (left <= 0) return false;
+    if (left <= 0 || stop?.()) return false;
     Atomics.wait(G64, i, w, left);
   }
+}
+
+/** Wakes whoever waits on `dock`'s word (awaitClaim(): its `stop` may have changed). */
+export function notifyDock(dock: number): void {
+  Atomics.notify(G64, wordAt(dock));
 }
 
 /** A start handed over in a dock: the dock's BUSY word, and its thread (the request: handedRequest()). */

@@ -9,12 +9,15 @@
  * and the main thread's first start() hands it the thread there without waiting for the hub
  * (awaitFirstWorker). It is booted before the rest of the library is evaluated (index.ts imports
  * this module first), so its boot overlaps the import; this module imports only what it needs.
+ * A first start that goes to the hub instead (a pool's thread, a transferList, ...) and needs the
+ * whole library tells it to load the library at once (firstWorkerLoadsLibrary), so that the load
+ * overlaps the hub's boot: the hub gives that start to this worker once both have booted.
  */
 import { MessageChannel, Worker } from "node:worker_threads";
-import { boot, type Bootstrap, G, HUB_DEAD, HUB_READY, isRoot } from "../shared/runtime.js";
+import { boot, type Bootstrap, FIRST_LIBRARY, G, HUB_DEAD, HUB_READY, isRoot } from "../shared/runtime.js";
 import { startWorker } from "../shared/exec-argv.js";
 import { workerFile } from "../shared/paths.js";
-import { awaitFirstParking, clear, docksWork, dockWord } from "./dock.js";
+import { awaitFirstParking, clear, docksWork, dockWord, notifyDock } from "./dock.js";
 import type { FirstWorker } from "./hub.js";
 import { idleWorkers } from "./pool-config.js";
 
@@ -109,6 +112,19 @@ export function dropFirstWorker(unadopted: FirstWorker | null): void {
   firstDock = -1;
   void first?.terminate();
   first = undefined;
+}
+
+/**
+ * Main thread: a start that needs the whole library (a pool's thread, a module target, shared
+ * objects among the arguments, ...) goes to the hub. The hub gives it to the first worker once it
+ * has booted (and itself has), and that worker would load the library only then: it loads it now
+ * instead (G[FIRST_LIBRARY]; woken if it waits in its dock for a start, worker.ts), while the hub
+ * boots. Once; nothing for a first worker that is gone, or that loaded it already.
+ */
+export function firstWorkerLoadsLibrary(): void {
+  if (first === undefined || Atomics.load(G, FIRST_LIBRARY) === 1) return;
+  Atomics.store(G, FIRST_LIBRARY, 1);
+  if (bootDock >= 0) notifyDock(bootDock);
 }
 
 /** How long the main thread's first start() waits for the first worker to park, before it asks the hub. */

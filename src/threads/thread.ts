@@ -52,7 +52,7 @@ import { kShare, lookup, registerKind, remember, type ShareRecord } from "../tra
 import { checkResourceLimits } from "./resource-limits.js";
 import { startFailure } from "../transport/directory.js";
 import { onThreadReset } from "../shared/thread-reset.js";
-import { awaitFirstWorker } from "./first-worker.js";
+import { awaitFirstWorker, firstWorkerLoadsLibrary } from "./first-worker.js";
 import { ensureHub, sendToHub } from "./hub-client.js";
 import {
   claimSlot as claimThread,
@@ -153,6 +153,24 @@ export interface RunRequest {
   testFailAtRun?: boolean;
   /** @internal Test (hub's test:exitAtRun): the worker exits before it marks this start RUNNING. */
   testExitAtRun?: boolean;
+}
+
+/**
+ * Whether thread `request` needs the whole library before it runs (threads/worker.ts): all do but a
+ * plain Thread with a function target whose source reads none of the library (TargetSpec's
+ * `library`, from the starter's check) and with arguments that hold no shared object.
+ */
+export function needsLibrary(request: RunRequest): boolean {
+  const target = request.target;
+  return !(
+    target?.kind === "function" &&
+    target.library === false &&
+    !request.args.marked &&
+    request.fields === null &&
+    request.classes.length === 0 &&
+    request.classModule === null &&
+    request.base === "Thread"
+  );
 }
 
 /**
@@ -463,8 +481,11 @@ export class Thread<A extends unknown[] = any[]> {
       // The main thread's first start() may wait for the first worker to park (hub-client.ts).
       const docked =
         plain && (handToDock(request, patient) || (patient && awaitFirstWorker() && handToDock(request, patient)));
-      if (!docked) sendToHub({ type: "start", request }, transferListOf(request));
-      else ensureHub();
+      if (!docked) {
+        // (the main thread's first worker, if it has run nothing, loads the library while the hub boots)
+        if (needsLibrary(request)) firstWorkerLoadsLibrary();
+        sendToHub({ type: "start", request }, transferListOf(request));
+      } else ensureHub();
       startTestHooks.at?.("handed");
       // (a starter that dies before this leaves SLOT_STARTER naming it: table.ts endOrphanedStarts)
       handedOver(slot, ident);

@@ -31,7 +31,7 @@
 import { readlinkSync } from "node:fs";
 import { RuntimeError, SystemExit } from "../errors.js";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
-import { boot, G, lockOwner, SLOT_LINGER, slotIndex } from "../shared/runtime.js";
+import { boot, FIRST_LIBRARY, G, lockOwner, SLOT_LINGER, slotIndex } from "../shared/runtime.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
 import { actionsLoading, actionsPending } from "../sync/action.js";
@@ -43,7 +43,7 @@ import { dropTimers, recordStartState, settle, trackTimers, untrackedSetImmediat
 import { resetThreadState, threadEnding } from "../shared/thread-reset.js";
 import { compileTarget, evaluate, setCallerFallback, type TargetSpec } from "../transport/target.js";
 import { awaitClaim, handedRequest, leave, type Parking, park, parkFirst, repark } from "./dock.js";
-import { adoptSelf, libraryClasses, type RunRequest, setRun, Thread, threadFor } from "./thread.js";
+import { adoptSelf, libraryClasses, needsLibrary, type RunRequest, setRun, Thread, threadFor } from "./thread.js";
 
 installDirectOutput();
 trackTimers();
@@ -85,29 +85,16 @@ function library(): Promise<Record<string, unknown>> {
 }
 
 /**
- * Whether thread `request` needs the whole library before it runs: all do but a plain Thread with a
- * function target whose source reads none of the library (TargetSpec's `library`, from the
- * starter's check) and with arguments that hold no shared object.
- */
-function needsLibrary(request: RunRequest): boolean {
-  const target = request.target;
-  return !(
-    target?.kind === "function" &&
-    target.library === false &&
-    !request.args.marked &&
-    request.fields === null &&
-    request.classes.length === 0 &&
-    request.classModule === null &&
-    request.base === "Thread"
-  );
-}
-
-/**
  * How long the first worker, parked for the first time without the whole library, waits for a
  * start before it loads it (ms): the main thread that waits for it in its first start() hands the
- * start over as soon as it wakes.
+ * start over as soon as it wakes. Not at all once the main thread has sent the hub a start that
+ * needs the library (G[FIRST_LIBRARY], first-worker.ts): the hub gives that start to this worker,
+ * which loads the library while the hub boots instead of after.
  */
 const FIRST_START_MS = 20;
+
+/** The main thread has sent the hub a start that needs the whole library (first-worker.ts firstWorkerLoadsLibrary). */
+const libraryWanted = (): boolean => Atomics.load(G, FIRST_LIBRARY) === 1;
 
 /** The first worker's first parking (parkFirst()), which may wait FIRST_START_MS before the library loads. */
 let firstParking = false;
@@ -304,7 +291,7 @@ function parkSoon(): void {
     const place = parked;
     const waited = firstParking;
     firstParking = false;
-    if (lib === undefined && !(waited && awaitClaim(place, FIRST_START_MS))) {
+    if (lib === undefined && !(waited && awaitClaim(place, FIRST_START_MS, libraryWanted))) {
       // Load the whole library before sleeping in the dock: a start handed over meanwhile waits
       // there until it has loaded (as it waited for the worker's boot).
       library().then(parkSoon, (e: unknown) => {

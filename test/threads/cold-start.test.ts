@@ -108,6 +108,46 @@ test("a first start that comes late finds the whole library loaded", () => {
   assert.equal(r.stdout.trim(), "held true");
 });
 
+test("a first start that goes through the hub and needs the library runs on the first worker, which loaded it meanwhile", () => {
+  // A transferList sends the start to the hub; the target reads the library. The main thread tells
+  // the first worker to load the library at once (G[FIRST_LIBRARY]) rather than wait in its dock.
+  const r = runChild(`
+    import { MessageChannel, receiveMessageOnPort } from "node:worker_threads";
+    import { Thread, ThreadPoolExecutor } from "threading";
+    const { port1, port2 } = new MessageChannel();
+    const t = new Thread({
+      target: (p) => {
+        const first = process.getBuiltinModule("node:worker_threads").workerData?.control !== undefined;
+        p.postMessage(currentThread().name + " " + first + " " + typeof Lock);
+        p.close();
+      },
+      args: [port2],
+      transferList: [port2],
+      name: "hubbed",
+    });
+    t.start();
+    t.join();
+    console.log(receiveMessageOnPort(port1)?.message);
+    const pool = new ThreadPoolExecutor({ maxWorkers: 2 });
+    console.log("pool", await pool.submit((x) => x + 1, 41).result());
+    pool.shutdown();
+  `);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "hubbed true function\npool 42\n");
+});
+
+test("a program's first pool task runs (its thread starts through the hub, on the first worker)", () => {
+  const r = runChild(`
+    import { ThreadPoolExecutor } from "threading";
+    const pool = new ThreadPoolExecutor({ maxWorkers: 2 });
+    const f = pool.submit(() => process.getBuiltinModule("node:worker_threads").workerData?.control !== undefined);
+    console.log("first worker", await f.result());
+    pool.shutdown();
+  `);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "first worker true\n");
+});
+
 const compileCache = typeof (module as { enableCompileCache?: unknown }).enableCompileCache === "function";
 
 test("a thread's worker compiles through Node's compile cache, the main thread and child processes do not", {
