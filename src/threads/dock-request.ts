@@ -22,10 +22,12 @@
  * would carry a copy), or a request over the dock's size is refused (null: the start goes through
  * the hub). The bytes are read only while the dock is BUSY with the thread (dock.ts).
  */
-import { DefaultSerializer, deserialize } from "node:v8";
+import { v8 } from "../shared/builtins.js";
 import { DOCK_BYTES, nextObjectId } from "../shared/runtime.js";
 import type { TargetSpec } from "../transport/target.js";
 import type { RunRequest } from "./thread.js";
+
+const { DefaultSerializer, deserialize } = v8;
 
 /**
  * v8.serialize(), except that shared memory refuses: a SharedArrayBuffer throws already, but a view

@@ -6,8 +6,10 @@
  * and out of order with the main thread's own output. Every thread's stdout/stderr writes (and so
  * console.*) are made synchronous writes to the process's own descriptors instead.
  */
-import { writeSync } from "node:fs";
-import { Console } from "node:console";
+import { fs, nodeConsole } from "../shared/builtins.js";
+
+const { writeSync } = fs;
+const { Console } = nodeConsole;
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 

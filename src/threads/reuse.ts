@@ -35,16 +35,15 @@
  * (the worker retired). Node 26 made fs.readFile() such a job (2026-12-06: the leftover-holder
  * tests' file-read callback never ran there).
  */
-import fs from "node:fs";
-import net from "node:net";
-import timers from "node:timers";
+import { fs, net, timers, util } from "../shared/builtins.js";
 import { createRequire, syncBuiltinESMExports } from "node:module";
-import { promisify } from "node:util";
 import { BroadcastChannel, MessagePort, parentPort, Worker } from "node:worker_threads";
 import { distUrl } from "../shared/paths.js";
 import { G, JOB_MODULES_USED } from "../shared/runtime.js";
 import { workerHeld } from "../shared/thread-reset.js";
 import { atomicsWaitAsync, pendingAsyncWaits } from "../shared/wait.js";
+
+const { promisify } = util;
 
 type Callback = (...args: unknown[]) => unknown;
 type Handle = ReturnType<typeof setTimeout>;

@@ -28,7 +28,7 @@
  * reached twice (its continuation after an uncaught exception already finished it), and a late one
  * never touches the thread running now.
  */
-import { readlinkSync } from "node:fs";
+import { fs } from "../shared/builtins.js";
 import { RuntimeError, SystemExit } from "../errors.js";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { boot, FIRST_LIBRARY, G, lockOwner, SLOT_LINGER, slotIndex } from "../shared/runtime.js";
@@ -44,6 +44,8 @@ import { resetThreadState, threadEnding } from "../shared/thread-reset.js";
 import { compileTarget, evaluate, setCallerFallback, type TargetSpec } from "../transport/target.js";
 import { awaitClaim, handedRequest, leave, type Parking, park, parkFirst, repark } from "./dock.js";
 import { adoptSelf, libraryClasses, needsLibrary, type RunRequest, setRun, Thread, threadFor } from "./thread.js";
+
+const { readlinkSync } = fs;
 
 installDirectOutput();
 trackTimers();

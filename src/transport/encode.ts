@@ -15,12 +15,13 @@
  * which store `v8.serialize` output in shared memory) a `bufferRef` callback replaces each
  * SharedArrayBuffer by a number the receiving side can resolve.
  */
-import { types } from "node:util";
+import { util } from "../shared/builtins.js";
 import { MessagePort } from "node:worker_threads";
+import { isShareable, kShare, lookup, remember } from "./shareable.js";
 
+const { types } = util;
 /** util.types.isExternal, where the runtime has it (Deno's node:util does not). */
 const isExternal: (value: unknown) => boolean = typeof types.isExternal === "function" ? types.isExternal : () => false;
-import { isShareable, kShare, lookup, remember } from "./shareable.js";
 
 /** The key that marks an object made by encode(); user data cannot produce it by accident. */
 export const MARK = "\u0000threading";

@@ -9,8 +9,10 @@
  * stay there too and tsx registers itself in each worker.
  */
 import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
+import { url } from "../shared/builtins.js";
 import { boot } from "../shared/runtime.js";
+
+const { pathToFileURL } = url;
 
 function tsxApi(spec: string): string {
   if (spec.startsWith("file:")) return new URL("./esm/api/index.mjs", spec).href;

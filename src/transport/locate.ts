@@ -14,9 +14,11 @@
  *    be the function's source itself (spaces where types were stripped).
  * Node only (process.getBuiltinModule, node:inspector); elsewhere, and on any failure, undefined.
  */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { fs, url } from "../shared/builtins.js";
 import { closing, tokenize } from "./js-tokens.js";
+
+const { readFileSync } = fs;
+const { fileURLToPath } = url;
 
 /** A position in a user's file: 1-based line and column, as stack traces print them. */
 export interface SourceLocation {

@@ -13,14 +13,15 @@
  *
  * A module target `{ module, export }` is imported in the thread, with its full module scope.
  */
-import { fileURLToPath, pathToFileURL } from "node:url";
-import * as vm from "node:vm";
+import { url, vm } from "../shared/builtins.js";
 import { type FreeName, freeNames } from "./free-names.js";
 import { esbuildHelpers } from "./esbuild-helpers.js";
 import { rewriteImports } from "./js-tokens.js";
 import { beforeUserImport } from "./loaders.js";
 import { locate, namespaceImports, type SourceLocation } from "./locate.js";
 import { distUrl } from "../shared/paths.js";
+
+const { fileURLToPath, pathToFileURL } = url;
 
 /** A function exported from a module, run in the thread: `{ module: "./work.ts", export: "crunch" }`. */
 export type ModuleTarget = { module: string | URL; export?: string | undefined };
