@@ -6,7 +6,7 @@
  * normally, as Python's `Handler.handleError` does.
  */
 import { basename, extname } from "node:path";
-import { boot, readName } from "../shared/runtime.js";
+import { boot, ownName } from "../shared/runtime.js";
 import { type CallSite, captureCallSite, markOwnFile } from "./callsite.js";
 import { datefmt, format, toStdout, usesCallsite } from "./config.js";
 import { type FormatArgs, percentFormat, repr, str } from "./format.js";
@@ -67,7 +67,7 @@ function formatRecord(name: string, level: number, msg: unknown, args: readonly 
       case "levelno":
         return level;
       case "threadName":
-        return readName(boot.slot);
+        return ownName.current();
       case "thread":
         return boot.ident;
       case "asctime":

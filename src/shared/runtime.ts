@@ -313,6 +313,12 @@ export function tableName(slot: number): [string, number] {
   return [s, length];
 }
 
+/**
+ * The calling thread's name for logging's %(threadName)s: the table's (readName) until
+ * threads/thread.ts sets `current` to currentThread().name, which knows a long name whole.
+ */
+export const ownName: { current: () => string } = { current: () => readName(boot.slot) };
+
 /** Thread `slot`'s name from the table; a name longer than NAME_MAX is its prefix and "…". */
 export function readName(slot: number): string {
   const [prefix, length] = tableName(slot);

@@ -24,6 +24,7 @@ import {
   liveThreads,
   NEXT_THREAD_NUMBER,
   readName,
+  ownName,
   tableName,
   SLOT_DAEMON,
   isDaemonWord,
@@ -730,6 +731,8 @@ export function adoptSelf(C: Function, adoption: Adoption): Thread {
   current = t;
   return t;
 }
+
+ownName.current = () => currentThread().name;
 
 /** The Thread object of the calling thread. */
 export function currentThread(): Thread {
