@@ -70,6 +70,27 @@ const ownWaitSettled = (): void => {
 /** Callbacks (or promises) of thread-pool jobs still pending (see trackJobs). */
 let jobs = 0;
 
+/** Counts `r` as one job until it settles; returns a promise that settles as `r` does. */
+function countUntilSettled(r: Promise<unknown>): Promise<unknown> {
+  jobs++;
+  return r.then(
+    (value) => {
+      jobs--;
+      return value;
+    },
+    (e: unknown) => {
+      jobs--;
+      throw e;
+    },
+  );
+}
+
+/** Gives a counting wrapper the name and length of the function it wraps. */
+function keepNameAndLength(counted: (...args: unknown[]) => unknown, original: (...args: unknown[]) => unknown): void {
+  Object.defineProperty(counted, "name", { value: original.name, configurable: true });
+  Object.defineProperty(counted, "length", { value: original.length, configurable: true });
+}
+
 /** Handles the threads' own code unref'd and has not closed or ref'd again (see trackUnrefs). */
 const unrefd = new Set<object>();
 /** The library's files (dist/, or src/ under source maps), as stack frames name them. */
@@ -162,20 +183,9 @@ function trackJobs(mod: JobModule | undefined, names: readonly string[], promise
       }
       const r = original.apply(this, args);
       if (!promises || !(r instanceof Promise)) return r;
-      jobs++;
-      return r.then(
-        (value) => {
-          jobs--;
-          return value;
-        },
-        (e: unknown) => {
-          jobs--;
-          throw e;
-        },
-      );
+      return countUntilSettled(r);
     };
-    Object.defineProperty(counted, "name", { value: original.name, configurable: true });
-    Object.defineProperty(counted, "length", { value: original.length, configurable: true });
+    keepNameAndLength(counted, original);
     const custom = (original as unknown as Record<symbol, unknown>)[promisify.custom];
     if (custom !== undefined) {
       Object.defineProperty(counted, promisify.custom, { value: custom, configurable: true, writable: true });
@@ -304,20 +314,9 @@ function trackSubtle(): void {
     const counted = function (this: unknown, ...args: unknown[]): unknown {
       const r = original.apply(this, args);
       if (!(r instanceof Promise)) return r;
-      jobs++;
-      return r.then(
-        (value) => {
-          jobs--;
-          return value;
-        },
-        (e: unknown) => {
-          jobs--;
-          throw e;
-        },
-      );
+      return countUntilSettled(r);
     };
-    Object.defineProperty(counted, "name", { value: original.name, configurable: true });
-    Object.defineProperty(counted, "length", { value: original.length, configurable: true });
+    keepNameAndLength(counted, original);
     try {
       proto[name] = counted;
     } catch {
