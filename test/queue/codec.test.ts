@@ -34,6 +34,16 @@ function roundTrip(value: unknown, keep = false): { value: unknown; tag: number 
   return { value: decodeTaken(taken), tag: st.tag };
 }
 
+/** A string through a queue item's path (stageItem), which must take it as a short-string record (SSTR): the value read back. */
+function asShortStringItem(s: string): unknown {
+  const st = new Staged();
+  stageItem(s, st);
+  assert.equal(st.tag, T_SSTR);
+  writeRecord(data, 0, st);
+  readRecord(data, 0, taken);
+  return decodeTaken(taken);
+}
+
 /** What the general path would give: v8.serialize / deserialize (structured clone). */
 function viaV8(value: unknown): unknown {
   return v8.deserialize(v8.serialize(value));
@@ -573,28 +583,21 @@ test("short one-byte strings come back exact from the table of recent ones: NUL 
     for (let j = 0; j < n; j++) s += String.fromCharCode((i * 7919 + j * 104_729) % 256);
     strings.push(s);
   }
-  const asItem = (s: string): unknown => {
-    const st = new Staged();
-    stageItem(s, st);
-    assert.equal(st.tag, T_SSTR);
-    writeRecord(data, 0, st);
-    readRecord(data, 0, taken);
-    return decodeTaken(taken);
-  };
   // every two-unit start followed by 0..6 NULs, one after another: the same packed words with
   // another length (some of them meet in one slot)
   for (let x = 0; x < 65_536; x++) {
     const base = String.fromCharCode(x & 255, x >>> 8);
     for (let n = 0; n <= 6; n++) {
       const s = base + "\0".repeat(n);
-      if (asItem(s) !== s) assert.fail(`${JSON.stringify(s)} came back as ${JSON.stringify(asItem(s))}`);
+      if (asShortStringItem(s) !== s)
+        assert.fail(`${JSON.stringify(s)} came back as ${JSON.stringify(asShortStringItem(s))}`);
     }
   }
   for (let round = 0; round < 3; round++) {
     // forwards, backwards, and as object values and keys (plain.ts STR1)
     const order = round === 1 ? [...strings].reverse() : strings;
     for (const s of order) {
-      assert.equal(asItem(s), s);
+      assert.equal(asShortStringItem(s), s);
       if (round === 2) {
         const got = roundTrip({ [s]: s, v: [s] }).value;
         assert.deepStrictEqual(got, { [s]: s, v: [s] });
@@ -615,14 +618,6 @@ test("the table of recent short strings: three and more strings of one set in tu
     }
     return Math.imul(a ^ Math.imul(b ^ s.length, 0x85ebca6b), 0x9e3779b1) >>> 20;
   };
-  const asItem = (s: string): unknown => {
-    const st = new Staged();
-    stageItem(s, st);
-    assert.equal(st.tag, T_SSTR);
-    writeRecord(data, 0, st);
-    readRecord(data, 0, taken);
-    return decodeTaken(taken);
-  };
   // Strings by set, until some set holds 5 (of every length 1..8)
   const bySet = new Map<number, string[]>();
   let crowded: string[] | undefined;
@@ -640,9 +635,9 @@ test("the table of recent short strings: three and more strings of one set in tu
     const some = crowded.slice(0, k);
     for (let round = 0; round < 4; round++) {
       for (const s of round % 2 === 0 ? some : [...some].reverse()) {
-        assert.equal(asItem(s), s);
-        assert.equal(asItem(s), s);
-        assert.equal(asItem(some[0] as string), some[0]);
+        assert.equal(asShortStringItem(s), s);
+        assert.equal(asShortStringItem(s), s);
+        assert.equal(asShortStringItem(some[0] as string), some[0]);
       }
     }
   }
@@ -662,9 +657,9 @@ test("the table of recent short strings: three and more strings of one set in tu
     "\xff\xff\xff\xff\xff\xff\xff\xfe",
   ]) {
     for (const t of ["item 123", "item 124", "item 12", "item 12\0", "a", "b", "a\0", "\0", "\0\0"]) {
-      assert.equal(asItem(s), s);
-      assert.equal(asItem(t), t);
-      assert.equal(asItem(s), s);
+      assert.equal(asShortStringItem(s), s);
+      assert.equal(asShortStringItem(t), t);
+      assert.equal(asShortStringItem(s), s);
     }
   }
   // Through a queue (take() decodes SSTR records itself), mixed with numbers and longer strings
