@@ -34,6 +34,7 @@ export {
   Staged,
   stage,
   stageItem,
+  T_MSTR,
   T_PLAIN,
   T_SSTR,
   T_V8,

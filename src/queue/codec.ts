@@ -19,6 +19,7 @@
  *   SKIP     (ring only) word 1 = bytes to skip to the ring's end
  *   SSTR     (queues only: stageItem) a string of 1..8 units, each below 256: word 1 = units, the
  *            units four to a word at +8 and +12, zero-padded (16 bytes, as a number)
+ *   MSTR     (queues only: stageItem) the same for 9..16 units: four words at +8..+20 (24 bytes)
  *
  * Fast paths: numbers, constants and strings up to LARGE_BYTES/2 units skip v8.serialize
  * altogether; so does plain data (plain.ts: objects and arrays of numbers, strings, booleans,
@@ -41,6 +42,8 @@ import {
   encodePlain,
   encodeShortString,
   holdWords,
+  MID_MAX,
+  recentMid,
   recentString,
   releaseWords,
   writtenWords,
@@ -54,8 +57,9 @@ export const T_LARGE = 5;
 export const T_SKIP = 6;
 export const T_PLAIN = 7;
 export const T_SSTR = 8;
+export const T_MSTR = 9;
 
-/** One-byte strings of 1..SSTR_MAX units are a T_SSTR record in a queue (stageItem). */
+/** One-byte strings of 1..SSTR_MAX units are a T_SSTR record in a queue (stageItem), up to MID_MAX a T_MSTR one. */
 const SSTR_MAX = 8;
 
 /** Strings up to this many units go through the plain codec (plain.ts encodeShortString). */
@@ -88,9 +92,11 @@ export class Staged {
   size = 0;
   /** PriorityQueue only: the encoded sort key (compare.ts). */
   key: Uint8Array | null = null;
-  /** SSTR: units 0-3 and 4-7, one byte each. */
+  /** SSTR, MSTR: units 0-3 and 4-7, one byte each; MSTR: 8-11 and 12-15. */
   a = 0;
   b = 0;
+  c = 0;
+  d = 0;
 
   reset(): void {
     this.str = "";
@@ -210,10 +216,10 @@ export function giveStaged(st: Staged): void {
 
 /**
  * stage() for a queue item: a one-byte string of 1..8 units (the commonest string item: a word,
- * an id, a short message) becomes an SSTR record packed here, with no staging words to copy and,
- * on the way out, no plain decoder (SharedDict's records keep the formats of stage()). `st` must
- * come reset (takeStaged()'s, given back reset, or a new one): an SSTR record is staged without
- * another reset().
+ * an id, a short message) becomes an SSTR record packed here, one of 9..16 units (a longer id or
+ * name) an MSTR record, with no staging words to copy and, on the way out, no plain decoder
+ * (SharedDict's records keep the formats of stage()). `st` must come reset (takeStaged()'s, given
+ * back reset, or a new one): an SSTR or MSTR record is staged without another reset().
  */
 export function stageItem(value: unknown, st: Staged, keep = false): void {
   if (typeof value === "string") {
@@ -269,9 +275,88 @@ export function stageItem(value: unknown, st: Staged, keep = false): void {
         st.size = 16;
         return;
       }
-    }
+    } else if (n <= MID_MAX && n > SSTR_MAX && stageMid(value, n, st)) return;
   }
   stage(value, st, keep);
+}
+
+/**
+ * stageItem() of a string of 9..16 units: an MSTR record when every unit is below 256 (true),
+ * else nothing staged (false). The first 8 units by straight code, the rest one branch a unit.
+ */
+function stageMid(value: string, n: number, st: Staged): boolean {
+  let u = value.charCodeAt(0);
+  let wide = u;
+  let a = u;
+  u = value.charCodeAt(1);
+  wide |= u;
+  a |= u << 8;
+  u = value.charCodeAt(2);
+  wide |= u;
+  a |= u << 16;
+  u = value.charCodeAt(3);
+  wide |= u;
+  a |= u << 24;
+  u = value.charCodeAt(4);
+  wide |= u;
+  let b = u;
+  u = value.charCodeAt(5);
+  wide |= u;
+  b |= u << 8;
+  u = value.charCodeAt(6);
+  wide |= u;
+  b |= u << 16;
+  u = value.charCodeAt(7);
+  wide |= u;
+  b |= u << 24;
+  u = value.charCodeAt(8);
+  wide |= u;
+  let c = u;
+  let d = 0;
+  if (n > 9) {
+    u = value.charCodeAt(9);
+    wide |= u;
+    c |= u << 8;
+  }
+  if (n > 10) {
+    u = value.charCodeAt(10);
+    wide |= u;
+    c |= u << 16;
+  }
+  if (n > 11) {
+    u = value.charCodeAt(11);
+    wide |= u;
+    c |= u << 24;
+  }
+  if (n > 12) {
+    u = value.charCodeAt(12);
+    wide |= u;
+    d = u;
+  }
+  if (n > 13) {
+    u = value.charCodeAt(13);
+    wide |= u;
+    d |= u << 8;
+  }
+  if (n > 14) {
+    u = value.charCodeAt(14);
+    wide |= u;
+    d |= u << 16;
+  }
+  if (n > 15) {
+    u = value.charCodeAt(15);
+    wide |= u;
+    d |= u << 24;
+  }
+  if (wide >= 256) return false;
+  st.tag = T_MSTR;
+  st.len = n;
+  st.a = a;
+  st.b = b;
+  st.c = c;
+  st.d = d;
+  st.size = 24;
+  return true;
 }
 
 function stageGeneral(value: unknown, st: Staged): void {
@@ -362,6 +447,12 @@ export function writeRecord(v: Views, at: number, st: Staged): void {
       i32[w + 2] = st.a;
       i32[w + 3] = st.b;
       return;
+    case T_MSTR:
+      i32[w + 2] = st.a;
+      i32[w + 3] = st.b;
+      i32[w + 4] = st.c;
+      i32[w + 5] = st.d;
+      return;
     case T_STR:
       if (st.len > 0) v.u8.write(st.str, at + 8, "utf16le");
       return;
@@ -408,6 +499,8 @@ export function recordSize(v: Views, at: number): number {
     case T_NUM:
     case T_SSTR:
       return 16;
+    case T_MSTR:
+      return 24;
     case T_CONST:
       return 8;
     case T_STR:
@@ -442,9 +535,11 @@ export class Taken {
   // Typed-array fields are annotated without type arguments: the inferred Float64Array<ArrayBuffer>
   // would reach the published .d.ts, which TypeScript < 5.7 cannot read (README "TypeScript").
   refs: Float64Array = new Float64Array(16);
-  /** SSTR: the packed units. */
+  /** SSTR, MSTR: the packed units. */
   a = 0;
   b = 0;
+  c = 0;
+  d = 0;
   bytes: Buffer = Buffer.allocUnsafeSlow(LARGE_BYTES + 64);
   // Views for the plain decoder (plain.ts), over the same memory as `bytes`.
   u8: Buffer = this.bytes;
@@ -469,6 +564,12 @@ export function readRecord(v: Views, at: number, out: Taken): number {
       out.a = v.i32[w + 2] as number;
       out.b = v.i32[w + 3] as number;
       return 16;
+    case T_MSTR:
+      out.a = v.i32[w + 2] as number;
+      out.b = v.i32[w + 3] as number;
+      out.c = v.i32[w + 4] as number;
+      out.d = v.i32[w + 5] as number;
+      return 24;
     case T_CONST:
       return 8;
     case T_STR:
@@ -490,7 +591,7 @@ export function readRecord(v: Views, at: number, out: Taken): number {
 }
 
 /**
- * One item of each common kind (warmCodec): numbers (int32 and double), SSTR strings, a PLAIN
+ * One item of each common kind (warmCodec): numbers (int32 and double), SSTR strings, an MSTR
  * string (9 units), a plain object, the constants. (Long and two-byte strings, arrays and bigints
  * are left out: their paths' first run compiles more of Node's and the walker's code, ~0.6 ms
  * more, for kinds a stream rarely switches to.)
@@ -539,6 +640,8 @@ export function decodeTaken(t: Taken): unknown {
       return t.num;
     case T_SSTR:
       return recentString(t.len, t.a, t.b);
+    case T_MSTR:
+      return recentMid(t.len, t.a, t.b, t.c, t.d);
     case T_CONST:
       return CONSTANTS[t.len];
     case T_STR:

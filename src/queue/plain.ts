@@ -687,6 +687,89 @@ function packedString(n: number, a: number, b: number): string {
   }
 }
 
+/** One-byte strings of CHARS_MAX+1..MID_MAX units are made by recentMid(). */
+export const MID_MAX = 16;
+
+/**
+ * recentString()'s table for one-byte strings of 9..16 units (ids, names, keys of that length),
+ * keyed by their four packed words: set `s` holds two slots, their keys at recentMidK[16s..16s+4]
+ * and [16s+8..16s+12] (a, b, c, d, n; one 64-byte line), their strings at recentMidS[2s] and
+ * [2s+1]; recentMidK[16s+5] says which slot a miss replaces. 2048 sets: 128 KiB of keys (untouched
+ * until such strings come) and 32 KiB of string references.
+ */
+const MID_SETS = 2048;
+const recentMidK = new Int32Array(MID_SETS * 16);
+const recentMidS: string[] = new Array<string>(MID_SETS * 2).fill("");
+
+/**
+ * recentString() for `n` (9..16) one-byte units packed four to a word in `a`, `b`, `c`, `d`
+ * (units past `n` zero): a hash and five compares on one line on a hit, else the string made by
+ * midString() and kept. (n, a, b, c, d) identify the string; an empty slot has n = 0.
+ */
+export function recentMid(n: number, a: number, b: number, c: number, d: number): string {
+  const set =
+    Math.imul(a ^ Math.imul(b ^ Math.imul(c ^ Math.imul(d ^ n, 0xc2b2ae35), 0x85ebca6b), 0x27d4eb2f), 0x9e3779b1) >>>
+    21;
+  const k = set << 4;
+  const K = recentMidK;
+  if (K[k] === a && K[k + 1] === b && K[k + 2] === c && K[k + 3] === d && K[k + 4] === n) {
+    K[k + 5] = 1;
+    return recentMidS[set << 1] as string;
+  }
+  if (K[k + 8] === a && K[k + 9] === b && K[k + 10] === c && K[k + 11] === d && K[k + 12] === n) {
+    K[k + 5] = 0;
+    return recentMidS[(set << 1) + 1] as string;
+  }
+  const made = midString(n, a, b, c, d);
+  const way = K[k + 5] as number;
+  const o = k + (way << 3);
+  K[o] = a;
+  K[o + 1] = b;
+  K[o + 2] = c;
+  K[o + 3] = d;
+  K[o + 4] = n;
+  recentMidS[(set << 1) + way] = made;
+  K[k + 5] = way ^ 1;
+  return made;
+}
+
+/** The string of `n` (9..16) one-byte units packed in `a`..`d`, by String.fromCharCode (packedString). */
+function midString(n: number, a: number, b: number, c: number, d: number): string {
+  const u0 = a & 255;
+  const u1 = (a >>> 8) & 255;
+  const u2 = (a >>> 16) & 255;
+  const u3 = a >>> 24;
+  const u4 = b & 255;
+  const u5 = (b >>> 8) & 255;
+  const u6 = (b >>> 16) & 255;
+  const u7 = b >>> 24;
+  const u8 = c & 255;
+  const u9 = (c >>> 8) & 255;
+  const u10 = (c >>> 16) & 255;
+  const u11 = c >>> 24;
+  const u12 = d & 255;
+  const u13 = (d >>> 8) & 255;
+  const u14 = (d >>> 16) & 255;
+  switch (n) {
+    case 9:
+      return fromCharCode(u0, u1, u2, u3, u4, u5, u6, u7, u8);
+    case 10:
+      return fromCharCode(u0, u1, u2, u3, u4, u5, u6, u7, u8, u9);
+    case 11:
+      return fromCharCode(u0, u1, u2, u3, u4, u5, u6, u7, u8, u9, u10);
+    case 12:
+      return fromCharCode(u0, u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11);
+    case 13:
+      return fromCharCode(u0, u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12);
+    case 14:
+      return fromCharCode(u0, u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13);
+    case 15:
+      return fromCharCode(u0, u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14);
+    default:
+      return fromCharCode(u0, u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, d >>> 24);
+  }
+}
+
 /** A string of `n` units at byte `at` (one byte a unit, or two when `wide`). */
 function readString(n: number, wide: boolean): string {
   const s = src;
