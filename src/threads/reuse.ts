@@ -27,7 +27,10 @@
  *    code began (recordStartState) is not reused: it exits, which drops them. Except operations in
  *    flight alone (a file write nobody awaited; tsx writing its cache as a thread imports a .ts
  *    module; a ThreadPoolWork job): they complete by themselves, so the worker waits for them (settle(), bounded) after
- *    the thread has ended, and is reused if nothing else is left then.
+ *    the thread has ended, and is reused if nothing else is left then. A MessagePort too (CLOSING):
+ *    one the thread listened on and closed is counted until its close completes, a loop turn or two
+ *    after the thread's end; one it left open is still counted when the wait is over, and the
+ *    worker is not reused.
  * A runtime without `process.getActiveResourcesInfo()` never reuses a worker.
  * Why the jobs are counted: an idle worker parks in its dock (dock.ts), asleep in Atomics.wait()
  * with its event loop stopped, so a callback left pending that the census does not see never ran
@@ -526,6 +529,18 @@ function listenerKey(keys: Map<string | symbol, string>, prefix: string, name: s
  */
 const OPERATION = /Req|^(Write|Shutdown|Connect|PipeConnect|TCPConnect|Send)Wrap$|^ThreadPoolWork$/;
 
+/**
+ * Handle kinds that stay in the census for a loop turn or two after the thread closed them: a
+ * MessagePort the thread listened on (a port is ref'd once it has a "message" listener) and then
+ * closed is counted until libuv's close callback runs, after the thread has ended. Counted as
+ * settling, as an operation in flight: settle() waits until the count is back (a closed port:
+ * 1-2 ms) and the worker is reused; a port the thread left open stays, and after SETTLE_MS the
+ * worker is not reused (its listeners may run meanwhile, between threads, as an operation's
+ * callbacks do). Before, every thread that received a port, listened and closed it retired its
+ * worker, and the next threads ran on fresh spares (cold: V8 compiles their code again).
+ */
+const CLOSING = /^MessagePort$/;
+
 /** The census right before the thread's own code began (recorded: there is one). */
 const start = new Map<string, number>();
 let recorded = false;
@@ -555,7 +570,7 @@ export function verdict(): "clean" | "settling" | "dirty" {
   let result: "clean" | "settling" = "clean";
   for (const [key, n] of now) {
     if (n <= (start.get(key) ?? 0)) continue;
-    if (!OPERATION.test(key)) return "dirty";
+    if (!OPERATION.test(key) && !CLOSING.test(key)) return "dirty";
     result = "settling";
   }
   return result;

@@ -270,6 +270,55 @@ test(
 );
 
 test(
+  "a thread that listened on a MessagePort it was given and closed it leaves its worker to be reused; one that left it open does not",
+  T,
+  () => {
+    // A port with a "message" listener is ref'd, and once closed it stays in the census until libuv's
+    // close callback runs, after the thread has ended: the worker settles (reuse.ts CLOSING). Before,
+    // it was retired, and the next threads ran on fresh spares.
+    const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    for (const close of [true, false]) {
+      const { port1, port2 } = new MessageChannel();
+      const out = new SimpleQueue<Seen>();
+      const a = new Thread({
+        target: (out: SimpleQueue<Seen>, port: MessagePort, close: boolean) =>
+          new Promise<void>((resolve) => {
+            const g = globalThis as { workerId?: number };
+            g.workerId ??= Math.random();
+            port.on("message", (m) => {
+              if (m !== 2) return;
+              if (close) port.close();
+              out.put({ worker: g.workerId });
+              resolve();
+            });
+          }),
+        args: [out, port2, close],
+        transferList: [port2],
+      });
+      a.start();
+      for (let i = 0; i < 3; i++) port1.postMessage(i);
+      a.join();
+      const first = out.get({ timeout: 10 }).worker;
+      // (its worker comes back once the close is over: a loop turn or two; a start meanwhile goes to
+      // another worker, so look a few times)
+      let reused = false;
+      for (let i = 0; i < 20 && !reused; i++) {
+        sleep(close ? 50 : 100);
+        reused = runOn(workerOf).worker === first;
+      }
+      assert.equal(
+        reused,
+        close,
+        close
+          ? "the worker of a thread that closed its port was not reused"
+          : "a worker whose thread left its port open ran another thread",
+      );
+      port1.close();
+    }
+  },
+);
+
+test(
   "a callback a thread left on a thread-pool job (fs.readFile, fs.promises.writeFile, crypto.pbkdf2, zlib.gzip) never runs inside the next thread on its worker",
   T,
   () => {
