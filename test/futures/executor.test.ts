@@ -7,6 +7,7 @@ import { test } from "node:test";
 import { runChild } from "../child.js";
 import {
   ALL_COMPLETED,
+  Barrier,
   asCompleted,
   asCompletedAsync,
   BrokenExecutor,
@@ -855,17 +856,63 @@ test("more outcomes posted alone than the ring holds, none taken meanwhile: each
 
 test("lone tasks moved to an idle thread, or cancelled, before they start", T, async () => {
   await using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  // Both threads started: the two warm-up tasks wait for each other, so each needs a thread of its
+  // own. (Two tasks that do not could both run on the first thread while the second still starts:
+  // an idle thread takes the task of one still starting.)
+  const met = new Barrier(2);
+  const meet = (b: Barrier) => b.wait(30);
+  await Promise.all([ex.submit(meet, met), ex.submit(meet, met)]);
   const ev = new Event();
+  const gate = new Event();
   const block = (e: Event) => e.wait(10);
   const id = (x: number) => x;
-  await Promise.all([ex.submit(id, 0), ex.submit(id, 0)]);
+  // Both threads busy (both idle: each gets one of the two), so no task below starts before it is cancelled.
   const blocked = ex.submit(block, ev);
-  // Queued behind the blocked task (each posted alone): cancelled, or taken by the idle thread.
+  const held = ex.submit(block, gate);
+  // Queued behind the two (each posted alone): cancelled, or run once the held thread is free: those
+  // behind the blocked task only by moving to it.
   const fs = Array.from({ length: 6 }, (_, i) => ex.submit(id, i + 1));
   assert.equal(fs[0]?.cancel(), true);
-  const got = await Promise.all(fs.slice(1));
-  assert.deepEqual(got, [2, 3, 4, 5, 6]);
+  gate.set();
+  assert.deepEqual(await Promise.all(fs.slice(1)), [2, 3, 4, 5, 6]);
+  assert.equal(await held, true);
   ev.set();
   assert.equal(await blocked, true);
   for (let i = 0; i < 20; i++) assert.equal(await ex.submit(id, i), i);
 });
+
+test(
+  "a thread still starting: its task moves to the idle one; once started, it takes the tasks queued behind a blocked one",
+  T,
+  async () => {
+    // The second thread is held in its initializer until `start` is set, as a thread slow to start
+    // on a loaded machine (`held`: it has booted and waits there).
+    const held = new Event();
+    const start = new Event();
+    await using ex = new ThreadPoolExecutor({
+      maxWorkers: 2,
+      threadNamePrefix: "late",
+      initializer: (h: Event, s: Event) => {
+        if (currentThread().name !== "late_1") return;
+        h.set();
+        s.wait(30);
+      },
+      initargs: [held, start],
+    });
+    const id = (x: number) => x;
+    // One task each: the one given to the thread still starting runs on the first once that is idle.
+    const where = () => currentThread().name;
+    assert.deepEqual(await Promise.all([ex.submit(where), ex.submit(where)]), ["late_0", "late_0"]);
+    assert.equal(await held.waitAsync(30), true);
+    const ev = new Event();
+    const blocked = ex.submit((e: Event) => e.wait(10), ev);
+    // Queued behind the blocked task or for the thread still starting (each posted alone).
+    const fs = Array.from({ length: 6 }, (_, i) => ex.submit(id, i + 1));
+    assert.equal(fs[0]?.cancel(), true);
+    start.set();
+    assert.deepEqual(await Promise.all(fs.slice(1)), [2, 3, 4, 5, 6]);
+    ev.set();
+    assert.equal(await blocked, true);
+    for (let i = 0; i < 20; i++) assert.equal(await ex.submit(id, i), i);
+  },
+);
