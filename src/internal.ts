@@ -10,6 +10,7 @@ export { configTestHooks } from "./logging/config.js";
 export { eventHooks } from "./sync/event.js";
 export { barrierHooks } from "./sync/barrier.js";
 export { semaphoreHooks } from "./sync/semaphore.js";
+export { conditionHooks } from "./sync/condition.js";
 export { readWaits } from "./shared/waiting.js";
 export {
   addBlockingDuty,

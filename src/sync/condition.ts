@@ -25,7 +25,13 @@
  * or skips it and goes on to the next. The waiter frees its node only after it has re-taken the
  * lock and read its state.
  * No lost wake-ups: a waiter enqueues its node before it releases the lock, and sleeps with
- * Atomics.wait(STATE, WAITING), which returns at once if notify() already changed the state.
+ * Atomics.wait(STATE, WAITING), which returns at once if notify() already changed the state. The
+ * futex wake of a NOTIFIED node is made at once, in the same straight run as the CAS, unless the
+ * notifier's own release of the lock is sure to deliver it (an RLock; a Barrier's or Semaphore's
+ * internal Lock: mutex.ts, "Deferred wakes"), never left to a release by another thread (a user's
+ * Lock), which would not know of it. Dead notifiers: one killed between its mark and its deferred
+ * wake leaves the lock held by a dead thread (an RLock stays so; an internal lock's taker repairs,
+ * below, waking every waiter).
  * Dead waiters: notify() checks each node's thread with slotHolds(); the node of a thread that
  * has ended is dropped and freed, never counted, so it cannot swallow a notification. When the
  * pool is full, nodes of ended threads are reclaimed before a RuntimeError is thrown. A node names
@@ -37,7 +43,8 @@
  * "Dead holders") may have died half-way through a change of the lists. The waiter that took the
  * lock over calls kRepair: it rebuilds both lists from the node states (a scan of every node):
  * nodes FREE or of ended threads go to the free list; every WAITING node of a live thread is
- * notified (a spurious wake-up for its waiter, which re-checks its predicate); the wait list is
+ * notified (a spurious wake-up for its waiter, which re-checks its predicate), and every node of a
+ * live thread is woken at once (a NOTIFIED one's deferred wake may have died with the holder); the wait list is
  * then empty (NOTIFIED, CANCELLED and ABANDONED nodes are their waiters' to free, and #unlink of a
  * node not listed does nothing). It returns the waits of live threads pending on the Condition.
  * Peeking waits (kWaitPeeking, Semaphore's): a waiter whose wake-up could die with the thread that
@@ -115,6 +122,9 @@ const bytesFor = (nodes: number) => (HEADER + nodes * NODE) * 4;
 
 /** A blocking waiter watches its node's STATE for SPIN_MS before it sleeps (a notify often comes that soon). */
 const SPIN_FIRST = sleepHow({ spinMs: SPIN_MS });
+
+/** @internal Test hooks (this thread): `marked()` runs in notify() between a waiter's mark (NOTIFIED) and its wake. */
+export const conditionHooks: { marked?: () => void } = {};
 
 /** @internal Semaphore's notify (see the file comment): n units, so n waiters that can run. */
 export const kNotifyUnits: unique symbol = Symbol("threading.notifyUnits");
@@ -312,6 +322,8 @@ export class Condition {
     let perThread: Map<number, number> | undefined;
     let prev = 0;
     let node = w[HEAD] as number;
+    // Whether the wakes may wait for this thread's release of the lock (asked once, before the first mark).
+    let defer: boolean | undefined;
     while (node !== 0 && (woken < n || (units && blocking < n))) {
       const next = w[index(node, NEXT)] as number;
       const isAsync = w[index(node, ASYNC)] === 1;
@@ -334,8 +346,16 @@ export class Condition {
         // Its thread has ended: nobody will come back for this node.
         Atomics.store(w, at, FREE);
         this.#free(node);
-      } else if (Atomics.compareExchange(w, at, WAITING, NOTIFIED) === WAITING) {
-        deferWake(w, at); // delivered when this thread releases the lock (sync/mutex.ts)
+        node = next;
+        continue;
+      }
+      defer ??= this.#lock[kFlushOnRelease]();
+      if (Atomics.compareExchange(w, at, WAITING, NOTIFIED) === WAITING) {
+        conditionHooks.marked?.();
+        // (at once, in the same straight run as the mark, unless this thread's release will)
+        if (defer)
+          deferWake(w, at); // delivered when this thread releases the lock (sync/mutex.ts)
+        else Atomics.notify(w, at);
         woken++;
         if (!isAsync) blocking++;
         else if (units) {
@@ -347,7 +367,6 @@ export class Condition {
       }
       node = next;
     }
-    if (woken > 0) this.#lock[kFlushOnRelease]();
   }
 
   /**
@@ -359,7 +378,6 @@ export class Condition {
     const w = this.#w;
     const fresh = w[FRESH] as number;
     let pending = 0;
-    let woken = 0;
     w[HEAD] = 0;
     w[TAIL] = 0;
     w[FREE_LIST] = 0;
@@ -368,16 +386,15 @@ export class Condition {
       const state = Atomics.load(w, at);
       if (state !== FREE && slotHolds(w[index(n, SLOT)] as number, w[index(n, IDENT)] as number)) {
         pending++;
-        if (state === WAITING && Atomics.compareExchange(w, at, WAITING, NOTIFIED) === WAITING) {
-          deferWake(w, at);
-          woken++;
-        }
+        // A NOTIFIED node's wake may have been deferred by the dead holder and died with it: every
+        // live waiter is woken, at once (a spare wake for one already awake costs nothing).
+        if (state === WAITING) Atomics.compareExchange(w, at, WAITING, NOTIFIED);
+        Atomics.notify(w, at);
         continue;
       }
       Atomics.store(w, at, FREE);
       this.#free(n);
     }
-    if (woken > 0) this.#lock[kFlushOnRelease]();
     return pending;
   }
 

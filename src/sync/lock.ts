@@ -156,13 +156,17 @@ export class Lock {
   }
 
   /**
-   * @internal Deferred wakes (sync/mutex.ts) wait for this thread's release of the lock only while
-   * this thread holds it: a Lock's Condition may be notified by a thread while another one holds
-   * the lock (CPython's), whose release would not deliver them; they go at once then.
+   * @internal Deferred wakes (sync/mutex.ts) wait for this thread's release of the lock only for
+   * an internal lock (kOnDeadHolder: its primitive's own code releases it, in the thread that took
+   * it) held by this thread. A user's Lock may be released by any thread: the notifier may hold it
+   * and leave the release to another thread (whose release knows nothing of this thread's wakes,
+   * so the waiters slept on while the notifier ran on, and for good if it was killed), or a Lock's
+   * Condition may be notified while another thread holds it (CPython's); they go at once then.
    */
-  [kFlushOnRelease](): void {
-    if ((Atomics.load(this.#word, STATE) | 1) === (ownerValue() | 1)) this.#flush = true;
-    else flushWakes();
+  [kFlushOnRelease](): boolean {
+    if (this.#onDead === undefined || (Atomics.load(this.#word, STATE) | 1) !== (ownerValue() | 1)) return false;
+    this.#flush = true;
+    return true;
   }
 
   /** @internal */

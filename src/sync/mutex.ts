@@ -302,12 +302,21 @@ export function unlock(w: Int32Array, i: number, asyncAt: number): boolean {
  * Condition.notify() runs with the lock held; waking a waiter at once only makes it run into that
  * lock and sleep again until the notifier releases it: two wake-ups, each tens of microseconds.
  * So notify() marks the waiter NOTIFIED (that part is immediate: a waiter whose time runs out now
- * returns true) and leaves the futex wake here; the thread delivers its deferred wakes as soon as
- * it releases the Condition's lock (the Lock or RLock object notify() marked: kFlushOnRelease,
- * owned.ts; a Condition's wait() releases it too; a Lock that another thread holds, as a Lock's
- * Condition may be notified then, delivers them at once instead), or unlocks any mutex through unlock() or
+ * returns true) and leaves the futex wake here, when the lock is sure to be released by this
+ * thread: an RLock (only its owner releases it, and notify() requires the owner), or the internal
+ * Lock of a Barrier or Semaphore held by this thread (their own code releases it in the thread
+ * that took it). A user's Lock may be released by any thread: its holder may notify and leave the
+ * release to another thread, whose release knows nothing of this thread's list (the waiter slept
+ * on while the notifier ran on, and for good if the notifier was killed), and a Lock's Condition
+ * may be notified while another thread holds it (CPython's); so there notify() wakes at once, in
+ * the same straight run as the mark (kFlushOnRelease, owned.ts, says which). The thread delivers
+ * its deferred wakes as soon as it releases the Condition's lock (the object notify() marked; a
+ * Condition's wait() releases it too), or unlocks any mutex through unlock() or
  * unlockOwned(), before it sleeps in any wait of the library, and at the latest at the end of its
- * current synchronous run (a microtask), so a wake is never held back for long. (Lock.release and
+ * current synchronous run (a microtask), so a wake is never held back for long. A deferring thread
+ * killed before it delivered leaves its waiters NOTIFIED and asleep, with the lock held by a dead
+ * thread: an RLock, which stays held (as in Python: the waiters could not go on anyway), or an
+ * internal Lock, whose taker repairs the Condition (Condition kRepair wakes every waiter). (Lock.release and
  * RLock.release free their word with freeOwned() and look only at their own mark: a load of a
  * field of the object in hand, where the look at this thread's list cost ~0.6 ns of the ~18 ns
  * an uncontended acquire+release takes.)

@@ -14,8 +14,10 @@ export const kAcquireRestore: unique symbol = Symbol("threading.acquireRestore")
 /** The async twin of kAcquireRestore. */
 export const kAcquireRestoreAsync: unique symbol = Symbol("threading.acquireRestoreAsync");
 /**
- * `lock[kFlushOnRelease]()`: this thread has deferred wakes (Condition.notify, sync/mutex.ts) to
- * deliver when it next releases the lock through this object.
+ * `lock[kFlushOnRelease]()`, called by Condition.notify() before it marks any waiter: true when
+ * this thread's next release of the lock through this object is sure to come and deliver the
+ * wakes it defers now (sync/mutex.ts, "Deferred wakes"; the object is marked to), false when
+ * notify() must wake its waiters at once.
  */
 export const kFlushOnRelease: unique symbol = Symbol("threading.flushOnRelease");
 
@@ -35,5 +37,5 @@ export interface ConditionLock {
   [kReleaseSave](): number;
   [kAcquireRestore](saved: number): void;
   [kAcquireRestoreAsync](saved: number): Promise<void>;
-  [kFlushOnRelease](): void;
+  [kFlushOnRelease](): boolean;
 }

@@ -169,9 +169,13 @@ export class RLock {
     w[COUNT] = count - 1;
   }
 
-  /** @internal */
-  [kFlushOnRelease](): void {
+  /**
+   * @internal Deferred wakes (sync/mutex.ts) wait for this thread's release: only the owner may
+   * release an RLock, and notify() requires it to own it.
+   */
+  [kFlushOnRelease](): boolean {
     this.#flush = true;
+    return true;
   }
 
   /** @internal */
