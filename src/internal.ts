@@ -89,14 +89,19 @@ export {
   PUT_BYTES as FIFO_PUT_BYTES,
   PUT_SLEEPERS as FIFO_PUT_SLEEPERS,
   PUT_WAITERS as FIFO_PUT_WAITERS,
+  GET_DISORDER as FIFO_GET_DISORDER,
+  PUT_DISORDER as FIFO_PUT_DISORDER,
 } from "./queue/fifo-layout.js";
 export { balanceTestHooks } from "./futures/balance.js";
 export { laneTestHooks, OUTCOMES_TAKEN } from "./futures/protocol.js";
 export { fifoHooks } from "./queue/fifo.js";
 export { lockedHooks } from "./queue/core.js";
 export { queueTestHooks } from "./queue/queue.js";
+export { turnHooks } from "./queue/engine.js";
 export {
   GET_SLEEPERS as LOCKED_GET_SLEEPERS,
   PUT_SLEEPERS as LOCKED_PUT_SLEEPERS,
+  GET_DISORDER as LOCKED_GET_DISORDER,
+  PUT_DISORDER as LOCKED_PUT_DISORDER,
 } from "./queue/locked-layout.js";
 export { targetCounts } from "./futures/targets.js";

@@ -9,6 +9,8 @@
  * mutex of sync/mutex.ts) and each Condition is a futex word the waiters sleep on:
  *
  *   get:  lock; while COUNT == 0 { SHUTDOWN -> ShutDown; non-blocking or out of time -> Empty;
+ *           [a blocking getter: its ticket once (GET_TICKETS++), GET_DISORDER++ once it sleeps
+ *           out of its place, and a woken one gives an item to an older one: engine.ts "Turns"]
  *           GET_WAITERS++; seq = NE_SEQ; unlock; spin briefly / sleep on NE_SEQ while == seq;
  *           lock; GET_WAITERS-- }  (engine.ts waitTurn: one slow path for both engines, blocking
  *           and async; only the fast paths — spin, lock, take — are written out here)
@@ -38,7 +40,9 @@
  * woken waiter competes with a thread that arrives at that moment, as in CPython.
  *
  * Death: a thread that dies asleep leaves GET_WAITERS/PUT_WAITERS one too high (spare notifies,
- * nothing else); one that dies before or after its critical section changed nothing or
+ * nothing else), a stale turn record (ignored) and, if it slept out of its place,
+ * GET_DISORDER/PUT_DISORDER one too high until the next scan lowers it (engine.ts "Turns");
+ * one that dies before or after its critical section changed nothing or
  * everything. A thread dies (worker terminated, out of memory, a worker's process.exit()) only
  * where V8 checks for interrupts: a call, a return, a loop's back edge; so stores between two such
  * points happen all or none (fifo.ts, "Death", says more). A thread that dies holding LOCK:
@@ -288,6 +292,8 @@ const PUTTERS: Side = {
   state: "full",
   // (the waiter takes the one lock again after each look: that recovers a dead holder's)
   idleCheck: () => {},
+  disorder: LOCKED.PUT_DISORDER,
+  tickets: LOCKED.PUT_TICKETS,
 };
 const GETTERS: Side = {
   lock,
@@ -298,6 +304,8 @@ const GETTERS: Side = {
   Refusal: Empty,
   state: "empty",
   idleCheck: () => {},
+  disorder: LOCKED.GET_DISORDER,
+  tickets: LOCKED.GET_TICKETS,
 };
 
 /** Under the lock: ShutDown, or whether there is room (putters' admit, engine.ts waitTurn). */
@@ -314,7 +322,15 @@ function items(h: Int32Array, what: string): boolean | Error {
 }
 
 /** The slow path of put and putAsync (shared/wait.ts drives it), from under the lock. */
-function putSteps(h: Int32Array, store: Store, st: Staged, block: boolean, ms: number, what: string): Steps<void> {
+function putSteps(
+  h: Int32Array,
+  store: Store,
+  st: Staged,
+  block: boolean,
+  ms: number,
+  what: string,
+  isAsync = false,
+): Steps<void> {
   return waitTurn(
     h,
     PUTTERS,
@@ -323,11 +339,19 @@ function putSteps(h: Int32Array, store: Store, st: Staged, block: boolean, ms: n
     block,
     ms,
     what,
+    isAsync,
   );
 }
 
 /** The slow path of get and getAsync, from under the lock. */
-function getSteps(h: Int32Array, store: Store, block: boolean, ms: number, what: string): Steps<unknown> {
+function getSteps(
+  h: Int32Array,
+  store: Store,
+  block: boolean,
+  ms: number,
+  what: string,
+  isAsync = false,
+): Steps<unknown> {
   return waitTurn(
     h,
     GETTERS,
@@ -336,6 +360,7 @@ function getSteps(h: Int32Array, store: Store, block: boolean, ms: number, what:
     block,
     ms,
     what,
+    isAsync,
   );
 }
 
@@ -364,7 +389,7 @@ export async function putAsync(h: Int32Array, store: Store, st: Staged, ms: numb
   try {
     lock(h);
     if (h[LOCKED.SHUTDOWN] === 0 && (h[LOCKED.MAXSIZE] as number) <= 0) finishPut(h, store, st);
-    else return await driveAsync(putSteps(h, store, st, true, ms, what));
+    else return await driveAsync(putSteps(h, store, st, true, ms, what, true));
   } catch (e) {
     // (inline, no call: file comment, "Exceptions")
     if (lockOwner.ident !== 0) {
@@ -417,7 +442,7 @@ export async function getAsync(h: Int32Array, store: Store, ms: number, what: st
   try {
     lock(h);
     if ((h[LOCKED.COUNT] as number) !== 0) return finishGet(h, store);
-    return await driveAsync(getSteps(h, store, true, ms, what));
+    return await driveAsync(getSteps(h, store, true, ms, what, true));
   } catch (e) {
     // (inline, no call: file comment, "Exceptions")
     if (lockOwner.ident !== 0) {

@@ -13,9 +13,22 @@
  * classes choose their storage in `_init()`.
  */
 import { deadlineOf, expired, Sleep, type SleepHow, type Steps, sleepHow } from "../shared/wait.js";
-import { identHolds } from "../shared/runtime.js";
+import {
+  G,
+  identHolds,
+  lockOwner,
+  MAX_THREADS,
+  QTURN,
+  QTURN_DISORDERED,
+  QTURN_IDENT,
+  QTURN_KEY_HI,
+  QTURN_KEY_LO,
+  QTURN_TICKET,
+  QTURN_WORDS,
+  slotHolds,
+} from "../shared/runtime.js";
 import type { Staged } from "./codec.js";
-import { UNFINISHED } from "./layout.js";
+import { QID_HI, QID_LO, UNFINISHED } from "./layout.js";
 
 /** A queue's state machine in this thread: the put/get/shutdown of one control block and its storage. */
 export interface Engine {
@@ -114,6 +127,12 @@ export interface Side {
    * or out of time.
    */
   idleCheck?(h: Int32Array): void;
+  /**
+   * The side's DISORDER and TICKETS words ("Turns"): the sleepers word + 2 and + 3 (wakeOne reads
+   * DISORDER so); its WAKES word, bumped by every wake of all sleepers, is the sleepers word + 4.
+   */
+  disorder: number;
+  tickets: number;
 }
 
 /** How long (ms) a queue waiter sleeps before it looks for a lock held by a dead thread (Side.idleCheck). */
@@ -137,14 +156,109 @@ export function identAlive(ident: number): boolean {
   return identHolds(ident);
 }
 
+/*
+ * Turns: waiters are served in arrival order, also across the idle checks (issue: a waiter blocked
+ * over IDLE_CHECK_MS went to the back of the line). The runtime keeps one FIFO line of sleepers per
+ * word (V8), and a wake-one wakes its head; but a sleeper that wakes for its idle check (or, as
+ * below, to give way) and sleeps again joins that line at the back, behind the waiters that came
+ * after it. So a blocking waiter's place is its ticket, taken once per wait (TICKETS++, under the
+ * side's lock, when it first registers), and published in its thread's QTURN record
+ * (shared/runtime.ts: the queue's id and side, the ticket, its ident) for the whole wait.
+ *   DISORDER (a word per side, under its lock) counts the registered waiters that may sleep out of
+ *     their place: one that sleeps again after an idle check, after giving way, after a wake of
+ *     every sleeper (WAKES, bumped by each before its notify, moved while it slept: they all went
+ *     back to the line in any order), or while DISORDER > 0, counts itself (DISORDERED in its
+ *     record) before it reads the sequence word, until its wait ends. A first sleep never
+ *     disorders the line (arrival order), nor one after losing an item to a newly arrived caller
+ *     after a wake-one (CPython's woken waiter that loses the item to a new get() also waits
+ *     again at the back), nor a sleep that never began (its word changed first: the waiters then
+ *     arrived at the same time).
+ *   While DISORDER is 0 nothing changes: wakeOne() wakes the head of the line. While it is > 0,
+ *     wakeOne() wakes every sleeper (it reads DISORDER after its bump and the sleepers count: a
+ *     waiter that counts itself after that read sees the bump and does not sleep), and a woken
+ *     blocking waiter (also one woken with every sleeper, whatever DISORDER is: the others woken
+ *     with it, older ones among them, may not have counted themselves yet) that finds its admit()
+ *     true (at the top of its loop, or at the re-check after
+ *     it registered, which then goes back to the top) first looks for a registered live waiter of
+ *     the same side with an older ticket (a scan of the QTURN records, under the side's lock,
+ *     which also lowers DISORDER to the live DISORDERED records when a dead waiter left it high).
+ *     If there is one, it gives way: bumps the sequence word, wakes every sleeper (so the older
+ *     one, asleep or about to sleep, re-checks and takes it) and registers and sleeps again
+ *     without its re-check (the item is the older one's); its time running out then refuses it as
+ *     for any wait. A first call that finds an item (room) takes it, as in CPython; and a waiter
+ *     woken but not yet running (a slow thread) competes as such a call does: once DISORDER is
+ *     back to 0, a later waiter woken alone (wake-one) may take the next item before it runs.
+ * No lost wake-up: giving way leaves the item (the room) to a registered live waiter, which is
+ * asleep (woken by the giving way's bump and wakeAll), or awake and bound to re-check under the
+ * lock before it sleeps (it reads the sequence after that bump); should that waiter end instead
+ * with an exception out of its sleep, it bumps and wakes every sleeper itself while DISORDER > 0
+ * (and one that dies leaves the giver to its next idle check). Exact counts: DISORDER and the
+ * record change under the side's lock with the registration and the end of the wait; a wait
+ * that ends with an exception out of its sleep (no lock held) uncounts itself first and then
+ * clears its record, so a scan between the two counts it still (DISORDER is only ever lowered
+ * to what the scan saw). Async waiters (a thread may have many) take no ticket and are not in
+ * the scan: their order among themselves is the runtime's line, and with any async sleeper a
+ * wake is a wake of every sleeper already (sleeperHow). What a dying waiter leaves: a stale
+ * record (its ident no longer holds its slot: ignored) and DISORDER one too high while it was
+ * DISORDERED, which the next scan lowers.
+ */
+
+/** Whether another live blocking waiter of `side` registered before `ticket` (file comment, "Turns"); lowers DISORDER to the live DISORDERED records. */
+function olderWaits(h: Int32Array, side: Side, ticket: number): boolean {
+  const lo = Atomics.load(h, QID_LO);
+  const key = Atomics.load(h, QID_HI) * 256 + side.seq;
+  const mine = lockOwner.slot;
+  let older = false;
+  let disordered = 0;
+  for (let slot = 0; slot < MAX_THREADS; slot++) {
+    const at = QTURN + slot * QTURN_WORDS;
+    const hi = Atomics.load(G, at + QTURN_KEY_HI);
+    if ((hi & ~QTURN_DISORDERED) !== key || Atomics.load(G, at + QTURN_KEY_LO) !== lo) continue;
+    if (slot !== mine && !slotHolds(slot, Atomics.load(G, at + QTURN_IDENT))) continue;
+    if ((hi & QTURN_DISORDERED) !== 0) disordered++;
+    if (slot !== mine && ((Atomics.load(G, at + QTURN_TICKET) - ticket) | 0) < 0) older = true;
+  }
+  const d = Atomics.load(h, side.disorder);
+  if (disordered < d) Atomics.compareExchange(h, side.disorder, d, disordered);
+  return older;
+}
+
+/**
+ * Publishes this thread's turn in `side` with `ticket` (its record's key is 0 before: every wait
+ * clears it at its end), or, with `disordered`, marks it DISORDERED. Under the side's lock. The
+ * key word is stored last with an atomic store: a reader that loads it sees the words before it.
+ */
+function publishTurn(h: Int32Array, side: Side, ticket: number, disordered: boolean): void {
+  const at = QTURN + lockOwner.slot * QTURN_WORDS;
+  const key = (h[QID_HI] as number) * 256 + side.seq;
+  if (disordered) {
+    Atomics.store(G, at + QTURN_KEY_HI, key + QTURN_DISORDERED);
+    return;
+  }
+  G[at + QTURN_TICKET] = ticket;
+  G[at + QTURN_IDENT] = lockOwner.ident;
+  G[at + QTURN_KEY_LO] = h[QID_LO] as number;
+  Atomics.store(G, at + QTURN_KEY_HI, key);
+}
+
+/** Ends this thread's turn: uncounts it from DISORDER (`disordered`), then clears its record. */
+function endTurn(h: Int32Array, side: Side, disordered: boolean): void {
+  if (disordered) Atomics.sub(h, side.disorder, 1);
+  Atomics.store(G, QTURN + lockOwner.slot * QTURN_WORDS + QTURN_KEY_HI, 0);
+}
+
+/** @internal Test hooks (this thread): `idleMs` replaces IDLE_CHECK_MS; `idle()` runs after each idle check. */
+export const turnHooks: { idleMs?: number; idle?: () => void } = {};
+
 /**
  * The one slow path of every put and get of both engines, blocking and async (shared/wait.ts
- * drives it), run under `side`'s lock: once `admit()` is true, returns `then()` (which finds the
+ * drives it; `isAsync` says which), run under `side`'s lock: once `admit()` is true, returns `then()` (which finds the
  * lock held: it stores or takes, and unlocks); unlocks and throws when it is an error (ShutDown), when the call may not wait (`block` false)
  * or its `ms` have passed. In between: register in `waiters`, read `seq`, re-check `admit()` (the
  * two-lock ring's waker reads `waiters` without the lock: fifo.ts), unlock, sleep while `seq` is
  * unchanged, lock, unregister. A woken waiter re-checks under the lock and goes on even if its
- * time has just run out (as CPython re-checks _qsize() first), so a wake-up is never wasted.
+ * time has just run out (as CPython re-checks _qsize() first), so a wake-up is never wasted,
+ * unless an older blocking waiter waits ("Turns" above): then it gives way.
  */
 export function* waitTurn<T>(
   h: Int32Array,
@@ -154,11 +268,42 @@ export function* waitTurn<T>(
   block: boolean,
   ms: number,
   what: string,
+  isAsync = false,
 ): Steps<T> {
   let deadline = -1;
+  // This wait's turn ("Turns"): a blocking waiter of a thread with a slot takes a ticket once.
+  const turns = !isAsync && block && lockOwner.slot >= 0;
+  let ticket = 0;
+  let ticketed = false;
+  let disordered = false;
+  // Back from a sleep; the sleep was cut short for the idle check; this waiter gave way; every
+  // sleeper was woken while it slept (WAKES moved from `wakes`).
+  let woken = false;
+  let idle = false;
+  let gaveWay = false;
+  let allWoken = false;
+  let wakes = 0;
+  const wakesAt = side.how.sleepers + 4;
   for (;;) {
     let answer = admit();
-    if (answer === true) return then();
+    gaveWay = false;
+    if (
+      answer === true &&
+      woken &&
+      ticketed &&
+      (allWoken || Atomics.load(h, side.disorder) > 0) &&
+      olderWaits(h, side, ticket)
+    ) {
+      // An older waiter's turn: it re-checks (every sleeper woken), this one waits again.
+      Atomics.add(h, side.seq, 1);
+      wakeAll(h, side.seq, side.how.sleepers, side.wakerUnregisters === true ? side.waiters : -1);
+      answer = false;
+      gaveWay = true;
+    }
+    if (answer === true) {
+      if (ticketed) endTurn(h, side, disordered);
+      return then();
+    }
     if (answer === false) {
       if (!block) answer = new side.Refusal(`${what}: the queue is ${side.state}`);
       else {
@@ -168,28 +313,61 @@ export function* waitTurn<T>(
       }
     }
     if (answer !== false) {
+      if (ticketed) endTurn(h, side, disordered);
       side.unlock(h);
       throw answer;
     }
+    if (turns) {
+      if (!ticketed) {
+        ticket = Atomics.add(h, side.tickets, 1);
+        ticketed = true;
+        publishTurn(h, side, ticket, false);
+      } else if (!disordered && woken && (idle || gaveWay || allWoken || Atomics.load(h, side.disorder) > 0)) {
+        // (counted before the sequence word is read: a waker that misses the count sees the bump)
+        Atomics.add(h, side.disorder, 1);
+        disordered = true;
+        publishTurn(h, side, ticket, true);
+      }
+    }
     Atomics.add(h, side.waiters, 1);
+    if (ticketed) wakes = Atomics.load(h, wakesAt);
     const seq = Atomics.load(h, side.seq);
     side.registered?.(h);
-    if (admit() === true) {
+    // (not after giving way: the item, or the room, is the older waiter's)
+    if (!gaveWay && admit() === true) {
       side.unregistered?.(h, Atomics.sub(h, side.waiters, 1) - 1);
+      // (a woken waiter looks for an older one first: at the top)
+      if (woken && ticketed) continue;
+      if (ticketed) endTurn(h, side, disordered);
       return then();
     }
     side.unlock(h);
     let r: unknown;
-    const until = side.idleCheck === undefined ? deadline : Math.min(deadline, deadlineOf(IDLE_CHECK_MS));
+    const idleMs = turnHooks.idleMs ?? IDLE_CHECK_MS;
+    const until = side.idleCheck === undefined ? deadline : Math.min(deadline, deadlineOf(idleMs));
     try {
       // (a Sleep yielded directly, not through park(): this is the path of every hand-off to a
       // waiter, and one generator per call is measurably cheaper than three)
       r = yield new Sleep(h, side.seq, seq, until, side.how);
-      if (r === "timed-out" && until !== deadline) side.idleCheck?.(h);
+      idle = r === "timed-out" && until !== deadline;
+      if (idle) {
+        side.idleCheck?.(h);
+        turnHooks.idle?.();
+      }
     } catch (e) {
       Atomics.sub(h, side.waiters, 1);
+      if (ticketed) {
+        endTurn(h, side, disordered);
+        // (a younger waiter may have given way to this one: it looks again)
+        if (Atomics.load(h, side.disorder) > 0) {
+          Atomics.add(h, side.seq, 1);
+          wakeAll(h, side.seq, side.how.sleepers, side.wakerUnregisters === true ? side.waiters : -1);
+        }
+      }
       throw e;
     }
+    woken = true;
+    allWoken = ticketed && Atomics.load(h, wakesAt) !== wakes;
     side.lock(h);
     // (a sleeper woken by a notify was unregistered by its waker when the side says so)
     const left =
@@ -225,8 +403,10 @@ export function wakeOne(h: Int32Array, seqIndex: number, sleepers: number, waite
   for (;;) {
     const k = Atomics.load(h, sleepers);
     if (k <= 0) return;
-    if (Atomics.load(h, sleepers + 1) > 0) {
-      // (async sleepers: every sleeper, uncounted after the notify, as wakeAll)
+    if (Atomics.load(h, sleepers + 1) > 0 || Atomics.load(h, sleepers + 2) > 0) {
+      // (async sleepers, or sleepers out of their place ("Turns"): every sleeper, uncounted after
+      // the notify, as wakeAll)
+      Atomics.add(h, sleepers + 4, 1);
       const woken = Atomics.notify(h, seqIndex);
       if (woken > 0) {
         Atomics.sub(h, sleepers, woken);
@@ -249,9 +429,11 @@ export function wakeOne(h: Int32Array, seqIndex: number, sleepers: number, waite
 
 /**
  * Wakes every sleeper on `h[seqIndex]` and uncounts them from `h[sleepers]` (see sleeperHow), and
- * from `h[waiters]` when given (Side.wakerUnregisters).
+ * from `h[waiters]` when given (Side.wakerUnregisters); bumps the side's WAKES (`sleepers + 4`) first.
  */
 export function wakeAll(h: Int32Array, seqIndex: number, sleepers: number, waiters = -1): void {
+  // (WAKES first: a woken waiter that sleeps again knows it may be out of its place, "Turns")
+  Atomics.add(h, sleepers + 4, 1);
   const woken = Atomics.notify(h, seqIndex);
   if (woken > 0) {
     Atomics.sub(h, sleepers, woken);

@@ -10,8 +10,8 @@
  *   line 2  consumers: C_LOCK (the consumers' lock and count of gets), HEAD, GET_BYTES, C_OWNER, CAP_C,
  *           TAKEN_AT, OWN_GET_BYTES, C_EPOCH, TAKEN_N, TAKEN_E; DONE, DONE_EPOCH (changed by atomic
  *           read-modify-write only, by whoever calls task_done(): usually the consumers, after a get)
- *   line 3  "not empty": NE_SEQ, GET_WAITERS, GET_SLEEPERS, GET_ASYNC_SLEEPERS
- *   line 4  "not full":  NF_SEQ, PUT_WAITERS, PUT_SLEEPERS, PUT_ASYNC_SLEEPERS
+ *   line 3  "not empty": NE_SEQ, GET_WAITERS, GET_SLEEPERS, GET_ASYNC_SLEEPERS, GET_DISORDER, GET_TICKETS, GET_WAKES
+ *   line 4  "not full":  NF_SEQ, PUT_WAITERS, PUT_SLEEPERS, PUT_ASYNC_SLEEPERS, PUT_DISORDER, PUT_TICKETS, PUT_WAKES
  *
  * P_LOCK and C_LOCK each hold a lock, its sleepers bit, the other side's waiters flag and a count
  * (the bits: fifo.ts). What the other words mean and which lock guards them: fifo.ts.
@@ -72,8 +72,22 @@ export const GET_WAITERS = 49;
 export const GET_SLEEPERS = 50;
 /** Async sleepers among GET_SLEEPERS: always the word after it (engine.ts sleeperHow). */
 export const GET_ASYNC_SLEEPERS = 51;
+/**
+ * Getters' turns (engine.ts, "Turns"): blocking getters counted as possibly out of their place in
+ * the runtime's line of sleepers on NE_SEQ (always the word after GET_ASYNC_SLEEPERS), and the
+ * next ticket. Changed under C_LOCK.
+ */
+export const GET_DISORDER = 52;
+export const GET_TICKETS = 53;
+/** Bumped by every wake of all the getters (engine.ts wakeAll, "Turns"). */
+export const GET_WAKES = 54;
 export const NF_SEQ = 64;
 export const PUT_WAITERS = 65;
 export const PUT_SLEEPERS = 66;
 /** Async sleepers among PUT_SLEEPERS: always the word after it. */
 export const PUT_ASYNC_SLEEPERS = 67;
+/** Putters' turns, as GET_DISORDER / GET_TICKETS (under P_LOCK). */
+export const PUT_DISORDER = 68;
+export const PUT_TICKETS = 69;
+/** Bumped by every wake of all the putters. */
+export const PUT_WAKES = 70;

@@ -42,7 +42,9 @@
  *           publishes the record); if it had X and GET_WAITERS > 0 { NE_SEQ++; if GET_SLEEPERS > 0
  *           { notify(NE_SEQ, 1); GET_SLEEPERS and GET_WAITERS -= the woken } }
  *   get:  lock C; while puts - gets == 0 { SHUTDOWN -> ShutDown; non-blocking / out of time ->
- *           Empty; GET_WAITERS++; seq = NE_SEQ; fetch-or X into P_LOCK; re-read the puts (items
+ *           Empty; [a blocking getter: its ticket once, GET_TICKETS++, and GET_DISORDER++ once
+ *           it sleeps out of its place: engine.ts "Turns", which also has a woken getter give an
+ *           item to an older one]; GET_WAITERS++; seq = NE_SEQ; fetch-or X into P_LOCK; re-read the puts (items
  *           now: GET_WAITERS--, take); release C; spin, then sleep on NE_SEQ while == seq; lock C;
  *           GET_WAITERS-- (unless a notify woke it: see below); if it is now 0, clear X in P_LOCK }
  *         (engine.ts waitTurn: one slow path for both engines, blocking and async)
@@ -133,7 +135,9 @@
  * no waiting, no allocation except a buffer growth). A thread that dies outside them changes
  * nothing or everything (a put or get is published by the same compare-exchange that releases its
  * lock); one that dies asleep leaves GET_WAITERS / PUT_WAITERS one too high (spare bumps, and X
- * stays set: a load per publish, nothing else), one that dies waiting for a lock a stale S (one
+ * stays set: a load per publish, nothing else), a stale turn record (ignored) and, if it slept
+ * out of its place, GET_DISORDER / PUT_DISORDER one too high until the next scan lowers it
+ * (engine.ts "Turns": meanwhile a wake wakes every sleeper), one that dies waiting for a lock a stale S (one
  * spare notify). A thread dies (its worker terminated, out of memory — resourceLimits or a
  * growth —, the process.exit() of a worker) only where V8 checks for interrupts: at a call, a
  * return or a loop's back edge (an allocation that fails only asks for such a stop; plain stores
@@ -638,6 +642,8 @@ const PUTTERS: Side = {
   unregistered: (h, left) => {
     if (left === 0) Atomics.and(h, FIFO.C_LOCK, ~X);
   },
+  disorder: FIFO.PUT_DISORDER,
+  tickets: FIFO.PUT_TICKETS,
 };
 const GETTERS: Side = {
   wakerUnregisters: true,
@@ -655,6 +661,8 @@ const GETTERS: Side = {
   unregistered: (h, left) => {
     if (left === 0) Atomics.and(h, FIFO.P_LOCK, ~X);
   },
+  disorder: FIFO.GET_DISORDER,
+  tickets: FIFO.GET_TICKETS,
 };
 
 /**
@@ -834,7 +842,7 @@ export class RingEngine implements Engine {
   }
 
   /** The slow path of put and putAsync (shared/wait.ts drives it), from under P_LOCK. */
-  private putSteps(st: Staged, block: boolean, ms: number, what: string): Steps<void> {
+  private putSteps(st: Staged, block: boolean, ms: number, what: string, isAsync = false): Steps<void> {
     return waitTurn(
       this.h,
       PUTTERS,
@@ -843,6 +851,7 @@ export class RingEngine implements Engine {
       block,
       ms,
       what,
+      isAsync,
     );
   }
 
@@ -890,7 +899,7 @@ export class RingEngine implements Engine {
     try {
       lockP(h);
       if (this.roomNow()) this.store(st);
-      else return await driveAsync(this.putSteps(st, true, ms, what));
+      else return await driveAsync(this.putSteps(st, true, ms, what, true));
     } catch (e) {
       // (inline, no call: file comment, "Exceptions")
       const me = lockOwner.ident;
@@ -1072,7 +1081,7 @@ export class RingEngine implements Engine {
   }
 
   /** The slow path of get and getAsync, from under C_LOCK. */
-  private getSteps(block: boolean, ms: number, what: string): Steps<unknown> {
+  private getSteps(block: boolean, ms: number, what: string, isAsync = false): Steps<unknown> {
     return waitTurn(
       this.h,
       GETTERS,
@@ -1081,6 +1090,7 @@ export class RingEngine implements Engine {
       block,
       ms,
       what,
+      isAsync,
     );
   }
 
@@ -1122,7 +1132,7 @@ export class RingEngine implements Engine {
     try {
       lockC(h);
       if (this.available() > 0) return this.take();
-      return await driveAsync(this.getSteps(true, ms, what));
+      return await driveAsync(this.getSteps(true, ms, what, true));
     } catch (e) {
       // (inline, no call: file comment, "Exceptions")
       const me = lockOwner.ident;

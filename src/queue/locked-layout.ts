@@ -22,6 +22,9 @@
  *                each sleepers word): an async sleeper runs only when its thread's loop turns, so
  *                while any is counted a wake-one notifies every sleeper instead (a blocking
  *                sleeper is then surely woken).
+ *   GET_DISORDER, GET_TICKETS, GET_WAKES / PUT_...  each side's turns (engine.ts, "Turns"):
+ *                waiters counted as out of their place in the runtime's line, the next ticket,
+ *                the wakes of every sleeper
  *   TOP, DEAD    the store's words: the end of LifoQueue's stack (lifo.ts); the end of
  *                PriorityQueue's arena and its dead bytes (priority.ts)
  *   RECOVER_N, RECOVER_AT  PriorityQueue's recovery journal (priority.ts recover())
@@ -70,7 +73,21 @@ export const NE_SEQ = 16;
 export const GET_SLEEPERS = 17;
 /** Async sleepers among GET_SLEEPERS: always the word after it (engine.ts sleeperHow). */
 export const GET_ASYNC_SLEEPERS = 18;
+/**
+ * Getters' turns (engine.ts, "Turns"): blocking getters counted as possibly out of their place in
+ * the runtime's line of sleepers on NE_SEQ (always the word after GET_ASYNC_SLEEPERS), and the
+ * next ticket. Under LOCK.
+ */
+export const GET_DISORDER = 19;
+export const GET_TICKETS = 20;
+/** Bumped by every wake of all the getters (engine.ts wakeAll, "Turns"). */
+export const GET_WAKES = 21;
 export const NF_SEQ = 32;
 export const PUT_SLEEPERS = 33;
 /** Async sleepers among PUT_SLEEPERS: always the word after it. */
 export const PUT_ASYNC_SLEEPERS = 34;
+/** Putters' turns, as GET_DISORDER / GET_TICKETS. */
+export const PUT_DISORDER = 35;
+export const PUT_TICKETS = 36;
+/** Bumped by every wake of all the putters. */
+export const PUT_WAKES = 37;

@@ -26,7 +26,7 @@ import { ShutDown } from "../errors.js";
 import { giveStaged, reclaim, Staged, stageItem, takeStaged } from "./codec.js";
 import type { Engine } from "./engine.js";
 import { RingEngine } from "./fifo.js";
-import { GIVEN_MAXSIZE_BYTE, HEADER_WORDS, MAXSIZE, SHUTDOWN } from "./layout.js";
+import { GIVEN_MAXSIZE_BYTE, HEADER_WORDS, MAXSIZE, SHUTDOWN, setQueueId } from "./layout.js";
 
 /**
  * The bound the engines enforce for a `maxsize` (its checks): 0 (unbounded) for one <= 0 or
@@ -74,6 +74,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       this.#given[0] = maxsize;
       this.#eng = this._makeEngine(this.#h);
       this.#id = newObjectId();
+      setQueueId(this.#h, this.#id);
     }
     const kind = this._kind;
     this.#putWhat = `${kind}.put()`;

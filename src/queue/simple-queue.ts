@@ -9,7 +9,7 @@ import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRec
 import { giveStaged, reclaim, stageItem, takeStaged } from "./codec.js";
 import type { Engine } from "./engine.js";
 import { RingEngine } from "./fifo.js";
-import { HEADER_WORDS } from "./layout.js";
+import { HEADER_WORDS, setQueueId } from "./layout.js";
 
 /** An unbounded FIFO queue shared by every thread it is passed to, as Python's `queue.SimpleQueue`. */
 export class SimpleQueue<T = unknown> {
@@ -23,6 +23,7 @@ export class SimpleQueue<T = unknown> {
     this.#h = h;
     this.#eng = new RingEngine(h, record?.buffers.slice(1));
     this.#id = record?.id ?? newObjectId();
+    if (!record) setQueueId(h, this.#id);
     describe(h.buffer, "SimpleQueue", this.#id, -1, false, this.#eng.lockOwners);
   }
 

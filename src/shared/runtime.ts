@@ -203,8 +203,28 @@ export const SLOT_CLAIMER = SLOT_STARTER + 1;
 export const SLOT_INTS = SLOT_CLAIMER + 1;
 /** How many threads may exist (starting or alive) at once, process-wide. */
 export const MAX_THREADS = 4096;
-/** Where the 64-bit words start, after the table (an even Int32 index: the BigInt64 view is aligned). */
-const WIDE = (TABLE + MAX_THREADS * SLOT_INTS + 1) & ~1;
+/**
+ * After the table: one record of QTURN_WORDS words per slot, the turn of the blocking queue wait
+ * its thread is in (queue/engine.ts, "Turns"), kept apart from the slots so that a scan of every
+ * thread's record reads one contiguous run of memory:
+ *   [QTURN_KEY_LO]  the queue's object id, low 32 bits
+ *   [QTURN_KEY_HI]  0 = no wait; else (id / 2^32) * 256 + the side's sequence word, plus
+ *                   QTURN_DISORDERED while the wait is counted in its side's DISORDER word
+ *   [QTURN_TICKET]  the wait's ticket (its place: taken once per wait)
+ *   [QTURN_IDENT]   the ident it waits under (lockOwner): a record of a thread that no longer
+ *                   holds its slot (slotHolds) is stale and ignored
+ * Written only by the thread itself, under the queue side's lock (the key last, cleared first).
+ */
+export const QTURN = TABLE + MAX_THREADS * SLOT_INTS;
+export const QTURN_WORDS = 4;
+export const QTURN_KEY_LO = 0;
+export const QTURN_KEY_HI = 1;
+export const QTURN_TICKET = 2;
+export const QTURN_IDENT = 3;
+/** QTURN_KEY_HI's flag: the wait is counted in its side's DISORDER word. */
+export const QTURN_DISORDERED = 1 << 29;
+/** Where the 64-bit words start, after the tables (an even Int32 index: the BigInt64 view is aligned). */
+const WIDE = (QTURN + MAX_THREADS * QTURN_WORDS + 1) & ~1;
 /** G64 words: the next shared-object id, the next directory ref, then the docks (threads/dock.ts). */
 const NEXT_ID64 = 0;
 const NEXT_REF64 = 1;

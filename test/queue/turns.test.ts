@@ -1,0 +1,173 @@
+// Waiters' turns (engine.ts, "Turns"): a blocked get() or put() wakes now and then for its idle
+// check (a lock left by a dead thread: every IDLE_CHECK_MS, here set per thread by a test hook)
+// and sleeps again; it used to sleep again at the back of the runtime's line of sleepers, so a
+// waiter blocked longer than that was overtaken by the ones that came after it. Waiters are
+// served in arrival order, with exact counts, whatever the idle checks.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { LifoQueue, PriorityQueue, Queue, SimpleQueue, sleep, Thread } from "threading";
+import {
+  FIFO_GET_DISORDER,
+  FIFO_GET_SLEEPERS,
+  FIFO_PUT_DISORDER,
+  FIFO_PUT_SLEEPERS,
+  LOCKED_GET_DISORDER,
+  LOCKED_GET_SLEEPERS,
+  LOCKED_PUT_DISORDER,
+  LOCKED_PUT_SLEEPERS,
+} from "../../dist/internal.js";
+
+const T = { timeout: 120_000 };
+const fixture = new URL("../fixtures/queue-turns.ts", import.meta.url);
+const cells = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
+
+function control(q: object): Int32Array {
+  const share = (q as { [k: symbol]: () => { buffers: SharedArrayBuffer[] } })[Symbol.for("threading.share")];
+  return new Int32Array(share.call(q).buffers[0] as SharedArrayBuffer);
+}
+
+/** Polls `pred` (every 2 ms) until true; fails after 30 s. */
+function until(pred: () => boolean, what: string): void {
+  const end = performance.now() + 30_000;
+  while (!pred()) {
+    assert.ok(performance.now() < end, `timed out waiting for ${what}`);
+    sleep(0.002);
+  }
+}
+
+type Kind = "Queue" | "SimpleQueue" | "LifoQueue" | "PriorityQueue";
+const make = (kind: Kind, maxsize = 0): Queue<number> =>
+  kind === "Queue"
+    ? new Queue<number>(maxsize)
+    : kind === "SimpleQueue"
+      ? (new SimpleQueue<number>() as unknown as Queue<number>)
+      : kind === "LifoQueue"
+        ? new LifoQueue<number>(maxsize)
+        : new PriorityQueue<number>(maxsize);
+const words = (kind: Kind) =>
+  kind === "Queue" || kind === "SimpleQueue"
+    ? { gs: FIFO_GET_SLEEPERS, ps: FIFO_PUT_SLEEPERS, gd: FIFO_GET_DISORDER, pd: FIFO_PUT_DISORDER }
+    : { gs: LOCKED_GET_SLEEPERS, ps: LOCKED_PUT_SLEEPERS, gd: LOCKED_GET_DISORDER, pd: LOCKED_PUT_DISORDER };
+
+/**
+ * Starts `n` waiters of `op` on `q` one after the other, each once the one before sleeps in the
+ * line (the side's sleepers word counts it). The first one looks for a dead holder every 20 ms,
+ * the others never (60 s): once the last one sleeps, the first wakes for its look and sleeps
+ * again twice, so the runtime's line is the second, ..., the last, the first (the old code served
+ * them so). Returns [out, order, threads].
+ */
+function queueWaiters(q: Queue<number>, kind: Kind, op: "get" | "put", n: number): [Int32Array, Int32Array, Thread[]] {
+  const h = control(q);
+  const sleepers = op === "get" ? words(kind).gs : words(kind).ps;
+  const idles = cells(n);
+  const out = cells(n);
+  const order = cells(n + 1);
+  const threads: Thread[] = [];
+  for (let k = 0; k < n; k++) {
+    const t = new Thread({
+      target: { module: fixture, export: "turnWaiter" },
+      args: [q, op, k, k === 0 ? 20 : 60_000, idles, out, order],
+      daemon: true,
+    });
+    t.start();
+    threads.push(t);
+    // (the first one is counted but for the instants of its looks)
+    if (k === 0) until(() => Atomics.load(idles, 0) >= 1, "the first waiter asleep in the line");
+    else until(() => Atomics.load(h, sleepers) === k + 1, `waiter ${k} asleep in the line`);
+  }
+  const seen = Atomics.load(idles, 0);
+  until(() => Atomics.load(idles, 0) >= seen + 2, "the first waiter's looks");
+  return [out, order, threads];
+}
+
+for (const kind of ["Queue", "SimpleQueue", "LifoQueue", "PriorityQueue"] as const) {
+  test(`${kind}: blocked getters keep their turn across their idle checks`, T, () => {
+    const q = make(kind);
+    const [out, order, threads] = queueWaiters(q, kind, "get", 3);
+    for (let i = 0; i < 3; i++) {
+      q.put(i);
+      until(() => Atomics.load(order, 0) === i + 1, `item ${i} taken`);
+    }
+    assert.deepEqual([...order], [3, 0, 1, 2], "the getters were served in the order they came");
+    assert.deepEqual([...out], [0, 1, 2], "each getter got the item put in its turn");
+    for (const t of threads) t.join(30);
+    const h = control(q);
+    const { gs, gd } = words(kind);
+    assert.equal(Atomics.load(h, gd), 0, "no getter counted out of its place");
+    assert.equal(Atomics.load(h, gs), 0, "no sleeper counted");
+  });
+}
+
+for (const kind of ["Queue", "LifoQueue", "PriorityQueue"] as const) {
+  test(`${kind}: blocked putters keep their turn across their idle checks`, T, () => {
+    const q = make(kind, 1);
+    q.put(-1);
+    const [, order, threads] = queueWaiters(q, kind, "put", 3);
+    const got: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      got.push(q.get());
+      until(() => Atomics.load(order, 0) === i + 1, `putter ${i} done`);
+    }
+    got.push(q.get());
+    assert.deepEqual([...order], [3, 0, 1, 2], "the putters were let in in the order they came");
+    assert.deepEqual(got, [-1, 100, 101, 102]);
+    for (const t of threads) t.join(30);
+    const h = control(q);
+    const { ps, pd } = words(kind);
+    assert.equal(Atomics.load(h, pd), 0, "no putter counted out of its place");
+    assert.equal(Atomics.load(h, ps), 0, "no sleeper counted");
+  });
+}
+
+for (const kind of ["Queue", "LifoQueue"] as const) {
+  test(
+    `${kind} stress: producers and consumers blocked across frequent idle checks: every item once, exact counts`,
+    T,
+    () => {
+      const PRODUCERS = 3;
+      const CONSUMERS = 3;
+      const N = 400;
+      const q = make(kind, 2);
+      const sums = new Float64Array(new SharedArrayBuffer(8 * CONSUMERS));
+      const counts = cells(2);
+      const threads: Thread[] = [];
+      for (let k = 0; k < CONSUMERS; k++) {
+        threads.push(
+          new Thread({
+            target: { module: fixture, export: "stressGetter" },
+            args: [q, k, N, 1 + k, 30, sums, counts],
+            daemon: true,
+          }),
+        );
+      }
+      for (let k = 0; k < PRODUCERS; k++) {
+        threads.push(
+          new Thread({
+            target: { module: fixture, export: "stressPutter" },
+            args: [q, k * N, N, 1 + k],
+            daemon: true,
+          }),
+        );
+      }
+      for (const t of threads) t.start();
+      for (const t of threads) t.join(100);
+      for (const t of threads) assert.equal(t.isAlive(), false, `${t.name} finished`);
+      const total = PRODUCERS * N;
+      assert.equal(Atomics.load(counts, 0), total, "every item got once");
+      assert.equal(Atomics.load(counts, 1), 0, "no get timed out");
+      assert.equal(
+        Array.from(sums).reduce((a, b) => a + b, 0),
+        (total * (total - 1)) / 2,
+        "the items got are the items put",
+      );
+      assert.equal(q.qsize(), 0);
+      const h = control(q);
+      const { gs, ps, gd, pd } = words(kind);
+      assert.deepEqual(
+        [Atomics.load(h, gd), Atomics.load(h, pd), Atomics.load(h, gs), Atomics.load(h, ps)],
+        [0, 0, 0, 0],
+        "no waiter counted out of its place, no sleeper counted",
+      );
+    },
+  );
+}
