@@ -248,6 +248,8 @@ import {
   decodeTaken,
   readRecord,
   reclaim,
+  Staged as StagedRecord,
+  stageItem,
   warmCodec,
   recordRefs,
   recordSize,
@@ -275,6 +277,7 @@ import {
   wakeOne,
 } from "./engine.js";
 import * as FIFO from "./fifo-layout.js";
+import { HEADER_WORDS } from "./layout.js";
 import { Data, StorageFull } from "./storage.js";
 
 // The bits of P_LOCK and C_LOCK (the file comment).
@@ -771,6 +774,7 @@ export class RingEngine implements Engine {
     engines.set(h.buffer, this);
     // (a growable buffer, as every ring's, so the views are of the same kind)
     warmCodec(new Data(new SharedArrayBuffer(256, { maxByteLength: 256 })), taken);
+    warmEngine();
   }
 
   buffers(): SharedArrayBuffer[] {
@@ -1361,5 +1365,49 @@ export class RingEngine implements Engine {
       }
       throw e;
     }
+  }
+}
+
+let engineWarmed = false;
+
+/**
+ * Once per thread, at its first Queue or SimpleQueue (after warmCodec): a few items of each common
+ * kind (a number, a string of up to 8 and one of 9..16 units, a plain object) put and got through a
+ * scratch ring of its own (a control block and a small buffer no other thread has), so that V8's
+ * type feedback of store() and take() (which write and read numbers and short strings inline, the
+ * other records through writeRecord/readRecord) covers every kind before they are optimized.
+ * Without it, a worker that ran a stream of one kind deoptimized store and take at the first item
+ * of another kind (V8: "Insufficient type feedback") and ran them unoptimized until compiled again:
+ * over 18 runs of Queue() 2 -> 2, 1 -> 1 and postMessage alternating numbers, strings and objects
+ * on the same reused workers (the bench's rounds), store, take, get, put and available deoptimized
+ * 55 times and TurboFan compiled store and take 31 times; 25 and 21 with this (docs/benchmarks.md).
+ * About 1 ms at a worker's first queue, most of it the first compilation of the paths its first
+ * items take anyway. A few rounds of each kind, as V8 allocates a function's feedback only after it
+ * has run a little. THREADING_QUEUE_WARM=0 leaves it out (as it does warmCodec).
+ */
+function warmEngine(): void {
+  if (engineWarmed || process.env.THREADING_QUEUE_WARM === "0") return;
+  engineWarmed = true;
+  const h = new Int32Array(new SharedArrayBuffer(HEADER_WORDS * 4));
+  const e = new RingEngine(h, [new SharedArrayBuffer(4096, { maxByteLength: 4096 })]);
+  h[FIFO.CAP_P] = h[FIFO.CAP_C] = e.data.cap;
+  const st = new StagedRecord();
+  const items: unknown[] = [1, 0.5, "item 123", "item 1000000", { k: 1, s: "a", b: true }];
+  // (the test hook, if a test set one, is not run for the scratch ring)
+  const hook = fifoHooks.beforeRelease;
+  fifoHooks.beforeRelease = undefined;
+  try {
+    for (let round = 0; round < 10; round++) {
+      for (const item of items) {
+        stageItem(item, st);
+        e.put(st, true, Number.POSITIVE_INFINITY, "warm");
+        st.reset();
+        e.get(true, Number.POSITIVE_INFINITY, "warm");
+      }
+    }
+  } catch {
+    // (a stack overflow at a deep first use: the scratch ring is dropped, the queue made as usual)
+  } finally {
+    fifoHooks.beforeRelease = hook;
   }
 }
