@@ -7,21 +7,43 @@
 // is measured before the throughput, so the garbage of 1e5 tasks is not collected in it. The
 // executor and the bare pools are measured in alternating rounds (see alternating()), piscina,
 // tinypool and CPython alone after them; every figure is a median of rounds.
+//
+// One task awaited at a time against the bare round trip (issue 14's target: <= 1.2x) is measured
+// in short interleaved blocks: LAT_BLOCK tasks of the executor, LAT_BLOCK bare round trips to an echo
+// on the same pool thread, LAT_BLOCK bare round trips to the bare echo Worker (their order reversed
+// every other set; LAT_PAIRS sets), and the row's ratio is the median of the sets' ratios of the
+// executor to the echo on the same thread. Why: on the shared 2-vCPU VM a round trip between two
+// threads runs in one of two modes, ~20 µs when the kernel keeps both threads on one vCPU (each wake
+// a local switch) and 50 µs to 1 ms when they sit on the two vCPUs (each wake an IPI to the other
+// vCPU, halted or busy with other processes; docs/benchmarks.md, "The awaited task's two modes").
+// The mode belongs to a pair of threads and flips within milliseconds: rounds of 2000 tasks a side
+// (the method before 2026-12-06 10:00 UTC) often ran their two sides in different modes and gave
+// 0.5x or 2x, and even 200-task blocks next to each other do in about one set of five when the two
+// sides are different thread pairs (the main thread with the pool thread, with the echo Worker).
+// The echo on the pool thread runs between the very threads the awaited task does, so each set
+// compares the two in one mode. Both echoes are the plain one, a 'message' handler that posts the
+// message back; the table also prints the executor against the echo Worker, and the two echoes
+// against each other (within a few % of each other in the runs of 2026-12-06).
 // FUTURES_BENCH_QUICK=1: the executor and the bare baselines only (no piscina, tinypool, CPython).
-import { Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import Piscina from "piscina";
-import { ThreadPoolExecutor, wait } from "threading";
+import { Barrier, getIdent, ThreadPoolExecutor, wait } from "threading";
 import { Tinypool } from "tinypool";
 import { alternate, median, python, ratios } from "./util.js";
 
 const N = 100_000;
+/** Awaited tasks of piscina, tinypool and CPython per latency round (each measured alone). */
 const SEQ = 2_000;
 /** Throughput rounds of the executor and the bare pools (alternating). */
 const ROUNDS = 5;
 /** Throughput rounds of piscina, tinypool and CPython (each measured alone, after). */
 const OTHER_ROUNDS = 3;
-/** Rounds of the latency measure (2000 awaits each: short, so more of them). */
+/** Latency rounds of piscina, tinypool and CPython (SEQ awaits each, measured alone). */
 const LAT_ROUNDS = 7;
+/** Tasks a latency block of the executor and of the bare round trip (see the file comment). */
+const LAT_BLOCK = 200;
+/** Pairs of latency blocks (the executor's and the bare round trip's, interleaved). */
+const LAT_PAIRS = 60;
 const echoFile = new URL("./fixtures/echo-worker.mjs", import.meta.url).href;
 const bareFile = new URL("./fixtures/echo-pool-worker.mjs", import.meta.url);
 /** Tasks per message of the bare pool (the executor's largest batch too, balance.ts). */
@@ -35,6 +57,11 @@ interface Result {
   cpu?: [number, number];
   /** Round by round (where the pool is measured in rounds alternating with the bare ones): tasks/s, µs per awaited task. */
   rounds?: [number[], number[]];
+  /**
+   * The awaited task against the bare round trip, block by block (pairs of interleaved blocks): the
+   * ratios of wall time and of CPU time of each pair.
+   */
+  blocks?: { wall: number[]; cpu: number[] };
 }
 
 /** CPU time (user + system, all threads of this process) in µs since `from`. */
@@ -43,10 +70,10 @@ function cpuSince(from: NodeJS.CpuUsage): number {
   return d.user + d.system;
 }
 
-/** A pool measured in rounds: one round of SEQ tasks awaited one at a time, one round of N tasks at once. */
+/** A pool measured in rounds: a block of tasks awaited one at a time, one round of N tasks at once. */
 interface Rounds {
-  /** µs per awaited task, and CPU µs per task. */
-  latency(): Promise<[number, number]>;
+  /** `n` tasks awaited one at a time: µs per task, and CPU µs per task. */
+  latency(n: number): Promise<[number, number]>;
   /** tasks/s, and CPU µs per task. */
   throughput(): Promise<[number, number]>;
   close(): Promise<unknown>;
@@ -61,7 +88,36 @@ async function timedRound(tasks: number, run: () => Promise<void> | void): Promi
   return [wall / tasks, cpuSince(c) / tasks];
 }
 
-async function ours(): Promise<Rounds> {
+/** `n` round trips awaited one at a time over `port`, whose other end echoes (see echoOn()). */
+function echoRounds(port: MessagePort): (n: number) => Promise<[number, number]> {
+  let answer: (v: unknown) => void = () => {};
+  port.on("message", (m: unknown) => answer(m));
+  const one = (x: number) =>
+    new Promise<unknown>((resolve) => {
+      answer = resolve;
+      port.postMessage(x);
+    });
+  return (n) =>
+    timedRound(n, async () => {
+      for (let i = 0; i < n; i++) await one(i);
+    });
+}
+
+/**
+ * The executor (2 threads), warmed up; and a bare echo on the very pool thread that runs the tasks
+ * awaited one at a time: a MessagePort whose 'message' handler posts each message back, as the bare
+ * echo worker's does. Its round trip runs between the same two OS threads as the awaited task, so
+ * the kernel's placement of the pair (the VM's two modes) is the same for both.
+ */
+/** The executor's rounds, with the bare echo on its pool thread. */
+interface OursRounds extends Rounds {
+  /** `n` bare round trips to the echo on the pool thread awaited tasks run on: as latency(). */
+  echo(n: number): Promise<[number, number]>;
+  /** Throws unless awaited tasks still run on the echo's thread. */
+  check(): Promise<void>;
+}
+
+async function ours(): Promise<OursRounds> {
   const ex = new ThreadPoolExecutor({ maxWorkers: 2 });
   const echo = (x: number) => x;
   ex.submit(echo, 0).result();
@@ -70,11 +126,30 @@ async function ours(): Promise<Rounds> {
   // Warm-up, unmeasured, as for every pool here: a throughput round and a latency round.
   wait(Array.from({ length: N / 10 }, (_, i) => ex.submit(echo, i)));
   for (let i = 0; i < SEQ; i++) await ex.submit(echo, i);
+  // An echo port on each of the two pool threads (the barrier holds each setup task until the
+  // other runs, so they run on two threads), then the one on the thread awaited tasks go to.
+  const barrier = new Barrier(2);
+  const channels = [new MessageChannel(), new MessageChannel()];
+  const echoOn = (port: MessagePort, b: Barrier) => {
+    b.wait();
+    port.on("message", (m: unknown) => port.postMessage(m));
+    return getIdent();
+  };
+  const idents = await Promise.all(
+    channels.map((c) => ex.submitWith({ transferList: [c.port2] }, echoOn, c.port2, barrier)),
+  );
+  const awaitedOn = () => ex.submit(() => getIdent());
+  const thread = await awaitedOn();
+  const channel = channels[idents.indexOf(thread)];
+  if (channel === undefined) throw new Error(`awaited tasks ran on thread ${thread}, the echoes on ${idents}`);
+  const echoLatency = echoRounds(channel.port1);
+  await echoLatency(SEQ);
   return {
-    latency: () =>
-      timedRound(SEQ, async () => {
-        for (let i = 0; i < SEQ; i++) await ex.submit(echo, i);
+    latency: (n) =>
+      timedRound(n, async () => {
+        for (let i = 0; i < n; i++) await ex.submit(echo, i);
       }),
+    echo: echoLatency,
     async throughput() {
       const [us, cpu] = await timedRound(N, () => {
         const fs = [];
@@ -83,7 +158,14 @@ async function ours(): Promise<Rounds> {
       });
       return [1e6 / us, cpu];
     },
-    close: () => ex.shutdownAsync(),
+    close: () => {
+      for (const c of channels) c.port1.close();
+      return ex.shutdownAsync();
+    },
+    async check() {
+      const now = await awaitedOn();
+      if (now !== thread) throw new Error(`awaited tasks moved from thread ${thread} to ${now}, the echo's`);
+    },
   };
 }
 
@@ -165,9 +247,9 @@ async function bare(): Promise<{ batched: Rounds; perCall: Rounds }> {
   await round(N / 10);
   await round(N / 10, 1);
   const w = workers[0] as Worker;
-  const latency = () =>
-    timedRound(SEQ, async () => {
-      for (let i = 0; i < SEQ; i++) await one(w, i);
+  const latency = (n: number) =>
+    timedRound(n, async () => {
+      for (let i = 0; i < n; i++) await one(w, i);
     });
   const throughput = async (perMessage: number): Promise<[number, number]> => {
     const [us, cpu] = await timedRound(N, () => round(N, perMessage));
@@ -181,27 +263,30 @@ async function bare(): Promise<{ batched: Rounds; perCall: Rounds }> {
 }
 
 /**
- * The executor beside the bare pools, in alternating rounds (their order reversed every other
- * round): LAT_ROUNDS latency rounds (the executor and the bare round trip), then ROUNDS throughput
- * rounds (the executor, the batching bare pool, the pool with a message per call); the medians.
+ * The executor beside the bare pools: LAT_PAIRS sets of latency blocks (LAT_BLOCK tasks of the
+ * executor awaited one at a time, LAT_BLOCK bare round trips to the echo on the same pool thread,
+ * LAT_BLOCK to the bare echo Worker; their order reversed every other set), then ROUNDS throughput
+ * rounds (the executor, the batching bare pool, the pool with a message per call; likewise
+ * alternating). Throughput: the medians of the rounds. Latency: the median of each side's blocks,
+ * and each set's ratios to the echo on the same thread (in `blocks`).
  */
 async function alternating(): Promise<Result[]> {
-  const sides = { ours: await ours(), ...(await bare()) };
+  const executor = await ours();
+  const sides = { ours: executor, ...(await bare()) };
   const names = ["ours", "batched", "perCall"] as const;
-  const lat = { ours: [] as number[], batched: [] as number[], perCall: [] as number[] };
-  const latCpu = { ours: [] as number[], batched: [] as number[], perCall: [] as number[] };
+  const latency = { ours: executor.latency, echo: executor.echo, batched: sides.batched.latency };
+  const lat = { ours: [] as number[], echo: [] as number[], batched: [] as number[] };
+  const latCpu = { ours: [] as number[], echo: [] as number[], batched: [] as number[] };
   const tp = { ours: [] as number[], batched: [] as number[], perCall: [] as number[] };
   const tpCpu = { ours: [] as number[], batched: [] as number[], perCall: [] as number[] };
-  for (let r = 0; r < LAT_ROUNDS; r++) {
-    for (const k of alternate(r, ["ours", "batched"] as const)) {
-      const [us, cpu] = await sides[k].latency();
+  for (let r = 0; r < LAT_PAIRS; r++) {
+    for (const k of alternate(r, ["ours", "echo", "batched"] as const)) {
+      const [us, cpu] = await latency[k](LAT_BLOCK);
       lat[k].push(us);
       latCpu[k].push(cpu);
     }
   }
-  // The per-call pool's latency round is the same round trip as the batching pool's.
-  lat.perCall = lat.batched;
-  latCpu.perCall = latCpu.batched;
+  await executor.check();
   for (let r = 0; r < ROUNDS; r++) {
     for (const k of alternate(r, names)) {
       const [rate, cpu] = await sides[k].throughput();
@@ -210,18 +295,37 @@ async function alternating(): Promise<Result[]> {
     }
   }
   for (const k of names) await sides[k].close();
-  const title = {
-    ours: "threading ThreadPoolExecutor",
-    batched: "bare postMessage (echo pool of 2 / one round trip)",
-    perCall: "postMessage echo pool of 2, a message per call",
-  };
-  return names.map((k) => ({
-    name: title[k],
+  const blocks = (k: "ours" | "echo" | "batched") => ({
+    wall: ratios(lat[k], lat.echo),
+    cpu: ratios(latCpu[k], latCpu.echo),
+  });
+  const row = (name: string, k: (typeof names)[number], l: "ours" | "batched"): Result => ({
+    name,
     throughput: median(tp[k]),
-    latency: median(lat[k]),
-    cpu: [median(tpCpu[k]), median(latCpu[k])],
-    rounds: [tp[k], lat[k]],
-  }));
+    latency: median(lat[l]),
+    cpu: [median(tpCpu[k]), median(latCpu[l])],
+    rounds: [tp[k], lat[l]],
+    blocks: blocks(l),
+  });
+  return [
+    row("threading ThreadPoolExecutor", "ours", "ours"),
+    {
+      name: "bare round trip to an echo on the same pool thread",
+      throughput: Number.NaN,
+      latency: median(lat.echo),
+      cpu: [Number.NaN, median(latCpu.echo)],
+      rounds: [[], lat.echo],
+      blocks: blocks("echo"),
+    },
+    row("bare postMessage (echo pool of 2 / one round trip to an echo Worker)", "batched", "batched"),
+    row("postMessage echo pool of 2, a message per call", "perCall", "batched"),
+  ];
+}
+
+/** The q-quantile of `xs` (nearest rank). */
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
 }
 
 function cpython(): Result {
@@ -279,39 +383,57 @@ export async function futuresRows(): Promise<Result[]> {
 /** Prints the executor table (called by bench/run.ts, or run this file alone). */
 export async function run(): Promise<void> {
   const results = await futuresRows();
-  const limit = results.find((r) => r.name.startsWith("bare")) as Result;
+  const limit = results.find((r) => r.name.startsWith("bare postMessage")) as Result;
+  const echo = results.find((r) => r.name.startsWith("bare round trip")) as Result;
   const base = results.find((r) => r.name.startsWith("piscina"))?.throughput ?? Number.NaN;
   const perCall = results.find((r) => r.name.includes("a message per call")) as Result;
+  const ours = results[0] as Result;
+  const blocks = ours.blocks as { wall: number[]; cpu: number[] };
+  const fixed = (x: number, digits: number, unit = "") => (Number.isNaN(x) ? "-" : `${x.toFixed(digits)}${unit}`);
   console.log(
-    `\n## Executors: ${N} tiny tasks on 2 threads, and ${SEQ} tasks awaited one at a time; medians of rounds: the executor and the bare pools alternating, ${ROUNDS} rounds of throughput and ${LAT_ROUNDS} of awaited tasks each (their order reversed every other round); piscina, tinypool and CPython alone after them, ${OTHER_ROUNDS} and ${LAT_ROUNDS} rounds\n`,
+    `\n## Executors: ${N} tiny tasks on 2 threads, and tasks awaited one at a time. Throughput: medians of ${ROUNDS} rounds, the executor and the bare pools alternating (their order reversed every other round). Awaited tasks: ${LAT_PAIRS} sets of interleaved blocks of ${LAT_BLOCK} tasks (the executor's, the bare round trip to an echo on the same pool thread, the bare round trip to an echo Worker; order reversed every other set); µs: each side's median block; the ratio: the median of the sets' ratios to the echo on the same thread. piscina, tinypool and CPython alone after them: ${OTHER_ROUNDS} rounds of throughput and ${LAT_ROUNDS} of ${SEQ} awaited tasks, their ratio that of the medians\n`,
   );
   console.log(
-    "| pool | throughput (tasks/s) | vs bare pool | vs a message per call | vs piscina | sequential await (µs/task) | vs bare round trip |",
+    "| pool | throughput (tasks/s) | vs bare pool | vs a message per call | vs piscina | sequential await (µs/task) | vs bare round trip (same threads) |",
   );
   console.log("|---|---:|---:|---:|---:|---:|---:|");
   for (const r of results) {
+    const latRatio = r.blocks !== undefined ? median(r.blocks.wall) : r.latency / echo.latency;
     console.log(
-      `| ${r.name} | ${r.throughput.toFixed(0)} | ${(r.throughput / limit.throughput).toFixed(2)}x | ${(r.throughput / perCall.throughput).toFixed(2)}x | ${(r.throughput / base).toFixed(2)}x | ${r.latency.toFixed(1)} | ${(r.latency / limit.latency).toFixed(2)}x |`,
+      `| ${r.name} | ${fixed(r.throughput, 0)} | ${fixed(r.throughput / limit.throughput, 2, "x")} | ${fixed(r.throughput / perCall.throughput, 2, "x")} | ${fixed(r.throughput / base, 2, "x")} | ${r.latency.toFixed(1)} | ${latRatio.toFixed(2)}x |`,
     );
   }
-  const ours = results[0] as Result;
-  const [tpRounds, latRounds] = ours.rounds as [number[], number[]];
+  const [tpRounds] = ours.rounds as [number[], number[]];
   const [perCallRounds] = perCall.rounds as [number[], number[]];
-  const [, bareLatRounds] = limit.rounds as [number[], number[]];
+  const [, echoBlocks] = echo.rounds as [number[], number[]];
+  const [, workerBlocks] = limit.rounds as [number[], number[]];
+  const [, oursBlocks] = ours.rounds as [number[], number[]];
   const each = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
+  const spread = (xs: number[], digits = 2) =>
+    `median ${median(xs).toFixed(digits)}, quartiles ${quantile(xs, 0.25).toFixed(digits)}–${quantile(xs, 0.75).toFixed(digits)}, 10th–90th percentile ${quantile(xs, 0.1).toFixed(digits)}–${quantile(xs, 0.9).toFixed(digits)}`;
   console.log(
-    `\nRound by round: the executor's throughput / a message per call's ${each(ratios(tpRounds, perCallRounds))}; one awaited task / the bare round trip ${each(ratios(latRounds, bareLatRounds))}.`,
+    `\nRound by round: the executor's throughput / a message per call's ${each(ratios(tpRounds, perCallRounds))}.`,
+  );
+  console.log(
+    `\nOne awaited task / the bare round trip on the same two threads, over the ${LAT_PAIRS} sets: wall ${spread(blocks.wall)}; CPU ${spread(blocks.cpu)}.`,
+  );
+  console.log(
+    `One awaited task / the round trip to the bare echo Worker (the baseline before 2026-12-06 10:00 UTC; a thread pair of its own, so a set's two blocks may run in different modes): wall ${spread(ratios(oursBlocks, workerBlocks))}.`,
+  );
+  console.log(
+    `The echo on the pool thread / the echo Worker: wall ${spread(ratios(echoBlocks, workerBlocks))}. Blocks (µs a task; the VM's two modes show as two clusters): the echo on the pool thread ${spread(echoBlocks, 1)}; the echo Worker ${spread(workerBlocks, 1)}.`,
   );
   // On a loaded machine wall times swing with what else runs; CPU time per task does not.
   console.log("\nCPU time of the process (all its threads) per task, µs:\n");
-  console.log("| pool | 1e5 tasks | vs bare pool | awaited one at a time | vs bare round trip |");
+  console.log("| pool | 1e5 tasks | vs bare pool | awaited one at a time | vs bare round trip (same threads) |");
   console.log("|---|---:|---:|---:|---:|");
-  const [lt, ll] = limit.cpu as [number, number];
+  const [lt] = limit.cpu as [number, number];
   for (const r of results) {
     if (r.cpu === undefined) continue;
     const [t, l] = r.cpu;
+    const latRatio = median((r.blocks as { cpu: number[] }).cpu);
     console.log(
-      `| ${r.name} | ${t.toFixed(2)} | ${(t / lt).toFixed(2)}x | ${l.toFixed(1)} | ${(l / ll).toFixed(2)}x |`,
+      `| ${r.name} | ${fixed(t, 2)} | ${fixed(t / lt, 2, "x")} | ${l.toFixed(1)} | ${latRatio.toFixed(2)}x |`,
     );
   }
 }
