@@ -9,21 +9,22 @@
 // tinypool and CPython alone after them; every figure is a median of rounds.
 //
 // One task awaited at a time against the bare round trip (issue 14's target: <= 1.2x) is measured
-// in short interleaved blocks: LAT_BLOCK tasks of the executor, LAT_BLOCK bare round trips to an echo
-// on the same pool thread, LAT_BLOCK bare round trips to the bare echo Worker (their order reversed
-// every other set; LAT_PAIRS sets), and the row's ratio is the median of the sets' ratios of the
-// executor to the echo on the same thread. Why: on the shared 2-vCPU VM a round trip between two
-// threads runs in one of two modes, ~20 µs when the kernel keeps both threads on one vCPU (each wake
-// a local switch) and 50 µs to 1 ms when they sit on the two vCPUs (each wake an IPI to the other
-// vCPU, halted or busy with other processes; docs/benchmarks.md, "The awaited task's two modes").
-// The mode belongs to a pair of threads and flips within milliseconds: rounds of 2000 tasks a side
-// (the method before 2026-12-06 10:00 UTC) often ran their two sides in different modes and gave
-// 0.5x or 2x, and even 200-task blocks next to each other do in about one set of five when the two
-// sides are different thread pairs (the main thread with the pool thread, with the echo Worker).
-// The echo on the pool thread runs between the very threads the awaited task does, so each set
-// compares the two in one mode. Both echoes are the plain one, a 'message' handler that posts the
-// message back; the table also prints the executor against the echo Worker, and the two echoes
-// against each other (within a few % of each other in the runs of 2026-12-06).
+// in short interleaved blocks: LAT_BLOCK bare round trips to an echo on the executor's pool thread,
+// LAT_BLOCK tasks of the executor, LAT_BLOCK bare round trips to the bare echo Worker (their order
+// reversed every other set, so the executor's block is next to both; LAT_WARM_SETS unmeasured sets,
+// then LAT_PAIRS measured), and the row's ratio is the median of the sets' ratios of the executor to
+// the echo Worker. Why: on the shared 2-vCPU VM a round trip between two threads runs in one of two
+// modes, ~20 µs when the kernel keeps both threads on one vCPU (each wake a local switch) and 50 µs
+// to 1 ms when they sit on the two vCPUs (each wake an IPI to the other vCPU, halted or busy with
+// other processes; docs/benchmarks.md, "The awaited task's two modes"). The mode belongs to a pair
+// of threads and flips within milliseconds: rounds of 2000 tasks a side (the method before
+// 2026-12-06 10:00 UTC) often ran their two sides in different modes and gave 0.5x or 2x; blocks of
+// 200 next to each other do in about one set of ten, which the median of the sets' ratios leaves
+// out. The echo on the pool thread runs between the very threads the awaited task does (the same
+// mode in every set), and is printed beside: it is not the row's baseline, because a MessageChannel
+// port costs the main thread a few % more than a Worker's own port (the executor's port is one too),
+// and the baseline is the fastest honest round trip: the echo Worker answering in its 'message'
+// handler.
 // FUTURES_BENCH_QUICK=1: the executor and the bare baselines only (no piscina, tinypool, CPython).
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import Piscina from "piscina";
@@ -42,8 +43,10 @@ const OTHER_ROUNDS = 3;
 const LAT_ROUNDS = 7;
 /** Tasks a latency block of the executor and of the bare round trip (see the file comment). */
 const LAT_BLOCK = 200;
-/** Pairs of latency blocks (the executor's and the bare round trip's, interleaved). */
+/** Sets of latency blocks (the executor's and the two bare round trips', interleaved). */
 const LAT_PAIRS = 60;
+/** Unmeasured sets before them (the JIT's warm-up, see alternating()). */
+const LAT_WARM_SETS = 20;
 const echoFile = new URL("./fixtures/echo-worker.mjs", import.meta.url).href;
 const bareFile = new URL("./fixtures/echo-pool-worker.mjs", import.meta.url);
 /** Tasks per message of the bare pool (the executor's largest batch too, balance.ts). */
@@ -263,12 +266,13 @@ async function bare(): Promise<{ batched: Rounds; perCall: Rounds }> {
 }
 
 /**
- * The executor beside the bare pools: LAT_PAIRS sets of latency blocks (LAT_BLOCK tasks of the
- * executor awaited one at a time, LAT_BLOCK bare round trips to the echo on the same pool thread,
- * LAT_BLOCK to the bare echo Worker; their order reversed every other set), then ROUNDS throughput
- * rounds (the executor, the batching bare pool, the pool with a message per call; likewise
- * alternating). Throughput: the medians of the rounds. Latency: the median of each side's blocks,
- * and each set's ratios to the echo on the same thread (in `blocks`).
+ * The executor beside the bare pools: LAT_PAIRS sets of latency blocks (LAT_BLOCK bare round trips
+ * to the echo on the executor's pool thread, LAT_BLOCK tasks of the executor awaited one at a time,
+ * LAT_BLOCK bare round trips to the echo Worker; their order reversed every other set, so the
+ * executor's block is next to both), then ROUNDS throughput rounds (the executor, the batching bare
+ * pool, the pool with a message per call; likewise alternating). Throughput: the medians of the
+ * rounds. Latency: the median of each side's blocks, and each set's ratios to the echo Worker (in
+ * `blocks`).
  */
 async function alternating(): Promise<Result[]> {
   const executor = await ours();
@@ -279,8 +283,14 @@ async function alternating(): Promise<Result[]> {
   const latCpu = { ours: [] as number[], echo: [] as number[], batched: [] as number[] };
   const tp = { ours: [] as number[], batched: [] as number[], perCall: [] as number[] };
   const tpCpu = { ours: [] as number[], batched: [] as number[], perCall: [] as number[] };
+  // Unmeasured sets first: until then V8 still optimizes the executor's await path on its helper
+  // threads (~35 TurboFan jobs during the 60 sets, 3-5 µs of CPU a task on those threads), after
+  // them ~6 (0.3-0.5 µs a task).
+  for (let r = 0; r < LAT_WARM_SETS; r++) {
+    for (const k of alternate(r, ["echo", "ours", "batched"] as const)) await latency[k](LAT_BLOCK);
+  }
   for (let r = 0; r < LAT_PAIRS; r++) {
-    for (const k of alternate(r, ["ours", "echo", "batched"] as const)) {
+    for (const k of alternate(r, ["echo", "ours", "batched"] as const)) {
       const [us, cpu] = await latency[k](LAT_BLOCK);
       lat[k].push(us);
       latCpu[k].push(cpu);
@@ -296,8 +306,8 @@ async function alternating(): Promise<Result[]> {
   }
   for (const k of names) await sides[k].close();
   const blocks = (k: "ours" | "echo" | "batched") => ({
-    wall: ratios(lat[k], lat.echo),
-    cpu: ratios(latCpu[k], latCpu.echo),
+    wall: ratios(lat[k], lat.batched),
+    cpu: ratios(latCpu[k], latCpu.batched),
   });
   const row = (name: string, k: (typeof names)[number], l: "ours" | "batched"): Result => ({
     name,
@@ -391,14 +401,14 @@ export async function run(): Promise<void> {
   const blocks = ours.blocks as { wall: number[]; cpu: number[] };
   const fixed = (x: number, digits: number, unit = "") => (Number.isNaN(x) ? "-" : `${x.toFixed(digits)}${unit}`);
   console.log(
-    `\n## Executors: ${N} tiny tasks on 2 threads, and tasks awaited one at a time. Throughput: medians of ${ROUNDS} rounds, the executor and the bare pools alternating (their order reversed every other round). Awaited tasks: ${LAT_PAIRS} sets of interleaved blocks of ${LAT_BLOCK} tasks (the executor's, the bare round trip to an echo on the same pool thread, the bare round trip to an echo Worker; order reversed every other set); µs: each side's median block; the ratio: the median of the sets' ratios to the echo on the same thread. piscina, tinypool and CPython alone after them: ${OTHER_ROUNDS} rounds of throughput and ${LAT_ROUNDS} of ${SEQ} awaited tasks, their ratio that of the medians\n`,
+    `\n## Executors: ${N} tiny tasks on 2 threads, and tasks awaited one at a time. Throughput: medians of ${ROUNDS} rounds, the executor and the bare pools alternating (their order reversed every other round). Awaited tasks: ${LAT_PAIRS} sets of interleaved blocks of ${LAT_BLOCK} tasks (the bare round trip to an echo on the executor's pool thread, the executor's, the bare round trip to the echo Worker; order reversed every other set); µs: each side's median block; the ratio: the median of the sets' ratios to the echo Worker. piscina, tinypool and CPython alone after them: ${OTHER_ROUNDS} rounds of throughput and ${LAT_ROUNDS} of ${SEQ} awaited tasks, their ratio that of the medians\n`,
   );
   console.log(
-    "| pool | throughput (tasks/s) | vs bare pool | vs a message per call | vs piscina | sequential await (µs/task) | vs bare round trip (same threads) |",
+    "| pool | throughput (tasks/s) | vs bare pool | vs a message per call | vs piscina | sequential await (µs/task) | vs bare round trip |",
   );
   console.log("|---|---:|---:|---:|---:|---:|---:|");
   for (const r of results) {
-    const latRatio = r.blocks !== undefined ? median(r.blocks.wall) : r.latency / echo.latency;
+    const latRatio = r.blocks !== undefined ? median(r.blocks.wall) : r.latency / limit.latency;
     console.log(
       `| ${r.name} | ${fixed(r.throughput, 0)} | ${fixed(r.throughput / limit.throughput, 2, "x")} | ${fixed(r.throughput / perCall.throughput, 2, "x")} | ${fixed(r.throughput / base, 2, "x")} | ${r.latency.toFixed(1)} | ${latRatio.toFixed(2)}x |`,
     );
@@ -415,17 +425,17 @@ export async function run(): Promise<void> {
     `\nRound by round: the executor's throughput / a message per call's ${each(ratios(tpRounds, perCallRounds))}.`,
   );
   console.log(
-    `\nOne awaited task / the bare round trip on the same two threads, over the ${LAT_PAIRS} sets: wall ${spread(blocks.wall)}; CPU ${spread(blocks.cpu)}.`,
+    `\nOne awaited task / the bare round trip to the echo Worker, over the ${LAT_PAIRS} sets: wall ${spread(blocks.wall)}; CPU ${spread(blocks.cpu)}.`,
   );
   console.log(
-    `One awaited task / the round trip to the bare echo Worker (the baseline before 2026-12-06 10:00 UTC; a thread pair of its own, so a set's two blocks may run in different modes): wall ${spread(ratios(oursBlocks, workerBlocks))}.`,
+    `One awaited task / the bare round trip to the echo on its pool thread (the same two threads, so the same mode in each set; its MessageChannel port costs the main thread a little more than a Worker's own port): wall ${spread(ratios(oursBlocks, echoBlocks))}; CPU ${spread(ratios(blocks.cpu, (echo.blocks as { cpu: number[] }).cpu))}.`,
   );
   console.log(
     `The echo on the pool thread / the echo Worker: wall ${spread(ratios(echoBlocks, workerBlocks))}. Blocks (µs a task; the VM's two modes show as two clusters): the echo on the pool thread ${spread(echoBlocks, 1)}; the echo Worker ${spread(workerBlocks, 1)}.`,
   );
   // On a loaded machine wall times swing with what else runs; CPU time per task does not.
   console.log("\nCPU time of the process (all its threads) per task, µs:\n");
-  console.log("| pool | 1e5 tasks | vs bare pool | awaited one at a time | vs bare round trip (same threads) |");
+  console.log("| pool | 1e5 tasks | vs bare pool | awaited one at a time | vs bare round trip |");
   console.log("|---|---:|---:|---:|---:|");
   const [lt] = limit.cpu as [number, number];
   for (const r of results) {
