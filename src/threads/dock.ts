@@ -28,6 +28,10 @@
  *   hub      EMPTY -> IDLE            parkIn(): a worker came back idle (then told its dock)
  *   worker   EMPTY(0) -> IDLE         parkFirst(): the first worker, booted by the main thread, parks
  *                                     itself in the dock the hub keeps for it (generation 0: untouched)
+ *   starter  EMPTY(0) -> CLAIMED(0)   preHand(), a CAS: the main thread's first start() hands its thread
+ *                                     to the first worker still booting (then writes the request, and
+ *                                     CLAIMED(0) -> BUSY(0) as handToDock() does); parkFirst() then finds
+ *                                     the start waiting and the worker takes it as park() does
  *   starter  IDLE(g) -> CLAIMED(g)    handToDock(), a CAS; then it writes the request
  *   starter  CLAIMED(g) -> BUSY(g)    handToDock(), a CAS, then a notify
  *   worker   CLAIMED(g) -> IDLE(g+1)  park(): the request was not written within PATIENCE_MS
@@ -45,6 +49,12 @@
  * What a dying party leaves:
  *   - a starter, between its claim and BUSY: the worker waits PATIENCE_MS, then takes the dock back
  *     to IDLE with a new generation, so the starter's second CAS fails (it then starts elsewhere).
+ *     (A first worker that finds its dock CLAIMED(0) as it parks waits so too.)
+ *   - the first worker before it has taken a start handed to it by preHand(): its starter (the main
+ *     thread, waiting in that start) fails the start as START_LOST once FIRST_PATIENCE_MS have
+ *     passed (first-worker.ts), and starts it again through the hub: a worker that died before the
+ *     hub adopted its ports is never seen to exit. Its dock stays BUSY(0) for good then; a first
+ *     worker that was only slow finds the start failed, and parks (its BUSY -> IDLE, repark()).
  *   - a worker, at any instruction: the hub (its parent) sees it exit and clears its dock. CLAIMED
  *     or BUSY with a thread that has not run yet is failed as START_LOST (nothing was transferred:
  *     its start() starts it again through the hub); BUSY with a running thread is ended; and the
@@ -297,16 +307,62 @@ export function leave(dock: number, busy: bigint): void {
  * In the first thread worker (booted by the main thread beside the hub, hub-client.ts): parks
  * itself in `dock`, which the hub keeps for it, if the dock is still as the process began (EMPTY,
  * generation 0; the hub has died meanwhile otherwise). Returns the generation of the parking, or
- * null.
+ * null. A dock the main thread's first start() has claimed meanwhile (preHand(): CLAIMED or BUSY,
+ * generation 0) is the worker's too: generation 0 is returned, and park() takes that start.
  */
 export function parkFirst(dock: number): bigint | null {
   const i = wordAt(dock);
   const stamp = Atomics.add(G64, PARK_STAMP64, 1n) + 1n;
   const idle = next(0n, stamp, IDLE);
-  if (Atomics.compareExchange(G64, i, 0n, idle) !== 0n) return null;
+  const was = Atomics.compareExchange(G64, i, 0n, idle);
+  if (was !== 0n) return preHanded(was) ? 0n : null;
   Atomics.notify(G64, i);
   Atomics.notify(G64, PARK_STAMP64);
   return genOf(idle);
+}
+
+/** Whether dock word `word` holds a start handed over by preHand() that no worker has taken back: CLAIMED or BUSY, generation 0. */
+function preHanded(word: bigint): boolean {
+  const state = word & STATE;
+  return genOf(word) === 0n && (state === CLAIMED || state === BUSY);
+}
+
+/**
+ * In the main thread, whose first worker is still on its way to `dock` (EMPTY, generation 0):
+ * claims the dock for `request` (slot and ident set) and writes the request there, as handToDock()
+ * does with a parked worker, so that the worker runs it as soon as it has booted (parkFirst(), then
+ * park()), without waking this thread first and being woken by it again. False if the dock is no
+ * longer as the process began (the worker parked, or its dock was cleared) or the request does not
+ * fit a dock; true once the start is the worker's (or was failed meanwhile: its start() sees why).
+ */
+export function preHand(dock: number, request: RunRequest): boolean {
+  const bytes = requestBytes(request);
+  if (bytes === null) return false;
+  const i = wordAt(dock);
+  const bits = threadBits(request.slot, request.ident);
+  const claimed = same(0n, bits, CLAIMED);
+  if (Atomics.compareExchange(G64, i, 0n, claimed) !== 0n) return false;
+  const a = area(dock);
+  new DataView(a.buffer, a.byteOffset, 4).setUint32(0, bytes.length);
+  a.set(bytes, 4);
+  dockTestHooks.afterClaim?.(dock);
+  if (Atomics.compareExchange(G64, i, claimed, same(0n, bits, BUSY)) === claimed) {
+    Atomics.notify(G64, i);
+    return true;
+  }
+  // Taken back (the worker parked and waited PATIENCE_MS for the bytes, or the dock was cleared):
+  // unless the thread was failed meanwhile, it starts elsewhere.
+  return !isIdentAlive(request.slot, request.ident);
+}
+
+/**
+ * The main thread: whether its first start() handed a thread to the first worker in `dock`
+ * (preHand()) that the worker has not taken yet: the dock is CLAIMED or BUSY in generation 0 and
+ * names no thread taken (park() records the thread it takes as the dock's last).
+ */
+export function preHandPending(dock: number): boolean {
+  const i = wordAt(dock);
+  return preHanded(Atomics.load(G64, i)) && Atomics.load(G64, i + 1) === 0n;
 }
 
 /**

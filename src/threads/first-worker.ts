@@ -6,8 +6,9 @@
  * worker's (the hub's workers are its children, so it can boot one only once it runs). This one is
  * the main thread's child: the hub adopts it (hub.ts PortWorker), talks with it through `control`,
  * and sees it exit when that port closes. It parks itself in dock 0, which the hub keeps for it,
- * and the main thread's first start() hands it the thread there without waiting for the hub
- * (awaitFirstWorker). It is booted before the rest of the library is evaluated (index.ts imports
+ * and the main thread's first start() hands it the thread there without waiting for the hub, even
+ * before it has booted (handToFirstWorker: it then runs that thread as it parks, and the hub boots
+ * once the thread runs). It is booted before the rest of the library is evaluated (index.ts imports
  * this module first), so its boot overlaps the import; this module imports only what it needs.
  * A first start that goes to the hub instead (a pool's thread, a transferList, ...) and needs the
  * whole library tells it to load the library at once (firstWorkerLoadsLibrary), so that the load
@@ -17,9 +18,10 @@ import { MessageChannel, Worker } from "node:worker_threads";
 import { boot, type Bootstrap, FIRST_LIBRARY, G, HUB_DEAD, HUB_READY, isRoot } from "../shared/runtime.js";
 import { startWorker } from "../shared/exec-argv.js";
 import { workerFile } from "../shared/paths.js";
-import { awaitFirstParking, clear, docksWork, dockWord, notifyDock } from "./dock.js";
+import { awaitFirstParking, clear, docksWork, dockWord, notifyDock, preHand, preHandPending } from "./dock.js";
 import type { FirstWorker } from "./hub.js";
 import { idleWorkers } from "./pool-config.js";
+import type { RunRequest } from "./thread.js";
 
 export type { FirstWorker };
 
@@ -70,11 +72,12 @@ function bootFirstWorker(): void {
 
 /**
  * Main thread: whether the first worker has booted as far as shared memory tells (it parked in its
- * dock, or the dock was cleared as it died), or has had a second to; true too when it has no dock.
- * For a main thread that blocks before its event loop hears the worker say so (hub-client.ts).
+ * dock, took the start handed to it there, or the dock was cleared as it died), or has had a second
+ * to; true too when it has no dock. For a main thread that blocks before its event loop hears the
+ * worker say so (hub-client.ts).
  */
 export function firstWorkerLikelyBooted(): boolean {
-  return bootDock < 0 || dockWord(bootDock) !== 0n || performance.now() - bootAt > 1_000;
+  return bootDock < 0 || (dockWord(bootDock) !== 0n && !preHandPending(bootDock)) || performance.now() - bootAt > 1_000;
 }
 
 /** What the main thread does once the first worker has booted (hub-client.ts: start the hub). */
@@ -101,17 +104,20 @@ export function takeFirstWorker(): FirstWorker | null {
  * The hub could not be made (`unadopted`: the ends it did not take), or it has died: the first
  * worker goes too, as the hub's own workers die with it (it also exits by itself once its port to
  * the hub closes, but only when its event loop runs). Its dock is cleared first, so that it cannot
- * park there any more.
+ * park there any more. Returns the thread of a start handed to it that the dock still held
+ * ([slot, ident]; handToFirstWorker), or null: the caller fails it as START_LOST if it has not run.
  */
-export function dropFirstWorker(unadopted: FirstWorker | null): void {
+export function dropFirstWorker(unadopted: FirstWorker | null): [number, number] | null {
+  let claim: [number, number] | null = null;
   if (unadopted) {
-    if (unadopted.dock >= 0) clear(unadopted.dock);
+    if (unadopted.dock >= 0) claim = clear(unadopted.dock).claim;
     unadopted.control.close();
     unadopted.hubPort.close();
   }
   firstDock = -1;
   void first?.terminate();
   first = undefined;
+  return claim;
 }
 
 /**
@@ -127,19 +133,46 @@ export function firstWorkerLoadsLibrary(): void {
   if (bootDock >= 0) notifyDock(bootDock);
 }
 
-/** How long the main thread's first start() waits for the first worker to park, before it asks the hub. */
+/**
+ * How long the main thread's first start() waits for the first worker to park, or to take the
+ * start handed to it, before it asks the hub.
+ */
 const FIRST_PATIENCE_MS = 2_000;
 
 /**
  * The main thread's first plain start() (one that may go through a dock), when no dock holds a
- * worker: waits, at most FIRST_PATIENCE_MS, for the first worker to park. True if it parked (or its
- * dock changed otherwise): the caller tries the docks again. Once only.
+ * worker: hands `request` to the first worker while it boots (dock.ts preHand()): it runs the thread
+ * as soon as it has booted, and the hub, which would boot beside it now, is left to boot after
+ * (the caller's ensureHub once the thread runs: two Worker boots at once slow each). Should the
+ * worker have parked meanwhile (or its dock changed otherwise), or the request not fit a dock:
+ * false, once the worker has parked (waited for at most FIRST_PATIENCE_MS) or its dock changed
+ * otherwise, and `parked` is set then: the caller tries the docks again. Once only.
  */
-export function awaitFirstWorker(): boolean {
-  if (firstDock < 0) return false;
+export function handToFirstWorker(request: RunRequest): { handed: boolean; parked: boolean } {
+  if (firstDock < 0) return { handed: false, parked: false };
   const dock = firstDock;
   firstDock = -1;
-  return awaitFirstParking(dock, FIRST_PATIENCE_MS, () => Atomics.load(G, HUB_READY) === HUB_DEAD);
+  if (preHand(dock, request)) {
+    handedAt = performance.now();
+    return { handed: true, parked: false };
+  }
+  const parked = awaitFirstParking(dock, FIRST_PATIENCE_MS, () => Atomics.load(G, HUB_READY) === HUB_DEAD);
+  return { handed: false, parked };
+}
+
+/** When handToFirstWorker() handed the main thread's first start to the first worker (performance.now()). */
+let handedAt = 0;
+
+/**
+ * Main thread, while its first start() waits for the thread it handed the first worker
+ * (handToFirstWorker): true once that worker has not taken it for FIRST_PATIENCE_MS, the time a
+ * first start waited for it to park before. The caller then fails the start as START_LOST and
+ * sends it to the hub: the worker may have died as it booted, which nobody sees while the main
+ * thread waits (the hub adopts its ports, but a port whose worker died before it was handed on
+ * never says so). A worker that comes after all finds the start failed and parks (worker.ts).
+ */
+export function firstStartOverdue(): boolean {
+  return bootDock >= 0 && preHandPending(bootDock) && performance.now() - handedAt >= FIRST_PATIENCE_MS;
 }
 
 if (isRoot) bootFirstWorker();

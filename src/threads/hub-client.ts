@@ -9,7 +9,7 @@ import { addBlockingDuty, removeBlockingDuty } from "../shared/wait.js";
 import { connectDirectory } from "../transport/directory.js";
 import { libraryFile, workerFile } from "../shared/paths.js";
 import { RuntimeError } from "../errors.js";
-import { hubDead, markHubDead } from "./table.js";
+import { hubDead, markFailed, markHubDead, START_LOST } from "./table.js";
 import { startWorker, withoutTsx } from "../shared/exec-argv.js";
 import type { TestMessage } from "./hub.js";
 
@@ -39,8 +39,10 @@ function startHub(): void {
       });
     });
   } catch (e) {
-    // No hub, so no first worker either.
-    dropFirstWorker(firstEnds);
+    // No hub, so no first worker either: a start handed to it that it has not run starts elsewhere
+    // (its start() sends it to the hub, which fails it with this error).
+    const claim = dropFirstWorker(firstEnds);
+    if (claim !== null) markFailed(claim[0], claim[1], START_LOST);
     throw e;
   }
   hub = made;

@@ -53,7 +53,7 @@ import { kShare, lookup, registerKind, remember, type ShareRecord } from "../tra
 import { checkResourceLimits } from "./resource-limits.js";
 import { startFailure } from "../transport/directory.js";
 import { onThreadReset } from "../shared/thread-reset.js";
-import { awaitFirstWorker, firstWorkerLoadsLibrary } from "./first-worker.js";
+import { firstStartOverdue, firstWorkerLoadsLibrary, handToFirstWorker } from "./first-worker.js";
 import { ensureHub, sendToHub } from "./hub-client.js";
 import {
   claimSlot as claimThread,
@@ -210,6 +210,8 @@ export const startTestHooks: { at?: (point: "claimed" | "handed" | "waited") => 
 /** How long start() waits for the hub to come up before it reports that it could not (ms). */
 const HUB_BOOT_TIMEOUT_MS = 30_000;
 const HUB_CHECK_MS = 1_000;
+/** How often the main thread's first start(), handed to the first worker as it booted, looks whether that worker took it. */
+const FIRST_CHECK_MS = 250;
 interface Adoption {
   slot: number;
   ident: number;
@@ -245,6 +247,8 @@ export class Thread<A extends unknown[] = any[]> {
   #limits: ResourceLimits | null = null;
   #isolated = false;
   #started = false;
+  /** Its start() handed it to the first worker as that booted (first-worker.ts): the hub boots once it runs. */
+  #firstHanded = false;
   #slot = -1;
   #ident: number | null = null;
   #nativeId: number | null = null;
@@ -464,6 +468,7 @@ export class Thread<A extends unknown[] = any[]> {
    * (or `viaHub`) to the hub.
    */
   #send(request: RunRequest, viaHub: boolean, patient = true): void {
+    this.#firstHanded = false;
     const [slot, ident] = claimThread(this.#name, this.#daemon, joinedAtExit.has(this));
     this.#slot = slot;
     this.#ident = ident;
@@ -479,14 +484,19 @@ export class Thread<A extends unknown[] = any[]> {
       Atomics.load(G, HUB_READY) !== HUB_DEAD;
     try {
       startTestHooks.at?.("claimed");
-      // The main thread's first start() may wait for the first worker to park (hub-client.ts).
-      const docked =
-        plain && (handToDock(request, patient) || (patient && awaitFirstWorker() && handToDock(request, patient)));
+      // The main thread's first start() hands its thread to the first worker as it boots, or waits
+      // for it to park (first-worker.ts); the hub then boots once the thread runs (start()).
+      let docked = plain && handToDock(request, patient);
+      if (!docked && plain && patient) {
+        const first = handToFirstWorker(request);
+        this.#firstHanded = first.handed;
+        docked = first.handed || (first.parked && handToDock(request, patient));
+      }
       if (!docked) {
         // (the main thread's first worker, if it has run nothing, loads the library while the hub boots)
         if (needsLibrary(request)) firstWorkerLoadsLibrary();
         sendToHub({ type: "start", request }, transferListOf(request));
-      } else ensureHub();
+      } else if (!this.#firstHanded) ensureHub();
       startTestHooks.at?.("handed");
       // (a starter that dies before this leaves SLOT_STARTER naming it: table.ts endOrphanedStarts)
       handedOver(slot, ident);
@@ -525,10 +535,24 @@ export class Thread<A extends unknown[] = any[]> {
       const i = slotIndex(this.#slot, SLOT_STATE);
       const since = performance.now();
       for (let w = Atomics.load(G, i); this.#starting(w); w = Atomics.load(G, i)) {
-        waitBlocking(G, i, w, HUB_CHECK_MS);
+        waitBlocking(G, i, w, this.#firstHanded ? FIRST_CHECK_MS : HUB_CHECK_MS);
+        // A first worker that has not taken the thread handed to it as it booted may have died:
+        // the start goes through the hub (START_LOST: #resend()).
+        if (this.#firstHanded && firstStartOverdue()) markFailed(this.#slot, this.#ident as number, START_LOST);
         this.#checkHub(since);
       }
     } while (this.#resend(request));
+    this.#bootHubAfterFirst();
+  }
+
+  /**
+   * After the main thread's first start(), handed to the first worker as it booted: the hub boots
+   * now (it serves that thread's requests, and sees its worker exit), not beside the worker's boot.
+   */
+  #bootHubAfterFirst(): void {
+    if (!this.#firstHanded) return;
+    this.#firstHanded = false;
+    ensureHub();
   }
 
   /** True while `word`, this thread's slot state word just read, says it is still starting. */

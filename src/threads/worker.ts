@@ -288,55 +288,58 @@ function parkAgain(dock: { index: number; busy: bigint }): void {
  * loop, where the hub's message waits).
  */
 function parkSoon(): void {
-  untrackedSetImmediate(() => {
-    if (parked === null || running !== undefined) return;
-    const place = parked;
-    const waited = firstParking;
-    firstParking = false;
-    if (lib === undefined && !(waited && awaitClaim(place, FIRST_START_MS, libraryWanted))) {
-      // Load the whole library before sleeping in the dock: a start handed over meanwhile waits
-      // there until it has loaded (as it waited for the worker's boot).
-      library().then(parkSoon, (e: unknown) => {
-        writeAll(
-          2,
-          `threading: a thread's worker could not load the library (it exits): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-        );
-        if (running === undefined) realExit(1);
-      });
-      return;
-    }
-    const handed = park(place);
-    if (handed === null) {
-      if (parked === place) parked = null;
-      return;
-    }
-    if (testHook("exitOnClaim")) realExit(1);
-    const dock = { index: place.dock, busy: handed.busy };
-    // RUNNING first, before the request is even read: its start() returns while this worker goes on.
-    if (!publishRunning(handed.slot, handed.ident)) {
-      // Its start was failed first (table.ts: one of RUNNING and FAILED wins; its start() raises,
-      // or starts it again): it must not run. Nothing of it was touched: park again.
-      parkAgain(dock);
-      parkSoon();
-      return;
-    }
-    let request: RunRequest;
-    try {
-      if (testHook("unreadableRequest")) throw new Error("test hook unreadableRequest");
-      request = handedRequest(place.dock, handed);
-    } catch (e) {
-      // (Never seen: the starter wrote it with v8.serialize.) The thread is RUNNING: it ends as a
-      // thread whose run() threw, through run() (its excepthook, then finishDocked()), with a
-      // stand-in request made from what the thread table holds.
-      const self = threadFor(handed.slot, handed.ident);
-      const failure = new RuntimeError(
-        `thread ${self.name}: its start could not be read: ${e instanceof Error ? e.message : String(e)}`,
+  untrackedSetImmediate(parkNow);
+}
+
+/** parkSoon()'s sleep, now: for the first worker handed a start while it booted (its event loop has nothing of a thread yet). */
+function parkNow(): void {
+  if (parked === null || running !== undefined) return;
+  const place = parked;
+  const waited = firstParking;
+  firstParking = false;
+  if (lib === undefined && !(waited && awaitClaim(place, FIRST_START_MS, libraryWanted))) {
+    // Load the whole library before sleeping in the dock: a start handed over meanwhile waits
+    // there until it has loaded (as it waited for the worker's boot).
+    library().then(parkSoon, (e: unknown) => {
+      writeAll(
+        2,
+        `threading: a thread's worker could not load the library (it exits): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
       );
-      void run(standIn(handed.slot, handed.ident, self.name, self.daemon), dock, failure);
-      return;
-    }
-    void run(request, dock);
-  });
+      if (running === undefined) realExit(1);
+    });
+    return;
+  }
+  const handed = park(place);
+  if (handed === null) {
+    if (parked === place) parked = null;
+    return;
+  }
+  if (testHook("exitOnClaim")) realExit(1);
+  const dock = { index: place.dock, busy: handed.busy };
+  // RUNNING first, before the request is even read: its start() returns while this worker goes on.
+  if (!publishRunning(handed.slot, handed.ident)) {
+    // Its start was failed first (table.ts: one of RUNNING and FAILED wins; its start() raises,
+    // or starts it again): it must not run. Nothing of it was touched: park again.
+    parkAgain(dock);
+    parkSoon();
+    return;
+  }
+  let request: RunRequest;
+  try {
+    if (testHook("unreadableRequest")) throw new Error("test hook unreadableRequest");
+    request = handedRequest(place.dock, handed);
+  } catch (e) {
+    // (Never seen: the starter wrote it with v8.serialize.) The thread is RUNNING: it ends as a
+    // thread whose run() threw, through run() (its excepthook, then finishDocked()), with a
+    // stand-in request made from what the thread table holds.
+    const self = threadFor(handed.slot, handed.ident);
+    const failure = new RuntimeError(
+      `thread ${self.name}: its start could not be read: ${e instanceof Error ? e.message : String(e)}`,
+    );
+    void run(standIn(handed.slot, handed.ident, self.name, self.daemon), dock, failure);
+    return;
+  }
+  void run(request, dock);
 }
 
 /**
@@ -575,7 +578,10 @@ if (first.control) {
     firstParking = true;
     control?.postMessage("parked");
     parentPort?.postMessage("booted"); // to the main thread, which starts the hub now (first-worker.ts)
-    parkSoon();
+    // Generation 0: the main thread's first start() handed its thread over as this worker booted
+    // (dock.ts preHand()); it waits for it to run, so it runs now, not after a turn of the event loop.
+    if (gen === 0n) parkNow();
+    else parkSoon();
   } else {
     control?.postMessage("ready");
     parentPort?.postMessage("booted");

@@ -5,7 +5,7 @@
 // what it would have seen with the whole library loaded first.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import module from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -182,6 +182,72 @@ test("a thread's worker compiles through Node's compile cache, the main thread a
     r = run({ TMPDIR: join(dir, "missing", "deeper") });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, "");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// The main thread's first start() hands its thread to the first worker while that worker still
+// boots (dock.ts preHand()): the worker runs it as soon as it has booted, and the hub boots once
+// the thread runs. Plain node (no tsx), so that the first start comes long before the worker parks.
+const plainNode = (code: string, args: string[] = []) =>
+  spawnSync(process.execPath, [...args, "--input-type=module", "-e", code], { encoding: "utf8", timeout: 60_000 });
+
+test("the main thread's first start runs on the first worker, which boots while the start waits", () => {
+  const r = plainNode(`
+    import { Thread, currentThread } from "threading";
+    const first = () => process.getBuiltinModule("node:worker_threads").workerData?.control !== undefined;
+    const t = new Thread({
+      target: (isFirst) => {
+        // A thread of its own: the hub, booted once this one ran, starts it.
+        const inner = new Thread({ target: () => console.log("inner " + currentThread().name) , name: "inner" });
+        inner.start();
+        inner.join();
+        console.log("first " + eval(isFirst)() + " " + currentThread().name);
+      },
+      args: [first.toString()],
+      name: "t",
+    });
+    t.start();
+    t.join();
+    const u = new Thread({ target: (isFirst) => console.log("again " + eval(isFirst)()), args: [first.toString()] });
+    u.start();
+    u.join();
+  `);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, "");
+  assert.equal(r.stdout, "inner inner\nfirst true t\nagain true\n");
+});
+
+test("a first worker that dies before it takes the start handed to it: the start runs on another worker", () => {
+  const dir = mkdtempSync(join(tmpdir(), "threading-first-dies-"));
+  try {
+    // Loaded into every thread's worker (--import is kept for threads): the first worker (the one
+    // with a control port) exits as it boots; the hub's workers run.
+    const preload = join(dir, "die-first.mjs");
+    writeFileSync(
+      preload,
+      `import { isMainThread, workerData } from "node:worker_threads";
+      if (!isMainThread && workerData?.control !== undefined) process.exit(3);`,
+    );
+    const r = plainNode(
+      `
+      import { Thread } from "threading";
+      const t = new Thread({ target: () => console.log("ran " + (process.getBuiltinModule("node:worker_threads").workerData?.control !== undefined)) });
+      t.start();
+      console.log("started " + t.isAlive() + " " + (t.ident !== null));
+      t.join();
+      const u = new Thread({ target: () => console.log("next ran") });
+      u.start();
+      u.join();
+      `,
+      ["--import", preload],
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    const lines = r.stdout.trim().split("\n");
+    assert.deepEqual([...lines].sort(), ["next ran", "ran false", "started true true"].sort());
+    assert.equal(lines.at(-1), "next ran");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
