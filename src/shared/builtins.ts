@@ -18,7 +18,6 @@ const load: (id: string) => unknown =
   module.createRequire(import.meta.url);
 
 export const fs = load("node:fs") as typeof import("node:fs");
-export const net = load("node:net") as typeof import("node:net");
 export const timers = load("node:timers") as typeof import("node:timers");
 export const util = load("node:util") as typeof import("node:util");
 export const url = load("node:url") as typeof import("node:url");

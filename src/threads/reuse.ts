@@ -20,9 +20,9 @@
  *    ReadFileJob / WriteFileJob / CpDirJob each; crypto's pbkdf2, scrypt, randomBytes, ... and zlib's
  *    one-shot gzip, deflate, ... with a callback, the chunks of zlib's streams (createGzip(), ...)
  *    and the promises of WebCrypto's crypto.subtle, on every Node: counted as "ThreadPoolWork";
- *    crypto, zlib and WebCrypto wrapped once this process's threads use them, and a thread that
- *    loaded one of them itself, running unwrapped, leaves its worker not reused, see
- *    trackLoadedJobModules). These cannot be
+ *    crypto, zlib and WebCrypto wrapped once this process's threads use them, as net's unref() is,
+ *    and a thread that loaded one of them itself, running unwrapped, leaves its worker not reused,
+ *    see trackLoadedJobModules). These cannot be
  *    dropped safely, so a worker that has more of any kind than it had right before the thread's
  *    code began (recordStartState) is not reused: it exits, which drops them. Except operations in
  *    flight alone (a file write nobody awaited; tsx writing its cache as a thread imports a .ts
@@ -38,7 +38,7 @@
  * (the worker retired). Node 26 made fs.readFile() such a job (2026-12-06: the leftover-holder
  * tests' file-read callback never ran there).
  */
-import { fs, net, timers, util } from "../shared/builtins.js";
+import { fs, timers, util } from "../shared/builtins.js";
 import { createRequire, syncBuiltinESMExports } from "node:module";
 import { BroadcastChannel, MessagePort, parentPort, Worker } from "node:worker_threads";
 import { distUrl } from "../shared/paths.js";
@@ -205,7 +205,10 @@ function trackJobs(mod: JobModule | undefined, names: readonly string[], promise
  * What runs on the thread pool without being an active resource, by module: crypto's and zlib's
  * one-shot functions with a callback (trackJobs), zlib's streams (each chunk, trackZlibStreams)
  * and WebCrypto's crypto.subtle operations (each promise, trackSubtle; its module is loaded by the
- * first use of globalThis.crypto or crypto.webcrypto, not by node:crypto).
+ * first use of globalThis.crypto or crypto.webcrypto, not by node:crypto). And net, whose servers
+ * and sockets a thread may unref (trackUnrefs): no thread-pool jobs, but loaded and wrapped the same
+ * way, as a worker boots without it (loading it cost a thread's worker ~0.5-0.9 ms of its boot,
+ * several under load, on the first start()'s path).
  */
 const JOB_MODULES = {
   crypto: {
@@ -242,8 +245,9 @@ const JOB_MODULES = {
     ],
   },
   webcrypto: { bit: 4, names: [] },
+  net: { bit: 8, names: [] },
 } as const;
-const ALL_JOB_MODULES = 7;
+const ALL_JOB_MODULES = 15;
 /** The JOB_MODULES bits whose functions this worker has wrapped. */
 let jobModulesTracked = 0;
 /** Node's list of the modules loaded so far (append-only), where the runtime has one. */
@@ -258,7 +262,11 @@ function trackJobModule(name: keyof typeof JOB_MODULES): void {
   if (jobModulesTracked & bit) return;
   jobModulesTracked |= bit;
   if (name === "webcrypto") trackSubtle();
-  else {
+  else if (name === "net") {
+    const net = builtin("node:net") as typeof import("node:net");
+    trackUnrefs(net.Server?.prototype as unknown as RefCounted, "close");
+    trackUnrefs(net.Socket?.prototype as unknown as RefCounted, "close");
+  } else {
     const mod = builtin(`node:${name}`) as JobModule;
     trackJobs(mod, names);
     if (name === "zlib") trackZlibStreams(mod);
@@ -329,8 +337,8 @@ function trackSubtle(): void {
 }
 
 /**
- * Wraps the functions of crypto, zlib and WebCrypto once they are loaded here (Node's module load list): as
- * importing them at every worker's boot costs ~2-6 ms (a cold start), a worker wraps them at boot
+ * Wraps the functions of crypto, zlib, WebCrypto and net once they are loaded here (Node's module load list): as
+ * importing them at every worker's boot costs ~3-7 ms (a cold start), a worker wraps them at boot
  * and before each thread's code only once a thread of this process has loaded them
  * (trackUsedJobModules), or when it sees them loaded (here, and at a thread's end: such a thread
  * ran with them unwrapped, so its worker is not reused, see verdict). Returns the bits wrapped now.
@@ -344,12 +352,14 @@ function trackLoadedJobModules(): number {
     trackJobModule("crypto");
     trackJobModule("zlib");
     trackJobModule("webcrypto");
+    trackJobModule("net");
   } else {
     for (; loadsSeen < loadList.length; loadsSeen++) {
       const m = loadList[loadsSeen];
       if (m === "NativeModule crypto") trackJobModule("crypto");
       else if (m === "NativeModule zlib") trackJobModule("zlib");
       else if (m === "NativeModule internal/crypto/webcrypto") trackJobModule("webcrypto");
+      else if (m === "NativeModule net") trackJobModule("net");
     }
   }
   if (jobModulesTracked === before) return 0;
@@ -357,18 +367,19 @@ function trackLoadedJobModules(): number {
   return jobModulesTracked & ~before;
 }
 
-/** Wraps those of crypto, zlib and WebCrypto that a thread of this process has loaded (G[JOB_MODULES_USED]) or that are loaded here. */
+/** Wraps those of crypto, zlib, WebCrypto and net that a thread of this process has loaded (G[JOB_MODULES_USED]) or that are loaded here. */
 function trackUsedJobModules(): void {
   if (jobModulesTracked === ALL_JOB_MODULES) return;
   const used = Atomics.load(G, JOB_MODULES_USED) & ~jobModulesTracked;
   if (used & JOB_MODULES.crypto.bit) trackJobModule("crypto");
   if (used & JOB_MODULES.zlib.bit) trackJobModule("zlib");
   if (used & JOB_MODULES.webcrypto.bit) trackJobModule("webcrypto");
+  if (used & JOB_MODULES.net.bit) trackJobModule("net");
   if (used !== 0) syncBuiltinESMExports();
   trackLoadedJobModules();
 }
 
-/** The one-shot functions of fs (loaded already), and those of crypto, zlib and WebCrypto as said above. */
+/** The one-shot functions of fs (loaded already), and those of crypto, zlib and WebCrypto (and net's unrefs) as said above. */
 function trackAllJobs(): void {
   const files = ["readFile", "writeFile", "appendFile", "cp"] as const;
   trackJobs(fs as unknown as JobModule, files);
@@ -467,8 +478,7 @@ export function trackTimers(): void {
   trackUnrefs(MessagePort?.prototype as unknown as RefCounted, "close");
   trackUnrefs(BroadcastChannel?.prototype as unknown as RefCounted, null);
   trackUnrefs(Worker?.prototype as unknown as RefCounted, "exit");
-  trackUnrefs(net.Server?.prototype as unknown as RefCounted, "close");
-  trackUnrefs(net.Socket?.prototype as unknown as RefCounted, "close");
+  // (net's servers and sockets: once net is loaded, see JOB_MODULES)
   trackAllJobs();
   const mod = timers as unknown as Record<string, unknown>;
   for (const [name, fn] of Object.entries(patch)) {

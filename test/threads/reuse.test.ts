@@ -11,6 +11,9 @@
 // has just ended before any other (hub.ts dispatch()).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { runChild } from "../child.js";
@@ -596,3 +599,54 @@ test("10,000 short threads one after another run in seconds, with flat memory", 
   assert.ok(ms < 60_000, `9000 threads took ${ms} ms`);
   assert.ok(grewMb < 8, `the main thread's heap grew ${grewMb} MB over 9000 threads`);
 });
+
+test(
+  "a net server a thread unref'd leaves its worker not reused, whether the thread or its worker loaded net",
+  T,
+  () => {
+    // A worker boots without net and wraps its unref() once a thread of the process has loaded it
+    // (reuse.ts JOB_MODULES): the thread that loaded it first ran with it unwrapped, the next ones
+    // on any worker with it wrapped. Plain node, a program of its own (a file: the unref() is told
+    // from the library's own by the file its caller's frame names): the process's first use of net.
+    const dir = mkdtempSync(join(tmpdir(), "threading-net-"));
+    try {
+      mkdirSync(join(dir, "node_modules"));
+      symlinkSync(fileURLToPath(new URL("../../", import.meta.url)), join(dir, "node_modules", "threading"), "dir");
+      writeFileSync(
+        join(dir, "main.mjs"),
+        `
+      import { SimpleQueue, Thread } from "threading";
+      const run = (target, args = []) => {
+        const out = new SimpleQueue();
+        const t = new Thread({ target, args: [out, ...args] });
+        t.start();
+        t.join();
+        return out.get({ timeout: 10 }).worker;
+      };
+      const workerOf = (out) => out.put({ worker: (globalThis.workerId ??= Math.random()) });
+      const server = async (out, close) => {
+        const worker = (globalThis.workerId ??= Math.random());
+        const net = process.getBuiltinModule("node:net");
+        const s = net.createServer(() => {});
+        await new Promise((resolve) => s.listen(0, "127.0.0.1", resolve));
+        s.unref();
+        if (close) await new Promise((resolve) => s.close(resolve));
+        out.put({ worker });
+      };
+      const a = run(server, [false]);
+      const b = run(workerOf);
+      const c = run(server, [false]);
+      const d = run(workerOf);
+      const e = run(server, [true]);
+      const f = run(workerOf);
+      console.log(JSON.stringify({ a: a !== b, c: c === b && d !== c, e: f === e }));
+      `,
+      );
+      const r = spawnSync(process.execPath, [join(dir, "main.mjs")], { encoding: "utf8", timeout: 50_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), { a: true, c: true, e: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
