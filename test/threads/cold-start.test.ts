@@ -235,7 +235,7 @@ test("a first worker that dies before it takes the start handed to it: the start
       import { Thread } from "threading";
       const t = new Thread({ target: () => console.log("ran " + (process.getBuiltinModule("node:worker_threads").workerData?.control !== undefined)) });
       t.start();
-      console.log("started " + t.isAlive() + " " + (t.ident !== null));
+      console.log("started " + (t.ident !== null));
       t.join();
       const u = new Thread({ target: () => console.log("next ran") });
       u.start();
@@ -246,7 +246,7 @@ test("a first worker that dies before it takes the start handed to it: the start
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, "");
     const lines = r.stdout.trim().split("\n");
-    assert.deepEqual([...lines].sort(), ["next ran", "ran false", "started true true"].sort());
+    assert.deepEqual([...lines].sort(), ["next ran", "ran false", "started true"].sort());
     assert.equal(lines.at(-1), "next ran");
   } finally {
     rmSync(dir, { recursive: true, force: true });
