@@ -4,9 +4,9 @@
  * One `SharedArrayBuffer` (the *global block*) is made by the main thread and handed to every
  * thread at creation. It holds the process-wide counters and the thread table:
  *
- *   G[JOB_MODULES_USED]   bits: which of crypto (1), zlib (2), WebCrypto (4), net (8) a thread's code has loaded
- *                         on a worker (threads/reuse.ts: later workers wrap their thread-pool jobs, and net's
- *                         unrefs, at boot)
+ *   G[JOB_MODULES_USED]   bits: which of crypto (1), zlib (2), WebCrypto (4), net (8), fs.promises (16) a
+ *                         thread's code has loaded on a worker (threads/reuse.ts: later workers wrap their
+ *                         thread-pool jobs, and net's unrefs, at boot)
  *   G[NEXT_THREAD_NUMBER] the N of "Thread-N", counted process-wide from 1
  *   G[NEXT_IDENT]         the next thread ident (main is 1) in its low 30 bits; past MAX_IDENT they
  *                         start again at 2, and bit 30 (IDENTS_WRAPPED) says so: from then on an
@@ -58,9 +58,9 @@ import { RuntimeError } from "../errors.js";
 import { threadFlags } from "./exec-argv.js";
 
 /**
- * Which of crypto (bit 1), zlib (bit 2), WebCrypto (bit 4) and net (bit 8) a thread's code has loaded on some worker:
- * later workers wrap their thread-pool jobs (and net's unrefs) at boot (threads/reuse.ts). (Was the 32-bit object id
- * counter.)
+ * Which of crypto (bit 1), zlib (bit 2), WebCrypto (bit 4), net (bit 8) and fs.promises (bit 16) a thread's code has
+ * loaded on some worker: later workers wrap their thread-pool jobs (and net's unrefs) at boot (threads/reuse.ts). (Was
+ * the 32-bit object id counter.)
  */
 export const JOB_MODULES_USED = 0;
 export const NEXT_THREAD_NUMBER = 1;

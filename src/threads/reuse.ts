@@ -21,8 +21,9 @@
  *    one-shot gzip, deflate, ... with a callback, the chunks of zlib's streams (createGzip(), ...)
  *    and the promises of WebCrypto's crypto.subtle, on every Node: counted as "ThreadPoolWork";
  *    crypto, zlib and WebCrypto wrapped once this process's threads use them, as net's unref() is,
- *    and a thread that loaded one of them itself, running unwrapped, leaves its worker not reused,
- *    see trackLoadedJobModules). These cannot be
+ *    and fs.promises as they are first read from fs where a worker boots without them; a thread
+ *    that loaded one of them itself, running unwrapped, leaves its worker not reused, see
+ *    trackLoadedJobModules). These cannot be
  *    dropped safely, so a worker that has more of any kind than it had right before the thread's
  *    code began (recordStartState) is not reused: it exits, which drops them. Except operations in
  *    flight alone (a file write nobody awaited; tsx writing its cache as a thread imports a .ts
@@ -246,12 +247,24 @@ const JOB_MODULES = {
   },
   webcrypto: { bit: 4, names: [] },
   net: { bit: 8, names: [] },
+  fsPromises: { bit: 16, names: ["readFile", "writeFile", "appendFile", "cp"] },
 } as const;
-const ALL_JOB_MODULES = 15;
+const ALL_JOB_MODULES = 31;
 /** The JOB_MODULES bits whose functions this worker has wrapped. */
 let jobModulesTracked = 0;
 /** Node's list of the modules loaded so far (append-only), where the runtime has one. */
 const loadList = (process as { moduleLoadList?: readonly string[] }).moduleLoadList;
+/** What Node's module load list says once fs.promises (node:fs/promises) is loaded. */
+const FS_PROMISES_LOADED = "NativeModule internal/fs/promises";
+/** How the fs module gives its `promises` (a getter that loads them on first use), taken before fsPromisesOnUse(). */
+const fsPromisesGiven = Object.getOwnPropertyDescriptor(fs, "promises");
+
+/** fs.promises, through the fs module's own getter (loading them if they are not yet). */
+function fsPromises(): JobModule {
+  const given = fsPromisesGiven;
+  return (given?.get ? given.get.call(fs) : (given?.value ?? fs.promises)) as JobModule;
+}
+
 /** How much of loadList trackLoadedJobModules() has read. */
 let loadsSeen = 0;
 const builtin = createRequire(import.meta.url);
@@ -262,12 +275,13 @@ function trackJobModule(name: keyof typeof JOB_MODULES): void {
   if (jobModulesTracked & bit) return;
   jobModulesTracked |= bit;
   if (name === "webcrypto") trackSubtle();
+  else if (name === "fsPromises") trackJobs(fsPromises(), names, true);
   else if (name === "net") {
     const net = builtin("node:net") as typeof import("node:net");
     trackUnrefs(net.Server?.prototype as unknown as RefCounted, "close");
     trackUnrefs(net.Socket?.prototype as unknown as RefCounted, "close");
   } else {
-    const mod = builtin(`node:${name}`) as JobModule;
+    const mod = builtin(`node:${name as "crypto" | "zlib"}`) as JobModule;
     trackJobs(mod, names);
     if (name === "zlib") trackZlibStreams(mod);
   }
@@ -353,6 +367,7 @@ function trackLoadedJobModules(): number {
     trackJobModule("zlib");
     trackJobModule("webcrypto");
     trackJobModule("net");
+    trackJobModule("fsPromises");
   } else {
     for (; loadsSeen < loadList.length; loadsSeen++) {
       const m = loadList[loadsSeen];
@@ -360,6 +375,7 @@ function trackLoadedJobModules(): number {
       else if (m === "NativeModule zlib") trackJobModule("zlib");
       else if (m === "NativeModule internal/crypto/webcrypto") trackJobModule("webcrypto");
       else if (m === "NativeModule net") trackJobModule("net");
+      else if (m === FS_PROMISES_LOADED) trackJobModule("fsPromises");
     }
   }
   if (jobModulesTracked === before) return 0;
@@ -375,15 +391,39 @@ function trackUsedJobModules(): void {
   if (used & JOB_MODULES.zlib.bit) trackJobModule("zlib");
   if (used & JOB_MODULES.webcrypto.bit) trackJobModule("webcrypto");
   if (used & JOB_MODULES.net.bit) trackJobModule("net");
+  if (used & JOB_MODULES.fsPromises.bit) trackJobModule("fsPromises");
   if (used !== 0) syncBuiltinESMExports();
   trackLoadedJobModules();
 }
 
-/** The one-shot functions of fs (loaded already), and those of crypto, zlib and WebCrypto (and net's unrefs) as said above. */
+/**
+ * fs.promises are wrapped (JOB_MODULES) as they are first read from the fs module rather than at
+ * boot, where nothing has loaded them yet (Node >= 22: ~1.2-2 ms of a fresh worker, the largest
+ * part of its own set-up on the first start()'s path): the fs module's `promises` getter is
+ * replaced by one that wraps them first. False where it cannot be (not a configurable getter).
+ * A thread that imports node:fs/promises by that name loads them unwrapped: as for crypto, its
+ * worker is not reused (trackLoadedJobModules), and later workers wrap them before any thread.
+ */
+function fsPromisesOnUse(): boolean {
+  const given = fsPromisesGiven;
+  if (given?.get === undefined || !given.configurable) return false;
+  Object.defineProperty(fs, "promises", {
+    get() {
+      trackJobModule("fsPromises");
+      return fsPromises();
+    },
+    configurable: true,
+    enumerable: given.enumerable ?? true,
+  });
+  return true;
+}
+
+/** The one-shot functions of fs (loaded already), and those of fs.promises, crypto, zlib and WebCrypto (and net's unrefs) as said above. */
 function trackAllJobs(): void {
-  const files = ["readFile", "writeFile", "appendFile", "cp"] as const;
-  trackJobs(fs as unknown as JobModule, files);
-  trackJobs(fs.promises as unknown as JobModule, files, true);
+  trackJobs(fs as unknown as JobModule, JOB_MODULES.fsPromises.names);
+  if (loadList === undefined || loadList.includes(FS_PROMISES_LOADED) || !fsPromisesOnUse()) {
+    trackJobModule("fsPromises");
+  }
   trackUsedJobModules();
 }
 

@@ -332,6 +332,8 @@ test(
     // before its worker's event loop turns; its own await lets a pending callback run. The first
     // gzip is the process's first use of zlib: its worker, which ran it unwrapped, is not reused
     // (the callback dies with it); later workers wrap zlib's and crypto's functions before any thread.
+    // So with fs.promises imported by that name first where a worker boots without them (Node >= 22):
+    // read from fs (writeFile below) they are wrapped as they are read.
     const r = spawnSync(
       process.execPath,
       [
@@ -353,14 +355,15 @@ test(
           Atomics.notify(s, 0);
         };
         const fs = process.getBuiltinModule("node:fs");
-        if (how === "readFile") fs.readFile(${JSON.stringify(fileURLToPath(import.meta.url))}, done);
+        if (how === "first promises import") (await import("node:fs/promises")).writeFile("/dev/null", "x").then(done);
+        else if (how === "readFile") fs.readFile(${JSON.stringify(fileURLToPath(import.meta.url))}, done);
         else if (how === "writeFile") fs.promises.writeFile("/dev/null", "x").then(done);
         else if (how === "pbkdf2") process.getBuiltinModule("node:crypto").pbkdf2("a", "b", 20000, 32, "sha256", done);
         else if (how === "load") process.getBuiltinModule("node:crypto");
         else process.getBuiltinModule("node:zlib").gzip(Buffer.alloc(1 << 16), done);
       };
       const seen = {};
-      for (const how of ["first gzip", "load", "readFile", "writeFile", "pbkdf2", "gzip"]) {
+      for (const how of ["first promises import", "first gzip", "load", "readFile", "writeFile", "pbkdf2", "gzip"]) {
         const s = new Int32Array(new SharedArrayBuffer(4));
         const a = new Thread({ target: body, args: [how, s] });
         a.start();
@@ -379,15 +382,17 @@ test(
     assert.equal(r.status, 0, r.stderr);
     const seen = JSON.parse(r.stdout);
     assert.notEqual(seen["first gzip"], "inside the next thread");
+    assert.notEqual(seen["first promises import"], "inside the next thread");
     const between = "between threads";
     assert.deepEqual(
-      { ...seen, "first gzip": undefined, load: undefined },
+      { ...seen, "first gzip": undefined, "first promises import": undefined, load: undefined },
       {
         readFile: between,
         writeFile: between,
         pbkdf2: between,
         gzip: between,
         "first gzip": undefined,
+        "first promises import": undefined,
         load: undefined,
       },
     );
