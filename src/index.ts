@@ -75,6 +75,7 @@ export {
   InvalidStateError,
   asCompleted,
   asCompletedAsync,
+  type CompletedFuture,
   wait,
   waitAsync,
   type WaitOptions,

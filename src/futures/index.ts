@@ -2,6 +2,7 @@ export {
   ALL_COMPLETED,
   asCompleted,
   asCompletedAsync,
+  type CompletedFuture,
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
   wait,

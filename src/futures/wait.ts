@@ -97,11 +97,22 @@ export function asCompleted(fs: Iterable<Future<unknown>>, timeout?: Timeout): I
   return it;
 }
 
-/** The async twin of `asCompleted()`: `for await (const f of asCompletedAsync(fs))` gives Futures. */
+/**
+ * A Future as `asCompletedAsync()` yields it: the very Future (`F`), typed so that TypeScript's
+ * `for await`, which types every value as awaited (a Future is thenable), gives the Future and not
+ * its result. Its `then` is typed `never`: read the outcome with `result()`, `exception()` or
+ * `resultAsync()`. A `CompletedFuture<F>` is assignable wherever an `F` is expected.
+ */
+export type CompletedFuture<F> = F & { readonly then: never };
+
+/**
+ * The async twin of `asCompleted()`: `for await (const f of asCompletedAsync(fs))` gives the
+ * Futures themselves (typed as `CompletedFuture<F>`, so `f.result()` type-checks in the loop).
+ */
 export function asCompletedAsync<F extends Future<unknown>>(
   fs: Iterable<F>,
   timeout?: Timeout,
-): AsyncIterableIterator<F>;
+): AsyncIterableIterator<CompletedFuture<F>>;
 export function asCompletedAsync(
   fs: Iterable<Future<unknown>>,
   timeout?: Timeout,

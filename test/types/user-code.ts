@@ -230,10 +230,24 @@ void (w2.done satisfies Set<Future<number> | Future<boolean>>);
 wait([f1], { returnWhen: ALL_COMPLETED });
 wait([f1, f2], 5);
 for (const f of asCompleted([f1, f2], 1)) void (f satisfies Future<number> | Future<string>);
-// asCompletedAsync yields the Future objects; TypeScript types `for await` over them as their
-// results (it awaits thenables in its types), so read them through next():
+// asCompletedAsync yields the Future objects (API.md), and `for await` over it types them so under
+// strict TS (TypeScript types `for await` as awaiting every value; CompletedFuture<F> is not awaited
+// into the result), as does next():
+for await (const f of asCompletedAsync([f1, f2, f5])) {
+  void (f satisfies Future<number> | Future<string> | Future<boolean>);
+  const r: number | string | boolean = f.result();
+  void r;
+  f.addDoneCallback((g) => void (g.result() satisfies number | string | boolean));
+}
+for await (const f of asCompletedAsync([f1], 1)) void (f.result() satisfies number);
 const completing = asCompletedAsync([f1, f2, f5]);
 for (let r = await completing.next(); !r.done; r = await completing.next()) void r.value.result();
+// Generic code over Future<T> keeps T.
+async function firstDone<T>(fs: Future<T>[]): Promise<T | undefined> {
+  for await (const f of asCompletedAsync(fs)) return f.result();
+  return undefined;
+}
+void firstDone;
 pool.shutdown(true, { cancelFutures: true });
 await pool.shutdownAsync();
 {
