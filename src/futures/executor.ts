@@ -91,7 +91,10 @@ import { libraryFile } from "../shared/paths.js";
 
 /** Options of `new ThreadPoolExecutor()`, as Python's keyword arguments. */
 export interface ThreadPoolExecutorOptions {
-  /** At most this many threads (default min(32, availableParallelism() + 4)). */
+  /**
+   * At most this many threads (default min(32, availableParallelism() + 4)); as in Python, a number
+   * > 0 that need not be whole: threads start while there are fewer than it (1.5 allows 2).
+   */
   maxWorkers?: number | undefined;
   /** Threads are named `${threadNamePrefix}_N` (default "ThreadPoolExecutor-K"). */
   threadNamePrefix?: string | undefined;
@@ -331,12 +334,16 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     if (maxWorkers === undefined || maxWorkers === null) {
       this.#maxWorkers = Math.min(32, availableParallelism() + 4);
     } else {
-      if (typeof maxWorkers !== "number" || !Number.isInteger(maxWorkers)) {
+      if (typeof maxWorkers !== "number") {
         throw new TypeError(
-          `ThreadPoolExecutor: maxWorkers must be an integer, not ${typeof maxWorkers === "number" ? maxWorkers : typeof maxWorkers === "string" ? JSON.stringify(maxWorkers) : typeof maxWorkers}`,
+          `ThreadPoolExecutor: maxWorkers must be a number, not ${typeof maxWorkers === "string" ? JSON.stringify(maxWorkers) : typeof maxWorkers}`,
         );
       }
+      if (Number.isNaN(maxWorkers))
+        throw new RangeError("ThreadPoolExecutor: maxWorkers must be a number > 0, not NaN");
       if (maxWorkers <= 0) throw new RangeError("ThreadPoolExecutor: max_workers must be greater than 0");
+      // As Python's: kept as given, and a thread starts while there are fewer than it (1.5 -> 2 threads,
+      // cpus / 2 works as in Python; Infinity: no bound).
       this.#maxWorkers = maxWorkers;
     }
     if (threadNamePrefix !== undefined && typeof threadNamePrefix !== "string") {
@@ -402,7 +409,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     }
   }
 
-  /** The most threads this executor runs at once. */
+  /** `maxWorkers` as given (or its default): the executor runs at most `Math.ceil(maxWorkers)` threads at once. */
   get maxWorkers(): number {
     return this.#maxWorkers;
   }

@@ -19,8 +19,10 @@ import {
   FIRST_EXCEPTION,
   local,
   Future,
+  Queue,
   RuntimeError,
   sleep,
+  sleepAsync,
   ThreadPoolExecutor,
   TimeoutError,
   wait,
@@ -203,14 +205,52 @@ test("Python's positional ThreadPoolExecutor(max_workers, thread_name_prefix, in
   // (the string "2" read "not 2", as if the number 2 were refused)
   assert.throws(() => new ThreadPoolExecutor({ maxWorkers: "2" as unknown as number }), {
     name: "TypeError",
-    message: 'ThreadPoolExecutor: maxWorkers must be an integer, not "2"',
+    message: 'ThreadPoolExecutor: maxWorkers must be a number, not "2"',
   });
-  assert.throws(() => new ThreadPoolExecutor({ maxWorkers: 1.5 }), { name: "TypeError", message: /not 1\.5$/ });
+  assert.throws(() => new ThreadPoolExecutor({ maxWorkers: Number.NaN }), {
+    name: "RangeError",
+    message: "ThreadPoolExecutor: maxWorkers must be a number > 0, not NaN",
+  });
+  assert.throws(() => new ThreadPoolExecutor({ maxWorkers: 0.5 - 1 }), RangeError);
   // @ts-expect-error
   assert.throws(() => new ThreadPoolExecutor({ maxWorkers: 1 }, "x"), TypeError);
   // @ts-expect-error
   assert.throws(() => new ThreadPoolExecutor(1, "x", undefined, [], 5), /at most 4 arguments/);
 });
+
+test(
+  "maxWorkers need not be whole, as in Python: 1.5 runs 2 threads at once (cpus / 2 works), Infinity no bound",
+  T,
+  async () => {
+    {
+      await using ex = new ThreadPoolExecutor({ maxWorkers: 1.5, threadNamePrefix: "Half" });
+      assert.equal(ex.maxWorkers, 1.5);
+      const go = new Event();
+      const running = new Queue<string>();
+      const fs = [0, 1, 2].map(() =>
+        ex.submit(
+          (go: Event, running: Queue<string>) => {
+            running.put(currentThread().name);
+            go.wait();
+          },
+          go,
+          running,
+        ),
+      );
+      const names = [await running.getAsync(), await running.getAsync()].sort();
+      assert.deepEqual(names, ["Half_0", "Half_1"]);
+      await sleepAsync(0.2);
+      assert.equal(running.qsize(), 0, "a third thread started");
+      go.set();
+      for (const f of fs) await f;
+      assert.equal(running.qsize(), 1);
+    }
+    {
+      await using ex = new ThreadPoolExecutor({ maxWorkers: Number.POSITIVE_INFINITY });
+      assert.deepEqual(await Promise.all([1, 2, 3].map((x) => ex.submit((y: number) => y * 2, x))), [2, 4, 6]);
+    }
+  },
+);
 
 test(
   "submit never waits for a thread to start (it returns while the hub, which starts threads, is stalled)",
