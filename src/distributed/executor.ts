@@ -29,7 +29,7 @@ import { atomicsWaitAsync, deadlineOf, secondsMs, timeoutMs } from "../shared/wa
 import { functionExpression, isModuleTarget, type Target } from "../transport/target.js";
 import { Thread } from "../threads/thread.js";
 import { Executor } from "../futures/base.js";
-import { MapFeed, results } from "../futures/map.js";
+import { callArgsOf, MapFeed, results } from "../futures/map.js";
 import { kShare } from "../transport/shareable.js";
 import { BROKEN, type ClientBatch, type ClientOptions, DONE, FAILED, GONE } from "./client-thread.js";
 import { redisConnection } from "./connection.js";
@@ -460,9 +460,9 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     const jobs: [number, Uint8Array | string][] = [];
     let chunk: unknown[][] = [];
     for (const item of iterable as Iterable<unknown>) {
-      if (size === 1) jobs.push([CALL, argsPayload([item], false, `RedisExecutor.${what}(): item`)]);
+      if (size === 1) jobs.push([CALL, argsPayload(callArgsOf(item), false, `RedisExecutor.${what}(): item`)]);
       else {
-        chunk.push([item]);
+        chunk.push(callArgsOf(item));
         if (chunk.length === size) {
           jobs.push([CHUNK, argsPayload(chunk, true, `RedisExecutor.${what}(): item`)]);
           chunk = [];
@@ -501,9 +501,11 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
             if (feed.closed) return;
             if (r.done) break;
             if (size === 1)
-              feed.push(this.#submit(target, CALL, argsPayload([r.value], false, "RedisExecutor.mapAsync(): item")));
+              feed.push(
+                this.#submit(target, CALL, argsPayload(callArgsOf(r.value), false, "RedisExecutor.mapAsync(): item")),
+              );
             else {
-              chunk.push([r.value]);
+              chunk.push(callArgsOf(r.value));
               if (chunk.length === size) {
                 feed.push(this.#submit(target, CHUNK, argsPayload(chunk, true, "RedisExecutor.mapAsync(): item")));
                 chunk = [];

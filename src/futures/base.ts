@@ -6,6 +6,44 @@
  */
 import type { ModuleTarget, Target } from "../transport/target.js";
 import type { Future } from "./future.js";
+import { isAsyncOnly, isIterable, zipAsyncIterables, zipIterables } from "./map.js";
+
+/**
+ * One iterable per parameter of `fn` (`map(fn, xs, ys)` calls `fn(x, y)`, as Python's
+ * `Executor.map(fn, *iterables)`): `Iterable<A[i]>` for each parameter type `A[i]`.
+ */
+export type IterablesOf<A extends unknown[]> = { [K in keyof A]: Iterable<A[K]> };
+
+/** `IterablesOf` for mapAsync(): each may be an async iterable too. */
+export type AsyncIterablesOf<A extends unknown[]> = { [K in keyof A]: Iterable<A[K]> | AsyncIterable<A[K]> };
+
+/**
+ * map()'s arguments after `fn`: the iterables, then the options if the last is not iterable. One
+ * iterable is passed on as is; several are zipped (Python's `zip(*iterables)`) into ZippedArgs.
+ */
+function splitMapArgs<O>(
+  rest: unknown[],
+  what: string,
+  async: boolean,
+): { iterable: Iterable<unknown> | AsyncIterable<unknown>; options: O | undefined } {
+  let options: O | undefined;
+  let n = rest.length;
+  const last = rest[n - 1];
+  if (n > 1 && (last === undefined || !(isIterable(last) || (async && isAsyncOnly(last))))) {
+    options = last as O | undefined;
+    n--;
+  }
+  if (n <= 1) return { iterable: rest[0] as Iterable<unknown>, options };
+  const iterables = rest.slice(0, n);
+  // Checked now, as the single iterable is, so nothing is submitted when one is not iterable.
+  iterables.forEach((v, i) => {
+    if (!isIterable(v) && !(async && isAsyncOnly(v))) {
+      throw new TypeError(`${what}: iterables[${i}] is not iterable`);
+    }
+  });
+  const iterable = iterables.some(isAsyncOnly) ? zipAsyncIterables(iterables, what) : zipIterables(iterables, what);
+  return { iterable, options };
+}
 
 /**
  * A function target when the result type `R` is given explicitly (`submit<number>(fn, ...)`): it
@@ -63,7 +101,19 @@ export abstract class Executor<O> {
    * this call. Leaving the loop early cancels the calls not yet started.
    */
   map<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options?: O): IterableIterator<Awaited<R>>;
+  /**
+   * Several iterables, as Python's `map(fn, *iterables)`: `map(fn, xs, ys)` calls `fn(x, y)` for
+   * each pair, up to the shortest iterable; the options, if any, go last.
+   */
+  map<A extends unknown[], R>(fn: (...args: A) => R, ...iterables: IterablesOf<A>): IterableIterator<Awaited<R>>;
+  /** Several iterables and the options, last. */
+  map<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    ...iterablesAndOptions: [...IterablesOf<A>, O]
+  ): IterableIterator<Awaited<R>>;
   map<R = unknown>(fn: ModuleTarget, iterable: Iterable<unknown>, options?: O): IterableIterator<R>;
+  /** A module target over several iterables (the options, if any, last). */
+  map<R = unknown>(fn: ModuleTarget, ...iterablesAndOptions: unknown[]): IterableIterator<R>;
   /**
    * With the result type given (`map<number>(fn, items)`), any target, as API.md's `map<R>(fn:
    * Target, ...)`; a value typed `Target` without it: results `unknown`.
@@ -73,8 +123,9 @@ export abstract class Executor<O> {
     iterable: Iterable<unknown>,
     options?: O,
   ): IterableIterator<ResultOf<R>>;
-  map(fn: Target, iterable: Iterable<unknown>, options?: O): IterableIterator<unknown> {
-    return this.mapCalls(fn, iterable, options);
+  map(fn: Target, ...rest: unknown[]): IterableIterator<unknown> {
+    const { iterable, options } = splitMapArgs<O>(rest, `${this.constructor.name}.map()`, false);
+    return this.mapCalls(fn, iterable as Iterable<unknown>, options);
   }
 
   /**
@@ -86,23 +137,42 @@ export abstract class Executor<O> {
     iterable: Iterable<T> | AsyncIterable<T>,
     options?: O,
   ): AsyncIterableIterator<Awaited<R>>;
+  /** Several iterables (each may be async), as map(); the options, if any, last. */
+  mapAsync<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    ...iterables: AsyncIterablesOf<A>
+  ): AsyncIterableIterator<Awaited<R>>;
+  /** Several iterables and the options, last. */
+  mapAsync<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    ...iterablesAndOptions: [...AsyncIterablesOf<A>, O]
+  ): AsyncIterableIterator<Awaited<R>>;
   mapAsync<R = unknown>(
     fn: ModuleTarget,
     iterable: Iterable<unknown> | AsyncIterable<unknown>,
     options?: O,
   ): AsyncIterableIterator<R>;
+  /** A module target over several iterables (the options, if any, last). */
+  mapAsync<R = unknown>(fn: ModuleTarget, ...iterablesAndOptions: unknown[]): AsyncIterableIterator<R>;
   /** With the result type given, any target; a value typed `Target` without it: as map(). */
   mapAsync<R = never, F extends Target = never>(
     fn: MapTarget<R, F>,
     iterable: Iterable<unknown> | AsyncIterable<unknown>,
     options?: O,
   ): AsyncIterableIterator<ResultOf<R>>;
-  mapAsync(
-    fn: Target,
-    iterable: Iterable<unknown> | AsyncIterable<unknown>,
-    options?: O,
-  ): AsyncIterableIterator<unknown> {
-    return this.mapCallsAsync(fn, iterable, options);
+  mapAsync(fn: Target, ...rest: unknown[]): AsyncIterableIterator<unknown> {
+    let split: { iterable: Iterable<unknown> | AsyncIterable<unknown>; options: O | undefined };
+    try {
+      split = splitMapArgs<O>(rest, `${this.constructor.name}.mapAsync()`, true);
+    } catch (error) {
+      // ...Async calls never throw: the error comes from the first next().
+      const failed: AsyncIterableIterator<unknown> = {
+        next: () => Promise.reject(error),
+        [Symbol.asyncIterator]: () => failed,
+      };
+      return failed;
+    }
+    return this.mapCallsAsync(fn, split.iterable, split.options);
   }
 
   /** @internal submit(): the executor's implementation. */

@@ -1096,12 +1096,12 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
         const group = groups.add(item);
         if (group === undefined) continue;
         if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
-        chunks.push(this.#submitGroup(key, size, group, what, groups.added - group.length));
+        chunks.push(this.#submitGroup(key, size, group, what, groups.start));
       }
       const last = groups.rest();
       if (last !== undefined) {
         if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
-        chunks.push(this.#submitGroup(key, size, last, what, groups.added - last.length));
+        chunks.push(this.#submitGroup(key, size, last, what, groups.start));
       }
       return { deadline, chunks, key, size };
     } finally {
@@ -1115,15 +1115,17 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
    * cross names (`iterable[3].x`).
    */
   #submitGroup(key: number, size: number, group: unknown[], what: string, first: number): Future<unknown> {
-    if (size === 1 && primitives(group)) return this.#submit(key, CALL1, group[0], false);
+    if (size === 1 && group.length === 1 && primitives(group)) return this.#submit(key, CALL1, group[0], false);
     let encoded: ReturnType<typeof encode>;
     try {
       encoded = encode(group, `ThreadPoolExecutor.${what}(): item`);
     } catch (error) {
       // Said again for the item that failed, by its place in the iterable.
       for (let j = 0; j < group.length; j++) {
-        const item = size === 1 ? group[0] : (group[j] as unknown[])[0];
-        encode(item, `ThreadPoolExecutor.${what}(): iterable[${first + j}]`);
+        const args = size === 1 ? group : (group[j] as unknown[]);
+        // One item's call: [item], or one item of each zipped iterable.
+        if (args.length === 1) encode(args[0], `ThreadPoolExecutor.${what}(): iterable[${first + j}]`);
+        else args.forEach((a, k) => encode(a, `ThreadPoolExecutor.${what}(): iterables[${k}][${first + j}]`));
         if (size === 1) break;
       }
       throw error;
@@ -1181,12 +1183,12 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
             const group = groups.add(r.value);
             if (group !== undefined) {
               if (!(await room())) return;
-              feed.push(this.#submitGroup(key, size, group, "mapAsync", groups.added - group.length));
+              feed.push(this.#submitGroup(key, size, group, "mapAsync", groups.start));
             }
           }
           const last = groups.rest();
           if (last !== undefined && (await room()))
-            feed.push(this.#submitGroup(key, size, last, "mapAsync", groups.added - last.length));
+            feed.push(this.#submitGroup(key, size, last, "mapAsync", groups.start));
         } catch (error) {
           feed.end({ error });
           return;

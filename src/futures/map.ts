@@ -30,14 +30,95 @@ export function oneAtATime<V>(next: () => Promise<V>): () => Promise<V> {
 }
 
 /**
- * Groups map() items into tasks: with chunksize 1 every item is a call, `[item]` (its arguments);
- * with a larger chunksize, `size` calls make one CHUNK task, `[[item], [item], ...]`.
+ * One call's arguments from several iterables zipped (Python's `map(fn, xs, ys)` calls
+ * `fn(x, y)`): an item of the iterable that `zipIterables()` / `zipAsyncIterables()` yield, which
+ * the executors turn into the call's arguments (callArgsOf) rather than a single argument.
+ */
+export class ZippedArgs {
+  constructor(readonly args: unknown[]) {}
+}
+
+/** A map() item's call arguments: `[item]`, or a zipped item's arguments. */
+export function callArgsOf(item: unknown): unknown[] {
+  return item instanceof ZippedArgs ? item.args : [item];
+}
+
+/** Whether `v` is a sync iterable (strings included, as Python zips them). */
+export function isIterable(v: unknown): v is Iterable<unknown> {
+  return (
+    typeof v === "string" ||
+    (v !== null && typeof v === "object" && typeof (v as Iterable<unknown>)[Symbol.iterator] === "function")
+  );
+}
+
+/** Whether `v` is an async iterable (and not a sync one). */
+export function isAsyncOnly(v: unknown): v is AsyncIterable<unknown> {
+  return (
+    v !== null &&
+    typeof v === "object" &&
+    typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function" &&
+    !isIterable(v)
+  );
+}
+
+/**
+ * Python's `zip(*iterables)` as map() takes several iterables: ZippedArgs up to the shortest. A
+ * value that is not iterable is a TypeError naming its place (`iterables[1]`).
+ */
+export function* zipIterables(iterables: unknown[], what: string): Generator<ZippedArgs> {
+  const its = iterables.map((v, i) => {
+    if (!isIterable(v)) throw new TypeError(`${what}: iterables[${i}] is not iterable`);
+    return v[Symbol.iterator]();
+  });
+  try {
+    for (;;) {
+      const args: unknown[] = [];
+      for (const it of its) {
+        const r = it.next();
+        if (r.done) return;
+        args.push(r.value);
+      }
+      yield new ZippedArgs(args);
+    }
+  } finally {
+    for (const it of its) it.return?.();
+  }
+}
+
+/** zipIterables() where some are async iterables (mapAsync()): each next() awaits them in order. */
+export async function* zipAsyncIterables(iterables: unknown[], what: string): AsyncGenerator<ZippedArgs> {
+  const its = iterables.map((v, i): Iterator<unknown> | AsyncIterator<unknown> => {
+    if (isIterable(v)) return v[Symbol.iterator]();
+    if (isAsyncOnly(v)) return v[Symbol.asyncIterator]();
+    throw new TypeError(`${what}: iterables[${i}] is not iterable`);
+  });
+  try {
+    for (;;) {
+      const args: unknown[] = [];
+      for (const it of its) {
+        const r = await it.next();
+        if (r.done) return;
+        args.push(r.value);
+      }
+      yield new ZippedArgs(args);
+    }
+  } finally {
+    for (const it of its) await it.return?.();
+  }
+}
+
+/**
+ * Groups map() items into tasks: with chunksize 1 every item is a call, `[item]` (its arguments;
+ * a ZippedArgs item's are its own); with a larger chunksize, `size` calls make one CHUNK task,
+ * `[[item], [item], ...]`.
  */
 export class Groups {
   readonly #size: number;
   #chunk: unknown[][] = [];
-  /** Items added so far: the group add() or rest() returns starts at item `added - group.length`. */
+  /** Items added so far. */
   added = 0;
+  /** The position of the first item of the group add() or rest() returned last. */
+  start = 0;
 
   constructor(size: number) {
     this.#size = size;
@@ -46,12 +127,13 @@ export class Groups {
   /** The task that `item` completes, if it completes one. */
   add(item: unknown): unknown[] | undefined {
     this.added++;
-    if (this.#size === 1) return [item];
-    this.#chunk.push([item]);
+    if (this.#size === 1) {
+      this.start = this.added - 1;
+      return callArgsOf(item);
+    }
+    this.#chunk.push(callArgsOf(item));
     if (this.#chunk.length < this.#size) return undefined;
-    const chunk = this.#chunk;
-    this.#chunk = [];
-    return chunk;
+    return this.rest();
   }
 
   /** The last chunk, shorter than chunksize, if items are left. */
@@ -59,6 +141,7 @@ export class Groups {
     if (this.#chunk.length === 0) return undefined;
     const chunk = this.#chunk;
     this.#chunk = [];
+    this.start = this.added - chunk.length;
     return chunk;
   }
 }

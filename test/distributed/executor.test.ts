@@ -171,6 +171,17 @@ describe("RedisExecutor with two workers", { skip, timeout: 120_000 }, () => {
       [...ex.map(work("double"), items, { chunksize: 7 })],
       items.map((i) => i * 2),
     );
+    // Several iterables, as Python's map(fn, *iterables): up to the shortest, the options last.
+    for (const chunksize of [1, 2]) {
+      assert.deepEqual([...ex.map((x: number, y: number) => x * y, [1, 2, 3], [4, 5], { chunksize })], [4, 10]);
+    }
+    async function* tens() {
+      yield 10;
+      yield 20;
+    }
+    const sums: number[] = [];
+    for await (const v of ex.mapAsync((x: number, y: number) => x + y, [1, 2, 3], tens())) sums.push(v);
+    assert.deepEqual(sums, [11, 22]);
     const got: number[] = [];
     async function* source() {
       for (const i of items.slice(0, 30)) yield i;

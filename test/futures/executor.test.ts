@@ -333,24 +333,62 @@ test(
 );
 
 test(
-  "map()/mapAsync(): a second iterable or an unknown option is a TypeError (Python's map(fn, xs, ys) zips)",
+  "map()/mapAsync() over several iterables call fn with one item of each, up to the shortest, as Python's map(fn, *iterables) (CPython's test_map, test_map_exception); an unknown option is a TypeError",
   T,
   async () => {
-    using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
-    const add = (x: number, y: number) => x + y;
-    const message =
-      /ThreadPoolExecutor\.map\(\): options must be an object like \{ timeout, chunksize \}, not a second iterable/;
+    using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+    const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+    const pow = (x: number, y: number) => x ** y;
+    const expected = range(10).map((i) => i ** i);
+    assert.deepEqual([...ex.map(pow, range(10), range(10))], expected);
+    assert.deepEqual([...ex.map(pow, range(10), range(10), { chunksize: 3 })], expected);
+    assert.deepEqual([...ex.map((x, y) => x + y, [1, 2, 3], new Set([10, 20]))], [11, 22], "up to the shortest");
+    assert.deepEqual([...ex.map((a: number, b: string, c: boolean) => `${a}${b}${c}`, [1], "xy", [true])], ["1xtrue"]);
+    // test_map_exception: divmod over [1, 1, 1, 1] and [2, 3, 0, 5]
+    const divmod = (a: number, b: number) => {
+      if (b === 0) throw new RangeError("integer division or modulo by zero");
+      return [Math.floor(a / b), a % b];
+    };
+    const it = ex.map(divmod, [1, 1, 1, 1], [2, 3, 0, 5]);
+    assert.deepEqual(it.next().value, [0, 1]);
+    assert.deepEqual(it.next().value, [0, 1]);
+    assert.throws(() => it.next(), { name: "RangeError", message: "integer division or modulo by zero" });
+    // objects and shared objects as items of the zipped iterables
+    const ev = new Event();
+    ev.set();
+    assert.deepEqual([...ex.map((o: { n: number }, e: Event) => o.n + Number(e.isSet()), [{ n: 1 }], [ev])], [2]);
+    // mapAsync: plain and async iterables mixed
+    async function* gen() {
+      yield 100;
+      yield 200;
+    }
+    const out: number[] = [];
+    for await (const v of ex.mapAsync((x: number, y: number) => x + y, [1, 2, 3], gen())) out.push(v);
+    assert.deepEqual(out, [101, 202]);
+    const out2: number[] = [];
+    for await (const v of ex.mapAsync(pow, [2, 3], [2, 2], { chunksize: 2 })) out2.push(v);
+    assert.deepEqual(out2, [4, 9]);
+    // a value that is neither iterable nor the options last
     // @ts-expect-error
-    assert.throws(() => ex.map(add, [1, 2], [3, 4]), { name: "TypeError", message });
+    assert.throws(() => ex.map(pow, [1], 5, [2]), { name: "TypeError", message: /iterables\[1\] is not iterable/ });
     // @ts-expect-error
-    assert.throws(() => ex.map(add, [1, 2], { timout: 1 }), {
+    await assert.rejects(ex.mapAsync(pow, [1], 5, [2]).next(), { name: "TypeError", message: /iterables\[1\]/ });
+    // @ts-expect-error
+    assert.throws(() => ex.map(pow, [1, 2], { timout: 1 }), {
       name: "TypeError",
       message: /unexpected option 'timout'/,
     });
-    // @ts-expect-error
-    await assert.rejects(ex.mapAsync(add, [1, 2], [3, 4]).next(), {
+    // an item of a zipped iterable that cannot cross: named by its iterable and place
+    for (const chunksize of [1, 2]) {
+      // @ts-expect-error
+      assert.throws(() => ex.map(pow, [1, 2, 3], [3, () => 4, 5], { chunksize }), {
+        name: "TypeError",
+        message: /^ThreadPoolExecutor\.map\(\): iterables\[1\]\[1\] cannot be sent to another thread: it is a function/,
+      });
+    }
+    assert.throws(() => ex.map((x: unknown) => x, [1, 2, () => 3]), {
       name: "TypeError",
-      message: /not a second iterable/,
+      message: /^ThreadPoolExecutor\.map\(\): iterable\[2\] cannot be sent/,
     });
     assert.deepEqual([...ex.map((x: number) => x + 1, [1, 2])], [2, 3]);
   },

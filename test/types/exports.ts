@@ -298,7 +298,7 @@ const poolOptions: ThreadPoolExecutorOptions = { maxWorkers: 2, initializer: (x:
   pool.submit((a: number) => a, "1");
   // @ts-expect-error a task is a function or { module, export }
   pool.submit(42);
-  // @ts-expect-error map() calls the function with one item
+  // @ts-expect-error map() takes one iterable per parameter
   pool.map((a: number, b: number) => a + b, [1]);
   // @ts-expect-error the pool's result type is the function's
   const wrong: Future<string> = pool.submit(() => 1);

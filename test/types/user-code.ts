@@ -220,6 +220,16 @@ const viaModule = pool.map<number>({ module: "./work.js", export: "double" }, [1
 void (viaModule.next().value satisfies number | undefined);
 // @ts-expect-error items must fit the function's parameter
 pool.map((i: number) => i * 2, ["1"]);
+// Several iterables, as Python's map(fn, *iterables): one per parameter, the options last.
+for (const v of pool.map((x: number, y: string) => y.repeat(x), [1, 2], ["a", "b"])) void (v satisfies string);
+for (const v of pool.map(Math.pow, [1, 2], [3, 4], { chunksize: 2 })) void (v satisfies number);
+for (const v of pool.map((x, y) => x + y, [1, 2], new Set([3]))) void (v satisfies number);
+for await (const v of pool.mapAsync(async (x: number, y: number) => x > y, [1], [2], { timeout: 1 }))
+  void (v satisfies boolean);
+// @ts-expect-error the second iterable's items must fit the second parameter
+pool.map((x: number, y: number) => x + y, [1], ["2"]);
+// @ts-expect-error one iterable per parameter
+pool.map((x: number, y: number) => x + y, [1]);
 
 // wait() / asCompleted() over futures of different result types.
 const { done, notDone } = wait([f1, f2], { timeout: 1, returnWhen: FIRST_COMPLETED });
