@@ -25,7 +25,7 @@ import { blockUntil, doorbell, Future, type FutureLink, internals } from "../fut
 import { type Slot, Slots } from "../futures/slots.js";
 import { libraryFile } from "../shared/paths.js";
 import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
-import { atomicsWaitAsync, deadlineOf, secondsMs, timeoutMs } from "../shared/wait.js";
+import { atomicsWaitAsync, checkOptions, deadlineOf, secondsMs, timeoutMs } from "../shared/wait.js";
 import { functionExpression, isModuleTarget, type Target } from "../transport/target.js";
 import { Thread } from "../threads/thread.js";
 import { Executor } from "../futures/base.js";
@@ -557,6 +557,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`RedisExecutor.${what}(): options must be an object`);
     }
+    checkOptions(options, ["cancelFutures"], `RedisExecutor.${what}()`);
     this.#shutdown = true;
     if (options.cancelFutures) for (const f of [...this.#futures.values()]) f.cancel();
     this.#queueFlush();

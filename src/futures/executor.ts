@@ -1219,7 +1219,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   ): void {
     if (isOptions(wait)) {
       checkOptions(wait, ["wait", "cancelFutures"], "ThreadPoolExecutor.shutdown()");
-      options = wait;
+      options = { cancelFutures: wait.cancelFutures };
       wait = wait.wait ?? true;
     }
     this.#beginShutdown(options, "shutdown");
@@ -1248,6 +1248,8 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   #beginShutdown(options: { cancelFutures?: boolean | undefined }, what: string): void {
     if (typeof options !== "object" || options === null)
       throw new TypeError(`ThreadPoolExecutor.${what}(): options must be an object`);
+    // A misspelt option (cancel_futures, cancelFuture) is an error, not a shutdown without it.
+    checkOptions(options, ["cancelFutures"], `ThreadPoolExecutor.${what}()`);
     this.#shutdown = true;
     this.#wakeRoom(); // submitAsync() calls waiting for room now raise
     if (options.cancelFutures) {

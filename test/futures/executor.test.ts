@@ -613,6 +613,26 @@ test("shutdown: waits for queued tasks; cancelFutures cancels those not started;
   assert.equal(first.result(), true);
 });
 
+test(
+  "shutdown()/shutdownAsync() with a misspelt option: a TypeError naming it, and the executor is not shut down",
+  T,
+  async () => {
+    using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const message = /unexpected option 'cancel_futures'/;
+    // @ts-expect-error
+    assert.throws(() => ex.shutdown(true, { cancel_futures: true }), { name: "TypeError", message });
+    // @ts-expect-error
+    assert.throws(() => ex.shutdown({ wait: false, cancel_futures: true }), { name: "TypeError", message });
+    // @ts-expect-error
+    await assert.rejects(ex.shutdownAsync({ cancel_futures: true }), { name: "TypeError", message });
+    // @ts-expect-error wait goes first
+    assert.throws(() => ex.shutdown(true, { wait: false }), { name: "TypeError", message: /unexpected option 'wait'/ });
+    assert.equal(await ex.submit((x: number) => x + 1, 1), 2, "still usable");
+    ex.shutdown({ wait: true, cancelFutures: true });
+    assert.throws(() => ex.submit(() => 1), RuntimeError);
+  },
+);
+
 test("shutdownAsync and Symbol.asyncDispose", T, async () => {
   const ex = new ThreadPoolExecutor({ maxWorkers: 2 });
   const f = ex.submit(spinTask, 30);
