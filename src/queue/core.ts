@@ -570,6 +570,9 @@ export class LockedEngine implements Engine {
     if (Atomics.load(h, LOCKED.LOCK) !== 0) publishDead(h);
     return Atomics.load(h, LOCKED.COUNT);
   }
+  unfinishedTasks(): number {
+    return Atomics.load(this.h, LOCKED.UNFINISHED);
+  }
   shutdown(immediate: boolean): void {
     shutdown(this.h, this.store, immediate);
   }

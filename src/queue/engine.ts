@@ -51,6 +51,8 @@ export interface Engine {
   setMaxsize(maxsize: number, given: Float64Array, value: number): void;
   /** Python's task_done() (RangeError when called more times than items were put). */
   taskDone(): void;
+  /** Python's `unfinished_tasks`: items put and not yet matched by a taskDone() or discarded (a hint). */
+  unfinishedTasks(): number;
   /** Python's join(): until every item put is matched by a taskDone() or discarded. */
   join(): void;
   /** The async twin of join(). */

@@ -1309,6 +1309,13 @@ export class RingEngine implements Engine {
     }
   }
 
+  unfinishedTasks(): number {
+    const h = this.h;
+    // (DONE, then the puts, as joined() reads them)
+    const done = Atomics.load(h, FIFO.DONE);
+    return unfinished(Atomics.load(h, FIFO.P_LOCK), done);
+  }
+
   join(): void {
     const h = this.h;
     try {

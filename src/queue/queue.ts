@@ -228,6 +228,14 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     this.#eng.taskDone();
   }
 
+  /**
+   * Python's `unfinished_tasks`: the items put and not yet matched by a taskDone() (or discarded by
+   * shutdown(true)), in every thread; join() returns when it is 0. A hint, as qsize().
+   */
+  get unfinishedTasks(): number {
+    return this.#eng.unfinishedTasks();
+  }
+
   /** Blocks until every item put has been matched by a taskDone() (or discarded by shutdown(true)). */
   join(): void {
     this.#eng.join();

@@ -48,6 +48,44 @@ for (const Q of [Queue, LifoQueue, PriorityQueue]) {
       });
     });
 
+    test(
+      "unfinishedTasks (Python's unfinished_tasks, test_shutdown_put_join): puts not yet matched by taskDone(), seen by every thread; shutdown(true) counts the discarded as done",
+      T,
+      () => {
+        for (const maxsize of [0, 2]) {
+          const q = new Q<number>(maxsize);
+          assert.equal(q.unfinishedTasks, 0);
+          q.put(1);
+          q.put(2);
+          assert.equal(q.unfinishedTasks, 2);
+          q.get();
+          assert.equal(q.unfinishedTasks, 2, "a get() is no taskDone()");
+          q.taskDone();
+          assert.equal(q.unfinishedTasks, 1);
+          const seen = new Int32Array(new SharedArrayBuffer(4));
+          const t = new Thread({
+            target: (q: Queue<number>, seen: Int32Array) => {
+              seen[0] = q.unfinishedTasks;
+              q.get();
+              q.taskDone();
+            },
+            args: [q, seen],
+          });
+          t.start();
+          t.join();
+          assert.equal(seen[0], 1);
+          assert.equal(q.unfinishedTasks, 0);
+          assert.throws(() => q.taskDone(), RangeError);
+          assert.equal(q.unfinishedTasks, 0);
+          q.put(3);
+          q.put(4);
+          q.shutdown(true);
+          assert.equal(q.unfinishedTasks, 0);
+          q.join();
+        }
+      },
+    );
+
     test("get returns what is left, then throws; join still waits for taskDone", T, () => {
       const q = new Q<number>();
       for (const x of [3, 1, 2]) q.put(x);
