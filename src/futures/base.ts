@@ -29,7 +29,8 @@ function splitMapArgs<O>(
   let options: O | undefined;
   let n = rest.length;
   const last = rest[n - 1];
-  if (n > 1 && (last === undefined || !(isIterable(last) || (async && isAsyncOnly(last))))) {
+  // (an async iterable is never the options, also for map(), which then says to use mapAsync())
+  if (n > 1 && (last === undefined || !(isIterable(last) || isAsyncOnly(last)))) {
     options = last as O | undefined;
     n--;
   }
@@ -37,9 +38,10 @@ function splitMapArgs<O>(
   const iterables = rest.slice(0, n);
   // Checked now, as the single iterable is, so nothing is submitted when one is not iterable.
   iterables.forEach((v, i) => {
-    if (!isIterable(v) && !(async && isAsyncOnly(v))) {
-      throw new TypeError(`${what}: iterables[${i}] is not iterable`);
+    if (!async && isAsyncOnly(v)) {
+      throw new TypeError(`${what}: iterables[${i}] is async iterable only: use mapAsync()`);
     }
+    if (!isIterable(v) && !isAsyncOnly(v)) throw new TypeError(`${what}: iterables[${i}] is not iterable`);
   });
   const iterable = iterables.some(isAsyncOnly) ? zipAsyncIterables(iterables, what) : zipIterables(iterables, what);
   return { iterable, options };

@@ -373,6 +373,12 @@ test(
     assert.throws(() => ex.map(pow, [1], 5, [2]), { name: "TypeError", message: /iterables\[1\] is not iterable/ });
     // @ts-expect-error
     await assert.rejects(ex.mapAsync(pow, [1], 5, [2]).next(), { name: "TypeError", message: /iterables\[1\]/ });
+    // an async iterable is never taken for the options (map() then says to use mapAsync())
+    // @ts-expect-error
+    assert.throws(() => ex.map(pow, [1], gen()), {
+      name: "TypeError",
+      message: "ThreadPoolExecutor.map(): iterables[1] is async iterable only: use mapAsync()",
+    });
     // @ts-expect-error
     assert.throws(() => ex.map(pow, [1, 2], { timout: 1 }), {
       name: "TypeError",
