@@ -76,6 +76,7 @@ export {
   asCompleted,
   asCompletedAsync,
   type CompletedFuture,
+  type AsCompletedAsyncIterator,
   wait,
   waitAsync,
   type WaitOptions,

@@ -3,6 +3,7 @@ export {
   asCompleted,
   asCompletedAsync,
   type CompletedFuture,
+  type AsCompletedAsyncIterator,
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
   wait,

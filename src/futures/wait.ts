@@ -106,17 +106,28 @@ export function asCompleted(fs: Iterable<Future<unknown>>, timeout?: Timeout): I
 export type CompletedFuture<F> = F & { readonly then: never };
 
 /**
+ * What `asCompletedAsync()` returns: an `AsyncIterableIterator<F>` (its `next()` gives the futures
+ * typed as given, so `await (await it.next()).value` is the result's type) whose iteration with
+ * `for await` types them as {@link CompletedFuture} (`f.result()` type-checks in the loop). At run
+ * time both are the very Future objects.
+ */
+export interface AsCompletedAsyncIterator<F> extends AsyncIterator<F, undefined> {
+  /** `for await` reads the futures through this: typed as CompletedFuture<F>, the same objects. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<CompletedFuture<F>>;
+}
+
+/**
  * The async twin of `asCompleted()`: `for await (const f of asCompletedAsync(fs))` gives the
  * Futures themselves (typed as `CompletedFuture<F>`, so `f.result()` type-checks in the loop).
  */
 export function asCompletedAsync<F extends Future<unknown>>(
   fs: Iterable<F>,
   timeout?: Timeout,
-): AsyncIterableIterator<CompletedFuture<F>>;
+): AsCompletedAsyncIterator<F>;
 export function asCompletedAsync(
   fs: Iterable<Future<unknown>>,
   timeout?: Timeout,
-): AsyncIterableIterator<Future<unknown>> {
+): AsCompletedAsyncIterator<Future<unknown>> {
   type T = unknown;
   let c: Completion<T> | undefined;
   let failure: unknown;
@@ -125,7 +136,7 @@ export function asCompletedAsync(
   } catch (e) {
     failure = e;
   }
-  const it: AsyncIterableIterator<Future<T>> = {
+  const it: AsyncIterableIterator<Future<T>, undefined> = {
     // (one call at a time, as an async generator's: a pending call's wake-up is the one listener)
     next: oneAtATime(async (): Promise<IteratorResult<Future<T>>> => {
       if (c === undefined) {
@@ -165,7 +176,7 @@ export function asCompletedAsync(
       return it;
     },
   };
-  return it;
+  return it as AsCompletedAsyncIterator<Future<T>>;
 }
 
 class Waiting<T> {

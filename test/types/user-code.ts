@@ -252,6 +252,12 @@ for await (const f of asCompletedAsync([f1, f2, f5])) {
 for await (const f of asCompletedAsync([f1], 1)) void (f.result() satisfies number);
 const completing = asCompletedAsync([f1, f2, f5]);
 for (let r = await completing.next(); !r.done; r = await completing.next()) void r.value.result();
+// next() gives the futures as given: awaiting one gives its result's type.
+const firstOne = await asCompletedAsync([f1]).next();
+if (!firstOne.done) void ((await firstOne.value) satisfies number);
+// API.md's signature shape: an AsyncIterableIterator of the futures.
+const asShape: AsyncIterableIterator<Future<number>> = asCompletedAsync([f1]);
+void asShape;
 // Generic code over Future<T> keeps T.
 async function firstDone<T>(fs: Future<T>[]): Promise<T | undefined> {
   for await (const f of asCompletedAsync(fs)) return f.result();
