@@ -53,6 +53,7 @@ import {
   FAILED,
   LANE_OUTCOME_FIELDS,
   LANE_SLOTS,
+  LONE_OUTCOMES_IN_FLIGHT,
   LANE_TASK_FIELDS,
   type Lanes,
   lanesOf,
@@ -178,7 +179,7 @@ class PoolThread {
       held.length === OUTCOME_FIELDS &&
       ((typeof value !== "object" && typeof value !== "function") || value === null) &&
       // (mod 2^32: OUTCOMES_TAKEN holds the executor's count in 32 bits)
-      (this.#lonePosted - Atomics.load(this.#state, OUTCOMES_TAKEN)) >>> 0 < LANE_SLOTS
+      (this.#lonePosted - Atomics.load(this.#state, OUTCOMES_TAKEN)) >>> 0 < LONE_OUTCOMES_IN_FLIGHT
     ) {
       // One outcome of a primitive value: posted alone, its other fields in the ring (protocol.ts).
       const ring = this.#lanes.outcomes;

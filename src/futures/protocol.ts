@@ -113,6 +113,16 @@ export const OUTCOME_FIELDS = 4;
 
 /** Slots of each ring of lone messages (see the file comment). */
 export const LANE_SLOTS = 16;
+/**
+ * Lone outcomes a pool thread may have posted and its executor not yet taken. A lone outcome is
+ * matched to its ring slot by its place among the lone messages, so they must be read in the order
+ * posted: on Node, the port's "message" events and receiveMessageOnPort() (a blocking wait's drain)
+ * take them from one queue, in order. Deno takes a message off the port for a "message" event
+ * before it runs, so a drain in between reads later ones first: there, one lone outcome at a time
+ * (the others go as lists, which name their tasks). Bun too, as a precaution (not seen to reorder). Before, a map() drained by a blocking
+ * wait and then a mapAsync() on Deno gave results to the wrong futures ([10, 20, 30] came as [20, 10, 30]).
+ */
+export const LONE_OUTCOMES_IN_FLIGHT = "Deno" in globalThis || "Bun" in globalThis ? 1 : LANE_SLOTS;
 /** Fields of a lone task's slot (Float64): handle, gen, code, submittedAt. */
 export const LANE_TASK_FIELDS = 4;
 /** Fields of a lone outcome's slot (Int32): handle, gen, status. */
