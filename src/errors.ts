@@ -92,7 +92,7 @@ export class SystemExit extends Error {
   }
 }
 
-/** Every error class that crosses threads keeping its class, by name. */
+/** Every error class that crosses threads keeping its class, by name (and DOMException, which transport/decode.ts makes with its constructor). */
 export const crossingErrorClasses: Record<string, new (message?: string) => Error> = {
   Error,
   TypeError,

@@ -70,15 +70,19 @@ export function decode(value: unknown, marked: boolean, options: DecodeOptions =
         return view;
       }
       case "error": {
+        // A DOMException (AbortError, TimeoutError of AbortSignal.timeout(), ...) is made by its
+        // constructor: its name, message and code are read from its internal slots.
+        const dom = m.cls === "DOMException" && typeof DOMException === "function";
         const C = (crossingErrorClasses[m.cls as string] ??
           (m.cls === "AggregateError" ? AggregateError : Error)) as Ctor;
-        const err = Object.create(C.prototype) as Error & Record<string, unknown>;
+        const err = (dom ? new DOMException(String(m.message), String(m.name)) : Object.create(C.prototype)) as Error &
+          Record<string, unknown>;
         done.set(m, err);
         const define = (key: string, value: unknown) =>
           Object.defineProperty(err, key, { value, writable: true, configurable: true, enumerable: false });
-        define("message", m.message);
+        if (!dom) define("message", m.message);
         define("stack", m.stack);
-        if (m.name !== C.prototype.name || Object.hasOwn(err, "name")) define("name", m.name);
+        if (!dom && (m.name !== C.prototype.name || Object.hasOwn(err, "name"))) define("name", m.name);
         if ("cause" in m) define("cause", walk(m.cause));
         if ("errors" in m) define("errors", walk(m.errors));
         const props = m.props as Record<string, unknown>;

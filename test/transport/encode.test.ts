@@ -2,7 +2,7 @@
 // which keep their identity; errors keep their class; bad values are TypeErrors naming the path).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Event, Lock, RuntimeError, Thread } from "threading";
+import { Event, Lock, RuntimeError, Thread, ThreadPoolExecutor } from "threading";
 // Internal modules, tested directly (the package exports only the public API).
 import { decode, encode } from "../../dist/internal.js";
 
@@ -139,6 +139,30 @@ test("errors keep their class, name, message, stack, cause and own properties", 
   assert.ok(mine instanceof Error);
   assert.equal(mine.name, "MyError");
 });
+
+test(
+  "a DOMException (AbortError, AbortSignal.timeout()'s TimeoutError) keeps its class, name, code, message and stack",
+  T,
+  async () => {
+    const abort = new DOMException("the operation was aborted", "AbortError");
+    const back = roundTrip(abort) as DOMException;
+    assert.ok(back instanceof DOMException, "before: a plain Error named AbortError");
+    assert.equal(back.name, "AbortError");
+    assert.equal(back.code, 20);
+    assert.equal(back.message, "the operation was aborted");
+    assert.equal(back.stack, abort.stack);
+    // One thrown in a thread, as a pool task's failure.
+    using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    await assert.rejects(
+      ex.submit(async () => {
+        const signal = AbortSignal.timeout(1);
+        await new Promise((r) => signal.addEventListener("abort", r));
+        signal.throwIfAborted();
+      }),
+      (e: unknown) => e instanceof DOMException && e.name === "TimeoutError" && e.code === 23,
+    );
+  },
+);
 
 test("shared objects keep their identity: the same object in one thread, the same state in another", T, () => {
   const lock = new Lock();
