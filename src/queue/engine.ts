@@ -12,7 +12,16 @@
  * A queue class chooses its engine in one hook, `_makeEngine()` (queue.ts), as CPython's queue
  * classes choose their storage in `_init()`.
  */
-import { deadlineOf, expired, Sleep, type SleepHow, type Steps, sleepHow } from "../shared/wait.js";
+import {
+  deadlineOf,
+  expired,
+  remaining,
+  Sleep,
+  type SleepHow,
+  type Steps,
+  sleepHow,
+  spinWhile,
+} from "../shared/wait.js";
 import {
   G,
   identHolds,
@@ -163,8 +172,8 @@ export function identAlive(ident: number): boolean {
  * over IDLE_CHECK_MS went to the back of the line). The runtime keeps one FIFO line of sleepers per
  * word (V8), and a wake-one wakes its head; but a sleeper that wakes for its idle check (or, as
  * below, to give way) and sleeps again joins that line at the back, behind the waiters that came
- * after it. So a blocking waiter's place is its ticket, taken once per wait (TICKETS++, under the
- * side's lock, when it first registers), and published in its thread's QTURN record
+ * after it. So a blocking waiter's place is its ticket, taken once per wait (TICKETS++, right
+ * before its first sleep, after its spin: a hand-off within the spin takes none), and published in its thread's QTURN record
  * (shared/runtime.ts: the queue's id and side, the ticket, its ident) for the whole wait.
  *   DISORDER (a word per side, under its lock) counts the registered waiters that may sleep out of
  *     their place: one that sleeps again after an idle check, after giving way, after a wake of
@@ -249,6 +258,15 @@ function endTurn(h: Int32Array, side: Side, disordered: boolean): void {
   Atomics.store(G, QTURN + lockOwner.slot * QTURN_WORDS + QTURN_KEY_HI, 0);
 }
 
+const noSpin = new Map<SleepHow, SleepHow>();
+
+/** `how` without its spin (the waiter has spun already), made once per SleepHow. */
+function afterSpin(how: SleepHow): SleepHow {
+  let made = noSpin.get(how);
+  if (made === undefined) noSpin.set(how, (made = { ...how, spinMs: 0 }));
+  return made;
+}
+
 /** @internal Test hooks (this thread): `idleMs` replaces IDLE_CHECK_MS; `idle()` runs after each idle check. */
 export const turnHooks: { idleMs?: number; idle?: () => void } = {};
 
@@ -319,17 +337,11 @@ export function* waitTurn<T>(
       side.unlock(h);
       throw answer;
     }
-    if (turns) {
-      if (!ticketed) {
-        ticket = Atomics.add(h, side.tickets, 1);
-        ticketed = true;
-        publishTurn(h, side, ticket, false);
-      } else if (!disordered && woken && (idle || gaveWay || allWoken || Atomics.load(h, side.disorder) > 0)) {
-        // (counted before the sequence word is read: a waker that misses the count sees the bump)
-        Atomics.add(h, side.disorder, 1);
-        disordered = true;
-        publishTurn(h, side, ticket, true);
-      }
+    if (ticketed && !disordered && woken && (idle || gaveWay || allWoken || Atomics.load(h, side.disorder) > 0)) {
+      // (counted before the sequence word is read: a waker that misses the count sees the bump)
+      Atomics.add(h, side.disorder, 1);
+      disordered = true;
+      publishTurn(h, side, ticket, true);
     }
     Atomics.add(h, side.waiters, 1);
     if (ticketed) wakes = Atomics.load(h, wakesAt);
@@ -348,9 +360,26 @@ export function* waitTurn<T>(
     const idleMs = turnHooks.idleMs ?? IDLE_CHECK_MS;
     const until = side.idleCheck === undefined ? deadline : Math.min(deadline, deadlineOf(idleMs));
     try {
+      let how = side.how;
+      if (turns && !ticketed) {
+        // The ticket is taken by a waiter about to sleep for the first time, after the spin (done
+        // here, not by the driver): a hand-off within the spin costs none. (Outside the lock: the
+        // record's key is stored last, and the scans that read it hold the lock.)
+        const left = remaining(until);
+        if (left === 0) r = "timed-out";
+        else if (spinWhile(h, side.seq, seq, left, how.spinTries)) r = "not-equal";
+        else {
+          ticket = Atomics.add(h, side.tickets, 1);
+          ticketed = true;
+          publishTurn(h, side, ticket, false);
+          // (a wake of every sleeper before this follows a bump of the sequence: no sleep then)
+          wakes = Atomics.load(h, wakesAt);
+          how = afterSpin(how);
+        }
+      }
       // (a Sleep yielded directly, not through park(): this is the path of every hand-off to a
       // waiter, and one generator per call is measurably cheaper than three)
-      r = yield new Sleep(h, side.seq, seq, until, side.how);
+      if (r === undefined) r = yield new Sleep(h, side.seq, seq, until, how);
       idle = r === "timed-out" && until !== deadline;
       if (idle) {
         side.idleCheck?.(h);
