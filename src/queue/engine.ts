@@ -20,6 +20,7 @@ import {
   type SleepHow,
   type Steps,
   sleepHow,
+  sliceMs,
   spinWhile,
 } from "../shared/wait.js";
 import {
@@ -176,7 +177,8 @@ export function identAlive(ident: number): boolean {
  * before its first sleep, after its spin: a hand-off within the spin takes none), and published in its thread's QTURN record
  * (shared/runtime.ts: the queue's id and side, the ticket, its ident) for the whole wait.
  *   DISORDER (a word per side, under its lock) counts the registered waiters that may sleep out of
- *     their place: one that sleeps again after an idle check, after giving way, after a wake of
+ *     their place: one that sleeps again after an idle check (or a slice of a thread with duties,
+ *     an excepthook's owner: shared/wait.ts sliceMs), after giving way, after a wake of
  *     every sleeper (WAKES, bumped by each before its notify, moved while it slept: they all went
  *     back to the line in any order), or while DISORDER > 0, counts itself (DISORDERED in its
  *     record) before it reads the sequence word, until its wait ends. A first sleep never
@@ -358,7 +360,10 @@ export function* waitTurn<T>(
     side.unlock(h);
     let r: unknown;
     const idleMs = turnHooks.idleMs ?? IDLE_CHECK_MS;
-    const until = side.idleCheck === undefined ? deadline : Math.min(deadline, deadlineOf(idleMs));
+    let until = side.idleCheck === undefined ? deadline : Math.min(deadline, deadlineOf(idleMs));
+    // (a thread with duties, an excepthook's owner: its slices end here, not inside the driver,
+    // which would sleep again at the back of the line unknown to its turn)
+    if (turns) until = Math.min(until, deadlineOf(sliceMs()));
     try {
       let how = side.how;
       if (turns && !ticketed) {

@@ -214,6 +214,15 @@ export function beforeSleep(hook: () => void): void {
 const DUTY_SLICE_MS = 50;
 
 /**
+ * The longest blocking sleep this thread takes in one piece (ms): DUTY_SLICE_MS while it has duties,
+ * else Infinity. A waiter that keeps a place of its own (queue/engine.ts, "Turns") sleeps at most
+ * that long per sleep, so that it, not waitBlocking(), sleeps again after each slice and knows it.
+ */
+export function sliceMs(): number {
+  return duties.length > 0 ? DUTY_SLICE_MS : Number.POSITIVE_INFINITY;
+}
+
+/**
  * Blocks until `i32[index]` is notified, or is found not to equal `expected`, or `ms` pass.
  * May return early ("ok") on a spurious wake: callers re-check their condition. A thread with
  * duties (see addBlockingDuty) sleeps in slices and does them in between, so e.g. an excepthook

@@ -5,7 +5,7 @@
 // served in arrival order, with exact counts, whatever the idle checks.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { LifoQueue, PriorityQueue, Queue, SimpleQueue, sleep, Thread } from "threading";
+import { LifoQueue, PriorityQueue, Queue, SimpleQueue, setExcepthook, sleep, Thread } from "threading";
 import {
   FIFO_GET_DISORDER,
   FIFO_GET_SLEEPERS,
@@ -171,3 +171,45 @@ for (const kind of ["Queue", "LifoQueue"] as const) {
     },
   );
 }
+
+test("Queue: a getter whose thread owns an excepthook (50 ms slices to run it) keeps its turn", T, () => {
+  const q = new Queue<number>();
+  const h = control(q);
+  // out: [hooked getter in its get, its item, the other's item]
+  const out = cells(3);
+  const hooked = new Thread({
+    target: (qq: Queue<number>, o: Int32Array) => {
+      setExcepthook(() => {});
+      Atomics.store(o, 0, 1);
+      Atomics.store(o, 1, qq.get());
+    },
+    args: [q, out],
+    daemon: true,
+  });
+  hooked.start();
+  until(
+    () => Atomics.load(out, 0) === 1 && Atomics.load(h, FIFO_GET_SLEEPERS) === 1,
+    "the hook's owner asleep in its get",
+  );
+  const other = new Thread({
+    target: (qq: Queue<number>, o: Int32Array) => {
+      Atomics.store(o, 2, qq.get());
+    },
+    args: [q, out],
+    daemon: true,
+  });
+  other.start();
+  until(() => Atomics.load(h, FIFO_GET_SLEEPERS) === 2, "the other getter asleep behind it");
+  // The owner wakes every 50 ms to run its hook and sleeps again (before: at the back of the line).
+  sleep(0.3);
+  q.put(1);
+  until(() => Atomics.load(out, 1) !== 0 || Atomics.load(out, 2) !== 0, "the first item taken");
+  q.put(2);
+  hooked.join(30);
+  other.join(30);
+  assert.deepEqual(
+    [Atomics.load(out, 1), Atomics.load(out, 2)],
+    [1, 2],
+    "the hook's owner, first in line, got the first item",
+  );
+});
