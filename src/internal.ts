@@ -35,6 +35,7 @@ export {
   Staged,
   stage,
   stageItem,
+  T_LSTR,
   T_MSTR,
   T_PLAIN,
   T_SSTR,

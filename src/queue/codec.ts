@@ -3,7 +3,8 @@
  *
  * A put *stages* the item before it takes the queue's lock (all encoding work, all allocation and
  * every check that can fail happen there); under the lock the staged record is only copied in. A
- * get copies the record out to this thread's scratch buffer under the lock and *decodes* it after.
+ * get copies the record out to this thread's scratch buffer under the lock and *decodes* it after
+ * (an LSTR record is made into its string under the lock, straight from the store: see below).
  *
  * Record layout (offsets from the record start, which is 8-byte aligned; sizes are multiples of 8):
  *   word 0   tag (bits 0-7) | marked (bit 8) | nrefs (bits 9-31)
@@ -20,6 +21,10 @@
  *   SSTR     (queues only: stageItem) a string of 1..8 units, each below 256: word 1 = units, the
  *            units four to a word at +8 and +12, zero-padded (16 bytes, as a number)
  *   MSTR     (queues only: stageItem) the same for 9..16 units: four words at +8..+20 (24 bytes)
+ *   LSTR     (queues only: stageItem) a string of 33..LARGE_BYTES units, each below 256: word 1 =
+ *            units, one byte a unit at +8 (8 + units, rounded up); written by Buffer's latin1Write
+ *            under the lock, as STR's UTF-16, and made into a string by readRecord() itself, under
+ *            the lock, straight from the store (no copy out to the scratch buffer)
  *
  * Fast paths: numbers, constants and strings up to LARGE_BYTES/2 units skip v8.serialize
  * altogether; so does plain data (plain.ts: objects and arrays of numbers, strings, booleans,
@@ -58,6 +63,7 @@ export const T_SKIP = 6;
 export const T_PLAIN = 7;
 export const T_SSTR = 8;
 export const T_MSTR = 9;
+export const T_LSTR = 10;
 
 /** One-byte strings of 1..SSTR_MAX units are a T_SSTR record in a queue (stageItem), up to MID_MAX a T_MSTR one. */
 const SSTR_MAX = 8;
@@ -69,6 +75,31 @@ const PLAIN_STR = 32;
 export const LARGE_BYTES = 64 * 1024;
 
 const CONSTANTS = [undefined, null, false, true];
+
+/**
+ * Matches a unit above 255: RegExp.prototype.exec (taken as the library loads: a program's own
+ * exec, or a subclass's, must not decide what is written as one byte a unit) with it returns null
+ * exactly when a string's units all fit in one byte. On a string V8 holds as one-byte (what
+ * such a string almost always is) it fails at once, whatever the length (~20 ns); on a two-byte
+ * one it scans (~0.5 ns a unit).
+ */
+const WIDE_UNIT = /[^\x00-\xff]/;
+const regexpExec = RegExp.prototype.exec;
+
+/** Buffer's one-byte writer and reader, without write()/toString()'s encoding dispatch. */
+type Latin1Write = (this: Buffer, s: string, at: number, n: number) => number;
+type Latin1Slice = (this: Buffer, from: number, to: number) => string;
+const bufferProto = Buffer.prototype as unknown as { latin1Write?: Latin1Write; latin1Slice?: Latin1Slice };
+const latin1Write: Latin1Write =
+  bufferProto.latin1Write ??
+  function (this: Buffer, s: string, at: number, n: number) {
+    return this.write(s, at, n, "latin1");
+  };
+const latin1Slice: Latin1Slice =
+  bufferProto.latin1Slice ??
+  function (this: Buffer, from: number, to: number) {
+    return this.toString("latin1", from, to);
+  };
 
 export function align8(n: number): number {
   return (n + 7) & ~7;
@@ -217,8 +248,9 @@ export function giveStaged(st: Staged): void {
 /**
  * stage() for a queue item: a one-byte string of 1..8 units (the commonest string item: a word,
  * an id, a short message) becomes an SSTR record packed here, one of 9..16 units (a longer id or
- * name) an MSTR record, with no staging words to copy and, on the way out, no plain decoder
- * (SharedDict's records keep the formats of stage()). `st` must come reset (takeStaged()'s, given
+ * name) an MSTR record, with no staging words to copy and, on the way out, no plain decoder; a
+ * longer one (a line of JSON, a message) an LSTR record, half the bytes of STR's UTF-16, read
+ * back with no copy (SharedDict's records keep the formats of stage()). `st` must come reset (takeStaged()'s, given
  * back reset, or a new one): an SSTR or MSTR record is staged without another reset().
  */
 export function stageItem(value: unknown, st: Staged, keep = false): void {
@@ -275,7 +307,15 @@ export function stageItem(value: unknown, st: Staged, keep = false): void {
         st.size = 16;
         return;
       }
-    } else if (n <= MID_MAX && n > SSTR_MAX && stageMid(value, n, st)) return;
+    } else if (n <= MID_MAX) {
+      if (n > SSTR_MAX && stageMid(value, n, st)) return;
+    } else if (n > PLAIN_STR && n <= LARGE_BYTES && regexpExec.call(WIDE_UNIT, value) === null) {
+      st.tag = T_LSTR;
+      st.str = value;
+      st.len = n;
+      st.size = 8 + align8(n);
+      return;
+    }
   }
   stage(value, st, keep);
 }
@@ -456,6 +496,9 @@ export function writeRecord(v: Views, at: number, st: Staged): void {
     case T_STR:
       if (st.len > 0) v.u8.write(st.str, at + 8, "utf16le");
       return;
+    case T_LSTR:
+      latin1Write.call(v.u8, st.str, at + 8, st.len);
+      return;
     case T_PLAIN:
       copyWords(st.words as Int32Array, 0, i32, w + 2, st.len >> 2);
       return;
@@ -505,6 +548,8 @@ export function recordSize(v: Views, at: number): number {
       return 8;
     case T_STR:
       return 8 + align8(len * 2);
+    case T_LSTR:
+      return 8 + align8(len);
     case T_V8:
       return 8 + 8 * (w0 >>> 9) + align8(len);
     case T_LARGE:
@@ -535,6 +580,8 @@ export class Taken {
   // Typed-array fields are annotated without type arguments: the inferred Float64Array<ArrayBuffer>
   // would reach the published .d.ts, which TypeScript < 5.7 cannot read (README "TypeScript").
   refs: Float64Array = new Float64Array(16);
+  /** LSTR: the string, made under the lock (decodeTaken hands it over and drops it). */
+  str = "";
   /** SSTR, MSTR: the packed units. */
   a = 0;
   b = 0;
@@ -548,7 +595,11 @@ export class Taken {
   f64: Float64Array = new Float64Array(this.bytes.buffer, this.bytes.byteOffset, (LARGE_BYTES + 64) >> 3);
 }
 
-/** Copies the record at `at` out into `out` (under the lock); returns its size in bytes. */
+/**
+ * Copies the record at `at` out into `out` (under the lock); returns its size in bytes. An LSTR
+ * record is made into its string here (a native read of its bytes costs about what a copy out
+ * does, and saves one).
+ */
 export function readRecord(v: Views, at: number, out: Taken): number {
   const w = at >> 2;
   const w0 = v.i32[w] as number;
@@ -575,6 +626,9 @@ export function readRecord(v: Views, at: number, out: Taken): number {
     case T_STR:
       v.u8.copy(out.bytes, 0, at + 8, at + 8 + len * 2);
       return 8 + align8(len * 2);
+    case T_LSTR:
+      out.str = latin1Slice.call(v.u8, at + 8, at + 8 + len);
+      return 8 + align8(len);
     case T_PLAIN:
       copyWords(v.i32, w + 2, out.i32, 0, len >> 2);
       return 8 + len;
@@ -646,6 +700,11 @@ export function decodeTaken(t: Taken): unknown {
       return CONSTANTS[t.len];
     case T_STR:
       return t.len === 0 ? "" : t.bytes.toString("utf16le", 0, t.len * 2);
+    case T_LSTR: {
+      const s = t.str;
+      t.str = "";
+      return s;
+    }
     case T_PLAIN:
       return decodePlain(t);
   }

@@ -14,6 +14,7 @@ import {
   Staged,
   stage,
   stageItem,
+  T_LSTR,
   T_MSTR,
   T_PLAIN,
   T_SSTR,
@@ -760,6 +761,18 @@ const anyString = fc.oneof(
   fc.double().map(String),
   fc.bigInt().map(String),
   fc.string({ minLength: 30, maxLength: 300 }),
+  fc.string({
+    unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)),
+    minLength: 30,
+    maxLength: 300,
+  }),
+  fc
+    .string({
+      unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)),
+      minLength: 30,
+      maxLength: 300,
+    })
+    .map((s) => `\u20ac${s}`.slice(1)), // (a string of one-byte units that V8 may hold as two-byte)
 );
 
 test("any string comes back exact through a queue item's path (SSTR, MSTR and the rest) and through every queue kind", () => {
@@ -798,7 +811,7 @@ test("any string comes back exact through a queue item's path (SSTR, MSTR and th
     { numRuns: 300 },
   );
   // long ones, around the out-of-line bound (32 Ki units) and past it, one-byte and not
-  for (const n of [17, 32, 33, 1000, 32_767, 32_768, 32_769, 100_000]) {
+  for (const n of [17, 32, 33, 1000, 32_767, 32_768, 32_769, 65_535, 65_536, 65_537, 100_000]) {
     for (const unit of ["a", "\xe9", "\u20ac", "\ud800"]) {
       const s = `${"x".repeat(n - 1)}${unit}`;
       const q = new Queue<string>();
@@ -807,6 +820,81 @@ test("any string comes back exact through a queue item's path (SSTR, MSTR and th
       assert.equal(q.get(), s);
       assert.equal(q.get(), unit + s.slice(1));
     }
+  }
+});
+
+test("a queue's strings of 33..65,536 units that fit in one byte a unit are LSTR records (one byte a unit); a wider unit anywhere keeps the string UTF-16", () => {
+  const check = (s: string, lstr: boolean) => {
+    const st = new Staged();
+    stageItem(s, st);
+    assert.equal(st.tag === T_LSTR, lstr, `${s.length} units, ${JSON.stringify(s.slice(0, 40))}`);
+    if (data.cap < st.size) data.grow(st.size);
+    writeRecord(data, 0, st);
+    if (lstr) assert.equal(recordSize(data, 0), 8 + ((s.length + 7) & ~7));
+    assert.equal(readRecord(data, 0, taken), recordSize(data, 0));
+    assert.equal(decodeTaken(taken), s);
+    // stage() (SharedDict's records) never makes one
+    const plain = new Staged();
+    stage(s, plain);
+    assert.notEqual(plain.tag, T_LSTR);
+  };
+  for (const n of [31, 32, 33, 34, 39, 40, 41, 100, 1023, 1024, 1025, 65_535, 65_536, 65_537]) {
+    const base = "0123456789abcdefghijklmnopqrstuvwxyz".repeat(Math.ceil(n / 36) + 1).slice(0, n);
+    for (const at of [0, 1, Math.floor(n / 2), n - 2, n - 1]) {
+      for (const unit of [0, 1, 127, 128, 200, 255, 256, 0x3b1, 0x20ac, 0xd800, 0xdfff, 0xffff]) {
+        const s = base.slice(0, at) + String.fromCharCode(unit) + base.slice(at + 1);
+        check(s, n > 32 && n <= 65_536 && unit < 256);
+        // the same units in a string V8 holds as two-byte (sliced out of a wider one)
+        check(`\u20ac${s}`.slice(1), n > 32 && n <= 65_536 && unit < 256);
+      }
+    }
+  }
+  // a surrogate pair, a lone surrogate of each kind, at the end of a long one-byte run
+  for (const tail of ["\u{1f600}", "\ud83d", "\ude00", "\ude00\ud83d"]) check(`${"x".repeat(100)}${tail}`, false);
+  // through every queue kind, mixed with numbers and shorter strings, the ring wrapping and growing
+  const items: unknown[] = [];
+  for (let i = 0; i < 3000; i++)
+    items.push(
+      `{"id":${i},"name":"caf\xe9 ${"x".repeat(i % 200)}"}`,
+      i,
+      `item ${i}`,
+      `\u20ac${i}${"y".repeat(i % 50)}`,
+    );
+  for (const q of [new Queue<unknown>(), new SimpleQueue<unknown>()]) {
+    for (const x of items) q.put(x);
+    for (const x of items) assert.equal(q.get(), x);
+  }
+  const lifo = new LifoQueue<unknown>();
+  for (const x of items) lifo.put(x);
+  for (const x of [...items].reverse()) assert.equal(lifo.get(), x);
+  // a bounded queue whose producer waits for room (another thread takes the items)
+  const q = new Queue<unknown>(8);
+  const back = new Queue<unknown>();
+  const t = new Thread({
+    target: (q: Queue<unknown>, back: Queue<unknown>, n: number) => {
+      for (let i = 0; i < n; i++) back.put(q.get());
+    },
+    args: [q, back, items.length],
+  });
+  t.start();
+  for (const x of items) q.put(x);
+  for (const x of items) assert.equal(back.get(), x);
+  t.join();
+});
+
+test("a program's own RegExp.prototype.exec does not decide which strings are written one byte a unit", () => {
+  const exec = RegExp.prototype.exec;
+  const wide = `${"x".repeat(50)}\u20ac`;
+  try {
+    RegExp.prototype.exec = () => null; // (says "no unit above 255" for every string)
+    const st = new Staged();
+    stageItem(wide, st);
+    assert.notEqual(st.tag, T_LSTR);
+    const q = new Queue<string>();
+    q.put(wide);
+    assert.equal(q.get(), wide);
+  } finally {
+    RegExp.prototype.exec = exec;
   }
 });
 
