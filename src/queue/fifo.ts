@@ -255,6 +255,7 @@ import {
   recordSize,
   type Staged,
   T_LARGE,
+  T_MSTR,
   T_NUM,
   T_SKIP,
   T_SSTR,
@@ -262,7 +263,7 @@ import {
   Taken,
   writeRecord,
 } from "./codec.js";
-import { recentString } from "./plain.js";
+import { recentMid, recentString } from "./plain.js";
 import {
   CHECK_MS,
   DISCARDING,
@@ -957,7 +958,7 @@ export class RingEngine implements Engine {
         at = 0;
       }
       // (a number or a short string, the commonest records, written here as writeRecord() would:
-      // it is not inlined; neither has refs or a mark)
+      // it is not inlined; none has refs or a mark)
       const tag = st.tag;
       if (tag === T_NUM) {
         d.i32[at >> 2] = T_NUM;
@@ -969,6 +970,15 @@ export class RingEngine implements Engine {
         i32[w + 1] = st.len;
         i32[w + 2] = st.a;
         i32[w + 3] = st.b;
+      } else if (tag === T_MSTR) {
+        const i32 = d.i32;
+        const w = at >> 2;
+        i32[w] = T_MSTR;
+        i32[w + 1] = st.len;
+        i32[w + 2] = st.a;
+        i32[w + 3] = st.b;
+        i32[w + 4] = st.c;
+        i32[w + 5] = st.d;
       } else writeRecord(d, at, st);
       if (hook !== undefined) hook("P:record");
       // The put's words and then the mark, with no call in between (file comment, "Death").
@@ -1165,6 +1175,8 @@ export class RingEngine implements Engine {
     let n = 0;
     let a = 0;
     let b = 0;
+    let c = 0;
+    let dd = 0; // (MSTR: the packed words c and d; `d` is the data)
     try {
       if ((h[FIFO.CAP_C] as number) !== d.cap) d.sync();
       const cap = d.cap;
@@ -1187,7 +1199,14 @@ export class RingEngine implements Engine {
         a = i32[(at >> 2) + 2] as number;
         b = i32[(at >> 2) + 3] as number;
       } else if (tag === T_NUM) num = d.f64[(at + 8) >> 3] as number;
-      else size = readRecord(d, at, taken);
+      else if (tag === T_MSTR) {
+        n = i32[(at >> 2) + 1] as number;
+        a = i32[(at >> 2) + 2] as number;
+        b = i32[(at >> 2) + 3] as number;
+        c = i32[(at >> 2) + 4] as number;
+        dd = i32[(at >> 2) + 5] as number;
+        size = 24;
+      } else size = readRecord(d, at, taken);
       if (hook !== undefined) hook("C:record");
       // The get's words and then the mark, with no call in between (file comment, "Death").
       head += size;
@@ -1230,6 +1249,7 @@ export class RingEngine implements Engine {
     }
     if (tag === T_SSTR) return recentString(n, a, b);
     if (tag === T_NUM) return num;
+    if (tag === T_MSTR) return recentMid(n, a, b, c, dd);
     return decodeTaken(taken);
   }
 

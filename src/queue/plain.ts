@@ -31,7 +31,8 @@
  * Decoding reads the words of a record already copied out of shared memory (readRecord). One-byte
  * strings up to 8 units are looked up by their (at most two) packed words in a per-thread table of
  * recent ones, and made by String.fromCharCode (a flat string, no native call) when not there
- * (recentString; a queue's SSTR items too); other strings up to 24 units go through a small
+ * (recentString; a queue's SSTR items too), up to 16 units likewise by their four words
+ * (recentMid; a queue's MSTR items too); other strings up to 24 units go through a small
  * per-thread intern table, so a repeated one costs a hash and a compare instead of an allocation
  * (keys are read once per shape: see Shapes). The encoder writes one-byte units four to a word.
  *
@@ -776,8 +777,18 @@ function readString(n: number, wide: boolean): string {
   const at = R.pos * 4;
   R.pos += wide ? (n + 1) >> 1 : (n + 3) >> 2;
   if (n === 0) return "";
-  if (n <= CHARS_MAX && !wide)
-    return recentString(n, s.i32[at >> 2] as number, n > 4 ? (s.i32[(at >> 2) + 1] as number) : 0);
+  if (n <= MID_MAX && !wide) {
+    const i32 = s.i32;
+    const w = at >> 2;
+    if (n <= CHARS_MAX) return recentString(n, i32[w] as number, n > 4 ? (i32[w + 1] as number) : 0);
+    return recentMid(
+      n,
+      i32[w] as number,
+      i32[w + 1] as number,
+      i32[w + 2] as number,
+      n > 12 ? (i32[w + 3] as number) : 0,
+    );
+  }
   if (n > INTERN_MAX) return wide ? ucs2.call(s.u8, at, at + n * 2) : latin1.call(s.u8, at, at + n);
   let hash = n;
   if (wide) {

@@ -680,7 +680,7 @@ test("the table of recent short strings: three and more strings of one set in tu
   for (const x of items) assert.equal(q.get(), x);
 });
 
-test("the table of recent 9..16-unit strings: five strings of one set in turn, each slot replaced and hit, strings one unit or one NUL apart", () => {
+test("the table of recent 9..16-unit strings: five strings of one set in turn, each slot replaced and hit, strings one unit or one NUL apart, alone and in plain data", () => {
   // (plain.ts recentMid's set index, copied here to find strings that meet in one set: were it
   // changed, these strings would only spread over other sets, and the test would still pass)
   const setOf = (s: string): number => {
@@ -737,6 +737,13 @@ test("the table of recent 9..16-unit strings: five strings of one set in turn, e
       assert.equal(asShortStringItem(s), s);
       assert.equal(asShortStringItem(t), t);
       assert.equal(asShortStringItem(s), s);
+    }
+  }
+  // as values and keys of plain data (plain.ts readString takes them from the same table)
+  for (const s of [...crowded, ...near]) {
+    for (const t of [...crowded, ...near]) {
+      const v = { [s]: t, v: [s, t, s], w: { x: s } };
+      assert.deepStrictEqual(roundTrip(v).value, v);
     }
   }
   // through every queue kind, mixed with numbers, SSTR strings and longer ones
