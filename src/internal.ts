@@ -38,6 +38,7 @@ export {
   T_LSTR,
   T_MSTR,
   T_PLAIN,
+  T_PSTR,
   T_SSTR,
   T_V8,
   Taken,

@@ -21,6 +21,8 @@
  *   SSTR     (queues only: stageItem) a string of 1..8 units, each below 256: word 1 = units, the
  *            units four to a word at +8 and +12, zero-padded (16 bytes, as a number)
  *   MSTR     (queues only: stageItem) the same for 9..16 units: four words at +8..+20 (24 bytes)
+ *   PSTR     (queues only: stageItem) the same for 17..32 units: their words at +8, zero-padded
+ *            (8 + units, rounded up: 32 or 40 bytes)
  *   LSTR     (queues only: stageItem) a string of 33..LARGE_BYTES units, each below 256: word 1 =
  *            units, one byte a unit at +8 (8 + units, rounded up); written by Buffer's latin1Write
  *            under the lock, as STR's UTF-16, and made into a string by readRecord() itself, under
@@ -48,7 +50,9 @@ import {
   encodeShortString,
   holdWords,
   MID_MAX,
+  PACKED_MAX,
   recentMid,
+  recentPacked,
   recentString,
   releaseWords,
   writtenWords,
@@ -64,6 +68,7 @@ export const T_PLAIN = 7;
 export const T_SSTR = 8;
 export const T_MSTR = 9;
 export const T_LSTR = 10;
+export const T_PSTR = 11;
 
 /** One-byte strings of 1..SSTR_MAX units are a T_SSTR record in a queue (stageItem), up to MID_MAX a T_MSTR one. */
 const SSTR_MAX = 8;
@@ -128,6 +133,8 @@ export class Staged {
   b = 0;
   c = 0;
   d = 0;
+  /** PSTR: the packed words (this Staged's own, made at its first PSTR; kept by reset()). */
+  p: Int32Array | null = null;
 
   reset(): void {
     this.str = "";
@@ -248,8 +255,8 @@ export function giveStaged(st: Staged): void {
 /**
  * stage() for a queue item: a one-byte string of 1..8 units (the commonest string item: a word,
  * an id, a short message) becomes an SSTR record packed here, one of 9..16 units (a longer id or
- * name) an MSTR record, with no staging words to copy and, on the way out, no plain decoder; a
- * longer one (a line of JSON, a message) an LSTR record, half the bytes of STR's UTF-16, read
+ * name) an MSTR record, with no staging words to copy and, on the way out, no plain decoder; one
+ * of 17..32 a PSTR record (its words copied); a longer one (a line of JSON, a message) an LSTR record, half the bytes of STR's UTF-16, read
  * back with no copy (SharedDict's records keep the formats of stage()). `st` must come reset (takeStaged()'s, given
  * back reset, or a new one): an SSTR or MSTR record is staged without another reset().
  */
@@ -309,6 +316,8 @@ export function stageItem(value: unknown, st: Staged, keep = false): void {
       }
     } else if (n <= MID_MAX) {
       if (n > SSTR_MAX && stageMid(value, n, st)) return;
+    } else if (n <= PACKED_MAX) {
+      if (stagePacked(value, n, st)) return;
     } else if (n > PLAIN_STR && n <= LARGE_BYTES && regexpExec.call(WIDE_UNIT, value) === null) {
       st.tag = T_LSTR;
       st.str = value;
@@ -318,6 +327,45 @@ export function stageItem(value: unknown, st: Staged, keep = false): void {
     }
   }
   stage(value, st, keep);
+}
+
+/**
+ * stageItem() of a string of 17..32 units: a PSTR record when every unit is below 256 (true),
+ * else nothing staged (false; st.p's words then do not matter).
+ */
+function stagePacked(value: string, n: number, st: Staged): boolean {
+  let p = st.p;
+  if (p === null) {
+    p = new Int32Array(8);
+    st.p = p;
+  }
+  const words = align8(n) >> 2;
+  let wide = 0;
+  let i = 0;
+  let w = 0;
+  for (; i + 4 <= n; i += 4, w++) {
+    const c0 = value.charCodeAt(i);
+    const c1 = value.charCodeAt(i + 1);
+    const c2 = value.charCodeAt(i + 2);
+    const c3 = value.charCodeAt(i + 3);
+    wide |= c0 | c1 | c2 | c3;
+    p[w] = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+  }
+  if (i < n) {
+    let word = 0;
+    for (let s = 0; i < n; i++, s += 8) {
+      const c = value.charCodeAt(i);
+      wide |= c;
+      word |= c << s;
+    }
+    p[w++] = word;
+  }
+  if (wide >= 256) return false;
+  if (w < words) p[w] = 0;
+  st.tag = T_PSTR;
+  st.len = n;
+  st.size = 8 + (words << 2);
+  return true;
 }
 
 /**
@@ -502,6 +550,9 @@ export function writeRecord(v: Views, at: number, st: Staged): void {
     case T_PLAIN:
       copyWords(st.words as Int32Array, 0, i32, w + 2, st.len >> 2);
       return;
+    case T_PSTR:
+      copyWords(st.p as Int32Array, 0, i32, w + 2, (st.size - 8) >> 2);
+      return;
   }
   const refs = st.refs;
   for (let i = 0; i < refs.length; i++) writeRef(i32, w + 2 + 2 * i, refs[i] as number);
@@ -549,6 +600,7 @@ export function recordSize(v: Views, at: number): number {
     case T_STR:
       return 8 + align8(len * 2);
     case T_LSTR:
+    case T_PSTR:
       return 8 + align8(len);
     case T_V8:
       return 8 + 8 * (w0 >>> 9) + align8(len);
@@ -632,6 +684,9 @@ export function readRecord(v: Views, at: number, out: Taken): number {
     case T_PLAIN:
       copyWords(v.i32, w + 2, out.i32, 0, len >> 2);
       return 8 + len;
+    case T_PSTR:
+      copyWords(v.i32, w + 2, out.i32, 0, align8(len) >> 2);
+      return 8 + align8(len);
   }
   const n = w0 >>> 9;
   out.marked = (w0 & 256) !== 0;
@@ -707,6 +762,8 @@ export function decodeTaken(t: Taken): unknown {
     }
     case T_PLAIN:
       return decodePlain(t);
+    case T_PSTR:
+      return recentPacked(t.len, t.i32, 0, t.u8);
   }
   let value: unknown;
   if (t.tag === T_LARGE) {

@@ -32,7 +32,8 @@
  * strings up to 8 units are looked up by their (at most two) packed words in a per-thread table of
  * recent ones, and made by String.fromCharCode (a flat string, no native call) when not there
  * (recentString; a queue's SSTR items too), up to 16 units likewise by their four words
- * (recentMid; a queue's MSTR items too); other strings up to 24 units go through a small
+ * (recentMid; a queue's MSTR items too), up to 32 by their five to eight words (recentPacked; a
+ * queue's PSTR items too); other strings up to 24 units go through a small
  * per-thread intern table, so a repeated one costs a hash and a compare instead of an allocation
  * (keys are read once per shape: see Shapes). The encoder writes one-byte units four to a word.
  *
@@ -734,6 +735,59 @@ export function recentMid(n: number, a: number, b: number, c: number, d: number)
   return made;
 }
 
+/** One-byte strings of MID_MAX+1..PACKED_MAX units are made by recentPacked(). */
+export const PACKED_MAX = 32;
+
+/**
+ * recentMid()'s twin for one-byte strings of 17..32 units (a short line, a small JSON text, a
+ * path), keyed by their five to eight packed words and the length: set `s` holds two slots, their
+ * keys at recentPackedK[32s..32s+8] and [32s+16..32s+24] (the words, then n; two 64-byte lines),
+ * their strings at recentPackedS[2s] and [2s+1]; recentPackedK[32s+9] says which slot a miss
+ * replaces. 1024 sets: 128 KiB of keys (untouched until such strings come), 16 KiB of references.
+ */
+const PACKED_SETS = 1024;
+const recentPackedK = new Int32Array(PACKED_SETS * 32);
+const recentPackedS: string[] = new Array<string>(PACKED_SETS * 2).fill("");
+
+/**
+ * The string of `n` (17..32) one-byte units packed four to a word from word `w` of `i32` (the
+ * last word's units past `n` zero; `u8`: the same memory as bytes), from this thread's table of
+ * recent ones (recentMid) or, on a miss, by a Latin-1 slice of `u8`, kept.
+ */
+export function recentPacked(n: number, i32: Int32Array, w: number, u8: Buffer): string {
+  const nw = (n + 3) >> 2;
+  let h = n;
+  for (let i = 0; i < nw; i++) h = Math.imul(h ^ (i32[w + i] as number), 0x9e3779b1);
+  const set = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 22;
+  const K = recentPackedK;
+  const k = set << 5;
+  if (K[k + 8] === n) {
+    let i = 0;
+    while (i < nw && K[k + i] === i32[w + i]) i++;
+    if (i === nw) {
+      K[k + 9] = 1;
+      return recentPackedS[set << 1] as string;
+    }
+  }
+  if (K[k + 24] === n) {
+    let i = 0;
+    while (i < nw && K[k + 16 + i] === i32[w + i]) i++;
+    if (i === nw) {
+      K[k + 9] = 0;
+      return recentPackedS[(set << 1) + 1] as string;
+    }
+  }
+  const at = w * 4;
+  const made = latin1.call(u8, at, at + n);
+  const way = K[k + 9] as number;
+  const o = k + (way << 4);
+  for (let i = 0; i < nw; i++) K[o + i] = i32[w + i] as number;
+  K[o + 8] = n;
+  recentPackedS[(set << 1) + way] = made;
+  K[k + 9] = way ^ 1;
+  return made;
+}
+
 /** The string of `n` (9..16) one-byte units packed in `a`..`d`, by String.fromCharCode (packedString). */
 function midString(n: number, a: number, b: number, c: number, d: number): string {
   const u0 = a & 255;
@@ -789,6 +843,7 @@ function readString(n: number, wide: boolean): string {
       n > 12 ? (i32[w + 3] as number) : 0,
     );
   }
+  if (n <= PACKED_MAX && !wide) return recentPacked(n, s.i32, at >> 2, s.u8);
   if (n > INTERN_MAX) return wide ? ucs2.call(s.u8, at, at + n * 2) : latin1.call(s.u8, at, at + n);
   let hash = n;
   if (wide) {

@@ -17,6 +17,7 @@ import {
   T_LSTR,
   T_MSTR,
   T_PLAIN,
+  T_PSTR,
   T_SSTR,
   T_V8,
   Taken,
@@ -38,12 +39,12 @@ function roundTrip(value: unknown, keep = false): { value: unknown; tag: number 
 
 /**
  * A string through a queue item's path (stageItem), which must take it as a short-string record
- * (SSTR, 1..8 units; MSTR, 9..16): the value read back.
+ * (SSTR, 1..8 units; MSTR, 9..16; PSTR, 17..32): the value read back.
  */
 function asShortStringItem(s: string): unknown {
   const st = new Staged();
   stageItem(s, st);
-  assert.equal(st.tag, s.length <= 8 ? T_SSTR : T_MSTR);
+  assert.equal(st.tag, s.length <= 8 ? T_SSTR : s.length <= 16 ? T_MSTR : T_PSTR);
   writeRecord(data, 0, st);
   readRecord(data, 0, taken);
   return decodeTaken(taken);
@@ -122,24 +123,27 @@ test("short strings, alone and as keys and values: every length 0..40, one-byte 
   for (const s of strings) assert.deepStrictEqual(roundTrip({ [s]: s }).value, { [s]: s });
 });
 
-test("a queue's short one-byte strings are SSTR (1..8 units) and MSTR (9..16) records; every other string keeps its format", () => {
+test("a queue's short one-byte strings are SSTR (1..8 units), MSTR (9..16) and PSTR (17..32) records; every other string keeps its format", () => {
   const codes = [0, 1, 32, 65, 127, 128, 200, 255];
-  for (let n = 0; n <= 18; n++) {
+  for (let n = 0; n <= 34; n++) {
     for (const c of codes) {
       for (let at = 0; at < Math.max(n, 1); at++) {
         // n units of 'a'..., one of them replaced by c; and the same with a unit >= 256 there
-        const base = "abcdefghijklmnopqr".slice(0, n);
+        const base = "abcdefghijklmnopqrstuvwxyzABCDEFGH".slice(0, n);
         for (const unit of [c, 256, 0x3b1, 0xd800]) {
           const s = n === 0 ? "" : base.slice(0, at) + String.fromCharCode(unit) + base.slice(at + 1);
           const st = new Staged();
           stageItem(s, st);
           const sstr = s.length >= 1 && s.length <= 8 && unit < 256;
           const mstr = s.length >= 9 && s.length <= 16 && unit < 256;
+          const pstr = s.length >= 17 && s.length <= 32 && unit < 256;
           assert.equal(st.tag === T_SSTR, sstr, JSON.stringify(s));
           assert.equal(st.tag === T_MSTR, mstr, JSON.stringify(s));
+          assert.equal(st.tag === T_PSTR, pstr, JSON.stringify(s));
           writeRecord(data, 0, st);
           if (sstr) assert.equal(recordSize(data, 0), 16);
           if (mstr) assert.equal(recordSize(data, 0), 24);
+          if (pstr) assert.equal(recordSize(data, 0), s.length <= 24 ? 32 : 40);
           assert.equal(readRecord(data, 0, taken), recordSize(data, 0));
           assert.equal(decodeTaken(taken), s);
           // stage() (SharedDict's records) never makes one
@@ -147,6 +151,7 @@ test("a queue's short one-byte strings are SSTR (1..8 units) and MSTR (9..16) re
           stage(s, plain);
           assert.notEqual(plain.tag, T_SSTR);
           assert.notEqual(plain.tag, T_MSTR);
+          assert.notEqual(plain.tag, T_PSTR);
         }
       }
     }
@@ -588,16 +593,16 @@ test("short one-byte strings come back exact from the table of recent ones: NUL 
   // to the same words)
   const strings: string[] = [];
   for (let i = 0; i < 40_000; i++) {
-    const n = 1 + (i % 16);
+    const n = 1 + (i % 32);
     let s = "";
     for (let j = 0; j < n; j++) s += String.fromCharCode((i * 7919 + j * 104_729) % 256);
     strings.push(s);
   }
-  // every two-unit start followed by 0..14 NULs, one after another: the same packed words with
-  // another length (some of them meet in one slot)
+  // every two-unit start followed by 0..14 NULs (0..30 for one start in 16), one after another:
+  // the same packed words with another length (some of them meet in one slot)
   for (let x = 0; x < 65_536; x++) {
     const base = String.fromCharCode(x & 255, x >>> 8);
-    for (let n = 0; n <= 14; n++) {
+    for (let n = 0; n <= ((x & 15) === 0 ? 30 : 14); n++) {
       const s = base + "\0".repeat(n);
       if (asShortStringItem(s) !== s)
         assert.fail(`${JSON.stringify(s)} came back as ${JSON.stringify(asShortStringItem(s))}`);
@@ -749,6 +754,65 @@ test("the table of recent 9..16-unit strings: five strings of one set in turn, e
   // through every queue kind, mixed with numbers, SSTR strings and longer ones
   const items: string[] = [];
   for (let r = 0; r < 50; r++) for (const s of [...crowded, ...near]) items.push(s, `${r}`, `${s}${s}`, s.slice(0, 8));
+  const q = new Queue<unknown>();
+  for (const x of items) q.put(x);
+  for (const x of items) assert.equal(q.get(), x);
+  const lifo = new LifoQueue<unknown>();
+  for (const x of items) lifo.put(x);
+  for (const x of [...items].reverse()) assert.equal(lifo.get(), x);
+});
+
+test("the table of recent 17..32-unit strings: five strings of one set in turn, each slot replaced and hit, strings one unit or one NUL apart, alone and in plain data", () => {
+  // (plain.ts recentPacked's set index, copied here to find strings that meet in one set)
+  const setOf = (s: string): number => {
+    const w = new Int32Array(8);
+    for (let i = 0; i < s.length; i++) w[i >> 2] = (w[i >> 2] as number) | (s.charCodeAt(i) << (8 * (i & 3)));
+    let h = s.length;
+    for (let i = 0; i < (s.length + 3) >> 2; i++) h = Math.imul(h ^ (w[i] as number), 0x9e3779b1);
+    return Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 22;
+  };
+  const bySet = new Map<number, string[]>();
+  let crowded: string[] | undefined;
+  for (let i = 0; crowded === undefined; i++) {
+    const s = `line ${i.toString(36)} ${"\xe9abcdefghijklmnopqrstuvwxyz".repeat(2)}`.slice(0, 17 + (i % 16));
+    const set = setOf(s);
+    const list = bySet.get(set) ?? [];
+    if (!list.includes(s)) list.push(s);
+    bySet.set(set, list);
+    if (list.length === 5) crowded = list;
+  }
+  for (let k = 2; k <= 5; k++) {
+    const some = crowded.slice(0, k);
+    for (let round = 0; round < 4; round++) {
+      for (const s of round % 2 === 0 ? some : [...some].reverse()) {
+        assert.equal(asShortStringItem(s), s);
+        assert.equal(asShortStringItem(s), s);
+        assert.equal(asShortStringItem(some[0] as string), some[0]);
+      }
+    }
+  }
+  // one unit apart in each word, and one NUL longer or shorter (the same packed words)
+  const base = "0123456789abcdefghijklmnopqrstuv";
+  const near = [base, base.slice(0, 17), `${base.slice(0, 17)}\0`, `${base.slice(0, 24)}`, `${base.slice(0, 24)}\0`];
+  for (let i = 0; i < 32; i += 3) near.push(`${base.slice(0, i)}\xff${base.slice(i + 1)}`);
+  near.push("\0".repeat(17), "\0".repeat(32), "\xff".repeat(32), `${"\xff".repeat(31)}\xfe`);
+  for (const s of near) {
+    for (const t of near) {
+      assert.equal(asShortStringItem(s), s);
+      assert.equal(asShortStringItem(t), t);
+      assert.equal(asShortStringItem(s), s);
+    }
+  }
+  // as values and keys of plain data (plain.ts readString takes them from the same table)
+  for (const s of [...crowded, ...near]) {
+    for (const t of [...crowded, ...near]) {
+      const v = { [s]: t, v: [s, t, s], w: { x: s } };
+      assert.deepStrictEqual(roundTrip(v).value, v);
+    }
+  }
+  // through every queue kind, mixed with numbers and strings of other records
+  const items: string[] = [];
+  for (let r = 0; r < 50; r++) for (const s of [...crowded, ...near]) items.push(s, `${r}`, `${s}${s}`, s.slice(0, 12));
   const q = new Queue<unknown>();
   for (const x of items) q.put(x);
   for (const x of items) assert.equal(q.get(), x);
