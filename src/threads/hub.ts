@@ -21,7 +21,8 @@
  *  - `running`: the worker of each thread handed out, until it says "idle" or "exiting" or exits;
  *    a thread that has already ended in the table (its worker is about to say which) counts as a
  *    worker on its way back, so a start does not boot a worker for nothing;
- *  - `waiting`: starts that no worker has taken yet.
+ *  - `waiting`: starts that no worker has taken yet; while the first worker (booted by the main
+ *    thread) boots, the first of them is kept for it and no spare boots beside it (firstBooting).
  * A start with `isolated` or its own resourceLimits gets a worker of its own (a spare that never
  * ran a thread, or a new one), which exits with its thread. The hub ends in the thread table every
  * thread whose worker exits without having ended itself (process.exit() of the worker, out of
@@ -158,6 +159,31 @@ const dockOf = new Map<Worker, number>();
 /** Workers made so far (for tests, see test:stats). */
 let spawned = 0;
 
+/**
+ * The first worker while it boots (the main thread booted it for the program's first start): it is
+ * the worker that start pays for, so until it has booted or exited no spare boots beside it (two
+ * boots at once slow each, and a spare that booted first would take the start instead) and the
+ * first start waiting here is left for it. Bounded by FIRST_GRACE_MS from the hub's own start: a
+ * first worker that died before the hub had its port may never be seen to exit.
+ */
+let firstBooting: Worker | undefined;
+const FIRST_GRACE_MS = 2_000;
+const hubStarted = performance.now();
+
+/** How long the waiting starts and the spares still leave room for the booting first worker (ms). */
+function firstGrace(): number {
+  if (firstBooting === undefined) return 0;
+  return Math.max(0, FIRST_GRACE_MS - (performance.now() - hubStarted));
+}
+
+/** The first worker has booted or exited: the spares it held back boot now (dispatch re-arms the refill). */
+function firstDone(worker: Worker): void {
+  if (worker !== firstBooting) return;
+  firstBooting = undefined;
+  if (refill) clearTimeout(refill);
+  refill = undefined;
+}
+
 /** Workers that failed to boot in a row; at MAX_BOOT_FAILURES the waiting starts fail. */
 let bootFailures = 0;
 const MAX_BOOT_FAILURES = 3;
@@ -201,6 +227,7 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
   if (!forRequest) booting++;
   ports.set(worker, port1);
   if (made) {
+    firstBooting = worker;
     // It may run threads before it says it has booted (handed over in its dock): its port is served now.
     served.add(port1);
     serve(port1);
@@ -210,6 +237,8 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
     }
   }
   worker.on("message", (message: "ready" | "parked" | "idle" | "exiting" | "settling") => {
+    // Any word from the first worker means it has booted (it may run a thread handed over in its dock first).
+    firstDone(worker);
     if (message === "idle") {
       returned(worker);
       return;
@@ -257,6 +286,7 @@ function spawn(forRequest?: RunRequest, made?: FirstWorker): boolean {
     death = e;
   });
   worker.on("exit", () => {
+    firstDone(worker);
     const end = (slot: number, ident: number) => endDead(slot, ident, death);
     ports.delete(worker);
     // What the thread posted last (a directory registration, a start request) may still be queued
@@ -552,11 +582,13 @@ function dispatch(): void {
   }
   // A worker whose thread has just ended is coming back (its "idle" is already on the way): it
   // takes the next start (it is the warmest), ready workers the starts beyond those.
+  // While the first worker boots, the first start waiting is its (a spare booted for a later start takes that one).
   const back = returning();
-  while (waiting.length > back) {
+  const kept = firstGrace() > 0 ? 1 : 0;
+  while (waiting.length > back + kept) {
     const worker = takeWarm();
     if (worker === undefined) break;
-    run(worker, waiting.shift() as RunRequest);
+    run(worker, waiting.splice(kept, 1)[0] as RunRequest);
   }
   for (let n = ready.length + booting + back; n < waiting.length; n++) if (!spawn()) break;
   // Refill the spares a moment later: booting a Worker takes a core for tens of milliseconds, and
@@ -575,6 +607,12 @@ function takeWarm(): Worker | undefined {
 let refill: ReturnType<typeof setTimeout> | undefined;
 function topUp(): void {
   refill = undefined;
+  // No spare boots beside the first worker (see firstBooting): the refill waits for it, bounded.
+  const grace = firstGrace();
+  if (grace > 0) {
+    refill = setTimeout(topUp, grace);
+    return;
+  }
   const coming = ready.length + idleDocked() + booting + returning();
   for (let n = coming; n < SPARES + waiting.length; n++) if (!spawn()) break;
 }
