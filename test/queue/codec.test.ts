@@ -634,28 +634,12 @@ test("the table of recent short strings: three and more strings of one set in tu
     return Math.imul(a ^ Math.imul(b ^ s.length, 0x85ebca6b), 0x9e3779b1) >>> 20;
   };
   // Strings by set, until some set holds 5 (of every length 1..8)
-  const bySet = new Map<number, string[]>();
-  let crowded: string[] | undefined;
-  for (let i = 0; crowded === undefined; i++) {
-    const s = `${String.fromCharCode(33 + (i % 90))}${i.toString(36)}`.slice(0, 1 + (i % 8));
-    const set = setOf(s);
-    const list = bySet.get(set) ?? [];
-    if (!list.includes(s)) list.push(s);
-    bySet.set(set, list);
-    if (list.length === 5) crowded = list;
-  }
+  const crowded = fiveInOneSet(setOf, (i) =>
+    `${String.fromCharCode(33 + (i % 90))}${i.toString(36)}`.slice(0, 1 + (i % 8)),
+  );
   // In turn (each miss replaces the slot not used last), in every order of 2, 3, 4 and 5 of them,
   // with repeats (hits in either slot) in between
-  for (let k = 2; k <= 5; k++) {
-    const some = crowded.slice(0, k);
-    for (let round = 0; round < 4; round++) {
-      for (const s of round % 2 === 0 ? some : [...some].reverse()) {
-        assert.equal(asShortStringItem(s), s);
-        assert.equal(asShortStringItem(s), s);
-        assert.equal(asShortStringItem(some[0] as string), some[0]);
-      }
-    }
-  }
+  checkCrowded(crowded);
   // Strings one unit apart, and one NUL longer or shorter (the same packed words): each comes
   // back as itself after the other was in the table
   for (const s of [
@@ -699,27 +683,12 @@ test("the table of recent 9..16-unit strings: five strings of one set in turn, e
       ) >>> 21
     );
   };
-  const bySet = new Map<number, string[]>();
-  let crowded: string[] | undefined;
-  for (let i = 0; crowded === undefined; i++) {
-    const s = `user-${i.toString(36)}-${"\xe9xyzuvw".slice(0, i % 8)}`.slice(0, 9 + (i % 8));
-    if (s.length < 9) continue;
-    const set = setOf(s);
-    const list = bySet.get(set) ?? [];
-    if (!list.includes(s)) list.push(s);
-    bySet.set(set, list);
-    if (list.length === 5) crowded = list;
-  }
-  for (let k = 2; k <= 5; k++) {
-    const some = crowded.slice(0, k);
-    for (let round = 0; round < 4; round++) {
-      for (const s of round % 2 === 0 ? some : [...some].reverse()) {
-        assert.equal(asShortStringItem(s), s);
-        assert.equal(asShortStringItem(s), s);
-        assert.equal(asShortStringItem(some[0] as string), some[0]);
-      }
-    }
-  }
+  const crowded = fiveInOneSet(
+    setOf,
+    (i) => `user-${i.toString(36)}-${"\xe9xyzuvw".slice(0, i % 8)}`.slice(0, 9 + (i % 8)),
+    9,
+  );
+  checkCrowded(crowded);
   // one unit apart in each word, and one NUL longer or shorter (the same packed words)
   const near = [
     "item 1234",
@@ -737,29 +706,7 @@ test("the table of recent 9..16-unit strings: five strings of one set in turn, e
     `${"\xff".repeat(15)}\xfe`,
     `\xfe${"\xff".repeat(15)}`,
   ];
-  for (const s of near) {
-    for (const t of near) {
-      assert.equal(asShortStringItem(s), s);
-      assert.equal(asShortStringItem(t), t);
-      assert.equal(asShortStringItem(s), s);
-    }
-  }
-  // as values and keys of plain data (plain.ts readString takes them from the same table)
-  for (const s of [...crowded, ...near]) {
-    for (const t of [...crowded, ...near]) {
-      const v = { [s]: t, v: [s, t, s], w: { x: s } };
-      assert.deepStrictEqual(roundTrip(v).value, v);
-    }
-  }
-  // through every queue kind, mixed with numbers, SSTR strings and longer ones
-  const items: string[] = [];
-  for (let r = 0; r < 50; r++) for (const s of [...crowded, ...near]) items.push(s, `${r}`, `${s}${s}`, s.slice(0, 8));
-  const q = new Queue<unknown>();
-  for (const x of items) q.put(x);
-  for (const x of items) assert.equal(q.get(), x);
-  const lifo = new LifoQueue<unknown>();
-  for (const x of items) lifo.put(x);
-  for (const x of [...items].reverse()) assert.equal(lifo.get(), x);
+  checkNearAndPlain(crowded, near, 8);
 });
 
 test("the table of recent 17..32-unit strings: five strings of one set in turn, each slot replaced and hit, strings one unit or one NUL apart, alone and in plain data", () => {
@@ -771,16 +718,40 @@ test("the table of recent 17..32-unit strings: five strings of one set in turn, 
     for (let i = 0; i < (s.length + 3) >> 2; i++) h = Math.imul(h ^ (w[i] as number), 0x9e3779b1);
     return Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 22;
   };
+  const crowded = fiveInOneSet(setOf, (i) =>
+    `line ${i.toString(36)} ${"\xe9abcdefghijklmnopqrstuvwxyz".repeat(2)}`.slice(0, 17 + (i % 16)),
+  );
+  checkCrowded(crowded);
+  // one unit apart in each word, and one NUL longer or shorter (the same packed words)
+  const base = "0123456789abcdefghijklmnopqrstuv";
+  const near = [base, base.slice(0, 17), `${base.slice(0, 17)}\0`, `${base.slice(0, 24)}`, `${base.slice(0, 24)}\0`];
+  for (let i = 0; i < 32; i += 3) near.push(`${base.slice(0, i)}\xff${base.slice(i + 1)}`);
+  near.push("\0".repeat(17), "\0".repeat(32), "\xff".repeat(32), `${"\xff".repeat(31)}\xfe`);
+  checkNearAndPlain(crowded, near, 12);
+});
+
+/**
+ * Five strings `make(i)` (for i = 0, 1, ...; those shorter than `minLength` skipped) that fall in
+ * one set of a recent-strings table (`setOf`: a copy of the table's set index).
+ */
+function fiveInOneSet(setOf: (s: string) => number, make: (i: number) => string, minLength = 0): string[] {
   const bySet = new Map<number, string[]>();
-  let crowded: string[] | undefined;
-  for (let i = 0; crowded === undefined; i++) {
-    const s = `line ${i.toString(36)} ${"\xe9abcdefghijklmnopqrstuvwxyz".repeat(2)}`.slice(0, 17 + (i % 16));
+  for (let i = 0; ; i++) {
+    const s = make(i);
+    if (s.length < minLength) continue;
     const set = setOf(s);
     const list = bySet.get(set) ?? [];
     if (!list.includes(s)) list.push(s);
     bySet.set(set, list);
-    if (list.length === 5) crowded = list;
+    if (list.length === 5) return list;
   }
+}
+
+/**
+ * 2, 3, 4 and 5 strings of one set in turn (each miss replaces the slot not used last), forwards
+ * and backwards, with hits of the first in between: each comes back as itself.
+ */
+function checkCrowded(crowded: string[]): void {
   for (let k = 2; k <= 5; k++) {
     const some = crowded.slice(0, k);
     for (let round = 0; round < 4; round++) {
@@ -791,11 +762,14 @@ test("the table of recent 17..32-unit strings: five strings of one set in turn, 
       }
     }
   }
-  // one unit apart in each word, and one NUL longer or shorter (the same packed words)
-  const base = "0123456789abcdefghijklmnopqrstuv";
-  const near = [base, base.slice(0, 17), `${base.slice(0, 17)}\0`, `${base.slice(0, 24)}`, `${base.slice(0, 24)}\0`];
-  for (let i = 0; i < 32; i += 3) near.push(`${base.slice(0, i)}\xff${base.slice(i + 1)}`);
-  near.push("\0".repeat(17), "\0".repeat(32), "\xff".repeat(32), `${"\xff".repeat(31)}\xfe`);
+}
+
+/**
+ * Strings one unit or one NUL apart (`near`, the same packed words) in pairs; `crowded` and `near`
+ * as keys and values of plain data; and through Queue and LifoQueue mixed with numbers, doubled
+ * strings and their first `prefix` units (another record kind).
+ */
+function checkNearAndPlain(crowded: string[], near: string[], prefix: number): void {
   for (const s of near) {
     for (const t of near) {
       assert.equal(asShortStringItem(s), s);
@@ -812,14 +786,15 @@ test("the table of recent 17..32-unit strings: five strings of one set in turn, 
   }
   // through every queue kind, mixed with numbers and strings of other records
   const items: string[] = [];
-  for (let r = 0; r < 50; r++) for (const s of [...crowded, ...near]) items.push(s, `${r}`, `${s}${s}`, s.slice(0, 12));
+  for (let r = 0; r < 50; r++)
+    for (const s of [...crowded, ...near]) items.push(s, `${r}`, `${s}${s}`, s.slice(0, prefix));
   const q = new Queue<unknown>();
   for (const x of items) q.put(x);
   for (const x of items) assert.equal(q.get(), x);
   const lifo = new LifoQueue<unknown>();
   for (const x of items) lifo.put(x);
   for (const x of [...items].reverse()) assert.equal(lifo.get(), x);
-});
+}
 
 /** Strings of every kind a program sends: numbers-looking, one-byte, wider, lone surrogates. */
 const anyString = fc.oneof(
