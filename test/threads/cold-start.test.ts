@@ -196,27 +196,40 @@ const plainNode = (code: string, args: string[] = []) =>
 test("the main thread's first start runs on the first worker, which boots while the start waits", () => {
   const r = plainNode(`
     import { Thread, currentThread } from "threading";
-    const first = () => process.getBuiltinModule("node:worker_threads").workerData?.control !== undefined;
+    const where = () => {
+      const { workerData, threadId } = process.getBuiltinModule("node:worker_threads");
+      return (workerData?.control !== undefined) + " " + threadId;
+    };
     const t = new Thread({
-      target: (isFirst) => {
+      target: (where) => {
         // A thread of its own: the hub, booted once this one ran, starts it.
-        const inner = new Thread({ target: () => console.log("inner " + currentThread().name) , name: "inner" });
+        const inner = new Thread({ target: (where) => console.log("inner " + eval(where)()), args: [where] });
         inner.start();
         inner.join();
-        console.log("first " + eval(isFirst)() + " " + currentThread().name);
+        console.log("t " + eval(where)());
       },
-      args: [first.toString()],
-      name: "t",
+      args: [where.toString()],
     });
     t.start();
     t.join();
-    const u = new Thread({ target: (isFirst) => console.log("again " + eval(isFirst)()), args: [first.toString()] });
+    // Its worker parked again before t was marked ended (dock.ts repark()), so u finds an idle
+    // worker: t's, or inner's if the hub parked that one later (the warmest wins). Never a new one.
+    const u = new Thread({ target: (where) => console.log("u " + eval(where)()), args: [where.toString()] });
     u.start();
     u.join();
   `);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, "");
-  assert.equal(r.stdout, "inner inner\nfirst true t\nagain true\n");
+  const [inner, t, u] = r.stdout
+    .trim()
+    .split("\n")
+    .map((line) => line.split(" "));
+  assert.equal(inner[0], "inner");
+  assert.equal(inner[1], "false", "inner ran on a worker the hub booted");
+  assert.deepEqual(t.slice(0, 2), ["t", "true"], "t ran on the first worker");
+  assert.equal(u[0], "u");
+  assert.equal(u[1], t[1] === "true" && u[2] === t[2] ? "true" : "false");
+  assert.ok([t[2], inner[2]].includes(u[2]), `u ran on worker ${u[2]}, not on t's (${t[2]}) or inner's (${inner[2]})`);
 });
 
 test("a first worker that dies before it takes the start handed to it: the start runs on another worker", () => {
