@@ -43,14 +43,17 @@ const ASYNC = 1;
 
 /**
  * Checks Python's acquire(blocking, timeout) arguments, also given as `{ blocking, timeout }`;
- * returns the timeout in ms (0 for a non-blocking call).
+ * returns the timeout in ms (0 for a non-blocking call). A non-blocking call accepts every
+ * spelling of "forever" (-1, the default; `null`, `Infinity`, as every timeout does) and nothing else.
  */
 export function acquireArgs(what: string, blocking: unknown, timeout: unknown): number {
   [blocking, timeout] = blockArgs(`${what}.acquire()`, "blocking", blocking, timeout, -1);
-  if (!blocking && timeout !== undefined && timeout !== -1) {
+  const ms = timeoutMs(timeout, `${what}.acquire()`, true);
+  if (blocking) return ms;
+  if (ms !== Number.POSITIVE_INFINITY) {
     throw new RangeError(`${what}.acquire(): can't specify a timeout for a non-blocking call`);
   }
-  return blocking ? timeoutMs(timeout, `${what}.acquire()`, true) : 0;
+  return 0;
 }
 
 /**

@@ -98,13 +98,13 @@ function checkCount(value: unknown, what: string, message: string): number {
  */
 function semaphoreAcquireArgs(what: string, blocking: unknown, timeout: unknown): number {
   [blocking, timeout] = blockArgs(`${what}.acquire()`, "blocking", blocking, timeout);
-  if (!blocking) {
-    if (timeout !== undefined && timeout !== null) {
-      throw new RangeError(`${what}.acquire(): can't specify timeout for non-blocking acquire`);
-    }
-    return 0;
+  const ms = timeoutMs(timeout, `${what}.acquire()`);
+  if (blocking) return ms;
+  // `undefined`, `null` and `Infinity` all mean forever, the only timeout a non-blocking call may name.
+  if (ms !== Number.POSITIVE_INFINITY) {
+    throw new RangeError(`${what}.acquire(): can't specify timeout for non-blocking acquire`);
   }
-  return timeoutMs(timeout, `${what}.acquire()`);
+  return 0;
 }
 
 /**

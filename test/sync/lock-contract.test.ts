@@ -13,6 +13,7 @@ const T = { timeout: 60_000 };
 type Mode = "blocking" | "async";
 interface LockLike {
   acquire(blocking?: boolean, timeout?: number | null): boolean;
+  acquire(options: { blocking?: boolean; timeout?: number | null | undefined }): boolean;
   acquireAsync(timeout?: number | null): Promise<boolean>;
   release(): void;
   hold(timeout?: number): Disposable;
@@ -131,6 +132,43 @@ for (const [name, make] of kinds) {
       await assert.rejects(l.acquireAsync(-5), RangeError);
       assert.throws(() => l.acquire("yes" as unknown as boolean), TypeError);
     });
+
+    if (mode === "blocking") {
+      test(
+        `${name}: a non-blocking acquire takes every spelling of "forever" (null, Infinity; -1 for locks) and no other timeout`,
+        T,
+        () => {
+          // API.md: `null` or `Infinity` as a timeout means forever; -1 only for acquire of Lock, RLock, Condition.
+          const l = make();
+          const forever: (number | null | undefined)[] = [undefined, null, Number.POSITIVE_INFINITY];
+          const minusOne = !name.includes("Semaphore");
+          if (minusOne) forever.push(-1);
+          else assert.throws(() => l.acquire(false, -1), RangeError);
+          for (const t of forever) {
+            assert.equal(l.acquire(false, t), true, `free: acquire(false, ${t}) takes it`);
+            l.release();
+            assert.equal(
+              l.acquire({ blocking: false, timeout: t }),
+              true,
+              `free: acquire({ blocking: false, timeout: ${t} })`,
+            );
+            l.release();
+          }
+          for (const t of [0, 1, 1e-9]) {
+            assert.throws(() => l.acquire(false, t), { name: "RangeError", message: /can't specify/ });
+          }
+          assert.throws(() => l.acquire(false, "1" as unknown as number), TypeError);
+          const { done, thread } = holder(l);
+          try {
+            for (const t of forever)
+              assert.equal(l.acquire(false, t), false, `held: acquire(false, ${t}) fails at once`);
+          } finally {
+            done.set();
+            thread.join();
+          }
+        },
+      );
+    }
 
     test(`${title}: mutual exclusion across 4 threads (exact count)`, T, () => {
       const l = make();
