@@ -16,7 +16,16 @@
  * the event loop as well.
  */
 import { CancelledError, InvalidStateError, RuntimeError, TimeoutError } from "../errors.js";
-import { afterMs, deadlineOf, remaining, type Timeout, timeoutMs, timeoutOf, waitBlocking } from "../shared/wait.js";
+import {
+  afterMs,
+  checkArgCount,
+  deadlineOf,
+  remaining,
+  type Timeout,
+  timeoutMs,
+  timeoutOf,
+  waitBlocking,
+} from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { CANCELLED, cancel, FINISHED, PENDING, RUNNING, stateAt } from "./slots.js";
 
@@ -119,8 +128,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * A pending Future. Executors make them; a standalone one is settled with `setResult()` /
    * `setException()` (Python's API for executor implementers and tests).
    */
-  // biome-ignore lint/complexity/noUselessConstructor: documents the public constructor
-  constructor() {}
+  constructor() {
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
+    checkArgCount("Future", arguments.length, 0);
+  }
 
   /** setRunningOrNotifyCancel() saw the cancel (CPython's CANCELLED_AND_NOTIFIED). */
   #cancelNotified = false;

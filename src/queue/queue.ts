@@ -19,7 +19,15 @@
  * collected in every thread (a LIFO or priority queue goes back to its start whenever it drains,
  * the FIFO ring keeps going round).
  */
-import { type BlockOptions, blockArgs, checkOptions, isOptions, type Timeout, timeoutMs } from "../shared/wait.js";
+import {
+  type BlockOptions,
+  blockArgs,
+  checkOptions,
+  isOptions,
+  type Timeout,
+  timeoutMs,
+  checkArgCount,
+} from "../shared/wait.js";
 import { describe, type WaitKind } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { ShutDown } from "../errors.js";
@@ -60,6 +68,8 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   readonly #id: number;
 
   constructor(maxsize = 0) {
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
+    checkArgCount(new.target.name, arguments.length, 1);
     const record = adoptedRecord();
     if (record) {
       this.#h = new Int32Array(record.buffers[0] as SharedArrayBuffer);

@@ -3,7 +3,7 @@
  * shutdown. put() never blocks. Same storage and state machine as Queue (the two-lock byte ring of
  * fifo.ts); the bound, SHUTDOWN and DONE words of its control block are never set.
  */
-import { type BlockOptions, blockArgs, type Timeout, timeoutMs } from "../shared/wait.js";
+import { type BlockOptions, blockArgs, type Timeout, timeoutMs, checkArgCount } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { giveStaged, reclaim, stageItem, takeStaged } from "./codec.js";
@@ -18,6 +18,8 @@ export class SimpleQueue<T = unknown> {
   readonly #id: number;
 
   constructor() {
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
+    checkArgCount("SimpleQueue", arguments.length, 0);
     const record = adoptedRecord();
     const h = new Int32Array((record?.buffers[0] as SharedArrayBuffer) ?? new SharedArrayBuffer(HEADER_WORDS * 4));
     this.#h = h;

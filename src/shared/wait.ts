@@ -65,6 +65,17 @@ export function checkOptions(options: object, allowed: readonly string[], what: 
   }
 }
 
+/**
+ * TypeError for a constructor given more arguments than Python's takes (`new Lock(5)`, `new Event(1)`):
+ * Python's "takes no arguments (1 given)", where JavaScript would drop them unseen. `given` is the
+ * call's `arguments.length`.
+ */
+export function checkArgCount(what: string, given: number, max: number): void {
+  if (given <= max) return;
+  const takes = max === 0 ? "takes no arguments" : `takes at most ${max} argument${max === 1 ? "" : "s"}`;
+  throw new TypeError(`${what}() ${takes} (${given} given)`);
+}
+
 /** The timeout a waiting call was given: `value` itself, or its `timeout` when it is `{ timeout }`. */
 export function timeoutOf(value: unknown, what: string): unknown {
   if (!isOptions(value)) return value;

@@ -135,6 +135,7 @@
  * writer between its steps, and leave locks as a killed thread would (get() skips the entry cache
  * while a hook is set, so that its "value" point is reached).
  */
+import { checkArgCount } from "../shared/wait.js";
 import { KeyError, RuntimeError } from "../errors.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { acquire, advance, beginWrite, endWrite, Got, myLockValue, recoverSeq, release } from "./guard.js";
@@ -302,6 +303,8 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
 
   /** A new dict, filled from `entries` (in order; later duplicates replace earlier values). */
   constructor(entries?: Iterable<[K, V]>) {
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
+    checkArgCount("SharedDict", arguments.length, 1);
     const record = adoptedRecord();
     const sab = (record?.buffers[0] as SharedArrayBuffer | undefined) ?? Heap.create(Hdr.HEADER_BYTES);
     this.#heap = new Heap(sab);

@@ -34,6 +34,7 @@
  * entirely or not at all; blocks it had allocated but not published are leaked (one call's worth).
  * Iteration and toArray() take a consistent snapshot (under the lock, values copied out).
  */
+import { checkArgCount } from "../shared/wait.js";
 import { RuntimeError } from "../errors.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { ACQUIRED, acquire, beginWrite, endWrite, readBegin, readValid, recoverSeq, release } from "./guard.js";
@@ -59,6 +60,8 @@ export class SharedList<V> implements Iterable<V> {
 
   /** A new list holding `items`. */
   constructor(items?: Iterable<V>) {
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
+    checkArgCount("SharedList", arguments.length, 1);
     const record = adoptedRecord();
     const sab = (record?.buffers[0] as SharedArrayBuffer | undefined) ?? Heap.create(HEADER_BYTES);
     this.#heap = new Heap(sab);

@@ -12,6 +12,7 @@
  * A thread that dies mid-way through a series of `set` calls leaves the elements it wrote written and
  * the others as they were (each element whole); a thread that dies holding the lock leaves it held.
  */
+import { checkArgCount } from "../shared/wait.js";
 import type { Lock } from "../sync/lock.js";
 import type { RLock } from "../sync/rlock.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
@@ -39,6 +40,8 @@ export class SharedArray<T extends number | bigint = number> implements Iterable
     sizeOrItems: number | Iterable<NoInfer<T>>,
     options?: { lock?: LockOption | undefined },
   ) {
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
+    checkArgCount("SharedArray", arguments.length, 3);
     const record = adoptedRecord();
     if (record) {
       const meta = record.meta as { typecode: TypeCode; lock: Lock | RLock | null; length: number };

@@ -13,6 +13,7 @@
  * A thread that dies between the read and the write of an update leaves the last value written
  * (never half a value); a thread that dies holding the lock leaves it held, as any Lock.
  */
+import { checkArgCount } from "../shared/wait.js";
 import type { Lock } from "../sync/lock.js";
 import type { RLock } from "../sync/rlock.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
@@ -34,6 +35,8 @@ export class Value<T extends number | bigint = number> {
    * @param options `lock`: true (default: a new RLock), false (none), or the Lock/RLock to use.
    */
   constructor(typecode: TypeCode, initial?: NoInfer<T>, options?: { lock?: LockOption | undefined }) {
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
+    checkArgCount("Value", arguments.length, 3);
     const record = adoptedRecord();
     if (record) {
       const meta = record.meta as { typecode: TypeCode; lock: Lock | RLock | null };

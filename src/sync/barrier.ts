@@ -60,6 +60,7 @@ import {
   type Timeout,
   timeoutMs,
   timeoutOf,
+  checkArgCount,
 } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { lockOwner, MAX_THREADS, slotHolds } from "../shared/runtime.js";
@@ -152,6 +153,8 @@ export class Barrier<A extends unknown[] = any[]> {
     timeout?: number | null,
     actionArgs?: A,
   ) {
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
+    checkArgCount("Barrier", arguments.length, 4);
     // Python's keywords, Barrier(3, timeout=5), as one options object (a module target has `module`).
     if (isOptions(action) && !("module" in action)) {
       if (timeout !== undefined || actionArgs !== undefined) {

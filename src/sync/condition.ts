@@ -81,6 +81,7 @@ import {
   sleepHow,
   type Timeout,
   timeoutMs,
+  checkArgCount,
 } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
@@ -155,6 +156,8 @@ export class Condition {
 
   /** `lock`: the Lock or RLock to use (default: a new RLock). */
   constructor(lock?: Lock | RLock) {
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
+    checkArgCount("Condition", arguments.length, 1);
     const record = adoptedRecord();
     if (record) {
       this.#w = new Int32Array(record.buffers[0] as SharedArrayBuffer);

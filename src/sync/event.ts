@@ -18,7 +18,7 @@
  * of LOST_WAKE_MS and re-check the word between them, and see such a set() within that time (one
  * wake-up a second per waiting thread is the cost).
  */
-import { deadlineOf, type Timeout, timeoutMs, untilAsync, untilBlocking } from "../shared/wait.js";
+import { deadlineOf, type Timeout, timeoutMs, untilAsync, untilBlocking, checkArgCount } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 
@@ -34,6 +34,8 @@ export class Event {
   readonly #id: number;
 
   constructor() {
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
+    checkArgCount("Event", arguments.length, 0);
     const record = adoptedRecord();
     this.#word = new Int32Array(record?.buffers[0] ?? new SharedArrayBuffer(4));
     this.#id = record?.id ?? newObjectId();

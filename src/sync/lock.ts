@@ -19,7 +19,7 @@
  * waiters take it over from a dead holder and let the owner repair itself (mutex.ts, "Dead holders").
  */
 import { RuntimeError } from "../errors.js";
-import { type AcquireOptions, blockArgs, type Timeout, timeoutMs } from "../shared/wait.js";
+import { type AcquireOptions, blockArgs, type Timeout, timeoutMs, checkArgCount } from "../shared/wait.js";
 import { lockOwner } from "../shared/runtime.js";
 import { describe } from "../shared/waiting.js";
 import { kShare, newObjectId, type ShareRecord, adoptedRecord, registerKind, revive } from "../transport/shareable.js";
@@ -76,6 +76,8 @@ export class Lock {
   #onDead: OnDeadHolder | undefined;
 
   constructor() {
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
+    checkArgCount("Lock", arguments.length, 0);
     const record = adoptedRecord();
     const buffer = record?.buffers[0] ?? new SharedArrayBuffer(2 * 4);
     this.#word = new Int32Array(buffer);

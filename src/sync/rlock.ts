@@ -24,7 +24,7 @@
  */
 import { RuntimeError } from "../errors.js";
 import { lockOwner } from "../shared/runtime.js";
-import { type AcquireOptions, type Timeout, timeoutMs } from "../shared/wait.js";
+import { type AcquireOptions, type Timeout, timeoutMs, checkArgCount } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
@@ -58,6 +58,8 @@ export class RLock {
   #flush = false;
 
   constructor() {
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
+    checkArgCount("RLock", arguments.length, 0);
     const record = adoptedRecord();
     this.#w = new Int32Array(record?.buffers[0] ?? new SharedArrayBuffer(3 * 4));
     this.#id = record?.id ?? newObjectId();

@@ -56,6 +56,7 @@ import {
   type Steps,
   type Timeout,
   timeoutMs,
+  checkArgCount,
 } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
@@ -123,8 +124,10 @@ export class Semaphore {
 
   /** `value` (default 1): the initial count. RangeError when negative. */
   constructor(value = 1) {
-    const record = adoptedRecord();
     const bounded = (new.target as unknown as Record<symbol, unknown>)[kBounded] === true;
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
+    checkArgCount(bounded ? "BoundedSemaphore" : "Semaphore", arguments.length, 1);
+    const record = adoptedRecord();
     this.#what = bounded ? "BoundedSemaphore" : "Semaphore";
     if (record) {
       this.#w = new Int32Array(record.buffers[0] as SharedArrayBuffer);

@@ -46,6 +46,7 @@ import {
   untilBlocking,
   waitAsync,
   waitBlocking,
+  checkArgCount,
 } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
 import { type Encoded, encode } from "../transport/encode.js";
@@ -259,6 +260,8 @@ export class Thread<A extends unknown[] = any[]> {
   #handle = false;
 
   constructor(options: ThreadOptions<A> = {}) {
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
+    checkArgCount("Thread", arguments.length, 1);
     const adoption = adopting;
     adopting = undefined;
     if (adoption) {

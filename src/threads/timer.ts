@@ -6,7 +6,7 @@
  * interval and args too (its `finished` Event is shared), so any thread may cancel it, as in Python.
  */
 import { Event } from "../sync/event.js";
-import { secondsMs } from "../shared/wait.js";
+import { checkArgCount, secondsMs } from "../shared/wait.js";
 import { encode } from "../transport/encode.js";
 import { callerFile, describeTarget, type ModuleTarget, type Target } from "../transport/target.js";
 import { handleExtras, libraryClasses, Thread } from "./thread.js";
@@ -24,6 +24,8 @@ export class Timer<A extends unknown[] = any[]> extends Thread {
   readonly #finished: Event;
 
   constructor(interval: number, fn: ((...args: A) => unknown) | ModuleTarget, args: A = [] as unknown as A) {
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
+    checkArgCount("Timer", arguments.length, 3);
     secondsMs(interval, "Timer(interval)");
     if (!Array.isArray(args)) throw new TypeError("Timer(interval, fn, args): args must be an array");
     const spec = describeTarget(fn, "Timer function", callerFile());

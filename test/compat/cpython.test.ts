@@ -8,6 +8,7 @@ import { test } from "node:test";
 import {
   asCompleted,
   Barrier,
+  BoundedSemaphore,
   BrokenBarrierError,
   Condition,
   Event,
@@ -18,10 +19,17 @@ import {
   Lock,
   PriorityQueue,
   Queue,
+  RLock,
+  Semaphore,
+  SharedArray,
+  SharedDict,
+  SharedList,
+  SimpleQueue,
   Thread,
   ThreadPoolExecutor,
   TimeoutError,
   Timer,
+  Value,
   wait,
 } from "threading";
 
@@ -272,3 +280,61 @@ test(
     assert.equal(Atomics.load(done, 0), 4);
   },
 );
+
+test("constructors given more arguments than Python's take are a TypeError, not dropped unseen", T, () => {
+  // Python: threading.Lock(5) "takes no arguments (1 given)", Event(1), Semaphore(1, 2), Queue(1, 2), ...
+  const calls: [string, (...a: any[]) => unknown, unknown[], RegExp][] = [
+    ["Lock", (...a) => new (Lock as any)(...a), [5], /^Lock\(\) takes no arguments \(1 given\)$/],
+    ["RLock", (...a) => new (RLock as any)(...a), [undefined], /^RLock\(\) takes no arguments \(1 given\)$/],
+    ["Event", (...a) => new (Event as any)(...a), [1], /^Event\(\) takes no arguments/],
+    [
+      "Condition",
+      (...a) => new (Condition as any)(...a),
+      [new Lock(), 1],
+      /^Condition\(\) takes at most 1 argument \(2 given\)$/,
+    ],
+    ["Semaphore", (...a) => new (Semaphore as any)(...a), [1, 2], /^Semaphore\(\) takes at most 1 argument/],
+    [
+      "BoundedSemaphore",
+      (...a) => new (BoundedSemaphore as any)(...a),
+      [1, 2],
+      /^BoundedSemaphore\(\) takes at most 1/,
+    ],
+    [
+      "Barrier",
+      (...a) => new (Barrier as any)(...a),
+      [1, null, 1, [], 5],
+      /^Barrier\(\) takes at most 4 arguments \(5 given\)$/,
+    ],
+    ["Queue", (...a) => new (Queue as any)(...a), [1, 2], /^Queue\(\) takes at most 1 argument/],
+    ["LifoQueue", (...a) => new (LifoQueue as any)(...a), [1, 2], /^LifoQueue\(\) takes at most 1 argument/],
+    ["PriorityQueue", (...a) => new (PriorityQueue as any)(...a), [1, 2], /^PriorityQueue\(\) takes at most 1/],
+    ["SimpleQueue", (...a) => new (SimpleQueue as any)(...a), [5], /^SimpleQueue\(\) takes no arguments/],
+    ["Future", (...a) => new (Future as any)(...a), [1], /^Future\(\) takes no arguments/],
+    ["Thread", (...a) => new (Thread as any)(...a), [{}, 1], /^Thread\(\) takes at most 1 argument \(2 given\)$/],
+    ["Timer", (...a) => new (Timer as any)(...a), [1, () => {}, [], {}], /^Timer\(\) takes at most 3 arguments/],
+    ["Value", (...a) => new (Value as any)(...a), ["i", 0, {}, 1], /^Value\(\) takes at most 3 arguments/],
+    ["SharedArray", (...a) => new (SharedArray as any)(...a), ["i", 2, {}, 1], /^SharedArray\(\) takes at most 3/],
+    ["SharedDict", (...a) => new (SharedDict as any)(...a), [[], 1], /^SharedDict\(\) takes at most 1 argument/],
+    ["SharedList", (...a) => new (SharedList as any)(...a), [[], 1], /^SharedList\(\) takes at most 1 argument/],
+  ];
+  for (const [name, make, args, message] of calls) {
+    assert.throws(() => make(...args), { name: "TypeError", message }, name);
+    make(...args.slice(0, -1)); // one fewer: accepted
+  }
+  // A subclass that takes arguments of its own and passes none (or the allowed ones) on is fine.
+  class Named extends Lock {
+    constructor(readonly label: string) {
+      super();
+    }
+  }
+  assert.equal(new Named("x").label, "x");
+  class Sized extends Queue<number> {
+    constructor(_a: number, _b: number) {
+      super(3);
+    }
+  }
+  assert.equal(new Sized(1, 2).maxsize, 3);
+  const t = new Thread();
+  assert.equal(t.isAlive(), false);
+});
