@@ -89,6 +89,19 @@ const lock = new Lock();
 lock.acquire(true, maybe);
 lock.acquire(false);
 lock.acquire(true, -1);
+// null and Infinity mean forever, also to a non-blocking acquire (API.md).
+lock.acquire(false, null);
+lock.acquire(false, Number.POSITIVE_INFINITY);
+lock.acquire({ blocking: false, timeout: null });
+new RLock().acquire(false, null);
+new Condition().acquire(false, null);
+new Semaphore().acquire(false, null);
+// @ts-expect-error Python's Lock() takes no arguments (a TypeError at run time too)
+new Lock(5);
+// @ts-expect-error Event() takes no arguments
+new Event(1);
+// @ts-expect-error Semaphore() takes at most one
+new Semaphore(1, 2);
 await lock.acquireAsync(maybe);
 {
   using _ = lock.hold(maybe);
