@@ -254,7 +254,8 @@ export class Semaphore {
   release(n = 1): void {
     if (n !== 1) {
       if (typeof n !== "number") throw new TypeError(`${this.#what}.release(): n must be a number, not ${typeof n}`);
-      if (!Number.isInteger(n) || n < 1) throw new RangeError("n must be one or more");
+      if (n < 1) throw new RangeError("n must be one or more"); // Python's words
+      if (!Number.isInteger(n)) throw new RangeError(`${this.#what}.release(): n must be an integer, not ${n}`);
     }
     const w = this.#w;
     const bound = this.#bound;

@@ -47,6 +47,12 @@ for (const Sem of [Semaphore, BoundedSemaphore]) {
     assert.throws(() => sem.acquire(false, 1), RangeError);
     assert.throws(() => sem.acquire(true, -1), RangeError, "-1 is only for Lock/RLock/Condition");
     assert.throws(() => sem.release(0), { name: "RangeError", message: "n must be one or more" });
+    assert.throws(() => sem.release(0.5), { name: "RangeError", message: "n must be one or more" });
+    assert.throws(() => sem.release(1.5), {
+      name: "RangeError",
+      message: `${name}.release(): n must be an integer, not 1.5`,
+    });
+    assert.throws(() => sem.release(Number.NaN), { name: "RangeError", message: /must be an integer, not NaN/ });
     assert.equal(sem.acquire(true, 0.005), true);
     assert.equal(sem.acquire(true, 0.005), true);
     assert.equal(sem.acquire(true, 0.005), false);
