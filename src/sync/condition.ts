@@ -86,7 +86,7 @@ import {
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
-import type { Lock } from "./lock.js";
+import { acquireArgs, type Lock } from "./lock.js";
 import {
   type ConditionLock,
   kAcquireRestore,
@@ -185,11 +185,21 @@ export class Condition {
   acquire(blocking?: boolean, timeout?: number | null): boolean;
   acquire(options: AcquireOptions): boolean;
   acquire(blocking: boolean | AcquireOptions = true, timeout: number | null = -1): boolean {
+    // Arguments other than the plain ones are checked here first, so that an error names the
+    // Condition the caller used rather than its lock.
+    if (timeout !== -1 || (blocking !== true && blocking !== false)) acquireArgs("Condition", blocking, timeout);
     return this.#lock.acquire(blocking as boolean, timeout);
   }
 
   /** Acquires the underlying lock without blocking the event loop. */
   acquireAsync(timeout?: Timeout): Promise<boolean> {
+    if (timeout !== undefined) {
+      try {
+        timeoutMs(timeout, "Condition.acquireAsync()");
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     return this.#lock.acquireAsync(timeout);
   }
 

@@ -67,6 +67,30 @@ test("Condition: acquire/release go to its lock (RLock by default, or the Lock g
   assert.throws(() => new Condition({} as Lock), TypeError);
 });
 
+test("Condition: acquire's argument errors name the Condition, not its lock", T, async () => {
+  for (const cond of [new Condition(), new Condition(new Lock())]) {
+    assert.throws(() => cond.acquire(false, 1), {
+      name: "RangeError",
+      message: /^Condition\.acquire\(\): can't specify/,
+    });
+    assert.throws(() => cond.acquire(true, -2), { name: "RangeError", message: /^Condition\.acquire\(\): / });
+    assert.throws(() => cond.acquire({ blocking: false, timeout: 1 }), { message: /^Condition\.acquire\(\): / });
+    assert.throws(() => cond.acquire(1 as unknown as boolean), {
+      name: "TypeError",
+      message: /^Condition\.acquire\(\): /,
+    });
+    let p: Promise<boolean> | undefined;
+    assert.doesNotThrow(() => {
+      p = cond.acquireAsync(-1);
+    });
+    await assert.rejects(p as Promise<boolean>, { name: "RangeError", message: /^Condition\.acquireAsync\(\): / });
+    assert.equal(cond.acquire(false, null), true, "valid arguments still reach the lock");
+    cond.release();
+    assert.equal(await cond.acquireAsync(1), true);
+    cond.release();
+  }
+});
+
 test("Condition: wait/notify without the lock is a RuntimeError; waitAsync rejects", T, async () => {
   const cond = new Condition();
   assert.throws(() => cond.wait(), { name: "RuntimeError", message: "cannot wait on un-acquired lock" });
