@@ -150,6 +150,15 @@ export class Staged {
   }
 }
 
+/**
+ * The error of a put whose item could not be staged, naming the call (`Queue.put(): item.a cannot
+ * be sent to another thread: ...`); any other error unchanged.
+ */
+export function itemError(e: unknown, what: string): unknown {
+  if (!(e instanceof TypeError) || !e.message.startsWith("item")) return e;
+  return new TypeError(`${what}: ${e.message}`);
+}
+
 function dataCloneError(e: unknown): TypeError {
   const msg = e instanceof Error ? e.message : String(e);
   return new TypeError(`item cannot be sent to another thread: ${msg}`);

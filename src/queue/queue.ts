@@ -31,7 +31,7 @@ import {
 import { describe, type WaitKind } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { ShutDown } from "../errors.js";
-import { giveStaged, reclaim, Staged, stageItem, takeStaged } from "./codec.js";
+import { giveStaged, itemError, reclaim, Staged, stageItem, takeStaged } from "./codec.js";
 import type { Engine } from "./engine.js";
 import { RingEngine } from "./fifo.js";
 import { GIVEN_MAXSIZE_BYTE, HEADER_WORDS, MAXSIZE, SHUTDOWN, setQueueId } from "./layout.js";
@@ -169,7 +169,11 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     }
     const st = takeStaged();
     try {
-      this._stage(item, st);
+      try {
+        this._stage(item, st);
+      } catch (e) {
+        throw itemError(e, what);
+      }
       try {
         this.#eng.put(st, block, ms, what);
       } catch (e) {
@@ -186,7 +190,11 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     const what = this.#putAsyncWhat;
     const ms = timeoutMs(timeout, what);
     const st = new Staged();
-    this._stage(item, st, true);
+    try {
+      this._stage(item, st, true);
+    } catch (e) {
+      throw itemError(e, what);
+    }
     try {
       await this.#eng.putAsync(st, ms, what);
     } catch (e) {

@@ -6,7 +6,7 @@
 import { type BlockOptions, blockArgs, type Timeout, timeoutMs, checkArgCount } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
-import { giveStaged, reclaim, stageItem, takeStaged } from "./codec.js";
+import { giveStaged, itemError, reclaim, stageItem, takeStaged } from "./codec.js";
 import type { Engine } from "./engine.js";
 import { RingEngine } from "./fifo.js";
 import { HEADER_WORDS, setQueueId } from "./layout.js";
@@ -39,7 +39,11 @@ export class SimpleQueue<T = unknown> {
     if (block !== true) blockArgs("SimpleQueue.put()", "block", block, timeout);
     const st = takeStaged();
     try {
-      stageItem(item, st);
+      try {
+        stageItem(item, st);
+      } catch (e) {
+        throw itemError(e, "SimpleQueue.put()");
+      }
       try {
         this.#eng.put(st, false, 0, "SimpleQueue.put()");
       } catch (e) {

@@ -188,7 +188,7 @@ export class Barrier<A extends unknown[] = any[]> {
     secondsMs(timeout, "Barrier()");
     if (actionArgs === undefined || actionArgs === null) actionArgs = [] as unknown as A;
     if (!Array.isArray(actionArgs)) throw new TypeError("Barrier: actionArgs must be an array");
-    encode(actionArgs, "actionArgs");
+    encode(actionArgs, "Barrier(): actionArgs");
     this.#parties = parties;
     this.#timeout = timeout === undefined || timeout === Number.POSITIVE_INFINITY ? null : timeout;
     this.#actionArgs = actionArgs;

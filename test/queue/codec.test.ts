@@ -266,6 +266,31 @@ test("shared objects inside plain-looking data take the general path and stay sh
   assert.deepStrictEqual(got.n, [1, 2]);
 });
 
+test("a put of what cannot cross names the call and where in the item it sits; nothing is queued", async () => {
+  const fn = { a: [1, { f: () => 1 }] };
+  const puts: [string, (item: unknown) => unknown, () => number][] = [];
+  for (const Q of [Queue, LifoQueue, PriorityQueue]) {
+    const q = new Q<unknown>();
+    puts.push([`${Q.name}.put()`, (item) => q.put(item), () => q.qsize()]);
+    puts.push([`${Q.name}.put()`, (item) => q.putNowait(item), () => q.qsize()]);
+    puts.push([`${Q.name}.putAsync()`, (item) => q.putAsync(item), () => q.qsize()]);
+  }
+  const sq = new SimpleQueue<unknown>();
+  puts.push(["SimpleQueue.put()", (item) => sq.put(item), () => sq.qsize()]);
+  for (const [what, put, size] of puts) {
+    const message = new RegExp(
+      `^${what.replace(/[().]/g, "\\$&")}: item\\.a\\[1\\]\\.f cannot be sent to another thread: it is a function`,
+    );
+    await assert.rejects(async () => put(fn), { name: "TypeError", message }, what);
+    await assert.rejects(
+      async () => put(Symbol("s")),
+      { name: "TypeError", message: /: item cannot be sent .*symbol/ },
+      what,
+    );
+    assert.equal(size(), 0, `${what}: nothing queued`);
+  }
+});
+
 test("what cannot cross is still a TypeError naming where it sits", () => {
   assert.throws(() => stage({ a: [1, { f: () => 1 }] }, new Staged()), {
     name: "TypeError",

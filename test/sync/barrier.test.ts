@@ -25,7 +25,7 @@ test("Barrier: one party passes at once; argument checks", T, () => {
   assert.throws(() => new Barrier(2, 42 as never), TypeError);
   assert.throws(() => new Barrier(2, () => {}, undefined, [() => {}]), {
     name: "TypeError",
-    message: /actionArgs\[0\] cannot be sent to another thread/,
+    message: /^Barrier\(\): actionArgs\[0\] cannot be sent to another thread/,
   });
   assert.throws(
     () => new Barrier(2, () => {}, undefined, [{ ok: 1, bad: Symbol("s") }]),
