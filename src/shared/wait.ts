@@ -541,6 +541,7 @@ function sleepMs(seconds: unknown, what: string): number {
   if (seconds === undefined) throw new TypeError(`${what} takes exactly one argument, the seconds (0 given)`);
   // (null is Python's None, a timeout's "forever", but time.sleep(None) is a TypeError)
   if (seconds === null) throw new TypeError(`${what}: the seconds must be a number, not null`);
+  if (typeof seconds !== "number") throw new TypeError(`${what}: the seconds must be a number, not ${typeof seconds}`);
   // Python's time.sleep(-1): ValueError("sleep length must be non-negative").
   if (typeof seconds === "number" && seconds < 0) {
     throw new RangeError(`${what}: sleep length must be non-negative, not ${seconds}`);

@@ -290,4 +290,10 @@ describe("timeouts of every other wait", () => {
     // @ts-expect-error
     await assert.rejects(sleepAsync(null), { name: "TypeError", message });
   });
+
+  test("sleep('1') is a TypeError about the seconds (not a timeout), as time.sleep('1')", T, async () => {
+    const message = /^sleep(Async)?\(\): the seconds must be a number, not string$/;
+    assert.throws(() => sleep("1" as unknown as number), { name: "TypeError", message });
+    await assert.rejects(sleepAsync("1" as unknown as number), { name: "TypeError", message });
+  });
 });
