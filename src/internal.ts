@@ -11,6 +11,7 @@ export { eventHooks } from "./sync/event.js";
 export { barrierHooks } from "./sync/barrier.js";
 export { semaphoreHooks } from "./sync/semaphore.js";
 export { conditionHooks } from "./sync/condition.js";
+export { mutexHooks } from "./sync/mutex.js";
 export { readWaits } from "./shared/waiting.js";
 export {
   addBlockingDuty,

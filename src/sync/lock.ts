@@ -1,7 +1,7 @@
 /**
  * Lock: a mutual-exclusion lock in shared memory, not owned by any thread (any thread may release).
  *
- * State: two Int32 words.
+ * State: three Int32 words.
  *   [0] STATE  the owned mutex of mutex.ts: 0 UNLOCKED, or `holder | waiters`, where holder is the
  *              ownerValue() (`(ident + 1) << 1`) of the thread that acquired it and the low bit says
  *              someone may sleep on the word; its transitions and invariants are written there.
@@ -10,6 +10,10 @@
  *   [1] ASYNC  async waiters that may be parked on [0] (mutex.ts): a free lock always wakes a
  *              waiter that can run it; while async waiters are pending a contended release wakes
  *              every waiter, since an async waiter of a thread that is blocked cannot take it.
+ *   [2] HANDOFF 0, or the ownerValue() of a blocked waiter of a thread with duties (an excepthook's
+ *              owner, which wakes every 50 ms and so loses its place in the line of waiters) that
+ *              asks a release to hand the lock over to it (mutex.ts, "Hand-off"); odd while a
+ *              release is handing it over. A dead asker's request is dropped by the next release.
  * Uncontended acquire + release: one CAS (which records the holder too) and one exchange (which
  * also says whether anyone waits). Lock adds Python's argument rules and errors: release of an
  * unlocked lock is RuntimeError("release unlocked lock").
@@ -37,6 +41,8 @@ import {
 const STATE = 0;
 /** The mutex's ASYNC word (mutex.ts). */
 const ASYNC = 1;
+/** The mutex's HANDOFF word (mutex.ts, "Hand-off"): ASYNC + 1, as freeOwned() takes it. */
+const HANDOFF = 2;
 // The fast paths below write their constants as literals: the bundle (esbuild) turns a module's
 // constants into \`var\`s, and V8 loads those on every use instead of folding them (~1 ns per
 // acquire+release, measured in bench/sync.ts).
@@ -79,7 +85,7 @@ export class Lock {
     // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
     checkArgCount("Lock", arguments.length, 0);
     const record = adoptedRecord();
-    const buffer = record?.buffers[0] ?? new SharedArrayBuffer(2 * 4);
+    const buffer = record?.buffers[0] ?? new SharedArrayBuffer(3 * 4);
     this.#word = new Int32Array(buffer);
     this.#id = record?.id ?? newObjectId();
     describe(buffer, "Lock", this.#id, STATE, true);
@@ -100,7 +106,7 @@ export class Lock {
       if (Atomics.compareExchange(w, 0 /* STATE */, 0, me) === 0) return true;
       if (!blocking) return false;
     }
-    return lockOwnedBlocking(w, STATE, me, acquireArgs("Lock", blocking, timeout), this.#onDead);
+    return lockOwnedBlocking(w, STATE, me, acquireArgs("Lock", blocking, timeout), this.#onDead, HANDOFF);
   }
 
   /** The async twin of `acquire()`: resolves true once acquired, false if `timeout` seconds pass first. */
@@ -110,7 +116,7 @@ export class Lock {
 
   /** Releases the lock (from any thread). RuntimeError if it is not locked. */
   release(): void {
-    const c = freeOwned(this.#word, 0 /* STATE */, 1 /* ASYNC */);
+    const c = freeOwned(this.#word, 0 /* STATE */, 1 /* ASYNC */, true);
     if (this.#flush) {
       this.#flush = false;
       flushWakes();

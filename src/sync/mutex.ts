@@ -46,6 +46,25 @@
  * of such a value notifies; a stale bit costs one spare notify. Async waiters count in ASYNC and
  * stand in their thread's line as for the plain mutex.
  *
+ * Hand-off (the owned mutex of Lock and RLock: `handoff`, its HANDOFF word right after ASYNC).
+ * A blocked thread with duties (the owner of an excepthook: shared/wait.ts) wakes every sliceMs()
+ * (50 ms) to do them, and a sleep after such a wake joins V8's line of waiters on the word at its
+ * back. Under steady contention (three threads each holding the lock 30 ms in turn) it was at the
+ * back again before it reached the head: it never got the lock. So such a waiter, once woken by
+ * its slice with the lock still held by another, asks for the lock to be handed to it: HANDOFF is
+ * 0, or the ownerValue() of the one waiter asking (CAS 0 -> me; one at a time, another asks once it
+ * is 0 again). A release that finds the waiters bit (the asker keeps it set, so every release
+ * while it waits comes here) and HANDOFF set claims the request (CAS h -> 0), and, its asker alive
+ * (identHolds), writes the freed word over to it (CAS 0 -> h|1: a thread that took the word in
+ * between keeps it, and the request is put back, CAS 0 -> h) with no notify: the other sleepers keep
+ * their places, and the asker sees the word hold its own value when its slice ends (so the lock
+ * waits at most one slice, held for it). A request of a dead asker is dropped. The asker withdraws
+ * its request whenever its wait ends otherwise (took the word itself, timed out, an exception): a
+ * CAS me -> 0; while it reads 0 a releaser is between its claim and its put-back or hand-over (one
+ * straight run) and the asker waits for either; a hand-over found then is an acquire (a timed-out
+ * wait returns true; a wait ending with an exception frees the word again). A thread killed once
+ * the word was handed over dies holding the lock, as one killed just after acquire() returned.
+ *
  * Dead holders (the internal locks of Barrier and Semaphore only: `onDeadHolder`). A user's Lock or
  * RLock held by a thread that dies stays held, as in Python. The lock a primitive keeps inside
  * itself must not: nobody could ever release it, and every later call of the primitive would hang.
@@ -70,6 +89,7 @@ import {
   type Steps,
   Sleep,
   sleepHow,
+  sliceMs,
   spinWhile,
 } from "../shared/wait.js";
 import { identHolds, lockOwner } from "../shared/runtime.js";
@@ -124,6 +144,7 @@ export type OnDeadHolder = (dead: number) => void;
  * Takes the owned mutex at `w[i]` for `me` (this thread's ownerValue()), waiting at most `ms`
  * (Infinity = forever). False on timeout. The caller has checked that it does not hold it already.
  * `onDeadHolder`: an internal lock, taken over from a holder that has died (file comment).
+ * `handoffAt`: the mutex's HANDOFF word (file comment, "Hand-off"), -1 when it has none.
  */
 export function lockOwnedBlocking(
   w: Int32Array,
@@ -131,6 +152,7 @@ export function lockOwnedBlocking(
   me: number,
   ms: number,
   onDeadHolder?: OnDeadHolder,
+  handoffAt = -1,
 ): boolean {
   const c = Atomics.compareExchange(w, i, UNLOCKED, me);
   if (c === UNLOCKED) return true;
@@ -143,16 +165,18 @@ export function lockOwnedBlocking(
     Atomics.compareExchange(w, i, UNLOCKED, me) === UNLOCKED
   )
     return true;
-  return driveBlocking(contendedOwned(w, i, deadline, -1, me, onDeadHolder));
+  return driveBlocking(contendedOwned(w, i, deadline, -1, me, onDeadHolder, handoffAt));
 }
 
 /**
  * Frees the owned mutex at `w[i]`: one exchange, which says whether anyone may sleep on it; false
- * when it was not locked (the caller reports the misuse). `asyncAt` as unlock().
+ * when it was not locked (the caller reports the misuse). `asyncAt` as unlock(); `handoff`: the
+ * mutex has a HANDOFF word at `asyncAt + 1` (file comment, "Hand-off").
  */
-export function unlockOwned(w: Int32Array, i: number, asyncAt: number): boolean {
+export function unlockOwned(w: Int32Array, i: number, asyncAt: number, handoff = false): boolean {
   const c = Atomics.exchange(w, i, 0 /* UNLOCKED */);
-  if ((c & 1) !== 0) Atomics.notify(w, i, Atomics.load(w, asyncAt) > 0 ? Number.POSITIVE_INFINITY : 1);
+  if ((c & 1) !== 0 && !(handoff && Atomics.load(w, asyncAt + 1) !== 0 && handOver(w, i, asyncAt + 1)))
+    Atomics.notify(w, i, Atomics.load(w, asyncAt) > 0 ? Number.POSITIVE_INFINITY : 1);
   if (deferred.length > 0) flushWakes();
   return c !== 0;
 }
@@ -161,10 +185,45 @@ export function unlockOwned(w: Int32Array, i: number, asyncAt: number): boolean 
  * unlockOwned() without the deferred wakes (the caller delivers them: see "Deferred wakes");
  * returns what the word held (0: it was not locked).
  */
-export function freeOwned(w: Int32Array, i: number, asyncAt: number): number {
+export function freeOwned(w: Int32Array, i: number, asyncAt: number, handoff = false): number {
   const c = Atomics.exchange(w, i, 0 /* UNLOCKED */);
-  if ((c & 1) !== 0) Atomics.notify(w, i, Atomics.load(w, asyncAt) > 0 ? Number.POSITIVE_INFINITY : 1);
+  if ((c & 1) !== 0 && !(handoff && Atomics.load(w, asyncAt + 1) !== 0 && handOver(w, i, asyncAt + 1)))
+    Atomics.notify(w, i, Atomics.load(w, asyncAt) > 0 ? Number.POSITIVE_INFINITY : 1);
   return c;
+}
+
+/**
+ * A release that found a hand-off asked for at `w[at]` (file comment, "Hand-off"), the word `w[i]`
+ * just freed: claims the request (h -> h|1) and writes the word over to its asker, alive, with no
+ * notify (true); false when there was nothing to hand over (the request withdrawn, or its asker
+ * dead: it is dropped) or another thread took the word first (the request is put back).
+ */
+function handOver(w: Int32Array, i: number, at: number): boolean {
+  const h = Atomics.load(w, at);
+  if ((h & 1) !== 0 || h === 0) return false;
+  if (!identHolds(ownerIdent(h))) {
+    Atomics.compareExchange(w, at, h, 0);
+    return false;
+  }
+  if (Atomics.compareExchange(w, at, h, h | 1) !== h) return false;
+  const handed = Atomics.compareExchange(w, i, 0, h | 1) === 0;
+  Atomics.store(w, at, handed ? 0 : h);
+  return handed;
+}
+
+/**
+ * Withdraws this thread's hand-off request at `w[at]` (file comment, "Hand-off") as its wait ends
+ * otherwise (`holding`: it took the word itself); true when the word was handed over to it first
+ * (never when `holding`). While the request is claimed (me|1) a releaser is between its claim and
+ * its hand-over or put-back (one straight run): wait for either.
+ */
+function withdraw(w: Int32Array, i: number, at: number, me: number, holding: boolean): boolean {
+  for (let n = 0; ; n++) {
+    const h = Atomics.compareExchange(w, at, me, 0);
+    if (h === me) return false;
+    if (h !== (me | 1)) return !holding && (Atomics.load(w, i) | 1) === (me | 1);
+    if (n > 100) Atomics.wait(w, at, h, 1); // (its releaser preempted mid-run)
+  }
 }
 
 /**
@@ -222,15 +281,26 @@ function* contendedOwned(
   asyncAt: number,
   me: number,
   onDeadHolder?: OnDeadHolder,
+  handoffAt = -1,
 ): Steps<boolean> {
   const how = asyncAt < 0 ? PLAIN : sleepHow({ asyncSleepers: asyncAt });
   // The holder seen at the last look, and when it was first seen holding (Dead holders).
   let holder = 0;
   let since = 0;
+  // This waiter's hand-off request is out, until its wait ends (file comment, "Hand-off";
+  // blocking waits of a thread with duties only, and not while it holds the word itself: a Lock's
+  // acquire by its holder, which only another thread's release ends).
+  let asked = false;
+  const mayAsk = handoffAt >= 0 && (Atomics.load(w, i) | 1) !== (me | 1);
   for (;;) {
     const v = Atomics.load(w, i);
+    // (once it asked, only a hand-over writes this thread's value: it has the lock)
+    if (asked && (v | 1) === (me | 1)) return true;
     if (v === UNLOCKED) {
-      if (Atomics.compareExchange(w, i, UNLOCKED, me | 1) === UNLOCKED) return true;
+      if (Atomics.compareExchange(w, i, UNLOCKED, me | 1) === UNLOCKED) {
+        if (asked) withdraw(w, i, handoffAt, me, true);
+        return true;
+      }
       continue;
     }
     let until = deadline;
@@ -243,6 +313,7 @@ function* contendedOwned(
         const dead = ownerIdent(v & ~1);
         if (!identHolds(dead)) {
           if (Atomics.compareExchange(w, i, v, me | 1) !== v) continue;
+          if (asked) withdraw(w, i, handoffAt, me, true);
           onDeadHolder(dead);
           return true;
         }
@@ -250,11 +321,30 @@ function* contendedOwned(
       }
       until = Math.min(deadline, since + DEAD_CHECK_MS);
     }
+    // (a thread with duties sleeps in slices here, not in the driver: "Hand-off")
+    const slice = mayAsk ? sliceMs() : Number.POSITIVE_INFINITY;
+    if (slice !== Number.POSITIVE_INFINITY) until = Math.min(until, deadlineOf(slice));
     if ((v & 1) === 0 && Atomics.compareExchange(w, i, v, v | 1) !== v) continue;
-    if (expired(deadline)) return false;
-    yield new Sleep(w, i, v | 1, until, how);
+    if (expired(deadline)) return asked && withdraw(w, i, handoffAt, me, false);
+    let r: unknown;
+    try {
+      r = yield new Sleep(w, i, v | 1, until, how);
+    } catch (e) {
+      if (asked && withdraw(w, i, handoffAt, me, false)) unlockOwned(w, i, handoffAt - 1, true);
+      throw e;
+    }
+    if (r === "timed-out" && slice !== Number.POSITIVE_INFINITY && !expired(deadline)) {
+      // Woken by a slice, the lock held: ask for a hand-off (while no other waiter has asked).
+      if (!asked && Atomics.compareExchange(w, handoffAt, 0, me) === 0) {
+        asked = true;
+        mutexHooks.asked?.();
+      }
+    }
   }
 }
+
+/** @internal Test hooks (this thread): `asked()` runs right after a blocked waiter asked for a hand-off. */
+export const mutexHooks: { asked?: () => void } = {};
 
 /** An async waiter in its thread's line for one mutex word: `go()` tells it that it is first. */
 interface Turn {

@@ -2,17 +2,22 @@
  * RLock: a re-entrant lock in shared memory, owned by the thread that acquired it, as Python's
  * `threading.RLock`.
  *
- * State: three Int32 words.
+ * State: four Int32 words.
  *   [0] STATE  the owned mutex of mutex.ts: 0 UNLOCKED, or `owner | waiters`, where owner is the
  *              holding thread's ownerValue() (`(ident + 1) << 1`) and the low bit says someone
  *              may sleep on the word
  *   [1] COUNT  recursion levels beyond the first (0 while free or held once)
  *   [2] ASYNC  async waiters that may be parked on STATE (mutex.ts: while there are, a contended
  *              release wakes every waiter, so that a waiter that can run is always among them)
+ *   [3] HANDOFF 0, or the ownerValue() of a blocked waiter of a thread with duties (an excepthook's
+ *              owner) that asks a release to hand the lock over to it (mutex.ts, "Hand-off"): the
+ *              release then writes STATE over to that waiter (COUNT is 0 already), which finds its
+ *              own value there when its 50 ms slice ends
  * Invariants: STATE != 0 exactly while the lock is held; COUNT is 0 whenever STATE is 0; only the
  * owner writes COUNT (after taking STATE, and back to 0 before freeing it), so it is a plain read
  * and write: the seq-cst CAS and exchange on STATE order it for the next owner. A thread reading
- * STATE with a plain load sees its own owner value only if it wrote it and has not since freed the
+ * STATE with a plain load sees its own owner value only if it wrote it (or a release handed the
+ * word over to it while it waited, which it then read with an atomic load) and has not since freed the
  * word (others change only the waiters bit while it holds it), so "am I the owner?" is exact
  * without an atomic. Uncontended acquire + release: one CAS (which also tells a re-entrant call it
  * holds the lock already) and one exchange (which also tells whether anyone waits). The count is in
@@ -35,6 +40,8 @@ import { flushWakes, freeOwned, lockAsync, lockOwnedBlocking, ownerIdent, ownerV
 const STATE = 0;
 const COUNT = 1;
 const ASYNC = 2;
+/** The mutex's HANDOFF word (mutex.ts, "Hand-off"): ASYNC + 1, as freeOwned() takes it. */
+const HANDOFF = 3;
 // The fast paths below write their constants as literals: the bundle (esbuild) turns a module's
 // constants into \`var\`s, and V8 loads those on every use instead of folding them (~1 ns per
 // acquire+release, measured in bench/sync.ts).
@@ -61,7 +68,7 @@ export class RLock {
     // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
     checkArgCount("RLock", arguments.length, 0);
     const record = adoptedRecord();
-    this.#w = new Int32Array(record?.buffers[0] ?? new SharedArrayBuffer(3 * 4));
+    this.#w = new Int32Array(record?.buffers[0] ?? new SharedArrayBuffer(4 * 4));
     this.#id = record?.id ?? newObjectId();
     describe(this.#w.buffer, "RLock", this.#id, STATE, true);
   }
@@ -91,7 +98,7 @@ export class RLock {
       w[COUNT] = (w[COUNT] as number) + 1;
       return true;
     }
-    return lockOwnedBlocking(w, STATE, me, ms);
+    return lockOwnedBlocking(w, STATE, me, ms, undefined, HANDOFF);
   }
 
   /** The async twin of `acquire()`: resolves true once acquired, false if `timeout` seconds pass first. */
@@ -119,7 +126,7 @@ export class RLock {
     const c = w[1] as number;
     if (c > 0) w[1] = c - 1;
     else {
-      freeOwned(w, 0, 2);
+      freeOwned(w, 0, 2, true);
       if (this.#flush) {
         this.#flush = false;
         flushWakes();
@@ -153,14 +160,14 @@ export class RLock {
     if (!this[kIsOwned]()) throw new RuntimeError("cannot release un-acquired lock");
     const count = (w[COUNT] as number) + 1;
     w[COUNT] = 0;
-    unlockOwned(w, STATE, ASYNC);
+    unlockOwned(w, STATE, ASYNC, true);
     return count;
   }
 
   /** @internal Re-acquires and restores the recursion count (CPython's `_acquire_restore`). */
   [kAcquireRestore](count: number): void {
     const w = this.#w;
-    lockOwnedBlocking(w, STATE, ownerValue(), Number.POSITIVE_INFINITY);
+    lockOwnedBlocking(w, STATE, ownerValue(), Number.POSITIVE_INFINITY, undefined, HANDOFF);
     w[COUNT] = count - 1;
   }
 

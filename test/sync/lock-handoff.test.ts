@@ -1,0 +1,192 @@
+// Lock and RLock hand-off (sync/mutex.ts, "Hand-off"): a blocked waiter whose thread owns an
+// excepthook wakes every 50 ms to run it, and each such wake put it at the back of the runtime's
+// line of waiters on the lock's word; under steady contention it never reached the head again (four
+// threads each holding the lock 30 ms in turn: the owner's acquire(3) timed out every time). Such a
+// waiter now asks a release to hand the lock over to it. Also: a request withdrawn when its wait
+// times out, a dead asker's request dropped, a Condition's re-acquire through a hand-over.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Condition, dumpThreads, Event, Lock, RLock, setExcepthook, sleep, Thread } from "threading";
+
+const T = { timeout: 60_000 };
+const hooks = "../fixtures/sync-hooks.ts";
+const cells = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
+
+/** The lock's words (Lock: STATE, ASYNC, HANDOFF; RLock: STATE, COUNT, ASYNC, HANDOFF). */
+function words(lock: Lock | RLock): Int32Array {
+  const f = (lock as unknown as { [k: symbol]: () => { buffers: SharedArrayBuffer[] } })[Symbol.for("threading.share")];
+  return new Int32Array(f.call(lock).buffers[0] as SharedArrayBuffer);
+}
+const handoff = (lock: Lock | RLock) => Atomics.load(words(lock), lock instanceof RLock ? 3 : 2);
+
+function until(pred: () => boolean, what: string): void {
+  const end = performance.now() + 20_000;
+  while (!pred()) {
+    assert.ok(performance.now() < end, `timed out waiting: ${what}`);
+    sleep(0.005);
+  }
+}
+
+const kinds = [() => new Lock(), () => new RLock()];
+
+for (const make of kinds) {
+  const kind = make() instanceof RLock ? "RLock" : "Lock";
+
+  test(`${kind}: a waiter owning an excepthook gets the lock under steady contention`, T, () => {
+    const lock = make();
+    // flags: [the hook's owner got it (1) or gave up (2), contenders running]
+    const flags = cells(2);
+    const stop = new Event();
+    const contenders = [0, 1, 2, 3].map(
+      () =>
+        new Thread({
+          target: (l: Lock | RLock, st: Event, f: Int32Array) => {
+            const nap = new Int32Array(new SharedArrayBuffer(4));
+            Atomics.add(f, 1, 1);
+            while (!st.isSet()) {
+              l.acquire();
+              Atomics.wait(nap, 0, 0, 40);
+              l.release();
+              Atomics.wait(nap, 0, 0, 2);
+            }
+          },
+          args: [lock, stop, flags],
+        }),
+    );
+    for (const c of contenders) c.start();
+    until(() => Atomics.load(flags, 1) === 4, "the contenders running");
+    const hooked = new Thread({
+      target: (l: Lock | RLock, f: Int32Array) => {
+        setExcepthook(() => {});
+        // (5 s: before, it got it in 0 of 4 runs while the contenders ran)
+        const ok = l.acquire(true, 5);
+        Atomics.store(f, 0, ok ? 1 : 2);
+        if (ok) l.release();
+      },
+      args: [lock, flags],
+    });
+    try {
+      hooked.start();
+      hooked.join(30);
+    } finally {
+      stop.set();
+      for (const c of contenders) c.join(30);
+    }
+    assert.equal(Atomics.load(flags, 0), 1, "the hook's owner got the lock while the others contended");
+    assert.equal(lock.locked(), false);
+    assert.equal(handoff(lock), 0, "no hand-off request left");
+  });
+
+  test(`${kind}: the hook's owner, first in line, gets the lock before a later waiter`, T, () => {
+    const lock = make();
+    lock.acquire();
+    // order: [next index, first taker, second taker] (1 the hook's owner, 2 the later waiter)
+    const order = cells(3);
+    const take = (l: Lock | RLock, o: Int32Array, me: number, hook: boolean) => {
+      if (hook) setExcepthook(() => {});
+      if (l.acquire(true, 20)) {
+        Atomics.store(o, 1 + Atomics.add(o, 0, 1), me);
+        l.release();
+      }
+    };
+    const hooked = new Thread({ target: take, args: [lock, order, 1, true] });
+    hooked.start();
+    until(() => /blocking: waits on (Lock|RLock)#/.test(dumpThreads()), "the hook's owner blocked");
+    const later = new Thread({ target: take, args: [lock, order, 2, false] });
+    later.start();
+    until(() => (dumpThreads().match(/blocking: waits on (Lock|RLock)#/g) ?? []).length === 2, "both blocked");
+    // The owner wakes every 50 ms to run its hook (before: each time at the back of the line, behind the later waiter).
+    sleep(0.3);
+    lock.release();
+    hooked.join(30);
+    later.join(30);
+    assert.deepEqual([...order], [2, 1, 2], "the hook's owner got the lock first");
+    assert.equal(handoff(lock), 0);
+  });
+
+  test(
+    `${kind}: the hook's owner whose acquire times out withdraws its request; the lock is not handed to it`,
+    T,
+    () => {
+      const lock = make();
+      lock.acquire();
+      const out = cells(1);
+      const hooked = new Thread({
+        target: (l: Lock | RLock, o: Int32Array) => {
+          setExcepthook(() => {});
+          Atomics.store(o, 0, l.acquire(true, 0.4) ? 1 : 2);
+        },
+        args: [lock, out],
+      });
+      hooked.start();
+      until(() => handoff(lock) !== 0, "the hook's owner asked for a hand-off");
+      hooked.join(30);
+      assert.equal(Atomics.load(out, 0), 2, "its acquire timed out");
+      assert.equal(handoff(lock), 0, "its request withdrawn");
+      lock.release();
+      assert.equal(lock.locked(), false, "the release handed the lock to nobody");
+      assert.equal(lock.acquire(false), true);
+      lock.release();
+    },
+  );
+
+  test(`${kind}: a hook's owner killed after asking for a hand-off: the release drops its request`, T, () => {
+    const lock = make();
+    lock.acquire();
+    const s = cells(1);
+    const t = new Thread({
+      target: { module: hooks, export: "askAndDie" },
+      args: [lock, s],
+      resourceLimits: { maxOldGenerationSizeMb: 32 },
+    });
+    t.start();
+    t.join(30);
+    assert.equal(Atomics.load(s, 0), 1, "the thread asked");
+    assert.notEqual(handoff(lock), 0, "its request is left");
+    lock.release();
+    assert.equal(lock.locked(), false, "not handed to the dead thread");
+    assert.equal(handoff(lock), 0, "its request dropped");
+    // A live waiter still gets the lock.
+    lock.acquire();
+    const w = new Thread({ target: (l: Lock | RLock) => l.acquire(true, 20) && (l.release(), true), args: [lock] });
+    w.start();
+    sleep(0.1);
+    lock.release();
+    w.join(30);
+    assert.equal(lock.locked(), false);
+  });
+}
+
+test("Condition over an RLock held twice: the hook's owner re-acquires through a hand-over with its count", T, () => {
+  const cond = new Condition(new RLock());
+  // out: [waiting, wait()'s result (1 true, 2 false), releases that succeeded, the third threw]
+  const out = cells(4);
+  const hooked = new Thread({
+    target: (c: Condition, o: Int32Array) => {
+      setExcepthook(() => {});
+      c.acquire();
+      c.acquire();
+      Atomics.store(o, 0, 1);
+      Atomics.store(o, 1, c.wait(20) ? 1 : 2);
+      c.release();
+      Atomics.add(o, 2, 1);
+      c.release();
+      Atomics.add(o, 2, 1);
+      try {
+        c.release();
+      } catch {
+        Atomics.store(o, 3, 1);
+      }
+    },
+    args: [cond, out],
+  });
+  hooked.start();
+  until(() => Atomics.load(out, 0) === 1, "the owner in wait()");
+  cond.acquire();
+  cond.notify();
+  // Held over several slices: the notified owner asks for a hand-off while it re-acquires.
+  sleep(0.3);
+  cond.release();
+  hooked.join(30);
+  assert.deepEqual([...out], [1, 1, 2, 1], "notified, both levels released, then un-acquired");
+});
