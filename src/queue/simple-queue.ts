@@ -66,7 +66,8 @@ export class SimpleQueue<T = unknown> {
   get(block: boolean | BlockOptions = true, timeout?: number | null): T {
     const what = "SimpleQueue.get()";
     let ms = 0;
-    if (block === true) ms = timeoutMs(timeout, what);
+    // (no timeout given: no call, as in Queue.get())
+    if (block === true) ms = timeout === undefined ? Number.POSITIVE_INFINITY : timeoutMs(timeout, what);
     else if (block !== false) {
       const [b, t] = blockArgs(what, "block", block, timeout);
       if (b) ms = timeoutMs(t, what);
