@@ -26,6 +26,8 @@
 // and the baseline is the fastest honest round trip: the echo Worker answering in its 'message'
 // handler.
 // FUTURES_BENCH_QUICK=1: the executor and the bare baselines only (no piscina, tinypool, CPython).
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import Piscina from "piscina";
 import { Barrier, getIdent, ThreadPoolExecutor, wait } from "threading";
@@ -47,10 +49,21 @@ const LAT_BLOCK = 200;
 const LAT_PAIRS = 60;
 /** Unmeasured sets before them (the JIT's warm-up, see alternating()). */
 const LAT_WARM_SETS = 20;
+/** Sets of the awaited task and the echo Worker with the placement forced, per mode (forcedSets()). */
+const FORCED_SETS = 20;
 const echoFile = new URL("./fixtures/echo-worker.mjs", import.meta.url).href;
 const bareFile = new URL("./fixtures/echo-pool-worker.mjs", import.meta.url);
 /** Tasks per message of the bare pool (the executor's largest batch too, balance.ts). */
 const BATCH = 512;
+
+/** Sets of one vCPU or two, forced (forcedSets()): each side's median block and the sets' ratios (wall, CPU). */
+interface Forced {
+  cpus: "one vCPU" | "two vCPUs";
+  ours: number;
+  bare: number;
+  wall: number[];
+  cpu: number[];
+}
 
 interface Result {
   name: string;
@@ -65,6 +78,8 @@ interface Result {
    * ratios of wall time and of CPU time of each pair.
    */
   blocks?: { wall: number[]; cpu: number[] };
+  /** The awaited task against the echo Worker with the placement forced (forcedSets()). */
+  forced?: Forced[];
 }
 
 /** CPU time (user + system, all threads of this process) in µs since `from`. */
@@ -118,6 +133,8 @@ interface OursRounds extends Rounds {
   echo(n: number): Promise<[number, number]>;
   /** Throws unless awaited tasks still run on the echo's thread. */
   check(): Promise<void>;
+  /** The OS thread id of the pool thread awaited tasks run on (Linux). */
+  tid(): Promise<number>;
 }
 
 async function ours(): Promise<OursRounds> {
@@ -169,6 +186,8 @@ async function ours(): Promise<OursRounds> {
       const now = await awaitedOn();
       if (now !== thread) throw new Error(`awaited tasks moved from thread ${thread} to ${now}, the echo's`);
     },
+    tid: () =>
+      ex.submit(async () => Number((await import("node:fs")).readlinkSync("/proc/thread-self").split("/").pop())),
   };
 }
 
@@ -205,7 +224,7 @@ async function pool(
  * `perCall`: the same pool sending one message per call each way (all in flight at once), the
  * plain echo pool a user writes first (its latency round is the same round trip).
  */
-async function bare(): Promise<{ batched: Rounds; perCall: Rounds }> {
+async function bare(): Promise<{ batched: Rounds; perCall: Rounds; tid: () => Promise<number> }> {
   const workers = [new Worker(bareFile), new Worker(bareFile)];
   let results: unknown[] = [];
   let got = 0;
@@ -224,7 +243,7 @@ async function bare(): Promise<{ batched: Rounds; perCall: Rounds }> {
       if (got === results.length) done();
     });
   }
-  const one = (w: Worker, x: number) =>
+  const one = (w: Worker, x: number | "tid") =>
     new Promise<unknown>((resolve) => {
       answer = resolve;
       w.postMessage(x);
@@ -262,7 +281,76 @@ async function bare(): Promise<{ batched: Rounds; perCall: Rounds }> {
   return {
     batched: { latency, throughput: () => throughput(BATCH), close },
     perCall: { latency, throughput: () => throughput(1), close: async () => {} },
+    tid: async () => (await one(w, "tid")) as number,
   };
+}
+
+/**
+ * The awaited task and the bare round trip to the echo Worker with the kernel's placement taken out
+ * (Linux, with taskset): the main thread pinned to the first vCPU it may use, the pool thread and the
+ * echo Worker pinned to that vCPU too (one vCPU: each wake a local switch) or to another (two vCPUs:
+ * each wake an IPI), FORCED_SETS sets of a block of each (order reversed every other set, after 2
+ * unmeasured), then every affinity is put back. So both sides are measured in the same mode, which
+ * the sets left to the kernel do not promise (docs/benchmarks.md, "The awaited task's two modes").
+ * Skipped (undefined) elsewhere, with one CPU, or with FUTURES_BENCH_FORCED=0.
+ */
+async function forcedSets(
+  tids: [() => Promise<number>, () => Promise<number>],
+  ours: (n: number) => Promise<[number, number]>,
+  bare: (n: number) => Promise<[number, number]>,
+): Promise<Forced[] | undefined> {
+  if (process.platform !== "linux" || process.env.FUTURES_BENCH_FORCED === "0") return undefined;
+  const allowed = readFileSync("/proc/self/status", "utf8").match(/^Cpus_allowed_list:\s*(\S+)/m)?.[1];
+  const cpus = (allowed ?? "")
+    .split(",")
+    .flatMap((r) => {
+      const [a, b] = r.split("-").map(Number) as [number, number | undefined];
+      return Array.from({ length: (b ?? a) - a + 1 }, (_, i) => a + i);
+    })
+    .filter((c) => Number.isInteger(c));
+  if (allowed === undefined || cpus.length < 2) return undefined;
+  const partners = [await tids[0](), await tids[1]()];
+  const pin = (tid: number, list: string) => execFileSync("taskset", ["-pc", list, String(tid)], { stdio: "ignore" });
+  const out: Forced[] = [];
+  try {
+    for (const [name, cpu] of [
+      ["one vCPU", cpus[0]],
+      ["two vCPUs", cpus[1]],
+    ] as const) {
+      pin(process.pid, String(cpus[0]));
+      for (const tid of partners) pin(tid, String(cpu));
+      const lat = { ours: [] as number[], bare: [] as number[] };
+      const cpuOf = { ours: [] as number[], bare: [] as number[] };
+      const run = { ours, bare };
+      for (let r = 0; r < FORCED_SETS + 2; r++) {
+        for (const k of alternate(r, ["ours", "bare"] as const)) {
+          const [us, c] = await run[k](LAT_BLOCK);
+          if (r < 2) continue;
+          lat[k].push(us);
+          cpuOf[k].push(c);
+        }
+      }
+      out.push({
+        cpus: name,
+        ours: median(lat.ours),
+        bare: median(lat.bare),
+        wall: ratios(lat.ours, lat.bare),
+        cpu: ratios(cpuOf.ours, cpuOf.bare),
+      });
+    }
+  } catch (e) {
+    console.error(`futures: the forced placement sets were skipped: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  } finally {
+    for (const tid of [process.pid, ...partners]) {
+      try {
+        pin(tid, allowed);
+      } catch {
+        // (a thread that ended has no affinity to restore)
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -276,7 +364,8 @@ async function bare(): Promise<{ batched: Rounds; perCall: Rounds }> {
  */
 async function alternating(): Promise<Result[]> {
   const executor = await ours();
-  const sides = { ours: executor, ...(await bare()) };
+  const bareSides = await bare();
+  const sides = { ours: executor, batched: bareSides.batched, perCall: bareSides.perCall };
   const names = ["ours", "batched", "perCall"] as const;
   const latency = { ours: executor.latency, echo: executor.echo, batched: sides.batched.latency };
   const lat = { ours: [] as number[], echo: [] as number[], batched: [] as number[] };
@@ -297,6 +386,7 @@ async function alternating(): Promise<Result[]> {
     }
   }
   await executor.check();
+  const forced = await forcedSets([executor.tid, bareSides.tid], executor.latency, sides.batched.latency);
   for (let r = 0; r < ROUNDS; r++) {
     for (const k of alternate(r, names)) {
       const [rate, cpu] = await sides[k].throughput();
@@ -317,8 +407,10 @@ async function alternating(): Promise<Result[]> {
     rounds: [tp[k], lat[l]],
     blocks: blocks(l),
   });
+  const oursRow = row("threading ThreadPoolExecutor", "ours", "ours");
+  if (forced) oursRow.forced = forced;
   return [
-    row("threading ThreadPoolExecutor", "ours", "ours"),
+    oursRow,
     {
       name: "bare round trip to an echo on the same pool thread",
       throughput: Number.NaN,
@@ -430,6 +522,11 @@ export async function run(): Promise<void> {
   console.log(
     `One awaited task / the bare round trip to the echo on its pool thread (the same two threads, so the same mode in each set; its MessageChannel port costs the main thread a little more than a Worker's own port): wall ${spread(ratios(oursBlocks, echoBlocks))}; CPU ${spread(ratios(blocks.cpu, (echo.blocks as { cpu: number[] }).cpu))}.`,
   );
+  for (const f of ours.forced ?? []) {
+    console.log(
+      `Forced onto ${f.cpus} (taskset: the main thread, the pool thread and the echo Worker pinned; ${FORCED_SETS} sets of the two blocks): the executor ${f.ours.toFixed(1)} µs, the echo Worker ${f.bare.toFixed(1)} µs; the sets' ratios: wall ${spread(f.wall)}; CPU ${spread(f.cpu)}.`,
+    );
+  }
   console.log(
     `The echo on the pool thread / the echo Worker: wall ${spread(ratios(echoBlocks, workerBlocks))}. Blocks (µs a task; the VM's two modes show as two clusters): the echo on the pool thread ${spread(echoBlocks, 1)}; the echo Worker ${spread(workerBlocks, 1)}.`,
   );
