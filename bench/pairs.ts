@@ -20,7 +20,6 @@
 // unmeasured sets), PAIRS_N (60 measured sets), PAIRS_IDLE (below).
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
-import { Thread, ThreadPoolExecutor } from "threading";
 import { median } from "./util.js";
 
 const BLOCK = Number(process.env.PAIRS_BLOCK ?? 200);
@@ -50,8 +49,9 @@ function trips(port: Worker | MessagePort): Trip {
 const next = (port: Worker | MessagePort) => new Promise<unknown>((resolve) => port.once("message", resolve));
 const tidOf = (m: unknown) => (m as { tid: number }).tid;
 
-/** Node's own threads (V8's platform workers, libuv's) and the library's first worker, there before any partner. */
+/** Node's own threads (V8's platform workers, libuv's), there before the library is loaded. */
 const own = new Set(linux ? readdirSync("/proc/self/task").map(Number) : []);
+const { Thread, ThreadPoolExecutor } = await import("threading");
 // PAIRS_IDLE=n: first n threads started at once and joined, leaving the hub with idle workers to let
 // go of (as a whole `npm run bench` does: its threads section runs before the executor's).
 const idle = Number(process.env.PAIRS_IDLE ?? 0);
@@ -65,7 +65,7 @@ if (idle > 0) {
   for (const t of started) await t.joinAsync();
 }
 const sides = new Map<string, { trip: Trip; tid: number }>();
-let executor: ThreadPoolExecutor | undefined;
+let executor: InstanceType<typeof ThreadPoolExecutor> | undefined;
 for (const kind of kinds) {
   if (kind === "worker") {
     const w = new Worker(echoFile);
@@ -177,7 +177,7 @@ for (let r = 0; r < WARM + SETS; r++) {
     for (const [tid, s] of after) {
       const was = before.get(tid);
       if (was === undefined || tid === main || tid === side.tid || s.switches === was.switches) continue;
-      const who = names.get(tid) ?? (own.has(tid) ? "node's own threads" : "the library's threads (hub, idle workers)");
+      const who = names.get(tid) ?? (own.has(tid) ? "node's own threads" : "the library's threads (hub, workers)");
       const key = `${who} during ${kind}'s blocks`;
       others.set(key, (others.get(key) ?? 0) + s.switches - was.switches);
     }
