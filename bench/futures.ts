@@ -25,7 +25,12 @@
 // port costs the main thread a few % more than a Worker's own port (the executor's port is one too),
 // and the baseline is the fastest honest round trip: the echo Worker answering in its 'message'
 // handler.
+// Because a pair's mode sticks (on a quiet machine one pair can stay apart for the whole section while
+// the other stays packed, whatever the threads: docs/benchmarks.md), 20 more sets of the executor and
+// the echo Worker follow with the placement forced (Linux, taskset: forcedSets()), onto one vCPU,
+// then two: both sides in the same mode in every run.
 // FUTURES_BENCH_QUICK=1: the executor and the bare baselines only (no piscina, tinypool, CPython).
+// FUTURES_BENCH_FORCED=0: no forced sets.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
