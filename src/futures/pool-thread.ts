@@ -413,10 +413,10 @@ class PoolThread {
     if ((type === "object" && value !== null) || type === "function" || type === "symbol") {
       let encoded: { value: unknown; marked: boolean };
       try {
-        encoded = encode(value, ok ? "result" : "exception");
+        encoded = ok ? encode(value, "result") : encode(value, "exception", { lenientErrors: true });
       } catch (e) {
         ok = false;
-        encoded = encode(e, "exception");
+        encoded = encode(e, "exception", { lenientErrors: true });
       }
       value = encoded.value;
       this.#held.push(handle, gen, (ok ? OK : FAILED) | (encoded.marked ? MARKED : 0), value);

@@ -271,7 +271,7 @@ export function setExcepthook(fn: ((args: ExceptHookArgs) => void) | null): void
 function post(error: unknown, excType: string, slot: number, ident: number, owner: number): void {
   let excValue: Encoded;
   try {
-    excValue = encode(error, "exception");
+    excValue = encode(error, "exception", { lenientErrors: true });
   } catch {
     excValue = encode(String(error), "exception");
   }

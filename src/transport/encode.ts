@@ -8,7 +8,8 @@
  *  - instances of user classes become plain objects of their own enumerable fields (as structured
  *    clone does), so the receiving side never sees a prototype it does not have,
  *  - anything that cannot cross (functions, symbols, WeakMaps, promises, host objects ...) is a
- *    TypeError naming where in the value it sits.
+ *    TypeError naming where in the value it sits; except, with `lenientErrors` (a task's or a
+ *    thread's exception), inside an Error's cause and own properties, which are left out instead.
  * `decode()` (decode.ts) turns the markers back into objects on the receiving side.
  *
  * Two modes: for messages (postMessage) SharedArrayBuffers travel as themselves; for bytes (queues,
@@ -31,6 +32,12 @@ export interface EncodeOptions {
   transfer?: ReadonlySet<object>;
   /** Bytes mode: how a SharedArrayBuffer is named inside serialized bytes. */
   bufferRef?: (buffer: SharedArrayBuffer) => unknown;
+  /**
+   * An Error's own properties that cannot cross (a function, a socket, ...) are left out and the
+   * error crosses without them, rather than the whole copy failing: for a task's or a thread's
+   * exception, which a TypeError about one of its fields would hide.
+   */
+  lenientErrors?: boolean;
 }
 
 export interface Encoded {
@@ -238,9 +245,17 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
       out.message = obj.message;
       out.stack = obj.stack;
       if ("cause" in obj) {
+        const depth = path.length;
         path.push("cause");
-        out.cause = walk(obj.cause);
-        path.pop();
+        if (options.lenientErrors) {
+          try {
+            out.cause = walk(obj.cause);
+          } catch (e) {
+            if (e !== failure) throw e;
+            failure = undefined; // left out, as a property that cannot cross
+          }
+        } else out.cause = walk(obj.cause);
+        path.length = depth;
       }
       if (obj instanceof AggregateError) {
         path.push("errors");
@@ -250,9 +265,17 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
       const props: Record<string, unknown> = {};
       for (const key of Object.keys(obj)) {
         if (key === "cause" || key === "stack" || key === "message" || key === "name") continue;
+        const depth = path.length;
         path.push(key);
-        props[key] = walk((obj as unknown as Record<string, unknown>)[key]);
-        path.pop();
+        if (options.lenientErrors) {
+          try {
+            props[key] = walk((obj as unknown as Record<string, unknown>)[key]);
+          } catch (e) {
+            if (e !== failure) throw e;
+            failure = undefined; // left out: the error crosses without this property
+          }
+        } else props[key] = walk((obj as unknown as Record<string, unknown>)[key]);
+        path.length = depth;
       }
       out.props = props;
       return out;

@@ -2,7 +2,7 @@
 // which keep their identity; errors keep their class; bad values are TypeErrors naming the path).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Event, Lock, RuntimeError, Thread, ThreadPoolExecutor } from "threading";
+import { Event, Lock, RuntimeError, setExcepthook, Thread, ThreadPoolExecutor } from "threading";
 // Internal modules, tested directly (the package exports only the public API).
 import { decode, encode } from "../../dist/internal.js";
 
@@ -138,6 +138,68 @@ test("errors keep their class, name, message, stack, cause and own properties", 
   const mine = roundTrip(new MyError("custom")) as Error;
   assert.ok(mine instanceof Error);
   assert.equal(mine.name, "MyError");
+});
+
+test("an exception with a property that cannot cross arrives without it, not as a TypeError about it", T, async () => {
+  // An HTTP client's error holding its config (functions) and request (a socket) is still the task's error.
+  const withFn = () =>
+    Object.assign(
+      new RangeError("the task's own error", { cause: Object.assign(new Error("why"), { hook: () => 1 }) }),
+      {
+        code: "E_TASK",
+        transform: [() => 1],
+        data: { n: 1 },
+        cache: new WeakMap(),
+      },
+    );
+  assert.throws(() => encode(withFn(), "exception"), /exception\.cause\.hook cannot be sent/, "strict by default");
+  const { value, marked } = encode(withFn(), "exception", { lenientErrors: true });
+  const back = decode(structuredClone(value), marked) as RangeError & Record<string, unknown>;
+  assert.ok(back instanceof RangeError);
+  assert.equal(back.message, "the task's own error");
+  assert.equal(back.code, "E_TASK");
+  assert.deepEqual(back.data, { n: 1 });
+  assert.equal("transform" in back, false);
+  assert.equal("cache" in back, false);
+  assert.ok(back.cause instanceof Error);
+  assert.equal((back.cause as Error).message, "why");
+  assert.equal("hook" in (back.cause as object), false);
+  // A cause that cannot cross is left out the same way.
+  const c = encode(new Error("x", { cause: () => 1 }), "exception", { lenientErrors: true });
+  const e2 = decode(structuredClone(c.value), c.marked) as Error;
+  assert.equal(e2.message, "x");
+  assert.equal("cause" in e2, false);
+  // What a pool task throws, and what a thread's excepthook receives.
+  {
+    using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const f = ex.submit(() => {
+      throw Object.assign(new RangeError("in task"), { code: 7, fn: () => 1 });
+    });
+    const err = f.exception() as RangeError & Record<string, unknown>;
+    assert.ok(err instanceof RangeError, `the task's error, not ${String(err)}`);
+    assert.equal(err.message, "in task");
+    assert.equal(err.code, 7);
+    assert.equal("fn" in err, false);
+  }
+  const seen: unknown[] = [];
+  setExcepthook((args) => seen.push(args.excValue));
+  try {
+    const t = new Thread({
+      target: () => {
+        throw Object.assign(new TypeError("in thread"), { code: 8, fn: () => 1 });
+      },
+    });
+    t.start();
+    t.join();
+  } finally {
+    setExcepthook(null);
+  }
+  assert.equal(seen.length, 1);
+  const hooked = seen[0] as TypeError & Record<string, unknown>;
+  assert.ok(hooked instanceof TypeError);
+  assert.equal(hooked.message, "in thread");
+  assert.equal(hooked.code, 8);
+  assert.equal("fn" in hooked, false);
 });
 
 test(
