@@ -64,6 +64,11 @@
  * straight run) and the asker waits for either; a hand-over found then is an acquire (a timed-out
  * wait returns true; a wait ending with an exception frees the word again). A thread killed once
  * the word was handed over dies holding the lock, as one killed just after acquire() returned.
+ * The duties run inside the waits (an excepthook that takes the very lock its thread waits for): a
+ * wait that finds this thread's value in the word, which was not there when it began, has the lock,
+ * whichever wait of the thread asked for it (the outer one's request is consumed; the inner one
+ * could not ask while it was out), and withdraws a request of its own still out (left out, a later
+ * release would hand the lock back to a thread that no longer waits: held for ever).
  *
  * Dead holders (the internal locks of Barrier and Semaphore only: `onDeadHolder`). A user's Lock or
  * RLock held by a thread that dies stays held, as in Python. The lock a primitive keeps inside
@@ -294,8 +299,13 @@ function* contendedOwned(
   const mayAsk = handoffAt >= 0 && (Atomics.load(w, i) | 1) !== (me | 1);
   for (;;) {
     const v = Atomics.load(w, i);
-    // (once it asked, only a hand-over writes this thread's value: it has the lock)
-    if (asked && (v | 1) === (me | 1)) return true;
+    // This thread's value, not there when it began: a hand-over to it (asked by this wait, or by
+    // an outer wait of this thread whose duties run this one: an excepthook that takes the lock
+    // its thread waits for), or code of its duties that took the lock and kept it. It has the lock.
+    if (mayAsk && (v | 1) === (me | 1)) {
+      if (asked) withdraw(w, i, handoffAt, me, true);
+      return true;
+    }
     if (v === UNLOCKED) {
       if (Atomics.compareExchange(w, i, UNLOCKED, me | 1) === UNLOCKED) {
         if (asked) withdraw(w, i, handoffAt, me, true);

@@ -157,6 +157,87 @@ for (const make of kinds) {
   });
 }
 
+for (const make of kinds) {
+  const kind = make() instanceof RLock ? "RLock" : "Lock";
+
+  test(`${kind}: the hook's owner asked for a hand-off and its hook takes the same lock: the hook gets it`, T, () => {
+    const lock = make();
+    lock.acquire();
+    // out: [the hook began, the hook's acquire (1 true, 2 false), the owner's acquire (1 true, 2 false)]
+    const out = cells(3);
+    const hooked = new Thread({
+      target: (l: Lock | RLock, o: Int32Array) => {
+        setExcepthook(() => {
+          Atomics.store(o, 0, 1);
+          const ok = l.acquire(true, 10);
+          Atomics.store(o, 1, ok ? 1 : 2);
+          if (ok) l.release();
+        });
+        const ok = l.acquire(true, 30);
+        Atomics.store(o, 2, ok ? 1 : 2);
+        if (ok) l.release();
+      },
+      args: [lock, out],
+    });
+    hooked.start();
+    until(() => handoff(lock) !== 0, "the hook's owner asked for a hand-off");
+    // A thread's uncaught error: the owner runs its hook inside its wait, which waits for the lock too.
+    const thrower = new Thread({
+      target: () => {
+        throw new Error("for the hook");
+      },
+    });
+    thrower.start();
+    thrower.join(30);
+    until(() => Atomics.load(out, 0) === 1, "the hook running");
+    sleep(0.2);
+    // Handed over to the owner's request, while the hook (same thread) waits: before, the hook
+    // slept on its own thread's value until its 10 s passed.
+    lock.release();
+    hooked.join(60);
+    assert.deepEqual([...out], [1, 1, 1], "the hook got the lock, then the owner");
+    assert.equal(lock.locked(), false);
+    assert.equal(handoff(lock), 0);
+  });
+}
+
+test("Lock: a hook that takes the lock its owner waits for and keeps it leaves no hand-off request behind", T, () => {
+  const lock = new Lock();
+  lock.acquire();
+  // out: [the hook began, the hook's acquire (1 true, 2 false), the owner's acquire (1 true, 2 false)]
+  const out = cells(3);
+  const hooked = new Thread({
+    target: (l: Lock, o: Int32Array) => {
+      setExcepthook(() => {
+        Atomics.store(o, 0, 1);
+        Atomics.store(o, 1, l.acquire(true, 10) ? 1 : 2);
+      });
+      // (the hook took the lock and kept it: this thread has it, and frees it once)
+      Atomics.store(o, 2, l.acquire(true, 30) ? 1 : 2);
+      l.release();
+    },
+    args: [lock, out],
+  });
+  hooked.start();
+  until(() => handoff(lock) !== 0, "the hook's owner asked for a hand-off");
+  const thrower = new Thread({
+    target: () => {
+      throw new Error("for the hook");
+    },
+  });
+  thrower.start();
+  thrower.join(30);
+  until(() => Atomics.load(out, 0) === 1, "the hook running");
+  sleep(0.2);
+  lock.release();
+  hooked.join(60);
+  assert.deepEqual([...out], [1, 1, 1]);
+  // Before: the hook's wait had asked again and returned with its request out, and the owner's
+  // release handed the lock back to its own thread, which no longer waited (held for ever).
+  assert.equal(handoff(lock), 0, "no request left");
+  assert.equal(lock.locked(), false, "the owner's release freed it");
+});
+
 test("Condition over an RLock held twice: the hook's owner re-acquires through a hand-over with its count", T, () => {
   const cond = new Condition(new RLock());
   // out: [waiting, wait()'s result (1 true, 2 false), releases that succeeded, the third threw]
