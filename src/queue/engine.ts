@@ -214,6 +214,15 @@ export function identAlive(ident: number): boolean {
  * wake is a wake of every sleeper already (sleeperHow). What a dying waiter leaves: a stale
  * record (its ident no longer holds its slot: ignored) and DISORDER one too high while it was
  * DISORDERED, which the next scan lowers.
+ * Blocking and async waiters on one side: no order between the two kinds is promised (an async
+ * waiter is served when its thread's event loop turns, which a blocking call there holds back),
+ * but neither waits on beside an item (room): a blocking waiter gives way only to an older live
+ * blocking one, which the giving way woke or which re-checks before it sleeps, so the oldest
+ * blocking waiter never gives way; an async waiter never gives way, and while one sleeps every
+ * wake wakes every sleeper (test/queue/mixed-waiters). Open: an older waiter whose thread runs
+ * its duties inside its wait (an excepthook's owner, the hook run at the start of a sleep) is
+ * given way to while the hook runs; a hook that blocks on something only a younger waiter of the
+ * same side would bring after its get() holds both.
  */
 
 /** Whether another live blocking waiter of `side` registered before `ticket` (file comment, "Turns"); lowers DISORDER to the live DISORDERED records. */
