@@ -15,6 +15,7 @@
 import {
   deadlineOf,
   expired,
+  guardDuties,
   remaining,
   Sleep,
   type SleepHow,
@@ -30,6 +31,7 @@ import {
   MAX_THREADS,
   QTURN,
   QTURN_DISORDERED,
+  QTURN_DUTIES,
   QTURN_IDENT,
   QTURN_KEY_HI,
   QTURN_KEY_LO,
@@ -219,10 +221,11 @@ export function identAlive(ident: number): boolean {
  * but neither waits on beside an item (room): a blocking waiter gives way only to an older live
  * blocking one, which the giving way woke or which re-checks before it sleeps, so the oldest
  * blocking waiter never gives way; an async waiter never gives way, and while one sleeps every
- * wake wakes every sleeper (test/queue/mixed-waiters). Open: an older waiter whose thread runs
- * its duties inside its wait (an excepthook's owner, the hook run at the start of a sleep) is
- * given way to while the hook runs; a hook that blocks on something only a younger waiter of the
- * same side would bring after its get() holds both.
+ * wake wakes every sleeper (test/queue/mixed-waiters). A waiter whose thread runs its duties
+ * inside its wait (an excepthook's owner: the hook runs at the start of each sleep, its record
+ * marked QTURN_DUTIES meanwhile) is not given way to while they run: it competes once back, as a
+ * slow thread does (a hook that blocked on something a younger waiter would bring after its get()
+ * held both before); a queue wait inside the duties takes no ticket (one record a thread).
  */
 
 /** Whether another live blocking waiter of `side` registered before `ticket` (file comment, "Turns"); lowers DISORDER to the live DISORDERED records. */
@@ -235,10 +238,12 @@ function olderWaits(h: Int32Array, side: Side, ticket: number): boolean {
   for (let slot = 0; slot < MAX_THREADS; slot++) {
     const at = QTURN + slot * QTURN_WORDS;
     const hi = Atomics.load(G, at + QTURN_KEY_HI);
-    if ((hi & ~QTURN_DISORDERED) !== key || Atomics.load(G, at + QTURN_KEY_LO) !== lo) continue;
+    if ((hi & ~(QTURN_DISORDERED | QTURN_DUTIES)) !== key || Atomics.load(G, at + QTURN_KEY_LO) !== lo) continue;
     if (slot !== mine && !slotHolds(slot, Atomics.load(G, at + QTURN_IDENT))) continue;
     if ((hi & QTURN_DISORDERED) !== 0) disordered++;
-    if (slot !== mine && ((Atomics.load(G, at + QTURN_TICKET) - ticket) | 0) < 0) older = true;
+    // (not to a waiter running its duties: it competes once back, as a slow thread does)
+    if (slot !== mine && (hi & QTURN_DUTIES) === 0 && ((Atomics.load(G, at + QTURN_TICKET) - ticket) | 0) < 0)
+      older = true;
   }
   const d = Atomics.load(h, side.disorder);
   if (disordered < d) Atomics.compareExchange(h, side.disorder, d, disordered);
@@ -268,6 +273,24 @@ function endTurn(h: Int32Array, side: Side, disordered: boolean): void {
   if (disordered) Atomics.sub(h, side.disorder, 1);
   Atomics.store(G, QTURN + lockOwner.slot * QTURN_WORDS + QTURN_KEY_HI, 0);
 }
+
+/** This thread runs its duties (inside a wait): its queue waits meanwhile take no ticket ("Turns"). */
+let inDuties = 0;
+
+// While this thread runs its duties inside a blocking wait (shared/wait.ts: an excepthook run at
+// the start of each sleep), its record says so (QTURN_DUTIES): no younger waiter gives way to it
+// meanwhile ("Turns"), and a queue wait of the duties takes no ticket (the thread has one record,
+// the outer wait's).
+guardDuties(() => {
+  inDuties++;
+  const at = QTURN + lockOwner.slot * QTURN_WORDS + QTURN_KEY_HI;
+  const hi = lockOwner.slot >= 0 ? Atomics.load(G, at) : 0;
+  if (hi !== 0) Atomics.store(G, at, hi | QTURN_DUTIES);
+  return () => {
+    if (hi !== 0) Atomics.store(G, at, hi);
+    inDuties--;
+  };
+});
 
 const noSpin = new Map<SleepHow, SleepHow>();
 
@@ -303,7 +326,7 @@ export function* waitTurn<T>(
 ): Steps<T> {
   let deadline = -1;
   // This wait's turn ("Turns"): a blocking waiter of a thread with a slot takes a ticket once.
-  const turns = !isAsync && block && lockOwner.slot >= 0;
+  const turns = !isAsync && block && lockOwner.slot >= 0 && inDuties === 0;
   let ticket = 0;
   let ticketed = false;
   let disordered = false;

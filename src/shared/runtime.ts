@@ -211,7 +211,8 @@ export const MAX_THREADS = 4096;
  * thread's record reads one contiguous run of memory:
  *   [QTURN_KEY_LO]  the queue's object id, low 32 bits
  *   [QTURN_KEY_HI]  0 = no wait; else (id / 2^32) * 256 + the side's sequence word, plus
- *                   QTURN_DISORDERED while the wait is counted in its side's DISORDER word
+ *                   QTURN_DISORDERED while the wait is counted in its side's DISORDER word,
+ *                   QTURN_DUTIES while its thread runs its duties inside the wait
  *   [QTURN_TICKET]  the wait's ticket (its place: taken once per wait)
  *   [QTURN_IDENT]   the ident it waits under (lockOwner): a record of a thread that no longer
  *                   holds its slot (slotHolds) is stale and ignored
@@ -225,6 +226,8 @@ export const QTURN_TICKET = 2;
 export const QTURN_IDENT = 3;
 /** QTURN_KEY_HI's flag: the wait is counted in its side's DISORDER word. */
 export const QTURN_DISORDERED = 1 << 29;
+/** QTURN_KEY_HI's flag: the waiting thread runs its duties (an excepthook) inside the wait (queue/engine.ts, "Turns"). */
+export const QTURN_DUTIES = 1 << 30;
 /** Where the 64-bit words start, after the tables (an even Int32 index: the BigInt64 view is aligned). */
 const WIDE = (QTURN + MAX_THREADS * QTURN_WORDS + 1) & ~1;
 /** G64 words: the next shared-object id, the next directory ref, then the docks (threads/dock.ts). */

@@ -5,7 +5,7 @@
 // served in arrival order, with exact counts, whatever the idle checks.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { LifoQueue, PriorityQueue, Queue, SimpleQueue, setExcepthook, sleep, Thread } from "threading";
+import { Event, LifoQueue, PriorityQueue, Queue, SimpleQueue, setExcepthook, sleep, Thread } from "threading";
 import {
   FIFO_GET_DISORDER,
   FIFO_GET_SLEEPERS,
@@ -212,4 +212,61 @@ test("Queue: a getter whose thread owns an excepthook (50 ms slices to run it) k
     [1, 2],
     "the hook's owner, first in line, got the first item",
   );
+});
+
+test("Queue: an older getter running its excepthook inside its wait is not given way to meanwhile", T, () => {
+  const q = new Queue<number>();
+  const h = control(q);
+  // out: [owner in its get, its item, the hook began, the hook's wait (1 set, 2 timed out), the other's item]
+  const out = cells(5);
+  const go = new Event();
+  const hooked = new Thread({
+    target: (qq: Queue<number>, o: Int32Array, ev: Event) => {
+      setExcepthook(() => {
+        Atomics.store(o, 2, 1);
+        Atomics.store(o, 3, ev.wait(20) ? 1 : 2);
+      });
+      Atomics.store(o, 0, 1);
+      Atomics.store(o, 1, qq.get());
+    },
+    args: [q, out, go],
+    daemon: true,
+  });
+  hooked.start();
+  until(
+    () => Atomics.load(out, 0) === 1 && Atomics.load(h, FIFO_GET_SLEEPERS) === 1,
+    "the hook's owner asleep in its get",
+  );
+  const other = new Thread({
+    target: (qq: Queue<number>, o: Int32Array) => {
+      Atomics.store(o, 4, qq.get());
+    },
+    args: [q, out],
+    daemon: true,
+  });
+  other.start();
+  until(() => Atomics.load(h, FIFO_GET_SLEEPERS) === 2, "the other getter asleep behind it");
+  // A thread's uncaught error: the owner runs its hook inside its get, and the hook waits for `go`.
+  const thrower = new Thread({
+    target: () => {
+      throw new Error("for the hook");
+    },
+  });
+  thrower.start();
+  thrower.join(30);
+  until(() => Atomics.load(out, 2) === 1, "the hook running inside the owner's get");
+  // Before: the other getter gave way to the older owner, busy in its hook, until the hook's 20 s passed.
+  q.put(1);
+  until(() => Atomics.load(out, 4) !== 0, "the other getter got the item while the hook ran");
+  go.set();
+  until(() => Atomics.load(out, 3) !== 0, "the hook done");
+  q.put(2);
+  hooked.join(30);
+  other.join(30);
+  assert.deepEqual(
+    [...out],
+    [1, 2, 1, 1, 1],
+    "the other got the first item, the owner the second, the hook's wait was set",
+  );
+  assert.equal(Atomics.load(h, FIFO_GET_DISORDER), 0, "no getter counted out of its place");
 });
