@@ -122,10 +122,11 @@ function primitive(v: unknown): boolean {
 /**
  * `value` as bytes for another machine. A TypeError, naming where in the value it sits, for what
  * cannot cross: what cannot cross threads (functions, symbols, ...) and shared objects.
+ * `lenientErrors`: inside an Error, a property that cannot cross is left out instead (encode()).
  */
-export function remoteBytes(value: unknown, where: string): Buffer {
+export function remoteBytes(value: unknown, where: string, lenientErrors = false): Buffer {
   if (Array.isArray(value) && value.every(primitive)) return serialize(value);
-  const { value: copy } = encode(value, where);
+  const { value: copy } = encode(value, where, { lenientErrors });
   refuseShared(copy, where);
   return serialize(copy);
 }
@@ -188,10 +189,11 @@ export function outcomeText(outcome: Outcome): string {
     // Another plain result (a BigInt...): nothing to encode, nothing shared to look for.
     if (primitive(value)) return serialize(outcome).toString("base64");
   }
+  // A task's error crosses without the properties that cannot (as a pool thread's, encode.ts).
   try {
-    return remoteBytes(outcome, outcome.ok ? "result" : "error").toString("base64");
+    return remoteBytes(outcome, outcome.ok ? "result" : "error", !outcome.ok).toString("base64");
   } catch (e) {
-    return remoteBytes({ ok: false, error: e }, "error").toString("base64");
+    return remoteBytes({ ok: false, error: e }, "error", true).toString("base64");
   }
 }
 

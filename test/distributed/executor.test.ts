@@ -757,6 +757,31 @@ describe("threading/distributed without Redis", () => {
     assert.match(ok.stdout, /--allow-source/);
   });
 
+  test("a task's error whose property cannot cross arrives without it (the outcome a worker posts)", async () => {
+    const { outcomeOf, outcomeText } = (await import(
+      new URL("../../dist/distributed/protocol.js", import.meta.url).href
+    )) as {
+      outcomeText(o: { ok: boolean; error?: unknown; value?: unknown }): string;
+      outcomeOf(text: string): { ok: boolean; error?: unknown; value?: unknown };
+    };
+    const error = Object.assign(new RangeError("in task", { cause: new Error("why") }), {
+      code: 7,
+      config: { transform: [() => 1] },
+    });
+    const back = outcomeOf(outcomeText({ ok: false, error }));
+    assert.equal(back.ok, false);
+    const e = back.error as RangeError & Record<string, unknown>;
+    assert.ok(e instanceof RangeError, `the task's error, not ${String(e)}`);
+    assert.equal(e.message, "in task");
+    assert.equal(e.code, 7);
+    assert.equal((e.cause as Error).message, "why");
+    assert.equal("config" in e, false);
+    // A result that cannot cross still fails the task, naming where it sits.
+    const r = outcomeOf(outcomeText({ ok: true, value: { f: () => 1 } }));
+    assert.equal(r.ok, false);
+    assert.match(String(r.error), /result\.value\.f cannot be sent/);
+  });
+
   test("RedisExecutor checks its options", { skip }, () => {
     assert.throws(() => new RedisExecutor(undefined as never), TypeError);
     assert.throws(() => new RedisExecutor({ redis: "http://x" }), TypeError);
