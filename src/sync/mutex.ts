@@ -62,8 +62,13 @@
  * its request whenever its wait ends otherwise (took the word itself, timed out, an exception): a
  * CAS me -> 0; while it reads 0 a releaser is between its claim and its put-back or hand-over (one
  * straight run) and the asker waits for either; a hand-over found then is an acquire (a timed-out
- * wait returns true; a wait ending with an exception frees the word again). A thread killed once
- * the word was handed over dies holding the lock, as one killed just after acquire() returned.
+ * wait returns true; a wait ending with an exception frees the word again). A thread that exits
+ * (process.exit(), e.g. in an excepthook run inside the wait) withdraws its requests first of its
+ * 'exit' listeners (listened for only while one is out), freeing a lock handed over already: the
+ * main thread's exit waits there for the other threads, which may need the lock. A thread killed
+ * (out of memory, its worker terminated) leaves its request to be dropped by a release once the
+ * hub has marked it ended; a release before that, or once the word was handed over, leaves the
+ * lock held by the dead thread, as one killed just after acquire() returned.
  * The duties run inside the waits (an excepthook that takes the very lock its thread waits for): a
  * wait that finds this thread's value in the word, which was not there when it began, has the lock,
  * whichever wait of the thread asked for it (the outer one's request is consumed; the inner one
@@ -231,6 +236,31 @@ function withdraw(w: Int32Array, i: number, at: number, me: number, holding: boo
   }
 }
 
+/** This thread's hand-off requests out: [word array, index, HANDOFF index, ownerValue] ("Hand-off"). */
+const asking: [Int32Array, number, number, number][] = [];
+
+/**
+ * Withdraws every hand-off request of this thread as it exits (process.exit(), e.g. in an
+ * excepthook run inside the wait), first of the 'exit' listeners: a release would otherwise hand
+ * the lock over to it until the hub has seen it gone (identHolds), and the main thread's exit waits
+ * for the other threads, which may need that lock. A lock handed over already is freed again.
+ */
+function withdrawAtExit(): void {
+  for (const [w, i, at, me] of asking.splice(0)) if (withdraw(w, i, at, me, false)) unlockOwned(w, i, at - 1, true);
+}
+
+/** Records a request of this thread's (on the first, listens for its exit). */
+function remember(entry: [Int32Array, number, number, number]): void {
+  if (asking.push(entry) === 1) process.prependListener("exit", withdrawAtExit);
+}
+
+/** Forgets a request of this thread's, its wait over (with the last, stops listening). */
+function forget(entry: [Int32Array, number, number, number]): void {
+  const at = asking.indexOf(entry);
+  if (at >= 0) asking.splice(at, 1);
+  if (asking.length === 0) process.removeListener("exit", withdrawAtExit);
+}
+
 /**
  * The async twin of lockBlocking(); `asyncAt` is the mutex's ASYNC word (see the file comment).
  * With `me` (this thread's ownerValue()), the owned mutex's.
@@ -297,59 +327,66 @@ function* contendedOwned(
   // acquire by its holder, which only another thread's release ends).
   let asked = false;
   const mayAsk = handoffAt >= 0 && (Atomics.load(w, i) | 1) !== (me | 1);
-  for (;;) {
-    const v = Atomics.load(w, i);
-    // This thread's value, not there when it began: a hand-over to it (asked by this wait, or by
-    // an outer wait of this thread whose duties run this one: an excepthook that takes the lock
-    // its thread waits for), or code of its duties that took the lock and kept it. It has the lock.
-    if (mayAsk && (v | 1) === (me | 1)) {
-      if (asked) withdraw(w, i, handoffAt, me, true);
-      return true;
-    }
-    if (v === UNLOCKED) {
-      if (Atomics.compareExchange(w, i, UNLOCKED, me | 1) === UNLOCKED) {
+  const entry: [Int32Array, number, number, number] = [w, i, handoffAt, me];
+  try {
+    for (;;) {
+      const v = Atomics.load(w, i);
+      // This thread's value, not there when it began: a hand-over to it (asked by this wait, or by
+      // an outer wait of this thread whose duties run this one: an excepthook that takes the lock
+      // its thread waits for), or code of its duties that took the lock and kept it. It has the lock.
+      if (mayAsk && (v | 1) === (me | 1)) {
         if (asked) withdraw(w, i, handoffAt, me, true);
         return true;
       }
-      continue;
-    }
-    let until = deadline;
-    if (onDeadHolder !== undefined) {
-      const now = performance.now();
-      if ((v | 1) !== holder) {
-        holder = v | 1;
-        since = now;
-      } else if (now - since >= DEAD_CHECK_MS) {
-        const dead = ownerIdent(v & ~1);
-        if (!identHolds(dead)) {
-          if (Atomics.compareExchange(w, i, v, me | 1) !== v) continue;
+      if (v === UNLOCKED) {
+        if (Atomics.compareExchange(w, i, UNLOCKED, me | 1) === UNLOCKED) {
           if (asked) withdraw(w, i, handoffAt, me, true);
-          onDeadHolder(dead);
           return true;
         }
-        since = now;
+        continue;
       }
-      until = Math.min(deadline, since + DEAD_CHECK_MS);
-    }
-    // (a thread with duties sleeps in slices here, not in the driver: "Hand-off")
-    const slice = mayAsk ? sliceMs() : Number.POSITIVE_INFINITY;
-    if (slice !== Number.POSITIVE_INFINITY) until = Math.min(until, deadlineOf(slice));
-    if ((v & 1) === 0 && Atomics.compareExchange(w, i, v, v | 1) !== v) continue;
-    if (expired(deadline)) return asked && withdraw(w, i, handoffAt, me, false);
-    let r: unknown;
-    try {
-      r = yield new Sleep(w, i, v | 1, until, how);
-    } catch (e) {
-      if (asked && withdraw(w, i, handoffAt, me, false)) unlockOwned(w, i, handoffAt - 1, true);
-      throw e;
-    }
-    if (r === "timed-out" && slice !== Number.POSITIVE_INFINITY && !expired(deadline)) {
-      // Woken by a slice, the lock held: ask for a hand-off (while no other waiter has asked).
-      if (!asked && Atomics.compareExchange(w, handoffAt, 0, me) === 0) {
-        asked = true;
-        mutexHooks.asked?.();
+      let until = deadline;
+      if (onDeadHolder !== undefined) {
+        const now = performance.now();
+        if ((v | 1) !== holder) {
+          holder = v | 1;
+          since = now;
+        } else if (now - since >= DEAD_CHECK_MS) {
+          const dead = ownerIdent(v & ~1);
+          if (!identHolds(dead)) {
+            if (Atomics.compareExchange(w, i, v, me | 1) !== v) continue;
+            if (asked) withdraw(w, i, handoffAt, me, true);
+            onDeadHolder(dead);
+            return true;
+          }
+          since = now;
+        }
+        until = Math.min(deadline, since + DEAD_CHECK_MS);
+      }
+      // (a thread with duties sleeps in slices here, not in the driver: "Hand-off")
+      const slice = mayAsk ? sliceMs() : Number.POSITIVE_INFINITY;
+      if (slice !== Number.POSITIVE_INFINITY) until = Math.min(until, deadlineOf(slice));
+      if ((v & 1) === 0 && Atomics.compareExchange(w, i, v, v | 1) !== v) continue;
+      if (expired(deadline)) return asked && withdraw(w, i, handoffAt, me, false);
+      let r: unknown;
+      try {
+        r = yield new Sleep(w, i, v | 1, until, how);
+      } catch (e) {
+        if (asked && withdraw(w, i, handoffAt, me, false)) unlockOwned(w, i, handoffAt - 1, true);
+        throw e;
+      }
+      if (r === "timed-out" && slice !== Number.POSITIVE_INFINITY && !expired(deadline)) {
+        // Woken by a slice, the lock held: ask for a hand-off (while no other waiter has asked).
+        if (!asked && Atomics.compareExchange(w, handoffAt, 0, me) === 0) {
+          asked = true;
+          remember(entry);
+          mutexHooks.asked?.();
+        }
       }
     }
+  } finally {
+    // (withdrawn or handed over by now: no longer this thread's to withdraw at its exit)
+    if (asked) forget(entry);
   }
 }
 

@@ -5,7 +5,9 @@
 // waiter now asks a release to hand the lock over to it. Also: a request withdrawn when its wait
 // times out, a dead asker's request dropped, a Condition's re-acquire through a hand-over.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { Condition, dumpThreads, Event, Lock, RLock, setExcepthook, sleep, Thread } from "threading";
 
 const T = { timeout: 60_000 };
@@ -237,6 +239,23 @@ test("Lock: a hook that takes the lock its owner waits for and keeps it leaves n
   assert.equal(handoff(lock), 0, "no request left");
   assert.equal(lock.locked(), false, "the owner's release freed it");
 });
+
+for (const make of kinds) {
+  const kind = make() instanceof RLock ? "RLock" : "Lock";
+
+  test(
+    `${kind}: the main thread's hook exits the process inside its wait: the exit's wait for the threads ends`,
+    T,
+    () => {
+      const fixture = fileURLToPath(new URL("../fixtures/handoff-exit.mjs", import.meta.url));
+      const r = spawnSync(process.execPath, [fixture, kind], { encoding: "utf8", timeout: 60_000 });
+      // Before: A's release, as main's exit waited for A and B, handed the lock to main (its request
+      // out), and B waited for it until its 10 s passed (for ever without a timeout).
+      assert.equal(r.stdout.trim(), "B got the lock", r.stderr);
+      assert.equal(r.status, 0);
+    },
+  );
+}
 
 test("Condition over an RLock held twice: the hook's owner re-acquires through a hand-over with its count", T, () => {
   const cond = new Condition(new RLock());
