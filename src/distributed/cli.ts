@@ -76,6 +76,8 @@ function parse(argv: string[]): WorkerOptions {
         break;
       case "--queue":
         o.queue = value();
+        if (o.queue === "" || o.queue.includes(":"))
+          throw new Usage(`--queue ${JSON.stringify(o.queue)}: a queue name is not empty and has no ":"`);
         break;
       case "--threads":
         o.threads = Math.floor(number(name, value(), 1));

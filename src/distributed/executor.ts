@@ -161,6 +161,8 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     redisConnection(redis); // checks it
     if (typeof queue !== "string" || queue === "")
       throw new TypeError("RedisExecutor: queue must be a non-empty string");
+    // BullMQ refuses it only once the client thread makes its Queue (the executor broken then).
+    if (queue.includes(":")) throw new RangeError(`RedisExecutor: queue ${JSON.stringify(queue)} cannot contain ":"`);
     if (typeof defaultJobOptions !== "object" || defaultJobOptions === null) {
       throw new TypeError("RedisExecutor: defaultJobOptions must be an object");
     }

@@ -742,6 +742,7 @@ describe("threading/distributed without Redis", () => {
       ["worker"],
       ["worker", "--redis", "redis://127.0.0.1:1"],
       ["worker", "--allow", "./nope/", "--redis", "redis://x:1"],
+      ["worker", "--allow", "./tasks/", "--redis", "redis://x:1", "--queue", "a:b"],
       ["serve"],
     ]) {
       const r = spawnSync(process.execPath, [bin, ...args], {
@@ -786,6 +787,10 @@ describe("threading/distributed without Redis", () => {
     assert.throws(() => new RedisExecutor(undefined as never), TypeError);
     assert.throws(() => new RedisExecutor({ redis: "http://x" }), TypeError);
     assert.throws(() => new RedisExecutor({ redis: "redis://x", queue: "" }), TypeError);
+    assert.throws(
+      () => new RedisExecutor({ redis: "redis://x", queue: "a:b" }),
+      (e: unknown) => e instanceof RangeError && /queue "a:b" cannot contain ":"/.test(e.message),
+    );
     assert.throws(() => new RedisExecutor({ redis: "redis://x", connectTimeout: "1" as never }), TypeError);
     assert.throws(() => new RedisExecutor({ redis: "redis://x", connectTimeout: -1 }), RangeError);
   });
