@@ -1,5 +1,7 @@
 // RedisExecutor's faults, with real processes: a worker SIGKILL'd mid-task (BullMQ's stalled-job
-// recovery runs its jobs again: at least once; a job lost more than --max-stalled times fails), Redis restarting under load, a client that dies
+// recovery runs its jobs again: at least once; a job lost more than --max-stalled times fails), Redis restarting under load
+// and while a client's main thread is blocked in result() / wait / asCompleted / map, Redis gone for good under a blocked
+// result() (BrokenExecutor after connectTimeout), a client that dies
 // with jobs in flight, and a worker stopped gracefully by SIGTERM. Workers run with a short lock
 // (--lock-duration) and stalled-job check (--stalled-interval) so that recovery takes ~1-2 s.
 import assert from "node:assert/strict";
@@ -45,7 +47,21 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
   });
 
   test("a worker SIGKILL'd mid-task: its jobs run again on another worker and every future settles", T, async () => {
-    const args = ["--threads", "2", "--concurrency", "4", "--allow", "./tasks/", ...quickRecovery];
+    // A 3 s lock here, not 1 s: the survivor's own renewals (every half lock) must not lapse on a loaded
+    // machine, or its retried jobs stall a second time, past BullMQ's default limit of 1 (a RuntimeError
+    // "job stalled more than allowable limit", seen with a 1 s lock under load).
+    const args = [
+      "--threads",
+      "2",
+      "--concurrency",
+      "4",
+      "--allow",
+      "./tasks/",
+      "--lock-duration",
+      "3",
+      "--stalled-interval",
+      "0.5",
+    ];
     const [victim, survivor] = await Promise.all([
       startWorker(redis.url, "kill", args),
       startWorker(redis.url, "kill", args),
@@ -125,6 +141,97 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
     assert.equal(w.proc.exitCode, null, "the worker is still running");
     await ex.shutdownAsync();
   });
+
+  test(
+    "blocked in result(timeout) / wait / asCompleted / map while Redis restarts: each wait ends with its results",
+    T,
+    async () => {
+      // The client is a child process whose main thread blocks in the waits while this process
+      // restarts Redis; its tasks end only once released, after the restart.
+      const w = await startWorker(redis.url, "blocked", [
+        "--threads",
+        "5",
+        "--concurrency",
+        "8",
+        "--allow",
+        "./tasks/",
+      ]);
+      workers.push(w);
+      const started = join(tmp, "blocked-started");
+      const release = join(tmp, "blocked-release");
+      const code = `
+        import { asCompleted, wait } from "threading";
+        import { RedisExecutor } from "threading/distributed";
+        const ex = new RedisExecutor({ redis: ${JSON.stringify(redis.url)}, queue: "blocked" });
+        const t = { module: "./tasks/work.mjs", export: "startedUntil" };
+        const s = (x) => ${JSON.stringify(started)} + x;
+        const [a, b, c] = ["a", "b", "c"].map((x) => ex.submit(t, s(x), ${JSON.stringify(release)}, x));
+        const it = ex.map({ module: "./tasks/work.mjs", export: "startedUntilItem" },
+          ["m1", "m2"].map((x) => [s(x), ${JSON.stringify(release)}, x]), { timeout: 90 });
+        console.log("blocking");
+        const out = [a.result(90)];
+        const { done, notDone } = wait([b], 90);
+        out.push(done.size, notDone.size, b.result(0));
+        for (const f of asCompleted([c], 90)) out.push(f.result(0));
+        for (const r of it) out.push(r);
+        console.log("results " + JSON.stringify(out));
+        ex.shutdown();
+      `;
+      const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
+        cwd: root,
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let stdout = "";
+      child.stdout.on("data", (c: Buffer) => {
+        stdout += String(c);
+      });
+      const exited = new Promise<number | null>((r) => child.once("exit", r));
+      await until("the child to block", () => /blocking/.test(stdout), 30_000);
+      await until(
+        "the tasks to start",
+        () => ["a", "b", "c", "m1", "m2"].every((x) => existsSync(started + x)),
+        30_000,
+      );
+      await redis.restart(500);
+      writeFileSync(release, "");
+      assert.equal(await exited, 0, stdout);
+      assert.match(stdout, /results \["a",1,0,"b","c","m1","m2"\]/);
+    },
+  );
+
+  test(
+    "blocked in result() when Redis goes away for good: BrokenExecutor after connectTimeout, no hang",
+    T,
+    async () => {
+      const gone = await startRedis();
+      try {
+        const code = `
+        import { RedisExecutor } from "threading/distributed";
+        const ex = new RedisExecutor({ redis: ${JSON.stringify(gone.url)}, queue: "gone-blocked", connectTimeout: 1 });
+        const f = ex.submit({ module: "./tasks/work.mjs", export: "double" }, 1);
+        await new Promise((r) => setTimeout(r, 300)); // the job is in Redis (no worker takes it)
+        console.log("blocking");
+        try { f.result(90); console.log("result"); } catch (e) { console.log("error " + e.name + ": " + e.message); }
+        ex.shutdown();
+      `;
+        const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
+          cwd: root,
+          stdio: ["ignore", "pipe", "inherit"],
+        });
+        let stdout = "";
+        child.stdout.on("data", (c: Buffer) => {
+          stdout += String(c);
+        });
+        const exited = new Promise<number | null>((r) => child.once("exit", r));
+        await until("the child to block", () => /blocking/.test(stdout), 30_000);
+        await gone.stop();
+        assert.equal(await exited, 0, stdout);
+        assert.match(stdout, /error BrokenExecutor: .*cannot reach Redis at .* for 1 s \(connectTimeout\)/);
+      } finally {
+        await gone.stop();
+      }
+    },
+  );
 
   test("SIGTERM stops a worker gracefully: it finishes the running task, takes no new one, exits 0", T, async () => {
     const w = await startWorker(redis.url, "term", ["--threads", "1", "--concurrency", "1", "--allow", "./tasks/"]);
