@@ -62,18 +62,20 @@
  * its request whenever its wait ends otherwise (took the word itself, timed out, an exception): a
  * CAS me -> 0; while it reads 0 a releaser is between its claim and its put-back or hand-over (one
  * straight run) and the asker waits for either; a hand-over found then is an acquire (a timed-out
- * wait returns true; a wait ending with an exception frees the word again). A thread that exits
- * (process.exit(), e.g. in an excepthook run inside the wait) withdraws its requests first of its
- * 'exit' listeners (listened for only while one is out), freeing a lock handed over already: the
- * main thread's exit waits there for the other threads, which may need the lock. A thread killed
+ * wait returns true; a wait ending with an exception frees the word again). While the thread runs
+ * its duties inside the wait (shared/wait.ts guardDuties: an excepthook, at the start of each
+ * sleep) its requests are withdrawn (a lock handed over already is freed again) and asked again
+ * after: the lock is never handed to a thread busy in its hook, which may block on something a
+ * thread waiting for the lock holds, or exit the process (the main thread's exit then waits for
+ * the other threads, which may need the lock). A thread killed
  * (out of memory, its worker terminated) leaves its request to be dropped by a release once the
  * hub has marked it ended; a release before that, or once the word was handed over, leaves the
  * lock held by the dead thread, as one killed just after acquire() returned.
- * The duties run inside the waits (an excepthook that takes the very lock its thread waits for): a
- * wait that finds this thread's value in the word, which was not there when it began, has the lock,
- * whichever wait of the thread asked for it (the outer one's request is consumed; the inner one
- * could not ask while it was out), and withdraws a request of its own still out (left out, a later
- * release would hand the lock back to a thread that no longer waits: held for ever).
+ * A wait that finds this thread's value in the word, which was not there when it began, has the
+ * lock (a hand-over to it, or code of its duties that took the lock and kept it: an excepthook that
+ * takes the very lock its thread waits for, whose own wait may ask too), and withdraws its request
+ * if still out (left out, a later release would hand the lock back to a thread that no longer
+ * waits: held for ever).
  *
  * Dead holders (the internal locks of Barrier and Semaphore only: `onDeadHolder`). A user's Lock or
  * RLock held by a thread that dies stays held, as in Python. The lock a primitive keeps inside
@@ -94,6 +96,7 @@ import {
   driveAsync,
   driveBlocking,
   expired,
+  guardDuties,
   PLAIN,
   remaining,
   type Steps,
@@ -236,30 +239,39 @@ function withdraw(w: Int32Array, i: number, at: number, me: number, holding: boo
   }
 }
 
-/** This thread's hand-off requests out: [word array, index, HANDOFF index, ownerValue] ("Hand-off"). */
-const asking: [Int32Array, number, number, number][] = [];
-
-/**
- * Withdraws every hand-off request of this thread as it exits (process.exit(), e.g. in an
- * excepthook run inside the wait), first of the 'exit' listeners: a release would otherwise hand
- * the lock over to it until the hub has seen it gone (identHolds), and the main thread's exit waits
- * for the other threads, which may need that lock. A lock handed over already is freed again.
- */
-function withdrawAtExit(): void {
-  for (const [w, i, at, me] of asking.splice(0)) if (withdraw(w, i, at, me, false)) unlockOwned(w, i, at - 1, true);
+/** A hand-off request of a wait of this thread's (file comment, "Hand-off"): `out` while it stands. */
+interface Ask {
+  w: Int32Array;
+  i: number;
+  at: number;
+  me: number;
+  out: boolean;
 }
 
-/** Records a request of this thread's (on the first, listens for its exit). */
-function remember(entry: [Int32Array, number, number, number]): void {
-  if (asking.push(entry) === 1) process.prependListener("exit", withdrawAtExit);
-}
+/** This thread's waits that asked for a hand-off (an outer one, and ones its duties run). */
+const asking: Ask[] = [];
 
-/** Forgets a request of this thread's, its wait over (with the last, stops listening). */
-function forget(entry: [Int32Array, number, number, number]): void {
-  const at = asking.indexOf(entry);
-  if (at >= 0) asking.splice(at, 1);
-  if (asking.length === 0) process.removeListener("exit", withdrawAtExit);
-}
+const restoreNothing = () => {};
+
+// While this thread runs its duties inside a wait (an excepthook: shared/wait.ts), it does not
+// wait for the lock: its requests are withdrawn meanwhile (a lock handed over already is freed
+// again) and asked again after. So a lock is never handed to a thread busy in its hook, which may
+// block on something a thread waiting for this lock holds, or exit the process (the main
+// thread's exit waits for the other threads, which may need the lock).
+guardDuties(() => {
+  if (asking.length === 0) return restoreNothing;
+  const held = asking.slice();
+  for (const a of held) {
+    if (!a.out) continue;
+    a.out = false;
+    if (withdraw(a.w, a.i, a.at, a.me, false)) unlockOwned(a.w, a.i, a.at - 1, true);
+  }
+  return () => {
+    for (const a of held) {
+      if (!a.out && asking.includes(a)) a.out = Atomics.compareExchange(a.w, a.at, 0, a.me) === 0;
+    }
+  };
+});
 
 /**
  * The async twin of lockBlocking(); `asyncAt` is the mutex's ASYNC word (see the file comment).
@@ -322,12 +334,12 @@ function* contendedOwned(
   // The holder seen at the last look, and when it was first seen holding (Dead holders).
   let holder = 0;
   let since = 0;
-  // This waiter's hand-off request is out, until its wait ends (file comment, "Hand-off";
+  // This waiter's hand-off request, out until its wait ends (file comment, "Hand-off";
   // blocking waits of a thread with duties only, and not while it holds the word itself: a Lock's
   // acquire by its holder, which only another thread's release ends).
-  let asked = false;
+  const ask: Ask = { w, i, at: handoffAt, me, out: false };
+  let listed = false;
   const mayAsk = handoffAt >= 0 && (Atomics.load(w, i) | 1) !== (me | 1);
-  const entry: [Int32Array, number, number, number] = [w, i, handoffAt, me];
   try {
     for (;;) {
       const v = Atomics.load(w, i);
@@ -335,12 +347,12 @@ function* contendedOwned(
       // an outer wait of this thread whose duties run this one: an excepthook that takes the lock
       // its thread waits for), or code of its duties that took the lock and kept it. It has the lock.
       if (mayAsk && (v | 1) === (me | 1)) {
-        if (asked) withdraw(w, i, handoffAt, me, true);
+        if (ask.out) withdraw(w, i, handoffAt, me, true);
         return true;
       }
       if (v === UNLOCKED) {
         if (Atomics.compareExchange(w, i, UNLOCKED, me | 1) === UNLOCKED) {
-          if (asked) withdraw(w, i, handoffAt, me, true);
+          if (ask.out) withdraw(w, i, handoffAt, me, true);
           return true;
         }
         continue;
@@ -355,7 +367,7 @@ function* contendedOwned(
           const dead = ownerIdent(v & ~1);
           if (!identHolds(dead)) {
             if (Atomics.compareExchange(w, i, v, me | 1) !== v) continue;
-            if (asked) withdraw(w, i, handoffAt, me, true);
+            if (ask.out) withdraw(w, i, handoffAt, me, true);
             onDeadHolder(dead);
             return true;
           }
@@ -367,26 +379,29 @@ function* contendedOwned(
       const slice = mayAsk ? sliceMs() : Number.POSITIVE_INFINITY;
       if (slice !== Number.POSITIVE_INFINITY) until = Math.min(until, deadlineOf(slice));
       if ((v & 1) === 0 && Atomics.compareExchange(w, i, v, v | 1) !== v) continue;
-      if (expired(deadline)) return asked && withdraw(w, i, handoffAt, me, false);
+      if (expired(deadline)) return ask.out && withdraw(w, i, handoffAt, me, false);
       let r: unknown;
       try {
         r = yield new Sleep(w, i, v | 1, until, how);
       } catch (e) {
-        if (asked && withdraw(w, i, handoffAt, me, false)) unlockOwned(w, i, handoffAt - 1, true);
+        if (ask.out && withdraw(w, i, handoffAt, me, false)) unlockOwned(w, i, handoffAt - 1, true);
         throw e;
       }
       if (r === "timed-out" && slice !== Number.POSITIVE_INFINITY && !expired(deadline)) {
         // Woken by a slice, the lock held: ask for a hand-off (while no other waiter has asked).
-        if (!asked && Atomics.compareExchange(w, handoffAt, 0, me) === 0) {
-          asked = true;
-          remember(entry);
+        if (!ask.out && Atomics.compareExchange(w, handoffAt, 0, me) === 0) {
+          ask.out = true;
+          if (!listed) {
+            asking.push(ask);
+            listed = true;
+          }
           mutexHooks.asked?.();
         }
       }
     }
   } finally {
-    // (withdrawn or handed over by now: no longer this thread's to withdraw at its exit)
-    if (asked) forget(entry);
+    // (withdrawn or handed over by now)
+    if (listed) asking.splice(asking.indexOf(ask), 1);
   }
 }
 

@@ -257,6 +257,71 @@ for (const make of kinds) {
   );
 }
 
+for (const make of kinds) {
+  const kind = make() instanceof RLock ? "RLock" : "Lock";
+
+  test(
+    `${kind}: no hand-over to the hook's owner while its hook runs (the hook waits for a thread that waits for the lock)`,
+    T,
+    () => {
+      const lock = make();
+      const other = new Lock();
+      lock.acquire();
+      // out: [T holds the other lock, the hook began, T's acquire of the lock, the hook's of the other, the owner's of the lock]
+      const out = cells(5);
+      const t = new Thread({
+        target: (l: Lock | RLock, m: Lock, o: Int32Array) => {
+          m.acquire();
+          Atomics.store(o, 0, 1);
+          const ok = l.acquire(true, 10);
+          Atomics.store(o, 2, ok ? 1 : 2);
+          if (ok) l.release();
+          m.release();
+        },
+        args: [lock, other, out],
+      });
+      t.start();
+      until(() => Atomics.load(out, 0) === 1, "T holding the other lock");
+      const hooked = new Thread({
+        target: (l: Lock | RLock, m: Lock, o: Int32Array) => {
+          setExcepthook(() => {
+            Atomics.store(o, 1, 1);
+            const ok = m.acquire(true, 20);
+            Atomics.store(o, 3, ok ? 1 : 2);
+            if (ok) m.release();
+          });
+          const ok = l.acquire(true, 30);
+          Atomics.store(o, 4, ok ? 1 : 2);
+          if (ok) l.release();
+        },
+        args: [lock, other, out],
+      });
+      hooked.start();
+      until(() => handoff(lock) !== 0, "the hook's owner asked for a hand-off");
+      const thrower = new Thread({
+        target: () => {
+          throw new Error("for the hook");
+        },
+      });
+      thrower.start();
+      thrower.join(30);
+      until(() => Atomics.load(out, 1) === 1, "the hook running, waiting for the other lock");
+      sleep(0.1);
+      // Before: handed over to the owner, busy in its hook, which waited for T, which waited for the lock (10 s).
+      lock.release();
+      t.join(30);
+      hooked.join(60);
+      assert.deepEqual(
+        [...out],
+        [1, 1, 1, 1, 1],
+        "T got the lock, then the hook the other lock, then the owner the lock",
+      );
+      assert.equal(lock.locked(), false);
+      assert.equal(handoff(lock), 0);
+    },
+  );
+}
+
 test("Condition over an RLock held twice: the hook's owner re-acquires through a hand-over with its count", T, () => {
   const cond = new Condition(new RLock());
   // out: [waiting, wait()'s result (1 true, 2 false), releases that succeeded, the third threw]
