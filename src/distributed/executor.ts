@@ -179,7 +179,15 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
       connectTimeout: connectMs / 1000,
       ...(testCrash === undefined ? {} : { testCrash }),
     };
-    this.#link = { poll: () => this.#poll(), cancelled: (f) => this.#forget(f) };
+    this.#link = {
+      poll: () => this.#poll(),
+      // `await future` needs its job sent, not the port read and the client thread checked (the
+      // event loop does both): once per future of a Promise.all, that was a receiveMessageOnPort a job.
+      flush: () => {
+        if (this.#flushQueued) this.#flush();
+      },
+      cancelled: (f) => this.#forget(f),
+    };
   }
 
   /** The BullMQ queue's name. */
