@@ -1,6 +1,16 @@
 // Helpers for the queue tests: CPython's _TriggerThread / do_blocking_test in threads.
 import assert from "node:assert/strict";
 import { Event, type Queue, Thread } from "threading";
+import {
+  FIFO_GET_DISORDER,
+  FIFO_GET_SLEEPERS,
+  FIFO_PUT_DISORDER,
+  FIFO_PUT_SLEEPERS,
+  LOCKED_GET_DISORDER,
+  LOCKED_GET_SLEEPERS,
+  LOCKED_PUT_DISORDER,
+  LOCKED_PUT_SLEEPERS,
+} from "../../dist/internal.js";
 
 export type Op =
   | { op: "get" }
@@ -64,3 +74,21 @@ export async function doBlockingTestAsync<R>(block: () => Promise<R>, q: unknown
     await thread.joinAsync();
   }
 }
+
+/** `n` shared Int32 cells, zeroed: counters and flags that threads write and a test reads. */
+export const cells = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(4 * n));
+
+/** The control words of queue `q` (its first shared buffer), where its waiter counters live. */
+export function control(q: object): Int32Array {
+  const share = (q as { [k: symbol]: () => { buffers: SharedArrayBuffer[] } })[Symbol.for("threading.share")];
+  return new Int32Array(share.call(q).buffers[0] as SharedArrayBuffer);
+}
+
+/**
+ * Where a queue of `kind` counts its sleeping getters / putters (gs / ps) and its waiters out of
+ * their place (gd / pd): the FIFO ring's words (Queue, SimpleQueue) or the locked engine's.
+ */
+export const turnWords = (kind: "Queue" | "SimpleQueue" | "LifoQueue" | "PriorityQueue") =>
+  kind === "Queue" || kind === "SimpleQueue"
+    ? { gs: FIFO_GET_SLEEPERS, ps: FIFO_PUT_SLEEPERS, gd: FIFO_GET_DISORDER, pd: FIFO_PUT_DISORDER }
+    : { gs: LOCKED_GET_SLEEPERS, ps: LOCKED_PUT_SLEEPERS, gd: LOCKED_GET_DISORDER, pd: LOCKED_PUT_DISORDER };

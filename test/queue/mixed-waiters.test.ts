@@ -7,31 +7,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LifoQueue, Queue, Thread } from "threading";
-import {
-  FIFO_GET_DISORDER,
-  FIFO_GET_SLEEPERS,
-  FIFO_PUT_DISORDER,
-  FIFO_PUT_SLEEPERS,
-  LOCKED_GET_DISORDER,
-  LOCKED_GET_SLEEPERS,
-  LOCKED_PUT_DISORDER,
-  LOCKED_PUT_SLEEPERS,
-} from "../../dist/internal.js";
+import { cells, control, turnWords } from "./helpers.js";
 
 const T = { timeout: 120_000 };
 const fixture = new URL("../fixtures/queue-turns.ts", import.meta.url);
-const cells = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
-
-function control(q: object): Int32Array {
-  const share = (q as { [k: symbol]: () => { buffers: SharedArrayBuffer[] } })[Symbol.for("threading.share")];
-  return new Int32Array(share.call(q).buffers[0] as SharedArrayBuffer);
-}
 
 for (const kind of ["Queue", "LifoQueue"] as const) {
-  const w =
-    kind === "Queue"
-      ? { gs: FIFO_GET_SLEEPERS, ps: FIFO_PUT_SLEEPERS, gd: FIFO_GET_DISORDER, pd: FIFO_PUT_DISORDER }
-      : { gs: LOCKED_GET_SLEEPERS, ps: LOCKED_PUT_SLEEPERS, gd: LOCKED_GET_DISORDER, pd: LOCKED_PUT_DISORDER };
+  const w = turnWords(kind);
 
   test(
     `${kind} stress: blocking and async getters and putters on one bounded queue: every item once, none waits on`,

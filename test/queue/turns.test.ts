@@ -6,25 +6,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Event, LifoQueue, PriorityQueue, Queue, SimpleQueue, setExcepthook, sleep, Thread } from "threading";
-import {
-  FIFO_GET_DISORDER,
-  FIFO_GET_SLEEPERS,
-  FIFO_PUT_DISORDER,
-  FIFO_PUT_SLEEPERS,
-  LOCKED_GET_DISORDER,
-  LOCKED_GET_SLEEPERS,
-  LOCKED_PUT_DISORDER,
-  LOCKED_PUT_SLEEPERS,
-} from "../../dist/internal.js";
+import { FIFO_GET_DISORDER, FIFO_GET_SLEEPERS } from "../../dist/internal.js";
+import { cells, control, turnWords } from "./helpers.js";
 
 const T = { timeout: 120_000 };
 const fixture = new URL("../fixtures/queue-turns.ts", import.meta.url);
-const cells = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
-
-function control(q: object): Int32Array {
-  const share = (q as { [k: symbol]: () => { buffers: SharedArrayBuffer[] } })[Symbol.for("threading.share")];
-  return new Int32Array(share.call(q).buffers[0] as SharedArrayBuffer);
-}
 
 /** Polls `pred` (every 2 ms) until true; fails after 30 s. */
 function until(pred: () => boolean, what: string): void {
@@ -44,10 +30,6 @@ const make = (kind: Kind, maxsize = 0): Queue<number> =>
       : kind === "LifoQueue"
         ? new LifoQueue<number>(maxsize)
         : new PriorityQueue<number>(maxsize);
-const words = (kind: Kind) =>
-  kind === "Queue" || kind === "SimpleQueue"
-    ? { gs: FIFO_GET_SLEEPERS, ps: FIFO_PUT_SLEEPERS, gd: FIFO_GET_DISORDER, pd: FIFO_PUT_DISORDER }
-    : { gs: LOCKED_GET_SLEEPERS, ps: LOCKED_PUT_SLEEPERS, gd: LOCKED_GET_DISORDER, pd: LOCKED_PUT_DISORDER };
 
 /**
  * Starts `n` waiters of `op` on `q` one after the other, each once the one before sleeps in the
@@ -58,7 +40,7 @@ const words = (kind: Kind) =>
  */
 function queueWaiters(q: Queue<number>, kind: Kind, op: "get" | "put", n: number): [Int32Array, Int32Array, Thread[]] {
   const h = control(q);
-  const sleepers = op === "get" ? words(kind).gs : words(kind).ps;
+  const sleepers = op === "get" ? turnWords(kind).gs : turnWords(kind).ps;
   const idles = cells(n);
   const out = cells(n);
   const order = cells(n + 1);
@@ -92,7 +74,7 @@ for (const kind of ["Queue", "SimpleQueue", "LifoQueue", "PriorityQueue"] as con
     assert.deepEqual([...out], [0, 1, 2], "each getter got the item put in its turn");
     for (const t of threads) t.join(30);
     const h = control(q);
-    const { gs, gd } = words(kind);
+    const { gs, gd } = turnWords(kind);
     assert.equal(Atomics.load(h, gd), 0, "no getter counted out of its place");
     assert.equal(Atomics.load(h, gs), 0, "no sleeper counted");
   });
@@ -113,7 +95,7 @@ for (const kind of ["Queue", "LifoQueue", "PriorityQueue"] as const) {
     assert.deepEqual(got, [-1, 100, 101, 102]);
     for (const t of threads) t.join(30);
     const h = control(q);
-    const { ps, pd } = words(kind);
+    const { ps, pd } = turnWords(kind);
     assert.equal(Atomics.load(h, pd), 0, "no putter counted out of its place");
     assert.equal(Atomics.load(h, ps), 0, "no sleeper counted");
   });
@@ -162,7 +144,7 @@ for (const kind of ["Queue", "LifoQueue"] as const) {
       );
       assert.equal(q.qsize(), 0);
       const h = control(q);
-      const { gs, ps, gd, pd } = words(kind);
+      const { gs, ps, gd, pd } = turnWords(kind);
       assert.deepEqual(
         [Atomics.load(h, gd), Atomics.load(h, pd), Atomics.load(h, gs), Atomics.load(h, ps)],
         [0, 0, 0, 0],
