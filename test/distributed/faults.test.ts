@@ -5,7 +5,7 @@
 // with jobs in flight, and a worker stopped gracefully by SIGTERM. Workers run with a short lock
 // (--lock-duration) and stalled-job check (--stalled-interval) so that recovery takes ~1-2 s.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,6 +32,19 @@ async function until(what: string, cond: () => boolean, ms = 20_000): Promise<vo
 }
 
 const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, "utf8").trim().split("\n") : []);
+
+/** Runs `code` as an ES module in a child node (in the package root): its stdout so far, and its exit code. */
+function client(code: string): { child: ChildProcess; stdout: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout?.on("data", (c: Buffer) => {
+    out += String(c);
+  });
+  return { child, stdout: () => out, exited: new Promise((r) => child.once("exit", r)) };
+}
 
 describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
   let redis: Redis;
@@ -122,14 +135,8 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
       console.log("first result in");
       setInterval(() => {}, 1000);
     `;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const exited = new Promise((r) => child.once("exit", r));
-    await new Promise<void>((resolve) =>
-      child.stdout.on("data", (c: Buffer) => /first result in/.test(String(c)) && resolve()),
-    );
+    const { child, stdout, exited } = client(code);
+    await until("the child's first result", () => /first result in/.test(stdout()), 30_000);
     child.kill("SIGKILL");
     await exited;
     const ex = new RedisExecutor({ redis: redis.url, queue: "clients" });
@@ -177,16 +184,8 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
         console.log("results " + JSON.stringify(out));
         ex.shutdown();
       `;
-      const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
-        cwd: root,
-        stdio: ["ignore", "pipe", "inherit"],
-      });
-      let stdout = "";
-      child.stdout.on("data", (c: Buffer) => {
-        stdout += String(c);
-      });
-      const exited = new Promise<number | null>((r) => child.once("exit", r));
-      await until("the child to block", () => /blocking/.test(stdout), 30_000);
+      const { stdout, exited } = client(code);
+      await until("the child to block", () => /blocking/.test(stdout()), 30_000);
       await until(
         "the tasks to start",
         () => ["a", "b", "c", "m1", "m2"].every((x) => existsSync(started + x)),
@@ -194,8 +193,8 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
       );
       await redis.restart(500);
       writeFileSync(release, "");
-      assert.equal(await exited, 0, stdout);
-      assert.match(stdout, /results \["a",1,0,"b","c","m1","m2"\]/);
+      assert.equal(await exited, 0, stdout());
+      assert.match(stdout(), /results \["a",1,0,"b","c","m1","m2"\]/);
     },
   );
 
@@ -214,19 +213,11 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
         try { f.result(90); console.log("result"); } catch (e) { console.log("error " + e.name + ": " + e.message); }
         ex.shutdown();
       `;
-        const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
-          cwd: root,
-          stdio: ["ignore", "pipe", "inherit"],
-        });
-        let stdout = "";
-        child.stdout.on("data", (c: Buffer) => {
-          stdout += String(c);
-        });
-        const exited = new Promise<number | null>((r) => child.once("exit", r));
-        await until("the child to block", () => /blocking/.test(stdout), 30_000);
+        const { stdout, exited } = client(code);
+        await until("the child to block", () => /blocking/.test(stdout()), 30_000);
         await gone.stop();
-        assert.equal(await exited, 0, stdout);
-        assert.match(stdout, /error BrokenExecutor: .*cannot reach Redis at .* for 1 s \(connectTimeout\)/);
+        assert.equal(await exited, 0, stdout());
+        assert.match(stdout(), /error BrokenExecutor: .*cannot reach Redis at .* for 1 s \(connectTimeout\)/);
       } finally {
         await gone.stop();
       }
