@@ -17,9 +17,11 @@
  *              counted it out, and DRAINING never ended) or as its ended thread (swept as dead).
  * All change only under the Condition's lock (nWaiting/broken read them without it, as CPython).
  * Whenever the lock is free, COUNT and ASYNC are the sums of the occupants' N and NASYNC.
- * Dead occupants: a thread can end, or be killed, with a waitAsync() pending here (a blocking
- * wait() cannot end early), its worker exiting with it. Its arrival would count for ever: the round would complete with a
- * party that is gone and, as it never leaves, DRAINING would never end (every later wait() hangs).
+ * Dead occupants: a thread can end, or be killed, with a waitAsync() pending here, or die inside a
+ * blocking wait() (a thread that owns an excepthook runs it inside its waits, and the hook may
+ * exit the thread), its worker exiting with it. Its arrival would count for ever: the round would
+ * complete with a party that is gone and, as it never leaves, DRAINING would never end (every
+ * later wait() hangs).
  * So every wait() and reset() first sweeps the table (#sweep): the waits of ended threads are taken
  * out of COUNT and ASYNC; one taken from a FILLING round breaks the barrier, as CPython's wait()
  * breaks it when a waiter is interrupted; a DRAINING or RESETTING round left empty is FILLING again.
