@@ -18,8 +18,8 @@
  * All change only under the Condition's lock (nWaiting/broken read them without it, as CPython).
  * Whenever the lock is free, COUNT and ASYNC are the sums of the occupants' N and NASYNC.
  * Dead occupants: a thread can end, or be killed, with a waitAsync() pending here, or die inside a
- * blocking wait() (a thread that owns an excepthook runs it inside its waits, and the hook may
- * exit the thread), its worker exiting with it. Its arrival would count for ever: the round would
+ * blocking wait() (its worker terminated there: a thread that owns an excepthook runs it inside its
+ * waits, and the hook may exceed the thread's resourceLimits), its worker exiting with it. Its arrival would count for ever: the round would
  * complete with a party that is gone and, as it never leaves, DRAINING would never end (every
  * later wait() hangs).
  * So every wait() and reset() first sweeps the table (#sweep): the waits of ended threads are taken

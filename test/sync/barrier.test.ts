@@ -3,7 +3,7 @@
 // and argument checks.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Barrier, BrokenBarrierError, Event, RuntimeError, Thread, getIdent, sleep } from "threading";
+import { Barrier, BrokenBarrierError, Event, RuntimeError, setExcepthook, Thread, getIdent, sleep } from "threading";
 
 const T = { timeout: 30_000 };
 const cells = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
@@ -260,6 +260,61 @@ test("Barrier: nWaiting counts the threads waiting in the round", T, () => {
   for (const t of threads) t.join();
   assert.equal(b.nWaiting, 0);
 });
+
+test(
+  "Barrier: a thread that dies inside its blocking wait() (its worker runs out of memory) breaks the round",
+  T,
+  () => {
+    // The owner of an excepthook runs it inside its waits; this hook fills the heap, so the thread's
+    // worker is terminated inside the wait. Its arrival must not count for ever: the next arrival
+    // finds it gone and breaks the barrier, instead of completing the round with a dead party.
+    const b = new Barrier(3);
+    const hooked = new Thread({
+      target: (bar: Barrier) => {
+        setExcepthook(() => {
+          const heap: unknown[] = [];
+          for (;;) heap.push(new Array(1e5).fill(heap.length));
+        });
+        bar.wait();
+      },
+      args: [b],
+      resourceLimits: { maxOldGenerationSizeMb: 32 },
+    });
+    hooked.start();
+    const end = performance.now() + 20_000;
+    while (b.nWaiting < 1 && performance.now() < end) sleep(0.005);
+    assert.equal(b.nWaiting, 1, "the hook's owner waits in the barrier");
+    const thrower = new Thread({
+      target: () => {
+        throw new Error("for the hook");
+      },
+    });
+    thrower.start();
+    thrower.join(20);
+    hooked.join(20);
+    assert.equal(hooked.isAlive(), false, "the hook's owner died inside its wait");
+    // Two live parties arrive: with the dead one counted the round would pass; it breaks instead.
+    const seen = new Int32Array(new SharedArrayBuffer(4)); // 1: BrokenBarrierError, 2: passed
+    const other = new Thread({
+      target: (bar: Barrier, out: Int32Array) => {
+        try {
+          bar.wait(10);
+          Atomics.store(out, 0, 2);
+        } catch (e) {
+          if (e instanceof BrokenBarrierError) Atomics.store(out, 0, 1);
+        }
+      },
+      args: [b, seen],
+    });
+    other.start();
+    assert.throws(() => b.wait(10), BrokenBarrierError);
+    other.join(20);
+    assert.equal(Atomics.load(seen, 0), 1, "the other live party got BrokenBarrierError");
+    assert.equal(b.broken, true);
+    b.reset();
+    assert.equal(b.nWaiting, 0);
+  },
+);
 
 test(
   "Barrier: a thread that ends with a waitAsync pending breaks the round, as an interrupted waiter in CPython",
