@@ -92,3 +92,33 @@ export const turnWords = (kind: "Queue" | "SimpleQueue" | "LifoQueue" | "Priorit
   kind === "Queue" || kind === "SimpleQueue"
     ? { gs: FIFO_GET_SLEEPERS, ps: FIFO_PUT_SLEEPERS, gd: FIFO_GET_DISORDER, pd: FIFO_PUT_DISORDER }
     : { gs: LOCKED_GET_SLEEPERS, ps: LOCKED_PUT_SLEEPERS, gd: LOCKED_GET_DISORDER, pd: LOCKED_PUT_DISORDER };
+
+/**
+ * After a stress run on `q` (a queue of `kind`) whose getters counted each item in `counts[0]`,
+ * each timed-out get in `counts[1]` and summed the items in `sums`: the `total` items 0..total-1
+ * were each got once, none timed out, the queue is empty and no waiter is counted out of its place
+ * or asleep.
+ */
+export function assertDrained(
+  q: Queue<number>,
+  kind: Parameters<typeof turnWords>[0],
+  counts: Int32Array,
+  sums: Int32Array,
+  total: number,
+): void {
+  assert.equal(Atomics.load(counts, 0), total, "every item got once");
+  assert.equal(Atomics.load(counts, 1), 0, "no get timed out");
+  assert.equal(
+    Array.from(sums).reduce((a, b) => a + b, 0),
+    (total * (total - 1)) / 2,
+    "the items got are the items put",
+  );
+  assert.equal(q.qsize(), 0);
+  const h = control(q);
+  const { gs, ps, gd, pd } = turnWords(kind);
+  assert.deepEqual(
+    [Atomics.load(h, gd), Atomics.load(h, pd), Atomics.load(h, gs), Atomics.load(h, ps)],
+    [0, 0, 0, 0],
+    "no waiter counted out of its place, no sleeper counted",
+  );
+}
