@@ -29,6 +29,20 @@ function until(pred: () => boolean, what: string): void {
   }
 }
 
+/**
+ * A thread that ends with an uncaught error and is joined: the process's excepthook runs in the
+ * hook's owner, inside whatever wait that thread is in.
+ */
+function raiseForHook(): void {
+  const thrower = new Thread({
+    target: () => {
+      throw new Error("for the hook");
+    },
+  });
+  thrower.start();
+  thrower.join(30);
+}
+
 const kinds = [() => new Lock(), () => new RLock()];
 
 for (const make of kinds) {
@@ -184,13 +198,7 @@ for (const make of kinds) {
     hooked.start();
     until(() => handoff(lock) !== 0, "the hook's owner asked for a hand-off");
     // A thread's uncaught error: the owner runs its hook inside its wait, which waits for the lock too.
-    const thrower = new Thread({
-      target: () => {
-        throw new Error("for the hook");
-      },
-    });
-    thrower.start();
-    thrower.join(30);
+    raiseForHook();
     until(() => Atomics.load(out, 0) === 1, "the hook running");
     sleep(0.2);
     // Handed over to the owner's request, while the hook (same thread) waits: before, the hook
@@ -222,13 +230,7 @@ test("Lock: a hook that takes the lock its owner waits for and keeps it leaves n
   });
   hooked.start();
   until(() => handoff(lock) !== 0, "the hook's owner asked for a hand-off");
-  const thrower = new Thread({
-    target: () => {
-      throw new Error("for the hook");
-    },
-  });
-  thrower.start();
-  thrower.join(30);
+  raiseForHook();
   until(() => Atomics.load(out, 0) === 1, "the hook running");
   sleep(0.2);
   lock.release();
@@ -298,13 +300,7 @@ for (const make of kinds) {
       });
       hooked.start();
       until(() => handoff(lock) !== 0, "the hook's owner asked for a hand-off");
-      const thrower = new Thread({
-        target: () => {
-          throw new Error("for the hook");
-        },
-      });
-      thrower.start();
-      thrower.join(30);
+      raiseForHook();
       until(() => Atomics.load(out, 1) === 1, "the hook running, waiting for the other lock");
       sleep(0.1);
       // Before: handed over to the owner, busy in its hook, which waited for T, which waited for the lock (10 s).
