@@ -139,59 +139,19 @@ for (const kind of ["Queue", "LifoQueue"] as const) {
   );
 }
 
-test("Queue: a getter whose thread owns an excepthook (50 ms slices to run it) keeps its turn", T, () => {
-  const q = new Queue<number>();
+/**
+ * The setup of the hook-owner tests: a getter whose thread owns an excepthook (the hook, if `go` is
+ * given, waits up to 20 s for it) asleep in its get(), and another getter asleep behind it.
+ * out: [owner in its get, its item, the hook began, the hook's wait (1 set, 2 timed out), the other's item].
+ */
+function hookOwnerAndGetterBehind(q: Queue<number>, go?: Event): { out: Int32Array; hooked: Thread; other: Thread } {
   const h = control(q);
-  // out: [hooked getter in its get, its item, the other's item]
-  const out = cells(3);
-  const hooked = new Thread({
-    target: (qq: Queue<number>, o: Int32Array) => {
-      setExcepthook(() => {});
-      Atomics.store(o, 0, 1);
-      Atomics.store(o, 1, qq.get());
-    },
-    args: [q, out],
-    daemon: true,
-  });
-  hooked.start();
-  until(
-    () => Atomics.load(out, 0) === 1 && Atomics.load(h, FIFO_GET_SLEEPERS) === 1,
-    "the hook's owner asleep in its get",
-  );
-  const other = new Thread({
-    target: (qq: Queue<number>, o: Int32Array) => {
-      Atomics.store(o, 2, qq.get());
-    },
-    args: [q, out],
-    daemon: true,
-  });
-  other.start();
-  until(() => Atomics.load(h, FIFO_GET_SLEEPERS) === 2, "the other getter asleep behind it");
-  // The owner wakes every 50 ms to run its hook and sleeps again (before: at the back of the line).
-  sleep(0.3);
-  q.put(1);
-  until(() => Atomics.load(out, 1) !== 0 || Atomics.load(out, 2) !== 0, "the first item taken");
-  q.put(2);
-  hooked.join(30);
-  other.join(30);
-  assert.deepEqual(
-    [Atomics.load(out, 1), Atomics.load(out, 2)],
-    [1, 2],
-    "the hook's owner, first in line, got the first item",
-  );
-});
-
-test("Queue: an older getter running its excepthook inside its wait is not given way to meanwhile", T, () => {
-  const q = new Queue<number>();
-  const h = control(q);
-  // out: [owner in its get, its item, the hook began, the hook's wait (1 set, 2 timed out), the other's item]
   const out = cells(5);
-  const go = new Event();
   const hooked = new Thread({
-    target: (qq: Queue<number>, o: Int32Array, ev: Event) => {
+    target: (qq: Queue<number>, o: Int32Array, ev?: Event) => {
       setExcepthook(() => {
         Atomics.store(o, 2, 1);
-        Atomics.store(o, 3, ev.wait(20) ? 1 : 2);
+        if (ev) Atomics.store(o, 3, ev.wait(20) ? 1 : 2);
       });
       Atomics.store(o, 0, 1);
       Atomics.store(o, 1, qq.get());
@@ -213,6 +173,31 @@ test("Queue: an older getter running its excepthook inside its wait is not given
   });
   other.start();
   until(() => Atomics.load(h, FIFO_GET_SLEEPERS) === 2, "the other getter asleep behind it");
+  return { out, hooked, other };
+}
+
+test("Queue: a getter whose thread owns an excepthook (50 ms slices to run it) keeps its turn", T, () => {
+  const q = new Queue<number>();
+  const { out, hooked, other } = hookOwnerAndGetterBehind(q);
+  // The owner wakes every 50 ms to run its hook and sleeps again (before: at the back of the line).
+  sleep(0.3);
+  q.put(1);
+  until(() => Atomics.load(out, 1) !== 0 || Atomics.load(out, 4) !== 0, "the first item taken");
+  q.put(2);
+  hooked.join(30);
+  other.join(30);
+  assert.deepEqual(
+    [Atomics.load(out, 1), Atomics.load(out, 4)],
+    [1, 2],
+    "the hook's owner, first in line, got the first item",
+  );
+});
+
+test("Queue: an older getter running its excepthook inside its wait is not given way to meanwhile", T, () => {
+  const q = new Queue<number>();
+  const h = control(q);
+  const go = new Event();
+  const { out, hooked, other } = hookOwnerAndGetterBehind(q, go);
   // A thread's uncaught error: the owner runs its hook inside its get, and the hook waits for `go`.
   const thrower = new Thread({
     target: () => {
