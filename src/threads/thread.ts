@@ -457,7 +457,7 @@ export class Thread<A extends unknown[] = any[]> {
   }
 
   #launch(patient: boolean): RunRequest {
-    if (this.#handle) throw new RuntimeError(`start() belongs to the thread that created ${this.#name}`);
+    // (a handle, the main thread's object included, is of a started thread: #started)
     if (this.#started) throw new RuntimeError("threads can only be started once");
     const request = this.#request();
     this.#started = true;

@@ -110,7 +110,9 @@ test("start twice, join before start, join self: RuntimeError", T, () => {
   assert.throws(() => t.start(), { name: "RuntimeError", message: "threads can only be started once" });
   t.join();
   assert.throws(() => mainThread().join(), /cannot join current thread/);
-  const cell = new Int32Array(new SharedArrayBuffer(4));
+  // The main thread's object and a thread's own object are started threads, as in Python.
+  assert.throws(() => mainThread().start(), { name: "RuntimeError", message: "threads can only be started once" });
+  const cell = new Int32Array(new SharedArrayBuffer(8));
   const self = new Thread({
     target: (c: Int32Array) => {
       try {
