@@ -16,7 +16,6 @@ await build({
     "src/threads/hub-entry.ts",
     "src/threads/worker.ts",
     "src/threads/worker-entry.ts",
-    "src/threads/timer-run.ts",
     "src/futures/pool-thread.ts",
     "src/distributed/index.ts",
     "src/distributed/client-thread.ts",

@@ -232,6 +232,14 @@ onThreadReset(() => {
 /** The library's own Thread classes, which never travel as source. */
 export const libraryClasses = new Map<Function, string>();
 
+/**
+ * A library Thread class's method (Timer's), called by the thread's worker on the thread's own
+ * object before run(), with its decoded arguments: the object is rebuilt there without running
+ * its constructor (kAdopt), so this restores what that constructor made (Timer's function compiled
+ * in the thread, its interval, args and Event), also for a user's subclass that overrides run().
+ */
+export const kSelfReady = Symbol("threading.selfReady");
+
 const privateField = /(?:this\.|[\s;{}])#[A-Za-z_$][\w$]*/;
 
 /**
@@ -383,7 +391,8 @@ export class Thread<A extends unknown[] = any[]> {
       this.#transfer.length > 0 ? { transfer: new Set(this.#transfer) } : undefined,
     );
     let classes: ClassSpec[] = [];
-    let base = "Thread";
+    // A library class (Timer) is rebuilt as itself in the thread, so that currentThread() there is one.
+    let base = libraryClasses.get(this.constructor) ?? "Thread";
     let classModule: string | null = null;
     let fields: Encoded | null = null;
     if (!libraryClasses.has(this.constructor)) {

@@ -43,7 +43,16 @@ import { dropTimers, recordStartState, settle, trackTimers, untrackedSetImmediat
 import { resetThreadState, threadEnding } from "../shared/thread-reset.js";
 import { compileTarget, evaluate, setCallerFallback, type TargetSpec } from "../transport/target.js";
 import { awaitClaim, handedRequest, leave, type Parking, park, parkFirst, repark } from "./dock.js";
-import { adoptSelf, libraryClasses, needsLibrary, type RunRequest, setRun, Thread, threadFor } from "./thread.js";
+import {
+  adoptSelf,
+  kSelfReady,
+  libraryClasses,
+  needsLibrary,
+  type RunRequest,
+  setRun,
+  Thread,
+  threadFor,
+} from "./thread.js";
 
 const { readlinkSync } = fs;
 
@@ -536,6 +545,9 @@ async function run(request: RunRequest, dock?: Run["dock"], failure?: Error): Pr
       const C = await threadClass(request);
       if (run.over) return;
       run.self = adoptSelf(C, { ...adoption, target, args });
+      const ready = (run.self as unknown as Record<symbol, unknown>)[kSelfReady];
+      if (typeof ready === "function") await ready.call(run.self, args);
+      if (run.over) return;
       if (request.fields) Object.assign(run.self, decode(request.fields.value, request.fields.marked));
       await actionsLoading();
       if (run.over) return;
