@@ -32,6 +32,7 @@ export type { Held } from "./sync/hold.js";
 export {
   Thread,
   type ThreadOptions,
+  type ThreadOptionsBase,
   currentThread,
   mainThread,
   enumerate,

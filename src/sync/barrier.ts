@@ -142,13 +142,21 @@ export class Barrier<A extends unknown[] = any[]> {
    * round is released. `timeout`: the default for wait(), in seconds.
    * TypeError when `actionArgs` cannot cross threads.
    */
-  constructor(parties: number, options: BarrierOptions<A>);
   constructor(
     parties: number,
-    action?: ((...args: A) => unknown) | ModuleTarget | null,
+    options: BarrierOptions<A> & { action?: (() => unknown) | ModuleTarget | null | undefined },
+  );
+  /** An action that needs arguments: `actionArgs` must be given and fit its parameters. */
+  constructor(parties: number, options: BarrierOptions<A> & { action: (...args: A) => unknown; actionArgs: A });
+  /** An action that takes no arguments (or only optional ones), `{ module, export }` or none: `actionArgs` may be left out. */
+  constructor(
+    parties: number,
+    action?: (((...args: A) => unknown) & (() => unknown)) | ModuleTarget | null,
     timeout?: number | null,
     actionArgs?: A,
   );
+  /** An action that needs arguments: `actionArgs` must be given and fit its parameters. */
+  constructor(parties: number, action: (...args: A) => unknown, timeout: number | null | undefined, actionArgs: A);
   constructor(
     parties: number,
     action?: ((...args: A) => unknown) | ModuleTarget | BarrierOptions<A> | null,

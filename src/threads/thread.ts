@@ -86,9 +86,17 @@ export function markJoinedAtExit(thread: Thread): void {
   joinedAtExit.add(thread);
 }
 
-/** Options of `new Thread()`, as Python's keyword arguments. */
+/**
+ * Options of `new Thread()`, as Python's keyword arguments; `args` is required when the target
+ * needs arguments (`ThreadOptions<[number]>`), optional when it takes none or only optional ones.
+ */
 // biome-ignore lint/suspicious/noExplicitAny: as Thread
-export interface ThreadOptions<A extends unknown[] = any[]> {
+export type ThreadOptions<A extends unknown[] = any[]> = ThreadOptionsBase<A> &
+  ([] extends A ? { args?: A | undefined } : { args: A });
+
+/** The options of `new Thread()` whatever the target needs (`ThreadOptions` says when `args` is required). */
+// biome-ignore lint/suspicious/noExplicitAny: as Thread
+export interface ThreadOptionsBase<A extends unknown[] = any[]> {
   /** What run() calls: a function (sent as source) or `{ module, export }`. */
   target?: ((...args: A) => unknown) | ModuleTarget | undefined;
   /**
@@ -267,7 +275,14 @@ export class Thread<A extends unknown[] = any[]> {
   /** True for a handle: a Thread made in another thread (or the main thread's object). */
   #handle = false;
 
-  constructor(options: ThreadOptions<A> = {}) {
+  /**
+   * A target that takes no arguments (or only optional ones), a `{ module, export }` target, or
+   * none (a subclass's `run()`): `args` may be left out.
+   */
+  constructor(options?: ThreadOptionsBase<A> & { target?: (() => unknown) | ModuleTarget | undefined });
+  /** A target that needs arguments: `args` must be given and fit its parameters. */
+  constructor(options: ThreadOptionsBase<A> & { args: A });
+  constructor(options: ThreadOptionsBase<A> = {}) {
     // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
     checkArgCount("Thread", arguments.length, 1);
     const adoption = adopting;

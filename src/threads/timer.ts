@@ -50,6 +50,10 @@ function stateOf(t: Timer): TimerState {
  */
 // biome-ignore lint/suspicious/noExplicitAny: the default lets instances of any function share one type, as Thread
 export class Timer<A extends unknown[] = any[]> extends Thread {
+  /** A function that takes no arguments (or only optional ones), or `{ module, export }`: `args` may be left out. */
+  constructor(interval: number, fn: (((...args: A) => unknown) & (() => unknown)) | ModuleTarget, args?: A);
+  /** A function that needs arguments: `args` must be given and fit its parameters. */
+  constructor(interval: number, fn: (...args: A) => unknown, args: A);
   constructor(interval: number, fn: ((...args: A) => unknown) | ModuleTarget, args: A = [] as unknown as A) {
     // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
     checkArgCount("Timer", arguments.length, 3);

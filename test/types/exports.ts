@@ -162,6 +162,49 @@ new Timer("1", () => {});
 // @ts-expect-error the args must fit the function
 new Timer(1, (who: string) => who, [1]);
 
+// `args` is required when the target needs arguments (Thread, Timer, Barrier's action, as submit()),
+// optional when it takes none or only optional ones, for a module target, and for a value typed Target.
+new Thread({ target: () => 1 });
+new Thread({ target: (n?: number) => n });
+new Thread({ target: (...ns: number[]) => ns.length });
+new Thread({ target: (n: number) => n, args: [1] });
+new Thread({ target: (n) => n * 2, args: [1] }); // n: number, from args
+new Thread({ target: (n: number, m = 2) => n + m, args: [1] }); // a default parameter may be left out
+new Thread({ target: { module: "./work.js" } });
+new Thread({ target: fn });
+const needsArgs: ThreadOptions<[number]> = { target: (n: number) => n, args: [1] };
+const noArgs: ThreadOptions<[n?: number]> = { target: (n?: number) => n };
+const anyOptions: ThreadOptions = { target: fn };
+new Thread(needsArgs);
+new Thread(noArgs);
+new Thread(anyOptions);
+const spawn = <B extends unknown[]>(f: (...b: B) => void, b: B): Thread<B> => new Thread({ target: f, args: b });
+new Timer(1, () => 1);
+new Timer(1, (n?: number) => n);
+new Timer(1, (n: number, m = 2) => n + m, [1]);
+new Timer(1, { module: "./work.js" });
+new Timer(1, fn);
+new Barrier(2, () => 1);
+new Barrier(2, (label: string) => label, null, ["round"]);
+new Barrier(2, { action: (label: string) => label, actionArgs: ["round"] });
+new Barrier(2, { action: () => 1, timeout: 5 });
+void spawn;
+// @ts-expect-error the target needs an argument: args is required
+new Thread({ target: (n: number) => n });
+// @ts-expect-error explicit undefined is "omitted", and the target needs an argument
+new Thread({ target: (n: number) => n, args: undefined });
+// @ts-expect-error args must fit an optional parameter too
+new Thread({ target: (n?: number) => n, args: ["1"] });
+// @ts-expect-error ThreadOptions of a target that needs arguments requires args
+const missingArgs: ThreadOptions<[number]> = { target: (n: number) => n };
+// @ts-expect-error the function needs an argument: args is required
+new Timer(1, (who: string) => who);
+// @ts-expect-error the action needs an argument: actionArgs is required
+new Barrier(2, (label: string) => label);
+// @ts-expect-error the action needs an argument: actionArgs is required
+new Barrier(2, { action: (label: string) => label, timeout: 5 });
+void missingArgs;
+
 // ---- Synchronization: timeouts are numbers (or null / { timeout }), hold() gives a Disposable.
 const lock = new Lock();
 {
@@ -292,6 +335,17 @@ const poolOptions: ThreadPoolExecutorOptions = { maxWorkers: 2, initializer: (x:
   const anyFuture: Future<unknown> = pool.submit(someTarget, 1);
   const givenFuture: Future<number> = pool.submit<number, Target>(someTarget, 1);
   void [anyResults, givenResults, givenAsync, anyFuture, givenFuture];
+  // A task with a default parameter: map() and a submit() that passes every argument infer it; a
+  // submit() that leaves it out needs its type written (`m: number = 2`): TypeScript types an
+  // unannotated parameter from the rest parameter `...args: A` it is matched to (microsoft/TypeScript#50461).
+  const defaulted: Future<number> = pool.submit((n: number, m: number = 2) => n + m, 1);
+  const allGiven: Future<number> = pool.submit((n: number, m = 2) => n + m, 1, 3);
+  const mappedDefault: IterableIterator<number> = pool.map((n: number, m = 2) => n + m, [1]);
+  const fromArgs: Future<number> = pool.submit((n) => n * 2, 21); // n: number, from the args
+  const optionalOnly: Future<number | undefined> = pool.submit((n?: number) => n);
+  void [defaulted, allGiven, mappedDefault, fromArgs, optionalOnly];
+  // @ts-expect-error the task needs an argument
+  pool.submit((n: number) => n);
   // @ts-expect-error submit() with R given takes a function returning R (API.md), not any Target
   pool.submit<number>(someTarget, 1);
   // @ts-expect-error submit() args must fit the function
