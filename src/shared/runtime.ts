@@ -92,7 +92,13 @@ export const THREAD_EPOCH = DIRECTORY_KIB + 1;
  * at once rather than wait for a start in its dock first.
  */
 export const FIRST_LIBRARY = THREAD_EPOCH + 1;
-const TABLE = FIRST_LIBRARY + 1;
+/**
+ * 1 once the main thread has reached its exit (threads/lifetime.ts): as CPython's _shutdown() stops
+ * the main thread before it joins the non-daemon ones, its Thread object is no longer alive and
+ * join()s of it return (its slot stays RUNNING: its locks and waits are still a live thread's).
+ */
+export const MAIN_STOPPED = FIRST_LIBRARY + 1;
+const TABLE = MAIN_STOPPED + 1;
 
 /** Thread-slot states. */
 export const FREE = 0;

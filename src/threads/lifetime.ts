@@ -12,14 +12,22 @@
  * table (table.ts keepsProcess: a non-daemon thread starting or running, or a slot being claimed
  * by a live claimer), giving back what dead starters left (recoverSlots). Once the hub has died,
  * every thread's Worker has died with it (they are its children): the wait ends.
+ * Before that wait the main thread stops, as in CPython: mainThread().isAlive() is false from then
+ * on, and a thread blocked in mainThread().join() returns (it would otherwise wait for main while
+ * main waits for it).
  */
-import { ALIVE_NON_DAEMON, G, HUB_DEAD, HUB_READY, isRoot } from "../shared/runtime.js";
+import { ALIVE_NON_DAEMON, G, HUB_DEAD, HUB_READY, isRoot, MAIN_STOPPED } from "../shared/runtime.js";
 import { runDuties } from "../shared/wait.js";
 import { beginBlocking, endBlocking } from "../shared/waiting.js";
 import { keepsProcess, recoverSlots } from "./table.js";
 
 if (isRoot) {
   process.on("exit", () => {
+    // CPython's _shutdown(): the main thread is stopped first (threads joining it go on), then the
+    // non-daemon threads are joined. Only its Thread object says so (MAIN_STOPPED, read by
+    // isAlive() and join()); in the table it stays RUNNING, for the waits and locks it still runs.
+    Atomics.store(G, MAIN_STOPPED, 1);
+    Atomics.notify(G, MAIN_STOPPED);
     if (Atomics.load(G, ALIVE_NON_DAEMON) === 0) return;
     const prev = beginBlocking(G, ALIVE_NON_DAEMON);
     for (let n = Atomics.load(G, ALIVE_NON_DAEMON); n > 0; n = Atomics.load(G, ALIVE_NON_DAEMON)) {

@@ -28,6 +28,7 @@ import {
   tableName,
   SLOT_DAEMON,
   isDaemonWord,
+  MAIN_STOPPED,
   SLOT_IDENT,
   SLOT_NATIVE_ID,
   SLOT_STATE,
@@ -639,7 +640,7 @@ export class Thread<A extends unknown[] = any[]> {
   /** True from start() until run() is over (or the thread died). */
   isAlive(): boolean {
     if (this.#ident === null) return false;
-    if (isIdentAlive(this.#slot, this.#ident)) return true;
+    if (!this.#over()) return true;
     this.#ended();
     return false;
   }
@@ -664,18 +665,28 @@ export class Thread<A extends unknown[] = any[]> {
     return deadlineOf(timeoutMs(timeout, what));
   }
 
-  #over = (): boolean => !isIdentAlive(this.#slot, this.#ident as number);
+  /**
+   * The thread has ended; the main thread, once it has reached its exit (G[MAIN_STOPPED], set by
+   * lifetime.ts as CPython's _shutdown() stops it before it joins the non-daemon threads).
+   */
+  #over = (): boolean =>
+    !isIdentAlive(this.#slot, this.#ident as number) || (this.#slot === 0 && Atomics.load(G, MAIN_STOPPED) === 1);
+
+  /** The word a join sleeps on: the slot's state, or for the main thread (whose slot stays RUNNING) MAIN_STOPPED. */
+  #joinWord(): number {
+    return this.#slot === 0 ? MAIN_STOPPED : slotIndex(this.#slot, SLOT_STATE);
+  }
 
   /** Waits until the thread ends, at most `timeout` seconds; check isAlive() afterwards to tell. */
   join(timeout?: Timeout): void {
     const deadline = this.#joinDeadline(timeout, "Thread.join()");
-    if (untilBlocking(G, slotIndex(this.#slot, SLOT_STATE), this.#over, deadline)) this.#ended();
+    if (untilBlocking(G, this.#joinWord(), this.#over, deadline)) this.#ended();
   }
 
   /** The async twin of `join()`. */
   async joinAsync(timeout?: Timeout): Promise<void> {
     const deadline = this.#joinDeadline(timeout, "Thread.joinAsync()");
-    if (await untilAsync(G, slotIndex(this.#slot, SLOT_STATE), this.#over, deadline)) this.#ended();
+    if (await untilAsync(G, this.#joinWord(), this.#over, deadline)) this.#ended();
   }
 
   /** @deprecated Python 2 spelling of `name`. */

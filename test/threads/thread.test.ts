@@ -533,6 +533,34 @@ test("process.exit() in an async target, in a finally, or in a timer ends the th
   assert.equal(r.stdout, "false false,false,false\n");
 });
 
+test(
+  "a thread joining the main thread returns once main reaches its exit (CPython's test_1_join_on_shutdown)",
+  T,
+  () => {
+    // CPython's _shutdown() stops the main thread before it joins the non-daemon threads: a thread
+    // in main_thread().join() goes on. Here main waited for the thread, the thread for main: a hang.
+    for (const ending of ["its event loop empties", "process.exit()"]) {
+      const r = runChild(`
+      import { mainThread, sleep, Thread } from "threading";
+      const blocking = new Thread({ target: (m) => { m.join(); console.log("end of thread"); }, args: [mainThread()] });
+      const awaiting = new Thread({
+        target: async (m) => { await m.joinAsync(); console.log("end of async thread", m.isAlive()); },
+        args: [mainThread()],
+      });
+      blocking.start();
+      awaiting.start();
+      sleep(0.1);
+      console.log("end of main", blocking.isAlive(), mainThread().isAlive());
+      ${ending === "process.exit()" ? "process.exit(0);" : ""}
+    `);
+      assert.equal(r.status, 0, `${ending}: ${r.stderr}`);
+      const lines = r.stdout.trim().split("\n");
+      assert.equal(lines[0], "end of main true true", ending);
+      assert.deepEqual(lines.slice(1).sort(), ["end of async thread false", "end of thread"], ending);
+    }
+  },
+);
+
 test("the process waits for non-daemon threads and kills daemon threads", { timeout: 120_000 }, () => {
   // A daemon thread that kept the process alive would print "daemon woke" after 60 s; the child
   // measures how long it lived after main's code (its boot time, long on a loaded machine, is not counted).
