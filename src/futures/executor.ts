@@ -56,7 +56,7 @@ import { markJoinedAtExit, Thread } from "../threads/thread.js";
 import { blockOn, blockUntil, doorbell, Future, type FutureLink, internals } from "./future.js";
 import { indexOf, PENDING, RUNNING, Slots } from "./slots.js";
 import { Executor, type ExplicitTarget, type ResultOf } from "./base.js";
-import { Groups, MapFeed, results } from "./map.js";
+import { Groups, MapFeed, PartialChunk, results } from "./map.js";
 import { leastLoaded, sendNow, steal } from "./balance.js";
 import { addStats, PoolWorker, TaskTable, taskCode } from "./pool-worker.js";
 import { releaseTarget, retainTarget, targetKey } from "./targets.js";
@@ -77,6 +77,7 @@ import {
   MARKED,
   makeLanes,
   OUTCOME_FIELDS,
+  PARTIAL,
   RETIRED,
   RUN_MAX,
   RUN_TOTAL,
@@ -813,6 +814,10 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
         internals.finish(f, true, e);
         return;
       }
+    }
+    if ((status & PARTIAL) !== 0) {
+      const [results, error] = value as [unknown[], unknown];
+      value = new PartialChunk(results, error);
     }
     internals.finish(f, (status & FAILED) !== 0, value);
   }

@@ -30,6 +30,19 @@ export function oneAtATime<V>(next: () => Promise<V>): () => Promise<V> {
 }
 
 /**
+ * What a map() chunk's future fails with when one of its calls failed (protocol.ts PARTIAL): the
+ * results of the calls before it, which map() hands out before it raises `error`, as CPython's
+ * ThreadPoolExecutor.map() (chunksize has no effect there) yields every result before the failed
+ * call's. Only map()'s own chunk futures hold one; no user sees it.
+ */
+export class PartialChunk {
+  constructor(
+    readonly results: unknown[],
+    readonly error: unknown,
+  ) {}
+}
+
+/**
  * One call's arguments from several iterables zipped (Python's `map(fn, xs, ys)` calls
  * `fn(x, y)`): an item of the iterable that `zipIterables()` / `zipAsyncIterables()` yield, which
  * the executors turn into the call's arguments (callArgsOf) rather than a single argument.
@@ -158,6 +171,8 @@ export function results(fs: Future<unknown>[], deadline: number, chunked: boolea
   let buffered: unknown[] = [];
   let b = 0;
   let closed = false;
+  // A chunk failed part-way: its results before the failed call are buffered, then this is thrown.
+  let failed: { error: unknown } | undefined;
   const cancelRest = (): void => {
     closed = true;
     for (let j = i; j < fs.length; j++) (fs[j] as Future<unknown>).cancel();
@@ -166,6 +181,10 @@ export function results(fs: Future<unknown>[], deadline: number, chunked: boolea
     next(): IteratorResult<R> {
       if (closed) return { done: true, value: undefined };
       if (b < buffered.length) return { done: false, value: buffered[b++] as R };
+      if (failed !== undefined) {
+        closed = true;
+        throw failed.error;
+      }
       if (i >= fs.length) {
         closed = true;
         return { done: true, value: undefined };
@@ -182,6 +201,13 @@ export function results(fs: Future<unknown>[], deadline: number, chunked: boolea
         // CPython's _result_or_cancel: the future whose wait failed is cancelled too (if not started).
         f.cancel();
         cancelRest();
+        if (e instanceof PartialChunk) {
+          closed = false; // (the results before the failed call are still to come)
+          buffered = e.results;
+          b = 0;
+          failed = { error: e.error };
+          return it.next();
+        }
         if (e instanceof TimeoutError) throw new TimeoutError(`${what}: timed out`);
         throw e;
       }
@@ -248,6 +274,8 @@ export class MapFeed {
     let i = 0;
     let buffered: unknown[] = [];
     let b = 0;
+    // A chunk failed part-way: its results before the failed call are buffered, then this is thrown.
+    let failed: { error: unknown } | undefined;
     const cancelRest = (): void => {
       this.closed = true;
       for (let j = i; j < fs.length; j++) (fs[j] as Future<unknown>).cancel();
@@ -262,6 +290,13 @@ export class MapFeed {
         throw e;
       }
       for (;;) {
+        if (failed !== undefined) {
+          // (closed already: the rest was cancelled when the chunk's failure came)
+          if (b < buffered.length) return { done: false, value: buffered[b++] as R };
+          const e = failed.error;
+          failed = undefined;
+          throw e;
+        }
         if (this.closed) return { done: true, value: undefined };
         if (b < buffered.length) return { done: false, value: buffered[b++] as R };
         if (i < fs.length) break;
@@ -288,6 +323,12 @@ export class MapFeed {
       } catch (e) {
         f.cancel(); // as in map()
         cancelRest();
+        if (e instanceof PartialChunk) {
+          buffered = e.results;
+          b = 0;
+          failed = { error: e.error };
+          return step();
+        }
         if (e instanceof TimeoutError) throw new TimeoutError(`${what}: timed out`);
         throw e;
       }
@@ -296,6 +337,7 @@ export class MapFeed {
       // (one call at a time: `step` keeps one wake-up and one position)
       next: oneAtATime(step),
       return: async (value?: unknown): Promise<IteratorResult<R>> => {
+        failed = undefined;
         cancelRest();
         return { done: true, value: value as R };
       },

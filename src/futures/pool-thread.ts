@@ -44,6 +44,7 @@ import {
   BUSY_SINCE,
   CALL,
   CALL1,
+  CHUNK,
   COMPLETED,
   EXIT_CALLBACK,
   EXIT_CODE,
@@ -63,6 +64,7 @@ import {
   OUTCOME_FIELDS,
   OUTCOMES_TAKEN,
   OUTSTANDING,
+  PARTIAL,
   RETIRED,
   RUN_MAX,
   RUN_TOTAL,
@@ -81,18 +83,39 @@ const MAX_HELD = 256;
 
 type Fn = (...args: unknown[]) => unknown;
 
+/** No error yet: a map() chunk whose calls all returned (#holdPartial). */
+const NO_ERROR = Symbol("no error");
+
+/** A chunk whose call threw (or rejected): the results of the calls before it, and the error. */
+class ChunkFailure {
+  constructor(
+    readonly results: unknown[],
+    readonly error: unknown,
+  ) {}
+}
+
 /**
  * Calls `fn(...a)` for each arguments list `a` of a chunk and returns the results: a list, or a
  * promise of it from the first call that returns a promise on (the outcomes held are posted before
- * the thread awaits it).
+ * the thread awaits it). A call that throws ends the chunk with a ChunkFailure (the calls after it
+ * do not run), which keeps the results before it.
  */
 function runChunk(pool: PoolThread, fn: Fn, list: unknown[][], from: number, out: unknown[]): unknown {
   for (let i = from; i < list.length; i++) {
-    const v = fn(...(list[i] as unknown[]));
+    let v: unknown;
+    try {
+      v = fn(...(list[i] as unknown[]));
+    } catch (e) {
+      throw new ChunkFailure(out, e);
+    }
     if (thenable(v)) {
       pool.post();
       return (async () => {
-        out.push(await v);
+        try {
+          out.push(await v);
+        } catch (e) {
+          throw new ChunkFailure(out, e);
+        }
         return await runChunk(pool, fn, list, i + 1, out);
       })();
     }
@@ -373,7 +396,7 @@ class PoolThread {
         this.#running = false;
         this.#ended(key, performance.now() - started);
         Atomics.sub(this.#state, OUTSTANDING, 1);
-        this.#hold(handle, gen, ok, value);
+        this.#hold(handle, gen, ok, value, mode === CHUNK);
         if (this.#held.length >= MAX_HELD * OUTCOME_FIELDS) this.post();
       }
       // Out of tasks: the executor looks for tasks to move here when outcomes come in. With none
@@ -407,20 +430,66 @@ class PoolThread {
     stats[BUSY_SINCE] = 0;
   }
 
-  /** Encodes a task's outcome (one that cannot cross fails the task) and holds it until post(). */
-  #hold(handle: number, gen: number, ok: boolean, value: unknown): void {
+  /**
+   * Encodes a task's outcome (one that cannot cross fails the task) and holds it until post().
+   * `chunk`: a map() chunk's, whose results are handed out one by one.
+   */
+  #hold(handle: number, gen: number, ok: boolean, value: unknown, chunk = false): void {
+    if (value instanceof ChunkFailure && this.#holdPartial(handle, gen, value.results, value.error)) return;
     const type = typeof value;
     if ((type === "object" && value !== null) || type === "function" || type === "symbol") {
       let encoded: { value: unknown; marked: boolean };
       try {
         encoded = ok ? encode(value, "result") : encode(value, "exception", { lenientErrors: true });
       } catch (e) {
+        if (chunk && ok && this.#holdPartial(handle, gen, value as unknown[], NO_ERROR)) return;
         ok = false;
         encoded = encode(e, "exception", { lenientErrors: true });
       }
       value = encoded.value;
       this.#held.push(handle, gen, (ok ? OK : FAILED) | (encoded.marked ? MARKED : 0), value);
     } else this.#held.push(handle, gen, ok ? OK : FAILED, value);
+  }
+
+  /**
+   * Holds a map() chunk's outcome whose results cannot all be handed out: a call failed with
+   * `error` after the calls that gave `results`, or (`error` NO_ERROR) a result cannot cross. The
+   * outcome is [the results before the first that cannot cross or the failed call, the error], so
+   * that map() hands out those results before it raises, as it does with a call per future (and as
+   * CPython's ThreadPoolExecutor.map(), where chunksize has no effect). A result that cannot cross
+   * fails the chunk there, with the TypeError it gives a call's future. False when every result
+   * crosses and there is no error (then the chunk succeeds as usual).
+   */
+  #holdPartial(handle: number, gen: number, results: unknown[], error: unknown): boolean {
+    try {
+      let list: { value: unknown; marked: boolean };
+      try {
+        list = encode(results, "result");
+      } catch {
+        let k = 0;
+        for (; k < results.length; k++) {
+          try {
+            encode(results[k], "result");
+          } catch (e) {
+            error = e;
+            break;
+          }
+        }
+        list = encode(results.slice(0, k), "result");
+      }
+      if (error === NO_ERROR) return false;
+      let encoded: { value: unknown; marked: boolean };
+      try {
+        encoded = encode(error, "exception", { lenientErrors: true });
+      } catch (e) {
+        encoded = encode(e, "exception", { lenientErrors: true });
+      }
+      const marked = list.marked || encoded.marked ? MARKED : 0;
+      this.#held.push(handle, gen, FAILED | PARTIAL | marked, [list.value, encoded.value]);
+      return true;
+    } catch {
+      return false; // (not seen: the chunk's outcome is encoded as a whole)
+    }
   }
 
   // Idle threads past idleTimeout retire, while more than minWorkers are alive.

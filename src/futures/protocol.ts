@@ -91,10 +91,16 @@ export const CALL = 0;
 export const CHUNK = 1;
 export const CALL1 = 2;
 
-/** Outcome statuses, plus MARKED when the value is encoded with marks (transport/encode.ts). */
+/**
+ * Outcome statuses, plus MARKED when the value is encoded with marks (transport/encode.ts), and
+ * PARTIAL (with FAILED) for a map() chunk whose call failed part-way: its value is
+ * `[results of the calls before it, the error]`, so that map() hands out those results before it
+ * raises, as CPython's ThreadPoolExecutor.map() (which ignores chunksize) does.
+ */
 export const OK = 0;
 export const FAILED = 1;
 export const MARKED = 2;
+export const PARTIAL = 4;
 
 export interface TaskBatch {
   /** Targets this thread has not seen yet: [key, spec]. */
