@@ -12,7 +12,7 @@ export class ActivePool {
   constructor(
     readonly lock = new Lock(),
     // [count, n1, n2, ...]: the numbers N of the active threads "thread_N", in arrival order
-    readonly active = new Int32Array(new SharedArrayBuffer(4 * (SIZE + 1))),
+    readonly active: Int32Array = new Int32Array(new SharedArrayBuffer(4 * (SIZE + 1))),
   ) {}
 
   /** Rebuilds the pool in a thread, where it arrived as its fields. */

@@ -2,7 +2,7 @@
 // ThreadPoolExecutor with two threads runs two at a time (the pool is the limit, so no Semaphore is
 // needed), and a Lock guards the shared list of active job names, which every job logs.
 // Jobs run as function targets (sent as source): they get what they need in their arguments.
-import { type Lock, Lock as LockClass, logging, ThreadPoolExecutor } from "threading";
+import { type Lock, Lock as LockClass, logging, sleep, ThreadPoolExecutor } from "threading";
 
 logging.basicConfig({ level: logging.DEBUG, format: "(%(threadName)-22s) %(message)s" });
 

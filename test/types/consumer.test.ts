@@ -1,12 +1,17 @@
 // The package as a user installs it: `npm pack` of the built package (its "files", "exports",
 // "typesVersions" and dist/*.d.ts), unpacked into scratch projects under the temp directory, each
-// compiled by the repository's own TypeScript (offline: nothing is installed from a registry) with
-// skipLibCheck false and every strict flag users turn on, for each module setup README "TypeScript"
-// names. The user code is test/types/exports.ts, api-md.ts, api.ts and user-code.ts (ES modules) and cjs.cts
-// (a CommonJS file that require()s the package); a line under ts-expect-error must fail to compile.
+// compiled with skipLibCheck false and every strict flag users turn on, for each module setup README
+// "TypeScript" names. The user code is test/types/exports.ts, api-md.ts, api.ts and user-code.ts,
+// tutorials.ts (the tutorials' Python and docs/from-python.md's table, translated), every ```ts block
+// of README.md and docs/*.md (see docBlocks()), and examples/*.ts (ES modules); cjs.cts is a
+// CommonJS file that require()s the package. A line under ts-expect-error must fail to compile.
+//
+// The compiler is the repository's TypeScript (offline: nothing is installed from a registry), or
+// the one whose package directory THREADING_TYPESCRIPT names (.ci/run's "typescript" step runs this
+// file again with the newest TypeScript 6 and 7 from the npm registry).
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -16,9 +21,11 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
 const require = createRequire(import.meta.url);
-const typescriptDir = dirname(require.resolve("typescript/package.json"));
+const typescriptDir = process.env.THREADING_TYPESCRIPT || dirname(require.resolve("typescript/package.json"));
+const tsVersion: string = JSON.parse(readFileSync(join(typescriptDir, "package.json"), "utf8")).version;
+const tsMajor = Number(tsVersion.split(".")[0]);
 const typesNodeDir = join(root, "node_modules", "@types", "node");
-const ESM = ["exports.ts", "api-md.ts", "api.ts", "user-code.ts"];
+const ESM = ["exports.ts", "api-md.ts", "api.ts", "user-code.ts", "tutorials.ts"];
 const CJS = ["cjs.cts"];
 
 /** What users turn on beyond `strict`; none may break the published types. */
@@ -35,10 +42,64 @@ const STRICT = {
   target: "ES2022",
   // No DOM: Node's globals come from @types/node alone.
   lib: ["ES2023", "ESNext.Disposable"],
+  // examples/module-targets.ts imports ./modules/crunch.ts, as Node's type stripping, tsx, Bun and Deno run it.
+  allowImportingTsExtensions: true,
 };
+
+/**
+ * Names the fragments of the docs use without declaring them (`q.get({ timeout: 0.5 })`): a block
+ * with no import and no declaration is compiled after these lines.
+ */
+const FRAGMENT_CONTEXT = `import { Barrier, type Event, type Future, type Lock, logging, type Queue, type Semaphore, type ThreadPoolExecutor, wait } from "threading";
+declare const q: Queue<string>;
+declare const item: string;
+declare const lock: Lock;
+declare const sem: Semaphore;
+declare const event: Event;
+declare const futures: Future<number>[];
+declare const pool: ThreadPoolExecutor;
+declare const args: unknown[];
+declare const kwargs: Record<string, unknown>;
+void [Barrier, logging, wait];
+`;
+
+/**
+ * The \`\`\`ts blocks of README.md and docs/*.md as files of user code: a block that imports from
+ * "threading" is a module as written; a block of signatures (`class`, `type`, `function`,
+ * `interface` declarations: API.md's, checked by api-md.ts) is left out; any other block is a
+ * fragment, compiled after FRAGMENT_CONTEXT. Each file starts with where its block is.
+ */
+function docBlocks(): { name: string; text: string }[] {
+  const docs = ["README.md", ...readdirSync(join(root, "docs")).map((f) => join("docs", f))].filter((f) =>
+    f.endsWith(".md"),
+  );
+  const blocks: { name: string; text: string }[] = [];
+  for (const doc of docs) {
+    const lines = readFileSync(join(root, doc), "utf8").split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      if (!/^```(ts|typescript)\s*$/.test(lines[i] ?? "")) continue;
+      const start = i + 1;
+      while (i + 1 < lines.length && !/^```\s*$/.test(lines[i + 1] ?? "")) i++;
+      const code = lines.slice(start, i + 1).join("\n");
+      i++;
+      if (code.trim() === "") continue;
+      const where = `// ${doc} line ${start}\n`;
+      const name = `doc-${doc.replace(/\W+/g, "-")}-${start}.ts`;
+      if (/^import .* from "threading(\/\w+)?";/m.test(code)) blocks.push({ name, text: `${where}${code}\n` });
+      else if (/^(class|type|function|interface|const \w+: )/m.test(code)) continue;
+      else blocks.push({ name, text: `${where}${FRAGMENT_CONTEXT}${code}\nexport {};\n` });
+    }
+  }
+  return blocks;
+}
 
 let scratch = "";
 let packed = "";
+const blocks = docBlocks();
+const examples = readdirSync(join(root, "examples"))
+  .filter((f) => f.endsWith(".ts"))
+  .map((f) => `examples/${f}`);
+const DOCS = [...blocks.map((b) => b.name), ...examples];
 
 before(() => {
   scratch = mkdtempSync(join(tmpdir(), "threading-consumer-"));
@@ -79,7 +140,12 @@ function compile(name: string, setup: Setup): Promise<{ status: number | null; o
   cpSync(packed, join(dir, "node_modules", "threading"), { recursive: true });
   symlinkSync(typescriptDir, join(dir, "node_modules", "typescript"), "dir");
   if (setup.typesNode) symlinkSync(typesNodeDir, join(dir, "node_modules", "@types", "node"), "dir");
-  for (const f of setup.files) cpSync(join(here, f), join(dir, f));
+  for (const f of setup.files) {
+    const block = blocks.find((b) => b.name === f);
+    if (block) writeFileSync(join(dir, f), block.text);
+    else if (f.startsWith("examples/")) cpSync(join(root, "examples"), join(dir, "examples"), { recursive: true });
+    else cpSync(join(here, f), join(dir, f));
+  }
   writeFileSync(
     join(dir, "tsconfig.json"),
     JSON.stringify({ compilerOptions: { ...STRICT, ...setup.compilerOptions }, files: setup.files }, null, 2),
@@ -100,30 +166,40 @@ const setups: Record<string, Setup> = {
   "ESM, module nodenext, plus a CommonJS file": {
     type: "module",
     compilerOptions: { module: "nodenext", moduleResolution: "nodenext" },
-    files: [...ESM, ...CJS],
+    files: [...ESM, ...DOCS, ...CJS],
     typesNode: true,
   },
   // "types": [] (TypeScript 6's default): the package's own reference brings in @types/node.
   'ESM, module node16, "types": []': {
     type: "module",
     compilerOptions: { module: "node16", moduleResolution: "node16", types: [] },
-    files: ESM,
+    files: [...ESM, ...DOCS],
     typesNode: true,
   },
   'ESM, module esnext, moduleResolution bundler, "types": ["node"]': {
     type: "module",
     compilerOptions: { module: "esnext", moduleResolution: "bundler", types: ["node"] },
-    files: ESM,
+    files: [...ESM, ...DOCS],
     typesNode: true,
   },
-  // Subpaths through "typesVersions": node10 resolution does not read "exports".
-  "CommonJS, module commonjs, moduleResolution node10": {
+  // A CommonJS package: its .ts files are CommonJS, and require() the package (TypeScript 5.8+).
+  'CommonJS package ("type": "commonjs"), module nodenext': {
     type: "commonjs",
-    compilerOptions: { module: "commonjs", moduleResolution: "node10" },
+    compilerOptions: { module: "nodenext", moduleResolution: "nodenext" },
     files: CJS,
     typesNode: true,
   },
 };
+// Subpaths through "typesVersions": node10 resolution does not read "exports". TypeScript 6
+// deprecates node10 resolution and 7 removed it.
+if (tsMajor < 6) {
+  setups["CommonJS, module commonjs, moduleResolution node10"] = {
+    type: "commonjs",
+    compilerOptions: { module: "commonjs", moduleResolution: "node10" },
+    files: CJS,
+    typesNode: true,
+  };
+}
 
 const noTypesNode: Setup = {
   type: "module",
@@ -145,14 +221,28 @@ before(() => {
   });
 });
 
+test("the docs' code blocks are found: README's programs and fragments, docs/API.md's fragments", () => {
+  const names = blocks.map((b) => b.name);
+  assert.ok(names.filter((n) => n.startsWith("doc-README")).length >= 3, names.join(", "));
+  assert.ok(
+    names.some((n) => n.startsWith("doc-docs-API-md")),
+    names.join(", "),
+  );
+  assert.ok(examples.length >= 20, examples.join(", "));
+});
+
 for (const name of Object.keys(setups)) {
-  test(`a user project compiles against the packed package: ${name}`, { timeout: 120_000 }, async () => {
+  test(`a user project compiles against the packed package with TypeScript ${tsVersion}: ${name}`, {
+    timeout: 240_000,
+  }, async () => {
     const r = await results.get(name);
     assert.equal(r?.status, 0, r?.output);
   });
 }
 
-test("without @types/node installed, tsc says which type definitions are missing", { timeout: 120_000 }, async () => {
+test(`without @types/node installed, TypeScript ${tsVersion} says which type definitions are missing`, {
+  timeout: 240_000,
+}, async () => {
   const r = await results.get("no-types-node");
   assert.notEqual(r?.status, 0);
   assert.match(
