@@ -212,7 +212,15 @@ const unfinished = new Set<{ finishAtExit(): void }>();
  * and counted out as the hub ends it, even if the worker dies in its exit.
  */
 let holdingProcess = false;
+/**
+ * This thread is exiting (its process "exit" event began): no executor of this thread takes new
+ * tasks from then on, as CPython's submit() raises "cannot schedule new futures after interpreter
+ * shutdown" once its exit hook has run. Before, a submit() from a later "exit" listener (or a done
+ * callback run meanwhile) returned a future whose task never ran: the process exited under it.
+ */
+let exiting = false;
 process.on("exit", () => {
+  exiting = true;
   for (const ex of [...unfinished]) ex.finishAtExit();
 });
 // A thread that ends with such an executor ends its worker too (so the exit above finishes the
@@ -223,6 +231,13 @@ onThreadEnding(() => {
   holdingProcess = true;
   holdProcess(boot.slot);
 });
+
+/** What a submission to a shut-down executor, or one made while this thread exits, raises (CPython's words). */
+function closedError(shutdown: boolean): RuntimeError {
+  return new RuntimeError(
+    shutdown ? "cannot schedule new futures after shutdown" : "cannot schedule new futures after interpreter shutdown",
+  );
+}
 
 interface Prepared {
   key: number;
@@ -417,7 +432,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
 
   /** @internal submit() (its overloads: base.ts). */
   protected submitCall(fn: Target, args: unknown[]): Future<unknown> {
-    if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+    if (this.#shutdown || exiting) throw closedError(this.#shutdown);
     this.#checkBroken();
     const key = targetKey(fn, "ThreadPoolExecutor.submit(): fn", this.#init === null);
     if (this.#maxQueue === Number.POSITIVE_INFINITY && primitives(args)) {
@@ -501,7 +516,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
       if (!this.#hasRoom()) {
         if (options.block === false) throw this.#full(what);
         if (!(await this.#roomAsync(deadline, options.signal))) throw this.#full(what);
-        if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+        if (this.#shutdown || exiting) throw closedError(this.#shutdown);
         this.#checkBroken();
       }
       return this.#launchPrepared(prepared, options.signal);
@@ -537,7 +552,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
       }
       if (transferList.length > 0) transfer = [...transferList];
     }
-    if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+    if (this.#shutdown || exiting) throw closedError(this.#shutdown);
     this.#checkBroken();
     const key = targetKey(fn, `ThreadPoolExecutor.${what}(): fn`, this.#init === null);
     if (transfer === undefined && primitives(args)) {
@@ -600,7 +615,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     ) {
       throw this.#full(what);
     }
-    if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+    if (this.#shutdown || exiting) throw closedError(this.#shutdown);
     this.#checkBroken();
   }
 
@@ -1063,7 +1078,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
       throw new RangeError(`ThreadPoolExecutor.${what}(): chunksize must be an integer >= 1, not ${size}`);
     }
-    if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+    if (this.#shutdown || exiting) throw closedError(this.#shutdown);
     this.#checkBroken();
     const key = targetKey(fn, `ThreadPoolExecutor.${what}(): fn`, this.#init === null);
     // Retained while this submits (targets.ts); handed over, retained, to mapAsync()'s pump.
@@ -1175,7 +1190,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
       // With maxQueue, each submission first waits (asynchronously) for room.
       const room = async (): Promise<boolean> => {
         if (bounded && !this.#hasRoom()) await this.#roomAsync(Number.POSITIVE_INFINITY, undefined);
-        if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+        if (this.#shutdown || exiting) throw closedError(this.#shutdown);
         return !feed.closed;
       };
       void (async () => {

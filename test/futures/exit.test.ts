@@ -81,6 +81,48 @@ test("an uncaught error in main finishes them too, and still exits 1 with the er
   assert.equal(r.stdout, "done 8 callbacks 8 code 1\n");
 });
 
+test(
+  "a submission once the exit has begun (a later exit listener): RuntimeError, as CPython's after interpreter shutdown",
+  T,
+  () => {
+    // Before, submit() there returned a future whose task never ran: the process exited under it.
+    const r = runChild(`
+    import { ThreadPoolExecutor } from "threading";
+    const ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+    const shut = new ThreadPoolExecutor({ maxWorkers: 1 });
+    ex.submit((c) => { const end = Date.now() + 50; while (Date.now() < end); console.log("queued task ran"); });
+    shut.shutdown();
+    const tryIt = (what, fn) => {
+      try {
+        fn();
+        console.log(what, "submitted");
+      } catch (e) {
+        console.log(what, e.name, e.message);
+      }
+    };
+    process.on("exit", () => {
+      tryIt("submit", () => ex.submit(() => console.log("ran at exit")));
+      tryIt("map", () => ex.map((x) => x, [1]));
+      tryIt("new executor", () => new ThreadPoolExecutor({ maxWorkers: 1 }).submit(() => 1));
+      tryIt("shut down", () => shut.submit(() => 1));
+    });
+  `);
+    assert.equal(r.status, 0, r.stderr);
+    const refused = "RuntimeError cannot schedule new futures after interpreter shutdown";
+    assert.equal(
+      r.stdout,
+      [
+        "queued task ran",
+        `submit ${refused}`,
+        `map ${refused}`,
+        `new executor ${refused}`,
+        "shut down RuntimeError cannot schedule new futures after shutdown",
+        "",
+      ].join("\n"),
+    );
+  },
+);
+
 test("shutdown(false) then exit: the queued tasks still run (CPython joins the threads at exit)", T, () => {
   const r = runChild(`${WORK}\n ex.shutdown(false); process.exit(0);`);
   assert.equal(r.status, 0, r.stderr);
