@@ -1227,8 +1227,10 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   }
 
   /**
-   * No new tasks after this. With `cancelFutures`, the tasks not yet started are cancelled. With
-   * `wait` (default), returns once every task has finished and the pool threads have ended.
+   * No new tasks after this. With `cancelFutures`, the tasks not yet started are cancelled, but for
+   * the next one of each thread running none (which that thread has taken, as an idle CPython pool
+   * thread has). With `wait` (default), returns once every task has finished and the pool threads
+   * have ended.
    * Python's keywords work as one options object too: `shutdown({ wait: false, cancelFutures: true })`.
    */
   shutdown(wait?: boolean, options?: { cancelFutures?: boolean | undefined }): void;
@@ -1273,7 +1275,23 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     this.#shutdown = true;
     this.#wakeRoom(); // submitAsync() calls waiting for room now raise
     if (options.cancelFutures) {
-      for (const w of this.#workers) for (const h of w.live()) this.#table.future[h]?.cancel();
+      // The tasks not started are cancelled, but for the next one of a thread running none: as a
+      // CPython pool thread idle in its queue's get() has taken the next task as soon as it was
+      // submitted, that one runs (50 tasks queued on 5 threads run 5 and cancel 45, where before
+      // a pool whose threads were still starting cancelled all 50).
+      const future = this.#table.future;
+      for (const w of this.#workers) {
+        let first = !w.dead;
+        for (const h of w.live()) {
+          const f = future[h];
+          if (f === undefined || f.done()) continue;
+          if (first) {
+            first = false;
+            if (!f.running()) continue; // the thread's next task: it runs
+          }
+          f.cancel();
+        }
+      }
     }
     this.#sendStops();
   }

@@ -620,6 +620,40 @@ test("shutdown: waits for queued tasks; cancelFutures cancels those not started;
 });
 
 test(
+  "shutdown(cancelFutures): each thread running nothing runs the task it would take next; the rest are cancelled (CPython's test_cancel_futures)",
+  T,
+  async () => {
+    // As a CPython pool thread idle in its queue's get() takes a task as soon as it is submitted.
+    // Before, threads still starting when shutdown() came had nothing running, and all 50 were cancelled.
+    for (const wait of [true, false]) {
+      const ex = new ThreadPoolExecutor({ maxWorkers: 5 });
+      const fs = Array.from({ length: 50 }, () => ex.submit((s: number) => sleep(s), 0.1));
+      ex.shutdown(wait, { cancelFutures: true });
+      const cancelled = fs.filter((f) => f.cancelled());
+      const others = fs.filter((f) => !f.cancelled());
+      // a task per thread at least (one each, unless a thread finished its first meanwhile)
+      assert.ok(others.length >= 5, `wait ${wait}: ${others.length} ran`);
+      assert.ok(cancelled.length > 20, `wait ${wait}: ${cancelled.length} cancelled`);
+      for (const f of others) assert.equal(f.exception(30), null);
+    }
+    // a thread busy with a task takes no other: everything behind it is cancelled
+    const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const gate = new Event();
+    const first = ex.submit((e: Event) => e.wait(30), gate);
+    const rest = [1, 2, 3].map((x) => ex.submit((y: number) => y, x));
+    while (!first.running()) sleep(0.001);
+    const done = ex.shutdownAsync({ cancelFutures: true });
+    assert.deepEqual(
+      rest.map((f) => f.cancelled()),
+      [true, true, true],
+    );
+    gate.set();
+    await done;
+    assert.equal(first.result(), true);
+  },
+);
+
+test(
   "shutdown()/shutdownAsync() with a misspelt option: a TypeError naming it, and the executor is not shut down",
   T,
   async () => {
