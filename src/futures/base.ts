@@ -4,6 +4,7 @@
  * `map()` and `mapAsync()` (how TypeScript checks a target against its arguments); each executor
  * implements the calls behind them.
  */
+import { kStaysHome } from "../transport/shareable.js";
 import type { ModuleTarget, Target } from "../transport/target.js";
 import type { Future } from "./future.js";
 import { isAsyncOnly, isIterable, zipAsyncIterables, zipIterables } from "./map.js";
@@ -82,6 +83,14 @@ export type ResultOf<R> = [R] extends [never] ? unknown : R;
 
 /** The calls every executor takes; `O` is its options of `map()`. */
 export abstract class Executor<O> {
+  static {
+    // An executor cannot be sent to another thread (its pool answers to this one): a TypeError saying so.
+    Object.defineProperty(Executor.prototype, kStaysHome, {
+      value:
+        "an executor belongs to the thread that made it: submit from this thread, or make an executor in the other one",
+    });
+  }
+
   /**
    * Schedules `fn(...args)` and returns its Future at once. A function target is sent as source
    * (no closures; pass what it needs in args); `{ module, export }` runs that module's export.

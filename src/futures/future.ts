@@ -27,6 +27,7 @@ import {
   waitBlocking,
 } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
+import { kStaysHome } from "../transport/shareable.js";
 import { CANCELLED, cancel, FINISHED, PENDING, RUNNING, stateAt } from "./slots.js";
 
 /** How long a blocking wait sleeps before it checks that the pool threads are still alive (ms). */
@@ -131,6 +132,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
   constructor() {
     // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
     checkArgCount("Future", arguments.length, 0);
+  }
+
+  static {
+    // A future cannot be sent to another thread (its outcome arrives in this one): a TypeError saying so.
+    Object.defineProperty(Future.prototype, kStaysHome, {
+      value:
+        "a Future belongs to the thread that submitted its task: send its result instead, or wait for it in this thread",
+    });
   }
 
   /** setRunningOrNotifyCancel() saw the cancel (CPython's CANCELLED_AND_NOTIFIED). */

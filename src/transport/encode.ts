@@ -18,7 +18,7 @@
  */
 import { util } from "../shared/builtins.js";
 import { MessagePort } from "node:worker_threads";
-import { isShareable, kShare, lookup, remember } from "./shareable.js";
+import { isShareable, kShare, lookup, remember, staysHome } from "./shareable.js";
 
 const { types } = util;
 /** util.types.isExternal, where the runtime has it (Deno's node:util does not). */
@@ -169,8 +169,11 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
 
   /** The error fail() threw, if any. */
   let failure: TypeError | undefined;
-  const fail = (bad: unknown): never => {
-    failure = new TypeError(`${pathText(path, where)} cannot be sent to another thread: it is ${describe(bad)}`);
+  const fail = (bad: unknown, why?: string): never => {
+    const reason = why === undefined ? "" : ` (${why})`;
+    failure = new TypeError(
+      `${pathText(path, where)} cannot be sent to another thread: it is ${describe(bad)}${reason}`,
+    );
     throw failure;
   };
   /** The object walk() took up last (path names it until its first field is walked). */
@@ -324,6 +327,8 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
     ) {
       return fail(obj);
     }
+    const home = staysHome(obj);
+    if (home !== undefined) return fail(obj, home);
     // A plain object, or an instance of a user class: its own enumerable fields, as structured clone.
     const proto = Object.getPrototypeOf(obj);
     if (!plainPrototypes.has(proto)) warnMethodsLost(proto, pathText(path, where));

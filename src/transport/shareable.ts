@@ -40,6 +40,20 @@ export function isShareable(value: object): value is Shareable {
   return typeof (value as Partial<Shareable>)[kShare] === "function";
 }
 
+/**
+ * The property of objects that belong to the thread that made them and cannot be sent to another
+ * (a Future, an executor): its value says why and what to send instead. The transport refuses them
+ * with a TypeError saying so, rather than sending a plain object without their state and methods
+ * (which in a Thread subclass's field would even come back and replace the creator's object).
+ */
+export const kStaysHome: unique symbol = Symbol.for("threading.staysHome") as typeof kStaysHome;
+
+/** Why `value` (an object) cannot leave its thread, or undefined if it may. */
+export function staysHome(value: object): string | undefined {
+  const why = (value as { [kStaysHome]?: unknown })[kStaysHome];
+  return typeof why === "string" ? why : undefined;
+}
+
 type Reviver = (record: ShareRecord) => object;
 const revivers = new Map<string, Reviver>();
 

@@ -2,7 +2,17 @@
 // which keep their identity; errors keep their class; bad values are TypeErrors naming the path).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Event, Lock, RuntimeError, setExcepthook, Thread, ThreadPoolExecutor } from "threading";
+import {
+  Event,
+  Future,
+  Lock,
+  Queue,
+  RuntimeError,
+  SharedDict,
+  setExcepthook,
+  Thread,
+  ThreadPoolExecutor,
+} from "threading";
 // Internal modules, tested directly (the package exports only the public API).
 import { decode, encode } from "../../dist/internal.js";
 
@@ -84,6 +94,47 @@ test("values that cannot cross are TypeErrors naming where they sit", T, () => {
     assert.throws(() => encode({ k: new C() }, "item"), new RegExp(`: it is ${said}$`), said);
   }
 });
+
+test(
+  "a Future or an executor cannot be sent: a TypeError saying why, nothing sent (no plain object without their state)",
+  T,
+  () => {
+    // Before, each arrived as a plain object without its methods (a process warning), and in a
+    // Thread subclass's field came back after join() and replaced the creator's executor.
+    using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const f = ex.submit(() => 1);
+    const future = /it is a Future \(a Future belongs to the thread that submitted its task: send its result instead/;
+    const executor = /it is a ThreadPoolExecutor \(an executor belongs to the thread that made it/;
+    assert.throws(() => ex.submit((x: unknown) => x, f), {
+      name: "TypeError",
+      message: /^ThreadPoolExecutor\.submit\(\): args\[0\] /,
+    });
+    assert.throws(() => ex.submit((x: unknown) => x, { pool: ex }), { name: "TypeError", message: executor });
+    const q = new Queue<unknown>();
+    assert.throws(() => q.put([new Future()]), { name: "TypeError", message: future });
+    assert.equal(q.qsize(), 0);
+    const d = new SharedDict<string, unknown>();
+    assert.throws(() => d.set("f", f), { name: "TypeError", message: future });
+    assert.equal(d.size, 0);
+    assert.throws(() => new Thread({ target: (p: unknown) => p, args: [ex] }).start(), {
+      name: "TypeError",
+      message: executor,
+    });
+    class Crawler extends Thread {
+      pool = ex;
+      override run(): void {}
+    }
+    const c = new Crawler();
+    assert.throws(() => c.start(), { name: "TypeError", message: executor });
+    assert.equal(c.pool, ex);
+    assert.equal(f.result(30), 1, "the future is still this thread's");
+    // an exception holding one crosses without it, as any property that cannot cross
+    const { value, marked } = encode(Object.assign(new Error("x"), { f, n: 1 }), "exception", { lenientErrors: true });
+    const e = decode(structuredClone(value), marked) as Error & { f?: unknown; n?: number };
+    assert.equal(e.f, undefined);
+    assert.equal(e.n, 1);
+  },
+);
 
 test("a Proxy is refused as one, without its traps deciding the error", T, () => {
   // A revoked Proxy threw its trap's error ('Cannot perform 'getPrototypeOf' on a proxy that has been
