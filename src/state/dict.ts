@@ -935,8 +935,13 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
 
   // ---- the API --------------------------------------------------------------------------------
 
-  /** The value stored for `key` (a copy; shared objects stay shared), or undefined. */
-  get(k: K): V | undefined {
+  /**
+   * The value stored for `key` (a copy; shared objects stay shared), or `fallback` (default
+   * undefined) when there is none, as Python's `dict.get(key, default)`.
+   */
+  get(k: K): V | undefined;
+  get<D>(k: K, fallback: D): V | D;
+  get(k: K, fallback?: unknown): unknown {
     let c: number | undefined;
     if (TSO && typeof k === "string" && this.#cacheOff === 0 && this.#hook === undefined) {
       // a cached entry, still this key's, with a number in it (header: "The entry cache")
@@ -977,7 +982,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
     if ((seq & 1) === 0) {
       const slot = this.#find(s);
       if (slot < 0) {
-        if (Atomics.load(i32, seqAt) === seq) return undefined;
+        if (Atomics.load(i32, seqAt) === seq) return fallback;
       } else if (slot > 0) {
         const limit = h.cap;
         const e = ld(i32, slot + 1);
@@ -1003,7 +1008,7 @@ export class SharedDict<K extends string | number, V> implements Iterable<[K, V]
         }
       }
     }
-    return this.#lookup(s, true) === 1 ? (decodeRead() as V) : undefined;
+    return this.#lookup(s, true) === 1 ? (decodeRead() as V) : fallback;
   }
 
   /** True when `key` is in the dict. */

@@ -31,6 +31,10 @@ test("SharedDict: get/set/has/delete/setdefault/pop/update, order, size, errors"
   assert.equal(d.get("a"), 1);
   assert.equal(d.get(2), "two");
   assert.equal(d.get("2"), undefined, "a number key and its string are two keys");
+  // Python's dict.get(key, default) (before, the fallback was ignored: undefined)
+  assert.equal(d.get("2", 0), 0);
+  assert.equal(d.get("a", 0), 1);
+  assert.equal(d.get(2, null), "two");
   assert.equal(d.has(2), true);
   assert.equal(d.set("b", { x: [1, 2n, null] }), d);
   assert.deepEqual(d.get("b"), { x: [1, 2n, null] });
@@ -1122,3 +1126,32 @@ for (const how of ["delete", "pop", "clear"] as const) {
     },
   );
 }
+
+test(
+  "SharedDict: get(key, fallback) gives the fallback for a missing key on every read path (cached, inline, block, deleted)",
+  T,
+  () => {
+    const d = new SharedDict<string, unknown>();
+    const counts = new SharedDict<string, number>();
+    for (let i = 0; i < 3; i++) counts.set("w", counts.get("w", 0) + 1);
+    assert.equal(counts.get("w"), 3);
+    d.set("n", 1.5); // an inline number, cached by this thread's reads
+    for (let i = 0; i < 3; i++) assert.equal(d.get("n", 0), 1.5);
+    d.delete("n");
+    assert.equal(d.get("n", "gone"), "gone", "a cached entry deleted since");
+    d.set("o", { big: "x".repeat(100) });
+    assert.deepEqual(d.get("o", null), { big: "x".repeat(100) });
+    assert.equal(d.get("missing", undefined), undefined);
+    assert.equal(d.get("missing"), undefined);
+    const out = new Int32Array(new SharedArrayBuffer(4));
+    const t = new Thread({
+      target: (d: SharedDict<string, unknown>, out: Int32Array) => {
+        out[0] = d.get("absent", 7) as number;
+      },
+      args: [d, out],
+    });
+    t.start();
+    t.join();
+    assert.equal(out[0], 7);
+  },
+);

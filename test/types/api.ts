@@ -67,7 +67,11 @@ counts.set(1, 2);
 counts.set("w", "x");
 for (const [k, v] of counts) void [k satisfies string, v satisfies number];
 const popped: number = counts.pop("w", 0);
-void [c1, maybe, popped, KeyError];
+const orZero: number = counts.get("w", 0); // Python's dict.get(key, default)
+const orNull: number | null = counts.get("w", null);
+// @ts-expect-error without a fallback it may be undefined
+const notSure: number = counts.get("w");
+void [c1, maybe, popped, orZero, orNull, notSure, KeyError];
 
 import { SharedList } from "threading";
 const results = new SharedList<{ id: number; ok: boolean }>();
