@@ -57,6 +57,13 @@ export class Timer<A extends unknown[] = any[]> extends Thread {
   constructor(interval: number, fn: ((...args: A) => unknown) | ModuleTarget, args: A = [] as unknown as A) {
     // biome-ignore lint/complexity/noArguments: counts what the caller passed, as Python's signature check
     checkArgCount("Timer", arguments.length, 3);
+    // (an undefined interval would be "forever": a call that forgot both is Python's TypeError)
+    // biome-ignore lint/complexity/noArguments: as above
+    const missing = ["interval", "function"].slice(arguments.length);
+    if (missing.length > 0) {
+      const plural = missing.length > 1 ? "s" : "";
+      throw new TypeError(`Timer() missing ${missing.length} required argument${plural}: '${missing.join("' and '")}'`);
+    }
     secondsMs(interval, "Timer(interval)");
     if (!Array.isArray(args)) throw new TypeError("Timer(interval, fn, args): args must be an array");
     const spec = describeTarget(fn, "Timer function", callerFile());

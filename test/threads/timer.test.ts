@@ -54,6 +54,18 @@ test("Timer: default args are not shared between timers (CPython's test_init_imm
   assert.notEqual(a.args, b.args);
 });
 
+test("Timer: interval and function are required, as Python's (TypeError naming the missing ones)", T, () => {
+  const Untyped = Timer as unknown as new (...a: unknown[]) => Timer;
+  assert.throws(() => new Untyped(), {
+    name: "TypeError",
+    message: "Timer() missing 2 required arguments: 'interval' and 'function'",
+  });
+  assert.throws(() => new Untyped(1), {
+    name: "TypeError",
+    message: "Timer() missing 1 required argument: 'function'",
+  });
+});
+
 test("Timer subclass overriding run(): this.finished, interval, function and args work in the thread", T, () => {
   // Python's RepeatTimer: `while not self.finished.wait(self.interval): self.function(*self.args)`.
   // The thread rebuilt the Timer without its constructor, and its state was private fields it lacked.
