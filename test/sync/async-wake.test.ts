@@ -4,7 +4,7 @@
 // it (before the fix the wake went to main's async waiter, which cannot run while main is blocked).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Condition, Lock, Semaphore, sleep, Thread } from "threading";
+import { BoundedSemaphore, Condition, Lock, RLock, Semaphore, setExcepthook, sleep, Thread } from "threading";
 
 const T = { timeout: 60_000 };
 
@@ -148,3 +148,77 @@ test("Condition: notify() and notify(n) check n as Python (TypeError, RangeError
   cond.release();
   assert.throws(() => cond.notify(1), { name: "RuntimeError" });
 });
+
+// The same wake, when the async waiter queued first belongs to a thread that dies before it runs
+// (its event loop was blocked, so its continuation never ran): the free lock or unit still reaches
+// the blocking waiter queued behind it, and later callers find the lock free or the unit there.
+type Acquirable = Lock | RLock | Semaphore;
+const kinds: [string, () => Acquirable][] = [
+  ["Lock", () => new Lock()],
+  ["RLock", () => new RLock()],
+  ["Semaphore", () => new Semaphore(0)],
+  ["BoundedSemaphore", () => new BoundedSemaphore(1)],
+];
+for (const [name, make] of kinds) {
+  for (const death of ["process.exit()", "an uncaught exception", "out of memory"]) {
+    test(
+      `${name}: freed while the first waiter is an async one of a thread about to die (${death}): the blocking waiter gets it`,
+      T,
+      () => {
+        const prim = make();
+        if (!(prim instanceof Semaphore) || prim instanceof BoundedSemaphore) prim.acquire();
+        // s[0]: the dying thread queued its wait; s[1]: it may die; s[2]: the blocking waiter's result
+        const s = new Int32Array(new SharedArrayBuffer(12));
+        const dying = new Thread({
+          target: (p: Acquirable, c: Int32Array, how: string) => {
+            void p.acquireAsync();
+            Atomics.store(c, 0, 1);
+            Atomics.notify(c, 0);
+            while (Atomics.load(c, 1) === 0) Atomics.wait(c, 1, 0, 100);
+            if (how === "process.exit()") process.exit(0);
+            if (how === "an uncaught exception") throw new Error("dies");
+            const junk: number[][] = [];
+            for (;;) junk.push(new Array(100_000).fill(Math.random()));
+          },
+          args: [prim, s, death],
+          resourceLimits:
+            death === "out of memory" ? { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } : undefined,
+        });
+        const before = excepthookSilenced();
+        try {
+          dying.start();
+          while (Atomics.load(s, 0) === 0) Atomics.wait(s, 0, 0, 1000);
+          const blocked = new Thread({
+            target: (p: Acquirable, c: Int32Array) => {
+              c[2] = p.acquire(true, 20) ? 1 : 2;
+              if (c[2] === 1) p.release();
+            },
+            args: [prim, s],
+          });
+          blocked.start();
+          sleep(0.1); // generous: it is asleep behind the async waiter by then (if not, it finds the lock free)
+          prim.release();
+          Atomics.store(s, 1, 1);
+          Atomics.notify(s, 1);
+          dying.join(30);
+          blocked.join(30);
+          assert.equal(dying.isAlive(), false);
+          assert.equal(s[2], 1, "the blocking waiter got what was freed");
+          assert.equal(prim.acquire(true, 5), true, "and gave it back for the next caller");
+          if (prim instanceof BoundedSemaphore) {
+            prim.release();
+            assert.throws(() => prim.release(), RangeError, "the bound still holds");
+          }
+        } finally {
+          setExcepthook(before);
+        }
+      },
+    );
+  }
+}
+
+/** Silences the excepthook for a thread that dies on purpose; returns null (the default) to restore. */
+function excepthookSilenced(): null {
+  setExcepthook(() => {});
+  return null;
+}
