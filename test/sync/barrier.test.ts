@@ -473,3 +473,38 @@ test("Barrier: a blocking waiter asleep before an async one arrives notices that
   b.reset();
   assert.equal(b.nWaiting, 0);
 });
+
+test(
+  "Barrier: a party's timeout racing the last arrival: each round all pass or all break (CPython's wait_for re-check)",
+  T,
+  () => {
+    // A waiter whose timeout expires re-checks the state before it breaks the barrier (CPython's
+    // _wait: `wait_for(lambda: self._state != 0, timeout)`): a round the last party completed passes
+    // for everyone even when a timeout expired meanwhile. Any interleaving must keep this.
+    const result = cells(3); // 1 passed, 2 BrokenBarrierError, 3 anything else
+    for (let round = 0; round < 25; round++) {
+      const b = new Barrier(3);
+      result.fill(0);
+      const party = (i: number, timeout: number, delayMs: number) =>
+        new Thread({
+          target: (b: Barrier, r: Int32Array, i: number, timeout: number, delayMs: number) => {
+            if (delayMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delayMs);
+            try {
+              b.wait(timeout);
+              r[i] = 1;
+            } catch (e) {
+              r[i] = e instanceof BrokenBarrierError ? 2 : 3;
+            }
+          },
+          args: [b, result, i, timeout, delayMs],
+        });
+      // The last one arrives around the first one's 20 ms timeout.
+      const parties = [party(0, 0.02, 0), party(1, 10, 0), party(2, 10, 12 + (round % 12))];
+      for (const t of parties) t.start();
+      for (const t of parties) t.join();
+      const outcome = [...result];
+      assert.ok(!outcome.includes(3) && !outcome.includes(0), `round ${round}: ${outcome}`);
+      assert.equal(new Set(outcome).size, 1, `round ${round}: all pass or all break, not ${outcome}`);
+    }
+  },
+);

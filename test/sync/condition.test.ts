@@ -465,3 +465,50 @@ test("Condition property: notify(n) wakes the n oldest waiters, exactly (async m
     { numRuns: 40 },
   );
 });
+
+test(
+  "Condition: waitFor's timeout is one deadline for the whole call, however often it is notified (CPython's endtime)",
+  T,
+  async () => {
+    // A notifier wakes the waiter every 5 ms with the predicate still false: waitFor must give up
+    // when its 0.3 s are over, not restart its timeout at each wake.
+    const cond = new Condition();
+    const stop = cells(1);
+    const notifier = new Thread({
+      target: (c: Condition, s: Int32Array) => {
+        while (Atomics.wait(s, 0, 0, 5) === "timed-out") {
+          using _ = c.hold();
+          c.notifyAll();
+        }
+      },
+      args: [cond, stop],
+    });
+    notifier.start();
+    try {
+      for (const form of ["blocking", "async"]) {
+        let evaluations = 0;
+        const predicate = () => {
+          evaluations++;
+          return false;
+        };
+        const t0 = performance.now();
+        let result: unknown;
+        if (form === "blocking") {
+          using _ = cond.hold();
+          result = cond.waitFor(predicate, 0.3);
+        } else {
+          await using _ = await cond.holdAsync();
+          result = await cond.waitForAsync(predicate, 0.3);
+        }
+        const ms = performance.now() - t0;
+        assert.equal(result, false, form);
+        assert.ok(ms >= 290 && ms < 10_000, `${form}: returned after ${ms} ms`);
+        assert.ok(evaluations > 1, `${form}: the notifies woke it (${evaluations} evaluations)`);
+      }
+    } finally {
+      Atomics.store(stop, 0, 1);
+      Atomics.notify(stop, 0);
+      notifier.join();
+    }
+  },
+);

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { BoundedSemaphore, Semaphore, Thread, TimeoutError, sleep } from "threading";
+import { Barrier, BoundedSemaphore, Semaphore, Thread, TimeoutError, sleep } from "threading";
 
 const T = { timeout: 30_000 };
 const cells = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
@@ -338,3 +338,45 @@ test("BoundedSemaphore property: random acquire/release sequences follow the cou
     ),
   );
 });
+
+test(
+  "BoundedSemaphore: two threads releasing at once with one unit out: exactly one succeeds, never above the bound",
+  T,
+  () => {
+    // The bound check and the add are one step (a CAS): of two concurrent releases of the one unit
+    // taken, one is the RangeError, whatever the interleaving.
+    const rounds = 200;
+    const sems = Array.from({ length: rounds }, () => {
+      const s = new BoundedSemaphore(1);
+      s.acquire();
+      return s;
+    });
+    const counts = cells(4); // [ok of thread 0, ok of thread 1, RangeError of 0, RangeError of 1]
+    const go = new Barrier(2);
+    const threads = [0, 1].map(
+      (k) =>
+        new Thread({
+          target: (sems: BoundedSemaphore[], go: Barrier, c: Int32Array, k: number) => {
+            for (const s of sems) {
+              go.wait(); // both release the same semaphore at once
+              try {
+                s.release();
+                c[k] = (c[k] as number) + 1;
+              } catch (e) {
+                if (e instanceof RangeError) c[2 + k] = (c[2 + k] as number) + 1;
+              }
+            }
+          },
+          args: [sems, go, counts, k],
+        }),
+    );
+    for (const t of threads) t.start();
+    for (const t of threads) t.join();
+    assert.equal((counts[0] as number) + (counts[1] as number), rounds, "one release per round succeeded");
+    assert.equal((counts[2] as number) + (counts[3] as number), rounds, "the other was a RangeError");
+    for (const s of sems) {
+      assert.equal(s.acquire(false), true);
+      assert.equal(s.acquire(false), false, "one unit, never two");
+    }
+  },
+);
