@@ -37,6 +37,7 @@ import {
   ALIVE_NON_DAEMON,
   boot,
   G,
+  MAIN_STOPPED,
   MAX_THREADS,
   SLOT_IDENT,
   SLOT_INTS,
@@ -152,6 +153,9 @@ function recordOf(i32: Int32Array, index: number): WaitRecord {
   if (i32.buffer === G.buffer) {
     if (index === ALIVE_NON_DAEMON)
       return { kind: K_EXIT, id: 0, index, owner: 0, since, i32: null, ownerAt: -1, coded: false };
+    // A join of the main thread sleeps on MAIN_STOPPED (its slot's state never changes: thread.ts).
+    if (index === MAIN_STOPPED)
+      return { kind: K_THREAD, id: 1, index, owner: 0, since, i32: null, ownerAt: -1, coded: false };
     const slot = Math.floor((index - table0) / SLOT_INTS);
     if (slot >= 0 && slot < MAX_THREADS) {
       const word = index - slotIndex(slot, 0);

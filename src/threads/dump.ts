@@ -21,6 +21,7 @@ import {
   FREE,
   LOST,
   G,
+  MAIN_STOPPED,
   MAX_THREADS,
   RUNNING,
   readName,
@@ -146,7 +147,12 @@ function describeWait(w: SeenWait, locks: Map<number, LockSeen>, now: number): s
     }
     case "Thread": {
       const slot = slotOf(w.id);
-      const state = slot < 0 ? "ended" : (STATES[stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)))] ?? "?");
+      const state =
+        slot < 0
+          ? "ended"
+          : slot === 0 && Atomics.load(G, MAIN_STOPPED) === 1
+            ? "stopped, at its exit"
+            : (STATES[stateOf(Atomics.load(G, slotIndex(slot, SLOT_STATE)))] ?? "?");
       what = `Thread ${who(w.id)} to start or end (start()/join(); it is ${state})`;
       break;
     }

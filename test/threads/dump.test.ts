@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { dumpThreads, Event, LifoQueue, Lock, Queue, RLock, Thread, sleep, sleepAsync } from "threading";
+import { dumpThreads, Event, LifoQueue, Lock, mainThread, Queue, RLock, Thread, sleep, sleepAsync } from "threading";
 
 const T = { timeout: 60_000 };
 
@@ -127,6 +127,20 @@ test("dumpThreads: a thread blocked in join() and one blocked on an RLock held t
   joiner.join();
   // The records are cleared when the waits end: nothing of these threads is left.
   assert.doesNotMatch(dumpThreads(), /rlock-waiter|joiner|RLock#\d+ held/);
+});
+
+test("dumpThreads: a thread blocked in mainThread().join() waits on the main thread", T, () => {
+  // Such a join sleeps on the word main's exit sets (lifetime.ts): it was reported as an internal word.
+  // (It returns as this file's process reaches its exit, which stops the main thread.)
+  const joiner = new Thread({
+    name: "main-joiner",
+    daemon: true,
+    target: (m: Thread) => m.join(),
+    args: [mainThread()],
+  });
+  joiner.start();
+  const report = reportWhen((x) => section(x, "main-joiner").includes("blocking"), "the joiner blocked");
+  assert.match(section(report, "main-joiner"), /blocking: waits on Thread "MainThread" \(ident 1\) to start or end/);
 });
 
 for (const [kind, point, word] of [
