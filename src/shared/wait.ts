@@ -138,22 +138,31 @@ export function timeoutMs(seconds: unknown, what: string, minusOneForever = fals
 export function secondsMs(seconds: unknown, what: string, minusOneForever = false): number {
   if (seconds === undefined || seconds === null) return Number.POSITIVE_INFINITY;
   if (typeof seconds !== "number") {
-    throw new TypeError(`${what}: timeout must be a number of seconds, not ${typeof seconds}`);
+    throw new TypeError(`${what}: ${argName(what)} must be a number of seconds, not ${typeof seconds}`);
   }
   if (seconds === Number.POSITIVE_INFINITY) return seconds;
   if (minusOneForever && seconds === -1) return Number.POSITIVE_INFINITY;
   // (Python's words: "Invalid value NaN (not a number)", ValueError)
-  if (Number.isNaN(seconds)) throw new RangeError(`${what}: Invalid value NaN (not a number) for the timeout`);
+  if (Number.isNaN(seconds)) {
+    throw new RangeError(`${what}: Invalid value NaN (not a number) for the ${argName(what)}`);
+  }
   if (seconds < 0) {
-    // Python's words: queue's "'timeout' must be a non-negative number" (ValueError); the
-    // argument named by `what` ("Timer(interval)", "ThreadPoolExecutor: idleTimeout") if it names one.
-    const name = /(?:: |\()(\w+)\)?$/.exec(what)?.[1] ?? "timeout";
+    // Python's words: queue's "'timeout' must be a non-negative number" (ValueError).
+    const name = argName(what);
     throw new RangeError(
       `${what}: '${name}' must be a non-negative number of seconds${minusOneForever ? " (or -1 for no timeout)" : ""}, not ${seconds}`,
     );
   }
   if (seconds > TIMEOUT_MAX) throw new RangeError(`${what}: timeout too large (at most TIMEOUT_MAX = ${TIMEOUT_MAX})`);
   return seconds * 1000;
+}
+
+/**
+ * The argument an error of secondsMs() names: the one `what` names ("Timer(interval)",
+ * "ThreadPoolExecutor: idleTimeout"), else "timeout". Only on the error paths (a regex).
+ */
+function argName(what: string): string {
+  return /(?:: |\()(\w+)\)?$/.exec(what)?.[1] ?? "timeout";
 }
 
 /** The absolute time (performance.now() ms) a wait of `ms` ends at. */

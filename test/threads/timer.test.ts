@@ -54,7 +54,7 @@ test("Timer: default args are not shared between timers (CPython's test_init_imm
   assert.notEqual(a.args, b.args);
 });
 
-test("Timer: interval and function are required, as Python's (TypeError naming the missing ones)", T, () => {
+test("Timer: interval and function are required, as Python's; errors name the interval", T, () => {
   const Untyped = Timer as unknown as new (...a: unknown[]) => Timer;
   assert.throws(() => new Untyped(), {
     name: "TypeError",
@@ -63,6 +63,19 @@ test("Timer: interval and function are required, as Python's (TypeError naming t
   assert.throws(() => new Untyped(1), {
     name: "TypeError",
     message: "Timer() missing 1 required argument: 'function'",
+  });
+  // (they said "timeout", which a Timer does not take)
+  assert.throws(() => new Untyped("1", () => {}), {
+    name: "TypeError",
+    message: "Timer(interval): interval must be a number of seconds, not string",
+  });
+  assert.throws(() => new Timer(Number.NaN, () => {}), {
+    name: "RangeError",
+    message: "Timer(interval): Invalid value NaN (not a number) for the interval",
+  });
+  assert.throws(() => new Timer(-1, () => {}), {
+    name: "RangeError",
+    message: "Timer(interval): 'interval' must be a non-negative number of seconds, not -1",
   });
 });
 
