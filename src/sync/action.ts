@@ -9,6 +9,8 @@
  * wait that needs it before it has loaded throws a RuntimeError saying so (waitAsync() waits for it).
  * A thread's worker awaits `actionsLoading()` after decoding the thread's arguments, so the module
  * actions of Barriers passed to a thread are ready before its target runs.
+ * Likewise an action that returns a promise: waitAsync() awaits it before the round is released;
+ * a blocking wait() cannot, and throws a RuntimeError instead (callNow()), breaking the barrier.
  */
 import { RuntimeError } from "../errors.js";
 import { compileTarget, evaluate, type TargetSpec } from "../transport/target.js";
@@ -66,6 +68,28 @@ export class Action {
       `Barrier action ${this.spec.module} (export ${this.spec.export}) is still being imported in this thread: ` +
         "a blocking wait() cannot wait for an import; use waitAsync(), or let the thread await once first",
     );
+  }
+
+  /**
+   * Calls the action for a blocking wait. An action that returns a promise (an async function)
+   * cannot be awaited there, and the round would be released before the action is over (and its
+   * rejection be an unhandled one): that is a RuntimeError, which breaks the barrier as an action
+   * that raises does; the promise's own outcome is dropped. waitAsync() awaits it.
+   */
+  callNow(args: unknown[]): unknown {
+    const result = this.now()(...args);
+    if (result !== null && (typeof result === "object" || typeof result === "function")) {
+      const then = (result as { then?: unknown }).then;
+      if (typeof then === "function") {
+        then.call(result, undefined, () => {});
+        const name = this.spec.kind === "function" ? this.spec.name || "(anonymous)" : this.spec.module;
+        throw new RuntimeError(
+          `Barrier action ${name} returned a promise: a blocking wait() cannot wait for it, and the action must be ` +
+            "over before the parties are released; make it synchronous, or wait with waitAsync() in every party",
+        );
+      }
+    }
+    return result;
   }
 
   /** The callable, once loaded. */

@@ -320,7 +320,7 @@ export class Barrier<A extends unknown[] = any[]> {
             if (action) {
               Atomics.store(w, ACTOR, lockOwner.ident);
               yield* call(
-                () => action.now()(...args),
+                () => action.callNow(args),
                 async () => (await action.ready())(...args),
               );
             }

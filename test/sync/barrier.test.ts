@@ -3,7 +3,17 @@
 // and argument checks.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Barrier, BrokenBarrierError, Event, RuntimeError, setExcepthook, Thread, getIdent, sleep } from "threading";
+import {
+  Barrier,
+  BrokenBarrierError,
+  Event,
+  RuntimeError,
+  setExcepthook,
+  Thread,
+  getIdent,
+  sleep,
+  sleepAsync,
+} from "threading";
 
 const T = { timeout: 30_000 };
 const cells = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
@@ -506,5 +516,68 @@ test(
       assert.ok(!outcome.includes(3) && !outcome.includes(0), `round ${round}: ${outcome}`);
       assert.equal(new Set(outcome).size, 1, `round ${round}: all pass or all break, not ${outcome}`);
     }
+  },
+);
+
+test(
+  "Barrier: an async action is awaited by waitAsync() before the release; a blocking wait() cannot, and raises",
+  T,
+  async () => {
+    // CPython's action is synchronous and over before anyone is released. A blocking wait() released
+    // the round while an async action was still running, and its rejection was an unhandled one.
+    const c = cells(1);
+    const awaited = new Barrier(
+      1,
+      async (s: Int32Array) => {
+        await sleepAsync(0.03);
+        s[0] = 7;
+      },
+      undefined,
+      [c],
+    );
+    assert.equal(await awaited.waitAsync(), 0);
+    assert.equal(c[0], 7, "the action was over before waitAsync() returned");
+
+    const rejecting = new Barrier(1, async () => {
+      await null;
+      throw new Error("async action fails");
+    });
+    assert.throws(() => rejecting.wait(), {
+      name: "RuntimeError",
+      message: /^Barrier action .* returned a promise: a blocking wait\(\) cannot wait for it/,
+    });
+    assert.equal(rejecting.broken, true, "as an action that raises");
+    assert.throws(() => rejecting.wait(), BrokenBarrierError);
+    await sleepAsync(0.05); // (its rejection, dropped, would have failed this file by now)
+
+    // In a round of two, the blocking waiter that completes it gets the RuntimeError, the other one
+    // BrokenBarrierError, as when an action raises.
+    const shared = new Barrier(2, async () => {});
+    const result = cells(1);
+    const t = new Thread({
+      target: (b: Barrier, r: Int32Array) => {
+        try {
+          b.wait();
+          r[0] = 1;
+        } catch (e) {
+          r[0] = e instanceof BrokenBarrierError ? 2 : (e as Error).name === "RuntimeError" ? 3 : 4;
+        }
+      },
+      args: [shared, result],
+    });
+    t.start();
+    let mine = "passed";
+    try {
+      shared.wait(10);
+    } catch (e) {
+      mine = (e as Error).name;
+    }
+    t.join();
+    const theirs = ["?", "passed", "BrokenBarrierError", "RuntimeError", "other"][result[0] as number];
+    assert.deepEqual(
+      [mine, theirs].sort(),
+      ["BrokenBarrierError", "RuntimeError"],
+      "a RuntimeError for the one that ran it (whichever came last), BrokenBarrierError for the other",
+    );
   },
 );
