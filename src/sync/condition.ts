@@ -138,6 +138,22 @@ export const kWaitPeekingAsync: unique symbol = Symbol("threading.waitPeekingAsy
 /** How often (ms) a kWaitPeeking waiter looks at its `peek()`. */
 const PEEK_MS = 1000;
 
+/**
+ * `predicate()`, which must answer synchronously: a promise (an async predicate) is always truthy,
+ * so waitFor would return it at once whatever it resolves to. That is a TypeError (the promise's
+ * own outcome is dropped); as any error of the predicate, it leaves the lock held.
+ */
+function evaluatePredicate<T>(predicate: () => T, what: string): T {
+  const result = predicate();
+  if (result !== null && typeof result === "object" && typeof (result as { then?: unknown }).then === "function") {
+    (result as unknown as PromiseLike<unknown>).then(undefined, () => {});
+    throw new TypeError(
+      `${what}: the predicate returned a promise; it must return its answer synchronously (it runs with the lock held)`,
+    );
+  }
+  return result;
+}
+
 /** TypeError naming the call unless `predicate` is a function (CPython: "'int' object is not callable"). */
 function checkPredicate(predicate: unknown, what: string): void {
   if (typeof predicate !== "function") {
@@ -295,10 +311,11 @@ export class Condition {
   }
 
   *#waitFor<T>(predicate: () => T, deadline: number, isAsync: 0 | 1): Steps<T> {
-    let result = predicate();
+    const what = isAsync ? "Condition.waitForAsync()" : "Condition.waitFor()";
+    let result = evaluatePredicate(predicate, what);
     while (!result && !expired(deadline)) {
       yield* this.#wait(remaining(deadline), isAsync);
-      result = predicate();
+      result = evaluatePredicate(predicate, what);
     }
     return result;
   }

@@ -512,3 +512,25 @@ test(
     }
   },
 );
+
+test(
+  "Condition: an async predicate is a TypeError, not a truthy promise returned at once; the lock stays held",
+  T,
+  async () => {
+    // CPython's predicate answers synchronously. A promise is always truthy: waitFor returned it
+    // at once, whatever it resolved to.
+    const cond = new Condition();
+    const message = /the predicate returned a promise; it must return its answer synchronously/;
+    {
+      using _ = cond.hold();
+      assert.throws(() => cond.waitFor(async () => false, 1), { name: "TypeError", message });
+    } // (the hold's release here would throw had the lock not been held)
+    await cond.acquireAsync();
+    await assert.rejects(
+      cond.waitForAsync(async () => false, 1),
+      { name: "TypeError", message },
+    );
+    cond.release();
+    assert.throws(() => cond.release(), RuntimeError, "released exactly as often as acquired");
+  },
+);
