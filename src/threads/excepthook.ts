@@ -69,16 +69,25 @@ export const excepthook = (args: ExceptHookArgs): void => {
 /**
  * Calls `fn` (the hook in force) with `args`; an error it throws is printed after
  * "Exception in threading.excepthook:", as CPython's _invoke_excepthook does, and goes no further.
+ * So is the rejection of a promise it returns (an async hook), when it comes: it was an unhandled
+ * rejection, which ended the hook's thread (the process, when that is main).
  */
 function runHook(fn: (args: ExceptHookArgs) => void, args: ExceptHookArgs): void {
   try {
-    fn(args);
+    const result: unknown = fn(args);
+    if (result !== null && typeof result === "object" && typeof (result as { then?: unknown }).then === "function") {
+      (result as PromiseLike<unknown>).then(undefined, hookFailed);
+    }
   } catch (e) {
-    const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : `${typeName(e)}: ${String(e)}`;
-    const line = `Exception in threading.excepthook:\n${text}\n`;
-    if (boot.ident === 1) process.stderr.write(line);
-    else writeAll(2, line);
+    hookFailed(e);
   }
+}
+
+function hookFailed(e: unknown): void {
+  const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : `${typeName(e)}: ${String(e)}`;
+  const line = `Exception in threading.excepthook:\n${text}\n`;
+  if (boot.ident === 1) process.stderr.write(line);
+  else writeAll(2, line);
 }
 
 let hook: ((args: ExceptHookArgs) => void) | null = null;

@@ -108,3 +108,18 @@ test(
     assert.equal(r.stdout, "set 0\n", r.stderr);
   },
 );
+
+test("an async hook that rejects is reported as 'Exception in threading.excepthook:', as a hook that throws", T, () => {
+  // Its rejection was an unhandled one, which ended the process (the hook's owner is main here).
+  const r = child(`
+    import { Thread, setExcepthook } from "threading";
+    setExcepthook(async (a) => { await null; throw new Error("async hook fails for " + a.thread.name); });
+    const t = new Thread({ name: "dies", target: () => { throw new Error("x"); } });
+    t.start(); t.join();
+    await new Promise((res) => setTimeout(res, 50));
+    console.log("main goes on");
+  `);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "main goes on\n");
+  assert.match(r.stderr, /Exception in threading\.excepthook:\nError: async hook fails for dies/);
+});
