@@ -9,7 +9,7 @@
  */
 import { onThreadReset } from "../shared/thread-reset.js";
 import { markOwnFile } from "./callsite.js";
-import { refresh, rootLevel, storeLevel } from "./config.js";
+import { basicConfig, configured, refresh, rootLevel, storeLevel } from "./config.js";
 import { CRITICAL, checkLevel, DEBUG, ERROR, INFO, NOTSET, WARNING } from "./levels.js";
 import { emit } from "./records.js";
 
@@ -171,19 +171,32 @@ export function getLogger(name?: string): Logger {
   return logger;
 }
 
-// The module-level functions log on the root logger, as Python's do (without their implicit
-// basicConfig(): see logging.ts).
+/**
+ * Python's module-level functions call `basicConfig()` first when the root logger has no handlers
+ * (here: when logging is not configured yet, in any thread), whatever the level, so a later
+ * `basicConfig()` without `force` does nothing. Once configured, one load of a boolean.
+ */
+function configureIfNot(): void {
+  if (configured) return;
+  refresh();
+  if (!configured) basicConfig();
+}
+
+// The module-level functions log on the root logger, as Python's do.
 
 /** Logs on the root logger at DEBUG level: `msg`, %-formatted with `args` when there are any. */
 export function debug(msg: unknown, ...args: unknown[]): void {
+  configureIfNot();
   root.debug(msg, ...args);
 }
 /** Logs on the root logger at INFO level. */
 export function info(msg: unknown, ...args: unknown[]): void {
+  configureIfNot();
   root.info(msg, ...args);
 }
 /** Logs on the root logger at WARNING level. */
 export function warning(msg: unknown, ...args: unknown[]): void {
+  configureIfNot();
   root.warning(msg, ...args);
 }
 /** @deprecated Python's old spelling of {@link warning}. */
@@ -192,14 +205,17 @@ export function warn(msg: unknown, ...args: unknown[]): void {
 }
 /** Logs on the root logger at ERROR level. */
 export function error(msg: unknown, ...args: unknown[]): void {
+  configureIfNot();
   root.error(msg, ...args);
 }
 /** Logs on the root logger at ERROR level (JavaScript has no "current exception" to append). */
 export function exception(msg: unknown, ...args: unknown[]): void {
+  configureIfNot();
   root.exception(msg, ...args);
 }
 /** Logs on the root logger at CRITICAL level. */
 export function critical(msg: unknown, ...args: unknown[]): void {
+  configureIfNot();
   root.critical(msg, ...args);
 }
 /** Python's alias of {@link critical}. */
@@ -208,5 +224,6 @@ export function fatal(msg: unknown, ...args: unknown[]): void {
 }
 /** Logs on the root logger at `level`. */
 export function log(level: number, msg: unknown, ...args: unknown[]): void {
+  configureIfNot();
   root.log(level, msg, ...args);
 }

@@ -18,9 +18,11 @@
  * `addLevelName` are per thread; a worker that runs one thread after another resets them for the
  * next (shared/thread-reset.ts).
  *
- * **Differences from Python.** Module-level calls such as `logging.info()` do not call
- * `basicConfig()` implicitly, so a later `basicConfig` from the main thread always takes effect.
- * There are no handlers or filters: records go to stderr (or stdout with `stream: process.stdout`),
+ * **As Python:** the module-level calls (`logging.debug()` … `logging.critical()`, `log`,
+ * `exception`) call `basicConfig()` first while logging is not configured, whatever the level, so a
+ * `basicConfig()` after them (without `force`) does nothing; a named logger's calls do not.
+ *
+ * **Differences from Python.** There are no handlers or filters: records go to stderr (or stdout with `stream: process.stdout`),
  * one `write()` per record. A record that cannot be formatted prints `--- Logging error ---` with
  * the error, the message and its arguments, and the call returns normally, as in Python.
  */

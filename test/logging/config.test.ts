@@ -65,14 +65,80 @@ describe("configuration", () => {
     assert.equal(r.stderr, "INFO:root:x\nthe level stays INFO\n");
   });
 
-  test("logging before basicConfig does not prevent it (no implicit basicConfig)", T, () => {
-    const r = run(`
+  test(
+    "a module-level call before basicConfig configures the defaults: a later basicConfig does nothing, as Python's",
+    T,
+    () => {
+      // Python: logging.warning() calls basicConfig() while the root has no handlers, at any level.
+      const r = run(`
       import { logging } from "threading";
       logging.warning("early");
       logging.basicConfig({ level: logging.DEBUG, format: "%(message)s!" });
-      logging.debug("late");
+      logging.debug("not shown: the level stays WARNING");
+      logging.error("late");
+      console.log(logging.isConfigured(), logging.root.level);
     `);
-    assert.equal(r.stderr, "WARNING:root:early\nlate!\n");
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stderr, "WARNING:root:early\nERROR:root:late\n");
+      assert.equal(r.stdout, "true 30\n");
+    },
+  );
+
+  test(
+    "every module-level call configures, also below the level; force replaces it; a named logger's call does not",
+    T,
+    () => {
+      for (const call of [
+        'logging.debug("x")',
+        'logging.info("x")',
+        'logging.log(5, "x")',
+        'logging.exception("x")',
+        'logging.critical("x")',
+        'logging.fatal("x")',
+        'logging.warn("x")',
+        'logging.error("x")',
+      ]) {
+        const r = run(`
+        import { logging } from "threading";
+        ${call};
+        const before = logging.isConfigured();
+        logging.basicConfig({ format: "ignored %(message)s" });
+        logging.warning("w");
+        logging.basicConfig({ level: logging.DEBUG, format: "forced %(message)s", force: true });
+        logging.debug("d");
+        console.log(before);
+      `);
+        assert.equal(r.status, 0, `${call}: ${r.stderr}`);
+        assert.equal(r.stdout, "true\n", call);
+        assert.match(r.stderr, /WARNING:root:w\nforced d\n$/, call);
+      }
+      const named = run(`
+      import { logging } from "threading";
+      logging.getLogger("app").warning("named");
+      const before = logging.isConfigured();
+      logging.basicConfig({ level: logging.DEBUG, format: "%(message)s!" });
+      logging.debug("applies");
+      console.log(before);
+    `);
+      assert.equal(named.status, 0, named.stderr);
+      assert.equal(named.stdout, "false\n");
+      assert.equal(named.stderr, "WARNING:app:named\napplies!\n");
+    },
+  );
+
+  test("a module-level call in a thread configures for the process, as in Python", T, () => {
+    const r = run(`
+      import { logging, Thread } from "threading";
+      const t = new Thread({ target: () => logging.info("below the level, still configures") });
+      t.start(); t.join();
+      logging.basicConfig({ level: logging.DEBUG, format: "%(message)s!" });
+      logging.debug("not shown");
+      logging.warning("w");
+      console.log(logging.isConfigured());
+    `);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "true\n");
+    assert.equal(r.stderr, "WARNING:root:w\n");
   });
 
   test("stream: process.stdout", T, () => {
@@ -95,7 +161,8 @@ describe("across threads", () => {
         name: "worker",
         args: [ready, go],
         target: (ready, go) => {
-          logging.debug("before config: not shown");
+          // A named logger's call (a module-level one would configure logging, as in Python).
+          logging.getLogger("w.early").debug("before config: not shown");
           ready.set(); go.wait();
           logging.debug("running with %s and %s", [1, 2], { k: "v" });
           logging.getLogger("w.sub").info("named");
