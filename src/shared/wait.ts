@@ -14,7 +14,15 @@
  *  - every slow path is one generator of steps run by two drivers, blocking and async (below,
  *    "One wait protocol, two drivers").
  */
-import { beginAsync, describe, beginBlocking, endAsync, endBlocking, refreshOwner } from "./waiting.js";
+import {
+  beginAsync,
+  beginBlocking,
+  describe,
+  endAsync,
+  endBlocking,
+  refreshOwner,
+  type WaitRecord,
+} from "./waiting.js";
 
 /** The largest timeout accepted, in seconds (as CPython's on Linux). */
 export const TIMEOUT_MAX = 9223372036.854776;
@@ -246,28 +254,45 @@ export function sliceMs(): number {
  * Blocks until `i32[index]` is notified, or is found not to equal `expected`, or `ms` pass.
  * May return early ("ok") on a spurious wake: callers re-check their condition. A thread with
  * duties (see addBlockingDuty) sleeps in slices and does them in between, so e.g. an excepthook
- * it owns runs while it is blocked.
+ * it owns runs while it is blocked. `sleepers` (a word of `i32`, or -1): the sleeper counts itself
+ * there before it sleeps, and uncounts itself unless it was woken by a notify ("ok": its waker
+ * uncounted it; SleepHow below).
  */
-export function waitBlocking(i32: Int32Array, index: number, expected: number, ms: number): WaitResult {
-  sleepHook?.();
-  const prev = beginBlocking(i32, index);
+export function waitBlocking(i32: Int32Array, index: number, expected: number, ms: number, sleepers = -1): WaitResult {
+  // (one frame from the sleep to the steps that asked for it: what runs after a wake-up runs in
+  // a thread whose caches went cold while it slept, and every call there costs; docs/benchmarks.md,
+  // the hand-off to a blocked get())
+  if (sleepers >= 0) Atomics.add(i32, sleepers, 1);
+  let r: WaitResult | undefined;
+  let prev: WaitRecord | undefined;
+  let begun = false;
   try {
+    sleepHook?.();
+    prev = beginBlocking(i32, index);
+    begun = true;
     // No slices without duties: a waiter that wakes on a timeout and sleeps again goes to the back
     // of the runtime's line of waiters on the word (V8 keeps one FIFO list per address), and would
     // lose its turn to the ones that came after it (API.md: waiters are woken in arrival order).
-    if (duties.length === 0) return Atomics.wait(i32, index, expected, ms);
-    runDuties();
-    const slice = duties.length > 0 ? DUTY_SLICE_MS : Number.POSITIVE_INFINITY;
-    const deadline = deadlineOf(ms);
-    for (;;) {
-      const left = remaining(deadline);
-      const r = Atomics.wait(i32, index, expected, Math.min(left, slice));
-      if (r !== "timed-out" || left <= slice) return r;
-      runDuties();
-      refreshOwner();
-    }
+    if (duties.length === 0) r = Atomics.wait(i32, index, expected, ms);
+    else r = waitSliced(i32, index, expected, ms);
   } finally {
-    endBlocking(prev);
+    if (sleepers >= 0 && r !== "ok") Atomics.sub(i32, sleepers, 1);
+    if (begun) endBlocking(prev);
+  }
+  return r;
+}
+
+/** waitBlocking() in a thread with duties: sleeps in slices of DUTY_SLICE_MS and does them in between. */
+function waitSliced(i32: Int32Array, index: number, expected: number, ms: number): WaitResult {
+  runDuties();
+  const slice = duties.length > 0 ? DUTY_SLICE_MS : Number.POSITIVE_INFINITY;
+  const deadline = deadlineOf(ms);
+  for (;;) {
+    const left = remaining(deadline);
+    const r = Atomics.wait(i32, index, expected, Math.min(left, slice));
+    if (r !== "timed-out" || left <= slice) return r;
+    runDuties();
+    refreshOwner();
   }
 }
 
@@ -429,14 +454,7 @@ function sleepBlockingOn(s: Sleep): WaitResult {
     )
   )
     return "not-equal";
-  if (how.sleepers >= 0) Atomics.add(w, how.sleepers, 1);
-  let r: WaitResult | undefined;
-  try {
-    r = waitBlocking(w, index, expected, left);
-  } finally {
-    if (how.sleepers >= 0 && r !== "ok") Atomics.sub(w, how.sleepers, 1);
-  }
-  return r;
+  return waitBlocking(w, index, expected, left, how.sleepers);
 }
 
 async function sleepAsyncOn(s: Sleep): Promise<WaitResult> {

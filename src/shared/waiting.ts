@@ -18,7 +18,10 @@
  * e.g. an excepthook run between slices, is saved and restored); it may have many pending async
  * waits: COUNT says how many, and the record names the oldest still pending (this thread keeps the
  * others in a local list, in arrival order, and publishes the next oldest when the oldest ends).
- * Readers use the sequence lock: a record read while SEQ is odd or changed is read again.
+ * Readers use the sequence lock: a record read while SEQ is odd or changed is read again. The end
+ * of a blocking wait with none to restore (the common end, right after every wake-up) is a single
+ * store of KIND = 0 outside the sequence lock: the record's other words do not change, so a reader
+ * sees the whole wait or none.
  *
  * A blocking wait on a lock publishes the owner it read when it went to sleep (again after each
  * wake, and between the slices of a thread with duties, refreshOwner()); it does not wake just to
@@ -234,12 +237,21 @@ export function refreshOwner(): void {
   publish(base, () => Atomics.store(G, base + W_BLOCKING + R_OWNER, owner));
 }
 
-/** Ends the current blocking wait, restoring `prev` (the record of a wait this one was nested in). */
+/**
+ * Ends the current blocking wait, restoring `prev` (the record of a wait this one was nested in).
+ * The common end, no wait to restore, is one store of KIND = 0, outside the sequence lock: the
+ * record's other words stay as they were, so a reader sees the whole wait (read before the store)
+ * or none. It runs right after every wake-up, in a thread whose caches have gone cold while it
+ * slept: the sequence-locked rewrite (two read-modify-writes, two stores and a closure) cost ~1 µs
+ * more there (docs/benchmarks.md, the hand-off to a blocked get()).
+ */
 export function endBlocking(prev: WaitRecord | undefined): void {
   blocking = prev;
-  const base = recordBase();
-  if (base < 0) return;
-  publish(base, () => write(base + W_BLOCKING, prev));
+  const slot = boot.slot;
+  if (slot < 0) return;
+  const base = slotIndex(slot, SLOT_WAIT);
+  if (prev === undefined) Atomics.store(G, base + W_BLOCKING + R_KIND, 0);
+  else publish(base, () => write(base + W_BLOCKING, prev));
 }
 
 /** This thread's pending async waits, oldest first. */
