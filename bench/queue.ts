@@ -8,8 +8,9 @@
 // next to its baseline's, in one order in even rounds and the reverse in odd ones (util.ts's
 // alternate), and in PY_ROUNDS of them CPython's runs (a python3 process) before or after them;
 // each row shows the medians of the rounds, the ratio of the medians, and the ratio round by round.
-// The hand-off latency is WAKE_ROUNDS hand-offs (2000: ~10 s), each next to a bare wake, so that its
-// p99 is the 20th-largest of 2000 samples rather than the 3rd-largest of 300 (see wakeLatencies).
+// The hand-off latency is WAKE_ROUNDS hand-offs (2000: ~10 s) after 3000 warm-up ones, each next to a
+// bare wake, so that its p99 is the 20th-largest of 2000 samples rather than the 3rd-largest of 300
+// and both sides are measured optimized (see wakeLatencies).
 // `node --import tsx bench/run.ts queue` (after `npm run build`); QUEUE_BENCH_N sets items per run
 // (QUEUE_BENCH_N_NUMBERS for 1 -> 1 numbers), QUEUE_BENCH_ROUNDS and QUEUE_BENCH_PY_ROUNDS the rounds,
 // QUEUE_BENCH_WAKE_ROUNDS the hand-offs.
@@ -32,10 +33,10 @@ const ROUNDS = Number(process.env.QUEUE_BENCH_ROUNDS ?? 5);
  */
 const PY_ROUNDS = Math.min(ROUNDS, Number(process.env.QUEUE_BENCH_PY_ROUNDS ?? 3));
 /**
- * Hand-offs to a blocked get() measured (after 1000 warm-up ones), each beside a bare wake: 2 ms of
- * sleep each side, ~10 s in all. The p99 of n samples is the (n/100)th-largest: with the 300 of
- * before it was the 3rd, which two or three wakes delayed by the scheduler decided (the ratio of the
- * p99s over repeated runs of one build: docs/benchmarks.md).
+ * Hand-offs to a blocked get() measured (after 3000 warm-up ones 0.2 ms apart), each beside a bare
+ * wake: 2 ms of sleep each side, ~10 s in all (the warm-up ~2 s). The p99 of n samples is the
+ * (n/100)th-largest: with the 300 of before it was the 3rd, which two or three wakes delayed by the
+ * scheduler decided (the ratio of the p99s over repeated runs of one build: docs/benchmarks.md).
  */
 const WAKE_ROUNDS = Number(process.env.QUEUE_BENCH_WAKE_ROUNDS ?? 2000);
 /** 1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st. */
@@ -315,7 +316,9 @@ function wakeLatencies(): { queue: { median: number; p99: number }; bare: { medi
   const w = new Int32Array(new SharedArrayBuffer(64));
   const f = new Float64Array(w.buffer);
   const stream = 50_000;
-  const warm = 1000;
+  // (3000: with 1000, V8 optimized the bare wake's thread only ~1000 rounds into the measured ones,
+  // and its median fell ~15% there: the baseline was measured cold; docs/benchmarks.md)
+  const warm = 3000;
   const rounds = WAKE_ROUNDS;
   const total = warm + rounds;
   const consumer = new Thread({
