@@ -126,10 +126,20 @@ function primitive(v: unknown): boolean {
  */
 export function remoteBytes(value: unknown, where: string, lenientErrors = false): Buffer {
   if (Array.isArray(value) && value.every(primitive)) return serialize(value);
-  const { value: copy } = encode(value, where, { lenientErrors });
+  let copy: unknown;
+  try {
+    copy = encode(value, where, { lenientErrors }).value;
+  } catch (e) {
+    // (encode() says "thread": here it is another machine)
+    if (e instanceof TypeError)
+      throw new TypeError(e.message.replace(ANOTHER_THREAD, "cannot be sent to another machine:"));
+    throw e;
+  }
   refuseShared(copy, where);
   return serialize(copy);
 }
+
+const ANOTHER_THREAD = "cannot be sent to another thread:";
 
 /** The value `remoteBytes()` made. */
 export function fromRemoteBytes(bytes: Uint8Array): unknown {
@@ -193,7 +203,16 @@ export function outcomeText(outcome: Outcome): string {
   try {
     return remoteBytes(outcome, outcome.ok ? "result" : "error", !outcome.ok).toString("base64");
   } catch (e) {
-    return remoteBytes({ ok: false, error: e }, "error", true).toString("base64");
+    // The error names the place in the result (or the exception), not in this outcome's envelope
+    // ("result", not "result.value"), as a pool thread's does.
+    let error = e;
+    try {
+      if (outcome.ok) remoteBytes(outcome.value, "result");
+      else remoteBytes(outcome.error, "exception", true);
+    } catch (named) {
+      error = named;
+    }
+    return remoteBytes({ ok: false, error }, "error", true).toString("base64");
   }
 }
 

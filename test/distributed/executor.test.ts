@@ -16,6 +16,7 @@ import {
   Event,
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
+  Future,
   Lock,
   Queue,
   RuntimeError,
@@ -240,7 +241,8 @@ describe("RedisExecutor with two workers", { skip, timeout: 280_000 }, () => {
         [[1, new Map([["k", new Queue()]])], /args\[1\]\.k cannot be sent to another machine: it is a Queue/],
         [[new SharedArrayBuffer(8)], /args\[0\] cannot be sent to another machine: it is a SharedArrayBuffer/],
         [[{ v: new Int32Array(new SharedArrayBuffer(8)) }], /args\[0\]\.v .*Int32Array over a SharedArrayBuffer/],
-        [[{ f: () => 1 }], /args\[0\]\.f cannot be sent/],
+        [[{ f: () => 1 }], /args\[0\]\.f cannot be sent to another machine: it is a function/],
+        [[new Future()], /args\[0\] cannot be sent to another machine: it is a Future \(a Future belongs/],
       ];
       for (const [args, message] of cases) {
         assert.throws(
@@ -777,10 +779,16 @@ describe("threading/distributed without Redis", () => {
     assert.equal(e.code, 7);
     assert.equal((e.cause as Error).message, "why");
     assert.equal("config" in e, false);
-    // A result that cannot cross still fails the task, naming where it sits.
+    // A result that cannot cross still fails the task, naming where it sits in the result (before:
+    // "result.value.f cannot be sent to another thread", the place in the outcome's envelope).
     const r = outcomeOf(outcomeText({ ok: true, value: { f: () => 1 } }));
     assert.equal(r.ok, false);
-    assert.match(String(r.error), /result\.value\.f cannot be sent/);
+    assert.equal(String(r.error), "TypeError: result.f cannot be sent to another machine: it is a function (f)");
+    const s = outcomeOf(outcomeText({ ok: true, value: Symbol("s") }));
+    assert.equal(String(s.error), "TypeError: result cannot be sent to another machine: it is a symbol (s)");
+    // So does an exception that cannot (before: "error.error cannot be sent to another thread")
+    const x = outcomeOf(outcomeText({ ok: false, error: function thrown() {} }));
+    assert.equal(String(x.error), "TypeError: exception cannot be sent to another machine: it is a function (thrown)");
   });
 
   test("RedisExecutor checks its options", { skip }, () => {
