@@ -155,8 +155,9 @@ export class Staged {
  * be sent to another thread: ...`); any other error unchanged.
  */
 export function itemError(e: unknown, what: string): unknown {
-  if (!(e instanceof TypeError) || !e.message.startsWith("item")) return e;
-  return new TypeError(`${what}: ${e.message}`);
+  if (e instanceof TypeError && e.message.startsWith("item")) return new TypeError(`${what}: ${e.message}`);
+  if (e instanceof RangeError && e.message.startsWith("item")) return new RangeError(`${what}: ${e.message}`);
+  return e;
 }
 
 function dataCloneError(e: unknown): TypeError {

@@ -87,6 +87,30 @@ function article(name: string): "a" | "an" {
   return /^[aeiou]/i.test(name) ? "an" : "a";
 }
 
+/** Whether `e` is V8's stack overflow ("Maximum call stack size exceeded"). */
+export function isStackOverflow(e: unknown): e is RangeError {
+  return e instanceof RangeError && e.message === "Maximum call stack size exceeded";
+}
+
+/**
+ * The deepest nesting a value may have to cross (objects, arrays, Maps, Sets, errors within each
+ * other). Copying and rebuilding recurse, as structured clone and v8.serialize do, and a thread's
+ * stack is not every thread's: a Worker's default 4 MB let a thread send ~7,000 levels that the
+ * main thread (984 KB: ~1,860 levels) then failed to rebuild, after the item had left the queue.
+ * Under this bound every thread with a default stack rebuilds what another sent, with room to
+ * spare. (Python's pickle stops sooner, at ~500 nested lists, with a RecursionError.)
+ */
+export const MAX_NESTING = 1000;
+
+/**
+ * What a value nested too deeply to be sent raises (past MAX_NESTING, or past this thread's stack):
+ * a RangeError saying so and where, not V8's bare "Maximum call stack size exceeded".
+ */
+export function tooDeep(where: string, e?: RangeError): RangeError {
+  const why = e === undefined ? `more than ${MAX_NESTING} levels` : e.message;
+  return new RangeError(`${where} is nested too deeply to be sent to another thread (${why})`);
+}
+
 /** Prototypes (classes) whose instances were already warned about. */
 const warned = new WeakSet<object>();
 
@@ -195,6 +219,7 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
     const obj = v as object;
     const done = seen.get(obj);
     if (done !== undefined) return done;
+    if (path.length >= MAX_NESTING) throw tooDeep(where);
     if (options.transfer?.has(obj)) return obj;
     walking = obj;
 
@@ -351,6 +376,7 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
     // it cannot act as (a Map, a Lock: their methods refuse a Proxy), is refused as a Proxy, not
     // with the error its trap or that method threw. Looked at on this error path only.
     if (e !== failure && walking !== undefined && types.isProxy(walking)) fail(walking);
+    if (isStackOverflow(e)) throw tooDeep(where, e);
     throw e;
   }
   return { value: out, marked };

@@ -315,3 +315,65 @@ test("an own __proto__ key crosses as data and sets no prototype", T, () => {
   assert.deepEqual(Object.getOwnPropertyDescriptor(back, "__proto__")?.value, { polluted: true });
   assert.equal((back as { polluted?: boolean }).polluted, undefined);
 });
+
+test(
+  "a value nested more than 1000 levels deep is a RangeError saying so, from the sender; 1000 levels cross",
+  T,
+  () => {
+    // Before: V8's bare "Maximum call stack size exceeded"; and a thread (4 MB stack) could put an item
+    // ~6,000 levels deep that the main thread (984 KB) then failed to rebuild in get(), the item gone.
+    const nest = (n: number, obj: boolean): unknown => {
+      let v: unknown = 0;
+      for (let i = 0; i < n; i++) v = obj ? { o: v } : [v];
+      return v;
+    };
+    const depth = (v: unknown): number => {
+      let n = 0;
+      for (let x = v; typeof x === "object" && x !== null; n++) x = Array.isArray(x) ? x[0] : (x as { o: unknown }).o;
+      return n;
+    };
+    const tooDeep = {
+      name: "RangeError",
+      message: /is nested too deeply to be sent to another thread \(more than 1000 levels\)/,
+    };
+    const q = new Queue<unknown>();
+    for (const obj of [false, true]) {
+      q.put(nest(1000, obj));
+      assert.equal(depth(q.get()), 1000);
+      assert.throws(() => q.put(nest(1001, obj)), {
+        name: "RangeError",
+        message: /^Queue\.put\(\): item is nested too deeply/,
+      });
+      assert.throws(() => q.put(nest(50_000, obj)), tooDeep);
+      assert.equal(q.qsize(), 0);
+    }
+    assert.throws(() => encode(nest(5000, false), "value"), tooDeep);
+    // a thread, with its deeper stack, is held to the same bound: what it puts, main can get
+    const t = new Thread({
+      target: (q: Queue<unknown>) => {
+        let v: unknown = 0;
+        for (let i = 0; i < 6000; i++) v = [v];
+        try {
+          q.put(v);
+        } catch (e) {
+          q.put(`${(e as Error).name}: ${(e as Error).message}`);
+        }
+        q.put("after");
+      },
+      args: [q],
+    });
+    t.start();
+    t.join();
+    assert.match(q.get() as string, /^RangeError: Queue\.put\(\): item is nested too deeply/);
+    assert.equal(q.get(), "after");
+    using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    assert.throws(() => ex.submit((v: unknown) => v, nest(2000, true)), tooDeep);
+    const f = ex.submit(() => {
+      let v: unknown = 0;
+      for (let i = 0; i < 6000; i++) v = [v];
+      return v;
+    });
+    assert.throws(() => f.result(30), { name: "RangeError", message: /^result is nested too deeply/ });
+    assert.equal(ex.submit(() => 5).result(30), 5, "the pool goes on");
+  },
+);
