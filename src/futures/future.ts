@@ -21,6 +21,7 @@ import {
   checkArgCount,
   deadlineOf,
   remaining,
+  secondsText,
   type Timeout,
   timeoutMs,
   timeoutOf,
@@ -222,7 +223,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
       const cancel =
         ms === Number.POSITIVE_INFINITY
           ? undefined
-          : afterMs(ms, () => reject(new TimeoutError(`${what}: timed out after ${ms / 1000} s`)));
+          : afterMs(ms, () => reject(new TimeoutError(`${what}: timed out after ${secondsText(ms)} s`)));
       this.#listen(() => {
         cancel?.();
         resolve();

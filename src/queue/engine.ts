@@ -17,6 +17,7 @@ import {
   expired,
   guardDuties,
   remaining,
+  secondsText,
   Sleep,
   type SleepHow,
   type Steps,
@@ -363,7 +364,7 @@ export function* waitTurn<T>(
       else {
         if (deadline < 0) deadline = deadlineOf(ms);
         if (expired(deadline))
-          answer = new side.Refusal(`${what}: the queue is still ${side.state} after ${ms / 1000} s`);
+          answer = new side.Refusal(`${what}: the queue is still ${side.state} after ${secondsText(ms)} s`);
       }
     }
     if (answer !== false) {

@@ -129,6 +129,14 @@ export function blockArgs(
 }
 
 /**
+ * A timeout of `ms` milliseconds as the seconds a caller gave, for messages: `0.01`, not the
+ * `0.010000000000000002` that seconds -> ms -> seconds makes of it in floating point.
+ */
+export function secondsText(ms: number): string {
+  return String(Number((ms / 1000).toPrecision(12)));
+}
+
+/**
  * Validates the timeout of a waiting call (a number of seconds, or `{ timeout }`) and returns it in
  * milliseconds (Infinity = forever). `minusOneForever` accepts -1 as "forever", as `Lock.acquire`
  * does in Python.

@@ -289,3 +289,25 @@ test("a thread that dies while waiting in getAsync leaves the queue working", T,
   getter.join();
   assert.equal(q.get(), 42);
 });
+
+test(
+  "Empty and Full say the timeout as given (0.00071 s, 1e-9 s), not as seconds -> ms -> seconds made it",
+  T,
+  async () => {
+    // Before: "the queue is still empty after 0.0007099999999999999 s", "... after 1.0000000000000003e-9 s".
+    const q = new Queue<number>(1);
+    assert.throws(() => q.get(true, 0.00071), {
+      name: "Empty",
+      message: "Queue.get(): the queue is still empty after 0.00071 s",
+    });
+    assert.throws(() => q.get(true, 1e-9), { message: "Queue.get(): the queue is still empty after 1e-9 s" });
+    await assert.rejects(q.getAsync(0.00142), {
+      message: "Queue.getAsync(): the queue is still empty after 0.00142 s",
+    });
+    q.put(1);
+    assert.throws(() => q.put(2, true, 0.00105), {
+      name: "Full",
+      message: "Queue.put(): the queue is still full after 0.00105 s",
+    });
+  },
+);
