@@ -143,6 +143,42 @@ function warnMethodsLost(proto: object, where: string): void {
   );
 }
 
+/** Prototypes of shared objects already looked at by warnSubclass(). */
+const subclassChecked = new WeakSet<object>();
+
+/**
+ * An instance of a user's subclass of a shared class (`class CountingQueue extends Queue`) arrives
+ * in the other thread as the same shared object (its state is shared), but of the base class: what
+ * the subclass adds (methods, overrides, fields) stays behind, and an override is silently not
+ * called there. Said once per class, at send time, as a process warning (code
+ * THREADING_SUBCLASS_NOT_SENT) naming the class, the base and what it adds (nothing said for a
+ * subclass that adds nothing). Not for Thread (a
+ * handle elsewhere, as documented) and local (a subclass is rebuilt in each thread).
+ */
+function warnSubclass(obj: object, kind: string, where: string): void {
+  const proto = Object.getPrototypeOf(obj) as object | null;
+  if (proto === null || subclassChecked.has(proto)) return;
+  subclassChecked.add(proto);
+  if (kind === "Thread" || kind === "local") return;
+  const added = new Set<string>();
+  let p: object | null = proto;
+  for (; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    if ((p as { constructor?: { name?: string } }).constructor?.name === kind) break;
+    for (const key of Object.getOwnPropertyNames(p)) if (key !== "constructor") added.add(key);
+  }
+  if (p === proto || !p || p === Object.prototype) return; // the class itself, or not found: nothing to say
+  for (const key of Object.keys(obj)) added.add(key);
+  if (added.size === 0) return; // (an instance of it arrives as a base one, lacking nothing)
+  const name = (proto as { constructor?: { name?: string } }).constructor?.name || "(anonymous class)";
+  const list = [...added].slice(0, 5).join(", ") + (added.size > 5 ? ", ..." : "");
+  process.emitWarning(
+    `${where} is an instance of class ${name}, a subclass of ${kind}: it arrives in the other thread as the ` +
+      `same ${kind}, without what ${name} adds (${list}). Keep that in this thread, ` +
+      `or send the ${kind} with the data the other thread needs.`,
+    { code: "THREADING_SUBCLASS_NOT_SENT" },
+  );
+}
+
 function pathText(path: (string | number)[], root: string): string {
   let s = root;
   for (const p of path)
@@ -225,6 +261,7 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
 
     if (isShareable(obj)) {
       const record = obj[kShare]();
+      if (!subclassChecked.has(Object.getPrototypeOf(obj))) warnSubclass(obj, record.kind, pathText(path, where));
       // From now on this thread must answer for this id with this very object.
       if (lookup(record.id) !== obj) remember(record.id, obj);
       const out: Record<string, unknown> = { [MARK]: "shared", kind: record.kind, id: record.id };

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import {
   Event,
   Future,
+  LifoQueue,
   Lock,
   Queue,
   RuntimeError,
@@ -375,5 +376,54 @@ test(
     });
     assert.throws(() => f.result(30), { name: "RangeError", message: /^result is nested too deeply/ });
     assert.equal(ex.submit(() => 5).result(30), 5, "the pool goes on");
+  },
+);
+
+test(
+  "a user's subclass of a shared class: the same object in the other thread, of the base class, with a warning once per class",
+  T,
+  async () => {
+    // Before: nothing said that CountingQueue's put() override and its fields stay in this thread.
+    class CountingQueue<T> extends Queue<T> {
+      puts = 0;
+      override put(item: T, block?: boolean, timeout?: number): void {
+        this.puts++;
+        super.put(item, block, timeout);
+      }
+    }
+    class Plain extends Lock {}
+    const warnings: Error[] = [];
+    const listener = (w: Error) => warnings.push(w);
+    process.on("warning", listener);
+    try {
+      const q = new CountingQueue<number>();
+      const seen = new Int32Array(new SharedArrayBuffer(4));
+      for (let i = 0; i < 2; i++) {
+        const t = new Thread({
+          target: (q: Queue<number>, seen: Int32Array) => {
+            seen[0] = "puts" in q ? 1 : 2;
+            q.put(7);
+          },
+          args: [q, seen],
+        });
+        t.start();
+        t.join();
+      }
+      assert.equal(seen[0], 2, "a Queue there");
+      assert.deepEqual([q.get(), q.get(), q.puts], [7, 7, 0], "the same queue, the override not called");
+      // a library subclass (LifoQueue) and a subclass adding nothing: no warning
+      const t = new Thread({ target: (...a: unknown[]) => a.length, args: [new LifoQueue(), new Plain()] });
+      t.start();
+      t.join();
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off("warning", listener);
+    }
+    const ours = warnings.filter((w) => (w as Error & { code?: string }).code === "THREADING_SUBCLASS_NOT_SENT");
+    assert.equal(ours.length, 1, ours.map((w) => w.message).join("\n"));
+    assert.match(
+      ours[0]?.message ?? "",
+      /args\[0\] is an instance of class CountingQueue, a subclass of Queue: it arrives in the other thread as the same Queue, without what CountingQueue adds \(put, puts\)/,
+    );
   },
 );
