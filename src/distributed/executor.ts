@@ -72,6 +72,22 @@ const DEFAULT_JOB_OPTIONS = { removeOnComplete: { age: 3600 }, removeOnFail: { a
 
 let executorCounter = 0;
 
+/**
+ * Executors with futures outstanding. At the exit of the thread that made them (the end of the
+ * program, process.exit(), an uncaught error) each finishes them first, as CPython joins executor
+ * threads at exit (and as ThreadPoolExecutor does, futures/executor.ts): otherwise the jobs still
+ * buffered for the client thread (posted in a microtask) never reached Redis, and the outcomes of
+ * those in flight were dropped. Bounded: a Redis out of reach breaks the executor after
+ * connectTimeout, which settles every future.
+ */
+const unfinished = new Set<{ finishAtExit(): void }>();
+/** This thread is exiting: no executor of it takes new tasks (CPython's "after interpreter shutdown"). */
+let exiting = false;
+process.on("exit", () => {
+  exiting = true;
+  for (const ex of [...unfinished]) ex.finishAtExit();
+});
+
 interface MapSetup {
   deadline: number;
   fs: Future<unknown>[];
@@ -144,6 +160,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
   /** Why the executor cannot go on (its client thread died or cannot reach Redis): see #break. */
   #broken: string | undefined;
   readonly #link: FutureLink;
+  readonly #exitHook = { finishAtExit: (): void => this.shutdown(true) };
 
   constructor(options: RedisExecutorOptions) {
     super();
@@ -198,7 +215,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
   /** @internal submit() (its overloads: futures/base.ts). */
   protected submitCall(fn: Target, args: unknown[]): Future<unknown> {
     this.#checkBroken();
-    if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+    this.#checkOpen();
     const target = this.#keyOf(fn, "RedisExecutor.submit(): fn");
     return this.#submit(target, CALL, argsPayload(args, false, "RedisExecutor.submit(): args"));
   }
@@ -241,6 +258,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     if (!this.#referenced) {
       this.#referenced = true;
       this.#port?.ref();
+      unfinished.add(this.#exitHook);
     }
     this.#queueFlush();
     return f;
@@ -318,6 +336,12 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
 
   #checkBroken(): void {
     if (this.#broken !== undefined) throw new BrokenExecutor(this.#broken);
+  }
+
+  /** CPython's words for a submission after shutdown(), or while the thread that made the executor exits. */
+  #checkOpen(): void {
+    if (exiting) throw new RuntimeError("cannot schedule new futures after interpreter shutdown");
+    if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
   }
 
   #queueFlush(): void {
@@ -403,6 +427,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     if (this.#referenced) {
       this.#referenced = false;
       this.#port?.unref();
+      unfinished.delete(this.#exitHook);
     }
     if (this.#shutdown) this.#queueFlush();
   }
@@ -456,7 +481,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
       throw new RangeError(`RedisExecutor.${what}(): chunksize must be an integer >= 1, not ${size}`);
     }
     this.#checkBroken();
-    if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
+    this.#checkOpen();
     const target = this.#keyOf(fn, `RedisExecutor.${what}(): fn`);
     const fs: Future<unknown>[] = [];
     const isObject = iterable !== null && typeof iterable === "object";

@@ -327,6 +327,41 @@ describe("RedisExecutor with two workers", { skip, timeout: 280_000 }, () => {
   });
 
   test(
+    "at exit (the end, process.exit(), an uncaught error) a program finishes the tasks of an executor it did not shut down",
+    T,
+    async () => {
+      // As CPython joins executor threads at exit. The jobs were still buffered for the client
+      // thread (posted in a microtask) when process.exit() ran: they never reached Redis.
+      const { spawn } = await import("node:child_process");
+      const ends: Record<string, string> = {
+        exit: "process.exit(3);",
+        throw: 'throw new Error("main threw");',
+        end: "",
+      };
+      for (const [how, ending] of Object.entries(ends)) {
+        const file = join(tmp, `at-exit-${how}`);
+        const code = `
+          import { RedisExecutor } from "threading/distributed";
+          const ex = new RedisExecutor({ redis: ${JSON.stringify(redis.url)}, queue: "main" });
+          const done = [];
+          for (let i = 0; i < 3; i++) ex.submit({ module: "./tasks/work.mjs", export: "mark" }, ${JSON.stringify(file)}, i, 0.2).addDoneCallback((f) => done.push(f.result()));
+          process.on("exit", () => { try { ex.submit((x) => x, 1); } catch (e) { console.log(e.message); } });
+          ${ending}`;
+        const child = spawn(process.execPath, ["--input-type=module", "-e", code], { cwd: root });
+        let out = "";
+        child.stdout.on("data", (b: Buffer) => {
+          out += b;
+        });
+        child.stderr.on("data", () => {});
+        const status = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+        assert.equal(status, { exit: 3, throw: 1, end: 0 }[how], how);
+        assert.deepEqual(readFileSync(file, "utf8").split("\n").filter(Boolean).sort(), ["0", "1", "2"], how);
+        assert.match(out, /cannot schedule new futures after interpreter shutdown/, how);
+      }
+    },
+  );
+
+  test(
     "a worker with --allow-source says loudly at start-up that anyone who can write to the queue runs any code",
     T,
     () => {
