@@ -25,6 +25,7 @@
  */
 import { holdsWorker, onThreadEnding } from "../shared/thread-reset.js";
 import { availableParallelism } from "node:os";
+import { onProcessExit } from "../shared/at-exit.js";
 import { MessageChannel, MessagePort, type ResourceLimits } from "node:worker_threads";
 import { BrokenThreadPool, Full, RuntimeError } from "../errors.js";
 import {
@@ -114,7 +115,10 @@ export interface ThreadPoolExecutorOptions {
   idleTimeout?: number | undefined;
   /** Threads that idleTimeout never ends (default 0). Threads still start only when tasks need them. */
   minWorkers?: number | undefined;
-  /** Heap and stack limits of each pool thread, as worker_threads' resourceLimits (a thread over them dies: its task fails). */
+  /**
+   * Heap and stack limits of each pool thread, as worker_threads' resourceLimits (a thread over them
+   * dies: its task fails). Node only: on Bun and Deno the constructor throws a RuntimeError saying why.
+   */
   resourceLimits?: ResourceLimits | undefined;
 }
 
@@ -219,10 +223,10 @@ let holdingProcess = false;
  * callback run meanwhile) returned a future whose task never ran: the process exited under it.
  */
 let exiting = false;
-process.on("exit", () => {
+onProcessExit(() => {
   exiting = true;
   for (const ex of [...unfinished]) ex.finishAtExit();
-});
+}, isRoot);
 // A thread that ends with such an executor ends its worker too (so the exit above finishes the
 // tasks), instead of handing the worker to another thread (shared/thread-reset.ts).
 holdsWorker(() => unfinished.size > 0);

@@ -11,18 +11,20 @@
  * between ending a thread and counting it out): while it is above 0 the wait goes by the thread
  * table (table.ts keepsProcess: a non-daemon thread starting or running, or a slot being claimed
  * by a live claimer), giving back what dead starters left (recoverSlots). Once the hub has died,
- * every thread's Worker has died with it (they are its children): the wait ends.
+ * every thread's Worker has died with it (they are its children): the wait ends. (Deno emits no
+ * "exit" after an uncaught error in main: shared/at-exit.ts runs this from its monitor there.)
  * Before that wait the main thread stops, as in CPython: mainThread().isAlive() is false from then
  * on, and a thread blocked in mainThread().join() returns (it would otherwise wait for main while
  * main waits for it).
  */
+import { onProcessExit } from "../shared/at-exit.js";
 import { ALIVE_NON_DAEMON, G, HUB_DEAD, HUB_READY, isRoot, MAIN_STOPPED } from "../shared/runtime.js";
 import { runDuties } from "../shared/wait.js";
 import { beginBlocking, endBlocking } from "../shared/waiting.js";
 import { keepsProcess, recoverSlots } from "./table.js";
 
 if (isRoot) {
-  process.on("exit", () => {
+  onProcessExit(() => {
     // CPython's _shutdown(): the main thread is stopped first (threads joining it go on), then the
     // non-daemon threads are joined. Only its Thread object says so (MAIN_STOPPED, read by
     // isAlive() and join()); in the table it stays RUNNING, for the waits and locks it still runs.
@@ -38,5 +40,5 @@ if (isRoot) {
       Atomics.wait(G, ALIVE_NON_DAEMON, n, 50);
     }
     endBlocking(prev);
-  });
+  }, true);
 }

@@ -117,7 +117,8 @@ export interface ThreadOptionsBase<A extends unknown[] = any[]> {
   /**
    * Limits for the thread's JavaScript heap, as worker_threads' resourceLimits: a thread over them
    * dies (ended, as after process.exit()) instead of exhausting the process. Such a thread gets a
-   * worker of its own, so it starts as slowly as a fresh Worker (tens of milliseconds).
+   * worker of its own, so it starts as slowly as a fresh Worker (tens of milliseconds). Node only:
+   * on Bun and Deno the constructor throws a RuntimeError saying why (threads/resource-limits.ts).
    */
   resourceLimits?: ResourceLimits | undefined;
   /**
