@@ -53,7 +53,7 @@ import {
 } from "../transport/target.js";
 import { checkResourceLimits } from "../threads/resource-limits.js";
 import { holdProcess, startFailed } from "../threads/table.js";
-import { markJoinedAtExit, Thread } from "../threads/thread.js";
+import { kLaunchAsync, markJoinedAtExit, Thread } from "../threads/thread.js";
 import { blockOn, blockUntil, doorbell, Future, type FutureLink, internals } from "./future.js";
 import { indexOf, PENDING, RUNNING, Slots } from "./slots.js";
 import { Executor, type ExplicitTarget, type ResultOf } from "./base.js";
@@ -192,7 +192,8 @@ const CALLBACK =
 
 /** A start failure's reason for a message: the error's message, never empty. */
 function reasonOf(e: unknown): string {
-  const text = e instanceof Error ? e.message || e.name : String(e);
+  // (the task's error says "can't start new thread: " itself)
+  const text = (e instanceof Error ? e.message || e.name : String(e)).replace(/^can't start new thread: /, "");
   return text === "" ? "unknown reason (an empty error)" : text;
 }
 
@@ -769,7 +770,8 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     }
     Atomics.add(this.#shared, LIVE, 1);
     try {
-      launched = thread.startAsync();
+      // (A start that no Worker can run throws here: --permission without --allow-worker.)
+      launched = thread[kLaunchAsync]();
     } catch (e) {
       Atomics.sub(this.#shared, LIVE, 1);
       this.#startError = reasonOf(e);

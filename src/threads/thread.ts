@@ -201,6 +201,13 @@ function targetName(fn: Function): string {
 const kAdopt = Symbol("threading.adopt");
 
 /**
+ * The internal twin of `startAsync()` that the executor starts its pool threads with: a start that
+ * cannot be handed over throws synchronously, so that the task given to that thread fails at once
+ * (a blocking `result()` on the main thread never sees a promise's rejection: it waited for ever).
+ */
+export const kLaunchAsync: unique symbol = Symbol("threading.launchAsync") as typeof kLaunchAsync;
+
+/**
  * What a Thread subclass of the library adds to its handles in other threads (Timer: cancel() and
  * finished, timer.ts): `share` returns it for the ShareRecord (undefined: nothing), `adopt` puts it
  * on the handle that arrives.
@@ -627,7 +634,18 @@ export class Thread<A extends unknown[] = any[]> {
 
   /** The async twin of `start()`: resolves once the thread is running. */
   async startAsync(): Promise<void> {
-    const request = this.#launch(false);
+    await this[kLaunchAsync]();
+  }
+
+  /**
+   * startAsync(), except that a start that cannot be handed over at all (no Worker can be made:
+   * `--permission` without `--allow-worker`) throws here, synchronously (for the executor).
+   */
+  [kLaunchAsync](): Promise<void> {
+    return this.#untilRunning(this.#launch(false));
+  }
+
+  async #untilRunning(request: RunRequest): Promise<void> {
     do {
       const i = slotIndex(this.#slot, SLOT_STATE);
       const since = performance.now();
