@@ -13,7 +13,7 @@
  *
  * A module target `{ module, export }` is imported in the thread, with its full module scope.
  */
-import { url, vm } from "../shared/builtins.js";
+import { nodeModule, url, vm } from "../shared/builtins.js";
 import { type FreeName, freeNames } from "./free-names.js";
 import { esbuildHelpers } from "./esbuild-helpers.js";
 import { rewriteImports } from "./js-tokens.js";
@@ -50,7 +50,7 @@ export type TargetSpec =
        */
       namespaces?: string[];
     }
-  | { kind: "module"; module: string; export: string };
+  | { kind: "module"; module: string; export: string; base?: string };
 
 // The library's own files, as stack traces name them: dist/, or src/ when source maps are on (tsx).
 const packageRoot = new URL("../", distUrl).href;
@@ -185,6 +185,40 @@ function resolveModule(module: string | URL, base: string): string {
   return spec;
 }
 
+/** A package name or subpath import (`lodash`, `@scope/pkg/sub`, `#internal`), not a URL or a path. */
+function isBare(spec: string): boolean {
+  return /^[@#\w]/.test(spec) && !/^[a-zA-Z][a-zA-Z\d+.-]*:/.test(spec);
+}
+
+/**
+ * import() of `spec` (as resolveModule() left it) in a thread. A bare specifier resolves from the
+ * library's own files, where a package of the user's project is found when the library sits in
+ * the same node_modules. Where that finds nothing (the library linked from elsewhere: `npm link`,
+ * a `file:` dependency, a workspace; or a `#subpath` import of the user's package), it is resolved
+ * again from `base`, the file that made the thread, as require() there would resolve it
+ * (conditions "require", "node", "default" and --conditions): a package that exports only an
+ * "import" entry is still not found that way, and the first error stands.
+ */
+export async function importFrom(spec: string, base: string | undefined): Promise<unknown> {
+  try {
+    return await import(spec);
+  } catch (e) {
+    const again = base !== undefined ? fromBase(spec, base, e) : null;
+    if (again === null) throw e;
+    return import(again);
+  }
+}
+
+function fromBase(spec: string, base: string, error: unknown): string | null {
+  if ((error as { code?: unknown } | null)?.code !== "ERR_MODULE_NOT_FOUND") return null;
+  if (!isBare(spec) || !base.startsWith("file:")) return null;
+  try {
+    return pathToFileURL(nodeModule.createRequire(base).resolve(spec)).href;
+  } catch {
+    return null;
+  }
+}
+
 /** False once `new Function` was refused (--disallow-code-generation-from-strings). */
 let codeGeneration = true;
 
@@ -295,7 +329,8 @@ export function describeTarget(target: unknown, where: string, base = callerFile
     if (typeof target.module !== "string" && !(target.module instanceof URL)) {
       throw new TypeError(`${where}.module must be a string or URL`);
     }
-    return { kind: "module", module: resolveModule(target.module, base), export: exp };
+    const module = resolveModule(target.module, base);
+    return { kind: "module", module, export: exp, ...(isBare(module) ? { base } : {}) };
   }
   throw new TypeError(
     `${where} must be a function or { module, export }, not ${target === null ? "null" : typeof target}`,
@@ -541,7 +576,7 @@ export function evaluate(
   });
   const importer = async (spec: string) => {
     await beforeUserImport();
-    return import(typeof spec === "string" ? resolveModule(spec, base) : spec);
+    return typeof spec === "string" ? importFrom(resolveModule(spec, base), base) : import(spec);
   };
   // CommonJS builds read the library as `threading_1.Lock`: bind such names to its exports.
   for (const alias of [...aliases(source), ...(options.namespaces ?? [])]) {
@@ -577,7 +612,7 @@ export async function compileTarget(spec: TargetSpec): Promise<(...args: unknown
   }
   // The library's own modules (Timer's body, ...) are JavaScript: no need to register tsx for them.
   if (!libraryDirs.some((dir) => spec.module.startsWith(dir))) await beforeUserImport();
-  const mod = (await import(spec.module)) as Record<string, unknown>;
+  const mod = (await importFrom(spec.module, spec.base)) as Record<string, unknown>;
   const fn = mod[spec.export];
   if (typeof fn !== "function") {
     throw new TypeError(`module ${spec.module} has no function export "${spec.export}"`);

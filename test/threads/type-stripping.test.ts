@@ -5,11 +5,12 @@
 // --conditions, --permission (with and without --allow-worker), NODE_OPTIONS hooks (--require,
 // --import). Each runs test/fixtures/strip-types/ copied into a project of its own, with this
 // package linked as node_modules/threading, as a user's project has it. A function target, a .ts
-// module target, a subclass imported from the .ts main module and a pool must all run
-// (src/shared/exec-argv.ts: which flags threads get; src/transport/target.ts: module targets).
+// module target, a subclass imported from the .ts main module and a pool must all run, and a
+// package of the project must import by name in a thread although the library is linked from
+// elsewhere (src/shared/exec-argv.ts: which flags threads get; src/transport/target.ts: imports).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -31,6 +32,11 @@ before(() => {
   cpSync(fixtures, dir, { recursive: true });
   mkdirSync(join(dir, "node_modules"));
   symlinkSync(root, join(dir, "node_modules", "threading"), "dir");
+  // A package of the project, which threads import by name (the library, linked, is not beside it).
+  mkdirSync(join(dir, "node_modules", "greet"));
+  const greet = { name: "greet", type: "module", exports: { ".": { import: "./index.js", default: "./index.js" } } };
+  writeFileSync(join(dir, "node_modules", "greet", "package.json"), JSON.stringify(greet));
+  writeFileSync(join(dir, "node_modules", "greet", "index.js"), 'export const hello = (who) => "hello " + who;\n');
 });
 after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -91,6 +97,7 @@ interface Outcome {
   pool: number[];
   mode: string[];
   hooks: string[];
+  bare: string[];
 }
 
 function outcome(r: Run, what: string): Outcome {
@@ -105,6 +112,9 @@ function assertRan(o: Outcome, what: string): void {
   assert.deepEqual(o.module, [15], what);
   assert.equal(o.subclass, 42, what);
   assert.deepEqual(o.pool, [5, 12], what);
+  // Bare import() in a function target and a bare module target: the project's package, found
+  // from the file that made the thread (before: ERR_MODULE_NOT_FOUND, looked up beside the library).
+  assert.deepEqual(o.bare, ["hello fn", "hello module"], what);
 }
 
 test("node app.ts: function, .ts module and subclass targets and a pool run", T, async () => {
@@ -127,7 +137,7 @@ test("node --test runs a .ts test file's threads, with process isolation and wit
 });
 
 test("node --watch app.ts runs its threads (the program runs under the watcher's child)", T, async () => {
-  const r = await node([...stripFlags, "--watch", "app.ts", "print"], {}, /RESULT .*\n/);
+  const r = await node([...stripFlags, "--watch", "app.ts", "print"], {}, /RESULT .*\n|(Completed|Failed) running/);
   assertRan(outcome(r, "--watch"), "--watch");
 });
 
