@@ -45,7 +45,7 @@ export {
   Taken,
   writeRecord,
 } from "./queue/codec.js";
-export { Data } from "./queue/storage.js";
+export { Data, putError, StorageFull } from "./queue/storage.js";
 export { Heap } from "./state/heap.js";
 /** SharedDict key encoding (a key's stripe is `dictKey.hash >>> 26` after dictKeyOf). */
 export { key as dictKey, keyOf as dictKeyOf } from "./state/key.js";

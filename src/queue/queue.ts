@@ -35,6 +35,7 @@ import { giveStaged, itemError, reclaim, Staged, stageItem, takeStaged } from ".
 import type { Engine } from "./engine.js";
 import { RingEngine } from "./fifo.js";
 import { GIVEN_MAXSIZE_BYTE, HEADER_WORDS, MAXSIZE, SHUTDOWN, setQueueId } from "./layout.js";
+import { putError } from "./storage.js";
 
 /**
  * The bound the engines enforce for a `maxsize` (its checks): 0 (unbounded) for one <= 0 or
@@ -181,7 +182,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
         this.#eng.put(st, block, ms, what);
       } catch (e) {
         if (st.refs.length > 0) reclaim(st.refs);
-        throw e;
+        throw putError(e, what);
       }
     } finally {
       giveStaged(st);
@@ -202,7 +203,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       await this.#eng.putAsync(st, ms, what);
     } catch (e) {
       if (st.refs.length > 0) reclaim(st.refs);
-      throw e;
+      throw putError(e, what);
     }
   }
 

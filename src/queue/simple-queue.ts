@@ -10,6 +10,7 @@ import { giveStaged, itemError, reclaim, stageItem, takeStaged } from "./codec.j
 import type { Engine } from "./engine.js";
 import { RingEngine } from "./fifo.js";
 import { HEADER_WORDS, setQueueId } from "./layout.js";
+import { putError } from "./storage.js";
 
 /** An unbounded FIFO queue shared by every thread it is passed to, as Python's `queue.SimpleQueue`. */
 export class SimpleQueue<T = unknown> {
@@ -48,7 +49,7 @@ export class SimpleQueue<T = unknown> {
         this.#eng.put(st, false, 0, "SimpleQueue.put()");
       } catch (e) {
         if (st.refs.length > 0) reclaim(st.refs);
-        throw e;
+        throw putError(e, "SimpleQueue.put()");
       }
     } finally {
       giveStaged(st);

@@ -30,6 +30,15 @@ export const MAX_BYTES = 2 ** 31 - 8;
  */
 export class StorageFull extends RangeError {}
 
+/**
+ * A put's error as the caller sees it: a StorageFull names the call and says the item was not
+ * queued (Python would raise MemoryError); any other error unchanged.
+ */
+export function putError(e: unknown, what: string): unknown {
+  if (!(e instanceof StorageFull)) return e;
+  return new RangeError(`${what}: ${e.message}, the most a SharedArrayBuffer holds here (the item was not queued)`);
+}
+
 /** This thread's views over a growable data buffer. */
 export class Data implements Views {
   readonly sab: SharedArrayBuffer;
@@ -61,7 +70,7 @@ export class Data implements Views {
     let cap = Math.max(this.cap * 2, INITIAL_BYTES);
     while (cap < min) cap *= 2;
     if (cap > MAX_BYTES) {
-      if (min > MAX_BYTES) throw new StorageFull(`queue storage cannot grow past ${MAX_BYTES} bytes`);
+      if (min > MAX_BYTES) throw new StorageFull(`the queue's storage cannot grow past ${MAX_BYTES} bytes`);
       cap = MAX_BYTES & ~7;
     }
     this.sab.grow(cap);
