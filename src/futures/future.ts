@@ -209,9 +209,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return new CancelledError(`${this} was cancelled`);
   }
 
-  /** Waits (blocking) until settled or the deadline; false on timeout. */
-  #block(deadline: number): boolean {
-    return blockUntil([this as Future<unknown>], () => this.#settled(), deadline);
+  /** Waits (blocking) until settled or the deadline; false on timeout. `what` names the call. */
+  #block(deadline: number, what: string): boolean {
+    return blockOn(linksOf([this as Future<unknown>]), () => this.#settled(), deadline, what);
   }
 
   #whenSettled(ms: number, what: string): Promise<void> {
@@ -248,7 +248,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   result(timeout?: Timeout): T {
     const deadline = deadlineOf(timeoutMs(timeout, "Future.result()"));
-    if (!this.#settled() && !this.#block(deadline)) {
+    if (!this.#settled() && !this.#block(deadline, "Future.result()")) {
       throw new TimeoutError(`Future.result(): timed out after ${timeoutOf(timeout, "")} s`);
     }
     return this.#outcomeValue();
@@ -266,7 +266,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   exception(timeout?: Timeout): unknown {
     const deadline = deadlineOf(timeoutMs(timeout, "Future.exception()"));
-    if (!this.#settled() && !this.#block(deadline)) {
+    if (!this.#settled() && !this.#block(deadline, "Future.exception()")) {
       throw new TimeoutError(`Future.exception(): timed out after ${timeoutOf(timeout, "")} s`);
     }
     return this.#error();
@@ -489,8 +489,21 @@ export function linksOf(fs: Iterable<Future<unknown>>): Set<FutureLink> {
   return links;
 }
 
-/** blockUntil() for futures of these executors. */
-export function blockOn(links: Set<FutureLink>, done: () => boolean, deadline: number): boolean {
+/**
+ * blockUntil() for futures of these executors. `what` (a user's wait: "Future.result()"): with no
+ * executor to wait for and no deadline, what is awaited can only be settled by this very thread
+ * (standalone futures: setResult(), cancel()), which the wait blocks, so it would never end: a
+ * RuntimeError saying so instead of a hang. (A pending standalone Future crosses to no other
+ * thread, which in Python could settle it.)
+ */
+export function blockOn(links: Set<FutureLink>, done: () => boolean, deadline: number, what?: string): boolean {
+  if (what !== undefined && links.size === 0 && deadline === Number.POSITIVE_INFINITY && !done()) {
+    throw new RuntimeError(
+      `${what} would wait for ever: it waits for a Future that no executor runs, which only this thread could ` +
+        "settle (setResult, setException, cancel), and it blocks this thread. Await it (resultAsync(), " +
+        "asCompletedAsync(), waitAsync()), settle it first, or give a timeout",
+    );
+  }
   for (;;) {
     const bell = Atomics.load(doorbell, 0);
     for (const l of links) l.poll();

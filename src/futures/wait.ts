@@ -82,7 +82,9 @@ export function asCompleted(fs: Iterable<Future<unknown>>, timeout?: Timeout): I
   const it: IterableIterator<Future<T>> = {
     next(): IteratorResult<Future<T>> {
       if (c.yielded === c.fs.length) return { done: true, value: undefined };
-      if (c.ready.length === 0 && !blockOn(links, () => c.ready.length > 0, c.deadline)) throw c.timeout();
+      if (c.ready.length === 0 && !blockOn(links, () => c.ready.length > 0, c.deadline, "asCompleted()")) {
+        throw c.timeout();
+      }
       c.yielded++;
       return { done: false, value: c.ready.shift() as Future<T> };
     },
@@ -238,7 +240,7 @@ export function wait(
   options: WaitOptions | number | null = {},
 ): { done: Set<Future<unknown>>; notDone: Set<Future<unknown>> } {
   const w = new Waiting(fs, options, "wait()");
-  if (!w.met()) blockOn(w.links, () => w.met(), w.deadline);
+  if (!w.met()) blockOn(w.links, () => w.met(), w.deadline, "wait()");
   return w.result();
 }
 
