@@ -27,8 +27,7 @@ export class SharedArray<T extends number | bigint = number> implements Iterable
   readonly #cells: Cells;
   readonly #lock: Lock | RLock | null;
   readonly #id: number;
-  /** The number of elements (fixed). */
-  readonly length: number;
+  readonly #length: number;
 
   /**
    * @param typecode Python's typecode.
@@ -48,7 +47,7 @@ export class SharedArray<T extends number | bigint = number> implements Iterable
       this.#cells = new Cells(meta.typecode, record.buffers[0] as SharedArrayBuffer, meta.length);
       this.#lock = meta.lock;
       this.#id = record.id;
-      this.length = meta.length;
+      this.#length = meta.length;
       return;
     }
     const bytes = elementBytes(typecode, "SharedArray()");
@@ -79,7 +78,15 @@ export class SharedArray<T extends number | bigint = number> implements Iterable
     this.#lock = lockFrom(options?.lock, "SharedArray()");
     this.#cells = cells;
     this.#id = newObjectId();
-    this.length = length;
+    this.#length = length;
+  }
+
+  /**
+   * The number of elements (fixed). A getter, not an own field: an instance has no own fields, as
+   * every shared object (so a subclass adding nothing is not said to add `length` when sent).
+   */
+  get length(): number {
+    return this.#length;
   }
 
   #index(i: unknown, what: string): number {

@@ -9,6 +9,7 @@ import {
   Lock,
   Queue,
   RuntimeError,
+  SharedArray,
   SharedDict,
   setExcepthook,
   Thread,
@@ -392,6 +393,8 @@ test(
       }
     }
     class Plain extends Lock {}
+    // (SharedArray's length was an own field, said to be what the subclass adds)
+    class PlainArray extends SharedArray {}
     const warnings: Error[] = [];
     const listener = (w: Error) => warnings.push(w);
     process.on("warning", listener);
@@ -411,8 +414,11 @@ test(
       }
       assert.equal(seen[0], 2, "a Queue there");
       assert.deepEqual([q.get(), q.get(), q.puts], [7, 7, 0], "the same queue, the override not called");
-      // a library subclass (LifoQueue) and a subclass adding nothing: no warning
-      const t = new Thread({ target: (...a: unknown[]) => a.length, args: [new LifoQueue(), new Plain()] });
+      // a library subclass (LifoQueue) and subclasses adding nothing: no warning
+      const t = new Thread({
+        target: (...a: unknown[]) => a.length,
+        args: [new LifoQueue(), new Plain(), new PlainArray("i", 2)],
+      });
       t.start();
       t.join();
       await new Promise((r) => setImmediate(r));
