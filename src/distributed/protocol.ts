@@ -121,7 +121,8 @@ function primitive(v: unknown): boolean {
 
 /**
  * `value` as bytes for another machine. A TypeError, naming where in the value it sits, for what
- * cannot cross: what cannot cross threads (functions, symbols, ...) and shared objects.
+ * cannot cross: what cannot cross threads (functions, symbols, ...) and shared objects; a
+ * RangeError for a value nested too deeply (encode.ts MAX_NESTING).
  * `lenientErrors`: inside an Error, a property that cannot cross is left out instead (encode()).
  */
 export function remoteBytes(value: unknown, where: string, lenientErrors = false): Buffer {
@@ -130,16 +131,17 @@ export function remoteBytes(value: unknown, where: string, lenientErrors = false
   try {
     copy = encode(value, where, { lenientErrors }).value;
   } catch (e) {
-    // (encode() says "thread": here it is another machine)
-    if (e instanceof TypeError)
-      throw new TypeError(e.message.replace(ANOTHER_THREAD, "cannot be sent to another machine:"));
+    // (encode() says "thread": here it is another machine; a RangeError: nested too deeply)
+    if (e instanceof TypeError) throw new TypeError(e.message.replace(ANOTHER_THREAD, ANOTHER_MACHINE));
+    if (e instanceof RangeError) throw new RangeError(e.message.replace(ANOTHER_THREAD, ANOTHER_MACHINE));
     throw e;
   }
   refuseShared(copy, where);
   return serialize(copy);
 }
 
-const ANOTHER_THREAD = "cannot be sent to another thread:";
+const ANOTHER_THREAD = "sent to another thread";
+const ANOTHER_MACHINE = "sent to another machine";
 
 /** The value `remoteBytes()` made. */
 export function fromRemoteBytes(bytes: Uint8Array): unknown {

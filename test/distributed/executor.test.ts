@@ -250,6 +250,14 @@ describe("RedisExecutor with two workers", { skip, timeout: 280_000 }, () => {
           (e: unknown) => e instanceof TypeError && message.test(e.message),
         );
       }
+      // (it said "another thread")
+      let deep: unknown[] = [];
+      for (let i = 0; i < 1001; i++) deep = [deep];
+      assert.throws(() => idle.submit(work("echo"), deep), {
+        name: "RangeError",
+        message:
+          /^RedisExecutor\.submit\(\): args is nested too deeply to be sent to another machine \(more than 1000 levels\)$/,
+      });
       assert.throws(
         () => idle.map(work("echo"), [1, 2, new Lock()]),
         /item\[0\] cannot be sent to another machine: it is a Lock/,
