@@ -13,6 +13,7 @@
  * a blocking wait() cannot, and throws a RuntimeError instead (callNow()), breaking the barrier.
  */
 import { RuntimeError } from "../errors.js";
+import { thenable } from "../shared/thenable.js";
 import { compileTarget, evaluate, type TargetSpec } from "../transport/target.js";
 
 type Fn = (...args: unknown[]) => unknown;
@@ -78,16 +79,13 @@ export class Action {
    */
   callNow(args: unknown[]): unknown {
     const result = this.now()(...args);
-    if (result !== null && (typeof result === "object" || typeof result === "function")) {
-      const then = (result as { then?: unknown }).then;
-      if (typeof then === "function") {
-        then.call(result, undefined, () => {});
-        const name = this.spec.kind === "function" ? this.spec.name || "(anonymous)" : this.spec.module;
-        throw new RuntimeError(
-          `Barrier action ${name} returned a promise: a blocking wait() cannot wait for it, and the action must be ` +
-            "over before the parties are released; make it synchronous, or wait with waitAsync() in every party",
-        );
-      }
+    if (thenable(result)) {
+      result.then(undefined, () => {});
+      const name = this.spec.kind === "function" ? this.spec.name || "(anonymous)" : this.spec.module;
+      throw new RuntimeError(
+        `Barrier action ${name} returned a promise: a blocking wait() cannot wait for it, and the action must be ` +
+          "over before the parties are released; make it synchronous, or wait with waitAsync() in every party",
+      );
     }
     return result;
   }

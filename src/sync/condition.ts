@@ -83,6 +83,7 @@ import {
   timeoutMs,
   checkArgCount,
 } from "../shared/wait.js";
+import { thenable } from "../shared/thenable.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
@@ -145,8 +146,8 @@ const PEEK_MS = 1000;
  */
 function evaluatePredicate<T>(predicate: () => T, what: string): T {
   const result = predicate();
-  if (result !== null && typeof result === "object" && typeof (result as { then?: unknown }).then === "function") {
-    (result as unknown as PromiseLike<unknown>).then(undefined, () => {});
+  if (thenable(result)) {
+    result.then(undefined, () => {});
     throw new TypeError(
       `${what}: the predicate returned a promise; it must return its answer synchronously (it runs with the lock held)`,
     );

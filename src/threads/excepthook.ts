@@ -26,6 +26,7 @@
 import { clearInterval, setInterval } from "node:timers";
 import { BroadcastChannel, MessageChannel, type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import { boot, G, HOOK_OWNER, HOOK_OWNER_SLOT, isIdentAlive, nextBufferRef } from "../shared/runtime.js";
+import { thenable } from "../shared/thenable.js";
 import { onThreadReset } from "../shared/thread-reset.js";
 import { addBlockingDuty, removeBlockingDuty } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
@@ -75,9 +76,7 @@ export const excepthook = (args: ExceptHookArgs): void => {
 function runHook(fn: (args: ExceptHookArgs) => void, args: ExceptHookArgs): void {
   try {
     const result: unknown = fn(args);
-    if (result !== null && typeof result === "object" && typeof (result as { then?: unknown }).then === "function") {
-      (result as PromiseLike<unknown>).then(undefined, hookFailed);
-    }
+    if (thenable(result)) result.then(undefined, hookFailed);
   } catch (e) {
     hookFailed(e);
   }

@@ -13,6 +13,7 @@
  * shared), so any thread may cancel it, as in Python.
  */
 import { Event } from "../sync/event.js";
+import { thenable } from "../shared/thenable.js";
 import { checkArgCount, secondsMs } from "../shared/wait.js";
 import { encode } from "../transport/encode.js";
 import {
@@ -107,9 +108,7 @@ export class Timer<A extends unknown[] = any[]> extends Thread {
     if (finished.isSet()) return undefined;
     if (typeof fn !== "function") throw new RuntimeError("a module target runs only in its own thread (call start())");
     const result = fn(...args);
-    if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
-      return Promise.resolve(result).then(() => finished.set());
-    }
+    if (thenable(result)) return Promise.resolve(result).then(() => finished.set());
     finished.set();
     return undefined;
   }
