@@ -8,9 +8,9 @@
 import { basename, extname } from "node:path";
 import { boot, ownName } from "../shared/runtime.js";
 import { type CallSite, captureCallSite, markOwnFile } from "./callsite.js";
-import { datefmt, format, toStdout, usesCallsite } from "./config.js";
+import { configured, datefmt, format, toStdout, usesCallsite } from "./config.js";
 import { type FormatArgs, percentFormat, repr, str } from "./format.js";
-import { getLevelName } from "./levels.js";
+import { getLevelName, WARNING } from "./levels.js";
 import { asctime } from "./strftime.js";
 
 markOwnFile(import.meta.url);
@@ -106,8 +106,15 @@ function formatRecord(name: string, level: number, msg: unknown, args: readonly 
   return percentFormat(format, { mapping: lookup });
 }
 
-/** Formats one record of the logger `name` and writes it (the caller has checked the level). */
+/**
+ * Formats one record of the logger `name` and writes it (the caller has checked the logger's level,
+ * refreshing the configuration). While logging is not configured (a named logger's call, or the
+ * root logger's methods, before any basicConfig), records below WARNING are dropped, as Python's
+ * last-resort handler (level WARNING) drops them: `getLogger("app").setLevel(DEBUG)` alone does
+ * not make its debug() print.
+ */
 export function emit(name: string, level: number, msg: unknown, args: readonly unknown[]): void {
+  if (!configured && level < WARNING) return;
   let line: string;
   try {
     line = `${formatRecord(name, level, msg, args, usesCallsite ? captureCallSite() : undefined)}\n`;

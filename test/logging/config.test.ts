@@ -123,6 +123,22 @@ describe("configuration", () => {
       assert.equal(named.status, 0, named.stderr);
       assert.equal(named.stdout, "false\n");
       assert.equal(named.stderr, "WARNING:app:named\napplies!\n");
+      // Not configured, records below WARNING are dropped whatever the logger's level, as by
+      // Python's last-resort handler (checked with python3 3.11); basicConfig() lifts it.
+      const below = run(`
+      import { logging } from "threading";
+      const app = logging.getLogger("app");
+      app.setLevel(logging.DEBUG);
+      app.debug("dropped");
+      app.info("dropped");
+      logging.getLogger().setLevel(logging.DEBUG);
+      logging.getLogger().debug("dropped");
+      app.error("shown");
+      logging.basicConfig({ format: "%(message)s" });
+      app.debug("applies");
+    `);
+      assert.equal(below.status, 0, below.stderr);
+      assert.equal(below.stderr, "ERROR:app:shown\napplies\n");
     },
   );
 
