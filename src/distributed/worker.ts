@@ -28,7 +28,8 @@
  * after the lock expires another worker's stalled-job check puts the job back in the queue and it
  * runs again (at least once). A pool thread that dies in a task (process.exit()) fails that task
  * only. SIGTERM (see cli.ts) closes the BullMQ worker, which takes no new job and waits for the
- * running ones, then shuts the pool down.
+ * running ones, then shuts the pool down. Once no job is running, the close waits at most
+ * CLOSE_GRACE_MS for Redis (a Redis gone for good would hold a stopping worker for ever).
  */
 import { readFileSync } from "node:fs";
 import { ThreadPoolExecutor } from "../futures/executor.js";
@@ -92,6 +93,13 @@ function mainGuarded(url: string): boolean {
 
 export const log = logging.getLogger("threading.worker");
 
+/**
+ * How long a stopping worker waits, once its running jobs have finished, for BullMQ to store their
+ * outcomes and disconnect (seconds in THREADING_WORKER_CLOSE_GRACE, default 10): past it Redis is
+ * taken to be out of reach and the worker exits anyway.
+ */
+const CLOSE_GRACE_MS = Number(process.env.THREADING_WORKER_CLOSE_GRACE ?? 10) * 1000;
+
 /** A running worker: `close()` stops taking jobs, waits for the running ones and ends the pool. */
 export interface RunningWorker {
   close(): Promise<void>;
@@ -110,7 +118,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const inline = options.inline ?? true;
   /** Per module target (URL#export) run by calls. */
   const inlines = new Map<string, Inline>();
+  /** Jobs this worker is running now, and what to call when that falls to 0 (close(): see below). */
+  let running = 0;
+  let onIdle: (() => void) | undefined;
   const processor = async (job: { id?: string; name: string; data: JobData }): Promise<string> => {
+    running++;
+    try {
+      return await runJob(job);
+    } finally {
+      if (--running === 0) onIdle?.();
+    }
+  };
+  const runJob = async (job: { id?: string; name: string; data: JobData }): Promise<string> => {
     taken++;
     const data = job.data;
     const verdict = policy.check(data?.t);
@@ -218,7 +237,24 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     close() {
       closing ??= (async () => {
         log.info("stopping: no new jobs, finishing the running ones");
-        await worker.close();
+        const closed = worker.close().then(
+          () => true,
+          () => true,
+        );
+        // Once its jobs have finished, BullMQ only stores their outcomes and disconnects: with
+        // Redis out of reach it would wait for ever (the jobs run again elsewhere: at least once).
+        const idle = new Promise<void>((resolve) => {
+          onIdle = resolve;
+          if (running === 0) resolve();
+        });
+        const gaveUp = idle.then(() => new Promise<false>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS, false)));
+        if (!(await Promise.race([closed, gaveUp]))) {
+          log.warning(
+            "stopping: the running jobs have finished but Redis has not answered for %d s: exiting without it (a job whose outcome it did not store runs again)",
+            CLOSE_GRACE_MS / 1000,
+          );
+          void worker.close(true).catch(() => {});
+        }
         await pool.shutdownAsync();
         log.info("stopped after %d jobs", taken);
         resolveDone();

@@ -245,6 +245,29 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
     assert.equal(queued.cancel(), true);
     await ex.shutdownAsync();
   });
+  test(
+    "SIGTERM stops a worker whose Redis is gone for good: once its jobs have finished it waits a grace, then exits 0",
+    T,
+    async () => {
+      // Before, BullMQ's close waited for ever to store the outcomes and disconnect.
+      const gone = await startRedis();
+      const w = await startWorker(gone.url, "gone", ["--threads", "1", "--allow", "./tasks/"], {
+        THREADING_WORKER_CLOSE_GRACE: "1",
+      });
+      workers.push(w);
+      const ex = new RedisExecutor({ redis: gone.url, queue: "gone" });
+      assert.equal(await ex.submit(work("double"), 2).resultAsync(30), 4);
+      await ex.shutdownAsync();
+      await gone.stop();
+      w.proc.kill("SIGTERM");
+      assert.equal(await w.exited, 0);
+      assert.match(
+        w.log(),
+        /WARNING \[MainThread\] threading\.worker: stopping: the running jobs have finished but Redis has not answered for 1 s/,
+      );
+      assert.match(w.log(), /stopped after 1 jobs/);
+    },
+  );
   test("a job lost with its worker more than --max-stalled times fails its future with a RuntimeError", T, async () => {
     const args = [
       "--threads",
