@@ -188,8 +188,24 @@ export function resetIncomparable(): void {
 
 const KIND_NAMES = ["", "number", "bigint", "string", "array", "object"];
 
+/**
+ * What an OTHER key holds, by the tag v8.serialize wrote after its two header bytes (0xFF and the
+ * format version), for the error message: null and undefined named as such, not as "object".
+ */
+const OTHER_NAMES = new Map<number, string>([
+  [0x30, "null"], // '0'
+  [0x5f, "undefined"], // '_'
+  [0x44, "Date"], // 'D'
+  [0x3b, "Map"], // ';'
+  [0x27, "Set"], // "'"
+  [0x52, "RegExp"], // 'R'
+]);
+
 function kindName(v: KeyViews, at: number): string {
-  return KIND_NAMES[v.i32[at >> 2] as number] ?? "value";
+  const kind = v.i32[at >> 2] as number;
+  if (kind === K_OTHER && (v.i32[(at >> 2) + 1] as number) > 2)
+    return OTHER_NAMES.get(v.u8[at + 10] as number) ?? "object";
+  return KIND_NAMES[kind] ?? "value";
 }
 
 function readBig(v: KeyViews, at: number): bigint {

@@ -167,6 +167,30 @@ describe("PriorityQueue ordering (as Python compares)", () => {
     assert.deepEqual(d.get(), { x: 1 });
   });
 
+  test(
+    "the TypeError names null, undefined, Date, Map, Set and RegExp as such (Python: 'NoneType'), not as 'object'",
+    T,
+    () => {
+      const q = new PriorityQueue<unknown>();
+      q.put(1);
+      const between = (a: string, b: string) => ({
+        name: "TypeError",
+        message: `PriorityQueue.put(): '<' not supported between '${a}' and '${b}' (the item was not queued)`,
+      });
+      assert.throws(() => q.put(null), between("null", "number"));
+      assert.throws(() => q.put(undefined), between("undefined", "number"));
+      assert.throws(() => q.put([null]), between("array", "number"));
+      const o = new PriorityQueue<unknown>();
+      o.put([1, new Date(0)]);
+      assert.throws(() => o.put([1, new Date(1)]), between("Date", "Date"));
+      assert.throws(() => o.put([1, new Map()]), between("Map", "Date"));
+      assert.throws(() => o.put([1, new Set()]), between("Set", "Date"));
+      assert.throws(() => o.put([1, /x/]), between("RegExp", "Date"));
+      assert.throws(() => o.put([1, { a: 1 }]), between("object", "Date"));
+      assert.equal(q.qsize() + o.qsize(), 2);
+    },
+  );
+
   test("heap order matches Python's heapq for ties and many items", T, () => {
     const q = new PriorityQueue<[number, number]>();
     const n = 2000;
