@@ -192,6 +192,9 @@ export class Barrier<A extends unknown[] = any[]> {
       this.#internalLock((this.#cond[kShare]().meta as { lock: Lock }).lock);
       return;
     }
+    // (Python's words, as Timer's; a Barrier rebuilt in a thread, above, is made without arguments)
+    // biome-ignore lint/complexity/noArguments: counts what the caller passed, as above
+    if (arguments.length === 0) throw new TypeError("Barrier() missing 1 required argument: 'parties'");
     if (typeof parties !== "number") throw new TypeError(`Barrier: parties must be a number, not ${typeof parties}`);
     if (!Number.isInteger(parties) || parties < 1)
       throw new RangeError(`Barrier: parties must be an integer > 0, not ${parties}`);

@@ -30,6 +30,11 @@ test("Barrier: one party passes at once; argument checks", T, () => {
   assert.equal(b.wait(), 0);
   assert.equal(b.parties, 1);
   assert.throws(() => new Barrier(0), RangeError);
+  // (it said "Barrier: parties must be a number, not undefined")
+  assert.throws(() => new (Barrier as unknown as new () => Barrier)(), {
+    name: "TypeError",
+    message: "Barrier() missing 1 required argument: 'parties'",
+  });
   assert.throws(() => new Barrier(1.5), RangeError);
   assert.throws(() => new Barrier(2, undefined, -1), RangeError);
   assert.throws(() => new Barrier(2, 42 as never), TypeError);
