@@ -24,7 +24,8 @@ import { BrokenExecutor, RuntimeError } from "../errors.js";
 import { blockUntil, doorbell, Future, type FutureLink, internals } from "../futures/future.js";
 import { type Slot, Slots } from "../futures/slots.js";
 import { libraryFile } from "../shared/paths.js";
-import { G, isIdentAlive, SLOT_STATE, slotIndex } from "../shared/runtime.js";
+import { onProcessExit } from "../shared/at-exit.js";
+import { G, isIdentAlive, isRoot, SLOT_STATE, slotIndex } from "../shared/runtime.js";
 import { atomicsWaitAsync, checkOptions, deadlineOf, secondsMs, timeoutMs } from "../shared/wait.js";
 import { functionExpression, isModuleTarget, type Target } from "../transport/target.js";
 import { Thread } from "../threads/thread.js";
@@ -83,10 +84,11 @@ let executorCounter = 0;
 const unfinished = new Set<{ finishAtExit(): void }>();
 /** This thread is exiting: no executor of it takes new tasks (CPython's "after interpreter shutdown"). */
 let exiting = false;
-process.on("exit", () => {
+// (onProcessExit: also after an uncaught error in Deno's main thread, which emits no "exit" then)
+onProcessExit(() => {
   exiting = true;
   for (const ex of [...unfinished]) ex.finishAtExit();
-});
+}, isRoot);
 
 interface MapSetup {
   deadline: number;
@@ -340,6 +342,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
 
   /** CPython's words for a submission after shutdown(), or while the thread that made the executor exits. */
   #checkOpen(): void {
+    // (exiting first: the exit hook shuts the executor down itself)
     if (exiting) throw new RuntimeError("cannot schedule new futures after interpreter shutdown");
     if (this.#shutdown) throw new RuntimeError("cannot schedule new futures after shutdown");
   }
