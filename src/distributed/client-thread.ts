@@ -66,6 +66,11 @@ export interface ClientOptions {
   connectTimeout: number;
   /** @internal Test hook: how the thread dies once its first jobs are added ("throw": its body throws; "listener": a callback throws, so the body never ends). */
   testCrash?: "throw" | "listener";
+  /**
+   * Test hook: the first this many addBulk calls add the first half of their batch and then fail
+   * as a connection closing under the rest does (ioredis's AbortError).
+   */
+  testAbortAdds?: number;
 }
 
 interface Tracked {
@@ -260,6 +265,34 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
   }
 
   // Jobs to add go out in one addBulk per turn of this thread's event loop.
+  //
+  // A connection that closes under an addBulk (Redis restarting) aborts the part of its pipeline
+  // not yet answered (ioredis: AbortError "Command aborted due to connection close"); Redis may
+  // have added some of those jobs or none. So the batch is added again, its jobs not settled
+  // meanwhile, once ioredis has reconnected (the command waits for it: no busy loop); adding a job whose id
+  // exists changes nothing (BullMQ keeps the existing job), so each job is added once. Any other
+  // error fails the batch's futures; Redis out of reach for good breaks the executor (`failed`), and
+  // the executor fails every pending future.
+  let abortsLeft = o.testAbortAdds ?? 0;
+  const addAll = async (batch: { name: string; data: unknown; opts: { jobId: string } }[], seqs: number[]) => {
+    for (;;) {
+      try {
+        if (abortsLeft > 0) {
+          abortsLeft--;
+          await queue.addBulk(batch.slice(0, batch.length >> 1));
+          throw Object.assign(new Error("Command aborted due to connection close"), { name: "AbortError" });
+        }
+        await queue.addBulk(batch);
+        return;
+      } catch (e) {
+        if ((e as Error)?.name !== "AbortError" || failure !== undefined) throw e;
+        const left = seqs.map((seq) => tracked.has(seq));
+        batch = batch.filter((_, k) => left[k]);
+        seqs = seqs.filter((_, k) => left[k]);
+        if (batch.length === 0) return;
+      }
+    }
+  };
   let adds: { name: string; data: unknown; opts: { jobId: string } }[] = [];
   let addsSeqs: number[] = [];
   let adding = Promise.resolve();
@@ -271,7 +304,7 @@ async function serve(port: MessagePort, doorbell: Int32Array, o: ClientOptions):
     addsSeqs = [];
     adding = adding.then(async () => {
       try {
-        await queue.addBulk(batch);
+        await addAll(batch, seqs);
         lastReached = Date.now();
         if (o.testCrash === "throw") fail(new Error("test: the client thread fails"));
         else if (o.testCrash === "listener")

@@ -172,7 +172,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     const { queue = "threading", defaultJobOptions = {}, prefix } = options;
     // An ioredis RedisOptions (an interface, so typed as `object` here for users) read as a record.
     const redis = options.redis as string | Record<string, unknown>;
-    const testCrash = (options as { testCrash?: ClientOptions["testCrash"] }).testCrash;
+    const { testCrash, testAbortAdds } = options as Pick<ClientOptions, "testCrash" | "testAbortAdds">;
     const connectMs =
       options.connectTimeout === undefined
         ? 30_000
@@ -197,6 +197,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
       sweepAfter: Number(process.env.THREADING_REDIS_SWEEP_SECONDS ?? 10),
       connectTimeout: connectMs / 1000,
       ...(testCrash === undefined ? {} : { testCrash }),
+      ...(testAbortAdds === undefined ? {} : { testAbortAdds }),
     };
     this.#link = {
       poll: () => this.#poll(),

@@ -97,6 +97,27 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
     await ex.shutdownAsync();
   });
 
+  test("a connection closing under an addBulk: the batch is added again, each job runs once", T, async () => {
+    // The client thread's first two addBulk calls add half their batch, then fail as ioredis does
+    // when the connection closes under the rest of the pipeline (AbortError: before, every job of
+    // the batch failed "could not be added to Redis"; seen once in CI with Redis restarting).
+    const args = ["--threads", "2", "--concurrency", "4", "--allow", "./tasks/"];
+    workers.push(await startWorker(redis.url, "abort", args));
+    const ex = new RedisExecutor({ redis: redis.url, queue: "abort", testAbortAdds: 2 } as never);
+    const file = join(tmp, "abort-marks");
+    try {
+      const first = Array.from({ length: 20 }, (_, i) => ex.submit<string>(work("mark"), file, `a${i}`));
+      await new Promise((r) => setTimeout(r, 50));
+      const second = Array.from({ length: 20 }, (_, i) => ex.submit<string>(work("mark"), file, `b${i}`));
+      const got = await Promise.all([...first, ...second].map((f) => f.resultAsync(30)));
+      const want = [...first.map((_, i) => `a${i}`), ...second.map((_, i) => `b${i}`)];
+      assert.deepEqual(got, want);
+      assert.deepEqual(lines(file).sort(), [...want].sort(), "each job ran once");
+    } finally {
+      ex.shutdown();
+    }
+  });
+
   test("Redis restarting under load: every future settles with its exact result", T, async () => {
     const args = ["--threads", "2", "--concurrency", "8", "--allow", "./tasks/", ...quickRecovery];
     workers.push(
