@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import type { Outcome } from "../fixtures/strip-types/app.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const fixtures = fileURLToPath(new URL("../fixtures/strip-types/", import.meta.url));
@@ -88,16 +89,6 @@ function node(args: string[], env: Record<string, string> = {}, until?: RegExp):
       resolve({ status, stdout, stderr });
     });
   });
-}
-
-interface Outcome {
-  fn: string[];
-  module: number[];
-  subclass: number;
-  pool: number[];
-  mode: string[];
-  hooks: string[];
-  bare: string[];
 }
 
 function outcome(r: Run, what: string): Outcome {
