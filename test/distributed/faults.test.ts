@@ -270,25 +270,49 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
     "SIGTERM stops a worker whose Redis is gone for good: once its jobs have finished it waits a grace, then exits 0",
     T,
     async () => {
-      // Before, BullMQ's close waited for ever to store the outcomes and disconnect.
+      // Before, BullMQ's close waited for ever to store the running job's outcome and disconnect.
+      // The job runs while Redis goes away, so its outcome cannot be stored whatever the timing.
       const gone = await startRedis();
       const w = await startWorker(gone.url, "gone", ["--threads", "1", "--allow", "./tasks/"], {
         THREADING_WORKER_CLOSE_GRACE: "1",
       });
       workers.push(w);
-      const ex = new RedisExecutor({ redis: gone.url, queue: "gone" });
-      assert.equal(await ex.submit(work("double"), 2).resultAsync(30), 4);
-      await ex.shutdownAsync();
+      const ex = new RedisExecutor({ redis: gone.url, queue: "gone", connectTimeout: 1 });
+      const file = join(tmp, "gone-started");
+      const release = join(tmp, "gone-release");
+      const running = ex.submit(work("startedUntil"), file, release, "finished");
+      await until("the task to start", () => existsSync(file));
       await gone.stop();
       w.proc.kill("SIGTERM");
+      await until("the worker to begin stopping", () => /stopping: no new jobs/.test(w.log()));
+      writeFileSync(release, "");
       assert.equal(await w.exited, 0);
       assert.match(
         w.log(),
         /WARNING \[MainThread\] threading\.worker: stopping: the running jobs have finished but Redis has not answered for 1 s/,
       );
       assert.match(w.log(), /stopped after 1 jobs/);
+      // The client learns nothing more from Redis: its future fails once connectTimeout has passed.
+      await assert.rejects(running.resultAsync(30), { name: "BrokenExecutor" });
+      await ex.shutdownAsync();
     },
   );
+  test("SIGTERM stops an idle worker whose Redis is gone for good: it exits 0", T, async () => {
+    // Whether BullMQ's close answers at once (ioredis already knows the connection is gone) or
+    // waits (a command queued for the reconnection), the worker exits: at worst after the grace.
+    const gone = await startRedis();
+    const w = await startWorker(gone.url, "gone-idle", ["--threads", "1", "--allow", "./tasks/"], {
+      THREADING_WORKER_CLOSE_GRACE: "1",
+    });
+    workers.push(w);
+    const ex = new RedisExecutor({ redis: gone.url, queue: "gone-idle" });
+    assert.equal(await ex.submit(work("double"), 2).resultAsync(30), 4);
+    await ex.shutdownAsync();
+    await gone.stop();
+    w.proc.kill("SIGTERM");
+    assert.equal(await w.exited, 0);
+    assert.match(w.log(), /stopped after 1 jobs/);
+  });
   test("a job lost with its worker more than --max-stalled times fails its future with a RuntimeError", T, async () => {
     const args = [
       "--threads",
