@@ -8,10 +8,15 @@
 // Watchdogs: a test blocked in Atomics.wait on a file's main thread stops that file's event loop,
 // and so node:test's per-test timeouts. So this script watches the processes itself:
 //  - a test file's process that runs longer than TEST_FILE_WATCHDOG_SECONDS (default 300) and
-//  - the whole run past TEST_WATCHDOG_SECONDS (default 900)
+//  - a run in which no test file has started or ended for TEST_WATCHDOG_SECONDS (default 900: the
+//    runner stuck with no file running, e.g. waiting for output a leftover grandchild holds open)
 // get the hang report first (SIGUSR2 and a `<pid>.request` file: threading's dumpThreads() of every thread of that process,
 // written to THREADING_HANG_REPORT_DIR, see src/threads/dump-signal.ts), which is printed with
-// the file's name, and are then killed (a killed file fails the run).
+// the file's name, and are then killed (a killed file fails the run). The whole run is not given a
+// bound of its own: its length is the sum of its files' (each bounded) divided among the cores, and
+// on a loaded machine a healthy run took past 900 s (the 'whole run' bound it had then killed it as
+// "blocked" while its files were passing). Each file's duration, as this script saw it (every 2 s),
+// is printed at the end, the slowest first.
 import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -131,6 +136,30 @@ async function reportAndKill(pids, why) {
   }
 }
 
+/** Each test file's process seen by the watchdog: its file, when first seen, when seen gone (ms). */
+const timings = new Map();
+
+/** The test file a runner's child runs (the last .test.ts of its command line), or its command line. */
+function testFileOf(pid) {
+  const cmd = commandLine(pid);
+  const file = / (\S+\.test\.ts)$/.exec(cmd)?.[1];
+  return file ? relative(root, file) : cmd.slice(0, 120);
+}
+
+/** The files' durations, slowest first, as seconds (a file still running at the end counts up to now). */
+function durationsReport() {
+  const now = Date.now();
+  const rows = [...timings.values()]
+    .map((t) => ({ file: t.file, s: ((t.end ?? now) - t.start) / 1000, open: t.end === undefined }))
+    .sort((a, b) => b.s - a.s);
+  if (rows.length === 0) return "";
+  const total = rows.reduce((sum, r) => sum + r.s, 0);
+  const lines = rows
+    .slice(0, 15)
+    .map((r) => `  ${r.s.toFixed(0).padStart(4)} s  ${r.file}${r.open ? " (not ended)" : ""}`);
+  return `run-tests: the slowest test files (of ${rows.length}, ${total.toFixed(0)} s in all; seen every 2 s):\n${lines.join("\n")}`;
+}
+
 /** One run of node's test runner over every file; resolves to its exit code. */
 function runOnce() {
   return new Promise((resolve) => {
@@ -154,36 +183,54 @@ function runOnce() {
     // Per test file: the runner's children, each timed from when it is first seen.
     const firstSeen = new Map();
     let checking = false;
-    const perFile = setInterval(async () => {
-      if (checking) return;
-      checking = true;
-      try {
-        const all = processes();
-        const now = Date.now();
-        for (const [pid, ppid] of all) {
-          if (ppid !== child.pid) continue;
-          if (!firstSeen.has(pid)) firstSeen.set(pid, now);
-          else if (now - firstSeen.get(pid) > fileWatchdogSeconds * 1000) {
-            firstSeen.set(pid, Number.POSITIVE_INFINITY);
-            await reportAndKill(tree(pid, all), `a test file ran longer than ${fileWatchdogSeconds} s (hung)`);
-          }
-        }
-      } finally {
-        checking = false;
-      }
-    }, 2000);
-    const watchdog = setTimeout(async () => {
+    let watchdog;
+    const stuck = async () => {
       clearInterval(perFile);
       killed = true;
       const pids = tree(child.pid).slice(1);
-      await reportAndKill(pids, `the test run did not finish within ${watchdogSeconds} s (a test is blocked)`);
+      await reportAndKill(pids, `no test file started or ended for ${watchdogSeconds} s (the run is blocked)`);
       try {
         process.kill(-child.pid, "SIGKILL");
       } catch {
         child.kill("SIGKILL");
       }
       resolve(1);
-    }, watchdogSeconds * 1000);
+    };
+    // Re-armed whenever a test file starts or ends (the run's progress).
+    const progressed = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(stuck, watchdogSeconds * 1000);
+    };
+    progressed();
+    const perFile = setInterval(async () => {
+      if (checking) return;
+      checking = true;
+      try {
+        const all = processes();
+        const now = Date.now();
+        const children = new Set();
+        for (const [pid, ppid] of all) {
+          if (ppid !== child.pid) continue;
+          children.add(pid);
+          if (!firstSeen.has(pid)) {
+            firstSeen.set(pid, now);
+            timings.set(pid, { file: testFileOf(pid), start: now, end: undefined });
+            progressed();
+          } else if (now - firstSeen.get(pid) > fileWatchdogSeconds * 1000) {
+            firstSeen.set(pid, Number.POSITIVE_INFINITY);
+            await reportAndKill(tree(pid, all), `a test file ran longer than ${fileWatchdogSeconds} s (hung)`);
+          }
+        }
+        for (const [pid, t] of timings) {
+          if (t.end === undefined && !children.has(pid)) {
+            t.end = now;
+            progressed();
+          }
+        }
+      } finally {
+        checking = false;
+      }
+    }, 2000);
     child.on("error", (e) => {
       console.error(`run-tests: ${e.message}`);
       clearTimeout(watchdog);
@@ -191,6 +238,7 @@ function runOnce() {
       resolve(1);
     });
     child.on("exit", (code, signal) => {
+      for (const t of timings.values()) t.end ??= Date.now();
       clearTimeout(watchdog);
       clearInterval(perFile);
       resolve(code ?? (signal ? 1 : 0));
@@ -199,6 +247,8 @@ function runOnce() {
 }
 
 const code = await runOnce();
+const report = durationsReport();
+if (report) console.log(`\n${report}`);
 const failures = [existsSync(failuresFile) ? readFileSync(failuresFile, "utf8").trim() : "", ...hangReports]
   .filter(Boolean)
   .join("\n");
