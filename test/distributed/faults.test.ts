@@ -81,18 +81,30 @@ describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
     ]);
     workers.push(victim as Worker, survivor as Worker);
     const ex = new RedisExecutor({ redis: redis.url, queue: "kill" });
-    const file = join(tmp, "kill-marks");
-    const fs = Array.from({ length: 40 }, (_, i) => ex.submit<string>(work("mark"), file, `task ${i}`, 0.15));
-    // Both workers busy: 8 jobs held at any time, 4 of them by the victim.
-    await until("a few tasks done", () => lines(file).length >= 4);
-    victim?.proc.kill("SIGKILL");
+    // Every task writes its worker's pid to its own file as it starts, then waits for the release,
+    // given only once the victim is dead: the victim dies holding jobs whatever the machine's speed
+    // (before, tasks of 0.15 s and a kill once 4 had ended: a test process starved for the rest of
+    // the 40 tasks' 0.75 s would kill a victim holding nothing, and no job would stall).
+    const release = join(tmp, "kill-release");
+    const started = (i: number) => join(tmp, `kill-started-${i}`);
+    const fs = Array.from({ length: 40 }, (_, i) =>
+      ex.submit<string>(work("startedUntil"), started(i), release, `task ${i}`),
+    );
+    const victimPid = String(victim?.proc.pid);
+    const heldByVictim = () =>
+      fs.some((_, i) => existsSync(started(i)) && readFileSync(started(i), "utf8") === victimPid);
+    try {
+      await until("the victim to start a task", heldByVictim);
+      victim?.proc.kill("SIGKILL");
+      await victim?.exited;
+    } finally {
+      writeFileSync(release, "");
+    }
     const results = await Promise.all(fs.map((f) => f.resultAsync(40)));
     assert.deepEqual(
       results,
       fs.map((_, i) => `task ${i}`),
     );
-    const ran = lines(file);
-    for (let i = 0; i < 40; i++) assert.ok(ran.includes(`task ${i}`), `task ${i} ran`);
     assert.match(survivor?.log() ?? "", /had stalled \(its worker was lost\): running it again/);
     await ex.shutdownAsync();
   });
