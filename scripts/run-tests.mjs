@@ -53,6 +53,13 @@ if (files.length === 0) {
 
 const watchdogSeconds = Number(process.env.TEST_WATCHDOG_SECONDS ?? 900);
 const fileWatchdogSeconds = Number(process.env.TEST_FILE_WATCHDOG_SECONDS ?? 300);
+// node:test applies --test-timeout to each file as a whole (a file is one test of the runner), and
+// a file's tests without a timeout of their own inherit it. It was 120 s: on a loaded machine whole
+// files that pass took longer (compat/commonjs, distributed/executor and faults in a landing run at
+// load ~30; threads/reuse and thread at load ~27) and failed as "test timed out after 120000ms".
+// A file is bounded by the file watchdog, which prints its hang report first; this bound only
+// comes after it. (Tests whose event loop runs have their own timeouts, mostly 60 s.)
+const testTimeoutMs = (fileWatchdogSeconds + 60) * 1000;
 const reportDir = mkdtempSync(join(tmpdir(), "threading-hang-"));
 // What failed, written by failures-reporter.mjs and printed again as the last lines of the run.
 const failuresFile = join(reportDir, "failures.txt");
@@ -171,7 +178,7 @@ function runOnce() {
         "tsx",
         "--test",
         "--test-concurrency=2",
-        "--test-timeout=120000",
+        `--test-timeout=${testTimeoutMs}`,
         "--test-reporter=spec",
         "--test-reporter-destination=stdout",
         `--test-reporter=${join(root, "scripts", "failures-reporter.mjs")}`,
