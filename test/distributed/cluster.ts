@@ -53,7 +53,9 @@ function waitForLine(proc: ChildProcess, pattern: RegExp, what: string, ms = 20_
     };
     proc.stdout?.on("data", on);
     proc.stderr?.on("data", on);
-    proc.once("exit", (code) => {
+    // "close", not "exit": a process's last output can still be unread when "exit" comes (Node's
+    // child_process docs), and a refused worker's last line says why.
+    proc.once("close", (code) => {
       clearTimeout(timer);
       reject(new Error(`${what} exited (${code}) before it was ready:\n${text}`));
     });
@@ -224,6 +226,7 @@ export interface Worker {
   proc: ChildProcess;
   /** Everything it printed so far. */
   log(): string;
+  /** Its exit code, once it has exited and all its output has been read (log() is then complete). */
   exited: Promise<number | null>;
 }
 
@@ -246,7 +249,7 @@ export async function startWorker(
   proc.stderr?.on("data", (c: Buffer) => {
     text += c.toString();
   });
-  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => proc.once("close", (code) => resolve(code)));
   await waitForLine(proc, /worker on queue/, `threading worker (${args.join(" ")})`);
   return { proc, log: () => text, exited };
 }

@@ -361,7 +361,8 @@ describe("RedisExecutor with two workers", { skip, timeout: 280_000 }, () => {
           out += b;
         });
         child.stderr.on("data", () => {});
-        const status = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+        // "close": its output read to the end (at "exit" the last lines may still be unread).
+        const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
         assert.equal(status, { exit: 3, throw: 1, end: 0 }[how], how);
         assert.deepEqual(readFileSync(file, "utf8").split("\n").filter(Boolean).sort(), ["0", "1", "2"], how);
         assert.match(out, /cannot schedule new futures after interpreter shutdown/, how);

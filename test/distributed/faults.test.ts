@@ -33,7 +33,10 @@ async function until(what: string, cond: () => boolean, ms = 20_000): Promise<vo
 
 const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, "utf8").trim().split("\n") : []);
 
-/** Runs `code` as an ES module in a child node (in the package root): its stdout so far, and its exit code. */
+/**
+ * Runs `code` as an ES module in a child node (in the package root): its stdout so far, and its exit
+ * code once all its output has been read ("close": at "exit" the last lines may still be unread).
+ */
 function client(code: string): { child: ChildProcess; stdout: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
     cwd: root,
@@ -43,7 +46,7 @@ function client(code: string): { child: ChildProcess; stdout: () => string; exit
   child.stdout?.on("data", (c: Buffer) => {
     out += String(c);
   });
-  return { child, stdout: () => out, exited: new Promise((r) => child.once("exit", r)) };
+  return { child, stdout: () => out, exited: new Promise((r) => child.once("close", r)) };
 }
 
 describe("RedisExecutor faults", { skip, timeout: 120_000 }, () => {
