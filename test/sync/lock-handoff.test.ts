@@ -111,8 +111,10 @@ for (const make of kinds) {
     const later = new Thread({ target: take, args: [lock, order, 2, false] });
     later.start();
     until(() => (dumpThreads().match(/blocking: waits on (Lock|RLock)#/g) ?? []).length === 2, "both blocked");
-    // The owner wakes every 50 ms to run its hook (before: each time at the back of the line, behind the later waiter).
-    sleep(0.3);
+    // The owner wakes every 50 ms to run its hook (before: each time at the back of the line, behind
+    // the later waiter) and, finding the lock held, asks for a hand-off: released once it has asked
+    // (not after a fixed 0.3 s, which a starved owner thread may not have woken within).
+    until(() => handoff(lock) !== 0, "the hook's owner asked for a hand-off");
     lock.release();
     hooked.join(30);
     later.join(30);
