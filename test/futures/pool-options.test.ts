@@ -132,12 +132,13 @@ test("idleTimeout: idle threads end, down to minWorkers; the pool starts new one
 
 test("idleTimeout past one timer's limit (24.8 days) is chained, not early", T, async () => {
   // The pool thread's timer limit is lowered to 10 ms (timerHooks, from its initializer), and its
-  // setTimeout records the longest delay asked: an idle timer of 300 ms is armed in links of 10 ms,
-  // and the thread is still there after 100 ms idle.
+  // setTimeout records the longest delay asked: an idle timer of 3 s is armed in links of 10 ms,
+  // and the thread is still there after 100 ms idle. (An idle time of 0.3 s left 0.2 s between the
+  // first result and the second task: a test process starved that long saw the thread retire.)
   const internal = new URL("../../dist/internal.js", import.meta.url).href;
   const ex = new ThreadPoolExecutor({
     maxWorkers: 1,
-    idleTimeout: 0.3,
+    idleTimeout: 3,
     threadNamePrefix: "LongIdle",
     initializer: async (url: string) => {
       const m = await import(url);
