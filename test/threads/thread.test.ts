@@ -429,7 +429,10 @@ test(
     const u = new Thread({ name: "bad2", target: () => { throw new Error("second"); } });
     u.start();
     await u.joinAsync();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The hook runs from the event loop (the exception's message came before u ended), not inside
+    // joinAsync(): waited for (not a fixed 100 ms, which a stalled process can outlast before the
+    // loop reads the message), at most 20 s.
+    for (const end = Date.now() + 20_000; calls < 2 && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 10));
     console.log("awaited", u.isAlive(), calls);
   `);
     assert.equal(r.status, 0, r.stderr);
