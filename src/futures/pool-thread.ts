@@ -55,6 +55,7 @@ import {
   LANE_OUTCOME_FIELDS,
   LANE_SLOTS,
   LONE_OUTCOMES_IN_FLIGHT,
+  LONE_UNDEFINED,
   LANE_TASK_FIELDS,
   type Lanes,
   lanesOf,
@@ -201,6 +202,7 @@ class PoolThread {
     if (
       held.length === OUTCOME_FIELDS &&
       ((typeof value !== "object" && typeof value !== "function") || value === null) &&
+      (value !== undefined || LONE_UNDEFINED) &&
       // (mod 2^32: OUTCOMES_TAKEN holds the executor's count in 32 bits)
       (this.#lonePosted - Atomics.load(this.#state, OUTCOMES_TAKEN)) >>> 0 < LONE_OUTCOMES_IN_FLIGHT
     ) {

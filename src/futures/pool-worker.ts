@@ -19,6 +19,7 @@ import {
   LANE_SLOTS,
   LANE_TASK_FIELDS,
   type Lanes,
+  LONE_UNDEFINED,
   laneTestHooks,
   OUTCOMES_TAKEN,
   OUTSTANDING,
@@ -300,6 +301,7 @@ export class PoolWorker {
     if (this.slabsSent < slabs.length || this.transfer.length > 0) return false;
     const code = out[2] as number;
     if (((code >> 1) & 3) !== CALL1 || Atomics.load(this.state, OUTSTANDING) > LANE_SLOTS) return false;
+    if (out[3] === undefined && !LONE_UNDEFINED) return false;
     const ring = this.lanes.tasks;
     const at = (this.#loneSent % LANE_SLOTS) * LANE_TASK_FIELDS;
     ring[at] = out[0] as number;

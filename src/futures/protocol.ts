@@ -129,6 +129,13 @@ export const LANE_SLOTS = 16;
  * wait and then a mapAsync() on Deno gave results to the wrong futures ([10, 20, 30] came as [20, 10, 30]).
  */
 export const LONE_OUTCOMES_IN_FLIGHT = "Deno" in globalThis || "Bun" in globalThis ? 1 : LANE_SLOTS;
+/**
+ * Whether a lone message may be `undefined`. Deno's MessagePort hands `undefined` to a "message"
+ * listener as null (Deno 2.9; receiveMessageOnPort reads it as sent), so there a task whose one
+ * argument, or an outcome whose value, is undefined goes in a list, whose elements keep it. Before,
+ * `await pool.submit(() => undefined)` gave null on Deno, and so did submit(fn, undefined)'s argument.
+ */
+export const LONE_UNDEFINED = !("Deno" in globalThis);
 /** Fields of a lone task's slot (Float64): handle, gen, code, submittedAt. */
 export const LANE_TASK_FIELDS = 4;
 /** Fields of a lone outcome's slot (Int32): handle, gen, status. */
