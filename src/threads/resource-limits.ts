@@ -29,10 +29,11 @@ export const MIN_OLD_GENERATION_MB = 4;
 
 const KEYS = ["maxYoungGenerationSizeMb", "maxOldGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"] as const;
 
-/** Throws TypeError/RangeError, naming `where`, unless `limits` is a usable resourceLimits object. */
+/**
+ * Throws TypeError/RangeError, naming `where`, unless `limits` is a usable resourceLimits object;
+ * then, on Bun and Deno, the RuntimeError above. Bad input is the same error on every runtime.
+ */
 export function checkResourceLimits(where: string, limits: unknown): asserts limits is ResourceLimits {
-  const unsupported = "Bun" in globalThis ? UNSUPPORTED.bun : "Deno" in globalThis ? UNSUPPORTED.deno : null;
-  if (unsupported) throw new RuntimeError(`${where}: resourceLimits is not supported on ${unsupported}`);
   if (typeof limits !== "object" || limits === null || Array.isArray(limits)) {
     throw new TypeError(`${where}: resourceLimits must be an object like { maxOldGenerationSizeMb: 256 }`);
   }
@@ -52,4 +53,6 @@ export function checkResourceLimits(where: string, limits: unknown): asserts lim
         "(below that V8 cannot boot a worker and aborts the whole process)",
     );
   }
+  const unsupported = "Bun" in globalThis ? UNSUPPORTED.bun : "Deno" in globalThis ? UNSUPPORTED.deno : null;
+  if (unsupported) throw new RuntimeError(`${where}: resourceLimits is not supported on ${unsupported}`);
 }
