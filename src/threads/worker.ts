@@ -184,6 +184,18 @@ function uncaught(e: unknown): void {
 }
 process.on("uncaughtException", uncaught);
 process.on("unhandledRejection", uncaught);
+// Under `bun test` (Bun 1.4) an exception thrown in a worker's callback (a timer, a listener) skips
+// process's "uncaughtException" listeners: the worker's global "error" event fires, and then Bun
+// ends the worker whatever its listeners do. Taken here as uncaught() takes it (the excepthook, the
+// thread's end, a pool task's error saying what ended it) before the worker goes; the hub ends the
+// thread when it has exited. Where the listener above gets the error (Node, `bun run`), this event
+// does not fire on Bun; Deno fires both, so it is not listened to there.
+if ("Bun" in globalThis) {
+  const scope = globalThis as unknown as {
+    addEventListener(type: "error", fn: (event: { error: unknown }) => void): void;
+  };
+  scope.addEventListener("error", (event) => uncaught(event.error));
+}
 
 function copyFieldsBack(run: Run): void {
   const { request, self } = run;
