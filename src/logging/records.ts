@@ -53,7 +53,8 @@ function getMessage(msg: unknown, args: readonly unknown[]): string {
 
 function formatRecord(name: string, level: number, msg: unknown, args: readonly unknown[], site?: CallSite): string {
   const created = Date.now();
-  const relative = process.uptime() * 1000;
+  // (ms since the process started, the same in every thread: Bootstrap.startedAt)
+  const relative = performance.timeOrigin + performance.now() - boot.startedAt;
   let message: string | undefined;
   const lookup = (key: string): unknown => {
     switch (key) {

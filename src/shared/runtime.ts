@@ -268,6 +268,12 @@ export interface Bootstrap {
   resourceLimits: ResourceLimits | null;
   /** The tsx loader the process runs under, registered in a thread on demand (transport/loaders.ts). */
   tsx: string | null;
+  /**
+   * When the process started, in ms on the clock of performance.timeOrigin + performance.now()
+   * (the epoch's, to a fraction of a ms): logging's relativeCreated counts from it in every thread.
+   * A Worker's own process.uptime() counts from the Worker's start on Deno.
+   */
+  startedAt: number;
 }
 
 const inherited: Bootstrap | undefined = (workerData as { threading?: Bootstrap } | null)?.threading;
@@ -291,7 +297,14 @@ function makeRoot(): Bootstrap {
   g[base + SLOT_IDENT] = 1;
   g[base + SLOT_NATIVE_ID] = process.pid;
   writeName(g, 0, "MainThread");
-  return { global, hubPort: null, slot: 0, ident: 1, ...threadFlags(process.execArgv, workersInheritHooks) };
+  return {
+    global,
+    hubPort: null,
+    slot: 0,
+    ident: 1,
+    startedAt: performance.timeOrigin + performance.now() - process.uptime() * 1000,
+    ...threadFlags(process.execArgv, workersInheritHooks),
+  };
 }
 
 /** This thread's bootstrap: inherited from the creator, or made here in the root (main) thread. */
