@@ -4,6 +4,7 @@
  * `Logger.findCaller`). Captured only when the format shows one of them (config.ts `usesCallsite`).
  */
 import { fileURLToPath } from "node:url";
+import { distUrl } from "../shared/paths.js";
 
 /** Where a record was logged from. */
 export interface CallSite {
@@ -25,6 +26,17 @@ function pathOf(url: string): string {
  * adds itself with markOwnFile(import.meta.url). Bundled, they are all one file.
  */
 const ownFiles = new Set<string>([pathOf(import.meta.url)]);
+
+/**
+ * Logging's sources, as a call site names them where the runtime maps call sites through the
+ * library's source maps (Deno: `src/logging/records.ts`, not the bundle that runs).
+ */
+const ownSources = pathOf(new URL("../src/logging/", distUrl).href);
+
+/** Whether `file` (a call site's) is one of logging's own files. */
+function isOwn(file: string): boolean {
+  return ownFiles.has(file) || file.startsWith(ownSources);
+}
 
 /** Marks the module at `url` as logging's own: its frames are skipped when finding the caller. */
 export function markOwnFile(url: string): void {
@@ -77,7 +89,7 @@ export function captureCallSite(): CallSite | undefined {
     Error.stackTraceLimit = limit;
   }
   if (!Array.isArray(sites)) return undefined;
-  const index = sites.findIndex((site) => !ownFiles.has(fileOf(site)));
+  const index = sites.findIndex((site) => !isOwn(fileOf(site)));
   if (index < 0) return undefined;
   const site = sites[index] as NodeJS.CallSite;
   const result = {
