@@ -201,10 +201,26 @@ const OTHER_NAMES = new Map<number, string>([
   [0x52, "RegExp"], // 'R'
 ]);
 
+/**
+ * The same for Bun, whose v8.serialize writes JavaScriptCore's format: a 4-byte version (not
+ * starting with 0xFF), then the tag.
+ */
+const JSC_OTHER_NAMES = new Map<number, string>([
+  [0x04, "null"],
+  [0x03, "undefined"],
+  [0x0b, "Date"],
+  [0x1e, "Map"],
+  [0x1d, "Set"],
+  [0x12, "RegExp"],
+]);
+
 function kindName(v: KeyViews, at: number): string {
   const kind = v.i32[at >> 2] as number;
-  if (kind === K_OTHER && (v.i32[(at >> 2) + 1] as number) > 2)
+  const length = v.i32[(at >> 2) + 1] as number;
+  if (kind === K_OTHER && v.u8[at + 8] === 0xff && length > 2)
     return OTHER_NAMES.get(v.u8[at + 10] as number) ?? "object";
+  if (kind === K_OTHER && v.u8[at + 8] !== 0xff && length > 4)
+    return JSC_OTHER_NAMES.get(v.u8[at + 12] as number) ?? "object";
   return KIND_NAMES[kind] ?? "value";
 }
 
