@@ -32,7 +32,10 @@
  *    one the thread listened on and closed is counted until its close completes, a loop turn or two
  *    after the thread's end; one it left open is still counted when the wait is over, and the
  *    worker is not reused.
- * A runtime without `process.getActiveResourcesInfo()` never reuses a worker.
+ * A runtime without `process.getActiveResourcesInfo()` never reuses a worker, nor does Bun, whose
+ * list is always empty (Bun 1.4: a thread's timers, server or open MessagePort then ran in the next
+ * thread on its worker, reuse.test under bun test). Deno's lists timers and sockets, not
+ * MessagePorts (README, Runtimes and flags).
  * Why the jobs are counted: an idle worker parks in its dock (dock.ts), asleep in Atomics.wait()
  * with its event loop stopped, so a callback left pending that the census does not see never ran
  * while parked: it ran inside the next thread handed to that worker, as that thread, or never
@@ -362,7 +365,7 @@ function trackLoadedJobModules(): number {
   const before = jobModulesTracked;
   if (loadList === undefined) {
     // (no list: wrap them now, where a worker may be reused at all)
-    if (typeof process.getActiveResourcesInfo !== "function") return 0;
+    if (!censusWorks) return 0;
     trackJobModule("crypto");
     trackJobModule("zlib");
     trackJobModule("webcrypto");
@@ -535,13 +538,16 @@ export function dropTimers(): void {
   immediates.clear();
 }
 
+/** Whether process.getActiveResourcesInfo() tells what could call back (see the file comment). */
+const censusWorks = typeof process.getActiveResourcesInfo === "function" && !("Bun" in globalThis);
+
 /**
  * Fills `counts` with how many of each kind of thing that could call back into this worker exist
- * now; false where the runtime cannot tell (no process.getActiveResourcesInfo()). Runs twice per
+ * now; false where the runtime cannot tell (censusWorks). Runs twice per
  * thread: no allocation but the resource list (the maps are reused, the listener keys kept).
  */
 function census(counts: Map<string, number>): boolean {
-  if (typeof process.getActiveResourcesInfo !== "function") return false;
+  if (!censusWorks) return false;
   counts.clear();
   for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
   if (jobs > 0) counts.set("ThreadPoolWork", jobs);
