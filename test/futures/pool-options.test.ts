@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { test } from "node:test";
+import { nodeOnly, runtime } from "../child.js";
 import {
   CancelledError,
   enumerate,
@@ -17,6 +18,11 @@ import {
 } from "threading";
 
 const T = { timeout: 60_000 };
+/** Kills a thread by running it out of memory under resourceLimits, which Bun and Deno refuse: Node only. */
+const OOM = {
+  ...T,
+  ...nodeOnly("kills a thread by running it out of memory under resourceLimits, which Bun and Deno refuse"),
+};
 
 const poolThreads = (prefix: string): number => enumerate().filter((t) => t.name.startsWith(`${prefix}_`)).length;
 
@@ -44,6 +50,13 @@ test("options are checked: maxQueue, minWorkers, idleTimeout, resourceLimits", T
   });
   // Below 4 MB V8 aborts the whole process while booting a worker: refused up front.
   assert.throws(() => new ThreadPoolExecutor({ resourceLimits: { maxOldGenerationSizeMb: 2 } }), RangeError);
+  // A valid one on Bun and Deno, which cannot keep its promise: a RuntimeError naming the runtime (README, Runtimes).
+  if (runtime !== "node") {
+    assert.throws(() => new ThreadPoolExecutor({ resourceLimits: { maxOldGenerationSizeMb: 64 } }), {
+      name: "RuntimeError",
+      message: runtime === "bun" ? /resourceLimits is not supported on Bun/ : /resourceLimits is not supported on Deno/,
+    });
+  }
   using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
   const fn = (x: number) => x;
   assert.throws(() => ex.submitWith(null as never, fn, 1), TypeError);
@@ -199,7 +212,7 @@ test(
   },
 );
 
-test("resourceLimits: a task over its thread's heap limit fails; the pool replaces the thread", T, async () => {
+test("resourceLimits: a task over its thread's heap limit fails; the pool replaces the thread", OOM, async () => {
   // 64 MB: room for a worker to boot on every Node (22+ needs more than 16 MB), not for the hog.
   await using ex = new ThreadPoolExecutor({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 64 } });
   const hog = () => {
@@ -221,7 +234,7 @@ test("resourceLimits: a task over its thread's heap limit fails; the pool replac
 
 test(
   "resourceLimits too small for a thread to boot: the task fails with the reason, nothing is retried",
-  T,
+  OOM,
   async () => {
     // 4 MB: accepted, but too small for a thread's code to load (a RuntimeError per start, not a crash).
     await using ex = new ThreadPoolExecutor({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 4 } });

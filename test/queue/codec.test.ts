@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
+import { nodeOnly } from "../child.js";
 import v8 from "node:v8";
 import fc from "fast-check";
 import { LifoQueue, Lock, PriorityQueue, Queue, SimpleQueue, Thread } from "threading";
@@ -361,7 +362,9 @@ test("a shape's made writer takes every kind of value under each key (inline int
   }
 });
 
-test("with code generation from strings disallowed, shapes are written and built key by key", () => {
+test("with code generation from strings disallowed, shapes are written and built key by key", {
+  ...nodeOnly("Node's --disallow-code-generation-from-strings flag"),
+}, () => {
   const internal = new URL("../../dist/internal.js", import.meta.url).href;
   const code = `
     import { decodeTaken, readRecord, Staged, stage, Taken, writeRecord, Data } from ${JSON.stringify(internal)};

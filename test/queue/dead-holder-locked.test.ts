@@ -5,6 +5,7 @@
 // (a waiter takes the lock over from the dead holder and rebuilds the store, core.ts "Death"),
 // with exact counts: a put whose item was stored happened, a get that took its item happened,
 // anything half-way did not; nothing published is lost or duplicated.
+// Node only: kills threads by running them out of memory under resourceLimits, which Bun and Deno refuse (README, Runtimes and flags); scripts/run-tests-on.mjs does not run this file there.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Empty, LifoQueue, PriorityQueue, type Queue, ShutDown, Thread } from "threading";

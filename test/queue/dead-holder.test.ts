@@ -4,6 +4,7 @@
 // Other threads' put/get/join then complete (a waiter takes the lock over from the dead holder and
 // repairs the queue, fifo.ts "Death"), with exact item counts: a put or get killed after writing
 // all its words happened, one killed before did not; nothing published is lost or duplicated.
+// Node only: kills threads by running them out of memory under resourceLimits, which Bun and Deno refuse (README, Runtimes and flags); scripts/run-tests-on.mjs does not run this file there.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Empty, Full, Queue, ShutDown, SimpleQueue, Thread } from "threading";

@@ -5,10 +5,16 @@
 // holder's recovery.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { nodeOnly } from "../child.js";
 import { Event, Queue, Thread } from "threading";
 import { FIFO_P_LOCK } from "../../dist/internal.js";
 
 const T = { timeout: 60_000 };
+/** Kills a thread by running it out of memory under resourceLimits, which Bun and Deno refuse: Node only. */
+const OOM = {
+  ...T,
+  ...nodeOnly("kills a thread by running it out of memory under resourceLimits, which Bun and Deno refuse"),
+};
 const hooks = "../fixtures/queue-hooks.ts";
 
 /**
@@ -149,7 +155,7 @@ test(
   },
 );
 
-test("taskDone() and join() after a dead holder's recovery: its complete put counts as a task", T, async () => {
+test("taskDone() and join() after a dead holder's recovery: its complete put counts as a task", OOM, async () => {
   const q = new Queue<number>();
   q.put(1);
   // a put killed after writing its words, P_LOCK left held

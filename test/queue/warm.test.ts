@@ -5,19 +5,19 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
+import { evalArgs } from "../child.js";
 
 const T = { timeout: 60_000 };
 const internal = new URL("../../dist/internal.js", import.meta.url).href;
 
-/** Runs `body` (an ES module snippet with threading and the internal hooks imported) in a fresh Node. */
+/** Runs `body` (an ES module snippet with threading and the internal hooks imported) in a fresh process (plain Node, no tsx). */
 function child(body: string, env: Record<string, string> = {}): string {
   const r = spawnSync(
     process.execPath,
-    [
-      "--input-type=module",
-      "-e",
+    evalArgs(
       `import { Queue, SimpleQueue, Thread } from "threading";\nimport { fifoHooks } from ${JSON.stringify(internal)};\n${body}`,
-    ],
+      { tsx: false },
+    ),
     { encoding: "utf8", timeout: 30_000, env: { ...process.env, ...env } },
   );
   assert.equal(r.status, 0, r.stderr);

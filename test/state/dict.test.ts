@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
+import { nodeOnly } from "../child.js";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
@@ -10,6 +11,11 @@ import { Event, KeyError, Lock, SharedDict, Thread } from "threading";
 import { dictKey, dictKeyOf } from "../../dist/internal.js";
 
 const T = { timeout: 60_000 };
+/** Kills a thread by running it out of memory under resourceLimits, which Bun and Deno refuse: Node only. */
+const OOM = {
+  ...T,
+  ...nodeOnly("kills a thread by running it out of memory under resourceLimits, which Bun and Deno refuse"),
+};
 /** True where a number replacing a number is written in place (x86, mem.ts TSO). */
 const IN_PLACE = (process.arch === "x64" || process.arch === "ia32") && process.env.THREADING_SHARED_ATOMICS !== "1";
 
@@ -262,7 +268,7 @@ test("SharedDict: a stripe lock left by a dead thread is recovered; the dict sta
   for (let i = 0; i < 2200; i++) assert.equal(big.get(`k${i}`), i + 0.5);
 });
 
-test("SharedDict: a thread killed inside update (out of memory in fn) leaves the dict usable", T, () => {
+test("SharedDict: a thread killed inside update (out of memory in fn) leaves the dict usable", OOM, () => {
   const d = new SharedDict<string, number>([
     ["x", 1],
     ["y", 5],
@@ -516,7 +522,7 @@ test("SharedDict: an entry lock left by a dead thread (in update, in delete) is 
 
 test(
   "SharedDict: a thread killed holding an entry lock (out of memory in update's fn) holds up only that key",
-  T,
+  OOM,
   () => {
     const d = new SharedDict<string, number>([["x", 1]]);
     const inFn = new Event();
@@ -984,6 +990,7 @@ test("SharedDict: a reader overtaken between the steps of a read returns a whole
 test("SharedDict: the tests of shared memory where numbers are never written in place (every word through Atomics, as on ARM)", {
   ...T,
   skip: IN_PLACE ? false : "this is that run",
+  ...nodeOnly("runs this file again under node --test"),
 }, () => {
   // (without the runner's NODE_TEST_CONTEXT, the child reports as a run of its own)
   const env: NodeJS.ProcessEnv = { ...process.env, THREADING_SHARED_ATOMICS: "1" };

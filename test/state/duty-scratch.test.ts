@@ -4,6 +4,7 @@
 // waiting set had filled already, so the waiting set stored the hook's value, or lost its new key.
 // The holder is a thread that takes the lock as a killed one would, then dies (out of memory)
 // once the hook has run, so that the set takes the lock over and finishes after the hook.
+// Node only: kills threads by running them out of memory under resourceLimits, which Bun and Deno refuse (README, Runtimes and flags); scripts/run-tests-on.mjs does not run this file there.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Event, SharedDict, setExcepthook, Thread } from "threading";

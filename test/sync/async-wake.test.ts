@@ -4,9 +4,15 @@
 // it (before the fix the wake went to main's async waiter, which cannot run while main is blocked).
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { nodeOnly } from "../child.js";
 import { BoundedSemaphore, Condition, Lock, RLock, Semaphore, setExcepthook, sleep, Thread } from "threading";
 
 const T = { timeout: 60_000 };
+/** Kills a thread by running it out of memory under resourceLimits, which Bun and Deno refuse: Node only. */
+const OOM = {
+  ...T,
+  ...nodeOnly("kills a thread by running it out of memory under resourceLimits, which Bun and Deno refuse"),
+};
 
 /** Waits until the thread said it is about to block (s[0] = 1), then lets it fall asleep. */
 function untilAboutToBlock(s: Int32Array): void {
@@ -163,7 +169,7 @@ for (const [name, make] of kinds) {
   for (const death of ["process.exit()", "an uncaught exception", "out of memory"]) {
     test(
       `${name}: freed while the first waiter is an async one of a thread about to die (${death}): the blocking waiter gets it`,
-      T,
+      death === "out of memory" ? OOM : T,
       () => {
         const prim = make();
         if (!(prim instanceof Semaphore) || prim instanceof BoundedSemaphore) prim.acquire();

@@ -3,6 +3,7 @@
 // and argument checks.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { nodeOnly } from "../child.js";
 import {
   Barrier,
   BrokenBarrierError,
@@ -16,6 +17,11 @@ import {
 } from "threading";
 
 const T = { timeout: 30_000 };
+/** Kills a thread by running it out of memory under resourceLimits, which Bun and Deno refuse: Node only. */
+const OOM = {
+  ...T,
+  ...nodeOnly("kills a thread by running it out of memory under resourceLimits, which Bun and Deno refuse"),
+};
 const cells = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
 
 function run(n: number, target: (...args: never[]) => unknown, args: unknown[]): void {
@@ -278,7 +284,7 @@ test("Barrier: nWaiting counts the threads waiting in the round", T, () => {
 
 test(
   "Barrier: a thread that dies inside its blocking wait() (its worker runs out of memory) breaks the round",
-  T,
+  OOM,
   () => {
     // The owner of an excepthook runs it inside its waits; this hook fills the heap, so the thread's
     // worker is terminated inside the wait. Its arrival must not count for ever: the next arrival

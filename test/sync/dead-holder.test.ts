@@ -4,6 +4,7 @@
 // with a BrokenBarrierError that says a thread died, and reset() repairs it. The Semaphore's (in a
 // release's notify, or in a slow-path acquire): the waiters get the units, and the waiters count is
 // repaired.
+// Node only: kills threads by running them out of memory under resourceLimits, which Bun and Deno refuse (README, Runtimes and flags); scripts/run-tests-on.mjs does not run this file there.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Barrier, BrokenBarrierError, Event, Semaphore, Thread, sleep, sleepAsync } from "threading";

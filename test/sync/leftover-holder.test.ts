@@ -1,19 +1,21 @@
 // Code a thread left running after it ended (a callback its settling worker runs) that holds a
 // Barrier's internal lock — the Barrier action runs under it — is a live holder: a party waiting
-// for that lock must not take it over as a dead thread's (fixtures/leftover-barrier.mjs, run by
-// plain node: a thread that loads a module through tsx is not reused). Such code waits on a
-// Condition or a Barrier, and holds a Lock or an RLock, under its ended thread's ident and slot
-// (lockOwner), which hold while its worker runs (fixtures/leftover-sync-driver.mjs).
+// for that lock must not take it over as a dead thread's (fixtures/leftover-barrier.mjs, run as a
+// plain program of the runtime, without tsx: a thread that loads a module through tsx is not
+// reused). Such code waits on a Condition or a Barrier, and holds a Lock or an RLock, under its
+// ended thread's ident and slot (lockOwner), which hold while its worker runs
+// (fixtures/leftover-sync-driver.mjs).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
+import { scriptArgs } from "../child.js";
 import { fileURLToPath } from "node:url";
 
 test("a Barrier action run by a callback after its thread ended is not taken for a dead holder's", {
   timeout: 90_000,
 }, () => {
   const fixture = fileURLToPath(new URL("../fixtures/leftover-barrier.mjs", import.meta.url));
-  const r = spawnSync(process.execPath, [fixture], { encoding: "utf8", timeout: 80_000 });
+  const r = spawnSync(process.execPath, scriptArgs(fixture), { encoding: "utf8", timeout: 80_000 });
   const line = r.stdout.split("\n").find((l) => l.startsWith("RESULT "));
   assert.ok(line, `no result (exit ${r.status})\n${r.stderr.slice(-2000)}`);
   // Before: the waiting party took the lock over 50 ms into the 600 ms action ("thread 2 died running
@@ -34,7 +36,7 @@ const driver = fileURLToPath(new URL("../fixtures/leftover-sync-driver.mjs", imp
 
 /** Runs the driver for `kind` and `how`; returns what it printed. */
 function drive(kind: string, how: string): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [driver, kind, how], { encoding: "utf8", timeout: 80_000 });
+  const r = spawnSync(process.execPath, scriptArgs(driver, kind, how), { encoding: "utf8", timeout: 80_000 });
   assert.equal(r.status, 0, `exit ${r.status}, signal ${r.signal}\n${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout);
 }

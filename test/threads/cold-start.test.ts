@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { checkFreeNames } from "../../dist/internal.js";
-import { runChild } from "../child.js";
+import { evalArgs, nodeOnly, runChild, skipOn } from "../child.js";
 
 test("checkFreeNames says whether a source may read the library", () => {
   assert.equal(checkFreeNames("(n) => Math.sqrt(n) + [1].length", "t"), false);
@@ -162,6 +162,7 @@ const compileCache = typeof (module as { enableCompileCache?: unknown }).enableC
 
 test("a thread's worker compiles through Node's compile cache, the main thread and child processes do not", {
   skip: compileCache ? false : "no module.enableCompileCache() here (Node < 22.8)",
+  ...nodeOnly("Node's compile cache directory and its environment variables"),
 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "threading-cc-"));
   try {
@@ -199,11 +200,13 @@ test("a thread's worker compiles through Node's compile cache, the main thread a
 
 // The main thread's first start() hands its thread to the first worker while that worker still
 // boots (dock.ts preHand()): the worker runs it as soon as it has booted, and the hub boots once
-// the thread runs. Plain node (no tsx), so that the first start comes long before the worker parks.
+// the thread runs. Plain node (no tsx; Bun and Deno as they are), so that the first start comes long before the worker parks.
 const plainNode = (code: string, args: string[] = []) =>
-  spawnSync(process.execPath, [...args, "--input-type=module", "-e", code], { encoding: "utf8", timeout: 60_000 });
+  spawnSync(process.execPath, [...args, ...evalArgs(code, { tsx: false })], { encoding: "utf8", timeout: 60_000 });
 
-test("the main thread's first start runs on the first worker, which boots while the start waits", () => {
+test("the main thread's first start runs on the first worker, which boots while the start waits", {
+  ...skipOn(["bun"], "no worker is reused for a next thread (src/threads/reuse.ts)"),
+}, () => {
   const r = plainNode(`
     import { Thread, currentThread } from "threading";
     const where = () => {
@@ -242,7 +245,9 @@ test("the main thread's first start runs on the first worker, which boots while 
   assert.ok([t[2], inner[2]].includes(u[2]), `u ran on worker ${u[2]}, not on t's (${t[2]}) or inner's (${inner[2]})`);
 });
 
-test("a first worker that dies before it takes the start handed to it: the start runs on another worker", () => {
+test("a first worker that dies before it takes the start handed to it: the start runs on another worker", {
+  ...nodeOnly("the program is started with Node's --import"),
+}, () => {
   const dir = mkdtempSync(join(tmpdir(), "threading-first-dies-"));
   try {
     // Loaded into every thread's worker (--import is kept for threads): the first worker (the one

@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { evalArgs } from "../child.js";
 import { dumpThreads, Event, LifoQueue, Lock, mainThread, Queue, RLock, Thread, sleep, sleepAsync } from "threading";
 
 const T = { timeout: 60_000 };
@@ -185,7 +186,7 @@ test("dumpThreads: a lock held by a thread that ended is reported with its holde
 /** Runs `code` in a child process; asks for its report every 200 ms (SIGUSR2, and the request file when `env` names a report dir) until its stderr matches `done`, then kills it. */
 function signalChild(code: string, done: RegExp, env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+    const child = spawn(process.execPath, evalArgs(code), {
       env: { ...process.env, ...env },
     });
     let stdout = "";

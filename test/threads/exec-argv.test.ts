@@ -7,9 +7,11 @@ import { test } from "node:test";
 import type { Worker } from "node:worker_threads";
 import { RuntimeError } from "threading";
 import { startWorker, threadFlags, withoutRejected, withoutTsx } from "../../dist/internal.js";
-import { runChild } from "../child.js";
+import { nodeOnly, runChild } from "../child.js";
 
 const T = { timeout: 120_000 };
+/** A program started with Node's command-line flags (or node --test): Node only. */
+const FLAGS = { ...T, ...nodeOnly("starts a program with Node's command-line flags") };
 const program = fileURLToPath(new URL("../fixtures/flags-program.mjs", import.meta.url));
 const underTest = fileURLToPath(new URL("../fixtures/under-node-test.mjs", import.meta.url));
 
@@ -244,7 +246,7 @@ function result(r: { status: number | null; stdout: string; stderr: string }, fl
   return JSON.parse(line.slice("RESULT ".length)) as { limits: Record<string, number>; sum: number };
 }
 
-test("a program started with flags Workers refuse runs its threads and pool", T, async () => {
+test("a program started with flags Workers refuse runs its threads and pool", FLAGS, async () => {
   const flags = [
     "--max-old-space-size=2048",
     "--expose-gc",
@@ -264,7 +266,7 @@ test("a program started with flags Workers refuse runs its threads and pool", T,
 
 test(
   "--disallow-code-generation-from-strings: targets, subclasses, actions and tasks compile (node:vm), lines kept",
-  T,
+  FLAGS,
   async () => {
     // Before: start() threw "target cannot be sent to another thread: its source does not parse on its own".
     const fixture = fileURLToPath(new URL("../fixtures/no-codegen.mjs", import.meta.url));
@@ -278,7 +280,7 @@ test(
   },
 );
 
-test("threads start in a test file run by node --test", T, async () => {
+test("threads start in a test file run by node --test", FLAGS, async () => {
   const r = await run(["--test", "--test-reporter=tap", underTest]);
   assert.equal(r.status, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
   assert.match(r.stdout, /# pass 1/);

@@ -5,9 +5,11 @@
 // blocked test runner.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { runChild } from "../child.js";
+import { nodeOnly, runChild, skipOn } from "../child.js";
 
 const T = { timeout: 60_000 };
+/** Starts threads with resourceLimits, which Bun and Deno refuse: Node only. */
+const LIMITS = { ...T, ...nodeOnly("starts threads with resourceLimits, which Bun and Deno refuse") };
 const internal = new URL("../../dist/internal.js", import.meta.url).href;
 
 test("a thread's last directory registrations reach the taker while the hub is busy", T, () => {
@@ -98,7 +100,7 @@ const refuseSpawns = `
     hubTestHook({ type: "test:stats", into });
     Atomics.wait(new Int32Array(into), 5, 0, 10_000);`;
 
-test("a Worker that cannot be made fails only that start(); the Thread can be started again", T, () => {
+test("a Worker that cannot be made fails only that start(); the Thread can be started again", LIMITS, () => {
   const r = runChild(
     `
     import { Thread } from "threading";
@@ -130,7 +132,10 @@ test("a Worker that cannot be made fails only that start(); the Thread can be st
   );
 });
 
-test("a start failed as its worker begins to run it: the worker does not run it, every wait ends", T, () => {
+test("a start failed as its worker begins to run it: the worker does not run it, every wait ends", {
+  ...T,
+  ...skipOn(["bun"], "arms a worker that the next start must reuse; no worker is reused there"),
+}, () => {
   // The worker's test hook failAtRun (armed by a thread on its own worker, which then parks again
   // as the warmest: the next start, through its dock or the hub, goes to it) fails the start between
   // markRunning()'s reads and its CAS, as the hub, or a starter whose hub never came up, would at
@@ -190,7 +195,7 @@ test("a start failed as its worker begins to run it: the worker does not run it,
 
 test(
   "a worker made for one start (its own resourceLimits) that loses that start exits: it runs no other thread",
-  T,
+  LIMITS,
   () => {
     // Before, it said "idle" and the hub kept it: the next plain thread ran on it, under its limits.
     const r = runChild(

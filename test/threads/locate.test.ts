@@ -8,10 +8,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { nodeOnly } from "../child.js";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { setExcepthook, Thread, ThreadPoolExecutor } from "threading";
 
 const T = { timeout: 60_000 };
+/** Where a function starts comes from V8's inspector, which the library asks on Node only (README: on Bun and Deno frames read `eval at`). */
+const LOCATED = {
+  ...T,
+  ...nodeOnly("function targets are located through node:inspector, which the library uses on Node only"),
+};
 const here = readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n");
 /** The 1-based line of this file that holds `marker` (in a string literal below, not here). */
 const lineOf = (marker: string) => here.findIndex((l) => l.includes(`"${marker}"`)) + 1;
@@ -24,7 +30,7 @@ function work(job: { n: number }, scale: number): number {
   return total;
 }
 
-test("a Thread target's stack names this file and the line of the throw", T, () => {
+test("a Thread target's stack names this file and the line of the throw", LOCATED, () => {
   const errors: Error[] = [];
   setExcepthook((a) => errors.push(a.excValue as Error));
   try {
@@ -50,7 +56,7 @@ class Failing extends Thread {
   }
 }
 
-test("a Thread subclass sent as source: run()'s stack names this file and line", T, () => {
+test("a Thread subclass sent as source: run()'s stack names this file and line", LOCATED, () => {
   const errors: Error[] = [];
   setExcepthook((a) => errors.push(a.excValue as Error));
   try {
@@ -64,7 +70,7 @@ test("a Thread subclass sent as source: run()'s stack names this file and line",
   assert.match(errors[0]?.stack ?? "", new RegExp(`${import.meta.url}:${lineOf("subclass-marker")}:\\d+`));
 });
 
-test("a pool task's stack names this file and line; an arrow may call itself by name", T, async () => {
+test("a pool task's stack names this file and line; an arrow may call itself by name", LOCATED, async () => {
   const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
   try {
     const f = pool.submit(async (x: number) => {
@@ -82,7 +88,7 @@ test("a pool task's stack names this file and line; an arrow may call itself by 
   }
 });
 
-test("plain JavaScript: the line and column of the throw", T, () => {
+test("plain JavaScript: the line and column of the throw", LOCATED, () => {
   const dir = mkdtempSync(join(tmpdir(), "threading-locate-"));
   try {
     const file = join(dir, "app.mjs");

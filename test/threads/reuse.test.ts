@@ -16,10 +16,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { runChild } from "../child.js";
+import { evalArgs, nodeOnly, runChild, scriptArgs, skipOn } from "../child.js";
 import { Event, local, logging, SimpleQueue, setExcepthook, Thread } from "threading";
 
-const T = { timeout: 60_000 };
+// Bun never reuses a worker: its process.getActiveResourcesInfo() is always empty (src/threads/reuse.ts).
+const NO_REUSE = "no worker is reused, its process.getActiveResourcesInfo() being always empty";
+const T = { timeout: 60_000, ...skipOn(["bun"], NO_REUSE) };
+/** A MessagePort a thread left open: Deno's process.getActiveResourcesInfo() does not list MessagePorts. */
+const PORTS = {
+  ...T,
+  ...skipOn(["deno"], "a MessagePort a thread left open is not seen: getActiveResourcesInfo() lists none"),
+};
 const internal = new URL("../../dist/internal.js", import.meta.url).href;
 
 type Seen = Record<string, unknown>;
@@ -146,9 +153,7 @@ test("timers a thread left are dropped: they never fire in the next thread on it
   // tsx's cache writes in flight and the worker would come back later (see the top of the file).
   const r = spawnSync(
     process.execPath,
-    [
-      "--input-type=module",
-      "-e",
+    evalArgs(
       `
       import { SimpleQueue, Thread } from "threading";
       const run = (target) => {
@@ -177,7 +182,8 @@ test("timers a thread left are dropped: they never fire in the next thread on it
       });
       console.log(a.worker === b.worker, b.fired);
       `,
-    ],
+      { tsx: false },
+    ),
     { encoding: "utf8", timeout: 30_000 },
   );
   assert.equal(r.status, 0, r.stderr);
@@ -186,7 +192,7 @@ test("timers a thread left are dropped: they never fire in the next thread on it
 
 test(
   "a worker whose thread left a socket, a listener (on an unref'd port too), a pending wait (its own Atomics.waitAsync too) or a promised timer is not reused",
-  T,
+  PORTS,
   () => {
     const leftovers: [string, (out: SimpleQueue<Seen>, e: Event) => unknown][] = [
       [
@@ -274,7 +280,7 @@ test(
 
 test(
   "a thread that listened on a MessagePort it was given and closed it leaves its worker to be reused; one that left it open does not",
-  T,
+  PORTS,
   () => {
     // A port with a "message" listener is ref'd, and once closed it stays in the census until libuv's
     // close callback runs, after the thread has ended: the worker settles (reuse.ts CLOSING). Before,
@@ -338,9 +344,7 @@ test(
     // read from fs (writeFile below) they are wrapped as they are read.
     const r = spawnSync(
       process.execPath,
-      [
-        "--input-type=module",
-        "-e",
+      evalArgs(
         `
       import { Thread } from "threading";
       const body = async (how, s) => {
@@ -378,7 +382,8 @@ test(
       }
       console.log(JSON.stringify(seen));
       `,
-      ],
+        { tsx: false },
+      ),
       { encoding: "utf8", timeout: 50_000 },
     );
     assert.equal(r.status, 0, r.stderr);
@@ -412,9 +417,7 @@ test(
     // As the test above: plain node; the next thread (b) awaits, so a pending callback may run.
     const r = spawnSync(
       process.execPath,
-      [
-        "--input-type=module",
-        "-e",
+      evalArgs(
         `
       import { Thread } from "threading";
       const body = async (how, s) => {
@@ -467,7 +470,8 @@ test(
       }
       console.log(JSON.stringify(seen));
       `,
-      ],
+        { tsx: false },
+      ),
       { encoding: "utf8", timeout: 50_000 },
     );
     assert.equal(r.status, 0, r.stderr);
@@ -517,6 +521,7 @@ test("isolated: true runs on a brand-new worker, with fresh globals, which ends 
 
 test("idle workers are bounded, exit after the idle time, and never keep the process alive", {
   timeout: 180_000,
+  ...skipOn(["bun"], NO_REUSE),
 }, () => {
   const r = runChild(
     `
@@ -574,7 +579,10 @@ test("idle workers are bounded, exit after the idle time, and never keep the pro
   assert.ok(lingered < 30_000, `the process lived ${lingered} ms with idle workers (idle time 60 s)`);
 });
 
-test("10,000 short threads one after another run in seconds, with flat memory", T, () => {
+test("10,000 short threads one after another run in seconds, with flat memory", {
+  ...T,
+  ...nodeOnly("measures the heap after global.gc(), which needs Node's --expose-gc"),
+}, () => {
   // Memory is the main thread's heap after a full GC, taken once the loop's job has ended: V8 keeps
   // the target of every WeakRef made during a job alive until the job ends (each Thread is
   // registered by ident through one), so a synchronous loop holds its Thread objects until it
@@ -649,7 +657,7 @@ test(
       console.log(JSON.stringify({ a: a !== b, c: c === b && d !== c, e: f === e }));
       `,
       );
-      const r = spawnSync(process.execPath, [join(dir, "main.mjs")], { encoding: "utf8", timeout: 50_000 });
+      const r = spawnSync(process.execPath, scriptArgs(join(dir, "main.mjs")), { encoding: "utf8", timeout: 50_000 });
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(JSON.parse(r.stdout), { a: true, c: true, e: true });
     } finally {

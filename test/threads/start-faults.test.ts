@@ -4,6 +4,7 @@
 // Killed before it handed the start over, the thread is ended by the hub, never run; killed after
 // it sent the start to the hub, the thread runs. Each case runs in a child process, whose exit is
 // part of what is checked.
+// Node only: kills threads by running them out of memory under resourceLimits, which Bun and Deno refuse (README, Runtimes and flags); scripts/run-tests-on.mjs does not run this file there.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runChild } from "../child.js";

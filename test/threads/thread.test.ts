@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { runChild } from "../child.js";
+import { nodeOnly, runChild, scriptArgs } from "../child.js";
 import {
   activeCount,
   currentThread,
@@ -22,6 +22,11 @@ import {
 } from "threading";
 
 const T = { timeout: 30_000 };
+/** Kills a thread by running it out of memory under resourceLimits, which Bun and Deno refuse: Node only. */
+const OOM = {
+  ...T,
+  ...nodeOnly("kills a thread by running it out of memory under resourceLimits, which Bun and Deno refuse"),
+};
 
 test("a thread runs its target with args, on another thread", T, () => {
   const cell = new Int32Array(new SharedArrayBuffer(8));
@@ -271,7 +276,8 @@ test(
   "closures over the creating scope: start() names the variable (TypeError); what the check cannot see fails in the thread naming it",
   T,
   () => {
-    const secret = 41;
+    // (not literals: Bun's transpiler copies a const literal into the functions that read it, which then run)
+    const secret = Number("41");
     assert.throws(
       () => new Thread({ target: () => secret + 1 }).start(),
       /target uses secret from outside the function/,
@@ -630,8 +636,8 @@ test("joinAsync and startAsync do not block the event loop", T, async () => {
   assert.equal(t.isAlive(), false);
 });
 
-test("a plain JavaScript program runs under node without tsx", T, () => {
-  const r = spawnSync(process.execPath, [new URL("../fixtures/plain.mjs", import.meta.url).pathname], {
+test("a plain JavaScript program runs without tsx (node, bun, deno)", T, () => {
+  const r = spawnSync(process.execPath, scriptArgs(new URL("../fixtures/plain.mjs", import.meta.url).pathname), {
     encoding: "utf8",
     timeout: 30_000,
   });
@@ -643,7 +649,7 @@ test("a .ts module target runs without tsx where Node strips types itself (22.18
   ...T,
   skip: process.features.typescript ? false : `this Node (${process.version}) does not strip types`,
 }, () => {
-  const r = spawnSync(process.execPath, [new URL("../fixtures/ts-target.mjs", import.meta.url).pathname], {
+  const r = spawnSync(process.execPath, scriptArgs(new URL("../fixtures/ts-target.mjs", import.meta.url).pathname), {
     encoding: "utf8",
     timeout: 30_000,
   });
@@ -651,7 +657,7 @@ test("a .ts module target runs without tsx where Node strips types itself (22.18
   assert.equal(r.stdout, "pool 42 thread ended\n");
 });
 
-test("a thread over its resourceLimits dies alone; joiners wake and it is not alive", T, () => {
+test("a thread over its resourceLimits dies alone; joiners wake and it is not alive", OOM, () => {
   const t = new Thread({
     // 64 MB: on Node 22+ a worker loading the library under tsx needs more than 16 MB to boot.
     resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 },
@@ -668,7 +674,7 @@ test("a thread over its resourceLimits dies alone; joiners wake and it is not al
   after.join();
 });
 
-test("a thread whose worker runs out of memory is reported to the excepthook, before join() returns", T, () => {
+test("a thread whose worker runs out of memory is reported to the excepthook, before join() returns", OOM, () => {
   const got: [string, string, string | undefined, string | undefined][] = [];
   setExcepthook((a) =>
     got.push([a.excType, (a.excValue as Error).message, (a.excValue as { code?: string }).code, a.thread?.name]),

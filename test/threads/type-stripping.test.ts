@@ -8,6 +8,7 @@
 // module target, a subclass imported from the .ts main module and a pool must all run, and a
 // package of the project must import by name in a thread although the library is linked from
 // elsewhere (src/shared/exec-argv.ts: which flags threads get; src/transport/target.ts: imports).
+// Node only: Node's own type stripping and Node's command-line flags; scripts/run-tests-on.mjs does not run this file on Bun and Deno.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
