@@ -66,8 +66,30 @@ function frameLocation(frame: string): string {
   return comma >= 0 ? loc.slice(comma + 2) : loc;
 }
 
+/**
+ * The first frame outside logging's own files, by the stack's text alone: where Error cannot be
+ * changed (--frozen-intrinsics), so that neither call sites nor a longer stack can be asked for.
+ */
+function callSiteFromText(): CallSite | undefined {
+  for (const frame of (new Error().stack ?? "").split("\n").slice(1)) {
+    const m = /^(.*):(\d+):\d+$/.exec(frameLocation(frame));
+    if (!m) continue;
+    let file = m[1] as string;
+    if (file.startsWith("file:")) {
+      try {
+        file = fileURLToPath(file);
+      } catch {}
+    }
+    if (isOwn(file)) continue;
+    const name = /^\s*at\s+(?:async\s+)?([^\s(]+)\s+\(/.exec(frame);
+    return { pathname: file, lineno: Number(m[2]), funcName: name ? (name[1] as string) : "<module>" };
+  }
+  return undefined;
+}
+
 /** The first frame outside logging's own files, or undefined when there is none. */
 export function captureCallSite(): CallSite | undefined {
+  if (Object.isFrozen(Error)) return callSiteFromText();
   const prepare = Error.prepareStackTrace;
   const limit = Error.stackTraceLimit;
   const sitesHolder: { stack?: NodeJS.CallSite[] } = {};

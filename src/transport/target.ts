@@ -87,6 +87,8 @@ type PrepareStackTrace = (error: Error, sites: NodeJS.CallSite[]) => unknown;
 function rawFrames(prepare: unknown, skip: Function): NodeJS.CallSite[] | undefined {
   if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled !== true) return undefined;
   if (typeof prepare !== "function" || prepare.name !== "ErrorPrepareStackTrace") return undefined;
+  // (--frozen-intrinsics: Error.prepareStackTrace cannot be set; the stack's text is read instead)
+  if (Object.isFrozen(Error)) return undefined;
   const holder: { stack?: unknown } = {};
   let stack: unknown;
   (Error as { prepareStackTrace?: unknown }).prepareStackTrace = (_: unknown, sites: NodeJS.CallSite[]) => sites;
