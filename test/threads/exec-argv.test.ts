@@ -246,6 +246,31 @@ function result(r: { status: number | null; stdout: string; stderr: string }, fl
   return JSON.parse(line.slice("RESULT ".length)) as { limits: Record<string, number>; sum: number };
 }
 
+test(
+  "--frozen-intrinsics under tsx (source maps on): submit(), start() and logging's caller fields work",
+  FLAGS,
+  async () => {
+    // Before: submit() and start() threw "Cannot assign to read only property 'prepareStackTrace'"
+    // (callerFile() set it to read the frames unmapped), as did a record with %(funcName)s.
+  // (JavaScript: tsx does not compile an -e snippet under --frozen-intrinsics, but its source maps are on.)
+    const code = `
+    import { logging, Thread, ThreadPoolExecutor } from "threading";
+    logging.basicConfig({ level: logging.DEBUG, format: "%(funcName)s:%(lineno)d %(message)s" });
+    function caller() { logging.info("logged"); }
+    caller();
+    const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const sum = ex.submit((a, b) => a + b, 2, 3).result();
+    ex.shutdown();
+    const t = new Thread({ target: (n) => console.log("thread " + n), args: [sum] });
+    t.start();
+    t.join();`;
+    const r = await run(["--import", "tsx", "--frozen-intrinsics", "--input-type=module", "-e", code]);
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    assert.equal(r.stdout, "thread 5\n");
+    assert.match(r.stderr, /^caller:4 logged$/m);
+  },
+);
+
 test("a program started with flags Workers refuse runs its threads and pool", FLAGS, async () => {
   const flags = [
     "--max-old-space-size=2048",
