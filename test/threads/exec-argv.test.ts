@@ -252,7 +252,7 @@ test(
   async () => {
     // Before: submit() and start() threw "Cannot assign to read only property 'prepareStackTrace'"
     // (callerFile() set it to read the frames unmapped), as did a record with %(funcName)s.
-  // (JavaScript: tsx does not compile an -e snippet under --frozen-intrinsics, but its source maps are on.)
+    // (JavaScript: tsx does not compile an -e snippet under --frozen-intrinsics, but its source maps are on.)
     const code = `
     import { logging, Thread, ThreadPoolExecutor } from "threading";
     logging.basicConfig({ level: logging.DEBUG, format: "%(funcName)s:%(lineno)d %(message)s" });
