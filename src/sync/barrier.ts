@@ -66,7 +66,7 @@ import {
 } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { lockOwner, MAX_THREADS, slotHolds } from "../shared/runtime.js";
-import { kOnDeadHolder } from "./owned.js";
+import { kAcquireAsyncNow, kOnDeadHolder } from "./owned.js";
 import { describeTarget, type ModuleTarget, type TargetSpec } from "../transport/target.js";
 import { encode } from "../transport/encode.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
@@ -290,7 +290,8 @@ export class Barrier<A extends unknown[] = any[]> {
    * round (run the action, release everyone) or wait for it. Where the two forms differ, both are
    * named: the lock is taken async synchronously when free (as Semaphore.acquireAsync: an await
    * would hold it until this thread's next microtask checkpoint, and the caller may block before
-   * it); the action is called blocking as compiled here (action.ts), async once its import is
+   * it, e.g. in abort(); kAcquireAsyncNow also answers so when the lock freed up just as it
+   * looked); the action is called blocking as compiled here (action.ts), async once its import is
    * ready, and its promise awaited.
    */
   *#wait(ms: number, isAsync: 0 | 1): Steps<number> {
@@ -298,7 +299,7 @@ export class Barrier<A extends unknown[] = any[]> {
     const w = this.#w;
     yield* call(
       () => cond.acquire(),
-      () => cond.acquire(false) || cond.acquireAsync(),
+      () => cond[kAcquireAsyncNow](Number.POSITIVE_INFINITY),
     );
     try {
       this.#sweep();

@@ -90,6 +90,7 @@ import { type Held, holdAsync, holdBlocking } from "./hold.js";
 import { acquireArgs, type Lock } from "./lock.js";
 import {
   type ConditionLock,
+  kAcquireAsyncNow,
   kAcquireRestore,
   kAcquireRestoreAsync,
   kFlushOnRelease,
@@ -218,6 +219,18 @@ export class Condition {
       }
     }
     return this.#lock.acquireAsync(timeout);
+  }
+
+  /**
+   * @internal acquireAsync() for a primitive built on this Condition (Barrier, Semaphore) before
+   * it goes on: `true` itself when the lock was taken at once (owned.ts kAcquireAsyncNow), so the
+   * caller goes on in the same turn instead of holding the lock through a microtask turn while this
+   * thread's code runs on. `ms`: the timeout (Infinity = forever).
+   */
+  [kAcquireAsyncNow](ms: number): boolean | Promise<boolean> {
+    const lock = this.#lock as ConditionLock & { [kAcquireAsyncNow]?: (ms: number) => boolean | Promise<boolean> };
+    if (lock[kAcquireAsyncNow]) return lock[kAcquireAsyncNow](ms);
+    return lock.acquire(false) || lock.acquireAsync(ms === Number.POSITIVE_INFINITY ? undefined : ms / 1000);
   }
 
   /** Releases the underlying lock. */

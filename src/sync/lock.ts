@@ -28,8 +28,17 @@ import { lockOwner } from "../shared/runtime.js";
 import { describe } from "../shared/waiting.js";
 import { kShare, newObjectId, type ShareRecord, adoptedRecord, registerKind, revive } from "../transport/shareable.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
-import { flushWakes, freeOwned, lockAsync, lockOwnedBlocking, type OnDeadHolder, ownerValue } from "./mutex.js";
 import {
+  flushWakes,
+  freeOwned,
+  lockAsync,
+  lockAsyncNow,
+  lockOwnedBlocking,
+  type OnDeadHolder,
+  ownerValue,
+} from "./mutex.js";
+import {
+  kAcquireAsyncNow,
   kAcquireRestore,
   kAcquireRestoreAsync,
   kFlushOnRelease,
@@ -159,6 +168,11 @@ export class Lock {
   /** @internal */
   async [kAcquireRestoreAsync](_saved: number): Promise<void> {
     await this.acquireAsync();
+  }
+
+  /** @internal acquireAsync() that answers `true` when it took the lock at once (owned.ts; mutex.ts lockAsyncNow). */
+  [kAcquireAsyncNow](ms: number): boolean | Promise<boolean> {
+    return lockAsyncNow(this.#word, STATE, ms, ASYNC, ownerValue(), this.#onDead);
   }
 
   /** @internal */

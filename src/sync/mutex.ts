@@ -304,6 +304,34 @@ export async function lockAsync(
 }
 
 /**
+ * lockAsync() of the owned mutex for the internal lock an async call of a primitive takes before
+ * it goes on (Barrier.waitAsync(), Semaphore.acquireAsync()): `true` itself, not a promise, when
+ * the mutex was taken before this returns. lockAsync() may take it synchronously (its first CAS, or
+ * a slow path that finds it free at its first look) and still answer with a promise, which its
+ * caller sees only after a microtask turn: the caller would hold the lock while this thread's own
+ * code runs on, and a blocking call of the same primitive there (`b.waitAsync(); b.abort();`,
+ * `sem.acquireAsync(); sem.release();`) would wait for ever for a lock its own thread holds.
+ * Nothing else of this thread runs during the call, so the word turning to `me` in it is this
+ * call's doing (unless it held `me` already: a continuation of this thread that holds it, which
+ * this call then waits for).
+ */
+export function lockAsyncNow(
+  w: Int32Array,
+  i: number,
+  ms: number,
+  asyncAt: number,
+  me: number,
+  onDeadHolder?: OnDeadHolder,
+): boolean | Promise<boolean> {
+  const before = Atomics.load(w, i);
+  if (before === UNLOCKED && Atomics.compareExchange(w, i, UNLOCKED, me) === UNLOCKED) return true;
+  if (ms === 0) return false;
+  const taking = lockAsync(w, i, ms, asyncAt, me, onDeadHolder);
+  if ((before | 1) !== (me | 1) && (Atomics.load(w, i) | 1) === (me | 1)) return true;
+  return taking;
+}
+
+/**
  * The slow path of both (shared/wait.ts drives it): swap in CONTENDED until the swap returns
  * UNLOCKED (then it is ours), sleeping on CONTENDED in between, until `deadline` (false).
  * An async sleeper counts itself in `asyncAt` (the file comment).

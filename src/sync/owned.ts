@@ -22,6 +22,13 @@ export const kAcquireRestoreAsync: unique symbol = Symbol("threading.acquireRest
 export const kFlushOnRelease: unique symbol = Symbol("threading.flushOnRelease");
 
 /**
+ * `lock[kAcquireAsyncNow](ms)` (Lock only): acquireAsync() for the internal lock of a primitive,
+ * answering `true` itself, not a promise, when it took the lock before returning (mutex.ts
+ * lockAsyncNow(): a promise would let this thread's code run on holding it). `ms`: the timeout.
+ */
+export const kAcquireAsyncNow: unique symbol = Symbol("threading.acquireAsyncNow");
+
+/**
  * `lock[kOnDeadHolder](fn)` (Lock only): makes it an internal lock of a primitive (Barrier,
  * Semaphore): a waiter takes it over from a holder that has died and runs `fn` (mutex.ts, "Dead
  * holders"). A user's lock never gets one: held by a thread that dies, it stays held, as in Python.

@@ -63,7 +63,7 @@ import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRec
 import { Condition, kNotifyUnits, kRepair, kWaitPeeking, kWaitPeekingAsync } from "./condition.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
 import { Lock } from "./lock.js";
-import { kOnDeadHolder } from "./owned.js";
+import { kAcquireAsyncNow, kOnDeadHolder } from "./owned.js";
 
 /** @internal Test hooks (this thread): `at(point)` runs with the semaphore's lock held at named points. */
 export const semaphoreHooks: { at?: (point: "registered" | "notify") => void } = {};
@@ -76,9 +76,6 @@ const MAX_VALUE = 2 ** 30 - 1;
 const COUNT = 0x7fffffff;
 /** VALUE's sign bit: someone waits in the slow path. */
 const WAITING = 1 << 31;
-
-/** A timeout in ms as the seconds a waiting call takes (undefined = forever). */
-const seconds = (ms: number) => (ms === Number.POSITIVE_INFINITY ? undefined : ms / 1000);
 
 // The fast paths below write their constants as literals: the bundle (esbuild) turns a module's
 // constants into \`var\`s, and V8 loads those on every use instead of folding them (~1 ns per
@@ -218,7 +215,8 @@ export class Semaphore {
    * The lock is taken in the driver's form: blocking, forever; async, synchronously when it is
    * free (an `await` would hold it until this thread's next microtask checkpoint, and the caller
    * may block first, e.g. in a join() of a thread that needs this semaphore, which would keep
-   * every other thread out) and else within the timeout (then one last try for a unit).
+   * every other thread out, or in a release() of its own; kAcquireAsyncNow also answers so when
+   * the lock freed up just as it looked) and else within the timeout (then one last try for a unit).
    */
   *#acquire(ms: number): Steps<boolean> {
     const w = this.#w;
@@ -226,7 +224,7 @@ export class Semaphore {
     const deadline = deadlineOf(ms);
     const locked = yield* call(
       () => cond.acquire(),
-      () => cond.acquire(false) || cond.acquireAsync(seconds(ms)),
+      () => cond[kAcquireAsyncNow](ms),
     );
     if (!locked) return this.#take();
     if (Atomics.add(w, WAITERS, 1) === 0) Atomics.or(w, VALUE, WAITING);
