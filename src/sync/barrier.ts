@@ -7,7 +7,9 @@
  *   [0] STATE  0 FILLING, 1 DRAINING, -1 RESETTING, -2 BROKEN
  *   [1] COUNT  waits inside wait() (arrived and not yet left)
  *   [2] ASYNC  how many of them are waitAsync() calls
- *   [3] ACTOR  the ident of the thread running the action, 0 while none does
+ *   [3] ACTOR  the ident of the thread running the action, 0 while none does (a blocking wait(),
+ *              reset() or abort() of that thread meanwhile, which would wait for ever for the lock
+ *              its action holds, is a RuntimeError)
  *   [4] DIED   why it is BROKEN after a dead lock holder (below): `ident << 1 | inAction`, else 0
  *   occupants (a second, growable buffer): per thread-table slot [IDENT, N, NASYNC], the ident of
  *              the slot's thread that last arrived and how many of COUNT (and of ASYNC) are its.
@@ -48,7 +50,7 @@
  * DEAD_SLICE_MS (SWEEP_MS while async waits are inside) and re-take the lock between them, so
  * those asleep when the holder died notice it too.
  */
-import { BrokenBarrierError } from "../errors.js";
+import { BrokenBarrierError, RuntimeError } from "../errors.js";
 import {
   call,
   checkOptions,
@@ -276,6 +278,7 @@ export class Barrier<A extends unknown[] = any[]> {
    * the barrier is or becomes broken, is reset, or the wait times out (which breaks it).
    */
   wait(timeout?: Timeout): number {
+    this.#notInAction("Barrier.wait()");
     return driveBlocking(this.#wait(this.#ms(timeout, "Barrier.wait()"), 0));
   }
 
@@ -369,6 +372,21 @@ export class Barrier<A extends unknown[] = any[]> {
     }
   }
 
+  /**
+   * A blocking call by the thread whose action is running (ACTOR): the action holds the lock until
+   * it returns, or until its promise settles while that thread's other code runs (a timer, a
+   * listener), so the call would wait for ever for its own thread: RuntimeError instead (CPython
+   * deadlocks when an action calls its barrier's wait(), reset() or abort()).
+   */
+  #notInAction(what: string): void {
+    const me = lockOwner.ident;
+    if (me === 0 || Atomics.load(this.#w, ACTOR) !== me) return;
+    throw new RuntimeError(
+      `${what}: this thread is running the barrier's action, which holds the barrier's lock until it ` +
+        "returns (or its promise settles): the call would wait for ever for its own thread",
+    );
+  }
+
   /** The round is complete: let everyone go. */
   #release(): void {
     Atomics.store(this.#w, STATE, DRAINING);
@@ -460,6 +478,7 @@ export class Barrier<A extends unknown[] = any[]> {
    * Returns the barrier to its initial, empty state. Threads waiting on it get BrokenBarrierError.
    */
   reset(): void {
+    this.#notInAction("Barrier.reset()");
     const w = this.#w;
     using _ = this.#cond.hold();
     this.#sweep();
@@ -475,6 +494,7 @@ export class Barrier<A extends unknown[] = any[]> {
 
   /** Puts the barrier in the broken state: current and future wait() calls throw BrokenBarrierError. */
   abort(): void {
+    this.#notInAction("Barrier.abort()");
     using _ = this.#cond.hold();
     Atomics.store(this.#w, DIED, 0);
     this.#break();

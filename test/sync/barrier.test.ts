@@ -592,3 +592,52 @@ test(
     );
   },
 );
+
+test(
+  "Barrier: wait(), reset() and abort() by the thread running the action are a RuntimeError, not a wait for ever",
+  T,
+  async () => {
+    // The action holds the barrier's lock. A timer of the thread whose async action awaits, or a
+    // sync action itself, called abort(): it waited for ever for the lock its own thread held (CPython
+    // deadlocks likewise when an action calls its barrier; here it says so).
+    const box: string[] = [];
+    const b = new Barrier(
+      1,
+      async (done: string[]) => {
+        await sleepAsync(0.05);
+        done.push("action done");
+      },
+      undefined,
+      [box],
+    );
+    const waited = b.waitAsync();
+    const calls: string[] = [];
+    await new Promise<void>((resolve) =>
+      setTimeout(() => {
+        for (const call of ["wait", "reset", "abort"] as const) {
+          try {
+            b[call]();
+            calls.push(`${call} returned`);
+          } catch (e) {
+            assert.match((e as Error).message, /this thread is running the barrier's action/);
+            calls.push(`${call}: ${(e as Error).name}`);
+          }
+        }
+        resolve();
+      }, 10),
+    );
+    assert.deepEqual(calls, ["wait: RuntimeError", "reset: RuntimeError", "abort: RuntimeError"]);
+    assert.equal(await waited, 0, "the round completes");
+    assert.deepEqual(box, ["action done"]);
+    assert.equal(b.broken, false);
+    b.abort(); // once the action is over, abort() works
+    assert.equal(b.broken, true);
+
+    // A sync action calling abort(): the action raises, so the barrier breaks and wait() rethrows.
+    const holder: { b?: Barrier } = {};
+    const c = new Barrier(1, (h: { b: Barrier }) => h.b.abort(), undefined, [holder]);
+    holder.b = c;
+    assert.throws(() => c.wait(), { name: "RuntimeError", message: /^Barrier\.abort\(\): this thread is running/ });
+    assert.equal(c.broken, true);
+  },
+);
