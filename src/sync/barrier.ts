@@ -10,7 +10,8 @@
  *   [3] ACTOR  the ident of the thread running the action, 0 while none does (a blocking wait(),
  *              reset() or abort() of that thread meanwhile, which would wait for ever for the lock
  *              its action holds, is a RuntimeError)
- *   [4] DIED   why it is BROKEN after a dead lock holder (below): `ident << 1 | inAction`, else 0
+ *   [4] DIED   why it is BROKEN after a thread died: `ident << 1 | inAction` for a dead lock holder
+ *              (below), `-ident` for a wait of an ended thread swept from a FILLING round, else 0
  *   occupants (a second, growable buffer): per thread-table slot [IDENT, N, NASYNC], the ident of
  *              the slot's thread that last arrived and how many of COUNT (and of ASYNC) are its.
  *              A wait names its thread by lockOwner (shared/runtime.ts): code a thread left running
@@ -26,7 +27,7 @@
  * later wait() hangs).
  * So every wait() and reset() first sweeps the table (#sweep): the waits of ended threads are taken
  * out of COUNT and ASYNC; one taken from a FILLING round breaks the barrier, as CPython's wait()
- * breaks it when a waiter is interrupted; a DRAINING or RESETTING round left empty is FILLING again.
+ * breaks it when a waiter is interrupted (DIED names the thread, for the BrokenBarrierError); a DRAINING or RESETTING round left empty is FILLING again.
  * While async waits are inside, waiters sleep in slices of SWEEP_MS and sweep between them, so a
  * thread that dies while the others already wait is noticed too (the first async wait to arrive
  * wakes the waiters that sleep whole, so that they sleep in slices from then on). A leaving wait whose entry was
@@ -258,10 +259,16 @@ export class Barrier<A extends unknown[] = any[]> {
     this.#break();
   }
 
-  /** BrokenBarrierError, saying why when a thread died holding the lock (DIED). */
+  /** BrokenBarrierError, saying why when a thread died holding the lock or waiting (DIED). */
   #broken(): BrokenBarrierError {
     const died = Atomics.load(this.#w, DIED);
     if (died === 0) return broken();
+    if (died < 0) {
+      return broken(
+        `the barrier is broken: thread ${-died} ended while it waited at the barrier (a waitAsync() left ` +
+          "pending when it ended, or killed), so the round cannot complete",
+      );
+    }
     const where = (died & 1) === 1 ? "running the barrier's action" : "inside a call of this barrier, holding its lock";
     return broken(
       `the barrier is broken: thread ${died >>> 1} died ${where} (killed: out of memory, or its worker ended)`,
@@ -431,9 +438,11 @@ export class Barrier<A extends unknown[] = any[]> {
     const w = this.#w;
     let dead = 0;
     let deadAsync = 0;
+    let who = 0;
     for (let slot = 0, b = 0; b < o.length; slot++, b += OCC_INTS) {
       const n = o[b + O_N] as number;
       if (n === 0 || slotHolds(slot, o[b + O_IDENT] as number)) continue;
+      who ||= o[b + O_IDENT] as number;
       dead += n;
       deadAsync += o[b + O_ASYNC] as number;
       o[b + O_N] = 0;
@@ -443,8 +452,10 @@ export class Barrier<A extends unknown[] = any[]> {
     const count = (w[COUNT] as number) - dead;
     Atomics.store(w, COUNT, count);
     Atomics.store(w, ASYNC, (w[ASYNC] as number) - deadAsync);
-    if (w[STATE] === FILLING) this.#break();
-    else if (count === 0 && (w[STATE] === RESETTING || w[STATE] === DRAINING)) {
+    if (w[STATE] === FILLING) {
+      Atomics.store(w, DIED, -who);
+      this.#break();
+    } else if (count === 0 && (w[STATE] === RESETTING || w[STATE] === DRAINING)) {
       Atomics.store(w, STATE, FILLING);
       this.#cond.notifyAll();
     }

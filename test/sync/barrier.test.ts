@@ -351,8 +351,13 @@ test(
     });
     t.start();
     t.join();
-    assert.throws(() => b.wait(10), BrokenBarrierError);
+    // The error names the thread (it said only "the barrier is broken").
+    assert.throws(() => b.wait(10), {
+      name: "BrokenBarrierError",
+      message: `Barrier: the barrier is broken: thread ${t.ident} ended while it waited at the barrier (a waitAsync() left pending when it ended, or killed), so the round cannot complete`,
+    });
     assert.equal(b.broken, true);
+    assert.throws(() => b.wait(10), new RegExp(`thread ${t.ident} ended while it waited`), "until reset()");
     // Repaired by reset(), it works again for live threads (no stale count keeps it draining).
     b.reset();
     assert.equal(b.nWaiting, 0);
@@ -377,7 +382,7 @@ test(
     });
     v.start();
     v.join();
-    await assert.rejects(mine, BrokenBarrierError);
+    await assert.rejects(mine, { name: "BrokenBarrierError", message: new RegExp(`thread ${v.ident} ended while`) });
     c.reset();
     assert.equal(c.nWaiting, 0);
   },
