@@ -3,7 +3,10 @@
  * engine's taskDone on UNFINISHED (layout.ts; its join is core.ts's; the ring counts tasks its own
  * way, fifo.ts), the dead-holder check (identAlive, CHECK_MS, IDLE_CHECK_MS), the one slow path of every put and get
  * (waitTurn, for both engines, blocking and async), and the way waiters sleep on a sequence word
- * and are woken (sleeperHow/wakeOne).
+ * and are woken (sleeperHow/wakeOne). One copy of its first turn exists outside it: the first
+ * sleep of a blocking Queue/SimpleQueue get() (fifo.ts RingEngine.get), the same steps in the same
+ * order, which hands anything but its common end (an item, nobody out of place) back to waitTurn
+ * (TurnState): the hand-off to a sleeping getter then runs no generator between the wake and the item.
  *
  * Two engines implement Engine, each over its own control block layout:
  *   - the two-lock FIFO ring (fifo.ts, fifo-layout.ts): Queue and SimpleQueue;
@@ -256,7 +259,7 @@ function olderWaits(h: Int32Array, side: Side, ticket: number): boolean {
  * clears it at its end), or, with `disordered`, marks it DISORDERED. Under the side's lock. The
  * key word is stored last with an atomic store: a reader that loads it sees the words before it.
  */
-function publishTurn(h: Int32Array, side: Side, ticket: number, disordered: boolean): void {
+export function publishTurn(h: Int32Array, side: Side, ticket: number, disordered: boolean): void {
   const at = QTURN + lockOwner.slot * QTURN_WORDS;
   const key = (h[QID_HI] as number) * 256 + side.seq;
   if (disordered) {
@@ -270,13 +273,18 @@ function publishTurn(h: Int32Array, side: Side, ticket: number, disordered: bool
 }
 
 /** Ends this thread's turn: uncounts it from DISORDER (`disordered`), then clears its record. */
-function endTurn(h: Int32Array, side: Side, disordered: boolean): void {
+export function endTurn(h: Int32Array, side: Side, disordered: boolean): void {
   if (disordered) Atomics.sub(h, side.disorder, 1);
   Atomics.store(G, QTURN + lockOwner.slot * QTURN_WORDS + QTURN_KEY_HI, 0);
 }
 
 /** This thread runs its duties (inside a wait): its queue waits meanwhile take no ticket ("Turns"). */
 let inDuties = 0;
+
+/** Whether a blocking wait of this thread takes a turn ("Turns"): it has a slot and runs no duties. */
+export function takesTurns(): boolean {
+  return lockOwner.slot >= 0 && inDuties === 0;
+}
 
 // While this thread runs its duties inside a blocking wait (shared/wait.ts: an excepthook run at
 // the start of each sleep), its record says so (QTURN_DUTIES): no younger waiter gives way to it
@@ -306,6 +314,25 @@ function afterSpin(how: SleepHow): SleepHow {
 export const turnHooks: { idleMs?: number; idle?: () => void } = {};
 
 /**
+ * Where a blocking waiter's first sleep, run outside waitTurn() (fifo.ts RingEngine.get: "the
+ * first sleep of a blocking get"), left off: back under the side's lock and unregistered, as
+ * waitTurn() is at the end of its loop; waitTurn() given it goes on from the top of its loop.
+ */
+export interface TurnState {
+  /** The wait's deadline (deadlineOf(ms)). */
+  deadline: number;
+  /** Its ticket, when it took one (`ticketed`). */
+  ticket: number;
+  ticketed: boolean;
+  /** WAKES as read when the ticket was taken. */
+  wakes: number;
+  /** The sleep timed out for the idle check (done). */
+  idle: boolean;
+  /** Every sleeper was woken while it slept (WAKES moved). */
+  allWoken: boolean;
+}
+
+/**
  * The one slow path of every put and get of both engines, blocking and async (shared/wait.ts
  * drives it; `isAsync` says which), run under `side`'s lock: once `admit()` is true, returns `then()` (which finds the
  * lock held: it stores or takes, and unlocks); unlocks and throws when it is an error (ShutDown), when the call may not wait (`block` false)
@@ -313,7 +340,9 @@ export const turnHooks: { idleMs?: number; idle?: () => void } = {};
  * two-lock ring's waker reads `waiters` without the lock: fifo.ts), unlock, sleep while `seq` is
  * unchanged, lock, unregister. A woken waiter re-checks under the lock and goes on even if its
  * time has just run out (as CPython re-checks _qsize() first), so a wake-up is never wasted,
- * unless an older blocking waiter waits ("Turns" above): then it gives way.
+ * unless an older blocking waiter waits ("Turns" above): then it gives way. `resumed`: the wait's
+ * first sleep ran outside (fifo.ts RingEngine.get, a copy of this first turn: keep the two alike);
+ * it goes on from the top of the loop, under the lock, as after its own sleep (TurnState).
  */
 export function* waitTurn<T>(
   h: Int32Array,
@@ -324,10 +353,11 @@ export function* waitTurn<T>(
   ms: number,
   what: string,
   isAsync = false,
+  resumed?: TurnState,
 ): Steps<T> {
   let deadline = -1;
   // This wait's turn ("Turns"): a blocking waiter of a thread with a slot takes a ticket once.
-  const turns = !isAsync && block && lockOwner.slot >= 0 && inDuties === 0;
+  const turns = !isAsync && block && takesTurns();
   let ticket = 0;
   let ticketed = false;
   let disordered = false;
@@ -338,6 +368,11 @@ export function* waitTurn<T>(
   let gaveWay = false;
   let allWoken = false;
   let wakes = 0;
+  if (resumed !== undefined) {
+    // (after a first sleep run outside: TurnState; a first sleep never disorders the line)
+    ({ deadline, ticket, ticketed, wakes, idle, allWoken } = resumed);
+    woken = true;
+  }
   const wakesAt = side.how.sleepers + 4;
   for (;;) {
     let answer = admit();

@@ -47,7 +47,9 @@
  *           item to an older one]; GET_WAITERS++; seq = NE_SEQ; fetch-or X into P_LOCK; re-read the puts (items
  *           now: GET_WAITERS--, take); release C; spin, then sleep on NE_SEQ while == seq; lock C;
  *           GET_WAITERS-- (unless a notify woke it: see below); if it is now 0, clear X in P_LOCK }
- *         (engine.ts waitTurn: one slow path for both engines, blocking and async)
+ *         (engine.ts waitTurn: one slow path for both engines, blocking and async; a blocking
+ *         get's first sleep runs the same steps inline, in RingEngine.get, and goes on in waitTurn
+ *         for anything but an item with nobody out of place)
  *         copy the record at HEAD out (past a SKIP); HEAD, OWN_GET_BYTES [GET_BYTES]; release C
  *         with gets+1; if it had X and PUT_WAITERS > 0 { NF_SEQ++; if PUT_SLEEPERS > 0
  *         notify(NF_SEQ, 1) }; decode
@@ -242,7 +244,19 @@
  */
 import { Empty, Full, ShutDown } from "../errors.js";
 import { lockOwner } from "../shared/runtime.js";
-import { deadlineOf, driveAsync, driveBlocking, park, type Steps, waitBlocking } from "../shared/wait.js";
+import {
+  deadlineOf,
+  driveAsync,
+  driveBlocking,
+  expired,
+  park,
+  remaining,
+  sliceMs,
+  spinWhile,
+  type Steps,
+  type WaitResult,
+  waitBlocking,
+} from "../shared/wait.js";
 import { SPIN_MS } from "../sync/mutex.js";
 import {
   decodeTaken,
@@ -268,11 +282,15 @@ import {
   CHECK_MS,
   DISCARDING,
   type Engine,
+  endTurn,
   IDLE_CHECK_MS,
   identAlive,
+  publishTurn,
   type Side,
   SPIN,
   sleeperHow,
+  takesTurns,
+  turnHooks,
   waitTurn,
   wakeAll,
   wakeOne,
@@ -1127,7 +1145,88 @@ export class RingEngine implements Engine {
     try {
       lockC(h);
       if (this.available() > 0) return this.take();
-      return driveBlocking(this.getSteps(block, ms, what));
+      if (!block || !takesTurns() || this.items(what) !== false) return driveBlocking(this.getSteps(block, ms, what));
+      // The first sleep of a blocking get, straight-line: waitTurn()'s first turn (engine.ts), the
+      // same steps in the same order, here so that the hand-off to a sleeping getter runs no
+      // generator, driver or closure between the wake and the item: a thread just woken runs cold,
+      // and each of them cost µs there (docs/benchmarks.md, the hand-off to a blocked get()). Any
+      // other outcome of the sleep goes on in waitTurn(), from where this leaves off (TurnState).
+      const deadline = deadlineOf(ms);
+      if (expired(deadline)) return driveBlocking(this.getSteps(block, ms, what));
+      Atomics.add(h, FIFO.GET_WAITERS, 1);
+      const seq = Atomics.load(h, FIFO.NE_SEQ);
+      Atomics.or(h, FIFO.P_LOCK, X); // (GETTERS.registered)
+      if (this.items(what) === true) {
+        if (Atomics.sub(h, FIFO.GET_WAITERS, 1) === 1) Atomics.and(h, FIFO.P_LOCK, ~X); // (GETTERS.unregistered)
+        return this.take();
+      }
+      unlockC(h);
+      const until = Math.min(deadline, deadlineOf(turnHooks.idleMs ?? IDLE_CHECK_MS), deadlineOf(sliceMs()));
+      let r: WaitResult;
+      let ticket = 0;
+      let ticketed = false;
+      let wakes = 0;
+      let idle = false;
+      try {
+        const left = remaining(until);
+        if (left === 0) r = "timed-out";
+        else if (spinWhile(h, FIFO.NE_SEQ, seq, left, SPIN)) r = "not-equal";
+        else {
+          ticket = Atomics.add(h, FIFO.GET_TICKETS, 1);
+          ticketed = true;
+          publishTurn(h, GETTERS, ticket, false);
+          wakes = Atomics.load(h, FIFO.GET_WAKES);
+          // (the driver's sleep, its spin done: shared/wait.ts sleepBlockingOn)
+          const rest = remaining(until);
+          r = rest === 0 ? "timed-out" : waitBlocking(h, FIFO.NE_SEQ, seq, rest, FIFO.GET_SLEEPERS);
+        }
+        idle = r === "timed-out" && until !== deadline;
+        if (idle) {
+          recoverDead(h);
+          turnHooks.idle?.();
+        }
+      } catch (e) {
+        // (as waitTurn's: unregistered, its turn ended, a younger waiter that gave way looks again)
+        Atomics.sub(h, FIFO.GET_WAITERS, 1);
+        if (ticketed) {
+          endTurn(h, GETTERS, false);
+          if (Atomics.load(h, FIFO.GET_DISORDER) > 0) {
+            Atomics.add(h, FIFO.NE_SEQ, 1);
+            wakeAll(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, FIFO.GET_WAITERS);
+          }
+        }
+        throw e;
+      }
+      const allWoken = ticketed && Atomics.load(h, FIFO.GET_WAKES) !== wakes;
+      lockC(h);
+      // (a sleeper woken by a notify was unregistered by its waker: GETTERS.wakerUnregisters)
+      const left = r === "ok" ? Atomics.load(h, FIFO.GET_WAITERS) : Atomics.sub(h, FIFO.GET_WAITERS, 1) - 1;
+      if (left === 0) Atomics.and(h, FIFO.P_LOCK, ~X); // (GETTERS.unregistered)
+      // The common end, as at the top of waitTurn()'s loop: an item, and no older waiter to look for.
+      if (this.available() > 0 && !(ticketed && (allWoken || Atomics.load(h, FIFO.GET_DISORDER) > 0))) {
+        if (ticketed) endTurn(h, GETTERS, false);
+        return this.take();
+      }
+      return driveBlocking(
+        waitTurn(
+          h,
+          GETTERS,
+          () => this.items(what),
+          () => this.take(),
+          block,
+          ms,
+          what,
+          false,
+          {
+            deadline,
+            ticket,
+            ticketed,
+            wakes,
+            idle,
+            allWoken,
+          },
+        ),
+      );
     } catch (e) {
       // (inline, no call: file comment, "Exceptions")
       const me = lockOwner.ident;
