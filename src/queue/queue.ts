@@ -31,7 +31,7 @@ import {
 import { describe, type WaitKind } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { ShutDown } from "../errors.js";
-import { giveStaged, itemError, reclaim, Staged, stageItem, takeStaged } from "./codec.js";
+import { giveStaged, itemError, reclaim, Staged, stageItem, stageNumber, takeStaged } from "./codec.js";
 import type { Engine } from "./engine.js";
 import { RingEngine } from "./fifo.js";
 import { GIVEN_MAXSIZE_BYTE, HEADER_WORDS, MAXSIZE, SHUTDOWN, setQueueId } from "./layout.js";
@@ -107,7 +107,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
 
   /** @internal Encodes an item before the lock is taken (PriorityQueue adds its sort key). */
   protected _stage(item: unknown, st: Staged, keep = false): void {
-    stageItem(item, st, keep);
+    // (a number here, no call: codec.ts stageNumber)
+    if (typeof item === "number") stageNumber(item, st);
+    else stageItem(item, st, keep);
   }
 
   /** @internal The kind name the transport revives this queue as. */

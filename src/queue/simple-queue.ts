@@ -6,7 +6,7 @@
 import { type BlockOptions, blockArgs, type Timeout, timeoutMs, checkArgCount } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
-import { giveStaged, itemError, reclaim, stageItem, takeStaged } from "./codec.js";
+import { giveStaged, itemError, reclaim, stageItem, stageNumber, takeStaged } from "./codec.js";
 import type { Engine } from "./engine.js";
 import { RingEngine } from "./fifo.js";
 import { HEADER_WORDS, setQueueId } from "./layout.js";
@@ -41,7 +41,9 @@ export class SimpleQueue<T = unknown> {
     const st = takeStaged();
     try {
       try {
-        stageItem(item, st);
+        // (a number here, no call: codec.ts stageNumber)
+        if (typeof item === "number") stageNumber(item, st);
+        else stageItem(item, st);
       } catch (e) {
         throw itemError(e, "SimpleQueue.put()");
       }
