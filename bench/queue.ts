@@ -11,7 +11,8 @@
 // The hand-off latency is WAKE_ROUNDS hand-offs (2000: ~10 s) after 3000 warm-up ones, each next to a
 // bare wake, so that its p99 is the 20th-largest of 2000 samples rather than the 3rd-largest of 300
 // and both sides are measured optimized (see wakeLatencies).
-// `node --import tsx bench/run.ts queue` (after `npm run build`); QUEUE_BENCH_N sets items per run
+// `node --import tsx bench/run.ts queue` (after `npm run build`; `handoff` instead of `queue`: the
+// hand-off alone); QUEUE_BENCH_N sets items per run
 // (QUEUE_BENCH_N_NUMBERS for 1 -> 1 numbers), QUEUE_BENCH_ROUNDS and QUEUE_BENCH_PY_ROUNDS the rounds,
 // QUEUE_BENCH_WAKE_ROUNDS the hand-offs.
 import { MessageChannel } from "node:worker_threads";
@@ -511,6 +512,16 @@ export async function run(): Promise<void> {
   }
   rows.push(row("bare SAB int32 MPMC ring 2->2", "items/s", of("ring2"), of("pm2 number"), "postMessage, 2 channels"));
   rows.push(...cpuRows);
+  rows.push(...handoffRows());
+  printTable(
+    `Queues (issue 5): ${N} items per run (1->1 numbers: ${N_NUMBERS}); medians of ${ROUNDS} rounds (CPython: ${PY_ROUNDS} of them), each run beside its baseline's, their order reversed every other round`,
+    rows,
+  );
+}
+
+/** The two rows of the hand-off to a blocked get() (wakeLatencies). */
+function handoffRows(): Row[] {
+  const rows: Row[] = [];
   const { queue: lat, bare } = wakeLatencies();
   rows.push({
     what: `one item to a consumer blocked in get(), median (${WAKE_ROUNDS} hand-offs, each beside a bare wake)`,
@@ -526,8 +537,18 @@ export async function run(): Promise<void> {
     baseline: bare.p99,
     baselineName: "bare Atomics.notify wake (goal <= 1.5x)",
   });
-  printTable(
-    `Queues (issue 5): ${N} items per run (1->1 numbers: ${N_NUMBERS}); medians of ${ROUNDS} rounds (CPython: ${PY_ROUNDS} of them), each run beside its baseline's, their order reversed every other round`,
-    rows,
-  );
+  return rows;
+}
+
+/**
+ * `npm run bench -- handoff`: the hand-off to a blocked get() alone (~12 s), the rows of the queue
+ * section's end, for comparing builds (run them alternating: docs/benchmarks.md).
+ */
+export async function handoff(): Promise<void> {
+  // Warm the hub and the thread spares, as run() does.
+  const w = new Thread({ target: () => {} });
+  w.start();
+  w.join();
+  sleep(0.3);
+  printTable(`Queue hand-off to a blocked get() (issue 14), as at the end of the queue section`, handoffRows());
 }

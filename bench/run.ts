@@ -42,6 +42,13 @@ for (const [name, file] of [
     await (mod.run ?? mod.default)?.();
   });
 }
+// (only when named: the queue section ends with the same rows)
+if (only.includes("handoff")) {
+  await section("handoff", async () => {
+    const { handoff } = await import("./queue.js");
+    await handoff();
+  });
+}
 if (failed.length > 0) {
   console.error(`\nnpm run bench: ${failed.length} section(s) failed: ${failed.join(", ")}`);
   // What a failed section left (a connection, a timer) must not keep the process alive.
