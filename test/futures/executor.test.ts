@@ -1057,3 +1057,57 @@ test(
     for (let i = 0; i < 20; i++) assert.equal(await ex.submit(id, i), i);
   },
 );
+
+test("wait() with a future given twice returns it once (CPython's test_20369)", T, () => {
+  using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+  const f = ex.submit((a: number, b: number) => a * b, 1, 2);
+  const { done, notDone } = wait([f, f], { returnWhen: ALL_COMPLETED });
+  assert.deepEqual([...done], [f]);
+  assert.equal(notDone.size, 0);
+});
+
+test("shutdown(true) right after a submitted future was cancelled returns (CPython's test_hang_gh94440)", T, () => {
+  const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  ex.submit(() => 0).result();
+  const f = ex.submit(() => 0);
+  f.cancel();
+  ex.shutdown(true); // hung in CPython before gh-94440; a hang here fails by the file's watchdog
+  assert.equal(f.done(), true);
+});
+
+test(
+  "shutdown(false): the pool threads still end, and every result was computed (CPython's test_shutdown_no_wait)",
+  T,
+  () => {
+    const ex = new ThreadPoolExecutor({ maxWorkers: 5, threadNamePrefix: "NoWait" });
+    const res = ex.map((x: number) => Math.abs(x), [-5, -4, -3, -2, -1, 0, 1, 2, 3, 4]);
+    const threads = enumerate().filter((t) => t.name.startsWith("NoWait_"));
+    assert.ok(threads.length >= 1);
+    ex.shutdown(false);
+    for (const t of threads) {
+      t.join(30);
+      assert.equal(t.isAlive(), false, `${t.name} ended`);
+    }
+    assert.deepEqual([...res], [5, 4, 3, 2, 1, 0, 1, 2, 3, 4]);
+    assert.throws(() => ex.submit(() => 1), {
+      name: "RuntimeError",
+      message: /cannot schedule new futures after shutdown/,
+    });
+  },
+);
+
+test(
+  "shutdown(false, { cancelFutures: true }) then the program's end: no error, the running task may finish (CPython's test_cancel_futures_wait_false)",
+  T,
+  () => {
+    const r = runChild(`
+    import { ThreadPoolExecutor } from "threading";
+    const t = new ThreadPoolExecutor();
+    t.submit(() => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100); console.log("apple"); });
+    t.shutdown(false, { cancelFutures: true });
+  `);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.ok(["apple", ""].includes(r.stdout.trim()), r.stdout);
+  },
+);

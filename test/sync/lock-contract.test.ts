@@ -6,7 +6,17 @@
 // that kind's own file.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore, Thread, TimeoutError } from "threading";
+import {
+  BoundedSemaphore,
+  Condition,
+  Event,
+  Lock,
+  RLock,
+  Semaphore,
+  Thread,
+  TIMEOUT_MAX,
+  TimeoutError,
+} from "threading";
 
 const T = { timeout: 60_000 };
 
@@ -131,6 +141,34 @@ for (const [name, make] of kinds) {
       assert.throws(() => l.acquire(true, Number.NaN), RangeError);
       await assert.rejects(l.acquireAsync(-5), RangeError);
       assert.throws(() => l.acquire("yes" as unknown as boolean), TypeError);
+      // CPython's test_timeout: a timeout past TIMEOUT_MAX is its OverflowError (here a RangeError);
+      // TIMEOUT_MAX itself is accepted.
+      for (const t of [1e100, TIMEOUT_MAX + 1]) assert.throws(() => l.acquire(true, t), RangeError, `timeout ${t}`);
+      assert.equal(l.acquire(true, TIMEOUT_MAX), true);
+      l.release();
+    });
+
+    test(`${title}: an error thrown inside \`using\` releases it (CPython's test_with)`, T, async () => {
+      const l = make();
+      const boom = async () => {
+        using _ = mode === "async" ? await l.holdAsync() : l.hold();
+        throw new TypeError("inside with");
+      };
+      await assert.rejects(boom, { name: "TypeError", message: "inside with" });
+      // Free for another thread, not merely re-enterable by this one.
+      const took = new Int32Array(new SharedArrayBuffer(4));
+      const t = new Thread({
+        target: (lk: Lock, c: Int32Array) => {
+          if (lk.acquire(false)) {
+            c[0] = 1;
+            lk.release();
+          }
+        },
+        args: [l, took],
+      });
+      t.start();
+      t.join();
+      assert.equal(took[0], 1);
     });
 
     if (mode === "blocking") {

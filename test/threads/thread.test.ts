@@ -8,6 +8,7 @@ import {
   activeCount,
   currentThread,
   enumerate,
+  excepthook,
   Event,
   getIdent,
   getNativeId,
@@ -793,3 +794,105 @@ test(
     assert.deepEqual(got, ["direct function", "thread function", "pool function"]);
   },
 );
+
+test(
+  "String(thread): initial, started IDENT (daemon), stopped IDENT, as Python's repr (test_various_ops, test_repr_daemon, test_repr_stopped)",
+  T,
+  () => {
+    const go = new Event();
+    const t = new Thread({ target: (e: Event) => e.wait(30), args: [go], name: "w" });
+    assert.equal(String(t), "<Thread(w, initial)>");
+    t.start();
+    assert.equal(String(t), `<Thread(w, started ${t.ident})>`);
+    go.set();
+    // test_repr_stopped: 'stopped' once the thread has ended, before any join()
+    while (t.isAlive()) t.join(0.01);
+    assert.equal(String(t), `<Thread(w, stopped ${t.ident})>`);
+    t.join();
+    assert.equal(String(t), `<Thread(w, stopped ${t.ident})>`);
+    const d = new Thread({ target: (e: Event) => e.wait(30), args: [go], name: "d", daemon: true });
+    assert.equal(String(d), "<Thread(d, initial daemon)>");
+    go.clear();
+    d.start();
+    assert.equal(String(d), `<Thread(d, started daemon ${d.ident})>`);
+    go.set();
+    d.join();
+    assert.equal(String(mainThread()), `<Thread(MainThread, started ${mainThread().ident})>`);
+  },
+);
+
+test("a SystemExit thrown in a thread is not reported to the excepthook (CPython's test_system_exit)", T, () => {
+  const got: string[] = [];
+  setExcepthook((a) => got.push(a.excType));
+  try {
+    for (const code of [undefined, 0, 1, "bye"]) {
+      const t = new Thread({
+        target: (c: number | string | undefined) => {
+          throw new SystemExit(c);
+        },
+        args: [code],
+      });
+      t.start();
+      t.join();
+    }
+    // Another error still is, so the hook was in force.
+    const bad = new Thread({
+      target: () => {
+        throw new RangeError("x");
+      },
+    });
+    bad.start();
+    bad.join();
+    assert.deepEqual(got, ["RangeError"]);
+  } finally {
+    setExcepthook(null);
+  }
+});
+
+test(
+  "excepthook stays the original hook while another is set (CPython's test_original_excepthook: __excepthook__)",
+  T,
+  () => {
+    const original = excepthook;
+    setExcepthook(() => {});
+    try {
+      assert.equal(excepthook, original);
+    } finally {
+      setExcepthook(null);
+    }
+    assert.equal(excepthook, original);
+  },
+);
+
+test(
+  "a thread whose start() failed is not in enumerate() and may not be joined (CPython's test_limbo_cleanup)",
+  T,
+  () => {
+    const before = enumerate().length;
+    const t = new Thread({ target: () => {}, args: [() => 1] as unknown[], name: "limbo" });
+    assert.throws(() => t.start(), TypeError);
+    assert.equal(enumerate().length, before);
+    assert.ok(!enumerate().some((x) => x.name === "limbo"));
+    assert.equal(t.isAlive(), false);
+    assert.throws(() => t.join(), { name: "RuntimeError", message: "cannot join thread before it is started" });
+  },
+);
+
+test("mainThread() in a thread is the main thread, not the caller (CPython's test_main_thread)", T, () => {
+  const out = new Int32Array(new SharedArrayBuffer(12));
+  const t = new Thread({
+    target: (o: Int32Array) => {
+      o[0] = mainThread().ident ?? -1;
+      o[1] = currentThread().ident ?? -1;
+      o[2] = mainThread().name === "MainThread" ? 1 : 0;
+    },
+    args: [out],
+  });
+  t.start();
+  t.join();
+  assert.equal(out[0], mainThread().ident);
+  assert.equal(mainThread().ident, getIdent());
+  assert.equal(out[1], t.ident);
+  assert.notEqual(out[0], out[1]);
+  assert.equal(out[2], 1);
+});
