@@ -2,7 +2,9 @@
 // test_threading.py, test_concurrent_futures): what Condition.wait_for returns, a Barrier aborted and then
 // reset, a Timer cancelled before it starts, a lock after a timed-out acquire, wait(FIRST_EXCEPTION) with
 // cancelled and already-failed futures, as_completed with duplicates and a zero timeout, set_result twice,
-// Queue.shutdown()'s transitions (test_queue), Barrier's indices, map() without iterating.
+// Queue.shutdown()'s transitions (test_queue), Barrier's indices, map() without iterating, String() of
+// the primitives (test_repr), a Barrier of 10 parties, threading.__all__ (test__all__). docs/cpython-audit.md
+// maps every CPython test to the test here that checks the same semantics.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
@@ -337,4 +339,61 @@ test("constructors given more arguments than Python's take are a TypeError, not 
   assert.equal(new Sized(1, 2).maxsize, 3);
   const t = new Thread();
   assert.equal(t.isAlive(), false);
+});
+
+test(
+  "String() of each primitive: its state as Python's repr shows it, without an address (lock_tests' test_repr)",
+  T,
+  () => {
+    const lock = new Lock();
+    assert.equal(String(lock), "[object Lock unlocked]");
+    lock.acquire();
+    assert.equal(String(lock), "[object Lock locked]");
+    const e = new Event();
+    assert.equal(String(e), "[object Event unset]");
+    e.set();
+    assert.equal(String(e), "[object Event set]");
+    const s = new Semaphore(3);
+    assert.equal(String(s), "[object Semaphore value=3]");
+    s.acquire();
+    assert.equal(String(s), "[object Semaphore value=2]");
+    const b = new BoundedSemaphore(3);
+    assert.equal(String(b), "[object BoundedSemaphore value=3/3]");
+    b.acquire();
+    assert.equal(String(b), "[object BoundedSemaphore value=2/3]");
+    const barrier = new Barrier(3);
+    assert.equal(String(barrier), "[object Barrier waiters=0/3]");
+    barrier.abort();
+    assert.equal(String(barrier), "[object Barrier broken]");
+    assert.equal(String(new Condition(new Lock())), "[object Condition(Lock unlocked)]");
+  },
+);
+
+test("Barrier of 10 parties: 10 threads pass 3 rounds together (test_barrier_10)", T, () => {
+  const N = 10;
+  const b = new Barrier(N);
+  // per round: how many arrived before the release, seen by each thread after it
+  const log = cells(1 + 3 * N);
+  const threads = Array.from(
+    { length: N },
+    (_, i) =>
+      new Thread({
+        target: (b: Barrier, log: Int32Array, i: number, n: number) => {
+          for (let r = 0; r < 3; r++) {
+            Atomics.add(log, 0, 1);
+            b.wait(30);
+            log[1 + r * n + i] = Atomics.load(log, 0); // everyone of this round had arrived
+            b.wait(30);
+          }
+        },
+        args: [b, log, i, N],
+      }),
+  );
+  for (const t of threads) t.start();
+  for (const t of threads) t.join();
+  for (let r = 0; r < 3; r++) {
+    for (let i = 0; i < N; i++) assert.ok((log[1 + r * N + i] as number) >= (r + 1) * N, `round ${r}, thread ${i}`);
+  }
+  assert.equal(b.broken, false);
+  assert.equal(b.nWaiting, 0);
 });

@@ -1111,3 +1111,18 @@ test(
     assert.ok(["apple", ""].includes(r.stdout.trim()), r.stdout);
   },
 );
+
+test(
+  "wait(ALL_COMPLETED) on 100 futures released at once returns with all done (CPython's test_pending_calls_race)",
+  T,
+  () => {
+    using ex = new ThreadPoolExecutor({ maxWorkers: 5 });
+    const go = new Event();
+    const fs = new Set(Array.from({ length: 100 }, () => ex.submit((e: Event) => e.wait(30), go)));
+    go.set();
+    const { done, notDone } = wait(fs, { returnWhen: ALL_COMPLETED });
+    assert.equal(done.size, 100);
+    assert.equal(notDone.size, 0);
+    for (const f of fs) assert.equal(f.result(), true);
+  },
+);
