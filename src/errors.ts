@@ -9,6 +9,13 @@ export class RuntimeError extends Error {
     this.prototype.name = "RuntimeError";
   }
 }
+/**
+ * Python's `threading.ThreadError`: since Python 3.3 another name for `RuntimeError` (the same class,
+ * `ThreadError === RuntimeError`, its `name` is "RuntimeError"), for code that catches it by that name.
+ */
+export const ThreadError: typeof RuntimeError = RuntimeError;
+/** An instance of {@link ThreadError}, which is `RuntimeError`. */
+export type ThreadError = RuntimeError;
 /** A missing key, as Python's `KeyError`: `SharedDict.pop(key)` of a key it does not hold, without a fallback. */
 export class KeyError extends Error {
   static {

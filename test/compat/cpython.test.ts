@@ -211,7 +211,9 @@ test(
     const lib = (await import("threading")) as unknown as Record<string, unknown>;
     const queue = (await import("threading/queue")) as unknown as Record<string, unknown>;
     for (const [name, value] of [...Object.entries(lib), ...Object.entries(queue)]) {
-      if (typeof value === "function" && /^[A-Z]/.test(name)) assert.equal(value.name, name);
+      // ThreadError is RuntimeError itself, as Python's (threading.ThreadError.__name__ == 'RuntimeError')
+      if (name === "ThreadError") assert.equal(value, lib.RuntimeError);
+      else if (typeof value === "function" && /^[A-Z]/.test(name)) assert.equal(value.name, name);
     }
     assert.match(String(new Thread({ name: "w" })), /^<Thread\(w, initial\)>$/);
     class Worker extends Thread {}
@@ -397,3 +399,78 @@ test("Barrier of 10 parties: 10 threads pass 3 rounds together (test_barrier_10)
   assert.equal(b.broken, false);
   assert.equal(b.nWaiting, 0);
 });
+
+test(
+  "every name of threading.__all__, queue.__all__ and concurrent.futures.__all__ is exported, camelCased, or is deliberately absent (test__all__)",
+  T,
+  async () => {
+    const lib = (await import("threading")) as unknown as Record<string, unknown>;
+    const queue = (await import("threading/queue")) as unknown as Record<string, unknown>;
+    // python3.11 -c "import threading, queue, concurrent.futures as f; print(threading.__all__, queue.__all__, f.__all__)"
+    const threadingAll = [
+      "get_ident",
+      "active_count",
+      "Condition",
+      "current_thread",
+      "enumerate",
+      "main_thread",
+      "TIMEOUT_MAX",
+      "Event",
+      "Lock",
+      "RLock",
+      "Semaphore",
+      "BoundedSemaphore",
+      "Thread",
+      "Barrier",
+      "BrokenBarrierError",
+      "Timer",
+      "ThreadError",
+      "ExceptHookArgs",
+      "setprofile",
+      "settrace",
+      "local",
+      "stack_size",
+      "excepthook",
+      "get_native_id",
+      "getprofile",
+      "gettrace",
+    ];
+    const queueAll = ["Empty", "Full", "Queue", "PriorityQueue", "LifoQueue", "SimpleQueue", "ShutDown"]; // ShutDown: 3.13
+    const futuresAll = [
+      "FIRST_COMPLETED",
+      "FIRST_EXCEPTION",
+      "ALL_COMPLETED",
+      "CancelledError",
+      "TimeoutError",
+      "BrokenExecutor",
+      "Future",
+      "Executor",
+      "wait",
+      "as_completed",
+      "ProcessPoolExecutor",
+      "ThreadPoolExecutor",
+    ];
+    const absent: Record<string, string> = {
+      ExceptHookArgs: "a TypeScript type (the excepthook's argument), not a value",
+      setprofile: "no profiling hooks in JavaScript",
+      getprofile: "no profiling hooks in JavaScript",
+      settrace: "no tracing hooks in JavaScript",
+      gettrace: "no tracing hooks in JavaScript",
+      stack_size: "a thread's stack is resourceLimits.stackSizeMb or --stack-size",
+      Executor: "the abstract base is not exported (ThreadPoolExecutor and RedisExecutor share it)",
+      ProcessPoolExecutor: "not part of the API: threads only",
+    };
+    const camel = (n: string) => n.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    const missing: string[] = [];
+    for (const name of [...threadingAll, ...futuresAll]) {
+      if (!(name in absent) && !(camel(name) in lib)) missing.push(name);
+    }
+    for (const name of queueAll) {
+      if (!(name in queue) || !(name in lib)) missing.push(`queue.${name}`);
+    }
+    assert.deepEqual(missing, []);
+    for (const name of Object.keys(absent))
+      assert.equal(camel(name) in lib, false, `${name} is now exported: drop it from absent`);
+    assert.equal(lib.ThreadError, lib.RuntimeError);
+  },
+);

@@ -48,6 +48,7 @@ import {
   setExcepthook,
   type Target,
   Thread,
+  ThreadError,
   type ThreadOptions,
   ThreadPoolExecutor,
   type ThreadPoolExecutorOptions,
@@ -94,13 +95,16 @@ function explain(e: unknown): string {
 }
 const asRuntime: RuntimeError = new BrokenBarrierError("broken");
 const asError: Error[] = [new RuntimeError("r"), new KeyError("k"), new SystemExit(), new SystemExit("bye")];
+// Python's ThreadError is RuntimeError: the same class, caught by either name
+const asThreadError: ThreadError = new RuntimeError("r");
+const sameClass: typeof RuntimeError = ThreadError;
 try {
   new Queue<number>().getNowait();
 } catch (e) {
   if (e instanceof Empty) void (e satisfies Error);
   else throw e;
 }
-void [explain, asRuntime, asError];
+void [explain, asRuntime, asError, asThreadError, sameClass];
 
 // ---- Threads: args typed from the target's parameters; subclasses override run().
 const th = new Thread({ target: (n: number, s: string): string => s.repeat(n), args: [2, "ab"] });
