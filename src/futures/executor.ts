@@ -965,6 +965,14 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     if (!failedStart && w.ident !== 0 && (startFailed(w.slot, w.ident) || w.thread.ident === null)) return;
     if (w.outstanding() === RETIRED) {
       if (this.#retired(w)) return;
+      // Its last outcomes may still be on their way: Deno takes a message off the port for its
+      // "message" event before the event runs, where drain() cannot read it (a task then failed
+      // "ended abruptly" although its outcome came a moment later: pool-options.test on Deno).
+      if (w.closedAt === 0) w.closedAt = performance.now();
+      if (performance.now() - w.closedAt < DEATH_GRACE_MS) {
+        setTimeout(() => this.#check(w, false, true), 10);
+        return;
+      }
       portClosed = true; // a task left behind: fail it below
     }
     const exited = Atomics.load(w.state, EXITED) === 1;
