@@ -74,7 +74,7 @@ import { describeTarget, type ModuleTarget, type TargetSpec } from "../transport
 import { encode } from "../transport/encode.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
 import { Action } from "./action.js";
-import { Condition, kRepair } from "./condition.js";
+import { Condition, kRepair, kWaitForSteps, kWaitSteps } from "./condition.js";
 import { Lock } from "./lock.js";
 
 const STATE = 0;
@@ -106,8 +106,6 @@ interface BarrierMeta {
   action: TargetSpec | null;
   actionArgs: unknown[];
 }
-
-const seconds = (ms: number) => (ms === Number.POSITIVE_INFINITY ? undefined : ms / 1000);
 
 /** Python's keyword arguments of `Barrier(parties, action=None, timeout=None)`: `new Barrier(3, { timeout: 5 })`. */
 export interface BarrierOptions<A extends unknown[]> {
@@ -314,11 +312,8 @@ export class Barrier<A extends unknown[] = any[]> {
     try {
       this.#sweep();
       while (w[STATE] === RESETTING || w[STATE] === DRAINING) {
-        const t = ((w[ASYNC] as number) > 0 ? SWEEP_MS : DEAD_SLICE_MS) / 1000;
-        yield* call(
-          () => cond.wait(t),
-          () => cond.waitAsync(t),
-        );
+        // (the Condition's steps, driven by this wait's driver: see kWaitSteps)
+        yield* cond[kWaitSteps]((w[ASYNC] as number) > 0 ? SWEEP_MS : DEAD_SLICE_MS, isAsync);
         this.#sweep();
       }
       if ((w[STATE] as number) < 0) throw this.#broken();
@@ -359,11 +354,7 @@ export class Barrier<A extends unknown[] = any[]> {
             const watch = (w[ASYNC] as number) === 0;
             const slice = Math.min(left, watch ? DEAD_SLICE_MS : SWEEP_MS);
             const until = watch ? () => round() || (w[ASYNC] as number) > 0 : round;
-            const t = seconds(slice);
-            const woke = yield* call(
-              () => cond.waitFor(until, t),
-              () => cond.waitForAsync(until, t),
-            );
+            const woke = yield* cond[kWaitForSteps](until, slice, isAsync);
             done = round();
             if (done || (!woke && slice === left)) break;
             this.#sweep();

@@ -47,7 +47,7 @@
  * live thread is woken at once (a NOTIFIED one's deferred wake may have died with the holder); the wait list is
  * then empty (NOTIFIED, CANCELLED and ABANDONED nodes are their waiters' to free, and #unlink of a
  * node not listed does nothing). It returns the waits of live threads pending on the Condition.
- * Peeking waits (kWaitPeeking, Semaphore's): a waiter whose wake-up could die with the thread that
+ * Peeking waits (kWaitSteps with a `peek`, Semaphore's): a waiter whose wake-up could die with the thread that
  * owed it (a releaser killed between adding its unit and notifying) looks at `peek()` (is a unit
  * free?) every PEEK_MS while it sleeps, staying in its place in the list; once it is true it leaves
  * as on a timeout (wait() returns false) and its caller re-checks under the lock.
@@ -133,11 +133,16 @@ export const conditionHooks: { marked?: () => void } = {};
 export const kNotifyUnits: unique symbol = Symbol("threading.notifyUnits");
 /** @internal The repair after the lock was taken over from a dead holder (see the file comment). */
 export const kRepair: unique symbol = Symbol("threading.conditionRepair");
-/** @internal wait() that also ends (not notified) once `peek()` is true, looked at every PEEK_MS (see the file comment). */
-export const kWaitPeeking: unique symbol = Symbol("threading.waitPeeking");
-/** @internal The async twin of kWaitPeeking. */
-export const kWaitPeekingAsync: unique symbol = Symbol("threading.waitPeekingAsync");
-/** How often (ms) a kWaitPeeking waiter looks at its `peek()`. */
+/**
+ * @internal `cond[kWaitSteps](ms, isAsync, peek?)`: the steps of wait() (and of a peeking wait),
+ * for a primitive built on this Condition to `yield*` from its own steps, so that its driver drives
+ * them: a nested waitAsync() would answer with a promise even when it ended at once, and the
+ * primitive would hold the lock through a microtask turn while its thread's code runs on.
+ */
+export const kWaitSteps: unique symbol = Symbol("threading.waitSteps");
+/** @internal `cond[kWaitForSteps](predicate, ms, isAsync)`: the steps of waitFor(), as kWaitSteps. */
+export const kWaitForSteps: unique symbol = Symbol("threading.waitForSteps");
+/** How often (ms) a peeking waiter (kWaitSteps) looks at its `peek()`. */
 const PEEK_MS = 1000;
 
 /**
@@ -257,14 +262,18 @@ export class Condition {
     return driveBlocking(this.#wait(timeoutMs(timeout, "Condition.wait()"), 0));
   }
 
-  /** @internal wait(ms) (in ms: Infinity = forever) that also ends once `peek()` is true (see the file comment). */
-  [kWaitPeeking](ms: number, peek: () => boolean): boolean {
-    return driveBlocking(this.#wait(ms, 0, peek));
+  /**
+   * @internal The steps of wait() (`ms`: the timeout, Infinity = forever), to `yield*` (kWaitSteps);
+   * with `peek`, a peeking wait: it also ends (not notified) once `peek()` is true, looked at every
+   * PEEK_MS (see the file comment).
+   */
+  [kWaitSteps](ms: number, isAsync: 0 | 1, peek?: () => boolean): Steps<boolean> {
+    return this.#wait(ms, isAsync, peek);
   }
 
-  /** @internal The async twin of kWaitPeeking. */
-  [kWaitPeekingAsync](ms: number, peek: () => boolean): Promise<boolean> {
-    return driveAsync(this.#wait(ms, 1, peek));
+  /** @internal The steps of waitFor() (`ms`: the timeout, Infinity = forever), to `yield*` (kWaitSteps). */
+  [kWaitForSteps]<T>(predicate: () => T, ms: number, isAsync: 0 | 1): Steps<T> {
+    return this.#waitFor(predicate, deadlineOf(ms), isAsync);
   }
 
   /** The async twin of `wait()`: never blocks the event loop; rejects where wait() would throw. */
@@ -276,7 +285,9 @@ export class Condition {
    * The steps of wait() and waitAsync() (shared/wait.ts drives them): enqueue a node (lock held),
    * release the lock, sleep on the node's STATE while it is WAITING (a blocking waiter spins
    * first), then cancel it if still WAITING, re-take the lock (in the driver's form: the async
-   * one stands in its thread's line, sync/mutex.ts) and read the outcome.
+   * one stands in its thread's line, sync/mutex.ts, and goes on in the same turn when it takes the
+   * lock at once, owned.ts kAcquireRestoreAsync: a waitAsync() notified before it slept must not
+   * return a promise while the lock is held for its continuation) and read the outcome.
    */
   *#wait(ms: number, isAsync: 0 | 1, peek?: () => boolean): Steps<boolean> {
     const lock = this.#lock;

@@ -165,9 +165,10 @@ export class Lock {
     this.acquire();
   }
 
-  /** @internal */
-  async [kAcquireRestoreAsync](_saved: number): Promise<void> {
-    await this.acquireAsync();
+  /** @internal Synchronous when the lock is taken at once (owned.ts). */
+  [kAcquireRestoreAsync](_saved: number): undefined | Promise<void> {
+    const took = this[kAcquireAsyncNow](Number.POSITIVE_INFINITY);
+    return took === true ? undefined : (took as Promise<boolean>).then(() => {});
   }
 
   /** @internal acquireAsync() that answers `true` when it took the lock at once (owned.ts; mutex.ts lockAsyncNow). */

@@ -304,8 +304,9 @@ export async function lockAsync(
 }
 
 /**
- * lockAsync() of the owned mutex for the internal lock an async call of a primitive takes before
- * it goes on (Barrier.waitAsync(), Semaphore.acquireAsync()): `true` itself, not a promise, when
+ * lockAsync() of the owned mutex for a lock an async call takes before it goes on (the internal
+ * lock of Barrier.waitAsync() and Semaphore.acquireAsync(); a Condition's re-acquire after an async
+ * wait, owned.ts kAcquireRestoreAsync): `true` itself, not a promise, when
  * the mutex was taken before this returns. lockAsync() may take it synchronously (its first CAS, or
  * a slow path that finds it free at its first look) and still answer with a promise, which its
  * caller sees only after a microtask turn: the caller would hold the lock while this thread's own

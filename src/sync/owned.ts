@@ -11,7 +11,11 @@ export const kIsOwned: unique symbol = Symbol("threading.isOwned");
 export const kReleaseSave: unique symbol = Symbol("threading.releaseSave");
 /** `lock[kAcquireRestore](saved)`: re-acquires (blocking, forever) and restores the saved state. */
 export const kAcquireRestore: unique symbol = Symbol("threading.acquireRestore");
-/** The async twin of kAcquireRestore. */
+/**
+ * The async twin of kAcquireRestore: `undefined` (no promise) when it took the lock at once
+ * (mutex.ts lockAsyncNow), so that an async wait notified before it slept goes on in the same turn
+ * instead of holding the lock through a microtask turn while its thread's code runs on.
+ */
 export const kAcquireRestoreAsync: unique symbol = Symbol("threading.acquireRestoreAsync");
 /**
  * `lock[kFlushOnRelease]()`, called by Condition.notify() before it marks any waiter: true when
@@ -43,6 +47,6 @@ export interface ConditionLock {
   [kIsOwned](): boolean;
   [kReleaseSave](): number;
   [kAcquireRestore](saved: number): void;
-  [kAcquireRestoreAsync](saved: number): Promise<void>;
+  [kAcquireRestoreAsync](saved: number): undefined | Promise<void>;
   [kFlushOnRelease](): boolean;
 }

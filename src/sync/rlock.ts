@@ -35,7 +35,16 @@ import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRec
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
 import { acquireArgs } from "./lock.js";
 import { kAcquireRestore, kAcquireRestoreAsync, kFlushOnRelease, kIsOwned, kReleaseSave } from "./owned.js";
-import { flushWakes, freeOwned, lockAsync, lockOwnedBlocking, ownerIdent, ownerValue, unlockOwned } from "./mutex.js";
+import {
+  flushWakes,
+  freeOwned,
+  lockAsync,
+  lockAsyncNow,
+  lockOwnedBlocking,
+  ownerIdent,
+  ownerValue,
+  unlockOwned,
+} from "./mutex.js";
 
 const STATE = 0;
 const COUNT = 1;
@@ -171,11 +180,17 @@ export class RLock {
     w[COUNT] = count - 1;
   }
 
-  /** @internal */
-  async [kAcquireRestoreAsync](count: number): Promise<void> {
+  /** @internal Synchronous when the lock is taken at once (owned.ts). */
+  [kAcquireRestoreAsync](count: number): undefined | Promise<void> {
     const w = this.#w;
-    await lockAsync(w, STATE, Number.POSITIVE_INFINITY, ASYNC, ownerValue());
-    w[COUNT] = count - 1;
+    const took = lockAsyncNow(w, STATE, Number.POSITIVE_INFINITY, ASYNC, ownerValue());
+    if (took === true) {
+      w[COUNT] = count - 1;
+      return undefined;
+    }
+    return (took as Promise<boolean>).then(() => {
+      w[COUNT] = count - 1;
+    });
   }
 
   /**

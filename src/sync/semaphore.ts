@@ -41,7 +41,7 @@
  * waits of live threads pending in the Condition (each registered waiter has a node there whenever
  * the lock is free), which also drops the registrations of async waiters whose thread ended, and
  * WAITING set to match. A releaser killed after its add and before its notify leaves a unit free
- * beside sleeping waiters that nobody will wake: waiters sleep peeking (condition.ts kWaitPeeking)
+ * beside sleeping waiters that nobody will wake: waiters sleep peeking (condition.ts kWaitSteps with a peek)
  * and leave their wait to re-check once a unit has stayed free for PEEK_MS.
  */
 import {
@@ -60,7 +60,7 @@ import {
 } from "../shared/wait.js";
 import { describe } from "../shared/waiting.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
-import { Condition, kNotifyUnits, kRepair, kWaitPeeking, kWaitPeekingAsync } from "./condition.js";
+import { Condition, kNotifyUnits, kRepair, kWaitSteps } from "./condition.js";
 import { type Held, holdAsync, holdBlocking } from "./hold.js";
 import { Lock } from "./lock.js";
 import { kAcquireAsyncNow, kOnDeadHolder } from "./owned.js";
@@ -199,14 +199,14 @@ export class Semaphore {
   acquire(blocking: boolean | AcquireOptions = true, timeout?: number | null): boolean {
     // The uncontended fast path: one CAS, before any argument parsing it does not need.
     if (timeout === undefined && (blocking === true || blocking === false) && this.#take()) return true;
-    return driveBlocking(this.#acquire(semaphoreAcquireArgs(this.#what, blocking, timeout)));
+    return driveBlocking(this.#acquire(semaphoreAcquireArgs(this.#what, blocking, timeout), 0));
   }
 
   /** The async twin of `acquire()`: resolves true once a unit is taken, false if `timeout` seconds pass first. */
   async acquireAsync(timeout?: Timeout): Promise<boolean> {
     const ms = timeoutMs(timeout, `${this.#what}.acquireAsync()`);
     if (this.#take()) return true;
-    return driveAsync(this.#acquire(ms));
+    return driveAsync(this.#acquire(ms, 1));
   }
 
   /**
@@ -218,7 +218,7 @@ export class Semaphore {
    * every other thread out, or in a release() of its own; kAcquireAsyncNow also answers so when
    * the lock freed up just as it looked) and else within the timeout (then one last try for a unit).
    */
-  *#acquire(ms: number): Steps<boolean> {
+  *#acquire(ms: number, isAsync: 0 | 1): Steps<boolean> {
     const w = this.#w;
     const cond = this.#cond;
     const deadline = deadlineOf(ms);
@@ -234,10 +234,8 @@ export class Semaphore {
         if (this.#take()) return true;
         if (expired(deadline)) return false;
         const left = remaining(deadline);
-        yield* call(
-          () => cond[kWaitPeeking](left, this.#free),
-          () => cond[kWaitPeekingAsync](left, this.#free),
-        );
+        // (the Condition's steps, driven by this call's driver: see kWaitSteps)
+        yield* cond[kWaitSteps](left, isAsync, this.#free);
       }
     } finally {
       if (Atomics.sub(w, WAITERS, 1) === 1) Atomics.and(w, VALUE, COUNT);

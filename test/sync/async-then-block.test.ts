@@ -92,3 +92,40 @@ test("Barrier: waitAsync() then abort() in one turn never waits for the thread's
     busy.join(5);
   }
 });
+
+test("Barrier: a waitAsync() whose round completes before it sleeps, then abort() in the same turn", T, () => {
+  // The last party's blocking wait() can complete the round between this waitAsync()'s release of
+  // the lock and its sleep. The nested Condition.waitForAsync() then took the lock back at once but
+  // answered with a promise (and so did its Lock's async re-acquire): waitAsync() returned with the
+  // lock held for its continuation, and the abort() right after waited for ever (hung within ~20
+  // rounds on Node 24). Now the Condition's steps are driven by the barrier's own driver.
+  const rounds = runOwnThread(
+    async (rounds: number, done: Int32Array) => {
+      for (let r = 0; r < rounds; r++) {
+        const b = new Barrier(4);
+        const waiters = [0, 1, 2].map(
+          () =>
+            new Thread({
+              target: (b: Barrier) => {
+                try {
+                  b.wait();
+                } catch {}
+              },
+              args: [b],
+            }),
+        );
+        for (const t of waiters) t.start();
+        const waited = b.waitAsync().then(
+          (i: number) => i,
+          () => -1,
+        );
+        b.abort();
+        await waited;
+        for (const t of waiters) t.join();
+        Atomics.add(done, 0, 1);
+      }
+    },
+    [200],
+  );
+  assert.equal(rounds, 200);
+});
