@@ -35,9 +35,15 @@ export function scriptArgs(file: string, ...args: string[]): string[] {
   return runtime === "deno" ? ["run", "-A", file, ...args] : [file, ...args];
 }
 
-export function runChild(code: string, timeoutMs = 30_000): ChildResult {
+/**
+ * Runs `code` in a child (see the top of the file). `tsx: false` runs plain JavaScript in plain Node:
+ * under tsx, Node >= 22 registers tsx in every thread's worker as well, and a child that starts a few
+ * threads pays for it in each (futures/exit's executor-in-a-thread child, 6 workers: 12-18 s under
+ * tsx, 3 s plain, Node 22 at load ~30; it once outlasted the 30 s bound).
+ */
+export function runChild(code: string, timeoutMs = 30_000, { tsx = true } = {}): ChildResult {
   const started = Date.now();
-  const r = spawnSync(process.execPath, evalArgs(code), {
+  const r = spawnSync(process.execPath, evalArgs(code, { tsx }), {
     encoding: "utf8",
     timeout: timeoutMs,
   });
