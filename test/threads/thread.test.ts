@@ -573,15 +573,23 @@ test(
 
 test("the process waits for non-daemon threads and kills daemon threads", { timeout: 120_000 }, () => {
   // A daemon thread that kept the process alive would print "daemon woke" after 60 s; the child
-  // measures how long it lived after main's code (its boot time, long on a loaded machine, is not counted).
+  // measures how long it lived after the non-daemon thread began its 0.5 s (its boot time, long on a
+  // loaded machine, is not counted). That thread begins once main has printed, and stamps the moment
+  // itself: measured from main's own stamp after start(), a main thread delayed there saw 373 ms
+  // (Node 22, load ~12), and one delayed past 0.5 s would print after the thread.
   const r = runChild(
     `
-    import { Thread, sleep } from "threading";
+    import { Event, Thread, sleep } from "threading";
+    const go = new Event();
+    const began = new Float64Array(new SharedArrayBuffer(8));
     new Thread({ daemon: true, target: () => { sleep(60); console.log("daemon woke"); } }).start();
-    new Thread({ target: () => { sleep(0.5); console.log("non-daemon done"); } }).start();
+    new Thread({
+      target: (go, began) => { go.wait(); began[0] = performance.timeOrigin + performance.now(); sleep(0.5); console.log("non-daemon done"); },
+      args: [go, began],
+    }).start();
     console.log("main done");
-    const mainDone = performance.now();
-    process.on("exit", () => console.error("lingered " + Math.round(performance.now() - mainDone)));
+    go.set();
+    process.on("exit", () => console.error("lingered " + Math.round(performance.timeOrigin + performance.now() - began[0])));
   `,
     90_000,
   );
