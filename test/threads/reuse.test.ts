@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { evalArgs, nodeOnly, runChild, scriptArgs, skipOn } from "../child.js";
-import { Event, local, logging, SimpleQueue, setExcepthook, Thread } from "threading";
+import { Barrier, Event, local, logging, SimpleQueue, setExcepthook, Thread } from "threading";
 
 // Bun never reuses a worker: its process.getActiveResourcesInfo() is always empty (src/threads/reuse.ts).
 const NO_REUSE = "no worker is reused, its process.getActiveResourcesInfo() being always empty";
@@ -283,11 +283,42 @@ test(
 
 test(
   "a thread that listened on a MessagePort it was given and closed it leaves its worker to be reused; one that left it open does not",
-  PORTS,
-  () => {
+  T,
+  async () => {
     // A port with a "message" listener is ref'd, and once closed it stays in the census until libuv's
     // close callback runs, after the thread has ended: the worker settles (reuse.ts CLOSING). Before,
     // it was retired, and the next threads ran on fresh spares.
+    const { hubTestHook } = (await import(internal)) as { hubTestHook: (m: object) => void };
+    const idleNow = (): number => {
+      const into = new SharedArrayBuffer(24);
+      hubTestHook({ type: "test:stats", into });
+      const out = new Int32Array(into);
+      Atomics.wait(out, 5, 0, 10_000);
+      return out[0] as number;
+    };
+    // The workers idle now: as many threads as there are idle workers, held together at a barrier,
+    // run one on each of them (a start takes an idle worker before it spawns one).
+    const idleWorkerIds = (): unknown[] => {
+      const n = Math.max(1, idleNow());
+      const barrier = new Barrier(n);
+      const out = new SimpleQueue<Seen>();
+      const threads = Array.from(
+        { length: n },
+        () =>
+          new Thread({
+            target: (out: SimpleQueue<Seen>, barrier: Barrier) => {
+              const g = globalThis as { workerId?: number };
+              g.workerId ??= Math.random();
+              barrier.wait(30);
+              out.put({ worker: g.workerId });
+            },
+            args: [out, barrier],
+          }),
+      );
+      for (const t of threads) t.start();
+      for (const t of threads) t.join();
+      return threads.map(() => out.get({ timeout: 10 }).worker);
+    };
     const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
     for (const close of [true, false]) {
       const { port1, port2 } = new MessageChannel();
@@ -311,14 +342,15 @@ test(
       for (let i = 0; i < 3; i++) port1.postMessage(i);
       a.join();
       const first = out.get({ timeout: 10 }).worker;
-      // (its worker comes back once the close is over: a loop turn or two, longer on a loaded machine;
-      // a start meanwhile goes to another worker, so look again until a generous deadline. The worker
-      // of a port left open must not come back in 2 s of looking.)
+      // Its worker comes back once the close is over: a loop turn or two, longer on a loaded machine.
+      // One probe would not do: a probe run meanwhile on another worker returns that one later, and a
+      // start takes the worker returned last, so the first could wait unseen. Every idle worker is
+      // probed, until a generous deadline; the worker of a port left open must not come back in 2 s.
       let reused = false;
       const deadline = performance.now() + (close ? 30_000 : 2_000);
       while (!reused && performance.now() < deadline) {
         sleep(close ? 50 : 100);
-        reused = runOn(workerOf).worker === first;
+        reused = idleWorkerIds().includes(first);
       }
       assert.equal(
         reused,
