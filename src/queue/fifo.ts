@@ -290,6 +290,7 @@ import {
   SPIN,
   sleeperHow,
   takesTurns,
+  type TurnState,
   turnHooks,
   waitTurn,
   wakeAll,
@@ -1112,8 +1113,11 @@ export class RingEngine implements Engine {
       : false;
   }
 
-  /** The slow path of get and getAsync, from under C_LOCK. */
-  private getSteps(block: boolean, ms: number, what: string, isAsync = false): Steps<unknown> {
+  /**
+   * The slow path of get and getAsync, from under C_LOCK; `resumed`: after a blocking get's first
+   * sleep, run inline in get() (engine.ts TurnState).
+   */
+  private getSteps(block: boolean, ms: number, what: string, isAsync = false, resumed?: TurnState): Steps<unknown> {
     return waitTurn(
       this.h,
       GETTERS,
@@ -1123,6 +1127,7 @@ export class RingEngine implements Engine {
       ms,
       what,
       isAsync,
+      resumed,
     );
   }
 
@@ -1208,24 +1213,7 @@ export class RingEngine implements Engine {
         return this.take();
       }
       return driveBlocking(
-        waitTurn(
-          h,
-          GETTERS,
-          () => this.items(what),
-          () => this.take(),
-          block,
-          ms,
-          what,
-          false,
-          {
-            deadline,
-            ticket,
-            ticketed,
-            wakes,
-            idle,
-            allWoken,
-          },
-        ),
+        this.getSteps(block, ms, what, false, { deadline, ticket, ticketed, wakes, idle, allWoken }),
       );
     } catch (e) {
       // (inline, no call: file comment, "Exceptions")
