@@ -226,8 +226,8 @@ export function identAlive(ident: number): boolean {
  * blocking one, which the giving way woke or which re-checks before it sleeps, so the oldest
  * blocking waiter never gives way; an async waiter never gives way, and while one sleeps every
  * wake wakes every sleeper (test/queue/mixed-waiters). A waiter whose thread runs its duties
- * inside its wait (an excepthook's owner: the hook runs at the start of each sleep, its record
- * marked QTURN_DUTIES meanwhile) is not given way to while they run: it competes once back, as a
+ * inside its wait (an excepthook's owner: the hook runs at the start of a sleep once a report came,
+ * shared/wait.ts setAsideWaits, its record marked QTURN_DUTIES meanwhile) is not given way to while they run: it competes once back, as a
  * slow thread does (a hook that blocked on something a younger waiter would bring after its get()
  * held both before); a queue wait inside the duties takes no ticket (one record a thread).
  */
@@ -286,8 +286,8 @@ export function takesTurns(): boolean {
   return lockOwner.slot >= 0 && inDuties === 0;
 }
 
-// While this thread runs its duties inside a blocking wait (shared/wait.ts: an excepthook run at
-// the start of each sleep), its record says so (QTURN_DUTIES): no younger waiter gives way to it
+// While this thread runs its duties' user code inside a blocking wait (shared/wait.ts
+// setAsideWaits: an excepthook run at the start of a sleep), its record says so (QTURN_DUTIES): no younger waiter gives way to it
 // meanwhile ("Turns"), and a queue wait of the duties takes no ticket (the thread has one record,
 // the outer wait's).
 guardDuties(() => {

@@ -208,6 +208,9 @@ export function removeBlockingDuty(duty: () => void): void {
   if (i >= 0) duties.splice(i, 1);
 }
 
+/** How deep this thread is in runDuties() (a duty's user code may block, and do duties again). */
+let inDuties = 0;
+
 /**
  * Runs the pending duties of this thread (see addBlockingDuty). Over a copy of the list: a duty
  * that removes itself (hub-client.ts) must not make the loop skip the duty after it (an excepthook
@@ -215,15 +218,31 @@ export function removeBlockingDuty(duty: () => void): void {
  */
 export function runDuties(): void {
   if (duties.length === 0) return;
-  // A duty runs user code (an excepthook) inside the wait of an operation that has already
-  // encoded its key and staged its value in this thread's scratch (a SharedDict.set waiting for
-  // an entry's lock): a set of another dict there overwrote them, so the waiting set stored the
-  // hook's value, or under the hook's key. The scratch is set aside while the duties run.
-  const restores = dutyGuards.length === 0 ? undefined : dutyGuards.map((setAside) => setAside());
+  inDuties++;
   try {
     for (const duty of duties.slice()) duty();
   } finally {
-    if (restores !== undefined) for (let i = restores.length - 1; i >= 0; i--) (restores[i] as () => void)();
+    inDuties--;
+  }
+}
+
+/**
+ * Runs `userCode`, the user code a duty runs (an excepthook: threads/excepthook.ts), with this
+ * thread's waits set aside (guardDuties) when it runs inside a blocking wait's duties: user code
+ * there runs inside the wait of an operation that has already encoded its key and staged its value
+ * in this thread's scratch (a SharedDict.set waiting for an entry's lock), and a set of another
+ * dict in it overwrote them, so the waiting set stored the hook's value, or under the hook's key.
+ * Only around user code, not around every runDuties() (at the start of each sleep of a thread with
+ * duties): a waiter's standing (a Lock's hand-off request, a queue waiter's turn) set aside there
+ * left a window at every sleep in which a release or a put passed it over for a later waiter.
+ */
+export function setAsideWaits<T>(userCode: () => T): T {
+  if (inDuties === 0 || dutyGuards.length === 0) return userCode();
+  const restores = dutyGuards.map((setAside) => setAside());
+  try {
+    return userCode();
+  } finally {
+    for (let i = restores.length - 1; i >= 0; i--) (restores[i] as () => void)();
   }
 }
 
@@ -231,9 +250,10 @@ export function runDuties(): void {
 const dutyGuards: (() => () => void)[] = [];
 
 /**
- * Registers `setAside`, called before this thread's duties run (runDuties): it gives the duties a
- * scratch of their own in place of this thread's (state/record.ts, state/key.ts) and returns what
- * puts this thread's back once they are done.
+ * Registers `setAside`, called before a duty's user code runs inside a blocking wait
+ * (setAsideWaits): it gives that code a scratch of its own in place of this thread's
+ * (state/record.ts, state/key.ts), or sets aside what this thread's wait holds (sync/mutex.ts,
+ * queue/engine.ts), and returns what puts this thread's back once it is done.
  */
 export function guardDuties(setAside: () => () => void): void {
   dutyGuards.push(setAside);

@@ -63,8 +63,9 @@
  * CAS me -> 0; while it reads 0 a releaser is between its claim and its put-back or hand-over (one
  * straight run) and the asker waits for either; a hand-over found then is an acquire (a timed-out
  * wait returns true; a wait ending with an exception frees the word again). While the thread runs
- * its duties inside the wait (shared/wait.ts guardDuties: an excepthook, at the start of each
- * sleep) its requests are withdrawn (a lock handed over already is freed again) and asked again
+ * the user code of its duties inside the wait (shared/wait.ts setAsideWaits: an excepthook, at the
+ * start of a sleep once a report came; not at every sleep, which left a window at each slice in
+ * which a release passed the asker over for a later waiter) its requests are withdrawn (a lock handed over already is freed again) and asked again
  * after: the lock is never handed to a thread busy in its hook, which may block on something a
  * thread waiting for the lock holds, or exit the process (the main thread's exit then waits for
  * the other threads, which may need the lock). A thread killed
@@ -253,9 +254,9 @@ const asking: Ask[] = [];
 
 const restoreNothing = () => {};
 
-// While this thread runs its duties inside a wait (an excepthook: shared/wait.ts), it does not
-// wait for the lock: its requests are withdrawn meanwhile (a lock handed over already is freed
-// again) and asked again after. So a lock is never handed to a thread busy in its hook, which may
+// While this thread runs its duties' user code inside a wait (an excepthook: shared/wait.ts
+// setAsideWaits), it does not wait for the lock: its requests are withdrawn meanwhile (a lock
+// handed over already is freed again) and asked again after. So a lock is never handed to a thread busy in its hook, which may
 // block on something a thread waiting for this lock holds, or exit the process (the main
 // thread's exit waits for the other threads, which may need the lock).
 guardDuties(() => {

@@ -28,7 +28,7 @@ import { BroadcastChannel, MessageChannel, type MessagePort, receiveMessageOnPor
 import { boot, G, HOOK_OWNER, HOOK_OWNER_SLOT, isIdentAlive, nextBufferRef } from "../shared/runtime.js";
 import { thenable } from "../shared/thenable.js";
 import { onThreadReset } from "../shared/thread-reset.js";
-import { addBlockingDuty, removeBlockingDuty } from "../shared/wait.js";
+import { addBlockingDuty, removeBlockingDuty, setAsideWaits } from "../shared/wait.js";
 import { decode } from "../transport/decode.js";
 import { awaitAnswer } from "../transport/directory.js";
 import { type Encoded, encode } from "../transport/encode.js";
@@ -170,9 +170,11 @@ function deliver(message: unknown): void {
   // (a BroadcastChannel reaches every thread that ever set a hook: only the owner it was sent to
   // runs it; another one, whose hook is null now, printed it with the default hook as well)
   if (owner !== boot.ident) return;
-  const thread = threadFor(slot, ident);
-  const args = { excType, excValue: decode(excValue.value, excValue.marked), thread };
-  runHook(hook ?? excepthook, args);
+  setAsideWaits(() => {
+    const thread = threadFor(slot, ident);
+    const args = { excType, excValue: decode(excValue.value, excValue.marked), thread };
+    runHook(hook ?? excepthook, args);
+  });
 }
 
 /**

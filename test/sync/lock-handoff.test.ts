@@ -2,8 +2,9 @@
 // excepthook wakes every 50 ms to run it, and each such wake put it at the back of the runtime's
 // line of waiters on the lock's word; under steady contention it never reached the head again (four
 // threads each holding the lock 30 ms in turn: the owner's acquire(3) timed out every time). Such a
-// waiter now asks a release to hand the lock over to it. Also: a request withdrawn when its wait
-// times out, a dead asker's request dropped, a Condition's re-acquire through a hand-over.
+// waiter now asks a release to hand the lock over to it, and its request stands across its slices.
+// Also: a request withdrawn when its wait times out, a dead asker's request dropped, a Condition's
+// re-acquire through a hand-over.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
@@ -126,6 +127,38 @@ for (const make of kinds) {
     later.join(30);
     assert.deepEqual([...order], [2, 1, 2], "the hook's owner got the lock first");
     assert.equal(handoff(lock), 0);
+  });
+
+  test(`${kind}: the hook's owner's request stands across its slices while no hook runs`, T, () => {
+    // Every sleep of a thread with duties begins with them (shared/wait.ts runDuties). They set its
+    // request aside for each sleep, not only while a hook ran: a release in that window (about 9 in
+    // 0.6 s before) notified the later waiter instead (the CI failure of the test above on Node 26).
+    const lock = make();
+    lock.acquire();
+    const hooked = new Thread({
+      target: (l: Lock | RLock) => {
+        setExcepthook(() => {});
+        if (l.acquire(true, 20)) l.release();
+      },
+      args: [lock],
+    });
+    hooked.start();
+    try {
+      until(() => handoff(lock) !== 0, "the hook's owner asked for a hand-off");
+      // 0.6 s: a dozen of its 50 ms slices, each a sleep that begins with its duties
+      const end = performance.now() + 600;
+      let gaps = 0;
+      for (let was = 1; performance.now() < end; ) {
+        const now = handoff(lock);
+        if (now === 0 && was !== 0) gaps++;
+        was = now;
+      }
+      assert.equal(gaps, 0, "times the request was found withdrawn");
+    } finally {
+      lock.release();
+      hooked.join(30);
+    }
+    assert.equal(lock.locked(), false);
   });
 
   test(
