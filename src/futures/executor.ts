@@ -535,6 +535,8 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`ThreadPoolExecutor.${what}(): options must be an object like { signal, transferList }`);
     }
+    // A misspelt option ({ tmeout: 1 }) is Python's "unexpected keyword argument", not a silent default.
+    checkOptions(options, ["block", "timeout", "signal", "transferList"], `ThreadPoolExecutor.${what}()`);
     const { block, signal, transferList } = options;
     if (block !== undefined && typeof block !== "boolean") {
       throw new TypeError(`ThreadPoolExecutor.${what}(): block must be a boolean, not ${typeof block}`);

@@ -35,7 +35,7 @@ async function until(cond: () => boolean, what: string, seconds = 20): Promise<v
   }
 }
 
-test("options are checked: maxQueue, minWorkers, idleTimeout, resourceLimits", T, () => {
+test("options are checked: maxQueue, minWorkers, idleTimeout, resourceLimits", T, async () => {
   assert.throws(() => new ThreadPoolExecutor({ maxQueue: -1 }), RangeError);
   assert.throws(() => new ThreadPoolExecutor({ maxQueue: 1.5 }), TypeError);
   assert.throws(() => new ThreadPoolExecutor({ maxWorkers: 2, minWorkers: 3 }), RangeError);
@@ -64,7 +64,19 @@ test("options are checked: maxQueue, minWorkers, idleTimeout, resourceLimits", T
   assert.throws(() => ex.submitWith({ timeout: -1 }, fn, 1), RangeError);
   assert.throws(() => ex.submitWith({ signal: {} as never }, fn, 1), TypeError);
   assert.throws(() => ex.submitWith({ transferList: [new SharedArrayBuffer(4) as never] }, fn, 1), TypeError);
+  // A misspelt option is Python's "unexpected keyword argument", not a default: it used to submit the task.
+  assert.throws(() => ex.submitWith({ tmeout: 1 } as never, fn, 1), {
+    name: "TypeError",
+    message: /^ThreadPoolExecutor\.submitWith\(\): unexpected option 'tmeout' \(the options are 'block' and 'timeout'/,
+  });
+  await assert.rejects(ex.submitWithAsync({ tmeout: 1 } as never, fn, 1), {
+    name: "TypeError",
+    message: /^ThreadPoolExecutor\.submitWithAsync\(\): unexpected option 'tmeout'/,
+  });
   assert.equal(ex.submitWith({}, fn, 7).result(), 7);
+  // None of the refused calls submitted anything: the one task above is all the pool ran.
+  ex.shutdown();
+  assert.equal(ex.stats().completed, 1);
 });
 
 test("maxQueue: a full queue blocks submit(), makes submitAsync() wait, and is Full without blocking", T, async () => {
