@@ -154,31 +154,39 @@ export function timeoutMs(seconds: unknown, what: string, minusOneForever = fals
 export function secondsMs(seconds: unknown, what: string, minusOneForever = false): number {
   if (seconds === undefined || seconds === null) return Number.POSITIVE_INFINITY;
   if (typeof seconds !== "number") {
-    throw new TypeError(`${what}: ${argName(what)} must be a number of seconds, not ${typeof seconds}`);
+    const [where, name] = named(what);
+    throw new TypeError(`${where}: ${name} must be a number of seconds, not ${typeof seconds}`);
   }
   if (seconds === Number.POSITIVE_INFINITY) return seconds;
   if (minusOneForever && seconds === -1) return Number.POSITIVE_INFINITY;
   // (Python's words: "Invalid value NaN (not a number)", ValueError)
   if (Number.isNaN(seconds)) {
-    throw new RangeError(`${what}: Invalid value NaN (not a number) for the ${argName(what)}`);
+    const [where, name] = named(what);
+    throw new RangeError(`${where}: Invalid value NaN (not a number) for the ${name}`);
   }
   if (seconds < 0) {
     // Python's words: queue's "'timeout' must be a non-negative number" (ValueError).
-    const name = argName(what);
+    const [where, name] = named(what);
     throw new RangeError(
-      `${what}: '${name}' must be a non-negative number of seconds${minusOneForever ? " (or -1 for no timeout)" : ""}, not ${seconds}`,
+      `${where}: '${name}' must be a non-negative number of seconds${minusOneForever ? " (or -1 for no timeout)" : ""}, not ${seconds}`,
     );
   }
-  if (seconds > TIMEOUT_MAX) throw new RangeError(`${what}: timeout too large (at most TIMEOUT_MAX = ${TIMEOUT_MAX})`);
+  if (seconds > TIMEOUT_MAX) {
+    const [where, name] = named(what);
+    throw new RangeError(`${where}: ${name} too large (at most TIMEOUT_MAX = ${TIMEOUT_MAX})`);
+  }
   return seconds * 1000;
 }
 
 /**
- * The argument an error of secondsMs() names: the one `what` names ("Timer(interval)",
- * "ThreadPoolExecutor: idleTimeout"), else "timeout". Only on the error paths (a regex).
+ * Where an error of secondsMs() happened and the argument it names, from `what`: an option
+ * ("ThreadPoolExecutor: idleTimeout") is the call and the option, said once; a named argument
+ * ("Timer(interval)") is itself and that name; else `what` and "timeout". Only on the error paths.
  */
-function argName(what: string): string {
-  return /(?:: |\()(\w+)\)?$/.exec(what)?.[1] ?? "timeout";
+function named(what: string): [where: string, name: string] {
+  const option = /^(.*): (\w+)$/.exec(what);
+  if (option) return [option[1] as string, option[2] as string];
+  return [what, /\((\w+)\)$/.exec(what)?.[1] ?? "timeout"];
 }
 
 /** The absolute time (performance.now() ms) a wait of `ms` ends at. */

@@ -40,8 +40,19 @@ test("options are checked: maxQueue, minWorkers, idleTimeout, resourceLimits", T
   assert.throws(() => new ThreadPoolExecutor({ maxQueue: 1.5 }), TypeError);
   assert.throws(() => new ThreadPoolExecutor({ maxWorkers: 2, minWorkers: 3 }), RangeError);
   assert.throws(() => new ThreadPoolExecutor({ minWorkers: -1 }), RangeError);
-  assert.throws(() => new ThreadPoolExecutor({ idleTimeout: -1 }), RangeError);
-  assert.throws(() => new ThreadPoolExecutor({ idleTimeout: "1" as unknown as number }), TypeError);
+  // The option is named once, in Python's words (it read "idleTimeout: 'idleTimeout' must be ...").
+  assert.throws(() => new ThreadPoolExecutor({ idleTimeout: -1 }), {
+    name: "RangeError",
+    message: "ThreadPoolExecutor: 'idleTimeout' must be a non-negative number of seconds, not -1",
+  });
+  assert.throws(() => new ThreadPoolExecutor({ idleTimeout: "1" as unknown as number }), {
+    name: "TypeError",
+    message: "ThreadPoolExecutor: idleTimeout must be a number of seconds, not string",
+  });
+  assert.throws(() => new ThreadPoolExecutor({ idleTimeout: 1e300 }), {
+    name: "RangeError",
+    message: /^ThreadPoolExecutor: idleTimeout too large \(at most TIMEOUT_MAX = /,
+  });
   assert.throws(() => new ThreadPoolExecutor({ resourceLimits: 5 as never }), TypeError);
   assert.throws(() => new ThreadPoolExecutor({ resourceLimits: { maxOldGenerationSizeMb: -1 } }), TypeError);
   assert.throws(() => new ThreadPoolExecutor({ resourceLimits: { maxOldGenrationSizeMb: 64 } as never }), {
