@@ -12,7 +12,7 @@
  * A thread that dies mid-way through a series of `set` calls leaves the elements it wrote written and
  * the others as they were (each element whole); a thread that dies holding the lock leaves it held.
  */
-import { checkArgCount } from "../shared/wait.js";
+import { checkArgCount, checkOptions } from "../shared/wait.js";
 import type { Lock } from "../sync/lock.js";
 import type { RLock } from "../sync/rlock.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
@@ -53,6 +53,7 @@ export class SharedArray<T extends number | bigint = number> implements Iterable
     const bytes = elementBytes(typecode, "SharedArray()");
     if (options !== undefined && (typeof options !== "object" || options === null))
       throw new TypeError("SharedArray(): options must be an object");
+    if (options !== undefined) checkOptions(options, ["lock"], "SharedArray()");
     let items: unknown[] | null = null;
     let length: number;
     if (typeof sizeOrItems === "number") {

@@ -13,7 +13,7 @@
  * A thread that dies between the read and the write of an update leaves the last value written
  * (never half a value); a thread that dies holding the lock leaves it held, as any Lock.
  */
-import { checkArgCount } from "../shared/wait.js";
+import { checkArgCount, checkOptions } from "../shared/wait.js";
 import type { Lock } from "../sync/lock.js";
 import type { RLock } from "../sync/rlock.js";
 import { adoptedRecord, kShare, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
@@ -48,6 +48,7 @@ export class Value<T extends number | bigint = number> {
     const bytes = elementBytes(typecode, "Value()");
     if (options !== undefined && (typeof options !== "object" || options === null))
       throw new TypeError("Value(): options must be an object");
+    if (options !== undefined) checkOptions(options, ["lock"], "Value()");
     const cells = new Cells(typecode, new SharedArrayBuffer(bytes), 1);
     const v = cells.check(initial === undefined ? zeroOf(typecode) : initial, "Value()");
     this.#lock = lockFrom(options?.lock, "Value()");

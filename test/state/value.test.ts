@@ -34,6 +34,11 @@ test("Value: typecodes, defaults, range and type checks", T, () => {
   assert.throws(() => new Value("x" as never), TypeError);
   assert.throws(() => new Value("i", "1" as never), TypeError);
   assert.throws(() => new Value("i", 0, { lock: 3 as never }), TypeError);
+  // A misspelt option is Python's "unexpected keyword argument" (it was ignored: a default RLock).
+  assert.throws(() => new Value("i", 0, { lok: false } as never), {
+    name: "TypeError",
+    message: "Value(): unexpected option 'lok' (the options are 'lock')",
+  });
   assert.equal(String(new Value("h", 7)), "Value('h', 7)");
   assert.equal(new Value("h").typecode, "h");
 });
@@ -115,6 +120,10 @@ test("SharedArray: from a size or items, at/set with negative indexes, iteration
   assert.throws(() => new SharedArray("b", [1, 2, 300]), RangeError, "items are all checked first");
   assert.throws(() => new SharedArray("b", -1), RangeError);
   assert.throws(() => new SharedArray("b", {} as never), TypeError);
+  assert.throws(() => new SharedArray("b", 2, { lok: false } as never), {
+    name: "TypeError",
+    message: "SharedArray(): unexpected option 'lok' (the options are 'lock')",
+  });
   assert.equal(new SharedArray("b", 0).length, 0);
   assert.throws(() => new SharedArray("i", 1, { lock: false }).getLock(), RuntimeError);
   assert.ok(a.getLock() instanceof RLock);
