@@ -169,6 +169,12 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     if (typeof options !== "object" || options === null) {
       throw new TypeError("RedisExecutor(options): options must be an object like { redis: 'redis://host:6379' }");
     }
+    // A misspelt option ({ qeue: "work" }) is Python's "unexpected keyword argument", not a default.
+    // (The test hooks testCrash / testAbortAdds are taken too, and not listed.)
+    const given = Object.fromEntries(
+      Object.entries(options).filter(([k]) => k !== "testCrash" && k !== "testAbortAdds"),
+    );
+    checkOptions(given, ["redis", "queue", "prefix", "defaultJobOptions", "connectTimeout"], "RedisExecutor");
     const { queue = "threading", defaultJobOptions = {}, prefix } = options;
     // An ioredis RedisOptions (an interface, so typed as `object` here for users) read as a record.
     const redis = options.redis as string | Record<string, unknown>;
@@ -177,7 +183,14 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
       options.connectTimeout === undefined
         ? 30_000
         : secondsMs(options.connectTimeout, "RedisExecutor: connectTimeout");
-    redisConnection(redis); // checks it
+    if (redis === undefined) {
+      throw new TypeError("RedisExecutor: missing required option 'redis' (a redis:// or rediss:// URL, or ioredis options)");
+    }
+    try {
+      redisConnection(redis); // checks it
+    } catch (error) {
+      throw error instanceof TypeError ? new TypeError(`RedisExecutor: ${error.message}`) : error;
+    }
     if (typeof queue !== "string" || queue === "")
       throw new TypeError("RedisExecutor: queue must be a non-empty string");
     // BullMQ refuses it only once the client thread makes its Queue (the executor broken then).

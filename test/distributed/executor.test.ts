@@ -844,6 +844,22 @@ describe("threading/distributed without Redis", () => {
       (e: unknown) => e instanceof RangeError && /queue "a:b" cannot contain ":"/.test(e.message),
     );
     assert.throws(() => new RedisExecutor({ redis: "redis://x", connectTimeout: "1" as never }), TypeError);
-    assert.throws(() => new RedisExecutor({ redis: "redis://x", connectTimeout: -1 }), RangeError);
+    assert.throws(() => new RedisExecutor({ redis: "redis://x", connectTimeout: -1 }), {
+      name: "RangeError",
+      message: "RedisExecutor: 'connectTimeout' must be a non-negative number of seconds, not -1",
+    });
+    // Each error names the executor; a missing or misspelt option is named as Python names keywords.
+    assert.throws(() => new RedisExecutor({} as never), {
+      name: "TypeError",
+      message: /^RedisExecutor: missing required option 'redis'/,
+    });
+    assert.throws(() => new RedisExecutor({ redis: 5 as never }), {
+      name: "TypeError",
+      message: /^RedisExecutor: redis must be a redis:\/\/ or rediss:\/\/ URL/,
+    });
+    assert.throws(() => new RedisExecutor({ redis: "redis://x", qeue: "work" } as never), {
+      name: "TypeError",
+      message: /^RedisExecutor: unexpected option 'qeue' \(the options are 'redis' and 'queue' /,
+    });
   });
 });
