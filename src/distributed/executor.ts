@@ -184,7 +184,9 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
         ? 30_000
         : secondsMs(options.connectTimeout, "RedisExecutor: connectTimeout");
     if (redis === undefined) {
-      throw new TypeError("RedisExecutor: missing required option 'redis' (a redis:// or rediss:// URL, or ioredis options)");
+      throw new TypeError(
+        "RedisExecutor: missing required option 'redis' (a redis:// or rediss:// URL, or ioredis options)",
+      );
     }
     try {
       redisConnection(redis); // checks it
