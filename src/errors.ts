@@ -84,7 +84,9 @@ export class ShutDown extends Error {
  * Python's `SystemExit`: what `process.exit()` throws inside a thread (a `Thread`'s, a pool
  * thread's, or a distributed worker's task): it unwinds that thread's stack (`finally` blocks and
  * `using` disposals run) and ends the thread silently, not the process; in a pool task it fails
- * that task's `Future`. `code` is the exit code given to `process.exit()`.
+ * that task's `Future` (with this error) and ends the pool thread, which the pool replaces. A
+ * `throw new SystemExit(code)` does the same (it is all Python's `sys.exit()` does). `code` is
+ * the exit code given to `process.exit()`.
  */
 export class SystemExit extends Error {
   static {

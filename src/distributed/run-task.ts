@@ -6,7 +6,8 @@
  *
  * The worker has already checked the target against its --allow policy and resolved a module
  * target to a URL; this file only runs what it is given. Each module export and each source is
- * compiled once per thread. Always returns an outcome (base64 text): a task's error is an outcome.
+ * compiled once per thread. Returns an outcome (base64 text): a task's error is an outcome, except
+ * a SystemExit (its process.exit()), which ends the pool thread as in any pool (runTask()).
  *
  * Tiny tasks: a call (not a map() chunk) whose function returned a value (not a promise) within
  * TINY_MS has its outcome marked (TINY prefixed), so the worker learns which module targets are
@@ -101,6 +102,10 @@ export async function runTask(
       }
     }
   } catch (error) {
+    // The task's process.exit() (or its own SystemExit) ends this pool thread, as in any pool: the
+    // pool fails the task's future with it, which the worker sends as the outcome, and replaces
+    // the thread (futures/pool-thread.ts).
+    if (error instanceof SystemExit) throw error;
     outcome = { ok: false, error };
   }
   const text = outcomeText(outcome);

@@ -26,8 +26,9 @@
  * anyway, up to NEVER_MS or for ever, holds back renewals and signals as long; `--no-inline` keeps
  * every task on the pool threads). A worker that dies (SIGKILL, power loss) stops renewing;
  * after the lock expires another worker's stalled-job check puts the job back in the queue and it
- * runs again (at least once). A pool thread that dies in a task (process.exit()) fails that task
- * only. SIGTERM (see cli.ts) closes the BullMQ worker, which takes no new job and waits for the
+ * runs again (at least once). A pool thread that dies in a task (process.exit(), a crash) fails
+ * that task only (with its SystemExit, for a process.exit() the task's stack unwound), and the pool
+ * replaces the thread. SIGTERM (see cli.ts) closes the BullMQ worker, which takes no new job and waits for the
  * running ones, then shuts the pool down. Once no job is running, the close waits at most
  * CLOSE_GRACE_MS for Redis (a Redis gone for good would hold a stopping worker for ever).
  */
@@ -185,7 +186,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       if (state !== undefined) state.tiny = tiny ? state.tiny + 1 : 0;
       return tiny ? text.slice(TINY.length) : text;
     } catch (error) {
-      // The pool thread died in the task (process.exit(), a crash): that task's failure.
+      // The pool thread ended in the task (its process.exit(): the SystemExit; a crash): that task's failure.
       return outcomeText({ ok: false, error });
     }
   };

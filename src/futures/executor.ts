@@ -8,8 +8,11 @@
  * start. Tasks go out on the thread's MessagePort: at once while that thread has little queued,
  * otherwise in batches (at the end of the current synchronous run, or before any blocking wait).
  *
- * Outcomes come back on the same port (see future.ts). A pool thread that dies (process.exit() in
- * a task, a crash) is noticed by the blocking waits (which wake at least every 50 ms), by submit(),
+ * Outcomes come back on the same port (see future.ts). A task whose own process.exit() unwound it
+ * fails with that SystemExit (posted as its outcome), and its pool thread then ends (pool-thread.ts
+ * #exit(), EXIT_HOW = EXIT_TASK): once it has ended in the thread table (not before, so maxWorkers
+ * is never exceeded) its tasks not yet started go to a replacement, a new thread, as below. A pool
+ * thread that dies (a process.exit() in a callback, a crash) is noticed by the blocking waits (which wake at least every 50 ms), by submit(),
  * and, from the event loop, by the close of its port (which is ref'd while it has tasks, so the
  * process lives until their futures settle) or a wait on its thread-table slot: the task it was
  * running fails with a RuntimeError naming the thread and how it ended (a process.exit() or an
@@ -72,6 +75,7 @@ import {
   EXIT_CODE,
   EXIT_EVENT,
   EXIT_HOW,
+  EXIT_TASK,
   EXITED,
   LIVE,
   FAILED,
@@ -978,7 +982,16 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
       portClosed = true; // a task left behind: fail it below
     }
     const exited = Atomics.load(w.state, EXITED) === 1;
+    // A task's process.exit() ends the thread after its outcome is posted (pool-thread.ts #exit()):
+    // the thread is replaced once it has ended in the table, never while it is alive (maxWorkers).
+    const taskExit = !exited && Atomics.load(w.state, EXIT_HOW) === EXIT_TASK;
     if (!exited && !failedStart && isIdentAlive(w.slot, w.ident)) {
+      if (taskExit) {
+        // Its port is closed (it closed it as it began to end): look again soon, until it has
+        // ended, since tasks may be given to it meanwhile and watch() keeps no process alive.
+        if (portClosed) setTimeout(() => this.#check(w, false, true), 10);
+        return;
+      }
       if (!(portClosed && w.count > 0)) return;
       // Its port closed with tasks out: its worker died. The hub marks the thread ended once it has
       // written what the worker died of (deathOf: out of memory), which the running task's error
@@ -996,18 +1009,19 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     addStats(this.#gone, w.stats);
     // A retired thread took itself off LIVE; any other end is counted here.
     if (w.outstanding() !== RETIRED) Atomics.sub(this.#shared, LIVE, 1);
-    const death = exited || failedStart ? DEATH_NONE : deathOf(w.slot, w.ident);
-    const how = exited
-      ? this.#exitedHow(w)
-      : failedStart
-        ? "could not start"
-        : death === DEATH_OOM
-          ? "ran out of memory"
-          : death === DEATH_ERROR
-            ? "died of an error of its worker (reported to the excepthook)"
-            : Atomics.load(G, HUB_READY) === HUB_DEAD
-              ? "died with the threading hub worker (every thread died with it; see stderr)"
-              : "ended abruptly";
+    const death = exited || taskExit || failedStart ? DEATH_NONE : deathOf(w.slot, w.ident);
+    const how =
+      exited || taskExit
+        ? this.#exitedHow(w)
+        : failedStart
+          ? "could not start"
+          : death === DEATH_OOM
+            ? "ran out of memory"
+            : death === DEATH_ERROR
+              ? "died of an error of its worker (reported to the excepthook)"
+              : Atomics.load(G, HUB_READY) === HUB_DEAD
+                ? "died with the threading hub worker (every thread died with it; see stderr)"
+                : "ended abruptly";
     const orphans: number[] = [];
     const table = this.#table;
     for (const h of w.live()) {

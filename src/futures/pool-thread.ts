@@ -14,9 +14,19 @@
  * in the thread's ring of lone outcomes (protocol.ts), as a lone task from the executor is its
  * primitive argument with the rest in the ring of lone tasks.
  *
- * A task that calls process.exit(): if it unwinds the task (a SystemExit-style error), that error
- * is the task's outcome and the thread serves on, as a CPython pool thread survives sys.exit() in a
- * task. A process.exit() or an uncaught exception in a callback (a timer, a listener: left by this
+ * A task that calls process.exit() (or throws SystemExit, which is all Python's sys.exit() does):
+ * the SystemExit unwinds the task's stack (its `finally` blocks run) and reaches the pool, which
+ * ends the thread, as process.exit() ends any thread (API.md: "the pool replaces the thread"; a
+ * CPython pool thread would survive it). In order (#exit()): the thread starts no task after it;
+ * the outcomes held and the task's outcome (the SystemExit, its `code` the exit code) are posted,
+ * so its future fails with it; EXIT_CODE and EXIT_HOW (EXIT_TASK) are written, EXITED is not;
+ * the port closes and poolThread() rejects with that SystemExit, so the thread ends silently
+ * (threads/worker.ts). The tasks given to it and not started keep their words PENDING: once the
+ * thread has ended in the thread table, the executor moves them to a replacement (executor.ts
+ * #check), a new Thread. A map() chunk whose call exits is a chunk whose call threw: the results
+ * before it, then the SystemExit. A task that catches its SystemExit (a catch-all) just returns:
+ * the thread goes on, as in Python.
+ * A process.exit() or an uncaught exception in a callback (a timer, a listener: left by this
  * task or an earlier one, as tasks share the thread's event loop) ends the thread (threads/worker.ts):
  * as it ends (onThreadEnding, before it is marked ended) the thread posts the outcomes held, then
  * writes EXIT_CODE and EXIT_HOW and sets EXITED, so the executor fails the running task saying what
@@ -50,6 +60,7 @@ import {
   EXIT_CODE,
   EXIT_EVENT,
   EXIT_HOW,
+  EXIT_TASK,
   EXITED,
   FAILED,
   LANE_OUTCOME_FIELDS,
@@ -151,9 +162,15 @@ class PoolThread {
   #ready = false;
   #initFailed = false;
   #initError: unknown;
-  /** Resolves when the thread is done serving (stopped, or retired). */
+  /**
+   * Resolves when the thread is done serving (stopped, or retired); rejects with the SystemExit of
+   * a task that ended the thread (#exit()).
+   */
   readonly done: Promise<void>;
   #finished: () => void = () => {};
+  #exitWith: (e: SystemExit) => void = () => {};
+  /** A task's SystemExit ends the thread (#exit()): no task starts any more. */
+  #exiting = false;
   // Outcomes run but not yet posted (OUTCOME_FIELDS each: handle, gen, status, value), whose words
   // are marked FINISHED once they are.
   #held: unknown[] = [];
@@ -187,9 +204,12 @@ class PoolThread {
     this.#stats = stats;
     this.#idleMs = idleMs;
     this.#minWorkers = minWorkers;
-    this.done = new Promise<void>((resolve) => {
+    this.done = new Promise<void>((resolve, reject) => {
       this.#finished = resolve;
+      this.#exitWith = reject;
     });
+    // (handled: poolThread() returns it, maybe after it rejected)
+    this.done.catch(() => {});
   }
 
   /** Posts the outcomes held, marks their words FINISHED, and rings the submitting thread's doorbell. */
@@ -281,6 +301,7 @@ class PoolThread {
    * (a primitive) a lone task's argument, whose other fields are in the ring (protocol.ts).
    */
   receive(message: unknown): void {
+    if (this.#exiting) return; // (its tasks stay PENDING: the executor moves them to the replacement)
     if (this.#cancelIdle !== undefined) {
       this.#cancelIdle();
       this.#cancelIdle = undefined;
@@ -325,6 +346,7 @@ class PoolThread {
     this.#pumping = true;
     try {
       for (;;) {
+        if (this.#exiting) return;
         const batch = this.#batches[0];
         if (batch === undefined) break;
         if (batch.x) {
@@ -399,6 +421,11 @@ class PoolThread {
         this.#ended(key, performance.now() - started);
         Atomics.sub(this.#state, OUTSTANDING, 1);
         this.#hold(handle, gen, ok, value, mode === CHUNK);
+        const exit = ok ? undefined : systemExitOf(value);
+        if (exit !== undefined) {
+          this.#exit(exit);
+          return;
+        }
         if (this.#held.length >= MAX_HELD * OUTCOME_FIELDS) this.post();
       }
       // Out of tasks: the executor looks for tasks to move here when outcomes come in. With none
@@ -413,6 +440,24 @@ class PoolThread {
     } finally {
       this.#pumping = false;
     }
+  }
+
+  /**
+   * The task just run raised `exit` (its process.exit() unwound it): the thread ends (see the file
+   * comment). Its outcome is held already; every outcome held is posted before anything else.
+   */
+  #exit(exit: SystemExit): void {
+    this.#exiting = true;
+    if (this.#cancelIdle !== undefined) {
+      this.#cancelIdle();
+      this.#cancelIdle = undefined;
+    }
+    this.#batches.length = 0;
+    this.post();
+    Atomics.store(this.#state, EXIT_CODE, exitCode(exit.code));
+    Atomics.store(this.#state, EXIT_HOW, EXIT_TASK);
+    this.#port.close();
+    this.#exitWith(exit);
   }
 
   #began(submittedAt: number, started: number): void {
@@ -521,6 +566,12 @@ class PoolThread {
     this.#port.close();
     this.#finished();
   }
+}
+
+/** The SystemExit a task raised (a map() chunk's failed call's), or undefined. */
+function systemExitOf(error: unknown): SystemExit | undefined {
+  const e = error instanceof ChunkFailure ? error.error : error;
+  return e instanceof SystemExit ? e : undefined;
 }
 
 /** process.exit(code)'s code as a number (Node takes an integer or a string of one; else 1). */

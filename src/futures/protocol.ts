@@ -34,19 +34,27 @@ import type { TargetSpec } from "../transport/target.js";
  * never gives a task to a thread that has retired, and a thread never retires with a task coming.
  */
 export const OUTSTANDING = 0;
-/** 1 once a task's callback ended the thread (EXIT_HOW says how), set after EXIT_CODE and EXIT_HOW. */
+/**
+ * 1 once the thread ended while it ran a task (EXIT_HOW says how), set after EXIT_CODE and
+ * EXIT_HOW: the executor fails the running task at once. Not set for EXIT_TASK, whose task's
+ * outcome was posted: the executor waits for the thread's end in the thread table before it
+ * replaces it (so maxWorkers is never exceeded).
+ */
 export const EXITED = 1;
 export const EXIT_CODE = 2;
 /**
- * How the thread ended while it ran a task: EXIT_EVENT (its process 'exit' event: a process.exit()
+ * How the thread ended: EXIT_EVENT (its process 'exit' event while a task ran: a process.exit()
  * that no stack unwound), EXIT_CALLBACK (a process.exit() in a callback, a timer or a listener,
- * not in the task's own code: it unwinds that callback and ends the thread), or THROW_CALLBACK (an
- * uncaught exception in such a callback, which also ends the thread).
+ * not in the task's own code: it unwinds that callback and ends the thread), THROW_CALLBACK (an
+ * uncaught exception in such a callback, which also ends the thread), or EXIT_TASK (a task's own
+ * code raised SystemExit, a process.exit() unwound to the pool: that task's future fails with it,
+ * and the thread ends after posting it, as any thread whose code calls process.exit() ends).
  */
 export const EXIT_HOW = 3;
 export const EXIT_EVENT = 0;
 export const EXIT_CALLBACK = 1;
 export const THROW_CALLBACK = 2;
+export const EXIT_TASK = 3;
 /** Lone outcomes (see the file comment) the executor has taken; written by the executor only. */
 export const OUTCOMES_TAKEN = 4;
 

@@ -139,7 +139,8 @@ async function threadClass(request: RunRequest): Promise<Function> {
  *  - thrown from a callback (a timer, a listener), it unwinds that callback's stack only, then
  *    ends the thread (as an uncaught exception does, without the report): the frames of an async
  *    target suspended in an `await` are not resumed, so their `finally` blocks do not run.
- * A pool task's process.exit() fails that task's future with this error (pool-thread.ts).
+ * A pool task's process.exit() fails that task's future with this error, and then ends the pool
+ * thread (its run() rejects with it), which the pool replaces (futures/pool-thread.ts).
  */
 function isSystemExit(e: unknown): boolean {
   return e instanceof SystemExit;

@@ -20,6 +20,7 @@ import {
   Lock,
   Queue,
   RuntimeError,
+  SystemExit,
   ThreadPoolExecutor,
   TimeoutError,
   wait,
@@ -493,8 +494,13 @@ describe("RedisExecutor with two workers", { skip, timeout: 280_000 }, () => {
             where = /^process\.exit\(3\) in a (task|thread)$/.exec(e.message)?.[1] ?? e.message;
           }
           assert.equal(where, "task");
-          // The worker process is alive, and runs the target on its pool from now on.
-          for (let i = 0; i < 10; i++) assert.deepEqual(await exe.submit(work("threadOrExit"), i), [i, "worker_0"]);
+          // The worker process is alive, and runs the target on its pool from now on (a pool thread whose task
+          // exited in an earlier round was replaced: worker_1, ...).
+          for (let i = 0; i < 10; i++) {
+            const [x, name] = await exe.submit<[number, string]>(work("threadOrExit"), i);
+            assert.equal(x, i);
+            assert.match(name, /^worker_\d+$/);
+          }
           const said = /task threadOrExit took \d+\.\d ms on the worker's thread and called process\.exit\(\)/;
           for (let i = 0; i < 40 && !said.test(inline.log()); i++) await new Promise((r) => setTimeout(r, 50));
           assert.match(inline.log(), said);
@@ -512,6 +518,27 @@ describe("RedisExecutor with two workers", { skip, timeout: 280_000 }, () => {
         await exe.shutdownAsync();
       }
     });
+
+    test(
+      "process.exit() in a task on a worker's pool thread fails it with SystemExit; the worker's pool replaces the thread",
+      T,
+      async () => {
+        const exe = new RedisExecutor({ redis: redis.url, queue: "tiny-pool" });
+        try {
+          const [, before] = await exe.submit<[number, string]>(work("threadOrExit"), 1);
+          const e = (await exe.submit(work("threadOrExit"), 0, true).exceptionAsync()) as SystemExit;
+          assert.ok(e instanceof SystemExit, String(e));
+          assert.equal(e.code, 3);
+          assert.equal(e.message, "process.exit(3) in a thread");
+          const [x, after] = await exe.submit<[number, string]>(work("threadOrExit"), 2);
+          assert.equal(x, 2);
+          assert.match(after, /^worker_\d+$/);
+          assert.notEqual(after, before, "the pool replaced the thread");
+        } finally {
+          await exe.shutdownAsync();
+        }
+      },
+    );
   });
 
   describe("on a busy single worker", () => {

@@ -21,13 +21,11 @@ const OOM = {
   ...nodeOnly("kills a thread by running it out of memory under resourceLimits, which Bun and Deno refuse"),
 };
 
-// What a task's process.exit(n) gives its future: this library's RuntimeError naming the exit (the
-// thread died), or a SystemExit-style error if process.exit() unwinds the task's stack instead.
+// What a task's process.exit(3) gives its future: the SystemExit that unwound the task (the pool
+// then replaces the thread: task-exit.test.ts).
 const SHOW = `
-  import { RuntimeError } from "threading";
-  globalThis.show = (e) =>
-    (e instanceof RuntimeError && /process\\.exit\\(\\d\\)/.test(e.message)) || e?.name === "SystemExit"
-      ? "exit-error" : "other " + String(e);
+  import { SystemExit } from "threading";
+  globalThis.show = (e) => (e instanceof SystemExit && e.code === 3 ? "exit-error" : "other " + String(e));
 `;
 
 test("process.exit() in a pool task fails its future for every kind of waiter; the pool goes on", T, () => {
