@@ -19,7 +19,15 @@
  * Lifetime: the namespace of a local made in this thread lives as long as the object; one that
  * arrived from another thread stays as long as the thread (it may arrive again, e.g. per task).
  */
-import { kShare, adoptedRecord, newObjectId, registerKind, revive, type ShareRecord } from "../transport/shareable.js";
+import {
+  kShare,
+  adoptedRecord,
+  newObjectId,
+  registerKind,
+  revive,
+  type ShareRecord,
+  ShareRefused,
+} from "../transport/shareable.js";
 import { onThreadReset } from "../shared/thread-reset.js";
 import { callerFile } from "../transport/target.js";
 import { evaluate } from "../transport/target.js";
@@ -172,7 +180,7 @@ function classChain(st: LocalState): ClassSpec[] {
     if (typeof C !== "function") throw new TypeError("local: not a local subclass");
     const source = Function.prototype.toString.call(C);
     if (privateField.test(source)) {
-      throw new TypeError(
+      throw new ShareRefused(
         `local subclass ${C.name} has #private members, which JavaScript cannot copy into another thread (use _name or TypeScript's private)`,
       );
     }

@@ -18,7 +18,7 @@
  */
 import { util } from "../shared/builtins.js";
 import { MessagePort } from "node:worker_threads";
-import { isShareable, kShare, lookup, remember, staysHome } from "./shareable.js";
+import { isShareable, kShare, lookup, remember, ShareRefused, type ShareRecord, staysHome } from "./shareable.js";
 
 const { types } = util;
 /** util.types.isExternal, where the runtime has it (Deno's node:util does not). */
@@ -238,6 +238,8 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
   };
   /** The object walk() took up last (path names it until its first field is walked). */
   let walking: object | undefined;
+  /** The TypeError of a shared object's [kShare]() that refused to be sent, as thrown. */
+  let refused: TypeError | undefined;
 
   const walk = (v: unknown): unknown => {
     switch (typeof v) {
@@ -260,7 +262,16 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
     walking = obj;
 
     if (isShareable(obj)) {
-      const record = obj[kShare]();
+      let record: ShareRecord;
+      try {
+        record = obj[kShare]();
+      } catch (e) {
+        // A shared object that refuses to be sent says why (a local subclass with #private
+        // members), named where it sits; not replaced below by "it is a Proxy" (a local is one).
+        if (!(e instanceof ShareRefused)) throw e;
+        refused = new TypeError(`${pathText(path, where)} cannot be sent to another thread: ${e.message}`);
+        throw refused;
+      }
       if (!subclassChecked.has(Object.getPrototypeOf(obj))) warnSubclass(obj, record.kind, pathText(path, where));
       // From now on this thread must answer for this id with this very object.
       if (lookup(record.id) !== obj) remember(record.id, obj);
@@ -412,7 +423,7 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
     // array, an Error) crosses as that; one whose traps throw (revoked), or that reads as what
     // it cannot act as (a Map, a Lock: their methods refuse a Proxy), is refused as a Proxy, not
     // with the error its trap or that method threw. Looked at on this error path only.
-    if (e !== failure && walking !== undefined && types.isProxy(walking)) fail(walking);
+    if (e !== failure && e !== refused && walking !== undefined && types.isProxy(walking)) fail(walking);
     if (isStackOverflow(e)) throw tooDeep(where, e);
     throw e;
   }

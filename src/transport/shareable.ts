@@ -36,6 +36,14 @@ export interface Shareable {
   [kShare](): ShareRecord;
 }
 
+/**
+ * What a `[kShare]()` throws when its object cannot be sent, saying why (a `local` subclass with
+ * #private members): encode() turns it into a TypeError naming where the object sits. Any other
+ * error of `[kShare]()` (a Proxy of a shared object, whose private fields are not there) is not a
+ * refusal: encode() refuses that object as a Proxy.
+ */
+export class ShareRefused extends TypeError {}
+
 export function isShareable(value: object): value is Shareable {
   return typeof (value as Partial<Shareable>)[kShare] === "function";
 }

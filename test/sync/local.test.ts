@@ -2,7 +2,7 @@
 // constructor runs again in each thread, and the argument rule.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Thread, local } from "threading";
+import { enumerate, Queue, Thread, local } from "threading";
 
 const T = { timeout: 30_000 };
 const cells = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
@@ -119,3 +119,31 @@ test("local subclass: in another thread its constructor runs again with the same
   assert.deepEqual([...out], [1, 0, 2]);
   assert.equal(c.count, 1, "main's count is its own");
 });
+
+test(
+  "local subclass with #private members: a TypeError at start() saying so, and nothing is started or queued",
+  T,
+  () => {
+    class Secret extends local {
+      #token = 1;
+      get token(): number {
+        return this.#token;
+      }
+    }
+    const s = new Secret();
+    assert.equal(s.token, 1); // usable in its own thread
+    const before = enumerate().length;
+    const t = new Thread({ target: (x: unknown) => x, args: [{ s }] });
+    // It read "args[0].s cannot be sent to another thread: it is a Proxy" (a local is one).
+    assert.throws(() => t.start(), {
+      name: "TypeError",
+      message: /args\[0\]\.s cannot be sent to another thread: local subclass Secret has #private members/,
+    });
+    assert.equal(t.ident, null);
+    assert.equal(enumerate().length, before);
+    const q = new Queue();
+    assert.throws(() => q.put(s), { name: "TypeError", message: /^Queue\.put\(\): item cannot be sent .*#private/ });
+    assert.equal(q.qsize(), 0);
+    assert.equal(q.unfinishedTasks, 0);
+  },
+);
