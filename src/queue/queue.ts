@@ -41,12 +41,12 @@ import { putError } from "./storage.js";
  * The bound the engines enforce for a `maxsize` (its checks): 0 (unbounded) for one <= 0 or
  * Infinity, else rounded up, as CPython's full() `0 < maxsize <= qsize()` lets Queue(1.5) hold 2.
  */
-function checkMaxsize(maxsize: unknown): number {
-  if (typeof maxsize !== "number" || Number.isNaN(maxsize)) {
-    throw new TypeError(
-      `Queue(): maxsize must be a number, not ${typeof maxsize === "number" ? "NaN" : typeof maxsize}`,
-    );
+function checkMaxsize(maxsize: unknown, what: string): number {
+  if (typeof maxsize !== "number") {
+    throw new TypeError(`${what}: maxsize must be a number, not ${maxsize === null ? "null" : typeof maxsize}`);
   }
+  // (a NaN count is a RangeError, as Semaphore's and Barrier's; Python's ValueError)
+  if (Number.isNaN(maxsize)) throw new RangeError(`${what}: maxsize must be a number, not NaN`);
   if (maxsize <= 0 || maxsize === Number.POSITIVE_INFINITY) return 0;
   return Math.min(Math.ceil(maxsize), 2 ** 31 - 1);
 }
@@ -78,7 +78,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       this.#eng = this._makeEngine(this.#h, record.buffers.slice(1));
       this.#id = record.id;
     } else {
-      const max = checkMaxsize(maxsize);
+      const max = checkMaxsize(maxsize, `${new.target.name}()`);
       this.#h = new Int32Array(new SharedArrayBuffer(HEADER_WORDS * 4));
       this.#h[MAXSIZE] = max;
       this.#given = new Float64Array(this.#h.buffer, GIVEN_MAXSIZE_BYTE, 1);
@@ -131,7 +131,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     return this.#given[0] as number;
   }
   set maxsize(value: number) {
-    const max = checkMaxsize(value);
+    const max = checkMaxsize(value, `${this.constructor.name}.maxsize`);
     queueTestHooks.beforeMaxsizeLock?.();
     // Both under the engine's lock: racing setters leave the reported value and the bound one setter's.
     this.#eng.setMaxsize(max, this.#given, value);

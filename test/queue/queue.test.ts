@@ -311,3 +311,29 @@ test(
     });
   },
 );
+
+test("a bad maxsize names the class (and the setter) that was given it", T, () => {
+  for (const Q of [Queue, LifoQueue, PriorityQueue]) {
+    // A subclass's error named Queue(), and null read "not object".
+    assert.throws(() => new Q("2" as never), {
+      name: "TypeError",
+      message: `${Q.name}(): maxsize must be a number, not string`,
+    });
+    assert.throws(() => new Q(null as never), {
+      name: "TypeError",
+      message: `${Q.name}(): maxsize must be a number, not null`,
+    });
+    assert.throws(() => new Q(Number.NaN), {
+      name: "RangeError",
+      message: `${Q.name}(): maxsize must be a number, not NaN`,
+    });
+    const q = new Q(2);
+    assert.throws(
+      () => {
+        q.maxsize = "3" as never;
+      },
+      { name: "TypeError", message: `${Q.name}.maxsize: maxsize must be a number, not string` },
+    );
+    assert.equal(q.maxsize, 2, "the bound is as before");
+  }
+});
