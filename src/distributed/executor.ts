@@ -27,7 +27,7 @@ import { libraryFile } from "../shared/paths.js";
 import { onProcessExit } from "../shared/at-exit.js";
 import { G, isIdentAlive, isRoot, SLOT_STATE, slotIndex } from "../shared/runtime.js";
 import { atomicsWaitAsync, checkOptions, deadlineOf, secondsMs, timeoutMs } from "../shared/wait.js";
-import { functionExpression, isModuleTarget, type Target } from "../transport/target.js";
+import { checkModuleTarget, functionExpression, isModuleTarget, type Target } from "../transport/target.js";
 import { Thread } from "../threads/thread.js";
 import { Executor } from "../futures/base.js";
 import { callArgsOf, MapFeed, results } from "../futures/map.js";
@@ -118,10 +118,8 @@ function describe(fn: unknown, where: string): RemoteTarget {
     return { kind: "source", source: functionExpression(fn, where), name: fn.name };
   }
   if (isModuleTarget(fn)) {
-    const exp = fn.export ?? "default";
-    if (typeof exp !== "string") throw new TypeError(`${where}.export must be a string`);
+    const exp = checkModuleTarget(fn, where);
     const module = fn.module instanceof URL ? fn.module.href : fn.module;
-    if (typeof module !== "string") throw new TypeError(`${where}.module must be a string or URL`);
     return { kind: "module", module, export: exp };
   }
   throw new TypeError(`${where} must be a function or { module, export }, not ${fn === null ? "null" : typeof fn}`);

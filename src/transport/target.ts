@@ -307,6 +307,26 @@ export function namespacesRead(source: string, base: string, known: readonly str
 }
 
 /**
+ * Checks a module target's keys and types (its export, "default" if none, is returned): a
+ * misspelt key (`{ module, exports: "f" }`) or an empty module is a TypeError here, not a thread
+ * that fails importing the default export, or the package named "".
+ */
+export function checkModuleTarget(target: ModuleTarget, where: string): string {
+  for (const key of Object.keys(target)) {
+    if (key !== "module" && key !== "export") {
+      throw new TypeError(`${where}: unexpected key '${key}' in a module target (it is { module, export })`);
+    }
+  }
+  const exp = target.export ?? "default";
+  if (typeof exp !== "string") throw new TypeError(`${where}.export must be a string`);
+  if (typeof target.module !== "string" && !(target.module instanceof URL)) {
+    throw new TypeError(`${where}.module must be a string or URL`);
+  }
+  if (target.module === "") throw new TypeError(`${where}.module must not be empty`);
+  return exp;
+}
+
+/**
  * Describes `target` for sending; `where` names it in errors. A function target whose source uses
  * names the thread will not have is a TypeError naming them (checkFreeNames), unless `check` is
  * false (a pool whose initializer may define globals).
@@ -326,11 +346,7 @@ export function describeTarget(target: unknown, where: string, base = callerFile
     return spec;
   }
   if (isModuleTarget(target)) {
-    const exp = target.export ?? "default";
-    if (typeof exp !== "string") throw new TypeError(`${where}.export must be a string`);
-    if (typeof target.module !== "string" && !(target.module instanceof URL)) {
-      throw new TypeError(`${where}.module must be a string or URL`);
-    }
+    const exp = checkModuleTarget(target, where);
     const module = resolveModule(target.module, base);
     return { kind: "module", module, export: exp, ...(isBare(module) ? { base } : {}) };
   }

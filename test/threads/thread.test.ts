@@ -329,6 +329,25 @@ test("module targets, TypeScript modules included, default export too", T, () =>
   assert.equal(cell[0], 3);
 });
 
+test("a module target with a misspelt key or an empty module is a TypeError at start(), and nothing runs", T, () => {
+  const before = enumerate().length;
+  // `exports` for `export` ran the default export in the thread; "" looked for a package named "".
+  const misspelt = new Thread({ target: { module: "../fixtures/work.ts", exports: "double" } as never });
+  assert.throws(() => misspelt.start(), {
+    name: "TypeError",
+    message: /target: unexpected key 'exports' in a module target \(it is \{ module, export \}\)$/,
+  });
+  assert.equal(misspelt.ident, null);
+  const empty = new Thread({ target: { module: "" } });
+  assert.throws(() => empty.start(), { name: "TypeError", message: /target\.module must not be empty$/ });
+  assert.equal(enumerate().length, before);
+  using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+  assert.throws(() => ex.submit({ module: "../fixtures/work.ts", exports: "double" } as never), {
+    name: "TypeError",
+    message: /^ThreadPoolExecutor\.submit\(\): fn: unexpected key 'exports'/,
+  });
+});
+
 test("excepthook gets the error class, a copy of the error and the Thread; join returns after it", T, () => {
   const got: { excType: string; message: string; thread: unknown; stack: string }[] = [];
   setExcepthook((a) =>
