@@ -128,6 +128,37 @@ export interface ThreadPoolExecutorOptions {
 
 export type { AnyTarget, ExplicitResult, ExplicitTarget, MapTarget, ResultOf } from "./base.js";
 
+/** One map() task, encoded and not yet submitted (prepareGroup). */
+interface PreparedGroup {
+  mode: number;
+  args: unknown;
+  marked: boolean;
+}
+
+/**
+ * Encodes one group of map() items (Groups): a call, or with chunksize > 1 a CHUNK task. `first`:
+ * the group's first item's position in the iterable, which a TypeError for an item that cannot
+ * cross names (`iterable[3].x`).
+ */
+function prepareGroup(size: number, group: unknown[], what: string, first: number): PreparedGroup {
+  if (size === 1 && group.length === 1 && primitives(group)) return { mode: CALL1, args: group[0], marked: false };
+  let encoded: ReturnType<typeof encode>;
+  try {
+    encoded = encode(group, `ThreadPoolExecutor.${what}(): item`);
+  } catch (error) {
+    // Said again for the item that failed, by its place in the iterable.
+    for (let j = 0; j < group.length; j++) {
+      const args = size === 1 ? group : (group[j] as unknown[]);
+      // One item's call: [item], or one item of each zipped iterable.
+      if (args.length === 1) encode(args[0], `ThreadPoolExecutor.${what}(): iterable[${first + j}]`);
+      else args.forEach((a, k) => encode(a, `ThreadPoolExecutor.${what}(): iterables[${k}][${first + j}]`));
+      if (size === 1) break;
+    }
+    throw error;
+  }
+  return { mode: size === 1 ? CALL : CHUNK, args: encoded.value, marked: encoded.marked };
+}
+
 /** Per-task options of `submitWith()` / `submitWithAsync()`. */
 export interface SubmitOptions {
   /** With maxQueue reached: true (default) waits for room, false raises `Full` at once. */
@@ -1141,17 +1172,20 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
         handed = true;
         return { deadline, chunks, key, size };
       }
+      // Every call is read and encoded before the first is submitted: an item that cannot cross, or
+      // an iterable that throws, fails the map() with nothing submitted (no call of it runs), as a
+      // submit() that throws submits nothing.
       const groups = new Groups(size);
+      const tasks: PreparedGroup[] = [];
       for (const item of iterable) {
         const group = groups.add(item);
-        if (group === undefined) continue;
-        if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
-        chunks.push(this.#submitGroup(key, size, group, what, groups.start));
+        if (group !== undefined) tasks.push(prepareGroup(size, group, what, groups.start));
       }
       const last = groups.rest();
-      if (last !== undefined) {
+      if (last !== undefined) tasks.push(prepareGroup(size, last, what, groups.start));
+      for (const t of tasks) {
         if (bounded) this.#waitRoom(true, Number.POSITIVE_INFINITY, what);
-        chunks.push(this.#submitGroup(key, size, last, what, groups.start));
+        chunks.push(this.#submit(key, t.mode, t.args, t.marked));
       }
       return { deadline, chunks, key, size };
     } finally {
@@ -1159,28 +1193,10 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     }
   }
 
-  /**
-   * Submits one group of map() items (Groups): a call, or with chunksize > 1 a CHUNK task. `first`:
-   * the group's first item's position in the iterable, which a TypeError for an item that cannot
-   * cross names (`iterable[3].x`).
-   */
+  /** Submits one group of map() items (Groups): see prepareGroup(). */
   #submitGroup(key: number, size: number, group: unknown[], what: string, first: number): Future<unknown> {
-    if (size === 1 && group.length === 1 && primitives(group)) return this.#submit(key, CALL1, group[0], false);
-    let encoded: ReturnType<typeof encode>;
-    try {
-      encoded = encode(group, `ThreadPoolExecutor.${what}(): item`);
-    } catch (error) {
-      // Said again for the item that failed, by its place in the iterable.
-      for (let j = 0; j < group.length; j++) {
-        const args = size === 1 ? group : (group[j] as unknown[]);
-        // One item's call: [item], or one item of each zipped iterable.
-        if (args.length === 1) encode(args[0], `ThreadPoolExecutor.${what}(): iterable[${first + j}]`);
-        else args.forEach((a, k) => encode(a, `ThreadPoolExecutor.${what}(): iterables[${k}][${first + j}]`));
-        if (size === 1) break;
-      }
-      throw error;
-    }
-    return this.#submit(key, size === 1 ? CALL : CHUNK, encoded.value, encoded.marked);
+    const t = prepareGroup(size, group, what, first);
+    return this.#submit(key, t.mode, t.args, t.marked);
   }
 
   /** @internal mapAsync() (its overloads: base.ts). */

@@ -5,7 +5,7 @@
 // error, never 3 and 4 (also when fn(4) returned what cannot cross: 3 was lost).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ThreadPoolExecutor } from "threading";
+import { SharedList, ThreadPoolExecutor } from "threading";
 
 const T = { timeout: 30_000 };
 const xs = Array.from({ length: 10 }, (_, i) => i);
@@ -109,3 +109,34 @@ test(
     assert.deepEqual(await ait.next(), { done: true, value: undefined });
   },
 );
+
+test("a map() that throws submits nothing: an item that cannot cross, an iterable that throws", T, async () => {
+  const ran = new SharedList<number>();
+  const note = (log: SharedList<number>, x: unknown) => {
+    log.append(typeof x === "number" ? x : -1);
+  };
+  {
+    using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+    // The first calls used to run although map() threw at the third item.
+    for (const chunksize of [1, 2]) {
+      assert.throws(() => ex.map(note, [ran, ran, ran], [1, 2, () => 3], { chunksize }), {
+        name: "TypeError",
+        message: /^ThreadPoolExecutor\.map\(\): iterables\[1\]\[2\] cannot be sent to another thread: it is a function/,
+      });
+    }
+    function* failing(): Generator<number> {
+      yield 10;
+      yield 20;
+      throw new Error("the iterable broke");
+    }
+    assert.throws(() => ex.map(note, [ran, ran, ran], failing()), { message: "the iterable broke" });
+    // The async twin rejects (from its first next()) and submits nothing either.
+    await assert.rejects(ex.mapAsync(note, [ran, ran], [4, Symbol("s")]).next(), {
+      name: "TypeError",
+      message: /^ThreadPoolExecutor\.mapAsync\(\): iterables\[1\]\[1\] cannot be sent/,
+    });
+    // A map() that succeeds still runs every call.
+    assert.deepEqual([...ex.map((x: number) => x * 2, [1, 2, 3])], [2, 4, 6]);
+  } // shutdown(true): anything submitted has run by now
+  assert.deepEqual(ran.toArray(), []);
+});
