@@ -196,7 +196,8 @@ export class Barrier<A extends unknown[] = any[]> {
     // (Python's words, as Timer's; a Barrier rebuilt in a thread, above, is made without arguments)
     // biome-ignore lint/complexity/noArguments: counts what the caller passed, as above
     if (arguments.length === 0) throw new TypeError("Barrier() missing 1 required argument: 'parties'");
-    if (typeof parties !== "number") throw new TypeError(`Barrier: parties must be a number, not ${typeof parties}`);
+    if (typeof parties !== "number")
+      throw new TypeError(`Barrier: parties must be a number, not ${parties === null ? "null" : typeof parties}`);
     if (!Number.isInteger(parties) || parties < 1)
       throw new RangeError(`Barrier: parties must be an integer > 0, not ${parties}`);
     secondsMs(timeout, "Barrier()");

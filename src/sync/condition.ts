@@ -352,7 +352,8 @@ export class Condition {
    * (Python's ValueError).
    */
   notify(n = 1): void {
-    if (typeof n !== "number") throw new TypeError(`Condition.notify(): n must be a number, not ${typeof n}`);
+    if (typeof n !== "number")
+      throw new TypeError(`Condition.notify(): n must be a number, not ${n === null ? "null" : typeof n}`);
     if (!(n >= 0) || (!Number.isInteger(n) && n !== Number.POSITIVE_INFINITY)) {
       throw new RangeError(`Condition.notify(): n must be an integer >= 0, not ${n}`);
     }

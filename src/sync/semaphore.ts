@@ -83,7 +83,8 @@ const WAITING = 1 << 31;
 const kBounded: unique symbol = Symbol("threading.bounded");
 
 function checkCount(value: unknown, what: string, message: string): number {
-  if (typeof value !== "number") throw new TypeError(`${what} must be a number, not ${typeof value}`);
+  if (typeof value !== "number")
+    throw new TypeError(`${what} must be a number, not ${value === null ? "null" : typeof value}`);
   if (!Number.isInteger(value)) throw new RangeError(`${what} must be an integer, not ${value}`);
   if (value < 0) throw new RangeError(message);
   if (value > MAX_VALUE) throw new RangeError(`${what} must be at most ${MAX_VALUE}, not ${value}`);
@@ -249,7 +250,8 @@ export class Semaphore {
    */
   release(n = 1): void {
     if (n !== 1) {
-      if (typeof n !== "number") throw new TypeError(`${this.#what}.release(): n must be a number, not ${typeof n}`);
+      if (typeof n !== "number")
+        throw new TypeError(`${this.#what}.release(): n must be a number, not ${n === null ? "null" : typeof n}`);
       if (n < 1) throw new RangeError("n must be one or more"); // Python's words
       if (!Number.isInteger(n)) throw new RangeError(`${this.#what}.release(): n must be an integer, not ${n}`);
     }

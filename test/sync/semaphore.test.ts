@@ -24,6 +24,8 @@ for (const Sem of [Semaphore, BoundedSemaphore]) {
     assert.throws(() => new Sem(-1), { name: "RangeError", message: "semaphore initial value must be >= 0" });
     assert.throws(() => new Sem(-(2 ** 53)), RangeError);
     assert.throws(() => new Sem("2" as unknown as number), TypeError);
+    // null is named as such, not as "object"
+    assert.throws(() => new Sem(null as never), { name: "TypeError", message: /value must be a number, not null$/ });
     assert.doesNotThrow(() => new Sem(0));
   });
 
