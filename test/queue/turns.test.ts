@@ -70,9 +70,10 @@ for (const kind of ["Queue", "SimpleQueue", "LifoQueue", "PriorityQueue"] as con
       q.put(i);
       until(() => Atomics.load(order, 0) === i + 1, `item ${i} taken`);
     }
+    // (after the joins: a waiter counts itself in order[0] before it writes its place in order)
+    for (const t of threads) t.join(30);
     assert.deepEqual([...order], [3, 0, 1, 2], "the getters were served in the order they came");
     assert.deepEqual([...out], [0, 1, 2], "each getter got the item put in its turn");
-    for (const t of threads) t.join(30);
     const h = control(q);
     const { gs, gd } = turnWords(kind);
     assert.equal(Atomics.load(h, gd), 0, "no getter counted out of its place");
@@ -91,9 +92,10 @@ for (const kind of ["Queue", "LifoQueue", "PriorityQueue"] as const) {
       until(() => Atomics.load(order, 0) === i + 1, `putter ${i} done`);
     }
     got.push(q.get());
+    // (after the joins, as above)
+    for (const t of threads) t.join(30);
     assert.deepEqual([...order], [3, 0, 1, 2], "the putters were let in in the order they came");
     assert.deepEqual(got, [-1, 100, 101, 102]);
-    for (const t of threads) t.join(30);
     const h = control(q);
     const { ps, pd } = turnWords(kind);
     assert.equal(Atomics.load(h, pd), 0, "no putter counted out of its place");
