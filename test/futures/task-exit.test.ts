@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runChild as runChildOf } from "../child.js";
-import { currentThread, enumerate, SystemExit, sleepAsync, Thread, ThreadPoolExecutor } from "threading";
+import { currentThread, enumerate, RuntimeError, SystemExit, sleepAsync, Thread, ThreadPoolExecutor } from "threading";
 
 const T = { timeout: 60_000 };
 const runChild = (code: string) => runChildOf(code, 45_000, { tsx: false });
@@ -238,3 +238,25 @@ test("shutdown(true) and the exit at the end of the program wait for the tasks b
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, "shutdown true a_1,a_1,a_1 3\nexit 6\n");
 });
+
+test(
+  "a task behind an exiting one whose transferList moved its arguments into that thread fails saying so; the pool goes on",
+  T,
+  async () => {
+    // Transferred arguments stay with the thread they were moved to (README, submitWith): they end with it.
+    await using ex = new ThreadPoolExecutor({ maxWorkers: 1, threadNamePrefix: "pt" });
+    const dying = ex.submit(() => process.exit(3));
+    const buf = new ArrayBuffer(8);
+    const moved = ex.submitWith({ transferList: [buf] }, (b: ArrayBuffer) => b.byteLength, buf);
+    const plain = ex.submit((x: number) => x + 1, 1);
+    assertExit(await dying.exceptionAsync(30), 3);
+    const e = await moved.exceptionAsync(30);
+    assert.ok(e instanceof RuntimeError, String(e));
+    assert.match(
+      (e as Error).message,
+      /^pool thread pt_0 called process\.exit\(3\) before this task started; its transferred arguments went with it$/,
+    );
+    assert.equal(await plain, 2);
+    assert.deepEqual(poolThreads("pt"), ["pt_1"]);
+  },
+);
