@@ -66,6 +66,8 @@ export class Timer<A extends unknown[] = any[]> extends Thread {
       throw new TypeError(`Timer() missing ${missing.length} required argument${plural}: '${missing.join("' and '")}'`);
     }
     secondsMs(interval, "Timer(interval)");
+    // null is Python's default (`Timer(interval, function, args=None)`): no arguments.
+    if (args === null) args = [] as unknown as A;
     if (!Array.isArray(args)) throw new TypeError("Timer(interval, fn, args): args must be an array");
     const spec = describeTarget(fn, "Timer function", callerFile());
     encode(args, "Timer args");

@@ -52,6 +52,14 @@ test("Timer: default args are not shared between timers (CPython's test_init_imm
   const b = new Timer(1, () => {});
   assert.deepEqual(a.args, []);
   assert.notEqual(a.args, b.args);
+  // args=None is Python's default: null means no arguments (it was "args must be an array").
+  const c = new Timer(1, () => {}, null as never);
+  assert.deepEqual(c.args, []);
+  assert.notEqual(c.args, a.args);
+  assert.throws(() => new Timer(1, () => {}, 5 as never), {
+    name: "TypeError",
+    message: "Timer(interval, fn, args): args must be an array",
+  });
 });
 
 test("Timer: interval and function are required, as Python's; errors name the interval", T, () => {
