@@ -452,7 +452,7 @@ export class Thread<A extends unknown[] = any[]> {
       }
       const own: Record<string, unknown> = {};
       for (const key of Object.keys(this)) own[key] = (this as Record<string, unknown>)[key];
-      fields = encode(own, `${where}: field`);
+      fields = encode(own, `${where}: this`);
     }
     let copyBack: MessagePort | null = null;
     if (fields !== null) {

@@ -271,6 +271,25 @@ test("a value that cannot cross is a TypeError from start() naming where it is; 
   const t = new Thread({ target: () => {}, args: [{ ok: 1, nested: [0, () => 1] }] });
   assert.throws(() => t.start(), /args\[0\]\.nested\[1\].*function/);
   assert.equal(t.ident, null);
+  // A subclass's field is named as the code names it (it read "field.onDone"), and the thread can
+  // be started once the field is fixed: the failed start left it unstarted.
+  class Finisher extends Thread {
+    onDone: (() => void) | null = () => {};
+    out = 0;
+    override run(): void {
+      this.out = 7;
+    }
+  }
+  const w = new Finisher();
+  assert.throws(() => w.start(), {
+    name: "TypeError",
+    message: /: this\.onDone cannot be sent to another thread: it is a function/,
+  });
+  assert.equal(w.ident, null);
+  w.onDone = null;
+  w.start();
+  w.join();
+  assert.equal(w.out, 7);
 });
 
 test(
