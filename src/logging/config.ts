@@ -194,6 +194,12 @@ const BASIC_CONFIG_KEYS = new Set(["level", "format", "datefmt", "style", "strea
  * `%(field)` or a malformed conversion is a `RangeError`.
  */
 export function basicConfig(options: BasicConfigOptions = {}): void {
+  // Python's keywords are one options object: a positional value is no configuration (it was
+  // taken as none, silently, as Object.keys(5) is []; Python: "takes 0 positional arguments").
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    const what = options === null ? "null" : Array.isArray(options) ? "an array" : typeof options;
+    throw new TypeError(`basicConfig(): options must be an object like { level, format }, not ${what}`);
+  }
   const unknown = Object.keys(options).filter((k) => !BASIC_CONFIG_KEYS.has(k));
   if (unknown.length > 0) throw new RangeError(`Unrecognised argument(s): ${unknown.join(", ")}`);
   if (options.style !== undefined && options.style !== "%") {

@@ -393,6 +393,13 @@ describe("levels and loggers", () => {
     assert.throws(() => logging.basicConfig({ format: "%(message)s %y", force: true }), RangeError);
     assert.throws(() => logging.basicConfig({ level: "LOUD", force: true }), RangeError);
     assert.throws(() => logging.basicConfig({ filename: "x.log" } as never), RangeError);
+    // A positional value is Python's "takes 0 positional arguments" (5 was taken as no options).
+    for (const bad of [5, "DEBUG", null]) {
+      assert.throws(() => logging.basicConfig(bad as never), {
+        name: "TypeError",
+        message: /^basicConfig\(\): options must be an object like \{ level, format \}, not (number|string|null)$/,
+      });
+    }
     assert.throws(() => logging.basicConfig({ format: `%(message)s${"x".repeat(2000)}`, force: true }), RangeError);
     // nothing changed
     assert.equal(fmt("still %s", "here"), "still here");
