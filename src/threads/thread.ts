@@ -70,6 +70,7 @@ import { locate, type SourceLocation } from "../transport/locate.js";
 import {
   callerFile,
   checkFreeNames,
+  checkModuleTarget,
   describeTarget,
   type ModuleTarget,
   namespacesRead,
@@ -318,7 +319,9 @@ export class Thread<A extends unknown[] = any[]> {
       ["target", "args", "name", "daemon", "transferList", "resourceLimits", "isolated"],
       "Thread(options)",
     );
-    const { target, args, name, daemon, transferList, resourceLimits, isolated } = options;
+    const { target: given, args, name, daemon, transferList, resourceLimits, isolated } = options;
+    // null is Python's default (`Thread(target=None)`): run() does nothing.
+    const target = given === null ? undefined : given;
     if (resourceLimits !== undefined) checkResourceLimits("Thread", resourceLimits);
     if (isolated !== undefined && typeof isolated !== "boolean") {
       throw new TypeError(`Thread: isolated must be a boolean, not ${isolated === null ? "null" : typeof isolated}`);
@@ -335,6 +338,8 @@ export class Thread<A extends unknown[] = any[]> {
     ) {
       throw new TypeError(`Thread: target must be a function or { module, export }, not ${typeof target}`);
     }
+    // A module target's keys and types are checked here already (its export names the thread).
+    if (target !== undefined && typeof target !== "function") checkModuleTarget(target, "Thread: target");
     if (args !== undefined && !Array.isArray(args)) throw new TypeError("Thread: args must be an array");
     // As CPython's str(name): a number names the thread by its digits (Thread(name=123) is "123").
     if (name !== undefined && name !== null && typeof name !== "string" && typeof name !== "number")

@@ -20,6 +20,7 @@ import {
   setExcepthook,
   Thread,
   ThreadPoolExecutor,
+  Timer,
 } from "threading";
 
 const T = { timeout: 30_000 };
@@ -348,23 +349,41 @@ test("module targets, TypeScript modules included, default export too", T, () =>
   assert.equal(cell[0], 3);
 });
 
-test("a module target with a misspelt key or an empty module is a TypeError at start(), and nothing runs", T, () => {
-  const before = enumerate().length;
-  // `exports` for `export` ran the default export in the thread; "" looked for a package named "".
-  const misspelt = new Thread({ target: { module: "../fixtures/work.ts", exports: "double" } as never });
-  assert.throws(() => misspelt.start(), {
-    name: "TypeError",
-    message: /target: unexpected key 'exports' in a module target \(it is \{ module, export \}\)$/,
-  });
-  assert.equal(misspelt.ident, null);
-  const empty = new Thread({ target: { module: "" } });
-  assert.throws(() => empty.start(), { name: "TypeError", message: /target\.module must not be empty$/ });
-  assert.equal(enumerate().length, before);
-  using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
-  assert.throws(() => ex.submit({ module: "../fixtures/work.ts", exports: "double" } as never), {
-    name: "TypeError",
-    message: /^ThreadPoolExecutor\.submit\(\): fn: unexpected key 'exports'/,
-  });
+test(
+  "a module target with a misspelt key or an empty module is a TypeError naming the target, and nothing runs",
+  T,
+  () => {
+    const before = enumerate().length;
+    // `exports` for `export` ran the default export in the thread; "" looked for a package named "".
+    // A Thread checks it when made (its export names the thread), submit() when called.
+    assert.throws(() => new Thread({ target: { module: "../fixtures/work.ts", exports: "double" } as never }), {
+      name: "TypeError",
+      message: "Thread: target: unexpected key 'exports' in a module target (it is { module, export })",
+    });
+    assert.throws(() => new Thread({ target: { module: "" } }), {
+      name: "TypeError",
+      message: "Thread: target.module must not be empty",
+    });
+    assert.throws(() => new Thread({ target: { module: "../fixtures/work.ts", export: 5 as never } }), {
+      name: "TypeError",
+      message: "Thread: target.export must be a string",
+    });
+    assert.equal(enumerate().length, before);
+    using ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    assert.throws(() => ex.submit({ module: "../fixtures/work.ts", exports: "double" } as never), {
+      name: "TypeError",
+      message: /^ThreadPoolExecutor\.submit\(\): fn: unexpected key 'exports'/,
+    });
+    assert.throws(() => new Timer(0, { module: "" }), { name: "TypeError", message: /module must not be empty$/ });
+  },
+);
+
+test("Thread({ target: null }) is Python's Thread(target=None): it runs nothing", T, () => {
+  const t = new Thread({ target: null as never, args: [1] });
+  assert.match(t.name, /^Thread-\d+$/);
+  t.start();
+  t.join();
+  assert.equal(t.isAlive(), false);
 });
 
 test("excepthook gets the error class, a copy of the error and the Thread; join returns after it", T, () => {
