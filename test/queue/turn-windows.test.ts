@@ -1,0 +1,151 @@
+// Waiters' turns (engine.ts, "Turns"), the windows: an older blocked waiter held out of the
+// runtime's line of sleepers at a chosen point of its wait (a test hook holds its thread there:
+// heldWaiter), a younger one asleep behind it, and an item (room) comes meanwhile. The younger one
+// is woken, alone or with every sleeper; it must leave the item (the room) to the older one.
+// An excepthook's owner ran its duties at the start of every sleep (50 ms slices) with its turn
+// marked QTURN_DUTIES ("do not give way to me"), not only around the hook's own code (before
+// 1a310a0): a younger waiter woken then took the item (turns.test's hook-owner test failed once
+// with [2, 1] at load ~7; here every time before, never since).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { LifoQueue, PriorityQueue, Queue, SimpleQueue, sleep, Thread } from "threading";
+import { ARMED, GO, HELD } from "../fixtures/queue-turns.js";
+import { cells, control, turnWords } from "./helpers.js";
+
+const T = { timeout: 120_000 };
+const fixture = new URL("../fixtures/queue-turns.ts", import.meta.url);
+
+/** Polls `pred` (every 2 ms) until true; fails after 30 s. */
+function until(pred: () => boolean, what: string): void {
+  const end = performance.now() + 30_000;
+  while (!pred()) {
+    assert.ok(performance.now() < end, `timed out waiting for ${what}`);
+    sleep(0.002);
+  }
+}
+
+type Kind = "Queue" | "SimpleQueue" | "LifoQueue" | "PriorityQueue";
+const make = (kind: Kind, maxsize = 0): Queue<number> =>
+  kind === "Queue"
+    ? new Queue<number>(maxsize)
+    : kind === "SimpleQueue"
+      ? (new SimpleQueue<number>() as unknown as Queue<number>)
+      : kind === "LifoQueue"
+        ? new LifoQueue<number>(maxsize)
+        : new PriorityQueue<number>(maxsize);
+
+/** Where the older waiter is held (heldWaiter), and what its thread is. */
+interface Hold {
+  /** Its duties at the start of a sleep, or its idle check (also a slice's end) after one. */
+  where: "duty" | "idle";
+  /** Its thread has a blocking duty (an excepthook's owner's: 50 ms slices). */
+  duty: boolean;
+  /** Its idle checks' period (turnHooks.idleMs). */
+  idleMs: number;
+  /** Held once it is counted out of its place (DISORDER), not at the first point it reaches. */
+  disordered: boolean;
+}
+
+/**
+ * The older waiter (index 0) of `op` on `q` held as `hold` says, and a younger one (index 1) asleep
+ * behind it. out: what each got (get) or 1 (put); order: order[0] counts the waits done, then their
+ * indexes in the order they ended.
+ */
+function olderHeld(q: Queue<number>, kind: Kind, op: "get" | "put", hold: Hold) {
+  const h = control(q);
+  const w = turnWords(kind);
+  const sleepers = op === "get" ? w.gs : w.ps;
+  const disorder = op === "get" ? w.gd : w.pd;
+  const ctl = cells(5);
+  const out = cells(2);
+  const order = cells(3);
+  if (!hold.disordered) Atomics.store(ctl, ARMED, 1);
+  const older = new Thread({
+    target: { module: fixture, export: "heldWaiter" },
+    args: [q, op, 0, hold.idleMs, hold.duty, hold.where, ctl, out, order],
+    daemon: true,
+  });
+  older.start();
+  if (hold.disordered) {
+    until(() => Atomics.load(h, disorder) === 1, "the older waiter counted out of its place");
+    Atomics.store(ctl, ARMED, 1);
+  }
+  until(() => Atomics.load(ctl, HELD) === 1, "the older waiter held");
+  // (held inside its sleep, in its duties, it is counted as a sleeper; after one, not)
+  const base = Atomics.load(h, sleepers);
+  const younger = new Thread({
+    target: { module: fixture, export: "turnWaiter" },
+    args: [q, op, 1, 60_000, cells(2), out, order],
+    daemon: true,
+  });
+  younger.start();
+  until(() => Atomics.load(h, sleepers) === base + 1, "the younger waiter asleep");
+  const release = () => {
+    Atomics.store(ctl, GO, 1);
+    Atomics.notify(ctl, GO);
+  };
+  /**
+   * Runs `act` (a put, or a get that makes room), then waits until the younger waiter took the
+   * item (room), or gave way (a wake of every sleeper: WAKES moves, after the act's own when
+   * DISORDER > 0 made it wake every sleeper too) and sleeps again.
+   */
+  const settled = (act: () => void) => {
+    const wakes = Atomics.load(h, sleepers + 4) + (Atomics.load(h, disorder) > 0 ? 2 : 1);
+    act();
+    until(
+      () =>
+        Atomics.load(out, 1) !== 0 ||
+        (((Atomics.load(h, sleepers + 4) - wakes) | 0) >= 0 && Atomics.load(h, sleepers) === base + 1),
+      "the younger waiter served or asleep again",
+    );
+  };
+  return { out, order, older, younger, release, settled, h, disorder };
+}
+
+const HOLDS: [string, Hold][] = [
+  [
+    "running its duties at the start of a sleep, counted out of its place (an excepthook's owner, 50 ms slices)",
+    { where: "duty", duty: true, idleMs: 60_000, disordered: true },
+  ],
+];
+
+for (const [what, hold] of HOLDS) {
+  for (const kind of ["Queue", "SimpleQueue", "LifoQueue", "PriorityQueue"] as const) {
+    test(`${kind}: an older getter ${what} keeps its turn`, T, () => {
+      const q = make(kind);
+      const s = olderHeld(q, kind, "get", hold);
+      try {
+        s.settled(() => q.put(1));
+        assert.equal(Atomics.load(s.out, 1), 0, "the younger getter left the item to the older one");
+      } finally {
+        s.release();
+      }
+      until(() => Atomics.load(s.out, 0) !== 0, "the older getter served");
+      q.put(2);
+      s.older.join(30);
+      s.younger.join(30);
+      assert.deepEqual([...s.out], [1, 2], "the older getter got the first item, the younger the second");
+      assert.equal(Atomics.load(s.h, s.disorder), 0, "no getter counted out of its place");
+    });
+  }
+  for (const kind of ["Queue", "LifoQueue", "PriorityQueue"] as const) {
+    test(`${kind}: an older putter ${what} keeps its turn`, T, () => {
+      const q = make(kind, 1);
+      q.put(-1);
+      const s = olderHeld(q, kind, "put", hold);
+      try {
+        s.settled(() => assert.equal(q.get(), -1));
+        assert.equal(Atomics.load(s.out, 1), 0, "the younger putter left the room to the older one");
+      } finally {
+        s.release();
+      }
+      until(() => Atomics.load(s.out, 0) !== 0, "the older putter served");
+      const got = [q.get(), q.get()];
+      s.older.join(30);
+      s.younger.join(30);
+      assert.deepEqual([...s.order], [2, 0, 1], "the older putter was let in first");
+      assert.deepEqual(got, [100, 101]);
+      assert.equal(Atomics.load(s.h, s.disorder), 0, "no putter counted out of its place");
+    });
+  }
+}
