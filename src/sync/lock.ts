@@ -12,8 +12,9 @@
  *              every waiter, since an async waiter of a thread that is blocked cannot take it.
  *   [2] HANDOFF 0, or the ownerValue() of a blocked waiter of a thread with duties (an excepthook's
  *              owner, which wakes every 50 ms and so loses its place in the line of waiters) that
- *              asks a release to hand the lock over to it (mutex.ts, "Hand-off"); odd while a
- *              release is handing it over. A dead asker's request is dropped by the next release.
+ *              asks a release to hand the lock over to it (mutex.ts, "Hand-off"); odd (the
+ *              releasing thread's ownerValue() | 1) while a release is handing it over. A dead
+ *              asker's request is dropped by the next release, a dead releaser's claim by the asker.
  * Uncontended acquire + release: one CAS (which records the holder too) and one exchange (which
  * also says whether anyone waits). Lock adds Python's argument rules and errors: release of an
  * unlocked lock is RuntimeError("release unlocked lock").

@@ -54,15 +54,21 @@
  * its slice with the lock still held by another, asks for the lock to be handed to it: HANDOFF is
  * 0, or the ownerValue() of the one waiter asking (CAS 0 -> me; one at a time, another asks once it
  * is 0 again). A release that finds the waiters bit (the asker keeps it set, so every release
- * while it waits comes here) and HANDOFF set claims the request (CAS h -> 0), and, its asker alive
- * (identHolds), writes the freed word over to it (CAS 0 -> h|1: a thread that took the word in
- * between keeps it, and the request is put back, CAS 0 -> h) with no notify: the other sleepers keep
+ * while it waits comes here) and HANDOFF set claims the request (CAS h -> r|1, r the releasing
+ * thread's ownerValue(): odd, and naming who holds the claim), and, its asker alive (identHolds),
+ * writes the freed word over to it (CAS 0 -> h|1: a thread that took the word in between keeps it,
+ * and the request is put back, store h; else store 0) with no notify: the other sleepers keep
  * their places, and the asker sees the word hold its own value when its slice ends (so the lock
  * waits at most one slice, held for it). A request of a dead asker is dropped. The asker withdraws
  * its request whenever its wait ends otherwise (took the word itself, timed out, an exception): a
- * CAS me -> 0; while it reads 0 a releaser is between its claim and its put-back or hand-over (one
- * straight run) and the asker waits for either; a hand-over found then is an acquire (a timed-out
- * wait returns true; a wait ending with an exception frees the word again). While the thread runs
+ * CAS me -> 0; while it reads a claim (odd) a releaser is between its claim and its put-back or
+ * hand-over (one straight run) and the asker waits for either; a hand-over found then is an acquire (a timed-out
+ * wait returns true; a wait ending with an exception frees the word again). A releaser killed
+ * inside that run (worker terminated, out of memory: a killed thread stops between two Atomics
+ * calls too) leaves its claim, and the word freed with nobody notified: whoever waits for the
+ * claim to end (a withdrawing asker, or a waiter about to ask) drops it once the claim's thread
+ * is seen dead, and wakes the word's sleepers; the asker, whose slice ends, finds the word free or
+ * handed to it (before, it waited for that claim for ever, the lock free). While the thread runs
  * the user code of its duties inside the wait (shared/wait.ts setAsideWaits: an excepthook, at the
  * start of a sleep once a report came; not at every sleep, which left a window at each slice in
  * which a release passed the asker over for a later waiter) its requests are withdrawn (a lock handed over already is freed again) and asked again
@@ -208,7 +214,8 @@ export function freeOwned(w: Int32Array, i: number, asyncAt: number, handoff = f
 
 /**
  * A release that found a hand-off asked for at `w[at]` (file comment, "Hand-off"), the word `w[i]`
- * just freed: claims the request (h -> h|1) and writes the word over to its asker, alive, with no
+ * just freed: claims the request (h -> this thread's ownerValue() | 1, so that a thread waiting for
+ * the claim to end knows whose it is) and writes the word over to its asker, alive, with no
  * notify (true); false when there was nothing to hand over (the request withdrawn, or its asker
  * dead: it is dropped) or another thread took the word first (the request is put back).
  */
@@ -219,24 +226,40 @@ function handOver(w: Int32Array, i: number, at: number): boolean {
     Atomics.compareExchange(w, at, h, 0);
     return false;
   }
-  if (Atomics.compareExchange(w, at, h, h | 1) !== h) return false;
+  if (Atomics.compareExchange(w, at, h, ownerValue() | 1) !== h) return false;
+  mutexHooks.claimed?.();
   const handed = Atomics.compareExchange(w, i, 0, h | 1) === 0;
   Atomics.store(w, at, handed ? 0 : h);
   return handed;
 }
 
 /**
+ * Drops the claim `claim` at `w[at]` of a release whose thread has died in its hand-over (file
+ * comment, "Hand-off": killed between its claim and its hand-over or put-back); true when it was
+ * dead and its claim is gone. Its release had freed the word and notified nobody: the sleepers on
+ * the word are woken to look again (a spare wake when the word was handed over before it died).
+ */
+function dropDeadClaim(w: Int32Array, i: number, at: number, claim: number): boolean {
+  if (identHolds(ownerIdent(claim & ~1))) return false;
+  if (Atomics.compareExchange(w, at, claim, 0) === claim) Atomics.notify(w, i);
+  return true;
+}
+
+/**
  * Withdraws this thread's hand-off request at `w[at]` (file comment, "Hand-off") as its wait ends
  * otherwise (`holding`: it took the word itself); true when the word was handed over to it first
- * (never when `holding`). While the request is claimed (me|1) a releaser is between its claim and
- * its hand-over or put-back (one straight run): wait for either.
+ * (never when `holding`). While a request is claimed (odd: the releasing thread's ownerValue() | 1),
+ * a releaser is between its claim and its hand-over or put-back (one straight run): wait for
+ * either, unless that releaser has died in between (its claim is dropped: dropDeadClaim). The
+ * claim may be of another asker's request, asked after a hand-over to this thread: it ends the same.
  */
 function withdraw(w: Int32Array, i: number, at: number, me: number, holding: boolean): boolean {
   for (let n = 0; ; n++) {
     const h = Atomics.compareExchange(w, at, me, 0);
     if (h === me) return false;
-    if (h !== (me | 1)) return !holding && (Atomics.load(w, i) | 1) === (me | 1);
-    if (n > 100) Atomics.wait(w, at, h, 1); // (its releaser preempted mid-run)
+    if ((h & 1) === 0) return !holding && (Atomics.load(w, i) | 1) === (me | 1);
+    // (its releaser preempted mid-run, or dead: identHolds scans the thread table, so not at once)
+    if (n > 100 && !dropDeadClaim(w, i, at, h)) Atomics.wait(w, at, h, 1);
   }
 }
 
@@ -418,8 +441,11 @@ function* contendedOwned(
         throw e;
       }
       if (r === "timed-out" && slice !== Number.POSITIVE_INFINITY && !expired(deadline)) {
-        // Woken by a slice, the lock held: ask for a hand-off (while no other waiter has asked).
-        if (!ask.out && Atomics.compareExchange(w, handoffAt, 0, me) === 0) {
+        // Woken by a slice, the lock held: ask for a hand-off (while no other waiter has asked; a
+        // claim found there, of a release that died in its hand-over, is dropped first).
+        let h = ask.out ? 0 : Atomics.compareExchange(w, handoffAt, 0, me);
+        if ((h & 1) !== 0 && dropDeadClaim(w, i, handoffAt, h)) h = Atomics.compareExchange(w, handoffAt, 0, me);
+        if (!ask.out && h === 0) {
           ask.out = true;
           if (!listed) {
             asking.push(ask);
@@ -435,8 +461,11 @@ function* contendedOwned(
   }
 }
 
-/** @internal Test hooks (this thread): `asked()` runs right after a blocked waiter asked for a hand-off. */
-export const mutexHooks: { asked?: () => void } = {};
+/**
+ * @internal Test hooks (this thread): `asked()` runs right after a blocked waiter asked for a
+ * hand-off; `claimed()` right after a release claimed a hand-off request, before it hands the word over.
+ */
+export const mutexHooks: { asked?: () => void; claimed?: () => void } = {};
 
 /** An async waiter in its thread's line for one mutex word: `go()` tells it that it is first. */
 interface Turn {

@@ -12,7 +12,9 @@
  *   [3] HANDOFF 0, or the ownerValue() of a blocked waiter of a thread with duties (an excepthook's
  *              owner) that asks a release to hand the lock over to it (mutex.ts, "Hand-off"): the
  *              release then writes STATE over to that waiter (COUNT is 0 already), which finds its
- *              own value there when its 50 ms slice ends
+ *              own value there when its 50 ms slice ends; odd (the releasing thread's
+ *              ownerValue() | 1) while a release is handing it over (a dead releaser's claim is
+ *              dropped by the asker)
  * Invariants: STATE != 0 exactly while the lock is held; COUNT is 0 whenever STATE is 0; only the
  * owner writes COUNT (after taking STATE, and back to 0 before freeing it), so it is a plain read
  * and write: the seq-cst CAS and exchange on STATE order it for the next owner. A thread reading

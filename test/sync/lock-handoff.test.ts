@@ -212,6 +212,44 @@ for (const make of kinds) {
     w.join(30);
     assert.equal(lock.locked(), false);
   });
+
+  test(`${kind}: a release killed inside its hand-over, the request claimed: the asker gets the lock`, OOM, () => {
+    const lock = make();
+    // s: [the releaser holds the lock, go, it claimed the request]
+    const s = cells(3);
+    const releaser = new Thread({
+      target: { module: hooks, export: "releaseAndDie" },
+      args: [lock, s],
+      resourceLimits: { maxOldGenerationSizeMb: 32 },
+    });
+    releaser.start();
+    until(() => Atomics.load(s, 0) === 1, "the releaser holding the lock");
+    // out: [the asker's acquire (1 true, 2 false), its release done]
+    const out = cells(2);
+    const asker = new Thread({
+      target: (l: Lock | RLock, o: Int32Array) => {
+        setExcepthook(() => {});
+        const ok = l.acquire(true, 20);
+        Atomics.store(o, 0, ok ? 1 : 2);
+        if (ok) {
+          l.release();
+          Atomics.store(o, 1, 1);
+        }
+      },
+      args: [lock, out],
+      // (before: it waited for ever for the dead releaser to finish its hand-over)
+      daemon: true,
+    });
+    asker.start();
+    until(() => handoff(lock) !== 0, "the asker asked for a hand-off");
+    Atomics.store(s, 1, 1);
+    releaser.join(30);
+    assert.equal(Atomics.load(s, 2), 1, "the releaser claimed the request");
+    asker.join(30);
+    assert.deepEqual([...out], [1, 1], "the asker got the lock and released it");
+    assert.equal(lock.locked(), false);
+    assert.equal(handoff(lock), 0, "no claim or request left");
+  });
 }
 
 for (const make of kinds) {
