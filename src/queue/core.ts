@@ -10,7 +10,8 @@
  *
  *   get:  lock; while COUNT == 0 { SHUTDOWN -> ShutDown; non-blocking or out of time -> Empty;
  *           [a blocking getter: its ticket once (GET_TICKETS++), GET_DISORDER++ once it sleeps
- *           out of its place, and a woken one gives an item to an older one: engine.ts "Turns"]
+ *           out of its place, GET_FIRST past its ticket when its wait ends, and a woken one gives
+ *           an item to an older one: engine.ts "Turns"]
  *           GET_WAITERS++; seq = NE_SEQ; unlock; spin briefly / sleep on NE_SEQ while == seq;
  *           lock; GET_WAITERS-- }  (engine.ts waitTurn: one slow path for both engines, blocking
  *           and async; only the fast paths — spin, lock, take — are written out here)
@@ -40,8 +41,9 @@
  * woken waiter competes with a thread that arrives at that moment, as in CPython.
  *
  * Death: a thread that dies asleep leaves GET_WAITERS/PUT_WAITERS one too high (spare notifies,
- * nothing else), a stale turn record (ignored) and, if it slept out of its place,
- * GET_DISORDER/PUT_DISORDER one too high until the next scan lowers it (engine.ts "Turns");
+ * nothing else), a stale turn record (ignored), if it slept out of its place,
+ * GET_DISORDER/PUT_DISORDER one too high until the next scan lowers it, and, if it was the
+ * oldest, GET_FIRST/PUT_FIRST at its ticket until the next scan raises it (engine.ts "Turns");
  * one that dies before or after its critical section changed nothing or
  * everything. A thread dies (worker terminated, out of memory, a worker's process.exit()) only
  * where V8 checks for interrupts: a call, a return, a loop's back edge; so stores between two such
@@ -294,6 +296,10 @@ const PUTTERS: Side = {
   idleCheck: () => {},
   disorder: LOCKED.PUT_DISORDER,
   tickets: LOCKED.PUT_TICKETS,
+  count: (h) => {
+    const max = h[LOCKED.MAXSIZE] as number;
+    return max <= 0 ? Number.POSITIVE_INFINITY : max - (h[LOCKED.COUNT] as number);
+  },
 };
 const GETTERS: Side = {
   lock,
@@ -306,6 +312,7 @@ const GETTERS: Side = {
   idleCheck: () => {},
   disorder: LOCKED.GET_DISORDER,
   tickets: LOCKED.GET_TICKETS,
+  count: (h) => h[LOCKED.COUNT] as number,
 };
 
 /** Under the lock: ShutDown, or whether there is room (putters' admit, engine.ts waitTurn). */

@@ -147,10 +147,18 @@ export interface Side {
   idleCheck?(h: Int32Array): void;
   /**
    * The side's DISORDER and TICKETS words ("Turns"): the sleepers word + 2 and + 3 (wakeOne reads
-   * DISORDER so); its WAKES word, bumped by every wake of all sleepers, is the sleepers word + 4.
+   * DISORDER so); its WAKES word, bumped by every wake of all sleepers, is the sleepers word + 4;
+   * its FIRST word, the sleepers word + 5.
    */
   disorder: number;
   tickets: number;
+  /**
+   * Under the side's lock, once `admit()` was true: how many waiters could be admitted now (the
+   * items a getter could take, the room putters could fill; a bound of 0 = no bound: Infinity).
+   * Read only by a woken waiter that finds older waiters ("Turns": it gives way to no more of them
+   * than that).
+   */
+  count(h: Int32Array): number;
 }
 
 /** How long (ms) a queue waiter sleeps before it looks for a lock held by a dead thread (Side.idleCheck). */
@@ -179,9 +187,12 @@ export function identAlive(ident: number): boolean {
  * over IDLE_CHECK_MS went to the back of the line). The runtime keeps one FIFO line of sleepers per
  * word (V8), and a wake-one wakes its head; but a sleeper that wakes for its idle check (or, as
  * below, to give way) and sleeps again joins that line at the back, behind the waiters that came
- * after it. So a blocking waiter's place is its ticket, taken once per wait (TICKETS++, right
- * before its first sleep, after its spin: a hand-off within the spin takes none), and published in its thread's QTURN record
- * (shared/runtime.ts: the queue's id and side, the ticket, its ident) for the whole wait.
+ * after it; and until it has slept again it is in no line at all. So a blocking waiter's place is
+ * its ticket, taken once per wait, right before its first sleep, after its spin (a hand-off within
+ * the spin takes none), and published in its thread's QTURN record (shared/runtime.ts: the queue's
+ * id and side, the ticket, its ident) for the whole wait. The record is published before the
+ * ticket is taken (takeTicket: it shows the next ticket, then the ticket taken, each a lower bound
+ * of the ticket it ends up with), so a scan that finds TICKETS past a ticket finds its record too.
  *   DISORDER (a word per side, under its lock) counts the registered waiters that may sleep out of
  *     their place: one that sleeps again after an idle check (or a slice of a thread with duties,
  *     an excepthook's owner: shared/wait.ts sliceMs), after giving way, after a wake of
@@ -191,53 +202,85 @@ export function identAlive(ident: number): boolean {
  *     disorders the line (arrival order), nor one after losing an item to a newly arrived caller
  *     after a wake-one (CPython's woken waiter that loses the item to a new get() also waits
  *     again at the back), nor a sleep that never began (its word changed first: the waiters then
- *     arrived at the same time).
+ *     arrived at the same time): such a waiter gives its ticket back (endTurn) and takes a new one
+ *     before it sleeps again, at the back of the line, where the new ticket puts it.
+ *   FIRST (a word per side) is a lower bound of the tickets of the side's live blocking waiters:
+ *     no live waiter holds a ticket before it. A waiter whose wait ends moves it from its own
+ *     ticket to the next (compare-exchange: only when it was FIRST), and a scan (below) raises it
+ *     to the oldest live ticket it finds (or to TICKETS, read before the records, when it finds
+ *     none). While waiters are served in the order they came, each finds FIRST at its own ticket.
  *   While DISORDER is 0 nothing changes: wakeOne() wakes the head of the line. While it is > 0,
  *     wakeOne() wakes every sleeper (it reads DISORDER after its bump and the sleepers count: a
- *     waiter that counts itself after that read sees the bump and does not sleep), and a woken
- *     blocking waiter (also one woken with every sleeper, whatever DISORDER is: the others woken
- *     with it, older ones among them, may not have counted themselves yet) that finds its admit()
- *     true (at the top of its loop, or at the re-check after
- *     it registered, which then goes back to the top) first looks for a registered live waiter of
- *     the same side with an older ticket (a scan of the QTURN records, under the side's lock,
- *     which also lowers DISORDER to the live DISORDERED records when a dead waiter left it high).
- *     If there is one, it gives way: bumps the sequence word, wakes every sleeper (so the older
- *     one, asleep or about to sleep, re-checks and takes it) and registers and sleeps again
- *     without its re-check (the item is the older one's); its time running out then refuses it as
- *     for any wait. A first call that finds an item (room) takes it, as in CPython; and a waiter
- *     woken but not yet running (a slow thread) competes as such a call does: once DISORDER is
- *     back to 0, a later waiter woken alone (wake-one) may take the next item before it runs.
- * No lost wake-up: giving way leaves the item (the room) to a registered live waiter, which is
- * asleep (woken by the giving way's bump and wakeAll), or awake and bound to re-check under the
- * lock before it sleeps (it reads the sequence after that bump); should that waiter end instead
- * with an exception out of its sleep, it bumps and wakes every sleeper itself while DISORDER > 0
- * (and one that dies leaves the giver to its next idle check). Exact counts: DISORDER and the
- * record change under the side's lock with the registration and the end of the wait; a wait
- * that ends with an exception out of its sleep (no lock held) uncounts itself first and then
- * clears its record, so a scan between the two counts it still (DISORDER is only ever lowered
- * to what the scan saw). Async waiters (a thread may have many) take no ticket and are not in
- * the scan: their order among themselves is the runtime's line, and with any async sleeper a
- * wake is a wake of every sleeper already (sleeperHow). What a dying waiter leaves: a stale
- * record (its ident no longer holds its slot: ignored) and DISORDER one too high while it was
- * DISORDERED, which the next scan lowers.
+ *     waiter that counts itself after that read sees the bump and does not sleep). A woken
+ *     blocking waiter that finds its admit() true (at the top of its loop, or at the re-check after
+ *     it registered, which then goes back to the top) may have older waiters that are out of the
+ *     runtime's line: woken with it by a wake of every sleeper and not yet running, counted
+ *     DISORDERED and asleep behind it, or not counted anywhere yet — one whose sleep just ended for
+ *     its idle check or a slice and which has not run since, one woken alone that has not run yet,
+ *     one that took its ticket and has not begun its sleep (held in its duties there) —, while a
+ *     put that came meanwhile woke this one. There are at most `ahead` = its ticket - FIRST of
+ *     them; when the items (room: Side.count) are no more than that, it looks for them (a scan of
+ *     the QTURN records, under the side's lock, which also lowers DISORDER to the live DISORDERED
+ *     records when a dead waiter left it high, and raises FIRST). If there are older live ones, as
+ *     many as the items or more, it gives way: bumps the sequence word, wakes every sleeper (so
+ *     the older ones, asleep or about to sleep, re-check and take them) and registers and sleeps
+ *     again without its re-check (the items are the older ones'); its time running out then
+ *     refuses it as for any wait. With more items than older waiters it takes one (two items put
+ *     at once may go to an older and a younger waiter in either order, as in CPython, whose
+ *     notified waiters race for the lock; before, it gave way for both and slept beside the second
+ *     until its idle check). While waiters are served in the order they came, FIRST is each one's
+ *     own ticket when it is woken (ahead 0): the hand-off costs a load of FIRST and, at the end of
+ *     the wait, its compare-exchange. A first call that finds an item (room) takes it, as in
+ *     CPython.
+ * No lost wake-up: giving way leaves the items (the room) to as many registered live waiters,
+ * each asleep (woken by the giving way's bump and wakeAll), or awake and bound to re-check under
+ * the lock before it sleeps (it reads the sequence after that bump, or its sleep ended and it
+ * re-checks before it looks at its time); should one of them end instead with an exception out of
+ * its sleep, it clears its record and then bumps and wakes every sleeper itself while DISORDER > 0
+ * (the giver counted itself before it read the sequence word), and the giver, which looks again
+ * for the waiters it gave way to after reading the sequence word, goes back to the top when one is
+ * gone (so one of the two sees the other). One that dies leaves the giver to its next idle check.
+ * Exact counts: DISORDER and the record change under the side's lock with the registration and
+ * the end of the wait; a wait that ends with an exception out of its sleep (no lock held) uncounts
+ * itself first and then clears its record, so a scan between the two counts it still (DISORDER is
+ * only ever lowered to what the scan saw). Async waiters (a thread may have many) take no ticket
+ * and are not in the scan: their order among themselves is the runtime's line, and with any async
+ * sleeper a wake is a wake of every sleeper already (sleeperHow). What a dying waiter leaves: a
+ * stale record (its ident no longer holds its slot: ignored), DISORDER one too high while it was
+ * DISORDERED, and FIRST at its ticket while it was the oldest, both of which the next scan
+ * corrects (meanwhile a wake wakes every sleeper, and a waiter woken alone scans).
+ * What is left: a waiter whose time runs out is served or refused as its re-check finds the queue,
+ * so one whose deadline ends its sleep just as an item comes may find it taken by a younger one
+ * that the put woke (the two met at the instant its time ran out); and two waiters whose first
+ * sleeps begin at the same time are in the runtime's line in the order they entered it, which may
+ * not be their tickets': a younger one woken first scans (FIRST is not its ticket) and gives way.
  * Blocking and async waiters on one side: no order between the two kinds is promised (an async
  * waiter is served when its thread's event loop turns, which a blocking call there holds back),
- * but neither waits on beside an item (room): a blocking waiter gives way only to an older live
- * blocking one, which the giving way woke or which re-checks before it sleeps, so the oldest
+ * but neither waits on beside an item (room): a blocking waiter gives way only to older live
+ * blocking ones, which the giving way woke or which re-check before they sleep, so the oldest
  * blocking waiter never gives way; an async waiter never gives way, and while one sleeps every
- * wake wakes every sleeper (test/queue/mixed-waiters). A waiter whose thread runs its duties
- * inside its wait (an excepthook's owner: the hook runs at the start of a sleep once a report came,
- * shared/wait.ts setAsideWaits, its record marked QTURN_DUTIES meanwhile) is not given way to while they run: it competes once back, as a
- * slow thread does (a hook that blocked on something a younger waiter would bring after its get()
- * held both before); a queue wait inside the duties takes no ticket (one record a thread).
+ * wake wakes every sleeper (test/queue/mixed-waiters). A waiter whose thread runs its duties'
+ * user code inside its wait (an excepthook's owner: the hook runs at the start of a sleep once a
+ * report came, shared/wait.ts setAsideWaits, its record marked QTURN_DUTIES meanwhile) is not
+ * given way to while it runs: it competes once back, as a slow thread does (a hook that blocked
+ * on something a younger waiter would bring after its get() held both before); a queue wait
+ * inside the duties takes no ticket (one record a thread).
  */
 
-/** Whether another live blocking waiter of `side` registered before `ticket` (file comment, "Turns"); lowers DISORDER to the live DISORDERED records. */
-function olderWaits(h: Int32Array, side: Side, ticket: number): boolean {
+/**
+ * How many other live blocking waiters of `side` registered before `ticket` and run no duties
+ * (file comment, "Turns"). Under the side's lock. Lowers DISORDER to the live DISORDERED records,
+ * and raises FIRST to the oldest live ticket (TICKETS, read first, when there is none).
+ */
+function olderWaiting(h: Int32Array, side: Side, ticket: number): number {
   const lo = Atomics.load(h, QID_LO);
   const key = Atomics.load(h, QID_HI) * 256 + side.seq;
   const mine = lockOwner.slot;
-  let older = false;
+  const firstAt = side.how.sleepers + 5;
+  const first = Atomics.load(h, firstAt);
+  // (read before the records: a ticket taken before this read was published before it)
+  let oldest = (Atomics.load(h, side.tickets) - first) | 0;
+  let older = 0;
   let disordered = 0;
   for (let slot = 0; slot < MAX_THREADS; slot++) {
     const at = QTURN + slot * QTURN_WORDS;
@@ -245,36 +288,53 @@ function olderWaits(h: Int32Array, side: Side, ticket: number): boolean {
     if ((hi & ~(QTURN_DISORDERED | QTURN_DUTIES)) !== key || Atomics.load(G, at + QTURN_KEY_LO) !== lo) continue;
     if (slot !== mine && !slotHolds(slot, Atomics.load(G, at + QTURN_IDENT))) continue;
     if ((hi & QTURN_DISORDERED) !== 0) disordered++;
+    const t = Atomics.load(G, at + QTURN_TICKET);
+    if (((t - first) | 0) < oldest) oldest = (t - first) | 0;
     // (not to a waiter running its duties: it competes once back, as a slow thread does)
-    if (slot !== mine && (hi & QTURN_DUTIES) === 0 && ((Atomics.load(G, at + QTURN_TICKET) - ticket) | 0) < 0)
-      older = true;
+    if (slot !== mine && (hi & QTURN_DUTIES) === 0 && ((t - ticket) | 0) < 0) older++;
   }
   const d = Atomics.load(h, side.disorder);
   if (disordered < d) Atomics.compareExchange(h, side.disorder, d, disordered);
+  if (oldest > 0) Atomics.compareExchange(h, firstAt, first, (first + oldest) | 0);
   return older;
 }
 
 /**
- * Publishes this thread's turn in `side` with `ticket` (its record's key is 0 before: every wait
- * clears it at its end), or, with `disordered`, marks it DISORDERED. Under the side's lock. The
- * key word is stored last with an atomic store: a reader that loads it sees the words before it.
+ * Takes this thread's ticket in `side` and publishes its turn with it ("Turns"): the record first,
+ * with the next ticket, then the ticket (a compare-exchange of TICKETS; the record follows each
+ * retry), so that a scan which finds TICKETS past this ticket finds the record, and the record
+ * never shows a ticket after the one taken. Outside the side's lock (after the spin). The record's
+ * key is 0 before (every wait clears it at its end); it is stored last with an atomic store, so a
+ * reader that loads it sees the words before it.
  */
-export function publishTurn(h: Int32Array, side: Side, ticket: number, disordered: boolean): void {
+export function takeTicket(h: Int32Array, side: Side): number {
   const at = QTURN + lockOwner.slot * QTURN_WORDS;
-  const key = (h[QID_HI] as number) * 256 + side.seq;
-  if (disordered) {
-    Atomics.store(G, at + QTURN_KEY_HI, key + QTURN_DISORDERED);
-    return;
-  }
+  let ticket = Atomics.load(h, side.tickets);
   G[at + QTURN_TICKET] = ticket;
   G[at + QTURN_IDENT] = lockOwner.ident;
   G[at + QTURN_KEY_LO] = h[QID_LO] as number;
-  Atomics.store(G, at + QTURN_KEY_HI, key);
+  Atomics.store(G, at + QTURN_KEY_HI, (h[QID_HI] as number) * 256 + side.seq);
+  for (;;) {
+    const was = Atomics.compareExchange(h, side.tickets, ticket, (ticket + 1) | 0);
+    if (was === ticket) return ticket;
+    ticket = was;
+    Atomics.store(G, at + QTURN_TICKET, ticket);
+  }
 }
 
-/** Ends this thread's turn: uncounts it from DISORDER (`disordered`), then clears its record. */
-export function endTurn(h: Int32Array, side: Side, disordered: boolean): void {
+/** Marks this thread's turn in `side` DISORDERED (counted in DISORDER). Under the side's lock. */
+function markDisordered(h: Int32Array, side: Side): void {
+  const at = QTURN + lockOwner.slot * QTURN_WORDS + QTURN_KEY_HI;
+  Atomics.store(G, at, (h[QID_HI] as number) * 256 + side.seq + QTURN_DISORDERED);
+}
+
+/**
+ * Ends this thread's turn of `ticket`: uncounts it from DISORDER (`disordered`), moves FIRST past
+ * it when it was FIRST, then clears its record.
+ */
+export function endTurn(h: Int32Array, side: Side, disordered: boolean, ticket: number): void {
   if (disordered) Atomics.sub(h, side.disorder, 1);
+  Atomics.compareExchange(h, side.how.sleepers + 5, ticket, (ticket + 1) | 0);
   Atomics.store(G, QTURN + lockOwner.slot * QTURN_WORDS + QTURN_KEY_HI, 0);
 }
 
@@ -368,30 +428,34 @@ export function* waitTurn<T>(
   let gaveWay = false;
   let allWoken = false;
   let wakes = 0;
+  // The older waiters it gave way to (when gaveWay).
+  let givenTo = 0;
   if (resumed !== undefined) {
     // (after a first sleep run outside: TurnState; a first sleep never disorders the line)
     ({ deadline, ticket, ticketed, wakes, idle, allWoken } = resumed);
     woken = true;
   }
   const wakesAt = side.how.sleepers + 4;
+  const firstAt = side.how.sleepers + 5;
   for (;;) {
     let answer = admit();
     gaveWay = false;
-    if (
-      answer === true &&
-      woken &&
-      ticketed &&
-      (allWoken || Atomics.load(h, side.disorder) > 0) &&
-      olderWaits(h, side, ticket)
-    ) {
-      // An older waiter's turn: it re-checks (every sleeper woken), this one waits again.
-      Atomics.add(h, side.seq, 1);
-      wakeAll(h, side.seq, side.how.sleepers, side.wakerUnregisters === true ? side.waiters : -1);
-      answer = false;
-      gaveWay = true;
+    // (no live waiter holds a ticket before FIRST: at most `ahead` older ones, and with more items,
+    // or room, than that, one is this waiter's whoever they are)
+    const ahead = answer === true && woken && ticketed ? (ticket - Atomics.load(h, firstAt)) | 0 : 0;
+    if (ahead > 0 && side.count(h) <= ahead) {
+      // Older waiters may be out of the line: the items (the room) are theirs, as many as there are.
+      givenTo = olderWaiting(h, side, ticket);
+      if (givenTo > 0 && givenTo >= side.count(h)) {
+        // They re-check (every sleeper woken), this one waits again.
+        Atomics.add(h, side.seq, 1);
+        wakeAll(h, side.seq, side.how.sleepers, side.wakerUnregisters === true ? side.waiters : -1);
+        answer = false;
+        gaveWay = true;
+      }
     }
     if (answer === true) {
-      if (ticketed) endTurn(h, side, disordered);
+      if (ticketed) endTurn(h, side, disordered, ticket);
       return then();
     }
     if (answer === false) {
@@ -403,26 +467,35 @@ export function* waitTurn<T>(
       }
     }
     if (answer !== false) {
-      if (ticketed) endTurn(h, side, disordered);
+      if (ticketed) endTurn(h, side, disordered, ticket);
       side.unlock(h);
       throw answer;
     }
-    if (ticketed && !disordered && woken && (idle || gaveWay || allWoken || Atomics.load(h, side.disorder) > 0)) {
-      // (counted before the sequence word is read: a waker that misses the count sees the bump)
-      Atomics.add(h, side.disorder, 1);
-      disordered = true;
-      publishTurn(h, side, ticket, true);
+    if (ticketed && !disordered && woken) {
+      if (idle || gaveWay || allWoken || Atomics.load(h, side.disorder) > 0) {
+        // (counted before the sequence word is read: a waker that misses the count sees the bump)
+        Atomics.add(h, side.disorder, 1);
+        disordered = true;
+        markDisordered(h, side);
+      } else {
+        // Back at the end of the line (it lost the item to a new call, or its sleep never began):
+        // a new ticket before its next sleep, so that its old one holds no FIRST back.
+        endTurn(h, side, false, ticket);
+        ticketed = false;
+      }
     }
     Atomics.add(h, side.waiters, 1);
     if (ticketed) wakes = Atomics.load(h, wakesAt);
     const seq = Atomics.load(h, side.seq);
     side.registered?.(h);
-    // (not after giving way: the item, or the room, is the older waiter's)
-    if (!gaveWay && admit() === true) {
+    // (after giving way, no re-check: the items, or the room, are the older waiters'; but one of
+    // them that ended its wait with an exception out of its sleep may have made its bump before
+    // this read of the sequence word: at the top again when one is gone)
+    if (gaveWay ? olderWaiting(h, side, ticket) < givenTo : admit() === true) {
       side.unregistered?.(h, Atomics.sub(h, side.waiters, 1) - 1);
       // (a woken waiter looks for an older one first: at the top)
       if (woken && ticketed) continue;
-      if (ticketed) endTurn(h, side, disordered);
+      if (ticketed) endTurn(h, side, disordered, ticket);
       return then();
     }
     side.unlock(h);
@@ -436,15 +509,14 @@ export function* waitTurn<T>(
       let how = side.how;
       if (turns && !ticketed) {
         // The ticket is taken by a waiter about to sleep for the first time, after the spin (done
-        // here, not by the driver): a hand-off within the spin costs none. (Outside the lock: the
-        // record's key is stored last, and the scans that read it hold the lock.)
+        // here, not by the driver): a hand-off within the spin costs none. (Outside the lock:
+        // takeTicket publishes the record before the ticket, and the scans that read it hold the lock.)
         const left = remaining(until);
         if (left === 0) r = "timed-out";
         else if (spinWhile(h, side.seq, seq, left, how.spinTries)) r = "not-equal";
         else {
-          ticket = Atomics.add(h, side.tickets, 1);
+          ticket = takeTicket(h, side);
           ticketed = true;
-          publishTurn(h, side, ticket, false);
           // (a wake of every sleeper before this follows a bump of the sequence: no sleep then)
           wakes = Atomics.load(h, wakesAt);
           how = afterSpin(how);
@@ -461,7 +533,7 @@ export function* waitTurn<T>(
     } catch (e) {
       Atomics.sub(h, side.waiters, 1);
       if (ticketed) {
-        endTurn(h, side, disordered);
+        endTurn(h, side, disordered, ticket);
         // (a younger waiter may have given way to this one: it looks again)
         if (Atomics.load(h, side.disorder) > 0) {
           Atomics.add(h, side.seq, 1);

@@ -10,8 +10,10 @@
  *   line 2  consumers: C_LOCK (the consumers' lock and count of gets), HEAD, GET_BYTES, C_OWNER, CAP_C,
  *           TAKEN_AT, OWN_GET_BYTES, C_EPOCH, TAKEN_N, TAKEN_E; DONE, DONE_EPOCH (changed by atomic
  *           read-modify-write only, by whoever calls task_done(): usually the consumers, after a get)
- *   line 3  "not empty": NE_SEQ, GET_WAITERS, GET_SLEEPERS, GET_ASYNC_SLEEPERS, GET_DISORDER, GET_TICKETS, GET_WAKES
- *   line 4  "not full":  NF_SEQ, PUT_WAITERS, PUT_SLEEPERS, PUT_ASYNC_SLEEPERS, PUT_DISORDER, PUT_TICKETS, PUT_WAKES
+ *   line 3  "not empty": NE_SEQ, GET_WAITERS, GET_SLEEPERS, GET_ASYNC_SLEEPERS, GET_DISORDER, GET_TICKETS, GET_WAKES,
+ *           GET_FIRST
+ *   line 4  "not full":  NF_SEQ, PUT_WAITERS, PUT_SLEEPERS, PUT_ASYNC_SLEEPERS, PUT_DISORDER, PUT_TICKETS, PUT_WAKES,
+ *           PUT_FIRST
  *
  * P_LOCK and C_LOCK each hold a lock, its sleepers bit, the other side's waiters flag and a count
  * (the bits: fifo.ts). What the other words mean and which lock guards them: fifo.ts.
@@ -81,6 +83,11 @@ export const GET_DISORDER = 52;
 export const GET_TICKETS = 53;
 /** Bumped by every wake of all the getters (engine.ts wakeAll, "Turns"). */
 export const GET_WAKES = 54;
+/**
+ * No live blocking getter holds a ticket before it (engine.ts, "Turns": moved past its own ticket
+ * by a getter whose wait ends, raised by a scan of the turns). Always the word after GET_WAKES.
+ */
+export const GET_FIRST = 55;
 export const NF_SEQ = 64;
 export const PUT_WAITERS = 65;
 export const PUT_SLEEPERS = 66;
@@ -91,3 +98,5 @@ export const PUT_DISORDER = 68;
 export const PUT_TICKETS = 69;
 /** Bumped by every wake of all the putters. */
 export const PUT_WAKES = 70;
+/** As GET_FIRST, for the putters. */
+export const PUT_FIRST = 71;

@@ -43,8 +43,8 @@
  *           { notify(NE_SEQ, 1); GET_SLEEPERS and GET_WAITERS -= the woken } }
  *   get:  lock C; while puts - gets == 0 { SHUTDOWN -> ShutDown; non-blocking / out of time ->
  *           Empty; [a blocking getter: its ticket once, GET_TICKETS++, and GET_DISORDER++ once
- *           it sleeps out of its place: engine.ts "Turns", which also has a woken getter give an
- *           item to an older one]; GET_WAITERS++; seq = NE_SEQ; fetch-or X into P_LOCK; re-read the puts (items
+ *           it sleeps out of its place, GET_FIRST past its ticket when its wait ends: engine.ts
+ *           "Turns", which also has a woken getter give an item to an older one]; GET_WAITERS++; seq = NE_SEQ; fetch-or X into P_LOCK; re-read the puts (items
  *           now: GET_WAITERS--, take); release C; spin, then sleep on NE_SEQ while == seq; lock C;
  *           GET_WAITERS-- (unless a notify woke it: see below); if it is now 0, clear X in P_LOCK }
  *         (engine.ts waitTurn: one slow path for both engines, blocking and async; a blocking
@@ -137,10 +137,11 @@
  * no waiting, no allocation except a buffer growth). A thread that dies outside them changes
  * nothing or everything (a put or get is published by the same compare-exchange that releases its
  * lock); one that dies asleep leaves GET_WAITERS / PUT_WAITERS one too high (spare bumps, and X
- * stays set: a load per publish, nothing else), a stale turn record (ignored) and, if it slept
+ * stays set: a load per publish, nothing else), a stale turn record (ignored), if it slept
  * out of its place, GET_DISORDER / PUT_DISORDER one too high until the next scan lowers it
- * (engine.ts "Turns": meanwhile a wake wakes every sleeper), one that dies waiting for a lock a stale S (one
- * spare notify). A thread dies (its worker terminated, out of memory — resourceLimits or a
+ * (engine.ts "Turns": meanwhile a wake wakes every sleeper), and, if it was the oldest,
+ * GET_FIRST / PUT_FIRST at its ticket until the next scan raises it (meanwhile a waiter woken
+ * alone scans); one that dies waiting for a lock a stale S (one spare notify). A thread dies (its worker terminated, out of memory — resourceLimits or a
  * growth —, the process.exit() of a worker) only where V8 checks for interrupts: at a call, a
  * return or a loop's back edge (an allocation that fails only asks for such a stop; plain stores
  * and Atomics calls are not such points). So between two such points a holder's stores happen all
@@ -285,7 +286,7 @@ import {
   endTurn,
   IDLE_CHECK_MS,
   identAlive,
-  publishTurn,
+  takeTicket,
   type Side,
   SPIN,
   sleeperHow,
@@ -667,6 +668,12 @@ const PUTTERS: Side = {
   },
   disorder: FIFO.PUT_DISORDER,
   tickets: FIFO.PUT_TICKETS,
+  // (under P_LOCK: this side's count is held; the gets are loaded)
+  count: (h) => {
+    const max = h[FIFO.MAXSIZE] as number;
+    if (max <= 0) return Number.POSITIVE_INFINITY;
+    return max - between(Atomics.load(h, FIFO.P_LOCK) & COUNT, Atomics.load(h, FIFO.C_LOCK) & COUNT);
+  },
 };
 const GETTERS: Side = {
   wakerUnregisters: true,
@@ -686,6 +693,8 @@ const GETTERS: Side = {
   },
   disorder: FIFO.GET_DISORDER,
   tickets: FIFO.GET_TICKETS,
+  // (under C_LOCK: this side's count is held; the puts are loaded)
+  count: (h) => between(Atomics.load(h, FIFO.P_LOCK) & COUNT, Atomics.load(h, FIFO.C_LOCK) & COUNT),
 };
 
 /**
@@ -1177,9 +1186,8 @@ export class RingEngine implements Engine {
         if (left === 0) r = "timed-out";
         else if (spinWhile(h, FIFO.NE_SEQ, seq, left, SPIN)) r = "not-equal";
         else {
-          ticket = Atomics.add(h, FIFO.GET_TICKETS, 1);
+          ticket = takeTicket(h, GETTERS);
           ticketed = true;
-          publishTurn(h, GETTERS, ticket, false);
           wakes = Atomics.load(h, FIFO.GET_WAKES);
           // (the driver's sleep, its spin done: shared/wait.ts sleepBlockingOn)
           const rest = remaining(until);
@@ -1194,7 +1202,7 @@ export class RingEngine implements Engine {
         // (as waitTurn's: unregistered, its turn ended, a younger waiter that gave way looks again)
         Atomics.sub(h, FIFO.GET_WAITERS, 1);
         if (ticketed) {
-          endTurn(h, GETTERS, false);
+          endTurn(h, GETTERS, false, ticket);
           if (Atomics.load(h, FIFO.GET_DISORDER) > 0) {
             Atomics.add(h, FIFO.NE_SEQ, 1);
             wakeAll(h, FIFO.NE_SEQ, FIFO.GET_SLEEPERS, FIFO.GET_WAITERS);
@@ -1207,9 +1215,10 @@ export class RingEngine implements Engine {
       // (a sleeper woken by a notify was unregistered by its waker: GETTERS.wakerUnregisters)
       const left = r === "ok" ? Atomics.load(h, FIFO.GET_WAITERS) : Atomics.sub(h, FIFO.GET_WAITERS, 1) - 1;
       if (left === 0) Atomics.and(h, FIFO.P_LOCK, ~X); // (GETTERS.unregistered)
-      // The common end, as at the top of waitTurn()'s loop: an item, and no older waiter to look for.
-      if (this.available() > 0 && !(ticketed && (allWoken || Atomics.load(h, FIFO.GET_DISORDER) > 0))) {
-        if (ticketed) endTurn(h, GETTERS, false);
+      // The common end, as at the top of waitTurn()'s loop: more items than older waiters there
+      // can be (FIRST at its own ticket: none), so no older waiter to look for.
+      if (this.available() > (ticketed ? (ticket - Atomics.load(h, FIFO.GET_FIRST)) | 0 : 0)) {
+        if (ticketed) endTurn(h, GETTERS, false, ticket);
         return this.take();
       }
       return driveBlocking(

@@ -25,6 +25,8 @@
  *   GET_DISORDER, GET_TICKETS, GET_WAKES / PUT_...  each side's turns (engine.ts, "Turns"):
  *                waiters counted as out of their place in the runtime's line, the next ticket,
  *                the wakes of every sleeper
+ *   GET_FIRST / PUT_FIRST  no live blocking waiter of the side holds a ticket before it (engine.ts,
+ *                "Turns")
  *   TOP, DEAD    the store's words: the end of LifoQueue's stack (lifo.ts); the end of
  *                PriorityQueue's arena and its dead bytes (priority.ts)
  *   RECOVER_N, RECOVER_AT  PriorityQueue's recovery journal (priority.ts recover())
@@ -82,6 +84,8 @@ export const GET_DISORDER = 19;
 export const GET_TICKETS = 20;
 /** Bumped by every wake of all the getters (engine.ts wakeAll, "Turns"). */
 export const GET_WAKES = 21;
+/** No live blocking getter holds a ticket before it (engine.ts, "Turns"). Always the word after GET_WAKES. */
+export const GET_FIRST = 22;
 export const NF_SEQ = 32;
 export const PUT_SLEEPERS = 33;
 /** Async sleepers among PUT_SLEEPERS: always the word after it. */
@@ -91,3 +95,5 @@ export const PUT_DISORDER = 35;
 export const PUT_TICKETS = 36;
 /** Bumped by every wake of all the putters. */
 export const PUT_WAKES = 37;
+/** As GET_FIRST, for the putters. */
+export const PUT_FIRST = 38;

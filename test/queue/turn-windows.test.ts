@@ -1,11 +1,17 @@
 // Waiters' turns (engine.ts, "Turns"), the windows: an older blocked waiter held out of the
 // runtime's line of sleepers at a chosen point of its wait (a test hook holds its thread there:
 // heldWaiter), a younger one asleep behind it, and an item (room) comes meanwhile. The younger one
-// is woken, alone or with every sleeper; it must leave the item (the room) to the older one.
-// An excepthook's owner ran its duties at the start of every sleep (50 ms slices) with its turn
-// marked QTURN_DUTIES ("do not give way to me"), not only around the hook's own code (before
-// 1a310a0): a younger waiter woken then took the item (turns.test's hook-owner test failed once
-// with [2, 1] at load ~7; here every time before, never since).
+// is woken, alone or with every sleeper; it must leave the item (the room) to the older one, and
+// must not sleep beside one that is its own.
+//  - held in its duties at the start of a sleep, counted out of its place: before 1a310a0 the
+//    duties' guard marked the older waiter's turn QTURN_DUTIES ("do not give way to me") at every
+//    sleep of a thread with duties, so the younger one, woken with every sleeper, took the item
+//    (turns.test's hook-owner test failed once with [2, 1] at load ~7; here every time before);
+//  - held before its first sleep (its ticket taken), after its first idle check, after its first
+//    slice: it was counted nowhere yet, the put woke the younger one alone, which took the item
+//    without looking (every time before FIRST: engine.ts "Turns");
+//  - two items (room for two) while it is held: the younger one gave way for both and slept beside
+//    the second until its idle check (here 60 s).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LifoQueue, PriorityQueue, Queue, SimpleQueue, sleep, Thread } from "threading";
@@ -107,6 +113,15 @@ const HOLDS: [string, Hold][] = [
     "running its duties at the start of a sleep, counted out of its place (an excepthook's owner, 50 ms slices)",
     { where: "duty", duty: true, idleMs: 60_000, disordered: true },
   ],
+  [
+    "running its duties at the start of its first sleep, its ticket taken",
+    { where: "duty", duty: true, idleMs: 60_000, disordered: false },
+  ],
+  ["woken for its first idle check", { where: "idle", duty: false, idleMs: 50, disordered: false }],
+  [
+    "woken at the end of its first slice (an excepthook's owner)",
+    { where: "idle", duty: true, idleMs: 60_000, disordered: false },
+  ],
 ];
 
 for (const [what, hold] of HOLDS) {
@@ -148,4 +163,60 @@ for (const [what, hold] of HOLDS) {
       assert.equal(Atomics.load(s.h, s.disorder), 0, "no putter counted out of its place");
     });
   }
+}
+
+// Two items (two places) come while the older waiter is held: one is the older waiter's, the
+// other the younger's, which must not sleep beside it (before: it gave way for both and slept until
+// its idle check, here 60 s).
+const TWO: Hold = { where: "duty", duty: true, idleMs: 60_000, disordered: true };
+for (const kind of ["Queue", "SimpleQueue", "LifoQueue", "PriorityQueue"] as const) {
+  test(`${kind}: two items for an older getter held out of the line and a younger one: each gets one`, T, () => {
+    const q = make(kind);
+    const s = olderHeld(q, kind, "get", TWO);
+    try {
+      q.put(1);
+      q.put(2);
+      until(() => Atomics.load(s.out, 1) !== 0, "the younger getter served while the older one is held");
+    } finally {
+      s.release();
+    }
+    until(() => Atomics.load(s.out, 0) !== 0, "the older getter served");
+    s.older.join(30);
+    s.younger.join(30);
+    assert.deepEqual(
+      [...s.out].sort((a, b) => a - b),
+      [1, 2],
+      "each got one item",
+    );
+    assert.equal(q.qsize(), 0);
+    assert.equal(Atomics.load(s.h, s.disorder), 0, "no getter counted out of its place");
+  });
+}
+for (const kind of ["Queue", "LifoQueue", "PriorityQueue"] as const) {
+  test(`${kind}: room for two, an older putter held out of the line and a younger one: both put`, T, () => {
+    const q = make(kind, 2);
+    q.put(-1);
+    q.put(-2);
+    const s = olderHeld(q, kind, "put", TWO);
+    let first: number[];
+    try {
+      first = [q.get(), q.get()];
+      until(() => Atomics.load(s.out, 1) !== 0, "the younger putter served while the older one is held");
+    } finally {
+      s.release();
+    }
+    until(() => Atomics.load(s.out, 0) !== 0, "the older putter served");
+    s.older.join(30);
+    s.younger.join(30);
+    assert.deepEqual(
+      first.sort((a, b) => a - b),
+      [-2, -1],
+    );
+    assert.deepEqual(
+      [q.get(), q.get()].sort((a, b) => a - b),
+      [100, 101],
+      "both put",
+    );
+    assert.equal(Atomics.load(s.h, s.disorder), 0, "no putter counted out of its place");
+  });
 }
