@@ -60,6 +60,15 @@ function isNativeInstance(obj: object): boolean {
   return typeof ctor === "function" && /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(ctor));
 }
 
+/**
+ * A Node stream (a net.Socket, an http message, a file stream, ...): refused as what it is ("it is
+ * a Socket"), not by the first listener function the walk would meet inside it
+ * ("item._events.end ... is a function"). Its own state objects tell, without loading node:stream.
+ */
+function isStream(obj: object): boolean {
+  return Object.hasOwn(obj, "_readableState") || Object.hasOwn(obj, "_writableState");
+}
+
 /** Sets an own data property, also one named "__proto__" (an assignment would set the prototype). */
 export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
   if (key === "__proto__")
@@ -395,6 +404,7 @@ export function encode(value: unknown, where: string, options: EncodeOptions = {
       types.isKeyObject(obj) ||
       isExternal(obj) ||
       types.isGeneratorObject(obj) ||
+      isStream(obj) ||
       (typeof Blob === "function" && obj instanceof Blob) ||
       obj instanceof WeakRef
     ) {

@@ -433,3 +433,26 @@ test(
     );
   },
 );
+
+test("a Node stream (a socket, a file stream) is refused as what it is, where it sits", T, async () => {
+  const { createServer, connect } = await import("node:net");
+  const { PassThrough } = await import("node:stream");
+  const server = createServer().listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  const socket = connect((server.address() as { port: number }).port, "127.0.0.1");
+  await new Promise((r) => socket.once("connect", r));
+  try {
+    // It read "item.conn.socket._events.end cannot be sent to another thread: it is a function (onReadableStreamEnd)".
+    assert.throws(
+      () => encode({ conn: { socket } }, "item"),
+      /^TypeError: item\.conn\.socket cannot be sent to another thread: it is a Socket$/,
+    );
+    assert.throws(
+      () => encode([new PassThrough()], "item"),
+      /^TypeError: item\[0\] cannot be sent to another thread: it is a PassThrough$/,
+    );
+  } finally {
+    socket.destroy();
+    server.close();
+  }
+});
