@@ -249,11 +249,10 @@ export function identAlive(ident: number): boolean {
  * stale record (its ident no longer holds its slot: ignored), DISORDER one too high while it was
  * DISORDERED, and FIRST at its ticket while it was the oldest, both of which the next scan
  * corrects (meanwhile a wake wakes every sleeper, and a waiter woken alone scans).
- * What is left: a waiter whose time runs out is served or refused as its re-check finds the queue,
- * so one whose deadline ends its sleep just as an item comes may find it taken by a younger one
- * that the put woke (the two met at the instant its time ran out); and two waiters whose first
- * sleeps begin at the same time are in the runtime's line in the order they entered it, which may
- * not be their tickets': a younger one woken first scans (FIRST is not its ticket) and gives way.
+ * Also covered so: a waiter whose deadline has just ended its sleep (out of the line, its record
+ * still there: a younger one gives way to it, and its re-check looks at the queue before its
+ * time), and two waiters whose first sleeps began at the same time, in the runtime's line in the
+ * order they entered it rather than their tickets' (the younger one woken first gives way).
  * Blocking and async waiters on one side: no order between the two kinds is promised (an async
  * waiter is served when its thread's event loop turns, which a blocking call there holds back),
  * but neither waits on beside an item (room): a blocking waiter gives way only to older live
