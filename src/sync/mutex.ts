@@ -12,6 +12,14 @@
  * (V8 keeps one FIFO list per address). lockBlocking() and lockAsync() share that slow path, one
  * generator of steps (contended()) driven by shared/wait.ts; only the fast paths (a CAS, and the
  * blocking spin while LOCKED) and the async line below are their own.
+ * A releaser killed between its swap and its notify (out of memory, its worker terminated: a killed
+ * thread stops at the entry of an Atomics call too, not only at a JS call, a return or a back edge)
+ * leaves the word free and its sleepers asleep: a waiter that sleeps in slices (an internal lock's,
+ * every DEAD_CHECK_MS; a thread with duties, every slice) finds it free and takes it, and its
+ * release notifies the others; a waiter of a user's Lock or RLock that sleeps whole sleeps on until
+ * another thread takes the lock and releases it, as if the dead thread still held it (a lock held by
+ * a thread that dies stays held, Python's rule). Sleeping in slices instead would cost every waiter
+ * its place in the runtime's line (arrival order).
  *
  * Async waiters (issue 9, item 5). An async waiter's callback runs only when its thread's event
  * loop turns, and its thread may be blocked (e.g. in `join()` of the very thread that waits for
