@@ -1,6 +1,6 @@
 // Helpers for the queue tests: CPython's _TriggerThread / do_blocking_test in threads.
 import assert from "node:assert/strict";
-import { Event, type Queue, Thread } from "threading";
+import { Event, LifoQueue, PriorityQueue, Queue, SimpleQueue, sleep, Thread } from "threading";
 import {
   FIFO_GET_DISORDER,
   FIFO_GET_SLEEPERS,
@@ -84,11 +84,33 @@ export function control(q: object): Int32Array {
   return new Int32Array(share.call(q).buffers[0] as SharedArrayBuffer);
 }
 
+/** The queue kinds whose waiters take turns (engine.ts, "Turns"). */
+export type Kind = "Queue" | "SimpleQueue" | "LifoQueue" | "PriorityQueue";
+
+/** A queue of `kind` (SimpleQueue has no maxsize), typed as a Queue for the tests' calls. */
+export const make = (kind: Kind, maxsize = 0): Queue<number> =>
+  kind === "Queue"
+    ? new Queue<number>(maxsize)
+    : kind === "SimpleQueue"
+      ? (new SimpleQueue<number>() as unknown as Queue<number>)
+      : kind === "LifoQueue"
+        ? new LifoQueue<number>(maxsize)
+        : new PriorityQueue<number>(maxsize);
+
+/** Polls `pred` (every 2 ms) until true; fails after 30 s. */
+export function until(pred: () => boolean, what: string): void {
+  const end = performance.now() + 30_000;
+  while (!pred()) {
+    assert.ok(performance.now() < end, `timed out waiting for ${what}`);
+    sleep(0.002);
+  }
+}
+
 /**
  * Where a queue of `kind` counts its sleeping getters / putters (gs / ps) and its waiters out of
  * their place (gd / pd): the FIFO ring's words (Queue, SimpleQueue) or the locked engine's.
  */
-export const turnWords = (kind: "Queue" | "SimpleQueue" | "LifoQueue" | "PriorityQueue") =>
+export const turnWords = (kind: Kind) =>
   kind === "Queue" || kind === "SimpleQueue"
     ? { gs: FIFO_GET_SLEEPERS, ps: FIFO_PUT_SLEEPERS, gd: FIFO_GET_DISORDER, pd: FIFO_PUT_DISORDER }
     : { gs: LOCKED_GET_SLEEPERS, ps: LOCKED_PUT_SLEEPERS, gd: LOCKED_GET_DISORDER, pd: LOCKED_PUT_DISORDER };

@@ -14,31 +14,12 @@
 //    the second until its idle check (here 60 s).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { LifoQueue, PriorityQueue, Queue, SimpleQueue, sleep, Thread } from "threading";
+import { type Queue, Thread } from "threading";
 import { ARMED, GO, HELD } from "../fixtures/queue-turns.js";
-import { cells, control, turnWords } from "./helpers.js";
+import { cells, control, type Kind, make, turnWords, until } from "./helpers.js";
 
 const T = { timeout: 120_000 };
 const fixture = new URL("../fixtures/queue-turns.ts", import.meta.url);
-
-/** Polls `pred` (every 2 ms) until true; fails after 30 s. */
-function until(pred: () => boolean, what: string): void {
-  const end = performance.now() + 30_000;
-  while (!pred()) {
-    assert.ok(performance.now() < end, `timed out waiting for ${what}`);
-    sleep(0.002);
-  }
-}
-
-type Kind = "Queue" | "SimpleQueue" | "LifoQueue" | "PriorityQueue";
-const make = (kind: Kind, maxsize = 0): Queue<number> =>
-  kind === "Queue"
-    ? new Queue<number>(maxsize)
-    : kind === "SimpleQueue"
-      ? (new SimpleQueue<number>() as unknown as Queue<number>)
-      : kind === "LifoQueue"
-        ? new LifoQueue<number>(maxsize)
-        : new PriorityQueue<number>(maxsize);
 
 /** Where the older waiter is held (heldWaiter), and what its thread is. */
 interface Hold {

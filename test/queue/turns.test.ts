@@ -5,31 +5,12 @@
 // served in arrival order, with exact counts, whatever the idle checks.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Event, LifoQueue, PriorityQueue, Queue, SimpleQueue, setExcepthook, sleep, Thread } from "threading";
+import { Event, Queue, setExcepthook, sleep, Thread } from "threading";
 import { FIFO_GET_DISORDER, FIFO_GET_SLEEPERS } from "../../dist/internal.js";
-import { assertDrained, cells, control, turnWords } from "./helpers.js";
+import { assertDrained, cells, control, type Kind, make, turnWords, until } from "./helpers.js";
 
 const T = { timeout: 120_000 };
 const fixture = new URL("../fixtures/queue-turns.ts", import.meta.url);
-
-/** Polls `pred` (every 2 ms) until true; fails after 30 s. */
-function until(pred: () => boolean, what: string): void {
-  const end = performance.now() + 30_000;
-  while (!pred()) {
-    assert.ok(performance.now() < end, `timed out waiting for ${what}`);
-    sleep(0.002);
-  }
-}
-
-type Kind = "Queue" | "SimpleQueue" | "LifoQueue" | "PriorityQueue";
-const make = (kind: Kind, maxsize = 0): Queue<number> =>
-  kind === "Queue"
-    ? new Queue<number>(maxsize)
-    : kind === "SimpleQueue"
-      ? (new SimpleQueue<number>() as unknown as Queue<number>)
-      : kind === "LifoQueue"
-        ? new LifoQueue<number>(maxsize)
-        : new PriorityQueue<number>(maxsize);
 
 /**
  * Starts `n` waiters of `op` on `q` one after the other, each once the one before sleeps in the
