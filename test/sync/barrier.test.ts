@@ -462,43 +462,57 @@ test("Barrier: a wait's timeout counts from its arrival, not from the wait for a
   assert.equal(b.nWaiting, 0);
 });
 
-test("Barrier: a blocking waiter asleep before an async one arrives notices that one's thread end", T, () => {
-  // The header's promise: while async waits are inside, waiters sleep in slices and sweep between
-  // them. A blocking waiter that went to sleep while none was inside slept for its whole timeout
-  // (here: for ever), so a dead party that arrived after it was never noticed.
-  const b = new Barrier(3);
-  const out = cells(1);
-  const w = new Thread({
-    target: (bar: Barrier, o: Int32Array) => {
-      try {
-        bar.wait();
-      } catch (e) {
-        if (e instanceof BrokenBarrierError) Atomics.store(o, 0, 1);
-      }
+for (const holding of [false, true]) {
+  test(
+    `Barrier: a blocking waiter asleep before an async one arrives notices that one's thread end${holding ? " (the waiter still holds the lock as the async one calls)" : ""}`,
+    T,
+    () => {
+      // The header's promise: while async waits are inside, waiters sleep in slices and sweep between
+      // them. A blocking waiter that went to sleep while none was inside slept for its whole timeout
+      // (here: for ever), so a dead party that arrived after it was never noticed.
+      const b = new Barrier(3);
+      const out = cells(1);
+      const w = new Thread({
+        target: holding
+          ? { module: "../fixtures/sync-hooks.ts", export: "waitHoldingOnArrival" }
+          : (bar: Barrier, o: Int32Array) => {
+              try {
+                bar.wait();
+              } catch (e) {
+                if (e instanceof BrokenBarrierError) Atomics.store(o, 0, 1);
+              }
+            },
+        args: [b, out, 300],
+      });
+      w.start();
+      const end = performance.now() + 10_000;
+      while (b.nWaiting < 1 && performance.now() < end) sleep(0.005);
+      // The async party's thread ends once its wait is inside (two waiting): a waitAsync() that finds
+      // the barrier's lock held (the first waiter between counting itself and going to sleep; held
+      // 300 ms by a hook in the second test) arrives only once it gets the lock, and a thread that
+      // ended before that dropped the wait, never arriving (the first waiter then rightly waited on:
+      // this test failed so once under load, 10 s join timed out).
+      const v = new Thread({
+        target: async (bar: Barrier) => {
+          bar.waitAsync().catch(() => {});
+          while (bar.nWaiting < 2) await sleepAsync(0.002);
+        },
+        args: [b],
+      });
+      v.start();
+      v.join();
+      w.join(10);
+      const alive = w.isAlive();
+      if (alive) b.abort();
+      w.join();
+      assert.equal(alive, false);
+      assert.equal(out[0], 1);
+      assert.equal(b.broken, true);
+      b.reset();
+      assert.equal(b.nWaiting, 0);
     },
-    args: [b, out],
-  });
-  w.start();
-  const end = performance.now() + 10_000;
-  while (b.nWaiting < 1 && performance.now() < end) sleep(0.005);
-  const v = new Thread({
-    target: (bar: Barrier) => {
-      bar.waitAsync().catch(() => {});
-    },
-    args: [b],
-  });
-  v.start();
-  v.join();
-  w.join(10);
-  const alive = w.isAlive();
-  if (alive) b.abort();
-  w.join();
-  assert.equal(alive, false);
-  assert.equal(out[0], 1);
-  assert.equal(b.broken, true);
-  b.reset();
-  assert.equal(b.nWaiting, 0);
-});
+  );
+}
 
 test(
   "Barrier: a party's timeout racing the last arrival: each round all pass or all break (CPython's wait_for re-check)",
