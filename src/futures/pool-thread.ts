@@ -594,21 +594,9 @@ export async function poolThread(
   lanes: SharedArrayBuffer,
 ): Promise<void> {
   const pool = new PoolThread(port, state, bell, shared, stats, idleMs, minWorkers, lanesOf(lanes));
-  serving = pool;
-  const onExit = (code: number): void => pool.exited(EXIT_EVENT, code);
-  process.on("exit", onExit);
+  onThreadEnding((cause) => pool.ending(cause));
+  process.on("exit", (code) => pool.exited(EXIT_EVENT, code));
   port.on("message", (message: unknown) => pool.receive(message));
-  try {
-    await pool.initialize(init, initargs);
-    return await pool.done;
-  } finally {
-    // Done serving (stopped, retired, or ended by a task's SystemExit): nothing of the pool is
-    // left on the thread's event loop, so its worker may run the next thread (threads/reuse.ts).
-    process.off("exit", onExit);
-    if (serving === pool) serving = undefined;
-  }
+  await pool.initialize(init, initargs);
+  return pool.done;
 }
-
-/** The pool thread this worker runs now (one per worker; registered once per worker, below). */
-let serving: PoolThread | undefined;
-onThreadEnding((cause) => serving?.ending(cause));
