@@ -69,6 +69,7 @@ import { handToDock } from "./dock.js";
 import { locate, type SourceLocation } from "../transport/locate.js";
 import {
   callerFile,
+  placedBase,
   checkFreeNames,
   checkModuleTarget,
   describeTarget,
@@ -348,7 +349,14 @@ export class Thread<A extends unknown[] = any[]> {
       throw new TypeError("Thread: daemon must be a boolean");
     this.#target = target;
     this.#args = (args ?? []) as A;
-    this.#origin = callerFile();
+    // The file that made the thread (relative import()s of the target resolve against it): read off
+    // the stack, unless the target is a function already sent from the file it is written in,
+    // whose description needs no such file (placedBase()).
+    // Of a library class (Thread, Timer), the file is the one that called its constructor.
+    const plain = libraryClasses.has(new.target);
+    this.#origin =
+      (typeof target === "function" && plain ? placedBase(target) : undefined) ??
+      callerFile(plain ? new.target : undefined);
     // An empty name (or null, Python's None, or 0) gets the default, as CPython's `name or _newname()`.
     if (name === undefined || name === null || name === "" || (name as unknown) === 0) {
       const n = Atomics.add(G, NEXT_THREAD_NUMBER, 1);

@@ -125,8 +125,14 @@ function libraryFrame(line: string): boolean {
  * others, one at a time, with its own Error.prepareStackTrace: the same file as from the whole
  * text. The frames are captured here, in callerFile() itself, so that they are the same frames
  * (`Error.stackTraceLimit` counts this one) as `new Error()` here would give.
+ * `skip`: the library function the user called (a Thread constructor): the one frame below its
+ * call is read first, alone (nearFile()), and the stack only if that is not a user file.
  */
-export function callerFile(): string {
+export function callerFile(skip?: Function): string {
+  if (skip !== undefined) {
+    const near = nearFile(skip);
+    if (near !== undefined) return near;
+  }
   const prepare = (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
   const sites = rawFrames(prepare, rawFrames);
   if (sites !== undefined) {
@@ -156,6 +162,39 @@ export function callerFile(): string {
     if (found !== undefined) return found;
   }
   return userFileIn(new Error().stack ?? "") ?? fallbackFile ?? pathToFileURL(`${process.cwd()}/`).href;
+}
+
+/**
+ * The file of the code that called `skip` (the frame just below its topmost call), if it is a user
+ * file: callerFile()'s cheap case, one frame captured and formatted (a stack trace costs some
+ * microseconds a frame), read as callerFile() reads its frames.
+ */
+function nearFile(skip: Function): string | undefined {
+  const limit = Error.stackTraceLimit;
+  if (typeof limit !== "number" || limit < 1) return undefined;
+  const prepare = (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+  try {
+    Error.stackTraceLimit = 1;
+  } catch {
+    return undefined; // (a non-writable Error.stackTraceLimit)
+  }
+  try {
+    const sites = rawFrames(prepare, skip);
+    if (sites !== undefined) {
+      const site = sites[0];
+      if (site === undefined || libraryFrame(String(site))) return undefined;
+      Error.stackTraceLimit = 0;
+      const text = String((prepare as PrepareStackTrace)(new Error(), [site]));
+      return userFileIn(`\n${text.slice(text.lastIndexOf("\n") + 1)}`);
+    }
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder, skip);
+    return typeof holder.stack === "string" ? userFileIn(holder.stack) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (Error.stackTraceLimit !== limit) Error.stackTraceLimit = limit;
+  }
 }
 
 /** The first file of `stack` (an Error's) outside Node and this library, as a URL. */
@@ -264,6 +303,24 @@ export function functionExpression(fn: Function, what: string, text?: string): s
 /** Function targets described (describeTarget), by check, file, name and source: read-only, shared by every request. */
 const described = new Map<string, TargetSpec>();
 
+/**
+ * Function targets whose description does not depend on the file that made the thread: checked,
+ * located (so `base` is the file the function is written in, verified by locate()), with no
+ * `import` in their source (relative specifiers resolve against the file that made the thread)
+ * and reading no namespace import of that file. By the function object: a `new Thread` of one of
+ * them needs no callerFile() (a stack trace, most of the cost of a Thread's constructor).
+ */
+const placed = new WeakMap<Function, TargetSpec & { kind: "function" }>();
+
+/**
+ * The file a `new Thread` of function `target` may take as the file that made it without reading
+ * the stack (see `placed`), or undefined: then callerFile().
+ */
+export function placedBase(target: Function): string | undefined {
+  const spec = placed.get(target);
+  return spec !== undefined && spec.name === target.name ? spec.base : undefined;
+}
+
 /** describeTarget() of a function whose source (Function.prototype.toString) is `raw`. */
 function describeFunction(target: Function, raw: string, where: string, base: string, check: boolean): TargetSpec {
   let source = functionExpression(target, where, raw);
@@ -336,6 +393,8 @@ export function describeTarget(target: unknown, where: string, base = callerFile
     // A loop starting threads with one inline arrow describes the same source again and again: its
     // spec depends only on the source text, the name, the file and the check (locate() too keys its
     // guess by file and source), so it is made once (two compiles of the source, the location).
+    const mine = check ? placed.get(target) : undefined;
+    if (mine !== undefined && mine.base === base && mine.name === target.name) return mine;
     const raw = Function.prototype.toString.call(target);
     const key = `${check ? "1" : "0"}${base}\u0000${target.name}\u0000${raw}`;
     const known = described.get(key);
@@ -343,6 +402,9 @@ export function describeTarget(target: unknown, where: string, base = callerFile
     const spec = describeFunction(target, raw, where, base, check);
     if (described.size >= 256) described.clear();
     described.set(key, spec);
+    if (check && spec.kind === "function" && spec.location !== undefined && spec.namespaces === undefined) {
+      if (!raw.includes("import")) placed.set(target, spec);
+    }
     return spec;
   }
   if (isModuleTarget(target)) {
@@ -606,18 +668,27 @@ export function evaluate(
   const { location } = options;
   const [name] = ownName(options.name ?? "");
   // new Function puts the body on the script's third line: pad it so the function starts at its
-  // line and column in the user's file, and name that file.
-  const pad = location ? "\n".repeat(Math.max(0, location.line - 3)) + " ".repeat(location.column - 1) : "";
+  // line and column in the user's file, and name that file. (A function on the file's first three
+  // lines starts on the body's first line, after `head`: its column still counts, its line cannot.)
+  const pad = (head: string): string => {
+    if (!location) return "";
+    const lines = location.line - 3;
+    return lines > 0
+      ? "\n".repeat(lines) + " ".repeat(location.column - 1)
+      : " ".repeat(Math.max(0, location.column - 1 - head.length));
+  };
   const url = location ? `\n//# sourceURL=${location.url}` : "";
   let compiled: Function | undefined;
   if (name !== undefined) {
+    const head = `"use strict";{const ${name}=(`;
     try {
-      compiled = make(`"use strict";{const ${name}=(${pad}${expression}\n);return ${name};}${url}`);
+      compiled = make(`${head}${pad(head)}${expression}\n);return ${name};}${url}`);
     } catch {
       compiled = undefined;
     }
   }
-  compiled ??= make(`"use strict";return(${pad}${expression}\n);${url}`);
+  const head = `"use strict";return(`;
+  compiled ??= make(`${head}${pad(head)}${expression}\n);${url}`);
   return compiled(...values, importer, ...extraNames.map((k) => extra[k]));
 }
 

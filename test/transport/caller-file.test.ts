@@ -61,3 +61,52 @@ test(
     assert.equal(run(["--enable-source-maps"], "own.mjs"), "gen");
   },
 );
+
+// A function target's relative import() resolves against the file that made the thread (API.md),
+// also when the same function object was started before from another file, and a Timer's too. A
+// function with no import() started again from its own file needs no stack (target.ts placedBase()):
+// its stack frames in the thread still name the line it is written on.
+mkdirSync(join(dir, "a"));
+mkdirSync(join(dir, "b"));
+for (const sub of ["a", "b"]) {
+  writeFileSync(join(dir, sub, "work.mjs"), `export function run() { console.log(${JSON.stringify(sub)}); }\n`);
+}
+writeFileSync(
+  join(dir, "a", "targets.mjs"),
+  [
+    `import { Thread, Timer } from ${JSON.stringify(lib)};`,
+    `export const importer = () => import("./work.mjs").then((m) => m.run());`,
+    "",
+    "",
+    `export const thrower = () => { throw new Error("where"); };`,
+    "export function startHere(fn) { const t = new Thread({ target: fn }); t.start(); t.join(); }",
+    "",
+  ].join("\n"),
+);
+writeFileSync(
+  join(dir, "b", "app.mjs"),
+  [
+    `import { Thread, Timer, excepthook, setExcepthook } from ${JSON.stringify(lib)};`,
+    `import { importer, thrower, startHere } from "../a/targets.mjs";`,
+    "startHere(importer);", // made in a/: prints a
+    "const t = new Thread({ target: importer });", // made here: prints b
+    "t.start(); t.join();",
+    `const timer = new Timer(0, () => import("./work.mjs").then((m) => m.run()));`, // b
+    "timer.start(); timer.join();",
+    "setExcepthook((args) => console.log(args.excValue.stack.split('\\n')[1].trim().replace(/^.*\\//, '')));",
+    "startHere(thrower);", // frames name a/targets.mjs line 5 column 38, both times
+    "const u = new Thread({ target: thrower });",
+    "u.start(); u.join();",
+    "",
+  ].join("\n"),
+);
+
+test(
+  "relative import() of a function target resolves against the file that made the thread, whichever file made it first",
+  T,
+  () => {
+    const r = spawnSync(process.execPath, [join(dir, "b", "app.mjs")], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split("\n"), ["a", "b", "b", "targets.mjs:5:38)", "targets.mjs:5:38)"]);
+  },
+);
