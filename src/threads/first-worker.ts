@@ -146,9 +146,10 @@ const FIRST_PATIENCE_MS = 2_000;
  * (the caller's ensureHub once the thread runs: two Worker boots at once slow each). Should the
  * worker have parked meanwhile (or its dock changed otherwise), or the request not fit a dock:
  * false, once the worker has parked (waited for at most FIRST_PATIENCE_MS) or its dock changed
- * otherwise, and `parked` is set then: the caller tries the docks again. Once only.
+ * otherwise, and `parked` is set then: the caller tries the docks again. Once only. Not
+ * `patient` (startAsync(), which may not block): no wait for the parking, false at once.
  */
-export function handToFirstWorker(request: RunRequest): { handed: boolean; parked: boolean } {
+export function handToFirstWorker(request: RunRequest, patient = true): { handed: boolean; parked: boolean } {
   if (firstDock < 0) return { handed: false, parked: false };
   const dock = firstDock;
   firstDock = -1;
@@ -156,6 +157,8 @@ export function handToFirstWorker(request: RunRequest): { handed: boolean; parke
     handedAt = performance.now();
     return { handed: true, parked: false };
   }
+  // (an async start does not block: it goes to the hub; the worker, once parked, serves later starts)
+  if (!patient) return { handed: false, parked: false };
   const parked = awaitFirstParking(dock, FIRST_PATIENCE_MS, () => Atomics.load(G, HUB_READY) === HUB_DEAD);
   return { handed: false, parked };
 }

@@ -534,10 +534,11 @@ export class Thread<A extends unknown[] = any[]> {
     try {
       startTestHooks.at?.("claimed");
       // The main thread's first start() hands its thread to the first worker as it boots, or waits
-      // for it to park (first-worker.ts); the hub then boots once the thread runs (start()).
+      // for it to park (first-worker.ts; startAsync() does not wait); the hub then boots once the
+      // thread runs (start(), #untilRunning()).
       let docked = plain && handToDock(request, patient);
-      if (!docked && plain && patient) {
-        const first = handToFirstWorker(request);
+      if (!docked && plain) {
+        const first = handToFirstWorker(request, patient);
         this.#firstHanded = first.handed;
         docked = first.handed || (first.parked && handToDock(request, patient));
       }
@@ -663,10 +664,13 @@ export class Thread<A extends unknown[] = any[]> {
       const i = slotIndex(this.#slot, SLOT_STATE);
       const since = performance.now();
       for (let w = Atomics.load(G, i); this.#starting(w); w = Atomics.load(G, i)) {
-        await waitAsync(G, i, w, HUB_CHECK_MS);
+        await waitAsync(G, i, w, this.#firstHanded ? FIRST_CHECK_MS : HUB_CHECK_MS);
+        // (as start(): a first worker that never takes the thread handed to it as it booted)
+        if (this.#firstHanded && firstStartOverdue()) markFailed(this.#slot, this.#ident as number, START_LOST);
         this.#checkHub(since);
       }
     } while (this.#resend(request));
+    this.#bootHubAfterFirst();
   }
 
   /** True from start() until run() is over (or the thread died). */

@@ -11,6 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { checkFreeNames } from "../../dist/internal.js";
+
+const internal = new URL("../../dist/internal.js", import.meta.url).href;
 import { evalArgs, nodeOnly, runChild, skipOn } from "../child.js";
 
 test("checkFreeNames says whether a source may read the library", () => {
@@ -245,9 +247,46 @@ test("the main thread's first start runs on the first worker, which boots while 
   assert.ok([t[2], inner[2]].includes(u[2]), `u ran on worker ${u[2]}, not on t's (${t[2]}) or inner's (${inner[2]})`);
 });
 
-test("a first worker that dies before it takes the start handed to it: the start runs on another worker", {
-  ...nodeOnly("the program is started with Node's --import"),
+test("the main thread's first startAsync() runs on the first worker too, without blocking the event loop", {
+  ...skipOn(["bun"], "no worker is reused for a next thread (src/threads/reuse.ts)"),
 }, () => {
+  const r = plainNode(`
+    import { Thread } from "threading";
+    import { hubWorker } from "${internal}";
+    const t = new Thread({
+      target: () => console.log("t " + (process.getBuiltinModule("node:worker_threads").workerData?.control !== undefined)),
+    });
+    const started = t.startAsync();
+    // Handed to the first worker: the hub boots only once the thread runs (through the hub, it
+    // would be booting now).
+    console.log("hub " + (hubWorker() !== undefined));
+    setImmediate(() => console.log("event loop"));
+    await started;
+    console.log("hub then " + (hubWorker() !== undefined));
+    await t.joinAsync();
+    const u = new Thread({ target: () => console.log("u ran") });
+    await u.startAsync();
+    await u.joinAsync();
+  `);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, "");
+  const lines = r.stdout.trim().split("\n");
+  // The start waited in the event loop (the worker boots meanwhile), and went to the first worker.
+  assert.deepEqual(lines.slice(0, 2), ["hub false", "event loop"]);
+  assert.ok(lines.includes("t true"), r.stdout);
+  assert.ok(lines.includes("hub then true"), r.stdout);
+  assert.equal(lines.at(-1), "u ran");
+});
+
+for (const how of ["t.start()", "await t.startAsync()"]) {
+  test(`a first worker that dies before it takes the start handed to it (${how}): the start runs on another worker`, {
+    ...nodeOnly("the program is started with Node's --import"),
+  }, () => {
+    firstWorkerDies(how);
+  });
+}
+
+function firstWorkerDies(how: string): void {
   const dir = mkdtempSync(join(tmpdir(), "threading-first-dies-"));
   try {
     // Loaded into every thread's worker (--import is kept for threads): the first worker (the one
@@ -262,7 +301,7 @@ test("a first worker that dies before it takes the start handed to it: the start
       `
       import { Thread } from "threading";
       const t = new Thread({ target: () => console.log("ran " + (process.getBuiltinModule("node:worker_threads").workerData?.control !== undefined)) });
-      t.start();
+      ${how};
       console.log("started " + (t.ident !== null));
       t.join();
       const u = new Thread({ target: () => console.log("next ran") });
@@ -279,7 +318,7 @@ test("a first worker that dies before it takes the start handed to it: the start
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}
 
 test("a first worker that never finishes booting: the program's first pool task runs on a spare after the hub's 2 s grace", () => {
   const dir = mkdtempSync(join(tmpdir(), "threading-first-hangs-"));
