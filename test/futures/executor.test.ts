@@ -1022,40 +1022,76 @@ test("lone tasks moved to an idle thread, or cancelled, before they start", T, a
   for (let i = 0; i < 20; i++) assert.equal(await ex.submit(id, i), i);
 });
 
+/**
+ * The body of the 'a thread still starting' tests. `hold`: the submitting thread is held between
+ * the first two submits until the first thread has begun the first task (a loaded machine may
+ * deschedule it there that long, or longer).
+ */
+async function stillStarting(hold: boolean): Promise<void> {
+  // The second thread is held in its initializer until `start` is set, as a thread slow to start
+  // on a loaded machine (`held`: it has booted and waits there).
+  const held = new Event();
+  const start = new Event();
+  await using ex = new ThreadPoolExecutor({
+    maxWorkers: 2,
+    threadNamePrefix: "late",
+    initializer: (h: Event, s: Event) => {
+      if (currentThread().name !== "late_1") return;
+      h.set();
+      s.wait(30);
+    },
+    initargs: [held, start],
+  });
+  const id = (x: number) => x;
+  // One task each: the one given to the thread still starting runs on the first once that is idle.
+  // The first task waits until the second has been submitted: a thread idle by then would take the
+  // second one itself, and no second thread would start (a pool thread on a worker that ran one
+  // before is up and through a quick task within 1-2 ms: 'held' then waited its 30 s for a thread
+  // that never started, in 2 of 4 runs of this file on a loaded machine).
+  const submitted = new Event();
+  const first = ex.submit((e: Event) => {
+    e.wait(30);
+    return currentThread().name;
+  }, submitted);
+  if (hold) {
+    const end = Date.now() + 30_000;
+    while (!first.running() && !first.done() && Date.now() < end) sleep(0.001);
+    assert.equal(first.running(), true);
+  }
+  const second = ex.submit(() => currentThread().name);
+  assert.deepEqual(
+    enumerate()
+      .map((t) => t.name)
+      .filter((n) => n.startsWith("late_"))
+      .sort(),
+    ["late_0", "late_1"],
+    "the first thread is busy: the second task starts a thread",
+  );
+  submitted.set();
+  assert.deepEqual(await Promise.all([first, second]), ["late_0", "late_0"]);
+  assert.equal(await held.waitAsync(30), true);
+  const ev = new Event();
+  const blocked = ex.submit((e: Event) => e.wait(10), ev);
+  // Queued behind the blocked task or for the thread still starting (each posted alone).
+  const fs = Array.from({ length: 6 }, (_, i) => ex.submit(id, i + 1));
+  assert.equal(fs[0]?.cancel(), true);
+  start.set();
+  assert.deepEqual(await Promise.all(fs.slice(1)), [2, 3, 4, 5, 6]);
+  ev.set();
+  assert.equal(await blocked, true);
+  for (let i = 0; i < 20; i++) assert.equal(await ex.submit(id, i), i);
+}
+
 test(
   "a thread still starting: its task moves to the idle one; once started, it takes the tasks queued behind a blocked one",
   T,
-  async () => {
-    // The second thread is held in its initializer until `start` is set, as a thread slow to start
-    // on a loaded machine (`held`: it has booted and waits there).
-    const held = new Event();
-    const start = new Event();
-    await using ex = new ThreadPoolExecutor({
-      maxWorkers: 2,
-      threadNamePrefix: "late",
-      initializer: (h: Event, s: Event) => {
-        if (currentThread().name !== "late_1") return;
-        h.set();
-        s.wait(30);
-      },
-      initargs: [held, start],
-    });
-    const id = (x: number) => x;
-    // One task each: the one given to the thread still starting runs on the first once that is idle.
-    const where = () => currentThread().name;
-    assert.deepEqual(await Promise.all([ex.submit(where), ex.submit(where)]), ["late_0", "late_0"]);
-    assert.equal(await held.waitAsync(30), true);
-    const ev = new Event();
-    const blocked = ex.submit((e: Event) => e.wait(10), ev);
-    // Queued behind the blocked task or for the thread still starting (each posted alone).
-    const fs = Array.from({ length: 6 }, (_, i) => ex.submit(id, i + 1));
-    assert.equal(fs[0]?.cancel(), true);
-    start.set();
-    assert.deepEqual(await Promise.all(fs.slice(1)), [2, 3, 4, 5, 6]);
-    ev.set();
-    assert.equal(await blocked, true);
-    for (let i = 0; i < 20; i++) assert.equal(await ex.submit(id, i), i);
-  },
+  () => stillStarting(false),
+);
+
+test(
+  "a thread still starting, the submitting thread held between the first two submits until the first task runs: a second thread still starts (the first is busy)",
+  T,
+  () => stillStarting(true),
 );
 
 test("wait() with a future given twice returns it once (CPython's test_20369)", T, () => {
