@@ -350,16 +350,20 @@ for (const make of kinds) {
       lock.acquire();
       // out: [T holds the other lock, the hook began, T's acquire of the lock, the hook's of the other, the owner's of the lock]
       const out = cells(5);
+      // T's wait for the lock begins once the hook runs (`go`): its 10 s count only what the test is
+      // about, not the start of the hook's owner (seconds on a loaded machine under tsx, Node 22).
+      const go = new Event();
       const t = new Thread({
-        target: (l: Lock | RLock, m: Lock, o: Int32Array) => {
+        target: (l: Lock | RLock, m: Lock, o: Int32Array, g: Event) => {
           m.acquire();
           Atomics.store(o, 0, 1);
+          g.wait(60);
           const ok = l.acquire(true, 10);
           Atomics.store(o, 2, ok ? 1 : 2);
           if (ok) l.release();
           m.release();
         },
-        args: [lock, other, out],
+        args: [lock, other, out, go],
       });
       t.start();
       until(() => Atomics.load(out, 0) === 1, "T holding the other lock");
@@ -381,6 +385,7 @@ for (const make of kinds) {
       until(() => handoff(lock) !== 0, "the hook's owner asked for a hand-off");
       raiseForHook();
       until(() => Atomics.load(out, 1) === 1, "the hook running, waiting for the other lock");
+      go.set();
       sleep(0.1);
       // Before: handed over to the owner, busy in its hook, which waited for T, which waited for the lock (10 s).
       lock.release();
