@@ -46,8 +46,10 @@
  * oldest, GET_FIRST/PUT_FIRST at its ticket until the next scan raises it (engine.ts "Turns");
  * one that dies before or after its critical section changed nothing or
  * everything. A thread dies (worker terminated, out of memory, a worker's process.exit()) only
- * where V8 checks for interrupts: a call, a return, a loop's back edge; so stores between two such
- * points happen all or none (fifo.ts, "Death", says more). A thread that dies holding LOCK:
+ * where V8 checks for interrupts: a call, a return, a loop's back edge, the entry of an Atomics call
+ * (before it acts); so stores between two such points happen all or none, an Atomics call's effect
+ * and the plain stores straight after it too (fifo.ts, "Death", says more). A thread that dies
+ * holding LOCK:
  *
  * LOCK is an owned mutex (sync/mutex.ts: 0 free, else ownerValue() of the holder, (ident + 1) << 1,
  * with bit 0 = someone may sleep on it): the compare-exchange that takes it records the holder, at
@@ -62,9 +64,12 @@
  * What the holder may leave, and the repair (repair(), Store.recover()):
  *   put   store.put() writes the item where the store does not count it yet, then its words (LIFO:
  *         trailer, TOP; the heap: the record past TOP, then each slot with its record's
- *         back-pointer, then its own slot and TOP) each in a straight run; after it returns, COUNT and UNFINISHED in
- *         one. Repair rebuilds the store from what it holds: one item more than COUNT = the put
- *         stored its item: COUNT and UNFINISHED + 1 (it happened); else it did not.
+ *         back-pointer, then its own slot and TOP) each in a straight run; after it returns,
+ *         UNFINISHED + 1 (an Atomics call) and COUNT straight after it (a plain store: before, COUNT
+ *         came first, and a thread killed at the add left the item counted and its task not, so
+ *         join() returned and task_done() raised one task early). Repair rebuilds the store from
+ *         what it holds: one item more than COUNT = the put stored its item: UNFINISHED + 1 and
+ *         COUNT, in that order (it happened); else it did not.
  *   get   store.take() moves its item out (LIFO: TOP down; the heap: sifts, then the record marked
  *         dead, DEAD, TOP), then COUNT. One item fewer than COUNT = it took it: COUNT - 1 (the item
  *         went with the dead thread, as if it had died just after get() returned; its record's
@@ -78,7 +83,10 @@
  *         records it found first (RECOVER_N, RECOVER_AT) and then writes only what it computed
  *         from them, the same each time (priority.ts).
  *   discard (shutdown(true)): SHUTDOWN = 2 and DISCARD_N first; the store cleared, COUNT = 0,
- *         UNFINISHED counted down and SHUTDOWN = 1 in the straight run of that compare-exchange.
+ *         UNFINISHED counted down and SHUTDOWN = 1 in the straight run of that compare-exchange (a
+ *         plain store: before, an Atomics.store, at whose entry a thread killed left SHUTDOWN == 2
+ *         with UNFINISHED counted, and its recovery counted the discard twice when more tasks were
+ *         unfinished than discarded).
  *         SHUTDOWN == 2: the discard again (its records' directory refs read from DISCARD_TOP /
  *         the slots, as the discard found them, and reclaimed), and its tasks counted.
  *   setMaxsize, and what every repair ends with: NE_SEQ and NF_SEQ bumped, every getter, putter
@@ -168,6 +176,7 @@ function lockSlow(h: Int32Array, me: number): void {
 }
 
 function unlock(h: Int32Array): void {
+  lockedHooks.at?.("release");
   unlockOwned(h, LOCKED.LOCK, LOCKED.LOCK_ASYNC);
 }
 
@@ -207,9 +216,10 @@ function repair(h: Int32Array): void {
     // (a get that took its item out: the record's refs)
     if (n === count - 1) store.takenRefs(h, refs);
     if (n !== count) {
-      Atomics.store(h, LOCKED.COUNT, n);
-      // (a put that stored its item but not its count: its task too, which follows COUNT straight)
+      // (a put that stored its item but not its count: its task too, counted first, COUNT straight
+      // after it, as finishPut() orders them: a recovery killed at the add leaves COUNT for the next)
       if (n === count + 1) Atomics.add(h, LOCKED.UNFINISHED, 1);
+      h[LOCKED.COUNT] = n;
     }
   }
   Atomics.add(h, LOCKED.NE_SEQ, 1);
@@ -229,7 +239,9 @@ function countDiscarded(h: Int32Array, discarded: number): void {
   for (;;) {
     const u = Atomics.load(h, LOCKED.UNFINISHED);
     if (Atomics.compareExchange(h, LOCKED.UNFINISHED, u, Math.max(0, u - discarded)) === u) {
-      Atomics.store(h, LOCKED.SHUTDOWN, 1);
+      // (a plain store, straight after: no point where a thread can stop between the two)
+      h[LOCKED.SHUTDOWN] = 1;
+      lockedHooks.at?.("counted");
       return;
     }
   }
@@ -417,8 +429,11 @@ function finishPut(h: Int32Array, store: Store, st: Staged): void {
     unlock(h);
     throw e;
   }
-  Atomics.store(h, LOCKED.COUNT, (h[LOCKED.COUNT] as number) + 1);
+  // Its task, then its count straight after: the Atomics call that counts the task is a point where
+  // a thread can stop (before it acts), the plain store is not (file comment, "Death").
+  lockedHooks.at?.("put:task");
   Atomics.add(h, LOCKED.UNFINISHED, 1);
+  h[LOCKED.COUNT] = (h[LOCKED.COUNT] as number) + 1;
   const wake = (h[LOCKED.GET_WAITERS] as number) > 0;
   if (wake) Atomics.add(h, LOCKED.NE_SEQ, 1);
   unlock(h);
@@ -545,10 +560,12 @@ export function setMaxsize(h: Int32Array, maxsize: number, given: Float64Array, 
 /**
  * @internal Test hooks (this thread): `at(point)` runs with the queue's lock held at the points
  * where a holder can die with the store half-way (file comment, "Death"): "put" (the store holds
- * the item, COUNT not yet), "get" (the item taken out, COUNT not yet), "discard" (shutdown(true):
- * the store cleared, COUNT and UNFINISHED not yet), "maxsize" (MAXSIZE stored, putters not yet
- * woken); PriorityQueue's "sift" (a put half-way up the heap), "siftup" (a get half-way down),
- * "compact" (a compaction that moved one record).
+ * the item, COUNT not yet), "put:task" (the same, at the Atomics call that counts its task), "get"
+ * (the item taken out, COUNT not yet), "discard" (shutdown(true): the store cleared, COUNT and
+ * UNFINISHED not yet), "counted" (the discarded tasks counted and SHUTDOWN = 1, the wakes not yet),
+ * "maxsize" (MAXSIZE stored, putters not yet woken), "release" (at every unlock, before the
+ * exchange that frees the lock); PriorityQueue's "sift" (a put half-way up the heap), "siftup" (a
+ * get half-way down), "compact" (a compaction that moved one record).
  */
 export const lockedHooks: { at?: (point: string) => void } = {};
 

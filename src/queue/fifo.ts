@@ -143,16 +143,23 @@
  * GET_FIRST / PUT_FIRST at its ticket until the next scan raises it (meanwhile a waiter woken
  * alone scans); one that dies waiting for a lock a stale S (one spare notify). A thread dies (its worker terminated, out of memory — resourceLimits or a
  * growth —, the process.exit() of a worker) only where V8 checks for interrupts: at a call, a
- * return or a loop's back edge (an allocation that fails only asks for such a stop; plain stores
- * and Atomics calls are not such points). So between two such points a holder's stores happen all
- * or none, and the code under the locks is laid out in straight runs for it:
+ * return, a loop's back edge, and the entry of an Atomics call, before it acts (an allocation that
+ * fails only asks for such a stop; plain stores are not such points: a probe that called
+ * worker.terminate() on a worker looping over plain stores and Atomics calls found it stopped
+ * before each kind of Atomics call, never after one had acted and before the next plain store,
+ * nor between two plain stores; Node 20, 22, 24, 26). So between two such points a holder's
+ * stores happen all or none, an Atomics call's effect and the plain stores straight after it too,
+ * and the code under the locks is laid out in straight runs for it:
  *
  * Owner words. P_OWNER (C_OWNER) is the lock word's index + 3: the acquire that takes the lock
  * stores the thread's ident there (lockOwner: below), straight after its winning fetch-or (no point in between); the
  * release clears it straight before its compare-exchange (and puts it back while a retry keeps the
  * lock). So whenever the lock is held the word names its holder, or is 0 for those two instants
  * (never a thread that does not hold it: a recovery never takes a live thread's lock, even one the
- * OS stopped between two instructions). The uncontended put/get gains two plain stores on its own
+ * OS stopped between two instructions). Known gap: the release's compare-exchange is an Atomics
+ * call, where a thread can stop, so a thread killed there leaves the lock held with the owner word
+ * 0, which no waiter takes over: later puts (gets) of the queue wait for ever (README; a design that
+ * closes it, each lock word naming its holder, cost +15% CPU per put+get: branch qlock-ring). The uncontended put/get gains two plain stores on its own
  * line (owner, clear): no Atomics call. A waiter that slept on the lock sleeps
  * CHECK_MS at most; once the owner word has not changed for CHECK_MS it looks the ident up in the
  * thread table (shared/runtime.ts identHolds: idents are not reused while one holds), and when
@@ -179,10 +186,12 @@
  *         edge) with its words written: it first stores the mark (P_OWNER = ident | MARK, 2^30):
  *         complete but unpublished.
  *   get   before its words (sync, readRecord): nothing. Its words HEAD, OWN_GET_BYTES, [C_EPOCH],
- *         then [GET_BYTES] or, for a record holding directory refs (items over 64 KiB, shared
- *         objects), TAKEN_AT/TAKEN_N/TAKEN_E instead (where the record is; its bytes are not freed
- *         in GET_BYTES, so they stay intact until the get is published or recovered) and the
- *         release are one straight run, marked on a retry as for a put: a marked get is complete
+ *         [for a record holding directory refs (items over 64 KiB, shared objects)
+ *         TAKEN_AT/TAKEN_N/TAKEN_E: where the record is; its bytes are not freed in GET_BYTES, so
+ *         they stay intact until the get is published or recovered] are one straight run; then,
+ *         now and then, GET_BYTES is published (an Atomics call, where a thread can stop: the
+ *         owner word is marked first; before, a get killed there had moved HEAD unmarked and its
+ *         recovery dropped an item), and the release, marked on a retry as for a put: a marked get is complete
  *         (its bytes may be freed in GET_BYTES already, so producers may be writing over them,
  *         unless it holds refs) but unpublished.
  *   growth (a put's roomOrGrow, both locks): before the buffer grows: nothing (HEAD, TAIL are
@@ -193,7 +202,10 @@
  *         walk (for the records' directory refs, reclaimed after P_LOCK is released) only reads;
  *         one straight run moves the consumers' words (discardWords); C_LOCK is released with the
  *         gets moved up to the puts; then, still under P_LOCK, countDiscarded's successful
- *         compare-exchange of DONE is followed straight by SHUTDOWN = 1. SHUTDOWN == 2 with P_LOCK
+ *         compare-exchange of DONE is followed straight by SHUTDOWN = 1 (a plain store; the
+ *         DONE_EPOCH bump, an Atomics call, comes after it: before, a thread killed at that bump
+ *         left SHUTDOWN == 2 with DONE counted, and its recovery counted the discard twice when
+ *         more tasks were unfinished than discarded). SHUTDOWN == 2 with P_LOCK
  *         held by a dead thread = DONE not yet counted (C_LOCK still held, or released).
  *   setMaxsize, shutdown(false), a waiter registering or giving up: their words are single stores
  *         (setMaxsize's two, the reported value then MAXSIZE, straight after each other, no call between);
@@ -407,6 +419,7 @@ function release(h: Int32Array, i: number, held: number, delta: number): number 
   let e = held;
   for (;;) {
     h[i + OWNER] = 0;
+    fifoHooks.beforeRelease?.(i === FIFO.P_LOCK ? "P:release" : "C:release");
     const r = Atomics.compareExchange(h, i, e, ((e & ~3) + delta) | 0);
     if (r === e) break;
     h[i + OWNER] = own;
@@ -581,9 +594,11 @@ function countDiscarded(h: Int32Array, discarded: number): void {
     const done = Atomics.load(h, FIFO.DONE);
     const n = Math.min(discarded, unfinished(Atomics.load(h, FIFO.P_LOCK), done));
     if (Atomics.compareExchange(h, FIFO.DONE, done, (done + n) | 0) === done) {
+      // (a plain store, straight after: no point where a thread can stop between the two)
+      h[FIFO.SHUTDOWN] = 1;
+      fifoHooks.beforeRelease?.("counted");
       // (the multiples of 2^20 it passed, as taskDone() bumps them: file comment)
       Atomics.add(h, FIFO.DONE_EPOCH, (((done + n) >>> 20) - (done >>> 20)) & 0xfff);
-      Atomics.store(h, FIFO.SHUTDOWN, 1);
       return;
     }
   }
@@ -755,12 +770,15 @@ const GATHER_FIRST = Number(process.env.THREADING_QUEUE_GATHER_FIRST ?? 2);
  * @internal Test hooks (this thread): `beforeRelease` runs in a put ("P") or get ("C") with its lock
  * held, just before the release that publishes it, so a test can let other threads act in between
  * (the owner word is marked first: a thread that dies in there leaves what a failed release would);
- * and at the other points where a holder can die with words half-way (file comment, "Death"):
- * "P:record" (the record written, none of the put's words), "C:record" (the record copied out, none
- * of the get's words), "grow" (the buffer grown, the words not yet), "discard" (shutdown(true)
- * under both locks, SHUTDOWN = 2, the consumers' words not yet moved), "discarded" (C_LOCK released
- * with the gets moved up, the tasks not yet counted done), "maxsize" (MAXSIZE stored, putters not
- * yet woken); in a recovery (repair()), "repair" (the dead holder's work redone, C_LOCK not yet
+ * in release() ("P:release", "C:release": the owner word cleared, before the compare-exchange that
+ * frees the lock); and at the other points where a holder can die with words half-way (file
+ * comment, "Death"): "P:record" (the record written, none of the put's words), "C:record" (the
+ * record copied out, none of the get's words), "C:publish" (a get's words written and marked,
+ * before it publishes GET_BYTES), "grow" (the buffer grown, the words not yet), "discard"
+ * (shutdown(true) under both locks, SHUTDOWN = 2, the consumers' words not yet moved), "discarded"
+ * (C_LOCK released with the gets moved up, the tasks not yet counted done), "counted" (the tasks
+ * counted and SHUTDOWN = 1, DONE_EPOCH not yet bumped), "maxsize" (MAXSIZE stored, putters not yet
+ * woken); in a recovery (repair()), "repair" (the dead holder's work redone, C_LOCK not yet
  * released) and "repair:C" (a discard's C_LOCK released, its tasks not yet counted).
  */
 export const fifoHooks: { beforeRelease?: (side: string) => void } = {};
@@ -1273,6 +1291,7 @@ export class RingEngine implements Engine {
     let b = 0;
     let c = 0;
     let dd = 0; // (MSTR: the packed words c and d; `d` is the data)
+    let publish = false; // (this get publishes GET_BYTES)
     try {
       if ((h[FIFO.CAP_C] as number) !== d.cap) d.sync();
       const cap = d.cap;
@@ -1319,13 +1338,21 @@ export class RingEngine implements Engine {
         h[FIFO.TAKEN_N] = heldC & COUNT;
         h[FIFO.TAKEN_E] = h[FIFO.C_EPOCH] as number;
       } else if (((getBytes - (h[FIFO.GET_BYTES] as number)) | 0) >= cap >> PUBLISH_SHIFT) {
-        // Producers see freed bytes in GET_BYTES, published every PUBLISH_SHIFT-th of the ring (a
-        // producer that finds no room by it reads OWN_GET_BYTES under C_LOCK).
-        Atomics.store(h, FIFO.GET_BYTES, getBytes);
+        // (published below, marked first)
+        publish = true;
       }
     } catch (e) {
       unlockC(h);
       throw e;
+    }
+    if (publish) {
+      // Producers see freed bytes in GET_BYTES, published every PUBLISH_SHIFT-th of the ring (a
+      // producer that finds no room by it reads OWN_GET_BYTES under C_LOCK). A thread can stop at
+      // this Atomics call, its words written: marked first, as in a release's retry (file comment,
+      // "Death"), and outside the catch above (which would release the half-published get).
+      h[FIFO.C_OWNER] = lockOwner.ident | MARK;
+      if (hook !== undefined) hook("C:publish");
+      Atomics.store(h, FIFO.GET_BYTES, h[FIFO.OWN_GET_BYTES] as number);
     }
     if (hook !== undefined) {
       h[FIFO.C_OWNER] = lockOwner.ident | MARK;
