@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Empty, LifoQueue, PriorityQueue, type Queue, ShutDown, Thread } from "threading";
+import { control, killInside } from "./helpers.js";
 import { DIRECTORY_KIB, G } from "../../dist/internal.js";
 
 const T = { timeout: 60_000 };
@@ -16,28 +17,14 @@ const hooks = "../fixtures/queue-hooks.ts";
 const LOCK = 0;
 const PUT_WAITERS = 8;
 
-function control(q: object): Int32Array {
-  const f = (q as { [k: symbol]: () => { buffers: SharedArrayBuffer[] } })[Symbol.for("threading.share")];
-  return new Int32Array(f.call(q).buffers[0] as SharedArrayBuffer);
-}
-
 /**
  * Runs `op` in a thread that is killed at `point` with the lock held; returns once it is dead.
  * `watched`: another thread already waits on the queue, and looks for a dead holder every
  * IDLE_CHECK_MS (1 s): it may recover the lock before this thread looks (on a loaded machine the
  * join() can return that much later), so the lock is not checked then.
  */
-function killInside(q: object, op: string, point: string, arg: unknown = null, watched = false): void {
-  const s = new Int32Array(new SharedArrayBuffer(4));
-  const t = new Thread({
-    target: { module: hooks, export: "dieInside" },
-    args: [q, op, point, arg, s],
-    resourceLimits: { maxOldGenerationSizeMb: 32 },
-  });
-  t.start();
-  t.join();
-  assert.equal(t.isAlive(), false);
-  assert.equal(Atomics.load(s, 0), 1, `the thread reached ${point}`);
+function killHolding(q: object, op: string, point: string, arg: unknown = null, watched = false): void {
+  killInside(q, op, point, arg);
   if (!watched) assert.notEqual(Atomics.load(control(q), LOCK), 0, "the lock is left held");
 }
 
@@ -57,7 +44,7 @@ test("LifoQueue: a put killed after storing its item happened; blocking and asyn
   const q = new LifoQueue<number>();
   q.put(1);
   q.put(2);
-  killInside(q, "put", "put", 3);
+  killHolding(q, "put", "put", 3);
   const putter = new Thread({ target: (q: LifoQueue<number>) => q.put(4), args: [q] });
   putter.start();
   await q.putAsync(5);
@@ -72,7 +59,7 @@ test("LifoQueue: a put killed after storing its item happened; blocking and asyn
 test("LifoQueue: a get killed after taking its item took it; blocking and async getters go on", T, async () => {
   const q = new LifoQueue<number>();
   for (let i = 1; i <= 4; i++) q.put(i);
-  killInside(q, "get", "get");
+  killHolding(q, "get", "get");
   const got = new Int32Array(new SharedArrayBuffer(4));
   const getter = new Thread({
     target: (q: LifoQueue<number>, got: Int32Array) => {
@@ -93,7 +80,7 @@ test("LifoQueue: a shutdown(true) killed under the lock is finished; join() retu
   for (let i = 0; i < 5; i++) q.put(`${i}`);
   const joiner = new Thread({ target: (q: LifoQueue<string>) => q.join(), args: [q] });
   joiner.start();
-  killInside(q, "shutdown", "discard", null, true);
+  killHolding(q, "shutdown", "discard", null, true);
   joiner.join(30);
   assert.equal(joiner.isAlive(), false, "join() returned");
   assert.throws(() => q.get(), ShutDown);
@@ -107,7 +94,7 @@ test("LifoQueue: a maxsize change killed under the lock wakes the putters it let
   const putter = new Thread({ target: (q: LifoQueue<number>) => q.put(1), args: [q] });
   putter.start();
   while (Atomics.load(control(q), PUT_WAITERS) === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-  killInside(q, "maxsize", "maxsize", 5, true);
+  killHolding(q, "maxsize", "maxsize", 5, true);
   putter.join(30);
   assert.equal(putter.isAlive(), false, "the putter was let in");
   assert.deepEqual(drain(q), [1, 0]);
@@ -118,7 +105,7 @@ test("PriorityQueue: a put killed half-way up the heap never happened; the heap 
   for (const x of [5, 9, 7, 12, 10, 8, 11, 15, 13]) q.put(x);
   // (1 goes up from slot 9 through 4 and 1 to 0: killed with slots 9 and 4 written, 4's old
   // record only in slot 9, past COUNT, and slot 1's in two)
-  killInside(q, "put", "sift#2", 1);
+  killHolding(q, "put", "sift#2", 1);
   q.put(6);
   assert.equal(q.qsize(), 10);
   assert.deepEqual(drain(q), [5, 6, 7, 8, 9, 10, 11, 12, 13, 15]);
@@ -128,7 +115,7 @@ test("PriorityQueue: a put killed half-way up the heap never happened; the heap 
 test("PriorityQueue: a put killed after storing its item happened", T, () => {
   const q = new PriorityQueue<number>();
   for (const x of [5, 9, 7]) q.put(x);
-  killInside(q, "put", "put", 1);
+  killHolding(q, "put", "put", 1);
   q.put(8);
   assert.deepEqual(drain(q), [1, 5, 7, 8, 9]);
   done(q, 5);
@@ -140,7 +127,7 @@ test(
   async () => {
     const q = new PriorityQueue<[number, string]>();
     for (let i = 20; i > 0; i--) q.put([i, `item ${i}`]);
-    killInside(q, "get", "siftup");
+    killHolding(q, "get", "siftup");
     const got = new Int32Array(new SharedArrayBuffer(4));
     const getter = new Thread({
       target: (q: PriorityQueue<[number, string]>, got: Int32Array) => {
@@ -170,9 +157,9 @@ for (const point of ["recover#1", "recover#4", "recover#9"]) {
     for (let i = 0; i < 40; i++) q.put(item(i));
     for (let i = 0; i < 10; i++) assert.equal(q.get()[0], i);
     // a get killed half-way down the heap (its item, 10, went with it) ...
-    killInside(q, "get", "siftup#2");
+    killHolding(q, "get", "siftup#2");
     // ... a put that takes the lock over is killed while it rebuilds the heap (its item is not put)
-    killInside(q, "put", point, [-1, "never put"]);
+    killHolding(q, "put", point, [-1, "never put"]);
     // ... and the next recovery (this thread, after CHECK_MS) finishes it: every item once, in order
     assert.deepEqual(
       drain(q).map((x) => x[0]),
@@ -200,13 +187,13 @@ for (const [name, make] of [
     const q = make() as Queue<[number, Uint8Array]>;
     for (let i = 1; i <= 3; i++) q.put(big(i));
     assert.ok(kib() >= base + 600, "three items held");
-    killInside(q, "get", "get");
+    killHolding(q, "get", "get");
     const left = drain(q).map((x) => x[0]);
     assert.equal(left.length, 2);
     assert.equal(kib(), base, "the killed get's item was given back");
     const r = make() as Queue<[number, Uint8Array]>;
     for (let i = 1; i <= 3; i++) r.put(big(i));
-    killInside(r, "shutdown", "discard");
+    killHolding(r, "shutdown", "discard");
     assert.throws(() => r.get(false), ShutDown);
     assert.equal(kib(), base, "the discarded items were given back");
   });
@@ -221,7 +208,7 @@ test("PriorityQueue: a compaction killed half-way leaves every item, in order", 
   for (let i = 0; i < 30; i++) assert.equal(q.get()[0], i);
   // a put with no room at TOP compacts first: killed once the first live record has moved over
   // the start of a dead one (the arena is not walkable from 0 until it is repaired)
-  killInside(q, "put", "compact", [1000, "y".repeat(20_000)]);
+  killHolding(q, "put", "compact", [1000, "y".repeat(20_000)]);
   // enough more to need room again (a compaction walks the arena)
   for (let i = 60; i < 100; i++) q.put([i, "z".repeat(1500)]);
   // (an arena walked from 0 unrepaired reads sizes out of a record's bytes: it grows to megabytes)
@@ -299,14 +286,14 @@ for (const Q of [LifoQueue, PriorityQueue]) {
       // Nobody else touches the queue: before, qsize() read COUNT only, so the stored item stayed
       // uncounted (empty() true with an item in the store) until a put or get took the lock over.
       const q = new Q<number>(2);
-      killInside(q, "put", "put", 7);
+      killHolding(q, "put", "put", 7);
       assert.equal(q.qsize(), 1, "the stored item is counted");
       assert.equal(q.empty(), false);
       assert.equal(Atomics.load(control(q), LOCK), 0, "qsize() took the lock over and released it");
       assert.equal(q.getNowait(), 7);
       q.put(1);
       q.put(2);
-      killInside(q, "get", "get");
+      killHolding(q, "get", "get");
       assert.equal(q.full(), false, "the taken item is not counted");
       assert.equal(q.qsize(), 1);
       assert.equal(q.getNowait(), Q === LifoQueue ? 1 : 2);

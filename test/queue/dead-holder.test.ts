@@ -8,29 +8,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Empty, Full, Queue, ShutDown, SimpleQueue, Thread } from "threading";
+import { control, killInside } from "./helpers.js";
 import { DIRECTORY_KIB, FIFO_C_LOCK, FIFO_P_LOCK, G } from "../../dist/internal.js";
 
 const T = { timeout: 60_000 };
 const hooks = "../fixtures/queue-hooks.ts";
-
-function control(q: object): Int32Array {
-  const f = (q as { [k: symbol]: () => { buffers: SharedArrayBuffer[] } })[Symbol.for("threading.share")];
-  return new Int32Array(f.call(q).buffers[0] as SharedArrayBuffer);
-}
-
-/** Runs `op` in a thread that is killed at `point` with the lock held; returns once it is dead. */
-function killInside(q: Queue<unknown>, op: string, point: string, arg: unknown = null): void {
-  const s = new Int32Array(new SharedArrayBuffer(4));
-  const t = new Thread({
-    target: { module: hooks, export: "dieInside" },
-    args: [q, op, point, arg, s],
-    resourceLimits: { maxOldGenerationSizeMb: 32 },
-  });
-  t.start();
-  t.join();
-  assert.equal(t.isAlive(), false);
-  assert.equal(Atomics.load(s, 0), 1, `the thread reached ${point}`);
-}
 
 function held(q: object, word: number): boolean {
   return (Atomics.load(control(q), word) & 1) !== 0;

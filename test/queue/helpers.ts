@@ -144,3 +144,20 @@ export function assertDrained(
     "no waiter counted out of its place, no sleeper counted",
   );
 }
+
+/**
+ * Runs `op` of queue `q` in a thread that the fixture (fixtures/queue-hooks.ts dieInside) stops at
+ * test hook `point` and kills there (out of memory under its resourceLimits); returns once it is dead.
+ */
+export function killInside(q: object, op: string, point: string, arg: unknown = null): void {
+  const s = new Int32Array(new SharedArrayBuffer(4));
+  const t = new Thread({
+    target: { module: "../fixtures/queue-hooks.ts", export: "dieInside" },
+    args: [q, op, point, arg, s],
+    resourceLimits: { maxOldGenerationSizeMb: 32 },
+  });
+  t.start();
+  t.join();
+  assert.equal(t.isAlive(), false);
+  assert.equal(Atomics.load(s, 0), 1, `the thread reached ${point}`);
+}

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LifoQueue, PriorityQueue, Queue, ShutDown, SimpleQueue, Thread } from "threading";
+import { killInside } from "./helpers.js";
 
 const T = { timeout: 90_000 };
 const hooks = "../fixtures/queue-hooks.ts";
@@ -17,20 +18,6 @@ const hooks = "../fixtures/queue-hooks.ts";
 const BOUND = 20;
 
 type AnyQueue = Queue<number> | SimpleQueue<number>;
-
-/** Runs `op` in a thread that is killed at `point`; returns once it is dead. */
-function killInside(q: object, op: string, point: string, arg: unknown = null): void {
-  const s = new Int32Array(new SharedArrayBuffer(4));
-  const t = new Thread({
-    target: { module: hooks, export: "dieInside" },
-    args: [q, op, point, arg, s],
-    resourceLimits: { maxOldGenerationSizeMb: 32 },
-  });
-  t.start();
-  t.join();
-  assert.equal(t.isAlive(), false);
-  assert.equal(Atomics.load(s, 0), 1, `the thread reached ${point}`);
-}
 
 /**
  * Runs `target(q, out)` in a daemon thread and waits BOUND seconds at most for it: `out` (16 Int32
@@ -96,12 +83,15 @@ for (const [kind, make] of RINGS) {
   });
 }
 
-test("Queue: shutdown(true) killed after counting its discarded tasks counts them once", T, () => {
-  // (one item got and not yet done: its task stays unfinished past the discard of the other)
-  const q = new Queue<number>();
+/**
+ * Two items put, one got and not yet done (its task stays unfinished past the discard of the
+ * other), then a shutdown(true) killed once it has counted the discarded task: the discard counts
+ * once. Returns the item got.
+ */
+function shutdownKilledAfterCounting(q: Queue<number>): number {
   q.put(1);
   q.put(2);
-  assert.equal(q.get(), 1);
+  const got = q.get();
   killInside(q, "shutdown", "counted");
   const out = finishes("qsize", q, (q: Queue<number>, out: Int32Array) => {
     out[0] = q.qsize();
@@ -110,6 +100,11 @@ test("Queue: shutdown(true) killed after counting its discarded tasks counts the
   assert.deepEqual([out[0], out[1]], [0, 1]);
   assert.throws(() => q.put(3), ShutDown);
   done(q, 1);
+  return got;
+}
+
+test("Queue: shutdown(true) killed after counting its discarded tasks counts them once", T, () => {
+  assert.equal(shutdownKilledAfterCounting(new Queue<number>()), 1);
 });
 
 const LOCKED: [string, () => LifoQueue<number> | PriorityQueue<number>, number[]][] = [
@@ -164,17 +159,6 @@ for (const [kind, make, order] of LOCKED) {
   });
 
   test(`${kind}: shutdown(true) killed after counting its discarded tasks counts them once`, T, () => {
-    const q = make();
-    q.put(1);
-    q.put(2);
-    q.get();
-    killInside(q, "shutdown", "counted");
-    const out = finishes("qsize", q, (q: Queue<number>, out: Int32Array) => {
-      out[0] = q.qsize();
-      out[1] = q.unfinishedTasks;
-    });
-    assert.deepEqual([out[0], out[1]], [0, 1]);
-    assert.throws(() => q.put(3), ShutDown);
-    done(q, 1);
+    shutdownKilledAfterCounting(make());
   });
 }
