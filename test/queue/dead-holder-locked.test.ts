@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Empty, LifoQueue, PriorityQueue, type Queue, ShutDown, Thread } from "threading";
-import { control, killInside } from "./helpers.js";
+import { control, done, drain, killInside } from "./helpers.js";
 import { DIRECTORY_KIB, G } from "../../dist/internal.js";
 
 const T = { timeout: 60_000 };
@@ -26,18 +26,6 @@ const PUT_WAITERS = 8;
 function killHolding(q: object, op: string, point: string, arg: unknown = null, watched = false): void {
   killInside(q, op, point, arg);
   if (!watched) assert.notEqual(Atomics.load(control(q), LOCK), 0, "the lock is left held");
-}
-
-function drain<T>(q: Queue<T>): T[] {
-  const out: T[] = [];
-  while (q.qsize() > 0) out.push(q.get(false));
-  return out;
-}
-
-function done(q: Queue<unknown>, n: number): void {
-  for (let i = 0; i < n; i++) q.taskDone();
-  q.join();
-  assert.throws(() => q.taskDone(), RangeError);
 }
 
 test("LifoQueue: a put killed after storing its item happened; blocking and async putters go on", T, async () => {

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Empty, Full, Queue, ShutDown, SimpleQueue, Thread } from "threading";
-import { control, killInside } from "./helpers.js";
+import { control, drain, killInside } from "./helpers.js";
 import { DIRECTORY_KIB, FIFO_C_LOCK, FIFO_P_LOCK, G } from "../../dist/internal.js";
 
 const T = { timeout: 60_000 };
@@ -16,13 +16,6 @@ const hooks = "../fixtures/queue-hooks.ts";
 
 function held(q: object, word: number): boolean {
   return (Atomics.load(control(q), word) & 1) !== 0;
-}
-
-/** Gets everything left (non-blocking). */
-function drain<T>(q: Queue<T>): T[] {
-  const out: T[] = [];
-  while (q.qsize() > 0) out.push(q.get(false));
-  return out;
 }
 
 test(

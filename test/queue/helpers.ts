@@ -161,3 +161,17 @@ export function killInside(q: object, op: string, point: string, arg: unknown = 
   assert.equal(t.isAlive(), false);
   assert.equal(Atomics.load(s, 0), 1, `the thread reached ${point}`);
 }
+
+/** Gets everything left in `q` without blocking. */
+export function drain<T>(q: { qsize(): number; get(block: boolean): T }): T[] {
+  const out: T[] = [];
+  while (q.qsize() > 0) out.push(q.get(false));
+  return out;
+}
+
+/** `n` task_done() calls end every task of `q`: join() returns, and one more raises. */
+export function done(q: Queue<unknown>, n: number): void {
+  for (let i = 0; i < n; i++) q.taskDone();
+  q.join();
+  assert.throws(() => q.taskDone(), RangeError);
+}

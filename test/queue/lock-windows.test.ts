@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LifoQueue, PriorityQueue, Queue, ShutDown, SimpleQueue, Thread } from "threading";
-import { killInside } from "./helpers.js";
+import { done, drain, killInside } from "./helpers.js";
 
 const T = { timeout: 90_000 };
 const hooks = "../fixtures/queue-hooks.ts";
@@ -30,20 +30,6 @@ function finishes(what: string, q: object, target: (q: never, out: Int32Array) =
   t.join(BOUND);
   assert.equal(t.isAlive(), false, `${what}: still waiting after ${BOUND} s (the lock was never taken over)`);
   return out;
-}
-
-/** Gets everything left without blocking. */
-function drain<T>(q: { qsize(): number; get(block: boolean): T }): T[] {
-  const out: T[] = [];
-  while (q.qsize() > 0) out.push(q.get(false));
-  return out;
-}
-
-/** `n` task_done() calls end every task: join() returns and one more raises. */
-function done(q: Queue<unknown>, n: number): void {
-  for (let i = 0; i < n; i++) q.taskDone();
-  q.join();
-  assert.throws(() => q.taskDone(), RangeError);
 }
 
 const RINGS: [string, () => AnyQueue][] = [
