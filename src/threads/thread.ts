@@ -350,9 +350,9 @@ export class Thread<A extends unknown[] = any[]> {
     this.#target = target;
     this.#args = (args ?? []) as A;
     // The file that made the thread (relative import()s of the target resolve against it): read off
-    // the stack, unless the target is a function already sent from the file it is written in,
-    // whose description needs no such file (placedBase()).
-    // Of a library class (Thread, Timer), the file is the one that called its constructor.
+    // the stack (for a library class, Thread or Timer, from the frame that called its constructor),
+    // unless the target is a function already sent from the file it is written in, whose
+    // description needs no such file (placedBase()).
     const plain = libraryClasses.has(new.target);
     this.#origin =
       (typeof target === "function" && plain ? placedBase(target) : undefined) ??

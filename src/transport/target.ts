@@ -317,8 +317,13 @@ const placed = new WeakMap<Function, TargetSpec & { kind: "function" }>();
  * the stack (see `placed`), or undefined: then callerFile().
  */
 export function placedBase(target: Function): string | undefined {
+  return placedSpec(target)?.base;
+}
+
+/** `target`'s description in `placed`, unless its name was changed since. */
+function placedSpec(target: Function): (TargetSpec & { kind: "function" }) | undefined {
   const spec = placed.get(target);
-  return spec !== undefined && spec.name === target.name ? spec.base : undefined;
+  return spec !== undefined && spec.name === target.name ? spec : undefined;
 }
 
 /** describeTarget() of a function whose source (Function.prototype.toString) is `raw`. */
@@ -393,8 +398,8 @@ export function describeTarget(target: unknown, where: string, base = callerFile
     // A loop starting threads with one inline arrow describes the same source again and again: its
     // spec depends only on the source text, the name, the file and the check (locate() too keys its
     // guess by file and source), so it is made once (two compiles of the source, the location).
-    const mine = check ? placed.get(target) : undefined;
-    if (mine !== undefined && mine.base === base && mine.name === target.name) return mine;
+    const mine = check ? placedSpec(target) : undefined;
+    if (mine !== undefined && mine.base === base) return mine;
     const raw = Function.prototype.toString.call(target);
     const key = `${check ? "1" : "0"}${base}\u0000${target.name}\u0000${raw}`;
     const known = described.get(key);
