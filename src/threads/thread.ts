@@ -46,6 +46,7 @@ import {
   untilAsync,
   untilBlocking,
   waitAsync,
+  spinWhile,
   waitBlocking,
   checkArgCount,
 } from "../shared/wait.js";
@@ -232,6 +233,31 @@ const HUB_BOOT_TIMEOUT_MS = 30_000;
 const HUB_CHECK_MS = 1_000;
 /** How often the main thread's first start(), handed to the first worker as it booted, looks whether that worker took it. */
 const FIRST_CHECK_MS = 250;
+/**
+ * How long start() watches the slot of a thread handed to a parked worker (dock.ts) before it
+ * sleeps: that worker's wake-up and its RUNNING take 20-100 µs (docs/benchmarks.md).
+ */
+const DOCKED_SPIN_MS = 0.1;
+/**
+ * Docked starts to come that do not spin: a spin that saw no RUNNING (the worker had no core to
+ * wake on but this thread's, which the spin kept) makes the next 1, 2, 4 ... 64 starts sleep at
+ * once; one that did resets it.
+ */
+let spinSkips = 0;
+let spinSkipsNext = 1;
+
+/** start()'s watch of the slot state word `i` of a thread handed to a parked worker (DOCKED_SPIN_MS). */
+function spinForRunning(i: number): void {
+  if (spinSkips > 0) {
+    spinSkips--;
+    return;
+  }
+  if (spinWhile(G, i, Atomics.load(G, i), DOCKED_SPIN_MS)) spinSkipsNext = 1;
+  else {
+    spinSkips = spinSkipsNext;
+    spinSkipsNext = Math.min(64, spinSkipsNext * 2);
+  }
+}
 interface Adoption {
   slot: number;
   ident: number;
@@ -277,6 +303,8 @@ export class Thread<A extends unknown[] = any[]> {
   #started = false;
   /** Its start() handed it to the first worker as that booted (first-worker.ts): the hub boots once it runs. */
   #firstHanded = false;
+  /** Its start was handed to a parked worker in a dock (dock.ts), not to the hub. */
+  #docked = false;
   #slot = -1;
   #ident: number | null = null;
   #nativeId: number | null = null;
@@ -518,6 +546,7 @@ export class Thread<A extends unknown[] = any[]> {
    */
   #send(request: RunRequest, viaHub: boolean, patient = true): void {
     this.#firstHanded = false;
+    this.#docked = false;
     const [slot, ident] = claimThread(this.#name, this.#daemon, joinedAtExit.has(this));
     this.#slot = slot;
     this.#ident = ident;
@@ -537,6 +566,7 @@ export class Thread<A extends unknown[] = any[]> {
       // for it to park (first-worker.ts; startAsync() does not wait); the hub then boots once the
       // thread runs (start(), #untilRunning()).
       let docked = plain && handToDock(request, patient);
+      this.#docked = docked;
       if (!docked && plain) {
         const first = handToFirstWorker(request, patient);
         this.#firstHanded = first.handed;
@@ -584,6 +614,9 @@ export class Thread<A extends unknown[] = any[]> {
     do {
       const i = slotIndex(this.#slot, SLOT_STATE);
       const since = performance.now();
+      // A parked worker marks it RUNNING as soon as it wakes: watch the word that long rather than
+      // sleep, so that one thread, not two, pays a wake-up (an idle core's takes tens of µs).
+      if (this.#docked) spinForRunning(i);
       for (let w = Atomics.load(G, i); this.#starting(w); w = Atomics.load(G, i)) {
         waitBlocking(G, i, w, this.#firstHanded ? FIRST_CHECK_MS : HUB_CHECK_MS);
         // A first worker that has not taken the thread handed to it as it booted may have died:
