@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with node's test runner (Node 20's --test takes no glob).
-// Usage: node scripts/run-tests.mjs [filter...]   (a filter keeps the files whose path contains it)
+// Usage: node scripts/run-tests.mjs [filter...]   (a filter keeps the files whose path contains it;
+// a filter "!part" leaves out the files whose path contains `part`)
 // The runner's summary (spec reporter), then what failed again with its errors (failures-reporter.mjs),
 // are the last output; the runner's exit code is ours. A failure or a hang fails the
 // run: nothing is retried.
@@ -42,12 +43,15 @@ function collect(dir) {
   return out;
 }
 
-const filters = process.argv.slice(2);
+const args = process.argv.slice(2);
+const filters = args.filter((a) => !a.startsWith("!"));
+const excluded = args.filter((a) => a.startsWith("!")).map((a) => a.slice(1));
 const files = collect(join(root, "test"))
   .sort()
-  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .filter((f) => !excluded.some((s) => f.includes(s)));
 if (files.length === 0) {
-  console.error(`run-tests: no test files found${filters.length ? ` matching ${filters.join(", ")}` : ""}`);
+  console.error(`run-tests: no test files found${args.length ? ` matching ${args.join(", ")}` : ""}`);
   process.exit(1);
 }
 
