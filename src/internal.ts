@@ -96,6 +96,7 @@ export {
   PUT_DISORDER as FIFO_PUT_DISORDER,
 } from "./queue/fifo-layout.js";
 export { balanceTestHooks } from "./futures/balance.js";
+export { executorTestHooks } from "./futures/executor.js";
 export { laneTestHooks, OUTCOMES_TAKEN } from "./futures/protocol.js";
 export { fifoHooks } from "./queue/fifo.js";
 export { lockedHooks } from "./queue/core.js";

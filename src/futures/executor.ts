@@ -19,7 +19,10 @@
  * uncaught exception in a callback, i.e. a timer or listener that this task or an earlier one left
  * on the thread's event loop: pool-thread.ts; out of memory, as the hub writes in the thread's slot
  * before it marks the thread ended, which a port seen closed first waits for, DEATH_GRACE_MS at most),
- * its tasks not yet started go to a replacement. A thread that cannot start fails the tasks given to it (RuntimeError), not
+ * its tasks not yet started go to a replacement. A thread that ends before it is handed its first task (it
+ * retired past idleTimeout, or died, while the executor was descheduled right after starting it) is
+ * forgotten, so it never counts against maxWorkers, and the task goes to another thread (#startWorker,
+ * #enqueue). A thread that cannot start fails the tasks given to it (RuntimeError), not
  * the pool; a failing initializer breaks the pool for good (BROKEN word: submit() raises
  * BrokenExecutor, the pool threads fail every task).
  *
@@ -216,6 +219,13 @@ const poolEntry = { module: libraryFile("futures/pool-thread.js"), export: "pool
 
 /** Why no pool thread can start once the hub has died (threads/hub-client.ts says the same to start()). */
 const HUB_DIED = "the threading hub worker has died (see stderr): no thread can be started";
+
+/**
+ * @internal For tests: `launched(thread)` runs as soon as a pool thread's start has been handed
+ * over, before the executor watches the thread or gives it its first task (a test blocks there
+ * until the thread has ended, as a descheduled executor may see it).
+ */
+export const executorTestHooks: { launched?: ((thread: Thread<unknown[]>) => void) | undefined } = {};
 
 /** How long (ms) a dead pool thread's tasks wait for the hub to say what its worker died of (#check). */
 const DEATH_GRACE_MS = 2000;
@@ -753,8 +763,9 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   }
 
   #enqueue(w: PoolWorker, h: number, least: number): void {
-    if (!w.reserve()) {
-      // It retired (idleTimeout) meanwhile.
+    if (w.dead || !w.reserve()) {
+      // It retired (idleTimeout) meanwhile, or it ended before it was handed this task (a thread
+      // just started that ended as #startWorker watched it, forgotten already).
       if (!this.#retired(w)) this.#check(w, false, true);
       this.#assign(h);
       return;
@@ -820,12 +831,20 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
       this.#startError = reasonOf(e);
       this.#check(w, true);
     });
+    // Listed before it is watched: watch() checks at once, and a thread that has ended by then (on a
+    // warm worker it can boot, idle past idleTimeout and retire while this thread is descheduled)
+    // is forgotten by #check, which takes it off the list. Listed after that, it stayed there dead
+    // for good, counted against maxWorkers and never given a task: once every place was such a
+    // thread, each task failed "can't start new thread: " with no reason (futures/pool-options,
+    // 'idleTimeout racing submissions', Node 24 with pool workers reused).
+    this.#workers.push(w);
+    executorTestHooks.launched?.(thread);
     if (thread.ident !== null) {
       w.ident = thread.ident;
       w.slot = (thread[kShare]().meta as { slot: number }).slot;
       w.watch(() => this.#check(w));
     }
-    this.#workers.push(w);
+    // (It may be dead already: #enqueue gives its task to another thread.)
     return w;
   }
 
