@@ -36,7 +36,12 @@
  * `local`, a cache, a connection kept in a module), as a CPython pool thread's do.
  *
  * The thread keeps its globals and module instances across tasks (so a `local` gives it one
- * namespace for all its tasks), and compiles each function target once.
+ * namespace for all its tasks), and compiles each function target once. Once it is done serving
+ * (stopped, retired, or ended by a task's SystemExit) poolThread() takes its process 'exit'
+ * listener off, and its onThreadEnding hook is one per worker (`serving`), so nothing of the pool is
+ * left on the worker: it is handed back and may run any later thread (threads/reuse.ts), unless a
+ * task left something there that could call back. A pool thread may thus start on a worker that
+ * ran one before, warm: up and through a quick task within a millisecond or two.
  */
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
 import "../index.js";
@@ -594,9 +599,21 @@ export async function poolThread(
   lanes: SharedArrayBuffer,
 ): Promise<void> {
   const pool = new PoolThread(port, state, bell, shared, stats, idleMs, minWorkers, lanesOf(lanes));
-  onThreadEnding((cause) => pool.ending(cause));
-  process.on("exit", (code) => pool.exited(EXIT_EVENT, code));
+  serving = pool;
+  const onExit = (code: number): void => pool.exited(EXIT_EVENT, code);
+  process.on("exit", onExit);
   port.on("message", (message: unknown) => pool.receive(message));
-  await pool.initialize(init, initargs);
-  return pool.done;
+  try {
+    await pool.initialize(init, initargs);
+    return await pool.done;
+  } finally {
+    // Done serving (stopped, retired, or ended by a task's SystemExit): nothing of the pool is
+    // left on the thread's event loop, so its worker may run the next thread (threads/reuse.ts).
+    process.off("exit", onExit);
+    if (serving === pool) serving = undefined;
+  }
 }
+
+/** The pool thread this worker runs now (one per worker; registered once per worker, below). */
+let serving: PoolThread | undefined;
+onThreadEnding((cause) => serving?.ending(cause));
