@@ -31,8 +31,9 @@
  * was its own), its start() fails saying so; and a start left STARTING by a starter killed inside
  * start() is ended (table.ts endOrphanedStarts).
  */
-// The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
-import "../index.js";
+// Not the whole library (as the entries that run a user's code import it): only what the hub uses,
+// so that its boot, which a program's first start through the hub (a pool's thread, a transferList)
+// waits for, does not compile the library's largest chunk (~400 KB; ~15 ms of the first pool result).
 import { EventEmitter } from "node:events";
 import {
   MessageChannel,
