@@ -97,7 +97,7 @@ export {
 } from "./queue/fifo-layout.js";
 export { balanceTestHooks } from "./futures/balance.js";
 export { executorTestHooks } from "./futures/executor.js";
-export { laneTestHooks, OUTCOMES_TAKEN } from "./futures/protocol.js";
+export { laneTestHooks, loneRunHooks, OUTCOMES_TAKEN } from "./futures/protocol.js";
 export { fifoHooks } from "./queue/fifo.js";
 export { lockedHooks } from "./queue/core.js";
 export { queueTestHooks } from "./queue/queue.js";

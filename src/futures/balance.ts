@@ -59,12 +59,19 @@ export function sendNow(w: PoolWorker, moves: boolean, least: number): boolean {
   return moves || least < LOW_WATER || w.outbox.length >= MAX_BATCH * TASK_FIELDS;
 }
 
+/** steal() found nothing to take (one object: its list is never written). */
+const NOTHING: { victim: undefined; taken: number[] } = Object.freeze({
+  victim: undefined,
+  taken: Object.freeze([]) as unknown as number[],
+});
+
 /**
  * Takes for thread `idle` half the not-yet-started tasks of the busiest thread that has at most
  * STEAL_MAX (so one slow task does not hold up the tasks queued behind it while another thread has
  * nothing to do, as with Python's single work queue). A task moves by a CAS of its word to a new
  * generation (Slots.renew): the old thread's copy then fails its start and is skipped. Returns the
- * thread they were taken from and the tasks, in queue order (none: nothing to take); and, when
+ * thread they were taken from and the tasks, in queue order (none: nothing to take); `now()` is
+ * read only when some thread has tasks to take (ms, on the timeOrigin clock); and, when
  * nothing was taken only because a thread's oldest task has not waited STEAL_IDLE_AFTER_MS yet,
  * `retryMs`: how long until it has (the caller looks again then: nothing else may, as the idle
  * thread posts nothing more).
@@ -74,13 +81,14 @@ export function steal(
   workers: readonly PoolWorker[],
   slots: Slots,
   link: FutureLink,
-  now: number,
+  now: () => number,
 ): { victim: PoolWorker | undefined; taken: number[]; retryMs?: number } {
-  if (idle.dead || idle.stopSent || idle.outstanding() === RETIRED) return { victim: undefined, taken: [] };
+  if (idle.dead || idle.stopSent || idle.outstanding() === RETIRED) return NOTHING;
   let any = false;
   // (A victim has a short queue: most receives of a burst find none, and make no list.)
   for (const w of workers) if (w !== idle && !w.dead && w.count <= STEAL_MAX && w.outstanding() > 0) any = true;
-  if (!any) return { victim: undefined, taken: [] };
+  if (!any) return NOTHING;
+  const at = now(); // (read only here: an outcome of a task awaited alone finds nothing to take, above)
   const victims = workers
     .filter((w) => w !== idle && !w.dead && w.outstanding() > 0)
     .sort((a, b) => b.outstanding() - a.outstanding());
@@ -94,9 +102,9 @@ export function steal(
     // Tasks wait behind a running one; or the thread runs none and the oldest has waited long.
     const oldest = ts[0];
     const table = victim.table;
-    if (victim.busySince() === 0 && (oldest === undefined || now - (table.submitted[oldest] as number) < idleAfter)) {
+    if (victim.busySince() === 0 && (oldest === undefined || at - (table.submitted[oldest] as number) < idleAfter)) {
       if (oldest !== undefined) {
-        const left = idleAfter - (now - (table.submitted[oldest] as number));
+        const left = idleAfter - (at - (table.submitted[oldest] as number));
         retryMs = Math.min(retryMs ?? left, left);
       }
       continue;
@@ -118,5 +126,5 @@ export function steal(
     taken.reverse();
     return { victim, taken };
   }
-  return retryMs === undefined ? { victim: undefined, taken: [] } : { victim: undefined, taken: [], retryMs };
+  return retryMs === undefined ? NOTHING : { victim: undefined, taken: [], retryMs };
 }

@@ -246,6 +246,8 @@ let executorCounter = 0;
 
 /** This thread's performance.timeOrigin (a getter that costs as much as a task's bookkeeping). */
 const origin = performance.timeOrigin;
+/** Now, in ms on the performance.timeOrigin clock. */
+const now = (): number => origin + performance.now();
 
 /**
  * Executors of this thread that still have pool threads (not shut down, or shut down without
@@ -737,13 +739,16 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     this.#slots.giveHandle(h);
   }
 
+  /** leastLoaded() found `w` retired: forget it (one closure for every #assign()). */
+  readonly #forgetRetired = (w: PoolWorker): void => {
+    if (!this.#retired(w)) this.#check(w, false, true);
+  };
+
   /** Picks a thread for the task (starting one if none is idle and there is room) and queues it. */
   #assign(h: number): void {
     // A retired thread is forgotten now (it no longer counts against maxWorkers below; a task it
     // left is re-assigned).
-    let { best, least } = leastLoaded(this.#workers, (w) => {
-      if (!this.#retired(w)) this.#check(w, false, true);
-    });
+    let { best, least } = leastLoaded(this.#workers, this.#forgetRetired);
     if ((best === undefined || least > 0) && this.#workers.length < this.#maxWorkers) {
       const w = this.#startWorker(`${this.#prefix}_${this.#started}`);
       this.#started++;
@@ -901,7 +906,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
 
   /** Gives idle thread `idle` tasks not yet started of the busiest thread (balance.ts). */
   #steal(idle: PoolWorker): void {
-    const { victim, taken, retryMs } = steal(idle, this.#workers, this.#slots, this.#link, origin + performance.now());
+    const { victim, taken, retryMs } = steal(idle, this.#workers, this.#slots, this.#link, now);
     if (victim === undefined) {
       // Nothing taken only because the busiest thread has not started its oldest task and that
       // one is recent: look again once it is not (the idle thread posts nothing that would make

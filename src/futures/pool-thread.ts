@@ -3,7 +3,9 @@
  *
  * It receives batches of tasks on its MessagePort and runs them one at a time, in order (an async
  * task is awaited before the next starts; a task that returns a value runs with no await, so a
- * batch of them runs in one synchronous run). For each task (as CPython's _WorkItem.run): CAS its
+ * batch of them runs in one synchronous run; a lone task that comes while the thread is idle, its
+ * target compiled, runs at once from its message, #runLone(): the same steps without the pump's
+ * batch and loop, the case of a task awaited one at a time). For each task (as CPython's _WorkItem.run): CAS its
  * future's word PENDING -> RUNNING (a cancelled or moved task fails the CAS and is skipped), run
  * it, post the outcome to the submitting thread, then store FINISHED and ring that thread's
  * doorbell (a thread that runs out of tasks with none to post after it skipped some posts an
@@ -76,6 +78,7 @@ import {
   type Lanes,
   lanesOf,
   LIVE,
+  loneRunHooks,
   MARKED,
   OK,
   OUTCOME_FIELDS,
@@ -316,11 +319,105 @@ class PoolThread {
       const ring = this.#lanes.tasks;
       const at = (this.#loneTaken % LANE_SLOTS) * LANE_TASK_FIELDS;
       this.#loneTaken++;
-      batch = { t: [ring[at], ring[at + 1], ring[at + 2], message, ring[at + 3]] };
+      const handle = ring[at] as number;
+      const gen = ring[at + 1] as number;
+      const code = ring[at + 2] as number;
+      const submittedAt = ring[at + 3] as number;
+      if (this.#batches.length === 0 && this.#runLone(handle, gen, code, message, submittedAt)) return;
+      if (loneRunHooks.queued !== undefined) loneRunHooks.queued();
+      batch = { t: [handle, gen, code, message, submittedAt] };
     } else batch = message as TaskBatch;
     if (batch.stop) this.#stopping = true;
     this.#batches.push(batch);
     if (this.#ready) void this.#pump();
+  }
+
+  /**
+   * A lone task (protocol.ts) that comes while the thread is idle, run at once from its message,
+   * without the pump's batch and loop (a task awaited one at a time: its outcome is posted before
+   * anything else is done). As the pump runs it: the CAS to RUNNING (a cancelled or moved task is
+   * skipped, and an empty list says the thread has nothing left), the call, the outcome posted.
+   * False (the pump runs it) unless the thread is idle and ready and the target is compiled. A
+   * promise returned is awaited as the pump awaits one (#awaitLone), messages received meanwhile
+   * waiting for the pump.
+   */
+  #runLone(handle: number, gen: number, code: number, arg: unknown, submittedAt: number): boolean {
+    if (this.#pumping || !this.#ready || this.#stopping || this.#held.length !== 0) return false;
+    const key = Math.floor(code / 8);
+    const fn = this.#compiled.get(key);
+    if (typeof fn !== "function") return false; // not compiled yet, or compiling (a promise)
+    if (loneRunHooks.beforeStart !== undefined) loneRunHooks.beforeStart(arg);
+    if (!start(this.#slabs[slabOf(handle)] as Int32Array, indexOf(handle), gen)) {
+      // cancelled before it started, or moved to another thread: nothing left to run
+      Atomics.sub(this.#state, OUTSTANDING, 1);
+      this.#port.postMessage([]);
+      this.#armIdle();
+      return true;
+    }
+    if (loneRunHooks.ran !== undefined) loneRunHooks.ran();
+    this.#pumping = true; // (messages that come during the call wait for the pump, as in it)
+    this.#running = true;
+    const started = performance.now();
+    this.#began(submittedAt, started);
+    let ok = true;
+    let value: unknown;
+    try {
+      this.checkBroken();
+      value = fn(arg);
+    } catch (e) {
+      ok = false;
+      value = e;
+    }
+    if (ok && thenable(value)) {
+      void this.#awaitLone(handle, gen, key, started, value);
+      return true;
+    }
+    this.#pumping = false;
+    if (!this.#done(handle, gen, key, started, ok, value, false)) return true;
+    this.post();
+    if (this.#batches.length > 0) void this.#pump();
+    else this.#armIdle();
+    return true;
+  }
+
+  /** #runLone()'s task returned `promise`: its outcome once settled, then the messages that came meanwhile. */
+  async #awaitLone(handle: number, gen: number, key: number, started: number, promise: unknown): Promise<void> {
+    let ok = true;
+    let value: unknown;
+    try {
+      value = await promise;
+    } catch (e) {
+      ok = false;
+      value = e;
+    }
+    this.#pumping = false;
+    if (!this.#done(handle, gen, key, started, ok, value, false)) return;
+    void this.#pump(); // (with no batch: posts the outcome and waits idle, as after any task)
+  }
+
+  /**
+   * The task at `handle` (generation `gen`, of target `key`, started at `started`) ran: its
+   * statistics, its OUTSTANDING count, its outcome held. False if its SystemExit ended the thread.
+   */
+  #done(
+    handle: number,
+    gen: number,
+    key: number,
+    started: number,
+    ok: boolean,
+    value: unknown,
+    chunk: boolean,
+  ): boolean {
+    this.#running = false;
+    this.#ended(key, performance.now() - started);
+    Atomics.sub(this.#state, OUTSTANDING, 1);
+    this.#hold(handle, gen, ok, value, chunk);
+    const exit = ok ? undefined : systemExitOf(value);
+    if (exit !== undefined) {
+      this.#exit(exit);
+      return false;
+    }
+    return true;
   }
 
   /** Runs the initializer (a failure breaks the pool), then the tasks. */
@@ -422,15 +519,7 @@ class PoolThread {
           ok = false;
           value = e;
         }
-        this.#running = false;
-        this.#ended(key, performance.now() - started);
-        Atomics.sub(this.#state, OUTSTANDING, 1);
-        this.#hold(handle, gen, ok, value, mode === CHUNK);
-        const exit = ok ? undefined : systemExitOf(value);
-        if (exit !== undefined) {
-          this.#exit(exit);
-          return;
-        }
+        if (!this.#done(handle, gen, key, started, ok, value, mode === CHUNK)) return;
         if (this.#held.length >= MAX_HELD * OUTCOME_FIELDS) this.post();
       }
       // Out of tasks: the executor looks for tasks to move here when outcomes come in. With none

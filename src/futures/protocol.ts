@@ -64,6 +64,14 @@ export const OUTCOMES_TAKEN = 4;
  * below 2^32), to see the counts wrap; `made`, called with each new pool thread's state block.
  */
 export const laneTestHooks: { loneStart?: number; made?: (state: Int32Array) => void } = {};
+/**
+ * @internal Test hooks (test/futures/lone-run.test.ts), set inside a pool thread (from its
+ * initializer): `ran`, called as a lone task runs at once from its message (pool-thread.ts
+ * #runLone(), not the pump); `beforeStart`, called with that task's argument just before its CAS
+ * to RUNNING (the window in which a cancel makes it be skipped); `queued`, called as a lone task
+ * is left to the pump instead (the thread is busy, or the target not compiled yet).
+ */
+export const loneRunHooks: { ran?: () => void; beforeStart?: (arg: unknown) => void; queued?: () => void } = {};
 export const STATE_WORDS = 5;
 export const RETIRED = -1;
 /** Words of the executor's block (shared by all its threads). */
