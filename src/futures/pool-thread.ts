@@ -97,6 +97,9 @@ import {
 import { SLEEPERS } from "./future.js";
 import { finish, indexOf, slabOf, start } from "./slots.js";
 
+/** (The global `performance` is an accessor on Node: read once, not at each task.) */
+const clock = performance;
+
 /** Functions run quicker than this (ms) may have their outcomes posted together. */
 const QUICK_MS = 0.02;
 const MAX_HELD = 256;
@@ -227,27 +230,50 @@ class PoolThread {
     const held = this.#held;
     this.#held = [];
     const value = held[3];
-    if (
-      held.length === OUTCOME_FIELDS &&
-      ((typeof value !== "object" && typeof value !== "function") || value === null) &&
-      (value !== undefined || LONE_UNDEFINED) &&
-      // (mod 2^32: OUTCOMES_TAKEN holds the executor's count in 32 bits)
-      (this.#lonePosted - Atomics.load(this.#state, OUTCOMES_TAKEN)) >>> 0 < LONE_OUTCOMES_IN_FLIGHT
-    ) {
-      // One outcome of a primitive value: posted alone, its other fields in the ring (protocol.ts).
-      const ring = this.#lanes.outcomes;
-      const at = (this.#lonePosted % LANE_SLOTS) * LANE_OUTCOME_FIELDS;
-      ring[at] = held[0] as number;
-      ring[at + 1] = held[1] as number;
-      ring[at + 2] = held[2] as number;
-      this.#lonePosted++;
-      this.#port.postMessage(value);
-    } else this.#port.postMessage(held);
+    if (held.length === OUTCOME_FIELDS && this.#loneValue(value)) {
+      this.#postLone(held[0] as number, held[1] as number, held[2] as number, value);
+      return;
+    }
+    this.#port.postMessage(held);
     const slabs = this.#slabs;
     for (let i = 0; i < held.length; i += OUTCOME_FIELDS) {
       const handle = held[i] as number;
       finish(slabs[slabOf(handle)] as Int32Array, indexOf(handle), held[i + 1] as number);
     }
+    this.#ring();
+  }
+
+  /**
+   * Whether an outcome of `value` (as posted: encoded already, or a primitive) may go as a lone
+   * outcome now: a primitive (not undefined where LONE_UNDEFINED says no), and a free ring slot.
+   */
+  #loneValue(value: unknown): boolean {
+    return (
+      ((typeof value !== "object" && typeof value !== "function") || value === null) &&
+      (value !== undefined || LONE_UNDEFINED) &&
+      // (mod 2^32: OUTCOMES_TAKEN holds the executor's count in 32 bits)
+      (this.#lonePosted - Atomics.load(this.#state, OUTCOMES_TAKEN)) >>> 0 < LONE_OUTCOMES_IN_FLIGHT
+    );
+  }
+
+  /**
+   * Posts one outcome of a primitive value alone, its other fields in the ring (protocol.ts), marks
+   * its word FINISHED and rings the doorbell (as post()). Only where #loneValue(value) says so.
+   */
+  #postLone(handle: number, gen: number, status: number, value: unknown): void {
+    const ring = this.#lanes.outcomes;
+    const at = (this.#lonePosted % LANE_SLOTS) * LANE_OUTCOME_FIELDS;
+    ring[at] = handle;
+    ring[at + 1] = gen;
+    ring[at + 2] = status;
+    this.#lonePosted++;
+    this.#port.postMessage(value);
+    finish(this.#slabs[slabOf(handle)] as Int32Array, indexOf(handle), gen);
+    this.#ring();
+  }
+
+  /** Rings the submitting thread's doorbell, after outcomes were posted. */
+  #ring(): void {
     // Notified only while the submitting thread sleeps in a blocking wait (future.ts doorbell).
     Atomics.add(this.#bell, 0, 1);
     if (Atomics.load(this.#bell, SLEEPERS) !== 0) Atomics.notify(this.#bell, 0);
@@ -357,7 +383,7 @@ class PoolThread {
     if (loneRunHooks.ran !== undefined) loneRunHooks.ran();
     this.#pumping = true; // (messages that come during the call wait for the pump, as in it)
     this.#running = true;
-    const started = performance.now();
+    const started = clock.now();
     this.#began(submittedAt, started);
     let ok = true;
     let value: unknown;
@@ -373,8 +399,17 @@ class PoolThread {
       return true;
     }
     this.#pumping = false;
-    if (!this.#done(handle, gen, key, started, ok, value, false)) return true;
-    this.post();
+    const type = typeof value;
+    if (((type !== "object" && type !== "function" && type !== "symbol") || value === null) && this.#loneValue(value)) {
+      // A primitive outcome (nothing to encode, no SystemExit): posted alone at once, never held.
+      this.#running = false;
+      this.#ended(key, clock.now() - started);
+      Atomics.sub(this.#state, OUTSTANDING, 1);
+      this.#postLone(handle, gen, ok ? OK : FAILED, value);
+    } else {
+      if (!this.#done(handle, gen, key, started, ok, value, false)) return true;
+      this.post();
+    }
     if (this.#batches.length > 0) void this.#pump();
     else this.#armIdle();
     return true;
@@ -409,7 +444,7 @@ class PoolThread {
     chunk: boolean,
   ): boolean {
     this.#running = false;
-    this.#ended(key, performance.now() - started);
+    this.#ended(key, clock.now() - started);
     Atomics.sub(this.#state, OUTSTANDING, 1);
     this.#hold(handle, gen, ok, value, chunk);
     const exit = ok ? undefined : systemExitOf(value);
@@ -495,7 +530,7 @@ class PoolThread {
         const quick = (this.#longest.get(key) ?? Number.POSITIVE_INFINITY) < QUICK_MS;
         if (!quick || this.#held.length >= MAX_HELD * OUTCOME_FIELDS) this.post();
         this.#running = true;
-        const started = performance.now();
+        const started = clock.now();
         this.#began(t[at + 4] as number, started);
         let ok = true;
         let value: unknown;
