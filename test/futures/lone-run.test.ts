@@ -24,12 +24,16 @@ test(
       initializer: async (url: string) => {
         const hooks = (await import(url)).loneRunHooks as Hooks;
         const g = globalThis as G;
-        g.ran = 0;
-        hooks.ran = () => {
-          g.ran = (g.ran ?? 0) + 1;
-        };
-        // A lone task left to the pump (the thread is busy) releases the async task below.
-        hooks.queued = () => g.release?.();
+        // (Set whole: a pool thread may run on a worker an earlier one used, whose globals it keeps.)
+        Object.assign(g, { ran: 0, log: [], release: undefined });
+        Object.assign(hooks, {
+          ran: () => {
+            g.ran = (g.ran ?? 0) + 1;
+          },
+          beforeStart: undefined,
+          // A lone task left to the pump (the thread is busy) releases the async task below.
+          queued: () => g.release?.(),
+        });
       },
       initargs: [internal],
     });
@@ -75,15 +79,18 @@ test(
       threadNamePrefix: "LoneCancel",
       initializer: async (url: string, r: Event, g: Event) => {
         const hooks = (await import(url)).loneRunHooks as Hooks;
-        (globalThis as G).ran = 0;
-        hooks.ran = () => {
-          (globalThis as G).ran = ((globalThis as G).ran ?? 0) + 1;
-        };
-        hooks.beforeStart = (arg) => {
-          if (arg !== "hold") return;
-          r.set();
-          g.wait();
-        };
+        Object.assign(globalThis as G, { ran: 0, log: [], release: undefined });
+        Object.assign(hooks, {
+          ran: () => {
+            (globalThis as G).ran = ((globalThis as G).ran ?? 0) + 1;
+          },
+          beforeStart: (arg: unknown) => {
+            if (arg !== "hold") return;
+            r.set();
+            g.wait();
+          },
+          queued: undefined,
+        });
       },
       initargs: [internal, ready, go],
     });
@@ -119,7 +126,7 @@ test(
       threadNamePrefix: "LoneExit",
       initializer: async (url: string, cell: Int32Array) => {
         const hooks = (await import(url)).loneRunHooks as Hooks;
-        hooks.ran = () => void Atomics.add(cell, 0, 1);
+        Object.assign(hooks, { ran: () => void Atomics.add(cell, 0, 1), beforeStart: undefined, queued: undefined });
       },
       initargs: [internal, runs],
     });
