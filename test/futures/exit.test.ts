@@ -150,10 +150,14 @@ test("shutdown(true, { cancelFutures }) then exit: only what was running finishe
     import { ThreadPoolExecutor, Event } from "threading";
     const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
     const started = new Event();
-    const first = ex.submit((e) => { e.set(); const end = Date.now() + 100; while (Date.now() < end); return 1; }, started);
+    const release = new Event();
+    // The first task runs until the shutdown has cancelled the rest (not for a while: a main
+    // thread held up longer by the load found them started).
+    const first = ex.submit((e, r) => { e.set(); r.wait(); return 1; }, started, release);
     const rest = [1, 2, 3].map(() => ex.submit(() => 2));
     started.wait();
     ex.shutdown(false, { cancelFutures: true });
+    release.set();
     process.on("exit", () => console.log(first.result(), rest.map((f) => f.cancelled()).join()));
     process.exit(0);
   `);
