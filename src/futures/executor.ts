@@ -22,8 +22,9 @@
  * its tasks not yet started go to a replacement. A thread that ends before it is handed its first task (it
  * retired past idleTimeout, or died, while the executor was descheduled right after starting it) is
  * forgotten, so it never counts against maxWorkers, and the task goes to another thread (#startWorker,
- * #enqueue). A thread that cannot start fails the tasks given to it (RuntimeError), not
- * the pool; a failing initializer breaks the pool for good (BROKEN word: submit() raises
+ * #enqueue). A retired thread whose last outcomes cannot be read yet stays listed until they come
+ * (#check), but takes no place of maxWorkers meanwhile (#assign): it runs no task any more. A
+ * thread that cannot start fails the tasks given to it (RuntimeError), not the pool; a failing initializer breaks the pool for good (BROKEN word: submit() raises
  * BrokenExecutor, the pool threads fail every task).
  *
  * At the exit of the thread that made it (process.exit(), an uncaught error, the end of the
@@ -225,7 +226,15 @@ const HUB_DIED = "the threading hub worker has died (see stderr): no thread can 
  * over, before the executor watches the thread or gives it its first task (a test blocks there
  * until the thread has ended, as a descheduled executor may see it).
  */
-export const executorTestHooks: { launched?: ((thread: Thread<unknown[]>) => void) | undefined } = {};
+export const executorTestHooks: {
+  launched?: ((thread: Thread<unknown[]>) => void) | undefined;
+  /**
+   * `unread(name)` true: the retired pool thread `name` is taken for one whose last outcomes cannot
+   * be read yet (#retired() does not drain its port), as when they were taken off the port for a
+   * "message" event that has not run.
+   */
+  unread?: ((name: string) => boolean) | undefined;
+} = {};
 
 /** How long (ms) a dead pool thread's tasks wait for the hub to say what its worker died of (#check). */
 const DEATH_GRACE_MS = 2000;
@@ -741,17 +750,30 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     this.#slots.giveHandle(h);
   }
 
-  /** leastLoaded() found `w` retired: forget it (one closure for every #assign()). */
+  /** Retired threads still listed that #forgetRetired() found in this #assign() (their last outcomes unread). */
+  #leaving = 0;
+
+  /** leastLoaded() found `w` retired: forget it (one closure for every #assign()), or count it leaving. */
   readonly #forgetRetired = (w: PoolWorker): void => {
-    if (!this.#retired(w)) this.#check(w, false, true);
+    if (this.#retired(w)) return;
+    this.#check(w, false, true);
+    if (!w.dead) this.#leaving++;
   };
 
   /** Picks a thread for the task (starting one if none is idle and there is room) and queues it. */
   #assign(h: number): void {
     // A retired thread is forgotten now (it no longer counts against maxWorkers below; a task it
-    // left is re-assigned).
+    // left is re-assigned). One whose last outcomes cannot be read yet (#retired() false: a message
+    // taken off its port for a "message" event that has not run, as when a done callback run for
+    // the first outcome of that thread's list submits, or on Deno) stays listed until #check has
+    // them, but it runs no task any more: it takes no place of maxWorkers either (before, with every
+    // place so taken, the task failed "can't start new thread: " with no reason).
+    const outer = this.#leaving; // (an #assign() from a done callback run inside this one's)
+    this.#leaving = 0;
     let { best, least } = leastLoaded(this.#workers, this.#forgetRetired);
-    if ((best === undefined || least > 0) && this.#workers.length < this.#maxWorkers) {
+    const leaving = this.#leaving;
+    this.#leaving = outer;
+    if ((best === undefined || least > 0) && this.#workers.length - leaving < this.#maxWorkers) {
       const w = this.#startWorker(`${this.#prefix}_${this.#started}`);
       this.#started++;
       if (w !== undefined) {
@@ -948,12 +970,16 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
 
   /**
    * A thread that retired after idleTimeout (it had no task): forget it (it ends by itself). False
-   * if a task of it is still unsettled once its posted outcomes are taken (which the protocol
-   * excludes): then it is handled as a thread that died, so that future still settles.
+   * if a task of it is still unsettled once its port is drained: its outcome was posted before the
+   * retire, but taken off the port for a "message" event that has not finished (Deno takes it off
+   * before the event runs; on Node, a done callback run for an earlier outcome of the same message
+   * submits, and #assign calls this). #check then waits for it, DEATH_GRACE_MS at most, and after
+   * that handles the thread as one that died, so that future still settles.
    */
   #retired(w: PoolWorker): boolean {
     if (w.dead) return true;
-    w.drain(this.#receiver(w)); // the outcomes it posted before it retired
+    // the outcomes it posted before it retired (unless a test hook says they cannot be read yet)
+    if (executorTestHooks.unread?.(w.name) !== true) w.drain(this.#receiver(w));
     if (w.count > 0) return false;
     w.markDead();
     this.#workers = this.#workers.filter((x) => x !== w);
