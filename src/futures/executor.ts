@@ -8,24 +8,24 @@
  * start. Tasks go out on the thread's MessagePort: at once while that thread has little queued,
  * otherwise in batches (at the end of the current synchronous run, or before any blocking wait).
  *
- * Outcomes come back on the same port (see future.ts). A task whose own process.exit() unwound it
- * fails with that SystemExit (posted as its outcome), and its pool thread then ends (pool-thread.ts
- * #exit(), EXIT_HOW = EXIT_TASK): once it has ended in the thread table (not before, so maxWorkers
- * is never exceeded) its tasks not yet started go to a replacement, a new thread, as below. A pool
- * thread that dies (a process.exit() in a callback, a crash) is noticed by the blocking waits (which wake at least every 50 ms), by submit(),
- * and, from the event loop, by the close of its port (which is ref'd while it has tasks, so the
- * process lives until their futures settle) or a wait on its thread-table slot: the task it was
- * running fails with a RuntimeError naming the thread and how it ended (a process.exit() or an
- * uncaught exception in a callback, i.e. a timer or listener that this task or an earlier one left
- * on the thread's event loop: pool-thread.ts; out of memory, as the hub writes in the thread's slot
- * before it marks the thread ended, which a port seen closed first waits for, DEATH_GRACE_MS at most),
- * its tasks not yet started go to a replacement. A thread that ends before it is handed its first task (it
- * retired past idleTimeout, or died, while the executor was descheduled right after starting it) is
- * forgotten, so it never counts against maxWorkers, and the task goes to another thread (#startWorker,
- * #enqueue). A retired thread whose last outcomes cannot be read yet stays listed until they come
- * (#check), but takes no place of maxWorkers meanwhile (#assign): it runs no task any more. A
- * thread that cannot start fails the tasks given to it (RuntimeError), not the pool; a failing initializer breaks the pool for good (BROKEN word: submit() raises
- * BrokenExecutor, the pool threads fail every task).
+ * Outcomes come back on the same port (see future.ts). A task whose own process.exit() unwound it fails
+ * with that SystemExit (posted as its outcome), and its pool thread then ends (pool-thread.ts #exit(),
+ * EXIT_HOW = EXIT_TASK): once it has ended in the thread table (not before, so maxWorkers is never
+ * exceeded) its tasks not yet started go to a replacement, a new thread, as below. A pool thread that
+ * dies (a process.exit() in a callback, a crash) is noticed by the blocking waits (which wake at least
+ * every 50 ms), by submit(), and, from the event loop, by the close of its port (which is ref'd while it
+ * has tasks, so the process lives until their futures settle) or a wait on its thread-table slot: the
+ * task it was running fails with a RuntimeError naming the thread and how it ended (a process.exit() or
+ * an uncaught exception in a callback, i.e. a timer or listener that this task or an earlier one left on
+ * the thread's event loop: pool-thread.ts; out of memory, as the hub writes in the thread's slot before
+ * it marks the thread ended, which a port seen closed first waits for, DEATH_GRACE_MS at most), its tasks
+ * not yet started go to a replacement. A thread that ends before it is handed its first task (it retired
+ * past idleTimeout, or died, while the executor was descheduled right after starting it) is forgotten, so
+ * it never counts against maxWorkers, and the task goes to another thread (#startWorker, #enqueue). A
+ * retired thread whose last outcomes cannot be read yet stays listed until they come (#check), but takes
+ * no place of maxWorkers meanwhile (#assign): it runs no task any more. A thread that cannot start fails
+ * the tasks given to it (RuntimeError), not the pool; a failing initializer breaks the pool for good
+ * (BROKEN word: submit() raises BrokenExecutor, the pool threads fail every task).
  *
  * At the exit of the thread that made it (process.exit(), an uncaught error, the end of the
  * program), an executor with pool threads left blocks until every task submitted has settled.
