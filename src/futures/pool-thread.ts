@@ -245,11 +245,12 @@ class PoolThread {
 
   /**
    * Whether an outcome of `value` (as posted: encoded already, or a primitive) may go as a lone
-   * outcome now: a primitive (not undefined where LONE_UNDEFINED says no), and a free ring slot.
+   * outcome now: a primitive other than a symbol (not undefined where LONE_UNDEFINED says no), and a
+   * free ring slot.
    */
   #loneValue(value: unknown): boolean {
     return (
-      ((typeof value !== "object" && typeof value !== "function") || value === null) &&
+      ((typeof value !== "object" && typeof value !== "function" && typeof value !== "symbol") || value === null) &&
       (value !== undefined || LONE_UNDEFINED) &&
       // (mod 2^32: OUTCOMES_TAKEN holds the executor's count in 32 bits)
       (this.#lonePosted - Atomics.load(this.#state, OUTCOMES_TAKEN)) >>> 0 < LONE_OUTCOMES_IN_FLIGHT
@@ -399,8 +400,7 @@ class PoolThread {
       return true;
     }
     this.#pumping = false;
-    const type = typeof value;
-    if (((type !== "object" && type !== "function" && type !== "symbol") || value === null) && this.#loneValue(value)) {
+    if (this.#loneValue(value)) {
       // A primitive outcome (nothing to encode, no SystemExit): posted alone at once, never held.
       this.#running = false;
       this.#ended(key, clock.now() - started);
