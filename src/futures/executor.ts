@@ -229,9 +229,9 @@ const HUB_DIED = "the threading hub worker has died (see stderr): no thread can 
 export const executorTestHooks: {
   launched?: ((thread: Thread<unknown[]>) => void) | undefined;
   /**
-   * `unread(name)` true: the retired pool thread `name` is taken for one whose last outcomes cannot
-   * be read yet (#retired() does not drain its port), as when they were taken off the port for a
-   * "message" event that has not run.
+   * `unread(name)` true: the executor cannot read what pool thread `name` posted without the event
+   * loop (#drain() leaves its port alone: its messages come with their "message" events only), as
+   * on Deno what was taken off the port for a "message" event that has not run yet.
    */
   unread?: ((name: string) => boolean) | undefined;
 } = {};
@@ -978,8 +978,8 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
    */
   #retired(w: PoolWorker): boolean {
     if (w.dead) return true;
-    // the outcomes it posted before it retired (unless a test hook says they cannot be read yet)
-    if (executorTestHooks.unread?.(w.name) !== true) w.drain(this.#receiver(w));
+    // the outcomes it posted before it retired
+    this.#drain(w);
     if (w.count > 0) return false;
     w.markDead();
     this.#workers = this.#workers.filter((x) => x !== w);
@@ -1034,10 +1034,18 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
   #poll(): void {
     for (const w of [...this.#workers]) {
       w.send(this.#slots.slabs);
-      w.drain(this.#receiver(w));
+      this.#drain(w);
       this.#check(w);
     }
     for (const w of this.#workers) if (w.outstanding() === 0) this.#steal(w);
+  }
+
+  /**
+   * Takes what the thread of `w` has posted, without the event loop; not what was taken off its port
+   * for a "message" event not yet run (Deno), nor anything of a thread executorTestHooks.unread names.
+   */
+  #drain(w: PoolWorker): void {
+    if (executorTestHooks.unread?.(w.name) !== true) w.drain(this.#receiver(w));
   }
 
   #receiver(w: PoolWorker): (m: unknown) => void {
@@ -1086,7 +1094,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
         return;
       }
     }
-    w.drain(this.#receiver(w));
+    this.#drain(w);
     if (w.live().some((h) => this.#slots.stateOfHandle(h) === FINISHED)) {
       // Outcomes it posted (their words FINISHED) are not here yet: Deno takes a message off the
       // port for its "message" event before the event runs, where drain() cannot read it (a task
@@ -1373,6 +1381,15 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
       const live = this.#workers.filter((w) => !w.dead);
       if (live.length === 0) break;
       await Promise.all(live.map((w) => w.thread.joinAsync()));
+      // Ended, but maybe still listed: #check keeps a thread until it has what the thread posted
+      // last (an outcome taken off the port for a "message" event not yet run, which drain()
+      // cannot read: Deno) or the hub's word on its death, from its timers and the port's events,
+      // DEATH_GRACE_MS at most. Those are waited for as such: the joins, resolved at once, looped
+      // here in microtasks, where no event or timer runs, until the grace ran out and the task
+      // whose outcome was on its way failed "ended abruptly" (executor.test test_cancel_futures
+      // on Deno, with pool workers reused: their threads end as soon as they stop).
+      this.#poll();
+      await Promise.all(live.filter((w) => !w.dead).map((w) => w.forgotten()));
     }
     this.#finishShutdown();
   }
@@ -1408,7 +1425,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
 
   #finishShutdown(): void {
     for (const w of [...this.#workers]) {
-      w.drain(this.#receiver(w));
+      this.#drain(w);
       this.#check(w);
     }
     if (this.#workers.length === 0) unfinished.delete(this.#exitHook);

@@ -133,6 +133,9 @@ export class PoolWorker {
   stopSent = false;
   /** Ended (or retired) and forgotten by the executor. */
   dead = false;
+  /** forgotten()'s promise and its resolve, once asked for. */
+  #gone: Promise<void> | undefined;
+  #goneResolve: (() => void) | undefined;
   /** Its port is ref'd: it has tasks out, so the process waits for their outcomes. */
   referenced = false;
   /** When its port was seen closed with tasks out while its thread was still alive in the table (executor #check), else 0. */
@@ -166,6 +169,16 @@ export class PoolWorker {
   markDead(): void {
     this.dead = true;
     poolWorkers.delete(this);
+    this.#goneResolve?.();
+  }
+
+  /** Resolves once the executor has forgotten the thread (markDead()). */
+  forgotten(): Promise<void> {
+    if (this.dead) return Promise.resolve();
+    this.#gone ??= new Promise<void>((resolve) => {
+      this.#goneResolve = resolve;
+    });
+    return this.#gone;
   }
 
   /** Target `key` was dropped (targets.ts): a thread that was sent it forgets it with its next batch. */
