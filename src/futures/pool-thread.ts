@@ -42,7 +42,7 @@
  * (stopped, retired, or ended by a task's SystemExit) poolThread() takes its process 'exit'
  * listener off, and its onThreadEnding hook is one per worker (`serving`), so nothing of the pool is
  * left on the worker: it is handed back and may run any later thread (threads/reuse.ts), unless a
- * task left something there that could call back (not on Deno: see poolThread()). A pool thread may thus start on a worker that
+ * task left something there that could call back. A pool thread may thus start on a worker that
  * ran one before, warm: up and through a quick task within a millisecond or two.
  */
 // The whole library, so that the bundle keeps one shared chunk for all its entries (scripts/bundle.mjs).
@@ -733,15 +733,10 @@ export async function poolThread(
   } finally {
     // Done serving (stopped, retired, or ended by a task's SystemExit): nothing of the pool is
     // left on the thread's event loop, so its worker may run the next thread (threads/reuse.ts).
-    // Not on Deno, where the listener stays and the worker exits with the pool thread, as before
-    // 2026-12-07: there a pool thread started on a worker that had run one was seen ended while
-    // its task still ran (futures/executor.test, test_cancel_futures, 2 of 3 runs; cause not found).
-    if (!isDeno) process.off("exit", onExit);
+    process.off("exit", onExit);
     if (serving === pool) serving = undefined;
   }
 }
-
-const isDeno = "Deno" in globalThis;
 
 /** The pool thread this worker runs now (one per worker; registered once per worker, below). */
 let serving: PoolThread | undefined;
