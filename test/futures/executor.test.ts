@@ -4,7 +4,7 @@
 // arguments, module targets, a task that kills its thread, no keep-alive once idle).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { runChild, skipOn } from "../child.js";
+import { runChild as runChildOf, skipOn } from "../child.js";
 import {
   ALL_COMPLETED,
   Barrier,
@@ -29,6 +29,11 @@ import {
   wait,
   waitAsync,
 } from "threading";
+
+// The children are plain JavaScript, run by plain Node (Bun and Deno run them as before): what
+// they check is the library in a fresh process, not tsx, which under tsx would load in each child
+// and, on Node >= 22, in every worker of its threads (a second or more a child on a loaded machine).
+const runChild = (code: string, timeoutMs?: number) => runChildOf(code, timeoutMs, { tsx: false });
 
 const T = { timeout: 30_000 };
 const internal = new URL("../../dist/internal.js", import.meta.url).href;

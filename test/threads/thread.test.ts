@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { nodeOnly, runChild, scriptArgs } from "../child.js";
+import { nodeOnly, runChild as runChildOf, scriptArgs } from "../child.js";
 import {
   activeCount,
   currentThread,
@@ -22,6 +22,11 @@ import {
   ThreadPoolExecutor,
   Timer,
 } from "threading";
+
+// The children are plain JavaScript, run by plain Node (Bun and Deno run them as before): what
+// they check is the library in a fresh process, not tsx, which under tsx would load in each child
+// and, on Node >= 22, in every worker of its threads (a second or more a child on a loaded machine).
+const runChild = (code: string, timeoutMs?: number) => runChildOf(code, timeoutMs, { tsx: false });
 
 const T = { timeout: 30_000 };
 /** Kills a thread by running it out of memory under resourceLimits, which Bun and Deno refuse: Node only. */
