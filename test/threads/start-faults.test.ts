@@ -7,10 +7,15 @@
 // Node only: kills threads by running them out of memory under resourceLimits, which Bun and Deno refuse (README, Runtimes and flags); scripts/run-tests-on.mjs does not run this file there.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { runChild } from "../child.js";
+import { runChild as runChildOf } from "../child.js";
+
+// The children are plain JavaScript (their module target too, fixtures/start-hooks.mjs), run by
+// plain Node: what they check is the library in a fresh process, not tsx, which under tsx would
+// load in each child and, on Node >= 22, in every worker of its threads.
+const runChild = (code: string, timeoutMs?: number) => runChildOf(code, timeoutMs, { tsx: false });
 
 const T = { timeout: 90_000 };
-const fixture = new URL("../fixtures/start-hooks.ts", import.meta.url).href;
+const fixture = new URL("../fixtures/start-hooks.mjs", import.meta.url).href;
 
 /** The child's program: a thread killed at `point` of its start of "orphan"; prints what main saw. */
 const program = (point: string) => `
@@ -104,7 +109,7 @@ test("a thread's worker that dies before the thread runs: it runs elsewhere, or 
 
 /**
  * The child's program for a starter killed with table slot `slot` claimed for its new thread:
- * `target` (fixtures/start-hooks.ts) runs in a thread that dies; then main waits (10 s at most) for
+ * `target` (fixtures/start-hooks.mjs) runs in a thread that dies; then main waits (10 s at most) for
  * the slot to be given back and starts a thread there; prints what it saw.
  */
 const slotProgram = (target: string, args: unknown[], slot: number) => `
