@@ -22,6 +22,7 @@ export {
   park,
   removeBlockingDuty,
   Sleep,
+  SpinBackoff,
   sleepHow,
   spinWhile,
   timerHooks,

@@ -370,6 +370,31 @@ export function expired(deadline: number): boolean {
 }
 
 /**
+ * Whether a spin before a sleep is worth it, learnt from the last ones (parking_lot's adaptive
+ * spinning, by counts): a spin that saw nothing makes the next 1, 2, 4 ... 64 chances sleep at
+ * once; one that saw its word change resets that. Bounded waste where nothing comes soon (a spin
+ * in 64 sleeps), no wake-up where something does.
+ */
+export class SpinBackoff {
+  #skips = 0;
+  #next = 1;
+  /** Whether to spin this time (a skipped chance counts down). */
+  shouldSpin(): boolean {
+    if (this.#skips === 0) return true;
+    this.#skips--;
+    return false;
+  }
+  /** The outcome of a spin shouldSpin() allowed: whether it saw what it watched for. */
+  spun(caught: boolean): void {
+    if (caught) this.#next = 1;
+    else {
+      this.#skips = this.#next;
+      this.#next = Math.min(64, this.#next * 2);
+    }
+  }
+}
+
+/**
  * The one spin: watches `w[i]` while it equals `value`, at most `ms` and at most `tries` loads;
  * returns whether it changed. A thread about to sleep watches the word first: a futex sleep and
  * wake costs about 10 µs at best and several times that on a busy machine, while a lock holder or
@@ -401,6 +426,8 @@ export function spinWhile(
  *    steps re-check their condition after every answer). How it sleeps (SleepHow):
  *      spinMs, spinTries   blocking only: watch the word first, at most that long and that many
  *                          loads (spinWhile; no spin when spinMs is 0), a hand-off without a syscall;
+ *      backoff             blocking only: a SpinBackoff that decides each time whether to spin (null:
+ *                          always), told what each spin saw;
  *      sleepers            a word of `w` counting the sleepers, counted before the sleep; the waker
  *                          that wakes a sleeper uncounts it (a sleep answered "ok"), otherwise the
  *                          sleeper does (queue/engine.ts wakeOne);
@@ -424,10 +451,17 @@ export interface SleepHow {
   readonly spinTries: number;
   readonly sleepers: number;
   readonly asyncSleepers: number;
+  readonly backoff: SpinBackoff | null;
 }
 
 /** Sleep plainly: no spin, nothing counted. */
-export const PLAIN: SleepHow = { spinMs: 0, spinTries: Number.POSITIVE_INFINITY, sleepers: -1, asyncSleepers: -1 };
+export const PLAIN: SleepHow = {
+  spinMs: 0,
+  spinTries: Number.POSITIVE_INFINITY,
+  sleepers: -1,
+  asyncSleepers: -1,
+  backoff: null,
+};
 
 /** A SleepHow from its options (make it once per site: it is read on every sleep). */
 export function sleepHow(how: Partial<SleepHow>): SleepHow {
@@ -479,17 +513,12 @@ function sleepBlockingOn(s: Sleep): WaitResult {
   const left = remaining(s.deadline);
   if (left === 0) return "timed-out";
   const { w, index, expected, how } = s;
-  if (
-    how.spinMs > 0 &&
-    spinWhile(
-      w,
-      index,
-      expected,
-      how.spinMs === Number.POSITIVE_INFINITY ? how.spinMs : Math.min(left, how.spinMs),
-      how.spinTries,
-    )
-  )
-    return "not-equal";
+  if (how.spinMs > 0 && (how.backoff === null || how.backoff.shouldSpin())) {
+    const ms = how.spinMs === Number.POSITIVE_INFINITY ? how.spinMs : Math.min(left, how.spinMs);
+    const changed = spinWhile(w, index, expected, ms, how.spinTries);
+    how.backoff?.spun(changed);
+    if (changed) return "not-equal";
+  }
   return waitBlocking(w, index, expected, left, how.sleepers);
 }
 
@@ -560,6 +589,7 @@ export function* until(
   done: () => boolean,
   deadline: number,
   sliceMs = Number.POSITIVE_INFINITY,
+  how: SleepHow = PLAIN,
 ): Steps<boolean> {
   for (;;) {
     const seen = Atomics.load(i32, index);
@@ -570,19 +600,21 @@ export function* until(
       index,
       seen,
       sliceMs === Number.POSITIVE_INFINITY ? deadline : Math.min(deadline, deadlineOf(sliceMs)),
+      how,
     );
   }
 }
 
-/** until(), blocking. */
+/** until(), blocking (`how`: how it sleeps, SleepHow). */
 export function untilBlocking(
   i32: Int32Array,
   index: number,
   done: () => boolean,
   deadline: number,
   sliceMs?: number,
+  how?: SleepHow,
 ): boolean {
-  return driveBlocking(until(i32, index, done, deadline, sliceMs));
+  return driveBlocking(until(i32, index, done, deadline, sliceMs, how));
 }
 
 /** until(), async. */

@@ -117,7 +117,10 @@ function written(spec: TargetSpec): Written | null {
   return w;
 }
 
-/** Where requestBytes() writes (then copied out: a start nested in a test hook writes its own). */
+/**
+ * Where requestBytes() writes. Its answer is a view of it, valid until the next call in this thread
+ * (a start nested in a test hook writes its own): the caller copies it into the dock at once.
+ */
 const scratch = new ArrayBuffer(DOCK_BYTES);
 const out = new Uint8Array(scratch);
 const view = new DataView(scratch);
@@ -158,8 +161,9 @@ function simpleArgs(args: unknown[]): boolean {
 }
 
 /**
- * The bytes of `request` for a dock (a fresh array, at most DOCK_BYTES - 4), or null when it cannot
- * go through one (see the file comment).
+ * The bytes of `request` for a dock (at most DOCK_BYTES - 4: a view of this thread's scratch, valid
+ * until its next call; slice() cost a new ArrayBuffer each start), or null when it cannot go through
+ * one (see the file comment).
  */
 export function requestBytes(request: RunRequest): Uint8Array | null {
   if (
@@ -229,7 +233,7 @@ export function requestBytes(request: RunRequest): Uint8Array | null {
     if (e === TOO_BIG) return null;
     throw e;
   }
-  return out.slice(0, at);
+  return out.subarray(0, at);
 }
 
 /** Targets read by this worker, by id (bounded: a worker that has seen more starts over). */

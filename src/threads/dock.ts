@@ -64,6 +64,7 @@
  *     the hub dead.
  */
 import { DOCK_WORDS, DOCK64, dockBytes, G64, isIdentAlive, MAX_DOCKS, PARK_STAMP64 } from "../shared/runtime.js";
+import { SpinBackoff } from "../shared/wait.js";
 import { readRequest, requestBytes } from "./dock-request.js";
 import type { RunRequest } from "./thread.js";
 
@@ -146,7 +147,6 @@ let stalledAt = -1n;
  * tried was claimed first): the hub runs it then.
  */
 export function handToDock(request: RunRequest, patient = true): boolean {
-  let bytes: Uint8Array | null | undefined;
   let until = -1;
   for (let attempt = 0; attempt < 3; ) {
     const parkings = Atomics.load(G64, PARK_STAMP64);
@@ -164,9 +164,7 @@ export function handToDock(request: RunRequest, patient = true): boolean {
       } else if (state === BUSY || state === CLAIMED) busy = true;
     }
     if (dock < 0) {
-      if (!patient || !busy || parkings === stalledAt) return false;
-      bytes ??= requestBytes(request);
-      if (bytes === null) return false;
+      if (!patient || !busy || parkings === stalledAt || requestBytes(request) === null) return false;
       if (until < 0) until = performance.now() + BUSY_PATIENCE_MS;
       const left = until - performance.now();
       if (left <= 0 || Atomics.wait(G64, PARK_STAMP64, parkings, left) === "timed-out") {
@@ -176,7 +174,8 @@ export function handToDock(request: RunRequest, patient = true): boolean {
       continue; // a worker parked: look again
     }
     attempt++;
-    bytes ??= requestBytes(request);
+    // (written again at each attempt: its bytes are a view that a start nested in the test hook below overwrites)
+    const bytes = requestBytes(request);
     if (bytes === null) return false;
     const i = wordAt(dock);
     const bits = threadBits(request.slot, request.ident);
@@ -187,7 +186,7 @@ export function handToDock(request: RunRequest, patient = true): boolean {
     a.set(bytes, 4);
     dockTestHooks.afterClaim?.(dock);
     if (Atomics.compareExchange(G64, i, claimed, same(word, bits, BUSY)) === claimed) {
-      Atomics.notify(G64, i);
+      handWoke = Atomics.notify(G64, i) > 0;
       return true;
     }
     // The dock was taken back (the worker gave up waiting, or exited): unless the thread was
@@ -197,9 +196,41 @@ export function handToDock(request: RunRequest, patient = true): boolean {
   return false;
 }
 
+/** Whether the last handToDock() that handed its start over woke its worker from a sleep (see handWokeWorker()). */
+let handWoke = true;
+
+/**
+ * Whether the last start this thread handed over in a dock found its worker asleep (its notify woke
+ * it), rather than awake (watching its dock: park(), or on its way there): a start whose worker was
+ * awake is RUNNING within microseconds, one that had to be woken takes a wake-up.
+ */
+export function handWokeWorker(): boolean {
+  return handWoke;
+}
+
 /** The generation of a dock word: a worker's dock is its own while the generation is the one it parked with. */
 export function genOf(word: bigint): bigint {
   return (word >> GEN_SHIFT) & GEN;
+}
+
+/**
+ * How long a parked worker watches its dock's word before it sleeps (ms), unless its last watches
+ * saw nothing (SpinBackoff): a program starting short threads one after another then hands its
+ * starts to a worker that is awake, with no futex wake. A wake costs the starter more than the
+ * syscall: on a loaded machine the woken worker often runs on the starter's own core and holds it
+ * while it runs its whole thread (Atomics.notify() measured 100-200 µs so in a start()+join() loop
+ * on 2 vCPUs; docs/benchmarks.md).
+ */
+const PARK_SPIN_MS = 0.1;
+const parkWatch = new SpinBackoff();
+
+/** park()'s watch of dock word `i` while it holds `idle`, at most PARK_SPIN_MS: true if it changed. */
+function spinOnDock(i: number, idle: bigint): boolean {
+  const until = performance.now() + PARK_SPIN_MS;
+  for (let n = 1; ; n++) {
+    if (Atomics.load(G64, i) !== idle) return true;
+    if ((n & 15) === 0 && performance.now() >= until) return false;
+  }
 }
 
 /** Where a worker is parked: its dock, and the generation of its parking there (see park()). */
@@ -219,11 +250,18 @@ export interface Parking {
 export function park(place: Parking): Handed | null {
   const { dock } = place;
   const i = wordAt(dock);
+  let spin = parkWatch.shouldSpin();
   for (;;) {
     const w = Atomics.load(G64, i);
     const state = w & STATE;
     if (genOf(w) !== place.gen) return null;
     if (state === IDLE) {
+      if (spin) {
+        spin = false;
+        const changed = spinOnDock(i, w);
+        parkWatch.spun(changed);
+        if (changed) continue;
+      }
       Atomics.wait(G64, i, w);
     } else if (state === CLAIMED) {
       // Its starter writes the request; should it not finish, the dock is taken back (its second CAS fails).

@@ -46,6 +46,8 @@ import {
   untilAsync,
   untilBlocking,
   waitAsync,
+  SpinBackoff,
+  sleepHow,
   spinWhile,
   waitBlocking,
   checkArgCount,
@@ -66,7 +68,7 @@ import {
   START_LOST,
   takeFailure,
 } from "./table.js";
-import { handToDock } from "./dock.js";
+import { handToDock, handWokeWorker } from "./dock.js";
 import { locate, type SourceLocation } from "../transport/locate.js";
 import {
   callerFile,
@@ -239,25 +241,29 @@ const FIRST_CHECK_MS = 250;
  */
 const DOCKED_SPIN_MS = 0.1;
 /**
- * Docked starts to come that do not spin: a spin that saw no RUNNING (the worker had no core to
- * wake on but this thread's, which the spin kept) makes the next 1, 2, 4 ... 64 starts sleep at
- * once; one that did resets it.
+ * Docked starts' watch for RUNNING: a watch that saw none (the worker had no core to wake on but
+ * this thread's, which the watch kept) makes the next ones sleep at once (SpinBackoff).
  */
-let spinSkips = 0;
-let spinSkipsNext = 1;
+const runningWatch = new SpinBackoff();
 
-/** start()'s watch of the slot state word `i` of a thread handed to a parked worker (DOCKED_SPIN_MS). */
+/**
+ * start()'s watch of the slot state word `i` of a thread handed to a parked worker (DOCKED_SPIN_MS).
+ * A worker that was awake when the start was handed over (dock.ts handWokeWorker(): it watched its
+ * dock) holds a core now: the watch is always worth it, and its outcome says nothing of wake-ups.
+ */
 function spinForRunning(i: number): void {
-  if (spinSkips > 0) {
-    spinSkips--;
-    return;
-  }
-  if (spinWhile(G, i, Atomics.load(G, i), DOCKED_SPIN_MS)) spinSkipsNext = 1;
-  else {
-    spinSkips = spinSkipsNext;
-    spinSkipsNext = Math.min(64, spinSkipsNext * 2);
-  }
+  if (!handWokeWorker()) spinWhile(G, i, Atomics.load(G, i), DOCKED_SPIN_MS);
+  else if (runningWatch.shouldSpin()) runningWatch.spun(spinWhile(G, i, Atomics.load(G, i), DOCKED_SPIN_MS));
 }
+/**
+ * How join() sleeps: it watches the thread's word up to JOIN_SPIN_MS first, unless its last watches
+ * saw nothing (SpinBackoff). A short thread joined at once (a loop of start(), join()) then ends
+ * without a futex wake of its joiner, and its worker, parked again, is still watching its dock
+ * when the next start() comes (dock.ts park()).
+ */
+const JOIN_SPIN_MS = 0.1;
+const JOIN_SLEEP = sleepHow({ spinMs: JOIN_SPIN_MS, backoff: new SpinBackoff() });
+
 interface Adoption {
   slot: number;
   ident: number;
@@ -749,7 +755,7 @@ export class Thread<A extends unknown[] = any[]> {
   /** Waits until the thread ends, at most `timeout` seconds; check isAlive() afterwards to tell. */
   join(timeout?: Timeout): void {
     const deadline = this.#joinDeadline(timeout, "Thread.join()");
-    if (untilBlocking(G, this.#joinWord(), this.#over, deadline)) this.#ended();
+    if (untilBlocking(G, this.#joinWord(), this.#over, deadline, undefined, JOIN_SLEEP)) this.#ended();
   }
 
   /** The async twin of `join()`. */

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Thread } from "threading";
-import { call, driveAsync, driveBlocking, park, sleepHow, spinWhile, until } from "../../dist/internal.js";
+import { call, driveAsync, driveBlocking, park, SpinBackoff, sleepHow, spinWhile, until } from "../../dist/internal.js";
 
 const T = { timeout: 30_000 };
 
@@ -117,4 +117,38 @@ test("spinWhile: sees a change, gives up after its tries or its time", T, () => 
   assert.equal(spinWhile(w, 0, 0, Number.POSITIVE_INFINITY, 100), false);
   assert.equal(spinWhile(w, 0, 0, 0.05), false);
   assert.equal(spinWhile(w, 0, 0, 0), false);
+});
+
+test("SpinBackoff: a spin that saw nothing skips the next 1, 2, 4 ... 64 chances; one that saw its change resets it", () => {
+  const b = new SpinBackoff();
+  /** The chances until the next spin allowed (that spin included), then its outcome told. */
+  const until = (caught: boolean): number => {
+    let n = 1;
+    while (!b.shouldSpin()) n++;
+    b.spun(caught);
+    return n;
+  };
+  assert.equal(until(false), 1, "a fresh one spins");
+  assert.deepEqual(
+    Array.from({ length: 8 }, () => until(false)),
+    [2, 3, 5, 9, 17, 33, 65, 65],
+    "each failure doubles the skips, up to 64",
+  );
+  assert.equal(until(true), 65, "still skips what the last failure said");
+  assert.deepEqual([until(true), until(false), until(false), until(true)], [1, 1, 2, 3]);
+});
+
+test("a sleep whose SleepHow has a backoff spins only when it allows, and tells it what the spin saw", () => {
+  const w = new Int32Array(new SharedArrayBuffer(4));
+  const backoff = new SpinBackoff();
+  const how = sleepHow({ spinMs: 0.05, backoff });
+  // Nothing changes the word: the spin sees nothing and the sleep times out; the next sleep skips the spin.
+  assert.equal(driveBlocking(park(w, 0, 0, performance.now() + 2, how)), "timed-out");
+  assert.equal(backoff.shouldSpin(), false, "a skip after the failed spin");
+  assert.equal(backoff.shouldSpin(), true);
+  backoff.spun(true);
+  // A word that no longer holds the value: the spin sees it at once.
+  Atomics.store(w, 0, 1);
+  assert.equal(driveBlocking(park(w, 0, 0, Number.POSITIVE_INFINITY, how)), "not-equal");
+  assert.equal(backoff.shouldSpin(), true, "a spin that saw its change leaves the next one allowed");
 });
