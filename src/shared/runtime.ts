@@ -313,6 +313,15 @@ export const boot: Bootstrap = inherited ?? makeRoot();
 export const G = new Int32Array(boot.global);
 /** The global block's 64-bit words (counters, docks). */
 export const G64 = new BigInt64Array(boot.global, WIDE * 4, WIDE_WORDS);
+/**
+ * The index in G of the low 32 bits of G64[word] (a scan that needs only those reads them with a
+ * 32-bit load: no BigInt made, threads/dock.ts).
+ */
+export function lowHalfInG(word: number): number {
+  return WIDE + 2 * word + LOW_HALF;
+}
+/** 0 where the low half of a 64-bit word comes first in memory (little endian), else 1. */
+const LOW_HALF = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
 /** The request area of dock `dock` (threads/dock.ts): a 4-byte length, then the bytes. */
 export function dockBytes(dock: number): Uint8Array {
   return new Uint8Array(boot.global, WIDE * 4 + WIDE_WORDS * 8 + dock * DOCK_BYTES, DOCK_BYTES);

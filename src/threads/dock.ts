@@ -5,7 +5,8 @@
  * worker, each through its event loop), and the worker's return to the hub is one more message.
  * A dock is a place in shared memory (G64 and the dock bytes, shared/runtime.ts) where the hub parks
  * an idle worker that has run a thread; the worker then sleeps in Atomics.wait() on the dock's
- * state word (park()), its event loop stopped. A thread that starts a plain thread (no
+ * state word (park(); it watches the word up to PARK_SPIN_MS first, while such watches catch
+ * starts), its event loop stopped. A thread that starts a plain thread (no
  * transferList, not a subclass, not isolated, no resourceLimits, arguments without shared memory,
  * a request of at most DOCK_BYTES) claims the warmest parked worker itself, writes the request
  * into the dock (dock-request.ts) and wakes it. The worker runs the thread and, when it ends clean,
@@ -63,7 +64,17 @@
  *     thread; a claim that raced it leaves a STARTING thread, which its start() fails once it sees
  *     the hub dead.
  */
-import { DOCK_WORDS, DOCK64, dockBytes, G64, isIdentAlive, MAX_DOCKS, PARK_STAMP64 } from "../shared/runtime.js";
+import {
+  DOCK_WORDS,
+  DOCK64,
+  dockBytes,
+  G,
+  G64,
+  isIdentAlive,
+  lowHalfInG,
+  MAX_DOCKS,
+  PARK_STAMP64,
+} from "../shared/runtime.js";
 import { SpinBackoff } from "../shared/wait.js";
 import { readRequest, requestBytes } from "./dock-request.js";
 import type { RunRequest } from "./thread.js";
@@ -76,6 +87,13 @@ export const CLAIMED = 2n;
 export const BUSY = 3n;
 export const GONE = 4n;
 const STATE = 7n;
+/** The same states as 32-bit numbers, read from a dock word's low half (lowHalfInG). */
+const STATE_BITS = 7;
+const IDLE_BITS = Number(IDLE);
+const CLAIMED_BITS = Number(CLAIMED);
+const BUSY_BITS = Number(BUSY);
+/** Each dock's state word's low half, as an index in G. */
+const lows = Array.from({ length: MAX_DOCKS }, (_, d) => lowHalfInG(DOCK64 + d * DOCK_WORDS));
 const PAYLOAD_SHIFT = 3n;
 const PAYLOAD = (1n << 42n) - 1n;
 const GEN_SHIFT = 45n;
@@ -155,13 +173,17 @@ export function handToDock(request: RunRequest, patient = true): boolean {
     let stamp = -1n;
     let busy = false;
     for (let d = 0; d < MAX_DOCKS; d++) {
-      const w = Atomics.load(G64, wordAt(d));
-      const state = w & STATE;
-      if (state === IDLE && payload(w) > stamp) {
-        dock = d;
-        word = w;
-        stamp = payload(w);
-      } else if (state === BUSY || state === CLAIMED) busy = true;
+      // The state bits from the word's low half (a 32-bit load makes no BigInt: this scan runs at
+      // every start, mostly before V8 has optimized it); the whole word only for an idle dock.
+      const state = Atomics.load(G, lows[d] as number) & STATE_BITS;
+      if (state === IDLE_BITS) {
+        const w = Atomics.load(G64, wordAt(d));
+        if ((w & STATE) === IDLE && payload(w) > stamp) {
+          dock = d;
+          word = w;
+          stamp = payload(w);
+        }
+      } else if (state === BUSY_BITS || state === CLAIMED_BITS) busy = true;
     }
     if (dock < 0) {
       if (!patient || !busy || parkings === stalledAt || requestBytes(request) === null) return false;
