@@ -246,11 +246,18 @@ export function genOf(word: bigint): bigint {
 const PARK_SPIN_MS = 0.1;
 const parkWatch = new SpinBackoff();
 
-/** park()'s watch of dock word `i` while it holds `idle`, at most PARK_SPIN_MS: true if it changed. */
-function spinOnDock(i: number, idle: bigint): boolean {
+/**
+ * park()'s watch of `dock`'s word while it holds `idle`, at most PARK_SPIN_MS: true if it changed.
+ * It watches the word's low half (a 32-bit load makes no BigInt at each look): every transition
+ * out of IDLE changes the state bits or the stamp there, and a change it missed would only make
+ * the sleep that follows return at once (Atomics.wait compares the whole word).
+ */
+function spinOnDock(dock: number, idle: bigint): boolean {
+  const j = lows[dock] as number;
+  const low = Number(BigInt.asIntN(32, idle));
   const until = performance.now() + PARK_SPIN_MS;
   for (let n = 1; ; n++) {
-    if (Atomics.load(G64, i) !== idle) return true;
+    if (Atomics.load(G, j) !== low) return true;
     if ((n & 15) === 0 && performance.now() >= until) return false;
   }
 }
@@ -280,7 +287,7 @@ export function park(place: Parking): Handed | null {
     if (state === IDLE) {
       if (spin) {
         spin = false;
-        const changed = spinOnDock(i, w);
+        const changed = spinOnDock(dock, w);
         parkWatch.spun(changed);
         if (changed) continue;
       }
