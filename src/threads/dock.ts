@@ -287,8 +287,9 @@ export function park(place: Parking): Handed | null {
     if (state === IDLE) {
       if (spin) {
         spin = false;
+        const since = performance.now();
         const changed = spinOnDock(dock, w);
-        parkWatch.spun(changed);
+        parkWatch.spun(changed, since, PARK_SPIN_MS);
         if (changed) continue;
       }
       Atomics.wait(G64, i, w);

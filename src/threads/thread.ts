@@ -253,7 +253,10 @@ const runningWatch = new SpinBackoff();
  */
 function spinForRunning(i: number): void {
   if (!handWokeWorker()) spinWhile(G, i, Atomics.load(G, i), DOCKED_SPIN_MS);
-  else if (runningWatch.shouldSpin()) runningWatch.spun(spinWhile(G, i, Atomics.load(G, i), DOCKED_SPIN_MS));
+  else if (runningWatch.shouldSpin()) {
+    const since = performance.now();
+    runningWatch.spun(spinWhile(G, i, Atomics.load(G, i), DOCKED_SPIN_MS), since, DOCKED_SPIN_MS);
+  }
 }
 /**
  * How join() sleeps: it watches the thread's word up to JOIN_SPIN_MS first, unless its last watches

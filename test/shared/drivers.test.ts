@@ -121,11 +121,11 @@ test("spinWhile: sees a change, gives up after its tries or its time", T, () => 
 
 test("SpinBackoff: a spin that saw nothing skips the next 1, 2, 4 ... 64 chances; one that saw its change resets it", () => {
   const b = new SpinBackoff();
-  /** The chances until the next spin allowed (that spin included), then its outcome told. */
+  /** The chances until the next spin allowed (that spin included), then its outcome told (a spin of 1 s just begun). */
   const until = (caught: boolean): number => {
     let n = 1;
     while (!b.shouldSpin()) n++;
-    b.spun(caught);
+    b.spun(caught, performance.now(), 1000);
     return n;
   };
   assert.equal(until(false), 1, "a fresh one spins");
@@ -136,6 +136,11 @@ test("SpinBackoff: a spin that saw nothing skips the next 1, 2, 4 ... 64 chances
   );
   assert.equal(until(true), 65, "still skips what the last failure said");
   assert.deepEqual([until(true), until(false), until(false), until(true)], [1, 1, 2, 3]);
+  // A spin that saw its change only after more than twice its time (descheduled) counts as one that saw nothing.
+  assert.equal(b.shouldSpin(), true);
+  b.spun(true, performance.now() - 10, 1);
+  assert.equal(b.shouldSpin(), false, "a late catch skips the next chance");
+  assert.equal(b.shouldSpin(), true);
 });
 
 test("a sleep whose SleepHow has a backoff spins only when it allows, and tells it what the spin saw", () => {
@@ -146,7 +151,7 @@ test("a sleep whose SleepHow has a backoff spins only when it allows, and tells 
   assert.equal(driveBlocking(park(w, 0, 0, performance.now() + 2, how)), "timed-out");
   assert.equal(backoff.shouldSpin(), false, "a skip after the failed spin");
   assert.equal(backoff.shouldSpin(), true);
-  backoff.spun(true);
+  backoff.spun(true, performance.now(), 1);
   // A word that no longer holds the value: the spin sees it at once.
   Atomics.store(w, 0, 1);
   assert.equal(driveBlocking(park(w, 0, 0, Number.POSITIVE_INFINITY, how)), "not-equal");
