@@ -431,8 +431,6 @@ export function spinWhile(
  *    steps re-check their condition after every answer). How it sleeps (SleepHow):
  *      spinMs, spinTries   blocking only: watch the word first, at most that long and that many
  *                          loads (spinWhile; no spin when spinMs is 0), a hand-off without a syscall;
- *      backoff             blocking only: a SpinBackoff that decides each time whether to spin (null:
- *                          always), told what each spin saw;
  *      sleepers            a word of `w` counting the sleepers, counted before the sleep; the waker
  *                          that wakes a sleeper uncounts it (a sleep answered "ok"), otherwise the
  *                          sleeper does (queue/engine.ts wakeOne);
@@ -456,17 +454,10 @@ export interface SleepHow {
   readonly spinTries: number;
   readonly sleepers: number;
   readonly asyncSleepers: number;
-  readonly backoff: SpinBackoff | null;
 }
 
 /** Sleep plainly: no spin, nothing counted. */
-export const PLAIN: SleepHow = {
-  spinMs: 0,
-  spinTries: Number.POSITIVE_INFINITY,
-  sleepers: -1,
-  asyncSleepers: -1,
-  backoff: null,
-};
+export const PLAIN: SleepHow = { spinMs: 0, spinTries: Number.POSITIVE_INFINITY, sleepers: -1, asyncSleepers: -1 };
 
 /** A SleepHow from its options (make it once per site: it is read on every sleep). */
 export function sleepHow(how: Partial<SleepHow>): SleepHow {
@@ -518,13 +509,17 @@ function sleepBlockingOn(s: Sleep): WaitResult {
   const left = remaining(s.deadline);
   if (left === 0) return "timed-out";
   const { w, index, expected, how } = s;
-  if (how.spinMs > 0 && (how.backoff === null || how.backoff.shouldSpin())) {
-    const ms = how.spinMs === Number.POSITIVE_INFINITY ? how.spinMs : Math.min(left, how.spinMs);
-    const since = how.backoff === null ? 0 : performance.now();
-    const changed = spinWhile(w, index, expected, ms, how.spinTries);
-    how.backoff?.spun(changed, since, ms);
-    if (changed) return "not-equal";
-  }
+  if (
+    how.spinMs > 0 &&
+    spinWhile(
+      w,
+      index,
+      expected,
+      how.spinMs === Number.POSITIVE_INFINITY ? how.spinMs : Math.min(left, how.spinMs),
+      how.spinTries,
+    )
+  )
+    return "not-equal";
   return waitBlocking(w, index, expected, left, how.sleepers);
 }
 
@@ -595,7 +590,6 @@ export function* until(
   done: () => boolean,
   deadline: number,
   sliceMs = Number.POSITIVE_INFINITY,
-  how: SleepHow = PLAIN,
 ): Steps<boolean> {
   for (;;) {
     const seen = Atomics.load(i32, index);
@@ -606,21 +600,19 @@ export function* until(
       index,
       seen,
       sliceMs === Number.POSITIVE_INFINITY ? deadline : Math.min(deadline, deadlineOf(sliceMs)),
-      how,
     );
   }
 }
 
-/** until(), blocking (`how`: how it sleeps, SleepHow). */
+/** until(), blocking. */
 export function untilBlocking(
   i32: Int32Array,
   index: number,
   done: () => boolean,
   deadline: number,
   sliceMs?: number,
-  how?: SleepHow,
 ): boolean {
-  return driveBlocking(until(i32, index, done, deadline, sliceMs, how));
+  return driveBlocking(until(i32, index, done, deadline, sliceMs));
 }
 
 /** until(), async. */

@@ -5,8 +5,7 @@
  * worker, each through its event loop), and the worker's return to the hub is one more message.
  * A dock is a place in shared memory (G64 and the dock bytes, shared/runtime.ts) where the hub parks
  * an idle worker that has run a thread; the worker then sleeps in Atomics.wait() on the dock's
- * state word (park(); it watches the word up to PARK_SPIN_MS first, while such watches catch
- * starts), its event loop stopped. A thread that starts a plain thread (no
+ * state word (park()), its event loop stopped. A thread that starts a plain thread (no
  * transferList, not a subclass, not isolated, no resourceLimits, arguments without shared memory,
  * a request of at most DOCK_BYTES) claims the warmest parked worker itself, writes the request
  * into the dock (dock-request.ts) and wakes it. The worker runs the thread and, when it ends clean,
@@ -75,7 +74,6 @@ import {
   MAX_DOCKS,
   PARK_STAMP64,
 } from "../shared/runtime.js";
-import { SpinBackoff } from "../shared/wait.js";
 import { readRequest, requestBytes } from "./dock-request.js";
 import type { RunRequest } from "./thread.js";
 
@@ -235,33 +233,6 @@ export function genOf(word: bigint): bigint {
   return (word >> GEN_SHIFT) & GEN;
 }
 
-/**
- * How long a parked worker watches its dock's word before it sleeps (ms), unless its last watches
- * saw nothing (SpinBackoff): a program starting short threads one after another then hands its
- * starts to a worker that is awake, with no futex wake. A wake costs the starter more than the
- * syscall: on a loaded machine the woken worker often runs on the starter's own core and holds it
- * while it runs its whole thread (Atomics.notify() measured 100-200 µs so in a start()+join() loop
- * on 2 vCPUs; docs/benchmarks.md).
- */
-const PARK_SPIN_MS = 0.1;
-const parkWatch = new SpinBackoff();
-
-/**
- * park()'s watch of `dock`'s word while it holds `idle`, at most PARK_SPIN_MS: true if it changed.
- * It watches the word's low half (a 32-bit load makes no BigInt at each look): every transition
- * out of IDLE changes the state bits or the stamp there, and a change it missed would only make
- * the sleep that follows return at once (Atomics.wait compares the whole word).
- */
-function spinOnDock(dock: number, idle: bigint): boolean {
-  const j = lows[dock] as number;
-  const low = Number(BigInt.asIntN(32, idle));
-  const until = performance.now() + PARK_SPIN_MS;
-  for (let n = 1; ; n++) {
-    if (Atomics.load(G, j) !== low) return true;
-    if ((n & 15) === 0 && performance.now() >= until) return false;
-  }
-}
-
 /** Where a worker is parked: its dock, and the generation of its parking there (see park()). */
 export interface Parking {
   dock: number;
@@ -279,19 +250,11 @@ export interface Parking {
 export function park(place: Parking): Handed | null {
   const { dock } = place;
   const i = wordAt(dock);
-  let spin = parkWatch.shouldSpin();
   for (;;) {
     const w = Atomics.load(G64, i);
     const state = w & STATE;
     if (genOf(w) !== place.gen) return null;
     if (state === IDLE) {
-      if (spin) {
-        spin = false;
-        const since = performance.now();
-        const changed = spinOnDock(dock, w);
-        parkWatch.spun(changed, since, PARK_SPIN_MS);
-        if (changed) continue;
-      }
       Atomics.wait(G64, i, w);
     } else if (state === CLAIMED) {
       // Its starter writes the request; should it not finish, the dock is taken back (its second CAS fails).

@@ -47,7 +47,6 @@ import {
   untilBlocking,
   waitAsync,
   SpinBackoff,
-  sleepHow,
   spinWhile,
   waitBlocking,
   checkArgCount,
@@ -258,15 +257,6 @@ function spinForRunning(i: number): void {
     runningWatch.spun(spinWhile(G, i, Atomics.load(G, i), DOCKED_SPIN_MS), since, DOCKED_SPIN_MS);
   }
 }
-/**
- * How join() sleeps: it watches the thread's word up to JOIN_SPIN_MS first, unless its last watches
- * saw nothing (SpinBackoff). A short thread joined at once (a loop of start(), join()) then ends
- * without a futex wake of its joiner, and its worker, parked again, is still watching its dock
- * when the next start() comes (dock.ts park()).
- */
-const JOIN_SPIN_MS = 0.1;
-const JOIN_SLEEP = sleepHow({ spinMs: JOIN_SPIN_MS, backoff: new SpinBackoff() });
-
 interface Adoption {
   slot: number;
   ident: number;
@@ -758,7 +748,7 @@ export class Thread<A extends unknown[] = any[]> {
   /** Waits until the thread ends, at most `timeout` seconds; check isAlive() afterwards to tell. */
   join(timeout?: Timeout): void {
     const deadline = this.#joinDeadline(timeout, "Thread.join()");
-    if (untilBlocking(G, this.#joinWord(), this.#over, deadline, undefined, JOIN_SLEEP)) this.#ended();
+    if (untilBlocking(G, this.#joinWord(), this.#over, deadline)) this.#ended();
   }
 
   /** The async twin of `join()`. */

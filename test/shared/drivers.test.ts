@@ -142,18 +142,3 @@ test("SpinBackoff: a spin that saw nothing skips the next 1, 2, 4 ... 64 chances
   assert.equal(b.shouldSpin(), false, "a late catch skips the next chance");
   assert.equal(b.shouldSpin(), true);
 });
-
-test("a sleep whose SleepHow has a backoff spins only when it allows, and tells it what the spin saw", () => {
-  const w = new Int32Array(new SharedArrayBuffer(4));
-  const backoff = new SpinBackoff();
-  const how = sleepHow({ spinMs: 0.05, backoff });
-  // Nothing changes the word: the spin sees nothing and the sleep times out; the next sleep skips the spin.
-  assert.equal(driveBlocking(park(w, 0, 0, performance.now() + 2, how)), "timed-out");
-  assert.equal(backoff.shouldSpin(), false, "a skip after the failed spin");
-  assert.equal(backoff.shouldSpin(), true);
-  backoff.spun(true, performance.now(), 1);
-  // A word that no longer holds the value: the spin sees it at once.
-  Atomics.store(w, 0, 1);
-  assert.equal(driveBlocking(park(w, 0, 0, Number.POSITIVE_INFINITY, how)), "not-equal");
-  assert.equal(backoff.shouldSpin(), true, "a spin that saw its change leaves the next one allowed");
-});
