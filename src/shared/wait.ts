@@ -373,9 +373,10 @@ export function expired(deadline: number): boolean {
  * Whether a spin before a sleep is worth it, learnt from the last ones (parking_lot's adaptive
  * spinning, by counts): a spin that saw nothing makes the next 1, 2, 4 ... 64 chances sleep at
  * once; one that saw its word change resets that. Bounded waste where nothing comes soon (a spin
- * in 64 sleeps), no wake-up where something does. A spin that saw its change only after twice
- * its time counts as one that saw nothing: it was descheduled, so the machine has no core to
- * spare for spinning (its cores' other threads, or the thread it waits for, want it).
+ * in 64 sleeps), no wake-up where something does. (A spin that saw its change late, descheduled,
+ * still counts as one that saw it: counting it as one that saw nothing made start() slower on a
+ * quiet 2-vCPU machine, where the woken worker often takes the starter's core until it sleeps
+ * again, and a start that then sleeps at once pays its own wake-up too.)
  */
 export class SpinBackoff {
   #skips = 0;
@@ -386,12 +387,9 @@ export class SpinBackoff {
     this.#skips--;
     return false;
   }
-  /**
-   * The outcome of a spin shouldSpin() allowed, begun at `since` (performance.now()) to last at
-   * most `ms`: whether it saw what it watched for.
-   */
-  spun(caught: boolean, since: number, ms: number): void {
-    if (caught && performance.now() - since <= 2 * ms) this.#next = 1;
+  /** The outcome of a spin shouldSpin() allowed: whether it saw what it watched for. */
+  spun(caught: boolean): void {
+    if (caught) this.#next = 1;
     else {
       this.#skips = this.#next;
       this.#next = Math.min(64, this.#next * 2);

@@ -252,10 +252,7 @@ const runningWatch = new SpinBackoff();
  */
 function spinForRunning(i: number): void {
   if (!handWokeWorker()) spinWhile(G, i, Atomics.load(G, i), DOCKED_SPIN_MS);
-  else if (runningWatch.shouldSpin()) {
-    const since = performance.now();
-    runningWatch.spun(spinWhile(G, i, Atomics.load(G, i), DOCKED_SPIN_MS), since, DOCKED_SPIN_MS);
-  }
+  else if (runningWatch.shouldSpin()) runningWatch.spun(spinWhile(G, i, Atomics.load(G, i), DOCKED_SPIN_MS));
 }
 interface Adoption {
   slot: number;
