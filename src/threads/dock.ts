@@ -91,7 +91,7 @@ const IDLE_BITS = Number(IDLE);
 const CLAIMED_BITS = Number(CLAIMED);
 const BUSY_BITS = Number(BUSY);
 /** Each dock's state word's low half, as an index in G. */
-const lows = Array.from({ length: MAX_DOCKS }, (_, d) => lowHalfInG(DOCK64 + d * DOCK_WORDS));
+const lows = Array.from({ length: MAX_DOCKS }, (_, d) => lowHalfInG(wordAt(d)));
 const PAYLOAD_SHIFT = 3n;
 const PAYLOAD = (1n << 42n) - 1n;
 const GEN_SHIFT = 45n;
@@ -164,6 +164,8 @@ let stalledAt = -1n;
  */
 export function handToDock(request: RunRequest, patient = true): boolean {
   let until = -1;
+  /** Whether the request fits a dock, once asked (the wait below is only for one that does). */
+  let fits: boolean | undefined;
   for (let attempt = 0; attempt < 3; ) {
     const parkings = Atomics.load(G64, PARK_STAMP64);
     let dock = -1;
@@ -184,7 +186,9 @@ export function handToDock(request: RunRequest, patient = true): boolean {
       } else if (state === BUSY_BITS || state === CLAIMED_BITS) busy = true;
     }
     if (dock < 0) {
-      if (!patient || !busy || parkings === stalledAt || requestBytes(request) === null) return false;
+      if (!patient || !busy || parkings === stalledAt) return false;
+      fits ??= requestBytes(request) !== null;
+      if (!fits) return false;
       if (until < 0) until = performance.now() + BUSY_PATIENCE_MS;
       const left = until - performance.now();
       if (left <= 0 || Atomics.wait(G64, PARK_STAMP64, parkings, left) === "timed-out") {
