@@ -50,7 +50,8 @@ export { Data, putError, StorageFull } from "./queue/storage.js";
 export { Heap } from "./state/heap.js";
 /** SharedDict key encoding (a key's stripe is `dictKey.hash >>> 26` after dictKeyOf). */
 export { key as dictKey, keyOf as dictKeyOf } from "./state/key.js";
-export { startWorker, threadFlags, withoutRejected, withoutTsx } from "./shared/exec-argv.js";
+export { startWorker, threadFlags, withoutRejected } from "./shared/exec-argv.js";
+export { tsxApi } from "./transport/loaders.js";
 export { hubTestHook, hubWorker } from "./threads/hub-client.js";
 export { closing, dynamicImports, rewriteImports, tokenize } from "./transport/js-tokens.js";
 export { dockTestHooks } from "./threads/dock.js";

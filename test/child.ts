@@ -36,10 +36,10 @@ export function scriptArgs(file: string, ...args: string[]): string[] {
 }
 
 /**
- * Runs `code` in a child (see the top of the file). `tsx: false` runs plain JavaScript in plain Node:
- * under tsx, Node >= 22 registers tsx in every thread's worker as well, and a child that starts a few
- * threads pays for it in each (futures/exit's executor-in-a-thread child, 6 workers: 12-18 s under
- * tsx, 3 s plain, Node 22 at load ~30; it once outlasted the 30 s bound).
+ * Runs `code` in a child (see the top of the file). `tsx: false` runs plain JavaScript in plain Node,
+ * without loading tsx in the child (when every thread's worker also registered tsx at its boot on
+ * Node >= 22, futures/exit's executor-in-a-thread child, 6 workers, took 12-18 s under tsx against
+ * 3 s plain, Node 22 at load ~30).
  */
 export function runChild(code: string, timeoutMs = 30_000, { tsx = true } = {}): ChildResult {
   const started = Date.now();

@@ -85,7 +85,7 @@ function isTsx(spec: string): boolean {
   return spec === "tsx" || /(^|[/\\])tsx([/\\]|$)/.test(spec);
 }
 
-/** What threads run with: their flags, resource limits, and tsx's loader when it is registered on demand. */
+/** What threads run with: their flags, resource limits, and tsx's loader, which they register on demand. */
 export interface ThreadFlags {
   execArgv: string[];
   resourceLimits: ResourceLimits | null;
@@ -99,11 +99,10 @@ function number(value: string | undefined): number | null {
 
 /**
  * Sorts the main thread's `execArgv` into the flags its threads run with, and resource limits.
- * `workersInheritHooks` is false on Node 20, where tsx's loader flags only load tsx's code into
- * each worker without registering it: there tsx is returned apart, for a thread to register
+ * tsx's loader and require flags are taken out: tsx is returned apart, for a thread to register
  * through its API when it first imports a user module (transport/loaders.ts).
  */
-export function threadFlags(execArgv: readonly string[], workersInheritHooks = true): ThreadFlags {
+export function threadFlags(execArgv: readonly string[]): ThreadFlags {
   const out: string[] = [];
   const limits: ResourceLimits = {};
   let tsx: string | null = null;
@@ -136,7 +135,7 @@ export function threadFlags(execArgv: readonly string[], workersInheritHooks = t
     if (withValue.has(name)) {
       if (value === undefined) continue;
       const loader = name === "--import" || name === "--loader" || name === "--experimental-loader";
-      if (!workersInheritHooks && (loader || name === "--require" || name === "-r") && isTsx(value)) {
+      if ((loader || name === "--require" || name === "-r") && isTsx(value)) {
         if (loader) tsx = value;
         continue;
       }
@@ -153,32 +152,6 @@ export function threadFlags(execArgv: readonly string[], workersInheritHooks = t
     }
   }
   return { execArgv: out, resourceLimits: Object.keys(limits).length > 0 ? limits : null, tsx };
-}
-
-/**
- * `execArgv` (threads' flags, threadFlags()) without tsx's loader and require flags, or null if it
- * has none: for the hub's Worker (threads/hub-client.ts), which imports no user module. Node >= 22
- * keeps tsx's flags in threads' flags, and tsx registering itself in the hub cost its boot
- * (esbuild included) 150-400 ms, with every start through the hub waiting for it.
- */
-export function withoutTsx(execArgv: readonly string[]): string[] | null {
-  const out: string[] = [];
-  let removed = false;
-  for (let i = 0; i < execArgv.length; i++) {
-    const arg = execArgv[i] as string;
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const name = eq >= 0 ? arg.slice(0, eq) : arg;
-    if (["--import", "--loader", "--experimental-loader", "--require", "-r"].includes(name)) {
-      const value = eq >= 0 ? arg.slice(eq + 1) : execArgv[i + 1];
-      if (value !== undefined && isTsx(value)) {
-        removed = true;
-        if (eq < 0) i++;
-        continue;
-      }
-    }
-    out.push(arg);
-  }
-  return removed ? out : null;
 }
 
 /**

@@ -278,9 +278,6 @@ export interface Bootstrap {
 
 const inherited: Bootstrap | undefined = (workerData as { threading?: Bootstrap } | null)?.threading;
 
-/** Node >= 22 carries `--import` hooks into workers, and tsx registers itself there. */
-const workersInheritHooks = Number(process.versions.node.split(".")[0]) >= 22;
-
 function makeRoot(): Bootstrap {
   const bytes = WIDE * 4 + WIDE_WORDS * 8 + MAX_DOCKS * DOCK_BYTES;
   const global = new SharedArrayBuffer(bytes);
@@ -303,7 +300,7 @@ function makeRoot(): Bootstrap {
     slot: 0,
     ident: 1,
     startedAt: performance.timeOrigin + performance.now() - process.uptime() * 1000,
-    ...threadFlags(process.execArgv, workersInheritHooks),
+    ...threadFlags(process.execArgv),
   };
 }
 

@@ -10,7 +10,7 @@ import { connectDirectory } from "../transport/directory.js";
 import { libraryFile, workerFile } from "../shared/paths.js";
 import { RuntimeError } from "../errors.js";
 import { hubDead, markFailed, markHubDead, START_LOST } from "./table.js";
-import { startWorker, withoutTsx } from "../shared/exec-argv.js";
+import { startWorker } from "../shared/exec-argv.js";
 import type { TestMessage } from "./hub.js";
 
 let hub: Worker | undefined;
@@ -24,18 +24,19 @@ function startHub(): void {
     made = startWorker(boot, (execArgv) => {
       const channel = new MessageChannel();
       port1 = channel.port1;
-      // The threads' flags, which the hub starts its workers with; the hub itself runs without tsx
-      // (it imports no user module), with source maps on as tsx would have turned them on.
+      // The threads' flags, which the hub starts its workers with and runs with itself: without tsx
+      // (shared/exec-argv.ts; the hub imports no user module), with source maps on as tsx turned
+      // them on in the main thread, so that the library's frames in what the hub prints are named
+      // as there.
       const threading: Bootstrap = { ...boot, execArgv, hubPort: channel.port2, slot: -1, ident: 0 };
-      const own = withoutTsx(execArgv);
-      const sourceMaps = own !== null && (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true;
+      const sourceMaps = boot.tsx !== null && (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true;
       const transfer: TransferListItem[] = [channel.port2];
       if (firstEnds) transfer.push(firstEnds.control, firstEnds.hubPort);
       return new Worker(sourceMaps ? libraryFile("threads/hub-entry.js") : workerFile("threads/hub.js"), {
         workerData: { threading, first: firstEnds ?? undefined, sourceMaps },
         transferList: transfer,
         name: "threading-hub",
-        execArgv: own ?? execArgv,
+        execArgv,
       });
     });
   } catch (e) {

@@ -1,12 +1,15 @@
 /**
  * Loaders given on the command line (`node --import tsx app.ts`, the tsx CLI) must be active in every
- * thread, so that a thread can import `.ts` modules as the main thread does. Node 20 does not carry
- * `--import` hooks into workers, and tsx registers itself only on the main thread, so a thread
- * registers tsx through its API, on its first import of a user module (beforeUserImport): function
- * targets (already compiled) and the library's own modules never need it, and registering costs a
- * worker hundreds of milliseconds. Other `--import` loaders stay in the threads' flags
- * (shared/runtime.ts, threadFlags), so Node imports them in every worker. On Node >= 22 tsx's flags
- * stay there too and tsx registers itself in each worker.
+ * thread, so that a thread can import `.ts` modules as the main thread does. Other `--import`
+ * loaders stay in the threads' flags (shared/exec-argv.ts threadFlags), so Node imports them in
+ * every worker. tsx's flags do not: a thread registers tsx through its API on its first import of
+ * a user module (beforeUserImport: a module target, a Thread subclass's module, the modules a
+ * function target's namespaces come from, an `import()` in a function target). Function targets
+ * (already compiled in the main thread) and the library's own modules never need it, and tsx
+ * registering itself costs each worker's boot hundreds of milliseconds and megabytes: on Node >= 22,
+ * which carries `--import` hooks into workers, a program under tsx that starts threads in a loop
+ * took twice the time, most of it the first start (0.36 s, against 0.07 s without tsx). On Node 20
+ * the flags would only load tsx's code into each worker, without registering it.
  */
 import { createRequire } from "node:module";
 import { url } from "../shared/builtins.js";
@@ -14,21 +17,39 @@ import { boot } from "../shared/runtime.js";
 
 const { pathToFileURL } = url;
 
-function tsxApi(spec: string): string {
-  if (spec.startsWith("file:")) return new URL("./esm/api/index.mjs", spec).href;
-  const require = createRequire(pathToFileURL(`${process.cwd()}/`));
-  return pathToFileURL(require.resolve("tsx/esm/api")).href.replace(/index\.cjs$/, "index.mjs");
+/**
+ * The URL of tsx's register API for ES modules (`esm`: tsx/esm/api) or CommonJS (`cjs`: tsx/cjs/api),
+ * found from `spec`, the loader the main thread was given: a file URL or an absolute path into
+ * tsx's package (the tsx CLI passes its loader's URL, from wherever tsx is installed) resolves
+ * from there; a package specifier (`tsx`, `tsx/esm`) or a relative path from the working
+ * directory, as Node resolved it for the main thread.
+ */
+export function tsxApi(spec: string, kind: "esm" | "cjs" = "esm"): string {
+  const from = spec.startsWith("file:")
+    ? spec
+    : /^(\/|[a-zA-Z]:[\\/]|\\\\)/.test(spec)
+      ? pathToFileURL(spec).href
+      : pathToFileURL(`${process.cwd()}/`).href;
+  const require = createRequire(from);
+  return pathToFileURL(require.resolve(`tsx/${kind}/api`)).href.replace(/index\.cjs$/, "index.mjs");
 }
 
 let tsxDone: Promise<void> | undefined;
 
-/** Call before importing a user module in this thread: registers tsx first if the process uses it. */
+/**
+ * Call before importing a user module in this thread: registers tsx first if the process uses it,
+ * both hooks `--import tsx` installs in the main thread: `require()` of a `.ts` file (from a
+ * CommonJS module, a `.cts` target) and `import` of one.
+ */
 export function beforeUserImport(): Promise<void> | undefined {
   const spec = boot.tsx;
   if (spec === null || boot.ident === 1) return undefined;
   tsxDone ??= (async () => {
-    const { register } = (await import(tsxApi(spec))) as { register: () => unknown };
-    register();
+    const [cjs, esm] = (await Promise.all([import(tsxApi(spec, "cjs")), import(tsxApi(spec, "esm"))])) as {
+      register: () => unknown;
+    }[];
+    cjs?.register();
+    esm?.register();
   })();
   return tsxDone;
 }

@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { nodeOnly, runtime, runChild as runChildOf } from "../child.js";
 
-// The children are plain JavaScript, run by plain Node (on Node): under tsx each of their threads'
-// workers loads tsx too (Node >= 22), five times the time, which a loaded machine stretched past
-// the 30 s bound.
+// The children are plain JavaScript, run by plain Node (on Node): tsx loading in each of them (and,
+// before threads registered it on demand on Node >= 22 too, in each of their threads' workers)
+// took five times the time, which a loaded machine stretched past the 30 s bound.
 const runChild = (code: string, timeoutMs?: number) => runChildOf(code, timeoutMs, { tsx: false });
 
 const T = { timeout: 60_000 };

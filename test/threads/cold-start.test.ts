@@ -17,7 +17,7 @@ import { evalArgs, nodeOnly, runChild as runChildOf, skipOn } from "../child.js"
 
 // The children are plain JavaScript, run by plain Node (Bun and Deno run them as before): what
 // they check is the library in a fresh process, not tsx, which under tsx would load in each child
-// and, on Node >= 22, in every worker of its threads (a second or more a child on a loaded machine).
+// (a second or more a child on a loaded machine).
 const runChild = (code: string, timeoutMs?: number) => runChildOf(code, timeoutMs, { tsx: false });
 
 test("checkFreeNames says whether a source may read the library", () => {

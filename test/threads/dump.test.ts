@@ -186,8 +186,8 @@ test("dumpThreads: a lock held by a thread that ended is reported with its holde
 /** Runs `code` in a child process; asks for its report every 200 ms (SIGUSR2, and the request file when `env` names a report dir) until its stderr matches `done`, then kills it. */
 function signalChild(code: string, done: RegExp, env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    // Plain JavaScript, run by plain Node (Bun and Deno as before): tsx would load in the child and,
-    // on Node >= 22, in every worker of its threads, which is not what the report checks.
+    // Plain JavaScript, run by plain Node (Bun and Deno as before): tsx would load in the child,
+    // which is not what the report checks.
     const child = spawn(process.execPath, evalArgs(code, { tsx: false }), {
       env: { ...process.env, ...env },
     });

@@ -15,8 +15,8 @@ function child(
   code: string,
   env: Record<string, string> = {},
 ): { stdout: string; stderr: string; status: number | null } {
-  // Plain JavaScript, run by plain Node (Bun and Deno as before): tsx would load in the child and,
-  // on Node >= 22, in every worker of its threads, which is not what these cases check.
+  // Plain JavaScript, run by plain Node (Bun and Deno as before): tsx would load in the child,
+  // which is not what these cases check.
   const r = spawnSync(process.execPath, evalArgs(code, { tsx: false }), {
     encoding: "utf8",
     timeout: 90_000,

@@ -2,11 +2,12 @@
 // flags as resourceLimits, and whole programs started with flags that Workers refuse.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import type { Worker } from "node:worker_threads";
 import { RuntimeError } from "threading";
-import { startWorker, threadFlags, withoutRejected, withoutTsx } from "../../dist/internal.js";
+import { startWorker, threadFlags, tsxApi, withoutRejected } from "../../dist/internal.js";
 import { nodeOnly, runChild } from "../child.js";
 
 const T = { timeout: 120_000 };
@@ -40,7 +41,7 @@ const node24TestRunnerFlags = [
 test("threads keep loaders, conditions, source maps, warnings and experimental switches", () => {
   const argv = [
     "--import",
-    "tsx",
+    "./hooks.mjs",
     "--require=./hook.cjs",
     "-r",
     "dotenv/config",
@@ -100,26 +101,45 @@ test("memory and stack flags become resourceLimits", () => {
   assert.equal(threadFlags(["--max-old-space-size=lots"]).resourceLimits, null);
 });
 
-test("on Node 20, tsx's loader flags are taken apart (registered on demand)", () => {
-  const r = threadFlags(["--import", "tsx", "--require", "tsx/cjs", "--import=./other.mjs"], false);
-  assert.deepEqual(r.execArgv, ["--import=./other.mjs"]);
+test("tsx's loader and require flags are taken apart, on every Node (threads register tsx on demand)", () => {
+  const r = threadFlags(["--import", "tsx", "--require", "tsx/cjs", "--import=./other.mjs", "--enable-source-maps"]);
+  assert.deepEqual(r.execArgv, ["--import=./other.mjs", "--enable-source-maps"]);
   assert.equal(r.tsx, "tsx");
+  // The tsx CLI's own flags (its preflight and its loader, by path and URL), and a loader named tsx's by path.
+  const cli = threadFlags([
+    "--require",
+    "/opt/x/node_modules/tsx/dist/preflight.cjs",
+    "--import",
+    "file:///opt/x/node_modules/tsx/dist/loader.mjs",
+    "--conditions",
+    "tsx",
+  ]);
+  assert.deepEqual(cli.execArgv, ["--conditions", "tsx"]);
+  assert.equal(cli.tsx, "file:///opt/x/node_modules/tsx/dist/loader.mjs");
+  assert.deepEqual(threadFlags(["--loader=tsx", "-r", "tsx"]), { execArgv: [], resourceLimits: null, tsx: "tsx" });
 });
 
-test("the hub's flags: the threads' flags without tsx's loader and require flags (null: none to take out)", () => {
-  assert.deepEqual(
-    withoutTsx(["--import", "tsx", "--enable-source-maps", "--require=tsx/cjs", "--import=./other.mjs", "-r", "tsx"]),
-    ["--enable-source-maps", "--import=./other.mjs"],
-  );
-  assert.deepEqual(withoutTsx(["--loader=tsx", "--conditions", "tsx"]), ["--conditions", "tsx"]);
-  assert.equal(withoutTsx(["--import", "./other.mjs", "--enable-source-maps"]), null);
+test("tsxApi finds tsx's register API from the loader the main thread was given", () => {
+  const api = tsxApi("tsx");
+  assert.match(api, /^file:\/\/.*\/tsx\/dist\/esm\/api\/index\.mjs$/);
+  // By URL and by absolute path into tsx's package, whatever its file (the CLI's loader, tsx/esm),
+  // from any working directory (the package itself need not be one it can resolve).
+  const loader = new URL("../../loader.mjs", api).href;
+  const esm = new URL("../index.mjs", api).href;
+  const cwd = process.cwd();
+  process.chdir(tmpdir());
+  try {
+    for (const spec of [loader, esm, fileURLToPath(loader), fileURLToPath(esm)]) assert.equal(tsxApi(spec), api, spec);
+  } finally {
+    process.chdir(cwd);
+  }
 });
 
 test(
-  "under tsx, the hub runs without it and the threads with it: a program's first starts import .ts modules",
+  "under tsx, the hub runs without it and threads register it on demand: a program's first starts import .ts modules",
   T,
   () => {
-    // (runChild runs under tsx: Node >= 22 keeps tsx's flags in the threads' flags, Node 20 registers it on demand)
+    // (runChild runs under tsx: the threads register it on demand, transport/loaders.ts)
     const fixtures = new URL("../fixtures/", import.meta.url).href;
     const r = runChild(`
     import { Thread, ThreadPoolExecutor } from "threading";

@@ -11,7 +11,7 @@ import { runChild as runChildOf } from "../child.js";
 
 // The children are plain JavaScript (their module target too, fixtures/start-hooks.mjs), run by
 // plain Node: what they check is the library in a fresh process, not tsx, which under tsx would
-// load in each child and, on Node >= 22, in every worker of its threads.
+// load in each child.
 const runChild = (code: string, timeoutMs?: number) => runChildOf(code, timeoutMs, { tsx: false });
 
 const T = { timeout: 90_000 };

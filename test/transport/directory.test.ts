@@ -6,7 +6,7 @@ import { runChild as runChildOf } from "../child.js";
 
 // The children are plain JavaScript, run by plain Node (Bun and Deno run them as before): what
 // they check is the library in a fresh process, not tsx, which under tsx would load in each child
-// and, on Node >= 22, in every worker of its threads (a second or more a child on a loaded machine).
+// (a second or more a child on a loaded machine).
 const runChild = (code: string, timeoutMs?: number) => runChildOf(code, timeoutMs, { tsx: false });
 
 test("items never taken (dropped queues) are bounded: a put over the bound is a RuntimeError", {
