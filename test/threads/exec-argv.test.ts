@@ -1,7 +1,7 @@
 // Node flags and threads (src/shared/exec-argv.ts): which flags threads get, memory and stack
 // flags as resourceLimits, and whole programs started with flags that Workers refuse.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
@@ -133,6 +133,31 @@ test("tsxApi finds tsx's register API from the loader the main thread was given"
   } finally {
     process.chdir(cwd);
   }
+});
+
+test("a program whose tsx loader is given by its path runs threads that import .ts modules, from any working directory", {
+  ...T,
+  ...nodeOnly("--import"),
+}, () => {
+  // (tsx's own ES module loader by absolute path, the program in a directory where no tsx can be resolved:
+  // the threads' registration resolved tsx/esm/api from the working directory before, and failed)
+  const loader = fileURLToPath(new URL("../index.mjs", tsxApi("tsx")));
+  const lib = new URL("../../dist/index.js", import.meta.url).href;
+  const fixtures = new URL("../fixtures/", import.meta.url).href;
+  const code = `
+      const { Thread } = await import("${lib}");
+      const cell = new Int32Array(new SharedArrayBuffer(4));
+      const t = new Thread({ target: { module: "${fixtures}work.ts", export: "double" }, args: [cell, 21] });
+      t.start();
+      t.join();
+      console.log("thread", cell[0]);`;
+  const r = spawnSync(process.execPath, ["--import", loader, "--input-type=module", "-e", code], {
+    cwd: tmpdir(),
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "thread 42\n");
 });
 
 test(
