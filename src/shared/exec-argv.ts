@@ -136,7 +136,8 @@ export function threadFlags(execArgv: readonly string[]): ThreadFlags {
       if (value === undefined) continue;
       const loader = name === "--import" || name === "--loader" || name === "--experimental-loader";
       if ((loader || name === "--require" || name === "-r") && isTsx(value)) {
-        if (loader) tsx = value;
+        // (its loader names it best; `-r tsx/cjs` alone still makes threads register tsx)
+        if (loader || tsx === null) tsx = value;
         continue;
       }
       if (eq >= 0) out.push(arg);

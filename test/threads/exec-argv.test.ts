@@ -117,6 +117,9 @@ test("tsx's loader and require flags are taken apart, on every Node (threads reg
   assert.deepEqual(cli.execArgv, ["--conditions", "tsx"]);
   assert.equal(cli.tsx, "file:///opt/x/node_modules/tsx/dist/loader.mjs");
   assert.deepEqual(threadFlags(["--loader=tsx", "-r", "tsx"]), { execArgv: [], resourceLimits: null, tsx: "tsx" });
+  // tsx's CommonJS hooks alone: threads register tsx too (its loader, when given, names it).
+  assert.equal(threadFlags(["--require", "tsx/cjs"]).tsx, "tsx/cjs");
+  assert.equal(threadFlags(["-r", "tsx/cjs", "--import", "tsx/esm"]).tsx, "tsx/esm");
 });
 
 test("tsxApi finds tsx's register API from the loader the main thread was given", () => {
