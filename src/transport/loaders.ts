@@ -45,11 +45,18 @@ export function beforeUserImport(): Promise<void> | undefined {
   const spec = boot.tsx;
   if (spec === null || boot.ident === 1) return undefined;
   tsxDone ??= (async () => {
-    const [cjs, esm] = (await Promise.all([import(tsxApi(spec, "cjs")), import(tsxApi(spec, "esm"))])) as {
-      register: () => unknown;
-    }[];
-    cjs?.register();
-    esm?.register();
+    try {
+      const [cjs, esm] = (await Promise.all([import(tsxApi(spec, "cjs")), import(tsxApi(spec, "esm"))])) as {
+        register: () => unknown;
+      }[];
+      cjs?.register();
+      esm?.register();
+    } catch (e) {
+      throw new Error(
+        `threading: this thread could not register tsx (the process runs under ${spec}) before importing a module: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
+    }
   })();
   return tsxDone;
 }

@@ -2,7 +2,9 @@
 // flags as resourceLimits, and whole programs started with flags that Workers refuse.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import type { Worker } from "node:worker_threads";
@@ -161,6 +163,41 @@ test("a program whose tsx loader is given by its path runs threads that import .
   });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, "thread 42\n");
+});
+
+test("a thread that cannot register the process's tsx fails its import saying so; the program goes on", {
+  ...T,
+  ...nodeOnly("--import"),
+}, () => {
+  // (a loader named as tsx's, in a directory where no tsx package can be resolved)
+  const dir = mkdtempSync(join(tmpdir(), "threading-fake-"));
+  mkdirSync(join(dir, "tsx"));
+  const loader = join(dir, "tsx", "loader.mjs");
+  writeFileSync(loader, "");
+  const lib = new URL("../../dist/index.js", import.meta.url).href;
+  const fixtures = new URL("../fixtures/", import.meta.url).href;
+  const code = `
+    const { Thread } = await import("${lib}");
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const t = new Thread({ target: { module: "${fixtures}work.ts", export: "double" }, args: [cell, 21] });
+    t.start();
+    t.join();
+    console.log("joined");`;
+  try {
+    const r = spawnSync(process.execPath, ["--import", loader, "--input-type=module", "-e", code], {
+      cwd: dir,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "joined\n");
+    assert.match(
+      r.stderr,
+      /Exception in thread Thread-\d+ \(double\):\nError: threading: this thread could not register tsx \(the process runs under .*loader\.mjs\) before importing a module: Cannot find module 'tsx\/cjs\/api'/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test(
