@@ -140,27 +140,34 @@ test("tsxApi finds tsx's register API from the loader the main thread was given"
   }
 });
 
+/**
+ * Runs, in `cwd`, a program under the loader `loader` (a path) that starts one thread on a `.ts`
+ * module target (fixtures/work.ts double(cell, 21)), then prints "thread" and the cell.
+ */
+function runUnderLoader(loader: string, cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const lib = new URL("../../dist/index.js", import.meta.url).href;
+  const fixtures = new URL("../fixtures/", import.meta.url).href;
+  const code = `
+    const { Thread } = await import("${lib}");
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const t = new Thread({ target: { module: "${fixtures}work.ts", export: "double" }, args: [cell, 21] });
+    t.start();
+    t.join();
+    console.log("thread", cell[0]);`;
+  return spawnSync(process.execPath, ["--import", loader, "--input-type=module", "-e", code], {
+    cwd,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+}
+
 test("a program whose tsx loader is given by its path runs threads that import .ts modules, from any working directory", {
   ...T,
   ...nodeOnly("--import"),
 }, () => {
   // (tsx's own ES module loader by absolute path, the program in a directory where no tsx can be resolved:
   // the threads' registration resolved tsx/esm/api from the working directory before, and failed)
-  const loader = fileURLToPath(new URL("../index.mjs", tsxApi("tsx")));
-  const lib = new URL("../../dist/index.js", import.meta.url).href;
-  const fixtures = new URL("../fixtures/", import.meta.url).href;
-  const code = `
-      const { Thread } = await import("${lib}");
-      const cell = new Int32Array(new SharedArrayBuffer(4));
-      const t = new Thread({ target: { module: "${fixtures}work.ts", export: "double" }, args: [cell, 21] });
-      t.start();
-      t.join();
-      console.log("thread", cell[0]);`;
-  const r = spawnSync(process.execPath, ["--import", loader, "--input-type=module", "-e", code], {
-    cwd: tmpdir(),
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+  const r = runUnderLoader(fileURLToPath(new URL("../index.mjs", tsxApi("tsx"))), tmpdir());
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, "thread 42\n");
 });
@@ -171,26 +178,13 @@ test("a thread that cannot register the process's tsx fails its import saying so
 }, () => {
   // (a loader named as tsx's, in a directory where no tsx package can be resolved)
   const dir = mkdtempSync(join(tmpdir(), "threading-fake-"));
-  mkdirSync(join(dir, "tsx"));
-  const loader = join(dir, "tsx", "loader.mjs");
-  writeFileSync(loader, "");
-  const lib = new URL("../../dist/index.js", import.meta.url).href;
-  const fixtures = new URL("../fixtures/", import.meta.url).href;
-  const code = `
-    const { Thread } = await import("${lib}");
-    const cell = new Int32Array(new SharedArrayBuffer(4));
-    const t = new Thread({ target: { module: "${fixtures}work.ts", export: "double" }, args: [cell, 21] });
-    t.start();
-    t.join();
-    console.log("joined");`;
   try {
-    const r = spawnSync(process.execPath, ["--import", loader, "--input-type=module", "-e", code], {
-      cwd: dir,
-      encoding: "utf8",
-      timeout: 60_000,
-    });
+    mkdirSync(join(dir, "tsx"));
+    const loader = join(dir, "tsx", "loader.mjs");
+    writeFileSync(loader, "");
+    const r = runUnderLoader(loader, dir);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, "joined\n");
+    assert.equal(r.stdout, "thread 0\n");
     assert.match(
       r.stderr,
       /Exception in thread Thread-\d+ \(double\):\nError: threading: this thread could not register tsx \(the process runs under .*loader\.mjs\) before importing a module: Cannot find module 'tsx\/cjs\/api'/,
