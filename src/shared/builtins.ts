@@ -25,3 +25,4 @@ export const vm = load("node:vm") as typeof import("node:vm");
 export const v8 = load("node:v8") as typeof import("node:v8");
 export const nodeConsole = load("node:console") as typeof import("node:console");
 export const nodeModule = load("node:module") as typeof import("node:module");
+export const path = load("node:path") as typeof import("node:path");

@@ -12,7 +12,7 @@
  * the flags would only load tsx's code into each worker, without registering it.
  */
 import { createRequire } from "node:module";
-import { url } from "../shared/builtins.js";
+import { path, url } from "../shared/builtins.js";
 import { boot } from "../shared/runtime.js";
 
 const { pathToFileURL } = url;
@@ -27,7 +27,7 @@ const { pathToFileURL } = url;
 export function tsxApi(spec: string, kind: "esm" | "cjs" = "esm"): string {
   const from = spec.startsWith("file:")
     ? spec
-    : /^(\/|[a-zA-Z]:[\\/]|\\\\)/.test(spec)
+    : path.isAbsolute(spec)
       ? pathToFileURL(spec).href
       : pathToFileURL(`${process.cwd()}/`).href;
   const require = createRequire(from);
