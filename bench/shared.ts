@@ -1,7 +1,7 @@
 // Benchmarks for issue 11: SharedDict get/set/update of small keys and values in one thread beside a
 // JS Map (the limit) and CPython's dict; 2 threads updating disjoint keys vs 1 thread, beside the same
 // loop on a Map of each thread's own (the scaling the machine itself gives that loop: on this VM's
-// two vCPUs it swung 1.05x-1.98x between runs), and the same keys (exact totals checked); Value
+// two vCPUs it swung 1.05x-1.85x between runs), and the same keys (exact totals checked); Value
 // increments under its lock beside a bare Lock + Int32Array.
 // Everything is measured in this run (ratios are the point on a shared machine). Single-thread costs are
 // CPU time per operation (process.cpuUsage; CPython: time.process_time), the best of interleaved rounds,
