@@ -156,12 +156,21 @@
  * release clears it straight before its compare-exchange (and puts it back while a retry keeps the
  * lock). So whenever the lock is held the word names its holder, or is 0 for those two instants
  * (never a thread that does not hold it: a recovery never takes a live thread's lock, even one the
- * OS stopped between two instructions). Known gap: the release's compare-exchange is an Atomics
- * call, where a thread can stop, so a thread killed there leaves the lock held with the owner word
- * 0, which no waiter takes over: later puts (gets) of the queue wait for ever (README; a design that
- * closes it, each lock word naming its holder, cost +15% CPU per put+get: branch qlock-ring). The uncontended put/get gains two plain stores on its own
- * line (owner, clear): no Atomics call. A waiter that slept on the lock sleeps
- * CHECK_MS at most; once the owner word has not changed for CHECK_MS it looks the ident up in the
+ * OS stopped between two instructions). The release's compare-exchange is an Atomics call, where
+ * a thread can stop, leaving the lock held with the owner word 0: so the release first writes its
+ * thread's release record (shared/runtime.ts QREL: this queue's id, the lock, the owner word it
+ * clears), in the same straight run, and clears the record straight after the compare-exchange
+ * (and before a retry gives the owner word back). A dead thread's record is set exactly when it
+ * died at that compare-exchange (or at the test hook just before it), holding the lock; its slot is
+ * not claimed again meanwhile, so its record stays until a waiter claims it (claimDeadRelease: a
+ * compare-exchange of the record's owner from the dead ident to 0, then, straight after it, the
+ * owner word put back as the holder had it), which makes it a dead holder as any other. A live
+ * thread whose release threw there (a stack overflow) puts its owner word back from its record,
+ * with GAVE_UP ("Exceptions"). The uncontended put/get gains two plain stores on its own line
+ * (owner, clear) and two to its release record (its owner, set and cleared; the queue's key is
+ * written only when it changed): no Atomics call. A waiter that slept on the lock sleeps
+ * CHECK_MS at most; once the owner word has not changed for CHECK_MS (0: it looks for a dead
+ * thread's release record first) it looks the ident up in the
  * thread table (shared/runtime.ts identHolds: idents are not reused while one holds), and when
  * nothing can run under it any more it takes the lock over: a compare-exchange of the owner word from the
  * dead ident to its own (one waiter wins; the lock word stays held). Waiters asleep on NE_SEQ,
@@ -256,7 +265,17 @@
  * after its repair and before reclaiming them, are leaked.
  */
 import { Empty, Full, ShutDown } from "../errors.js";
-import { lockOwner } from "../shared/runtime.js";
+import {
+  deadReleaseRecord,
+  G,
+  lockOwner,
+  MAX_IDENT,
+  QREL_KEY_HI,
+  QREL_KEY_LO,
+  QREL_OWNER,
+  releaseRecordSlot,
+  slotHolds,
+} from "../shared/runtime.js";
 import {
   deadlineOf,
   driveAsync,
@@ -310,7 +329,7 @@ import {
   wakeOne,
 } from "./engine.js";
 import * as FIFO from "./fifo-layout.js";
-import { HEADER_WORDS } from "./layout.js";
+import { HEADER_WORDS, QID_HI, QID_LO } from "./layout.js";
 import { Data, StorageFull } from "./storage.js";
 
 // The bits of P_LOCK and C_LOCK (the file comment).
@@ -400,11 +419,51 @@ function acquireSlow(h: Int32Array, i: number): number {
     if (own !== seen) {
       seen = own;
       since = performance.now();
-    } else if (own !== 0 && performance.now() - since >= CHECK_MS && (own < 0 || !identAlive(own & IDENT))) {
-      takeOver(h, i, own);
-      seen = -1;
+    } else if (performance.now() - since >= CHECK_MS) {
+      // (owner 0 that long: a holder killed at its release's compare-exchange, named by its
+      // release record, whose owner word claimDeadRelease() puts back)
+      const dead = own !== 0 ? own : claimDeadRelease(h, i);
+      if (dead !== 0 && (dead < 0 || !identAlive(dead & IDENT))) {
+        takeOver(h, i, dead);
+        seen = -1;
+      }
     }
   }
+}
+
+// (freeLock() writes these as literals)
+if (QREL_KEY_LO !== 0 || QREL_KEY_HI !== 1 || QREL_OWNER !== 2 || QID_LO !== 76 || QID_HI !== 77)
+  throw new Error("threading: internal error: fifo.ts freeLock() names the release record's words by other indices");
+
+/**
+ * The step that frees the lock of word `i` (P_LOCK or C_LOCK): one compare-exchange from `e` to
+ * `next`; returns the word as it was. Around it, in one straight run (file comment, "Death"): this
+ * thread's release record (QREL) set to the lock and its owner word `own`, the owner word cleared,
+ * [the compare-exchange], the record cleared, and, when it failed (the lock still held), the owner
+ * word given back. An exception at the compare-exchange (a stack overflow) or at the test hook
+ * just before it gives the lock up (the owner word back with GAVE_UP: "Exceptions").
+ */
+function freeLock(h: Int32Array, i: number, e: number, next: number, own: number): number {
+  // (QREL_KEY_LO, QREL_KEY_HI, QREL_OWNER and QID_LO, QID_HI as literals, G in a local: the bundle
+  // loads imported constants on every use)
+  const g = G;
+  const rec = lockOwner.rel;
+  g[rec] = h[76] as number;
+  g[rec + 1] = ((h[77] as number) << 1) | (i === FIFO.C_LOCK ? 1 : 0) | 0;
+  g[rec + 2] = own;
+  h[i + OWNER] = 0;
+  let r: number;
+  try {
+    fifoHooks.beforeRelease?.(i === FIFO.P_LOCK ? "P:release" : "C:release");
+    r = Atomics.compareExchange(h, i, e, next);
+  } catch (x) {
+    h[i + OWNER] = own | GAVE_UP;
+    g[rec + 2] = 0;
+    throw x;
+  }
+  g[rec + 2] = 0;
+  if (r !== e) h[i + OWNER] = own;
+  return r;
 }
 
 /**
@@ -413,16 +472,12 @@ function acquireSlow(h: Int32Array, i: number): number {
  * Notifies one sleeper when S was set. Returns the word as it was just before.
  */
 function release(h: Int32Array, i: number, held: number, delta: number): number {
-  // The owner word is cleared in the same straight run as the compare-exchange that frees the lock,
-  // and given back while a retry (S or X changed) keeps the lock held (file comment, "Death").
+  // (the owner word given back by freeLock() while a retry — S or X changed — keeps the lock held)
   const own = h[i + OWNER] as number;
   let e = held;
   for (;;) {
-    h[i + OWNER] = 0;
-    fifoHooks.beforeRelease?.(i === FIFO.P_LOCK ? "P:release" : "C:release");
-    const r = Atomics.compareExchange(h, i, e, ((e & ~3) + delta) | 0);
+    const r = freeLock(h, i, e, ((e & ~3) + delta) | 0, own);
     if (r === e) break;
-    h[i + OWNER] = own;
     e = r;
   }
   if ((e & S) !== 0) Atomics.notify(h, i, 1);
@@ -440,6 +495,30 @@ function lockC(h: Int32Array): void {
 }
 function unlockC(h: Int32Array): void {
   release(h, FIFO.C_LOCK, heldC, 0);
+}
+
+/**
+ * Lock `i` (P_LOCK or C_LOCK) held with its owner word 0 by a thread that died at its release's
+ * compare-exchange (file comment, "Death"): claims that thread's release record (a
+ * compare-exchange of the record's owner from the dead holder's to 0: one claimer wins) and, in
+ * the same straight run, puts the owner word back as the holder left it before it cleared it.
+ * Returns that owner word (takeOver() then recovers the lock from it), or 0 when there is no such
+ * holder. (A scan of every slot's record: only for a lock whose owner word stayed 0.)
+ */
+function claimDeadRelease(h: Int32Array, i: number): number {
+  if ((Atomics.load(h, i) & L) === 0 || Atomics.load(h, i + OWNER) !== 0) return 0;
+  const lo = h[QID_LO] as number;
+  const hi = ((h[QID_HI] as number) << 1) | (i === FIFO.C_LOCK ? 1 : 0) | 0;
+  const rec = deadReleaseRecord(lo, hi);
+  if (rec < 0) return 0;
+  // (read and checked again: the compare-exchange below is from this value, whose ident is a dead
+  // thread's, never given again; a dead thread's record changes only by its claim)
+  const own = Atomics.load(G, rec + QREL_OWNER);
+  if (own === 0 || slotHolds(releaseRecordSlot(rec), own & MAX_IDENT)) return 0;
+  if (Atomics.load(G, rec + QREL_KEY_LO) !== lo || Atomics.load(G, rec + QREL_KEY_HI) !== hi) return 0;
+  if (Atomics.compareExchange(G, rec + QREL_OWNER, own, 0) !== own) return 0;
+  h[i + OWNER] = own;
+  return own;
 }
 
 /**
@@ -610,7 +689,9 @@ function countDiscarded(h: Int32Array, discarded: number): void {
  * the CHECK_MS of acquireSlow(): a live holder carries the mark only for its release's retry (a
  * few instructions), so the thread table is read only in that instant or for a dead holder, and
  * takeOver()'s compare-exchange of the owner word fails if the holder released it meanwhile.
- * Owner 0 (code a worker runs after its thread ended) is never dead (file comment, "Death").
+ * Owner 0 is not looked into here (a live release's instant, or a holder that died at its release's
+ * compare-exchange, whose record a waiter claims after CHECK_MS: claimDeadRelease scans every
+ * slot's record, too dear for each get that finds the queue empty).
  */
 function deadMarked(h: Int32Array, i: number): number {
   if ((Atomics.load(h, i) & L) === 0) return 0;
@@ -642,7 +723,8 @@ function publishDead(h: Int32Array): boolean {
  */
 function recoverDead(h: Int32Array): void {
   for (const i of [FIFO.P_LOCK, FIFO.C_LOCK]) {
-    const own = Atomics.load(h, i + OWNER);
+    let own = Atomics.load(h, i + OWNER);
+    if (own === 0) own = claimDeadRelease(h, i);
     if ((Atomics.load(h, i) & L) === 0 || own === 0 || (own > 0 && identAlive(own & IDENT))) continue;
     if (i === FIFO.P_LOCK) {
       lockP(h);
@@ -1046,10 +1128,28 @@ export class RingEngine implements Engine {
       hook("P");
     }
     // One compare-exchange publishes the record (the count) and frees P_LOCK, in the straight run
-    // of the put's words (the owner word cleared just before it; marked while a retry keeps the
-    // lock: file comment, "Death").
+    // of the put's words: freeLock() written out, as a call there would be a point where a thread
+    // can stop with its words written and its owner word not marked (file comment, "Death").
+    const g = G;
+    const rec = lockOwner.rel;
+    const lo = h[76] as number;
+    const hi = ((h[77] as number) << 1) | 0;
+    if (g[rec] !== lo || g[rec + 1] !== hi) {
+      g[rec] = lo;
+      g[rec + 1] = hi;
+    }
+    g[rec + 2] = lockOwner.ident | MARK;
     h[FIFO.P_OWNER] = 0;
-    let e = Atomics.compareExchange(h, FIFO.P_LOCK, heldP, ((heldP & ~3) + ONE) | 0);
+    let e: number;
+    try {
+      if (hook !== undefined) hook("P:release");
+      e = Atomics.compareExchange(h, FIFO.P_LOCK, heldP, ((heldP & ~3) + ONE) | 0);
+    } catch (x) {
+      h[FIFO.P_OWNER] = lockOwner.ident | MARK | GAVE_UP;
+      g[rec + 2] = 0;
+      throw x;
+    }
+    g[rec + 2] = 0;
     if (e !== heldP) {
       h[FIFO.P_OWNER] = lockOwner.ident | MARK;
       e = release(h, FIFO.P_LOCK, e, ONE);
@@ -1360,8 +1460,26 @@ export class RingEngine implements Engine {
     }
     // One compare-exchange publishes the get (the count) and frees C_LOCK, in the straight run of
     // the get's words (as for a put).
+    const g = G;
+    const rec = lockOwner.rel;
+    const lo = h[76] as number;
+    const hi = ((h[77] as number) << 1) | 1;
+    if (g[rec] !== lo || g[rec + 1] !== hi) {
+      g[rec] = lo;
+      g[rec + 1] = hi;
+    }
+    g[rec + 2] = lockOwner.ident | MARK;
     h[FIFO.C_OWNER] = 0;
-    let e = Atomics.compareExchange(h, FIFO.C_LOCK, heldC, ((heldC & ~3) + ONE) | 0);
+    let e: number;
+    try {
+      if (hook !== undefined) hook("C:release");
+      e = Atomics.compareExchange(h, FIFO.C_LOCK, heldC, ((heldC & ~3) + ONE) | 0);
+    } catch (x) {
+      h[FIFO.C_OWNER] = lockOwner.ident | MARK | GAVE_UP;
+      g[rec + 2] = 0;
+      throw x;
+    }
+    g[rec + 2] = 0;
     if (e !== heldC) {
       h[FIFO.C_OWNER] = lockOwner.ident | MARK;
       e = release(h, FIFO.C_LOCK, e, ONE);

@@ -234,8 +234,32 @@ export const QTURN_IDENT = 3;
 export const QTURN_DISORDERED = 1 << 29;
 /** QTURN_KEY_HI's flag: the waiting thread runs its duties (an excepthook) inside the wait (queue/engine.ts, "Turns"). */
 export const QTURN_DUTIES = 1 << 30;
+/**
+ * After the QTURN records: one record of QREL_WORDS words per slot, the queue lock its thread is
+ * releasing (queue/fifo.ts, "Death"): set in the straight run that clears the lock's owner word,
+ * right before the compare-exchange that frees the lock, and cleared straight after it. A thread
+ * can die at that compare-exchange's entry, before it acts: then the lock stays held with its owner
+ * word 0, and this record is what names the dead holder (a waiter claims it and puts the owner word
+ * back: fifo.ts claimDeadRelease). Written only by the thread itself:
+ *   [QREL_KEY_LO]  the queue's object id, low 32 bits
+ *   [QREL_KEY_HI]  (id / 2^32) * 2 + the lock (0: P_LOCK, 1: C_LOCK)
+ *   [QREL_OWNER]   the owner word the lock had (the holder's ident, its mark); 0 = no release under way
+ * A slot whose record is set is not claimed again (threads/table.ts tryClaim): only a thread that
+ * died in that instant leaves one, until a waiter on that lock claims it. Code that runs under no
+ * slot (a worker before its first thread, the hub: no queue code) writes the spare record after
+ * the last slot's, which nobody reads.
+ */
+export const QREL = QTURN + MAX_THREADS * QTURN_WORDS;
+export const QREL_WORDS = 3;
+export const QREL_KEY_LO = 0;
+export const QREL_KEY_HI = 1;
+export const QREL_OWNER = 2;
+/** The index in G of the release record of code running under `slot` (below 0: the spare one). */
+export function releaseRecord(slot: number): number {
+  return QREL + (slot < 0 ? MAX_THREADS : slot) * QREL_WORDS;
+}
 /** Where the 64-bit words start, after the tables (an even Int32 index: the BigInt64 view is aligned). */
-const WIDE = (QTURN + MAX_THREADS * QTURN_WORDS + 1) & ~1;
+const WIDE = (QREL + (MAX_THREADS + 1) * QREL_WORDS + 1) & ~1;
 /** G64 words: the next shared-object id, the next directory ref, then the docks (threads/dock.ts). */
 const NEXT_ID64 = 0;
 const NEXT_REF64 = 1;
@@ -431,7 +455,37 @@ export function deathOf(slot: number, ident: number): number {
  * runs what it left (SLOT_LINGER), until the worker's next thread (boot.ident is 0 and boot.slot
  * -1 then). Never 0 in a thread's code (0, slot -1: a worker before its first thread, the hub).
  */
-export const lockOwner = { ident: boot.ident, slot: boot.slot };
+export const lockOwner = { ident: boot.ident, slot: boot.slot, rel: releaseRecord(boot.slot) };
+
+/** Makes this thread's code hold locks under `ident` and `slot` from now on (lockOwner). */
+export function setLockOwner(ident: number, slot: number): void {
+  lockOwner.ident = ident;
+  lockOwner.slot = slot;
+  lockOwner.rel = releaseRecord(slot);
+}
+
+/**
+ * The index in G of a release record (QREL) that a thread which no longer holds (slotHolds) left
+ * set for the queue lock keyed `lo`, `hi` (QREL_KEY_LO, QREL_KEY_HI), or -1: that thread died
+ * releasing the lock, which it still holds. The caller reads the record's owner again, checks it
+ * again and claims it with a compare-exchange (queue/fifo.ts claimDeadRelease).
+ */
+export function deadReleaseRecord(lo: number, hi: number): number {
+  for (let slot = 0; slot < MAX_THREADS; slot++) {
+    const r = QREL + slot * QREL_WORDS;
+    // (plain reads first: almost every record is clear)
+    if (G[r + QREL_OWNER] === 0 || G[r + QREL_KEY_LO] !== lo) continue;
+    const own = Atomics.load(G, r + QREL_OWNER);
+    if (own === 0 || Atomics.load(G, r + QREL_KEY_HI) !== hi || Atomics.load(G, r + QREL_KEY_LO) !== lo) continue;
+    if (!slotHolds(slot, own & MAX_IDENT)) return r;
+  }
+  return -1;
+}
+
+/** The slot whose release record (QREL) is at index `r` of G. */
+export function releaseRecordSlot(r: number): number {
+  return (r - QREL) / QREL_WORDS;
+}
 
 /**
  * True while code that holds locks under `ident` (lockOwner) can still run: its thread is starting

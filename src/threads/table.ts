@@ -19,6 +19,9 @@
  * whoever sees RUNNING sees the native id), so a worker that lost, however late, never writes into
  * a slot claimed again since.
  *
+ * A slot whose thread died releasing a queue lock keeps its release record set (shared/runtime.ts
+ * QREL) and is not claimed until a waiter on that lock has claimed the record (queue/fifo.ts).
+ *
  * A claim: the claimer names itself in SLOT_CLAIMER (a CAS from 0, from a starter's -ident, or
  * from a claimer that no longer holds), then CASes FREE|ENDED -> CLAIMING (on failure it puts
  * back what SLOT_CLAIMER named), writes the slot (ident, name: its first NAME_MAX units and its
@@ -107,6 +110,8 @@ import {
   stateOf,
   withState,
   writeName,
+  QREL_OWNER,
+  releaseRecord,
 } from "../shared/runtime.js";
 import { clearAllDocks } from "./dock.js";
 
@@ -178,8 +183,14 @@ function tryClaim(slot: number, name: string, daemon: boolean, joinedAtExit: boo
   const w = Atomics.load(G, i);
   const s = stateOf(w);
   // (A FAILED or LOST slot waits for its starter to take the failure: takeFailure; a slot whose
-  // ended thread's worker still runs what it left, for SLOT_LINGER to clear.)
-  if ((s !== FREE && s !== ENDED) || Atomics.load(G, slotIndex(slot, SLOT_LINGER)) !== 0) return 0;
+  // ended thread's worker still runs what it left, for SLOT_LINGER to clear; one whose thread died
+  // releasing a queue lock, for a waiter on that lock to claim its release record: QREL.)
+  if (
+    (s !== FREE && s !== ENDED) ||
+    Atomics.load(G, slotIndex(slot, SLOT_LINGER)) !== 0 ||
+    Atomics.load(G, releaseRecord(slot) + QREL_OWNER) !== 0
+  )
+    return 0;
   // The claimer first names itself in the slot (SLOT_CLAIMER), over none, a starter (below 0), or
   // a claimer that died between this CAS and the next (whose slot then stayed FREE or ENDED).
   const me = lockOwner.ident;

@@ -31,7 +31,7 @@
 import { fs } from "../shared/builtins.js";
 import { RuntimeError, SystemExit } from "../errors.js";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
-import { boot, FIRST_LIBRARY, G, lockOwner, SLOT_LINGER, slotIndex } from "../shared/runtime.js";
+import { boot, FIRST_LIBRARY, G, SLOT_LINGER, setLockOwner, slotIndex } from "../shared/runtime.js";
 import { decode } from "../transport/decode.js";
 import { encode } from "../transport/encode.js";
 import { actionsLoading, actionsPending } from "../sync/action.js";
@@ -524,8 +524,7 @@ async function run(request: RunRequest, dock?: Run["dock"], failure?: Error): Pr
   boot.ident = request.ident;
   // (what the last thread left runs under this thread's ident from now on: its slot may go)
   endLinger();
-  lockOwner.ident = request.ident;
-  lockOwner.slot = request.slot;
+  setLockOwner(request.ident, request.slot);
   const adoption = { slot: request.slot, ident: request.ident, name: request.name, daemon: request.daemon };
   // Whatever the last thread's leftover code started after it ended goes.
   dropTimers();

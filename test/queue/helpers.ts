@@ -149,7 +149,7 @@ export function assertDrained(
  * Runs `op` of queue `q` in a thread that the fixture (fixtures/queue-hooks.ts dieInside) stops at
  * test hook `point` and kills there (out of memory under its resourceLimits); returns once it is dead.
  */
-export function killInside(q: object, op: string, point: string, arg: unknown = null): void {
+export function killInside(q: object, op: string, point: string, arg: unknown = null): Thread {
   const s = new Int32Array(new SharedArrayBuffer(4));
   const t = new Thread({
     target: { module: "../fixtures/queue-hooks.ts", export: "dieInside" },
@@ -160,6 +160,7 @@ export function killInside(q: object, op: string, point: string, arg: unknown = 
   t.join();
   assert.equal(t.isAlive(), false);
   assert.equal(Atomics.load(s, 0), 1, `the thread reached ${point}`);
+  return t;
 }
 
 /** Gets everything left in `q` without blocking. */

@@ -61,6 +61,33 @@ test("Queue: a put that throws after writing its words (at its release) is publi
   done();
 });
 
+test(
+  "Queue: a put that throws at the compare-exchange that frees P_LOCK (its owner word cleared) is published",
+  T,
+  () => {
+    const q = new Queue<number>();
+    q.put(1);
+    const done = throwInside(q as Queue<unknown>, "put", "P:release", 5);
+    const got = inThread((q, out) => {
+      q.put(2);
+      let n = 0;
+      while (q.qsize() > 0) out[1 + n++] = q.get(false);
+      out[0] = n;
+    }, q);
+    assert.deepEqual(got, [1, 5, 2]);
+    done();
+  },
+);
+
+test("Queue: a get that throws at the compare-exchange that frees C_LOCK took its item; others go on", T, () => {
+  const q = new Queue<number>();
+  for (let i = 1; i <= 3; i++) q.put(i);
+  const done = throwInside(q as Queue<unknown>, "get", "C:release");
+  const got = inThread(drain, q);
+  assert.deepEqual(got, [2, 3]);
+  done();
+});
+
 test("Queue: a growth that throws after the buffer grew is laid out; items in order", T, () => {
   const q = new Queue<string>();
   const item = (i: number) => `${i}`.padEnd(200, "x");

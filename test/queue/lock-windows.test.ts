@@ -2,14 +2,23 @@
 // entry of an Atomics call too, before it acts: fifo.ts "Death"), or as it frees the lock. The
 // fixture (fixtures/queue-hooks.ts dieInside) stops the operation at that exact point with a test hook
 // (fifo.ts fifoHooks, core.ts lockedHooks) and fills the heap until the thread is killed there. The
-// queue's later calls must end (a daemon thread makes them, joined with a bound) with exact counts:
-// what the dead thread had finished happened, once. (A Queue/SimpleQueue release killed at its
-// compare-exchange is the README's known gap: its tests are on branch qlock-ring, with the design
-// that closes it.)
+// queue's later calls must end (a daemon thread makes them, joined with a bound: a lock left held
+// with no holder to take it over from made them wait for ever) with exact counts: what the dead
+// thread had finished happened, once.
 // Node only: kills threads by running them out of memory under resourceLimits, which Bun and Deno refuse (README, Runtimes and flags); scripts/run-tests-on.mjs does not run this file there.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LifoQueue, PriorityQueue, Queue, ShutDown, SimpleQueue, Thread } from "threading";
+import {
+  G,
+  MAX_IDENT,
+  MAX_THREADS,
+  QREL_OWNER,
+  releaseRecord,
+  SLOT_IDENT,
+  slotIndex,
+  tableTestHooks,
+} from "../../dist/internal.js";
 import { done, drain, killInside } from "./helpers.js";
 
 const T = { timeout: 90_000 };
@@ -38,6 +47,46 @@ const RINGS: [string, () => AnyQueue][] = [
 ];
 
 for (const [kind, make] of RINGS) {
+  test(`${kind}: a put killed as its release frees P_LOCK happened; later puts and gets go on`, T, () => {
+    const q = make();
+    q.put(1);
+    killInside(q, "put", "P:release", 2);
+    finishes("put", q, (q: Queue<number>) => q.put(3));
+    assert.equal(q.qsize(), 3);
+    const out = finishes("get", q, (q: Queue<number>, out: Int32Array) => {
+      out[0] = q.get();
+    });
+    assert.equal(out[0], 1);
+    assert.deepEqual(drain(q), [2, 3]);
+    if (q instanceof Queue) done(q, 3);
+  });
+
+  test(`${kind}: a get killed as its release frees C_LOCK took its item; later gets go on`, T, () => {
+    const q = make();
+    for (let i = 1; i <= 4; i++) q.put(i);
+    killInside(q, "get", "C:release");
+    const out = finishes("get", q, (q: Queue<number>, out: Int32Array) => {
+      out[0] = q.get();
+    });
+    assert.equal(out[0], 2);
+    assert.equal(q.qsize(), 2);
+    assert.deepEqual(drain(q), [3, 4]);
+    if (q instanceof Queue) done(q, 4);
+  });
+
+  test(`${kind}: a getter killed as it frees C_LOCK to sleep (empty queue) leaves it to the next getter`, T, () => {
+    const q = make();
+    killInside(q, "get", "C:release");
+    q.put(7);
+    const out = finishes("get", q, (q: Queue<number>, out: Int32Array) => {
+      out[0] = q.get();
+      out[1] = q.qsize();
+    });
+    assert.deepEqual([out[0], out[1]], [7, 0]);
+    assert.equal(q.qsize(), 0);
+    if (q instanceof Queue) done(q, 1);
+  });
+
   test(`${kind}: a get killed as it publishes the bytes it freed took its item; nothing lost or repeated`, T, () => {
     const q = make();
     const n = 3000;
@@ -89,6 +138,70 @@ function shutdownKilledAfterCounting(q: Queue<number>): number {
   return got;
 }
 
+/** The release records set in the thread table (shared/runtime.ts QREL): [slot, the ident it names]. */
+function releaseRecords(): [number, number][] {
+  const out: [number, number][] = [];
+  for (let slot = 0; slot < MAX_THREADS; slot++) {
+    const own = Atomics.load(G, releaseRecord(slot) + QREL_OWNER);
+    if (own !== 0) out.push([slot, own & MAX_IDENT]);
+  }
+  return out;
+}
+
+test(
+  "Queue: a thread killed as it frees P_LOCK leaves its release record, and its slot unclaimed, until a waiter claims it",
+  T,
+  () => {
+    const q = new Queue<number>();
+    const dead = killInside(q, "put", "P:release", 1);
+    const left = releaseRecords();
+    assert.equal(left.length, 1);
+    const [[slot, ident]] = left as [[number, number]];
+    assert.equal(ident, dead.ident);
+    // (a claim that starts at that slot passes it over)
+    tableTestHooks.claimFrom = slot;
+    let next: Thread;
+    try {
+      next = new Thread({ target: () => {} });
+      next.start();
+    } finally {
+      tableTestHooks.claimFrom = undefined;
+    }
+    assert.notEqual(Atomics.load(G, slotIndex(slot, SLOT_IDENT)), next.ident);
+    next.join();
+    finishes("put", q, (q: Queue<number>) => q.put(2));
+    assert.deepEqual(releaseRecords(), []);
+    assert.deepEqual(drain(q), [1, 2]);
+    done(q, 2);
+  },
+);
+
+test("Queue: a putter killed as it frees P_LOCK to sleep (full queue) leaves it to the next putter", T, () => {
+  const q = new Queue<number>(1);
+  q.put(1);
+  killInside(q, "put", "P:release", 2);
+  const out = finishes("get, put", q, (q: Queue<number>, out: Int32Array) => {
+    out[0] = q.get();
+    q.put(3);
+    out[1] = q.qsize();
+  });
+  assert.deepEqual([out[0], out[1]], [1, 1]);
+  assert.deepEqual(drain(q), [3]);
+  done(q, 2);
+});
+
+test("Queue: a maxsize change killed as it frees P_LOCK happened; putters go on", T, () => {
+  const q = new Queue<number>(1);
+  killInside(q, "maxsize", "P:release", 2);
+  finishes("put", q, (q: Queue<number>) => {
+    q.put(1);
+    q.put(2, false);
+  });
+  assert.equal(q.maxsize, 2);
+  assert.equal(q.qsize(), 2);
+  assert.deepEqual(drain(q), [1, 2]);
+  done(q, 2);
+});
 test("Queue: shutdown(true) killed after counting its discarded tasks counts them once", T, () => {
   assert.equal(shutdownKilledAfterCounting(new Queue<number>()), 1);
 });
