@@ -47,27 +47,14 @@ const drain = (q: Queue<number>, out: Int32Array) => {
   out[0] = n;
 };
 
-test("Queue: a put that throws after writing its words (at its release) is published; others go on", T, () => {
-  const q = new Queue<number>();
-  q.put(1);
-  const done = throwInside(q as Queue<unknown>, "put", "P", 5);
-  const got = inThread((q, out) => {
-    q.put(2);
-    let n = 0;
-    while (q.qsize() > 0) out[1 + n++] = q.get(false);
-    out[0] = n;
-  }, q);
-  assert.deepEqual(got, [1, 5, 2]);
-  done();
-});
-
-test(
-  "Queue: a put that throws at the compare-exchange that frees P_LOCK (its owner word cleared) is published",
-  T,
-  () => {
+for (const [point, where] of [
+  ["P", "after writing its words (at its release)"],
+  ["P:release", "at the compare-exchange that frees P_LOCK (its owner word cleared)"],
+] as const) {
+  test(`Queue: a put that throws ${where} is published; others go on`, T, () => {
     const q = new Queue<number>();
     q.put(1);
-    const done = throwInside(q as Queue<unknown>, "put", "P:release", 5);
+    const done = throwInside(q as Queue<unknown>, "put", point, 5);
     const got = inThread((q, out) => {
       q.put(2);
       let n = 0;
@@ -76,8 +63,8 @@ test(
     }, q);
     assert.deepEqual(got, [1, 5, 2]);
     done();
-  },
-);
+  });
+}
 
 test("Queue: a get that throws at the compare-exchange that frees C_LOCK took its item; others go on", T, () => {
   const q = new Queue<number>();
