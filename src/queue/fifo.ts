@@ -189,9 +189,11 @@
  * under P_LOCK, consumers HEAD, OWN_GET_BYTES, C_EPOCH only under C_LOCK; only GET_BYTES is read
  * outside, and it is stored in the get's straight run):
  *   put   before its words (in isFull, sync, roomOrGrow, writeRecord; the SKIP and the record are
- *         past TAIL, unpublished): nothing. Its words TAIL, PUT_BYTES, P_EPOCH, the owner word's
- *         clear and the publishing compare-exchange are one straight run: all or nothing. Only when
- *         that compare-exchange fails (S or X changed) does the put go on to a retry loop (a back
+ *         past TAIL, unpublished): nothing. Its words TAIL, PUT_BYTES, P_EPOCH, its release record
+ *         (owner ident | MARK), the owner word's clear and the publishing compare-exchange are one
+ *         straight run: all or nothing, but for a stop at that compare-exchange's entry, where the
+ *         record names the dead holder, marked: complete but unpublished. Only when that
+ *         compare-exchange fails (S or X changed) does the put go on to a retry loop (a back
  *         edge) with its words written: it first stores the mark (P_OWNER = ident | MARK, 2^30):
  *         complete but unpublished.
  *   get   before its words (sync, readRecord): nothing. Its words HEAD, OWN_GET_BYTES, [C_EPOCH],
