@@ -257,7 +257,9 @@
  * (this thread too, when it comes back). The async twins await their driver inside that catch:
  * its first steps run on the caller's stack, under the lock (before, a rejection there bypassed the
  * catch and left the lock held by a live thread); their later steps run from the event loop, on a
- * short stack. (Code a thread left running after it ended gives up under its ident as well.)
+ * short stack. (Code a thread left running after it ended gives up under its ident as well.) The
+ * release's compare-exchange (and the test hook just before it), where the owner word is 0, has a
+ * catch of its own (freeLock, store, take): the owner word back with GAVE_UP, the record cleared.
  *
  * A thread that dies between a publishing release and the wake that follows leaves the waiter it
  * would have woken asleep until its next IDLE_CHECK_MS look, after which it re-checks under its
