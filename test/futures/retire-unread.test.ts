@@ -34,7 +34,10 @@ test(
       const second = ex.submit((x: number) => x + 1, 2);
       executorTestHooks.unread = undefined;
       assert.equal(await second, 3);
-      assert.equal(threads.length, 2, "a second thread was started for it");
+      // A second thread was started for it; a third only when that one, just booted, went idle past
+      // its 1 ms idleTimeout and retired before it was handed the task (executor.ts #enqueue: the
+      // task is assigned again; seen once in a loaded CI run).
+      assert.ok(threads.length >= 2, "a second thread was started for it");
       assert.equal(await first, 2);
     } finally {
       executorTestHooks.launched = undefined;
