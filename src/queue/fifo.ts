@@ -270,14 +270,14 @@
  */
 import { Empty, Full, ShutDown } from "../errors.js";
 import {
-  deadReleaseRecord,
+  deadReleaseSlot,
   G,
   lockOwner,
   MAX_IDENT,
   QREL_KEY_HI,
   QREL_KEY_LO,
   QREL_OWNER,
-  releaseRecordSlot,
+  releaseRecord,
   slotHolds,
 } from "../shared/runtime.js";
 import {
@@ -513,12 +513,13 @@ function claimDeadRelease(h: Int32Array, i: number): number {
   if ((Atomics.load(h, i) & L) === 0 || Atomics.load(h, i + OWNER) !== 0) return 0;
   const lo = h[QID_LO] as number;
   const hi = ((h[QID_HI] as number) << 1) | (i === FIFO.C_LOCK ? 1 : 0) | 0;
-  const rec = deadReleaseRecord(lo, hi);
-  if (rec < 0) return 0;
+  const slot = deadReleaseSlot(lo, hi);
+  if (slot < 0) return 0;
+  const rec = releaseRecord(slot);
   // (read and checked again: the compare-exchange below is from this value, whose ident is a dead
   // thread's, never given again; a dead thread's record changes only by its claim)
   const own = Atomics.load(G, rec + QREL_OWNER);
-  if (own === 0 || slotHolds(releaseRecordSlot(rec), own & MAX_IDENT)) return 0;
+  if (own === 0 || slotHolds(slot, own & MAX_IDENT)) return 0;
   if (Atomics.load(G, rec + QREL_KEY_LO) !== lo || Atomics.load(G, rec + QREL_KEY_HI) !== hi) return 0;
   if (Atomics.compareExchange(G, rec + QREL_OWNER, own, 0) !== own) return 0;
   h[i + OWNER] = own;

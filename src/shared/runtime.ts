@@ -470,26 +470,21 @@ export function setLockOwner(ident: number, slot: number): void {
 }
 
 /**
- * The index in G of a release record (QREL) that a thread which no longer holds (slotHolds) left
- * set for the queue lock keyed `lo`, `hi` (QREL_KEY_LO, QREL_KEY_HI), or -1: that thread died
- * releasing the lock, which it still holds. The caller reads the record's owner again, checks it
- * again and claims it with a compare-exchange (queue/fifo.ts claimDeadRelease).
+ * The slot whose release record (QREL) a thread which no longer holds (slotHolds) left set for the
+ * queue lock keyed `lo`, `hi` (QREL_KEY_LO, QREL_KEY_HI), or -1: that thread died releasing the
+ * lock, which it still holds. The caller reads the record's owner again, checks it again and claims
+ * it with a compare-exchange (queue/fifo.ts claimDeadRelease).
  */
-export function deadReleaseRecord(lo: number, hi: number): number {
+export function deadReleaseSlot(lo: number, hi: number): number {
   for (let slot = 0; slot < MAX_THREADS; slot++) {
     const r = QREL + slot * QREL_WORDS;
     // (plain reads first: almost every record is clear)
     if (G[r + QREL_OWNER] === 0 || G[r + QREL_KEY_LO] !== lo) continue;
     const own = Atomics.load(G, r + QREL_OWNER);
     if (own === 0 || Atomics.load(G, r + QREL_KEY_HI) !== hi || Atomics.load(G, r + QREL_KEY_LO) !== lo) continue;
-    if (!slotHolds(slot, own & MAX_IDENT)) return r;
+    if (!slotHolds(slot, own & MAX_IDENT)) return slot;
   }
   return -1;
-}
-
-/** The slot whose release record (QREL) is at index `r` of G. */
-export function releaseRecordSlot(r: number): number {
-  return (r - QREL) / QREL_WORDS;
 }
 
 /**
