@@ -598,17 +598,36 @@ const OPERATION = /Req|^(Write|Shutdown|Connect|PipeConnect|TCPConnect|Send)Wrap
 const CLOSING = /^MessagePort$/;
 
 /** The census right before the thread's own code began (recorded: there is one). */
-const start = new Map<string, number>();
+let start = new Map<string, number>();
 let recorded = false;
 /** verdict()'s census. */
-const now = new Map<string, number>();
+let now = new Map<string, number>();
 
-/** Takes the census right before a thread's own code begins (compared by verdict()). */
-export function recordStartState(): void {
+/**
+ * Takes the census right before a thread's own code begins (compared by verdict()). With
+ * `lastEnd`, the census of the last thread's clean end (its verdict()) stands instead: the worker
+ * passes it for a thread handed over in a dock right after that end, when between the two only the
+ * library's own steps ran (reset, park again, one turn of the event loop, the sleep in the dock,
+ * the wake): they open and close nothing, and a parked worker's event loop is stopped. Half the
+ * census a docked thread costs, on the path of a start (the woken worker may hold its starter's
+ * core until it sleeps again: docs/benchmarks.md). Something an ended thread's code adds after its
+ * verdict (a listener in a late promise callback) is then the next thread's leftover, and its
+ * worker is not reused, where a census taken here would have counted it as the worker's own.
+ */
+export function recordStartState(lastEnd = false): void {
   trackUsedJobModules();
   unrefd.clear();
+  if (lastEnd && recorded && lastVerdict === "clean") {
+    [start, now] = [now, start];
+    lastVerdict = undefined;
+    return;
+  }
+  lastVerdict = undefined;
   recorded = census(start);
 }
+
+/** What the last verdict() found, until recordStartState() (whose `lastEnd` needs a clean one). */
+let lastVerdict: "clean" | "settling" | "dirty" | undefined;
 
 /**
  * What the thread that just ended left (call after dropTimers):
@@ -619,6 +638,11 @@ export function recordStartState(): void {
  *  - "dirty": anything else; the worker must not be reused.
  */
 export function verdict(): "clean" | "settling" | "dirty" {
+  lastVerdict = findVerdict();
+  return lastVerdict;
+}
+
+function findVerdict(): "clean" | "settling" | "dirty" {
   if (pendingAsyncWaits() > 0 || ownWaits > 0 || unrefd.size > 0 || workerHeld()) return "dirty";
   // (crypto, zlib or WebCrypto loaded by the thread, unwrapped while it ran: a job it left would not be seen)
   if (trackLoadedJobModules() !== 0) return "dirty";

@@ -157,8 +157,12 @@ interface Run {
   self: Thread | undefined;
   /** finish() has run for it: the thread is over, whatever of its code still runs. */
   over: boolean;
-  /** For a start handed over in a dock (dock.ts): the dock, and its BUSY word for this thread. */
-  dock: { index: number; busy: bigint } | undefined;
+  /**
+   * For a start handed over in a dock (dock.ts): the dock, its BUSY word for this thread, and
+   * whether the worker parked there straight from the last thread's clean end (reuse.ts
+   * recordStartState(): that end's census stands as this thread's baseline).
+   */
+  dock: { index: number; busy: bigint; afterCleanEnd?: boolean } | undefined;
 }
 
 /** The thread this worker runs now (undefined while idle). */
@@ -275,6 +279,7 @@ function finishDocked(request: RunRequest, dock: { index: number; busy: bigint }
   if (left === "clean") {
     if (reset()) {
       parkAgain(dock);
+      endedClean = parked !== null;
       if (testHook("exitAfterRepark")) realExit(1);
     }
     threadEnding(by?.cause);
@@ -297,6 +302,8 @@ function finishDocked(request: RunRequest, dock: { index: number; busy: bigint }
 
 /** Where this worker is parked (dock.ts), null when it is not. */
 let parked: Parking | null = null;
+/** The worker parked again straight from its thread's clean end (finishDocked()), and has not slept in the dock since. */
+let endedClean = false;
 
 /** Parks the worker again in the dock of the thread that was handed over there (dock.ts repark()). */
 function parkAgain(dock: { index: number; busy: bigint }): void {
@@ -315,6 +322,8 @@ function parkSoon(): void {
 
 /** parkSoon()'s sleep, now: for the first worker handed a start while it booted (its event loop has nothing of a thread yet). */
 function parkNow(): void {
+  const afterCleanEnd = endedClean;
+  endedClean = false;
   if (parked === null || running !== undefined) return;
   const place = parked;
   const waited = firstParking;
@@ -337,7 +346,7 @@ function parkNow(): void {
     return;
   }
   if (testHook("exitOnClaim")) realExit(1);
-  const dock = { index: place.dock, busy: handed.busy };
+  const dock = { index: place.dock, busy: handed.busy, afterCleanEnd };
   // RUNNING first, before the request is even read: its start() returns while this worker goes on.
   if (!publishRunning(handed.slot, handed.ident)) {
     // Its start was failed first (table.ts: one of RUNNING and FAILED wins; its start() raises,
@@ -535,7 +544,10 @@ async function run(request: RunRequest, dock?: Run["dock"], failure?: Error): Pr
   setCallerFallback(request.target?.kind === "function" ? request.target.base : request.origin);
   // The whole library, unless this thread does without it and it is not loading already (then it
   // loads before the thread's code runs, so that nothing of it starts while that code runs).
+  // (the last thread's end census stands as this one's baseline only if nothing ran in between)
+  let afterCleanEnd = dock?.afterCleanEnd === true;
   if (lib === undefined && failure === undefined && (loading !== undefined || needsLibrary(request))) {
+    afterCleanEnd = false;
     try {
       await library();
     } catch (e) {
@@ -544,7 +556,7 @@ async function run(request: RunRequest, dock?: Run["dock"], failure?: Error): Pr
     if (run.over) return;
   }
   // Count what exists before the thread's own code runs.
-  recordStartState();
+  recordStartState(afterCleanEnd);
   try {
     if (failure !== undefined) throw failure;
     const target = request.target ? (compiledBefore(request.target) ?? (await compile(request.target))) : undefined;

@@ -153,6 +153,35 @@ test("a reused worker: an excepthook set by the previous thread is gone, its log
   assert.match(r.stderr, /Exception in thread T\w+:\nError: boom/);
 });
 
+test("a listener an ended thread's late promise callbacks add retires its worker after the next thread", T, () => {
+  // A start handed straight to a parked worker (no shared memory among its arguments: threads/dock.ts)
+  // measures its thread's leftovers against the census taken as the thread before it ended
+  // (reuse.ts recordStartState()): what that thread's code did after its end, in promise callbacks
+  // queued deeper than the library's own await, counts against the next thread, not as the worker's own.
+  // Which worker ran a thread: its nativeId (the worker's kernel thread).
+  const workerOfRun = (target: () => unknown): number => {
+    const t = new Thread({ target });
+    t.start();
+    t.join();
+    return t.nativeId as number;
+  };
+  // (after a first thread: the process's first worker loads the whole library once its first thread
+  // has ended, before it parks, and the census is taken again then)
+  workerOfRun(() => {});
+  const a = workerOfRun(() => {
+    let p = Promise.resolve();
+    for (let i = 0; i < 20; i++) p = p.then(() => {});
+    void p.then(() => process.on("threading-test-late", () => {}));
+  });
+  const b = workerOfRun(() => {});
+  const c = workerOfRun(() => {});
+  assert.equal(b, a, "the next thread runs on that worker (the listener came after the census)");
+  assert.notEqual(c, b, "the worker holding the late listener was not reused a second time");
+  // A thread that leaves nothing keeps its worker: the census carried over finds nothing new.
+  const d = workerOfRun(() => {});
+  assert.equal(d, c);
+});
+
 test("timers a thread left are dropped: they never fire in the next thread on its worker", {
   ...T,
   ...skipOn(["deno"], "that worker is not reused after this thread (more conservative than asserted; nothing leaks)"),
