@@ -441,11 +441,12 @@ let tracking = false;
  * `util.promisify(setTimeout)` keeps working (the promisified forms are not tracked: a pending one
  * is an active resource, see verdict). Also installs what verdict() counts besides the census: the
  * threads' own Atomics.waitAsync() calls, the handles they unref (trackUnrefs), their thread-pool
- * jobs (trackJobs).
+ * jobs (trackJobs); and the watch of process listeners that spares the census counting them.
  */
 export function trackTimers(): void {
   if (tracking) return;
   tracking = true;
+  watchProcessListeners();
   const setTimeoutTracked = function setTimeout(callback: Callback, ms?: number, ...args: unknown[]): Handle {
     if (typeof callback !== "function") return real.setTimeout(callback, ms, ...args);
     const handle: Handle = real.setTimeout(
@@ -541,41 +542,82 @@ export function dropTimers(): void {
 /** Whether process.getActiveResourcesInfo() tells what could call back (see the file comment). */
 const censusWorks = typeof process.getActiveResourcesInfo === "function" && !("Bun" in globalThis);
 
+/** One census (census()): what could call back into this worker, by kind. */
+interface Census {
+  /** Active resources by kind, thread-pool jobs ("ThreadPoolWork"), listeners of the worker's port ("parentPort:<event>"). */
+  counts: Map<string, number>;
+  /** Listeners of `process` by event name: a map shared by the censuses between two changes, never written once made. */
+  processListeners: Map<string | symbol, number>;
+}
+
 /**
- * Fills `counts` with how many of each kind of thing that could call back into this worker exist
- * now; false where the runtime cannot tell (censusWorks). Runs twice per
- * thread: no allocation but the resource list (the maps are reused, the listener keys kept).
+ * Fills `c` with how many of each kind of thing that could call back into this worker exist now;
+ * false where the runtime cannot tell (censusWorks). It runs on the path of every thread's end (and
+ * of its start on the hub's path), mostly before V8 has optimized it: it allocates only the resource
+ * list, and counts the listeners of `process` again only after one was added or removed
+ * (processListenerCounts()).
  */
-function census(counts: Map<string, number>): boolean {
+function census(c: Census): boolean {
   if (!censusWorks) return false;
+  const counts = c.counts;
   counts.clear();
   for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
   if (jobs > 0) counts.set("ThreadPoolWork", jobs);
-  // (Added up: two symbols with one description have one key.)
-  for (const name of process.eventNames()) {
-    const key = listenerKey(processKeys, "process:", name);
-    counts.set(key, (counts.get(key) ?? 0) + process.listenerCount(name));
-  }
+  c.processListeners = processListenerCounts();
   if (parentPort) {
-    for (const name of parentPort.eventNames()) {
-      const key = listenerKey(portKeys, "parentPort:", name);
-      counts.set(key, (counts.get(key) ?? 0) + parentPort.listenerCount(name));
-    }
+    // The worker's port dispatches these three events, and no other (a listener of another name
+    // would run only in code that dispatches it itself).
+    const message = parentPort.listenerCount("message");
+    const messageerror = parentPort.listenerCount("messageerror");
+    const close = parentPort.listenerCount("close");
+    if (message > 0) counts.set("parentPort:message", message);
+    if (messageerror > 0) counts.set("parentPort:messageerror", messageerror);
+    if (close > 0) counts.set("parentPort:close", close);
   }
   return true;
 }
 
-const processKeys = new Map<string | symbol, string>();
-const portKeys = new Map<string | symbol, string>();
-
-/** The census key of the listeners of event `name` (`prefix` + name), made once per name. */
-function listenerKey(keys: Map<string | symbol, string>, prefix: string, name: string | symbol): string {
-  let key = keys.get(name);
-  if (key === undefined) {
-    key = prefix + String(name);
-    if (keys.size < 1024) keys.set(name, key);
+/**
+ * Listeners of `process` added or removed since the worker's boot, as its two own listeners of
+ * "newListener" and "removeListener" see them (every add and remove of an EventEmitter emits one
+ * of those, whichever method or prototype made it). Null once either of the two was removed
+ * (removeAllListeners()): then every census counts them all again.
+ */
+let processChanges: number | null = null;
+const onProcessListenerChange = (): void => {
+  if (processChanges !== null) processChanges++;
+};
+const onProcessListenerRemoved = (_name: string | symbol, listener: unknown): void => {
+  if (listener === onProcessListenerChange || listener === onProcessListenerRemoved) processChanges = null;
+  else if (processChanges !== null) processChanges++;
+};
+/** At the worker's boot (trackTimers()): starts counting the changes, where a test add and remove shows both are seen. */
+function watchProcessListeners(): void {
+  if (!censusWorks) return;
+  process.on("newListener", onProcessListenerChange);
+  process.on("removeListener", onProcessListenerRemoved);
+  processChanges = 0;
+  const probe = (): void => {};
+  process.on("threading:probe", probe);
+  process.removeListener("threading:probe", probe);
+  if (processChanges !== 2) {
+    processChanges = null;
+    process.removeListener("newListener", onProcessListenerChange);
+    process.removeListener("removeListener", onProcessListenerRemoved);
   }
-  return key;
+}
+/** The last count of process listeners, and processChanges then. */
+let processCounted: { at: number | null; counts: Map<string | symbol, number> } | undefined;
+
+/** The listeners of `process` by event name: counted again only when they may have changed (processChanges). */
+function processListenerCounts(): Map<string | symbol, number> {
+  if (processCounted !== undefined && processChanges !== null && processCounted.at === processChanges) {
+    return processCounted.counts;
+  }
+  const counts = new Map<string | symbol, number>();
+  for (const name of process.eventNames()) counts.set(name, process.listenerCount(name));
+  processCounted = { at: processChanges, counts };
+  return counts;
 }
 
 /**
@@ -598,10 +640,10 @@ const OPERATION = /Req|^(Write|Shutdown|Connect|PipeConnect|TCPConnect|Send)Wrap
 const CLOSING = /^MessagePort$/;
 
 /** The census right before the thread's own code began (recorded: there is one). */
-let start = new Map<string, number>();
+let start: Census = { counts: new Map(), processListeners: new Map() };
 let recorded = false;
 /** verdict()'s census. */
-let now = new Map<string, number>();
+let now: Census = { counts: new Map(), processListeners: new Map() };
 
 /**
  * Takes the census right before a thread's own code begins (compared by verdict()). With
@@ -647,9 +689,12 @@ function findVerdict(): "clean" | "settling" | "dirty" {
   // (crypto, zlib or WebCrypto loaded by the thread, unwrapped while it ran: a job it left would not be seen)
   if (trackLoadedJobModules() !== 0) return "dirty";
   if (!recorded || !census(now)) return "dirty";
+  if (now.processListeners !== start.processListeners) {
+    for (const [name, n] of now.processListeners) if (n > (start.processListeners.get(name) ?? 0)) return "dirty";
+  }
   let result: "clean" | "settling" = "clean";
-  for (const [key, n] of now) {
-    if (n <= (start.get(key) ?? 0)) continue;
+  for (const [key, n] of now.counts) {
+    if (n <= (start.counts.get(key) ?? 0)) continue;
     if (!OPERATION.test(key) && !CLOSING.test(key)) return "dirty";
     result = "settling";
   }

@@ -153,33 +153,86 @@ test("a reused worker: an excepthook set by the previous thread is gone, its log
   assert.match(r.stderr, /Exception in thread T\w+:\nError: boom/);
 });
 
+/** The worker a thread ran on (its kernel thread), for starts handed straight to parked workers (threads/dock.ts). */
+function nativeIdOf(target: () => unknown): number {
+  const t = new Thread({ target });
+  t.start();
+  t.join();
+  return t.nativeId as number;
+}
+
+/** Runs `leave` on a warm worker, then a thread that must not run on that worker. */
+function assertRetires(what: string, leave: () => unknown): void {
+  nativeIdOf(() => {});
+  const left = nativeIdOf(leave);
+  assert.notEqual(
+    nativeIdOf(() => {}),
+    left,
+    `${what}: the next thread ran on the worker with the listener`,
+  );
+}
+
 test("a listener an ended thread's late promise callbacks add retires its worker after the next thread", T, () => {
   // A start handed straight to a parked worker (no shared memory among its arguments: threads/dock.ts)
   // measures its thread's leftovers against the census taken as the thread before it ended
   // (reuse.ts recordStartState()): what that thread's code did after its end, in promise callbacks
   // queued deeper than the library's own await, counts against the next thread, not as the worker's own.
-  // Which worker ran a thread: its nativeId (the worker's kernel thread).
-  const workerOfRun = (target: () => unknown): number => {
-    const t = new Thread({ target });
-    t.start();
-    t.join();
-    return t.nativeId as number;
-  };
   // (after a first thread: the process's first worker loads the whole library once its first thread
   // has ended, before it parks, and the census is taken again then)
-  workerOfRun(() => {});
-  const a = workerOfRun(() => {
+  nativeIdOf(() => {});
+  const a = nativeIdOf(() => {
     let p = Promise.resolve();
     for (let i = 0; i < 20; i++) p = p.then(() => {});
     void p.then(() => process.on("threading-test-late", () => {}));
   });
-  const b = workerOfRun(() => {});
-  const c = workerOfRun(() => {});
+  const b = nativeIdOf(() => {});
+  const c = nativeIdOf(() => {});
   assert.equal(b, a, "the next thread runs on that worker (the listener came after the census)");
   assert.notEqual(c, b, "the worker holding the late listener was not reused a second time");
   // A thread that leaves nothing keeps its worker: the census carried over finds nothing new.
-  const d = workerOfRun(() => {});
+  const d = nativeIdOf(() => {});
   assert.equal(d, c);
+});
+
+test("a listener a thread leaves on process, however added, retires its worker", T, () => {
+  // The listeners of process are counted again only when one was added or removed (reuse.ts census()).
+  const leftovers: [string, () => unknown][] = [
+    ["process.on, a name the worker listens to already", () => process.on("exit", () => {})],
+    ["process.prependListener", () => process.prependListener("threading-test-a", () => {})],
+    ["process.once", () => process.once("threading-test-b", () => {})],
+    [
+      "EventEmitter.prototype.on called on process",
+      async () => {
+        const { EventEmitter } = await import("node:events");
+        EventEmitter.prototype.on.call(process, "threading-test-c", () => {});
+      },
+    ],
+  ];
+  for (const [what, leave] of leftovers) assertRetires(what, leave);
+  // A thread that removes the listeners the census relies on leaves a worker that still counts them all.
+  nativeIdOf(() => {});
+  const removed = nativeIdOf(() => process.removeAllListeners("newListener"));
+  const next = nativeIdOf(() => process.on("threading-test-d", () => {}));
+  assert.equal(next, removed, "a thread that only removed listeners leaves its worker reusable");
+  assert.notEqual(
+    nativeIdOf(() => {}),
+    next,
+    "after removeAllListeners('newListener'): a listener left unseen",
+  );
+});
+
+test("a listener a thread leaves on its worker's port retires its worker", {
+  ...T,
+  ...skipOn(["deno"], "Deno's parentPort counts no listeners (listenerCount() 0, eventNames() ['']): not seen there"),
+}, () => {
+  assertRetires("parentPort.on('close')", async () => {
+    const { parentPort } = await import("node:worker_threads");
+    parentPort?.on("close", () => {});
+  });
+  assertRetires("parentPort.addEventListener('messageerror')", async () => {
+    const { parentPort } = await import("node:worker_threads");
+    (parentPort as unknown as EventTarget).addEventListener("messageerror", () => {});
+  });
 });
 
 test("timers a thread left are dropped: they never fire in the next thread on its worker", {
@@ -317,7 +370,7 @@ test(
 
 test(
   "a thread that listened on a MessagePort it was given and closed it leaves its worker to be reused; one that left it open does not",
-  T,
+  PORTS,
   async () => {
     // A port with a "message" listener is ref'd, and once closed it stays in the census until libuv's
     // close callback runs, after the thread has ended: the worker settles (reuse.ts CLOSING). Before,
