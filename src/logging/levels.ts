@@ -45,9 +45,14 @@ const NAME_LEVELS: [string, number][] = [
 const levelToName = new Map<number, string>(LEVEL_NAMES);
 const nameToLevel = new Map<string, number>(NAME_LEVELS);
 
+/** addLevelName() was called in this thread: the names are not the standard ones. */
+let named = false;
+
 // Level names go with the thread: the next thread on this worker (shared/thread-reset.ts) starts
-// with the standard ones.
+// with the standard ones (rebuilt only when a thread named a level: this runs at every thread's end).
 onThreadReset(() => {
+  if (!named) return;
+  named = false;
   levelToName.clear();
   for (const [level, name] of LEVEL_NAMES) levelToName.set(level, name);
   nameToLevel.clear();
@@ -56,6 +61,7 @@ onThreadReset(() => {
 
 /** Names `level` (this thread only), as Python's `addLevelName`. */
 export function addLevelName(level: number, levelName: string): void {
+  named = true;
   levelToName.set(level, levelName);
   nameToLevel.set(levelName, level);
 }

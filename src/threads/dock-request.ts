@@ -142,6 +142,29 @@ function putString(s: string): void {
   for (let i = 0; i < n; i++, at += 2) view.setUint16(at, s.charCodeAt(i), true);
 }
 
+/**
+ * The units of strings a thread starts with again and again (the file a target was written in, the
+ * file that made the thread), written once: putString()'s loop costs a few µs a string in a start()
+ * that V8 has not optimized yet.
+ */
+const stringUnits = new Map<string, Uint8Array>();
+
+/** putString() of a string that recurs, from stringUnits. */
+function putRecurring(s: string): void {
+  let units = stringUnits.get(s);
+  if (units === undefined) {
+    units = new Uint8Array(2 * s.length);
+    const v = new DataView(units.buffer);
+    for (let i = 0; i < s.length; i++) v.setUint16(2 * i, s.charCodeAt(i), true);
+    if (stringUnits.size >= 64) stringUnits.clear();
+    stringUnits.set(s, units);
+  }
+  room(4 + units.length);
+  view.setUint32(at, s.length, true);
+  out.set(units, at + 4);
+  at += 4 + units.length;
+}
+
 function putBytes(bytes: Uint8Array): void {
   room(4 + bytes.length);
   view.setUint32(at, bytes.length, true);
@@ -204,8 +227,8 @@ export function requestBytes(request: RunRequest): Uint8Array | null {
       putBytes(target.bytes);
     }
     putString(request.name);
-    putString(request.base);
-    putString(request.origin);
+    putRecurring(request.base);
+    putRecurring(request.origin);
     if (argBytes) putBytes(argBytes);
     else {
       room(4);
@@ -239,6 +262,9 @@ export function requestBytes(request: RunRequest): Uint8Array | null {
 /** Targets read by this worker, by id (bounded: a worker that has seen more starts over). */
 const readSpecs = new Map<number, TargetSpec>();
 
+/** UTF-16 code units, little endian as written, as a string (a leading U+FEFF is kept). */
+const utf16 = new TextDecoder("utf-16le", { fatal: true, ignoreBOM: true });
+
 /** A reader of one request in a dock's bytes. */
 class Reader {
   at = 0;
@@ -258,6 +284,13 @@ class Reader {
   }
   string(): string {
     const n = this.u32();
+    // One call to read them; a string that is no well-formed UTF-16 (a lone surrogate, which the
+    // decoder would replace) is read unit by unit.
+    try {
+      const s = utf16.decode(this.bytes.subarray(this.at, this.at + 2 * n));
+      this.at += 2 * n;
+      return s;
+    } catch {}
     const v = this.view;
     let s = "";
     const units: number[] = [];

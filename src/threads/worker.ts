@@ -450,6 +450,12 @@ type Target = (...args: unknown[]) => unknown;
  * function object is the worker's, as its module instances are (a property set on it stays).
  */
 const compiled = new Map<string, Target>();
+/**
+ * The same, by the spec object: a start handed over in a dock brings the spec object this worker
+ * read before for that target (dock-request.ts readRequest()), found here without building and
+ * hashing its key (the source text) at every start.
+ */
+const compiledSpecs = new WeakMap<TargetSpec, Target>();
 
 function keyOf(spec: TargetSpec & { kind: "function" }): string {
   const at = spec.location ? `${spec.location.url}:${spec.location.line}:${spec.location.column}` : "";
@@ -457,7 +463,13 @@ function keyOf(spec: TargetSpec & { kind: "function" }): string {
 }
 
 function compiledBefore(spec: TargetSpec): Target | undefined {
-  return spec.kind === "function" ? compiled.get(keyOf(spec)) : undefined;
+  if (spec.kind !== "function") return undefined;
+  let fn = compiledSpecs.get(spec);
+  if (fn === undefined) {
+    fn = compiled.get(keyOf(spec));
+    if (fn !== undefined) compiledSpecs.set(spec, fn);
+  }
+  return fn;
 }
 
 async function compile(spec: TargetSpec): Promise<Target> {
@@ -465,6 +477,7 @@ async function compile(spec: TargetSpec): Promise<Target> {
   if (spec.kind === "function") {
     if (compiled.size >= 256) compiled.clear();
     compiled.set(keyOf(spec), fn);
+    compiledSpecs.set(spec, fn);
   }
   return fn;
 }

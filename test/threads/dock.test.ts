@@ -301,7 +301,7 @@ test("a start handed over in a dock arrives as sent: arguments, name, daemon fla
       [new RangeError("bad")],
       [],
     ];
-    const names = ["plain", "n\u00e4me \u{1F600}", "long ".repeat(24), undefined];
+    const names = ["plain", "n\u00e4me \u{1F600}", "long ".repeat(24), undefined, "\ufeff" + String.fromCharCode(0xdc00) + " lone"];
     let i = 0;
     const expected = [];
     for (const args of sets) {
