@@ -12,7 +12,9 @@
  *                 ARGS_MARKED (they hold markers for decode())
  *   TARGET:       f64 the spec's id (shared/runtime.ts nextObjectId(): never reused), u32 length,
  *                 then the spec as v8.serialize() bytes (a worker that knows the id skips them)
- *   strings       name, base, origin: each a u32 length in UTF-16 code units, then the units
+ *   strings       name, then base and origin: each a u32 length in UTF-16 code units, then the
+ *                 units; base and origin first have an f64 id each (nextObjectId(), one per string
+ *                 this starter writes: a worker that has read that id before skips the units)
  *   arguments     ARGS_V8: u32 length, then v8 bytes of the encoded value; else a u32 count, then
  *                 per argument a tag byte (UNDEFINED, NULL, FALSE, TRUE, NUMBER, STRING) and, for a
  *                 number, an f64, for a string, a string as above
@@ -70,7 +72,7 @@ function v8Bytes(value: unknown): Uint8Array | null {
   return serializer.releaseBuffer();
 }
 
-const FORMAT = 1;
+const FORMAT = 2;
 const DAEMON = 1;
 const TARGET = 2;
 const ARGS_V8 = 4;
@@ -143,26 +145,31 @@ function putString(s: string): void {
 }
 
 /**
- * The units of strings a thread starts with again and again (the file a target was written in, the
- * file that made the thread), written once: putString()'s loop costs a few µs a string in a start()
- * that V8 has not optimized yet.
+ * Strings a thread starts with again and again (the file a target was written in, the file that made
+ * the thread) are known by an id, as targets are: the starter writes each one's units once and a
+ * worker that has read them before skips them (a string's unit loops cost a few µs each side in
+ * starts that V8 has not optimized yet).
  */
-const stringUnits = new Map<string, Uint8Array>();
+const recurring = new Map<string, Written>();
 
-/** putString() of a string that recurs, from stringUnits. */
+/** Writes `s` as f64 id, u32 length, its units (see recurring). */
 function putRecurring(s: string): void {
-  let units = stringUnits.get(s);
-  if (units === undefined) {
-    units = new Uint8Array(2 * s.length);
-    const v = new DataView(units.buffer);
+  let w = recurring.get(s);
+  if (w === undefined) {
+    const bytes = new Uint8Array(2 * s.length);
+    const v = new DataView(bytes.buffer);
     for (let i = 0; i < s.length; i++) v.setUint16(2 * i, s.charCodeAt(i), true);
-    if (stringUnits.size >= 64) stringUnits.clear();
-    stringUnits.set(s, units);
+    w = { id: nextObjectId(), bytes };
+    if (recurring.size >= 64) recurring.clear();
+    recurring.set(s, w);
   }
-  room(4 + units.length);
+  room(8);
+  view.setFloat64(at, w.id, true);
+  at += 8;
+  room(4 + w.bytes.length);
   view.setUint32(at, s.length, true);
-  out.set(units, at + 4);
-  at += 4 + units.length;
+  out.set(w.bytes, at + 4);
+  at += 4 + w.bytes.length;
 }
 
 function putBytes(bytes: Uint8Array): void {
@@ -262,8 +269,8 @@ export function requestBytes(request: RunRequest): Uint8Array | null {
 /** Targets read by this worker, by id (bounded: a worker that has seen more starts over). */
 const readSpecs = new Map<number, TargetSpec>();
 
-/** UTF-16 code units, little endian as written, as a string (a leading U+FEFF is kept). */
-const utf16 = new TextDecoder("utf-16le", { fatal: true, ignoreBOM: true });
+/** Strings written by putRecurring() this worker has read, by id (bounded as readSpecs). */
+const readStrings = new Map<number, string>();
 
 /** A reader of one request in a dock's bytes. */
 class Reader {
@@ -284,13 +291,6 @@ class Reader {
   }
   string(): string {
     const n = this.u32();
-    // One call to read them; a string that is no well-formed UTF-16 (a lone surrogate, which the
-    // decoder would replace) is read unit by unit.
-    try {
-      const s = utf16.decode(this.bytes.subarray(this.at, this.at + 2 * n));
-      this.at += 2 * n;
-      return s;
-    } catch {}
     const v = this.view;
     let s = "";
     const units: number[] = [];
@@ -302,6 +302,19 @@ class Reader {
       }
     }
     return units.length > 0 ? s + String.fromCharCode.apply(null, units) : s;
+  }
+  /** A string written by putRecurring(). */
+  recurring(): string {
+    const id = this.f64();
+    const known = readStrings.get(id);
+    if (known === undefined) {
+      const s = this.string();
+      if (readStrings.size >= 64) readStrings.clear();
+      readStrings.set(id, s);
+      return s;
+    }
+    this.at += 4 + 2 * known.length;
+    return known;
   }
   /** The next length-prefixed bytes, deserialized. */
   v8(): unknown {
@@ -339,8 +352,8 @@ export function readRequest(bytes: Uint8Array, slot: number, ident: number): Run
     }
   }
   const name = r.string();
-  const base = r.string();
-  const origin = r.string();
+  const base = r.recurring();
+  const origin = r.recurring();
   let value: unknown[];
   if (flags & ARGS_V8) value = r.v8() as unknown[];
   else {
