@@ -609,10 +609,22 @@ function watchProcessListeners(): void {
 /** The last count of process listeners, and processChanges then. */
 let processCounted: { at: number | null; counts: Map<string | symbol, number> } | undefined;
 
-/** The listeners of `process` by event name: counted again only when they may have changed (processChanges). */
+/**
+ * The listeners of `process` by event name: counted again only when they may have changed
+ * (processChanges; or the "removeListener" listeners are fewer: removeAllListeners("removeListener")
+ * takes the worker's own without a word, and removals are not seen from then on).
+ */
 function processListenerCounts(): Map<string | symbol, number> {
-  if (processCounted !== undefined && processChanges !== null && processCounted.at === processChanges) {
+  if (
+    processCounted !== undefined &&
+    processChanges !== null &&
+    processCounted.at === processChanges &&
+    process.listenerCount("removeListener") === processCounted.counts.get("removeListener")
+  ) {
     return processCounted.counts;
+  }
+  if (processChanges !== null && !process.rawListeners("removeListener").includes(onProcessListenerRemoved)) {
+    processChanges = null;
   }
   const counts = new Map<string | symbol, number>();
   for (const name of process.eventNames()) counts.set(name, process.listenerCount(name));

@@ -219,6 +219,18 @@ test("a listener a thread leaves on process, however added, retires its worker",
     next,
     "after removeAllListeners('newListener'): a listener left unseen",
   );
+  // The same after removeAllListeners("removeListener"), which removes the worker's own without a
+  // word: a thread removes listeners the worker had (unseen by then), the next adds one of that name.
+  nativeIdOf(() => {});
+  const quiet = nativeIdOf(() => process.removeAllListeners("removeListener"));
+  const took = nativeIdOf(() => process.removeAllListeners("warning"));
+  const added = nativeIdOf(() => process.on("warning", () => {}));
+  assert.deepEqual([took, added], [quiet, quiet], "threads that only removed listeners leave their worker reusable");
+  assert.notEqual(
+    nativeIdOf(() => {}),
+    added,
+    "after removeAllListeners('removeListener'): a listener left unseen",
+  );
 });
 
 test("a listener a thread leaves on its worker's port retires its worker", {
