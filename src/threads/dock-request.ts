@@ -152,24 +152,24 @@ function putString(s: string): void {
  */
 const recurring = new Map<string, Written>();
 
-/** Writes `s` as f64 id, u32 length, its units (see recurring). */
+/** Writes `s` as f64 id, then as putString() does (see recurring): its units copied from the first time. */
 function putRecurring(s: string): void {
-  let w = recurring.get(s);
-  if (w === undefined) {
-    const bytes = new Uint8Array(2 * s.length);
-    const v = new DataView(bytes.buffer);
-    for (let i = 0; i < s.length; i++) v.setUint16(2 * i, s.charCodeAt(i), true);
-    w = { id: nextObjectId(), bytes };
-    if (recurring.size >= 64) recurring.clear();
-    recurring.set(s, w);
-  }
+  const known = recurring.get(s);
+  const id = known?.id ?? nextObjectId();
   room(8);
-  view.setFloat64(at, w.id, true);
+  view.setFloat64(at, id, true);
   at += 8;
-  room(4 + w.bytes.length);
+  if (known === undefined) {
+    const units = at + 4;
+    putString(s);
+    if (recurring.size >= 64) recurring.clear();
+    recurring.set(s, { id, bytes: out.slice(units, at) });
+    return;
+  }
+  room(4 + known.bytes.length);
   view.setUint32(at, s.length, true);
-  out.set(w.bytes, at + 4);
-  at += 4 + w.bytes.length;
+  out.set(known.bytes, at + 4);
+  at += 4 + known.bytes.length;
 }
 
 function putBytes(bytes: Uint8Array): void {
