@@ -14,6 +14,7 @@ import {
   getIdent,
   sleep,
   sleepAsync,
+  dumpThreads,
 } from "threading";
 
 const T = { timeout: 30_000 };
@@ -423,7 +424,10 @@ test("Barrier: a wait's timeout counts from its arrival, not from the wait for a
   // meanwhile enters only once that wait has left, and must then wait its 0.3 s (it broke the
   // barrier at once, with no time left).
   const b = new Barrier(2);
-  const times = new Float64Array(new SharedArrayBuffer(16));
+  // [0] a's stamp after its sleep, [1] c's break, [2] c's call of wait(), [3] a's wait settled
+  // (negative: it threw); what c saw when it broke, for a failure to explain itself.
+  const times = new Float64Array(new SharedArrayBuffer(32));
+  const seen = new Int32Array(new SharedArrayBuffer(4 * 2049));
   const a = new Thread({
     target: async (bar: Barrier, at: Float64Array) => {
       const left = bar.waitAsync();
@@ -431,7 +435,13 @@ test("Barrier: a wait's timeout counts from its arrival, not from the wait for a
       // The wait leaves (the round drains) only once this thread's event loop turns, after this
       // stamp: stamped after the await, the drain could be long before it on a loaded machine.
       at[0] = performance.timeOrigin + performance.now();
-      await left;
+      try {
+        await left;
+        at[3] = performance.timeOrigin + performance.now();
+      } catch (e) {
+        at[3] = -(performance.timeOrigin + performance.now());
+        throw e;
+      }
     },
     args: [b, times],
   });
@@ -440,24 +450,31 @@ test("Barrier: a wait's timeout counts from its arrival, not from the wait for a
   while (b.nWaiting < 1 && performance.now() < end) sleep(0.005);
   assert.equal(b.wait(10), 1);
   const c = new Thread({
-    target: (bar: Barrier, at: Float64Array) => {
+    target: (bar: Barrier, at: Float64Array, saw: Int32Array) => {
+      at[2] = performance.timeOrigin + performance.now();
       try {
         bar.wait(0.3);
       } catch (e) {
         if (!(e instanceof BrokenBarrierError)) throw e;
         at[1] = performance.timeOrigin + performance.now();
+        const text = `${e.message}\n${dumpThreads()}`.slice(0, 2048);
+        for (let k = 0; k < text.length; k++) saw[k + 1] = text.charCodeAt(k);
+        saw[0] = text.length;
       }
     },
-    args: [b, times],
+    args: [b, times, seen],
   });
   c.start();
   a.join();
+  const aJoined = performance.timeOrigin + performance.now();
   c.join();
-  assert.ok(times[0] > 0 && times[1] > 0, `left ${times[0]}, broken ${times[1]}`);
-  assert.ok(
-    (times[1] as number) - (times[0] as number) >= 250,
-    `broken ${(times[1] as number) - (times[0] as number)} ms after the round could drain`,
-  );
+  const [stamp = 0, broke = 0, entered = 0, settled = 0] = times;
+  const story = () =>
+    `a's stamp ${stamp.toFixed(1)}; c entered at +${(entered - stamp).toFixed(1)} ms, broke at +${(broke - stamp).toFixed(1)}; ` +
+    `a's wait ${settled < 0 ? "threw" : "returned"} at +${(Math.abs(settled) - stamp).toFixed(1)}; a joined at ` +
+    `+${(aJoined - stamp).toFixed(1)}; c saw: ${String.fromCharCode(...seen.subarray(1, 1 + (seen[0] as number)))}`;
+  assert.ok(stamp > 0 && broke > 0, story());
+  assert.ok(broke - stamp >= 250, `broken ${broke - stamp} ms after the round could drain: ${story()}`);
   b.reset();
   assert.equal(b.nWaiting, 0);
 });
