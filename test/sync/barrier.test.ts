@@ -392,19 +392,25 @@ test(
 test("Barrier: a round completed with a waitAsync of a thread that then ended does not keep it draining", T, () => {
   // The dead thread's wait is released with the round but never leaves: the next round must not
   // wait for it (wait(timeout) hung for ever there).
+  // The round is completed once the waitAsync() call has returned (a party arriving while it runs
+  // completes the round before the wait sleeps, and the wait then leaves within the call: see the
+  // next test).
   const b = new Barrier(2);
   const ready = new Event();
+  const called = new Int32Array(new SharedArrayBuffer(4));
   const t = new Thread({
-    target: (bar: Barrier, e: Event) => {
+    target: (bar: Barrier, e: Event, returned: Int32Array) => {
       bar.waitAsync().catch(() => {});
+      Atomics.store(returned, 0, 1);
+      Atomics.notify(returned, 0);
       e.wait();
       // Ends with the round released but before its loop turns to leave the barrier.
     },
-    args: [b, ready],
+    args: [b, ready, called],
   });
   t.start();
-  const end = performance.now() + 10_000;
-  while (b.nWaiting < 1 && performance.now() < end) sleep(0.005);
+  Atomics.wait(called, 0, 0, 10_000);
+  assert.equal(b.nWaiting, 1);
   assert.equal(b.wait(10), 1);
   ready.set();
   t.join();
@@ -423,14 +429,22 @@ test("Barrier: a wait's timeout counts from its arrival, not from the wait for a
   // A round is kept draining by a waitAsync() whose thread then blocks for a while; a wait(0.3)
   // meanwhile enters only once that wait has left, and must then wait its 0.3 s (it broke the
   // barrier at once, with no time left).
+  // The round is completed only once a's waitAsync() call has returned: a party that arrives while
+  // that call still runs (between its release of the lock and its sleep) completes the round
+  // before the wait sleeps, and the wait then leaves within the call (condition.ts: a wait notified
+  // before it slept goes on in the same turn), so the round drains at once (seen on Deno under load,
+  // when the main thread arrived as soon as nWaiting said 1).
   const b = new Barrier(2);
   // [0] a's stamp after its sleep, [1] c's break, [2] c's call of wait(), [3] a's wait settled
   // (negative: it threw); what c saw when it broke, for a failure to explain itself.
   const times = new Float64Array(new SharedArrayBuffer(32));
+  const called = new Int32Array(new SharedArrayBuffer(4)); // 1 once a's waitAsync() call has returned
   const seen = new Int32Array(new SharedArrayBuffer(4 * 2049));
   const a = new Thread({
-    target: async (bar: Barrier, at: Float64Array) => {
+    target: async (bar: Barrier, at: Float64Array, returned: Int32Array) => {
       const left = bar.waitAsync();
+      Atomics.store(returned, 0, 1);
+      Atomics.notify(returned, 0);
       sleep(1.5);
       // The wait leaves (the round drains) only once this thread's event loop turns, after this
       // stamp: stamped after the await, the drain could be long before it on a loaded machine.
@@ -443,11 +457,11 @@ test("Barrier: a wait's timeout counts from its arrival, not from the wait for a
         throw e;
       }
     },
-    args: [b, times],
+    args: [b, times, called],
   });
   a.start();
-  const end = performance.now() + 10_000;
-  while (b.nWaiting < 1 && performance.now() < end) sleep(0.005);
+  Atomics.wait(called, 0, 0, 10_000);
+  assert.equal(b.nWaiting, 1);
   assert.equal(b.wait(10), 1);
   const c = new Thread({
     target: (bar: Barrier, at: Float64Array, saw: Int32Array) => {
