@@ -15,4 +15,9 @@ try {
 } catch {
   // The hub compiles without a cache.
 }
-await import("./hub.js");
+// Not awaited, nor anything at the top level of hub.ts: see worker-entry.ts.
+import("./hub.js").catch((e: unknown) =>
+  process.nextTick(() => {
+    throw e;
+  }),
+);

@@ -17,4 +17,15 @@ try {
 } catch {
   // The worker compiles without a cache.
 }
-await import("./worker.js");
+// Not awaited, nor anything at the top level of the modules it loads (worker.ts): a module that
+// awaits at its top level is evaluated asynchronously, and V8 can abort the whole process when a
+// Worker is terminated, as every worker is at the process's exit, while such an evaluation runs
+// ("Check failed: (location_) != nullptr" in SourceTextModule::ExecuteAsyncModule: Node issues
+// 43182, 53238, 62114; seen once here, Node 20, a process.exit() in the main thread while its pool's
+// threads and the hub's spares booted). A failure to load is thrown as an uncaught exception of
+// this worker, as the await threw it (an unhandled rejection could be only a warning, by a flag).
+import("./worker.js").catch((e: unknown) =>
+  process.nextTick(() => {
+    throw e;
+  }),
+);

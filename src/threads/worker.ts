@@ -599,40 +599,62 @@ async function run(request: RunRequest, dock?: Run["dock"], failure?: Error): Pr
   finish(run);
 }
 
+/** The worker has booted: it takes run requests, and says so (to the hub; the first worker to the main thread too). */
+function serve(): void {
+  control?.on("message", (message: RunRequest | { type: "retire" } | { type: "dock"; dock: number; gen: bigint }) => {
+    // "retire": the hub lets this idle worker go (hub.ts retire()); it exits from here, between threads.
+    if (message.type === "retire") {
+      if (running === undefined) realExit(0);
+      return;
+    }
+    // "dock": the hub has parked this idle worker in a dock (dock.ts): it sleeps there.
+    if (message.type === "dock") {
+      parked = { dock: message.dock, gen: message.gen };
+      parkSoon();
+      return;
+    }
+    void run(message);
+  });
+  if (first.control) {
+    // The first worker: its hub has died once the port closes (the hub's own workers die with it).
+    first.control.once("close", () => realExit(0));
+    const gen = first.dock !== undefined && first.dock >= 0 ? parkFirst(first.dock) : null;
+    if (gen !== null) {
+      // Parked in its dock before the hub knows (a start from the main thread may take it at once):
+      // "parked" tells the hub it has booted.
+      parked = { dock: first.dock as number, gen };
+      firstParking = true;
+      control?.postMessage("parked");
+      parentPort?.postMessage("booted"); // to the main thread, which starts the hub now (first-worker.ts)
+      // Generation 0: the main thread's first start() handed its thread over as this worker booted
+      // (dock.ts preHand()); it waits for it to run, so it runs now, not after a turn of the event loop.
+      if (gen === 0n) parkNow();
+      else parkSoon();
+    } else {
+      control?.postMessage("ready");
+      parentPort?.postMessage("booted");
+    }
+  } else control?.postMessage("ready");
+}
+
 // A worker the hub starts is a spare: it loads the whole library now, so a run request finds it
 // ready. So does the first worker when it has no dock to park in (its starts come through the hub).
-if (!first.control || first.dock === undefined || first.dock < 0) await library();
-control?.on("message", (message: RunRequest | { type: "retire" } | { type: "dock"; dock: number; gen: bigint }) => {
-  // "retire": the hub lets this idle worker go (hub.ts retire()); it exits from here, between threads.
-  if (message.type === "retire") {
-    if (running === undefined) realExit(0);
-    return;
-  }
-  // "dock": the hub has parked this idle worker in a dock (dock.ts): it sleeps there.
-  if (message.type === "dock") {
-    parked = { dock: message.dock, gen: message.gen };
-    parkSoon();
-    return;
-  }
-  void run(message);
-});
-if (first.control) {
-  // The first worker: its hub has died once the port closes (the hub's own workers die with it).
-  first.control.once("close", () => realExit(0));
-  const gen = first.dock !== undefined && first.dock >= 0 ? parkFirst(first.dock) : null;
-  if (gen !== null) {
-    // Parked in its dock before the hub knows (a start from the main thread may take it at once):
-    // "parked" tells the hub it has booted.
-    parked = { dock: first.dock as number, gen };
-    firstParking = true;
-    control?.postMessage("parked");
-    parentPort?.postMessage("booted"); // to the main thread, which starts the hub now (first-worker.ts)
-    // Generation 0: the main thread's first start() handed its thread over as this worker booted
-    // (dock.ts preHand()); it waits for it to run, so it runs now, not after a turn of the event loop.
-    if (gen === 0n) parkNow();
-    else parkSoon();
-  } else {
-    control?.postMessage("ready");
-    parentPort?.postMessage("booted");
-  }
-} else control?.postMessage("ready");
+// Not with a top-level await: see worker-entry.ts.
+if (!first.control || first.dock === undefined || first.dock < 0) library().then(serve, bootFailed);
+else serve();
+
+/**
+ * The library could not be loaded: no thread runs here yet, so the worker dies of the error as an
+ * uncaught exception (its Worker's "error" event: the hub records why its boot failed, and a start
+ * waiting for this worker fails saying so), not through uncaught(), which would blame code left
+ * behind by an ended thread. Node's handler of a worker's fatal exception calls process.exit(),
+ * which must be Node's own again (in a thread it throws SystemExit: thrown there, Node aborted).
+ */
+function bootFailed(e: unknown): void {
+  process.off("uncaughtException", uncaught);
+  process.off("unhandledRejection", uncaught);
+  process.exit = realExit;
+  process.nextTick(() => {
+    throw e;
+  });
+}
