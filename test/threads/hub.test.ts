@@ -4,7 +4,11 @@
 // case runs in a child process, so that a hang is a failed assertion (the child is killed), not a
 // blocked test runner.
 import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { nodeOnly, runChild as runChildOf, skipOn } from "../child.js";
 
 // The children are plain JavaScript, run by plain Node (Bun and Deno run them as before): what
@@ -367,3 +371,42 @@ test(
     assert.equal(r.stdout, "hub after a blocking wait true\n");
   },
 );
+
+test("a worker whose library fails to load fails the start waiting for it, saying why; the process goes on", T, () => {
+  // A copy of the library whose index throws in every Worker (the main thread loads it): the hub's
+  // workers load it as they boot. The start fails with that error; before, the workers blamed
+  // "code left behind by a thread that has ended" and the start failed with no reason, and with the
+  // error rethrown under the thread's process.exit() (which throws SystemExit) Node aborted.
+  const dir = mkdtempSync(join(tmpdir(), "threading-broken-lib-"));
+  try {
+    const dist = fileURLToPath(new URL("../../dist", import.meta.url));
+    cpSync(dist, join(dir, "dist"), { recursive: true });
+    const index = join(dir, "dist", "index.js");
+    writeFileSync(
+      index,
+      `import { isMainThread as brokenLibraryTestMain } from "node:worker_threads";\nif (!brokenLibraryTestMain) throw new Error("this library fails in workers");\n${readFileSync(index, "utf8")}`,
+    );
+    const r = runChild(
+      `
+      const { Thread } = await import(${JSON.stringify(pathToFileURL(index).href)});
+      // (shared memory among the arguments: the start goes through the hub, to a worker it boots)
+      const t = new Thread({ target: (a) => { a[0] = 1; }, args: [new Int32Array(new SharedArrayBuffer(4))] });
+      try {
+        t.start();
+        console.log("started");
+      } catch (e) {
+        console.log(e.name + ": " + e.message);
+      }
+      console.log("main goes on");
+      `,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /SystemExit|FATAL|left behind/, r.stderr);
+    assert.match(
+      r.stdout,
+      /^RuntimeError: can't start new thread: its worker failed to boot: (Error: )?this library fails in workers \(Thread Thread-1\)\nmain goes on\n$/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
