@@ -165,8 +165,8 @@ interface Run {
   dock: { index: number; busy: bigint; afterCleanEnd?: boolean } | undefined;
 }
 
-/** Why the library could not be loaded at this worker's boot (bootFailed()), once it could not. */
-let bootFailure: { error: unknown } | undefined;
+/** The library could not be loaded at this worker's boot (bootFailed()): it dies of that error. */
+let dyingOfBootFailure = false;
 
 /** The thread this worker runs now (undefined while idle). */
 let running: Run | undefined;
@@ -176,7 +176,7 @@ let running: Run | undefined;
  * code an ended thread left behind (something reuse.ts cannot see): reported, and the worker exits.
  */
 function uncaught(e: unknown): void {
-  if (bootFailure !== undefined && e === bootFailure.error) return; // (bootFailed(): Bun's "error" event)
+  if (dyingOfBootFailure) return; // (bootFailed(): Bun's "error" event)
   const run = running;
   if (run === undefined) {
     if (!isSystemExit(e)) {
@@ -655,7 +655,7 @@ else serve();
  * which must be Node's own again (in a thread it throws SystemExit: thrown there, Node aborted).
  */
 function bootFailed(e: unknown): void {
-  bootFailure = { error: e };
+  dyingOfBootFailure = true;
   process.off("uncaughtException", uncaught);
   process.off("unhandledRejection", uncaught);
   process.exit = realExit;
