@@ -189,7 +189,17 @@ class PoolThread {
   #skipped = false;
   /** A task is running (its process.exit() ends the thread with it: exited()). */
   #running = false;
+  /**
+   * The idle timer (idleTimeout): armed when the thread goes idle and none is armed, and not
+   * cancelled when a task comes (a thread given a task at a time would set and clear a timer for
+   * each). When it fires, the thread retires if it has been idle for idleMs since `#idleSince`,
+   * arms it again for the time left if it went idle later, and does nothing if it is busy (it is
+   * armed again when the thread is next idle). Cancelled once the thread stops serving, so that
+   * no timer of the pool is left on its worker.
+   */
   #cancelIdle: (() => void) | undefined;
+  /** When the thread last went idle (ms, clock.now()). */
+  #idleSince = 0;
   /** The rings of lone messages (protocol.ts), the lone tasks taken and the lone outcomes posted. */
   readonly #lanes: Lanes;
   #loneTaken = 0;
@@ -337,10 +347,6 @@ class PoolThread {
    */
   receive(message: unknown): void {
     if (this.#exiting) return; // (its tasks stay PENDING: the executor moves them to the replacement)
-    if (this.#cancelIdle !== undefined) {
-      this.#cancelIdle();
-      this.#cancelIdle = undefined;
-    }
     let batch: TaskBatch;
     if (typeof message !== "object" || message === null) {
       const ring = this.#lanes.tasks;
@@ -563,6 +569,7 @@ class PoolThread {
       this.#skipped = false;
       this.post();
       if (this.#stopping) {
+        this.#stopIdle();
         this.#port.close();
         this.#finished();
       } else this.#armIdle();
@@ -577,10 +584,7 @@ class PoolThread {
    */
   #exit(exit: SystemExit): void {
     this.#exiting = true;
-    if (this.#cancelIdle !== undefined) {
-      this.#cancelIdle();
-      this.#cancelIdle = undefined;
-    }
+    this.#stopIdle();
     this.#batches.length = 0;
     this.post();
     Atomics.store(this.#state, EXIT_CODE, exitCode(exit.code));
@@ -670,15 +674,32 @@ class PoolThread {
 
   // Idle threads past idleTimeout retire, while more than minWorkers are alive.
   // (afterMs: an idleTimeout longer than one setTimeout takes, 24.8 days, is chained, never early)
+  /** The thread went idle: the idle timer counts from now (see #cancelIdle). */
   #armIdle(): void {
-    if (this.#idleMs === Number.POSITIVE_INFINITY || this.#cancelIdle !== undefined) return;
-    this.#cancelIdle = afterMs(this.#idleMs, () => this.#retire());
+    if (this.#idleMs === Number.POSITIVE_INFINITY) return;
+    this.#idleSince = clock.now();
+    if (this.#cancelIdle === undefined) this.#cancelIdle = afterMs(this.#idleMs, () => this.#idleFired());
   }
 
-  #retire(): void {
+  #stopIdle(): void {
+    if (this.#cancelIdle === undefined) return;
+    this.#cancelIdle();
     this.#cancelIdle = undefined;
+  }
+
+  /** The idle timer fired: retire if idle for idleMs, else wait for the rest of it (see #cancelIdle). */
+  #idleFired(): void {
+    this.#cancelIdle = undefined;
+    if (this.#stopping || this.#exiting || this.#pumping || this.#batches.length > 0) return;
+    if (Atomics.load(this.#state, OUTSTANDING) !== 0) return;
+    const left = this.#idleSince + this.#idleMs - clock.now();
+    if (left > 0) this.#cancelIdle = afterMs(left, () => this.#idleFired());
+    else this.#retire();
+  }
+
+  /** Idle for idleMs: leaves the pool, unless it is down to minWorkers or a task is on its way. */
+  #retire(): void {
     const shared = this.#shared;
-    if (this.#stopping || this.#batches.length > 0 || Atomics.load(this.#state, OUTSTANDING) !== 0) return;
     for (;;) {
       const live = Atomics.load(shared, LIVE);
       if (live <= this.#minWorkers) {

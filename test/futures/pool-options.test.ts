@@ -202,6 +202,38 @@ test("idleTimeout past one timer's limit (24.8 days) is chained, not early", T, 
   await ex.shutdownAsync();
 });
 
+test(
+  "idleTimeout counts from the last task: tasks coming more often keep the thread, for longer than it; then it retires",
+  T,
+  async () => {
+    // The pool thread's idle timer is armed once and looked at when it fires (not set and cleared
+    // for each task): a timer armed at the first task's end fires while the thread has been idle
+    // for less than idleTimeout, and must wait for the rest, not retire.
+    const IDLE = 0.5;
+    const ex = new ThreadPoolExecutor({ maxWorkers: 1, idleTimeout: IDLE, threadNamePrefix: "Steady" });
+    const ident = async () => (await import("threading")).currentThread().ident;
+    let last = await ex.submit(ident);
+    let lastAt = performance.now();
+    let kept = 0;
+    const started = performance.now();
+    while (performance.now() - started < 3 * IDLE * 1000) {
+      await sleepAsync(0.05);
+      const gap = performance.now() - lastAt;
+      const now = await ex.submit(ident);
+      lastAt = performance.now();
+      // (a gap of idleTimeout or more, in a test process starved that long, may retire the thread)
+      if (gap < IDLE * 1000) {
+        assert.equal(now, last, `the thread retired after ${gap.toFixed(0)} ms idle (idleTimeout ${IDLE * 1000} ms)`);
+        kept++;
+      }
+      last = now;
+    }
+    assert.ok(kept >= 5, `only ${kept} tasks came within idleTimeout of the last`);
+    await until(() => poolThreads("Steady") === 0, "the idle thread to retire");
+    await ex.shutdownAsync();
+  },
+);
+
 test("a submit that finds every thread retired (unseen by a busy loop) starts a new one", T, async () => {
   // The root cause of "can't start new thread: " (an empty reason) under load: the retired threads
   // still filled the pool, so none was started, and the task failed with no start failure at all.
