@@ -11,8 +11,10 @@
  * So threads get only flags from an allow-list of what matters inside a thread and Workers take:
  * loaders (`--import`, `--require`/`-r`, `--loader`, `--experimental-loader`), export conditions
  * (`--conditions`/`-C`), `--enable-source-maps`, warning and deprecation switches,
- * `--unhandled-rejections`, `--preserve-symlinks` and the `--experimental-*` / `--no-experimental-*`
- * feature switches. The memory and stack flags become the threads' `resourceLimits`:
+ * `--unhandled-rejections`, `--preserve-symlinks`, the profilers (`--cpu-prof`, `--heap-prof` and
+ * their `-dir` / `-interval`: each thread writes its own profile, named by Node with its thread id;
+ * not `--cpu-prof-name`, one file every thread would overwrite) and the `--experimental-*` /
+ * `--no-experimental-*` feature switches. The memory and stack flags become the threads' `resourceLimits`:
  * `--max-old-space-size=N` -> maxOldGenerationSizeMb N, `--max-semi-space-size=N` ->
  * maxYoungGenerationSizeMb 3N (V8 sizes the young generation at three semi-spaces),
  * `--stack-size=N` (KiB of V8 stack) -> stackSizeMb for N KiB plus the thread's guard area.
@@ -53,6 +55,18 @@ const plain = new Set([
   "--preserve-symlinks",
   "--no-addons",
 ]);
+/**
+ * The profilers' switches and their flags with a value, kept (in order) only when the switch is on:
+ * `node --test` on Node 24 passes `--heap-prof-interval` to every test file, profiling nothing.
+ */
+const profilerFlags = new Map<string, "cpu" | "heap">([
+  ["--cpu-prof", "cpu"],
+  ["--cpu-prof-dir", "cpu"],
+  ["--cpu-prof-interval", "cpu"],
+  ["--heap-prof", "heap"],
+  ["--heap-prof-dir", "heap"],
+  ["--heap-prof-interval", "heap"],
+]);
 /** Flags that take a value and are not for threads: the value must be skipped with them. */
 const skippedWithValue = new Set([
   "-e",
@@ -75,6 +89,8 @@ const skippedWithValue = new Set([
   "--experimental-sea-config",
   "--experimental-config-file",
   "--experimental-specifier-resolution",
+  "--cpu-prof-name",
+  "--heap-prof-name",
 ]);
 
 /** The experimental switches that are not about a thread's code. */
@@ -106,11 +122,20 @@ export function threadFlags(execArgv: readonly string[]): ThreadFlags {
   const out: string[] = [];
   const limits: ResourceLimits = {};
   let tsx: string | null = null;
+  const profiling = { cpu: { on: false, flags: [] as string[] }, heap: { on: false, flags: [] as string[] } };
   for (let i = 0; i < execArgv.length; i++) {
     const arg = execArgv[i] as string;
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     // Node and V8 read --max_old_space_size as --max-old-space-size.
     const name = (eq >= 0 ? arg.slice(0, eq) : arg).replace(/_/g, "-");
+    const profiler = profilerFlags.get(name);
+    if (profiler !== undefined) {
+      const p = profiling[profiler];
+      if (name === `--${profiler}-prof`) p.on = true;
+      else if (eq >= 0) p.flags.push(arg);
+      else if (i + 1 < execArgv.length) p.flags.push(arg, execArgv[++i] as string);
+      continue;
+    }
     let value: string | undefined;
     if (withValue.has(name) || skippedWithValue.has(name)) {
       if (eq >= 0) value = arg.slice(eq + 1);
@@ -151,6 +176,9 @@ export function threadFlags(execArgv: readonly string[]): ThreadFlags {
     if (/^--(no-)?experimental-/.test(name) && !experimentalNotForThreads.test(name) && !skippedWithValue.has(name)) {
       out.push(arg);
     }
+  }
+  for (const which of ["cpu", "heap"] as const) {
+    if (profiling[which].on) out.push(`--${which}-prof`, ...profiling[which].flags);
   }
   return { execArgv: out, resourceLimits: Object.keys(limits).length > 0 ? limits : null, tsx };
 }

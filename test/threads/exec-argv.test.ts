@@ -2,7 +2,7 @@
 // flags as resourceLimits, and whole programs started with flags that Workers refuse.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,6 +63,14 @@ test("threads keep loaders, conditions, source maps, warnings and experimental s
   assert.deepEqual(threadFlags(argv).execArgv, argv);
   assert.equal(threadFlags(argv).tsx, null);
   assert.equal(threadFlags(argv).resourceLimits, null);
+});
+
+test("the profilers' flags go to threads (each writes its own profile), not a profile's one name", () => {
+  const argv = ["--cpu-prof", "--cpu-prof-dir", "prof", "--cpu-prof-interval=100", "--heap-prof", "--heap-prof-dir=h"];
+  assert.deepEqual(threadFlags(argv).execArgv, argv);
+  assert.deepEqual(threadFlags(["--cpu-prof", "--cpu-prof-name", "main.cpuprofile", "--heap-prof-name=h"]).execArgv, [
+    "--cpu-prof",
+  ]);
 });
 
 test("flags Workers refuse, and the main program's own, stay on the main thread", () => {
@@ -299,6 +307,35 @@ test("a program started with --experimental-shadow-realm runs its threads and po
   const r = await run(["--experimental-shadow-realm", program, "print"]);
   assert.equal(result(r, "--experimental-shadow-realm").sum, 5);
 });
+
+test(
+  "a program run with --cpu-prof gets a CPU profile of each thread it ran, the thread's code in it",
+  FLAGS,
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "threading-cpu-prof-"));
+    try {
+      const code = `
+      import { Thread } from "threading";
+      function spinInThread() { const end = Date.now() + 200; let n = 0; while (Date.now() < end) n++; return n; }
+      const t = new Thread({ target: spinInThread });
+      t.start();
+      t.join();
+      console.log("RESULT done");`;
+      const r = await run(["--cpu-prof", "--cpu-prof-dir", dir, "--input-type=module", "-e", code]);
+      assert.equal(r.status, 0, r.stderr.slice(-2000));
+      const profiles = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
+      // The main thread's, and the thread's (Node names each by its thread id).
+      const spun = profiles.filter((f) => readFileSync(join(dir, f), "utf8").includes('"functionName":"spinInThread"'));
+      assert.ok(profiles.length >= 2, `profiles: ${profiles.join(", ")}`);
+      assert.ok(
+        spun.some((f) => !/\.0\.\d+\.cpuprofile$/.test(f)),
+        `the thread's code is in no thread's profile: ${profiles}`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   // Without the runner's context, so that a nested `node --test` reports on its own stdout.
