@@ -406,10 +406,12 @@ class PoolThread {
       return true;
     }
     this.#pumping = false;
+    let ended: number | undefined; // (when the task ended: the idle time counts from there)
     if (this.#loneValue(value)) {
       // A primitive outcome (nothing to encode, no SystemExit): posted alone at once, never held.
       this.#running = false;
-      this.#ended(key, clock.now() - started);
+      ended = clock.now();
+      this.#ended(key, ended - started);
       Atomics.sub(this.#state, OUTSTANDING, 1);
       this.#postLone(handle, gen, ok ? OK : FAILED, value);
     } else {
@@ -417,7 +419,7 @@ class PoolThread {
       this.post();
     }
     if (this.#batches.length > 0) void this.#pump();
-    else this.#armIdle();
+    else this.#armIdle(ended);
     return true;
   }
 
@@ -674,10 +676,10 @@ class PoolThread {
 
   // Idle threads past idleTimeout retire, while more than minWorkers are alive.
   // (afterMs: an idleTimeout longer than one setTimeout takes, 24.8 days, is chained, never early)
-  /** The thread went idle: the idle timer counts from now (see #cancelIdle). */
-  #armIdle(): void {
+  /** The thread went idle (at `since`, default now): the idle timer counts from then (see #cancelIdle). */
+  #armIdle(since?: number): void {
     if (this.#idleMs === Number.POSITIVE_INFINITY) return;
-    this.#idleSince = clock.now();
+    this.#idleSince = since ?? clock.now();
     if (this.#cancelIdle === undefined) this.#cancelIdle = afterMs(this.#idleMs, () => this.#idleFired());
   }
 
