@@ -35,6 +35,7 @@ import { kShare } from "../transport/shareable.js";
 import { BROKEN, type ClientBatch, type ClientOptions, DONE, FAILED, GONE } from "./client-thread.js";
 import { redisConnection } from "./connection.js";
 import { argsPayload, CALL, CHUNK, outcomeOf, type RemoteTarget } from "./protocol.js";
+import { unrefOwn } from "../shared/own-unref.js";
 
 /** Options of `new RedisExecutor()`. */
 export interface RedisExecutorOptions {
@@ -288,7 +289,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     // The thread's end closes the port: with futures out, it died (not from inside the close event,
     // where receiveMessageOnPort() crashes Node; see futures/executor.ts).
     port1.on("close", () => setImmediate(() => this.#checkClient()));
-    port1.unref();
+    unrefOwn(port1);
     const thread = new Thread<unknown[]>({
       target: clientEntry,
       args: [port2, doorbell, this.#options],
@@ -443,7 +444,7 @@ export class RedisExecutor extends Executor<MapOptions> implements Disposable, A
     if (this.#futures.size > 0) return;
     if (this.#referenced) {
       this.#referenced = false;
-      this.#port?.unref();
+      if (this.#port) unrefOwn(this.#port);
       unfinished.delete(this.#exitHook);
     }
     if (this.#shutdown) this.#queueFlush();

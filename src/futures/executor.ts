@@ -98,6 +98,7 @@ import {
   WAIT_TOTAL,
 } from "./protocol.js";
 import { libraryFile } from "../shared/paths.js";
+import { unrefOwn } from "../shared/own-unref.js";
 
 /** Options of `new ThreadPoolExecutor()`, as Python's keyword arguments. */
 export interface ThreadPoolExecutorOptions {
@@ -835,7 +836,7 @@ export class ThreadPoolExecutor extends Executor<MapOptions> implements Disposab
     // from inside the close event: receiveMessageOnPort() there crashes Node (a segfault, Node
     // 20-24); the messages posted before the close have been delivered by then anyway.
     port1.on("close", () => setImmediate(() => this.#check(w, false, true)));
-    port1.unref();
+    unrefOwn(port1);
     let launched: Promise<void>;
     if (Atomics.load(G, HUB_READY) === HUB_DEAD) {
       // startAsync() would reject, seen only from the event loop: a blocking result() or

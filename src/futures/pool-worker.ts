@@ -32,6 +32,7 @@ import {
   WAIT_TOTAL,
 } from "./protocol.js";
 import { onTargetDropped, releaseTarget, retainTarget, targetSpec } from "./targets.js";
+import { unrefOwn } from "../shared/own-unref.js";
 
 /** A task's target key, mode and marked flag as one number of the batch (protocol.ts). */
 export function taskCode(key: number, mode: number, marked: boolean): number {
@@ -360,7 +361,7 @@ export class PoolWorker {
   unrefIfIdle(): void {
     if (this.referenced && this.count === 0) {
       this.referenced = false;
-      this.port.unref();
+      unrefOwn(this.port);
     }
   }
 

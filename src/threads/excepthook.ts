@@ -35,6 +35,7 @@ import { type Encoded, encode } from "../transport/encode.js";
 import { sendToHub } from "./hub-client.js";
 import { writeAll } from "./output.js";
 import { currentThread, type Thread, threadFor } from "./thread.js";
+import { unrefOwn } from "../shared/own-unref.js";
 
 /** What an excepthook receives, as Python's `threading.ExceptHookArgs`. */
 export interface ExceptHookArgs {
@@ -241,7 +242,7 @@ function openInbox(): void {
   // No "message" listener: Deno's takes each message off the port as it comes, so that
   // receiveMessageOnPort() finds none (a joinAsync() resolved before the hook ran, which ran
   // later). The event loop looks every POLL_MS instead (unref'd: it keeps nothing alive).
-  port1.unref();
+  unrefOwn(port1);
   inbox = port1;
   poll = setInterval(drainFromLoop, POLL_MS);
   poll.unref();
@@ -266,7 +267,7 @@ export function setExcepthook(fn: ((args: ExceptHookArgs) => void) | null): void
   } else if (!channel) {
     channel = new BroadcastChannel(CHANNEL);
     channel.onmessage = (event) => deliver((event as MessageEvent).data);
-    (channel as unknown as { unref(): void }).unref();
+    unrefOwn(channel as unknown as { unref(): void });
     addBlockingDuty(drain);
   }
   Atomics.store(G, HOOK_OWNER_SLOT, boot.slot);

@@ -12,6 +12,7 @@ import { RuntimeError } from "../errors.js";
 import { hubDead, markFailed, markHubDead, START_LOST } from "./table.js";
 import { startWorker } from "../shared/exec-argv.js";
 import type { TestMessage } from "./hub.js";
+import { unrefOwn } from "../shared/own-unref.js";
 
 let hub: Worker | undefined;
 
@@ -64,8 +65,8 @@ function startHub(): void {
     markHubDead();
     dropFirstWorker(null);
   });
-  made.unref();
-  (port1 as MessagePort).unref();
+  unrefOwn(made);
+  unrefOwn(port1 as MessagePort);
   boot.hubPort = port1 as MessagePort;
 }
 

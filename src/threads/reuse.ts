@@ -45,6 +45,7 @@
 import { fs, timers, util } from "../shared/builtins.js";
 import { createRequire, syncBuiltinESMExports } from "node:module";
 import { BroadcastChannel, MessagePort, parentPort, Worker } from "node:worker_threads";
+import { unrefIsOwn } from "../shared/own-unref.js";
 import { distUrl } from "../shared/paths.js";
 import { G, JOB_MODULES_USED } from "../shared/runtime.js";
 import { workerHeld } from "../shared/thread-reset.js";
@@ -104,7 +105,11 @@ const unrefd = new Set<object>();
 const libraryRoot = new URL("../", distUrl).href;
 const libraryDirs = [`${libraryRoot}dist/`, `${libraryRoot}src/`, `${libraryRoot.replace(/^file:\/\//, "")}dist/`];
 
-/** True when the unref() being made is the library's own (its first caller outside Node is a library file). */
+/**
+ * True when the unref() being made is the library's own (its first caller outside Node is a library
+ * file): for the calls that do not say so by unrefOwn() (shared/own-unref.ts), as the library's
+ * own do, which spares them this stack trace.
+ */
 function libraryCall(): boolean {
   const stack = new Error().stack ?? "";
   const lines = stack.split("\n");
@@ -128,7 +133,7 @@ function trackUnrefs(proto: RefCounted | undefined, closeEvent: string | null): 
   const realUnref = proto.unref;
   const realRef = proto.ref;
   proto.unref = function unref(this: RefCounted, ...args: unknown[]) {
-    if (!unrefd.has(this) && !libraryCall()) {
+    if (!unrefIsOwn() && !unrefd.has(this) && !libraryCall()) {
       unrefd.add(this);
       if (closeEvent !== null) this.once?.(closeEvent, () => unrefd.delete(this));
     }

@@ -79,6 +79,7 @@ import {
   namespacesRead,
   type TargetSpec,
 } from "../transport/target.js";
+import { unrefOwn } from "../shared/own-unref.js";
 
 /** Threads marked by markJoinedAtExit(). */
 const joinedAtExit = new WeakSet<Thread>();
@@ -496,7 +497,7 @@ export class Thread<A extends unknown[] = any[]> {
       const channel = new MessageChannel();
       this.#copyBack = channel.port1;
       channel.port1.on("message", (m) => this.#applyFields(m));
-      channel.port1.unref();
+      unrefOwn(channel.port1);
       copyBack = channel.port2;
     }
     return {
