@@ -247,38 +247,42 @@ test("a listener a thread leaves on its worker's port retires its worker", {
   });
 });
 
-test("the library's own unrefs in a thread walk no stack: an executor used inside a thread pays none per task", T, () => {
-  // unref() of ports is wrapped in a thread's worker (reuse.ts trackUnrefs) to remember those the
-  // thread's own code unref'd. It told the library's own calls apart by a captured stack trace: an
-  // executor inside a thread paid one for every task awaited alone (its pool thread's port is
-  // unref'd whenever no task is out), which made the task cost 2.2x what it does in the main thread.
-  const out = new SimpleQueue<number>();
-  const t = new Thread({
-    target: async (out: SimpleQueue<number>) => {
-      const { ThreadPoolExecutor } = await import("threading");
-      const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
-      const echo = (x: number) => x;
-      for (let i = 0; i < 20; i++) await ex.submit(echo, i); // (the pool thread started, the target compiled)
-      let traces = 0;
-      const given = Error.prepareStackTrace;
-      Error.prepareStackTrace = (e, frames) => {
-        traces++;
-        return given ? given(e, frames) : String(e);
-      };
-      try {
-        for (let i = 0; i < 200; i++) await ex.submit(echo, i);
-      } finally {
-        Error.prepareStackTrace = given;
-      }
-      await ex.shutdownAsync();
-      out.put(traces);
-    },
-    args: [out],
-  });
-  t.start();
-  t.join();
-  assert.equal(out.get(), 0, "stack traces made while 200 tasks were awaited one at a time inside a thread");
-});
+test(
+  "the library's own unrefs in a thread walk no stack: an executor used inside a thread pays none per task",
+  T,
+  () => {
+    // unref() of ports is wrapped in a thread's worker (reuse.ts trackUnrefs) to remember those the
+    // thread's own code unref'd. It told the library's own calls apart by a captured stack trace: an
+    // executor inside a thread paid one for every task awaited alone (its pool thread's port is
+    // unref'd whenever no task is out), which made the task cost 2.2x what it does in the main thread.
+    const out = new SimpleQueue<number>();
+    const t = new Thread({
+      target: async (out: SimpleQueue<number>) => {
+        const { ThreadPoolExecutor } = await import("threading");
+        const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+        const echo = (x: number) => x;
+        for (let i = 0; i < 20; i++) await ex.submit(echo, i); // (the pool thread started, the target compiled)
+        let traces = 0;
+        const given = Error.prepareStackTrace;
+        Error.prepareStackTrace = (e, frames) => {
+          traces++;
+          return given ? given(e, frames) : String(e);
+        };
+        try {
+          for (let i = 0; i < 200; i++) await ex.submit(echo, i);
+        } finally {
+          Error.prepareStackTrace = given;
+        }
+        await ex.shutdownAsync();
+        out.put(traces);
+      },
+      args: [out],
+    });
+    t.start();
+    t.join();
+    assert.equal(out.get(), 0, "stack traces made while 200 tasks were awaited one at a time inside a thread");
+  },
+);
 
 test("timers a thread left are dropped: they never fire in the next thread on its worker", {
   ...T,
