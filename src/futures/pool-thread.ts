@@ -674,15 +674,18 @@ class PoolThread {
     }
   }
 
-  // Idle threads past idleTimeout retire, while more than minWorkers are alive.
-  // (afterMs: an idleTimeout longer than one setTimeout takes, 24.8 days, is chained, never early)
-  /** The thread went idle (at `since`, default now): the idle timer counts from then (see #cancelIdle). */
+  /**
+   * The thread went idle (at `since`, default now): the idle timer counts from then (see
+   * #cancelIdle); past idleTimeout it retires, while more than minWorkers are alive. (afterMs: an
+   * idleTimeout longer than one setTimeout takes, 24.8 days, is chained, never early.)
+   */
   #armIdle(since?: number): void {
     if (this.#idleMs === Number.POSITIVE_INFINITY) return;
     this.#idleSince = since ?? clock.now();
     if (this.#cancelIdle === undefined) this.#cancelIdle = afterMs(this.#idleMs, () => this.#idleFired());
   }
 
+  /** The thread stops serving: no idle timer of the pool is left on its worker. */
   #stopIdle(): void {
     if (this.#cancelIdle === undefined) return;
     this.#cancelIdle();
